@@ -1,0 +1,526 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// Client calls the Wallex Pay merchant API with one key pair. It is safe for concurrent use.
+// Create it with New.
+type Client struct {
+	cfg      config
+	base     string // API base URL without trailing slash
+	storeKey string // identifies base URL + public key in token and nonce stores
+	red      *redactor
+
+	mu       sync.Mutex
+	token    Token // cached; the token store is the truth
+	inflight *loginCall
+
+	nonceTurn chan struct{} // one nonce-bearing call in flight (FIFO: Go channel waiters are queued in order)
+	nonceLast int64         // highest nonce this client used (a cache of the store)
+}
+
+type loginCall struct {
+	done chan struct{}
+	tok  Token
+	err  error
+}
+
+// New checks the options and returns a Client. It sends nothing.
+func New(opts ...Option) (*Client, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.transport == nil {
+		return nil, &ValidationError{Field: "transport", Problem: "not set: pass core.WithTransport(nethttp.New(nil)) (native) or the wasm Fetch transport"}
+	}
+	if cfg.publicKey == "" {
+		return nil, &ValidationError{Field: "public key", Problem: "is empty: set the API public key (WALLEX_PUBLIC_KEY)"}
+	}
+	if strings.TrimSpace(cfg.publicKey) != cfg.publicKey {
+		return nil, &ValidationError{Field: "public key", Problem: "has leading or trailing spaces: remove them"}
+	}
+	base, err := checkBaseURL(cfg.apiURL, cfg.insecureHTTP)
+	if err != nil {
+		return nil, err
+	}
+	switch cfg.format {
+	case "json":
+		cfg.wireToJSON = nil
+	case "xml":
+		if cfg.wireToJSON == nil {
+			return nil, &ValidationError{Field: "format", Value: "xml", Problem: "needs a decoder: use core.WithWireFormat(\"xml\", xmlwire.ToJSON)"}
+		}
+	default:
+		return nil, &ValidationError{Field: "format", Value: cfg.format, Problem: "must be json or xml"}
+	}
+	if cfg.tokens == nil {
+		cfg.tokens = NewMemoryStore()
+	}
+	if cfg.timeout <= 0 {
+		return nil, &ValidationError{Field: "timeout", Value: cfg.timeout.String(), Problem: "must be positive"}
+	}
+	if cfg.maxRetries < 0 {
+		cfg.maxRetries = 0
+	}
+	c := &Client{
+		cfg:       cfg,
+		base:      base,
+		storeKey:  base + "|" + cfg.publicKey,
+		red:       newRedactor(cfg.privateKey),
+		nonceTurn: make(chan struct{}, 1),
+	}
+	return c, nil
+}
+
+func checkBaseURL(raw string, insecure bool) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", &ValidationError{Field: "API URL", Value: raw, Problem: "is not an absolute URL: use e.g. https://wallexpay.io/api"}
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", &ValidationError{Field: "API URL", Value: raw, Problem: "must not have a query or fragment"}
+	}
+	if u.User != nil {
+		return "", &ValidationError{Field: "API URL", Value: u.Redacted(), Problem: "must not carry credentials"}
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !insecure && !IsLoopbackHost(u.Hostname()) {
+			return "", &ValidationError{Field: "API URL", Value: raw, Problem: "uses plain http to a host that is not loopback, which would send keys and tokens unencrypted: use https, or opt in with --insecure-http (core.WithInsecureHTTP)"}
+		}
+	default:
+		return "", &ValidationError{Field: "API URL", Value: raw, Problem: "scheme must be https (or http for loopback)"}
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// IsLoopbackHost reports whether host is localhost or a loopback IP.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && ip.IsLoopback()
+}
+
+// APIURL returns the base URL the client calls.
+func (c *Client) APIURL() string { return c.base }
+
+// PublicKey returns the API public key.
+func (c *Client) PublicKey() string { return c.cfg.publicKey }
+
+// StoreKey is the key under which the client keeps its token and nonce in the stores.
+func (c *Client) StoreKey() string { return c.storeKey }
+
+// Response is a successful answer (error == "ok").
+type Response struct {
+	Cmd        string
+	HTTPStatus int
+	Body       []byte // the body as received (JSON or XML)
+	JSON       []byte // the body as JSON (== Body for json)
+	Result     Value  // the `result` member
+}
+
+// Command classes decide what may be resent.
+type cmdClass uint8
+
+const (
+	classUnsafe cmdClass = iota // not idempotent: never resent once it may have arrived
+	classRead                   // idempotent: retried on transport errors, 5xx and 429
+	classMoney                  // moves funds: never resent once it may have arrived
+)
+
+var readCommands = map[string]bool{
+	"get_basic_info": true, "balances": true, "get_deposit_address": true, "rates": true,
+	"get_tx_info": true, "get_tx_info_multi": true, "get_tx_ids": true,
+	"get_withdrawal_history": true, "get_withdrawal_info": true, "get_conversion_info": true,
+	"get_pbn_info": true, "get_pbn_list": true,
+}
+
+var moneyCommands = map[string]bool{
+	"create_transfer": true, "create_withdrawal": true, "create_mass_withdrawal": true, "convert": true,
+}
+
+// IsMoneyCommand reports whether cmd moves funds (spec §7.3).
+func IsMoneyCommand(cmd string) bool { return moneyCommands[cmd] }
+
+// IsReadCommand reports whether cmd only reads and may be retried freely.
+func IsReadCommand(cmd string) bool { return readCommands[cmd] }
+
+func classify(cmd string) cmdClass {
+	switch {
+	case moneyCommands[cmd]:
+		return classMoney
+	case readCommands[cmd]:
+		return classRead
+	}
+	return classUnsafe
+}
+
+func validCmd(cmd string) bool {
+	if cmd == "" || len(cmd) > 64 {
+		return false
+	}
+	for i := 0; i < len(cmd); i++ {
+		ch := cmd[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Call sends one command with the given fields and returns the decoded answer. Errors are
+// *ValidationError, *APIError, *AuthError, *PermissionError, *NonceError, *RateLimitError,
+// *TransportError, *OutcomeUnknownError, or a context error while waiting.
+func (c *Client) Call(ctx context.Context, cmd string, fields Fields) (*Response, error) {
+	if !validCmd(cmd) {
+		return nil, &ValidationError{Field: "cmd", Value: clip(cmd, 64), Problem: "must be a command name of lower-case letters, digits and '_', e.g. balances"}
+	}
+	if cmd == "login" {
+		return nil, &ValidationError{Field: "cmd", Value: cmd, Problem: "use Login, not Call, to log in"}
+	}
+	for k := range fields {
+		if k == "" {
+			return nil, &ValidationError{Field: "fields", Problem: "a field has an empty name"}
+		}
+		if isReserved(k) {
+			return nil, &ValidationError{Field: k, Problem: "is set by the client; remove it from the fields (use the client's options instead)"}
+		}
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
+		defer cancel()
+	}
+	if c.cfg.nonces != nil {
+		select {
+		case c.nonceTurn <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wallex %s: gave up waiting for the previous nonce call: %w", cmd, ctx.Err())
+		}
+		defer func() { <-c.nonceTurn }()
+	}
+	return c.do(ctx, cmd, fields)
+}
+
+func (c *Client) do(ctx context.Context, cmd string, fields Fields) (*Response, error) {
+	class := classify(cmd)
+	var (
+		relogged     bool
+		nonceRetried bool
+		retries      int
+		staleToken   string
+	)
+	for attempt := 1; ; attempt++ {
+		tok, err := c.currentToken(ctx, staleToken)
+		if err != nil {
+			return nil, err
+		}
+		body, err := c.encode(ctx, cmd, fields)
+		if err != nil {
+			return nil, err
+		}
+		req := &Request{URL: c.commandURL(cmd), Header: c.headers(tok.AccessToken), Body: body}
+		start := time.Now()
+		hr, err := c.cfg.transport.RoundTrip(ctx, req)
+		res, cerr, next := c.judge(ctx, cmd, class, fields, hr, err)
+		status := 0
+		if hr != nil {
+			status = hr.Status
+		}
+		c.log(Event{Cmd: cmd, Attempt: attempt, HTTPStatus: status, Duration: time.Since(start), Err: cerr})
+		switch next {
+		case done:
+			return res, cerr
+		case relogin:
+			if relogged {
+				return nil, cerr
+			}
+			relogged = true
+			staleToken = tok.AccessToken
+			continue
+		case renonce:
+			if nonceRetried {
+				return nil, cerr
+			}
+			nonceRetried = true
+			continue
+		case backoff:
+			if retries >= c.cfg.maxRetries {
+				return nil, cerr
+			}
+			retries++
+			if err := c.cfg.sleep(ctx, c.delay(retries, cerr)); err != nil {
+				return nil, cerr
+			}
+			continue
+		}
+	}
+}
+
+type verdict uint8
+
+const (
+	done verdict = iota
+	relogin
+	renonce
+	backoff
+)
+
+// judge turns one round trip into a result, an error, and what to do next.
+func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields Fields, hr *HTTPResponse, err error) (*Response, error, verdict) {
+	if err != nil {
+		if ctx.Err() != nil && IsNotSent(err) {
+			return nil, ctx.Err(), done
+		}
+		te := &TransportError{Cmd: cmd, Err: c.red.err(err)}
+		if class != classRead && !IsNotSent(err) {
+			return nil, c.unknown(cmd, fields, 0, te), done
+		}
+		if ctx.Err() != nil {
+			return nil, te, done
+		}
+		return nil, te, backoff
+	}
+	switch {
+	case hr.Status == 401:
+		msg := errorText(hr.Body)
+		if msg == "" {
+			msg = "HTTP 401"
+		}
+		return nil, &AuthError{Cmd: cmd, Message: c.red.text(msg), HTTPStatus: 401}, relogin
+	case hr.Status == 429:
+		msg := errorText(hr.Body)
+		if msg == "" {
+			msg = "HTTP 429"
+		}
+		e := &RateLimitError{Cmd: cmd, Message: c.red.text(msg), HTTPStatus: 429, RetryAfter: retryAfter(hr.Header["retry-after"])}
+		if class == classRead {
+			return nil, e, backoff
+		}
+		return nil, e, done // refused before it ran: safe, but not ours to hammer
+	case hr.Status >= 500:
+		te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: fmt.Errorf("server error"), Excerpt: c.red.excerpt(hr.Body)}
+		if msg := errorText(hr.Body); msg != "" {
+			te.Err = errors.New(c.red.text(msg))
+			te.Excerpt = ""
+		}
+		if class != classRead {
+			return nil, c.unknown(cmd, fields, hr.Status, te), done
+		}
+		return nil, te, backoff
+	}
+	jsonBody := hr.Body
+	if c.cfg.wireToJSON != nil {
+		j, err := c.cfg.wireToJSON(hr.Body)
+		if err != nil {
+			te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: fmt.Errorf("answer is not valid %s: %v", c.cfg.format, err), Excerpt: c.red.excerpt(hr.Body)}
+			return c.badBody(cmd, class, fields, hr.Status, te)
+		}
+		jsonBody = j
+	}
+	if !gjson.ValidBytes(jsonBody) || !gjson.ParseBytes(jsonBody).IsObject() {
+		te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: errors.New("answer is not a JSON object"), Excerpt: c.red.excerpt(hr.Body)}
+		return c.badBody(cmd, class, fields, hr.Status, te)
+	}
+	root := gjson.ParseBytes(jsonBody)
+	ev := root.Get("error")
+	if !ev.Exists() {
+		te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: errors.New(`answer has no "error" field`), Excerpt: c.red.excerpt(hr.Body)}
+		return c.badBody(cmd, class, fields, hr.Status, te)
+	}
+	if ev.String() == "ok" {
+		if hr.Status < 200 || hr.Status > 299 {
+			te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: errors.New(`"ok" answer with an unexpected HTTP status`)}
+			return c.badBody(cmd, class, fields, hr.Status, te)
+		}
+		return &Response{Cmd: cmd, HTTPStatus: hr.Status, Body: hr.Body, JSON: jsonBody, Result: Value{r: root.Get("result")}}, nil, done
+	}
+	msg := c.red.text(ev.String())
+	if msg == "" {
+		msg = "(empty error message)"
+	}
+	lower := strings.ToLower(msg)
+	switch {
+	case strings.Contains(lower, "nonce"):
+		if n, ok := nonceFloor(msg); ok {
+			c.raiseNonce(ctx, n)
+		}
+		return nil, &NonceError{Cmd: cmd, Message: msg}, renonce
+	case strings.Contains(lower, "permission"):
+		return nil, &PermissionError{Cmd: cmd, Message: msg}, done
+	}
+	return nil, &APIError{Cmd: cmd, Message: msg, HTTPStatus: hr.Status}, done
+}
+
+func (c *Client) badBody(cmd string, class cmdClass, fields Fields, status int, te *TransportError) (*Response, error, verdict) {
+	if class != classRead {
+		// The server answered, so it read the request; we cannot tell whether it acted.
+		return nil, c.unknown(cmd, fields, status, te), done
+	}
+	return nil, te, backoff
+}
+
+// identifying fields copied into OutcomeUnknownError.Ref.
+var refFields = [...]string{"amount", "currency", "currency1", "currency2", "address", "toaddress", "merchant",
+	"dest_tag", "pbntag", "note", "invoice", "custom", "item_number", "buyer_email", "from", "to"}
+
+func (c *Client) unknown(cmd string, fields Fields, status int, cause error) error {
+	ref := map[string]string{}
+	for _, k := range refFields {
+		if v, ok := fields[k]; ok {
+			ref[k] = v
+		}
+	}
+	for k, v := range fields {
+		if strings.HasPrefix(k, "wd[") {
+			ref[k] = v
+		}
+	}
+	return &OutcomeUnknownError{Cmd: cmd, Ref: ref, HTTPStatus: status, Err: cause}
+}
+
+func (c *Client) delay(n int, cause error) time.Duration {
+	var rl *RateLimitError
+	if errors.As(cause, &rl) && rl.RetryAfter > 0 {
+		if rl.RetryAfter > c.cfg.backoffMax {
+			return c.cfg.backoffMax
+		}
+		return rl.RetryAfter
+	}
+	d := c.cfg.backoffBase << (n - 1)
+	if d > c.cfg.backoffMax || d <= 0 {
+		d = c.cfg.backoffMax
+	}
+	// Full jitter over the upper half keeps a floor while spreading clients apart.
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+func retryAfter(h string) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 0
+}
+
+// errorText pulls a message out of a JSON error body ("error" or "message"), or "".
+func errorText(body []byte) string {
+	if !gjson.ValidBytes(body) {
+		return ""
+	}
+	r := gjson.ParseBytes(body)
+	if e := r.Get("error"); e.Type == gjson.String && e.Str != "" {
+		return e.Str
+	}
+	if m := r.Get("message"); m.Type == gjson.String {
+		return m.Str
+	}
+	return ""
+}
+
+// nonceFloor reads N from "Invalid nonce: must be greater than N".
+func nonceFloor(msg string) (int64, bool) {
+	i := strings.LastIndexByte(msg, ' ')
+	if i < 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(strings.TrimRight(msg[i+1:], "."), 10, 64)
+	return n, err == nil
+}
+
+func (c *Client) commandURL(cmd string) string {
+	if c.cfg.singleEndpoint {
+		return c.base
+	}
+	return c.base + "/" + cmd
+}
+
+func (c *Client) headers(token string) map[string]string {
+	h := map[string]string{
+		"Content-Type": "application/x-www-form-urlencoded",
+		"Accept":       "application/json",
+	}
+	if c.cfg.format == "xml" {
+		h["Accept"] = "application/xml"
+	}
+	if c.cfg.userAgent != "" {
+		h["User-Agent"] = c.cfg.userAgent
+	}
+	if token != "" {
+		if !strings.HasPrefix(token, "Bearer ") {
+			token = "Bearer " + token
+		}
+		h["Authorization"] = token
+	}
+	return h
+}
+
+func (c *Client) encode(ctx context.Context, cmd string, fields Fields) ([]byte, error) {
+	f := formBuilder{b: make([]byte, 0, 128+32*len(fields))}
+	f.add("version", "1")
+	f.add("key", c.cfg.publicKey)
+	f.add("cmd", cmd)
+	if c.cfg.nonces != nil {
+		n, err := c.nextNonce(ctx)
+		if err != nil {
+			return nil, err
+		}
+		f.add("nonce", strconv.FormatInt(n, 10))
+	}
+	if c.cfg.format != "json" {
+		f.add("format", c.cfg.format)
+	}
+	f.addSorted(fields)
+	return f.b, nil
+}
+
+// nextNonce computes max(last+1, unix ms) and persists it before returning. The caller holds
+// nonceTurn.
+func (c *Client) nextNonce(ctx context.Context) (int64, error) {
+	stored, err := c.cfg.nonces.LoadNonce(ctx, c.storeKey)
+	if err != nil {
+		return 0, fmt.Errorf("wallex: cannot read the nonce store: %w", err)
+	}
+	last := max(stored, c.nonceLast)
+	n := max(last+1, c.cfg.now().UnixMilli())
+	if err := c.cfg.nonces.SaveNonce(ctx, c.storeKey, n); err != nil {
+		return 0, fmt.Errorf("wallex: cannot save the nonce, nothing was sent: %w", err)
+	}
+	c.nonceLast = n
+	return n, nil
+}
+
+// raiseNonce records that the server has seen nonces up to n.
+func (c *Client) raiseNonce(ctx context.Context, n int64) {
+	if c.cfg.nonces == nil {
+		return
+	}
+	if n > c.nonceLast {
+		c.nonceLast = n
+	}
+	_ = c.cfg.nonces.SaveNonce(ctx, c.storeKey, n)
+}
+
+func (c *Client) log(e Event) {
+	if c.cfg.logger != nil {
+		c.cfg.logger(e)
+	}
+}

@@ -1,0 +1,202 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Error is implemented by every error this package returns about a call. Code is a stable
+// machine-readable name ("api_error", "auth", "permission", "nonce", "rate_limited", "transport",
+// "outcome_unknown", "invalid_input"); Retryable says whether sending the same request again is safe.
+type Error interface {
+	error
+	Code() string
+	Retryable() bool
+}
+
+// ValidationError reports bad input caught before any byte left the machine.
+type ValidationError struct {
+	Field   string // the field or option at fault
+	Value   string // the offending value (never a secret)
+	Problem string // what is wrong and how to fix it
+}
+
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return "invalid input: " + e.Problem
+	}
+	return "invalid " + e.Field + ": " + e.Problem
+}
+func (e *ValidationError) Code() string    { return "invalid_input" }
+func (e *ValidationError) Retryable() bool { return false }
+
+// APIError is an answer whose `error` field is not "ok" and that fits no narrower type.
+type APIError struct {
+	Cmd        string
+	Message    string // the server's message, with any known secret redacted
+	HTTPStatus int
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("wallex %s: %s", e.Cmd, e.Message)
+}
+func (e *APIError) Code() string    { return "api_error" }
+func (e *APIError) Retryable() bool { return false }
+
+// AuthError means the key pair or the token was refused (login failure, or HTTP 401 even after
+// one fresh login).
+type AuthError struct {
+	Cmd        string
+	Message    string
+	HTTPStatus int
+}
+
+func (e *AuthError) Error() string {
+	return fmt.Sprintf("wallex %s: authentication failed: %s (check the public and private key, and that the key is enabled)", e.Cmd, e.Message)
+}
+func (e *AuthError) Code() string    { return "auth" }
+func (e *AuthError) Retryable() bool { return false }
+
+// PermissionError means the API key is not allowed to run the command.
+type PermissionError struct {
+	Cmd     string
+	Message string
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("wallex %s: %s (enable %q for this key under Edit Permissions)", e.Cmd, e.Message, e.Cmd)
+}
+func (e *PermissionError) Code() string    { return "permission" }
+func (e *PermissionError) Retryable() bool { return false }
+
+// NonceError means the server refused the nonce. The request was not carried out, so it is safe
+// to send again with a new nonce (the client already did that once).
+type NonceError struct {
+	Cmd     string
+	Message string
+}
+
+func (e *NonceError) Error() string {
+	return fmt.Sprintf("wallex %s: %s (another client may be using this API key with nonces)", e.Cmd, e.Message)
+}
+func (e *NonceError) Code() string    { return "nonce" }
+func (e *NonceError) Retryable() bool { return true }
+
+// RateLimitError means the key is throttled (HTTP 429). Wait before trying again.
+type RateLimitError struct {
+	Cmd        string
+	Message    string
+	HTTPStatus int
+	RetryAfter time.Duration // zero when the server gave no hint
+}
+
+func (e *RateLimitError) Error() string {
+	s := fmt.Sprintf("wallex %s: rate limited: %s", e.Cmd, e.Message)
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+	}
+	return s
+}
+func (e *RateLimitError) Code() string    { return "rate_limited" }
+func (e *RateLimitError) Retryable() bool { return true }
+
+// TransportError means the API could not be reached or its answer could not be understood
+// (connection failure, timeout, HTML error page, truncated body). For commands that do not move
+// money it is safe to retry; money commands get an OutcomeUnknownError instead whenever the
+// request may have reached the server.
+type TransportError struct {
+	Cmd        string
+	HTTPStatus int    // 0 when no answer arrived
+	Excerpt    string // a short, redacted excerpt of a body that was not the expected JSON
+	Err        error
+}
+
+func (e *TransportError) Error() string {
+	var b strings.Builder
+	b.WriteString("wallex ")
+	b.WriteString(e.Cmd)
+	b.WriteString(": ")
+	switch {
+	case e.HTTPStatus != 0 && e.Excerpt != "":
+		fmt.Fprintf(&b, "unexpected answer (HTTP %d): %v; body starts %q", e.HTTPStatus, e.Err, e.Excerpt)
+	case e.HTTPStatus != 0:
+		fmt.Fprintf(&b, "unexpected answer (HTTP %d): %v", e.HTTPStatus, e.Err)
+	default:
+		fmt.Fprintf(&b, "could not reach the API: %v", e.Err)
+	}
+	return b.String()
+}
+func (e *TransportError) Unwrap() error   { return e.Err }
+func (e *TransportError) Code() string    { return "transport" }
+func (e *TransportError) Retryable() bool { return true }
+
+// OutcomeUnknownError is returned when a command that is not safe to repeat (money commands,
+// create_transaction) may have reached the server but no usable answer came back. Do NOT send it
+// again: look the operation up first (see Reconcile). Ref holds the fields that identify it.
+type OutcomeUnknownError struct {
+	Cmd        string
+	Ref        map[string]string // identifying fields: amount, currency, address, merchant, note, invoice, custom...
+	HTTPStatus int
+	Err        error
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	s := fmt.Sprintf("wallex %s: outcome unknown, the request may have been carried out", e.Cmd)
+	if e.HTTPStatus != 0 {
+		s += fmt.Sprintf(" (HTTP %d)", e.HTTPStatus)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s + "; do not resend it: reconcile against the history first"
+}
+func (e *OutcomeUnknownError) Unwrap() error   { return e.Err }
+func (e *OutcomeUnknownError) Code() string    { return "outcome_unknown" }
+func (e *OutcomeUnknownError) Retryable() bool { return false }
+
+// ErrorCode returns the Code of err if it is (or wraps) an Error, "canceled" or "timeout" for
+// context errors, and "internal" otherwise.
+func ErrorCode(err error) string {
+	var e Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code()
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "internal"
+}
+
+// IsRetryable reports whether err says the same request may safely be sent again.
+func IsRetryable(err error) bool {
+	var e Error
+	return errors.As(err, &e) && e.Retryable()
+}
+
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
+
+// NotSent marks a transport error as certain that no byte of the request reached the server
+// (for example a refused connection or a failed DNS lookup). Transports use it so that even
+// money commands can be retried safely.
+func NotSent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &notSentError{err: err}
+}
+
+// IsNotSent reports whether err was marked with NotSent.
+func IsNotSent(err error) bool {
+	var ns *notSentError
+	return errors.As(err, &ns)
+}

@@ -1,0 +1,334 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// Login logs in now, even if a valid token is cached, and returns the new token. Concurrent
+// logins of one client share one request.
+func (c *Client) Login(ctx context.Context) (Token, error) {
+	c.mu.Lock()
+	stale := c.token.AccessToken
+	c.mu.Unlock()
+	if stale == "" {
+		stale = "\x00force"
+	}
+	return c.sharedLogin(ctx, stale, true)
+}
+
+// Logout forgets the token in memory and in the token store. The API has no logout call; the
+// token simply expires on the server.
+func (c *Client) Logout(ctx context.Context) error {
+	c.mu.Lock()
+	c.token = Token{}
+	c.mu.Unlock()
+	return c.cfg.tokens.DeleteToken(ctx, c.storeKey)
+}
+
+// Session returns the current token if one is cached and not expired.
+func (c *Client) Session(ctx context.Context) (Token, bool) {
+	tok, err := c.cachedToken(ctx)
+	if err != nil || tok.AccessToken == "" || !c.cfg.now().Before(tok.ExpiresAt) {
+		return Token{}, false
+	}
+	return tok, true
+}
+
+func (c *Client) cachedToken(ctx context.Context) (Token, error) {
+	c.mu.Lock()
+	tok := c.token
+	c.mu.Unlock()
+	if tok.AccessToken != "" {
+		return tok, nil
+	}
+	t, ok, err := c.cfg.tokens.LoadToken(ctx, c.storeKey)
+	if err != nil {
+		return Token{}, fmt.Errorf("wallex: cannot read the token store: %w", err)
+	}
+	if !ok {
+		return Token{}, nil
+	}
+	c.mu.Lock()
+	if c.token.AccessToken == "" {
+		c.token = t
+	}
+	tok = c.token
+	c.mu.Unlock()
+	return tok, nil
+}
+
+// fresh reports whether a cached token can still be used: until a margin before expiry, the
+// margin being the configured one but at most a tenth of the token's lifetime.
+func (c *Client) fresh(t Token) bool {
+	if t.AccessToken == "" {
+		return false
+	}
+	margin := c.cfg.refreshMargin
+	if !t.ObtainedAt.IsZero() {
+		if life := t.ExpiresAt.Sub(t.ObtainedAt); life > 0 && life/10 < margin {
+			margin = life / 10
+		}
+	}
+	return c.cfg.now().Before(t.ExpiresAt.Add(-margin))
+}
+
+// currentToken returns a usable token, logging in when there is none, it is near expiry, or it is
+// the one the server just refused (stale).
+func (c *Client) currentToken(ctx context.Context, stale string) (Token, error) {
+	tok, err := c.cachedToken(ctx)
+	if err != nil {
+		return Token{}, err
+	}
+	if tok.AccessToken != "" && tok.AccessToken != stale && c.fresh(tok) {
+		return tok, nil
+	}
+	if stale == "" {
+		stale = tok.AccessToken
+		if stale == "" {
+			stale = "\x00none"
+		}
+	}
+	return c.sharedLogin(ctx, stale, false)
+}
+
+// sharedLogin makes sure at most one login per client is in flight. A caller whose token is
+// stale either joins the login in progress or starts one; a caller that finds a newer token
+// than its stale one uses it.
+func (c *Client) sharedLogin(ctx context.Context, stale string, force bool) (Token, error) {
+	c.mu.Lock()
+	if !force && c.token.AccessToken != "" && c.token.AccessToken != stale && c.fresh(c.token) {
+		t := c.token
+		c.mu.Unlock()
+		return t, nil
+	}
+	lc := c.inflight
+	if lc == nil {
+		lc = &loginCall{done: make(chan struct{})}
+		c.inflight = lc
+		go c.runLogin(lc)
+	}
+	c.mu.Unlock()
+	select {
+	case <-lc.done:
+		return lc.tok, lc.err
+	case <-ctx.Done():
+		return Token{}, fmt.Errorf("wallex login: %w", ctx.Err())
+	}
+}
+
+// runLogin performs the login detached from any one caller's context, so that one caller giving
+// up does not fail the others waiting for it.
+func (c *Client) runLogin(lc *loginCall) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.timeout)
+	defer cancel()
+	tok, err := c.login(ctx)
+	if err == nil {
+		if serr := c.cfg.tokens.SaveToken(ctx, c.storeKey, tok); serr != nil {
+			err = fmt.Errorf("wallex login: cannot save the token: %w", serr)
+		}
+	}
+	c.mu.Lock()
+	if err == nil {
+		c.token = tok
+		c.red.setToken(tok.AccessToken)
+	}
+	c.inflight = nil
+	c.mu.Unlock()
+	lc.tok, lc.err = tok, err
+	close(lc.done)
+}
+
+// login sends the login request, retrying transport errors and 5xx like a read (a login moves
+// nothing).
+func (c *Client) login(ctx context.Context) (Token, error) {
+	if c.cfg.privateKey == "" {
+		return Token{}, &ValidationError{Field: "private key", Problem: "is empty: set the API private key (WALLEX_PRIVATE_KEY or --private-key-file) to log in"}
+	}
+	var f formBuilder
+	f.add("version", "1")
+	f.add("cmd", "login")
+	f.add("publickey", c.cfg.publicKey)
+	f.add("privatekey", c.cfg.privateKey)
+	req := &Request{URL: c.commandURL("login"), Header: c.headers(""), Body: f.b}
+	req.Header["Accept"] = "application/json"
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		hr, err := c.cfg.transport.RoundTrip(ctx, req)
+		tok, lerr, retry := c.judgeLogin(hr, err)
+		status := 0
+		if hr != nil {
+			status = hr.Status
+		}
+		c.log(Event{Cmd: "login", Attempt: attempt, HTTPStatus: status, Duration: time.Since(start), Err: lerr})
+		if lerr == nil || !retry || attempt > c.cfg.maxRetries || ctx.Err() != nil {
+			return tok, lerr
+		}
+		if c.cfg.sleep(ctx, c.delay(attempt, lerr)) != nil {
+			return tok, lerr
+		}
+	}
+}
+
+func (c *Client) judgeLogin(hr *HTTPResponse, err error) (Token, error, bool) {
+	if err != nil {
+		return Token{}, &TransportError{Cmd: "login", Err: c.red.err(err)}, true
+	}
+	if hr.Status == 429 {
+		msg := errorText(hr.Body)
+		return Token{}, &RateLimitError{Cmd: "login", Message: c.red.text(msg), HTTPStatus: 429, RetryAfter: retryAfter(hr.Header["retry-after"])}, true
+	}
+	if hr.Status >= 500 {
+		return Token{}, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: errors.New("server error"), Excerpt: c.red.excerpt(hr.Body)}, true
+	}
+	if !gjson.ValidBytes(hr.Body) || !gjson.ParseBytes(hr.Body).IsObject() {
+		return Token{}, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: errors.New("login answer is not a JSON object"), Excerpt: c.red.excerpt(hr.Body)}, hr.Status >= 500
+	}
+	root := gjson.ParseBytes(hr.Body)
+	succ := root.Get("success")
+	access := root.Get("result.access_token").String()
+	ok := (succ.Type == gjson.True || (succ.Type == gjson.String && strings.EqualFold(succ.Str, "true"))) && strings.TrimSpace(access) != ""
+	if !ok {
+		msg := root.Get("message").String()
+		if msg == "" {
+			msg = root.Get("error").String()
+		}
+		if msg == "" {
+			msg = "login refused"
+		}
+		// Never echo what the server may have reflected of the private key.
+		return Token{}, &AuthError{Cmd: "login", Message: c.red.text(msg), HTTPStatus: hr.Status}, false
+	}
+	now := c.cfg.now()
+	exp, err := parseExpiry(root.Get("result.expires_at"), c.cfg.expiryLoc)
+	if err != nil {
+		return Token{}, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: fmt.Errorf("login answer has an unreadable expires_at: %v", err)}, false
+	}
+	return Token{AccessToken: access, ExpiresAt: exp, ObtainedAt: now}, nil, false
+}
+
+func parseExpiry(v gjson.Result, loc *time.Location) (time.Time, error) {
+	switch v.Type {
+	case gjson.Number:
+		return time.Unix(v.Int(), 0).UTC(), nil
+	case gjson.String:
+		s := strings.TrimSpace(v.Str)
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return time.Unix(n, 0).UTC(), nil
+		}
+		for _, layout := range []string{"2006-01-02 15:04:05", time.RFC3339, "2006-01-02T15:04:05"} {
+			if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+				return t, nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("%q is not a time like 2020-08-16 13:28:32", clip(s, 40))
+	}
+	return time.Time{}, errors.New("missing")
+}
+
+// redactor removes secrets from text that may reach errors and logs.
+type redactor struct {
+	mu      sync.RWMutex
+	secrets []string
+}
+
+func newRedactor(secrets ...string) *redactor {
+	r := &redactor{}
+	for _, s := range secrets {
+		r.add(s)
+	}
+	return r
+}
+
+func (r *redactor) add(s string) {
+	if len(s) < 4 {
+		return
+	}
+	r.mu.Lock()
+	r.secrets = append(r.secrets, s)
+	if len(r.secrets) > 8 { // keep the private key and the last few tokens
+		r.secrets = append(r.secrets[:1], r.secrets[len(r.secrets)-7:]...)
+	}
+	r.mu.Unlock()
+}
+
+func (r *redactor) setToken(t string) {
+	r.add(strings.TrimPrefix(t, "Bearer "))
+}
+
+func (r *redactor) text(s string) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, sec := range r.secrets {
+		if strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	return s
+}
+
+func (r *redactor) err(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if red := r.text(msg); red != msg {
+		return errors.New(red)
+	}
+	return err
+}
+
+// excerpt returns at most 120 printable characters of a body, secrets and long opaque runs
+// (anything that looks like a key or token) removed.
+func (r *redactor) excerpt(body []byte) string {
+	const max = 120
+	var b strings.Builder
+	for _, ch := range string(body) {
+		if b.Len() >= max {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case ch == '\n' || ch == '\r' || ch == '\t':
+			ch = ' '
+		case ch < 0x20 || ch == 0x7f || ch == '\uFFFD':
+			continue
+		}
+		b.WriteRune(ch)
+	}
+	s := r.text(b.String())
+	return redactLongRuns(s, 32)
+}
+
+// redactLongRuns replaces runs of at least n token-like characters with [redacted].
+func redactLongRuns(s string, n int) string {
+	isTok := func(ch byte) bool {
+		return ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-' || ch == '+' || ch == '/' || ch == '='
+	}
+	var out strings.Builder
+	i := 0
+	for i < len(s) {
+		j := i
+		for j < len(s) && isTok(s[j]) {
+			j++
+		}
+		if j-i >= n {
+			out.WriteString("[redacted]")
+		} else {
+			out.WriteString(s[i:j])
+		}
+		if j < len(s) {
+			out.WriteByte(s[j])
+			j++
+		}
+		i = j
+	}
+	return out.String()
+}

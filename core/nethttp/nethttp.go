@@ -1,0 +1,84 @@
+// Package nethttp adapts net/http to core.Transport for native Go programs.
+package nethttp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+)
+
+// MaxBody is the largest answer the transport reads (answers are small; this guards memory).
+const MaxBody = 8 << 20
+
+// Transport sends core requests with an *http.Client.
+type Transport struct{ hc *http.Client }
+
+// New returns a Transport using hc, or a client with sensible pooling when hc is nil. Timeouts
+// come from the call's context.
+func New(hc *http.Client) *Transport {
+	if hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		tr.IdleConnTimeout = 90 * time.Second
+		hc = &http.Client{Transport: tr}
+	}
+	// Never follow redirects: a POST carrying keys must not be replayed elsewhere.
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Transport{hc: &c}
+}
+
+// RoundTrip implements core.Transport.
+func (t *Transport) RoundTrip(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(r.Body))
+	if err != nil {
+		return nil, core.NotSent(err)
+	}
+	for k, v := range r.Header {
+		req.Header.Set(k, v)
+	}
+	resp, err := t.hc.Do(req)
+	if err != nil {
+		if notSent(err) {
+			return nil, core.NotSent(err)
+		}
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > MaxBody {
+		return nil, errors.New("answer larger than 8 MiB")
+	}
+	h := make(map[string]string, len(resp.Header))
+	for k, v := range resp.Header {
+		if len(v) > 0 {
+			h[strings.ToLower(k)] = v[0]
+		}
+	}
+	return &core.HTTPResponse{Status: resp.StatusCode, Header: h, Body: body}, nil
+}
+
+// notSent reports errors raised before any byte of the request was written: failed DNS
+// lookups and refused connections.
+func notSent(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
+}

@@ -1,0 +1,143 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// DefaultAPIURL is the production API base.
+const DefaultAPIURL = "https://wallexpay.io/api"
+
+// Option configures a Client.
+type Option func(*config)
+
+type config struct {
+	apiURL         string
+	publicKey      string
+	privateKey     string
+	transport      Transport
+	now            func() time.Time
+	timeout        time.Duration
+	userAgent      string
+	logger         func(Event)
+	singleEndpoint bool
+	format         string
+	wireToJSON     func([]byte) ([]byte, error)
+	insecureHTTP   bool
+	tokens         TokenStore
+	nonces         NonceStore
+	refreshMargin  time.Duration
+	expiryLoc      *time.Location
+	maxRetries     int
+	backoffBase    time.Duration
+	backoffMax     time.Duration
+	sleep          func(context.Context, time.Duration) error
+}
+
+func defaultConfig() config {
+	return config{
+		apiURL:        DefaultAPIURL,
+		now:           time.Now,
+		timeout:       30 * time.Second,
+		userAgent:     "wallexkit-go/0.1",
+		format:        "json",
+		refreshMargin: 60 * time.Second,
+		expiryLoc:     time.UTC,
+		maxRetries:    2,
+		backoffBase:   200 * time.Millisecond,
+		backoffMax:    2 * time.Second,
+		sleep:         sleepCtx,
+	}
+}
+
+// WithAPIURL sets the API base URL (default https://wallexpay.io/api). Plain http is refused for
+// hosts other than loopback unless WithInsecureHTTP is also given.
+func WithAPIURL(u string) Option { return func(c *config) { c.apiURL = u } }
+
+// WithKeys sets the API key pair. The private key is used only to log in; it never appears in
+// logs or errors.
+func WithKeys(publicKey, privateKey string) Option {
+	return func(c *config) { c.publicKey, c.privateKey = publicKey, privateKey }
+}
+
+// WithTransport sets how requests reach the network (required): core/nethttp for native Go,
+// wasm/fetch under GOOS=js.
+func WithTransport(t Transport) Option { return func(c *config) { c.transport = t } }
+
+// WithClock replaces time.Now (token expiry, nonces).
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithTimeout sets the deadline given to a call whose context has none (default 30 s).
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua } }
+
+// Event describes one attempt of a call, for logging and metrics. It never holds keys, tokens or
+// request bodies.
+type Event struct {
+	Cmd        string
+	Attempt    int // 1 for the first send
+	HTTPStatus int // 0 when no answer arrived
+	Duration   time.Duration
+	Err        error // nil on success; already redacted
+}
+
+// WithLogger sets a hook called after every attempt (including logins).
+func WithLogger(fn func(Event)) Option { return func(c *config) { c.logger = fn } }
+
+// WithSingleEndpoint posts every command to the base URL itself instead of {base}/{cmd}.
+func WithSingleEndpoint() Option { return func(c *config) { c.singleEndpoint = true } }
+
+// WithWireFormat asks the server for another answer format (e.g. "xml") and converts each answer
+// body to JSON with toJSON before decoding. core/xmlwire provides the XML converter.
+func WithWireFormat(format string, toJSON func([]byte) ([]byte, error)) Option {
+	return func(c *config) { c.format, c.wireToJSON = format, toJSON }
+}
+
+// WithInsecureHTTP allows plain http to a host that is not loopback. Keys and tokens then cross
+// the network unencrypted: use it only for a test server you control.
+func WithInsecureHTTP() Option { return func(c *config) { c.insecureHTTP = true } }
+
+// WithTokenStore keeps tokens in s (default: memory) so that other processes or a restarted
+// runtime can reuse them.
+func WithTokenStore(s TokenStore) Option { return func(c *config) { c.tokens = s } }
+
+// WithNonces turns nonces on, with the high-water mark kept in s (nil = memory). Nonce-bearing
+// calls of one client run one at a time, in order.
+func WithNonces(s NonceStore) Option {
+	return func(c *config) {
+		if s == nil {
+			s = NewMemoryStore()
+		}
+		c.nonces = s
+	}
+}
+
+// WithRefreshMargin sets how long before expires_at the token is renewed (default 60 s; never
+// more than a tenth of the token's lifetime).
+func WithRefreshMargin(d time.Duration) Option { return func(c *config) { c.refreshMargin = d } }
+
+// WithExpiryLocation sets the zone in which the zone-less expires_at is read (default UTC).
+func WithExpiryLocation(loc *time.Location) Option { return func(c *config) { c.expiryLoc = loc } }
+
+// WithRetries sets how many times a read is retried after a transport error, 5xx or 429
+// (default 2), with exponential backoff between base and max and full jitter. Money commands are
+// never retried once the request may have reached the server.
+func WithRetries(max int, base, maxDelay time.Duration) Option {
+	return func(c *config) { c.maxRetries, c.backoffBase, c.backoffMax = max, base, maxDelay }
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

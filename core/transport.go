@@ -1,0 +1,36 @@
+package core
+
+import "context"
+
+// Request is one HTTP POST the client wants sent. Header names are canonical
+// ("Content-Type", "Authorization", "User-Agent", "Accept").
+type Request struct {
+	URL    string
+	Header map[string]string
+	Body   []byte
+}
+
+// Response is what came back. Header names are lower case.
+type HTTPResponse struct {
+	Status int
+	Header map[string]string
+	Body   []byte
+}
+
+// Transport sends a request and returns the answer. It is the only way the core reaches the
+// network: the net/http adapter lives in core/nethttp, the Fetch API one in wasm/fetch.
+//
+// A Transport must honour ctx (abort the request when it is done) and should wrap errors with
+// NotSent when it is certain the request never left (so money commands may be retried).
+// Any HTTP status is a successful round trip: return it, do not turn it into an error.
+type Transport interface {
+	RoundTrip(ctx context.Context, req *Request) (*HTTPResponse, error)
+}
+
+// TransportFunc adapts a function to Transport.
+type TransportFunc func(ctx context.Context, req *Request) (*HTTPResponse, error)
+
+// RoundTrip calls f.
+func (f TransportFunc) RoundTrip(ctx context.Context, req *Request) (*HTTPResponse, error) {
+	return f(ctx, req)
+}

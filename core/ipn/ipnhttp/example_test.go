@@ -1,0 +1,27 @@
+package ipnhttp_test
+
+import (
+	"context"
+	"log"
+	"net/http"
+
+	"github.com/wallexkit/wallexkit/core/ipn"
+	"github.com/wallexkit/wallexkit/core/ipn/ipnhttp"
+)
+
+func ExampleHandler() {
+	v, err := ipn.NewVerifier("MERCHANT-1", "ipn-secret") // from configuration
+	if err != nil {
+		log.Fatal(err)
+	}
+	tracker := ipn.NewTracker(nil) // in-memory; pass a database-backed TrackerStore in production
+
+	http.Handle("/wallex/ipn", ipnhttp.Handler(v, tracker, func(ctx context.Context, n *ipn.Notification) error {
+		if n.API != nil && n.Paid() {
+			// Mark the order paid; returning an error makes Wallex retry.
+			log.Printf("invoice %s paid: %s %s", n.API.Invoice, n.API.Amount2, n.API.Currency2)
+		}
+		return nil
+	}))
+	// http.ListenAndServe(":8080", nil)
+}

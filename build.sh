@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# wallexkit's one entry point. Usage: ./build.sh build | run | test | bench | dist
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+
+# Go lives in /usr/local/go on a fresh machine; make sure it is on PATH.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH=/usr/local/go/bin:$PATH
+fi
+command -v go >/dev/null 2>&1 || { echo "build.sh: Go 1.26 is required (https://go.dev/dl)" >&2; exit 1; }
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+build_native() {
+  log "building bin/wallexkit"
+  mkdir -p bin
+  go build -trimpath -o bin/wallexkit ./cmd/wallexkit
+}
+
+cmd_build() {
+  build_native
+}
+
+cmd_run() {
+  cmd_build
+  local addr=${WALLEX_SANDBOX_ADDR:-127.0.0.1:8787}
+  log "starting the sandbox on http://$addr/api (Ctrl-C stops it)"
+  cat >&2 <<MSG
+Next, in another terminal (the sandbox prints the demo keys below):
+  export WALLEX_API_URL=http://$addr/api WALLEX_PUBLIC_KEY=<public key> WALLEX_PRIVATE_KEY=<private key>
+  bin/wallexkit info
+  bin/wallexkit balances --all
+  bin/wallexkit rates --accepted
+MSG
+  exec bin/wallexkit sandbox --addr "$addr" --data "${WALLEX_SANDBOX_DATA:-$ROOT/dist/sandbox.db}"
+}
+
+cmd_test() {
+  log "gofmt"
+  local unformatted
+  unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))
+  if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted" >&2; exit 1; fi
+  log "go vet"
+  go vet ./...
+  log "core stays pure (no net/http, syscall/js, encoding/xml)"
+  if go list -deps ./core | grep -Ex 'net/http|syscall/js|encoding/xml'; then
+    echo "core imports a forbidden package (above)" >&2; exit 1
+  fi
+  log "go test -race (core, sandbox)"
+  go test -race -count=1 ./core/... ./sandbox/...
+  log "go test (the rest)"
+  go test -count=1 $(go list ./... | grep -v -E '/core($|/)|/sandbox($|/)')
+}
+
+cmd_bench() {
+  log "Go benchmarks"
+  go test -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-1s}" ./core/... ./cmd/...
+}
+
+cmd_dist() {
+  cmd_build
+}
+
+case "${1:-}" in
+  build) cmd_build ;;
+  run) cmd_run ;;
+  test) cmd_test ;;
+  bench) cmd_bench ;;
+  dist) cmd_dist ;;
+  *) echo "usage: ./build.sh build | run | test | bench | dist" >&2; exit 2 ;;
+esac

@@ -1,0 +1,473 @@
+package sandbox
+
+import (
+	"errors"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestLogin(t *testing.T) {
+	e := newEnv(t, Config{TokenTTL: 30 * time.Minute})
+	d := e.s.Demo()
+	tests := []struct {
+		name       string
+		form       url.Values
+		wantStatus int
+		wantMsg    string
+	}{
+		{"ok", vals("version", "1", "cmd", "login", "publickey", d.PublicKey, "privatekey", d.PrivateKey), 200, "Login successfully!"},
+		{"no version is fine", vals("cmd", "login", "publickey", d.PublicKey, "privatekey", d.PrivateKey), 200, "Login successfully!"},
+		{"wrong private key", vals("version", "1", "cmd", "login", "publickey", d.PublicKey, "privatekey", "nope"), 401, "Invalid API key pair"},
+		{"unknown public key", vals("version", "1", "cmd", "login", "publickey", "nope", "privatekey", d.PrivateKey), 401, "Invalid API key pair"},
+		{"missing private key", vals("version", "1", "cmd", "login", "publickey", d.PublicKey), 400, "Missing publickey or privatekey field"},
+		{"wrong version", vals("version", "2", "cmd", "login", "publickey", d.PublicKey, "privatekey", d.PrivateKey), 400, "Invalid version: must be 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.form("/api/login", tc.form, nil)
+			m := r.json(t)
+			if r.status != tc.wantStatus || m["message"] != tc.wantMsg {
+				t.Fatalf("got %d %s", r.status, r.body)
+			}
+			if tc.wantStatus != 200 {
+				if m["success"] != "false" {
+					t.Fatalf("success = %v", m["success"])
+				}
+				return
+			}
+			res := m["result"].(map[string]any)
+			if m["success"] != "true" || !strings.HasPrefix(res["access_token"].(string), "Bearer ") {
+				t.Fatalf("bad success body %s", r.body)
+			}
+			want := e.clock.Now().Add(30 * time.Minute).UTC().Format("2006-01-02 15:04:05")
+			if res["expires_at"] != want {
+				t.Fatalf("expires_at = %v, want %s", res["expires_at"], want)
+			}
+		})
+	}
+	// also via POST /api with a cmd field
+	r := e.form("/api", vals("version", "1", "cmd", "login", "publickey", d.PublicKey, "privatekey", d.PrivateKey), nil)
+	if r.status != 200 {
+		t.Fatalf("login via /api: %d %s", r.status, r.body)
+	}
+	st := e.s.Stats(d.PublicKey)
+	if st.Logins != 3 || st.ByCmd["login"] != 6 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+func TestAuthErrors(t *testing.T) {
+	e := newEnv(t, Config{TokenTTL: 10 * time.Second})
+	tok, pub := e.demo()
+	acct, err := e.s.CreateAccount(AccountSpec{Username: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := e.s.CreateKey(acct.MerchantID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok2 := e.login(k2.PublicKey, k2.PrivateKey)
+	bare := strings.TrimPrefix(tok, "Bearer ")
+
+	tests := []struct {
+		name, auth, key, want string
+	}{
+		{"missing header", "", pub, "Missing Authorization header"},
+		{"unknown token", "Bearer deadbeef", pub, "Invalid token"},
+		{"foreign token", tok2, pub, "Token does not belong to this API key"},
+		{"bare token accepted", bare, pub, ""},
+		{"lower-case scheme accepted", "bearer " + bare, pub, ""},
+		{"own token", tok, pub, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.form("/api/get_basic_info", vals("version", "1", "key", tc.key), map[string]string{"Authorization": tc.auth})
+			m := r.json(t)
+			if tc.want == "" {
+				if r.status != 200 || m["error"] != "ok" {
+					t.Fatalf("got %d %s", r.status, r.body)
+				}
+				return
+			}
+			if r.status != 401 || m["error"] != tc.want {
+				t.Fatalf("got %d %s, want 401 %q", r.status, r.body, tc.want)
+			}
+			if r.header.Get("WWW-Authenticate") == "" {
+				t.Fatal("no WWW-Authenticate header")
+			}
+		})
+	}
+
+	t.Run("expiry", func(t *testing.T) {
+		e.clock.Advance(9 * time.Second)
+		e.ok(tok, pub, "get_basic_info", nil)
+		e.clock.Advance(time.Second)
+		r := e.call(tok, pub, "get_basic_info", nil)
+		if r.status != 401 || r.json(t)["error"] != "Token expired, log in again" {
+			t.Fatalf("got %d %s", r.status, r.body)
+		}
+		tok3 := e.login(e.s.Demo().PublicKey, e.s.Demo().PrivateKey)
+		e.ok(tok3, pub, "get_basic_info", nil)
+	})
+}
+
+func TestTransport(t *testing.T) {
+	e := newEnv(t, Config{})
+	tok, pub := e.demo()
+	body := vals("version", "1", "key", pub, "cmd", "balances").Encode()
+	auth := map[string]string{"Authorization": tok}
+	tests := []struct {
+		name, method, path, ctype, body string
+		wantStatus                      int
+		wantErr                         string
+	}{
+		{"ok", "POST", "/api", "application/x-www-form-urlencoded", body, 200, "ok"},
+		{"charset ok", "POST", "/api", "application/x-www-form-urlencoded; charset=UTF-8", body, 200, "ok"},
+		{"json body", "POST", "/api", "application/json", `{"cmd":"balances"}`, 400, "Content-Type must be application/x-www-form-urlencoded"},
+		{"no content type", "POST", "/api", "", body, 400, "Content-Type must be application/x-www-form-urlencoded"},
+		{"latin1", "POST", "/api", "application/x-www-form-urlencoded; charset=latin1", body, 400, "Content-Type charset must be utf-8"},
+		{"GET", "GET", "/api/balances", "", "", 405, "Method not allowed: use POST"},
+		{"query string", "POST", "/api?key=" + pub, "application/x-www-form-urlencoded", body, 400, "Query parameters are not accepted: send every field in the form body"},
+		{"malformed form", "POST", "/api", "application/x-www-form-urlencoded", "cmd=balances&key=%zz", 400, ""},
+		{"duplicate field", "POST", "/api", "application/x-www-form-urlencoded", body + "&cmd=balances", 400, `Field "cmd" given more than once`},
+		{"too large", "POST", "/api", "application/x-www-form-urlencoded", body + "&pad=" + strings.Repeat("a", 1<<20), 413, "Request body too large (limit 1 MB)"},
+		{"path form", "POST", "/api/balances", "application/x-www-form-urlencoded", vals("version", "1", "key", pub).Encode(), 200, "ok"},
+		{"path form with cmd", "POST", "/api/balances", "application/x-www-form-urlencoded", body, 200, "ok"},
+		{"trailing slash", "POST", "/api/", "application/x-www-form-urlencoded", body, 200, "ok"},
+		{"path mismatch", "POST", "/api/rates", "application/x-www-form-urlencoded", body, 400, `cmd field "balances" does not match URL command "rates"`},
+		{"missing cmd", "POST", "/api", "application/x-www-form-urlencoded", vals("version", "1", "key", pub).Encode(), 400, "Missing cmd field"},
+		{"nested path", "POST", "/api/a/b", "application/x-www-form-urlencoded", body, 404, ""},
+		{"unknown command", "POST", "/api/frobnicate", "application/x-www-form-urlencoded", vals("version", "1", "key", pub).Encode(), 200, "Unknown command: frobnicate"},
+		{"missing version", "POST", "/api", "application/x-www-form-urlencoded", vals("key", pub, "cmd", "balances").Encode(), 200, "Missing version field (must be 1)"},
+		{"version 2", "POST", "/api", "application/x-www-form-urlencoded", vals("version", "2", "key", pub, "cmd", "balances").Encode(), 200, "Invalid version: must be 1"},
+		{"missing key", "POST", "/api", "application/x-www-form-urlencoded", vals("version", "1", "cmd", "balances").Encode(), 200, "Missing key field (your public API key)"},
+		{"bad format", "POST", "/api", "application/x-www-form-urlencoded", body + "&format=yaml", 200, "Invalid format: must be json or xml"},
+		{"bad flag", "POST", "/api", "application/x-www-form-urlencoded", body + "&all=yes", 200, "Invalid all: must be 0 or 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := e.raw(tc.method, tc.path, tc.ctype, tc.body, auth)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.status != tc.wantStatus {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.wantStatus, r.body)
+			}
+			m := r.json(t)
+			if tc.wantErr != "" && m["error"] != tc.wantErr {
+				t.Fatalf("error = %q, want %q", m["error"], tc.wantErr)
+			}
+			if m["error"] == nil {
+				t.Fatalf("no error field: %s", r.body)
+			}
+		})
+	}
+}
+
+func TestNonce(t *testing.T) {
+	e := newEnv(t, Config{})
+	tok, pub := e.demo()
+	steps := []struct {
+		nonce string // "-" = no nonce field
+		want  string
+	}{
+		{"-", "ok"},
+		{"5", "ok"},
+		{"5", "Invalid nonce: must be greater than 5"},
+		{"4", "Invalid nonce: must be greater than 5"},
+		{"-", "Nonce required for this API key"},
+		{"abc", "Invalid nonce: must be a positive integer"},
+		{"-1", "Invalid nonce: must be a positive integer"},
+		{"", "Invalid nonce: must be a positive integer"},
+		{"6", "ok"},
+		{"1700000000000", "ok"},
+		{"1700000000000", "Invalid nonce: must be greater than 1700000000000"},
+	}
+	wantErrs := 0
+	for i, st := range steps {
+		extra := url.Values{}
+		if st.nonce != "-" {
+			extra.Set("nonce", st.nonce)
+		}
+		r := e.call(tok, pub, "get_basic_info", extra)
+		if got := r.json(t)["error"]; got != st.want {
+			t.Fatalf("step %d nonce %q: error %q, want %q", i, st.nonce, got, st.want)
+		}
+		if st.want != "ok" {
+			wantErrs++
+		}
+	}
+	stats := e.s.Stats(pub)
+	if stats.NonceErrors != wantErrs || stats.Overlaps != 0 {
+		t.Fatalf("stats %+v, want %d nonce errors and no overlaps", stats, wantErrs)
+	}
+
+	t.Run("fresh key accepts zero? no", func(t *testing.T) {
+		k, err := e.s.CreateKey(e.s.Demo().MerchantID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := e.login(k.PublicKey, k.PrivateKey)
+		if got := e.apiErr(tok, k.PublicKey, "get_basic_info", vals("nonce", "0")); got != "Invalid nonce: must be greater than 0" {
+			t.Fatal(got)
+		}
+	})
+}
+
+func TestOverlaps(t *testing.T) {
+	e := newEnv(t, Config{})
+	tok, pub := e.demo()
+
+	// Serial nonce calls never overlap.
+	for n := 1; n <= 3; n++ {
+		e.ok(tok, pub, "get_basic_info", vals("nonce", itoa(n)))
+	}
+	if st := e.s.Stats(pub); st.Overlaps != 0 || st.MaxConcurrent != 1 {
+		t.Fatalf("serial: %+v", st)
+	}
+
+	// A slow nonce call and a second one sent while it is in flight.
+	if err := e.s.InjectFault(Fault{Kind: FaultDelay, Delay: 300 * time.Millisecond, Key: pub}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e.call(tok, pub, "get_basic_info", vals("nonce", "10"))
+	}()
+	waitFor(t, func() bool { return e.s.Stats(pub).InFlight == 1 })
+	e.call(tok, pub, "get_basic_info", vals("nonce", "11"))
+	wg.Wait()
+	st := e.s.Stats(pub)
+	if st.Overlaps != 1 || st.MaxConcurrent != 2 {
+		t.Fatalf("concurrent: %+v", st)
+	}
+
+	// Requests without a nonce count towards MaxConcurrent but not Overlaps.
+	k, _ := e.s.CreateKey(e.s.Demo().MerchantID, nil)
+	tok2 := e.login(k.PublicKey, k.PrivateKey)
+	_ = e.s.InjectFault(Fault{Kind: FaultDelay, Delay: 200 * time.Millisecond, Key: k.PublicKey, Count: 2})
+	wg.Add(2)
+	for range 2 {
+		go func() {
+			defer wg.Done()
+			e.call(tok2, k.PublicKey, "rates", nil)
+		}()
+	}
+	wg.Wait()
+	if st := e.s.Stats(k.PublicKey); st.Overlaps != 0 || st.MaxConcurrent != 2 {
+		t.Fatalf("no-nonce concurrent: %+v", st)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 5s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestPermissions(t *testing.T) {
+	e := newEnv(t, Config{})
+	mid := e.s.Demo().MerchantID
+	k, err := e.s.CreateKey(mid, []string{"balances"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k.Permissions) != 1 || k.Permissions[0] != "balances" {
+		t.Fatalf("perms %v", k.Permissions)
+	}
+	tok := e.login(k.PublicKey, k.PrivateKey)
+	e.ok(tok, k.PublicKey, "balances", nil)
+	if got := e.apiErr(tok, k.PublicKey, "get_basic_info", nil); got != "This API key has no permission for get_basic_info" {
+		t.Fatal(got)
+	}
+	if got := e.apiErr(tok, k.PublicKey, "nope", nil); got != "Unknown command: nope" {
+		t.Fatal(got)
+	}
+	if err := e.s.SetPermissions(k.PublicKey, []string{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.apiErr(tok, k.PublicKey, "balances", nil); got != "This API key has no permission for balances" {
+		t.Fatal(got)
+	}
+	if err := e.s.SetPermissions(k.PublicKey, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.ok(tok, k.PublicKey, "get_basic_info", nil)
+
+	if _, err := e.s.CreateKey(mid, []string{"balances", "withdraw_everything"}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("unknown permission: %v", err)
+	}
+	if err := e.s.SetPermissions("nokey", nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+func TestKeyLimit(t *testing.T) {
+	e := newEnv(t, Config{})
+	a, err := e.s.CreateAccount(AccountSpec{Username: "limits"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range MaxKeysPerAccount {
+		if _, err := e.s.CreateKey(a.MerchantID, nil); err != nil {
+			t.Fatalf("key %d: %v", i+1, err)
+		}
+	}
+	if _, err := e.s.CreateKey(a.MerchantID, nil); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "10 API keys") {
+		t.Fatalf("11th key: %v", err)
+	}
+	var out map[string]any
+	if st := e.admin("POST", "/sandbox/accounts/"+a.MerchantID+"/keys", nil, &out); st != 409 || !strings.Contains(out["error"].(string), "maximum") {
+		t.Fatalf("admin 11th key: %d %v", st, out)
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	e := newEnv(t, Config{})
+	tok, pub := e.demo()
+	for i := range throttleLimit + 1 {
+		if got := e.apiErr(tok, pub, "nope", nil); got != "Unknown command: nope" {
+			t.Fatalf("failure %d: %s", i, got)
+		}
+		e.clock.Advance(time.Second)
+	}
+	r := e.call(tok, pub, "balances", nil)
+	if r.status != 429 || r.json(t)["error"] != "Too many failed calls, retry later" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("want 429, got %d %s", r.status, r.body)
+	}
+	// Login is throttled too (same key).
+	d := e.s.Demo()
+	if r := e.form("/api/login", vals("cmd", "login", "publickey", d.PublicKey, "privatekey", d.PrivateKey), nil); r.status != 429 {
+		t.Fatalf("login while throttled: %d", r.status)
+	}
+	// Another key is unaffected.
+	k, _ := e.s.CreateKey(d.MerchantID, nil)
+	e.ok(e.login(k.PublicKey, k.PrivateKey), k.PublicKey, "balances", nil)
+
+	// Once the oldest failure leaves the 2-minute window the key works again.
+	e.clock.Advance(throttleWindow - 20*time.Second)
+	e.ok(tok, pub, "balances", nil)
+	st := e.s.Stats(pub)
+	if st.Throttled != 2 || st.FailedCalls != throttleLimit+1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestFailedLoginsThrottle(t *testing.T) {
+	e := newEnv(t, Config{})
+	d := e.s.Demo()
+	bad := vals("cmd", "login", "publickey", d.PublicKey, "privatekey", "wrong")
+	for range throttleLimit + 1 {
+		if r := e.form("/api/login", bad, nil); r.status != 401 {
+			t.Fatalf("got %d", r.status)
+		}
+	}
+	good := vals("cmd", "login", "publickey", d.PublicKey, "privatekey", d.PrivateKey)
+	if r := e.form("/api/login", good, nil); r.status != 429 {
+		t.Fatalf("got %d", r.status)
+	}
+	e.clock.Advance(throttleWindow)
+	if r := e.form("/api/login", good, nil); r.status != 200 {
+		t.Fatalf("got %d", r.status)
+	}
+}
+
+func TestPersistence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sandbox.db")
+	clock := newClock()
+	cfg := Config{DataPath: path, Now: clock.Now}
+	e := newEnv(t, cfg)
+	d := e.s.Demo()
+	tok, pub := e.demo()
+	addr := e.ok(tok, pub, "get_deposit_address", vals("currency", "BTC")).(map[string]any)["address"]
+	e.ok(tok, pub, "get_basic_info", vals("nonce", "42"))
+	a, err := e.s.CreateAccount(AccountSpec{Username: "persist", PublicName: "P"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := e.s.CreateKey(a.MerchantID, []string{"balances"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.SetBalance(a.MerchantID, "ETH", "0.12345678"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.SetIPN(a.MerchantID, "http://127.0.0.1:1/ipn", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	e.ts.Close()
+	if err := e.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	e2 := newEnv(t, cfg)
+	if e2.s.Demo() != d {
+		t.Fatalf("demo changed: %+v vs %+v", e2.s.Demo(), d)
+	}
+	// The old token survives (tokens are stored hashed).
+	if got := e2.apiErr(tok, pub, "get_basic_info", vals("nonce", "42")); got != "Invalid nonce: must be greater than 42" {
+		t.Fatal(got)
+	}
+	if got := e2.ok(tok, pub, "get_deposit_address", vals("currency", "BTC", "nonce", "43")).(map[string]any)["address"]; got != addr {
+		t.Fatalf("address %v, want %v", got, addr)
+	}
+	tok2 := e2.login(k.PublicKey, k.PrivateKey)
+	bal := e2.ok(tok2, k.PublicKey, "balances", nil).(map[string]any)
+	if eth := bal["ETH"].(map[string]any); eth["balance"] != float64(12345678) {
+		t.Fatalf("balances %v", bal)
+	}
+	if got := e2.apiErr(tok2, k.PublicKey, "rates", nil); got != "This API key has no permission for rates" {
+		t.Fatal(got)
+	}
+	acct, err := e2.s.GetAccount(a.MerchantID)
+	if err != nil || acct.IPNURL != "http://127.0.0.1:1/ipn" || !acct.HasIPNSecret || acct.PublicName != "P" {
+		t.Fatalf("account %+v %v", acct, err)
+	}
+
+	t.Run("configured demo keys replace the stored ones", func(t *testing.T) {
+		e2.ts.Close()
+		e2.s.Close()
+		cfg3 := cfg
+		cfg3.DemoPublicKey, cfg3.DemoPrivateKey = "demo-pub", "demo-priv"
+		e3 := newEnv(t, cfg3)
+		if d3 := e3.s.Demo(); d3.PublicKey != "demo-pub" || d3.PrivateKey != "demo-priv" || d3.MerchantID != d.MerchantID {
+			t.Fatalf("demo %+v", d3)
+		}
+		tok := e3.login("demo-pub", "demo-priv")
+		e3.ok(tok, "demo-pub", "balances", nil)
+		if r := e3.form("/api/login", vals("cmd", "login", "publickey", d.PublicKey, "privatekey", d.PrivateKey), nil); r.status != 401 {
+			t.Fatalf("old demo key still logs in: %d", r.status)
+		}
+	})
+}
+
+func TestSecondOpenFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.db")
+	s, err := New(Config{DataPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	if _, err := New(Config{DataPath: path}); err == nil {
+		t.Fatal("second New on a locked file succeeded")
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("took too long")
+	}
+}

@@ -1,0 +1,128 @@
+package sandbox
+
+import (
+	"net"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// Fault kinds for InjectFault.
+const (
+	FaultDelay      = "delay"       // sleep Delay, then handle normally
+	FaultStatus     = "status"      // answer Status (default 503) with a JSON error; no command runs
+	FaultHTML       = "html"        // answer 502 with an HTML page; no command runs
+	FaultReset      = "reset"       // close the connection without answering; no command runs
+	FaultCommitDrop = "commit_drop" // run the command (state changes), then close without answering
+)
+
+// Fault applies to the next Count API calls (login included) that match Cmd
+// and Key (empty = any). Faults are consumed in the order they were injected;
+// a call takes the first matching one.
+type Fault struct {
+	Kind   string
+	Count  int           // 0 = 1
+	Delay  time.Duration // FaultDelay
+	Status int           // FaultStatus; 0 = 503
+	Cmd    string        // only calls of this command
+	Key    string        // only calls naming this public key
+}
+
+// InjectFault queues a fault.
+func (s *Server) InjectFault(f Fault) error {
+	switch f.Kind {
+	case FaultDelay:
+		if f.Delay <= 0 || f.Delay > 5*time.Minute {
+			return invalid("delay fault needs a delay between 1ms and 5 minutes")
+		}
+	case FaultStatus:
+		if f.Status == 0 {
+			f.Status = http.StatusServiceUnavailable
+		}
+		if f.Status < 400 || f.Status > 599 {
+			return invalid("status fault needs an HTTP status between 400 and 599")
+		}
+	case FaultHTML, FaultReset, FaultCommitDrop:
+	default:
+		return invalid("unknown fault kind %q (delay, status, html, reset, commit_drop)", f.Kind)
+	}
+	if f.Count < 0 || f.Count > 10000 {
+		return invalid("fault count must be between 1 and 10000")
+	}
+	if f.Count == 0 {
+		f.Count = 1
+	}
+	if f.Cmd != "" && f.Cmd != "login" {
+		if _, ok := commands[f.Cmd]; !ok {
+			return invalid("unknown command %q in fault filter", f.Cmd)
+		}
+	}
+	s.faultMu.Lock()
+	s.faults = append(s.faults, &f)
+	s.faultMu.Unlock()
+	return nil
+}
+
+// ClearFaults drops every queued fault.
+func (s *Server) ClearFaults() {
+	s.faultMu.Lock()
+	s.faults = nil
+	s.faultMu.Unlock()
+}
+
+// PendingFaults lists queued faults with their remaining counts.
+func (s *Server) PendingFaults() []Fault {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	out := make([]Fault, 0, len(s.faults))
+	for _, f := range s.faults {
+		out = append(out, *f)
+	}
+	return out
+}
+
+// takeFault consumes one use of the first fault matching the call.
+func (s *Server) takeFault(cmd, key string) *Fault {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	for i, f := range s.faults {
+		if (f.Cmd != "" && f.Cmd != cmd) || (f.Key != "" && f.Key != key) {
+			continue
+		}
+		got := *f
+		f.Count--
+		if f.Count <= 0 {
+			s.faults = slices.Delete(s.faults, i, i+1)
+		}
+		return &got
+	}
+	return nil
+}
+
+// dropConnection closes the client connection without an HTTP answer. Over
+// HTTP/1 it hijacks the connection and closes it with SO_LINGER 0 (a TCP RST);
+// where hijacking is impossible (HTTP/2) it aborts the handler, which resets
+// the stream.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		conn, _, err := hj.Hijack()
+		if err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+func (s *Server) sleep(r *http.Request, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	case <-s.ctx.Done():
+	}
+}

@@ -1,0 +1,361 @@
+package core
+
+import (
+	"context"
+	"iter"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Payment status values (spec §7.2).
+const (
+	StatusCancelled = -1  // cancelled or timed out
+	StatusWaiting   = 0   // waiting for funds
+	StatusReceived  = 1   // funds received and confirmed
+	StatusQueued    = 2   // queued for nightly payout
+	StatusComplete  = 100 // complete
+)
+
+// PaymentPaid reports whether a payment status means the merchant is paid (>= 100 or == 2).
+func PaymentPaid(status int) bool { return status >= 100 || status == StatusQueued }
+
+// PaymentFailed reports whether a payment status means it failed (< 0).
+func PaymentFailed(status int) bool { return status < 0 }
+
+// CreateTransactionParams are the fields of create_transaction.
+type CreateTransactionParams struct {
+	Amount     string // required: price in Currency1, e.g. "12.5"
+	Currency1  string // required: pricing currency, e.g. USD
+	Currency2  string // required: currency the buyer pays, e.g. BTC
+	BuyerEmail string // required
+	Address    *string
+	BuyerName  *string
+	ItemName   *string
+	ItemNumber *string
+	Invoice    *string
+	Custom     *string
+	IPNURL     *string // falls back to the account's IPN URL when unset
+	SuccessURL *string
+	CancelURL  *string
+	Extra      Fields
+}
+
+// Transaction is the answer of create_transaction.
+type Transaction struct {
+	TxnID          string        `json:"txn_id"`
+	Amount         Amount        `json:"amount"` // what the buyer pays, in Currency2
+	Currency       string        `json:"currency"`
+	Address        string        `json:"address"`
+	ConfirmsNeeded int64         `json:"confirms_needed"`
+	Timeout        time.Duration `json:"timeout"`
+	CheckoutURL    string        `json:"checkout_url"`
+	StatusURL      string        `json:"status_url"`
+	QRCodeURL      string        `json:"qrcode_url"`
+	Response       *Response     `json:"-"`
+}
+
+// CreateTransaction calls create_transaction. It is not retried once it may have reached the
+// server (a second call would create a second payment); an OutcomeUnknownError carries the
+// invoice/custom to look it up with Reconcile.
+func (c *Client) CreateTransaction(ctx context.Context, p *CreateTransactionParams) (*Transaction, error) {
+	if p == nil {
+		return nil, &ValidationError{Field: "params", Problem: "are required"}
+	}
+	s := newFieldSet()
+	s.amount("amount", p.Amount)
+	s.ticker("currency1", p.Currency1)
+	s.ticker("currency2", p.Currency2)
+	s.required("buyer_email", p.BuyerEmail)
+	if p.BuyerEmail != "" && !strings.Contains(p.BuyerEmail, "@") {
+		s.fail("buyer_email", p.BuyerEmail, "is not an email address")
+	}
+	s.opt("address", p.Address)
+	s.opt("buyer_name", p.BuyerName)
+	s.opt("item_name", p.ItemName)
+	s.opt("item_number", p.ItemNumber)
+	s.opt("invoice", p.Invoice)
+	s.opt("custom", p.Custom)
+	s.opt("ipn_url", p.IPNURL)
+	s.opt("success_url", p.SuccessURL)
+	s.opt("cancel_url", p.CancelURL)
+	s.extra(p.Extra)
+	f, err := s.done()
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Call(ctx, "create_transaction", f)
+	if err != nil {
+		return nil, err
+	}
+	r := res.Result
+	amt, err := r.Get("amount").Amount()
+	if err != nil {
+		return nil, &TransportError{Cmd: "create_transaction", HTTPStatus: res.HTTPStatus, Err: err}
+	}
+	return &Transaction{
+		TxnID:          r.Get("txn_id").Str(),
+		Amount:         amt,
+		Currency:       f["currency2"],
+		Address:        r.Get("address").Str(),
+		ConfirmsNeeded: r.Get("confirms_needed").IntOr(0),
+		Timeout:        time.Duration(r.Get("timeout").IntOr(0)) * time.Second,
+		CheckoutURL:    r.Get("checkout_url").Str(),
+		StatusURL:      r.Get("status_url").Str(),
+		QRCodeURL:      r.Get("qrcode_url").Str(),
+		Response:       res,
+	}, nil
+}
+
+// CallbackAddress is the answer of get_callback_address.
+type CallbackAddress struct {
+	Currency string    `json:"currency"`
+	Address  string    `json:"address"`
+	DestTag  string    `json:"dest_tag,omitempty"`
+	Response *Response `json:"-"`
+}
+
+// CallbackAddressParams are the optional fields of get_callback_address.
+type CallbackAddressParams struct {
+	IPNURL *string
+	Label  *string
+	Extra  Fields
+}
+
+// CallbackAddress calls get_callback_address: an address whose deposits send `deposit` IPNs.
+func (c *Client) CallbackAddress(ctx context.Context, currency string, p *CallbackAddressParams) (*CallbackAddress, error) {
+	s := newFieldSet()
+	s.ticker("currency", currency)
+	if p != nil {
+		s.opt("ipn_url", p.IPNURL)
+		s.opt("label", p.Label)
+		s.extra(p.Extra)
+	}
+	f, err := s.done()
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Call(ctx, "get_callback_address", f)
+	if err != nil {
+		return nil, err
+	}
+	return &CallbackAddress{Currency: f["currency"], Address: res.Result.Get("address").Str(), DestTag: res.Result.Get("dest_tag").Str(), Response: res}, nil
+}
+
+// TxInfo is a payment as get_tx_info reports it.
+type TxInfo struct {
+	TxnID          string    `json:"txn_id"`
+	TimeCreated    time.Time `json:"time_created"`
+	TimeExpires    time.Time `json:"time_expires"`
+	Status         int       `json:"status"`
+	StatusText     string    `json:"status_text"`
+	Type           string    `json:"type"`
+	Coin           string    `json:"coin"`
+	Amount         Amount    `json:"amount"`
+	Received       Amount    `json:"received"`
+	RecvConfirms   int64     `json:"recv_confirms"`
+	PaymentAddress string    `json:"payment_address"`
+	// Checkout holds the checkout details returned with full=1 (invoice, custom, item_name...),
+	// as raw JSON text; empty otherwise.
+	Checkout Value `json:"-"`
+}
+
+// Paid reports whether the payment is paid (status >= 100 or 2).
+func (t *TxInfo) Paid() bool { return PaymentPaid(t.Status) }
+
+// Failed reports whether the payment was cancelled or timed out.
+func (t *TxInfo) Failed() bool { return PaymentFailed(t.Status) }
+
+// Pending reports whether the payment still waits for funds or confirmations.
+func (t *TxInfo) Pending() bool { return !t.Paid() && !t.Failed() }
+
+func decodeTxInfo(id string, r Value) (*TxInfo, error) {
+	t := &TxInfo{
+		TxnID:          id,
+		Status:         int(r.Get("status").IntOr(0)),
+		StatusText:     r.Get("status_text").Str(),
+		Type:           r.Get("type").Str(),
+		Coin:           r.Get("coin").Str(),
+		RecvConfirms:   r.Get("recv_confirms").IntOr(0),
+		PaymentAddress: r.Get("payment_address").Str(),
+		Checkout:       r.Get("checkout"),
+	}
+	if v := r.Get("time_created").IntOr(0); v > 0 {
+		t.TimeCreated = time.Unix(v, 0).UTC()
+	}
+	if v := r.Get("time_expires").IntOr(0); v > 0 {
+		t.TimeExpires = time.Unix(v, 0).UTC()
+	}
+	var err error
+	if t.Amount, err = exactAmount(r, "amount", "amountf"); err != nil {
+		return nil, err
+	}
+	if t.Received, err = exactAmount(r, "received", "receivedf"); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// exactAmount reads the integer base-unit field, falling back to the decimal-text one.
+func exactAmount(r Value, intField, decField string) (Amount, error) {
+	if v := r.Get(intField); v.Exists() {
+		if a, err := v.Units(); err == nil {
+			return a, nil
+		}
+	}
+	if v := r.Get(decField); v.Exists() {
+		return v.Amount()
+	}
+	return Amount{}, nil
+}
+
+// TxInfo calls get_tx_info; full adds the checkout details.
+func (c *Client) TxInfo(ctx context.Context, txid string, full bool) (*TxInfo, error) {
+	if strings.TrimSpace(txid) == "" {
+		return nil, &ValidationError{Field: "txid", Problem: "is required"}
+	}
+	f := Fields{"txid": txid}
+	if full {
+		f["full"] = "1"
+	}
+	res, err := c.Call(ctx, "get_tx_info", f)
+	if err != nil {
+		return nil, err
+	}
+	t, err := decodeTxInfo(txid, res.Result)
+	if err != nil {
+		return nil, &TransportError{Cmd: "get_tx_info", HTTPStatus: res.HTTPStatus, Err: err}
+	}
+	return t, nil
+}
+
+// MaxTxInfoMulti is the most ids get_tx_info_multi takes.
+const MaxTxInfoMulti = 25
+
+// TxInfoItem is one id's answer in get_tx_info_multi: Info or Err.
+type TxInfoItem struct {
+	Info *TxInfo
+	Err  error
+}
+
+// TxInfoMulti calls get_tx_info_multi for up to 25 ids. Each id succeeds or fails alone.
+func (c *Client) TxInfoMulti(ctx context.Context, ids []string) (map[string]TxInfoItem, error) {
+	if len(ids) == 0 {
+		return nil, &ValidationError{Field: "txid", Problem: "give at least one transaction id"}
+	}
+	if len(ids) > MaxTxInfoMulti {
+		return nil, &ValidationError{Field: "txid", Value: strconv.Itoa(len(ids)) + " ids", Problem: "at most 25 ids per call: split the list"}
+	}
+	for _, id := range ids {
+		if strings.TrimSpace(id) == "" || strings.Contains(id, "|") {
+			return nil, &ValidationError{Field: "txid", Value: id, Problem: "ids must be non-empty and must not contain '|'"}
+		}
+	}
+	res, err := c.Call(ctx, "get_tx_info_multi", Fields{"txid": strings.Join(ids, "|")})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]TxInfoItem, len(ids))
+	res.Result.ForEach(func(id string, v Value) bool {
+		if e := v.Get("error").Str(); e != "" && e != "ok" {
+			out[id] = TxInfoItem{Err: &APIError{Cmd: "get_tx_info_multi", Message: c.red.text(e), HTTPStatus: res.HTTPStatus}}
+			return true
+		}
+		t, err := decodeTxInfo(id, v)
+		if err != nil {
+			out[id] = TxInfoItem{Err: &TransportError{Cmd: "get_tx_info_multi", HTTPStatus: res.HTTPStatus, Err: err}}
+			return true
+		}
+		out[id] = TxInfoItem{Info: t}
+		return true
+	})
+	return out, nil
+}
+
+// ListParams page through get_tx_ids and get_withdrawal_history.
+type ListParams struct {
+	PageSize int       // 1–100; 0 = 100
+	Start    int       // offset of the first item
+	Newer    time.Time // only items newer than this; zero = all
+	All      bool      // get_tx_ids: include transactions of all types
+	Limit    int       // stop after this many items; 0 = no limit
+}
+
+func (p *ListParams) page() (size, start int, err error) {
+	size, start = 100, 0
+	if p == nil {
+		return size, start, nil
+	}
+	if p.PageSize != 0 {
+		if p.PageSize < 1 || p.PageSize > 100 {
+			return 0, 0, &ValidationError{Field: "limit", Value: strconv.Itoa(p.PageSize), Problem: "page size must be between 1 and 100"}
+		}
+		size = p.PageSize
+	}
+	if p.Start < 0 {
+		return 0, 0, &ValidationError{Field: "start", Value: strconv.Itoa(p.Start), Problem: "must not be negative"}
+	}
+	return size, p.Start, nil
+}
+
+// paginate yields items page by page (newest first) until a short page, the Limit, or the
+// caller stops. Items already seen (pages shift when new items arrive) are skipped.
+func paginate[T any](ctx context.Context, c *Client, cmd string, p *ListParams, idOf func(T) string,
+	decode func(Value) ([]T, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		size, start, err := p.page()
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		seen := map[string]bool{}
+		n := 0
+		for {
+			f := Fields{"limit": strconv.Itoa(size), "start": strconv.Itoa(start)}
+			if p != nil && !p.Newer.IsZero() {
+				f["newer"] = strconv.FormatInt(p.Newer.Unix(), 10)
+			}
+			if p != nil && p.All {
+				f["all"] = "1"
+			}
+			res, err := c.Call(ctx, cmd, f)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			items, err := decode(res.Result)
+			if err != nil {
+				yield(zero, &TransportError{Cmd: cmd, HTTPStatus: res.HTTPStatus, Err: err})
+				return
+			}
+			for _, it := range items {
+				id := idOf(it)
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				if !yield(it, nil) {
+					return
+				}
+				n++
+				if p != nil && p.Limit > 0 && n >= p.Limit {
+					return
+				}
+			}
+			if len(items) < size {
+				return
+			}
+			start += len(items)
+		}
+	}
+}
+
+// TxIDs iterates over transaction ids, newest first, fetching get_tx_ids page by page.
+func (c *Client) TxIDs(ctx context.Context, p *ListParams) iter.Seq2[string, error] {
+	return paginate(ctx, c, "get_tx_ids", p, func(s string) string { return s }, func(v Value) ([]string, error) {
+		var out []string
+		v.ForEach(func(_ string, x Value) bool { out = append(out, x.Str()); return true })
+		return out, nil
+	})
+}

@@ -1,0 +1,329 @@
+package core
+
+import (
+	"context"
+	"iter"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Withdrawal status values (spec §7.3).
+const (
+	WithdrawalCancelled       = -1
+	WithdrawalAwaitingConfirm = 0 // awaiting email confirmation
+	WithdrawalPending         = 1
+	WithdrawalComplete        = 2
+)
+
+// TransferParams are the fields of create_transfer. Exactly one of Merchant and ToAddress.
+type TransferParams struct {
+	Amount      string  // required
+	Currency    string  // required
+	Merchant    *string // merchant ID (not username) of another Wallex merchant
+	ToAddress   *string // or an address, where the coin needs a withdrawal
+	AutoConfirm *bool   // skip the email confirmation
+	Extra       Fields
+}
+
+// Transfer is the answer of create_transfer.
+type Transfer struct {
+	ID       string    `json:"id"`
+	Status   int       `json:"status"` // 0 awaiting email confirmation, 1 created
+	Response *Response `json:"-"`
+}
+
+// CreateTransfer calls create_transfer. It moves money: it is never resent once it may have
+// reached the server.
+func (c *Client) CreateTransfer(ctx context.Context, p *TransferParams) (*Transfer, error) {
+	if p == nil {
+		return nil, &ValidationError{Field: "params", Problem: "are required"}
+	}
+	s := newFieldSet()
+	s.amount("amount", p.Amount)
+	s.ticker("currency", p.Currency)
+	switch {
+	case p.Merchant != nil && p.ToAddress != nil:
+		s.fail("merchant/toaddress", "", "give exactly one of merchant and toaddress, not both")
+	case p.Merchant == nil && p.ToAddress == nil:
+		s.fail("merchant/toaddress", "", "give exactly one of merchant (a merchant ID) and toaddress")
+	case p.Merchant != nil:
+		s.required("merchant", *p.Merchant)
+	default:
+		s.required("toaddress", *p.ToAddress)
+	}
+	s.optBool("auto_confirm", p.AutoConfirm)
+	s.extra(p.Extra)
+	f, err := s.done()
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Call(ctx, "create_transfer", f)
+	if err != nil {
+		return nil, err
+	}
+	return &Transfer{ID: res.Result.Get("id").Str(), Status: int(res.Result.Get("status").IntOr(0)), Response: res}, nil
+}
+
+// WithdrawalParams are the fields of create_withdrawal.
+type WithdrawalParams struct {
+	Amount      string // required
+	Currency    string // required
+	Address     string // required unless PBNTag is set
+	PBNTag      *string
+	AddTxFee    *bool   // add the coin's fee to the amount instead of taking it out
+	Currency2   *string // send the value of Amount given in Currency2
+	DestTag     *string
+	IPNURL      *string
+	AutoConfirm *bool
+	Note        *string // kept with the withdrawal; also how Reconcile tells payouts apart
+	Extra       Fields
+}
+
+// Withdrawal is the answer of create_withdrawal.
+type Withdrawal struct {
+	ID       string    `json:"id"`
+	Status   int       `json:"status"`
+	Amount   Amount    `json:"amount"`
+	Response *Response `json:"-"`
+}
+
+func (p *WithdrawalParams) fields(prefix func(string) string, s *fieldSet) {
+	s.amount(prefix("amount"), p.Amount)
+	s.ticker(prefix("currency"), p.Currency)
+	if p.PBNTag != nil {
+		s.required(prefix("pbntag"), *p.PBNTag)
+		if p.Address != "" {
+			s.fail(prefix("address"), "", "give an address or a pbntag, not both")
+		}
+	} else {
+		s.required(prefix("address"), p.Address)
+	}
+	s.optBool(prefix("add_tx_fee"), p.AddTxFee)
+	s.optTicker(prefix("currency2"), p.Currency2)
+	s.opt(prefix("dest_tag"), p.DestTag)
+	s.opt(prefix("ipn_url"), p.IPNURL)
+	s.optBool(prefix("auto_confirm"), p.AutoConfirm)
+	s.opt(prefix("note"), p.Note)
+}
+
+// CreateWithdrawal calls create_withdrawal. It moves money: it is never resent once it may
+// have reached the server; an OutcomeUnknownError carries what Reconcile needs.
+func (c *Client) CreateWithdrawal(ctx context.Context, p *WithdrawalParams) (*Withdrawal, error) {
+	if p == nil {
+		return nil, &ValidationError{Field: "params", Problem: "are required"}
+	}
+	s := newFieldSet()
+	p.fields(func(k string) string { return k }, s)
+	s.extra(p.Extra)
+	f, err := s.done()
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Call(ctx, "create_withdrawal", f)
+	if err != nil {
+		return nil, err
+	}
+	w := &Withdrawal{ID: res.Result.Get("id").Str(), Status: int(res.Result.Get("status").IntOr(0)), Response: res}
+	w.Amount, _ = res.Result.Get("amount").Amount()
+	return w, nil
+}
+
+// MassWithdrawalItem is one payout of create_mass_withdrawal. Key names it in the request
+// (wd[Key][…]) and in the answer.
+type MassWithdrawalItem struct {
+	Key       string
+	Amount    string
+	Currency  string
+	Address   string
+	DestTag   *string
+	Currency2 *string
+	Note      *string
+}
+
+// MassWithdrawalResult is one item's outcome: a withdrawal or an error.
+type MassWithdrawalResult struct {
+	Key        string      `json:"key"`
+	Withdrawal *Withdrawal `json:"withdrawal,omitempty"`
+	Err        error       `json:"-"`
+}
+
+// validMassKey: letters, digits, '_' and '-' (no brackets, which would break wd[KEY][field]).
+func validMassKey(k string) bool {
+	if k == "" || len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		ch := k[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// MassWithdrawalFields validates items and returns the wd[KEY][field] form fields.
+func MassWithdrawalFields(items []MassWithdrawalItem) (Fields, error) {
+	if len(items) == 0 {
+		return nil, &ValidationError{Field: "wd", Problem: "give at least one payout"}
+	}
+	s := newFieldSet()
+	seen := map[string]bool{}
+	for _, it := range items {
+		if !validMassKey(it.Key) {
+			s.fail("wd key", it.Key, "payout keys must be 1–64 letters, digits, '_' or '-'")
+			break
+		}
+		if seen[it.Key] {
+			s.fail("wd key", it.Key, "is used twice: payout keys must be unique")
+			break
+		}
+		seen[it.Key] = true
+		pre := func(f string) string { return "wd[" + it.Key + "][" + f + "]" }
+		wp := WithdrawalParams{Amount: it.Amount, Currency: it.Currency, Address: it.Address, DestTag: it.DestTag, Currency2: it.Currency2, Note: it.Note}
+		wp.fields(pre, s)
+	}
+	return s.done()
+}
+
+// CreateMassWithdrawal calls create_mass_withdrawal. Each item succeeds or fails alone; the
+// result is in the order of items. It moves money: it is never resent.
+func (c *Client) CreateMassWithdrawal(ctx context.Context, items []MassWithdrawalItem) ([]MassWithdrawalResult, *Response, error) {
+	f, err := MassWithdrawalFields(items)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := c.Call(ctx, "create_mass_withdrawal", f)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]MassWithdrawalResult, len(items))
+	for i, it := range items {
+		out[i].Key = it.Key
+		v := res.Result.Member(it.Key)
+		switch {
+		case !v.Exists():
+			out[i].Err = &APIError{Cmd: "create_mass_withdrawal", Message: "no result for this payout in the answer", HTTPStatus: res.HTTPStatus}
+		case v.Get("error").Str() != "ok" && v.Get("error").Exists():
+			out[i].Err = &APIError{Cmd: "create_mass_withdrawal", Message: c.red.text(v.Get("error").Str()), HTTPStatus: res.HTTPStatus}
+		default:
+			w := &Withdrawal{ID: v.Get("id").Str(), Status: int(v.Get("status").IntOr(0))}
+			w.Amount, _ = v.Get("amount").Amount()
+			out[i].Withdrawal = w
+		}
+	}
+	return out, res, nil
+}
+
+// ConvertParams are the fields of convert.
+type ConvertParams struct {
+	Amount string // required
+	From   string // required
+	To     string // required
+	Extra  Fields
+}
+
+// Convert calls convert and returns the conversion id. It moves money: never resent.
+func (c *Client) Convert(ctx context.Context, p *ConvertParams) (string, error) {
+	if p == nil {
+		return "", &ValidationError{Field: "params", Problem: "are required"}
+	}
+	s := newFieldSet()
+	s.amount("amount", p.Amount)
+	s.ticker("from", p.From)
+	s.ticker("to", p.To)
+	if s.err == nil && s.f["from"] == s.f["to"] {
+		s.fail("to", p.To, "must differ from from")
+	}
+	s.extra(p.Extra)
+	f, err := s.done()
+	if err != nil {
+		return "", err
+	}
+	res, err := c.Call(ctx, "convert", f)
+	if err != nil {
+		return "", err
+	}
+	if res.Result.IsObject() {
+		return res.Result.Get("id").Str(), nil
+	}
+	return res.Result.Str(), nil
+}
+
+// WithdrawalInfo is a withdrawal as the history and get_withdrawal_info report it.
+type WithdrawalInfo struct {
+	ID          string    `json:"id"`
+	TimeCreated time.Time `json:"time_created"`
+	Status      int       `json:"status"`
+	StatusText  string    `json:"status_text"`
+	Coin        string    `json:"coin"`
+	Amount      Amount    `json:"amount"`
+	SendAddress string    `json:"send_address"`
+	SendTxID    string    `json:"send_txid"` // only meaningful once complete
+	Note        string    `json:"note,omitempty"`
+}
+
+func decodeWithdrawal(id string, v Value) (WithdrawalInfo, error) {
+	w := WithdrawalInfo{
+		ID:          id,
+		Status:      int(v.Get("status").IntOr(0)),
+		StatusText:  v.Get("status_text").Str(),
+		Coin:        v.Get("coin").Str(),
+		SendAddress: v.Get("send_address").Str(),
+		SendTxID:    v.Get("send_txid").Str(),
+		Note:        v.Get("note").Str(),
+	}
+	if w.ID == "" {
+		w.ID = v.Get("id").Str()
+	}
+	if t := v.Get("time_created").IntOr(0); t > 0 {
+		w.TimeCreated = time.Unix(t, 0).UTC()
+	}
+	var err error
+	w.Amount, err = exactAmount(v, "amount", "amountf")
+	return w, err
+}
+
+// WithdrawalInfo calls get_withdrawal_info.
+func (c *Client) WithdrawalInfo(ctx context.Context, id string) (*WithdrawalInfo, error) {
+	if strings.TrimSpace(id) == "" {
+		return nil, &ValidationError{Field: "id", Problem: "is required"}
+	}
+	res, err := c.Call(ctx, "get_withdrawal_info", Fields{"id": id})
+	if err != nil {
+		return nil, err
+	}
+	w, err := decodeWithdrawal(id, res.Result)
+	if err != nil {
+		return nil, &TransportError{Cmd: "get_withdrawal_info", HTTPStatus: res.HTTPStatus, Err: err}
+	}
+	return &w, nil
+}
+
+// WithdrawalHistory iterates over withdrawals, newest first, page by page.
+func (c *Client) WithdrawalHistory(ctx context.Context, p *ListParams) iter.Seq2[WithdrawalInfo, error] {
+	return paginate(ctx, c, "get_withdrawal_history", p, func(w WithdrawalInfo) string { return w.ID },
+		func(v Value) ([]WithdrawalInfo, error) {
+			var out []WithdrawalInfo
+			var err error
+			v.ForEach(func(_ string, x Value) bool {
+				var w WithdrawalInfo
+				w, err = decodeWithdrawal("", x)
+				out = append(out, w)
+				return err == nil
+			})
+			return out, err
+		})
+}
+
+// sortedKeys is used for stable output.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+

@@ -4,7 +4,6 @@ import (
 	"context"
 	"iter"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )

@@ -1,0 +1,399 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/nethttp"
+	"github.com/wallexkit/wallexkit/core/xmlwire"
+)
+
+// version is set at link time: go build -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// Exit codes. Other tooling relies on them.
+const (
+	exitOK        = 0 // success
+	exitAPI       = 1 // the API answered with an error (or another failure)
+	exitUsage     = 2 // bad usage or bad input: the message says what to fix
+	exitTransport = 3 // the API could not be reached or its answer not understood
+	exitUnknown   = 4 // a money command's outcome is unknown: reconcile, never resend
+)
+
+// usageError is bad usage or bad input found by the CLI itself (exit 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
+
+// command is one entry of the command table. To add a command, write a constructor in a
+// cmd_*.go file and list it in commandTable.
+type command struct {
+	name    string
+	args    string // what follows the name in the synopsis, e.g. "CURRENCY" or "[--all]"
+	summary string // one line for the command list
+	help    string // the longer text of `wallexkit help NAME`
+	// setup registers the command's own flags on fs and returns the function that runs the
+	// command once every flag is parsed. args are the positional arguments.
+	setup func(fs *flag.FlagSet) func(ctx context.Context, a *app, args []string) error
+}
+
+// commandTable lists every command in the order the help shows them.
+func commandTable() []command {
+	return []command{
+		infoCommand(),
+		balancesCommand(),
+		depositAddressCommand(),
+		ratesCommand(),
+		callCommand(),
+		loginCommand(),
+		logoutCommand(),
+		sandboxCommand(),
+		versionCommand(),
+		helpCommand(),
+	}
+}
+
+func lookupCommand(name string) (command, bool) {
+	for _, c := range commandTable() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// settings are the global options, read from the environment and then from flags.
+type settings struct {
+	apiURL         string
+	publicKey      string
+	privateKey     string
+	privateKeyFile string
+	nonce          bool
+	format         string // wire format: json or xml
+	insecureHTTP   bool
+	output         string // table or json
+}
+
+func settingsFromEnv(getenv func(string) string) (settings, error) {
+	s := settings{
+		apiURL:     getenv("WALLEX_API_URL"),
+		publicKey:  getenv("WALLEX_PUBLIC_KEY"),
+		privateKey: getenv("WALLEX_PRIVATE_KEY"),
+		format:     "json",
+		output:     "table",
+	}
+	if s.apiURL == "" {
+		s.apiURL = core.DefaultAPIURL
+	}
+	if v := getenv("WALLEX_NONCE"); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return s, usagef("WALLEX_NONCE=%q is not a boolean: use 1 or 0", v)
+		}
+		s.nonce = on
+	}
+	return s, nil
+}
+
+// register adds the global flags to fs, with the current settings as defaults.
+func (s *settings) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.apiURL, "api-url", s.apiURL, "API base URL")
+	fs.StringVar(&s.publicKey, "public-key", s.publicKey, "API public key")
+	fs.StringVar(&s.privateKey, "private-key", s.privateKey, "API private key")
+	fs.StringVar(&s.privateKeyFile, "private-key-file", s.privateKeyFile, "file holding the private key, - for stdin")
+	fs.BoolVar(&s.nonce, "nonce", s.nonce, "send nonces")
+	fs.StringVar(&s.format, "format", s.format, "wire format: json or xml")
+	fs.BoolVar(&s.insecureHTTP, "insecure-http", s.insecureHTTP, "allow plain http to a non-loopback host")
+	fs.StringVar(&s.output, "o", s.output, "output: table or json")
+}
+
+func (s *settings) check() error {
+	switch s.output {
+	case "table", "json":
+	default:
+		return usagef("-o %q: use -o table or -o json", s.output)
+	}
+	switch s.format {
+	case "json", "xml":
+	default:
+		return usagef("--format %q: use --format json or --format xml", s.format)
+	}
+	return nil
+}
+
+func isGlobalFlag(name string) bool {
+	var s settings
+	fs := newFlagSet("")
+	s.register(fs)
+	return fs.Lookup(name) != nil
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors and help are printed by run
+	return fs
+}
+
+// parseInterspersed parses fs from args, allowing flags between positional arguments. Everything
+// after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// flagError rewords the flag package's errors and points at the help.
+func flagError(err error, cmd string) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		if len(name) > 2 { // the flag package prints -name; long flags are written --name
+			name = "-" + name
+		}
+		msg = "unknown flag " + name
+		if cmd == "" {
+			msg += " (flags of a command go after the command name)"
+		}
+	}
+	help := "wallexkit help"
+	if cmd != "" {
+		help += " " + cmd
+	}
+	return usagef("%s: see '%s'", msg, help)
+}
+
+// app is one run of the CLI: its IO, environment and settings.
+type app struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	set    settings
+
+	privKey     string // resolved private key, once read
+	privKeyRead bool
+}
+
+// run is the whole CLI. It returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	if err := a.dispatch(ctx, args); err != nil {
+		return a.fail(err)
+	}
+	return exitOK
+}
+
+func (a *app) dispatch(ctx context.Context, args []string) error {
+	set, err := settingsFromEnv(a.getenv)
+	if err != nil {
+		return err
+	}
+	a.set = set
+
+	// Global flags before the command name.
+	fs := newFlagSet("wallexkit")
+	a.set.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return writeMainHelp(a.stdout)
+		}
+		return flagError(err, "")
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		_ = writeMainHelp(a.stderr)
+		return usagef("no command given: see the list above")
+	}
+	name := rest[0]
+	cmd, ok := lookupCommand(name)
+	if !ok {
+		return usagef("unknown command %q: run 'wallexkit help' for the list", name)
+	}
+
+	// Global and command flags after it, in any order with the arguments.
+	fs = newFlagSet("wallexkit " + name)
+	a.set.register(fs)
+	runCmd := cmd.setup(fs)
+	pos, err := parseInterspersed(fs, rest[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return writeCommandHelp(a.stdout, cmd)
+		}
+		return flagError(err, name)
+	}
+	if err := a.set.check(); err != nil {
+		return err
+	}
+	return runCmd(ctx, a, pos)
+}
+
+// fail prints err on stderr (secrets removed) and returns its exit code.
+func (a *app) fail(err error) int {
+	fmt.Fprintf(a.stderr, "wallexkit: %s\n", a.redact(err.Error()))
+	var ou *core.OutcomeUnknownError
+	if errors.As(err, &ou) {
+		a.printOutcomeUnknown(ou)
+	}
+	return exitCode(err)
+}
+
+// exitCode maps an error to the documented exit codes.
+func exitCode(err error) int {
+	var (
+		unknown    *core.OutcomeUnknownError
+		usage      *usageError
+		invalid    *core.ValidationError
+		trans      *core.TransportError
+		limited    *core.RateLimitError
+		auth       *core.AuthError
+		permission *core.PermissionError
+		nonce      *core.NonceError
+		api        *core.APIError
+	)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &unknown): // checked first: it wraps a TransportError
+		return exitUnknown
+	case errors.As(err, &usage), errors.As(err, &invalid):
+		return exitUsage
+	case errors.As(err, &trans), errors.As(err, &limited), errors.Is(err, context.DeadlineExceeded):
+		return exitTransport
+	case errors.As(err, &auth), errors.As(err, &permission), errors.As(err, &nonce), errors.As(err, &api):
+		return exitAPI
+	}
+	return exitAPI // anything else (state file trouble, interrupted): a failure, not a usage error
+}
+
+// redact removes the private key and bearer tokens from text bound for the terminal. The core
+// already redacts its errors; this is a second line of defence.
+func (a *app) redact(s string) string {
+	for _, sec := range []string{a.privKey, a.set.privateKey} {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	if i := strings.Index(s, "Bearer "); i >= 0 {
+		j := i + len("Bearer ")
+		for j < len(s) && s[j] != ' ' && s[j] != '"' && s[j] != '\n' {
+			j++
+		}
+		s = s[:i] + "Bearer [redacted]" + a.redact(s[j:])
+	}
+	return s
+}
+
+// privateKey returns the private key from --private-key-file, else --private-key or
+// WALLEX_PRIVATE_KEY.
+func (a *app) privateKey() (string, error) {
+	if a.privKeyRead {
+		return a.privKey, nil
+	}
+	key := a.set.privateKey
+	if p := a.set.privateKeyFile; p != "" {
+		var (
+			b   []byte
+			err error
+		)
+		if p == "-" {
+			b, err = io.ReadAll(io.LimitReader(a.stdin, 64<<10))
+		} else {
+			b, err = os.ReadFile(p)
+		}
+		if err != nil {
+			return "", usagef("cannot read the private key: %v", err)
+		}
+		key = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+		if key == "" {
+			return "", usagef("the private key file %s is empty", p)
+		}
+	}
+	if key == "" {
+		return "", usagef("missing private key: set WALLEX_PRIVATE_KEY, or pass --private-key-file PATH (- reads stdin)")
+	}
+	a.privKey, a.privKeyRead = key, true
+	return key, nil
+}
+
+// statePath is where the token and nonce are cached: WALLEX_STATE, else
+// <user config dir>/wallexkit/state.json.
+func (a *app) statePath() (string, error) {
+	if p := a.getenv("WALLEX_STATE"); p != "" {
+		return p, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", usagef("cannot find the user config directory (%v): set WALLEX_STATE to a file path", err)
+	}
+	return filepath.Join(dir, "wallexkit", "state.json"), nil
+}
+
+// client builds an API client from the settings. The state file is its token store and nonce
+// store; tokens in it are sealed with a key derived from the private key. Without
+// needPrivateKey (logout) the store can only delete tokens, not read them.
+func (a *app) client(needPrivateKey bool) (*core.Client, error) {
+	if a.set.publicKey == "" {
+		return nil, usagef("missing public key: set WALLEX_PUBLIC_KEY or pass --public-key")
+	}
+	var priv string
+	if needPrivateKey {
+		var err error
+		if priv, err = a.privateKey(); err != nil {
+			return nil, err
+		}
+	}
+	path, err := a.statePath()
+	if err != nil {
+		return nil, err
+	}
+	store, err := core.NewFileStore(path, []byte(priv))
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the state file %s: %w", path, err)
+	}
+	opts := []core.Option{
+		core.WithAPIURL(a.set.apiURL),
+		core.WithKeys(a.set.publicKey, priv),
+		core.WithTransport(nethttp.New(nil)),
+		core.WithTokenStore(store),
+		core.WithUserAgent("wallexkit-cli/" + version),
+	}
+	if a.set.nonce {
+		opts = append(opts, core.WithNonces(store))
+	}
+	if a.set.format == "xml" {
+		opts = append(opts, core.WithWireFormat("xml", xmlwire.ToJSON))
+	}
+	if a.set.insecureHTTP {
+		opts = append(opts, core.WithInsecureHTTP())
+	}
+	return core.New(opts...)
+}
+
+// noArgs refuses positional arguments for commands that take none.
+func noArgs(cmd string, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, got %q: see 'wallexkit help %s'", cmd, args[0], cmd)
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+)
+
+func versionCommand() command {
+	return command{
+		name:    "version",
+		summary: "print the version",
+		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
+			return func(_ context.Context, a *app, args []string) error {
+				if err := noArgs("version", args); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(a.stdout, "wallexkit %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+				return err
+			}
+		},
+	}
+}
+
+func helpCommand() command {
+	return command{
+		name:    "help",
+		args:    "[COMMAND]",
+		summary: "show this help, or the help of one command",
+		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
+			return func(_ context.Context, a *app, args []string) error {
+				switch len(args) {
+				case 0:
+					return writeMainHelp(a.stdout)
+				case 1:
+					cmd, ok := lookupCommand(args[0])
+					if !ok {
+						return usagef("unknown command %q: run 'wallexkit help' for the list", args[0])
+					}
+					return writeCommandHelp(a.stdout, cmd)
+				}
+				return usagef("help takes at most one command name")
+			}
+		},
+	}
+}
+
+const globalHelp = `Global flags (before or after the command):
+  --api-url URL            API base URL (env WALLEX_API_URL; default https://wallexpay.io/api)
+  --public-key KEY         API public key (env WALLEX_PUBLIC_KEY)
+  --private-key KEY        API private key (env WALLEX_PRIVATE_KEY); other local users can see
+                           command lines, so prefer the environment or --private-key-file
+  --private-key-file PATH  read the private key from PATH, - for stdin (a trailing newline is dropped)
+  --nonce                  send a nonce with every call (env WALLEX_NONCE=1)
+  --format json|xml        wire format the API answers in (default json)
+  --insecure-http          allow plain http to a host that is not loopback (sends keys unencrypted)
+  -o table|json            output: readable table (default) or JSON
+
+Environment:
+  WALLEX_API_URL           API base URL
+  WALLEX_PUBLIC_KEY        API public key
+  WALLEX_PRIVATE_KEY       API private key
+  WALLEX_NONCE=1           send nonces
+  WALLEX_STATE             state file (default <user config dir>/wallexkit/state.json)
+
+Tokens: login caches the token in the state file (mode 0600) for later commands, sealed with a
+key derived from the private key; it never holds the token or the private key in plain text.
+
+Exit status:
+  0  success
+  1  the API answered with an error
+  2  bad usage or bad input
+  3  the API could not be reached or its answer not understood
+  4  a money command's outcome is unknown: reconcile, never resend
+`
+
+// writeMainHelp prints the usage, the command list (from the command table) and the global
+// flags and environment.
+func writeMainHelp(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("wallexkit: command-line client for the Wallex Pay merchant API, with a local sandbox.\n\n")
+	b.WriteString("Usage:\n  wallexkit [flags] COMMAND [flags] [arguments]\n\nCommands:\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, c := range commandTable() {
+		synopsis := c.name
+		if c.args != "" && len(c.args) <= 30 {
+			synopsis += " " + c.args
+		} else if c.args != "" {
+			synopsis += " [flags]"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", synopsis, c.summary)
+	}
+	tw.Flush()
+	b.WriteString("\n")
+	b.WriteString(globalHelp)
+	b.WriteString("\nRun 'wallexkit help COMMAND' for the flags of a command.\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeCommandHelp prints one command's synopsis, description and own flags.
+func writeCommandHelp(w io.Writer, c command) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: wallexkit %s", c.name)
+	if c.args != "" {
+		b.WriteString(" " + c.args)
+	}
+	b.WriteString("\n\n")
+	b.WriteString(strings.ToUpper(c.summary[:1]) + c.summary[1:] + ".\n")
+	if c.help != "" {
+		b.WriteString("\n" + c.help + "\n")
+	}
+	fs := newFlagSet(c.name)
+	c.setup(fs)
+	var own []*flag.Flag
+	fs.VisitAll(func(f *flag.Flag) {
+		if !isGlobalFlag(f.Name) {
+			own = append(own, f)
+		}
+	})
+	if len(own) > 0 {
+		b.WriteString("\nFlags:\n")
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		for _, f := range own {
+			arg, usage := flag.UnquoteUsage(f)
+			name := "--" + f.Name
+			if arg != "" {
+				name += " " + arg
+			}
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+				usage += " (default " + f.DefValue + ")"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\n", name, usage)
+		}
+		tw.Flush()
+	}
+	b.WriteString("\nGlobal flags and environment: see 'wallexkit help'.\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}

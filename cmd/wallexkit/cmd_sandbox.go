@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/wallexkit/wallexkit/sandbox"
+)
+
+func sandboxCommand() command {
+	return command{
+		name:    "sandbox",
+		args:    "[--addr HOST:PORT] [--data PATH] [--token-ttl 1h] [--demo-public-key K --demo-private-key S]",
+		summary: "run the local Wallex Pay emulator",
+		help: "Runs a local emulator of the Wallex Pay API under http://ADDR/api, with test-only admin\n" +
+			"endpoints under /sandbox/. It prints the demo merchant's ID and keys and an export line for\n" +
+			"the other commands. The demo keys are sandbox-only: they move no real money. Stop it with\n" +
+			"Ctrl-C (or SIGTERM); it finishes the requests in flight first.\n" +
+			"Exit status 2 when the address is in use or the data file cannot be opened.",
+		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
+			var o sandboxOptions
+			fs.StringVar(&o.addr, "addr", "127.0.0.1:8787", "listen `ADDR` (port 0 picks a free one)")
+			fs.StringVar(&o.data, "data", "", "keep state in this bbolt `PATH` across restarts (default: memory only)")
+			fs.DurationVar(&o.tokenTTL, "token-ttl", time.Hour, "`DURATION` a login token stays valid")
+			fs.StringVar(&o.demoPublic, "demo-public-key", "", "fixed demo public `KEY` (default: random, or the stored one)")
+			fs.StringVar(&o.demoPrivate, "demo-private-key", "", "fixed demo private `KEY` (default: random, or the stored one)")
+			return func(ctx context.Context, a *app, args []string) error {
+				if err := noArgs("sandbox", args); err != nil {
+					return err
+				}
+				if o.tokenTTL <= 0 {
+					return usagef("--token-ttl must be positive, e.g. 1h or 30s")
+				}
+				return runSandbox(ctx, a, o)
+			}
+		},
+	}
+}
+
+type sandboxOptions struct {
+	addr, data              string
+	tokenTTL                time.Duration
+	demoPublic, demoPrivate string
+}
+
+// runSandbox serves the sandbox until ctx is done, then shuts down gracefully.
+func runSandbox(ctx context.Context, a *app, o sandboxOptions) error {
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return usagef("cannot listen on %s: the address is already in use: stop the other process or pick another --addr", o.addr)
+		}
+		return usagef("cannot listen on %s: %v: pick another --addr", o.addr, err)
+	}
+	logHandler := slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
+	srv, err := sandbox.New(sandbox.Config{
+		TokenTTL:       o.tokenTTL,
+		DataPath:       o.data,
+		DemoPublicKey:  o.demoPublic,
+		DemoPrivateKey: o.demoPrivate,
+		Logger:         slog.New(logHandler),
+	})
+	if err != nil {
+		ln.Close()
+		return usagef("cannot start the sandbox: %v", err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logHandler, slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	host, loopback := displayHost(ln.Addr())
+	base := "http://" + host
+	if err := printSandboxBanner(a, base, srv.Demo(), o); err != nil {
+		// stdout is gone (closed pipe): there is no one to serve.
+		hs.Close()
+		srv.Close()
+		return err
+	}
+	if !loopback {
+		fmt.Fprintln(a.stderr, "wallexkit: warning: the sandbox listens beyond loopback; its admin endpoints under /sandbox/ are open to anyone who can reach "+ln.Addr().String())
+	}
+	fmt.Fprintln(a.stderr, "Press Ctrl-C to stop.")
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		fmt.Fprintf(a.stderr, "wallexkit: requests still running after 5s, closing them: %v\n", err)
+		hs.Close()
+	}
+	closeErr := srv.Close()
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("the sandbox server stopped: %w", serveErr)
+	}
+	if closeErr != nil {
+		return fmt.Errorf("cannot close the sandbox store: %w", closeErr)
+	}
+	fmt.Fprintln(a.stderr, "Sandbox stopped.")
+	return nil
+}
+
+// displayHost returns host:port to print for the listener (an unspecified address becomes
+// 127.0.0.1) and whether the listener is loopback only.
+func displayHost(addr net.Addr) (string, bool) {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String(), false
+	}
+	if tcp.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port)), false
+	}
+	return tcp.String(), tcp.IP.IsLoopback()
+}
+
+func printSandboxBanner(a *app, base string, demo sandbox.Demo, o sandboxOptions) error {
+	apiURL := base + "/api"
+	if a.set.output == "json" {
+		return writeJSON(a.stdout, map[string]string{
+			"api_url":     apiURL,
+			"admin_url":   base + "/sandbox/",
+			"merchant_id": demo.MerchantID,
+			"username":    demo.Username,
+			"public_key":  demo.PublicKey,
+			"private_key": demo.PrivateKey,
+		})
+	}
+	state := "memory only (lost on exit)"
+	if o.data != "" {
+		state = o.data
+	}
+	w := a.stdout
+	fmt.Fprintf(w, "Wallex Pay sandbox listening on %s\n", apiURL)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	writeFields(tw,
+		"  Admin", base+"/sandbox/",
+		"  Merchant ID", demo.MerchantID,
+		"  Username", demo.Username,
+		"  Public key", demo.PublicKey,
+		"  Private key", demo.PrivateKey+"  (sandbox only)",
+		"  Token TTL", o.tokenTTL.String(),
+		"  State", state)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nexport WALLEX_API_URL=%s WALLEX_PUBLIC_KEY=%s WALLEX_PRIVATE_KEY=%s\n\n",
+		shellQuote(apiURL), shellQuote(demo.PublicKey), shellQuote(demo.PrivateKey))
+	return err
+}
+
+// shellQuote quotes s for a POSIX shell unless it is made of safe characters only.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, ch := range s {
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || strings.ContainsRune("-_./:@%+=,", ch)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+)
+
+// show prints v as indented JSON with -o json, else the table that writeTable draws.
+func (a *app) show(v any, writeTable func(w io.Writer)) error {
+	if a.set.output == "json" {
+		return writeJSON(a.stdout, v)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	writeTable(tw)
+	return tw.Flush()
+}
+
+// writeJSON marshals v (core types: amounts as strings) with two-space indentation.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// writeRawJSON indents JSON text as it is: numbers keep their exact text.
+func writeRawJSON(w io.Writer, raw []byte) error {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		raw = []byte("null")
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		return fmt.Errorf("the result is not valid JSON: %w", err)
+	}
+	buf.WriteByte('\n')
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// writeFields draws label/value pairs, one per line.
+func writeFields(w io.Writer, pairs ...string) {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		fmt.Fprintf(w, "%s\t%s\n", pairs[i], orDash(pairs[i+1]))
+	}
+}
+
+// writeRow draws one tab-separated table row.
+func writeRow(w io.Writer, cells ...string) {
+	for i, c := range cells {
+		if i > 0 {
+			io.WriteString(w, "\t")
+		}
+		io.WriteString(w, orDash(c))
+	}
+	io.WriteString(w, "\n")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// padLeft right-aligns amounts so their decimal points line up (they all have 8 decimals).
+func padLeft(amounts []core.Amount) []string {
+	out := make([]string, len(amounts))
+	width := 0
+	for i, a := range amounts {
+		out[i] = a.String()
+		width = max(width, len(out[i]))
+	}
+	for i, s := range out {
+		out[i] = strings.Repeat(" ", width-len(s)) + s
+	}
+	return out
+}
+
+// humanDuration prints a rough remaining time such as "59m", "1h5m" or "30s" (truncated, never
+// rounded up).
+func humanDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	}
+	h := int(d / time.Hour)
+	m := int((d % time.Hour) / time.Minute)
+	if m == 0 {
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dh%dm", h, m)
+}
+
+// printOutcomeUnknown explains an OutcomeUnknownError: what was sent and how to find out
+// whether it was carried out.
+func (a *app) printOutcomeUnknown(e *core.OutcomeUnknownError) {
+	w := a.stderr
+	if len(e.Ref) > 0 {
+		fmt.Fprintln(w, "The request was:")
+		keys := make([]string, 0, len(e.Ref))
+		for k := range e.Ref {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, k := range keys {
+			fmt.Fprintf(tw, "  %s\t%s\n", k, a.redact(e.Ref[k]))
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(w, "It may have been carried out. Do NOT send it again: reconcile first. Look for it with\n"+
+		"  wallexkit call get_withdrawal_history    (withdrawals, transfers)\n"+
+		"  wallexkit call get_tx_ids                (payments)\n"+
+		"and match amount, currency, address and the note/invoice/custom you set.\n")
+}

@@ -70,6 +70,10 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/sandbox/"), "/"), "/")
+	if len(segs) == 1 && segs[0] == "" && r.Method == http.MethodGet {
+		s.write(w, jsonReply(http.StatusOK, adminIndex()))
+		return
+	}
 	var allowed []string
 	for _, rt := range adminRoutes {
 		args, ok := matchRoute(rt.pattern, segs)
@@ -302,4 +306,67 @@ func (s *Server) adminDemo(_ *http.Request, _ []string) (int, any, error) {
 
 func (s *Server) adminIPNLog(_ *http.Request, _ []string) (int, any, error) {
 	return http.StatusOK, s.IPNLog(), nil
+}
+
+func (s *Server) adminPay(r *http.Request, args []string) (int, any, error) {
+	var b struct {
+		Amount   string `json:"amount"`
+		Complete *bool  `json:"complete"`
+	}
+	if err := decodeBody(r, &b); err != nil {
+		return 0, nil, err
+	}
+	complete := b.Complete == nil || *b.Complete
+	st, err := s.PayTransaction(args[0], b.Amount, complete)
+	return http.StatusOK, st, err
+}
+
+func (s *Server) adminExpire(_ *http.Request, args []string) (int, any, error) {
+	st, err := s.ExpireTransaction(args[0])
+	return http.StatusOK, st, err
+}
+
+func (s *Server) adminGetTx(_ *http.Request, args []string) (int, any, error) {
+	st, err := s.GetTransaction(args[0])
+	return http.StatusOK, st, err
+}
+
+func (s *Server) adminWithdrawalAction(_ *http.Request, args []string) (int, any, error) {
+	var st WithdrawalState
+	var err error
+	switch args[len(args)-1] {
+	case "confirm":
+		st, err = s.ConfirmWithdrawal(args[0])
+	case "complete":
+		st, err = s.CompleteWithdrawal(args[0])
+	default:
+		st, err = s.CancelWithdrawal(args[0])
+	}
+	return http.StatusOK, st, err
+}
+
+func (s *Server) adminGetWithdrawal(_ *http.Request, args []string) (int, any, error) {
+	st, err := s.GetWithdrawal(args[0])
+	return http.StatusOK, st, err
+}
+
+func (s *Server) adminDeposit(r *http.Request, _ []string) (int, any, error) {
+	var b struct {
+		Address  string `json:"address"`
+		Currency string `json:"currency"`
+		Amount   string `json:"amount"`
+	}
+	if err := decodeBody(r, &b); err != nil {
+		return 0, nil, err
+	}
+	res, err := s.Deposit(b.Address, b.Currency, b.Amount)
+	return http.StatusCreated, res, err
+}
+
+func adminIndex() any {
+	var list []string
+	for _, rt := range adminRoutes {
+		list = append(list, rt.method+" /sandbox/"+strings.ReplaceAll(rt.pattern, "*", "{id}"))
+	}
+	return map[string]any{"endpoints": list}
 }

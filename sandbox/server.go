@@ -64,9 +64,12 @@ type Server struct {
 	faultMu sync.Mutex
 	faults  []*Fault
 
-	ipnMu  sync.Mutex
-	ipnLog []IPNAttempt
-	ipnWG  sync.WaitGroup
+	ipnMu      sync.Mutex // guards the fields below
+	ipnLog     []IPNAttempt
+	ipnQueue   []*ipnJob
+	ipnPending int
+	ipnWake    chan struct{}
+	ipnWG      sync.WaitGroup
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -86,6 +89,7 @@ func New(cfg Config) (*Server, error) {
 		client:   cfg.IPNClient,
 		stats:    map[string]*keyStats{},
 		failures: map[string][]time.Time{},
+		ipnWake:  make(chan struct{}, 1),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -120,6 +124,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.handler = s.routes()
+	s.ipnWG.Add(1)
+	go s.ipnDispatcher()
 	return s, nil
 }
 

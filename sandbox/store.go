@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -83,7 +84,8 @@ type addressRec struct {
 	Address    string `json:"address"`
 	MerchantID string `json:"merchant_id"`
 	Coin       string `json:"coin"`
-	Kind       string `json:"kind"` // "deposit" or "callback"
+	Kind       string `json:"kind"`             // "deposit", "callback" or "payment"
+	TxnID      string `json:"txn_id,omitempty"` // payment addresses: the transaction
 	IPNURL     string `json:"ipn_url,omitempty"`
 	Label      string `json:"label,omitempty"`
 	Created    int64  `json:"created"`
@@ -219,6 +221,9 @@ func del(bucket, key string) change          { return change{bucket: bucket, key
 // Callers hold s.mu and pass fresh (cloned) records, never ones they
 // mutated in place, so a failed write leaves memory untouched.
 func (s *Server) commit(changes ...change) error {
+	if s.cfg.DataPath != "" && s.db == nil {
+		return errors.New("sandbox store: closed")
+	}
 	if s.db != nil {
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			for _, c := range changes {

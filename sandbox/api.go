@@ -369,6 +369,10 @@ func origin(r *http.Request) string {
 func (s *Server) checkNonce(key string, form url.Values) string {
 	s.mu.Lock()
 	k := s.st.keys[key]
+	if k == nil {
+		s.mu.Unlock()
+		return "Invalid nonce: unknown API key"
+	}
 	used, last := k.NonceUsed, k.LastNonce
 	s.mu.Unlock()
 	if !form.Has("nonce") {

@@ -3,9 +3,11 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -519,3 +521,60 @@ func TestLedgerPersistence(t *testing.T) {
 		t.Fatalf("balance %s", e2.balance(m, "BTC"))
 	}
 }
+
+func TestAdminLedgerReadsAndIndex(t *testing.T) {
+	e := newEnv(t, Config{})
+	m := e.merchant("reads", map[string]string{"ETH": "1"})
+	txid := e.mok(m, "create_transaction", txForm("currency2", "ETH")).(map[string]any)["txn_id"].(string)
+	var tx TxState
+	if code := e.admin("GET", "/sandbox/tx/"+txid, nil, &tx); code != 200 || tx.TxnID != txid || tx.Coin != "ETH" || tx.Amount != "0.00400000" {
+		t.Fatalf("get tx %d %+v", code, tx)
+	}
+	wid := e.mok(m, "create_withdrawal", vals("amount", "0.5", "currency", "ETH", "address", "0xabc")).(map[string]any)["id"].(string)
+	var w WithdrawalState
+	if code := e.admin("GET", "/sandbox/withdrawals/"+wid, nil, &w); code != 200 || w.Amount != "0.50000000" || w.Kind != "withdrawal" {
+		t.Fatalf("get withdrawal %d %+v", code, w)
+	}
+	if code := e.admin("POST", "/sandbox/withdrawals/"+wid+"/confirm", nil, &w); code != 200 || w.Status != 1 {
+		t.Fatalf("confirm %d %+v", code, w)
+	}
+	var idx map[string][]string
+	if code := e.admin("GET", "/sandbox/", nil, &idx); code != 200 || len(idx["endpoints"]) < 20 {
+		t.Fatalf("index %d %v", code, idx)
+	}
+}
+
+func TestLoggerNeverSeesSecrets(t *testing.T) {
+	var mu sync.Mutex
+	var buf strings.Builder
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := newEnv(t, Config{Logger: logger, IPNBackoff: tinyBackoff})
+	rcv := newReceiver(t, "ipn-secret-value", 1)
+	m := e.merchant("logs", map[string]string{"BTC": "1"})
+	_ = e.s.SetIPN(m.id, rcv.srv.URL+"/?token=query-secret", "ipn-secret-value")
+	k, _ := e.s.GetKey(m.pub)
+	_ = e.s.InjectFault(Fault{Kind: FaultStatus, Cmd: "balances"})
+	e.call(m.tok, m.pub, "balances", nil)
+	e.mok(m, "create_withdrawal", vals("amount", "0.1", "currency", "BTC", "address", "bc1qlog"))
+	rcv.waitHits(t, 2)
+	waitFor(t, func() bool { return e.s.PendingIPNs() == 0 })
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	if !strings.Contains(out, "sandbox IPN attempt") || !strings.Contains(out, "sandbox fault injected") {
+		t.Fatalf("log lacks events:\n%s", out)
+	}
+	for _, secret := range []string{k.PrivateKey, strings.TrimPrefix(m.tok, "Bearer "), "ipn-secret-value", "query-secret"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("secret %q in log:\n%s", secret, out)
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -104,7 +104,11 @@ func New(cfg Config) (*Server, error) {
 		s.backoff = defaultBackoff
 	}
 	if s.client == nil {
-		s.client = &http.Client{Timeout: 10 * time.Second}
+		s.client = &http.Client{
+			Timeout: 10 * time.Second,
+			// A redirect is not a delivery: answer with the 3xx and retry later.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	if cfg.DataPath != "" {
 		db, st, err := openStore(cfg.DataPath)

@@ -274,4 +274,3 @@ func TestTransferAndConvert(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-

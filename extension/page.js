@@ -1,0 +1,28 @@
+// Entry of the popup and the side panel: mounts the console with the service-worker backend.
+
+import { mount } from '../web/app.js';
+import { swBackend } from './backend-sw.js';
+import { chromeKV } from './storage-chrome.js';
+import { h } from '../web/dom.js';
+
+const variant = document.body.dataset.variant ?? 'popup';
+const root = /** @type {HTMLElement} */ (document.getElementById('app'));
+mount(root, {
+  backend: swBackend(),
+  store: chromeKV(chrome.storage.local),
+  variant,
+  title: 'Wallex Pay console',
+});
+
+if (variant === 'popup' && chrome.sidePanel?.open) {
+  const btn = h('button', { type: 'button', class: 'link open-panel' }, 'Open in side panel');
+  /** @type {number|undefined} */
+  let windowId;
+  chrome.windows.getCurrent().then((w) => { windowId = w.id; });
+  btn.addEventListener('click', () => {
+    if (windowId === undefined) return;
+    // open() must run inside the click (user gesture): no await before it
+    chrome.sidePanel.open({ windowId }).then(() => window.close(), () => {});
+  });
+  root.querySelector('header.top')?.appendChild(btn);
+}

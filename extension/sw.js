@@ -1,0 +1,56 @@
+// The extension's service worker: hosts the wasm core and answers the console's messages.
+// Module worker: Go's wasm_exec.js is imported for its side effect (globalThis.Go). All
+// listeners are registered synchronously at top level; the wasm starts loading at once but
+// nothing waits for it here (top-level await is not allowed in service workers).
+//
+// What this worker may be asked: the Backend methods (web/backend.js), nothing else, and
+// only by this extension's own pages.
+
+import '../wasm/wasm_exec.js';
+import { Account } from '../web/lib/account.js';
+import { startBridge } from '../web/lib/wasm-loader.js';
+import { BRIDGE_METHODS } from '../web/backend.js';
+import { toBridgeError } from '../web/lib/errors.js';
+import { chromeKV } from './storage-chrome.js';
+
+const WASM_URL = chrome.runtime.getURL('wasm/wallexkit.wasm');
+
+const account = new Account({
+  getBridge: () => startBridge(WASM_URL),
+  sessionKV: chromeKV(chrome.storage.session),
+  localKV: chromeKV(chrome.storage.local),
+});
+
+/** @type {Record<string, (...args: any[]) => Promise<unknown>>} */
+const handlers = {
+  ping: async () => ({ pong: true, at: Date.now() }),
+  connect: (p) => account.connect(p),
+  unlock: (pass) => account.unlock(pass),
+  lock: () => account.lock(),
+  signOut: () => account.signOut(),
+  session: () => account.session(),
+  login: () => account.login(),
+};
+for (const m of BRIDGE_METHODS) handlers[m] = (...args) => account.invoke(m, args);
+
+const OWN_ORIGIN = chrome.runtime.getURL('');
+
+chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+  if (!msg || msg.type !== 'wk.call') return false;
+  if (sender.id !== chrome.runtime.id || !String(sender.url ?? '').startsWith(OWN_ORIGIN)) {
+    sendResponse({ ok: false, error: { code: 'permission', message: 'Only the console pages of this extension may call it.', retryable: false } });
+    return false;
+  }
+  const h = Object.hasOwn(handlers, msg.method) ? handlers[msg.method] : undefined;
+  if (!h) {
+    sendResponse({ ok: false, error: { code: 'invalid_input', message: `Unknown method ${String(msg.method)}`, retryable: false } });
+    return false;
+  }
+  Promise.resolve()
+    .then(() => h(...(Array.isArray(msg.args) ? msg.args : [])))
+    .then((value) => sendResponse({ ok: true, value: value ?? null }), (e) => sendResponse({ ok: false, error: toBridgeError(e) }));
+  return true; // answer asynchronously
+});
+
+// Start the core early so the first message waits less; errors surface on the first call.
+startBridge(WASM_URL).catch(() => {});

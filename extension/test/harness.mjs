@@ -1,0 +1,219 @@
+// Shared pieces of the browser tests: a real sandbox on a free port, the built extension in
+// real Chromium (playwright-core driving /usr/bin/chromium), and helpers to drive the console.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DIST_EXT = path.join(ROOT, 'dist', 'extension');
+export const SHOTS = path.join(ROOT, 'dist', 'screenshots');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const GO = existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : 'go';
+
+/** @returns {Promise<number>} */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = /** @type {net.AddressInfo} */ (s.address());
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Builds the sandbox binary: cmd/wallexkit when it builds, else extension/test/sandboxserver. */
+function buildSandbox(dir) {
+  const out = path.join(dir, 'sandbox-bin');
+  const env = { ...process.env, CGO_ENABLED: '0' };
+  delete env.GOOS;
+  delete env.GOARCH;
+  if (!process.env.WK_TEST_OWN_SANDBOX) {
+    try {
+      execFileSync(GO, ['build', '-o', out, './cmd/wallexkit'], { cwd: ROOT, env, stdio: 'pipe' });
+      return { bin: out, args: ['sandbox'] };
+    } catch { /* fall back below */ }
+  }
+  execFileSync(GO, ['build', '-o', out, './extension/test/sandboxserver'], { cwd: ROOT, env, stdio: 'pipe' });
+  return { bin: out, args: [] };
+}
+
+/**
+ * @typedef {object} Sandbox
+ * @property {string} base        http://127.0.0.1:PORT
+ * @property {string} apiUrl      base + /api
+ * @property {string} pub
+ * @property {string} priv
+ * @property {string} merchantId
+ * @property {(method: string, p: string, body?: unknown) => Promise<any>} admin
+ * @property {(pub?: string) => Promise<any>} stats
+ * @property {() => Promise<void>} stop
+ */
+
+/** @param {{tokenTtl?: string}} [opts] @returns {Promise<Sandbox>} */
+export async function startSandbox(opts = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wk-sbx-'));
+  const { bin, args } = buildSandbox(dir);
+  const port = await freePort();
+  const pub = 'pub' + Math.random().toString(16).slice(2, 14);
+  const priv = 'PRIV-' + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+  const proc = spawn(bin, [...args, '--addr', `127.0.0.1:${port}`, '--demo-public-key', pub, '--demo-private-key', priv, '--token-ttl', opts.tokenTtl ?? '1h'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout.on('data', (d) => { log += d; });
+  proc.stderr.on('data', (d) => { log += d; });
+  const base = `http://127.0.0.1:${port}`;
+  /** @type {Sandbox['admin']} */
+  const admin = async (method, p, body) => {
+    const r = await fetch(`${base}/sandbox/${p.replace(/^\//, '')}`, {
+      method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    const json = text ? JSON.parse(text) : null;
+    if (!r.ok) throw new Error(`admin ${method} ${p}: HTTP ${r.status} ${text}`);
+    return json;
+  };
+  let demo;
+  for (let i = 0; i < 200; i++) {
+    if (proc.exitCode !== null) throw new Error(`sandbox exited: ${log}`);
+    try {
+      demo = await admin('GET', 'demo');
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  if (!demo) throw new Error(`sandbox did not start: ${log}`);
+  return {
+    base, apiUrl: `${base}/api`, pub, priv, merchantId: demo.merchant_id, admin,
+    stats: (k = pub) => admin('GET', `stats?key=${encodeURIComponent(k)}`),
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => { if (proc.exitCode !== null) r(null); else proc.once('exit', r); setTimeout(r, 3000); });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * @typedef {object} Ext
+ * @property {import('playwright-core').BrowserContext} context
+ * @property {string} id
+ * @property {string} dir
+ * @property {() => Promise<import('playwright-core').Worker>} worker   the current service worker
+ * @property {(variant?: 'popup'|'sidepanel') => Promise<import('playwright-core').Page>} open
+ * @property {(page: import('playwright-core').Page) => Promise<void>} stopWorkers
+ * @property {() => Promise<{session: any, local: any, sync: any}>} dumpStorage
+ * @property {() => Promise<void>} close
+ */
+
+/**
+ * Launches Chromium with a copy of dist/extension. The copy adds http://127.0.0.1/* to
+ * host_permissions: a headless browser cannot click the permission prompt, so the test grants
+ * the loopback origin up front (the shipped manifest keeps it optional). The console still
+ * calls chrome.permissions.request on Connect, which then resolves true without a prompt.
+ * @returns {Promise<Ext>}
+ */
+export async function launchExtension() {
+  if (!existsSync(path.join(DIST_EXT, 'manifest.json'))) {
+    throw new Error('dist/extension is not built: run `node scripts/build-extension.mjs` (after building dist/wasm/wallexkit.wasm)');
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wk-ext-'));
+  const ext = path.join(dir, 'extension');
+  cpSync(DIST_EXT, ext, { recursive: true });
+  const mf = JSON.parse(readFileSync(path.join(ext, 'manifest.json'), 'utf8'));
+  mf.host_permissions = [...mf.host_permissions, 'http://127.0.0.1/*'];
+  writeFileSync(path.join(ext, 'manifest.json'), JSON.stringify(mf, null, 2));
+  const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: false, // '--headless=new' below: the new headless mode runs extensions
+    args: ['--headless=new', '--no-sandbox', `--disable-extensions-except=${ext}`, `--load-extension=${ext}`,
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu'],
+    viewport: { width: 900, height: 1000 },
+  });
+  let [sw] = context.serviceWorkers();
+  if (!sw) sw = await context.waitForEvent('serviceworker', { timeout: 20_000 });
+  const id = new URL(sw.url()).host;
+  const worker = async () => {
+    const all = context.serviceWorkers().filter((w) => w.url().startsWith(`chrome-extension://${id}/`));
+    return all[all.length - 1] ?? context.waitForEvent('serviceworker', { timeout: 20_000 });
+  };
+  return {
+    context, id, dir,
+    worker,
+    async open(variant = 'popup') {
+      const page = await context.newPage();
+      await page.goto(`chrome-extension://${id}/ext/${variant}.html`);
+      return page;
+    },
+    async stopWorkers(page) {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('ServiceWorker.enable');
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      await cdp.detach();
+    },
+    async dumpStorage() {
+      // Read through the service worker when one is running; else through an extension page.
+      const read = () => Promise.all([chrome.storage.session.get(null), chrome.storage.local.get(null), chrome.storage.sync.get(null)])
+        .then(([session, local, sync]) => ({ session, local, sync }));
+      try {
+        const w = await worker();
+        return await w.evaluate(read);
+      } catch {
+        const p = await context.newPage();
+        await p.goto(`chrome-extension://${id}/ext/popup.html`);
+        const d = await p.evaluate(read);
+        await p.close();
+        return d;
+      }
+    },
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Fills the Connect form through its labels and waits for the Overview.
+ * @param {import('playwright-core').Page} page @param {Sandbox} sb
+ * @param {{pub?: string, priv?: string, remember?: boolean, passphrase?: string}} [o]
+ */
+export async function connect(page, sb, o = {}) {
+  await page.getByLabel('API URL').fill(sb.apiUrl);
+  await page.getByLabel('Public key').fill(o.pub ?? sb.pub);
+  await page.getByLabel('Private key').fill(o.priv ?? sb.priv);
+  if (o.remember) {
+    await page.getByLabel('Remember on this device').check();
+    await page.getByLabel('Passphrase').fill(o.passphrase ?? 'correct horse battery');
+  }
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await page.locator('main [data-screen="overview"]').waitFor({ timeout: 30_000 });
+}
+
+/** @param {import('playwright-core').Page} page @param {string} name */
+export async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  const file = path.join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** @param {import('playwright-core').Page} page @param {string} id */
+export async function go(page, id) {
+  await page.evaluate((h) => { location.hash = h; }, `#${id}`);
+  await page.locator(`main [data-screen="${id}"]`).waitFor();
+}
+
+/** Every string value anywhere in v. @param {unknown} v @returns {string[]} */
+export function allStrings(v) {
+  if (typeof v === 'string') return [v];
+  if (v && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => [k, ...allStrings(x)]);
+  return [];
+}

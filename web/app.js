@@ -1,0 +1,150 @@
+// The console shell: header with the session state, tab navigation (hash routes), one screen
+// at a time, a polite live region for announcements. mount() is all a host page calls.
+
+import { h, replace } from './dom.js';
+import { formatTime, formatDuration } from './ui.js';
+import connect from './screens/connect.js';
+import overview from './screens/overview.js';
+import receive from './screens/receive.js';
+import send from './screens/send.js';
+import payouts from './screens/payouts.js';
+import buttonBuilder from './screens/button-builder.js';
+
+/** @typedef {import('./backend.js').Backend} Backend */
+/** @typedef {import('./backend.js').SessionState} SessionState */
+/** @typedef {import('./lib/kv.js').KV} KV */
+
+/**
+ * @typedef {object} Ctx
+ * @property {Backend} backend
+ * @property {KV} store                      page-side state (payout progress, recent payments)
+ * @property {SessionState|null} session     last known
+ * @property {() => Promise<SessionState>} refreshSession
+ * @property {(id: string) => void} navigate
+ * @property {(text: string) => void} announce   polite live region
+ * @property {(fn: () => void) => void} onDispose  cleanup when the screen is left
+ * @property {string} variant                 'popup' | 'sidepanel' | 'page'
+ */
+
+/**
+ * @typedef {object} Screen
+ * @property {string} id
+ * @property {string} title
+ * @property {boolean} needsSession
+ * @property {(ctx: Ctx) => HTMLElement} render
+ */
+
+/** @type {Screen[]} */
+export const SCREENS = [connect, overview, receive, send, payouts, buttonBuilder];
+
+/**
+ * Mounts the console into root.
+ * @param {HTMLElement} root
+ * @param {{backend: Backend, store: KV, variant?: string, title?: string}} opts
+ */
+export function mount(root, opts) {
+  const live = h('div', { class: 'visually-hidden', 'aria-live': 'polite', role: 'status', id: 'wk-live' });
+  const badge = h('p', { class: 'session-badge', id: 'wk-session' }, 'Checking session…');
+  const nav = h('nav', { 'aria-label': 'Console sections' });
+  const main = h('main', { id: 'wk-main' });
+  const skip = h('a', { class: 'skip', href: '#wk-main', onclick: (/** @type {Event} */ e) => { e.preventDefault(); focusHeading(); } }, 'Skip to content');
+  replace(root,
+    skip,
+    h('header', { class: 'top' }, h('h1', null, opts.title ?? 'Wallex Pay console'), badge),
+    nav, main, live);
+  root.dataset.variant = opts.variant ?? 'page';
+
+  /** @type {(() => void)[]} */
+  let disposers = [];
+  /** @type {Ctx} */
+  const ctx = {
+    backend: opts.backend,
+    store: opts.store,
+    session: null,
+    variant: opts.variant ?? 'page',
+    refreshSession,
+    navigate: (id) => {
+      if (location.hash === `#${id}`) show(id);
+      else location.hash = `#${id}`;
+    },
+    announce: (text) => {
+      // clear first so the same text is announced twice
+      live.textContent = '';
+      setTimeout(() => { live.textContent = text; }, 30);
+    },
+    onDispose: (fn) => { disposers.push(fn); },
+  };
+
+  async function refreshSession() {
+    try {
+      ctx.session = await opts.backend.session();
+    } catch {
+      ctx.session = { configured: false, loggedIn: false, hasVault: false, keyInMemory: false };
+    }
+    renderBadge();
+    renderNav();
+    return ctx.session;
+  }
+
+  function renderBadge() {
+    const s = ctx.session;
+    if (!s || !s.configured) {
+      replace(badge, s?.hasVault ? 'Locked' : 'Not connected');
+      badge.dataset.state = s?.hasVault ? 'locked' : 'off';
+      return;
+    }
+    if (!s.loggedIn) {
+      replace(badge, 'Locked');
+      badge.dataset.state = 'locked';
+      return;
+    }
+    const left = s.expiresAt ? Math.round((Date.parse(s.expiresAt) - Date.now()) / 1000) : NaN;
+    replace(badge, 'Connected', s.expiresAt ? ` · session until ${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (${formatDuration(left)})` : ''}` : '');
+    badge.dataset.state = 'on';
+  }
+
+  function currentId() {
+    const id = location.hash.replace(/^#\/?/, '').split(/[?/]/)[0];
+    return SCREENS.some((s) => s.id === id) ? id : '';
+  }
+
+  function renderNav() {
+    const cur = currentId() || 'connect';
+    replace(nav, h('ul', null, SCREENS.map((s) => h('li', null,
+      h('a', { href: `#${s.id}`, 'aria-current': s.id === cur ? 'page' : undefined, dataset: { screen: s.id } }, s.title)))));
+  }
+
+  function focusHeading() {
+    const t = /** @type {HTMLElement|null} */ (main.querySelector('.screen-title'));
+    t?.focus();
+  }
+
+  /** @param {string} id @param {boolean} [focus] */
+  function show(id, focus = true) {
+    for (const d of disposers) {
+      try { d(); } catch { /* a screen's cleanup must not break navigation */ }
+    }
+    disposers = [];
+    let screen = SCREENS.find((s) => s.id === id) ?? SCREENS[0];
+    const signedIn = Boolean(ctx.session?.configured && ctx.session?.loggedIn);
+    const guard = screen.needsSession && !signedIn;
+    if (guard) screen = connect;
+    renderNav();
+    const el = screen.render(ctx);
+    el.dataset.screen = screen.id;
+    replace(main, guard ? h('div', { class: 'notice warn', role: 'alert' }, ctx.session?.hasVault || ctx.session?.configured ? 'The session is locked: unlock it to continue.' : 'Connect with your API keys first.') : null, el);
+    document.title = `${screen.title} · ${opts.title ?? 'Wallex Pay console'}`;
+    if (focus) focusHeading();
+  }
+
+  window.addEventListener('hashchange', () => show(currentId() || 'connect'));
+  const timer = setInterval(() => { if (ctx.session?.loggedIn) renderBadge(); }, 30_000);
+  window.addEventListener('pagehide', () => clearInterval(timer));
+
+  refreshSession().then((s) => {
+    const want = currentId() || (s.configured && s.loggedIn ? 'overview' : 'connect');
+    if (currentId() !== want) history.replaceState(null, '', `#${want}`);
+    show(want, false);
+  });
+  return ctx;
+}

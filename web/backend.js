@@ -1,0 +1,83 @@
+// The one seam the console talks to. Two implementations: extension/backend-sw.js (messages
+// to the extension's service worker, which hosts the wasm core) and web/backend-local.js (the
+// wasm core in the page, for the local dev page). Method names follow the wasm bridge
+// (wasm/bridge/wallexkit.d.ts); the few extras manage the key vault and site access.
+//
+// Every method returns a Promise. Failures reject with a BridgeError {code, message,
+// retryable, ref?, field?} (see lib/errors.js): never a bare string.
+
+/** @typedef {import('./lib/errors.js').BridgeError} BridgeError */
+
+/**
+ * @typedef {object} ConnectParams
+ * @property {string} apiUrl
+ * @property {string} publicKey
+ * @property {string} privateKey
+ * @property {boolean} [remember]     keep the private key in an encrypted vault on this device
+ * @property {string} [passphrase]    required with remember
+ * @property {boolean} [nonce]        send a nonce with every call (default true)
+ */
+
+/**
+ * @typedef {object} SessionState
+ * @property {boolean} configured     an API URL and public key are set
+ * @property {boolean} loggedIn       a token is held (it may be near expiry)
+ * @property {string} [expiresAt]     ISO time the token expires
+ * @property {string} [apiUrl]
+ * @property {string} [publicKey]
+ * @property {boolean} hasVault       an encrypted private key is saved on this device
+ * @property {boolean} keyInMemory    the private key is held in memory (can log in again)
+ */
+
+/**
+ * @typedef {{coin: string, amount: string}} CoinAmount
+ * @typedef {{coin: string, name?: string, is_fiat: boolean|number, rate_btc: string, tx_fee?: string, status?: string, confirms?: string|number, can_convert?: boolean|number, capabilities?: string[], accepted?: boolean|number, last_update?: string|number}} Rate
+ * @typedef {{username: string, merchant_id: string, email: string, public_name: string}} BasicInfo
+ * @typedef {{amount: string, currency1: string, currency2: string, buyerEmail: string, itemName?: string, invoice?: string, custom?: string, ipnUrl?: string}} CreateTransactionParams
+ * @typedef {{txn_id: string, amount: string, currency?: string, address: string, confirms_needed: string|number, timeout: number, checkout_url: string, status_url: string, qrcode_url: string}} Transaction
+ * @typedef {{txn_id?: string, status: number, status_text: string, coin: string, amount: string|number, amountf?: string, received: string|number, receivedf?: string, time_created: number, time_expires: number, payment_address: string}} TxInfo
+ * @typedef {{id: string, status: number, amount?: string}} MoneyResult
+ * @typedef {{key: string, amount: string, currency: string, address: string, note?: string}} MassItem
+ * @typedef {{key: string, id?: string, status?: number, amount?: string, error?: string}} MassResult
+ * @typedef {{id: string, time_created: number, status: number, status_text: string, coin: string, amount: string|number, amountf?: string, send_address: string, send_txid?: string, note?: string}} WithdrawalInfo
+ * @typedef {{cmd: string, amount: string, currency: string, address?: string, merchant?: string, note?: string, invoice?: string, custom?: string, sinceMs?: number}} ReconcileQuery
+ * @typedef {{verdict: 'found'|'not_found'|'ambiguous', withdrawals?: WithdrawalInfo[], txnIds?: string[], detail: string}} ReconcileResult
+ */
+
+/**
+ * @typedef {object} Backend
+ * @property {string} kind                                   'extension' | 'local'
+ * @property {(apiUrl: string) => Promise<boolean>} requestAccess   ask for host access to apiUrl (extension); must run inside the click handler
+ * @property {(p: ConnectParams) => Promise<SessionState>} connect configure + login (+ seal the vault when remember)
+ * @property {(passphrase: string) => Promise<SessionState>} unlock open the vault, configure, login
+ * @property {() => Promise<SessionState>} lock              forget the token and the in-memory key; keep the vault
+ * @property {() => Promise<SessionState>} signOut           log out, forget the configuration and the vault
+ * @property {() => Promise<SessionState>} session
+ * @property {() => Promise<{expiresAt: string}>} login       log in again with the key in memory
+ * @property {(cmd: string, fields: Record<string, string>) => Promise<{result: unknown, raw?: string}>} call
+ * @property {() => Promise<BasicInfo>} basicInfo
+ * @property {(p?: {all?: boolean}) => Promise<{coins: CoinAmount[]}>} balances
+ * @property {(currency: string) => Promise<{currency: string, address: string}>} depositAddress
+ * @property {(p?: {accepted?: boolean, short?: boolean}) => Promise<{coins: Rate[]}>} rates
+ * @property {(p: CreateTransactionParams) => Promise<Transaction>} createTransaction
+ * @property {(txid: string, full?: boolean) => Promise<TxInfo>} txInfo
+ * @property {(p?: {limit?: number}) => Promise<string[]>} txIds
+ * @property {(p: {amount: string, currency: string, merchant?: string, toAddress?: string, autoConfirm?: boolean}) => Promise<MoneyResult>} createTransfer
+ * @property {(p: {amount: string, currency: string, address: string, note?: string, autoConfirm?: boolean}) => Promise<MoneyResult>} createWithdrawal
+ * @property {(items: MassItem[]) => Promise<MassResult[]>} createMassWithdrawal
+ * @property {(p: {amount: string, from: string, to: string}) => Promise<{id: string}>} convert
+ * @property {(p?: {limit?: number}) => Promise<WithdrawalInfo[]>} withdrawalHistory
+ * @property {(id: string) => Promise<WithdrawalInfo>} withdrawalInfo
+ * @property {(q: ReconcileQuery) => Promise<ReconcileResult>} reconcile
+ */
+
+/** The methods a Backend forwards to the bridge unchanged. */
+export const BRIDGE_METHODS = /** @type {const} */ ([
+  'call', 'basicInfo', 'balances', 'depositAddress', 'rates', 'createTransaction', 'txInfo', 'txIds',
+  'createTransfer', 'createWithdrawal', 'createMassWithdrawal', 'convert', 'withdrawalHistory', 'withdrawalInfo', 'reconcile',
+]);
+
+/** Commands that move money: never resent automatically. */
+export const MONEY_METHODS = new Set(['createTransfer', 'createWithdrawal', 'createMassWithdrawal', 'convert', 'createTransaction']);
+
+export {};

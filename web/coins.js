@@ -1,0 +1,36 @@
+// The coin list (from rates), cached briefly so every screen can offer currency choices.
+
+/** @typedef {import('./backend.js').Rate} Rate */
+
+/** @type {WeakMap<object, {at: number, coins: Promise<Rate[]>}>} */
+const cache = new WeakMap();
+const TTL_MS = 5 * 60_000;
+
+/**
+ * All coins the account knows (not only accepted ones), cached for five minutes.
+ * @param {import('./backend.js').Backend} backend
+ * @returns {Promise<Rate[]>}
+ */
+export function loadCoins(backend) {
+  const hit = cache.get(backend);
+  if (hit && Date.now() - hit.at < TTL_MS) return hit.coins;
+  const coins = backend.rates({}).then((r) => r.coins);
+  cache.set(backend, { at: Date.now(), coins });
+  coins.catch(() => cache.delete(backend));
+  return coins;
+}
+
+/** @param {unknown} v */
+export function truthy(v) {
+  return v === true || v === 1 || v === '1';
+}
+
+/** Coins usable as a payment currency or wallet coin (not fiat). @param {Rate[]} coins */
+export function cryptoCoins(coins) {
+  return coins.filter((c) => !truthy(c.is_fiat));
+}
+
+/** @param {Rate[]} coins @param {string} [selected] */
+export function coinOptions(coins, selected) {
+  return coins.map((c) => ({ value: c.coin, label: c.name ? `${c.coin} — ${c.name}` : c.coin, selected: c.coin === selected }));
+}

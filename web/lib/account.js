@@ -1,0 +1,265 @@
+// The session around one wasm bridge: configuration that survives a restart of its host (the
+// extension's service worker or the page), the token and nonce storage the bridge reads, and
+// the optional passphrase vault. Used by the service worker and by the local dev backend.
+//
+// Where things live:
+//   sessionKV (chrome.storage.session / sessionStorage): the token, the active configuration
+//     (API URL, public key, nonce mode) — never the private key.
+//   localKV (chrome.storage.local / localStorage): the nonce high-water mark; with "Remember on
+//     this device", the encrypted vault and the remembered API URL + public key.
+//   memory (the Go instance): the private key, only while this host lives.
+
+import { sealVault, openVault, isVaultRecord, needsUpgrade, VaultError } from './vault.js';
+
+/** @typedef {import('./kv.js').KV} KV */
+/** @typedef {import('../backend.js').SessionState} SessionState */
+/** @typedef {import('../backend.js').ConnectParams} ConnectParams */
+
+const K_CONFIG = 'wk.config';
+const K_REMEMBERED = 'wk.remembered';
+const K_VAULT = 'wk.vault';
+const TOKEN_PREFIX = 'wk.token.';
+const NONCE_PREFIX = 'wk.nonce.';
+
+/**
+ * The bridge's StorageAdapter over two KVs.
+ * @param {KV} sessionKV @param {KV} localKV
+ */
+export function bridgeStorage(sessionKV, localKV) {
+  return {
+    /** @param {string} key */
+    async getToken(key) { return (await sessionKV.get(TOKEN_PREFIX + key)) ?? null; },
+    /** @param {string} key @param {unknown} token */
+    async setToken(key, token) { await sessionKV.set(TOKEN_PREFIX + key, token); },
+    /** @param {string} key */
+    async deleteToken(key) { await sessionKV.remove(TOKEN_PREFIX + key); },
+    /** @param {string} key */
+    async getNonce(key) { return Number((await localKV.get(NONCE_PREFIX + key)) ?? 0); },
+    /** @param {string} key @param {number} n */
+    async setNonce(key, n) {
+      // a high-water mark only moves up, even if two hosts race
+      const cur = Number((await localKV.get(NONCE_PREFIX + key)) ?? 0);
+      if (n > cur) await localKV.set(NONCE_PREFIX + key, n);
+    },
+  };
+}
+
+/** @param {string} code @param {string} message @param {string} [field] */
+function fail(code, message, field) {
+  /** @type {{code: string, message: string, retryable: boolean, field?: string}} */
+  const e = { code, message, retryable: false };
+  if (field) e.field = field;
+  return e;
+}
+
+/**
+ * Checks the Connect form locally (nothing is sent while it fails).
+ * @param {{apiUrl?: string, publicKey?: string, privateKey?: string, remember?: boolean, passphrase?: string}} p
+ */
+export function checkConnectParams(p) {
+  const apiUrl = String(p.apiUrl ?? '').trim();
+  let u;
+  try {
+    u = new URL(apiUrl);
+  } catch {
+    throw fail('invalid_input', 'API URL is not a valid address, e.g. https://wallexpay.io/api', 'apiUrl');
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw fail('invalid_input', 'API URL must start with https://', 'apiUrl');
+  if (u.username || u.password) throw fail('invalid_input', 'API URL must not contain a user name or password', 'apiUrl');
+  const loopback = isLoopback(u.hostname);
+  if (u.protocol === 'http:' && !loopback) {
+    throw fail('invalid_input', 'API URL must use https:// (plain http is only allowed for 127.0.0.1 and localhost)', 'apiUrl');
+  }
+  if (!String(p.publicKey ?? '').trim()) throw fail('invalid_input', 'Public key is required', 'publicKey');
+  if (/\s/.test(String(p.publicKey).trim())) throw fail('invalid_input', 'Public key must not contain spaces', 'publicKey');
+  if (p.privateKey !== undefined && !String(p.privateKey).trim()) throw fail('invalid_input', 'Private key is required', 'privateKey');
+  if (p.remember && String(p.passphrase ?? '').length < 8) {
+    throw fail('invalid_input', 'Passphrase must be at least 8 characters to remember the key on this device', 'passphrase');
+  }
+  return { apiUrl: apiUrl.replace(/\/+$/, ''), publicKey: String(p.publicKey).trim(), loopback };
+}
+
+/** @param {string} host */
+export function isLoopback(host) {
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export class Account {
+  /**
+   * @param {{getBridge: () => Promise<any>, sessionKV: KV, localKV: KV, vaultIterations?: number}} opts
+   */
+  constructor(opts) {
+    this.getBridge = opts.getBridge;
+    this.sessionKV = opts.sessionKV;
+    this.localKV = opts.localKV;
+    this.vaultIterations = opts.vaultIterations;
+    this.storage = bridgeStorage(opts.sessionKV, opts.localKV);
+    /** configuration applied to this bridge instance, or null @type {null|{apiUrl: string, publicKey: string, nonce: boolean}} */
+    this.applied = null;
+    this.keyInMemory = false;
+    /** @type {Promise<void>|null} */
+    this.restoring = null;
+  }
+
+  /** @param {{apiUrl: string, publicKey: string, nonce: boolean}} cfg @param {string} [privateKey] */
+  async apply(cfg, privateKey) {
+    const bridge = await this.getBridge();
+    /** @type {Record<string, unknown>} */
+    const opts = { apiUrl: cfg.apiUrl, publicKey: cfg.publicKey, nonce: cfg.nonce, storage: this.storage };
+    if (privateKey) opts.privateKey = privateKey;
+    if (isLoopback(new URL(cfg.apiUrl).hostname) && cfg.apiUrl.startsWith('http:')) opts.insecureHttp = true;
+    await bridge.configure(opts);
+    this.applied = { ...cfg };
+    this.keyInMemory = Boolean(privateKey);
+  }
+
+  /** After the host restarted: re-apply the stored configuration (no private key: the token carries on). */
+  async restore() {
+    if (this.applied) return;
+    if (!this.restoring) {
+      this.restoring = (async () => {
+        const cfg = await this.sessionKV.get(K_CONFIG);
+        if (cfg && !this.applied) await this.apply(cfg);
+      })().finally(() => { this.restoring = null; });
+    }
+    await this.restoring;
+  }
+
+  /** @returns {Promise<SessionState>} */
+  async session() {
+    await this.restore();
+    const remembered = await this.localKV.get(K_REMEMBERED);
+    const vault = await this.localKV.get(K_VAULT);
+    /** @type {SessionState} */
+    const s = { configured: Boolean(this.applied), loggedIn: false, hasVault: isVaultRecord(vault), keyInMemory: this.keyInMemory };
+    const cfg = this.applied ?? remembered;
+    if (cfg) {
+      s.apiUrl = cfg.apiUrl;
+      s.publicKey = cfg.publicKey;
+    }
+    if (this.applied) {
+      const bridge = await this.getBridge();
+      const st = await bridge.session();
+      s.loggedIn = Boolean(st.loggedIn);
+      if (st.expiresAt) s.expiresAt = String(st.expiresAt);
+    }
+    return s;
+  }
+
+  /** @param {ConnectParams} p */
+  async connect(p) {
+    const { apiUrl, publicKey } = checkConnectParams({ ...p, privateKey: p.privateKey ?? '' });
+    const cfg = { apiUrl, publicKey, nonce: p.nonce !== false };
+    const bridge = await this.getBridge();
+    try {
+      await this.apply(cfg, String(p.privateKey).trim());
+      await bridge.login();
+    } catch (e) {
+      await this.forgetActive();
+      throw e;
+    }
+    await this.sessionKV.set(K_CONFIG, cfg);
+    if (p.remember) {
+      const vault = await sealVault({ privateKey: String(p.privateKey).trim(), publicKey, apiUrl, passphrase: String(p.passphrase), iterations: this.vaultIterations });
+      await this.localKV.set(K_VAULT, vault);
+      await this.localKV.set(K_REMEMBERED, cfg);
+    } else {
+      // a vault for other keys must not linger beside a session it does not belong to
+      const old = await this.localKV.get(K_VAULT);
+      if (old && (old.publicKey !== publicKey || old.apiUrl !== apiUrl)) {
+        await this.localKV.remove(K_VAULT);
+        await this.localKV.remove(K_REMEMBERED);
+      }
+    }
+    return this.session();
+  }
+
+  /** @param {string} passphrase */
+  async unlock(passphrase) {
+    const vault = await this.localKV.get(K_VAULT);
+    const remembered = await this.localKV.get(K_REMEMBERED);
+    if (!isVaultRecord(vault) || !remembered) throw fail('not_connected', 'No key is saved on this device: connect with your API keys.');
+    let privateKey;
+    try {
+      privateKey = await openVault(vault, passphrase);
+    } catch (e) {
+      if (e instanceof VaultError) throw fail(e.code === 'wrong_passphrase' ? 'wrong_passphrase' : 'invalid_input', e.message, 'passphrase');
+      throw e;
+    }
+    const cfg = { apiUrl: vault.apiUrl, publicKey: vault.publicKey, nonce: remembered.nonce !== false };
+    const bridge = await this.getBridge();
+    try {
+      await this.apply(cfg, privateKey);
+      await bridge.login();
+    } catch (e) {
+      await this.forgetActive();
+      throw e;
+    }
+    await this.sessionKV.set(K_CONFIG, cfg);
+    if (needsUpgrade(vault, this.vaultIterations)) {
+      await this.localKV.set(K_VAULT, await sealVault({ privateKey, publicKey: cfg.publicKey, apiUrl: cfg.apiUrl, passphrase, iterations: this.vaultIterations }));
+    }
+    return this.session();
+  }
+
+  /** Logs in again with the key in memory (the bridge also does this on its own near expiry). */
+  async login() {
+    await this.restore();
+    if (!this.applied) throw fail('not_connected', 'Not connected: enter your API keys.');
+    if (!this.keyInMemory) throw fail('locked', 'The session expired and the private key is not in memory: unlock or connect again.');
+    const bridge = await this.getBridge();
+    return bridge.login();
+  }
+
+  /** Forget the token and the in-memory key; keep the configuration and the vault. */
+  async lock() {
+    await this.restore();
+    if (this.applied) {
+      const bridge = await this.getBridge();
+      await bridge.logout().catch(() => {});
+      await this.apply(this.applied); // a fresh client without the private key
+    }
+    return this.session();
+  }
+
+  /** Log out and forget everything but the nonce high-water mark. */
+  async signOut() {
+    await this.restore();
+    await this.forgetActive();
+    await this.localKV.remove(K_VAULT);
+    await this.localKV.remove(K_REMEMBERED);
+    return this.session();
+  }
+
+  async forgetActive() {
+    const bridge = await this.getBridge();
+    if (this.applied) await bridge.logout().catch(() => {});
+    // reset the Go client so no key stays in its memory
+    if (this.applied) await bridge.configure({ apiUrl: this.applied.apiUrl, publicKey: this.applied.publicKey, storage: this.storage, insecureHttp: true }).catch(() => {});
+    this.applied = null;
+    this.keyInMemory = false;
+    await this.sessionKV.remove(K_CONFIG);
+  }
+
+  /**
+   * Forwards one bridge method after restoring the configuration.
+   * @param {string} method @param {unknown[]} args
+   */
+  async invoke(method, args) {
+    await this.restore();
+    if (!this.applied) throw fail('not_connected', 'Not connected: open Connect and enter your API keys.');
+    const bridge = await this.getBridge();
+    if (typeof bridge[method] !== 'function') throw fail('internal', `The wasm core has no ${method} function`);
+    try {
+      return await bridge[method](...args);
+    } catch (e) {
+      if (e && typeof e === 'object' && /** @type {any} */ (e).code === 'auth' && !this.keyInMemory) {
+        const vault = await this.localKV.get(K_VAULT);
+        throw fail('locked', isVaultRecord(vault)
+          ? 'The session expired. Unlock with your passphrase to continue.'
+          : 'The session expired. Connect again with your API keys.');
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// What to tell a person for each error code of the bridge (and of the console itself).
+
+/**
+ * @typedef {'invalid_input'|'api_error'|'auth'|'permission'|'nonce'|'rate_limited'|'transport'|'outcome_unknown'|'timeout'|'canceled'|'not_connected'|'locked'|'wrong_passphrase'|'host_permission'|'internal'} ErrorCode
+ */
+
+/**
+ * @typedef {object} BridgeError
+ * @property {ErrorCode|string} code
+ * @property {string} message
+ * @property {boolean} [retryable]
+ * @property {unknown} [ref]
+ * @property {string} [field]
+ */
+
+/** @type {Record<string, {title: string, hint: string}>} */
+export const MESSAGES = {
+  invalid_input: { title: 'Check the form', hint: 'Nothing was sent. Correct the field and try again.' },
+  api_error: { title: 'Wallex Pay refused the request', hint: 'Nothing was changed. Read the reason above.' },
+  auth: { title: 'Not signed in', hint: 'The API keys were refused or the session expired. Connect again with your keys.' },
+  permission: { title: 'This API key lacks a permission', hint: 'Enable the command for this key under “Edit Permissions” in your Wallex Pay account, then try again.' },
+  nonce: { title: 'Request out of order', hint: 'Another program may be using the same API key with nonces. Wait a moment and try again.' },
+  rate_limited: { title: 'Too many failed calls', hint: 'Wallex Pay paused this key after repeated failures. Wait two minutes before trying again.' },
+  transport: { title: 'Cannot reach Wallex Pay', hint: 'Check the API URL and your connection. Nothing was sent, or the call was safe to repeat.' },
+  outcome_unknown: { title: 'Outcome unknown', hint: 'The request may have gone through. Do not send it again: use Reconcile to find out whether it was carried out.' },
+  timeout: { title: 'Wallex Pay did not answer in time', hint: 'Try again in a moment.' },
+  canceled: { title: 'Canceled', hint: 'The request was stopped before it finished.' },
+  not_connected: { title: 'Not connected', hint: 'Open Connect and enter your API keys.' },
+  locked: { title: 'Locked', hint: 'Unlock with your passphrase or connect with your keys.' },
+  wrong_passphrase: { title: 'Wrong passphrase', hint: 'That passphrase does not open the saved key.' },
+  host_permission: { title: 'Access to that API URL was not granted', hint: 'The extension may only talk to addresses you allow. Connect again and accept the prompt.' },
+  internal: { title: 'Something went wrong in the console', hint: 'Reload the page. If it keeps happening, report it with the time it happened.' },
+};
+
+/**
+ * Normalises anything thrown into a BridgeError.
+ * @param {unknown} e
+ * @returns {BridgeError}
+ */
+export function toBridgeError(e) {
+  if (e && typeof e === 'object' && 'code' in e && typeof (/** @type {any} */ (e).code) === 'string' && 'message' in e) {
+    return /** @type {BridgeError} */ (e);
+  }
+  if (e instanceof Error) return { code: 'internal', message: e.message, retryable: false };
+  return { code: 'internal', message: String(e), retryable: false };
+}
+
+/**
+ * Title, detail (the error's own message) and hint for an error.
+ * @param {unknown} err
+ * @returns {{code: string, title: string, detail: string, hint: string, retryable: boolean, field?: string}}
+ */
+export function describeError(err) {
+  const e = toBridgeError(err);
+  const m = MESSAGES[e.code] ?? { title: 'Error', hint: '' };
+  const out = { code: e.code, title: m.title, detail: e.message || '', hint: m.hint, retryable: Boolean(e.retryable) };
+  if (e.field) return { ...out, field: e.field };
+  return out;
+}

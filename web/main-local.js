@@ -1,0 +1,13 @@
+// Entry of the local dev page (scripts/serve-console.mjs): wasm core in the page.
+import '../wasm/wasm_exec.js';
+import { mount } from './app.js';
+import { localBackend } from './backend-local.js';
+import { webStorageKV } from './lib/kv.js';
+
+const root = /** @type {HTMLElement} */ (document.getElementById('app'));
+mount(root, {
+  backend: localBackend({ wasmUrl: new URL('../wasm/wallexkit.wasm', import.meta.url) }),
+  store: webStorageKV(localStorage),
+  variant: 'page',
+  title: 'Wallex Pay console (local)',
+});

@@ -1,0 +1,86 @@
+// Overview: the account (public name shown as text), balances, rates.
+
+import { h, replace } from '../dom.js';
+import { field, errorBox, table, dl, screenHeading, formatTime } from '../ui.js';
+import { displayAmount, isZero } from '../lib/money.js';
+import { truthy } from '../coins.js';
+
+/** @type {import('../app.js').Screen} */
+export default {
+  id: 'overview',
+  title: 'Overview',
+  needsSession: true,
+  render(ctx) {
+    const account = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Loading account…'));
+    const balances = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' });
+    const rates = h('div', { 'aria-busy': 'true' });
+    const zero = field({ label: 'Show zero balances', name: 'showZero', type: 'checkbox' });
+    const acceptedOnly = field({ label: 'Only coins accepted for payments', name: 'acceptedOnly', type: 'checkbox', checked: true });
+    const root = h('section', { class: 'screen' },
+      screenHeading('Overview'),
+      h('section', { 'aria-labelledby': 'ov-account' }, h('h3', { id: 'ov-account' }, 'Account'), account),
+      h('section', { 'aria-labelledby': 'ov-balances' }, h('h3', { id: 'ov-balances' }, 'Balances'), zero.wrap, balances),
+      h('section', { 'aria-labelledby': 'ov-rates' }, h('h3', { id: 'ov-rates' }, 'Rates'), acceptedOnly.wrap, rates));
+
+    ctx.backend.basicInfo().then((info) => {
+      replace(account, dl([
+        ['Public name', info.public_name || '(not set)'],
+        ['Username', info.username],
+        ['Merchant ID', info.merchant_id],
+        ['Email', info.email],
+      ]));
+    }, (e) => replace(account, errorBox(e))).finally(() => account.removeAttribute('aria-busy'));
+
+    const loadBalances = async () => {
+      balances.setAttribute('aria-busy', 'true');
+      try {
+        const all = zero.input.checked;
+        const r = await ctx.backend.balances({ all });
+        const coins = r.coins.filter((c) => all || !isZero(c.amount));
+        replace(balances, table({
+          caption: all ? 'All balances' : 'Balances above zero',
+          captionHidden: true,
+          columns: [{ label: 'Coin' }, { label: 'Balance', num: true }],
+          rows: coins.map((c) => [c.coin, displayAmount(c.amount)]),
+          empty: all ? 'No coins.' : 'All balances are zero. Tick “Show zero balances” to list every coin.',
+        }));
+      } catch (e) {
+        replace(balances, errorBox(e));
+      } finally {
+        balances.removeAttribute('aria-busy');
+      }
+    };
+    zero.input.addEventListener('change', loadBalances);
+    loadBalances();
+
+    const loadRates = async () => {
+      rates.setAttribute('aria-busy', 'true');
+      try {
+        const r = await ctx.backend.rates({ accepted: acceptedOnly.input.checked });
+        const coins = acceptedOnly.input.checked ? r.coins.filter((c) => c.accepted === undefined || truthy(c.accepted)) : r.coins;
+        replace(rates, table({
+          caption: 'Exchange rates in BTC',
+          captionHidden: true,
+          columns: [{ label: 'Coin' }, { label: 'Name' }, { label: 'Rate (BTC)', num: true }, { label: 'Network fee', num: true }, { label: 'Confirmations', num: true }, { label: 'Status' }, { label: 'Updated' }],
+          rows: coins.map((c) => [
+            c.coin,
+            c.name ?? '',
+            displayAmount(c.rate_btc, { minDecimals: 0 }),
+            truthy(c.is_fiat) ? '—' : displayAmount(c.tx_fee ?? '0', { minDecimals: 0 }),
+            truthy(c.is_fiat) ? '—' : String(c.confirms ?? ''),
+            c.status ?? '',
+            formatTime(c.last_update),
+          ]),
+          empty: 'No rates.',
+        }));
+      } catch (e) {
+        replace(rates, errorBox(e));
+      } finally {
+        rates.removeAttribute('aria-busy');
+      }
+    };
+    acceptedOnly.input.addEventListener('change', loadRates);
+    loadRates();
+    return root;
+  },
+};

@@ -1,0 +1,174 @@
+// Small shared UI pieces: labelled fields, error boxes, busy buttons, tables, copy buttons.
+
+import { h, replace, uid } from './dom.js';
+import { describeError } from './lib/errors.js';
+
+/**
+ * @typedef {object} FieldOpts
+ * @property {string} label
+ * @property {string} name
+ * @property {string} [type]           input type, 'select', 'textarea' or 'checkbox'
+ * @property {string} [value]
+ * @property {boolean} [checked]
+ * @property {boolean} [required]
+ * @property {string} [hint]
+ * @property {string} [autocomplete]
+ * @property {string} [placeholder]
+ * @property {string} [inputmode]
+ * @property {{value: string, label: string}[]} [options]
+ * @property {Record<string, unknown>} [attrs]
+ */
+
+/**
+ * A labelled control with an optional hint and an error slot, both wired with aria-describedby.
+ * @param {FieldOpts} o
+ * @returns {{wrap: HTMLElement, input: HTMLInputElement & HTMLSelectElement & HTMLTextAreaElement, error: HTMLElement}}
+ */
+export function field(o) {
+  const id = uid(`f-${o.name}`);
+  const hintId = `${id}-hint`;
+  const errId = `${id}-err`;
+  const describedBy = [o.hint ? hintId : '', errId].filter(Boolean).join(' ');
+  /** @type {any} */
+  let input;
+  const common = { id, name: o.name, required: o.required, 'aria-describedby': describedBy, autocomplete: o.autocomplete, ...(o.attrs ?? {}) };
+  if (o.type === 'select') {
+    input = h('select', common, (o.options ?? []).map((op) => h('option', { value: op.value, selected: op.value === o.value }, op.label)));
+  } else if (o.type === 'textarea') {
+    input = h('textarea', { ...common, placeholder: o.placeholder }, o.value ?? '');
+  } else if (o.type === 'checkbox') {
+    input = h('input', { ...common, type: 'checkbox', checked: Boolean(o.checked) });
+  } else {
+    input = h('input', { ...common, type: o.type ?? 'text', value: o.value ?? '', placeholder: o.placeholder, inputmode: o.inputmode, spellcheck: 'false' });
+  }
+  const error = h('p', { id: errId, class: 'field-error', hidden: true });
+  const hint = o.hint ? h('p', { id: hintId, class: 'hint' }, o.hint) : null;
+  const label = h('label', { for: id }, o.label, o.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null);
+  const wrap = o.type === 'checkbox'
+    ? h('div', { class: 'field checkbox' }, input, label, hint, error)
+    : h('div', { class: 'field' }, label, input, hint, error);
+  return { wrap, input, error };
+}
+
+/**
+ * Shows (or clears, with '') an error under a field and marks it invalid.
+ * @param {{input: HTMLElement, error: HTMLElement}} f @param {string} message
+ */
+export function setFieldError(f, message) {
+  f.error.textContent = message;
+  f.error.hidden = !message;
+  if (message) f.input.setAttribute('aria-invalid', 'true');
+  else f.input.removeAttribute('aria-invalid');
+}
+
+/**
+ * An error box (role=alert) for a bridge error.
+ * @param {unknown} err
+ * @param {{actions?: HTMLElement[]}} [opts]
+ */
+export function errorBox(err, opts = {}) {
+  const d = describeError(err);
+  return h('div', { class: `notice error code-${d.code}`, role: 'alert', 'data-code': d.code },
+    h('p', { class: 'notice-title' }, h('strong', null, d.title)),
+    d.detail ? h('p', { class: 'notice-detail' }, d.detail) : null,
+    d.hint ? h('p', { class: 'notice-hint' }, d.hint) : null,
+    opts.actions?.length ? h('div', { class: 'actions' }, opts.actions) : null);
+}
+
+/** @param {string} text @param {'ok'|'info'|'warn'} [kind] */
+export function notice(text, kind = 'info') {
+  return h('div', { class: `notice ${kind}`, role: kind === 'warn' ? 'alert' : 'status' }, text);
+}
+
+/**
+ * Runs fn while the button shows as busy (disabled, aria-busy). Returns fn's result.
+ * @template T
+ * @param {HTMLButtonElement} button @param {() => Promise<T>} fn @param {string} [busyText]
+ * @returns {Promise<T>}
+ */
+export async function busy(button, fn, busyText) {
+  const old = button.textContent;
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  if (busyText) button.textContent = busyText;
+  try {
+    return await fn();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+    if (busyText) button.textContent = old;
+  }
+}
+
+/**
+ * A data table with a caption and header cells.
+ * @param {{caption: string, columns: {label: string, num?: boolean}[], rows: (string|Node)[][], empty?: string, captionHidden?: boolean}} o
+ */
+export function table(o) {
+  if (!o.rows.length && o.empty) return h('p', { class: 'empty' }, o.empty);
+  return h('div', { class: 'table-wrap' },
+    h('table', null,
+      h('caption', { class: o.captionHidden ? 'visually-hidden' : undefined }, o.caption),
+      h('thead', null, h('tr', null, o.columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : undefined }, c.label)))),
+      h('tbody', null, o.rows.map((r) => h('tr', null, r.map((cell, i) => h('td', { class: o.columns[i]?.num ? 'num' : undefined }, cell)))))));
+}
+
+/**
+ * A button that copies text and says so in a live region.
+ * @param {() => string} get @param {string} label @param {(msg: string) => void} announce
+ */
+export function copyButton(get, label, announce) {
+  const b = h('button', { type: 'button', class: 'secondary' }, label);
+  b.addEventListener('click', async () => {
+    const text = get();
+    try {
+      await navigator.clipboard.writeText(text);
+      announce('Copied to the clipboard.');
+    } catch {
+      announce('Could not copy: select the text and copy it by hand.');
+    }
+  });
+  return b;
+}
+
+/** Definition list from pairs. @param {[string, string|Node][]} pairs */
+export function dl(pairs) {
+  return h('dl', { class: 'facts' }, pairs.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
+}
+
+/** A section heading that takes focus on navigation. @param {string} text */
+export function screenHeading(text) {
+  return h('h2', { tabindex: '-1', class: 'screen-title' }, text);
+}
+
+/** @param {HTMLElement} el @param {string} text */
+export function say(el, text) {
+  replace(el, text);
+}
+
+/** Milliseconds for unix seconds or an ISO time; 0 when unreadable. @param {unknown} t */
+export function toMs(t) {
+  if (t === undefined || t === null || t === '') return 0;
+  const ms = typeof t === 'number' || /^\d+$/.test(String(t)) ? Number(t) * 1000 : Date.parse(String(t));
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
+/** Local time for unix seconds or an ISO string. @param {unknown} t */
+export function formatTime(t) {
+  if (t === undefined || t === null || t === '') return '';
+  const ms = toMs(t);
+  if (!ms) return String(t);
+  const d = new Date(ms);
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** "4 min 05 s" for a number of seconds. @param {number} s */
+export function formatDuration(s) {
+  if (s <= 0) return '0 s';
+  const hh = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = Math.floor(s % 60);
+  if (hh) return `${hh} h ${String(mm).padStart(2, '0')} min`;
+  if (mm) return `${mm} min ${String(ss).padStart(2, '0')} s`;
+  return `${ss} s`;
+}

@@ -1,0 +1,99 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"sync"
+	"syscall/js"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/xmlwire"
+	"github.com/wallexkit/wallexkit/wasm/fetch"
+)
+
+var (
+	mu     sync.Mutex
+	client *core.Client // a cache: configure makes a new one, state lives in the stores
+	// memStore keeps tokens and nonces when configure is given no storage, across configures.
+	memStore = core.NewMemoryStore()
+)
+
+func current() (*core.Client, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if client == nil {
+		return nil, &notConfigured{}
+	}
+	return client, nil
+}
+
+type configured struct {
+	StoreKey string `json:"storeKey"`
+}
+
+// configure (re)creates the client from {apiUrl, publicKey, privateKey?, nonce?, format?,
+// insecureHttp?, timeoutMs?, storage?}. It sends nothing.
+func configure(args []js.Value) (any, error) {
+	o := optsArg(args, 0, "options")
+	if len(args) == 0 || absent(args[0]) {
+		o.fail("options", "are required: {apiUrl, publicKey, privateKey?, ...}")
+	}
+	apiURL, pub, priv := o.str("apiUrl"), o.s("publicKey"), o.s("privateKey")
+	nonce, insecure, format := o.b("nonce"), o.b("insecureHttp"), o.str("format")
+	timeoutMs := o.int("timeoutMs")
+	storageV, hasStorage := o.get("storage")
+	if o.err != nil {
+		return nil, o.err
+	}
+	if apiURL == nil {
+		return nil, &core.ValidationError{Field: "apiUrl", Problem: "is required, e.g. https://wallexpay.io/api"}
+	}
+	var store interface {
+		core.TokenStore
+		core.NonceStore
+	} = memStore
+	if hasStorage {
+		s, err := newJSStorage(storageV)
+		if err != nil {
+			return nil, err
+		}
+		store = s
+	}
+	opts := []core.Option{
+		core.WithAPIURL(*apiURL),
+		core.WithKeys(pub, priv),
+		core.WithTransport(fetch.New()),
+		core.WithTokenStore(store),
+		core.WithUserAgent(""), // browsers refuse to set it; the runtime sends its own
+	}
+	if nonce {
+		opts = append(opts, core.WithNonces(store))
+	}
+	if insecure {
+		opts = append(opts, core.WithInsecureHTTP())
+	}
+	if format != nil && *format != "json" {
+		if *format != "xml" {
+			return nil, &core.ValidationError{Field: "format", Value: *format, Problem: `must be "json" or "xml"`}
+		}
+		opts = append(opts, core.WithWireFormat("xml", xmlwire.ToJSON))
+	}
+	if timeoutMs != 0 {
+		if timeoutMs < 0 {
+			return nil, &core.ValidationError{Field: "timeoutMs", Problem: "must be positive"}
+		}
+		opts = append(opts, core.WithTimeout(time.Duration(timeoutMs)*time.Millisecond))
+	}
+	c, err := core.New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	mu.Lock()
+	client = c
+	mu.Unlock()
+	return configured{StoreKey: c.StoreKey()}, nil
+}
+
+func ctx() context.Context { return context.Background() }

@@ -1,0 +1,498 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"syscall/js"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+)
+
+// functions lists what globalThis.wallexkit offers (besides version). All but call report
+// invalid fields by their JS option names.
+func functions() map[string]handler {
+	fs := map[string]handler{
+		"configure":            configure,
+		"login":                login,
+		"logout":               logout,
+		"session":              session,
+		"basicInfo":            basicInfo,
+		"balances":             balances,
+		"depositAddress":       depositAddress,
+		"rates":                rates,
+		"createTransaction":    createTransaction,
+		"callbackAddress":      callbackAddress,
+		"txInfo":               txInfo,
+		"txInfoMulti":          txInfoMulti,
+		"txIds":                txIDs,
+		"createTransfer":       createTransfer,
+		"createWithdrawal":     createWithdrawal,
+		"createMassWithdrawal": createMassWithdrawal,
+		"convert":              convert,
+		"withdrawalHistory":    withdrawalHistory,
+		"withdrawalInfo":       withdrawalInfo,
+		"reconcile":            reconcile,
+	}
+	for name, h := range fs {
+		fs[name] = func(args []js.Value) (any, error) {
+			v, err := h(args)
+			return v, jsFieldNames(err)
+		}
+	}
+	fs["call"] = call
+	return fs
+}
+
+func iso(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func login(_ []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	tok, err := c.Login(ctx())
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"expiresAt": iso(tok.ExpiresAt)}, nil
+}
+
+func logout(_ []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.Logout(ctx())
+}
+
+func session(_ []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	o := jsObject.New()
+	tok, ok := c.Session(ctx())
+	o.Set("loggedIn", ok)
+	if ok {
+		o.Set("expiresAt", iso(tok.ExpiresAt))
+	}
+	return o, nil
+}
+
+// call sends any command: {result: <the result member as JSON>, raw: <the body as received>}.
+func call(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	cmd, err := stringArg(args, 0, "cmd")
+	if err != nil {
+		return nil, err
+	}
+	o := optsArg(args, 1, "fields")
+	fields := core.Fields{}
+	if !o.v.IsUndefined() {
+		for _, k := range keys(o.v) {
+			if p := o.str(k); p != nil {
+				fields[k] = *p
+			}
+		}
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	res, err := c.Call(ctx(), cmd, fields)
+	if err != nil {
+		return nil, err
+	}
+	result := res.Result.Raw()
+	if result == "" {
+		result = "null"
+	}
+	raw, _ := json.Marshal(string(res.Body))
+	b := make([]byte, 0, len(result)+len(raw)+24)
+	b = append(b, `{"result":`...)
+	b = append(b, result...)
+	b = append(b, `,"raw":`...)
+	b = append(b, raw...)
+	return jsonText(append(b, '}')), nil
+}
+
+func basicInfo(_ []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	return c.BasicInfo(ctx())
+}
+
+func balances(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	o := optsArg(args, 0, "options")
+	p := &core.BalancesParams{All: o.b("all")}
+	if o.err != nil {
+		return nil, o.err
+	}
+	return c.Balances(ctx(), p)
+}
+
+func depositAddress(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	cur, err := stringArg(args, 0, "currency")
+	if err != nil {
+		return nil, err
+	}
+	return c.DepositAddress(ctx(), cur)
+}
+
+func rates(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	o := optsArg(args, 0, "options")
+	p := &core.RatesParams{Accepted: o.b("accepted"), Short: o.b("short")}
+	if o.err != nil {
+		return nil, o.err
+	}
+	return c.Rates(ctx(), p)
+}
+
+// transactionView reports the payment timeout in seconds (core keeps a time.Duration).
+type transactionView struct {
+	*core.Transaction
+	Timeout int64 `json:"timeout"`
+}
+
+func createTransaction(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	o := optsArg(args, 0, "options")
+	p := &core.CreateTransactionParams{
+		Amount: o.amount("amount"), Currency1: o.s("currency1"), Currency2: o.s("currency2"),
+		BuyerEmail: o.s("buyerEmail"), Address: o.str("address"), BuyerName: o.str("buyerName"),
+		ItemName: o.str("itemName"), ItemNumber: o.str("itemNumber"), Invoice: o.str("invoice"),
+		Custom: o.str("custom"), IPNURL: o.str("ipnUrl"), SuccessURL: o.str("successUrl"),
+		CancelURL: o.str("cancelUrl"),
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	t, err := c.CreateTransaction(ctx(), p)
+	if err != nil {
+		return nil, err
+	}
+	return transactionView{Transaction: t, Timeout: int64(t.Timeout / time.Second)}, nil
+}
+
+func callbackAddress(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	cur, err := stringArg(args, 0, "currency")
+	if err != nil {
+		return nil, err
+	}
+	o := optsArg(args, 1, "options")
+	p := &core.CallbackAddressParams{IPNURL: o.str("ipnUrl"), Label: o.str("label")}
+	if o.err != nil {
+		return nil, o.err
+	}
+	return c.CallbackAddress(ctx(), cur, p)
+}
+
+// txInfoView adds the checkout details (full = true) that core keeps as a raw Value.
+type txInfoView struct {
+	*core.TxInfo
+	Checkout json.RawMessage `json:"checkout,omitempty"`
+}
+
+func viewTxInfo(t *core.TxInfo) txInfoView {
+	v := txInfoView{TxInfo: t}
+	if t.Checkout.Exists() {
+		v.Checkout = json.RawMessage(t.Checkout.Raw())
+	}
+	return v
+}
+
+func txInfo(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	id, err := stringArg(args, 0, "txid")
+	if err != nil {
+		return nil, err
+	}
+	full := false
+	if len(args) > 1 && !absent(args[1]) {
+		if args[1].Type() != js.TypeBoolean {
+			return nil, &core.ValidationError{Field: "full", Problem: "must be true or false"}
+		}
+		full = args[1].Bool()
+	}
+	t, err := c.TxInfo(ctx(), id, full)
+	if err != nil {
+		return nil, err
+	}
+	return viewTxInfo(t), nil
+}
+
+// errorView is the JSON form of a per-item error (same members as a rejection).
+type errorView struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Retryable bool   `json:"retryable"`
+}
+
+func viewError(err error) *errorView {
+	if err == nil {
+		return nil
+	}
+	return &errorView{Code: core.ErrorCode(err), Message: err.Error(), Retryable: core.IsRetryable(err)}
+}
+
+func txInfoMulti(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	ids, err := stringList(args, 0, "ids")
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.TxInfoMulti(ctx(), ids)
+	if err != nil {
+		return nil, err
+	}
+	type item struct {
+		Info  *txInfoView `json:"info,omitempty"`
+		Error *errorView  `json:"error,omitempty"`
+	}
+	out := make(map[string]item, len(m))
+	for id, it := range m {
+		var x item
+		if it.Info != nil {
+			v := viewTxInfo(it.Info)
+			x.Info = &v
+		}
+		x.Error = viewError(it.Err)
+		out[id] = x
+	}
+	return out, nil
+}
+
+func stringList(args []js.Value, i int, name string) ([]string, error) {
+	if i >= len(args) || !js.Global().Get("Array").Call("isArray", args[i]).Bool() {
+		return nil, &core.ValidationError{Field: name, Problem: "must be an array of strings"}
+	}
+	a := args[i]
+	out := make([]string, a.Length())
+	for j := range out {
+		v := a.Index(j)
+		if v.Type() != js.TypeString {
+			return nil, &core.ValidationError{Field: name, Problem: "must be an array of strings"}
+		}
+		out[j] = v.String()
+	}
+	return out, nil
+}
+
+func listParams(o *opts, all bool) *core.ListParams {
+	p := &core.ListParams{PageSize: o.int("pageSize"), Start: o.int("start"), Newer: o.unixTime("newer"), Limit: o.int("limit")}
+	if all {
+		p.All = o.b("all")
+	}
+	if p.Limit < 0 {
+		o.fail("limit", "must not be negative")
+	}
+	return p
+}
+
+func txIDs(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	o := optsArg(args, 0, "options")
+	p := listParams(o, true)
+	if o.err != nil {
+		return nil, o.err
+	}
+	ids := []string{}
+	for id, err := range c.TxIDs(ctx(), p) {
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func createTransfer(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	o := optsArg(args, 0, "options")
+	p := &core.TransferParams{Amount: o.amount("amount"), Currency: o.s("currency"), Merchant: o.str("merchant"),
+		ToAddress: o.str("toAddress"), AutoConfirm: o.boolp("autoConfirm")}
+	if o.err != nil {
+		return nil, o.err
+	}
+	return c.CreateTransfer(ctx(), p)
+}
+
+func createWithdrawal(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	o := optsArg(args, 0, "options")
+	p := &core.WithdrawalParams{Amount: o.amount("amount"), Currency: o.s("currency"), Address: o.s("address"),
+		AddTxFee: o.boolp("addTxFee"), Currency2: o.str("currency2"), DestTag: o.str("destTag"),
+		IPNURL: o.str("ipnUrl"), AutoConfirm: o.boolp("autoConfirm"), Note: o.str("note")}
+	if o.err != nil {
+		return nil, o.err
+	}
+	return c.CreateWithdrawal(ctx(), p)
+}
+
+func createMassWithdrawal(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	if len(args) == 0 || !js.Global().Get("Array").Call("isArray", args[0]).Bool() {
+		return nil, &core.ValidationError{Field: "items", Problem: "must be an array of {key, amount, currency, address, ...}"}
+	}
+	items := make([]core.MassWithdrawalItem, args[0].Length())
+	for i := range items {
+		o := optsArg([]js.Value{args[0].Index(i)}, 0, "items")
+		items[i] = core.MassWithdrawalItem{Key: o.s("key"), Amount: o.amount("amount"), Currency: o.s("currency"),
+			Address: o.s("address"), DestTag: o.str("destTag"), Currency2: o.str("currency2"), Note: o.str("note")}
+		if o.err != nil {
+			var ve *core.ValidationError
+			if errors.As(o.err, &ve) {
+				ve.Field = "items[" + itoa(i) + "]." + ve.Field
+			}
+			return nil, o.err
+		}
+	}
+	res, _, err := c.CreateMassWithdrawal(ctx(), items)
+	if err != nil {
+		return nil, err
+	}
+	type item struct {
+		Key    string       `json:"key"`
+		ID     string       `json:"id,omitempty"`
+		Status *int         `json:"status,omitempty"`
+		Amount *core.Amount `json:"amount,omitempty"`
+		Error  *errorView   `json:"error,omitempty"`
+	}
+	out := make([]item, len(res))
+	for i, r := range res {
+		out[i] = item{Key: r.Key, Error: viewError(r.Err)}
+		if w := r.Withdrawal; w != nil {
+			out[i].ID, out[i].Status, out[i].Amount = w.ID, &w.Status, &w.Amount
+		}
+	}
+	return out, nil
+}
+
+func itoa(i int) string {
+	b, _ := json.Marshal(i)
+	return string(b)
+}
+
+func convert(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	o := optsArg(args, 0, "options")
+	p := &core.ConvertParams{Amount: o.amount("amount"), From: o.s("from"), To: o.s("to")}
+	if o.err != nil {
+		return nil, o.err
+	}
+	id, err := c.Convert(ctx(), p)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"id": id}, nil
+}
+
+func withdrawalHistory(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	o := optsArg(args, 0, "options")
+	p := listParams(o, false)
+	if o.err != nil {
+		return nil, o.err
+	}
+	out := []core.WithdrawalInfo{}
+	for w, err := range c.WithdrawalHistory(ctx(), p) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+func withdrawalInfo(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	id, err := stringArg(args, 0, "id")
+	if err != nil {
+		return nil, err
+	}
+	return c.WithdrawalInfo(ctx(), id)
+}
+
+func reconcile(args []js.Value) (any, error) {
+	c, err := current()
+	if err != nil {
+		return nil, err
+	}
+	o := optsArg(args, 0, "options")
+	q := core.ReconcileQuery{Cmd: o.s("cmd"), Amount: o.amount("amount"), Currency: o.s("currency"),
+		Address: o.s("address"), Merchant: o.s("merchant"), Note: o.s("note"), Invoice: o.s("invoice"),
+		Custom: o.s("custom")}
+	if v, ok := o.get("sinceMs"); ok {
+		if v.Type() != js.TypeNumber {
+			o.fail("sinceMs", "must be a number of Unix milliseconds")
+		} else {
+			q.Since = time.UnixMilli(int64(v.Float()))
+		}
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	r, err := c.Reconcile(ctx(), q)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Verdict     core.Verdict          `json:"verdict"`
+		Withdrawals []core.WithdrawalInfo `json:"withdrawals,omitempty"`
+		TxnIDs      []string              `json:"txnIds,omitempty"`
+		Detail      string                `json:"detail"`
+	}{r.Verdict, r.Withdrawals, r.TxnIDs, r.Detail}, nil
+}

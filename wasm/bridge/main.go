@@ -1,0 +1,30 @@
+//go:build js && wasm
+
+// Command bridge is the wallexkit core compiled to WebAssembly for JavaScript hosts: the
+// extension's service worker, the local dev page, node. It installs globalThis.wallexkit (see
+// wallexkit.d.ts) and then waits for calls. Build:
+//
+//	GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/wasm/wallexkit.wasm ./wasm/bridge
+//
+// Every function returns a Promise of a plain, structured-clonable object and rejects with
+// {code, message, retryable, ...}. The Go instance may vanish (a service worker is stopped at
+// will): the token and the nonce high-water mark live in the StorageAdapter the host passes to
+// configure; Go only caches them.
+package main
+
+import (
+	"syscall/js"
+)
+
+// version is the bridge version; override with -ldflags "-X main.version=…".
+var version = "0.1.0"
+
+func main() {
+	api := jsObject.New()
+	api.Set("version", version)
+	for name, h := range functions() {
+		api.Set(name, async(h))
+	}
+	js.Global().Set("wallexkit", api)
+	select {}
+}

@@ -1,0 +1,95 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"syscall/js"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
+)
+
+// jsStorage is a core.TokenStore and core.NonceStore backed by a JS StorageAdapter object
+// (getToken, setToken, deleteToken, getNonce, setNonce, each returning a value or a Promise).
+// It keeps nothing in Go: a service worker may drop this instance at any time.
+type jsStorage struct{ v js.Value }
+
+var storageMethods = [...]string{"getToken", "setToken", "deleteToken", "getNonce", "setNonce"}
+
+func newJSStorage(v js.Value) (*jsStorage, error) {
+	if v.Type() != js.TypeObject {
+		return nil, &core.ValidationError{Field: "storage", Problem: "must be an object with getToken, setToken, deleteToken, getNonce and setNonce methods"}
+	}
+	for _, m := range storageMethods {
+		if v.Get(m).Type() != js.TypeFunction {
+			return nil, &core.ValidationError{Field: "storage." + m, Problem: "must be a function"}
+		}
+	}
+	return &jsStorage{v: v}, nil
+}
+
+func (s *jsStorage) call(ctx context.Context, method string, args ...any) (js.Value, error) {
+	r, err := jsutil.Call(s.v, method, args...)
+	if err == nil {
+		r, err = jsutil.Await(ctx, r)
+	}
+	if err != nil {
+		return js.Undefined(), fmt.Errorf("storage.%s failed: %w", method, err)
+	}
+	return r, nil
+}
+
+func (s *jsStorage) LoadToken(ctx context.Context, key string) (core.Token, bool, error) {
+	v, err := s.call(ctx, "getToken", key)
+	if err != nil || v.Type() != js.TypeObject {
+		return core.Token{}, false, err
+	}
+	str := func(k string) string {
+		if x := v.Get(k); x.Type() == js.TypeString {
+			return x.String()
+		}
+		return ""
+	}
+	t := core.Token{AccessToken: str("access_token")}
+	exp, err := time.Parse(time.RFC3339Nano, str("expires_at"))
+	if t.AccessToken == "" || err != nil {
+		return core.Token{}, false, nil // unreadable: log in again
+	}
+	t.ExpiresAt = exp
+	t.ObtainedAt, _ = time.Parse(time.RFC3339Nano, str("obtained_at"))
+	return t, true, nil
+}
+
+func (s *jsStorage) SaveToken(ctx context.Context, key string, t core.Token) error {
+	o := jsObject.New()
+	o.Set("access_token", t.AccessToken)
+	o.Set("expires_at", t.ExpiresAt.UTC().Format(time.RFC3339Nano))
+	o.Set("obtained_at", t.ObtainedAt.UTC().Format(time.RFC3339Nano))
+	_, err := s.call(ctx, "setToken", key, o)
+	return err
+}
+
+func (s *jsStorage) DeleteToken(ctx context.Context, key string) error {
+	_, err := s.call(ctx, "deleteToken", key)
+	return err
+}
+
+func (s *jsStorage) LoadNonce(ctx context.Context, key string) (int64, error) {
+	v, err := s.call(ctx, "getNonce", key)
+	if err != nil {
+		return 0, err
+	}
+	n, ok := numberToInt64(v)
+	if !ok {
+		return 0, fmt.Errorf("storage.getNonce returned %s, want a non-negative integer (0 when none)", v.Type())
+	}
+	return n, nil
+}
+
+func (s *jsStorage) SaveNonce(ctx context.Context, key string, n int64) error {
+	_, err := s.call(ctx, "setNonce", key, float64(n))
+	return err
+}

@@ -1,0 +1,372 @@
+// Types of globalThis.wallexkit, the wallexkit core compiled to WebAssembly (wasm/bridge).
+//
+// Load Go's wasm_exec.js, instantiate wallexkit.wasm with `new Go().importObject` and call
+// `go.run(instance)` (do not await it): globalThis.wallexkit exists as soon as run() returns.
+//
+// Conventions
+// - Every function returns a Promise at once; the work runs off the JS event loop's critical path.
+// - Results are plain, structured-clonable objects (no functions, no Go handles): safe to post
+//   between a service worker and a page.
+// - Money is never a JS number: amounts are decimal strings with 8 places ("0.10000000"), and
+//   amount *inputs* must be strings too (a number is rejected with code invalid_input).
+// - Times are ISO-8601 UTC strings ("2026-01-02T15:04:05Z").
+// - Typed results use the API's snake_case member names (txn_id, time_created, ...); the objects
+//   the bridge itself defines ({storeKey}, {expiresAt}, {loggedIn}, reconcile's txnIds) use camelCase.
+// - An optional option that is undefined (or null) is not sent at all; "" is sent as an empty value.
+// - Failures reject with a WallexError (a plain object, not an Error instance).
+// - No secret (private key, token) ever appears in a rejection or on the console.
+// - The Go instance may be stopped at any time (MV3 service worker): the token and the nonce
+//   high-water mark live in the StorageAdapter; after a restart call configure() again.
+
+export {};
+
+/** Stable machine-readable failure codes. */
+export type WallexErrorCode =
+  | 'invalid_input'   // bad input caught before anything was sent; see `field`
+  | 'api_error'       // the API answered with an error message
+  | 'auth'            // key pair or token refused (after one fresh login)
+  | 'permission'      // the API key may not run this command (enable it under Edit Permissions)
+  | 'nonce'           // the server refused the nonce even after one retry with a new one
+  | 'rate_limited'    // HTTP 429: the key is throttled, wait before trying again
+  | 'transport'       // the API could not be reached or its answer was not understood (HTML page, timeout, reset)
+  | 'outcome_unknown' // a money command (or create_transaction) may have been carried out: do NOT resend, reconcile
+  | 'timeout'         // a deadline passed while waiting (not while talking to the API)
+  | 'canceled'
+  | 'not_configured'  // configure() was not called in this Go instance (call it again after a restart)
+  | 'internal';       // anything else, e.g. a StorageAdapter method that threw
+
+/** What every function rejects with. */
+export interface WallexError {
+  code: WallexErrorCode;
+  /** Human-readable, already redacted. */
+  message: string;
+  /** Whether sending the same request again is safe (transport errors of reads, rate_limited, nonce). */
+  retryable: boolean;
+  /** invalid_input: the offending option, by its JS name ("currency", "buyerEmail", "items[a].amount", "apiUrl"); call(): the wire field name. */
+  field?: string;
+  /** outcome_unknown: the command that may have run. */
+  cmd?: string;
+  /** outcome_unknown: the identifying fields that were sent (amount, currency, address, note, invoice, custom, wd[KEY][...], ...), ready for reconcile({cmd, ...ref}). */
+  ref?: Record<string, string>;
+  /** The HTTP status of the answer, when one arrived (e.g. 502 for an HTML error page). */
+  httpStatus?: number;
+}
+
+/** Per-item error inside a successful result (txInfoMulti, createMassWithdrawal). */
+export interface ItemError {
+  code: WallexErrorCode;
+  message: string;
+  retryable: boolean;
+}
+
+/** A stored bearer token. Keep it somewhere private (chrome.storage.session, sessionStorage). */
+export interface StoredToken {
+  /** The token as the API sent it, usually "Bearer …". Secret. */
+  access_token: string;
+  /** ISO-8601 UTC. */
+  expires_at: string;
+  /** ISO-8601 UTC, by this machine's clock. */
+  obtained_at: string;
+}
+
+/**
+ * Where the core keeps its state, supplied by the host. Go calls these and awaits the returned
+ * promises (plain return values work too). `key` identifies the API URL and public key (the
+ * `storeKey` configure returns). A method that throws or rejects fails the call that needed it
+ * (code internal), except that an unreadable token is treated as absent (the core logs in again).
+ */
+export interface StorageAdapter {
+  /** The token saved for key, or null when none. */
+  getToken(key: string): Promise<StoredToken | null>;
+  setToken(key: string, token: StoredToken): Promise<void>;
+  deleteToken(key: string): Promise<void>;
+  /** The nonce high-water mark for key (a non-negative integer; 0 when none). */
+  getNonce(key: string): Promise<number>;
+  /** Persist n before the request that carries it is sent. Keep the larger of n and the stored value. */
+  setNonce(key: string, n: number): Promise<void>;
+}
+
+export interface ConfigureOptions {
+  /** API base URL, e.g. "https://wallexpay.io/api". Plain http is refused except to loopback unless insecureHttp. */
+  apiUrl: string;
+  publicKey: string;
+  /** Needed only to log in; never stored by the bridge. Omit it to run on a stored token alone. */
+  privateKey?: string;
+  /** Send a nonce with every call (one nonce-bearing call in flight at a time, in order). Once a key has used nonces it must keep using them. */
+  nonce?: boolean;
+  /** Answer format asked of the API (default "json"); results are identical either way. */
+  format?: 'json' | 'xml';
+  /** Allow plain http to a host that is not loopback (keys and tokens then travel unencrypted). */
+  insecureHttp?: boolean;
+  /** Deadline of each call, in milliseconds (default 30000). The request is aborted when it passes. */
+  timeoutMs?: number;
+  /** Where tokens and nonces live; in memory (lost with the Go instance) when omitted. */
+  storage?: StorageAdapter;
+}
+
+export interface BasicInfo {
+  username: string;
+  merchant_id: string;
+  email: string;
+  /** May be "". */
+  public_name: string;
+}
+
+export interface CoinAmount {
+  /** Ticker, e.g. "BTC". */
+  coin: string;
+  /** Exact decimal string, 8 places. */
+  amount: string;
+}
+
+export interface Balances {
+  /** Sorted by coin. Zero balances only with {all: true}. */
+  coins: CoinAmount[];
+}
+
+export interface Rate {
+  coin: string;
+  /** "" with {short: true}. */
+  name: string;
+  is_fiat: boolean;
+  /** Exact decimal text, as the API sent it. */
+  rate_btc: string;
+  /** ISO-8601 UTC. */
+  last_update: string;
+  /** Exact decimal text. */
+  tx_fee: string;
+  status: string;
+  /** 0 with {short: true}. */
+  confirms: number;
+  can_convert: boolean;
+  /** null with {short: true}. */
+  capabilities: string[] | null;
+  accepted: boolean;
+}
+
+export interface Rates {
+  /** Sorted by coin. */
+  coins: Rate[];
+}
+
+export interface Address {
+  /** Ticker, upper case. */
+  currency: string;
+  address: string;
+  dest_tag?: string;
+}
+
+export interface CreateTransactionOptions {
+  /** Price in currency1, decimal string, e.g. "12.5". */
+  amount: string;
+  /** Pricing currency, e.g. "USD". */
+  currency1: string;
+  /** Currency the buyer pays, e.g. "BTC". */
+  currency2: string;
+  buyerEmail: string;
+  address?: string;
+  buyerName?: string;
+  itemName?: string;
+  itemNumber?: string;
+  /** Set invoice or custom so reconcile can find the payment again. */
+  invoice?: string;
+  custom?: string;
+  /** Falls back to the account's IPN URL when omitted. */
+  ipnUrl?: string;
+  successUrl?: string;
+  cancelUrl?: string;
+}
+
+export interface Transaction {
+  txn_id: string;
+  /** What the buyer pays, in `currency`. */
+  amount: string;
+  /** currency2. */
+  currency: string;
+  address: string;
+  confirms_needed: number;
+  /** Seconds the buyer has to pay. */
+  timeout: number;
+  checkout_url: string;
+  status_url: string;
+  qrcode_url: string;
+}
+
+export interface TxInfo {
+  txn_id: string;
+  /** ISO-8601 UTC ("0001-01-01T00:00:00Z" when the API gave none). */
+  time_created: string;
+  time_expires: string;
+  /** -1 cancelled/timed out, 0 waiting, 1 received, 2 queued for payout, 100 complete. Paid: >= 100 or 2; failed: < 0. */
+  status: number;
+  status_text: string;
+  type: string;
+  coin: string;
+  amount: string;
+  received: string;
+  recv_confirms: number;
+  payment_address: string;
+  /** txInfo(txid, true) only: the checkout details as the API sent them (invoice, custom, item_name, ...). */
+  checkout?: Record<string, unknown>;
+}
+
+export interface ListOptions {
+  /** Items per request, 1–100 (default 100). */
+  pageSize?: number;
+  /** Offset of the first item. */
+  start?: number;
+  /** Only items newer than this: Unix seconds (as the API) or a Date. */
+  newer?: number | Date;
+  /** Stop after this many items (default: all). */
+  limit?: number;
+}
+
+export interface TransferOptions {
+  amount: string;
+  currency: string;
+  /** Exactly one of merchant (a merchant ID, not a username) and toAddress. */
+  merchant?: string;
+  toAddress?: string;
+  /** Skip the email confirmation. */
+  autoConfirm?: boolean;
+}
+
+export interface Transfer {
+  id: string;
+  /** 0 awaiting email confirmation, 1 created. */
+  status: number;
+}
+
+export interface WithdrawalOptions {
+  amount: string;
+  currency: string;
+  address: string;
+  /** Add the coin's fee to the amount instead of taking it out. */
+  addTxFee?: boolean;
+  /** Send the value of amount given in currency2. */
+  currency2?: string;
+  destTag?: string;
+  ipnUrl?: string;
+  autoConfirm?: boolean;
+  /** Kept with the withdrawal; also how reconcile tells payouts apart. */
+  note?: string;
+}
+
+export interface Withdrawal {
+  id: string;
+  /** -1 cancelled, 0 awaiting email confirmation, 1 pending, 2 complete. */
+  status: number;
+  amount: string;
+}
+
+export interface MassWithdrawalItem {
+  /** Names the payout in the request and the answer: 1–64 letters, digits, '_' or '-', unique. */
+  key: string;
+  amount: string;
+  currency: string;
+  address: string;
+  destTag?: string;
+  currency2?: string;
+  note?: string;
+}
+
+/** One payout's outcome, in the order of the items: id/status/amount, or error. */
+export interface MassWithdrawalResult {
+  key: string;
+  id?: string;
+  status?: number;
+  amount?: string;
+  error?: ItemError;
+}
+
+export interface WithdrawalInfo {
+  id: string;
+  /** ISO-8601 UTC. */
+  time_created: string;
+  /** -1 cancelled, 0 awaiting email confirmation, 1 pending, 2 complete. */
+  status: number;
+  status_text: string;
+  coin: string;
+  amount: string;
+  send_address: string;
+  /** Only meaningful once complete. */
+  send_txid: string;
+  note?: string;
+}
+
+export interface ReconcileOptions {
+  /** create_withdrawal, create_mass_withdrawal, create_transfer, create_transaction or convert. */
+  cmd: string;
+  amount: string;
+  /** Coin (create_transaction: currency2). */
+  currency: string;
+  address?: string;
+  merchant?: string;
+  note?: string;
+  /** create_transaction. */
+  invoice?: string;
+  custom?: string;
+  /** Ignore operations created before this (Unix milliseconds), minus 5 minutes of slack. */
+  sinceMs?: number;
+}
+
+export interface ReconcileResult {
+  /** found: exactly one match, it was carried out; not_found: nothing in the searched window; ambiguous: ask a person. */
+  verdict: 'found' | 'not_found' | 'ambiguous';
+  withdrawals?: WithdrawalInfo[];
+  txnIds?: string[];
+  detail: string;
+}
+
+export interface WallexKit {
+  /** Bridge version. */
+  readonly version: string;
+
+  /** (Re)creates the client. Sends nothing. Calls already running finish on the previous client. */
+  configure(opts: ConfigureOptions): Promise<{ storeKey: string }>;
+  /** Logs in now (even with a valid stored token) and saves the token through the storage. */
+  login(): Promise<{ expiresAt: string }>;
+  /** Forgets the token in memory and in the storage (the API has no logout call). */
+  logout(): Promise<void>;
+  /** Whether an unexpired token is held (in memory or in the storage). Sends nothing. */
+  session(): Promise<{ loggedIn: boolean; expiresAt?: string }>;
+  /**
+   * Sends any command with string fields (wire names: `{all: "1"}`). The client adds version,
+   * key, cmd, nonce and format itself; passing them is invalid_input. Logs in when needed.
+   * `result` is the answer's result member as JSON (null when absent), `raw` the body as received.
+   */
+  call(cmd: string, fields?: Record<string, string>): Promise<{ result: any; raw: string }>;
+
+  basicInfo(): Promise<BasicInfo>;
+  balances(opts?: { all?: boolean }): Promise<Balances>;
+  depositAddress(currency: string): Promise<Address>;
+  rates(opts?: { accepted?: boolean; short?: boolean }): Promise<Rates>;
+
+  /** Not resent once it may have reached the server (outcome_unknown instead). */
+  createTransaction(opts: CreateTransactionOptions): Promise<Transaction>;
+  callbackAddress(currency: string, opts?: { ipnUrl?: string; label?: string }): Promise<Address>;
+  txInfo(txid: string, full?: boolean): Promise<TxInfo>;
+  /** Up to 25 ids; each succeeds or fails alone. */
+  txInfoMulti(ids: string[]): Promise<Record<string, { info?: TxInfo; error?: ItemError }>>;
+  /** Transaction ids, newest first, fetched page by page. */
+  txIds(opts?: ListOptions & { all?: boolean }): Promise<string[]>;
+
+  /** Moves money: never resent once it may have reached the server (outcome_unknown instead). */
+  createTransfer(opts: TransferOptions): Promise<Transfer>;
+  /** Moves money: never resent once it may have reached the server (outcome_unknown instead). */
+  createWithdrawal(opts: WithdrawalOptions): Promise<Withdrawal>;
+  /** Moves money: never resent. Resolves when the call succeeded; each item may still have failed alone. */
+  createMassWithdrawal(items: MassWithdrawalItem[]): Promise<MassWithdrawalResult[]>;
+  /** Moves money: never resent. */
+  convert(opts: { amount: string; from: string; to: string }): Promise<{ id: string }>;
+  /** Withdrawals, newest first, fetched page by page. */
+  withdrawalHistory(opts?: ListOptions): Promise<WithdrawalInfo[]>;
+  withdrawalInfo(id: string): Promise<WithdrawalInfo>;
+  /** Looks an operation of unknown outcome up in the history. Only reads; never resends it. */
+  reconcile(opts: ReconcileOptions): Promise<ReconcileResult>;
+}
+
+declare global {
+  // eslint-disable-next-line no-var
+  var wallexkit: WallexKit;
+}

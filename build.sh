@@ -18,8 +18,16 @@ build_native() {
   go build -trimpath -o bin/wallexkit ./cmd/wallexkit
 }
 
+build_wasm() {
+  log "building dist/wasm/wallexkit.wasm (the core for JavaScript)"
+  mkdir -p dist/wasm
+  GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/wasm/wallexkit.wasm ./wasm/bridge
+  cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" dist/wasm/wasm_exec.js
+}
+
 cmd_build() {
   build_native
+  build_wasm
 }
 
 cmd_run() {
@@ -51,6 +59,8 @@ cmd_test() {
   go test -race -count=1 ./core/... ./sandbox/...
   log "go test (the rest)"
   go test -count=1 $(go list ./... | grep -v -E '/core($|/)|/sandbox($|/)')
+  log "wasm suite (GOOS=js go test under node, bridge node tests, size budget)"
+  wasm/test/run-go-wasm-tests.sh
 }
 
 cmd_bench() {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/nethttp"
@@ -35,8 +36,18 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
 
+// codedError is a failure whose exit code the command chose itself (mass-withdraw reports
+// its rows and then exits 1, 3 or 4). Its message is printed like any other error.
+type codedError struct {
+	code int
+	msg  string
+}
+
+func (e *codedError) Error() string { return e.msg }
+
 // command is one entry of the command table. To add a command, write a constructor in a
-// cmd_*.go file and list it in commandTable.
+// cmd_*.go file and list it in commandTable. A name of two words ("tx info") is a subcommand:
+// the words that share the first one form a group ("tx").
 type command struct {
 	name    string
 	args    string // what follows the name in the synopsis, e.g. "CURRENCY" or "[--all]"
@@ -55,9 +66,24 @@ func commandTable() []command {
 		depositAddressCommand(),
 		ratesCommand(),
 		callCommand(),
+		payCreateCommand(),
+		txInfoCommand(),
+		txListCommand(),
+		transferCommand(),
+		withdrawCommand(),
+		withdrawalsListCommand(),
+		withdrawalsInfoCommand(),
+		convertCommand(),
+		massWithdrawCommand(),
+		reconcileCommand(),
+		ipnVerifyCommand(),
+		ipnListenCommand(),
 		loginCommand(),
 		logoutCommand(),
 		sandboxCommand(),
+		sandboxPayCommand(),
+		sandboxExpireCommand(),
+		sandboxWithdrawalCommand(),
 		versionCommand(),
 		helpCommand(),
 	}
@@ -70,6 +96,41 @@ func lookupCommand(name string) (command, bool) {
 		}
 	}
 	return command{}, false
+}
+
+// groupCommands lists the subcommands of group ("tx" → tx info, tx list).
+func groupCommands(group string) []command {
+	var out []command
+	for _, c := range commandTable() {
+		if strings.HasPrefix(c.name, group+" ") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// resolveCommand finds the command named by the first one or two words of args and returns
+// it with the number of words it used.
+func resolveCommand(args []string) (command, int, error) {
+	if len(args) >= 2 {
+		if c, ok := lookupCommand(args[0] + " " + args[1]); ok {
+			return c, 2, nil
+		}
+	}
+	if c, ok := lookupCommand(args[0]); ok {
+		return c, 1, nil
+	}
+	if sub := groupCommands(args[0]); len(sub) > 0 {
+		names := make([]string, len(sub))
+		for i, c := range sub {
+			names[i] = strings.TrimPrefix(c.name, args[0]+" ")
+		}
+		if len(args) >= 2 && !strings.HasPrefix(args[1], "-") {
+			return command{}, 0, usagef("unknown subcommand %q of %s: use %s (see 'wallexkit help %s')", args[1], args[0], strings.Join(names, ", "), args[0])
+		}
+		return command{}, 0, usagef("%s needs a subcommand: %s (see 'wallexkit help %s')", args[0], strings.Join(names, ", "), args[0])
+	}
+	return command{}, 0, usagef("unknown command %q: run 'wallexkit help' for the list", args[0])
 }
 
 // settings are the global options, read from the environment and then from flags.
@@ -190,18 +251,45 @@ type app struct {
 	stderr io.Writer
 	getenv func(string) string
 	set    settings
+	// isTerminal reports whether stdin or stderr is a terminal (money commands ask to
+	// confirm on one; progress bars redraw on one). Tests replace it.
+	isTerminal func(f any) bool
+	// now is the clock (tests may replace it).
+	now func() time.Time
 
 	privKey     string // resolved private key, once read
 	privKeyRead bool
+	secrets     []string // other secrets to keep out of the output (IPN secret)
+	// sentAt is when the current money request left, for the reconcile hint.
+	sentAt time.Time
 }
 
 // run is the whole CLI. It returns the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	return newApp(stdin, stdout, stderr, getenv).main(ctx, args)
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, isTerminal: isTerminal, now: time.Now}
+}
+
+// main runs the CLI with args and returns the exit code.
+func (a *app) main(ctx context.Context, args []string) int {
 	if err := a.dispatch(ctx, args); err != nil {
 		return a.fail(err)
 	}
 	return exitOK
+}
+
+// isTerminal reports whether f is an *os.File that is a character device (a terminal).
+// Without x/term, /dev/null also counts: reading an answer from it gets EOF, which is "no".
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	if !ok || file == nil {
+		return false
+	}
+	fi, err := file.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func (a *app) dispatch(ctx context.Context, args []string) error {
@@ -225,17 +313,17 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		_ = writeMainHelp(a.stderr)
 		return usagef("no command given: see the list above")
 	}
-	name := rest[0]
-	cmd, ok := lookupCommand(name)
-	if !ok {
-		return usagef("unknown command %q: run 'wallexkit help' for the list", name)
+	cmd, words, err := resolveCommand(rest)
+	if err != nil {
+		return err
 	}
+	name := cmd.name
 
 	// Global and command flags after it, in any order with the arguments.
 	fs = newFlagSet("wallexkit " + name)
 	a.set.register(fs)
 	runCmd := cmd.setup(fs)
-	pos, err := parseInterspersed(fs, rest[1:])
+	pos, err := parseInterspersed(fs, rest[words:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return writeCommandHelp(a.stdout, cmd)
@@ -261,6 +349,7 @@ func (a *app) fail(err error) int {
 // exitCode maps an error to the documented exit codes.
 func exitCode(err error) int {
 	var (
+		coded      *codedError
 		unknown    *core.OutcomeUnknownError
 		usage      *usageError
 		invalid    *core.ValidationError
@@ -274,6 +363,8 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &coded):
+		return coded.code
 	case errors.As(err, &unknown): // checked first: it wraps a TransportError
 		return exitUnknown
 	case errors.As(err, &usage), errors.As(err, &invalid):
@@ -289,7 +380,7 @@ func exitCode(err error) int {
 // redact removes the private key and bearer tokens from text bound for the terminal. The core
 // already redacts its errors; this is a second line of defence.
 func (a *app) redact(s string) string {
-	for _, sec := range []string{a.privKey, a.set.privateKey} {
+	for _, sec := range append([]string{a.privKey, a.set.privateKey}, a.secrets...) {
 		if len(sec) >= 4 {
 			s = strings.ReplaceAll(s, sec, "[redacted]")
 		}

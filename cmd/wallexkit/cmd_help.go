@@ -36,12 +36,15 @@ func helpCommand() command {
 				switch len(args) {
 				case 0:
 					return writeMainHelp(a.stdout)
-				case 1:
-					cmd, ok := lookupCommand(args[0])
-					if !ok {
-						return usagef("unknown command %q: run 'wallexkit help' for the list", args[0])
+				case 1, 2:
+					name := strings.Join(args, " ")
+					if cmd, ok := lookupCommand(name); ok {
+						return writeCommandHelp(a.stdout, cmd)
 					}
-					return writeCommandHelp(a.stdout, cmd)
+					if sub := groupCommands(name); len(sub) > 0 {
+						return writeGroupHelp(a.stdout, name, sub)
+					}
+					return usagef("unknown command %q: run 'wallexkit help' for the list", name)
 				}
 				return usagef("help takes at most one command name")
 			}
@@ -66,6 +69,8 @@ Environment:
   WALLEX_PRIVATE_KEY       API private key
   WALLEX_NONCE=1           send nonces
   WALLEX_STATE             state file (default <user config dir>/wallexkit/state.json)
+  WALLEX_IPN_SECRET        IPN secret for 'ipn verify' and 'ipn listen'
+  WALLEX_MERCHANT_ID       merchant ID for 'ipn verify' and 'ipn listen'
 
 Tokens: login caches the token in the state file (mode 0600) for later commands, sealed with a
 key derived from the private key; it never holds the token or the private key in plain text.
@@ -76,6 +81,8 @@ Exit status:
   2  bad usage or bad input
   3  the API could not be reached or its answer not understood
   4  a money command's outcome is unknown: reconcile, never resend
+Money commands (transfer, withdraw, convert, mass-withdraw) ask to confirm on a terminal;
+without one they need --yes. 'reconcile' exits 0 whatever its verdict (it is in the output).
 `
 
 // writeMainHelp prints the usage, the command list (from the command table) and the global
@@ -98,6 +105,20 @@ func writeMainHelp(w io.Writer) error {
 	b.WriteString("\n")
 	b.WriteString(globalHelp)
 	b.WriteString("\nRun 'wallexkit help COMMAND' for the flags of a command.\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeGroupHelp lists the subcommands of a group such as "tx".
+func writeGroupHelp(w io.Writer, group string, sub []command) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: wallexkit %s SUBCOMMAND [flags] [arguments]\n\nSubcommands:\n", group)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, c := range sub {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+	}
+	tw.Flush()
+	fmt.Fprintf(&b, "\nRun 'wallexkit help %s SUBCOMMAND' for its flags.\n", group)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -25,6 +25,8 @@ func sandboxCommand() command {
 			"endpoints under /sandbox/. It prints the demo merchant's ID and keys and an export line for\n" +
 			"the other commands. The demo keys are sandbox-only: they move no real money. Stop it with\n" +
 			"Ctrl-C (or SIGTERM); it finishes the requests in flight first.\n" +
+			"Its subcommands play the buyer and the merchant's mailbox against a running sandbox:\n" +
+			"'sandbox pay', 'sandbox expire', 'sandbox withdrawal confirm|complete|cancel'.\n" +
 			"Exit status 2 when the address is in use or the data file cannot be opened.",
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			var o sandboxOptions
@@ -34,8 +36,8 @@ func sandboxCommand() command {
 			fs.StringVar(&o.demoPublic, "demo-public-key", "", "fixed demo public `KEY` (default: random, or the stored one)")
 			fs.StringVar(&o.demoPrivate, "demo-private-key", "", "fixed demo private `KEY` (default: random, or the stored one)")
 			return func(ctx context.Context, a *app, args []string) error {
-				if err := noArgs("sandbox", args); err != nil {
-					return err
+				if len(args) > 0 {
+					return usagef("unknown sandbox subcommand %q: use pay, expire or withdrawal (no subcommand runs the sandbox)", args[0])
 				}
 				if o.tokenTTL <= 0 {
 					return usagef("--token-ttl must be positive, e.g. 1h or 30s")

@@ -131,4 +131,10 @@ func (a *app) printOutcomeUnknown(e *core.OutcomeUnknownError) {
 		"  wallexkit call get_withdrawal_history    (withdrawals, transfers)\n"+
 		"  wallexkit call get_tx_ids                (payments)\n"+
 		"and match amount, currency, address and the note/invoice/custom you set.\n")
+	if lines := a.reconcileHint(e); len(lines) > 0 {
+		fmt.Fprintln(w, "Or run next (it only reads, and says found, not_found or ambiguous):")
+		for _, l := range lines {
+			fmt.Fprintln(w, "  "+l)
+		}
+	}
 }

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/wallexkit/wallexkit/core"
+)
+
+// Withdrawals, transfers and conversion (spec §7.3).
+
+const unknownHelp = "If the answer is lost (exit 4) the request may still have been carried out: the command\n" +
+	"prints a 'wallexkit reconcile ...' line to run before anything is sent again."
+
+func transferCommand() command {
+	return command{
+		name:    "transfer",
+		args:    "--amount A --currency C (--merchant ID | --to-address ADDR) [--auto-confirm] [--yes]",
+		summary: "send coins to another merchant or an address (create_transfer)",
+		help: "Transfers --amount of --currency to another Wallex merchant (--merchant, a merchant ID,\n" +
+			"not a username) or to --to-address. Without --auto-confirm the transfer waits for the\n" +
+			"confirmation email (status 0).\n" + yesHelp + "\n" + unknownHelp,
+		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
+			var amount, currency, merchant, toAddr string
+			var autoConfirm, yes bool
+			fs.StringVar(&amount, "amount", "", "amount, exact decimal text, e.g. 0.25")
+			fs.StringVar(&currency, "currency", "", "`COIN`, e.g. BTC")
+			fs.StringVar(&merchant, "merchant", "", "receiving merchant `ID`")
+			fs.StringVar(&toAddr, "to-address", "", "receiving `ADDRESS`")
+			fs.BoolVar(&autoConfirm, "auto-confirm", false, "skip the confirmation email")
+			fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
+			return func(ctx context.Context, a *app, args []string) error {
+				if err := noArgs("transfer", args); err != nil {
+					return err
+				}
+				amt, err := checkAmount("amount", amount)
+				if err != nil {
+					return err
+				}
+				if currency, err = checkTicker("currency", currency); err != nil {
+					return err
+				}
+				p := &core.TransferParams{Amount: amt, Currency: currency}
+				dest := ""
+				switch {
+				case (merchant == "") == (toAddr == ""):
+					return usagef("give exactly one of --merchant ID and --to-address ADDR")
+				case merchant != "":
+					p.Merchant, dest = &merchant, "merchant "+merchant
+				default:
+					p.ToAddress, dest = &toAddr, toAddr
+				}
+				if autoConfirm {
+					p.AutoConfirm = core.Bool(true)
+				}
+				if err := a.canConfirm(yes); err != nil {
+					return err
+				}
+				c, err := a.client(true)
+				if err != nil {
+					return err
+				}
+				if err := a.confirm(yes, "transfer", "Amount", amt+" "+currency, "To", dest, "Auto-confirm", yesNo(autoConfirm)); err != nil {
+					return err
+				}
+				a.markSent()
+				t, err := c.CreateTransfer(ctx, p)
+				if err != nil {
+					return err
+				}
+				text := "awaiting email confirmation"
+				if t.Status == 1 {
+					text = "created"
+				}
+				out := struct {
+					ID         string `json:"id"`
+					Status     int    `json:"status"`
+					StatusText string `json:"status_text"`
+					Amount     string `json:"amount"`
+					Currency   string `json:"currency"`
+				}{t.ID, t.Status, text, amt, currency}
+				return a.show(out, func(w io.Writer) {
+					writeFields(w, "Transfer", t.ID, "Status", statusWithText(t.Status, text), "Amount", amt+" "+currency, "To", dest)
+				})
+			}
+		},
+	}
+}
+
+func withdrawCommand() command {
+	return command{
+		name:    "withdraw",
+		args:    "--amount A --currency C --address ADDR [--note N] [--dest-tag T] [--auto-confirm] [--yes]",
+		summary: "withdraw coins to an address (create_withdrawal)",
+		help: "Withdraws --amount of --currency to --address. Set --note to something unique (an order\n" +
+			"number): it stays with the withdrawal and lets 'wallexkit reconcile' tell it apart.\n" +
+			"Without --auto-confirm the withdrawal waits for the confirmation email (status 0).\n" +
+			yesHelp + "\n" + unknownHelp,
+		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
+			var amount, currency, address, note, destTag, ipnURL string
+			var autoConfirm, yes, addFee bool
+			fs.StringVar(&amount, "amount", "", "amount, exact decimal text, e.g. 0.25")
+			fs.StringVar(&currency, "currency", "", "`COIN`, e.g. BTC")
+			fs.StringVar(&address, "address", "", "destination `ADDRESS`")
+			fs.StringVar(&note, "note", "", "`TEXT` kept with the withdrawal (make it unique)")
+			fs.StringVar(&destTag, "dest-tag", "", "destination `TAG` or memo, for coins that need one")
+			fs.StringVar(&ipnURL, "ipn-url", "", "IPN `URL` for this withdrawal")
+			fs.BoolVar(&addFee, "add-tx-fee", false, "add the network fee to the amount instead of taking it out")
+			fs.BoolVar(&autoConfirm, "auto-confirm", false, "skip the confirmation email")
+			fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
+			return func(ctx context.Context, a *app, args []string) error {
+				if err := noArgs("withdraw", args); err != nil {
+					return err
+				}
+				amt, err := checkAmount("amount", amount)
+				if err != nil {
+					return err
+				}
+				if currency, err = checkTicker("currency", currency); err != nil {
+					return err
+				}
+				if address == "" {
+					return usagef("--address is required: the destination address")
+				}
+				p := &core.WithdrawalParams{Amount: amt, Currency: currency, Address: address,
+					Note: optStr(note), DestTag: optStr(destTag), IPNURL: optStr(ipnURL)}
+				if autoConfirm {
+					p.AutoConfirm = core.Bool(true)
+				}
+				if addFee {
+					p.AddTxFee = core.Bool(true)
+				}
+				if err := a.canConfirm(yes); err != nil {
+					return err
+				}
+				c, err := a.client(true)
+				if err != nil {
+					return err
+				}
+				pairs := []string{"Amount", amt + " " + currency, "To address", address}
+				if destTag != "" {
+					pairs = append(pairs, "Dest tag", destTag)
+				}
+				pairs = append(pairs, "Note", note, "Auto-confirm", yesNo(autoConfirm))
+				if err := a.confirm(yes, "withdraw", pairs...); err != nil {
+					return err
+				}
+				a.markSent()
+				wd, err := c.CreateWithdrawal(ctx, p)
+				if err != nil {
+					return err
+				}
+				shown := wd.Amount.Text()
+				if wd.Amount.IsZero() {
+					shown = amt
+				}
+				out := struct {
+					ID         string `json:"id"`
+					Status     int    `json:"status"`
+					StatusText string `json:"status_text"`
+					Amount     string `json:"amount"`
+					Currency   string `json:"currency"`
+					Address    string `json:"address"`
+					Note       string `json:"note,omitempty"`
+				}{wd.ID, wd.Status, withdrawalStatusText(wd.Status), shown, currency, address, note}
+				return a.show(out, func(w io.Writer) {
+					writeFields(w, "Withdrawal", wd.ID, "Status", statusWithText(wd.Status, out.StatusText),
+						"Amount", shown+" "+currency, "To address", address, "Note", note)
+				})
+			}
+		},
+	}
+}
+
+func withdrawalsListCommand() command {
+	return command{
+		name:    "withdrawals list",
+		args:    "[--limit N]",
+		summary: "list withdrawals and transfers, newest first (get_withdrawal_history)",
+		help: "Lists up to --limit withdrawals (0 = all), newest first. Status -1 = cancelled,\n" +
+			"0 = awaiting email confirmation, 1 = pending, 2 = complete.",
+		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
+			limit := fs.Int("limit", 25, "how many withdrawals in total (0 = all)")
+			newer := fs.String("newer", "", "only withdrawals created after `TIME` (RFC 3339 or Unix seconds)")
+			return func(ctx context.Context, a *app, args []string) error {
+				if err := noArgs("withdrawals list", args); err != nil {
+					return err
+				}
+				if *limit < 0 {
+					return usagef("--limit must be 0 (all) or more")
+				}
+				p := &core.ListParams{Limit: *limit}
+				if *limit > 0 {
+					p.PageSize = min(*limit, 100)
+				}
+				if *newer != "" {
+					t, err := parseTimeFlag(a, "newer", *newer, false)
+					if err != nil {
+						return err
+					}
+					p.Newer = t
+				}
+				c, err := a.client(true)
+				if err != nil {
+					return err
+				}
+				list := []core.WithdrawalInfo{}
+				for w, err := range c.WithdrawalHistory(ctx, p) {
+					if err != nil {
+						return err
+					}
+					list = append(list, w)
+				}
+				if len(list) == 0 && a.set.output == "table" {
+					fmt.Fprintln(a.stderr, "no withdrawals")
+				}
+				return a.show(list, func(w io.Writer) {
+					if len(list) == 0 {
+						return
+					}
+					writeRow(w, "ID", "CREATED", "STATUS", "COIN", "AMOUNT", "ADDRESS", "NOTE")
+					for _, x := range list {
+						writeRow(w, x.ID, fmtTime(x.TimeCreated), statusWithText(x.Status, withdrawalStatusText(x.Status)),
+							x.Coin, x.Amount.String(), x.SendAddress, x.Note)
+					}
+				})
+			}
+		},
+	}
+}
+
+func withdrawalsInfoCommand() command {
+	return command{
+		name:    "withdrawals info",
+		args:    "ID",
+		summary: "show one withdrawal (get_withdrawal_info)",
+		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
+			return func(ctx context.Context, a *app, args []string) error {
+				if len(args) != 1 {
+					return usagef("withdrawals info needs exactly one withdrawal ID")
+				}
+				c, err := a.client(true)
+				if err != nil {
+					return err
+				}
+				x, err := c.WithdrawalInfo(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				return a.show(x, func(w io.Writer) {
+					text := x.StatusText
+					if text == "" {
+						text = withdrawalStatusText(x.Status)
+					}
+					writeFields(w, "Withdrawal", x.ID, "Status", statusWithText(x.Status, text), "Amount", x.Amount.Text()+" "+x.Coin,
+						"To address", x.SendAddress, "Send txid", x.SendTxID, "Note", x.Note, "Created", fmtTime(x.TimeCreated))
+				})
+			}
+		},
+	}
+}
+
+func convertCommand() command {
+	return command{
+		name:    "convert",
+		args:    "--amount A --from C --to C [--yes]",
+		summary: "convert coins in the account's wallet (convert)",
+		help: "Converts --amount of --from into --to at the current rate and prints the conversion id.\n" +
+			yesHelp + "\n" +
+			"If the answer is lost (exit 4), compare 'wallexkit balances' before converting again: the\n" +
+			"API keeps no conversion history to reconcile against.",
+		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
+			var amount, from, to string
+			var yes bool
+			fs.StringVar(&amount, "amount", "", "amount of --from, exact decimal text")
+			fs.StringVar(&from, "from", "", "`COIN` to sell")
+			fs.StringVar(&to, "to", "", "`COIN` to buy")
+			fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
+			return func(ctx context.Context, a *app, args []string) error {
+				if err := noArgs("convert", args); err != nil {
+					return err
+				}
+				amt, err := checkAmount("amount", amount)
+				if err != nil {
+					return err
+				}
+				if from, err = checkTicker("from", from); err != nil {
+					return err
+				}
+				if to, err = checkTicker("to", to); err != nil {
+					return err
+				}
+				if from == to {
+					return usagef("--from and --to are both %s: give two different coins", from)
+				}
+				if err := a.canConfirm(yes); err != nil {
+					return err
+				}
+				c, err := a.client(true)
+				if err != nil {
+					return err
+				}
+				if err := a.confirm(yes, "convert", "Amount", amt+" "+from, "Into", to); err != nil {
+					return err
+				}
+				a.markSent()
+				id, err := c.Convert(ctx, &core.ConvertParams{Amount: amt, From: from, To: to})
+				if err != nil {
+					return err
+				}
+				out := struct {
+					ID     string `json:"id"`
+					Amount string `json:"amount"`
+					From   string `json:"from"`
+					To     string `json:"to"`
+				}{id, amt, from, to}
+				return a.show(out, func(w io.Writer) {
+					writeFields(w, "Conversion", id, "Amount", amt+" "+from, "Into", to)
+				})
+			}
+		},
+	}
+}

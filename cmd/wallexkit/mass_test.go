@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/sandbox"
+)
+
+// payoutFile writes n valid rows (with a header) and returns the path.
+func payoutFile(t testing.TB, dir string, n int, coin, amount string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("address,currency,amount,memo\n")
+	for i := range n {
+		memo := ""
+		if i%3 == 0 {
+			memo = fmt.Sprintf("invoice %d", i)
+		}
+		fmt.Fprintf(&b, "addr%04dx,%s,%s,%s\n", i, coin, amount, memo)
+	}
+	path := filepath.Join(dir, "payouts.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func readResults(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(recs[0], ",") != "line,address,currency,amount,memo,status,withdrawal_id,error" {
+		t.Fatalf("results header %v", recs[0])
+	}
+	return recs[1:]
+}
+
+func countStatus(recs [][]string) map[string]int {
+	m := map[string]int{}
+	for _, r := range recs {
+		m[r[5]]++
+	}
+	return m
+}
+
+func TestMassWithdrawReportsEveryBadRow(t *testing.T) {
+	h := newHarness(t)
+	csvText := "address,currency,amount,memo\n" + // line 1
+		"addr1,BTC,0.001\n" + // 2
+		"addr2,BTC,0.001,first\n" + // 3
+		",BTC,0.001\n" + // 4: no address
+		"addr4,B$C,0.001\n" + // 5: bad ticker
+		"addr5,LTC,0.001\n" + // 6
+		"addr6,LTC,0.123456789\n" + // 7: 9 decimals
+		"addr7,ETH,0.01\n" + // 8
+		"addr1,BTC,0.001\n" + // 9: duplicate of line 2 (a warning)
+		"addr9,ETH,0.02\n" + // 10
+		"addr10,ETH,0.03,x\n" // 11
+	path := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(path, []byte(csvText), 0o600)
+	r := h.run("mass-withdraw", path, "--yes")
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"has 3 bad row(s)", "line 4: address is empty", "line 5: currency \"B$C\" is not a coin ticker", "line 7: invalid amount",
+		"3 bad row(s)", "nothing was sent", "line 9: same address, currency and amount as line 2"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if st := h.srv.Stats(h.demo.PublicKey); st.RequestsSeen != 0 {
+		t.Errorf("the sandbox was called: %+v", st)
+	}
+	if _, err := os.Stat(path + ".journal"); err == nil {
+		t.Error("a journal was written for a rejected file")
+	}
+
+	// Headerless files, other column orders, zero and negative amounts, too long memos.
+	for _, tc := range []struct{ text, want string }{
+		{"addr1,BTC,0\n", "line 1: amount 0 must be greater than zero"},
+		{"addr1,BTC,-1\n", "line 1: amount -1 must be greater than zero"},
+		{"addr1,BTC\n", "line 1: 2 columns"},
+		{"amount,address,currency\n1,addr,BTC\n2,,BTC\n", "line 3: address is empty"},
+		{"address,currency,amount,colour\n", "unknown columns"},
+		{"a b,BTC,1\n", `line 1: address "a b" contains spaces`},
+		{"addr,BTC,1," + strings.Repeat("m", 120) + "\n", "line 1: memo is 120 bytes"},
+		{"\n\n", "holds no payouts"},
+	} {
+		os.WriteFile(path, []byte(tc.text), 0o600)
+		r := h.run("mass-withdraw", path, "--yes")
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%q: exit %d, want 2 with %q:\n%s", tc.text, r.code, tc.want, r.stderr)
+		}
+	}
+	if r := h.run("mass-withdraw", path, "--batch", "101", "--yes"); r.code != 2 {
+		t.Errorf("--batch 101: exit %d", r.code)
+	}
+}
+
+func TestMassWithdrawCommitDropResumes(t *testing.T) {
+	h := newHarness(t)
+	dir := t.TempDir()
+	path := payoutFile(t, dir, 30, "BTC", "0.001")
+	data, _ := os.ReadFile(path)
+	sum := sha256.Sum256(data)
+	tag := hex.EncodeToString(sum[:])[:8]
+	results := path + ".results.csv"
+
+	h.mustRun("login")
+	// The first batch passes (a 1ms delay), the second is carried out but its answer dropped.
+	for _, f := range []sandbox.Fault{
+		{Kind: sandbox.FaultDelay, Delay: time.Millisecond, Cmd: "create_mass_withdrawal"},
+		{Kind: sandbox.FaultCommitDrop, Cmd: "create_mass_withdrawal"},
+	} {
+		if err := h.srv.InjectFault(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := h.run("mass-withdraw", path, "--batch", "10", "--yes")
+	if r.code != 4 {
+		t.Fatalf("first run: exit %d, want 4\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "run the same command again") || !strings.Contains(r.stderr, "lines 12, 13") {
+		t.Errorf("first run stderr:\n%s", r.stderr)
+	}
+	if got := countStatus(readResults(t, results)); got["sent"] != 10 || got["unknown"] != 10 || got["skipped"] != 10 {
+		t.Errorf("after the first run: %v", got)
+	}
+	if n := len(h.withdrawals()); n != 20 {
+		t.Fatalf("%d withdrawals after the first run, want 20 (the dropped batch was carried out)", n)
+	}
+	if n := h.cmdCount("create_mass_withdrawal"); n != 2 {
+		t.Errorf("%d mass calls, want 2 (stop after an unknown outcome)", n)
+	}
+
+	r = h.run("mass-withdraw", path, "--batch", "10", "--yes")
+	if r.code != 0 {
+		t.Fatalf("second run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got := field(t, r.stdout, "Sent"); got != "30 (10 now, 10 reconciled, 10 earlier)" {
+		t.Errorf("second run summary: %s\n%s", got, r.stdout)
+	}
+	if n := h.cmdCount("create_mass_withdrawal"); n != 3 {
+		t.Errorf("%d mass calls, want 3 (only the last batch is sent)", n)
+	}
+	ws := h.withdrawals()
+	if len(ws) != 30 {
+		t.Fatalf("%d withdrawals, want exactly 30", len(ws))
+	}
+	byNote := map[string]core.WithdrawalInfo{}
+	for _, w := range ws {
+		byNote[w.Note] = w
+	}
+	recs := readResults(t, results)
+	if len(recs) != 30 {
+		t.Fatalf("%d result rows", len(recs))
+	}
+	ids := map[string]bool{}
+	for _, rec := range recs {
+		line, status, id := rec[0], rec[5], rec[6]
+		note := "wk:" + tag + ":" + line
+		if rec[4] != "" {
+			note = rec[4] + " (" + note + ")"
+		}
+		if status != "sent" || id == "" || ids[id] || byNote[note].ID != id {
+			t.Errorf("result row %v: withdrawal with note %q is %q", rec, note, byNote[note].ID)
+		}
+		ids[id] = true
+	}
+
+	// A third run sends nothing.
+	r = h.run("mass-withdraw", path, "--batch", "10", "--yes")
+	if r.code != 0 || field(t, r.stdout, "Sent") != "30 (0 now, 0 reconciled, 30 earlier)" {
+		t.Errorf("third run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := h.cmdCount("create_mass_withdrawal"); n != 3 || len(h.withdrawals()) != 30 {
+		t.Errorf("third run sent something: %d calls", n)
+	}
+	if got := countStatus(readResults(t, results)); got["sent"] != 30 {
+		t.Errorf("results after the third run: %v", got)
+	}
+
+	// The file changed: the journal refuses it.
+	os.WriteFile(path, append(data, "addr9999x,BTC,0.001\n"...), 0o600)
+	if r := h.run("mass-withdraw", path, "--yes"); r.code != 2 || !strings.Contains(r.stderr, "changed since the journal") {
+		t.Errorf("changed file: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+func TestMassWithdrawAfterCrashAndAmbiguity(t *testing.T) {
+	h := newHarness(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p.csv")
+	text := "addrA,LTC,1\naddrB,LTC,2\naddrC,LTC,3\naddrD,LTC,4\n"
+	os.WriteFile(path, []byte(text), 0o600)
+	sum := sha256.Sum256([]byte(text))
+	tag := hex.EncodeToString(sum[:])[:8]
+	c := h.client()
+	ctx := context.Background()
+
+	// A crash: the journal says lines 1-3 were "sending", and only line 1 reached the API,
+	// twice for line 3 (someone paid it by hand with the same note), never for line 2.
+	for _, p := range []struct{ addr, amount, line string }{{"addrA", "1", "1"}, {"addrC", "3", "3"}, {"addrC", "3", "3"}} {
+		note := "wk:" + tag + ":" + p.line
+		if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: p.amount, Currency: "LTC", Address: p.addr, Note: &note}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := time.Now().UTC().Format(time.RFC3339)
+	journal := fmt.Sprintf(`{"v":1,"file":"p.csv","sha256":"%s","rows":4}`+"\n", hex.EncodeToString(sum[:]))
+	for _, l := range []string{"1", "2", "3"} {
+		journal += fmt.Sprintf(`{"at":"%s","line":%s,"state":"sending"}`+"\n", at, l)
+	}
+	journal += `{"line":1,"state":"se` // torn by the crash
+	os.WriteFile(path+".journal", []byte(journal), 0o600)
+
+	r := h.run("mass-withdraw", path, "--yes", "-o", "json")
+	if r.code != 4 {
+		t.Fatalf("exit %d, want 4\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "line 3 is ambiguous") || !strings.Contains(r.stderr, "reconcile --cmd create_mass_withdrawal") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	recs := readResults(t, path+".results.csv")
+	want := []string{"sent", "sent", "unknown", "sent"}
+	for i, rec := range recs {
+		if rec[5] != want[i] {
+			t.Errorf("line %s: %s (%s), want %s", rec[0], rec[5], rec[7], want[i])
+		}
+	}
+	if n := len(h.withdrawals()); n != 5 { // 3 by hand + lines 2 and 4
+		t.Errorf("%d withdrawals, want 5", n)
+	}
+	var sum2 struct{ Sent, Reconciled, SentNow, Unknown int }
+	decode(t, r.stdout, &struct {
+		Sent       *int `json:"sent"`
+		Reconciled *int `json:"reconciled"`
+		SentNow    *int `json:"sent_now"`
+		Unknown    *int `json:"unknown"`
+	}{&sum2.Sent, &sum2.Reconciled, &sum2.SentNow, &sum2.Unknown})
+	if sum2.Sent != 3 || sum2.Reconciled != 1 || sum2.SentNow != 2 || sum2.Unknown != 1 {
+		t.Errorf("summary %+v", sum2)
+	}
+	// Running again never sends line 3; it stays ambiguous.
+	if r := h.run("mass-withdraw", path, "--yes"); r.code != 4 || len(h.withdrawals()) != 5 {
+		t.Errorf("second run: exit %d, %d withdrawals", r.code, len(h.withdrawals()))
+	}
+}
+
+func TestMassWithdrawFailuresAndConfirmation(t *testing.T) {
+	h := newHarness(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p.csv")
+	// Line 2 asks for more LTC than the balance; line 3 is below the network fee.
+	os.WriteFile(path, []byte("addrA,LTC,1\naddrB,LTC,5000\naddrC,LTC,0.0001\naddrD,BTC,0.01\n"), 0o600)
+	if r := h.run("mass-withdraw", path); r.code != 2 || !strings.Contains(r.stderr, "pass --yes") {
+		t.Fatalf("without --yes: exit %d: %s", r.code, r.stderr)
+	}
+	r := h.runTTY("n\n", "mass-withdraw", path)
+	if r.code != 2 || !strings.Contains(r.stderr, "Total LTC") || !strings.Contains(r.stderr, "5001.0001") {
+		t.Fatalf("answer n: exit %d: %s", r.code, r.stderr)
+	}
+	if st := h.srv.Stats(h.demo.PublicKey); st.ByCmd["create_mass_withdrawal"] != 0 {
+		t.Fatal("sent before confirmation")
+	}
+	r = h.runTTY("y\n", "mass-withdraw", path)
+	if r.code != 1 || !strings.Contains(r.stderr, "2 payout(s) failed (lines 2, 3)") {
+		t.Fatalf("answer y: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "[##############################] 4/4") {
+		t.Errorf("no progress bar on a terminal:\n%q", r.stderr)
+	}
+	recs := readResults(t, path+".results.csv")
+	if recs[1][5] != "failed" || !strings.Contains(recs[1][7], "Insufficient funds") || recs[0][5] != "sent" || recs[3][5] != "sent" {
+		t.Errorf("results %v", recs)
+	}
+	// Top up and run again: only the failed rows are retried.
+	h.srv.SetBalance(h.demo.MerchantID, "LTC", "10000")
+	r = h.run("mass-withdraw", path, "--yes")
+	if r.code != 1 || !strings.Contains(r.stderr, "1 payout(s) failed (lines 3)") {
+		t.Errorf("second run: exit %d: %s", r.code, r.stderr)
+	}
+	if n := len(h.withdrawals()); n != 3 {
+		t.Errorf("%d withdrawals, want 3", n)
+	}
+}

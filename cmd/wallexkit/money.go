@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+)
+
+// Shared by the commands that move money: confirmation, local checks, and the reconcile hint
+// printed when an outcome is unknown.
+
+const yesHelp = "Money is moved only after a confirmation: on a terminal the command shows what it will\n" +
+	"send and asks y/N; otherwise (a script, a pipe) it refuses unless --yes is given."
+
+// canConfirm fails early, before any network call, when the command could not ask for a
+// confirmation: stdin is not a terminal and --yes is missing, or stdin carries the private key.
+func (a *app) canConfirm(yes bool) error {
+	if yes {
+		return nil
+	}
+	if !a.isTerminal(a.stdin) {
+		return usagef("refusing to move money without confirmation: pass --yes")
+	}
+	if a.set.privateKeyFile == "-" {
+		return usagef("stdin carries the private key, so it cannot answer the confirmation: pass --yes")
+	}
+	return nil
+}
+
+// confirm shows what is about to happen (label/value pairs) on stderr and reads y/N from stdin.
+// With yes it only returns. Anything but y or yes (EOF included) cancels: nothing is sent.
+func (a *app) confirm(yes bool, action string, pairs ...string) error {
+	if yes {
+		return nil
+	}
+	if err := a.canConfirm(false); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "About to %s:\n", action)
+	tw := tabwriter.NewWriter(a.stderr, 0, 0, 2, ' ', 0)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		fmt.Fprintf(tw, "  %s\t%s\n", pairs[i], orDash(pairs[i+1]))
+	}
+	tw.Flush()
+	fmt.Fprint(a.stderr, "Proceed? [y/N] ")
+	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return usagef("cancelled: cannot read the answer: %v; nothing was sent", err)
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	if err == io.EOF && line == "" {
+		fmt.Fprintln(a.stderr)
+	}
+	return usagef("cancelled: nothing was sent")
+}
+
+// checkAmount parses a positive amount with at most 8 decimals and returns its request form.
+func checkAmount(flagName, s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", usagef("--%s is required, e.g. --%s 0.5", flagName, flagName)
+	}
+	amt, err := core.ParseAmount(s)
+	if err != nil {
+		return "", err
+	}
+	if amt.Sign() <= 0 {
+		return "", usagef("--%s must be greater than zero", flagName)
+	}
+	return amt.Text(), nil
+}
+
+// checkTicker normalises a ticker flag (upper case) or explains what is wrong.
+func checkTicker(flagName, s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", usagef("--%s is required, e.g. --%s BTC", flagName, flagName)
+	}
+	return core.CheckTicker(flagName, s)
+}
+
+// markSent records the moment a money request leaves, for the --since of the reconcile hint.
+func (a *app) markSent() { a.sentAt = a.now() }
+
+func withdrawalStatusText(st int) string {
+	switch st {
+	case core.WithdrawalCancelled:
+		return "cancelled"
+	case core.WithdrawalAwaitingConfirm:
+		return "awaiting email confirmation"
+	case core.WithdrawalPending:
+		return "pending"
+	case core.WithdrawalComplete:
+		return "complete"
+	}
+	return "unknown"
+}
+
+func statusWithText(st int, text string) string {
+	if text == "" {
+		return fmt.Sprint(st)
+	}
+	return fmt.Sprintf("%d (%s)", st, text)
+}
+
+// reconcileArgs is the command line that looks q up again: `wallexkit reconcile ...` with the
+// global flags this run needs that the environment does not give (never a secret).
+func (a *app) reconcileArgs(q core.ReconcileQuery) []string {
+	args := []string{"wallexkit"}
+	envURL := a.getenv("WALLEX_API_URL")
+	if envURL == "" {
+		envURL = core.DefaultAPIURL
+	}
+	if a.set.apiURL != envURL {
+		args = append(args, "--api-url", a.set.apiURL)
+	}
+	if a.set.publicKey != a.getenv("WALLEX_PUBLIC_KEY") {
+		args = append(args, "--public-key", a.set.publicKey)
+	}
+	if p := a.set.privateKeyFile; p != "" {
+		args = append(args, "--private-key-file", p)
+	}
+	if a.set.nonce {
+		args = append(args, "--nonce")
+	}
+	if a.set.insecureHTTP {
+		args = append(args, "--insecure-http")
+	}
+	args = append(args, "reconcile", "--cmd", q.Cmd)
+	for _, kv := range [][2]string{
+		{"--amount", q.Amount}, {"--currency", q.Currency}, {"--address", q.Address}, {"--merchant", q.Merchant},
+		{"--note", q.Note}, {"--invoice", q.Invoice}, {"--custom", q.Custom},
+	} {
+		if kv[1] != "" {
+			args = append(args, kv[0], kv[1])
+		}
+	}
+	if !q.Since.IsZero() {
+		args = append(args, "--since", q.Since.UTC().Format(time.RFC3339))
+	}
+	return args
+}
+
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, s := range args {
+		q[i] = shellQuote(s)
+	}
+	return strings.Join(q, " ")
+}
+
+// reconcileHint returns the `wallexkit reconcile ...` lines for an unknown outcome (one per
+// payout of a mass withdrawal), or nil when the command is not one Reconcile knows.
+func (a *app) reconcileHint(ou *core.OutcomeUnknownError) []string {
+	switch ou.Cmd {
+	case "create_withdrawal", "create_transfer", "create_mass_withdrawal", "create_transaction", "convert":
+	default:
+		return nil
+	}
+	since := a.sentAt
+	if since.IsZero() {
+		since = a.now()
+	}
+	since = since.Add(-time.Minute).Truncate(time.Second) // a little margin; Reconcile adds its own slack
+	var out []string
+	for _, q := range core.QueriesFromOutcome(ou, since) {
+		switch q.Cmd {
+		case "convert":
+			q.Amount, q.Currency = ou.Ref["amount"], ou.Ref["from"]
+		case "create_transaction": // found by invoice/custom only; the amount is a price
+			q.Amount, q.Currency = "", ""
+		}
+		out = append(out, a.redact(shellJoin(a.reconcileArgs(q))))
+	}
+	return out
+}

@@ -10,7 +10,8 @@ type Request struct {
 	Body   []byte
 }
 
-// Response is what came back. Header names are lower case.
+// HTTPResponse is what came back. Header names are lower case; a transport may pass only the
+// headers the core reads (content-type, retry-after, location).
 type HTTPResponse struct {
 	Status int
 	Header map[string]string

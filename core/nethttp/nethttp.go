@@ -43,7 +43,7 @@ func (t *Transport) RoundTrip(ctx context.Context, r *core.Request) (*core.HTTPR
 		return nil, core.NotSent(err)
 	}
 	for k, v := range r.Header {
-		req.Header.Set(k, v)
+		req.Header[http.CanonicalHeaderKey(k)] = []string{v}
 	}
 	resp, err := t.hc.Do(req)
 	if err != nil {
@@ -53,6 +53,35 @@ func (t *Transport) RoundTrip(ctx context.Context, r *core.Request) (*core.HTTPR
 		return nil, err
 	}
 	defer resp.Body.Close()
+	body, err := readBody(resp)
+	if err != nil {
+		return nil, err
+	}
+	// The core reads only a few headers; copying just those keeps a call cheap.
+	h := make(map[string]string, len(keptHeaders))
+	for _, k := range keptHeaders {
+		if v := resp.Header.Get(k); v != "" {
+			h[strings.ToLower(k)] = v
+		}
+	}
+	return &core.HTTPResponse{Status: resp.StatusCode, Header: h, Body: body}, nil
+}
+
+// keptHeaders are the answer headers passed to the core.
+var keptHeaders = [...]string{"Content-Type", "Retry-After", "Location"}
+
+// readBody reads the whole answer, sized by Content-Length when the server gave it.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 {
+		if n > MaxBody {
+			return nil, errors.New("answer larger than 8 MiB")
+		}
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	if err != nil {
 		return nil, err
@@ -60,13 +89,7 @@ func (t *Transport) RoundTrip(ctx context.Context, r *core.Request) (*core.HTTPR
 	if len(body) > MaxBody {
 		return nil, errors.New("answer larger than 8 MiB")
 	}
-	h := make(map[string]string, len(resp.Header))
-	for k, v := range resp.Header {
-		if len(v) > 0 {
-			h[strings.ToLower(k)] = v[0]
-		}
-	}
-	return &core.HTTPResponse{Status: resp.StatusCode, Header: h, Body: body}, nil
+	return body, nil
 }
 
 // notSent reports errors raised before any byte of the request was written: failed DNS

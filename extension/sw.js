@@ -14,6 +14,8 @@ import { toBridgeError } from '../web/lib/errors.js';
 import { chromeKV } from './storage-chrome.js';
 
 const WASM_URL = chrome.runtime.getURL('wasm/wallexkit.wasm');
+// Identifies this run of the worker (tests and the benchmark tell a restarted worker by it).
+const INSTANCE = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 const account = new Account({
   getBridge: () => startBridge(WASM_URL),
@@ -23,7 +25,7 @@ const account = new Account({
 
 /** @type {Record<string, (...args: any[]) => Promise<unknown>>} */
 const handlers = {
-  ping: async () => ({ pong: true, at: Date.now() }),
+  ping: async () => ({ pong: true, at: Date.now(), instance: INSTANCE }),
   connect: (p) => account.connect(p),
   unlock: (pass) => account.unlock(pass),
   lock: () => account.lock(),

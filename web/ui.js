@@ -43,7 +43,7 @@ export function field(o) {
   }
   const error = h('p', { id: errId, class: 'field-error', hidden: true });
   const hint = o.hint ? h('p', { id: hintId, class: 'hint' }, o.hint) : null;
-  const label = h('label', { for: id }, o.label, o.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null);
+  const label = h('label', { for: id }, o.label);
   const wrap = o.type === 'checkbox'
     ? h('div', { class: 'field checkbox' }, input, label, hint, error)
     : h('div', { class: 'field' }, label, input, hint, error);

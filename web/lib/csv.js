@@ -124,8 +124,9 @@ const HEADER_NAMES = ['address', 'currency', 'amount', 'memo'];
  * Reads and validates a payout CSV. Every bad line is listed with its reason; valid rows are
  * returned even when others are bad, but a caller must not send a file that has errors.
  * @param {string} text
- * @param {{currencies?: Iterable<string>, maxRows?: number}} [opts]  currencies: the coins
- *   the account can send (from rates); when given, other tickers are errors.
+ * @param {{currencies?: Iterable<string>, maxRows?: number, fees?: Record<string, string>}} [opts]
+ *   currencies: the coins the account can send (from rates); when given, other tickers are
+ *   errors. fees: network fee per coin (rates' tx_fee); an amount not above it is a warning.
  * @returns {PayoutFile}
  */
 export function parsePayoutCsv(text, opts = {}) {
@@ -183,6 +184,10 @@ export function parsePayoutCsv(text, opts = {}) {
       out.warnings.push({ line: rec.line, reason: `same address, currency and amount as line ${first}: check it is not a duplicate` });
     } else {
       seen.set(dupKey, rec.line);
+    }
+    const fee = opts.fees?.[currency];
+    if (fee !== undefined && parseUnits(amount) <= parseUnits(fee)) {
+      out.warnings.push({ line: rec.line, reason: `amount ${amount} is not above the ${currency} network fee (${fee}): Wallex Pay may refuse it` });
     }
     totals.set(currency, (totals.get(currency) ?? 0n) + parseUnits(amount));
     out.rows.push({ row, line: rec.line, address, currency, amount, memo });

@@ -38,12 +38,16 @@ export default {
       if (running) return;
       replace(stage, h('p', { class: 'loading', role: 'status' }, 'Checking the file…'));
       let currencies;
+      /** @type {Record<string, string>} */
+      const fees = {};
       try {
-        currencies = (await loadCoins(ctx.backend)).filter((c) => !truthy(c.is_fiat)).map((c) => c.coin);
+        const coins = (await loadCoins(ctx.backend)).filter((c) => !truthy(c.is_fiat));
+        currencies = coins.map((c) => c.coin);
+        for (const c of coins) if (c.tx_fee) fees[c.coin] = String(c.tx_fee);
       } catch {
         currencies = undefined; // validate the shape only; the API checks tickers
       }
-      const parsed = parsePayoutCsv(text, { currencies });
+      const parsed = parsePayoutCsv(text, { currencies, fees });
       const hash = await sha256Hex(text);
       if (parsed.errors.length) {
         replace(stage, validationView(parsed, name));

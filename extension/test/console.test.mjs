@@ -1,0 +1,228 @@
+// The console in the built extension, driven like a person would, against a real sandbox:
+// connect, balances, a payment paid by the sandbox, a withdrawal through the review step, a
+// 20-row mass payout, the button builder; a screenshot of each main screen.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startSandbox, launchExtension, connect, shot, go, allStrings } from './harness.mjs';
+import { parseCsv } from '../../web/lib/csv.js';
+
+/** @type {import('./harness.mjs').Sandbox} */ let sb;
+/** @type {import('./harness.mjs').Ext} */ let ext;
+/** @type {import('playwright-core').Page} */ let page;
+const errors = [];
+
+before(async () => {
+  [sb, ext] = await Promise.all([startSandbox(), launchExtension()]);
+  page = await ext.open('popup');
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('dialog', (d) => { errors.push(`dialog: ${d.message()}`); d.dismiss(); });
+});
+after(async () => {
+  await ext?.close();
+  await sb?.stop();
+});
+
+/** Screenshot, after checking the private key is nowhere on the page (text or field values). @param {string} name */
+async function snap(name) {
+  const leak = await page.evaluate((priv) => document.body.innerText.includes(priv) ||
+    [...document.querySelectorAll('input, textarea')].some((i) => /** @type {HTMLInputElement} */ (i).value.includes(priv)), sb.priv);
+  assert.equal(leak, false, `the private key is visible on ${name}`);
+  return shot(page, name);
+}
+
+test('connect with sandbox keys: the token lands in storage.session, no storage holds the private key', async () => {
+  await page.getByLabel('API URL').waitFor();
+  assert.equal(await page.getByLabel('Private key').getAttribute('type'), 'password');
+  await connect(page, sb);
+  const dump = await ext.dumpStorage();
+  const tokens = Object.entries(dump.session).filter(([k]) => k.startsWith('wk.token.'));
+  assert.equal(tokens.length, 1, JSON.stringify(Object.keys(dump.session)));
+  assert.match(tokens[0][1].access_token, /\S/);
+  assert.ok(Date.parse(tokens[0][1].expires_at) > Date.now());
+  for (const area of ['session', 'local', 'sync']) {
+    assert.ok(!allStrings(dump[area]).some((s) => s.includes(sb.priv)), `private key found in storage.${area}`);
+  }
+  assert.equal((await sb.stats()).logins, 1);
+});
+
+test('overview: account, balances with the zero toggle, rates', async () => {
+  const main = page.locator('main');
+  await main.getByText('Demo Store').waitFor();
+  const balances = page.locator('section[aria-labelledby="ov-balances"] tbody tr');
+  await balances.first().waitFor();
+  const nonZero = await balances.allInnerTexts();
+  assert.ok(nonZero.some((r) => /^BTC\s+1\.50$/.test(r.trim())), nonZero.join('|'));
+  assert.ok(nonZero.some((r) => /^LTCT\s+100\.00$/.test(r.trim())));
+  await page.getByLabel('Show zero balances').check();
+  await page.waitForFunction((n) => document.querySelectorAll('section[aria-labelledby="ov-balances"] tbody tr').length > n, nonZero.length);
+  await page.locator('section[aria-labelledby="ov-rates"] tbody tr').first().waitFor();
+  assert.ok((await page.locator('section[aria-labelledby="ov-rates"] tbody tr').count()) >= 5);
+  await page.getByLabel('Show zero balances').uncheck();
+  await page.waitForFunction((n) => document.querySelectorAll('section[aria-labelledby="ov-balances"] tbody tr').length === n, nonZero.length);
+  await snap('overview');
+});
+
+test('connect screen after connecting shows the session, never the key', async () => {
+  await go(page, 'connect');
+  await page.getByRole('button', { name: 'Lock' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  assert.equal(await page.getByLabel('Private key').count(), 0);
+  const text = await page.locator('main').innerText();
+  assert.match(text, /Session expires/);
+  assert.match(text, new RegExp(sb.pub));
+  await snap('connect');
+});
+
+test('receive: create a payment, local QR, the sandbox pays it, the status turns complete', async () => {
+  await go(page, 'receive');
+  await page.getByLabel('Amount', { exact: true }).fill('12.50');
+  await page.getByLabel('Pricing currency').selectOption('USD');
+  await page.getByLabel('Pay currency').selectOption('LTCT');
+  await page.getByLabel('Buyer email').fill('buyer@example.com');
+  await page.getByLabel('Item').fill('Blue mug');
+  await page.getByRole('button', { name: 'Create payment' }).click();
+  const card = page.locator('section[data-txn]');
+  await card.waitFor();
+  const txn = /** @type {string} */ (await card.getAttribute('data-txn'));
+  const text = await card.innerText();
+  assert.match(text, /Amount to pay\s+[\d.]+ LTCT/);
+  assert.match(text, /tltc1qsbx/);
+  // the QR code is drawn locally as SVG (no image from the network)
+  const qr = card.locator('svg.qr');
+  assert.equal(await qr.count(), 1);
+  assert.match(/** @type {string} */ (await qr.getAttribute('aria-label')), /tltc1qsbx/);
+  assert.equal(await card.locator('img').count(), 0);
+  const href = await card.getByRole('link', { name: 'Open checkout page' }).getAttribute('href');
+  assert.match(/** @type {string} */ (href), /^http:\/\/127\.0\.0\.1:\d+\//);
+  assert.match(await card.locator('.countdown').innerText(), /\d+ (h|min|s)/);
+  await snap('receive');
+  await sb.admin('POST', `tx/${txn}/pay`, {});
+  await page.locator('.payment-status[data-state="paid"]').waitFor({ timeout: 15_000 });
+  assert.match(await page.locator('.payment-status').innerText(), /Complete/);
+  await page.locator('section[aria-labelledby="rc-recent"] tbody tr', { hasText: txn }).waitFor();
+});
+
+test('send: a withdrawal goes through the review step', async () => {
+  await go(page, 'send');
+  const addr = 'tltc1qsbx0000000000000000000000review';
+  await page.getByLabel('Amount', { exact: true }).first().fill('0.5');
+  await page.getByLabel('Currency', { exact: true }).first().selectOption('LTCT');
+  await page.getByLabel('Destination address').fill(addr);
+  await page.getByLabel('Note').fill('order 42');
+  await page.getByLabel('Skip the email confirmation').first().check();
+  await page.getByRole('button', { name: 'Review withdrawal' }).click();
+  const review = page.locator('section.review');
+  await review.waitFor();
+  const text = await review.innerText();
+  assert.match(text, /Amount\s+0\.50 LTCT/);
+  assert.match(text, /Currency\s+LTCT/);
+  assert.match(text, new RegExp(`Destination\\s+${addr}`));
+  // focus moved to the review heading
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Review the withdrawal');
+  await snap('send-review');
+  const before = (await sb.stats()).by_cmd.create_withdrawal ?? 0;
+  await review.getByRole('button', { name: 'Confirm and send' }).click();
+  const ok = review.locator('.notice.ok');
+  await ok.waitFor();
+  const m = /Withdrawal (\S+) created/.exec(await ok.innerText());
+  assert.ok(m, await ok.innerText());
+  const wd = await sb.admin('GET', `withdrawals/${m[1]}`);
+  assert.equal(JSON.stringify(wd).includes(addr), true);
+  assert.equal((await sb.stats()).by_cmd.create_withdrawal, before + 1);
+  await page.getByRole('button', { name: 'Refresh history' }).click();
+  await page.locator('section[aria-labelledby="sd-history"] tbody tr', { hasText: m[1] }).waitFor();
+});
+
+/** @param {number} n */
+function payoutCsv(n) {
+  const lines = ['address,currency,amount,memo'];
+  for (let i = 1; i <= n; i++) lines.push(`tltc1qsbx${String(i).padStart(26, '0')},LTCT,0.${String(i).padStart(2, '0')},"payee ${i}, batch A"`);
+  return lines.join('\n') + '\n';
+}
+
+test('mass payouts: every bad line is listed, then 20 rows are sent with progress and a results CSV', async () => {
+  await go(page, 'payouts');
+  const bad = 'address,currency,amount\ntltc1qsbx000000000000000000000001,LTCT,1\nshort,LTCT,1\ntltc1qsbx000000000000000000000003,LTCT,abc\ntltc1qsbx000000000000000000000004,NOPE,1\n';
+  await page.getByLabel('Payout file (CSV)').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+  const problems = page.locator('ul.problems li');
+  await problems.first().waitFor();
+  assert.deepEqual(await problems.evaluateAll((els) => els.map((e) => /** @type {HTMLElement} */ (e).dataset.line)), ['3', '4', '5']);
+  const ptext = await problems.allInnerTexts();
+  assert.match(ptext[0], /Line 3: address is 5 characters/);
+  assert.match(ptext[1], /Line 4: amount "abc"/);
+  assert.match(ptext[2], /Line 5: currency NOPE is not available/);
+  assert.equal(await page.locator('[data-action="send-payouts"]').count(), 0);
+
+  const csv = payoutCsv(20);
+  await page.getByLabel('Payout file (CSV)').setInputFiles({ name: 'batch-a.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  const send = page.locator('[data-action="send-payouts"]');
+  await send.waitFor();
+  assert.equal(await send.innerText(), 'Confirm and send 20 payouts');
+  assert.match(await page.locator('section[aria-labelledby="po-review"]').innerText(), /Totals\s+2\.10 LTCT/);
+  const before = (await sb.stats()).by_cmd.create_mass_withdrawal ?? 0;
+  await send.click();
+  await page.waitForFunction(() => /** @type {HTMLProgressElement} */ (document.getElementById('po-progress'))?.value === 20, null, { timeout: 60_000 });
+  await page.locator('section[aria-labelledby="po-results"]').waitFor();
+  assert.match(await page.locator('#po-progress-text').innerText(), /20 of 20 sent\./);
+  assert.equal((await sb.stats()).by_cmd.create_mass_withdrawal, before + 2); // chunks of 10
+  await snap('mass-payouts');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-action="download-results"]').click()]);
+  const rows = parseCsv(readFileSync(/** @type {string} */ (await download.path()), 'utf8')).records.map((r) => r.fields);
+  assert.equal(rows.length, 21);
+  assert.deepEqual(rows[0], ['line', 'address', 'currency', 'amount', 'memo', 'note', 'status', 'withdrawal_id', 'error']);
+  const notes = new Set();
+  for (const r of rows.slice(1)) {
+    assert.equal(r[6], 'sent', r.join(','));
+    assert.match(r[7], /\S/);
+    assert.match(r[5], /^wk:[0-9a-f]{8}:\d+ payee \d+, batch A$/);
+    notes.add(r[5]);
+    const wd = await sb.admin('GET', `withdrawals/${r[7]}`);
+    assert.equal(JSON.stringify(wd).includes(r[1]), true);
+  }
+  assert.equal(notes.size, 20);
+
+  // loading the same file again resumes: nothing is left to send
+  await go(page, 'overview');
+  await go(page, 'payouts');
+  await page.getByLabel('Payout file (CSV)').setInputFiles({ name: 'batch-a.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.locator('section[aria-labelledby="po-review"]').waitFor();
+  assert.match(await page.locator('section[aria-labelledby="po-review"]').innerText(), /Earlier run\s+started .*20 of 20 sent/);
+  assert.equal(await page.locator('[data-action="send-payouts"]').count(), 0);
+  assert.equal((await sb.stats()).by_cmd.create_mass_withdrawal, before + 2);
+});
+
+test('payment-button builder produces copyable HTML with the spec fields', async () => {
+  await go(page, 'button');
+  await page.getByLabel('Merchant ID').waitFor();
+  await page.waitForFunction(() => /** @type {HTMLInputElement} */ (document.querySelector('input[name="merchant"]'))?.value !== '');
+  assert.equal(await page.getByLabel('Merchant ID').inputValue(), sb.merchantId);
+  await page.getByLabel('Price').fill('19.99');
+  await page.getByLabel('Item name').fill('Gift card "gold" <b>');
+  await page.getByLabel('Form action URL').fill('https://pay.example.com/checkout');
+  await page.getByText('Optional fields').click();
+  await page.getByLabel('Invoice', { exact: true }).fill('INV-7');
+  await page.getByRole('button', { name: 'Make the button' }).click();
+  const code = page.getByLabel('HTML to paste into your page');
+  await code.waitFor();
+  const html = await code.inputValue();
+  assert.match(html, /^<form action="https:\/\/pay\.example\.com\/checkout" method="post"/);
+  for (const [n, v] of [['cmd', '_pay_simple'], ['reset', '1'], ['merchant', sb.merchantId], ['currency', 'USD'], ['amountf', '19.99000000'], ['item_name', 'Gift card &quot;gold&quot; &lt;b&gt;'], ['invoice', 'INV-7']]) {
+    assert.ok(html.includes(`name="${n}" value="${v}"`), `${n} in ${html}`);
+  }
+  await snap('button-builder');
+  assert.deepEqual(errors, []);
+});
+
+test('keyboard: tabs are links with aria-current; errors are announced in role=alert', async () => {
+  await go(page, 'send');
+  assert.equal(await page.locator('nav a[aria-current="page"]').innerText(), 'Send');
+  await page.getByRole('button', { name: 'Review withdrawal' }).click(); // empty form
+  const err = page.locator('.field-error:not([hidden])').first();
+  await err.waitFor();
+  assert.match(await err.innerText(), /Amount is empty/);
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-invalid')), 'true');
+  await page.keyboard.press('Shift+Tab');
+  assert.ok(await page.evaluate(() => document.activeElement !== document.body));
+});

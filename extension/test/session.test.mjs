@@ -1,0 +1,155 @@
+// Sessions and secrets in the built extension: the vault (opt-in, passphrase), what each
+// storage area holds, a service worker stopped mid-session, Lock / Unlock / Sign out, and an
+// unknown outcome that offers Reconcile instead of a resend.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSandbox, launchExtension, connect, go, allStrings } from './harness.mjs';
+
+/** @type {import('./harness.mjs').Sandbox} */ let sb;
+/** @type {import('./harness.mjs').Ext} */ let ext;
+/** @type {import('playwright-core').Page} */ let page;
+const PASS = 'correct horse battery staple';
+const pageErrors = [];
+
+before(async () => {
+  [sb, ext] = await Promise.all([startSandbox(), launchExtension()]);
+  page = await ext.open('sidepanel');
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+});
+after(async () => {
+  await ext?.close();
+  await sb?.stop();
+});
+
+test('remember on this device: a PBKDF2/AES-GCM vault in storage.local, no plaintext key anywhere', async () => {
+  await page.getByLabel('API URL').waitFor();
+  await connect(page, sb, { remember: true, passphrase: PASS });
+  const dump = await ext.dumpStorage();
+  const vault = dump.local['wk.vault'];
+  assert.ok(vault, JSON.stringify(Object.keys(dump.local)));
+  assert.equal(vault.v, 1);
+  assert.ok(vault.iterations >= 600_000);
+  for (const k of ['salt', 'iv', 'ciphertext']) assert.match(vault[k], /^[A-Za-z0-9+/]+=*$/);
+  assert.equal(vault.publicKey, sb.pub);
+  assert.ok(Object.keys(dump.session).some((k) => k.startsWith('wk.token.')), 'token in storage.session');
+  assert.ok(!Object.keys(dump.local).some((k) => k.startsWith('wk.token.')), 'no token in storage.local');
+  assert.ok(Object.keys(dump.local).some((k) => k.startsWith('wk.nonce.')), 'nonce high-water mark in storage.local');
+  for (const area of ['session', 'local', 'sync']) {
+    const strings = allStrings(dump[area]);
+    assert.ok(!strings.some((s) => s.includes(sb.priv)), `plaintext private key in storage.${area}`);
+    assert.ok(!strings.some((s) => s.includes(PASS)), `passphrase in storage.${area}`);
+  }
+  // the vault really holds the key: it opens with the passphrase, and only with it
+  const open = (pass) => page.evaluate(async ([v, p]) => {
+    const { openVault } = await import('../web/lib/vault.js');
+    try { return await openVault(v, p); } catch (e) { return `error:${e.code}`; }
+  }, [vault, pass]);
+  assert.equal(await open(PASS), sb.priv);
+  assert.equal(await open('wrong passphrase'), 'error:wrong_passphrase');
+});
+
+test('the service worker stopped mid-session: the next action works with no new login and no nonce error', async () => {
+  await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor();
+  const before = await sb.stats();
+  assert.equal(before.logins, 1);
+  const ping = () => page.evaluate(() => chrome.runtime.sendMessage({ type: 'wk.call', method: 'ping', args: [] }).then((r) => r.value.instance));
+  const first = await ping();
+  await ext.stopWorkers(page);
+  await page.getByLabel('Show zero balances').check();
+  await page.waitForFunction(() => document.querySelectorAll('section[aria-labelledby="ov-balances"] tbody tr').length > 4, null, { timeout: 20_000 });
+  assert.notEqual(await ping(), first, 'a new worker instance answered');
+  await go(page, 'receive');
+  await page.locator('section[aria-labelledby="rc-recent"] .empty, section[aria-labelledby="rc-recent"] table').first().waitFor();
+  const after = await sb.stats();
+  assert.equal(after.logins, 1, 'no new login');
+  assert.equal(after.nonce_errors, 0, 'no nonce error');
+  assert.equal(after.failed_calls, 0);
+  assert.ok(after.calls > before.calls);
+  assert.equal(after.overlaps, 0, 'nonce-bearing calls never overlapped');
+});
+
+test('lock, then unlock only with the right passphrase', async () => {
+  await go(page, 'connect');
+  await page.getByRole('button', { name: 'Lock' }).click();
+  const pass = page.getByLabel('Passphrase');
+  await pass.waitFor();
+  assert.equal(await page.locator('#wk-session').innerText(), 'Locked');
+  let dump = await ext.dumpStorage();
+  assert.ok(!Object.keys(dump.session).some((k) => k.startsWith('wk.token.')), 'lock removed the token');
+  assert.ok(dump.local['wk.vault'], 'lock kept the vault');
+  // guarded screens send you back to unlock
+  await page.evaluate(() => { location.hash = '#overview'; });
+  await page.locator('main .notice.warn', { hasText: 'locked' }).waitFor();
+  await pass.fill('not the passphrase');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  const err = page.locator('main [role=alert][data-code="wrong_passphrase"]');
+  await err.waitFor();
+  assert.match(await err.innerText(), /Wrong passphrase/);
+  assert.equal((await sb.stats()).logins, 1, 'a wrong passphrase sends nothing');
+  await pass.fill(PASS);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.locator('main [data-screen="overview"]').waitFor();
+  assert.equal((await sb.stats()).logins, 2);
+  dump = await ext.dumpStorage();
+  assert.ok(Object.keys(dump.session).some((k) => k.startsWith('wk.token.')));
+});
+
+/** Fills the withdrawal form and opens the review. @param {string} addr @param {string} amount */
+async function reviewWithdrawal(addr, amount) {
+  await go(page, 'overview');
+  await go(page, 'send');
+  await page.getByLabel('Amount', { exact: true }).first().fill(amount);
+  await page.getByLabel('Currency', { exact: true }).first().selectOption('LTCT');
+  await page.getByLabel('Destination address').fill(addr);
+  await page.getByLabel('Skip the email confirmation').first().check();
+  await page.getByRole('button', { name: 'Review withdrawal' }).click();
+  await page.locator('section.review').waitFor();
+}
+
+test('an unknown outcome (HTTP 503 on a money call) offers Reconcile, never a resend', async () => {
+  await reviewWithdrawal('tltc1qsbx000000000000000000000503', '0.25');
+  await sb.admin('POST', 'faults', { kind: 'status', status: 503, cmd: 'create_withdrawal', count: 1 });
+  const before = (await sb.stats()).by_cmd.create_withdrawal ?? 0;
+  await page.getByRole('button', { name: 'Confirm and send' }).click();
+  const box = page.locator('main [role=alert][data-code="outcome_unknown"]');
+  await box.waitFor({ timeout: 30_000 });
+  assert.match(await box.innerText(), /Outcome unknown[\s\S]*Do not send it again/);
+  assert.equal(await page.getByRole('button', { name: 'Confirm and send' }).count(), 0, 'no resend button');
+  assert.equal(await page.getByRole('button', { name: 'Back to edit' }).count(), 0);
+  await page.getByRole('button', { name: 'Reconcile' }).click();
+  await page.locator('main .notice', { hasText: 'It was not carried out' }).waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Edit and send again' }).waitFor();
+  assert.equal((await sb.stats()).by_cmd.create_withdrawal, before + 1, 'nothing was resent');
+});
+
+// Known core issue (reported): the sandbox commits, then drops the connection; Chromium resends
+// the POST on the reused keep-alive socket, the sandbox refuses that copy ("Invalid nonce") and
+// core then sends the withdrawal again with a fresh nonce — a second payout. A nonce error on a
+// money call must be reported as outcome_unknown. This test states the right behaviour.
+test('commit then drop: the withdrawal is carried out exactly once and Reconcile finds it', { todo: 'core: a nonce error on a money call is retried with a new nonce (double payout)' }, async () => {
+  const addr = 'tltc1qsbx00000000000000000000dropped';
+  await reviewWithdrawal(addr, '0.3');
+  await sb.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_withdrawal', count: 1 });
+  await page.getByRole('button', { name: 'Confirm and send' }).click();
+  const outcome = page.locator('main [role=alert][data-code="outcome_unknown"], main .notice.ok');
+  await outcome.first().waitFor({ timeout: 30_000 });
+  const history = await page.evaluate(() => chrome.runtime.sendMessage({ type: 'wk.call', method: 'withdrawalHistory', args: [{ limit: 50 }] }));
+  const matching = history.value.filter((w) => w.send_address === addr);
+  assert.equal(matching.length, 1, `withdrawals to ${addr}: ${matching.length}`);
+  assert.equal(await page.locator('main [role=alert][data-code="outcome_unknown"]').count(), 1);
+  await page.getByRole('button', { name: 'Reconcile' }).click();
+  await page.locator('main .notice.ok', { hasText: 'It went through' }).waitFor({ timeout: 30_000 });
+});
+
+test('sign out removes the token and the vault, keeps the nonce high-water mark', async () => {
+  await go(page, 'connect');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Private key').waitFor();
+  const dump = await ext.dumpStorage();
+  assert.equal(dump.local['wk.vault'], undefined);
+  assert.ok(!Object.keys(dump.session).some((k) => k.startsWith('wk.token.')));
+  assert.ok(Object.keys(dump.local).some((k) => k.startsWith('wk.nonce.')));
+  assert.equal(await page.locator('#wk-session').innerText(), 'Not connected');
+  assert.deepEqual(pageErrors, []);
+});

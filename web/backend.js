@@ -29,19 +29,21 @@
  * @property {boolean} keyInMemory    the private key is held in memory (can log in again)
  */
 
+// Result and option types are the bridge's own (wasm/bridge/wallexkit.d.ts); the Backend
+// passes them through unchanged.
 /**
- * @typedef {{coin: string, amount: string}} CoinAmount
- * @typedef {{coin: string, name?: string, is_fiat: boolean|number, rate_btc: string, tx_fee?: string, status?: string, confirms?: string|number, can_convert?: boolean|number, capabilities?: string[], accepted?: boolean|number, last_update?: string|number}} Rate
- * @typedef {{username: string, merchant_id: string, email: string, public_name: string}} BasicInfo
- * @typedef {{amount: string, currency1: string, currency2: string, buyerEmail: string, itemName?: string, invoice?: string, custom?: string, ipnUrl?: string}} CreateTransactionParams
- * @typedef {{txn_id: string, amount: string, currency?: string, address: string, confirms_needed: string|number, timeout: number, checkout_url: string, status_url: string, qrcode_url: string}} Transaction
- * @typedef {{txn_id?: string, status: number, status_text: string, coin: string, amount: string|number, amountf?: string, received: string|number, receivedf?: string, time_created: number, time_expires: number, payment_address: string}} TxInfo
+ * @typedef {import('../wasm/bridge/wallexkit').CoinAmount} CoinAmount
+ * @typedef {import('../wasm/bridge/wallexkit').Rate} Rate
+ * @typedef {import('../wasm/bridge/wallexkit').BasicInfo} BasicInfo
+ * @typedef {import('../wasm/bridge/wallexkit').CreateTransactionOptions} CreateTransactionParams
+ * @typedef {import('../wasm/bridge/wallexkit').Transaction} Transaction
+ * @typedef {import('../wasm/bridge/wallexkit').TxInfo} TxInfo
  * @typedef {{id: string, status: number, amount?: string}} MoneyResult
- * @typedef {{key: string, amount: string, currency: string, address: string, note?: string}} MassItem
- * @typedef {{key: string, id?: string, status?: number, amount?: string, error?: string}} MassResult
- * @typedef {{id: string, time_created: number, status: number, status_text: string, coin: string, amount: string|number, amountf?: string, send_address: string, send_txid?: string, note?: string}} WithdrawalInfo
- * @typedef {{cmd: string, amount: string, currency: string, address?: string, merchant?: string, note?: string, invoice?: string, custom?: string, sinceMs?: number}} ReconcileQuery
- * @typedef {{verdict: 'found'|'not_found'|'ambiguous', withdrawals?: WithdrawalInfo[], txnIds?: string[], detail: string}} ReconcileResult
+ * @typedef {import('../wasm/bridge/wallexkit').MassWithdrawalItem} MassItem
+ * @typedef {import('../wasm/bridge/wallexkit').MassWithdrawalResult} MassResult
+ * @typedef {import('../wasm/bridge/wallexkit').WithdrawalInfo} WithdrawalInfo
+ * @typedef {import('../wasm/bridge/wallexkit').ReconcileOptions} ReconcileQuery
+ * @typedef {import('../wasm/bridge/wallexkit').ReconcileResult} ReconcileResult
  */
 
 /**
@@ -61,6 +63,7 @@
  * @property {(p?: {accepted?: boolean, short?: boolean}) => Promise<{coins: Rate[]}>} rates
  * @property {(p: CreateTransactionParams) => Promise<Transaction>} createTransaction
  * @property {(txid: string, full?: boolean) => Promise<TxInfo>} txInfo
+ * @property {(ids: string[]) => Promise<Record<string, {info?: TxInfo, error?: {code: string, message: string}}>>} txInfoMulti  up to 25 ids
  * @property {(p?: {limit?: number}) => Promise<string[]>} txIds
  * @property {(p: {amount: string, currency: string, merchant?: string, toAddress?: string, autoConfirm?: boolean}) => Promise<MoneyResult>} createTransfer
  * @property {(p: {amount: string, currency: string, address: string, note?: string, autoConfirm?: boolean}) => Promise<MoneyResult>} createWithdrawal
@@ -73,7 +76,7 @@
 
 /** The methods a Backend forwards to the bridge unchanged. */
 export const BRIDGE_METHODS = /** @type {const} */ ([
-  'call', 'basicInfo', 'balances', 'depositAddress', 'rates', 'createTransaction', 'txInfo', 'txIds',
+  'call', 'basicInfo', 'balances', 'depositAddress', 'rates', 'createTransaction', 'txInfo', 'txInfoMulti', 'txIds',
   'createTransfer', 'createWithdrawal', 'createMassWithdrawal', 'convert', 'withdrawalHistory', 'withdrawalInfo', 'reconcile',
 ]);
 

@@ -139,7 +139,12 @@ export class Account {
     }
     if (this.applied) {
       const bridge = await this.getBridge();
-      const st = await bridge.session();
+      const st = await bridge.session().catch(async (/** @type {any} */ e) => {
+        if (e?.code !== 'not_configured') throw e;
+        this.applied = null; // a fresh Go instance: configure it again from the stored config
+        await this.restore();
+        return this.applied ? bridge.session() : { loggedIn: false };
+      });
       s.loggedIn = Boolean(st.loggedIn);
       if (st.expiresAt) s.expiresAt = String(st.expiresAt);
     }
@@ -248,10 +253,22 @@ export class Account {
   async invoke(method, args) {
     await this.restore();
     if (!this.applied) throw fail('not_connected', 'Not connected: open Connect and enter your API keys.');
-    const bridge = await this.getBridge();
+    let bridge = await this.getBridge();
     if (typeof bridge[method] !== 'function') throw fail('internal', `The wasm core has no ${method} function`);
     try {
-      return await bridge[method](...args);
+      try {
+        return await bridge[method](...args);
+      } catch (e) {
+        // A fresh Go instance (the old one exited) has no client yet: nothing was sent, so
+        // restore the configuration and try once more.
+        if (!(e && typeof e === 'object' && /** @type {any} */ (e).code === 'not_configured')) throw e;
+        this.applied = null;
+        this.keyInMemory = false;
+        await this.restore();
+        if (!this.applied) throw fail('not_connected', 'Not connected: open Connect and enter your API keys.');
+        bridge = await this.getBridge();
+        return await bridge[method](...args);
+      }
     } catch (e) {
       if (e && typeof e === 'object' && /** @type {any} */ (e).code === 'auth' && !this.keyInMemory) {
         const vault = await this.localKV.get(K_VAULT);

@@ -1,7 +1,8 @@
 // What to tell a person for each error code of the bridge (and of the console itself).
 
 /**
- * @typedef {'invalid_input'|'api_error'|'auth'|'permission'|'nonce'|'rate_limited'|'transport'|'outcome_unknown'|'timeout'|'canceled'|'not_connected'|'locked'|'wrong_passphrase'|'host_permission'|'internal'} ErrorCode
+ * @typedef {'invalid_input'|'api_error'|'auth'|'permission'|'nonce'|'rate_limited'|'transport'|'outcome_unknown'|'timeout'|'canceled'|'not_configured'|'not_connected'|'locked'|'wrong_passphrase'|'host_permission'|'internal'} ErrorCode
+ *   The first eleven and 'internal' are the bridge's (wasm/bridge/wallexkit.d.ts); the rest are the console's.
  */
 
 /**
@@ -11,6 +12,8 @@
  * @property {boolean} [retryable]
  * @property {unknown} [ref]
  * @property {string} [field]
+ * @property {string} [cmd]          outcome_unknown: the command that may have run
+ * @property {number} [httpStatus]
  */
 
 /** @type {Record<string, {title: string, hint: string}>} */
@@ -25,6 +28,7 @@ export const MESSAGES = {
   outcome_unknown: { title: 'Outcome unknown', hint: 'The request may have gone through. Do not send it again: use Reconcile to find out whether it was carried out.' },
   timeout: { title: 'Wallex Pay did not answer in time', hint: 'Try again in a moment.' },
   canceled: { title: 'Canceled', hint: 'The request was stopped before it finished.' },
+  not_configured: { title: 'The console restarted', hint: 'Try again: the connection is restored from this browser session. If it persists, connect again.' },
   not_connected: { title: 'Not connected', hint: 'Open Connect and enter your API keys.' },
   locked: { title: 'Locked', hint: 'Unlock with your passphrase or connect with your keys.' },
   wrong_passphrase: { title: 'Wrong passphrase', hint: 'That passphrase does not open the saved key.' },

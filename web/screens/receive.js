@@ -159,7 +159,7 @@ function showPayment(ctx, box, tx, req, onFinal) {
       if (exp) expiresAt = exp;
       const state = paymentState(Number(info.status));
       const label = paymentLabel(Number(info.status));
-      received.textContent = `${displayAmount(String(info.receivedf ?? info.received ?? '0'), { minDecimals: 0 })} ${coin}`;
+      received.textContent = `${displayAmount(info.received || '0', { minDecimals: 0 })} ${coin}`;
       if (statusEl.dataset.state !== state || statusEl.dataset.label !== label) {
         statusEl.dataset.state = state;
         statusEl.dataset.label = label;
@@ -197,13 +197,14 @@ async function loadRecent(ctx, box) {
   box.setAttribute('aria-busy', 'true');
   try {
     const ids = await ctx.backend.txIds({ limit: 10 });
-    const infos = await Promise.all(ids.map((id) => ctx.backend.txInfo(id).then((i) => ({ id, i }), (e) => ({ id, e }))));
+    const multi = ids.length ? await ctx.backend.txInfoMulti(ids) : {};
+    const infos = ids.map((id) => ({ id, i: multi[id]?.info }));
     replace(box, table({
       caption: 'Recent payments',
       captionHidden: true,
       columns: [{ label: 'Created' }, { label: 'Payment' }, { label: 'Amount', num: true }, { label: 'Received', num: true }, { label: 'Status' }],
       rows: infos.map(({ id, i }) => i
-        ? [formatTime(i.time_created), h('code', null, id), `${displayAmount(String(i.amountf ?? i.amount), { minDecimals: 0 })} ${i.coin}`, displayAmount(String(i.receivedf ?? i.received ?? '0'), { minDecimals: 0 }), h('span', { class: `state-${paymentState(Number(i.status))}` }, paymentLabel(Number(i.status)))]
+        ? [formatTime(i.time_created), h('code', null, id), `${displayAmount(i.amount, { minDecimals: 0 })} ${i.coin}`, displayAmount(i.received || '0', { minDecimals: 0 }), h('span', { class: `state-${paymentState(Number(i.status))}` }, paymentLabel(Number(i.status)))]
         : ['', h('code', null, id), '', '', 'could not load']),
       empty: 'No payments yet.',
     }));

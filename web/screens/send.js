@@ -194,6 +194,7 @@ function convertSection(ctx) {
           ['Currency', params.from],
           ['Destination', `your ${params.to} balance`],
         ],
+        reconcile: { cmd: 'convert', amount: amt, currency: params.from },
       };
     },
     send: (p) => ctx.backend.convert(p),
@@ -214,7 +215,7 @@ async function loadHistory(ctx, box) {
       rows: list.map((w) => [
         formatTime(w.time_created),
         h('code', null, w.id),
-        `${displayAmount(String(w.amountf ?? w.amount))} ${w.coin}`,
+        `${displayAmount(w.amount)} ${w.coin}`,
         h('code', { class: 'address' }, w.send_address || ''),
         w.note ?? '',
         w.status_text || withdrawalLabel(Number(w.status)),

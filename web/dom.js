@@ -2,6 +2,7 @@
 
 /**
  * @typedef {string|number|Node|null|undefined|false} Child
+ * @typedef {Child|Child[]|Child[][]} Children
  * @typedef {Record<string, unknown>} Attrs
  */
 
@@ -12,7 +13,7 @@
  * @template {keyof HTMLElementTagNameMap} K
  * @param {K} tag
  * @param {Attrs|null} [attrs]
- * @param {...(Child|Child[])} children
+ * @param {...Children} children
  * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, attrs, ...children) {
@@ -33,7 +34,7 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
-/** @param {Node} parent @param {(Child|Child[])[]} children */
+/** @param {Node} parent @param {Children[]} children */
 export function append(parent, children) {
   for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
@@ -42,7 +43,7 @@ export function append(parent, children) {
   return parent;
 }
 
-/** Replaces all children. @param {Node} parent @param {...(Child|Child[])} children */
+/** Replaces all children. @param {Node} parent @param {...Children} children */
 export function replace(parent, ...children) {
   while (parent.firstChild) parent.removeChild(parent.firstChild);
   return append(parent, children);

@@ -239,8 +239,8 @@ export class Account {
   async forgetActive() {
     const bridge = await this.getBridge();
     if (this.applied) await bridge.logout().catch(() => {});
-    // reset the Go client so no key stays in its memory
-    if (this.applied) await bridge.configure({ apiUrl: this.applied.apiUrl, publicKey: this.applied.publicKey, storage: this.storage, insecureHttp: true }).catch(() => {});
+    // replace the Go client with one that holds no key (configure sends nothing)
+    if (this.applied) await this.apply(this.applied).catch(() => {});
     this.applied = null;
     this.keyInMemory = false;
     await this.sessionKV.remove(K_CONFIG);

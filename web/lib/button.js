@@ -99,7 +99,7 @@ export function escapeText(s) {
  */
 export function buildButtonHtml(spec) {
   const r = buildButtonFields(spec);
-  if (!r.ok) return r;
+  if (r.ok === false) return { ok: false, errors: r.errors };
   const label = String(spec.label ?? '').trim() || 'Pay with Wallex Pay';
   const lines = [`<form action="${escapeAttr(r.action)}" method="post" target="_top">`];
   for (const [n, v] of r.fields) lines.push(`  <input type="hidden" name="${escapeAttr(n)}" value="${escapeAttr(v)}">`);

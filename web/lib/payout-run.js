@@ -192,6 +192,7 @@ export async function retryFailed(store, st) {
 
 /** The results file. @param {PayoutRow[]} rows @param {RunState} st */
 export function resultsCsv(rows, st) {
+  /** @type {unknown[][]} */
   const out = [['line', 'address', 'currency', 'amount', 'memo', 'note', 'status', 'withdrawal_id', 'error']];
   for (const r of rows) {
     const rs = st.rows[r.row] ?? { status: 'pending', note: '' };

@@ -59,7 +59,7 @@ export default {
       /** @type {Record<string, string>} */
       const spec = {};
       for (const [k, x] of Object.entries(f)) spec[k] = x.input.value;
-      const r = buildButtonHtml(/** @type {any} */ (spec));
+      const r = /** @type {any} */ (buildButtonHtml(/** @type {any} */ (spec)));
       if (!r.ok) {
         for (const err of r.errors) {
           const x = f[/** @type {keyof typeof f} */ (err.field)];

@@ -28,6 +28,7 @@ export default {
     const root = h('section', { class: 'screen' },
       screenHeading('Mass payouts'),
       h('p', { class: 'hint' }, `Up to ${MAX_PAYOUT_ROWS} payouts per file. Nothing is sent until you confirm. A file that stopped half way can be loaded again: payouts already sent are skipped.`),
+      ctx.variant === 'popup' ? h('p', { class: 'hint' }, 'The popup closes when you click elsewhere, which pauses sending: for large files use “Open in side panel”.') : null,
       form, stage);
     /** @type {AbortController|null} */
     let running = null;

@@ -361,7 +361,15 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 		if n, ok := nonceFloor(msg); ok {
 			c.raiseNonce(ctx, n)
 		}
-		return nil, &NonceError{Cmd: cmd, Message: msg}, renonce
+		ne := &NonceError{Cmd: cmd, Message: msg}
+		if class != classRead && c.cfg.nonces != nil {
+			// The refused request may be a copy of ours that the HTTP stack replayed after the
+			// original was carried out and its answer lost (browsers resend a POST when a reused
+			// connection drops). The nonce then did its job and refused the copy; sending again
+			// with a new nonce would repeat the operation. Only a read is resent.
+			return nil, c.unknown(cmd, fields, hr.Status, ne), done
+		}
+		return nil, ne, renonce
 	case strings.Contains(lower, "permission"):
 		return nil, &PermissionError{Cmd: cmd, Message: msg}, done
 	}

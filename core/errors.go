@@ -72,8 +72,10 @@ func (e *PermissionError) Error() string {
 func (e *PermissionError) Code() string    { return "permission" }
 func (e *PermissionError) Retryable() bool { return false }
 
-// NonceError means the server refused the nonce. The request was not carried out, so it is safe
-// to send again with a new nonce (the client already did that once).
+// NonceError means the server refused the nonce, so that request was not carried out. For reads
+// the client already resent once with a new nonce. A money command never gets a NonceError: the
+// refused request may have been a replayed copy of one that was carried out, so it is reported as
+// an OutcomeUnknownError wrapping the NonceError instead.
 type NonceError struct {
 	Cmd     string
 	Message string

@@ -11,6 +11,7 @@ import (
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/ipn"
 	"github.com/wallexkit/wallexkit/core/ipn/ipnhttp"
+	"github.com/wallexkit/wallexkit/core/nethttp"
 	"github.com/wallexkit/wallexkit/sandbox"
 )
 
@@ -271,6 +272,48 @@ func TestTransferAndConvert(t *testing.T) {
 		t.Fatalf("BTC after transfer and convert = %s", bal.Get("BTC"))
 	}
 	if _, err := c.CallbackAddress(ctx, "LTC", &core.CallbackAddressParams{Label: core.String("shop")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replayOnDrop stands for a browser's HTTP stack: when a request on a reused connection dies
+// without an answer, it sends the same bytes again and hands back the second answer.
+type replayOnDrop struct{ next core.Transport }
+
+func (r replayOnDrop) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPResponse, error) {
+	res, err := r.next.RoundTrip(ctx, req)
+	if err != nil && !core.IsNotSent(err) {
+		return r.next.RoundTrip(ctx, req)
+	}
+	return res, err
+}
+
+func TestReplayedMoneyCallIsNotPaidTwice(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client(core.WithNonces(nil), core.WithTransport(replayOnDrop{next: nethttp.New(nil)}))
+	ctx := context.Background()
+	c.Login(ctx)
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.2", Currency: "BTC", Address: "bc1qreplay"})
+	var ou *core.OutcomeUnknownError
+	var ne *core.NonceError
+	if !errors.As(err, &ou) || !errors.As(err, &ne) {
+		t.Fatalf("err = %v, want outcome unknown wrapping the nonce refusal of the replayed copy", err)
+	}
+	n := 0
+	for w, err := range c.WithdrawalHistory(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.SendAddress == "bc1qreplay" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d withdrawals, want exactly 1", n)
+	}
+	// Reads are still resent after a nonce refusal.
+	if _, err := c.BasicInfo(ctx); err != nil {
 		t.Fatal(err)
 	}
 }

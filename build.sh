@@ -25,9 +25,35 @@ build_wasm() {
   cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" dist/wasm/wasm_exec.js
 }
 
+# npm packages pinned by package-lock.json, installed with npm ci; again whenever the lock file changes.
+ensure_npm() {
+  local dir=$1 stamp=$1/node_modules/.wallexkit-lock
+  if ! cmp -s "$dir/package-lock.json" "$stamp" 2>/dev/null; then
+    log "npm ci ($dir)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$stamp"
+  fi
+}
+
+# Debian's Chromium for the browser tests (we are root on CI and dev machines).
+ensure_chromium() {
+  if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then return; fi
+  log "installing Debian's chromium"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}
+
+build_extension() {
+  log "building dist/extension (load unpacked)"
+  node scripts/build-extension.mjs
+}
+
 cmd_build() {
   build_native
   build_wasm
+  build_extension
 }
 
 cmd_run() {
@@ -61,6 +87,12 @@ cmd_test() {
   go test -count=1 $(go list ./... | grep -v -E '/core($|/)|/sandbox($|/)')
   log "wasm suite (GOOS=js go test under node, bridge node tests, size budget)"
   wasm/test/run-go-wasm-tests.sh
+  log "console and extension suite (node unit tests, Playwright + Debian chromium)"
+  ensure_npm .
+  ensure_chromium
+  build_wasm
+  build_extension
+  npm test
 }
 
 cmd_bench() {

@@ -123,11 +123,11 @@ test('an unknown outcome (HTTP 503 on a money call) offers Reconcile, never a re
   assert.equal((await sb.stats()).by_cmd.create_withdrawal, before + 1, 'nothing was resent');
 });
 
-// Known core issue (reported): the sandbox commits, then drops the connection; Chromium resends
+// The sandbox commits, then drops the connection; Chromium resends
 // the POST on the reused keep-alive socket, the sandbox refuses that copy ("Invalid nonce") and
-// core then sends the withdrawal again with a fresh nonce — a second payout. A nonce error on a
-// money call must be reported as outcome_unknown. This test states the right behaviour.
-test('commit then drop: the withdrawal is carried out exactly once and Reconcile finds it', { todo: 'core: a nonce error on a money call is retried with a new nonce (double payout)' }, async () => {
+// core must not send the withdrawal again with a fresh nonce (a second payout): a nonce error on a
+// money call is reported as outcome_unknown.
+test('commit then drop: the withdrawal is carried out exactly once and Reconcile finds it', async () => {
   const addr = 'tltc1qsbx00000000000000000000dropped';
   await reviewWithdrawal(addr, '0.3');
   await sb.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_withdrawal', count: 1 });

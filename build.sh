@@ -58,16 +58,33 @@ cmd_build() {
 
 cmd_run() {
   cmd_build
-  local addr=${WALLEX_SANDBOX_ADDR:-127.0.0.1:8787}
-  log "starting the sandbox on http://$addr/api (Ctrl-C stops it)"
+  local addr=${WALLEX_SANDBOX_ADDR:-127.0.0.1:8787} console=${WALLEX_CONSOLE_PORT:-8080}
+  mkdir -p dist
+  log "starting the sandbox on http://$addr/api (state in dist/sandbox.db)"
+  bin/wallexkit sandbox --addr "$addr" --data "${WALLEX_SANDBOX_DATA:-$ROOT/dist/sandbox.db}" &
+  local sandbox_pid=$!
+  trap 'kill $sandbox_pid 2>/dev/null; wait $sandbox_pid 2>/dev/null' EXIT
+  trap 'exit 130' INT TERM
+  for _ in $(seq 1 50); do
+    (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null && break
+    kill -0 $sandbox_pid 2>/dev/null || { echo "build.sh: the sandbox did not start (is $addr in use? set WALLEX_SANDBOX_ADDR)" >&2; exit 1; }
+    sleep 0.1
+  done
   cat >&2 <<MSG
-Next, in another terminal (the sandbox prints the demo keys below):
-  export WALLEX_API_URL=http://$addr/api WALLEX_PUBLIC_KEY=<public key> WALLEX_PRIVATE_KEY=<private key>
-  bin/wallexkit info
-  bin/wallexkit balances --all
-  bin/wallexkit rates --accepted
+
+What next (Ctrl-C stops everything):
+  * CLI: in another terminal, paste the export line above, then
+        bin/wallexkit info
+        bin/wallexkit balances --all
+        bin/wallexkit pay create --amount 12.5 --currency USD --pay-with LTCT --email buyer@example.com
+  * Console: open http://127.0.0.1:$console/ and connect with API URL http://127.0.0.1:$console/api
+    and the demo keys above.
+  * Extension: chrome://extensions → Developer mode → Load unpacked → $ROOT/dist/extension
+    (connect with API URL http://$addr/api; the extension asks for permission to reach it).
+
 MSG
-  exec bin/wallexkit sandbox --addr "$addr" --data "${WALLEX_SANDBOX_DATA:-$ROOT/dist/sandbox.db}"
+  log "serving the console on http://127.0.0.1:$console"
+  node scripts/serve-console.mjs --port "$console" --api "http://$addr/api"
 }
 
 cmd_test() {

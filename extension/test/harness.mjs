@@ -29,20 +29,14 @@ export function freePort() {
   });
 }
 
-/** Builds the sandbox binary: cmd/wallexkit when it builds, else extension/test/sandboxserver. */
+/** Builds the CLI, whose `sandbox` command is the emulator the tests run against. */
 function buildSandbox(dir) {
-  const out = path.join(dir, 'sandbox-bin');
+  const out = path.join(dir, 'wallexkit');
   const env = { ...process.env, CGO_ENABLED: '0' };
   delete env.GOOS;
   delete env.GOARCH;
-  if (!process.env.WK_TEST_OWN_SANDBOX) {
-    try {
-      execFileSync(GO, ['build', '-o', out, './cmd/wallexkit'], { cwd: ROOT, env, stdio: 'pipe' });
-      return { bin: out, args: ['sandbox'] };
-    } catch { /* fall back below */ }
-  }
-  execFileSync(GO, ['build', '-o', out, './extension/test/sandboxserver'], { cwd: ROOT, env, stdio: 'pipe' });
-  return { bin: out, args: [] };
+  execFileSync(GO, ['build', '-o', out, './cmd/wallexkit'], { cwd: ROOT, env, stdio: 'inherit' });
+  return { bin: out, args: ['sandbox'] };
 }
 
 /**

@@ -2,7 +2,7 @@
 // versus a hand-written JS fetch of the same get_basic_info call with the same token.
 //   node wasm/test/bench.mjs [N]      (default N=300)
 // Uses the sandbox in WALLEX_TEST_* when set (as run-go-wasm-tests.sh exports), else starts
-// wasm/test/sandboxserver on a free loopback port.
+// `wallexkit sandbox` (cmd/wallexkit) on a free loopback port.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,9 +14,9 @@ const WARMUP = 30;
 
 async function startSandbox() {
   const bin = join(mkdtempSync(join(tmpdir(), 'wallexkit-bench-')), 'sandbox');
-  execFileSync('go', ['build', '-o', bin, './wasm/test/sandboxserver'], { cwd: repoRoot, stdio: 'inherit' });
+  execFileSync('go', ['build', '-o', bin, './cmd/wallexkit'], { cwd: repoRoot, stdio: 'inherit' });
   const pub = 'bench-pub-' + Date.now(), priv = 'bench-priv-' + Math.random().toString(36).slice(2);
-  const child = spawn(bin, ['--demo-public-key', pub, '--demo-private-key', priv], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(bin, ['sandbox', '--addr', '127.0.0.1:0', '--demo-public-key', pub, '--demo-private-key', priv], { stdio: ['ignore', 'pipe', 'inherit'] });
   const apiUrl = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {

@@ -21,15 +21,9 @@ trap 'exit 130' INT TERM
 pub="wasm-test-pub-$RANDOM$RANDOM"
 priv="wasm-test-priv-$RANDOM$RANDOM$RANDOM"
 
-# The sandbox: the CLI when it builds, else the small stand-in under wasm/test/sandboxserver.
-if go build -o "$work/sandbox" ./cmd/wallexkit 2>"$work/build.log"; then
-  "$work/sandbox" sandbox --addr 127.0.0.1:0 --demo-public-key "$pub" --demo-private-key "$priv" >"$work/sandbox.out" 2>"$work/sandbox.err" &
-else
-  echo "run-go-wasm-tests: cmd/wallexkit does not build, using wasm/test/sandboxserver:" >&2
-  sed 's/^/  /' "$work/build.log" >&2
-  go build -o "$work/sandbox" ./wasm/test/sandboxserver || exit 1
-  "$work/sandbox" --demo-public-key "$pub" --demo-private-key "$priv" >"$work/sandbox.out" 2>"$work/sandbox.err" &
-fi
+# The sandbox: the CLI's emulator on a free loopback port.
+go build -o "$work/wallexkit" ./cmd/wallexkit || exit 1
+"$work/wallexkit" sandbox --addr 127.0.0.1:0 --demo-public-key "$pub" --demo-private-key "$priv" >"$work/sandbox.out" 2>"$work/sandbox.err" &
 server_pid=$!
 
 api_url=

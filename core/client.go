@@ -46,7 +46,7 @@ func New(opts ...Option) (*Client, error) {
 	if cfg.transport == nil {
 		return nil, &ValidationError{Field: "transport", Problem: "not set: pass core.WithTransport(nethttp.New(nil)) (native) or the wasm Fetch transport"}
 	}
-	if cfg.publicKey == "" {
+	if cfg.publicKey == "" && cfg.staticToken == "" {
 		return nil, &ValidationError{Field: "public key", Problem: "is empty: set the API public key (WALLEX_PUBLIC_KEY)"}
 	}
 	if strings.TrimSpace(cfg.publicKey) != cfg.publicKey {
@@ -79,7 +79,7 @@ func New(opts ...Option) (*Client, error) {
 		cfg:       cfg,
 		base:      base,
 		storeKey:  base + "|" + cfg.publicKey,
-		red:       newRedactor(cfg.privateKey),
+		red:       newRedactor(cfg.privateKey, strings.TrimPrefix(cfg.staticToken, "Bearer ")),
 		nonceTurn: make(chan struct{}, 1),
 	}
 	return c, nil
@@ -248,7 +248,7 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (*Response, 
 		case done:
 			return res, cerr
 		case relogin:
-			if relogged {
+			if relogged || c.cfg.staticToken != "" {
 				return nil, cerr
 			}
 			relogged = true
@@ -484,7 +484,9 @@ func (c *Client) headers(token string) map[string]string {
 func (c *Client) encode(ctx context.Context, cmd string, fields Fields) ([]byte, error) {
 	f := formBuilder{b: make([]byte, 0, 128+32*len(fields))}
 	f.add("version", "1")
-	f.add("key", c.cfg.publicKey)
+	if c.cfg.publicKey != "" {
+		f.add("key", c.cfg.publicKey)
+	}
 	f.add("cmd", cmd)
 	if c.cfg.nonces != nil {
 		n, err := c.nextNonce(ctx)

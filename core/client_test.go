@@ -672,3 +672,33 @@ func TestFileStoreSealsTokenAndKeepsNonce(t *testing.T) {
 		t.Fatal("token still stored after logout")
 	}
 }
+
+func TestStaticTokenNeverLogsIn(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	e := newEnv(t, sandbox.Config{Now: clk.now})
+	tok, err := e.client().Login(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A client holding only a bearer token (as behind a gateway): no private key, no login.
+	c, err := core.New(core.WithAPIURL(e.url()), core.WithKeys(e.demo.PublicKey, ""),
+		core.WithStaticToken(tok.AccessToken), core.WithTransport(nethttp.New(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.BasicInfo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(2 * time.Hour)
+	_, err = c.BasicInfo(context.Background())
+	var ae *core.AuthError
+	if !errors.As(err, &ae) || strings.Contains(err.Error(), strings.TrimPrefix(tok.AccessToken, "Bearer ")) {
+		t.Fatalf("err = %v, want an AuthError without the token", err)
+	}
+	if st := e.sb.Stats(e.demo.PublicKey); st.Logins != 1 {
+		t.Fatalf("logins = %d, want only the first client's", st.Logins)
+	}
+	if _, err := core.New(core.WithAPIURL(e.url()), core.WithStaticToken("t"), core.WithTransport(nethttp.New(nil))); err != nil {
+		t.Fatalf("a static token needs no public key: %v", err)
+	}
+}

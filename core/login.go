@@ -15,6 +15,9 @@ import (
 // Login logs in now, even if a valid token is cached, and returns the new token. Concurrent
 // logins of one client share one request.
 func (c *Client) Login(ctx context.Context) (Token, error) {
+	if c.cfg.staticToken != "" {
+		return Token{}, &ValidationError{Field: "login", Problem: "this client uses a static gateway token and never logs in"}
+	}
 	c.mu.Lock()
 	stale := c.token.AccessToken
 	c.mu.Unlock()
@@ -35,6 +38,9 @@ func (c *Client) Logout(ctx context.Context) error {
 
 // Session returns the current token if one is cached and not expired.
 func (c *Client) Session(ctx context.Context) (Token, bool) {
+	if c.cfg.staticToken != "" {
+		return Token{AccessToken: c.cfg.staticToken}, true
+	}
 	tok, err := c.cachedToken(ctx)
 	if err != nil || tok.AccessToken == "" || !c.cfg.now().Before(tok.ExpiresAt) {
 		return Token{}, false
@@ -83,6 +89,9 @@ func (c *Client) fresh(t Token) bool {
 // currentToken returns a usable token, logging in when there is none, it is near expiry, or it is
 // the one the server just refused (stale).
 func (c *Client) currentToken(ctx context.Context, stale string) (Token, error) {
+	if c.cfg.staticToken != "" {
+		return Token{AccessToken: c.cfg.staticToken}, nil
+	}
 	tok, err := c.cachedToken(ctx)
 	if err != nil {
 		return Token{}, err

@@ -32,6 +32,7 @@ type config struct {
 	backoffBase    time.Duration
 	backoffMax     time.Duration
 	sleep          func(context.Context, time.Duration) error
+	staticToken    string
 }
 
 func defaultConfig() config {
@@ -59,6 +60,12 @@ func WithAPIURL(u string) Option { return func(c *config) { c.apiURL = u } }
 func WithKeys(publicKey, privateKey string) Option {
 	return func(c *config) { c.publicKey, c.privateKey = publicKey, privateKey }
 }
+
+// WithStaticToken makes the client send a fixed bearer token and never log in. It is for a
+// gateway that holds the API keys itself and speaks the API's envelope on its own endpoints (such
+// as wasm/edge's /v1/call): point WithAPIURL at it. The public key may then be empty; a 401 is an
+// AuthError at once.
+func WithStaticToken(token string) Option { return func(c *config) { c.staticToken = token } }
 
 // WithTransport sets how requests reach the network (required): core/nethttp for native Go,
 // wasm/fetch under GOOS=js.

@@ -33,14 +33,16 @@ type configured struct {
 	StoreKey string `json:"storeKey"`
 }
 
-// configure (re)creates the client from {apiUrl, publicKey, privateKey?, nonce?, format?,
-// insecureHttp?, timeoutMs?, storage?}. It sends nothing.
+// configure (re)creates the client from {apiUrl, publicKey, privateKey?, gatewayToken?, nonce?,
+// format?, insecureHttp?, timeoutMs?, storage?}. It sends nothing. With gatewayToken the client
+// talks to a wallexkit edge gateway (apiUrl = https://gateway/v1/call) that holds the API keys:
+// it never logs in and needs no key pair.
 func configure(args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	if len(args) == 0 || absent(args[0]) {
 		o.fail("options", "are required: {apiUrl, publicKey, privateKey?, ...}")
 	}
-	apiURL, pub, priv := o.str("apiUrl"), o.s("publicKey"), o.s("privateKey")
+	apiURL, pub, priv, gwToken := o.str("apiUrl"), o.s("publicKey"), o.s("privateKey"), o.s("gatewayToken")
 	nonce, insecure, format := o.b("nonce"), o.b("insecureHttp"), o.str("format")
 	timeoutMs := o.int("timeoutMs")
 	storageV, hasStorage := o.get("storage")
@@ -68,7 +70,13 @@ func configure(args []js.Value) (any, error) {
 		core.WithTokenStore(store),
 		core.WithUserAgent(""), // browsers refuse to set it; the runtime sends its own
 	}
-	if nonce {
+	if gwToken != "" {
+		if priv != "" {
+			return nil, &core.ValidationError{Field: "gatewayToken", Problem: "a gateway holds the keys: give a gateway token or a private key, not both"}
+		}
+		// The gateway orders nonces itself, next to the keys.
+		opts = append(opts, core.WithStaticToken(gwToken))
+	} else if nonce {
 		opts = append(opts, core.WithNonces(store))
 	}
 	if insecure {

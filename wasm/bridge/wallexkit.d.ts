@@ -89,9 +89,16 @@ export interface StorageAdapter {
 export interface ConfigureOptions {
   /** API base URL, e.g. "https://wallexpay.io/api". Plain http is refused except to loopback unless insecureHttp. */
   apiUrl: string;
-  publicKey: string;
+  /** Required unless gatewayToken is given. */
+  publicKey?: string;
   /** Needed only to log in; never stored by the bridge. Omit it to run on a stored token alone. */
   privateKey?: string;
+  /**
+   * Connect through a wallexkit edge gateway (wasm/edge) that holds the API keys: apiUrl is then
+   * the gateway's `https://…/v1/call`, this is one of its GATEWAY_TOKENS, and the client never logs
+   * in and holds no key. The gateway orders nonces itself, so `nonce` is ignored.
+   */
+  gatewayToken?: string;
   /** Send a nonce with every call (one nonce-bearing call in flight at a time, in order). Once a key has used nonces it must keep using them. */
   nonce?: boolean;
   /** Answer format asked of the API (default "json"); results are identical either way. */

@@ -334,3 +334,21 @@ test('transfer and convert', async () => {
   const bal = await wk.balances();
   assert.equal(bal.coins.find((x) => x.coin === 'BTC').amount, '0.80000000');
 });
+
+test('gatewayToken: calls carry the bearer token, never log in, and hold no key', async () => {
+  const k = await newKey();
+  // A real login issues the token, as the gateway would hold one.
+  const storage = recordingStorage();
+  await wk.configure(keyed(k, { storage }));
+  await wk.login();
+  const token = storage.tokens.values().next().value.access_token;
+  const e = await rejection(wk.configure({ apiUrl: env.apiUrl, gatewayToken: token, privateKey: 'x' }));
+  assert.equal(e.field, 'gatewayToken');
+  // The sandbox wants the key field; a gateway ignores it and the bridge then sends none.
+  await wk.configure({ apiUrl: env.apiUrl, publicKey: k.publicKey, gatewayToken: token });
+  const info = await wk.basicInfo();
+  assert.equal(info.merchant_id, k.merchantId);
+  assert.equal((await wk.session()).loggedIn, true);
+  assert.equal((await rejection(wk.login())).code, 'invalid_input');
+  assert.equal((await stats(k.publicKey)).logins, 1, 'only the login that issued the token');
+});

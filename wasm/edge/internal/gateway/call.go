@@ -1,0 +1,148 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+	"github.com/wallexkit/wallexkit/core"
+)
+
+// readCommands may always be called through /v1/call; money commands only with ALLOW_MONEY=1.
+var readCommands = map[string]bool{
+	"get_basic_info": true, "balances": true, "rates": true, "get_deposit_address": true,
+	"get_tx_info": true, "get_tx_info_multi": true, "get_tx_ids": true,
+	"get_withdrawal_history": true, "get_withdrawal_info": true, "get_callback_address": true,
+	"create_transaction": true,
+}
+
+// allowed reports whether cmd may be called, and if not, why.
+func (g *Gateway) allowed(cmd string) (bool, *Response) {
+	switch {
+	case readCommands[cmd]:
+		return true, nil
+	case core.IsMoneyCommand(cmd):
+		if g.cfg.AllowMoney {
+			return true, nil
+		}
+		return false, errorResponse(403, "money_disabled", "command "+cmd+" moves funds and is disabled on this gateway (set "+EnvAllowMoney+"=1 to allow it)", false)
+	}
+	return false, errorResponse(403, "command_not_allowed", "command "+strconv.Quote(clip(cmd, 64))+" is not allowed through the gateway", false)
+}
+
+// call answers POST /v1/call/{cmd}: the fields (form or JSON object body) go to core.Client.Call
+// and the answer is the Wallex envelope itself, byte for byte, so the gateway can stand in for
+// the API URL.
+func (g *Gateway) call(ctx context.Context, p Platform, r *Request, cmd string) *Response {
+	if ok, res := g.allowed(cmd); !ok {
+		return res
+	}
+	fields, res := parseFields(r)
+	if res != nil {
+		return res
+	}
+	c, res := g.client(p)
+	if res != nil {
+		return res
+	}
+	out, err := c.Call(ctx, cmd, fields)
+	if err != nil {
+		p.Log("edge: call " + cmd + ": " + err.Error())
+		return coreError(err)
+	}
+	return jsonResponse(200, out.JSON)
+}
+
+// parseFields reads the call's fields from a form or JSON object body.
+func parseFields(r *Request) (core.Fields, *Response) {
+	if len(r.Body) == 0 {
+		return nil, nil
+	}
+	mt, _, _ := strings.Cut(r.Header["content-type"], ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	if mt == "" {
+		mt = "application/x-www-form-urlencoded"
+	}
+	switch mt {
+	case "application/json":
+		return jsonFields(r.Body)
+	case "application/x-www-form-urlencoded":
+		m, err := parseQuery(string(r.Body))
+		if err != nil {
+			return nil, errorResponse(400, "invalid_form", "malformed form body: "+err.Error(), false)
+		}
+		return core.Fields(m), nil
+	}
+	return nil, errorResponse(415, "unsupported_media_type", "send the fields as application/x-www-form-urlencoded or as a JSON object (application/json), not "+clip(mt, 60), false)
+}
+
+// jsonFields reads a flat JSON object: strings as they are, numbers as their exact text,
+// booleans as 1/0 (the API's booleans).
+func jsonFields(body []byte) (core.Fields, *Response) {
+	if !gjson.ValidBytes(body) {
+		return nil, errorResponse(400, "invalid_json", "the body is not valid JSON", false)
+	}
+	v := gjson.ParseBytes(body)
+	if !v.IsObject() {
+		return nil, errorResponse(400, "invalid_json", "the body must be a JSON object of fields, e.g. {\"txid\":\"...\"}", false)
+	}
+	f := core.Fields{}
+	var res *Response
+	v.ForEach(func(k, val gjson.Result) bool {
+		if _, dup := f[k.Str]; dup {
+			res = badInput(clip(k.Str, 64), "appears twice")
+			return false
+		}
+		switch val.Type {
+		case gjson.String:
+			f[k.Str] = val.Str
+		case gjson.Number:
+			f[k.Str] = val.Raw
+		case gjson.True:
+			f[k.Str] = "1"
+		case gjson.False:
+			f[k.Str] = "0"
+		default:
+			res = badInput(clip(k.Str, 64), "must be a string, number or boolean")
+			return false
+		}
+		return true
+	})
+	return f, res
+}
+
+// parseQuery is url.ParseQuery that refuses repeated keys and bad escapes instead of keeping a
+// part of the input.
+func parseQuery(s string) (map[string]string, error) {
+	m := map[string]string{}
+	for s != "" {
+		var kv string
+		kv, s, _ = strings.Cut(s, "&")
+		if kv == "" {
+			continue
+		}
+		if strings.Contains(kv, ";") {
+			return nil, errors.New("';' is not a separator: use '&'")
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, errors.New("bad escape in a field name")
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			return nil, errors.New("bad escape in the value of " + strconv.Quote(clip(key, 64)))
+		}
+		if key == "" {
+			return nil, errors.New("a field has no name")
+		}
+		if _, dup := m[key]; dup {
+			return nil, errors.New("field " + strconv.Quote(clip(key, 64)) + " appears twice")
+		}
+		m[key] = val
+	}
+	return m, nil
+}

@@ -1,0 +1,165 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/ipn"
+)
+
+// Environment names. Secrets (set with `wrangler secret put`): WALLEX_PUBLIC_KEY,
+// WALLEX_PRIVATE_KEY, WALLEX_IPN_SECRET, WALLEX_MERCHANT_ID, GATEWAY_TOKENS, FORWARD_SECRET,
+// CHECKOUT_SIGNING_SECRET. Vars (wrangler.jsonc): the rest.
+const (
+	EnvAPIURL         = "WALLEX_API_URL"
+	EnvPublicKey      = "WALLEX_PUBLIC_KEY"
+	EnvPrivateKey     = "WALLEX_PRIVATE_KEY"
+	EnvIPNSecret      = "WALLEX_IPN_SECRET"
+	EnvMerchantID     = "WALLEX_MERCHANT_ID"
+	EnvGatewayTokens  = "GATEWAY_TOKENS"
+	EnvAllowedOrigins = "ALLOWED_ORIGINS"
+	EnvForwardURL     = "FORWARD_URL"
+	EnvForwardSecret  = "FORWARD_SECRET"
+	EnvCheckoutSecret = "CHECKOUT_SIGNING_SECRET"
+	EnvPublicURL      = "PUBLIC_URL"
+	EnvNonce          = "WALLEX_NONCE"
+	EnvAllowMoney     = "ALLOW_MONEY"
+	EnvRateLimit      = "CHECKOUT_RATE_LIMIT"
+)
+
+// EnvNames lists every name Config reads, so that a host can fetch them in one go.
+var EnvNames = []string{EnvAPIURL, EnvPublicKey, EnvPrivateKey, EnvIPNSecret, EnvMerchantID,
+	EnvGatewayTokens, EnvAllowedOrigins, EnvForwardURL, EnvForwardSecret, EnvCheckoutSecret,
+	EnvPublicURL, EnvNonce, EnvAllowMoney, EnvRateLimit}
+
+// DefaultRateLimit is how many checkouts one client may start per minute.
+const DefaultRateLimit = 10
+
+// Config is the gateway's configuration, read once per isolate from the Worker's environment.
+// Its String form never shows a secret.
+type Config struct {
+	APIURL         string
+	PublicKey      string
+	privateKey     string
+	MerchantID     string
+	ipnSecret      string
+	tokens         [][sha256.Size]byte // hashes of GATEWAY_TOKENS
+	AllowedOrigins map[string]bool
+	ForwardURL     string
+	forwardSecret  bool
+	checkoutSecret string
+	PublicURL      string
+	Nonces         bool
+	AllowMoney     bool
+	RateLimit      int
+
+	verifier    *ipn.Verifier
+	verifierErr error
+	problems    []string // what is missing or wrong, by variable name
+}
+
+// LoadConfig reads the configuration through get. It never fails: what is missing is reported
+// by the routes that need it (503 naming the variable), so that one missing secret does not take
+// the whole gateway down.
+func LoadConfig(get func(string) string) *Config {
+	c := &Config{
+		APIURL:         strings.TrimSpace(get(EnvAPIURL)),
+		PublicKey:      strings.TrimSpace(get(EnvPublicKey)),
+		privateKey:     strings.TrimSpace(get(EnvPrivateKey)),
+		MerchantID:     strings.TrimSpace(get(EnvMerchantID)),
+		ipnSecret:      get(EnvIPNSecret),
+		AllowedOrigins: map[string]bool{},
+		ForwardURL:     strings.TrimSpace(get(EnvForwardURL)),
+		forwardSecret:  get(EnvForwardSecret) != "",
+		checkoutSecret: get(EnvCheckoutSecret),
+		PublicURL:      strings.TrimRight(strings.TrimSpace(get(EnvPublicURL)), "/"),
+		Nonces:         isOn(get(EnvNonce)),
+		AllowMoney:     isOn(get(EnvAllowMoney)),
+		RateLimit:      DefaultRateLimit,
+	}
+	if c.APIURL == "" {
+		c.APIURL = core.DefaultAPIURL
+	}
+	for _, t := range strings.Split(get(EnvGatewayTokens), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			c.tokens = append(c.tokens, sha256.Sum256([]byte(t)))
+		}
+	}
+	for _, o := range strings.Split(get(EnvAllowedOrigins), ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+			c.AllowedOrigins[strings.ToLower(o)] = true
+		}
+	}
+	if s := strings.TrimSpace(get(EnvRateLimit)); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			c.RateLimit = n
+		} else {
+			c.problems = append(c.problems, EnvRateLimit+" must be a positive integer")
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			c.problems = append(c.problems, EnvPublicURL+" must be an absolute http(s) URL such as https://pay.example.com")
+			c.PublicURL = ""
+		}
+	}
+	if c.ForwardURL != "" && !c.forwardSecret {
+		c.problems = append(c.problems, EnvForwardURL+" is set but "+EnvForwardSecret+" is not: events are stored but not forwarded unsigned")
+	}
+	c.verifier, c.verifierErr = ipn.NewVerifier(c.MerchantID, c.ipnSecret)
+	return c
+}
+
+func isOn(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// Problems lists configuration mistakes, by variable name (never a value).
+func (c *Config) Problems() []string { return c.problems }
+
+// missingAPI names the first API secret that is not set, or "".
+func (c *Config) missingAPI() string {
+	switch {
+	case c.PublicKey == "":
+		return EnvPublicKey
+	case c.privateKey == "":
+		return EnvPrivateKey
+	}
+	return ""
+}
+
+// forwarding reports whether events are forwarded (both the URL and the secret are set).
+func (c *Config) forwarding() bool { return c.ForwardURL != "" && c.forwardSecret }
+
+// String describes the configuration without secrets.
+func (c *Config) String() string {
+	return "api=" + c.APIURL + " tokens=" + strconv.Itoa(len(c.tokens)) + " origins=" + strconv.Itoa(len(c.AllowedOrigins)) +
+		" nonces=" + strconv.FormatBool(c.Nonces) + " money=" + strconv.FormatBool(c.AllowMoney) +
+		" forward=" + strconv.FormatBool(c.forwarding())
+}
+
+// clientOptions are the core options for one request's client (transport and stores added by
+// the caller).
+func (c *Config) clientOptions() []core.Option {
+	return []core.Option{
+		core.WithAPIURL(c.APIURL),
+		core.WithKeys(c.PublicKey, c.privateKey),
+		core.WithUserAgent("wallexkit-edge/0.1"),
+		// Never sleep inside a request: a Go timer may fire while the wasm instance is running
+		// another request's event, and Workers bind I/O to the request that started it. A
+		// retryable error goes back to the caller marked retryable instead.
+		core.WithRetries(0, time.Millisecond, time.Millisecond),
+		core.WithTimeout(callTimeout),
+	}
+}
+
+// callTimeout bounds one upstream call; the Worker glue cancels a request a little earlier.
+const callTimeout = 25 * time.Second

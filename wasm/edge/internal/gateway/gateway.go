@@ -1,0 +1,251 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+)
+
+// Request is one incoming HTTP request.
+type Request struct {
+	Method string
+	URL    *url.URL
+	Header map[string]string // lower-case names; repeated headers joined with ", "
+	Body   []byte
+}
+
+// Response is the answer. Body is sent as is.
+type Response struct {
+	Status int
+	Header map[string]string
+	Body   []byte
+}
+
+// MaxBody is the largest request body the gateway reads.
+const MaxBody = 64 << 10
+
+// Gateway serves the routes. It holds only the configuration: every piece of state lives behind
+// the Platform, so a Gateway may be dropped and rebuilt at any time.
+type Gateway struct {
+	cfg    *Config
+	now    func() time.Time
+	tokens tokenCache // the isolate's token cache (the key's Durable Object is the truth)
+}
+
+// New returns a Gateway for cfg.
+func New(cfg *Config) *Gateway { return &Gateway{cfg: cfg, now: time.Now} }
+
+// Config returns the configuration.
+func (g *Gateway) Config() *Config { return g.cfg }
+
+// Handle answers one request. It never panics on bad input and never puts a secret in an answer.
+func (g *Gateway) Handle(ctx context.Context, p Platform, r *Request) *Response {
+	if r.Header == nil {
+		r.Header = map[string]string{}
+	}
+	if len(r.Body) > MaxBody {
+		return errorResponse(413, "body_too_large", "the request body is larger than "+strconv.Itoa(MaxBody>>10)+" KiB", false)
+	}
+	path := r.URL.EscapedPath()
+	switch {
+	case path == "/v1/checkout":
+		return g.withCORS(r, "POST", func() *Response { return g.checkout(ctx, p, r) })
+	case strings.HasPrefix(path, "/v1/checkout/"):
+		id, err := url.PathUnescape(strings.TrimPrefix(path, "/v1/checkout/"))
+		if err != nil || id == "" || strings.Contains(id, "/") {
+			return errorResponse(404, "not_found", "no such route: use GET /v1/checkout/{txn_id}", false)
+		}
+		return g.withCORS(r, "GET", func() *Response { return g.status(ctx, p, r, id) })
+	case path == "/ipn":
+		if r.Method != "POST" {
+			return methodNotAllowed("POST")
+		}
+		return g.ipn(ctx, p, r)
+	case path == "/v1/events":
+		if r.Method != "GET" {
+			return methodNotAllowed("GET")
+		}
+		if res := g.authorize(r); res != nil {
+			return res
+		}
+		return g.events(ctx, p, r)
+	case strings.HasPrefix(path, "/v1/call/"):
+		if r.Method != "POST" {
+			return methodNotAllowed("POST")
+		}
+		if res := g.authorize(r); res != nil {
+			return res
+		}
+		return g.call(ctx, p, r, strings.TrimPrefix(path, "/v1/call/"))
+	case path == "/" || path == "/v1/health":
+		if r.Method != "GET" && r.Method != "HEAD" {
+			return methodNotAllowed("GET, HEAD")
+		}
+		return jsonResponse(200, newObj().bool("ok", true).str("service", "wallexkit-edge").bytes())
+	}
+	return errorResponse(404, "not_found", "no such route: the gateway serves POST /v1/checkout, GET /v1/checkout/{txn_id}, POST /ipn, GET /v1/events and POST /v1/call/{cmd}", false)
+}
+
+// authorize checks the bearer token against GATEWAY_TOKENS in constant time: both sides are
+// hashed first, so neither the length nor the content of a configured token leaks, and every
+// configured token is compared.
+func (g *Gateway) authorize(r *Request) *Response {
+	if len(g.cfg.tokens) == 0 {
+		return errorResponse(503, "not_configured", "the gateway has no API tokens: set "+EnvGatewayTokens, false)
+	}
+	h := r.Header["authorization"]
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") || strings.TrimSpace(tok) == "" {
+		res := errorResponse(401, "unauthorized", "missing bearer token: send Authorization: Bearer <token> with one of the gateway's tokens", false)
+		res.Header["www-authenticate"] = `Bearer realm="wallexkit-edge"`
+		return res
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	match := 0
+	for i := range g.cfg.tokens {
+		match |= subtle.ConstantTimeCompare(sum[:], g.cfg.tokens[i][:])
+	}
+	if match != 1 {
+		res := errorResponse(401, "unauthorized", "invalid bearer token", false)
+		res.Header["www-authenticate"] = `Bearer realm="wallexkit-edge", error="invalid_token"`
+		return res
+	}
+	return nil
+}
+
+// withCORS applies the storefront CORS policy: only origins in ALLOWED_ORIGINS get CORS
+// headers, preflights from other origins are refused, and a request that carries a foreign
+// Origin is refused before it does anything (a form post needs no preflight).
+func (g *Gateway) withCORS(r *Request, method string, next func() *Response) *Response {
+	origin, hasOrigin := r.Header["origin"]
+	allowed := hasOrigin && g.cfg.AllowedOrigins[strings.ToLower(strings.TrimRight(origin, "/"))]
+	if r.Method == "OPTIONS" {
+		if !allowed {
+			res := errorResponse(403, "origin_not_allowed", "origin "+strconv.Quote(clip(origin, 100))+" may not call this gateway: add it to "+EnvAllowedOrigins, false)
+			res.Header["vary"] = "Origin"
+			return res
+		}
+		want := r.Header["access-control-request-method"]
+		if want != "" && want != method {
+			res := errorResponse(405, "method_not_allowed", "this route takes "+method+", not "+clip(want, 20), false)
+			setCORS(res, origin, method)
+			return res
+		}
+		if bad := unsupportedHeaders(r.Header["access-control-request-headers"]); bad != "" {
+			res := errorResponse(403, "header_not_allowed", "request header "+strconv.Quote(clip(bad, 60))+" is not allowed; only Content-Type", false)
+			setCORS(res, origin, method)
+			return res
+		}
+		res := &Response{Status: 204, Header: map[string]string{}}
+		setCORS(res, origin, method)
+		res.Header["access-control-allow-headers"] = "Content-Type"
+		res.Header["access-control-max-age"] = "600"
+		return res
+	}
+	if hasOrigin && !allowed {
+		res := errorResponse(403, "origin_not_allowed", "origin "+strconv.Quote(clip(origin, 100))+" may not call this gateway: add it to "+EnvAllowedOrigins, false)
+		res.Header["vary"] = "Origin"
+		return res
+	}
+	if r.Method != method {
+		return methodNotAllowed(method + ", OPTIONS")
+	}
+	res := next()
+	if allowed {
+		setCORS(res, origin, method)
+	} else {
+		res.Header["vary"] = "Origin"
+	}
+	return res
+}
+
+func setCORS(res *Response, origin, method string) {
+	res.Header["access-control-allow-origin"] = origin
+	res.Header["access-control-allow-methods"] = method + ", OPTIONS"
+	res.Header["vary"] = "Origin"
+}
+
+// unsupportedHeaders returns the first requested header other than Content-Type, or "".
+func unsupportedHeaders(list string) string {
+	for _, h := range strings.Split(list, ",") {
+		h = strings.TrimSpace(h)
+		if h != "" && !strings.EqualFold(h, "content-type") {
+			return h
+		}
+	}
+	return ""
+}
+
+func jsonResponse(status int, body []byte) *Response {
+	return &Response{Status: status, Header: map[string]string{"content-type": "application/json; charset=utf-8", "cache-control": "no-store"}, Body: body}
+}
+
+// errorResponse is the gateway's error shape: {"error": message, "code": code, "retryable": bool},
+// the same `error` member as the Wallex envelope (anything but "ok" is an error).
+func errorResponse(status int, code, msg string, retryable bool) *Response {
+	return jsonResponse(status, newObj().str("error", msg).str("code", code).bool("retryable", retryable).bytes())
+}
+
+func methodNotAllowed(allow string) *Response {
+	res := errorResponse(405, "method_not_allowed", "method not allowed: use "+allow, false)
+	res.Header["allow"] = allow
+	return res
+}
+
+// coreError turns an error from core into an answer with a fitting status. The messages of core's
+// errors are already redacted (no key, token or secret in them).
+func coreError(err error) *Response {
+	code := core.ErrorCode(err)
+	retry := core.IsRetryable(err)
+	msg := err.Error()
+	status := 500
+	switch code {
+	case "invalid_input":
+		status = 400
+	case "api_error":
+		status = 422 // the gateway understood the request; the Wallex API refused it
+	case "permission":
+		status = 403
+	case "auth":
+		status = 502 // the gateway's own key pair was refused: not the caller's fault
+		msg = "the Wallex API refused the gateway's API key: " + msg
+	case "nonce":
+		status = 503
+	case "rate_limited":
+		status = 429
+	case "transport":
+		status = 502
+	case "outcome_unknown":
+		status = 502
+	case "timeout", "canceled":
+		status = 504
+		retry = true
+		msg = "the Wallex API did not answer in time"
+	default:
+		msg = "internal error"
+		var ce core.Error
+		if errors.As(err, &ce) {
+			msg = err.Error()
+		}
+	}
+	res := errorResponse(status, code, msg, retry)
+	var rl *core.RateLimitError
+	if errors.As(err, &rl) && rl.RetryAfter > 0 {
+		res.Header["retry-after"] = strconv.Itoa(int((rl.RetryAfter + time.Second - 1) / time.Second))
+	}
+	return res
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

@@ -1,0 +1,258 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"syscall/js"
+	"time"
+
+	"github.com/syumai/workers/cloudflare/kv"
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/wasm/edge/internal/gateway"
+	"github.com/wallexkit/wallexkit/wasm/fetch"
+	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
+)
+
+// DOBinding is the Durable Object namespace binding (class EdgeState in glue/worker.mjs). One
+// class, three kinds of object, by name: "key:<api url>|<public key>" (token, nonces, the nonce
+// sequencer), "ledger" (payments, IPN dedupe and order, events, forwarding) and "rl:<client>"
+// (a rate limit window).
+const DOBinding = "EDGE_STATE"
+
+// PricesBinding is the KV namespace of the price list.
+const PricesBinding = "PRICES"
+
+// platform is one request's view of the Worker: stubs are made on the request's own goroutine,
+// because Durable Object stubs belong to the request that created them.
+type platform struct {
+	env       js.Value
+	transport *fetch.Transport
+	ledger    *doLedger
+}
+
+func (p *platform) Transport() core.Transport { return p.transport }
+
+func (p *platform) Log(msg string) { fmt.Println(msg) }
+
+func (p *platform) Prices() gateway.PriceList { return kvPrices{} }
+
+func (p *platform) stub(name string) (js.Value, error) {
+	ns := p.env.Get(DOBinding)
+	if ns.Type() != js.TypeObject {
+		return js.Undefined(), errors.New("the Durable Object binding " + DOBinding + " is missing (see wrangler.jsonc)")
+	}
+	id, err := jsutil.Call(ns, "idFromName", name)
+	if err != nil {
+		return js.Undefined(), err
+	}
+	return jsutil.Call(ns, "get", id)
+}
+
+func (p *platform) Keys(storeKey string) gateway.KeyState {
+	s, err := p.stub("key:" + storeKey)
+	return &doKeys{stub: s, err: err}
+}
+
+func (p *platform) Ledger() gateway.Ledger {
+	if p.ledger == nil {
+		s, err := p.stub("ledger")
+		p.ledger = &doLedger{stub: s, err: err}
+	}
+	return p.ledger
+}
+
+func (p *platform) Limiter(client string) gateway.Limiter {
+	s, err := p.stub("rl:" + client)
+	return &doLimiter{stub: s, err: err}
+}
+
+// rpc calls a method of a Durable Object stub (Workers RPC) and waits for its result.
+func rpc(ctx context.Context, stub js.Value, stubErr error, method string, args ...any) (js.Value, error) {
+	if stubErr != nil {
+		return js.Undefined(), stubErr
+	}
+	p, err := jsutil.Call(stub, method, args...)
+	if err != nil {
+		return js.Undefined(), fmt.Errorf("%s: %w", method, err)
+	}
+	// An RPC result is an RpcPromise, a callable thenable (typeof "function"), which
+	// jsutil.Await does not take for a promise: adopt it into a plain Promise first.
+	v, err := jsutil.Await(ctx, jsPromise.Call("resolve", p))
+	if err != nil {
+		return js.Undefined(), fmt.Errorf("%s: %w", method, err)
+	}
+	return v, nil
+}
+
+var jsPromise = js.Global().Get("Promise")
+
+func present(v js.Value) bool { return !v.IsNull() && !v.IsUndefined() }
+
+// kvPrices reads the price list with syumai/workers' KV binding.
+type kvPrices struct{}
+
+func (kvPrices) Price(_ context.Context, sku string) (string, bool, error) {
+	ns, err := kv.NewNamespace(PricesBinding)
+	if err != nil {
+		return "", false, errors.New("the KV binding " + PricesBinding + " is missing (see wrangler.jsonc)")
+	}
+	v, err := ns.GetString("price:"+sku, nil)
+	if err != nil {
+		return "", false, err
+	}
+	// GetString turns a missing key (JS null) into the text "<null>", which is no price entry
+	// (entries are JSON objects) either way.
+	if v == "<null>" {
+		return "", false, nil
+	}
+	return v, true, nil
+}
+
+// doKeys is the KeyState of one API key, in its Durable Object.
+type doKeys struct {
+	stub js.Value
+	err  error
+}
+
+func (k *doKeys) LoadToken(ctx context.Context, lease time.Duration) (core.Token, bool, error) {
+	v, err := rpc(ctx, k.stub, k.err, "loadToken", lease.Milliseconds())
+	if err != nil || !present(v) {
+		return core.Token{}, false, err
+	}
+	t := core.Token{
+		AccessToken: v.Get("access_token").String(),
+		ExpiresAt:   time.UnixMilli(int64(v.Get("expires_at").Float())).UTC(),
+		ObtainedAt:  time.UnixMilli(int64(v.Get("obtained_at").Float())).UTC(),
+	}
+	return t, t.AccessToken != "", nil
+}
+
+func (k *doKeys) SaveToken(ctx context.Context, t core.Token) error {
+	_, err := rpc(ctx, k.stub, k.err, "saveToken", map[string]any{
+		"access_token": t.AccessToken,
+		"expires_at":   t.ExpiresAt.UnixMilli(),
+		"obtained_at":  t.ObtainedAt.UnixMilli(),
+	})
+	return err
+}
+
+func (k *doKeys) DeleteToken(ctx context.Context) error {
+	_, err := rpc(ctx, k.stub, k.err, "deleteToken")
+	return err
+}
+
+func (k *doKeys) LoadNonce(ctx context.Context) (int64, error) {
+	v, err := rpc(ctx, k.stub, k.err, "loadNonce")
+	if err != nil || v.Type() != js.TypeNumber {
+		return 0, err
+	}
+	return int64(v.Float()), nil
+}
+
+func (k *doKeys) SaveNonce(ctx context.Context, n int64) error {
+	_, err := rpc(ctx, k.stub, k.err, "saveNonce", n)
+	return err
+}
+
+func (k *doKeys) NonceCall(ctx context.Context, req *core.Request) (*core.HTTPResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, core.NotSent(err)
+	}
+	headers := make(map[string]any, len(req.Header))
+	for name, val := range req.Header {
+		headers[name] = val
+	}
+	v, err := rpc(ctx, k.stub, k.err, "nonceCall", req.URL, headers, jsutil.Uint8Array(req.Body))
+	if err != nil {
+		return nil, err
+	}
+	out := &core.HTTPResponse{Status: v.Get("status").Int(), Header: map[string]string{}, Body: jsutil.Bytes(v.Get("body"))}
+	h := v.Get("headers")
+	if h.Type() == js.TypeString {
+		for _, line := range strings.Split(h.String(), "\n") {
+			if name, val, ok := strings.Cut(line, ":"); ok {
+				out.Header[strings.ToLower(name)] = strings.TrimSpace(val)
+			}
+		}
+	}
+	return out, nil
+}
+
+// doLedger is the gateway's ledger Durable Object.
+type doLedger struct {
+	stub js.Value
+	err  error
+}
+
+func (l *doLedger) SeenID(ctx context.Context, id string) (bool, error) {
+	v, err := rpc(ctx, l.stub, l.err, "seen", id)
+	return err == nil && v.Truthy(), err
+}
+
+func (l *doLedger) MarkID(ctx context.Context, id string) error {
+	_, err := rpc(ctx, l.stub, l.err, "mark", id)
+	return err
+}
+
+func (l *doLedger) LastStatus(ctx context.Context, key string) (int, bool, error) {
+	v, err := rpc(ctx, l.stub, l.err, "lastStatus", key)
+	if err != nil || v.Type() != js.TypeNumber {
+		return 0, false, err
+	}
+	return v.Int(), true, nil
+}
+
+func (l *doLedger) SetStatus(ctx context.Context, key string, status int) error {
+	_, err := rpc(ctx, l.stub, l.err, "setStatus", key, status)
+	return err
+}
+
+func (l *doLedger) PutTxn(ctx context.Context, id, rec string) error {
+	_, err := rpc(ctx, l.stub, l.err, "putTxn", id, rec)
+	return err
+}
+
+func (l *doLedger) GetTxn(ctx context.Context, id string) (string, bool, error) {
+	v, err := rpc(ctx, l.stub, l.err, "getTxn", id)
+	if err != nil || v.Type() != js.TypeString {
+		return "", false, err
+	}
+	return v.String(), true, nil
+}
+
+func (l *doLedger) RecordEvent(ctx context.Context, ipnID, event, forward string) (bool, int64, error) {
+	v, err := rpc(ctx, l.stub, l.err, "recordEvent", ipnID, event, forward)
+	if err != nil {
+		return false, 0, err
+	}
+	return v.Get("dup").Truthy(), int64(v.Get("cursor").Float()), nil
+}
+
+func (l *doLedger) Events(ctx context.Context, after int64, limit int) (string, error) {
+	v, err := rpc(ctx, l.stub, l.err, "events", after, limit)
+	if err != nil {
+		return "", err
+	}
+	if v.Type() != js.TypeString {
+		return "", errors.New("events: unexpected answer from the ledger")
+	}
+	return v.String(), nil
+}
+
+// doLimiter is one client's rate limit window.
+type doLimiter struct {
+	stub js.Value
+	err  error
+}
+
+func (l *doLimiter) Hit(ctx context.Context, limit int, window time.Duration) (bool, time.Duration, error) {
+	v, err := rpc(ctx, l.stub, l.err, "hit", limit, window.Milliseconds())
+	if err != nil {
+		return false, 0, err
+	}
+	return v.Get("ok").Truthy(), time.Duration(v.Get("retry_ms").Float()) * time.Millisecond, nil
+}

@@ -1,0 +1,133 @@
+// POST /v1/call/{cmd} in real workerd against the real sandbox: bearer tokens, the allow-list,
+// form and JSON bodies, the Wallex envelope passed through, and errors that say what is wrong.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSandbox, startGateway, findSecret } from './lib.mjs';
+
+let sb, gw;
+
+before(async () => {
+  sb = await startSandbox();
+  gw = await startGateway(sb);
+});
+
+after(async () => {
+  const leaked = gw && (await gw.leakedSecret());
+  await gw?.stop();
+  await sb?.stop();
+  assert.equal(leaked, null, `a secret (${leaked}) appeared in an answer or a log line`);
+});
+
+const call = (cmd, opts = {}) => gw.request('POST', '/v1/call/' + cmd, { token: gw.tokens[0], ...opts });
+
+test('missing or wrong gateway token is 401; every configured token works', async () => {
+  const none = await gw.request('POST', '/v1/call/get_basic_info');
+  assert.equal(none.status, 401);
+  assert.match(none.json.error, /bearer token/);
+  assert.match(none.headers['www-authenticate'], /^Bearer/);
+  for (const auth of ['Bearer nope', 'Bearer ' + gw.tokens[0] + 'x', 'Basic ' + gw.tokens[0], gw.tokens[0], 'Bearer ']) {
+    const r = await gw.request('POST', '/v1/call/get_basic_info', { headers: { authorization: auth } });
+    assert.equal(r.status, 401, auth);
+    assert.equal(r.json.code, 'unauthorized');
+  }
+  for (const t of gw.tokens) assert.equal((await call('get_basic_info', { token: t })).status, 200);
+});
+
+test('answers are the Wallex envelope itself', async () => {
+  const r = await call('get_basic_info');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.error, 'ok');
+  assert.equal(r.json.result.merchant_id, sb.merchantId);
+  assert.match(r.headers['content-type'], /application\/json/);
+
+  const bal = await call('balances', { body: 'all=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal(bal.status, 200, bal.text);
+  assert.equal(bal.json.error, 'ok');
+  assert.equal(typeof bal.json.result, 'object');
+
+  const rates = await call('rates', { body: { short: 1, accepted: true } });
+  assert.equal(rates.status, 200, rates.text);
+  assert.ok(rates.json.result.BTC);
+
+  const addr = await call('get_deposit_address', { body: { currency: 'BTC' } });
+  assert.equal(addr.status, 200, addr.text);
+  assert.ok(addr.json.result.address);
+
+  const tx = await call('create_transaction', { body: 'amount=2.5&currency1=USD&currency2=BTC&buyer_email=a%40example.com' , headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' } });
+  assert.equal(tx.status, 200, tx.text);
+  const info = await call('get_tx_info', { body: { txid: tx.json.result.txn_id } });
+  assert.equal(info.status, 200, info.text);
+  assert.equal(info.json.result.status, 0);
+});
+
+test('API errors come back as {error, code, retryable} with a fitting status', async () => {
+  const r = await call('get_tx_info', { body: { txid: 'CPSBNOSUCH' } });
+  assert.equal(r.status, 422, r.text);
+  assert.equal(r.json.code, 'api_error');
+  assert.equal(r.json.retryable, false);
+  assert.match(r.json.error, /get_tx_info/);
+
+  const reserved = await call('get_basic_info', { body: { key: 'x' } });
+  assert.equal(reserved.status, 400, reserved.text);
+  assert.equal(reserved.json.code, 'invalid_input');
+  assert.match(reserved.json.error, /key/);
+});
+
+test('only allow-listed commands; money commands off by default', async () => {
+  for (const cmd of ['create_withdrawal', 'create_transfer', 'create_mass_withdrawal', 'convert']) {
+    const r = await call(cmd, { body: { amount: '1', currency: 'BTC', address: 'x' } });
+    assert.equal(r.status, 403, `${cmd}: ${r.text}`);
+    assert.equal(r.json.code, 'money_disabled');
+    assert.match(r.json.error, /ALLOW_MONEY/);
+  }
+  for (const cmd of ['login', 'get_basic_info_x', 'Get_Basic_Info', 'a%2Fb', 'x%00']) {
+    const r = await call(cmd);
+    assert.equal(r.status, 403, `${cmd}: ${r.text}`);
+    assert.equal(r.json.code, 'command_not_allowed');
+  }
+  const stats = await sb.stats();
+  assert.equal(stats.by_cmd.create_withdrawal, undefined, 'nothing reached the API');
+  assert.equal((await gw.request('GET', '/v1/call/get_basic_info', { token: gw.tokens[0] })).status, 405);
+});
+
+test('malformed JSON and malformed forms are 400 with a message', async () => {
+  const cases = [
+    [{ body: '{"txid": ', headers: { 'content-type': 'application/json' } }, 400, /not valid JSON/],
+    [{ body: '["txid"]', headers: { 'content-type': 'application/json' } }, 400, /JSON object/],
+    [{ body: '{"txid": {"a": 1}}', headers: { 'content-type': 'application/json' } }, 400, /txid: must be a string, number or boolean/],
+    [{ body: '{"txid": null}', headers: { 'content-type': 'application/json' } }, 400, /txid/],
+    [{ body: '{"txid": "a", "txid": "b"}', headers: { 'content-type': 'application/json' } }, 400, /twice/],
+    [{ body: 'txid=%zz', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 400, /malformed form body: bad escape/],
+    [{ body: 'txid=a&txid=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 400, /appears twice/],
+    [{ body: 'txid=a;full=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 400, /';'/],
+    [{ body: '=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 400, /no name/],
+    [{ body: 'txid=a', headers: { 'content-type': 'text/xml' } }, 415, /form-urlencoded|JSON/],
+  ];
+  for (const [opts, status, msg] of cases) {
+    const r = await call('get_tx_info', opts);
+    assert.equal(r.status, status, `${opts.body} -> ${r.text}`);
+    assert.match(r.json.error, msg, `${opts.body} -> ${r.text}`);
+    assert.equal(r.json.retryable, false);
+  }
+  const big = await call('get_tx_info', { body: 'txid=' + 'a'.repeat(70 * 1024), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal(big.status, 413);
+});
+
+test('a gateway without tokens refuses the token routes (503 naming the variable)', async () => {
+  const bare = await startGateway(sb, { vars: { GATEWAY_TOKENS: '' } });
+  try {
+    const r = await bare.request('POST', '/v1/call/get_basic_info', { token: 'anything' });
+    assert.equal(r.status, 503);
+    assert.match(r.json.error, /GATEWAY_TOKENS/);
+  } finally {
+    await bare.stop();
+  }
+});
+
+test('the secret scan sees the API bearer token and finds planted secrets', async () => {
+  const tok = await gw.upstreamToken();
+  assert.match(tok, /^Bearer \S{16,}/);
+  assert.equal(findSecret('x ' + tok.slice(7) + ' y', { T: tok.slice(7) }), 'T');
+  assert.equal(findSecret('.. ' + gw.tokens[1], gw.secrets), 'GATEWAY_TOKENS');
+  assert.equal(findSecret('.. ' + gw.secrets.WALLEX_PRIVATE_KEY, gw.secrets), 'WALLEX_PRIVATE_KEY');
+});

@@ -1,0 +1,279 @@
+// Test harness for the edge gateway: builds it (wasm/edge/build.sh) and the CLI, starts a real
+// sandbox (`wallexkit sandbox`) and the gateway in real workerd (Miniflare), and collects every
+// answer and log line so that tests can check that no secret ever shows up.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHmac, randomBytes } from 'node:crypto';
+import { Miniflare, Log, LogLevel } from 'miniflare';
+
+export const edgeDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const repoRoot = join(edgeDir, '..', '..');
+export const buildDir = join(edgeDir, 'build');
+
+process.env.WRANGLER_SEND_METRICS = 'false';
+
+function newestMtime(dir, exts) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (e.name !== 'node_modules' && e.name !== 'build' && !e.name.startsWith('.')) t = Math.max(t, newestMtime(p, exts));
+    } else if (exts.some((x) => e.name.endsWith(x))) {
+      t = Math.max(t, statSync(p).mtimeMs);
+    }
+  }
+  return t;
+}
+
+/** Builds the Worker with build.sh unless build/ is newer than every Go and glue source. */
+export function buildEdge() {
+  let built = 0;
+  try {
+    built = Math.min(statSync(join(buildDir, 'app.wasm')).mtimeMs, statSync(join(buildDir, 'worker.mjs')).mtimeMs);
+  } catch {}
+  const src = Math.max(
+    newestMtime(edgeDir, ['.go']),
+    newestMtime(join(edgeDir, 'glue'), ['.mjs']),
+    statSync(join(edgeDir, 'build.sh')).mtimeMs,
+    newestMtime(join(repoRoot, 'core'), ['.go']),
+    newestMtime(join(repoRoot, 'wasm', 'fetch'), ['.go']),
+    newestMtime(join(repoRoot, 'wasm', 'internal'), ['.go']),
+    statSync(join(repoRoot, 'go.mod')).mtimeMs,
+  );
+  if (process.env.EDGE_REBUILD === '1' || built < src) {
+    execFileSync('bash', [join(edgeDir, 'build.sh')], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  return buildDir;
+}
+
+let cliPath;
+/** Builds cmd/wallexkit into a temp dir once per process. */
+export function buildCLI() {
+  if (!cliPath) {
+    const dir = mkdtempSync(join(tmpdir(), 'wallexkit-edge-cli-'));
+    cliPath = join(dir, 'wallexkit');
+    execFileSync('go', ['build', '-o', cliPath, './cmd/wallexkit'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return cliPath;
+}
+
+export const rnd = (n = 12) => randomBytes(n).toString('hex');
+
+/** Starts `wallexkit sandbox` on a free loopback port with fixed demo keys. */
+export async function startSandbox() {
+  const bin = buildCLI();
+  const publicKey = 'edgepub' + rnd(12);
+  const privateKey = 'edgepriv' + rnd(20);
+  const proc = spawn(bin, ['sandbox', '--addr', '127.0.0.1:0', '--demo-public-key', publicKey, '--demo-private-key', privateKey], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', () => {});
+  const apiUrl = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('the sandbox did not start:\n' + out)), 15000);
+    const check = () => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]);
+      }
+    };
+    proc.stdout.on('data', check);
+    proc.on('exit', (code) => reject(new Error('the sandbox exited with ' + code + ':\n' + out)));
+    check();
+  });
+  const adminUrl = apiUrl.replace(/\/api$/, '/sandbox');
+  const admin = async (method, path, body) => {
+    const res = await fetch(adminUrl + path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`sandbox ${method} ${path}: HTTP ${res.status}: ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  const demo = await admin('GET', '/demo');
+  return {
+    apiUrl, adminUrl, admin, publicKey, privateKey, merchantId: demo.merchant_id,
+    stats: () => admin('GET', '/stats?key=' + encodeURIComponent(publicKey)),
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
+    },
+  };
+}
+
+/** A local HTTP receiver for forwarded events. `fail` answers 500 to the first N requests. */
+export async function startReceiver({ fail = 0 } = {}) {
+  const received = [];
+  let failures = fail;
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      received.push({ headers: req.headers, body, at: Date.now(), answered: failures > 0 ? 500 : 200 });
+      if (failures > 0) {
+        failures--;
+        res.writeHead(500).end('try later');
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      }
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/hooks/wallex`,
+    received,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+/** Verifies a forwarded request's signature as a merchant's receiver would. */
+export function verifyForward(secret, rec) {
+  const want = 'sha256=' + createHmac('sha256', secret).update(rec.body).digest('hex');
+  return rec.headers['x-wallexkit-signature'] === want && /^\d+$/.test(rec.headers['x-wallexkit-timestamp'] || '');
+}
+
+/** Signs an IPN body as Wallex does (HMAC-SHA512, hex). */
+export function signIPN(secret, body) {
+  return createHmac('sha512', secret).update(body).digest('hex');
+}
+
+/** Waits until fn returns a truthy value (polling), or fails after ms. */
+export async function eventually(fn, ms = 10000, what = 'condition') {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Starts the gateway in Miniflare against a sandbox. vars override the defaults. Returns the
+ * gateway's URL, a `request` helper that records every answer, the captured worker logs, and
+ * the secrets to look for.
+ */
+export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = [], inspectorPort } = {}) {
+  const dir = buildEdge();
+  const secrets = {
+    WALLEX_PUBLIC_KEY: sb.publicKey,
+    WALLEX_PRIVATE_KEY: sb.privateKey,
+    WALLEX_MERCHANT_ID: sb.merchantId,
+    WALLEX_IPN_SECRET: 'ipnsecret-' + rnd(16),
+    GATEWAY_TOKENS: `tok-a-${rnd(16)}, tok-b-${rnd(16)}`,
+    FORWARD_SECRET: 'fwdsecret-' + rnd(16),
+    CHECKOUT_SIGNING_SECRET: 'checkoutsecret-' + rnd(16),
+  };
+  const bindings = {
+    WALLEX_API_URL: sb.apiUrl,
+    ALLOWED_ORIGINS: 'https://shop.example, https://other-shop.example',
+    FORWARD_URL: '',
+    PUBLIC_URL: '',
+    WALLEX_NONCE: '0',
+    ALLOW_MONEY: '0',
+    CHECKOUT_RATE_LIMIT: '10',
+    FORWARD_RETRY_BASE_MS: '100',
+    FORWARD_MAX_ATTEMPTS: '4',
+    ...secrets,
+    ...vars,
+  };
+  let logs = '';
+  const mf = new Miniflare({
+    host: '127.0.0.1',
+    port: 0,
+    log: new Log(LogLevel.WARN),
+    cf: false,
+    inspectorPort,
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on('data', (d) => (logs += d));
+      stderr.on('data', (d) => (logs += d));
+    },
+    workers: [
+      {
+        name: 'edge',
+        modulesRoot: dir,
+        modules: [
+          { type: 'ESModule', path: join(dir, 'worker.mjs') },
+          { type: 'ESModule', path: join(dir, 'wasm_exec.js') },
+          { type: 'CompiledWasm', path: join(dir, 'app.wasm') },
+        ],
+        compatibilityDate: '2025-04-01',
+        durableObjects: { EDGE_STATE: 'EdgeState' },
+        kvNamespaces: ['PRICES'],
+        bindings,
+      },
+      ...extraWorkers.map((w) => w(dir, bindings)),
+    ],
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  const kv = await mf.getKVNamespace('PRICES', 'edge');
+  for (const [sku, p] of Object.entries(prices)) await kv.put('price:' + sku, typeof p === 'string' ? p : JSON.stringify(p));
+  const answers = [];
+  /** Sends a request to the gateway over HTTP; returns {status, headers, text, json}. */
+  const request = async (method, path, { body, headers = {}, token, origin, base = url, worker } = {}) => {
+    const h = { ...headers };
+    if (token) h.authorization = 'Bearer ' + token;
+    if (origin) h.origin = origin;
+    let payload = body;
+    if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+      payload = JSON.stringify(body);
+      h['content-type'] ??= 'application/json';
+    }
+    const res = worker
+      ? await (await mf.getWorker(worker)).fetch(base + path, { method, headers: h, body: payload })
+      : await fetch(base + path, { method, headers: h, body: payload });
+    const text = await res.text();
+    const out = { status: res.status, headers: Object.fromEntries(res.headers), text };
+    try {
+      out.json = JSON.parse(text);
+    } catch {}
+    answers.push(JSON.stringify(out));
+    return out;
+  };
+  const tokens = secrets.GATEWAY_TOKENS.split(',').map((s) => s.trim());
+  /** The API bearer token the gateway holds for its key (from the key's Durable Object). */
+  const upstreamToken = async () => {
+    const ns = await mf.getDurableObjectNamespace('EDGE_STATE', 'edge');
+    const t = await ns.get(ns.idFromName('key:' + sb.apiUrl.replace(/\/+$/, '') + '|' + sb.publicKey)).loadToken(0);
+    return t ? t.access_token : null;
+  };
+  /** Names the first secret (or the API bearer token) found in any answer or log line so far. */
+  const leakedSecret = async () => {
+    const tok = await upstreamToken().catch(() => null);
+    const all = { ...secrets, WALLEX_MERCHANT_ID: undefined };
+    if (tok) all.API_BEARER_TOKEN = tok.replace(/^Bearer /, '');
+    return findSecret(answers.join('\n') + '\n' + logs, all);
+  };
+  return {
+    mf, url, kv, request, answers, secrets, tokens, bindings, upstreamToken, leakedSecret,
+    logs: () => logs,
+    /** Every answer and log line so far, for secret scans. */
+    transcript: () => answers.join('\n') + '\n' + logs,
+    stop: () => mf.dispose(),
+  };
+}
+
+/** Fails with the first secret found in text. */
+export function findSecret(text, secrets) {
+  for (const [name, value] of Object.entries(secrets)) {
+    for (const v of String(value).split(',').map((s) => s.trim()).filter((s) => s.length >= 6)) {
+      if (text.includes(v)) return name;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,82 @@
+// Nonce mode (WALLEX_NONCE=1) under concurrency, in real workerd against the real sandbox, which
+// counts nonce errors and overlapping nonce-bearing requests per key. Every nonce-bearing call
+// goes through the key's EdgeState Durable Object, which sends them one at a time in strictly
+// increasing nonce order, whichever isolate they come from.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startSandbox, startGateway } from './lib.mjs';
+
+let sb, gw;
+
+// A second copy of the gateway: another worker, so another isolate with its own Go instance,
+// bound to the same Durable Object namespace.
+const secondIsolate = (dir, bindings) => ({
+  name: 'edge2',
+  modulesRoot: dir,
+  modules: [
+    { type: 'ESModule', path: join(dir, 'worker.mjs') },
+    { type: 'ESModule', path: join(dir, 'wasm_exec.js') },
+    { type: 'CompiledWasm', path: join(dir, 'app.wasm') },
+  ],
+  compatibilityDate: '2025-04-01',
+  durableObjects: { EDGE_STATE: { className: 'EdgeState', scriptName: 'edge' } },
+  kvNamespaces: ['PRICES'],
+  bindings,
+});
+
+before(async () => {
+  sb = await startSandbox();
+  gw = await startGateway(sb, { vars: { WALLEX_NONCE: '1' }, extraWorkers: [secondIsolate] });
+});
+
+after(async () => {
+  const leaked = gw && (await gw.leakedSecret());
+  await gw?.stop();
+  await sb?.stop();
+  assert.equal(leaked, null, `a secret (${leaked}) appeared in an answer or a log line`);
+});
+
+const basicInfo = (worker) => gw.request('POST', '/v1/call/get_basic_info', { token: gw.tokens[0], worker });
+
+test('50 concurrent calls with nonces: all 200, no nonce error, no overlap, one login', async () => {
+  await sb.admin('DELETE', '/stats?key=' + encodeURIComponent(sb.publicKey));
+  const res = await Promise.all(Array.from({ length: 50 }, () => basicInfo()));
+  const bad = res.filter((r) => r.status !== 200);
+  assert.equal(bad.length, 0, bad.map((r) => r.text).join('\n'));
+  assert.ok(res.every((r) => r.json.error === 'ok' && r.json.result.merchant_id === sb.merchantId));
+  const st = await sb.stats();
+  assert.equal(st.nonce_errors, 0, JSON.stringify(st));
+  assert.equal(st.overlaps, 0, JSON.stringify(st));
+  assert.equal(st.by_cmd.get_basic_info, 50, JSON.stringify(st));
+  assert.equal(st.logins, 1, 'isolates wait for the one login in progress: ' + JSON.stringify(st));
+  assert.equal(st.failed_calls, 0);
+});
+
+test('two isolates at once share one nonce sequence', async () => {
+  await sb.admin('DELETE', '/stats?key=' + encodeURIComponent(sb.publicKey));
+  const res = await Promise.all(Array.from({ length: 40 }, (_, i) => basicInfo(i % 2 ? 'edge2' : 'edge')));
+  const bad = res.filter((r) => r.status !== 200);
+  assert.equal(bad.length, 0, bad.map((r) => r.text).join('\n'));
+  const st = await sb.stats();
+  assert.equal(st.nonce_errors, 0, JSON.stringify(st));
+  assert.equal(st.overlaps, 0, JSON.stringify(st));
+  assert.equal(st.by_cmd.get_basic_info, 40, JSON.stringify(st));
+  assert.ok(st.logins <= 1, 'the second isolate takes the token from the Durable Object: ' + JSON.stringify(st));
+});
+
+test('mixed commands under load keep the order too', async () => {
+  await sb.admin('DELETE', '/stats?key=' + encodeURIComponent(sb.publicKey));
+  const calls = [];
+  for (let i = 0; i < 30; i++) {
+    const worker = i % 3 === 0 ? 'edge2' : undefined;
+    if (i % 3 === 1) calls.push(gw.request('POST', '/v1/call/balances', { token: gw.tokens[1], body: { all: 1 }, worker }));
+    else if (i % 3 === 2) calls.push(gw.request('POST', '/v1/call/get_tx_info', { token: gw.tokens[1], body: { txid: 'CPSBNOSUCH' }, worker }));
+    else calls.push(basicInfo(worker));
+  }
+  const res = await Promise.all(calls);
+  for (const r of res) assert.ok(r.status === 200 || (r.status === 422 && r.json.code === 'api_error'), r.text);
+  const st = await sb.stats();
+  assert.equal(st.nonce_errors, 0, JSON.stringify(st));
+  assert.equal(st.overlaps, 0, JSON.stringify(st));
+});

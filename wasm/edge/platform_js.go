@@ -36,7 +36,16 @@ type platform struct {
 
 func (p *platform) Transport() core.Transport { return p.transport }
 
-func (p *platform) Log(msg string) { fmt.Println(msg) }
+// Log writes one line: control characters (a line break in a value an attacker sent) become
+// spaces, so no one can forge log lines.
+func (p *platform) Log(msg string) {
+	fmt.Println(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, msg))
+}
 
 func (p *platform) Prices() gateway.PriceList { return kvPrices{} }
 

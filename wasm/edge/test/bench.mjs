@@ -2,7 +2,9 @@
 // through the Go gateway vs a plain JS Worker doing the same login + call with a cached token
 // (test/fixtures/js-baseline.mjs), both in one Miniflare instance, over HTTP, against one sandbox.
 // The two alternate in rounds so that a change in background load hits both alike.
-// Usage: npm --prefix wasm/edge run bench [-- --requests 2000 --concurrency 8 --rounds 4 --path /v1/health]
+// With --fresh-instance the gateway starts a new Go instance per request (EDGE_INSTANCE_PER_REQUEST=1,
+// what the stock syumai/workers glue does), for comparison.
+// Usage: npm --prefix wasm/edge run bench [-- --requests 2000 --concurrency 8 --rounds 4 --path /v1/health --fresh-instance]
 import { join } from 'node:path';
 import { startSandbox, startGateway, edgeDir } from './lib.mjs';
 
@@ -48,7 +50,8 @@ function summary(lat, secs, errors) {
 }
 
 const sb = await startSandbox();
-const gw = await startGateway(sb, { extraWorkers: [baseline] });
+const fresh = process.argv.includes('--fresh-instance');
+const gw = await startGateway(sb, { extraWorkers: [baseline], vars: fresh ? { EDGE_INSTANCE_PER_REQUEST: '1' } : {} });
 try {
   const sides = { go: { prefix: '', lat: [], secs: 0, errors: 0 }, js: { prefix: '/baseline', lat: [], secs: 0, errors: 0 } };
   for (const s of Object.values(sides)) await run(gw, s.prefix, WARM, []);
@@ -64,7 +67,7 @@ try {
   const go = summary(sides.go.lat, sides.go.secs, sides.go.errors);
   const js = summary(sides.js.lat, sides.js.secs, sides.js.errors);
   const fmt = (r) => `${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p90 ${r.p90.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}`;
-  console.log(`${PATH}: ${N} requests each, concurrency ${C}, ${ROUNDS} alternating rounds, after ${WARM} warm-up requests`);
+  console.log(`${PATH}${fresh ? ' (a new Go instance per request)' : ''}: ${N} requests each, concurrency ${C}, ${ROUNDS} alternating rounds, after ${WARM} warm-up requests`);
   console.log('  Go gateway: ' + fmt(go));
   console.log('  JS worker:  ' + fmt(js));
   console.log(`  throughput ratio Go/JS: ${(go.rps / js.rps).toFixed(2)}; p50 Go ${go.p50.toFixed(2)} ms vs JS ${js.p50.toFixed(2)} ms`);

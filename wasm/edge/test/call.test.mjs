@@ -131,3 +131,26 @@ test('the secret scan sees the API bearer token and finds planted secrets', asyn
   assert.equal(findSecret('.. ' + gw.tokens[1], gw.secrets), 'GATEWAY_TOKENS');
   assert.equal(findSecret('.. ' + gw.secrets.WALLEX_PRIVATE_KEY, gw.secrets), 'WALLEX_PRIVATE_KEY');
 });
+
+test('a token renewal costs one login, not one per request in flight', async () => {
+  const sb2 = await startSandbox({ tokenTTL: '3s' });
+  const gw2 = await startGateway(sb2);
+  try {
+    const burst = async () => {
+      const res = await Promise.all(Array.from({ length: 20 }, () => gw2.request('POST', '/v1/call/get_basic_info', { token: gw2.tokens[0] })));
+      assert.ok(res.every((r) => r.status === 200), res.map((r) => r.text).join('\n'));
+    };
+    await burst();
+    assert.equal((await sb2.stats()).logins, 1);
+    await new Promise((r) => setTimeout(r, 3000)); // the token expires
+    await burst();
+    const st = await sb2.stats();
+    assert.equal(st.logins, 2, JSON.stringify(st));
+    assert.equal(st.failed_calls, 0, JSON.stringify(st));
+  } finally {
+    const leaked = await gw2.leakedSecret();
+    await gw2.stop();
+    await sb2.stop();
+    assert.equal(leaked, null);
+  }
+});

@@ -65,11 +65,13 @@ export function buildCLI() {
 export const rnd = (n = 12) => randomBytes(n).toString('hex');
 
 /** Starts `wallexkit sandbox` on a free loopback port with fixed demo keys. */
-export async function startSandbox() {
+export async function startSandbox({ tokenTTL } = {}) {
   const bin = buildCLI();
   const publicKey = 'edgepub' + rnd(12);
   const privateKey = 'edgepriv' + rnd(20);
-  const proc = spawn(bin, ['sandbox', '--addr', '127.0.0.1:0', '--demo-public-key', publicKey, '--demo-private-key', privateKey], {
+  const args = ['sandbox', '--addr', '127.0.0.1:0', '--demo-public-key', publicKey, '--demo-private-key', privateKey];
+  if (tokenTTL) args.push('--token-ttl', tokenTTL);
+  const proc = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

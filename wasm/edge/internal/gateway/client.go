@@ -45,6 +45,7 @@ func (c *tokenCache) del(key string) {
 // keyStore is the core.TokenStore and core.NonceStore of one request's client: tokens come from
 // the isolate's cache, else from the key's Durable Object; nonces always from the Durable Object.
 type keyStore struct {
+	now      func() time.Time
 	cache    *tokenCache
 	p        Platform
 	storeKey string
@@ -58,8 +59,13 @@ func (s *keyStore) keys(key string) KeyState {
 	return s.state
 }
 
+// LoadToken returns the cached token while it is fresh. Near its expiry it asks the key's
+// Durable Object, which hands out a fresher token another request saved, or lets exactly one
+// caller log in while the others wait for its token: so a token's renewal costs one login,
+// not one per request in flight.
 func (s *keyStore) LoadToken(ctx context.Context, key string) (core.Token, bool, error) {
-	if t, ok := s.cache.get(key); ok {
+	now := s.now()
+	if t, ok := s.cache.get(key); ok && fresh(t, now) {
 		return t, true, nil
 	}
 	t, ok, err := s.keys(key).LoadToken(ctx, loginLease)
@@ -68,6 +74,19 @@ func (s *keyStore) LoadToken(ctx context.Context, key string) (core.Token, bool,
 	}
 	s.cache.put(key, t)
 	return t, true, nil
+}
+
+// refreshMargin is how long before its expiry a token is renewed: core's default margin.
+const refreshMargin = 60 * time.Second
+
+// fresh reports whether t is usable without renewal, by the rule core applies (the margin is at
+// most a tenth of the token's lifetime).
+func fresh(t core.Token, now time.Time) bool {
+	margin := refreshMargin
+	if life := t.ExpiresAt.Sub(t.ObtainedAt); !t.ObtainedAt.IsZero() && life > 0 && life/10 < margin {
+		margin = life / 10
+	}
+	return t.AccessToken != "" && now.Before(t.ExpiresAt.Add(-margin))
 }
 
 func (s *keyStore) SaveToken(ctx context.Context, key string, t core.Token) error {
@@ -118,7 +137,7 @@ func (g *Gateway) client(p Platform) (*core.Client, *Response) {
 	if name := g.cfg.missingAPI(); name != "" {
 		return nil, errorResponse(503, "not_configured", "the gateway is not configured: set "+name, false)
 	}
-	ks := &keyStore{cache: &g.tokens, p: p}
+	ks := &keyStore{now: g.now, cache: &g.tokens, p: p}
 	opts := append(g.cfg.clientOptions(),
 		core.WithTokenStore(ks),
 		core.WithTransport(&edgeTransport{direct: p.Transport(), ks: ks, nonces: g.cfg.Nonces}))

@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/ipn"
 )
 
@@ -379,5 +381,27 @@ func TestRoutes(t *testing.T) {
 	big := req("POST", "/ipn", nil, strings.Repeat("a", MaxBody+1))
 	if res := g.Handle(context.Background(), f, big); res.Status != 413 {
 		t.Fatalf("big body: %d", res.Status)
+	}
+}
+
+func TestFresh(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	hour := core.Token{AccessToken: "Bearer x", ObtainedAt: now.Add(-time.Minute), ExpiresAt: now.Add(59 * time.Minute)}
+	short := core.Token{AccessToken: "Bearer x", ObtainedAt: now.Add(-2 * time.Second), ExpiresAt: now.Add(time.Second)}
+	for _, tc := range []struct {
+		tok  core.Token
+		at   time.Time
+		want bool
+	}{
+		{hour, now, true},
+		{hour, now.Add(57 * time.Minute), true},
+		{hour, now.Add(58*time.Minute + 1), false}, // within 60 s of expiry
+		{short, now, true},                         // 3 s life: margin 0.3 s
+		{short, now.Add(800 * time.Millisecond), false},
+		{core.Token{}, now, false},
+	} {
+		if got := fresh(tc.tok, tc.at); got != tc.want {
+			t.Errorf("fresh(%v at %v) = %v", tc.tok, tc.at.Sub(now), got)
+		}
 	}
 }

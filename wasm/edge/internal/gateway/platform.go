@@ -46,9 +46,10 @@ type PriceList interface {
 
 // KeyState is the shared state of one API key.
 type KeyState interface {
-	// LoadToken returns the stored token. When there is none and lease > 0, the first caller
-	// gets ok=false at once and should log in; later callers wait (up to lease) for the token it
-	// saves, so that isolates starting together log in once.
+	// LoadToken returns the stored token while it is fresh (by core's rule: until a margin of
+	// 60 s, at most a tenth of its lifetime, before it expires). Otherwise the first caller gets
+	// ok=false at once and should log in; callers after it wait (up to lease) for the token it
+	// saves, so that requests and isolates needing a token together log in once.
 	LoadToken(ctx context.Context, lease time.Duration) (tok core.Token, ok bool, err error)
 	SaveToken(ctx context.Context, tok core.Token) error
 	DeleteToken(ctx context.Context) error

@@ -44,6 +44,9 @@ func (g *Gateway) call(ctx context.Context, p Platform, r *Request, cmd string) 
 	if res != nil {
 		return res
 	}
+	if res := envelopeFields(fields, cmd); res != nil {
+		return res
+	}
 	c, res := g.client(p)
 	if res != nil {
 		return res
@@ -54,6 +57,34 @@ func (g *Gateway) call(ctx context.Context, p Platform, r *Request, cmd string) 
 		return coreError(err)
 	}
 	return jsonResponse(200, out.JSON)
+}
+
+// envelopeFields accepts and removes the fields a Wallex client sends on every call, so that a
+// client can use https://gateway/v1/call as its API URL (the wasm bridge's gatewayToken mode):
+// version (must be 1), cmd (must match the path), key (the gateway calls with its own key),
+// nonce (the gateway orders nonces itself) and format (the gateway answers JSON).
+func envelopeFields(f core.Fields, cmd string) *Response {
+	if v, ok := f["version"]; ok {
+		if v != "1" {
+			return badInput("version", "must be 1")
+		}
+		delete(f, "version")
+	}
+	if v, ok := f["cmd"]; ok {
+		if v != cmd {
+			return badInput("cmd", "is "+strconv.Quote(clip(v, 64))+" but the path names "+strconv.Quote(cmd))
+		}
+		delete(f, "cmd")
+	}
+	if v, ok := f["format"]; ok {
+		if v != "json" {
+			return badInput("format", "the gateway answers JSON only: leave format out or set it to json")
+		}
+		delete(f, "format")
+	}
+	delete(f, "key")
+	delete(f, "nonce")
+	return nil
 }
 
 // parseFields reads the call's fields from a form or JSON object body.

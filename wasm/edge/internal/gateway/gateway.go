@@ -206,6 +206,14 @@ func coreError(err error) *Response {
 	retry := core.IsRetryable(err)
 	msg := err.Error()
 	status := 500
+	var apiErr *core.APIError
+	var permErr *core.PermissionError
+	switch {
+	case errors.As(err, &apiErr):
+		msg = apiErr.Message // the API's own words, as a Wallex client expects them
+	case errors.As(err, &permErr):
+		msg = permErr.Message
+	}
 	switch code {
 	case "invalid_input":
 		status = 400

@@ -69,6 +69,41 @@ function toResponse(status, out) {
 
 const noBody = new Set(["GET", "HEAD", "OPTIONS"]);
 
+// The largest body the gateway reads (the Go side checks it too: gateway.MaxBody).
+const MAX_BODY = 64 * 1024;
+
+// readBody returns the body (null when empty), or undefined when it is larger than MAX_BODY,
+// without reading more than that.
+async function readBody(request) {
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    if (Number(declared) > MAX_BODY) return undefined;
+    const b = new Uint8Array(await request.arrayBuffer());
+    return b.byteLength === 0 ? null : b.byteLength > MAX_BODY ? undefined : b;
+  }
+  const reader = request.body.getReader();
+  const chunks = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > MAX_BODY) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  if (n === 0) return null;
+  const b = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    b.set(c, at);
+    at += c.byteLength;
+  }
+  return b;
+}
+
 export default {
   async fetch(request, env) {
     let inst;
@@ -84,8 +119,8 @@ export default {
     const method = request.method;
     let body = null;
     if (!noBody.has(method) && request.body !== null) {
-      body = new Uint8Array(await request.arrayBuffer());
-      if (body.byteLength === 0) body = null;
+      body = await readBody(request);
+      if (body === undefined) return jsonError(413, "body_too_large", "the request body is larger than 64 KiB", false);
     }
     let head = method + "\n" + request.url + "\n";
     for (const [k, v] of request.headers) head += k + "\n" + v + "\n";

@@ -158,3 +158,27 @@ test('a token renewal costs one login, not one per request in flight', async () 
     assert.equal(leaked, null);
   }
 });
+
+test('a body over 64 KiB is refused without being read, with or without Content-Length', async () => {
+  const big = 'txid=' + 'a'.repeat(200 * 1024);
+  const declared = await call('get_tx_info', { body: big, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal(declared.status, 413);
+  assert.equal(declared.json.code, 'body_too_large');
+  const stream = new ReadableStream({
+    start(c) {
+      for (let i = 0; i < 20; i++) c.enqueue(new TextEncoder().encode('a'.repeat(8192)));
+      c.close();
+    },
+  });
+  const res = await fetch(gw.url + '/v1/call/get_tx_info', {
+    method: 'POST', body: stream, duplex: 'half',
+    headers: { authorization: 'Bearer ' + gw.tokens[0], 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  assert.equal(res.status, 413);
+  const small = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('txid=CPSBNOSUCH')); c.close(); } });
+  const ok = await fetch(gw.url + '/v1/call/get_tx_info', {
+    method: 'POST', body: small, duplex: 'half',
+    headers: { authorization: 'Bearer ' + gw.tokens[0], 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  assert.equal(ok.status, 422, await ok.text());
+});

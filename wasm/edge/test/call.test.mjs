@@ -182,3 +182,24 @@ test('a body over 64 KiB is refused without being read, with or without Content-
   });
   assert.equal(ok.status, 422, await ok.text());
 });
+
+test('a request past its deadline is answered 504 and its upstream call is aborted', async () => {
+  const slow = await startGateway(sb, { vars: { EDGE_DEADLINE_MS: '800' } });
+  try {
+    assert.equal((await slow.request('POST', '/v1/call/get_basic_info', { token: slow.tokens[0] })).status, 200); // warm: token cached
+    await sb.admin('POST', '/faults', { kind: 'delay', count: 1, delay_ms: 2500, cmd: 'get_basic_info' });
+    const t0 = Date.now();
+    const r = await slow.request('POST', '/v1/call/get_basic_info', { token: slow.tokens[0] });
+    assert.equal(r.status, 504, r.text);
+    assert.equal(r.json.code, 'timeout');
+    assert.equal(r.json.retryable, true);
+    assert.ok(Date.now() - t0 < 2000, 'answered at the deadline, not when the API answered');
+    // The instance is fine afterwards.
+    const after = await slow.request('POST', '/v1/call/get_basic_info', { token: slow.tokens[0] });
+    assert.equal(after.status, 200, after.text);
+    assert.doesNotMatch(slow.logs(), /internal error|panic/);
+  } finally {
+    await sb.admin('DELETE', '/faults');
+    await slow.stop();
+  }
+});

@@ -18,7 +18,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall/js"
@@ -30,8 +29,6 @@ import (
 )
 
 func main() {
-	// The heap stays small (a few MB); collect less often. Go's wasm GC stops the isolate.
-	debug.SetGCPercent(100)
 	binding := js.Global().Get("context").Get("binding")
 	h := &host{transport: fetch.New(), cancels: map[int]context.CancelFunc{}, work: make(chan func())}
 	binding.Set("handle", js.FuncOf(h.handle))
@@ -151,9 +148,10 @@ func (h *host) worker(f func()) {
 const requestDeadline = 28 * time.Second
 
 // glueDeadline is a request context whose deadline is enforced by the glue's JS timer (which
-// calls cancel), not by a Go timer. It reports the deadline so that core adds no timeout of its
-// own: while any Go timer is pending, the Go runtime arms and clears a JS setTimeout every time
-// it goes idle, which is several times per request.
+// calls cancel from the request's own event), not by a Go timer. It reports the deadline so that
+// core adds no timeout of its own: a Go timer can fire while the instance is running another
+// request's event, and the goroutine it wakes would then abort or start I/O on behalf of the
+// wrong request, which Workers refuse.
 type glueDeadline struct {
 	context.Context
 	at time.Time

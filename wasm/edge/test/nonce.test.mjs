@@ -80,3 +80,24 @@ test('mixed commands under load keep the order too', async () => {
   assert.equal(st.nonce_errors, 0, JSON.stringify(st));
   assert.equal(st.overlaps, 0, JSON.stringify(st));
 });
+
+test('the sequencer raises a nonce another isolate already passed, and stores it before sending', async () => {
+  const ns = await gw.mf.getDurableObjectNamespace('EDGE_STATE', 'edge');
+  const stub = ns.get(ns.idFromName('key:' + sb.apiUrl + '|' + sb.publicKey));
+  const token = await gw.upstreamToken();
+  const before = await stub.loadNonce();
+  assert.ok(before > 1e12, 'the high-water mark is a Unix-ms nonce: ' + before);
+  await sb.admin('DELETE', '/stats?key=' + encodeURIComponent(sb.publicKey));
+  // A request carrying a stale nonce, as an isolate that lost the race would send it.
+  const body = new TextEncoder().encode(`cmd=get_basic_info&key=${sb.publicKey}&nonce=5&version=1`);
+  const res = await stub.nonceCall(sb.apiUrl + '/get_basic_info', { 'content-type': 'application/x-www-form-urlencoded', authorization: token }, body);
+  assert.equal(res.status, 200);
+  assert.equal(JSON.parse(new TextDecoder().decode(res.body)).error, 'ok');
+  const after = await stub.loadNonce();
+  assert.ok(after > before, `mark moved from ${before} to ${after}`);
+  const st = await sb.stats();
+  assert.equal(st.nonce_errors, 0, JSON.stringify(st));
+  // And the gateway goes on from there.
+  assert.equal((await basicInfo()).status, 200);
+  assert.equal((await sb.stats()).nonce_errors, 0);
+});

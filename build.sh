@@ -50,10 +50,16 @@ build_extension() {
   node scripts/build-extension.mjs
 }
 
+build_edge() {
+  log "building the edge gateway Worker (wasm/edge/build)"
+  wasm/edge/build.sh
+}
+
 cmd_build() {
   build_native
   build_wasm
   build_extension
+  build_edge
 }
 
 cmd_run() {
@@ -110,6 +116,10 @@ cmd_test() {
   build_wasm
   build_extension
   npm test
+  log "edge gateway suite (real workerd via Miniflare, against the sandbox)"
+  ensure_npm wasm/edge
+  build_edge
+  npm --prefix wasm/edge test
 }
 
 cmd_bench() {

@@ -48,7 +48,7 @@ func (t *Transport) RoundTrip(ctx context.Context, req *core.Request) (*core.HTT
 	ac := jsAbortController.New()
 	abortOnDone := func(err error) error {
 		if ctx.Err() != nil {
-			ac.Call("abort")
+			jsutil.Call(ac, "abort") // a throwing abort must not take the Go instance down
 			return fmt.Errorf("fetch: aborted: %w", ctx.Err())
 		}
 		return err
@@ -78,7 +78,7 @@ func (t *Transport) RoundTrip(ctx context.Context, req *core.Request) (*core.HTT
 	status := res.Get("status").Int()
 	if status == 0 && res.Get("type").String() == "opaqueredirect" {
 		// A browser hides a manual redirect behind status 0.
-		ac.Call("abort")
+		jsutil.Call(ac, "abort")
 		return nil, errors.New("fetch: the API answered with a redirect, which is not followed so that keys and tokens never go to another address: check the API URL")
 	}
 	out := &core.HTTPResponse{Status: status, Header: readHeaders(res.Get("headers"))}

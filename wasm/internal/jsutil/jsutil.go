@@ -58,7 +58,9 @@ func str(v js.Value) string {
 
 // IsThenable reports whether v looks like a promise.
 func IsThenable(v js.Value) bool {
-	return v.Type() == js.TypeObject && v.Get("then").Type() == js.TypeFunction
+	// Workers RPC promises are callable (typeof "function"), so accept functions too.
+	t := v.Type()
+	return (t == js.TypeObject || t == js.TypeFunction) && v.Get("then").Type() == js.TypeFunction
 }
 
 type settled struct {

@@ -123,8 +123,18 @@ cmd_test() {
 }
 
 cmd_bench() {
-  log "Go benchmarks"
+  cmd_build
+  log "Go benchmarks (core call and decode, CLI mass payout)"
   go test -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-1s}" ./core/... ./cmd/...
+  log "wasm bridge vs plain fetch (node)"
+  node wasm/test/bench.mjs
+  log "extension round trip and service-worker cold start (Chromium)"
+  ensure_npm .
+  ensure_chromium
+  node extension/test/bench.mjs
+  log "edge gateway vs a plain JS Worker (workerd)"
+  ensure_npm wasm/edge
+  npm --prefix wasm/edge run bench
 }
 
 cmd_dist() {

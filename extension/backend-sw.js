@@ -29,7 +29,10 @@ export function swBackend() {
   /** @type {any} */
   const b = {
     kind: 'extension',
-    /** Must be called synchronously inside a click/submit handler (user gesture). @param {string} apiUrl */
+    /**
+     * Must be called synchronously inside a click/submit handler (user gesture).
+     * @param {string} apiUrl  the API URL, or a gateway's URL
+     */
     requestAccess(apiUrl) {
       let origins;
       try {

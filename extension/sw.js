@@ -5,6 +5,10 @@
 //
 // What this worker may be asked: the Backend methods (web/backend.js), nothing else, and
 // only by this extension's own pages.
+//
+// A restarted worker has a fresh Go instance: the Account re-applies the configuration from
+// chrome.storage.session on the first message (the token carries on; through a gateway, the
+// gateway token stored beside it), so nothing here waits for it.
 
 import '../wasm/wasm_exec.js';
 import { Account } from '../web/lib/account.js';

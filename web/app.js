@@ -99,7 +99,8 @@ export function mount(root, opts) {
       return;
     }
     const left = s.expiresAt ? Math.round((Date.parse(s.expiresAt) - Date.now()) / 1000) : NaN;
-    replace(badge, 'Connected', s.expiresAt ? ` · session until ${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (${formatDuration(left)})` : ''}` : '');
+    if (s.mode === 'gateway') replace(badge, 'Connected', ' · through your gateway');
+    else replace(badge, 'Connected', s.expiresAt ? ` · session until ${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (${formatDuration(left)})` : ''}` : '');
     badge.dataset.state = 'on';
   }
 
@@ -132,7 +133,7 @@ export function mount(root, opts) {
     renderNav();
     const el = screen.render(ctx);
     el.dataset.screen = screen.id;
-    replace(main, guard ? h('div', { class: 'notice warn', role: 'alert' }, ctx.session?.hasVault || ctx.session?.configured ? 'The session is locked: unlock it to continue.' : 'Connect with your API keys first.') : null, el);
+    replace(main, guard ? h('div', { class: 'notice warn', role: 'alert' }, ctx.session?.hasVault || ctx.session?.configured ? 'The session is locked: unlock it to continue.' : 'Connect first: with your API keys or through your gateway.') : null, el);
     document.title = `${screen.title} · ${opts.title ?? 'Wallex Pay console'}`;
     if (focus) focusHeading();
   }

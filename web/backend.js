@@ -10,21 +10,26 @@
 
 /**
  * @typedef {object} ConnectParams
- * @property {string} apiUrl
- * @property {string} publicKey
- * @property {string} privateKey
- * @property {boolean} [remember]     keep the private key in an encrypted vault on this device
+ * @property {'keys'|'gateway'} [mode]  'gateway': through a wallexkit edge gateway that holds the API keys (default 'keys')
+ * @property {string} [apiUrl]        keys
+ * @property {string} [publicKey]     keys
+ * @property {string} [privateKey]    keys
+ * @property {string} [gatewayUrl]    gateway: its address, e.g. https://pay-gateway.example.workers.dev (the bridge calls <gatewayUrl>/v1/call)
+ * @property {string} [gatewayToken]  gateway: one of its GATEWAY_TOKENS; kept in the session store only
+ * @property {boolean} [remember]     keep the private key (or the gateway token) in an encrypted vault on this device
  * @property {string} [passphrase]    required with remember
- * @property {boolean} [nonce]        send a nonce with every call (default true)
+ * @property {boolean} [nonce]        keys: send a nonce with every call (default true); a gateway orders nonces itself
  */
 
 /**
  * @typedef {object} SessionState
- * @property {boolean} configured     an API URL and public key are set
- * @property {boolean} loggedIn       a token is held (it may be near expiry)
- * @property {string} [expiresAt]     ISO time the token expires
- * @property {string} [apiUrl]
- * @property {string} [publicKey]
+ * @property {boolean} configured     an API URL and public key (or a gateway and its token) are set
+ * @property {boolean} loggedIn       a token is held (it may be near expiry); through a gateway, its token
+ * @property {string} [expiresAt]     ISO time the token expires (none through a gateway)
+ * @property {'keys'|'gateway'} [mode]
+ * @property {string} [apiUrl]        through a gateway: <gatewayUrl>/v1/call
+ * @property {string} [publicKey]     keys only
+ * @property {string} [gatewayUrl]    gateway only
  * @property {boolean} hasVault       an encrypted private key is saved on this device
  * @property {boolean} keyInMemory    the private key is held in memory (can log in again)
  */
@@ -49,7 +54,7 @@
 /**
  * @typedef {object} Backend
  * @property {string} kind                                   'extension' | 'local'
- * @property {(apiUrl: string) => Promise<boolean>} requestAccess   ask for host access to apiUrl (extension); must run inside the click handler
+ * @property {(apiUrl: string) => Promise<boolean>} requestAccess   ask for host access to apiUrl, or a gateway URL (extension); must run inside the click handler
  * @property {(p: ConnectParams) => Promise<SessionState>} connect configure + login (+ seal the vault when remember)
  * @property {(passphrase: string) => Promise<SessionState>} unlock open the vault, configure, login
  * @property {() => Promise<SessionState>} lock              forget the token and the in-memory key; keep the vault

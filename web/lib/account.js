@@ -4,10 +4,15 @@
 //
 // Where things live:
 //   sessionKV (chrome.storage.session / sessionStorage): the token, the active configuration
-//     (API URL, public key, nonce mode) — never the private key.
+//     (API URL, public key, nonce mode) — never the private key; through a gateway, the gateway
+//     token (wk.gatewayToken) and the gateway's URL.
 //   localKV (chrome.storage.local / localStorage): the nonce high-water mark; with "Remember on
-//     this device", the encrypted vault and the remembered API URL + public key.
+//     this device", the encrypted vault (the private key, or the gateway token) and the
+//     remembered API URL + public key (or gateway URL).
 //   memory (the Go instance): the private key, only while this host lives.
+//
+// Through a gateway (wasm/edge) the gateway holds the API keys: the bridge is configured with
+// {apiUrl: <gateway>/v1/call, gatewayToken}, never logs in and holds no key.
 
 import { sealVault, openVault, isVaultRecord, needsUpgrade, VaultError } from './vault.js';
 
@@ -20,6 +25,11 @@ const K_REMEMBERED = 'wk.remembered';
 const K_VAULT = 'wk.vault';
 const TOKEN_PREFIX = 'wk.token.';
 const NONCE_PREFIX = 'wk.nonce.';
+const K_GATEWAY_TOKEN = 'wk.gatewayToken';
+/** The gateway route a Wallex client uses as its API URL (wasm/edge: POST /v1/call/{cmd}). */
+export const GATEWAY_CALL_PATH = '/v1/call';
+// Replaces a client that held a secret: a client with no key and no token (configure sends nothing).
+const NO_CLIENT = { apiUrl: 'https://wallexpay.io/api', publicKey: 'signed-out' };
 
 /**
  * The bridge's StorageAdapter over two KVs.
@@ -79,10 +89,74 @@ export function checkConnectParams(p) {
   return { apiUrl: apiUrl.replace(/\/+$/, ''), publicKey: String(p.publicKey).trim(), loopback };
 }
 
+/**
+ * Checks the "Through my gateway" form locally (nothing is sent while it fails).
+ * @param {{gatewayUrl?: string, gatewayToken?: string, remember?: boolean, passphrase?: string}} p
+ * @returns {{gatewayUrl: string, apiUrl: string, gatewayToken: string}}
+ */
+export function checkGatewayParams(p) {
+  const raw = String(p.gatewayUrl ?? '').trim();
+  let u;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw fail('invalid_input', 'Gateway URL is not a valid address, e.g. https://pay-gateway.example.workers.dev', 'gatewayUrl');
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw fail('invalid_input', 'Gateway URL must start with https://', 'gatewayUrl');
+  if (u.username || u.password) throw fail('invalid_input', 'Gateway URL must not contain a user name or password', 'gatewayUrl');
+  if (u.search || u.hash) throw fail('invalid_input', 'Gateway URL must not contain ? or #: give the gateway\'s address only', 'gatewayUrl');
+  if (u.protocol === 'http:' && !isLoopback(u.hostname)) {
+    throw fail('invalid_input', 'Gateway URL must use https:// (plain http is only allowed for 127.0.0.1 and localhost)', 'gatewayUrl');
+  }
+  // the gateway's address; its call route may have been pasted too
+  let path = u.pathname.replace(/\/+$/, '');
+  if (path.endsWith(GATEWAY_CALL_PATH)) path = path.slice(0, -GATEWAY_CALL_PATH.length);
+  const gatewayUrl = u.origin + path;
+  const gatewayToken = String(p.gatewayToken ?? '').trim().replace(/^Bearer\s+/i, '');
+  if (!gatewayToken) throw fail('invalid_input', 'Gateway token is required', 'gatewayToken');
+  if (/\s/.test(gatewayToken)) throw fail('invalid_input', 'Gateway token must not contain spaces', 'gatewayToken');
+  if (p.remember && String(p.passphrase ?? '').length < 8) {
+    throw fail('invalid_input', 'Passphrase must be at least 8 characters to remember the token on this device', 'passphrase');
+  }
+  return { gatewayUrl, apiUrl: gatewayUrl + GATEWAY_CALL_PATH, gatewayToken };
+}
+
+/**
+ * What the bridge reports about a gateway, in the console's words. The gateway answers 401 for
+ * a token it does not know, and 403 (an api_error to the bridge) for a command it does not allow,
+ * e.g. a money command while ALLOW_MONEY is off: nothing reached Wallex Pay in either case.
+ * @param {unknown} e @param {boolean} [connecting]
+ */
+function gatewayError(e, connecting = false) {
+  const x = /** @type {any} */ (e);
+  if (!x || typeof x !== 'object') return e;
+  if (x.code === 'auth') {
+    const err = fail('gateway_token', connecting
+      ? 'The gateway refused this token. Enter one of the tokens set in the gateway (GATEWAY_TOKENS).'
+      : 'The gateway refused the gateway token: it may have been removed from the gateway. Connect again with a valid token.', connecting ? 'gatewayToken' : undefined);
+    return { ...err, httpStatus: x.httpStatus };
+  }
+  if (x.code === 'api_error' && x.httpStatus === 403) {
+    return { code: 'gateway_refused', message: String(x.message ?? '').replace(/^wallex [a-z_]+: /, ''), retryable: false, httpStatus: 403 };
+  }
+  if (connecting && x.code === 'transport') return { ...x, field: 'gatewayUrl' };
+  return e;
+}
+
+/** @param {unknown} cfg */
+function isGateway(cfg) {
+  return Boolean(cfg && typeof cfg === 'object' && /** @type {any} */ (cfg).mode === 'gateway');
+}
+
 /** @param {string} host */
 export function isLoopback(host) {
   return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
+
+/**
+ * The active configuration (wk.config). Never holds a secret.
+ * @typedef {{mode?: 'keys', apiUrl: string, publicKey: string, nonce: boolean} | {mode: 'gateway', apiUrl: string, gatewayUrl: string}} Config
+ */
 
 export class Account {
   /**
@@ -94,32 +168,51 @@ export class Account {
     this.localKV = opts.localKV;
     this.vaultIterations = opts.vaultIterations;
     this.storage = bridgeStorage(opts.sessionKV, opts.localKV);
-    /** configuration applied to this bridge instance, or null @type {null|{apiUrl: string, publicKey: string, nonce: boolean}} */
+    /** configuration applied to this bridge instance, or null @type {null|Config} */
     this.applied = null;
     this.keyInMemory = false;
     /** @type {Promise<void>|null} */
     this.restoring = null;
   }
 
-  /** @param {{apiUrl: string, publicKey: string, nonce: boolean}} cfg @param {string} [privateKey] */
-  async apply(cfg, privateKey) {
+  /**
+   * @param {Config} cfg
+   * @param {string} [secret]  the private key (keys), the gateway token (gateway: required)
+   */
+  async apply(cfg, secret) {
     const bridge = await this.getBridge();
     /** @type {Record<string, unknown>} */
-    const opts = { apiUrl: cfg.apiUrl, publicKey: cfg.publicKey, nonce: cfg.nonce, storage: this.storage };
-    if (privateKey) opts.privateKey = privateKey;
+    let opts;
+    if (isGateway(cfg)) {
+      if (!secret) throw fail('not_connected', 'Not connected: enter your gateway URL and token.');
+      opts = { apiUrl: cfg.apiUrl, gatewayToken: secret, storage: this.storage };
+    } else {
+      opts = { apiUrl: cfg.apiUrl, publicKey: cfg.publicKey, nonce: cfg.nonce, storage: this.storage };
+      if (secret) opts.privateKey = secret;
+    }
     if (isLoopback(new URL(cfg.apiUrl).hostname) && cfg.apiUrl.startsWith('http:')) opts.insecureHttp = true;
     await bridge.configure(opts);
     this.applied = { ...cfg };
-    this.keyInMemory = Boolean(privateKey);
+    this.keyInMemory = !isGateway(cfg) && Boolean(secret);
   }
 
-  /** After the host restarted: re-apply the stored configuration (no private key: the token carries on). */
+  /**
+   * After the host restarted: re-apply the stored configuration (no private key: the token
+   * carries on; through a gateway, with the gateway token from the session store).
+   */
   async restore() {
     if (this.applied) return;
     if (!this.restoring) {
       this.restoring = (async () => {
         const cfg = await this.sessionKV.get(K_CONFIG);
-        if (cfg && !this.applied) await this.apply(cfg);
+        if (cfg && !this.applied) {
+          if (!isGateway(cfg)) await this.apply(cfg);
+          else {
+            // through a gateway: the token lives beside the configuration in the session store
+            const token = await this.sessionKV.get(K_GATEWAY_TOKEN);
+            if (token) await this.apply(cfg, token);
+          }
+        }
       })().finally(() => { this.restoring = null; });
     }
     await this.restoring;
@@ -135,7 +228,13 @@ export class Account {
     const cfg = this.applied ?? remembered;
     if (cfg) {
       s.apiUrl = cfg.apiUrl;
-      s.publicKey = cfg.publicKey;
+      if (isGateway(cfg)) {
+        s.mode = 'gateway';
+        s.gatewayUrl = cfg.gatewayUrl;
+      } else {
+        s.mode = 'keys';
+        s.publicKey = cfg.publicKey;
+      }
     }
     if (this.applied) {
       const bridge = await this.getBridge();
@@ -146,13 +245,15 @@ export class Account {
         return this.applied ? bridge.session() : { loggedIn: false };
       });
       s.loggedIn = Boolean(st.loggedIn);
-      if (st.expiresAt) s.expiresAt = String(st.expiresAt);
+      // a gateway token does not expire here (the bridge reports a zero time)
+      if (st.expiresAt && !isGateway(this.applied)) s.expiresAt = String(st.expiresAt);
     }
     return s;
   }
 
   /** @param {ConnectParams} p */
   async connect(p) {
+    if (p.mode === 'gateway') return this.connectGateway(p);
     const { apiUrl, publicKey } = checkConnectParams({ ...p, privateKey: p.privateKey ?? '' });
     const cfg = { apiUrl, publicKey, nonce: p.nonce !== false };
     const bridge = await this.getBridge();
@@ -164,6 +265,7 @@ export class Account {
       throw e;
     }
     await this.sessionKV.set(K_CONFIG, cfg);
+    await this.sessionKV.remove(K_GATEWAY_TOKEN);
     if (p.remember) {
       const vault = await sealVault({ privateKey: String(p.privateKey).trim(), publicKey, apiUrl, passphrase: String(p.passphrase), iterations: this.vaultIterations });
       await this.localKV.set(K_VAULT, vault);
@@ -175,6 +277,39 @@ export class Account {
         await this.localKV.remove(K_VAULT);
         await this.localKV.remove(K_REMEMBERED);
       }
+    }
+    return this.session();
+  }
+
+  /**
+   * Through a gateway: configure with the gateway token, check it with one read (the gateway
+   * answers 401 for a token it does not know), keep the token in the session store only; with
+   * remember, sealed in the vault in place of a private key (bound to the gateway's URL).
+   * @param {ConnectParams} p
+   */
+  async connectGateway(p) {
+    const g = checkGatewayParams(p);
+    /** @type {Config} */
+    const cfg = { mode: 'gateway', apiUrl: g.apiUrl, gatewayUrl: g.gatewayUrl };
+    const bridge = await this.getBridge();
+    try {
+      await this.apply(cfg, g.gatewayToken);
+      await bridge.basicInfo();
+    } catch (e) {
+      await this.forgetActive();
+      throw gatewayError(e, true);
+    }
+    await this.sessionKV.set(K_GATEWAY_TOKEN, g.gatewayToken);
+    await this.sessionKV.set(K_CONFIG, cfg);
+    const old = await this.localKV.get(K_VAULT);
+    if (p.remember) {
+      // publicKey '' marks a gateway token: no key pair has an empty public key
+      const vault = await sealVault({ privateKey: g.gatewayToken, publicKey: '', apiUrl: cfg.apiUrl, passphrase: String(p.passphrase), iterations: this.vaultIterations });
+      await this.localKV.set(K_VAULT, vault);
+      await this.localKV.set(K_REMEMBERED, cfg);
+    } else if (old && (old.publicKey !== '' || old.apiUrl !== cfg.apiUrl)) {
+      await this.localKV.remove(K_VAULT);
+      await this.localKV.remove(K_REMEMBERED);
     }
     return this.session();
   }
@@ -191,18 +326,25 @@ export class Account {
       if (e instanceof VaultError) throw fail(e.code === 'wrong_passphrase' ? 'wrong_passphrase' : 'invalid_input', e.message, 'passphrase');
       throw e;
     }
-    const cfg = { apiUrl: vault.apiUrl, publicKey: vault.publicKey, nonce: remembered.nonce !== false };
+    const gateway = isGateway(remembered) && vault.publicKey === '';
+    /** @type {Config} */
+    const cfg = gateway
+      ? { mode: 'gateway', apiUrl: vault.apiUrl, gatewayUrl: String(remembered.gatewayUrl ?? vault.apiUrl.slice(0, -GATEWAY_CALL_PATH.length)) }
+      : { apiUrl: vault.apiUrl, publicKey: vault.publicKey, nonce: remembered.nonce !== false };
     const bridge = await this.getBridge();
     try {
       await this.apply(cfg, privateKey);
-      await bridge.login();
+      if (gateway) await bridge.basicInfo();
+      else await bridge.login();
     } catch (e) {
       await this.forgetActive();
-      throw e;
+      throw gateway ? gatewayError(e) : e;
     }
+    if (gateway) await this.sessionKV.set(K_GATEWAY_TOKEN, privateKey);
+    else await this.sessionKV.remove(K_GATEWAY_TOKEN);
     await this.sessionKV.set(K_CONFIG, cfg);
     if (needsUpgrade(vault, this.vaultIterations)) {
-      await this.localKV.set(K_VAULT, await sealVault({ privateKey, publicKey: cfg.publicKey, apiUrl: cfg.apiUrl, passphrase, iterations: this.vaultIterations }));
+      await this.localKV.set(K_VAULT, await sealVault({ privateKey, publicKey: vault.publicKey, apiUrl: vault.apiUrl, passphrase, iterations: this.vaultIterations }));
     }
     return this.session();
   }
@@ -211,15 +353,20 @@ export class Account {
   async login() {
     await this.restore();
     if (!this.applied) throw fail('not_connected', 'Not connected: enter your API keys.');
+    if (isGateway(this.applied)) throw fail('invalid_input', 'Through a gateway the console never logs in: the gateway holds the API keys.');
     if (!this.keyInMemory) throw fail('locked', 'The session expired and the private key is not in memory: unlock or connect again.');
     const bridge = await this.getBridge();
     return bridge.login();
   }
 
-  /** Forget the token and the in-memory key; keep the configuration and the vault. */
+  /**
+   * Forget the token and the in-memory key; keep the configuration and the vault. Through a
+   * gateway: forget the gateway token (and so the configuration); keep the vault.
+   */
   async lock() {
     await this.restore();
-    if (this.applied) {
+    if (isGateway(this.applied)) await this.forgetActive();
+    else if (this.applied) {
       const bridge = await this.getBridge();
       await bridge.logout().catch(() => {});
       await this.apply(this.applied); // a fresh client without the private key
@@ -239,11 +386,13 @@ export class Account {
   async forgetActive() {
     const bridge = await this.getBridge();
     if (this.applied) await bridge.logout().catch(() => {});
-    // replace the Go client with one that holds no key (configure sends nothing)
-    if (this.applied) await this.apply(this.applied).catch(() => {});
+    // replace the Go client with one that holds no key or gateway token (configure sends nothing)
+    if (isGateway(this.applied)) await bridge.configure({ ...NO_CLIENT }).catch(() => {});
+    else if (this.applied) await this.apply(this.applied).catch(() => {});
     this.applied = null;
     this.keyInMemory = false;
     await this.sessionKV.remove(K_CONFIG);
+    await this.sessionKV.remove(K_GATEWAY_TOKEN);
   }
 
   /**
@@ -270,6 +419,7 @@ export class Account {
         return await bridge[method](...args);
       }
     } catch (e) {
+      if (isGateway(this.applied)) throw gatewayError(e);
       if (e && typeof e === 'object' && /** @type {any} */ (e).code === 'auth' && !this.keyInMemory) {
         const vault = await this.localKV.get(K_VAULT);
         throw fail('locked', isVaultRecord(vault)

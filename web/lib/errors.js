@@ -1,7 +1,7 @@
 // What to tell a person for each error code of the bridge (and of the console itself).
 
 /**
- * @typedef {'invalid_input'|'api_error'|'auth'|'permission'|'nonce'|'rate_limited'|'transport'|'outcome_unknown'|'timeout'|'canceled'|'not_configured'|'not_connected'|'locked'|'wrong_passphrase'|'host_permission'|'internal'} ErrorCode
+ * @typedef {'invalid_input'|'api_error'|'auth'|'permission'|'nonce'|'rate_limited'|'transport'|'outcome_unknown'|'timeout'|'canceled'|'not_configured'|'not_connected'|'locked'|'wrong_passphrase'|'host_permission'|'gateway_token'|'gateway_refused'|'internal'} ErrorCode
  *   The first eleven and 'internal' are the bridge's (wasm/bridge/wallexkit.d.ts); the rest are the console's.
  */
 
@@ -33,6 +33,8 @@ export const MESSAGES = {
   locked: { title: 'Locked', hint: 'Unlock with your passphrase or connect with your keys.' },
   wrong_passphrase: { title: 'Wrong passphrase', hint: 'That passphrase does not open the saved key.' },
   host_permission: { title: 'Access to that API URL was not granted', hint: 'The extension may only talk to addresses you allow. Connect again and accept the prompt.' },
+  gateway_token: { title: 'The gateway refused the token', hint: 'Nothing was sent to Wallex Pay. Check the gateway token with whoever runs the gateway, then connect again.' },
+  gateway_refused: { title: 'Your gateway does not allow this', hint: 'Nothing was sent to Wallex Pay. The gateway runs only the commands it is set up for (money commands need ALLOW_MONEY=1 there); otherwise connect with API keys that may do this.' },
   internal: { title: 'Something went wrong in the console', hint: 'Reload the page. If it keeps happening, report it with the time it happened.' },
 };
 

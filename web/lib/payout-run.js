@@ -77,7 +77,7 @@ export function summarize(st) {
 }
 
 // Errors that prove the request was refused before anything moved.
-const NOT_SENT = new Set(['invalid_input', 'api_error', 'auth', 'permission', 'nonce', 'rate_limited', 'not_connected', 'locked', 'host_permission']);
+const NOT_SENT = new Set(['invalid_input', 'api_error', 'auth', 'permission', 'nonce', 'rate_limited', 'not_connected', 'locked', 'host_permission', 'gateway_token', 'gateway_refused']);
 
 /**
  * Sends (or resumes) a payout file.

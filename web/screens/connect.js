@@ -1,11 +1,12 @@
-// Connect: API URL + keys (optionally sealed in a passphrase vault), unlock, session status,
-// Lock and Sign out.
+// Connect: API URL + keys, or a wallexkit gateway + gateway token (either secret optionally
+// sealed in a passphrase vault), unlock, session status, Lock and Sign out.
 
-import { h, replace } from '../dom.js';
+import { h, replace, uid } from '../dom.js';
 import { field, setFieldError, errorBox, busy, dl, screenHeading, formatTime, formatDuration } from '../ui.js';
 import { toBridgeError } from '../lib/errors.js';
 
 export const DEFAULT_API_URL = 'https://wallexpay.io/api';
+export const EXAMPLE_GATEWAY_URL = 'https://pay-gateway.example.workers.dev';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
 
@@ -23,7 +24,7 @@ export default {
       const s = ctx.session;
       if (s?.configured && s.loggedIn) replace(body, statusView(ctx, draw));
       else if (s?.hasVault && !showKeysForm) replace(body, unlockView(ctx, () => { showKeysForm = true; draw(); }));
-      else replace(body, keysForm(ctx));
+      else replace(body, connectForm(ctx));
     };
     draw();
     return root;
@@ -33,6 +34,7 @@ export default {
 /** @param {Ctx} ctx @param {() => void} redraw */
 function statusView(ctx, redraw) {
   const s = /** @type {import('../backend.js').SessionState} */ (ctx.session);
+  const gateway = s.mode === 'gateway';
   const left = s.expiresAt ? Math.round((Date.parse(s.expiresAt) - Date.now()) / 1000) : NaN;
   const msg = h('div', { 'aria-live': 'polite' });
   const lock = h('button', { type: 'button', class: 'secondary' }, 'Lock');
@@ -41,7 +43,7 @@ function statusView(ctx, redraw) {
     try {
       await ctx.backend.lock();
       await ctx.refreshSession();
-      ctx.announce('Locked. The private key was removed from memory.');
+      ctx.announce(gateway ? 'Locked. The gateway token was removed from this browser session.' : 'Locked. The private key was removed from memory.');
       redraw();
     } catch (e) {
       replace(msg, errorBox(e));
@@ -51,12 +53,25 @@ function statusView(ctx, redraw) {
     try {
       await ctx.backend.signOut();
       await ctx.refreshSession();
-      ctx.announce('Signed out. Keys and the saved vault were removed from this device.');
+      ctx.announce(gateway ? 'Signed out. The gateway token and the saved vault were removed from this device.' : 'Signed out. Keys and the saved vault were removed from this device.');
       redraw();
     } catch (e) {
       replace(msg, errorBox(e));
     }
   }));
+  if (gateway) {
+    return h('div', { class: 'stack' },
+      h('p', { class: 'notice ok', role: 'status' }, 'Connected to Wallex Pay through your gateway.'),
+      dl([
+        ['Gateway URL', s.gatewayUrl ?? ''],
+        ['API keys', 'held by the gateway (this browser has none and never logs in)'],
+        ['Gateway token', 'in this browser session only'],
+        ['Saved on this device', s.hasVault ? 'yes, the gateway token encrypted with your passphrase' : 'no'],
+      ]),
+      h('p', { class: 'hint' }, 'Lock removes the gateway token from this browser session; a saved token stays encrypted on this device. Sign out also deletes the saved token.'),
+      h('div', { class: 'actions' }, lock, signOut),
+      msg);
+  }
   return h('div', { class: 'stack' },
     h('p', { class: 'notice ok', role: 'status' }, 'Connected to Wallex Pay.'),
     dl([
@@ -77,10 +92,13 @@ function unlockView(ctx, useKeys) {
   const pass = field({ label: 'Passphrase', name: 'passphrase', type: 'password', required: true, autocomplete: 'current-password' });
   const submit = h('button', { type: 'submit' }, 'Unlock');
   const msg = h('div');
+  const gateway = s?.mode === 'gateway';
   const form = h('form', { class: 'stack', novalidate: true },
-    h('p', null, 'A key for ', h('strong', null, s?.publicKey ?? ''), ' at ', h('code', null, s?.apiUrl ?? ''), ' is saved on this device.'),
+    gateway
+      ? h('p', null, 'A gateway token for ', h('code', null, s?.gatewayUrl ?? ''), ' is saved on this device.')
+      : h('p', null, 'A key for ', h('strong', null, s?.publicKey ?? ''), ' at ', h('code', null, s?.apiUrl ?? ''), ' is saved on this device.'),
     pass.wrap,
-    h('div', { class: 'actions' }, submit, h('button', { type: 'button', class: 'link', onclick: useKeys }, 'Use other keys')),
+    h('div', { class: 'actions' }, submit, h('button', { type: 'button', class: 'link', onclick: useKeys }, gateway ? 'Connect another way' : 'Use other keys')),
     msg);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -105,12 +123,27 @@ function unlockView(ctx, useKeys) {
   return form;
 }
 
+/**
+ * One option of the "Connect with" choice.
+ * @param {string} value @param {string} label @param {string} hint @param {boolean} checked
+ */
+function choice(value, label, hint, checked) {
+  const id = uid(`f-mode-${value}`);
+  const input = h('input', { type: 'radio', id, name: 'connectMode', value, checked, 'aria-describedby': `${id}-hint` });
+  const wrap = h('div', { class: 'field checkbox' }, input, h('label', { for: id }, label), h('p', { id: `${id}-hint`, class: 'hint' }, hint));
+  return { wrap, input: /** @type {HTMLInputElement} */ (input) };
+}
+
 /** @param {Ctx} ctx */
-function keysForm(ctx) {
+function connectForm(ctx) {
   const s = ctx.session;
-  const apiUrl = field({ label: 'API URL', name: 'apiUrl', type: 'url', value: s?.apiUrl ?? DEFAULT_API_URL, required: true, autocomplete: 'url', hint: 'https://wallexpay.io/api, or your sandbox, e.g. http://127.0.0.1:8787/api' });
+  const viaKeys = choice('keys', 'API keys', 'Your Wallex Pay public and private key: this browser logs in itself.', s?.mode !== 'gateway');
+  const viaGateway = choice('gateway', 'Through my gateway', 'Your wallexkit gateway holds the API keys: this browser gets only a gateway token.', s?.mode === 'gateway');
+  const apiUrl = field({ label: 'API URL', name: 'apiUrl', type: 'url', value: (s?.mode !== 'gateway' && s?.apiUrl) || DEFAULT_API_URL, required: true, autocomplete: 'url', hint: 'https://wallexpay.io/api, or your sandbox, e.g. http://127.0.0.1:8787/api' });
   const pub = field({ label: 'Public key', name: 'publicKey', value: s?.publicKey ?? '', required: true, autocomplete: 'off' });
   const priv = field({ label: 'Private key', name: 'privateKey', type: 'password', required: true, autocomplete: 'off', hint: 'Used once to log in. Kept in memory only, unless you choose to remember it below.' });
+  const gwUrl = field({ label: 'Gateway URL', name: 'gatewayUrl', type: 'url', value: s?.gatewayUrl ?? '', required: true, autocomplete: 'url', placeholder: EXAMPLE_GATEWAY_URL, hint: `Your gateway’s address, e.g. ${EXAMPLE_GATEWAY_URL}` });
+  const gwToken = field({ label: 'Gateway token', name: 'gatewayToken', type: 'password', required: true, autocomplete: 'off', hint: 'One of the gateway’s tokens (GATEWAY_TOKENS). Kept for this browser session only, unless you choose to remember it below.' });
   const remember = field({ label: 'Remember on this device', name: 'remember', type: 'checkbox', hint: 'Saves the private key encrypted with a passphrase (PBKDF2, 600,000 rounds + AES-GCM).' });
   const pass = field({ label: 'Passphrase', name: 'passphrase', type: 'password', autocomplete: 'new-password', hint: 'At least 8 characters. It cannot be recovered: if you forget it, connect with your keys again.' });
   const nonce = field({ label: 'Send a nonce with every call', name: 'nonce', type: 'checkbox', checked: true, hint: 'Recommended. Once a key has used nonces, every program using it must send them.' });
@@ -120,38 +153,69 @@ function keysForm(ctx) {
     pass.input.required = remember.input.checked;
     if (remember.input.checked) pass.input.focus();
   });
+  const keysGroup = h('div', { 'data-mode': 'keys' }, apiUrl.wrap, pub.wrap, priv.wrap);
+  const gatewayGroup = h('div', { 'data-mode': 'gateway' }, gwUrl.wrap, gwToken.wrap);
+  const advanced = h('details', null, h('summary', null, 'Advanced'), nonce.wrap);
+  const rememberHint = /** @type {HTMLElement} */ (remember.wrap.querySelector('.hint'));
   const submit = h('button', { type: 'submit' }, 'Connect');
   const msg = h('div');
-  const fields = { apiUrl, publicKey: pub, privateKey: priv, passphrase: pass };
+  const fields = { apiUrl, publicKey: pub, privateKey: priv, gatewayUrl: gwUrl, gatewayToken: gwToken, passphrase: pass };
+  const showMode = () => {
+    const gateway = viaGateway.input.checked;
+    keysGroup.hidden = gateway;
+    gatewayGroup.hidden = !gateway;
+    advanced.hidden = gateway; // a gateway orders nonces itself
+    rememberHint.textContent = gateway
+      ? 'Saves the gateway token encrypted with a passphrase (PBKDF2, 600,000 rounds + AES-GCM).'
+      : 'Saves the private key encrypted with a passphrase (PBKDF2, 600,000 rounds + AES-GCM).';
+    for (const f of Object.values(fields)) setFieldError(f, '');
+    replace(msg);
+  };
+  viaKeys.input.addEventListener('change', showMode);
+  viaGateway.input.addEventListener('change', showMode);
+  showMode();
   const form = h('form', { class: 'stack', novalidate: true, autocomplete: 'off' },
-    apiUrl.wrap, pub.wrap, priv.wrap, remember.wrap, pass.wrap,
-    h('details', null, h('summary', null, 'Advanced'), nonce.wrap),
+    h('fieldset', { class: 'choice' }, h('legend', null, 'Connect with'), viaKeys.wrap, viaGateway.wrap),
+    keysGroup, gatewayGroup, remember.wrap, pass.wrap,
+    advanced,
     h('div', { class: 'actions' }, submit),
     msg);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const p = {
-      apiUrl: apiUrl.input.value.trim(),
-      publicKey: pub.input.value.trim(),
-      privateKey: priv.input.value,
-      remember: remember.input.checked,
-      passphrase: pass.input.value,
-      nonce: nonce.input.checked,
-    };
+    const gateway = viaGateway.input.checked;
+    /** @type {import('../backend.js').ConnectParams} */
+    const p = gateway
+      ? {
+        mode: 'gateway',
+        gatewayUrl: gwUrl.input.value.trim(),
+        gatewayToken: gwToken.input.value,
+        remember: remember.input.checked,
+        passphrase: pass.input.value,
+      }
+      : {
+        apiUrl: apiUrl.input.value.trim(),
+        publicKey: pub.input.value.trim(),
+        privateKey: priv.input.value,
+        remember: remember.input.checked,
+        passphrase: pass.input.value,
+        nonce: nonce.input.checked,
+      };
+    const target = String(gateway ? p.gatewayUrl : p.apiUrl);
     for (const f of Object.values(fields)) setFieldError(f, '');
     replace(msg);
     // Ask for host access first, while the click still counts as a user gesture.
-    const access = ctx.backend.requestAccess(p.apiUrl);
+    const access = ctx.backend.requestAccess(target);
     busy(submit, async () => {
       try {
         if (!(await access)) {
-          throw { code: 'host_permission', message: `The extension was not allowed to reach ${p.apiUrl}.`, retryable: false };
+          throw { code: 'host_permission', message: `The extension was not allowed to reach ${target}.`, retryable: false };
         }
         await ctx.backend.connect(p);
         priv.input.value = '';
+        gwToken.input.value = '';
         pass.input.value = '';
         await ctx.refreshSession();
-        ctx.announce('Connected.');
+        ctx.announce(gateway ? 'Connected through your gateway.' : 'Connected.');
         ctx.navigate('overview');
       } catch (err) {
         const be = toBridgeError(err);

@@ -117,3 +117,107 @@ test('remember: vault sealed; lock keeps it; unlock needs the right passphrase; 
   assert.equal(await l.get('wk.vault'), undefined);
   assert.equal(await l.get('wk.nonce.k-pub'), 1000, 'the nonce high-water mark is never forgotten');
 });
+
+// The bridge in gatewayToken mode: no key, no login; the gateway answers 401 for an unknown
+// token and 403 (api_error) for a command it does not allow.
+function fakeGatewayBridge() {
+  let cfg = null;
+  const log = [];
+  const guard = () => {
+    if (!cfg?.gatewayToken) throw { code: 'not_configured', message: 'configure first' };
+    if (cfg.gatewayToken !== 'GWTOK') throw { code: 'auth', message: 'wallex get_basic_info: authentication failed: invalid bearer token (check the public and private key)', httpStatus: 401 };
+  };
+  return {
+    log,
+    get cfg() { return cfg; },
+    async configure(o) { cfg = o; log.push({ ...o, storage: Boolean(o.storage) }); return { storeKey: `${o.apiUrl}|${o.publicKey ?? ''}` }; },
+    async login() { throw { code: 'invalid_input', message: 'never logs in', field: 'login' }; },
+    async logout() {},
+    async session() { return cfg?.gatewayToken ? { loggedIn: true, expiresAt: '0001-01-01T00:00:00Z' } : { loggedIn: false }; },
+    async basicInfo() { guard(); return { username: 'demo' }; },
+    async createWithdrawal() {
+      guard();
+      throw { code: 'api_error', message: 'wallex create_withdrawal: command create_withdrawal moves funds and is disabled on this gateway (set ALLOW_MONEY=1 to allow it)', retryable: false, httpStatus: 403 };
+    },
+  };
+}
+
+const G = { mode: 'gateway', gatewayUrl: 'https://pay-gateway.example.workers.dev/', gatewayToken: 'GWTOK' };
+
+test('checkGatewayParams: https (loopback http), the call route is added once, token required', async () => {
+  const { checkGatewayParams } = await import('../lib/account.js');
+  assert.deepEqual(checkGatewayParams(G), { gatewayUrl: 'https://pay-gateway.example.workers.dev', apiUrl: 'https://pay-gateway.example.workers.dev/v1/call', gatewayToken: 'GWTOK' });
+  assert.equal(checkGatewayParams({ ...G, gatewayUrl: 'http://127.0.0.1:9000/v1/call/' }).apiUrl, 'http://127.0.0.1:9000/v1/call');
+  assert.equal(checkGatewayParams({ ...G, gatewayToken: ' Bearer GWTOK ' }).gatewayToken, 'GWTOK');
+  assert.throws(() => checkGatewayParams({ ...G, gatewayUrl: 'http://gw.example.com' }), (e) => e.field === 'gatewayUrl' && /https/.test(e.message));
+  assert.throws(() => checkGatewayParams({ ...G, gatewayUrl: 'gateway' }), (e) => e.field === 'gatewayUrl');
+  assert.throws(() => checkGatewayParams({ ...G, gatewayUrl: 'https://gw.example.com/?x=1' }), (e) => e.field === 'gatewayUrl');
+  assert.throws(() => checkGatewayParams({ ...G, gatewayToken: ' ' }), (e) => e.field === 'gatewayToken');
+  assert.throws(() => checkGatewayParams({ ...G, remember: true, passphrase: 'short' }), (e) => e.field === 'passphrase');
+});
+
+test('through a gateway: token in the session store only, restored after a restart, refusals named', async () => {
+  const s = memoryKV();
+  const l = memoryKV();
+  const b1 = fakeGatewayBridge();
+  const a1 = new Account({ getBridge: async () => b1, sessionKV: s, localKV: l });
+  await assert.rejects(a1.connect({ ...G, gatewayToken: 'WRONG' }), (e) => e.code === 'gateway_token' && e.field === 'gatewayToken');
+  assert.equal((await a1.session()).configured, false);
+  assert.equal(await s.get('wk.gatewayToken'), undefined);
+  const st = await a1.connect(G);
+  assert.equal(st.loggedIn, true);
+  assert.equal(st.mode, 'gateway');
+  assert.equal(st.gatewayUrl, 'https://pay-gateway.example.workers.dev');
+  assert.equal(st.expiresAt, undefined);
+  assert.equal(st.keyInMemory, false);
+  assert.deepEqual(b1.log.at(-1), { apiUrl: 'https://pay-gateway.example.workers.dev/v1/call', gatewayToken: 'GWTOK', storage: true });
+  assert.equal(await s.get('wk.gatewayToken'), 'GWTOK');
+  assert.ok(!JSON.stringify(await s.get('wk.config')).includes('GWTOK'));
+  assert.deepEqual(await l.keys(''), [], 'nothing in the local store');
+  await assert.rejects(a1.login(), (e) => /never logs in/.test(e.message));
+  // a money command the gateway does not allow: its reason, not "Wallex Pay refused"
+  await assert.rejects(a1.invoke('createWithdrawal', [{}]), (e) => e.code === 'gateway_refused' && /^command create_withdrawal moves funds/.test(e.message));
+  // the host restarts: the gateway mode comes back from the session store
+  const b2 = fakeGatewayBridge();
+  const a2 = new Account({ getBridge: async () => b2, sessionKV: s, localKV: l });
+  assert.deepEqual(await a2.invoke('basicInfo', []), { username: 'demo' });
+  assert.equal(b2.cfg.gatewayToken, 'GWTOK');
+  assert.equal(b2.cfg.privateKey, undefined);
+  // the gateway stops accepting the token
+  await s.set('wk.gatewayToken', 'REVOKED');
+  const b3 = fakeGatewayBridge();
+  const a3 = new Account({ getBridge: async () => b3, sessionKV: s, localKV: l });
+  await assert.rejects(a3.invoke('basicInfo', []), (e) => e.code === 'gateway_token' && !/private key/.test(e.message));
+  await s.set('wk.gatewayToken', 'GWTOK');
+  // lock forgets the token, and the Go client that held it
+  const st2 = await a2.lock();
+  assert.equal(st2.configured, false);
+  assert.equal(await s.get('wk.gatewayToken'), undefined);
+  assert.equal(b2.cfg.gatewayToken, undefined);
+  await assert.rejects(a2.invoke('basicInfo', []), (e) => e.code === 'not_connected');
+});
+
+test('through a gateway, remembered: the token sealed in the vault; unlock restores gateway mode', async () => {
+  const s = memoryKV();
+  const l = memoryKV();
+  const b = fakeGatewayBridge();
+  const a = new Account({ getBridge: async () => b, sessionKV: s, localKV: l });
+  await a.connect({ ...G, remember: true, passphrase: 'correct horse' });
+  const vault = await l.get('wk.vault');
+  assert.equal(vault.publicKey, '');
+  assert.equal(vault.apiUrl, 'https://pay-gateway.example.workers.dev/v1/call');
+  assert.ok(!JSON.stringify(await Promise.all((await l.keys('')).map((k) => l.get(k)))).includes('GWTOK'));
+  let st = await a.lock();
+  assert.equal(st.hasVault, true);
+  assert.equal(st.mode, 'gateway');
+  assert.equal(await s.get('wk.gatewayToken'), undefined);
+  await assert.rejects(a.unlock('wrong horse!'), (e) => e.code === 'wrong_passphrase');
+  st = await a.unlock('correct horse');
+  assert.equal(st.loggedIn, true);
+  assert.equal(st.mode, 'gateway');
+  assert.equal(await s.get('wk.gatewayToken'), 'GWTOK');
+  st = await a.signOut();
+  assert.equal(st.hasVault, false);
+  assert.equal(await s.get('wk.gatewayToken'), undefined);
+  assert.equal(await l.get('wk.remembered'), undefined);
+});

@@ -303,7 +303,11 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 		if msg == "" {
 			msg = "HTTP 401"
 		}
-		return nil, &AuthError{Cmd: cmd, Message: c.red.text(msg), HTTPStatus: 401}, relogin
+		ae := &AuthError{Cmd: cmd, Message: c.red.text(msg), HTTPStatus: 401}
+		if c.cfg.staticToken != "" {
+			ae.Hint = "the gateway refused its token: check the gateway token"
+		}
+		return nil, ae, relogin
 	case hr.Status == 429:
 		msg := errorText(hr.Body)
 		if msg == "" {

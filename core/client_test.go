@@ -692,7 +692,7 @@ func TestStaticTokenNeverLogsIn(t *testing.T) {
 	clk.add(2 * time.Hour)
 	_, err = c.BasicInfo(context.Background())
 	var ae *core.AuthError
-	if !errors.As(err, &ae) || strings.Contains(err.Error(), strings.TrimPrefix(tok.AccessToken, "Bearer ")) {
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "gateway token") || strings.Contains(err.Error(), strings.TrimPrefix(tok.AccessToken, "Bearer ")) {
 		t.Fatalf("err = %v, want an AuthError without the token", err)
 	}
 	if st := e.sb.Stats(e.demo.PublicKey); st.Logins != 1 {

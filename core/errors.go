@@ -52,10 +52,15 @@ type AuthError struct {
 	Cmd        string
 	Message    string
 	HTTPStatus int
+	Hint       string // what to check; "" = the key pair
 }
 
 func (e *AuthError) Error() string {
-	return fmt.Sprintf("wallex %s: authentication failed: %s (check the public and private key, and that the key is enabled)", e.Cmd, e.Message)
+	hint := e.Hint
+	if hint == "" {
+		hint = "check the public and private key, and that the key is enabled"
+	}
+	return fmt.Sprintf("wallex %s: authentication failed: %s (%s)", e.Cmd, e.Message, hint)
 }
 func (e *AuthError) Code() string    { return "auth" }
 func (e *AuthError) Retryable() bool { return false }

@@ -76,7 +76,7 @@ func session(_ []js.Value) (any, error) {
 	o := jsObject.New()
 	tok, ok := c.Session(ctx())
 	o.Set("loggedIn", ok)
-	if ok {
+	if ok && !tok.ExpiresAt.IsZero() { // a gateway token has no expiry the client knows
 		o.Set("expiresAt", iso(tok.ExpiresAt))
 	}
 	return o, nil

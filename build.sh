@@ -110,15 +110,15 @@ cmd_test() {
   go test -count=1 $(go list ./... | grep -v -E '/core($|/)|/sandbox($|/)')
   log "wasm suite (GOOS=js go test under node, bridge node tests, size budget)"
   wasm/test/run-go-wasm-tests.sh
-  log "console and extension suite (node unit tests, Playwright + Debian chromium)"
   ensure_npm .
+  ensure_npm wasm/edge
   ensure_chromium
   build_wasm
   build_extension
+  build_edge
+  log "console and extension suite (node unit tests, Playwright + Debian chromium; the gateway test runs the Worker)"
   npm test
   log "edge gateway suite (real workerd via Miniflare, against the sandbox)"
-  ensure_npm wasm/edge
-  build_edge
   npm --prefix wasm/edge test
 }
 

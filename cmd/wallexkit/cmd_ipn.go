@@ -252,16 +252,7 @@ func (a *app) listenIPN(ctx context.Context, addr string, v *ipn.Verifier) error
 	host, _ := displayHost(ln.Addr())
 	fmt.Fprintf(a.stderr, "Listening for IPNs on http://%s/ for merchant %s. Press Ctrl-C to stop.\n", host, v.MerchantID())
 
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-served:
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		hs.Close()
-	}
+	serveErr := waitAndShutdown(ctx, hs, served, a.stderr)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("the IPN listener stopped: %w", serveErr)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -99,17 +100,7 @@ func runSandbox(ctx context.Context, a *app, o sandboxOptions) error {
 	}
 	fmt.Fprintln(a.stderr, "Press Ctrl-C to stop.")
 
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-served:
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		fmt.Fprintf(a.stderr, "wallexkit: requests still running after 5s, closing them: %v\n", err)
-		hs.Close()
-	}
+	serveErr := waitAndShutdown(ctx, hs, served, a.stderr)
 	closeErr := srv.Close()
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("the sandbox server stopped: %w", serveErr)
@@ -182,4 +173,21 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// waitAndShutdown waits until ctx is done (Ctrl-C) or the server stops by itself, then shuts it
+// down, giving running requests 5 s. It returns the server's own error, if it stopped by itself.
+func waitAndShutdown(ctx context.Context, hs *http.Server, served <-chan error, stderr io.Writer) error {
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "wallexkit: requests still running after 5s, closing them: %v\n", err)
+		hs.Close()
+	}
+	return serveErr
 }

@@ -26,7 +26,7 @@ export type WallexErrorCode =
   | 'api_error'       // the API answered with an error message
   | 'auth'            // key pair or token refused (after one fresh login)
   | 'permission'      // the API key may not run this command (enable it under Edit Permissions)
-  | 'nonce'           // the server refused the nonce even after one retry with a new one
+  | 'nonce'           // a read whose nonce the server refused even after one retry with a new one (a money command reports outcome_unknown instead)
   | 'rate_limited'    // HTTP 429: the key is throttled, wait before trying again
   | 'transport'       // the API could not be reached or its answer was not understood (HTML page, timeout, reset)
   | 'outcome_unknown' // a money command (or create_transaction) may have been carried out: do NOT resend, reconcile

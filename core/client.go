@@ -377,7 +377,7 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 	case strings.Contains(lower, "permission"):
 		return nil, &PermissionError{Cmd: cmd, Message: msg}, done
 	}
-	return nil, &APIError{Cmd: cmd, Message: msg, HTTPStatus: hr.Status}, done
+	return nil, &APIError{Cmd: cmd, Message: msg, HTTPStatus: hr.Status, ServerCode: root.Get("code").String()}, done
 }
 
 func (c *Client) badBody(cmd string, class cmdClass, fields Fields, status int, te *TransportError) (*Response, error, verdict) {

@@ -38,6 +38,7 @@ type APIError struct {
 	Cmd        string
 	Message    string // the server's message, with any known secret redacted
 	HTTPStatus int
+	ServerCode string // a machine-readable "code" member, when the answer has one (the edge gateway's do)
 }
 
 func (e *APIError) Error() string {

@@ -106,7 +106,7 @@ func toJS(v any) (js.Value, error) {
 }
 
 // errorObject turns err into the plain rejection object {code, message, retryable, field?,
-// ref?, httpStatus?}. core's errors are already redacted; nothing else here carries secrets.
+// ref?, httpStatus?, serverCode?}. core's errors are already redacted; nothing else here carries secrets.
 func errorObject(err error) js.Value {
 	o := jsObject.New()
 	o.Set("code", core.ErrorCode(err))
@@ -127,6 +127,10 @@ func errorObject(err error) js.Value {
 	}
 	if st := httpStatus(err); st != 0 {
 		o.Set("httpStatus", st)
+	}
+	var ae *core.APIError
+	if errors.As(err, &ae) && ae.ServerCode != "" {
+		o.Set("serverCode", ae.ServerCode)
 	}
 	var ne *notConfigured
 	if errors.As(err, &ne) {

@@ -50,6 +50,8 @@ export interface WallexError {
   ref?: Record<string, string>;
   /** The HTTP status of the answer, when one arrived (e.g. 502 for an HTML error page). */
   httpStatus?: number;
+  /** api_error: the answer's own machine-readable code, when it has one (the edge gateway's: "money_disabled", "command_not_allowed", ...). */
+  serverCode?: string;
 }
 
 /** Per-item error inside a successful result (txInfoMulti, createMassWithdrawal). */

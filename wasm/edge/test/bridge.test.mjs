@@ -41,8 +41,8 @@ after(async () => {
   assert.equal(leaked, null, `a secret (${leaked}) appeared in an answer or a log line`);
 });
 
-test('the wasm bridge with gatewayToken uses the gateway as its API URL', async (t) => {
-  if (!wk) return t.skip('wasm/bridge does not build or load here: ' + buildError);
+test('the wasm bridge with gatewayToken uses the gateway as its API URL', async () => {
+  assert.ok(wk, 'wasm/bridge must build and load: ' + buildError);
   await wk.configure({ apiUrl: gw.url + '/v1/call', gatewayToken: gw.tokens[1], insecureHttp: true });
   const info = await wk.basicInfo();
   assert.equal(info.merchant_id, sb.merchantId);
@@ -58,9 +58,11 @@ test('the wasm bridge with gatewayToken uses the gateway as its API URL', async 
   assert.equal(notFound.code, 'api_error', JSON.stringify(notFound));
   const money = await wk.createWithdrawal({ amount: '0.1', currency: 'BTC', address: 'bc1qexample' }).then(() => null, (e) => e);
   assert.ok(money && money.code !== 'ok', 'money commands are refused by the gateway');
+  assert.equal(money.serverCode, 'money_disabled', JSON.stringify(money));
   assert.equal((await sb.stats()).by_cmd.create_withdrawal, undefined);
 
   await wk.configure({ apiUrl: gw.url + '/v1/call', gatewayToken: 'not-a-gateway-token', insecureHttp: true });
   const denied = await wk.basicInfo().then(() => null, (e) => e);
   assert.equal(denied.code, 'auth', JSON.stringify(denied));
+  assert.match(denied.message, /gateway token/);
 });

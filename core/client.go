@@ -50,7 +50,10 @@ func New(opts ...Option) (*Client, error) {
 		return nil, &ValidationError{Field: "public key", Problem: "is empty: set the API public key (WALLEX_PUBLIC_KEY)"}
 	}
 	if strings.TrimSpace(cfg.publicKey) != cfg.publicKey {
-		return nil, &ValidationError{Field: "public key", Problem: "has leading or trailing spaces: remove them"}
+		return nil, &ValidationError{Field: "public key", Problem: "has leading or trailing spaces or a line break: remove them"}
+	}
+	if strings.TrimSpace(cfg.privateKey) != cfg.privateKey {
+		return nil, &ValidationError{Field: "private key", Problem: "has leading or trailing spaces or a line break (often pasted by accident): remove them"}
 	}
 	base, err := checkBaseURL(cfg.apiURL, cfg.insecureHTTP)
 	if err != nil {
@@ -339,7 +342,7 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 		jsonBody = j
 	}
 	if !gjson.ValidBytes(jsonBody) || !gjson.ParseBytes(jsonBody).IsObject() {
-		te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: errors.New("answer is not a JSON object"), Excerpt: c.red.excerpt(hr.Body)}
+		te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: notJSON(hr.Status), Excerpt: c.red.excerpt(hr.Body)}
 		return c.badBody(cmd, class, fields, hr.Status, te)
 	}
 	root := gjson.ParseBytes(jsonBody)
@@ -378,6 +381,14 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 		return nil, &PermissionError{Cmd: cmd, Message: msg}, done
 	}
 	return nil, &APIError{Cmd: cmd, Message: msg, HTTPStatus: hr.Status, ServerCode: root.Get("code").String()}, done
+}
+
+// notJSON explains an answer that is not the API's JSON; a 404 almost always means a wrong API URL.
+func notJSON(status int) error {
+	if status == 404 {
+		return errors.New("the API URL answered 404 Not Found: check it (it usually ends in /api, e.g. https://wallexpay.io/api)")
+	}
+	return errors.New("answer is not a JSON object")
 }
 
 func (c *Client) badBody(cmd string, class cmdClass, fields Fields, status int, te *TransportError) (*Response, error, verdict) {

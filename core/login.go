@@ -198,7 +198,7 @@ func (c *Client) judgeLogin(hr *HTTPResponse, err error) (Token, error, bool) {
 		return Token{}, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: errors.New("server error"), Excerpt: c.red.excerpt(hr.Body)}, true
 	}
 	if !gjson.ValidBytes(hr.Body) || !gjson.ParseBytes(hr.Body).IsObject() {
-		return Token{}, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: errors.New("login answer is not a JSON object"), Excerpt: c.red.excerpt(hr.Body)}, hr.Status >= 500
+		return Token{}, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: notJSON(hr.Status), Excerpt: c.red.excerpt(hr.Body)}, hr.Status >= 500
 	}
 	root := gjson.ParseBytes(hr.Body)
 	succ := root.Get("success")

@@ -245,7 +245,8 @@ func parseExpiry(v gjson.Result, loc *time.Location) (time.Time, error) {
 // redactor removes secrets from text that may reach errors and logs.
 type redactor struct {
 	mu      sync.RWMutex
-	secrets []string
+	fixed   int      // how many leading entries (the configured secrets) are never dropped
+	secrets []string // fixed secrets, then the most recent tokens
 }
 
 func newRedactor(secrets ...string) *redactor {
@@ -253,6 +254,7 @@ func newRedactor(secrets ...string) *redactor {
 	for _, s := range secrets {
 		r.add(s)
 	}
+	r.fixed = len(r.secrets)
 	return r
 }
 
@@ -262,8 +264,11 @@ func (r *redactor) add(s string) {
 	}
 	r.mu.Lock()
 	r.secrets = append(r.secrets, s)
-	if len(r.secrets) > 8 { // keep the private key and the last few tokens
-		r.secrets = append(r.secrets[:1], r.secrets[len(r.secrets)-7:]...)
+	if esc := string(appendFormEscaped(nil, s)); esc != s {
+		r.secrets = append(r.secrets, esc) // as it appears in an echoed form body
+	}
+	if len(r.secrets) > r.fixed+8 { // keep the configured secrets and the last few tokens
+		r.secrets = append(r.secrets[:r.fixed], r.secrets[len(r.secrets)-8:]...)
 	}
 	r.mu.Unlock()
 }
@@ -294,16 +299,16 @@ func (r *redactor) err(err error) error {
 	return err
 }
 
-// excerpt returns at most 120 printable characters of a body, secrets and long opaque runs
-// (anything that looks like a key or token) removed.
+// excerpt returns at most 120 printable characters of a body. Secrets and long opaque runs
+// (anything that looks like a key or token) are removed from the whole (first 8 KiB of the) body
+// before it is cut, so a secret straddling the cut cannot leave a prefix behind.
 func (r *redactor) excerpt(body []byte) string {
 	const max = 120
+	if len(body) > 8<<10 {
+		body = body[:8<<10]
+	}
 	var b strings.Builder
 	for _, ch := range string(body) {
-		if b.Len() >= max {
-			b.WriteString("…")
-			break
-		}
 		switch {
 		case ch == '\n' || ch == '\r' || ch == '\t':
 			ch = ' '
@@ -312,8 +317,16 @@ func (r *redactor) excerpt(body []byte) string {
 		}
 		b.WriteRune(ch)
 	}
-	s := r.text(b.String())
-	return redactLongRuns(s, 32)
+	s := redactLongRuns(r.text(b.String()), 32)
+	if n := 0; len(s) > max {
+		for i := range s {
+			if n == max {
+				return s[:i] + "…"
+			}
+			n++
+		}
+	}
+	return s
 }
 
 // redactLongRuns replaces runs of at least n token-like characters with [redacted].

@@ -32,6 +32,8 @@ func (a *app) ipnVerifier(secretFlag, merchantFlag string) (*ipn.Verifier, error
 		fmt.Fprintln(a.stderr, "wallexkit: warning: --secret is visible to other local users in the process list; prefer WALLEX_IPN_SECRET")
 		secret = secretFlag
 	}
+	// A secret saved with a stray newline would make every genuine IPN fail verification.
+	secret = strings.TrimSpace(secret)
 	if secret == "" {
 		return nil, usagef("missing IPN secret: set WALLEX_IPN_SECRET (or pass --secret)")
 	}

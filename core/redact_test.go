@@ -1,0 +1,39 @@
+package core_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/nethttp"
+)
+
+// redactor.excerpt cuts the body to 120 characters BEFORE it redacts known secrets, so a private
+// key that straddles the cut no longer matches; redactLongRuns then only hides runs of >= 32
+// characters, and the key's first up-to-31 characters reach the error text.
+func TestExcerptLeaksPrivateKeyPrefix(t *testing.T) {
+	const priv = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" // 64 hex, like the sandbox's
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		w.WriteHeader(500)
+		// a proxy / framework debug page echoing the request form
+		pad := strings.Repeat("x", 90)
+		_, _ = w.Write([]byte("<p>" + pad + " privatekey=" + r.PostForm.Get("privatekey") + "</p>"))
+	}))
+	defer hs.Close()
+	c, err := core.New(core.WithAPIURL(hs.URL+"/api"), core.WithKeys("pub", priv),
+		core.WithTransport(nethttp.New(nil)), core.WithRetries(0, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Login(context.Background())
+	if err == nil {
+		t.Fatal("login against a 500 succeeded")
+	}
+	if strings.Contains(err.Error(), priv[:8]) {
+		t.Errorf("error text holds a prefix of the private key: %q", err.Error())
+	}
+}

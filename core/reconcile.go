@@ -21,11 +21,14 @@ type ReconcileQuery struct {
 	Cmd      string // create_withdrawal, create_transfer, create_mass_withdrawal or create_transaction
 	Amount   string
 	Currency string // coin (create_transaction: currency2)
-	Address  string // destination address (withdrawals, transfers to an address)
-	Merchant string // destination merchant (transfers)
-	Note     string
-	Invoice  string // create_transaction
-	Custom   string // create_transaction
+	// Currency2, for a withdrawal priced in another currency: the amount then says nothing about
+	// the coins sent, so matching relies on coin, address and note.
+	Currency2 string
+	Address   string // destination address (withdrawals, transfers to an address)
+	Merchant  string // destination merchant (transfers)
+	Note      string
+	Invoice   string // create_transaction
+	Custom    string // create_transaction
 	// Since bounds the search: operations created before Since minus Slack are ignored.
 	Since time.Time
 	// Slack widens the window for clock skew (default 5 minutes).
@@ -76,6 +79,8 @@ func QueriesFromOutcome(ou *OutcomeUnknownError, since time.Time) []ReconcileQue
 				q.Address = r[k]
 			case "note":
 				q.Note = r[k]
+			case "currency2":
+				q.Currency2 = r[k]
 			}
 		}
 		out := make([]ReconcileQuery, 0, len(order))
@@ -88,6 +93,8 @@ func QueriesFromOutcome(ou *OutcomeUnknownError, since time.Time) []ReconcileQue
 		Merchant: r["merchant"], Note: r["note"], Invoice: r["invoice"], Custom: r["custom"], Since: since}
 	if ou.Cmd == "create_transaction" {
 		q.Currency = r["currency2"]
+	} else {
+		q.Currency2 = r["currency2"]
 	}
 	if q.Address == "" {
 		q.Address = r["toaddress"]
@@ -137,12 +144,14 @@ func (c *Client) reconcileWithdrawal(ctx context.Context, q ReconcileQuery) (*Re
 	if !q.Since.IsZero() {
 		p.Newer = q.Since.Add(-q.Slack)
 	}
+	// Priced in another currency: the coins sent differ from Amount, so amounts cannot be compared.
+	priced := q.Currency2 != "" && !strings.EqualFold(q.Currency2, coin)
 	var matches, noteMatches []WithdrawalInfo
 	for w, err := range c.WithdrawalHistory(ctx, p) {
 		if err != nil {
 			return nil, err
 		}
-		if q.Exclude[w.ID] || !strings.EqualFold(w.Coin, coin) || w.Amount != amt || w.SendAddress != q.Address {
+		if q.Exclude[w.ID] || !strings.EqualFold(w.Coin, coin) || (!priced && w.Amount != amt) || w.SendAddress != q.Address {
 			continue
 		}
 		if !q.Since.IsZero() && w.TimeCreated.Before(q.Since.Add(-q.Slack)) {
@@ -155,6 +164,12 @@ func (c *Client) reconcileWithdrawal(ctx context.Context, q ReconcileQuery) (*Re
 		if q.Note != "" && w.Note == q.Note {
 			noteMatches = append(noteMatches, w)
 		}
+	}
+	if priced && len(noteMatches) != 1 {
+		if len(matches) == 0 {
+			return &ReconcileResult{Verdict: NotFound, Detail: fmt.Sprintf("no %s withdrawal to %s in the history searched", coin, q.Address)}, nil
+		}
+		return &ReconcileResult{Verdict: Ambiguous, Withdrawals: matches, Detail: fmt.Sprintf("the amount was priced in %s, so it cannot be matched; %d %s withdrawals to this address: set a distinct note to tell them apart", q.Currency2, len(matches), coin)}, nil
 	}
 	switch {
 	case len(noteMatches) == 1:

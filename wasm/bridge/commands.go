@@ -474,7 +474,7 @@ func reconcile(args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	q := core.ReconcileQuery{Cmd: o.s("cmd"), Amount: o.amount("amount"), Currency: o.s("currency"),
 		Address: o.s("address"), Merchant: o.s("merchant"), Note: o.s("note"), Invoice: o.s("invoice"),
-		Custom: o.s("custom")}
+		Custom: o.s("custom"), Currency2: o.s("currency2")}
 	if v, ok := o.get("sinceMs"); ok {
 		if v.Type() != js.TypeNumber {
 			o.fail("sinceMs", "must be a number of Unix milliseconds")

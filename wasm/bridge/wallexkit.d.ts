@@ -309,6 +309,8 @@ export interface ReconcileOptions {
   amount: string;
   /** Coin (create_transaction: currency2). */
   currency: string;
+  /** A withdrawal priced in another currency (as sent; in `ref`): matched on coin, address and note, not on the amount. */
+  currency2?: string;
   address?: string;
   merchant?: string;
   note?: string;

@@ -33,6 +33,7 @@ func reconcileCommand() command {
 			fs.StringVar(&q.Cmd, "cmd", "", "the command whose outcome is unknown, e.g. create_withdrawal")
 			fs.StringVar(&q.Amount, "amount", "", "amount as sent")
 			fs.StringVar(&q.Currency, "currency", "", "`COIN` as sent")
+			fs.StringVar(&q.Currency2, "currency2", "", "`CURRENCY` the amount was priced in, if any (then the amount is not compared)")
 			fs.StringVar(&q.Address, "address", "", "destination `ADDRESS` as sent")
 			fs.StringVar(&q.Merchant, "merchant", "", "destination merchant `ID` (create_transfer)")
 			fs.StringVar(&q.Note, "note", "", "note as sent")

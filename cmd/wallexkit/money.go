@@ -134,7 +134,7 @@ func (a *app) reconcileArgs(q core.ReconcileQuery) []string {
 	}
 	args = append(args, "reconcile", "--cmd", q.Cmd)
 	for _, kv := range [][2]string{
-		{"--amount", q.Amount}, {"--currency", q.Currency}, {"--address", q.Address}, {"--merchant", q.Merchant},
+		{"--amount", q.Amount}, {"--currency", q.Currency}, {"--currency2", q.Currency2}, {"--address", q.Address}, {"--merchant", q.Merchant},
 		{"--note", q.Note}, {"--invoice", q.Invoice}, {"--custom", q.Custom},
 	} {
 		if kv[1] != "" {

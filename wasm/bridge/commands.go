@@ -15,7 +15,10 @@ import (
 // invalid fields by their JS option names.
 func functions() map[string]handler {
 	fs := map[string]handler{
-		"configure":            configure,
+		"configure": configure,
+	}
+	// These need the configured client; they reject with not_configured before configure.
+	for name, h := range map[string]func(*core.Client, []js.Value) (any, error){
 		"login":                login,
 		"logout":               logout,
 		"session":              session,
@@ -35,6 +38,8 @@ func functions() map[string]handler {
 		"withdrawalHistory":    withdrawalHistory,
 		"withdrawalInfo":       withdrawalInfo,
 		"reconcile":            reconcile,
+	} {
+		fs[name] = withClient(h)
 	}
 	for name, h := range fs {
 		fs[name] = func(args []js.Value) (any, error) {
@@ -42,17 +47,24 @@ func functions() map[string]handler {
 			return v, jsFieldNames(err)
 		}
 	}
-	fs["call"] = call
+	fs["call"] = withClient(call)
 	return fs
+}
+
+// withClient runs h with the configured client, or rejects with not_configured.
+func withClient(h func(*core.Client, []js.Value) (any, error)) handler {
+	return func(args []js.Value) (any, error) {
+		c, err := current()
+		if err != nil {
+			return nil, err
+		}
+		return h(c, args)
+	}
 }
 
 func iso(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func login(_ []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func login(c *core.Client, _ []js.Value) (any, error) {
 	tok, err := c.Login(ctx())
 	if err != nil {
 		return nil, err
@@ -60,19 +72,11 @@ func login(_ []js.Value) (any, error) {
 	return map[string]string{"expiresAt": iso(tok.ExpiresAt)}, nil
 }
 
-func logout(_ []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func logout(c *core.Client, _ []js.Value) (any, error) {
 	return nil, c.Logout(ctx())
 }
 
-func session(_ []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func session(c *core.Client, _ []js.Value) (any, error) {
 	o := jsObject.New()
 	tok, ok := c.Session(ctx())
 	o.Set("loggedIn", ok)
@@ -83,11 +87,7 @@ func session(_ []js.Value) (any, error) {
 }
 
 // call sends any command: {result: <the result member as JSON>, raw: <the body as received>}.
-func call(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func call(c *core.Client, args []js.Value) (any, error) {
 	cmd, err := stringArg(args, 0, "cmd")
 	if err != nil {
 		return nil, err
@@ -121,19 +121,11 @@ func call(args []js.Value) (any, error) {
 	return jsonText(append(b, '}')), nil
 }
 
-func basicInfo(_ []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func basicInfo(c *core.Client, _ []js.Value) (any, error) {
 	return c.BasicInfo(ctx())
 }
 
-func balances(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func balances(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	p := &core.BalancesParams{All: o.b("all")}
 	if o.err != nil {
@@ -142,11 +134,7 @@ func balances(args []js.Value) (any, error) {
 	return c.Balances(ctx(), p)
 }
 
-func depositAddress(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func depositAddress(c *core.Client, args []js.Value) (any, error) {
 	cur, err := stringArg(args, 0, "currency")
 	if err != nil {
 		return nil, err
@@ -154,11 +142,7 @@ func depositAddress(args []js.Value) (any, error) {
 	return c.DepositAddress(ctx(), cur)
 }
 
-func rates(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func rates(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	p := &core.RatesParams{Accepted: o.b("accepted"), Short: o.b("short")}
 	if o.err != nil {
@@ -173,11 +157,7 @@ type transactionView struct {
 	Timeout int64 `json:"timeout"`
 }
 
-func createTransaction(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func createTransaction(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	p := &core.CreateTransactionParams{
 		Amount: o.amount("amount"), Currency1: o.s("currency1"), Currency2: o.s("currency2"),
@@ -196,11 +176,7 @@ func createTransaction(args []js.Value) (any, error) {
 	return transactionView{Transaction: t, Timeout: int64(t.Timeout / time.Second)}, nil
 }
 
-func callbackAddress(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func callbackAddress(c *core.Client, args []js.Value) (any, error) {
 	cur, err := stringArg(args, 0, "currency")
 	if err != nil {
 		return nil, err
@@ -227,11 +203,7 @@ func viewTxInfo(t *core.TxInfo) txInfoView {
 	return v
 }
 
-func txInfo(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func txInfo(c *core.Client, args []js.Value) (any, error) {
 	id, err := stringArg(args, 0, "txid")
 	if err != nil {
 		return nil, err
@@ -264,11 +236,7 @@ func viewError(err error) *errorView {
 	return &errorView{Code: core.ErrorCode(err), Message: err.Error(), Retryable: core.IsRetryable(err)}
 }
 
-func txInfoMulti(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func txInfoMulti(c *core.Client, args []js.Value) (any, error) {
 	ids, err := stringList(args, 0, "ids")
 	if err != nil {
 		return nil, err
@@ -321,11 +289,7 @@ func listParams(o *opts, all bool) *core.ListParams {
 	return p
 }
 
-func txIDs(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func txIDs(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	p := listParams(o, true)
 	if o.err != nil {
@@ -341,11 +305,7 @@ func txIDs(args []js.Value) (any, error) {
 	return ids, nil
 }
 
-func createTransfer(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func createTransfer(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	p := &core.TransferParams{Amount: o.amount("amount"), Currency: o.s("currency"), Merchant: o.str("merchant"),
 		ToAddress: o.str("toAddress"), AutoConfirm: o.boolp("autoConfirm")}
@@ -355,11 +315,7 @@ func createTransfer(args []js.Value) (any, error) {
 	return c.CreateTransfer(ctx(), p)
 }
 
-func createWithdrawal(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func createWithdrawal(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	p := &core.WithdrawalParams{Amount: o.amount("amount"), Currency: o.s("currency"), Address: o.s("address"),
 		AddTxFee: o.boolp("addTxFee"), Currency2: o.str("currency2"), DestTag: o.str("destTag"),
@@ -370,11 +326,7 @@ func createWithdrawal(args []js.Value) (any, error) {
 	return c.CreateWithdrawal(ctx(), p)
 }
 
-func createMassWithdrawal(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func createMassWithdrawal(c *core.Client, args []js.Value) (any, error) {
 	if len(args) == 0 || !js.Global().Get("Array").Call("isArray", args[0]).Bool() {
 		return nil, &core.ValidationError{Field: "items", Problem: "must be an array of {key, amount, currency, address, ...}"}
 	}
@@ -417,11 +369,7 @@ func itoa(i int) string {
 	return string(b)
 }
 
-func convert(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func convert(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	p := &core.ConvertParams{Amount: o.amount("amount"), From: o.s("from"), To: o.s("to")}
 	if o.err != nil {
@@ -434,11 +382,7 @@ func convert(args []js.Value) (any, error) {
 	return map[string]string{"id": id}, nil
 }
 
-func withdrawalHistory(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func withdrawalHistory(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	p := listParams(o, false)
 	if o.err != nil {
@@ -454,11 +398,7 @@ func withdrawalHistory(args []js.Value) (any, error) {
 	return out, nil
 }
 
-func withdrawalInfo(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func withdrawalInfo(c *core.Client, args []js.Value) (any, error) {
 	id, err := stringArg(args, 0, "id")
 	if err != nil {
 		return nil, err
@@ -466,11 +406,7 @@ func withdrawalInfo(args []js.Value) (any, error) {
 	return c.WithdrawalInfo(ctx(), id)
 }
 
-func reconcile(args []js.Value) (any, error) {
-	c, err := current()
-	if err != nil {
-		return nil, err
-	}
+func reconcile(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	q := core.ReconcileQuery{Cmd: o.s("cmd"), Amount: o.amount("amount"), Currency: o.s("currency"),
 		Address: o.s("address"), Merchant: o.s("merchant"), Note: o.s("note"), Invoice: o.s("invoice"),

@@ -43,11 +43,8 @@ func payCreateCommand() command {
 				if err := noArgs("pay create", args); err != nil {
 					return err
 				}
-				amt, err := checkAmount("amount", amount)
+				amt, cur1, err := checkAmountCoin(amount, "currency", cur1)
 				if err != nil {
-					return err
-				}
-				if cur1, err = checkTicker("currency", cur1); err != nil {
 					return err
 				}
 				if cur2, err = checkTicker("pay-with", cur2); err != nil {

@@ -35,11 +35,8 @@ func transferCommand() command {
 				if err := noArgs("transfer", args); err != nil {
 					return err
 				}
-				amt, err := checkAmount("amount", amount)
+				amt, currency, err := checkAmountCoin(amount, "currency", currency)
 				if err != nil {
-					return err
-				}
-				if currency, err = checkTicker("currency", currency); err != nil {
 					return err
 				}
 				p := &core.TransferParams{Amount: amt, Currency: currency}
@@ -114,11 +111,8 @@ func withdrawCommand() command {
 				if err := noArgs("withdraw", args); err != nil {
 					return err
 				}
-				amt, err := checkAmount("amount", amount)
+				amt, currency, err := checkAmountCoin(amount, "currency", currency)
 				if err != nil {
-					return err
-				}
-				if currency, err = checkTicker("currency", currency); err != nil {
 					return err
 				}
 				if address == "" {
@@ -282,11 +276,8 @@ func convertCommand() command {
 				if err := noArgs("convert", args); err != nil {
 					return err
 				}
-				amt, err := checkAmount("amount", amount)
+				amt, from, err := checkAmountCoin(amount, "from", from)
 				if err != nil {
-					return err
-				}
-				if from, err = checkTicker("from", from); err != nil {
 					return err
 				}
 				if to, err = checkTicker("to", to); err != nil {

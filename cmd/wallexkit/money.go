@@ -77,6 +77,17 @@ func checkAmount(flagName, s string) (string, error) {
 	return amt.Text(), nil
 }
 
+// checkAmountCoin checks --amount and the coin flag named coinFlag together, as every
+// money-moving command needs both.
+func checkAmountCoin(amount, coinFlag, coin string) (string, string, error) {
+	amt, err := checkAmount("amount", amount)
+	if err != nil {
+		return "", "", err
+	}
+	coin, err = checkTicker(coinFlag, coin)
+	return amt, coin, err
+}
+
 // checkTicker normalises a ticker flag (upper case) or explains what is wrong.
 func checkTicker(flagName, s string) (string, error) {
 	if strings.TrimSpace(s) == "" {

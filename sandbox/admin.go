@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -64,13 +66,55 @@ func matchRoute(pattern string, segs []string) ([]string, bool) {
 	return args, true
 }
 
+// AdminHeader must be sent, with the value "1", on every admin request but the index. A web
+// page cannot send a header of its own to another origin without a CORS preflight, which the
+// sandbox never grants: so a site the merchant visits cannot drive the sandbox (pay its
+// payments, inject faults) from the browser.
+const AdminHeader = "X-Wallexkit-Sandbox"
+
+// adminGuard refuses cross-site and DNS-rebinding requests to the admin endpoints: the Host must
+// be loopback (or one of Config.AdminHosts), an Origin header must be the sandbox's own, and
+// AdminHeader must be present. It returns the refusal, or "" to go on.
+func (s *Server) adminGuard(r *http.Request, index bool) (int, string) {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if !loopbackHost(host) && !slices.Contains(s.cfg.AdminHosts, strings.ToLower(host)) {
+		return http.StatusForbidden, "The sandbox admin endpoints answer only on a loopback host (127.0.0.1, localhost, ::1): use http://127.0.0.1:PORT/sandbox/"
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+			return http.StatusForbidden, "Cross-site request refused: the sandbox admin endpoints are not for web pages"
+		}
+	}
+	if !index && r.Header.Get(AdminHeader) != "1" {
+		return http.StatusForbidden, "Missing header " + AdminHeader + ": 1 (every admin request must send it; web pages cannot)"
+	}
+	return 0, ""
+}
+
+func loopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	if s.closed.Load() {
 		s.write(w, errReply(http.StatusServiceUnavailable, "Sandbox is shutting down"))
 		return
 	}
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/sandbox/"), "/"), "/")
-	if len(segs) == 1 && segs[0] == "" && r.Method == http.MethodGet {
+	index := len(segs) == 1 && segs[0] == "" && r.Method == http.MethodGet
+	if status, msg := s.adminGuard(r, index); msg != "" {
+		s.write(w, errReply(status, msg))
+		return
+	}
+	if index {
 		s.write(w, jsonReply(http.StatusOK, adminIndex()))
 		return
 	}

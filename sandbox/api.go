@@ -154,6 +154,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		switch f.Kind {
 		case FaultDelay:
 			s.sleep(r, f.Delay)
+		case FaultHold:
+			s.hold(f.Delay)
 		case FaultStatus:
 			rep := errReply(f.Status, fmt.Sprintf("Injected fault: HTTP %d %s", f.Status, http.StatusText(f.Status)))
 			s.write(w, rep)

@@ -14,6 +14,10 @@ const (
 	FaultHTML       = "html"        // answer 502 with an HTML page; no command runs
 	FaultReset      = "reset"       // close the connection without answering; no command runs
 	FaultCommitDrop = "commit_drop" // run the command (state changes), then close without answering
+	// FaultHold holds the request for Delay and then carries it out, even when the client has
+	// given up or disconnected meanwhile: a slow network that delivers a request late. The
+	// answer goes to a client that may no longer listen.
+	FaultHold = "hold"
 )
 
 // Fault applies to the next Count API calls (login included) that match Cmd
@@ -22,7 +26,7 @@ const (
 type Fault struct {
 	Kind   string
 	Count  int           // 0 = 1
-	Delay  time.Duration // FaultDelay
+	Delay  time.Duration // FaultDelay, FaultHold
 	Status int           // FaultStatus; 0 = 503
 	Cmd    string        // only calls of this command
 	Key    string        // only calls naming this public key
@@ -31,9 +35,9 @@ type Fault struct {
 // InjectFault queues a fault.
 func (s *Server) InjectFault(f Fault) error {
 	switch f.Kind {
-	case FaultDelay:
+	case FaultDelay, FaultHold:
 		if f.Delay <= 0 || f.Delay > 5*time.Minute {
-			return invalid("delay fault needs a delay between 1ms and 5 minutes")
+			return invalid("%s fault needs a delay between 1ms and 5 minutes", f.Kind)
 		}
 	case FaultStatus:
 		if f.Status == 0 {
@@ -44,7 +48,7 @@ func (s *Server) InjectFault(f Fault) error {
 		}
 	case FaultHTML, FaultReset, FaultCommitDrop:
 	default:
-		return invalid("unknown fault kind %q (delay, status, html, reset, commit_drop)", f.Kind)
+		return invalid("unknown fault kind %q (delay, hold, status, html, reset, commit_drop)", f.Kind)
 	}
 	if f.Count < 0 || f.Count > 10000 {
 		return invalid("fault count must be between 1 and 10000")
@@ -115,6 +119,16 @@ func dropConnection(w http.ResponseWriter) {
 		}
 	}
 	panic(http.ErrAbortHandler)
+}
+
+// hold waits d whatever the client does; only the sandbox's shutdown ends it early.
+func (s *Server) hold(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.ctx.Done():
+	}
 }
 
 func (s *Server) sleep(r *http.Request, d time.Duration) {

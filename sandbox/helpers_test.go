@@ -83,6 +83,9 @@ func (e *env) raw(method, path, ctype, body string, hdr map[string]string) (resp
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
+	if strings.HasPrefix(path, "/sandbox/") {
+		req.Header.Set(AdminHeader, "1")
+	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}

@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	pathpkg "path"
@@ -200,6 +202,26 @@ func TestFaults(t *testing.T) {
 			t.Fatal(got)
 		}
 	})
+	t.Run("hold", func(t *testing.T) {
+		// The client gives up after 50 ms; the sandbox carries the request out after 300 ms anyway.
+		_ = e.s.InjectFault(Fault{Kind: FaultHold, Delay: 300 * time.Millisecond, Cmd: "get_basic_info"})
+		f := vals("version", "1", "key", pub, "cmd", "get_basic_info", "nonce", "300")
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "POST", e.ts.URL+"/api", strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", tok)
+		if _, err := e.ts.Client().Do(req); err == nil {
+			t.Fatal("hold: the client got an answer before its deadline")
+		}
+		// not carried out yet: nonce 300 is not recorded, a lower one still passes
+		e.ok(tok, pub, "balances", vals("nonce", "250"))
+		time.Sleep(400 * time.Millisecond)
+		// carried out after the hold, though the client had gone: nonce 300 is now the mark
+		if got := e.apiErr(tok, pub, "get_basic_info", vals("nonce", "300")); got != "Invalid nonce: must be greater than 300" {
+			t.Fatal(got)
+		}
+	})
 	t.Run("login fault and key filter", func(t *testing.T) {
 		d := e.s.Demo()
 		_ = e.s.InjectFault(Fault{Kind: FaultStatus, Status: 500, Key: "someone-else"})
@@ -220,7 +242,7 @@ func TestFaults(t *testing.T) {
 			}
 		}
 	})
-	if st := e.s.Stats(pub); st.Faults != 7 {
+	if st := e.s.Stats(pub); st.Faults != 8 {
 		t.Fatalf("faults counted %d: %+v", st.Faults, st)
 	}
 }
@@ -404,4 +426,69 @@ func FuzzForm(f *testing.F) {
 			t.Fatalf("empty answer for %q %q", path, body)
 		}
 	})
+}
+
+// A web page must not be able to drive the sandbox: the admin endpoints need a header no page can
+// send cross-site without a preflight, refuse a foreign Origin, and answer only on a loopback Host
+// (against DNS rebinding).
+func TestAdminRefusesCrossSite(t *testing.T) {
+	e := newEnv(t, Config{})
+	post := func(hdr map[string]string, host string) resp {
+		req, _ := http.NewRequest("POST", e.ts.URL+"/sandbox/faults", strings.NewReader(`{"kind":"reset"}`))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		res, err := e.ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var r resp
+		r.status = res.StatusCode
+		r.body, _ = io.ReadAll(res.Body)
+		return r
+	}
+	cases := []struct {
+		name string
+		hdr  map[string]string
+		host string
+		want int
+		msg  string
+	}{
+		{"no header (a form post from a page)", nil, "", 403, "Missing header X-Wallexkit-Sandbox"},
+		{"foreign origin", map[string]string{AdminHeader: "1", "Origin": "https://evil.example"}, "", 403, "Cross-site"},
+		{"rebound host name", map[string]string{AdminHeader: "1"}, "evil.example:8787", 403, "loopback host"},
+		{"same origin with the header", map[string]string{AdminHeader: "1", "Origin": e.ts.URL}, "", 201, ""},
+		{"a tool with the header", map[string]string{AdminHeader: "1"}, "localhost", 201, ""},
+	}
+	for _, c := range cases {
+		r := post(c.hdr, c.host)
+		if r.status != c.want || !strings.Contains(string(r.body), c.msg) {
+			t.Errorf("%s: got %d %s, want %d %q", c.name, r.status, r.body, c.want, c.msg)
+		}
+	}
+	if n := len(e.s.PendingFaults()); n != 2 {
+		t.Fatalf("%d faults queued, want 2 (only the allowed requests)", n)
+	}
+	// The index stays readable in a browser (no header needed); a preflight is never granted.
+	if r, _ := e.raw("GET", "/sandbox/", "", "", nil); r.status != 200 {
+		t.Fatalf("index: %d", r.status)
+	}
+	if r, _ := e.raw("OPTIONS", "/sandbox/faults", "", "", map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}); r.status < 400 || r.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("preflight: %d %v", r.status, r.header)
+	}
+	// Config.AdminHosts admits a named host (a sandbox shared on a LAN).
+	e2 := newEnv(t, Config{AdminHosts: []string{"sandbox.lan"}})
+	req, _ := http.NewRequest("GET", e2.ts.URL+"/sandbox/demo", nil)
+	req.Host = "sandbox.lan"
+	req.Header.Set(AdminHeader, "1")
+	res, err := e2.ts.Client().Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("AdminHosts: %v %v", err, res)
+	}
+	res.Body.Close()
 }

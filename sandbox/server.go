@@ -34,6 +34,7 @@ type Config struct {
 	DemoPrivateKey string                          // "" = random (or the stored one on restart)
 	Now            func() time.Time                // nil = time.Now
 	DisableAdmin   bool                            // true = no /sandbox/ endpoints (404)
+	AdminHosts     []string                        // host names besides loopback the admin endpoints answer on (lower case)
 	Logger         *slog.Logger                    // nil = discard; never gets private keys, tokens, IPN secrets
 	IPNClient      *http.Client                    // nil = default with 10s timeout
 	IPNBackoff     func(attempt int) time.Duration // nil = 1s, 2s, 4s … capped at 60s

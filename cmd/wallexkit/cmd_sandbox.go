@@ -65,12 +65,17 @@ func runSandbox(ctx context.Context, a *app, o sandboxOptions) error {
 		return usagef("cannot listen on %s: %v: pick another --addr", o.addr, err)
 	}
 	logHandler := slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
+	var adminHosts []string // a named --addr host may use the admin endpoints besides loopback
+	if h, _, err := net.SplitHostPort(o.addr); err == nil && h != "" && net.ParseIP(h) == nil {
+		adminHosts = append(adminHosts, strings.ToLower(h))
+	}
 	srv, err := sandbox.New(sandbox.Config{
 		TokenTTL:       o.tokenTTL,
 		DataPath:       o.data,
 		DemoPublicKey:  o.demoPublic,
 		DemoPrivateKey: o.demoPrivate,
 		Logger:         slog.New(logHandler),
+		AdminHosts:     adminHosts,
 	})
 	if err != nil {
 		ln.Close()

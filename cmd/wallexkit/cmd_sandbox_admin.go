@@ -62,6 +62,7 @@ func (a *app) adminCall(ctx context.Context, what, base, path string, body, out 
 		return usagef("bad admin URL: %v", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(sandbox.AdminHeader, "1")
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := hc.Do(req)
 	if err != nil {

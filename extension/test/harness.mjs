@@ -66,7 +66,7 @@ export async function startSandbox(opts = {}) {
   /** @type {Sandbox['admin']} */
   const admin = async (method, p, body) => {
     const r = await fetch(`${base}/sandbox/${p.replace(/^\//, '')}`, {
-      method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers: body === undefined ? { 'x-wallexkit-sandbox': '1' } : { 'x-wallexkit-sandbox': '1', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await r.text();
     const json = text ? JSON.parse(text) : null;

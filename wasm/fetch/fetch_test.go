@@ -53,10 +53,11 @@ func newClient(t *testing.T, e sandboxEnv, opts ...core.Option) *core.Client {
 // admin calls a sandbox admin endpoint with the JS fetch (test helper, not the transport).
 func admin(t *testing.T, e sandboxEnv, method, path, body string) string {
 	t.Helper()
-	init := map[string]any{"method": method}
+	headers := map[string]any{"X-Wallexkit-Sandbox": "1"}
+	init := map[string]any{"method": method, "headers": headers}
 	if body != "" {
 		init["body"] = body
-		init["headers"] = map[string]any{"Content-Type": "application/json"}
+		headers["Content-Type"] = "application/json"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -94,7 +94,7 @@ export async function startSandbox({ tokenTTL } = {}) {
   const admin = async (method, path, body) => {
     const res = await fetch(adminUrl + path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? { 'x-wallexkit-sandbox': '1' } : { 'x-wallexkit-sandbox': '1', 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

@@ -217,31 +217,65 @@ func (c *Client) Call(ctx context.Context, cmd string, fields Fields) (*Response
 			return nil, fmt.Errorf("wallex %s: gave up waiting for the previous nonce call: %w", cmd, ctx.Err())
 		}
 		defer func() { <-c.nonceTurn }()
+		// Other processes using the same nonce store (a file) take turns with us too: the lock is
+		// held for the whole request, not only while the nonce is chosen (spec §4).
+		if l, ok := c.cfg.nonces.(NonceLocker); ok {
+			unlock, err := l.LockNonce(ctx, c.storeKey)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, fmt.Errorf("wallex %s: gave up waiting for another process's nonce call: %w", cmd, ctx.Err())
+				}
+				return nil, fmt.Errorf("wallex %s: cannot lock the nonce store, nothing was sent: %w", cmd, err)
+			}
+			defer unlock()
+		}
 	}
 	return c.do(ctx, cmd, fields)
 }
 
-func (c *Client) do(ctx context.Context, cmd string, fields Fields) (*Response, error) {
+// NonceLocker is implemented by a NonceStore that several processes share (a file): the client
+// holds its lock for the whole of each nonce-bearing request, so that one key has one such
+// request in flight across every process (spec §4), and the nonce it chose is above any other
+// process's.
+type NonceLocker interface {
+	// LockNonce blocks until the lock for key is held or ctx is done.
+	LockNonce(ctx context.Context, key string) (unlock func(), err error)
+}
+
+func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Response, err error) {
 	class := classify(cmd)
+	rec, err := c.beginOp(ctx, cmd, class, fields)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { rec.finish(ctx, err) }()
 	var (
 		relogged     bool
 		nonceRetried bool
 		retries      int
 		staleToken   string
 	)
+	deadline, _ := ctx.Deadline()
 	for attempt := 1; ; attempt++ {
 		tok, err := c.currentToken(ctx, staleToken)
 		if err != nil {
 			return nil, err
 		}
-		body, err := c.encode(ctx, cmd, fields)
+		body, nonce, err := c.encode(ctx, cmd, fields)
 		if err != nil {
 			return nil, err
 		}
 		req := &Request{URL: c.commandURL(cmd), Header: c.headers(tok.AccessToken), Body: body}
 		start := time.Now()
+		if err := rec.sending(ctx, nonce, c.cfg.now(), deadline); err != nil {
+			return nil, err
+		}
 		hr, err := c.cfg.transport.RoundTrip(ctx, req)
 		res, cerr, next := c.judge(ctx, cmd, class, fields, hr, err)
+		var ou *OutcomeUnknownError
+		if errors.As(cerr, &ou) {
+			ou.OpID, ou.Nonce, ou.SentAt, ou.Deadline = rec.op.ID, rec.op.Nonce, rec.op.SentAt, rec.op.Deadline
+		}
 		status := 0
 		if hr != nil {
 			status = hr.Status
@@ -365,10 +399,16 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 	lower := strings.ToLower(msg)
 	switch {
 	case strings.Contains(lower, "nonce"):
-		if n, ok := nonceFloor(msg); ok {
+		if n, ok := parseNonceFloor(msg); ok {
 			c.raiseNonce(ctx, n)
 		}
 		ne := &NonceError{Cmd: cmd, Message: msg}
+		if c.cfg.nonces == nil {
+			// This client sends no nonce, so sending again cannot help: the key has been used
+			// with nonces and needs one on every call. Nothing was carried out.
+			ne.Required = true
+			return nil, ne, done
+		}
 		if class != classRead && c.cfg.nonces != nil {
 			// The refused request may be a copy of ours that the HTTP stack replayed after the
 			// original was carried out and its answer lost (browsers resend a POST when a reused
@@ -403,7 +443,8 @@ func (c *Client) badBody(cmd string, class cmdClass, fields Fields, status int, 
 var refFields = [...]string{"amount", "currency", "currency1", "currency2", "address", "toaddress", "merchant",
 	"dest_tag", "pbntag", "note", "invoice", "custom", "item_number", "buyer_email", "from", "to"}
 
-func (c *Client) unknown(cmd string, fields Fields, status int, cause error) error {
+// refOf returns the fields that identify an operation in the history.
+func refOf(fields Fields) map[string]string {
 	ref := map[string]string{}
 	for _, k := range refFields {
 		if v, ok := fields[k]; ok {
@@ -415,8 +456,14 @@ func (c *Client) unknown(cmd string, fields Fields, status int, cause error) err
 			ref[k] = v
 		}
 	}
-	return &OutcomeUnknownError{Cmd: cmd, Ref: ref, HTTPStatus: status, Err: cause}
+	return ref
 }
+
+func (c *Client) unknown(cmd string, fields Fields, status int, cause error) error {
+	return &OutcomeUnknownError{Cmd: cmd, Ref: refOf(fields), HTTPStatus: status, Err: cause}
+}
+
+func asOutcomeUnknown(err error, ou **OutcomeUnknownError) bool { return errors.As(err, ou) }
 
 func (c *Client) delay(n int, cause error) time.Duration {
 	var rl *RateLimitError
@@ -459,8 +506,8 @@ func errorText(body []byte) string {
 	return ""
 }
 
-// nonceFloor reads N from "Invalid nonce: must be greater than N".
-func nonceFloor(msg string) (int64, bool) {
+// parseNonceFloor reads N from "Invalid nonce: must be greater than N".
+func parseNonceFloor(msg string) (int64, bool) {
 	i := strings.LastIndexByte(msg, ' ')
 	if i < 0 {
 		return 0, false
@@ -496,17 +543,19 @@ func (c *Client) headers(token string) map[string]string {
 	return h
 }
 
-func (c *Client) encode(ctx context.Context, cmd string, fields Fields) ([]byte, error) {
+// encode builds the form body and returns it with the nonce it carries (0 without nonces).
+func (c *Client) encode(ctx context.Context, cmd string, fields Fields) ([]byte, int64, error) {
 	f := formBuilder{b: make([]byte, 0, 128+32*len(fields))}
 	f.add("version", "1")
 	if c.cfg.publicKey != "" {
 		f.add("key", c.cfg.publicKey)
 	}
 	f.add("cmd", cmd)
+	var n int64
 	if c.cfg.nonces != nil {
-		n, err := c.nextNonce(ctx)
-		if err != nil {
-			return nil, err
+		var err error
+		if n, err = c.nextNonce(ctx); err != nil {
+			return nil, 0, err
 		}
 		f.add("nonce", strconv.FormatInt(n, 10))
 	}
@@ -514,7 +563,7 @@ func (c *Client) encode(ctx context.Context, cmd string, fields Fields) ([]byte,
 		f.add("format", c.cfg.format)
 	}
 	f.addSorted(fields)
-	return f.b, nil
+	return f.b, n, nil
 }
 
 // nextNonce computes max(last+1, unix ms) and persists it before returning. The caller holds
@@ -524,7 +573,7 @@ func (c *Client) nextNonce(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("wallex: cannot read the nonce store: %w", err)
 	}
-	last := max(stored, c.nonceLast)
+	last := max(stored, c.nonceLast, nonceFloor(ctx))
 	n := max(last+1, c.cfg.now().UnixMilli())
 	if err := c.cfg.nonces.SaveNonce(ctx, c.storeKey, n); err != nil {
 		return 0, fmt.Errorf("wallex: cannot save the nonce, nothing was sent: %w", err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/filestore"
 	"github.com/wallexkit/wallexkit/core/nethttp"
 	"github.com/wallexkit/wallexkit/core/xmlwire"
 	"github.com/wallexkit/wallexkit/sandbox"
@@ -629,7 +630,7 @@ func TestLoggerNeverSeesSecrets(t *testing.T) {
 func TestFileStoreSealsTokenAndKeepsNonce(t *testing.T) {
 	e := newEnv(t, sandbox.Config{})
 	path := filepath.Join(t.TempDir(), "cfg", "state.json")
-	store, err := core.NewFileStore(path, []byte(e.demo.PrivateKey))
+	store, err := filestore.New(path, []byte(e.demo.PrivateKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -651,7 +652,7 @@ func TestFileStoreSealsTokenAndKeepsNonce(t *testing.T) {
 		t.Fatal("plaintext secret in the state file")
 	}
 	// A second client (another process) reuses the token and continues the nonce sequence.
-	store2, _ := core.NewFileStore(path, []byte(e.demo.PrivateKey))
+	store2, _ := filestore.New(path, []byte(e.demo.PrivateKey))
 	c2 := e.client(core.WithTokenStore(store2), core.WithNonces(store2))
 	if _, err := c2.BasicInfo(ctx); err != nil {
 		t.Fatal(err)
@@ -661,7 +662,7 @@ func TestFileStoreSealsTokenAndKeepsNonce(t *testing.T) {
 		t.Fatalf("logins=%d nonce errors=%d, want 1 and 0", st.Logins, st.NonceErrors)
 	}
 	// A store opened with another secret cannot read the token.
-	other, _ := core.NewFileStore(path, []byte("another-secret"))
+	other, _ := filestore.New(path, []byte("another-secret"))
 	if _, ok, _ := other.LoadToken(ctx, c.StoreKey()); ok {
 		t.Fatal("token opened with the wrong secret")
 	}

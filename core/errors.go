@@ -85,9 +85,16 @@ func (e *PermissionError) Retryable() bool { return false }
 type NonceError struct {
 	Cmd     string
 	Message string
+	// Required is true when the server wants a nonce and this client sends none: the key has
+	// been used with nonces (by another tool, or another copy of this one), and from then on
+	// every call must carry one. Turn nonces on (WithNonces) in this client.
+	Required bool
 }
 
 func (e *NonceError) Error() string {
+	if e.Required {
+		return fmt.Sprintf("wallex %s: %s (this API key has been used with nonces, so every call must send one: turn nonces on in this tool)", e.Cmd, e.Message)
+	}
 	return fmt.Sprintf("wallex %s: %s (another client may be using this API key with nonces)", e.Cmd, e.Message)
 }
 func (e *NonceError) Code() string    { return "nonce" }
@@ -149,6 +156,11 @@ type OutcomeUnknownError struct {
 	Ref        map[string]string // identifying fields: amount, currency, address, merchant, note, invoice, custom...
 	HTTPStatus int
 	Err        error
+	// What Reconcile needs to prove, later, that the request can no longer land:
+	OpID     string    // the operation's id (WithOperationID, or one the client made)
+	Nonce    int64     // the nonce the request carried; 0 without nonces
+	SentAt   time.Time // when the request was handed to the transport
+	Deadline time.Time // when the client stopped waiting for it (its context's deadline)
 }
 
 func (e *OutcomeUnknownError) Error() string {
@@ -164,6 +176,20 @@ func (e *OutcomeUnknownError) Error() string {
 func (e *OutcomeUnknownError) Unwrap() error   { return e.Err }
 func (e *OutcomeUnknownError) Code() string    { return "outcome_unknown" }
 func (e *OutcomeUnknownError) Retryable() bool { return false }
+
+// PendingOpError refuses a money command because an identical one (same command, same
+// identifying fields) sent earlier has an unknown outcome and has not been reconciled: sending it
+// again could pay twice. Nothing was sent. Reconcile the earlier one (Client.ReconcileOp) first.
+type PendingOpError struct {
+	Op Op
+}
+
+func (e *PendingOpError) Error() string {
+	return fmt.Sprintf("wallex %s: not sent: an identical request sent at %s (operation %s) has an unknown outcome and may have been carried out; reconcile it first",
+		e.Op.Cmd, e.Op.SentAt.UTC().Format(time.RFC3339), e.Op.ID)
+}
+func (e *PendingOpError) Code() string    { return "pending_operation" }
+func (e *PendingOpError) Retryable() bool { return false }
 
 // ErrorCode returns the Code of err if it is (or wraps) an Error, "canceled" or "timeout" for
 // context errors, and "internal" otherwise.

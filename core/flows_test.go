@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -200,11 +201,13 @@ func TestWithdrawalCommitDropReconciles(t *testing.T) {
 	if res.Verdict != core.Found || len(res.Withdrawals) != 1 || res.Withdrawals[0].Note != "payout-7" {
 		t.Fatalf("reconcile = %+v", res)
 	}
-	// A payout that never happened is not found.
+	// A payout that never happened: without nonces nothing proves it will not still arrive, so
+	// the verdict is in_flight until the original's deadline plus the in-flight window...
 	qs[0].Amount = "0.26"
-	if res, err := c.Reconcile(ctx, qs[0]); err != nil || res.Verdict != core.NotFound {
-		t.Fatalf("reconcile of an unsent payout = %+v %v", res, err)
+	if res, err := c.Reconcile(ctx, qs[0]); err != nil || res.Verdict != core.InFlight || res.Proven || res.Until.Before(ou.Deadline) {
+		t.Fatalf("reconcile of an unsent payout without nonces = %+v %v", res, err)
 	}
+
 	// Two identical payouts without distinct notes are ambiguous.
 	for i := 0; i < 2; i++ {
 		c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: "bc1qtwin"})
@@ -223,6 +226,18 @@ func TestWithdrawalCommitDropReconciles(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("ledger has %d withdrawals to bc1qdest, want exactly 1", n)
+	}
+	// ...and with nonces the fence proves it: not_found, proven. (Last: from now on the key
+	// needs a nonce on every call.)
+	cn := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
+	if res, err := cn.Reconcile(ctx, qs[0]); err != nil || res.Verdict != core.NotFound || !res.Proven {
+		t.Fatalf("reconcile of an unsent payout with nonces = %+v %v", res, err)
+	}
+	// A client without nonces is told why it is refused now.
+	_, err = c.BasicInfo(ctx)
+	var ne *core.NonceError
+	if !errors.As(err, &ne) || !ne.Required || !strings.Contains(err.Error(), "turn nonces on") {
+		t.Fatalf("err = %v, want a NonceError saying to turn nonces on", err)
 	}
 }
 

@@ -26,6 +26,9 @@ type config struct {
 	insecureHTTP   bool
 	tokens         TokenStore
 	nonces         NonceStore
+	ops            OpStore
+	fencePause     time.Duration
+	inFlightWindow time.Duration
 	refreshMargin  time.Duration
 	expiryLoc      *time.Location
 	maxRetries     int
@@ -48,6 +51,9 @@ func defaultConfig() config {
 		backoffBase:   200 * time.Millisecond,
 		backoffMax:    2 * time.Second,
 		sleep:         sleepCtx,
+		fencePause:    time.Second,
+		// inFlightWindow: see WithInFlightWindow.
+		inFlightWindow: 2 * time.Minute,
 	}
 }
 
@@ -120,6 +126,26 @@ func WithNonces(s NonceStore) Option {
 		c.nonces = s
 	}
 }
+
+// WithOpStore records every request that is not safe to repeat (money commands,
+// create_transaction) in s before it leaves, and removes it once its answer is definite. What is
+// left there after a crash or a lost answer is listed by Client.Ops and settled by
+// Client.ReconcileOp. While an operation is unresolved, an identical one is refused with a
+// PendingOpError instead of being sent: a second click, or running the same command again,
+// cannot pay twice. FileStore and MemoryStore implement OpStore.
+func WithOpStore(s OpStore) Option { return func(c *config) { c.ops = s } }
+
+// WithFencePause sets how long Reconcile waits, after the nonce fence, before it reads the
+// history a second time (default 1 s). The API's nonce check is not atomic, so a late copy of the
+// original request that arrives while the fence is processed can still be carried out; the second
+// read sees it.
+func WithFencePause(d time.Duration) Option { return func(c *config) { c.fencePause = d } }
+
+// WithInFlightWindow sets how long after its deadline a request sent without a nonce is still
+// treated as possibly on its way (default 2 minutes). Without nonces nothing proves that a
+// request held by the network will not be delivered late, so until then Reconcile answers
+// in_flight, never not_found. With nonces the fence proves it and this window is not used.
+func WithInFlightWindow(d time.Duration) Option { return func(c *config) { c.inFlightWindow = d } }
 
 // WithRefreshMargin sets how long before expires_at the token is renewed (default 60 s; never
 // more than a tenth of the token's lifetime).

@@ -12,8 +12,12 @@ type Verdict string
 
 const (
 	Found     Verdict = "found"     // exactly one operation matches: it was carried out
-	NotFound  Verdict = "not_found" // nothing matches in the searched window
+	NotFound  Verdict = "not_found" // nothing matches, and (see ReconcileResult.Proven) nothing can land any more
 	Ambiguous Verdict = "ambiguous" // several match, or the API cannot tell: ask a person
+	// InFlight: nothing matches yet, but without nonces nothing proves the original request
+	// cannot still arrive (a network may hold it): wait until ReconcileResult.Until, or turn
+	// nonces on, and never send it again before then.
+	InFlight Verdict = "in_flight"
 )
 
 // ReconcileQuery describes an operation whose outcome is unknown.
@@ -37,6 +41,12 @@ type ReconcileQuery struct {
 	Exclude map[string]bool
 	// MaxItems bounds how far back the search pages (default 500).
 	MaxItems int
+
+	// What the original request was (from OutcomeUnknownError or an Op), for the proof that it
+	// can no longer land:
+	Nonce    int64     // the nonce it carried: the fence goes above it (0: unknown)
+	SentAt   time.Time // when it left (zero: taken to be Since)
+	Deadline time.Time // when its client stopped waiting (zero: SentAt plus the client's timeout)
 }
 
 // ReconcileResult is Reconcile's answer.
@@ -45,13 +55,31 @@ type ReconcileResult struct {
 	Withdrawals []WithdrawalInfo `json:"withdrawals,omitempty"`
 	TxnIDs      []string         `json:"txn_ids,omitempty"`
 	Detail      string           `json:"detail"`
+	// Proven is true when the verdict cannot change any more: found, or a not_found after a
+	// nonce fence (the API refuses any late copy of the original). A not_found without nonces is
+	// not proven: it only says the in-flight window has passed.
+	Proven bool `json:"proven"`
+	// Until, for in_flight: the time after which the original request can no longer be in its
+	// client's hands (its deadline plus the in-flight window).
+	Until time.Time `json:"until,omitzero"`
 }
 
+// Final reports whether the operation is settled: found, or not found for good (whether proven
+// by a fence or only by the passing of the in-flight window).
+func (r *ReconcileResult) Final() bool { return r.Verdict == Found || r.Verdict == NotFound }
+
 // QueriesFromOutcome turns an OutcomeUnknownError into reconcile queries (one per payout of a
-// mass withdrawal).
+// mass withdrawal), with what the fence needs (nonce, sent time, deadline).
 func QueriesFromOutcome(ou *OutcomeUnknownError, since time.Time) []ReconcileQuery {
-	r := ou.Ref
-	if ou.Cmd == "create_mass_withdrawal" {
+	qs := queriesFromRef(ou.Cmd, ou.Ref, since)
+	for i := range qs {
+		qs[i].Nonce, qs[i].SentAt, qs[i].Deadline = ou.Nonce, ou.SentAt, ou.Deadline
+	}
+	return qs
+}
+
+func queriesFromRef(cmd string, r map[string]string, since time.Time) []ReconcileQuery {
+	if cmd == "create_mass_withdrawal" {
 		byKey := map[string]*ReconcileQuery{}
 		var order []string
 		for _, k := range sortedKeys(r) {
@@ -66,7 +94,7 @@ func QueriesFromOutcome(ou *OutcomeUnknownError, since time.Time) []ReconcileQue
 			field = strings.TrimSuffix(field, "]")
 			q := byKey[key]
 			if q == nil {
-				q = &ReconcileQuery{Cmd: ou.Cmd, Since: since}
+				q = &ReconcileQuery{Cmd: cmd, Since: since}
 				byKey[key] = q
 				order = append(order, key)
 			}
@@ -89,11 +117,14 @@ func QueriesFromOutcome(ou *OutcomeUnknownError, since time.Time) []ReconcileQue
 		}
 		return out
 	}
-	q := ReconcileQuery{Cmd: ou.Cmd, Amount: r["amount"], Currency: r["currency"], Address: r["address"],
+	q := ReconcileQuery{Cmd: cmd, Amount: r["amount"], Currency: r["currency"], Address: r["address"],
 		Merchant: r["merchant"], Note: r["note"], Invoice: r["invoice"], Custom: r["custom"], Since: since}
-	if ou.Cmd == "create_transaction" {
+	switch cmd {
+	case "create_transaction":
 		q.Currency = r["currency2"]
-	} else {
+	case "convert":
+		q.Currency = r["from"]
+	default:
 		q.Currency2 = r["currency2"]
 	}
 	if q.Address == "" {
@@ -105,53 +136,233 @@ func QueriesFromOutcome(ou *OutcomeUnknownError, since time.Time) []ReconcileQue
 // Reconcile looks an operation of unknown outcome up in the account's history: withdrawals
 // (and transfers to an address) in the withdrawal history, payments in the transaction list.
 // It only reads; it never sends the operation again.
+//
+// A "not found" is only believed once the original request can no longer land:
+//
+//   - With nonces (WithNonces) Reconcile first completes a call whose nonce is above the
+//     original's (the fence). The API takes a nonce only if it is greater than every nonce the
+//     key used before (spec §4), so once the fence has been carried out a late copy of the
+//     original is refused. The API's check is not atomic, so a copy that arrives while the fence
+//     itself is being processed could still pass: the history is read after the fence returns
+//     and once more after WithFencePause, and only a miss in both is a not_found (Proven).
+//   - Without nonces nothing proves it: a network can hold a request and deliver it late. Until
+//     the original's deadline plus WithInFlightWindow the verdict is in_flight (with Until),
+//     never not_found; after that, a not_found is reported with Proven false.
+//
+// The fence proves the point only if its nonce is above the original's. Within one nonce store
+// (one CLI state file, one browser profile, one gateway) it always is: the store's mark is
+// raised before a request leaves. Across tools with separate stores the query's Nonce lifts the
+// fence above it; when Nonce is unknown, the tools' nonces follow the clock in milliseconds, so
+// the fence is above it unless the original was sent after the fence (impossible) or its tool
+// ran ahead of the clock by more than the time since.
 func (c *Client) Reconcile(ctx context.Context, q ReconcileQuery) (*ReconcileResult, error) {
-	if q.Slack == 0 {
-		q.Slack = 5 * time.Minute
-	}
-	if q.MaxItems <= 0 {
-		q.MaxItems = 500
-	}
-	switch q.Cmd {
-	case "create_withdrawal", "create_mass_withdrawal":
-		return c.reconcileWithdrawal(ctx, q)
-	case "create_transfer":
-		if q.Address != "" {
-			return c.reconcileWithdrawal(ctx, q)
-		}
-		return &ReconcileResult{Verdict: Ambiguous, Detail: "a transfer to another merchant is an internal ledger move that the API lists nowhere: compare your balance, or ask the receiving merchant, before sending it again"}, nil
-	case "create_transaction":
-		return c.reconcileTransaction(ctx, q)
-	case "convert":
-		return &ReconcileResult{Verdict: Ambiguous, Detail: "the API has no conversion history: compare your balances before converting again"}, nil
-	}
-	return nil, &ValidationError{Field: "cmd", Value: q.Cmd, Problem: "Reconcile knows create_withdrawal, create_mass_withdrawal, create_transfer, create_transaction and convert"}
-}
-
-func (c *Client) reconcileWithdrawal(ctx context.Context, q ReconcileQuery) (*ReconcileResult, error) {
-	amt, err := ParseAmount(q.Amount)
+	rs, err := c.ReconcileAll(ctx, []ReconcileQuery{q})
 	if err != nil {
 		return nil, err
+	}
+	return rs[0], nil
+}
+
+// ReconcileAll reconciles several operations at once (the rows of a payout file) with one fence
+// and one pass over each history. A history item matches at most one query, in order.
+func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*ReconcileResult, error) {
+	out := make([]*ReconcileResult, len(qs))
+	var (
+		wd, tx       []int // indexes of queries searched in each history
+		floor        int64
+		winWd, winTx searchWindow
+		maxWd, maxTx int
+	)
+	for i := range qs {
+		q := &qs[i]
+		if q.Slack == 0 {
+			q.Slack = 5 * time.Minute
+		}
+		if q.MaxItems <= 0 {
+			q.MaxItems = 500
+		}
+		switch q.Cmd {
+		case "create_withdrawal", "create_mass_withdrawal", "create_transfer":
+			if q.Cmd == "create_transfer" && q.Address == "" {
+				out[i] = &ReconcileResult{Verdict: Ambiguous, Detail: "a transfer to another merchant is an internal ledger move that the API lists nowhere: compare your balance, or ask the receiving merchant, before sending it again"}
+				continue
+			}
+			if err := checkWithdrawalQuery(q); err != nil {
+				return nil, err
+			}
+			winWd.add(q)
+			wd = append(wd, i)
+			maxWd = max(maxWd, q.MaxItems)
+		case "create_transaction":
+			if q.Invoice == "" && q.Custom == "" {
+				out[i] = &ReconcileResult{Verdict: Ambiguous, Detail: "set invoice or custom on create_transaction so a payment can be found again"}
+				continue
+			}
+			winTx.add(q)
+			tx = append(tx, i)
+			maxTx = max(maxTx, q.MaxItems)
+		case "convert":
+			out[i] = &ReconcileResult{Verdict: Ambiguous, Detail: "the API has no conversion history: compare your balances before converting again"}
+			continue
+		default:
+			return nil, &ValidationError{Field: "cmd", Value: q.Cmd, Problem: "Reconcile knows create_withdrawal, create_mass_withdrawal, create_transfer, create_transaction and convert"}
+		}
+		floor = max(floor, q.Nonce)
+	}
+	if len(wd) == 0 && len(tx) == 0 {
+		return out, nil
+	}
+	fenced := c.cfg.nonces != nil
+	if fenced {
+		// The fence: one completed nonce-bearing call above the original's nonce.
+		cmd := "get_withdrawal_history"
+		if len(wd) == 0 {
+			cmd = "get_tx_ids"
+		}
+		if _, err := c.Call(withNonceFloor(ctx, floor), cmd, Fields{"limit": "1"}); err != nil {
+			return nil, fmt.Errorf("wallex reconcile: the fence call failed, nothing is concluded: %w", err)
+		}
+	}
+	search := func() error {
+		if len(wd) > 0 {
+			if err := c.matchWithdrawals(ctx, qs, wd, out, winWd.newer(), maxWd); err != nil {
+				return err
+			}
+		}
+		if len(tx) > 0 {
+			if err := c.matchTransactions(ctx, qs, tx, out, winTx.newer(), maxTx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := search(); err != nil {
+		return nil, err
+	}
+	missing := func() bool {
+		for _, i := range append(append([]int(nil), wd...), tx...) {
+			if out[i].Verdict == NotFound {
+				return true
+			}
+		}
+		return false
+	}
+	if fenced && missing() {
+		// A copy processed together with the fence shows up now, or never.
+		if err := c.cfg.sleep(ctx, c.cfg.fencePause); err != nil {
+			return nil, err
+		}
+		if err := search(); err != nil {
+			return nil, err
+		}
+	}
+	now := c.cfg.now()
+	for _, i := range append(append([]int(nil), wd...), tx...) {
+		r, q := out[i], &qs[i]
+		switch {
+		case r.Verdict != NotFound:
+			r.Proven = r.Verdict == Found
+		case fenced:
+			r.Proven = true
+			r.Detail += "; the nonce fence proves the original request can no longer be carried out"
+		default:
+			until := c.inFlightUntil(q)
+			if now.Before(until) {
+				r.Verdict, r.Until = InFlight, until
+				r.Detail = fmt.Sprintf("not in the history yet, and without nonces nothing proves the original request will not still arrive: wait until %s before sending it again, or turn nonces on (a nonce fence settles it at once)",
+					until.UTC().Format(time.RFC3339))
+			} else {
+				r.Detail += " (without nonces this is not proven: a request held by the network for longer than the in-flight window could still arrive)"
+			}
+		}
+	}
+	return out, nil
+}
+
+// searchWindow is the earliest Since (minus slack) of the queries read from one history; a query
+// without Since reads it all.
+type searchWindow struct {
+	since     time.Time
+	unbounded bool
+}
+
+func (w *searchWindow) add(q *ReconcileQuery) {
+	if q.Since.IsZero() {
+		w.unbounded = true
+		return
+	}
+	if s := q.Since.Add(-q.Slack); w.since.IsZero() || s.Before(w.since) {
+		w.since = s
+	}
+}
+
+func (w searchWindow) newer() time.Time {
+	if w.unbounded {
+		return time.Time{}
+	}
+	return w.since
+}
+
+// inFlightUntil is when a request sent without a nonce can no longer be in its client's hands:
+// its deadline (or sent time plus the client's timeout) plus the in-flight window.
+func (c *Client) inFlightUntil(q *ReconcileQuery) time.Time {
+	d := q.Deadline
+	if d.IsZero() {
+		sent := q.SentAt
+		if sent.IsZero() {
+			sent = q.Since
+		}
+		if sent.IsZero() {
+			sent = c.cfg.now()
+		}
+		d = sent.Add(c.cfg.timeout)
+	}
+	return d.Add(c.cfg.inFlightWindow)
+}
+
+func checkWithdrawalQuery(q *ReconcileQuery) error {
+	if _, err := ParseAmount(q.Amount); err != nil {
+		return err
 	}
 	coin, err := CheckTicker("currency", q.Currency)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	q.Currency = coin
 	if q.Address == "" {
-		return nil, &ValidationError{Field: "address", Problem: "is required to reconcile a withdrawal"}
+		return &ValidationError{Field: "address", Problem: "is required to reconcile a withdrawal"}
 	}
-	p := &ListParams{Limit: q.MaxItems}
-	if !q.Since.IsZero() {
-		p.Newer = q.Since.Add(-q.Slack)
+	return nil
+}
+
+// matchWithdrawals reads the withdrawal history once and gives each query its verdict.
+func (c *Client) matchWithdrawals(ctx context.Context, qs []ReconcileQuery, idx []int, out []*ReconcileResult, since time.Time, maxItems int) error {
+	p := &ListParams{Limit: maxItems, Newer: since}
+	var hist []WithdrawalInfo
+	for w, err := range c.WithdrawalHistory(ctx, p) {
+		if err != nil {
+			return err
+		}
+		hist = append(hist, w)
 	}
+	taken := map[string]bool{}
+	for _, i := range idx {
+		out[i] = matchWithdrawal(&qs[i], hist, taken)
+		if r := out[i]; r.Verdict == Found {
+			taken[r.Withdrawals[0].ID] = true
+		}
+	}
+	return nil
+}
+
+func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]bool) *ReconcileResult {
+	amt, _ := ParseAmount(q.Amount)
+	coin := q.Currency
 	// Priced in another currency: the coins sent differ from Amount, so amounts cannot be compared.
 	priced := q.Currency2 != "" && !strings.EqualFold(q.Currency2, coin)
 	var matches, noteMatches []WithdrawalInfo
-	for w, err := range c.WithdrawalHistory(ctx, p) {
-		if err != nil {
-			return nil, err
-		}
-		if q.Exclude[w.ID] || !strings.EqualFold(w.Coin, coin) || (!priced && w.Amount != amt) || w.SendAddress != q.Address {
+	for _, w := range hist {
+		if taken[w.ID] || q.Exclude[w.ID] || !strings.EqualFold(w.Coin, coin) || (!priced && w.Amount != amt) || w.SendAddress != q.Address {
 			continue
 		}
 		if !q.Since.IsZero() && w.TimeCreated.Before(q.Since.Add(-q.Slack)) {
@@ -167,56 +378,61 @@ func (c *Client) reconcileWithdrawal(ctx context.Context, q ReconcileQuery) (*Re
 	}
 	if priced && len(noteMatches) != 1 {
 		if len(matches) == 0 {
-			return &ReconcileResult{Verdict: NotFound, Detail: fmt.Sprintf("no %s withdrawal to %s in the history searched", coin, q.Address)}, nil
+			return &ReconcileResult{Verdict: NotFound, Detail: fmt.Sprintf("no %s withdrawal to %s in the history searched", coin, q.Address)}
 		}
-		return &ReconcileResult{Verdict: Ambiguous, Withdrawals: matches, Detail: fmt.Sprintf("the amount was priced in %s, so it cannot be matched; %d %s withdrawals to this address: set a distinct note to tell them apart", q.Currency2, len(matches), coin)}, nil
+		return &ReconcileResult{Verdict: Ambiguous, Withdrawals: matches, Detail: fmt.Sprintf("the amount was priced in %s, so it cannot be matched; %d %s withdrawals to this address: set a distinct note to tell them apart", q.Currency2, len(matches), coin)}
 	}
 	switch {
 	case len(noteMatches) == 1:
-		return &ReconcileResult{Verdict: Found, Withdrawals: noteMatches, Detail: "withdrawal " + noteMatches[0].ID + " matches amount, coin, address and note"}, nil
+		return &ReconcileResult{Verdict: Found, Withdrawals: noteMatches, Detail: "withdrawal " + noteMatches[0].ID + " matches amount, coin, address and note"}
 	case len(matches) == 1:
-		return &ReconcileResult{Verdict: Found, Withdrawals: matches, Detail: "withdrawal " + matches[0].ID + " matches amount, coin and address"}, nil
+		return &ReconcileResult{Verdict: Found, Withdrawals: matches, Detail: "withdrawal " + matches[0].ID + " matches amount, coin and address"}
 	case len(matches) == 0:
-		return &ReconcileResult{Verdict: NotFound, Detail: fmt.Sprintf("no withdrawal of %s %s to %s in the history searched", amt.Text(), coin, q.Address)}, nil
+		return &ReconcileResult{Verdict: NotFound, Detail: fmt.Sprintf("no withdrawal of %s %s to %s in the history searched", amt.Text(), coin, q.Address)}
 	}
-	return &ReconcileResult{Verdict: Ambiguous, Withdrawals: matches, Detail: fmt.Sprintf("%d withdrawals match; set a distinct note on each payout so they can be told apart", len(matches))}, nil
+	return &ReconcileResult{Verdict: Ambiguous, Withdrawals: matches, Detail: fmt.Sprintf("%d withdrawals match; set a distinct note on each payout so they can be told apart", len(matches))}
 }
 
-func (c *Client) reconcileTransaction(ctx context.Context, q ReconcileQuery) (*ReconcileResult, error) {
-	if q.Invoice == "" && q.Custom == "" {
-		return &ReconcileResult{Verdict: Ambiguous, Detail: "set invoice or custom on create_transaction so a payment can be found again"}, nil
-	}
-	p := &ListParams{Limit: min(q.MaxItems, 100)}
-	if !q.Since.IsZero() {
-		p.Newer = q.Since.Add(-q.Slack)
-	}
+// matchTransactions reads the recent payments once (with their checkout details) and gives each
+// query its verdict.
+func (c *Client) matchTransactions(ctx context.Context, qs []ReconcileQuery, idx []int, out []*ReconcileResult, since time.Time, maxItems int) error {
+	p := &ListParams{Limit: min(maxItems, 100), Newer: since}
 	var ids []string
 	for id, err := range c.TxIDs(ctx, p) {
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ids = append(ids, id)
 	}
-	var found []string
+	type co struct{ id, invoice, custom string }
+	var recs []co
 	for _, id := range ids {
 		info, err := c.TxInfo(ctx, id, true)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		co := info.Checkout
-		if q.Invoice != "" && co.Get("invoice").Str() != q.Invoice {
-			continue
-		}
-		if q.Custom != "" && co.Get("custom").Str() != q.Custom {
-			continue
-		}
-		found = append(found, id)
+		recs = append(recs, co{id, info.Checkout.Get("invoice").Str(), info.Checkout.Get("custom").Str()})
 	}
-	switch len(found) {
-	case 0:
-		return &ReconcileResult{Verdict: NotFound, Detail: fmt.Sprintf("none of the %d recent payments has this invoice/custom", len(ids))}, nil
-	case 1:
-		return &ReconcileResult{Verdict: Found, TxnIDs: found, Detail: "payment " + found[0] + " has this invoice/custom"}, nil
+	for _, i := range idx {
+		q := &qs[i]
+		var found []string
+		for _, r := range recs {
+			if q.Invoice != "" && r.invoice != q.Invoice {
+				continue
+			}
+			if q.Custom != "" && r.custom != q.Custom {
+				continue
+			}
+			found = append(found, r.id)
+		}
+		switch len(found) {
+		case 0:
+			out[i] = &ReconcileResult{Verdict: NotFound, Detail: fmt.Sprintf("none of the %d recent payments has this invoice/custom", len(ids))}
+		case 1:
+			out[i] = &ReconcileResult{Verdict: Found, TxnIDs: found, Detail: "payment " + found[0] + " has this invoice/custom"}
+		default:
+			out[i] = &ReconcileResult{Verdict: Ambiguous, TxnIDs: found, Detail: fmt.Sprintf("%d payments share this invoice/custom", len(found))}
+		}
 	}
-	return &ReconcileResult{Verdict: Ambiguous, TxnIDs: found, Detail: fmt.Sprintf("%d payments share this invoice/custom", len(found))}, nil
+	return nil
 }

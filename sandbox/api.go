@@ -147,7 +147,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	commitDrop := false
+	commitDrop, commitStatus := false, 0
 	if f := s.takeFault(cmd, key); f != nil {
 		s.bump(key, func(k *KeyStats) { k.Faults++ })
 		s.log.Info("sandbox fault injected", "kind", f.Kind, "cmd", cmd)
@@ -170,6 +170,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		case FaultCommitDrop:
 			commitDrop = true
+		case FaultCommitStatus:
+			commitStatus = f.Status
 		}
 	}
 
@@ -193,6 +195,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if commitDrop {
 		dropConnection(w)
+		return
+	}
+	if commitStatus != 0 {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(commitStatus)
+		_, _ = fmt.Fprintf(w, "<html><body><h1>%d %s</h1><p>The upstream answered after acting (sandbox injected fault).</p></body></html>\n", commitStatus, http.StatusText(commitStatus))
 		return
 	}
 	s.write(w, rep)

@@ -18,6 +18,9 @@ const (
 	// given up or disconnected meanwhile: a slow network that delivers a request late. The
 	// answer goes to a client that may no longer listen.
 	FaultHold = "hold"
+	// FaultCommitStatus runs the command (state changes), then answers Status (default 502)
+	// with an error page instead of the result: a proxy failing after the API acted.
+	FaultCommitStatus = "commit_status"
 )
 
 // Fault applies to the next Count API calls (login included) that match Cmd
@@ -27,7 +30,7 @@ type Fault struct {
 	Kind   string
 	Count  int           // 0 = 1
 	Delay  time.Duration // FaultDelay, FaultHold
-	Status int           // FaultStatus; 0 = 503
+	Status int           // FaultStatus (0 = 503), FaultCommitStatus (0 = 502)
 	Cmd    string        // only calls of this command
 	Key    string        // only calls naming this public key
 }
@@ -46,9 +49,16 @@ func (s *Server) InjectFault(f Fault) error {
 		if f.Status < 400 || f.Status > 599 {
 			return invalid("status fault needs an HTTP status between 400 and 599")
 		}
+	case FaultCommitStatus:
+		if f.Status == 0 {
+			f.Status = http.StatusBadGateway
+		}
+		if f.Status < 500 || f.Status > 599 {
+			return invalid("commit_status fault needs an HTTP status between 500 and 599")
+		}
 	case FaultHTML, FaultReset, FaultCommitDrop:
 	default:
-		return invalid("unknown fault kind %q (delay, hold, status, html, reset, commit_drop)", f.Kind)
+		return invalid("unknown fault kind %q (delay, hold, status, html, reset, commit_drop, commit_status)", f.Kind)
 	}
 	if f.Count < 0 || f.Count > 10000 {
 		return invalid("fault count must be between 1 and 10000")

@@ -202,6 +202,17 @@ func TestFaults(t *testing.T) {
 			t.Fatal(got)
 		}
 	})
+	t.Run("commit_status", func(t *testing.T) {
+		_ = e.s.InjectFault(Fault{Kind: FaultCommitStatus, Key: pub})
+		r := e.call(tok, pub, "get_basic_info", vals("nonce", "220"))
+		if r.status != 502 || !strings.Contains(string(r.body), "502") {
+			t.Fatalf("got %d %s", r.status, r.body)
+		}
+		// the command ran: nonce 220 was recorded
+		if got := e.apiErr(tok, pub, "get_basic_info", vals("nonce", "220")); got != "Invalid nonce: must be greater than 220" {
+			t.Fatal(got)
+		}
+	})
 	t.Run("hold", func(t *testing.T) {
 		// The client gives up after 50 ms; the sandbox carries the request out after 300 ms anyway.
 		_ = e.s.InjectFault(Fault{Kind: FaultHold, Delay: 300 * time.Millisecond, Cmd: "get_basic_info"})
@@ -242,7 +253,7 @@ func TestFaults(t *testing.T) {
 			}
 		}
 	})
-	if st := e.s.Stats(pub); st.Faults != 8 {
+	if st := e.s.Stats(pub); st.Faults != 9 {
 		t.Fatalf("faults counted %d: %+v", st.Faults, st)
 	}
 }

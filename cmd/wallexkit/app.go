@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/filestore"
 	"github.com/wallexkit/wallexkit/core/nethttp"
 	"github.com/wallexkit/wallexkit/core/xmlwire"
 )
@@ -458,7 +459,7 @@ func (a *app) client(needPrivateKey bool) (*core.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := core.NewFileStore(path, []byte(priv))
+	store, err := filestore.New(path, []byte(priv))
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the state file %s: %w", path, err)
 	}

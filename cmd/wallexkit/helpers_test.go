@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/filestore"
 	"github.com/wallexkit/wallexkit/sandbox"
 )
 
@@ -131,7 +132,7 @@ func (h *harness) mustRun(args ...string) string {
 // cachedToken reads the token the CLI cached in the state file (and records it as a secret).
 func (h *harness) cachedToken() (core.Token, bool) {
 	h.t.Helper()
-	store, err := core.NewFileStore(h.env["WALLEX_STATE"], []byte(h.env["WALLEX_PRIVATE_KEY"]))
+	store, err := filestore.New(h.env["WALLEX_STATE"], []byte(h.env["WALLEX_PRIVATE_KEY"]))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -1,0 +1,325 @@
+// Package filestore keeps a wallexkit client's state in one file: the bearer token (sealed), the
+// nonce high-water mark and the unresolved operations of each key. It is what the CLI uses; a
+// native program can use it too. It lives apart from core so that programs that never write a
+// file (the wasm bridge, the edge Worker) do not carry its cryptography.
+//
+// Several processes may share one file. Every change is a read-modify-write under an exclusive
+// lock on a sibling lock file, written to a temporary file, synced and renamed over the old one,
+// so a crash leaves either the old state or the new one. The nonce lock (core.NonceLocker) is a
+// second, per-key lock that a client holds for the whole of a nonce-bearing request, so that one
+// key has one such request in flight across every process (spec §4).
+//
+// Where flock(2) is not available (not Unix) the locks only serialise the goroutines of one
+// process.
+package filestore
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/wallexkit/wallexkit/core"
+)
+
+// Store is a core.TokenStore, core.NonceStore, core.NonceLocker and core.OpStore kept in one JSON
+// file, mode 0600 in a 0700 directory. Tokens are sealed with AES-256-GCM under a key derived
+// (HKDF-SHA256) from a secret the caller supplies (the CLI uses the API private key), so the file
+// never holds a usable token in plain text; a store without a seal secret keeps no tokens.
+type Store struct {
+	path string
+	aead cipher.AEAD // nil: tokens are not kept
+	mu   sync.Mutex  // serialises this process's goroutines; the file lock the processes
+}
+
+var (
+	_ core.TokenStore  = (*Store)(nil)
+	_ core.NonceStore  = (*Store)(nil)
+	_ core.NonceLocker = (*Store)(nil)
+	_ core.OpStore     = (*Store)(nil)
+)
+
+type fileState struct {
+	Tokens map[string]string             `json:"tokens,omitempty"` // key -> base64(nonce|sealed JSON token)
+	Nonces map[string]int64              `json:"nonces,omitempty"`
+	Ops    map[string]map[string]core.Op `json:"ops,omitempty"` // key -> op id -> op
+}
+
+// New opens (or will create) the store at path. sealSecret protects tokens at rest; pass nil to
+// keep only nonces and operations.
+func New(path string, sealSecret []byte) (*Store, error) {
+	if path == "" {
+		return nil, &core.ValidationError{Field: "store path", Problem: "is empty: give a file path"}
+	}
+	s := &Store{path: path}
+	if len(sealSecret) > 0 {
+		key, err := hkdf.Key(sha256.New, sealSecret, nil, "wallexkit token store v1", 32)
+		if err != nil {
+			return nil, err
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, err
+		}
+		if s.aead, err = cipher.NewGCM(block); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Path returns the file the store writes.
+func (s *Store) Path() string { return s.path }
+
+func (s *Store) read() (fileState, error) {
+	var st fileState
+	b, err := os.ReadFile(s.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	if len(b) == 0 {
+		return st, nil
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("store %s is damaged (%v): move it aside to start over (it may list operations whose outcome is unknown)", s.path, err)
+	}
+	return st, nil
+}
+
+// view reads the state under the locks.
+func (s *Store) view(fn func(*fileState) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unlock, err := s.lockFile(context.Background(), s.path+".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := s.read()
+	if err != nil {
+		return err
+	}
+	return fn(&st)
+}
+
+// errUnchanged from an update function: nothing to write.
+var errUnchanged = errors.New("unchanged")
+
+// update runs a read-modify-write of the state under the locks.
+func (s *Store) update(fn func(*fileState) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	unlock, err := s.lockFile(context.Background(), s.path+".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := s.read()
+	if err != nil {
+		return err
+	}
+	if err := fn(&st); err != nil {
+		if errors.Is(err, errUnchanged) {
+			return nil
+		}
+		return err
+	}
+	return s.write(st)
+}
+
+func (s *Store) write(st fileState) error {
+	dir := filepath.Dir(s.path)
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".wallexkit-store-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	defer os.Remove(name)
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(name, s.path)
+}
+
+func (s *Store) LoadToken(_ context.Context, key string) (core.Token, bool, error) {
+	if s.aead == nil {
+		return core.Token{}, false, nil
+	}
+	var enc string
+	var ok bool
+	if err := s.view(func(st *fileState) error { enc, ok = st.Tokens[key]; return nil }); err != nil {
+		return core.Token{}, false, err
+	}
+	if !ok {
+		return core.Token{}, false, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	ns := s.aead.NonceSize()
+	if err != nil || len(raw) < ns {
+		return core.Token{}, false, nil
+	}
+	plain, err := s.aead.Open(nil, raw[:ns], raw[ns:], []byte(key))
+	if err != nil {
+		// Sealed under another secret (the private key changed): treat as absent.
+		return core.Token{}, false, nil
+	}
+	var t core.Token
+	if err := json.Unmarshal(plain, &t); err != nil {
+		return core.Token{}, false, nil
+	}
+	return t, true, nil
+}
+
+func (s *Store) SaveToken(_ context.Context, key string, t core.Token) error {
+	if s.aead == nil {
+		return nil
+	}
+	plain, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return err
+	}
+	sealed := s.aead.Seal(nonce, nonce, plain, []byte(key))
+	return s.update(func(st *fileState) error {
+		if st.Tokens == nil {
+			st.Tokens = map[string]string{}
+		}
+		st.Tokens[key] = base64.StdEncoding.EncodeToString(sealed)
+		return nil
+	})
+}
+
+func (s *Store) DeleteToken(_ context.Context, key string) error {
+	return s.update(func(st *fileState) error {
+		if _, ok := st.Tokens[key]; !ok {
+			return errUnchanged
+		}
+		delete(st.Tokens, key)
+		return nil
+	})
+}
+
+func (s *Store) LoadNonce(_ context.Context, key string) (int64, error) {
+	var n int64
+	err := s.view(func(st *fileState) error { n = st.Nonces[key]; return nil })
+	return n, err
+}
+
+func (s *Store) SaveNonce(_ context.Context, key string, n int64) error {
+	return s.update(func(st *fileState) error {
+		if n <= st.Nonces[key] {
+			return errUnchanged
+		}
+		if st.Nonces == nil {
+			st.Nonces = map[string]int64{}
+		}
+		st.Nonces[key] = n
+		return nil
+	})
+}
+
+// LockNonce takes the per-key nonce lock (a lock file next to the store), waiting for other
+// processes until ctx is done.
+func (s *Store) LockNonce(ctx context.Context, key string) (func(), error) {
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(key))
+	return s.lockFile(ctx, filepath.Join(dir, "."+filepath.Base(s.path)+".nonce-"+hex.EncodeToString(sum[:8])+".lock"))
+}
+
+func (s *Store) SaveOp(_ context.Context, key string, op core.Op) error {
+	return s.update(func(st *fileState) error {
+		if st.Ops == nil {
+			st.Ops = map[string]map[string]core.Op{}
+		}
+		if st.Ops[key] == nil {
+			st.Ops[key] = map[string]core.Op{}
+		}
+		st.Ops[key][op.ID] = op
+		return nil
+	})
+}
+
+func (s *Store) LoadOps(_ context.Context, key string) ([]core.Op, error) {
+	var out []core.Op
+	err := s.view(func(st *fileState) error { out = core.SortOps(st.Ops[key]); return nil })
+	return out, err
+}
+
+func (s *Store) DeleteOp(_ context.Context, key, id string) error {
+	return s.update(func(st *fileState) error {
+		if _, ok := st.Ops[key][id]; !ok {
+			return errUnchanged
+		}
+		delete(st.Ops[key], id)
+		if len(st.Ops[key]) == 0 {
+			delete(st.Ops, key)
+		}
+		return nil
+	})
+}
+
+// lockFile takes an exclusive lock on the file at path (created if missing), waiting until ctx is
+// done. The returned function releases it.
+func (s *Store) lockFile(ctx context.Context, path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	got := make(chan error, 1)
+	go func() { got <- lockExclusive(f) }()
+	select {
+	case err := <-got:
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cannot lock %s: %w", path, err)
+		}
+		return func() { unlockFile(f); f.Close() }, nil
+	case <-ctx.Done():
+		go func() {
+			if <-got == nil {
+				unlockFile(f)
+			}
+			f.Close()
+		}()
+		return nil, ctx.Err()
+	}
+}

@@ -1,0 +1,35 @@
+//go:build !unix
+
+package filestore
+
+import (
+	"os"
+	"sync"
+)
+
+// Without flock the lock only serialises this process: one mutex per lock file path.
+var (
+	locksMu sync.Mutex
+	locks   = map[string]*sync.Mutex{}
+)
+
+func lockExclusive(f *os.File) error {
+	locksMu.Lock()
+	m := locks[f.Name()]
+	if m == nil {
+		m = &sync.Mutex{}
+		locks[f.Name()] = m
+	}
+	locksMu.Unlock()
+	m.Lock()
+	return nil
+}
+
+func unlockFile(f *os.File) {
+	locksMu.Lock()
+	m := locks[f.Name()]
+	locksMu.Unlock()
+	if m != nil {
+		m.Unlock()
+	}
+}

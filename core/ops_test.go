@@ -1,0 +1,86 @@
+package core_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/sandbox"
+)
+
+// The op store records a money request before it leaves; after a lost answer the op stays,
+// an identical request is refused (not sent), and ReconcileOp settles it.
+func TestOpStoreGuardsAndReconciles(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	store := core.NewMemoryStore()
+	c := e.client(core.WithNonces(store), core.WithOpStore(store), core.WithFencePause(10*time.Millisecond))
+	ctx := context.Background()
+	params := func() *core.WithdrawalParams {
+		return &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qops", Note: core.String("order-9")}
+	}
+	// A definite answer leaves no op behind.
+	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: "bc1qfine"}); err != nil {
+		t.Fatal(err)
+	}
+	if ops, _ := c.Ops(ctx); len(ops) != 0 {
+		t.Fatalf("ops after a definite answer: %+v", ops)
+	}
+	// A refused one neither.
+	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "99999", Currency: "BTC", Address: "bc1qfine"}); err == nil {
+		t.Fatal("want the API's refusal")
+	}
+	if ops, _ := c.Ops(ctx); len(ops) != 0 {
+		t.Fatalf("ops after a refusal: %+v", ops)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	opctx := core.WithOperationID(ctx, "op_page_1")
+	_, err := c.CreateWithdrawal(opctx, params())
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) || ou.OpID != "op_page_1" {
+		t.Fatalf("err = %v", err)
+	}
+	ops, _ := c.Ops(ctx)
+	if len(ops) != 1 || ops[0].ID != "op_page_1" || ops[0].State != core.OpUnknown || ops[0].Nonce != ou.Nonce || ops[0].Ref["note"] != "order-9" {
+		t.Fatalf("ops = %+v", ops)
+	}
+	// The same withdrawal again (a second click, the same command re-run) is refused unsent.
+	_, err = c.CreateWithdrawal(ctx, params())
+	var pe *core.PendingOpError
+	if !errors.As(err, &pe) || pe.Op.ID != "op_page_1" || core.ErrorCode(err) != "pending_operation" || core.IsRetryable(err) {
+		t.Fatalf("err = %v, want PendingOpError", err)
+	}
+	if n := countTo(t, c, "bc1qops"); n != 1 {
+		t.Fatalf("%d withdrawals, want 1", n)
+	}
+	// A different withdrawal is not held up.
+	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qother"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.ReconcileOp(ctx, "op_page_1")
+	if err != nil || res.Verdict != core.Found || !res.Proven {
+		t.Fatalf("ReconcileOp = %+v %v", res, err)
+	}
+	if ops, _ := c.Ops(ctx); len(ops) != 0 {
+		t.Fatalf("ops after a found verdict: %+v", ops)
+	}
+	// An op the store never held was never sent.
+	res, err = c.ReconcileOp(ctx, "op_never")
+	if err != nil || res.Verdict != core.NotFound || !res.Proven {
+		t.Fatalf("ReconcileOp(unknown id) = %+v %v", res, err)
+	}
+	// Reconciled: the merchant may now pay the same again on purpose.
+	if _, err := c.CreateWithdrawal(ctx, params()); err != nil {
+		t.Fatal(err)
+	}
+	// A payout file's engine keeps its own journal: Journaled calls skip the op store.
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	_, err = c.CreateWithdrawal(core.Journaled(ctx), &core.WithdrawalParams{Amount: "0.02", Currency: "BTC", Address: "bc1qj"})
+	if !errors.As(err, &ou) {
+		t.Fatal(err)
+	}
+	if ops, _ := c.Ops(ctx); len(ops) != 0 {
+		t.Fatalf("journaled call recorded: %+v", ops)
+	}
+}

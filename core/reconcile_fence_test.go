@@ -1,0 +1,184 @@
+package core_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/sandbox"
+)
+
+// countTo counts the sandbox's withdrawals to address.
+func countTo(t *testing.T, c *core.Client, address string) int {
+	t.Helper()
+	n := 0
+	for w, err := range c.WithdrawalHistory(context.Background(), nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.SendAddress == address {
+			n++
+		}
+	}
+	return n
+}
+
+// A request held by the network past the client's timeout and delivered later: with nonces the
+// fence makes the late copy bounce, so "not found" is true and sending again pays once.
+func TestFenceMakesALateCopyBounce(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client(core.WithNonces(nil), core.WithFencePause(20*time.Millisecond))
+	ctx := context.Background()
+	if _, err := c.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const addr = "bc1qfenced"
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultHold, Delay: 600 * time.Millisecond, Cmd: "create_withdrawal"})
+	cctx, cancel := context.WithTimeout(ctx, 150*time.Millisecond)
+	defer cancel()
+	_, err := c.CreateWithdrawal(cctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: addr, Note: core.String("late-1")})
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) || ou.Nonce == 0 || ou.SentAt.IsZero() || ou.Deadline.IsZero() || ou.OpID == "" {
+		t.Fatalf("err = %#v, want outcome unknown with nonce, times and op id", err)
+	}
+	res, err := c.Reconcile(ctx, core.QueriesFromOutcome(ou, time.Now().Add(-time.Minute))[0])
+	if err != nil || res.Verdict != core.NotFound || !res.Proven {
+		t.Fatalf("reconcile while the copy is held = %+v %v", res, err)
+	}
+	time.Sleep(700 * time.Millisecond) // the held request is delivered now
+	if n := countTo(t, c, addr); n != 0 {
+		t.Fatalf("the late copy was carried out (%d withdrawals): the fence did not hold", n)
+	}
+	if st := e.sb.Stats(e.demo.PublicKey); st.NonceErrors != 1 {
+		t.Fatalf("nonce errors = %d, want 1 (the late copy refused)", st.NonceErrors)
+	}
+	// Following the verdict: send again. Exactly one payment.
+	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: addr, Note: core.String("late-1")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := countTo(t, c, addr); n != 1 {
+		t.Fatalf("%d withdrawals, want exactly 1", n)
+	}
+}
+
+// Without nonces nothing proves the held request will not land: in_flight until the deadline
+// plus the window, and the late copy is then found, not paid twice.
+func TestWithoutNoncesALateCopyIsInFlight(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client(core.WithInFlightWindow(5 * time.Second))
+	ctx := context.Background()
+	if _, err := c.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const addr = "bc1qinflight"
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultHold, Delay: 400 * time.Millisecond, Cmd: "create_withdrawal"})
+	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	_, err := c.CreateWithdrawal(cctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: addr, Note: core.String("nf-1")})
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) {
+		t.Fatalf("err = %v", err)
+	}
+	q := core.QueriesFromOutcome(ou, time.Now().Add(-time.Minute))[0]
+	res, err := c.Reconcile(ctx, q)
+	if err != nil || res.Verdict != core.InFlight || res.Proven || !res.Until.Equal(ou.Deadline.Add(5*time.Second)) {
+		t.Fatalf("reconcile = %+v %v", res, err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if res, err := c.Reconcile(ctx, q); err != nil || res.Verdict != core.Found {
+		t.Fatalf("after the hold: %+v %v", res, err)
+	}
+	if n := countTo(t, c, addr); n != 1 {
+		t.Fatalf("%d withdrawals", n)
+	}
+}
+
+// scripted is a fake API for the fence's order of calls: it records every form and answers
+// history reads from a list of pages.
+type scripted struct {
+	mu      sync.Mutex
+	forms   []url.Values
+	history []string // answers of successive get_withdrawal_history calls
+}
+
+func (s *scripted) RoundTrip(_ context.Context, req *core.Request) (*core.HTTPResponse, error) {
+	f, _ := url.ParseQuery(string(req.Body))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forms = append(s.forms, f)
+	body := `{"error":"ok","result":{}}`
+	switch f.Get("cmd") {
+	case "login":
+		body = `{"success":"true","result":{"access_token":"Bearer t","expires_at":"2099-01-01 00:00:00"}}`
+	case "get_withdrawal_history":
+		body = `{"error":"ok","result":[]}`
+		if len(s.history) > 0 {
+			body, s.history = s.history[0], s.history[1:]
+		}
+	}
+	return &core.HTTPResponse{Status: 200, Header: map[string]string{"content-type": "application/json"}, Body: []byte(body)}, nil
+}
+
+func scriptedClient(t *testing.T, s *scripted) *core.Client {
+	c, err := core.New(core.WithAPIURL("https://api.test/api"), core.WithKeys("pub", "priv"), core.WithTransport(s),
+		core.WithNonces(nil), core.WithFencePause(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// The fence goes above the original's nonce, and a copy carried out while the fence was being
+// processed (seen only by the second read) is found, not reported missing.
+func TestFenceOrderAndSecondRead(t *testing.T) {
+	now := time.Now().Unix()
+	item := fmt.Sprintf(`{"error":"ok","result":[{"id":"W1","time_created":%d,"status":1,"coin":"BTC","amount":10000000,"amountf":"0.10000000","send_address":"bc1qx","note":"n1"}]}`, now)
+	s := &scripted{history: []string{`{"error":"ok","result":[]}`, `{"error":"ok","result":[]}`, item}}
+	c := scriptedClient(t, s)
+	original := time.Now().UnixMilli() + 10_000_000 // an original nonce far above the clock
+	q := core.ReconcileQuery{Cmd: "create_withdrawal", Amount: "0.1", Currency: "BTC", Address: "bc1qx", Note: "n1", Nonce: original, Since: time.Now().Add(-time.Minute)}
+	res, err := c.Reconcile(context.Background(), q)
+	if err != nil || res.Verdict != core.Found || res.Withdrawals[0].ID != "W1" || !res.Proven {
+		t.Fatalf("res = %+v %v", res, err)
+	}
+	var cmds []string
+	for _, f := range s.forms {
+		cmds = append(cmds, f.Get("cmd")+":"+f.Get("limit"))
+	}
+	if got := strings.Join(cmds, " "); got != "login: get_withdrawal_history:1 get_withdrawal_history:100 get_withdrawal_history:100" {
+		t.Fatalf("calls = %s, want login, the fence (limit 1), a read, a second read", got)
+	}
+	fence, _ := strconv.ParseInt(s.forms[1].Get("nonce"), 10, 64)
+	if fence <= original {
+		t.Fatalf("fence nonce %d is not above the original's %d", fence, original)
+	}
+	// Missing in both reads after the fence: not_found, proven.
+	s2 := &scripted{}
+	res, err = scriptedClient(t, s2).Reconcile(context.Background(), q)
+	if err != nil || res.Verdict != core.NotFound || !res.Proven || len(s2.forms) != 4 {
+		t.Fatalf("res = %+v %v (%d calls)", res, err, len(s2.forms))
+	}
+}
+
+// A fence that fails concludes nothing.
+func TestFenceFailureConcludesNothing(t *testing.T) {
+	c, _ := core.New(core.WithAPIURL("https://api.test/api"), core.WithKeys("pub", "priv"), core.WithNonces(nil),
+		core.WithRetries(0, 0, 0),
+		core.WithTransport(core.TransportFunc(func(_ context.Context, req *core.Request) (*core.HTTPResponse, error) {
+			if strings.Contains(string(req.Body), "cmd=login") {
+				return &core.HTTPResponse{Status: 200, Body: []byte(`{"success":"true","result":{"access_token":"Bearer t","expires_at":"2099-01-01 00:00:00"}}`)}, nil
+			}
+			return &core.HTTPResponse{Status: 503, Body: []byte("down")}, nil
+		})))
+	_, err := c.Reconcile(context.Background(), core.ReconcileQuery{Cmd: "create_withdrawal", Amount: "0.1", Currency: "BTC", Address: "bc1qx"})
+	if err == nil || !strings.Contains(err.Error(), "fence") {
+		t.Fatalf("err = %v, want the fence's failure", err)
+	}
+}

@@ -58,9 +58,15 @@ func WithOperationID(ctx context.Context, id string) context.Context {
 }
 
 // Journaled marks calls made with ctx as recorded by the caller's own journal (the payout
-// engine): the client's OpStore neither records them nor refuses them as duplicates.
-func Journaled(ctx context.Context) context.Context {
-	return context.WithValue(ctx, journaledKey{}, true)
+// engine): the client's OpStore neither records them nor refuses them as duplicates. Instead,
+// record (when not nil) is called with the operation (its nonce, sent time and deadline) before
+// each attempt leaves, and nothing is sent unless it returns nil: so the journal holds exactly
+// what Reconcile needs, written before the request could land.
+func Journaled(ctx context.Context, record func(context.Context, Op) error) context.Context {
+	if record == nil {
+		record = func(context.Context, Op) error { return nil }
+	}
+	return context.WithValue(ctx, journaledKey{}, record)
 }
 
 // withNonceFloor makes the nonces of calls made with ctx greater than n (the fence).
@@ -87,10 +93,11 @@ func sameRef(a, b map[string]string) bool { return maps.Equal(a, b) }
 
 // opRecorder tracks one unsafe call in the OpStore.
 type opRecorder struct {
-	c   *Client
-	op  Op
-	on  bool // recording (an OpStore is set and the call is not journaled by its caller)
-	put bool // the op is in the store
+	c       *Client
+	op      Op
+	on      bool // recording (an OpStore is set and the call is not journaled by its caller)
+	put     bool // the op is in the store
+	journal func(context.Context, Op) error
 }
 
 // beginOp checks that no identical call is unresolved and prepares the record. The record is
@@ -105,7 +112,11 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 		id = NewOpID()
 	}
 	r.op.ID = id
-	if c.cfg.ops == nil || ctx.Value(journaledKey{}) != nil {
+	if j, ok := ctx.Value(journaledKey{}).(func(context.Context, Op) error); ok {
+		r.op.Cmd, r.op.Ref, r.journal = cmd, refOf(fields), j
+		return r, nil
+	}
+	if c.cfg.ops == nil {
 		return r, nil
 	}
 	r.on = true
@@ -125,11 +136,16 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 
 // sending records the op before an attempt leaves.
 func (r *opRecorder) sending(ctx context.Context, nonce int64, sentAt, deadline time.Time) error {
-	if !r.on {
-		r.op.Nonce, r.op.SentAt, r.op.Deadline = nonce, sentAt, deadline
+	r.op.Nonce, r.op.SentAt, r.op.Deadline, r.op.State = nonce, sentAt, deadline, OpSending
+	if r.journal != nil {
+		if err := r.journal(ctx, r.op); err != nil {
+			return &opStoreError{op: "write", err: err}
+		}
 		return nil
 	}
-	r.op.Nonce, r.op.SentAt, r.op.Deadline, r.op.State = nonce, sentAt, deadline, OpSending
+	if !r.on {
+		return nil
+	}
 	if err := r.c.cfg.ops.SaveOp(ctx, r.c.storeKey, r.op); err != nil {
 		return &opStoreError{op: "write", err: err}
 	}
@@ -160,7 +176,7 @@ type opStoreError struct {
 }
 
 func (e *opStoreError) Error() string {
-	return "wallex: cannot " + e.op + " the operation store, nothing was sent: " + e.err.Error()
+	return "wallex: cannot " + e.op + " the operation record, nothing was sent: " + e.err.Error()
 }
 func (e *opStoreError) Unwrap() error { return e.err }
 

@@ -76,7 +76,7 @@ func TestOpStoreGuardsAndReconciles(t *testing.T) {
 	}
 	// A payout file's engine keeps its own journal: Journaled calls skip the op store.
 	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
-	_, err = c.CreateWithdrawal(core.Journaled(ctx), &core.WithdrawalParams{Amount: "0.02", Currency: "BTC", Address: "bc1qj"})
+	_, err = c.CreateWithdrawal(core.Journaled(ctx, nil), &core.WithdrawalParams{Amount: "0.02", Currency: "BTC", Address: "bc1qj"})
 	if !errors.As(err, &ou) {
 		t.Fatal(err)
 	}

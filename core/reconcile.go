@@ -306,19 +306,28 @@ func (w searchWindow) newer() time.Time {
 // inFlightUntil is when a request sent without a nonce can no longer be in its client's hands:
 // its deadline (or sent time plus the client's timeout) plus the in-flight window.
 func (c *Client) inFlightUntil(q *ReconcileQuery) time.Time {
-	d := q.Deadline
-	if d.IsZero() {
-		sent := q.SentAt
-		if sent.IsZero() {
-			sent = q.Since
-		}
-		if sent.IsZero() {
-			sent = c.cfg.now()
-		}
-		d = sent.Add(c.cfg.timeout)
+	sent := q.SentAt
+	if sent.IsZero() {
+		sent = q.Since
 	}
-	return d.Add(c.cfg.inFlightWindow)
+	return c.InFlightUntil(sent, q.Deadline)
 }
+
+// InFlightUntil is when a request sent without a nonce at sentAt, given up at deadline (zero:
+// sentAt plus this client's timeout), can no longer arrive as far as anything can tell: the
+// deadline plus the in-flight window (WithInFlightWindow).
+func (c *Client) InFlightUntil(sentAt, deadline time.Time) time.Time {
+	if deadline.IsZero() {
+		if sentAt.IsZero() {
+			sentAt = c.cfg.now()
+		}
+		deadline = sentAt.Add(c.cfg.timeout)
+	}
+	return deadline.Add(c.cfg.inFlightWindow)
+}
+
+// Nonces reports whether the client sends nonces (and so can fence).
+func (c *Client) Nonces() bool { return c.cfg.nonces != nil }
 
 func checkWithdrawalQuery(q *ReconcileQuery) error {
 	if _, err := ParseAmount(q.Amount); err != nil {
@@ -371,6 +380,7 @@ func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]
 		if q.Note != "" && w.Note != "" && w.Note != q.Note {
 			continue
 		}
+
 		matches = append(matches, w)
 		if q.Note != "" && w.Note == q.Note {
 			noteMatches = append(noteMatches, w)

@@ -33,3 +33,18 @@ func unlockFile(f *os.File) {
 		m.Unlock()
 	}
 }
+
+// tryLock takes the lock of f's path or fails at once.
+func tryLock(f *os.File) error {
+	locksMu.Lock()
+	m := locks[f.Name()]
+	if m == nil {
+		m = &sync.Mutex{}
+		locks[f.Name()] = m
+	}
+	locksMu.Unlock()
+	if !m.TryLock() {
+		return os.ErrExist
+	}
+	return nil
+}

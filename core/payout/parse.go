@@ -1,0 +1,336 @@
+// Package payout pays a file of payouts (address, currency, amount, memo) with
+// create_mass_withdrawal so that no row is ever paid twice: whichever tool runs it (the CLI, or
+// the console through the wasm bridge), whatever stops it half way (a crash, a killed process, a
+// stopped service worker, a lost answer), and however often it is run again.
+//
+// Everything that decides about the money lives here, once: how a file is read and checked, a
+// row's identity (its line) and the note that tags it in the account's history
+// ("memo (wk:HASH:LINE)"), the row state machine, and the journal that records each batch before
+// it leaves. Callers keep only what is theirs: where the journal is stored (a file, browser
+// storage: the Journal interface), the screen, and the confirmation.
+//
+// A file is known by its content (SHA-256), not its name: a renamed or copied file continues
+// the same run, and a file run in one tool and resumed in another is recognised through the
+// history (its rows' notes carry the hash).
+package payout
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/wallexkit/wallexkit/core"
+)
+
+// Limits of a payout file.
+const (
+	MaxNote   = 128  // bytes of the note sent with a payout: memo and tag
+	MaxRows   = 1000 // payouts in one file
+	MaxBatch  = 100  // payouts in one create_mass_withdrawal
+	MaxFile   = 2 << 20
+	tagPrefix = "wk:"
+)
+
+// Row is one payout of a file.
+type Row struct {
+	Line     int         `json:"line"` // 1-based line of the file: the row's identity
+	Key      string      `json:"key"`  // its wd[KEY] in the request: "L<line>"
+	Address  string      `json:"address"`
+	Currency string      `json:"currency"`
+	Amount   core.Amount `json:"amount"`
+	Memo     string      `json:"memo,omitempty"`
+	Note     string      `json:"note"` // sent with the payout: "memo (wk:HASH:LINE)" or "wk:HASH:LINE"
+}
+
+// Problem is a bad row (or, with Line 0, a problem with the whole file).
+type Problem struct {
+	Line int    `json:"line"`
+	Msg  string `json:"message"`
+}
+
+func (p Problem) String() string {
+	if p.Line == 0 {
+		return p.Msg
+	}
+	return fmt.Sprintf("line %d: %s", p.Line, p.Msg)
+}
+
+// Total is the sum of one currency's payouts.
+type Total struct {
+	Currency string      `json:"currency"`
+	Amount   core.Amount `json:"amount"`
+	Rows     int         `json:"rows"`
+}
+
+// File is a parsed payout file. Problems lists every bad row at once; a File with problems must
+// not be paid (Open refuses it).
+type File struct {
+	Name     string    `json:"name"`
+	Hash     string    `json:"sha256"` // of the bytes as read
+	Tag      string    `json:"tag"`    // "wk:" and the first 8 hex digits of Hash
+	Header   bool      `json:"header"`
+	Rows     []Row     `json:"rows"`
+	Problems []Problem `json:"problems"`
+	Warnings []Problem `json:"warnings"`
+	Totals   []Total   `json:"totals"`
+}
+
+// Options tune the checks of Parse.
+type Options struct {
+	// Currencies, when not nil, are the coins the account accepts (rates accepted=1): any other
+	// ticker is a problem.
+	Currencies map[string]bool
+	// Fees are network fees per coin (rates tx_fee): a payout not above its fee is a warning.
+	Fees map[string]core.Amount
+	// CheckAddress, when set, checks an address's format for its coin (returns "" when fine).
+	CheckAddress func(currency, address string) string
+}
+
+var columnAliases = map[string]string{"address": "address", "currency": "currency", "coin": "currency",
+	"amount": "amount", "memo": "memo", "note": "memo"}
+
+// Hash returns the hex SHA-256 of data: a payout file's identity.
+func Hash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Parse reads and checks every row of a payout file: CSV (RFC 4180, a BOM, CRLF or LF) with the
+// columns address,currency,amount[,memo], an optional header row (which may name the columns in
+// another order, "coin" and "note" being accepted for currency and memo), blank lines and lines
+// starting with '#' ignored. Every problem is reported, with its line.
+func Parse(name string, data []byte, o Options) *File {
+	hash := Hash(data)
+	f := &File{Name: name, Hash: hash, Tag: tagPrefix + hash[:8], Problems: []Problem{}, Warnings: []Problem{}, Totals: []Total{}, Rows: []Row{}}
+	if len(data) > MaxFile {
+		f.Problems = append(f.Problems, Problem{0, fmt.Sprintf("the file is %d bytes: a payout file of at most %d rows is far smaller; is it the right file?", len(data), MaxRows)})
+		return f
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord = -1
+	r.TrimLeadingSpace = true
+	r.Comment = '#'
+	cols := map[string]int{"address": 0, "currency": 1, "amount": 2, "memo": 3}
+	first := true
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				f.Problems = append(f.Problems, Problem{pe.StartLine, "not valid CSV: " + csvReason(pe.Err)})
+				if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
+					continue
+				}
+			}
+			f.Problems = append(f.Problems, Problem{0, "cannot read the file: " + err.Error()})
+			break
+		}
+		line, _ := r.FieldPos(0)
+		for i := range rec {
+			rec[i] = strings.TrimSpace(rec[i])
+		}
+		if len(rec) == 1 && rec[0] == "" {
+			continue
+		}
+		if first {
+			first = false
+			if hdr, ok, msg := headerColumns(rec); ok {
+				if msg != "" {
+					f.Problems = append(f.Problems, Problem{line, msg})
+				}
+				cols, f.Header = hdr, true
+				continue
+			}
+		}
+		row, msgs := checkRow(rec, cols, line, f.Tag, o)
+		if len(msgs) > 0 {
+			f.Problems = append(f.Problems, Problem{line, strings.Join(msgs, "; ")})
+			continue
+		}
+		f.Rows = append(f.Rows, row)
+	}
+	if len(f.Rows)+countRowProblems(f.Problems) > MaxRows {
+		f.Problems = append(f.Problems, Problem{0, fmt.Sprintf("the file has %d payouts; at most %d per file: split it", len(f.Rows)+countRowProblems(f.Problems), MaxRows)})
+	}
+	if len(f.Rows) == 0 && len(f.Problems) == 0 {
+		f.Problems = append(f.Problems, Problem{0, "the file holds no payouts: write one per line as address,currency,amount[,memo]"})
+	}
+	seen := map[string]int{}
+	totals := map[string]*Total{}
+	for _, p := range f.Rows {
+		k := p.Address + "\x00" + p.Currency + "\x00" + strconv.FormatInt(p.Amount.Units(), 10)
+		if prev, dup := seen[k]; dup {
+			f.Warnings = append(f.Warnings, Problem{p.Line, fmt.Sprintf("same address, currency and amount as line %d: both will be paid", prev)})
+		} else {
+			seen[k] = p.Line
+		}
+		if fee, ok := o.Fees[p.Currency]; ok && p.Amount.Cmp(fee) <= 0 {
+			f.Warnings = append(f.Warnings, Problem{p.Line, fmt.Sprintf("amount %s is not above the %s network fee (%s): Wallex Pay may refuse it", p.Amount.Text(), p.Currency, fee.Text())})
+		}
+		t := totals[p.Currency]
+		if t == nil {
+			t = &Total{Currency: p.Currency}
+			totals[p.Currency] = t
+		}
+		t.Amount, _ = t.Amount.Add(p.Amount)
+		t.Rows++
+	}
+	for _, t := range totals {
+		f.Totals = append(f.Totals, *t)
+	}
+	slices.SortFunc(f.Totals, func(a, b Total) int { return strings.Compare(a.Currency, b.Currency) })
+	slices.SortStableFunc(f.Problems, func(a, b Problem) int { return a.Line - b.Line })
+	slices.SortStableFunc(f.Warnings, func(a, b Problem) int { return a.Line - b.Line })
+	return f
+}
+
+func countRowProblems(ps []Problem) int {
+	n := 0
+	for _, p := range ps {
+		if p.Line > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func csvReason(err error) string {
+	switch {
+	case errors.Is(err, csv.ErrQuote):
+		return `a quoted field is not closed, or a quote inside it is not doubled ("")`
+	case errors.Is(err, csv.ErrBareQuote):
+		return `a quote (") inside an unquoted field: put the whole field in quotes and double the inner quote`
+	}
+	return err.Error()
+}
+
+// headerColumns recognises a header row; msg reports a header that names unknown or missing
+// columns.
+func headerColumns(rec []string) (map[string]int, bool, string) {
+	cols := map[string]int{}
+	var unknown []string
+	for i, c := range rec {
+		name, ok := columnAliases[strings.ToLower(c)]
+		if !ok {
+			if c != "" {
+				unknown = append(unknown, c)
+			}
+			continue
+		}
+		cols[name] = i
+	}
+	if _, ok := cols["address"]; !ok {
+		if _, ok := cols["amount"]; !ok {
+			return nil, false, "" // data, not a header
+		}
+	}
+	var msg string
+	switch {
+	case len(unknown) > 0:
+		msg = fmt.Sprintf("the header names unknown columns %q: use address,currency,amount[,memo]", unknown)
+	case len(cols) < 3 || cols["address"] == cols["amount"]:
+		msg = "the header must name address, currency and amount (and optionally memo)"
+	}
+	for _, k := range []string{"address", "currency", "amount", "memo"} {
+		if _, ok := cols[k]; !ok {
+			cols[k] = -1
+		}
+	}
+	return cols, true, msg
+}
+
+// FormulaLike reports whether a spreadsheet would run s as a formula (it starts with = + - @, a
+// tab or a carriage return): such text is never an address, and is defused in CSV output.
+func FormulaLike(s string) bool {
+	return s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0]))
+}
+
+// NoteFor is the note a row is sent with: the tag that finds it again, after the memo.
+func NoteFor(tag string, line int, memo string) string {
+	wk := tag + ":" + strconv.Itoa(line)
+	if memo == "" {
+		return wk
+	}
+	return memo + " (" + wk + ")"
+}
+
+func checkRow(rec []string, cols map[string]int, line int, tag string, o Options) (Row, []string) {
+	var msgs []string
+	if len(rec) < 3 || len(rec) > 4 {
+		return Row{}, []string{fmt.Sprintf("has %d columns: want address,currency,amount[,memo] (quote a memo that contains commas)", len(rec))}
+	}
+	get := func(k string) string {
+		if i := cols[k]; i >= 0 && i < len(rec) {
+			return rec[i]
+		}
+		return ""
+	}
+	p := Row{Line: line, Key: "L" + strconv.Itoa(line), Address: get("address"), Memo: get("memo")}
+	switch {
+	case p.Address == "":
+		msgs = append(msgs, "address is empty")
+	case FormulaLike(p.Address):
+		msgs = append(msgs, fmt.Sprintf("address %q starts like a spreadsheet formula: no address does", clip(p.Address, 40)))
+	case strings.IndexFunc(p.Address, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		msgs = append(msgs, fmt.Sprintf("address %q contains spaces", clip(p.Address, 40)))
+	case strings.ContainsAny(p.Address, `"'<>;,`):
+		msgs = append(msgs, fmt.Sprintf("address %q has characters no address has", clip(p.Address, 40)))
+	case len(p.Address) > 128:
+		msgs = append(msgs, "address is longer than 128 characters")
+	}
+	cur, err := core.CheckTicker("currency", get("currency"))
+	var ve *core.ValidationError
+	switch {
+	case errors.As(err, &ve) && ve.Value != "":
+		msgs = append(msgs, fmt.Sprintf("currency %q %s", clip(get("currency"), 20), ve.Problem))
+	case err != nil:
+		msgs = append(msgs, "currency is empty")
+	case o.Currencies != nil && !o.Currencies[cur]:
+		msgs = append(msgs, fmt.Sprintf("currency %s is not enabled on this account (see 'rates --accepted')", cur))
+	}
+	p.Currency = cur
+	if raw := get("amount"); raw == "" {
+		msgs = append(msgs, "amount is empty")
+	} else if amt, err := core.ParseAmount(raw); err != nil {
+		msgs = append(msgs, "amount "+err.(*core.ValidationError).Problem)
+	} else if amt.Sign() <= 0 {
+		msgs = append(msgs, fmt.Sprintf("amount %s must be greater than zero", raw))
+	} else {
+		p.Amount = amt
+	}
+	if o.CheckAddress != nil && err == nil && p.Address != "" && len(msgs) == 0 {
+		if m := o.CheckAddress(cur, p.Address); m != "" {
+			msgs = append(msgs, m)
+		}
+	}
+	p.Note = NoteFor(tag, line, p.Memo)
+	if p.Memo != "" {
+		if strings.IndexFunc(p.Memo, unicode.IsControl) >= 0 {
+			msgs = append(msgs, "memo contains control characters (a line break?)")
+		}
+		if len(p.Note) > MaxNote {
+			wk := tag + ":" + strconv.Itoa(line)
+			msgs = append(msgs, fmt.Sprintf("memo is %d bytes: at most %d fit in the note beside the %q tag", len(p.Memo), MaxNote-len(wk)-3, wk))
+		}
+	}
+	return p, msgs
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

@@ -1,0 +1,329 @@
+package payout_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/nethttp"
+	"github.com/wallexkit/wallexkit/core/payout"
+	"github.com/wallexkit/wallexkit/sandbox"
+)
+
+func TestParse(t *testing.T) {
+	data := []byte("\xef\xbb\xbfAddress,Coin,Amount,Note\n" +
+		"# a comment\n" +
+		"bc1qaaa,btc,0.5,June salary\n" +
+		"\n" +
+		"LTCxyz,LTC,1.25,\n" +
+		"bc1qaaa,BTC,0.50000000,again\n")
+	f := payout.Parse("p.csv", data, payout.Options{})
+	if len(f.Problems) != 0 {
+		t.Fatalf("problems: %v", f.Problems)
+	}
+	if !f.Header || len(f.Rows) != 3 || f.Hash != payout.Hash(data) || f.Tag != "wk:"+f.Hash[:8] {
+		t.Fatalf("file = %+v", f)
+	}
+	r := f.Rows[0]
+	if r.Line != 3 || r.Key != "L3" || r.Currency != "BTC" || r.Amount.Text() != "0.5" || r.Note != "June salary ("+f.Tag+":3)" {
+		t.Fatalf("row = %+v", r)
+	}
+	if f.Rows[1].Note != f.Tag+":5" {
+		t.Fatalf("note without memo = %q", f.Rows[1].Note)
+	}
+	if len(f.Warnings) != 1 || f.Warnings[0].Line != 6 || !strings.Contains(f.Warnings[0].Msg, "line 3") {
+		t.Fatalf("warnings = %v", f.Warnings)
+	}
+	if len(f.Totals) != 2 || f.Totals[0].Currency != "BTC" || f.Totals[0].Amount.Text() != "1" || f.Totals[0].Rows != 2 {
+		t.Fatalf("totals = %+v", f.Totals)
+	}
+
+	bad := payout.Parse("bad.csv", []byte(strings.Join([]string{
+		"bc1q ok,BTC,1",                          // 1: space in address
+		"=1+2,BTC,1",                             // 2: formula
+		"bc1q,BT C,1",                            // 3: ticker
+		"bc1q,BTC,0",                             // 4: zero
+		"bc1q,BTC,0.123456789",                   // 5: 9 decimals
+		"bc1q,BTC",                               // 6: columns
+		"bc1q,XYZ,1",                             // 7: not accepted
+		"bc1q,BTC,1," + strings.Repeat("m", 120), // 8: memo too long
+		"bc1q,BTC,1,ok",                          // 9: fine
+	}, "\n")), payout.Options{Currencies: map[string]bool{"BTC": true}})
+	lines := map[int]string{}
+	for _, p := range bad.Problems {
+		lines[p.Line] = p.Msg
+	}
+	for line, want := range map[int]string{1: "spaces", 2: "formula", 3: "currency", 4: "greater than zero", 5: "decimals", 6: "columns", 7: "not enabled", 8: "memo is 120 bytes"} {
+		if !strings.Contains(lines[line], want) {
+			t.Errorf("line %d: %q, want it to mention %q", line, lines[line], want)
+		}
+	}
+	if len(bad.Problems) != 8 || len(bad.Rows) != 1 {
+		t.Fatalf("every bad row at once: %d problems, %d rows", len(bad.Problems), len(bad.Rows))
+	}
+	if _, err := payout.Open(context.Background(), bad, &payout.MemoryJournal{}, payout.OpenOptions{}); err == nil {
+		t.Fatal("Open accepted a file with problems")
+	}
+	if f := payout.Parse("empty.csv", []byte("address,currency,amount\n"), payout.Options{}); len(f.Problems) != 1 || !strings.Contains(f.Problems[0].Msg, "no payouts") {
+		t.Fatalf("empty: %v", f.Problems)
+	}
+}
+
+func TestResultsCSVDefusesFormulas(t *testing.T) {
+	rows := []payout.RowStatus{{Row: payout.Row{Line: 2, Address: "bc1q", Currency: "BTC", Amount: core.MustParseAmount("1"), Memo: "=cmd|' /C calc'!A0"}, State: payout.Failed, Error: "+bad"}}
+	got := string(payout.ResultsCSV(rows))
+	if !strings.Contains(got, "'=cmd") || !strings.Contains(got, "'+bad") || !strings.HasPrefix(got, "line,address,currency,amount,memo,note,status,withdrawal_id,error\r\n") {
+		t.Fatalf("csv = %q", got)
+	}
+}
+
+// env is a sandbox with a funded demo account.
+type env struct {
+	t    *testing.T
+	sb   *sandbox.Server
+	url  string
+	demo sandbox.Demo
+}
+
+func newEnv(t *testing.T) *env {
+	sb, err := sandbox.New(sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(sb.Handler())
+	t.Cleanup(func() { ts.Close(); sb.Close() })
+	d := sb.Demo()
+	if err := sb.SetBalances(d.MerchantID, map[string]string{"BTC": "1000", "LTC": "1000"}); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, sb: sb, url: ts.URL + "/api", demo: d}
+}
+
+// client is one tool's client: with nonces (its own store, as a separate program has) or not.
+func (e *env) client(nonces bool, opts ...core.Option) *core.Client {
+	base := []core.Option{core.WithAPIURL(e.url), core.WithKeys(e.demo.PublicKey, e.demo.PrivateKey),
+		core.WithTransport(nethttp.New(nil)), core.WithTimeout(300 * time.Millisecond),
+		core.WithFencePause(20 * time.Millisecond), core.WithInFlightWindow(700 * time.Millisecond),
+		core.WithRetries(1, time.Millisecond, 5*time.Millisecond)}
+	if nonces {
+		base = append(base, core.WithNonces(nil))
+	}
+	c, err := core.New(append(base, opts...)...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// paidPerNote counts the sandbox's withdrawals by note, read with a fresh client.
+func (e *env) paidPerNote(nonces bool) map[string]int {
+	c := e.client(nonces, core.WithTimeout(5*time.Second))
+	out := map[string]int{}
+	for w, err := range c.WithdrawalHistory(context.Background(), nil) {
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out[w.Note]++
+	}
+	return out
+}
+
+func file(t *testing.T, n int, salt string) *payout.File {
+	var b strings.Builder
+	b.WriteString("address,currency,amount,memo\n")
+	for i := range n {
+		fmt.Fprintf(&b, "bc1q%s%03d,BTC,0.0%d,row %d\n", salt, i, 1+i%9, i)
+	}
+	f := payout.Parse(salt+".csv", []byte(b.String()), payout.Options{})
+	if len(f.Problems) > 0 {
+		t.Fatal(f.Problems)
+	}
+	return f
+}
+
+// follow runs the file to the end the way a person following the tool's advice would: Step
+// while there is work, and when the tool says to wait (in_flight), wait until the time it
+// gives and run again. Each "run again" is a new Open on the same journal.
+func follow(t *testing.T, ctx context.Context, f *payout.File, j payout.Journal, c *core.Client, batch int) payout.Summary {
+	t.Helper()
+	for round := 0; round < 8; round++ {
+		r, err := payout.Open(ctx, f, j, payout.OpenOptions{RetryFailed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			res, err := r.Step(ctx, c, payout.StepOptions{Batch: batch})
+			if err != nil || !res.More {
+				break
+			}
+		}
+		s := r.Summary()
+		r.Close()
+		switch {
+		case s.Done:
+			return s
+		case s.InFlight > 0:
+			time.Sleep(time.Until(s.WaitUntil) + 20*time.Millisecond)
+		case s.Ambiguous > 0:
+			t.Fatalf("ambiguous rows: %+v", r.Rows())
+		default:
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	t.Fatal("the file never finished")
+	return payout.Summary{}
+}
+
+func assertOnce(t *testing.T, e *env, f *payout.File, nonces bool) {
+	t.Helper()
+	paid := e.paidPerNote(nonces)
+	for _, r := range f.Rows {
+		if paid[r.Note] != 1 {
+			t.Errorf("line %d paid %d times, want exactly 1", r.Line, paid[r.Note])
+		}
+	}
+}
+
+func TestEveryRowPaidOnce(t *testing.T) {
+	e := newEnv(t)
+	f := file(t, 60, "all")
+	s := follow(t, context.Background(), f, &payout.MemoryJournal{}, e.client(true), 25)
+	if s.Sent != 60 || s.SentNow != 60 {
+		t.Fatalf("summary = %+v", s)
+	}
+	assertOnce(t, e, f, true)
+	if n := e.sb.Stats(e.demo.PublicKey).ByCmd["create_mass_withdrawal"]; n != 3 {
+		t.Fatalf("%d mass withdrawal calls, want 3 batches", n)
+	}
+}
+
+// Every fault, with and without nonces: following the tool's advice pays each row exactly once.
+func TestFaultsNeverPayTwice(t *testing.T) {
+	faults := []sandbox.Fault{
+		{Kind: sandbox.FaultReset},
+		{Kind: sandbox.FaultCommitDrop},
+		{Kind: sandbox.FaultCommitStatus},
+		{Kind: sandbox.FaultHold, Delay: 900 * time.Millisecond},
+	}
+	for _, nonces := range []bool{true, false} {
+		for _, fl := range faults {
+			t.Run(fmt.Sprintf("%s/nonces=%v", fl.Kind, nonces), func(t *testing.T) {
+				e := newEnv(t)
+				f := file(t, 6, fl.Kind)
+				fl.Cmd = "create_mass_withdrawal"
+				if err := e.sb.InjectFault(fl); err != nil {
+					t.Fatal(err)
+				}
+				follow(t, context.Background(), f, &payout.MemoryJournal{}, e.client(nonces), 3)
+				if fl.Kind == sandbox.FaultHold {
+					time.Sleep(fl.Delay) // the held copy has landed (or bounced) by now
+				}
+				assertOnce(t, e, f, nonces)
+			})
+		}
+	}
+}
+
+// dropAfterSending is a journal whose process dies right after a batch's "sending" entries are
+// written: later appends of that process are lost.
+type dropAfterSending struct {
+	payout.Journal
+	mu   sync.Mutex
+	dead bool
+}
+
+func (d *dropAfterSending) Append(ctx context.Context, es []payout.Entry) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dead {
+		return errors.New("process gone")
+	}
+	err := d.Journal.Append(ctx, es)
+	if len(es) > 0 && es[0].State == payout.Sending {
+		d.dead = true
+	}
+	return err
+}
+
+// A process killed while its batch is held by the network: the next run (a new process, a new
+// client) reconciles before sending, and the held batch lands once at most.
+func TestKilledMidBatch(t *testing.T) {
+	for _, nonces := range []bool{true, false} {
+		t.Run(fmt.Sprintf("nonces=%v", nonces), func(t *testing.T) {
+			e := newEnv(t)
+			f := file(t, 4, fmt.Sprintf("kill%v", nonces))
+			j := &payout.MemoryJournal{}
+			dying := &dropAfterSending{Journal: j}
+			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultHold, Delay: 800 * time.Millisecond, Cmd: "create_mass_withdrawal"})
+			r, err := payout.Open(context.Background(), f, dying, payout.OpenOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Step(context.Background(), e.client(nonces), payout.StepOptions{}) // the scan
+			r.Step(context.Background(), e.client(nonces), payout.StepOptions{}) // the held batch; the process "dies"
+			r.Close()
+			entries, _ := j.Load(context.Background())
+			if last := entries[len(entries)-1]; last.State != payout.Sending || (nonces && last.Nonce == 0) || last.Deadline.IsZero() {
+				t.Fatalf("journal ends with %+v, want the batch's sending entry with nonce and deadline", last)
+			}
+			// At once: run it again, as a person would.
+			follow(t, context.Background(), f, j, e.client(nonces), 25)
+			time.Sleep(900 * time.Millisecond)
+			assertOnce(t, e, f, nonces)
+		})
+	}
+}
+
+// A file started in one tool (one journal) and resumed in another (a fresh journal, another
+// nonce store) is recognised through the history: no row is paid twice.
+func TestResumeInAnotherTool(t *testing.T) {
+	for _, nonces := range []bool{true, false} {
+		t.Run(fmt.Sprintf("nonces=%v", nonces), func(t *testing.T) {
+			e := newEnv(t)
+			f := file(t, 9, fmt.Sprintf("x%v", nonces))
+			r, _ := payout.Open(context.Background(), f, &payout.MemoryJournal{}, payout.OpenOptions{})
+			c1 := e.client(nonces)
+			r.Step(context.Background(), c1, payout.StepOptions{Batch: 3}) // scan
+			r.Step(context.Background(), c1, payout.StepOptions{Batch: 3}) // lines of batch 1
+			r.Close()
+			s := follow(t, context.Background(), f, &payout.MemoryJournal{}, e.client(nonces), 3)
+			if s.Sent != 9 || s.SentNow != 6 || s.Reconciled+s.Earlier != 3 {
+				t.Fatalf("summary = %+v, want 3 rows recognised as paid elsewhere", s)
+			}
+			assertOnce(t, e, f, nonces)
+		})
+	}
+}
+
+func TestOneRunAtATime(t *testing.T) {
+	e := newEnv(t)
+	f := file(t, 2, "lock")
+	j := &payout.MemoryJournal{}
+	r, err := payout.Open(context.Background(), f, j, payout.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := payout.Open(ctx, f, j, payout.OpenOptions{}); err == nil {
+		t.Fatal("a second run of the same journal opened while the first holds it")
+	}
+	r.Close()
+	if r2, err := payout.Open(context.Background(), f, j, payout.OpenOptions{}); err != nil {
+		t.Fatal(err)
+	} else {
+		r2.Close()
+	}
+	// A journal of another file is refused.
+	other := file(t, 2, "other")
+	if _, err := payout.Open(context.Background(), other, j, payout.OpenOptions{}); err == nil || !strings.Contains(err.Error(), "another payout file") {
+		t.Fatalf("err = %v", err)
+	}
+	_ = e
+}

@@ -1,0 +1,585 @@
+package payout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+)
+
+// State is where a row stands.
+type State string
+
+const (
+	Pending  State = "pending"   // not sent, or proven not carried out: it will be sent
+	Sending  State = "sending"   // its batch left and no answer is recorded: reconciled before anything else
+	Sent     State = "sent"      // a withdrawal exists (ID)
+	Failed   State = "failed"    // the API refused it: nothing moved (sent again only on RetryFailed)
+	Unknown  State = "unknown"   // the answer was lost: reconciled before anything else
+	InFlight State = "in_flight" // without nonces, cannot be settled before Until: never sent before then
+	// Ambiguous: the history has several candidates, or reconciling cannot tell: a person
+	// decides; it is never sent again by the engine.
+	Ambiguous State = "ambiguous"
+)
+
+// RowStatus is a row and what has become of it.
+type RowStatus struct {
+	Row
+	State      State     `json:"state"`
+	ID         string    `json:"withdrawal_id,omitempty"`
+	Error      string    `json:"error,omitempty"`
+	Nonce      int64     `json:"nonce,omitempty"`    // of its last batch
+	SentAt     time.Time `json:"sent_at,omitzero"`   // when its last batch left
+	Deadline   time.Time `json:"deadline,omitzero"`  // when that batch's client stopped waiting
+	Until      time.Time `json:"until,omitzero"`     // in_flight: not to be settled before
+	Reconciled bool      `json:"reconciled"`         // found by reconciling, not from an answer
+	Earlier    bool      `json:"earlier"`            // settled in an earlier run
+	Now        bool      `json:"sent_now,omitempty"` // sent in this run
+}
+
+// Open options.
+type OpenOptions struct {
+	// RetryFailed sends rows the API refused in an earlier run again (they moved nothing).
+	RetryFailed bool
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// ScanWindow is how far back the first run in a journal looks for rows of this file paid
+	// by another tool (default 24 hours).
+	ScanWindow time.Duration
+}
+
+// Run is one payout file and its journal. It is not safe for concurrent use; a Journal that is
+// a Locker keeps other runs of the same file (other processes, other tabs) out until Close.
+type Run struct {
+	File *File
+	j    Journal
+	rows []*RowStatus
+	now  func() time.Time
+	// scan: this journal has never sent a row; the first Step looks the file up in the history
+	// (it may have been started in another tool) before anything is sent.
+	scan       bool
+	scanWindow time.Duration
+	unlock     func()
+	unknownRun int    // batches in a row that ended with an unknown outcome
+	stopped    string // why the run stops early
+}
+
+// Open replays the journal onto the file's rows. The file must have no problems.
+func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) {
+	if len(f.Problems) > 0 {
+		return nil, &core.ValidationError{Field: "payout file", Value: f.Name, Problem: fmt.Sprintf("has %d problem(s) (the first: %s): fix them; nothing was sent", len(f.Problems), f.Problems[0])}
+	}
+	r := &Run{File: f, j: j, now: o.Now, scanWindow: o.ScanWindow}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.scanWindow <= 0 {
+		r.scanWindow = 24 * time.Hour
+	}
+	if l, ok := j.(Locker); ok {
+		unlock, err := l.Lock(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.unlock = unlock
+	}
+	fail := func(err error) (*Run, error) {
+		r.Close()
+		return nil, err
+	}
+	entries, err := j.Load(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("cannot read the journal: %w", err))
+	}
+	r.rows = make([]*RowStatus, len(f.Rows))
+	byLine := make(map[int]*RowStatus, len(f.Rows))
+	for i, row := range f.Rows {
+		r.rows[i] = &RowStatus{Row: row, State: Pending}
+		byLine[row.Line] = r.rows[i]
+	}
+	if len(entries) == 0 {
+		if err := j.Append(ctx, []Entry{{V: JournalVersion, File: f.Name, SHA256: f.Hash, Rows: len(f.Rows), At: r.now().UTC()}}); err != nil {
+			return fail(fmt.Errorf("cannot write the journal: %w", err))
+		}
+		r.scan = true
+		return r, nil
+	}
+	h := entries[0]
+	if h.V == 0 || h.SHA256 == "" {
+		return fail(errors.New("the journal does not start with a payout journal header: it is not a wallexkit journal"))
+	}
+	if h.SHA256 != f.Hash {
+		return fail(errors.New("the journal belongs to another payout file (its SHA-256 differs): restore that file to continue it, and put new or corrected rows in a new file"))
+	}
+	r.scan = true
+	for _, e := range entries[1:] {
+		if e.Scanned {
+			r.scan = false
+			continue
+		}
+		p := byLine[e.Line]
+		if p == nil {
+			return fail(fmt.Errorf("the journal names line %d, which holds no payout: it does not belong to this file", e.Line))
+		}
+		r.scan = false
+		p.apply(e)
+	}
+	for _, p := range r.rows {
+		if p.State == Sending {
+			// The run that sent it stopped before the answer was recorded.
+			p.State, p.Error = Unknown, "its batch left and no answer was recorded (the run stopped mid-call)"
+		}
+		if p.State == Sent {
+			p.Earlier = true
+		}
+		if o.RetryFailed && p.State == Failed {
+			p.State, p.Error = Pending, ""
+		}
+	}
+	return r, nil
+}
+
+// apply replays one journal entry onto the row.
+func (p *RowStatus) apply(e Entry) {
+	switch e.State {
+	case Sending:
+		p.State, p.Nonce, p.SentAt, p.Deadline, p.Until, p.Error = Sending, e.Nonce, e.SentAt, e.Deadline, time.Time{}, ""
+	case Sent:
+		p.State, p.ID, p.Error, p.Reconciled = Sent, e.ID, "", e.Reconciled
+	case Failed:
+		p.State, p.Error = Failed, e.Error
+	case Unknown:
+		p.State, p.Error = Unknown, e.Error
+		if e.Nonce != 0 {
+			p.Nonce = e.Nonce
+		}
+	case Pending:
+		p.State, p.Error, p.Until = Pending, "", time.Time{}
+	case InFlight:
+		p.State, p.Until, p.Error = InFlight, e.Until, e.Error
+	case Ambiguous:
+		p.State, p.Error = Ambiguous, e.Error
+	}
+}
+
+// Close releases the journal's lock.
+func (r *Run) Close() {
+	if r.unlock != nil {
+		r.unlock()
+		r.unlock = nil
+	}
+}
+
+// Rows returns every row with its state, in file order.
+func (r *Run) Rows() []RowStatus {
+	out := make([]RowStatus, len(r.rows))
+	for i, p := range r.rows {
+		out[i] = *p
+	}
+	return out
+}
+
+// Summary counts the rows by state.
+type Summary struct {
+	Rows       int    `json:"rows"`
+	Pending    int    `json:"pending"`
+	Sent       int    `json:"sent"`
+	SentNow    int    `json:"sent_now"`
+	Reconciled int    `json:"reconciled"`
+	Earlier    int    `json:"sent_earlier"`
+	Failed     int    `json:"failed"`
+	Unknown    int    `json:"unknown"` // unknown and sending
+	InFlight   int    `json:"in_flight"`
+	Ambiguous  int    `json:"ambiguous"`
+	Done       bool   `json:"done"` // every row is sent
+	Stopped    string `json:"stopped,omitempty"`
+	// WaitUntil: the earliest time an in_flight row may be settled.
+	WaitUntil time.Time `json:"wait_until,omitzero"`
+	// Next tells a person what to do now, in one sentence that is safe to follow at once.
+	Next string `json:"next"`
+}
+
+// Lines returns the lines of the rows in state s.
+func (r *Run) Lines(s ...State) []int {
+	var out []int
+	for _, p := range r.rows {
+		if slices.Contains(s, p.State) {
+			out = append(out, p.Line)
+		}
+	}
+	return out
+}
+
+// Summary reports where the run stands and what to do next.
+func (r *Run) Summary() Summary {
+	s := Summary{Rows: len(r.rows), Stopped: r.stopped}
+	for _, p := range r.rows {
+		switch p.State {
+		case Pending:
+			s.Pending++
+		case Sent:
+			s.Sent++
+			switch {
+			case p.Reconciled && !p.Earlier:
+				s.Reconciled++
+			case p.Now:
+				s.SentNow++
+			default:
+				s.Earlier++
+			}
+		case Failed:
+			s.Failed++
+		case Unknown, Sending:
+			s.Unknown++
+		case InFlight:
+			s.InFlight++
+			if s.WaitUntil.IsZero() || p.Until.Before(s.WaitUntil) {
+				s.WaitUntil = p.Until
+			}
+		case Ambiguous:
+			s.Ambiguous++
+		}
+	}
+	s.Done = s.Sent == s.Rows
+	switch {
+	case s.Done:
+		s.Next = "every payout is sent"
+	case s.InFlight > 0:
+		s.Next = fmt.Sprintf("%d payout(s) may still be on their way and cannot be settled without nonces before %s: run it again after that time (or turn nonces on, which settles them at once); they are never sent twice",
+			s.InFlight, s.WaitUntil.UTC().Format(time.RFC3339))
+	case s.Unknown > 0:
+		s.Next = fmt.Sprintf("%d payout(s) have an unknown outcome: run it again to reconcile them (it is safe at once: they are looked up, never sent twice)", s.Unknown)
+	case s.Ambiguous > 0:
+		s.Next = fmt.Sprintf("%d payout(s) are ambiguous (lines %s): check them in the withdrawal history; they are never sent again by this tool", s.Ambiguous, joinLines(r.Lines(Ambiguous)))
+	case s.Failed > 0:
+		s.Next = fmt.Sprintf("%d payout(s) were refused (lines %s; nothing moved): fix the cause, then retry them", s.Failed, joinLines(r.Lines(Failed)))
+	case s.Pending > 0:
+		s.Next = fmt.Sprintf("%d payout(s) are not sent yet: run it again to send them", s.Pending)
+	}
+	return s
+}
+
+func joinLines(ls []int) string {
+	var b strings.Builder
+	for i, l := range ls {
+		if i == 20 {
+			fmt.Fprintf(&b, " and %d more", len(ls)-20)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(l))
+	}
+	return b.String()
+}
+
+// Action is what a Step did.
+type Action string
+
+const (
+	Scanned    Action = "scanned"    // looked the file up in the history (first run in this journal)
+	Reconciled Action = "reconciled" // settled rows of unknown outcome
+	SentBatch  Action = "sent"       // sent one batch
+	Finished   Action = "finished"   // nothing more to do in this run
+)
+
+// StepResult is what one Step did.
+type StepResult struct {
+	Action Action `json:"action"`
+	Lines  []int  `json:"lines,omitempty"` // the rows it touched
+	// More is true while another Step has work to do in this run.
+	More bool `json:"more"`
+}
+
+// StepOptions tune Step.
+type StepOptions struct {
+	Batch int // payouts per create_mass_withdrawal, 1–100 (default 25)
+}
+
+// Step does the next thing the file needs, and only one: look it up in the history (first run
+// here), reconcile rows of unknown outcome (always before anything is sent), or send one batch
+// of pending rows. A batch is journaled (with its nonce and deadline) before it leaves. Step
+// returns an error only when it could not find out or record what happened; the rows then keep
+// a state that the next Step settles safely.
+func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResult, error) {
+	if o.Batch == 0 {
+		o.Batch = 25
+	}
+	if o.Batch < 1 || o.Batch > MaxBatch {
+		return StepResult{}, &core.ValidationError{Field: "batch", Value: strconv.Itoa(o.Batch), Problem: fmt.Sprintf("give 1 to %d payouts per call", MaxBatch)}
+	}
+	if r.scan {
+		return r.scanHistory(ctx, c)
+	}
+	now := r.now()
+	var unsettled []*RowStatus
+	for _, p := range r.rows {
+		if p.State == Unknown || p.State == Sending || (p.State == InFlight && !now.Before(p.Until)) {
+			unsettled = append(unsettled, p)
+		}
+	}
+	if len(unsettled) > 0 {
+		return r.reconcile(ctx, c, unsettled)
+	}
+	if r.stopped != "" {
+		return StepResult{Action: Finished}, nil
+	}
+	var batch []*RowStatus
+	for _, p := range r.rows {
+		if p.State == Pending {
+			batch = append(batch, p)
+			if len(batch) == o.Batch {
+				break
+			}
+		}
+	}
+	if len(batch) == 0 {
+		return StepResult{Action: Finished}, nil
+	}
+	return r.send(ctx, c, batch)
+}
+
+// Pending returns the rows a Step would send in this run, in file order.
+func (r *Run) Pending() []RowStatus {
+	var out []RowStatus
+	for _, p := range r.rows {
+		if p.State == Pending {
+			out = append(out, *p)
+		}
+	}
+	return out
+}
+
+// scanHistory is the first Step of a journal: rows of this file may have been paid by another
+// tool (another journal). It reconciles every row against the recent history (fenced when the
+// client has nonces) before anything is sent; rows found are sent.
+func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, error) {
+	since := r.now().Add(-r.scanWindow)
+	qs := make([]core.ReconcileQuery, len(r.rows))
+	for i, p := range r.rows {
+		qs[i] = r.query(p, since)
+	}
+	res, err := c.ReconcileAll(ctx, qs)
+	if err != nil {
+		return StepResult{}, fmt.Errorf("cannot look the file up in the withdrawal history before sending (nothing was sent): %w", err)
+	}
+	var found []int
+	var latest time.Time
+	var entries []Entry
+	for i, p := range r.rows {
+		if res[i].Verdict == core.Found {
+			w := res[i].Withdrawals[0]
+			p.State, p.ID, p.Reconciled, p.Error = Sent, w.ID, true, ""
+			found = append(found, p.Line)
+			entries = append(entries, Entry{Line: p.Line, State: Sent, ID: w.ID, Reconciled: true})
+			if w.TimeCreated.After(latest) {
+				latest = w.TimeCreated
+			}
+		}
+	}
+	if len(found) > 0 && !c.Nonces() {
+		// Some rows were paid elsewhere moments ago; without nonces nothing proves that the
+		// other tool's last batch is not still on its way: wait as for our own.
+		until := c.InFlightUntil(latest, time.Time{})
+		if r.now().Before(until) {
+			for _, p := range r.rows {
+				if p.State == Pending {
+					p.State, p.Until = InFlight, until
+					p.Error = "this file was being paid from another tool or journal until " + latest.UTC().Format(time.RFC3339) + "; without nonces a batch of it may still arrive"
+					entries = append(entries, Entry{Line: p.Line, State: InFlight, Until: until, Error: p.Error})
+				}
+			}
+		}
+	}
+	entries = append(entries, Entry{Scanned: true})
+	if err := r.j.Append(ctx, entries); err != nil {
+		return StepResult{}, fmt.Errorf("cannot write the journal: %w", err)
+	}
+	r.scan = false
+	return StepResult{Action: Scanned, Lines: found, More: true}, nil
+}
+
+// query is the reconcile query of a row.
+func (r *Run) query(p *RowStatus, since time.Time) core.ReconcileQuery {
+	q := core.ReconcileQuery{Cmd: "create_mass_withdrawal", Amount: p.Amount.Text(), Currency: p.Currency,
+		Address: p.Address, Note: p.Note, Since: since, Nonce: p.Nonce, SentAt: p.SentAt, Deadline: p.Deadline,
+		Exclude: map[string]bool{}}
+	for _, o := range r.rows {
+		if o.State == Sent && o.ID != "" {
+			q.Exclude[o.ID] = true
+		}
+	}
+	return q
+}
+
+// reconcile settles rows of unknown outcome before anything else is sent.
+func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) (StepResult, error) {
+	qs := make([]core.ReconcileQuery, len(rows))
+	for i, p := range rows {
+		since := p.SentAt.Add(-time.Minute)
+		if p.SentAt.IsZero() {
+			since = r.now().Add(-r.scanWindow)
+		}
+		qs[i] = r.query(p, since)
+	}
+	res, err := c.ReconcileAll(ctx, qs)
+	if err != nil {
+		r.stopped = "reconciling failed: " + err.Error()
+		return StepResult{}, fmt.Errorf("cannot reconcile %d payout(s) of unknown outcome (nothing was sent): %w", len(rows), err)
+	}
+	entries := make([]Entry, 0, len(rows))
+	lines := make([]int, 0, len(rows))
+	for i, p := range rows {
+		v := res[i]
+		lines = append(lines, p.Line)
+		switch v.Verdict {
+		case core.Found:
+			p.State, p.ID, p.Reconciled, p.Error, p.Until = Sent, v.Withdrawals[0].ID, true, "", time.Time{}
+			entries = append(entries, Entry{Line: p.Line, State: Sent, ID: p.ID, Reconciled: true})
+		case core.NotFound:
+			p.State, p.Error, p.Until = Pending, "", time.Time{}
+			entries = append(entries, Entry{Line: p.Line, State: Pending, Error: v.Detail})
+		case core.InFlight:
+			p.State, p.Until, p.Error = InFlight, v.Until, v.Detail
+			entries = append(entries, Entry{Line: p.Line, State: InFlight, Until: v.Until, Error: v.Detail})
+		default:
+			p.State, p.Error = Ambiguous, v.Detail
+			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: v.Detail})
+		}
+	}
+	if err := r.j.Append(ctx, entries); err != nil {
+		return StepResult{}, fmt.Errorf("cannot write the journal: %w", err)
+	}
+	return StepResult{Action: Reconciled, Lines: lines, More: true}, nil
+}
+
+// send pays one batch.
+func (r *Run) send(ctx context.Context, c *core.Client, batch []*RowStatus) (StepResult, error) {
+	items := make([]core.MassWithdrawalItem, len(batch))
+	lines := make([]int, len(batch))
+	for i, p := range batch {
+		note := p.Note
+		items[i] = core.MassWithdrawalItem{Key: p.Key, Amount: p.Amount.Text(), Currency: p.Currency, Address: p.Address, Note: &note}
+		lines[i] = p.Line
+	}
+	journaled := false
+	record := func(ctx context.Context, op core.Op) error {
+		entries := make([]Entry, len(batch))
+		for i, p := range batch {
+			entries[i] = Entry{Line: p.Line, State: Sending, Nonce: op.Nonce, SentAt: op.SentAt, Deadline: op.Deadline, Batch: op.ID}
+		}
+		if err := r.j.Append(ctx, entries); err != nil {
+			return err
+		}
+		journaled = true
+		for _, p := range batch {
+			p.State, p.Nonce, p.SentAt, p.Deadline, p.Error, p.Now = Sending, op.Nonce, op.SentAt, op.Deadline, "", true
+		}
+		return nil
+	}
+	results, resp, err := c.CreateMassWithdrawal(core.Journaled(ctx, record), items)
+	var out []Entry
+	if err != nil {
+		state, msg := classify(err)
+		if !journaled {
+			// Refused before the request left (the journal could not be written, the context
+			// ended, bad input): nothing was sent.
+			state = Pending
+		}
+		for _, p := range batch {
+			switch state {
+			case Pending:
+				p.State, p.Error = Pending, ""
+				if journaled {
+					out = append(out, Entry{Line: p.Line, State: Pending, Error: "not sent: " + msg})
+				}
+			case Failed:
+				p.State, p.Error = Failed, msg
+				out = append(out, Entry{Line: p.Line, State: Failed, Error: msg})
+			default:
+				p.State, p.Error = Unknown, msg
+				var ou *core.OutcomeUnknownError
+				if errors.As(err, &ou) && ou.Nonce != 0 {
+					p.Nonce = ou.Nonce
+				}
+				out = append(out, Entry{Line: p.Line, State: Unknown, Error: msg, Nonce: p.Nonce})
+			}
+		}
+		switch {
+		case state == Unknown:
+			r.unknownRun++
+		case core.ErrorCode(err) == "transport" || !journaled:
+			r.stopped = "not sent: " + msg
+		default:
+			r.unknownRun = 0
+		}
+		if r.unknownRun >= 2 {
+			r.stopped = "two batches in a row ended with an unknown outcome (the network may be failing): stopped sending"
+		}
+	} else {
+		r.unknownRun = 0
+		for i, p := range batch {
+			res := results[i]
+			switch {
+			case res.Err != nil && (resp == nil || !resp.Result.Member(p.Key).Exists()):
+				// The answer says nothing about this payout: it may have been carried out.
+				p.State, p.Error = Unknown, "the answer has no result for this payout"
+				out = append(out, Entry{Line: p.Line, State: Unknown, Error: p.Error})
+			case res.Err != nil:
+				p.State, p.Error = Failed, res.Err.Error()
+				out = append(out, Entry{Line: p.Line, State: Failed, Error: p.Error})
+			case res.Withdrawal == nil || res.Withdrawal.ID == "":
+				p.State, p.Error = Unknown, "the answer has no withdrawal id for this payout"
+				out = append(out, Entry{Line: p.Line, State: Unknown, Error: p.Error})
+			default:
+				p.State, p.ID, p.Error = Sent, res.Withdrawal.ID, ""
+				out = append(out, Entry{Line: p.Line, State: Sent, ID: p.ID})
+			}
+		}
+	}
+	if len(out) > 0 {
+		if jerr := r.j.Append(context.WithoutCancel(ctx), out); jerr != nil {
+			// The outcome is lost from the journal: its rows replay as "sending" and are
+			// reconciled next time. Stop here.
+			r.stopped = "cannot write the journal: " + jerr.Error()
+			return StepResult{Action: SentBatch, Lines: lines}, fmt.Errorf("cannot write the journal: %w", jerr)
+		}
+	}
+	return StepResult{Action: SentBatch, Lines: lines, More: r.stopped == "" || r.hasUnsettled()}, nil
+}
+
+func (r *Run) hasUnsettled() bool {
+	for _, p := range r.rows {
+		if p.State == Unknown || p.State == Sending {
+			return true
+		}
+	}
+	return false
+}
+
+// classify says what a failed create_mass_withdrawal call means for its rows: Failed (refused:
+// nothing was carried out), Pending (it never left), or Unknown.
+func classify(err error) (State, string) {
+	msg := err.Error()
+	switch core.ErrorCode(err) {
+	case "outcome_unknown":
+		return Unknown, "outcome unknown: " + msg
+	case "invalid_input", "api_error", "auth", "permission", "nonce", "rate_limited":
+		return Failed, msg
+	case "transport":
+		// For a money command the core returns a plain TransportError only when the request
+		// never reached the server.
+		return Pending, msg
+	case "canceled", "timeout":
+		if core.IsNotSent(err) {
+			return Pending, msg
+		}
+	}
+	return Unknown, "outcome unknown: " + msg
+}

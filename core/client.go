@@ -248,7 +248,7 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 	if err != nil {
 		return nil, err
 	}
-	defer func() { rec.finish(ctx, err) }()
+	defer func() { rec.finish(ctx, res, err) }()
 	var (
 		relogged     bool
 		nonceRetried bool

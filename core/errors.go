@@ -185,8 +185,15 @@ type PendingOpError struct {
 }
 
 func (e *PendingOpError) Error() string {
+	at := e.Op.SentAt.UTC().Format(time.RFC3339)
+	switch e.Op.State {
+	case OpDone:
+		return fmt.Sprintf("wallex %s: not sent: operation %s was already carried out at %s (%s)", e.Op.Cmd, e.Op.ID, at, orNone(e.Op.Result))
+	case OpRefused, OpNotFound:
+		return fmt.Sprintf("wallex %s: not sent: operation %s was settled at %s; send it as a new operation", e.Op.Cmd, e.Op.ID, at)
+	}
 	return fmt.Sprintf("wallex %s: not sent: an identical request sent at %s (operation %s) has an unknown outcome and may have been carried out; reconcile it first",
-		e.Op.Cmd, e.Op.SentAt.UTC().Format(time.RFC3339), e.Op.ID)
+		e.Op.Cmd, at, e.Op.ID)
 }
 func (e *PendingOpError) Code() string    { return "pending_operation" }
 func (e *PendingOpError) Retryable() bool { return false }

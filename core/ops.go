@@ -12,9 +12,10 @@ import (
 // in an OpStore before it leaves, so that its outcome can be found again after a lost answer, a
 // crash, or a restarted runtime (a browser stops an extension's service worker at will).
 //
-// An Op in the store is unresolved: its request left and no definite answer was recorded. The
-// client removes it when the answer arrives (carried out, or refused), and ReconcileOp removes it
-// once the history proves what happened.
+// The record is kept after the outcome is known (for OpRetention), so that asking again about
+// an operation, even one whose answer arrived but never reached the person (a page whose service
+// worker stopped after the call), gives the same, true answer. An ID the store never held was
+// never sent: the record is written before a request leaves.
 type Op struct {
 	ID       string            `json:"id"`
 	Cmd      string            `json:"cmd"`
@@ -23,23 +24,45 @@ type Op struct {
 	SentAt   time.Time         `json:"sent_at"`
 	Deadline time.Time         `json:"deadline"` // when the client stops waiting for it
 	State    OpState           `json:"state"`
-	Error    string            `json:"error,omitempty"` // why the outcome is unknown (redacted)
+	Result   string            `json:"result,omitempty"` // done: the id it created (withdrawal, transfer, payment)
+	Until    time.Time         `json:"until,omitzero"`   // in_flight: not to be settled before
+	Error    string            `json:"error,omitempty"`  // why it is not settled, or why it was refused (redacted)
+	Settled  time.Time         `json:"settled,omitzero"` // when its outcome became known
 }
 
-// OpState is where an unresolved Op stands.
+// OpState is where an Op stands.
 type OpState string
 
 const (
 	// OpSending: the request is on its way, or the program that sent it stopped before the
 	// answer came (a crash, a killed process, a stopped service worker).
 	OpSending OpState = "sending"
-	// OpUnknown: the client saw the request fail in a way that leaves its outcome unknown.
+	// OpUnknown: the request failed in a way that leaves its outcome unknown.
 	OpUnknown OpState = "unknown"
+	// OpInFlight: reconciled without nonces, not found yet, and it may still land before Until.
+	OpInFlight OpState = "in_flight"
+	// OpAmbiguous: reconciling could not tell; a person decides (ForgetOp).
+	OpAmbiguous OpState = "ambiguous"
+	// OpDone: it was carried out (Result holds the id it created).
+	OpDone OpState = "done"
+	// OpRefused: the API refused it: nothing moved.
+	OpRefused OpState = "refused"
+	// OpNotFound: reconciled: it was not carried out, and can no longer be.
+	OpNotFound OpState = "not_found"
 )
 
-// OpStore keeps unresolved operations per client store key (Client.StoreKey). SaveOp writes
-// (or replaces) an op by ID and must be durable when it returns: the client sends nothing until
-// it has. Implementations must be safe for concurrent use.
+// Unresolved reports whether the operation's outcome is still open. While it is, an identical
+// request is refused (PendingOpError).
+func (s OpState) Unresolved() bool {
+	return s == OpSending || s == OpUnknown || s == OpInFlight || s == OpAmbiguous
+}
+
+// OpRetention is how long a settled operation's record is kept.
+const OpRetention = 7 * 24 * time.Hour
+
+// OpStore keeps operation records per client store key (Client.StoreKey). SaveOp writes (or
+// replaces) an op by ID and must be durable when it returns: the client sends nothing until it
+// has. Implementations must be safe for concurrent use.
 type OpStore interface {
 	SaveOp(ctx context.Context, key string, op Op) error
 	LoadOps(ctx context.Context, key string) ([]Op, error)
@@ -51,8 +74,8 @@ type journaledKey struct{}
 type nonceFloorKey struct{}
 
 // WithOperationID names the operation of the next unsafe call made with ctx, so that a caller
-// that may lose the answer (a page whose service worker stops) can reconcile it by that name.
-// Without it the client makes a random ID.
+// that may lose the answer (a page whose service worker stops) can ask about it by that name
+// (Client.ReconcileOp). Without it the client makes a random ID.
 func WithOperationID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, opIDKey{}, id)
 }
@@ -89,13 +112,11 @@ func NewOpID() string {
 	return "op_" + hex.EncodeToString(b[:])
 }
 
-func sameRef(a, b map[string]string) bool { return maps.Equal(a, b) }
-
-// opRecorder tracks one unsafe call in the OpStore.
+// opRecorder tracks one unsafe call in the OpStore (or the caller's journal).
 type opRecorder struct {
 	c       *Client
 	op      Op
-	on      bool // recording (an OpStore is set and the call is not journaled by its caller)
+	on      bool // recording in the OpStore
 	put     bool // the op is in the store
 	journal func(context.Context, Op) error
 }
@@ -111,26 +132,32 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 	if id == "" {
 		id = NewOpID()
 	}
-	r.op.ID = id
+	r.op = Op{ID: id, Cmd: cmd, Ref: refOf(fields)}
 	if j, ok := ctx.Value(journaledKey{}).(func(context.Context, Op) error); ok {
-		r.op.Cmd, r.op.Ref, r.journal = cmd, refOf(fields), j
+		r.journal = j
 		return r, nil
 	}
 	if c.cfg.ops == nil {
 		return r, nil
 	}
 	r.on = true
-	ref := refOf(fields)
 	ops, err := c.cfg.ops.LoadOps(ctx, c.storeKey)
 	if err != nil {
 		return nil, &opStoreError{op: "read", err: err}
 	}
+	now := c.cfg.now()
 	for _, o := range ops {
-		if o.Cmd == cmd && sameRef(o.Ref, ref) {
+		switch {
+		case o.ID == id && !o.State.Unresolved():
+			// The same operation asked for again (its answer was lost on the way to the
+			// person): it was settled, never send it twice.
 			return nil, &PendingOpError{Op: o}
+		case o.State.Unresolved() && (o.ID == id || (o.Cmd == cmd && maps.Equal(o.Ref, r.op.Ref))):
+			return nil, &PendingOpError{Op: o}
+		case !o.State.Unresolved() && now.Sub(o.Settled) > OpRetention:
+			_ = c.cfg.ops.DeleteOp(ctx, c.storeKey, o.ID)
 		}
 	}
-	r.op = Op{ID: id, Cmd: cmd, Ref: ref}
 	return r, nil
 }
 
@@ -153,20 +180,42 @@ func (r *opRecorder) sending(ctx context.Context, nonce int64, sentAt, deadline 
 	return nil
 }
 
-// finish settles the record after the call: removed on a definite outcome, kept (unknown) when
-// the outcome is unknown. A failure to update the store is ignored: the op stays "sending",
-// which is also unresolved, and Reconcile settles it.
-func (r *opRecorder) finish(ctx context.Context, err error) {
+// finish settles the record after the call. A failure to update the store is ignored: the op
+// stays "sending", which is unresolved, and ReconcileOp settles it.
+func (r *opRecorder) finish(ctx context.Context, res *Response, err error) {
 	if !r.put {
 		return
 	}
 	var ou *OutcomeUnknownError
-	if asOutcomeUnknown(err, &ou) {
+	switch {
+	case err == nil:
+		r.op.State, r.op.Result, r.op.Error = OpDone, resultID(res), ""
+	case asOutcomeUnknown(err, &ou):
 		r.op.State, r.op.Error = OpUnknown, ou.Error()
-		_ = r.c.cfg.ops.SaveOp(context.WithoutCancel(ctx), r.c.storeKey, r.op)
-		return
+	default:
+		r.op.State, r.op.Error = OpRefused, err.Error()
 	}
-	_ = r.c.cfg.ops.DeleteOp(context.WithoutCancel(ctx), r.c.storeKey, r.op.ID)
+	if !r.op.State.Unresolved() {
+		r.op.Settled = r.c.cfg.now()
+	}
+	_ = r.c.cfg.ops.SaveOp(context.WithoutCancel(ctx), r.c.storeKey, r.op)
+}
+
+// resultID is the id an answer names: the result's id or txn_id, or a bare string result.
+func resultID(res *Response) string {
+	if res == nil {
+		return ""
+	}
+	if id := res.Result.Get("id").Str(); id != "" {
+		return id
+	}
+	if id := res.Result.Get("txn_id").Str(); id != "" {
+		return id
+	}
+	if !res.Result.IsObject() && !res.Result.IsArray() {
+		return clip(res.Result.Str(), 64)
+	}
+	return ""
 }
 
 // opStoreError: the op could not be recorded, so nothing was sent.
@@ -180,15 +229,25 @@ func (e *opStoreError) Error() string {
 }
 func (e *opStoreError) Unwrap() error { return e.err }
 
-// Ops lists the unresolved operations of this client's key (none without an OpStore).
+// Ops lists this key's operations whose outcome is still open (none without an OpStore).
 func (c *Client) Ops(ctx context.Context) ([]Op, error) {
 	if c.cfg.ops == nil {
 		return nil, nil
 	}
-	return c.cfg.ops.LoadOps(ctx, c.storeKey)
+	all, err := c.cfg.ops.LoadOps(ctx, c.storeKey)
+	if err != nil {
+		return nil, err
+	}
+	var out []Op
+	for _, o := range all {
+		if o.State.Unresolved() {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
-// ForgetOp drops an unresolved operation without reconciling it: for a person who has checked
+// ForgetOp drops an operation's record without reconciling it: for a person who has checked
 // the account by other means. Nothing is sent.
 func (c *Client) ForgetOp(ctx context.Context, id string) error {
 	if c.cfg.ops == nil {
@@ -197,48 +256,92 @@ func (c *Client) ForgetOp(ctx context.Context, id string) error {
 	return c.cfg.ops.DeleteOp(ctx, c.storeKey, id)
 }
 
-// ReconcileOp reconciles an unresolved operation by its ID and removes it from the store once
-// the verdict is final (found, or a proven not_found). An ID the store does not hold never left:
-// its record is written before the request is sent, so the answer is a proven not_found.
+// ReconcileOp says what became of an operation by its ID, and records the answer. It is safe to
+// call at once and as often as needed:
+//   - an ID the store never held was never sent (its record is written before a request
+//     leaves): not_found, proven;
+//   - a settled operation answers from its record (done: found, with the id it created;
+//     refused or not_found: not_found);
+//   - an unresolved one is looked up in the history with Reconcile (fenced when the client has
+//     nonces) and its record updated.
 func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, error) {
-	ops, err := c.Ops(ctx)
+	if c.cfg.ops == nil {
+		return nil, &ValidationError{Field: "operation", Value: id, Problem: "this client keeps no operation records (WithOpStore)"}
+	}
+	all, err := c.cfg.ops.LoadOps(ctx, c.storeKey)
 	if err != nil {
 		return nil, err
 	}
-	for _, o := range ops {
+	for _, o := range all {
 		if o.ID != id {
 			continue
+		}
+		switch o.State {
+		case OpDone:
+			res := &ReconcileResult{Verdict: Found, Proven: true, Detail: "it was carried out: the answer named " + orNone(o.Result)}
+			if o.Result != "" {
+				if o.Cmd == "create_transaction" {
+					res.TxnIDs = []string{o.Result}
+				} else {
+					res.Withdrawals = []WithdrawalInfo{{ID: o.Result}}
+				}
+			}
+			return res, nil
+		case OpRefused:
+			return &ReconcileResult{Verdict: NotFound, Proven: true, Detail: "the API refused it, so nothing moved: " + o.Error}, nil
+		case OpNotFound:
+			return &ReconcileResult{Verdict: NotFound, Proven: true, Detail: o.Error}, nil
 		}
 		qs := queriesFromRef(o.Cmd, o.Ref, o.SentAt.Add(-time.Minute))
 		for i := range qs {
 			qs[i].Nonce, qs[i].SentAt, qs[i].Deadline = o.Nonce, o.SentAt, o.Deadline
 		}
-		res, err := c.ReconcileAll(ctx, qs)
+		rs, err := c.ReconcileAll(ctx, qs)
 		if err != nil {
 			return nil, err
 		}
-		out := mergeResults(res)
-		if out.Final() {
-			if err := c.ForgetOp(ctx, id); err != nil {
-				return nil, err
+		res := mergeResults(rs)
+		switch res.Verdict {
+		case Found:
+			o.State, o.Error = OpDone, ""
+			if len(res.Withdrawals) == 1 {
+				o.Result = res.Withdrawals[0].ID
+			} else if len(res.TxnIDs) == 1 {
+				o.Result = res.TxnIDs[0]
 			}
+		case NotFound:
+			o.State, o.Error = OpNotFound, res.Detail
+		case InFlight:
+			o.State, o.Until, o.Error = OpInFlight, res.Until, res.Detail
+		default:
+			o.State, o.Error = OpAmbiguous, res.Detail
 		}
-		return out, nil
-	}
-	if c.cfg.ops == nil {
-		return nil, &ValidationError{Field: "operation", Value: id, Problem: "this client keeps no operation records (WithOpStore)"}
+		if !o.State.Unresolved() {
+			o.Settled = c.cfg.now()
+		}
+		if err := c.cfg.ops.SaveOp(ctx, c.storeKey, o); err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
 	return &ReconcileResult{Verdict: NotFound, Proven: true, Detail: "operation " + id + " was never sent: no record of it was written, and one is always written before a request leaves"}, nil
 }
 
+func orNone(s string) string {
+	if s == "" {
+		return "no id"
+	}
+	return s
+}
+
 // mergeResults folds the per-payout verdicts of one operation (a mass withdrawal) into one:
-// found only when every payout was found, not_found only when none was and that is proven.
+// found only when every payout was found, not_found only when none was.
 func mergeResults(rs []*ReconcileResult) *ReconcileResult {
 	if len(rs) == 1 {
 		return rs[0]
 	}
 	out := &ReconcileResult{Proven: true}
-	var found, notFound int
+	var found, notFound, inFlight int
 	for _, r := range rs {
 		out.Withdrawals = append(out.Withdrawals, r.Withdrawals...)
 		out.TxnIDs = append(out.TxnIDs, r.TxnIDs...)
@@ -251,6 +354,8 @@ func mergeResults(rs []*ReconcileResult) *ReconcileResult {
 			found++
 		case NotFound:
 			notFound++
+		case InFlight:
+			inFlight++
 		}
 	}
 	switch {
@@ -258,8 +363,8 @@ func mergeResults(rs []*ReconcileResult) *ReconcileResult {
 		out.Verdict, out.Detail = Found, "every payout of the operation was found"
 	case notFound == len(rs):
 		out.Verdict, out.Detail = NotFound, rs[0].Detail
-	case !out.Until.IsZero() && found+notFound < len(rs):
-		out.Verdict, out.Detail = InFlight, "some payouts may still be on their way"
+	case found == 0 && inFlight > 0 && notFound+inFlight == len(rs):
+		out.Verdict, out.Detail = InFlight, "not in the history yet, and it may still land before the time given"
 	default:
 		out.Verdict, out.Detail = Ambiguous, "some payouts of the operation were found and others not: check each one"
 	}

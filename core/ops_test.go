@@ -20,12 +20,21 @@ func TestOpStoreGuardsAndReconciles(t *testing.T) {
 	params := func() *core.WithdrawalParams {
 		return &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qops", Note: core.String("order-9")}
 	}
-	// A definite answer leaves no op behind.
-	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: "bc1qfine"}); err != nil {
+	// A definite answer leaves no open op behind, and the record answers for it: a page whose
+	// reply was lost after the call asks by its id and learns it was carried out.
+	w, err := c.CreateWithdrawal(core.WithOperationID(ctx, "op_done"), &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: "bc1qfine"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if ops, _ := c.Ops(ctx); len(ops) != 0 {
 		t.Fatalf("ops after a definite answer: %+v", ops)
+	}
+	if res, err := c.ReconcileOp(ctx, "op_done"); err != nil || res.Verdict != core.Found || res.Withdrawals[0].ID != w.ID {
+		t.Fatalf("ReconcileOp(done) = %+v %v", res, err)
+	}
+	// The same operation sent again is refused.
+	if _, err := c.CreateWithdrawal(core.WithOperationID(ctx, "op_done"), &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: "bc1qfine"}); !errors.As(err, new(*core.PendingOpError)) {
+		t.Fatalf("resending a done operation: %v", err)
 	}
 	// A refused one neither.
 	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "99999", Currency: "BTC", Address: "bc1qfine"}); err == nil {
@@ -36,7 +45,7 @@ func TestOpStoreGuardsAndReconciles(t *testing.T) {
 	}
 	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
 	opctx := core.WithOperationID(ctx, "op_page_1")
-	_, err := c.CreateWithdrawal(opctx, params())
+	_, err = c.CreateWithdrawal(opctx, params())
 	var ou *core.OutcomeUnknownError
 	if !errors.As(err, &ou) || ou.OpID != "op_page_1" {
 		t.Fatalf("err = %v", err)
@@ -64,6 +73,10 @@ func TestOpStoreGuardsAndReconciles(t *testing.T) {
 	}
 	if ops, _ := c.Ops(ctx); len(ops) != 0 {
 		t.Fatalf("ops after a found verdict: %+v", ops)
+	}
+	// Asking again gives the same answer (the instruction is safe to follow twice).
+	if again, err := c.ReconcileOp(ctx, "op_page_1"); err != nil || again.Verdict != core.Found || again.Withdrawals[0].ID != res.Withdrawals[0].ID {
+		t.Fatalf("ReconcileOp again = %+v %v", again, err)
 	}
 	// An op the store never held was never sent.
 	res, err = c.ReconcileOp(ctx, "op_never")

@@ -77,6 +77,8 @@ func commandTable() []command {
 		convertCommand(),
 		massWithdrawCommand(),
 		reconcileCommand(),
+		opsListCommand(),
+		opsForgetCommand(),
 		ipnVerifyCommand(),
 		ipnListenCommand(),
 		loginCommand(),
@@ -140,8 +142,11 @@ type settings struct {
 	publicKey      string
 	privateKey     string
 	privateKeyFile string
-	nonce          bool
-	format         string // wire format: json or xml
+	nonce          bool // on unless --no-nonce or WALLEX_NONCE=0 (spec §4: on in every wallexkit tool)
+	noNonce        bool
+	timeout        time.Duration // per call; 0 = core's default (30 s)
+	inFlight       time.Duration // without nonces: how long after its deadline a request may still land
+	format         string        // wire format: json or xml
 	insecureHTTP   bool
 	output         string // table or json
 }
@@ -153,6 +158,7 @@ func settingsFromEnv(getenv func(string) string) (settings, error) {
 		privateKey: getenv("WALLEX_PRIVATE_KEY"),
 		format:     "json",
 		output:     "table",
+		nonce:      true,
 	}
 	if s.apiURL == "" {
 		s.apiURL = core.DefaultAPIURL
@@ -160,9 +166,21 @@ func settingsFromEnv(getenv func(string) string) (settings, error) {
 	if v := getenv("WALLEX_NONCE"); v != "" {
 		on, err := strconv.ParseBool(v)
 		if err != nil {
-			return s, usagef("WALLEX_NONCE=%q is not a boolean: use 1 or 0", v)
+			return s, usagef("WALLEX_NONCE=%q is not a boolean: use 1 (the default) or 0 to turn nonces off", v)
 		}
 		s.nonce = on
+	}
+	for _, d := range []struct {
+		env string
+		to  *time.Duration
+	}{{"WALLEX_TIMEOUT", &s.timeout}, {"WALLEX_IN_FLIGHT_WINDOW", &s.inFlight}} {
+		if v := getenv(d.env); v != "" {
+			t, err := time.ParseDuration(v)
+			if err != nil || t <= 0 {
+				return s, usagef("%s=%q is not a positive duration such as 30s or 2m", d.env, v)
+			}
+			*d.to = t
+		}
 	}
 	return s, nil
 }
@@ -173,13 +191,22 @@ func (s *settings) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.publicKey, "public-key", s.publicKey, "API public key")
 	fs.StringVar(&s.privateKey, "private-key", s.privateKey, "API private key")
 	fs.StringVar(&s.privateKeyFile, "private-key-file", s.privateKeyFile, "file holding the private key, - for stdin")
-	fs.BoolVar(&s.nonce, "nonce", s.nonce, "send nonces")
+	fs.BoolVar(&s.nonce, "nonce", s.nonce, "send nonces (the default)")
+	fs.BoolVar(&s.noNonce, "no-nonce", s.noNonce, "send no nonces")
+	fs.DurationVar(&s.timeout, "timeout", s.timeout, "give up on a call after this long")
+	fs.DurationVar(&s.inFlight, "in-flight-window", s.inFlight, "without nonces: how long after its deadline a lost request may still land")
 	fs.StringVar(&s.format, "format", s.format, "wire format: json or xml")
 	fs.BoolVar(&s.insecureHTTP, "insecure-http", s.insecureHTTP, "allow plain http to a non-loopback host")
 	fs.StringVar(&s.output, "o", s.output, "output: table or json")
 }
 
 func (s *settings) check() error {
+	if s.noNonce {
+		s.nonce = false
+	}
+	if s.timeout < 0 || s.inFlight < 0 {
+		return usagef("--timeout and --in-flight-window must be positive durations such as 30s")
+	}
 	switch s.output {
 	case "table", "json":
 	default:
@@ -261,8 +288,6 @@ type app struct {
 	privKey     string // resolved private key, once read
 	privKeyRead bool
 	secrets     []string // other secrets to keep out of the output (IPN secret)
-	// sentAt is when the current money request left, for the reconcile hint.
-	sentAt time.Time
 }
 
 // run is the whole CLI. It returns the process exit code.
@@ -340,9 +365,19 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 // fail prints err on stderr (secrets removed) and returns its exit code.
 func (a *app) fail(err error) int {
 	fmt.Fprintf(a.stderr, "wallexkit: %s\n", a.redact(err.Error()))
-	var ou *core.OutcomeUnknownError
-	if errors.As(err, &ou) {
+	var (
+		ou *core.OutcomeUnknownError
+		pe *core.PendingOpError
+		ne *core.NonceError
+	)
+	switch {
+	case errors.As(err, &ou):
 		a.printOutcomeUnknown(ou)
+	case errors.As(err, &pe):
+		a.printPendingOp(pe)
+	case errors.As(err, &ne) && ne.Required:
+		fmt.Fprintln(a.stderr, "This API key has been used with nonces (by another tool, or this one), so every call must carry one:\n"+
+			"drop --no-nonce and WALLEX_NONCE=0 (nonces are on by default).")
 	}
 	return exitCode(err)
 }
@@ -352,6 +387,7 @@ func exitCode(err error) int {
 	var (
 		coded      *codedError
 		unknown    *core.OutcomeUnknownError
+		pending    *core.PendingOpError
 		usage      *usageError
 		invalid    *core.ValidationError
 		trans      *core.TransportError
@@ -366,7 +402,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &coded):
 		return coded.code
-	case errors.As(err, &unknown): // checked first: it wraps a TransportError
+	case errors.As(err, &unknown), errors.As(err, &pending): // checked first: it wraps a TransportError
 		return exitUnknown
 	case errors.As(err, &usage), errors.As(err, &invalid):
 		return exitUsage
@@ -468,10 +504,22 @@ func (a *app) client(needPrivateKey bool) (*core.Client, error) {
 		core.WithKeys(a.set.publicKey, priv),
 		core.WithTransport(nethttp.New(nil)),
 		core.WithTokenStore(store),
+		core.WithOpStore(store),
 		core.WithUserAgent("wallexkit-cli/" + version),
 	}
 	if a.set.nonce {
 		opts = append(opts, core.WithNonces(store))
+	}
+	if a.set.timeout > 0 {
+		opts = append(opts, core.WithTimeout(a.set.timeout))
+	}
+	if a.set.inFlight > 0 {
+		opts = append(opts, core.WithInFlightWindow(a.set.inFlight))
+	}
+	if v := a.getenv("WALLEX_FENCE_PAUSE"); v != "" { // for tests: the pause between the fence's two reads
+		if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+			opts = append(opts, core.WithFencePause(d))
+		}
 	}
 	if a.set.format == "xml" {
 		opts = append(opts, core.WithWireFormat("xml", xmlwire.ToJSON))

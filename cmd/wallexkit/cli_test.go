@@ -368,11 +368,14 @@ func TestMoneyCommandOutcomeUnknownExitsFour(t *testing.T) {
 	if err := h.srv.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Key: h.demo.PublicKey}); err != nil {
 		t.Fatal(err)
 	}
-	r := h.run("call", "create_withdrawal", "amount=0.25", "currency=BTC", "address=bc1qexample", "note=order-7")
+	if r := h.run("call", "create_withdrawal", "amount=0.25", "currency=BTC", "address=bc1qexample"); r.code != 2 || !strings.Contains(r.stderr, "--yes") {
+		t.Errorf("a money command through call without --yes: exit %d: %s", r.code, r.stderr)
+	}
+	r := h.run("call", "create_withdrawal", "amount=0.25", "currency=BTC", "address=bc1qexample", "note=order-7", "--yes")
 	if r.code != 4 {
 		t.Fatalf("exit %d, want 4\nstderr: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"wallexkit: wallex create_withdrawal: outcome unknown", "amount    0.25", "note      order-7", "Do NOT send it again", "get_withdrawal_history"} {
+	for _, want := range []string{"wallexkit: wallex create_withdrawal: outcome unknown", "amount    0.25", "note      order-7", "Do NOT send it again", "wallexkit reconcile --op op_"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
@@ -397,7 +400,7 @@ func TestHelpListsEveryCommandAndVariable(t *testing.T) {
 			t.Errorf("help %s:\n%s", c.name, ch)
 		}
 	}
-	for _, s := range []string{"WALLEX_API_URL", "WALLEX_PUBLIC_KEY", "WALLEX_PRIVATE_KEY", "WALLEX_NONCE=1", "WALLEX_STATE",
+	for _, s := range []string{"WALLEX_API_URL", "WALLEX_PUBLIC_KEY", "WALLEX_PRIVATE_KEY", "WALLEX_NONCE=0", "WALLEX_STATE",
 		"--api-url", "--public-key", "--private-key", "--private-key-file", "--nonce", "--format", "--insecure-http", "-o table|json"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("help lacks %s", s)

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"flag"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/wallexkit/wallexkit/core"
@@ -18,9 +20,11 @@ func callCommand() command {
 			"  wallexkit call balances all=1\n" +
 			"  wallexkit call get_tx_info txid=CPXX...\n" +
 			"Fields named amount (or ending in [amount]) are checked locally: at most 8 decimals.\n" +
-			"Money commands (create_transfer, create_withdrawal, create_mass_withdrawal, convert) are\n" +
-			"never resent automatically; if their outcome is unknown the exit status is 4.",
+			"Money commands (create_transfer, create_withdrawal, create_mass_withdrawal, convert) show\n" +
+			"every field and ask to confirm (or need --yes), and are never resent automatically; if\n" +
+			"their outcome is unknown the exit status is 4.",
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
+			yes := fs.Bool("yes", false, "do not ask for confirmation (money commands)")
 			return func(ctx context.Context, a *app, args []string) error {
 				if len(args) == 0 {
 					return usagef("call needs a command name, e.g. 'wallexkit call balances all=1'")
@@ -29,9 +33,24 @@ func callCommand() command {
 				if err != nil {
 					return err
 				}
+				money := core.IsMoneyCommand(args[0])
+				if money {
+					if err := a.canConfirm(*yes); err != nil {
+						return err
+					}
+				}
 				c, err := a.client(true)
 				if err != nil {
 					return err
+				}
+				if money {
+					var pairs []string
+					for _, k := range slices.Sorted(maps.Keys(fields)) {
+						pairs = append(pairs, k, fields[k])
+					}
+					if err := a.confirm(*yes, "send "+args[0]+" with every field below", pairs...); err != nil {
+						return err
+					}
 				}
 				res, err := c.Call(ctx, args[0], fields)
 				if err != nil {

@@ -58,7 +58,13 @@ const globalHelp = `Global flags (before or after the command):
   --private-key KEY        API private key (env WALLEX_PRIVATE_KEY); other local users can see
                            command lines, so prefer the environment or --private-key-file
   --private-key-file PATH  read the private key from PATH, - for stdin (a trailing newline is dropped)
-  --nonce                  send a nonce with every call (env WALLEX_NONCE=1)
+  --no-nonce               send no nonces (env WALLEX_NONCE=0; --nonce turns them on). They are on by default, in
+                           every wallexkit tool: they keep calls of one key in order and let a
+                           lost money request be proven not carried out at once (a nonce fence)
+  --timeout DURATION       give up on a call after this long (env WALLEX_TIMEOUT; default 30s)
+  --in-flight-window DUR   without nonces: how long after its deadline a lost request may still
+                           land (env WALLEX_IN_FLIGHT_WINDOW; default 2m); nothing is sent again
+                           before then
   --format json|xml        wire format the API answers in (default json)
   --insecure-http          allow plain http to a host that is not loopback (sends keys unencrypted)
   -o table|json            output: readable table (default) or JSON
@@ -67,7 +73,9 @@ Environment:
   WALLEX_API_URL           API base URL
   WALLEX_PUBLIC_KEY        API public key
   WALLEX_PRIVATE_KEY       API private key
-  WALLEX_NONCE=1           send nonces
+  WALLEX_NONCE=0           send no nonces (default 1)
+  WALLEX_TIMEOUT           per-call timeout, e.g. 30s
+  WALLEX_IN_FLIGHT_WINDOW  see --in-flight-window
   WALLEX_STATE             state file (default <user config dir>/wallexkit/state.json)
   WALLEX_IPN_SECRET        IPN secret for 'ipn verify' and 'ipn listen'
   WALLEX_MERCHANT_ID       merchant ID for 'ipn verify' and 'ipn listen'

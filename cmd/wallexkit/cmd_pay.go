@@ -60,7 +60,6 @@ func payCreateCommand() command {
 				if err != nil {
 					return err
 				}
-				a.markSent()
 				tx, err := c.CreateTransaction(ctx, p)
 				if err != nil {
 					return err

@@ -62,7 +62,6 @@ func transferCommand() command {
 				if err := a.confirm(yes, "transfer", "Amount", amt+" "+currency, "To", dest, "Auto-confirm", yesNo(autoConfirm)); err != nil {
 					return err
 				}
-				a.markSent()
 				t, err := c.CreateTransfer(ctx, p)
 				if err != nil {
 					return err
@@ -133,15 +132,22 @@ func withdrawCommand() command {
 				if err != nil {
 					return err
 				}
-				pairs := []string{"Amount", amt + " " + currency, "To address", address}
+				// Every field that changes what is debited or where it goes is shown.
+				fee := "taken out of the amount (the address receives less)"
+				if addFee {
+					fee = "added on top (the account is debited more than the amount)"
+				}
+				pairs := []string{"Amount", amt + " " + currency, "Network fee", fee, "To address", address}
 				if destTag != "" {
 					pairs = append(pairs, "Dest tag", destTag)
+				}
+				if ipnURL != "" {
+					pairs = append(pairs, "IPN URL", ipnURL)
 				}
 				pairs = append(pairs, "Note", note, "Auto-confirm", yesNo(autoConfirm))
 				if err := a.confirm(yes, "withdraw", pairs...); err != nil {
 					return err
 				}
-				a.markSent()
 				wd, err := c.CreateWithdrawal(ctx, p)
 				if err != nil {
 					return err
@@ -296,7 +302,6 @@ func convertCommand() command {
 				if err := a.confirm(yes, "convert", "Amount", amt+" "+from, "Into", to); err != nil {
 					return err
 				}
-				a.markSent()
 				id, err := c.Convert(ctx, &core.ConvertParams{Amount: amt, From: from, To: to})
 				if err != nil {
 					return err

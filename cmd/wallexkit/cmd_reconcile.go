@@ -14,22 +14,31 @@ import (
 func reconcileCommand() command {
 	return command{
 		name:    "reconcile",
-		args:    "--cmd CMD --amount A --currency C [--address ADDR] [--note N] [--since TIME]",
+		args:    "(--op ID | --cmd CMD --amount A --currency C [--address ADDR] [--note N] [--since TIME] [--sent TIME])",
 		summary: "find out whether a money request of unknown outcome was carried out",
 		help: "Looks an operation whose answer was lost up in the account's history, and prints a\n" +
-			"verdict: found (exactly one operation matches: it was carried out; its id is shown),\n" +
-			"not_found (nothing matches in the window: it is safe to send it again), or ambiguous\n" +
-			"(several match, or the API cannot tell: a person must decide). It only reads.\n" +
-			"--cmd is create_withdrawal, create_mass_withdrawal, create_transfer (with --address or\n" +
-			"--merchant), create_transaction (with --invoice and/or --custom; --currency is the coin\n" +
-			"the buyer pays) or convert. --since takes RFC 3339, Unix seconds or a duration ago\n" +
-			"(2h); 5 minutes of slack are added for clock skew.\n" +
-			"Money commands whose outcome is unknown (exit 4) print the exact line to run.\n" +
+			"verdict. It only reads, so it is safe to run at once, and as often as you like:\n" +
+			"  found      exactly one operation matches: it was carried out; do not send it again\n" +
+			"  not_found  nothing matches and the original can no longer land (with nonces the\n" +
+			"             tool first completes a call with a higher nonce, which makes the API refuse\n" +
+			"             any late copy): safe to send it again\n" +
+			"  in_flight  without nonces nothing proves a held request will not still land: wait\n" +
+			"             until the time shown, then run reconcile again\n" +
+			"  ambiguous  several match, or the API cannot tell: a person must decide\n" +
+			"--op ID settles an operation the CLI recorded when its answer was lost (a money command\n" +
+			"that exited 4 prints the exact line; 'wallexkit ops list' lists them); the record is\n" +
+			"removed once the verdict is found or not_found.\n" +
+			"Without --op, describe the operation: --cmd is create_withdrawal, create_mass_withdrawal,\n" +
+			"create_transfer (with --address or --merchant), create_transaction (with --invoice and/or\n" +
+			"--custom; --currency is the coin the buyer pays) or convert. --since takes RFC 3339, Unix\n" +
+			"seconds or a duration ago (2h); 5 minutes of slack are added for clock skew. --sent is when\n" +
+			"the original left (default: --since), --original-nonce its nonce if known.\n" +
 			"Exit status is 0 for every verdict (read it from the output: 'Verdict' or \"verdict\");\n" +
 			"1, 2 or 3 only when the lookup itself failed.",
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			var q core.ReconcileQuery
-			var since, exclude string
+			var since, sent, exclude, op string
+			fs.StringVar(&op, "op", "", "settle the recorded operation `ID`")
 			fs.StringVar(&q.Cmd, "cmd", "", "the command whose outcome is unknown, e.g. create_withdrawal")
 			fs.StringVar(&q.Amount, "amount", "", "amount as sent")
 			fs.StringVar(&q.Currency, "currency", "", "`COIN` as sent")
@@ -40,15 +49,31 @@ func reconcileCommand() command {
 			fs.StringVar(&q.Invoice, "invoice", "", "invoice as sent (create_transaction)")
 			fs.StringVar(&q.Custom, "custom", "", "custom as sent (create_transaction)")
 			fs.StringVar(&since, "since", "24h", "ignore operations created before `TIME`")
+			fs.StringVar(&sent, "sent", "", "when the original request left (`TIME`)")
+			fs.Int64Var(&q.Nonce, "original-nonce", 0, "the nonce the original request carried, if known")
 			fs.StringVar(&exclude, "exclude", "", "comma-separated `IDS` already accounted for")
 			fs.IntVar(&q.MaxItems, "max", 500, "search at most `N` history items")
 			return func(ctx context.Context, a *app, args []string) error {
 				if err := noArgs("reconcile", args); err != nil {
 					return err
 				}
+				if op != "" {
+					if q.Cmd != "" {
+						return usagef("give --op or --cmd with the operation's fields, not both")
+					}
+					c, err := a.client(true)
+					if err != nil {
+						return err
+					}
+					res, err := c.ReconcileOp(ctx, op)
+					if err != nil {
+						return err
+					}
+					return a.showVerdict(res, time.Time{})
+				}
 				switch q.Cmd {
 				case "":
-					return usagef("--cmd is required, e.g. --cmd create_withdrawal")
+					return usagef("give --op ID (printed when a command's outcome was unknown; see 'wallexkit ops list') or --cmd, e.g. --cmd create_withdrawal")
 				case "create_withdrawal", "create_mass_withdrawal", "create_transfer", "create_transaction", "convert":
 				default:
 					return usagef("--cmd %q: use create_withdrawal, create_mass_withdrawal, create_transfer, create_transaction or convert", q.Cmd)
@@ -73,6 +98,13 @@ func reconcileCommand() command {
 					}
 					q.Since = t
 				}
+				if sent != "" {
+					t, err := parseTimeFlag(a, "sent", sent, true)
+					if err != nil {
+						return err
+					}
+					q.SentAt = t
+				}
 				if exclude != "" {
 					q.Exclude = map[string]bool{}
 					for _, id := range strings.Split(exclude, ",") {
@@ -89,28 +121,153 @@ func reconcileCommand() command {
 				if err != nil {
 					return err
 				}
-				return a.show(res, func(w io.Writer) {
-					writeFields(w, "Verdict", string(res.Verdict), "Detail", res.Detail)
-					if !q.Since.IsZero() {
-						writeFields(w, "Searched since", q.Since.UTC().Format(time.RFC3339))
+				return a.showVerdict(res, q.Since)
+			}
+		},
+	}
+}
+
+// verdictNext is the one instruction that goes with a verdict; it is safe to follow at once.
+func verdictNext(res *core.ReconcileResult) string {
+	switch res.Verdict {
+	case core.Found:
+		return "it was carried out: do NOT send it again"
+	case core.NotFound:
+		if res.Proven {
+			return "it was not carried out and can no longer be: safe to send it again"
+		}
+		return "not carried out as far as can be seen (without nonces this is not proven): sending it again is safe unless your network holds requests for longer than the in-flight window"
+	case core.InFlight:
+		return "wait until " + res.Until.UTC().Format(time.RFC3339) + ", then run this reconcile again; do NOT send it again before then"
+	}
+	return "a person must decide; do not send it again blindly"
+}
+
+func (a *app) showVerdict(res *core.ReconcileResult, since time.Time) error {
+	out := struct {
+		*core.ReconcileResult
+		Next string `json:"next"`
+	}{res, verdictNext(res)}
+	return a.show(out, func(w io.Writer) {
+		writeFields(w, "Verdict", string(res.Verdict), "Proven", yesNo(res.Proven), "Detail", res.Detail)
+		if !res.Until.IsZero() {
+			writeFields(w, "Wait until", res.Until.UTC().Format(time.RFC3339))
+		}
+		if !since.IsZero() {
+			writeFields(w, "Searched since", since.UTC().Format(time.RFC3339))
+		}
+		writeFields(w, "Next", out.Next)
+		for _, x := range res.Withdrawals {
+			writeFields(w, "Match", fmt.Sprintf("%s  %s %s to %s, status %s, created %s, note %q",
+				x.ID, x.Amount.Text(), x.Coin, x.SendAddress, statusWithText(x.Status, withdrawalStatusText(x.Status)),
+				fmtTime(x.TimeCreated), x.Note))
+		}
+		for _, id := range res.TxnIDs {
+			writeFields(w, "Match", id)
+		}
+	})
+}
+
+func opsListCommand() command {
+	return command{
+		name:    "ops list",
+		summary: "list money requests whose outcome is not settled yet",
+		help: "Lists the operations this CLI recorded before sending (money commands and payments) whose\n" +
+			"answer was lost or that a stopped run left behind. Settle each with\n" +
+			"'wallexkit reconcile --op ID'. While one is listed, the same command with the same fields is\n" +
+			"refused (exit 4) so that it cannot be paid twice.",
+		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
+			return func(ctx context.Context, a *app, args []string) error {
+				if err := noArgs("ops list", args); err != nil {
+					return err
+				}
+				c, err := a.client(true)
+				if err != nil {
+					return err
+				}
+				ops, err := c.Ops(ctx)
+				if err != nil {
+					return err
+				}
+				if ops == nil {
+					ops = []core.Op{}
+				}
+				if len(ops) == 0 && a.set.output == "table" {
+					fmt.Fprintln(a.stderr, "no unsettled operations")
+				}
+				return a.show(ops, func(w io.Writer) {
+					if len(ops) == 0 {
+						return
 					}
-					switch res.Verdict {
-					case core.Found:
-						writeFields(w, "Next", "it was carried out: do NOT send it again")
-					case core.NotFound:
-						writeFields(w, "Next", "not carried out in this window: safe to send again")
-					default:
-						writeFields(w, "Next", "a person must decide; do not send it again blindly")
-					}
-					for _, x := range res.Withdrawals {
-						writeFields(w, "Match", fmt.Sprintf("%s  %s %s to %s, status %s, created %s, note %q",
-							x.ID, x.Amount.Text(), x.Coin, x.SendAddress, statusWithText(x.Status, withdrawalStatusText(x.Status)),
-							fmtTime(x.TimeCreated), x.Note))
-					}
-					for _, id := range res.TxnIDs {
-						writeFields(w, "Match", id)
+					writeRow(w, "ID", "SENT", "COMMAND", "STATE", "WHAT")
+					for _, o := range ops {
+						writeRow(w, o.ID, fmtTime(o.SentAt), o.Cmd, string(o.State), opSummary(o))
 					}
 				})
+			}
+		},
+	}
+}
+
+// opSummary is an operation's amount and destination in a few words.
+func opSummary(o core.Op) string {
+	r := o.Ref
+	parts := []string{}
+	if r["amount"] != "" {
+		parts = append(parts, r["amount"]+" "+firstNonEmpty(r["currency"], r["currency1"], r["from"]))
+	}
+	if d := firstNonEmpty(r["address"], r["toaddress"], r["merchant"], r["to"], r["buyer_email"]); d != "" {
+		parts = append(parts, "to "+d)
+	}
+	if r["note"] != "" {
+		parts = append(parts, "note "+r["note"])
+	}
+	n := 0
+	for k := range r {
+		if strings.HasPrefix(k, "wd[") && strings.HasSuffix(k, "][amount]") {
+			n++
+		}
+	}
+	if n > 0 {
+		parts = append(parts, fmt.Sprintf("%d payouts", n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func opsForgetCommand() command {
+	return command{
+		name:    "ops forget",
+		args:    "ID --yes",
+		summary: "drop a recorded operation without reconciling it",
+		help: "Drops a recorded operation after you have checked the account yourself. Prefer\n" +
+			"'wallexkit reconcile --op ID', which settles it from the history. Nothing is sent.",
+		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
+			yes := fs.Bool("yes", false, "confirm")
+			return func(ctx context.Context, a *app, args []string) error {
+				if len(args) != 1 {
+					return usagef("ops forget needs exactly one operation ID (see 'wallexkit ops list')")
+				}
+				if !*yes {
+					return usagef("forgetting an operation lets the same payment be sent again: check the account first, then pass --yes")
+				}
+				c, err := a.client(true)
+				if err != nil {
+					return err
+				}
+				if err := c.ForgetOp(ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "forgot operation %s\n", args[0])
+				return nil
 			}
 		},
 	}

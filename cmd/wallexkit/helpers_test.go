@@ -10,9 +10,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/filestore"
@@ -45,6 +47,7 @@ func newHarness(t *testing.T) *harness {
 		"WALLEX_PUBLIC_KEY":  h.demo.PublicKey,
 		"WALLEX_PRIVATE_KEY": h.demo.PrivateKey,
 		"WALLEX_STATE":       filepath.Join(t.TempDir(), "wallexkit", "state.json"),
+		"WALLEX_FENCE_PAUSE": "10ms",
 	}
 	h.addSecret(h.demo.PrivateKey)
 	t.Cleanup(func() {
@@ -176,7 +179,18 @@ func (h *harness) rawResult(cmd string, fields url.Values) string {
 		h.t.Fatalf("raw login failed: %v", err)
 	}
 	h.addSecret(res.AccessToken)
-	form := url.Values{"version": {"1"}, "key": {h.demo.PublicKey}, "cmd": {cmd}}
+	// Nonces are on by default, so the key needs one: the next above the CLI's mark.
+	store, err := filestore.New(h.env["WALLEX_STATE"], nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	key := h.apiURL + "|" + h.demo.PublicKey
+	last, _ := store.LoadNonce(context.Background(), key)
+	nonce := max(last+1, time.Now().UnixMilli())
+	if err := store.SaveNonce(context.Background(), key, nonce); err != nil {
+		h.t.Fatal(err)
+	}
+	form := url.Values{"version": {"1"}, "key": {h.demo.PublicKey}, "cmd": {cmd}, "nonce": {strconv.FormatInt(nonce, 10)}}
 	for k, v := range fields {
 		form[k] = v
 	}

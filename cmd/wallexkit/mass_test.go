@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/filestore"
 	"github.com/wallexkit/wallexkit/sandbox"
 )
 
@@ -46,7 +47,7 @@ func readResults(t *testing.T, path string) [][]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != "line,address,currency,amount,memo,status,withdrawal_id,error" {
+	if strings.Join(recs[0], ",") != "line,address,currency,amount,memo,note,status,withdrawal_id,error" {
 		t.Fatalf("results header %v", recs[0])
 	}
 	return recs[1:]
@@ -55,7 +56,7 @@ func readResults(t *testing.T, path string) [][]string {
 func countStatus(recs [][]string) map[string]int {
 	m := map[string]int{}
 	for _, r := range recs {
-		m[r[5]]++
+		m[r[6]]++
 	}
 	return m
 }
@@ -79,8 +80,8 @@ func TestMassWithdrawReportsEveryBadRow(t *testing.T) {
 	if r.code != 2 {
 		t.Fatalf("exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"has 3 bad row(s)", "line 4: address is empty", "line 5: currency \"B$C\" is not a coin ticker", "line 7: invalid amount",
-		"3 bad row(s)", "nothing was sent", "line 9: same address, currency and amount as line 2"} {
+	for _, want := range []string{"has 3 problem(s)", "line 4: address is empty", "line 5: currency \"B$C\" is not a coin ticker", "line 7: amount",
+		"3 problem(s)", "nothing was sent", "line 9: same address, currency and amount as line 2"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
@@ -88,7 +89,7 @@ func TestMassWithdrawReportsEveryBadRow(t *testing.T) {
 	if st := h.srv.Stats(h.demo.PublicKey); st.RequestsSeen != 0 {
 		t.Errorf("the sandbox was called: %+v", st)
 	}
-	if _, err := os.Stat(path + ".journal"); err == nil {
+	if _, err := os.Stat(filepath.Join(filepath.Dir(h.env["WALLEX_STATE"]), "payouts")); err == nil {
 		t.Error("a journal was written for a rejected file")
 	}
 
@@ -96,7 +97,7 @@ func TestMassWithdrawReportsEveryBadRow(t *testing.T) {
 	for _, tc := range []struct{ text, want string }{
 		{"addr1,BTC,0\n", "line 1: amount 0 must be greater than zero"},
 		{"addr1,BTC,-1\n", "line 1: amount -1 must be greater than zero"},
-		{"addr1,BTC\n", "line 1: 2 columns"},
+		{"addr1,BTC\n", "line 1: has 2 columns"},
 		{"amount,address,currency\n1,addr,BTC\n2,,BTC\n", "line 3: address is empty"},
 		{"address,currency,amount,colour\n", "unknown columns"},
 		{"a b,BTC,1\n", `line 1: address "a b" contains spaces`},
@@ -133,32 +134,20 @@ func TestMassWithdrawCommitDropResumes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The lost batch is looked up (behind a nonce fence) in the same run before anything else is
+	// sent, found, and the run goes on: every row once.
 	r := h.run("mass-withdraw", path, "--batch", "10", "--yes")
-	if r.code != 4 {
-		t.Fatalf("first run: exit %d, want 4\n%s%s", r.code, r.stdout, r.stderr)
+	if r.code != 0 {
+		t.Fatalf("first run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "run the same command again") || !strings.Contains(r.stderr, "lines 12, 13") {
+	if !strings.Contains(r.stderr, "Looking up 10 payout(s) whose outcome is unknown") {
 		t.Errorf("first run stderr:\n%s", r.stderr)
 	}
-	if got := countStatus(readResults(t, results)); got["sent"] != 10 || got["unknown"] != 10 || got["skipped"] != 10 {
-		t.Errorf("after the first run: %v", got)
-	}
-	if n := len(h.withdrawals()); n != 20 {
-		t.Fatalf("%d withdrawals after the first run, want 20 (the dropped batch was carried out)", n)
-	}
-	if n := h.cmdCount("create_mass_withdrawal"); n != 2 {
-		t.Errorf("%d mass calls, want 2 (stop after an unknown outcome)", n)
-	}
-
-	r = h.run("mass-withdraw", path, "--batch", "10", "--yes")
-	if r.code != 0 {
-		t.Fatalf("second run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	if got := field(t, r.stdout, "Sent"); got != "30 (10 now, 10 reconciled, 10 earlier)" {
-		t.Errorf("second run summary: %s\n%s", got, r.stdout)
+	if got := field(t, r.stdout, "Sent"); got != "30 (20 now, 10 confirmed by lookup, 0 earlier)" {
+		t.Errorf("first run summary: %s\n%s", got, r.stdout)
 	}
 	if n := h.cmdCount("create_mass_withdrawal"); n != 3 {
-		t.Errorf("%d mass calls, want 3 (only the last batch is sent)", n)
+		t.Errorf("%d mass calls, want 3 (the lost batch is not sent again)", n)
 	}
 	ws := h.withdrawals()
 	if len(ws) != 30 {
@@ -174,33 +163,43 @@ func TestMassWithdrawCommitDropResumes(t *testing.T) {
 	}
 	ids := map[string]bool{}
 	for _, rec := range recs {
-		line, status, id := rec[0], rec[5], rec[6]
-		note := "wk:" + tag + ":" + line
+		line, note, status, id := rec[0], rec[5], rec[6], rec[7]
+		want := "wk:" + tag + ":" + line
 		if rec[4] != "" {
-			note = rec[4] + " (" + note + ")"
+			want = rec[4] + " (" + want + ")"
 		}
-		if status != "sent" || id == "" || ids[id] || byNote[note].ID != id {
-			t.Errorf("result row %v: withdrawal with note %q is %q", rec, note, byNote[note].ID)
+		if note != want || status != "sent" || id == "" || ids[id] || byNote[note].ID != id {
+			t.Errorf("result row %v: withdrawal with note %q is %q", rec, want, byNote[want].ID)
 		}
 		ids[id] = true
 	}
 
-	// A third run sends nothing.
+	// Running it again sends nothing.
 	r = h.run("mass-withdraw", path, "--batch", "10", "--yes")
-	if r.code != 0 || field(t, r.stdout, "Sent") != "30 (0 now, 0 reconciled, 30 earlier)" {
-		t.Errorf("third run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	if r.code != 0 || field(t, r.stdout, "Sent") != "30 (0 now, 0 confirmed by lookup, 30 earlier)" {
+		t.Errorf("second run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// So does a renamed copy: the journal is the content's, not the path's.
+	copyPath := filepath.Join(t.TempDir(), "renamed.csv")
+	os.WriteFile(copyPath, data, 0o600)
+	r = h.run("mass-withdraw", copyPath, "--yes")
+	if r.code != 0 || field(t, r.stdout, "Sent") != "30 (0 now, 0 confirmed by lookup, 30 earlier)" {
+		t.Errorf("renamed copy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if n := h.cmdCount("create_mass_withdrawal"); n != 3 || len(h.withdrawals()) != 30 {
-		t.Errorf("third run sent something: %d calls", n)
+		t.Errorf("a re-run sent something: %d calls", n)
 	}
 	if got := countStatus(readResults(t, results)); got["sent"] != 30 {
-		t.Errorf("results after the third run: %v", got)
+		t.Errorf("results after the second run: %v", got)
 	}
 
-	// The file changed: the journal refuses it.
+	// The file changed in place: it would count as a new list and be paid again in full.
 	os.WriteFile(path, append(data, "addr9999x,BTC,0.001\n"...), 0o600)
-	if r := h.run("mass-withdraw", path, "--yes"); r.code != 2 || !strings.Contains(r.stderr, "changed since the journal") {
+	if r := h.run("mass-withdraw", path, "--yes"); r.code != 2 || !strings.Contains(r.stderr, "changed since it was paid from") {
 		t.Errorf("changed file: exit %d: %s", r.code, r.stderr)
+	}
+	if len(h.withdrawals()) != 30 {
+		t.Error("the changed file was paid")
 	}
 }
 
@@ -211,56 +210,79 @@ func TestMassWithdrawAfterCrashAndAmbiguity(t *testing.T) {
 	text := "addrA,LTC,1\naddrB,LTC,2\naddrC,LTC,3\naddrD,LTC,4\n"
 	os.WriteFile(path, []byte(text), 0o600)
 	sum := sha256.Sum256([]byte(text))
-	tag := hex.EncodeToString(sum[:])[:8]
+	hash := hex.EncodeToString(sum[:])
 	c := h.client()
 	ctx := context.Background()
 
 	// A crash: the journal says lines 1-3 were "sending", and only line 1 reached the API,
 	// twice for line 3 (someone paid it by hand with the same note), never for line 2.
 	for _, p := range []struct{ addr, amount, line string }{{"addrA", "1", "1"}, {"addrC", "3", "3"}, {"addrC", "3", "3"}} {
-		note := "wk:" + tag + ":" + p.line
+		note := "wk:" + hash[:8] + ":" + p.line
 		if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: p.amount, Currency: "LTC", Address: p.addr, Note: &note}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	at := time.Now().UTC().Format(time.RFC3339)
-	journal := fmt.Sprintf(`{"v":1,"file":"p.csv","sha256":"%s","rows":4}`+"\n", hex.EncodeToString(sum[:]))
+	at := time.Now().UTC().Format(time.RFC3339Nano)
+	journal := fmt.Sprintf(`{"v":2,"file":"p.csv","sha256":"%s","rows":4}`+"\n"+`{"scanned":true}`+"\n", hash)
 	for _, l := range []string{"1", "2", "3"} {
-		journal += fmt.Sprintf(`{"at":"%s","line":%s,"state":"sending"}`+"\n", at, l)
+		journal += fmt.Sprintf(`{"line":%s,"state":"sending","sent_at":"%s"}`+"\n", l, at)
 	}
 	journal += `{"line":1,"state":"se` // torn by the crash
-	os.WriteFile(path+".journal", []byte(journal), 0o600)
+	jpath := filepath.Join(filepath.Dir(h.env["WALLEX_STATE"]), "payouts", hash+".jsonl")
+	os.MkdirAll(filepath.Dir(jpath), 0o700)
+	os.WriteFile(jpath, []byte(journal), 0o600)
 
 	r := h.run("mass-withdraw", path, "--yes", "-o", "json")
 	if r.code != 4 {
 		t.Fatalf("exit %d, want 4\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "line 3 is ambiguous") || !strings.Contains(r.stderr, "reconcile --cmd create_mass_withdrawal") {
+	if !strings.Contains(r.stderr, "ambiguous (lines 3)") || !strings.Contains(r.stderr, "never sent again") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 	recs := readResults(t, path+".results.csv")
-	want := []string{"sent", "sent", "unknown", "sent"}
+	want := []string{"sent", "sent", "ambiguous", "sent"}
 	for i, rec := range recs {
-		if rec[5] != want[i] {
-			t.Errorf("line %s: %s (%s), want %s", rec[0], rec[5], rec[7], want[i])
+		if rec[6] != want[i] {
+			t.Errorf("line %s: %s (%s), want %s", rec[0], rec[6], rec[8], want[i])
 		}
 	}
 	if n := len(h.withdrawals()); n != 5 { // 3 by hand + lines 2 and 4
 		t.Errorf("%d withdrawals, want 5", n)
 	}
-	var sum2 struct{ Sent, Reconciled, SentNow, Unknown int }
-	decode(t, r.stdout, &struct {
-		Sent       *int `json:"sent"`
-		Reconciled *int `json:"reconciled"`
-		SentNow    *int `json:"sent_now"`
-		Unknown    *int `json:"unknown"`
-	}{&sum2.Sent, &sum2.Reconciled, &sum2.SentNow, &sum2.Unknown})
-	if sum2.Sent != 3 || sum2.Reconciled != 1 || sum2.SentNow != 2 || sum2.Unknown != 1 {
+	var sum2 struct {
+		Sent       int `json:"sent"`
+		Reconciled int `json:"reconciled"`
+		SentNow    int `json:"sent_now"`
+		Ambiguous  int `json:"ambiguous"`
+	}
+	decode(t, r.stdout, &sum2)
+	if sum2.Sent != 3 || sum2.Reconciled != 1 || sum2.SentNow != 2 || sum2.Ambiguous != 1 {
 		t.Errorf("summary %+v", sum2)
 	}
 	// Running again never sends line 3; it stays ambiguous.
 	if r := h.run("mass-withdraw", path, "--yes"); r.code != 4 || len(h.withdrawals()) != 5 {
 		t.Errorf("second run: exit %d, %d withdrawals", r.code, len(h.withdrawals()))
+	}
+}
+
+func TestMassWithdrawRefusesAConcurrentRun(t *testing.T) {
+	h := newHarness(t)
+	path := filepath.Join(t.TempDir(), "p.csv")
+	os.WriteFile(path, []byte("addrA,LTC,1\n"), 0o600)
+	data, _ := os.ReadFile(path)
+	sum := sha256.Sum256(data)
+	j := filestore.NewJournal(filestore.JournalPath(filepath.Dir(h.env["WALLEX_STATE"]), hex.EncodeToString(sum[:])))
+	unlock, err := j.Lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	r := h.run("mass-withdraw", path, "--yes")
+	if r.code != 2 || !strings.Contains(r.stderr, "another run is paying this file") {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
+	}
+	if n := h.cmdCount("create_mass_withdrawal"); n != 0 {
+		t.Errorf("%d mass calls", n)
 	}
 }
 
@@ -281,20 +303,20 @@ func TestMassWithdrawFailuresAndConfirmation(t *testing.T) {
 		t.Fatal("sent before confirmation")
 	}
 	r = h.runTTY("y\n", "mass-withdraw", path)
-	if r.code != 1 || !strings.Contains(r.stderr, "2 payout(s) failed (lines 2, 3)") {
+	if r.code != 1 || !strings.Contains(r.stderr, "2 payout(s) were refused (lines 2, 3; nothing moved)") {
 		t.Fatalf("answer y: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 	if !strings.Contains(r.stderr, "[##############################] 4/4") {
 		t.Errorf("no progress bar on a terminal:\n%q", r.stderr)
 	}
 	recs := readResults(t, path+".results.csv")
-	if recs[1][5] != "failed" || !strings.Contains(recs[1][7], "Insufficient funds") || recs[0][5] != "sent" || recs[3][5] != "sent" {
+	if recs[1][6] != "failed" || !strings.Contains(recs[1][8], "Insufficient funds") || recs[0][6] != "sent" || recs[3][6] != "sent" {
 		t.Errorf("results %v", recs)
 	}
 	// Top up and run again: only the failed rows are retried.
 	h.srv.SetBalance(h.demo.MerchantID, "LTC", "10000")
 	r = h.run("mass-withdraw", path, "--yes")
-	if r.code != 1 || !strings.Contains(r.stderr, "1 payout(s) failed (lines 3)") {
+	if r.code != 1 || !strings.Contains(r.stderr, "1 payout(s) were refused (lines 3; nothing moved)") {
 		t.Errorf("second run: exit %d: %s", r.code, r.stderr)
 	}
 	if n := len(h.withdrawals()); n != 3 {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -96,9 +97,6 @@ func checkTicker(flagName, s string) (string, error) {
 	return core.CheckTicker(flagName, s)
 }
 
-// markSent records the moment a money request leaves, for the --since of the reconcile hint.
-func (a *app) markSent() { a.sentAt = a.now() }
-
 func withdrawalStatusText(st int) string {
 	switch st {
 	case core.WithdrawalCancelled:
@@ -120,9 +118,9 @@ func statusWithText(st int, text string) string {
 	return fmt.Sprintf("%d (%s)", st, text)
 }
 
-// reconcileArgs is the command line that looks q up again: `wallexkit reconcile ...` with the
-// global flags this run needs that the environment does not give (never a secret).
-func (a *app) reconcileArgs(q core.ReconcileQuery) []string {
+// globalArgs are the global flags a printed command line needs that the environment does not
+// give (never a secret): "wallexkit --api-url ... --no-nonce".
+func (a *app) globalArgs() []string {
 	args := []string{"wallexkit"}
 	envURL := a.getenv("WALLEX_API_URL")
 	if envURL == "" {
@@ -137,13 +135,25 @@ func (a *app) reconcileArgs(q core.ReconcileQuery) []string {
 	if p := a.set.privateKeyFile; p != "" {
 		args = append(args, "--private-key-file", p)
 	}
-	if a.set.nonce {
-		args = append(args, "--nonce")
+	if envSet, _ := settingsFromEnv(a.getenv); a.set.nonce != envSet.nonce {
+		if a.set.nonce {
+			args = append(args, "--nonce")
+		} else {
+			args = append(args, "--no-nonce")
+		}
 	}
 	if a.set.insecureHTTP {
 		args = append(args, "--insecure-http")
 	}
-	args = append(args, "reconcile", "--cmd", q.Cmd)
+	if envSet, _ := settingsFromEnv(a.getenv); a.set.inFlight != envSet.inFlight && a.set.inFlight > 0 {
+		args = append(args, "--in-flight-window", a.set.inFlight.String())
+	}
+	return args
+}
+
+// reconcileArgs is the command line that looks q up again: `wallexkit reconcile ...`.
+func (a *app) reconcileArgs(q core.ReconcileQuery) []string {
+	args := append(a.globalArgs(), "reconcile", "--cmd", q.Cmd)
 	for _, kv := range [][2]string{
 		{"--amount", q.Amount}, {"--currency", q.Currency}, {"--currency2", q.Currency2}, {"--address", q.Address}, {"--merchant", q.Merchant},
 		{"--note", q.Note}, {"--invoice", q.Invoice}, {"--custom", q.Custom},
@@ -155,7 +165,18 @@ func (a *app) reconcileArgs(q core.ReconcileQuery) []string {
 	if !q.Since.IsZero() {
 		args = append(args, "--since", q.Since.UTC().Format(time.RFC3339))
 	}
+	if !q.SentAt.IsZero() {
+		args = append(args, "--sent", q.SentAt.UTC().Format(time.RFC3339Nano))
+	}
+	if q.Nonce != 0 {
+		args = append(args, "--original-nonce", strconv.FormatInt(q.Nonce, 10))
+	}
 	return args
+}
+
+// opReconcileLine is the command that settles an unresolved operation recorded in the state file.
+func (a *app) opReconcileLine(id string) string {
+	return a.redact(shellJoin(append(a.globalArgs(), "reconcile", "--op", id)))
 }
 
 func shellJoin(args []string) string {
@@ -164,30 +185,4 @@ func shellJoin(args []string) string {
 		q[i] = shellQuote(s)
 	}
 	return strings.Join(q, " ")
-}
-
-// reconcileHint returns the `wallexkit reconcile ...` lines for an unknown outcome (one per
-// payout of a mass withdrawal), or nil when the command is not one Reconcile knows.
-func (a *app) reconcileHint(ou *core.OutcomeUnknownError) []string {
-	switch ou.Cmd {
-	case "create_withdrawal", "create_transfer", "create_mass_withdrawal", "create_transaction", "convert":
-	default:
-		return nil
-	}
-	since := a.sentAt
-	if since.IsZero() {
-		since = a.now()
-	}
-	since = since.Add(-time.Minute).Truncate(time.Second) // a little margin; Reconcile adds its own slack
-	var out []string
-	for _, q := range core.QueriesFromOutcome(ou, since) {
-		switch q.Cmd {
-		case "convert":
-			q.Amount, q.Currency = ou.Ref["amount"], ou.Ref["from"]
-		case "create_transaction": // found by invoice/custom only; the amount is a price
-			q.Amount, q.Currency = "", ""
-		}
-		out = append(out, a.redact(shellJoin(a.reconcileArgs(q))))
-	}
-	return out
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/filestore"
 	"github.com/wallexkit/wallexkit/core/nethttp"
 	"github.com/wallexkit/wallexkit/sandbox"
 )
@@ -26,10 +27,16 @@ func (h *harness) runTTY(stdin string, args ...string) result {
 	return r
 }
 
-// client is a core client for the demo key, to check the sandbox's state through the API.
+// client is a core client for the demo key, to check the sandbox's state through the API. It
+// shares the CLI's state file, so its nonces follow the CLI's (nonces are on by default).
 func (h *harness) client() *core.Client {
 	h.t.Helper()
-	c, err := core.New(core.WithAPIURL(h.apiURL), core.WithKeys(h.demo.PublicKey, h.demo.PrivateKey), core.WithTransport(nethttp.New(nil)))
+	store, err := filestore.New(h.env["WALLEX_STATE"], nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	c, err := core.New(core.WithAPIURL(h.apiURL), core.WithKeys(h.demo.PublicKey, h.demo.PrivateKey), core.WithTransport(nethttp.New(nil)),
+		core.WithNonces(store))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -180,11 +187,15 @@ func TestPayCreateSandboxPayTxInfo(t *testing.T) {
 		t.Fatalf("lost create_transaction: exit %d: %s", r.code, r.stderr)
 	}
 	args := reconcileLine(t, r.stderr)
-	if strings.Join(args[:5], " ") != "reconcile --cmd create_transaction --invoice INV-LOST" {
-		t.Errorf("reconcile line %q", args)
+	if len(args) != 3 || args[0] != "reconcile" || args[1] != "--op" {
+		t.Fatalf("reconcile line %q", args)
 	}
 	if out := h.mustRun(args...); field(t, out, "Verdict") != "found" {
 		t.Errorf("reconcile of the lost payment:\n%s", out)
+	}
+	// Also by its fields, as a person would describe it.
+	if out := h.mustRun("reconcile", "--cmd", "create_transaction", "--invoice", "INV-LOST"); field(t, out, "Verdict") != "found" {
+		t.Errorf("reconcile by invoice:\n%s", out)
 	}
 
 	// Paying twice is refused by the sandbox: an API error.
@@ -308,7 +319,8 @@ func TestWithdrawCommitDropThenReconcile(t *testing.T) {
 	if err := h.srv.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"}); err != nil {
 		t.Fatal(err)
 	}
-	r := h.run("withdraw", "--amount", "0.25", "--currency", "BTC", "--address", "bc1qdropped", "--note", "order 42", "--yes")
+	withdraw := []string{"withdraw", "--amount", "0.25", "--currency", "BTC", "--address", "bc1qdropped", "--note", "order 42", "--yes"}
+	r := h.run(withdraw...)
 	if r.code != 4 {
 		t.Fatalf("exit %d, want 4\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
@@ -316,9 +328,16 @@ func TestWithdrawCommitDropThenReconcile(t *testing.T) {
 		t.Errorf("stdout: %s", r.stdout)
 	}
 	args := reconcileLine(t, r.stderr)
-	want := []string{"reconcile", "--cmd", "create_withdrawal", "--amount", "0.25", "--currency", "BTC", "--address", "bc1qdropped", "--note", "order 42", "--since"}
-	if len(args) != len(want)+1 || strings.Join(args[:len(want)], "|") != strings.Join(want, "|") {
+	if len(args) != 3 || args[0] != "reconcile" || args[1] != "--op" {
 		t.Fatalf("reconcile line %q", args)
+	}
+	// Running the same withdrawal again before it is settled is refused: nothing is sent.
+	again := h.run(withdraw...)
+	if again.code != 4 || !strings.Contains(again.stderr, "Nothing was sent") || !strings.Contains(again.stderr, "reconcile --op "+args[2]) {
+		t.Errorf("second withdraw: exit %d\n%s", again.code, again.stderr)
+	}
+	if out := h.mustRun("ops", "list"); !strings.Contains(out, args[2]) || !strings.Contains(out, "0.25 BTC, to bc1qdropped, note order 42") {
+		t.Errorf("ops list:\n%s", out)
 	}
 
 	out := h.mustRun(args...)
@@ -329,22 +348,31 @@ func TestWithdrawCommitDropThenReconcile(t *testing.T) {
 	if len(ws) != 1 || ws[0].Note != "order 42" || ws[0].Amount.Text() != "0.25" {
 		t.Fatalf("sandbox withdrawals: %+v", ws)
 	}
+	// Following the printed line again gives the same answer.
 	var res core.ReconcileResult
 	decode(t, h.mustRun(append(args, "-o", "json")...), &res)
-	if res.Verdict != core.Found || len(res.Withdrawals) != 1 || res.Withdrawals[0].ID != ws[0].ID {
+	if res.Verdict != core.Found || !res.Proven || len(res.Withdrawals) != 1 || res.Withdrawals[0].ID != ws[0].ID {
 		t.Errorf("reconcile json: %+v", res)
 	}
-	// Something never sent is not found; excluding the known id hides it too.
+	if r := h.run("ops", "list"); r.stdout != "" || !strings.Contains(r.stderr, "no unsettled operations") {
+		t.Errorf("ops list after settling: %q %q", r.stdout, r.stderr)
+	}
+	// By fields: something never sent is not found (proven, nonces being on); excluding the
+	// known id hides it too.
 	out = h.mustRun("reconcile", "--cmd", "create_withdrawal", "--amount", "0.26", "--currency", "BTC", "--address", "bc1qdropped", "--since", "1h")
-	if field(t, out, "Verdict") != "not_found" {
+	if field(t, out, "Verdict") != "not_found" || field(t, out, "Proven") != "yes" {
 		t.Errorf("reconcile of nothing:\n%s", out)
 	}
-	out = h.mustRun(append(args, "--exclude", ws[0].ID)...)
+	out = h.mustRun("reconcile", "--cmd", "create_withdrawal", "--amount", "0.25", "--currency", "BTC", "--address", "bc1qdropped", "--exclude", ws[0].ID)
 	if field(t, out, "Verdict") != "not_found" {
 		t.Errorf("reconcile --exclude:\n%s", out)
 	}
 	if r := h.run("reconcile", "--cmd", "create_withdrawal", "--amount", "1", "--currency", "BTC"); r.code != 2 {
 		t.Errorf("reconcile without address: exit %d", r.code)
+	}
+	// Settled: the merchant may send the same withdrawal again on purpose.
+	if r := h.run(withdraw...); r.code != 0 || len(h.withdrawals()) != 2 {
+		t.Errorf("withdraw after settling: exit %d\n%s", r.code, r.stderr)
 	}
 }
 

@@ -127,14 +127,24 @@ func (a *app) printOutcomeUnknown(e *core.OutcomeUnknownError) {
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(w, "It may have been carried out. Do NOT send it again: reconcile first. Look for it with\n"+
-		"  wallexkit call get_withdrawal_history    (withdrawals, transfers)\n"+
-		"  wallexkit call get_tx_ids                (payments)\n"+
-		"and match amount, currency, address and the note/invoice/custom you set.\n")
-	if lines := a.reconcileHint(e); len(lines) > 0 {
-		fmt.Fprintln(w, "Or run next (it only reads, and says found, not_found or ambiguous):")
-		for _, l := range lines {
-			fmt.Fprintln(w, "  "+l)
-		}
+	fmt.Fprintf(w, "It may have been carried out. Do NOT send it again. Find out what happened (safe to run\n"+
+		"at once: it only reads, and it is recorded in %s until settled):\n  %s\n", a.stateName(), a.opReconcileLine(e.OpID))
+	if !a.set.nonce {
+		fmt.Fprintln(w, "Without nonces a lost request can still land for a while: the answer may be \"in_flight, wait\n"+
+			"until ...\". Turn nonces on (drop --no-nonce / WALLEX_NONCE=0) to have it settled at once.")
 	}
+}
+
+// printPendingOp explains a refusal because an identical operation is unresolved.
+func (a *app) printPendingOp(e *core.PendingOpError) {
+	fmt.Fprintf(a.stderr, "Nothing was sent. Settle the earlier one first (safe to run at once: it only reads):\n  %s\n"+
+		"When it says not_found, run your command again; when it says found, it was paid already.\n", a.opReconcileLine(e.Op.ID))
+}
+
+// stateName names the state file for messages.
+func (a *app) stateName() string {
+	if p, err := a.statePath(); err == nil {
+		return p
+	}
+	return "the state file"
 }

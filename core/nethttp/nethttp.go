@@ -22,12 +22,15 @@ const MaxBody = 8 << 20
 type Transport struct{ hc *http.Client }
 
 // New returns a Transport using hc, or a client with sensible pooling when hc is nil. Timeouts
-// come from the call's context.
+// come from the call's context. The default client dials "localhost" and any "*.localhost"
+// name on the loopback address itself, never through DNS: core lets plain http reach those
+// names as loopback (core.IsLoopbackHost), so they must not resolve anywhere else.
 func New(hc *http.Client) *Transport {
 	if hc == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 64
 		tr.IdleConnTimeout = 90 * time.Second
+		tr.DialContext = dialLoopbackNames(tr.DialContext)
 		hc = &http.Client{Transport: tr}
 	}
 	// Never follow redirects: a POST carrying keys must not be replayed elsewhere.
@@ -65,6 +68,24 @@ func (t *Transport) RoundTrip(ctx context.Context, r *core.Request) (*core.HTTPR
 		}
 	}
 	return &core.HTTPResponse{Status: resp.StatusCode, Header: h, Body: body}, nil
+}
+
+// dialLoopbackNames dials localhost and *.localhost on 127.0.0.1 (RFC 6761: these names are
+// loopback), everything else with dial.
+func dialLoopbackNames(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err == nil {
+			h := strings.ToLower(strings.TrimSuffix(host, "."))
+			if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+				addr = net.JoinHostPort("127.0.0.1", port)
+			}
+		}
+		return dial(ctx, network, addr)
+	}
 }
 
 // keptHeaders are the answer headers passed to the core.

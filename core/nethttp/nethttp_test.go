@@ -2,6 +2,7 @@ package nethttp
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -36,5 +37,24 @@ func TestNoRedirectsAndHeaders(t *testing.T) {
 	}
 	if resp.Status != http.StatusTemporaryRedirect || resp.Header["retry-after"] != "3" || got.Get("Authorization") != "Bearer x" {
 		t.Fatalf("status %d headers %v sent %v", resp.Status, resp.Header, got)
+	}
+}
+
+// core lets plain http reach *.localhost as loopback, so the transport must dial it there and
+// never ask DNS (which could answer with any address).
+func TestLocalhostNamesDialLoopback(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(r.Host))
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	for _, host := range []string{"localhost", "shop.localhost", "a.b.LOCALHOST"} {
+		resp, err := New(nil).RoundTrip(context.Background(), &core.Request{URL: "http://" + host + ":" + port + "/api", Body: []byte("a=1")})
+		if err != nil || resp.Status != 200 || string(resp.Body) != host+":"+port {
+			t.Fatalf("%s: %v %+v", host, err, resp)
+		}
+	}
+	if !core.IsLoopbackHost("shop.localhost") {
+		t.Fatal("core no longer treats *.localhost as loopback; then this dialer is not needed")
 	}
 }

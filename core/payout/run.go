@@ -345,6 +345,29 @@ func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResu
 	return r.send(ctx, c, batch)
 }
 
+// Next says what the next Step will do (Finished: nothing), so that a caller can ask for a
+// confirmation before the first batch is sent.
+func (r *Run) Next() Action {
+	if r.scan {
+		return Scanned
+	}
+	now := r.now()
+	for _, p := range r.rows {
+		if p.State == Unknown || p.State == Sending || (p.State == InFlight && !now.Before(p.Until)) {
+			return Reconciled
+		}
+	}
+	if r.stopped != "" {
+		return Finished
+	}
+	for _, p := range r.rows {
+		if p.State == Pending {
+			return SentBatch
+		}
+	}
+	return Finished
+}
+
 // Pending returns the rows a Step would send in this run, in file order.
 func (r *Run) Pending() []RowStatus {
 	var out []RowStatus

@@ -176,14 +176,14 @@ func TestMassWithdrawCommitDropResumes(t *testing.T) {
 
 	// Running it again sends nothing.
 	r = h.run("mass-withdraw", path, "--batch", "10", "--yes")
-	if r.code != 0 || field(t, r.stdout, "Sent") != "30 (0 now, 0 confirmed by lookup, 30 earlier)" {
+	if r.code != 0 || field(t, r.stdout, "Sent") != "30 (0 now, 10 confirmed by lookup, 20 earlier)" {
 		t.Errorf("second run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// So does a renamed copy: the journal is the content's, not the path's.
 	copyPath := filepath.Join(t.TempDir(), "renamed.csv")
 	os.WriteFile(copyPath, data, 0o600)
 	r = h.run("mass-withdraw", copyPath, "--yes")
-	if r.code != 0 || field(t, r.stdout, "Sent") != "30 (0 now, 0 confirmed by lookup, 30 earlier)" {
+	if r.code != 0 || field(t, r.stdout, "Sent") != "30 (0 now, 10 confirmed by lookup, 20 earlier)" {
 		t.Errorf("renamed copy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if n := h.cmdCount("create_mass_withdrawal"); n != 3 || len(h.withdrawals()) != 30 {

@@ -189,9 +189,9 @@ type Summary struct {
 	Rows       int    `json:"rows"`
 	Pending    int    `json:"pending"`
 	Sent       int    `json:"sent"`
-	SentNow    int    `json:"sent_now"`
-	Reconciled int    `json:"reconciled"`
-	Earlier    int    `json:"sent_earlier"`
+	SentNow    int    `json:"sent_now"`     // sent in this run, known from the answer
+	Reconciled int    `json:"reconciled"`   // known from the history (a lost answer, or paid by another tool)
+	Earlier    int    `json:"sent_earlier"` // sent in an earlier run, known from the answer
 	Failed     int    `json:"failed"`
 	Unknown    int    `json:"unknown"` // unknown and sending
 	InFlight   int    `json:"in_flight"`
@@ -225,7 +225,7 @@ func (r *Run) Summary() Summary {
 		case Sent:
 			s.Sent++
 			switch {
-			case p.Reconciled && !p.Earlier:
+			case p.Reconciled:
 				s.Reconciled++
 			case p.Now:
 				s.SentNow++

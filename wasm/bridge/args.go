@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"math"
 	"strconv"
 	"syscall/js"
@@ -113,6 +114,33 @@ func (o *opts) int(k string) int {
 		return 0
 	}
 	return int(f)
+}
+
+// msTime reads a time given as Unix milliseconds (zero when absent).
+func (o *opts) msTime(k string) time.Time {
+	v, ok := o.get(k)
+	if !ok {
+		return time.Time{}
+	}
+	if v.Type() != js.TypeNumber || v.Float() != math.Trunc(v.Float()) || v.Float() < 0 {
+		o.fail(k, "must be Unix milliseconds (a whole number)")
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(v.Float()))
+}
+
+// opCtx is the context of a money call: named by the opId option when given, so that a host
+// that loses the answer (a stopped service worker) can ask about it with reconcileOp(opId).
+func (o *opts) opCtx() context.Context {
+	id := o.s("opId")
+	if id == "" {
+		return ctx()
+	}
+	if len(id) > 100 {
+		o.fail("opId", "must be at most 100 characters")
+		return ctx()
+	}
+	return core.WithOperationID(ctx(), id)
 }
 
 // unixTime reads a time given as Unix seconds (a number, as the API's `newer`) or a Date.

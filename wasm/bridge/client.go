@@ -18,6 +18,8 @@ var (
 	client *core.Client // a cache: configure makes a new one, state lives in the stores
 	// memStore keeps tokens and nonces when configure is given no storage, across configures.
 	memStore = core.NewMemoryStore()
+	// storage is the host's StorageAdapter of the configured client (nil without one).
+	storage *jsStorage
 )
 
 func current() (*core.Client, error) {
@@ -34,7 +36,8 @@ type configured struct {
 }
 
 // configure (re)creates the client from {apiUrl, publicKey, privateKey?, gatewayToken?, nonce?,
-// format?, insecureHttp?, timeoutMs?, storage?}. It sends nothing. With gatewayToken the client
+// format?, insecureHttp?, timeoutMs?, inFlightWindowMs?, fencePauseMs?, storage?}. It sends
+// nothing. Nonces are on unless nonce is false. With gatewayToken the client
 // talks to a wallexkit edge gateway (apiUrl = https://gateway/v1/call) that holds the API keys:
 // it never logs in and needs no key pair.
 func configure(args []js.Value) (any, error) {
@@ -43,8 +46,9 @@ func configure(args []js.Value) (any, error) {
 		o.fail("options", "are required: {apiUrl, publicKey, privateKey?, ...}")
 	}
 	apiURL, pub, priv, gwToken := o.str("apiUrl"), o.s("publicKey"), o.s("privateKey"), o.s("gatewayToken")
-	nonce, insecure, format := o.b("nonce"), o.b("insecureHttp"), o.str("format")
-	timeoutMs := o.int("timeoutMs")
+	nonceOpt, insecure, format := o.boolp("nonce"), o.b("insecureHttp"), o.str("format")
+	nonce := nonceOpt == nil || *nonceOpt // on unless {nonce: false} (spec §4)
+	timeoutMs, windowMs, pauseMs := o.int("timeoutMs"), o.int("inFlightWindowMs"), o.int("fencePauseMs")
 	storageV, hasStorage := o.get("storage")
 	if o.err != nil {
 		return nil, o.err
@@ -56,12 +60,17 @@ func configure(args []js.Value) (any, error) {
 		core.TokenStore
 		core.NonceStore
 	} = memStore
+	var ops core.OpStore = memStore
+	var host *jsStorage
 	if hasStorage {
 		s, err := newJSStorage(storageV)
 		if err != nil {
 			return nil, err
 		}
-		store = s
+		store, ops, host = s, nil, s
+		if s.ops {
+			ops = s
+		}
 	}
 	opts := []core.Option{
 		core.WithAPIURL(*apiURL),
@@ -69,6 +78,9 @@ func configure(args []js.Value) (any, error) {
 		core.WithTransport(fetch.New()),
 		core.WithTokenStore(store),
 		core.WithUserAgent(""), // browsers refuse to set it; the runtime sends its own
+	}
+	if ops != nil {
+		opts = append(opts, core.WithOpStore(ops))
 	}
 	if gwToken != "" {
 		if priv != "" {
@@ -94,12 +106,21 @@ func configure(args []js.Value) (any, error) {
 		}
 		opts = append(opts, core.WithTimeout(time.Duration(timeoutMs)*time.Millisecond))
 	}
+	if windowMs < 0 || pauseMs < 0 {
+		return nil, &core.ValidationError{Field: "inFlightWindowMs", Problem: "inFlightWindowMs and fencePauseMs must not be negative"}
+	}
+	if windowMs > 0 {
+		opts = append(opts, core.WithInFlightWindow(time.Duration(windowMs)*time.Millisecond))
+	}
+	if _, ok := o.get("fencePauseMs"); ok {
+		opts = append(opts, core.WithFencePause(time.Duration(pauseMs)*time.Millisecond))
+	}
 	c, err := core.New(opts...)
 	if err != nil {
 		return nil, err
 	}
 	mu.Lock()
-	client = c
+	client, storage = c, host
 	mu.Unlock()
 	return configured{StoreKey: c.StoreKey()}, nil
 }

@@ -15,7 +15,8 @@ import (
 // invalid fields by their JS option names.
 func functions() map[string]handler {
 	fs := map[string]handler{
-		"configure": configure,
+		"configure":   configure,
+		"payoutParse": payoutParse,
 	}
 	// These need the configured client; they reject with not_configured before configure.
 	for name, h := range map[string]func(*core.Client, []js.Value) (any, error){
@@ -38,6 +39,11 @@ func functions() map[string]handler {
 		"withdrawalHistory":    withdrawalHistory,
 		"withdrawalInfo":       withdrawalInfo,
 		"reconcile":            reconcile,
+		"reconcileOp":          reconcileOp,
+		"ops":                  listOps,
+		"forgetOp":             forgetOp,
+		"payoutStatus":         payoutStatus,
+		"payoutStep":           payoutStep,
 	} {
 		fs[name] = withClient(h)
 	}
@@ -169,7 +175,7 @@ func createTransaction(c *core.Client, args []js.Value) (any, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
-	t, err := c.CreateTransaction(ctx(), p)
+	t, err := c.CreateTransaction(o.opCtx(), p)
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +318,7 @@ func createTransfer(c *core.Client, args []js.Value) (any, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
-	return c.CreateTransfer(ctx(), p)
+	return c.CreateTransfer(o.opCtx(), p)
 }
 
 func createWithdrawal(c *core.Client, args []js.Value) (any, error) {
@@ -323,7 +329,7 @@ func createWithdrawal(c *core.Client, args []js.Value) (any, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
-	return c.CreateWithdrawal(ctx(), p)
+	return c.CreateWithdrawal(o.opCtx(), p)
 }
 
 func createMassWithdrawal(c *core.Client, args []js.Value) (any, error) {
@@ -343,7 +349,12 @@ func createMassWithdrawal(c *core.Client, args []js.Value) (any, error) {
 			return nil, o.err
 		}
 	}
-	res, _, err := c.CreateMassWithdrawal(ctx(), items)
+	mo := optsArg(args, 1, "options")
+	octx := mo.opCtx()
+	if mo.err != nil {
+		return nil, mo.err
+	}
+	res, _, err := c.CreateMassWithdrawal(octx, items)
 	if err != nil {
 		return nil, err
 	}
@@ -375,7 +386,7 @@ func convert(c *core.Client, args []js.Value) (any, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
-	id, err := c.Convert(ctx(), p)
+	id, err := c.Convert(o.opCtx(), p)
 	if err != nil {
 		return nil, err
 	}
@@ -410,12 +421,13 @@ func reconcile(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	q := core.ReconcileQuery{Cmd: o.s("cmd"), Amount: o.amount("amount"), Currency: o.s("currency"),
 		Address: o.s("address"), Merchant: o.s("merchant"), Note: o.s("note"), Invoice: o.s("invoice"),
-		Custom: o.s("custom"), Currency2: o.s("currency2")}
-	if v, ok := o.get("sinceMs"); ok {
-		if v.Type() != js.TypeNumber {
-			o.fail("sinceMs", "must be a number of Unix milliseconds")
+		Custom: o.s("custom"), Currency2: o.s("currency2"), Since: o.msTime("sinceMs"), SentAt: o.msTime("sentAtMs"),
+		Deadline: o.msTime("deadlineMs")}
+	if v, ok := o.get("nonce"); ok {
+		if n, good := numberToInt64(v); good {
+			q.Nonce = n
 		} else {
-			q.Since = time.UnixMilli(int64(v.Float()))
+			o.fail("nonce", "must be the original request's nonce (a whole number)")
 		}
 	}
 	if o.err != nil {
@@ -425,10 +437,60 @@ func reconcile(c *core.Client, args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		Verdict     core.Verdict          `json:"verdict"`
-		Withdrawals []core.WithdrawalInfo `json:"withdrawals,omitempty"`
-		TxnIDs      []string              `json:"txnIds,omitempty"`
-		Detail      string                `json:"detail"`
-	}{r.Verdict, r.Withdrawals, r.TxnIDs, r.Detail}, nil
+	return viewReconcile(r), nil
+}
+
+// reconcileView is a ReconcileResult for JS (txnIds, untilMs).
+type reconcileView struct {
+	Verdict     core.Verdict          `json:"verdict"`
+	Proven      bool                  `json:"proven"`
+	UntilMs     int64                 `json:"untilMs,omitempty"`
+	Withdrawals []core.WithdrawalInfo `json:"withdrawals,omitempty"`
+	TxnIDs      []string              `json:"txnIds,omitempty"`
+	Detail      string                `json:"detail"`
+}
+
+func viewReconcile(r *core.ReconcileResult) reconcileView {
+	v := reconcileView{Verdict: r.Verdict, Proven: r.Proven, Withdrawals: r.Withdrawals, TxnIDs: r.TxnIDs, Detail: r.Detail}
+	if !r.Until.IsZero() {
+		v.UntilMs = r.Until.UnixMilli()
+	}
+	return v
+}
+
+// reconcileOp(opId) settles a recorded operation (see core.Client.ReconcileOp): an id the
+// storage never held was never sent.
+func reconcileOp(c *core.Client, args []js.Value) (any, error) {
+	id, err := stringArg(args, 0, "opId")
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		return nil, &core.ValidationError{Field: "opId", Problem: "is required"}
+	}
+	r, err := c.ReconcileOp(ctx(), id)
+	if err != nil {
+		return nil, err
+	}
+	return viewReconcile(r), nil
+}
+
+// ops() lists the operations whose outcome is still open.
+func listOps(c *core.Client, _ []js.Value) (any, error) {
+	ops, err := c.Ops(ctx())
+	if err != nil {
+		return nil, err
+	}
+	if ops == nil {
+		ops = []core.Op{}
+	}
+	return ops, nil
+}
+
+func forgetOp(c *core.Client, args []js.Value) (any, error) {
+	id, err := stringArg(args, 0, "opId")
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.ForgetOp(ctx(), id)
 }

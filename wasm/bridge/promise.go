@@ -124,6 +124,23 @@ func errorObject(err error) js.Value {
 		}
 		o.Set("cmd", ou.Cmd)
 		o.Set("ref", ref)
+		// what reconcileOp / reconcile need to prove, later, that it can no longer land
+		o.Set("opId", ou.OpID)
+		if ou.Nonce != 0 {
+			o.Set("nonce", float64(ou.Nonce))
+		}
+		if !ou.SentAt.IsZero() {
+			o.Set("sentAtMs", float64(ou.SentAt.UnixMilli()))
+		}
+		if !ou.Deadline.IsZero() {
+			o.Set("deadlineMs", float64(ou.Deadline.UnixMilli()))
+		}
+	}
+	var pe *core.PendingOpError
+	if errors.As(err, &pe) {
+		o.Set("cmd", pe.Op.Cmd)
+		o.Set("opId", pe.Op.ID)
+		o.Set("opState", string(pe.Op.State))
 	}
 	if st := httpStatus(err); st != 0 {
 		o.Set("httpStatus", st)

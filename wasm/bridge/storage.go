@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"syscall/js"
 	"time"
@@ -13,11 +14,17 @@ import (
 )
 
 // jsStorage is a core.TokenStore and core.NonceStore backed by a JS StorageAdapter object
-// (getToken, setToken, deleteToken, getNonce, setNonce, each returning a value or a Promise).
-// It keeps nothing in Go: a service worker may drop this instance at any time.
-type jsStorage struct{ v js.Value }
+// (getToken, setToken, deleteToken, getNonce, setNonce, each returning a value or a Promise),
+// and a core.OpStore when it also has getOps, setOp and deleteOp. It keeps nothing in Go: a
+// service worker may drop this instance at any time.
+type jsStorage struct {
+	v   js.Value
+	ops bool // getOps, setOp, deleteOp are there
+}
 
 var storageMethods = [...]string{"getToken", "setToken", "deleteToken", "getNonce", "setNonce"}
+
+var opMethods = [...]string{"getOps", "setOp", "deleteOp"}
 
 func newJSStorage(v js.Value) (*jsStorage, error) {
 	if v.Type() != js.TypeObject {
@@ -28,7 +35,66 @@ func newJSStorage(v js.Value) (*jsStorage, error) {
 			return nil, &core.ValidationError{Field: "storage." + m, Problem: "must be a function"}
 		}
 	}
-	return &jsStorage{v: v}, nil
+	s := &jsStorage{v: v}
+	n := 0
+	for _, m := range opMethods {
+		if v.Get(m).Type() == js.TypeFunction {
+			n++
+		}
+	}
+	switch n {
+	case len(opMethods):
+		s.ops = true
+	case 0:
+	default:
+		return nil, &core.ValidationError{Field: "storage", Problem: "give all of getOps, setOp and deleteOp (operation records), or none"}
+	}
+	return s, nil
+}
+
+// The ops of a key are stored as one JSON text per op, by id: getOps(key) returns an array of
+// those texts (or of objects), setOp(key, id, text) writes one, deleteOp(key, id) removes one.
+
+func (s *jsStorage) SaveOp(ctx context.Context, key string, op core.Op) error {
+	b, err := json.Marshal(op)
+	if err != nil {
+		return err
+	}
+	_, err = s.call(ctx, "setOp", key, op.ID, string(b))
+	return err
+}
+
+func (s *jsStorage) LoadOps(ctx context.Context, key string) ([]core.Op, error) {
+	v, err := s.call(ctx, "getOps", key)
+	if err != nil || absent(v) {
+		return nil, err
+	}
+	if !js.Global().Get("Array").Call("isArray", v).Bool() {
+		return nil, fmt.Errorf("storage.getOps returned %s, want an array", v.Type())
+	}
+	m := make(map[string]core.Op, v.Length())
+	for i := 0; i < v.Length(); i++ {
+		x := v.Index(i)
+		text := ""
+		switch x.Type() {
+		case js.TypeString:
+			text = x.String()
+		case js.TypeObject:
+			text = jsJSON.Call("stringify", x).String()
+		default:
+			continue
+		}
+		var op core.Op
+		if json.Unmarshal([]byte(text), &op) == nil && op.ID != "" {
+			m[op.ID] = op
+		}
+	}
+	return core.SortOps(m), nil
+}
+
+func (s *jsStorage) DeleteOp(ctx context.Context, key, id string) error {
+	_, err := s.call(ctx, "deleteOp", key, id)
+	return err
 }
 
 func (s *jsStorage) call(ctx context.Context, method string, args ...any) (js.Value, error) {

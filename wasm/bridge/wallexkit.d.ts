@@ -29,7 +29,8 @@ export type WallexErrorCode =
   | 'nonce'           // a read whose nonce the server refused even after one retry with a new one (a money command reports outcome_unknown instead)
   | 'rate_limited'    // HTTP 429: the key is throttled, wait before trying again
   | 'transport'       // the API could not be reached or its answer was not understood (HTML page, timeout, reset)
-  | 'outcome_unknown' // a money command (or create_transaction) may have been carried out: do NOT resend, reconcile
+  | 'outcome_unknown' // a money command (or create_transaction) may have been carried out: do NOT resend, reconcileOp(opId)
+  | 'pending_operation' // not sent: an identical operation (or this opId) is unsettled or already done: reconcileOp(opId) first
   | 'timeout'         // a deadline passed while waiting (not while talking to the API)
   | 'canceled'
   | 'not_configured'  // configure() was not called in this Go instance (call it again after a restart)
@@ -48,6 +49,15 @@ export interface WallexError {
   cmd?: string;
   /** outcome_unknown: the identifying fields that were sent (amount, currency, address, note, invoice, custom, wd[KEY][...], ...), ready for reconcile({cmd, ...ref}). */
   ref?: Record<string, string>;
+  /** outcome_unknown, pending_operation: the operation to ask about with reconcileOp(opId). */
+  opId?: string;
+  /** outcome_unknown: the nonce the request carried (reconcile's fence goes above it). */
+  nonce?: number;
+  /** outcome_unknown: when the request left, and when the client stopped waiting for it (Unix ms). */
+  sentAtMs?: number;
+  deadlineMs?: number;
+  /** pending_operation: the state of the operation that blocks this one. */
+  opState?: Op['state'];
   /** The HTTP status of the answer, when one arrived (e.g. 502 for an HTML error page). */
   httpStatus?: number;
   /** api_error: the answer's own machine-readable code, when it has one (the edge gateway's: "money_disabled", "command_not_allowed", ...). */
@@ -86,6 +96,24 @@ export interface StorageAdapter {
   getNonce(key: string): Promise<number>;
   /** Persist n before the request that carries it is sent. Keep the larger of n and the stored value. */
   setNonce(key: string, n: number): Promise<void>;
+  /**
+   * Operation records (give all three, or none): every money request and createTransaction is
+   * written with setOp before it leaves and updated when its outcome is known, so that
+   * reconcileOp(opId) can answer after a lost answer or a restart. `text` is a JSON text; return
+   * the texts (or objects) from getOps. Keep them in durable storage (chrome.storage.local).
+   */
+  getOps?(key: string): Promise<Array<string | Op>>;
+  setOp?(key: string, id: string, text: string): Promise<void>;
+  deleteOp?(key: string, id: string): Promise<void>;
+  /**
+   * Payout journals, by the file's SHA-256 (give load and append to keep them; otherwise they live
+   * in the Go instance only). appendJournal must resolve only once the entries are stored: a
+   * batch is sent only after its entries are. lockJournal, when given, resolves to a release
+   * function once no other run of the file holds the lock (e.g. navigator.locks).
+   */
+  loadJournal?(sha256: string): Promise<Array<string | object>>;
+  appendJournal?(sha256: string, entries: string[]): Promise<void>;
+  lockJournal?(sha256: string): Promise<() => void>;
 }
 
 export interface ConfigureOptions {
@@ -101,8 +129,16 @@ export interface ConfigureOptions {
    * in and holds no key. The gateway orders nonces itself, so `nonce` is ignored.
    */
   gatewayToken?: string;
-  /** Send a nonce with every call (one nonce-bearing call in flight at a time, in order). Once a key has used nonces it must keep using them. */
+  /**
+   * Send a nonce with every call (default true; one nonce-bearing call in flight at a time, in
+   * order). Nonces let reconcile prove at once that a lost request can no longer land. Once a key
+   * has used nonces it must keep using them (a call without then rejects with code nonce).
+   */
   nonce?: boolean;
+  /** Without nonces: how long after its deadline a lost request may still land (default 120000). reconcile says in_flight until then. */
+  inFlightWindowMs?: number;
+  /** reconcile's pause between its two history reads after the nonce fence (default 1000). */
+  fencePauseMs?: number;
   /** Answer format asked of the API (default "json"); results are identical either way. */
   format?: 'json' | 'xml';
   /** Allow plain http to a host that is not loopback (keys and tokens then travel unencrypted). */
@@ -319,14 +355,118 @@ export interface ReconcileOptions {
   custom?: string;
   /** Ignore operations created before this (Unix milliseconds), minus 5 minutes of slack. */
   sinceMs?: number;
+  /** From the outcome_unknown rejection: the nonce, sent time and deadline of the original. */
+  nonce?: number;
+  sentAtMs?: number;
+  deadlineMs?: number;
 }
 
 export interface ReconcileResult {
-  /** found: exactly one match, it was carried out; not_found: nothing in the searched window; ambiguous: ask a person. */
-  verdict: 'found' | 'not_found' | 'ambiguous';
+  /**
+   * found: exactly one match, it was carried out. not_found: nothing matches and (proven) the
+   * original can no longer land. in_flight: without nonces nothing proves it will not still land:
+   * wait until untilMs and ask again; never resend before. ambiguous: ask a person.
+   */
+  verdict: 'found' | 'not_found' | 'in_flight' | 'ambiguous';
+  /** The verdict cannot change any more (found, or not_found behind a nonce fence). */
+  proven: boolean;
+  /** in_flight: when the original can no longer be in its client's hands (Unix ms). */
+  untilMs?: number;
   withdrawals?: WithdrawalInfo[];
   txnIds?: string[];
   detail: string;
+}
+
+/** A recorded money request (see StorageAdapter.setOp). */
+export interface Op {
+  id: string;
+  cmd: string;
+  ref: Record<string, string>;
+  nonce?: number;
+  /** ISO-8601. */
+  sent_at: string;
+  deadline: string;
+  state: 'sending' | 'unknown' | 'in_flight' | 'ambiguous' | 'done' | 'refused' | 'not_found';
+  result?: string;
+  until?: string;
+  error?: string;
+  settled?: string;
+}
+
+/** A payout file as the engine reads it. */
+export interface PayoutFile {
+  name: string;
+  sha256: string;
+  /** "wk:" and the first 8 hex digits of sha256: in every row's note. */
+  tag: string;
+  header: boolean;
+  rows: PayoutRow[];
+  /** Every bad row at once (line 0: the whole file). A file with problems is never sent. */
+  problems: { line: number; message: string }[];
+  warnings: { line: number; message: string }[];
+  totals: { currency: string; amount: string; rows: number }[];
+}
+
+export interface PayoutRow {
+  /** The row's identity: its line in the file. */
+  line: number;
+  key: string;
+  address: string;
+  currency: string;
+  amount: string;
+  memo?: string;
+  /** Sent with the payout: "memo (wk:HASH:LINE)" or "wk:HASH:LINE". */
+  note: string;
+}
+
+export interface PayoutRowStatus extends PayoutRow {
+  state: 'pending' | 'sending' | 'sent' | 'failed' | 'unknown' | 'in_flight' | 'ambiguous';
+  withdrawal_id?: string;
+  error?: string;
+  until?: string;
+  reconciled: boolean;
+  earlier: boolean;
+  sent_now?: boolean;
+}
+
+export interface PayoutSummary {
+  rows: number;
+  pending: number;
+  sent: number;
+  sent_now: number;
+  reconciled: number;
+  sent_earlier: number;
+  failed: number;
+  unknown: number;
+  in_flight: number;
+  ambiguous: number;
+  done: boolean;
+  stopped?: string;
+  /** ISO-8601: when in_flight rows may be settled. */
+  wait_until?: string;
+  /** One sentence for a person, safe to follow at once. */
+  next: string;
+}
+
+export interface PayoutRun {
+  /** What this step did (payoutStep only). */
+  action?: 'scanned' | 'reconciled' | 'sent' | 'finished';
+  lines?: number[];
+  /** Call payoutStep again. */
+  more: boolean;
+  summary: PayoutSummary;
+  rows: PayoutRowStatus[];
+  sha256: string;
+  /** The results file, every cell defused against spreadsheet formulas. */
+  resultsCsv: string;
+}
+
+export interface PayoutOptions {
+  name?: string;
+  /** Coins the account accepts (rates accepted): others are problems. */
+  currencies?: string[];
+  /** Network fee per coin: a payout not above it is a warning. */
+  fees?: Record<string, string>;
 }
 
 export interface WallexKit {
@@ -354,7 +494,7 @@ export interface WallexKit {
   rates(opts?: { accepted?: boolean; short?: boolean }): Promise<Rates>;
 
   /** Not resent once it may have reached the server (outcome_unknown instead). */
-  createTransaction(opts: CreateTransactionOptions): Promise<Transaction>;
+  createTransaction(opts: CreateTransactionOptions & OpOption): Promise<Transaction>;
   callbackAddress(currency: string, opts?: { ipnUrl?: string; label?: string }): Promise<Address>;
   txInfo(txid: string, full?: boolean): Promise<TxInfo>;
   /** Up to 25 ids; each succeeds or fails alone. */
@@ -363,18 +503,45 @@ export interface WallexKit {
   txIds(opts?: ListOptions & { all?: boolean }): Promise<string[]>;
 
   /** Moves money: never resent once it may have reached the server (outcome_unknown instead). */
-  createTransfer(opts: TransferOptions): Promise<Transfer>;
+  createTransfer(opts: TransferOptions & OpOption): Promise<Transfer>;
   /** Moves money: never resent once it may have reached the server (outcome_unknown instead). */
-  createWithdrawal(opts: WithdrawalOptions): Promise<Withdrawal>;
+  createWithdrawal(opts: WithdrawalOptions & OpOption): Promise<Withdrawal>;
   /** Moves money: never resent. Resolves when the call succeeded; each item may still have failed alone. */
-  createMassWithdrawal(items: MassWithdrawalItem[]): Promise<MassWithdrawalResult[]>;
+  createMassWithdrawal(items: MassWithdrawalItem[], opts?: OpOption): Promise<MassWithdrawalResult[]>;
   /** Moves money: never resent. */
-  convert(opts: { amount: string; from: string; to: string }): Promise<{ id: string }>;
+  convert(opts: { amount: string; from: string; to: string } & OpOption): Promise<{ id: string }>;
   /** Withdrawals, newest first, fetched page by page. */
   withdrawalHistory(opts?: ListOptions): Promise<WithdrawalInfo[]>;
   withdrawalInfo(id: string): Promise<WithdrawalInfo>;
-  /** Looks an operation of unknown outcome up in the history. Only reads; never resends it. */
+  /** Looks an operation of unknown outcome up in the history. Only reads; never resends it. With nonces it first completes a fence call. */
   reconcile(opts: ReconcileOptions): Promise<ReconcileResult>;
+  /**
+   * What became of a recorded operation (needs StorageAdapter ops): an opId never recorded was
+   * never sent (not_found, proven); a settled one answers from its record; an open one is looked
+   * up (fenced) and its record updated. Safe to call at once and again.
+   */
+  reconcileOp(opId: string): Promise<ReconcileResult>;
+  /** Operations whose outcome is still open (sending, unknown, in_flight, ambiguous), oldest first. */
+  ops(): Promise<Op[]>;
+  /** Drops a record without reconciling it (a person checked the account). Sends nothing. */
+  forgetOp(opId: string): Promise<void>;
+
+  /** Reads and checks a payout file; needs no configure(). */
+  payoutParse(text: string, opts?: PayoutOptions): Promise<PayoutFile>;
+  /** Where a payout file stands, from its journal. Sends nothing. */
+  payoutStatus(text: string, opts?: PayoutOptions): Promise<PayoutRun>;
+  /**
+   * Does the next thing the file needs: look it up in the history (first step in this journal),
+   * reconcile rows of unknown outcome, or send one batch (journaled with its nonce before it
+   * leaves). Call while `more`. Pass retryFailed only on the first step of a run a person asked
+   * for. A stopped runtime loses nothing: the next step settles what was in flight.
+   */
+  payoutStep(text: string, opts?: PayoutOptions & { batch?: number; retryFailed?: boolean }): Promise<PayoutRun>;
+}
+
+/** Names the operation so it can be asked about with reconcileOp after a lost answer. */
+export interface OpOption {
+  opId?: string;
 }
 
 declare global {

@@ -1,0 +1,225 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"syscall/js"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/payout"
+	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
+)
+
+// Mass payouts through the payout engine (core/payout): the console passes the file's text on
+// every call; the journal lives in the host's storage (storage.loadJournal / appendJournal /
+// lockJournal), so a stopped runtime loses nothing. Without such storage the journal is kept in
+// this Go instance only.
+
+// payoutFileView is a parsed file for JS.
+type payoutFileView struct {
+	*payout.File
+}
+
+// payoutParse(text, {name?, currencies?, fees?}) reads and checks a payout file: every problem
+// at once, the rows as they will be sent (line, note), totals per coin.
+func payoutParse(args []js.Value) (any, error) {
+	f, err := parseArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	return payoutFileView{f}, nil
+}
+
+func parseArgs(args []js.Value) (*payout.File, error) {
+	text, err := stringArg(args, 0, "text")
+	if err != nil {
+		return nil, err
+	}
+	o := optsArg(args, 1, "options")
+	name := o.s("name")
+	if name == "" {
+		name = "payouts.csv"
+	}
+	var po payout.Options
+	if v, ok := o.get("currencies"); ok {
+		list, err := stringList([]js.Value{v}, 0, "currencies")
+		if err != nil {
+			return nil, err
+		}
+		po.Currencies = map[string]bool{}
+		for _, c := range list {
+			if t, err := core.CheckTicker("currencies", c); err == nil {
+				po.Currencies[t] = true
+			}
+		}
+	}
+	if v, ok := o.get("fees"); ok && v.Type() == js.TypeObject {
+		po.Fees = map[string]core.Amount{}
+		for _, k := range keys(v) {
+			if x := v.Get(k); x.Type() == js.TypeString {
+				if a, err := core.ParseAmount(x.String()); err == nil {
+					po.Fees[k] = a
+				}
+			}
+		}
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	return payout.Parse(name, []byte(text), po), nil
+}
+
+// runView is where a payout run stands.
+type runView struct {
+	Action  payout.Action      `json:"action,omitempty"`
+	Lines   []int              `json:"lines,omitempty"`
+	More    bool               `json:"more"`
+	Summary payout.Summary     `json:"summary"`
+	Rows    []payout.RowStatus `json:"rows"`
+	SHA256  string             `json:"sha256"`
+	CSV     string             `json:"resultsCsv"`
+}
+
+// payoutStatus(text, {name?}) replays the journal: where the file stands, without sending.
+func payoutStatus(c *core.Client, args []js.Value) (any, error) {
+	return payoutRun(c, args, false)
+}
+
+// payoutStep(text, {name?, batch?, retryFailed?}) does the next thing the file needs (look it up
+// in the history, reconcile rows of unknown outcome, or send one batch, which is journaled with
+// its nonce before it leaves) and returns where the file stands. Call it while `more` is true.
+// Pass retryFailed only on the first step of a run the person asked for: it sends rows the API
+// refused earlier once more.
+func payoutStep(c *core.Client, args []js.Value) (any, error) {
+	return payoutRun(c, args, true)
+}
+
+func payoutRun(c *core.Client, args []js.Value, step bool) (any, error) {
+	f, err := parseArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	o := optsArg(args, 1, "options")
+	batch := o.int("batch")
+	retry := o.b("retryFailed")
+	if o.err != nil {
+		return nil, o.err
+	}
+	if len(f.Problems) > 0 {
+		return nil, &core.ValidationError{Field: "text", Problem: fmt.Sprintf("the file has %d problem(s) (the first: %s): fix them; nothing was sent", len(f.Problems), f.Problems[0])}
+	}
+	j := journalFor(f.Hash)
+	run, err := payout.Open(ctx(), f, j, payout.OpenOptions{RetryFailed: retry})
+	if err != nil {
+		return nil, err
+	}
+	defer run.Close()
+	out := runView{SHA256: f.Hash}
+	var stepErr error
+	if step {
+		res, err := run.Step(ctx(), c, payout.StepOptions{Batch: batch})
+		out.Action, out.Lines, out.More = res.Action, res.Lines, res.More
+		stepErr = err
+	} else {
+		out.More = run.Next() != payout.Finished
+	}
+	out.Summary, out.Rows = run.Summary(), run.Rows()
+	out.CSV = string(payout.ResultsCSV(out.Rows))
+	if stepErr != nil {
+		// The rows keep a state the next step settles safely; the caller shows why it stopped.
+		out.Summary.Stopped = stepErr.Error()
+		out.More = false
+	}
+	return out, nil
+}
+
+// journalFor returns the journal of a payout file: in the host's storage when it has
+// loadJournal and appendJournal, else in this instance's memory.
+func journalFor(hash string) payout.Journal {
+	mu.Lock()
+	s := storage
+	mu.Unlock()
+	if s != nil && s.v.Get("loadJournal").Type() == js.TypeFunction && s.v.Get("appendJournal").Type() == js.TypeFunction {
+		return &jsJournal{s: s, hash: hash}
+	}
+	memJournalsMu.Lock()
+	defer memJournalsMu.Unlock()
+	j := memJournals[hash]
+	if j == nil {
+		j = &payout.MemoryJournal{}
+		memJournals[hash] = j
+	}
+	return j
+}
+
+var (
+	memJournalsMu sync.Mutex
+	memJournals   = map[string]*payout.MemoryJournal{} // without host storage: a cache that dies with the instance
+)
+
+// jsJournal is a payout.Journal in the host's storage: loadJournal(hash) returns the entries
+// (an array of JSON texts or objects), appendJournal(hash, texts) adds entries and resolves once
+// they are stored; lockJournal(hash), when given, resolves to a release function once no other
+// run of the file holds it (the Web Locks API across tabs and the service worker).
+type jsJournal struct {
+	s    *jsStorage
+	hash string
+}
+
+func (j *jsJournal) Load(ctx context.Context) ([]payout.Entry, error) {
+	v, err := j.s.call(ctx, "loadJournal", j.hash)
+	if err != nil || absent(v) {
+		return nil, err
+	}
+	if !js.Global().Get("Array").Call("isArray", v).Bool() {
+		return nil, fmt.Errorf("storage.loadJournal returned %s, want an array", v.Type())
+	}
+	out := make([]payout.Entry, 0, v.Length())
+	for i := 0; i < v.Length(); i++ {
+		x := v.Index(i)
+		text := ""
+		switch x.Type() {
+		case js.TypeString:
+			text = x.String()
+		case js.TypeObject:
+			text = jsJSON.Call("stringify", x).String()
+		}
+		var e payout.Entry
+		if err := json.Unmarshal([]byte(text), &e); err != nil {
+			return nil, fmt.Errorf("the payout journal is damaged at entry %d: %w", i+1, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (j *jsJournal) Append(ctx context.Context, es []payout.Entry) error {
+	arr := js.Global().Get("Array").New()
+	for _, e := range es {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		arr.Call("push", string(b))
+	}
+	_, err := j.s.call(ctx, "appendJournal", j.hash, arr)
+	return err
+}
+
+func (j *jsJournal) Lock(ctx context.Context) (func(), error) {
+	if j.s.v.Get("lockJournal").Type() != js.TypeFunction {
+		return func() {}, nil
+	}
+	release, err := j.s.call(ctx, "lockJournal", j.hash)
+	if err != nil {
+		return nil, err
+	}
+	if release.Type() != js.TypeFunction {
+		return func() {}, nil
+	}
+	return func() { _, _ = jsutil.Call(release, "call") }, nil
+}

@@ -1,0 +1,173 @@
+// Node tests of the bridge's money-safety surface (issue #8): nonces on by default, operation
+// records with opId and reconcileOp, and the payout engine with a journal in host storage.
+// Run through wasm/test/run-go-wasm-tests.sh (it starts the sandbox and builds the bridge).
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { sandboxEnv, loadBridge, admin, newKey, stats, recordingStorage, rejection } from './lib.mjs';
+
+let wk;
+let env;
+
+before(async () => {
+  env = sandboxEnv();
+  wk = await loadBridge();
+});
+
+/** A StorageAdapter with operation records and payout journals, as the console keeps them. */
+function hostStorage() {
+  const s = recordingStorage();
+  const ops = new Map(); // key -> Map(id -> text)
+  const journals = new Map(); // hash -> texts
+  let lockTail = Promise.resolve();
+  return Object.assign(s, {
+    ops, journals,
+    async getOps(key) { return [...(ops.get(key)?.values() ?? [])]; },
+    async setOp(key, id, text) {
+      if (!ops.has(key)) ops.set(key, new Map());
+      ops.get(key).set(id, text);
+    },
+    async deleteOp(key, id) { ops.get(key)?.delete(id); },
+    async loadJournal(hash) { return journals.get(hash) ?? []; },
+    async appendJournal(hash, texts) { journals.set(hash, [...(journals.get(hash) ?? []), ...texts]); },
+    async lockJournal() {
+      let release;
+      const held = new Promise((r) => { release = r; });
+      const prev = lockTail;
+      lockTail = prev.then(() => held);
+      await prev;
+      return release;
+    },
+  });
+}
+
+async function configureFresh(extra = {}) {
+  const k = await newKey();
+  const acct = k.merchantId;
+  await admin('PUT', `/accounts/${acct}/balances`, { BTC: '10', LTC: '100' });
+  const storage = hostStorage();
+  await wk.configure({ apiUrl: env.apiUrl, publicKey: k.publicKey, privateKey: k.privateKey, storage, fencePauseMs: 20, timeoutMs: 1000, ...extra });
+  return { k, storage };
+}
+
+const withdrawalsTo = async (address) => (await wk.withdrawalHistory()).filter((w) => w.send_address === address);
+
+test('nonces are on unless configure says nonce: false', async () => {
+  const { k } = await configureFresh();
+  await wk.basicInfo();
+  assert.ok((await stats(k.publicKey)).by_cmd.get_basic_info >= 1);
+  // the key has used a nonce: a client without nonces is now refused, and told why
+  await wk.configure({ apiUrl: env.apiUrl, publicKey: k.publicKey, privateKey: k.privateKey, nonce: false });
+  const e = await rejection(wk.basicInfo());
+  assert.equal(e.code, 'nonce');
+  assert.match(e.message, /turn nonces on/);
+});
+
+test('a lost money answer: outcome_unknown names the operation, reconcileOp settles it, and says the same twice', async () => {
+  const { k } = await configureFresh();
+  await wk.login();
+  await admin('POST', '/faults', { kind: 'commit_drop', cmd: 'create_withdrawal', key: k.publicKey });
+  const e = await rejection(wk.createWithdrawal({ amount: '0.1', currency: 'BTC', address: 'bc1qlost', note: 'n1', opId: 'op_page_7' }));
+  assert.equal(e.code, 'outcome_unknown');
+  assert.equal(e.retryable, false);
+  assert.equal(e.opId, 'op_page_7');
+  assert.ok(e.nonce > 0 && e.sentAtMs > 0 && e.deadlineMs > e.sentAtMs, JSON.stringify(e));
+  const open = await wk.ops();
+  assert.deepEqual(open.map((o) => [o.id, o.state]), [['op_page_7', 'unknown']]);
+  // a second click sends nothing
+  const again = await rejection(wk.createWithdrawal({ amount: '0.1', currency: 'BTC', address: 'bc1qlost', note: 'n1', opId: 'op_page_8' }));
+  assert.equal(again.code, 'pending_operation');
+  assert.equal(again.opId, 'op_page_7');
+  for (let i = 0; i < 2; i++) {
+    const r = await wk.reconcileOp('op_page_7');
+    assert.equal(r.verdict, 'found');
+    assert.equal(r.proven, true);
+  }
+  assert.deepEqual(await wk.ops(), []);
+  assert.equal((await withdrawalsTo('bc1qlost')).length, 1);
+  // an id the storage never held was never sent
+  const never = await wk.reconcileOp('op_never_sent');
+  assert.equal(never.verdict, 'not_found');
+  assert.equal(never.proven, true);
+});
+
+test('an answer that came but never reached the page: reconcileOp(opId) finds it from the record', async () => {
+  await configureFresh();
+  const w = await wk.createWithdrawal({ amount: '0.2', currency: 'BTC', address: 'bc1qdone', opId: 'op_done_1' });
+  const r = await wk.reconcileOp('op_done_1');
+  assert.equal(r.verdict, 'found');
+  assert.equal(r.withdrawals[0].id, w.id);
+  const resend = await rejection(wk.createWithdrawal({ amount: '0.2', currency: 'BTC', address: 'bc1qdone', opId: 'op_done_1' }));
+  assert.equal(resend.code, 'pending_operation');
+  assert.equal((await withdrawalsTo('bc1qdone')).length, 1);
+});
+
+test('held past the timeout: with nonces the fence proves not_found and the late copy bounces', async () => {
+  const { k } = await configureFresh();
+  await wk.login();
+  await admin('POST', '/faults', { kind: 'hold', delay_ms: 1800, cmd: 'create_withdrawal', key: k.publicKey });
+  const e = await rejection(wk.createWithdrawal({ amount: '0.3', currency: 'BTC', address: 'bc1qheld', opId: 'op_held' }));
+  assert.equal(e.code, 'outcome_unknown');
+  const r = await wk.reconcileOp('op_held');
+  assert.equal(r.verdict, 'not_found');
+  assert.equal(r.proven, true);
+  await new Promise((res) => setTimeout(res, 1900));
+  assert.equal((await withdrawalsTo('bc1qheld')).length, 0, 'the late copy was refused');
+  await wk.createWithdrawal({ amount: '0.3', currency: 'BTC', address: 'bc1qheld' });
+  assert.equal((await withdrawalsTo('bc1qheld')).length, 1);
+});
+
+test('without nonces a held request is in_flight with untilMs, then found', async () => {
+  const { k } = await configureFresh({ nonce: false, inFlightWindowMs: 1500 });
+  await wk.login();
+  await admin('POST', '/faults', { kind: 'hold', delay_ms: 1500, cmd: 'create_withdrawal', key: k.publicKey });
+  await rejection(wk.createWithdrawal({ amount: '0.4', currency: 'BTC', address: 'bc1qnf', opId: 'op_nf' }));
+  const r = await wk.reconcileOp('op_nf');
+  assert.equal(r.verdict, 'in_flight');
+  assert.ok(r.untilMs > Date.now());
+  await new Promise((res) => setTimeout(res, r.untilMs - Date.now() + 50));
+  assert.equal((await wk.reconcileOp('op_nf')).verdict, 'found');
+});
+
+const payoutText = (n, salt) => 'address,currency,amount,memo\n' +
+  Array.from({ length: n }, (_, i) => `${salt}${String(i).padStart(3, '0')}x,LTC,0.${i + 1},row ${i}`).join('\n') + '\n';
+
+test('payoutParse lists every problem at once and the notes the rows will carry', async () => {
+  const f = await wk.payoutParse('addr1,BTC,0\nbad address,BTC,1\n=1+2,BTC,1\naddr4,BTC,1,ok\n', { name: 'p.csv', currencies: ['BTC'] });
+  assert.deepEqual(f.problems.map((p) => p.line), [1, 2, 3]);
+  assert.equal(f.rows.length, 1);
+  assert.equal(f.rows[0].note, `ok (${f.tag}:4)`);
+  assert.match(f.sha256, /^[0-9a-f]{64}$/);
+  const g = await wk.payoutParse('addr1,XYZ,1\n', { currencies: ['BTC', 'LTC'] });
+  assert.match(g.problems[0].message, /not enabled/);
+});
+
+async function runToEnd(text, opts = {}) {
+  let st = await wk.payoutStep(text, { name: 'p.csv', batch: 3, retryFailed: true, ...opts });
+  for (let i = 0; st.more && i < 50; i++) st = await wk.payoutStep(text, { name: 'p.csv', batch: 3, ...opts });
+  return st;
+}
+
+test('payout engine through the bridge: a lost batch is looked up, never paid twice; another journal (another tool) resumes', async () => {
+  const { k, storage } = await configureFresh();
+  const text = payoutText(7, 'po');
+  await admin('POST', '/faults', { kind: 'commit_drop', cmd: 'create_mass_withdrawal', key: k.publicKey });
+  const st = await runToEnd(text);
+  assert.equal(st.summary.done, true, JSON.stringify(st.summary));
+  assert.equal(st.summary.sent, 7);
+  assert.equal(st.summary.reconciled, 3, 'the dropped batch was found, not resent');
+  assert.ok(st.resultsCsv.startsWith('line,address,currency,amount,memo,note,status,withdrawal_id,error'));
+  const hist = await wk.withdrawalHistory();
+  for (let i = 0; i < 7; i++) assert.equal(hist.filter((w) => w.send_address === `po${String(i).padStart(3, '0')}x`).length, 1);
+  assert.ok(storage.journals.get(st.sha256).length > 3);
+  // Status replays the journal without sending.
+  const status = await wk.payoutStatus(text, { name: 'p.csv' });
+  assert.equal(status.summary.sent, 7);
+  assert.equal(status.more, false);
+  // The same file in another tool (a fresh journal and nonce store): recognised, nothing sent.
+  const before = (await stats(k.publicKey)).by_cmd.create_mass_withdrawal;
+  await wk.configure({ apiUrl: env.apiUrl, publicKey: k.publicKey, privateKey: k.privateKey, storage: hostStorage(), fencePauseMs: 20 });
+  const other = await runToEnd(text);
+  assert.equal(other.summary.done, true);
+  assert.equal(other.summary.reconciled + other.summary.sent_earlier, 7);
+  assert.equal((await stats(k.publicKey)).by_cmd.create_mass_withdrawal, before, 'nothing sent again');
+});

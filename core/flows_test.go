@@ -332,3 +332,27 @@ func TestReplayedMoneyCallIsNotPaidTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A server whose clock is two hours behind hands out tokens that look expired on arrival: the
+// client logs in once and uses the token until the server refuses it (spec §2), and the session
+// counts as open.
+func TestSkewedServerClockLogsInOnce(t *testing.T) {
+	e := newEnv(t, sandbox.Config{Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }, TokenTTL: time.Hour})
+	c := e.client()
+	ctx := context.Background()
+	tok, err := c.Login(ctx)
+	if err != nil || !tok.ExpiresAt.IsZero() {
+		t.Fatalf("token %v %v, want one with an unknown expiry", tok, err)
+	}
+	for range 5 {
+		if _, err := c.BasicInfo(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := c.Session(ctx); !ok {
+		t.Fatal("the session counts as closed")
+	}
+	if st := e.sb.Stats(e.demo.PublicKey); st.Logins != 1 {
+		t.Fatalf("%d logins, want 1", st.Logins)
+	}
+}

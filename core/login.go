@@ -42,7 +42,7 @@ func (c *Client) Session(ctx context.Context) (Token, bool) {
 		return Token{AccessToken: c.cfg.staticToken}, true
 	}
 	tok, err := c.cachedToken(ctx)
-	if err != nil || tok.AccessToken == "" || !c.cfg.now().Before(tok.ExpiresAt) {
+	if err != nil || tok.AccessToken == "" || (!tok.ExpiresAt.IsZero() && !c.cfg.now().Before(tok.ExpiresAt)) {
 		return Token{}, false
 	}
 	return tok, true
@@ -76,6 +76,9 @@ func (c *Client) cachedToken(ctx context.Context) (Token, error) {
 func (c *Client) fresh(t Token) bool {
 	if t.AccessToken == "" {
 		return false
+	}
+	if t.ExpiresAt.IsZero() {
+		return true // expiry unknown (a skewed clock at login): used until the server refuses it
 	}
 	margin := c.cfg.refreshMargin
 	if !t.ObtainedAt.IsZero() {
@@ -219,6 +222,13 @@ func (c *Client) judgeLogin(hr *HTTPResponse, err error) (Token, error, bool) {
 	exp, err := parseExpiry(root.Get("result.expires_at"), c.cfg.expiryLoc)
 	if err != nil {
 		return Token{}, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: fmt.Errorf("login answer has an unreadable expires_at: %v", err)}, false
+	}
+	if !exp.After(now) {
+		// Expired on arrival by this machine's clock: the server's clock (or the zone it writes
+		// expires_at in) differs from ours. The token is new, so its expiry is simply unknown:
+		// use it until the server refuses it (a 401 logs in again once, spec §2), instead of
+		// logging in before every call or calling the session locked.
+		exp = time.Time{}
 	}
 	return Token{AccessToken: access, ExpiresAt: exp, ObtainedAt: now}, nil, false
 }

@@ -10,9 +10,11 @@ import (
 
 // Token is a bearer token from login.
 type Token struct {
-	AccessToken string    `json:"access_token"` // as sent by the server, usually "Bearer …"
-	ExpiresAt   time.Time `json:"expires_at"`
-	ObtainedAt  time.Time `json:"obtained_at"` // when the client logged in (by the client's clock)
+	AccessToken string `json:"access_token"` // as sent by the server, usually "Bearer …"
+	// ExpiresAt is zero when unknown: the server's expires_at was already past by this
+	// machine's clock at login (a skewed clock); the token is then used until it is refused.
+	ExpiresAt  time.Time `json:"expires_at"`
+	ObtainedAt time.Time `json:"obtained_at"` // when the client logged in (by the client's clock)
 }
 
 // String never prints the token itself.

@@ -195,9 +195,22 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Decimal is exact decimal text that is not a coin amount (exchange rates, fees with more than
-// 8 places). It keeps the text exactly as the API sent it.
+// Decimal is exact decimal text kept as the API sent it: exchange rates, fees with more than 8
+// places, and the amounts of IPNs (which arrive as text). Amount converts it to base units.
 type Decimal string
 
 // String returns the decimal text.
 func (d Decimal) String() string { return string(d) }
+
+// IsZero reports whether the text is absent or numerically zero.
+func (d Decimal) IsZero() bool {
+	for i := 0; i < len(d); i++ {
+		if c := d[i]; c >= '1' && c <= '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Amount parses the text as a coin amount (at most 8 decimals).
+func (d Decimal) Amount() (Amount, error) { return ParseAmount(string(d)) }

@@ -49,7 +49,7 @@ func (s *ipnSink) waitFor(t *testing.T, txn string, status int) *ipn.Notificatio
 	for {
 		select {
 		case n := <-s.ch:
-			if n.Key() == txn && n.Status == status {
+			if n.Key() == txn && int(n.Status) == status {
 				return n
 			}
 		case <-deadline:
@@ -84,7 +84,7 @@ func TestPaymentFlowComplete(t *testing.T) {
 	if _, err := e.sb.PayTransaction(tx.TxnID, "", true); err != nil {
 		t.Fatal(err)
 	}
-	n := sink.waitFor(t, tx.TxnID, core.StatusComplete)
+	n := sink.waitFor(t, tx.TxnID, int(core.PaymentComplete))
 	if n.API == nil || !n.Paid() || n.API.Invoice != "INV-1" || n.Merchant != e.demo.MerchantID {
 		t.Fatalf("IPN = %+v", n)
 	}
@@ -92,7 +92,7 @@ func TestPaymentFlowComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !info.Paid() || info.Status != core.StatusComplete || info.Received != tx.Amount || info.Checkout.Get("invoice").Str() != "INV-1" {
+	if !info.Paid() || info.Status != core.PaymentComplete || info.Received != tx.Amount || info.Checkout.Get("invoice").Str() != "INV-1" {
 		t.Fatalf("info = %+v", info)
 	}
 	bal, _ := c.Balances(ctx, nil)
@@ -115,13 +115,13 @@ func TestPaymentFlowPartialThenExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Status != core.StatusWaiting || info.Received.String() != "0.00400000" || !info.Pending() {
+	if info.Status != core.PaymentWaiting || info.Received.String() != "0.00400000" || !info.Pending() {
 		t.Fatalf("after partial payment: %+v", info)
 	}
 	if _, err := e.sb.ExpireTransaction(tx.TxnID); err != nil {
 		t.Fatal(err)
 	}
-	n := sink.waitFor(t, tx.TxnID, core.StatusCancelled)
+	n := sink.waitFor(t, tx.TxnID, int(core.PaymentCancelled))
 	if !n.Failed() {
 		t.Fatalf("IPN = %+v", n)
 	}

@@ -8,21 +8,6 @@ import (
 	"time"
 )
 
-// Payment status values (spec §7.2).
-const (
-	StatusCancelled = -1  // cancelled or timed out
-	StatusWaiting   = 0   // waiting for funds
-	StatusReceived  = 1   // funds received and confirmed
-	StatusQueued    = 2   // queued for nightly payout
-	StatusComplete  = 100 // complete
-)
-
-// PaymentPaid reports whether a payment status means the merchant is paid (>= 100 or == 2).
-func PaymentPaid(status int) bool { return status >= 100 || status == StatusQueued }
-
-// PaymentFailed reports whether a payment status means it failed (< 0).
-func PaymentFailed(status int) bool { return status < 0 }
-
 // CreateTransactionParams are the fields of create_transaction.
 type CreateTransactionParams struct {
 	Amount     string // required: price in Currency1, e.g. "12.5"
@@ -144,35 +129,35 @@ func (c *Client) CallbackAddress(ctx context.Context, currency string, p *Callba
 
 // TxInfo is a payment as get_tx_info reports it.
 type TxInfo struct {
-	TxnID          string    `json:"txn_id"`
-	TimeCreated    time.Time `json:"time_created"`
-	TimeExpires    time.Time `json:"time_expires"`
-	Status         int       `json:"status"`
-	StatusText     string    `json:"status_text"`
-	Type           string    `json:"type"`
-	Coin           string    `json:"coin"`
-	Amount         Amount    `json:"amount"`
-	Received       Amount    `json:"received"`
-	RecvConfirms   int64     `json:"recv_confirms"`
-	PaymentAddress string    `json:"payment_address"`
+	TxnID          string        `json:"txn_id"`
+	TimeCreated    time.Time     `json:"time_created"`
+	TimeExpires    time.Time     `json:"time_expires"`
+	Status         PaymentStatus `json:"status"`
+	StatusText     string        `json:"status_text"`
+	Type           string        `json:"type"`
+	Coin           string        `json:"coin"`
+	Amount         Amount        `json:"amount"`
+	Received       Amount        `json:"received"`
+	RecvConfirms   int64         `json:"recv_confirms"`
+	PaymentAddress string        `json:"payment_address"`
 	// Checkout holds the checkout details returned with full=1 (invoice, custom, item_name...),
 	// as raw JSON text; empty otherwise.
 	Checkout Value `json:"-"`
 }
 
 // Paid reports whether the payment is paid (status >= 100 or 2).
-func (t *TxInfo) Paid() bool { return PaymentPaid(t.Status) }
+func (t *TxInfo) Paid() bool { return t.Status.Paid() }
 
 // Failed reports whether the payment was cancelled or timed out.
-func (t *TxInfo) Failed() bool { return PaymentFailed(t.Status) }
+func (t *TxInfo) Failed() bool { return t.Status.Failed() }
 
 // Pending reports whether the payment still waits for funds or confirmations.
-func (t *TxInfo) Pending() bool { return !t.Paid() && !t.Failed() }
+func (t *TxInfo) Pending() bool { return t.Status.Pending() }
 
 func decodeTxInfo(id string, r Value) (*TxInfo, error) {
 	t := &TxInfo{
 		TxnID:          id,
-		Status:         int(r.Get("status").IntOr(0)),
+		Status:         PaymentStatus(r.Get("status").IntOr(0)),
 		StatusText:     r.Get("status_text").Str(),
 		Type:           r.Get("type").Str(),
 		Coin:           r.Get("coin").Str(),

@@ -8,14 +8,6 @@ import (
 	"time"
 )
 
-// Withdrawal status values (spec §7.3).
-const (
-	WithdrawalCancelled       = -1
-	WithdrawalAwaitingConfirm = 0 // awaiting email confirmation
-	WithdrawalPending         = 1
-	WithdrawalComplete        = 2
-)
-
 // TransferParams are the fields of create_transfer. Exactly one of Merchant and ToAddress.
 type TransferParams struct {
 	Amount      string  // required
@@ -28,9 +20,9 @@ type TransferParams struct {
 
 // Transfer is the answer of create_transfer.
 type Transfer struct {
-	ID       string    `json:"id"`
-	Status   int       `json:"status"` // 0 awaiting email confirmation, 1 created
-	Response *Response `json:"-"`
+	ID       string         `json:"id"`
+	Status   TransferStatus `json:"status"` // 0 awaiting email confirmation, 1 created
+	Response *Response      `json:"-"`
 }
 
 // CreateTransfer calls create_transfer. It moves money: it is never resent once it may have
@@ -62,7 +54,7 @@ func (c *Client) CreateTransfer(ctx context.Context, p *TransferParams) (*Transf
 	if err != nil {
 		return nil, err
 	}
-	return &Transfer{ID: res.Result.Get("id").Str(), Status: int(res.Result.Get("status").IntOr(0)), Response: res}, nil
+	return &Transfer{ID: res.Result.Get("id").Str(), Status: TransferStatus(res.Result.Get("status").IntOr(0)), Response: res}, nil
 }
 
 // WithdrawalParams are the fields of create_withdrawal.
@@ -82,10 +74,10 @@ type WithdrawalParams struct {
 
 // Withdrawal is the answer of create_withdrawal.
 type Withdrawal struct {
-	ID       string    `json:"id"`
-	Status   int       `json:"status"`
-	Amount   Amount    `json:"amount"`
-	Response *Response `json:"-"`
+	ID       string           `json:"id"`
+	Status   WithdrawalStatus `json:"status"`
+	Amount   Amount           `json:"amount"`
+	Response *Response        `json:"-"`
 }
 
 func (p *WithdrawalParams) fields(prefix func(string) string, s *fieldSet) {
@@ -124,7 +116,7 @@ func (c *Client) CreateWithdrawal(ctx context.Context, p *WithdrawalParams) (*Wi
 	if err != nil {
 		return nil, err
 	}
-	w := &Withdrawal{ID: res.Result.Get("id").Str(), Status: int(res.Result.Get("status").IntOr(0)), Response: res}
+	w := &Withdrawal{ID: res.Result.Get("id").Str(), Status: WithdrawalStatus(res.Result.Get("status").IntOr(0)), Response: res}
 	w.Amount, _ = res.Result.Get("amount").Amount()
 	return w, nil
 }
@@ -207,7 +199,7 @@ func (c *Client) CreateMassWithdrawal(ctx context.Context, items []MassWithdrawa
 		case v.Get("error").Str() != "ok" && v.Get("error").Exists():
 			out[i].Err = &APIError{Cmd: "create_mass_withdrawal", Message: c.red.text(v.Get("error").Str()), HTTPStatus: res.HTTPStatus}
 		default:
-			w := &Withdrawal{ID: v.Get("id").Str(), Status: int(v.Get("status").IntOr(0))}
+			w := &Withdrawal{ID: v.Get("id").Str(), Status: WithdrawalStatus(v.Get("status").IntOr(0))}
 			w.Amount, _ = v.Get("amount").Amount()
 			out[i].Withdrawal = w
 		}
@@ -252,21 +244,21 @@ func (c *Client) Convert(ctx context.Context, p *ConvertParams) (string, error) 
 
 // WithdrawalInfo is a withdrawal as the history and get_withdrawal_info report it.
 type WithdrawalInfo struct {
-	ID          string    `json:"id"`
-	TimeCreated time.Time `json:"time_created"`
-	Status      int       `json:"status"`
-	StatusText  string    `json:"status_text"`
-	Coin        string    `json:"coin"`
-	Amount      Amount    `json:"amount"`
-	SendAddress string    `json:"send_address"`
-	SendTxID    string    `json:"send_txid"` // only meaningful once complete
-	Note        string    `json:"note,omitempty"`
+	ID          string           `json:"id"`
+	TimeCreated time.Time        `json:"time_created"`
+	Status      WithdrawalStatus `json:"status"`
+	StatusText  string           `json:"status_text"`
+	Coin        string           `json:"coin"`
+	Amount      Amount           `json:"amount"`
+	SendAddress string           `json:"send_address"`
+	SendTxID    string           `json:"send_txid"` // only meaningful once complete
+	Note        string           `json:"note,omitempty"`
 }
 
 func decodeWithdrawal(id string, v Value) (WithdrawalInfo, error) {
 	w := WithdrawalInfo{
 		ID:          id,
-		Status:      int(v.Get("status").IntOr(0)),
+		Status:      WithdrawalStatus(v.Get("status").IntOr(0)),
 		StatusText:  v.Get("status_text").Str(),
 		Coin:        v.Get("coin").Str(),
 		SendAddress: v.Get("send_address").Str(),

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/ipn"
 	"github.com/wallexkit/wallexkit/core/ipn/ipnhttp"
 )
@@ -54,15 +55,15 @@ func (a *app) ipnVerifier(secretFlag, merchantFlag string) (*ipn.Verifier, error
 
 // ipnView is a verified notification as printed with -o json.
 type ipnView struct {
-	Valid      bool              `json:"valid"`
-	Type       string            `json:"ipn_type"`
-	ID         string            `json:"ipn_id"`
-	Merchant   string            `json:"merchant"`
-	Key        string            `json:"key,omitempty"`
-	Status     int               `json:"status"`
-	StatusText string            `json:"status_text"`
-	State      string            `json:"state"` // paid, failed or pending
-	Fields     map[string]string `json:"fields"`
+	Valid      bool               `json:"valid"`
+	Type       string             `json:"ipn_type"`
+	ID         string             `json:"ipn_id"`
+	Merchant   string             `json:"merchant"`
+	Key        string             `json:"key,omitempty"`
+	Status     core.PaymentStatus `json:"status"`
+	StatusText string             `json:"status_text"`
+	State      string             `json:"state"` // paid, failed or pending
+	Fields     map[string]string  `json:"fields"`
 }
 
 func newIPNView(n *ipn.Notification) ipnView {

@@ -66,19 +66,15 @@ func transferCommand() command {
 				if err != nil {
 					return err
 				}
-				text := "awaiting email confirmation"
-				if t.Status == 1 {
-					text = "created"
-				}
 				out := struct {
-					ID         string `json:"id"`
-					Status     int    `json:"status"`
-					StatusText string `json:"status_text"`
-					Amount     string `json:"amount"`
-					Currency   string `json:"currency"`
-				}{t.ID, t.Status, text, amt, currency}
+					ID         string              `json:"id"`
+					Status     core.TransferStatus `json:"status"`
+					StatusText string              `json:"status_text"`
+					Amount     string              `json:"amount"`
+					Currency   string              `json:"currency"`
+				}{t.ID, t.Status, t.Status.String(), amt, currency}
 				return a.show(out, func(w io.Writer) {
-					writeFields(w, "Transfer", t.ID, "Status", statusWithText(t.Status, text), "Amount", amt+" "+currency, "To", dest)
+					writeFields(w, "Transfer", t.ID, "Status", statusWithText(t.Status, ""), "Amount", amt+" "+currency, "To", dest)
 				})
 			}
 		},
@@ -157,14 +153,14 @@ func withdrawCommand() command {
 					shown = amt
 				}
 				out := struct {
-					ID         string `json:"id"`
-					Status     int    `json:"status"`
-					StatusText string `json:"status_text"`
-					Amount     string `json:"amount"`
-					Currency   string `json:"currency"`
-					Address    string `json:"address"`
-					Note       string `json:"note,omitempty"`
-				}{wd.ID, wd.Status, withdrawalStatusText(wd.Status), shown, currency, address, note}
+					ID         string                `json:"id"`
+					Status     core.WithdrawalStatus `json:"status"`
+					StatusText string                `json:"status_text"`
+					Amount     string                `json:"amount"`
+					Currency   string                `json:"currency"`
+					Address    string                `json:"address"`
+					Note       string                `json:"note,omitempty"`
+				}{wd.ID, wd.Status, wd.Status.String(), shown, currency, address, note}
 				return a.show(out, func(w io.Writer) {
 					writeFields(w, "Withdrawal", wd.ID, "Status", statusWithText(wd.Status, out.StatusText),
 						"Amount", shown+" "+currency, "To address", address, "Note", note)
@@ -222,7 +218,7 @@ func withdrawalsListCommand() command {
 					}
 					writeRow(w, "ID", "CREATED", "STATUS", "COIN", "AMOUNT", "ADDRESS", "NOTE")
 					for _, x := range list {
-						writeRow(w, x.ID, fmtTime(x.TimeCreated), statusWithText(x.Status, withdrawalStatusText(x.Status)),
+						writeRow(w, x.ID, fmtTime(x.TimeCreated), statusWithText(x.Status, ""),
 							x.Coin, x.Amount.String(), x.SendAddress, x.Note)
 					}
 				})
@@ -250,11 +246,7 @@ func withdrawalsInfoCommand() command {
 					return err
 				}
 				return a.show(x, func(w io.Writer) {
-					text := x.StatusText
-					if text == "" {
-						text = withdrawalStatusText(x.Status)
-					}
-					writeFields(w, "Withdrawal", x.ID, "Status", statusWithText(x.Status, text), "Amount", x.Amount.Text()+" "+x.Coin,
+					writeFields(w, "Withdrawal", x.ID, "Status", statusWithText(x.Status, x.StatusText), "Amount", x.Amount.Text()+" "+x.Coin,
 						"To address", x.SendAddress, "Send txid", x.SendTxID, "Note", x.Note, "Created", fmtTime(x.TimeCreated))
 				})
 			}

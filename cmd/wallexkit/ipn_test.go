@@ -176,7 +176,7 @@ func TestIPNListenFromSandbox(t *testing.T) {
 		if v.Key != txid || v.Fields["invoice"] != "INV-77" {
 			t.Errorf("IPN %+v", v)
 		}
-		statuses = append(statuses, v.Status)
+		statuses = append(statuses, int(v.Status))
 	}
 	if len(statuses) != 3 || statuses[0] != 0 || statuses[2] != 100 {
 		t.Errorf("statuses %v (want 0, 1, 100)\nstderr: %s", statuses, stderr.String())

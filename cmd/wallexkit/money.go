@@ -97,25 +97,16 @@ func checkTicker(flagName, s string) (string, error) {
 	return core.CheckTicker(flagName, s)
 }
 
-func withdrawalStatusText(st int) string {
-	switch st {
-	case core.WithdrawalCancelled:
-		return "cancelled"
-	case core.WithdrawalAwaitingConfirm:
-		return "awaiting email confirmation"
-	case core.WithdrawalPending:
-		return "pending"
-	case core.WithdrawalComplete:
-		return "complete"
+// statusWithText shows a status number with its words: the API's status_text when it sent one,
+// else core's (one source for the words of every status).
+func statusWithText[S interface {
+	~int
+	fmt.Stringer
+}](st S, apiText string) string {
+	if apiText == "" {
+		apiText = st.String()
 	}
-	return "unknown"
-}
-
-func statusWithText(st int, text string) string {
-	if text == "" {
-		return fmt.Sprint(st)
-	}
-	return fmt.Sprintf("%d (%s)", st, text)
+	return fmt.Sprintf("%d (%s)", int(st), apiText)
 }
 
 // globalArgs are the global flags a printed command line needs that the environment does not

@@ -249,7 +249,7 @@ func TestWithdrawNeedsConfirmation(t *testing.T) {
 	}
 
 	out := h.mustRun(append(args, "--yes", "--auto-confirm")...)
-	if field(t, out, "Status") != "1 (pending)" {
+	if field(t, out, "Status") != "1 (Pending)" {
 		t.Errorf("--auto-confirm:\n%s", out)
 	}
 	if n := len(h.withdrawals()); n != 2 {
@@ -287,7 +287,7 @@ func TestTransferAndConvert(t *testing.T) {
 		t.Errorf("transfer without --yes: exit %d", r.code)
 	}
 	out := h.mustRun("transfer", "--amount", "0.1", "--currency", "BTC", "--merchant", other.MerchantID, "--auto-confirm", "--yes")
-	if field(t, out, "Status") != "1 (created)" {
+	if field(t, out, "Status") != "1 (Created)" {
 		t.Errorf("transfer:\n%s", out)
 	}
 	if bal, _ := h.srv.Balances(other.MerchantID); bal["BTC"] != "0.10000000" {

@@ -48,7 +48,7 @@ func ExampleTracker() {
 			return
 		}
 		d, err := t.Handle(context.Background(), n, func(ctx context.Context, n *ipn.Notification) error {
-			fmt.Println("  order CP123 -> status", n.Status)
+			fmt.Println("  order CP123 -> status", int(n.Status))
 			return nil // an error here leaves the IPN unrecorded, so Wallex's retry applies
 		})
 		fmt.Println(id, status, d, err)

@@ -3,6 +3,7 @@ package ipn
 import (
 	"crypto/hmac"
 	"encoding/hex"
+	"github.com/wallexkit/wallexkit/core"
 	"strings"
 	"testing"
 )
@@ -53,7 +54,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("required field empty")
 		}
 		if a := n.API; a != nil {
-			for _, x := range []Amount{a.Amount1, a.Amount2, a.Fee, a.ReceivedAmount} {
+			for _, x := range []core.Decimal{a.Amount1, a.Amount2, a.Fee, a.ReceivedAmount} {
 				if x != "" && !validDecimal(string(x)) {
 					t.Fatalf("invalid amount %q accepted", x)
 				}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+
+	"github.com/wallexkit/wallexkit/core"
 )
 
 // IPN types with a typed view in [Notification].
@@ -13,24 +15,10 @@ const (
 	TypeWithdrawal = "withdrawal"
 )
 
-// Amount is an exact decimal amount as sent by Wallex, e.g. "0.40000000".
-// It is never converted to a float. Parse accepts an optional leading '-',
-// one or more digits and an optional '.' followed by one or more digits; an
-// absent field is the empty Amount.
-type Amount string
-
-// String returns the decimal text.
-func (a Amount) String() string { return string(a) }
-
-// IsZero reports whether the amount is absent or numerically zero.
-func (a Amount) IsZero() bool {
-	for i := 0; i < len(a); i++ {
-		if c := a[i]; c >= '1' && c <= '9' {
-			return false
-		}
-	}
-	return true
-}
+// Amounts in notifications are core.Decimal: the exact decimal text as sent by Wallex, e.g.
+// "0.40000000", never a float (Decimal.Amount gives base units). Parse accepts an optional
+// leading '-', one or more digits and an optional '.' followed by one or more digits; an absent
+// field is the empty Decimal.
 
 // validDecimal reports whether s is -?digits(.digits)?.
 func validDecimal(s string) bool {
@@ -63,13 +51,13 @@ func validDecimal(s string) bool {
 // and withdrawal, and none for other types (e.g. "simple", "button"), which
 // are read from Fields.
 type Notification struct {
-	Version    string // ipn_version, "1.0"
-	ID         string // ipn_id, unique per notification
-	Mode       string // ipn_mode, "hmac"
-	Type       string // ipn_type
-	Merchant   string // merchant ID
-	Status     int    // status; see Paid, Failed, Pending
-	StatusText string // status_text, human readable
+	Version    string             // ipn_version, "1.0"
+	ID         string             // ipn_id, unique per notification
+	Mode       string             // ipn_mode, "hmac"
+	Type       string             // ipn_type
+	Merchant   string             // merchant ID
+	Status     core.PaymentStatus // status; see Paid, Failed, Pending (a withdrawal's 2 is complete)
+	StatusText string             // status_text, human readable
 
 	Fields url.Values // all fields, raw
 
@@ -82,18 +70,18 @@ type Notification struct {
 // transaction made with create_transaction.
 type APIPayment struct {
 	TxnID            string
-	Currency1        string // pricing currency
-	Currency2        string // currency the buyer pays
-	Amount1          Amount // amount in Currency1
-	Amount2          Amount // amount in Currency2
-	Fee              Amount // fee in Currency2
+	Currency1        string       // pricing currency
+	Currency2        string       // currency the buyer pays
+	Amount1          core.Decimal // amount in Currency1
+	Amount2          core.Decimal // amount in Currency2
+	Fee              core.Decimal // fee in Currency2
 	BuyerName        string
 	Email            string
 	ItemName         string
 	ItemNumber       string
 	Invoice          string
 	Custom           string
-	ReceivedAmount   Amount // amount received so far, in Currency2
+	ReceivedAmount   core.Decimal // amount received so far, in Currency2
 	ReceivedConfirms int
 }
 
@@ -106,9 +94,9 @@ type Deposit struct {
 	DestTag   string
 	Currency  string
 	Confirms  int
-	Amount    Amount
+	Amount    core.Decimal
 	AmountI   int64 // amount in base units (1e-8)
-	Fee       Amount
+	Fee       core.Decimal
 	FeeI      int64 // fee in base units (1e-8)
 }
 
@@ -118,16 +106,16 @@ type Withdrawal struct {
 	TxnID    string
 	Address  string
 	Currency string
-	Amount   Amount
+	Amount   core.Decimal
 	AmountI  int64 // amount in base units (1e-8)
 }
 
 // Paid reports whether the status means the payment is done: status >= 100 or
 // status == 2 (queued for payout; for a withdrawal, complete).
-func (n *Notification) Paid() bool { return n != nil && isPaid(n.Status) }
+func (n *Notification) Paid() bool { return n != nil && n.Status.Paid() }
 
 // Failed reports whether the status means cancelled or timed out (< 0).
-func (n *Notification) Failed() bool { return n != nil && n.Status < 0 }
+func (n *Notification) Failed() bool { return n != nil && n.Status.Failed() }
 
 // Pending reports whether the payment is neither paid nor failed.
 func (n *Notification) Pending() bool { return n != nil && !n.Paid() && !n.Failed() }
@@ -152,9 +140,6 @@ func (n *Notification) Key() string {
 	}
 	return n.Fields.Get("txn_id")
 }
-
-func isPaid(status int) bool  { return status >= 100 || status == 2 }
-func isFinal(status int) bool { return status < 0 || isPaid(status) }
 
 // fields interpreted by Parse; they must appear at most once.
 var knownFields = map[string]bool{
@@ -198,7 +183,7 @@ func Parse(body []byte) (*Notification, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
-	n.Status = p.integer("status", true)
+	n.Status = core.PaymentStatus(p.integer("status", true))
 	switch n.Type {
 	case TypeAPI:
 		n.API = &APIPayment{
@@ -270,12 +255,12 @@ func (p *parser) required(key string) string {
 	return s
 }
 
-func (p *parser) amount(key string) Amount {
+func (p *parser) amount(key string) core.Decimal {
 	s := p.vals.Get(key)
 	if s != "" && !validDecimal(s) {
 		p.fail("field %q is not a decimal amount: %q", key, clip(s))
 	}
-	return Amount(s)
+	return core.Decimal(s)
 }
 
 func (p *parser) integer(key string, required bool) int {

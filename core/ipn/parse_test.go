@@ -2,6 +2,7 @@ package ipn
 
 import (
 	"errors"
+	"github.com/wallexkit/wallexkit/core"
 	"testing"
 )
 
@@ -83,7 +84,7 @@ func TestStatusClasses(t *testing.T) {
 		{101, true, false, false},
 	}
 	for _, tt := range tests {
-		n := &Notification{Status: tt.status}
+		n := &Notification{Status: core.PaymentStatus(tt.status)}
 		if n.Paid() != tt.paid || n.Failed() != tt.failed || n.Pending() != tt.pending {
 			t.Errorf("status %d: paid=%v failed=%v pending=%v, want %v %v %v",
 				tt.status, n.Paid(), n.Failed(), n.Pending(), tt.paid, tt.failed, tt.pending)
@@ -92,7 +93,7 @@ func TestStatusClasses(t *testing.T) {
 }
 
 func TestAmountIsZero(t *testing.T) {
-	for s, want := range map[Amount]bool{"": true, "0": true, "0.00000000": true, "-0.0": true, "0.00000001": false, "10": false} {
+	for s, want := range map[core.Decimal]bool{"": true, "0": true, "0.00000000": true, "-0.0": true, "0.00000001": false, "10": false} {
 		if s.IsZero() != want {
 			t.Errorf("Amount(%q).IsZero() = %v", s, !want)
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/wallexkit/wallexkit/core"
 )
 
 // Decision is what a Tracker says to do with a verified notification.
@@ -208,7 +210,7 @@ func (t *Tracker) decide(ctx context.Context, n *Notification) (Decision, error)
 	if err != nil {
 		return 0, fmt.Errorf("ipn: tracker store: %w", err)
 	}
-	return order(last, ok, n.Status), nil
+	return order(last, ok, int(n.Status)), nil
 }
 
 func (t *Tracker) commit(ctx context.Context, n *Notification) error {
@@ -217,8 +219,8 @@ func (t *Tracker) commit(ctx context.Context, n *Notification) error {
 		if err != nil {
 			return fmt.Errorf("ipn: tracker store: %w", err)
 		}
-		if order(last, ok, n.Status) == Apply {
-			if err := t.store.SetStatus(ctx, key, n.Status); err != nil {
+		if order(last, ok, int(n.Status)) == Apply {
+			if err := t.store.SetStatus(ctx, key, int(n.Status)); err != nil {
 				return fmt.Errorf("ipn: tracker store: %w", err)
 			}
 		}
@@ -231,15 +233,16 @@ func (t *Tracker) commit(ctx context.Context, n *Notification) error {
 
 // order applies the rules documented on Tracker.
 func order(last int, hasLast bool, next int) Decision {
+	final := func(s int) bool { return core.PaymentStatus(s).Final() }
 	switch {
 	case !hasLast:
 		return Apply
-	case isFinal(last):
-		if isFinal(next) && next > last {
+	case final(last):
+		if final(next) && next > last {
 			return Apply
 		}
 		return Stale
-	case isFinal(next):
+	case final(next):
 		return Apply
 	case next < last:
 		return Stale

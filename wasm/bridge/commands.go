@@ -359,11 +359,11 @@ func createMassWithdrawal(c *core.Client, args []js.Value) (any, error) {
 		return nil, err
 	}
 	type item struct {
-		Key    string       `json:"key"`
-		ID     string       `json:"id,omitempty"`
-		Status *int         `json:"status,omitempty"`
-		Amount *core.Amount `json:"amount,omitempty"`
-		Error  *errorView   `json:"error,omitempty"`
+		Key    string                 `json:"key"`
+		ID     string                 `json:"id,omitempty"`
+		Status *core.WithdrawalStatus `json:"status,omitempty"`
+		Amount *core.Amount           `json:"amount,omitempty"`
+		Error  *errorView             `json:"error,omitempty"`
 	}
 	out := make([]item, len(res))
 	for i, r := range res {

@@ -48,7 +48,7 @@ func (g *Gateway) ipn(ctx context.Context, p Platform, r *Request) *Response {
 	if d == ipn.Apply && dup {
 		decision = ipn.Duplicate.String() // another isolate recorded it first
 	}
-	p.Log("edge: IPN " + clip(n.ID, 64) + " type=" + clip(n.Type, 20) + " status=" + strconv.Itoa(n.Status) + ": " + decision)
+	p.Log("edge: IPN " + clip(n.ID, 64) + " type=" + clip(n.Type, 20) + " status=" + strconv.Itoa(int(n.Status)) + ": " + decision)
 	return jsonResponse(200, newObj().bool("ok", true).str("ipn_id", n.ID).str("result", decision).bytes())
 }
 

@@ -465,7 +465,7 @@ func TestPermissionError(t *testing.T) {
 	}
 	_, err := c.Balances(context.Background(), nil)
 	var pe *core.PermissionError
-	if !errors.As(err, &pe) || core.ErrorCode(err) != "permission" || !strings.Contains(err.Error(), "balances") {
+	if !errors.As(err, &pe) || core.CodeOf(err) != "permission" || !strings.Contains(err.Error(), "balances") {
 		t.Fatalf("err = %v, want PermissionError", err)
 	}
 }
@@ -511,7 +511,7 @@ func TestMoneyCommandNeverResent(t *testing.T) {
 			fields := core.Fields{"amount": "0.1", "currency": "BTC", "address": "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "note": "order-42"}
 			_, err := c.Call(ctx, "create_withdrawal", fields)
 			var ou *core.OutcomeUnknownError
-			if !errors.As(err, &ou) || ou.Retryable() || core.ErrorCode(err) != "outcome_unknown" {
+			if !errors.As(err, &ou) || ou.Retryable() || core.CodeOf(err) != "outcome_unknown" {
 				t.Fatalf("err = %v, want OutcomeUnknownError", err)
 			}
 			if ou.Ref["note"] != "order-42" || ou.Ref["amount"] != "0.1" || ou.Ref["address"] == "" {

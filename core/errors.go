@@ -8,12 +8,58 @@ import (
 	"time"
 )
 
-// Error is implemented by every error this package returns about a call. Code is a stable
-// machine-readable name ("api_error", "auth", "permission", "nonce", "rate_limited", "transport",
-// "outcome_unknown", "invalid_input"); Retryable says whether sending the same request again is safe.
+//go:generate go run ./internal/gencodes
+
+// ErrorCode is the stable, machine-readable name of a failure. It is the one source of the codes:
+// the JS copies (web/lib/codes.gen.js, wasm/bridge/codes.gen.d.ts) are generated from ErrorCodes
+// with `go generate ./core`, and a test fails when they are stale.
+type ErrorCode string
+
+// Error codes.
+const (
+	CodeInvalidInput     ErrorCode = "invalid_input"     // bad input caught before anything was sent
+	CodeAPIError         ErrorCode = "api_error"         // the API answered with an error message
+	CodeAuth             ErrorCode = "auth"              // the key pair or the token was refused
+	CodePermission       ErrorCode = "permission"        // the API key may not run this command
+	CodeNonce            ErrorCode = "nonce"             // the nonce was refused, or this key needs nonces and none was sent
+	CodeRateLimited      ErrorCode = "rate_limited"      // HTTP 429: the key is throttled
+	CodeTransport        ErrorCode = "transport"         // the API could not be reached, or its answer not understood
+	CodeOutcomeUnknown   ErrorCode = "outcome_unknown"   // a money request may have been carried out: reconcile, never resend
+	CodePendingOperation ErrorCode = "pending_operation" // not sent: an identical operation is unsettled, or this one is done
+	CodeTimeout          ErrorCode = "timeout"           // a deadline passed while waiting
+	CodeCanceled         ErrorCode = "canceled"          // the caller stopped waiting
+	CodeInternal         ErrorCode = "internal"          // anything else
+)
+
+// ErrorCodeInfo documents one code.
+type ErrorCodeInfo struct {
+	Code ErrorCode
+	Doc  string
+}
+
+// ErrorCodes lists every code in order, with what it means to a caller.
+func ErrorCodes() []ErrorCodeInfo {
+	return []ErrorCodeInfo{
+		{CodeInvalidInput, "bad input caught before anything was sent; see `field`"},
+		{CodeAPIError, "the API answered with an error message"},
+		{CodeAuth, "key pair or token refused (after one fresh login)"},
+		{CodePermission, "the API key may not run this command (enable it under Edit Permissions)"},
+		{CodeNonce, "a read's nonce refused even after one retry, or this key needs nonces and none was sent (turn nonces on)"},
+		{CodeRateLimited, "HTTP 429: the key is throttled, wait before trying again"},
+		{CodeTransport, "the API could not be reached or its answer was not understood (HTML page, timeout, reset)"},
+		{CodeOutcomeUnknown, "a money command (or create_transaction) may have been carried out: do NOT resend, reconcile"},
+		{CodePendingOperation, "not sent: an identical operation is unsettled (or this opId was used already): reconcile it first"},
+		{CodeTimeout, "a deadline passed while waiting (not while talking to the API)"},
+		{CodeCanceled, "the caller stopped waiting"},
+		{CodeInternal, "anything else, e.g. a storage adapter that failed"},
+	}
+}
+
+// Error is implemented by every error this package returns about a call. Code is its stable
+// machine-readable name; Retryable says whether sending the same request again is safe.
 type Error interface {
 	error
-	Code() string
+	Code() ErrorCode
 	Retryable() bool
 }
 
@@ -30,7 +76,7 @@ func (e *ValidationError) Error() string {
 	}
 	return "invalid " + e.Field + ": " + e.Problem
 }
-func (e *ValidationError) Code() string    { return "invalid_input" }
+func (e *ValidationError) Code() ErrorCode { return CodeInvalidInput }
 func (e *ValidationError) Retryable() bool { return false }
 
 // APIError is an answer whose `error` field is not "ok" and that fits no narrower type.
@@ -44,7 +90,7 @@ type APIError struct {
 func (e *APIError) Error() string {
 	return fmt.Sprintf("wallex %s: %s", e.Cmd, e.Message)
 }
-func (e *APIError) Code() string    { return "api_error" }
+func (e *APIError) Code() ErrorCode { return CodeAPIError }
 func (e *APIError) Retryable() bool { return false }
 
 // AuthError means the key pair or the token was refused (login failure, or HTTP 401 even after
@@ -63,7 +109,7 @@ func (e *AuthError) Error() string {
 	}
 	return fmt.Sprintf("wallex %s: authentication failed: %s (%s)", e.Cmd, e.Message, hint)
 }
-func (e *AuthError) Code() string    { return "auth" }
+func (e *AuthError) Code() ErrorCode { return CodeAuth }
 func (e *AuthError) Retryable() bool { return false }
 
 // PermissionError means the API key is not allowed to run the command.
@@ -75,7 +121,7 @@ type PermissionError struct {
 func (e *PermissionError) Error() string {
 	return fmt.Sprintf("wallex %s: %s (enable %q for this key under Edit Permissions)", e.Cmd, e.Message, e.Cmd)
 }
-func (e *PermissionError) Code() string    { return "permission" }
+func (e *PermissionError) Code() ErrorCode { return CodePermission }
 func (e *PermissionError) Retryable() bool { return false }
 
 // NonceError means the server refused the nonce, so that request was not carried out. For reads
@@ -97,7 +143,7 @@ func (e *NonceError) Error() string {
 	}
 	return fmt.Sprintf("wallex %s: %s (another client may be using this API key with nonces)", e.Cmd, e.Message)
 }
-func (e *NonceError) Code() string    { return "nonce" }
+func (e *NonceError) Code() ErrorCode { return CodeNonce }
 func (e *NonceError) Retryable() bool { return true }
 
 // RateLimitError means the key is throttled (HTTP 429). Wait before trying again.
@@ -115,7 +161,7 @@ func (e *RateLimitError) Error() string {
 	}
 	return s
 }
-func (e *RateLimitError) Code() string    { return "rate_limited" }
+func (e *RateLimitError) Code() ErrorCode { return CodeRateLimited }
 func (e *RateLimitError) Retryable() bool { return true }
 
 // TransportError means the API could not be reached or its answer could not be understood
@@ -145,7 +191,7 @@ func (e *TransportError) Error() string {
 	return b.String()
 }
 func (e *TransportError) Unwrap() error   { return e.Err }
-func (e *TransportError) Code() string    { return "transport" }
+func (e *TransportError) Code() ErrorCode { return CodeTransport }
 func (e *TransportError) Retryable() bool { return true }
 
 // OutcomeUnknownError is returned when a command that is not safe to repeat (money commands,
@@ -174,7 +220,7 @@ func (e *OutcomeUnknownError) Error() string {
 	return s + "; do not resend it: reconcile against the history first"
 }
 func (e *OutcomeUnknownError) Unwrap() error   { return e.Err }
-func (e *OutcomeUnknownError) Code() string    { return "outcome_unknown" }
+func (e *OutcomeUnknownError) Code() ErrorCode { return CodeOutcomeUnknown }
 func (e *OutcomeUnknownError) Retryable() bool { return false }
 
 // PendingOpError refuses a money command because an identical one (same command, same
@@ -195,12 +241,12 @@ func (e *PendingOpError) Error() string {
 	return fmt.Sprintf("wallex %s: not sent: an identical request sent at %s (operation %s) has an unknown outcome and may have been carried out; reconcile it first",
 		e.Op.Cmd, at, e.Op.ID)
 }
-func (e *PendingOpError) Code() string    { return "pending_operation" }
+func (e *PendingOpError) Code() ErrorCode { return CodePendingOperation }
 func (e *PendingOpError) Retryable() bool { return false }
 
-// ErrorCode returns the Code of err if it is (or wraps) an Error, "canceled" or "timeout" for
-// context errors, and "internal" otherwise.
-func ErrorCode(err error) string {
+// CodeOf returns the Code of err if it is (or wraps) an Error, CodeCanceled or CodeTimeout for
+// context errors, and CodeInternal otherwise ("" for nil).
+func CodeOf(err error) ErrorCode {
 	var e Error
 	switch {
 	case err == nil:
@@ -208,11 +254,11 @@ func ErrorCode(err error) string {
 	case errors.As(err, &e):
 		return e.Code()
 	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
+		return CodeTimeout
 	case errors.Is(err, context.Canceled):
-		return "canceled"
+		return CodeCanceled
 	}
-	return "internal"
+	return CodeInternal
 }
 
 // IsRetryable reports whether err says the same request may safely be sent again.

@@ -57,7 +57,7 @@ func TestOpStoreGuardsAndReconciles(t *testing.T) {
 	// The same withdrawal again (a second click, the same command re-run) is refused unsent.
 	_, err = c.CreateWithdrawal(ctx, params())
 	var pe *core.PendingOpError
-	if !errors.As(err, &pe) || pe.Op.ID != "op_page_1" || core.ErrorCode(err) != "pending_operation" || core.IsRetryable(err) {
+	if !errors.As(err, &pe) || pe.Op.ID != "op_page_1" || core.CodeOf(err) != "pending_operation" || core.IsRetryable(err) {
 		t.Fatalf("err = %v, want PendingOpError", err)
 	}
 	if n := countTo(t, c, "bc1qops"); n != 1 {

@@ -382,36 +382,29 @@ func (a *app) fail(err error) int {
 	return exitCode(err)
 }
 
-// exitCode maps an error to the documented exit codes.
+// exitCode maps an error to the documented exit codes: one switch on core's error code.
 func exitCode(err error) int {
 	var (
-		coded      *codedError
-		unknown    *core.OutcomeUnknownError
-		pending    *core.PendingOpError
-		usage      *usageError
-		invalid    *core.ValidationError
-		trans      *core.TransportError
-		limited    *core.RateLimitError
-		auth       *core.AuthError
-		permission *core.PermissionError
-		nonce      *core.NonceError
-		api        *core.APIError
+		coded *codedError
+		usage *usageError
 	)
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &coded):
 		return coded.code
-	case errors.As(err, &unknown), errors.As(err, &pending): // checked first: it wraps a TransportError
-		return exitUnknown
-	case errors.As(err, &usage), errors.As(err, &invalid):
+	case errors.As(err, &usage):
 		return exitUsage
-	case errors.As(err, &trans), errors.As(err, &limited), errors.Is(err, context.DeadlineExceeded):
-		return exitTransport
-	case errors.As(err, &auth), errors.As(err, &permission), errors.As(err, &nonce), errors.As(err, &api):
-		return exitAPI
 	}
-	return exitAPI // anything else (state file trouble, interrupted): a failure, not a usage error
+	switch core.CodeOf(err) {
+	case core.CodeOutcomeUnknown, core.CodePendingOperation:
+		return exitUnknown
+	case core.CodeInvalidInput:
+		return exitUsage
+	case core.CodeTransport, core.CodeRateLimited, core.CodeTimeout:
+		return exitTransport
+	}
+	return exitAPI // the API refused it, or anything else (state file trouble, interrupted)
 }
 
 // redact removes the private key and bearer tokens from text bound for the terminal. The core

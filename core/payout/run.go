@@ -537,7 +537,7 @@ func (r *Run) send(ctx context.Context, c *core.Client, batch []*RowStatus) (Ste
 		switch {
 		case state == Unknown:
 			r.unknownRun++
-		case core.ErrorCode(err) == "transport" || !journaled:
+		case core.CodeOf(err) == core.CodeTransport || !journaled:
 			r.stopped = "not sent: " + msg
 		default:
 			r.unknownRun = 0
@@ -590,16 +590,16 @@ func (r *Run) hasUnsettled() bool {
 // nothing was carried out), Pending (it never left), or Unknown.
 func classify(err error) (State, string) {
 	msg := err.Error()
-	switch core.ErrorCode(err) {
-	case "outcome_unknown":
+	switch core.CodeOf(err) {
+	case core.CodeOutcomeUnknown:
 		return Unknown, "outcome unknown: " + msg
-	case "invalid_input", "api_error", "auth", "permission", "nonce", "rate_limited":
+	case core.CodeInvalidInput, core.CodeAPIError, core.CodeAuth, core.CodePermission, core.CodeNonce, core.CodeRateLimited:
 		return Failed, msg
-	case "transport":
+	case core.CodeTransport:
 		// For a money command the core returns a plain TransportError only when the request
 		// never reached the server.
 		return Pending, msg
-	case "canceled", "timeout":
+	case core.CodeCanceled, core.CodeTimeout:
 		if core.IsNotSent(err) {
 			return Pending, msg
 		}

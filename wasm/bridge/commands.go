@@ -230,16 +230,16 @@ func txInfo(c *core.Client, args []js.Value) (any, error) {
 
 // errorView is the JSON form of a per-item error (same members as a rejection).
 type errorView struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	Retryable bool   `json:"retryable"`
+	Code      core.ErrorCode `json:"code"`
+	Message   string         `json:"message"`
+	Retryable bool           `json:"retryable"`
 }
 
 func viewError(err error) *errorView {
 	if err == nil {
 		return nil
 	}
-	return &errorView{Code: core.ErrorCode(err), Message: err.Error(), Retryable: core.IsRetryable(err)}
+	return &errorView{Code: core.CodeOf(err), Message: err.Error(), Retryable: core.IsRetryable(err)}
 }
 
 func txInfoMulti(c *core.Client, args []js.Value) (any, error) {

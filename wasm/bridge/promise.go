@@ -109,7 +109,7 @@ func toJS(v any) (js.Value, error) {
 // ref?, httpStatus?, serverCode?}. core's errors are already redacted; nothing else here carries secrets.
 func errorObject(err error) js.Value {
 	o := jsObject.New()
-	o.Set("code", core.ErrorCode(err))
+	o.Set("code", string(core.CodeOf(err)))
 	o.Set("message", err.Error())
 	o.Set("retryable", core.IsRetryable(err))
 	var ve *core.ValidationError

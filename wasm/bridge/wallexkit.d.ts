@@ -18,23 +18,14 @@
 // - The Go instance may be stopped at any time (MV3 service worker): the token and the nonce
 //   high-water mark live in the StorageAdapter; after a restart call configure() again.
 
-export {};
+import type { CoreErrorCode } from './codes.gen';
 
-/** Stable machine-readable failure codes. */
+export type { CoreErrorCode, PaymentState } from './codes.gen';
+
+/** Stable machine-readable failure codes: core's (generated from Go, see codes.gen.d.ts) and the bridge's own. */
 export type WallexErrorCode =
-  | 'invalid_input'   // bad input caught before anything was sent; see `field`
-  | 'api_error'       // the API answered with an error message
-  | 'auth'            // key pair or token refused (after one fresh login)
-  | 'permission'      // the API key may not run this command (enable it under Edit Permissions)
-  | 'nonce'           // a read whose nonce the server refused even after one retry with a new one (a money command reports outcome_unknown instead)
-  | 'rate_limited'    // HTTP 429: the key is throttled, wait before trying again
-  | 'transport'       // the API could not be reached or its answer was not understood (HTML page, timeout, reset)
-  | 'outcome_unknown' // a money command (or create_transaction) may have been carried out: do NOT resend, reconcileOp(opId)
-  | 'pending_operation' // not sent: an identical operation (or this opId) is unsettled or already done: reconcileOp(opId) first
-  | 'timeout'         // a deadline passed while waiting (not while talking to the API)
-  | 'canceled'
-  | 'not_configured'  // configure() was not called in this Go instance (call it again after a restart)
-  | 'internal';       // anything else, e.g. a StorageAdapter method that threw
+  | CoreErrorCode
+  | 'not_configured'; // configure() was not called in this Go instance (call it again after a restart)
 
 /** What every function rejects with. */
 export interface WallexError {

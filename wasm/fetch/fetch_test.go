@@ -212,8 +212,8 @@ func TestHTML502IsTransportError(t *testing.T) {
 	if te.HTTPStatus != 502 {
 		t.Fatalf("HTTP status %d, want 502: %v", te.HTTPStatus, err)
 	}
-	if core.ErrorCode(err) != "transport" || !core.IsRetryable(err) {
-		t.Fatalf("code %q retryable %v", core.ErrorCode(err), core.IsRetryable(err))
+	if core.CodeOf(err) != "transport" || !core.IsRetryable(err) {
+		t.Fatalf("code %q retryable %v", core.CodeOf(err), core.IsRetryable(err))
 	}
 }
 

@@ -1,8 +1,8 @@
 // What to tell a person for each error code of the bridge (and of the console itself).
 
 /**
- * @typedef {'invalid_input'|'api_error'|'auth'|'permission'|'nonce'|'rate_limited'|'transport'|'outcome_unknown'|'timeout'|'canceled'|'not_configured'|'not_connected'|'locked'|'wrong_passphrase'|'host_permission'|'gateway_token'|'gateway_refused'|'internal'} ErrorCode
- *   The first eleven and 'internal' are the bridge's (wasm/bridge/wallexkit.d.ts); the rest are the console's.
+ * @typedef {import('./codes.gen.js').CoreErrorCode|'not_configured'|'not_connected'|'locked'|'wrong_passphrase'|'host_permission'|'gateway_token'|'gateway_refused'} ErrorCode
+ *   The core's codes (generated from Go) and the bridge's not_configured; the rest are the console's.
  */
 
 /**

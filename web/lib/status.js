@@ -1,31 +1,7 @@
-// Payment and withdrawal status numbers (spec §7.2, §7.3) as words.
+// Payment and withdrawal status numbers (spec §7.2, §7.3) as words: the rule and the words are
+// core's, generated into codes.gen.js; this module adds what only the screens need.
 
-/** @param {number} status @returns {'paid'|'failed'|'pending'} */
-export function paymentState(status) {
-  if (status >= 100 || status === 2) return 'paid';
-  if (status < 0) return 'failed';
-  return 'pending';
-}
-
-/** @param {number} status */
-export function paymentLabel(status) {
-  if (status >= 100) return 'Complete';
-  if (status === 2) return 'Paid (queued for payout)';
-  if (status === 1) return 'Funds received, confirming';
-  if (status === 0) return 'Waiting for funds';
-  return 'Cancelled or timed out';
-}
-
-/** @param {number} status */
-export function withdrawalLabel(status) {
-  switch (status) {
-    case -1: return 'Cancelled';
-    case 0: return 'Awaiting email confirmation';
-    case 1: return 'Pending';
-    case 2: return 'Complete';
-    default: return `Status ${status}`;
-  }
-}
+export { paymentState, paymentLabel, withdrawalLabel } from './codes.gen.js';
 
 /** Seconds from a `timeout` that may be seconds or (from Go's time.Duration) nanoseconds. @param {number|string} t */
 export function timeoutSeconds(t) {

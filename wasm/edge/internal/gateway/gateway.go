@@ -202,7 +202,7 @@ func methodNotAllowed(allow string) *Response {
 // coreError turns an error from core into an answer with a fitting status. The messages of core's
 // errors are already redacted (no key, token or secret in them).
 func coreError(err error) *Response {
-	code := core.ErrorCode(err)
+	code := string(core.CodeOf(err))
 	retry := core.IsRetryable(err)
 	msg := err.Error()
 	status := 500

@@ -194,9 +194,11 @@ export async function eventually(fn, ms = 10000, what = 'condition') {
  * gateway's URL, a `request` helper that records every answer, the captured worker logs, and
  * the secrets to look for.
  */
-export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = [], inspectorPort } = {}) {
+export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = [], inspectorPort, persist, secrets: keep } = {}) {
   const dir = buildEdge();
-  const secrets = {
+  // persist: a directory for Durable Object and KV storage, so that a gateway started again on it
+  // (with the same secrets: pass the first one's `secrets`) finds its state, as after a restart.
+  const secrets = keep ?? {
     WALLEX_PUBLIC_KEY: sb.publicKey,
     WALLEX_PRIVATE_KEY: sb.privateKey,
     WALLEX_MERCHANT_ID: sb.merchantId,
@@ -225,6 +227,7 @@ export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = 
     log: new Log(LogLevel.WARN),
     cf: false,
     inspectorPort,
+    ...(persist ? { durableObjectsPersist: join(persist, 'do'), kvPersist: join(persist, 'kv') } : {}),
     handleRuntimeStdio(stdout, stderr) {
       stdout.on('data', (d) => (logs += d));
       stderr.on('data', (d) => (logs += d));

@@ -271,13 +271,11 @@ func (g *Gateway) client(ctx context.Context, p Platform, r *Request) (*apiClien
 	if name := g.cfg.missingAPI(); name != "" {
 		return nil, errorResponse(503, "not_configured", "the gateway is not configured: set "+name, false)
 	}
-	timeout := callTimeout
-	if d, ok := r.Upstream.Deadline(); ok {
-		timeout = max(time.Until(d), time.Millisecond)
-	}
 	ks := &keyStore{now: g.now, cache: &g.tokens, p: p, bg: ctx}
 	tr := &edgeTransport{direct: p.Transport(), ks: ks, nonces: g.cfg.Nonces}
-	opts := append(g.cfg.clientOptions(timeout),
+	// The client's timeout is the upstream timeout: how long any unsafe call of this gateway can
+	// have been on its way, which reconcile adds to a sent time when no deadline is known.
+	opts := append(g.cfg.clientOptions(g.cfg.UpstreamTimeout),
 		core.WithTokenStore(ks),
 		core.WithTransport(tr),
 		core.WithLogger(ks.loginEvent))

@@ -183,7 +183,7 @@ func (t *edgeTransport) RoundTrip(ctx context.Context, req *core.Request) (*core
 		if err != nil {
 			// The caller stopped waiting, or the call to the sequencer failed: ask whether the
 			// request left. Only a sequencer that says "never" makes it safe to send again.
-			sent, aerr := t.ks.state.Abandon(context.WithoutCancel(t.ks.bg), call.ID)
+			sent, aerr := t.ks.state.Abandon(t.ks.bg, call.ID)
 			if aerr == nil && !sent {
 				return nil, core.NotSent(fmt.Errorf("not sent (the key's sequencer had not sent it yet): %w", err))
 			}

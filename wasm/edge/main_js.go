@@ -30,7 +30,7 @@ import (
 
 func main() {
 	binding := js.Global().Get("context").Get("binding")
-	h := &host{transport: fetch.New(), cancels: map[int]context.CancelFunc{}, work: make(chan func())}
+	h := &host{transport: fetch.New(), cancels: map[int][2]context.CancelFunc{}, work: make(chan func())}
 	binding.Set("handle", js.FuncOf(h.handle))
 	binding.Set("cancel", js.FuncOf(h.cancel))
 	select {} // serve until the isolate goes away
@@ -44,8 +44,8 @@ type host struct {
 	mu      sync.Mutex // never held across I/O
 	env     js.Value
 	gw      *gateway.Gateway
-	cancels map[int]context.CancelFunc
-	work    chan func() // unbuffered: a send succeeds only when a worker is idle
+	cancels map[int][2]context.CancelFunc // request id -> cancel its upstream context, its own context
+	work    chan func()                   // unbuffered: a send succeeds only when a worker is idle
 	idle    int
 }
 
@@ -75,13 +75,17 @@ func envString(env js.Value, name string) string {
 	return ""
 }
 
-// handle(done, env, head, body, id) starts serving one request and returns at once. head is
+// handle(done, env, head, body, id, softMs, hardMs) starts serving one request and returns at
+// once whether the request may move money or create a payment (gateway.Unsafe), so that an
+// answer the glue gives by itself (its hard deadline) never invites a resend. head is
 // "METHOD\nURL\n" followed by "name\nvalue\n" pairs; body is a Uint8Array, or null when empty.
 // done(status, rest) is called with the answer: "name\nvalue\n" pairs, an empty line, the body.
-// Arguments are few and packed because every JS value handed to Go costs a finalizer.
+// The request's upstream context ends at softMs (the glue calls cancel(id, true)), its own
+// context at hardMs (cancel(id)). Arguments are few and packed because every JS value handed to
+// Go costs a finalizer.
 func (h *host) handle(_ js.Value, a []js.Value) any {
-	if len(a) < 5 {
-		panic("edge: handle needs 5 arguments")
+	if len(a) < 7 {
+		panic("edge: handle needs 7 arguments")
 	}
 	done, env, head := a[0], a[1], a[2].String()
 	var body []byte
@@ -89,19 +93,31 @@ func (h *host) handle(_ js.Value, a []js.Value) any {
 		body = jsutil.Bytes(a[3])
 	}
 	id := a[4].Int()
-	cctx, cancel := context.WithCancel(context.Background())
-	ctx := glueDeadline{Context: cctx, at: time.Now().Add(requestDeadline)}
+	now := time.Now()
+	soft, hard := now.Add(time.Duration(a[5].Int())*time.Millisecond), now.Add(time.Duration(a[6].Int())*time.Millisecond)
+	hctx, cancelHard := context.WithCancel(context.Background())
+	ctx := glueDeadline{Context: hctx, at: hard}
+	sctx, cancelSoft := context.WithCancel(ctx)
+	up := glueDeadline{Context: sctx, at: soft}
 	h.mu.Lock()
-	h.cancels[id] = cancel
+	h.cancels[id] = [2]context.CancelFunc{cancelSoft, cancelHard}
 	h.mu.Unlock()
+	req, bad := parseHead(head, body)
+	unsafe := bad == nil && gateway.Unsafe(req.Method, req.URL.EscapedPath())
+	if req != nil {
+		req.Upstream = up
+	}
 	h.spawn(func() {
 		defer func() {
 			h.mu.Lock()
 			delete(h.cancels, id)
 			h.mu.Unlock()
-			cancel()
+			cancelHard()
 		}()
-		res := h.serve(ctx, env, head, body)
+		res := bad
+		if res == nil {
+			res = h.serve(ctx, env, req)
+		}
 		var out strings.Builder
 		out.Grow(len(res.Body) + 256)
 		joinHeaders(&out, res.Header)
@@ -109,7 +125,7 @@ func (h *host) handle(_ js.Value, a []js.Value) any {
 		out.Write(res.Body)
 		done.Invoke(res.Status, out.String())
 	})
-	return nil
+	return unsafe
 }
 
 // maxIdleWorkers bounds the goroutines kept waiting for the next request.
@@ -143,52 +159,68 @@ func (h *host) worker(f func()) {
 	}
 }
 
-// requestDeadline is when the glue (worker.mjs, DEADLINE_MS) gives up on a request and cancels
-// its context. Keep them equal.
-const requestDeadline = 28 * time.Second
-
-// glueDeadline is a request context whose deadline is enforced by the glue's JS timer (which
-// calls cancel from the request's own event), not by a Go timer. It reports the deadline so that
-// core adds no timeout of its own: a Go timer can fire while the instance is running another
-// request's event, and the goroutine it wakes would then abort or start I/O on behalf of the
-// wrong request, which Workers refuse.
+// glueDeadline is a request context whose deadline is enforced by a JS timer of the request's
+// own (the glue's, calling cancel, or platform.WithTimeout's), not by a Go timer. It reports the
+// deadline so that core adds no timeout of its own: a Go timer can fire while the instance is
+// running another request's event, and the goroutine it wakes would then abort or start I/O on
+// behalf of the wrong request, which Workers refuse.
 type glueDeadline struct {
 	context.Context
 	at time.Time
 }
 
-func (c glueDeadline) Deadline() (time.Time, bool) { return c.at, true }
+func (c glueDeadline) Deadline() (time.Time, bool) {
+	if d, ok := c.Context.Deadline(); ok && d.Before(c.at) {
+		return d, true
+	}
+	return c.at, true
+}
 
-// cancel(id) ends a request's context (the glue's deadline passed).
+// cancel(id, soft) ends a request's upstream context (soft: the glue's soft deadline passed) or
+// the request's own context (its hard deadline).
 func (h *host) cancel(_ js.Value, a []js.Value) any {
 	if len(a) == 0 {
 		return nil
 	}
+	soft := len(a) > 1 && a[1].Truthy()
 	h.mu.Lock()
-	c := h.cancels[a[0].Int()]
+	c, ok := h.cancels[a[0].Int()]
 	h.mu.Unlock()
-	if c != nil {
-		c()
+	if !ok {
+		return nil
+	}
+	if soft {
+		c[0]()
+	} else {
+		c[1]()
 	}
 	return nil
 }
 
-func (h *host) serve(ctx context.Context, env js.Value, head string, body []byte) (res *gateway.Response) {
+// parseHead reads the packed request; a malformed URL is answered at once.
+func parseHead(head string, body []byte) (*gateway.Request, *gateway.Response) {
+	method, head, _ := strings.Cut(head, "\n")
+	rawURL, rawHeaders, _ := strings.Cut(head, "\n")
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, &gateway.Response{Status: 400, Header: map[string]string{"content-type": "application/json"},
+			Body: []byte(`{"error":"malformed request URL","code":"invalid_input","retryable":false}`)}
+	}
+	return &gateway.Request{Method: method, URL: u, Header: splitHeaders(rawHeaders), Body: body}, nil
+}
+
+func (h *host) serve(ctx context.Context, env js.Value, req *gateway.Request) (res *gateway.Response) {
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Printf("edge: internal error: %v\n", r)
 			res = &gateway.Response{Status: 500, Header: map[string]string{"content-type": "application/json"},
 				Body: []byte(`{"error":"internal error","code":"internal","retryable":true}`)}
+			if gateway.Unsafe(req.Method, req.URL.EscapedPath()) {
+				res.Status = 502
+				res.Body = []byte(`{"error":"internal error: the request may have been carried out; reconcile before sending it again","code":"outcome_unknown","retryable":false}`)
+			}
 		}
 	}()
-	method, head, _ := strings.Cut(head, "\n")
-	rawURL, rawHeaders, _ := strings.Cut(head, "\n")
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return &gateway.Response{Status: 400, Header: map[string]string{"content-type": "application/json"},
-			Body: []byte(`{"error":"malformed request URL","code":"invalid_input","retryable":false}`)}
-	}
-	req := &gateway.Request{Method: method, URL: u, Header: splitHeaders(rawHeaders), Body: body}
 	gw := h.gateway(env)
 	return gw.Handle(ctx, &platform{env: env, transport: h.transport}, req)
 }

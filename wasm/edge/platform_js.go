@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -48,6 +49,42 @@ func (p *platform) Log(msg string) {
 }
 
 func (p *platform) Prices() gateway.PriceList { return kvPrices{} }
+
+// WithTimeout ends the returned context after d with a JS timer set now, from the request's own
+// goroutine, that is inside the request's own event: when it fires, the goroutines it wakes
+// belong to this request.
+func (p *platform) WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	at := time.Now().Add(d)
+	c, cancel := context.WithCancel(ctx)
+	var (
+		once  sync.Once
+		fn    js.Func
+		timer js.Value
+	)
+	release := func(clear bool) {
+		once.Do(func() {
+			if clear {
+				jsClearTimeout.Invoke(timer)
+			}
+			fn.Release()
+		})
+	}
+	fn = js.FuncOf(func(js.Value, []js.Value) any {
+		cancel()
+		release(false)
+		return nil
+	})
+	timer = jsSetTimeout.Invoke(fn, max(0, d.Milliseconds()))
+	return glueDeadline{Context: c, at: at}, func() {
+		cancel()
+		release(true)
+	}
+}
+
+var (
+	jsSetTimeout   = js.Global().Get("setTimeout")
+	jsClearTimeout = js.Global().Get("clearTimeout")
+)
 
 func (p *platform) stub(name string) (js.Value, error) {
 	ns := p.env.Get(DOBinding)
@@ -128,7 +165,11 @@ type doKeys struct {
 }
 
 func (k *doKeys) LoadToken(ctx context.Context, lease time.Duration) (core.Token, bool, error) {
-	v, err := rpc(ctx, k.stub, k.err, "loadToken", lease.Milliseconds())
+	until := int64(0)
+	if d, ok := ctx.Deadline(); ok {
+		until = d.UnixMilli()
+	}
+	v, err := rpc(ctx, k.stub, k.err, "loadToken", lease.Milliseconds(), until)
 	if err != nil || !present(v) {
 		return core.Token{}, false, err
 	}
@@ -140,12 +181,18 @@ func (k *doKeys) LoadToken(ctx context.Context, lease time.Duration) (core.Token
 	return t, t.AccessToken != "", nil
 }
 
-func (k *doKeys) SaveToken(ctx context.Context, t core.Token) error {
+func (k *doKeys) SaveToken(ctx context.Context, t core.Token, refreshAt time.Time) error {
 	_, err := rpc(ctx, k.stub, k.err, "saveToken", map[string]any{
 		"access_token": t.AccessToken,
 		"expires_at":   t.ExpiresAt.UnixMilli(),
 		"obtained_at":  t.ObtainedAt.UnixMilli(),
+		"refresh_at":   refreshAt.UnixMilli(),
 	})
+	return err
+}
+
+func (k *doKeys) ReleaseLogin(ctx context.Context) error {
+	_, err := rpc(ctx, k.stub, k.err, "releaseLogin")
 	return err
 }
 
@@ -167,17 +214,26 @@ func (k *doKeys) SaveNonce(ctx context.Context, n int64) error {
 	return err
 }
 
-func (k *doKeys) NonceCall(ctx context.Context, req *core.Request) (*core.HTTPResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, core.NotSent(err)
-	}
-	headers := make(map[string]any, len(req.Header))
-	for name, val := range req.Header {
+func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.NonceResult, error) {
+	headers := make(map[string]any, len(c.Request.Header))
+	for name, val := range c.Request.Header {
 		headers[name] = val
 	}
-	v, err := rpc(ctx, k.stub, k.err, "nonceCall", req.URL, headers, jsutil.Uint8Array(req.Body))
+	call := map[string]any{
+		"id": c.ID, "url": c.Request.URL, "headers": headers, "body": jsutil.Uint8Array(c.Request.Body),
+		"nonce": c.Nonce, "deadline": c.Deadline.UnixMilli(),
+	}
+	v, err := rpc(ctx, k.stub, k.err, "nonceCall", call)
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case present(v.Get("not_sent")):
+		return &gateway.NonceResult{NotSent: v.Get("not_sent").String()}, nil
+	case present(v.Get("stale")):
+		return &gateway.NonceResult{Stale: int64(v.Get("stale").Float())}, nil
+	case present(v.Get("send_error")):
+		return &gateway.NonceResult{SendError: v.Get("send_error").String()}, nil
 	}
 	out := &core.HTTPResponse{Status: v.Get("status").Int(), Header: map[string]string{}, Body: jsutil.Bytes(v.Get("body"))}
 	h := v.Get("headers")
@@ -188,7 +244,15 @@ func (k *doKeys) NonceCall(ctx context.Context, req *core.Request) (*core.HTTPRe
 			}
 		}
 	}
-	return out, nil
+	return &gateway.NonceResult{Response: out}, nil
+}
+
+func (k *doKeys) Abandon(ctx context.Context, id string) (bool, error) {
+	v, err := rpc(ctx, k.stub, k.err, "abandon", id)
+	if err != nil {
+		return true, err
+	}
+	return v.Get("sent").Truthy(), nil
 }
 
 // doLedger is the gateway's ledger Durable Object.
@@ -202,11 +266,6 @@ func (l *doLedger) SeenID(ctx context.Context, id string) (bool, error) {
 	return err == nil && v.Truthy(), err
 }
 
-func (l *doLedger) MarkID(ctx context.Context, id string) error {
-	_, err := rpc(ctx, l.stub, l.err, "mark", id)
-	return err
-}
-
 func (l *doLedger) LastStatus(ctx context.Context, key string) (int, bool, error) {
 	v, err := rpc(ctx, l.stub, l.err, "lastStatus", key)
 	if err != nil || v.Type() != js.TypeNumber {
@@ -215,9 +274,23 @@ func (l *doLedger) LastStatus(ctx context.Context, key string) (int, bool, error
 	return v.Int(), true, nil
 }
 
-func (l *doLedger) SetStatus(ctx context.Context, key string, status int) error {
-	_, err := rpc(ctx, l.stub, l.err, "setStatus", key, status)
-	return err
+func (l *doLedger) CommitIPN(ctx context.Context, c *gateway.IPNCommit) (gateway.IPNCommitResult, error) {
+	expect, status := any(nil), any(nil)
+	if c.HasExpect {
+		expect = c.Expect
+	}
+	if c.SetStatus {
+		status = c.Status
+	}
+	v, err := rpc(ctx, l.stub, l.err, "commitIpn", c.ID, c.Key, expect, status, c.Event, c.Forward)
+	if err != nil {
+		return gateway.IPNCommitResult{}, err
+	}
+	r := gateway.IPNCommitResult{Dup: v.Get("dup").Truthy(), Conflict: v.Get("conflict").Truthy()}
+	if cur := v.Get("cursor"); cur.Type() == js.TypeNumber {
+		r.Cursor = int64(cur.Float())
+	}
+	return r, nil
 }
 
 func (l *doLedger) PutTxn(ctx context.Context, id, rec string) error {
@@ -233,12 +306,24 @@ func (l *doLedger) GetTxn(ctx context.Context, id string) (string, bool, error) 
 	return v.String(), true, nil
 }
 
-func (l *doLedger) RecordEvent(ctx context.Context, ipnID, event, forward string) (bool, int64, error) {
-	v, err := rpc(ctx, l.stub, l.err, "recordEvent", ipnID, event, forward)
-	if err != nil {
-		return false, 0, err
+func (l *doLedger) GetOrder(ctx context.Context, id string) (string, bool, error) {
+	v, err := rpc(ctx, l.stub, l.err, "getOrder", id)
+	if err != nil || v.Type() != js.TypeString {
+		return "", false, err
 	}
-	return v.Get("dup").Truthy(), int64(v.Get("cursor").Float()), nil
+	return v.String(), true, nil
+}
+
+func (l *doLedger) PutOrder(ctx context.Context, id string, expectV int64, rec string) (bool, string, error) {
+	v, err := rpc(ctx, l.stub, l.err, "putOrder", id, expectV, rec)
+	if err != nil {
+		return false, "", err
+	}
+	cur := ""
+	if c := v.Get("current"); c.Type() == js.TypeString {
+		cur = c.String()
+	}
+	return v.Get("ok").Truthy(), cur, nil
 }
 
 func (l *doLedger) Events(ctx context.Context, after int64, limit int) (string, error) {

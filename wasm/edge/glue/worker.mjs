@@ -5,14 +5,18 @@
 // Why not the stock syumai/workers entry: it starts a new Go instance for every request (and its
 // Serve ends the Go program after the first response), so every request pays the Go runtime's
 // start-up and a cold token cache. Here the instance lives as long as the isolate and each
-// request is one call into it: binding.handle(done, env, head, body, id).
+// request is one call into it: binding.handle(done, env, head, body, id, softMs, hardMs).
 import "./wasm_exec.js";
 import wasmModule from "./app.wasm";
 import { DurableObject } from "cloudflare:workers";
 
-// A request is answered 504 after this long (EDGE_DEADLINE_MS overrides it, for tests); its Go
-// context is cancelled then, which aborts its fetches.
+// A request's deadlines (EDGE_DEADLINE_MS overrides the hard one, for tests). At the soft one the
+// glue cancels the request's upstream context (binding.cancel(id, true)): Go aborts its calls to
+// the Wallex API and still answers what it knows (an unknown outcome with what reconcile needs).
+// At the hard one the glue answers by itself and cancels the request. Both timers run in the
+// request's own event, so the Go code they wake does its I/O for the right request.
 const DEADLINE_MS = 28_000;
+const MAX_MARGIN_MS = 3_000; // soft deadline = hard - min(3 s, hard / 4)
 
 let current = null; // { go, context, binding } of the running Go instance
 let nextId = 1;
@@ -126,23 +130,38 @@ export default {
     let head = method + "\n" + request.url + "\n";
     for (const [k, v] of request.headers) head += k + "\n" + v + "\n";
     const id = nextId++;
+    const hardMs = Number(env.EDGE_DEADLINE_MS) > 0 ? Number(env.EDGE_DEADLINE_MS) : DEADLINE_MS;
+    // EDGE_SOFT_MARGIN_MS (tests only) overrides the margin; a negative one turns the soft
+    // deadline off, to test the hard one.
+    const margin = env.EDGE_SOFT_MARGIN_MS !== undefined && env.EDGE_SOFT_MARGIN_MS !== "" ? Number(env.EDGE_SOFT_MARGIN_MS) : Math.min(MAX_MARGIN_MS, Math.floor(hardMs / 4));
+    const softMs = margin < 0 ? hardMs : hardMs - margin;
+    const arrived = Date.now();
     return new Promise((resolve) => {
-      let timer;
+      let hard, soft;
+      let unsafe = false; // Go says whether the request may move money or create a payment
       const finish = (res) => {
-        clearTimeout(timer);
+        clearTimeout(hard);
+        clearTimeout(soft);
         pending.delete(id);
         resolve(res);
       };
-      timer = setTimeout(() => {
+      if (margin >= 0) {
+        soft = setTimeout(() => {
+          try {
+            inst.binding.cancel(id, true);
+          } catch {}
+        }, softMs);
+      }
+      hard = setTimeout(() => {
         // Answer first: cancelling runs the request's Go code at once, which then answers too late.
-        finish(jsonError(504, "timeout", "the gateway did not answer in time", true));
+        finish(unsafe ? unknownOutcome(arrived, arrived + hardMs) : jsonError(504, "timeout", "the gateway did not answer in time", true));
         try {
           inst.binding.cancel(id);
         } catch {}
-      }, Number(env.EDGE_DEADLINE_MS) > 0 ? Number(env.EDGE_DEADLINE_MS) : DEADLINE_MS);
-      pending.set(id, () => finish(jsonError(500, "internal", "internal error", true)));
+      }, hardMs);
+      pending.set(id, () => finish(unsafe ? unknownOutcome(arrived, arrived + hardMs) : jsonError(500, "internal", "internal error", true)));
       try {
-        inst.binding.handle((status, out) => finish(toResponse(status, out)), env, head, body, id);
+        unsafe = inst.binding.handle((status, out) => finish(toResponse(status, out)), env, head, body, id, softMs, hardMs) === true;
       } catch (e) {
         console.error("edge: internal error: " + (e && e.message));
         finish(jsonError(500, "internal", "internal error", true));
@@ -151,8 +170,23 @@ export default {
   },
 };
 
+// unknownOutcome is the glue's own answer for a request Go marked unsafe (it may move money or
+// create a payment) that did not finish: it may have been carried out, so it must not be sent
+// again before it is reconciled (POST /v1/reconcile with the request's own fields and these times).
+function unknownOutcome(sentAt, deadline) {
+  return new Response(
+    JSON.stringify({
+      error: "the gateway did not finish this request: it may have been carried out; do not send it again, reconcile first (POST /v1/reconcile with its fields, sent_at and deadline)",
+      code: "outcome_unknown",
+      retryable: false,
+      sent_at: new Date(sentAt).toISOString(),
+      deadline: new Date(deadline).toISOString(),
+    }),
+    { status: 502, headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } },
+  );
+}
+
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 const pad = (n) => String(n).padStart(16, "0");
 
 function hex(buf) {
@@ -174,55 +208,86 @@ function headerLines(headers) {
 //                               starting together log in once), its nonce high-water mark, and
 //                               the nonce sequencer: in nonce mode every nonce-bearing call is
 //                               sent from here, one at a time, in strictly increasing nonce order.
-//   ledger                      payments created by the gateway (txn:<id>), IPN ids seen and the
-//                               last status per payment (ipn.Tracker's store), the event log for
-//                               /v1/events, and the forwarding queue driven by the alarm.
+//   ledger                      payments created by the gateway (txn:<id>), storefront orders
+//                               (order:<id>), IPN ids seen and the last status per payment, the
+//                               event log for /v1/events, and the forwarding queue (the alarm).
 //   rl:<client>                 a fixed one-minute rate limit window.
 //
-// A Durable Object runs one event at a time and closes its input gate during storage calls, so
-// each method below is atomic except across the awaits on fetch (where nonceCall holds its own
-// queue).
+// Every decision is Go's (internal/gateway): token freshness, nonces, IPN order, order states.
+// This class stores what Go decided, and makes the steps that must be atomic atomic. A Durable
+// Object runs one event at a time and closes its input gate during storage calls, so each method
+// below is atomic except across the awaits on fetch (where nonceCall holds its own queue) and
+// the waits for a token.
 export class EdgeState extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.serialQueue = Promise.resolve();
     this.leaseUntil = 0;
-    this.tokenWaiters = [];
+    this.leaseTimer = null;
+    this.tokenWaiters = []; // {resolve, leaseMs, until}: callers waiting for a token, in order
+    this.calls = new Map(); // nonce call id -> "queued" | "sent" | "abandoned"
+    this.lastPrune = 0;
   }
 
   // ---- key: token -------------------------------------------------------------------------
 
-  // loadToken returns the token while it is fresh. Otherwise the first caller gets null and logs
-  // in (it holds a lease of leaseMs); callers during the lease wait for the token it saves, or
-  // get null when the lease runs out. leaseMs = 0 reads the token as stored.
-  async loadToken(leaseMs) {
+  // loadToken returns the token while it is fresh (Date.now() before the refresh_at Go saved
+  // with it). Otherwise the first caller gets null: it holds the login lease for leaseMs and
+  // logs in. Later callers wait, in order, for the token it saves; when its login fails
+  // (releaseLogin) or its lease runs out, exactly one waiter gets the lease (null) and the rest
+  // keep waiting. until (epoch ms, 0 = none) is when the caller stops waiting: such a waiter is
+  // never handed the lease. leaseMs = 0 reads the token as stored.
+  async loadToken(leaseMs, until) {
     const t = await this.ctx.storage.get("token");
     if (!(leaseMs > 0)) return t ?? null;
-    if (t && fresh(t)) return t;
     const now = Date.now();
+    if (t && typeof t.access_token === "string" && t.access_token !== "" && now < t.refresh_at) return t;
     if (this.leaseUntil <= now) {
-      this.leaseUntil = now + leaseMs; // this caller logs in; the next ones wait for its token
+      this.grantLease(leaseMs);
       return null;
     }
-    return new Promise((resolve) => {
-      const wake = (tok) => {
-        clearTimeout(timer);
-        resolve(tok);
-      };
-      const timer = setTimeout(() => {
-        this.tokenWaiters = this.tokenWaiters.filter((w) => w !== wake);
-        resolve(null); // the login did not finish in time: log in yourself
-      }, this.leaseUntil - now);
-      this.tokenWaiters.push(wake);
-    });
+    return new Promise((resolve) => this.tokenWaiters.push({ resolve, leaseMs, until: until > 0 ? until : Infinity }));
   }
 
+  grantLease(leaseMs) {
+    clearTimeout(this.leaseTimer);
+    this.leaseUntil = Date.now() + leaseMs;
+    this.leaseTimer = setTimeout(() => this.handOn(), leaseMs);
+  }
+
+  // handOn ends a lease that brought no token: the next waiter still waiting logs in.
+  handOn() {
+    clearTimeout(this.leaseTimer);
+    this.leaseTimer = null;
+    this.leaseUntil = 0;
+    const now = Date.now();
+    while (this.tokenWaiters.length) {
+      const w = this.tokenWaiters.shift();
+      if (w.until <= now) {
+        w.resolve(null); // gone already: its answer is not used
+        continue;
+      }
+      this.grantLease(w.leaseMs);
+      w.resolve(null);
+      return;
+    }
+  }
+
+  // releaseLogin: the lease holder's login failed.
+  releaseLogin() {
+    this.handOn();
+  }
+
+  // saveToken stores {access_token, expires_at, obtained_at, refresh_at} (ms) and hands it to
+  // every waiter.
   async saveToken(tok) {
     await this.ctx.storage.put("token", tok);
+    clearTimeout(this.leaseTimer);
+    this.leaseTimer = null;
     this.leaseUntil = 0;
     const waiters = this.tokenWaiters;
     this.tokenWaiters = [];
-    for (const wake of waiters) wake(tok);
+    for (const w of waiters) w.resolve(tok);
   }
 
   async deleteToken() {
@@ -240,32 +305,81 @@ export class EdgeState extends DurableObject {
     if (n > cur) await this.ctx.storage.put("nonce", n);
   }
 
-  // nonceCall sends one nonce-bearing API request. Calls run one at a time (serial queue), so the
-  // API never sees two nonce-bearing requests of this key at once. The nonce the client chose is
-  // kept when it is above the last one sent; otherwise (another isolate sent a higher one first)
-  // it is raised to max(last sent + 1, now in ms). The new mark is stored before the request
-  // leaves, so a crash never reuses a nonce.
-  nonceCall(url, headers, body) {
+  // nonceCall sends one nonce-bearing API request: call = {id, url, headers, body, nonce,
+  // deadline (epoch ms)}; body carries call.nonce, chosen by Go. Calls run one at a time in
+  // arrival order (serial queue), so the API never sees two nonce-bearing requests of this key
+  // at once. When its turn comes a call is
+  //   - not sent, {not_sent}, if its caller abandoned it or its deadline passed;
+  //   - not sent, {stale: last}, if its nonce is not above the last one sent (another isolate's
+  //     call went first): Go chooses a higher one and queues again;
+  //   - otherwise sent, after the new mark and the call's id are stored (a crash never reuses a
+  //     nonce, and abandon() still knows it left), bounded by the time left to its deadline:
+  //     {status, headers, body}, or {send_error} when no answer came back.
+  nonceCall(call) {
+    if (this.calls.get(call.id) === "abandoned") return { not_sent: "its caller stopped waiting" };
+    this.calls.set(call.id, "queued");
     return this.serial(async () => {
-      let text = dec.decode(body);
-      const m = /(^|&)nonce=(\d+)(?=&|$)/.exec(text);
-      const [mark, sent] = await Promise.all([this.ctx.storage.get("nonce"), this.ctx.storage.get("nonce_sent")]);
-      let n = m ? Number(m[2]) : 0;
-      if (m && !(n > (sent ?? 0))) {
-        n = Math.max((sent ?? 0) + 1, Date.now());
-        text = text.slice(0, m.index) + m[1] + "nonce=" + n + text.slice(m.index + m[0].length);
+      try {
+        const [mark, sent, rec] = await Promise.all([
+          this.ctx.storage.get("nonce"),
+          this.ctx.storage.get("nonce_sent"),
+          this.ctx.storage.get("call:" + call.id),
+        ]);
+        if (this.calls.get(call.id) === "abandoned" || rec !== undefined) return { not_sent: "its caller stopped waiting before its turn" };
+        const now = Date.now();
+        if (!(now < call.deadline)) return { not_sent: "its deadline passed before its turn" };
+        if (!(call.nonce > (sent ?? 0))) return { stale: sent ?? 0 };
+        this.calls.set(call.id, "sent");
+        await this.ctx.storage.put({ nonce: Math.max(mark ?? 0, call.nonce), nonce_sent: call.nonce, ["call:" + call.id]: { at: now } });
+        let res;
+        try {
+          res = await fetch(call.url, {
+            method: "POST",
+            headers: call.headers,
+            body: call.body,
+            redirect: "manual",
+            signal: AbortSignal.timeout(Math.max(1, call.deadline - Date.now())),
+          });
+          const out = new Uint8Array(await res.arrayBuffer());
+          return { status: res.status, headers: headerLines(res.headers), body: out };
+        } catch (e) {
+          return { send_error: "the request was sent but no answer came back: " + String((e && e.message) || e).slice(0, 200) };
+        }
+      } finally {
+        this.calls.delete(call.id);
+        await this.prune();
       }
-      if (m) await this.ctx.storage.put({ nonce: Math.max(mark ?? 0, n), nonce_sent: n });
-      const res = await fetch(url, {
-        method: "POST",
-        headers,
-        body: text,
-        redirect: "manual",
-        signal: AbortSignal.timeout(25_000),
-      });
-      const out = new Uint8Array(await res.arrayBuffer());
-      return { status: res.status, headers: headerLines(res.headers), body: out };
     });
+  }
+
+  // abandon(id): the caller of nonce call id stopped waiting. {sent: false} means it never left
+  // and never will (it is refused when its turn comes, or if it arrives later); {sent: true}
+  // means it left (or may have).
+  async abandon(id) {
+    const st = this.calls.get(id);
+    if (st === "queued" || st === "abandoned") {
+      this.calls.set(id, "abandoned");
+      return { sent: false };
+    }
+    if (st === "sent") return { sent: true };
+    const rec = await this.ctx.storage.get("call:" + id);
+    if (rec !== undefined) return { sent: !rec.abandoned };
+    this.calls.set(id, "abandoned");
+    await this.ctx.storage.put("call:" + id, { at: Date.now(), abandoned: true });
+    return { sent: false };
+  }
+
+  // prune drops call records older than an hour, at most every ten minutes.
+  async prune() {
+    const now = Date.now();
+    if (now - this.lastPrune < 600_000) return;
+    this.lastPrune = now;
+    const old = [];
+    for (const [k, v] of await this.ctx.storage.list({ prefix: "call:", limit: 1000 })) {
+      if (now - v.at > 3_600_000) old.push(k);
+    }
+    for (const id of this.calls.keys()) if (this.calls.get(id) === "abandoned") this.calls.delete(id);
+    if (old.length) await this.ctx.storage.delete(old.slice(0, 128));
   }
 
   serial(fn) {
@@ -274,7 +388,7 @@ export class EdgeState extends DurableObject {
     return run;
   }
 
-  // ---- ledger: payments --------------------------------------------------------------------
+  // ---- ledger: payments and orders ---------------------------------------------------------
 
   async putTxn(id, rec) {
     await this.ctx.storage.put("txn:" + id, rec);
@@ -284,14 +398,27 @@ export class EdgeState extends DurableObject {
     return (await this.ctx.storage.get("txn:" + id)) ?? null;
   }
 
-  // ---- ledger: ipn.TrackerStore -------------------------------------------------------------
+  async getOrder(id) {
+    const r = await this.ctx.storage.get("order:" + id);
+    return r === undefined ? null : JSON.stringify(r);
+  }
+
+  // putOrder stores rec (JSON) as order id's record if its version is still expectV (0: none),
+  // with version expectV + 1: a compare-and-set, so two requests for one order never both
+  // create its payment.
+  async putOrder(id, expectV, rec) {
+    const cur = await this.ctx.storage.get("order:" + id);
+    if ((cur?.v ?? 0) !== expectV) return { ok: false, current: cur === undefined ? null : JSON.stringify(cur) };
+    const next = JSON.parse(rec);
+    next.v = expectV + 1;
+    await this.ctx.storage.put("order:" + id, next);
+    return { ok: true, current: null };
+  }
+
+  // ---- ledger: IPNs --------------------------------------------------------------------------
 
   async seen(ipnId) {
     return (await this.ctx.storage.get("ipn:" + ipnId)) !== undefined;
-  }
-
-  async mark(ipnId) {
-    await this.ctx.storage.put("ipn:" + ipnId, Date.now());
   }
 
   async lastStatus(key) {
@@ -299,8 +426,27 @@ export class EdgeState extends DurableObject {
     return v === undefined ? null : v;
   }
 
-  async setStatus(key, status) {
-    await this.ctx.storage.put("st:" + key, status);
+  // commitIpn records what Go's ipn.Tracker decided for one notification, atomically: its id,
+  // the payment's new status (status null: unchanged), the event and its forwarding. Nothing is
+  // written, and {dup} or {conflict} is answered, when the id was recorded meanwhile or the
+  // payment's status is no longer expect (null: none), the one Go decided on.
+  async commitIpn(ipnId, key, expect, status, event, forward) {
+    if ((await this.ctx.storage.get("ipn:" + ipnId)) !== undefined) return { dup: true };
+    if (key) {
+      const cur = await this.ctx.storage.get("st:" + key);
+      if ((cur ?? null) !== expect) return { conflict: true };
+    }
+    const seq = ((await this.ctx.storage.get("seq")) ?? 0) + 1;
+    const now = Date.now();
+    const ev = JSON.parse(event);
+    ev.cursor = String(seq);
+    ev.forward = forward ? { state: "pending", attempts: 0 } : { state: "off" };
+    const writes = { seq, ["ev:" + pad(seq)]: ev, ["evid:" + ipnId]: seq, ["ipn:" + ipnId]: now };
+    if (key && status !== null) writes["st:" + key] = status;
+    if (forward) writes["fq:" + pad(seq)] = { body: forward, attempts: 0, next: now };
+    await this.ctx.storage.put(writes);
+    if (forward) await this.armAlarm(now);
+    return { cursor: seq };
   }
 
   // ---- ledger: events and forwarding -------------------------------------------------------
@@ -336,8 +482,8 @@ export class EdgeState extends DurableObject {
     if (cur === null || cur > at) await this.ctx.storage.setAlarm(at);
   }
 
-  // alarm delivers due forwards: POST FORWARD_URL with the event JSON, signed
-  // X-Wallexkit-Signature: sha256=<hex HMAC-SHA256(body, FORWARD_SECRET)>. A 2xx answer is
+  // alarm delivers due forwards: POST FORWARD_URL with the event JSON, signed at each attempt
+  // (see forward()). A 2xx answer is
   // delivery; anything else is retried with exponential backoff (FORWARD_RETRY_BASE_MS, default
   // 2 s, doubling, at most 5 min apart) up to FORWARD_MAX_ATTEMPTS (default 8) attempts, then
   // the event is marked failed. The queue is in storage, so retries survive restarts.
@@ -406,24 +552,21 @@ export class EdgeState extends DurableObject {
   }
 }
 
-// fresh is core's rule: a token is renewed a margin before it expires, 60 s but at most a tenth
-// of its lifetime.
-function fresh(t) {
-  const life = t.expires_at - t.obtained_at;
-  const margin = t.obtained_at > 0 && life > 0 ? Math.min(60_000, life / 10) : 60_000;
-  return typeof t.access_token === "string" && t.access_token !== "" && Date.now() < t.expires_at - margin;
-}
-
+// forward POSTs one event, signed as gateway.SignForward does (internal/gateway/forward.go, whose
+// VerifyForward the edge tests run on these requests):
+//   X-Wallexkit-Timestamp: <unix seconds>
+//   X-Wallexkit-Signature: sha256=<hex HMAC-SHA256(FORWARD_SECRET, timestamp + "." + body)>
 async function forward(url, secret, body) {
+  const timestamp = String(Math.floor(Date.now() / 1000));
   const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const sig = hex(await crypto.subtle.sign("HMAC", key, enc.encode(body)));
+  const sig = hex(await crypto.subtle.sign("HMAC", key, enc.encode(timestamp + "." + body)));
   const res = await fetch(url, {
     method: "POST",
     headers: {
       "content-type": "application/json",
       "user-agent": "wallexkit-edge/0.1",
       "x-wallexkit-signature": "sha256=" + sig,
-      "x-wallexkit-timestamp": String(Math.floor(Date.now() / 1000)),
+      "x-wallexkit-timestamp": timestamp,
     },
     body,
     redirect: "manual",

@@ -138,10 +138,34 @@ export async function startReceiver({ fail = 0 } = {}) {
   };
 }
 
-/** Verifies a forwarded request's signature as a merchant's receiver would. */
-export function verifyForward(secret, rec) {
-  const want = 'sha256=' + createHmac('sha256', secret).update(rec.body).digest('hex');
-  return rec.headers['x-wallexkit-signature'] === want && /^\d+$/.test(rec.headers['x-wallexkit-timestamp'] || '');
+let verifierPath;
+/** Builds the Go forward verifier (test/verifyforward: gateway.VerifyForward) once per process. */
+function buildVerifier() {
+  if (!verifierPath) {
+    const dir = mkdtempSync(join(tmpdir(), 'wallexkit-edge-verify-'));
+    verifierPath = join(dir, 'verifyforward');
+    execFileSync('go', ['build', '-o', verifierPath, './wasm/edge/test/verifyforward'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return verifierPath;
+}
+
+/**
+ * Verifies a forwarded request as a merchant's receiver would, with the Go rule
+ * (gateway.VerifyForward: HMAC-SHA256 over timestamp + "." + raw body, constant-time compare,
+ * timestamp within 5 minutes of `now`, unix seconds, default the real clock).
+ */
+export function verifyForward(secret, rec, now) {
+  const args = [];
+  if (now !== undefined) args.push('-now', String(now));
+  args.push(rec.headers['x-wallexkit-timestamp'] ?? '', rec.headers['x-wallexkit-signature'] ?? '');
+  try {
+    execFileSync(buildVerifier(), args, { input: rec.body, env: { ...process.env, FORWARD_SECRET: secret }, stdio: ['pipe', 'ignore', 'ignore'] });
+    return true;
+  } catch (e) {
+    if (e.status === 1) return false;
+    throw e;
+  }
 }
 
 /** Signs an IPN body as Wallex does (HMAC-SHA512, hex). */
@@ -170,9 +194,11 @@ export async function eventually(fn, ms = 10000, what = 'condition') {
  * gateway's URL, a `request` helper that records every answer, the captured worker logs, and
  * the secrets to look for.
  */
-export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = [], inspectorPort } = {}) {
+export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = [], inspectorPort, persist, secrets: keep } = {}) {
   const dir = buildEdge();
-  const secrets = {
+  // persist: a directory for Durable Object and KV storage, so that a gateway started again on it
+  // (with the same secrets: pass the first one's `secrets`) finds its state, as after a restart.
+  const secrets = keep ?? {
     WALLEX_PUBLIC_KEY: sb.publicKey,
     WALLEX_PRIVATE_KEY: sb.privateKey,
     WALLEX_MERCHANT_ID: sb.merchantId,
@@ -186,7 +212,7 @@ export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = 
     ALLOWED_ORIGINS: 'https://shop.example, https://other-shop.example',
     FORWARD_URL: '',
     PUBLIC_URL: '',
-    WALLEX_NONCE: '0',
+    // WALLEX_NONCE unset: the gateway's default (nonces on).
     ALLOW_MONEY: '0',
     CHECKOUT_RATE_LIMIT: '10',
     FORWARD_RETRY_BASE_MS: '100',
@@ -201,6 +227,7 @@ export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = 
     log: new Log(LogLevel.WARN),
     cf: false,
     inspectorPort,
+    ...(persist ? { durableObjectsPersist: join(persist, 'do'), kvPersist: join(persist, 'kv') } : {}),
     handleRuntimeStdio(stdout, stderr) {
       stdout.on('data', (d) => (logs += d));
       stderr.on('data', (d) => (logs += d));

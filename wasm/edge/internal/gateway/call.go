@@ -47,16 +47,42 @@ func (g *Gateway) call(ctx context.Context, p Platform, r *Request, cmd string) 
 	if res := envelopeFields(fields, cmd); res != nil {
 		return res
 	}
-	c, res := g.client(p)
+	for k := range fields {
+		if !validFieldName(k) {
+			return badInput("field name "+strconv.Quote(clip(k, 64)), "only a-z, 0-9, '_', '[' and ']' are forwarded (e.g. address, wd[1][amount])")
+		}
+	}
+	c, res := g.client(ctx, p, r)
 	if res != nil {
 		return res
 	}
-	out, err := c.Call(ctx, cmd, fields)
+	up := r.Upstream
+	if !core.IsReadCommand(cmd) {
+		var cancel context.CancelFunc
+		up, cancel = p.WithTimeout(up, g.cfg.UpstreamTimeout)
+		defer cancel()
+	}
+	out, err := c.Call(up, cmd, fields)
 	if err != nil {
 		p.Log("edge: call " + cmd + ": " + err.Error())
-		return coreError(err)
+		return g.apiFailure(r, c, cmd, err)
 	}
 	return jsonResponse(200, out.JSON)
+}
+
+// validFieldName reports whether a field name is made of [a-z0-9_[\]] only: what the API's
+// fields (including create_mass_withdrawal's wd[KEY][field]) look like.
+func validFieldName(k string) bool {
+	if k == "" || len(k) > 128 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '[' || c == ']') {
+			return false
+		}
+	}
+	return true
 }
 
 // envelopeFields accepts and removes the fields a Wallex client sends on every call, so that a

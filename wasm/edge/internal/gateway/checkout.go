@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -58,8 +60,7 @@ func badInput(field, problem string) *Response {
 }
 
 func (g *Gateway) checkout(ctx context.Context, p Platform, r *Request) *Response {
-	client := clientIP(r)
-	ok, wait, err := p.Limiter(client).Hit(ctx, g.cfg.RateLimit, time.Minute)
+	ok, wait, err := p.Limiter(limitKey(clientIP(r))).Hit(ctx, g.cfg.RateLimit, time.Minute)
 	if err != nil {
 		p.Log("edge: rate limiter unavailable: " + err.Error())
 		return errorResponse(503, "unavailable", "the rate limiter is unavailable, try again", true)
@@ -92,11 +93,41 @@ func (g *Gateway) checkout(ctx context.Context, p Platform, r *Request) *Respons
 	if res != nil {
 		return res
 	}
-	c, res := g.client(p)
+	orderID := ""
+	if v := body.Get("order_id"); v.Exists() {
+		if v.Type != gjson.String || !validOrderID(v.Str) {
+			return badInput("order_id", "must be 1 to 64 letters, digits, '_' or '-'")
+		}
+		orderID = v.Str
+	}
+	c, res := g.client(ctx, p, r)
 	if res != nil {
 		return res
 	}
+	switch g.coinAccepted(r.Upstream, p, c, order.currency2) {
+	case coinRefused:
+		return errorResponse(422, "coin_not_accepted", "currency2 "+strconv.Quote(order.currency2)+" is not accepted by this merchant; accepted: "+g.coins.list(), false)
+	}
+	if orderID != "" {
+		return g.orderCheckout(ctx, p, r, c, order, orderID)
+	}
 	invoice := "wkx-" + randomHex(12)
+	up, cancel := p.WithTimeout(r.Upstream, g.cfg.UpstreamTimeout)
+	defer cancel()
+	tx, ou, res := g.createPayment(p, r, up, c, order, invoice)
+	switch {
+	case ou != nil:
+		return outcomeUnknown(ou, c.tr.sentNonce(), func(o *jsonObj) { o.str("invoice", invoice) })
+	case res != nil:
+		return res
+	}
+	return g.paymentCreated(ctx, p, order, invoice, "", tx)
+}
+
+// createPayment calls create_transaction for order with up (bounded by the upstream timeout).
+// When it fails, either the outcome is unknown (ou: the payment may exist) or res is the answer
+// (the API refused it, or it was not sent).
+func (g *Gateway) createPayment(p Platform, r *Request, up context.Context, c *apiClient, order *checkoutOrder, invoice string) (*core.Transaction, *core.OutcomeUnknownError, *Response) {
 	ipnURL := g.publicBase(r) + "/ipn"
 	params := &core.CreateTransactionParams{
 		Amount:     order.amount.Text(),
@@ -111,19 +142,35 @@ func (g *Gateway) checkout(ctx context.Context, p Platform, r *Request) *Respons
 	if order.itemNumber != "" {
 		params.ItemNumber = &order.itemNumber
 	}
-	tx, err := c.CreateTransaction(ctx, params)
+	tx, err := c.CreateTransaction(up, params)
 	if err != nil {
 		p.Log("edge: checkout " + invoice + ": " + err.Error())
-		return coreError(err)
+		var ou *core.OutcomeUnknownError
+		if errors.As(err, &ou) {
+			return nil, ou, nil
+		}
+		return nil, nil, g.apiFailure(r, c, "create_transaction", err)
 	}
+	return tx, nil, nil
+}
+
+// paymentCreated records a new payment in the ledger and answers 201.
+func (g *Gateway) paymentCreated(ctx context.Context, p Platform, order *checkoutOrder, invoice, orderID string, tx *core.Transaction) *Response {
 	rec := newObj().int("created", g.now().Unix()).str("invoice", invoice).str("amount1", order.amount.Text()).
-		str("currency1", order.currency1).str("currency2", order.currency2).str("item", order.itemNumber).String()
-	if err := p.Ledger().PutTxn(ctx, tx.TxnID, rec); err != nil {
-		if err = p.Ledger().PutTxn(ctx, tx.TxnID, rec); err != nil {
+		str("currency1", order.currency1).str("currency2", order.currency2).str("item", order.itemNumber)
+	if orderID != "" {
+		rec.str("order_id", orderID)
+	}
+	if err := p.Ledger().PutTxn(ctx, tx.TxnID, rec.String()); err != nil {
+		if err = p.Ledger().PutTxn(ctx, tx.TxnID, rec.String()); err != nil {
 			p.Log("edge: payment " + tx.TxnID + " (invoice " + invoice + ") was created but not recorded: " + err.Error())
 			return errorResponse(502, "record_failed", "the payment was created but the gateway could not record it; invoice "+invoice, false)
 		}
 	}
+	return jsonResponse(201, paymentJSON(tx, invoice, orderID))
+}
+
+func paymentJSON(tx *core.Transaction, invoice, orderID string) []byte {
 	out := newObj().
 		str("txn_id", tx.TxnID).
 		str("amount", tx.Amount.String()).
@@ -135,7 +182,10 @@ func (g *Gateway) checkout(ctx context.Context, p Platform, r *Request) *Respons
 		int("timeout", int64(tx.Timeout/time.Second)).
 		int("confirms_needed", tx.ConfirmsNeeded).
 		str("invoice", invoice)
-	return jsonResponse(201, out.bytes())
+	if orderID != "" {
+		out.str("order_id", orderID)
+	}
+	return out.bytes()
 }
 
 // catalogOrder prices {item, quantity?, currency2, buyer_email} from the price list.
@@ -380,6 +430,23 @@ func clientIP(r *Request) string {
 	return "unknown"
 }
 
+// limitKey is the rate limit bucket of a client address: an IPv6 client by its /64 (one
+// subscriber usually gets a whole /64 and can use any address in it), others by the address.
+func limitKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() {
+		return ip
+	}
+	if a.Is4In6() {
+		return a.Unmap().String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
 // publicBase is the gateway's own origin: PUBLIC_URL, else the origin the request came to.
 func (g *Gateway) publicBase(r *Request) string {
 	if g.cfg.PublicURL != "" {
@@ -407,14 +474,14 @@ func (g *Gateway) status(ctx context.Context, p Platform, r *Request, id string)
 	if !ok {
 		return errorResponse(404, "not_found", "no payment with this txn_id was created by this gateway", false)
 	}
-	c, res := g.client(p)
+	c, res := g.client(ctx, p, r)
 	if res != nil {
 		return res
 	}
-	info, err := c.TxInfo(ctx, id, false)
+	info, err := c.TxInfo(r.Upstream, id, false)
 	if err != nil {
 		p.Log("edge: status " + id + ": " + err.Error())
-		return coreError(err)
+		return g.apiFailure(r, c, "get_tx_info", err)
 	}
 	out := newObj().
 		str("txn_id", id).

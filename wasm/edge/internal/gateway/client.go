@@ -3,6 +3,9 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -50,6 +53,10 @@ type keyStore struct {
 	p        Platform
 	storeKey string
 	state    KeyState
+	bg       context.Context // the request's own context, for releasing the login lease
+
+	mu     sync.Mutex
+	leased bool // this request holds the key's login lease (LoadToken said: log in)
 }
 
 func (s *keyStore) keys(key string) KeyState {
@@ -69,8 +76,14 @@ func (s *keyStore) LoadToken(ctx context.Context, key string) (core.Token, bool,
 		return t, true, nil
 	}
 	t, ok, err := s.keys(key).LoadToken(ctx, loginLease)
-	if err != nil || !ok {
+	if err != nil {
 		return core.Token{}, false, err
+	}
+	if !ok {
+		s.mu.Lock()
+		s.leased = true // core logs in next; SaveToken or loginFailed ends the lease
+		s.mu.Unlock()
+		return core.Token{}, false, nil
 	}
 	s.cache.put(key, t)
 	return t, true, nil
@@ -79,19 +92,45 @@ func (s *keyStore) LoadToken(ctx context.Context, key string) (core.Token, bool,
 // refreshMargin is how long before its expiry a token is renewed: core's default margin.
 const refreshMargin = 60 * time.Second
 
-// fresh reports whether t is usable without renewal, by the rule core applies (the margin is at
-// most a tenth of the token's lifetime).
-func fresh(t core.Token, now time.Time) bool {
+// refreshAt is when t needs renewal, by the rule core applies (the margin is at most a tenth of
+// the token's lifetime). The Durable Object stores it with the token and compares only times.
+func refreshAt(t core.Token) time.Time {
 	margin := refreshMargin
 	if life := t.ExpiresAt.Sub(t.ObtainedAt); !t.ObtainedAt.IsZero() && life > 0 && life/10 < margin {
 		margin = life / 10
 	}
-	return t.AccessToken != "" && now.Before(t.ExpiresAt.Add(-margin))
+	return t.ExpiresAt.Add(-margin)
+}
+
+// fresh reports whether t is usable without renewal.
+func fresh(t core.Token, now time.Time) bool {
+	return t.AccessToken != "" && now.Before(refreshAt(t))
 }
 
 func (s *keyStore) SaveToken(ctx context.Context, key string, t core.Token) error {
 	s.cache.put(key, t)
-	return s.keys(key).SaveToken(ctx, t)
+	err := s.keys(key).SaveToken(ctx, t, refreshAt(t))
+	s.mu.Lock()
+	s.leased = false
+	s.mu.Unlock()
+	return err
+}
+
+// loginEvent watches core's attempts (WithLogger): when a login this request was leased fails,
+// the lease goes to the next waiter at once instead of running out.
+func (s *keyStore) loginEvent(e core.Event) {
+	if e.Cmd != "login" || e.Err == nil {
+		return
+	}
+	s.mu.Lock()
+	leased := s.leased
+	s.leased = false
+	s.mu.Unlock()
+	if leased && s.state != nil {
+		if err := s.state.ReleaseLogin(s.bg); err != nil {
+			s.p.Log("edge: could not hand the login lease on: " + err.Error())
+		}
+	}
 }
 
 func (s *keyStore) DeleteToken(ctx context.Context, key string) error {
@@ -114,33 +153,132 @@ type edgeTransport struct {
 	direct core.Transport
 	ks     *keyStore
 	nonces bool
+
+	mu   sync.Mutex
+	sent int64 // the highest nonce the sequencer sent (or may have sent) for this request
 }
+
+// maxStale bounds how often one call's nonce is raised because other isolates' calls went first.
+const maxStale = 8
 
 func (t *edgeTransport) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPResponse, error) {
-	if t.nonces && t.ks.state != nil && hasNonce(req.Body) {
-		return t.ks.state.NonceCall(ctx, req)
+	if !t.nonces || t.ks.state == nil {
+		return t.direct.RoundTrip(ctx, req)
 	}
-	return t.direct.RoundTrip(ctx, req)
+	n, at, end, ok := findNonce(req.Body)
+	if !ok {
+		return t.direct.RoundTrip(ctx, req)
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(callTimeout)
+	}
+	body := req.Body
+	for range maxStale {
+		if err := ctx.Err(); err != nil {
+			return nil, core.NotSent(err)
+		}
+		call := &NonceCall{ID: "nc_" + randomHex(12), Request: &core.Request{URL: req.URL, Header: req.Header, Body: body}, Nonce: n, Deadline: deadline}
+		res, err := t.ks.state.NonceCall(ctx, call)
+		if err != nil {
+			// The caller stopped waiting, or the call to the sequencer failed: ask whether the
+			// request left. Only a sequencer that says "never" makes it safe to send again.
+			sent, aerr := t.ks.state.Abandon(t.ks.bg, call.ID)
+			if aerr == nil && !sent {
+				return nil, core.NotSent(fmt.Errorf("not sent (the key's sequencer had not sent it yet): %w", err))
+			}
+			t.markSent(n)
+			return nil, err
+		}
+		switch {
+		case res.Response != nil:
+			t.markSent(n)
+			return res.Response, nil
+		case res.NotSent != "":
+			return nil, core.NotSent(errors.New("not sent: " + res.NotSent))
+		case res.SendError != "":
+			t.markSent(n)
+			return nil, errors.New(res.SendError)
+		}
+		// Another isolate's call got a higher nonce to the API first: choose a new one above it,
+		// by core's rule (spec §4: max(last + 1, unix ms)), store the mark, and queue again.
+		n = max(res.Stale+1, n+1, time.Now().UnixMilli())
+		if err := t.ks.state.SaveNonce(ctx, n); err != nil {
+			return nil, core.NotSent(fmt.Errorf("cannot save the nonce, nothing was sent: %w", err))
+		}
+		body = spliceNonce(body, at, end, n)
+		end = at + len(strconv.FormatInt(n, 10))
+	}
+	return nil, core.NotSent(errors.New("not sent: the nonce kept being overtaken by other calls of this key"))
 }
 
-// hasNonce reports whether a form body has a nonce field.
-func hasNonce(body []byte) bool {
-	return bytes.HasPrefix(body, []byte("nonce=")) || bytes.Contains(body, []byte("&nonce="))
+func (t *edgeTransport) markSent(n int64) {
+	t.mu.Lock()
+	t.sent = max(t.sent, n)
+	t.mu.Unlock()
+}
+
+// sentNonce is the highest nonce this request's calls carried when they left.
+func (t *edgeTransport) sentNonce() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sent
+}
+
+// findNonce finds the nonce field of a form body (as core encodes it: digits only) and returns
+// its value and the byte range of the digits.
+func findNonce(body []byte) (n int64, at, end int, ok bool) {
+	switch {
+	case bytes.HasPrefix(body, []byte("nonce=")):
+		at = len("nonce=")
+	default:
+		i := bytes.Index(body, []byte("&nonce="))
+		if i < 0 {
+			return 0, 0, 0, false
+		}
+		at = i + len("&nonce=")
+	}
+	end = at
+	for end < len(body) && body[end] >= '0' && body[end] <= '9' {
+		end++
+	}
+	if end == at || (end < len(body) && body[end] != '&') {
+		return 0, 0, 0, false
+	}
+	n, err := strconv.ParseInt(string(body[at:end]), 10, 64)
+	return n, at, end, err == nil
+}
+
+func spliceNonce(body []byte, at, end int, n int64) []byte {
+	out := make([]byte, 0, len(body)+8)
+	out = append(out, body[:at]...)
+	out = strconv.AppendInt(out, n, 10)
+	return append(out, body[end:]...)
+}
+
+// apiClient is one request's core.Client with its transport (which knows the nonces it sent).
+type apiClient struct {
+	*core.Client
+	tr *edgeTransport
 }
 
 // client returns a core.Client for one request. Clients are cheap (New sends nothing) and are
 // never shared between requests: a Go channel or mutex shared by two requests would let one
 // request's goroutine run, and start I/O, inside the other request's event, which Workers
 // refuse. What must be shared (token, nonce order, one login at a time) is shared through the
-// key's Durable Object instead.
-func (g *Gateway) client(p Platform) (*core.Client, *Response) {
+// key's Durable Object instead. ctx is the request's own context; r.Upstream bounds API calls.
+func (g *Gateway) client(ctx context.Context, p Platform, r *Request) (*apiClient, *Response) {
 	if name := g.cfg.missingAPI(); name != "" {
 		return nil, errorResponse(503, "not_configured", "the gateway is not configured: set "+name, false)
 	}
-	ks := &keyStore{now: g.now, cache: &g.tokens, p: p}
-	opts := append(g.cfg.clientOptions(),
+	ks := &keyStore{now: g.now, cache: &g.tokens, p: p, bg: ctx}
+	tr := &edgeTransport{direct: p.Transport(), ks: ks, nonces: g.cfg.Nonces}
+	// The client's timeout is the upstream timeout: how long any unsafe call of this gateway can
+	// have been on its way, which reconcile adds to a sent time when no deadline is known.
+	opts := append(g.cfg.clientOptions(g.cfg.UpstreamTimeout),
 		core.WithTokenStore(ks),
-		core.WithTransport(&edgeTransport{direct: p.Transport(), ks: ks, nonces: g.cfg.Nonces}))
+		core.WithTransport(tr),
+		core.WithLogger(ks.loginEvent))
 	if g.cfg.Nonces {
 		opts = append(opts, core.WithNonces(ks))
 	}
@@ -149,8 +287,6 @@ func (g *Gateway) client(p Platform) (*core.Client, *Response) {
 		p.Log("edge: cannot build the API client: " + err.Error())
 		return nil, errorResponse(503, "not_configured", "the gateway is misconfigured: "+err.Error(), false)
 	}
-	if g.cfg.Nonces {
-		ks.keys(c.StoreKey()) // the transport needs the sequencer; otherwise the stub is made on first use
-	}
-	return c, nil
+	ks.keys(c.StoreKey()) // the transport and the lease need the key's state
+	return &apiClient{Client: c, tr: tr}, nil
 }

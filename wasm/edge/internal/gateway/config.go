@@ -15,29 +15,41 @@ import (
 // WALLEX_PRIVATE_KEY, WALLEX_IPN_SECRET, WALLEX_MERCHANT_ID, GATEWAY_TOKENS, FORWARD_SECRET,
 // CHECKOUT_SIGNING_SECRET. Vars (wrangler.jsonc): the rest.
 const (
-	EnvAPIURL         = "WALLEX_API_URL"
-	EnvPublicKey      = "WALLEX_PUBLIC_KEY"
-	EnvPrivateKey     = "WALLEX_PRIVATE_KEY"
-	EnvIPNSecret      = "WALLEX_IPN_SECRET"
-	EnvMerchantID     = "WALLEX_MERCHANT_ID"
-	EnvGatewayTokens  = "GATEWAY_TOKENS"
-	EnvAllowedOrigins = "ALLOWED_ORIGINS"
-	EnvForwardURL     = "FORWARD_URL"
-	EnvForwardSecret  = "FORWARD_SECRET"
-	EnvCheckoutSecret = "CHECKOUT_SIGNING_SECRET"
-	EnvPublicURL      = "PUBLIC_URL"
-	EnvNonce          = "WALLEX_NONCE"
-	EnvAllowMoney     = "ALLOW_MONEY"
-	EnvRateLimit      = "CHECKOUT_RATE_LIMIT"
+	EnvAPIURL          = "WALLEX_API_URL"
+	EnvPublicKey       = "WALLEX_PUBLIC_KEY"
+	EnvPrivateKey      = "WALLEX_PRIVATE_KEY"
+	EnvIPNSecret       = "WALLEX_IPN_SECRET"
+	EnvMerchantID      = "WALLEX_MERCHANT_ID"
+	EnvGatewayTokens   = "GATEWAY_TOKENS"
+	EnvAllowedOrigins  = "ALLOWED_ORIGINS"
+	EnvForwardURL      = "FORWARD_URL"
+	EnvForwardSecret   = "FORWARD_SECRET"
+	EnvCheckoutSecret  = "CHECKOUT_SIGNING_SECRET"
+	EnvPublicURL       = "PUBLIC_URL"
+	EnvNonce           = "WALLEX_NONCE"
+	EnvAllowMoney      = "ALLOW_MONEY"
+	EnvRateLimit       = "CHECKOUT_RATE_LIMIT"
+	EnvFencePause      = "FENCE_PAUSE_MS"
+	EnvInFlightWindow  = "IN_FLIGHT_WINDOW_MS"
+	EnvUpstreamTimeout = "EDGE_UPSTREAM_TIMEOUT_MS"
 )
 
 // EnvNames lists every name Config reads, so that a host can fetch them in one go.
 var EnvNames = []string{EnvAPIURL, EnvPublicKey, EnvPrivateKey, EnvIPNSecret, EnvMerchantID,
 	EnvGatewayTokens, EnvAllowedOrigins, EnvForwardURL, EnvForwardSecret, EnvCheckoutSecret,
-	EnvPublicURL, EnvNonce, EnvAllowMoney, EnvRateLimit}
+	EnvPublicURL, EnvNonce, EnvAllowMoney, EnvRateLimit, EnvFencePause, EnvInFlightWindow, EnvUpstreamTimeout}
 
 // DefaultRateLimit is how many checkouts one client may start per minute.
 const DefaultRateLimit = 10
+
+// DefaultFencePause and DefaultInFlightWindow are core's defaults.
+const (
+	DefaultFencePause     = time.Second
+	DefaultInFlightWindow = 2 * time.Minute
+	// DefaultUpstreamTimeout leaves the Worker's deadline (28 s, see glue/worker.mjs) room to
+	// answer and record an unknown outcome.
+	DefaultUpstreamTimeout = 20 * time.Second
+)
 
 // Config is the gateway's configuration, read once per isolate from the Worker's environment.
 // Its String form never shows a secret.
@@ -53,9 +65,18 @@ type Config struct {
 	forwardSecret  bool
 	checkoutSecret string
 	PublicURL      string
-	Nonces         bool
+	Nonces         bool // on unless WALLEX_NONCE is "0" (or false/no/off)
 	AllowMoney     bool
 	RateLimit      int
+	// FencePause is how long reconciliation waits after the nonce fence before it reads the
+	// history again; InFlightWindow how long after its deadline a request sent without a nonce
+	// is still treated as on its way (core.WithFencePause, core.WithInFlightWindow).
+	FencePause     time.Duration
+	InFlightWindow time.Duration
+	// UpstreamTimeout bounds one call that may move money or create a payment: when it passes,
+	// the call is aborted and answered outcome_unknown (or not_sent), well before the Worker's
+	// own deadline would cut the request off without an answer.
+	UpstreamTimeout time.Duration
 
 	verifier    *ipn.Verifier
 	verifierErr error
@@ -67,19 +88,22 @@ type Config struct {
 // the whole gateway down.
 func LoadConfig(get func(string) string) *Config {
 	c := &Config{
-		APIURL:         strings.TrimSpace(get(EnvAPIURL)),
-		PublicKey:      strings.TrimSpace(get(EnvPublicKey)),
-		privateKey:     strings.TrimSpace(get(EnvPrivateKey)),
-		MerchantID:     strings.TrimSpace(get(EnvMerchantID)),
-		ipnSecret:      strings.TrimSpace(get(EnvIPNSecret)),
-		AllowedOrigins: map[string]bool{},
-		ForwardURL:     strings.TrimSpace(get(EnvForwardURL)),
-		forwardSecret:  get(EnvForwardSecret) != "",
-		checkoutSecret: strings.TrimSpace(get(EnvCheckoutSecret)),
-		PublicURL:      strings.TrimRight(strings.TrimSpace(get(EnvPublicURL)), "/"),
-		Nonces:         isOn(get(EnvNonce)),
-		AllowMoney:     isOn(get(EnvAllowMoney)),
-		RateLimit:      DefaultRateLimit,
+		APIURL:          strings.TrimSpace(get(EnvAPIURL)),
+		PublicKey:       strings.TrimSpace(get(EnvPublicKey)),
+		privateKey:      strings.TrimSpace(get(EnvPrivateKey)),
+		MerchantID:      strings.TrimSpace(get(EnvMerchantID)),
+		ipnSecret:       strings.TrimSpace(get(EnvIPNSecret)),
+		AllowedOrigins:  map[string]bool{},
+		ForwardURL:      strings.TrimSpace(get(EnvForwardURL)),
+		forwardSecret:   get(EnvForwardSecret) != "",
+		checkoutSecret:  strings.TrimSpace(get(EnvCheckoutSecret)),
+		PublicURL:       strings.TrimRight(strings.TrimSpace(get(EnvPublicURL)), "/"),
+		Nonces:          !isOff(get(EnvNonce)),
+		AllowMoney:      isOn(get(EnvAllowMoney)),
+		RateLimit:       DefaultRateLimit,
+		FencePause:      DefaultFencePause,
+		InFlightWindow:  DefaultInFlightWindow,
+		UpstreamTimeout: DefaultUpstreamTimeout,
 	}
 	if c.APIURL == "" {
 		c.APIURL = core.DefaultAPIURL
@@ -101,6 +125,21 @@ func LoadConfig(get func(string) string) *Config {
 			c.problems = append(c.problems, EnvRateLimit+" must be a positive integer")
 		}
 	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{EnvFencePause, &c.FencePause}, {EnvInFlightWindow, &c.InFlightWindow}, {EnvUpstreamTimeout, &c.UpstreamTimeout}} {
+		if s := strings.TrimSpace(get(d.name)); s != "" {
+			if n, err := strconv.Atoi(s); err == nil && n >= 0 && n <= 3_600_000 {
+				*d.dst = time.Duration(n) * time.Millisecond
+			} else {
+				c.problems = append(c.problems, d.name+" must be a whole number of milliseconds (0 to 3600000)")
+			}
+		}
+	}
+	if c.UpstreamTimeout <= 0 {
+		c.UpstreamTimeout = DefaultUpstreamTimeout
+	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			c.problems = append(c.problems, EnvPublicURL+" must be an absolute http(s) URL such as https://pay.example.com")
@@ -112,6 +151,15 @@ func LoadConfig(get func(string) string) *Config {
 	}
 	c.verifier, c.verifierErr = ipn.NewVerifier(c.MerchantID, c.ipnSecret)
 	return c
+}
+
+// isOff reports an explicit opt-out: "0", "false", "no" or "off".
+func isOff(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "0", "false", "no", "off":
+		return true
+	}
+	return false
 }
 
 func isOn(s string) bool {
@@ -147,8 +195,11 @@ func (c *Config) String() string {
 }
 
 // clientOptions are the core options for one request's client (transport and stores added by
-// the caller).
-func (c *Config) clientOptions() []core.Option {
+// the caller). timeout is the time the request may wait for the API (its upstream deadline).
+func (c *Config) clientOptions(timeout time.Duration) []core.Option {
+	if timeout <= 0 {
+		timeout = callTimeout
+	}
 	return []core.Option{
 		core.WithAPIURL(c.APIURL),
 		core.WithKeys(c.PublicKey, c.privateKey),
@@ -157,9 +208,13 @@ func (c *Config) clientOptions() []core.Option {
 		// another request's event, and Workers bind I/O to the request that started it. A
 		// retryable error goes back to the caller marked retryable instead.
 		core.WithRetries(0, time.Millisecond, time.Millisecond),
-		core.WithTimeout(callTimeout),
+		core.WithTimeout(timeout),
+		// The same reason: reconcile's pause after the fence is taken by the gateway with the
+		// platform's Sleep (a JS timer of the request's own), between two fenced reads.
+		core.WithFencePause(0),
+		core.WithInFlightWindow(c.InFlightWindow),
 	}
 }
 
-// callTimeout bounds one upstream call; the Worker glue cancels a request a little earlier.
+// callTimeout bounds one request's upstream calls when the host gives no deadline.
 const callTimeout = 25 * time.Second

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
 )
 
@@ -24,15 +25,20 @@ type fakePlatform struct {
 	events  []string
 	fwds    []string
 	hits    map[string]int
+	orders  map[string]string
+	release int // ReleaseLogin calls
 	logs    []string
-	api     func(cmd string, form url.Values) (int, string)
-	apiCmds []string
+	// commitHook runs inside CommitIPN before its checks (tests interleave another delivery).
+	commitHook func()
+	api        func(cmd string, form url.Values) (int, string)
+	apiCmds    []string
 }
 
 func newFake() *fakePlatform {
 	f := &fakePlatform{
 		prices: map[string]string{}, tokens: map[string]core.Token{}, nonces: map[string]int64{},
 		txns: map[string]string{}, seen: map[string]bool{}, status: map[string]int{}, hits: map[string]int{},
+		orders: map[string]string{},
 	}
 	f.api = func(cmd string, form url.Values) (int, string) {
 		switch cmd {
@@ -40,6 +46,8 @@ func newFake() *fakePlatform {
 			return 200, `{"error":"ok","result":{"username":"demo","merchant_id":"M1","email":"d@example.com","public_name":""}}`
 		case "create_transaction":
 			return 200, `{"error":"ok","result":{"amount":"0.00040000","txn_id":"CPSBX1","address":"addr1","confirms_needed":"2","timeout":7200,"checkout_url":"https://x/c","status_url":"https://x/s","qrcode_url":"https://x/q"}}`
+		case "rates":
+			return 200, `{"error":"ok","result":{"BTC":{"is_fiat":0,"accepted":1},"LTC":{"is_fiat":0,"accepted":1},"USD":{"is_fiat":1,"accepted":0},"TRX":{"is_fiat":0,"accepted":0}}}`
 		case "get_tx_info":
 			return 200, `{"error":"ok","result":{"status":100,"status_text":"Complete","type":"coins","coin":"BTC","amount":40000,"amountf":"0.00040000","received":40000,"receivedf":"0.00040000","recv_confirms":2,"payment_address":"addr1"}}`
 		}
@@ -54,6 +62,9 @@ func (f *fakePlatform) Ledger() Ledger                { return fakeLedger{f} }
 func (f *fakePlatform) Limiter(client string) Limiter { return fakeLimiter{f: f, client: client} }
 func (f *fakePlatform) Log(msg string)                { f.mu.Lock(); f.logs = append(f.logs, msg); f.mu.Unlock() }
 func (f *fakePlatform) Transport() core.Transport     { return core.TransportFunc(f.roundTrip) }
+func (f *fakePlatform) WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d)
+}
 func (f *fakePlatform) roundTrip(_ context.Context, r *core.Request) (*core.HTTPResponse, error) {
 	form, err := url.ParseQuery(string(r.Body))
 	if err != nil {
@@ -94,9 +105,15 @@ func (k *fakeKeys) LoadToken(context.Context, time.Duration) (core.Token, bool, 
 	t, ok := k.f.tokens[k.key]
 	return t, ok, nil
 }
-func (k *fakeKeys) SaveToken(_ context.Context, t core.Token) error {
+func (k *fakeKeys) SaveToken(_ context.Context, t core.Token, _ time.Time) error {
 	k.f.mu.Lock()
 	k.f.tokens[k.key] = t
+	k.f.mu.Unlock()
+	return nil
+}
+func (k *fakeKeys) ReleaseLogin(context.Context) error {
+	k.f.mu.Lock()
+	k.f.release++
 	k.f.mu.Unlock()
 	return nil
 }
@@ -112,9 +129,14 @@ func (k *fakeKeys) SaveNonce(_ context.Context, n int64) error {
 	k.f.mu.Unlock()
 	return nil
 }
-func (k *fakeKeys) NonceCall(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
-	return k.f.roundTrip(ctx, r)
+func (k *fakeKeys) NonceCall(ctx context.Context, c *NonceCall) (*NonceResult, error) {
+	res, err := k.f.roundTrip(ctx, c.Request)
+	if err != nil {
+		return &NonceResult{SendError: err.Error()}, nil
+	}
+	return &NonceResult{Response: res}, nil
 }
+func (k *fakeKeys) Abandon(context.Context, string) (bool, error) { return true, nil }
 
 type fakeLedger struct{ f *fakePlatform }
 
@@ -123,23 +145,37 @@ func (l fakeLedger) SeenID(_ context.Context, id string) (bool, error) {
 	defer l.f.mu.Unlock()
 	return l.f.seen[id], nil
 }
-func (l fakeLedger) MarkID(_ context.Context, id string) error {
-	l.f.mu.Lock()
-	l.f.seen[id] = true
-	l.f.mu.Unlock()
-	return nil
-}
 func (l fakeLedger) LastStatus(_ context.Context, key string) (int, bool, error) {
 	l.f.mu.Lock()
 	defer l.f.mu.Unlock()
 	s, ok := l.f.status[key]
 	return s, ok, nil
 }
-func (l fakeLedger) SetStatus(_ context.Context, key string, st int) error {
+func (l fakeLedger) CommitIPN(_ context.Context, c *IPNCommit) (IPNCommitResult, error) {
+	if h := l.f.commitHook; h != nil {
+		l.f.commitHook = nil
+		h()
+	}
 	l.f.mu.Lock()
-	l.f.status[key] = st
-	l.f.mu.Unlock()
-	return nil
+	defer l.f.mu.Unlock()
+	if l.f.seen[c.ID] {
+		return IPNCommitResult{Dup: true}, nil
+	}
+	if c.Key != "" {
+		cur, ok := l.f.status[c.Key]
+		if ok != c.HasExpect || (ok && cur != c.Expect) {
+			return IPNCommitResult{Conflict: true}, nil
+		}
+		if c.SetStatus {
+			l.f.status[c.Key] = c.Status
+		}
+	}
+	l.f.seen[c.ID] = true
+	l.f.events = append(l.f.events, c.Event)
+	if c.Forward != "" {
+		l.f.fwds = append(l.f.fwds, c.Forward)
+	}
+	return IPNCommitResult{Cursor: int64(len(l.f.events))}, nil
 }
 func (l fakeLedger) PutTxn(_ context.Context, id, rec string) error {
 	l.f.mu.Lock()
@@ -153,19 +189,25 @@ func (l fakeLedger) GetTxn(_ context.Context, id string) (string, bool, error) {
 	r, ok := l.f.txns[id]
 	return r, ok, nil
 }
-func (l fakeLedger) RecordEvent(_ context.Context, id, ev, fwd string) (bool, int64, error) {
+func (l fakeLedger) GetOrder(_ context.Context, id string) (string, bool, error) {
 	l.f.mu.Lock()
 	defer l.f.mu.Unlock()
-	for _, e := range l.f.events {
-		if strings.Contains(e, `"ipn_id":`+strconv.Quote(id)) {
-			return true, 0, nil
-		}
+	r, ok := l.f.orders[id]
+	return r, ok, nil
+}
+func (l fakeLedger) PutOrder(_ context.Context, id string, expectV int64, rec string) (bool, string, error) {
+	l.f.mu.Lock()
+	defer l.f.mu.Unlock()
+	cur, ok := l.f.orders[id]
+	v := int64(0)
+	if ok {
+		v = gjson.Get(cur, "v").Int()
 	}
-	l.f.events = append(l.f.events, ev)
-	if fwd != "" {
-		l.f.fwds = append(l.f.fwds, fwd)
+	if v != expectV {
+		return false, cur, nil
 	}
-	return false, int64(len(l.f.events)), nil
+	l.f.orders[id] = strings.TrimSuffix(rec, "}") + `,"v":` + strconv.FormatInt(v+1, 10) + "}"
+	return true, "", nil
 }
 func (l fakeLedger) Events(context.Context, int64, int) (string, error) {
 	return `{"events":[],"next_cursor":"0","has_more":false}`, nil

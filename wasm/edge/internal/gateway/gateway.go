@@ -19,6 +19,11 @@ type Request struct {
 	URL    *url.URL
 	Header map[string]string // lower-case names; repeated headers joined with ", "
 	Body   []byte
+	// Upstream, when set, bounds the request's calls to the Wallex API. It ends before the
+	// request's own context (the host's soft deadline), so that the gateway can still answer
+	// what it knows, and record it, after it stopped waiting for the API. nil: the request's
+	// own context.
+	Upstream context.Context
 }
 
 // Response is the answer. Body is sent as is.
@@ -37,6 +42,7 @@ type Gateway struct {
 	cfg    *Config
 	now    func() time.Time
 	tokens tokenCache // the isolate's token cache (the key's Durable Object is the truth)
+	coins  coinCache  // the isolate's copy of the accepted coins (rates accepted=1)
 }
 
 // New returns a Gateway for cfg.
@@ -49,6 +55,9 @@ func (g *Gateway) Config() *Config { return g.cfg }
 func (g *Gateway) Handle(ctx context.Context, p Platform, r *Request) *Response {
 	if r.Header == nil {
 		r.Header = map[string]string{}
+	}
+	if r.Upstream == nil {
+		r.Upstream = ctx
 	}
 	if len(r.Body) > MaxBody {
 		return errorResponse(413, "body_too_large", "the request body is larger than "+strconv.Itoa(MaxBody>>10)+" KiB", false)
@@ -84,13 +93,36 @@ func (g *Gateway) Handle(ctx context.Context, p Platform, r *Request) *Response 
 			return res
 		}
 		return g.call(ctx, p, r, strings.TrimPrefix(path, "/v1/call/"))
+	case path == "/v1/reconcile":
+		if r.Method != "POST" {
+			return methodNotAllowed("POST")
+		}
+		if res := g.authorize(r); res != nil {
+			return res
+		}
+		return g.reconcile(ctx, p, r)
 	case path == "/" || path == "/v1/health":
 		if r.Method != "GET" && r.Method != "HEAD" {
 			return methodNotAllowed("GET, HEAD")
 		}
 		return jsonResponse(200, newObj().bool("ok", true).str("service", "wallexkit-edge").bytes())
 	}
-	return errorResponse(404, "not_found", "no such route: the gateway serves POST /v1/checkout, GET /v1/checkout/{txn_id}, POST /ipn, GET /v1/events and POST /v1/call/{cmd}", false)
+	return errorResponse(404, "not_found", "no such route: the gateway serves POST /v1/checkout, GET /v1/checkout/{txn_id}, POST /ipn, GET /v1/events, POST /v1/call/{cmd} and POST /v1/reconcile", false)
+}
+
+// Unsafe reports whether a request may create a payment or move money (POST /v1/checkout, and
+// POST /v1/call/{cmd} for a command that is not a read), decided from its method and path alone
+// so that a host can tell before the request runs: an answer the host gives on its own (a hard
+// deadline) must then never invite the caller to send it again.
+func Unsafe(method, path string) bool {
+	if method != "POST" {
+		return false
+	}
+	if path == "/v1/checkout" {
+		return true
+	}
+	cmd, ok := strings.CutPrefix(path, "/v1/call/")
+	return ok && !core.IsReadCommand(cmd)
 }
 
 // authorize checks the bearer token against GATEWAY_TOKENS in constant time: both sides are

@@ -30,26 +30,90 @@ func (g *Gateway) ipn(ctx context.Context, p Platform, r *Request) *Response {
 		return errorResponse(status, code, err.Error(), false)
 	}
 	led := p.Ledger()
-	var dup bool
-	d, err := ipn.NewTracker(led).Handle(ctx, n, func(ctx context.Context, n *ipn.Notification) error {
-		forward := ""
-		if g.cfg.forwarding() {
-			forward = forwardBody(n)
+	forward := ""
+	if g.cfg.forwarding() {
+		forward = forwardBody(n)
+	}
+	event := eventBody(n, g.now().Unix())
+	var d ipn.Decision
+	for attempt := 1; ; attempt++ {
+		d, err = g.recordIPN(ctx, led, n, event, forward)
+		if !errors.Is(err, errIPNConflict) || attempt == maxIPNAttempts {
+			break
 		}
-		var err error
-		dup, _, err = led.RecordEvent(ctx, n.ID, eventBody(n, g.now().Unix()), forward)
-		return err
-	})
+	}
 	if err != nil {
 		p.Log("edge: IPN " + clip(n.ID, 64) + " not recorded: " + err.Error())
 		return errorResponse(503, "unavailable", "the notification could not be recorded; send it again", true)
 	}
-	decision := d.String()
-	if d == ipn.Apply && dup {
-		decision = ipn.Duplicate.String() // another isolate recorded it first
+	p.Log("edge: IPN " + clip(n.ID, 64) + " type=" + clip(n.Type, 20) + " status=" + strconv.Itoa(int(n.Status)) + ": " + d.String())
+	return jsonResponse(200, newObj().bool("ok", true).str("ipn_id", n.ID).str("result", d.String()).bytes())
+}
+
+// maxIPNAttempts bounds how often one notification is decided again because another one of the
+// same payment was recorded between the read and the write.
+const maxIPNAttempts = 5
+
+var errIPNConflict = errors.New("another notification of the payment was recorded meanwhile")
+
+// recordIPN decides with ipn.Tracker (the rule: dedupe by ipn_id, never let a late or lower
+// status overwrite a final one) over what the ledger holds now, and records the decision in one
+// atomic ledger step that only takes effect if the payment's status is still the one the Tracker
+// read. So two notifications of one payment arriving together (complete and cancelled) are
+// decided one after the other, never both against the same old status.
+func (g *Gateway) recordIPN(ctx context.Context, led Ledger, n *ipn.Notification, event, forward string) (ipn.Decision, error) {
+	st := &casStore{led: led}
+	d, err := ipn.NewTracker(st).Handle(ctx, n, nil)
+	if err != nil || d != ipn.Apply {
+		return d, err
 	}
-	p.Log("edge: IPN " + clip(n.ID, 64) + " type=" + clip(n.Type, 20) + " status=" + strconv.Itoa(int(n.Status)) + ": " + decision)
-	return jsonResponse(200, newObj().bool("ok", true).str("ipn_id", n.ID).str("result", decision).bytes())
+	c := &IPNCommit{ID: n.ID, Key: st.key, Expect: st.last, HasExpect: st.hasLast, Status: st.status, SetStatus: st.set, Event: event, Forward: forward}
+	res, err := led.CommitIPN(ctx, c)
+	switch {
+	case err != nil:
+		return d, err
+	case res.Dup:
+		return ipn.Duplicate, nil // another isolate recorded it first
+	case res.Conflict:
+		return d, errIPNConflict
+	}
+	return ipn.Apply, nil
+}
+
+// casStore is the ipn.TrackerStore the Tracker decides over: reads go to the ledger and are
+// remembered (the status read is the expectation of the commit), writes are collected for the
+// one atomic CommitIPN.
+type casStore struct {
+	led     Ledger
+	key     string
+	read    bool
+	last    int
+	hasLast bool
+	status  int
+	set     bool
+}
+
+func (s *casStore) SeenID(ctx context.Context, id string) (bool, error) { return s.led.SeenID(ctx, id) }
+
+func (s *casStore) MarkID(context.Context, string) error { return nil } // CommitIPN marks it
+
+func (s *casStore) LastStatus(ctx context.Context, key string) (int, bool, error) {
+	if !s.read || s.key != key {
+		last, ok, err := s.led.LastStatus(ctx, key)
+		if err != nil {
+			return 0, false, err
+		}
+		s.key, s.read, s.last, s.hasLast = key, true, last, ok
+	}
+	if s.set {
+		return s.status, true, nil
+	}
+	return s.last, s.hasLast, nil
+}
+
+func (s *casStore) SetStatus(_ context.Context, key string, status int) error {
+	s.key, s.status, s.set = key, status, true
+	return nil
 }
 
 func flatFields(n *ipn.Notification) map[string]string {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
-	"github.com/wallexkit/wallexkit/core/ipn"
 )
 
 // Platform is what one request may use of its host. It is built per request: on Workers, Durable
@@ -29,6 +28,22 @@ type Platform interface {
 	Transport() core.Transport
 	// Log writes one line to the host's log. Callers never pass secrets.
 	Log(msg string)
+	// WithTimeout is context.WithTimeout, with the timer the host allows: on Workers a JS timer
+	// set from the request's own event, never a Go timer (which can fire while the instance runs
+	// another request's event, and wake this request's goroutine into I/O there). The returned
+	// context reports the earlier of its own and ctx's deadlines.
+	WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc)
+}
+
+// sleep waits d, or until ctx ends, on the platform's timer.
+func sleep(p Platform, ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t, cancel := p.WithTimeout(ctx, d)
+	defer cancel()
+	<-t.Done()
+	return ctx.Err()
 }
 
 // Price is one entry of the price list (KV key "price:<sku>").
@@ -46,35 +61,92 @@ type PriceList interface {
 
 // KeyState is the shared state of one API key.
 type KeyState interface {
-	// LoadToken returns the stored token while it is fresh (by core's rule: until a margin of
-	// 60 s, at most a tenth of its lifetime, before it expires). Otherwise the first caller gets
-	// ok=false at once and should log in; callers after it wait (up to lease) for the token it
-	// saves, so that requests and isolates needing a token together log in once.
+	// LoadToken returns the stored token while it is fresh (the key store decided when it needs
+	// renewal and saved that time with it, see SaveToken). Otherwise the first caller gets
+	// ok=false at once: it holds the login lease and should log in; callers after it wait (up to
+	// lease, or until the holder saves a token or hands the lease on) so that requests and
+	// isolates needing a token together log in once.
 	LoadToken(ctx context.Context, lease time.Duration) (tok core.Token, ok bool, err error)
-	SaveToken(ctx context.Context, tok core.Token) error
+	// SaveToken stores tok, renewable from refreshAt on, ends the login lease and hands tok to
+	// every waiter.
+	SaveToken(ctx context.Context, tok core.Token, refreshAt time.Time) error
+	// ReleaseLogin ends a lease whose login failed: exactly one waiter (if any) gets the lease
+	// and logs in next; the others keep waiting.
+	ReleaseLogin(ctx context.Context) error
 	DeleteToken(ctx context.Context) error
 	LoadNonce(ctx context.Context) (int64, error)
 	SaveNonce(ctx context.Context, n int64) error
 	// NonceCall sends a nonce-bearing request upstream from the key's single sequencer: one at a
-	// time per key across every isolate, with the nonce raised above the last one sent if another
-	// isolate got there first, and persisted before the request leaves.
-	NonceCall(ctx context.Context, req *core.Request) (*core.HTTPResponse, error)
+	// time per key across every isolate, in queue order. The sequencer never sends a nonce that
+	// is not above the last one it sent (it answers Stale instead), never sends a call whose
+	// deadline has passed or that was abandoned (NotSent), and bounds the request by the time
+	// left until the deadline.
+	NonceCall(ctx context.Context, call *NonceCall) (*NonceResult, error)
+	// Abandon tells the sequencer that the caller of call id stopped waiting. sent reports
+	// whether the request had already left (or may have): if not, it never will.
+	Abandon(ctx context.Context, id string) (sent bool, err error)
+}
+
+// NonceCall is one request for the key's sequencer.
+type NonceCall struct {
+	ID       string // unique per call, for Abandon
+	Request  *core.Request
+	Nonce    int64     // the nonce in Request.Body
+	Deadline time.Time // not sent after this; the request is aborted then
+}
+
+// NonceResult is the sequencer's answer: exactly one of Response, NotSent, Stale (the last nonce
+// sent, which the call's nonce does not exceed), or SendError (sent, no answer) is set.
+type NonceResult struct {
+	Response  *core.HTTPResponse
+	NotSent   string
+	Stale     int64
+	SendError string
 }
 
 // Ledger keeps the gateway's durable records.
 type Ledger interface {
-	ipn.TrackerStore
+	// SeenID reports whether the notification ipnID was recorded.
+	SeenID(ctx context.Context, ipnID string) (bool, error)
+	// LastStatus returns the last applied status of payment key.
+	LastStatus(ctx context.Context, key string) (status int, ok bool, err error)
+	// CommitIPN records a notification in one atomic step: its ID, the payment's new status, the
+	// event and its forwarding. It does nothing and reports Dup when the ID is already recorded,
+	// or Conflict when the payment's last status is no longer c.Expect (another notification
+	// of the payment was recorded since it was read).
+	CommitIPN(ctx context.Context, c *IPNCommit) (IPNCommitResult, error)
 	// PutTxn records that this gateway created payment id; rec is a JSON object.
 	PutTxn(ctx context.Context, id string, rec string) error
 	// GetTxn returns the record of payment id, if this gateway created it.
 	GetTxn(ctx context.Context, id string) (rec string, ok bool, err error)
-	// RecordEvent stores a verified notification as an event and, when forward is not empty,
-	// queues forward (a JSON body) for delivery to FORWARD_URL. It is idempotent per ipnID:
-	// dup is true when the ID was already recorded (nothing is stored or sent again).
-	RecordEvent(ctx context.Context, ipnID, event, forward string) (dup bool, cursor int64, err error)
+	// GetOrder returns the record of a storefront order (a JSON object with a version "v").
+	GetOrder(ctx context.Context, orderID string) (rec string, ok bool, err error)
+	// PutOrder stores rec as order orderID's record if its version is still expectV (0: no
+	// record yet), and gives it version expectV+1. Otherwise it changes nothing and returns the
+	// current record.
+	PutOrder(ctx context.Context, orderID string, expectV int64, rec string) (ok bool, current string, err error)
 	// Events returns the page of events after cursor as the JSON object
 	// {"events":[...],"next_cursor":"N"}.
 	Events(ctx context.Context, after int64, limit int) (string, error)
+}
+
+// IPNCommit is what CommitIPN writes.
+type IPNCommit struct {
+	ID        string
+	Key       string // payment key ("" for notifications without one)
+	Expect    int    // the last status that was read (when HasExpect)
+	HasExpect bool
+	Status    int // the payment's new last status (when SetStatus)
+	SetStatus bool
+	Event     string // the event JSON for /v1/events
+	Forward   string // the body to forward, "" for none
+}
+
+// IPNCommitResult is CommitIPN's answer.
+type IPNCommitResult struct {
+	Dup      bool
+	Conflict bool
+	Cursor   int64
 }
 
 // Limiter is a fixed-window rate limiter for one client.

@@ -1,0 +1,364 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/ipn"
+)
+
+func TestForwardSignature(t *testing.T) {
+	body := []byte(`{"ipn_id":"a"}`)
+	sig := SignForward("fwd-secret", 1_800_000_000, body)
+	// HMAC-SHA256("fwd-secret", "1800000000." + body), computed independently.
+	if sig != "sha256=75a328a3dedcdfe1eccb1a434f7859fc2e7faf44966fdb4ba9a3ba952e582696" {
+		t.Fatalf("signature format changed: %s", sig)
+	}
+	at := time.Unix(1_800_000_000, 0)
+	for _, tc := range []struct {
+		name, secret, ts, sig string
+		body                  []byte
+		now                   time.Time
+		want                  error
+	}{
+		{"valid", "fwd-secret", "1800000000", sig, body, at, nil},
+		{"valid 4m59s later", "fwd-secret", "1800000000", sig, body, at.Add(299 * time.Second), nil},
+		{"too old", "fwd-secret", "1800000000", sig, body, at.Add(301 * time.Second), ErrForwardTimestamp},
+		{"from the future", "fwd-secret", "1800000000", sig, body, at.Add(-301 * time.Second), ErrForwardTimestamp},
+		{"fresh timestamp on an old signature", "fwd-secret", "1800000100", sig, body, at.Add(100 * time.Second), ErrForwardSignature},
+		{"altered body", "fwd-secret", "1800000000", sig, []byte(`{"ipn_id":"b"}`), at, ErrForwardSignature},
+		{"other secret", "other", "1800000000", sig, body, at, ErrForwardSignature},
+		{"no secret", "", "1800000000", sig, body, at, ErrForwardSignature},
+		{"no prefix", "fwd-secret", "1800000000", strings.TrimPrefix(sig, "sha256="), body, at, ErrForwardSignature},
+		{"short", "fwd-secret", "1800000000", "sha256=abcd", body, at, ErrForwardSignature},
+		{"no timestamp", "fwd-secret", "", sig, body, at, ErrForwardTimestamp},
+		{"signed timestamp", "fwd-secret", "+1800000000", sig, body, at, ErrForwardTimestamp},
+	} {
+		if err := VerifyForward(tc.secret, tc.ts, tc.body, tc.sig, tc.now); !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestNoncesOnByDefault(t *testing.T) {
+	for v, want := range map[string]bool{"": true, "1": true, "on": true, "0": false, "false": false, "off": false, " no ": false} {
+		if got := LoadConfig(testEnv(map[string]string{EnvNonce: v})).Nonces; got != want {
+			t.Errorf("WALLEX_NONCE=%q: nonces %v, want %v", v, got, want)
+		}
+	}
+	c := LoadConfig(testEnv(map[string]string{EnvUpstreamTimeout: "1000", EnvInFlightWindow: "3000", EnvFencePause: "x"}))
+	if c.UpstreamTimeout != time.Second || c.InFlightWindow != 3*time.Second || c.FencePause != DefaultFencePause || len(c.Problems()) != 1 {
+		t.Fatalf("timing vars: %v %v %v %v", c.UpstreamTimeout, c.InFlightWindow, c.FencePause, c.Problems())
+	}
+}
+
+func TestUnsafe(t *testing.T) {
+	for _, tc := range []struct {
+		method, path string
+		want         bool
+	}{
+		{"POST", "/v1/checkout", true},
+		{"POST", "/v1/call/create_withdrawal", true},
+		{"POST", "/v1/call/create_transaction", true},
+		{"POST", "/v1/call/convert", true},
+		{"POST", "/v1/call/get_basic_info", false},
+		{"POST", "/v1/reconcile", false},
+		{"GET", "/v1/checkout/X", false},
+		{"OPTIONS", "/v1/checkout", false},
+		{"POST", "/ipn", false},
+	} {
+		if got := Unsafe(tc.method, tc.path); got != tc.want {
+			t.Errorf("%s %s: %v", tc.method, tc.path, got)
+		}
+	}
+}
+
+func TestFieldNames(t *testing.T) {
+	g, f := newGateway(t, nil)
+	h := map[string]string{"authorization": "Bearer gw-token-aaaa", "content-type": "application/json"}
+	for _, name := range []string{"Txid", "tx-id", "tx id", "ü", "a.b"} {
+		res := g.Handle(context.Background(), f, req("POST", "/v1/call/get_tx_info", h, `{"txid":"T",`+strconv.Quote(name)+`:"1"}`))
+		if res.Status != 400 || !strings.Contains(string(res.Body), "field name") {
+			t.Errorf("%q: %d %s", name, res.Status, res.Body)
+		}
+	}
+	for _, name := range []string{"txid", "wd[a_1][amount]", "x9"} {
+		if !validFieldName(name) {
+			t.Errorf("%q refused", name)
+		}
+	}
+}
+
+func TestLimitKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.9":              "203.0.113.9",
+		"2001:db8:1:2::5":          "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff:1:2:3":  "2001:db8:1:2::/64",
+		"::ffff:198.51.100.4":      "198.51.100.4",
+		"unknown":                  "unknown",
+		"2001:db8:1:3:0:0:0:1%eth": "2001:db8:1:3::/64",
+	} {
+		if got := limitKey(in); got != want {
+			t.Errorf("limitKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A notification of the same payment recorded between the read and the commit makes the
+// commit a conflict; the gateway decides again on the new status.
+func TestIPNCompareAndSet(t *testing.T) {
+	g, f := newGateway(t, nil)
+	send := func(id, status string) *Response {
+		body, sig := ipn.SignedTestIPN("ipn-secret-1234", "M1", "api", map[string]string{"ipn_id": id, "txn_id": "TX", "status": status, "status_text": "s"})
+		return g.Handle(context.Background(), f, req("POST", "/ipn", map[string]string{"hmac": sig}, string(body)))
+	}
+	// While "cancelled" is being decided (last status: none), "complete" gets recorded.
+	f.commitHook = func() {
+		if res := send("c-1", "100"); decode(t, res)["result"] != "apply" {
+			t.Fatalf("complete: %s", res.Body)
+		}
+	}
+	res := send("x-1", "-1")
+	if decode(t, res)["result"] != "stale" {
+		t.Fatalf("cancelled after complete must be stale once decided again: %s", res.Body)
+	}
+	if len(f.events) != 1 || !strings.Contains(f.events[0], `"status":100`) || len(f.fwds) != 1 {
+		t.Fatalf("events %v forwards %v", f.events, f.fwds)
+	}
+	if f.status["api:TX"] != 100 {
+		t.Fatalf("status %v", f.status)
+	}
+	// The other order: cancelled recorded meanwhile, complete still applies (money that arrived
+	// after a timeout must be known).
+	f.commitHook = func() { send("x-2", "-1") }
+	body, sig := ipn.SignedTestIPN("ipn-secret-1234", "M1", "api", map[string]string{"ipn_id": "c-2", "txn_id": "TY", "status": "100", "status_text": "s"})
+	res = g.Handle(context.Background(), f, req("POST", "/ipn", map[string]string{"hmac": sig}, string(body)))
+	if decode(t, res)["result"] != "apply" || f.status["api:TY"] != 100 {
+		t.Fatalf("complete after cancelled: %s %v", res.Body, f.status)
+	}
+}
+
+func TestFailedLoginReleasesTheLease(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvPrivateKey: "wrong-private-key-9"})
+	res := g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", map[string]string{"authorization": "Bearer gw-token-aaaa"}, ""))
+	if res.Status != 502 || f.release != 1 {
+		t.Fatalf("status %d, releases %d: %s", res.Status, f.release, res.Body)
+	}
+	g2, f2 := newGateway(t, nil)
+	if res := g2.Handle(context.Background(), f2, req("POST", "/v1/call/get_basic_info", map[string]string{"authorization": "Bearer gw-token-aaaa"}, "")); res.Status != 200 || f2.release != 0 {
+		t.Fatalf("a successful login hands nothing on: %d %d", res.Status, f2.release)
+	}
+}
+
+func TestOutcomeUnknownCarriesTheReconcileFields(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1", EnvFencePause: "10"})
+	f.api = func(cmd string, form url.Values) (int, string) {
+		if cmd == "create_withdrawal" {
+			return 502, `<html>bad gateway</html>`
+		}
+		return 200, `{"error":"ok","result":{}}`
+	}
+	h := map[string]string{"authorization": "Bearer gw-token-aaaa"}
+	res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", h, "amount=0.1&currency=BTC&address=bc1qx&note=n1"))
+	m := decode(t, res)
+	if res.Status != 502 || m["code"] != "outcome_unknown" || m["retryable"] != false || m["op_id"] == "" {
+		t.Fatalf("%d %s", res.Status, res.Body)
+	}
+	rq, _ := m["reconcile"].(map[string]any)
+	if rq["cmd"] != "create_withdrawal" || rq["amount"] != "0.1" || rq["currency"] != "BTC" || rq["address"] != "bc1qx" || rq["note"] != "n1" ||
+		rq["nonce"] == nil || rq["sent_at"] == "" || rq["deadline"] == "" || rq["since"] == "" {
+		t.Fatalf("reconcile fields: %v", rq)
+	}
+	// Passing them back reconciles (fenced: nonces are on by default).
+	back, _ := jsonMarshal(rq)
+	f.api = func(cmd string, form url.Values) (int, string) {
+		return 200, `{"error":"ok","result":[]}`
+	}
+	rec := g.Handle(context.Background(), f, req("POST", "/v1/reconcile", map[string]string{"authorization": "Bearer gw-token-aaaa", "content-type": "application/json"}, back))
+	if rm := decode(t, rec); rec.Status != 200 || rm["verdict"] != "not_found" || rm["proven"] != true {
+		t.Fatalf("reconcile: %d %s", rec.Status, rec.Body)
+	}
+}
+
+func TestNotSentWhenTheSequencerDidNotSend(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	// Warm the token first.
+	h := map[string]string{"authorization": "Bearer gw-token-aaaa"}
+	g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", h, ""))
+	ks := &stubKeys{fakeKeys: fakeKeys{f: f}, result: &NonceResult{NotSent: "its deadline passed before its turn"}}
+	p := &keysPlatform{fakePlatform: f, keys: ks}
+	res := g.Handle(context.Background(), p, req("POST", "/v1/call/create_withdrawal", h, "amount=0.1&currency=BTC&address=bc1qx"))
+	if m := decode(t, res); res.Status != 503 || m["code"] != "not_sent" || m["retryable"] != true {
+		t.Fatalf("%d %s", res.Status, res.Body)
+	}
+}
+
+func TestStaleNonceIsRaisedAndResent(t *testing.T) {
+	g, f := newGateway(t, nil)
+	h := map[string]string{"authorization": "Bearer gw-token-aaaa"}
+	ks := &stubKeys{fakeKeys: fakeKeys{f: f}, staleOnce: time.Now().UnixMilli() + 10_000_000}
+	p := &keysPlatform{fakePlatform: f, keys: ks}
+	res := g.Handle(context.Background(), p, req("POST", "/v1/call/get_basic_info", h, ""))
+	if res.Status != 200 || len(ks.nonces) < 2 {
+		t.Fatalf("%d %s, nonces %v", res.Status, res.Body, ks.nonces)
+	}
+	last := ks.nonces[len(ks.nonces)-1]
+	if n, _, _, ok := findNonce(ks.bodies[len(ks.bodies)-1]); last <= ks.staleOnce || !ok || n != last {
+		t.Fatalf("raised nonce %d (stale %d), body %s", last, ks.staleOnce, ks.bodies[len(ks.bodies)-1])
+	}
+}
+
+func TestCoinCache(t *testing.T) {
+	var c coinCache
+	now := time.Unix(1_800_000_000, 0)
+	if v, refresh := c.check("BTC", now); v != coinUnknown || !refresh {
+		t.Fatal("an empty cache reads the list")
+	}
+	if v, refresh := c.check("BTC", now); v != coinUnknown || refresh {
+		t.Fatal("one read at a time")
+	}
+	c.store(map[string]bool{"BTC": true}, now)
+	if v, _ := c.check("BTC", now.Add(time.Second)); v != coinAccepted {
+		t.Fatal("BTC accepted")
+	}
+	if v, refresh := c.check("ZZZ", now.Add(time.Second)); v != coinRefused || refresh {
+		t.Fatal("a miss within a minute of the last read is refused without a read")
+	}
+	if _, refresh := c.check("ZZZ", now.Add(coinsMissRefresh+time.Second)); !refresh {
+		t.Fatal("a miss reads the list again after a minute")
+	}
+	if _, refresh := c.check("BTC", now.Add(coinsTTL+2*coinsMissRefresh)); !refresh {
+		t.Fatal("an old list is read again")
+	}
+	g, f := newGateway(t, nil)
+	f.prices["mug"] = `{"amount":"12.50","currency":"USD","name":"Blue mug"}`
+	for i := 0; i < 5; i++ {
+		res := g.Handle(context.Background(), f, req("POST", "/v1/checkout", map[string]string{"cf-connecting-ip": "192.0.2.1"}, `{"item":"mug","currency2":"TRX","buyer_email":"b@example.com"}`))
+		if res.Status != 422 || decode(t, res)["code"] != "coin_not_accepted" || !strings.Contains(string(res.Body), "BTC, LTC") {
+			t.Fatalf("%d %s", res.Status, res.Body)
+		}
+	}
+	if n := strings.Count(strings.Join(f.apiCmds, ","), "rates"); n != 1 || strings.Contains(strings.Join(f.apiCmds, ","), "create_transaction") {
+		t.Fatalf("api calls %v", f.apiCmds)
+	}
+}
+
+func TestOrderCheckout(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvFencePause: "10"})
+	f.prices["mug"] = `{"amount":"12.50","currency":"USD","name":"Blue mug"}`
+	var creates int
+	var created []string // invoices of payments that exist
+	api := f.api
+	f.api = func(cmd string, form url.Values) (int, string) {
+		switch cmd {
+		case "create_transaction":
+			creates++
+			created = append(created, form.Get("invoice"))
+			if creates == 1 {
+				return 502, `<html>bad gateway after acting</html>`
+			}
+			return 200, `{"error":"ok","result":{"amount":"0.00040000","txn_id":"CPSBX` + strconv.Itoa(creates) + `","address":"addr1","confirms_needed":"2","timeout":7200,"checkout_url":"https://x/c","status_url":"https://x/s","qrcode_url":"https://x/q"}}`
+		case "get_tx_ids":
+			out := []string{}
+			for i := range created {
+				out = append(out, strconv.Quote("CPSBX"+strconv.Itoa(i+1)))
+			}
+			return 200, `{"error":"ok","result":[` + strings.Join(out, ",") + `]}`
+		case "get_tx_info":
+			i, _ := strconv.Atoi(strings.TrimPrefix(form.Get("txid"), "CPSBX"))
+			return 200, `{"error":"ok","result":{"status":0,"status_text":"Waiting","coin":"BTC","amount":40000,"amountf":"0.00040000","received":0,"receivedf":"0","payment_address":"addr1","checkout":{"invoice":` + strconv.Quote(created[i-1]) + `}}}`
+		case "get_withdrawal_history":
+			return 200, `{"error":"ok","result":[]}`
+		}
+		return api(cmd, form)
+	}
+	h := map[string]string{"cf-connecting-ip": "192.0.2.50"}
+	body := `{"item":"mug","currency2":"BTC","buyer_email":"b@example.com","order_id":"o-1"}`
+	res := g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, body))
+	m := decode(t, res)
+	if res.Status != 502 || m["code"] != "outcome_unknown" || m["order_id"] != "o-1" || m["invoice"] != "wko-o-1" {
+		t.Fatalf("first: %d %s", res.Status, res.Body)
+	}
+	// The retry finds the payment by its invoice instead of creating another.
+	res = g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, body))
+	if m := decode(t, res); res.Status != 200 || m["txn_id"] != "CPSBX1" || m["recovered"] != true || creates != 1 {
+		t.Fatalf("retry: %d %s (creates %d)", res.Status, res.Body, creates)
+	}
+	res = g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, body))
+	if m := decode(t, res); res.Status != 200 || m["txn_id"] != "CPSBX1" || creates != 1 || res.Header["idempotent-replay"] != "true" {
+		t.Fatalf("replay: %d %s", res.Status, res.Body)
+	}
+	// A payment that does not exist (proven by the fence) is created once.
+	created = nil
+	creates = 1
+	f.orders["o-2"] = `{"state":"unknown","fp":"` + orderFingerprintOf(t, g, f) + `","sent_at":"2026-01-01T00:00:00Z","deadline":"2026-01-01T00:00:01Z","v":1}`
+	res = g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, strings.Replace(body, "o-1", "o-2", 1)))
+	if m := decode(t, res); res.Status != 201 || m["invoice"] != "wko-o-2" || creates != 2 {
+		t.Fatalf("not found then created: %d %s (creates %d)", res.Status, res.Body, creates)
+	}
+	// An order still being sent by another request is not touched.
+	f.orders["o-3"] = `{"state":"sending","fp":"x","sent_at":"2026-01-01T00:00:00Z","deadline":"` + time.Now().Add(time.Minute).UTC().Format(time.RFC3339) + `","v":1}`
+	res = g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, strings.Replace(body, "o-1", "o-3", 1)))
+	if res.Status != 409 || decode(t, res)["code"] != "order_conflict" {
+		t.Fatalf("other content: %d %s", res.Status, res.Body)
+	}
+	f.orders["o-3"] = strings.Replace(f.orders["o-3"], `"fp":"x"`, `"fp":"`+orderFingerprintOf(t, g, f)+`"`, 1)
+	res = g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, strings.Replace(body, "o-1", "o-3", 1)))
+	if m := decode(t, res); res.Status != 409 || m["code"] != "in_flight" || m["retryable"] != false || res.Header["retry-after"] == "" {
+		t.Fatalf("in flight: %d %s", res.Status, res.Body)
+	}
+}
+
+func orderFingerprintOf(t *testing.T, g *Gateway, f *fakePlatform) string {
+	t.Helper()
+	o, res := g.catalogOrder(context.Background(), f, parseJSON(`{"item":"mug","currency2":"BTC","buyer_email":"b@example.com"}`))
+	if res != nil {
+		t.Fatalf("%s", res.Body)
+	}
+	return orderFingerprint(o)
+}
+
+// stubKeys is a KeyState whose sequencer answers result (or Stale once, above staleOnce).
+type stubKeys struct {
+	fakeKeys
+	result    *NonceResult
+	staleOnce int64
+	nonces    []int64
+	bodies    [][]byte
+}
+
+func (k *stubKeys) NonceCall(ctx context.Context, c *NonceCall) (*NonceResult, error) {
+	k.nonces = append(k.nonces, c.Nonce)
+	k.bodies = append(k.bodies, c.Request.Body)
+	if k.result != nil {
+		return k.result, nil
+	}
+	if k.staleOnce > 0 && len(k.nonces) == 1 {
+		return &NonceResult{Stale: k.staleOnce}, nil
+	}
+	return k.fakeKeys.NonceCall(ctx, c)
+}
+
+type keysPlatform struct {
+	*fakePlatform
+	keys KeyState
+}
+
+func (p *keysPlatform) Keys(string) KeyState { return p.keys }
+
+var _ core.Transport = (*edgeTransport)(nil)
+
+func jsonMarshal(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+func parseJSON(s string) gjson.Result { return gjson.Parse(s) }

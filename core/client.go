@@ -573,14 +573,18 @@ func (c *Client) nextNonce(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("wallex: cannot read the nonce store: %w", err)
 	}
-	last := max(stored, c.nonceLast, nonceFloor(ctx))
-	n := max(last+1, c.cfg.now().UnixMilli())
+	n := NextNonce(max(stored, c.nonceLast, nonceFloor(ctx)), c.cfg.now())
 	if err := c.cfg.nonces.SaveNonce(ctx, c.storeKey, n); err != nil {
 		return 0, fmt.Errorf("wallex: cannot save the nonce, nothing was sent: %w", err)
 	}
 	c.nonceLast = n
 	return n, nil
 }
+
+// NextNonce is the nonce to send after last, at now: max(last+1, Unix milliseconds) (spec §4).
+// Nonces follow the clock, so that separate tools using one key (each with its own store) stay
+// above each other's, and a fence made later is above an earlier request's nonce.
+func NextNonce(last int64, now time.Time) int64 { return max(last+1, now.UnixMilli()) }
 
 // raiseNonce records that the server has seen nonces up to n.
 func (c *Client) raiseNonce(ctx context.Context, n int64) {

@@ -161,6 +161,18 @@ func WithRetries(max int, base, maxDelay time.Duration) Option {
 	return func(c *config) { c.maxRetries, c.backoffBase, c.backoffMax = max, base, maxDelay }
 }
 
+// WithSleep replaces how the client waits (between retries, and in Reconcile between the reads
+// that follow the fence). A host whose timers must be its own (a Worker, where a Go timer can fire
+// inside another request's event) passes one built on them. sleep must return ctx.Err() when ctx
+// ends first.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(c *config) {
+		if sleep != nil {
+			c.sleep = sleep
+		}
+	}
+}
+
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()

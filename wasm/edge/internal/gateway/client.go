@@ -202,7 +202,7 @@ func (t *edgeTransport) RoundTrip(ctx context.Context, req *core.Request) (*core
 		}
 		// Another isolate's call got a higher nonce to the API first: choose a new one above it,
 		// by core's rule (spec §4: max(last + 1, unix ms)), store the mark, and queue again.
-		n = max(res.Stale+1, n+1, time.Now().UnixMilli())
+		n = core.NextNonce(max(res.Stale, n), time.Now())
 		if err := t.ks.state.SaveNonce(ctx, n); err != nil {
 			return nil, core.NotSent(fmt.Errorf("cannot save the nonce, nothing was sent: %w", err))
 		}

@@ -271,7 +271,7 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 			return nil, err
 		}
 		hr, err := c.cfg.transport.RoundTrip(ctx, req)
-		res, cerr, next := c.judge(ctx, cmd, class, fields, hr, err)
+		res, next, cerr := c.judge(ctx, cmd, class, fields, hr, err)
 		var ou *OutcomeUnknownError
 		if errors.As(cerr, &ou) {
 			ou.OpID, ou.Nonce, ou.SentAt, ou.Deadline = rec.op.ID, rec.op.Nonce, rec.op.SentAt, rec.op.Deadline
@@ -320,19 +320,19 @@ const (
 )
 
 // judge turns one round trip into a result, an error, and what to do next.
-func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields Fields, hr *HTTPResponse, err error) (*Response, error, verdict) {
+func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields Fields, hr *HTTPResponse, err error) (*Response, verdict, error) {
 	if err != nil {
 		if ctx.Err() != nil && IsNotSent(err) {
-			return nil, ctx.Err(), done
+			return nil, done, ctx.Err()
 		}
 		te := &TransportError{Cmd: cmd, Err: c.red.err(err)}
 		if class != classRead && !IsNotSent(err) {
-			return nil, c.unknown(cmd, fields, 0, te), done
+			return nil, done, c.unknown(cmd, fields, 0, te)
 		}
 		if ctx.Err() != nil {
-			return nil, te, done
+			return nil, done, te
 		}
-		return nil, te, backoff
+		return nil, backoff, te
 	}
 	switch {
 	case hr.Status == 401:
@@ -344,7 +344,7 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 		if c.cfg.staticToken != "" {
 			ae.Hint = "the gateway refused its token: check the gateway token"
 		}
-		return nil, ae, relogin
+		return nil, relogin, ae
 	case hr.Status == 429:
 		msg := errorText(hr.Body)
 		if msg == "" {
@@ -352,9 +352,9 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 		}
 		e := &RateLimitError{Cmd: cmd, Message: c.red.text(msg), HTTPStatus: 429, RetryAfter: retryAfter(hr.Header["retry-after"])}
 		if class == classRead {
-			return nil, e, backoff
+			return nil, backoff, e
 		}
-		return nil, e, done // refused before it ran: safe, but not ours to hammer
+		return nil, done, e // refused before it ran: safe, but not ours to hammer
 	case hr.Status >= 500:
 		te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: fmt.Errorf("server error"), Excerpt: c.red.excerpt(hr.Body)}
 		if msg := errorText(hr.Body); msg != "" {
@@ -362,9 +362,9 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 			te.Excerpt = ""
 		}
 		if class != classRead {
-			return nil, c.unknown(cmd, fields, hr.Status, te), done
+			return nil, done, c.unknown(cmd, fields, hr.Status, te)
 		}
-		return nil, te, backoff
+		return nil, backoff, te
 	}
 	jsonBody := hr.Body
 	if c.cfg.wireToJSON != nil {
@@ -390,7 +390,7 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 			te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: errors.New(`"ok" answer with an unexpected HTTP status`)}
 			return c.badBody(cmd, class, fields, hr.Status, te)
 		}
-		return &Response{Cmd: cmd, HTTPStatus: hr.Status, Body: hr.Body, JSON: jsonBody, Result: Value{r: root.Get("result")}}, nil, done
+		return &Response{Cmd: cmd, HTTPStatus: hr.Status, Body: hr.Body, JSON: jsonBody, Result: Value{r: root.Get("result")}}, done, nil
 	}
 	msg := c.red.text(ev.String())
 	if msg == "" {
@@ -407,20 +407,20 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 			// This client sends no nonce, so sending again cannot help: the key has been used
 			// with nonces and needs one on every call. Nothing was carried out.
 			ne.Required = true
-			return nil, ne, done
+			return nil, done, ne
 		}
 		if class != classRead && c.cfg.nonces != nil {
 			// The refused request may be a copy of ours that the HTTP stack replayed after the
 			// original was carried out and its answer lost (browsers resend a POST when a reused
 			// connection drops). The nonce then did its job and refused the copy; sending again
 			// with a new nonce would repeat the operation. Only a read is resent.
-			return nil, c.unknown(cmd, fields, hr.Status, ne), done
+			return nil, done, c.unknown(cmd, fields, hr.Status, ne)
 		}
-		return nil, ne, renonce
+		return nil, renonce, ne
 	case strings.Contains(lower, "permission"):
-		return nil, &PermissionError{Cmd: cmd, Message: msg}, done
+		return nil, done, &PermissionError{Cmd: cmd, Message: msg}
 	}
-	return nil, &APIError{Cmd: cmd, Message: msg, HTTPStatus: hr.Status, ServerCode: root.Get("code").String()}, done
+	return nil, done, &APIError{Cmd: cmd, Message: msg, HTTPStatus: hr.Status, ServerCode: root.Get("code").String()}
 }
 
 // notJSON explains an answer that is not the API's JSON; a 404 almost always means a wrong API URL.
@@ -431,12 +431,12 @@ func notJSON(status int) error {
 	return errors.New("answer is not a JSON object")
 }
 
-func (c *Client) badBody(cmd string, class cmdClass, fields Fields, status int, te *TransportError) (*Response, error, verdict) {
+func (c *Client) badBody(cmd string, class cmdClass, fields Fields, status int, te *TransportError) (*Response, verdict, error) {
 	if class != classRead {
 		// The server answered, so it read the request; we cannot tell whether it acted.
-		return nil, c.unknown(cmd, fields, status, te), done
+		return nil, done, c.unknown(cmd, fields, status, te)
 	}
-	return nil, te, backoff
+	return nil, backoff, te
 }
 
 // identifying fields copied into OutcomeUnknownError.Ref.

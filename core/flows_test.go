@@ -245,7 +245,7 @@ func TestMassWithdrawalPerItem(t *testing.T) {
 	e := newEnv(t, sandbox.Config{})
 	c := e.client()
 	ctx := context.Background()
-	res, _, err := c.CreateMassWithdrawal(ctx, []core.MassWithdrawalItem{
+	mw, err := c.CreateMassWithdrawal(ctx, []core.MassWithdrawalItem{
 		{Key: "a", Amount: "0.1", Currency: "BTC", Address: "bc1qa", Note: core.String("a")},
 		{Key: "b", Amount: "5000", Currency: "BTC", Address: "bc1qb"}, // more than the balance
 		{Key: "c", Amount: "1", Currency: "LTC", Address: "Lc"},
@@ -253,6 +253,7 @@ func TestMassWithdrawalPerItem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	res := mw.Results
 	if res[0].Withdrawal == nil || res[0].Withdrawal.ID == "" || res[1].Err == nil || res[2].Withdrawal == nil {
 		t.Fatalf("results = %+v", res)
 	}
@@ -278,9 +279,9 @@ func TestTransferAndConvert(t *testing.T) {
 	if bals["BTC"] != "0.50000000" {
 		t.Fatalf("receiver balances = %v", bals)
 	}
-	id, err := c.Convert(ctx, &core.ConvertParams{Amount: "0.1", From: "BTC", To: "LTC"})
-	if err != nil || id == "" {
-		t.Fatalf("convert = %q %v", id, err)
+	cv, err := c.Convert(ctx, &core.ConvertParams{Amount: "0.1", From: "BTC", To: "LTC"})
+	if err != nil || cv.ID == "" || cv.Response == nil {
+		t.Fatalf("convert = %+v %v", cv, err)
 	}
 	bal, _ := c.Balances(ctx, nil)
 	if bal.Get("BTC").String() != "0.90000000" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -63,12 +62,16 @@ type BalancesParams struct {
 
 // Balances calls balances.
 func (c *Client) Balances(ctx context.Context, p *BalancesParams) (*Balances, error) {
-	f := Fields{}
+	s := newFieldSet()
 	if p != nil {
-		f = withExtra(f, p.Extra)
 		if p.All {
-			f["all"] = "1"
+			s.f["all"] = "1"
 		}
+		s.extra(p.Extra)
+	}
+	f, err := s.done()
+	if err != nil {
+		return nil, err
 	}
 	res, err := c.Call(ctx, "balances", f)
 	if err != nil {
@@ -168,15 +171,19 @@ type RatesParams struct {
 
 // Rates calls rates.
 func (c *Client) Rates(ctx context.Context, p *RatesParams) (*Rates, error) {
-	f := Fields{}
+	s := newFieldSet()
 	if p != nil {
-		f = withExtra(f, p.Extra)
 		if p.Short {
-			f["short"] = "1"
+			s.f["short"] = "1"
 		}
 		if p.Accepted {
-			f["accepted"] = "1"
+			s.f["accepted"] = "1"
 		}
+		s.extra(p.Extra)
+	}
+	f, err := s.done()
+	if err != nil {
+		return nil, err
 	}
 	res, err := c.Call(ctx, "rates", f)
 	if err != nil {
@@ -204,29 +211,4 @@ func (c *Client) Rates(ctx context.Context, p *RatesParams) (*Rates, error) {
 	})
 	sort.Slice(out.Coins, func(i, j int) bool { return out.Coins[i].Coin < out.Coins[j].Coin })
 	return out, nil
-}
-
-// CheckTicker validates a coin ticker such as BTC, LTCT or USDT.ERC20 and returns it in upper case.
-func CheckTicker(field, s string) (string, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	if t == "" {
-		return "", &ValidationError{Field: field, Problem: "is empty: give a coin ticker such as BTC"}
-	}
-	if len(t) > 16 {
-		return "", &ValidationError{Field: field, Value: clip(s, 20), Problem: "is too long for a coin ticker (at most 16 characters)"}
-	}
-	for i := 0; i < len(t); i++ {
-		ch := t[i]
-		if !(ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '.' && i > 0 && i < len(t)-1) {
-			return "", &ValidationError{Field: field, Value: s, Problem: "is not a coin ticker: use letters and digits, with an optional network suffix like USDT.ERC20"}
-		}
-	}
-	return t, nil
-}
-
-func withExtra(f Fields, extra Fields) Fields {
-	for k, v := range extra {
-		f[k] = v
-	}
-	return f
 }

@@ -173,7 +173,7 @@ func (c *Client) login(ctx context.Context) (Token, error) {
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		hr, err := c.cfg.transport.RoundTrip(ctx, req)
-		tok, lerr, retry := c.judgeLogin(hr, err)
+		tok, retry, lerr := c.judgeLogin(hr, err)
 		status := 0
 		if hr != nil {
 			status = hr.Status
@@ -188,19 +188,19 @@ func (c *Client) login(ctx context.Context) (Token, error) {
 	}
 }
 
-func (c *Client) judgeLogin(hr *HTTPResponse, err error) (Token, error, bool) {
+func (c *Client) judgeLogin(hr *HTTPResponse, err error) (Token, bool, error) {
 	if err != nil {
-		return Token{}, &TransportError{Cmd: "login", Err: c.red.err(err)}, true
+		return Token{}, true, &TransportError{Cmd: "login", Err: c.red.err(err)}
 	}
 	if hr.Status == 429 {
 		msg := errorText(hr.Body)
-		return Token{}, &RateLimitError{Cmd: "login", Message: c.red.text(msg), HTTPStatus: 429, RetryAfter: retryAfter(hr.Header["retry-after"])}, true
+		return Token{}, true, &RateLimitError{Cmd: "login", Message: c.red.text(msg), HTTPStatus: 429, RetryAfter: retryAfter(hr.Header["retry-after"])}
 	}
 	if hr.Status >= 500 {
-		return Token{}, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: errors.New("server error"), Excerpt: c.red.excerpt(hr.Body)}, true
+		return Token{}, true, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: errors.New("server error"), Excerpt: c.red.excerpt(hr.Body)}
 	}
 	if !gjson.ValidBytes(hr.Body) || !gjson.ParseBytes(hr.Body).IsObject() {
-		return Token{}, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: notJSON(hr.Status), Excerpt: c.red.excerpt(hr.Body)}, hr.Status >= 500
+		return Token{}, hr.Status >= 500, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: notJSON(hr.Status), Excerpt: c.red.excerpt(hr.Body)}
 	}
 	root := gjson.ParseBytes(hr.Body)
 	succ := root.Get("success")
@@ -215,12 +215,12 @@ func (c *Client) judgeLogin(hr *HTTPResponse, err error) (Token, error, bool) {
 			msg = "login refused"
 		}
 		// Never echo what the server may have reflected of the private key.
-		return Token{}, &AuthError{Cmd: "login", Message: c.red.text(msg), HTTPStatus: hr.Status}, false
+		return Token{}, false, &AuthError{Cmd: "login", Message: c.red.text(msg), HTTPStatus: hr.Status}
 	}
 	now := c.cfg.now()
 	exp, err := parseExpiry(root.Get("result.expires_at"), c.cfg.expiryLoc)
 	if err != nil {
-		return Token{}, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: fmt.Errorf("login answer has an unreadable expires_at: %v", err)}, false
+		return Token{}, false, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: fmt.Errorf("login answer has an unreadable expires_at: %v", err)}
 	}
 	if !exp.After(now) {
 		// Expired on arrival by this machine's clock: the server's clock (or the zone it writes
@@ -229,7 +229,7 @@ func (c *Client) judgeLogin(hr *HTTPResponse, err error) (Token, error, bool) {
 		// logging in before every call or calling the session locked.
 		exp = time.Time{}
 	}
-	return Token{AccessToken: access, ExpiresAt: exp, ObtainedAt: now}, nil, false
+	return Token{AccessToken: access, ExpiresAt: exp, ObtainedAt: now}, false, nil
 }
 
 func parseExpiry(v gjson.Result, loc *time.Location) (time.Time, error) {

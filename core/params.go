@@ -1,6 +1,7 @@
 package core
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -115,3 +116,31 @@ func (s *fieldSet) extra(extra Fields) {
 }
 
 func (s *fieldSet) done() (Fields, error) { return s.f, s.err }
+
+// CheckTicker validates a coin ticker such as BTC, LTCT or USDT.ERC20 and returns it in upper case.
+func CheckTicker(field, s string) (string, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	if t == "" {
+		return "", &ValidationError{Field: field, Problem: "is empty: give a coin ticker such as BTC"}
+	}
+	if len(t) > 16 {
+		return "", &ValidationError{Field: field, Value: clip(s, 20), Problem: "is too long for a coin ticker (at most 16 characters)"}
+	}
+	for i := 0; i < len(t); i++ {
+		ch := t[i]
+		if !(ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '.' && i > 0 && i < len(t)-1) {
+			return "", &ValidationError{Field: field, Value: s, Problem: "is not a coin ticker: use letters and digits, with an optional network suffix like USDT.ERC20"}
+		}
+	}
+	return t, nil
+}
+
+// sortedKeys is used for stable output.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

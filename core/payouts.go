@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"iter"
-	"sort"
 	"strings"
 	"time"
 )
@@ -138,6 +137,16 @@ type MassWithdrawalResult struct {
 	Key        string      `json:"key"`
 	Withdrawal *Withdrawal `json:"withdrawal,omitempty"`
 	Err        error       `json:"-"`
+	// Missing is true when the answer says nothing about this item: it may have been carried
+	// out (Err says so too). Reconcile it; never send it again blindly.
+	Missing bool `json:"missing,omitempty"`
+}
+
+// MassWithdrawal is the answer of create_mass_withdrawal: one result per item, in the order of
+// the items.
+type MassWithdrawal struct {
+	Results  []MassWithdrawalResult `json:"results"`
+	Response *Response              `json:"-"`
 }
 
 // validMassKey: letters, digits, '_' and '-' (no brackets, which would break wd[KEY][field]).
@@ -179,15 +188,15 @@ func MassWithdrawalFields(items []MassWithdrawalItem) (Fields, error) {
 }
 
 // CreateMassWithdrawal calls create_mass_withdrawal. Each item succeeds or fails alone; the
-// result is in the order of items. It moves money: it is never resent.
-func (c *Client) CreateMassWithdrawal(ctx context.Context, items []MassWithdrawalItem) ([]MassWithdrawalResult, *Response, error) {
+// results are in the order of items. It moves money: it is never resent.
+func (c *Client) CreateMassWithdrawal(ctx context.Context, items []MassWithdrawalItem) (*MassWithdrawal, error) {
 	f, err := MassWithdrawalFields(items)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	res, err := c.Call(ctx, "create_mass_withdrawal", f)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	out := make([]MassWithdrawalResult, len(items))
 	for i, it := range items {
@@ -195,6 +204,7 @@ func (c *Client) CreateMassWithdrawal(ctx context.Context, items []MassWithdrawa
 		v := res.Result.Member(it.Key)
 		switch {
 		case !v.Exists():
+			out[i].Missing = true
 			out[i].Err = &APIError{Cmd: "create_mass_withdrawal", Message: "no result for this payout in the answer", HTTPStatus: res.HTTPStatus}
 		case v.Get("error").Str() != "ok" && v.Get("error").Exists():
 			out[i].Err = &APIError{Cmd: "create_mass_withdrawal", Message: c.red.text(v.Get("error").Str()), HTTPStatus: res.HTTPStatus}
@@ -204,7 +214,7 @@ func (c *Client) CreateMassWithdrawal(ctx context.Context, items []MassWithdrawa
 			out[i].Withdrawal = w
 		}
 	}
-	return out, res, nil
+	return &MassWithdrawal{Results: out, Response: res}, nil
 }
 
 // ConvertParams are the fields of convert.
@@ -215,10 +225,16 @@ type ConvertParams struct {
 	Extra  Fields
 }
 
-// Convert calls convert and returns the conversion id. It moves money: never resent.
-func (c *Client) Convert(ctx context.Context, p *ConvertParams) (string, error) {
+// Conversion is the answer of convert.
+type Conversion struct {
+	ID       string    `json:"id"`
+	Response *Response `json:"-"`
+}
+
+// Convert calls convert. It moves money: never resent.
+func (c *Client) Convert(ctx context.Context, p *ConvertParams) (*Conversion, error) {
 	if p == nil {
-		return "", &ValidationError{Field: "params", Problem: "are required"}
+		return nil, &ValidationError{Field: "params", Problem: "are required"}
 	}
 	s := newFieldSet()
 	s.amount("amount", p.Amount)
@@ -230,16 +246,17 @@ func (c *Client) Convert(ctx context.Context, p *ConvertParams) (string, error) 
 	s.extra(p.Extra)
 	f, err := s.done()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	res, err := c.Call(ctx, "convert", f)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	id := res.Result.Str()
 	if res.Result.IsObject() {
-		return res.Result.Get("id").Str(), nil
+		id = res.Result.Get("id").Str()
 	}
-	return res.Result.Str(), nil
+	return &Conversion{ID: id, Response: res}, nil
 }
 
 // WithdrawalInfo is a withdrawal as the history and get_withdrawal_info report it.
@@ -306,14 +323,4 @@ func (c *Client) WithdrawalHistory(ctx context.Context, p *ListParams) iter.Seq2
 			})
 			return out, err
 		})
-}
-
-// sortedKeys is used for stable output.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

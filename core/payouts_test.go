@@ -90,15 +90,15 @@ func TestLocalValidation(t *testing.T) {
 			return err
 		}},
 		{"mass dup key", "wd key", func() error {
-			_, _, err := c.CreateMassWithdrawal(ctx, []MassWithdrawalItem{{Key: "a", Amount: "1", Currency: "BTC", Address: addr}, {Key: "a", Amount: "1", Currency: "BTC", Address: addr}})
+			_, err := c.CreateMassWithdrawal(ctx, []MassWithdrawalItem{{Key: "a", Amount: "1", Currency: "BTC", Address: addr}, {Key: "a", Amount: "1", Currency: "BTC", Address: addr}})
 			return err
 		}},
 		{"mass bracket key", "wd key", func() error {
-			_, _, err := c.CreateMassWithdrawal(ctx, []MassWithdrawalItem{{Key: "a]", Amount: "1", Currency: "BTC", Address: addr}})
+			_, err := c.CreateMassWithdrawal(ctx, []MassWithdrawalItem{{Key: "a]", Amount: "1", Currency: "BTC", Address: addr}})
 			return err
 		}},
 		{"mass bad amount", "wd[r2][amount]", func() error {
-			_, _, err := c.CreateMassWithdrawal(ctx, []MassWithdrawalItem{{Key: "r1", Amount: "1", Currency: "BTC", Address: addr}, {Key: "r2", Amount: "x", Currency: "BTC", Address: addr}})
+			_, err := c.CreateMassWithdrawal(ctx, []MassWithdrawalItem{{Key: "r1", Amount: "1", Currency: "BTC", Address: addr}, {Key: "r2", Amount: "x", Currency: "BTC", Address: addr}})
 			return err
 		}},
 		{"convert same", "to", func() error {

@@ -178,3 +178,16 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// exactAmount reads the integer base-unit field, falling back to the decimal-text one.
+func exactAmount(r Value, intField, decField string) (Amount, error) {
+	if v := r.Get(intField); v.Exists() {
+		if a, err := v.Units(); err == nil {
+			return a, nil
+		}
+	}
+	if v := r.Get(decField); v.Exists() {
+		return v.Amount()
+	}
+	return Amount{}, nil
+}

@@ -294,10 +294,11 @@ func convertCommand() command {
 				if err := a.confirm(yes, "convert", "Amount", amt+" "+from, "Into", to); err != nil {
 					return err
 				}
-				id, err := c.Convert(ctx, &core.ConvertParams{Amount: amt, From: from, To: to})
+				cv, err := c.Convert(ctx, &core.ConvertParams{Amount: amt, From: from, To: to})
 				if err != nil {
 					return err
 				}
+				id := cv.ID
 				out := struct {
 					ID     string `json:"id"`
 					Amount string `json:"amount"`

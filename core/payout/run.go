@@ -506,7 +506,7 @@ func (r *Run) send(ctx context.Context, c *core.Client, batch []*RowStatus) (Ste
 		}
 		return nil
 	}
-	results, resp, err := c.CreateMassWithdrawal(core.Journaled(ctx, record), items)
+	mw, err := c.CreateMassWithdrawal(core.Journaled(ctx, record), items)
 	var out []Entry
 	if err != nil {
 		state, msg := classify(err)
@@ -548,9 +548,9 @@ func (r *Run) send(ctx context.Context, c *core.Client, batch []*RowStatus) (Ste
 	} else {
 		r.unknownRun = 0
 		for i, p := range batch {
-			res := results[i]
+			res := mw.Results[i]
 			switch {
-			case res.Err != nil && (resp == nil || !resp.Result.Member(p.Key).Exists()):
+			case res.Missing:
 				// The answer says nothing about this payout: it may have been carried out.
 				p.State, p.Error = Unknown, "the answer has no result for this payout"
 				out = append(out, Entry{Line: p.Line, State: Unknown, Error: p.Error})

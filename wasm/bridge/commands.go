@@ -354,7 +354,7 @@ func createMassWithdrawal(c *core.Client, args []js.Value) (any, error) {
 	if mo.err != nil {
 		return nil, mo.err
 	}
-	res, _, err := c.CreateMassWithdrawal(octx, items)
+	mw, err := c.CreateMassWithdrawal(octx, items)
 	if err != nil {
 		return nil, err
 	}
@@ -365,8 +365,8 @@ func createMassWithdrawal(c *core.Client, args []js.Value) (any, error) {
 		Amount *core.Amount           `json:"amount,omitempty"`
 		Error  *errorView             `json:"error,omitempty"`
 	}
-	out := make([]item, len(res))
-	for i, r := range res {
+	out := make([]item, len(mw.Results))
+	for i, r := range mw.Results {
 		out[i] = item{Key: r.Key, Error: viewError(r.Err)}
 		if w := r.Withdrawal; w != nil {
 			out[i].ID, out[i].Status, out[i].Amount = w.ID, &w.Status, &w.Amount
@@ -386,11 +386,11 @@ func convert(c *core.Client, args []js.Value) (any, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
-	id, err := c.Convert(o.opCtx(), p)
+	cv, err := c.Convert(o.opCtx(), p)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{"id": id}, nil
+	return cv, nil
 }
 
 func withdrawalHistory(c *core.Client, args []js.Value) (any, error) {

@@ -92,7 +92,7 @@ func TestPaymentFlowComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !info.Paid() || info.Status != core.PaymentComplete || info.Received != tx.Amount || info.Checkout.Get("invoice").Str() != "INV-1" {
+	if !info.Paid() || info.Status != core.PaymentComplete || info.Received != tx.Amount || info.Checkout.Get("invoice").Text() != "INV-1" {
 		t.Fatalf("info = %+v", info)
 	}
 	bal, _ := c.Balances(ctx, nil)

@@ -24,10 +24,10 @@ func (c *Client) BasicInfo(ctx context.Context) (*BasicInfo, error) {
 	}
 	r := res.Result
 	return &BasicInfo{
-		Username:   r.Get("username").Str(),
-		MerchantID: r.Get("merchant_id").Str(),
-		Email:      r.Get("email").Str(),
-		PublicName: r.Get("public_name").Str(),
+		Username:   r.Get("username").Text(),
+		MerchantID: r.Get("merchant_id").Text(),
+		Email:      r.Get("email").Text(),
+		PublicName: r.Get("public_name").Text(),
 		Response:   res,
 	}, nil
 }
@@ -128,7 +128,7 @@ func (c *Client) DepositAddress(ctx context.Context, currency string) (*DepositA
 	if err != nil {
 		return nil, err
 	}
-	return &DepositAddress{Currency: cur, Address: res.Result.Get("address").Str(), DestTag: res.Result.Get("dest_tag").Str(), Response: res}, nil
+	return &DepositAddress{Currency: cur, Address: res.Result.Get("address").Text(), DestTag: res.Result.Get("dest_tag").Text(), Response: res}, nil
 }
 
 // Rate is one coin of the rates answer.
@@ -193,11 +193,11 @@ func (c *Client) Rates(ctx context.Context, p *RatesParams) (*Rates, error) {
 	res.Result.ForEach(func(coin string, v Value) bool {
 		r := Rate{
 			Coin:         coin,
-			Name:         v.Get("name").Str(),
+			Name:         v.Get("name").Text(),
 			IsFiat:       v.Get("is_fiat").Bool(),
 			RateBTC:      v.Get("rate_btc").Decimal(),
 			TxFee:        v.Get("tx_fee").Decimal(),
-			Status:       v.Get("status").Str(),
+			Status:       v.Get("status").Text(),
 			Confirms:     v.Get("confirms").IntOr(0),
 			CanConvert:   v.Get("can_convert").Bool(),
 			Capabilities: v.Get("capabilities").Strings(),

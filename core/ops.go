@@ -206,14 +206,14 @@ func resultID(res *Response) string {
 	if res == nil {
 		return ""
 	}
-	if id := res.Result.Get("id").Str(); id != "" {
+	if id := res.Result.Get("id").Text(); id != "" {
 		return id
 	}
-	if id := res.Result.Get("txn_id").Str(); id != "" {
+	if id := res.Result.Get("txn_id").Text(); id != "" {
 		return id
 	}
 	if !res.Result.IsObject() && !res.Result.IsArray() {
-		return clip(res.Result.Str(), 64)
+		return clip(res.Result.Text(), 64)
 	}
 	return ""
 }

@@ -79,15 +79,15 @@ func (c *Client) CreateTransaction(ctx context.Context, p *CreateTransactionPara
 		return nil, &TransportError{Cmd: "create_transaction", HTTPStatus: res.HTTPStatus, Err: err}
 	}
 	return &Transaction{
-		TxnID:          r.Get("txn_id").Str(),
+		TxnID:          r.Get("txn_id").Text(),
 		Amount:         amt,
 		Currency:       f["currency2"],
-		Address:        r.Get("address").Str(),
+		Address:        r.Get("address").Text(),
 		ConfirmsNeeded: r.Get("confirms_needed").IntOr(0),
 		Timeout:        time.Duration(r.Get("timeout").IntOr(0)) * time.Second,
-		CheckoutURL:    r.Get("checkout_url").Str(),
-		StatusURL:      r.Get("status_url").Str(),
-		QRCodeURL:      r.Get("qrcode_url").Str(),
+		CheckoutURL:    r.Get("checkout_url").Text(),
+		StatusURL:      r.Get("status_url").Text(),
+		QRCodeURL:      r.Get("qrcode_url").Text(),
 		Response:       res,
 	}, nil
 }
@@ -124,7 +124,7 @@ func (c *Client) CallbackAddress(ctx context.Context, currency string, p *Callba
 	if err != nil {
 		return nil, err
 	}
-	return &CallbackAddress{Currency: f["currency"], Address: res.Result.Get("address").Str(), DestTag: res.Result.Get("dest_tag").Str(), Response: res}, nil
+	return &CallbackAddress{Currency: f["currency"], Address: res.Result.Get("address").Text(), DestTag: res.Result.Get("dest_tag").Text(), Response: res}, nil
 }
 
 // TxInfo is a payment as get_tx_info reports it.
@@ -158,11 +158,11 @@ func decodeTxInfo(id string, r Value) (*TxInfo, error) {
 	t := &TxInfo{
 		TxnID:          id,
 		Status:         PaymentStatus(r.Get("status").IntOr(0)),
-		StatusText:     r.Get("status_text").Str(),
-		Type:           r.Get("type").Str(),
-		Coin:           r.Get("coin").Str(),
+		StatusText:     r.Get("status_text").Text(),
+		Type:           r.Get("type").Text(),
+		Coin:           r.Get("coin").Text(),
 		RecvConfirms:   r.Get("recv_confirms").IntOr(0),
-		PaymentAddress: r.Get("payment_address").Str(),
+		PaymentAddress: r.Get("payment_address").Text(),
 		Checkout:       r.Get("checkout"),
 	}
 	if v := r.Get("time_created").IntOr(0); v > 0 {
@@ -229,7 +229,7 @@ func (c *Client) TxInfoMulti(ctx context.Context, ids []string) (map[string]TxIn
 	}
 	out := make(map[string]TxInfoItem, len(ids))
 	res.Result.ForEach(func(id string, v Value) bool {
-		if e := v.Get("error").Str(); e != "" && e != "ok" {
+		if e := v.Get("error").Text(); e != "" && e != "ok" {
 			out[id] = TxInfoItem{Err: &APIError{Cmd: "get_tx_info_multi", Message: c.red.text(e), HTTPStatus: res.HTTPStatus}}
 			return true
 		}
@@ -248,7 +248,7 @@ func (c *Client) TxInfoMulti(ctx context.Context, ids []string) (map[string]TxIn
 func (c *Client) TxIDs(ctx context.Context, p *ListParams) iter.Seq2[string, error] {
 	return paginate(ctx, c, "get_tx_ids", p, func(s string) string { return s }, func(v Value) ([]string, error) {
 		var out []string
-		v.ForEach(func(_ string, x Value) bool { out = append(out, x.Str()); return true })
+		v.ForEach(func(_ string, x Value) bool { out = append(out, x.Text()); return true })
 		return out, nil
 	})
 }

@@ -53,7 +53,7 @@ func (c *Client) CreateTransfer(ctx context.Context, p *TransferParams) (*Transf
 	if err != nil {
 		return nil, err
 	}
-	return &Transfer{ID: res.Result.Get("id").Str(), Status: TransferStatus(res.Result.Get("status").IntOr(0)), Response: res}, nil
+	return &Transfer{ID: res.Result.Get("id").Text(), Status: TransferStatus(res.Result.Get("status").IntOr(0)), Response: res}, nil
 }
 
 // WithdrawalParams are the fields of create_withdrawal.
@@ -115,7 +115,7 @@ func (c *Client) CreateWithdrawal(ctx context.Context, p *WithdrawalParams) (*Wi
 	if err != nil {
 		return nil, err
 	}
-	w := &Withdrawal{ID: res.Result.Get("id").Str(), Status: WithdrawalStatus(res.Result.Get("status").IntOr(0)), Response: res}
+	w := &Withdrawal{ID: res.Result.Get("id").Text(), Status: WithdrawalStatus(res.Result.Get("status").IntOr(0)), Response: res}
 	w.Amount, _ = res.Result.Get("amount").Amount()
 	return w, nil
 }
@@ -206,10 +206,10 @@ func (c *Client) CreateMassWithdrawal(ctx context.Context, items []MassWithdrawa
 		case !v.Exists():
 			out[i].Missing = true
 			out[i].Err = &APIError{Cmd: "create_mass_withdrawal", Message: "no result for this payout in the answer", HTTPStatus: res.HTTPStatus}
-		case v.Get("error").Str() != "ok" && v.Get("error").Exists():
-			out[i].Err = &APIError{Cmd: "create_mass_withdrawal", Message: c.red.text(v.Get("error").Str()), HTTPStatus: res.HTTPStatus}
+		case v.Get("error").Text() != "ok" && v.Get("error").Exists():
+			out[i].Err = &APIError{Cmd: "create_mass_withdrawal", Message: c.red.text(v.Get("error").Text()), HTTPStatus: res.HTTPStatus}
 		default:
-			w := &Withdrawal{ID: v.Get("id").Str(), Status: WithdrawalStatus(v.Get("status").IntOr(0))}
+			w := &Withdrawal{ID: v.Get("id").Text(), Status: WithdrawalStatus(v.Get("status").IntOr(0))}
 			w.Amount, _ = v.Get("amount").Amount()
 			out[i].Withdrawal = w
 		}
@@ -252,9 +252,9 @@ func (c *Client) Convert(ctx context.Context, p *ConvertParams) (*Conversion, er
 	if err != nil {
 		return nil, err
 	}
-	id := res.Result.Str()
+	id := res.Result.Text()
 	if res.Result.IsObject() {
-		id = res.Result.Get("id").Str()
+		id = res.Result.Get("id").Text()
 	}
 	return &Conversion{ID: id, Response: res}, nil
 }
@@ -276,14 +276,14 @@ func decodeWithdrawal(id string, v Value) (WithdrawalInfo, error) {
 	w := WithdrawalInfo{
 		ID:          id,
 		Status:      WithdrawalStatus(v.Get("status").IntOr(0)),
-		StatusText:  v.Get("status_text").Str(),
-		Coin:        v.Get("coin").Str(),
-		SendAddress: v.Get("send_address").Str(),
-		SendTxID:    v.Get("send_txid").Str(),
-		Note:        v.Get("note").Str(),
+		StatusText:  v.Get("status_text").Text(),
+		Coin:        v.Get("coin").Text(),
+		SendAddress: v.Get("send_address").Text(),
+		SendTxID:    v.Get("send_txid").Text(),
+		Note:        v.Get("note").Text(),
 	}
 	if w.ID == "" {
-		w.ID = v.Get("id").Str()
+		w.ID = v.Get("id").Text()
 	}
 	if t := v.Get("time_created").IntOr(0); t > 0 {
 		w.TimeCreated = time.Unix(t, 0).UTC()

@@ -421,7 +421,7 @@ func (c *Client) matchTransactions(ctx context.Context, qs []ReconcileQuery, idx
 		if err != nil {
 			return err
 		}
-		recs = append(recs, co{id, info.Checkout.Get("invoice").Str(), info.Checkout.Get("custom").Str()})
+		recs = append(recs, co{id, info.Checkout.Get("invoice").Text(), info.Checkout.Get("custom").Text()})
 	}
 	for _, i := range idx {
 		q := &qs[i]

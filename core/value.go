@@ -48,8 +48,9 @@ func (v Value) IsArray() bool { return v.r.IsArray() }
 // Raw returns the exact JSON text of the value.
 func (v Value) Raw() string { return v.r.Raw }
 
-// Str returns a string value's text, or a number's exact text; "" for anything else.
-func (v Value) Str() string {
+// Text returns a scalar's text: a string's value, a number's exact digits, "true" or "false"; "" for
+// anything else.
+func (v Value) Text() string {
 	switch v.r.Type {
 	case gjson.String:
 		return v.r.Str
@@ -131,7 +132,7 @@ func (v Value) Strings() []string {
 	}
 	var out []string
 	v.r.ForEach(func(_, x gjson.Result) bool {
-		out = append(out, Value{r: x}.Str())
+		out = append(out, Value{r: x}.Text())
 		return true
 	})
 	return out

@@ -16,7 +16,7 @@ func TestValueTolerance(t *testing.T) {
 			t.Errorf("Amount(%s) = %v %v", p, a, err)
 		}
 	}
-	if v.Get("e.x").Exists() || v.Get("e").Get("address").Str() != "" {
+	if v.Get("e.x").Exists() || v.Get("e").Get("address").Text() != "" {
 		t.Error("[] where an object was expected should read as empty")
 	}
 	if !v.Get("f").Bool() || v.Get("g").Bool() {
@@ -28,7 +28,7 @@ func TestValueTolerance(t *testing.T) {
 	if _, err := v.Get("h").Int(); err == nil {
 		t.Error("Int of null should fail")
 	}
-	if v.Member("weird.key").Str() != "x" {
+	if v.Member("weird.key").Text() != "x" {
 		t.Error("Member with a dot")
 	}
 	if _, err := v.Get("e").Amount(); err == nil {

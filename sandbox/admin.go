@@ -9,61 +9,114 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Admin endpoints (spec §10), JSON in and out, errors as {"error": "..."}.
 
+// adminRoute is one admin endpoint: a ServeMux pattern under /sandbox/ and its handler, which
+// answers a status and a value to encode as JSON, or an error.
 type adminRoute struct {
-	method  string
-	pattern string // segments after /sandbox/, "*" captures one segment
-	handle  func(s *Server, r *http.Request, args []string) (int, any, error)
+	pattern string
+	handle  func(s *Server, r *http.Request) (int, any, error)
 }
 
 var adminRoutes = []adminRoute{
-	{"POST", "accounts", (*Server).adminCreateAccount},
-	{"GET", "accounts/*", (*Server).adminGetAccount},
-	{"POST", "accounts/*/keys", (*Server).adminCreateKey},
-	{"PUT", "accounts/*/balances", (*Server).adminSetBalances},
-	{"GET", "accounts/*/balances", (*Server).adminGetBalances},
-	{"PUT", "accounts/*/ipn", (*Server).adminSetIPN},
-	{"GET", "keys/*", (*Server).adminGetKey},
-	{"PUT", "keys/*/permissions", (*Server).adminSetPermissions},
-	{"POST", "faults", (*Server).adminInjectFault},
-	{"GET", "faults", (*Server).adminListFaults},
-	{"DELETE", "faults", (*Server).adminClearFaults},
-	{"GET", "stats", (*Server).adminStats},
-	{"DELETE", "stats", (*Server).adminResetStats},
-	{"GET", "demo", (*Server).adminDemo},
-	{"GET", "ipn-log", (*Server).adminIPNLog},
-	{"POST", "tx/*/pay", (*Server).adminPay},
-	{"POST", "tx/*/expire", (*Server).adminExpire},
-	{"GET", "tx/*", (*Server).adminGetTx},
-	{"POST", "withdrawals/*/confirm", (*Server).adminWithdrawalAction},
-	{"POST", "withdrawals/*/complete", (*Server).adminWithdrawalAction},
-	{"POST", "withdrawals/*/cancel", (*Server).adminWithdrawalAction},
-	{"GET", "withdrawals/*", (*Server).adminGetWithdrawal},
-	{"POST", "deposits", (*Server).adminDeposit},
+	{"POST /sandbox/accounts", (*Server).adminCreateAccount},
+	{"GET /sandbox/accounts/{id}", (*Server).adminGetAccount},
+	{"POST /sandbox/accounts/{id}/keys", (*Server).adminCreateKey},
+	{"PUT /sandbox/accounts/{id}/balances", (*Server).adminSetBalances},
+	{"GET /sandbox/accounts/{id}/balances", (*Server).adminGetBalances},
+	{"PUT /sandbox/accounts/{id}/ipn", (*Server).adminSetIPN},
+	{"GET /sandbox/keys/{id}", (*Server).adminGetKey},
+	{"PUT /sandbox/keys/{id}/permissions", (*Server).adminSetPermissions},
+	{"POST /sandbox/faults", (*Server).adminInjectFault},
+	{"GET /sandbox/faults", (*Server).adminListFaults},
+	{"DELETE /sandbox/faults", (*Server).adminClearFaults},
+	{"GET /sandbox/stats", (*Server).adminStats},
+	{"DELETE /sandbox/stats", (*Server).adminResetStats},
+	{"GET /sandbox/demo", (*Server).adminDemo},
+	{"GET /sandbox/ipn-log", (*Server).adminIPNLog},
+	{"POST /sandbox/tx/{id}/pay", (*Server).adminPay},
+	{"POST /sandbox/tx/{id}/expire", (*Server).adminExpire},
+	{"GET /sandbox/tx/{id}", (*Server).adminGetTx},
+	{"POST /sandbox/withdrawals/{id}/confirm", (*Server).adminConfirmWithdrawal},
+	{"POST /sandbox/withdrawals/{id}/complete", (*Server).adminCompleteWithdrawal},
+	{"POST /sandbox/withdrawals/{id}/cancel", (*Server).adminCancelWithdrawal},
+	{"GET /sandbox/withdrawals/{id}", (*Server).adminGetWithdrawal},
+	{"POST /sandbox/deposits", (*Server).adminDeposit},
 }
 
-func matchRoute(pattern string, segs []string) ([]string, bool) {
-	ps := strings.Split(pattern, "/")
-	if len(ps) != len(segs) {
-		return nil, false
+// registerAdmin routes the admin endpoints on mux. Every one goes through the guard and
+// answers JSON; /sandbox/ itself lists them, and anything else under it is a JSON 404 or 405.
+func (s *Server) registerAdmin(mux *http.ServeMux) {
+	routes := http.NewServeMux() // to find the methods a path allows, for 405
+	for _, rt := range adminRoutes {
+		h := s.adminHandler(rt.handle)
+		mux.Handle(rt.pattern, h)
+		routes.Handle(rt.pattern, h)
 	}
-	var args []string
-	for i, p := range ps {
-		switch {
-		case p == "*":
-			if segs[i] == "" {
-				return nil, false
-			}
-			args = append(args, segs[i])
-		case p != segs[i]:
-			return nil, false
+	mux.HandleFunc("/sandbox/", func(w http.ResponseWriter, r *http.Request) {
+		index := strings.Trim(r.URL.Path, "/") == "sandbox" && r.Method == http.MethodGet
+		if !s.admitAdmin(w, r, index) {
+			return
 		}
+		if index {
+			s.write(w, jsonReply(http.StatusOK, adminIndex()))
+			return
+		}
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := routes.Handler(probe); pattern != "" {
+				allowed = append(allowed, m)
+			}
+		}
+		if len(allowed) > 0 {
+			rep := errReply(http.StatusMethodNotAllowed, "Method not allowed; use "+strings.Join(allowed, ", "))
+			rep.header = map[string]string{"Allow": strings.Join(allowed, ", ")}
+			s.write(w, rep)
+			return
+		}
+		s.write(w, errReply(http.StatusNotFound, "No such sandbox endpoint: "+r.URL.Path))
+	})
+}
+
+// admitAdmin writes the refusal and returns false when the request may not use the admin
+// endpoints (shutting down, or refused by adminGuard).
+func (s *Server) admitAdmin(w http.ResponseWriter, r *http.Request, index bool) bool {
+	if s.closed.Load() {
+		s.write(w, errReply(http.StatusServiceUnavailable, "Sandbox is shutting down"))
+		return false
 	}
-	return args, true
+	if status, msg := s.adminGuard(r, index); msg != "" {
+		s.write(w, errReply(status, msg))
+		return false
+	}
+	return true
+}
+
+// adminHandler runs one endpoint's handler behind the guard and writes its answer as JSON.
+func (s *Server) adminHandler(handle func(s *Server, r *http.Request) (int, any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.admitAdmin(w, r, false) {
+			return
+		}
+		status, v, err := handle(s, r)
+		if err != nil {
+			s.write(w, errReply(httpStatusFor(err), err.Error()))
+			return
+		}
+		if v == nil {
+			v = map[string]any{"ok": true}
+		}
+		data, mErr := json.Marshal(v)
+		if mErr != nil {
+			s.write(w, errReply(http.StatusInternalServerError, "encode: "+mErr.Error()))
+			return
+		}
+		s.write(w, reply{status: status, ctype: "application/json", body: data})
+	})
 }
 
 // AdminHeader must be sent, with the value "1", on every admin request but the index. A web
@@ -103,58 +156,6 @@ func loopbackHost(h string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
-	if s.closed.Load() {
-		s.write(w, errReply(http.StatusServiceUnavailable, "Sandbox is shutting down"))
-		return
-	}
-	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/sandbox/"), "/"), "/")
-	index := len(segs) == 1 && segs[0] == "" && r.Method == http.MethodGet
-	if status, msg := s.adminGuard(r, index); msg != "" {
-		s.write(w, errReply(status, msg))
-		return
-	}
-	if index {
-		s.write(w, jsonReply(http.StatusOK, adminIndex()))
-		return
-	}
-	var allowed []string
-	for _, rt := range adminRoutes {
-		args, ok := matchRoute(rt.pattern, segs)
-		if !ok {
-			continue
-		}
-		if rt.method != r.Method {
-			allowed = append(allowed, rt.method)
-			continue
-		}
-		status, v, err := rt.handle(s, r, append(args, segs[len(segs)-1]))
-		if err != nil {
-			s.write(w, errReply(httpStatusFor(err), err.Error()))
-			return
-		}
-		if v == nil {
-			v = map[string]any{"ok": true}
-		}
-		rep := reply{status: status, ctype: "application/json"}
-		data, mErr := json.Marshal(v)
-		if mErr != nil {
-			s.write(w, errReply(http.StatusInternalServerError, "encode: "+mErr.Error()))
-			return
-		}
-		rep.body = data
-		s.write(w, rep)
-		return
-	}
-	if len(allowed) > 0 {
-		rep := errReply(http.StatusMethodNotAllowed, "Method not allowed; use "+strings.Join(allowed, ", "))
-		rep.header = map[string]string{"Allow": strings.Join(allowed, ", ")}
-		s.write(w, rep)
-		return
-	}
-	s.write(w, errReply(http.StatusNotFound, "No such sandbox endpoint: "+r.URL.Path))
-}
-
 // decodeBody reads a JSON body into v; an empty body leaves v untouched.
 func decodeBody(r *http.Request, v any) error {
 	data, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
@@ -178,161 +179,7 @@ func decodeBody(r *http.Request, v any) error {
 	return nil
 }
 
-func (s *Server) adminCreateAccount(r *http.Request, _ []string) (int, any, error) {
-	var spec AccountSpec
-	if err := decodeBody(r, &spec); err != nil {
-		return 0, nil, err
-	}
-	a, err := s.CreateAccount(spec)
-	return http.StatusCreated, a, err
-}
-
-type accountView struct {
-	Account
-	Balances map[string]string `json:"balances"`
-	Keys     []string          `json:"public_keys"`
-}
-
-func (s *Server) adminGetAccount(_ *http.Request, args []string) (int, any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.st.accounts[args[0]]
-	if a == nil {
-		return 0, nil, notFound("no account %q", args[0])
-	}
-	v := accountView{Account: a.public(), Balances: map[string]string{}, Keys: []string{}}
-	for t, n := range a.Balances {
-		if n != 0 {
-			v.Balances[t] = formatUnits(n)
-		}
-	}
-	for _, k := range s.st.keys {
-		if k.MerchantID == a.MerchantID {
-			v.Keys = append(v.Keys, k.Public)
-		}
-	}
-	slices.Sort(v.Keys)
-	return http.StatusOK, v, nil
-}
-
-type permsBody struct {
-	Permissions []string `json:"permissions"` // absent or null = all commands
-}
-
-func (s *Server) adminCreateKey(r *http.Request, args []string) (int, any, error) {
-	var b permsBody
-	if err := decodeBody(r, &b); err != nil {
-		return 0, nil, err
-	}
-	k, err := s.CreateKey(args[0], b.Permissions)
-	return http.StatusCreated, k, err
-}
-
-func (s *Server) adminGetKey(_ *http.Request, args []string) (int, any, error) {
-	k, err := s.GetKey(args[0])
-	return http.StatusOK, k, err
-}
-
-func (s *Server) adminSetPermissions(r *http.Request, args []string) (int, any, error) {
-	var b permsBody
-	if err := decodeBody(r, &b); err != nil {
-		return 0, nil, err
-	}
-	if err := s.SetPermissions(args[0], b.Permissions); err != nil {
-		return 0, nil, err
-	}
-	k, err := s.GetKey(args[0])
-	return http.StatusOK, k, err
-}
-
-func (s *Server) adminSetBalances(r *http.Request, args []string) (int, any, error) {
-	var b map[string]string
-	if err := decodeBody(r, &b); err != nil {
-		return 0, nil, err
-	}
-	if err := s.SetBalances(args[0], b); err != nil {
-		return 0, nil, err
-	}
-	bal, err := s.Balances(args[0])
-	return http.StatusOK, bal, err
-}
-
-func (s *Server) adminGetBalances(_ *http.Request, args []string) (int, any, error) {
-	bal, err := s.Balances(args[0])
-	return http.StatusOK, bal, err
-}
-
-func (s *Server) adminSetIPN(r *http.Request, args []string) (int, any, error) {
-	var b struct {
-		URL    string `json:"url"`
-		Secret string `json:"secret"`
-	}
-	if err := decodeBody(r, &b); err != nil {
-		return 0, nil, err
-	}
-	if err := s.SetIPN(args[0], b.URL, b.Secret); err != nil {
-		return 0, nil, err
-	}
-	a, err := s.GetAccount(args[0])
-	return http.StatusOK, a, err
-}
-
-type faultJSON struct {
-	Kind    string `json:"kind"`
-	Count   int    `json:"count"`
-	DelayMS int    `json:"delay_ms,omitempty"`
-	Status  int    `json:"status,omitempty"`
-	Cmd     string `json:"cmd,omitempty"`
-	Key     string `json:"key,omitempty"`
-}
-
-func (s *Server) adminInjectFault(r *http.Request, _ []string) (int, any, error) {
-	var b faultJSON
-	if err := decodeBody(r, &b); err != nil {
-		return 0, nil, err
-	}
-	f := Fault{Kind: b.Kind, Count: b.Count, Delay: time.Duration(b.DelayMS) * time.Millisecond, Status: b.Status, Cmd: b.Cmd, Key: b.Key}
-	if err := s.InjectFault(f); err != nil {
-		return 0, nil, err
-	}
-	return s.adminListFaultsStatus(http.StatusCreated)
-}
-
-func (s *Server) adminListFaults(_ *http.Request, _ []string) (int, any, error) {
-	return s.adminListFaultsStatus(http.StatusOK)
-}
-
-func (s *Server) adminListFaultsStatus(status int) (int, any, error) {
-	out := []faultJSON{}
-	for _, f := range s.PendingFaults() {
-		out = append(out, faultJSON{Kind: f.Kind, Count: f.Count, DelayMS: int(f.Delay / time.Millisecond), Status: f.Status, Cmd: f.Cmd, Key: f.Key})
-	}
-	return status, map[string]any{"pending": out}, nil
-}
-
-func (s *Server) adminClearFaults(_ *http.Request, _ []string) (int, any, error) {
-	s.ClearFaults()
-	return http.StatusOK, nil, nil
-}
-
-func (s *Server) adminStats(r *http.Request, _ []string) (int, any, error) {
-	key := r.URL.Query().Get("key")
-	if key == "" {
-		return 0, nil, invalid("query parameter key (a public key) is required")
-	}
-	return http.StatusOK, s.Stats(key), nil
-}
-
-func (s *Server) adminResetStats(r *http.Request, _ []string) (int, any, error) {
-	key := r.URL.Query().Get("key")
-	if key == "" {
-		return 0, nil, invalid("query parameter key (a public key) is required")
-	}
-	s.ResetStats(key)
-	return http.StatusOK, nil, nil
-}
-
-func (s *Server) adminDemo(_ *http.Request, _ []string) (int, any, error) {
+func (s *Server) adminDemo(r *http.Request) (int, any, error) {
 	d := s.Demo()
 	a, err := s.GetAccount(d.MerchantID)
 	if err != nil {
@@ -348,69 +195,10 @@ func (s *Server) adminDemo(_ *http.Request, _ []string) (int, any, error) {
 	}, nil
 }
 
-func (s *Server) adminIPNLog(_ *http.Request, _ []string) (int, any, error) {
-	return http.StatusOK, s.IPNLog(), nil
-}
-
-func (s *Server) adminPay(r *http.Request, args []string) (int, any, error) {
-	var b struct {
-		Amount   string `json:"amount"`
-		Complete *bool  `json:"complete"`
-	}
-	if err := decodeBody(r, &b); err != nil {
-		return 0, nil, err
-	}
-	complete := b.Complete == nil || *b.Complete
-	st, err := s.PayTransaction(args[0], b.Amount, complete)
-	return http.StatusOK, st, err
-}
-
-func (s *Server) adminExpire(_ *http.Request, args []string) (int, any, error) {
-	st, err := s.ExpireTransaction(args[0])
-	return http.StatusOK, st, err
-}
-
-func (s *Server) adminGetTx(_ *http.Request, args []string) (int, any, error) {
-	st, err := s.GetTransaction(args[0])
-	return http.StatusOK, st, err
-}
-
-func (s *Server) adminWithdrawalAction(_ *http.Request, args []string) (int, any, error) {
-	var st WithdrawalState
-	var err error
-	switch args[len(args)-1] {
-	case "confirm":
-		st, err = s.ConfirmWithdrawal(args[0])
-	case "complete":
-		st, err = s.CompleteWithdrawal(args[0])
-	default:
-		st, err = s.CancelWithdrawal(args[0])
-	}
-	return http.StatusOK, st, err
-}
-
-func (s *Server) adminGetWithdrawal(_ *http.Request, args []string) (int, any, error) {
-	st, err := s.GetWithdrawal(args[0])
-	return http.StatusOK, st, err
-}
-
-func (s *Server) adminDeposit(r *http.Request, _ []string) (int, any, error) {
-	var b struct {
-		Address  string `json:"address"`
-		Currency string `json:"currency"`
-		Amount   string `json:"amount"`
-	}
-	if err := decodeBody(r, &b); err != nil {
-		return 0, nil, err
-	}
-	res, err := s.Deposit(b.Address, b.Currency, b.Amount)
-	return http.StatusCreated, res, err
-}
-
 func adminIndex() any {
-	var list []string
-	for _, rt := range adminRoutes {
-		list = append(list, rt.method+" /sandbox/"+strings.ReplaceAll(rt.pattern, "*", "{id}"))
+	list := make([]string, len(adminRoutes))
+	for i, rt := range adminRoutes {
+		list[i] = rt.pattern
 	}
 	return map[string]any{"endpoints": list}
 }

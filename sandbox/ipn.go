@@ -87,11 +87,11 @@ func (s *Server) queueTxIPNLocked(tx *txRec) {
 		"received_amount":   {formatUnits(tx.Received)},
 		"received_confirms": {strconv.Itoa(tx.RecvConfirms)},
 	}
-	s.queueIPNLocked(tx.MerchantID, tx.IPNURL, "api", tx.Status, txStatusText(tx.Status), f)
+	s.queueIPNLocked(tx.MerchantID, tx.IPNURL, "api", tx.Status, paymentStatusText(tx.Status), f)
 }
 
 func depositStatusText(st int) string {
-	if st >= TxComplete {
+	if st >= PaymentComplete {
 		return "Deposit confirmed"
 	}
 	return "Deposit seen on network, awaiting confirmations"
@@ -128,7 +128,7 @@ func (s *Server) queueWithdrawalIPNLocked(w *withdrawalRec) {
 	if w.Note != "" {
 		f.Set("note", w.Note)
 	}
-	s.queueIPNLocked(w.MerchantID, w.IPNURL, "withdrawal", w.Status, wdStatusText(w.Status), f)
+	s.queueIPNLocked(w.MerchantID, w.IPNURL, "withdrawal", w.Status, withdrawalStatusText(w.Status), f)
 }
 
 // SignIPN returns the HMAC header value for an IPN body: lowercase hex of

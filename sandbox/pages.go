@@ -60,7 +60,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	_ = pageTmpl.Execute(w, map[string]any{
 		"Title": title, "TxnID": tx.TxnID, "Amount": formatUnits(tx.Amount2), "Coin": tx.Currency2,
 		"Address": tx.Address, "Received": formatUnits(tx.Received), "Status": tx.Status,
-		"StatusText": txStatusText(tx.Status), "Expires": time.Unix(tx.Expires, 0).UTC().Format(time.RFC3339),
+		"StatusText": paymentStatusText(tx.Status), "Expires": time.Unix(tx.Expires, 0).UTC().Format(time.RFC3339),
 	})
 }
 

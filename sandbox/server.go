@@ -182,7 +182,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /status/{txn}", s.servePage)
 	mux.HandleFunc("GET /qrcode/{txn}", s.serveQR)
 	if !s.cfg.DisableAdmin {
-		mux.HandleFunc("/sandbox/", s.serveAdmin)
+		s.registerAdmin(mux)
 	}
 	return mux
 }

@@ -157,7 +157,7 @@ func txInfoCommand() command {
 							if k == "amount" && hasF {
 								return true // base units; amountf says the same in decimal
 							}
-							if s := v.Str(); s != "" {
+							if s := v.Text(); s != "" {
 								writeFields(w, "Checkout "+strings.ReplaceAll(k, "_", " "), s)
 							}
 							return true

@@ -50,8 +50,8 @@ func (o *opts) get(k string) (js.Value, bool) {
 	return v, !absent(v)
 }
 
-// str returns a string member, or nil when absent.
-func (o *opts) str(k string) *string {
+// optText returns a string member, or nil when absent.
+func (o *opts) optText(k string) *string {
 	v, ok := o.get(k)
 	if !ok {
 		return nil
@@ -64,24 +64,24 @@ func (o *opts) str(k string) *string {
 	return &s
 }
 
-// s returns a string member, "" when absent (core reports missing required fields).
-func (o *opts) s(k string) string {
-	if p := o.str(k); p != nil {
+// text returns a string member, "" when absent (core reports missing required fields).
+func (o *opts) text(k string) string {
+	if p := o.optText(k); p != nil {
 		return *p
 	}
 	return ""
 }
 
-// amount is s for money: a JS number is refused, it may already have lost precision.
+// amount is text for money: a JS number is refused, it may already have lost precision.
 func (o *opts) amount(k string) string {
 	if v, ok := o.get(k); ok && v.Type() == js.TypeNumber {
 		o.fail(k, `must be a decimal string such as "0.5", not a number (numbers lose precision)`)
 		return ""
 	}
-	return o.s(k)
+	return o.text(k)
 }
 
-func (o *opts) boolp(k string) *bool {
+func (o *opts) optFlag(k string) *bool {
 	v, ok := o.get(k)
 	if !ok {
 		return nil
@@ -94,13 +94,13 @@ func (o *opts) boolp(k string) *bool {
 	return &b
 }
 
-func (o *opts) b(k string) bool {
-	p := o.boolp(k)
+func (o *opts) flag(k string) bool {
+	p := o.optFlag(k)
 	return p != nil && *p
 }
 
-// int returns an integer member (0 when absent).
-func (o *opts) int(k string) int {
+// integer returns an integer member (0 when absent).
+func (o *opts) integer(k string) int {
 	v, ok := o.get(k)
 	if !ok {
 		return 0
@@ -132,7 +132,7 @@ func (o *opts) msTime(k string) time.Time {
 // opCtx is the context of a money call: named by the opId option when given, so that a host
 // that loses the answer (a stopped service worker) can ask about it with reconcileOp(opId).
 func (o *opts) opCtx() context.Context {
-	id := o.s("opId")
+	id := o.text("opId")
 	if id == "" {
 		return ctx()
 	}

@@ -45,10 +45,10 @@ func configure(args []js.Value) (any, error) {
 	if len(args) == 0 || absent(args[0]) {
 		o.fail("options", "are required: {apiUrl, publicKey, privateKey?, ...}")
 	}
-	apiURL, pub, priv, gwToken := o.str("apiUrl"), o.s("publicKey"), o.s("privateKey"), o.s("gatewayToken")
-	nonceOpt, insecure, format := o.boolp("nonce"), o.b("insecureHttp"), o.str("format")
+	apiURL, pub, priv, gwToken := o.optText("apiUrl"), o.text("publicKey"), o.text("privateKey"), o.text("gatewayToken")
+	nonceOpt, insecure, format := o.optFlag("nonce"), o.flag("insecureHttp"), o.optText("format")
 	nonce := nonceOpt == nil || *nonceOpt // on unless {nonce: false} (spec §4)
-	timeoutMs, windowMs, pauseMs := o.int("timeoutMs"), o.int("inFlightWindowMs"), o.int("fencePauseMs")
+	timeoutMs, windowMs, pauseMs := o.integer("timeoutMs"), o.integer("inFlightWindowMs"), o.integer("fencePauseMs")
 	storageV, hasStorage := o.get("storage")
 	if o.err != nil {
 		return nil, o.err

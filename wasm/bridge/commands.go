@@ -102,7 +102,7 @@ func call(c *core.Client, args []js.Value) (any, error) {
 	fields := core.Fields{}
 	if !o.v.IsUndefined() {
 		for _, k := range keys(o.v) {
-			if p := o.str(k); p != nil {
+			if p := o.optText(k); p != nil {
 				fields[k] = *p
 			}
 		}
@@ -133,7 +133,7 @@ func basicInfo(c *core.Client, _ []js.Value) (any, error) {
 
 func balances(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
-	p := &core.BalancesParams{All: o.b("all")}
+	p := &core.BalancesParams{All: o.flag("all")}
 	if o.err != nil {
 		return nil, o.err
 	}
@@ -150,7 +150,7 @@ func depositAddress(c *core.Client, args []js.Value) (any, error) {
 
 func rates(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
-	p := &core.RatesParams{Accepted: o.b("accepted"), Short: o.b("short")}
+	p := &core.RatesParams{Accepted: o.flag("accepted"), Short: o.flag("short")}
 	if o.err != nil {
 		return nil, o.err
 	}
@@ -166,11 +166,11 @@ type transactionView struct {
 func createTransaction(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	p := &core.CreateTransactionParams{
-		Amount: o.amount("amount"), Currency1: o.s("currency1"), Currency2: o.s("currency2"),
-		BuyerEmail: o.s("buyerEmail"), Address: o.str("address"), BuyerName: o.str("buyerName"),
-		ItemName: o.str("itemName"), ItemNumber: o.str("itemNumber"), Invoice: o.str("invoice"),
-		Custom: o.str("custom"), IPNURL: o.str("ipnUrl"), SuccessURL: o.str("successUrl"),
-		CancelURL: o.str("cancelUrl"),
+		Amount: o.amount("amount"), Currency1: o.text("currency1"), Currency2: o.text("currency2"),
+		BuyerEmail: o.text("buyerEmail"), Address: o.optText("address"), BuyerName: o.optText("buyerName"),
+		ItemName: o.optText("itemName"), ItemNumber: o.optText("itemNumber"), Invoice: o.optText("invoice"),
+		Custom: o.optText("custom"), IPNURL: o.optText("ipnUrl"), SuccessURL: o.optText("successUrl"),
+		CancelURL: o.optText("cancelUrl"),
 	}
 	if o.err != nil {
 		return nil, o.err
@@ -188,7 +188,7 @@ func callbackAddress(c *core.Client, args []js.Value) (any, error) {
 		return nil, err
 	}
 	o := optsArg(args, 1, "options")
-	p := &core.CallbackAddressParams{IPNURL: o.str("ipnUrl"), Label: o.str("label")}
+	p := &core.CallbackAddressParams{IPNURL: o.optText("ipnUrl"), Label: o.optText("label")}
 	if o.err != nil {
 		return nil, o.err
 	}
@@ -285,9 +285,9 @@ func stringList(args []js.Value, i int, name string) ([]string, error) {
 }
 
 func listParams(o *opts, all bool) *core.ListParams {
-	p := &core.ListParams{PageSize: o.int("pageSize"), Start: o.int("start"), Newer: o.unixTime("newer"), Limit: o.int("limit")}
+	p := &core.ListParams{PageSize: o.integer("pageSize"), Start: o.integer("start"), Newer: o.unixTime("newer"), Limit: o.integer("limit")}
 	if all {
-		p.All = o.b("all")
+		p.All = o.flag("all")
 	}
 	if p.Limit < 0 {
 		o.fail("limit", "must not be negative")
@@ -313,8 +313,8 @@ func txIDs(c *core.Client, args []js.Value) (any, error) {
 
 func createTransfer(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
-	p := &core.TransferParams{Amount: o.amount("amount"), Currency: o.s("currency"), Merchant: o.str("merchant"),
-		ToAddress: o.str("toAddress"), AutoConfirm: o.boolp("autoConfirm")}
+	p := &core.TransferParams{Amount: o.amount("amount"), Currency: o.text("currency"), Merchant: o.optText("merchant"),
+		ToAddress: o.optText("toAddress"), AutoConfirm: o.optFlag("autoConfirm")}
 	if o.err != nil {
 		return nil, o.err
 	}
@@ -323,9 +323,9 @@ func createTransfer(c *core.Client, args []js.Value) (any, error) {
 
 func createWithdrawal(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
-	p := &core.WithdrawalParams{Amount: o.amount("amount"), Currency: o.s("currency"), Address: o.s("address"),
-		AddTxFee: o.boolp("addTxFee"), Currency2: o.str("currency2"), DestTag: o.str("destTag"),
-		IPNURL: o.str("ipnUrl"), AutoConfirm: o.boolp("autoConfirm"), Note: o.str("note")}
+	p := &core.WithdrawalParams{Amount: o.amount("amount"), Currency: o.text("currency"), Address: o.text("address"),
+		AddTxFee: o.optFlag("addTxFee"), Currency2: o.optText("currency2"), DestTag: o.optText("destTag"),
+		IPNURL: o.optText("ipnUrl"), AutoConfirm: o.optFlag("autoConfirm"), Note: o.optText("note")}
 	if o.err != nil {
 		return nil, o.err
 	}
@@ -339,8 +339,8 @@ func createMassWithdrawal(c *core.Client, args []js.Value) (any, error) {
 	items := make([]core.MassWithdrawalItem, args[0].Length())
 	for i := range items {
 		o := optsArg([]js.Value{args[0].Index(i)}, 0, "items")
-		items[i] = core.MassWithdrawalItem{Key: o.s("key"), Amount: o.amount("amount"), Currency: o.s("currency"),
-			Address: o.s("address"), DestTag: o.str("destTag"), Currency2: o.str("currency2"), Note: o.str("note")}
+		items[i] = core.MassWithdrawalItem{Key: o.text("key"), Amount: o.amount("amount"), Currency: o.text("currency"),
+			Address: o.text("address"), DestTag: o.optText("destTag"), Currency2: o.optText("currency2"), Note: o.optText("note")}
 		if o.err != nil {
 			var ve *core.ValidationError
 			if errors.As(o.err, &ve) {
@@ -382,7 +382,7 @@ func itoa(i int) string {
 
 func convert(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
-	p := &core.ConvertParams{Amount: o.amount("amount"), From: o.s("from"), To: o.s("to")}
+	p := &core.ConvertParams{Amount: o.amount("amount"), From: o.text("from"), To: o.text("to")}
 	if o.err != nil {
 		return nil, o.err
 	}
@@ -419,9 +419,9 @@ func withdrawalInfo(c *core.Client, args []js.Value) (any, error) {
 
 func reconcile(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
-	q := core.ReconcileQuery{Cmd: o.s("cmd"), Amount: o.amount("amount"), Currency: o.s("currency"),
-		Address: o.s("address"), Merchant: o.s("merchant"), Note: o.s("note"), Invoice: o.s("invoice"),
-		Custom: o.s("custom"), Currency2: o.s("currency2"), Since: o.msTime("sinceMs"), SentAt: o.msTime("sentAtMs"),
+	q := core.ReconcileQuery{Cmd: o.text("cmd"), Amount: o.amount("amount"), Currency: o.text("currency"),
+		Address: o.text("address"), Merchant: o.text("merchant"), Note: o.text("note"), Invoice: o.text("invoice"),
+		Custom: o.text("custom"), Currency2: o.text("currency2"), Since: o.msTime("sinceMs"), SentAt: o.msTime("sentAtMs"),
 		Deadline: o.msTime("deadlineMs")}
 	if v, ok := o.get("nonce"); ok {
 		if n, good := numberToInt64(v); good {

@@ -40,7 +40,7 @@ func parseArgs(args []js.Value) (*payout.File, error) {
 		return nil, err
 	}
 	o := optsArg(args, 1, "options")
-	name := o.s("name")
+	name := o.text("name")
 	if name == "" {
 		name = "payouts.csv"
 	}
@@ -104,8 +104,8 @@ func payoutRun(c *core.Client, args []js.Value, step bool) (any, error) {
 		return nil, err
 	}
 	o := optsArg(args, 1, "options")
-	batch := o.int("batch")
-	retry := o.b("retryFailed")
+	batch := o.integer("batch")
+	retry := o.flag("retryFailed")
 	if o.err != nil {
 		return nil, o.err
 	}

@@ -7,32 +7,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Withdrawals, transfers and conversion (spec §7.3) over the ledger.
-
-// Withdrawal statuses (spec §7.3).
-const (
-	WdCancelled = -1
-	WdAwaiting  = 0 // awaiting email confirmation
-	WdPending   = 1
-	WdComplete  = 2
-)
-
-func wdStatusText(st int) string {
-	switch st {
-	case WdCancelled:
-		return "Cancelled"
-	case WdAwaiting:
-		return "Awaiting email confirmation"
-	case WdPending:
-		return "Pending"
-	case WdComplete:
-		return "Complete"
-	}
-	return "Unknown"
-}
 
 type wdParams struct {
 	coin        coin
@@ -110,50 +87,6 @@ func parseWithdrawal(c *call) (wdParams, error) {
 		return p, apiErrorf("Invalid amount: must be greater than the %s network fee (%s)", p.coin.Ticker, formatUnits(p.coin.TxFee))
 	}
 	return p, nil
-}
-
-func insufficient(cn coin, have, need int64) error {
-	return apiErrorf("Insufficient funds: %s balance is %s, this needs %s", cn.Ticker, formatUnits(have), formatUnits(need))
-}
-
-// createWithdrawalLocked debits the balance and records a withdrawal.
-func (s *Server) createWithdrawalLocked(merchantID string, p wdParams, now time.Time) (*withdrawalRec, error) {
-	cur := s.st.accounts[merchantID]
-	if cur == nil {
-		return nil, apiError("Account not found")
-	}
-	debit := p.amount
-	if p.addTxFee {
-		debit += p.coin.TxFee
-	}
-	if have := cur.Balances[p.coin.Ticker]; have < debit {
-		return nil, insufficient(p.coin, have, debit)
-	}
-	a := cur.clone()
-	a.Balances[p.coin.Ticker] -= debit
-	seq, seqChange := s.nextSeq()
-	w := &withdrawalRec{
-		ID: s.newWithdrawalIDLocked(), MerchantID: merchantID, Kind: "withdrawal", Seq: seq, Created: now.Unix(),
-		Status: WdAwaiting, Coin: p.coin.Ticker, Amount: p.amount, Debited: debit, Address: p.address,
-		DestTag: p.destTag, Note: p.note, IPNURL: p.ipnURL,
-	}
-	if p.autoConfirm {
-		w.Status = WdPending
-	}
-	if err := s.commit(put(bAccounts, a.MerchantID, a), put(bWithdrawals, w.ID, w), seqChange); err != nil {
-		return nil, err
-	}
-	s.queueWithdrawalIPNLocked(w)
-	return w, nil
-}
-
-func (s *Server) newWithdrawalIDLocked() string {
-	for {
-		id := randID("CWSB", 20)
-		if s.st.withdrawals[id] == nil {
-			return id
-		}
-	}
 }
 
 func (s *Server) cmdCreateWithdrawal(c *call) (any, error) {
@@ -294,14 +227,14 @@ func (s *Server) cmdCreateTransfer(c *call) (any, error) {
 	from.Balances[cn.Ticker] -= amount
 	seq, seqChange := s.nextSeq()
 	w := &withdrawalRec{ID: s.newWithdrawalIDLocked(), MerchantID: c.merchantID, Kind: "transfer", Seq: seq, Created: c.now.Unix(),
-		Status: WdAwaiting, Coin: cn.Ticker, Amount: amount, Debited: amount, ToMerchant: to, Address: toAddr}
+		Status: WithdrawalAwaitingConfirm, Coin: cn.Ticker, Amount: amount, Debited: amount, ToMerchant: to, Address: toAddr}
 	changes := []change{put(bAccounts, from.MerchantID, from), put(bWithdrawals, w.ID, w), seqChange}
 	if autoConfirm {
 		t := target.clone()
 		if t.Balances[cn.Ticker], err = addUnits(t.Balances[cn.Ticker], amount); err != nil {
 			return nil, apiError("Invalid amount: balance overflow")
 		}
-		w.Status = WdComplete
+		w.Status = WithdrawalComplete
 		changes = append(changes, put(bAccounts, t.MerchantID, t))
 	}
 	if err := s.commit(changes...); err != nil {
@@ -372,7 +305,7 @@ func (s *Server) cmdConversionInfo(c *call) (any, error) {
 	}
 	return map[string]any{
 		"time_created": conv.Created,
-		"status":       WdComplete,
+		"status":       WithdrawalComplete,
 		"status_text":  "Complete",
 		"coin1":        conv.From,
 		"coin2":        conv.To,
@@ -387,7 +320,7 @@ func withdrawalInfo(w *withdrawalRec) map[string]any {
 	return map[string]any{
 		"time_created": w.Created,
 		"status":       w.Status,
-		"status_text":  wdStatusText(w.Status),
+		"status_text":  withdrawalStatusText(w.Status),
 		"coin":         w.Coin,
 		"amount":       w.Amount,
 		"amountf":      formatUnits(w.Amount),
@@ -434,103 +367,4 @@ func (s *Server) cmdWithdrawalInfo(c *call) (any, error) {
 		return nil, apiError("Withdrawal not found")
 	}
 	return withdrawalInfo(w), nil
-}
-
-// WithdrawalState is a withdrawal or transfer as the admin helpers report it.
-type WithdrawalState struct {
-	ID         string `json:"id"`
-	MerchantID string `json:"merchant_id"`
-	Kind       string `json:"kind"` // "withdrawal" or "transfer"
-	Status     int    `json:"status"`
-	StatusText string `json:"status_text"`
-	Coin       string `json:"coin"`
-	Amount     string `json:"amountf"`
-	Address    string `json:"send_address"`
-	SendTxID   string `json:"send_txid"`
-	ToMerchant string `json:"to_merchant,omitempty"`
-	Note       string `json:"note"`
-}
-
-func (w *withdrawalRec) state() WithdrawalState {
-	return WithdrawalState{ID: w.ID, MerchantID: w.MerchantID, Kind: w.Kind, Status: w.Status, StatusText: wdStatusText(w.Status),
-		Coin: w.Coin, Amount: formatUnits(w.Amount), Address: w.Address, SendTxID: w.SendTxID, ToMerchant: w.ToMerchant, Note: w.Note}
-}
-
-// GetWithdrawal returns a withdrawal or transfer by id.
-func (s *Server) GetWithdrawal(id string) (WithdrawalState, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	w := s.st.withdrawals[id]
-	if w == nil {
-		return WithdrawalState{}, notFound("no withdrawal %q", id)
-	}
-	return w.state(), nil
-}
-
-// ConfirmWithdrawal plays the merchant clicking the confirmation email:
-// a withdrawal goes 0 -> 1 (pending); a transfer is carried out (-> 2).
-func (s *Server) ConfirmWithdrawal(id string) (WithdrawalState, error) {
-	return s.wdTransition(id, "confirm")
-}
-
-// CompleteWithdrawal marks a withdrawal sent (status 2, with a send_txid).
-func (s *Server) CompleteWithdrawal(id string) (WithdrawalState, error) {
-	return s.wdTransition(id, "complete")
-}
-
-// CancelWithdrawal cancels a withdrawal or transfer that is not complete
-// (status -1) and refunds what was debited.
-func (s *Server) CancelWithdrawal(id string) (WithdrawalState, error) {
-	return s.wdTransition(id, "cancel")
-}
-
-func (s *Server) wdTransition(id, action string) (WithdrawalState, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur := s.st.withdrawals[id]
-	if cur == nil {
-		return WithdrawalState{}, notFound("no withdrawal %q", id)
-	}
-	w := *cur
-	open := w.Status == WdAwaiting || w.Status == WdPending
-	if !open || (action == "confirm" && w.Status != WdAwaiting) {
-		return WithdrawalState{}, conflict("cannot %s %s: status is %d (%s)", action, id, w.Status, wdStatusText(w.Status))
-	}
-	var changes []change
-	credit := func(merchantID string, amount int64) error {
-		a := s.st.accounts[merchantID]
-		if a == nil {
-			return notFound("no account %q", merchantID)
-		}
-		a = a.clone()
-		var err error
-		if a.Balances[w.Coin], err = addUnits(a.Balances[w.Coin], amount); err != nil {
-			return invalid("balance overflow")
-		}
-		changes = append(changes, put(bAccounts, a.MerchantID, a))
-		return nil
-	}
-	switch {
-	case action == "cancel":
-		if err := credit(w.MerchantID, w.Debited); err != nil {
-			return WithdrawalState{}, err
-		}
-		w.Status = WdCancelled
-	case w.Kind == "transfer":
-		if err := credit(w.ToMerchant, w.Amount); err != nil {
-			return WithdrawalState{}, err
-		}
-		w.Status = WdComplete
-	case action == "confirm":
-		w.Status = WdPending
-	default: // complete
-		w.Status = WdComplete
-		w.SendTxID = randHex(32)
-	}
-	changes = append(changes, put(bWithdrawals, w.ID, &w))
-	if err := s.commit(changes...); err != nil {
-		return WithdrawalState{}, err
-	}
-	s.queueWithdrawalIPNLocked(&w)
-	return w.state(), nil
 }

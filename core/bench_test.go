@@ -120,13 +120,3 @@ func BenchmarkDecodeBalances200(b *testing.B) {
 		}
 	})
 }
-
-func TestDecodeBalances200Exact(t *testing.T) {
-	bal, err := core.DecodeBalances(core.ParseValue(balances200()).Get("result"))
-	if err != nil || len(bal.Coins) != 200 {
-		t.Fatal(err)
-	}
-	if got := bal.Get("C199").Units(); got != 199*123456789+1 {
-		t.Fatalf("C199 = %d", got)
-	}
-}

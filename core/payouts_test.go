@@ -1,167 +1,104 @@
-package core
+package core_test
 
 import (
 	"context"
 	"errors"
-	"net/url"
-	"strings"
 	"testing"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/nethttp"
+	"github.com/wallexkit/wallexkit/sandbox"
 )
 
-// noNetwork fails the test if anything is sent: local validation must stop bad input first.
-func noNetwork(t *testing.T) *Client {
-	c, err := New(WithAPIURL("https://wallexpay.io/api"), WithKeys("pub", "priv"),
-		WithTransport(TransportFunc(func(context.Context, *Request) (*HTTPResponse, error) {
-			t.Fatal("a request was sent despite invalid input")
-			return nil, nil
-		})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func wantValidation(t *testing.T, err error, field string) {
-	t.Helper()
-	var ve *ValidationError
-	if !errors.As(err, &ve) {
-		t.Fatalf("err = %v, want ValidationError on %s", err, field)
-	}
-	if !strings.Contains(ve.Field, field) {
-		t.Fatalf("error names %q, want %q: %v", ve.Field, field, err)
-	}
-}
-
-func TestLocalValidation(t *testing.T) {
-	c := noNetwork(t)
+func TestMassWithdrawalPerItem(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client()
 	ctx := context.Background()
-	addr := "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"
-	cases := []struct {
-		name  string
-		field string
-		call  func() error
-	}{
-		{"tx no amount", "amount", func() error {
-			_, err := c.CreateTransaction(ctx, &CreateTransactionParams{Currency1: "USD", Currency2: "BTC", BuyerEmail: "a@b.c"})
-			return err
-		}},
-		{"tx 9 decimals", "amount", func() error {
-			_, err := c.CreateTransaction(ctx, &CreateTransactionParams{Amount: "0.000000001", Currency1: "USD", Currency2: "BTC", BuyerEmail: "a@b.c"})
-			return err
-		}},
-		{"tx bad ticker", "currency2", func() error {
-			_, err := c.CreateTransaction(ctx, &CreateTransactionParams{Amount: "1", Currency1: "USD", Currency2: "B-TC", BuyerEmail: "a@b.c"})
-			return err
-		}},
-		{"tx no email", "buyer_email", func() error {
-			_, err := c.CreateTransaction(ctx, &CreateTransactionParams{Amount: "1", Currency1: "USD", Currency2: "BTC"})
-			return err
-		}},
-		{"transfer both", "merchant/toaddress", func() error {
-			_, err := c.CreateTransfer(ctx, &TransferParams{Amount: "1", Currency: "BTC", Merchant: String("m"), ToAddress: String(addr)})
-			return err
-		}},
-		{"transfer neither", "merchant/toaddress", func() error {
-			_, err := c.CreateTransfer(ctx, &TransferParams{Amount: "1", Currency: "BTC"})
-			return err
-		}},
-		{"withdrawal negative", "amount", func() error {
-			_, err := c.CreateWithdrawal(ctx, &WithdrawalParams{Amount: "-1", Currency: "BTC", Address: addr})
-			return err
-		}},
-		{"withdrawal zero", "amount", func() error {
-			_, err := c.CreateWithdrawal(ctx, &WithdrawalParams{Amount: "0", Currency: "BTC", Address: addr})
-			return err
-		}},
-		{"withdrawal no address", "address", func() error {
-			_, err := c.CreateWithdrawal(ctx, &WithdrawalParams{Amount: "1", Currency: "BTC"})
-			return err
-		}},
-		{"withdrawal extra reserved", "nonce", func() error {
-			_, err := c.CreateWithdrawal(ctx, &WithdrawalParams{Amount: "1", Currency: "BTC", Address: addr, Extra: Fields{"nonce": "1"}})
-			return err
-		}},
-		{"multi 26", "txid", func() error {
-			_, err := c.TxInfoMulti(ctx, strings.Split(strings.Repeat("x,", 26)[:51], ","))
-			return err
-		}},
-		{"multi pipe", "txid", func() error {
-			_, err := c.TxInfoMulti(ctx, []string{"a|b"})
-			return err
-		}},
-		{"mass dup key", "wd key", func() error {
-			_, err := c.CreateMassWithdrawal(ctx, []MassWithdrawalItem{{Key: "a", Amount: "1", Currency: "BTC", Address: addr}, {Key: "a", Amount: "1", Currency: "BTC", Address: addr}})
-			return err
-		}},
-		{"mass bracket key", "wd key", func() error {
-			_, err := c.CreateMassWithdrawal(ctx, []MassWithdrawalItem{{Key: "a]", Amount: "1", Currency: "BTC", Address: addr}})
-			return err
-		}},
-		{"mass bad amount", "wd[r2][amount]", func() error {
-			_, err := c.CreateMassWithdrawal(ctx, []MassWithdrawalItem{{Key: "r1", Amount: "1", Currency: "BTC", Address: addr}, {Key: "r2", Amount: "x", Currency: "BTC", Address: addr}})
-			return err
-		}},
-		{"convert same", "to", func() error {
-			_, err := c.Convert(ctx, &ConvertParams{Amount: "1", From: "BTC", To: "btc"})
-			return err
-		}},
-		{"history page", "limit", func() error {
-			for _, err := range c.TxIDs(ctx, &ListParams{PageSize: 101}) {
-				return err
-			}
-			return nil
-		}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { wantValidation(t, tc.call(), tc.field) })
-	}
-}
-
-func TestOptionalFieldsUnsetVersusZero(t *testing.T) {
-	s := newFieldSet()
-	p := WithdrawalParams{Amount: "1", Currency: "btc", Address: "a", AutoConfirm: Bool(false), Note: String("")}
-	p.fields(func(k string) string { return k }, s)
-	f, err := s.done()
+	mw, err := c.CreateMassWithdrawal(ctx, []core.MassWithdrawalItem{
+		{Key: "a", Amount: "0.1", Currency: "BTC", Address: "bc1qa", Note: core.String("a")},
+		{Key: "b", Amount: "5000", Currency: "BTC", Address: "bc1qb"}, // more than the balance
+		{Key: "c", Amount: "1", Currency: "LTC", Address: "Lc"},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := f["auto_confirm"]; !ok || v != "0" {
-		t.Errorf("auto_confirm = %q %v, want sent as 0", v, ok)
+	res := mw.Results
+	if res[0].Withdrawal == nil || res[0].Withdrawal.ID == "" || res[1].Err == nil || res[2].Withdrawal == nil {
+		t.Fatalf("results = %+v", res)
 	}
-	if v, ok := f["note"]; !ok || v != "" {
-		t.Errorf("note = %q %v, want sent empty", v, ok)
-	}
-	if _, ok := f["add_tx_fee"]; ok {
-		t.Error("unset add_tx_fee was sent")
-	}
-	if f["currency"] != "BTC" {
-		t.Errorf("currency = %q", f["currency"])
+	w, err := c.WithdrawalInfo(ctx, res[0].Withdrawal.ID)
+	if err != nil || w.Amount.String() != "0.10000000" || w.SendAddress != "bc1qa" || w.Coin != "BTC" {
+		t.Fatalf("info = %+v %v", w, err)
 	}
 }
 
-func FuzzMassWithdrawalFields(f *testing.F) {
-	f.Add("row1", "0.5", "BTC", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "memo & more")
-	f.Add("a-b_c", "21000000", "USDT.ERC20", "0xabc", "")
-	f.Fuzz(func(t *testing.T, key, amount, cur, addr, note string) {
-		items := []MassWithdrawalItem{{Key: key, Amount: amount, Currency: cur, Address: addr, Note: String(note)},
-			{Key: key + "x", Amount: "1", Currency: "LTC", Address: "L1"}}
-		fields, err := MassWithdrawalFields(items)
-		if err != nil {
-			return
-		}
-		vals, err := url.ParseQuery(string(EncodeForm(fields)))
+func TestTransferAndConvert(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client()
+	ctx := context.Background()
+	other, err := e.sb.CreateAccount(sandbox.AccountSpec{Username: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := c.CreateTransfer(ctx, &core.TransferParams{Amount: "0.5", Currency: "BTC", Merchant: core.String(other.MerchantID), AutoConfirm: core.Bool(true)})
+	if err != nil || tr.ID == "" {
+		t.Fatalf("transfer = %+v %v", tr, err)
+	}
+	bals, _ := e.sb.Balances(other.MerchantID)
+	if bals["BTC"] != "0.50000000" {
+		t.Fatalf("receiver balances = %v", bals)
+	}
+	cv, err := c.Convert(ctx, &core.ConvertParams{Amount: "0.1", From: "BTC", To: "LTC"})
+	if err != nil || cv.ID == "" || cv.Response == nil {
+		t.Fatalf("convert = %+v %v", cv, err)
+	}
+	bal, _ := c.Balances(ctx, nil)
+	if bal.Get("BTC").String() != "0.90000000" {
+		t.Fatalf("BTC after transfer and convert = %s", bal.Get("BTC"))
+	}
+	if _, err := c.CallbackAddress(ctx, "LTC", &core.CallbackAddressParams{Label: core.String("shop")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replayOnDrop stands for a browser's HTTP stack: when a request on a reused connection dies
+// without an answer, it sends the same bytes again and hands back the second answer.
+type replayOnDrop struct{ next core.Transport }
+
+func (r replayOnDrop) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPResponse, error) {
+	res, err := r.next.RoundTrip(ctx, req)
+	if err != nil && !core.IsNotSent(err) {
+		return r.next.RoundTrip(ctx, req)
+	}
+	return res, err
+}
+
+func TestReplayedMoneyCallIsNotPaidTwice(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client(core.WithNonces(nil), core.WithTransport(replayOnDrop{next: nethttp.New(nil)}))
+	ctx := context.Background()
+	c.Login(ctx)
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.2", Currency: "BTC", Address: "bc1qreplay"})
+	var ou *core.OutcomeUnknownError
+	var ne *core.NonceError
+	if !errors.As(err, &ou) || !errors.As(err, &ne) {
+		t.Fatalf("err = %v, want outcome unknown wrapping the nonce refusal of the replayed copy", err)
+	}
+	n := 0
+	for w, err := range c.WithdrawalHistory(ctx, nil) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, _ := ParseAmount(amount)
-		if got := vals.Get("wd[" + key + "][amount]"); got != a.Text() {
-			t.Fatalf("amount %q, want %q", got, a.Text())
+		if w.SendAddress == "bc1qreplay" {
+			n++
 		}
-		if vals.Get("wd["+key+"][address]") != addr || vals.Get("wd["+key+"][note]") != note {
-			t.Fatal("address or note changed")
-		}
-		if len(vals) != 7 {
-			t.Fatalf("%d fields: %v", len(vals), vals)
-		}
-	})
+	}
+	if n != 1 {
+		t.Fatalf("%d withdrawals, want exactly 1", n)
+	}
+	// Reads are still resent after a nonce refusal.
+	if _, err := c.BasicInfo(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

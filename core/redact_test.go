@@ -2,13 +2,17 @@ package core_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/nethttp"
+	"github.com/wallexkit/wallexkit/sandbox"
 )
 
 // redactor.excerpt cuts the body to 120 characters BEFORE it redacts known secrets, so a private
@@ -35,5 +39,36 @@ func TestExcerptLeaksPrivateKeyPrefix(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), priv[:8]) {
 		t.Errorf("error text holds a prefix of the private key: %q", err.Error())
+	}
+}
+
+func TestLoggerNeverSeesSecrets(t *testing.T) {
+	e := newEnv(t, sandbox.Config{TokenTTL: time.Second})
+	var mu sync.Mutex
+	var log strings.Builder
+	c := e.client(core.WithLogger(func(ev core.Event) {
+		mu.Lock()
+		fmt.Fprintf(&log, "%+v %v\n", ev, ev.Err)
+		mu.Unlock()
+	}))
+	ctx := context.Background()
+	tok, err := c.Login(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.BasicInfo(ctx)
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultHTML, Count: 3})
+	c.BasicInfo(ctx)
+	c.Call(ctx, "nope_cmd", nil)
+	out := log.String()
+	bare := strings.TrimPrefix(tok.AccessToken, "Bearer ")
+	if strings.Contains(out, e.demo.PrivateKey) || strings.Contains(out, bare) {
+		t.Fatalf("secret in log:\n%s", out)
+	}
+	if !strings.Contains(out, "Cmd:login") || !strings.Contains(out, "HTTPStatus:502") {
+		t.Fatalf("log lacks events:\n%s", out)
+	}
+	if s := fmt.Sprintf("%v %+v %#v", tok, tok, tok); strings.Contains(s, bare) {
+		t.Fatalf("Token prints itself: %s", s)
 	}
 }

@@ -35,12 +35,3 @@ func TestValueTolerance(t *testing.T) {
 		t.Error("Amount of [] should fail")
 	}
 }
-
-func TestRedactLongRuns(t *testing.T) {
-	r := newRedactor("SECRETPRIVATEKEY")
-	got := r.excerpt([]byte("<html>token=abcdefghijklmnopqrstuvwxyz0123456789ABCDEF key SECRETPRIVATEKEY\n</html>"))
-	want := "<html>[redacted] key [redacted] </html>" // base64 "=" joins the run
-	if got != want {
-		t.Fatalf("excerpt = %q, want %q", got, want)
-	}
-}

@@ -2,11 +2,11 @@ package sandbox
 
 import (
 	"errors"
+	"net/http"
 	"net/url"
-	"path/filepath"
+	pathpkg "path"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -220,53 +220,6 @@ func TestNonce(t *testing.T) {
 	})
 }
 
-func TestOverlaps(t *testing.T) {
-	e := newEnv(t, Config{})
-	tok, pub := e.demo()
-
-	// Serial nonce calls never overlap.
-	for n := 1; n <= 3; n++ {
-		e.ok(tok, pub, "get_basic_info", vals("nonce", itoa(n)))
-	}
-	if st := e.s.Stats(pub); st.Overlaps != 0 || st.MaxConcurrent != 1 {
-		t.Fatalf("serial: %+v", st)
-	}
-
-	// A slow nonce call and a second one sent while it is in flight.
-	if err := e.s.InjectFault(Fault{Kind: FaultDelay, Delay: 300 * time.Millisecond, Key: pub}); err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		e.call(tok, pub, "get_basic_info", vals("nonce", "10"))
-	}()
-	waitFor(t, func() bool { return e.s.Stats(pub).InFlight == 1 })
-	e.call(tok, pub, "get_basic_info", vals("nonce", "11"))
-	wg.Wait()
-	st := e.s.Stats(pub)
-	if st.Overlaps != 1 || st.MaxConcurrent != 2 {
-		t.Fatalf("concurrent: %+v", st)
-	}
-
-	// Requests without a nonce count towards MaxConcurrent but not Overlaps.
-	k, _ := e.s.CreateKey(e.s.Demo().MerchantID, nil)
-	tok2 := e.login(k.PublicKey, k.PrivateKey)
-	_ = e.s.InjectFault(Fault{Kind: FaultDelay, Delay: 200 * time.Millisecond, Key: k.PublicKey, Count: 2})
-	wg.Add(2)
-	for range 2 {
-		go func() {
-			defer wg.Done()
-			e.call(tok2, k.PublicKey, "rates", nil)
-		}()
-	}
-	wg.Wait()
-	if st := e.s.Stats(k.PublicKey); st.Overlaps != 0 || st.MaxConcurrent != 2 {
-		t.Fatalf("no-nonce concurrent: %+v", st)
-	}
-}
-
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -317,157 +270,31 @@ func TestPermissions(t *testing.T) {
 	}
 }
 
-func TestKeyLimit(t *testing.T) {
-	e := newEnv(t, Config{})
-	a, err := e.s.CreateAccount(AccountSpec{Username: "limits"})
+// FuzzForm throws arbitrary bodies at the API handler: it must always answer
+// JSON (or XML) and never panic.
+func FuzzForm(f *testing.F) {
+	s, err := New(Config{})
 	if err != nil {
-		t.Fatal(err)
+		f.Fatal(err)
 	}
-	for i := range MaxKeysPerAccount {
-		if _, err := e.s.CreateKey(a.MerchantID, nil); err != nil {
-			t.Fatalf("key %d: %v", i+1, err)
+	f.Cleanup(func() { s.Close() })
+	d := s.Demo()
+	f.Add("/api", "version=1&cmd=balances&key="+d.PublicKey)
+	f.Add("/api/login", "cmd=login&publickey="+d.PublicKey+"&privatekey=x")
+	f.Add("/api/rates", "%zz&&==&cmd=rates&format=xml")
+	f.Fuzz(func(t *testing.T, path, body string) {
+		if !strings.HasPrefix(path, "/api") || strings.ContainsAny(path, "?# \x00") || path != pathpkg.Clean(path) {
+			return
 		}
-	}
-	if _, err := e.s.CreateKey(a.MerchantID, nil); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "10 API keys") {
-		t.Fatalf("11th key: %v", err)
-	}
-	var out map[string]any
-	if st := e.admin("POST", "/sandbox/accounts/"+a.MerchantID+"/keys", nil, &out); st != 409 || !strings.Contains(out["error"].(string), "maximum") {
-		t.Fatalf("admin 11th key: %d %v", st, out)
-	}
-}
-
-func TestThrottle(t *testing.T) {
-	e := newEnv(t, Config{})
-	tok, pub := e.demo()
-	for i := range throttleLimit + 1 {
-		if got := e.apiErr(tok, pub, "nope", nil); got != "Unknown command: nope" {
-			t.Fatalf("failure %d: %s", i, got)
+		req, err := http.NewRequest("POST", "http://sandbox"+path, strings.NewReader(body))
+		if err != nil {
+			return
 		}
-		e.clock.Advance(time.Second)
-	}
-	r := e.call(tok, pub, "balances", nil)
-	if r.status != 429 || r.json(t)["error"] != "Too many failed calls, retry later" || r.header.Get("Retry-After") == "" {
-		t.Fatalf("want 429, got %d %s", r.status, r.body)
-	}
-	// Login is throttled too (same key).
-	d := e.s.Demo()
-	if r := e.form("/api/login", vals("cmd", "login", "publickey", d.PublicKey, "privatekey", d.PrivateKey), nil); r.status != 429 {
-		t.Fatalf("login while throttled: %d", r.status)
-	}
-	// Another key is unaffected.
-	k, _ := e.s.CreateKey(d.MerchantID, nil)
-	e.ok(e.login(k.PublicKey, k.PrivateKey), k.PublicKey, "balances", nil)
-
-	// Once the oldest failure leaves the 2-minute window the key works again.
-	e.clock.Advance(throttleWindow - 20*time.Second)
-	e.ok(tok, pub, "balances", nil)
-	st := e.s.Stats(pub)
-	if st.Throttled != 2 || st.FailedCalls != throttleLimit+1 {
-		t.Fatalf("stats %+v", st)
-	}
-}
-
-func TestFailedLoginsThrottle(t *testing.T) {
-	e := newEnv(t, Config{})
-	d := e.s.Demo()
-	bad := vals("cmd", "login", "publickey", d.PublicKey, "privatekey", "wrong")
-	for range throttleLimit + 1 {
-		if r := e.form("/api/login", bad, nil); r.status != 401 {
-			t.Fatalf("got %d", r.status)
-		}
-	}
-	good := vals("cmd", "login", "publickey", d.PublicKey, "privatekey", d.PrivateKey)
-	if r := e.form("/api/login", good, nil); r.status != 429 {
-		t.Fatalf("got %d", r.status)
-	}
-	e.clock.Advance(throttleWindow)
-	if r := e.form("/api/login", good, nil); r.status != 200 {
-		t.Fatalf("got %d", r.status)
-	}
-}
-
-func TestPersistence(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sandbox.db")
-	clock := newClock()
-	cfg := Config{DataPath: path, Now: clock.Now}
-	e := newEnv(t, cfg)
-	d := e.s.Demo()
-	tok, pub := e.demo()
-	addr := e.ok(tok, pub, "get_deposit_address", vals("currency", "BTC")).(map[string]any)["address"]
-	e.ok(tok, pub, "get_basic_info", vals("nonce", "42"))
-	a, err := e.s.CreateAccount(AccountSpec{Username: "persist", PublicName: "P"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := e.s.CreateKey(a.MerchantID, []string{"balances"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.s.SetBalance(a.MerchantID, "ETH", "0.12345678"); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.s.SetIPN(a.MerchantID, "http://127.0.0.1:1/ipn", "s3cret"); err != nil {
-		t.Fatal(err)
-	}
-	e.ts.Close()
-	if err := e.s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	e2 := newEnv(t, cfg)
-	if e2.s.Demo() != d {
-		t.Fatalf("demo changed: %+v vs %+v", e2.s.Demo(), d)
-	}
-	// The old token survives (tokens are stored hashed).
-	if got := e2.apiErr(tok, pub, "get_basic_info", vals("nonce", "42")); got != "Invalid nonce: must be greater than 42" {
-		t.Fatal(got)
-	}
-	if got := e2.ok(tok, pub, "get_deposit_address", vals("currency", "BTC", "nonce", "43")).(map[string]any)["address"]; got != addr {
-		t.Fatalf("address %v, want %v", got, addr)
-	}
-	tok2 := e2.login(k.PublicKey, k.PrivateKey)
-	bal := e2.ok(tok2, k.PublicKey, "balances", nil).(map[string]any)
-	if eth := bal["ETH"].(map[string]any); eth["balance"] != float64(12345678) {
-		t.Fatalf("balances %v", bal)
-	}
-	if got := e2.apiErr(tok2, k.PublicKey, "rates", nil); got != "This API key has no permission for rates" {
-		t.Fatal(got)
-	}
-	acct, err := e2.s.GetAccount(a.MerchantID)
-	if err != nil || acct.IPNURL != "http://127.0.0.1:1/ipn" || !acct.HasIPNSecret || acct.PublicName != "P" {
-		t.Fatalf("account %+v %v", acct, err)
-	}
-
-	t.Run("configured demo keys replace the stored ones", func(t *testing.T) {
-		e2.ts.Close()
-		e2.s.Close()
-		cfg3 := cfg
-		cfg3.DemoPublicKey, cfg3.DemoPrivateKey = "demo-pub", "demo-priv"
-		e3 := newEnv(t, cfg3)
-		if d3 := e3.s.Demo(); d3.PublicKey != "demo-pub" || d3.PrivateKey != "demo-priv" || d3.MerchantID != d.MerchantID {
-			t.Fatalf("demo %+v", d3)
-		}
-		tok := e3.login("demo-pub", "demo-priv")
-		e3.ok(tok, "demo-pub", "balances", nil)
-		if r := e3.form("/api/login", vals("cmd", "login", "publickey", d.PublicKey, "privatekey", d.PrivateKey), nil); r.status != 401 {
-			t.Fatalf("old demo key still logs in: %d", r.status)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := newRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		if rec.code == 0 || len(rec.body) == 0 {
+			t.Fatalf("empty answer for %q %q", path, body)
 		}
 	})
-}
-
-func TestSecondOpenFails(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.db")
-	s, err := New(Config{DataPath: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	start := time.Now()
-	if _, err := New(Config{DataPath: path}); err == nil {
-		t.Fatal("second New on a locked file succeeded")
-	}
-	if time.Since(start) > 5*time.Second {
-		t.Fatal("took too long")
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/filestore"
+	"github.com/wallexkit/wallexkit/core/nethttp"
 	"github.com/wallexkit/wallexkit/sandbox"
 )
 
@@ -238,4 +240,110 @@ func exportLine(out string) (map[string]string, bool) {
 		return vars, true
 	}
 	return nil, false
+}
+
+// runTTY runs the CLI as if stdin and stderr were a terminal.
+func (h *harness) runTTY(stdin string, args ...string) result {
+	h.t.Helper()
+	var out, errb bytes.Buffer
+	a := newApp(strings.NewReader(stdin), &out, &errb, func(k string) string { return h.env[k] })
+	a.isTerminal = func(any) bool { return true }
+	r := result{code: a.main(context.Background(), args), stdout: out.String(), stderr: errb.String()}
+	h.mu.Lock()
+	h.outputs = append(h.outputs, r.stdout, r.stderr)
+	h.checkClean(r.stdout + r.stderr)
+	h.mu.Unlock()
+	return r
+}
+
+// client is a core client for the demo key, to check the sandbox's state through the API. It
+// shares the CLI's state file, so its nonces follow the CLI's (nonces are on by default).
+func (h *harness) client() *core.Client {
+	h.t.Helper()
+	store, err := filestore.New(h.env["WALLEX_STATE"], nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	c, err := core.New(core.WithAPIURL(h.apiURL), core.WithKeys(h.demo.PublicKey, h.demo.PrivateKey), core.WithTransport(nethttp.New(nil)),
+		core.WithNonces(store))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c
+}
+
+// withdrawals lists the demo account's whole withdrawal history.
+func (h *harness) withdrawals() []core.WithdrawalInfo {
+	h.t.Helper()
+	var out []core.WithdrawalInfo
+	for w, err := range h.client().WithdrawalHistory(context.Background(), nil) {
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func (h *harness) cmdCount(cmd string) int {
+	return h.srv.Stats(h.demo.PublicKey).ByCmd[cmd]
+}
+
+// field returns the value of a "Label   value" line of a table output.
+func field(t *testing.T, out, label string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(label) + ` {2,}(.*)$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no %q line in:\n%s", label, out)
+	}
+	return strings.TrimSpace(m[1])
+}
+
+// shellSplit splits a command line printed with shellQuote.
+func shellSplit(s string) []string {
+	var args []string
+	var cur strings.Builder
+	inArg, quoted := false, false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case quoted && ch == '\'':
+			quoted = false
+		case quoted:
+			cur.WriteByte(ch)
+		case ch == '\'':
+			quoted, inArg = true, true
+		case ch == '\\' && i+1 < len(s):
+			i++
+			cur.WriteByte(s[i])
+			inArg = true
+		case ch == ' ' || ch == '\t':
+			if inArg {
+				args = append(args, cur.String())
+				cur.Reset()
+				inArg = false
+			}
+		default:
+			cur.WriteByte(ch)
+			inArg = true
+		}
+	}
+	if inArg {
+		args = append(args, cur.String())
+	}
+	return args
+}
+
+// reconcileLine finds the printed `wallexkit reconcile ...` line and returns its arguments
+// after "wallexkit".
+func reconcileLine(t *testing.T, stderr string) []string {
+	t.Helper()
+	for _, l := range strings.Split(stderr, "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "wallexkit ") && strings.Contains(l, " reconcile ") {
+			return shellSplit(l)[1:]
+		}
+	}
+	t.Fatalf("no reconcile line in:\n%s", stderr)
+	return nil
 }

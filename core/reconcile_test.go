@@ -15,6 +15,101 @@ import (
 	"github.com/wallexkit/wallexkit/sandbox"
 )
 
+func TestWithdrawalCommitDropReconciles(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client()
+	ctx := context.Background()
+	c.Login(ctx)
+	since := time.Now()
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	params := &core.WithdrawalParams{Amount: "0.25", Currency: "BTC", Address: "bc1qdest", Note: core.String("payout-7")}
+	_, err := c.CreateWithdrawal(ctx, params)
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) {
+		t.Fatalf("err = %v, want outcome unknown", err)
+	}
+	qs := core.QueriesFromOutcome(ou, since)
+	if len(qs) != 1 {
+		t.Fatalf("queries = %+v", qs)
+	}
+	res, err := c.Reconcile(ctx, qs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != core.Found || len(res.Withdrawals) != 1 || res.Withdrawals[0].Note != "payout-7" {
+		t.Fatalf("reconcile = %+v", res)
+	}
+	// A payout that never happened: without nonces nothing proves it will not still arrive, so
+	// the verdict is in_flight until the original's deadline plus the in-flight window...
+	qs[0].Amount = "0.26"
+	if res, err := c.Reconcile(ctx, qs[0]); err != nil || res.Verdict != core.InFlight || res.Proven || res.Until.Before(ou.Deadline) {
+		t.Fatalf("reconcile of an unsent payout without nonces = %+v %v", res, err)
+	}
+
+	// Two identical payouts without distinct notes are ambiguous.
+	for i := 0; i < 2; i++ {
+		c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: "bc1qtwin"})
+	}
+	if res, _ := c.Reconcile(ctx, core.ReconcileQuery{Cmd: "create_withdrawal", Amount: "0.1", Currency: "BTC", Address: "bc1qtwin", Since: since}); res.Verdict != core.Ambiguous {
+		t.Fatalf("twins = %+v", res)
+	}
+	var n int
+	for w, err := range c.WithdrawalHistory(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.SendAddress == "bc1qdest" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("ledger has %d withdrawals to bc1qdest, want exactly 1", n)
+	}
+	// ...and with nonces the fence proves it: not_found, proven. (Last: from now on the key
+	// needs a nonce on every call.)
+	cn := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
+	if res, err := cn.Reconcile(ctx, qs[0]); err != nil || res.Verdict != core.NotFound || !res.Proven {
+		t.Fatalf("reconcile of an unsent payout with nonces = %+v %v", res, err)
+	}
+	// A client without nonces is told why it is refused now.
+	_, err = c.BasicInfo(ctx)
+	var ne *core.NonceError
+	if !errors.As(err, &ne) || !ne.Required || !strings.Contains(err.Error(), "turn nonces on") {
+		t.Fatalf("err = %v, want a NonceError saying to turn nonces on", err)
+	}
+}
+
+// A create_withdrawal priced in currency2 (USD) is carried out, its answer lost. Reconcile, fed
+// from the OutcomeUnknownError, must not compare the USD amount with the BTC amount in the
+// history and say NotFound ("safe to send again"): a resend would pay twice.
+func TestReconcileCurrency2SaysNotFound(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client()
+	ctx := context.Background()
+	if _, err := c.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	since := time.Now()
+	usd := "USD"
+	note := "order-77"
+	_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "100", Currency: "BTC", Currency2: &usd,
+		Address: "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", Note: &note})
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) {
+		t.Fatalf("err = %v, want OutcomeUnknownError", err)
+	}
+	for _, q := range core.QueriesFromOutcome(ou, since) {
+		res, err := c.Reconcile(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict == core.NotFound {
+			t.Fatalf("Reconcile = %s (%s), but the withdrawal was carried out: a resend pays twice", res.Verdict, res.Detail)
+		}
+	}
+}
+
 // countTo counts the sandbox's withdrawals to address.
 func countTo(t *testing.T, c *core.Client, address string) int {
 	t.Helper()

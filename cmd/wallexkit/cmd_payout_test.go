@@ -1,0 +1,169 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/sandbox"
+)
+
+func TestWithdrawNeedsConfirmation(t *testing.T) {
+	h := newHarness(t)
+	args := []string{"withdraw", "--amount", "0.01", "--currency", "BTC", "--address", "bc1qdest", "--note", "order-1"}
+
+	r := h.run(args...)
+	if r.code != 2 || !strings.Contains(r.stderr, "refusing to move money without confirmation: pass --yes") {
+		t.Fatalf("no --yes, no terminal: exit %d: %s", r.code, r.stderr)
+	}
+	if st := h.srv.Stats(h.demo.PublicKey); st.RequestsSeen != 0 {
+		t.Errorf("something reached the sandbox: %+v", st)
+	}
+
+	// On a terminal: "n" (or nothing) cancels, "y" sends.
+	for _, answer := range []string{"n\n", "", "yes please\n"} {
+		r := h.runTTY(answer, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "cancelled: nothing was sent") || !strings.Contains(r.stderr, "0.01 BTC") ||
+			!strings.Contains(r.stderr, "bc1qdest") {
+			t.Errorf("answer %q: exit %d: %s", answer, r.code, r.stderr)
+		}
+	}
+	if n := h.cmdCount("create_withdrawal"); n != 0 {
+		t.Fatalf("%d withdrawals sent before any yes", n)
+	}
+	r = h.runTTY("y\n", args...)
+	if r.code != 0 {
+		t.Fatalf("answer y: exit %d: %s", r.code, r.stderr)
+	}
+	id := field(t, r.stdout, "Withdrawal")
+	if st, err := h.srv.GetWithdrawal(id); err != nil || st.Note != "order-1" || st.Amount != "0.01000000" {
+		t.Errorf("withdrawal %s: %+v %v", id, st, err)
+	}
+
+	out := h.mustRun(append(args, "--yes", "--auto-confirm")...)
+	if field(t, out, "Status") != "1 (Pending)" {
+		t.Errorf("--auto-confirm:\n%s", out)
+	}
+	if n := len(h.withdrawals()); n != 2 {
+		t.Errorf("%d withdrawals, want 2", n)
+	}
+	// withdrawals list / info, and the sandbox's withdrawal admin.
+	list := h.mustRun("withdrawals", "list")
+	if strings.Count(list, "bc1qdest") != 2 || !strings.Contains(list, "order-1") {
+		t.Errorf("withdrawals list:\n%s", list)
+	}
+	if got := field(t, h.mustRun("sandbox", "withdrawal", "complete", id), "Status"); got != "2 (Complete)" {
+		t.Errorf("sandbox withdrawal complete: %s", got)
+	}
+	info := h.mustRun("withdrawals", "info", id)
+	if field(t, info, "Status") != "2 (Complete)" || field(t, info, "Send txid") == "-" {
+		t.Errorf("withdrawals info:\n%s", info)
+	}
+	if r := h.run("sandbox", "withdrawal", "cancel", id); r.code != 1 {
+		t.Errorf("cancel a complete withdrawal: exit %d: %s", r.code, r.stderr)
+	}
+	// stdin carrying the private key cannot also answer the prompt.
+	r = h.runTTY(h.demo.PrivateKey+"\n", append(args, "--private-key-file", "-")...)
+	if r.code != 2 || !strings.Contains(r.stderr, "pass --yes") {
+		t.Errorf("key on stdin: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+func TestTransferAndConvert(t *testing.T) {
+	h := newHarness(t)
+	other, err := h.srv.CreateAccount(sandbox.AccountSpec{Username: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := h.run("transfer", "--amount", "0.1", "--currency", "BTC", "--merchant", other.MerchantID); r.code != 2 {
+		t.Errorf("transfer without --yes: exit %d", r.code)
+	}
+	out := h.mustRun("transfer", "--amount", "0.1", "--currency", "BTC", "--merchant", other.MerchantID, "--auto-confirm", "--yes")
+	if field(t, out, "Status") != "1 (Created)" {
+		t.Errorf("transfer:\n%s", out)
+	}
+	if bal, _ := h.srv.Balances(other.MerchantID); bal["BTC"] != "0.10000000" {
+		t.Errorf("other merchant's balance: %v", bal)
+	}
+	if r := h.run("transfer", "--amount", "0.1", "--currency", "BTC", "--yes"); r.code != 2 || !strings.Contains(r.stderr, "exactly one") {
+		t.Errorf("transfer without destination: exit %d: %s", r.code, r.stderr)
+	}
+
+	out = h.mustRun("convert", "--amount", "0.1", "--from", "btc", "--to", "LTC", "--yes")
+	if field(t, out, "Conversion") == "-" {
+		t.Errorf("convert:\n%s", out)
+	}
+	if bal, _ := h.srv.Balances(h.demo.MerchantID); bal["BTC"] != "1.30000000" || bal["LTC"] != "105.00000000" {
+		t.Errorf("balances after transfer and convert: %v", bal)
+	}
+	if r := h.run("convert", "--amount", "1", "--from", "BTC", "--to", "BTC", "--yes"); r.code != 2 {
+		t.Errorf("convert BTC to BTC: exit %d", r.code)
+	}
+	// An API refusal is exit 1.
+	if r := h.run("convert", "--amount", "1000", "--from", "BTC", "--to", "LTC", "--yes"); r.code != 1 || !strings.Contains(r.stderr, "Insufficient funds") {
+		t.Errorf("convert too much: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+func TestWithdrawCommitDropThenReconcile(t *testing.T) {
+	h := newHarness(t)
+	h.mustRun("login") // so the fault hits the withdrawal, not the login
+	if err := h.srv.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"}); err != nil {
+		t.Fatal(err)
+	}
+	withdraw := []string{"withdraw", "--amount", "0.25", "--currency", "BTC", "--address", "bc1qdropped", "--note", "order 42", "--yes"}
+	r := h.run(withdraw...)
+	if r.code != 4 {
+		t.Fatalf("exit %d, want 4\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if r.stdout != "" {
+		t.Errorf("stdout: %s", r.stdout)
+	}
+	args := reconcileLine(t, r.stderr)
+	if len(args) != 3 || args[0] != "reconcile" || args[1] != "--op" {
+		t.Fatalf("reconcile line %q", args)
+	}
+	// Running the same withdrawal again before it is settled is refused: nothing is sent.
+	again := h.run(withdraw...)
+	if again.code != 4 || !strings.Contains(again.stderr, "Nothing was sent") || !strings.Contains(again.stderr, "reconcile --op "+args[2]) {
+		t.Errorf("second withdraw: exit %d\n%s", again.code, again.stderr)
+	}
+	if out := h.mustRun("ops", "list"); !strings.Contains(out, args[2]) || !strings.Contains(out, "0.25 BTC, to bc1qdropped, note order 42") {
+		t.Errorf("ops list:\n%s", out)
+	}
+
+	out := h.mustRun(args...)
+	if field(t, out, "Verdict") != "found" || !strings.Contains(out, "do NOT send it again") {
+		t.Errorf("reconcile:\n%s", out)
+	}
+	ws := h.withdrawals()
+	if len(ws) != 1 || ws[0].Note != "order 42" || ws[0].Amount.Text() != "0.25" {
+		t.Fatalf("sandbox withdrawals: %+v", ws)
+	}
+	// Following the printed line again gives the same answer.
+	var res core.ReconcileResult
+	decode(t, h.mustRun(append(args, "-o", "json")...), &res)
+	if res.Verdict != core.Found || !res.Proven || len(res.Withdrawals) != 1 || res.Withdrawals[0].ID != ws[0].ID {
+		t.Errorf("reconcile json: %+v", res)
+	}
+	if r := h.run("ops", "list"); r.stdout != "" || !strings.Contains(r.stderr, "no unsettled operations") {
+		t.Errorf("ops list after settling: %q %q", r.stdout, r.stderr)
+	}
+	// By fields: something never sent is not found (proven, nonces being on); excluding the
+	// known id hides it too.
+	out = h.mustRun("reconcile", "--cmd", "create_withdrawal", "--amount", "0.26", "--currency", "BTC", "--address", "bc1qdropped", "--since", "1h")
+	if field(t, out, "Verdict") != "not_found" || field(t, out, "Proven") != "yes" {
+		t.Errorf("reconcile of nothing:\n%s", out)
+	}
+	out = h.mustRun("reconcile", "--cmd", "create_withdrawal", "--amount", "0.25", "--currency", "BTC", "--address", "bc1qdropped", "--exclude", ws[0].ID)
+	if field(t, out, "Verdict") != "not_found" {
+		t.Errorf("reconcile --exclude:\n%s", out)
+	}
+	if r := h.run("reconcile", "--cmd", "create_withdrawal", "--amount", "1", "--currency", "BTC"); r.code != 2 {
+		t.Errorf("reconcile without address: exit %d", r.code)
+	}
+	// Settled: the merchant may send the same withdrawal again on purpose.
+	if r := h.run(withdraw...); r.code != 0 || len(h.withdrawals()) != 2 {
+		t.Errorf("withdraw after settling: exit %d\n%s", r.code, r.stderr)
+	}
+}

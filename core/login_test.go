@@ -1,0 +1,188 @@
+package core_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/nethttp"
+	"github.com/wallexkit/wallexkit/sandbox"
+)
+
+// A server whose clock is two hours behind hands out tokens that look expired on arrival: the
+// client logs in once and uses the token until the server refuses it (spec §2), and the session
+// counts as open.
+func TestSkewedServerClockLogsInOnce(t *testing.T) {
+	e := newEnv(t, sandbox.Config{Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }, TokenTTL: time.Hour})
+	c := e.client()
+	ctx := context.Background()
+	tok, err := c.Login(ctx)
+	if err != nil || !tok.ExpiresAt.IsZero() {
+		t.Fatalf("token %v %v, want one with an unknown expiry", tok, err)
+	}
+	for range 5 {
+		if _, err := c.BasicInfo(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := c.Session(ctx); !ok {
+		t.Fatal("the session counts as closed")
+	}
+	if st := e.sb.Stats(e.demo.PublicKey); st.Logins != 1 {
+		t.Fatalf("%d logins, want 1", st.Logins)
+	}
+}
+
+func TestTokenRefreshShortTTL(t *testing.T) {
+	e := newEnv(t, sandbox.Config{TokenTTL: time.Second})
+	c := e.client()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for w := 0; w < 10; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				if _, err := c.Call(context.Background(), "get_basic_info", nil); err != nil {
+					failed.Add(1)
+					t.Error(err)
+				}
+				time.Sleep(50 * time.Millisecond) // 500 calls spread over ~2.5 s
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	st := e.sb.Stats(e.demo.PublicKey)
+	periods := int(elapsed/time.Second) + 1
+	t.Logf("500 calls in %v with TTL 1s: %d logins", elapsed.Round(time.Millisecond), st.Logins)
+	if failed.Load() != 0 {
+		t.Fatalf("%d calls failed", failed.Load())
+	}
+	// expires_at has one-second resolution, so a token can look up to 1 s shorter-lived than it is:
+	// allow two logins per TTL period, and fail anything near one login per call.
+	if st.Logins < periods-1 || st.Logins > 2*periods+2 {
+		t.Fatalf("logins = %d over %v, want about %d", st.Logins, elapsed, periods)
+	}
+}
+
+func TestConcurrentCallersShareOneLogin(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 100 * time.Millisecond, Cmd: "login"})
+	c := e.client()
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Call(context.Background(), "get_basic_info", nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if st := e.sb.Stats(e.demo.PublicKey); st.Logins != 1 || st.ByCmd["login"] != 1 {
+		t.Fatalf("logins = %d (requests %d), want 1", st.Logins, st.ByCmd["login"])
+	}
+}
+
+// clock is a settable time source shared by the sandbox and the client.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestReloginOnceOn401(t *testing.T) {
+	sbClock := &clock{t: time.Now()}
+	e := newEnv(t, sandbox.Config{Now: sbClock.now})
+	c := e.client() // the client's clock does not move: it believes its token is fresh
+	ctx := context.Background()
+	if _, err := c.BasicInfo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sbClock.add(2 * time.Hour) // the server now sees the token as expired
+	if _, err := c.BasicInfo(ctx); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+	st := e.sb.Stats(e.demo.PublicKey)
+	if st.Logins != 2 || st.ByCmd["get_basic_info"] != 3 {
+		t.Fatalf("logins=%d info requests=%d, want 2 and 3 (one refused, one resent)", st.Logins, st.ByCmd["get_basic_info"])
+	}
+}
+
+func TestProactiveRefresh(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	e := newEnv(t, sandbox.Config{Now: clk.now})
+	c := e.client(core.WithClock(clk.now))
+	ctx := context.Background()
+	if _, err := c.BasicInfo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(time.Hour - 30*time.Second) // inside the 60 s margin
+	if _, err := c.BasicInfo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := e.sb.Stats(e.demo.PublicKey)
+	if st.Logins != 2 || st.FailedCalls != 0 {
+		t.Fatalf("logins=%d failed=%d, want a refresh before expiry with no 401", st.Logins, st.FailedCalls)
+	}
+}
+
+func TestLoginFailureIsTypedAndRedacted(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	const wrong = "wrong-private-key-1234567890"
+	c, _ := core.New(core.WithAPIURL(e.url()), core.WithKeys(e.demo.PublicKey, wrong), core.WithTransport(nethttp.New(nil)))
+	_, err := c.BasicInfo(context.Background())
+	var ae *core.AuthError
+	if !errors.As(err, &ae) || ae.Retryable() || !strings.Contains(err.Error(), "Invalid API key pair") {
+		t.Fatalf("err = %v, want AuthError", err)
+	}
+	if strings.Contains(fmt.Sprintf("%v %+v %#v", err, err, err), wrong) {
+		t.Fatal("private key in the error")
+	}
+}
+
+func TestStaticTokenNeverLogsIn(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	e := newEnv(t, sandbox.Config{Now: clk.now})
+	tok, err := e.client().Login(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A client holding only a bearer token (as behind a gateway): no private key, no login.
+	c, err := core.New(core.WithAPIURL(e.url()), core.WithKeys(e.demo.PublicKey, ""),
+		core.WithStaticToken(tok.AccessToken), core.WithTransport(nethttp.New(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.BasicInfo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(2 * time.Hour)
+	_, err = c.BasicInfo(context.Background())
+	var ae *core.AuthError
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "gateway token") || strings.Contains(err.Error(), strings.TrimPrefix(tok.AccessToken, "Bearer ")) {
+		t.Fatalf("err = %v, want an AuthError without the token", err)
+	}
+	if st := e.sb.Stats(e.demo.PublicKey); st.Logins != 1 {
+		t.Fatalf("logins = %d, want only the first client's", st.Logins)
+	}
+	if _, err := core.New(core.WithAPIURL(e.url()), core.WithStaticToken("t"), core.WithTransport(nethttp.New(nil))); err != nil {
+		t.Fatalf("a static token needs no public key: %v", err)
+	}
+}

@@ -88,7 +88,7 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	return fmt.Sprintf("wallex %s: %s", e.Cmd, e.Message)
+	return e.Message + " (" + e.Cmd + ")"
 }
 func (e *APIError) Code() ErrorCode { return CodeAPIError }
 func (e *APIError) Retryable() bool { return false }
@@ -107,7 +107,7 @@ func (e *AuthError) Error() string {
 	if hint == "" {
 		hint = "check the public and private key, and that the key is enabled"
 	}
-	return fmt.Sprintf("wallex %s: authentication failed: %s (%s)", e.Cmd, e.Message, hint)
+	return fmt.Sprintf("authentication failed: %s; %s (%s)", e.Message, hint, e.Cmd)
 }
 func (e *AuthError) Code() ErrorCode { return CodeAuth }
 func (e *AuthError) Retryable() bool { return false }
@@ -119,7 +119,7 @@ type PermissionError struct {
 }
 
 func (e *PermissionError) Error() string {
-	return fmt.Sprintf("wallex %s: %s (enable %q for this key under Edit Permissions)", e.Cmd, e.Message, e.Cmd)
+	return fmt.Sprintf("%s: enable %s for this key under Edit Permissions in your Wallex Pay account (%s)", e.Message, e.Cmd, e.Cmd)
 }
 func (e *PermissionError) Code() ErrorCode { return CodePermission }
 func (e *PermissionError) Retryable() bool { return false }
@@ -139,9 +139,9 @@ type NonceError struct {
 
 func (e *NonceError) Error() string {
 	if e.Required {
-		return fmt.Sprintf("wallex %s: %s (this API key has been used with nonces, so every call must send one: turn nonces on in this tool)", e.Cmd, e.Message)
+		return fmt.Sprintf("%s: this API key has been used with nonces, so every call must send one: turn nonces on in this tool (%s)", e.Message, e.Cmd)
 	}
-	return fmt.Sprintf("wallex %s: %s (another client may be using this API key with nonces)", e.Cmd, e.Message)
+	return fmt.Sprintf("%s: another program may be using this API key with nonces (%s)", e.Message, e.Cmd)
 }
 func (e *NonceError) Code() ErrorCode { return CodeNonce }
 func (e *NonceError) Retryable() bool { return true }
@@ -155,11 +155,11 @@ type RateLimitError struct {
 }
 
 func (e *RateLimitError) Error() string {
-	s := fmt.Sprintf("wallex %s: rate limited: %s", e.Cmd, e.Message)
+	s := "rate limited: " + e.Message
 	if e.RetryAfter > 0 {
-		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+		s += fmt.Sprintf("; retry after %s", e.RetryAfter)
 	}
-	return s
+	return s + " (" + e.Cmd + ")"
 }
 func (e *RateLimitError) Code() ErrorCode { return CodeRateLimited }
 func (e *RateLimitError) Retryable() bool { return true }
@@ -177,17 +177,15 @@ type TransportError struct {
 
 func (e *TransportError) Error() string {
 	var b strings.Builder
-	b.WriteString("wallex ")
-	b.WriteString(e.Cmd)
-	b.WriteString(": ")
 	switch {
 	case e.HTTPStatus != 0 && e.Excerpt != "":
-		fmt.Fprintf(&b, "unexpected answer (HTTP %d): %v; body starts %q", e.HTTPStatus, e.Err, e.Excerpt)
+		fmt.Fprintf(&b, "unexpected answer from the API (HTTP %d): %v; body starts %q", e.HTTPStatus, e.Err, e.Excerpt)
 	case e.HTTPStatus != 0:
-		fmt.Fprintf(&b, "unexpected answer (HTTP %d): %v", e.HTTPStatus, e.Err)
+		fmt.Fprintf(&b, "unexpected answer from the API (HTTP %d): %v", e.HTTPStatus, e.Err)
 	default:
-		fmt.Fprintf(&b, "could not reach the API: %v", e.Err)
+		b.WriteString("could not reach the API: " + plainNetError(e.Err))
 	}
+	b.WriteString(" (" + e.Cmd + ")")
 	return b.String()
 }
 func (e *TransportError) Unwrap() error   { return e.Err }
@@ -210,14 +208,67 @@ type OutcomeUnknownError struct {
 }
 
 func (e *OutcomeUnknownError) Error() string {
-	s := fmt.Sprintf("wallex %s: outcome unknown, the request may have been carried out", e.Cmd)
-	if e.HTTPStatus != 0 {
-		s += fmt.Sprintf(" (HTTP %d)", e.HTTPStatus)
-	}
+	s := "outcome unknown: the " + cmdNoun(e.Cmd) + " may have been carried out"
 	if e.Err != nil {
-		s += ": " + e.Err.Error()
+		s += " (" + strings.TrimSuffix(e.Err.Error(), " ("+e.Cmd+")") + ")"
 	}
-	return s + "; do not resend it: reconcile against the history first"
+	s += "; do not send it again: reconcile it first (" + e.Cmd
+	if e.HTTPStatus != 0 {
+		s += fmt.Sprintf(", HTTP %d", e.HTTPStatus)
+	}
+	return s + ")"
+}
+
+// cmdNoun names what a command makes, in a merchant's words.
+func cmdNoun(cmd string) string {
+	switch cmd {
+	case "create_withdrawal":
+		return "withdrawal"
+	case "create_mass_withdrawal":
+		return "mass payout"
+	case "create_transfer":
+		return "transfer"
+	case "convert":
+		return "conversion"
+	case "create_transaction":
+		return "payment request"
+	}
+	return "request"
+}
+
+// plainNetError says what a network failure means, without the transport's noise (URLs, the
+// dialer's words); the error itself keeps every detail for errors.Is/As.
+func plainNetError(err error) string {
+	if err == nil {
+		return "no answer"
+	}
+	msg := err.Error()
+	addr := ""
+	if i := strings.Index(msg, "dial tcp "); i >= 0 {
+		rest := msg[i+len("dial tcp "):]
+		if j := strings.Index(rest, ": "); j > 0 {
+			addr = rest[:j]
+		}
+	}
+	if !strings.HasPrefix(msg, "Post \"") && !strings.Contains(msg, " tcp ") {
+		return msg // not net/http's words: a transport's own message, or a caller's hint
+	}
+	switch {
+	case strings.Contains(msg, "connection refused"):
+		if addr != "" {
+			return "nothing answers at " + addr + " (connection refused): is the API URL right, and is the server running?"
+		}
+		return "connection refused: is the API URL right, and is the server running?"
+	case strings.Contains(msg, "no such host"):
+		return "the API host name does not resolve: check the API URL"
+	case strings.Contains(msg, "connection reset"), strings.Contains(msg, "EOF"):
+		return "the connection was closed before an answer came"
+	case strings.Contains(msg, "deadline exceeded"), strings.Contains(msg, "timeout"):
+		return "no answer in time"
+	case strings.Contains(msg, "certificate"), strings.Contains(msg, "tls:"):
+		return "the secure connection failed (" + msg + ")"
+	}
+	return msg
 }
 func (e *OutcomeUnknownError) Unwrap() error   { return e.Err }
 func (e *OutcomeUnknownError) Code() ErrorCode { return CodeOutcomeUnknown }

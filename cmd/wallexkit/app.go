@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/filestore"
 	"github.com/wallexkit/wallexkit/core/nethttp"
@@ -57,6 +58,8 @@ type command struct {
 	// setup registers the command's own flags on fs and returns the function that runs the
 	// command once every flag is parsed. args are the positional arguments.
 	setup func(fs *flag.FlagSet) func(ctx context.Context, a *app, args []string) error
+	// rawArgs passes every argument after the command name through unparsed (call's fields).
+	rawArgs bool
 }
 
 // commandTable lists every command in the order the help shows them.
@@ -88,6 +91,7 @@ func commandTable() []command {
 		sandboxExpireCommand(),
 		sandboxWithdrawalCommand(),
 		versionCommand(),
+		completionCommand(),
 		helpCommand(),
 	}
 }
@@ -110,30 +114,6 @@ func groupCommands(group string) []command {
 		}
 	}
 	return out
-}
-
-// resolveCommand finds the command named by the first one or two words of args and returns
-// it with the number of words it used.
-func resolveCommand(args []string) (command, int, error) {
-	if len(args) >= 2 {
-		if c, ok := lookupCommand(args[0] + " " + args[1]); ok {
-			return c, 2, nil
-		}
-	}
-	if c, ok := lookupCommand(args[0]); ok {
-		return c, 1, nil
-	}
-	if sub := groupCommands(args[0]); len(sub) > 0 {
-		names := make([]string, len(sub))
-		for i, c := range sub {
-			names[i] = strings.TrimPrefix(c.name, args[0]+" ")
-		}
-		if len(args) >= 2 && !strings.HasPrefix(args[1], "-") {
-			return command{}, 0, usagef("unknown subcommand %q of %s: use %s (see 'wallexkit help %s')", args[1], args[0], strings.Join(names, ", "), args[0])
-		}
-		return command{}, 0, usagef("%s needs a subcommand: %s (see 'wallexkit help %s')", args[0], strings.Join(names, ", "), args[0])
-	}
-	return command{}, 0, usagef("unknown command %q: run 'wallexkit help' for the list", args[0])
 }
 
 // settings are the global options, read from the environment and then from flags.
@@ -185,21 +165,6 @@ func settingsFromEnv(getenv func(string) string) (settings, error) {
 	return s, nil
 }
 
-// register adds the global flags to fs, with the current settings as defaults.
-func (s *settings) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.apiURL, "api-url", s.apiURL, "API base URL")
-	fs.StringVar(&s.publicKey, "public-key", s.publicKey, "API public key")
-	fs.StringVar(&s.privateKey, "private-key", s.privateKey, "API private key")
-	fs.StringVar(&s.privateKeyFile, "private-key-file", s.privateKeyFile, "file holding the private key, - for stdin")
-	fs.BoolVar(&s.nonce, "nonce", s.nonce, "send nonces (the default)")
-	fs.BoolVar(&s.noNonce, "no-nonce", s.noNonce, "send no nonces")
-	fs.DurationVar(&s.timeout, "timeout", s.timeout, "give up on a call after this long")
-	fs.DurationVar(&s.inFlight, "in-flight-window", s.inFlight, "without nonces: how long after its deadline a lost request may still land")
-	fs.StringVar(&s.format, "format", s.format, "wire format: json or xml")
-	fs.BoolVar(&s.insecureHTTP, "insecure-http", s.insecureHTTP, "allow plain http to a non-loopback host")
-	fs.StringVar(&s.output, "o", s.output, "output: table or json")
-}
-
 func (s *settings) check() error {
 	if s.noNonce {
 		s.nonce = false
@@ -220,58 +185,6 @@ func (s *settings) check() error {
 	return nil
 }
 
-func isGlobalFlag(name string) bool {
-	var s settings
-	fs := newFlagSet("")
-	s.register(fs)
-	return fs.Lookup(name) != nil
-}
-
-func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors and help are printed by run
-	return fs
-}
-
-// parseInterspersed parses fs from args, allowing flags between positional arguments. Everything
-// after "--" is positional.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
-// flagError rewords the flag package's errors and points at the help.
-func flagError(err error, cmd string) error {
-	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
-		if len(name) > 2 { // the flag package prints -name; long flags are written --name
-			name = "-" + name
-		}
-		msg = "unknown flag " + name
-		if cmd == "" {
-			msg += " (flags of a command go after the command name)"
-		}
-	}
-	help := "wallexkit help"
-	if cmd != "" {
-		help += " " + cmd
-	}
-	return usagef("%s: see '%s'", msg, help)
-}
-
 // app is one run of the CLI: its IO, environment and settings.
 type app struct {
 	stdin  io.Reader
@@ -284,6 +197,9 @@ type app struct {
 	isTerminal func(f any) bool
 	// now is the clock (tests may replace it).
 	now func() time.Time
+
+	rootCmd *cobra.Command // the command tree of this run
+	cmd     *cobra.Command // the command running
 
 	privKey     string // resolved private key, once read
 	privKeyRead bool
@@ -316,50 +232,6 @@ func isTerminal(f any) bool {
 	}
 	fi, err := file.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-func (a *app) dispatch(ctx context.Context, args []string) error {
-	set, err := settingsFromEnv(a.getenv)
-	if err != nil {
-		return err
-	}
-	a.set = set
-
-	// Global flags before the command name.
-	fs := newFlagSet("wallexkit")
-	a.set.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return writeMainHelp(a.stdout)
-		}
-		return flagError(err, "")
-	}
-	rest := fs.Args()
-	if len(rest) == 0 {
-		_ = writeMainHelp(a.stderr)
-		return usagef("no command given: see the list above")
-	}
-	cmd, words, err := resolveCommand(rest)
-	if err != nil {
-		return err
-	}
-	name := cmd.name
-
-	// Global and command flags after it, in any order with the arguments.
-	fs = newFlagSet("wallexkit " + name)
-	a.set.register(fs)
-	runCmd := cmd.setup(fs)
-	pos, err := parseInterspersed(fs, rest[words:])
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return writeCommandHelp(a.stdout, cmd)
-		}
-		return flagError(err, name)
-	}
-	if err := a.set.check(); err != nil {
-		return err
-	}
-	return runCmd(ctx, a, pos)
 }
 
 // fail prints err on stderr (secrets removed) and returns its exit code.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 )
@@ -19,11 +20,66 @@ func versionCommand() command {
 				if err := noArgs("version", args); err != nil {
 					return err
 				}
-				_, err := fmt.Fprintf(a.stdout, "wallexkit %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+				if a.set.output == "json" {
+					return a.show(buildInfo(), nil)
+				}
+				_, err := fmt.Fprintln(a.stdout, versionLine())
 				return err
 			}
 		},
 	}
+}
+
+// buildInfo is what 'version' reports: the release (set with -ldflags "-X main.version=v1.2.3"),
+// the commit and its time when the binary was built from a git checkout, and the Go toolchain.
+type buildInfoView struct {
+	Version  string `json:"version"`
+	Commit   string `json:"commit,omitempty"`
+	Time     string `json:"commit_time,omitempty"`
+	Modified bool   `json:"modified,omitempty"`
+	Go       string `json:"go"`
+	Platform string `json:"platform"`
+}
+
+func buildInfo() buildInfoView {
+	v := buildInfoView{Version: version, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				v.Commit = s.Value
+			case "vcs.time":
+				v.Time = s.Value
+			case "vcs.modified":
+				v.Modified = s.Value == "true"
+			}
+		}
+		if v.Version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v.Version = bi.Main.Version
+		}
+	}
+	return v
+}
+
+// versionInfo is the one-line build description.
+func versionInfo() string {
+	b := buildInfo()
+	s := b.Version
+	if b.Commit != "" {
+		c := b.Commit
+		if len(c) > 12 {
+			c = c[:12]
+		}
+		s += " (" + c
+		if b.Modified {
+			s += "+changes"
+		}
+		if b.Time != "" {
+			s += ", " + b.Time
+		}
+		s += ")"
+	}
+	return s + " " + b.Go + " " + b.Platform
 }
 
 func helpCommand() command {
@@ -170,4 +226,35 @@ func writeCommandHelp(w io.Writer, c command) error {
 	b.WriteString("\nGlobal flags and environment: see 'wallexkit help'.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func completionCommand() command {
+	return command{
+		name:    "completion",
+		args:    "bash|zsh|fish|powershell",
+		summary: "print a shell completion script",
+		help: "Prints a script that completes wallexkit's commands and flags in your shell. Load it once:\n" +
+			"  bash        source <(wallexkit completion bash)        (or save it in /etc/bash_completion.d/)\n" +
+			"  zsh         wallexkit completion zsh > \"${fpath[1]}/_wallexkit\"\n" +
+			"  fish        wallexkit completion fish > ~/.config/fish/completions/wallexkit.fish\n" +
+			"  powershell  wallexkit completion powershell | Out-String | Invoke-Expression",
+		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
+			return func(_ context.Context, a *app, args []string) error {
+				if len(args) != 1 {
+					return usagef("completion needs one shell: bash, zsh, fish or powershell")
+				}
+				switch args[0] {
+				case "bash":
+					return a.rootCmd.GenBashCompletionV2(a.stdout, true)
+				case "zsh":
+					return a.rootCmd.GenZshCompletion(a.stdout)
+				case "fish":
+					return a.rootCmd.GenFishCompletion(a.stdout, true)
+				case "powershell":
+					return a.rootCmd.GenPowerShellCompletionWithDesc(a.stdout)
+				}
+				return usagef("completion %q: use bash, zsh, fish or powershell", args[0])
+			}
+		},
+	}
 }

@@ -68,7 +68,7 @@ func (a *app) adminCall(ctx context.Context, what, base, path string, body, out 
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
-			err = fmt.Errorf("%w (is 'wallexkit sandbox' running?)", err)
+			return &core.TransportError{Cmd: what, Err: fmt.Errorf("nothing answers at %s: is 'wallexkit sandbox' running?", req.URL.Host)}
 		}
 		return &core.TransportError{Cmd: what, Err: err}
 	}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Why cobra: the CLI keeps its own command table (app.go) and help texts, and cobra parses the
+// flags (global flags before or after the command, interspersed with arguments), answers --help
+// and --version on every command and group with exit 0, and generates the shell completion
+// scripts for bash, zsh, fish and PowerShell from the same tree — well-tested code we would
+// otherwise write four times.
+
+// root builds the command tree for one run.
+func (a *app) root(ctx context.Context) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "wallexkit",
+		Short:         "command-line client for the Wallex Pay merchant API, with a local sandbox",
+		Version:       versionLine(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q: run 'wallexkit help' for the list", args[0])
+			}
+			_ = writeMainHelp(a.stderr)
+			return usagef("no command given: see the list above")
+		},
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetVersionTemplate("{{.Version}}\n")
+	a.set.register(root.PersistentFlags())
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return flagError(err, commandName(cmd)) })
+	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { a.writeHelpFor(cmd) })
+	root.SetHelpCommand(&cobra.Command{Use: "no-help", Hidden: true})
+
+	// A one-word command that also heads two-word ones ("sandbox", "sandbox pay") is their
+	// parent; otherwise the first word is a group that only holds subcommands ("tx").
+	parents := map[string]*cobra.Command{}
+	for _, c := range commandTable() {
+		c := c
+		words := strings.Fields(c.name)
+		parent := root
+		if len(words) == 2 {
+			g := parents[words[0]]
+			if g == nil {
+				g = groupCommand(words[0])
+				parents[words[0]] = g
+				root.AddCommand(g)
+			}
+			parent = g
+		}
+		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		runCmd := c.setup(fs)
+		cc := &cobra.Command{
+			Use:                words[len(words)-1],
+			Short:              c.summary,
+			Args:               cobra.ArbitraryArgs,
+			DisableFlagParsing: c.rawArgs,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if err := a.set.check(); err != nil {
+					return err
+				}
+				a.cmd = cmd
+				return runCmd(ctx, a, args)
+			},
+		}
+		cc.Flags().AddGoFlagSet(fs)
+		parent.AddCommand(cc)
+		if len(words) == 1 {
+			parents[words[0]] = cc
+		}
+	}
+	return root
+}
+
+// groupCommand is a command that only holds subcommands ("tx", "withdrawals", ...).
+func groupCommand(name string) *cobra.Command {
+	return &cobra.Command{
+		Use:                name,
+		Args:               cobra.ArbitraryArgs,
+		FParseErrWhitelist: cobra.FParseErrWhitelist{UnknownFlags: true}, // "tx --limit 1": name the missing subcommand
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var names []string
+			for _, c := range groupCommands(name) {
+				names = append(names, strings.TrimPrefix(c.name, name+" "))
+			}
+			if len(args) > 0 {
+				return usagef("unknown subcommand %q of %s: use %s (see 'wallexkit help %s')", args[0], name, strings.Join(names, ", "), name)
+			}
+			return usagef("%s needs a subcommand: %s (see 'wallexkit help %s')", name, strings.Join(names, ", "), name)
+		},
+	}
+}
+
+// commandName is the command's name in the table ("tx info"), "" for the root.
+func commandName(cmd *cobra.Command) string {
+	path := strings.Fields(cmd.CommandPath())
+	if len(path) <= 1 {
+		return ""
+	}
+	return strings.Join(path[1:], " ")
+}
+
+// writeHelpFor prints the help of cmd (the root, a group or a command) on stdout.
+func (a *app) writeHelpFor(cmd *cobra.Command) {
+	name := commandName(cmd)
+	if c, ok := lookupCommand(name); ok {
+		_ = writeCommandHelp(a.stdout, c)
+		return
+	}
+	if sub := groupCommands(name); len(sub) > 0 {
+		_ = writeGroupHelp(a.stdout, name, sub)
+		return
+	}
+	_ = writeMainHelp(a.stdout)
+}
+
+// flagError rewords pflag's errors and points at the help.
+func flagError(err error, cmd string) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "unknown flag: "); ok {
+		msg = "unknown flag " + name
+	} else if name, ok := strings.CutPrefix(msg, "unknown shorthand flag: "); ok {
+		msg = "unknown flag " + name
+	}
+	help := "wallexkit help"
+	if cmd != "" {
+		help += " " + cmd
+	} else {
+		msg += " (flags of a command go after the command name)"
+	}
+	return usagef("%s: see '%s'", msg, help)
+}
+
+// register adds the global flags to fs, with the current settings as defaults.
+func (s *settings) register(fs *pflag.FlagSet) {
+	fs.StringVar(&s.apiURL, "api-url", s.apiURL, "API base URL")
+	fs.StringVar(&s.publicKey, "public-key", s.publicKey, "API public key")
+	fs.StringVar(&s.privateKey, "private-key", s.privateKey, "API private key")
+	fs.StringVar(&s.privateKeyFile, "private-key-file", s.privateKeyFile, "file holding the private key, - for stdin")
+	fs.BoolVar(&s.nonce, "nonce", s.nonce, "send nonces (the default)")
+	fs.BoolVar(&s.noNonce, "no-nonce", s.noNonce, "send no nonces")
+	fs.DurationVar(&s.timeout, "timeout", s.timeout, "give up on a call after this long")
+	fs.DurationVar(&s.inFlight, "in-flight-window", s.inFlight, "without nonces: how long after its deadline a lost request may still land")
+	fs.StringVar(&s.format, "format", s.format, "wire format: json or xml")
+	fs.BoolVar(&s.insecureHTTP, "insecure-http", s.insecureHTTP, "allow plain http to a non-loopback host")
+	fs.StringVarP(&s.output, "output", "o", s.output, "output: table or json")
+}
+
+func isGlobalFlag(name string) bool {
+	var s settings
+	fs := pflag.NewFlagSet("", pflag.ContinueOnError)
+	s.register(fs)
+	return fs.Lookup(name) != nil || (len(name) == 1 && fs.ShorthandLookup(name) != nil)
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// dispatch parses args with the command tree and runs the command.
+func (a *app) dispatch(ctx context.Context, args []string) error {
+	set, err := settingsFromEnv(a.getenv)
+	if err != nil {
+		return err
+	}
+	a.set = set
+	root := a.root(ctx)
+	a.rootCmd = root
+	root.SetArgs(args)
+	err = root.ExecuteContext(ctx)
+	var usage *usageError
+	if err != nil && !errors.As(err, &usage) && strings.HasPrefix(err.Error(), "unknown command ") {
+		return usagef("%s: run 'wallexkit help' for the list", strings.SplitN(err.Error(), " for ", 2)[0])
+	}
+	if err != nil && errors.Is(err, pflag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func versionLine() string {
+	return fmt.Sprintf("wallexkit %s", versionInfo())
+}

@@ -8,6 +8,7 @@ require (
 	github.com/syumai/workers v0.32.0
 	github.com/tidwall/gjson v1.18.0
 	go.etcd.io/bbolt v1.4.3
+	golang.org/x/term v0.28.0
 )
 
 require (

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/wallexkit/wallexkit/core/filestore"
 	"github.com/wallexkit/wallexkit/core/nethttp"
 	"github.com/wallexkit/wallexkit/core/xmlwire"
+	"golang.org/x/term"
 )
 
 // version is set at link time: go build -ldflags "-X main.version=v1.2.3".
@@ -223,20 +225,39 @@ func (a *app) main(ctx context.Context, args []string) int {
 	return exitOK
 }
 
-// isTerminal reports whether f is an *os.File that is a character device (a terminal).
-// Without x/term, /dev/null also counts: reading an answer from it gets EOF, which is "no".
+// isTerminal reports whether f is a terminal (golang.org/x/term): not a pipe, a file, or
+// /dev/null, so that money without a terminal needs --yes.
 func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
-	if !ok || file == nil {
-		return false
+	return ok && file != nil && term.IsTerminal(int(file.Fd()))
+}
+
+// colour reports whether stderr may carry colour: a terminal, and neither NO_COLOR
+// (https://no-color.org) nor TERM=dumb.
+func (a *app) colour() bool {
+	return a.isTerminal(a.stderr) && a.getenv("NO_COLOR") == "" && a.getenv("TERM") != "dumb"
+}
+
+// warnf prints a warning on stderr.
+func (a *app) warnf(format string, args ...any) {
+	fmt.Fprintf(a.stderr, "%s %s\n", a.paint("1;33", "wallexkit: warning:"), fmt.Sprintf(format, args...))
+}
+
+// paint wraps s in an ANSI style when colour is on.
+func (a *app) paint(style, s string) string {
+	if !a.colour() {
+		return s
 	}
-	fi, err := file.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return "\x1b[" + style + "m" + s + "\x1b[0m"
 }
 
 // fail prints err on stderr (secrets removed) and returns its exit code.
 func (a *app) fail(err error) int {
-	fmt.Fprintf(a.stderr, "wallexkit: %s\n", a.redact(err.Error()))
+	if a.set.output == "json" {
+		a.failJSON(err)
+		return exitCode(err)
+	}
+	fmt.Fprintf(a.stderr, "%s %s\n", a.paint("1;31", "wallexkit:"), a.redact(err.Error()))
 	var (
 		ou *core.OutcomeUnknownError
 		pe *core.PendingOpError
@@ -252,6 +273,39 @@ func (a *app) fail(err error) int {
 			"drop --no-nonce and WALLEX_NONCE=0 (nonces are on by default).")
 	}
 	return exitCode(err)
+}
+
+// failJSON prints err as one JSON object on stderr (-o json): {"error": {code, message, exit,
+// retryable, and what to run next when an outcome is unknown}}.
+func (a *app) failJSON(err error) {
+	e := struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		Exit      int    `json:"exit"`
+		Retryable bool   `json:"retryable"`
+		OpID      string `json:"op_id,omitempty"`
+		Next      string `json:"next,omitempty"`
+	}{Code: string(core.CodeOf(err)), Message: a.redact(err.Error()), Exit: exitCode(err), Retryable: core.IsRetryable(err)}
+	var (
+		usage *usageError
+		coded *codedError
+		ou    *core.OutcomeUnknownError
+		pe    *core.PendingOpError
+	)
+	switch {
+	case errors.As(err, &usage):
+		e.Code = "usage"
+	case errors.As(err, &coded):
+		e.Code = "failed"
+		if coded.code == exitUnknown {
+			e.Code = string(core.CodeOutcomeUnknown)
+		}
+	case errors.As(err, &ou):
+		e.OpID, e.Next = ou.OpID, a.opReconcileLine(ou.OpID)
+	case errors.As(err, &pe):
+		e.OpID, e.Next = pe.Op.ID, a.opReconcileLine(pe.Op.ID)
+	}
+	_ = json.NewEncoder(a.stderr).Encode(map[string]any{"error": e})
 }
 
 // exitCode maps an error to the documented exit codes: one switch on core's error code.

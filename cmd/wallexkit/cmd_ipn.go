@@ -30,7 +30,7 @@ const ipnSecretHelp = "The IPN secret comes from WALLEX_IPN_SECRET (preferred) o
 func (a *app) ipnVerifier(secretFlag, merchantFlag string) (*ipn.Verifier, error) {
 	secret := a.getenv("WALLEX_IPN_SECRET")
 	if secretFlag != "" {
-		fmt.Fprintln(a.stderr, "wallexkit: warning: --secret is visible to other local users in the process list; prefer WALLEX_IPN_SECRET")
+		a.warnf("--secret is visible to other local users in the process list; prefer WALLEX_IPN_SECRET")
 		secret = secretFlag
 	}
 	// A secret saved with a stray newline would make every genuine IPN fail verification.
@@ -94,39 +94,48 @@ func ipnKeyFields(n *ipn.Notification) [][2]string {
 	switch {
 	case n.API != nil:
 		p := n.API
-		add("txn_id", p.TxnID)
-		add("amount1", joinAmount(p.Amount1.String(), p.Currency1))
-		add("amount2", joinAmount(p.Amount2.String(), p.Currency2))
-		add("received", joinAmount(p.ReceivedAmount.String(), p.Currency2))
-		add("invoice", p.Invoice)
-		add("custom", p.Custom)
-		add("item_name", p.ItemName)
-		add("email", p.Email)
+		add("Transaction", p.TxnID)
+		add("Price", joinAmount(p.Amount1.String(), p.Currency1))
+		add("Buyer pays", ipnCoin(p.Amount2.String(), p.Currency2))
+		add("Received", ipnCoin(p.ReceivedAmount.String(), p.Currency2))
+		add("Invoice", p.Invoice)
+		add("Custom", p.Custom)
+		add("Item", p.ItemName)
+		add("Buyer email", p.Email)
 	case n.Deposit != nil:
 		d := n.Deposit
-		add("deposit_id", d.DepositID)
-		add("txn_id", d.TxnID)
-		add("address", d.Address)
-		add("amount", joinAmount(d.Amount.String(), d.Currency))
-		add("confirms", fmt.Sprint(d.Confirms))
+		add("Deposit", d.DepositID)
+		add("Transaction", d.TxnID)
+		add("Address", d.Address)
+		add("Amount", ipnCoin(d.Amount.String(), d.Currency))
+		add("Confirms", fmt.Sprint(d.Confirms))
 	case n.Withdrawal != nil:
 		w := n.Withdrawal
-		add("id", w.ID)
-		add("txn_id", w.TxnID)
-		add("address", w.Address)
-		add("amount", joinAmount(w.Amount.String(), w.Currency))
-		add("note", n.Fields.Get("note"))
+		add("Withdrawal", w.ID)
+		add("Transaction", w.TxnID)
+		add("Address", w.Address)
+		add("Amount", ipnCoin(w.Amount.String(), w.Currency))
+		add("Note", n.Fields.Get("note"))
 	default:
-		add("txn_id", n.Fields.Get("txn_id"))
+		add("Transaction", n.Fields.Get("txn_id"))
 	}
 	return out
 }
 
+// joinAmount shows a price as the IPN sent it, in its pricing currency.
 func joinAmount(amount, cur string) string {
 	if amount == "" {
 		return ""
 	}
 	return strings.TrimSpace(amount + " " + cur)
+}
+
+// ipnCoin shows a coin amount of an IPN like every other coin amount.
+func ipnCoin(amount, coin string) string {
+	if amount == "" {
+		return ""
+	}
+	return coinText(amount, coin)
 }
 
 // ipnLine is the one-line summary ipn listen prints per notification.
@@ -141,7 +150,7 @@ func ipnLine(n *ipn.Notification, at time.Time) string {
 		if strings.ContainsAny(v, " \t\"") {
 			v = fmt.Sprintf("%q", v)
 		}
-		fmt.Fprintf(&b, " %s=%s", kv[0], v)
+		fmt.Fprintf(&b, " %s=%s", strings.ReplaceAll(strings.ToLower(kv[0]), " ", "_"), v)
 	}
 	return b.String()
 }

@@ -35,7 +35,7 @@ func TestIPNVerify(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{"valid", env, body, []string{"--merchant", merchant, "--hmac", sig}, 0, "txn_id", ""},
+		{"valid", env, body, []string{"--merchant", merchant, "--hmac", sig}, 0, "Transaction", ""},
 		{"valid, upper-case hmac", env, body, []string{"--merchant", merchant, "--hmac", strings.ToUpper(sig)}, 0, "Complete", ""},
 		{"tampered", env, tampered, []string{"--merchant", merchant, "--hmac", sig}, 1, "", "invalid IPN: ipn: bad HMAC signature"},
 		{"wrong secret", env, body, []string{"--merchant", merchant, "--hmac", wrongSig}, 1, "", "bad HMAC signature"},
@@ -43,8 +43,8 @@ func TestIPNVerify(t *testing.T) {
 		{"no secret", h.env, body, []string{"--merchant", merchant, "--hmac", sig}, 2, "", "WALLEX_IPN_SECRET"},
 		{"no merchant", env, body, []string{"--hmac", sig}, 2, "", "--merchant"},
 		{"no hmac", env, body, []string{"--merchant", merchant}, 2, "", "--hmac"},
-		{"secret flag", h.env, body, []string{"--merchant", merchant, "--hmac", sig, "--secret", testIPNSecret}, 0, "txn_id", "visible to other local users"},
-		{"merchant from env", h.envWith("WALLEX_IPN_SECRET", testIPNSecret, "WALLEX_MERCHANT_ID", merchant), body, []string{"--hmac", sig}, 0, "txn_id", ""},
+		{"secret flag", h.env, body, []string{"--merchant", merchant, "--hmac", sig, "--secret", testIPNSecret}, 0, "Transaction", "visible to other local users"},
+		{"merchant from env", h.envWith("WALLEX_IPN_SECRET", testIPNSecret, "WALLEX_MERCHANT_ID", merchant), body, []string{"--hmac", sig}, 0, "Transaction", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,8 +55,8 @@ func TestIPNVerify(t *testing.T) {
 		})
 	}
 	out := h.runWith(env, string(body), "ipn", "verify", "--merchant", merchant, "--hmac", sig).stdout
-	for label, want := range map[string]string{"Type": "api", "Status": "100 (Complete)", "State": "paid", "txn_id": "CPSBTEST",
-		"amount2": "0.0002 BTC", "invoice": "INV-9"} {
+	for label, want := range map[string]string{"Type": "api", "Status": "100 (Complete)", "State": "paid", "Transaction": "CPSBTEST",
+		"Buyer pays": "0.00020000 BTC", "Invoice": "INV-9"} {
 		if got := field(t, out, label); got != want {
 			t.Errorf("%s = %q, want %q\n%s", label, got, want, out)
 		}
@@ -143,7 +143,7 @@ func TestIPNListen(t *testing.T) {
 		t.Errorf("exit %d: %s", code, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if len(lines) != 1 || !regexp.MustCompile(`^\S+Z withdrawal ipn_id=\w+ status=2 \(Complete\) id=CWSBX address=bc1qx amount="0.5 BTC"$`).MatchString(lines[0]) {
+	if len(lines) != 1 || !regexp.MustCompile(`^\S+Z withdrawal ipn_id=\w+ status=2 \(Complete\) withdrawal=CWSBX address=bc1qx amount="0.50000000 BTC"$`).MatchString(lines[0]) {
 		t.Errorf("stdout:\n%s", stdout.String())
 	}
 	if !strings.Contains(stderr.String(), "wallexkit: ipn rejected status=401 err=") || !strings.Contains(stderr.String(), "bad HMAC signature") {

@@ -85,7 +85,7 @@ func (a *app) massWithdraw(ctx context.Context, o massOptions) error {
 	}
 	f := payout.Parse(filepath.Base(o.file), data, payout.Options{})
 	for _, w := range f.Warnings {
-		fmt.Fprintf(a.stderr, "wallexkit: warning: %s\n", w)
+		a.warnf("%s", w)
 	}
 	if len(f.Problems) > 0 {
 		fmt.Fprintf(a.stderr, "%s has %d problem(s):\n", o.file, len(f.Problems))
@@ -215,7 +215,7 @@ func (m *massRun) confirmPairs(todo []payout.RowStatus) []string {
 	}
 	if len(todo) <= 5 {
 		for _, p := range todo {
-			pairs = append(pairs, "Line "+strconv.Itoa(p.Line), p.Amount.Text()+" "+p.Currency+" to "+p.Address)
+			pairs = append(pairs, "Line "+strconv.Itoa(p.Line), coinAmount(p.Amount, p.Currency)+" to "+p.Address)
 		}
 	}
 	pairs = append(pairs, "Batches", fmt.Sprintf("%d of up to %d", (len(todo)+m.o.batch-1)/m.o.batch, m.o.batch))

@@ -71,7 +71,7 @@ func payCreateCommand() command {
 				return a.show(out, func(w io.Writer) {
 					writeFields(w,
 						"Transaction", tx.TxnID,
-						"Buyer pays", tx.Amount.Text()+" "+tx.Currency,
+						"Buyer pays", coinAmount(tx.Amount, tx.Currency),
 						"Address", tx.Address,
 						"Checkout", tx.CheckoutURL,
 						"Status page", tx.StatusURL,
@@ -145,8 +145,8 @@ func txInfoCommand() command {
 						"Transaction", t.TxnID,
 						"Status", statusWithText(t.Status, t.StatusText),
 						"State", paymentState(t),
-						"Amount", t.Amount.Text()+" "+t.Coin,
-						"Received", t.Received.Text()+" "+t.Coin,
+						"Amount", coinAmount(t.Amount, t.Coin),
+						"Received", coinAmount(t.Received, t.Coin),
 						"Confirms", strconv.FormatInt(t.RecvConfirms, 10),
 						"Address", t.PaymentAddress,
 						"Created", fmtTime(t.TimeCreated),
@@ -158,7 +158,7 @@ func txInfoCommand() command {
 								return true // base units; amountf says the same in decimal
 							}
 							if s := v.Text(); s != "" {
-								writeFields(w, "Checkout "+strings.ReplaceAll(k, "_", " "), s)
+								writeFields(w, checkoutLabel(k), s)
 							}
 							return true
 						})
@@ -167,6 +167,32 @@ func txInfoCommand() command {
 			}
 		},
 	}
+}
+
+// checkoutLabel names a checkout detail of get_tx_info full=1 in a merchant's words.
+func checkoutLabel(k string) string {
+	switch k {
+	case "amountf":
+		return "Price"
+	case "currency":
+		return "Price currency"
+	case "buyer_email":
+		return "Buyer email"
+	case "buyer_name":
+		return "Buyer name"
+	case "item_name":
+		return "Item"
+	case "item_number":
+		return "Item number"
+	case "invoice":
+		return "Invoice"
+	case "custom":
+		return "Custom"
+	case "ipn_url":
+		return "IPN URL"
+	}
+	s := strings.ReplaceAll(k, "_", " ")
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func fmtTime(t time.Time) string {

@@ -13,7 +13,7 @@ func TestPayCreateSandboxPayTxInfo(t *testing.T) {
 	out := h.mustRun("pay", "create", "--amount", "12.5", "--currency", "usd", "--pay-with", "BTC", "--email", "buyer@example.com",
 		"--item", "T-shirt", "--invoice", "INV-1")
 	txid := field(t, out, "Transaction")
-	if got := field(t, out, "Buyer pays"); got != "0.0002 BTC" { // 12.5 USD at 62,500 USD/BTC
+	if got := field(t, out, "Buyer pays"); got != "0.00020000 BTC" { // 12.5 USD at 62,500 USD/BTC
 		t.Errorf("buyer pays %q", got)
 	}
 	for _, l := range []string{"Address", "Checkout", "Status page"} {
@@ -33,10 +33,10 @@ func TestPayCreateSandboxPayTxInfo(t *testing.T) {
 		t.Errorf("sandbox pay: %s", pay)
 	}
 	info := h.mustRun("tx", "info", txid, "--full")
-	if field(t, info, "Status") != "100 (Complete)" || field(t, info, "State") != "paid" || field(t, info, "Received") != "0.0002 BTC" {
+	if field(t, info, "Status") != "100 (Complete)" || field(t, info, "State") != "paid" || field(t, info, "Received") != "0.00020000 BTC" {
 		t.Errorf("tx info after paying:\n%s", info)
 	}
-	if field(t, info, "Checkout invoice") != "INV-1" {
+	if field(t, info, "Invoice") != "INV-1" || field(t, info, "Price") != "12.50000000" {
 		t.Errorf("--full lacks the invoice:\n%s", info)
 	}
 	var js struct {

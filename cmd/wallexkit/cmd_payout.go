@@ -59,7 +59,7 @@ func transferCommand() command {
 				if err != nil {
 					return err
 				}
-				if err := a.confirm(yes, "transfer", "Amount", amt+" "+currency, "To", dest, "Auto-confirm", yesNo(autoConfirm)); err != nil {
+				if err := a.confirm(yes, "transfer", "Amount", coinText(amt, currency), "To", dest, "Auto-confirm", yesNo(autoConfirm)); err != nil {
 					return err
 				}
 				t, err := c.CreateTransfer(ctx, p)
@@ -74,7 +74,7 @@ func transferCommand() command {
 					Currency   string              `json:"currency"`
 				}{t.ID, t.Status, t.Status.String(), amt, currency}
 				return a.show(out, func(w io.Writer) {
-					writeFields(w, "Transfer", t.ID, "Status", statusWithText(t.Status, ""), "Amount", amt+" "+currency, "To", dest)
+					writeFields(w, "Transfer", t.ID, "Status", statusWithText(t.Status, ""), "Amount", coinText(amt, currency), "To", dest)
 				})
 			}
 		},
@@ -133,7 +133,7 @@ func withdrawCommand() command {
 				if addFee {
 					fee = "added on top (the account is debited more than the amount)"
 				}
-				pairs := []string{"Amount", amt + " " + currency, "Network fee", fee, "To address", address}
+				pairs := []string{"Amount", coinText(amt, currency), "Network fee", fee, "To address", address}
 				if destTag != "" {
 					pairs = append(pairs, "Dest tag", destTag)
 				}
@@ -163,7 +163,7 @@ func withdrawCommand() command {
 				}{wd.ID, wd.Status, wd.Status.String(), shown, currency, address, note}
 				return a.show(out, func(w io.Writer) {
 					writeFields(w, "Withdrawal", wd.ID, "Status", statusWithText(wd.Status, out.StatusText),
-						"Amount", shown+" "+currency, "To address", address, "Note", note)
+						"Amount", coinText(shown, currency), "To address", address, "Note", note)
 				})
 			}
 		},
@@ -246,7 +246,7 @@ func withdrawalsInfoCommand() command {
 					return err
 				}
 				return a.show(x, func(w io.Writer) {
-					writeFields(w, "Withdrawal", x.ID, "Status", statusWithText(x.Status, x.StatusText), "Amount", x.Amount.Text()+" "+x.Coin,
+					writeFields(w, "Withdrawal", x.ID, "Status", statusWithText(x.Status, x.StatusText), "Amount", coinAmount(x.Amount, x.Coin),
 						"To address", x.SendAddress, "Send txid", x.SendTxID, "Note", x.Note, "Created", fmtTime(x.TimeCreated))
 				})
 			}
@@ -291,7 +291,7 @@ func convertCommand() command {
 				if err != nil {
 					return err
 				}
-				if err := a.confirm(yes, "convert", "Amount", amt+" "+from, "Into", to); err != nil {
+				if err := a.confirm(yes, "convert", "Amount", coinText(amt, from), "Into", to); err != nil {
 					return err
 				}
 				cv, err := c.Convert(ctx, &core.ConvertParams{Amount: amt, From: from, To: to})
@@ -306,7 +306,7 @@ func convertCommand() command {
 					To     string `json:"to"`
 				}{id, amt, from, to}
 				return a.show(out, func(w io.Writer) {
-					writeFields(w, "Conversion", id, "Amount", amt+" "+from, "Into", to)
+					writeFields(w, "Conversion", id, "Amount", coinText(amt, from), "Into", to)
 				})
 			}
 		},

@@ -23,7 +23,7 @@ func TestWithdrawNeedsConfirmation(t *testing.T) {
 	// On a terminal: "n" (or nothing) cancels, "y" sends.
 	for _, answer := range []string{"n\n", "", "yes please\n"} {
 		r := h.runTTY(answer, args...)
-		if r.code != 2 || !strings.Contains(r.stderr, "cancelled: nothing was sent") || !strings.Contains(r.stderr, "0.01 BTC") ||
+		if r.code != 2 || !strings.Contains(r.stderr, "cancelled: nothing was sent") || !strings.Contains(r.stderr, "0.01000000 BTC") ||
 			!strings.Contains(r.stderr, "bc1qdest") {
 			t.Errorf("answer %q: exit %d: %s", answer, r.code, r.stderr)
 		}

@@ -158,8 +158,8 @@ func (a *app) showVerdict(res *core.ReconcileResult, since time.Time) error {
 		}
 		writeFields(w, "Next", out.Next)
 		for _, x := range res.Withdrawals {
-			writeFields(w, "Match", fmt.Sprintf("%s  %s %s to %s, status %s, created %s, note %q",
-				x.ID, x.Amount.Text(), x.Coin, x.SendAddress, statusWithText(x.Status, ""),
+			writeFields(w, "Match", fmt.Sprintf("%s  %s to %s, status %s, created %s, note %q",
+				x.ID, coinAmount(x.Amount, x.Coin), x.SendAddress, statusWithText(x.Status, ""),
 				fmtTime(x.TimeCreated), x.Note))
 		}
 		for _, id := range res.TxnIDs {

@@ -101,7 +101,7 @@ func runSandbox(ctx context.Context, a *app, o sandboxOptions) error {
 		return err
 	}
 	if !loopback {
-		fmt.Fprintln(a.stderr, "wallexkit: warning: the sandbox listens beyond loopback; its admin endpoints under /sandbox/ are open to anyone who can reach "+ln.Addr().String())
+		a.warnf("the sandbox listens beyond loopback; its admin endpoints under /sandbox/ are open to anyone who can reach %s", ln.Addr().String())
 	}
 	fmt.Fprintln(a.stderr, "Press Ctrl-C to stop.")
 

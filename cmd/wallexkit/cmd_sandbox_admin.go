@@ -95,7 +95,7 @@ func (a *app) adminCall(ctx context.Context, what, base, path string, body, out 
 func (a *app) showTxState(st sandbox.TxState) error {
 	return a.show(st, func(w io.Writer) {
 		writeFields(w, "Transaction", st.TxnID, "Status", statusWithText(core.PaymentStatus(st.Status), st.StatusText),
-			"Amount", st.Amount+" "+st.Coin, "Received", st.Received+" "+st.Coin, "Address", st.Address)
+			"Amount", coinText(st.Amount, st.Coin), "Received", coinText(st.Received, st.Coin), "Address", st.Address)
 	})
 }
 
@@ -198,7 +198,7 @@ func sandboxWithdrawalCommand() command {
 						dest = "merchant " + st.ToMerchant
 					}
 					writeFields(w, "Withdrawal", st.ID, "Kind", st.Kind, "Status", statusWithText(core.WithdrawalStatus(st.Status), st.StatusText),
-						"Amount", st.Amount+" "+st.Coin, "To", dest, "Send txid", st.SendTxID, "Note", st.Note)
+						"Amount", coinText(st.Amount, st.Coin), "To", dest, "Send txid", st.SendTxID, "Note", st.Note)
 				})
 			}
 		},

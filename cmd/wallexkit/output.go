@@ -63,6 +63,18 @@ func writeRow(w io.Writer, cells ...string) {
 	io.WriteString(w, "\n")
 }
 
+// coinAmount is how every coin amount is shown: the coin's 8 decimals, as the API sends them,
+// and the ticker.
+func coinAmount(a core.Amount, coin string) string { return a.String() + " " + coin }
+
+// coinText shows an amount given as decimal text (a flag, a sandbox answer) the same way.
+func coinText(text, coin string) string {
+	if a, err := core.ParseAmount(text); err == nil {
+		return coinAmount(a, coin)
+	}
+	return text + " " + coin
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"

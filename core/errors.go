@@ -31,6 +31,9 @@ const (
 	CodeInternal         ErrorCode = "internal"          // anything else
 )
 
+// String returns the code's text.
+func (c ErrorCode) String() string { return string(c) }
+
 // ErrorCodeInfo documents one code.
 type ErrorCodeInfo struct {
 	Code ErrorCode

@@ -305,6 +305,22 @@ func validHTTPURL(raw string) bool {
 
 // SetIPN sets an account's IPN URL and secret. An empty secret disables IPNs
 // (spec §8: none are sent without a secret); an empty url clears it.
+// SetIPNURL sets where the account's IPNs go, keeping its secret ("" stops them).
+func (s *Server) SetIPNURL(merchantID, ipnURL string) error {
+	if ipnURL != "" && !validHTTPURL(ipnURL) {
+		return invalid("ipn url must be an absolute http or https URL")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.st.accounts[merchantID]
+	if cur == nil {
+		return notFound("no account %q", merchantID)
+	}
+	a := cur.clone()
+	a.IPNURL = ipnURL
+	return s.commit(put(bAccounts, a.MerchantID, a))
+}
+
 func (s *Server) SetIPN(merchantID, ipnURL, secret string) error {
 	if ipnURL != "" && !validHTTPURL(ipnURL) {
 		return invalid("ipn url must be an absolute http or https URL")

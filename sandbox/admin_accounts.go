@@ -91,13 +91,19 @@ func (s *Server) adminGetBalances(r *http.Request) (int, any, error) {
 
 func (s *Server) adminSetIPN(r *http.Request) (int, any, error) {
 	var b struct {
-		URL    string `json:"url"`
-		Secret string `json:"secret"`
+		URL    string  `json:"url"`
+		Secret *string `json:"secret"` // absent: keep the current secret
 	}
 	if err := decodeBody(r, &b); err != nil {
 		return 0, nil, err
 	}
-	if err := s.SetIPN(r.PathValue("id"), b.URL, b.Secret); err != nil {
+	var err error
+	if b.Secret == nil {
+		err = s.SetIPNURL(r.PathValue("id"), b.URL)
+	} else {
+		err = s.SetIPN(r.PathValue("id"), b.URL, *b.Secret)
+	}
+	if err != nil {
 		return 0, nil, err
 	}
 	a, err := s.GetAccount(r.PathValue("id"))

@@ -40,8 +40,9 @@ type Config struct {
 	IPNBackoff     func(attempt int) time.Duration // nil = 1s, 2s, 4s … capped at 60s
 }
 
-// Demo is the demo account created on first start, with one all-permission key.
-type Demo struct{ MerchantID, Username, PublicKey, PrivateKey string }
+// Demo is the demo account created on first start, with one all-permission key and an IPN
+// secret (IPNs go out once an IPN URL is set: 'wallexkit listen' sets one).
+type Demo struct{ MerchantID, Username, PublicKey, PrivateKey, IPNSecret string }
 
 // Server is one sandbox instance. Safe for concurrent use.
 type Server struct {
@@ -204,6 +205,13 @@ func (s *Server) setupDemo() error {
 		changes = append(changes, put(bAccounts, acct.MerchantID, acct))
 		meta.DemoMerchant = acct.MerchantID
 	}
+	if acct.IPNSecret == "" {
+		// An IPN secret from minute one (no IPN is sent without one): a store made before the
+		// demo had one gets it now.
+		acct = acct.clone()
+		acct.IPNSecret = randHex(24)
+		changes = append(changes, put(bAccounts, acct.MerchantID, acct))
+	}
 	cur := s.st.keys[meta.DemoKey]
 	if cur != nil && cur.MerchantID != acct.MerchantID {
 		cur = nil
@@ -254,7 +262,7 @@ func (s *Server) setupDemo() error {
 			return err
 		}
 	}
-	s.demo = Demo{MerchantID: acct.MerchantID, Username: acct.Username, PublicKey: pub, PrivateKey: priv}
+	s.demo = Demo{MerchantID: acct.MerchantID, Username: acct.Username, PublicKey: pub, PrivateKey: priv, IPNSecret: acct.IPNSecret}
 	return nil
 }
 

@@ -86,6 +86,8 @@ func commandTable() []command {
 		opsForgetCommand(),
 		ipnVerifyCommand(),
 		ipnListenCommand(),
+		listenCommand(),
+		triggerCommand(),
 		loginCommand(),
 		logoutCommand(),
 		sandboxCommand(),

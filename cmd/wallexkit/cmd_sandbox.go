@@ -140,6 +140,7 @@ func printSandboxBanner(a *app, base string, demo sandbox.Demo, o sandboxOptions
 			"username":    demo.Username,
 			"public_key":  demo.PublicKey,
 			"private_key": demo.PrivateKey,
+			"ipn_secret":  demo.IPNSecret,
 		})
 	}
 	state := "memory only (lost on exit)"
@@ -155,13 +156,14 @@ func printSandboxBanner(a *app, base string, demo sandbox.Demo, o sandboxOptions
 		"  Username", demo.Username,
 		"  Public key", demo.PublicKey,
 		"  Private key", demo.PrivateKey+"  (sandbox only)",
+		"  IPN secret", demo.IPNSecret+"  (sandbox only; 'wallexkit listen' receives the IPNs)",
 		"  Token TTL", o.tokenTTL.String(),
 		"  State", state)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\nexport WALLEX_API_URL=%s WALLEX_PUBLIC_KEY=%s WALLEX_PRIVATE_KEY=%s\n\n",
-		shellQuote(apiURL), shellQuote(demo.PublicKey), shellQuote(demo.PrivateKey))
+	_, err := fmt.Fprintf(w, "\nexport WALLEX_API_URL=%s WALLEX_PUBLIC_KEY=%s WALLEX_PRIVATE_KEY=%s WALLEX_MERCHANT_ID=%s WALLEX_IPN_SECRET=%s\n\n",
+		shellQuote(apiURL), shellQuote(demo.PublicKey), shellQuote(demo.PrivateKey), shellQuote(demo.MerchantID), shellQuote(demo.IPNSecret))
 	return err
 }
 

@@ -47,6 +47,11 @@ func (a *app) adminBase(flagURL string) (string, error) {
 // adminCall POSTs body (JSON, may be nil) to base+path and decodes the JSON answer into out.
 // HTTP errors with {"error": ...} become APIErrors (exit 1); no answer is a TransportError (3).
 func (a *app) adminCall(ctx context.Context, what, base, path string, body, out any) error {
+	return a.adminDo(ctx, http.MethodPost, what, base, path, body, out)
+}
+
+// adminDo is adminCall with any method.
+func (a *app) adminDo(ctx context.Context, method, what, base, path string, body, out any) error {
 	var rd io.Reader = http.NoBody
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -57,7 +62,7 @@ func (a *app) adminCall(ctx context.Context, what, base, path string, body, out 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
 	if err != nil {
 		return usagef("bad admin URL: %v", err)
 	}
@@ -85,6 +90,9 @@ func (a *app) adminCall(ctx context.Context, what, base, path string, body, out 
 			return &core.APIError{Cmd: what, Message: e.Error, HTTPStatus: resp.StatusCode}
 		}
 		return &core.TransportError{Cmd: what, HTTPStatus: resp.StatusCode, Err: fmt.Errorf("not a sandbox admin answer"), Excerpt: clip(string(data), 80)}
+	}
+	if out == nil {
+		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return &core.TransportError{Cmd: what, HTTPStatus: resp.StatusCode, Err: fmt.Errorf("answer is not the expected JSON: %v", err), Excerpt: clip(string(data), 80)}

@@ -67,10 +67,10 @@ func requireCoin(c *call, field string) (coin, error) {
 	return cn, nil
 }
 
-// newAddressLocked makes a fresh, unique, obviously fake address for a coin.
+// newAddressLocked makes a fresh, unique address in the coin's real format (see NewAddress).
 func (s *Server) newAddressLocked(cn coin) string {
 	for {
-		addr := cn.AddrPrefix + randHex(18)
+		addr := NewAddress(cn.Ticker)
 		if s.st.addresses[addr] == nil {
 			return addr
 		}

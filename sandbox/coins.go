@@ -16,20 +16,19 @@ type coin struct {
 	CanConvert bool
 	Accepted   bool // accepted for payments by every sandbox merchant
 	Caps       []string
-	AddrPrefix string
 }
 
 // coinTable is fixed: rates never move, so tests can compute expected amounts.
 // With BTC at 62,500 USD: 1 USD = 0.000016 BTC, 1 EUR = 0.0000175 BTC.
 var coinTable = map[string]coin{
-	"BTC":        {Ticker: "BTC", Name: "Bitcoin", RateBTC: 100_000_000, TxFee: 10_000, Confirms: 2, CanConvert: true, Accepted: true, Caps: []string{"payments", "wallet", "transfers", "convert"}, AddrPrefix: "bc1qsbx"},
-	"LTC":        {Ticker: "LTC", Name: "Litecoin", RateBTC: 125_000, TxFee: 100_000, Confirms: 3, CanConvert: true, Accepted: true, Caps: []string{"payments", "wallet", "transfers", "convert"}, AddrPrefix: "ltc1qsbx"},
-	"ETH":        {Ticker: "ETH", Name: "Ether", RateBTC: 4_000_000, TxFee: 200_000, Confirms: 12, CanConvert: true, Accepted: true, Caps: []string{"payments", "wallet", "transfers", "convert"}, AddrPrefix: "0x5b"},
-	"BCH":        {Ticker: "BCH", Name: "Bitcoin Cash", RateBTC: 600_000, TxFee: 10_000, Confirms: 6, CanConvert: true, Accepted: true, Caps: []string{"payments", "wallet", "transfers", "convert"}, AddrPrefix: "bitcoincash:qsbx"},
-	"DOGE":       {Ticker: "DOGE", Name: "Dogecoin", RateBTC: 160, TxFee: 100_000_000, Confirms: 6, CanConvert: true, Accepted: true, Caps: []string{"payments", "wallet", "transfers", "convert"}, AddrPrefix: "DSbx"},
-	"USDT.ERC20": {Ticker: "USDT.ERC20", Name: "Tether USD (ERC20)", RateBTC: 1_600, TxFee: 500_000_000, Confirms: 12, CanConvert: true, Accepted: true, Caps: []string{"payments", "wallet", "transfers", "convert", "tokens"}, AddrPrefix: "0x5b"},
-	"TRX":        {Ticker: "TRX", Name: "TRON", RateBTC: 160, TxFee: 100_000_000, Confirms: 20, CanConvert: true, Accepted: false, Caps: []string{"payments", "wallet", "transfers", "convert"}, AddrPrefix: "TSbx"},
-	"LTCT":       {Ticker: "LTCT", Name: "Litecoin Testnet", RateBTC: 125_000, TxFee: 100_000, Confirms: 3, CanConvert: false, Accepted: true, Caps: []string{"payments", "wallet", "transfers"}, AddrPrefix: "tltc1qsbx"},
+	"BTC":        {Ticker: "BTC", Name: "Bitcoin", RateBTC: 100_000_000, TxFee: 10_000, Confirms: 2, CanConvert: true, Accepted: true, Caps: []string{"payments", "wallet", "transfers", "convert"}},
+	"LTC":        {Ticker: "LTC", Name: "Litecoin", RateBTC: 125_000, TxFee: 100_000, Confirms: 3, CanConvert: true, Accepted: true, Caps: []string{"payments", "wallet", "transfers", "convert"}},
+	"ETH":        {Ticker: "ETH", Name: "Ether", RateBTC: 4_000_000, TxFee: 200_000, Confirms: 12, CanConvert: true, Accepted: true, Caps: []string{"payments", "wallet", "transfers", "convert"}},
+	"BCH":        {Ticker: "BCH", Name: "Bitcoin Cash", RateBTC: 600_000, TxFee: 10_000, Confirms: 6, CanConvert: true, Accepted: true, Caps: []string{"payments", "wallet", "transfers", "convert"}},
+	"DOGE":       {Ticker: "DOGE", Name: "Dogecoin", RateBTC: 160, TxFee: 100_000_000, Confirms: 6, CanConvert: true, Accepted: true, Caps: []string{"payments", "wallet", "transfers", "convert"}},
+	"USDT.ERC20": {Ticker: "USDT.ERC20", Name: "Tether USD (ERC20)", RateBTC: 1_600, TxFee: 500_000_000, Confirms: 12, CanConvert: true, Accepted: true, Caps: []string{"payments", "wallet", "transfers", "convert", "tokens"}},
+	"TRX":        {Ticker: "TRX", Name: "TRON", RateBTC: 160, TxFee: 100_000_000, Confirms: 20, CanConvert: true, Accepted: false, Caps: []string{"payments", "wallet", "transfers", "convert"}},
+	"LTCT":       {Ticker: "LTCT", Name: "Litecoin Testnet", RateBTC: 125_000, TxFee: 100_000, Confirms: 3, CanConvert: false, Accepted: true, Caps: []string{"payments", "wallet", "transfers"}},
 	"USD":        {Ticker: "USD", Name: "United States Dollar", Fiat: true, RateBTC: 1_600, Caps: []string{}},
 	"EUR":        {Ticker: "EUR", Name: "Euro", Fiat: true, RateBTC: 1_750, Caps: []string{}},
 }

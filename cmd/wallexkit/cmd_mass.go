@@ -84,6 +84,19 @@ func (a *app) massWithdraw(ctx context.Context, o massOptions) error {
 		return usagef("cannot read the payouts file: %v", err)
 	}
 	f := payout.Parse(filepath.Base(o.file), data, payout.Options{})
+	var c *core.Client
+	if len(f.Problems) == 0 {
+		// The file is well formed: check it against the account too (the coins it has enabled,
+		// their network fees, the balances), every row at once, before anything is sent.
+		if c, err = a.client(true); err != nil {
+			return err
+		}
+		if opts, err := a.accountChecks(ctx, c); err != nil {
+			a.warnf("could not check the coins and balances first (%s); the API will", a.redact(err.Error()))
+		} else {
+			f = payout.Parse(filepath.Base(o.file), data, opts)
+		}
+	}
 	for _, w := range f.Warnings {
 		a.warnf("%s", w)
 	}
@@ -132,12 +145,35 @@ func (a *app) massWithdraw(ctx context.Context, o massOptions) error {
 	if err := rememberHashAt(paths, o.file, f.Hash); err != nil {
 		return fmt.Errorf("cannot record the payouts file in %s: %w", paths, err)
 	}
-	c, err := a.client(true)
-	if err != nil {
-		return err
-	}
 	m := &massRun{a: a, c: c, o: o, run: run}
 	return m.do(ctx)
+}
+
+// accountChecks reads what the payout checks need from the account: enabled coins with their
+// network fees (rates accepted=1) and the balances.
+func (a *app) accountChecks(ctx context.Context, c *core.Client) (payout.Options, error) {
+	o := payout.Options{Currencies: map[string]bool{}, Fees: map[string]core.Amount{}, Balances: map[string]core.Amount{}}
+	rates, err := c.Rates(ctx, &core.RatesParams{Accepted: true})
+	if err != nil {
+		return o, err
+	}
+	for _, r := range rates.Coins {
+		if r.IsFiat {
+			continue
+		}
+		o.Currencies[r.Coin] = true
+		if fee, err := r.TxFee.Amount(); err == nil && fee.Sign() > 0 {
+			o.Fees[r.Coin] = fee
+		}
+	}
+	bal, err := c.Balances(ctx, &core.BalancesParams{All: true})
+	if err != nil {
+		return o, err
+	}
+	for _, b := range bal.Coins {
+		o.Balances[b.Coin] = b.Amount
+	}
+	return o, nil
 }
 
 func samePath(x, y string) bool {

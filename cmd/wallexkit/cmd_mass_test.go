@@ -27,7 +27,7 @@ func payoutFile(t testing.TB, dir string, n int, coin, amount string) string {
 		if i%3 == 0 {
 			memo = fmt.Sprintf("invoice %d", i)
 		}
-		fmt.Fprintf(&b, "addr%04dx,%s,%s,%s\n", i, coin, amount, memo)
+		fmt.Fprintf(&b, "%s,%s,%s,%s\n", sandbox.TestAddress(coin, i), coin, amount, memo)
 	}
 	path := filepath.Join(dir, "payouts.csv")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
@@ -63,17 +63,18 @@ func countStatus(recs [][]string) map[string]int {
 
 func TestMassWithdrawReportsEveryBadRow(t *testing.T) {
 	h := newHarness(t)
+	ta := sandbox.TestAddress
 	csvText := "address,currency,amount,memo\n" + // line 1
-		"addr1,BTC,0.001\n" + // 2
-		"addr2,BTC,0.001,first\n" + // 3
+		ta("BTC", 1) + ",BTC,0.001\n" + // 2
+		ta("BTC", 2) + ",BTC,0.001,first\n" + // 3
 		",BTC,0.001\n" + // 4: no address
 		"addr4,B$C,0.001\n" + // 5: bad ticker
-		"addr5,LTC,0.001\n" + // 6
-		"addr6,LTC,0.123456789\n" + // 7: 9 decimals
-		"addr7,ETH,0.01\n" + // 8
-		"addr1,BTC,0.001\n" + // 9: duplicate of line 2 (a warning)
-		"addr9,ETH,0.02\n" + // 10
-		"addr10,ETH,0.03,x\n" // 11
+		ta("LTC", 5) + ",LTC,0.001\n" + // 6
+		ta("LTC", 6) + ",LTC,0.123456789\n" + // 7: 9 decimals
+		ta("ETH", 7) + ",ETH,0.01\n" + // 8
+		ta("BTC", 1) + ",BTC,0.001\n" + // 9: duplicate of line 2 (a warning)
+		ta("ETH", 9) + ",ETH,0.02\n" + // 10
+		ta("ETH", 10) + ",ETH,0.03,x\n" // 11
 	path := filepath.Join(t.TempDir(), "bad.csv")
 	os.WriteFile(path, []byte(csvText), 0o600)
 	r := h.run("mass-withdraw", path, "--yes")
@@ -95,13 +96,16 @@ func TestMassWithdrawReportsEveryBadRow(t *testing.T) {
 
 	// Headerless files, other column orders, zero and negative amounts, too long memos.
 	for _, tc := range []struct{ text, want string }{
-		{"addr1,BTC,0\n", "line 1: amount 0 must be greater than zero"},
-		{"addr1,BTC,-1\n", "line 1: amount -1 must be greater than zero"},
-		{"addr1,BTC\n", "line 1: has 2 columns"},
+		{ta("BTC", 1) + ",BTC,0\n", "line 1: amount 0 must be greater than zero"},
+		{ta("BTC", 1) + ",BTC,-1\n", "line 1: amount -1 must be greater than zero"},
+		{ta("BTC", 1) + ",BTC\n", "line 1: has 2 columns"},
+		{ta("BTC", 1)[:20] + "x" + ta("BTC", 1)[21:] + ",BTC,0.01\n", "line 1: address"},
+		{ta("BTC", 1) + ",XYZ,0.01\n", "line 1: currency XYZ is not enabled on this account"},
+		{ta("BTC", 1) + ",BTC,999999\n", "line 1: amount 999999 BTC is more than the BTC balance"},
 		{"amount,address,currency\n1,addr,BTC\n2,,BTC\n", "line 3: address is empty"},
 		{"address,currency,amount,colour\n", "unknown columns"},
 		{"a b,BTC,1\n", `line 1: address "a b" contains spaces`},
-		{"addr,BTC,1," + strings.Repeat("m", 120) + "\n", "line 1: memo is 120 bytes"},
+		{ta("BTC", 1) + ",BTC,1," + strings.Repeat("m", 120) + "\n", "line 1: memo is 120 bytes"},
 		{"\n\n", "holds no payouts"},
 	} {
 		os.WriteFile(path, []byte(tc.text), 0o600)
@@ -194,7 +198,7 @@ func TestMassWithdrawCommitDropResumes(t *testing.T) {
 	}
 
 	// The file changed in place: it would count as a new list and be paid again in full.
-	os.WriteFile(path, append(data, "addr9999x,BTC,0.001\n"...), 0o600)
+	os.WriteFile(path, append(data, sandbox.TestAddress("BTC", 9999)+",BTC,0.001\n"...), 0o600)
 	if r := h.run("mass-withdraw", path, "--yes"); r.code != 2 || !strings.Contains(r.stderr, "changed since it was paid from") {
 		t.Errorf("changed file: exit %d: %s", r.code, r.stderr)
 	}
@@ -207,7 +211,8 @@ func TestMassWithdrawAfterCrashAndAmbiguity(t *testing.T) {
 	h := newHarness(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "p.csv")
-	text := "addrA,LTC,1\naddrB,LTC,2\naddrC,LTC,3\naddrD,LTC,4\n"
+	addrA, addrB, addrC, addrD := sandbox.TestAddress("LTC", 1), sandbox.TestAddress("LTC", 2), sandbox.TestAddress("LTC", 3), sandbox.TestAddress("LTC", 4)
+	text := addrA + ",LTC,1\n" + addrB + ",LTC,2\n" + addrC + ",LTC,3\n" + addrD + ",LTC,4\n"
 	os.WriteFile(path, []byte(text), 0o600)
 	sum := sha256.Sum256([]byte(text))
 	hash := hex.EncodeToString(sum[:])
@@ -216,7 +221,7 @@ func TestMassWithdrawAfterCrashAndAmbiguity(t *testing.T) {
 
 	// A crash: the journal says lines 1-3 were "sending", and only line 1 reached the API,
 	// twice for line 3 (someone paid it by hand with the same note), never for line 2.
-	for _, p := range []struct{ addr, amount, line string }{{"addrA", "1", "1"}, {"addrC", "3", "3"}, {"addrC", "3", "3"}} {
+	for _, p := range []struct{ addr, amount, line string }{{addrA, "1", "1"}, {addrC, "3", "3"}, {addrC, "3", "3"}} {
 		note := "wk:" + hash[:8] + ":" + p.line
 		if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: p.amount, Currency: "LTC", Address: p.addr, Note: &note}); err != nil {
 			t.Fatal(err)
@@ -268,7 +273,7 @@ func TestMassWithdrawAfterCrashAndAmbiguity(t *testing.T) {
 func TestMassWithdrawRefusesAConcurrentRun(t *testing.T) {
 	h := newHarness(t)
 	path := filepath.Join(t.TempDir(), "p.csv")
-	os.WriteFile(path, []byte("addrA,LTC,1\n"), 0o600)
+	os.WriteFile(path, []byte(sandbox.TestAddress("LTC", 1)+",LTC,1\n"), 0o600)
 	data, _ := os.ReadFile(path)
 	sum := sha256.Sum256(data)
 	j := filestore.NewJournal(filestore.JournalPath(filepath.Dir(h.env["WALLEX_STATE"]), hex.EncodeToString(sum[:])))
@@ -290,13 +295,15 @@ func TestMassWithdrawFailuresAndConfirmation(t *testing.T) {
 	h := newHarness(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "p.csv")
-	// Line 2 asks for more LTC than the balance; line 3 is below the network fee.
-	os.WriteFile(path, []byte("addrA,LTC,1\naddrB,LTC,5000\naddrC,LTC,0.0001\naddrD,BTC,0.01\n"), 0o600)
+	// Each row fits the LTC balance (25) alone, but lines 1 and 2 together do not, so the API
+	// refuses line 2; line 3 is below the network fee.
+	ta := sandbox.TestAddress
+	os.WriteFile(path, []byte(ta("LTC", 1)+",LTC,1\n"+ta("LTC", 2)+",LTC,24.5\n"+ta("LTC", 3)+",LTC,0.0001\n"+ta("BTC", 4)+",BTC,0.01\n"), 0o600)
 	if r := h.run("mass-withdraw", path); r.code != 2 || !strings.Contains(r.stderr, "pass --yes") {
 		t.Fatalf("without --yes: exit %d: %s", r.code, r.stderr)
 	}
 	r := h.runTTY("n\n", "mass-withdraw", path)
-	if r.code != 2 || !strings.Contains(r.stderr, "Total LTC") || !strings.Contains(r.stderr, "5001.0001") {
+	if r.code != 2 || !strings.Contains(r.stderr, "Total LTC") || !strings.Contains(r.stderr, "25.5001") || !strings.Contains(r.stderr, "more than the LTC balance") {
 		t.Fatalf("answer n: exit %d: %s", r.code, r.stderr)
 	}
 	if st := h.srv.Stats(h.demo.PublicKey); st.ByCmd["create_mass_withdrawal"] != 0 {

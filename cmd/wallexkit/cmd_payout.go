@@ -47,6 +47,9 @@ func transferCommand() command {
 				case merchant != "":
 					p.Merchant, dest = &merchant, "merchant "+merchant
 				default:
+					if err := checkAddressFormat("to-address", currency, toAddr); err != nil {
+						return err
+					}
 					p.ToAddress, dest = &toAddr, toAddr
 				}
 				if autoConfirm {
@@ -57,6 +60,9 @@ func transferCommand() command {
 				}
 				c, err := a.client(true)
 				if err != nil {
+					return err
+				}
+				if _, err := a.preflight(ctx, c, currency, amt, false); err != nil {
 					return err
 				}
 				if err := a.confirm(yes, "transfer", "Amount", coinText(amt, currency), "To", dest, "Auto-confirm", yesNo(autoConfirm)); err != nil {
@@ -113,6 +119,9 @@ func withdrawCommand() command {
 				if address == "" {
 					return usagef("--address is required: the destination address")
 				}
+				if err := checkAddressFormat("address", currency, address); err != nil {
+					return err
+				}
 				p := &core.WithdrawalParams{Amount: amt, Currency: currency, Address: address,
 					Note: optStr(note), DestTag: optStr(destTag), IPNURL: optStr(ipnURL)}
 				if autoConfirm {
@@ -128,10 +137,17 @@ func withdrawCommand() command {
 				if err != nil {
 					return err
 				}
+				netFee, err := a.preflight(ctx, c, currency, amt, addFee)
+				if err != nil {
+					return err
+				}
 				// Every field that changes what is debited or where it goes is shown.
 				fee := "taken out of the amount (the address receives less)"
 				if addFee {
 					fee = "added on top (the account is debited more than the amount)"
+				}
+				if netFee != "" {
+					fee = netFee + ", " + fee
 				}
 				pairs := []string{"Amount", coinText(amt, currency), "Network fee", fee, "To address", address}
 				if destTag != "" {

@@ -9,8 +9,9 @@ import (
 )
 
 func TestWithdrawNeedsConfirmation(t *testing.T) {
+	dest := sandbox.TestAddress("BTC", 100)
 	h := newHarness(t)
-	args := []string{"withdraw", "--amount", "0.01", "--currency", "BTC", "--address", "bc1qdest", "--note", "order-1"}
+	args := []string{"withdraw", "--amount", "0.01", "--currency", "BTC", "--address", dest, "--note", "order-1"}
 
 	r := h.run(args...)
 	if r.code != 2 || !strings.Contains(r.stderr, "refusing to move money without confirmation: pass --yes") {
@@ -24,7 +25,7 @@ func TestWithdrawNeedsConfirmation(t *testing.T) {
 	for _, answer := range []string{"n\n", "", "yes please\n"} {
 		r := h.runTTY(answer, args...)
 		if r.code != 2 || !strings.Contains(r.stderr, "cancelled: nothing was sent") || !strings.Contains(r.stderr, "0.01000000 BTC") ||
-			!strings.Contains(r.stderr, "bc1qdest") {
+			!strings.Contains(r.stderr, dest) {
 			t.Errorf("answer %q: exit %d: %s", answer, r.code, r.stderr)
 		}
 	}
@@ -49,7 +50,7 @@ func TestWithdrawNeedsConfirmation(t *testing.T) {
 	}
 	// withdrawals list / info, and the sandbox's withdrawal admin.
 	list := h.mustRun("withdrawals", "list")
-	if strings.Count(list, "bc1qdest") != 2 || !strings.Contains(list, "order-1") {
+	if strings.Count(list, dest) != 2 || !strings.Contains(list, "order-1") {
 		t.Errorf("withdrawals list:\n%s", list)
 	}
 	if got := field(t, h.mustRun("sandbox", "withdrawal", "complete", id), "Status"); got != "2 (Complete)" {
@@ -106,12 +107,13 @@ func TestTransferAndConvert(t *testing.T) {
 }
 
 func TestWithdrawCommitDropThenReconcile(t *testing.T) {
+	dropped := sandbox.TestAddress("BTC", 101)
 	h := newHarness(t)
 	h.mustRun("login") // so the fault hits the withdrawal, not the login
 	if err := h.srv.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"}); err != nil {
 		t.Fatal(err)
 	}
-	withdraw := []string{"withdraw", "--amount", "0.25", "--currency", "BTC", "--address", "bc1qdropped", "--note", "order 42", "--yes"}
+	withdraw := []string{"withdraw", "--amount", "0.25", "--currency", "BTC", "--address", dropped, "--note", "order 42", "--yes"}
 	r := h.run(withdraw...)
 	if r.code != 4 {
 		t.Fatalf("exit %d, want 4\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
@@ -128,7 +130,7 @@ func TestWithdrawCommitDropThenReconcile(t *testing.T) {
 	if again.code != 4 || !strings.Contains(again.stderr, "Nothing was sent") || !strings.Contains(again.stderr, "reconcile --op "+args[2]) {
 		t.Errorf("second withdraw: exit %d\n%s", again.code, again.stderr)
 	}
-	if out := h.mustRun("ops", "list"); !strings.Contains(out, args[2]) || !strings.Contains(out, "0.25 BTC, to bc1qdropped, note order 42") {
+	if out := h.mustRun("ops", "list"); !strings.Contains(out, args[2]) || !strings.Contains(out, "0.25 BTC, to "+dropped+", note order 42") {
 		t.Errorf("ops list:\n%s", out)
 	}
 
@@ -151,11 +153,11 @@ func TestWithdrawCommitDropThenReconcile(t *testing.T) {
 	}
 	// By fields: something never sent is not found (proven, nonces being on); excluding the
 	// known id hides it too.
-	out = h.mustRun("reconcile", "--cmd", "create_withdrawal", "--amount", "0.26", "--currency", "BTC", "--address", "bc1qdropped", "--since", "1h")
+	out = h.mustRun("reconcile", "--cmd", "create_withdrawal", "--amount", "0.26", "--currency", "BTC", "--address", dropped, "--since", "1h")
 	if field(t, out, "Verdict") != "not_found" || field(t, out, "Proven") != "yes" {
 		t.Errorf("reconcile of nothing:\n%s", out)
 	}
-	out = h.mustRun("reconcile", "--cmd", "create_withdrawal", "--amount", "0.25", "--currency", "BTC", "--address", "bc1qdropped", "--exclude", ws[0].ID)
+	out = h.mustRun("reconcile", "--cmd", "create_withdrawal", "--amount", "0.25", "--currency", "BTC", "--address", dropped, "--exclude", ws[0].ID)
 	if field(t, out, "Verdict") != "not_found" {
 		t.Errorf("reconcile --exclude:\n%s", out)
 	}

@@ -271,6 +271,8 @@ var matrixFaults = []struct {
 	{"process killed mid-call", sandbox.Fault{Kind: sandbox.FaultHold, Delay: 2500 * time.Millisecond}, true},
 }
 
+var matrixDest = sandbox.TestAddress("BTC", 102)
+
 func TestMatrixCLIWithdraw(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary")
@@ -291,7 +293,7 @@ func TestMatrixCLIWithdraw(t *testing.T) {
 				if err := h.srv.InjectFault(fault); err != nil {
 					t.Fatal(err)
 				}
-				args := []string{"withdraw", "--amount", "0.05", "--currency", "BTC", "--address", "bc1qmatrix", "--note", "order-77", "--yes"}
+				args := []string{"withdraw", "--amount", "0.05", "--currency", "BTC", "--address", matrixDest, "--note", "order-77", "--yes"}
 				var steps []string
 				if f.kill {
 					p.startKilled("create_withdrawal", args...)
@@ -303,7 +305,7 @@ func TestMatrixCLIWithdraw(t *testing.T) {
 				}
 				n := 0
 				for _, w := range h.withdrawals() {
-					if w.SendAddress == "bc1qmatrix" {
+					if w.SendAddress == matrixDest {
 						n++
 					}
 				}
@@ -378,7 +380,7 @@ func TestMatrixCLIMassWithdraw(t *testing.T) {
 				}
 				recorded, bad := 0, false
 				for i := range 6 {
-					n := perNote[fmt.Sprintf("addr%04dx", i)]
+					n := perNote[sandbox.TestAddress("LTC", i)]
 					recorded += n
 					bad = bad || n != 1
 				}
@@ -399,6 +401,7 @@ func TestThreeProcessesShareOneNonceSequence(t *testing.T) {
 	}
 	h := newHarness(t)
 	p := newProc(t, h, true)
+	p.env = append(p.env, "WALLEX_TIMEOUT=30s") // waiting for the other processes' turns counts
 	if r := p.run("login"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -176,4 +178,55 @@ func shellJoin(args []string) string {
 		q[i] = shellQuote(s)
 	}
 	return strings.Join(q, " ")
+}
+
+// checkAddressFormat refuses an address that does not have the coin's format and checksum (a
+// typo), before anything is sent.
+func checkAddressFormat(flagName, coin, address string) error {
+	var ve *core.ValidationError
+	if err := core.CheckAddress(coin, address); errors.As(err, &ve) {
+		return usagef("--%s %s %s: check it against the address you were given; nothing was sent", flagName, clip(address, 60), ve.Problem)
+	}
+	return nil
+}
+
+// preflight checks a payout against the account before anything is sent: the coin must be one
+// the account has enabled (rates accepted=1) and the amount within the balance. It returns the
+// network fee (when rates gives one) for the confirmation. If the account cannot be read, it
+// warns and lets the API decide.
+func (a *app) preflight(ctx context.Context, c *core.Client, coin, amount string, addFee bool) (feeText string, err error) {
+	amt, err := core.ParseAmount(amount)
+	if err != nil {
+		return "", err
+	}
+	rates, rerr := c.Rates(ctx, &core.RatesParams{Accepted: true})
+	bal, berr := c.Balances(ctx, nil)
+	if rerr != nil || berr != nil {
+		a.warnf("could not check the coin and the balance first (%s); the API will", a.redact(firstErr(rerr, berr).Error()))
+		return "", nil
+	}
+	rate, ok := rates.Get(coin)
+	if !ok {
+		return "", usagef("%s is not enabled on this account (see 'wallexkit rates --accepted'); nothing was sent", coin)
+	}
+	have := bal.Get(coin)
+	if amt.Cmp(have) > 0 {
+		return "", usagef("%s is more than the %s balance (%s); nothing was sent", coinAmount(amt, coin), coin, coinAmount(have, coin))
+	}
+	if fee, err := rate.TxFee.Amount(); err == nil && fee.Sign() > 0 {
+		feeText = coinAmount(fee, coin)
+		if total, err := amt.Add(fee); err == nil && addFee && total.Cmp(have) > 0 {
+			a.warnf("%s plus the network fee %s is more than the %s balance (%s): the API may refuse it", coinAmount(amt, coin), feeText, coin, coinAmount(have, coin))
+		}
+	}
+	return feeText, nil
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
 }

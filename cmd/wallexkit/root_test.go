@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/wallexkit/wallexkit/sandbox"
 )
 
 // Every command and group answers --help on stdout with exit 0, as people expect.
@@ -111,7 +113,7 @@ func TestCompletionAndNoTerminal(t *testing.T) {
 	}
 	devnull, _ := os.Open(os.DevNull)
 	defer devnull.Close()
-	w := exec.Command(bin, "withdraw", "--amount", "0.1", "--currency", "BTC", "--address", "bc1qx")
+	w := exec.Command(bin, "withdraw", "--amount", "0.1", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 1))
 	w.Stdin = devnull
 	w.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "WALLEX_PUBLIC_KEY=k", "WALLEX_PRIVATE_KEY=p"}
 	out, err = w.CombinedOutput()

@@ -90,8 +90,14 @@ type Options struct {
 	Currencies map[string]bool
 	// Fees are network fees per coin (rates tx_fee): a payout not above its fee is a warning.
 	Fees map[string]core.Amount
-	// CheckAddress, when set, checks an address's format for its coin (returns "" when fine).
-	CheckAddress func(currency, address string) string
+	// Balances, when not nil, are the account's balances: a payout larger than its coin's
+	// balance is a problem (it cannot be paid), and a coin whose payouts add up to more is a
+	// warning (the last ones will be refused).
+	Balances map[string]core.Amount
+	// NoAddressCheck turns off the address format check (core.CheckAddress: Base58Check,
+	// Bech32/Bech32m, CashAddr, EIP-55), which catches a mistyped character before money goes
+	// to an address nobody owns.
+	NoAddressCheck bool
 }
 
 var columnAliases = map[string]string{"address": "address", "currency": "currency", "coin": "currency",
@@ -189,6 +195,9 @@ func Parse(name string, data []byte, o Options) *File {
 	}
 	for _, t := range totals {
 		f.Totals = append(f.Totals, *t)
+		if bal, ok := o.Balances[t.Currency]; ok && t.Amount.Cmp(bal) > 0 {
+			f.Warnings = append(f.Warnings, Problem{0, fmt.Sprintf("the %s payouts add up to %s, more than the %s balance (%s): the last ones will be refused", t.Currency, t.Amount.Text(), t.Currency, bal.Text())})
+		}
 	}
 	slices.SortFunc(f.Totals, func(a, b Total) int { return strings.Compare(a.Currency, b.Currency) })
 	slices.SortStableFunc(f.Problems, func(a, b Problem) int { return a.Line - b.Line })
@@ -310,10 +319,16 @@ func checkRow(rec []string, cols map[string]int, line int, tag string, o Options
 	} else {
 		p.Amount = amt
 	}
-	if o.CheckAddress != nil && err == nil && p.Address != "" && len(msgs) == 0 {
-		if m := o.CheckAddress(cur, p.Address); m != "" {
-			msgs = append(msgs, m)
+	if !o.NoAddressCheck && len(msgs) == 0 {
+		var ve *core.ValidationError
+		if err := core.CheckAddress(cur, p.Address); errors.As(err, &ve) {
+			msgs = append(msgs, fmt.Sprintf("address %q %s", clip(p.Address, 60), ve.Problem))
 		}
+	}
+	if bal, ok := o.Balances[cur]; ok && o.Balances != nil && p.Amount.Cmp(bal) > 0 {
+		msgs = append(msgs, fmt.Sprintf("amount %s %s is more than the %s balance (%s)", p.Amount.Text(), cur, cur, bal.Text()))
+	} else if !ok && o.Balances != nil && len(msgs) == 0 && p.Amount.Sign() > 0 {
+		msgs = append(msgs, fmt.Sprintf("the account holds no %s", cur))
 	}
 	p.Note = NoteFor(tag, line, p.Memo)
 	if p.Memo != "" {

@@ -19,10 +19,10 @@ import (
 func TestParse(t *testing.T) {
 	data := []byte("\xef\xbb\xbfAddress,Coin,Amount,Note\n" +
 		"# a comment\n" +
-		"bc1qaaa,btc,0.5,June salary\n" +
+		"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa,btc,0.5,June salary\n" +
 		"\n" +
-		"LTCxyz,LTC,1.25,\n" +
-		"bc1qaaa,BTC,0.50000000,again\n")
+		"ltc1qw508d6qejxtdg4y5r3zarvary0c5xw7kgmn4n9,LTC,1.25,\n" +
+		"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa,BTC,0.50000000,again\n")
 	f := payout.Parse("p.csv", data, payout.Options{})
 	if len(f.Problems) != 0 {
 		t.Fatalf("problems: %v", f.Problems)
@@ -53,18 +53,21 @@ func TestParse(t *testing.T) {
 		"bc1q,BTC",                               // 6: columns
 		"bc1q,XYZ,1",                             // 7: not accepted
 		"bc1q,BTC,1," + strings.Repeat("m", 120), // 8: memo too long
-		"bc1q,BTC,1,ok",                          // 9: fine
-	}, "\n")), payout.Options{Currencies: map[string]bool{"BTC": true}})
+		"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa,BTC,1,ok", // 9: fine
+		"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb,BTC,1",    // 10: a typo in the address
+		"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa,BTC,3",    // 11: more than the balance
+	}, "\n")), payout.Options{Currencies: map[string]bool{"BTC": true}, Balances: map[string]core.Amount{"BTC": core.MustParseAmount("2")}})
 	lines := map[int]string{}
 	for _, p := range bad.Problems {
 		lines[p.Line] = p.Msg
 	}
-	for line, want := range map[int]string{1: "spaces", 2: "formula", 3: "currency", 4: "greater than zero", 5: "decimals", 6: "columns", 7: "not enabled", 8: "memo is 120 bytes"} {
+	for line, want := range map[int]string{1: "spaces", 2: "formula", 3: "currency", 4: "greater than zero", 5: "decimals", 6: "columns", 7: "not enabled", 8: "memo is 120 bytes",
+		10: "wrong checksum", 11: "more than the BTC balance"} {
 		if !strings.Contains(lines[line], want) {
 			t.Errorf("line %d: %q, want it to mention %q", line, lines[line], want)
 		}
 	}
-	if len(bad.Problems) != 8 || len(bad.Rows) != 1 {
+	if len(bad.Problems) != 10 || len(bad.Rows) != 1 {
 		t.Fatalf("every bad row at once: %d problems, %d rows", len(bad.Problems), len(bad.Rows))
 	}
 	if _, err := payout.Open(context.Background(), bad, &payout.MemoryJournal{}, payout.OpenOptions{}); err == nil {
@@ -138,7 +141,7 @@ func file(t *testing.T, n int, salt string) *payout.File {
 	var b strings.Builder
 	b.WriteString("address,currency,amount,memo\n")
 	for i := range n {
-		fmt.Fprintf(&b, "bc1q%s%03d,BTC,0.0%d,row %d\n", salt, i, 1+i%9, i)
+		fmt.Fprintf(&b, "%s,BTC,0.0%d,row %d\n", sandbox.NewAddress("BTC"), 1+i%9, i)
 	}
 	f := payout.Parse(salt+".csv", []byte(b.String()), payout.Options{})
 	if len(f.Problems) > 0 {

@@ -15,8 +15,9 @@ import (
 // invalid fields by their JS option names.
 func functions() map[string]handler {
 	fs := map[string]handler{
-		"configure":   configure,
-		"payoutParse": payoutParse,
+		"configure":    configure,
+		"payoutParse":  payoutParse,
+		"checkAddress": checkAddress,
 	}
 	// These need the configured client; they reject with not_configured before configure.
 	for name, h := range map[string]func(*core.Client, []js.Value) (any, error){

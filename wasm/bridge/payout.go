@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"syscall/js"
@@ -57,6 +58,16 @@ func parseArgs(args []js.Value) (*payout.File, error) {
 			}
 		}
 	}
+	if v, ok := o.get("balances"); ok && v.Type() == js.TypeObject {
+		po.Balances = map[string]core.Amount{}
+		for _, k := range keys(v) {
+			if x := v.Get(k); x.Type() == js.TypeString {
+				if a, err := core.ParseAmount(x.String()); err == nil {
+					po.Balances[k] = a
+				}
+			}
+		}
+	}
 	if v, ok := o.get("fees"); ok && v.Type() == js.TypeObject {
 		po.Fees = map[string]core.Amount{}
 		for _, k := range keys(v) {
@@ -71,6 +82,28 @@ func parseArgs(args []js.Value) (*payout.File, error) {
 		return nil, o.err
 	}
 	return payout.Parse(name, []byte(text), po), nil
+}
+
+// checkAddress(coin, address) says whether address has coin's format and checksum (core's
+// check: a mistyped character is caught): {ok: true} or {ok: false, problem}.
+func checkAddress(args []js.Value) (any, error) {
+	coin, err := stringArg(args, 0, "coin")
+	if err != nil {
+		return nil, err
+	}
+	addr, err := stringArg(args, 1, "address")
+	if err != nil {
+		return nil, err
+	}
+	type result struct {
+		OK      bool   `json:"ok"`
+		Problem string `json:"problem,omitempty"`
+	}
+	var ve *core.ValidationError
+	if err := core.CheckAddress(coin, addr); errors.As(err, &ve) {
+		return result{Problem: ve.Problem}, nil
+	}
+	return result{OK: true}, nil
 }
 
 // runView is where a payout run stands.

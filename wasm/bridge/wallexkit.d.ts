@@ -458,6 +458,8 @@ export interface PayoutOptions {
   currencies?: string[];
   /** Network fee per coin: a payout not above it is a warning. */
   fees?: Record<string, string>;
+  /** Balances per coin: a payout over its coin's balance is a problem, a total over it a warning. */
+  balances?: Record<string, string>;
 }
 
 export interface WallexKit {
@@ -517,7 +519,13 @@ export interface WallexKit {
   /** Drops a record without reconciling it (a person checked the account). Sends nothing. */
   forgetOp(opId: string): Promise<void>;
 
-  /** Reads and checks a payout file; needs no configure(). */
+  /**
+   * Whether address has coin's format and checksum (Base58Check, Bech32/Bech32m, CashAddr,
+   * EIP-55): a mistyped character is caught before money goes to an address nobody owns. Coins
+   * whose format the core does not know pass. Needs no configure().
+   */
+  checkAddress(coin: string, address: string): Promise<{ ok: boolean; problem?: string }>;
+  /** Reads and checks a payout file (addresses always; coins, fees and balances when given); needs no configure(). */
   payoutParse(text: string, opts?: PayoutOptions): Promise<PayoutFile>;
   /** Where a payout file stands, from its journal. Sends nothing. */
   payoutStatus(text: string, opts?: PayoutOptions): Promise<PayoutRun>;

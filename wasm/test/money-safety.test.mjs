@@ -128,14 +128,30 @@ test('without nonces a held request is in_flight with untilMs, then found', asyn
   assert.equal((await wk.reconcileOp('op_nf')).verdict, 'found');
 });
 
-const payoutText = (n, salt) => 'address,currency,amount,memo\n' +
-  Array.from({ length: n }, (_, i) => `${salt}${String(i).padStart(3, '0')}x,LTC,0.${i + 1},row ${i}`).join('\n') + '\n';
+/** n fresh LTC addresses in the real format (the sandbox's callback addresses). */
+async function ltcAddresses(n) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push((await wk.callbackAddress('LTC')).address);
+  return out;
+}
+
+const payoutText = (addrs) => 'address,currency,amount,memo\n' +
+  addrs.map((a, i) => `${a},LTC,0.${i + 1},row ${i}`).join('\n') + '\n';
 
 test('payoutParse lists every problem at once and the notes the rows will carry', async () => {
-  const f = await wk.payoutParse('addr1,BTC,0\nbad address,BTC,1\n=1+2,BTC,1\naddr4,BTC,1,ok\n', { name: 'p.csv', currencies: ['BTC'] });
-  assert.deepEqual(f.problems.map((p) => p.line), [1, 2, 3]);
+  const good = '1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa';
+  const typo = '1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb';
+  const f = await wk.payoutParse(`${good},BTC,0\nbad address,BTC,1\n=1+2,BTC,1\n${good},BTC,1,ok\n${typo},BTC,1\n${good},BTC,9\n`,
+    { name: 'p.csv', currencies: ['BTC'], balances: { BTC: '5' } });
+  assert.deepEqual(f.problems.map((p) => p.line), [1, 2, 3, 5, 6]);
+  assert.match(f.problems[3].message, /checksum/);
+  assert.match(f.problems[4].message, /more than the BTC balance/);
   assert.equal(f.rows.length, 1);
   assert.equal(f.rows[0].note, `ok (${f.tag}:4)`);
+  assert.deepEqual(await wk.checkAddress('BTC', good), { ok: true });
+  const bad = await wk.checkAddress('BTC', typo);
+  assert.equal(bad.ok, false);
+  assert.match(bad.problem, /checksum/);
   assert.match(f.sha256, /^[0-9a-f]{64}$/);
   const g = await wk.payoutParse('addr1,XYZ,1\n', { currencies: ['BTC', 'LTC'] });
   assert.match(g.problems[0].message, /not enabled/);
@@ -149,7 +165,8 @@ async function runToEnd(text, opts = {}) {
 
 test('payout engine through the bridge: a lost batch is looked up, never paid twice; another journal (another tool) resumes', async () => {
   const { k, storage } = await configureFresh();
-  const text = payoutText(7, 'po');
+  const addrs = await ltcAddresses(7);
+  const text = payoutText(addrs);
   await admin('POST', '/faults', { kind: 'commit_drop', cmd: 'create_mass_withdrawal', key: k.publicKey });
   const st = await runToEnd(text);
   assert.equal(st.summary.done, true, JSON.stringify(st.summary));
@@ -157,7 +174,7 @@ test('payout engine through the bridge: a lost batch is looked up, never paid tw
   assert.equal(st.summary.reconciled, 3, 'the dropped batch was found, not resent');
   assert.ok(st.resultsCsv.startsWith('line,address,currency,amount,memo,note,status,withdrawal_id,error'));
   const hist = await wk.withdrawalHistory();
-  for (let i = 0; i < 7; i++) assert.equal(hist.filter((w) => w.send_address === `po${String(i).padStart(3, '0')}x`).length, 1);
+  for (const a of addrs) assert.equal(hist.filter((w) => w.send_address === a).length, 1);
   assert.ok(storage.journals.get(st.sha256).length > 3);
   // Status replays the journal without sending.
   const status = await wk.payoutStatus(text, { name: 'p.csv' });

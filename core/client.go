@@ -44,7 +44,7 @@ func New(opts ...Option) (*Client, error) {
 		o(&cfg)
 	}
 	if cfg.transport == nil {
-		return nil, &ValidationError{Field: "transport", Problem: "not set: pass core.WithTransport(nethttp.New(nil)) (native) or the wasm Fetch transport"}
+		return nil, &ValidationError{Field: "transport", Problem: "not set: use wallexkit.New(publicKey, privateKey) in a native program (it wires net/http), or pass core.WithTransport(nethttp.New(nil)), or wasm/fetch under GOOS=js"}
 	}
 	if cfg.publicKey == "" && cfg.staticToken == "" {
 		return nil, &ValidationError{Field: "public key", Problem: "is empty: set the API public key (WALLEX_PUBLIC_KEY)"}

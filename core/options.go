@@ -43,7 +43,7 @@ func defaultConfig() config {
 		apiURL:        DefaultAPIURL,
 		now:           time.Now,
 		timeout:       30 * time.Second,
-		userAgent:     "wallexkit-go/0.1",
+		userAgent:     "wallexkit-go/" + Version,
 		format:        "json",
 		refreshMargin: 60 * time.Second,
 		expiryLoc:     time.UTC,
@@ -115,6 +115,10 @@ func WithInsecureHTTP() Option { return func(c *config) { c.insecureHTTP = true 
 // WithTokenStore keeps tokens in s (default: memory) so that other processes or a restarted
 // runtime can reuse them.
 func WithTokenStore(s TokenStore) Option { return func(c *config) { c.tokens = s } }
+
+// WithoutNonces turns nonces off (undoes WithNonces): for a key that has never used them and
+// must not (once a key sends a nonce, every later call must).
+func WithoutNonces() Option { return func(c *config) { c.nonces = nil } }
 
 // WithNonces turns nonces on, with the high-water mark kept in s (nil = memory). Nonce-bearing
 // calls of one client run one at a time, in order.

@@ -21,8 +21,9 @@ import (
 	"golang.org/x/term"
 )
 
-// version is set at link time: go build -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// version is the release (core.Version); a build may override it with
+// -ldflags "-X main.version=v1.2.3".
+var version = core.Version
 
 // Exit codes. Other tooling relies on them.
 const (

@@ -14,10 +14,12 @@ package main
 
 import (
 	"syscall/js"
+
+	"github.com/wallexkit/wallexkit/core"
 )
 
-// version is the bridge version; override with -ldflags "-X main.version=…".
-var version = "0.1.0"
+// version is the release (core.Version); a build may override it with -ldflags "-X main.version=…".
+var version = core.Version
 
 func main() {
 	api := jsObject.New()

@@ -23,6 +23,8 @@ build_wasm() {
   mkdir -p dist/wasm
   GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/wasm/wallexkit.wasm ./wasm/bridge
   cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" dist/wasm/wasm_exec.js
+  # The CLI embeds the console (web/), with the core, for 'wallexkit sandbox --console'.
+  cp dist/wasm/wallexkit.wasm dist/wasm/wasm_exec.js web/wasm/
 }
 
 # npm packages pinned by package-lock.json, installed with npm ci; again whenever the lock file changes.
@@ -56,41 +58,37 @@ build_edge() {
 }
 
 cmd_build() {
-  build_native
   build_wasm
+  build_native
   build_extension
   build_edge
 }
 
+# port_free HOST:PORT: nothing answers there.
+port_free() { ! (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
+
+# run: one process (the CLI) serves the sandbox and the console, and replaces this shell, so
+# Ctrl-C, a kill or either server stopping leaves nothing behind.
 cmd_run() {
-  cmd_build
-  local addr=${WALLEX_SANDBOX_ADDR:-127.0.0.1:8787} console=${WALLEX_CONSOLE_PORT:-8080}
-  mkdir -p dist
-  log "starting the sandbox on http://$addr/api (state in dist/sandbox.db)"
-  bin/wallexkit sandbox --addr "$addr" --data "${WALLEX_SANDBOX_DATA:-$ROOT/dist/sandbox.db}" &
-  local sandbox_pid=$!
-  trap 'kill $sandbox_pid 2>/dev/null; wait $sandbox_pid 2>/dev/null' EXIT
-  trap 'exit 130' INT TERM
-  for _ in $(seq 1 50); do
-    (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null && break
-    kill -0 $sandbox_pid 2>/dev/null || { echo "build.sh: the sandbox did not start (is $addr in use? set WALLEX_SANDBOX_ADDR)" >&2; exit 1; }
-    sleep 0.1
-  done
+  local addr=${WALLEX_SANDBOX_ADDR:-127.0.0.1:8787} console=127.0.0.1:${WALLEX_CONSOLE_PORT:-8080}
+  local data=${WALLEX_SANDBOX_DATA:-$ROOT/dist/sandbox.db}
+  port_free "$addr" || { echo "build.sh: $addr is in use (an earlier ./build.sh run still going?): stop it, or pick another with WALLEX_SANDBOX_ADDR=127.0.0.1:8788 ./build.sh run" >&2; exit 1; }
+  port_free "$console" || { echo "build.sh: $console is in use (an earlier ./build.sh run still going?): stop it, or pick another with WALLEX_CONSOLE_PORT=8081 ./build.sh run" >&2; exit 1; }
+  [ -n "${WALLEX_RUN_NO_BUILD:-}" ] || cmd_build
+  mkdir -p "$(dirname "$data")"
   cat >&2 <<MSG
 
 What next (Ctrl-C stops everything):
-  * CLI: in another terminal, paste the export line above, then
-        bin/wallexkit info
+  * CLI: in another terminal, paste the export line below, then
         bin/wallexkit balances --all
-        bin/wallexkit pay create --amount 12.5 --currency USD --pay-with LTCT --email buyer@example.com
-  * Console: open http://127.0.0.1:$console/ and connect with API URL http://127.0.0.1:$console/api
-    and the demo keys above.
+        bin/wallexkit listen --forward-to http://localhost:4242/webhook   # IPNs to your handler
+        bin/wallexkit trigger payment.complete                            # one arrives
+  * Console: open http://$console/ and connect with API URL http://$console/api and the demo keys.
   * Extension: chrome://extensions → Developer mode → Load unpacked → $ROOT/dist/extension
     (connect with API URL http://$addr/api; the extension asks for permission to reach it).
 
 MSG
-  log "serving the console on http://127.0.0.1:$console"
-  node scripts/serve-console.mjs --port "$console" --api "http://$addr/api"
+  exec "${WALLEX_BIN:-$ROOT/bin/wallexkit}" sandbox --addr "$addr" --console "$console" --data "$data"
 }
 
 cmd_test() {

@@ -88,6 +88,11 @@ func New(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// CheckAPIURL reports whether raw can be an API base URL, by the rule New applies: absolute,
+// no query, fragment or credentials, https (or http to a loopback host unless insecure is set).
+// It returns the URL without a trailing slash.
+func CheckAPIURL(raw string, insecure bool) (string, error) { return checkBaseURL(raw, insecure) }
+
 func checkBaseURL(raw string, insecure bool) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {

@@ -92,6 +92,7 @@ func commandTable() []command {
 		loginCommand(),
 		logoutCommand(),
 		sandboxCommand(),
+		consoleCommand(),
 		sandboxPayCommand(),
 		sandboxExpireCommand(),
 		sandboxWithdrawalCommand(),

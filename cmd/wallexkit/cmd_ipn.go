@@ -264,7 +264,7 @@ func (a *app) listenIPN(ctx context.Context, addr string, v *ipn.Verifier) error
 	host, _ := displayHost(ln.Addr())
 	fmt.Fprintf(a.stderr, "Listening for IPNs on http://%s/ for merchant %s. Press Ctrl-C to stop.\n", host, v.MerchantID())
 
-	serveErr := waitAndShutdown(ctx, hs, served, a.stderr)
+	serveErr := waitAndShutdown(ctx, served, a.stderr, hs)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("the IPN listener stopped: %w", serveErr)
 	}

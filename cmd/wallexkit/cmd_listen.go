@@ -143,7 +143,7 @@ func (a *app) listenAndForward(ctx context.Context, base, addr, forwardTo string
 	go func() { served <- hs.Serve(ln) }()
 	fmt.Fprintf(a.stderr, "Ready. The sandbox sends %s's IPNs to %s; each goes on to %s.\n"+
 		"Make one with 'wallexkit trigger payment.complete'. Press Ctrl-C to stop.\n", info.MerchantID, own, forwardTo)
-	err = waitAndShutdown(ctx, hs, served, a.stderr)
+	err = waitAndShutdown(ctx, served, a.stderr, hs)
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

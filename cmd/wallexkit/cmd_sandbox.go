@@ -15,23 +15,27 @@ import (
 	"time"
 
 	"github.com/wallexkit/wallexkit/sandbox"
+	"github.com/wallexkit/wallexkit/web"
 )
 
 func sandboxCommand() command {
 	return command{
 		name:    "sandbox",
-		args:    "[--addr HOST:PORT] [--data PATH] [--token-ttl 1h] [--demo-public-key K --demo-private-key S]",
+		args:    "[--addr HOST:PORT] [--console HOST:PORT] [--data PATH] [--token-ttl 1h] [--demo-public-key K --demo-private-key S]",
 		summary: "run the local Wallex Pay emulator",
 		help: "Runs a local emulator of the Wallex Pay API under http://ADDR/api, with test-only admin\n" +
 			"endpoints under /sandbox/. It prints the demo merchant's ID and keys and an export line for\n" +
 			"the other commands. The demo keys are sandbox-only: they move no real money. Stop it with\n" +
 			"Ctrl-C (or SIGTERM); it finishes the requests in flight first.\n" +
+			"With --console it also serves the merchant console (built into this binary) on a second\n" +
+			"address, with the sandbox's API under /api of the same origin.\n" +
 			"Its subcommands play the buyer and the merchant's mailbox against a running sandbox:\n" +
 			"'sandbox pay', 'sandbox expire', 'sandbox withdrawal confirm|complete|cancel'.\n" +
 			"Exit status 2 when the address is in use or the data file cannot be opened.",
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			var o sandboxOptions
 			fs.StringVar(&o.addr, "addr", "127.0.0.1:8787", "listen `ADDR` (port 0 picks a free one)")
+			fs.StringVar(&o.console, "console", "", "also serve the merchant console on `ADDR` (e.g. 127.0.0.1:8080)")
 			fs.StringVar(&o.data, "data", "", "keep state in this bbolt `PATH` across restarts (default: memory only)")
 			fs.DurationVar(&o.tokenTTL, "token-ttl", time.Hour, "`DURATION` a login token stays valid")
 			fs.StringVar(&o.demoPublic, "demo-public-key", "", "fixed demo public `KEY` (default: random, or the stored one)")
@@ -50,19 +54,29 @@ func sandboxCommand() command {
 }
 
 type sandboxOptions struct {
-	addr, data              string
+	addr, console, data     string
 	tokenTTL                time.Duration
 	demoPublic, demoPrivate string
 }
 
 // runSandbox serves the sandbox until ctx is done, then shuts down gracefully.
 func runSandbox(ctx context.Context, a *app, o sandboxOptions) error {
-	ln, err := net.Listen("tcp", o.addr)
+	ln, err := listen(o.addr, "--addr")
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return usagef("cannot listen on %s: the address is already in use: stop the other process or pick another --addr", o.addr)
+		return err
+	}
+	var consoleLn net.Listener
+	if o.console != "" {
+		if consoleLn, err = listen(o.console, "--console"); err != nil {
+			ln.Close()
+			return err
 		}
-		return usagef("cannot listen on %s: %v: pick another --addr", o.addr, err)
+	}
+	closeListeners := func() {
+		ln.Close()
+		if consoleLn != nil {
+			consoleLn.Close()
+		}
 	}
 	logHandler := slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
 	var adminHosts []string // a named --addr host may use the admin endpoints besides loopback
@@ -78,25 +92,29 @@ func runSandbox(ctx context.Context, a *app, o sandboxOptions) error {
 		AdminHosts:     adminHosts,
 	})
 	if err != nil {
-		ln.Close()
+		closeListeners()
 		return usagef("cannot start the sandbox: %v", err)
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logHandler, slog.LevelWarn),
-	}
-	served := make(chan error, 1)
+	hs := newServer(srv.Handler(), logHandler)
+	served := make(chan error, 2)
 	go func() { served <- hs.Serve(ln) }()
+	var cs *http.Server
+	consoleURL := ""
+	if consoleLn != nil {
+		cs = newServer(web.Handler(web.Files, srv.Handler()), logHandler)
+		go func() { served <- cs.Serve(consoleLn) }()
+		host, _ := displayHost(consoleLn.Addr())
+		consoleURL = "http://" + host
+	}
 
 	host, loopback := displayHost(ln.Addr())
 	base := "http://" + host
-	if err := printSandboxBanner(a, base, srv.Demo(), o); err != nil {
+	if err := printSandboxBanner(a, base, consoleURL, srv.Demo(), o); err != nil {
 		// stdout is gone (closed pipe): there is no one to serve.
 		hs.Close()
+		if cs != nil {
+			cs.Close()
+		}
 		srv.Close()
 		return err
 	}
@@ -105,7 +123,8 @@ func runSandbox(ctx context.Context, a *app, o sandboxOptions) error {
 	}
 	fmt.Fprintln(a.stderr, "Press Ctrl-C to stop.")
 
-	serveErr := waitAndShutdown(ctx, hs, served, a.stderr)
+	// Either server stopping on its own stops both: nothing is left half running.
+	serveErr := waitAndShutdown(ctx, served, a.stderr, hs, cs)
 	closeErr := srv.Close()
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("the sandbox server stopped: %w", serveErr)
@@ -130,10 +149,34 @@ func displayHost(addr net.Addr) (string, bool) {
 	return tcp.String(), tcp.IP.IsLoopback()
 }
 
-func printSandboxBanner(a *app, base string, demo sandbox.Demo, o sandboxOptions) error {
+// listen opens addr for the flag named, or says in one line why not and what to do.
+func listen(addr, flagName string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, usagef("cannot listen on %s: the address is already in use (an earlier sandbox still running?): stop that process or pick another %s", addr, flagName)
+	}
+	return nil, usagef("cannot listen on %s: %v: pick another %s", addr, err, flagName)
+}
+
+// newServer is an http.Server with the timeouts every local server of the CLI uses.
+func newServer(h http.Handler, logHandler slog.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logHandler, slog.LevelWarn),
+	}
+}
+
+func printSandboxBanner(a *app, base, consoleURL string, demo sandbox.Demo, o sandboxOptions) error {
 	apiURL := base + "/api"
 	if a.set.output == "json" {
-		return writeJSON(a.stdout, map[string]string{
+		out := map[string]string{
 			"api_url":     apiURL,
 			"admin_url":   base + "/sandbox/",
 			"merchant_id": demo.MerchantID,
@@ -141,7 +184,11 @@ func printSandboxBanner(a *app, base string, demo sandbox.Demo, o sandboxOptions
 			"public_key":  demo.PublicKey,
 			"private_key": demo.PrivateKey,
 			"ipn_secret":  demo.IPNSecret,
-		})
+		}
+		if consoleURL != "" {
+			out["console_url"] = consoleURL + "/"
+		}
+		return writeJSON(a.stdout, out)
 	}
 	state := "memory only (lost on exit)"
 	if o.data != "" {
@@ -159,6 +206,9 @@ func printSandboxBanner(a *app, base string, demo sandbox.Demo, o sandboxOptions
 		"  IPN secret", demo.IPNSecret+"  (sandbox only; 'wallexkit listen' receives the IPNs)",
 		"  Token TTL", o.tokenTTL.String(),
 		"  State", state)
+	if consoleURL != "" {
+		writeFields(tw, "  Console", consoleURL+"/  (connect with API URL "+consoleURL+"/api and the keys above)")
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -182,9 +232,10 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// waitAndShutdown waits until ctx is done (Ctrl-C) or the server stops by itself, then shuts it
-// down, giving running requests 5 s. It returns the server's own error, if it stopped by itself.
-func waitAndShutdown(ctx context.Context, hs *http.Server, served <-chan error, stderr io.Writer) error {
+// waitAndShutdown waits until ctx is done (Ctrl-C) or one of the servers stops by itself, then
+// shuts them all down, giving running requests 5 s. It returns the error of a server that
+// stopped by itself. served receives each server's Serve result; nil servers are skipped.
+func waitAndShutdown(ctx context.Context, served <-chan error, stderr io.Writer, servers ...*http.Server) error {
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -192,9 +243,14 @@ func waitAndShutdown(ctx context.Context, hs *http.Server, served <-chan error, 
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		fmt.Fprintf(stderr, "wallexkit: requests still running after 5s, closing them: %v\n", err)
-		hs.Close()
+	for _, hs := range servers {
+		if hs == nil {
+			continue
+		}
+		if err := hs.Shutdown(sctx); err != nil {
+			fmt.Fprintf(stderr, "wallexkit: requests still running after 5s, closing them: %v\n", err)
+			hs.Close()
+		}
 	}
 	return serveErr
 }

@@ -1,0 +1,11 @@
+// Package web holds the merchant console's files (plain ES modules, HTML and CSS), embedded so
+// that the CLI can serve the console itself ('wallexkit sandbox --console'). The wasm core is
+// embedded from wasm/ when the build put it there (./build.sh build).
+package web
+
+import "embed"
+
+// Files is the console: index.html (the dev page), the modules, lib/, screens/ and wasm/.
+//
+//go:embed *.html *.js *.css lib screens wasm
+var Files embed.FS

@@ -29,6 +29,7 @@
  * @property {'keys'|'gateway'} [mode]
  * @property {string} [apiUrl]        through a gateway: <gatewayUrl>/v1/call
  * @property {string} [publicKey]     keys only
+ * @property {boolean} [nonces]       keys only: a nonce goes with every call (the default; off only by the opt-out in Connect → Advanced)
  * @property {string} [gatewayUrl]    gateway only
  * @property {boolean} hasVault       an encrypted private key is saved on this device
  * @property {boolean} keyInMemory    the private key is held in memory (can log in again)

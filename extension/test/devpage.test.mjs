@@ -112,3 +112,65 @@ test('a server clock two hours behind: the console stays connected and keeps wor
     await context.close();
   }
 });
+
+test('mass payouts: a row the API refuses is sent again only by "Retry refused rows"', async () => {
+  const acct = await sb.admin('POST', 'accounts', { username: 'refused', email: 'refused@example.com' });
+  const key = await sb.admin('POST', `accounts/${acct.merchant_id}/keys`, {});
+  await sb.admin('PUT', `accounts/${acct.merchant_id}/balances`, { LTCT: '1' });
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await p.goto(`${origin}/`);
+    await p.getByLabel('API URL').waitFor();
+    await connect(p, { ...sb, apiUrl: `${origin}/api`, pub: key.public_key, priv: key.private_key });
+    await go(p, 'payouts');
+    const csv = 'address,currency,amount\ntltc1qsbxrefused000001,LTCT,0.1\ntltc1qsbxrefused000002,LTCT,0.2\ntltc1qsbxrefused000003,LTCT,5\n';
+    await p.getByLabel('Payout file (CSV)').setInputFiles({ name: 'refused.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await p.locator('[data-action="send-payouts"]').click();
+    const retry = p.locator('[data-action="retry-refused"]');
+    await retry.waitFor({ timeout: 30_000 });
+    assert.match(await p.locator('#po-progress-text').innerText(), /^2 of 3 sent, 1 refused\.$/);
+    assert.match(await p.locator('[data-state="failed"][data-line="4"]').innerText(), /refused/);
+    assert.equal(await p.locator('[data-action="send-payouts"]').isVisible(), false, 'Resume never resends a refused row');
+    // the merchant tops up, then asks for the refused row again
+    await sb.admin('PUT', `accounts/${acct.merchant_id}/balances`, { LTCT: '100' });
+    await retry.click();
+    await p.locator('#po-next', { hasText: 'every payout is sent' }).waitFor({ timeout: 30_000 });
+    assert.match(await p.locator('#po-progress-text').innerText(), /^3 of 3 sent\.$/);
+    assert.equal((await sb.stats(key.public_key)).by_cmd.create_mass_withdrawal, 2);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('nonces turned off for a key that has used them: the console says so in the merchant\'s words', async () => {
+  const acct = await sb.admin('POST', 'accounts', { username: 'noncekey', email: 'noncekey@example.com' });
+  const key = await sb.admin('POST', `accounts/${acct.merchant_id}/keys`, {});
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  try {
+    await p.goto(`${origin}/`);
+    await p.getByLabel('API URL').waitFor();
+    const k = { ...sb, apiUrl: `${origin}/api`, pub: key.public_key, priv: key.private_key };
+    await connect(p, k); // nonces on (the default): the key has now used a nonce
+    await p.locator('section[aria-labelledby="ov-balances"] .empty, section[aria-labelledby="ov-balances"] table').first().waitFor();
+    await go(p, 'connect');
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await p.getByLabel('API URL').fill(k.apiUrl);
+    await p.getByLabel('Public key').fill(k.pub);
+    await p.getByLabel('Private key').fill(k.priv);
+    await p.locator('details', { hasText: 'Advanced' }).locator('summary').click();
+    await p.getByLabel('Send a nonce with every call').uncheck();
+    await p.getByRole('button', { name: 'Connect', exact: true }).click();
+    const box = p.locator('main [role=alert][data-code="nonce"]').first();
+    await box.waitFor({ timeout: 30_000 });
+    assert.match(await box.innerText(), /This API key needs nonces, and they are turned off here[\s\S]*Connect → Advanced/);
+    await go(p, 'send');
+    assert.match(await p.locator('[data-notice="nonces-off"]').innerText(), /Nonces are off/);
+  } finally {
+    await context.close();
+  }
+});

@@ -422,6 +422,7 @@ export class Account {
       } else {
         s.mode = 'keys';
         s.publicKey = cfg.publicKey;
+        s.nonces = cfg.nonce !== false;
       }
     }
     if (this.applied) {

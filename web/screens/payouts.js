@@ -7,7 +7,7 @@
 // run; a file started in the CLI is recognised from the account's history, and the reverse.
 
 import { h, replace } from '../dom.js';
-import { field, errorBox, table, screenHeading, notice, dl } from '../ui.js';
+import { field, errorBox, table, screenHeading, notice, dl, noNonceWarning } from '../ui.js';
 import { displayAmount } from '../lib/money.js';
 import { toBridgeError } from '../lib/errors.js';
 import { loadCoins, truthy } from '../coins.js';
@@ -38,6 +38,7 @@ export default {
       screenHeading('Mass payouts'),
       h('p', { class: 'hint' }, 'Nothing is sent until you confirm. A file that stopped half way can be loaded again, under any name and in this console or the wallexkit CLI: payouts already made are found and never paid twice.'),
       ctx.variant === 'popup' ? h('p', { class: 'hint' }, 'The popup closes when you click elsewhere, which pauses sending: for large files use “Open in side panel”.') : null,
+      noNonceWarning(ctx),
       form, stage);
     const state = { running: false, stop: false };
     ctx.onDispose(() => { state.stop = true; });
@@ -239,9 +240,9 @@ function runView(ctx, state, f, first) {
       ctx.announce(st.summary.done ? `Finished: ${progressLine(st.summary)}` : `Stopped: ${st.summary.next}`);
     } catch (e) {
       const be = toBridgeError(e);
-      replace(problem, errorBox(e), be.code === 'outcome_unknown'
-        ? h('p', null, 'Nothing is paid twice: press Resume, which first looks up what happened to the interrupted batch.')
-        : null);
+      replace(problem, errorBox(e, be.code === 'outcome_unknown'
+        ? { hint: 'Press Resume: it first looks up what happened to the interrupted batch, then sends the rest. Nothing is paid twice.' }
+        : {}));
       ctx.announce(`Sending stopped: ${be.message}`);
       st = await ctx.backend.payoutStatus(f.text, f.opts).catch(() => undefined);
     } finally {

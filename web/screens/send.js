@@ -3,7 +3,7 @@
 // and the withdrawal history.
 
 import { h, replace } from '../dom.js';
-import { field, setFieldError, errorBox, table, screenHeading, notice, formatTime } from '../ui.js';
+import { field, setFieldError, errorBox, table, screenHeading, notice, formatTime, noNonceWarning } from '../ui.js';
 import { displayAmount, parseUnits, formatUnits, AmountError } from '../lib/money.js';
 import { withdrawalLabel } from '../lib/status.js';
 import { loadCoins, truthy, coinOptions } from '../coins.js';
@@ -23,6 +23,7 @@ export default {
     const unsettled = unsettledOps(ctx);
     const root = h('section', { class: 'screen' },
       screenHeading('Send'),
+      noNonceWarning(ctx),
       unsettled.el,
       withdrawalSection(ctx, refresh),
       transferSection(ctx, refresh),

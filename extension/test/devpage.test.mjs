@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startSandbox, freePort, connect, go, allStrings, ROOT, CHROMIUM } from './harness.mjs';
@@ -170,6 +171,34 @@ test('nonces turned off for a key that has used them: the console says so in the
     assert.match(await box.innerText(), /This API key needs nonces, and they are turned off here[\s\S]*Connect → Advanced/);
     await go(p, 'send');
     assert.match(await p.locator('[data-notice="nonces-off"]').innerText(), /Nonces are off/);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a file an earlier console version started (its own progress record, its own note tags) is not sent again', async () => {
+  const acct = await sb.admin('POST', 'accounts', { username: 'legacy', email: 'legacy@example.com' });
+  const key = await sb.admin('POST', `accounts/${acct.merchant_id}/keys`, {});
+  const csv = 'address,currency,amount,memo\ntltc1qsbxlegacy000001,LTCT,0.1,a\ntltc1qsbxlegacy000002,LTCT,0.2,b\n';
+  const sha = createHash('sha256').update(csv).digest('hex');
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  try {
+    await p.goto(`${origin}/`);
+    // what the JS engine of earlier versions left in localStorage half way through this file
+    await p.evaluate(([k, v]) => localStorage.setItem(k, JSON.stringify(v)), [`wk.payout.${sha}`, {
+      v: 1, hash: sha, name: 'old.csv', createdAt: Date.now() - 3600e3, updatedAt: Date.now() - 3600e3,
+      rows: { 1: { status: 'sent', note: `wk:${sha.slice(0, 8)}:1 a`, id: 'CWOLD1' }, 2: { status: 'pending', note: `wk:${sha.slice(0, 8)}:2 b` } },
+    }]);
+    await p.getByLabel('API URL').waitFor();
+    await connect(p, { ...sb, apiUrl: `${origin}/api`, pub: key.public_key, priv: key.private_key });
+    await go(p, 'payouts');
+    await p.getByLabel('Payout file (CSV)').setInputFiles({ name: 'old.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    const box = p.locator('section[data-legacy]');
+    await box.waitFor();
+    assert.match(await box.innerText(), /earlier version[\s\S]*will not be sent as it is[\s\S]*CWOLD1/);
+    assert.equal(await p.locator('[data-action="send-payouts"]').count(), 0);
+    assert.equal((await sb.stats(key.public_key)).by_cmd.create_mass_withdrawal ?? 0, 0);
   } finally {
     await context.close();
   }

@@ -7,7 +7,7 @@
 // run; a file started in the CLI is recognised from the account's history, and the reverse.
 
 import { h, replace } from '../dom.js';
-import { field, errorBox, table, screenHeading, notice, dl, noNonceWarning } from '../ui.js';
+import { field, errorBox, table, screenHeading, notice, dl, noNonceWarning, formatTime } from '../ui.js';
 import { displayAmount } from '../lib/money.js';
 import { toBridgeError } from '../lib/errors.js';
 import { loadCoins, truthy } from '../coins.js';
@@ -58,8 +58,11 @@ export default {
       }
       try {
         const parsed = await ctx.backend.payoutParse(text, opts);
+        const legacy = parsed.problems.length ? null : await legacyRun(ctx, parsed.sha256);
         if (parsed.problems.length) {
           replace(stage, validationView(parsed, name));
+        } else if (legacy) {
+          replace(stage, legacyView(legacy, name));
         } else {
           const st = await ctx.backend.payoutStatus(text, opts);
           replace(stage, runView(ctx, state, { text, name, opts, parsed }, st));
@@ -85,6 +88,42 @@ export default {
     return root;
   },
 };
+
+/**
+ * Consoles before the payout engine kept their own progress under wk.payout.<sha256> and tagged
+ * rows "wk:HASH8:N memo" (N = the Nth payout), which the engine does not recognise in the
+ * history. A file such a console started must not be sent again by this one: the rows it paid
+ * would be paid twice. Returns the rows it sent or may have sent, or null.
+ * @param {Ctx} ctx @param {string} sha
+ * @returns {Promise<{createdAt?: number, rows: {n: string, status: string, id?: string, note?: string}[]}|null>}
+ */
+async function legacyRun(ctx, sha) {
+  let st;
+  try {
+    st = await ctx.store.get(`wk.payout.${sha}`);
+  } catch {
+    return null;
+  }
+  if (!st || st.v !== 1 || !st.rows || typeof st.rows !== 'object') return null;
+  const rows = Object.entries(st.rows)
+    .filter(([, r]) => r && r.status !== 'pending' && r.status !== 'failed')
+    .map(([n, r]) => ({ n, status: String(r.status), id: r.id, note: r.note }));
+  return rows.length ? { createdAt: st.createdAt, rows } : null;
+}
+
+/** @param {NonNullable<Awaited<ReturnType<typeof legacyRun>>>} legacy @param {string} name */
+function legacyView(legacy, name) {
+  return h('section', { class: 'card', 'aria-labelledby': 'po-legacy', 'data-legacy': '' },
+    h('h3', { id: 'po-legacy', tabindex: '-1' }, `${name} was started by an earlier version of this console`),
+    h('div', { class: 'notice warn', role: 'alert' },
+      h('p', null, h('strong', null, 'Nothing was sent, and this file will not be sent as it is.')),
+      h('p', null, `The earlier version${legacy.createdAt ? ` (run of ${formatTime(new Date(legacy.createdAt).toISOString())})` : ''} marked its payouts in a way this version cannot find in your history, so sending the file again could pay these rows twice. Remove the payouts listed below from the file (they were paid, or may have been: check them in the withdrawal history), save it as a new file, and load that.`)),
+    table({
+      caption: 'Payouts the earlier version sent or may have sent',
+      columns: [{ label: 'Payout no.', num: true }, { label: 'Note it carried' }, { label: 'Status then' }, { label: 'Withdrawal' }],
+      rows: legacy.rows.map((r) => [r.n, r.note ?? '', r.status === 'sent' ? 'sent' : 'outcome unknown', r.id ? h('code', null, r.id) : '']),
+    }));
+}
 
 /** @param {PayoutFile} parsed @param {string} name */
 function validationView(parsed, name) {

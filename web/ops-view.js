@@ -91,7 +91,7 @@ function opItem(ctx, op, reload) {
     const no = h('button', { type: 'button', class: 'secondary' }, 'Keep it');
     replace(guard,
       h('p', null, h('strong', null, 'Only if you have checked your Wallex Pay account yourself.')),
-      h('p', null, `Once forgotten, the console no longer stops an identical ${name}, so sending it again could pay twice. Forget it only after you found it in the withdrawal history, or made sure it is not there and cannot arrive any more.`),
+      h('p', null, `Once forgotten, the console no longer stops an identical ${name}, so sending it again could pay twice. Forget it only after you have found it in your Wallex Pay account (withdrawal history, balances), or made sure it is not there and cannot arrive any more.`),
       h('div', { class: 'actions' }, yes, no));
     guard.hidden = false;
     forget.hidden = true;

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startSandbox, freePort, connect, go, allStrings, ROOT, CHROMIUM } from './harness.mjs';
+import { startSandbox, freePort, connect, go, allStrings, ROOT, CHROMIUM, shot } from './harness.mjs';
 
 /** @type {import('./harness.mjs').Sandbox} */ let sb;
 /** @type {import('node:child_process').ChildProcess} */ let server;
@@ -199,6 +199,55 @@ test('a file an earlier console version started (its own progress record, its ow
     assert.match(await box.innerText(), /earlier version[\s\S]*will not be sent as it is[\s\S]*CWOLD1/);
     assert.equal(await p.locator('[data-action="send-payouts"]').count(), 0);
     assert.equal((await sb.stats(key.public_key)).by_cmd.create_mass_withdrawal ?? 0, 0);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a transfer of unknown outcome that reconciling cannot settle: it stays listed until a person checks and forgets it', async () => {
+  const acct = await sb.admin('POST', 'accounts', { username: 'forgetter', email: 'forgetter@example.com' });
+  const other = await sb.admin('POST', 'accounts', { username: 'payee', email: 'payee@example.com' });
+  const key = await sb.admin('POST', `accounts/${acct.merchant_id}/keys`, {});
+  await sb.admin('PUT', `accounts/${acct.merchant_id}/balances`, { LTCT: '10' });
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await p.goto(`${origin}/`);
+    await p.getByLabel('API URL').waitFor();
+    await connect(p, { ...sb, apiUrl: `${origin}/api`, pub: key.public_key, priv: key.private_key });
+    await go(p, 'send');
+    const tr = p.locator('section[aria-labelledby="sd-tr"]');
+    await tr.getByLabel('Amount', { exact: true }).fill('0.5');
+    await p.waitForFunction(() => [...document.querySelectorAll('select[name="trCurrency"] option')].some((o) => /** @type {HTMLOptionElement} */ (o).value === 'LTCT'));
+    await tr.getByLabel('Currency', { exact: true }).selectOption('LTCT');
+    await tr.getByLabel('Merchant ID').fill(other.merchant_id);
+    await tr.getByRole('button', { name: 'Review transfer' }).click();
+    await sb.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_transfer', key: key.public_key });
+    await tr.getByRole('button', { name: 'Confirm and send' }).click();
+    await tr.locator('[role=alert][data-code="outcome_unknown"]').waitFor({ timeout: 30_000 });
+    await tr.getByRole('button', { name: 'Reconcile' }).click();
+    const verdict = tr.locator('[data-verdict="ambiguous"]');
+    await verdict.waitFor({ timeout: 30_000 });
+    assert.match(await verdict.innerText(), /Cannot tell for sure[\s\S]*Unsettled operations/);
+    assert.equal(await tr.getByRole('button', { name: 'Confirm and send' }).count(), 0);
+    // after a restart it is listed, with a banner; a person checks the account and forgets it
+    await p.reload();
+    await p.locator('#wk-ops-banner:not([hidden])').waitFor();
+    const op = p.locator('#wk-unsettled article.op');
+    await op.waitFor();
+    assert.match(await op.innerText(), /Transfer 0\.5 LTCT to merchant/);
+    await op.getByRole('button', { name: 'I checked, forget it…' }).click();
+    assert.match(await op.locator('[role=alert]').innerText(), /Only if you have checked[\s\S]*could pay twice/);
+    await shot(p, 'unsettled-forget-guard');
+    await op.getByRole('button', { name: 'Keep it' }).click();
+    assert.equal(await op.count(), 1, 'kept');
+    await op.getByRole('button', { name: 'I checked, forget it…' }).click();
+    await op.getByRole('button', { name: 'Forget it' }).click();
+    await p.locator('#wk-unsettled[hidden]').waitFor({ state: 'attached' });
+    await p.locator('#wk-ops-banner[hidden]').waitFor({ state: 'attached' });
+    assert.deepEqual(errors, []);
   } finally {
     await context.close();
   }

@@ -1,19 +1,50 @@
 // The Backend for extension pages: every call is a message to the service worker, which
 // hosts the wasm core. A stopped worker is woken by the message itself.
+//
+// Money requests: the page names each one with an opId before it is posted (withOpId); the
+// worker's bridge writes the operation record under that id before the request leaves. Chrome
+// may stop the worker at any moment, which loses its answer: for a money method (or a payout
+// step, which may send a batch) a lost answer is an unknown outcome, never a plain error, so
+// the console offers Reconcile (reconcileOp(opId)) and no second send.
 
-import { BRIDGE_METHODS } from '../web/backend.js';
+import { BRIDGE_METHODS, SENDING_METHODS, withOpId } from '../web/backend.js';
+
+/**
+ * What a lost answer means for a method that may have sent money.
+ * @param {string} method @param {string|undefined} opId @param {string} why
+ */
+export function lostAnswer(method, opId, why) {
+  if (method === 'payoutStep') {
+    return {
+      code: 'outcome_unknown', retryable: false, cmd: 'create_mass_withdrawal',
+      message: "The extension's background worker stopped during a payout step: a batch may have been sent. Resume looks it up first and never pays a row twice.",
+      detail: why,
+    };
+  }
+  return {
+    code: 'outcome_unknown', retryable: false, opId,
+    message: "The extension's background worker stopped before it answered: the request may have been sent. Do not send it again: Reconcile finds out what happened.",
+    detail: why, // Chrome's own words, for a bug report
+  };
+}
 
 /**
  * @param {string} method @param {unknown[]} args
  */
 async function send(method, args) {
+  const { args: sent, opId } = withOpId(method, args);
   let reply;
   try {
-    reply = await chrome.runtime.sendMessage({ type: 'wk.call', method, args });
+    reply = await chrome.runtime.sendMessage({ type: 'wk.call', method, args: sent });
   } catch (e) {
-    throw { code: 'internal', message: `The extension's background worker did not answer: ${/** @type {Error} */ (e)?.message ?? e}`, retryable: true };
+    const why = String(/** @type {Error} */ (e)?.message ?? e);
+    if (SENDING_METHODS.has(method)) throw lostAnswer(method, opId, why);
+    throw { code: 'internal', message: `The extension's background worker did not answer: ${why}`, retryable: true };
   }
-  if (!reply) throw { code: 'internal', message: "The extension's background worker gave no answer.", retryable: true };
+  if (!reply) {
+    if (SENDING_METHODS.has(method)) throw lostAnswer(method, opId, 'no answer');
+    throw { code: 'internal', message: "The extension's background worker gave no answer.", retryable: true };
+  }
   if (!reply.ok) throw reply.error;
   return reply.value;
 }

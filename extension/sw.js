@@ -13,7 +13,7 @@
 import '../wasm/wasm_exec.js';
 import { Account } from '../web/lib/account.js';
 import { startBridge } from '../web/lib/wasm-loader.js';
-import { BRIDGE_METHODS } from '../web/backend.js';
+import { BRIDGE_METHODS, SENDING_METHODS } from '../web/backend.js';
 import { toBridgeError } from '../web/lib/errors.js';
 import { chromeKV } from './storage-chrome.js';
 
@@ -38,6 +38,28 @@ const handlers = {
   login: () => account.login(),
 };
 for (const m of BRIDGE_METHODS) handlers[m] = (...args) => account.invoke(m, args);
+
+// Chrome stops an idle worker after about 30 s; a call to an extension API resets that timer.
+// While a money request (or a payout step) is pending, touch one every 20 s so the worker lives
+// as long as the request may take. (Chrome may still stop it; the page then reports an unknown
+// outcome and the operation record, written before the request left, settles it.)
+const KEEPALIVE_MS = 20_000;
+let sending = 0;
+/** @type {ReturnType<typeof setInterval>|undefined} */
+let keepalive;
+/** @template T @param {() => Promise<T>} fn @returns {Promise<T>} */
+async function keptAlive(fn) {
+  if (sending++ === 0) keepalive = setInterval(() => { chrome.runtime.getPlatformInfo().catch(() => {}); }, KEEPALIVE_MS);
+  try {
+    return await fn();
+  } finally {
+    if (--sending === 0) clearInterval(keepalive);
+  }
+}
+for (const m of SENDING_METHODS) {
+  const h = handlers[m];
+  handlers[m] = (...args) => keptAlive(() => h(...args));
+}
 
 const OWN_ORIGIN = chrome.runtime.getURL('');
 

@@ -151,6 +151,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if f := s.takeFault(cmd, key); f != nil {
 		s.bump(key, func(k *KeyStats) { k.Faults++ })
 		s.log.Info("sandbox fault injected", "kind", f.Kind, "cmd", cmd)
+		if (f.Kind == FaultReset || f.Kind == FaultCommitDrop || f.Kind == FaultCommitStatus) && f.Delay > 0 {
+			s.hold(f.Delay) // held first, whatever the client does
+		}
 		switch f.Kind {
 		case FaultDelay:
 			s.sleep(r, f.Delay)

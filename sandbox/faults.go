@@ -23,13 +23,17 @@ const (
 	FaultCommitStatus = "commit_status"
 )
 
+// With a Delay, FaultReset, FaultCommitDrop and FaultCommitStatus first hold the request that
+// long, whatever the client does (as FaultHold): a test can stop the client mid-call (kill the
+// process, stop a browser's service worker) and still choose what the server does after.
+
 // Fault applies to the next Count API calls (login included) that match Cmd
 // and Key (empty = any). Faults are consumed in the order they were injected;
 // a call takes the first matching one.
 type Fault struct {
 	Kind   string
 	Count  int           // 0 = 1
-	Delay  time.Duration // FaultDelay, FaultHold
+	Delay  time.Duration // FaultDelay, FaultHold; before FaultReset, FaultCommitDrop, FaultCommitStatus (optional)
 	Status int           // FaultStatus (0 = 503), FaultCommitStatus (0 = 502)
 	Cmd    string        // only calls of this command
 	Key    string        // only calls naming this public key
@@ -56,7 +60,13 @@ func (s *Server) InjectFault(f Fault) error {
 		if f.Status < 500 || f.Status > 599 {
 			return invalid("commit_status fault needs an HTTP status between 500 and 599")
 		}
-	case FaultHTML, FaultReset, FaultCommitDrop:
+	}
+	switch f.Kind {
+	case FaultReset, FaultCommitDrop, FaultCommitStatus:
+		if f.Delay < 0 || f.Delay > 5*time.Minute {
+			return invalid("%s fault takes a delay between 0 (none) and 5 minutes", f.Kind)
+		}
+	case FaultDelay, FaultHold, FaultStatus, FaultHTML:
 	default:
 		return invalid("unknown fault kind %q (delay, hold, status, html, reset, commit_drop, commit_status)", f.Kind)
 	}

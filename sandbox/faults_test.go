@@ -90,6 +90,33 @@ func TestFaults(t *testing.T) {
 			t.Fatal(got)
 		}
 	})
+	t.Run("held, then reset or commit_drop", func(t *testing.T) {
+		// With a delay the request is held first, whatever the client does; then the fault
+		// acts: reset carries nothing out, commit_drop carries it out.
+		for _, c := range []struct {
+			kind    string
+			nonce   string
+			carried bool
+		}{{FaultReset, "500", false}, {FaultCommitDrop, "510", true}} {
+			_ = e.s.InjectFault(Fault{Kind: c.kind, Delay: 200 * time.Millisecond, Cmd: "get_basic_info"})
+			f := vals("version", "1", "key", pub, "cmd", "get_basic_info", "nonce", c.nonce)
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			req, _ := http.NewRequestWithContext(ctx, "POST", e.ts.URL+"/api", strings.NewReader(f.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Authorization", tok)
+			if _, err := e.ts.Client().Do(req); err == nil {
+				t.Fatalf("%s: the client got an answer before its deadline", c.kind)
+			}
+			cancel()
+			time.Sleep(300 * time.Millisecond)
+			// carried out: its nonce is the mark, the same nonce is refused now
+			r := e.call(tok, pub, "get_basic_info", vals("nonce", c.nonce))
+			got, _ := r.json(t)["error"].(string)
+			if want := "Invalid nonce: must be greater than " + c.nonce; (got == want) != c.carried {
+				t.Fatalf("%s: carried out=%v, want %v (%s)", c.kind, got == want, c.carried, got)
+			}
+		}
+	})
 	t.Run("login fault and key filter", func(t *testing.T) {
 		d := e.s.Demo()
 		_ = e.s.InjectFault(Fault{Kind: FaultStatus, Status: 500, Key: "someone-else"})
@@ -104,13 +131,13 @@ func TestFaults(t *testing.T) {
 		e.s.ClearFaults()
 	})
 	t.Run("invalid", func(t *testing.T) {
-		for _, f := range []Fault{{Kind: "boom"}, {Kind: FaultDelay}, {Kind: FaultStatus, Status: 200}, {Kind: FaultHTML, Cmd: "nope"}, {Kind: FaultHTML, Count: -1}} {
+		for _, f := range []Fault{{Kind: "boom"}, {Kind: FaultDelay}, {Kind: FaultStatus, Status: 200}, {Kind: FaultHTML, Cmd: "nope"}, {Kind: FaultHTML, Count: -1}, {Kind: FaultReset, Delay: -time.Second}} {
 			if err := e.s.InjectFault(f); !errors.Is(err, ErrInvalid) {
 				t.Fatalf("%+v: %v", f, err)
 			}
 		}
 	})
-	if st := e.s.Stats(pub); st.Faults != 9 {
+	if st := e.s.Stats(pub); st.Faults != 11 {
 		t.Fatalf("faults counted %d: %+v", st.Faults, st)
 	}
 }

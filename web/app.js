@@ -9,6 +9,7 @@ import receive from './screens/receive.js';
 import send from './screens/send.js';
 import payouts from './screens/payouts.js';
 import buttonBuilder from './screens/button-builder.js';
+import { renderOpsBanner } from './ops-view.js';
 
 /** @typedef {import('./backend.js').Backend} Backend */
 /** @typedef {import('./backend.js').SessionState} SessionState */
@@ -24,6 +25,7 @@ import buttonBuilder from './screens/button-builder.js';
  * @property {(text: string) => void} announce   polite live region
  * @property {(fn: () => void) => void} onDispose  cleanup when the screen is left
  * @property {string} variant                 'popup' | 'sidepanel' | 'page'
+ * @property {(origin?: string) => void} [refreshOps]  the set of unsettled operations may have changed (banner, lists)
  */
 
 /**
@@ -47,11 +49,12 @@ export function mount(root, opts) {
   const badge = h('p', { class: 'session-badge', id: 'wk-session' }, 'Checking session…');
   const nav = h('nav', { 'aria-label': 'Console sections' });
   const main = h('main', { id: 'wk-main' });
+  const opsBanner = h('div', { class: 'notice warn ops-banner', id: 'wk-ops-banner', role: 'alert', hidden: true });
   const skip = h('a', { class: 'skip', href: '#wk-main', onclick: (/** @type {Event} */ e) => { e.preventDefault(); focusHeading(); } }, 'Skip to content');
   replace(root,
     skip,
     h('header', { class: 'top' }, h('h1', null, opts.title ?? 'Wallex Pay console'), badge),
-    nav, main, live);
+    nav, opsBanner, main, live);
   root.dataset.variant = opts.variant ?? 'page';
 
   /** @type {(() => void)[]} */
@@ -73,7 +76,12 @@ export function mount(root, opts) {
       setTimeout(() => { live.textContent = text; }, 30);
     },
     onDispose: (fn) => { disposers.push(fn); },
+    refreshOps: (origin) => {
+      renderOpsBanner(ctx, opsBanner, signedIn());
+      window.dispatchEvent(new CustomEvent('wk-ops-changed', { detail: origin }));
+    },
   };
+  const signedIn = () => Boolean(ctx.session?.configured && ctx.session?.loggedIn);
 
   async function refreshSession() {
     try {
@@ -83,6 +91,7 @@ export function mount(root, opts) {
     }
     renderBadge();
     renderNav();
+    renderOpsBanner(ctx, opsBanner, signedIn());
     return ctx.session;
   }
 
@@ -100,6 +109,7 @@ export function mount(root, opts) {
     }
     const left = s.expiresAt ? Math.round((Date.parse(s.expiresAt) - Date.now()) / 1000) : NaN;
     if (s.mode === 'gateway') replace(badge, 'Connected', ' · through your gateway');
+    else if (s.renewsOnUse || (s.keyInMemory && left <= 0)) replace(badge, 'Connected', ' · signs in again when needed');
     else replace(badge, 'Connected', s.expiresAt ? ` · session until ${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (${formatDuration(left)})` : ''}` : '');
     badge.dataset.state = 'on';
   }
@@ -127,8 +137,7 @@ export function mount(root, opts) {
     }
     disposers = [];
     let screen = SCREENS.find((s) => s.id === id) ?? SCREENS[0];
-    const signedIn = Boolean(ctx.session?.configured && ctx.session?.loggedIn);
-    const guard = screen.needsSession && !signedIn;
+    const guard = screen.needsSession && !signedIn();
     if (guard) screen = connect;
     renderNav();
     const el = screen.render(ctx);
@@ -138,7 +147,10 @@ export function mount(root, opts) {
     if (focus) focusHeading();
   }
 
-  window.addEventListener('hashchange', () => show(currentId() || 'connect'));
+  window.addEventListener('hashchange', () => {
+    show(currentId() || 'connect');
+    renderOpsBanner(ctx, opsBanner, signedIn());
+  });
   const timer = setInterval(() => { if (ctx.session?.loggedIn) renderBadge(); }, 30_000);
   window.addEventListener('pagehide', () => clearInterval(timer));
 

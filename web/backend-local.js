@@ -6,7 +6,7 @@
 import { Account } from './lib/account.js';
 import { webStorageKV } from './lib/kv.js';
 import { startBridge } from './lib/wasm-loader.js';
-import { BRIDGE_METHODS } from './backend.js';
+import { BRIDGE_METHODS, withOpId } from './backend.js';
 
 /**
  * @param {{wasmUrl: string|URL, session?: Storage, local?: Storage}} opts
@@ -29,6 +29,7 @@ export function localBackend(opts) {
     session: () => account.session(),
     login: () => account.login(),
   };
-  for (const m of BRIDGE_METHODS) b[m] = (/** @type {unknown[]} */ ...args) => account.invoke(m, args);
+  // money methods carry an opId named here, in the page (as the extension's pages do)
+  for (const m of BRIDGE_METHODS) b[m] = (/** @type {unknown[]} */ ...args) => account.invoke(m, withOpId(m, args).args);
   return b;
 }

@@ -29,9 +29,13 @@
  * @property {'keys'|'gateway'} [mode]
  * @property {string} [apiUrl]        through a gateway: <gatewayUrl>/v1/call
  * @property {string} [publicKey]     keys only
+ * @property {boolean} [nonces]       keys only: a nonce goes with every call (the default; off only by the opt-out in Connect → Advanced)
  * @property {string} [gatewayUrl]    gateway only
  * @property {boolean} hasVault       an encrypted private key is saved on this device
  * @property {boolean} keyInMemory    the private key is held in memory (can log in again)
+ * @property {boolean} [renewsOnUse]  loggedIn although no token is held: the key is in memory and the next call logs in
+ * @property {{expiresAt: string, seenAt: string}} [clockSkew]  the last login's token had already expired by this machine's clock
+ * @property {{timeoutMs?: number, inFlightWindowMs?: number, fencePauseMs?: number}} [tuning]  test timing in effect (wk.tuning)
  */
 
 // Result and option types are the bridge's own (wasm/bridge/wallexkit.d.ts); the Backend
@@ -49,6 +53,11 @@
  * @typedef {import('../wasm/bridge/wallexkit').WithdrawalInfo} WithdrawalInfo
  * @typedef {import('../wasm/bridge/wallexkit').ReconcileOptions} ReconcileQuery
  * @typedef {import('../wasm/bridge/wallexkit').ReconcileResult} ReconcileResult
+ * @typedef {import('../wasm/bridge/wallexkit').Op} Op
+ * @typedef {import('../wasm/bridge/wallexkit').PayoutFile} PayoutFile
+ * @typedef {import('../wasm/bridge/wallexkit').PayoutRun} PayoutRun
+ * @typedef {import('../wasm/bridge/wallexkit').PayoutOptions} PayoutOptions
+ * @typedef {{opId?: string}} OpOption  names a money request so reconcileOp can find it after a lost answer
  */
 
 /**
@@ -66,26 +75,62 @@
  * @property {(p?: {all?: boolean}) => Promise<{coins: CoinAmount[]}>} balances
  * @property {(currency: string) => Promise<{currency: string, address: string}>} depositAddress
  * @property {(p?: {accepted?: boolean, short?: boolean}) => Promise<{coins: Rate[]}>} rates
- * @property {(p: CreateTransactionParams) => Promise<Transaction>} createTransaction
+ * @property {(p: CreateTransactionParams & OpOption) => Promise<Transaction>} createTransaction
  * @property {(txid: string, full?: boolean) => Promise<TxInfo>} txInfo
  * @property {(ids: string[]) => Promise<Record<string, {info?: TxInfo, error?: {code: string, message: string}}>>} txInfoMulti  up to 25 ids
  * @property {(p?: {limit?: number}) => Promise<string[]>} txIds
- * @property {(p: {amount: string, currency: string, merchant?: string, toAddress?: string, autoConfirm?: boolean}) => Promise<MoneyResult>} createTransfer
- * @property {(p: {amount: string, currency: string, address: string, note?: string, autoConfirm?: boolean}) => Promise<MoneyResult>} createWithdrawal
- * @property {(items: MassItem[]) => Promise<MassResult[]>} createMassWithdrawal
- * @property {(p: {amount: string, from: string, to: string}) => Promise<{id: string}>} convert
+ * @property {(p: {amount: string, currency: string, merchant?: string, toAddress?: string, autoConfirm?: boolean} & OpOption) => Promise<MoneyResult>} createTransfer
+ * @property {(p: {amount: string, currency: string, address: string, note?: string, autoConfirm?: boolean} & OpOption) => Promise<MoneyResult>} createWithdrawal
+ * @property {(items: MassItem[], opts?: OpOption) => Promise<MassResult[]>} createMassWithdrawal
+ * @property {(p: {amount: string, from: string, to: string} & OpOption) => Promise<{id: string}>} convert
  * @property {(p?: {limit?: number}) => Promise<WithdrawalInfo[]>} withdrawalHistory
  * @property {(id: string) => Promise<WithdrawalInfo>} withdrawalInfo
  * @property {(q: ReconcileQuery) => Promise<ReconcileResult>} reconcile
+ * @property {(opId: string) => Promise<ReconcileResult>} reconcileOp   what became of a recorded money request (safe at once and again)
+ * @property {() => Promise<Op[]>} ops                       money requests whose outcome is still open, oldest first
+ * @property {(opId: string) => Promise<void>} forgetOp      drop a record a person has checked by other means
+ * @property {(text: string, opts?: PayoutOptions) => Promise<PayoutFile>} payoutParse
+ * @property {(text: string, opts?: PayoutOptions) => Promise<PayoutRun>} payoutStatus
+ * @property {(text: string, opts?: PayoutOptions & {batch?: number, retryFailed?: boolean}) => Promise<PayoutRun>} payoutStep
  */
 
 /** The methods a Backend forwards to the bridge unchanged. */
 export const BRIDGE_METHODS = /** @type {const} */ ([
   'call', 'basicInfo', 'balances', 'depositAddress', 'rates', 'createTransaction', 'txInfo', 'txInfoMulti', 'txIds',
   'createTransfer', 'createWithdrawal', 'createMassWithdrawal', 'convert', 'withdrawalHistory', 'withdrawalInfo', 'reconcile',
+  'reconcileOp', 'ops', 'forgetOp', 'payoutParse', 'payoutStatus', 'payoutStep',
 ]);
 
-/** Commands that move money: never resent automatically. */
+/** Commands that move money (and createTransaction): never resent automatically; each carries an opId. */
 export const MONEY_METHODS = new Set(['createTransfer', 'createWithdrawal', 'createMassWithdrawal', 'convert', 'createTransaction']);
+
+/** Methods that may send money as part of their work (a payout step sends a batch). */
+export const SENDING_METHODS = new Set([...MONEY_METHODS, 'payoutStep']);
+
+/** Index of the options argument that carries opId, per money method. */
+const OP_ARG = /** @type {Record<string, number>} */ ({ createTransfer: 0, createWithdrawal: 0, convert: 0, createTransaction: 0, createMassWithdrawal: 1 });
+
+/** A new operation id (the page names each money request before it leaves). */
+export function newOpId() {
+  return crypto.randomUUID();
+}
+
+/**
+ * The arguments of a money method with an opId: the caller's own, or a new one. Returns the
+ * arguments (a copy when one was added) and the id. Other methods pass through with no id.
+ * @param {string} method @param {unknown[]} args
+ * @returns {{args: unknown[], opId?: string}}
+ */
+export function withOpId(method, args) {
+  const i = OP_ARG[method];
+  if (i === undefined) return { args };
+  const out = [...args];
+  while (out.length <= i) out.push(undefined);
+  const o = out[i] && typeof out[i] === 'object' ? /** @type {Record<string, unknown>} */ (out[i]) : {};
+  if (typeof o.opId === 'string' && o.opId) return { args: out, opId: o.opId };
+  const opId = newOpId();
+  out[i] = { ...o, opId };
+  return { args: out, opId };
+}
 
 export {};

@@ -1,10 +1,13 @@
 // The edit → review → send flow every money-moving form uses. The review repeats what will
-// be sent; "Confirm and send" is the only way to send; an unknown outcome offers Reconcile,
-// never a resend.
+// be sent; "Confirm and send" is the only way to send, and each press names its request with an
+// operation id (opId); an unknown outcome (or an identical request still unsettled) removes the
+// send button and offers Reconcile by that id (reconcileOp), never a resend.
 
 import { h, replace } from './dom.js';
-import { errorBox, busy, dl, notice } from './ui.js';
+import { errorBox, busy, dl } from './ui.js';
 import { toBridgeError } from './lib/errors.js';
+import { newOpId } from './backend.js';
+import { reconcileControl } from './reconcile-view.js';
 
 /** @typedef {import('./app.js').Ctx} Ctx */
 
@@ -14,8 +17,8 @@ import { toBridgeError } from './lib/errors.js';
  * @property {string} name                  e.g. 'withdrawal'
  * @property {HTMLFormElement} form          the edit form (its submit opens the review)
  * @property {HTMLElement} box               where review/result go (the form is hidden meanwhile)
- * @property {() => {params: P, pairs: [string, string|Node][], reconcile?: import('./backend.js').ReconcileQuery} | null} prepare  null = invalid (the form shows why)
- * @property {(p: P) => Promise<R>} send
+ * @property {() => {params: P, pairs: [string, string|Node][]} | null} prepare  null = invalid (the form shows why)
+ * @property {(p: P & {opId: string}) => Promise<R>} send   p carries the operation id of this press
  * @property {(r: R, p: P) => Node} done    the success view
  * @property {string} [confirmLabel]
  * @property {() => void} [after]           after a definite outcome (refresh lists)
@@ -49,11 +52,13 @@ export function moneyFlow(ctx, spec) {
     heading.focus();
     back.addEventListener('click', backToForm);
     confirm.addEventListener('click', () => {
-      const startedAt = Date.now();
+      // Each press names its request: an id the bridge records before the request leaves, so a
+      // lost answer (a stopped service worker, a closed page) can still be settled by it.
+      const opId = newOpId();
       back.disabled = true;
       busy(confirm, async () => {
         try {
-          const r = await spec.send(prep.params);
+          const r = await spec.send({ ...prep.params, opId });
           confirm.remove();
           back.remove();
           const again = h('button', { type: 'button', class: 'secondary' }, `New ${spec.name}`);
@@ -64,11 +69,15 @@ export function moneyFlow(ctx, spec) {
           spec.after?.();
         } catch (err) {
           const be = toBridgeError(err);
-          if (be.code === 'outcome_unknown' || (be.code === 'timeout' && !be.retryable)) {
+          if (be.code === 'outcome_unknown' || be.code === 'pending_operation' || (be.code === 'timeout' && !be.retryable)) {
+            // Never a second send for this request: its buttons go, Reconcile takes their place.
             confirm.remove();
             back.remove();
-            replace(out, unknownOutcome(ctx, err, prep.reconcile ? { ...prep.reconcile, sinceMs: startedAt - 60_000 } : undefined, backToForm, spec));
-            ctx.announce(`The outcome of the ${spec.name} is unknown. Use Reconcile; do not send it again.`);
+            replace(out, unknownOutcome(ctx, err, be.opId || opId, backToForm, spec));
+            ctx.announce(be.code === 'pending_operation'
+              ? `Not sent: the same ${spec.name} is still unsettled. Use Reconcile.`
+              : `The outcome of the ${spec.name} is unknown. Use Reconcile; do not send it again.`);
+            ctx.refreshOps?.();
           } else {
             back.disabled = false;
             replace(out, errorBox(err));
@@ -81,38 +90,20 @@ export function moneyFlow(ctx, spec) {
 }
 
 /**
- * The outcome-unknown view: Reconcile, never resend.
- * @param {Ctx} ctx @param {unknown} err
- * @param {import('./backend.js').ReconcileQuery|undefined} query
+ * The outcome-unknown view: Reconcile by the operation's id, never resend.
+ * @param {Ctx} ctx @param {unknown} err @param {string} opId
  * @param {() => void} backToForm
  * @param {{name: string, after?: () => void}} spec
  */
-function unknownOutcome(ctx, err, query, backToForm, spec) {
-  const result = h('div', { 'aria-live': 'polite' });
-  const actions = [];
-  if (query) {
-    const rec = h('button', { type: 'button', class: 'primary', 'data-action': 'reconcile' }, 'Reconcile');
-    rec.addEventListener('click', () => busy(rec, async () => {
-      try {
-        const r = await ctx.backend.reconcile(query);
-        if (r.verdict === 'found') {
-          const w = r.withdrawals?.[0];
-          replace(result, notice(`It went through${w ? `: ${spec.name} ${w.id}, ${w.status_text || 'created'}` : ''}. ${r.detail}`, 'ok'));
-          rec.remove();
-          spec.after?.();
-        } else if (r.verdict === 'not_found') {
-          const edit = h('button', { type: 'button', class: 'secondary' }, 'Edit and send again');
-          edit.addEventListener('click', backToForm);
-          replace(result, notice(`It was not carried out: nothing matching was found. ${r.detail} You can send it again.`, 'info'), h('div', { class: 'actions' }, edit));
-          rec.remove();
-        } else {
-          replace(result, notice(`Cannot tell for sure: ${r.detail} Check the withdrawal history before sending anything again.`, 'warn'));
-        }
-      } catch (e) {
-        replace(result, errorBox(e));
-      }
-    }, 'Reconciling…'));
-    actions.push(rec);
-  }
-  return h('div', { class: 'stack' }, errorBox(err, { actions }), result);
+function unknownOutcome(ctx, err, opId, backToForm, spec) {
+  const rc = reconcileControl(ctx, {
+    opId,
+    name: spec.name,
+    onResend: backToForm,
+    onVerdict: (r) => {
+      if (r.verdict === 'found') spec.after?.();
+      ctx.refreshOps?.();
+    },
+  });
+  return h('div', { class: 'stack', 'data-op': opId }, errorBox(err, { actions: [rc.button] }), rc.result);
 }

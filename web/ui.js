@@ -64,10 +64,11 @@ export function setFieldError(f, message) {
 /**
  * An error box (role=alert) for a bridge error.
  * @param {unknown} err
- * @param {{actions?: HTMLElement[]}} [opts]
+ * @param {{actions?: HTMLElement[], hint?: string}} [opts]  hint: what to do, in place of the code's general advice
  */
 export function errorBox(err, opts = {}) {
   const d = describeError(err);
+  if (opts.hint) d.hint = opts.hint;
   return h('div', { class: `notice error code-${d.code}`, role: 'alert', 'data-code': d.code },
     h('p', { class: 'notice-title' }, h('strong', null, d.title)),
     d.detail ? h('p', { class: 'notice-detail' }, d.detail) : null,
@@ -171,4 +172,15 @@ export function formatDuration(s) {
   if (hh) return `${hh} h ${String(mm).padStart(2, '0')} min`;
   if (mm) return `${mm} min ${String(ss).padStart(2, '0')} s`;
   return `${ss} s`;
+}
+
+/**
+ * While nonces are off (Connect → Advanced), screens that move money say what that costs.
+ * @param {{session: import('./backend.js').SessionState|null}} ctx
+ */
+export function noNonceWarning(ctx) {
+  if (ctx.session?.mode !== 'keys' || ctx.session.nonces !== false) return null;
+  return h('div', { class: 'notice warn', role: 'note', 'data-notice': 'nonces-off' },
+    h('p', null, h('strong', null, 'Nonces are off for this connection.')),
+    h('p', null, 'When an answer is lost, the console must wait before it can tell whether a payment went through, and it cannot stop the browser itself from repeating a request whose connection broke after Wallex Pay acted (that would pay twice). Turn nonces on in Connect → Advanced unless another program that uses this key cannot send them.'));
 }

@@ -1,6 +1,7 @@
 // Sessions and secrets in the built extension: the vault (opt-in, passphrase), what each
-// storage area holds, a service worker stopped mid-session, Lock / Unlock / Sign out, and an
-// unknown outcome that offers Reconcile instead of a resend.
+// storage area holds, a service worker stopped mid-session, Lock / Unlock / Sign out, an
+// unknown outcome that offers Reconcile instead of a resend, and the same withdrawal sent again
+// while the first is unsettled (refused before it leaves).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +26,7 @@ after(async () => {
 test('remember on this device: a PBKDF2/AES-GCM vault in storage.local, no plaintext key anywhere', async () => {
   await page.getByLabel('API URL').waitFor();
   await connect(page, sb, { remember: true, passphrase: PASS });
+  await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor(); // the first calls (with nonces) are done
   const dump = await ext.dumpStorage();
   const vault = dump.local['wk.vault'];
   assert.ok(vault, JSON.stringify(Object.keys(dump.local)));
@@ -95,13 +97,14 @@ test('lock, then unlock only with the right passphrase', async () => {
   assert.ok(Object.keys(dump.session).some((k) => k.startsWith('wk.token.')));
 });
 
-/** Fills the withdrawal form and opens the review. @param {string} addr @param {string} amount */
-async function reviewWithdrawal(addr, amount) {
+/** Fills the withdrawal form and opens the review. @param {string} addr @param {string} amount @param {string} [note] */
+async function reviewWithdrawal(addr, amount, note) {
   await go(page, 'overview');
   await go(page, 'send');
   await page.getByLabel('Amount', { exact: true }).first().fill(amount);
   await page.getByLabel('Currency', { exact: true }).first().selectOption('LTCT');
   await page.getByLabel('Destination address').fill(addr);
+  if (note) await page.getByLabel('Note').fill(note);
   await page.getByLabel('Skip the email confirmation').first().check();
   await page.getByRole('button', { name: 'Review withdrawal' }).click();
   await page.locator('section.review').waitFor();
@@ -140,6 +143,25 @@ test('commit then drop: the withdrawal is carried out exactly once and Reconcile
   assert.equal(await page.locator('main [role=alert][data-code="outcome_unknown"]').count(), 1);
   await page.getByRole('button', { name: 'Reconcile' }).click();
   await page.locator('main .notice.ok', { hasText: 'It went through' }).waitFor({ timeout: 30_000 });
+});
+
+test('the same withdrawal again while the first is unsettled: nothing is sent, Reconcile is offered', async () => {
+  const addr = 'tltc1qsbx0000000000000000000000twice';
+  await reviewWithdrawal(addr, '0.4', 'invoice 9');
+  await sb.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_withdrawal', count: 1 });
+  await page.getByRole('button', { name: 'Confirm and send' }).click();
+  await page.locator('main [role=alert][data-code="outcome_unknown"]').waitFor({ timeout: 30_000 });
+  // a hurried merchant fills in the same withdrawal and sends it again
+  await reviewWithdrawal(addr, '0.4', 'invoice 9');
+  await page.getByRole('button', { name: 'Confirm and send' }).click();
+  const box = page.locator('main [role=alert][data-code="pending_operation"]');
+  await box.waitFor({ timeout: 30_000 });
+  assert.match(await box.innerText(), /Not sent: the same request is still unsettled/);
+  assert.equal(await page.getByRole('button', { name: 'Confirm and send' }).count(), 0);
+  await page.locator('section.review').getByRole('button', { name: 'Reconcile' }).click();
+  await page.locator('main .notice.ok', { hasText: 'It went through' }).waitFor({ timeout: 30_000 });
+  const history = await page.evaluate(() => chrome.runtime.sendMessage({ type: 'wk.call', method: 'withdrawalHistory', args: [{ limit: 50 }] }));
+  assert.equal(history.value.filter((w) => w.send_address === addr).length, 1);
 });
 
 test('sign out removes the token and the vault, keeps the nonce high-water mark', async () => {

@@ -6,9 +6,11 @@
 //   sessionKV (chrome.storage.session / sessionStorage): the token, the active configuration
 //     (API URL, public key, nonce mode) — never the private key; through a gateway, the gateway
 //     token (wk.gatewayToken) and the gateway's URL.
-//   localKV (chrome.storage.local / localStorage): the nonce high-water mark; with "Remember on
-//     this device", the encrypted vault (the private key, or the gateway token) and the
-//     remembered API URL + public key (or gateway URL).
+//   localKV (chrome.storage.local / localStorage): the nonce high-water mark; the operation
+//     records of money requests (wk.ops.<storeKey>) and the payout journals
+//     (wk.journal.<sha256 of the file>), both written before a request leaves; with "Remember
+//     on this device", the encrypted vault (the private key, or the gateway token) and the
+//     remembered API URL + public key (or gateway URL); wk.tuning, a test hook (see tuningOf).
 //   memory (the Go instance): the private key, only while this host lives.
 //
 // Through a gateway (wasm/edge) the gateway holds the API keys: the bridge is configured with
@@ -23,8 +25,13 @@ import { sealVault, openVault, isVaultRecord, needsUpgrade, VaultError } from '.
 const K_CONFIG = 'wk.config';
 const K_REMEMBERED = 'wk.remembered';
 const K_VAULT = 'wk.vault';
+const K_CLOCK = 'wk.clockSkew';
+/** Test hook in the local store: {timeoutMs?, inFlightWindowMs?, fencePauseMs?} (see tuningOf). */
+export const K_TUNING = 'wk.tuning';
 const TOKEN_PREFIX = 'wk.token.';
 const NONCE_PREFIX = 'wk.nonce.';
+export const OPS_PREFIX = 'wk.ops.';
+export const JOURNAL_PREFIX = 'wk.journal.';
 const K_GATEWAY_TOKEN = 'wk.gatewayToken';
 /** The gateway route a Wallex client uses as its API URL (wasm/edge: POST /v1/call/{cmd}). */
 export const GATEWAY_CALL_PATH = '/v1/call';
@@ -32,10 +39,69 @@ export const GATEWAY_CALL_PATH = '/v1/call';
 const NO_CLIENT = { apiUrl: 'https://wallexpay.io/api', publicKey: 'signed-out' };
 
 /**
- * The bridge's StorageAdapter over two KVs.
- * @param {KV} sessionKV @param {KV} localKV
+ * Named locks: the Web Locks API where the host has one (pages and service workers share it per
+ * origin, so it holds across tabs and the extension's worker), else an in-memory queue (node).
+ * A lock held by a page or worker that goes away is released with it.
+ * @param {any} [locks]  a LockManager (navigator.locks)
+ * @returns {{acquire: (name: string) => Promise<() => void>}}
  */
-export function bridgeStorage(sessionKV, localKV) {
+export function lockManager(locks = /** @type {any} */ (globalThis).navigator?.locks) {
+  if (locks && typeof locks.request === 'function') {
+    return {
+      acquire(name) {
+        return new Promise((resolve, reject) => {
+          /** @type {() => void} */
+          let release = () => {};
+          const held = new Promise((r) => { release = () => r(undefined); });
+          locks.request(name, () => { resolve(release); return held; }).catch(reject);
+        });
+      },
+    };
+  }
+  /** @type {Map<string, Promise<unknown>>} */
+  const tails = new Map();
+  return {
+    async acquire(name) {
+      /** @type {() => void} */
+      let release = () => {};
+      const held = new Promise((r) => { release = () => r(undefined); });
+      const prev = tails.get(name) ?? Promise.resolve();
+      const mine = prev.then(() => held);
+      tails.set(name, mine);
+      await prev;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        release();
+        if (tails.get(name) === mine) tails.delete(name);
+      };
+    },
+  };
+}
+
+/**
+ * The bridge's StorageAdapter over two KVs: tokens in the session store; nonce high-water
+ * marks, operation records and payout journals in the durable local store.
+ * @param {KV} sessionKV @param {KV} localKV
+ * @param {{locks?: ReturnType<typeof lockManager>}} [opts]
+ */
+export function bridgeStorage(sessionKV, localKV, opts = {}) {
+  const locks = opts.locks ?? lockManager();
+  /** @template T @param {string} name @param {() => Promise<T>} fn @returns {Promise<T>} */
+  const locked = async (name, fn) => {
+    const release = await locks.acquire(name);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  };
+  /** @param {string} key @returns {Promise<Record<string, string>>} */
+  const opsOf = async (key) => {
+    const m = await localKV.get(OPS_PREFIX + key);
+    return m && typeof m === 'object' && !Array.isArray(m) ? m : {};
+  };
   return {
     /** @param {string} key */
     async getToken(key) { return (await sessionKV.get(TOKEN_PREFIX + key)) ?? null; },
@@ -48,10 +114,68 @@ export function bridgeStorage(sessionKV, localKV) {
     /** @param {string} key @param {number} n */
     async setNonce(key, n) {
       // a high-water mark only moves up, even if two hosts race
-      const cur = Number((await localKV.get(NONCE_PREFIX + key)) ?? 0);
-      if (n > cur) await localKV.set(NONCE_PREFIX + key, n);
+      await locked(NONCE_PREFIX + key, async () => {
+        const cur = Number((await localKV.get(NONCE_PREFIX + key)) ?? 0);
+        if (n > cur) await localKV.set(NONCE_PREFIX + key, n);
+      });
     },
+    // Operation records: one object per store key, id -> the record's JSON text. Written by the
+    // bridge before a money request leaves (so a record that is missing was never sent).
+    /** @param {string} key */
+    async getOps(key) { return Object.values(await opsOf(key)); },
+    /** @param {string} key @param {string} id @param {string} text */
+    async setOp(key, id, text) {
+      await locked(OPS_PREFIX + key, async () => {
+        const m = await opsOf(key);
+        m[id] = String(text);
+        await localKV.set(OPS_PREFIX + key, m);
+      });
+    },
+    /** @param {string} key @param {string} id */
+    async deleteOp(key, id) {
+      await locked(OPS_PREFIX + key, async () => {
+        const m = await opsOf(key);
+        if (!(id in m)) return;
+        delete m[id];
+        await localKV.set(OPS_PREFIX + key, m);
+      });
+    },
+    // Payout journals, by the file's SHA-256: an array of JSON texts, only ever appended to.
+    /** @param {string} sha */
+    async loadJournal(sha) {
+      const j = await localKV.get(JOURNAL_PREFIX + sha);
+      return Array.isArray(j) ? j : [];
+    },
+    /** Resolves only once the entries are stored: the engine sends a batch only after that. @param {string} sha @param {string[]} entries */
+    async appendJournal(sha, entries) {
+      await locked(`${JOURNAL_PREFIX}${sha}.write`, async () => {
+        const j = await localKV.get(JOURNAL_PREFIX + sha);
+        await localKV.set(JOURNAL_PREFIX + sha, [...(Array.isArray(j) ? j : []), ...[...entries].map(String)]);
+      });
+    },
+    /** One run of a file at a time, across tabs and the extension's worker. @param {string} sha */
+    lockJournal(sha) { return locks.acquire(`${JOURNAL_PREFIX}${sha}.run`); },
   };
+}
+
+/**
+ * The timing a test may set in the local store under wk.tuning (never shown in the console):
+ * {timeoutMs, inFlightWindowMs, fencePauseMs}, each a whole number of milliseconds. Anything
+ * else is ignored, so a merchant's console always runs with the bridge's defaults (30 s, 2 min,
+ * 1 s).
+ * @param {unknown} t
+ * @returns {{timeoutMs?: number, inFlightWindowMs?: number, fencePauseMs?: number}}
+ */
+export function tuningOf(t) {
+  /** @type {Record<string, number>} */
+  const out = {};
+  if (!t || typeof t !== 'object') return out;
+  const limits = { timeoutMs: [100, 600_000], inFlightWindowMs: [0, 3_600_000], fencePauseMs: [0, 60_000] };
+  for (const [k, [lo, hi]] of Object.entries(limits)) {
+    const v = /** @type {any} */ (t)[k];
+    if (Number.isInteger(v) && v >= lo && v <= hi) out[k] = v;
+  }
+  return out;
 }
 
 /** @param {string} code @param {string} message @param {string} [field] */
@@ -148,9 +272,72 @@ function isGateway(cfg) {
   return Boolean(cfg && typeof cfg === 'object' && /** @type {any} */ (cfg).mode === 'gateway');
 }
 
-/** @param {string} host */
+/**
+ * Whether host (a URL's hostname: IPv6 in brackets) is loopback, exactly as Go's
+ * core.IsLoopbackHost decides: localhost, any *.localhost, any IPv4 address in 127.0.0.0/8, ::1,
+ * and IPv4-mapped 127.x.y.z (::ffff:127.0.0.1). Case does not matter; brackets around an IPv6
+ * address are ignored.
+ * @param {string} host
+ */
 export function isLoopback(host) {
-  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  const h = String(host);
+  const lower = h.toLowerCase();
+  if (lower === 'localhost' || lower.endsWith('.localhost')) return true;
+  const ip = h.replace(/^[[\]]+|[[\]]+$/g, '');
+  const v4 = ipv4(ip);
+  if (v4) return v4[0] === 127;
+  const v6 = ipv6(ip);
+  if (!v6) return false;
+  if (v6.slice(0, 5).every((x) => x === 0) && v6[5] === 0xffff) return v6[6] >> 8 === 127; // ::ffff:a.b.c.d
+  return v6.slice(0, 7).every((x) => x === 0) && v6[7] === 1;
+}
+
+/** Four octets of a dotted-quad (Go's netip rules: no leading zeros), or null. @param {string} s */
+function ipv4(s) {
+  const parts = s.split('.');
+  if (parts.length !== 4) return null;
+  const out = [];
+  for (const p of parts) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return null;
+    out.push(Number(p));
+  }
+  return out;
+}
+
+/** Eight 16-bit groups of an IPv6 address (an optional %zone ignored), or null. @param {string} s */
+function ipv6(s) {
+  let a = s;
+  const zone = a.indexOf('%');
+  if (zone >= 0) {
+    if (zone === a.length - 1) return null;
+    a = a.slice(0, zone);
+  }
+  if (!a.includes(':')) return null;
+  /** @param {string} part @returns {number[]|null} */
+  const groups = (part) => {
+    if (part === '') return [];
+    const out = [];
+    const items = part.split(':');
+    for (let i = 0; i < items.length; i++) {
+      const g = items[i];
+      if (i === items.length - 1 && g.includes('.')) {
+        const v4 = ipv4(g);
+        if (!v4) return null;
+        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else if (/^[0-9a-f]{1,4}$/i.test(g)) out.push(parseInt(g, 16));
+      else return null;
+    }
+    return out;
+  };
+  const halves = a.split('::');
+  if (halves.length > 2) return null;
+  const head = groups(halves[0]);
+  if (!head) return null;
+  if (halves.length === 1) return head.length === 8 ? head : null;
+  if (halves[0] !== '' && halves[0].split(':').some((g) => g.includes('.'))) return null;
+  const tail = groups(halves[1]);
+  if (!tail || head.length + tail.length > 7) return null;
+  return [...head, ...new Array(8 - head.length - tail.length).fill(0), ...tail];
 }
 
 /**
@@ -160,14 +347,14 @@ export function isLoopback(host) {
 
 export class Account {
   /**
-   * @param {{getBridge: () => Promise<any>, sessionKV: KV, localKV: KV, vaultIterations?: number}} opts
+   * @param {{getBridge: () => Promise<any>, sessionKV: KV, localKV: KV, vaultIterations?: number, locks?: ReturnType<typeof lockManager>}} opts
    */
   constructor(opts) {
     this.getBridge = opts.getBridge;
     this.sessionKV = opts.sessionKV;
     this.localKV = opts.localKV;
     this.vaultIterations = opts.vaultIterations;
-    this.storage = bridgeStorage(opts.sessionKV, opts.localKV);
+    this.storage = bridgeStorage(opts.sessionKV, opts.localKV, { locks: opts.locks });
     /** configuration applied to this bridge instance, or null @type {null|Config} */
     this.applied = null;
     this.keyInMemory = false;
@@ -191,6 +378,7 @@ export class Account {
       if (secret) opts.privateKey = secret;
     }
     if (isLoopback(new URL(cfg.apiUrl).hostname) && cfg.apiUrl.startsWith('http:')) opts.insecureHttp = true;
+    Object.assign(opts, tuningOf(await this.localKV.get(K_TUNING)));
     await bridge.configure(opts);
     this.applied = { ...cfg };
     this.keyInMemory = !isGateway(cfg) && Boolean(secret);
@@ -234,6 +422,7 @@ export class Account {
       } else {
         s.mode = 'keys';
         s.publicKey = cfg.publicKey;
+        s.nonces = cfg.nonce !== false;
       }
     }
     if (this.applied) {
@@ -247,8 +436,36 @@ export class Account {
       s.loggedIn = Boolean(st.loggedIn);
       // a gateway token does not expire here (the bridge reports a zero time)
       if (st.expiresAt && !isGateway(this.applied)) s.expiresAt = String(st.expiresAt);
+      if (!s.loggedIn && this.keyInMemory && !isGateway(this.applied)) {
+        // No token this clock believes in, but the private key is here: the bridge logs in
+        // again when the next call needs it. Not locked (a server clock behind this one hands
+        // out tokens that look expired on arrival: spec §2, log in again, never lock).
+        s.loggedIn = true;
+        s.renewsOnUse = true;
+      }
+      if (!isGateway(this.applied)) {
+        const skew = await this.sessionKV.get(K_CLOCK);
+        if (skew && typeof skew === 'object') s.clockSkew = /** @type {any} */ (skew);
+      }
+      const t = tuningOf(await this.localKV.get(K_TUNING));
+      if (Object.keys(t).length) s.tuning = t;
     }
     return s;
+  }
+
+  /**
+   * After a login: a token whose expires_at has already passed by this machine's clock means the
+   * two clocks disagree (spec §2 reads expires_at as UTC). Remember it for the session screen;
+   * the console carries on (the bridge logs in again when needed).
+   * @param {{expiresAt?: string}} r
+   */
+  async noteLogin(r) {
+    const exp = Date.parse(String(r?.expiresAt ?? ''));
+    if (Number.isFinite(exp) && exp <= Date.now()) {
+      await this.sessionKV.set(K_CLOCK, { expiresAt: String(r.expiresAt), seenAt: new Date().toISOString() });
+    } else {
+      await this.sessionKV.remove(K_CLOCK);
+    }
   }
 
   /** @param {ConnectParams} p */
@@ -257,13 +474,15 @@ export class Account {
     const { apiUrl, publicKey } = checkConnectParams({ ...p, privateKey: p.privateKey ?? '' });
     const cfg = { apiUrl, publicKey, nonce: p.nonce !== false };
     const bridge = await this.getBridge();
+    let r;
     try {
       await this.apply(cfg, String(p.privateKey).trim());
-      await bridge.login();
+      r = await bridge.login();
     } catch (e) {
       await this.forgetActive();
       throw e;
     }
+    await this.noteLogin(r);
     await this.sessionKV.set(K_CONFIG, cfg);
     await this.sessionKV.remove(K_GATEWAY_TOKEN);
     if (p.remember) {
@@ -335,7 +554,7 @@ export class Account {
     try {
       await this.apply(cfg, privateKey);
       if (gateway) await bridge.basicInfo();
-      else await bridge.login();
+      else await this.noteLogin(await bridge.login());
     } catch (e) {
       await this.forgetActive();
       throw gateway ? gatewayError(e) : e;
@@ -356,7 +575,9 @@ export class Account {
     if (isGateway(this.applied)) throw fail('invalid_input', 'Through a gateway the console never logs in: the gateway holds the API keys.');
     if (!this.keyInMemory) throw fail('locked', 'The session expired and the private key is not in memory: unlock or connect again.');
     const bridge = await this.getBridge();
-    return bridge.login();
+    const r = await bridge.login();
+    await this.noteLogin(r);
+    return r;
   }
 
   /**
@@ -393,6 +614,7 @@ export class Account {
     this.keyInMemory = false;
     await this.sessionKV.remove(K_CONFIG);
     await this.sessionKV.remove(K_GATEWAY_TOKEN);
+    await this.sessionKV.remove(K_CLOCK);
   }
 
   /**

@@ -72,14 +72,20 @@ function statusView(ctx, redraw) {
       h('div', { class: 'actions' }, lock, signOut),
       msg);
   }
+  const renews = s.renewsOnUse || (s.keyInMemory && !(left > 0));
   return h('div', { class: 'stack' },
     h('p', { class: 'notice ok', role: 'status' }, 'Connected to Wallex Pay.'),
+    s.clockSkew ? h('div', { class: 'notice warn', role: 'status', 'data-notice': 'clock-skew' },
+      h('p', null, h('strong', null, 'This computer’s clock and Wallex Pay’s disagree.')),
+      h('p', null, `Wallex Pay said the session ends at ${formatTime(s.clockSkew.expiresAt)}, which has already passed by this computer’s clock. The console stays connected and signs in again whenever it needs to. Check this computer’s date, time and time zone.`)) : null,
     dl([
       ['API URL', s.apiUrl ?? ''],
       ['Public key', s.publicKey ?? ''],
-      ['Session expires', s.expiresAt ? `${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (in ${formatDuration(left)})` : ''}` : 'unknown'],
+      ['Session expires', renews ? 'signs in again when needed' : s.expiresAt ? `${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (in ${formatDuration(left)})` : ''}` : 'unknown'],
       ['Private key', s.keyInMemory ? 'in memory only (renews the session automatically)' : 'not in memory (the session ends when the token expires)'],
       ['Saved on this device', s.hasVault ? 'yes, encrypted with your passphrase' : 'no'],
+      ['Nonces', s.nonces === false ? 'off (turned off under Advanced)' : 'on'],
+      ...(/** @type {[string, string][]} */ (s.tuning ? [['Test timing', Object.entries(s.tuning).map(([k, v]) => `${k} ${v}`).join(', ')]] : [])),
     ]),
     h('p', { class: 'hint' }, 'Lock removes the session and the private key from memory; a saved key stays encrypted on this device. Sign out also deletes the saved key.'),
     h('div', { class: 'actions' }, lock, signOut),
@@ -146,7 +152,7 @@ function connectForm(ctx) {
   const gwToken = field({ label: 'Gateway token', name: 'gatewayToken', type: 'password', required: true, autocomplete: 'off', hint: 'One of the gateway’s tokens (GATEWAY_TOKENS). Kept for this browser session only, unless you choose to remember it below.' });
   const remember = field({ label: 'Remember on this device', name: 'remember', type: 'checkbox', hint: 'Saves the private key encrypted with a passphrase (PBKDF2, 600,000 rounds + AES-GCM).' });
   const pass = field({ label: 'Passphrase', name: 'passphrase', type: 'password', autocomplete: 'new-password', hint: 'At least 8 characters. It cannot be recovered: if you forget it, connect with your keys again.' });
-  const nonce = field({ label: 'Send a nonce with every call', name: 'nonce', type: 'checkbox', checked: true, hint: 'Recommended. Once a key has used nonces, every program using it must send them.' });
+  const nonce = field({ label: 'Send a nonce with every call', name: 'nonce', type: 'checkbox', checked: true, hint: 'Recommended, and on in every wallexkit tool. With nonces Wallex Pay refuses any copy of a request, so the console proves at once that a lost payment request can no longer arrive. Without them it must wait before it can tell, and a browser that repeats a request whose connection broke could pay twice. Once a key has used nonces, every program using it must send them.' });
   pass.wrap.hidden = true;
   remember.input.addEventListener('change', () => {
     pass.wrap.hidden = !remember.input.checked;

@@ -8,6 +8,7 @@ import { paymentState, paymentLabel, timeoutSeconds, safeHttpUrl } from '../lib/
 import { toBridgeError } from '../lib/errors.js';
 import { qrSvg } from '../qr-view.js';
 import { loadCoins, truthy, coinOptions } from '../coins.js';
+import { reconcileControl } from '../reconcile-view.js';
 
 export const POLL_MS = 3000;
 
@@ -90,7 +91,14 @@ export default {
           const be = toBridgeError(err);
           const f = be.field ? Object.entries(fields).find(([k]) => k.toLowerCase() === String(be.field).toLowerCase().replace(/_/g, ''))?.[1] : undefined;
           if (f) setFieldError(f, be.message);
-          replace(msg, errorBox(err));
+          if ((be.code === 'outcome_unknown' || be.code === 'pending_operation') && be.opId) {
+            // the payment request may exist: look it up by its operation id, never create it twice
+            const rc = reconcileControl(ctx, { opId: be.opId, name: 'payment request', resendHint: 'You can create it again with the form above.' });
+            replace(msg, errorBox(err, { actions: [rc.button] }), rc.result);
+            ctx.refreshOps?.();
+          } else {
+            replace(msg, errorBox(err));
+          }
         }
       }, 'Creating…');
     });

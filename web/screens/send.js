@@ -1,12 +1,14 @@
-// Send: withdrawal to an address, transfer to a merchant, conversion — each behind a review
-// step — and the withdrawal history.
+// Send: the unsettled operations (money requests of unknown outcome, with Reconcile), then
+// withdrawal to an address, transfer to a merchant, conversion — each behind a review step —
+// and the withdrawal history.
 
 import { h, replace } from '../dom.js';
-import { field, setFieldError, errorBox, table, screenHeading, notice, formatTime } from '../ui.js';
+import { field, setFieldError, errorBox, table, screenHeading, notice, formatTime, noNonceWarning } from '../ui.js';
 import { displayAmount, parseUnits, formatUnits, AmountError } from '../lib/money.js';
 import { withdrawalLabel } from '../lib/status.js';
 import { loadCoins, truthy, coinOptions } from '../coins.js';
 import { moneyFlow } from '../money-flow.js';
+import { unsettledOps } from '../ops-view.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
 
@@ -18,8 +20,11 @@ export default {
   render(ctx) {
     const history = h('div', { 'aria-live': 'polite' });
     const refresh = () => loadHistory(ctx, history);
+    const unsettled = unsettledOps(ctx);
     const root = h('section', { class: 'screen' },
       screenHeading('Send'),
+      noNonceWarning(ctx),
+      unsettled.el,
       withdrawalSection(ctx, refresh),
       transferSection(ctx, refresh),
       convertSection(ctx),
@@ -28,6 +33,7 @@ export default {
         h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: refresh }, 'Refresh history')),
         history));
     refresh();
+    unsettled.reload();
     return root;
   },
 };
@@ -103,7 +109,6 @@ function withdrawalSection(ctx, after) {
           ['Note', n],
           ['Email confirmation', params.autoConfirm ? 'skipped: sent at once' : 'required'],
         ],
-        reconcile: { cmd: 'create_withdrawal', amount: amt, currency: params.currency, address: addr, note: n },
       };
     },
     send: (p) => ctx.backend.createWithdrawal(p),
@@ -147,7 +152,6 @@ function transferSection(ctx, after) {
           ['Destination', `merchant ${m}`],
           ['Email confirmation', params.autoConfirm ? 'skipped: sent at once' : 'required'],
         ],
-        reconcile: { cmd: 'create_transfer', amount: amt, currency: params.currency, merchant: m },
       };
     },
     send: (p) => ctx.backend.createTransfer(p),
@@ -194,7 +198,6 @@ function convertSection(ctx) {
           ['Currency', params.from],
           ['Destination', `your ${params.to} balance`],
         ],
-        reconcile: { cmd: 'convert', amount: amt, currency: params.from },
       };
     },
     send: (p) => ctx.backend.convert(p),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Account, checkConnectParams, bridgeStorage } from '../lib/account.js';
+import { Account, checkConnectParams, bridgeStorage, lockManager, tuningOf, isLoopback, K_TUNING } from '../lib/account.js';
 import { memoryKV } from '../lib/kv.js';
 
 // A minimal stand-in for globalThis.wallexkit that records configure calls and keeps its token
@@ -220,4 +220,126 @@ test('through a gateway, remembered: the token sealed in the vault; unlock resto
   assert.equal(st.hasVault, false);
   assert.equal(await s.get('wk.gatewayToken'), undefined);
   assert.equal(await l.get('wk.remembered'), undefined);
+});
+
+test('the storage adapter keeps operation records per store key, as JSON texts, in the local store', async () => {
+  const s = memoryKV();
+  const l = memoryKV();
+  const a = bridgeStorage(s, l);
+  assert.deepEqual(await a.getOps('k'), []);
+  await a.setOp('k', 'op1', '{"id":"op1","state":"sending"}');
+  await a.setOp('k', 'op2', '{"id":"op2","state":"sending"}');
+  await a.setOp('k', 'op1', '{"id":"op1","state":"done"}');
+  await a.setOp('other', 'op3', '{"id":"op3"}');
+  assert.deepEqual(await a.getOps('k'), ['{"id":"op1","state":"done"}', '{"id":"op2","state":"sending"}']);
+  assert.deepEqual(await l.get('wk.ops.k'), { op1: '{"id":"op1","state":"done"}', op2: '{"id":"op2","state":"sending"}' });
+  await a.deleteOp('k', 'op1');
+  await a.deleteOp('k', 'nope');
+  assert.deepEqual(await a.getOps('k'), ['{"id":"op2","state":"sending"}']);
+  assert.deepEqual(await s.keys(''), [], 'nothing of it in the session store');
+  // concurrent writers (two tabs, a page and the worker) lose nothing
+  await Promise.all(Array.from({ length: 20 }, (_, i) => a.setOp('k', `c${i}`, `{"id":"c${i}"}`)));
+  assert.equal((await a.getOps('k')).length, 21);
+});
+
+test('payout journals: appended in order, stored before append resolves, one run of a file at a time', async () => {
+  const l = memoryKV();
+  const a = bridgeStorage(memoryKV(), l);
+  const sha = 'ab'.repeat(32);
+  assert.deepEqual(await a.loadJournal(sha), []);
+  await a.appendJournal(sha, ['{"v":1}']);
+  assert.deepEqual(await l.get(`wk.journal.${sha}`), ['{"v":1}'], 'stored when append resolves');
+  await Promise.all([a.appendJournal(sha, ['{"line":2}', '{"line":3}']), a.appendJournal(sha, ['{"line":4}'])]);
+  assert.deepEqual((await a.loadJournal(sha)).length, 4);
+  // the run lock: a second run waits until the first releases
+  const order = [];
+  const release1 = await a.lockJournal(sha);
+  const second = a.lockJournal(sha).then((release2) => { order.push('second'); release2(); });
+  await new Promise((r) => setTimeout(r, 20));
+  order.push('first done');
+  release1();
+  await second;
+  assert.deepEqual(order, ['first done', 'second']);
+  // other files are not held up
+  const r1 = await a.lockJournal(sha);
+  const r2 = await a.lockJournal('cd'.repeat(32));
+  r1();
+  r2();
+});
+
+test('lockManager uses the Web Locks API when the host has one', async () => {
+  const calls = [];
+  const fakeLocks = {
+    request(name, fn) {
+      calls.push(name);
+      return Promise.resolve(fn());
+    },
+  };
+  const m = lockManager(fakeLocks);
+  const release = await m.acquire('wk.journal.x.run');
+  assert.equal(typeof release, 'function');
+  release();
+  assert.deepEqual(calls, ['wk.journal.x.run']);
+});
+
+test('tuningOf: whole milliseconds in range, anything else ignored', () => {
+  assert.deepEqual(tuningOf(undefined), {});
+  assert.deepEqual(tuningOf({ timeoutMs: 1000, inFlightWindowMs: 1500, fencePauseMs: 20 }), { timeoutMs: 1000, inFlightWindowMs: 1500, fencePauseMs: 20 });
+  assert.deepEqual(tuningOf({ timeoutMs: 5, inFlightWindowMs: -1, fencePauseMs: 1.5, privateKey: 'x' }), {});
+  assert.deepEqual(tuningOf({ timeoutMs: '1000' }), {});
+});
+
+test('the tuning hook (wk.tuning in the local store) reaches configure and the session', async () => {
+  const s = memoryKV();
+  const l = memoryKV();
+  await l.set(K_TUNING, { timeoutMs: 1000, inFlightWindowMs: 1500, fencePauseMs: 20 });
+  const b = fakeBridge();
+  const a = new Account({ getBridge: async () => b, sessionKV: s, localKV: l });
+  const st = await a.connect(P);
+  assert.equal(b.cfg.timeoutMs, 1000);
+  assert.equal(b.cfg.inFlightWindowMs, 1500);
+  assert.equal(b.cfg.fencePauseMs, 20);
+  assert.deepEqual(st.tuning, { timeoutMs: 1000, inFlightWindowMs: 1500, fencePauseMs: 20 });
+});
+
+test('a skewed server clock: a token already expired at login does not lock a console that holds the key', async () => {
+  const s = memoryKV();
+  const l = memoryKV();
+  // The server's clock is two hours behind: its expires_at has passed by this machine's clock.
+  const b = fakeBridge();
+  const freshLogin = b.login;
+  b.login = async () => {
+    const t = { access_token: 'Bearer t', expires_at: new Date(Date.now() - 3600e3).toISOString(), obtained_at: new Date().toISOString() };
+    await b.cfg.storage.setToken(`k-${b.cfg.publicKey}`, t);
+    return { expiresAt: t.expires_at };
+  };
+  b.session = async () => {
+    const t = await b.cfg.storage.getToken(`k-${b.cfg.publicKey}`);
+    return t && Date.parse(t.expires_at) > Date.now() ? { loggedIn: true, expiresAt: t.expires_at } : { loggedIn: false };
+  };
+  const a = new Account({ getBridge: async () => b, sessionKV: s, localKV: l });
+  const st = await a.connect(P);
+  assert.equal(st.loggedIn, true, 'not locked: the key is in memory and logs in again when needed');
+  assert.equal(st.renewsOnUse, true);
+  assert.equal(st.clockSkew?.expiresAt, (await s.get('wk.token.k-pub')).expires_at);
+  // calls go on (the bridge logs in again when it needs to); an auth error is not turned into "locked"
+  b.basicInfo = async () => ({ username: 'demo' });
+  assert.deepEqual(await a.invoke('basicInfo', []), { username: 'demo' });
+  // without the key (after a restart of the host) there is no way to log in: locked, as before
+  const b2 = fakeBridge();
+  b2.session = b.session;
+  const a2 = new Account({ getBridge: async () => b2, sessionKV: s, localKV: l });
+  assert.equal((await a2.session()).loggedIn, false);
+  // a login whose token is fresh by this clock clears the note
+  b.login = freshLogin;
+  const again = await a.connect(P);
+  assert.equal(again.clockSkew, undefined);
+  assert.equal(again.renewsOnUse, undefined);
+});
+
+test('isLoopback: the same hosts as Go core.IsLoopbackHost', () => {
+  const yes = ['localhost', 'LOCALHOST', 'a.localhost', 'x.y.localhost', '127.0.0.1', '127.1.2.3', '127.255.255.255', '[::1]', '::1', '[0:0:0:0:0:0:0:1]', '[::ffff:7f00:1]', '[::ffff:127.0.0.1]'];
+  const no = ['example.com', 'localhost.', 'localhost.example.com', '127.0.0.1.nip.io', '10.0.0.1', '0.0.0.0', '[::]', '[::2]', '127.000.0.1', '128.0.0.1', '[::ffff:10.0.0.1]', '[::127.0.0.1]', '[1:2:3:4:5:6:7::8]', ''];
+  for (const h of yes) assert.equal(isLoopback(h), true, h);
+  for (const h of no) assert.equal(isLoopback(h), false, h);
 });

@@ -1,0 +1,139 @@
+// The console's fault matrix in the built extension: a withdrawal whose service worker Chrome
+// stops (CDP ServiceWorker.stopAllWorkers) while the sandbox holds the request, and then the
+// sandbox resets it (nothing carried out), commits and drops it, delivers it late, or commits
+// and answers 5xx; in the last column the console page is closed as well and a new one opened.
+// The worker's answer is lost in every cell: the page must report an unknown outcome with its
+// operation id (never the generic "internal" error), take the send button away, and settle it
+// with Reconcile. Nonces on and off; exactly one withdrawal per intended payment. Counts go to
+// dist/reliability/console.json.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSandbox, launchExtension, shot } from './harness.mjs';
+import {
+  TUNING, HOLD_MS, SETTLE_MS, sleep, newMerchant, withdrawalsOf, waitForCall, connectAs, goTo, reviewWithdrawal, followSend, writeCells,
+  payoutFile, loadPayouts, followPayouts,
+} from './matrix-lib.mjs';
+
+/** @type {import('./harness.mjs').Sandbox} */ let sb;
+/** @type {import('./harness.mjs').Ext} */ let ext;
+/** @type {import('./matrix-lib.mjs').Cell[]} */ const cells = [];
+
+// The sandbox holds each request HOLD_MS first (whatever the client does), then acts.
+const COLUMNS = [
+  { name: 'reset before the API acts', fault: { kind: 'reset', delay_ms: HOLD_MS } },
+  { name: 'commit, then drop', fault: { kind: 'commit_drop', delay_ms: HOLD_MS } },
+  { name: 'hold past timeout, then deliver', fault: { kind: 'hold', delay_ms: HOLD_MS } },
+  { name: '5xx after commit', fault: { kind: 'commit_status', status: 502, delay_ms: HOLD_MS } },
+  { name: 'killed mid-call (worker and page)', fault: { kind: 'hold', delay_ms: HOLD_MS }, closePage: true },
+];
+
+before(async () => {
+  [sb, ext] = await Promise.all([startSandbox(), launchExtension()]);
+  const w = await ext.worker();
+  await w.evaluate((t) => chrome.storage.local.set({ 'wk.tuning': t }), TUNING);
+});
+after(async () => {
+  writeCells(cells);
+  await ext?.close();
+  await sb?.stop();
+});
+
+for (const nonces of [true, false]) {
+  for (const c of COLUMNS) {
+    test(`extension, worker stopped while the request is held × ${c.name}, nonces ${nonces ? 'on' : 'off'}: exactly one withdrawal`, async () => {
+      const m = await newMerchant(sb);
+      let page = await ext.open('sidepanel');
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      try {
+        await page.getByLabel('API URL').waitFor();
+        await connectAs(page, sb.apiUrl, m, nonces);
+        await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor();
+        const w = { address: `tltc1qsbxswstop${nonces ? 'n' : 'x'}${Math.random().toString(36).slice(2, 12)}`, amount: '0.2', note: 'order-88' };
+        await goTo(page, 'send');
+        await reviewWithdrawal(page, w);
+        await sb.admin('POST', 'faults', { ...c.fault, cmd: 'create_withdrawal', key: m.pub });
+        const started = Date.now();
+        await page.locator('section.review [data-action="confirm"]').click();
+        const steps = ['confirm and send'];
+        await waitForCall(sb, m.pub, 'create_withdrawal');
+        await sleep(100);
+        await ext.stopWorkers(page);
+        steps.push('worker stopped');
+        if (c.closePage) {
+          await page.close();
+          page = await ext.open('sidepanel');
+          page.on('pageerror', (e) => errors.push(e.message));
+          steps.push('page closed; console opened again');
+          await page.locator('#wk-ops-banner:not([hidden])').waitFor({ timeout: 20_000 });
+          await page.locator('#wk-ops-banner a[data-action="open-unsettled"]').click();
+          steps.push('open the Send screen from the banner');
+          await page.locator('#wk-unsettled:not([hidden]) article.op').waitFor();
+        } else {
+          // the lost answer is an unknown outcome with the page's operation id, never "internal"
+          const box = page.locator('section.review [role=alert][data-code="outcome_unknown"]');
+          await box.waitFor({ timeout: 20_000 });
+          assert.match(await box.innerText(), /background worker stopped[\s\S]*Do not send it again/);
+          assert.equal(await page.locator('section.review [data-action="confirm"]').count(), 0, 'the send button is gone');
+          assert.equal(await page.locator('main [role=alert][data-code="internal"]').count(), 0);
+          if (!nonces && c.fault.kind === 'hold') await shot(page, 'extension-worker-stopped-unknown');
+        }
+        steps.push(...await followSend(page, w, { started: true }));
+        await sleep(started + SETTLE_MS - Date.now());
+        const recorded = (await withdrawalsOf(sb, m, nonces)).filter((x) => x.send_address === w.address).length;
+        cells.push({ path: 'extension send, worker stopped', fault: c.name, nonces, intended: 1, recorded, instructions_followed: steps });
+        assert.equal(recorded, 1, `withdrawals recorded: ${recorded}; steps: ${steps.join(' → ')}`);
+        assert.deepEqual(errors, []);
+      } finally {
+        await goTo(page, 'connect').catch(() => {});
+        await page.getByRole('button', { name: 'Sign out' }).click().catch(() => {});
+        await page.getByLabel('Private key').waitFor().catch(() => {});
+        await page.close().catch(() => {});
+      }
+    });
+  }
+}
+
+for (const nonces of [true, false]) {
+  test(`extension, mass payouts, worker stopped while a batch is held, nonces ${nonces ? 'on' : 'off'}: every row paid exactly once`, async () => {
+    const m = await newMerchant(sb);
+    const page = await ext.open('sidepanel');
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.getByLabel('API URL').waitFor();
+      await connectAs(page, sb.apiUrl, m, nonces);
+      await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor();
+      const file = payoutFile(12, `tltc1qsbxswmass${nonces ? 'n' : 'x'}${Math.random().toString(36).slice(2, 8)}`);
+      await goTo(page, 'payouts');
+      await loadPayouts(page, 'payouts.csv', file.text);
+      await sb.admin('POST', 'faults', { kind: 'hold', delay_ms: HOLD_MS, cmd: 'create_mass_withdrawal', key: m.pub });
+      const started = Date.now();
+      await page.locator('[data-action="send-payouts"]').click();
+      const steps = ['confirm and send'];
+      await waitForCall(sb, m.pub, 'create_mass_withdrawal');
+      await sleep(100);
+      await ext.stopWorkers(page);
+      steps.push('worker stopped');
+      const box = page.locator('section[aria-labelledby="po-review"] [role=alert][data-code="outcome_unknown"]');
+      await box.waitFor({ timeout: 20_000 });
+      assert.match(await box.innerText(), /payout step[\s\S]*never pays a row twice/);
+      await page.locator('[data-action="send-payouts"]:not([aria-busy])', { hasText: 'Resume' }).waitFor({ timeout: 20_000 });
+      if (!nonces) await shot(page, 'extension-mass-worker-stopped');
+      steps.push(...await followPayouts(page));
+      await sleep(started + SETTLE_MS - Date.now());
+      const all = await withdrawalsOf(sb, m, nonces);
+      const perRow = file.addresses.map((a) => all.filter((x) => x.send_address === a).length);
+      const recorded = perRow.reduce((a, b) => a + b, 0);
+      cells.push({ path: 'extension mass payouts, worker stopped', fault: 'hold past timeout, then deliver', nonces, intended: 12, recorded, instructions_followed: steps });
+      assert.deepEqual(perRow, file.addresses.map(() => 1), `steps: ${steps.join(' → ')}`);
+      assert.deepEqual(errors, []);
+    } finally {
+      await goTo(page, 'connect').catch(() => {});
+      await page.getByRole('button', { name: 'Sign out' }).click().catch(() => {});
+      await page.getByLabel('Private key').waitFor().catch(() => {});
+      await page.close().catch(() => {});
+    }
+  });
+}

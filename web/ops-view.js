@@ -1,0 +1,141 @@
+// Unsettled operations: money requests whose outcome is still open (the bridge's ops(): sent,
+// and no answer reached the console — a lost connection, a stopped service worker, a closed
+// page). Each gets Reconcile, and a guarded "I checked, forget it" for a person who settled it
+// in the Wallex Pay account. Also the banner that points to them from every screen.
+
+import { h, replace } from './dom.js';
+import { errorBox, formatTime } from './ui.js';
+import { displayAmount } from './lib/money.js';
+import { reconcileControl, opName, clockTime } from './reconcile-view.js';
+
+/** @typedef {import('./app.js').Ctx} Ctx */
+/** @typedef {import('./backend.js').Op} Op */
+
+/** What an operation asked for, in a line. @param {Op} op */
+export function describeOp(op) {
+  const r = op.ref ?? {};
+  if (op.cmd === 'create_mass_withdrawal') {
+    const n = new Set(Object.keys(r).map((k) => /^wd\[([^\]]+)\]/.exec(k)?.[1]).filter(Boolean)).size;
+    return `${n} payout${n === 1 ? '' : 's'} in one mass withdrawal`;
+  }
+  const amount = r.amount ? `${displayAmount(r.amount, { minDecimals: 0 })} ${r.currency ?? r.currency1 ?? r.from ?? ''}`.trim() : '';
+  const to = r.address ? ` to ${r.address}` : r.merchant ? ` to merchant ${r.merchant}` : r.to ? ` into ${r.to}` : '';
+  const note = r.note ? ` (note “${r.note}”)` : r.invoice ? ` (invoice ${r.invoice})` : '';
+  return `${amount}${to}${note}`;
+}
+
+/** @param {Op} op */
+function stateText(op) {
+  switch (op.state) {
+    case 'sending': return 'sent; the console stopped before the answer arrived';
+    case 'unknown': return 'sent; the answer was lost';
+    case 'in_flight': return op.until ? `may still arrive until ${clockTime(Date.parse(op.until))}` : 'may still arrive';
+    case 'ambiguous': return 'reconciling could not tell: check your account';
+    default: return op.state;
+  }
+}
+
+/**
+ * The "Unsettled operations" section (hidden while there are none).
+ * @param {Ctx} ctx
+ * @returns {{el: HTMLElement, reload: () => Promise<void>}}
+ */
+export function unsettledOps(ctx) {
+  const list = h('div', { class: 'stack' });
+  const el = h('section', { class: 'card unsettled', id: 'wk-unsettled', 'aria-labelledby': 'wk-unsettled-h', hidden: true },
+    h('h3', { id: 'wk-unsettled-h' }, 'Unsettled operations'),
+    h('p', null, 'These requests were sent, but the console never learnt whether Wallex Pay carried them out. Do not send them again: Reconcile each one. It only reads your history and never sends anything.'),
+    list);
+  let loading = false;
+  const reload = async () => {
+    if (loading) return;
+    loading = true;
+    try {
+      // an operation a review on this screen is already showing (with its own Reconcile) is not repeated here
+      const ops = (await ctx.backend.ops()).filter((op) => !document.querySelector(`.review [data-op="${CSS.escape(op.id)}"]`));
+      el.hidden = ops.length === 0;
+      replace(list, ops.map((op) => opItem(ctx, op, reload)));
+    } catch (e) {
+      el.hidden = false;
+      replace(list, errorBox(e));
+    } finally {
+      loading = false;
+    }
+  };
+  /** @param {Event} e */
+  const onChange = (e) => { if (/** @type {any} */ (e).detail !== 'unsettled') reload(); };
+  window.addEventListener('wk-ops-changed', onChange);
+  ctx.onDispose(() => window.removeEventListener('wk-ops-changed', onChange));
+  return { el, reload };
+}
+
+/** @param {Ctx} ctx @param {Op} op @param {() => void} reload */
+function opItem(ctx, op, reload) {
+  const name = opName(op.cmd);
+  const rc = reconcileControl(ctx, {
+    opId: op.id,
+    name,
+    resendHint: 'You can send it again from the form on this screen.',
+    onVerdict: (r) => {
+      if (r.verdict === 'found' || r.verdict === 'not_found') {
+        forget.remove();
+        guard.hidden = true;
+        ctx.refreshOps?.('unsettled'); // the banner; this list keeps the verdict on screen
+      }
+    },
+  });
+  const forget = h('button', { type: 'button', class: 'link', 'data-action': 'forget' }, 'I checked, forget it…');
+  const guard = h('div', { class: 'notice warn', role: 'alert', hidden: true });
+  forget.addEventListener('click', () => {
+    const yes = h('button', { type: 'button', class: 'danger', 'data-action': 'forget-confirm' }, 'Forget it');
+    const no = h('button', { type: 'button', class: 'secondary' }, 'Keep it');
+    replace(guard,
+      h('p', null, h('strong', null, 'Only if you have checked your Wallex Pay account yourself.')),
+      h('p', null, `Once forgotten, the console no longer stops an identical ${name}, so sending it again could pay twice. Forget it only after you have found it in your Wallex Pay account (withdrawal history, balances), or made sure it is not there and cannot arrive any more.`),
+      h('div', { class: 'actions' }, yes, no));
+    guard.hidden = false;
+    forget.hidden = true;
+    no.addEventListener('click', () => { guard.hidden = true; forget.hidden = false; forget.focus(); });
+    yes.addEventListener('click', async () => {
+      yes.disabled = true;
+      try {
+        await ctx.backend.forgetOp(op.id);
+        ctx.announce('Forgotten.');
+        reload();
+        ctx.refreshOps?.('unsettled');
+      } catch (e) {
+        replace(guard, errorBox(e));
+      }
+    });
+    yes.focus();
+  });
+  return h('article', { class: 'op', 'data-op': op.id, 'data-state': op.state },
+    h('p', null, h('strong', null, `${name[0].toUpperCase()}${name.slice(1)}`), ` ${describeOp(op)}`),
+    h('p', { class: 'hint' }, `Sent ${formatTime(op.sent_at)} · ${stateText(op)}`),
+    h('div', { class: 'actions' }, rc.button, forget),
+    guard, rc.result);
+}
+
+/**
+ * The banner on every screen while operations are unsettled.
+ * @param {Ctx} ctx @param {HTMLElement} banner @param {boolean} signedIn
+ */
+export async function renderOpsBanner(ctx, banner, signedIn) {
+  if (!signedIn) {
+    banner.hidden = true;
+    return;
+  }
+  let n = 0;
+  try {
+    n = (await ctx.backend.ops()).length;
+  } catch {
+    n = 0;
+  }
+  banner.hidden = n === 0;
+  if (!n) return;
+  replace(banner,
+    h('strong', null, `${n} money request${n === 1 ? ' has' : 's have'} an unknown outcome.`),
+    ' Do not send ', n === 1 ? 'it' : 'them', ' again: Reconcile ', n === 1 ? 'it' : 'them', ' on the ',
+    h('a', { href: '#send', 'data-action': 'open-unsettled' }, 'Send screen'),
+    '.');
+}

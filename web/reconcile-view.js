@@ -1,0 +1,140 @@
+// Reconcile one money request by its operation id (reconcileOp), and say what the verdict means
+// in the merchant's words. Only reads: it never sends the request again. The verdicts:
+//   found       it went through (nothing more to do);
+//   not_found   proven: it was not carried out and can no longer be → "Edit and send again";
+//               not proven (no nonces, after the waiting time): nothing arrived → the same offer;
+//   in_flight   no nonces: it may still arrive → "check again after HH:MM:SS"; the button waits
+//               until then, and nothing offers a resend before;
+//   ambiguous   a person must look (the withdrawal history, the balances).
+
+import { h, replace } from './dom.js';
+import { errorBox } from './ui.js';
+
+/** @typedef {import('./app.js').Ctx} Ctx */
+/** @typedef {import('./backend.js').ReconcileResult} ReconcileResult */
+
+/** Local wall-clock time as HH:MM:SS (24 h). @param {number} ms */
+export function clockTime(ms) {
+  const d = new Date(ms);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+/**
+ * The Reconcile button and the place its verdict appears.
+ * @param {Ctx} ctx
+ * @param {object} o
+ * @param {string} o.opId
+ * @param {string} o.name                       'withdrawal', 'transfer', …
+ * @param {() => void} [o.onResend]             offered after a not_found ("Edit and send again")
+ * @param {string} [o.resendHint]               said instead when there is no onResend
+ * @param {(r: ReconcileResult) => void} [o.onVerdict]
+ * @returns {{button: HTMLButtonElement, result: HTMLElement, run: () => Promise<void>}}
+ */
+export function reconcileControl(ctx, o) {
+  const result = h('div', { class: 'reconcile-result', 'aria-live': 'polite' });
+  const button = h('button', { type: 'button', class: 'primary', 'data-action': 'reconcile', 'data-op': o.opId }, 'Reconcile');
+  /** @type {ReturnType<typeof setInterval>|undefined} */
+  let timer;
+  ctx.onDispose(() => clearInterval(timer));
+
+  /** The button waits (disabled, counting down) until untilMs. @param {number} untilMs */
+  const waitUntil = (untilMs) => {
+    clearInterval(timer);
+    button.dataset.until = String(untilMs);
+    const tick = () => {
+      const left = Math.ceil((untilMs - Date.now()) / 1000);
+      if (left > 0) {
+        button.disabled = true;
+        button.textContent = `Check again at ${clockTime(untilMs)} (in ${left} s)`;
+        return;
+      }
+      clearInterval(timer);
+      delete button.dataset.until;
+      button.disabled = false;
+      button.textContent = 'Check again';
+    };
+    tick();
+    timer = setInterval(tick, 1000);
+  };
+
+  const settled = () => {
+    clearInterval(timer);
+    button.remove();
+  };
+
+  /** @param {ReconcileResult} r */
+  const show = (r) => {
+    const detail = r.detail ? ` (${r.detail})` : '';
+    if (r.verdict === 'found') {
+      settled();
+      const id = r.withdrawals?.[0]?.id ?? r.txnIds?.[0];
+      replace(result, h('div', { class: 'notice ok', role: 'status', 'data-verdict': 'found' },
+        `It went through${id ? `: ${o.name} ${id}` : ''}. It was carried out once; do not send it again.`));
+      ctx.announce(`The ${o.name} went through.`);
+      return;
+    }
+    if (r.verdict === 'not_found') {
+      settled();
+      const text = r.proven
+        ? `It was not carried out, and it can no longer be: Wallex Pay has no such ${o.name}, and the original request can no longer arrive${detail}.`
+        : `It was not carried out: nothing arrived within the waiting time${detail}. Without nonces this cannot be proven beyond doubt; with nonces on, the console proves it at once.`;
+      const again = o.onResend ? h('button', { type: 'button', class: 'secondary', 'data-action': 'resend' }, 'Edit and send again') : null;
+      again?.addEventListener('click', () => o.onResend?.());
+      replace(result, h('div', { class: 'notice info', role: 'status', 'data-verdict': 'not_found' }, text),
+        again ? h('div', { class: 'actions' }, again) : o.resendHint ? h('p', { class: 'hint' }, o.resendHint) : null);
+      ctx.announce(`The ${o.name} was not carried out.`);
+      return;
+    }
+    if (r.verdict === 'in_flight' && r.untilMs) {
+      const at = clockTime(r.untilMs);
+      replace(result, h('div', { class: 'notice warn', role: 'alert', 'data-verdict': 'in_flight', 'data-until': String(r.untilMs) },
+        h('p', null, h('strong', null, `It may still arrive: check again after ${at}.`)),
+        h('p', null, `It is not in your Wallex Pay history yet, but without nonces nothing proves the request is not still on its way. Do not send it again before ${at}: then Check again gives a final answer.`)));
+      ctx.announce(`The ${o.name} may still arrive. Check again after ${at}.`);
+      waitUntil(r.untilMs);
+      return;
+    }
+    replace(result, h('div', { class: 'notice warn', role: 'alert', 'data-verdict': r.verdict },
+      h('p', null, h('strong', null, 'Cannot tell for sure.')),
+      h('p', null, `${r.detail || 'The history does not settle it.'} Check the withdrawal history (or your balances) in your Wallex Pay account before sending anything again. Until you settle it, it stays under “Unsettled operations” on the Send screen.`)));
+    button.textContent = 'Reconcile again';
+    ctx.announce(`Cannot tell whether the ${o.name} went through. Check the history before sending anything again.`);
+  };
+
+  const run = async () => {
+    if (button.disabled) return;
+    const label = button.textContent;
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    button.textContent = 'Checking…';
+    /** @type {ReconcileResult} */
+    let r;
+    try {
+      r = await ctx.backend.reconcileOp(o.opId);
+    } catch (e) {
+      replace(result, errorBox(e));
+      return;
+    } finally {
+      button.disabled = false;
+      button.removeAttribute('aria-busy');
+      button.textContent = label;
+    }
+    show(r);
+    o.onVerdict?.(r);
+  };
+  button.addEventListener('click', () => { run(); });
+  return { button, result, run };
+}
+
+/** Words for an operation's command. @param {string} cmd */
+export function opName(cmd) {
+  switch (cmd) {
+    case 'create_withdrawal': return 'withdrawal';
+    case 'create_transfer': return 'transfer';
+    case 'create_mass_withdrawal': return 'mass withdrawal';
+    case 'create_transaction': return 'payment request';
+    case 'convert': return 'conversion';
+    default: return cmd;
+  }
+}
+

@@ -210,6 +210,11 @@ func (c *Client) Call(ctx context.Context, cmd string, fields Fields) (*Response
 			return nil, &ValidationError{Field: k, Problem: "is set by the client; remove it from the fields (use the client's options instead)"}
 		}
 	}
+	if c.cfg.moneyNonces && c.cfg.nonces == nil && IsMoneyCommand(cmd) {
+		return nil, &ValidationError{Problem: "nonces are off here, and money leaves a browser only with nonces: " +
+			"Chromium may send a request a second time by itself when a connection drops, and only a nonce makes the API refuse the copy. " +
+			"Turn nonces on (reads work either way); nothing was sent"}
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.timeout)

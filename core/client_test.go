@@ -286,6 +286,27 @@ func TestMoneyCommandNeverResent(t *testing.T) {
 	}
 }
 
+// WithMoneyNeedsNonces: without nonces a money command is refused before it leaves; reads go.
+func TestMoneyNeedsNonces(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	ctx := context.Background()
+	c := e.client(core.WithMoneyNeedsNonces())
+	if _, err := c.Balances(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"})
+	if core.CodeOf(err) != core.CodeInvalidInput || !strings.Contains(err.Error(), "nothing was sent") {
+		t.Fatalf("err = %v, want a refusal before sending", err)
+	}
+	if n := e.sb.Stats(e.demo.PublicKey).ByCmd["create_withdrawal"]; n != 0 {
+		t.Fatalf("sandbox saw %d create_withdrawal requests, want none", n)
+	}
+	c = e.client(core.WithMoneyNeedsNonces(), core.WithNonces(nil))
+	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRateLimited(t *testing.T) {
 	e := newEnv(t, sandbox.Config{})
 	k := e.newKey([]string{"get_basic_info"})

@@ -24,6 +24,7 @@ type config struct {
 	format         string
 	wireToJSON     func([]byte) ([]byte, error)
 	insecureHTTP   bool
+	moneyNonces    bool
 	tokens         TokenStore
 	nonces         NonceStore
 	ops            OpStore
@@ -115,6 +116,13 @@ func WithInsecureHTTP() Option { return func(c *config) { c.insecureHTTP = true 
 // WithTokenStore keeps tokens in s (default: memory) so that other processes or a restarted
 // runtime can reuse them.
 func WithTokenStore(s TokenStore) Option { return func(c *config) { c.tokens = s } }
+
+// WithMoneyNeedsNonces refuses a money command (IsMoneyCommand) before it leaves when nonces
+// are off. For hosts whose HTTP stack may send a request again by itself: Chromium resends a
+// POST whose reused keep-alive connection drops before the answer, after the API may have
+// acted, and only a nonce makes the API refuse that second copy. Reads still work without
+// nonces. The console and the extension set it.
+func WithMoneyNeedsNonces() Option { return func(c *config) { c.moneyNonces = true } }
 
 // WithoutNonces turns nonces off (undoes WithNonces): for a key that has never used them and
 // must not (once a key sends a nonce, every later call must).

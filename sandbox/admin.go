@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -35,6 +36,7 @@ var adminRoutes = []adminRoute{
 	{"GET /sandbox/stats", (*Server).adminStats},
 	{"DELETE /sandbox/stats", (*Server).adminResetStats},
 	{"GET /sandbox/demo", (*Server).adminDemo},
+	{"GET /sandbox/addresses", (*Server).adminAddresses},
 	{"GET /sandbox/ipn-log", (*Server).adminIPNLog},
 	{"POST /sandbox/tx/{id}/pay", (*Server).adminPay},
 	{"POST /sandbox/tx/{id}/expire", (*Server).adminExpire},
@@ -177,6 +179,32 @@ func decodeBody(r *http.Request, v any) error {
 		return invalid("invalid JSON body: trailing data")
 	}
 	return nil
+}
+
+// adminAddresses answers GET /sandbox/addresses?coin=LTCT&count=12 with fresh addresses in the
+// coin's real format (valid checksums; nobody holds their keys), for test payout destinations.
+func (s *Server) adminAddresses(r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	coin := strings.ToUpper(strings.TrimSpace(q.Get("coin")))
+	if coin == "" {
+		return 0, nil, invalid("coin is required, e.g. ?coin=LTCT&count=12")
+	}
+	if c, ok := lookupCoin(coin); !ok || c.Fiat {
+		return 0, nil, invalid("unknown coin %q: give a coin's ticker, e.g. LTCT", coin)
+	}
+	n := 1
+	if c := q.Get("count"); c != "" {
+		v, err := strconv.Atoi(c)
+		if err != nil || v < 1 || v > 1000 {
+			return 0, nil, invalid("count must be a whole number from 1 to 1000")
+		}
+		n = v
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = NewAddress(coin)
+	}
+	return http.StatusOK, map[string]any{"coin": coin, "addresses": out}, nil
 }
 
 func (s *Server) adminDemo(r *http.Request) (int, any, error) {

@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -150,4 +152,37 @@ func TestAdminRefusesCrossSite(t *testing.T) {
 		t.Fatalf("AdminHosts: %v %v", err, res)
 	}
 	res.Body.Close()
+}
+
+func TestAdminAddresses(t *testing.T) {
+	s, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h := s.Handler()
+	get := func(q string) (int, map[string]any) {
+		r := httptest.NewRequest("GET", "http://127.0.0.1/sandbox/addresses"+q, nil)
+		r.Header.Set("X-Wallexkit-Sandbox", "1")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		var m map[string]any
+		json.Unmarshal(w.Body.Bytes(), &m)
+		return w.Code, m
+	}
+	code, m := get("?coin=ltct&count=3")
+	list, _ := m["addresses"].([]any)
+	if code != 200 || len(list) != 3 || list[0] == list[1] {
+		t.Fatalf("%d %v", code, m)
+	}
+	for _, a := range list {
+		if !strings.HasPrefix(a.(string), "tltc1q") {
+			t.Fatalf("not an LTCT address: %v", a)
+		}
+	}
+	for _, q := range []string{"", "?coin=USD", "?coin=XYZ", "?coin=BTC&count=0", "?coin=BTC&count=x"} {
+		if code, m := get(q); code != 400 || m["error"] == "" {
+			t.Errorf("%s: %d %v", q, code, m)
+		}
+	}
 }

@@ -47,6 +47,7 @@ func configure(args []js.Value) (any, error) {
 	}
 	apiURL, pub, priv, gwToken := o.optText("apiUrl"), o.text("publicKey"), o.text("privateKey"), o.text("gatewayToken")
 	nonceOpt, insecure, format := o.optFlag("nonce"), o.flag("insecureHttp"), o.optText("format")
+	moneyNeedsNonces := o.flag("moneyNeedsNonces")
 	nonce := nonceOpt == nil || *nonceOpt // on unless {nonce: false} (spec §4)
 	timeoutMs, windowMs, pauseMs := o.integer("timeoutMs"), o.integer("inFlightWindowMs"), o.integer("fencePauseMs")
 	storageV, hasStorage := o.get("storage")
@@ -93,6 +94,9 @@ func configure(args []js.Value) (any, error) {
 	}
 	if insecure {
 		opts = append(opts, core.WithInsecureHTTP())
+	}
+	if moneyNeedsNonces {
+		opts = append(opts, core.WithMoneyNeedsNonces())
 	}
 	if format != nil && *format != "json" {
 		if *format != "xml" {

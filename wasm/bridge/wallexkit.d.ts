@@ -134,6 +134,12 @@ export interface ConfigureOptions {
   format?: 'json' | 'xml';
   /** Allow plain http to a host that is not loopback (keys and tokens then travel unencrypted). */
   insecureHttp?: boolean;
+  /**
+   * Refuse money commands (code invalid_input, nothing sent) while nonces are off. Set it in a
+   * browser: Chromium sends a POST again by itself when a reused connection drops before the
+   * answer, after the API may have acted, and only a nonce makes the API refuse that copy.
+   */
+  moneyNeedsNonces?: boolean;
   /** Deadline of each call, in milliseconds (default 30000). The request is aborted when it passes. */
   timeoutMs?: number;
   /** Where tokens and nonces live; in memory (lost with the Go instance) when omitted. */

@@ -188,3 +188,20 @@ test('payout engine through the bridge: a lost batch is looked up, never paid tw
   assert.equal(other.summary.reconciled + other.summary.sent_earlier, 7);
   assert.equal((await stats(k.publicKey)).by_cmd.create_mass_withdrawal, before, 'nothing sent again');
 });
+
+test('moneyNeedsNonces: with nonces off, money is refused before it leaves and reads still work', async () => {
+  const k = await newKey();
+  await admin('PUT', `/accounts/${k.merchantId}/balances`, { BTC: '10' });
+  await wk.configure({ apiUrl: env.apiUrl, publicKey: k.publicKey, privateKey: k.privateKey, nonce: false, moneyNeedsNonces: true, storage: hostStorage() });
+  assert.ok((await wk.balances()).BTC);
+  const before = (await stats(k.publicKey)).by_cmd.create_withdrawal ?? 0;
+  const e = await rejection(wk.createWithdrawal({ amount: '0.1', currency: 'BTC', address: 'bc1qnever', note: 'n' }));
+  assert.equal(e.code, 'invalid_input');
+  assert.match(e.message, /nonces are off.*nothing was sent/);
+  assert.equal((await stats(k.publicKey)).by_cmd.create_withdrawal ?? 0, before);
+  assert.deepEqual(await wk.ops(), []);
+  // with nonces on, the same client option lets it through
+  await wk.configure({ apiUrl: env.apiUrl, publicKey: k.publicKey, privateKey: k.privateKey, moneyNeedsNonces: true, storage: hostStorage() });
+  const w = await wk.createWithdrawal({ amount: '0.1', currency: 'BTC', address: 'bc1qnever', note: 'n' });
+  assert.ok(w.id);
+});

@@ -76,6 +76,7 @@ func commandTable() []command {
 		payCreateCommand(),
 		txInfoCommand(),
 		txListCommand(),
+		statementCommand(),
 		transferCommand(),
 		withdrawCommand(),
 		withdrawalsListCommand(),
@@ -179,9 +180,9 @@ func (s *settings) check() error {
 		return usagef("--timeout and --in-flight-window must be positive durations such as 30s")
 	}
 	switch s.output {
-	case "table", "json":
+	case "table", "json", "csv":
 	default:
-		return usagef("-o %q: use -o table or -o json", s.output)
+		return usagef("-o %q: use -o table or -o json (or -o csv for statement)", s.output)
 	}
 	switch s.format {
 	case "json", "xml":

@@ -73,6 +73,9 @@ func (a *app) root(ctx context.Context) *cobra.Command {
 				if err := a.set.check(); err != nil {
 					return err
 				}
+				if a.set.output == "csv" && c.name != "statement" { // before anything is sent
+					return usagef("-o csv is for 'wallexkit statement': use -o table or -o json with %s", c.name)
+				}
 				a.cmd = cmd
 				return runCmd(ctx, a, args)
 			},

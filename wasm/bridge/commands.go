@@ -18,6 +18,9 @@ func functions() map[string]handler {
 		"configure":    configure,
 		"payoutParse":  payoutParse,
 		"checkAddress": checkAddress,
+		"fiatValue":    fiatValue,
+		"fiatValues":   fiatValues,
+		"paymentUri":   paymentURI,
 	}
 	// These need the configured client; they reject with not_configured before configure.
 	for name, h := range map[string]func(*core.Client, []js.Value) (any, error){
@@ -45,6 +48,7 @@ func functions() map[string]handler {
 		"forgetOp":             forgetOp,
 		"payoutStatus":         payoutStatus,
 		"payoutStep":           payoutStep,
+		"statement":            statementOf,
 	} {
 		fs[name] = withClient(h)
 	}

@@ -94,6 +94,10 @@ func commandTable() []command {
 		logoutCommand(),
 		sandboxCommand(),
 		consoleCommand(),
+		profilesListCommand(),
+		profilesAddCommand(),
+		profilesUseCommand(),
+		profilesRemoveCommand(),
 		sandboxPayCommand(),
 		sandboxExpireCommand(),
 		sandboxWithdrawalCommand(),
@@ -135,7 +139,8 @@ type settings struct {
 	inFlight       time.Duration // without nonces: how long after its deadline a request may still land
 	format         string        // wire format: json or xml
 	insecureHTTP   bool
-	output         string // table or json
+	output         string // table, json (or csv: statement)
+	profile        string // --profile or WALLEX_PROFILE
 }
 
 func settingsFromEnv(getenv func(string) string) (settings, error) {
@@ -143,6 +148,7 @@ func settingsFromEnv(getenv func(string) string) (settings, error) {
 		apiURL:     getenv("WALLEX_API_URL"),
 		publicKey:  getenv("WALLEX_PUBLIC_KEY"),
 		privateKey: getenv("WALLEX_PRIVATE_KEY"),
+		profile:    getenv("WALLEX_PROFILE"),
 		format:     "json",
 		output:     "table",
 		nonce:      true,
@@ -210,6 +216,8 @@ type app struct {
 
 	privKey     string // resolved private key, once read
 	privKeyRead bool
+	profileUsed string   // the profile applied, if any
+	keySource   *profile // where the private key comes from when a profile gave it
 	secrets     []string // other secrets to keep out of the output (IPN secret)
 }
 
@@ -381,8 +389,15 @@ func (a *app) privateKey() (string, error) {
 			return "", usagef("the private key file %s is empty", p)
 		}
 	}
+	if key == "" && a.keySource != nil {
+		k, err := a.profileKey(context.Background(), a.keySource)
+		if err != nil {
+			return "", err
+		}
+		key = k
+	}
 	if key == "" {
-		return "", usagef("missing private key: set WALLEX_PRIVATE_KEY, or pass --private-key-file PATH (- reads stdin)")
+		return "", usagef("missing private key: set WALLEX_PRIVATE_KEY, pass --private-key-file PATH (- reads stdin), or use a profile (see 'wallexkit profiles')")
 	}
 	a.privKey, a.privKeyRead = key, true
 	return key, nil

@@ -635,8 +635,3 @@ export interface WallexKit {
 export interface OpOption {
   opId?: string;
 }
-
-declare global {
-  // eslint-disable-next-line no-var
-  var wallexkit: WallexKit;
-}

@@ -405,15 +405,19 @@ func (a *app) privateKey() (string, error) {
 
 // statePath is where the token and nonce are cached: WALLEX_STATE, else
 // <user config dir>/wallexkit/state.json.
-func (a *app) statePath() (string, error) {
-	if p := a.getenv("WALLEX_STATE"); p != "" {
+func (a *app) statePath() (string, error) { return a.configFile("WALLEX_STATE", "state.json") }
+
+// configFile is the file named by the environment variable env, else name in
+// <user config dir>/wallexkit/.
+func (a *app) configFile(env, name string) (string, error) {
+	if p := a.getenv(env); p != "" {
 		return p, nil
 	}
 	dir, err := os.UserConfigDir()
 	if err != nil {
-		return "", usagef("cannot find the user config directory (%v): set WALLEX_STATE to a file path", err)
+		return "", usagef("cannot find the user config directory (%v): set %s to a file path", err, env)
 	}
-	return filepath.Join(dir, "wallexkit", "state.json"), nil
+	return filepath.Join(dir, "wallexkit", name), nil
 }
 
 // client builds an API client from the settings. The state file is its token store and nonce

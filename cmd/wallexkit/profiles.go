@@ -43,16 +43,7 @@ type profileFile struct {
 
 var profileName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 
-func (a *app) profilesPath() (string, error) {
-	if p := a.getenv("WALLEX_PROFILES"); p != "" {
-		return p, nil
-	}
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return "", usagef("cannot find the user config directory (%v): set WALLEX_PROFILES to a file path", err)
-	}
-	return filepath.Join(dir, "wallexkit", "profiles.json"), nil
-}
+func (a *app) profilesPath() (string, error) { return a.configFile("WALLEX_PROFILES", "profiles.json") }
 
 func (a *app) loadProfiles() (*profileFile, string, error) {
 	path, err := a.profilesPath()

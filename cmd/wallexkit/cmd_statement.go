@@ -86,7 +86,7 @@ func statementDate(name, s string, end bool) (time.Time, error) {
 }
 
 func writeStatement(w io.Writer, st *statement.Statement) {
-	fmt.Fprintf(w, "Statement %s to %s (UTC), %d rows\n\n", st.From.Format("2006-01-02 15:04"), st.To.Format("2006-01-02 15:04"), len(st.Rows))
+	fmt.Fprintf(w, "Statement %s to %s (UTC), %s\n\n", st.From.Format("2006-01-02 15:04"), st.To.Format("2006-01-02 15:04"), plural(len(st.Rows), "row"))
 	if len(st.Rows) > 0 {
 		fmt.Fprintln(w, "TIME (UTC)\tKIND\tID\tSTATUS\tAMOUNT\tPRICE\tINVOICE / DESTINATION")
 		for _, r := range st.Rows {
@@ -108,8 +108,16 @@ func writeStatement(w io.Writer, st *statement.Statement) {
 			t.PayoutsPending, t.PendingCount, t.Net)
 	}
 	for _, p := range st.Prices {
-		fmt.Fprintf(w, "\nPaid at prices in %s: %s (%d payments)\n", p.Currency, p.Paid.Text(), p.Count)
+		fmt.Fprintf(w, "\nPaid at prices in %s: %s (%s)\n", p.Currency, p.Paid.Text(), plural(p.Count, "payment"))
 	}
+}
+
+// plural is "1 row", "2 rows".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprint(n) + " " + word + "s"
 }
 
 // oneLine keeps a cell on one line.

@@ -51,7 +51,7 @@ func TestStatementCommand(t *testing.T) {
 	}
 
 	table := h.mustRun("statement")
-	for _, want := range []string{"2 rows", "INV-9", "0.00020000 BTC", "12.5 USD", "Paid at prices in USD: 12.5 (1 payments)"} {
+	for _, want := range []string{"2 rows", "INV-9", "0.00020000 BTC", "12.5 USD", "Paid at prices in USD: 12.5 (1 payment)"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}

@@ -18,11 +18,19 @@ import (
 	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
 )
 
-// DOBinding is the Durable Object namespace binding (class EdgeState in glue/worker.mjs). One
-// class, three kinds of object, by name: "key:<api url>|<public key>" (token, nonces, the nonce
-// sequencer), "ledger" (payments, IPN dedupe and order, events, forwarding) and "rl:<client>"
-// (a rate limit window).
-const DOBinding = "EDGE_STATE"
+// The Durable Object namespace bindings, one class per role (glue/keys.mjs, glue/ledger.mjs,
+// glue/limiter.mjs; wrangler.jsonc binds them):
+//   - KeyStateBinding: class KeyState, one object per API key ("key:<api url>|<public key>"):
+//     token, nonce mark, the nonce sequencer (gateway.KeyState);
+//   - LedgerBinding: class Ledger, the object "ledger": payments, orders, IPN dedupe and order,
+//     events, forwarding (gateway.Ledger);
+//   - LimiterBinding: class Limiter, one object per client ("rl:<client>"): a rate limit window
+//     (gateway.Limiter).
+const (
+	KeyStateBinding = "KEY_STATE"
+	LedgerBinding   = "LEDGER"
+	LimiterBinding  = "LIMITER"
+)
 
 // PricesBinding is the KV namespace of the price list.
 const PricesBinding = "PRICES"
@@ -86,10 +94,11 @@ var (
 	jsClearTimeout = js.Global().Get("clearTimeout")
 )
 
-func (p *platform) stub(name string) (js.Value, error) {
-	ns := p.env.Get(DOBinding)
+// stub returns the stub of the object name in the Durable Object namespace bound as binding.
+func (p *platform) stub(binding, name string) (js.Value, error) {
+	ns := p.env.Get(binding)
 	if ns.Type() != js.TypeObject {
-		return js.Undefined(), errors.New("the Durable Object binding " + DOBinding + " is missing (see wrangler.jsonc)")
+		return js.Undefined(), errors.New("the Durable Object binding " + binding + " is missing (see wrangler.jsonc)")
 	}
 	id, err := jsutil.Call(ns, "idFromName", name)
 	if err != nil {
@@ -99,20 +108,20 @@ func (p *platform) stub(name string) (js.Value, error) {
 }
 
 func (p *platform) Keys(storeKey string) gateway.KeyState {
-	s, err := p.stub("key:" + storeKey)
+	s, err := p.stub(KeyStateBinding, "key:"+storeKey)
 	return &doKeys{stub: s, err: err}
 }
 
 func (p *platform) Ledger() gateway.Ledger {
 	if p.ledger == nil {
-		s, err := p.stub("ledger")
+		s, err := p.stub(LedgerBinding, "ledger")
 		p.ledger = &doLedger{stub: s, err: err}
 	}
 	return p.ledger
 }
 
 func (p *platform) Limiter(client string) gateway.Limiter {
-	s, err := p.stub("rl:" + client)
+	s, err := p.stub(LimiterBinding, "rl:"+client)
 	return &doLimiter{stub: s, err: err}
 }
 
@@ -158,7 +167,7 @@ func (kvPrices) Price(_ context.Context, sku string) (string, bool, error) {
 	return v, true, nil
 }
 
-// doKeys is the KeyState of one API key, in its Durable Object.
+// doKeys is the KeyState of one API key, in its KeyState Durable Object (glue/keys.mjs).
 type doKeys struct {
 	stub js.Value
 	err  error
@@ -255,7 +264,7 @@ func (k *doKeys) Abandon(ctx context.Context, id string) (bool, error) {
 	return v.Get("sent").Truthy(), nil
 }
 
-// doLedger is the gateway's ledger Durable Object.
+// doLedger is the gateway's Ledger Durable Object (glue/ledger.mjs).
 type doLedger struct {
 	stub js.Value
 	err  error
@@ -337,7 +346,7 @@ func (l *doLedger) Events(ctx context.Context, after int64, limit int) (string, 
 	return v.String(), nil
 }
 
-// doLimiter is one client's rate limit window.
+// doLimiter is one client's rate limit window, in its Limiter Durable Object (glue/limiter.mjs).
 type doLimiter struct {
 	stub js.Value
 	err  error

@@ -37,7 +37,9 @@ test('wrangler deploy --dry-run: total upload gzip <= 2 MB', async (t) => {
     const line = `wrangler deploy --dry-run: upload ${m[1]} KiB, gzip ${m[2]} KiB (${mb(gz)}), budget ${mb(BUDGET)}`;
     t.diagnostic(line);
     assert.ok(gz <= BUDGET, line);
-    assert.match(stdout, /env\.EDGE_STATE \(EdgeState\)/);
+    assert.match(stdout, /env\.KEY_STATE \(KeyState\)/);
+    assert.match(stdout, /env\.LEDGER \(Ledger\)/);
+    assert.match(stdout, /env\.LIMITER \(Limiter\)/);
     assert.match(stdout, /env\.PRICES/);
   } finally {
     rmSync(out, { recursive: true, force: true });

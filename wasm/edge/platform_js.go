@@ -22,8 +22,10 @@ import (
 // glue/limiter.mjs; wrangler.jsonc binds them):
 //   - KeyStateBinding: class KeyState, one object per API key ("key:<api url>|<public key>"):
 //     token, nonce mark, the nonce sequencer (gateway.KeyState);
-//   - LedgerBinding: class Ledger, the object "ledger": payments, orders, IPN dedupe and order,
-//     events, forwarding (gateway.Ledger);
+//   - LedgerBinding: class Ledger (gateway.Ledger): the object "ledger" holds IPN dedupe and
+//     order, events and forwarding; each storefront order has its own object ("order:<id>") and
+//     so has each payment the gateway created ("txn:<id>"), so that no single object is on the
+//     path of every checkout (the key's sequencer aside: the nonce order is the key's);
 //   - LimiterBinding: class Limiter, one object per client ("rl:<client>"): a rate limit window
 //     (gateway.Limiter).
 const (
@@ -115,7 +117,7 @@ func (p *platform) Keys(storeKey string) gateway.KeyState {
 func (p *platform) Ledger() gateway.Ledger {
 	if p.ledger == nil {
 		s, err := p.stub(LedgerBinding, "ledger")
-		p.ledger = &doLedger{stub: s, err: err}
+		p.ledger = &doLedger{p: p, stub: s, err: err}
 	}
 	return p.ledger
 }
@@ -264,10 +266,17 @@ func (k *doKeys) Abandon(ctx context.Context, id string) (bool, error) {
 	return v.Get("sent").Truthy(), nil
 }
 
-// doLedger is the gateway's Ledger Durable Object (glue/ledger.mjs).
+// doLedger is the gateway's ledger in Ledger Durable Objects (glue/ledger.mjs): IPNs and events
+// in the object "ledger" (stub), an order in "order:<id>", a payment in "txn:<id>".
 type doLedger struct {
+	p    *platform
 	stub js.Value
 	err  error
+}
+
+// record returns the stub of the object that holds one order or payment.
+func (l *doLedger) record(kind, id string) (js.Value, error) {
+	return l.p.stub(LedgerBinding, kind+":"+id)
 }
 
 func (l *doLedger) SeenID(ctx context.Context, id string) (bool, error) {
@@ -303,12 +312,14 @@ func (l *doLedger) CommitIPN(ctx context.Context, c *gateway.IPNCommit) (gateway
 }
 
 func (l *doLedger) PutTxn(ctx context.Context, id, rec string) error {
-	_, err := rpc(ctx, l.stub, l.err, "putTxn", id, rec)
+	st, serr := l.record("txn", id)
+	_, err := rpc(ctx, st, serr, "putTxn", id, rec)
 	return err
 }
 
 func (l *doLedger) GetTxn(ctx context.Context, id string) (string, bool, error) {
-	v, err := rpc(ctx, l.stub, l.err, "getTxn", id)
+	st, serr := l.record("txn", id)
+	v, err := rpc(ctx, st, serr, "getTxn", id)
 	if err != nil || v.Type() != js.TypeString {
 		return "", false, err
 	}
@@ -316,7 +327,8 @@ func (l *doLedger) GetTxn(ctx context.Context, id string) (string, bool, error) 
 }
 
 func (l *doLedger) GetOrder(ctx context.Context, id string) (string, bool, error) {
-	v, err := rpc(ctx, l.stub, l.err, "getOrder", id)
+	st, serr := l.record("order", id)
+	v, err := rpc(ctx, st, serr, "getOrder", id)
 	if err != nil || v.Type() != js.TypeString {
 		return "", false, err
 	}
@@ -324,7 +336,8 @@ func (l *doLedger) GetOrder(ctx context.Context, id string) (string, bool, error
 }
 
 func (l *doLedger) PutOrder(ctx context.Context, id string, expectV int64, rec string) (bool, string, error) {
-	v, err := rpc(ctx, l.stub, l.err, "putOrder", id, expectV, rec)
+	st, serr := l.record("order", id)
+	v, err := rpc(ctx, st, serr, "putOrder", id, expectV, rec)
 	if err != nil {
 		return false, "", err
 	}

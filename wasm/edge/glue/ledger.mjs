@@ -1,8 +1,11 @@
-// The Ledger Durable Object (binding LEDGER): the gateway's records, in one object named
-// "ledger": payments created by the gateway (txn:<id>), storefront orders (order:<id>, written by
-// compare-and-set on a version), IPN ids seen and the last status per payment, the event log for
-// /v1/events, and the forwarding queue (delivered by the alarm). Go's side: gateway.Ledger
-// (internal/gateway/platform.go), implemented in platform_js.go.
+// The Ledger Durable Object class (binding LEDGER): the gateway's records. Go's side:
+// gateway.Ledger (internal/gateway/platform.go), implemented in platform_js.go, which picks the
+// object by what it asks:
+//   ledger        IPN ids seen and the last status per payment, the event log for /v1/events,
+//                 and the forwarding queue (delivered by the alarm);
+//   order:<id>    one storefront order (written by compare-and-set on a version);
+//   txn:<id>      one payment the gateway created.
+// Orders and payments have an object each, so checkouts do not queue behind one object.
 //
 // Every decision is Go's (ipn.Tracker: dedupe and the status order; the order states). This class
 // stores what Go decided and makes the steps that must be atomic atomic: a Durable Object runs
@@ -10,24 +13,30 @@
 // atomic (the alarm's forwards excepted, which only touch the queue and the events' state).
 //
 // This class was EdgeState (one class for keys, ledger and rate limits) before each role got its
-// own: wrangler.jsonc renames EdgeState to Ledger, so a deployment keeps its ledger object.
+// own: wrangler.jsonc renames EdgeState to Ledger, so a deployment keeps its object "ledger",
+// which also holds the orders and payments recorded before they got objects of their own. While
+// LEGACY_LEDGER is not "0", an order's object copies the order from there the first time it is
+// used, and a payment's object reads it from there when it has none (see legacyOrder/legacyTxn).
 import { DurableObject } from "cloudflare:workers";
 
 const enc = new TextEncoder();
 const pad = (n) => String(n).padStart(16, "0");
 
 export class Ledger extends DurableObject {
-  // ---- payments and orders -----------------------------------------------------------------
+  // ---- payments and orders (objects "txn:<id>" and "order:<id>") ---------------------------
 
   async putTxn(id, rec) {
     await this.ctx.storage.put("txn:" + id, rec);
   }
 
   async getTxn(id) {
-    return (await this.ctx.storage.get("txn:" + id)) ?? null;
+    const rec = await this.ctx.storage.get("txn:" + id);
+    if (rec !== undefined) return rec;
+    return this.legacy() ? await this.legacyStub().legacyTxn(id) : null;
   }
 
   async getOrder(id) {
+    await this.importOrder(id);
     const r = await this.ctx.storage.get("order:" + id);
     return r === undefined ? null : JSON.stringify(r);
   }
@@ -36,12 +45,50 @@ export class Ledger extends DurableObject {
   // with version expectV + 1: a compare-and-set, so two requests for one order never both
   // create its payment.
   async putOrder(id, expectV, rec) {
+    await this.importOrder(id);
     const cur = await this.ctx.storage.get("order:" + id);
     if ((cur?.v ?? 0) !== expectV) return { ok: false, current: cur === undefined ? null : JSON.stringify(cur) };
     const next = JSON.parse(rec);
     next.v = expectV + 1;
     await this.ctx.storage.put("order:" + id, next);
     return { ok: true, current: null };
+  }
+
+  legacy() {
+    return this.env.LEGACY_LEDGER !== "0";
+  }
+
+  legacyStub() {
+    return this.env.LEDGER.get(this.env.LEDGER.idFromName("ledger"));
+  }
+
+  // importOrder copies order id from the object "ledger" (where it was recorded before orders
+  // had objects of their own) into this one, once, before this object answers anything about
+  // it: a retried order must find its first attempt wherever it was recorded. Calls that arrive
+  // meanwhile wait for the same copy; a failed copy is tried again by the next call.
+  importOrder(id) {
+    if (!this.legacy()) return;
+    this.imported ??= (async () => {
+      if ((await this.ctx.storage.get("imported")) !== undefined) return;
+      const old = await this.legacyStub().legacyOrder(id);
+      const writes = { imported: Date.now() };
+      if (old !== null && (await this.ctx.storage.get("order:" + id)) === undefined) writes["order:" + id] = old;
+      await this.ctx.storage.put(writes);
+    })().catch((e) => {
+      this.imported = undefined;
+      throw e;
+    });
+    return this.imported;
+  }
+
+  // legacyOrder and legacyTxn (object "ledger") read an order or payment recorded here before
+  // they had objects of their own.
+  async legacyOrder(id) {
+    return (await this.ctx.storage.get("order:" + id)) ?? null;
+  }
+
+  async legacyTxn(id) {
+    return (await this.ctx.storage.get("txn:" + id)) ?? null;
   }
 
   // ---- IPNs ----------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import (
 	"github.com/syumai/workers/cloudflare/kv"
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/wasm/edge/internal/gateway"
-	"github.com/wallexkit/wallexkit/wasm/fetch"
 	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
 )
 
@@ -41,7 +40,7 @@ const PricesBinding = "PRICES"
 // because Durable Object stubs belong to the request that created them.
 type platform struct {
 	env       js.Value
-	transport *fetch.Transport
+	transport *upstreamTransport
 	ledger    *doLedger
 }
 

@@ -37,8 +37,15 @@ function instance(env) {
 
 function startInstance(env) {
   const go = new Go();
-  // syumai/workers' wasm_exec.js shows this object to Go as the global `context`.
-  const context = { env, ctx: undefined, binding: {} };
+  // syumai/workers' wasm_exec.js shows this object to Go as the global `context`. Go sets
+  // binding.handle, binding.cancel and binding.fetched; the glue gives it binding.fetch and
+  // binding.abort (the upstream transport, see below).
+  const aborts = new Map(); // upstream call id -> its AbortController
+  const binding = {
+    fetch: (id, url, head, body) => upstream(binding, aborts, id, url, head, body),
+    abort: (id) => aborts.get(id)?.abort(),
+  };
+  const context = { env, ctx: undefined, binding };
   const wasm = new WebAssembly.Instance(wasmModule, go.importObject);
   const inst = { go, context, binding: context.binding };
   go.run(wasm, context).then(() => {
@@ -52,6 +59,54 @@ function startInstance(env) {
     throw new Error("edge: app.wasm did not register its request handler");
   }
   return inst;
+}
+
+// upstream is the gateway's transport to the Wallex API (Go's upstreamTransport in
+// transport_js.go): one POST, not following redirects, abortable with binding.abort(id) (Go
+// calls it from the request's own goroutine when the request's context ends). The answer goes
+// back in one call, binding.fetched(id, status, headers, body) with the headers packed as
+// "name\nvalue\n" lines, or binding.fetched(id, -1, message) when no answer came, or (-2) when
+// the answer's body could not be read: a few crossings into Go per call instead of dozens.
+function upstream(binding, aborts, id, url, head, body) {
+  const ac = new AbortController();
+  const headers = new Headers();
+  for (let i = 0; i < head.length; ) {
+    const j = head.indexOf("\n", i);
+    const k = head.indexOf("\n", j + 1);
+    headers.set(head.slice(i, j), head.slice(j + 1, k));
+    i = k + 1;
+  }
+  aborts.set(id, ac);
+  // Throws synchronously (bad URL or init) before anything is sent: Go reports not sent.
+  const p = fetch(url, { method: "POST", headers, body, redirect: "manual", signal: ac.signal });
+  p.then(
+    async (res) => {
+      let out;
+      try {
+        out = new Uint8Array(await res.arrayBuffer());
+      } catch (e) {
+        aborts.delete(id);
+        binding.fetched(id, -2, res.status + " " + errorText(e));
+        return;
+      }
+      aborts.delete(id);
+      let h = "";
+      for (const [k, v] of res.headers) h += k + "\n" + v + "\n";
+      binding.fetched(id, res.status, h, out);
+    },
+    (e) => {
+      aborts.delete(id);
+      binding.fetched(id, -1, errorText(e));
+    },
+  );
+}
+
+function errorText(e) {
+  let s = e && e.name ? e.name + ": " : "";
+  s += String((e && e.message) || e);
+  const c = e && e.cause;
+  if (c && (c.code || c.message)) s += " (" + (c.code || c.message) + ")";
+  return s;
 }
 
 function jsonError(status, code, message, retryable) {

@@ -3,9 +3,10 @@ package core
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/wallexkit/wallexkit/core/internal/errtext"
 )
 
 //go:generate go run ./internal/gencodes
@@ -88,7 +89,7 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	return fmt.Sprintf("wallex %s: %s", e.Cmd, e.Message)
+	return "wallex " + e.Cmd + ": " + e.Message
 }
 func (e *APIError) Code() ErrorCode { return CodeAPIError }
 func (e *APIError) Retryable() bool { return false }
@@ -107,7 +108,7 @@ func (e *AuthError) Error() string {
 	if hint == "" {
 		hint = "check the public and private key, and that the key is enabled"
 	}
-	return fmt.Sprintf("wallex %s: authentication failed: %s (%s)", e.Cmd, e.Message, hint)
+	return "wallex " + e.Cmd + ": authentication failed: " + e.Message + " (" + hint + ")"
 }
 func (e *AuthError) Code() ErrorCode { return CodeAuth }
 func (e *AuthError) Retryable() bool { return false }
@@ -119,7 +120,7 @@ type PermissionError struct {
 }
 
 func (e *PermissionError) Error() string {
-	return fmt.Sprintf("wallex %s: %s (enable %q for this key under Edit Permissions)", e.Cmd, e.Message, e.Cmd)
+	return "wallex " + e.Cmd + ": " + e.Message + " (enable " + errtext.Q(e.Cmd) + " for this key under Edit Permissions)"
 }
 func (e *PermissionError) Code() ErrorCode { return CodePermission }
 func (e *PermissionError) Retryable() bool { return false }
@@ -139,9 +140,9 @@ type NonceError struct {
 
 func (e *NonceError) Error() string {
 	if e.Required {
-		return fmt.Sprintf("wallex %s: %s (this API key has been used with nonces, so every call must send one: turn nonces on in this tool)", e.Cmd, e.Message)
+		return "wallex " + e.Cmd + ": " + e.Message + " (this API key has been used with nonces, so every call must send one: turn nonces on in this tool)"
 	}
-	return fmt.Sprintf("wallex %s: %s (another client may be using this API key with nonces)", e.Cmd, e.Message)
+	return "wallex " + e.Cmd + ": " + e.Message + " (another client may be using this API key with nonces)"
 }
 func (e *NonceError) Code() ErrorCode { return CodeNonce }
 func (e *NonceError) Retryable() bool { return true }
@@ -155,9 +156,9 @@ type RateLimitError struct {
 }
 
 func (e *RateLimitError) Error() string {
-	s := fmt.Sprintf("wallex %s: rate limited: %s", e.Cmd, e.Message)
+	s := "wallex " + e.Cmd + ": rate limited: " + e.Message
 	if e.RetryAfter > 0 {
-		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+		s += " (retry after " + e.RetryAfter.String() + ")"
 	}
 	return s
 }
@@ -182,11 +183,11 @@ func (e *TransportError) Error() string {
 	b.WriteString(": ")
 	switch {
 	case e.HTTPStatus != 0 && e.Excerpt != "":
-		fmt.Fprintf(&b, "unexpected answer (HTTP %d): %v; body starts %q", e.HTTPStatus, e.Err, e.Excerpt)
+		b.WriteString("unexpected answer (HTTP " + errtext.D(e.HTTPStatus) + "): " + errtext.Of(e.Err) + "; body starts " + errtext.Q(e.Excerpt))
 	case e.HTTPStatus != 0:
-		fmt.Fprintf(&b, "unexpected answer (HTTP %d): %v", e.HTTPStatus, e.Err)
+		b.WriteString("unexpected answer (HTTP " + errtext.D(e.HTTPStatus) + "): " + errtext.Of(e.Err))
 	default:
-		fmt.Fprintf(&b, "could not reach the API: %v", e.Err)
+		b.WriteString("could not reach the API: " + errtext.Of(e.Err))
 	}
 	return b.String()
 }
@@ -210,9 +211,9 @@ type OutcomeUnknownError struct {
 }
 
 func (e *OutcomeUnknownError) Error() string {
-	s := fmt.Sprintf("wallex %s: outcome unknown, the request may have been carried out", e.Cmd)
+	s := "wallex " + e.Cmd + ": outcome unknown, the request may have been carried out"
 	if e.HTTPStatus != 0 {
-		s += fmt.Sprintf(" (HTTP %d)", e.HTTPStatus)
+		s += " (HTTP " + errtext.D(e.HTTPStatus) + ")"
 	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
@@ -234,12 +235,11 @@ func (e *PendingOpError) Error() string {
 	at := e.Op.SentAt.UTC().Format(time.RFC3339)
 	switch e.Op.State {
 	case OpDone:
-		return fmt.Sprintf("wallex %s: not sent: operation %s was already carried out at %s (%s)", e.Op.Cmd, e.Op.ID, at, orNone(e.Op.Result))
+		return "wallex " + e.Op.Cmd + ": not sent: operation " + e.Op.ID + " was already carried out at " + at + " (" + orNone(e.Op.Result) + ")"
 	case OpRefused, OpNotFound:
-		return fmt.Sprintf("wallex %s: not sent: operation %s was settled at %s; send it as a new operation", e.Op.Cmd, e.Op.ID, at)
+		return "wallex " + e.Op.Cmd + ": not sent: operation " + e.Op.ID + " was settled at " + at + "; send it as a new operation"
 	}
-	return fmt.Sprintf("wallex %s: not sent: an identical request sent at %s (operation %s) has an unknown outcome and may have been carried out; reconcile it first",
-		e.Op.Cmd, at, e.Op.ID)
+	return "wallex " + e.Op.Cmd + ": not sent: an identical request sent at " + at + " (operation " + e.Op.ID + ") has an unknown outcome and may have been carried out; reconcile it first"
 }
 func (e *PendingOpError) Code() ErrorCode { return CodePendingOperation }
 func (e *PendingOpError) Retryable() bool { return false }

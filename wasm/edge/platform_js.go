@@ -5,13 +5,11 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"syscall/js"
 	"time"
 
-	"github.com/syumai/workers/cloudflare/kv"
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/wasm/edge/internal/gateway"
 	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
@@ -49,7 +47,7 @@ func (p *platform) Transport() core.Transport { return p.transport }
 // Log writes one line: control characters (a line break in a value an attacker sent) become
 // spaces, so no one can forge log lines.
 func (p *platform) Log(msg string) {
-	fmt.Println(strings.Map(func(r rune) rune {
+	logLine(strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '
 		}
@@ -57,7 +55,7 @@ func (p *platform) Log(msg string) {
 	}, msg))
 }
 
-func (p *platform) Prices() gateway.PriceList { return kvPrices{} }
+func (p *platform) Prices() gateway.PriceList { return kvPrices{env: p.env} }
 
 // WithTimeout ends the returned context after d with a JS timer set now, from the request's own
 // goroutine, that is inside the request's own event: when it fires, the goroutines it wakes
@@ -133,13 +131,13 @@ func rpc(ctx context.Context, stub js.Value, stubErr error, method string, args 
 	}
 	p, err := jsutil.Call(stub, method, args...)
 	if err != nil {
-		return js.Undefined(), fmt.Errorf("%s: %w", method, err)
+		return js.Undefined(), &rpcError{method, err}
 	}
 	// An RPC result is an RpcPromise, a callable thenable (typeof "function"), which
 	// jsutil.Await does not take for a promise: adopt it into a plain Promise first.
 	v, err := jsutil.Await(ctx, jsPromise.Call("resolve", p))
 	if err != nil {
-		return js.Undefined(), fmt.Errorf("%s: %w", method, err)
+		return js.Undefined(), &rpcError{method, err}
 	}
 	return v, nil
 }
@@ -148,24 +146,27 @@ var jsPromise = js.Global().Get("Promise")
 
 func present(v js.Value) bool { return !v.IsNull() && !v.IsUndefined() }
 
-// kvPrices reads the price list with syumai/workers' KV binding.
-type kvPrices struct{}
+// kvPrices reads the price list from the KV binding: env.PRICES.get("price:<sku>"), a string or
+// null. (Not syumai/workers' kv package: its error messages link package fmt into the Worker.)
+type kvPrices struct{ env js.Value }
 
-func (kvPrices) Price(_ context.Context, sku string) (string, bool, error) {
-	ns, err := kv.NewNamespace(PricesBinding)
-	if err != nil {
+func (p kvPrices) Price(ctx context.Context, sku string) (string, bool, error) {
+	ns := p.env.Get(PricesBinding)
+	if ns.Type() != js.TypeObject {
 		return "", false, errors.New("the KV binding " + PricesBinding + " is missing (see wrangler.jsonc)")
 	}
-	v, err := ns.GetString("price:"+sku, nil)
+	pr, err := jsutil.Call(ns, "get", "price:"+sku)
 	if err != nil {
 		return "", false, err
 	}
-	// GetString turns a missing key (JS null) into the text "<null>", which is no price entry
-	// (entries are JSON objects) either way.
-	if v == "<null>" {
-		return "", false, nil
+	v, err := jsutil.Await(ctx, pr)
+	if err != nil {
+		return "", false, err
 	}
-	return v, true, nil
+	if v.Type() != js.TypeString {
+		return "", false, nil // null: no entry
+	}
+	return v.String(), true, nil
 }
 
 // doKeys is the KeyState of one API key, in its KeyState Durable Object (glue/keys.mjs).
@@ -371,3 +372,12 @@ func (l *doLimiter) Hit(ctx context.Context, limit int, window time.Duration) (b
 	}
 	return v.Get("ok").Truthy(), time.Duration(v.Get("retry_ms").Float()) * time.Millisecond, nil
 }
+
+// rpcError is a failed Durable Object call: "method: error", wrapping the error.
+type rpcError struct {
+	method string
+	err    error
+}
+
+func (e *rpcError) Error() string { return e.method + ": " + e.err.Error() }
+func (e *rpcError) Unwrap() error { return e.err }

@@ -34,7 +34,7 @@ func main() {
 	// 4x the live heap instead of 2x halves the collector's share of each request's CPU time.
 	debug.SetGCPercent(gcPercent)
 	binding := js.Global().Get("context").Get("binding")
-	h := &host{transport: newUpstreamTransport(binding), cancels: map[int][2]context.CancelFunc{}, work: make(chan func())}
+	h := &host{transport: newUpstreamTransport(binding), respond: binding.Get("respond"), cancels: map[int][2]context.CancelFunc{}, work: make(chan func())}
 	binding.Set("handle", js.FuncOf(h.handle))
 	binding.Set("cancel", js.FuncOf(h.cancel))
 	select {} // serve until the isolate goes away
@@ -47,8 +47,11 @@ const gcPercent = 400
 type host struct {
 	transport *upstreamTransport
 
+	respond js.Value // binding.respond(id, status, out)
+
 	mu      sync.Mutex // never held across I/O
-	env     js.Value
+	env     js.Value   // the Worker's env, as the glue last handed it
+	gwEnv   js.Value   // the env gw was built from
 	gw      *gateway.Gateway
 	cancels map[int][2]context.CancelFunc // request id -> cancel its upstream context, its own context
 	work    chan func()                   // unbuffered: a send succeeds only when a worker is idle
@@ -59,14 +62,14 @@ type host struct {
 func (h *host) gateway(env js.Value) *gateway.Gateway {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.gw != nil && h.env.Equal(env) {
+	if h.gw != nil && h.gwEnv.Equal(env) {
 		return h.gw
 	}
 	cfg := gateway.LoadConfig(func(name string) string { return envString(env, name) })
 	for _, p := range cfg.Problems() {
 		logLine("edge: configuration: " + p)
 	}
-	h.env, h.gw = env, gateway.New(cfg)
+	h.gwEnv, h.gw = env, gateway.New(cfg)
 	return h.gw
 }
 
@@ -81,26 +84,33 @@ func envString(env js.Value, name string) string {
 	return ""
 }
 
-// handle(done, env, head, body, id, softMs, hardMs) starts serving one request and returns at
-// once whether the request may move money or create a payment (gateway.Unsafe), so that an
-// answer the glue gives by itself (its hard deadline) never invites a resend. head is
-// "METHOD\nURL\n" followed by "name\nvalue\n" pairs; body is a Uint8Array, or null when empty.
-// done(status, rest) is called with the answer: "name\nvalue\n" pairs, an empty line, the body.
-// The request's upstream context ends at softMs (the glue calls cancel(id, true)), its own
-// context at hardMs (cancel(id)). Arguments are few and packed because every JS value handed to
-// Go costs a finalizer.
+// handle(env, head, body, id, softMs, hardMs) starts serving one request and returns at once
+// whether the request may move money or create a payment (gateway.Unsafe), so that an answer the
+// glue gives by itself (its hard deadline) never invites a resend. env is the Worker's env when
+// it is not the one Go already holds, else null. head is "METHOD\nURL\n" followed by
+// "name\nvalue\n" pairs; body is a Uint8Array, or null when empty. The answer goes to
+// binding.respond(id, status, rest): "name\nvalue\n" pairs, an empty line, the body. The
+// request's upstream context ends at softMs (the glue calls cancel(id, true)), its own context
+// at hardMs (cancel(id)). Arguments are few and packed because every JS value handed to Go costs
+// a finalizer.
 func (h *host) handle(_ js.Value, a []js.Value) any {
-	if len(a) < 7 {
-		panic("edge: handle needs 7 arguments")
+	if len(a) < 6 {
+		panic("edge: handle needs 6 arguments")
 	}
-	done, env, head := a[0], a[1], a[2].String()
+	h.mu.Lock()
+	if a[0].Truthy() {
+		h.env = a[0]
+	}
+	env := h.env
+	h.mu.Unlock()
+	head := a[1].String()
 	var body []byte
-	if a[3].Truthy() {
-		body = jsutil.Bytes(a[3])
+	if a[2].Truthy() {
+		body = jsutil.Bytes(a[2])
 	}
-	id := a[4].Int()
+	id := a[3].Int()
 	now := time.Now()
-	soft, hard := now.Add(time.Duration(a[5].Int())*time.Millisecond), now.Add(time.Duration(a[6].Int())*time.Millisecond)
+	soft, hard := now.Add(time.Duration(a[4].Int())*time.Millisecond), now.Add(time.Duration(a[5].Int())*time.Millisecond)
 	hctx, cancelHard := context.WithCancel(context.Background())
 	ctx := glueDeadline{Context: hctx, at: hard}
 	sctx, cancelSoft := context.WithCancel(ctx)
@@ -129,7 +139,7 @@ func (h *host) handle(_ js.Value, a []js.Value) any {
 		joinHeaders(&out, res.Header)
 		out.WriteByte('\n')
 		out.Write(res.Body)
-		done.Invoke(res.Status, out.String())
+		h.respond.Invoke(id, res.Status, out.String())
 	})
 	return unsafe
 }

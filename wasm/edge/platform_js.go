@@ -106,9 +106,10 @@ func (p *platform) stub(binding, name string) (js.Value, error) {
 	return jsutil.Call(ns, "get", id)
 }
 
+// Keys returns the key's state; its stub is made on the first call that needs it (most requests
+// find the token in the isolate's cache and never do).
 func (p *platform) Keys(storeKey string) gateway.KeyState {
-	s, err := p.stub(KeyStateBinding, "key:"+storeKey)
-	return &doKeys{stub: s, err: err}
+	return &doKeys{p: p, name: "key:" + storeKey}
 }
 
 func (p *platform) Ledger() gateway.Ledger {
@@ -171,8 +172,24 @@ func (p kvPrices) Price(ctx context.Context, sku string) (string, bool, error) {
 
 // doKeys is the KeyState of one API key, in its KeyState Durable Object (glue/keys.mjs).
 type doKeys struct {
-	stub js.Value
+	p    *platform
+	name string
+
+	once sync.Once
+	st   js.Value
 	err  error
+}
+
+// stub returns the object's stub, made on first use from the request's own goroutine.
+func (k *doKeys) stub() (js.Value, error) {
+	k.once.Do(func() { k.st, k.err = k.p.stub(KeyStateBinding, k.name) })
+	return k.st, k.err
+}
+
+// call is rpc on the key's object.
+func (k *doKeys) call(ctx context.Context, method string, args ...any) (js.Value, error) {
+	st, err := k.stub()
+	return rpc(ctx, st, err, method, args...)
 }
 
 func (k *doKeys) LoadToken(ctx context.Context, lease time.Duration) (core.Token, bool, error) {
@@ -180,7 +197,7 @@ func (k *doKeys) LoadToken(ctx context.Context, lease time.Duration) (core.Token
 	if d, ok := ctx.Deadline(); ok {
 		until = d.UnixMilli()
 	}
-	v, err := rpc(ctx, k.stub, k.err, "loadToken", lease.Milliseconds(), until)
+	v, err := k.call(ctx, "loadToken", lease.Milliseconds(), until)
 	if err != nil || !present(v) {
 		return core.Token{}, false, err
 	}
@@ -193,7 +210,7 @@ func (k *doKeys) LoadToken(ctx context.Context, lease time.Duration) (core.Token
 }
 
 func (k *doKeys) SaveToken(ctx context.Context, t core.Token, refreshAt time.Time) error {
-	_, err := rpc(ctx, k.stub, k.err, "saveToken", map[string]any{
+	_, err := k.call(ctx, "saveToken", map[string]any{
 		"access_token": t.AccessToken,
 		"expires_at":   t.ExpiresAt.UnixMilli(),
 		"obtained_at":  t.ObtainedAt.UnixMilli(),
@@ -203,17 +220,17 @@ func (k *doKeys) SaveToken(ctx context.Context, t core.Token, refreshAt time.Tim
 }
 
 func (k *doKeys) ReleaseLogin(ctx context.Context) error {
-	_, err := rpc(ctx, k.stub, k.err, "releaseLogin")
+	_, err := k.call(ctx, "releaseLogin")
 	return err
 }
 
 func (k *doKeys) DeleteToken(ctx context.Context) error {
-	_, err := rpc(ctx, k.stub, k.err, "deleteToken")
+	_, err := k.call(ctx, "deleteToken")
 	return err
 }
 
 func (k *doKeys) LoadNonce(ctx context.Context) (int64, error) {
-	v, err := rpc(ctx, k.stub, k.err, "loadNonce")
+	v, err := k.call(ctx, "loadNonce")
 	if err != nil || v.Type() != js.TypeNumber {
 		return 0, err
 	}
@@ -221,7 +238,7 @@ func (k *doKeys) LoadNonce(ctx context.Context) (int64, error) {
 }
 
 func (k *doKeys) SaveNonce(ctx context.Context, n int64) error {
-	_, err := rpc(ctx, k.stub, k.err, "saveNonce", n)
+	_, err := k.call(ctx, "saveNonce", n)
 	return err
 }
 
@@ -234,7 +251,7 @@ func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.
 		"id": c.ID, "url": c.Request.URL, "headers": headers, "body": jsutil.Uint8Array(c.Request.Body),
 		"nonce": c.Nonce, "deadline": c.Deadline.UnixMilli(),
 	}
-	v, err := rpc(ctx, k.stub, k.err, "nonceCall", call)
+	v, err := k.call(ctx, "nonceCall", call)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +276,7 @@ func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.
 }
 
 func (k *doKeys) Abandon(ctx context.Context, id string) (bool, error) {
-	v, err := rpc(ctx, k.stub, k.err, "abandon", id)
+	v, err := k.call(ctx, "abandon", id)
 	if err != nil {
 		return true, err
 	}

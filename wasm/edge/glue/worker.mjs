@@ -9,7 +9,8 @@
 // Why not the stock syumai/workers entry: it starts a new Go instance for every request (and its
 // Serve ends the Go program after the first response), so every request pays the Go runtime's
 // start-up and a cold token cache. Here the instance lives as long as the isolate and each
-// request is one call into it: binding.handle(done, env, head, body, id, softMs, hardMs).
+// request is one call into it: binding.handle(env, head, body, id, softMs, hardMs), answered by
+// Go's call of binding.respond(id, status, out).
 import "./wasm_exec.js";
 import wasmModule from "./app.wasm";
 
@@ -25,9 +26,10 @@ export { Limiter } from "./limiter.mjs";
 const DEADLINE_MS = 28_000;
 const MAX_MARGIN_MS = 3_000; // soft deadline = hard - min(3 s, hard / 4)
 
-let current = null; // { go, context, binding } of the running Go instance
+let current = null; // { go, context, binding, env } of the running Go instance
 let nextId = 1;
-const pending = new Map(); // request id -> fail(), for requests in flight in the current instance
+// Requests in flight in the current instance: id -> { respond(status, out), fail() }.
+const pending = new Map();
 
 function instance(env) {
   if (current) return current;
@@ -38,22 +40,25 @@ function instance(env) {
 function startInstance(env) {
   const go = new Go();
   // syumai/workers' wasm_exec.js shows this object to Go as the global `context`. Go sets
-  // binding.handle, binding.cancel and binding.fetched; the glue gives it binding.fetch and
-  // binding.abort (the upstream transport, see below).
+  // binding.handle, binding.cancel and binding.fetched; the glue gives it binding.respond (a
+  // request's answer), binding.fetch and binding.abort (the upstream transport, see below). Every
+  // JS object or string handed to Go costs a finalizer there, so the functions Go calls are these
+  // long-lived ones, and a request and its upstream call cross as packed strings.
   const aborts = new Map(); // upstream call id -> its AbortController
   const binding = {
-    fetch: (id, url, head, body) => upstream(binding, aborts, id, url, head, body),
+    respond: (id, status, out) => pending.get(id)?.respond(status, out),
+    fetch: (id, packed, body) => upstream(binding, aborts, id, packed, body),
     abort: (id) => aborts.get(id)?.abort(),
   };
   const context = { env, ctx: undefined, binding };
   const wasm = new WebAssembly.Instance(wasmModule, go.importObject);
-  const inst = { go, context, binding: context.binding };
+  const inst = { go, context, binding: context.binding, env: null };
   go.run(wasm, context).then(() => {
     // The Go program ended (a fatal error): fail what it was serving; the next request starts a
     // new instance.
     if (current === inst) current = null;
     console.error("edge: the Go instance stopped; starting a new one on the next request");
-    for (const fail of pending.values()) fail();
+    for (const p of pending.values()) p.fail();
   });
   if (typeof inst.binding.handle !== "function") {
     throw new Error("edge: app.wasm did not register its request handler");
@@ -63,19 +68,30 @@ function startInstance(env) {
 
 // upstream is the gateway's transport to the Wallex API (Go's upstreamTransport in
 // transport_js.go): one POST, not following redirects, abortable with binding.abort(id) (Go
-// calls it from the request's own goroutine when the request's context ends). The answer goes
-// back in one call, binding.fetched(id, status, headers, body) with the headers packed as
-// "name\nvalue\n" lines, or binding.fetched(id, -1, message) when no answer came, or (-2) when
-// the answer's body could not be read: a few crossings into Go per call instead of dozens.
-function upstream(binding, aborts, id, url, head, body) {
-  const ac = new AbortController();
+// calls it from the request's own goroutine when the request's context ends). The request comes
+// packed in one string, "url\n", then "name\nvalue\n" header lines, an empty line and the body
+// (or the body as a Uint8Array when it is not UTF-8). The answer goes back in one call:
+// binding.fetched(id, status, packed) with the header lines, an empty line and the body as text
+// (binding.fetched(id, status, headerLines + "\n", bytes) when the body is not UTF-8), or
+// binding.fetched(id, -1, message) when no answer came, (-2) when the body could not be read.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function upstream(binding, aborts, id, packed, bytes) {
+  let i = packed.indexOf("\n");
+  const url = packed.slice(0, i++);
   const headers = new Headers();
-  for (let i = 0; i < head.length; ) {
-    const j = head.indexOf("\n", i);
-    const k = head.indexOf("\n", j + 1);
-    headers.set(head.slice(i, j), head.slice(j + 1, k));
+  for (;;) {
+    const j = packed.indexOf("\n", i);
+    if (j < 0 || j === i) {
+      i = j < 0 ? packed.length : j + 1;
+      break;
+    }
+    const k = packed.indexOf("\n", j + 1);
+    headers.set(packed.slice(i, j), packed.slice(j + 1, k));
     i = k + 1;
   }
+  const body = bytes ?? (i < packed.length ? packed.slice(i) : null);
+  const ac = new AbortController();
   aborts.set(id, ac);
   // Throws synchronously (bad URL or init) before anything is sent: Go reports not sent.
   const p = fetch(url, { method: "POST", headers, body, redirect: "manual", signal: ac.signal });
@@ -83,7 +99,7 @@ function upstream(binding, aborts, id, url, head, body) {
     async (res) => {
       let out;
       try {
-        out = new Uint8Array(await res.arrayBuffer());
+        out = await res.arrayBuffer();
       } catch (e) {
         aborts.delete(id);
         binding.fetched(id, -2, res.status + " " + errorText(e));
@@ -92,7 +108,14 @@ function upstream(binding, aborts, id, url, head, body) {
       aborts.delete(id);
       let h = "";
       for (const [k, v] of res.headers) h += k + "\n" + v + "\n";
-      binding.fetched(id, res.status, h, out);
+      let text;
+      try {
+        text = utf8.decode(out);
+      } catch {
+        binding.fetched(id, res.status, h + "\n", new Uint8Array(out));
+        return;
+      }
+      binding.fetched(id, res.status, h + "\n" + text);
     },
     (e) => {
       aborts.delete(id);
@@ -207,6 +230,7 @@ export default {
         pending.delete(id);
         resolve(res);
       };
+      const failed = () => finish(unsafe ? unknownOutcome(arrived, arrived + hardMs) : jsonError(500, "internal", "internal error", true));
       if (margin >= 0) {
         soft = setTimeout(() => {
           try {
@@ -221,9 +245,13 @@ export default {
           inst.binding.cancel(id);
         } catch {}
       }, hardMs);
-      pending.set(id, () => finish(unsafe ? unknownOutcome(arrived, arrived + hardMs) : jsonError(500, "internal", "internal error", true)));
+      pending.set(id, { respond: (status, out) => finish(toResponse(status, out)), fail: failed });
+      // env crosses only when it is not the one Go already holds (workerd hands every request of
+      // an isolate the same object).
+      const newEnv = inst.env === env ? null : env;
+      inst.env = env;
       try {
-        unsafe = inst.binding.handle((status, out) => finish(toResponse(status, out)), env, head, body, id, softMs, hardMs) === true;
+        unsafe = inst.binding.handle(newEnv, head, body, id, softMs, hardMs) === true;
       } catch (e) {
         console.error("edge: internal error: " + (e && e.message));
         finish(jsonError(500, "internal", "internal error", true));

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall/js"
@@ -20,9 +21,9 @@ import (
 //   - KeyStateBinding: class KeyState, one object per API key ("key:<api url>|<public key>"):
 //     token, nonce mark, the nonce sequencer (gateway.KeyState);
 //   - LedgerBinding: class Ledger (gateway.Ledger): the object "ledger" holds IPN dedupe and
-//     order, events and forwarding; each storefront order has its own object ("order:<id>") and
-//     so has each payment the gateway created ("txn:<id>"), so that no single object is on the
-//     path of every checkout (the key's sequencer aside: the nonce order is the key's);
+//     order, events and forwarding; storefront orders and the payments the gateway created are
+//     spread over "shard:<n>" objects (ledgerShard), so that no single object is on the path of
+//     every checkout (the key's sequencer aside: the nonce order is the key's);
 //   - LimiterBinding: class Limiter, one object per client ("rl:<client>"): a rate limit window
 //     (gateway.Limiter).
 const (
@@ -284,16 +285,31 @@ func (k *doKeys) Abandon(ctx context.Context, id string) (bool, error) {
 }
 
 // doLedger is the gateway's ledger in Ledger Durable Objects (glue/ledger.mjs): IPNs and events
-// in the object "ledger" (stub), an order in "order:<id>", a payment in "txn:<id>".
+// in the object "ledger" (stub), orders and payments in "shard:<n>" (ledgerShard).
 type doLedger struct {
 	p    *platform
 	stub js.Value
 	err  error
 }
 
-// record returns the stub of the object that holds one order or payment.
-func (l *doLedger) record(kind, id string) (js.Value, error) {
-	return l.p.stub(LedgerBinding, kind+":"+id)
+// record returns the stub of the shard that holds order or payment id.
+func (l *doLedger) record(_, id string) (js.Value, error) {
+	return l.p.stub(LedgerBinding, "shard:"+strconv.Itoa(ledgerShard(id)))
+}
+
+// ledgerShards is how many objects orders and payments are spread over. It must never change:
+// a record is looked up only in the shard its id maps to.
+const ledgerShards = 32
+
+// ledgerShard maps an order or payment id to its shard: FNV-1a (32 bits) of the id, modulo
+// ledgerShards.
+func ledgerShard(id string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h ^= uint32(id[i])
+		h *= 16777619
+	}
+	return int(h % ledgerShards)
 }
 
 func (l *doLedger) SeenID(ctx context.Context, id string) (bool, error) {

@@ -3,40 +3,44 @@
 // object by what it asks:
 //   ledger        IPN ids seen and the last status per payment, the event log for /v1/events,
 //                 and the forwarding queue (delivered by the alarm);
-//   order:<id>    one storefront order (written by compare-and-set on a version);
-//   txn:<id>      one payment the gateway created.
-// Orders and payments have an object each, so checkouts do not queue behind one object.
+//   shard:<n>     storefront orders (order:<id>, written by compare-and-set on a version) and
+//                 payments the gateway created (txn:<id>), spread over a fixed number of shards
+//                 by Go (platform_js.go's ledgerShard), so that checkouts do not queue behind one
+//                 object and objects stay warm (one object per order would start a new one, with
+//                 its own storage, for every checkout).
 //
-// Every decision is Go's (ipn.Tracker: dedupe and the status order; the order states). This class
-// stores what Go decided and makes the steps that must be atomic atomic: a Durable Object runs
-// one event at a time and closes its input gate during storage calls, so each method below is
-// atomic (the alarm's forwards excepted, which only touch the queue and the events' state).
+// Every decision is Go's (ipn.Tracker: dedupe and the status order; the order states; the
+// shard). This class stores what Go decided and makes the steps that must be atomic atomic: a
+// Durable Object runs one event at a time and closes its input gate during storage calls, so
+// each method below is atomic (the alarm's forwards excepted, which only touch the queue and the
+// events' state).
 //
 // This class was EdgeState (one class for keys, ledger and rate limits) before each role got its
 // own: wrangler.jsonc renames EdgeState to Ledger, so a deployment keeps its object "ledger",
-// which also holds the orders and payments recorded before they got objects of their own. While
-// LEGACY_LEDGER is not "0", an order's object copies the order from there the first time it is
-// used, and a payment's object reads it from there when it has none (see legacyOrder/legacyTxn).
+// which also holds the orders and payments recorded before the shards. While LEGACY_LEDGER is not
+// "0", each shard copies them all (see importLegacy) before it first answers: a retried order
+// must find its first attempt wherever it was recorded. Go reads each id from one shard only, so
+// the copies in the others are never read.
 import { DurableObject } from "cloudflare:workers";
 
 const enc = new TextEncoder();
 const pad = (n) => String(n).padStart(16, "0");
 
 export class Ledger extends DurableObject {
-  // ---- payments and orders (objects "txn:<id>" and "order:<id>") ---------------------------
+  // ---- payments and orders (objects "shard:<n>") -------------------------------------------
 
   async putTxn(id, rec) {
+    await this.importLegacy();
     await this.ctx.storage.put("txn:" + id, rec);
   }
 
   async getTxn(id) {
-    const rec = await this.ctx.storage.get("txn:" + id);
-    if (rec !== undefined) return rec;
-    return this.legacy() ? await this.legacyStub().legacyTxn(id) : null;
+    await this.importLegacy();
+    return (await this.ctx.storage.get("txn:" + id)) ?? null;
   }
 
   async getOrder(id) {
-    await this.importOrder(id);
+    await this.importLegacy();
     const r = await this.ctx.storage.get("order:" + id);
     return r === undefined ? null : JSON.stringify(r);
   }
@@ -45,7 +49,7 @@ export class Ledger extends DurableObject {
   // with version expectV + 1: a compare-and-set, so two requests for one order never both
   // create its payment.
   async putOrder(id, expectV, rec) {
-    await this.importOrder(id);
+    await this.importLegacy();
     const cur = await this.ctx.storage.get("order:" + id);
     if ((cur?.v ?? 0) !== expectV) return { ok: false, current: cur === undefined ? null : JSON.stringify(cur) };
     const next = JSON.parse(rec);
@@ -54,26 +58,28 @@ export class Ledger extends DurableObject {
     return { ok: true, current: null };
   }
 
-  legacy() {
-    return this.env.LEGACY_LEDGER !== "0";
-  }
-
-  legacyStub() {
-    return this.env.LEDGER.get(this.env.LEDGER.idFromName("ledger"));
-  }
-
-  // importOrder copies order id from the object "ledger" (where it was recorded before orders
-  // had objects of their own) into this one, once, before this object answers anything about
-  // it: a retried order must find its first attempt wherever it was recorded. Calls that arrive
-  // meanwhile wait for the same copy; a failed copy is tried again by the next call.
-  importOrder(id) {
-    if (!this.legacy()) return;
+  // importLegacy copies, once per shard, the orders and payments the object "ledger" recorded
+  // before v2 (records this shard already has are kept). Calls that arrive meanwhile wait for the
+  // same copy; a failed copy is tried again by the next call, which fails (503, retryable) rather
+  // than answer without it.
+  importLegacy() {
+    if (this.env.LEGACY_LEDGER === "0") return;
     this.imported ??= (async () => {
-      if ((await this.ctx.storage.get("imported")) !== undefined) return;
-      const old = await this.legacyStub().legacyOrder(id);
-      const writes = { imported: Date.now() };
-      if (old !== null && (await this.ctx.storage.get("order:" + id)) === undefined) writes["order:" + id] = old;
-      await this.ctx.storage.put(writes);
+      if ((await this.ctx.storage.get("legacy_imported")) !== undefined) return;
+      const legacy = this.env.LEDGER.get(this.env.LEDGER.idFromName("ledger"));
+      for (const prefix of ["order:", "txn:"]) {
+        let after;
+        for (;;) {
+          const page = await legacy.legacyPage(prefix, after, 128);
+          if (page.length === 0) break;
+          const have = await this.ctx.storage.get(page.map(([k]) => k));
+          const writes = {};
+          for (const [k, v] of page) if (!have.has(k)) writes[k] = v;
+          if (Object.keys(writes).length) await this.ctx.storage.put(writes);
+          after = page[page.length - 1][0];
+        }
+      }
+      await this.ctx.storage.put("legacy_imported", Date.now());
     })().catch((e) => {
       this.imported = undefined;
       throw e;
@@ -81,14 +87,11 @@ export class Ledger extends DurableObject {
     return this.imported;
   }
 
-  // legacyOrder and legacyTxn (object "ledger") read an order or payment recorded here before
-  // they had objects of their own.
-  async legacyOrder(id) {
-    return (await this.ctx.storage.get("order:" + id)) ?? null;
-  }
-
-  async legacyTxn(id) {
-    return (await this.ctx.storage.get("txn:" + id)) ?? null;
+  // legacyPage (object "ledger") lists up to limit records under prefix after the key after.
+  async legacyPage(prefix, after, limit) {
+    const opts = { prefix, limit };
+    if (after !== undefined) opts.startAfter = after;
+    return [...(await this.ctx.storage.list(opts))];
   }
 
   // ---- IPNs ----------------------------------------------------------------------------------

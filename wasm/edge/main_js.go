@@ -35,6 +35,8 @@ func main() {
 	debug.SetGCPercent(gcPercent)
 	binding := js.Global().Get("context").Get("binding")
 	h := &host{transport: newUpstreamTransport(binding), respond: binding.Get("respond"), cancels: map[int][2]context.CancelFunc{}, work: make(chan func())}
+	// The request headers Go reads: the glue hands over only these.
+	binding.Set("headers", strings.Join(gateway.RequestHeaders, ","))
 	binding.Set("handle", js.FuncOf(h.handle))
 	binding.Set("cancel", js.FuncOf(h.cancel))
 	select {} // serve until the isolate goes away

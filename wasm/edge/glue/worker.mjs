@@ -212,8 +212,10 @@ export default {
       body = await readBody(request);
       if (body === undefined) return jsonError(413, "body_too_large", "the request body is larger than 64 KiB", false);
     }
+    // Only the headers Go reads cross (binding.headers, set by Go at start).
+    inst.wanted ??= new Set(String(inst.binding.headers ?? "").split(","));
     let head = method + "\n" + request.url + "\n";
-    for (const [k, v] of request.headers) head += k + "\n" + v + "\n";
+    for (const [k, v] of request.headers) if (inst.wanted.has(k)) head += k + "\n" + v + "\n";
     const id = nextId++;
     const hardMs = Number(env.EDGE_DEADLINE_MS) > 0 ? Number(env.EDGE_DEADLINE_MS) : DEADLINE_MS;
     // EDGE_SOFT_MARGIN_MS (tests only) overrides the margin; a negative one turns the soft

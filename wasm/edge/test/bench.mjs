@@ -25,7 +25,7 @@
 // Usage: npm --prefix wasm/edge run bench [-- --only throughput,cold,checkout --requests 2000
 //        --concurrency 8,64 --rounds 8 --nonce --cold-runs 6 --clients 64 --checkouts 1000
 //        --fresh-instance]
-// --fresh-instance starts a new Go instance per request (EDGE_INSTANCE_PER_REQUEST=1, what the
+// --nonce-only skips the nonces-off throughput rows. --fresh-instance starts a new Go instance per request (EDGE_INSTANCE_PER_REQUEST=1, what the
 // stock syumai/workers glue does), for comparison. --json FILE writes the numbers.
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -239,7 +239,7 @@ const sb = await startSandbox();
 const sbn = await startSandbox();
 try {
   if (ONLY.includes('throughput')) {
-    await throughput(sb, false);
+    if (!process.argv.includes('--nonce-only')) await throughput(sb, false);
     if (withNonce) await throughput(sbn, true, sb);
   }
   if (ONLY.includes('cold')) await cold(sb);

@@ -28,7 +28,7 @@
 // --nonce-only skips the nonces-off throughput rows. --fresh-instance starts a new Go instance per request (EDGE_INSTANCE_PER_REQUEST=1, what the
 // stock syumai/workers glue does), for comparison. --json FILE writes the numbers.
 import { join } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { startSandbox, startGateway, edgeDir, buildEdge } from './lib.mjs';
@@ -60,6 +60,27 @@ const baselineOn = (own) => (_dir, bindings) => ({
   bindings: own ? { ...bindings, WALLEX_API_URL: own.apiUrl, WALLEX_PUBLIC_KEY: own.publicKey, WALLEX_PRIVATE_KEY: own.privateKey } : bindings,
 });
 const baseline = baselineOn(null);
+
+// workerdCPU is the CPU time (ms, user + system) used so far by the workerd processes this
+// benchmark started (Miniflare's children): what a request costs the runtime, whatever the
+// machine's other load does to wall-clock rates.
+function workerdCPU() {
+  let ms = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (comm === 'workerd' && Number(f[1]) === process.pid) ms += ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  }
+  return ms;
+}
+const CLK_TCK = 100;
 
 async function load(n, c, one, lat) {
   let next = 0;
@@ -103,14 +124,16 @@ async function throughput(sb, nonce, jsSandbox) {
     await load(WARM, 8, go, []);
     await load(WARM, 8, js, []);
     for (const c of CONC) {
-      const sides = { go: { one: go, lat: [], secs: 0, errors: 0 }, js: { one: js, lat: [], secs: 0, errors: 0 } };
+      const sides = { go: { one: go, lat: [], secs: 0, errors: 0, cpu: 0 }, js: { one: js, lat: [], secs: 0, errors: 0, cpu: 0 } };
       const pairs = []; // each round's Go/JS ratio: the two ran back to back, under the same load
       for (let r = 0; r < ROUNDS; r++) {
         const rps = {};
         for (const k of r % 2 ? ['js', 'go'] : ['go', 'js']) {
           const s = sides[k];
           const n = Math.ceil(N / ROUNDS);
+          const cpu0 = workerdCPU();
           const { secs, errors } = await load(n, c, s.one, s.lat);
+          s.cpu += workerdCPU() - cpu0;
           s.secs += secs;
           s.errors += errors;
           rps[k] = n / secs;
@@ -120,11 +143,13 @@ async function throughput(sb, nonce, jsSandbox) {
       const g = summary(sides.go.lat, sides.go.secs, sides.go.errors);
       const j = summary(sides.js.lat, sides.js.secs, sides.js.errors);
       const key = `throughput_c${c}${nonce ? '_nonce' : ''}${fresh ? '_fresh' : ''}`;
-      results[key] = { go: g, js: j, ratio: g.rps / j.rps, round_ratios: pairs, median_round_ratio: median(pairs) };
+      const cpuGo = (sides.go.cpu * 1000) / g.n, cpuJs = (sides.js.cpu * 1000) / j.n; // µs of workerd CPU per request
+      results[key] = { go: g, js: j, ratio: g.rps / j.rps, round_ratios: pairs, median_round_ratio: median(pairs), workerd_cpu_us: { go: cpuGo, js: cpuJs } };
       console.log(`throughput ${PATH}, concurrency ${c}, nonces ${nonce ? 'on' : 'off'}${fresh ? ', a new Go instance per request' : ''}: ${N} requests each, ${ROUNDS} alternating rounds`);
       console.log('  Go gateway: ' + fmt(g));
       console.log('  JS worker:  ' + fmt(j));
       console.log(`  ratio Go/JS req/s: ${(g.rps / j.rps).toFixed(2)} (median of the ${ROUNDS} rounds' ratios ${median(pairs).toFixed(2)}); p50 ${g.p50.toFixed(2)} vs ${j.p50.toFixed(2)} ms; p99 ${g.p99.toFixed(2)} vs ${j.p99.toFixed(2)} ms`);
+      console.log(`  workerd CPU per request: Go ${cpuGo.toFixed(0)} µs, JS ${cpuJs.toFixed(0)} µs (the gateway's own cost: ${(cpuGo - cpuJs).toFixed(0)} µs more)`);
     }
   } finally {
     await gw.stop();

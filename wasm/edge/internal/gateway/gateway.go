@@ -33,6 +33,14 @@ type Response struct {
 	Body   []byte
 }
 
+// RequestHeaders are the request headers the gateway reads (lower case): a host may hand over
+// only these (the Worker does, to cut what crosses into Go per request). headers_test.go checks
+// the list against the code.
+var RequestHeaders = []string{
+	"authorization", "content-type", "origin", "access-control-request-method", "access-control-request-headers",
+	"hmac", "cf-connecting-ip", "x-real-ip", "x-forwarded-for",
+}
+
 // MaxBody is the largest request body the gateway reads.
 const MaxBody = 64 << 10
 

@@ -112,6 +112,8 @@ cmd_test() {
   go test -race -count=1 ./core/... ./sandbox/...
   log "go test (the rest)"
   go test -count=1 $(go list ./... | grep -v -E '/core($|/)|/sandbox($|/)')
+  log "go test (internal/jsonpretty, our github.com/tidwall/pretty: a module of its own)"
+  (cd internal/jsonpretty && go vet ./... && go test -count=1 ./...)
   log "wasm suite (GOOS=js go test under node, bridge node tests, size budget)"
   wasm/test/run-go-wasm-tests.sh
   ensure_npm .

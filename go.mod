@@ -18,4 +18,4 @@ require (
 	golang.org/x/sys v0.29.0 // indirect
 )
 
-replace github.com/tidwall/pretty => ./third_party/tidwall/pretty
+replace github.com/tidwall/pretty => ./internal/jsonpretty

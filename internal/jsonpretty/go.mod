@@ -1,3 +1,3 @@
 module github.com/tidwall/pretty
 
-go 1.16
+go 1.26

@@ -5,7 +5,7 @@ package core
 import (
 	"math/rand/v2"
 
-	"github.com/wallexkit/wallexkit/core/internal/ipaddr"
+	"github.com/wallexkit/wallexkit/internal/ipaddr"
 )
 
 // parseBaseURL reads an API URL without net/url's parser (see strictBaseURL).

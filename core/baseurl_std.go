@@ -21,8 +21,8 @@ func parseBaseURL(raw string) (baseURL, bool) {
 	}, true
 }
 
-// isLoopbackIP reports whether s is a loopback IP address (net/netip; see core/internal/ipaddr
-// for the WebAssembly builds).
+// isLoopbackIP reports whether s is a loopback IP address (net/netip; see internal/ipaddr for
+// the WebAssembly builds).
 func isLoopbackIP(s string) bool {
 	ip, err := netip.ParseAddr(s)
 	return err == nil && ip.IsLoopback()

@@ -1,6 +1,7 @@
 // Package ipaddr reads IP addresses as net/netip does, for the WebAssembly builds, which leave
-// net/netip out (with the unique and weak packages its zones pull in, about 10 KB gzip).
-// ipaddr_test.go checks it against net/netip.
+// net/netip's parser out (with the unique and weak packages its zones pull in, about 10 KB gzip).
+// One package for the whole repository: core's loopback check and the gateway's rate-limit key
+// both use it. ipaddr_test.go checks it against net/netip.
 package ipaddr
 
 import "strings"

@@ -12,7 +12,7 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
-	"github.com/wallexkit/wallexkit/wasm/internal/ipaddr"
+	"github.com/wallexkit/wallexkit/internal/ipaddr"
 )
 
 // MaxQuantity is the largest quantity one checkout may ask for.

@@ -61,7 +61,7 @@ func (f *formBuilder) addSorted(fields Fields) {
 	for k := range fields {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	for _, k := range keys {
 		f.add(k, fields[k])
 	}

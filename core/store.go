@@ -2,8 +2,7 @@ package core
 
 import (
 	"context"
-	"slices"
-	"strings"
+	"sort"
 	"sync"
 	"time"
 )
@@ -126,11 +125,11 @@ func SortOps(m map[string]Op) []Op {
 		o.Ref = copyRef(o.Ref)
 		out = append(out, o)
 	}
-	slices.SortFunc(out, func(a, b Op) int {
-		if c := a.SentAt.Compare(b.SentAt); c != 0 {
-			return c
+	sort.Slice(out, func(i, j int) bool {
+		if c := out[i].SentAt.Compare(out[j].SentAt); c != 0 {
+			return c < 0
 		}
-		return strings.Compare(a.ID, b.ID)
+		return out[i].ID < out[j].ID
 	})
 	return out
 }

@@ -22,7 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -199,9 +199,9 @@ func Parse(name string, data []byte, o Options) *File {
 			f.Warnings = append(f.Warnings, Problem{0, fmt.Sprintf("the %s payouts add up to %s, more than the %s balance (%s): the last ones will be refused", t.Currency, t.Amount.Text(), t.Currency, bal.Text())})
 		}
 	}
-	slices.SortFunc(f.Totals, func(a, b Total) int { return strings.Compare(a.Currency, b.Currency) })
-	slices.SortStableFunc(f.Problems, func(a, b Problem) int { return a.Line - b.Line })
-	slices.SortStableFunc(f.Warnings, func(a, b Problem) int { return a.Line - b.Line })
+	sort.Slice(f.Totals, func(i, j int) bool { return f.Totals[i].Currency < f.Totals[j].Currency })
+	sort.SliceStable(f.Problems, func(i, j int) bool { return f.Problems[i].Line < f.Problems[j].Line })
+	sort.SliceStable(f.Warnings, func(i, j int) bool { return f.Warnings[i].Line < f.Warnings[j].Line })
 	return f
 }
 

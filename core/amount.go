@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wallexkit/wallexkit/core/internal/errtext"
+	"github.com/wallexkit/wallexkit/internal/errtext"
 )
 
 // AmountDecimals is the number of decimal places Wallex Pay uses for coin amounts:

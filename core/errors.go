@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wallexkit/wallexkit/core/internal/errtext"
+	"github.com/wallexkit/wallexkit/internal/errtext"
 )
 
 //go:generate go run ./internal/gencodes

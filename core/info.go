@@ -5,7 +5,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/wallexkit/wallexkit/core/internal/errtext"
+	"github.com/wallexkit/wallexkit/internal/errtext"
 )
 
 // BasicInfo is the answer of get_basic_info.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wallexkit/wallexkit/core/internal/errtext"
+	"github.com/wallexkit/wallexkit/internal/errtext"
 )
 
 // Verdict is what Reconcile concluded.

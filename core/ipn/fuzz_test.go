@@ -3,9 +3,10 @@ package ipn
 import (
 	"crypto/hmac"
 	"encoding/hex"
-	"github.com/wallexkit/wallexkit/core"
 	"strings"
 	"testing"
+
+	"github.com/wallexkit/wallexkit/core"
 )
 
 func seedBodies() [][]byte {

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/wallexkit/wallexkit/core"
-	"github.com/wallexkit/wallexkit/core/internal/errtext"
+	"github.com/wallexkit/wallexkit/internal/errtext"
 )
 
 // IPN types with a typed view in [Notification].

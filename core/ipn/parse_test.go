@@ -2,8 +2,9 @@ package ipn
 
 import (
 	"errors"
-	"github.com/wallexkit/wallexkit/core"
 	"testing"
+
+	"github.com/wallexkit/wallexkit/core"
 )
 
 func TestParse(t *testing.T) {

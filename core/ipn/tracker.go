@@ -7,7 +7,7 @@ import (
 	"sync"
 
 	"github.com/wallexkit/wallexkit/core"
-	"github.com/wallexkit/wallexkit/core/internal/errtext"
+	"github.com/wallexkit/wallexkit/internal/errtext"
 )
 
 // Decision is what a Tracker says to do with a verified notification.

@@ -3,8 +3,9 @@ package ipn
 import (
 	"crypto/hmac"
 	"crypto/sha512"
-	"github.com/wallexkit/wallexkit/core/internal/errtext"
 	"strings"
+
+	"github.com/wallexkit/wallexkit/internal/errtext"
 )
 
 // signatureHexLen is the length of a hex-encoded HMAC-SHA512.

@@ -1,6 +1,7 @@
-// Package errtext builds core's error messages without package fmt: fmt's printer (with reflect
-// behind it) is about 0.1 MB of every WebAssembly build that links it, and core's messages only
+// Package errtext builds error messages without package fmt: fmt's printer (with reflect
+// behind it) is about 0.1 MB of every WebAssembly build that links it, and our messages only
 // need strings, quoted strings and integers. Messages read exactly as the fmt versions did.
+// core, the payout engine and the wasm packages all use it.
 package errtext
 
 import "strconv"

@@ -10,12 +10,13 @@ package xmlwire
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/wallexkit/wallexkit/internal/jsonw"
 )
 
 // MaxDepth bounds nesting so a hostile answer cannot exhaust the stack.
@@ -148,6 +149,5 @@ func writeObject(out *bytes.Buffer, n *node) {
 }
 
 func writeString(out *bytes.Buffer, s string) {
-	b, _ := json.Marshal(s)
-	out.Write(b)
+	out.Write(jsonw.AppendString(nil, s))
 }

@@ -3,12 +3,13 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
+	"strconv"
 	"syscall/js"
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/internal/jsonw"
 )
 
 // functions lists what globalThis.wallexkit offers (besides version). All but call report
@@ -178,13 +179,13 @@ func call(c *core.Client, args []js.Value) (any, error) {
 	if result == "" {
 		result = "null"
 	}
-	raw, _ := json.Marshal(string(res.Body))
-	b := make([]byte, 0, len(result)+len(raw)+24)
-	b = append(b, `{"result":`...)
-	b = append(b, result...)
-	b = append(b, `,"raw":`...)
-	b = append(b, raw...)
-	return jsonText(append(b, '}')), nil
+	var w jsonw.Writer
+	w.Open('{')
+	w.Key("result").Raw(result)
+	w.Key("raw").String(string(res.Body))
+	w.Close('}')
+	b, _ := w.Bytes()
+	return jsonText(b), nil
 }
 
 func basicInfo(c *core.Client, _ []js.Value) (any, error) {
@@ -258,13 +259,18 @@ func callbackAddress(c *core.Client, args []js.Value) (any, error) {
 // txInfoView adds the checkout details (full = true) that core keeps as a raw Value.
 type txInfoView struct {
 	*core.TxInfo
-	Checkout json.RawMessage `json:"checkout,omitempty"`
+	Checkout rawJSON `json:"checkout,omitempty"`
 }
+
+// rawJSON is JSON text written as it is, as json.RawMessage is.
+type rawJSON string
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return []byte(r), nil }
 
 func viewTxInfo(t *core.TxInfo) txInfoView {
 	v := txInfoView{TxInfo: t}
 	if t.Checkout.Exists() {
-		v.Checkout = json.RawMessage(t.Checkout.Raw())
+		v.Checkout = rawJSON(t.Checkout.Raw())
 	}
 	return v
 }
@@ -311,13 +317,9 @@ func txInfoMulti(c *core.Client, args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	type item struct {
-		Info  *txInfoView `json:"info,omitempty"`
-		Error *errorView  `json:"error,omitempty"`
-	}
-	out := make(map[string]item, len(m))
+	out := make(map[string]txInfoItem, len(m))
 	for id, it := range m {
-		var x item
+		var x txInfoItem
 		if it.Info != nil {
 			v := viewTxInfo(it.Info)
 			x.Info = &v
@@ -326,6 +328,12 @@ func txInfoMulti(c *core.Client, args []js.Value) (any, error) {
 		out[id] = x
 	}
 	return out, nil
+}
+
+// txInfoItem is one payment of txInfoMulti's answer.
+type txInfoItem struct {
+	Info  *txInfoView `json:"info,omitempty"`
+	Error *errorView  `json:"error,omitempty"`
 }
 
 func stringList(args []js.Value, i int, name string) ([]string, error) {
@@ -418,16 +426,9 @@ func createMassWithdrawal(c *core.Client, args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	type item struct {
-		Key    string                 `json:"key"`
-		ID     string                 `json:"id,omitempty"`
-		Status *core.WithdrawalStatus `json:"status,omitempty"`
-		Amount *core.Amount           `json:"amount,omitempty"`
-		Error  *errorView             `json:"error,omitempty"`
-	}
-	out := make([]item, len(mw.Results))
+	out := make([]massItem, len(mw.Results))
 	for i, r := range mw.Results {
-		out[i] = item{Key: r.Key, Error: viewError(r.Err)}
+		out[i] = massItem{Key: r.Key, Error: viewError(r.Err)}
 		if w := r.Withdrawal; w != nil {
 			out[i].ID, out[i].Status, out[i].Amount = w.ID, &w.Status, &w.Amount
 		}
@@ -435,10 +436,16 @@ func createMassWithdrawal(c *core.Client, args []js.Value) (any, error) {
 	return out, nil
 }
 
-func itoa(i int) string {
-	b, _ := json.Marshal(i)
-	return string(b)
+// massItem is one payout of createMassWithdrawal's answer.
+type massItem struct {
+	Key    string                 `json:"key"`
+	ID     string                 `json:"id,omitempty"`
+	Status *core.WithdrawalStatus `json:"status,omitempty"`
+	Amount *core.Amount           `json:"amount,omitempty"`
+	Error  *errorView             `json:"error,omitempty"`
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }
 
 func convert(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")

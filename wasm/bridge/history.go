@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/json"
 	"syscall/js"
 
 	"github.com/wallexkit/wallexkit/core"
@@ -33,7 +32,7 @@ func statementOf(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	p := statement.Params{From: o.msTime("fromMs"), To: o.msTime("toMs"), Payments: o.flag("payments"), Payouts: o.flag("payouts")}
 	if v, ok := o.get("details"); ok && v.Type() == js.TypeObject {
-		if err := json.Unmarshal([]byte(jsJSON.Call("stringify", v).String()), &p.Details); err != nil {
+		if err := decodeDetails(jsJSON.Call("stringify", v).String(), &p.Details); err != nil {
 			o.fail("details", "must be the details object of an earlier statement")
 		}
 	}
@@ -65,8 +64,8 @@ func ratesArg(o *opts) *core.Rates {
 		o.fail("rates", "are required: pass the object rates() resolved with")
 		return nil
 	}
-	var r core.Rates
-	if err := json.Unmarshal([]byte(jsJSON.Call("stringify", v).String()), &r); err != nil || len(r.Coins) == 0 {
+	r, err := decodeRates(jsJSON.Call("stringify", v).String())
+	if err != nil || len(r.Coins) == 0 {
 		o.fail("rates", "must be the object rates() resolved with ({coins: [...]})")
 		return nil
 	}

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/payout"
+	"github.com/wallexkit/wallexkit/internal/jsonw"
 	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
 )
 
@@ -95,15 +95,17 @@ func checkAddress(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	type result struct {
-		OK      bool   `json:"ok"`
-		Problem string `json:"problem,omitempty"`
-	}
 	var ve *core.ValidationError
 	if err := core.CheckAddress(coin, addr); errors.As(err, &ve) {
-		return result{Problem: ve.Problem}, nil
+		return checkResult{Problem: ve.Problem}, nil
 	}
-	return result{OK: true}, nil
+	return checkResult{OK: true}, nil
+}
+
+// checkResult is checkAddress's answer.
+type checkResult struct {
+	OK      bool   `json:"ok"`
+	Problem string `json:"problem,omitempty"`
 }
 
 // runView is where a payout run stands.
@@ -218,8 +220,8 @@ func (j *jsJournal) Load(ctx context.Context) ([]payout.Entry, error) {
 		case js.TypeObject:
 			text = jsJSON.Call("stringify", x).String()
 		}
-		var e payout.Entry
-		if err := json.Unmarshal([]byte(text), &e); err != nil {
+		e, err := decodeEntry(text)
+		if err != nil {
 			return nil, fmt.Errorf("the payout journal is damaged at entry %d: %w", i+1, err)
 		}
 		out = append(out, e)
@@ -229,8 +231,10 @@ func (j *jsJournal) Load(ctx context.Context) ([]payout.Entry, error) {
 
 func (j *jsJournal) Append(ctx context.Context, es []payout.Entry) error {
 	arr := js.Global().Get("Array").New()
-	for _, e := range es {
-		b, err := json.Marshal(e)
+	for i := range es {
+		var w jsonw.Writer
+		writeEntry(&w, &es[i])
+		b, err := w.Bytes()
 		if err != nil {
 			return err
 		}

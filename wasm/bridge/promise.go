@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -26,7 +25,7 @@ type jsonText []byte
 
 // handler runs one API function on its own goroutine. It returns a Go value that is turned
 // into a plain JS object (nil = undefined, jsonText = parsed, js.Value = as is, anything else
-// = marshalled with encoding/json), or an error.
+// = written as JSON by encodeResult, as encoding/json would), or an error.
 type handler func(args []js.Value) (any, error)
 
 // async exposes h as a JS function that returns a Promise at once and never blocks the JS
@@ -98,9 +97,9 @@ func toJS(v any) (js.Value, error) {
 	case jsonText:
 		return jsJSON.Call("parse", string(x)), nil
 	}
-	b, err := json.Marshal(v)
+	b, err := encodeResult(v)
 	if err != nil {
-		return js.Undefined(), fmt.Errorf("internal error: cannot encode the result: %w", err)
+		return js.Undefined(), err
 	}
 	return jsJSON.Call("parse", string(b)), nil
 }

@@ -4,12 +4,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"syscall/js"
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/internal/jsonw"
 	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
 )
 
@@ -56,7 +56,9 @@ func newJSStorage(v js.Value) (*jsStorage, error) {
 // those texts (or of objects), setOp(key, id, text) writes one, deleteOp(key, id) removes one.
 
 func (s *jsStorage) SaveOp(ctx context.Context, key string, op core.Op) error {
-	b, err := json.Marshal(op)
+	var w jsonw.Writer
+	writeOp(&w, &op)
+	b, err := w.Bytes()
 	if err != nil {
 		return err
 	}
@@ -84,8 +86,7 @@ func (s *jsStorage) LoadOps(ctx context.Context, key string) ([]core.Op, error) 
 		default:
 			continue
 		}
-		var op core.Op
-		if json.Unmarshal([]byte(text), &op) == nil && op.ID != "" {
+		if op, err := decodeOp(text); err == nil && op.ID != "" {
 			m[op.ID] = op
 		}
 	}

@@ -20,7 +20,6 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"sort"
 	"strconv"
@@ -28,6 +27,7 @@ import (
 	"unicode"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/internal/errtext"
 )
 
 // Limits of a payout file.
@@ -60,7 +60,7 @@ func (p Problem) String() string {
 	if p.Line == 0 {
 		return p.Msg
 	}
-	return fmt.Sprintf("line %d: %s", p.Line, p.Msg)
+	return "line " + errtext.D(p.Line) + ": " + p.Msg
 }
 
 // Total is the sum of one currency's payouts.
@@ -117,7 +117,7 @@ func Parse(name string, data []byte, o Options) *File {
 	hash := Hash(data)
 	f := &File{Name: name, Hash: hash, Tag: tagPrefix + hash[:8], Problems: []Problem{}, Warnings: []Problem{}, Totals: []Total{}, Rows: []Row{}}
 	if len(data) > MaxFile {
-		f.Problems = append(f.Problems, Problem{0, fmt.Sprintf("the file is %d bytes: a payout file of at most %d rows is far smaller; is it the right file?", len(data), MaxRows)})
+		f.Problems = append(f.Problems, Problem{0, "the file is " + errtext.D(len(data)) + " bytes: a payout file of at most " + errtext.D(MaxRows) + " rows is far smaller; is it the right file?"})
 		return f
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
@@ -168,7 +168,7 @@ func Parse(name string, data []byte, o Options) *File {
 		f.Rows = append(f.Rows, row)
 	}
 	if len(f.Rows)+countRowProblems(f.Problems) > MaxRows {
-		f.Problems = append(f.Problems, Problem{0, fmt.Sprintf("the file has %d payouts; at most %d per file: split it", len(f.Rows)+countRowProblems(f.Problems), MaxRows)})
+		f.Problems = append(f.Problems, Problem{0, "the file has " + errtext.D(len(f.Rows)+countRowProblems(f.Problems)) + " payouts; at most " + errtext.D(MaxRows) + " per file: split it"})
 	}
 	if len(f.Rows) == 0 && len(f.Problems) == 0 {
 		f.Problems = append(f.Problems, Problem{0, "the file holds no payouts: write one per line as address,currency,amount[,memo]"})
@@ -178,12 +178,12 @@ func Parse(name string, data []byte, o Options) *File {
 	for _, p := range f.Rows {
 		k := p.Address + "\x00" + p.Currency + "\x00" + strconv.FormatInt(p.Amount.Units(), 10)
 		if prev, dup := seen[k]; dup {
-			f.Warnings = append(f.Warnings, Problem{p.Line, fmt.Sprintf("same address, currency and amount as line %d: both will be paid", prev)})
+			f.Warnings = append(f.Warnings, Problem{p.Line, "same address, currency and amount as line " + errtext.D(prev) + ": both will be paid"})
 		} else {
 			seen[k] = p.Line
 		}
 		if fee, ok := o.Fees[p.Currency]; ok && p.Amount.Cmp(fee) <= 0 {
-			f.Warnings = append(f.Warnings, Problem{p.Line, fmt.Sprintf("amount %s is not above the %s network fee (%s): Wallex Pay may refuse it", p.Amount.Text(), p.Currency, fee.Text())})
+			f.Warnings = append(f.Warnings, Problem{p.Line, "amount " + p.Amount.Text() + " is not above the " + p.Currency + " network fee (" + fee.Text() + "): Wallex Pay may refuse it"})
 		}
 		t := totals[p.Currency]
 		if t == nil {
@@ -196,7 +196,7 @@ func Parse(name string, data []byte, o Options) *File {
 	for _, t := range totals {
 		f.Totals = append(f.Totals, *t)
 		if bal, ok := o.Balances[t.Currency]; ok && t.Amount.Cmp(bal) > 0 {
-			f.Warnings = append(f.Warnings, Problem{0, fmt.Sprintf("the %s payouts add up to %s, more than the %s balance (%s): the last ones will be refused", t.Currency, t.Amount.Text(), t.Currency, bal.Text())})
+			f.Warnings = append(f.Warnings, Problem{0, "the " + t.Currency + " payouts add up to " + t.Amount.Text() + ", more than the " + t.Currency + " balance (" + bal.Text() + "): the last ones will be refused"})
 		}
 	}
 	sort.Slice(f.Totals, func(i, j int) bool { return f.Totals[i].Currency < f.Totals[j].Currency })
@@ -248,7 +248,7 @@ func headerColumns(rec []string) (map[string]int, bool, string) {
 	var msg string
 	switch {
 	case len(unknown) > 0:
-		msg = fmt.Sprintf("the header names unknown columns %q: use address,currency,amount[,memo]", unknown)
+		msg = "the header names unknown columns " + quoteList(unknown) + ": use address,currency,amount[,memo]"
 	case len(cols) < 3 || cols["address"] == cols["amount"]:
 		msg = "the header must name address, currency and amount (and optionally memo)"
 	}
@@ -278,7 +278,7 @@ func NoteFor(tag string, line int, memo string) string {
 func checkRow(rec []string, cols map[string]int, line int, tag string, o Options) (Row, []string) {
 	var msgs []string
 	if len(rec) < 3 || len(rec) > 4 {
-		return Row{}, []string{fmt.Sprintf("has %d columns: want address,currency,amount[,memo] (quote a memo that contains commas)", len(rec))}
+		return Row{}, []string{"has " + errtext.D(len(rec)) + " columns: want address,currency,amount[,memo] (quote a memo that contains commas)"}
 	}
 	get := func(k string) string {
 		if i := cols[k]; i >= 0 && i < len(rec) {
@@ -291,11 +291,11 @@ func checkRow(rec []string, cols map[string]int, line int, tag string, o Options
 	case p.Address == "":
 		msgs = append(msgs, "address is empty")
 	case FormulaLike(p.Address):
-		msgs = append(msgs, fmt.Sprintf("address %q starts like a spreadsheet formula: no address does", clip(p.Address, 40)))
+		msgs = append(msgs, "address "+errtext.Q(clip(p.Address, 40))+" starts like a spreadsheet formula: no address does")
 	case strings.IndexFunc(p.Address, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
-		msgs = append(msgs, fmt.Sprintf("address %q contains spaces", clip(p.Address, 40)))
+		msgs = append(msgs, "address "+errtext.Q(clip(p.Address, 40))+" contains spaces")
 	case strings.ContainsAny(p.Address, `"'<>;,`):
-		msgs = append(msgs, fmt.Sprintf("address %q has characters no address has", clip(p.Address, 40)))
+		msgs = append(msgs, "address "+errtext.Q(clip(p.Address, 40))+" has characters no address has")
 	case len(p.Address) > 128:
 		msgs = append(msgs, "address is longer than 128 characters")
 	}
@@ -303,11 +303,11 @@ func checkRow(rec []string, cols map[string]int, line int, tag string, o Options
 	var ve *core.ValidationError
 	switch {
 	case errors.As(err, &ve) && ve.Value != "":
-		msgs = append(msgs, fmt.Sprintf("currency %q %s", clip(get("currency"), 20), ve.Problem))
+		msgs = append(msgs, "currency "+errtext.Q(clip(get("currency"), 20))+" "+ve.Problem)
 	case err != nil:
 		msgs = append(msgs, "currency is empty")
 	case o.Currencies != nil && !o.Currencies[cur]:
-		msgs = append(msgs, fmt.Sprintf("currency %s is not enabled on this account (see 'rates --accepted')", cur))
+		msgs = append(msgs, "currency "+cur+" is not enabled on this account (see 'rates --accepted')")
 	}
 	p.Currency = cur
 	if raw := get("amount"); raw == "" {
@@ -315,20 +315,20 @@ func checkRow(rec []string, cols map[string]int, line int, tag string, o Options
 	} else if amt, err := core.ParseAmount(raw); err != nil {
 		msgs = append(msgs, "amount "+err.(*core.ValidationError).Problem)
 	} else if amt.Sign() <= 0 {
-		msgs = append(msgs, fmt.Sprintf("amount %s must be greater than zero", raw))
+		msgs = append(msgs, "amount "+raw+" must be greater than zero")
 	} else {
 		p.Amount = amt
 	}
 	if !o.NoAddressCheck && len(msgs) == 0 {
 		var ve *core.ValidationError
 		if err := core.CheckAddress(cur, p.Address); errors.As(err, &ve) {
-			msgs = append(msgs, fmt.Sprintf("address %q %s", clip(p.Address, 60), ve.Problem))
+			msgs = append(msgs, "address "+errtext.Q(clip(p.Address, 60))+" "+ve.Problem)
 		}
 	}
 	if bal, ok := o.Balances[cur]; ok && o.Balances != nil && p.Amount.Cmp(bal) > 0 {
-		msgs = append(msgs, fmt.Sprintf("amount %s %s is more than the %s balance (%s)", p.Amount.Text(), cur, cur, bal.Text()))
+		msgs = append(msgs, "amount "+p.Amount.Text()+" "+cur+" is more than the "+cur+" balance ("+bal.Text()+")")
 	} else if !ok && o.Balances != nil && len(msgs) == 0 && p.Amount.Sign() > 0 {
-		msgs = append(msgs, fmt.Sprintf("the account holds no %s", cur))
+		msgs = append(msgs, "the account holds no "+cur)
 	}
 	p.Note = NoteFor(tag, line, p.Memo)
 	if p.Memo != "" {
@@ -337,7 +337,7 @@ func checkRow(rec []string, cols map[string]int, line int, tag string, o Options
 		}
 		if len(p.Note) > MaxNote {
 			wk := tag + ":" + strconv.Itoa(line)
-			msgs = append(msgs, fmt.Sprintf("memo is %d bytes: at most %d fit in the note beside the %q tag", len(p.Memo), MaxNote-len(wk)-3, wk))
+			msgs = append(msgs, "memo is "+errtext.D(len(p.Memo))+" bytes: at most "+errtext.D(MaxNote-len(wk)-3)+" fit in the note beside the "+errtext.Q(wk)+" tag")
 		}
 	}
 	return p, msgs
@@ -348,4 +348,13 @@ func clip(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// quoteList is fmt's %q of a list of strings: ["a" "b"].
+func quoteList(l []string) string {
+	q := make([]string, len(l))
+	for i, s := range l {
+		q[i] = errtext.Q(s)
+	}
+	return "[" + strings.Join(q, " ") + "]"
 }

@@ -3,13 +3,13 @@ package payout
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/internal/errtext"
 )
 
 // State is where a row stands.
@@ -72,7 +72,7 @@ type Run struct {
 // Open replays the journal onto the file's rows. The file must have no problems.
 func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) {
 	if len(f.Problems) > 0 {
-		return nil, &core.ValidationError{Field: "payout file", Value: f.Name, Problem: fmt.Sprintf("has %d problem(s) (the first: %s): fix them; nothing was sent", len(f.Problems), f.Problems[0])}
+		return nil, &core.ValidationError{Field: "payout file", Value: f.Name, Problem: "has " + errtext.D(len(f.Problems)) + " problem(s) (the first: " + f.Problems[0].String() + "): fix them; nothing was sent"}
 	}
 	r := &Run{File: f, j: j, now: o.Now, scanWindow: o.ScanWindow}
 	if r.now == nil {
@@ -94,7 +94,7 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 	}
 	entries, err := j.Load(ctx)
 	if err != nil {
-		return fail(fmt.Errorf("cannot read the journal: %w", err))
+		return fail(errtext.Prefix("cannot read the journal: ", err))
 	}
 	r.rows = make([]*RowStatus, len(f.Rows))
 	byLine := make(map[int]*RowStatus, len(f.Rows))
@@ -104,7 +104,7 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 	}
 	if len(entries) == 0 {
 		if err := j.Append(ctx, []Entry{{V: JournalVersion, File: f.Name, SHA256: f.Hash, Rows: len(f.Rows), At: r.now().UTC()}}); err != nil {
-			return fail(fmt.Errorf("cannot write the journal: %w", err))
+			return fail(errtext.Prefix("cannot write the journal: ", err))
 		}
 		r.scan = true
 		return r, nil
@@ -124,7 +124,7 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 		}
 		p := byLine[e.Line]
 		if p == nil {
-			return fail(fmt.Errorf("the journal names line %d, which holds no payout: it does not belong to this file", e.Line))
+			return fail(errors.New("the journal names line " + errtext.D(e.Line) + ", which holds no payout: it does not belong to this file"))
 		}
 		r.scan = false
 		p.apply(e)
@@ -250,16 +250,16 @@ func (r *Run) Summary() Summary {
 	case s.Done:
 		s.Next = "every payout is sent"
 	case s.InFlight > 0:
-		s.Next = fmt.Sprintf("%d payout(s) may still be on their way and cannot be settled without nonces before %s: run it again after that time (or turn nonces on, which settles them at once); they are never sent twice",
-			s.InFlight, s.WaitUntil.UTC().Format(time.RFC3339))
+		s.Next = errtext.D(s.InFlight) + " payout(s) may still be on their way and cannot be settled without nonces before " +
+			s.WaitUntil.UTC().Format(time.RFC3339) + ": run it again after that time (or turn nonces on, which settles them at once); they are never sent twice"
 	case s.Unknown > 0:
-		s.Next = fmt.Sprintf("%d payout(s) have an unknown outcome: run it again to reconcile them (it is safe at once: they are looked up, never sent twice)", s.Unknown)
+		s.Next = errtext.D(s.Unknown) + " payout(s) have an unknown outcome: run it again to reconcile them (it is safe at once: they are looked up, never sent twice)"
 	case s.Ambiguous > 0:
-		s.Next = fmt.Sprintf("%d payout(s) are ambiguous (lines %s): check them in the withdrawal history; they are never sent again by this tool", s.Ambiguous, joinLines(r.Lines(Ambiguous)))
+		s.Next = errtext.D(s.Ambiguous) + " payout(s) are ambiguous (lines " + joinLines(r.Lines(Ambiguous)) + "): check them in the withdrawal history; they are never sent again by this tool"
 	case s.Failed > 0:
-		s.Next = fmt.Sprintf("%d payout(s) were refused (lines %s; nothing moved): fix the cause, then retry them", s.Failed, joinLines(r.Lines(Failed)))
+		s.Next = errtext.D(s.Failed) + " payout(s) were refused (lines " + joinLines(r.Lines(Failed)) + "; nothing moved): fix the cause, then retry them"
 	case s.Pending > 0:
-		s.Next = fmt.Sprintf("%d payout(s) are not sent yet: run it again to send them", s.Pending)
+		s.Next = errtext.D(s.Pending) + " payout(s) are not sent yet: run it again to send them"
 	}
 	return s
 }
@@ -268,7 +268,7 @@ func joinLines(ls []int) string {
 	var b strings.Builder
 	for i, l := range ls {
 		if i == 20 {
-			fmt.Fprintf(&b, " and %d more", len(ls)-20)
+			b.WriteString(" and " + errtext.D(len(ls)-20) + " more")
 			break
 		}
 		if i > 0 {
@@ -312,7 +312,7 @@ func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResu
 		o.Batch = 25
 	}
 	if o.Batch < 1 || o.Batch > MaxBatch {
-		return StepResult{}, &core.ValidationError{Field: "batch", Value: strconv.Itoa(o.Batch), Problem: fmt.Sprintf("give 1 to %d payouts per call", MaxBatch)}
+		return StepResult{}, &core.ValidationError{Field: "batch", Value: strconv.Itoa(o.Batch), Problem: "give 1 to " + errtext.D(MaxBatch) + " payouts per call"}
 	}
 	if r.scan {
 		return r.scanHistory(ctx, c)
@@ -390,7 +390,7 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 	}
 	res, err := c.ReconcileAll(ctx, qs)
 	if err != nil {
-		return StepResult{}, fmt.Errorf("cannot look the file up in the withdrawal history before sending (nothing was sent): %w", err)
+		return StepResult{}, errtext.Prefix("cannot look the file up in the withdrawal history before sending (nothing was sent): ", err)
 	}
 	var found []int
 	var latest time.Time
@@ -422,7 +422,7 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 	}
 	entries = append(entries, Entry{Scanned: true})
 	if err := r.j.Append(ctx, entries); err != nil {
-		return StepResult{}, fmt.Errorf("cannot write the journal: %w", err)
+		return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
 	}
 	r.scan = false
 	return StepResult{Action: Scanned, Lines: found, More: true}, nil
@@ -454,7 +454,7 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 	res, err := c.ReconcileAll(ctx, qs)
 	if err != nil {
 		r.stopped = "reconciling failed: " + err.Error()
-		return StepResult{}, fmt.Errorf("cannot reconcile %d payout(s) of unknown outcome (nothing was sent): %w", len(rows), err)
+		return StepResult{}, errtext.Prefix("cannot reconcile "+errtext.D(len(rows))+" payout(s) of unknown outcome (nothing was sent): ", err)
 	}
 	entries := make([]Entry, 0, len(rows))
 	lines := make([]int, 0, len(rows))
@@ -477,7 +477,7 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 		}
 	}
 	if err := r.j.Append(ctx, entries); err != nil {
-		return StepResult{}, fmt.Errorf("cannot write the journal: %w", err)
+		return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
 	}
 	return StepResult{Action: Reconciled, Lines: lines, More: true}, nil
 }
@@ -571,7 +571,7 @@ func (r *Run) send(ctx context.Context, c *core.Client, batch []*RowStatus) (Ste
 			// The outcome is lost from the journal: its rows replay as "sending" and are
 			// reconciled next time. Stop here.
 			r.stopped = "cannot write the journal: " + jerr.Error()
-			return StepResult{Action: SentBatch, Lines: lines}, fmt.Errorf("cannot write the journal: %w", jerr)
+			return StepResult{Action: SentBatch, Lines: lines}, errtext.Prefix("cannot write the journal: ", jerr)
 		}
 	}
 	return StepResult{Action: SentBatch, Lines: lines, More: r.stopped == "" || r.hasUnsettled()}, nil

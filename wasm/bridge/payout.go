@@ -5,12 +5,12 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"syscall/js"
 
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/payout"
+	"github.com/wallexkit/wallexkit/internal/errtext"
 	"github.com/wallexkit/wallexkit/internal/jsonw"
 	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
 )
@@ -145,7 +145,7 @@ func payoutRun(c *core.Client, args []js.Value, step bool) (any, error) {
 		return nil, o.err
 	}
 	if len(f.Problems) > 0 {
-		return nil, &core.ValidationError{Field: "text", Problem: fmt.Sprintf("the file has %d problem(s) (the first: %s): fix them; nothing was sent", len(f.Problems), f.Problems[0])}
+		return nil, &core.ValidationError{Field: "text", Problem: "the file has " + errtext.D(len(f.Problems)) + " problem(s) (the first: " + f.Problems[0].String() + "): fix them; nothing was sent"}
 	}
 	j := journalFor(storageOf(c), f.Hash)
 	run, err := payout.Open(ctx(), f, j, payout.OpenOptions{RetryFailed: retry})
@@ -208,7 +208,7 @@ func (j *jsJournal) Load(ctx context.Context) ([]payout.Entry, error) {
 		return nil, err
 	}
 	if !js.Global().Get("Array").Call("isArray", v).Bool() {
-		return nil, fmt.Errorf("storage.loadJournal returned %s, want an array", v.Type())
+		return nil, errors.New("storage.loadJournal returned " + v.Type().String() + ", want an array")
 	}
 	out := make([]payout.Entry, 0, v.Length())
 	for i := 0; i < v.Length(); i++ {
@@ -222,7 +222,7 @@ func (j *jsJournal) Load(ctx context.Context) ([]payout.Entry, error) {
 		}
 		e, err := decodeEntry(text)
 		if err != nil {
-			return nil, fmt.Errorf("the payout journal is damaged at entry %d: %w", i+1, err)
+			return nil, errtext.Prefix("the payout journal is damaged at entry "+errtext.D(i+1)+": ", err)
 		}
 		out = append(out, e)
 	}

@@ -4,7 +4,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,7 +43,7 @@ func async(h handler) js.Func {
 			defer idle()
 			defer func() {
 				if r := recover(); r != nil {
-					reject.Invoke(errorObject(fmt.Errorf("internal error: %v", r)))
+					reject.Invoke(errorObject(errors.New("internal error: " + panicText(r))))
 				}
 			}()
 			v, err := h(args)
@@ -87,6 +86,19 @@ func idle() {
 }
 
 const idleFlush = 20 * time.Millisecond
+
+// panicText is a recovered panic's value as fmt's %v prints an error, a Stringer or a string.
+func panicText(r any) string {
+	switch x := r.(type) {
+	case error:
+		return x.Error()
+	case interface{ String() string }:
+		return x.String()
+	case string:
+		return x
+	}
+	return "a panic"
+}
 
 func toJS(v any) (js.Value, error) {
 	switch x := v.(type) {

@@ -4,11 +4,12 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"syscall/js"
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/internal/errtext"
 	"github.com/wallexkit/wallexkit/internal/jsonw"
 	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
 )
@@ -72,7 +73,7 @@ func (s *jsStorage) LoadOps(ctx context.Context, key string) ([]core.Op, error) 
 		return nil, err
 	}
 	if !js.Global().Get("Array").Call("isArray", v).Bool() {
-		return nil, fmt.Errorf("storage.getOps returned %s, want an array", v.Type())
+		return nil, errors.New("storage.getOps returned " + v.Type().String() + ", want an array")
 	}
 	m := make(map[string]core.Op, v.Length())
 	for i := 0; i < v.Length(); i++ {
@@ -104,7 +105,7 @@ func (s *jsStorage) call(ctx context.Context, method string, args ...any) (js.Va
 		r, err = jsutil.Await(ctx, r)
 	}
 	if err != nil {
-		return js.Undefined(), fmt.Errorf("storage.%s failed: %w", method, err)
+		return js.Undefined(), errtext.Prefix("storage."+method+" failed: ", err)
 	}
 	return r, nil
 }
@@ -151,7 +152,7 @@ func (s *jsStorage) LoadNonce(ctx context.Context, key string) (int64, error) {
 	}
 	n, ok := numberToInt64(v)
 	if !ok {
-		return 0, fmt.Errorf("storage.getNonce returned %s, want a non-negative integer (0 when none)", v.Type())
+		return 0, errors.New("storage.getNonce returned " + v.Type().String() + ", want a non-negative integer (0 when none)")
 	}
 	return n, nil
 }

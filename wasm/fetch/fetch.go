@@ -13,12 +13,12 @@ package fetch
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"syscall/js"
 
 	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/internal/errtext"
 	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
 )
 
@@ -43,13 +43,13 @@ var _ core.Transport = (*Transport)(nil)
 // because a browser cannot tell whether bytes left.
 func (t *Transport) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPResponse, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, core.NotSent(fmt.Errorf("fetch: not sent: %w", err))
+		return nil, core.NotSent(errtext.Prefix("fetch: not sent: ", err))
 	}
 	ac := jsAbortController.New()
 	abortOnDone := func(err error) error {
 		if ctx.Err() != nil {
 			jsutil.Call(ac, "abort") // a throwing abort must not take the Go instance down
-			return fmt.Errorf("fetch: aborted: %w", ctx.Err())
+			return errtext.Prefix("fetch: aborted: ", ctx.Err())
 		}
 		return err
 	}
@@ -69,11 +69,11 @@ func (t *Transport) RoundTrip(ctx context.Context, req *core.Request) (*core.HTT
 	p, err := jsutil.Call(t.global, "fetch", req.URL, init)
 	if err != nil {
 		// fetch threw before it started (bad URL or init, no fetch function): nothing left.
-		return nil, core.NotSent(fmt.Errorf("fetch: %w", err))
+		return nil, core.NotSent(errtext.Prefix("fetch: ", err))
 	}
 	res, err := jsutil.Await(ctx, p)
 	if err != nil {
-		return nil, abortOnDone(fmt.Errorf("fetch: %w", err))
+		return nil, abortOnDone(errtext.Prefix("fetch: ", err))
 	}
 	status := res.Get("status").Int()
 	if status == 0 && res.Get("type").String() == "opaqueredirect" {
@@ -84,11 +84,11 @@ func (t *Transport) RoundTrip(ctx context.Context, req *core.Request) (*core.HTT
 	out := &core.HTTPResponse{Status: status, Header: readHeaders(res.Get("headers"))}
 	p, err = jsutil.Call(res, "arrayBuffer")
 	if err != nil {
-		return nil, fmt.Errorf("fetch: reading the answer (HTTP %d): %w", out.Status, err)
+		return nil, errtext.Prefix("fetch: reading the answer (HTTP "+errtext.D(out.Status)+"): ", err)
 	}
 	buf, err := jsutil.Await(ctx, p)
 	if err != nil {
-		return nil, abortOnDone(fmt.Errorf("fetch: reading the answer (HTTP %d): %w", out.Status, err))
+		return nil, abortOnDone(errtext.Prefix("fetch: reading the answer (HTTP "+errtext.D(out.Status)+"): ", err))
 	}
 	out.Body = jsutil.Bytes(buf)
 	return out, nil

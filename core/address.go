@@ -2,7 +2,6 @@ package core
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"math/bits"
 	"strings"
 )
@@ -263,7 +262,7 @@ func checkEthAddress(s string) string {
 	if len(h) != 40 {
 		return "has the wrong length for an Ethereum address (0x and 40 hex digits)"
 	}
-	if _, err := hex.DecodeString(h); err != nil {
+	if strings.Trim(h, "0123456789abcdefABCDEF") != "" {
 		return "has a character that is not a hex digit"
 	}
 	if strings.ToLower(h) == h || strings.ToUpper(h) == h {

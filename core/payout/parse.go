@@ -17,7 +17,6 @@ package payout
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -121,29 +120,18 @@ func Parse(name string, data []byte, o Options) *File {
 		return f
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	r := csv.NewReader(bytes.NewReader(data))
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	r.Comment = '#'
+	r := &csvReader{data: data}
 	cols := map[string]int{"address": 0, "currency": 1, "amount": 2, "memo": 3}
 	first := true
 	for {
-		rec, err := r.Read()
+		rec, line, err := r.read()
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				f.Problems = append(f.Problems, Problem{pe.StartLine, "not valid CSV: " + csvReason(pe.Err)})
-				if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
-					continue
-				}
-			}
-			f.Problems = append(f.Problems, Problem{0, "cannot read the file: " + err.Error()})
-			break
+		if err != nil { // a *csvError: the next record is read all the same
+			f.Problems = append(f.Problems, Problem{line, "not valid CSV: " + err.Error()})
+			continue
 		}
-		line, _ := r.FieldPos(0)
 		for i := range rec {
 			rec[i] = strings.TrimSpace(rec[i])
 		}
@@ -213,16 +201,6 @@ func countRowProblems(ps []Problem) int {
 		}
 	}
 	return n
-}
-
-func csvReason(err error) string {
-	switch {
-	case errors.Is(err, csv.ErrQuote):
-		return `a quoted field is not closed, or a quote inside it is not doubled ("")`
-	case errors.Is(err, csv.ErrBareQuote):
-		return `a quote (") inside an unquoted field: put the whole field in quotes and double the inner quote`
-	}
-	return err.Error()
 }
 
 // headerColumns recognises a header row; msg reports a header that names unknown or missing

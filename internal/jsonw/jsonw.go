@@ -36,6 +36,8 @@ func (w *Writer) Bytes() ([]byte, error) { return w.b, w.err }
 
 // sep writes a comma unless the value or key that comes next is the first in its object or
 // array, or the value of a key.
+//
+//go:noinline
 func (w *Writer) sep() {
 	if n := len(w.b); n > 0 {
 		if c := w.b[n-1]; c != '{' && c != '[' && c != ':' {
@@ -45,6 +47,8 @@ func (w *Writer) sep() {
 }
 
 // Key starts an object member.
+//
+//go:noinline
 func (w *Writer) Key(k string) *Writer {
 	w.sep()
 	w.b = AppendString(w.b, k)
@@ -53,31 +57,99 @@ func (w *Writer) Key(k string) *Writer {
 }
 
 // Item starts an array item.
+//
+//go:noinline
 func (w *Writer) Item() *Writer {
 	w.sep()
 	return w
 }
 
 // Open starts an object ('{') or an array ('[').
+//
+//go:noinline
 func (w *Writer) Open(c byte) { w.b = append(w.b, c) }
 
 // Close ends an object ('}') or an array (']').
+//
+//go:noinline
 func (w *Writer) Close(c byte) { w.b = append(w.b, c) }
 
 // String writes a string.
+//
+//go:noinline
 func (w *Writer) String(s string) { w.b = AppendString(w.b, s) }
 
 // Int writes an integer.
+//
+//go:noinline
 func (w *Writer) Int(n int64) { w.b = strconv.AppendInt(w.b, n, 10) }
 
 // Bool writes true or false.
+//
+//go:noinline
 func (w *Writer) Bool(v bool) { w.b = strconv.AppendBool(w.b, v) }
 
 // Null writes null.
+//
+//go:noinline
 func (w *Writer) Null() { w.b = append(w.b, "null"...) }
 
 // Raw writes json, which must be one valid JSON value, as it is.
+//
+//go:noinline
 func (w *Writer) Raw(json string) { w.b = append(w.b, json...) }
+
+// Member writers: Key and a value in one call, and the forms that leave the member out, as
+// encoding/json's omitempty and omitzero do. (Each call site of a writer is code in every
+// WebAssembly build that uses it, which is why these exist and why the writers are kept out
+// of line.)
+
+// KeyString writes the member k: v.
+//
+//go:noinline
+func (w *Writer) KeyString(k, v string) { w.Key(k).String(v) }
+
+// KeyInt writes the member k: n.
+//
+//go:noinline
+func (w *Writer) KeyInt(k string, n int64) { w.Key(k).Int(n) }
+
+// KeyBool writes the member k: v.
+//
+//go:noinline
+func (w *Writer) KeyBool(k string, v bool) { w.Key(k).Bool(v) }
+
+// KeyTime writes the member k: t.
+//
+//go:noinline
+func (w *Writer) KeyTime(k string, t time.Time) { w.Key(k).Time(t) }
+
+// StringOmitEmpty writes k: v unless v is "".
+//
+//go:noinline
+func (w *Writer) StringOmitEmpty(k, v string) {
+	if v != "" {
+		w.Key(k).String(v)
+	}
+}
+
+// IntOmitEmpty writes k: n unless n is 0.
+//
+//go:noinline
+func (w *Writer) IntOmitEmpty(k string, n int64) {
+	if n != 0 {
+		w.Key(k).Int(n)
+	}
+}
+
+// TimeOmitZero writes k: t unless t is the zero time.
+//
+//go:noinline
+func (w *Writer) TimeOmitZero(k string, t time.Time) {
+	if !t.IsZero() {
+		w.Key(k).Time(t)
+	}
+}
 
 // errTimeRange is encoding/json's error for such a time, word for word.
 var errTimeRange = errors.New("json: error calling MarshalJSON for type time.Time: Time.MarshalJSON: year outside of range [0,9999]")

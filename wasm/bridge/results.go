@@ -37,7 +37,7 @@ func writeResult(w *jsonw.Writer, v any) bool {
 	switch x := v.(type) {
 	case configured:
 		w.Open('{')
-		w.Key("storeKey").String(x.StoreKey)
+		w.KeyString("storeKey", x.StoreKey)
 		w.Close('}')
 	case map[string]string:
 		w.StringMap(x)
@@ -57,10 +57,10 @@ func writeResult(w *jsonw.Writer, v any) bool {
 		w.Close(']')
 	case *core.BasicInfo:
 		w.Open('{')
-		w.Key("username").String(x.Username)
-		w.Key("merchant_id").String(x.MerchantID)
-		w.Key("email").String(x.Email)
-		w.Key("public_name").String(x.PublicName)
+		w.KeyString("username", x.Username)
+		w.KeyString("merchant_id", x.MerchantID)
+		w.KeyString("email", x.Email)
+		w.KeyString("public_name", x.PublicName)
 		w.Close('}')
 	case *core.Balances:
 		w.Open('{')
@@ -71,7 +71,7 @@ func writeResult(w *jsonw.Writer, v any) bool {
 			w.Open('[')
 			for _, b := range x.Coins {
 				w.Item().Open('{')
-				w.Key("coin").String(b.Coin)
+				w.KeyString("coin", b.Coin)
 				writeAmount(w, "amount", b.Amount)
 				w.Close('}')
 			}
@@ -90,15 +90,15 @@ func writeResult(w *jsonw.Writer, v any) bool {
 	case transactionView:
 		t := x.Transaction
 		w.Open('{')
-		w.Key("txn_id").String(t.TxnID)
+		w.KeyString("txn_id", t.TxnID)
 		writeAmount(w, "amount", t.Amount)
-		w.Key("currency").String(t.Currency)
-		w.Key("address").String(t.Address)
-		w.Key("confirms_needed").Int(t.ConfirmsNeeded)
-		w.Key("checkout_url").String(t.CheckoutURL)
-		w.Key("status_url").String(t.StatusURL)
-		w.Key("qrcode_url").String(t.QRCodeURL)
-		w.Key("timeout").Int(x.Timeout)
+		w.KeyString("currency", t.Currency)
+		w.KeyString("address", t.Address)
+		w.KeyInt("confirms_needed", t.ConfirmsNeeded)
+		w.KeyString("checkout_url", t.CheckoutURL)
+		w.KeyString("status_url", t.StatusURL)
+		w.KeyString("qrcode_url", t.QRCodeURL)
+		w.KeyInt("timeout", x.Timeout)
 		w.Close('}')
 	case txInfoView:
 		writeTxInfo(w, x)
@@ -122,13 +122,13 @@ func writeResult(w *jsonw.Writer, v any) bool {
 		w.Close('}')
 	case *core.Transfer:
 		w.Open('{')
-		w.Key("id").String(x.ID)
-		w.Key("status").Int(int64(x.Status))
+		w.KeyString("id", x.ID)
+		w.KeyInt("status", int64(x.Status))
 		w.Close('}')
 	case *core.Withdrawal:
 		w.Open('{')
-		w.Key("id").String(x.ID)
-		w.Key("status").Int(int64(x.Status))
+		w.KeyString("id", x.ID)
+		w.KeyInt("status", int64(x.Status))
 		writeAmount(w, "amount", x.Amount)
 		w.Close('}')
 	case []massItem:
@@ -139,12 +139,10 @@ func writeResult(w *jsonw.Writer, v any) bool {
 		w.Open('[')
 		for _, it := range x {
 			w.Item().Open('{')
-			w.Key("key").String(it.Key)
-			if it.ID != "" {
-				w.Key("id").String(it.ID)
-			}
+			w.KeyString("key", it.Key)
+			w.StringOmitEmpty("id", it.ID)
 			if it.Status != nil {
-				w.Key("status").Int(int64(*it.Status))
+				w.KeyInt("status", int64(*it.Status))
 			}
 			if it.Amount != nil {
 				writeAmount(w, "amount", *it.Amount)
@@ -157,7 +155,7 @@ func writeResult(w *jsonw.Writer, v any) bool {
 		w.Close(']')
 	case *core.Conversion:
 		w.Open('{')
-		w.Key("id").String(x.ID)
+		w.KeyString("id", x.ID)
 		w.Close('}')
 	case *core.WithdrawalInfo:
 		writeWithdrawalInfo(w, x)
@@ -165,18 +163,16 @@ func writeResult(w *jsonw.Writer, v any) bool {
 		writeWithdrawalInfos(w, x)
 	case reconcileView:
 		w.Open('{')
-		w.Key("verdict").String(string(x.Verdict))
-		w.Key("proven").Bool(x.Proven)
-		if x.UntilMs != 0 {
-			w.Key("untilMs").Int(x.UntilMs)
-		}
+		w.KeyString("verdict", string(x.Verdict))
+		w.KeyBool("proven", x.Proven)
+		w.IntOmitEmpty("untilMs", x.UntilMs)
 		if len(x.Withdrawals) > 0 {
 			writeWithdrawalInfos(w.Key("withdrawals"), x.Withdrawals)
 		}
 		if len(x.TxnIDs) > 0 {
 			w.Key("txnIds").StringList(x.TxnIDs)
 		}
-		w.Key("detail").String(x.Detail)
+		w.KeyString("detail", x.Detail)
 		w.Close('}')
 	case []core.Op:
 		if x == nil {
@@ -196,16 +192,14 @@ func writeResult(w *jsonw.Writer, v any) bool {
 		writeStatement(w, &x)
 	case checkResult:
 		w.Open('{')
-		w.Key("ok").Bool(x.OK)
-		if x.Problem != "" {
-			w.Key("problem").String(x.Problem)
-		}
+		w.KeyBool("ok", x.OK)
+		w.StringOmitEmpty("problem", x.Problem)
 		w.Close('}')
 	case fiatView:
 		w.Open('{')
-		w.Key("value").String(string(x.Value))
-		w.Key("fiat").String(x.Fiat)
-		w.Key("approximate").Bool(x.Approximate)
+		w.KeyString("value", string(x.Value))
+		w.KeyString("fiat", x.Fiat)
+		w.KeyBool("approximate", x.Approximate)
 		w.Close('}')
 	case ipnView:
 		writeIPN(w, &x)
@@ -215,15 +209,13 @@ func writeResult(w *jsonw.Writer, v any) bool {
 	return true
 }
 
-func writeAmount(w *jsonw.Writer, key string, a core.Amount) { w.Key(key).String(a.String()) }
+func writeAmount(w *jsonw.Writer, key string, a core.Amount) { w.KeyString(key, a.String()) }
 
 func writeAddress(w *jsonw.Writer, currency, address, destTag string) {
 	w.Open('{')
-	w.Key("currency").String(currency)
-	w.Key("address").String(address)
-	if destTag != "" {
-		w.Key("dest_tag").String(destTag)
-	}
+	w.KeyString("currency", currency)
+	w.KeyString("address", address)
+	w.StringOmitEmpty("dest_tag", destTag)
 	w.Close('}')
 }
 
@@ -237,17 +229,17 @@ func writeRates(w *jsonw.Writer, coins []core.Rate) {
 	for i := range coins {
 		r := &coins[i]
 		w.Item().Open('{')
-		w.Key("coin").String(r.Coin)
-		w.Key("name").String(r.Name)
-		w.Key("is_fiat").Bool(r.IsFiat)
-		w.Key("rate_btc").String(string(r.RateBTC))
-		w.Key("last_update").Time(r.LastUpdate)
-		w.Key("tx_fee").String(string(r.TxFee))
-		w.Key("status").String(r.Status)
-		w.Key("confirms").Int(r.Confirms)
-		w.Key("can_convert").Bool(r.CanConvert)
+		w.KeyString("coin", r.Coin)
+		w.KeyString("name", r.Name)
+		w.KeyBool("is_fiat", r.IsFiat)
+		w.KeyString("rate_btc", string(r.RateBTC))
+		w.KeyTime("last_update", r.LastUpdate)
+		w.KeyString("tx_fee", string(r.TxFee))
+		w.KeyString("status", r.Status)
+		w.KeyInt("confirms", r.Confirms)
+		w.KeyBool("can_convert", r.CanConvert)
 		w.Key("capabilities").StringList(r.Capabilities)
-		w.Key("accepted").Bool(r.Accepted)
+		w.KeyBool("accepted", r.Accepted)
 		w.Close('}')
 	}
 	w.Close(']')
@@ -256,17 +248,17 @@ func writeRates(w *jsonw.Writer, coins []core.Rate) {
 func writeTxInfo(w *jsonw.Writer, v txInfoView) {
 	t := v.TxInfo
 	w.Open('{')
-	w.Key("txn_id").String(t.TxnID)
-	w.Key("time_created").Time(t.TimeCreated)
-	w.Key("time_expires").Time(t.TimeExpires)
-	w.Key("status").Int(int64(t.Status))
-	w.Key("status_text").String(t.StatusText)
-	w.Key("type").String(t.Type)
-	w.Key("coin").String(t.Coin)
+	w.KeyString("txn_id", t.TxnID)
+	w.KeyTime("time_created", t.TimeCreated)
+	w.KeyTime("time_expires", t.TimeExpires)
+	w.KeyInt("status", int64(t.Status))
+	w.KeyString("status_text", t.StatusText)
+	w.KeyString("type", t.Type)
+	w.KeyString("coin", t.Coin)
 	writeAmount(w, "amount", t.Amount)
 	writeAmount(w, "received", t.Received)
-	w.Key("recv_confirms").Int(t.RecvConfirms)
-	w.Key("payment_address").String(t.PaymentAddress)
+	w.KeyInt("recv_confirms", t.RecvConfirms)
+	w.KeyString("payment_address", t.PaymentAddress)
 	if v.Checkout != "" {
 		// JSON as the API sent it (gjson checked it); JSON.parse reads it whatever its spacing.
 		w.Key("checkout").Raw(string(v.Checkout))
@@ -276,25 +268,23 @@ func writeTxInfo(w *jsonw.Writer, v txInfoView) {
 
 func writeErrorView(w *jsonw.Writer, e *errorView) {
 	w.Open('{')
-	w.Key("code").String(string(e.Code))
-	w.Key("message").String(e.Message)
-	w.Key("retryable").Bool(e.Retryable)
+	w.KeyString("code", string(e.Code))
+	w.KeyString("message", e.Message)
+	w.KeyBool("retryable", e.Retryable)
 	w.Close('}')
 }
 
 func writeWithdrawalInfo(w *jsonw.Writer, x *core.WithdrawalInfo) {
 	w.Open('{')
-	w.Key("id").String(x.ID)
-	w.Key("time_created").Time(x.TimeCreated)
-	w.Key("status").Int(int64(x.Status))
-	w.Key("status_text").String(x.StatusText)
-	w.Key("coin").String(x.Coin)
+	w.KeyString("id", x.ID)
+	w.KeyTime("time_created", x.TimeCreated)
+	w.KeyInt("status", int64(x.Status))
+	w.KeyString("status_text", x.StatusText)
+	w.KeyString("coin", x.Coin)
 	writeAmount(w, "amount", x.Amount)
-	w.Key("send_address").String(x.SendAddress)
-	w.Key("send_txid").String(x.SendTxID)
-	if x.Note != "" {
-		w.Key("note").String(x.Note)
-	}
+	w.KeyString("send_address", x.SendAddress)
+	w.KeyString("send_txid", x.SendTxID)
+	w.StringOmitEmpty("note", x.Note)
 	w.Close('}')
 }
 
@@ -314,41 +304,29 @@ func writeWithdrawalInfos(w *jsonw.Writer, x []core.WithdrawalInfo) {
 // has always held json.Marshal's form of core.Op.
 func writeOp(w *jsonw.Writer, op *core.Op) {
 	w.Open('{')
-	w.Key("id").String(op.ID)
-	w.Key("cmd").String(op.Cmd)
+	w.KeyString("id", op.ID)
+	w.KeyString("cmd", op.Cmd)
 	w.Key("ref").StringMap(op.Ref)
-	if op.Nonce != 0 {
-		w.Key("nonce").Int(op.Nonce)
-	}
-	w.Key("sent_at").Time(op.SentAt)
-	w.Key("deadline").Time(op.Deadline)
-	w.Key("state").String(string(op.State))
-	if op.Result != "" {
-		w.Key("result").String(op.Result)
-	}
-	if !op.Until.IsZero() {
-		w.Key("until").Time(op.Until)
-	}
-	if op.Error != "" {
-		w.Key("error").String(op.Error)
-	}
-	if !op.Settled.IsZero() {
-		w.Key("settled").Time(op.Settled)
-	}
+	w.IntOmitEmpty("nonce", op.Nonce)
+	w.KeyTime("sent_at", op.SentAt)
+	w.KeyTime("deadline", op.Deadline)
+	w.KeyString("state", string(op.State))
+	w.StringOmitEmpty("result", op.Result)
+	w.TimeOmitZero("until", op.Until)
+	w.StringOmitEmpty("error", op.Error)
+	w.TimeOmitZero("settled", op.Settled)
 	w.Close('}')
 }
 
 // writePayoutRow writes the members of a payout.Row (inside an object the caller opened).
 func writePayoutRow(w *jsonw.Writer, r *payout.Row) {
-	w.Key("line").Int(int64(r.Line))
-	w.Key("key").String(r.Key)
-	w.Key("address").String(r.Address)
-	w.Key("currency").String(r.Currency)
+	w.KeyInt("line", int64(r.Line))
+	w.KeyString("key", r.Key)
+	w.KeyString("address", r.Address)
+	w.KeyString("currency", r.Currency)
 	writeAmount(w, "amount", r.Amount)
-	if r.Memo != "" {
-		w.Key("memo").String(r.Memo)
-	}
-	w.Key("note").String(r.Note)
+	w.StringOmitEmpty("memo", r.Memo)
+	w.KeyString("note", r.Note)
 }
 
 func writeProblems(w *jsonw.Writer, ps []payout.Problem) {
@@ -359,8 +337,8 @@ func writeProblems(w *jsonw.Writer, ps []payout.Problem) {
 	w.Open('[')
 	for _, p := range ps {
 		w.Item().Open('{')
-		w.Key("line").Int(int64(p.Line))
-		w.Key("message").String(p.Msg)
+		w.KeyInt("line", int64(p.Line))
+		w.KeyString("message", p.Msg)
 		w.Close('}')
 	}
 	w.Close(']')
@@ -368,10 +346,10 @@ func writeProblems(w *jsonw.Writer, ps []payout.Problem) {
 
 func writePayoutFile(w *jsonw.Writer, f *payout.File) {
 	w.Open('{')
-	w.Key("name").String(f.Name)
-	w.Key("sha256").String(f.Hash)
-	w.Key("tag").String(f.Tag)
-	w.Key("header").Bool(f.Header)
+	w.KeyString("name", f.Name)
+	w.KeyString("sha256", f.Hash)
+	w.KeyString("tag", f.Tag)
+	w.KeyBool("header", f.Header)
 	w.Key("rows")
 	if f.Rows == nil {
 		w.Null()
@@ -393,9 +371,9 @@ func writePayoutFile(w *jsonw.Writer, f *payout.File) {
 		w.Open('[')
 		for _, t := range f.Totals {
 			w.Item().Open('{')
-			w.Key("currency").String(t.Currency)
+			w.KeyString("currency", t.Currency)
 			writeAmount(w, "amount", t.Amount)
-			w.Key("rows").Int(int64(t.Rows))
+			w.KeyInt("rows", int64(t.Rows))
 			w.Close('}')
 		}
 		w.Close(']')
@@ -405,9 +383,7 @@ func writePayoutFile(w *jsonw.Writer, f *payout.File) {
 
 func writeRun(w *jsonw.Writer, r *runView) {
 	w.Open('{')
-	if r.Action != "" {
-		w.Key("action").String(string(r.Action))
-	}
+	w.StringOmitEmpty("action", string(r.Action))
 	if len(r.Lines) > 0 {
 		w.Key("lines").Open('[')
 		for _, n := range r.Lines {
@@ -415,27 +391,23 @@ func writeRun(w *jsonw.Writer, r *runView) {
 		}
 		w.Close(']')
 	}
-	w.Key("more").Bool(r.More)
+	w.KeyBool("more", r.More)
 	s := &r.Summary
 	w.Key("summary").Open('{')
-	w.Key("rows").Int(int64(s.Rows))
-	w.Key("pending").Int(int64(s.Pending))
-	w.Key("sent").Int(int64(s.Sent))
-	w.Key("sent_now").Int(int64(s.SentNow))
-	w.Key("reconciled").Int(int64(s.Reconciled))
-	w.Key("sent_earlier").Int(int64(s.Earlier))
-	w.Key("failed").Int(int64(s.Failed))
-	w.Key("unknown").Int(int64(s.Unknown))
-	w.Key("in_flight").Int(int64(s.InFlight))
-	w.Key("ambiguous").Int(int64(s.Ambiguous))
-	w.Key("done").Bool(s.Done)
-	if s.Stopped != "" {
-		w.Key("stopped").String(s.Stopped)
-	}
-	if !s.WaitUntil.IsZero() {
-		w.Key("wait_until").Time(s.WaitUntil)
-	}
-	w.Key("next").String(s.Next)
+	w.KeyInt("rows", int64(s.Rows))
+	w.KeyInt("pending", int64(s.Pending))
+	w.KeyInt("sent", int64(s.Sent))
+	w.KeyInt("sent_now", int64(s.SentNow))
+	w.KeyInt("reconciled", int64(s.Reconciled))
+	w.KeyInt("sent_earlier", int64(s.Earlier))
+	w.KeyInt("failed", int64(s.Failed))
+	w.KeyInt("unknown", int64(s.Unknown))
+	w.KeyInt("in_flight", int64(s.InFlight))
+	w.KeyInt("ambiguous", int64(s.Ambiguous))
+	w.KeyBool("done", s.Done)
+	w.StringOmitEmpty("stopped", s.Stopped)
+	w.TimeOmitZero("wait_until", s.WaitUntil)
+	w.KeyString("next", s.Next)
 	w.Close('}')
 	w.Key("rows")
 	if r.Rows == nil {
@@ -446,113 +418,71 @@ func writeRun(w *jsonw.Writer, r *runView) {
 			rs := &r.Rows[i]
 			w.Item().Open('{')
 			writePayoutRow(w, &rs.Row)
-			w.Key("state").String(string(rs.State))
-			if rs.ID != "" {
-				w.Key("withdrawal_id").String(rs.ID)
-			}
-			if rs.Error != "" {
-				w.Key("error").String(rs.Error)
-			}
-			if rs.Nonce != 0 {
-				w.Key("nonce").Int(rs.Nonce)
-			}
-			if !rs.SentAt.IsZero() {
-				w.Key("sent_at").Time(rs.SentAt)
-			}
-			if !rs.Deadline.IsZero() {
-				w.Key("deadline").Time(rs.Deadline)
-			}
-			if !rs.Until.IsZero() {
-				w.Key("until").Time(rs.Until)
-			}
-			w.Key("reconciled").Bool(rs.Reconciled)
-			w.Key("earlier").Bool(rs.Earlier)
+			w.KeyString("state", string(rs.State))
+			w.StringOmitEmpty("withdrawal_id", rs.ID)
+			w.StringOmitEmpty("error", rs.Error)
+			w.IntOmitEmpty("nonce", rs.Nonce)
+			w.TimeOmitZero("sent_at", rs.SentAt)
+			w.TimeOmitZero("deadline", rs.Deadline)
+			w.TimeOmitZero("until", rs.Until)
+			w.KeyBool("reconciled", rs.Reconciled)
+			w.KeyBool("earlier", rs.Earlier)
 			if rs.Now {
-				w.Key("sent_now").Bool(true)
+				w.KeyBool("sent_now", true)
 			}
 			w.Close('}')
 		}
 		w.Close(']')
 	}
-	w.Key("sha256").String(r.SHA256)
-	w.Key("resultsCsv").String(r.CSV)
+	w.KeyString("sha256", r.SHA256)
+	w.KeyString("resultsCsv", r.CSV)
 	w.Close('}')
 }
 
 // writeEntry writes a payout journal entry as json.Marshal did when the host's storage got it.
 func writeEntry(w *jsonw.Writer, e *payout.Entry) {
 	w.Open('{')
-	if e.V != 0 {
-		w.Key("v").Int(int64(e.V))
-	}
-	if e.File != "" {
-		w.Key("file").String(e.File)
-	}
-	if e.SHA256 != "" {
-		w.Key("sha256").String(e.SHA256)
-	}
-	if e.Rows != 0 {
-		w.Key("rows").Int(int64(e.Rows))
-	}
-	if e.Line != 0 {
-		w.Key("line").Int(int64(e.Line))
-	}
-	if e.State != "" {
-		w.Key("state").String(string(e.State))
-	}
-	if e.ID != "" {
-		w.Key("id").String(e.ID)
-	}
-	if e.Error != "" {
-		w.Key("error").String(e.Error)
-	}
-	if e.Nonce != 0 {
-		w.Key("nonce").Int(e.Nonce)
-	}
-	if !e.SentAt.IsZero() {
-		w.Key("sent_at").Time(e.SentAt)
-	}
-	if !e.Deadline.IsZero() {
-		w.Key("deadline").Time(e.Deadline)
-	}
-	if !e.Until.IsZero() {
-		w.Key("until").Time(e.Until)
-	}
-	if e.Batch != "" {
-		w.Key("batch").String(e.Batch)
-	}
+	w.IntOmitEmpty("v", int64(e.V))
+	w.StringOmitEmpty("file", e.File)
+	w.StringOmitEmpty("sha256", e.SHA256)
+	w.IntOmitEmpty("rows", int64(e.Rows))
+	w.IntOmitEmpty("line", int64(e.Line))
+	w.StringOmitEmpty("state", string(e.State))
+	w.StringOmitEmpty("id", e.ID)
+	w.StringOmitEmpty("error", e.Error)
+	w.IntOmitEmpty("nonce", e.Nonce)
+	w.TimeOmitZero("sent_at", e.SentAt)
+	w.TimeOmitZero("deadline", e.Deadline)
+	w.TimeOmitZero("until", e.Until)
+	w.StringOmitEmpty("batch", e.Batch)
 	if e.Reconciled {
-		w.Key("reconciled").Bool(true)
+		w.KeyBool("reconciled", true)
 	}
 	if e.Scanned {
-		w.Key("scanned").Bool(true)
+		w.KeyBool("scanned", true)
 	}
-	if !e.At.IsZero() {
-		w.Key("at").Time(e.At)
-	}
+	w.TimeOmitZero("at", e.At)
 	w.Close('}')
 }
 
 // writeDetails writes a statement.Details' members (inside an object the caller opened).
 func writeDetails(w *jsonw.Writer, d *statement.Details) {
-	for _, m := range [...]struct{ k, v string }{{"invoice", d.Invoice}, {"item_name", d.ItemName},
-		{"item_number", d.ItemNumber}, {"custom", d.Custom}, {"buyer_name", d.BuyerName}, {"buyer_email", d.BuyerEmail}} {
-		if m.v != "" {
-			w.Key(m.k).String(m.v)
-		}
-	}
+	w.StringOmitEmpty("invoice", d.Invoice)
+	w.StringOmitEmpty("item_name", d.ItemName)
+	w.StringOmitEmpty("item_number", d.ItemNumber)
+	w.StringOmitEmpty("custom", d.Custom)
+	w.StringOmitEmpty("buyer_name", d.BuyerName)
+	w.StringOmitEmpty("buyer_email", d.BuyerEmail)
 	if !d.Price.IsZero() {
 		writeAmount(w, "price", d.Price)
 	}
-	if d.PriceCurrency != "" {
-		w.Key("price_currency").String(d.PriceCurrency)
-	}
+	w.StringOmitEmpty("price_currency", d.PriceCurrency)
 }
 
 func writeStatement(w *jsonw.Writer, s *statementView) {
 	w.Open('{')
-	w.Key("fromMs").Int(s.FromMs)
-	w.Key("toMs").Int(s.ToMs)
+	w.KeyInt("fromMs", s.FromMs)
+	w.KeyInt("toMs", s.ToMs)
 	w.Key("rows")
 	if s.Rows == nil {
 		w.Null()
@@ -561,32 +491,26 @@ func writeStatement(w *jsonw.Writer, s *statementView) {
 		for i := range s.Rows {
 			r := &s.Rows[i]
 			w.Item().Open('{')
-			w.Key("kind").String(r.Kind)
-			w.Key("id").String(r.ID)
-			w.Key("time").Time(r.Time)
-			w.Key("status").Int(r.Status)
-			w.Key("status_text").String(r.StatusText)
-			w.Key("state").String(r.State)
-			w.Key("coin").String(r.Coin)
+			w.KeyString("kind", r.Kind)
+			w.KeyString("id", r.ID)
+			w.KeyTime("time", r.Time)
+			w.KeyInt("status", r.Status)
+			w.KeyString("status_text", r.StatusText)
+			w.KeyString("state", r.State)
+			w.KeyString("coin", r.Coin)
 			writeAmount(w, "amount", r.Amount)
 			if !r.Received.IsZero() {
 				writeAmount(w, "received", r.Received)
 			}
-			w.Key("address").String(r.Address)
-			if r.TxID != "" {
-				w.Key("txid").String(r.TxID)
-			}
-			if r.Note != "" {
-				w.Key("note").String(r.Note)
-			}
+			w.KeyString("address", r.Address)
+			w.StringOmitEmpty("txid", r.TxID)
+			w.StringOmitEmpty("note", r.Note)
 			writeDetails(w, &r.Details)
 			if !r.FiatValue.IsZero() {
 				writeAmount(w, "fiat_value", r.FiatValue)
 			}
-			if r.FiatCurrency != "" {
-				w.Key("fiat_currency").String(r.FiatCurrency)
-			}
-			w.Key("timeMs").Int(r.TimeMs)
+			w.StringOmitEmpty("fiat_currency", r.FiatCurrency)
+			w.KeyInt("timeMs", r.TimeMs)
 			w.Close('}')
 		}
 		w.Close(']')
@@ -598,13 +522,13 @@ func writeStatement(w *jsonw.Writer, s *statementView) {
 		w.Open('[')
 		for _, t := range s.Totals {
 			w.Item().Open('{')
-			w.Key("coin").String(t.Coin)
+			w.KeyString("coin", t.Coin)
 			writeAmount(w, "payments_paid", t.PaymentsPaid)
-			w.Key("paid_count").Int(int64(t.PaidCount))
+			w.KeyInt("paid_count", int64(t.PaidCount))
 			writeAmount(w, "payouts_sent", t.PayoutsSent)
-			w.Key("sent_count").Int(int64(t.SentCount))
+			w.KeyInt("sent_count", int64(t.SentCount))
 			writeAmount(w, "payouts_pending", t.PayoutsPending)
-			w.Key("pending_count").Int(int64(t.PendingCount))
+			w.KeyInt("pending_count", int64(t.PendingCount))
 			writeAmount(w, "net", t.Net)
 			w.Close('}')
 		}
@@ -617,14 +541,14 @@ func writeStatement(w *jsonw.Writer, s *statementView) {
 		w.Open('[')
 		for _, p := range s.Prices {
 			w.Item().Open('{')
-			w.Key("currency").String(p.Currency)
+			w.KeyString("currency", p.Currency)
 			writeAmount(w, "paid", p.Paid)
-			w.Key("count").Int(int64(p.Count))
+			w.KeyInt("count", int64(p.Count))
 			w.Close('}')
 		}
 		w.Close(']')
 	}
-	w.Key("csv").String(s.CSV)
+	w.KeyString("csv", s.CSV)
 	w.Key("details")
 	writeDetailsMap(w, s.Details)
 	w.Close('}')
@@ -651,37 +575,44 @@ func writeDetailsMap(w *jsonw.Writer, m map[string]*statement.Details) {
 
 func writeIPN(w *jsonw.Writer, v *ipnView) {
 	w.Open('{')
-	w.Key("ipn_id").String(v.ID)
-	w.Key("ipn_type").String(v.Type)
-	w.Key("merchant").String(v.Merchant)
-	w.Key("status").Int(v.Status)
-	w.Key("status_text").String(v.StatusText)
-	w.Key("state").String(v.State)
-	w.Key("key").String(v.Key)
+	w.KeyString("ipn_id", v.ID)
+	w.KeyString("ipn_type", v.Type)
+	w.KeyString("merchant", v.Merchant)
+	w.KeyInt("status", v.Status)
+	w.KeyString("status_text", v.StatusText)
+	w.KeyString("state", v.State)
+	w.KeyString("key", v.Key)
 	w.Key("fields").StringMap(v.Fields)
 	if a := v.API; a != nil {
 		w.Key("api").Open('{')
-		for _, m := range [...]struct{ k, v string }{{"txn_id", a.TxnID}, {"currency1", a.Currency1}, {"currency2", a.Currency2},
-			{"amount1", string(a.Amount1)}, {"amount2", string(a.Amount2)}, {"fee", string(a.Fee)}, {"buyer_name", a.BuyerName},
-			{"email", a.Email}, {"item_name", a.ItemName}, {"item_number", a.ItemNumber}, {"invoice", a.Invoice},
-			{"custom", a.Custom}, {"received_amount", string(a.ReceivedAmount)}} {
-			w.Key(m.k).String(m.v)
-		}
-		w.Key("received_confirms").Int(int64(a.ReceivedConfirms))
+		w.KeyString("txn_id", a.TxnID)
+		w.KeyString("currency1", a.Currency1)
+		w.KeyString("currency2", a.Currency2)
+		w.KeyString("amount1", string(a.Amount1))
+		w.KeyString("amount2", string(a.Amount2))
+		w.KeyString("fee", string(a.Fee))
+		w.KeyString("buyer_name", a.BuyerName)
+		w.KeyString("email", a.Email)
+		w.KeyString("item_name", a.ItemName)
+		w.KeyString("item_number", a.ItemNumber)
+		w.KeyString("invoice", a.Invoice)
+		w.KeyString("custom", a.Custom)
+		w.KeyString("received_amount", string(a.ReceivedAmount))
+		w.KeyInt("received_confirms", int64(a.ReceivedConfirms))
 		w.Close('}')
 	}
 	if d := v.Deposit; d != nil {
 		w.Key("deposit").Open('{')
-		w.Key("deposit_id").String(d.DepositID)
-		w.Key("txn_id").String(d.TxnID)
-		w.Key("address").String(d.Address)
-		w.Key("dest_tag").String(d.DestTag)
-		w.Key("currency").String(d.Currency)
-		w.Key("confirms").Int(int64(d.Confirms))
-		w.Key("amount").String(string(d.Amount))
-		w.Key("amounti").Int(d.AmountI)
-		w.Key("fee").String(string(d.Fee))
-		w.Key("feei").Int(d.FeeI)
+		w.KeyString("deposit_id", d.DepositID)
+		w.KeyString("txn_id", d.TxnID)
+		w.KeyString("address", d.Address)
+		w.KeyString("dest_tag", d.DestTag)
+		w.KeyString("currency", d.Currency)
+		w.KeyInt("confirms", int64(d.Confirms))
+		w.KeyString("amount", string(d.Amount))
+		w.KeyInt("amounti", d.AmountI)
+		w.KeyString("fee", string(d.Fee))
+		w.KeyInt("feei", d.FeeI)
 		w.Close('}')
 	}
 	if x := v.Withdrawal; x != nil {
@@ -692,11 +623,11 @@ func writeIPN(w *jsonw.Writer, v *ipnView) {
 
 func writeIPNWithdrawal(w *jsonw.Writer, x *ipn.Withdrawal) {
 	w.Open('{')
-	w.Key("id").String(x.ID)
-	w.Key("txn_id").String(x.TxnID)
-	w.Key("address").String(x.Address)
-	w.Key("currency").String(x.Currency)
-	w.Key("amount").String(string(x.Amount))
-	w.Key("amounti").Int(x.AmountI)
+	w.KeyString("id", x.ID)
+	w.KeyString("txn_id", x.TxnID)
+	w.KeyString("address", x.Address)
+	w.KeyString("currency", x.Currency)
+	w.KeyString("amount", string(x.Amount))
+	w.KeyInt("amounti", x.AmountI)
 	w.Close('}')
 }

@@ -12,28 +12,33 @@ import (
 	"github.com/wallexkit/wallexkit/internal/jsonw"
 )
 
-// functions lists what globalThis.wallexkit offers (besides version). All but call report
-// invalid fields by their JS option names.
-func functions() map[string]handler {
-	fs := map[string]handler{
-		"configure":    configure,
-		"createClient": createClient,
-		"payoutParse":  payoutParse,
-		"checkAddress": checkAddress,
-		"fiatValue":    fiatValue,
-		"fiatValues":   fiatValues,
-		"paymentUri":   paymentURI,
-		"verifyIpn":    verifyIPN,
+// install puts what globalThis.wallexkit offers (besides version) on api. All but call report
+// invalid fields by their JS option names; the client methods reject with not_configured
+// before configure.
+func install(api js.Value) {
+	for _, f := range functions {
+		api.Set(f.name, async(jsNamed(f.fn)))
 	}
-	// These need the configured client; they reject with not_configured before configure.
-	for name, h := range clientMethods() {
-		fs[name] = withClient(h)
+	for _, m := range clientMethods {
+		api.Set(m.name, async(jsNamed(withClient(m.fn))))
 	}
-	for name, h := range fs {
-		fs[name] = jsNamed(h)
-	}
-	fs["call"] = withClient(call)
-	return fs
+	api.Set("call", async(withClient(call)))
+}
+
+// functions need no client. (Tables, not maps: a map literal is code that runs, and code is
+// what a WebAssembly build is made of.)
+var functions = [...]struct {
+	name string
+	fn   handler
+}{
+	{"configure", configure},
+	{"createClient", createClient},
+	{"payoutParse", payoutParse},
+	{"checkAddress", checkAddress},
+	{"fiatValue", fiatValue},
+	{"fiatValues", fiatValues},
+	{"paymentUri", paymentURI},
+	{"verifyIpn", verifyIPN},
 }
 
 // jsNamed reports invalid fields by their JS option names.
@@ -46,34 +51,35 @@ func jsNamed(h handler) handler {
 
 // clientMethods are the functions of one client: of the configured one on globalThis.wallexkit,
 // of its own on each object createClient returns.
-func clientMethods() map[string]func(*core.Client, []js.Value) (any, error) {
-	return map[string]func(*core.Client, []js.Value) (any, error){
-		"login":                login,
-		"logout":               logout,
-		"session":              session,
-		"basicInfo":            basicInfo,
-		"balances":             balances,
-		"depositAddress":       depositAddress,
-		"rates":                rates,
-		"createTransaction":    createTransaction,
-		"callbackAddress":      callbackAddress,
-		"txInfo":               txInfo,
-		"txInfoMulti":          txInfoMulti,
-		"txIds":                txIDs,
-		"createTransfer":       createTransfer,
-		"createWithdrawal":     createWithdrawal,
-		"createMassWithdrawal": createMassWithdrawal,
-		"convert":              convert,
-		"withdrawalHistory":    withdrawalHistory,
-		"withdrawalInfo":       withdrawalInfo,
-		"reconcile":            reconcile,
-		"reconcileOp":          reconcileOp,
-		"ops":                  listOps,
-		"forgetOp":             forgetOp,
-		"payoutStatus":         payoutStatus,
-		"payoutStep":           payoutStep,
-		"statement":            statementOf,
-	}
+var clientMethods = [...]struct {
+	name string
+	fn   func(*core.Client, []js.Value) (any, error)
+}{
+	{"login", login},
+	{"logout", logout},
+	{"session", session},
+	{"basicInfo", basicInfo},
+	{"balances", balances},
+	{"depositAddress", depositAddress},
+	{"rates", rates},
+	{"createTransaction", createTransaction},
+	{"callbackAddress", callbackAddress},
+	{"txInfo", txInfo},
+	{"txInfoMulti", txInfoMulti},
+	{"txIds", txIDs},
+	{"createTransfer", createTransfer},
+	{"createWithdrawal", createWithdrawal},
+	{"createMassWithdrawal", createMassWithdrawal},
+	{"convert", convert},
+	{"withdrawalHistory", withdrawalHistory},
+	{"withdrawalInfo", withdrawalInfo},
+	{"reconcile", reconcile},
+	{"reconcileOp", reconcileOp},
+	{"ops", listOps},
+	{"forgetOp", forgetOp},
+	{"payoutStatus", payoutStatus},
+	{"payoutStep", payoutStep},
+	{"statement", statementOf},
 }
 
 // createClient(options) makes an independent client (configure's options) and resolves with an
@@ -98,8 +104,8 @@ func createClient(args []js.Value) (any, error) {
 		funcs = append(funcs, f)
 		obj.Set(name, f)
 	}
-	for name, m := range clientMethods() {
-		bind(name, jsNamed(func(a []js.Value) (any, error) { return m(c, a) }))
+	for _, m := range clientMethods {
+		bind(m.name, jsNamed(func(a []js.Value) (any, error) { return m.fn(c, a) }))
 	}
 	bind("call", func(a []js.Value) (any, error) { return call(c, a) })
 	var closeFn js.Func

@@ -25,9 +25,7 @@ var version = core.Version
 func main() {
 	api := jsObject.New()
 	api.Set("version", version)
-	for name, h := range functions() {
-		api.Set(name, async(h))
-	}
+	install(api)
 	// A loader that must not leave a global (the npm package) names its own through the
 	// environment it gives the Go instance, takes the object and deletes it.
 	name := "wallexkit"

@@ -1,9 +1,10 @@
 package core
 
 import (
-	"crypto/sha256"
 	"math/bits"
 	"strings"
+
+	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
 // CheckAddress checks that address has the format of coin's addresses, with its checksum, so that
@@ -103,8 +104,8 @@ func checkBase58(s string, versions []byte) string {
 	if lead != zeros { // each leading zero byte is one leading '1', no more, no less
 		return "has the wrong length for an address"
 	}
-	sum := sha256.Sum256(out[:21])
-	sum = sha256.Sum256(sum[:])
+	sum := sha2.Sum256(out[:21])
+	sum = sha2.Sum256(sum[:])
 	if [4]byte(out[21:]) != [4]byte(sum[:4]) {
 		return "has a wrong checksum: a character is mistyped or missing"
 	}

@@ -1,7 +1,6 @@
 package ipn
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"net/url"
 )
@@ -40,6 +39,6 @@ func SignedTestIPN(secret, merchant, typ string, fields map[string]string) (body
 
 func newTestID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	randomBytes(b[:])
 	return hex.EncodeToString(b[:])
 }

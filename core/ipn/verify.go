@@ -1,15 +1,14 @@
 package ipn
 
 import (
-	"crypto/hmac"
-	"crypto/sha512"
 	"strings"
 
 	"github.com/wallexkit/wallexkit/internal/errtext"
+	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
 // signatureHexLen is the length of a hex-encoded HMAC-SHA512.
-const signatureHexLen = 2 * sha512.Size
+const signatureHexLen = 2 * sha2.Size512
 
 // Verifier authenticates IPN bodies for one merchant. It holds one or more IPN
 // secrets so a secret can be rotated without dropping notifications: during a
@@ -91,7 +90,7 @@ func (v *Verifier) checkSignature(body []byte, hmacHeader string) error {
 	}
 	match := 0
 	for _, s := range v.secrets {
-		if hmac.Equal(got, mac(s, body)) {
+		if sha2.Equal(got, mac(s, body)) {
 			match |= 1
 		}
 	}
@@ -102,7 +101,7 @@ func (v *Verifier) checkSignature(body []byte, hmacHeader string) error {
 }
 
 func mac(secret, body []byte) []byte {
-	m := hmac.New(sha512.New, secret)
+	m := sha2.NewHMAC512(secret)
 	m.Write(body)
 	return m.Sum(nil)
 }

@@ -16,7 +16,6 @@ package payout
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/internal/errtext"
+	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
 // Limits of a payout file.
@@ -104,7 +104,7 @@ var columnAliases = map[string]string{"address": "address", "currency": "currenc
 
 // Hash returns the hex SHA-256 of data: a payout file's identity.
 func Hash(data []byte) string {
-	sum := sha256.Sum256(data)
+	sum := sha2.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }
 

@@ -16,8 +16,13 @@ type Value struct{ r gjson.Result }
 // ParseValue wraps JSON bytes. It does not copy them.
 func ParseValue(json []byte) Value { return Value{r: gjson.ParseBytes(json)} }
 
+// (Get, Text and IntOr, called in many places, are kept out of line: each inlined copy would be
+// code in the WebAssembly builds.)
+
 // Get returns the member at path (gjson path syntax, e.g. "BTC.balancef"). Keys containing
 // '.', '*', '?' or '|' must be escaped with '\'; use Member for arbitrary keys.
+//
+//go:noinline
 func (v Value) Get(path string) Value { return Value{r: v.r.Get(path)} }
 
 // Member returns the object member named key, whatever characters key holds.
@@ -50,6 +55,8 @@ func (v Value) Raw() string { return v.r.Raw }
 
 // Text returns a scalar's text: a string's value, a number's exact digits, "true" or "false"; "" for
 // anything else.
+//
+//go:noinline
 func (v Value) Text() string {
 	switch v.r.Type {
 	case gjson.String:
@@ -78,6 +85,8 @@ func (v Value) Int() (int64, error) {
 }
 
 // IntOr reads an integer, returning def when the value is missing or not an integer.
+//
+//go:noinline
 func (v Value) IntOr(def int64) int64 {
 	n, err := v.Int()
 	if err != nil {

@@ -1,7 +1,9 @@
 // Package errtext builds error messages without package fmt: fmt's printer (with reflect
 // behind it) is about 0.1 MB of every WebAssembly build that links it, and our messages only
 // need strings, quoted strings and integers. Messages read exactly as the fmt versions did.
-// core, the payout engine and the wasm packages all use it.
+// core, the payout engine and the wasm packages all use it. Its functions are kept out of line
+// (go:noinline): they are called in many places, and each inlined copy would be code in the
+// WebAssembly builds.
 package errtext
 
 import "strconv"
@@ -17,12 +19,18 @@ func (e *wrapped) Unwrap() error { return e.err }
 
 // Wrap returns an error with text that wraps err (errors.Is and errors.As see err), as
 // fmt.Errorf("...%w...", err) does.
+//
+//go:noinline
 func Wrap(err error, text string) error { return &wrapped{text: text, err: err} }
 
 // Prefix is Wrap(err, prefix + Of(err)): fmt.Errorf(prefix + "%w", err).
+//
+//go:noinline
 func Prefix(prefix string, err error) error { return &wrapped{text: prefix + Of(err), err: err} }
 
 // Of is err's text as fmt's %v and %w print it: "<nil>" for nil, "%!w(<nil>)" is not needed.
+//
+//go:noinline
 func Of(err error) string {
 	if err == nil {
 		return "<nil>"
@@ -31,7 +39,11 @@ func Of(err error) string {
 }
 
 // Q is fmt's %q of a string.
+//
+//go:noinline
 func Q(s string) string { return strconv.Quote(s) }
 
 // D is fmt's %d of an integer.
+//
+//go:noinline
 func D[T ~int | ~int64 | ~int32](n T) string { return strconv.FormatInt(int64(n), 10) }

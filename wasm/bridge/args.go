@@ -20,6 +20,9 @@ type opts struct {
 	err error
 }
 
+// (The readers used on most options are kept out of line: each inlined copy is code in the
+// wasm.)
+
 // optsArg reads args[i] as an options object; undefined and null are an empty object.
 func optsArg(args []js.Value, i int, name string) *opts {
 	o := &opts{v: js.Undefined()}
@@ -36,6 +39,7 @@ func optsArg(args []js.Value, i int, name string) *opts {
 
 func absent(v js.Value) bool { return v.IsUndefined() || v.IsNull() }
 
+//go:noinline
 func (o *opts) fail(field, problem string) {
 	if o.err == nil {
 		o.err = &core.ValidationError{Field: field, Problem: problem}
@@ -51,6 +55,8 @@ func (o *opts) get(k string) (js.Value, bool) {
 }
 
 // optText returns a string member, or nil when absent.
+//
+//go:noinline
 func (o *opts) optText(k string) *string {
 	v, ok := o.get(k)
 	if !ok {
@@ -65,6 +71,8 @@ func (o *opts) optText(k string) *string {
 }
 
 // text returns a string member, "" when absent (core reports missing required fields).
+//
+//go:noinline
 func (o *opts) text(k string) string {
 	if p := o.optText(k); p != nil {
 		return *p
@@ -94,6 +102,7 @@ func (o *opts) optFlag(k string) *bool {
 	return &b
 }
 
+//go:noinline
 func (o *opts) flag(k string) bool {
 	p := o.optFlag(k)
 	return p != nil && *p

@@ -86,6 +86,9 @@ func text(v gjson.Result) string {
 	return string(b)
 }
 
+// The member readers are kept out of line: each inlined copy is code in the wasm.
+//
+//go:noinline
 func readString(v gjson.Result, p *string) error {
 	switch v.Type {
 	case gjson.String:
@@ -97,6 +100,7 @@ func readString(v gjson.Result, p *string) error {
 	return nil
 }
 
+//go:noinline
 func readInt64(v gjson.Result, p *int64) error {
 	switch v.Type {
 	case gjson.Number:
@@ -119,6 +123,7 @@ func readInt(v gjson.Result, p *int) error {
 	return err
 }
 
+//go:noinline
 func readBool(v gjson.Result, p *bool) error {
 	switch v.Type {
 	case gjson.True, gjson.False:
@@ -131,6 +136,8 @@ func readBool(v gjson.Result, p *bool) error {
 }
 
 // readTime reads a time as encoding/json does: with time.Time's own UnmarshalJSON.
+//
+//go:noinline
 func readTime(v gjson.Result, p *time.Time) error { return p.UnmarshalJSON([]byte(v.Raw)) }
 
 // readAmount reads an amount with core.Amount's own UnmarshalJSON (which json.Unmarshal calls

@@ -28,7 +28,10 @@ type jsonText []byte
 type handler func(args []js.Value) (any, error)
 
 // async exposes h as a JS function that returns a Promise at once and never blocks the JS
-// event loop: the work runs on a goroutine, which settles the promise.
+// event loop: the work runs on a goroutine, which settles the promise. (Kept out of line: it
+// is called in a few places, and each inlined copy was 3 KB of wasm.)
+//
+//go:noinline
 func async(h handler) js.Func {
 	return js.FuncOf(func(_ js.Value, args []js.Value) any {
 		var resolve, reject js.Value

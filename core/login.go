@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/wallexkit/wallexkit/internal/errtext"
+	"github.com/wallexkit/wallexkit/internal/timetext"
 )
 
 // Login logs in now, even if a valid token is cached, and returns the new token. Concurrent
@@ -242,8 +243,8 @@ func parseExpiry(v gjson.Result, loc *time.Location) (time.Time, error) {
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return time.Unix(n, 0).UTC(), nil
 		}
-		for _, layout := range []string{"2006-01-02 15:04:05", time.RFC3339, "2006-01-02T15:04:05"} {
-			if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+		for _, layout := range [...]timetext.Layout{timetext.Space, timetext.RFC3339, timetext.T} {
+			if t, err := timetext.Parse(layout, s, loc); err == nil {
 				return t, nil
 			}
 		}

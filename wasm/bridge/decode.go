@@ -12,6 +12,7 @@ import (
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/payout"
 	"github.com/wallexkit/wallexkit/core/statement"
+	"github.com/wallexkit/wallexkit/internal/timetext"
 )
 
 // Reading back what the bridge wrote (operation records and payout journal entries from the
@@ -135,10 +136,25 @@ func readBool(v gjson.Result, p *bool) error {
 	return nil
 }
 
-// readTime reads a time as encoding/json does: with time.Time's own UnmarshalJSON.
+// readTime reads a time as encoding/json does (time.Time's UnmarshalJSON): null leaves it as
+// it is, a string holds RFC 3339 text as it stands (escapes are not decoded), which
+// timetext reads as time.Parse(time.RFC3339, ...) does.
 //
 //go:noinline
-func readTime(v gjson.Result, p *time.Time) error { return p.UnmarshalJSON([]byte(v.Raw)) }
+func readTime(v gjson.Result, p *time.Time) error {
+	switch v.Type {
+	case gjson.Null:
+		return nil
+	case gjson.String:
+		t, err := timetext.Parse(timetext.RFC3339, v.Raw[1:len(v.Raw)-1], time.Local)
+		if err != nil {
+			return errType
+		}
+		*p = t
+		return nil
+	}
+	return errType
+}
 
 // readAmount reads an amount with core.Amount's own UnmarshalJSON (which json.Unmarshal calls
 // even for null, and which refuses it).

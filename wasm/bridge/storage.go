@@ -11,6 +11,7 @@ import (
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/internal/errtext"
 	"github.com/wallexkit/wallexkit/internal/jsonw"
+	"github.com/wallexkit/wallexkit/internal/timetext"
 	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
 )
 
@@ -122,12 +123,12 @@ func (s *jsStorage) LoadToken(ctx context.Context, key string) (core.Token, bool
 		return ""
 	}
 	t := core.Token{AccessToken: str("access_token")}
-	exp, err := time.Parse(time.RFC3339Nano, str("expires_at"))
+	exp, err := timetext.Parse(timetext.RFC3339, str("expires_at"), time.Local)
 	if t.AccessToken == "" || err != nil {
 		return core.Token{}, false, nil // unreadable: log in again
 	}
 	t.ExpiresAt = exp
-	t.ObtainedAt, _ = time.Parse(time.RFC3339Nano, str("obtained_at"))
+	t.ObtainedAt, _ = timetext.Parse(timetext.RFC3339, str("obtained_at"), time.Local)
 	return t, true, nil
 }
 

@@ -1,9 +1,9 @@
 package payout
 
 import (
-	"bytes"
-	"encoding/csv"
 	"strconv"
+
+	"github.com/wallexkit/wallexkit/core/internal/csvtext"
 )
 
 // DefuseCell makes a CSV cell safe to open in a spreadsheet: text that would run as a formula
@@ -22,10 +22,7 @@ var ResultsHeader = []string{"line", "address", "currency", "amount", "memo", "n
 // (sent, pending, failed, unknown, in_flight, ambiguous) and withdrawal id. Every cell is defused
 // against spreadsheet formulas.
 func ResultsCSV(rows []RowStatus) []byte {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true
-	_ = w.Write(ResultsHeader)
+	buf := csvtext.AppendRecord(nil, ResultsHeader)
 	for _, p := range rows {
 		st := p.State
 		if st == Sending {
@@ -35,8 +32,7 @@ func ResultsCSV(rows []RowStatus) []byte {
 		for i := range rec {
 			rec[i] = DefuseCell(rec[i])
 		}
-		_ = w.Write(rec)
+		buf = csvtext.AppendRecord(buf, rec)
 	}
-	w.Flush()
-	return buf.Bytes()
+	return buf
 }

@@ -6,14 +6,13 @@
 package statement
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/internal/csvtext"
 	"github.com/wallexkit/wallexkit/core/payout"
 )
 
@@ -298,10 +297,7 @@ var Header = []string{"kind", "id", "time_utc", "status", "state", "coin", "amou
 // CSV is the statement as a spreadsheet: one line per row in the order of Rows, amounts with
 // the 8 decimals the API uses, times in UTC (RFC 3339), every cell defused against formulas.
 func (s *Statement) CSV() []byte {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true
-	_ = w.Write(Header)
+	buf := csvtext.AppendRecord(nil, Header)
 	for _, r := range s.Rows {
 		d := r.Details
 		received, price, fiat := "", "", ""
@@ -319,8 +315,7 @@ func (s *Statement) CSV() []byte {
 		for i := range rec {
 			rec[i] = payout.DefuseCell(rec[i])
 		}
-		_ = w.Write(rec)
+		buf = csvtext.AppendRecord(buf, rec)
 	}
-	w.Flush()
-	return buf.Bytes()
+	return buf
 }

@@ -34,7 +34,11 @@ func (p *ListParams) page() (size, start int, err error) {
 }
 
 // paginate yields items page by page (newest first) until a short page, the Limit, or the
-// caller stops. Items already seen (pages shift when new items arrive) are skipped.
+// caller stops. Items already seen (pages shift when new items arrive) are skipped. It and
+// the iterators built on it are kept out of line: a range over an inlined iterator copies its
+// body into each caller, which is code in the WebAssembly builds.
+//
+//go:noinline
 func paginate[T any](ctx context.Context, c *Client, cmd string, p *ListParams, idOf func(T) string,
 	decode func(Value) ([]T, error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {

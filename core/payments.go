@@ -245,6 +245,8 @@ func (c *Client) TxInfoMulti(ctx context.Context, ids []string) (map[string]TxIn
 }
 
 // TxIDs iterates over transaction ids, newest first, fetching get_tx_ids page by page.
+//
+//go:noinline
 func (c *Client) TxIDs(ctx context.Context, p *ListParams) iter.Seq2[string, error] {
 	return paginate(ctx, c, "get_tx_ids", p, func(s string) string { return s }, func(v Value) ([]string, error) {
 		var out []string

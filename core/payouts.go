@@ -310,6 +310,8 @@ func (c *Client) WithdrawalInfo(ctx context.Context, id string) (*WithdrawalInfo
 }
 
 // WithdrawalHistory iterates over withdrawals, newest first, page by page.
+//
+//go:noinline
 func (c *Client) WithdrawalHistory(ctx context.Context, p *ListParams) iter.Seq2[WithdrawalInfo, error] {
 	return paginate(ctx, c, "get_withdrawal_history", p, func(w WithdrawalInfo) string { return w.ID },
 		func(v Value) ([]WithdrawalInfo, error) {

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"strconv"
@@ -13,6 +11,7 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/internal/ipaddr"
+	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
 // MaxQuantity is the largest quantity one checkout may ask for.
@@ -38,7 +37,7 @@ func CanonicalCheckout(amount, currency1, currency2, buyerEmail, itemName string
 
 // SignCheckout returns the hex HMAC-SHA256 of the canonical string under secret.
 func SignCheckout(secret, canonical string) string {
-	m := hmac.New(sha256.New, []byte(secret))
+	m := sha2.NewHMAC256([]byte(secret))
 	m.Write([]byte(canonical))
 	return hex.EncodeToString(m.Sum(nil))
 }
@@ -301,13 +300,13 @@ func (g *Gateway) signedOrder(body gjson.Result) (*checkoutOrder, *Response) {
 		return nil, badInput("expires", "must be a Unix time in seconds")
 	}
 	sig, ok := decodeHex(fields["sig"])
-	if !ok || len(sig) != sha256.Size {
+	if !ok || len(sig) != sha2.Size256 {
 		return nil, badInput("sig", "must be 64 hex digits (HMAC-SHA256)")
 	}
 	canon := CanonicalCheckout(fields["amount"], fields["currency1"], fields["currency2"], fields["buyer_email"], fields["item_name"], expires)
-	m := hmac.New(sha256.New, []byte(g.cfg.checkoutSecret))
+	m := sha2.NewHMAC256([]byte(g.cfg.checkoutSecret))
 	m.Write([]byte(canon))
-	if !hmac.Equal(sig, m.Sum(nil)) {
+	if !sha2.Equal(sig, m.Sum(nil)) {
 		return nil, errorResponse(403, "bad_signature", "sig does not match the signed fields (amount, currency1, currency2, buyer_email, item_name, expires)", false)
 	}
 	if g.now().Unix() >= expires {

@@ -1,13 +1,13 @@
 package gateway
 
 import (
-	"crypto/sha256"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/ipn"
+	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
 // Environment names. Secrets (set with `wrangler secret put`): WALLEX_PUBLIC_KEY,
@@ -58,7 +58,7 @@ type Config struct {
 	privateKey     string
 	MerchantID     string
 	ipnSecret      string
-	tokens         [][sha256.Size]byte // hashes of GATEWAY_TOKENS
+	tokens         [][sha2.Size256]byte // hashes of GATEWAY_TOKENS
 	AllowedOrigins map[string]bool
 	ForwardURL     string
 	forwardSecret  bool
@@ -109,7 +109,7 @@ func LoadConfig(get func(string) string) *Config {
 	}
 	for _, t := range strings.Split(get(EnvGatewayTokens), ",") {
 		if t = strings.TrimSpace(t); t != "" {
-			c.tokens = append(c.tokens, sha256.Sum256([]byte(t)))
+			c.tokens = append(c.tokens, sha2.Sum256([]byte(t)))
 		}
 	}
 	for _, o := range strings.Split(get(EnvAllowedOrigins), ",") {

@@ -1,13 +1,13 @@
 package gateway
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
 // Forwarded events (POST FORWARD_URL) carry
@@ -32,7 +32,7 @@ var (
 
 // SignForward returns the X-Wallexkit-Signature value for body sent at timestamp (unix seconds).
 func SignForward(secret string, timestamp int64, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
+	m := sha2.NewHMAC256([]byte(secret))
 	m.Write([]byte(strconv.FormatInt(timestamp, 10)))
 	m.Write([]byte{'.'})
 	m.Write(body)
@@ -54,14 +54,14 @@ func VerifyForward(secret, timestamp string, body []byte, signature string, now 
 	}
 	hexSig, ok := strings.CutPrefix(strings.TrimSpace(signature), "sha256=")
 	got, err := hex.DecodeString(hexSig)
-	if !ok || err != nil || len(got) != sha256.Size {
+	if !ok || err != nil || len(got) != sha2.Size256 {
 		return ErrForwardSignature
 	}
-	m := hmac.New(sha256.New, []byte(secret))
+	m := sha2.NewHMAC256([]byte(secret))
 	m.Write([]byte(timestamp))
 	m.Write([]byte{'.'})
 	m.Write(body)
-	if !hmac.Equal(got, m.Sum(nil)) {
+	if !sha2.Equal(got, m.Sum(nil)) {
 		return ErrForwardSignature
 	}
 	if d := now.Sub(time.Unix(ts, 0)); d > ForwardMaxAge || d < -ForwardMaxAge {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
 // Request is one incoming HTTP request.
@@ -147,7 +147,7 @@ func (g *Gateway) authorize(r *Request) *Response {
 		res.Header["www-authenticate"] = `Bearer realm="wallexkit-edge"`
 		return res
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	sum := sha2.Sum256([]byte(strings.TrimSpace(tok)))
 	match := 0
 	for i := range g.cfg.tokens {
 		match |= subtle.ConstantTimeCompare(sum[:], g.cfg.tokens[i][:])

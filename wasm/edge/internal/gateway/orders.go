@@ -2,13 +2,13 @@ package gateway
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
 	"time"
 
 	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
 // Checkout idempotency. A storefront that sends order_id gets at most one payment per order,
@@ -44,7 +44,7 @@ func validOrderID(s string) bool {
 func orderInvoice(orderID string) string { return "wko-" + orderID }
 
 func orderFingerprint(o *checkoutOrder) string {
-	h := sha256.New()
+	h := sha2.New256()
 	for _, s := range []string{o.amount.Text(), o.currency1, o.currency2, o.buyerEmail, o.itemName, o.itemNumber, o.custom} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})

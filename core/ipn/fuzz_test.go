@@ -3,6 +3,7 @@ package ipn
 import (
 	"crypto/hmac"
 	"encoding/hex"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -22,6 +23,9 @@ func seedBodies() [][]byte {
 		[]byte("&&&==;"),
 	}
 }
+
+// decimalText is what Parse accepts as an amount: -?digits(.digits)?
+var decimalText = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 
 func FuzzParse(f *testing.F) {
 	for _, b := range seedBodies() {
@@ -56,7 +60,7 @@ func FuzzParse(f *testing.F) {
 		}
 		if a := n.API; a != nil {
 			for _, x := range []core.Decimal{a.Amount1, a.Amount2, a.Fee, a.ReceivedAmount} {
-				if x != "" && !validDecimal(string(x)) {
+				if x != "" && !decimalText.MatchString(string(x)) {
 					t.Fatalf("invalid amount %q accepted", x)
 				}
 			}

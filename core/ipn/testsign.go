@@ -3,13 +3,13 @@ package ipn
 import (
 	"encoding/hex"
 	"net/url"
+
+	"github.com/wallexkit/wallexkit/core/ipn/ipnwire"
 )
 
 // Sign returns the lowercase hex HMAC-SHA512 of body keyed with secret: the
 // value Wallex sends in the "HMAC" header. It is meant for tests and tools.
-func Sign(secret string, body []byte) string {
-	return hex.EncodeToString(mac([]byte(secret), body))
-}
+func Sign(secret string, body []byte) string { return ipnwire.Sign(secret, body) }
 
 // NewTestBody form-encodes fields (sorted by key) into an IPN body. It adds
 // nothing; see SignedTestIPN for a complete notification.

@@ -62,7 +62,7 @@ func TestVerifyNilVerifierFailsClosed(t *testing.T) {
 	if _, err := v.Verify(body, sig); !errors.Is(err, ErrNoSecret) {
 		t.Fatalf("err = %v, want ErrNoSecret", err)
 	}
-	if _, err := (&Verifier{merchantID: testMerchant}).Verify(body, sig); !errors.Is(err, ErrNoSecret) {
+	if _, err := (&Verifier{}).Verify(body, sig); !errors.Is(err, ErrNoSecret) {
 		t.Fatalf("zero Verifier: err = %v, want ErrNoSecret", err)
 	}
 }

@@ -7,22 +7,22 @@ import (
 	"syscall/js"
 
 	"github.com/wallexkit/wallexkit/core"
-	"github.com/wallexkit/wallexkit/core/ipn"
+	"github.com/wallexkit/wallexkit/core/ipn/ipnwire"
 )
 
 // ipnView is a verified IPN for JS, with the wire's field names.
 type ipnView struct {
-	ID         string            `json:"ipn_id"`
-	Type       string            `json:"ipn_type"`
-	Merchant   string            `json:"merchant"`
-	Status     int64             `json:"status"`
-	StatusText string            `json:"status_text"`
-	State      string            `json:"state"` // paid (for a withdrawal: complete), pending or failed
-	Key        string            `json:"key"`   // the payment it is about: txn_id, deposit_id or withdrawal id
-	Fields     map[string]string `json:"fields"`
-	API        *ipn.APIPayment   `json:"api,omitempty"`
-	Deposit    *ipn.Deposit      `json:"deposit,omitempty"`
-	Withdrawal *ipn.Withdrawal   `json:"withdrawal,omitempty"`
+	ID         string              `json:"ipn_id"`
+	Type       string              `json:"ipn_type"`
+	Merchant   string              `json:"merchant"`
+	Status     int64               `json:"status"`
+	StatusText string              `json:"status_text"`
+	State      string              `json:"state"` // paid (for a withdrawal: complete), pending or failed
+	Key        string              `json:"key"`   // the payment it is about: txn_id, deposit_id or withdrawal id
+	Fields     map[string]string   `json:"fields"`
+	API        *ipnwire.APIPayment `json:"api,omitempty"`
+	Deposit    *ipnwire.Deposit    `json:"deposit,omitempty"`
+	Withdrawal *ipnwire.Withdrawal `json:"withdrawal,omitempty"`
 }
 
 // verifyIpn({body, hmac, merchantId, secret | secrets}) checks an IPN exactly as core/ipn does
@@ -62,10 +62,10 @@ func verifyIPN(args []js.Value) (any, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
-	v, err := ipn.NewVerifier(merchant, secrets...)
+	v, err := ipnwire.NewVerifier(merchant, secrets...)
 	if err != nil {
 		field := "secret"
-		if errors.Is(err, ipn.ErrNoMerchant) {
+		if errors.Is(err, ipnwire.ErrNoMerchant) {
 			field = "merchantId"
 		}
 		return nil, &core.ValidationError{Field: field, Problem: err.Error()}

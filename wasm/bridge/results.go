@@ -6,7 +6,7 @@ import (
 	"errors"
 
 	"github.com/wallexkit/wallexkit/core"
-	"github.com/wallexkit/wallexkit/core/ipn"
+	"github.com/wallexkit/wallexkit/core/ipn/ipnwire"
 	"github.com/wallexkit/wallexkit/core/payout"
 	"github.com/wallexkit/wallexkit/core/statement"
 	"github.com/wallexkit/wallexkit/internal/jsonw"
@@ -621,7 +621,7 @@ func writeIPN(w *jsonw.Writer, v *ipnView) {
 	w.Close('}')
 }
 
-func writeIPNWithdrawal(w *jsonw.Writer, x *ipn.Withdrawal) {
+func writeIPNWithdrawal(w *jsonw.Writer, x *ipnwire.Withdrawal) {
 	w.Open('{')
 	w.KeyString("id", x.ID)
 	w.KeyString("txn_id", x.TxnID)

@@ -2,9 +2,10 @@ package core
 
 import (
 	"context"
-	"encoding/hex"
 	"maps"
 	"time"
+
+	"github.com/wallexkit/wallexkit/internal/hexstr"
 )
 
 // Op is a request that is not safe to repeat (a money command or create_transaction), recorded
@@ -108,7 +109,7 @@ func nonceFloor(ctx context.Context) int64 {
 func NewOpID() string {
 	var b [12]byte
 	randomBytes(b[:])
-	return "op_" + hex.EncodeToString(b[:])
+	return "op_" + hexstr.Encode(b[:])
 }
 
 // opRecorder tracks one unsafe call in the OpStore (or the caller's journal).

@@ -16,7 +16,6 @@ package payout
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"io"
 	"sort"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/internal/errtext"
+	"github.com/wallexkit/wallexkit/internal/hexstr"
 	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
@@ -105,7 +105,7 @@ var columnAliases = map[string]string{"address": "address", "currency": "currenc
 // Hash returns the hex SHA-256 of data: a payout file's identity.
 func Hash(data []byte) string {
 	sum := sha2.Sum256(data)
-	return hex.EncodeToString(sum[:])
+	return hexstr.Encode(sum[:])
 }
 
 // Parse reads and checks every row of a payout file: CSV (RFC 4180, a BOM, CRLF or LF) with the

@@ -1,10 +1,10 @@
 package ipnwire
 
 import (
-	"encoding/hex"
 	"strings"
 
 	"github.com/wallexkit/wallexkit/internal/errtext"
+	"github.com/wallexkit/wallexkit/internal/hexstr"
 	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
@@ -103,7 +103,7 @@ func (v *Verifier) checkSignature(body []byte, hmacHeader string) error {
 
 // Sign returns the lowercase hex HMAC-SHA512 of body keyed with secret: the value Wallex sends
 // in the "HMAC" header (package ipn's Sign).
-func Sign(secret string, body []byte) string { return hex.EncodeToString(mac([]byte(secret), body)) }
+func Sign(secret string, body []byte) string { return hexstr.Encode(mac([]byte(secret), body)) }
 
 func mac(secret, body []byte) []byte {
 	m := sha2.NewHMAC512(secret)

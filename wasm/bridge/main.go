@@ -13,7 +13,7 @@
 package main
 
 import (
-	"os"
+	"syscall"
 	"syscall/js"
 
 	"github.com/wallexkit/wallexkit/core"
@@ -29,7 +29,7 @@ func main() {
 	// A loader that must not leave a global (the npm package) names its own through the
 	// environment it gives the Go instance, takes the object and deletes it.
 	name := "wallexkit"
-	if v := os.Getenv("WALLEXKIT_GLOBAL"); v != "" {
+	if v, _ := syscall.Getenv("WALLEXKIT_GLOBAL"); v != "" { // os.Getenv would link package os
 		name = v
 	}
 	js.Global().Set(name, api)

@@ -109,7 +109,8 @@ export function mount(root, opts) {
     }
     const left = s.expiresAt ? Math.round((Date.parse(s.expiresAt) - Date.now()) / 1000) : NaN;
     if (s.mode === 'gateway') replace(badge, 'Connected', ' · through your gateway');
-    else if (s.renewsOnUse || (s.keyInMemory && left <= 0)) replace(badge, 'Connected', ' · signs in again when needed');
+    else if (s.renewsOnUse || (s.expiryUnknown && s.keyInMemory)) replace(badge, 'Connected', ' · signs in again when needed');
+    else if (s.expiryUnknown) replace(badge, 'Connected', ' · until Wallex Pay ends the session');
     else replace(badge, 'Connected', s.expiresAt ? ` · session until ${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (${formatDuration(left)})` : ''}` : '');
     badge.dataset.state = 'on';
   }

@@ -33,8 +33,9 @@
  * @property {string} [gatewayUrl]    gateway only
  * @property {boolean} hasVault       an encrypted private key is saved on this device
  * @property {boolean} keyInMemory    the private key is held in memory (can log in again)
- * @property {boolean} [renewsOnUse]  loggedIn although no token is held: the key is in memory and the next call logs in
- * @property {{expiresAt: string, seenAt: string}} [clockSkew]  the last login's token had already expired by this machine's clock
+ * @property {boolean} [renewsOnUse]  loggedIn although the token ran out: the key is in memory and the next call logs in
+ * @property {boolean} [expiryUnknown]  the token looked expired on arrival (the server's clock is behind): used until the API refuses it
+ * @property {{seenAt: string}} [clockSkew]  the last login's token had already expired by this machine's clock
  * @property {{timeoutMs?: number, inFlightWindowMs?: number, fencePauseMs?: number}} [tuning]  test timing in effect (wk.tuning)
  */
 
@@ -89,6 +90,7 @@
  * @property {(opId: string) => Promise<ReconcileResult>} reconcileOp   what became of a recorded money request (safe at once and again)
  * @property {() => Promise<Op[]>} ops                       money requests whose outcome is still open, oldest first
  * @property {(opId: string) => Promise<void>} forgetOp      drop a record a person has checked by other means
+ * @property {(coin: string, address: string) => Promise<{ok: boolean, problem?: string}>} checkAddress  core's address check (format and checksum)
  * @property {(text: string, opts?: PayoutOptions) => Promise<PayoutFile>} payoutParse
  * @property {(text: string, opts?: PayoutOptions) => Promise<PayoutRun>} payoutStatus
  * @property {(text: string, opts?: PayoutOptions & {batch?: number, retryFailed?: boolean}) => Promise<PayoutRun>} payoutStep
@@ -98,7 +100,7 @@
 export const BRIDGE_METHODS = /** @type {const} */ ([
   'call', 'basicInfo', 'balances', 'depositAddress', 'rates', 'createTransaction', 'txInfo', 'txInfoMulti', 'txIds',
   'createTransfer', 'createWithdrawal', 'createMassWithdrawal', 'convert', 'withdrawalHistory', 'withdrawalInfo', 'reconcile',
-  'reconcileOp', 'ops', 'forgetOp', 'payoutParse', 'payoutStatus', 'payoutStep',
+  'reconcileOp', 'ops', 'forgetOp', 'checkAddress', 'payoutParse', 'payoutStatus', 'payoutStep',
 ]);
 
 /** Commands that move money (and createTransaction): never resent automatically; each carries an opId. */

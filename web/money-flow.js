@@ -17,7 +17,7 @@ import { reconcileControl } from './reconcile-view.js';
  * @property {string} name                  e.g. 'withdrawal'
  * @property {HTMLFormElement} form          the edit form (its submit opens the review)
  * @property {HTMLElement} box               where review/result go (the form is hidden meanwhile)
- * @property {() => {params: P, pairs: [string, string|Node][]} | null} prepare  null = invalid (the form shows why)
+ * @property {() => ({params: P, pairs: [string, string|Node][]} | null) | Promise<{params: P, pairs: [string, string|Node][]} | null>} prepare  null = invalid (the form shows why)
  * @property {(p: P & {opId: string}) => Promise<R>} send   p carries the operation id of this press
  * @property {(r: R, p: P) => Node} done    the success view
  * @property {string} [confirmLabel]
@@ -34,9 +34,20 @@ export function moneyFlow(ctx, spec) {
     form.hidden = false;
     /** @type {HTMLElement|null} */ (form.querySelector('input,select,textarea'))?.focus();
   };
-  form.addEventListener('submit', (e) => {
+  form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const prep = spec.prepare();
+    const submit = /** @type {HTMLButtonElement|null} */ (form.querySelector('button[type=submit]'));
+    if (submit?.disabled) return;
+    let prep;
+    try {
+      if (submit) submit.disabled = true;
+      prep = await spec.prepare();
+    } catch (err) {
+      replace(box, errorBox(err));
+      return;
+    } finally {
+      if (submit) submit.disabled = false;
+    }
     if (!prep) return;
     form.hidden = true;
     const heading = h('h4', { tabindex: '-1' }, `Review the ${spec.name}`);

@@ -131,7 +131,8 @@ test('the service worker stops: gateway mode comes back from storage.session, no
 test('a money command the gateway does not allow: Send shows the gateway\'s refusal, nothing reaches Wallex Pay', async () => {
   await go(page, 'send');
   await page.getByLabel('Amount', { exact: true }).first().fill('0.25');
-  await page.getByLabel('Destination address').fill('tltc1qsbx00000000000000000000gateway');
+  const { addresses: [addr] } = await sb.admin('GET', '/addresses?coin=BTC');
+  await page.getByLabel('Destination address').fill(addr);
   await page.getByRole('button', { name: 'Review withdrawal' }).click();
   await page.locator('section.review').waitFor();
   await page.getByRole('button', { name: 'Confirm and send' }).click();

@@ -64,7 +64,7 @@ for (const nonces of [true, false]) {
       const m = await newMerchant(sb);
       const { context, page, errors } = await devConsole(m, nonces);
       try {
-        const w = { address: `tltc1qsbxsingle${nonces ? 'n' : 'x'}${Math.random().toString(36).slice(2, 12)}`, amount: '0.25', note: 'order-77' };
+        const w = { address: (await sb.addresses('LTCT'))[0], amount: '0.25', note: 'order-77' };
         await goTo(page, 'send');
         await reviewWithdrawal(page, w);
         await sb.admin('POST', 'faults', { ...f.fault, cmd: 'create_withdrawal', key: m.pub });
@@ -115,7 +115,7 @@ for (const nonces of [true, false]) {
       const m = await newMerchant(sb);
       const { context, page, errors } = await devConsole(m, nonces);
       try {
-        const file = payoutFile(ROWS, `tltc1qsbxmass${nonces ? 'n' : 'x'}${Math.random().toString(36).slice(2, 8)}`);
+        const file = await payoutFile(sb, ROWS);
         await goTo(page, 'payouts');
         await loadPayouts(page, 'payouts.csv', file.text);
         await sb.admin('POST', 'faults', { ...f.fault, cmd: 'create_mass_withdrawal', key: m.pub });
@@ -160,7 +160,7 @@ for (const nonces of [true, false]) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wk-c2cli-'));
     const { context, page, errors } = await devConsole(m, nonces);
     try {
-      const file = payoutFile(ROWS, `tltc1qsbxc2cli${nonces ? 'n' : 'x'}${Math.random().toString(36).slice(2, 8)}`);
+      const file = await payoutFile(sb, ROWS);
       await goTo(page, 'payouts');
       await loadPayouts(page, 'payouts.csv', file.text);
       // the first batch takes a moment: long enough to press "Stop after this batch"
@@ -190,7 +190,7 @@ for (const nonces of [true, false]) {
     const m = await newMerchant(sb);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wk-cli2c-'));
     try {
-      const file = payoutFile(ROWS, `tltc1qsbxcli2c${nonces ? 'n' : 'x'}${Math.random().toString(36).slice(2, 8)}`);
+      const file = await payoutFile(sb, ROWS);
       const csv = path.join(dir, 'payouts.csv');
       writeFileSync(csv, file.text);
       // batch 1 (5 rows) goes through; batch 2 is held past the CLI's timeout and the CLI is killed meanwhile

@@ -50,7 +50,7 @@ for (const nonces of [true, false]) {
         await page.getByLabel('API URL').waitFor();
         await connectAs(page, sb.apiUrl, m, nonces);
         await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor();
-        const w = { address: `tltc1qsbxswstop${nonces ? 'n' : 'x'}${Math.random().toString(36).slice(2, 12)}`, amount: '0.2', note: 'order-88' };
+        const w = { address: (await sb.addresses('LTCT'))[0], amount: '0.2', note: 'order-88' };
         await goTo(page, 'send');
         await reviewWithdrawal(page, w);
         await sb.admin('POST', 'faults', { ...c.fault, cmd: 'create_withdrawal', key: m.pub });
@@ -105,7 +105,7 @@ for (const nonces of [true, false]) {
       await page.getByLabel('API URL').waitFor();
       await connectAs(page, sb.apiUrl, m, nonces);
       await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor();
-      const file = payoutFile(12, `tltc1qsbxswmass${nonces ? 'n' : 'x'}${Math.random().toString(36).slice(2, 8)}`);
+      const file = await payoutFile(sb, 12);
       await goTo(page, 'payouts');
       await loadPayouts(page, 'payouts.csv', file.text);
       await sb.admin('POST', 'faults', { kind: 'hold', delay_ms: HOLD_MS, cmd: 'create_mass_withdrawal', key: m.pub });

@@ -259,11 +259,16 @@ export async function followPayouts(page, o = {}) {
   throw new Error('the file never finished');
 }
 
-/** A payout file of n rows, one address each (prefix makes them unique to the cell). */
-export function payoutFile(n, prefix) {
+/**
+ * A payout file of n rows, each to a fresh address the sandbox issued (real format, valid
+ * checksum), so every cell's rows are its own.
+ * @param {import('./harness.mjs').Sandbox} sb @param {number} n
+ */
+export async function payoutFile(sb, n) {
+  const addresses = await sb.addresses('LTCT', n);
   const lines = ['address,currency,amount,memo'];
-  for (let i = 1; i <= n; i++) lines.push(`${prefix}${String(i).padStart(4, '0')},LTCT,0.${String(i).padStart(2, '0')},payee ${i}`);
-  return { text: lines.join('\n') + '\n', addresses: Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(4, '0')}`) };
+  addresses.forEach((a, k) => lines.push(`${a},LTCT,0.${String(k + 1).padStart(2, '0')},payee ${k + 1}`));
+  return { text: lines.join('\n') + '\n', addresses };
 }
 
 /** Loads a payout file by name and waits for the review. @param {import('playwright-core').Page} page */

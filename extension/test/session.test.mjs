@@ -111,7 +111,8 @@ async function reviewWithdrawal(addr, amount, note) {
 }
 
 test('an unknown outcome (HTTP 503 on a money call) offers Reconcile, never a resend', async () => {
-  await reviewWithdrawal('tltc1qsbx000000000000000000000503', '0.25');
+  const [addr] = await sb.addresses('LTCT');
+  await reviewWithdrawal(addr, '0.25');
   await sb.admin('POST', 'faults', { kind: 'status', status: 503, cmd: 'create_withdrawal', count: 1 });
   const before = (await sb.stats()).by_cmd.create_withdrawal ?? 0;
   await page.getByRole('button', { name: 'Confirm and send' }).click();
@@ -131,7 +132,7 @@ test('an unknown outcome (HTTP 503 on a money call) offers Reconcile, never a re
 // core must not send the withdrawal again with a fresh nonce (a second payout): a nonce error on a
 // money call is reported as outcome_unknown.
 test('commit then drop: the withdrawal is carried out exactly once and Reconcile finds it', async () => {
-  const addr = 'tltc1qsbx00000000000000000000dropped';
+  const [addr] = await sb.addresses('LTCT');
   await reviewWithdrawal(addr, '0.3');
   await sb.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_withdrawal', count: 1 });
   await page.getByRole('button', { name: 'Confirm and send' }).click();
@@ -146,7 +147,7 @@ test('commit then drop: the withdrawal is carried out exactly once and Reconcile
 });
 
 test('the same withdrawal again while the first is unsettled: nothing is sent, Reconcile is offered', async () => {
-  const addr = 'tltc1qsbx0000000000000000000000twice';
+  const [addr] = await sb.addresses('LTCT');
   await reviewWithdrawal(addr, '0.4', 'invoice 9');
   await sb.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_withdrawal', count: 1 });
   await page.getByRole('button', { name: 'Confirm and send' }).click();

@@ -434,12 +434,14 @@ export class Account {
         return this.applied ? bridge.session() : { loggedIn: false };
       });
       s.loggedIn = Boolean(st.loggedIn);
-      // a gateway token does not expire here (the bridge reports a zero time)
+      // a gateway token does not expire here (the bridge reports neither)
       if (st.expiresAt && !isGateway(this.applied)) s.expiresAt = String(st.expiresAt);
+      // a token that looked expired on arrival (the server's clock is behind): the core uses it
+      // until the API refuses it, then logs in again once
+      if (st.expiryUnknown && !isGateway(this.applied)) s.expiryUnknown = true;
       if (!s.loggedIn && this.keyInMemory && !isGateway(this.applied)) {
-        // No token this clock believes in, but the private key is here: the bridge logs in
-        // again when the next call needs it. Not locked (a server clock behind this one hands
-        // out tokens that look expired on arrival: spec §2, log in again, never lock).
+        // The token has run out, but the private key is here: the bridge logs in again when the
+        // next call needs it.
         s.loggedIn = true;
         s.renewsOnUse = true;
       }
@@ -454,18 +456,14 @@ export class Account {
   }
 
   /**
-   * After a login: a token whose expires_at has already passed by this machine's clock means the
-   * two clocks disagree (spec §2 reads expires_at as UTC). Remember it for the session screen;
-   * the console carries on (the bridge logs in again when needed).
-   * @param {{expiresAt?: string}} r
+   * After a login: the bridge says expiryUnknown when the token's expires_at had already passed
+   * by this machine's clock on arrival, i.e. the two clocks disagree (spec §2 reads expires_at as
+   * UTC). Remember it for the session screen; the core uses the token until the API refuses it.
+   * @param {{expiresAt?: string, expiryUnknown?: boolean}} r
    */
   async noteLogin(r) {
-    const exp = Date.parse(String(r?.expiresAt ?? ''));
-    if (Number.isFinite(exp) && exp <= Date.now()) {
-      await this.sessionKV.set(K_CLOCK, { expiresAt: String(r.expiresAt), seenAt: new Date().toISOString() });
-    } else {
-      await this.sessionKV.remove(K_CLOCK);
-    }
+    if (r?.expiryUnknown) await this.sessionKV.set(K_CLOCK, { seenAt: new Date().toISOString() });
+    else await this.sessionKV.remove(K_CLOCK);
   }
 
   /** @param {ConnectParams} p */

@@ -72,16 +72,18 @@ function statusView(ctx, redraw) {
       h('div', { class: 'actions' }, lock, signOut),
       msg);
   }
-  const renews = s.renewsOnUse || (s.keyInMemory && !(left > 0));
+  const expires = s.renewsOnUse || (s.expiryUnknown && s.keyInMemory) ? 'signs in again when needed'
+    : s.expiryUnknown ? 'unknown: the session is used until Wallex Pay ends it'
+      : s.expiresAt ? `${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (in ${formatDuration(left)})` : ''}` : 'unknown';
   return h('div', { class: 'stack' },
     h('p', { class: 'notice ok', role: 'status' }, 'Connected to Wallex Pay.'),
     s.clockSkew ? h('div', { class: 'notice warn', role: 'status', 'data-notice': 'clock-skew' },
       h('p', null, h('strong', null, 'This computer’s clock and Wallex Pay’s disagree.')),
-      h('p', null, `Wallex Pay said the session ends at ${formatTime(s.clockSkew.expiresAt)}, which has already passed by this computer’s clock. The console stays connected and signs in again whenever it needs to. Check this computer’s date, time and time zone.`)) : null,
+      h('p', null, 'The session end time Wallex Pay gave had already passed by this computer’s clock when it arrived. The console uses the session until Wallex Pay ends it, and signs in again whenever it needs to. Check this computer’s date, time and time zone.')) : null,
     dl([
       ['API URL', s.apiUrl ?? ''],
       ['Public key', s.publicKey ?? ''],
-      ['Session expires', renews ? 'signs in again when needed' : s.expiresAt ? `${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (in ${formatDuration(left)})` : ''}` : 'unknown'],
+      ['Session expires', expires],
       ['Private key', s.keyInMemory ? 'in memory only (renews the session automatically)' : 'not in memory (the session ends when the token expires)'],
       ['Saved on this device', s.hasVault ? 'yes, encrypted with your passphrase' : 'no'],
       ['Nonces', s.nonces === false ? 'off (turned off under Advanced)' : 'on'],

@@ -83,8 +83,9 @@ function withdrawalSection(ctx, after) {
     name: 'withdrawal',
     form,
     box,
-    prepare() {
+    async prepare() {
       for (const f of [amount, address, note]) setFieldError(f, '');
+      replace(box);
       const amt = amountOf(amount);
       if (!amt) return null;
       const addr = address.input.value.trim();
@@ -95,6 +96,14 @@ function withdrawalSection(ctx, after) {
       }
       if (/\s/.test(addr)) {
         setFieldError(address, 'An address has no spaces: check you copied it whole.');
+        address.input.focus();
+        return null;
+      }
+      // core's check (format and checksum of the coin's addresses): a mistyped character is
+      // caught here, before the money could go to an address nobody owns
+      const chk = await ctx.backend.checkAddress(currency.input.value, addr);
+      if (!chk.ok) {
+        setFieldError(address, `This ${currency.input.value} address ${chk.problem ?? 'is not valid'}. Copy it again from the recipient; nothing was sent.`);
         address.input.focus();
         return null;
       }

@@ -441,7 +441,20 @@ export interface PayoutSummary {
   stopped?: string;
   /** ISO-8601: when in_flight rows may be settled. */
   wait_until?: string;
-  /** One sentence for a person, safe to follow at once. */
+  /**
+   * What to do next, for any host to act on (core/payout Advice): done; wait (until wait_until,
+   * or turn nonces on); reconcile (unknown outcomes: step again now, they are looked up); check
+   * (ambiguous rows, step_lines: a person looks at the history); retry (refused rows, step_lines:
+   * fix the cause, then step with retryFailed); send (rows not sent yet: step again).
+   */
+  step: 'done' | 'wait' | 'reconcile' | 'check' | 'retry' | 'send' | '';
+  /** check, retry: the lines concerned. */
+  step_lines?: number[];
+  /**
+   * The engine's sentence for the step, safe to follow at once, worded for a console: "press
+   * Resume", "press Check again after that time" (a local HH:MM:SS), "press Retry refused rows".
+   * (The CLI words the same step "run it again".)
+   */
   next: string;
 }
 

@@ -172,7 +172,24 @@ test('nonces turned off for a key that has used them: the console says so in the
     await box.waitFor({ timeout: 30_000 });
     assert.match(await box.innerText(), /This API key needs nonces, and they are turned off here[\s\S]*Connect → Advanced/);
     await go(p, 'send');
-    assert.match(await p.locator('[data-notice="nonces-off"]').innerText(), /Nonces are off/);
+    assert.match(await p.locator('[data-notice="nonces-off"]').innerText(), /Nonces are off[\s\S]*sends no money[\s\S]*Turn nonces on/);
+    assert.equal(await p.locator('section[aria-labelledby="sd-wd"]').count(), 0, 'no withdrawal form while nonces are off');
+    // Connect → Turn nonces on…: the same keys again, nonces ticked, and sending is back
+    await go(p, 'connect');
+    assert.match(await p.locator('main dl.facts').innerText(), /Nonces\s+off: this console sends no money/);
+    await p.getByRole('button', { name: 'Turn nonces on…' }).click();
+    await p.getByLabel('Private key').waitFor();
+    assert.equal(await p.getByLabel('Public key').inputValue(), k.pub);
+    assert.equal(await p.getByLabel('Send a nonce with every call').isChecked(), true);
+    assert.match(await p.locator('details[open] .hint').first().innerText(), /this console does not send money/);
+    await shot(p, 'connect-turn-nonces-on');
+    await p.getByLabel('Private key').fill(k.priv);
+    await p.getByRole('button', { name: 'Connect', exact: true }).click();
+    await p.locator('main [data-screen="overview"]').waitFor({ timeout: 30_000 });
+    await p.locator('section[aria-labelledby="ov-balances"] .empty, section[aria-labelledby="ov-balances"] table').first().waitFor();
+    await go(p, 'send');
+    await p.locator('section[aria-labelledby="sd-wd"]').waitFor();
+    assert.equal(await p.locator('[data-notice="nonces-off"]').count(), 0);
   } finally {
     await context.close();
   }

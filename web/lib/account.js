@@ -374,7 +374,10 @@ export class Account {
       if (!secret) throw fail('not_connected', 'Not connected: enter your gateway URL and token.');
       opts = { apiUrl: cfg.apiUrl, gatewayToken: secret, storage: this.storage };
     } else {
-      opts = { apiUrl: cfg.apiUrl, publicKey: cfg.publicKey, nonce: cfg.nonce, storage: this.storage };
+      // moneyNeedsNonces: while nonces are off the core refuses money before anything leaves
+      // (Chromium resends a POST by itself when a reused connection drops before the answer,
+      // after the API may have acted; only a nonce makes the API refuse that copy). Reads work.
+      opts = { apiUrl: cfg.apiUrl, publicKey: cfg.publicKey, nonce: cfg.nonce, moneyNeedsNonces: true, storage: this.storage };
       if (secret) opts.privateKey = secret;
     }
     if (isLoopback(new URL(cfg.apiUrl).hostname) && cfg.apiUrl.startsWith('http:')) opts.insecureHttp = true;
@@ -493,6 +496,8 @@ export class Account {
       if (old && (old.publicKey !== publicKey || old.apiUrl !== apiUrl)) {
         await this.localKV.remove(K_VAULT);
         await this.localKV.remove(K_REMEMBERED);
+      } else if (old) {
+        await this.localKV.set(K_REMEMBERED, cfg); // the same keys: unlock uses this nonce mode from now on
       }
     }
     return this.session();

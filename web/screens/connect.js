@@ -2,7 +2,7 @@
 // sealed in a passphrase vault), unlock, session status, Lock and Sign out.
 
 import { h, replace, uid } from '../dom.js';
-import { field, setFieldError, errorBox, busy, dl, screenHeading, formatTime, formatDuration } from '../ui.js';
+import { field, setFieldError, errorBox, busy, dl, screenHeading, formatTime, formatDuration, NONCES_WHY } from '../ui.js';
 import { toBridgeError } from '../lib/errors.js';
 
 export const DEFAULT_API_URL = 'https://wallexpay.io/api';
@@ -22,7 +22,7 @@ export default {
     let showKeysForm = false;
     const draw = () => {
       const s = ctx.session;
-      if (s?.configured && s.loggedIn) replace(body, statusView(ctx, draw));
+      if (s?.configured && s.loggedIn) replace(body, statusView(ctx, draw, () => { showKeysForm = true; }));
       else if (s?.hasVault && !showKeysForm) replace(body, unlockView(ctx, () => { showKeysForm = true; draw(); }));
       else replace(body, connectForm(ctx));
     };
@@ -31,14 +31,28 @@ export default {
   },
 };
 
-/** @param {Ctx} ctx @param {() => void} redraw */
-function statusView(ctx, redraw) {
+/** @param {Ctx} ctx @param {() => void} redraw @param {() => void} useKeysForm  the next draw shows the keys form */
+function statusView(ctx, redraw, useKeysForm) {
   const s = /** @type {import('../backend.js').SessionState} */ (ctx.session);
   const gateway = s.mode === 'gateway';
   const left = s.expiresAt ? Math.round((Date.parse(s.expiresAt) - Date.now()) / 1000) : NaN;
   const msg = h('div', { 'aria-live': 'polite' });
   const lock = h('button', { type: 'button', class: 'secondary' }, 'Lock');
   const signOut = h('button', { type: 'button', class: 'danger' }, 'Sign out');
+  // nonces are chosen when connecting: lock (the saved key stays), then connect again with them on
+  const noncesOn = h('button', { type: 'button', class: 'secondary', 'data-action': 'nonces-on' }, 'Turn nonces on…');
+  noncesOn.addEventListener('click', () => busy(noncesOn, async () => {
+    try {
+      await ctx.backend.lock();
+      await ctx.refreshSession();
+      useKeysForm();
+      redraw();
+      ctx.announce('Connect again with your private key: “Send a nonce with every call” is ticked under Advanced.');
+      /** @type {HTMLElement|null} */ (document.querySelector('input[name="privateKey"]'))?.focus();
+    } catch (e) {
+      replace(msg, errorBox(e));
+    }
+  }));
   lock.addEventListener('click', () => busy(lock, async () => {
     try {
       await ctx.backend.lock();
@@ -86,11 +100,11 @@ function statusView(ctx, redraw) {
       ['Session expires', expires],
       ['Private key', s.keyInMemory ? 'in memory only (renews the session automatically)' : 'not in memory (the session ends when the token expires)'],
       ['Saved on this device', s.hasVault ? 'yes, encrypted with your passphrase' : 'no'],
-      ['Nonces', s.nonces === false ? 'off (turned off under Advanced)' : 'on'],
+      ['Nonces', s.nonces === false ? 'off: this console sends no money (turned off under Advanced)' : 'on'],
       ...(/** @type {[string, string][]} */ (s.tuning ? [['Test timing', Object.entries(s.tuning).map(([k, v]) => `${k} ${v}`).join(', ')]] : [])),
     ]),
     h('p', { class: 'hint' }, 'Lock removes the session and the private key from memory; a saved key stays encrypted on this device. Sign out also deletes the saved key.'),
-    h('div', { class: 'actions' }, lock, signOut),
+    h('div', { class: 'actions' }, lock, signOut, s.nonces === false ? noncesOn : null),
     msg);
 }
 
@@ -154,7 +168,7 @@ function connectForm(ctx) {
   const gwToken = field({ label: 'Gateway token', name: 'gatewayToken', type: 'password', required: true, autocomplete: 'off', hint: 'One of the gateway’s tokens (GATEWAY_TOKENS). Kept for this browser session only, unless you choose to remember it below.' });
   const remember = field({ label: 'Remember on this device', name: 'remember', type: 'checkbox', hint: 'Saves the private key encrypted with a passphrase (PBKDF2, 600,000 rounds + AES-GCM).' });
   const pass = field({ label: 'Passphrase', name: 'passphrase', type: 'password', autocomplete: 'new-password', hint: 'At least 8 characters. It cannot be recovered: if you forget it, connect with your keys again.' });
-  const nonce = field({ label: 'Send a nonce with every call', name: 'nonce', type: 'checkbox', checked: true, hint: 'Recommended, and on in every wallexkit tool. With nonces Wallex Pay refuses any copy of a request, so the console proves at once that a lost payment request can no longer arrive. Without them it must wait before it can tell, and a browser that repeats a request whose connection broke could pay twice. Once a key has used nonces, every program using it must send them.' });
+  const nonce = field({ label: 'Send a nonce with every call', name: 'nonce', type: 'checkbox', checked: true, hint: `Recommended, and on in every wallexkit tool. With nonces Wallex Pay refuses any copy of a request, so the console proves at once that a lost payment request can no longer arrive. Without them the console only reads (balances, payments, history). ${NONCES_WHY} Once a key has used nonces, every program using it must send them.` });
   pass.wrap.hidden = true;
   remember.input.addEventListener('change', () => {
     pass.wrap.hidden = !remember.input.checked;
@@ -163,7 +177,8 @@ function connectForm(ctx) {
   });
   const keysGroup = h('div', { 'data-mode': 'keys' }, apiUrl.wrap, pub.wrap, priv.wrap);
   const gatewayGroup = h('div', { 'data-mode': 'gateway' }, gwUrl.wrap, gwToken.wrap);
-  const advanced = h('details', null, h('summary', null, 'Advanced'), nonce.wrap);
+  // the last connection had nonces off: show that they are on again here
+  const advanced = h('details', { open: s?.mode === 'keys' && s.nonces === false }, h('summary', null, 'Advanced'), nonce.wrap);
   const rememberHint = /** @type {HTMLElement} */ (remember.wrap.querySelector('.hint'));
   const submit = h('button', { type: 'submit' }, 'Connect');
   const msg = h('div');

@@ -3,7 +3,7 @@
 // and the withdrawal history.
 
 import { h, replace } from '../dom.js';
-import { field, setFieldError, errorBox, table, screenHeading, notice, formatTime, noNonceWarning } from '../ui.js';
+import { field, setFieldError, errorBox, table, screenHeading, notice, formatTime, noNonceWarning, noncesOff } from '../ui.js';
 import { displayAmount, parseUnits, formatUnits, AmountError } from '../lib/money.js';
 import { withdrawalLabel } from '../lib/status.js';
 import { loadCoins, truthy, coinOptions } from '../coins.js';
@@ -21,13 +21,15 @@ export default {
     const history = h('div', { 'aria-live': 'polite' });
     const refresh = () => loadHistory(ctx, history);
     const unsettled = unsettledOps(ctx);
+    // with nonces off the core refuses money (moneyNeedsNonces): no form offers to send
+    const sending = !noncesOff(ctx);
     const root = h('section', { class: 'screen' },
       screenHeading('Send'),
       noNonceWarning(ctx),
       unsettled.el,
-      withdrawalSection(ctx, refresh),
-      transferSection(ctx, refresh),
-      convertSection(ctx),
+      sending ? withdrawalSection(ctx, refresh) : null,
+      sending ? transferSection(ctx, refresh) : null,
+      sending ? convertSection(ctx) : null,
       h('section', { 'aria-labelledby': 'sd-history' },
         h('h3', { id: 'sd-history' }, 'Withdrawal history'),
         h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: refresh }, 'Refresh history')),

@@ -47,6 +47,11 @@ ensure_chromium() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 }
 
+build_npm() {
+  log "packing the npm package @wallexkit/core (dist/npm)"
+  node scripts/build-npm.mjs >/dev/null
+}
+
 build_extension() {
   log "building dist/extension (load unpacked)"
   node scripts/build-extension.mjs
@@ -60,6 +65,7 @@ build_edge() {
 cmd_build() {
   build_wasm
   build_native
+  build_npm
   build_extension
   build_edge
 }
@@ -112,6 +118,8 @@ cmd_test() {
   ensure_npm wasm/edge
   ensure_chromium
   build_wasm
+  build_native
+  build_npm
   build_extension
   build_edge
   log "console and extension suite (node unit tests, Playwright + Debian chromium; the gateway test runs the Worker)"

@@ -276,6 +276,12 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 			return nil, err
 		}
 		req := &Request{URL: c.commandURL(cmd), Header: c.headers(tok.AccessToken), Body: body}
+		if c.cfg.staticToken != "" && class != classRead && rec.op.ID != "" {
+			// Through a gateway (which orders the API's nonces itself) the operation id is the
+			// idempotency key: a copy of this request, resent by a browser or a proxy, gets the
+			// first one's answer (or "in progress") instead of moving money again.
+			req.Header["Idempotency-Key"] = rec.op.ID
+		}
 		start := time.Now()
 		if err := rec.sending(ctx, nonce, c.cfg.now(), deadline); err != nil {
 			return nil, err

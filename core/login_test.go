@@ -186,3 +186,38 @@ func TestStaticTokenNeverLogsIn(t *testing.T) {
 		t.Fatalf("a static token needs no public key: %v", err)
 	}
 }
+
+// Through a gateway, a money request carries its operation id as the Idempotency-Key (the
+// gateway answers a copy with the first one's outcome); reads and direct calls carry none.
+func TestIdempotencyKeyThroughGateway(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	tok, err := e.client().Login(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]string{}
+	rec := func(next core.Transport) core.Transport {
+		return core.TransportFunc(func(ctx context.Context, req *core.Request) (*core.HTTPResponse, error) {
+			keys[req.URL[strings.LastIndex(req.URL, "/")+1:]] = req.Header["Idempotency-Key"]
+			return next.RoundTrip(ctx, req)
+		})
+	}
+	gw, _ := core.New(core.WithAPIURL(e.url()), core.WithKeys(e.demo.PublicKey, ""), core.WithStaticToken(tok.AccessToken), core.WithTransport(rec(nethttp.New(nil))))
+	ctx := core.WithOperationID(context.Background(), "op_gateway_1")
+	if _, err := gw.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: sandbox.NewAddress("BTC")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gw.Balances(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if keys["create_withdrawal"] != "op_gateway_1" || keys["balances"] != "" {
+		t.Fatalf("gateway headers: %v", keys)
+	}
+	direct := e.client(core.WithTransport(rec(nethttp.New(nil))))
+	if _, err := direct.CreateWithdrawal(context.Background(), &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: sandbox.NewAddress("BTC")}); err != nil {
+		t.Fatal(err)
+	}
+	if keys["create_withdrawal"] != "" {
+		t.Fatalf("a direct call sent Idempotency-Key %q", keys["create_withdrawal"])
+	}
+}

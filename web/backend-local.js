@@ -1,6 +1,6 @@
 // The Backend for the local dev page: the wasm bridge runs in the page itself. Token and
 // active configuration in sessionStorage, nonce high-water mark and the optional vault in
-// localStorage. The page needs no host permission: serve-console.mjs proxies /api to the
+// localStorage. The page needs no host permission: 'wallexkit console' passes /api on to the
 // sandbox on the same origin.
 
 import { Account } from './lib/account.js';

@@ -1,4 +1,4 @@
-// Entry of the local dev page (scripts/serve-console.mjs): wasm core in the page.
+// Entry of the local dev page ('wallexkit console', 'wallexkit sandbox --console'): wasm core in the page.
 import '../wasm/wasm_exec.js';
 import { mount } from './app.js';
 import { localBackend } from './backend-local.js';

@@ -76,6 +76,7 @@ func commandTable() []command {
 		payCreateCommand(),
 		txInfoCommand(),
 		txListCommand(),
+		statementCommand(),
 		transferCommand(),
 		withdrawCommand(),
 		withdrawalsListCommand(),
@@ -93,6 +94,10 @@ func commandTable() []command {
 		logoutCommand(),
 		sandboxCommand(),
 		consoleCommand(),
+		profilesListCommand(),
+		profilesAddCommand(),
+		profilesUseCommand(),
+		profilesRemoveCommand(),
 		sandboxPayCommand(),
 		sandboxExpireCommand(),
 		sandboxWithdrawalCommand(),
@@ -134,7 +139,8 @@ type settings struct {
 	inFlight       time.Duration // without nonces: how long after its deadline a request may still land
 	format         string        // wire format: json or xml
 	insecureHTTP   bool
-	output         string // table or json
+	output         string // table, json (or csv: statement)
+	profile        string // --profile or WALLEX_PROFILE
 }
 
 func settingsFromEnv(getenv func(string) string) (settings, error) {
@@ -142,6 +148,7 @@ func settingsFromEnv(getenv func(string) string) (settings, error) {
 		apiURL:     getenv("WALLEX_API_URL"),
 		publicKey:  getenv("WALLEX_PUBLIC_KEY"),
 		privateKey: getenv("WALLEX_PRIVATE_KEY"),
+		profile:    getenv("WALLEX_PROFILE"),
 		format:     "json",
 		output:     "table",
 		nonce:      true,
@@ -179,9 +186,9 @@ func (s *settings) check() error {
 		return usagef("--timeout and --in-flight-window must be positive durations such as 30s")
 	}
 	switch s.output {
-	case "table", "json":
+	case "table", "json", "csv":
 	default:
-		return usagef("-o %q: use -o table or -o json", s.output)
+		return usagef("-o %q: use -o table or -o json (or -o csv for statement)", s.output)
 	}
 	switch s.format {
 	case "json", "xml":
@@ -209,6 +216,8 @@ type app struct {
 
 	privKey     string // resolved private key, once read
 	privKeyRead bool
+	profileUsed string   // the profile applied, if any
+	keySource   *profile // where the private key comes from when a profile gave it
 	secrets     []string // other secrets to keep out of the output (IPN secret)
 }
 
@@ -380,8 +389,15 @@ func (a *app) privateKey() (string, error) {
 			return "", usagef("the private key file %s is empty", p)
 		}
 	}
+	if key == "" && a.keySource != nil {
+		k, err := a.profileKey(context.Background(), a.keySource)
+		if err != nil {
+			return "", err
+		}
+		key = k
+	}
 	if key == "" {
-		return "", usagef("missing private key: set WALLEX_PRIVATE_KEY, or pass --private-key-file PATH (- reads stdin)")
+		return "", usagef("missing private key: set WALLEX_PRIVATE_KEY, pass --private-key-file PATH (- reads stdin), or use a profile (see 'wallexkit profiles')")
 	}
 	a.privKey, a.privKeyRead = key, true
 	return key, nil
@@ -389,15 +405,19 @@ func (a *app) privateKey() (string, error) {
 
 // statePath is where the token and nonce are cached: WALLEX_STATE, else
 // <user config dir>/wallexkit/state.json.
-func (a *app) statePath() (string, error) {
-	if p := a.getenv("WALLEX_STATE"); p != "" {
+func (a *app) statePath() (string, error) { return a.configFile("WALLEX_STATE", "state.json") }
+
+// configFile is the file named by the environment variable env, else name in
+// <user config dir>/wallexkit/.
+func (a *app) configFile(env, name string) (string, error) {
+	if p := a.getenv(env); p != "" {
 		return p, nil
 	}
 	dir, err := os.UserConfigDir()
 	if err != nil {
-		return "", usagef("cannot find the user config directory (%v): set WALLEX_STATE to a file path", err)
+		return "", usagef("cannot find the user config directory (%v): set %s to a file path", err, env)
 	}
-	return filepath.Join(dir, "wallexkit", "state.json"), nil
+	return filepath.Join(dir, "wallexkit", name), nil
 }
 
 // client builds an API client from the settings. The state file is its token store and nonce

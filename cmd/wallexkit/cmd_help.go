@@ -123,7 +123,9 @@ const globalHelp = `Global flags (before or after the command):
                            before then
   --format json|xml        wire format the API answers in (default json)
   --insecure-http          allow plain http to a host that is not loopback (sends keys unencrypted)
-  -o table|json            output: readable table (default) or JSON
+  -o table|json            output: readable table (default) or JSON (statement also takes csv)
+  --profile NAME           use a saved profile: its API URL, public key and private key source
+                           (env WALLEX_PROFILE; see 'wallexkit profiles')
 
 Environment:
   WALLEX_API_URL           API base URL
@@ -135,6 +137,8 @@ Environment:
   WALLEX_STATE             state file (default <user config dir>/wallexkit/state.json)
   WALLEX_IPN_SECRET        IPN secret for 'ipn verify' and 'ipn listen'
   WALLEX_MERCHANT_ID       merchant ID for 'ipn verify' and 'ipn listen'
+  WALLEX_PROFILE           profile to use (--profile)
+  WALLEX_PROFILES          profiles file (default <user config dir>/wallexkit/profiles.json)
 
 Tokens: login caches the token in the state file (mode 0600) for later commands, sealed with a
 key derived from the private key; it never holds the token or the private key in plain text.

@@ -73,6 +73,14 @@ func (a *app) root(ctx context.Context) *cobra.Command {
 				if err := a.set.check(); err != nil {
 					return err
 				}
+				if !strings.HasPrefix(c.name, "profiles") {
+					if err := a.applyProfile(cmd.Flags().Changed); err != nil {
+						return err
+					}
+				}
+				if a.set.output == "csv" && c.name != "statement" { // before anything is sent
+					return usagef("-o csv is for 'wallexkit statement': use -o table or -o json with %s", c.name)
+				}
 				a.cmd = cmd
 				return runCmd(ctx, a, args)
 			},
@@ -158,6 +166,7 @@ func (s *settings) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.format, "format", s.format, "wire format: json or xml")
 	fs.BoolVar(&s.insecureHTTP, "insecure-http", s.insecureHTTP, "allow plain http to a non-loopback host")
 	fs.StringVarP(&s.output, "output", "o", s.output, "output: table or json")
+	fs.StringVar(&s.profile, "profile", s.profile, "use the saved profile NAME")
 }
 
 func isGlobalFlag(name string) bool {

@@ -69,45 +69,45 @@ type Notification struct {
 // APIPayment is the typed view of an ipn_type=api notification, sent for a
 // transaction made with create_transaction.
 type APIPayment struct {
-	TxnID            string
-	Currency1        string       // pricing currency
-	Currency2        string       // currency the buyer pays
-	Amount1          core.Decimal // amount in Currency1
-	Amount2          core.Decimal // amount in Currency2
-	Fee              core.Decimal // fee in Currency2
-	BuyerName        string
-	Email            string
-	ItemName         string
-	ItemNumber       string
-	Invoice          string
-	Custom           string
-	ReceivedAmount   core.Decimal // amount received so far, in Currency2
-	ReceivedConfirms int
+	TxnID            string       `json:"txn_id"`
+	Currency1        string       `json:"currency1"` // pricing currency
+	Currency2        string       `json:"currency2"` // currency the buyer pays
+	Amount1          core.Decimal `json:"amount1"`   // amount in Currency1
+	Amount2          core.Decimal `json:"amount2"`   // amount in Currency2
+	Fee              core.Decimal `json:"fee"`       // fee in Currency2
+	BuyerName        string       `json:"buyer_name"`
+	Email            string       `json:"email"`
+	ItemName         string       `json:"item_name"`
+	ItemNumber       string       `json:"item_number"`
+	Invoice          string       `json:"invoice"`
+	Custom           string       `json:"custom"`
+	ReceivedAmount   core.Decimal `json:"received_amount"` // amount received so far, in Currency2
+	ReceivedConfirms int          `json:"received_confirms"`
 }
 
 // Deposit is the typed view of an ipn_type=deposit notification, sent for a
 // payment to a callback address.
 type Deposit struct {
-	DepositID string
-	TxnID     string
-	Address   string
-	DestTag   string
-	Currency  string
-	Confirms  int
-	Amount    core.Decimal
-	AmountI   int64 // amount in base units (1e-8)
-	Fee       core.Decimal
-	FeeI      int64 // fee in base units (1e-8)
+	DepositID string       `json:"deposit_id"`
+	TxnID     string       `json:"txn_id"`
+	Address   string       `json:"address"`
+	DestTag   string       `json:"dest_tag"`
+	Currency  string       `json:"currency"`
+	Confirms  int          `json:"confirms"`
+	Amount    core.Decimal `json:"amount"`
+	AmountI   int64        `json:"amounti"` // amount in base units (1e-8)
+	Fee       core.Decimal `json:"fee"`
+	FeeI      int64        `json:"feei"` // fee in base units (1e-8)
 }
 
 // Withdrawal is the typed view of an ipn_type=withdrawal notification.
 type Withdrawal struct {
-	ID       string
-	TxnID    string
-	Address  string
-	Currency string
-	Amount   core.Decimal
-	AmountI  int64 // amount in base units (1e-8)
+	ID       string       `json:"id"`
+	TxnID    string       `json:"txn_id"`
+	Address  string       `json:"address"`
+	Currency string       `json:"currency"`
+	Amount   core.Decimal `json:"amount"`
+	AmountI  int64        `json:"amounti"` // amount in base units (1e-8)
 }
 
 // Paid reports whether the status means the payment is done: status >= 100 or

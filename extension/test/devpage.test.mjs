@@ -1,4 +1,4 @@
-// The local dev page (scripts/serve-console.mjs): the same console with the wasm core in the
+// The local dev page ('wallexkit console'): the same console with the wasm core in the
 // page (web/backend-local.js), the API proxied to a real sandbox on the same origin.
 
 import { test, before, after } from 'node:test';
@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startSandbox, freePort, connect, go, allStrings, ROOT, CHROMIUM, shot } from './harness.mjs';
+import { startSandbox, startDevServer, freePort, connect, go, allStrings, ROOT, CHROMIUM, shot } from './harness.mjs';
 
 /** @type {import('./harness.mjs').Sandbox} */ let sb;
 /** @type {import('node:child_process').ChildProcess} */ let server;
@@ -18,20 +18,15 @@ const pageErrors = [];
 
 before(async () => {
   sb = await startSandbox();
-  const port = await freePort();
-  origin = `http://127.0.0.1:${port}`;
-  server = spawn(process.execPath, [path.join(ROOT, 'scripts', 'serve-console.mjs'), '--port', String(port), '--api', sb.apiUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    server.stdout?.on('data', (d) => { if (String(d).includes('console on')) resolve(null); });
-    server.once('exit', (c) => reject(new Error(`serve-console exited ${c}`)));
-  });
+  server = await startDevServer(sb);
+  origin = server.origin;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   page = await browser.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
 });
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  server?.stop();
   await sb?.stop();
 });
 

@@ -29,14 +29,36 @@ export function freePort() {
   });
 }
 
-/** Builds the CLI, whose `sandbox` command is the emulator the tests run against. */
+/** Builds the CLI, whose `sandbox` command is the emulator the tests run against (and whose
+ * `console` command serves the dev page with the console and the core built in). */
 function buildSandbox(dir) {
   const out = path.join(dir, 'wallexkit');
+  lastBin = out;
   const env = { ...process.env, CGO_ENABLED: '0' };
   delete env.GOOS;
   delete env.GOARCH;
   execFileSync(GO, ['build', '-o', out, './cmd/wallexkit'], { cwd: ROOT, env, stdio: 'inherit' });
   return { bin: out, args: ['sandbox'] };
+}
+
+let lastBin = '';
+
+/**
+ * The dev page as 'wallexkit console' serves it (the console embedded in the binary, /api of the
+ * same origin passed on to the sandbox). Needs a sandbox started first (it builds the binary).
+ * @param {{apiUrl: string}} sb
+ */
+export async function startDevServer(sb) {
+  if (!lastBin || !existsSync(lastBin)) throw new Error('start a sandbox first: it builds the CLI');
+  const port = await freePort();
+  const proc = spawn(lastBin, ['console', '--addr', `127.0.0.1:${port}`, '--api-url', sb.apiUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  await new Promise((resolve, reject) => {
+    proc.stdout?.on('data', (d) => { if (String(d).includes('Merchant console on')) resolve(null); });
+    proc.once('exit', (c) => reject(new Error(`wallexkit console exited ${c}: ${log}`)));
+  });
+  return { origin: `http://127.0.0.1:${port}`, stop: () => { proc.kill('SIGTERM'); } };
 }
 
 /**

@@ -80,19 +80,7 @@ export async function waitForCall(sb, pub, cmd, n = 1, ms = 10_000) {
   throw new Error(`${cmd} never reached the sandbox`);
 }
 
-/**
- * The dev page (scripts/serve-console.mjs) in front of the sandbox.
- * @param {import('./harness.mjs').Sandbox} sb
- */
-export async function startDevServer(sb) {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [path.join(ROOT, 'scripts', 'serve-console.mjs'), '--port', String(port), '--api', sb.apiUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    proc.stdout?.on('data', (d) => { if (String(d).includes('console on')) resolve(null); });
-    proc.once('exit', (c) => reject(new Error(`serve-console exited ${c}`)));
-  });
-  return { origin: `http://127.0.0.1:${port}`, stop: () => { proc.kill('SIGTERM'); } };
-}
+export { startDevServer } from './harness.mjs';
 
 /**
  * Fills Connect (nonces on or off under Advanced) and waits for the Overview.

@@ -18,9 +18,17 @@ var (
 	client *core.Client // a cache: configure makes a new one, state lives in the stores
 	// memStore keeps tokens and nonces when configure is given no storage, across configures.
 	memStore = core.NewMemoryStore()
-	// storage is the host's StorageAdapter of the configured client (nil without one).
-	storage *jsStorage
+	// hostStorage is the host's StorageAdapter of each live client (configure's and
+	// createClient's), for the payout journals.
+	hostStorage = map[*core.Client]*jsStorage{}
 )
+
+// storageOf returns the StorageAdapter c was made with (nil without one).
+func storageOf(c *core.Client) *jsStorage {
+	mu.Lock()
+	defer mu.Unlock()
+	return hostStorage[c]
+}
 
 func current() (*core.Client, error) {
 	mu.Lock()
@@ -41,6 +49,24 @@ type configured struct {
 // talks to a wallexkit edge gateway (apiUrl = https://gateway/v1/call) that holds the API keys:
 // it never logs in and needs no key pair.
 func configure(args []js.Value) (any, error) {
+	c, host, err := newClient(args)
+	if err != nil {
+		return nil, err
+	}
+	mu.Lock()
+	if client != nil {
+		delete(hostStorage, client)
+	}
+	client = c
+	if host != nil {
+		hostStorage[c] = host
+	}
+	mu.Unlock()
+	return configured{StoreKey: c.StoreKey()}, nil
+}
+
+// newClient makes a client from configure's options (see configure).
+func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 	o := optsArg(args, 0, "options")
 	if len(args) == 0 || absent(args[0]) {
 		o.fail("options", "are required: {apiUrl, publicKey, privateKey?, ...}")
@@ -52,10 +78,10 @@ func configure(args []js.Value) (any, error) {
 	timeoutMs, windowMs, pauseMs := o.integer("timeoutMs"), o.integer("inFlightWindowMs"), o.integer("fencePauseMs")
 	storageV, hasStorage := o.get("storage")
 	if o.err != nil {
-		return nil, o.err
+		return nil, nil, o.err
 	}
 	if apiURL == nil {
-		return nil, &core.ValidationError{Field: "apiUrl", Problem: "is required, e.g. https://wallexpay.io/api"}
+		return nil, nil, &core.ValidationError{Field: "apiUrl", Problem: "is required, e.g. https://wallexpay.io/api"}
 	}
 	var store interface {
 		core.TokenStore
@@ -66,7 +92,7 @@ func configure(args []js.Value) (any, error) {
 	if hasStorage {
 		s, err := newJSStorage(storageV)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		store, ops, host = s, nil, s
 		if s.ops {
@@ -85,7 +111,7 @@ func configure(args []js.Value) (any, error) {
 	}
 	if gwToken != "" {
 		if priv != "" {
-			return nil, &core.ValidationError{Field: "gatewayToken", Problem: "a gateway holds the keys: give a gateway token or a private key, not both"}
+			return nil, nil, &core.ValidationError{Field: "gatewayToken", Problem: "a gateway holds the keys: give a gateway token or a private key, not both"}
 		}
 		// The gateway orders nonces itself, next to the keys.
 		opts = append(opts, core.WithStaticToken(gwToken))
@@ -100,18 +126,18 @@ func configure(args []js.Value) (any, error) {
 	}
 	if format != nil && *format != "json" {
 		if *format != "xml" {
-			return nil, &core.ValidationError{Field: "format", Value: *format, Problem: `must be "json" or "xml"`}
+			return nil, nil, &core.ValidationError{Field: "format", Value: *format, Problem: `must be "json" or "xml"`}
 		}
 		opts = append(opts, core.WithWireFormat("xml", xmlwire.ToJSON))
 	}
 	if timeoutMs != 0 {
 		if timeoutMs < 0 {
-			return nil, &core.ValidationError{Field: "timeoutMs", Problem: "must be positive"}
+			return nil, nil, &core.ValidationError{Field: "timeoutMs", Problem: "must be positive"}
 		}
 		opts = append(opts, core.WithTimeout(time.Duration(timeoutMs)*time.Millisecond))
 	}
 	if windowMs < 0 || pauseMs < 0 {
-		return nil, &core.ValidationError{Field: "inFlightWindowMs", Problem: "inFlightWindowMs and fencePauseMs must not be negative"}
+		return nil, nil, &core.ValidationError{Field: "inFlightWindowMs", Problem: "inFlightWindowMs and fencePauseMs must not be negative"}
 	}
 	if windowMs > 0 {
 		opts = append(opts, core.WithInFlightWindow(time.Duration(windowMs)*time.Millisecond))
@@ -121,12 +147,9 @@ func configure(args []js.Value) (any, error) {
 	}
 	c, err := core.New(opts...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	mu.Lock()
-	client, storage = c, host
-	mu.Unlock()
-	return configured{StoreKey: c.StoreKey()}, nil
+	return c, host, nil
 }
 
 func ctx() context.Context { return context.Background() }

@@ -16,11 +16,37 @@ import (
 func functions() map[string]handler {
 	fs := map[string]handler{
 		"configure":    configure,
+		"createClient": createClient,
 		"payoutParse":  payoutParse,
 		"checkAddress": checkAddress,
+		"fiatValue":    fiatValue,
+		"fiatValues":   fiatValues,
+		"paymentUri":   paymentURI,
+		"verifyIpn":    verifyIPN,
 	}
 	// These need the configured client; they reject with not_configured before configure.
-	for name, h := range map[string]func(*core.Client, []js.Value) (any, error){
+	for name, h := range clientMethods() {
+		fs[name] = withClient(h)
+	}
+	for name, h := range fs {
+		fs[name] = jsNamed(h)
+	}
+	fs["call"] = withClient(call)
+	return fs
+}
+
+// jsNamed reports invalid fields by their JS option names.
+func jsNamed(h handler) handler {
+	return func(args []js.Value) (any, error) {
+		v, err := h(args)
+		return v, jsFieldNames(err)
+	}
+}
+
+// clientMethods are the functions of one client: of the configured one on globalThis.wallexkit,
+// of its own on each object createClient returns.
+func clientMethods() map[string]func(*core.Client, []js.Value) (any, error) {
+	return map[string]func(*core.Client, []js.Value) (any, error){
 		"login":                login,
 		"logout":               logout,
 		"session":              session,
@@ -45,17 +71,50 @@ func functions() map[string]handler {
 		"forgetOp":             forgetOp,
 		"payoutStatus":         payoutStatus,
 		"payoutStep":           payoutStep,
-	} {
-		fs[name] = withClient(h)
+		"statement":            statementOf,
 	}
-	for name, h := range fs {
-		fs[name] = func(args []js.Value) (any, error) {
-			v, err := h(args)
-			return v, jsFieldNames(err)
+}
+
+// createClient(options) makes an independent client (configure's options) and resolves with an
+// object holding its methods, plus storeKey and close(). Clients share nothing but the Go
+// instance: each has its own keys, token and nonce order (through its storage). close()
+// releases its functions; calling one afterwards throws.
+func createClient(args []js.Value) (any, error) {
+	c, host, err := newClient(args)
+	if err != nil {
+		return nil, err
+	}
+	mu.Lock()
+	if host != nil {
+		hostStorage[c] = host
+	}
+	mu.Unlock()
+	obj := jsObject.New()
+	obj.Set("storeKey", c.StoreKey())
+	var funcs []js.Func
+	bind := func(name string, h handler) {
+		f := async(h)
+		funcs = append(funcs, f)
+		obj.Set(name, f)
+	}
+	for name, m := range clientMethods() {
+		bind(name, jsNamed(func(a []js.Value) (any, error) { return m(c, a) }))
+	}
+	bind("call", func(a []js.Value) (any, error) { return call(c, a) })
+	var closeFn js.Func
+	closeFn = js.FuncOf(func(js.Value, []js.Value) any {
+		mu.Lock()
+		delete(hostStorage, c)
+		mu.Unlock()
+		for _, f := range funcs {
+			f.Release()
 		}
-	}
-	fs["call"] = withClient(call)
-	return fs
+		funcs = nil
+		closeFn.Release()
+		return nil
+	})
+	obj.Set("close", closeFn)
+	return obj, nil
 }
 
 // withClient runs h with the configured client, or rejects with not_configured.

@@ -13,6 +13,7 @@
 package main
 
 import (
+	"os"
 	"syscall/js"
 
 	"github.com/wallexkit/wallexkit/core"
@@ -27,6 +28,12 @@ func main() {
 	for name, h := range functions() {
 		api.Set(name, async(h))
 	}
-	js.Global().Set("wallexkit", api)
+	// A loader that must not leave a global (the npm package) names its own through the
+	// environment it gives the Go instance, takes the object and deletes it.
+	name := "wallexkit"
+	if v := os.Getenv("WALLEXKIT_GLOBAL"); v != "" {
+		name = v
+	}
+	js.Global().Set(name, api)
 	select {}
 }

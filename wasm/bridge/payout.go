@@ -179,7 +179,7 @@ func payoutRun(c *core.Client, args []js.Value, step bool) (any, error) {
 	if len(f.Problems) > 0 {
 		return nil, &core.ValidationError{Field: "text", Problem: fmt.Sprintf("the file has %d problem(s) (the first: %s): fix them; nothing was sent", len(f.Problems), f.Problems[0])}
 	}
-	j := journalFor(f.Hash)
+	j := journalFor(storageOf(c), f.Hash)
 	run, err := payout.Open(ctx(), f, j, payout.OpenOptions{RetryFailed: retry})
 	if err != nil {
 		return nil, err
@@ -206,10 +206,7 @@ func payoutRun(c *core.Client, args []js.Value, step bool) (any, error) {
 
 // journalFor returns the journal of a payout file: in the host's storage when it has
 // loadJournal and appendJournal, else in this instance's memory.
-func journalFor(hash string) payout.Journal {
-	mu.Lock()
-	s := storage
-	mu.Unlock()
+func journalFor(s *jsStorage, hash string) payout.Journal {
 	if s != nil && s.v.Get("loadJournal").Type() == js.TypeFunction && s.v.Get("appendJournal").Type() == js.TypeFunction {
 		return &jsJournal{s: s, hash: hash}
 	}

@@ -481,6 +481,81 @@ export interface PayoutOptions {
   balances?: Record<string, string>;
 }
 
+/** One payment or payout of a statement (core/statement.Row). Amounts are exact decimal strings. */
+export interface StatementRow {
+  kind: 'payment' | 'payout';
+  /** txn id (payment) or withdrawal id (payout). */
+  id: string;
+  /** RFC 3339, UTC. */
+  time: string;
+  timeMs: number;
+  status: number;
+  status_text: string;
+  /** payments: paid | pending | failed; payouts: complete | pending | cancelled. */
+  state: string;
+  coin: string;
+  amount: string;
+  /** payments: received so far (absent when nothing). */
+  received?: string;
+  address: string;
+  txid?: string;
+  note?: string;
+  invoice?: string;
+  item_name?: string;
+  item_number?: string;
+  custom?: string;
+  buyer_name?: string;
+  buyer_email?: string;
+  /** The price the payment was created with, in price_currency. */
+  price?: string;
+  price_currency?: string;
+  /** The value in fiat at the time, where known (a price in a fiat currency). */
+  fiat_value?: string;
+  fiat_currency?: string;
+}
+
+export interface StatementTotal {
+  coin: string;
+  payments_paid: string;
+  paid_count: number;
+  payouts_sent: string;
+  sent_count: number;
+  payouts_pending: string;
+  pending_count: number;
+  /** payments_paid − payouts_sent. */
+  net: string;
+}
+
+export interface Statement {
+  fromMs: number;
+  toMs: number;
+  /** Newest first. */
+  rows: StatementRow[];
+  totals: StatementTotal[];
+  /** Prices of paid payments summed per pricing currency. */
+  prices: { currency: string; paid: string; count: number }[];
+  /** The statement as CSV (CRLF lines, cells defused against spreadsheet formulas). */
+  csv: string;
+  /** Payment details by txn id: pass them back as options.details to skip fetching them again. */
+  details: Record<string, object>;
+}
+
+export interface FiatValue {
+  /** Exact decimal, rounded half up to cents. */
+  value: string;
+  fiat: string;
+  /** Always true: a market estimate at the rates' time, never an amount to charge. */
+  approximate: true;
+}
+
+export interface PaymentUri {
+  uri: string;
+  /** bip21: scheme:address?amount=…; eip681: ethereum:address?value=wei; address: the address alone. */
+  kind: 'bip21' | 'eip681' | 'address';
+  /** What the code carries, in a merchant's words. */
+  note: string;
+}
+
 export interface WallexKit {
   /** Bridge version. */
   readonly version: string;
@@ -553,6 +628,18 @@ export interface WallexKit {
    * whose format the core does not know pass. Needs no configure().
    */
   checkAddress(coin: string, address: string): Promise<{ ok: boolean; problem?: string }>;
+  /**
+   * Payments and payouts created in [fromMs, toMs), with totals and a CSV (core/statement: the
+   * same statement as 'wallexkit statement'). Reads only. Payments need one get_tx_info each
+   * unless their details are passed back from an earlier statement.
+   */
+  statement(opts: { fromMs: number; toMs: number; payments?: boolean; payouts?: boolean; details?: Record<string, object> }): Promise<Statement>;
+  /** amount of coin in fiat at these rates (exact; no network). rates: what rates() resolved with. */
+  fiatValue(opts: { coin: string; amount: string; fiat: string; rates: Rates }): Promise<FiatValue>;
+  /** fiatValue for many amounts in one call; an item that cannot be converted gets {error}. */
+  fiatValues(opts: { items: { coin: string; amount: string }[]; fiat: string; rates: Rates }): Promise<(FiatValue | { error: string })[]>;
+  /** What a payment QR code carries for this coin, address and amount (the address is checked first). */
+  paymentUri(opts: { coin: string; address: string; amount: string }): Promise<PaymentUri>;
   /** Reads and checks a payout file (addresses always; coins, fees and balances when given); needs no configure(). */
   payoutParse(text: string, opts?: PayoutOptions): Promise<PayoutFile>;
   /** Where a payout file stands, from its journal. Sends nothing. */
@@ -569,9 +656,4 @@ export interface WallexKit {
 /** Names the operation so it can be asked about with reconcileOp after a lost answer. */
 export interface OpOption {
   opId?: string;
-}
-
-declare global {
-  // eslint-disable-next-line no-var
-  var wallexkit: WallexKit;
 }

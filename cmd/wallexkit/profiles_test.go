@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// Profiles: a named connection never holds the private key; it is read from a 0600 file, an
+// environment variable or a command when a command needs it.
+func TestProfiles(t *testing.T) {
+	h := newHarness(t)
+	dir := t.TempDir()
+	pfPath := filepath.Join(dir, "profiles.json")
+	keyFile := filepath.Join(dir, "shop.key")
+	if err := os.WriteFile(keyFile, []byte(h.demo.PrivateKey+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// No keys in the environment: only the profile says who we are.
+	env := h.envWith("WALLEX_PUBLIC_KEY", "", "WALLEX_PRIVATE_KEY", "", "WALLEX_API_URL", "", "WALLEX_PROFILES", pfPath, "SHOP_KEY", h.demo.PrivateKey)
+	run := func(args ...string) result { return h.runWith(env, "", args...) }
+
+	if r := run("profiles"); r.code != 0 || !strings.Contains(r.stdout, "No profiles yet") {
+		t.Fatalf("empty list: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	add := []string{"profiles", "add", "shop", "--api-url", h.apiURL, "--public-key", h.demo.PublicKey, "--private-key-file", keyFile}
+	if runtime.GOOS != "windows" {
+		if r := run(add...); r.code != 2 || !strings.Contains(r.stderr, "chmod 600") {
+			t.Fatalf("a world-readable key file: %d %s", r.code, r.stderr)
+		}
+		os.Chmod(keyFile, 0o600)
+	}
+	if r := run(add...); r.code != 0 || !strings.Contains(r.stdout, "It is the default") {
+		t.Fatalf("add: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := run("profiles", "add", "plain", "--api-url", h.apiURL, "--public-key", "k", "--private-key", "secret"); r.code != 2 || !strings.Contains(r.stderr, "never holds the private key") {
+		t.Fatalf("--private-key accepted: %d %s", r.code, r.stderr)
+	}
+	if r := run("profiles", "add", "BAD NAME", "--api-url", h.apiURL, "--public-key", "k", "--private-key-env", "X"); r.code != 2 {
+		t.Fatalf("bad name: %d", r.code)
+	}
+	if r := run("profiles", "add", "env-shop", "--api-url", h.apiURL, "--public-key", h.demo.PublicKey, "--private-key-env", "SHOP_KEY"); r.code != 0 {
+		t.Fatalf("add env: %s", r.stderr)
+	}
+	if r := run("profiles", "add", "cmd-shop", "--api-url", h.apiURL, "--public-key", h.demo.PublicKey, "--private-key-command", "cat "+shellQuote(keyFile)); r.code != 0 {
+		t.Fatalf("add cmd: %s", r.stderr)
+	}
+	b, _ := os.ReadFile(pfPath)
+	if strings.Contains(string(b), h.demo.PrivateKey) {
+		t.Fatal("the profiles file holds the private key")
+	}
+	if st, _ := os.Stat(pfPath); runtime.GOOS != "windows" && st.Mode().Perm() != 0o600 {
+		t.Fatalf("profiles file mode %o", st.Mode().Perm())
+	}
+
+	// The default profile, then each by name, answers.
+	for _, args := range [][]string{{"balances"}, {"--profile", "env-shop", "balances"}, {"balances", "--profile", "cmd-shop"}} {
+		if r := run(args...); r.code != 0 || !strings.Contains(r.stdout, "BTC") {
+			t.Fatalf("%v: %d %s %s", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := h.runWith(h.envWith("WALLEX_PUBLIC_KEY", "", "WALLEX_PRIVATE_KEY", "", "WALLEX_API_URL", "", "WALLEX_PROFILES", pfPath, "WALLEX_PROFILE", "env-shop"), "", "balances"); r.code != 2 || !strings.Contains(r.stderr, "$SHOP_KEY, which is not set") {
+		t.Fatalf("missing env key: %d %s", r.code, r.stderr)
+	}
+	if r := run("--profile", "nope", "balances"); r.code != 2 || !strings.Contains(r.stderr, `no profile "nope"`) {
+		t.Fatalf("unknown profile: %d %s", r.code, r.stderr)
+	}
+
+	var list []map[string]any
+	r := run("profiles", "-o", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list) != 3 || list[2]["name"] != "shop" || list[2]["default"] != true {
+		t.Fatalf("list: %v %s", err, r.stdout)
+	}
+	if r := run("profiles", "use", "env-shop"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := run("profiles", "remove", "shop"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r = run("profiles")
+	if strings.Contains(r.stdout, " shop ") || !strings.Contains(r.stdout, "*\tenv-shop") && !strings.Contains(r.stdout, "*  env-shop") {
+		t.Fatalf("after use and remove:\n%s", r.stdout)
+	}
+	// The environment still wins over the default profile.
+	if r := h.runWith(h.envWith("WALLEX_PROFILES", pfPath), "", "balances"); r.code != 0 {
+		t.Fatalf("env keys with a default profile: %s", r.stderr)
+	}
+}

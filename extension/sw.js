@@ -13,7 +13,7 @@
 import '../wasm/wasm_exec.js';
 import { Account } from '../web/lib/account.js';
 import { startBridge } from '../web/lib/wasm-loader.js';
-import { BRIDGE_METHODS, SENDING_METHODS } from '../web/backend.js';
+import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, SENDING_METHODS } from '../web/backend.js';
 import { toBridgeError } from '../web/lib/errors.js';
 import { chromeKV } from './storage-chrome.js';
 
@@ -27,17 +27,18 @@ const account = new Account({
   localKV: chromeKV(chrome.storage.local),
 });
 
-/** @type {Record<string, (...args: any[]) => Promise<unknown>>} */
+// Each handler gets the page's store (msg.store) after its arguments: the store the page shows.
+/** @type {Record<string, (args: any[], store?: string) => Promise<unknown>>} */
 const handlers = {
   ping: async () => ({ pong: true, at: Date.now(), instance: INSTANCE }),
-  connect: (p) => account.connect(p),
-  unlock: (pass) => account.unlock(pass),
-  lock: () => account.lock(),
-  signOut: () => account.signOut(),
-  session: () => account.session(),
-  login: () => account.login(),
+  connect: ([p]) => account.connect(p),
+  stores: () => account.stores(),
+  switchStore: ([id]) => account.switchStore(id),
+  renameStore: ([id, name]) => account.renameStore(id, name),
 };
-for (const m of BRIDGE_METHODS) handlers[m] = (...args) => account.invoke(m, args);
+for (const m of STORE_METHODS) handlers[m] = (args, store) => /** @type {any} */ (account)[m](...args, store);
+for (const m of BRIDGE_METHODS) handlers[m] = (args, store) => account.invoke(m, args, store);
+for (const m of FREE_METHODS) handlers[m] = (args) => account.free(m, args);
 
 // Chrome stops an idle worker after about 30 s; a call to an extension API resets that timer.
 // While a money request (or a payout step) is pending, touch one every 20 s so the worker lives
@@ -58,7 +59,7 @@ async function keptAlive(fn) {
 }
 for (const m of SENDING_METHODS) {
   const h = handlers[m];
-  handlers[m] = (...args) => keptAlive(() => h(...args));
+  handlers[m] = (args, store) => keptAlive(() => h(args, store));
 }
 
 const OWN_ORIGIN = chrome.runtime.getURL('');
@@ -75,7 +76,7 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
     return false;
   }
   Promise.resolve()
-    .then(() => h(...(Array.isArray(msg.args) ? msg.args : [])))
+    .then(() => h(Array.isArray(msg.args) ? msg.args : [], typeof msg.store === 'string' && msg.store ? msg.store : undefined))
     .then((value) => sendResponse({ ok: true, value: value ?? null }), (e) => sendResponse({ ok: false, error: toBridgeError(e) }));
   return true; // answer asynchronously
 });

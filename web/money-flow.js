@@ -57,7 +57,8 @@ export function moneyFlow(ctx, spec) {
     replace(box, h('section', { class: 'review card', 'aria-labelledby': '' },
       heading,
       h('p', null, 'Check every detail. Money sent to a wrong address cannot be recovered.'),
-      dl(prep.pairs),
+      // the store the money leaves from: the page's store, which every call names
+      dl([['From store', ctx.session?.storeName ?? ''], ...prep.pairs]),
       h('div', { class: 'actions' }, confirm, back),
       out));
     heading.focus();

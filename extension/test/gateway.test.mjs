@@ -44,7 +44,14 @@ async function fillGateway(token, o = {}) {
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
 }
 
-const sessionToken = (/** @type {any} */ dump) => dump.session['wk.gatewayToken'];
+/** The gateway token kept for the store (wk.gatewayToken.<store id>). @param {any} dump */
+const sessionToken = (dump) => {
+  const keys = Object.keys(dump.session).filter((k) => k.startsWith('wk.gatewayToken.'));
+  assert.ok(keys.length <= 1, keys.join(', '));
+  return keys.length ? dump.session[keys[0]] : undefined;
+};
+/** The store's vault (wk.vault.<store id>). @param {any} dump */
+const vaultOf = (dump) => Object.entries(dump.local).find(([k]) => k.startsWith('wk.vault.'))?.[1];
 
 test('a token the gateway does not know is refused at Connect, on its field', async () => {
   await page.getByLabel('API URL').waitFor();
@@ -97,7 +104,10 @@ test('storage: no API key or Wallex token anywhere, the gateway token only in st
     if (area !== 'session') assert.ok(!strings.some((s) => s.includes(gw.tokens[0])), `gateway token in storage.${area}`);
   }
   assert.equal(sessionToken(dump), gw.tokens[0]);
-  assert.deepEqual(dump.session['wk.config'], { mode: 'gateway', apiUrl: `${gw.url}/v1/call`, gatewayUrl: gw.url });
+  const id = `${gw.url}/v1/call|`;
+  assert.deepEqual(dump.session['wk.stores.session'].active, id);
+  assert.deepEqual({ ...dump.session['wk.stores.session'].stores[id], name: undefined }, { mode: 'gateway', apiUrl: `${gw.url}/v1/call`, gatewayUrl: gw.url, name: undefined });
+  assert.equal(dump.session[`wk.gatewayToken.${id}`], gw.tokens[0]);
   assert.ok(!Object.keys(dump.session).some((k) => k.startsWith('wk.token.')), 'no Wallex token in storage.session');
   assert.deepEqual(Object.keys(dump.local).filter((k) => k.startsWith('wk.')), [], 'nothing of the session in storage.local');
 
@@ -156,7 +166,7 @@ test('remember through the gateway: the token sealed in the vault; lock, unlock,
   await fillGateway(gw.tokens[0], { remember: true });
   await page.locator('main [data-screen="overview"]').waitFor({ timeout: 30_000 });
   let dump = await ext.dumpStorage();
-  const vault = dump.local['wk.vault'];
+  const vault = vaultOf(dump);
   assert.ok(vault && vault.iterations >= 600_000);
   assert.equal(vault.publicKey, '');
   assert.equal(vault.apiUrl, `${gw.url}/v1/call`);
@@ -178,7 +188,7 @@ test('remember through the gateway: the token sealed in the vault; lock, unlock,
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('API URL').waitFor();
   dump = await ext.dumpStorage();
-  assert.equal(dump.local['wk.vault'], undefined);
+  assert.equal(vaultOf(dump), undefined);
   assert.equal(sessionToken(dump), undefined);
   assert.equal(await page.locator('#wk-session').innerText(), 'Not connected');
   assert.equal((await sb.stats()).logins, 1, 'still the gateway\'s one login');

@@ -199,6 +199,7 @@ function runView(ctx, state, f, first) {
   const results = h('div', { class: 'stack' });
   const totals = parsed.totals.map((t) => `${displayAmount(t.amount)} ${t.currency}`).join(', ');
   const facts = dl([
+    ['From store', ctx.session?.storeName ?? ''],
     ['Payouts', String(n)],
     ['Totals', totals],
     ['File fingerprint', h('code', null, `${parsed.sha256.slice(0, 16)} (${parsed.tag})`)],

@@ -79,8 +79,12 @@ export function swBackend() {
   b.storeId = () => store;
   b.connect = async (/** @type {unknown} */ p) => { const s = await send('connect', [p]); store = s.storeId; return s; };
   b.switchStore = async (/** @type {string} */ id) => { const s = await send('switchStore', [id]); store = s.storeId; return s; };
-  for (const m of ['stores', 'renameStore', 'ping', 'alerts', 'setAlerts', ...FREE_METHODS]) {
+  for (const m of ['stores', 'renameStore', 'ping', ...FREE_METHODS]) {
     b[m] = (/** @type {unknown[]} */ ...args) => send(m, args);
+  }
+  // paid alerts of this page's store: {muted, unseen}; setAlerts({muted?, seen?: txn | true})
+  for (const m of ['alerts', 'setAlerts']) {
+    b[m] = (/** @type {unknown[]} */ ...args) => send(m, args, store);
   }
   for (const m of STORE_METHODS) {
     b[m] = async (/** @type {unknown[]} */ ...args) => {

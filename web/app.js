@@ -11,6 +11,7 @@ import receive from './screens/receive.js';
 import send from './screens/send.js';
 import payouts from './screens/payouts.js';
 import buttonBuilder from './screens/button-builder.js';
+import payment from './screens/payment.js';
 import { renderOpsBanner } from './ops-view.js';
 
 /** @typedef {import('./backend.js').Backend} Backend */
@@ -36,11 +37,12 @@ import { renderOpsBanner } from './ops-view.js';
  * @property {string} id
  * @property {string} title
  * @property {boolean} needsSession
+ * @property {boolean} [nav]    false: not a tab (reached by links, e.g. a payment)
  * @property {(ctx: Ctx) => HTMLElement} render
  */
 
 /** @type {Screen[]} */
-export const SCREENS = [connect, overview, receive, send, payouts, buttonBuilder];
+export const SCREENS = [connect, overview, receive, send, payouts, buttonBuilder, payment];
 
 /**
  * Mounts the console into root.
@@ -162,7 +164,7 @@ export function mount(root, opts) {
 
   function renderNav() {
     const cur = currentId() || 'connect';
-    replace(nav, h('ul', null, SCREENS.map((s) => h('li', null,
+    replace(nav, h('ul', null, SCREENS.filter((s) => s.nav !== false).map((s) => h('li', null,
       h('a', { href: `#${s.id}`, 'aria-current': s.id === cur ? 'page' : undefined, dataset: { screen: s.id } }, s.title)))));
   }
 

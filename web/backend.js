@@ -27,6 +27,12 @@
  */
 
 /**
+ * @typedef {object} AlertState
+ * @property {boolean} muted          no "Paid" notifications for this store
+ * @property {{store: string, storeName: string, txn: string, text: string, at: number}[]} unseen  paid payments not opened yet
+ */
+
+/**
  * @typedef {object} StoreInfo
  * @property {string} id              the bridge's storeKey: API URL + "|" + public key
  * @property {string} name
@@ -88,6 +94,8 @@
  * @property {() => Promise<StoreInfo[]>} stores
  * @property {(id: string) => Promise<SessionState>} switchStore   make id the active store (and this page's)
  * @property {(id: string, name: string) => Promise<SessionState>} renameStore
+ * @property {() => Promise<AlertState>} [alerts]             extension only: paid alerts of this page's store
+ * @property {(v: {muted?: boolean, seen?: string|true}) => Promise<AlertState>} [setAlerts]  extension only: mute, or mark paid payments seen
  * @property {(apiUrl: string) => Promise<boolean>} requestAccess   ask for host access to apiUrl, or a gateway URL (extension); must run inside the click handler
  * @property {(p: ConnectParams) => Promise<SessionState>} connect configure + login (+ seal the vault when remember)
  * @property {(passphrase: string) => Promise<SessionState>} unlock open the vault, configure, login

@@ -79,6 +79,7 @@ function statusView(ctx, redraw, useKeysForm) {
   }));
   const addStore = h('a', { href: '#connect?add', class: 'button secondary', 'data-action': 'add-store' }, 'Add another store');
   const rename = renameControl(ctx, s);
+  const alerts = alertsControl(ctx);
   if (gateway) {
     return h('div', { class: 'stack' },
       h('p', { class: 'notice ok', role: 'status' }, `${store}: connected to Wallex Pay through your gateway.`),
@@ -89,6 +90,7 @@ function statusView(ctx, redraw, useKeysForm) {
         ['Gateway token', 'in this browser session only'],
         ['Saved on this device', s.hasVault ? 'yes, the gateway token encrypted with your passphrase' : 'no'],
       ]),
+      alerts,
       h('p', { class: 'hint' }, 'Lock removes the gateway token from this browser session; a saved token stays encrypted on this device. Sign out also deletes the saved token. Either one touches this store only.'),
       h('div', { class: 'actions' }, lock, signOut, addStore),
       msg);
@@ -111,9 +113,35 @@ function statusView(ctx, redraw, useKeysForm) {
       ['Nonces', s.nonces === false ? 'off: this console sends no money (turned off under Advanced)' : 'on'],
       ...(/** @type {[string, string][]} */ (s.tuning ? [['Test timing', Object.entries(s.tuning).map(([k, v]) => `${k} ${v}`).join(', ')]] : [])),
     ]),
+    alerts,
     h('p', { class: 'hint' }, 'Lock removes the session and the private key from memory; a saved key stays encrypted on this device. Sign out also deletes the saved key. Either one touches this store only.'),
     h('div', { class: 'actions' }, lock, signOut, s.nonces === false ? noncesOn : null, addStore),
     msg);
+}
+
+/**
+ * Paid alerts of this store (the extension only): a notification and the badge when a payment
+ * is paid, or muted.
+ * @param {Ctx} ctx
+ */
+function alertsControl(ctx) {
+  if (!ctx.backend.alerts) return null;
+  const f = field({ label: 'Tell me when a payment is paid', name: 'paidAlerts', type: 'checkbox', checked: true, hint: 'A notification (“Paid: 12.50 USD — 0.16 LTCT — Blue mug”) and a count on the toolbar icon, also while no console is open. Checked about every 30 seconds.' });
+  f.input.disabled = true;
+  ctx.backend.alerts().then((st) => { f.input.checked = !st.muted; f.input.disabled = false; }, () => { f.wrap.hidden = true; });
+  f.input.addEventListener('change', async () => {
+    f.input.disabled = true;
+    try {
+      const st = await /** @type {NonNullable<typeof ctx.backend.setAlerts>} */ (ctx.backend.setAlerts)({ muted: !f.input.checked });
+      f.input.checked = !st.muted;
+      ctx.announce(st.muted ? 'Paid alerts are off for this store.' : 'Paid alerts are on for this store.');
+    } catch (e) {
+      setFieldError(f, toBridgeError(e).message);
+    } finally {
+      f.input.disabled = false;
+    }
+  });
+  return f.wrap;
 }
 
 /**

@@ -16,11 +16,15 @@ export default {
     const rates = h('div', { 'aria-busy': 'true' });
     const zero = field({ label: 'Show zero balances', name: 'showZero', type: 'checkbox' });
     const acceptedOnly = field({ label: 'Only coins accepted for payments', name: 'acceptedOnly', type: 'checkbox', checked: true });
+    const paidBox = h('section', { 'aria-labelledby': 'ov-paid', hidden: true, 'data-paid-alerts': '' });
     const root = h('section', { class: 'screen' },
       screenHeading('Overview'),
+      paidBox,
       h('section', { 'aria-labelledby': 'ov-account' }, h('h3', { id: 'ov-account' }, 'Account'), account),
       h('section', { 'aria-labelledby': 'ov-balances' }, h('h3', { id: 'ov-balances' }, 'Balances'), zero.wrap, balances),
       h('section', { 'aria-labelledby': 'ov-rates' }, h('h3', { id: 'ov-rates' }, 'Rates'), acceptedOnly.wrap, rates));
+
+    if (ctx.backend.alerts) showPaid(ctx, paidBox);
 
     ctx.backend.basicInfo().then((info) => {
       replace(account, dl([
@@ -84,3 +88,31 @@ export default {
     return root;
   },
 };
+
+/**
+ * Payments the extension told about ("Paid: …") and not opened yet, for this store.
+ * @param {import('../app.js').Ctx} ctx @param {HTMLElement} box
+ */
+async function showPaid(ctx, box) {
+  /** @type {import('../backend.js').AlertState} */
+  let st;
+  try {
+    st = await /** @type {NonNullable<typeof ctx.backend.alerts>} */ (ctx.backend.alerts)();
+  } catch {
+    return; // alerts are a convenience: the screen works without them
+  }
+  box.hidden = st.unseen.length === 0;
+  if (box.hidden) return;
+  const seen = h('button', { type: 'button', class: 'secondary', 'data-action': 'mark-seen' }, 'Mark all as seen');
+  seen.addEventListener('click', async () => {
+    await ctx.backend.setAlerts?.({ seen: true }).catch(() => {});
+    box.hidden = true;
+    ctx.announce('Marked as seen.');
+  });
+  const n = st.unseen.length;
+  replace(box,
+    h('h3', { id: 'ov-paid' }, `${n} new payment${n === 1 ? '' : 's'} paid`),
+    h('ul', { class: 'paid-list' }, st.unseen.map((u) => h('li', null,
+      h('a', { href: `#payment?txn=${encodeURIComponent(u.txn)}` }, u.text), ' ', h('span', { class: 'hint' }, formatTime(new Date(u.at).toISOString()))))),
+    h('div', { class: 'actions' }, seen));
+}

@@ -12,6 +12,7 @@ import send from './screens/send.js';
 import payouts from './screens/payouts.js';
 import buttonBuilder from './screens/button-builder.js';
 import payment from './screens/payment.js';
+import historyScreen from './screens/history.js';
 import { renderOpsBanner } from './ops-view.js';
 
 /** @typedef {import('./backend.js').Backend} Backend */
@@ -42,7 +43,7 @@ import { renderOpsBanner } from './ops-view.js';
  */
 
 /** @type {Screen[]} */
-export const SCREENS = [connect, overview, receive, send, payouts, buttonBuilder, payment];
+export const SCREENS = [connect, overview, receive, send, payouts, historyScreen, buttonBuilder, payment];
 
 /**
  * Mounts the console into root.

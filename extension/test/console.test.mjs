@@ -53,8 +53,8 @@ test('overview: account, balances with the zero toggle, rates', async () => {
   const balances = page.locator('section[aria-labelledby="ov-balances"] tbody tr');
   await balances.first().waitFor();
   const nonZero = await balances.allInnerTexts();
-  assert.ok(nonZero.some((r) => /^BTC\s+1\.50$/.test(r.trim())), nonZero.join('|'));
-  assert.ok(nonZero.some((r) => /^LTCT\s+100\.00$/.test(r.trim())));
+  assert.ok(nonZero.some((r) => /^BTC\s+1\.50(\s|$)/.test(r.trim())), nonZero.join('|'));
+  assert.ok(nonZero.some((r) => /^LTCT\s+100\.00(\s|$)/.test(r.trim())));
   await page.getByLabel('Show zero balances').check();
   await page.waitForFunction((n) => document.querySelectorAll('section[aria-labelledby="ov-balances"] tbody tr').length > n, nonZero.length);
   await page.locator('section[aria-labelledby="ov-rates"] tbody tr').first().waitFor();
@@ -62,6 +62,42 @@ test('overview: account, balances with the zero toggle, rates', async () => {
   await page.getByLabel('Show zero balances').uncheck();
   await page.waitForFunction((n) => document.querySelectorAll('section[aria-labelledby="ov-balances"] tbody tr').length === n, nonZero.length);
   await snap('overview');
+});
+
+/**
+ * An independent reading of a fiat value: amount × rate_btc(coin) ÷ rate_btc(fiat), exact on
+ * integers, rounded half up to cents.
+ */
+function expectedFiat(amount, coinRate, fiatRate) {
+  const dec = (s, places) => { const [w, f = ''] = String(s).split('.'); return BigInt(w + (f + '0'.repeat(places)).slice(0, places)); };
+  const a = dec(amount, 8);
+  const c = dec(coinRate, 18);
+  const f = dec(fiatRate, 18);
+  const v = (a * c * 1000n / (f * 100_000_000n) + 5n) / 10n; // thousandths of the fiat, then half up to cents
+  return `${v / 100n}.${String(v % 100n).padStart(2, '0')}`;
+}
+
+test('fiat equivalents: balances valued in the store\'s currency by core, exact, marked approximate; the choice is kept', async () => {
+  const rates = (await page.evaluate(() => chrome.runtime.sendMessage({ type: 'wk.call', method: 'rates', args: [{}] }))).value.coins;
+  const rate = (c) => rates.find((x) => x.coin === c).rate_btc;
+  const table = page.locator('section[aria-labelledby="ov-balances"] table');
+  await table.locator('th', { hasText: 'Value (USD, approx.)' }).waitFor();
+  const rowOf = async (coin) => (await table.locator('tbody tr').filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${coin}$`) }) }).innerText())
+    .split('\t').map((s) => s.trim().replace(/\u2009/g, ''));
+  const btc = await rowOf('BTC');
+  assert.equal(btc[2], `≈ ${expectedFiat('1.50000000', rate('BTC'), rate('USD'))} USD`);
+  const ltct = await rowOf('LTCT');
+  assert.equal(ltct[2], `≈ ${expectedFiat('100.00000000', rate('LTCT'), rate('USD'))} USD`);
+  await page.getByLabel('Values in').selectOption('EUR');
+  await table.locator('th', { hasText: 'Value (EUR, approx.)' }).waitFor();
+  assert.equal((await rowOf('BTC'))[2], `≈ ${expectedFiat('1.50000000', rate('BTC'), rate('EUR'))} EUR`);
+  // kept for the store
+  await go(page, 'receive');
+  await go(page, 'overview');
+  await table.locator('th', { hasText: 'Value (EUR, approx.)' }).waitFor();
+  assert.equal(await page.getByLabel('Values in').inputValue(), 'EUR');
+  await page.getByLabel('Values in').selectOption('USD');
+  await table.locator('th', { hasText: 'Value (USD, approx.)' }).waitFor();
 });
 
 test('connect screen after connecting shows the session, never the key', async () => {
@@ -127,6 +163,8 @@ test('send: a withdrawal goes through the review step', async () => {
   await review.waitFor();
   const text = await review.innerText();
   assert.match(text, /Amount\s+0\.50 LTCT/);
+  await review.locator('dd .fiat', { hasText: '≈' }).waitFor();
+  assert.match(await review.innerText(), /Value\s+≈ [\d.]+ USD \(approximate, at today’s exchange rate\)/);
   assert.match(text, /Currency\s+LTCT/);
   assert.match(text, new RegExp(`Destination\\s+${addr}`));
   // focus moved to the review heading

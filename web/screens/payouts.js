@@ -12,6 +12,7 @@ import { displayAmount } from '../lib/money.js';
 import { toBridgeError } from '../lib/errors.js';
 import { loadCoins, truthy } from '../coins.js';
 import { clockTime } from '../reconcile-view.js';
+import { fiatValues, approx } from '../fiat.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
 /** @typedef {import('../backend.js').PayoutFile} PayoutFile */
@@ -197,7 +198,12 @@ function runView(ctx, state, f, first) {
   const resumeHint = h('p', { class: 'hint' }, 'Resume first looks up every payout whose outcome is unknown, then sends the rest: nothing is paid twice, however often you press it.');
   const problem = h('div');
   const results = h('div', { class: 'stack' });
-  const totals = parsed.totals.map((t) => `${displayAmount(t.amount)} ${t.currency}`).join(', ');
+  const totals = h('span', null, parsed.totals.map((t) => `${displayAmount(t.amount)} ${t.currency}`).join(', '));
+  // what the file is worth in the store's fiat, by core: approximate
+  fiatValues(ctx, parsed.totals.map((t) => ({ coin: t.currency, amount: t.amount }))).then((vs) => {
+    const sum = vs.filter(Boolean).map((v) => approx(v));
+    if (sum.length) totals.append(` (${sum.join(' + ')}, approximate)`);
+  });
   const facts = dl([
     ['From store', ctx.session?.storeName ?? ''],
     ['Payouts', String(n)],

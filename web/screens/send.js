@@ -122,6 +122,7 @@ function withdrawalSection(ctx, after) {
         ],
       };
     },
+    value: (p) => ({ coin: p.currency, amount: p.amount }),
     send: (p) => ctx.backend.createWithdrawal(p),
     done: (r, p) => notice(`Withdrawal ${r.id} created: ${withdrawalLabel(Number(r.status))}. ${displayAmount(r.amount ?? p.amount)} ${p.currency} to ${p.address}.`, 'ok'),
     after,
@@ -165,6 +166,7 @@ function transferSection(ctx, after) {
         ],
       };
     },
+    value: (p) => ({ coin: p.currency, amount: p.amount }),
     send: (p) => ctx.backend.createTransfer(p),
     done: (r, p) => notice(`Transfer ${r.id} created (${Number(r.status) === 1 ? 'sent' : 'awaiting email confirmation'}): ${displayAmount(p.amount)} ${p.currency} to merchant ${p.merchant}.`, 'ok'),
     after,
@@ -211,6 +213,7 @@ function convertSection(ctx) {
         ],
       };
     },
+    value: (p) => ({ coin: p.from, amount: p.amount }),
     send: (p) => ctx.backend.convert(p),
     done: (r, p) => notice(`Conversion ${r.id} started: ${displayAmount(p.amount)} ${p.from} to ${p.to}.`, 'ok'),
   });

@@ -13,6 +13,7 @@ import payouts from './screens/payouts.js';
 import buttonBuilder from './screens/button-builder.js';
 import payment from './screens/payment.js';
 import historyScreen from './screens/history.js';
+import counter from './screens/counter.js';
 import { renderOpsBanner } from './ops-view.js';
 
 /** @typedef {import('./backend.js').Backend} Backend */
@@ -43,7 +44,7 @@ import { renderOpsBanner } from './ops-view.js';
  */
 
 /** @type {Screen[]} */
-export const SCREENS = [connect, overview, receive, send, payouts, historyScreen, buttonBuilder, payment];
+export const SCREENS = [connect, overview, receive, send, payouts, historyScreen, counter, buttonBuilder, payment];
 
 /**
  * Mounts the console into root.

@@ -33,7 +33,8 @@ after(async () => {
 /** The balances table as "COIN amount" lines. */
 async function balances() {
   await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor();
-  return (await page.locator('section[aria-labelledby="ov-balances"] tbody tr').allInnerTexts()).map((r) => r.trim().replace(/\s+/g, ' '));
+  // coin and balance (the third cell is its approximate fiat value)
+  return (await page.locator('section[aria-labelledby="ov-balances"] tbody tr').allInnerTexts()).map((r) => r.split('\t').slice(0, 2).join(' ').trim());
 }
 
 /**

@@ -141,9 +141,11 @@ cmd_bench() {
   ensure_npm .
   ensure_chromium
   node extension/test/bench.mjs
-  log "edge gateway vs a plain JS Worker (workerd)"
+  log "sizes: bridge and gateway wasm, gzip -9, against the 1.2 MB floor (issue #12)"
+  node wasm/test/size-report.mjs --packages
+  log "edge gateway vs a plain JS Worker (workerd): throughput at 8 and 64, cold start, checkout with 64 clients"
   ensure_npm wasm/edge
-  npm --prefix wasm/edge run bench
+  npm --prefix wasm/edge run bench -- --nonce --legacy-off
 }
 
 cmd_dist() {

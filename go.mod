@@ -17,3 +17,5 @@ require (
 	github.com/tidwall/pretty v1.2.0 // indirect
 	golang.org/x/sys v0.29.0 // indirect
 )
+
+replace github.com/tidwall/pretty => ./third_party/tidwall/pretty

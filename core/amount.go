@@ -2,9 +2,10 @@ package core
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/wallexkit/wallexkit/core/internal/errtext"
 )
 
 // AmountDecimals is the number of decimal places Wallex Pay uses for coin amounts:
@@ -60,25 +61,25 @@ func parseAmount(s string) (Amount, error) {
 	}
 	intPart, frac, hasDot := strings.Cut(rest, ".")
 	if intPart == "" && frac == "" {
-		return Amount{}, fmt.Errorf("%q is not a decimal number: use digits with an optional '.', e.g. 0.5", s)
+		return Amount{}, errors.New(errtext.Q(s) + " is not a decimal number: use digits with an optional '.', e.g. 0.5")
 	}
 	if hasDot && frac == "" && intPart == "" {
-		return Amount{}, fmt.Errorf("%q is not a decimal number", s)
+		return Amount{}, errors.New(errtext.Q(s) + " is not a decimal number")
 	}
 	for i := 0; i < len(intPart); i++ {
 		if intPart[i] < '0' || intPart[i] > '9' {
-			return Amount{}, fmt.Errorf("%q is not a decimal number: use digits with an optional '.', no exponent or separators", s)
+			return Amount{}, errors.New(errtext.Q(s) + " is not a decimal number: use digits with an optional '.', no exponent or separators")
 		}
 	}
 	for i := 0; i < len(frac); i++ {
 		if frac[i] < '0' || frac[i] > '9' {
-			return Amount{}, fmt.Errorf("%q is not a decimal number: use digits with an optional '.', no exponent or separators", s)
+			return Amount{}, errors.New(errtext.Q(s) + " is not a decimal number: use digits with an optional '.', no exponent or separators")
 		}
 	}
 	if len(frac) > AmountDecimals {
 		// Trailing zeros beyond 8 places carry no value; anything else would be lost.
 		if strings.TrimRight(frac[AmountDecimals:], "0") != "" {
-			return Amount{}, fmt.Errorf("%q has %d decimals; at most %d are allowed (1 base unit = 0.00000001)", s, len(frac), AmountDecimals)
+			return Amount{}, errors.New(errtext.Q(s) + " has " + errtext.D(len(frac)) + " decimals; at most " + errtext.D(AmountDecimals) + " are allowed (1 base unit = 0.00000001)")
 		}
 		frac = frac[:AmountDecimals]
 	}
@@ -88,7 +89,7 @@ func parseAmount(s string) (Amount, error) {
 	for i := 0; i < len(intPart); i++ {
 		d := int64(intPart[i] - '0')
 		if units > (maxInt/unitsPerCoin-d)/10 {
-			return Amount{}, fmt.Errorf("%q is too large", s)
+			return Amount{}, errors.New(errtext.Q(s) + " is too large")
 		}
 		units = units*10 + d
 	}
@@ -100,7 +101,7 @@ func parseAmount(s string) (Amount, error) {
 		scale /= 10
 	}
 	if units > maxInt-fracUnits {
-		return Amount{}, fmt.Errorf("%q is too large", s)
+		return Amount{}, errors.New(errtext.Q(s) + " is too large")
 	}
 	units += fracUnits
 	if neg {

@@ -3,16 +3,15 @@ package core
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
-	"net/netip"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/wallexkit/wallexkit/core/internal/errtext"
 )
 
 // Client calls the Wallex Pay merchant API with one key pair. It is safe for concurrent use.
@@ -94,26 +93,30 @@ func New(opts ...Option) (*Client, error) {
 func CheckAPIURL(raw string, insecure bool) (string, error) { return checkBaseURL(raw, insecure) }
 
 func checkBaseURL(raw string, insecure bool) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
+	return checkBaseURLWith(raw, insecure, parseBaseURL)
+}
+
+func checkBaseURLWith(raw string, insecure bool, parse func(string) (baseURL, bool)) (string, error) {
+	u, ok := parse(raw)
+	if !ok || u.host == "" {
 		return "", &ValidationError{Field: "API URL", Value: raw, Problem: "is not an absolute URL: use e.g. https://wallexpay.io/api"}
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	if u.query || u.fragment {
 		return "", &ValidationError{Field: "API URL", Value: raw, Problem: "must not have a query or fragment"}
 	}
-	if u.User != nil {
-		return "", &ValidationError{Field: "API URL", Value: u.Redacted(), Problem: "must not carry credentials"}
+	if u.user {
+		return "", &ValidationError{Field: "API URL", Value: u.redacted, Problem: "must not carry credentials"}
 	}
-	switch u.Scheme {
+	switch u.scheme {
 	case "https":
 	case "http":
-		if !insecure && !IsLoopbackHost(u.Hostname()) {
+		if !insecure && !IsLoopbackHost(u.hostname) {
 			return "", &ValidationError{Field: "API URL", Value: raw, Problem: "uses plain http to a host that is not loopback, which would send keys and tokens unencrypted: use https, or opt in with --insecure-http (core.WithInsecureHTTP)"}
 		}
 	default:
 		return "", &ValidationError{Field: "API URL", Value: raw, Problem: "scheme must be https (or http for loopback)"}
 	}
-	return strings.TrimRight(u.String(), "/"), nil
+	return strings.TrimRight(u.text, "/"), nil
 }
 
 // IsLoopbackHost reports whether host is localhost or a loopback IP.
@@ -121,8 +124,7 @@ func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
 		return true
 	}
-	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	return err == nil && ip.IsLoopback()
+	return isLoopbackIP(strings.Trim(host, "[]"))
 }
 
 // APIURL returns the base URL the client calls.
@@ -224,7 +226,7 @@ func (c *Client) Call(ctx context.Context, cmd string, fields Fields) (*Response
 		select {
 		case c.nonceTurn <- struct{}{}:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("wallex %s: gave up waiting for the previous nonce call: %w", cmd, ctx.Err())
+			return nil, errtext.Prefix("wallex "+cmd+": gave up waiting for the previous nonce call: ", ctx.Err())
 		}
 		defer func() { <-c.nonceTurn }()
 		// Other processes using the same nonce store (a file) take turns with us too: the lock is
@@ -233,9 +235,9 @@ func (c *Client) Call(ctx context.Context, cmd string, fields Fields) (*Response
 			unlock, err := l.LockNonce(ctx, c.storeKey)
 			if err != nil {
 				if ctx.Err() != nil {
-					return nil, fmt.Errorf("wallex %s: gave up waiting for another process's nonce call: %w", cmd, ctx.Err())
+					return nil, errtext.Prefix("wallex "+cmd+": gave up waiting for another process's nonce call: ", ctx.Err())
 				}
-				return nil, fmt.Errorf("wallex %s: cannot lock the nonce store, nothing was sent: %w", cmd, err)
+				return nil, errtext.Prefix("wallex "+cmd+": cannot lock the nonce store, nothing was sent: ", err)
 			}
 			defer unlock()
 		}
@@ -372,7 +374,7 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 		}
 		return nil, done, e // refused before it ran: safe, but not ours to hammer
 	case hr.Status >= 500:
-		te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: fmt.Errorf("server error"), Excerpt: c.red.excerpt(hr.Body)}
+		te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: errors.New("server error"), Excerpt: c.red.excerpt(hr.Body)}
 		if msg := errorText(hr.Body); msg != "" {
 			te.Err = errors.New(c.red.text(msg))
 			te.Excerpt = ""
@@ -386,7 +388,7 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 	if c.cfg.wireToJSON != nil {
 		j, err := c.cfg.wireToJSON(hr.Body)
 		if err != nil {
-			te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: fmt.Errorf("answer is not valid %s: %v", c.cfg.format, err), Excerpt: c.red.excerpt(hr.Body)}
+			te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: errors.New("answer is not valid " + c.cfg.format + ": " + errtext.Of(err)), Excerpt: c.red.excerpt(hr.Body)}
 			return c.badBody(cmd, class, fields, hr.Status, te)
 		}
 		jsonBody = j
@@ -587,11 +589,11 @@ func (c *Client) encode(ctx context.Context, cmd string, fields Fields) ([]byte,
 func (c *Client) nextNonce(ctx context.Context) (int64, error) {
 	stored, err := c.cfg.nonces.LoadNonce(ctx, c.storeKey)
 	if err != nil {
-		return 0, fmt.Errorf("wallex: cannot read the nonce store: %w", err)
+		return 0, errtext.Prefix("wallex: cannot read the nonce store: ", err)
 	}
 	n := NextNonce(max(stored, c.nonceLast, nonceFloor(ctx)), c.cfg.now())
 	if err := c.cfg.nonces.SaveNonce(ctx, c.storeKey, n); err != nil {
-		return 0, fmt.Errorf("wallex: cannot save the nonce, nothing was sent: %w", err)
+		return 0, errtext.Prefix("wallex: cannot save the nonce, nothing was sent: ", err)
 	}
 	c.nonceLast = n
 	return n, nil

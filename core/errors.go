@@ -3,9 +3,10 @@ package core
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/wallexkit/wallexkit/core/internal/errtext"
 )
 
 //go:generate go run ./internal/gencodes
@@ -110,7 +111,7 @@ func (e *AuthError) Error() string {
 	if hint == "" {
 		hint = "check the public and private key, and that the key is enabled"
 	}
-	return fmt.Sprintf("authentication failed: %s; %s (%s)", e.Message, hint, e.Cmd)
+	return "authentication failed: " + e.Message + "; " + hint + " (" + e.Cmd + ")"
 }
 func (e *AuthError) Code() ErrorCode { return CodeAuth }
 func (e *AuthError) Retryable() bool { return false }
@@ -122,7 +123,7 @@ type PermissionError struct {
 }
 
 func (e *PermissionError) Error() string {
-	return fmt.Sprintf("%s: enable %s for this key under Edit Permissions in your Wallex Pay account (%s)", e.Message, e.Cmd, e.Cmd)
+	return e.Message + ": enable " + e.Cmd + " for this key under Edit Permissions in your Wallex Pay account (" + e.Cmd + ")"
 }
 func (e *PermissionError) Code() ErrorCode { return CodePermission }
 func (e *PermissionError) Retryable() bool { return false }
@@ -142,9 +143,9 @@ type NonceError struct {
 
 func (e *NonceError) Error() string {
 	if e.Required {
-		return fmt.Sprintf("%s: this API key has been used with nonces, so every call must send one: turn nonces on in this tool (%s)", e.Message, e.Cmd)
+		return e.Message + ": this API key has been used with nonces, so every call must send one: turn nonces on in this tool (" + e.Cmd + ")"
 	}
-	return fmt.Sprintf("%s: another program may be using this API key with nonces (%s)", e.Message, e.Cmd)
+	return e.Message + ": another program may be using this API key with nonces (" + e.Cmd + ")"
 }
 func (e *NonceError) Code() ErrorCode { return CodeNonce }
 func (e *NonceError) Retryable() bool { return true }
@@ -160,7 +161,7 @@ type RateLimitError struct {
 func (e *RateLimitError) Error() string {
 	s := "rate limited: " + e.Message
 	if e.RetryAfter > 0 {
-		s += fmt.Sprintf("; retry after %s", e.RetryAfter)
+		s += "; retry after " + e.RetryAfter.String()
 	}
 	return s + " (" + e.Cmd + ")"
 }
@@ -182,9 +183,9 @@ func (e *TransportError) Error() string {
 	var b strings.Builder
 	switch {
 	case e.HTTPStatus != 0 && e.Excerpt != "":
-		fmt.Fprintf(&b, "unexpected answer from the API (HTTP %d): %v; body starts %q", e.HTTPStatus, e.Err, e.Excerpt)
+		b.WriteString("unexpected answer from the API (HTTP " + errtext.D(e.HTTPStatus) + "): " + errtext.Of(e.Err) + "; body starts " + errtext.Q(e.Excerpt))
 	case e.HTTPStatus != 0:
-		fmt.Fprintf(&b, "unexpected answer from the API (HTTP %d): %v", e.HTTPStatus, e.Err)
+		b.WriteString("unexpected answer from the API (HTTP " + errtext.D(e.HTTPStatus) + "): " + errtext.Of(e.Err))
 	default:
 		b.WriteString("could not reach the API: " + plainNetError(e.Err))
 	}
@@ -217,7 +218,7 @@ func (e *OutcomeUnknownError) Error() string {
 	}
 	s += "; do not send it again: reconcile it first (" + e.Cmd
 	if e.HTTPStatus != 0 {
-		s += fmt.Sprintf(", HTTP %d", e.HTTPStatus)
+		s += ", HTTP " + errtext.D(e.HTTPStatus)
 	}
 	return s + ")"
 }
@@ -288,12 +289,11 @@ func (e *PendingOpError) Error() string {
 	at := e.Op.SentAt.UTC().Format(time.RFC3339)
 	switch e.Op.State {
 	case OpDone:
-		return fmt.Sprintf("wallex %s: not sent: operation %s was already carried out at %s (%s)", e.Op.Cmd, e.Op.ID, at, orNone(e.Op.Result))
+		return "wallex " + e.Op.Cmd + ": not sent: operation " + e.Op.ID + " was already carried out at " + at + " (" + orNone(e.Op.Result) + ")"
 	case OpRefused, OpNotFound:
-		return fmt.Sprintf("wallex %s: not sent: operation %s was settled at %s; send it as a new operation", e.Op.Cmd, e.Op.ID, at)
+		return "wallex " + e.Op.Cmd + ": not sent: operation " + e.Op.ID + " was settled at " + at + "; send it as a new operation"
 	}
-	return fmt.Sprintf("wallex %s: not sent: an identical request sent at %s (operation %s) has an unknown outcome and may have been carried out; reconcile it first",
-		e.Op.Cmd, at, e.Op.ID)
+	return "wallex " + e.Op.Cmd + ": not sent: an identical request sent at " + at + " (operation " + e.Op.ID + ") has an unknown outcome and may have been carried out; reconcile it first"
 }
 func (e *PendingOpError) Code() ErrorCode { return CodePendingOperation }
 func (e *PendingOpError) Retryable() bool { return false }

@@ -32,7 +32,7 @@ func (r *Rates) FiatValue(coin string, amount Amount, fiat string) (Decimal, err
 	f, err := rateUnits(rf.RateBTC)
 	if err != nil || f == 0 {
 		if err == nil {
-			err = errText("is zero")
+			err = fiatProblem("is zero")
 		}
 		return "", &ValidationError{Field: "rate of " + fiat, Value: string(rf.RateBTC), Problem: err.Error()}
 	}
@@ -63,16 +63,16 @@ func (r *Rates) FiatValue(coin string, amount Amount, fiat string) (Decimal, err
 
 func strconvQuote(s string) string { return strconv.Quote(clip(s, 32)) }
 
-type errText string
+type fiatProblem string
 
-func (e errText) Error() string { return string(e) }
+func (e fiatProblem) Error() string { return string(e) }
 
 // rateUnits reads a rate_btc as an integer count of 1e-18 BTC.
 func rateUnits(d Decimal) (uint64, error) {
 	s := strings.TrimSpace(string(d))
 	whole, frac, _ := strings.Cut(s, ".")
 	if whole == "" && frac == "" || strings.TrimLeft(whole+frac, "0123456789") != "" {
-		return 0, errText("is not a decimal number")
+		return 0, fiatProblem("is not a decimal number")
 	}
 	frac = strings.TrimRight(frac, "0")
 	if len(frac) > 18 {
@@ -80,7 +80,7 @@ func rateUnits(d Decimal) (uint64, error) {
 	}
 	w, err := strconv.ParseUint("0"+whole, 10, 64)
 	if err != nil || w > 18 {
-		return 0, errText("is too large")
+		return 0, fiatProblem("is too large")
 	}
 	fr, _ := strconv.ParseUint("0"+frac+strings.Repeat("0", 18-len(frac)), 10, 64)
 	return w*pow10(18) + fr, nil

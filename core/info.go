@@ -2,9 +2,10 @@ package core
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"time"
+
+	"github.com/wallexkit/wallexkit/core/internal/errtext"
 )
 
 // BasicInfo is the answer of get_basic_info.
@@ -97,7 +98,7 @@ func DecodeBalances(r Value) (*Balances, error) {
 			a, err = v.Get("balancef").Amount()
 		}
 		if err != nil {
-			err = fmt.Errorf("balance of %s: %w", coin, err)
+			err = errtext.Prefix("balance of "+coin+": ", err)
 			return false
 		}
 		out.Coins = append(out.Coins, Balance{Coin: coin, Amount: a})

@@ -3,12 +3,13 @@ package core
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/wallexkit/wallexkit/core/internal/errtext"
 )
 
 // Login logs in now, even if a valid token is cached, and returns the new token. Concurrent
@@ -56,7 +57,7 @@ func (c *Client) cachedToken(ctx context.Context) (Token, error) {
 	}
 	t, ok, err := c.cfg.tokens.LoadToken(ctx, c.storeKey)
 	if err != nil {
-		return Token{}, fmt.Errorf("wallex: cannot read the token store: %w", err)
+		return Token{}, errtext.Prefix("wallex: cannot read the token store: ", err)
 	}
 	if !ok {
 		return Token{}, nil
@@ -131,7 +132,7 @@ func (c *Client) sharedLogin(ctx context.Context, stale string, force bool) (Tok
 	case <-lc.done:
 		return lc.tok, lc.err
 	case <-ctx.Done():
-		return Token{}, fmt.Errorf("wallex login: %w", ctx.Err())
+		return Token{}, errtext.Prefix("wallex login: ", ctx.Err())
 	}
 }
 
@@ -143,7 +144,7 @@ func (c *Client) runLogin(lc *loginCall) {
 	tok, err := c.login(ctx)
 	if err == nil {
 		if serr := c.cfg.tokens.SaveToken(ctx, c.storeKey, tok); serr != nil {
-			err = fmt.Errorf("wallex login: cannot save the token: %w", serr)
+			err = errtext.Prefix("wallex login: cannot save the token: ", serr)
 		}
 	}
 	c.mu.Lock()
@@ -220,7 +221,7 @@ func (c *Client) judgeLogin(hr *HTTPResponse, err error) (Token, bool, error) {
 	now := c.cfg.now()
 	exp, err := parseExpiry(root.Get("result.expires_at"), c.cfg.expiryLoc)
 	if err != nil {
-		return Token{}, false, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: fmt.Errorf("login answer has an unreadable expires_at: %v", err)}
+		return Token{}, false, &TransportError{Cmd: "login", HTTPStatus: hr.Status, Err: errors.New("login answer has an unreadable expires_at: " + errtext.Of(err))}
 	}
 	if !exp.After(now) {
 		// Expired on arrival by this machine's clock: the server's clock (or the zone it writes
@@ -246,7 +247,7 @@ func parseExpiry(v gjson.Result, loc *time.Location) (time.Time, error) {
 				return t, nil
 			}
 		}
-		return time.Time{}, fmt.Errorf("%q is not a time like 2020-08-16 13:28:32", clip(s, 40))
+		return time.Time{}, errors.New(errtext.Q(clip(s, 40)) + " is not a time like 2020-08-16 13:28:32")
 	}
 	return time.Time{}, errors.New("missing")
 }

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"maps"
 	"time"
@@ -108,7 +107,7 @@ func nonceFloor(ctx context.Context) int64 {
 // NewOpID returns a random operation ID.
 func NewOpID() string {
 	var b [12]byte
-	_, _ = rand.Read(b[:])
+	randomBytes(b[:])
 	return "op_" + hex.EncodeToString(b[:])
 }
 

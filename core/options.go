@@ -189,10 +189,13 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	t := time.NewTimer(d)
+	// time.AfterFunc rather than time.NewTimer: the same wait, without NewTimer's check of the
+	// asynctimerchan setting, which links internal/godebug into WebAssembly builds.
+	done := make(chan struct{})
+	t := time.AfterFunc(d, func() { close(done) })
 	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

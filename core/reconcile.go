@@ -2,9 +2,10 @@ package core
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/wallexkit/wallexkit/core/internal/errtext"
 )
 
 // Verdict is what Reconcile concluded.
@@ -220,7 +221,7 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 			cmd = "get_tx_ids"
 		}
 		if _, err := c.Call(withNonceFloor(ctx, floor), cmd, Fields{"limit": "1"}); err != nil {
-			return nil, fmt.Errorf("wallex reconcile: the fence call failed, nothing is concluded: %w", err)
+			return nil, errtext.Prefix("wallex reconcile: the fence call failed, nothing is concluded: ", err)
 		}
 	}
 	search := func() error {
@@ -269,8 +270,8 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 			until := c.inFlightUntil(q)
 			if now.Before(until) {
 				r.Verdict, r.Until = InFlight, until
-				r.Detail = fmt.Sprintf("not in the history yet, and without nonces nothing proves the original request will not still arrive: wait until %s before sending it again, or turn nonces on (a nonce fence settles it at once)",
-					until.UTC().Format(time.RFC3339))
+				r.Detail = "not in the history yet, and without nonces nothing proves the original request will not still arrive: wait until " +
+					until.UTC().Format(time.RFC3339) + " before sending it again, or turn nonces on (a nonce fence settles it at once)"
 			} else {
 				r.Detail += " (without nonces this is not proven: a request held by the network for longer than the in-flight window could still arrive)"
 			}
@@ -388,9 +389,9 @@ func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]
 	}
 	if priced && len(noteMatches) != 1 {
 		if len(matches) == 0 {
-			return &ReconcileResult{Verdict: NotFound, Detail: fmt.Sprintf("no %s withdrawal to %s in the history searched", coin, q.Address)}
+			return &ReconcileResult{Verdict: NotFound, Detail: "no " + coin + " withdrawal to " + q.Address + " in the history searched"}
 		}
-		return &ReconcileResult{Verdict: Ambiguous, Withdrawals: matches, Detail: fmt.Sprintf("the amount was priced in %s, so it cannot be matched; %d %s withdrawals to this address: set a distinct note to tell them apart", q.Currency2, len(matches), coin)}
+		return &ReconcileResult{Verdict: Ambiguous, Withdrawals: matches, Detail: "the amount was priced in " + q.Currency2 + ", so it cannot be matched; " + errtext.D(len(matches)) + " " + coin + " withdrawals to this address: set a distinct note to tell them apart"}
 	}
 	switch {
 	case len(noteMatches) == 1:
@@ -398,9 +399,9 @@ func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]
 	case len(matches) == 1:
 		return &ReconcileResult{Verdict: Found, Withdrawals: matches, Detail: "withdrawal " + matches[0].ID + " matches amount, coin and address"}
 	case len(matches) == 0:
-		return &ReconcileResult{Verdict: NotFound, Detail: fmt.Sprintf("no withdrawal of %s %s to %s in the history searched", amt.Text(), coin, q.Address)}
+		return &ReconcileResult{Verdict: NotFound, Detail: "no withdrawal of " + amt.Text() + " " + coin + " to " + q.Address + " in the history searched"}
 	}
-	return &ReconcileResult{Verdict: Ambiguous, Withdrawals: matches, Detail: fmt.Sprintf("%d withdrawals match; set a distinct note on each payout so they can be told apart", len(matches))}
+	return &ReconcileResult{Verdict: Ambiguous, Withdrawals: matches, Detail: errtext.D(len(matches)) + " withdrawals match; set a distinct note on each payout so they can be told apart"}
 }
 
 // matchTransactions reads the recent payments once (with their checkout details) and gives each
@@ -437,11 +438,11 @@ func (c *Client) matchTransactions(ctx context.Context, qs []ReconcileQuery, idx
 		}
 		switch len(found) {
 		case 0:
-			out[i] = &ReconcileResult{Verdict: NotFound, Detail: fmt.Sprintf("none of the %d recent payments has this invoice/custom", len(ids))}
+			out[i] = &ReconcileResult{Verdict: NotFound, Detail: "none of the " + errtext.D(len(ids)) + " recent payments has this invoice/custom"}
 		case 1:
 			out[i] = &ReconcileResult{Verdict: Found, TxnIDs: found, Detail: "payment " + found[0] + " has this invoice/custom"}
 		default:
-			out[i] = &ReconcileResult{Verdict: Ambiguous, TxnIDs: found, Detail: fmt.Sprintf("%d payments share this invoice/custom", len(found))}
+			out[i] = &ReconcileResult{Verdict: Ambiguous, TxnIDs: found, Detail: errtext.D(len(found)) + " payments share this invoice/custom"}
 		}
 	}
 	return nil

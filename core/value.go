@@ -1,7 +1,7 @@
 package core
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -72,7 +72,7 @@ func (v Value) Int() (int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("expected an integer, got %s", clip(v.r.Raw, 40))
+		return 0, errors.New("expected an integer, got " + clip(v.r.Raw, 40))
 	}
 	return n, nil
 }
@@ -161,16 +161,16 @@ func (v Value) numText() (string, error) {
 	case gjson.String:
 		s := strings.TrimSpace(v.r.Str)
 		if s == "" {
-			return "", fmt.Errorf("expected a number, got an empty string")
+			return "", errors.New("expected a number, got an empty string")
 		}
 		return s, nil
 	case gjson.Null:
-		return "", fmt.Errorf("expected a number, got nothing")
+		return "", errors.New("expected a number, got nothing")
 	}
 	if !v.r.Exists() {
-		return "", fmt.Errorf("expected a number, got nothing")
+		return "", errors.New("expected a number, got nothing")
 	}
-	return "", fmt.Errorf("expected a number, got %s", clip(v.r.Raw, 40))
+	return "", errors.New("expected a number, got " + clip(v.r.Raw, 40))
 }
 
 func clip(s string, n int) string {

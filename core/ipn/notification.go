@@ -1,11 +1,13 @@
 package ipn
 
 import (
-	"fmt"
+	"errors"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/internal/errtext"
 )
 
 // IPN types with a typed view in [Notification].
@@ -161,13 +163,13 @@ var knownFields = map[string]bool{
 // notifications requires the payment key (see Notification.Key) and validates
 // amounts and integers. Errors wrap ErrMalformed.
 func Parse(body []byte) (*Notification, error) {
-	vals, err := url.ParseQuery(string(body))
+	vals, err := parseForm(string(body))
 	if err != nil {
-		return nil, fmt.Errorf("%w: form body: %v", ErrMalformed, err)
+		return nil, errtext.Wrap(ErrMalformed, ErrMalformed.Error()+": form body: "+errtext.Of(err))
 	}
 	for k, vs := range vals {
 		if len(vs) > 1 && knownFields[k] {
-			return nil, fmt.Errorf("%w: field %q appears %d times", ErrMalformed, k, len(vs))
+			return nil, errtext.Wrap(ErrMalformed, ErrMalformed.Error()+": field "+errtext.Q(k)+" appears "+errtext.D(len(vs))+" times")
 		}
 	}
 	p := parser{vals: vals}
@@ -216,7 +218,7 @@ func Parse(body []byte) (*Notification, error) {
 			FeeI:      p.int64("feei"),
 		}
 		if d.DepositID == "" && d.TxnID == "" && p.err == nil {
-			p.err = fmt.Errorf("%w: deposit has neither deposit_id nor txn_id", ErrMalformed)
+			p.err = errtext.Wrap(ErrMalformed, ErrMalformed.Error()+": deposit has neither deposit_id nor txn_id")
 		}
 		n.Deposit = d
 	case TypeWithdrawal:
@@ -241,16 +243,16 @@ type parser struct {
 	err  error
 }
 
-func (p *parser) fail(format string, args ...any) {
+func (p *parser) fail(problem string) {
 	if p.err == nil {
-		p.err = fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
+		p.err = errtext.Wrap(ErrMalformed, ErrMalformed.Error()+": "+problem)
 	}
 }
 
 func (p *parser) required(key string) string {
 	s := p.vals.Get(key)
 	if s == "" {
-		p.fail("missing field %q", key)
+		p.fail("missing field " + errtext.Q(key))
 	}
 	return s
 }
@@ -258,7 +260,7 @@ func (p *parser) required(key string) string {
 func (p *parser) amount(key string) core.Decimal {
 	s := p.vals.Get(key)
 	if s != "" && !validDecimal(s) {
-		p.fail("field %q is not a decimal amount: %q", key, clip(s))
+		p.fail("field " + errtext.Q(key) + " is not a decimal amount: " + errtext.Q(clip(s)))
 	}
 	return core.Decimal(s)
 }
@@ -267,13 +269,13 @@ func (p *parser) integer(key string, required bool) int {
 	s := p.vals.Get(key)
 	if s == "" {
 		if required {
-			p.fail("missing field %q", key)
+			p.fail("missing field " + errtext.Q(key))
 		}
 		return 0
 	}
 	i, err := strconv.ParseInt(s, 10, 32)
 	if err != nil {
-		p.fail("field %q is not an integer: %q", key, clip(s))
+		p.fail("field " + errtext.Q(key) + " is not an integer: " + errtext.Q(clip(s)))
 	}
 	return int(i)
 }
@@ -285,7 +287,48 @@ func (p *parser) int64(key string) int64 {
 	}
 	i, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		p.fail("field %q is not an integer: %q", key, clip(s))
+		p.fail("field " + errtext.Q(key) + " is not an integer: " + errtext.Q(clip(s)))
 	}
 	return i
 }
+
+// parseForm is url.ParseQuery (the same result and the same first error) without its semicolon
+// error, which is made with fmt.
+func parseForm(query string) (url.Values, error) {
+	m := url.Values{}
+	if strings.Count(query, "&")+1 > maxFormFields {
+		return m, errors.New("number of URL query parameters exceeded limit")
+	}
+	var err error
+	for query != "" {
+		var key string
+		key, query, _ = strings.Cut(query, "&")
+		if strings.Contains(key, ";") {
+			err = errors.New("invalid semicolon separator in query")
+			continue
+		}
+		if key == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(key, "=")
+		key, err1 := url.QueryUnescape(key)
+		if err1 != nil {
+			if err == nil {
+				err = err1
+			}
+			continue
+		}
+		value, err1 = url.QueryUnescape(value)
+		if err1 != nil {
+			if err == nil {
+				err = err1
+			}
+			continue
+		}
+		m[key] = append(m[key], value)
+	}
+	return m, err
+}
+
+// maxFormFields is net/url's default limit on the number of fields.
+const maxFormFields = 10000

@@ -3,10 +3,11 @@ package ipn
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/internal/errtext"
 )
 
 // Decision is what a Tracker says to do with a verified notification.
@@ -31,7 +32,7 @@ func (d Decision) String() string {
 	case Stale:
 		return "stale"
 	}
-	return fmt.Sprintf("Decision(%d)", int(d))
+	return "Decision(" + strconv.Itoa(int(d)) + ")"
 }
 
 // TrackerStore persists what a Tracker has seen. Implementations must be safe
@@ -197,7 +198,7 @@ func (t *Tracker) Handle(ctx context.Context, n *Notification, fn func(context.C
 func (t *Tracker) decide(ctx context.Context, n *Notification) (Decision, error) {
 	seen, err := t.store.SeenID(ctx, n.ID)
 	if err != nil {
-		return 0, fmt.Errorf("ipn: tracker store: %w", err)
+		return 0, errtext.Prefix("ipn: tracker store: ", err)
 	}
 	if seen {
 		return Duplicate, nil
@@ -208,7 +209,7 @@ func (t *Tracker) decide(ctx context.Context, n *Notification) (Decision, error)
 	}
 	last, ok, err := t.store.LastStatus(ctx, key)
 	if err != nil {
-		return 0, fmt.Errorf("ipn: tracker store: %w", err)
+		return 0, errtext.Prefix("ipn: tracker store: ", err)
 	}
 	return order(last, ok, int(n.Status)), nil
 }
@@ -217,16 +218,16 @@ func (t *Tracker) commit(ctx context.Context, n *Notification) error {
 	if key := statusKey(n); key != "" {
 		last, ok, err := t.store.LastStatus(ctx, key)
 		if err != nil {
-			return fmt.Errorf("ipn: tracker store: %w", err)
+			return errtext.Prefix("ipn: tracker store: ", err)
 		}
 		if order(last, ok, int(n.Status)) == Apply {
 			if err := t.store.SetStatus(ctx, key, int(n.Status)); err != nil {
-				return fmt.Errorf("ipn: tracker store: %w", err)
+				return errtext.Prefix("ipn: tracker store: ", err)
 			}
 		}
 	}
 	if err := t.store.MarkID(ctx, n.ID); err != nil {
-		return fmt.Errorf("ipn: tracker store: %w", err)
+		return errtext.Prefix("ipn: tracker store: ", err)
 	}
 	return nil
 }

@@ -3,8 +3,7 @@ package ipn
 import (
 	"crypto/hmac"
 	"crypto/sha512"
-	"encoding/hex"
-	"fmt"
+	"github.com/wallexkit/wallexkit/core/internal/errtext"
 	"strings"
 )
 
@@ -25,7 +24,7 @@ type Verifier struct {
 // merchantID is empty or no non-empty secret is given.
 func NewVerifier(merchantID string, secrets ...string) (*Verifier, error) {
 	if strings.TrimSpace(merchantID) == "" {
-		return nil, fmt.Errorf("%w: pass your Wallex merchant ID (get_basic_info's merchant_id) to NewVerifier", ErrNoMerchant)
+		return nil, errtext.Wrap(ErrNoMerchant, ErrNoMerchant.Error()+": pass your Wallex merchant ID (get_basic_info's merchant_id) to NewVerifier")
 	}
 	v := &Verifier{merchantID: merchantID}
 	for _, s := range secrets {
@@ -34,7 +33,7 @@ func NewVerifier(merchantID string, secrets ...string) (*Verifier, error) {
 		}
 	}
 	if len(v.secrets) == 0 {
-		return nil, fmt.Errorf("%w: set the IPN secret in the Wallex account settings and pass it to NewVerifier (no IPN can be trusted without it)", ErrNoSecret)
+		return nil, errtext.Wrap(ErrNoSecret, ErrNoSecret.Error()+": set the IPN secret in the Wallex account settings and pass it to NewVerifier (no IPN can be trusted without it)")
 	}
 	return v, nil
 }
@@ -56,7 +55,7 @@ func (v *Verifier) MerchantID() string {
 // or ErrMerchantMismatch. Verify never parses a body whose signature failed.
 func (v *Verifier) Verify(body []byte, hmacHeader string) (*Notification, error) {
 	if v == nil || len(v.secrets) == 0 {
-		return nil, fmt.Errorf("%w: build the Verifier with NewVerifier and a non-empty IPN secret", ErrNoSecret)
+		return nil, errtext.Wrap(ErrNoSecret, ErrNoSecret.Error()+": build the Verifier with NewVerifier and a non-empty IPN secret")
 	}
 	if err := v.checkSignature(body, hmacHeader); err != nil {
 		return nil, err
@@ -66,10 +65,10 @@ func (v *Verifier) Verify(body []byte, hmacHeader string) (*Notification, error)
 		return nil, err
 	}
 	if n.Mode != "hmac" {
-		return nil, fmt.Errorf("%w: ipn_mode is %q, want \"hmac\"", ErrMalformed, clip(n.Mode))
+		return nil, errtext.Wrap(ErrMalformed, ErrMalformed.Error()+": ipn_mode is "+errtext.Q(clip(n.Mode))+", want \"hmac\"")
 	}
 	if n.Merchant != v.merchantID {
-		return nil, fmt.Errorf("%w: notification is for merchant %q", ErrMerchantMismatch, clip(n.Merchant))
+		return nil, errtext.Wrap(ErrMerchantMismatch, ErrMerchantMismatch.Error()+": notification is for merchant "+errtext.Q(clip(n.Merchant)))
 	}
 	return n, nil
 }
@@ -83,11 +82,11 @@ func (v *Verifier) checkSignature(body []byte, hmacHeader string) error {
 		return ErrMissingSignature
 	}
 	if len(h) != signatureHexLen {
-		return fmt.Errorf("%w: %d hex digits, want %d (hex HMAC-SHA512)", ErrBadSignature, len(h), signatureHexLen)
+		return errtext.Wrap(ErrBadSignature, ErrBadSignature.Error()+": "+errtext.D(len(h))+" hex digits, want "+errtext.D(signatureHexLen)+" (hex HMAC-SHA512)")
 	}
-	got, err := hex.DecodeString(h) // accepts upper and lower case
-	if err != nil {
-		return fmt.Errorf("%w: not hexadecimal", ErrBadSignature)
+	got, ok := decodeHex(h) // accepts upper and lower case
+	if !ok {
+		return errtext.Wrap(ErrBadSignature, ErrBadSignature.Error()+": not hexadecimal")
 	}
 	match := 0
 	for _, s := range v.secrets {
@@ -96,7 +95,7 @@ func (v *Verifier) checkSignature(body []byte, hmacHeader string) error {
 		}
 	}
 	if match == 0 {
-		return fmt.Errorf("%w: does not match the body under any configured secret", ErrBadSignature)
+		return errtext.Wrap(ErrBadSignature, ErrBadSignature.Error()+": does not match the body under any configured secret")
 	}
 	return nil
 }
@@ -114,4 +113,34 @@ func clip(s string) string {
 		return s[:max] + "…"
 	}
 	return s
+}
+
+// decodeHex is hex.DecodeString for an even-length string (checkSignature checks the length
+// first), without encoding/hex's error type, whose message needs fmt.
+func decodeHex(s string) ([]byte, bool) {
+	if len(s)%2 != 0 {
+		return nil, false
+	}
+	out := make([]byte, len(s)/2)
+	for i := range out {
+		hi, ok1 := fromHex(s[2*i])
+		lo, ok2 := fromHex(s[2*i+1])
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		out[i] = hi<<4 | lo
+	}
+	return out, true
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }

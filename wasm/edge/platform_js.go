@@ -5,24 +5,32 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall/js"
 	"time"
 
-	"github.com/syumai/workers/cloudflare/kv"
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/wasm/edge/internal/gateway"
-	"github.com/wallexkit/wallexkit/wasm/fetch"
 	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
 )
 
-// DOBinding is the Durable Object namespace binding (class EdgeState in glue/worker.mjs). One
-// class, three kinds of object, by name: "key:<api url>|<public key>" (token, nonces, the nonce
-// sequencer), "ledger" (payments, IPN dedupe and order, events, forwarding) and "rl:<client>"
-// (a rate limit window).
-const DOBinding = "EDGE_STATE"
+// The Durable Object namespace bindings, one class per role (glue/keys.mjs, glue/ledger.mjs,
+// glue/limiter.mjs; wrangler.jsonc binds them):
+//   - KeyStateBinding: class KeyState, one object per API key ("key:<api url>|<public key>"):
+//     token, nonce mark, the nonce sequencer (gateway.KeyState);
+//   - LedgerBinding: class Ledger (gateway.Ledger): the object "ledger" holds IPN dedupe and
+//     order, events and forwarding; storefront orders and the payments the gateway created are
+//     spread over "shard:<n>" objects (ledgerShard), so that no single object is on the path of
+//     every checkout (the key's sequencer aside: the nonce order is the key's);
+//   - LimiterBinding: class Limiter, one object per client ("rl:<client>"): a rate limit window
+//     (gateway.Limiter).
+const (
+	KeyStateBinding = "KEY_STATE"
+	LedgerBinding   = "LEDGER"
+	LimiterBinding  = "LIMITER"
+)
 
 // PricesBinding is the KV namespace of the price list.
 const PricesBinding = "PRICES"
@@ -31,7 +39,7 @@ const PricesBinding = "PRICES"
 // because Durable Object stubs belong to the request that created them.
 type platform struct {
 	env       js.Value
-	transport *fetch.Transport
+	transport *upstreamTransport
 	ledger    *doLedger
 }
 
@@ -40,7 +48,7 @@ func (p *platform) Transport() core.Transport { return p.transport }
 // Log writes one line: control characters (a line break in a value an attacker sent) become
 // spaces, so no one can forge log lines.
 func (p *platform) Log(msg string) {
-	fmt.Println(strings.Map(func(r rune) rune {
+	logLine(strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '
 		}
@@ -48,7 +56,7 @@ func (p *platform) Log(msg string) {
 	}, msg))
 }
 
-func (p *platform) Prices() gateway.PriceList { return kvPrices{} }
+func (p *platform) Prices() gateway.PriceList { return kvPrices{env: p.env} }
 
 // WithTimeout ends the returned context after d with a JS timer set now, from the request's own
 // goroutine, that is inside the request's own event: when it fires, the goroutines it wakes
@@ -86,10 +94,11 @@ var (
 	jsClearTimeout = js.Global().Get("clearTimeout")
 )
 
-func (p *platform) stub(name string) (js.Value, error) {
-	ns := p.env.Get(DOBinding)
+// stub returns the stub of the object name in the Durable Object namespace bound as binding.
+func (p *platform) stub(binding, name string) (js.Value, error) {
+	ns := p.env.Get(binding)
 	if ns.Type() != js.TypeObject {
-		return js.Undefined(), errors.New("the Durable Object binding " + DOBinding + " is missing (see wrangler.jsonc)")
+		return js.Undefined(), errors.New("the Durable Object binding " + binding + " is missing (see wrangler.jsonc)")
 	}
 	id, err := jsutil.Call(ns, "idFromName", name)
 	if err != nil {
@@ -98,21 +107,22 @@ func (p *platform) stub(name string) (js.Value, error) {
 	return jsutil.Call(ns, "get", id)
 }
 
+// Keys returns the key's state; its stub is made on the first call that needs it (most requests
+// find the token in the isolate's cache and never do).
 func (p *platform) Keys(storeKey string) gateway.KeyState {
-	s, err := p.stub("key:" + storeKey)
-	return &doKeys{stub: s, err: err}
+	return &doKeys{p: p, name: "key:" + storeKey}
 }
 
 func (p *platform) Ledger() gateway.Ledger {
 	if p.ledger == nil {
-		s, err := p.stub("ledger")
-		p.ledger = &doLedger{stub: s, err: err}
+		s, err := p.stub(LedgerBinding, "ledger")
+		p.ledger = &doLedger{p: p, stub: s, err: err}
 	}
 	return p.ledger
 }
 
 func (p *platform) Limiter(client string) gateway.Limiter {
-	s, err := p.stub("rl:" + client)
+	s, err := p.stub(LimiterBinding, "rl:"+client)
 	return &doLimiter{stub: s, err: err}
 }
 
@@ -123,13 +133,13 @@ func rpc(ctx context.Context, stub js.Value, stubErr error, method string, args 
 	}
 	p, err := jsutil.Call(stub, method, args...)
 	if err != nil {
-		return js.Undefined(), fmt.Errorf("%s: %w", method, err)
+		return js.Undefined(), &rpcError{method, err}
 	}
 	// An RPC result is an RpcPromise, a callable thenable (typeof "function"), which
 	// jsutil.Await does not take for a promise: adopt it into a plain Promise first.
 	v, err := jsutil.Await(ctx, jsPromise.Call("resolve", p))
 	if err != nil {
-		return js.Undefined(), fmt.Errorf("%s: %w", method, err)
+		return js.Undefined(), &rpcError{method, err}
 	}
 	return v, nil
 }
@@ -138,30 +148,49 @@ var jsPromise = js.Global().Get("Promise")
 
 func present(v js.Value) bool { return !v.IsNull() && !v.IsUndefined() }
 
-// kvPrices reads the price list with syumai/workers' KV binding.
-type kvPrices struct{}
+// kvPrices reads the price list from the KV binding: env.PRICES.get("price:<sku>"), a string or
+// null. (Not syumai/workers' kv package: its error messages link package fmt into the Worker.)
+type kvPrices struct{ env js.Value }
 
-func (kvPrices) Price(_ context.Context, sku string) (string, bool, error) {
-	ns, err := kv.NewNamespace(PricesBinding)
-	if err != nil {
+func (p kvPrices) Price(ctx context.Context, sku string) (string, bool, error) {
+	ns := p.env.Get(PricesBinding)
+	if ns.Type() != js.TypeObject {
 		return "", false, errors.New("the KV binding " + PricesBinding + " is missing (see wrangler.jsonc)")
 	}
-	v, err := ns.GetString("price:"+sku, nil)
+	pr, err := jsutil.Call(ns, "get", "price:"+sku)
 	if err != nil {
 		return "", false, err
 	}
-	// GetString turns a missing key (JS null) into the text "<null>", which is no price entry
-	// (entries are JSON objects) either way.
-	if v == "<null>" {
-		return "", false, nil
+	v, err := jsutil.Await(ctx, pr)
+	if err != nil {
+		return "", false, err
 	}
-	return v, true, nil
+	if v.Type() != js.TypeString {
+		return "", false, nil // null: no entry
+	}
+	return v.String(), true, nil
 }
 
-// doKeys is the KeyState of one API key, in its Durable Object.
+// doKeys is the KeyState of one API key, in its KeyState Durable Object (glue/keys.mjs).
 type doKeys struct {
-	stub js.Value
+	p    *platform
+	name string
+
+	once sync.Once
+	st   js.Value
 	err  error
+}
+
+// stub returns the object's stub, made on first use from the request's own goroutine.
+func (k *doKeys) stub() (js.Value, error) {
+	k.once.Do(func() { k.st, k.err = k.p.stub(KeyStateBinding, k.name) })
+	return k.st, k.err
+}
+
+// call is rpc on the key's object.
+func (k *doKeys) call(ctx context.Context, method string, args ...any) (js.Value, error) {
+	st, err := k.stub()
+	return rpc(ctx, st, err, method, args...)
 }
 
 func (k *doKeys) LoadToken(ctx context.Context, lease time.Duration) (core.Token, bool, error) {
@@ -169,7 +198,7 @@ func (k *doKeys) LoadToken(ctx context.Context, lease time.Duration) (core.Token
 	if d, ok := ctx.Deadline(); ok {
 		until = d.UnixMilli()
 	}
-	v, err := rpc(ctx, k.stub, k.err, "loadToken", lease.Milliseconds(), until)
+	v, err := k.call(ctx, "loadToken", lease.Milliseconds(), until)
 	if err != nil || !present(v) {
 		return core.Token{}, false, err
 	}
@@ -182,7 +211,7 @@ func (k *doKeys) LoadToken(ctx context.Context, lease time.Duration) (core.Token
 }
 
 func (k *doKeys) SaveToken(ctx context.Context, t core.Token, refreshAt time.Time) error {
-	_, err := rpc(ctx, k.stub, k.err, "saveToken", map[string]any{
+	_, err := k.call(ctx, "saveToken", map[string]any{
 		"access_token": t.AccessToken,
 		"expires_at":   t.ExpiresAt.UnixMilli(),
 		"obtained_at":  t.ObtainedAt.UnixMilli(),
@@ -192,17 +221,17 @@ func (k *doKeys) SaveToken(ctx context.Context, t core.Token, refreshAt time.Tim
 }
 
 func (k *doKeys) ReleaseLogin(ctx context.Context) error {
-	_, err := rpc(ctx, k.stub, k.err, "releaseLogin")
+	_, err := k.call(ctx, "releaseLogin")
 	return err
 }
 
 func (k *doKeys) DeleteToken(ctx context.Context) error {
-	_, err := rpc(ctx, k.stub, k.err, "deleteToken")
+	_, err := k.call(ctx, "deleteToken")
 	return err
 }
 
 func (k *doKeys) LoadNonce(ctx context.Context) (int64, error) {
-	v, err := rpc(ctx, k.stub, k.err, "loadNonce")
+	v, err := k.call(ctx, "loadNonce")
 	if err != nil || v.Type() != js.TypeNumber {
 		return 0, err
 	}
@@ -210,7 +239,7 @@ func (k *doKeys) LoadNonce(ctx context.Context) (int64, error) {
 }
 
 func (k *doKeys) SaveNonce(ctx context.Context, n int64) error {
-	_, err := rpc(ctx, k.stub, k.err, "saveNonce", n)
+	_, err := k.call(ctx, "saveNonce", n)
 	return err
 }
 
@@ -223,7 +252,7 @@ func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.
 		"id": c.ID, "url": c.Request.URL, "headers": headers, "body": jsutil.Uint8Array(c.Request.Body),
 		"nonce": c.Nonce, "deadline": c.Deadline.UnixMilli(),
 	}
-	v, err := rpc(ctx, k.stub, k.err, "nonceCall", call)
+	v, err := k.call(ctx, "nonceCall", call)
 	if err != nil {
 		return nil, err
 	}
@@ -248,17 +277,39 @@ func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.
 }
 
 func (k *doKeys) Abandon(ctx context.Context, id string) (bool, error) {
-	v, err := rpc(ctx, k.stub, k.err, "abandon", id)
+	v, err := k.call(ctx, "abandon", id)
 	if err != nil {
 		return true, err
 	}
 	return v.Get("sent").Truthy(), nil
 }
 
-// doLedger is the gateway's ledger Durable Object.
+// doLedger is the gateway's ledger in Ledger Durable Objects (glue/ledger.mjs): IPNs and events
+// in the object "ledger" (stub), orders and payments in "shard:<n>" (ledgerShard).
 type doLedger struct {
+	p    *platform
 	stub js.Value
 	err  error
+}
+
+// record returns the stub of the shard that holds order or payment id.
+func (l *doLedger) record(_, id string) (js.Value, error) {
+	return l.p.stub(LedgerBinding, "shard:"+strconv.Itoa(ledgerShard(id)))
+}
+
+// ledgerShards is how many objects orders and payments are spread over. It must never change:
+// a record is looked up only in the shard its id maps to.
+const ledgerShards = 32
+
+// ledgerShard maps an order or payment id to its shard: FNV-1a (32 bits) of the id, modulo
+// ledgerShards.
+func ledgerShard(id string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h ^= uint32(id[i])
+		h *= 16777619
+	}
+	return int(h % ledgerShards)
 }
 
 func (l *doLedger) SeenID(ctx context.Context, id string) (bool, error) {
@@ -294,12 +345,14 @@ func (l *doLedger) CommitIPN(ctx context.Context, c *gateway.IPNCommit) (gateway
 }
 
 func (l *doLedger) PutTxn(ctx context.Context, id, rec string) error {
-	_, err := rpc(ctx, l.stub, l.err, "putTxn", id, rec)
+	st, serr := l.record("txn", id)
+	_, err := rpc(ctx, st, serr, "putTxn", id, rec)
 	return err
 }
 
 func (l *doLedger) GetTxn(ctx context.Context, id string) (string, bool, error) {
-	v, err := rpc(ctx, l.stub, l.err, "getTxn", id)
+	st, serr := l.record("txn", id)
+	v, err := rpc(ctx, st, serr, "getTxn", id)
 	if err != nil || v.Type() != js.TypeString {
 		return "", false, err
 	}
@@ -307,7 +360,8 @@ func (l *doLedger) GetTxn(ctx context.Context, id string) (string, bool, error) 
 }
 
 func (l *doLedger) GetOrder(ctx context.Context, id string) (string, bool, error) {
-	v, err := rpc(ctx, l.stub, l.err, "getOrder", id)
+	st, serr := l.record("order", id)
+	v, err := rpc(ctx, st, serr, "getOrder", id)
 	if err != nil || v.Type() != js.TypeString {
 		return "", false, err
 	}
@@ -315,7 +369,8 @@ func (l *doLedger) GetOrder(ctx context.Context, id string) (string, bool, error
 }
 
 func (l *doLedger) PutOrder(ctx context.Context, id string, expectV int64, rec string) (bool, string, error) {
-	v, err := rpc(ctx, l.stub, l.err, "putOrder", id, expectV, rec)
+	st, serr := l.record("order", id)
+	v, err := rpc(ctx, st, serr, "putOrder", id, expectV, rec)
 	if err != nil {
 		return false, "", err
 	}
@@ -337,7 +392,7 @@ func (l *doLedger) Events(ctx context.Context, after int64, limit int) (string, 
 	return v.String(), nil
 }
 
-// doLimiter is one client's rate limit window.
+// doLimiter is one client's rate limit window, in its Limiter Durable Object (glue/limiter.mjs).
 type doLimiter struct {
 	stub js.Value
 	err  error
@@ -350,3 +405,12 @@ func (l *doLimiter) Hit(ctx context.Context, limit int, window time.Duration) (b
 	}
 	return v.Get("ok").Truthy(), time.Duration(v.Get("retry_ms").Float()) * time.Millisecond, nil
 }
+
+// rpcError is a failed Durable Object call: "method: error", wrapping the error.
+type rpcError struct {
+	method string
+	err    error
+}
+
+func (e *rpcError) Error() string { return e.method + ": " + e.err.Error() }
+func (e *rpcError) Unwrap() error { return e.err }

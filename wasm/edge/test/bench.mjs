@@ -1,43 +1,98 @@
-// Benchmark (not part of `npm test`): requests/s and latency of POST /v1/call/get_basic_info
-// through the Go gateway vs a plain JS Worker doing the same login + call with a cached token
-// (test/fixtures/js-baseline.mjs), both in one Miniflare instance, over HTTP, against one sandbox.
-// The two alternate in rounds so that a change in background load hits both alike.
-// With --fresh-instance the gateway starts a new Go instance per request (EDGE_INSTANCE_PER_REQUEST=1,
-// what the stock syumai/workers glue does), for comparison.
-// Usage: npm --prefix wasm/edge run bench [-- --requests 2000 --concurrency 8 --rounds 4 --path /v1/health --fresh-instance]
+// Benchmarks of the edge gateway (not part of `npm test`), every row measured side by side with a
+// plain alternative in the same run and reported as a ratio:
+//
+//   throughput  POST /v1/call/get_basic_info through the Go gateway vs a plain JS Worker doing the
+//               same login + call with a cached token (test/fixtures/js-baseline.mjs), both in one
+//               Miniflare instance, over HTTP, against one sandbox, alternating in rounds so that a
+//               change in background load hits both alike; at each --concurrency (default 8 and 64);
+//               req/s, p50 and p99. Like for like, the gateway runs with WALLEX_NONCE=0 (the JS
+//               Worker sends no nonce either); --nonce also measures nonces on, where every call of
+//               the key goes through its KeyState sequencer one at a time (spec §4).
+//   cold        first POST /v1/call/get_basic_info on a fresh Miniflare instance (a new isolate:
+//               wasm compile and instantiate, Go runtime start, first login) vs the JS Worker's
+//               first request (its login included), median of --cold-runs (default 6), with a
+//               breakdown: compile, instantiate and Go runtime start (measured in node's V8, which
+//               workerd also uses; workerd's clocks stand still while code runs), first /v1/health
+//               (everything but the login and the call), and the rest.
+//   checkout    POST /v1/checkout (catalog item, a new order_id each) from --clients (default 64)
+//               concurrent storefront clients, each its own IP, with nonces off (where the
+//               Durable Objects on the path decide) and on (the default: every create_transaction
+//               of the key goes through its sequencer, one at a time, spec §4); req/s,
+//               p50 and p99, vs the JS Worker's get_basic_info at the same concurrency (a plain
+//               upstream round trip, for scale). --legacy-off also measures it with
+//               LEGACY_LEDGER=0 (no look-up of orders recorded before v2).
+//
+// Usage: npm --prefix wasm/edge run bench [-- --only throughput,cold,checkout --requests 2000
+//        --concurrency 8,64 --rounds 8 --nonce --cold-runs 6 --clients 64 --checkouts 1000
+//        --fresh-instance]
+// --nonce-only skips the nonces-off throughput rows. --fresh-instance starts a new Go instance per request (EDGE_INSTANCE_PER_REQUEST=1, what the
+// stock syumai/workers glue does), for comparison. --json FILE writes the numbers.
 import { join } from 'node:path';
-import { startSandbox, startGateway, edgeDir } from './lib.mjs';
+import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { startSandbox, startGateway, edgeDir, buildEdge } from './lib.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf('--' + name);
   return i > 0 ? process.argv[i + 1] : def;
 };
 const N = Number(arg('requests', 2000));
-const C = Number(arg('concurrency', 8));
+const CONC = String(arg('concurrency', '8,64')).split(',').map(Number);
 const WARM = Number(arg('warmup', 300));
-const ROUNDS = Number(arg('rounds', 4));
-const PATH = arg('path', '/v1/call/get_basic_info');
+const ROUNDS = Number(arg('rounds', 8));
+const COLD_RUNS = Number(arg('cold-runs', 6));
+const CLIENTS = Number(arg('clients', 64));
+const CHECKOUTS = Number(arg('checkouts', 1000));
+const ONLY = String(arg('only', 'throughput,cold,checkout')).split(',');
+const fresh = process.argv.includes('--fresh-instance');
+const withNonce = process.argv.includes('--nonce');
+const PATH = '/v1/call/get_basic_info';
+const results = {};
 
-const baseline = (_dir, bindings) => ({
+// The JS Worker sends no nonce; own: another sandbox (a key never used with nonces) for it, when
+// the gateway's key has nonces on (a key used with a nonce refuses calls without one).
+const baselineOn = (own) => (_dir, bindings) => ({
   name: 'js-baseline',
   routes: ['*/baseline/*'],
   modules: [{ type: 'ESModule', path: join(edgeDir, 'test', 'fixtures', 'js-baseline.mjs') }],
   compatibilityDate: '2025-04-01',
-  bindings,
+  bindings: own ? { ...bindings, WALLEX_API_URL: own.apiUrl, WALLEX_PUBLIC_KEY: own.publicKey, WALLEX_PRIVATE_KEY: own.privateKey } : bindings,
 });
+const baseline = baselineOn(null);
 
-async function run(gw, prefix, n, lat) {
+// workerdCPU is the CPU time (ms, user + system) used so far by the workerd processes this
+// benchmark started (Miniflare's children): what a request costs the runtime, whatever the
+// machine's other load does to wall-clock rates.
+function workerdCPU() {
+  let ms = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (comm === 'workerd' && Number(f[1]) === process.pid) ms += ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  }
+  return ms;
+}
+const CLK_TCK = 100;
+
+async function load(n, c, one, lat) {
   let next = 0;
   let errors = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: C }, async () => {
+  await Promise.all(Array.from({ length: c }, async (_, w) => {
     while (next < n) {
-      next++;
+      const i = next++;
       const s = performance.now();
-      const res = await fetch(gw.url + prefix + PATH, { method: PATH === '/v1/health' ? 'GET' : 'POST', headers: { authorization: 'Bearer ' + gw.tokens[0] } });
-      await res.arrayBuffer();
+      const ok = await one(i, w);
       lat.push(performance.now() - s);
-      if (res.status !== 200) errors++;
+      if (!ok) errors++;
     }
   }));
   return { secs: (performance.now() - t0) / 1000, errors };
@@ -46,32 +101,182 @@ async function run(gw, prefix, n, lat) {
 function summary(lat, secs, errors) {
   lat.sort((a, b) => a - b);
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  return { rps: lat.length / secs, p50: q(0.5), p90: q(0.9), p99: q(0.99), errors };
+  return { rps: lat.length / secs, p50: q(0.5), p90: q(0.9), p99: q(0.99), errors, n: lat.length };
 }
 
-const sb = await startSandbox();
-const fresh = process.argv.includes('--fresh-instance');
-const gw = await startGateway(sb, { extraWorkers: [baseline], vars: fresh ? { EDGE_INSTANCE_PER_REQUEST: '1' } : {} });
-try {
-  const sides = { go: { prefix: '', lat: [], secs: 0, errors: 0 }, js: { prefix: '/baseline', lat: [], secs: 0, errors: 0 } };
-  for (const s of Object.values(sides)) await run(gw, s.prefix, WARM, []);
-  for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 ? ['js', 'go'] : ['go', 'js'];
-    for (const k of order) {
-      const s = sides[k];
-      const { secs, errors } = await run(gw, s.prefix, Math.ceil(N / ROUNDS), s.lat);
-      s.secs += secs;
-      s.errors += errors;
+const fmt = (r) => `${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}`;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+function caller(gw, prefix) {
+  return async () => {
+    const res = await fetch(gw.url + prefix + PATH, { method: 'POST', headers: { authorization: 'Bearer ' + gw.tokens[0] } });
+    await res.arrayBuffer();
+    return res.status === 200;
+  };
+}
+
+async function throughput(sb, nonce, jsSandbox) {
+  const vars = { WALLEX_NONCE: nonce ? '1' : '0', ...(fresh ? { EDGE_INSTANCE_PER_REQUEST: '1' } : {}) };
+  const gw = await startGateway(sb, { extraWorkers: [baselineOn(jsSandbox)], vars });
+  try {
+    const go = caller(gw, '');
+    const js = caller(gw, '/baseline');
+    await load(WARM, 8, go, []);
+    await load(WARM, 8, js, []);
+    for (const c of CONC) {
+      const sides = { go: { one: go, lat: [], secs: 0, errors: 0, cpu: 0 }, js: { one: js, lat: [], secs: 0, errors: 0, cpu: 0 } };
+      const pairs = []; // each round's Go/JS ratio: the two ran back to back, under the same load
+      for (let r = 0; r < ROUNDS; r++) {
+        const rps = {};
+        for (const k of r % 2 ? ['js', 'go'] : ['go', 'js']) {
+          const s = sides[k];
+          const n = Math.ceil(N / ROUNDS);
+          const cpu0 = workerdCPU();
+          const { secs, errors } = await load(n, c, s.one, s.lat);
+          s.cpu += workerdCPU() - cpu0;
+          s.secs += secs;
+          s.errors += errors;
+          rps[k] = n / secs;
+        }
+        pairs.push(rps.go / rps.js);
+      }
+      const g = summary(sides.go.lat, sides.go.secs, sides.go.errors);
+      const j = summary(sides.js.lat, sides.js.secs, sides.js.errors);
+      const key = `throughput_c${c}${nonce ? '_nonce' : ''}${fresh ? '_fresh' : ''}`;
+      const cpuGo = (sides.go.cpu * 1000) / g.n, cpuJs = (sides.js.cpu * 1000) / j.n; // µs of workerd CPU per request
+      results[key] = { go: g, js: j, ratio: g.rps / j.rps, round_ratios: pairs, median_round_ratio: median(pairs), workerd_cpu_us: { go: cpuGo, js: cpuJs } };
+      console.log(`throughput ${PATH}, concurrency ${c}, nonces ${nonce ? 'on' : 'off'}${fresh ? ', a new Go instance per request' : ''}: ${N} requests each, ${ROUNDS} alternating rounds`);
+      console.log('  Go gateway: ' + fmt(g));
+      console.log('  JS worker:  ' + fmt(j));
+      console.log(`  ratio Go/JS req/s: ${(g.rps / j.rps).toFixed(2)} (median of the ${ROUNDS} rounds' ratios ${median(pairs).toFixed(2)}); p50 ${g.p50.toFixed(2)} vs ${j.p50.toFixed(2)} ms; p99 ${g.p99.toFixed(2)} vs ${j.p99.toFixed(2)} ms`);
+      console.log(`  workerd CPU per request: Go ${cpuGo.toFixed(0)} µs, JS ${cpuJs.toFixed(0)} µs (the gateway's own cost: ${(cpuGo - cpuJs).toFixed(0)} µs more)`);
+    }
+  } finally {
+    await gw.stop();
+  }
+}
+
+// goStart measures, in node's V8, what a new isolate does before Go can serve: compile the
+// module, instantiate it, and run the Go runtime until main has registered its handler.
+async function goStart() {
+  const dir = buildEdge();
+  const bytes = readFileSync(join(dir, 'app.wasm'));
+  await import(pathToFileURL(join(dir, 'wasm_exec.js')).href);
+  const out = { compile: [], instantiate: [], goStart: [] };
+  for (let i = 0; i < COLD_RUNS; i++) {
+    let t = performance.now();
+    const mod = await WebAssembly.compile(bytes);
+    out.compile.push(performance.now() - t);
+    const go = new globalThis.Go();
+    t = performance.now();
+    const inst = await WebAssembly.instantiate(mod, go.importObject);
+    out.instantiate.push(performance.now() - t);
+    const ctx = { env: {}, ctx: undefined, binding: {} };
+    t = performance.now();
+    go.run(inst, ctx);
+    await new Promise((r) => setImmediate(r));
+    if (typeof ctx.binding.handle !== 'function') throw new Error('app.wasm did not register its handler');
+    out.goStart.push(performance.now() - t);
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, median(v)]));
+}
+
+async function cold(sb) {
+  // go, js: the first request of a fresh instance; health: a first GET /v1/health (the Go
+  // instance's start, no login, no Durable Object); afterHealth: the first get_basic_info after
+  // that (the login through the key's Durable Object and the call, on a started instance).
+  const first = { go: [], js: [], health: [], afterHealth: [] };
+  const call = (gw, prefix) => fetch(gw.url + prefix + PATH, { method: 'POST', headers: { authorization: 'Bearer ' + gw.tokens[0] } });
+  const timed = async (f) => {
+    const t = performance.now();
+    const res = await f();
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`cold: HTTP ${res.status}`);
+    return performance.now() - t;
+  };
+  for (let i = 0; i < COLD_RUNS; i++) {
+    for (const side of i % 2 ? ['js', 'go', 'health'] : ['go', 'js', 'health']) {
+      // A fresh Miniflare instance each time: a new isolate and new Durable Objects (no token).
+      const gw = await startGateway(sb, { extraWorkers: [baseline], vars: { WALLEX_NONCE: '0' } });
+      try {
+        if (side === 'health') {
+          first.health.push(await timed(() => fetch(gw.url + '/v1/health')));
+          first.afterHealth.push(await timed(() => call(gw, '')));
+        } else {
+          first[side].push(await timed(() => call(gw, side === 'js' ? '/baseline' : '')));
+        }
+      } finally {
+        await gw.stop();
+      }
     }
   }
-  const go = summary(sides.go.lat, sides.go.secs, sides.go.errors);
-  const js = summary(sides.js.lat, sides.js.secs, sides.js.errors);
-  const fmt = (r) => `${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p90 ${r.p90.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}`;
-  console.log(`${PATH}${fresh ? ' (a new Go instance per request)' : ''}: ${N} requests each, concurrency ${C}, ${ROUNDS} alternating rounds, after ${WARM} warm-up requests`);
-  console.log('  Go gateway: ' + fmt(go));
-  console.log('  JS worker:  ' + fmt(js));
-  console.log(`  throughput ratio Go/JS: ${(go.rps / js.rps).toFixed(2)}; p50 Go ${go.p50.toFixed(2)} ms vs JS ${js.p50.toFixed(2)} ms`);
-} finally {
-  await gw.stop();
-  await sb.stop();
+  const m = Object.fromEntries(Object.entries(first).map(([k, v]) => [k, median(v)]));
+  const start = await goStart();
+  results.cold = { runs: first, median: m, node_v8: start, ratio: m.go / m.js };
+  console.log(`cold start, first ${PATH} on a fresh Miniflare instance (login included on both sides), median of ${COLD_RUNS}:`);
+  console.log(`  Go gateway ${m.go.toFixed(1)} ms (runs ${first.go.map((x) => x.toFixed(0)).join(', ')}); JS worker ${m.js.toFixed(1)} ms (runs ${first.js.map((x) => x.toFixed(0)).join(', ')}); ratio ${(m.go / m.js).toFixed(1)}x`);
+  console.log(`  breakdown: first /v1/health on a fresh instance ${m.health.toFixed(1)} ms (Go instance start: instantiate, runtime, first run of the code on the path); then the first get_basic_info ${m.afterHealth.toFixed(1)} ms (login through the key's Durable Object, the call, first run of that code)`);
+  console.log(`  in node's V8: compile ${start.compile.toFixed(1)} ms, instantiate ${start.instantiate.toFixed(1)} ms, Go runtime start to handler ${start.goStart.toFixed(1)} ms`);
 }
+
+async function checkout(sb, jsSandbox, { legacy, nonce = true } = {}) {
+  const gw = await startGateway(sb, {
+    extraWorkers: [baselineOn(jsSandbox)],
+    vars: { CHECKOUT_RATE_LIMIT: '100000', WALLEX_NONCE: nonce ? '1' : '0', ...(legacy === undefined ? {} : { LEGACY_LEDGER: legacy }) },
+    prices: { mug: { amount: '12.50', currency: 'USD', name: 'Blue mug' } },
+  });
+  try {
+    let run = 'w' + Date.now().toString(36) + (legacy ?? '') + (nonce ? 'n' : '');
+    const statuses = {};
+    const one = async (i, w) => {
+      const res = await fetch(gw.url + '/v1/checkout', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'cf-connecting-ip': `10.${(w >> 8) & 255}.${w & 255}.7` },
+        body: JSON.stringify({ item: 'mug', currency2: 'BTC', buyer_email: `c${w}@example.com`, order_id: `${run}-${i}` }),
+      });
+      const text = await res.text();
+      if (res.status !== 201) statuses[res.status + ' ' + (/"code":"([^"]+)"/.exec(text)?.[1] ?? '')] = (statuses[res.status + ' ' + (/"code":"([^"]+)"/.exec(text)?.[1] ?? '')] ?? 0) + 1;
+      return res.status === 201;
+    };
+    await load(100, CLIENTS, one, []);
+    run = run.replace(/^w/, 'b'); // new order ids after the warm-up
+    for (const k of Object.keys(statuses)) delete statuses[k];
+    const lat = [];
+    const { secs, errors } = await load(CHECKOUTS, CLIENTS, one, lat);
+    const c = summary(lat, secs, errors);
+    const jl = [];
+    const jr = await load(CHECKOUTS, CLIENTS, caller(gw, '/baseline'), jl);
+    const j = summary(jl, jr.secs, jr.errors);
+    const key = 'checkout' + (nonce ? '' : '_nonce_off') + (legacy === undefined ? '' : '_legacy' + legacy);
+    results[key] = { clients: CLIENTS, go: c, js_call: j, ratio: c.rps / j.rps, failures: statuses };
+    console.log(`checkout: POST /v1/checkout with order_id, ${CLIENTS} concurrent clients (one IP each), nonces ${nonce ? 'on' : 'off'}, ${CHECKOUTS} checkouts${legacy === undefined ? '' : ', LEGACY_LEDGER=' + legacy}`);
+    console.log('  Go gateway checkout: ' + fmt(c) + (Object.keys(statuses).length ? ' ' + JSON.stringify(statuses) : ''));
+    console.log('  JS worker get_basic_info at the same concurrency: ' + fmt(j));
+    console.log(`  ratio checkout/JS call req/s: ${(c.rps / j.rps).toFixed(2)}`);
+  } finally {
+    await gw.stop();
+  }
+}
+
+// sb: a key that never sees a nonce (the JS Worker's, and the gateway's with WALLEX_NONCE=0);
+// sbn: the gateway's key with nonces on.
+const sb = await startSandbox();
+const sbn = await startSandbox();
+try {
+  if (ONLY.includes('throughput')) {
+    if (!process.argv.includes('--nonce-only')) await throughput(sb, false);
+    if (withNonce) await throughput(sbn, true, sb);
+  }
+  if (ONLY.includes('cold')) await cold(sb);
+  if (ONLY.includes('checkout')) {
+    // Nonces off first (on sb, the key that never sees one), then on (sbn).
+    await checkout(sb, null, { nonce: false });
+    if (process.argv.includes('--legacy-off')) await checkout(sb, null, { nonce: false, legacy: '0' });
+    await checkout(sbn, sb);
+  }
+} finally {
+  await sb.stop();
+  await sbn.stop();
+}
+const out = arg('json', '');
+if (out) writeFileSync(out, JSON.stringify(results, null, 2) + '\n');

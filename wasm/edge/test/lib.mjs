@@ -29,11 +29,33 @@ function newestMtime(dir, exts) {
   return t;
 }
 
+/** The glue modules build.sh copies next to app.wasm: the entry and one module per Durable Object class. */
+export const glueModules = ['worker.mjs', 'keys.mjs', 'ledger.mjs', 'limiter.mjs'];
+
+/** The Worker's modules in build/ (dir), as Miniflare takes them. */
+export function edgeModules(dir) {
+  return [
+    ...glueModules.map((m) => ({ type: 'ESModule', path: join(dir, m) })),
+    { type: 'ESModule', path: join(dir, 'wasm_exec.js') },
+    { type: 'CompiledWasm', path: join(dir, 'app.wasm') },
+  ];
+}
+
+/**
+ * The Durable Object bindings (wrangler.jsonc): one class per role. With scriptName, bound to the
+ * classes of that worker (another isolate sharing the same objects).
+ */
+export function edgeDurableObjects(scriptName) {
+  const classes = { KEY_STATE: 'KeyState', LEDGER: 'Ledger', LIMITER: 'Limiter' };
+  if (!scriptName) return classes;
+  return Object.fromEntries(Object.entries(classes).map(([b, className]) => [b, { className, scriptName }]));
+}
+
 /** Builds the Worker with build.sh unless build/ is newer than every Go and glue source. */
 export function buildEdge() {
   let built = 0;
   try {
-    built = Math.min(statSync(join(buildDir, 'app.wasm')).mtimeMs, statSync(join(buildDir, 'worker.mjs')).mtimeMs);
+    built = Math.min(...['app.wasm', ...glueModules].map((f) => statSync(join(buildDir, f)).mtimeMs));
   } catch {}
   const src = Math.max(
     newestMtime(edgeDir, ['.go']),
@@ -236,13 +258,9 @@ export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = 
       {
         name: 'edge',
         modulesRoot: dir,
-        modules: [
-          { type: 'ESModule', path: join(dir, 'worker.mjs') },
-          { type: 'ESModule', path: join(dir, 'wasm_exec.js') },
-          { type: 'CompiledWasm', path: join(dir, 'app.wasm') },
-        ],
+        modules: edgeModules(dir),
         compatibilityDate: '2025-04-01',
-        durableObjects: { EDGE_STATE: 'EdgeState' },
+        durableObjects: edgeDurableObjects(),
         kvNamespaces: ['PRICES'],
         bindings,
       },
@@ -277,7 +295,7 @@ export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = 
   const tokens = secrets.GATEWAY_TOKENS.split(',').map((s) => s.trim());
   /** The API bearer token the gateway holds for its key (from the key's Durable Object). */
   const upstreamToken = async () => {
-    const ns = await mf.getDurableObjectNamespace('EDGE_STATE', 'edge');
+    const ns = await mf.getDurableObjectNamespace('KEY_STATE', 'edge');
     const t = await ns.get(ns.idFromName('key:' + sb.apiUrl.replace(/\/+$/, '') + '|' + sb.publicKey)).loadToken(0);
     return t ? t.access_token : null;
   };

@@ -1,11 +1,11 @@
 // Nonce mode (WALLEX_NONCE=1) under concurrency, in real workerd against the real sandbox, which
 // counts nonce errors and overlapping nonce-bearing requests per key. Every nonce-bearing call
-// goes through the key's EdgeState Durable Object, which sends them one at a time in strictly
+// goes through the key's KeyState Durable Object, which sends them one at a time in strictly
 // increasing nonce order, whichever isolate they come from.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startSandbox, startGateway } from './lib.mjs';
+import { startSandbox, startGateway, edgeModules, edgeDurableObjects } from './lib.mjs';
 
 let sb, gw;
 
@@ -14,13 +14,9 @@ let sb, gw;
 const secondIsolate = (dir, bindings) => ({
   name: 'edge2',
   modulesRoot: dir,
-  modules: [
-    { type: 'ESModule', path: join(dir, 'worker.mjs') },
-    { type: 'ESModule', path: join(dir, 'wasm_exec.js') },
-    { type: 'CompiledWasm', path: join(dir, 'app.wasm') },
-  ],
+  modules: edgeModules(dir),
   compatibilityDate: '2025-04-01',
-  durableObjects: { EDGE_STATE: { className: 'EdgeState', scriptName: 'edge' } },
+  durableObjects: edgeDurableObjects('edge'),
   kvNamespaces: ['PRICES'],
   bindings,
 });
@@ -82,7 +78,7 @@ test('mixed commands under load keep the order too', async () => {
 });
 
 test('the sequencer never sends a nonce another isolate already passed: Go gets {stale} and raises it', async () => {
-  const ns = await gw.mf.getDurableObjectNamespace('EDGE_STATE', 'edge');
+  const ns = await gw.mf.getDurableObjectNamespace('KEY_STATE', 'edge');
   const stub = ns.get(ns.idFromName('key:' + sb.apiUrl + '|' + sb.publicKey));
   const token = await gw.upstreamToken();
   const before = await stub.loadNonce();

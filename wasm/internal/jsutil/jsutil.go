@@ -7,7 +7,6 @@ package jsutil
 import (
 	"context"
 	"errors"
-	"fmt"
 	"syscall/js"
 )
 
@@ -121,7 +120,7 @@ func Call(obj js.Value, method string, args ...any) (v js.Value, err error) {
 				err = ErrorFrom(je.Value)
 				return
 			}
-			err = fmt.Errorf("%s: %v", method, r)
+			err = &Error{Message: method + ": " + panicText(r)}
 		}
 	}()
 	return obj.Call(method, args...), nil
@@ -148,4 +147,15 @@ func Bytes(v js.Value) []byte {
 		js.CopyBytesToGo(b, v)
 	}
 	return b
+}
+
+// panicText is the text of a recovered panic value that is not a JS exception.
+func panicText(r any) string {
+	switch x := r.(type) {
+	case error:
+		return x.Error()
+	case string:
+		return x
+	}
+	return "panic"
 }

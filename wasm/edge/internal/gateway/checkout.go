@@ -3,17 +3,16 @@ package gateway
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/wasm/internal/ipaddr"
 )
 
 // MaxQuantity is the largest quantity one checkout may ask for.
@@ -301,8 +300,8 @@ func (g *Gateway) signedOrder(body gjson.Result) (*checkoutOrder, *Response) {
 	if err != nil || expires <= 0 {
 		return nil, badInput("expires", "must be a Unix time in seconds")
 	}
-	sig, err := hex.DecodeString(fields["sig"])
-	if err != nil || len(sig) != sha256.Size {
+	sig, ok := decodeHex(fields["sig"])
+	if !ok || len(sig) != sha256.Size {
 		return nil, badInput("sig", "must be 64 hex digits (HMAC-SHA256)")
 	}
 	canon := CanonicalCheckout(fields["amount"], fields["currency1"], fields["currency2"], fields["buyer_email"], fields["item_name"], expires)
@@ -433,18 +432,16 @@ func clientIP(r *Request) string {
 // limitKey is the rate limit bucket of a client address: an IPv6 client by its /64 (one
 // subscriber usually gets a whole /64 and can use any address in it), others by the address.
 func limitKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil || !a.Is6() {
+	// ipaddr reads addresses as net/netip does (its tests compare them), without linking
+	// net/netip into the Worker.
+	a, ok := ipaddr.Parse(ip)
+	if !ok || !a.Is6() {
 		return ip
 	}
 	if a.Is4In6() {
-		return a.Unmap().String()
+		return a.Unmapped4()
 	}
-	p, err := a.Prefix(64)
-	if err != nil {
-		return ip
-	}
-	return p.String()
+	return a.Prefix64()
 }
 
 // publicBase is the gateway's own origin: PUBLIC_URL, else the origin the request came to.
@@ -457,7 +454,7 @@ func (g *Gateway) publicBase(r *Request) string {
 
 func randomHex(n int) string {
 	b := make([]byte, n)
-	_, _ = rand.Read(b) // never fails (Go 1.24+)
+	randomBytes(b)
 	return hex.EncodeToString(b)
 }
 
@@ -492,4 +489,32 @@ func (g *Gateway) status(ctx context.Context, p Platform, r *Request, id string)
 		str("amount", info.Amount.String()).
 		str("coin", info.Coin)
 	return jsonResponse(200, out.bytes())
+}
+
+// decodeHex is hex.DecodeString without encoding/hex's error type (its message needs fmt).
+func decodeHex(s string) ([]byte, bool) {
+	if len(s)%2 != 0 {
+		return nil, false
+	}
+	out := make([]byte, len(s)/2)
+	for i := range out {
+		hi, lo := unhex(s[2*i]), unhex(s[2*i+1])
+		if hi > 15 || lo > 15 {
+			return nil, false
+		}
+		out[i] = hi<<4 | lo
+	}
+	return out, true
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 255
 }

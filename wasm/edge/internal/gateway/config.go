@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"crypto/sha256"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -141,7 +140,7 @@ func LoadConfig(get func(string) string) *Config {
 		c.UpstreamTimeout = DefaultUpstreamTimeout
 	}
 	if c.PublicURL != "" {
-		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if !absoluteHTTPURL(c.PublicURL) {
 			c.problems = append(c.problems, EnvPublicURL+" must be an absolute http(s) URL such as https://pay.example.com")
 			c.PublicURL = ""
 		}
@@ -218,3 +217,26 @@ func (c *Config) clientOptions(timeout time.Duration) []core.Option {
 
 // callTimeout bounds one request's upstream calls when the host gives no deadline.
 const callTimeout = 25 * time.Second
+
+// absoluteHTTPURL reports whether s is an http(s) URL with a host: scheme://host[:port][/path],
+// no spaces or control characters. (Not net/url: its parser links package fmt into the Worker.)
+func absoluteHTTPURL(s string) bool {
+	rest, ok := strings.CutPrefix(strings.ToLower(s), "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(strings.ToLower(s), "http://"); !ok {
+			return false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] == 0x7f {
+			return false
+		}
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	host, _, _ = strings.Cut(host, "?")
+	host, _, _ = strings.Cut(host, "#")
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	return host != "" && host[0] != ':'
+}

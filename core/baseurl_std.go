@@ -1,0 +1,32 @@
+//go:build !(js && wasm)
+
+package core
+
+import (
+	"crypto/rand"
+	"net/netip"
+	"net/url"
+)
+
+// parseBaseURL reads an API URL with net/url (see strictBaseURL for the WebAssembly builds).
+func parseBaseURL(raw string) (baseURL, bool) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return baseURL{}, false
+	}
+	return baseURL{
+		scheme: u.Scheme, host: u.Host, hostname: u.Hostname(), user: u.User != nil,
+		query: u.RawQuery != "", fragment: u.Fragment != "",
+		redacted: u.Redacted(), text: u.String(),
+	}, true
+}
+
+// isLoopbackIP reports whether s is a loopback IP address (net/netip; see core/internal/ipaddr
+// for the WebAssembly builds).
+func isLoopbackIP(s string) bool {
+	ip, err := netip.ParseAddr(s)
+	return err == nil && ip.IsLoopback()
+}
+
+// randomBytes fills b from crypto/rand (see baseurl_js.go for the WebAssembly builds).
+func randomBytes(b []byte) { _, _ = rand.Read(b) } // never fails (Go 1.24+)

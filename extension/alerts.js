@@ -1,5 +1,5 @@
 // Paid alerts in the extension's service worker: a chrome.alarms alarm wakes the worker (also
-// after Chrome stopped it) and runs one tick of the watch (web/lib/alerts.js); a payment core
+// after Chrome stopped it) and runs one tick of the watch (web/host/alerts.js); a payment core
 // calls paid becomes a notification ("Paid: 12.50 USD — 0.16 LTCT — Blue mug") and counts in the
 // badge until it is opened; clicking the notification opens the payment in a tab.
 //
@@ -7,15 +7,15 @@
 // may ask for less in tests: an unpacked extension is allowed 1 s). It is armed while a store is
 // connected in this browser session, and cleared when none is.
 
-import { watchTick, watchPayment, unseen, markSeen, alertSettings, setAlertSettings, K_UNSEEN } from '../web/lib/alerts.js';
-import { K_TUNING } from '../web/lib/account.js';
+import { watchTick, watchPayment, unseen, markSeen, alertSettings, setAlertSettings, K_UNSEEN } from '../web/host/alerts.js';
+import { K_TUNING } from '../web/host/storage.js';
 
 const ALARM = 'wk.watch';
 const PERIOD_MIN = 0.5; // 30 s
 const NOTIFY_PREFIX = 'wk.paid:';
 
 /**
- * @param {{account: import('../web/lib/account.js').Account, localKV: import('../web/lib/kv.js').KV, locks: ReturnType<typeof import('../web/lib/account.js').lockManager>}} o
+ * @param {{account: import('../web/host/account.js').Account, localKV: import('../web/host/kv.js').KV, locks: ReturnType<typeof import('../web/host/locks.js').lockManager>}} o
  */
 export function paidAlerts(o) {
   const { account, localKV: kv } = o;

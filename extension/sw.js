@@ -11,8 +11,8 @@
 // gateway token stored beside it), so nothing here waits for it.
 
 import '../wasm/wasm_exec.js';
-import { Account } from '../web/lib/account.js';
-import { startBridge } from '../web/lib/wasm-loader.js';
+import { Account } from '../web/host/account.js';
+import { startBridge } from '../web/host/wasm-loader.js';
 import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, SENDING_METHODS } from '../web/backend.js';
 import { toBridgeError } from '../web/lib/errors.js';
 import { chromeKV } from './storage-chrome.js';

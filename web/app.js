@@ -18,7 +18,7 @@ import { renderOpsBanner } from './ops-view.js';
 
 /** @typedef {import('./backend.js').Backend} Backend */
 /** @typedef {import('./backend.js').SessionState} SessionState */
-/** @typedef {import('./lib/kv.js').KV} KV */
+/** @typedef {import('./host/kv.js').KV} KV */
 
 /**
  * @typedef {object} Ctx

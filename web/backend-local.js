@@ -3,9 +3,9 @@
 // localStorage. The page needs no host permission: 'wallexkit console' passes /api on to the
 // sandbox on the same origin.
 
-import { Account } from './lib/account.js';
-import { webStorageKV } from './lib/kv.js';
-import { startBridge } from './lib/wasm-loader.js';
+import { Account } from './host/account.js';
+import { webStorageKV } from './host/kv.js';
+import { startBridge } from './host/wasm-loader.js';
 import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, withOpId } from './backend.js';
 
 /**

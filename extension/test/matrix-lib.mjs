@@ -3,7 +3,7 @@
 // time it names, Check again, "Edit and send again", Resume), the withdrawals the sandbox
 // recorded, and dist/reliability/console.json (one record per cell).
 //
-// Timing: the console runs with the test hook wk.tuning (web/lib/account.js tuningOf): a 1 s
+// Timing: the console runs with the test hook wk.tuning (web/host/storage.js tuningOf): a 1 s
 // timeout, a 1.5 s in-flight window and a 20 ms fence pause, so a request the sandbox holds
 // for 1.8 s is given up by its client and still lands before the console would send it again.
 

@@ -46,7 +46,7 @@ test('remember on this device: a PBKDF2/AES-GCM vault in storage.local, no plain
   }
   // the vault really holds the key: it opens with the passphrase, and only with it
   const open = (pass) => page.evaluate(async ([v, p]) => {
-    const { openVault } = await import('../web/lib/vault.js');
+    const { openVault } = await import('../web/host/vault.js');
     try { return await openVault(v, p); } catch (e) { return `error:${e.code}`; }
   }, [vault, pass]);
   assert.equal(await open(PASS), sb.priv);

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Account, checkConnectParams, bridgeStorage, lockManager, tuningOf, isLoopback, K_TUNING } from '../lib/account.js';
-import { memoryKV } from '../lib/kv.js';
+import { Account } from '../host/account.js';
+import { checkConnectParams, isLoopback } from '../host/connect-params.js';
+import { bridgeStorage, tuningOf, K_TUNING } from '../host/storage.js';
+import { lockManager } from '../host/locks.js';
+import { memoryKV } from '../host/kv.js';
 
 // A stand-in for globalThis.wallexkit with createClient, as the real bridge has it: each client
 // has its own options and keeps its token in the StorageAdapter it was given (pure-module test
@@ -244,7 +247,7 @@ test('stores: a money call of one store finishes in that store before it is lock
 test('the one-store console of earlier versions becomes a store', async () => {
   const s = memoryKV();
   const l = memoryKV();
-  const { sealVault } = await import('../lib/vault.js');
+  const { sealVault } = await import('../host/vault.js');
   await s.set('wk.config', { apiUrl: 'http://127.0.0.1:8787/api', publicKey: 'pub', nonce: true });
   await s.set('wk.token.k-pub', { access_token: 'Bearer t', expires_at: new Date(Date.now() + 3600e3).toISOString(), obtained_at: new Date().toISOString() });
   await l.set('wk.remembered', { apiUrl: 'http://127.0.0.1:8787/api', publicKey: 'pub', nonce: true });
@@ -262,7 +265,7 @@ test('the one-store console of earlier versions becomes a store', async () => {
 const G = { mode: 'gateway', gatewayUrl: 'https://pay-gateway.example.workers.dev/', gatewayToken: 'GWTOK' };
 
 test('checkGatewayParams: https (loopback http), the call route is added once, token required', async () => {
-  const { checkGatewayParams } = await import('../lib/account.js');
+  const { checkGatewayParams } = await import('../host/connect-params.js');
   assert.deepEqual(checkGatewayParams(G), { gatewayUrl: 'https://pay-gateway.example.workers.dev', apiUrl: 'https://pay-gateway.example.workers.dev/v1/call', gatewayToken: 'GWTOK' });
   assert.equal(checkGatewayParams({ ...G, gatewayUrl: 'http://127.0.0.1:9000/v1/call/' }).apiUrl, 'http://127.0.0.1:9000/v1/call');
   assert.equal(checkGatewayParams({ ...G, gatewayToken: ' Bearer GWTOK ' }).gatewayToken, 'GWTOK');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { watchTick, watchPayment, paidText, markSeen, unseen, setAlertSettings, loadWatch, K_UNSEEN } from '../lib/alerts.js';
-import { memoryKV } from '../lib/kv.js';
+import { watchTick, watchPayment, paidText, markSeen, unseen, setAlertSettings, loadWatch, K_UNSEEN } from '../host/alerts.js';
+import { memoryKV } from '../host/kv.js';
 
 /**
  * A stand-in for the Account: stores connected in this session, and the calls the tick makes.

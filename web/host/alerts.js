@@ -14,8 +14,8 @@
 // Whether a payment is paid, failed or pending is core's rule (paymentState, generated from Go
 // into codes.gen.js): never decided here.
 
-import { paymentState } from './status.js';
-import { displayAmount } from './money.js';
+import { paymentState } from '../lib/status.js';
+import { displayAmount } from '../lib/money.js';
 
 export const WATCH_PREFIX = 'wk.watch.';
 export const K_ALERT_SETTINGS = 'wk.alerts.settings';

@@ -25,6 +25,9 @@ build_wasm() {
   cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" dist/wasm/wasm_exec.js
   # The CLI embeds the console (web/), with the core, for 'wallexkit sandbox --console'.
   cp dist/wasm/wallexkit.wasm dist/wasm/wasm_exec.js web/wasm/
+  # ...and the browser modules it takes from npm (pinned in package-lock.json): the QR encoder
+  ensure_npm .
+  node scripts/vendor.mjs web/lib/vendor
 }
 
 # npm packages pinned by package-lock.json, installed with npm ci; again whenever the lock file changes.

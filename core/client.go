@@ -266,6 +266,7 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 		nonceRetried bool
 		retries      int
 		staleToken   string
+		sameNonce    int64 // > 0: the next attempt reuses this nonce (a money command after a 401)
 	)
 	deadline, _ := ctx.Deadline()
 	for attempt := 1; ; attempt++ {
@@ -273,10 +274,11 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 		if err != nil {
 			return nil, err
 		}
-		body, nonce, err := c.encode(ctx, cmd, fields)
+		body, nonce, err := c.encode(ctx, cmd, fields, sameNonce)
 		if err != nil {
 			return nil, err
 		}
+		sameNonce = 0
 		req := &Request{URL: c.commandURL(cmd), Header: c.headers(tok.AccessToken), Body: body}
 		if c.cfg.staticToken != "" && class != classRead && rec.op.ID != "" {
 			// Through a gateway (which orders the API's nonces itself) the operation id is the
@@ -308,6 +310,15 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 			}
 			relogged = true
 			staleToken = tok.AccessToken
+			if class == classMoney && nonce > 0 {
+				// A 401 says the API refused this copy; it does not say no other copy got
+				// through: an HTTP stack that resent the request by itself (Chromium does, when a
+				// reused connection drops) may have delivered the first one before the token
+				// expired. Sent again with the same nonce, the request is carried out at most
+				// once: if a copy was carried out, the API refuses the nonce, and that refusal of a
+				// money command is an outcome unknown, never a third send.
+				sameNonce = nonce
+			}
 			continue
 		case renonce:
 			if nonceRetried {
@@ -561,8 +572,9 @@ func (c *Client) headers(token string) map[string]string {
 	return h
 }
 
-// encode builds the form body and returns it with the nonce it carries (0 without nonces).
-func (c *Client) encode(ctx context.Context, cmd string, fields Fields) ([]byte, int64, error) {
+// encode builds the form body and returns it with the nonce it carries (0 without nonces): a new
+// one, or reuse when it is not 0.
+func (c *Client) encode(ctx context.Context, cmd string, fields Fields, reuse int64) ([]byte, int64, error) {
 	f := formBuilder{b: make([]byte, 0, 128+32*len(fields))}
 	f.add("version", "1")
 	if c.cfg.publicKey != "" {
@@ -571,9 +583,12 @@ func (c *Client) encode(ctx context.Context, cmd string, fields Fields) ([]byte,
 	f.add("cmd", cmd)
 	var n int64
 	if c.cfg.nonces != nil {
-		var err error
-		if n, err = c.nextNonce(ctx); err != nil {
-			return nil, 0, err
+		n = reuse
+		if n == 0 {
+			var err error
+			if n, err = c.nextNonce(ctx); err != nil {
+				return nil, 0, err
+			}
 		}
 		f.add("nonce", strconv.FormatInt(n, 10))
 	}

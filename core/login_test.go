@@ -221,3 +221,61 @@ func TestIdempotencyKeyThroughGateway(t *testing.T) {
 		t.Fatalf("a direct call sent Idempotency-Key %q", keys["create_withdrawal"])
 	}
 }
+
+// A money command answered 401 is sent again after a new login with the same nonce: carried
+// out once whether the 401 was the only delivery (the token really expired: the resend goes
+// through) or the answer to a copy resent by the HTTP stack after the first was carried out
+// (the API refuses the reused nonce: outcome unknown, and Reconcile finds the one withdrawal).
+func TestMoneyAfter401ReusesTheNonce(t *testing.T) {
+	t.Run("the token expired: sent again once", func(t *testing.T) {
+		clk := &clock{t: time.Now()}
+		e := newEnv(t, sandbox.Config{Now: clk.now, TokenTTL: time.Hour})
+		c := e.client(core.WithNonces(nil))
+		ctx := context.Background()
+		if _, err := c.Login(ctx); err != nil {
+			t.Fatal(err)
+		}
+		clk.add(2 * time.Hour) // the server's clock: the token has expired; ours does not know
+		addr := sandbox.NewAddress("BTC")
+		w, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: addr})
+		if err != nil || w.ID == "" {
+			t.Fatalf("withdrawal after a 401: %v", err)
+		}
+		st := e.sb.Stats(e.demo.PublicKey)
+		if st.Logins != 2 || st.ByCmd["create_withdrawal"] != 2 || st.NonceErrors != 0 {
+			t.Fatalf("stats %+v: want a second login and the request twice (401, then carried out)", st)
+		}
+	})
+	t.Run("a copy got the 401 after the first was carried out", func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{})
+		c := e.client(core.WithNonces(nil))
+		ctx := context.Background()
+		if _, err := c.Login(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitStatus, Status: 401, Cmd: "create_withdrawal"})
+		addr := sandbox.NewAddress("BTC")
+		note := "order-401"
+		_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: addr, Note: &note})
+		var ou *core.OutcomeUnknownError
+		if !errors.As(err, &ou) {
+			t.Fatalf("err = %v, want outcome unknown (the reused nonce was refused)", err)
+		}
+		n := 0
+		for w, err := range c.WithdrawalHistory(ctx, nil) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.SendAddress == addr {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%d withdrawals to the address, want exactly 1", n)
+		}
+		r, err := c.Reconcile(ctx, core.QueriesFromOutcome(ou, time.Now().Add(-time.Minute))[0])
+		if err != nil || r.Verdict != core.Found {
+			t.Fatalf("reconcile: %+v %v", r, err)
+		}
+	})
+}

@@ -7,7 +7,7 @@
 // step, which may send a batch) a lost answer is an unknown outcome, never a plain error, so
 // the console offers Reconcile (reconcileOp(opId)) and no second send.
 
-import { BRIDGE_METHODS, SENDING_METHODS, withOpId } from '../web/backend.js';
+import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, SENDING_METHODS, withOpId } from '../web/backend.js';
 
 /**
  * What a lost answer means for a method that may have sent money.
@@ -29,13 +29,13 @@ export function lostAnswer(method, opId, why) {
 }
 
 /**
- * @param {string} method @param {unknown[]} args
+ * @param {string} method @param {unknown[]} args @param {string} [store]  the store the call is for
  */
-async function send(method, args) {
+async function send(method, args, store) {
   const { args: sent, opId } = withOpId(method, args);
   let reply;
   try {
-    reply = await chrome.runtime.sendMessage({ type: 'wk.call', method, args: sent });
+    reply = await chrome.runtime.sendMessage({ type: 'wk.call', method, args: sent, store: store || undefined });
   } catch (e) {
     const why = String(/** @type {Error} */ (e)?.message ?? e);
     if (SENDING_METHODS.has(method)) throw lostAnswer(method, opId, why);
@@ -74,8 +74,29 @@ export function swBackend() {
       return chrome.permissions.request({ origins }).catch(() => false);
     },
   };
-  for (const m of ['connect', 'unlock', 'lock', 'signOut', 'session', 'login', 'ping', ...BRIDGE_METHODS]) {
+  let store = '';
+  b.useStore = (/** @type {string} */ id) => { store = id; };
+  b.storeId = () => store;
+  b.connect = async (/** @type {unknown} */ p) => { const s = await send('connect', [p]); store = s.storeId; return s; };
+  b.switchStore = async (/** @type {string} */ id) => { const s = await send('switchStore', [id]); store = s.storeId; return s; };
+  for (const m of ['stores', 'renameStore', 'ping', ...FREE_METHODS]) {
     b[m] = (/** @type {unknown[]} */ ...args) => send(m, args);
+  }
+  // paid alerts of this page's store: {muted, unseen}; setAlerts({muted?, seen?: txn | true})
+  for (const m of ['alerts', 'setAlerts']) {
+    b[m] = (/** @type {unknown[]} */ ...args) => send(m, args, store);
+  }
+  for (const m of STORE_METHODS) {
+    b[m] = async (/** @type {unknown[]} */ ...args) => {
+      let s = await send(m, args, store);
+      // this page's store was signed out (perhaps in another window): show the active one
+      if (m === 'session' && store && !s.storeId) s = await send('session', []);
+      if (m === 'session' || m === 'signOut' || m === 'unlock') store = s?.storeId ?? store;
+      return s;
+    };
+  }
+  for (const m of BRIDGE_METHODS) {
+    b[m] = (/** @type {unknown[]} */ ...args) => send(m, args, store);
   }
   return b;
 }

@@ -7,6 +7,8 @@ import { h } from '../web/dom.js';
 
 const variant = document.body.dataset.variant ?? 'popup';
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
+// the counter page opens on the counter
+if (variant === 'counter' && !location.hash) history.replaceState(null, '', '#counter');
 mount(root, {
   backend: swBackend(),
   store: chromeKV(chrome.storage.local),
@@ -25,4 +27,10 @@ if (variant === 'popup' && chrome.sidePanel?.open) {
     chrome.sidePanel.open({ windowId }).then(() => window.close(), () => {});
   });
   root.querySelector('header.top')?.appendChild(btn);
+}
+if (variant === 'popup' || variant === 'sidepanel') {
+  // the counter wants a whole tab (a customer looks at it)
+  const counter = h('button', { type: 'button', class: 'link open-counter' }, 'Open the counter');
+  counter.addEventListener('click', () => { chrome.tabs.create({ url: chrome.runtime.getURL('ext/counter.html') }); });
+  root.querySelector('header.top')?.appendChild(counter);
 }

@@ -1,8 +1,8 @@
-// KV stores over chrome.storage areas (see web/lib/kv.js).
+// KV stores over chrome.storage areas (see web/host/kv.js).
 
 /**
  * @param {chrome.storage.StorageArea} area
- * @returns {import('../web/lib/kv.js').KV}
+ * @returns {import('../web/host/kv.js').KV}
  */
 export function chromeKV(area) {
   return {

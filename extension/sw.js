@@ -11,33 +11,54 @@
 // gateway token stored beside it), so nothing here waits for it.
 
 import '../wasm/wasm_exec.js';
-import { Account } from '../web/lib/account.js';
-import { startBridge } from '../web/lib/wasm-loader.js';
-import { BRIDGE_METHODS, SENDING_METHODS } from '../web/backend.js';
+import { Account } from '../web/host/account.js';
+import { startBridge } from '../web/host/wasm-loader.js';
+import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, SENDING_METHODS } from '../web/backend.js';
 import { toBridgeError } from '../web/lib/errors.js';
 import { chromeKV } from './storage-chrome.js';
+import { paidAlerts } from './alerts.js';
 
 const WASM_URL = chrome.runtime.getURL('wasm/wallexkit.wasm');
 // Identifies this run of the worker (tests and the benchmark tell a restarted worker by it).
 const INSTANCE = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
+const localKV = chromeKV(chrome.storage.local);
 const account = new Account({
   getBridge: () => startBridge(WASM_URL),
   sessionKV: chromeKV(chrome.storage.session),
-  localKV: chromeKV(chrome.storage.local),
+  localKV,
 });
+// Paid alerts: the alarm and the notification's click are registered at top level, so a worker
+// that Chrome stopped is started again by them and handles them.
+const alerts = paidAlerts({ account, localKV, locks: account.locks });
+chrome.alarms.onAlarm.addListener((a) => { if (a.name === 'wk.watch') alerts.tick().catch(() => {}); });
+chrome.notifications.onClicked.addListener((id) => { alerts.onNotificationClicked(id); });
 
-/** @type {Record<string, (...args: any[]) => Promise<unknown>>} */
+// Each handler gets the page's store (msg.store) after its arguments: the store the page shows.
+/** @type {Record<string, (args: any[], store?: string) => Promise<unknown>>} */
 const handlers = {
   ping: async () => ({ pong: true, at: Date.now(), instance: INSTANCE }),
-  connect: (p) => account.connect(p),
-  unlock: (pass) => account.unlock(pass),
-  lock: () => account.lock(),
-  signOut: () => account.signOut(),
-  session: () => account.session(),
-  login: () => account.login(),
+  connect: ([p]) => account.connect(p),
+  stores: () => account.stores(),
+  switchStore: ([id]) => account.switchStore(id),
+  renameStore: ([id, name]) => account.renameStore(id, name),
 };
-for (const m of BRIDGE_METHODS) handlers[m] = (...args) => account.invoke(m, args);
+for (const m of STORE_METHODS) handlers[m] = (args, store) => /** @type {any} */ (account)[m](...args, store);
+for (const m of BRIDGE_METHODS) handlers[m] = (args, store) => account.invoke(m, args, store);
+for (const m of FREE_METHODS) handlers[m] = (args) => account.free(m, args);
+handlers.alerts = async (_args, store) => alerts.state(store ?? await account.activeId());
+handlers.setAlerts = async ([v], store) => alerts.set(store ?? await account.activeId(), v ?? {});
+// a store connected or gone: the watch alarm follows
+for (const m of ['connect', 'unlock', 'signOut', 'lock']) {
+  const h = handlers[m];
+  handlers[m] = async (args, store) => {
+    try {
+      return await h(args, store);
+    } finally {
+      alerts.arm().catch(() => {});
+    }
+  };
+}
 
 // Chrome stops an idle worker after about 30 s; a call to an extension API resets that timer.
 // While a money request (or a payout step) is pending, touch one every 20 s so the worker lives
@@ -58,7 +79,18 @@ async function keptAlive(fn) {
 }
 for (const m of SENDING_METHODS) {
   const h = handlers[m];
-  handlers[m] = (...args) => keptAlive(() => h(...args));
+  handlers[m] = (args, store) => keptAlive(() => h(args, store));
+}
+
+// A payment the console created is watched at once (and found by the history scan otherwise).
+{
+  const h = handlers.createTransaction;
+  handlers.createTransaction = async (args, store) => {
+    const tx = await h(args, store);
+    const id = store ?? await account.activeId();
+    alerts.watchCreated(id, tx, args[0]).catch(() => {});
+    return tx;
+  };
 }
 
 const OWN_ORIGIN = chrome.runtime.getURL('');
@@ -75,10 +107,15 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
     return false;
   }
   Promise.resolve()
-    .then(() => h(...(Array.isArray(msg.args) ? msg.args : [])))
+    .then(() => h(Array.isArray(msg.args) ? msg.args : [], typeof msg.store === 'string' && msg.store ? msg.store : undefined))
     .then((value) => sendResponse({ ok: true, value: value ?? null }), (e) => sendResponse({ ok: false, error: toBridgeError(e) }));
   return true; // answer asynchronously
 });
 
 // Start the core early so the first message waits less; errors surface on the first call.
 startBridge(WASM_URL).catch(() => {});
+// The alarm and the badge as they should be for the stores of this browser session.
+alerts.arm().catch(() => {});
+alerts.setBadge().catch(() => {});
+// Tests reach the notification's click through the same function the listener calls.
+/** @type {any} */ (globalThis).wkAlerts = alerts;

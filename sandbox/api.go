@@ -200,6 +200,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		dropConnection(w)
 		return
 	}
+	if commitStatus == http.StatusUnauthorized {
+		// A copy refused for its expired token after the first was carried out (an HTTP stack
+		// that resent the request by itself): the answer the client sees is the copy's.
+		rep := errReply(http.StatusUnauthorized, "Invalid token")
+		rep.header = map[string]string{"WWW-Authenticate": `Bearer realm="wallexpay-sandbox"`}
+		s.write(w, rep)
+		return
+	}
 	if commitStatus != 0 {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(commitStatus)

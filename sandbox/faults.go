@@ -19,7 +19,9 @@ const (
 	// answer goes to a client that may no longer listen.
 	FaultHold = "hold"
 	// FaultCommitStatus runs the command (state changes), then answers Status (default 502)
-	// with an error page instead of the result: a proxy failing after the API acted.
+	// with an error page instead of the result: a proxy failing after the API acted. Status 401
+	// answers "Invalid token" instead: what a client sees when its HTTP stack resent the request
+	// by itself and the copy arrived after the token expired.
 	FaultCommitStatus = "commit_status"
 )
 
@@ -57,8 +59,8 @@ func (s *Server) InjectFault(f Fault) error {
 		if f.Status == 0 {
 			f.Status = http.StatusBadGateway
 		}
-		if f.Status < 500 || f.Status > 599 {
-			return invalid("commit_status fault needs an HTTP status between 500 and 599")
+		if (f.Status < 500 || f.Status > 599) && f.Status != http.StatusUnauthorized {
+			return invalid("commit_status fault needs an HTTP status between 500 and 599, or 401")
 		}
 	}
 	switch f.Kind {

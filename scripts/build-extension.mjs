@@ -5,6 +5,8 @@
 //   web/                     the console UI modules and CSS (not web/test, not the dev page)
 //   wasm/wasm_exec.js        Go's loader, copied (no remote code)
 //   wasm/wallexkit.wasm      dist/wasm/wallexkit.wasm (build it first)
+//   web/lib/vendor/          browser modules from npm packages pinned in package-lock.json
+//                            (scripts/vendor.mjs: the QR encoder uqr), bundled here at build time
 // The layout keeps the source tree's relative imports (../web/…, ../wasm/…) valid as is.
 //
 // Usage: node scripts/build-extension.mjs [--wasm PATH] [--out DIR]
@@ -12,6 +14,7 @@
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, wasmExecPath, DEFAULT_WASM } from './lib-paths.mjs';
+import { vendor } from './vendor.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -57,6 +60,11 @@ copyTree(path.join(ROOT, 'extension'), path.join(OUT, 'ext'), (rel) =>
   !rel.startsWith('extension/test') && rel !== 'extension/manifest.json' && /(\.js|\.html|\.css|\.png|\.svg)$|^extension\/[^.]+$/.test(rel));
 copyTree(path.join(ROOT, 'web'), path.join(OUT, 'web'), (rel) =>
   !rel.startsWith('web/test') && !webOnly.has(rel) && /(\.js|\.css)$|^web\/[^.]+$/.test(rel));
+try {
+  vendor(path.join(OUT, 'web', 'lib', 'vendor'));
+} catch (e) {
+  fail(/** @type {Error} */ (e).message);
+}
 cpSync(wasmExecPath(), path.join(OUT, 'wasm', 'wasm_exec.js'));
 cpSync(WASM, path.join(OUT, 'wasm', 'wallexkit.wasm'));
 

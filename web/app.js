@@ -1,5 +1,7 @@
-// The console shell: header with the session state, tab navigation (hash routes), one screen
-// at a time, a polite live region for announcements. mount() is all a host page calls.
+// The console shell: header with the store switcher and the session state, tab navigation (hash
+// routes), one screen at a time, a polite live region for announcements. mount() is all a host
+// page calls. Switching the store disposes the screen and draws it again for the new store:
+// nothing of one store stays on the page of another.
 
 import { h, replace } from './dom.js';
 import { formatTime, formatDuration } from './ui.js';
@@ -9,11 +11,14 @@ import receive from './screens/receive.js';
 import send from './screens/send.js';
 import payouts from './screens/payouts.js';
 import buttonBuilder from './screens/button-builder.js';
+import payment from './screens/payment.js';
+import historyScreen from './screens/history.js';
+import counter from './screens/counter.js';
 import { renderOpsBanner } from './ops-view.js';
 
 /** @typedef {import('./backend.js').Backend} Backend */
 /** @typedef {import('./backend.js').SessionState} SessionState */
-/** @typedef {import('./lib/kv.js').KV} KV */
+/** @typedef {import('./host/kv.js').KV} KV */
 
 /**
  * @typedef {object} Ctx
@@ -26,6 +31,7 @@ import { renderOpsBanner } from './ops-view.js';
  * @property {(fn: () => void) => void} onDispose  cleanup when the screen is left
  * @property {string} variant                 'popup' | 'sidepanel' | 'page'
  * @property {(origin?: string) => void} [refreshOps]  the set of unsettled operations may have changed (banner, lists)
+ * @property {() => void} [redraw]            draw the current screen again (for the store now shown)
  */
 
 /**
@@ -33,11 +39,12 @@ import { renderOpsBanner } from './ops-view.js';
  * @property {string} id
  * @property {string} title
  * @property {boolean} needsSession
+ * @property {boolean} [nav]    false: not a tab (reached by links, e.g. a payment)
  * @property {(ctx: Ctx) => HTMLElement} render
  */
 
 /** @type {Screen[]} */
-export const SCREENS = [connect, overview, receive, send, payouts, buttonBuilder];
+export const SCREENS = [connect, overview, receive, send, payouts, historyScreen, counter, buttonBuilder, payment];
 
 /**
  * Mounts the console into root.
@@ -47,13 +54,15 @@ export const SCREENS = [connect, overview, receive, send, payouts, buttonBuilder
 export function mount(root, opts) {
   const live = h('div', { class: 'visually-hidden', 'aria-live': 'polite', role: 'status', id: 'wk-live' });
   const badge = h('p', { class: 'session-badge', id: 'wk-session' }, 'Checking session…');
+  const storeSelect = /** @type {HTMLSelectElement} */ (h('select', { id: 'wk-store', name: 'store' }));
+  const storeBox = h('div', { class: 'store-switch', hidden: true }, h('label', { for: 'wk-store' }, 'Store'), storeSelect);
   const nav = h('nav', { 'aria-label': 'Console sections' });
   const main = h('main', { id: 'wk-main' });
   const opsBanner = h('div', { class: 'notice warn ops-banner', id: 'wk-ops-banner', role: 'alert', hidden: true });
   const skip = h('a', { class: 'skip', href: '#wk-main', onclick: (/** @type {Event} */ e) => { e.preventDefault(); focusHeading(); } }, 'Skip to content');
   replace(root,
     skip,
-    h('header', { class: 'top' }, h('h1', null, opts.title ?? 'Wallex Pay console'), badge),
+    h('header', { class: 'top' }, h('h1', null, opts.title ?? 'Wallex Pay console'), storeBox, badge),
     nav, opsBanner, main, live);
   root.dataset.variant = opts.variant ?? 'page';
 
@@ -90,10 +99,45 @@ export function mount(root, opts) {
       ctx.session = { configured: false, loggedIn: false, hasVault: false, keyInMemory: false };
     }
     renderBadge();
+    renderStores();
     renderNav();
     renderOpsBanner(ctx, opsBanner, signedIn());
     return ctx.session;
   }
+
+  const ADD = '+add';
+  function renderStores() {
+    const s = ctx.session;
+    const stores = s?.stores ?? [];
+    storeBox.hidden = stores.length === 0;
+    replace(storeSelect,
+      stores.map((x) => h('option', { value: x.id, selected: x.id === s?.storeId }, x.state === 'locked' ? `${x.name} (locked)` : x.name)),
+      h('option', { value: ADD }, 'Add a store…'));
+    storeSelect.value = s?.storeId || ADD;
+  }
+
+  storeSelect.addEventListener('change', async () => {
+    const id = storeSelect.value;
+    if (id === ADD) {
+      renderStores(); // the current store stays selected until one is added
+      location.hash = '#connect?add';
+      return;
+    }
+    if (id === ctx.session?.storeId) return;
+    storeSelect.disabled = true;
+    try {
+      await opts.backend.switchStore(id);
+    } catch {
+      // the store went away meanwhile: the session below shows what is left
+    } finally {
+      storeSelect.disabled = false;
+    }
+    const s = await refreshSession();
+    ctx.announce(`Switched to the store ${s.storeName ?? ''}.`);
+    const want = s.configured && s.loggedIn ? (currentId() && currentId() !== 'connect' ? currentId() : 'overview') : 'connect';
+    if (location.hash === `#${want}`) show(want); else location.hash = `#${want}`;
+    storeSelect.focus();
+  });
 
   function renderBadge() {
     const s = ctx.session;
@@ -109,7 +153,8 @@ export function mount(root, opts) {
     }
     const left = s.expiresAt ? Math.round((Date.parse(s.expiresAt) - Date.now()) / 1000) : NaN;
     if (s.mode === 'gateway') replace(badge, 'Connected', ' · through your gateway');
-    else if (s.renewsOnUse || (s.keyInMemory && left <= 0)) replace(badge, 'Connected', ' · signs in again when needed');
+    else if (s.renewsOnUse || (s.expiryUnknown && s.keyInMemory)) replace(badge, 'Connected', ' · signs in again when needed');
+    else if (s.expiryUnknown) replace(badge, 'Connected', ' · until Wallex Pay ends the session');
     else replace(badge, 'Connected', s.expiresAt ? ` · session until ${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (${formatDuration(left)})` : ''}` : '');
     badge.dataset.state = 'on';
   }
@@ -121,7 +166,7 @@ export function mount(root, opts) {
 
   function renderNav() {
     const cur = currentId() || 'connect';
-    replace(nav, h('ul', null, SCREENS.map((s) => h('li', null,
+    replace(nav, h('ul', null, SCREENS.filter((s) => s.nav !== false).map((s) => h('li', null,
       h('a', { href: `#${s.id}`, 'aria-current': s.id === cur ? 'page' : undefined, dataset: { screen: s.id } }, s.title)))));
   }
 
@@ -151,6 +196,8 @@ export function mount(root, opts) {
     show(currentId() || 'connect');
     renderOpsBanner(ctx, opsBanner, signedIn());
   });
+  // redraw the screen for the store it now shows (after a switch, connect or sign out)
+  ctx.redraw = () => show(currentId() || 'connect', false);
   const timer = setInterval(() => { if (ctx.session?.loggedIn) renderBadge(); }, 30_000);
   window.addEventListener('pagehide', () => clearInterval(timer));
 

@@ -5,6 +5,10 @@
 //
 // Every method returns a Promise. Failures reject with a BridgeError {code, message,
 // retryable, ref?, field?} (see lib/errors.js): never a bare string.
+//
+// Stores: the console holds several connections (stores). A Backend has the store this page
+// shows (useStore); every call it makes names that store, so a call never runs in another
+// store, even when another window switched the active one meanwhile.
 
 /** @typedef {import('./lib/errors.js').BridgeError} BridgeError */
 
@@ -19,6 +23,24 @@
  * @property {boolean} [remember]     keep the private key (or the gateway token) in an encrypted vault on this device
  * @property {string} [passphrase]    required with remember
  * @property {boolean} [nonce]        keys: send a nonce with every call (default true); a gateway orders nonces itself
+ * @property {string} [name]          the store's name (default: the account's public name or username)
+ */
+
+/**
+ * @typedef {object} AlertState
+ * @property {boolean} muted          no "Paid" notifications for this store
+ * @property {{store: string, storeName: string, txn: string, text: string, at: number}[]} unseen  paid payments not opened yet
+ */
+
+/**
+ * @typedef {object} StoreInfo
+ * @property {string} id              the bridge's storeKey: API URL + "|" + public key
+ * @property {string} name
+ * @property {'keys'|'gateway'} mode
+ * @property {string} apiUrl
+ * @property {string} [publicKey]
+ * @property {string} [gatewayUrl]
+ * @property {'connected'|'locked'} state   connected in this browser session, or only remembered (unlock with the passphrase)
  */
 
 /**
@@ -33,9 +55,13 @@
  * @property {string} [gatewayUrl]    gateway only
  * @property {boolean} hasVault       an encrypted private key is saved on this device
  * @property {boolean} keyInMemory    the private key is held in memory (can log in again)
- * @property {boolean} [renewsOnUse]  loggedIn although no token is held: the key is in memory and the next call logs in
- * @property {{expiresAt: string, seenAt: string}} [clockSkew]  the last login's token had already expired by this machine's clock
+ * @property {boolean} [renewsOnUse]  loggedIn although the token ran out: the key is in memory and the next call logs in
+ * @property {boolean} [expiryUnknown]  the token looked expired on arrival (the server's clock is behind): used until the API refuses it
+ * @property {{seenAt: string}} [clockSkew]  the last login's token had already expired by this machine's clock
  * @property {{timeoutMs?: number, inFlightWindowMs?: number, fencePauseMs?: number}} [tuning]  test timing in effect (wk.tuning)
+ * @property {string} storeId         the store this state is about ('' when there is none)
+ * @property {string} [storeName]
+ * @property {StoreInfo[]} stores     every store on this device
  */
 
 // Result and option types are the bridge's own (wasm/bridge/wallexkit.d.ts); the Backend
@@ -63,6 +89,13 @@
 /**
  * @typedef {object} Backend
  * @property {string} kind                                   'extension' | 'local'
+ * @property {(id: string) => void} useStore                 the store this page shows: every later call names it
+ * @property {() => string} storeId
+ * @property {() => Promise<StoreInfo[]>} stores
+ * @property {(id: string) => Promise<SessionState>} switchStore   make id the active store (and this page's)
+ * @property {(id: string, name: string) => Promise<SessionState>} renameStore
+ * @property {() => Promise<AlertState>} [alerts]             extension only: paid alerts of this page's store
+ * @property {(v: {muted?: boolean, seen?: string|true}) => Promise<AlertState>} [setAlerts]  extension only: mute, or mark paid payments seen
  * @property {(apiUrl: string) => Promise<boolean>} requestAccess   ask for host access to apiUrl, or a gateway URL (extension); must run inside the click handler
  * @property {(p: ConnectParams) => Promise<SessionState>} connect configure + login (+ seal the vault when remember)
  * @property {(passphrase: string) => Promise<SessionState>} unlock open the vault, configure, login
@@ -89,6 +122,11 @@
  * @property {(opId: string) => Promise<ReconcileResult>} reconcileOp   what became of a recorded money request (safe at once and again)
  * @property {() => Promise<Op[]>} ops                       money requests whose outcome is still open, oldest first
  * @property {(opId: string) => Promise<void>} forgetOp      drop a record a person has checked by other means
+ * @property {(coin: string, address: string) => Promise<{ok: boolean, problem?: string}>} checkAddress  core's address check (format and checksum)
+ * @property {(o: {fromMs: number, toMs: number, payments?: boolean, payouts?: boolean, details?: Record<string, object>}) => Promise<import('../wasm/bridge/wallexkit').Statement>} statement
+ * @property {(o: {coin: string, amount: string, fiat: string, rates: {coins: Rate[]}}) => Promise<import('../wasm/bridge/wallexkit').FiatValue>} fiatValue
+ * @property {(o: {items: {coin: string, amount: string}[], fiat: string, rates: {coins: Rate[]}}) => Promise<(import('../wasm/bridge/wallexkit').FiatValue | {error: string})[]>} fiatValues
+ * @property {(o: {coin: string, address: string, amount: string}) => Promise<import('../wasm/bridge/wallexkit').PaymentUri>} paymentUri
  * @property {(text: string, opts?: PayoutOptions) => Promise<PayoutFile>} payoutParse
  * @property {(text: string, opts?: PayoutOptions) => Promise<PayoutRun>} payoutStatus
  * @property {(text: string, opts?: PayoutOptions & {batch?: number, retryFailed?: boolean}) => Promise<PayoutRun>} payoutStep
@@ -98,8 +136,14 @@
 export const BRIDGE_METHODS = /** @type {const} */ ([
   'call', 'basicInfo', 'balances', 'depositAddress', 'rates', 'createTransaction', 'txInfo', 'txInfoMulti', 'txIds',
   'createTransfer', 'createWithdrawal', 'createMassWithdrawal', 'convert', 'withdrawalHistory', 'withdrawalInfo', 'reconcile',
-  'reconcileOp', 'ops', 'forgetOp', 'payoutParse', 'payoutStatus', 'payoutStep',
+  'reconcileOp', 'ops', 'forgetOp', 'payoutStatus', 'payoutStep', 'statement',
 ]);
+
+/** Bridge functions that need no store (no client, no network). */
+export const FREE_METHODS = /** @type {const} */ (['checkAddress', 'payoutParse', 'fiatValue', 'fiatValues', 'paymentUri']);
+
+/** Methods that act on one store (the page's): it goes last in their arguments. */
+export const STORE_METHODS = /** @type {const} */ (['unlock', 'lock', 'signOut', 'session', 'login']);
 
 /** Commands that move money (and createTransaction): never resent automatically; each carries an opId. */
 export const MONEY_METHODS = new Set(['createTransfer', 'createWithdrawal', 'createMassWithdrawal', 'convert', 'createTransaction']);

@@ -2,21 +2,24 @@
 
 /** @typedef {import('./backend.js').Rate} Rate */
 
-/** @type {WeakMap<object, {at: number, coins: Promise<Rate[]>}>} */
+/** Per backend, per store: each account has its own coins. @type {WeakMap<object, Map<string, {at: number, coins: Promise<Rate[]>}>>} */
 const cache = new WeakMap();
 const TTL_MS = 5 * 60_000;
 
 /**
- * All coins the account knows (not only accepted ones), cached for five minutes.
+ * All coins the store's account knows (not only accepted ones), cached for five minutes.
  * @param {import('./backend.js').Backend} backend
  * @returns {Promise<Rate[]>}
  */
 export function loadCoins(backend) {
-  const hit = cache.get(backend);
+  const store = backend.storeId?.() ?? '';
+  let m = cache.get(backend);
+  if (!m) cache.set(backend, (m = new Map()));
+  const hit = m.get(store);
   if (hit && Date.now() - hit.at < TTL_MS) return hit.coins;
   const coins = backend.rates({}).then((r) => r.coins);
-  cache.set(backend, { at: Date.now(), coins });
-  coins.catch(() => cache.delete(backend));
+  m.set(store, { at: Date.now(), coins });
+  coins.catch(() => m?.delete(store));
   return coins;
 }
 

@@ -5,7 +5,8 @@ package web
 
 import "embed"
 
-// Files is the console: index.html (the dev page), the modules, lib/, screens/ and wasm/.
+// Files is the console: index.html (the dev page), the modules, host/ (what runs beside the core:
+// stores, storage, locks, the vault, the wasm loader, alerts), lib/, screens/ and wasm/.
 //
-//go:embed *.html *.js *.css lib screens wasm
+//go:embed *.html *.js *.css host lib screens wasm
 var Files embed.FS

@@ -2,7 +2,7 @@
 import '../wasm/wasm_exec.js';
 import { mount } from './app.js';
 import { localBackend } from './backend-local.js';
-import { webStorageKV } from './lib/kv.js';
+import { webStorageKV } from './host/kv.js';
 
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
 mount(root, {

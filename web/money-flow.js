@@ -8,6 +8,7 @@ import { errorBox, busy, dl } from './ui.js';
 import { toBridgeError } from './lib/errors.js';
 import { newOpId } from './backend.js';
 import { reconcileControl } from './reconcile-view.js';
+import { fiatValues, approx } from './fiat.js';
 
 /** @typedef {import('./app.js').Ctx} Ctx */
 
@@ -17,10 +18,11 @@ import { reconcileControl } from './reconcile-view.js';
  * @property {string} name                  e.g. 'withdrawal'
  * @property {HTMLFormElement} form          the edit form (its submit opens the review)
  * @property {HTMLElement} box               where review/result go (the form is hidden meanwhile)
- * @property {() => {params: P, pairs: [string, string|Node][]} | null} prepare  null = invalid (the form shows why)
+ * @property {() => ({params: P, pairs: [string, string|Node][]} | null) | Promise<{params: P, pairs: [string, string|Node][]} | null>} prepare  null = invalid (the form shows why)
  * @property {(p: P & {opId: string}) => Promise<R>} send   p carries the operation id of this press
  * @property {(r: R, p: P) => Node} done    the success view
  * @property {string} [confirmLabel]
+ * @property {(p: P) => {coin: string, amount: string}|null} [value]  what the review shows a fiat value of (approximate)
  * @property {() => void} [after]           after a definite outcome (refresh lists)
  */
 
@@ -34,22 +36,47 @@ export function moneyFlow(ctx, spec) {
     form.hidden = false;
     /** @type {HTMLElement|null} */ (form.querySelector('input,select,textarea'))?.focus();
   };
-  form.addEventListener('submit', (e) => {
+  form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const prep = spec.prepare();
+    const submit = /** @type {HTMLButtonElement|null} */ (form.querySelector('button[type=submit]'));
+    if (submit?.disabled) return;
+    let prep;
+    try {
+      if (submit) submit.disabled = true;
+      prep = await spec.prepare();
+    } catch (err) {
+      replace(box, errorBox(err));
+      return;
+    } finally {
+      if (submit) submit.disabled = false;
+    }
     if (!prep) return;
     form.hidden = true;
     const heading = h('h4', { tabindex: '-1' }, `Review the ${spec.name}`);
+    const fiatSlot = h('span', { class: 'fiat' }, '…');
     const confirm = h('button', { type: 'button', class: 'primary', 'data-action': 'confirm' }, spec.confirmLabel ?? 'Confirm and send');
     const back = h('button', { type: 'button', class: 'secondary' }, 'Back to edit');
     const out = h('div', { 'aria-live': 'polite' });
     replace(box, h('section', { class: 'review card', 'aria-labelledby': '' },
       heading,
       h('p', null, 'Check every detail. Money sent to a wrong address cannot be recovered.'),
-      dl(prep.pairs),
+      // the store the money leaves from: the page's store, which every call names
+      dl([['From store', ctx.session?.storeName ?? ''], ...prep.pairs, ...(spec.value?.(prep.params) ? [/** @type {[string, Node]} */ (['Value', fiatSlot])] : [])]),
       h('div', { class: 'actions' }, confirm, back),
       out));
     heading.focus();
+    const v = spec.value?.(prep.params);
+    if (v) {
+      fiatValues(ctx, [v]).then(([x]) => {
+        if (x) {
+          replace(fiatSlot, approx(x), h('span', { class: 'hint' }, ' (approximate, at today’s exchange rate)'));
+        } else {
+          const dd = fiatSlot.closest('dd');
+          dd?.previousElementSibling?.remove();
+          dd?.remove();
+        }
+      });
+    }
     back.addEventListener('click', backToForm);
     confirm.addEventListener('click', () => {
       // Each press names its request: an id the bridge records before the request leaves, so a

@@ -1,14 +1,15 @@
-// Draws a QR code (web/lib/qr.js) as one SVG path: crisp at any size, no canvas, no network.
+// Draws a QR code (lib/qr-matrix.js: the npm encoder uqr) as one SVG path: crisp at any size, no
+// canvas, no network.
 
 import { svg } from './dom.js';
-import { encodeQR } from './lib/qr.js';
+import { qrMatrix } from './lib/qr-matrix.js';
 
 /**
  * @param {string} text
  * @param {{label: string, ecl?: 'L'|'M', size?: number}} opts  label: what the code holds, for screen readers
  */
 export function qrSvg(text, opts) {
-  const qr = encodeQR(text, { ecl: opts.ecl ?? 'M' });
+  const qr = qrMatrix(text, { ecl: opts.ecl ?? 'M' });
   const quiet = 4;
   const dim = qr.size + quiet * 2;
   let d = '';

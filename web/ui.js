@@ -174,13 +174,23 @@ export function formatDuration(s) {
   return `${ss} s`;
 }
 
+/** Whether this connection has nonces turned off (Connect → Advanced): then no money leaves. @param {{session: import('./backend.js').SessionState|null}} ctx */
+export function noncesOff(ctx) {
+  return ctx.session?.mode === 'keys' && ctx.session.nonces === false;
+}
+
+/** Why money needs nonces in a browser, in the merchant's words (also the Advanced hint). */
+export const NONCES_WHY = 'A browser repeats by itself a request whose connection broke before the answer came, and Wallex Pay may already have carried out the first one: only a nonce makes Wallex Pay refuse the copy, so without nonces this console does not send money.';
+
 /**
- * While nonces are off (Connect → Advanced), screens that move money say what that costs.
+ * While nonces are off (Connect → Advanced), screens that move money say that they send
+ * nothing, why, and how to turn nonces on.
  * @param {{session: import('./backend.js').SessionState|null}} ctx
  */
 export function noNonceWarning(ctx) {
-  if (ctx.session?.mode !== 'keys' || ctx.session.nonces !== false) return null;
+  if (!noncesOff(ctx)) return null;
   return h('div', { class: 'notice warn', role: 'note', 'data-notice': 'nonces-off' },
-    h('p', null, h('strong', null, 'Nonces are off for this connection.')),
-    h('p', null, 'When an answer is lost, the console must wait before it can tell whether a payment went through, and it cannot stop the browser itself from repeating a request whose connection broke after Wallex Pay acted (that would pay twice). Turn nonces on in Connect → Advanced unless another program that uses this key cannot send them.'));
+    h('p', null, h('strong', null, 'Nonces are off for this connection, so this console sends no money.')),
+    h('p', null, `${NONCES_WHY} Balances, payments, history and Reconcile still work.`),
+    h('p', null, 'To send money: open Connect, press “Turn nonces on…” and connect again with your private key (“Send a nonce with every call” under Advanced stays ticked). Leave them off only while another program that uses this key cannot send nonces.'));
 }

@@ -220,6 +220,25 @@ func parseTimeFlag(a *app, name, s string, ago bool) (time.Time, error) {
 	return time.Time{}, usagef("--%s %q: give RFC 3339 (2024-05-01T12:00:00Z) or Unix seconds", name, s)
 }
 
+// listParams reads the --limit and --newer flags of the list commands.
+func listParams(a *app, limit int, newer string) (*core.ListParams, error) {
+	if limit < 0 {
+		return nil, usagef("--limit must be 0 (all) or more")
+	}
+	p := &core.ListParams{Limit: limit}
+	if limit > 0 {
+		p.PageSize = min(limit, 100)
+	}
+	if newer != "" {
+		t, err := parseTimeFlag(a, "newer", newer, false)
+		if err != nil {
+			return nil, err
+		}
+		p.Newer = t
+	}
+	return p, nil
+}
+
 func txListCommand() command {
 	return command{
 		name:    "tx list",
@@ -237,20 +256,11 @@ func txListCommand() command {
 				if err := noArgs("tx list", args); err != nil {
 					return err
 				}
-				if *limit < 0 {
-					return usagef("--limit must be 0 (all) or more")
+				p, err := listParams(a, *limit, *newer)
+				if err != nil {
+					return err
 				}
-				p := &core.ListParams{Limit: *limit, All: *all}
-				if *limit > 0 {
-					p.PageSize = min(*limit, 100)
-				}
-				if *newer != "" {
-					t, err := parseTimeFlag(a, "newer", *newer, false)
-					if err != nil {
-						return err
-					}
-					p.Newer = t
-				}
+				p.All = *all
 				c, err := a.client(true)
 				if err != nil {
 					return err

@@ -200,19 +200,9 @@ func withdrawalsListCommand() command {
 				if err := noArgs("withdrawals list", args); err != nil {
 					return err
 				}
-				if *limit < 0 {
-					return usagef("--limit must be 0 (all) or more")
-				}
-				p := &core.ListParams{Limit: *limit}
-				if *limit > 0 {
-					p.PageSize = min(*limit, 100)
-				}
-				if *newer != "" {
-					t, err := parseTimeFlag(a, "newer", *newer, false)
-					if err != nil {
-						return err
-					}
-					p.Newer = t
+				p, err := listParams(a, *limit, *newer)
+				if err != nil {
+					return err
 				}
 				c, err := a.client(true)
 				if err != nil {

@@ -200,7 +200,8 @@ type Summary struct {
 	Stopped    string `json:"stopped,omitempty"`
 	// WaitUntil: the earliest time an in_flight row may be settled.
 	WaitUntil time.Time `json:"wait_until,omitzero"`
-	// Next tells a person what to do now, in one sentence that is safe to follow at once.
+	// Next tells a person what to do now, in one sentence that is safe to follow at once, in the
+	// CLI's words (Advice().Say(CLI)); other tools word Run.Advice with their own verbs.
 	Next string `json:"next"`
 }
 
@@ -217,6 +218,13 @@ func (r *Run) Lines(s ...State) []int {
 
 // Summary reports where the run stands and what to do next.
 func (r *Run) Summary() Summary {
+	s := r.count()
+	s.Next = r.advice(s).Say(CLI)
+	return s
+}
+
+// count is the summary without the sentence.
+func (r *Run) count() Summary {
 	s := Summary{Rows: len(r.rows), Stopped: r.stopped}
 	for _, p := range r.rows {
 		switch p.State {
@@ -246,22 +254,90 @@ func (r *Run) Summary() Summary {
 		}
 	}
 	s.Done = s.Sent == s.Rows
+	return s
+}
+
+// Step names what a person should do next about a payout file, whatever the tool: each tool
+// words it with its own verbs (Advice.Say).
+type Step string
+
+const (
+	StepDone      Step = "done"      // every payout is sent
+	StepWait      Step = "wait"      // payouts may still be on their way: run it again after Until (or turn nonces on)
+	StepReconcile Step = "reconcile" // payouts of unknown outcome: run it again now; they are looked up, never sent twice
+	StepCheck     Step = "check"     // ambiguous payouts (Lines): a person checks the history; never sent again by a tool
+	StepRetry     Step = "retry"     // refused payouts (Lines; nothing moved): fix the cause, then retry them
+	StepSend      Step = "send"      // payouts not sent yet: run it again to send them
+)
+
+// Advice is the next step in a form any tool can word: the step, the rows it is about, and for
+// StepWait the time before which nothing can be settled.
+type Advice struct {
+	Step  Step      `json:"step"`
+	Count int       `json:"count"`           // the rows concerned
+	Lines []int     `json:"lines,omitempty"` // StepCheck, StepRetry: their lines
+	Until time.Time `json:"until,omitzero"`  // StepWait: not settled before
+}
+
+// Advice says what to do next; the first that applies of: done, wait, reconcile, check, retry,
+// send.
+func (r *Run) Advice() Advice { return r.advice(r.count()) }
+
+func (r *Run) advice(s Summary) Advice {
 	switch {
 	case s.Done:
-		s.Next = "every payout is sent"
+		return Advice{Step: StepDone}
 	case s.InFlight > 0:
-		s.Next = errtext.D(s.InFlight) + " payout(s) may still be on their way and cannot be settled without nonces before " +
-			s.WaitUntil.UTC().Format(time.RFC3339) + ": run it again after that time (or turn nonces on, which settles them at once); they are never sent twice"
+		return Advice{Step: StepWait, Count: s.InFlight, Until: s.WaitUntil}
 	case s.Unknown > 0:
-		s.Next = errtext.D(s.Unknown) + " payout(s) have an unknown outcome: run it again to reconcile them (it is safe at once: they are looked up, never sent twice)"
+		return Advice{Step: StepReconcile, Count: s.Unknown}
 	case s.Ambiguous > 0:
-		s.Next = errtext.D(s.Ambiguous) + " payout(s) are ambiguous (lines " + joinLines(r.Lines(Ambiguous)) + "): check them in the withdrawal history; they are never sent again by this tool"
+		return Advice{Step: StepCheck, Count: s.Ambiguous, Lines: r.Lines(Ambiguous)}
 	case s.Failed > 0:
-		s.Next = errtext.D(s.Failed) + " payout(s) were refused (lines " + joinLines(r.Lines(Failed)) + "; nothing moved): fix the cause, then retry them"
+		return Advice{Step: StepRetry, Count: s.Failed, Lines: r.Lines(Failed)}
 	case s.Pending > 0:
-		s.Next = errtext.D(s.Pending) + " payout(s) are not sent yet: run it again to send them"
+		return Advice{Step: StepSend, Count: s.Pending}
 	}
-	return s
+	return Advice{}
+}
+
+// Wording is how a tool names its own actions in the sentences of Advice.Say.
+type Wording struct {
+	Again      string                 // does the next thing: "run it again" (CLI), "press Resume" (console)
+	AgainLater string                 // the same once the wait is over: "run it again after that time"
+	Retry      string                 // sends refused rows once more: "retry them"
+	NoncesOn   string                 // how to turn nonces on: "turn nonces on"
+	Tool       string                 // "this tool", "this console"
+	Time       func(time.Time) string // how a time is written (nil: RFC 3339, UTC)
+}
+
+// CLI is the wording of the wallexkit CLI (mass-withdraw).
+var CLI = Wording{Again: "run it again", AgainLater: "run it again after that time", Retry: "retry them", NoncesOn: "turn nonces on", Tool: "this tool"}
+
+// Say words the advice as one sentence that is safe to follow at once.
+func (a Advice) Say(w Wording) string {
+	at := func(t time.Time) string {
+		if w.Time != nil {
+			return w.Time(t)
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	switch a.Step {
+	case StepDone:
+		return "every payout is sent"
+	case StepWait:
+		return errtext.D(a.Count) + " payout(s) may still be on their way and cannot be settled without nonces before " + at(a.Until) + ": " +
+			w.AgainLater + " (or " + w.NoncesOn + ", which settles them at once); they are never sent twice"
+	case StepReconcile:
+		return errtext.D(a.Count) + " payout(s) have an unknown outcome: " + w.Again + " to reconcile them (it is safe at once: they are looked up, never sent twice)"
+	case StepCheck:
+		return errtext.D(a.Count) + " payout(s) are ambiguous (lines " + joinLines(a.Lines) + "): check them in the withdrawal history; they are never sent again by " + w.Tool
+	case StepRetry:
+		return errtext.D(a.Count) + " payout(s) were refused (lines " + joinLines(a.Lines) + "; nothing moved): fix the cause, then " + w.Retry
+	case StepSend:
+		return errtext.D(a.Count) + " payout(s) are not sent yet: " + w.Again + " to send them"
+	}
+	return ""
 }
 
 func joinLines(ls []int) string {

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startSandbox, launchExtension, connect, shot, go, allStrings, readCsv } from './harness.mjs';
+import { startSandbox, launchExtension, connect, shot, go, allStrings, readCsv, typo } from './harness.mjs';
 
 /** @type {import('./harness.mjs').Sandbox} */ let sb;
 /** @type {import('./harness.mjs').Ext} */ let ext;
@@ -53,8 +53,8 @@ test('overview: account, balances with the zero toggle, rates', async () => {
   const balances = page.locator('section[aria-labelledby="ov-balances"] tbody tr');
   await balances.first().waitFor();
   const nonZero = await balances.allInnerTexts();
-  assert.ok(nonZero.some((r) => /^BTC\s+1\.50$/.test(r.trim())), nonZero.join('|'));
-  assert.ok(nonZero.some((r) => /^LTCT\s+100\.00$/.test(r.trim())));
+  assert.ok(nonZero.some((r) => /^BTC\s+1\.50(\s|$)/.test(r.trim())), nonZero.join('|'));
+  assert.ok(nonZero.some((r) => /^LTCT\s+100\.00(\s|$)/.test(r.trim())));
   await page.getByLabel('Show zero balances').check();
   await page.waitForFunction((n) => document.querySelectorAll('section[aria-labelledby="ov-balances"] tbody tr').length > n, nonZero.length);
   await page.locator('section[aria-labelledby="ov-rates"] tbody tr').first().waitFor();
@@ -62,6 +62,42 @@ test('overview: account, balances with the zero toggle, rates', async () => {
   await page.getByLabel('Show zero balances').uncheck();
   await page.waitForFunction((n) => document.querySelectorAll('section[aria-labelledby="ov-balances"] tbody tr').length === n, nonZero.length);
   await snap('overview');
+});
+
+/**
+ * An independent reading of a fiat value: amount × rate_btc(coin) ÷ rate_btc(fiat), exact on
+ * integers, rounded half up to cents.
+ */
+function expectedFiat(amount, coinRate, fiatRate) {
+  const dec = (s, places) => { const [w, f = ''] = String(s).split('.'); return BigInt(w + (f + '0'.repeat(places)).slice(0, places)); };
+  const a = dec(amount, 8);
+  const c = dec(coinRate, 18);
+  const f = dec(fiatRate, 18);
+  const v = (a * c * 1000n / (f * 100_000_000n) + 5n) / 10n; // thousandths of the fiat, then half up to cents
+  return `${v / 100n}.${String(v % 100n).padStart(2, '0')}`;
+}
+
+test('fiat equivalents: balances valued in the store\'s currency by core, exact, marked approximate; the choice is kept', async () => {
+  const rates = (await page.evaluate(() => chrome.runtime.sendMessage({ type: 'wk.call', method: 'rates', args: [{}] }))).value.coins;
+  const rate = (c) => rates.find((x) => x.coin === c).rate_btc;
+  const table = page.locator('section[aria-labelledby="ov-balances"] table');
+  await table.locator('th', { hasText: 'Value (USD, approx.)' }).waitFor();
+  const rowOf = async (coin) => (await table.locator('tbody tr').filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${coin}$`) }) }).innerText())
+    .split('\t').map((s) => s.trim().replace(/\u2009/g, ''));
+  const btc = await rowOf('BTC');
+  assert.equal(btc[2], `≈ ${expectedFiat('1.50000000', rate('BTC'), rate('USD'))} USD`);
+  const ltct = await rowOf('LTCT');
+  assert.equal(ltct[2], `≈ ${expectedFiat('100.00000000', rate('LTCT'), rate('USD'))} USD`);
+  await page.getByLabel('Values in').selectOption('EUR');
+  await table.locator('th', { hasText: 'Value (EUR, approx.)' }).waitFor();
+  assert.equal((await rowOf('BTC'))[2], `≈ ${expectedFiat('1.50000000', rate('BTC'), rate('EUR'))} EUR`);
+  // kept for the store
+  await go(page, 'receive');
+  await go(page, 'overview');
+  await table.locator('th', { hasText: 'Value (EUR, approx.)' }).waitFor();
+  assert.equal(await page.getByLabel('Values in').inputValue(), 'EUR');
+  await page.getByLabel('Values in').selectOption('USD');
+  await table.locator('th', { hasText: 'Value (USD, approx.)' }).waitFor();
 });
 
 test('connect screen after connecting shows the session, never the key', async () => {
@@ -88,11 +124,14 @@ test('receive: create a payment, local QR, the sandbox pays it, the status turns
   const txn = /** @type {string} */ (await card.getAttribute('data-txn'));
   const text = await card.innerText();
   assert.match(text, /Amount to pay\s+[\d.]+ LTCT/);
-  assert.match(text, /tltc1qsbx/);
+  // the address the sandbox issued for this payment (a real testnet-Litecoin address)
+  const { payment_address: address } = await sb.admin('GET', `tx/${txn}`);
+  assert.match(address, /^tltc1q[02-9ac-hj-np-z]{38,}$/);
+  assert.ok(text.includes(address), text);
   // the QR code is drawn locally as SVG (no image from the network)
   const qr = card.locator('svg.qr');
   assert.equal(await qr.count(), 1);
-  assert.match(/** @type {string} */ (await qr.getAttribute('aria-label')), /tltc1qsbx/);
+  assert.ok(/** @type {string} */ (await qr.getAttribute('aria-label')).includes(address));
   assert.equal(await card.locator('img').count(), 0);
   const href = await card.getByRole('link', { name: 'Open checkout page' }).getAttribute('href');
   assert.match(/** @type {string} */ (href), /^http:\/\/127\.0\.0\.1:\d+\//);
@@ -106,17 +145,26 @@ test('receive: create a payment, local QR, the sandbox pays it, the status turns
 
 test('send: a withdrawal goes through the review step', async () => {
   await go(page, 'send');
-  const addr = 'tltc1qsbx0000000000000000000000review';
+  const [addr] = await sb.addresses('LTCT');
   await page.getByLabel('Amount', { exact: true }).first().fill('0.5');
   await page.getByLabel('Currency', { exact: true }).first().selectOption('LTCT');
-  await page.getByLabel('Destination address').fill(addr);
   await page.getByLabel('Note').fill('order 42');
   await page.getByLabel('Skip the email confirmation').first().check();
+  // a one-character typo is caught by core's checksum check before the review
+  await page.getByLabel('Destination address').fill(typo(addr));
+  await page.getByRole('button', { name: 'Review withdrawal' }).click();
+  const addrErr = page.locator('section[aria-labelledby="sd-wd"] .field-error:not([hidden])');
+  await addrErr.waitFor();
+  assert.match(await addrErr.innerText(), /This LTCT address has a wrong checksum[\s\S]*nothing was sent/);
+  assert.equal(await page.locator('section.review').count(), 0);
+  await page.getByLabel('Destination address').fill(addr);
   await page.getByRole('button', { name: 'Review withdrawal' }).click();
   const review = page.locator('section.review');
   await review.waitFor();
   const text = await review.innerText();
   assert.match(text, /Amount\s+0\.50 LTCT/);
+  await review.locator('dd .fiat', { hasText: '≈' }).waitFor();
+  assert.match(await review.innerText(), /Value\s+≈ [\d.]+ USD \(approximate, at today’s exchange rate\)/);
   assert.match(text, /Currency\s+LTCT/);
   assert.match(text, new RegExp(`Destination\\s+${addr}`));
   // focus moved to the review heading
@@ -135,28 +183,30 @@ test('send: a withdrawal goes through the review step', async () => {
   await page.locator('section[aria-labelledby="sd-history"] tbody tr', { hasText: m[1] }).waitFor();
 });
 
-/** @param {number} n */
-function payoutCsv(n) {
+/** @param {string[]} addresses */
+function payoutCsv(addresses) {
   const lines = ['address,currency,amount,memo'];
-  for (let i = 1; i <= n; i++) lines.push(`tltc1qsbx${String(i).padStart(26, '0')},LTCT,0.${String(i).padStart(2, '0')},"payee ${i}, batch A"`);
+  addresses.forEach((a, k) => { const i = k + 1; lines.push(`${a},LTCT,0.${String(i).padStart(2, '0')},"payee ${i}, batch A"`); });
   return lines.join('\n') + '\n';
 }
 
 test('mass payouts: every bad line is listed, then 20 rows are sent with progress and a results CSV', async () => {
   await go(page, 'payouts');
-  const bad = 'address,currency,amount\ntltc1qsbx000000000000000000000001,LTCT,1\nshort bad,LTCT,1\ntltc1qsbx000000000000000000000003,LTCT,abc\ntltc1qsbx000000000000000000000004,NOPE,1\n';
+  const fresh = await sb.addresses('LTCT', 24);
+  // line 3: a one-character typo of a valid address (its checksum fails); 4: not an amount; 5: no such coin
+  const bad = `address,currency,amount\n${fresh[20]},LTCT,1\n${typo(fresh[21])},LTCT,1\n${fresh[22]},LTCT,abc\n${fresh[23]},NOPE,1\n`;
   await page.getByLabel('Payout file (CSV)').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
   const problems = page.locator('ul.problems li');
   await problems.first().waitFor();
   // the payout engine's own reading (core/payout through the bridge): every bad line at once
   assert.deepEqual(await problems.evaluateAll((els) => els.map((e) => /** @type {HTMLElement} */ (e).dataset.line)), ['3', '4', '5']);
   const ptext = await problems.allInnerTexts();
-  assert.match(ptext[0], /^Line 3: .*address/);
+  assert.match(ptext[0], /^Line 3: .*(address|checksum)/);
   assert.match(ptext[1], /^Line 4: .*amount/);
   assert.match(ptext[2], /^Line 5: .*NOPE/);
   assert.equal(await page.locator('[data-action="send-payouts"]').count(), 0);
 
-  const csv = payoutCsv(20);
+  const csv = payoutCsv(fresh.slice(0, 20));
   await page.getByLabel('Payout file (CSV)').setInputFiles({ name: 'batch-a.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
   const send = page.locator('[data-action="send-payouts"]');
   await send.waitFor();

@@ -98,10 +98,11 @@ test('a server clock two hours behind: the console stays connected and keeps wor
     const note = p.locator('[data-notice="clock-skew"]');
     await note.waitFor();
     assert.match(await note.innerText(), /clock and Wallex Pay’s disagree[\s\S]*signs in again whenever it needs to/);
-    // (The core still judges the token by this machine's clock: it logs in before each call,
-    // and a console that restarts without the key cannot use the token the server still
-    // accepts. That is core's to change; see the report of issue #8.)
+    assert.match(await p.locator('main dl.facts').innerText(), /Session expires\s+signs in again when needed/);
+    // the core takes the expiry as unknown and uses the token until the API refuses it: one
+    // login for every call above, none refused
     const st = await sb.stats(key.public_key);
+    assert.equal(st.logins, 1);
     assert.equal(st.failed_calls, 0);
     assert.deepEqual(errors, []);
   } finally {
@@ -122,7 +123,8 @@ test('mass payouts: a row the API refuses is sent again only by "Retry refused r
     await p.getByLabel('API URL').waitFor();
     await connect(p, { ...sb, apiUrl: `${origin}/api`, pub: key.public_key, priv: key.private_key });
     await go(p, 'payouts');
-    const csv = 'address,currency,amount\ntltc1qsbxrefused000001,LTCT,0.1\ntltc1qsbxrefused000002,LTCT,0.2\ntltc1qsbxrefused000003,LTCT,5\n';
+    const a = await sb.addresses('LTCT', 3);
+    const csv = `address,currency,amount\n${a[0]},LTCT,0.1\n${a[1]},LTCT,0.2\n${a[2]},LTCT,5\n`;
     await p.getByLabel('Payout file (CSV)').setInputFiles({ name: 'refused.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await p.locator('[data-action="send-payouts"]').click();
     const retry = p.locator('[data-action="retry-refused"]');
@@ -165,7 +167,24 @@ test('nonces turned off for a key that has used them: the console says so in the
     await box.waitFor({ timeout: 30_000 });
     assert.match(await box.innerText(), /This API key needs nonces, and they are turned off here[\s\S]*Connect → Advanced/);
     await go(p, 'send');
-    assert.match(await p.locator('[data-notice="nonces-off"]').innerText(), /Nonces are off/);
+    assert.match(await p.locator('[data-notice="nonces-off"]').innerText(), /Nonces are off[\s\S]*sends no money[\s\S]*Turn nonces on/);
+    assert.equal(await p.locator('section[aria-labelledby="sd-wd"]').count(), 0, 'no withdrawal form while nonces are off');
+    // Connect → Turn nonces on…: the same keys again, nonces ticked, and sending is back
+    await go(p, 'connect');
+    assert.match(await p.locator('main dl.facts').innerText(), /Nonces\s+off: this console sends no money/);
+    await p.getByRole('button', { name: 'Turn nonces on…' }).click();
+    await p.getByLabel('Private key').waitFor();
+    assert.equal(await p.getByLabel('Public key').inputValue(), k.pub);
+    assert.equal(await p.getByLabel('Send a nonce with every call').isChecked(), true);
+    assert.match(await p.locator('details[open] .hint').first().innerText(), /this console does not send money/);
+    await shot(p, 'connect-turn-nonces-on');
+    await p.getByLabel('Private key').fill(k.priv);
+    await p.getByRole('button', { name: 'Connect', exact: true }).click();
+    await p.locator('main [data-screen="overview"]').waitFor({ timeout: 30_000 });
+    await p.locator('section[aria-labelledby="ov-balances"] .empty, section[aria-labelledby="ov-balances"] table').first().waitFor();
+    await go(p, 'send');
+    await p.locator('section[aria-labelledby="sd-wd"]').waitFor();
+    assert.equal(await p.locator('[data-notice="nonces-off"]').count(), 0);
   } finally {
     await context.close();
   }
@@ -174,7 +193,8 @@ test('nonces turned off for a key that has used them: the console says so in the
 test('a file an earlier console version started (its own progress record, its own note tags) is not sent again', async () => {
   const acct = await sb.admin('POST', 'accounts', { username: 'legacy', email: 'legacy@example.com' });
   const key = await sb.admin('POST', `accounts/${acct.merchant_id}/keys`, {});
-  const csv = 'address,currency,amount,memo\ntltc1qsbxlegacy000001,LTCT,0.1,a\ntltc1qsbxlegacy000002,LTCT,0.2,b\n';
+  const a = await sb.addresses('LTCT', 2);
+  const csv = `address,currency,amount,memo\n${a[0]},LTCT,0.1,a\n${a[1]},LTCT,0.2,b\n`;
   const sha = createHash('sha256').update(csv).digest('hex');
   const context = await browser.newContext();
   const p = await context.newPage();

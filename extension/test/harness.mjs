@@ -70,6 +70,7 @@ export async function startDevServer(sb) {
  * @property {string} merchantId
  * @property {(method: string, p: string, body?: unknown) => Promise<any>} admin
  * @property {(pub?: string) => Promise<any>} stats
+ * @property {(coin?: string, count?: number) => Promise<string[]>} addresses  fresh addresses in the coin's real format (valid checksums)
  * @property {() => Promise<void>} stop
  */
 
@@ -109,6 +110,7 @@ export async function startSandbox(opts = {}) {
   return {
     base, apiUrl: `${base}/api`, pub, priv, merchantId: demo.merchant_id, admin,
     stats: (k = pub) => admin('GET', `stats?key=${encodeURIComponent(k)}`),
+    addresses: async (coin = 'LTCT', count = 1) => (await admin('GET', `addresses?coin=${encodeURIComponent(coin)}&count=${count}`)).addresses,
     async stop() {
       proc.kill('SIGTERM');
       await new Promise((r) => { if (proc.exitCode !== null) r(null); else proc.once('exit', r); setTimeout(r, 3000); });
@@ -225,6 +227,22 @@ export async function shot(page, name) {
 export async function go(page, id) {
   await page.evaluate((h) => { location.hash = h; }, `#${id}`);
   await page.locator(`main [data-screen="${id}"]`).waitFor();
+}
+
+const BECH32 = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+
+/**
+ * A one-character typo of a valid address (a character near the end swapped for another of the
+ * same alphabet): what a person mistyping it would produce, and what the address checks catch.
+ * @param {string} address
+ */
+export function typo(address) {
+  const i = address.length - 3;
+  const ch = address[i];
+  // Bech32 (tltc1q…, bc1q…) or Base58 (legacy addresses); a Bech32 checksum catches any one changed character
+  const alphabet = /^[a-z]+1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]+$/.test(address) ? BECH32 : '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+  const next = alphabet[(alphabet.indexOf(ch) + 1) % alphabet.length];
+  return address.slice(0, i) + next + address.slice(i + 1);
 }
 
 /** Every string value anywhere in v. @param {unknown} v @returns {string[]} */

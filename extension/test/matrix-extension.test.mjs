@@ -4,15 +4,17 @@
 // and answers 5xx; in the last column the console page is closed as well and a new one opened.
 // The worker's answer is lost in every cell: the page must report an unknown outcome with its
 // operation id (never the generic "internal" error), take the send button away, and settle it
-// with Reconcile. Nonces on and off; exactly one withdrawal per intended payment. Counts go to
-// dist/reliability/console.json.
+// with Reconcile. Nonces on: exactly one withdrawal per intended payment. Nonces off: the
+// console sends no money (the core refuses it: moneyNeedsNonces), one cell per path checks that
+// nothing offers to send, the worker's bridge refuses, and no money request reaches the sandbox.
+// Counts go to dist/reliability/console.json.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox, launchExtension, shot } from './harness.mjs';
 import {
-  TUNING, HOLD_MS, SETTLE_MS, sleep, newMerchant, withdrawalsOf, waitForCall, connectAs, goTo, reviewWithdrawal, followSend, writeCells,
-  payoutFile, loadPayouts, followPayouts,
+  TUNING, HOLD_MS, SETTLE_MS, REFUSED, sleep, newMerchant, withdrawalsOf, waitForCall, connectAs, goTo, reviewWithdrawal, followSend, writeCells,
+  payoutFile, loadPayouts, followPayouts, moneyRequests, assertSendOff,
 } from './matrix-lib.mjs';
 
 /** @type {import('./harness.mjs').Sandbox} */ let sb;
@@ -39,9 +41,10 @@ after(async () => {
   await sb?.stop();
 });
 
-for (const nonces of [true, false]) {
+{
+  const nonces = true;
   for (const c of COLUMNS) {
-    test(`extension, worker stopped while the request is held × ${c.name}, nonces ${nonces ? 'on' : 'off'}: exactly one withdrawal`, async () => {
+    test(`extension, worker stopped while the request is held × ${c.name}, nonces on: exactly one withdrawal`, async () => {
       const m = await newMerchant(sb);
       let page = await ext.open('sidepanel');
       const errors = [];
@@ -50,7 +53,7 @@ for (const nonces of [true, false]) {
         await page.getByLabel('API URL').waitFor();
         await connectAs(page, sb.apiUrl, m, nonces);
         await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor();
-        const w = { address: `tltc1qsbxswstop${nonces ? 'n' : 'x'}${Math.random().toString(36).slice(2, 12)}`, amount: '0.2', note: 'order-88' };
+        const w = { address: (await sb.addresses('LTCT'))[0], amount: '0.2', note: 'order-88' };
         await goTo(page, 'send');
         await reviewWithdrawal(page, w);
         await sb.admin('POST', 'faults', { ...c.fault, cmd: 'create_withdrawal', key: m.pub });
@@ -77,7 +80,7 @@ for (const nonces of [true, false]) {
           assert.match(await box.innerText(), /background worker stopped[\s\S]*Do not send it again/);
           assert.equal(await page.locator('section.review [data-action="confirm"]').count(), 0, 'the send button is gone');
           assert.equal(await page.locator('main [role=alert][data-code="internal"]').count(), 0);
-          if (!nonces && c.fault.kind === 'hold') await shot(page, 'extension-worker-stopped-unknown');
+          if (c.fault.kind === 'hold') await shot(page, 'extension-worker-stopped-unknown');
         }
         steps.push(...await followSend(page, w, { started: true }));
         await sleep(started + SETTLE_MS - Date.now());
@@ -95,8 +98,9 @@ for (const nonces of [true, false]) {
   }
 }
 
-for (const nonces of [true, false]) {
-  test(`extension, mass payouts, worker stopped while a batch is held, nonces ${nonces ? 'on' : 'off'}: every row paid exactly once`, async () => {
+{
+  const nonces = true;
+  test('extension, mass payouts, worker stopped while a batch is held, nonces on: every row paid exactly once', async () => {
     const m = await newMerchant(sb);
     const page = await ext.open('sidepanel');
     const errors = [];
@@ -105,7 +109,7 @@ for (const nonces of [true, false]) {
       await page.getByLabel('API URL').waitFor();
       await connectAs(page, sb.apiUrl, m, nonces);
       await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor();
-      const file = payoutFile(12, `tltc1qsbxswmass${nonces ? 'n' : 'x'}${Math.random().toString(36).slice(2, 8)}`);
+      const file = await payoutFile(sb, 12);
       await goTo(page, 'payouts');
       await loadPayouts(page, 'payouts.csv', file.text);
       await sb.admin('POST', 'faults', { kind: 'hold', delay_ms: HOLD_MS, cmd: 'create_mass_withdrawal', key: m.pub });
@@ -120,7 +124,7 @@ for (const nonces of [true, false]) {
       await box.waitFor({ timeout: 20_000 });
       assert.match(await box.innerText(), /payout step[\s\S]*never pays a row twice/);
       await page.locator('[data-action="send-payouts"]:not([aria-busy])', { hasText: 'Resume' }).waitFor({ timeout: 20_000 });
-      if (!nonces) await shot(page, 'extension-mass-worker-stopped');
+      await shot(page, 'extension-mass-worker-stopped');
       steps.push(...await followPayouts(page));
       await sleep(started + SETTLE_MS - Date.now());
       const all = await withdrawalsOf(sb, m, nonces);
@@ -137,3 +141,62 @@ for (const nonces of [true, false]) {
     }
   });
 }
+
+/** A call to the worker's backend, bypassing every screen. @param {import('playwright-core').Page} page */
+function callWorker(page, method, args) {
+  return page.evaluate(([m, a]) => chrome.runtime.sendMessage({ type: 'wk.call', method: m, args: a }), [method, args]);
+}
+
+test('extension, nonces off: neither a withdrawal nor a payout file is sent', async () => {
+  const m = await newMerchant(sb);
+  const page = await ext.open('sidepanel');
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await page.getByLabel('API URL').waitFor();
+    await connectAs(page, sb.apiUrl, m, false);
+    await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor();
+    // a withdrawal: no form offers it, and the worker's bridge refuses it before it leaves
+    const send = await assertSendOff(page);
+    const [address] = await sb.addresses('LTCT');
+    const r = await callWorker(page, 'createWithdrawal', [{ amount: '0.2', currency: 'LTCT', address, note: 'order-88', autoConfirm: true, opId: crypto.randomUUID() }]);
+    assert.equal(r.ok, false);
+    assert.equal(r.error.code, 'invalid_input');
+    assert.match(r.error.message, /nonces are off here[\s\S]*nothing was sent/);
+    send.push('createWithdrawal through the worker: refused, nothing sent');
+    // the worker stopped and woken again keeps refusing (its configuration is restored with the option)
+    await ext.stopWorkers(page);
+    const again = await callWorker(page, 'createWithdrawal', [{ amount: '0.2', currency: 'LTCT', address, note: 'order-88', autoConfirm: true, opId: crypto.randomUUID() }]);
+    assert.equal(again.ok, false);
+    assert.match(again.error.message, /nonces are off here/);
+    send.push('worker stopped: a fresh worker refuses too');
+    const sendRecorded = await moneyRequests(sb, m.pub);
+    cells.push({ path: 'extension send, worker stopped', fault: REFUSED, nonces: false, intended: 0, recorded: sendRecorded, refused: true, instructions_followed: send });
+    assert.equal(sendRecorded, 0);
+
+    // a payout file: reviewed, nothing offers to send it, the engine's step refuses the batch
+    const file = await payoutFile(sb, 12);
+    await goTo(page, 'payouts');
+    await loadPayouts(page, 'payouts.csv', file.text);
+    await page.locator('main [data-notice="nonces-off"]').waitFor();
+    assert.equal(await page.locator('[data-action="send-payouts"]').isVisible(), false);
+    assert.match(await page.locator('#po-next').innerText(), /sending is off while nonces are off/);
+    const mass = ['Mass payouts: reviewed; nothing offers to send it'];
+    let st = await callWorker(page, 'payoutStep', [file.text, { name: 'payouts.csv', batch: 10 }]);
+    assert.equal(st.ok, true, JSON.stringify(st.error));
+    st = await callWorker(page, 'payoutStep', [file.text, { name: 'payouts.csv', batch: 10 }]);
+    assert.equal(st.ok, true, JSON.stringify(st.error));
+    assert.match(st.value.summary.stopped ?? '', /nonces are off here/);
+    mass.push('payoutStep through the worker: looked up, then refused to send');
+    const massRecorded = await moneyRequests(sb, m.pub);
+    cells.push({ path: 'extension mass payouts, worker stopped', fault: REFUSED, nonces: false, intended: 0, recorded: massRecorded, refused: true, instructions_followed: mass });
+    assert.equal(massRecorded, 0);
+    assert.equal((await withdrawalsOf(sb, m, false)).length, 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await goTo(page, 'connect').catch(() => {});
+    await page.getByRole('button', { name: 'Sign out' }).click().catch(() => {});
+    await page.getByLabel('Private key').waitFor().catch(() => {});
+    await page.close().catch(() => {});
+  }
+});

@@ -3,7 +3,7 @@
 // time it names, Check again, "Edit and send again", Resume), the withdrawals the sandbox
 // recorded, and dist/reliability/console.json (one record per cell).
 //
-// Timing: the console runs with the test hook wk.tuning (web/lib/account.js tuningOf): a 1 s
+// Timing: the console runs with the test hook wk.tuning (web/host/storage.js tuningOf): a 1 s
 // timeout, a 1.5 s in-flight window and a 20 ms fence pause, so a request the sandbox holds
 // for 1.8 s is given up by its client and still lands before the console would send it again.
 
@@ -247,11 +247,16 @@ export async function followPayouts(page, o = {}) {
   throw new Error('the file never finished');
 }
 
-/** A payout file of n rows, one address each (prefix makes them unique to the cell). */
-export function payoutFile(n, prefix) {
+/**
+ * A payout file of n rows, each to a fresh address the sandbox issued (real format, valid
+ * checksum), so every cell's rows are its own.
+ * @param {import('./harness.mjs').Sandbox} sb @param {number} n
+ */
+export async function payoutFile(sb, n) {
+  const addresses = await sb.addresses('LTCT', n);
   const lines = ['address,currency,amount,memo'];
-  for (let i = 1; i <= n; i++) lines.push(`${prefix}${String(i).padStart(4, '0')},LTCT,0.${String(i).padStart(2, '0')},payee ${i}`);
-  return { text: lines.join('\n') + '\n', addresses: Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(4, '0')}`) };
+  addresses.forEach((a, k) => lines.push(`${a},LTCT,0.${String(k + 1).padStart(2, '0')},payee ${k + 1}`));
+  return { text: lines.join('\n') + '\n', addresses };
 }
 
 /** Loads a payout file by name and waits for the review. @param {import('playwright-core').Page} page */
@@ -261,8 +266,40 @@ export async function loadPayouts(page, name, text) {
 }
 
 /**
- * @typedef {{path: string, fault: string, nonces: boolean, intended: number, recorded: number, instructions_followed: string[]}} Cell
+ * One cell: the payments intended and the payments the sandbox recorded. A refused cell (nonces
+ * off: the console sends no money) has intended 0, recorded 0 and refused: true.
+ * @typedef {{path: string, fault: string, nonces: boolean, intended: number, recorded: number, refused?: boolean, instructions_followed: string[]}} Cell
  */
+
+/** The fault column of a refused cell: with nonces off nothing is sent, whatever the network would do. */
+export const REFUSED = 'any (nothing is sent with nonces off)';
+
+/** Money commands a console could send. */
+export const MONEY_CMDS = ['create_withdrawal', 'create_transfer', 'create_mass_withdrawal', 'convert'];
+
+/**
+ * How many money requests from this key reached the sandbox (GET /sandbox/stats).
+ * @param {import('./harness.mjs').Sandbox} sb @param {string} pub
+ */
+export async function moneyRequests(sb, pub) {
+  const st = await sb.stats(pub);
+  return MONEY_CMDS.reduce((n, c) => n + (st.by_cmd?.[c] ?? 0), 0);
+}
+
+/**
+ * Nonces off: the Send screen offers no form that sends, and says why and how to turn nonces
+ * on. Returns the steps seen.
+ * @param {import('playwright-core').Page} page
+ */
+export async function assertSendOff(page) {
+  await goTo(page, 'send');
+  const note = page.locator('main [data-notice="nonces-off"]');
+  await note.waitFor();
+  assert.match(await note.innerText(), /sends no money[\s\S]*only a nonce makes Wallex Pay refuse the copy[\s\S]*Turn nonces on/);
+  for (const s of ['sd-wd', 'sd-tr', 'sd-cv']) assert.equal(await page.locator(`section[aria-labelledby="${s}"]`).count(), 0, `${s} is not offered`);
+  assert.equal(await page.locator('main [data-action="confirm"], main button', { hasText: /^Review/ }).count(), 0);
+  return ['Send: no form offers to send; the screen says why and how to turn nonces on'];
+}
 const OUT = path.join(ROOT, 'dist', 'reliability', 'console.json');
 
 /** Adds (or replaces) cells in dist/reliability/console.json. @param {Cell[]} cells */
@@ -275,7 +312,9 @@ export function writeCells(cells) {
   }
   const key = (c) => `${c.path}\u0000${c.fault}\u0000${c.nonces}`;
   const mine = new Set(cells.map(key));
-  all = [...all.filter((c) => !mine.has(key(c))), ...cells];
+  // with nonces off a console sends nothing: one refused cell per path (cells of earlier
+  // versions, which sent with nonces off, are dropped)
+  all = [...all.filter((c) => !mine.has(key(c)) && (c.nonces || c.refused)), ...cells];
   all.sort((a, b) => a.path.localeCompare(b.path) || a.fault.localeCompare(b.fault) || Number(b.nonces) - Number(a.nonces));
   writeFileSync(OUT, JSON.stringify(all, null, 2) + '\n');
 }

@@ -11,6 +11,8 @@ import { startSandbox, launchExtension, connect, go, allStrings } from './harnes
 /** @type {import('./harness.mjs').Ext} */ let ext;
 /** @type {import('playwright-core').Page} */ let page;
 const PASS = 'correct horse battery staple';
+/** The store's vault (wk.vault.<store id>). @param {any} dump */
+const vaultOf = (dump) => Object.entries(dump.local).find(([k]) => k.startsWith('wk.vault.'))?.[1];
 const pageErrors = [];
 
 before(async () => {
@@ -28,7 +30,7 @@ test('remember on this device: a PBKDF2/AES-GCM vault in storage.local, no plain
   await connect(page, sb, { remember: true, passphrase: PASS });
   await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor(); // the first calls (with nonces) are done
   const dump = await ext.dumpStorage();
-  const vault = dump.local['wk.vault'];
+  const vault = vaultOf(dump);
   assert.ok(vault, JSON.stringify(Object.keys(dump.local)));
   assert.equal(vault.v, 1);
   assert.ok(vault.iterations >= 600_000);
@@ -44,7 +46,7 @@ test('remember on this device: a PBKDF2/AES-GCM vault in storage.local, no plain
   }
   // the vault really holds the key: it opens with the passphrase, and only with it
   const open = (pass) => page.evaluate(async ([v, p]) => {
-    const { openVault } = await import('../web/lib/vault.js');
+    const { openVault } = await import('../web/host/vault.js');
     try { return await openVault(v, p); } catch (e) { return `error:${e.code}`; }
   }, [vault, pass]);
   assert.equal(await open(PASS), sb.priv);
@@ -79,7 +81,7 @@ test('lock, then unlock only with the right passphrase', async () => {
   assert.equal(await page.locator('#wk-session').innerText(), 'Locked');
   let dump = await ext.dumpStorage();
   assert.ok(!Object.keys(dump.session).some((k) => k.startsWith('wk.token.')), 'lock removed the token');
-  assert.ok(dump.local['wk.vault'], 'lock kept the vault');
+  assert.ok(vaultOf(dump), 'lock kept the vault');
   // guarded screens send you back to unlock
   await page.evaluate(() => { location.hash = '#overview'; });
   await page.locator('main .notice.warn', { hasText: 'locked' }).waitFor();
@@ -111,7 +113,8 @@ async function reviewWithdrawal(addr, amount, note) {
 }
 
 test('an unknown outcome (HTTP 503 on a money call) offers Reconcile, never a resend', async () => {
-  await reviewWithdrawal('tltc1qsbx000000000000000000000503', '0.25');
+  const [addr] = await sb.addresses('LTCT');
+  await reviewWithdrawal(addr, '0.25');
   await sb.admin('POST', 'faults', { kind: 'status', status: 503, cmd: 'create_withdrawal', count: 1 });
   const before = (await sb.stats()).by_cmd.create_withdrawal ?? 0;
   await page.getByRole('button', { name: 'Confirm and send' }).click();
@@ -131,7 +134,7 @@ test('an unknown outcome (HTTP 503 on a money call) offers Reconcile, never a re
 // core must not send the withdrawal again with a fresh nonce (a second payout): a nonce error on a
 // money call is reported as outcome_unknown.
 test('commit then drop: the withdrawal is carried out exactly once and Reconcile finds it', async () => {
-  const addr = 'tltc1qsbx00000000000000000000dropped';
+  const [addr] = await sb.addresses('LTCT');
   await reviewWithdrawal(addr, '0.3');
   await sb.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_withdrawal', count: 1 });
   await page.getByRole('button', { name: 'Confirm and send' }).click();
@@ -146,7 +149,7 @@ test('commit then drop: the withdrawal is carried out exactly once and Reconcile
 });
 
 test('the same withdrawal again while the first is unsettled: nothing is sent, Reconcile is offered', async () => {
-  const addr = 'tltc1qsbx0000000000000000000000twice';
+  const [addr] = await sb.addresses('LTCT');
   await reviewWithdrawal(addr, '0.4', 'invoice 9');
   await sb.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_withdrawal', count: 1 });
   await page.getByRole('button', { name: 'Confirm and send' }).click();
@@ -169,7 +172,7 @@ test('sign out removes the token and the vault, keeps the nonce high-water mark'
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('Private key').waitFor();
   const dump = await ext.dumpStorage();
-  assert.equal(dump.local['wk.vault'], undefined);
+  assert.equal(vaultOf(dump), undefined);
   assert.ok(!Object.keys(dump.session).some((k) => k.startsWith('wk.token.')));
   assert.ok(Object.keys(dump.local).some((k) => k.startsWith('wk.nonce.')));
   assert.equal(await page.locator('#wk-session').innerText(), 'Not connected');

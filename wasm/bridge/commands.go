@@ -137,12 +137,21 @@ func withClient(h func(*core.Client, []js.Value) (any, error)) handler {
 
 func iso(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
+// login answers {expiresAt} or, when the token's expires_at had already passed by this
+// machine's clock on arrival (the server's clock is behind), {expiryUnknown: true}: the core then
+// uses the token until the API refuses it, and logs in again once.
 func login(c *core.Client, _ []js.Value) (any, error) {
 	tok, err := c.Login(ctx())
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{"expiresAt": iso(tok.ExpiresAt)}, nil
+	o := jsObject.New()
+	if tok.ExpiresAt.IsZero() {
+		o.Set("expiryUnknown", true)
+	} else {
+		o.Set("expiresAt", iso(tok.ExpiresAt))
+	}
+	return o, nil
 }
 
 func logout(c *core.Client, _ []js.Value) (any, error) {
@@ -153,9 +162,14 @@ func session(c *core.Client, _ []js.Value) (any, error) {
 	o := jsObject.New()
 	tok, ok := c.Session(ctx())
 	o.Set("loggedIn", ok)
-	if ok && !tok.ExpiresAt.IsZero() { // a gateway token has no expiry the client knows
+	switch {
+	case ok && !tok.ExpiresAt.IsZero():
 		o.Set("expiresAt", iso(tok.ExpiresAt))
+	case ok && c.PublicKey() != "":
+		// a token whose expiry is unknown (it looked expired on arrival): used until a 401
+		o.Set("expiryUnknown", true)
 	}
+	// a gateway token (no public key here) has no expiry the client knows
 	return o, nil
 }
 

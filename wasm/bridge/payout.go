@@ -7,6 +7,7 @@ import (
 	"errors"
 	"sync"
 	"syscall/js"
+	"time"
 
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/payout"
@@ -113,10 +114,43 @@ type runView struct {
 	Action  payout.Action      `json:"action,omitempty"`
 	Lines   []int              `json:"lines,omitempty"`
 	More    bool               `json:"more"`
-	Summary payout.Summary     `json:"summary"`
+	Summary summaryView        `json:"summary"`
 	Rows    []payout.RowStatus `json:"rows"`
 	SHA256  string             `json:"sha256"`
 	CSV     string             `json:"resultsCsv"`
+}
+
+// summaryView is the engine's summary with the next step for a console: its code (step,
+// step_lines) and the engine's sentence worded with the console's buttons (next, in place of the
+// CLI's "run it again").
+type summaryView struct {
+	payout.Summary
+	Step      payout.Step `json:"step"`
+	StepLines []int       `json:"step_lines,omitempty"`
+	Next      string      `json:"next"`
+}
+
+// consoleWording names the console's own controls (web/screens/payouts.js) in the engine's
+// sentences; times are this machine's local clock time, as the console shows them.
+var consoleWording = payout.Wording{
+	Again:      "press Resume",
+	AgainLater: "press Check again after that time",
+	Retry:      "press Retry refused rows",
+	NoncesOn:   "turn nonces on (Connect → Advanced)",
+	Tool:       "this console",
+	Time:       localClock,
+}
+
+// localClock writes t as HH:MM:SS on this machine's clock (Go's js/wasm runtime knows no time
+// zone, so JavaScript's Date says it).
+func localClock(t time.Time) string {
+	off := js.Global().Get("Date").New(float64(t.UnixMilli())).Call("getTimezoneOffset").Int() // minutes behind UTC
+	return t.Add(-time.Duration(off) * time.Minute).UTC().Format(time.TimeOnly)
+}
+
+func summarize(run *payout.Run) summaryView {
+	a := run.Advice()
+	return summaryView{Summary: run.Summary(), Step: a.Step, StepLines: a.Lines, Next: a.Say(consoleWording)}
 }
 
 // payoutStatus(text, {name?}) replays the journal: where the file stands, without sending.
@@ -162,7 +196,7 @@ func payoutRun(c *core.Client, args []js.Value, step bool) (any, error) {
 	} else {
 		out.More = run.Next() != payout.Finished
 	}
-	out.Summary, out.Rows = run.Summary(), run.Rows()
+	out.Summary, out.Rows = summarize(run), run.Rows()
 	out.CSV = string(payout.ResultsCSV(out.Rows))
 	if stepErr != nil {
 		// The rows keep a state the next step settles safely; the caller shows why it stopped.

@@ -441,7 +441,20 @@ export interface PayoutSummary {
   stopped?: string;
   /** ISO-8601: when in_flight rows may be settled. */
   wait_until?: string;
-  /** One sentence for a person, safe to follow at once. */
+  /**
+   * What to do next, for any host to act on (core/payout Advice): done; wait (until wait_until,
+   * or turn nonces on); reconcile (unknown outcomes: step again now, they are looked up); check
+   * (ambiguous rows, step_lines: a person looks at the history); retry (refused rows, step_lines:
+   * fix the cause, then step with retryFailed); send (rows not sent yet: step again).
+   */
+  step: 'done' | 'wait' | 'reconcile' | 'check' | 'retry' | 'send' | '';
+  /** check, retry: the lines concerned. */
+  step_lines?: number[];
+  /**
+   * The engine's sentence for the step, safe to follow at once, worded for a console: "press
+   * Resume", "press Check again after that time" (a local HH:MM:SS), "press Retry refused rows".
+   * (The CLI words the same step "run it again".)
+   */
   next: string;
 }
 
@@ -549,12 +562,21 @@ export interface WallexKit {
 
   /** (Re)creates the client. Sends nothing. Calls already running finish on the previous client. */
   configure(opts: ConfigureOptions): Promise<{ storeKey: string }>;
-  /** Logs in now (even with a valid stored token) and saves the token through the storage. */
-  login(): Promise<{ expiresAt: string }>;
+  /**
+   * Logs in now (even with a valid stored token) and saves the token through the storage.
+   * expiryUnknown instead of expiresAt: the token's expires_at had already passed by this
+   * machine's clock when it arrived (the server's clock is behind, spec §2): the client uses it
+   * until the API refuses it, then logs in again once (with the private key).
+   */
+  login(): Promise<{ expiresAt: string; expiryUnknown?: never } | { expiryUnknown: true; expiresAt?: never }>;
   /** Forgets the token in memory and in the storage (the API has no logout call). */
   logout(): Promise<void>;
-  /** Whether an unexpired token is held (in memory or in the storage). Sends nothing. */
-  session(): Promise<{ loggedIn: boolean; expiresAt?: string }>;
+  /**
+   * Whether an unexpired token is held (in memory or in the storage). Sends nothing.
+   * expiryUnknown: a token whose expiry is unknown (see login), used until the API refuses it.
+   * Through a gateway neither is set.
+   */
+  session(): Promise<{ loggedIn: boolean; expiresAt?: string; expiryUnknown?: true }>;
   /**
    * Sends any command with string fields (wire names: `{all: "1"}`). The client adds version,
    * key, cmd, nonce and format itself; passing them is invalid_input. Logs in when needed.

@@ -352,3 +352,26 @@ test('gatewayToken: calls carry the bearer token, never log in, and hold no key'
   assert.equal((await rejection(wk.login())).code, 'invalid_input');
   assert.equal((await stats(k.publicKey)).logins, 1, 'only the login that issued the token');
 });
+
+// Spec §2: expires_at is read as UTC; a server whose clock is behind hands out tokens that look
+// expired on arrival. The core then takes the expiry as unknown and uses the token until a 401.
+test('a token already expired at login (server clock behind): expiryUnknown, used without logging in again', async () => {
+  const k = await newKey();
+  const Real = Date;
+  const skew = 2 * 3600e3; // this machine runs two hours ahead of the sandbox
+  class Skewed extends Real {
+    constructor(...a) { if (a.length) super(...a); else super(Real.now() + skew); }
+    static now() { return Real.now() + skew; }
+  }
+  globalThis.Date = /** @type {any} */ (Skewed);
+  try {
+    await wk.configure(keyed(k, { storage: recordingStorage() }));
+    assert.deepEqual(await wk.login(), { expiryUnknown: true });
+    assert.deepEqual(await wk.session(), { loggedIn: true, expiryUnknown: true });
+    await wk.basicInfo();
+    await wk.balances();
+    assert.equal((await stats(k.publicKey)).logins, 1, 'no login before each call');
+  } finally {
+    globalThis.Date = Real;
+  }
+});

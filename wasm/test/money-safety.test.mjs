@@ -205,3 +205,19 @@ test('moneyNeedsNonces: with nonces off, money is refused before it leaves and r
   const w = await wk.createWithdrawal({ amount: '0.1', currency: 'BTC', address: 'bc1qnever', note: 'n' });
   assert.ok(w.id);
 });
+
+test('payout summaries carry the next step as a code and a sentence in the console\'s words', async () => {
+  const { k } = await configureFresh();
+  const text = payoutText(await ltcAddresses(4));
+  const fresh = await wk.payoutStatus(text, { name: 'p.csv' });
+  assert.equal(fresh.summary.step, 'send');
+  assert.equal(fresh.summary.next, '4 payout(s) are not sent yet: press Resume to send them');
+  // one batch of 3 goes; the fourth is refused by the API (nothing moved)
+  await admin('PUT', `/accounts/${k.merchantId}/balances`, { LTC: '0.6' });
+  let st = await wk.payoutStep(text, { name: 'p.csv', batch: 3 });
+  while (st.more) st = await wk.payoutStep(text, { name: 'p.csv', batch: 3 });
+  assert.equal(st.summary.step, 'retry', JSON.stringify(st.summary));
+  assert.deepEqual(st.summary.step_lines, [5]);
+  assert.match(st.summary.next, /^1 payout\(s\) were refused \(lines 5; nothing moved\): fix the cause, then press Retry refused rows$/);
+  assert.doesNotMatch(st.summary.next, /run it again/);
+});

@@ -2,7 +2,7 @@
 // sealed in a passphrase vault), unlock, session status, Lock and Sign out.
 
 import { h, replace, uid } from '../dom.js';
-import { field, setFieldError, errorBox, busy, dl, screenHeading, formatTime, formatDuration } from '../ui.js';
+import { field, setFieldError, errorBox, busy, dl, screenHeading, formatTime, formatDuration, NONCES_WHY } from '../ui.js';
 import { toBridgeError } from '../lib/errors.js';
 
 export const DEFAULT_API_URL = 'https://wallexpay.io/api';
@@ -20,30 +20,48 @@ export default {
     const root = h('section', { class: 'screen', 'aria-labelledby': 'connect-title' }, h('div', null, screenHeading('Connect')), body);
     root.querySelector('h2')?.setAttribute('id', 'connect-title');
     let showKeysForm = false;
+    // #connect?add: another store, with an empty form
+    const adding = /[?&]add\b/.test(location.hash) || !ctx.session?.storeId;
     const draw = () => {
       const s = ctx.session;
-      if (s?.configured && s.loggedIn) replace(body, statusView(ctx, draw));
+      if (adding) replace(body, connectForm(ctx, true));
+      else if (s?.configured && s.loggedIn) replace(body, statusView(ctx, draw, () => { showKeysForm = true; }));
       else if (s?.hasVault && !showKeysForm) replace(body, unlockView(ctx, () => { showKeysForm = true; draw(); }));
-      else replace(body, connectForm(ctx));
+      else replace(body, connectForm(ctx, false));
     };
     draw();
     return root;
   },
 };
 
-/** @param {Ctx} ctx @param {() => void} redraw */
-function statusView(ctx, redraw) {
+/** @param {Ctx} ctx @param {() => void} redraw @param {() => void} useKeysForm  the next draw shows the keys form */
+function statusView(ctx, redraw, useKeysForm) {
   const s = /** @type {import('../backend.js').SessionState} */ (ctx.session);
   const gateway = s.mode === 'gateway';
   const left = s.expiresAt ? Math.round((Date.parse(s.expiresAt) - Date.now()) / 1000) : NaN;
   const msg = h('div', { 'aria-live': 'polite' });
   const lock = h('button', { type: 'button', class: 'secondary' }, 'Lock');
   const signOut = h('button', { type: 'button', class: 'danger' }, 'Sign out');
+  // nonces are chosen when connecting: lock (the saved key stays), then connect again with them on
+  const noncesOn = h('button', { type: 'button', class: 'secondary', 'data-action': 'nonces-on' }, 'Turn nonces on…');
+  noncesOn.addEventListener('click', () => busy(noncesOn, async () => {
+    try {
+      await ctx.backend.lock();
+      await ctx.refreshSession();
+      useKeysForm();
+      redraw();
+      ctx.announce('Connect again with your private key: “Send a nonce with every call” is ticked under Advanced.');
+      /** @type {HTMLElement|null} */ (document.querySelector('input[name="privateKey"]'))?.focus();
+    } catch (e) {
+      replace(msg, errorBox(e));
+    }
+  }));
+  const store = s.storeName ?? '';
   lock.addEventListener('click', () => busy(lock, async () => {
     try {
       await ctx.backend.lock();
       await ctx.refreshSession();
-      ctx.announce(gateway ? 'Locked. The gateway token was removed from this browser session.' : 'Locked. The private key was removed from memory.');
+      ctx.announce(gateway ? `Locked ${store}. The gateway token was removed from this browser session.` : `Locked ${store}. The private key was removed from memory.`);
       redraw();
     } catch (e) {
       replace(msg, errorBox(e));
@@ -52,44 +70,118 @@ function statusView(ctx, redraw) {
   signOut.addEventListener('click', () => busy(signOut, async () => {
     try {
       await ctx.backend.signOut();
-      await ctx.refreshSession();
-      ctx.announce(gateway ? 'Signed out. The gateway token and the saved vault were removed from this device.' : 'Signed out. Keys and the saved vault were removed from this device.');
-      redraw();
+      const next = await ctx.refreshSession();
+      ctx.announce(`Signed out of ${store}: ${gateway ? 'its gateway token and saved vault were' : 'its keys and saved vault were'} removed from this device.${next.storeName ? ` Now showing ${next.storeName}.` : ''}`);
+      ctx.redraw?.();
     } catch (e) {
       replace(msg, errorBox(e));
     }
   }));
+  const addStore = h('a', { href: '#connect?add', class: 'button secondary', 'data-action': 'add-store' }, 'Add another store');
+  const rename = renameControl(ctx, s);
+  const alerts = alertsControl(ctx);
   if (gateway) {
     return h('div', { class: 'stack' },
-      h('p', { class: 'notice ok', role: 'status' }, 'Connected to Wallex Pay through your gateway.'),
+      h('p', { class: 'notice ok', role: 'status' }, `${store}: connected to Wallex Pay through your gateway.`),
       dl([
+        ['Store', rename],
         ['Gateway URL', s.gatewayUrl ?? ''],
         ['API keys', 'held by the gateway (this browser has none and never logs in)'],
         ['Gateway token', 'in this browser session only'],
         ['Saved on this device', s.hasVault ? 'yes, the gateway token encrypted with your passphrase' : 'no'],
       ]),
-      h('p', { class: 'hint' }, 'Lock removes the gateway token from this browser session; a saved token stays encrypted on this device. Sign out also deletes the saved token.'),
-      h('div', { class: 'actions' }, lock, signOut),
+      alerts,
+      h('p', { class: 'hint' }, 'Lock removes the gateway token from this browser session; a saved token stays encrypted on this device. Sign out also deletes the saved token. Either one touches this store only.'),
+      h('div', { class: 'actions' }, lock, signOut, addStore),
       msg);
   }
-  const renews = s.renewsOnUse || (s.keyInMemory && !(left > 0));
+  const expires = s.renewsOnUse || (s.expiryUnknown && s.keyInMemory) ? 'signs in again when needed'
+    : s.expiryUnknown ? 'unknown: the session is used until Wallex Pay ends it'
+      : s.expiresAt ? `${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (in ${formatDuration(left)})` : ''}` : 'unknown';
   return h('div', { class: 'stack' },
-    h('p', { class: 'notice ok', role: 'status' }, 'Connected to Wallex Pay.'),
+    h('p', { class: 'notice ok', role: 'status' }, `${store}: connected to Wallex Pay.`),
     s.clockSkew ? h('div', { class: 'notice warn', role: 'status', 'data-notice': 'clock-skew' },
       h('p', null, h('strong', null, 'This computer’s clock and Wallex Pay’s disagree.')),
-      h('p', null, `Wallex Pay said the session ends at ${formatTime(s.clockSkew.expiresAt)}, which has already passed by this computer’s clock. The console stays connected and signs in again whenever it needs to. Check this computer’s date, time and time zone.`)) : null,
+      h('p', null, 'The session end time Wallex Pay gave had already passed by this computer’s clock when it arrived. The console uses the session until Wallex Pay ends it, and signs in again whenever it needs to. Check this computer’s date, time and time zone.')) : null,
     dl([
+      ['Store', rename],
       ['API URL', s.apiUrl ?? ''],
       ['Public key', s.publicKey ?? ''],
-      ['Session expires', renews ? 'signs in again when needed' : s.expiresAt ? `${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (in ${formatDuration(left)})` : ''}` : 'unknown'],
+      ['Session expires', expires],
       ['Private key', s.keyInMemory ? 'in memory only (renews the session automatically)' : 'not in memory (the session ends when the token expires)'],
       ['Saved on this device', s.hasVault ? 'yes, encrypted with your passphrase' : 'no'],
-      ['Nonces', s.nonces === false ? 'off (turned off under Advanced)' : 'on'],
+      ['Nonces', s.nonces === false ? 'off: this console sends no money (turned off under Advanced)' : 'on'],
       ...(/** @type {[string, string][]} */ (s.tuning ? [['Test timing', Object.entries(s.tuning).map(([k, v]) => `${k} ${v}`).join(', ')]] : [])),
     ]),
-    h('p', { class: 'hint' }, 'Lock removes the session and the private key from memory; a saved key stays encrypted on this device. Sign out also deletes the saved key.'),
-    h('div', { class: 'actions' }, lock, signOut),
+    alerts,
+    h('p', { class: 'hint' }, 'Lock removes the session and the private key from memory; a saved key stays encrypted on this device. Sign out also deletes the saved key. Either one touches this store only.'),
+    h('div', { class: 'actions' }, lock, signOut, s.nonces === false ? noncesOn : null, addStore),
     msg);
+}
+
+/**
+ * Paid alerts of this store (the extension only): a notification and the badge when a payment
+ * is paid, or muted.
+ * @param {Ctx} ctx
+ */
+function alertsControl(ctx) {
+  if (!ctx.backend.alerts) return null;
+  const f = field({ label: 'Tell me when a payment is paid', name: 'paidAlerts', type: 'checkbox', checked: true, hint: 'A notification (“Paid: 12.50 USD — 0.16 LTCT — Blue mug”) and a count on the toolbar icon, also while no console is open. Checked about every 30 seconds.' });
+  f.input.disabled = true;
+  ctx.backend.alerts().then((st) => { f.input.checked = !st.muted; f.input.disabled = false; }, () => { f.wrap.hidden = true; });
+  f.input.addEventListener('change', async () => {
+    f.input.disabled = true;
+    try {
+      const st = await /** @type {NonNullable<typeof ctx.backend.setAlerts>} */ (ctx.backend.setAlerts)({ muted: !f.input.checked });
+      f.input.checked = !st.muted;
+      ctx.announce(st.muted ? 'Paid alerts are off for this store.' : 'Paid alerts are on for this store.');
+    } catch (e) {
+      setFieldError(f, toBridgeError(e).message);
+    } finally {
+      f.input.disabled = false;
+    }
+  });
+  return f.wrap;
+}
+
+/**
+ * The store's name with a Rename button that edits it in place.
+ * @param {Ctx} ctx @param {import('../backend.js').SessionState} s
+ */
+function renameControl(ctx, s) {
+  const wrap = h('span', { class: 'store-name' });
+  const view = () => {
+    const b = h('button', { type: 'button', class: 'link', 'data-action': 'rename-store' }, 'Rename');
+    b.addEventListener('click', edit);
+    replace(wrap, h('strong', null, s.storeName ?? ''), ' ', b);
+  };
+  const edit = () => {
+    const f = field({ label: 'Store name', name: 'storeName', value: s.storeName ?? '', hint: 'How this store is listed in the header.' });
+    const save = h('button', { type: 'submit' }, 'Save');
+    const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    const form = h('form', { class: 'inline-form', novalidate: true }, f.wrap, save, cancel);
+    cancel.addEventListener('click', () => { view(); wrap.querySelector('button')?.focus(); });
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      busy(save, async () => {
+        try {
+          await ctx.backend.renameStore(s.storeId, f.input.value);
+          const st = await ctx.refreshSession();
+          s.storeName = st.storeName;
+          ctx.announce(`The store is now called ${st.storeName}.`);
+          view();
+          wrap.querySelector('button')?.focus();
+        } catch (err) {
+          setFieldError(f, toBridgeError(err).message);
+          f.input.focus();
+        }
+      });
+    });
+    replace(wrap, form);
+    f.input.focus();
+  };
+  view();
+  return wrap;
 }
 
 /** @param {Ctx} ctx @param {() => void} useKeys */
@@ -100,6 +192,7 @@ function unlockView(ctx, useKeys) {
   const msg = h('div');
   const gateway = s?.mode === 'gateway';
   const form = h('form', { class: 'stack', novalidate: true },
+    h('p', null, h('strong', null, s?.storeName ?? ''), ' is locked.'),
     gateway
       ? h('p', null, 'A gateway token for ', h('code', null, s?.gatewayUrl ?? ''), ' is saved on this device.')
       : h('p', null, 'A key for ', h('strong', null, s?.publicKey ?? ''), ' at ', h('code', null, s?.apiUrl ?? ''), ' is saved on this device.'),
@@ -140,9 +233,9 @@ function choice(value, label, hint, checked) {
   return { wrap, input: /** @type {HTMLInputElement} */ (input) };
 }
 
-/** @param {Ctx} ctx */
-function connectForm(ctx) {
-  const s = ctx.session;
+/** @param {Ctx} ctx @param {boolean} adding  another store: an empty form */
+function connectForm(ctx, adding) {
+  const s = adding ? null : ctx.session;
   const viaKeys = choice('keys', 'API keys', 'Your Wallex Pay public and private key: this browser logs in itself.', s?.mode !== 'gateway');
   const viaGateway = choice('gateway', 'Through my gateway', 'Your wallexkit gateway holds the API keys: this browser gets only a gateway token.', s?.mode === 'gateway');
   const apiUrl = field({ label: 'API URL', name: 'apiUrl', type: 'url', value: (s?.mode !== 'gateway' && s?.apiUrl) || DEFAULT_API_URL, required: true, autocomplete: 'url', hint: 'https://wallexpay.io/api, or your sandbox, e.g. http://127.0.0.1:8787/api' });
@@ -150,9 +243,10 @@ function connectForm(ctx) {
   const priv = field({ label: 'Private key', name: 'privateKey', type: 'password', required: true, autocomplete: 'off', hint: 'Used once to log in. Kept in memory only, unless you choose to remember it below.' });
   const gwUrl = field({ label: 'Gateway URL', name: 'gatewayUrl', type: 'url', value: s?.gatewayUrl ?? '', required: true, autocomplete: 'url', placeholder: EXAMPLE_GATEWAY_URL, hint: `Your gateway’s address, e.g. ${EXAMPLE_GATEWAY_URL}` });
   const gwToken = field({ label: 'Gateway token', name: 'gatewayToken', type: 'password', required: true, autocomplete: 'off', hint: 'One of the gateway’s tokens (GATEWAY_TOKENS). Kept for this browser session only, unless you choose to remember it below.' });
+  const name = field({ label: 'Store name', name: 'storeName', value: s?.storeName ?? '', autocomplete: 'off', hint: 'Optional: how this store is listed in the header. Without one, the account’s public name.' });
   const remember = field({ label: 'Remember on this device', name: 'remember', type: 'checkbox', hint: 'Saves the private key encrypted with a passphrase (PBKDF2, 600,000 rounds + AES-GCM).' });
   const pass = field({ label: 'Passphrase', name: 'passphrase', type: 'password', autocomplete: 'new-password', hint: 'At least 8 characters. It cannot be recovered: if you forget it, connect with your keys again.' });
-  const nonce = field({ label: 'Send a nonce with every call', name: 'nonce', type: 'checkbox', checked: true, hint: 'Recommended, and on in every wallexkit tool. With nonces Wallex Pay refuses any copy of a request, so the console proves at once that a lost payment request can no longer arrive. Without them it must wait before it can tell, and a browser that repeats a request whose connection broke could pay twice. Once a key has used nonces, every program using it must send them.' });
+  const nonce = field({ label: 'Send a nonce with every call', name: 'nonce', type: 'checkbox', checked: true, hint: `Recommended, and on in every wallexkit tool. With nonces Wallex Pay refuses any copy of a request, so the console proves at once that a lost payment request can no longer arrive. Without them the console only reads (balances, payments, history). ${NONCES_WHY} Once a key has used nonces, every program using it must send them.` });
   pass.wrap.hidden = true;
   remember.input.addEventListener('change', () => {
     pass.wrap.hidden = !remember.input.checked;
@@ -161,11 +255,12 @@ function connectForm(ctx) {
   });
   const keysGroup = h('div', { 'data-mode': 'keys' }, apiUrl.wrap, pub.wrap, priv.wrap);
   const gatewayGroup = h('div', { 'data-mode': 'gateway' }, gwUrl.wrap, gwToken.wrap);
-  const advanced = h('details', null, h('summary', null, 'Advanced'), nonce.wrap);
+  // the last connection had nonces off: show that they are on again here
+  const advanced = h('details', { open: s?.mode === 'keys' && s.nonces === false }, h('summary', null, 'Advanced'), nonce.wrap);
   const rememberHint = /** @type {HTMLElement} */ (remember.wrap.querySelector('.hint'));
   const submit = h('button', { type: 'submit' }, 'Connect');
   const msg = h('div');
-  const fields = { apiUrl, publicKey: pub, privateKey: priv, gatewayUrl: gwUrl, gatewayToken: gwToken, passphrase: pass };
+  const fields = { apiUrl, publicKey: pub, privateKey: priv, gatewayUrl: gwUrl, gatewayToken: gwToken, passphrase: pass, name };
   const showMode = () => {
     const gateway = viaGateway.input.checked;
     keysGroup.hidden = gateway;
@@ -180,9 +275,11 @@ function connectForm(ctx) {
   viaKeys.input.addEventListener('change', showMode);
   viaGateway.input.addEventListener('change', showMode);
   showMode();
+  const others = (ctx.session?.stores ?? []).length;
   const form = h('form', { class: 'stack', novalidate: true, autocomplete: 'off' },
+    adding && others ? h('p', { class: 'hint', 'data-add-store': '' }, h('strong', null, 'Add a store: '), `another account, or another key. ${others === 1 ? 'The store already connected stays as it is' : `The ${others} stores already connected stay as they are`}; switch between them in the header.`) : null,
     h('fieldset', { class: 'choice' }, h('legend', null, 'Connect with'), viaKeys.wrap, viaGateway.wrap),
-    keysGroup, gatewayGroup, remember.wrap, pass.wrap,
+    keysGroup, gatewayGroup, name.wrap, remember.wrap, pass.wrap,
     advanced,
     h('div', { class: 'actions' }, submit),
     msg);
@@ -197,6 +294,7 @@ function connectForm(ctx) {
         gatewayToken: gwToken.input.value,
         remember: remember.input.checked,
         passphrase: pass.input.value,
+        name: name.input.value.trim() || undefined,
       }
       : {
         apiUrl: apiUrl.input.value.trim(),
@@ -205,6 +303,7 @@ function connectForm(ctx) {
         remember: remember.input.checked,
         passphrase: pass.input.value,
         nonce: nonce.input.checked,
+        name: name.input.value.trim() || undefined,
       };
     const target = String(gateway ? p.gatewayUrl : p.apiUrl);
     for (const f of Object.values(fields)) setFieldError(f, '');
@@ -220,8 +319,8 @@ function connectForm(ctx) {
         priv.input.value = '';
         gwToken.input.value = '';
         pass.input.value = '';
-        await ctx.refreshSession();
-        ctx.announce(gateway ? 'Connected through your gateway.' : 'Connected.');
+        const st = await ctx.refreshSession();
+        ctx.announce(`${gateway ? 'Connected through your gateway' : 'Connected'}: ${st.storeName ?? ''}.`);
         ctx.navigate('overview');
       } catch (err) {
         const be = toBridgeError(err);

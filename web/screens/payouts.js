@@ -7,11 +7,12 @@
 // run; a file started in the CLI is recognised from the account's history, and the reverse.
 
 import { h, replace } from '../dom.js';
-import { field, errorBox, table, screenHeading, notice, dl, noNonceWarning, formatTime } from '../ui.js';
+import { field, errorBox, table, screenHeading, notice, dl, noNonceWarning, noncesOff, formatTime } from '../ui.js';
 import { displayAmount } from '../lib/money.js';
 import { toBridgeError } from '../lib/errors.js';
 import { loadCoins, truthy } from '../coins.js';
 import { clockTime } from '../reconcile-view.js';
+import { fiatValues, approx } from '../fiat.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
 /** @typedef {import('../backend.js').PayoutFile} PayoutFile */
@@ -197,8 +198,14 @@ function runView(ctx, state, f, first) {
   const resumeHint = h('p', { class: 'hint' }, 'Resume first looks up every payout whose outcome is unknown, then sends the rest: nothing is paid twice, however often you press it.');
   const problem = h('div');
   const results = h('div', { class: 'stack' });
-  const totals = parsed.totals.map((t) => `${displayAmount(t.amount)} ${t.currency}`).join(', ');
+  const totals = h('span', null, parsed.totals.map((t) => `${displayAmount(t.amount)} ${t.currency}`).join(', '));
+  // what the file is worth in the store's fiat, by core: approximate
+  fiatValues(ctx, parsed.totals.map((t) => ({ coin: t.currency, amount: t.amount }))).then((vs) => {
+    const sum = vs.filter(Boolean).map((v) => approx(v));
+    if (sum.length) totals.append(` (${sum.join(' + ')}, approximate)`);
+  });
   const facts = dl([
+    ['From store', ctx.session?.storeName ?? ''],
     ['Payouts', String(n)],
     ['Totals', totals],
     ['File fingerprint', h('code', null, `${parsed.sha256.slice(0, 16)} (${parsed.tag})`)],
@@ -222,21 +229,33 @@ function runView(ctx, state, f, first) {
   let url;
   ctx.onDispose(() => { if (url) URL.revokeObjectURL(url); });
 
+  // Nonces off: the core refuses money (moneyNeedsNonces), so nothing here offers to send; only
+  // the look-ups of payouts an earlier run left unsettled (they only read) are offered.
+  const off = noncesOff(ctx);
+
   /** @param {PayoutRun} st */
   const update = (st) => {
     const s = st.summary;
     progress.value = s.sent;
     progressText.textContent = progressLine(s);
-    next.textContent = s.stopped ? `Stopped: ${s.stopped}. ${sentence(s.next)}` : sentence(s.next);
-    next.className = `notice ${s.done ? 'ok' : s.in_flight || s.ambiguous || s.stopped ? 'warn' : 'info'}`;
+    // the engine's own sentence, in the console's words (press Resume, Check again, Retry refused rows)
+    const blocked = off && (s.step === 'send' || s.step === 'retry');
+    const said = blocked
+      ? `${s.pending + s.failed} payout${s.pending + s.failed === 1 ? ' is' : 's are'} not sent: sending is off while nonces are off (see above).`
+      : sentence(s.next);
+    next.textContent = s.stopped ? `Stopped: ${s.stopped}. ${said}` : said;
+    next.className = `notice ${s.done ? 'ok' : s.in_flight || s.ambiguous || s.stopped || blocked ? 'warn' : 'info'}`;
     next.dataset.next = s.next;
+    next.dataset.step = s.step;
+    // before the first send, the review and its Confirm button are the instruction
+    next.hidden = !state.running && !started(st) && s.step === 'send' && !off;
     // What the person can do now: send/resume while the engine has work; check again once the
-    // in-flight rows may be settled; retry rows the API refused.
-    const work = !s.done && (st.more || s.pending > 0 || s.unknown > 0);
+    // in-flight rows may be settled; retry rows the API refused. Nonces off: look up only.
+    const work = off ? s.step === 'reconcile' : !s.done && (st.more || s.pending > 0 || s.unknown > 0);
     send.hidden = state.running ? false : !work;
-    resumeHint.hidden = send.hidden || !started(st);
-    if (!state.running) send.textContent = started(st) ? 'Resume' : `Confirm and send ${n} payout${n === 1 ? '' : 's'}`;
-    retry.hidden = state.running || !s.failed;
+    resumeHint.hidden = send.hidden || !started(st) || off;
+    if (!state.running) send.textContent = off ? 'Look up payouts of unknown outcome' : started(st) ? 'Resume' : `Confirm and send ${n} payout${n === 1 ? '' : 's'}`;
+    retry.hidden = state.running || !s.failed || off;
     clearInterval(waitTimer);
     check.hidden = state.running || !s.in_flight;
     if (!check.hidden && s.wait_until) {
@@ -264,7 +283,7 @@ function runView(ctx, state, f, first) {
     for (const b of [check, retry]) b.hidden = true;
     send.disabled = true;
     send.setAttribute('aria-busy', 'true');
-    send.textContent = 'Sending…';
+    send.textContent = off ? 'Looking up…' : 'Sending…';
     stop.hidden = false;
     stop.disabled = false;
     /** @type {PayoutRun|undefined} */
@@ -275,7 +294,8 @@ function runView(ctx, state, f, first) {
         st = await ctx.backend.payoutStep(f.text, { ...f.opts, batch: BATCH, ...(firstStep && retryFailed ? { retryFailed: true } : {}) });
         firstStep = false;
         update(st);
-      } while (st.more && !state.stop);
+        // nonces off: only look-ups (unsettled rows are always reconciled before anything is sent)
+      } while (st.more && !state.stop && (!off || st.summary.step === 'reconcile'));
       ctx.announce(st.summary.done ? `Finished: ${progressLine(st.summary)}` : `Stopped: ${st.summary.next}`);
     } catch (e) {
       const be = toBridgeError(e);

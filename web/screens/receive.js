@@ -124,6 +124,13 @@ function showPayment(ctx, box, tx, req, onFinal) {
   let expiresAt = Date.now() + timeoutSeconds(tx.timeout) * 1000;
   const heading = h('h3', { id: 'rc-payment', tabindex: '-1' }, 'Payment ', h('code', null, tx.txn_id));
   const checkNow = h('button', { type: 'button', class: 'secondary' }, 'Check now');
+  // the code carries core's payment link: the amount too where the coin has a sound link for it
+  const qrFigure = h('figure', { class: 'qr-figure' }, qrSvg(tx.address, { label: `QR code of the payment address ${tx.address}` }), h('figcaption', null, 'Scan to pay (address only)'));
+  ctx.backend.paymentUri?.({ coin, address: tx.address, amount: tx.amount }).then((u) => {
+    const due = `${displayAmount(tx.amount, { minDecimals: 0 })} ${coin}`;
+    replace(qrFigure, qrSvg(u.uri, { label: `QR code to pay ${due}: ${u.uri}` }),
+      h('figcaption', { 'data-kind': u.kind }, u.kind === 'address' ? `Scan to pay (address only: type ${due})` : 'Scan to pay (amount included)'));
+  }).catch(() => { /* the address alone stays */ });
   replace(box, h('section', { 'aria-labelledby': 'rc-payment', class: 'card', dataset: { txn: tx.txn_id } },
     heading,
     h('div', { class: 'payment-grid' },
@@ -141,9 +148,7 @@ function showPayment(ctx, box, tx, req, onFinal) {
           checkout ? h('a', { href: checkout, target: '_blank', rel: 'noopener noreferrer', class: 'button secondary' }, 'Open checkout page') : null,
           checkout ? copyButton(() => checkout, 'Copy checkout link', ctx.announce) : null,
           statusUrl ? h('a', { href: statusUrl, target: '_blank', rel: 'noopener noreferrer', class: 'button link' }, 'Status page') : null)),
-      h('figure', { class: 'qr-figure' },
-        qrSvg(tx.address, { label: `QR code of the payment address ${tx.address}` }),
-        h('figcaption', null, 'Scan to pay (address)'))),
+      qrFigure),
     statusEl, h('div', { class: 'actions' }, checkNow)));
   heading.focus();
   ctx.announce(`Payment created: pay ${tx.amount} ${coin}.`);

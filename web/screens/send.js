@@ -3,7 +3,7 @@
 // and the withdrawal history.
 
 import { h, replace } from '../dom.js';
-import { field, setFieldError, errorBox, table, screenHeading, notice, formatTime, noNonceWarning } from '../ui.js';
+import { field, setFieldError, errorBox, table, screenHeading, notice, formatTime, noNonceWarning, noncesOff } from '../ui.js';
 import { displayAmount, parseUnits, formatUnits, AmountError } from '../lib/money.js';
 import { withdrawalLabel } from '../lib/status.js';
 import { loadCoins, truthy, coinOptions } from '../coins.js';
@@ -21,13 +21,15 @@ export default {
     const history = h('div', { 'aria-live': 'polite' });
     const refresh = () => loadHistory(ctx, history);
     const unsettled = unsettledOps(ctx);
+    // with nonces off the core refuses money (moneyNeedsNonces): no form offers to send
+    const sending = !noncesOff(ctx);
     const root = h('section', { class: 'screen' },
       screenHeading('Send'),
       noNonceWarning(ctx),
       unsettled.el,
-      withdrawalSection(ctx, refresh),
-      transferSection(ctx, refresh),
-      convertSection(ctx),
+      sending ? withdrawalSection(ctx, refresh) : null,
+      sending ? transferSection(ctx, refresh) : null,
+      sending ? convertSection(ctx) : null,
       h('section', { 'aria-labelledby': 'sd-history' },
         h('h3', { id: 'sd-history' }, 'Withdrawal history'),
         h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: refresh }, 'Refresh history')),
@@ -83,8 +85,9 @@ function withdrawalSection(ctx, after) {
     name: 'withdrawal',
     form,
     box,
-    prepare() {
+    async prepare() {
       for (const f of [amount, address, note]) setFieldError(f, '');
+      replace(box);
       const amt = amountOf(amount);
       if (!amt) return null;
       const addr = address.input.value.trim();
@@ -95,6 +98,14 @@ function withdrawalSection(ctx, after) {
       }
       if (/\s/.test(addr)) {
         setFieldError(address, 'An address has no spaces: check you copied it whole.');
+        address.input.focus();
+        return null;
+      }
+      // core's check (format and checksum of the coin's addresses): a mistyped character is
+      // caught here, before the money could go to an address nobody owns
+      const chk = await ctx.backend.checkAddress(currency.input.value, addr);
+      if (!chk.ok) {
+        setFieldError(address, `This ${currency.input.value} address ${chk.problem ?? 'is not valid'}. Copy it again from the recipient; nothing was sent.`);
         address.input.focus();
         return null;
       }
@@ -111,6 +122,7 @@ function withdrawalSection(ctx, after) {
         ],
       };
     },
+    value: (p) => ({ coin: p.currency, amount: p.amount }),
     send: (p) => ctx.backend.createWithdrawal(p),
     done: (r, p) => notice(`Withdrawal ${r.id} created: ${withdrawalLabel(Number(r.status))}. ${displayAmount(r.amount ?? p.amount)} ${p.currency} to ${p.address}.`, 'ok'),
     after,
@@ -154,6 +166,7 @@ function transferSection(ctx, after) {
         ],
       };
     },
+    value: (p) => ({ coin: p.currency, amount: p.amount }),
     send: (p) => ctx.backend.createTransfer(p),
     done: (r, p) => notice(`Transfer ${r.id} created (${Number(r.status) === 1 ? 'sent' : 'awaiting email confirmation'}): ${displayAmount(p.amount)} ${p.currency} to merchant ${p.merchant}.`, 'ok'),
     after,
@@ -200,6 +213,7 @@ function convertSection(ctx) {
         ],
       };
     },
+    value: (p) => ({ coin: p.from, amount: p.amount }),
     send: (p) => ctx.backend.convert(p),
     done: (r, p) => notice(`Conversion ${r.id} started: ${displayAmount(p.amount)} ${p.from} to ${p.to}.`, 'ok'),
   });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withOpId, BRIDGE_METHODS, MONEY_METHODS, SENDING_METHODS } from '../backend.js';
+import { withOpId, BRIDGE_METHODS, FREE_METHODS, MONEY_METHODS, SENDING_METHODS } from '../backend.js';
 import { describeError } from '../lib/errors.js';
 
 test('every money method carries an opId named by the caller, or a new one', () => {
@@ -17,7 +17,9 @@ test('every money method carries an opId named by the caller, or a new one', () 
   assert.equal(r.opId, undefined);
   assert.deepEqual(r.args, [{ all: true }]);
   for (const x of MONEY_METHODS) assert.ok(withOpId(x, []).opId, x);
-  for (const x of ['reconcileOp', 'ops', 'forgetOp', 'payoutParse', 'payoutStatus', 'payoutStep']) assert.ok(BRIDGE_METHODS.includes(/** @type {any} */ (x)), x);
+  for (const x of ['reconcileOp', 'ops', 'forgetOp', 'payoutStatus', 'payoutStep', 'statement']) assert.ok(BRIDGE_METHODS.includes(/** @type {any} */ (x)), x);
+  // these need no store (no client, no network)
+  for (const x of ['checkAddress', 'payoutParse', 'paymentUri', 'fiatValue']) assert.ok(FREE_METHODS.includes(/** @type {any} */ (x)), x);
   assert.ok(SENDING_METHODS.has('payoutStep'));
 });
 

@@ -1,4 +1,4 @@
-// isLoopback (web/lib/account.js) must agree with Go's core.IsLoopbackHost: the console decides
+// isLoopback (web/host/connect-params.js) must agree with Go's core.IsLoopbackHost: the console decides
 // with it whether plain http is allowed, and the core refuses plain http to any other host. The
 // built bridge (dist/wasm, from ./build.sh build) is asked the same question: configure() with a
 // plain-http API URL resolves only for a loopback host.
@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isLoopback } from '../lib/account.js';
+import { isLoopback } from '../host/connect-params.js';
 
 const DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'wasm');
 let wk;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sealVault, openVault, isVaultRecord, needsUpgrade, VaultError, MIN_ITERATIONS, DEFAULT_ITERATIONS } from '../lib/vault.js';
+import { sealVault, openVault, isVaultRecord, needsUpgrade, VaultError, MIN_ITERATIONS, DEFAULT_ITERATIONS } from '../host/vault.js';
 
 const base = { privateKey: 'PRIV-secret-0123456789', publicKey: 'pub1', apiUrl: 'https://wallexpay.io/api', passphrase: 'correct horse battery' };
 

@@ -242,7 +242,7 @@ func methodNotAllowed(allow string) *Response {
 // coreError turns an error from core into an answer with a fitting status. The messages of core's
 // errors are already redacted (no key, token or secret in them).
 func coreError(err error) *Response {
-	code := string(core.CodeOf(err))
+	code := core.CodeOf(err)
 	retry := core.IsRetryable(err)
 	msg := err.Error()
 	status := 500
@@ -255,24 +255,24 @@ func coreError(err error) *Response {
 		msg = permErr.Message
 	}
 	switch code {
-	case "invalid_input":
+	case core.CodeInvalidInput:
 		status = 400
-	case "api_error":
+	case core.CodeAPIError:
 		status = 422 // the gateway understood the request; the Wallex API refused it
-	case "permission":
+	case core.CodePermission:
 		status = 403
-	case "auth":
+	case core.CodeAuth:
 		status = 502 // the gateway's own key pair was refused: not the caller's fault
 		msg = "the Wallex API refused the gateway's API key: " + msg
-	case "nonce":
+	case core.CodeNonce:
 		status = 503
-	case "rate_limited":
+	case core.CodeRateLimited:
 		status = 429
-	case "transport":
+	case core.CodeTransport:
 		status = 502
-	case "outcome_unknown":
+	case core.CodeOutcomeUnknown:
 		status = 502
-	case "timeout", "canceled":
+	case core.CodeTimeout, core.CodeCanceled:
 		status = 504
 		retry = true
 		msg = "the Wallex API did not answer in time"
@@ -283,7 +283,7 @@ func coreError(err error) *Response {
 			msg = err.Error()
 		}
 	}
-	res := errorResponse(status, code, msg, retry)
+	res := errorResponse(status, string(code), msg, retry)
 	var rl *core.RateLimitError
 	if errors.As(err, &rl) && rl.RetryAfter > 0 {
 		res.Header["retry-after"] = strconv.Itoa(int((rl.RetryAfter + time.Second - 1) / time.Second))

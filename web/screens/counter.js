@@ -1,0 +1,257 @@
+// Counter mode (a shop's point of sale): a keypad in the store's fiat currency, the coin the
+// customer pays with, then a large QR code of the payment link core makes (paymentUri: BIP-21
+// with the amount for BTC, LTC, BCH and DOGE, EIP-681 for ETH, the address alone otherwise, and
+// the screen says which), a countdown, and a full-screen "Paid" when core's rule says so, with a
+// sound that can be turned off. Its own page in the extension (ext/counter.html), a tab here.
+
+import { h, replace } from '../dom.js';
+import { errorBox, field, formatDuration, busy } from '../ui.js';
+import { displayAmount, parseUnits, AmountError } from '../lib/money.js';
+import { paymentState, timeoutSeconds } from '../lib/status.js';
+import { toBridgeError } from '../lib/errors.js';
+import { qrSvg } from '../qr-view.js';
+import { loadCoins, truthy } from '../coins.js';
+import { storeFiat } from '../fiat.js';
+
+/** @typedef {import('../app.js').Ctx} Ctx */
+
+export const POLL_MS = 2000;
+const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '.', '0', '00'];
+/** Digits after the point of a fiat price. */
+const FIAT_PLACES = 2;
+
+/** @type {import('../app.js').Screen} */
+export default {
+  id: 'counter',
+  title: 'Counter',
+  needsSession: true,
+  render(ctx) {
+    const stage = h('div', { class: 'counter-stage' });
+    const root = h('section', { class: 'screen counter' },
+      h('h2', { tabindex: '-1', class: 'screen-title' }, 'Counter'),
+      stage);
+    /** @type {(() => void)|null} */
+    let stop = null;
+    ctx.onDispose(() => stop?.());
+    const entry = () => {
+      stop?.();
+      stop = null;
+      keypadView(ctx, stage, (sale) => { stop = saleView(ctx, stage, sale, entry); });
+    };
+    entry();
+    return root;
+  },
+};
+
+/** The sound setting of the store (on unless turned off). @param {Ctx} ctx */
+const soundKey = (ctx) => `wk.counter.sound.${ctx.backend.storeId?.() ?? ''}`;
+
+/**
+ * @param {Ctx} ctx @param {HTMLElement} stage
+ * @param {(sale: {tx: import('../backend.js').Transaction, price: string, fiat: string, coin: string}) => void} onCharge
+ */
+function keypadView(ctx, stage, onCharge) {
+  let text = '';
+  const display = h('output', { class: 'counter-amount', 'aria-live': 'polite', id: 'ct-amount' }, '0');
+  const fiatLabel = h('span', { class: 'counter-fiat' });
+  const coin = field({ label: 'Customer pays with', name: 'counterCoin', type: 'select', options: [] });
+  const sound = field({ label: 'Sound when paid', name: 'counterSound', type: 'checkbox', checked: true });
+  const charge = h('button', { type: 'button', class: 'primary counter-charge', 'data-action': 'charge', disabled: true }, 'Charge');
+  const msg = h('div');
+  let fiat = '';
+  const draw = () => {
+    display.textContent = text || '0';
+    charge.disabled = !fiat || !coin.input.value || !validPrice(text);
+    charge.textContent = validPrice(text) ? `Charge ${displayAmount(text, { minDecimals: FIAT_PLACES })} ${fiat} in ${coin.input.value}` : 'Charge';
+  };
+  /** @param {string} k */
+  const press = (k) => {
+    replace(msg);
+    if (k === 'back') text = text.slice(0, -1);
+    else if (k === 'clear') text = '';
+    else if (k === '.') { if (!text.includes('.')) text = (text || '0') + '.'; }
+    else {
+      const [, frac] = text.split('.');
+      if (frac !== undefined && frac.length + k.length > FIAT_PLACES) return; // cents at most
+      if (text.replace('.', '').length >= 9) return;
+      text = text === '0' ? k.replace(/^0+/, '') || '0' : text + k;
+    }
+    draw();
+  };
+  const keypad = h('div', { class: 'keypad', role: 'group', 'aria-label': 'Amount keypad' },
+    KEYS.map((k) => h('button', { type: 'button', class: 'key', dataset: { key: k }, onclick: () => press(k) }, k)),
+    h('button', { type: 'button', class: 'key secondary', dataset: { key: 'back' }, 'aria-label': 'Delete the last digit', onclick: () => press('back') }, '⌫'),
+    h('button', { type: 'button', class: 'key secondary', dataset: { key: 'clear' }, onclick: () => press('clear') }, 'Clear'));
+  const onKey = (/** @type {KeyboardEvent} */ e) => {
+    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+    if (/^[0-9.]$/.test(e.key)) press(e.key);
+    else if (e.key === 'Backspace') press('back');
+    else if (e.key === 'Escape') press('clear');
+    else if (e.key === 'Enter' && !charge.disabled) charge.click();
+    else return;
+    e.preventDefault();
+  };
+  document.addEventListener('keydown', onKey);
+  ctx.onDispose(() => document.removeEventListener('keydown', onKey));
+
+  replace(stage, h('div', { class: 'counter-entry' },
+    h('p', { class: 'counter-display' }, display, ' ', fiatLabel),
+    keypad,
+    h('div', { class: 'inline-form' }, coin.wrap, sound.wrap),
+    h('div', { class: 'actions' }, charge),
+    msg));
+
+  Promise.all([storeFiat(ctx), loadCoins(ctx.backend), ctx.store.get(soundKey(ctx))]).then(([f, coins, snd]) => {
+    fiat = f;
+    fiatLabel.textContent = f;
+    const payable = coins.filter((c) => !truthy(c.is_fiat) && (c.accepted === undefined || truthy(c.accepted)));
+    replace(coin.input, payable.map((c) => h('option', { value: c.coin }, c.name ? `${c.coin} — ${c.name}` : c.coin)));
+    sound.input.checked = snd !== false;
+    if (!f) replace(msg, errorBox({ code: 'invalid_input', message: 'The rates list no fiat currency for this store: the counter needs one to price a sale.', retryable: false }));
+    draw();
+  }, (e) => replace(msg, errorBox(e)));
+  coin.input.addEventListener('change', draw);
+  sound.input.addEventListener('change', () => { ctx.store.set(soundKey(ctx), sound.input.checked); });
+
+  charge.addEventListener('click', () => busy(charge, async () => {
+    replace(msg);
+    try {
+      const price = text;
+      const info = await ctx.backend.basicInfo();
+      // the API needs a buyer email: a counter sale has none, so the receipt goes to the shop
+      const tx = await ctx.backend.createTransaction({
+        amount: price, currency1: fiat, currency2: coin.input.value, buyerEmail: info.email,
+        itemName: 'Counter sale', invoice: `POS-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`,
+      });
+      onCharge({ tx, price, fiat, coin: coin.input.value });
+    } catch (e) {
+      replace(msg, errorBox(e, toBridgeError(e).code === 'outcome_unknown'
+        ? { hint: 'The sale may exist: do not charge again; open Receive → Recent payments, or Send → Unsettled operations, to find it.' } : {}));
+    }
+  }, 'Creating…'));
+  draw();
+}
+
+/** @param {string} t */
+function validPrice(t) {
+  try {
+    parseUnits(t, { positive: true });
+    return /^\d+(\.\d{1,2})?$/.test(t);
+  } catch (e) {
+    if (e instanceof AmountError) return false;
+    throw e;
+  }
+}
+
+/**
+ * The sale: its QR, countdown, status; full-screen Paid. Returns a stop function.
+ * @param {Ctx} ctx @param {HTMLElement} stage
+ * @param {{tx: import('../backend.js').Transaction, price: string, fiat: string, coin: string}} sale
+ * @param {() => void} next
+ */
+function saleView(ctx, stage, sale, next) {
+  const { tx } = sale;
+  const coin = tx.currency || sale.coin;
+  const amount = `${displayAmount(tx.amount, { minDecimals: 0 })} ${coin}`;
+  const qrBox = h('figure', { class: 'counter-qr' }, h('p', { class: 'loading' }, 'Making the code…'));
+  const countdown = h('p', { class: 'countdown counter-countdown', 'aria-live': 'off' });
+  const status = h('p', { class: 'payment-status', role: 'status', dataset: { state: 'pending' } }, 'Waiting for the customer to pay');
+  const cancel = h('button', { type: 'button', class: 'secondary', 'data-action': 'new-sale' }, 'New sale');
+  cancel.addEventListener('click', next);
+  replace(stage, h('div', { class: 'counter-sale', dataset: { txn: tx.txn_id } },
+    h('p', { class: 'counter-price' }, `${displayAmount(sale.price, { minDecimals: FIAT_PLACES })} ${sale.fiat}`),
+    h('p', { class: 'counter-due' }, 'Pay ', h('strong', null, amount)),
+    qrBox, countdown, status, h('div', { class: 'actions' }, cancel)));
+
+  ctx.backend.paymentUri({ coin, address: tx.address, amount: tx.amount }).then((u) => {
+    const kindText = u.kind === 'address'
+      ? `Address only: the customer types the amount, ${amount}.`
+      : `Amount included (${u.kind === 'bip21' ? 'BIP-21' : 'EIP-681'}): the wallet fills in ${amount}.`;
+    replace(qrBox,
+      qrSvg(u.uri, { label: `QR code to pay ${amount}: ${u.uri}`, size: 320 }),
+      h('figcaption', { 'data-kind': u.kind, 'data-uri': u.uri }, h('strong', null, kindText), u.note ? h('span', { class: 'hint' }, ` ${u.note}`) : null));
+  }, (e) => replace(qrBox, errorBox(e)));
+
+  let stopped = false;
+  let expiresAt = Date.now() + timeoutSeconds(tx.timeout) * 1000;
+  /** @type {ReturnType<typeof setTimeout>|undefined} */
+  let timer;
+  const tick = setInterval(() => { countdown.textContent = `Time left: ${formatDuration(Math.max(0, Math.round((expiresAt - Date.now()) / 1000)))}`; }, 1000);
+  countdown.textContent = `Time left: ${formatDuration(timeoutSeconds(tx.timeout))}`;
+  const stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+    clearInterval(tick);
+  };
+  const poll = async () => {
+    if (stopped) return;
+    try {
+      const info = await ctx.backend.txInfo(tx.txn_id);
+      if (stopped) return;
+      const exp = Date.parse(info.time_expires);
+      if (exp > 0) expiresAt = exp;
+      const state = paymentState(Number(info.status)); // core's rule, generated from Go
+      if (state === 'paid') {
+        stop();
+        paidView(ctx, stage, sale, amount, next);
+        return;
+      }
+      if (state === 'failed') {
+        stop();
+        status.dataset.state = 'failed';
+        status.textContent = 'Not paid: the time ran out or the payment was cancelled. Start a new sale.';
+        ctx.announce(status.textContent);
+        return;
+      }
+      status.textContent = Number(info.received) > 0 ? `Received ${displayAmount(info.received, { minDecimals: 0 })} of ${amount}: waiting for the rest` : 'Waiting for the customer to pay';
+    } catch (e) {
+      status.textContent = `Could not check the payment (${toBridgeError(e).message}); trying again…`;
+    }
+    timer = setTimeout(poll, POLL_MS);
+  };
+  timer = setTimeout(poll, POLL_MS);
+  return stop;
+}
+
+/**
+ * Full screen: Paid, the amounts, a sound unless turned off.
+ * @param {Ctx} ctx @param {HTMLElement} stage
+ * @param {{tx: import('../backend.js').Transaction, price: string, fiat: string}} sale @param {string} amount @param {() => void} next
+ */
+function paidView(ctx, stage, sale, amount, next) {
+  const again = h('button', { type: 'button', class: 'primary', 'data-action': 'new-sale' }, 'New sale');
+  again.addEventListener('click', next);
+  const view = h('div', { class: 'counter-paid', role: 'alert', dataset: { txn: sale.tx.txn_id } },
+    h('p', { class: 'counter-paid-word' }, 'Paid'),
+    h('p', { class: 'counter-price' }, `${displayAmount(sale.price, { minDecimals: FIAT_PLACES })} ${sale.fiat}`),
+    h('p', null, amount),
+    h('div', { class: 'actions' }, again));
+  replace(stage, view);
+  again.focus();
+  ctx.store.get(soundKey(ctx)).then((on) => { if (on !== false) chime(); });
+}
+
+/** A short two-note chime (Web Audio, no file). */
+function chime() {
+  try {
+    const AC = /** @type {any} */ (globalThis).AudioContext ?? /** @type {any} */ (globalThis).webkitAudioContext;
+    if (!AC) return;
+    const ac = new AC();
+    const t = ac.currentTime;
+    for (const [f, at] of [[880, 0], [1320, 0.18]]) {
+      const o = ac.createOscillator();
+      const g = ac.createGain();
+      o.frequency.value = f;
+      g.gain.setValueAtTime(0.0001, t + at);
+      g.gain.exponentialRampToValueAtTime(0.3, t + at + 0.02);
+      g.gain.exponentialRampToValueAtTime(0.0001, t + at + 0.35);
+      o.connect(g).connect(ac.destination);
+      o.start(t + at);
+      o.stop(t + at + 0.4);
+    }
+    /** @type {any} */ (globalThis).wkChimes = (/** @type {any} */ (globalThis).wkChimes ?? 0) + 1; // tests count them
+    setTimeout(() => ac.close().catch(() => {}), 1000);
+  } catch {
+    // no sound here: the screen says Paid all the same
+  }
+}

@@ -1,0 +1,75 @@
+// One payment: #payment?txn=ID[&store=STORE]. Opened from a "Paid" notification (in a tab), from
+// the list of paid payments on the Overview and from the history. A link that names another
+// store switches to it first. Its status words and paid/failed rule are core's (status.js).
+
+import { h, replace } from '../dom.js';
+import { errorBox, dl, screenHeading, formatTime, copyButton } from '../ui.js';
+import { displayAmount } from '../lib/money.js';
+import { paymentState, paymentLabel } from '../lib/status.js';
+
+/** @typedef {import('../app.js').Ctx} Ctx */
+
+/** The hash's parameters (#payment?txn=…&store=…). */
+export function hashParams() {
+  const q = location.hash.split('?')[1] ?? '';
+  return new URLSearchParams(q);
+}
+
+/** @type {import('../app.js').Screen} */
+export default {
+  id: 'payment',
+  title: 'Payment',
+  needsSession: true,
+  nav: false,
+  render(ctx) {
+    const params = hashParams();
+    const txn = params.get('txn') ?? '';
+    const body = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Loading the payment…'));
+    const heading = screenHeading('Payment');
+    const root = h('section', { class: 'screen' }, heading, body);
+    (async () => {
+      const want = params.get('store');
+      if (want && want !== ctx.backend.storeId?.()) {
+        // the link names another store: show the payment there
+        await ctx.backend.switchStore(want);
+        await ctx.refreshSession();
+      }
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(txn)) throw { code: 'invalid_input', message: 'This link names no payment.', retryable: false };
+      const info = await ctx.backend.txInfo(txn, true);
+      replace(body, details(ctx, txn, info));
+      replace(heading, 'Payment ', h('code', null, txn));
+      ctx.backend.setAlerts?.({ seen: txn }).catch(() => {});
+    })().catch((e) => replace(body, errorBox(e))).finally(() => body.removeAttribute('aria-busy'));
+    return root;
+  },
+};
+
+/**
+ * @param {Ctx} ctx @param {string} txn
+ * @param {import('../backend.js').TxInfo & {checkout?: Record<string, any>}} info
+ */
+export function details(ctx, txn, info) {
+  const ck = info.checkout ?? {};
+  const state = paymentState(Number(info.status));
+  const label = paymentLabel(Number(info.status));
+  const paid = state === 'paid';
+  /** @type {[string, string|Node][]} */
+  const pairs = [
+    ['Store', ctx.session?.storeName ?? ''],
+    ['Status', h('strong', { class: `state-${state}`, dataset: { state } }, info.status_text && info.status_text !== label ? `${label} — ${info.status_text}` : label)],
+  ];
+  if (ck.amountf && ck.currency) pairs.push(['Price', `${displayAmount(String(ck.amountf))} ${ck.currency}`]);
+  pairs.push(['Amount', `${displayAmount(info.amount, { minDecimals: 0 })} ${info.coin}`]);
+  pairs.push(['Received', `${displayAmount(info.received || '0', { minDecimals: 0 })} ${info.coin}`]);
+  if (ck.item_name) pairs.push(['Item', String(ck.item_name)]);
+  if (ck.invoice) pairs.push(['Invoice', String(ck.invoice)]);
+  if (ck.buyer_email) pairs.push(['Buyer', String(ck.buyer_email)]);
+  pairs.push(['Address', h('code', { class: 'address' }, info.payment_address)]);
+  pairs.push(['Created', formatTime(info.time_created)]);
+  if (!paid) pairs.push(['Expires', formatTime(info.time_expires)]);
+  return h('div', { class: 'stack', dataset: { txn, state } },
+    h('div', { class: `notice ${paid ? 'ok' : state === 'failed' ? 'warn' : 'info'}`, role: 'status' },
+      paid ? 'Paid.' : state === 'failed' ? 'This payment was not paid (cancelled or timed out).' : 'Waiting for the buyer to pay.'),
+    dl(pairs),
+    h('div', { class: 'actions' }, copyButton(() => txn, 'Copy payment ID', ctx.announce)));
+}

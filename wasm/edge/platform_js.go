@@ -392,6 +392,29 @@ func (l *doLedger) Events(ctx context.Context, after int64, limit int) (string, 
 	return v.String(), nil
 }
 
+func (l *doLedger) ClaimIdempotency(ctx context.Context, id, claim, rec string, ttl time.Duration) (bool, string, error) {
+	st, serr := l.record("idem", id)
+	v, err := rpc(ctx, st, serr, "claimIdem", id, claim, rec, ttl.Milliseconds())
+	if err != nil {
+		return false, "", err
+	}
+	cur := ""
+	if c := v.Get("current"); c.Type() == js.TypeString {
+		cur = c.String()
+	}
+	return v.Get("ok").Truthy(), cur, nil
+}
+
+func (l *doLedger) SettleIdempotency(ctx context.Context, id, claim, rec string) error {
+	st, serr := l.record("idem", id)
+	var r any
+	if rec != "" {
+		r = rec
+	}
+	_, err := rpc(ctx, st, serr, "settleIdem", id, claim, r)
+	return err
+}
+
 // doLimiter is one client's rate limit window, in its Limiter Durable Object (glue/limiter.mjs).
 type doLimiter struct {
 	stub js.Value

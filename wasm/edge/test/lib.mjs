@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHmac, randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
 import { Miniflare, Log, LogLevel } from 'miniflare';
 
 export const edgeDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -323,4 +324,40 @@ export function findSecret(text, secrets) {
     }
   }
   return null;
+}
+
+/**
+ * A direct API client on a second key of the account, to count what the sandbox recorded:
+ * withdrawals by note, payments by invoice.
+ */
+export async function historyCounter(sb) {
+  const key = await sb.admin('POST', `/accounts/${sb.merchantId}/keys`, {});
+  const post = async (cmd, fields, token) => {
+    const res = await fetch(sb.apiUrl + '/' + cmd, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(token ? { authorization: token } : {}) },
+      body: new URLSearchParams({ version: '1', cmd, ...fields }).toString(),
+    });
+    return res.json();
+  };
+  const login = await post('login', { publickey: key.public_key, privatekey: key.private_key });
+  const token = login.result.access_token;
+  const call = async (cmd, fields = {}) => {
+    const r = await post(cmd, { key: key.public_key, ...fields }, token);
+    assert.equal(r.error, 'ok', `${cmd}: ${JSON.stringify(r)}`);
+    return r.result;
+  };
+  return {
+    async withdrawals(note) {
+      return (await call('get_withdrawal_history', { limit: '100' })).filter((w) => w.note === note).length;
+    },
+    async payments(invoice) {
+      let n = 0;
+      for (const id of await call('get_tx_ids', { limit: '100' })) {
+        const info = await call('get_tx_info', { txid: id, full: '1' });
+        if (info.checkout?.invoice === invoice) n++;
+      }
+      return n;
+    },
+  };
 }

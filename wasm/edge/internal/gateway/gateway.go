@@ -38,7 +38,7 @@ type Response struct {
 // the list against the code.
 var RequestHeaders = []string{
 	"authorization", "content-type", "origin", "access-control-request-method", "access-control-request-headers",
-	"hmac", "cf-connecting-ip", "x-real-ip", "x-forwarded-for",
+	"hmac", "cf-connecting-ip", "x-real-ip", "x-forwarded-for", "idempotency-key",
 }
 
 // MaxBody is the largest request body the gateway reads.

@@ -128,6 +128,13 @@ type Ledger interface {
 	// Events returns the page of events after cursor as the JSON object
 	// {"events":[...],"next_cursor":"N"}.
 	Events(ctx context.Context, after int64, limit int) (string, error)
+	// ClaimIdempotency stores rec as the record of idempotency id, made by claim, in one atomic
+	// step, unless a record of id younger than ttl exists: then it changes nothing and returns
+	// that record (ok false).
+	ClaimIdempotency(ctx context.Context, id, claim, rec string, ttl time.Duration) (ok bool, current string, err error)
+	// SettleIdempotency replaces record id with rec ("" deletes it) if it is still the one
+	// claim made.
+	SettleIdempotency(ctx context.Context, id, claim, rec string) error
 }
 
 // IPNCommit is what CommitIPN writes.

@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { startSandbox, startGateway, edgeDir, buildEdge } from './lib.mjs';
+import { startSandbox, startGateway, edgeDir, buildEdge, compatibilityDate } from './lib.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf('--' + name);
@@ -56,7 +56,7 @@ const baselineOn = (own) => (_dir, bindings) => ({
   name: 'js-baseline',
   routes: ['*/baseline/*'],
   modules: [{ type: 'ESModule', path: join(edgeDir, 'test', 'fixtures', 'js-baseline.mjs') }],
-  compatibilityDate: '2025-04-01',
+  compatibilityDate,
   bindings: own ? { ...bindings, WALLEX_API_URL: own.apiUrl, WALLEX_PUBLIC_KEY: own.publicKey, WALLEX_PRIVATE_KEY: own.privateKey } : bindings,
 });
 const baseline = baselineOn(null);

@@ -6,7 +6,7 @@
 // second withdrawal, with nonces on and off.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSandbox, startGateway, edgeModules, edgeDurableObjects, rnd, historyCounter } from './lib.mjs';
+import { startSandbox, startGateway, edgeModules, edgeDurableObjects, rnd, historyCounter, compatibilityDate } from './lib.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -15,7 +15,7 @@ const secondIsolate = (dir, bindings) => ({
   name: 'edge2',
   modulesRoot: dir,
   modules: edgeModules(dir),
-  compatibilityDate: '2025-04-01',
+  compatibilityDate,
   durableObjects: edgeDurableObjects('edge'),
   kvNamespaces: ['PRICES'],
   bindings,

@@ -2,7 +2,7 @@
 // sandbox (`wallexkit sandbox`) and the gateway in real workerd (Miniflare), and collects every
 // answer and log line so that tests can check that no secret ever shows up.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -16,19 +16,6 @@ export const repoRoot = join(edgeDir, '..', '..');
 export const buildDir = join(edgeDir, 'build');
 
 process.env.WRANGLER_SEND_METRICS = 'false';
-
-function newestMtime(dir, exts) {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) {
-      if (e.name !== 'node_modules' && e.name !== 'build' && !e.name.startsWith('.')) t = Math.max(t, newestMtime(p, exts));
-    } else if (exts.some((x) => e.name.endsWith(x))) {
-      t = Math.max(t, statSync(p).mtimeMs);
-    }
-  }
-  return t;
-}
 
 /** The glue modules build.sh copies next to app.wasm: the entry and one module per Durable Object class. */
 export const glueModules = ['worker.mjs', 'keys.mjs', 'ledger.mjs', 'limiter.mjs'];
@@ -52,26 +39,21 @@ export function edgeDurableObjects(scriptName) {
   return Object.fromEntries(Object.entries(classes).map(([b, className]) => [b, { className, scriptName }]));
 }
 
-/** Builds the Worker with build.sh unless build/ is newer than every Go and glue source. */
+let built = false;
+/**
+ * Builds the Worker (build.sh, which builds only when a source changed: the same check wrangler's
+ * build.command relies on), once per test process.
+ */
 export function buildEdge() {
-  let built = 0;
-  try {
-    built = Math.min(...['app.wasm', ...glueModules].map((f) => statSync(join(buildDir, f)).mtimeMs));
-  } catch {}
-  const src = Math.max(
-    newestMtime(edgeDir, ['.go']),
-    newestMtime(join(edgeDir, 'glue'), ['.mjs']),
-    statSync(join(edgeDir, 'build.sh')).mtimeMs,
-    newestMtime(join(repoRoot, 'core'), ['.go']),
-    newestMtime(join(repoRoot, 'wasm', 'fetch'), ['.go']),
-    newestMtime(join(repoRoot, 'wasm', 'internal'), ['.go']),
-    statSync(join(repoRoot, 'go.mod')).mtimeMs,
-  );
-  if (process.env.EDGE_REBUILD === '1' || built < src) {
+  if (!built) {
     execFileSync('bash', [join(edgeDir, 'build.sh')], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    built = true;
   }
   return buildDir;
 }
+
+/** The compatibility_date of wrangler.jsonc, which every Worker in the tests uses too. */
+export const compatibilityDate = /"compatibility_date":\s*"(\d{4}-\d\d-\d\d)"/.exec(readFileSync(join(edgeDir, 'wrangler.jsonc'), 'utf8'))[1];
 
 let cliPath;
 /** Builds cmd/wallexkit into a temp dir once per process. */
@@ -260,7 +242,7 @@ export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = 
         name: 'edge',
         modulesRoot: dir,
         modules: edgeModules(dir),
-        compatibilityDate: '2025-04-01',
+        compatibilityDate,
         durableObjects: edgeDurableObjects(),
         kvNamespaces: ['PRICES'],
         bindings,

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startSandbox, startGateway, edgeModules, edgeDurableObjects } from './lib.mjs';
+import { startSandbox, startGateway, edgeModules, edgeDurableObjects, compatibilityDate } from './lib.mjs';
 
 let sb, gw;
 
@@ -15,7 +15,7 @@ const secondIsolate = (dir, bindings) => ({
   name: 'edge2',
   modulesRoot: dir,
   modules: edgeModules(dir),
-  compatibilityDate: '2025-04-01',
+  compatibilityDate,
   durableObjects: edgeDurableObjects('edge'),
   kvNamespaces: ['PRICES'],
   bindings,

@@ -248,8 +248,11 @@ func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.
 	for name, val := range c.Request.Header {
 		headers[name] = val
 	}
+	// The body crosses as the text before and after the nonce: the sequencer puts the nonce it
+	// sends between them (a form body is ASCII).
 	call := map[string]any{
-		"id": c.ID, "url": c.Request.URL, "headers": headers, "body": jsutil.Uint8Array(c.Request.Body),
+		"id": c.ID, "url": c.Request.URL, "headers": headers,
+		"head": string(c.Request.Body[:c.At]), "tail": string(c.Request.Body[c.End:]),
 		"nonce": c.Nonce, "deadline": c.Deadline.UnixMilli(),
 	}
 	v, err := k.call(ctx, "nonceCall", call)
@@ -262,7 +265,7 @@ func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.
 	case present(v.Get("stale")):
 		return &gateway.NonceResult{Stale: int64(v.Get("stale").Float())}, nil
 	case present(v.Get("send_error")):
-		return &gateway.NonceResult{SendError: v.Get("send_error").String()}, nil
+		return &gateway.NonceResult{SendError: v.Get("send_error").String(), Nonce: int64(v.Get("nonce").Float())}, nil
 	}
 	out := &core.HTTPResponse{Status: v.Get("status").Int(), Header: map[string]string{}, Body: jsutil.Bytes(v.Get("body"))}
 	h := v.Get("headers")
@@ -273,7 +276,7 @@ func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.
 			}
 		}
 	}
-	return &gateway.NonceResult{Response: out}, nil
+	return &gateway.NonceResult{Response: out, Nonce: int64(v.Get("nonce").Float())}, nil
 }
 
 func (k *doKeys) Abandon(ctx context.Context, id string) (bool, error) {

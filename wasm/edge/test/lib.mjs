@@ -199,8 +199,9 @@ export async function eventually(fn, ms = 10000, what = 'condition') {
  * gateway's URL, a `request` helper that records every answer, the captured worker logs, and
  * the secrets to look for.
  */
-export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = [], inspectorPort, persist, secrets: keep } = {}) {
-  const dir = buildEdge();
+export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = [], inspectorPort, persist, secrets: keep, dir: builtDir } = {}) {
+  // dir: another build of the Worker (the benchmark's --before), else this tree's, built now.
+  const dir = builtDir ?? buildEdge();
   // persist: a directory for Durable Object and KV storage, so that a gateway started again on it
   // (with the same secrets: pass the first one's `secrets`) finds its state, as after a restart.
   const secrets = keep ?? {

@@ -114,9 +114,13 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) 
 
 function caller(gw, prefix) {
   return async () => {
-    const res = await fetch(gw.url + prefix + PATH, { method: 'POST', headers: { authorization: 'Bearer ' + gw.tokens[0] } });
-    await res.arrayBuffer();
-    return res.status === 200;
+    try {
+      const res = await fetch(gw.url + prefix + PATH, { method: 'POST', headers: { authorization: 'Bearer ' + gw.tokens[0] } });
+      await res.arrayBuffer();
+      return res.status === 200;
+    } catch {
+      return false; // no answer (a connection the loaded machine dropped): an error of that side
+    }
   };
 }
 

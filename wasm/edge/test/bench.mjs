@@ -11,7 +11,7 @@
 //   cold        first POST /v1/call/get_basic_info on a fresh Miniflare instance (a new isolate:
 //               wasm compile and instantiate, Go runtime start, first login) vs the JS Worker's
 //               first request (its login included), median of --cold-runs (default 6), with a
-//               breakdown: compile, instantiate and Go runtime start (measured in node's V8, which
+//               breakdown (with --nonce also with nonces on, the gateway's default): compile, instantiate and Go runtime start (measured in node's V8, which
 //               workerd also uses; workerd's clocks stand still while code runs), first /v1/health
 //               (everything but the login and the call), and the rest.
 //   checkout    POST /v1/checkout (catalog item, a new order_id each) from --clients (default 64)
@@ -204,7 +204,9 @@ async function goStart() {
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, median(v)]));
 }
 
-async function cold(sb) {
+// nonce: the gateways with nonces on (sb then has nonces on; js: the JS Worker's own key, before:
+// the --before side's), where the first call also goes through the key's sequencer.
+async function cold(sb, { nonce = false, js = null, before = sb } = {}) {
   // go, js: the first request of a fresh instance; health: a first GET /v1/health (the Go
   // instance's start, no login, no Durable Object); afterHealth: the first get_basic_info after
   // that (the login through the key's Durable Object and the call, on a started instance).
@@ -221,7 +223,7 @@ async function cold(sb) {
     const sides = BEFORE ? ['go', 'js', 'health', 'before', 'beforeHealth'] : ['go', 'js', 'health'];
     for (const side of i % 2 ? [...sides].reverse() : sides) {
       // A fresh Miniflare instance each time: a new isolate and new Durable Objects (no token).
-      const gw = await startGateway(sb, { extraWorkers: side.startsWith('before') ? [] : [baseline], vars: { WALLEX_NONCE: '0' }, dir: side.startsWith('before') ? BEFORE : undefined });
+      const gw = await startGateway(side.startsWith('before') ? before : sb, { extraWorkers: side.startsWith('before') ? [] : [baselineOn(js)], vars: { WALLEX_NONCE: nonce ? '1' : '0' }, dir: side.startsWith('before') ? BEFORE : undefined });
       try {
         if (side === 'health' || side === 'beforeHealth') {
           first[side].push(await timed(() => fetch(gw.url + '/v1/health')));
@@ -238,8 +240,8 @@ async function cold(sb) {
   }
   const m = Object.fromEntries(Object.entries(first).map(([k, v]) => [k, median(v)]));
   const start = await goStart();
-  results.cold = { runs: first, median: m, node_v8: start, ratio: m.go / m.js };
-  console.log(`cold start, first ${PATH} on a fresh Miniflare instance (login included on both sides), median of ${COLD_RUNS}:`);
+  results[nonce ? 'cold_nonce' : 'cold'] = { runs: first, median: m, node_v8: start, ratio: m.go / m.js };
+  console.log(`cold start, first ${PATH} on a fresh Miniflare instance (login included on both sides), nonces ${nonce ? 'on' : 'off'}, median of ${COLD_RUNS}:`);
   console.log(`  Go gateway ${m.go.toFixed(1)} ms (runs ${first.go.map((x) => x.toFixed(0)).join(', ')}); JS worker ${m.js.toFixed(1)} ms (runs ${first.js.map((x) => x.toFixed(0)).join(', ')}); ratio ${(m.go / m.js).toFixed(1)}x`);
   console.log(`  breakdown: first /v1/health on a fresh instance ${m.health.toFixed(1)} ms (Go instance start: instantiate, runtime, first run of the code on the path); then the first get_basic_info ${m.afterHealth.toFixed(1)} ms (login through the key's Durable Object, the call, first run of that code)`);
   if (BEFORE) console.log(`  before (${BEFORE}): ${m.before.toFixed(1)} ms (runs ${first.before.map((x) => x.toFixed(0)).join(', ')}); first /v1/health ${m.beforeHealth.toFixed(1)} ms, then the first get_basic_info ${m.beforeAfterHealth.toFixed(1)} ms`);
@@ -297,7 +299,10 @@ try {
     if (!process.argv.includes('--nonce-only')) await throughput(sb, false, null, sbBefore);
     if (withNonce) await throughput(sbn, true, sb, sbnBefore);
   }
-  if (ONLY.includes('cold')) await cold(sb);
+  if (ONLY.includes('cold')) {
+    await cold(sb);
+    if (withNonce) await cold(sbn, { nonce: true, js: sb, before: sbnBefore ?? sbn });
+  }
   if (ONLY.includes('checkout')) {
     // Nonces off first (on sb, the key that never sees one), then on (sbn).
     await checkout(sb, null, { nonce: false });

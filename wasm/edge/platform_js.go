@@ -265,7 +265,7 @@ func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.
 	case present(v.Get("stale")):
 		return &gateway.NonceResult{Stale: int64(v.Get("stale").Float())}, nil
 	case present(v.Get("send_error")):
-		return &gateway.NonceResult{SendError: v.Get("send_error").String(), Nonce: int64(v.Get("nonce").Float())}, nil
+		return &gateway.NonceResult{SendError: v.Get("send_error").String(), Nonce: sentNonce(v)}, nil
 	}
 	out := &core.HTTPResponse{Status: v.Get("status").Int(), Header: map[string]string{}, Body: jsutil.Bytes(v.Get("body"))}
 	h := v.Get("headers")
@@ -276,7 +276,15 @@ func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.
 			}
 		}
 	}
-	return &gateway.NonceResult{Response: out, Nonce: int64(v.Get("nonce").Float())}, nil
+	return &gateway.NonceResult{Response: out, Nonce: sentNonce(v)}, nil
+}
+
+// sentNonce is the nonce the sequencer reports it sent, 0 when it reports none.
+func sentNonce(v js.Value) int64 {
+	if n := v.Get("nonce"); n.Type() == js.TypeNumber {
+		return int64(n.Float())
+	}
+	return 0
 }
 
 func (k *doKeys) Abandon(ctx context.Context, id string) (bool, error) {

@@ -120,9 +120,9 @@ export class Ledger extends DurableObject {
   }
 
   // pruneIdem deletes records older than ttlMs, found through their time index (idemx:<ms>:<id>),
-  // at most every ten minutes and 128 at a time.
+  // at most every ten minutes (or ttlMs, when shorter) and 128 at a time.
   async pruneIdem(now, ttlMs) {
-    if (now - (this.idemPruned ?? 0) < 600_000) return;
+    if (now - (this.idemPruned ?? 0) < Math.min(600_000, ttlMs)) return;
     this.idemPruned = now;
     const old = await this.ctx.storage.list({ prefix: "idemx:", end: "idemx:" + pad(now - ttlMs), limit: 128 });
     if (old.size === 0) return;

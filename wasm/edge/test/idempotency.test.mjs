@@ -161,3 +161,24 @@ for (const nonces of ['1', '0']) {
     assert.equal(await recorded(m, note), 2);
   });
 }
+
+test('records expire after their time to live and are pruned (the ledger shard, directly)', async () => {
+  const { gw } = modes['1'];
+  const ns = await gw.mf.getDurableObjectNamespace('LEDGER', 'edge');
+  const shard = ns.get(ns.idFromName('shard:idem-test'));
+  const ttl = 2000; // long enough for the first steps on a loaded machine
+  const claim = async (...a) => {
+    const r = await shard.claimIdem(...a);
+    return { ok: r.ok, current: r.current }; // a plain copy of the RPC result
+  };
+  assert.deepEqual(await claim('a', 'ca', '{"state":"sending"}', ttl), { ok: true, current: null });
+  assert.deepEqual(await claim('a', 'cx', '{"state":"other"}', ttl), { ok: false, current: '{"state":"sending"}' });
+  assert.equal(await shard.settleIdem('a', 'cx', '{"state":"done"}'), false, 'only its own claim settles a record');
+  assert.equal(await shard.settleIdem('a', 'ca', '{"state":"done"}'), true);
+  assert.deepEqual(await claim('a', 'cx', '{}', ttl), { ok: false, current: '{"state":"done"}' });
+  await sleep(ttl + 100);
+  // Past its time to live: the key may be claimed anew; and the claim prunes what expired.
+  assert.deepEqual(await claim('b', 'cb', '{}', ttl), { ok: true, current: null });
+  assert.equal(await shard.settleIdem('a', 'ca', '{"state":"done"}'), false, 'the expired record was pruned');
+  assert.deepEqual(await claim('a', 'c2', '{"state":"again"}', ttl), { ok: true, current: null });
+});

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"sync"
@@ -218,5 +219,34 @@ func TestCallHasNoCORS(t *testing.T) {
 	}
 	if pre.Status != 405 {
 		t.Fatalf("preflight: %d %s", pre.Status, pre.Body)
+	}
+}
+
+// failingClaims is a ledger whose idempotency records cannot be written.
+type failingClaims struct{ fakeLedger }
+
+func (failingClaims) ClaimIdempotency(context.Context, string, string, string, time.Duration) (bool, string, error) {
+	return false, "", errors.New("storage unavailable")
+}
+
+type claimPlatform struct{ *fakePlatform }
+
+func (p claimPlatform) Ledger() Ledger { return failingClaims{fakeLedger{p.fakePlatform}} }
+
+// The key is recorded before anything is sent: when it cannot be, nothing is sent (503 not_sent,
+// retryable), and the same request may be sent again.
+func TestIdempotencyKeyRecordedBeforeSending(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	withdrawalAPI(f, nil)
+	res := g.Handle(context.Background(), claimPlatform{f}, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_8"), wdBody))
+	if m := decode(t, res); res.Status != 503 || m["code"] != "not_sent" || m["retryable"] != true {
+		t.Fatalf("%d %s", res.Status, res.Body)
+	}
+	if n := f.count("create_withdrawal"); n != 0 {
+		t.Fatalf("%d withdrawals sent without a recorded key", n)
+	}
+	noSecrets(t, f, res)
+	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_8"), wdBody)); res.Status != 200 || f.count("create_withdrawal") != 1 {
+		t.Fatalf("sent again: %d %s", res.Status, res.Body)
 	}
 }

@@ -6,11 +6,27 @@
 #   keys.mjs      KeyState (per API key: token, nonce mark, nonce sequencer)
 #   ledger.mjs    Ledger (payments, orders, IPNs, events, forwarding)
 #   limiter.mjs   Limiter (per client: rate limit window)
-# Usage: wasm/edge/build.sh   (from anywhere; needs only Go)
+# Usage: wasm/edge/build.sh [--force]   (from anywhere; needs only Go)
+#
+# It builds only when something it is made from changed (Go sources of the gateway, core and the
+# wasm packages it uses, go.mod/go.sum, the glue, this script, the Go version): wrangler runs it
+# before every `wrangler dev` and `wrangler deploy` (build.command in wrangler.jsonc) and the test
+# harness before every test file, so an unchanged tree costs a look at file times. --force (or
+# EDGE_REBUILD=1) builds anyway.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then export PATH=/usr/local/go/bin:$PATH; fi
 out=wasm/edge/build
+
+# The stamp names the Go version and is written last: a build that failed half-way has none.
+stamp=$out/.built
+want="$(go version)"
+if [ "${1:-}" != "--force" ] && [ "${EDGE_REBUILD:-}" != "1" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
+  [ -z "$(find wasm/edge core wasm/fetch wasm/internal go.mod go.sum \( -name node_modules -o -name build -o -name .wrangler -o -path wasm/edge/test \) -prune -o \
+    \( -name '*.go' -o -name '*.mjs' -o -name build.sh -o -name go.mod -o -name go.sum \) -newer "$stamp" -print -quit)" ]; then
+  echo "wasm/edge/build: up to date"
+  exit 0
+fi
 
 # workers-assets-gen empties $out first, then writes wasm_exec.js, runtime.mjs and worker.mjs.
 go run github.com/syumai/workers/cmd/workers-assets-gen -mode go -o "$out"
@@ -21,3 +37,4 @@ GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o "$out/app.wasm" ./was
 raw=$(wc -c <"$out/app.wasm")
 gz=$(gzip -9 -c "$out/app.wasm" | wc -c)
 echo "wasm/edge/build: app.wasm $raw bytes, gzip -9 $gz bytes"
+echo "$want" >"$stamp"

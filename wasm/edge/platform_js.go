@@ -248,8 +248,11 @@ func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.
 	for name, val := range c.Request.Header {
 		headers[name] = val
 	}
+	// The body crosses as the text before and after the nonce: the sequencer puts the nonce it
+	// sends between them (a form body is ASCII).
 	call := map[string]any{
-		"id": c.ID, "url": c.Request.URL, "headers": headers, "body": jsutil.Uint8Array(c.Request.Body),
+		"id": c.ID, "url": c.Request.URL, "headers": headers,
+		"head": string(c.Request.Body[:c.At]), "tail": string(c.Request.Body[c.End:]),
 		"nonce": c.Nonce, "deadline": c.Deadline.UnixMilli(),
 	}
 	v, err := k.call(ctx, "nonceCall", call)
@@ -262,7 +265,7 @@ func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.
 	case present(v.Get("stale")):
 		return &gateway.NonceResult{Stale: int64(v.Get("stale").Float())}, nil
 	case present(v.Get("send_error")):
-		return &gateway.NonceResult{SendError: v.Get("send_error").String()}, nil
+		return &gateway.NonceResult{SendError: v.Get("send_error").String(), Nonce: sentNonce(v)}, nil
 	}
 	out := &core.HTTPResponse{Status: v.Get("status").Int(), Header: map[string]string{}, Body: jsutil.Bytes(v.Get("body"))}
 	h := v.Get("headers")
@@ -273,7 +276,15 @@ func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.
 			}
 		}
 	}
-	return &gateway.NonceResult{Response: out}, nil
+	return &gateway.NonceResult{Response: out, Nonce: sentNonce(v)}, nil
+}
+
+// sentNonce is the nonce the sequencer reports it sent, 0 when it reports none.
+func sentNonce(v js.Value) int64 {
+	if n := v.Get("nonce"); n.Type() == js.TypeNumber {
+		return int64(n.Float())
+	}
+	return 0
 }
 
 func (k *doKeys) Abandon(ctx context.Context, id string) (bool, error) {
@@ -390,6 +401,29 @@ func (l *doLedger) Events(ctx context.Context, after int64, limit int) (string, 
 		return "", errors.New("events: unexpected answer from the ledger")
 	}
 	return v.String(), nil
+}
+
+func (l *doLedger) ClaimIdempotency(ctx context.Context, id, claim, rec string, ttl time.Duration) (bool, string, error) {
+	st, serr := l.record("idem", id)
+	v, err := rpc(ctx, st, serr, "claimIdem", id, claim, rec, ttl.Milliseconds())
+	if err != nil {
+		return false, "", err
+	}
+	cur := ""
+	if c := v.Get("current"); c.Type() == js.TypeString {
+		cur = c.String()
+	}
+	return v.Get("ok").Truthy(), cur, nil
+}
+
+func (l *doLedger) SettleIdempotency(ctx context.Context, id, claim, rec string) error {
+	st, serr := l.record("idem", id)
+	var r any
+	if rec != "" {
+		r = rec
+	}
+	_, err := rpc(ctx, st, serr, "settleIdem", id, claim, r)
+	return err
 }
 
 // doLimiter is one client's rate limit window, in its Limiter Durable Object (glue/limiter.mjs).

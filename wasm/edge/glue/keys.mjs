@@ -99,16 +99,23 @@ export class KeyState extends DurableObject {
     if (n > cur) await this.ctx.storage.put("nonce", n);
   }
 
-  // nonceCall sends one nonce-bearing API request: call = {id, url, headers, body, nonce,
-  // deadline (epoch ms)}; body carries call.nonce, chosen by Go. Calls run one at a time in
-  // arrival order (serial queue), so the API never sees two nonce-bearing requests of this key
-  // at once. When its turn comes a call is
+  // nonceCall sends one nonce-bearing API request, in one call from Go: call = {id, url,
+  // headers, head, tail, nonce, deadline (epoch ms)}. The body is head + the nonce + tail; nonce
+  // is the one Go chose by core's rule (max(last + 1, unix ms), from what this isolate last saw),
+  // the floor of the one sent. Calls run one at a time in arrival order (serial queue), so the
+  // API never sees two nonce-bearing requests of this key at once. When its turn comes a call is
   //   - not sent, {not_sent}, if its caller abandoned it or its deadline passed;
-  //   - not sent, {stale: last}, if its nonce is not above the last one sent (another isolate's
-  //     call went first): Go chooses a higher one and queues again;
-  //   - otherwise sent, after the new mark and the call's id are stored (a crash never reuses a
-  //     nonce, and abandon() still knows it left), bounded by the time left to its deadline:
-  //     {status, headers, body}, or {send_error} when no answer came back.
+  //   - otherwise sent with nonce max(Go's, the last one sent or stored + 1): strictly above every
+  //     nonce this key sent, and no lower than Go's choice; the new mark, the nonce sent and the
+  //     call's id are stored before the request leaves (a crash never reuses a nonce, and
+  //     abandon() still knows it left). The fetch is bounded by the time left to its deadline:
+  //     {status, headers, body, nonce}, or {send_error, nonce} when no answer came back.
+  // One Durable Object call per nonce-bearing request: Go no longer reads and saves the mark
+  // around it (loadNonce/saveNonce stay for isolates of an older deployment), and a call never
+  // comes back to be queued again because another isolate's call took its nonce.
+  //
+  // call.body instead of head/tail (isolates of an older deployment): the body as it is, sent
+  // only if its nonce is above the last one sent, else {stale: last}, and Go queues it again.
   nonceCall(call) {
     if (this.calls.get(call.id) === "abandoned") return { not_sent: "its caller stopped waiting" };
     this.calls.set(call.id, "queued");
@@ -122,22 +129,29 @@ export class KeyState extends DurableObject {
         if (this.calls.get(call.id) === "abandoned" || rec !== undefined) return { not_sent: "its caller stopped waiting before its turn" };
         const now = Date.now();
         if (!(now < call.deadline)) return { not_sent: "its deadline passed before its turn" };
-        if (!(call.nonce > (sent ?? 0))) return { stale: sent ?? 0 };
+        let nonce = call.nonce;
+        let body = call.body;
+        if (body === undefined) {
+          nonce = Math.max(call.nonce, Math.max(mark ?? 0, sent ?? 0) + 1);
+          body = call.head + nonce + call.tail;
+        } else if (!(call.nonce > (sent ?? 0))) {
+          return { stale: sent ?? 0 };
+        }
         this.calls.set(call.id, "sent");
-        await this.ctx.storage.put({ nonce: Math.max(mark ?? 0, call.nonce), nonce_sent: call.nonce, ["call:" + call.id]: { at: now } });
+        await this.ctx.storage.put({ nonce: Math.max(mark ?? 0, nonce), nonce_sent: nonce, ["call:" + call.id]: { at: now } });
         let res;
         try {
           res = await fetch(call.url, {
             method: "POST",
             headers: call.headers,
-            body: call.body,
+            body,
             redirect: "manual",
             signal: AbortSignal.timeout(Math.max(1, call.deadline - Date.now())),
           });
           const out = new Uint8Array(await res.arrayBuffer());
-          return { status: res.status, headers: headerLines(res.headers), body: out };
+          return { status: res.status, headers: headerLines(res.headers), body: out, nonce };
         } catch (e) {
-          return { send_error: "the request was sent but no answer came back: " + String((e && e.message) || e).slice(0, 200) };
+          return { send_error: "the request was sent but no answer came back: " + String((e && e.message) || e).slice(0, 200), nonce };
         }
       } finally {
         this.calls.delete(call.id);

@@ -94,6 +94,45 @@ export class Ledger extends DurableObject {
     return [...(await this.ctx.storage.list(opts))];
   }
 
+  // ---- idempotency keys of /v1/call (objects "shard:<n>", by Go's hash of the record id) ----
+
+  // claimIdem stores rec (JSON, Go's) as the record of idempotency id unless one younger than
+  // ttlMs exists: then it changes nothing and answers that record. One atomic step (the read
+  // and the write only await storage), so two copies of a request never both go ahead.
+  async claimIdem(id, claim, rec, ttlMs) {
+    const k = "idem:" + id;
+    const now = Date.now();
+    const cur = await this.ctx.storage.get(k);
+    if (cur !== undefined && now - cur.at < ttlMs) return { ok: false, current: cur.rec };
+    await this.ctx.storage.put({ [k]: { at: now, claim, rec }, ["idemx:" + pad(now) + ":" + id]: 1 });
+    await this.pruneIdem(now, ttlMs);
+    return { ok: true, current: null };
+  }
+
+  // settleIdem replaces record id with rec (null: deletes it) if it is still the one claim made.
+  async settleIdem(id, claim, rec) {
+    const k = "idem:" + id;
+    const cur = await this.ctx.storage.get(k);
+    if (cur === undefined || cur.claim !== claim) return false;
+    if (rec === null) await this.ctx.storage.delete(k);
+    else await this.ctx.storage.put(k, { at: cur.at, claim, rec });
+    return true;
+  }
+
+  // pruneIdem deletes records older than ttlMs, found through their time index (idemx:<ms>:<id>),
+  // at most every ten minutes (or ttlMs, when shorter) and 128 at a time.
+  async pruneIdem(now, ttlMs) {
+    if (now - (this.idemPruned ?? 0) < Math.min(600_000, ttlMs)) return;
+    this.idemPruned = now;
+    const old = await this.ctx.storage.list({ prefix: "idemx:", end: "idemx:" + pad(now - ttlMs), limit: 128 });
+    if (old.size === 0) return;
+    const del = [...old.keys()];
+    const ids = del.map((x) => "idem:" + x.slice(x.indexOf(":", 6) + 1));
+    const recs = await this.ctx.storage.get(ids);
+    for (const [k, v] of recs) if (now - v.at >= ttlMs) del.push(k);
+    await this.ctx.storage.delete(del);
+  }
+
   // ---- IPNs ----------------------------------------------------------------------------------
 
   async seen(ipnId) {

@@ -37,8 +37,38 @@ function instance(env) {
   return current;
 }
 
+// Prepared when the module loads (global scope, before the first request: on Cloudflare while
+// the TLS handshake of that request is still going on): the Go object and the instantiated
+// module, so the first request only starts the Go runtime. The runtime itself cannot start here:
+// Workers refuse crypto.getRandomValues and timers in the global scope, and Go needs both to
+// start. One thing in wasm_exec.js must not be fixed here: its monotonic clock's origin
+// (Date.now() - performance.now(), taken when the Go object is made), since the clocks may stand
+// still or start at 0 in the global scope; nanotime1 takes it on its first call instead (the
+// runtime's start, in the first request).
+let prepared = prepare();
+
+function prepare() {
+  try {
+    const go = new Go();
+    let origin;
+    go.importObject.gojs["runtime.nanotime1"] = (sp) => {
+      sp >>>= 0;
+      origin ??= Date.now() - performance.now();
+      const v = (origin + performance.now()) * 1000000;
+      go.mem.setUint32(sp + 8, v, true);
+      go.mem.setUint32(sp + 12, Math.floor(v / 4294967296), true);
+    };
+    return { go, wasm: new WebAssembly.Instance(wasmModule, go.importObject) };
+  } catch (e) {
+    console.error("edge: could not prepare the Go instance at load, the first request will: " + (e && e.message));
+    return null;
+  }
+}
+
 function startInstance(env) {
-  const go = new Go();
+  const ready = prepared; // used once; a later instance (after a crash, or one per request) is made anew
+  prepared = null;
+  const go = ready ? ready.go : new Go();
   // syumai/workers' wasm_exec.js shows this object to Go as the global `context`. Go sets
   // binding.handle, binding.cancel and binding.fetched; the glue gives it binding.respond (a
   // request's answer), binding.fetch and binding.abort (the upstream transport, see below). Every
@@ -51,7 +81,7 @@ function startInstance(env) {
     abort: (id) => aborts.get(id)?.abort(),
   };
   const context = { env, ctx: undefined, binding };
-  const wasm = new WebAssembly.Instance(wasmModule, go.importObject);
+  const wasm = ready ? ready.wasm : new WebAssembly.Instance(wasmModule, go.importObject);
   const inst = { go, context, binding: context.binding, env: null };
   go.run(wasm, context).then(() => {
     // The Go program ended (a fatal error): fail what it was serving; the next request starts a

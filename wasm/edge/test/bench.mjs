@@ -11,7 +11,7 @@
 //   cold        first POST /v1/call/get_basic_info on a fresh Miniflare instance (a new isolate:
 //               wasm compile and instantiate, Go runtime start, first login) vs the JS Worker's
 //               first request (its login included), median of --cold-runs (default 6), with a
-//               breakdown: compile, instantiate and Go runtime start (measured in node's V8, which
+//               breakdown (with --nonce also with nonces on, the gateway's default): compile, instantiate and Go runtime start (measured in node's V8, which
 //               workerd also uses; workerd's clocks stand still while code runs), first /v1/health
 //               (everything but the login and the call), and the rest.
 //   checkout    POST /v1/checkout (catalog item, a new order_id each) from --clients (default 64)
@@ -25,13 +25,17 @@
 // Usage: npm --prefix wasm/edge run bench [-- --only throughput,cold,checkout --requests 2000
 //        --concurrency 8,64 --rounds 8 --nonce --cold-runs 6 --clients 64 --checkouts 1000
 //        --fresh-instance]
+// --before DIR adds a third side to the throughput and cold rows: the Worker built in DIR (an
+// earlier commit's wasm/edge/build, e.g. from `git archive REV | tar -x -C /tmp/x &&
+// /tmp/x/wasm/edge/build.sh`), in its own Miniflare instance against its own sandbox,
+// alternating with the others, so that before and after are measured side by side in one run.
 // --nonce-only skips the nonces-off throughput rows. --fresh-instance starts a new Go instance per request (EDGE_INSTANCE_PER_REQUEST=1, what the
 // stock syumai/workers glue does), for comparison. --json FILE writes the numbers.
 import { join } from 'node:path';
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { startSandbox, startGateway, edgeDir, buildEdge } from './lib.mjs';
+import { startSandbox, startGateway, edgeDir, buildEdge, compatibilityDate } from './lib.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf('--' + name);
@@ -48,6 +52,7 @@ const ONLY = String(arg('only', 'throughput,cold,checkout')).split(',');
 const fresh = process.argv.includes('--fresh-instance');
 const withNonce = process.argv.includes('--nonce');
 const PATH = '/v1/call/get_basic_info';
+const BEFORE = arg('before', '');
 const results = {};
 
 // The JS Worker sends no nonce; own: another sandbox (a key never used with nonces) for it, when
@@ -56,7 +61,7 @@ const baselineOn = (own) => (_dir, bindings) => ({
   name: 'js-baseline',
   routes: ['*/baseline/*'],
   modules: [{ type: 'ESModule', path: join(edgeDir, 'test', 'fixtures', 'js-baseline.mjs') }],
-  compatibilityDate: '2025-04-01',
+  compatibilityDate,
   bindings: own ? { ...bindings, WALLEX_API_URL: own.apiUrl, WALLEX_PUBLIC_KEY: own.publicKey, WALLEX_PRIVATE_KEY: own.privateKey } : bindings,
 });
 const baseline = baselineOn(null);
@@ -109,26 +114,35 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) 
 
 function caller(gw, prefix) {
   return async () => {
-    const res = await fetch(gw.url + prefix + PATH, { method: 'POST', headers: { authorization: 'Bearer ' + gw.tokens[0] } });
-    await res.arrayBuffer();
-    return res.status === 200;
+    try {
+      const res = await fetch(gw.url + prefix + PATH, { method: 'POST', headers: { authorization: 'Bearer ' + gw.tokens[0] } });
+      await res.arrayBuffer();
+      return res.status === 200;
+    } catch {
+      return false; // no answer (a connection the loaded machine dropped): an error of that side
+    }
   };
 }
 
-async function throughput(sb, nonce, jsSandbox) {
+async function throughput(sb, nonce, jsSandbox, beforeSandbox) {
   const vars = { WALLEX_NONCE: nonce ? '1' : '0', ...(fresh ? { EDGE_INSTANCE_PER_REQUEST: '1' } : {}) };
   const gw = await startGateway(sb, { extraWorkers: [baselineOn(jsSandbox)], vars });
+  const gwb = BEFORE ? await startGateway(beforeSandbox, { vars, dir: BEFORE }) : null;
   try {
     const go = caller(gw, '');
     const js = caller(gw, '/baseline');
     await load(WARM, 8, go, []);
     await load(WARM, 8, js, []);
+    if (gwb) await load(WARM, 8, caller(gwb, ''), []);
     for (const c of CONC) {
       const sides = { go: { one: go, lat: [], secs: 0, errors: 0, cpu: 0 }, js: { one: js, lat: [], secs: 0, errors: 0, cpu: 0 } };
+      if (gwb) sides.before = { one: caller(gwb, ''), lat: [], secs: 0, errors: 0, cpu: 0 };
       const pairs = []; // each round's Go/JS ratio: the two ran back to back, under the same load
+      const beforePairs = []; // each round's before/JS ratio
+      const orders = gwb ? [['go', 'js', 'before'], ['js', 'before', 'go'], ['before', 'go', 'js']] : [['go', 'js'], ['js', 'go']];
       for (let r = 0; r < ROUNDS; r++) {
         const rps = {};
-        for (const k of r % 2 ? ['js', 'go'] : ['go', 'js']) {
+        for (const k of orders[r % orders.length]) {
           const s = sides[k];
           const n = Math.ceil(N / ROUNDS);
           const cpu0 = workerdCPU();
@@ -139,12 +153,20 @@ async function throughput(sb, nonce, jsSandbox) {
           rps[k] = n / secs;
         }
         pairs.push(rps.go / rps.js);
+        if (gwb) beforePairs.push(rps.before / rps.js);
       }
       const g = summary(sides.go.lat, sides.go.secs, sides.go.errors);
       const j = summary(sides.js.lat, sides.js.secs, sides.js.errors);
       const key = `throughput_c${c}${nonce ? '_nonce' : ''}${fresh ? '_fresh' : ''}`;
       const cpuGo = (sides.go.cpu * 1000) / g.n, cpuJs = (sides.js.cpu * 1000) / j.n; // µs of workerd CPU per request
       results[key] = { go: g, js: j, ratio: g.rps / j.rps, round_ratios: pairs, median_round_ratio: median(pairs), workerd_cpu_us: { go: cpuGo, js: cpuJs } };
+      if (gwb) {
+        const b = summary(sides.before.lat, sides.before.secs, sides.before.errors);
+        const cpuB = (sides.before.cpu * 1000) / b.n;
+        Object.assign(results[key], { before: b, before_ratio: b.rps / j.rps, before_median_round_ratio: median(beforePairs) });
+        results[key].workerd_cpu_us.before = cpuB;
+        console.log(`  before (${BEFORE}): ` + fmt(b) + `; ratio before/JS ${(b.rps / j.rps).toFixed(2)} (median of rounds ${median(beforePairs).toFixed(2)}); workerd CPU per request ${cpuB.toFixed(0)} µs; after/before req/s ${(g.rps / b.rps).toFixed(2)}`);
+      }
       console.log(`throughput ${PATH}, concurrency ${c}, nonces ${nonce ? 'on' : 'off'}${fresh ? ', a new Go instance per request' : ''}: ${N} requests each, ${ROUNDS} alternating rounds`);
       console.log('  Go gateway: ' + fmt(g));
       console.log('  JS worker:  ' + fmt(j));
@@ -153,6 +175,7 @@ async function throughput(sb, nonce, jsSandbox) {
     }
   } finally {
     await gw.stop();
+    await gwb?.stop();
   }
 }
 
@@ -181,11 +204,13 @@ async function goStart() {
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, median(v)]));
 }
 
-async function cold(sb) {
+// nonce: the gateways with nonces on (sb then has nonces on; js: the JS Worker's own key, before:
+// the --before side's), where the first call also goes through the key's sequencer.
+async function cold(sb, { nonce = false, js = null, before = sb } = {}) {
   // go, js: the first request of a fresh instance; health: a first GET /v1/health (the Go
   // instance's start, no login, no Durable Object); afterHealth: the first get_basic_info after
   // that (the login through the key's Durable Object and the call, on a started instance).
-  const first = { go: [], js: [], health: [], afterHealth: [] };
+  const first = { go: [], js: [], health: [], afterHealth: [], ...(BEFORE ? { before: [], beforeHealth: [], beforeAfterHealth: [] } : {}) };
   const call = (gw, prefix) => fetch(gw.url + prefix + PATH, { method: 'POST', headers: { authorization: 'Bearer ' + gw.tokens[0] } });
   const timed = async (f) => {
     const t = performance.now();
@@ -195,13 +220,16 @@ async function cold(sb) {
     return performance.now() - t;
   };
   for (let i = 0; i < COLD_RUNS; i++) {
-    for (const side of i % 2 ? ['js', 'go', 'health'] : ['go', 'js', 'health']) {
+    const sides = BEFORE ? ['go', 'js', 'health', 'before', 'beforeHealth'] : ['go', 'js', 'health'];
+    for (const side of i % 2 ? [...sides].reverse() : sides) {
       // A fresh Miniflare instance each time: a new isolate and new Durable Objects (no token).
-      const gw = await startGateway(sb, { extraWorkers: [baseline], vars: { WALLEX_NONCE: '0' } });
+      const gw = await startGateway(side.startsWith('before') ? before : sb, { extraWorkers: side.startsWith('before') ? [] : [baselineOn(js)], vars: { WALLEX_NONCE: nonce ? '1' : '0' }, dir: side.startsWith('before') ? BEFORE : undefined });
       try {
-        if (side === 'health') {
-          first.health.push(await timed(() => fetch(gw.url + '/v1/health')));
-          first.afterHealth.push(await timed(() => call(gw, '')));
+        if (side === 'health' || side === 'beforeHealth') {
+          first[side].push(await timed(() => fetch(gw.url + '/v1/health')));
+          first[side === 'health' ? 'afterHealth' : 'beforeAfterHealth'].push(await timed(() => call(gw, '')));
+        } else if (side === 'before') {
+          first.before.push(await timed(() => call(gw, '')));
         } else {
           first[side].push(await timed(() => call(gw, side === 'js' ? '/baseline' : '')));
         }
@@ -212,10 +240,11 @@ async function cold(sb) {
   }
   const m = Object.fromEntries(Object.entries(first).map(([k, v]) => [k, median(v)]));
   const start = await goStart();
-  results.cold = { runs: first, median: m, node_v8: start, ratio: m.go / m.js };
-  console.log(`cold start, first ${PATH} on a fresh Miniflare instance (login included on both sides), median of ${COLD_RUNS}:`);
+  results[nonce ? 'cold_nonce' : 'cold'] = { runs: first, median: m, node_v8: start, ratio: m.go / m.js };
+  console.log(`cold start, first ${PATH} on a fresh Miniflare instance (login included on both sides), nonces ${nonce ? 'on' : 'off'}, median of ${COLD_RUNS}:`);
   console.log(`  Go gateway ${m.go.toFixed(1)} ms (runs ${first.go.map((x) => x.toFixed(0)).join(', ')}); JS worker ${m.js.toFixed(1)} ms (runs ${first.js.map((x) => x.toFixed(0)).join(', ')}); ratio ${(m.go / m.js).toFixed(1)}x`);
   console.log(`  breakdown: first /v1/health on a fresh instance ${m.health.toFixed(1)} ms (Go instance start: instantiate, runtime, first run of the code on the path); then the first get_basic_info ${m.afterHealth.toFixed(1)} ms (login through the key's Durable Object, the call, first run of that code)`);
+  if (BEFORE) console.log(`  before (${BEFORE}): ${m.before.toFixed(1)} ms (runs ${first.before.map((x) => x.toFixed(0)).join(', ')}); first /v1/health ${m.beforeHealth.toFixed(1)} ms, then the first get_basic_info ${m.beforeAfterHealth.toFixed(1)} ms`);
   console.log(`  in node's V8: compile ${start.compile.toFixed(1)} ms, instantiate ${start.instantiate.toFixed(1)} ms, Go runtime start to handler ${start.goStart.toFixed(1)} ms`);
 }
 
@@ -262,12 +291,18 @@ async function checkout(sb, jsSandbox, { legacy, nonce = true } = {}) {
 // sbn: the gateway's key with nonces on.
 const sb = await startSandbox();
 const sbn = await startSandbox();
+// The --before side's own keys: one never used with nonces, one with (a key's nonce order is its own).
+const sbBefore = BEFORE ? await startSandbox() : null;
+const sbnBefore = BEFORE ? await startSandbox() : null;
 try {
   if (ONLY.includes('throughput')) {
-    if (!process.argv.includes('--nonce-only')) await throughput(sb, false);
-    if (withNonce) await throughput(sbn, true, sb);
+    if (!process.argv.includes('--nonce-only')) await throughput(sb, false, null, sbBefore);
+    if (withNonce) await throughput(sbn, true, sb, sbnBefore);
   }
-  if (ONLY.includes('cold')) await cold(sb);
+  if (ONLY.includes('cold')) {
+    await cold(sb);
+    if (withNonce) await cold(sbn, { nonce: true, js: sb, before: sbnBefore ?? sbn });
+  }
   if (ONLY.includes('checkout')) {
     // Nonces off first (on sb, the key that never sees one), then on (sbn).
     await checkout(sb, null, { nonce: false });
@@ -277,6 +312,8 @@ try {
 } finally {
   await sb.stop();
   await sbn.stop();
+  await sbBefore?.stop();
+  await sbnBefore?.stop();
 }
 const out = arg('json', '');
 if (out) writeFileSync(out, JSON.stringify(results, null, 2) + '\n');

@@ -2,12 +2,13 @@
 // sandbox (`wallexkit sandbox`) and the gateway in real workerd (Miniflare), and collects every
 // answer and log line so that tests can check that no secret ever shows up.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHmac, randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
 import { Miniflare, Log, LogLevel } from 'miniflare';
 
 export const edgeDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,19 +16,6 @@ export const repoRoot = join(edgeDir, '..', '..');
 export const buildDir = join(edgeDir, 'build');
 
 process.env.WRANGLER_SEND_METRICS = 'false';
-
-function newestMtime(dir, exts) {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) {
-      if (e.name !== 'node_modules' && e.name !== 'build' && !e.name.startsWith('.')) t = Math.max(t, newestMtime(p, exts));
-    } else if (exts.some((x) => e.name.endsWith(x))) {
-      t = Math.max(t, statSync(p).mtimeMs);
-    }
-  }
-  return t;
-}
 
 /** The glue modules build.sh copies next to app.wasm: the entry and one module per Durable Object class. */
 export const glueModules = ['worker.mjs', 'keys.mjs', 'ledger.mjs', 'limiter.mjs'];
@@ -51,26 +39,21 @@ export function edgeDurableObjects(scriptName) {
   return Object.fromEntries(Object.entries(classes).map(([b, className]) => [b, { className, scriptName }]));
 }
 
-/** Builds the Worker with build.sh unless build/ is newer than every Go and glue source. */
+let built = false;
+/**
+ * Builds the Worker (build.sh, which builds only when a source changed: the same check wrangler's
+ * build.command relies on), once per test process.
+ */
 export function buildEdge() {
-  let built = 0;
-  try {
-    built = Math.min(...['app.wasm', ...glueModules].map((f) => statSync(join(buildDir, f)).mtimeMs));
-  } catch {}
-  const src = Math.max(
-    newestMtime(edgeDir, ['.go']),
-    newestMtime(join(edgeDir, 'glue'), ['.mjs']),
-    statSync(join(edgeDir, 'build.sh')).mtimeMs,
-    newestMtime(join(repoRoot, 'core'), ['.go']),
-    newestMtime(join(repoRoot, 'wasm', 'fetch'), ['.go']),
-    newestMtime(join(repoRoot, 'wasm', 'internal'), ['.go']),
-    statSync(join(repoRoot, 'go.mod')).mtimeMs,
-  );
-  if (process.env.EDGE_REBUILD === '1' || built < src) {
+  if (!built) {
     execFileSync('bash', [join(edgeDir, 'build.sh')], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    built = true;
   }
   return buildDir;
 }
+
+/** The compatibility_date of wrangler.jsonc, which every Worker in the tests uses too. */
+export const compatibilityDate = /"compatibility_date":\s*"(\d{4}-\d\d-\d\d)"/.exec(readFileSync(join(edgeDir, 'wrangler.jsonc'), 'utf8'))[1];
 
 let cliPath;
 /** Builds cmd/wallexkit into a temp dir once per process. */
@@ -216,8 +199,9 @@ export async function eventually(fn, ms = 10000, what = 'condition') {
  * gateway's URL, a `request` helper that records every answer, the captured worker logs, and
  * the secrets to look for.
  */
-export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = [], inspectorPort, persist, secrets: keep } = {}) {
-  const dir = buildEdge();
+export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = [], inspectorPort, persist, secrets: keep, dir: builtDir } = {}) {
+  // dir: another build of the Worker (the benchmark's --before), else this tree's, built now.
+  const dir = builtDir ?? buildEdge();
   // persist: a directory for Durable Object and KV storage, so that a gateway started again on it
   // (with the same secrets: pass the first one's `secrets`) finds its state, as after a restart.
   const secrets = keep ?? {
@@ -259,7 +243,7 @@ export async function startGateway(sb, { vars = {}, prices = {}, extraWorkers = 
         name: 'edge',
         modulesRoot: dir,
         modules: edgeModules(dir),
-        compatibilityDate: '2025-04-01',
+        compatibilityDate,
         durableObjects: edgeDurableObjects(),
         kvNamespaces: ['PRICES'],
         bindings,
@@ -323,4 +307,40 @@ export function findSecret(text, secrets) {
     }
   }
   return null;
+}
+
+/**
+ * A direct API client on a second key of the account, to count what the sandbox recorded:
+ * withdrawals by note, payments by invoice.
+ */
+export async function historyCounter(sb) {
+  const key = await sb.admin('POST', `/accounts/${sb.merchantId}/keys`, {});
+  const post = async (cmd, fields, token) => {
+    const res = await fetch(sb.apiUrl + '/' + cmd, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(token ? { authorization: token } : {}) },
+      body: new URLSearchParams({ version: '1', cmd, ...fields }).toString(),
+    });
+    return res.json();
+  };
+  const login = await post('login', { publickey: key.public_key, privatekey: key.private_key });
+  const token = login.result.access_token;
+  const call = async (cmd, fields = {}) => {
+    const r = await post(cmd, { key: key.public_key, ...fields }, token);
+    assert.equal(r.error, 'ok', `${cmd}: ${JSON.stringify(r)}`);
+    return r.result;
+  };
+  return {
+    async withdrawals(note) {
+      return (await call('get_withdrawal_history', { limit: '100' })).filter((w) => w.note === note).length;
+    },
+    async payments(invoice) {
+      let n = 0;
+      for (const id of await call('get_tx_ids', { limit: '100' })) {
+        const info = await call('get_tx_info', { txid: id, full: '1' });
+        if (info.checkout?.invoice === invoice) n++;
+      }
+      return n;
+    },
+  };
 }

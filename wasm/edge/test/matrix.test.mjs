@@ -13,13 +13,15 @@
 // found: done. With no answer at all (the Worker died): a withdrawal is reconciled with what the
 // caller sent; a checkout is sent again with the same order_id, as the gateway documents.
 //
+// Also "a copy of the request delivered twice" (copyCells), with and without Idempotency-Key.
+//
 // The counts go to dist/reliability/gateway.json.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSandbox, startGateway, repoRoot, rnd } from './lib.mjs';
+import { startSandbox, startGateway, repoRoot, rnd, historyCounter } from './lib.mjs';
 
 const HOLD_MS = 2500; // longer than the upstream timeout, shorter than it plus the in-flight window
 const VARS = {
@@ -40,39 +42,6 @@ after(async () => {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** A direct API client on a second key of the account, to count what the sandbox recorded. */
-async function counter(sb) {
-  const key = await sb.admin('POST', `/accounts/${sb.merchantId}/keys`, {});
-  const post = async (cmd, fields, token) => {
-    const res = await fetch(sb.apiUrl + '/' + cmd, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(token ? { authorization: token } : {}) },
-      body: new URLSearchParams({ version: '1', cmd, ...fields }).toString(),
-    });
-    return res.json();
-  };
-  const login = await post('login', { publickey: key.public_key, privatekey: key.private_key });
-  const token = login.result.access_token;
-  const call = async (cmd, fields = {}) => {
-    const r = await post(cmd, { key: key.public_key, ...fields }, token);
-    assert.equal(r.error, 'ok', `${cmd}: ${JSON.stringify(r)}`);
-    return r.result;
-  };
-  return {
-    async withdrawals(note) {
-      return (await call('get_withdrawal_history', { limit: '100' })).filter((w) => w.note === note).length;
-    },
-    async payments(invoice) {
-      let n = 0;
-      for (const id of await call('get_tx_ids', { limit: '100' })) {
-        const info = await call('get_tx_info', { txid: id, full: '1' });
-        if (info.checkout?.invoice === invoice) n++;
-      }
-      return n;
-    },
-  };
-}
-
 /** One nonce mode: its own sandbox (a key used with nonces must keep using them) and gateway. */
 async function mode(nonces) {
   const sb = await startSandbox();
@@ -84,7 +53,7 @@ async function mode(nonces) {
   let gw = await startGateway(sb, opts);
   const secrets = gw.secrets;
   cleanups.push(() => gw.stop());
-  const count = await counter(sb);
+  const count = await historyCounter(sb);
   const token = gw.tokens[0];
   // Warm up: the token is cached, the accepted coins read, so faults hit only the paid call.
   assert.equal((await gw.request('POST', '/v1/call/balances', { token })).status, 200);
@@ -184,7 +153,72 @@ async function mode(nonces) {
       await sb.admin('DELETE', '/faults');
     }
   }
+  records.push(...(await copyCells(nonces, gw, sb, count)));
   return records;
+}
+
+/**
+ * "A copy of the request delivered twice" (a browser resending a POST by itself after a reused
+ * connection dropped, a proxy delivering it again): the same bytes arrive a second time after
+ * the first was answered, or while the sandbox still holds the first. With the Idempotency-Key
+ * header (what wallexkit's core sends through a gateway) the copy gets the first's answer and
+ * is never sent; without it the gateway cannot tell a copy from a new request, and each copy is
+ * a call of its own (documented: wasm/edge/README.md): those cells record 2, and say so.
+ */
+async function copyCells(nonces, gw, sb, count) {
+  const token = gw.tokens[0];
+  const cells = [];
+  for (const withKey of [true, false]) {
+    for (const when of ['after the first answered', 'while the first is held']) {
+      const tag = `m${nonces ? 'n' : 'p'}-copy-${withKey ? 'key' : 'nokey'}-${when.startsWith('after') ? 'a' : 'h'}-${rnd(3)}`;
+      const address = 'bc1qcopy' + rnd(6);
+      const headers = withKey ? { 'idempotency-key': 'op_' + rnd(12) } : {};
+      const steps = [];
+      const send = () => gw.request('POST', '/v1/call/create_withdrawal', { token, headers, body: { amount: '0.01', currency: 'BTC', address, note: tag, auto_confirm: 1 } });
+      // The caller follows each answer it gets, as in the matrix above.
+      const follow = async (res, who) => {
+        for (let i = 0; i < 6; i++) {
+          if (res.status === 200) {
+            steps.push(`${who}: 200${res.headers['idempotent-replay'] ? ' (the first one\'s answer)' : ''}: done`);
+            return;
+          }
+          const b = res.json ?? {};
+          assert.equal(b.code, 'outcome_unknown', `${tag} ${who}: ${res.status} ${res.text}`);
+          assert.equal(b.retryable, false);
+          if (b.in_progress) {
+            steps.push(`${who}: 502 outcome_unknown, in progress: wait ${b.retry_after} s (until ${b.until} at the latest), send the same request again`);
+            await sleep(b.retry_after * 1000);
+            res = await send();
+            continue;
+          }
+          throw new Error(`${tag} ${who}: unexpected ${res.status} ${res.text}`);
+        }
+        throw new Error(`${tag} ${who}: did not finish: ${steps.join(' | ')}`);
+      };
+      if (when.startsWith('after')) {
+        await follow(await send(), 'first');
+        await follow(await send(), 'copy');
+      } else {
+        await sb.admin('POST', '/faults', { kind: 'hold', count: 1, cmd: 'create_withdrawal', delay_ms: 600 });
+        const first = send();
+        await sleep(250);
+        const copy = send();
+        await Promise.all([first.then((r) => follow(r, 'first')), copy.then((r) => follow(r, 'copy'))]);
+        await sb.admin('DELETE', '/faults');
+      }
+      const recorded = await count.withdrawals(tag);
+      const cell = {
+        path: '/v1/call/create_withdrawal', fault: `copy delivered twice, ${when}, ${withKey ? 'with' : 'without'} Idempotency-Key`,
+        nonces, intended: 1, recorded, instructions_followed: steps,
+      };
+      if (!withKey) {
+        cell.expected = 2;
+        cell.known = 'without Idempotency-Key the gateway cannot tell a copy from a new request (it orders the nonces itself): send the header (wallexkit clients do)';
+      }
+      cells.push(cell);
+    }
+  }
+  return cells;
 }
 
 test('fault matrix: exactly one withdrawal / payment per intended one, nonces on and off', { timeout: 240_000 }, async () => {
@@ -194,7 +228,9 @@ test('fault matrix: exactly one withdrawal / payment per intended one, nonces on
   const out = join(repoRoot, 'dist', 'reliability');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'gateway.json'), JSON.stringify({ generated_by: 'wasm/edge/test/matrix.test.mjs', hold_ms: HOLD_MS, vars: VARS, seconds: Math.round((Date.now() - t0) / 1000), cells }, null, 2) + '\n');
-  const bad = cells.filter((c) => c.recorded !== c.intended);
-  assert.deepEqual(bad, [], 'cells with a count other than one:\n' + JSON.stringify(bad, null, 2));
-  assert.equal(cells.length, 20);
+  // Every cell records exactly one, except the documented copies sent without Idempotency-Key.
+  const bad = cells.filter((c) => c.recorded !== (c.expected ?? c.intended));
+  assert.deepEqual(bad, [], 'cells with a count other than expected:\n' + JSON.stringify(bad, null, 2));
+  assert.equal(cells.length, 28);
+  assert.equal(cells.filter((c) => c.expected !== undefined).length, 4);
 });

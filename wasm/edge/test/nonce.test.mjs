@@ -5,9 +5,26 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startSandbox, startGateway, edgeModules, edgeDurableObjects } from './lib.mjs';
+import { startSandbox, startGateway, edgeModules, edgeDurableObjects, compatibilityDate, historyCounter, rnd } from './lib.mjs';
 
 let sb, gw;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const keyStub = async () => {
+  const ns = await gw.mf.getDurableObjectNamespace('KEY_STATE', 'edge');
+  return ns.get(ns.idFromName('key:' + sb.apiUrl + '|' + sb.publicKey));
+};
+// The last nonce the API took for the key, as it tells a call with a nonce below it (spec §4:
+// "Invalid nonce: must be greater than N"); that probe counts as one nonce error in the stats.
+const lastNonceSeen = async () => {
+  const res = await fetch(sb.apiUrl + '/get_basic_info', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: await gw.upstreamToken() },
+    body: `version=1&key=${sb.publicKey}&cmd=get_basic_info&nonce=1`,
+  });
+  const m = /must be greater than (\d+)/.exec((await res.json()).error);
+  assert.ok(m, 'the sandbox names its last nonce');
+  return Number(m[1]);
+};
 
 // A second copy of the gateway: another worker, so another isolate with its own Go instance,
 // bound to the same Durable Object namespace.
@@ -15,7 +32,7 @@ const secondIsolate = (dir, bindings) => ({
   name: 'edge2',
   modulesRoot: dir,
   modules: edgeModules(dir),
-  compatibilityDate: '2025-04-01',
+  compatibilityDate,
   durableObjects: edgeDurableObjects('edge'),
   kvNamespaces: ['PRICES'],
   bindings,
@@ -23,7 +40,8 @@ const secondIsolate = (dir, bindings) => ({
 
 before(async () => {
   sb = await startSandbox();
-  gw = await startGateway(sb, { vars: { WALLEX_NONCE: '1' }, extraWorkers: [secondIsolate] });
+  await sb.admin('PUT', `/accounts/${sb.merchantId}/balances`, { BTC: '50' });
+  gw = await startGateway(sb, { vars: { WALLEX_NONCE: '1', ALLOW_MONEY: '1' }, extraWorkers: [secondIsolate] });
 });
 
 after(async () => {
@@ -77,7 +95,7 @@ test('mixed commands under load keep the order too', async () => {
   assert.equal(st.overlaps, 0, JSON.stringify(st));
 });
 
-test('the sequencer never sends a nonce another isolate already passed: Go gets {stale} and raises it', async () => {
+test('an older isolate\'s call (whole body) with a nonce another isolate already passed: {stale}, not sent', async () => {
   const ns = await gw.mf.getDurableObjectNamespace('KEY_STATE', 'edge');
   const stub = ns.get(ns.idFromName('key:' + sb.apiUrl + '|' + sb.publicKey));
   const token = await gw.upstreamToken();
@@ -99,4 +117,68 @@ test('the sequencer never sends a nonce another isolate already passed: Go gets 
   // And the gateway goes on from there.
   assert.equal((await basicInfo()).status, 200);
   assert.equal((await sb.stats()).nonce_errors, 0);
+});
+
+// One Durable Object call per nonce-bearing request (nonceCall chooses the nonce in its turn:
+// max(Go's, the last one sent + 1)): under 64 concurrent calls over two isolates, reads and
+// withdrawals mixed, the API still sees one call at a time in strictly increasing nonce order,
+// every withdrawal once, and the key's stored mark is the last nonce the API accepted.
+test('64 concurrent calls, reads and withdrawals, over two isolates: one at a time, in order, each once', async () => {
+  await sb.admin('DELETE', '/stats?key=' + encodeURIComponent(sb.publicKey));
+  const count = await historyCounter(sb);
+  const tag = 'nc64-' + rnd(4);
+  const calls = [];
+  for (let i = 0; i < 64; i++) {
+    const worker = i % 2 ? 'edge2' : undefined;
+    if (i % 8 === 0) {
+      calls.push(gw.request('POST', '/v1/call/create_withdrawal', { token: gw.tokens[0], worker, headers: { 'idempotency-key': `${tag}-${i}` },
+        body: { amount: '0.001', currency: 'BTC', address: 'bc1qnonce' + String(i).padStart(3, '0'), note: `${tag}-${i}`, auto_confirm: 1 } }));
+    } else {
+      calls.push(basicInfo(worker));
+    }
+  }
+  const res = await Promise.all(calls);
+  const bad = res.filter((r) => r.status !== 200);
+  assert.equal(bad.length, 0, bad.map((r) => r.text).join('\n'));
+  const st = await sb.stats();
+  assert.equal(st.nonce_errors, 0, JSON.stringify(st));
+  assert.equal(st.overlaps, 0, JSON.stringify(st));
+  assert.equal(st.by_cmd.get_basic_info, 56, JSON.stringify(st));
+  assert.equal(st.by_cmd.create_withdrawal, 8, JSON.stringify(st));
+  for (let i = 0; i < 64; i += 8) assert.equal(await count.withdrawals(`${tag}-${i}`), 1, `withdrawal ${i}`);
+  const stub = await keyStub();
+  assert.equal(await stub.loadNonce(), await lastNonceSeen(), 'the stored mark is the last nonce the API took');
+});
+
+test('the mark is stored before the request leaves: read while the sandbox holds the call', async () => {
+  const stub = await keyStub();
+  const before = await stub.loadNonce();
+  await sb.admin('POST', '/faults', { kind: 'hold', count: 1, cmd: 'get_basic_info', delay_ms: 1200 });
+  const pending = basicInfo();
+  await sleep(400); // the request is in the sandbox's hands, not yet carried out
+  const during = await stub.loadNonce();
+  assert.ok(during > before, `the mark moved before the API answered: ${before} -> ${during}`);
+  assert.ok((await lastNonceSeen()) < during, 'the API has not taken it yet');
+  assert.equal((await pending).status, 200);
+  assert.equal(await lastNonceSeen(), during, 'the nonce sent is the one stored');
+  await sb.admin('DELETE', '/faults');
+});
+
+test('a nonce below the last one sent is raised by the sequencer in its turn, never sent as is', async () => {
+  const stub = await keyStub();
+  const token = await gw.upstreamToken();
+  const before = await stub.loadNonce();
+  await sb.admin('DELETE', '/stats?key=' + encodeURIComponent(sb.publicKey));
+  const res = await stub.nonceCall({
+    id: 'test-raise-' + rnd(4), url: sb.apiUrl + '/get_basic_info', nonce: 5, deadline: Date.now() + 5000,
+    head: `version=1&key=${sb.publicKey}&cmd=get_basic_info&nonce=`, tail: '',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: token },
+  });
+  assert.equal(res.status, 200, JSON.stringify(res));
+  assert.ok(res.nonce > before, `sent with ${res.nonce}, above the mark ${before}`);
+  const st = await sb.stats();
+  assert.equal(st.nonce_errors, 0, JSON.stringify(st));
+  assert.equal(st.by_cmd.get_basic_info, 1);
+  assert.equal(await stub.loadNonce(), res.nonce);
+  assert.equal(await lastNonceSeen(), res.nonce);
 });

@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare, Log, LogLevel } from 'miniflare';
-import { startSandbox, repoRoot, signIPN } from './lib.mjs';
+import { startSandbox, repoRoot, signIPN, compatibilityDate } from './lib.mjs';
 
 const PKG = join(repoRoot, 'dist', 'npm', 'package');
 let sb, mf, dir;
@@ -44,7 +44,7 @@ export default {
       { type: 'ESModule', path: join(dir, 'pkg', 'wasm_exec.mjs') },
       { type: 'CompiledWasm', path: join(dir, 'pkg', 'wallexkit.wasm') },
     ],
-    compatibilityDate: '2025-04-01',
+    compatibilityDate,
     bindings: { API_URL: sb.apiUrl, PUB: sb.publicKey, PRIV: sb.privateKey, MID: sb.merchantId },
   });
   await mf.ready;

@@ -57,17 +57,34 @@ func (g *Gateway) call(ctx context.Context, p Platform, r *Request, cmd string) 
 		return res
 	}
 	up := r.Upstream
+	var idem *idemClaim
 	if !core.IsReadCommand(cmd) {
 		var cancel context.CancelFunc
 		up, cancel = p.WithTimeout(up, g.cfg.UpstreamTimeout)
 		defer cancel()
+		if key, ok := r.Header["idempotency-key"]; ok {
+			// Recorded before anything is sent: a copy of this request gets its answer instead
+			// of becoming a second call (idempotency.go).
+			if !validIdempotencyKey(key) {
+				return badInput("Idempotency-Key header", "must be 1 to 255 printable ASCII characters without spaces")
+			}
+			deadline, _ := up.Deadline()
+			if idem, res = g.claimIdempotency(ctx, p, r, c, cmd, fields, key, deadline); res != nil {
+				return res
+			}
+		}
 	}
 	out, err := c.Call(up, cmd, fields)
 	if err != nil {
 		p.Log("edge: call " + cmd + ": " + err.Error())
-		return g.apiFailure(r, c, cmd, err)
+		res = g.apiFailure(r, c, cmd, err)
+	} else {
+		res = jsonResponse(200, out.JSON)
 	}
-	return jsonResponse(200, out.JSON)
+	if idem != nil {
+		g.settleIdempotency(ctx, p, idem, res)
+	}
+	return res
 }
 
 // validFieldName reports whether a field name is made of [a-z0-9_[\]] only: what the API's

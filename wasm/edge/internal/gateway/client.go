@@ -44,11 +44,38 @@ func (c *tokenCache) del(key string) {
 	c.mu.Unlock()
 }
 
+// nonceCache is the isolate's view of each key's nonce mark: the highest nonce it saw the key's
+// sequencer send. It is only a floor for the next choice: the sequencer, which stores the mark
+// before each request leaves, raises any nonce that is not above the last one sent.
+type nonceCache struct {
+	mu sync.Mutex
+	m  map[string]int64
+}
+
+func (c *nonceCache) get(key string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+func (c *nonceCache) raise(key string, n int64) {
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]int64{}
+	}
+	c.m[key] = max(c.m[key], n)
+	c.mu.Unlock()
+}
+
 // keyStore is the core.TokenStore and core.NonceStore of one request's client: tokens come from
-// the isolate's cache, else from the key's Durable Object; nonces always from the Durable Object.
+// the isolate's cache, else from the key's Durable Object. Nonces: core chooses one from the
+// isolate's view of the mark (no Durable Object call), and the key's sequencer, which sends it,
+// raises it above the last one sent and stores it before the request leaves (one Durable Object
+// call per nonce-bearing request, edgeTransport).
 type keyStore struct {
 	now      func() time.Time
 	cache    *tokenCache
+	nonces   *nonceCache
 	p        Platform
 	storeKey string
 	state    KeyState
@@ -137,12 +164,17 @@ func (s *keyStore) DeleteToken(ctx context.Context, key string) error {
 	return s.keys(key).DeleteToken(ctx)
 }
 
-func (s *keyStore) LoadNonce(ctx context.Context, key string) (int64, error) {
-	return s.keys(key).LoadNonce(ctx)
+// LoadNonce is the isolate's view of the key's mark: a floor for core's choice, which the
+// sequencer raises when another isolate's call went first.
+func (s *keyStore) LoadNonce(_ context.Context, key string) (int64, error) {
+	return s.nonces.get(key), nil
 }
 
-func (s *keyStore) SaveNonce(ctx context.Context, key string, n int64) error {
-	return s.keys(key).SaveNonce(ctx, n)
+// SaveNonce keeps core's choice (or the floor an API error named) in the isolate's view. The
+// mark that counts is stored by the sequencer, with the nonce it sends, before it sends it.
+func (s *keyStore) SaveNonce(_ context.Context, key string, n int64) error {
+	s.nonces.raise(key, n)
+	return nil
 }
 
 // edgeTransport sends requests directly, except nonce-bearing ones in nonce mode, which go
@@ -177,7 +209,7 @@ func (t *edgeTransport) RoundTrip(ctx context.Context, req *core.Request) (*core
 		if err := ctx.Err(); err != nil {
 			return nil, core.NotSent(err)
 		}
-		call := &NonceCall{ID: "nc_" + randomHex(12), Request: &core.Request{URL: req.URL, Header: req.Header, Body: body}, Nonce: n, Deadline: deadline}
+		call := &NonceCall{ID: "nc_" + randomHex(12), Request: &core.Request{URL: req.URL, Header: req.Header, Body: body}, Nonce: n, At: at, End: end, Deadline: deadline}
 		res, err := t.ks.state.NonceCall(ctx, call)
 		if err != nil {
 			// The caller stopped waiting, or the call to the sequencer failed: ask whether the
@@ -188,6 +220,9 @@ func (t *edgeTransport) RoundTrip(ctx context.Context, req *core.Request) (*core
 			}
 			t.markSent(n)
 			return nil, err
+		}
+		if res.Nonce > 0 {
+			n = res.Nonce // the sequencer raised it above the last one sent
 		}
 		switch {
 		case res.Response != nil:
@@ -215,6 +250,7 @@ func (t *edgeTransport) markSent(n int64) {
 	t.mu.Lock()
 	t.sent = max(t.sent, n)
 	t.mu.Unlock()
+	t.ks.nonces.raise(t.ks.storeKey, n)
 }
 
 // sentNonce is the highest nonce this request's calls carried when they left.
@@ -270,7 +306,7 @@ func (g *Gateway) client(ctx context.Context, p Platform, r *Request) (*apiClien
 	if name := g.cfg.missingAPI(); name != "" {
 		return nil, errorResponse(503, "not_configured", "the gateway is not configured: set "+name, false)
 	}
-	ks := &keyStore{now: g.now, cache: &g.tokens, p: p, bg: ctx}
+	ks := &keyStore{now: g.now, cache: &g.tokens, nonces: &g.nonces, p: p, bg: ctx}
 	tr := &edgeTransport{direct: p.Transport(), ks: ks, nonces: g.cfg.Nonces}
 	// The client's timeout is the upstream timeout: how long any unsafe call of this gateway can
 	// have been on its way, which reconcile adds to a sent time when no deadline is known.

@@ -26,7 +26,8 @@ type fakePlatform struct {
 	fwds    []string
 	hits    map[string]int
 	orders  map[string]string
-	release int // ReleaseLogin calls
+	idem    map[string][2]string // id -> {claim, rec}
+	release int                  // ReleaseLogin calls
 	logs    []string
 	// commitHook runs inside CommitIPN before its checks (tests interleave another delivery).
 	commitHook func()
@@ -38,7 +39,7 @@ func newFake() *fakePlatform {
 	f := &fakePlatform{
 		prices: map[string]string{}, tokens: map[string]core.Token{}, nonces: map[string]int64{},
 		txns: map[string]string{}, seen: map[string]bool{}, status: map[string]int{}, hits: map[string]int{},
-		orders: map[string]string{},
+		orders: map[string]string{}, idem: map[string][2]string{},
 	}
 	f.api = func(cmd string, form url.Values) (int, string) {
 		switch cmd {
@@ -208,6 +209,27 @@ func (l fakeLedger) PutOrder(_ context.Context, id string, expectV int64, rec st
 	}
 	l.f.orders[id] = strings.TrimSuffix(rec, "}") + `,"v":` + strconv.FormatInt(v+1, 10) + "}"
 	return true, "", nil
+}
+func (l fakeLedger) ClaimIdempotency(_ context.Context, id, claim, rec string, _ time.Duration) (bool, string, error) {
+	l.f.mu.Lock()
+	defer l.f.mu.Unlock()
+	if cur, ok := l.f.idem[id]; ok {
+		return false, cur[1], nil
+	}
+	l.f.idem[id] = [2]string{claim, rec}
+	return true, "", nil
+}
+func (l fakeLedger) SettleIdempotency(_ context.Context, id, claim, rec string) error {
+	l.f.mu.Lock()
+	defer l.f.mu.Unlock()
+	if cur, ok := l.f.idem[id]; ok && cur[0] == claim {
+		if rec == "" {
+			delete(l.f.idem, id)
+		} else {
+			l.f.idem[id] = [2]string{claim, rec}
+		}
+	}
+	return nil
 }
 func (l fakeLedger) Events(context.Context, int64, int) (string, error) {
 	return `{"events":[],"next_cursor":"0","has_more":false}`, nil

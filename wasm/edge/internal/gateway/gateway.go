@@ -38,7 +38,7 @@ type Response struct {
 // the list against the code.
 var RequestHeaders = []string{
 	"authorization", "content-type", "origin", "access-control-request-method", "access-control-request-headers",
-	"hmac", "cf-connecting-ip", "x-real-ip", "x-forwarded-for",
+	"hmac", "cf-connecting-ip", "x-real-ip", "x-forwarded-for", "idempotency-key",
 }
 
 // MaxBody is the largest request body the gateway reads.
@@ -50,6 +50,7 @@ type Gateway struct {
 	cfg    *Config
 	now    func() time.Time
 	tokens tokenCache // the isolate's token cache (the key's Durable Object is the truth)
+	nonces nonceCache // the isolate's view of each key's nonce mark (its sequencer is the truth)
 	coins  coinCache  // the isolate's copy of the accepted coins (rates accepted=1)
 }
 

@@ -76,11 +76,13 @@ type KeyState interface {
 	DeleteToken(ctx context.Context) error
 	LoadNonce(ctx context.Context) (int64, error)
 	SaveNonce(ctx context.Context, n int64) error
-	// NonceCall sends a nonce-bearing request upstream from the key's single sequencer: one at a
-	// time per key across every isolate, in queue order. The sequencer never sends a nonce that
-	// is not above the last one it sent (it answers Stale instead), never sends a call whose
-	// deadline has passed or that was abandoned (NotSent), and bounds the request by the time
-	// left until the deadline.
+	// NonceCall sends a nonce-bearing request upstream from the key's single sequencer, in one
+	// step: one at a time per key across every isolate, in queue order. When the call's turn
+	// comes, the sequencer sends it with nonce max(call.Nonce, the last nonce the key sent or
+	// stored + 1), after storing that nonce as the key's mark (spec §4: persisted before the
+	// request leaves), and reports it in NonceResult.Nonce. It never sends a call whose deadline
+	// has passed or that was abandoned (NotSent), and bounds the request by the time left until
+	// the deadline. (A sequencer of an older deployment answers Stale instead of raising.)
 	NonceCall(ctx context.Context, call *NonceCall) (*NonceResult, error)
 	// Abandon tells the sequencer that the caller of call id stopped waiting. sent reports
 	// whether the request had already left (or may have): if not, it never will.
@@ -89,19 +91,24 @@ type KeyState interface {
 
 // NonceCall is one request for the key's sequencer.
 type NonceCall struct {
-	ID       string // unique per call, for Abandon
-	Request  *core.Request
-	Nonce    int64     // the nonce in Request.Body
+	ID      string // unique per call, for Abandon
+	Request *core.Request
+	// Nonce is the nonce in Request.Body, at Request.Body[At:End]: the floor of the one the
+	// sequencer sends (it puts its own in that place).
+	Nonce    int64
+	At, End  int
 	Deadline time.Time // not sent after this; the request is aborted then
 }
 
 // NonceResult is the sequencer's answer: exactly one of Response, NotSent, Stale (the last nonce
-// sent, which the call's nonce does not exceed), or SendError (sent, no answer) is set.
+// sent, which the call's nonce does not exceed), or SendError (sent, no answer) is set. Nonce is
+// the nonce the request carried when it was sent (Response, SendError).
 type NonceResult struct {
 	Response  *core.HTTPResponse
 	NotSent   string
 	Stale     int64
 	SendError string
+	Nonce     int64
 }
 
 // Ledger keeps the gateway's durable records.
@@ -128,6 +135,13 @@ type Ledger interface {
 	// Events returns the page of events after cursor as the JSON object
 	// {"events":[...],"next_cursor":"N"}.
 	Events(ctx context.Context, after int64, limit int) (string, error)
+	// ClaimIdempotency stores rec as the record of idempotency id, made by claim, in one atomic
+	// step, unless a record of id younger than ttl exists: then it changes nothing and returns
+	// that record (ok false).
+	ClaimIdempotency(ctx context.Context, id, claim, rec string, ttl time.Duration) (ok bool, current string, err error)
+	// SettleIdempotency replaces record id with rec ("" deletes it) if it is still the one
+	// claim made.
+	SettleIdempotency(ctx context.Context, id, claim, rec string) error
 }
 
 // IPNCommit is what CommitIPN writes.

@@ -362,3 +362,35 @@ func jsonMarshal(v any) (string, error) {
 }
 
 func parseJSON(s string) gjson.Result { return gjson.Parse(s) }
+
+// The sequencer sends the nonce it chose in its turn (above Go's when another isolate went
+// first): the answer's nonce and its reconcile fence floor are that one, not Go's, the body Go
+// handed over marks where the nonce goes, and core chose no nonce through a Durable Object call
+// (LoadNonce/SaveNonce stay in the isolate).
+func TestSequencerNonceIsTheOneReported(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	h := map[string]string{"authorization": "Bearer gw-token-aaaa"}
+	g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", h, "")) // token cached
+	raised := time.Now().UnixMilli() + 5_000_000
+	ks := &stubKeys{fakeKeys: fakeKeys{f: f}, result: &NonceResult{SendError: "the request was sent but no answer came back", Nonce: raised}}
+	res := g.Handle(context.Background(), &keysPlatform{fakePlatform: f, keys: ks}, req("POST", "/v1/call/create_withdrawal", h, "amount=0.1&currency=BTC&address=bc1qx"))
+	m := decode(t, res)
+	rq, _ := m["reconcile"].(map[string]any)
+	if res.Status != 502 || m["code"] != "outcome_unknown" || int64(m["nonce"].(float64)) != raised || int64(rq["nonce"].(float64)) != raised {
+		t.Fatalf("%d %s", res.Status, res.Body)
+	}
+	body := ks.bodies[0]
+	n, at, end, ok := findNonce(body)
+	if !ok || n != ks.nonces[0] || string(body[at:end]) != strconv.FormatInt(n, 10) {
+		t.Fatalf("body %s, nonce %d", body, ks.nonces[0])
+	}
+	if len(f.nonces) != 0 {
+		t.Fatalf("core's nonce choice reached the key's Durable Object: %v", f.nonces)
+	}
+	// The isolate's view is raised to what the sequencer sent: the next choice starts above it.
+	ks.result = nil
+	g.Handle(context.Background(), &keysPlatform{fakePlatform: f, keys: ks}, req("POST", "/v1/call/get_basic_info", h, ""))
+	if last := ks.nonces[len(ks.nonces)-1]; last <= raised {
+		t.Fatalf("next nonce %d, want above %d", last, raised)
+	}
+}

@@ -1,0 +1,175 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"github.com/wallexkit/wallexkit/core"
+)
+
+// Idempotency of POST /v1/call/{cmd} for every command that is not a read (money commands and
+// create_transaction). A browser resends a POST by itself when a reused keep-alive connection
+// drops after the server acted, and a proxy may deliver a request twice; the gateway orders the
+// API's nonces itself, so without a key each copy would become a new upstream call. wallexkit's
+// core sends its operation id as Idempotency-Key through a gateway (core.WithStaticToken).
+//
+// The key is recorded, with the request's fingerprint, in one atomic Durable Object step before
+// anything is sent (Ledger.ClaimIdempotency, in the ledger shard its id hashes to). A copy then
+// never reaches the API:
+//
+//   - the first one answered: the copy gets the same status and body (idempotent-replay: true);
+//   - the first one still in progress: 502 outcome_unknown, in_progress, with retry_after and
+//     until (its upstream deadline): the same request sent again gets the first one's answer
+//     once there is one, by until at the latest;
+//   - the first one's outcome never recorded (the Worker died during it): 502 outcome_unknown
+//     with the reconcile fields, once its deadline has passed (the gateway can no longer send it);
+//   - the same key with another command or other fields: 422 idempotency_key_reused.
+//
+// An answer that says nothing was carried out (retryable: true, e.g. 503 not_sent) releases the
+// key, so the same request may be sent again with it. Records are scoped to the API key and the
+// gateway token that made them and kept for IdempotencyRetention. A request without the header
+// is sent as before (each copy is a new call).
+
+// IdempotencyRetention is how long an Idempotency-Key's record is kept: core.OpRetention, how long
+// core keeps a settled operation.
+const IdempotencyRetention = core.OpRetention
+
+// idempotencyGrace is how long after the first request's upstream deadline a copy is still told
+// "in progress" rather than "unknown": the time the first one takes to record its answer.
+const idempotencyGrace = 2 * time.Second
+
+// idempotencyPoll is the longest Retry-After given to a copy while the first is in progress: it
+// may ask again sooner than until, the latest time the first one's outcome is settled.
+const idempotencyPoll = 2 * time.Second
+
+// validIdempotencyKey: 1 to 255 printable ASCII characters, no spaces (core sends op_<hex>).
+func validIdempotencyKey(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// idemClaim is a request's claim on its Idempotency-Key.
+type idemClaim struct {
+	id    string // the record's id: a hash of the API key, the gateway token and the key
+	claim string // this request's claim, which only it may settle
+	fp    string
+	cmd   string
+}
+
+// idemRec is a stored record.
+type idemRec struct {
+	fp, state, cmd   string
+	sentAt, deadline time.Time
+	status           int
+	answer           string
+	fields           map[string]string
+}
+
+func parseIdemRec(raw string) idemRec {
+	v := gjson.Parse(raw)
+	r := idemRec{fp: v.Get("fp").String(), state: v.Get("state").String(), cmd: v.Get("cmd").String(),
+		status: int(v.Get("status").Int()), answer: v.Get("answer").String(), fields: map[string]string{}}
+	r.sentAt, _ = time.Parse(time.RFC3339, v.Get("sent_at").String())
+	r.deadline, _ = time.Parse(time.RFC3339, v.Get("deadline").String())
+	v.Get("fields").ForEach(func(k, val gjson.Result) bool {
+		r.fields[k.Str] = val.Str
+		return true
+	})
+	return r
+}
+
+// idempotencyID scopes key to the gateway's API key (storeKey) and the caller's gateway token,
+// hashed: no token or key appears in storage keys.
+func idempotencyID(storeKey, authorization, key string) string {
+	_, tok, _ := strings.Cut(strings.TrimSpace(authorization), " ")
+	h := sha256.New()
+	for _, s := range [...]string{"wallexkit-idempotency-v1", storeKey, strings.TrimSpace(tok), key} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// requestFingerprint identifies what a request asks for: its command and fields (the envelope's
+// version, key, nonce and format are already dropped), in sorted order.
+func requestFingerprint(cmd string, fields core.Fields) string {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	h.Write([]byte(cmd))
+	for _, k := range keys {
+		h.Write([]byte{0})
+		h.Write([]byte(k))
+		h.Write([]byte{'='})
+		h.Write([]byte(fields[k]))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// claimIdempotency records the request's key before it is sent. It returns the claim to settle
+// afterwards, or the answer to give instead of sending (a copy, a reused key, the ledger down).
+func (g *Gateway) claimIdempotency(ctx context.Context, p Platform, r *Request, c *apiClient, cmd string, fields core.Fields, key string, deadline time.Time) (*idemClaim, *Response) {
+	cl := &idemClaim{id: idempotencyID(c.StoreKey(), r.Header["authorization"], key), claim: randomHex(8), fp: requestFingerprint(cmd, fields), cmd: cmd}
+	rec := newObj().str("claim", cl.claim).str("fp", cl.fp).str("state", "sending").str("cmd", cmd).
+		str("sent_at", rfc3339(time.Now())).str("deadline", rfc3339(deadline)).strMap("fields", fields).String()
+	led := p.Ledger()
+	ok, current, err := led.ClaimIdempotency(ctx, cl.id, cl.claim, rec, IdempotencyRetention)
+	if err != nil {
+		p.Log("edge: call " + cmd + ": cannot record its Idempotency-Key, nothing was sent: " + err.Error())
+		return nil, errorResponse(503, "not_sent", "the gateway could not record the Idempotency-Key: nothing was sent, send it again", true)
+	}
+	if ok {
+		return cl, nil
+	}
+	prev := parseIdemRec(current)
+	switch {
+	case prev.fp != cl.fp:
+		return nil, errorResponse(422, "idempotency_key_reused", "this Idempotency-Key was already used for a different request (another command or other fields) in the last 7 days: nothing was sent; use a new key for a new request", false)
+	case prev.state == "done":
+		res := &Response{Status: prev.status, Header: map[string]string{"content-type": "application/json; charset=utf-8", "cache-control": "no-store", "idempotent-replay": "true"}, Body: []byte(prev.answer)}
+		return nil, res
+	}
+	if until := prev.deadline.Add(idempotencyGrace); time.Now().Before(until) {
+		wait := time.Until(until)
+		res := jsonResponse(502, newObj().
+			str("error", "a request with this Idempotency-Key is still in progress and may yet be carried out, so this copy was not sent: do not send a new request for it; send this same request (same Idempotency-Key) again after retry_after seconds: by "+rfc3339(until)+" it gets the first one's answer").
+			str("code", "outcome_unknown").bool("retryable", false).bool("in_progress", true).
+			str("cmd", prev.cmd).str("sent_at", rfc3339(prev.sentAt)).str("until", rfc3339(until)).
+			int("retry_after", int64((min(wait, idempotencyPoll)+time.Second-1)/time.Second)).bytes())
+		res.Header["retry-after"] = retryAfterSeconds(min(wait, idempotencyPoll))
+		return nil, res
+	}
+	// The first one's answer was never recorded (the Worker stopped during it), and past its
+	// deadline the gateway can no longer send it: what it did is found by reconciling.
+	ou := &core.OutcomeUnknownError{Cmd: prev.cmd, Ref: prev.fields, SentAt: prev.sentAt, Deadline: prev.deadline}
+	return nil, outcomeUnknown(ou, 0, nil)
+}
+
+// settleIdempotency records the first request's answer for its copies, or releases the key when
+// the answer says nothing was carried out (retryable: true), so that it may be sent again.
+func (g *Gateway) settleIdempotency(ctx context.Context, p Platform, cl *idemClaim, res *Response) {
+	rec := ""
+	if res.Status < 400 || !gjson.GetBytes(res.Body, "retryable").Bool() {
+		rec = newObj().str("claim", cl.claim).str("fp", cl.fp).str("state", "done").str("cmd", cl.cmd).
+			int("status", int64(res.Status)).str("answer", string(res.Body)).String()
+	}
+	if err := p.Ledger().SettleIdempotency(ctx, cl.id, cl.claim, rec); err != nil {
+		// The record stays "sending": copies are told in progress, then outcome unknown.
+		p.Log("edge: call " + cl.cmd + ": could not record its answer for its Idempotency-Key: " + err.Error())
+	}
+}

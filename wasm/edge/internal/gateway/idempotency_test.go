@@ -1,0 +1,252 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func (f *fakePlatform) count(cmd string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.apiCmds {
+		if c == cmd {
+			n++
+		}
+	}
+	return n
+}
+
+func idemHeaders(key string) map[string]string {
+	h := map[string]string{"authorization": "Bearer gw-token-aaaa"}
+	if key != "" {
+		h["idempotency-key"] = key
+	}
+	return h
+}
+
+const wdBody = "amount=0.1&currency=BTC&address=bc1qx&note=n1"
+
+func withdrawalAPI(f *fakePlatform, hold <-chan struct{}) {
+	f.api = func(cmd string, form url.Values) (int, string) {
+		if cmd == "create_withdrawal" {
+			if hold != nil {
+				select { // a copy that wrongly reaches the API is not held for ever
+				case <-hold:
+				case <-time.After(3 * time.Second):
+				}
+			}
+			return 200, `{"error":"ok","result":{"id":"WD1","status":1,"amount":"0.1"}}`
+		}
+		return 200, `{"error":"ok","result":{}}`
+	}
+}
+
+// One after the other: the copy gets the first answer, byte for byte, and is never sent.
+func TestIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
+	for _, nonces := range []string{"1", "0"} {
+		g, f := newGateway(t, map[string]string{EnvAllowMoney: "1", EnvNonce: nonces})
+		withdrawalAPI(f, nil)
+		first := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_1"), wdBody))
+		second := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_1"), wdBody))
+		if first.Status != 200 || second.Status != 200 || string(first.Body) != string(second.Body) {
+			t.Fatalf("nonces %s: %d %s / %d %s", nonces, first.Status, first.Body, second.Status, second.Body)
+		}
+		if second.Header["idempotent-replay"] != "true" || first.Header["idempotent-replay"] != "" {
+			t.Fatalf("replay header: first %v, second %v", first.Header, second.Header)
+		}
+		if n := f.count("create_withdrawal"); n != 1 {
+			t.Fatalf("nonces %s: %d withdrawals sent, want 1", nonces, n)
+		}
+		// Field order and the envelope fields a client adds do not change what is asked for.
+		third := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_1"), "note=n1&version=1&address=bc1qx&cmd=create_withdrawal&currency=BTC&amount=0.1&nonce=5"))
+		if third.Status != 200 || f.count("create_withdrawal") != 1 {
+			t.Fatalf("reordered copy: %d %s, %d sent", third.Status, third.Body, f.count("create_withdrawal"))
+		}
+		noSecrets(t, f, first, second, third)
+	}
+}
+
+func TestIdempotencyKeyWithAnotherRequestIsRefused(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	withdrawalAPI(f, nil)
+	g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_2"), wdBody))
+	for _, body := range []string{strings.Replace(wdBody, "0.1", "0.2", 1), wdBody + "&dest_tag=7"} {
+		res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_2"), body))
+		if m := decode(t, res); res.Status != 422 || m["code"] != "idempotency_key_reused" || m["retryable"] != false {
+			t.Fatalf("%d %s", res.Status, res.Body)
+		}
+	}
+	res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_transfer", idemHeaders("op_2"), wdBody))
+	if res.Status != 422 {
+		t.Fatalf("another command with the key: %d %s", res.Status, res.Body)
+	}
+	if n := f.count("create_withdrawal") + f.count("create_transfer"); n != 1 {
+		t.Fatalf("%d money calls sent, want 1", n)
+	}
+	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("bad key"), wdBody)); res.Status != 400 {
+		t.Fatalf("a key with a space: %d %s", res.Status, res.Body)
+	}
+}
+
+// In parallel: while the first is held upstream, a copy is answered outcome unknown (in
+// progress, a 5xx core reads as such), never sent; after it, the copy gets the first's answer.
+func TestIdempotencyKeyWhileTheFirstIsInFlight(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	hold := make(chan struct{})
+	withdrawalAPI(f, hold)
+	var wg sync.WaitGroup
+	var first *Response
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		first = g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_3"), wdBody))
+	}()
+	for deadline := time.Now().Add(5 * time.Second); f.count("create_withdrawal") == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never reached the API")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	dup := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_3"), wdBody))
+	m := decode(t, dup)
+	if dup.Status != 502 || m["code"] != "outcome_unknown" || m["retryable"] != false || m["in_progress"] != true || m["until"] == "" || dup.Header["retry-after"] == "" {
+		t.Fatalf("copy in flight: %d %s %v", dup.Status, dup.Body, dup.Header)
+	}
+	close(hold)
+	wg.Wait()
+	again := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_3"), wdBody))
+	if first.Status != 200 || again.Status != 200 || string(again.Body) != string(first.Body) {
+		t.Fatalf("first %d %s, again %d %s", first.Status, first.Body, again.Status, again.Body)
+	}
+	if n := f.count("create_withdrawal"); n != 1 {
+		t.Fatalf("%d withdrawals sent, want 1", n)
+	}
+}
+
+// The first's outcome unknown: the copy gets the same outcome_unknown answer (with the reconcile
+// fields), never sent. A record whose first request died with the Worker is answered unknown
+// with the reconcile fields once its deadline is past.
+func TestIdempotencyKeyAfterAnUnknownOutcome(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	f.api = func(cmd string, form url.Values) (int, string) {
+		if cmd == "create_withdrawal" {
+			return 502, `<html>bad gateway</html>`
+		}
+		return 200, `{"error":"ok","result":{}}`
+	}
+	first := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_4"), wdBody))
+	second := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_4"), wdBody))
+	if first.Status != 502 || string(second.Body) != string(first.Body) || f.count("create_withdrawal") != 1 {
+		t.Fatalf("first %d %s, second %d %s, sent %d", first.Status, first.Body, second.Status, second.Body, f.count("create_withdrawal"))
+	}
+
+	// A claim left "sending" past its deadline (its Worker stopped).
+	withdrawalAPI(f, nil)
+	led := f.Ledger()
+	id := idempotencyID("http://127.0.0.1:1/api|pub-key-1234", "Bearer gw-token-aaaa", "op_5")
+	past := time.Now().Add(-time.Minute)
+	rec := newObj().str("claim", "c0").str("fp", requestFingerprint("create_withdrawal", map[string]string{"amount": "0.1", "currency": "BTC", "address": "bc1qx", "note": "n1"})).
+		str("state", "sending").str("cmd", "create_withdrawal").str("sent_at", rfc3339(past.Add(-20*time.Second))).str("deadline", rfc3339(past)).
+		strMap("fields", map[string]string{"amount": "0.1", "currency": "BTC", "address": "bc1qx", "note": "n1"}).String()
+	if ok, _, _ := led.ClaimIdempotency(context.Background(), id, "c0", rec, IdempotencyRetention); !ok {
+		t.Fatal("claim")
+	}
+	res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_5"), wdBody))
+	m := decode(t, res)
+	rq, _ := m["reconcile"].(map[string]any)
+	if res.Status != 502 || m["code"] != "outcome_unknown" || rq["address"] != "bc1qx" || rq["note"] != "n1" || rq["deadline"] == "" {
+		t.Fatalf("%d %s", res.Status, res.Body)
+	}
+	if n := f.count("create_withdrawal"); n != 1 {
+		t.Fatalf("%d withdrawals sent, want 1 (the first request's)", n)
+	}
+}
+
+// Nothing carried out (retryable): the key is released and the same request may go again.
+// Without the header, each copy is a new call (as before); on a read the header changes nothing;
+// another gateway token is another scope.
+func TestIdempotencyKeyReleasedAndScoped(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", idemHeaders(""), "")) // token cached
+	ks := &stubKeys{fakeKeys: fakeKeys{f: f}, result: &NonceResult{NotSent: "its deadline passed before its turn"}}
+	res := g.Handle(context.Background(), &keysPlatform{fakePlatform: f, keys: ks}, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_6"), wdBody))
+	if res.Status != 503 {
+		t.Fatalf("not sent: %d %s", res.Status, res.Body)
+	}
+	withdrawalAPI(f, nil)
+	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_6"), wdBody)); res.Status != 200 || res.Header["idempotent-replay"] != "" {
+		t.Fatalf("after a not_sent answer: %d %s", res.Status, res.Body)
+	}
+	before := f.count("create_withdrawal")
+	g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders(""), wdBody))
+	g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders(""), wdBody))
+	if n := f.count("create_withdrawal") - before; n != 2 {
+		t.Fatalf("without the header: %d sent, want 2", n)
+	}
+	other := map[string]string{"authorization": "Bearer gw-token-bbbb", "idempotency-key": "op_6"}
+	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", other, wdBody)); res.Status != 200 || res.Header["idempotent-replay"] != "" {
+		t.Fatalf("another token's key: %d %s", res.Status, res.Body)
+	}
+	reads := f.count("get_basic_info")
+	for range 2 {
+		if res := g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", idemHeaders("op_7"), "")); res.Status != 200 || res.Header["idempotent-replay"] != "" {
+			t.Fatalf("read: %d %s", res.Status, res.Body)
+		}
+	}
+	if f.count("get_basic_info") != reads+2 {
+		t.Fatal("reads are sent each time")
+	}
+}
+
+// /v1/call is not offered to pages cross-origin: no CORS headers, a preflight is refused, so a
+// page cannot send it (or its Idempotency-Key) from another origin; servers, the extension (host
+// permission) and same-origin pages do.
+func TestCallHasNoCORS(t *testing.T) {
+	g, f := newGateway(t, nil)
+	pre := g.Handle(context.Background(), f, req("OPTIONS", "/v1/call/create_withdrawal", map[string]string{
+		"origin": "https://shop.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization, idempotency-key"}, ""))
+	res := g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", map[string]string{"origin": "https://shop.example", "authorization": "Bearer gw-token-aaaa"}, ""))
+	for _, r := range []*Response{pre, res} {
+		if r.Header["access-control-allow-origin"] != "" || r.Header["access-control-allow-headers"] != "" {
+			t.Fatalf("CORS headers on /v1/call: %d %v", r.Status, r.Header)
+		}
+	}
+	if pre.Status != 405 {
+		t.Fatalf("preflight: %d %s", pre.Status, pre.Body)
+	}
+}
+
+// failingClaims is a ledger whose idempotency records cannot be written.
+type failingClaims struct{ fakeLedger }
+
+func (failingClaims) ClaimIdempotency(context.Context, string, string, string, time.Duration) (bool, string, error) {
+	return false, "", errors.New("storage unavailable")
+}
+
+type claimPlatform struct{ *fakePlatform }
+
+func (p claimPlatform) Ledger() Ledger { return failingClaims{fakeLedger{p.fakePlatform}} }
+
+// The key is recorded before anything is sent: when it cannot be, nothing is sent (503 not_sent,
+// retryable), and the same request may be sent again.
+func TestIdempotencyKeyRecordedBeforeSending(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	withdrawalAPI(f, nil)
+	res := g.Handle(context.Background(), claimPlatform{f}, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_8"), wdBody))
+	if m := decode(t, res); res.Status != 503 || m["code"] != "not_sent" || m["retryable"] != true {
+		t.Fatalf("%d %s", res.Status, res.Body)
+	}
+	if n := f.count("create_withdrawal"); n != 0 {
+		t.Fatalf("%d withdrawals sent without a recorded key", n)
+	}
+	noSecrets(t, f, res)
+	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_8"), wdBody)); res.Status != 200 || f.count("create_withdrawal") != 1 {
+		t.Fatalf("sent again: %d %s", res.Status, res.Body)
+	}
+}

@@ -1,0 +1,122 @@
+// The Worker as Cloudflare's templates have it (issue #10): `npm run dev` is `wrangler dev`
+// (local mode: no login, no network; checked here with none) with the variables of
+// .dev.vars.example filled in from the sandbox, wrangler.jsonc's build.command builds the Go
+// gateway and builds it again when a watched source changes, `npm run deploy` is
+// `wrangler deploy` (its dry run runs the same build command), and compatibility_date is one the
+// pinned workerd knows.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSandbox, edgeDir, buildEdge, compatibilityDate, eventually } from './lib.mjs';
+
+const wrangler = join(edgeDir, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort() {
+  const s = createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+let sb, dir, proc, url, vars;
+let log = '';
+
+before(async () => {
+  buildEdge();
+  sb = await startSandbox();
+  dir = mkdtempSync(join(tmpdir(), 'wallexkit-edge-dev-'));
+  // .dev.vars.example, filled in as its comments say: the sandbox's export line's values.
+  const fromSandbox = {
+    WALLEX_API_URL: sb.apiUrl, WALLEX_PUBLIC_KEY: sb.publicKey, WALLEX_PRIVATE_KEY: sb.privateKey,
+    WALLEX_MERCHANT_ID: sb.merchantId, WALLEX_IPN_SECRET: 'ipn-secret-dev-test',
+  };
+  vars = {};
+  const lines = readFileSync(join(edgeDir, '.dev.vars.example'), 'utf8').split('\n').map((l) => {
+    const m = /^([A-Z_]+)=(.*)$/.exec(l);
+    if (!m) return l;
+    vars[m[1]] = fromSandbox[m[1]] ?? m[2];
+    return m[1] + '=' + vars[m[1]];
+  });
+  for (const k of Object.keys(fromSandbox)) assert.ok(k in vars, `.dev.vars.example names ${k}`);
+  writeFileSync(join(dir, '.dev.vars'), lines.join('\n'));
+  const port = await freePort();
+  proc = spawn(process.execPath, [wrangler, 'dev', '--env-file', join(dir, '.dev.vars'), '--ip', '127.0.0.1', '--port', String(port),
+    '--inspector-port', String(await freePort()), '--persist-to', join(dir, 'state'), '--show-interactive-dev-session=false'], {
+    cwd: edgeDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout.on('data', (d) => (log += d));
+  proc.stderr.on('data', (d) => (log += d));
+  await eventually(() => /Ready on http/.test(log) || proc.exitCode !== null, 90_000, 'wrangler dev to be ready');
+  assert.equal(proc.exitCode, null, 'wrangler dev exited:\n' + log);
+  url = `http://127.0.0.1:${port}`;
+});
+
+after(async () => {
+  if (proc && proc.exitCode === null) {
+    process.kill(-proc.pid, 'SIGTERM');
+    await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
+  }
+  await sb?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const s of [sb?.privateKey, vars?.GATEWAY_TOKENS, vars?.FORWARD_SECRET].filter(Boolean)) {
+    assert.ok(!log.includes(s), 'a secret appeared in wrangler dev output');
+  }
+});
+
+const call = (cmd) => fetch(`${url}/v1/call/${cmd}`, { method: 'POST', headers: { authorization: 'Bearer ' + vars.GATEWAY_TOKENS.split(',')[0].trim() } });
+
+test('npm run dev is wrangler dev; npm run deploy is wrangler deploy', () => {
+  const pkg = JSON.parse(readFileSync(join(edgeDir, 'package.json'), 'utf8'));
+  assert.equal(pkg.scripts.dev, 'wrangler dev');
+  assert.equal(pkg.scripts.deploy, 'wrangler deploy');
+});
+
+test('wrangler dev (local, offline) runs the build command and serves the gateway against the sandbox', async () => {
+  assert.match(log, /\[custom build\] Running: bash build\.sh/);
+  const h = await fetch(url + '/v1/health');
+  assert.equal(h.status, 200);
+  assert.deepEqual(await h.json(), { ok: true, service: 'wallexkit-edge' });
+  const res = await call('get_basic_info');
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  assert.equal(body.error, 'ok');
+  assert.equal(body.result.merchant_id, sb.merchantId, 'the gateway called the sandbox named in .dev.vars');
+  const st = await sb.stats();
+  assert.equal(st.logins, 1);
+});
+
+test('a changed Go source is built again by wrangler dev itself', async () => {
+  const before = log.length;
+  const src = join(edgeDir, 'internal', 'gateway', 'platform.go');
+  const now = new Date();
+  utimesSync(src, now, now); // the content is unchanged; build.sh sees a newer source
+  await eventually(() => /\[custom build\] wasm\/edge\/build: app\.wasm \d+ bytes/.test(log.slice(before)), 120_000, 'wrangler dev to rebuild');
+  // and serves the rebuilt Worker
+  await eventually(async () => (await call('get_basic_info')).status === 200, 60_000, 'the rebuilt gateway to answer');
+  await sleep(100);
+});
+
+test('wrangler deploy --dry-run runs the same build command (nothing to build: up to date)', async () => {
+  const out = join(dir, 'dist');
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', out], { cwd: edgeDir, env, timeout: 120_000 });
+  const text = stdout + stderr;
+  assert.match(text, /\[custom build\] Running: bash build\.sh/);
+  assert.match(text, /wasm\/edge\/build: up to date/);
+  assert.match(text, /--dry-run: exiting now/);
+});
+
+test('compatibility_date is current: not past what the pinned workerd knows, and close to it', async () => {
+  const { compatibilityDate: newest } = await import('workerd');
+  assert.match(compatibilityDate, /^\d{4}-\d\d-\d\d$/);
+  assert.ok(compatibilityDate <= newest, `compatibility_date ${compatibilityDate} is past workerd's ${newest}`);
+  const days = (Date.parse(newest) - Date.parse(compatibilityDate)) / 86_400_000;
+  assert.ok(days <= 60, `compatibility_date ${compatibilityDate} is ${days} days older than workerd's ${newest}: move it up`);
+});

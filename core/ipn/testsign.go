@@ -1,10 +1,10 @@
 package ipn
 
 import (
-	"encoding/hex"
 	"net/url"
 
 	"github.com/wallexkit/wallexkit/core/ipn/ipnwire"
+	"github.com/wallexkit/wallexkit/internal/hexstr"
 )
 
 // Sign returns the lowercase hex HMAC-SHA512 of body keyed with secret: the
@@ -40,5 +40,5 @@ func SignedTestIPN(secret, merchant, typ string, fields map[string]string) (body
 func newTestID() string {
 	var b [16]byte
 	randomBytes(b[:])
-	return hex.EncodeToString(b[:])
+	return hexstr.Encode(b[:])
 }

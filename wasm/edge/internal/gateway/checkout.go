@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/internal/hexstr"
 	"github.com/wallexkit/wallexkit/internal/ipaddr"
 	"github.com/wallexkit/wallexkit/internal/sha2"
 )
@@ -39,7 +39,7 @@ func CanonicalCheckout(amount, currency1, currency2, buyerEmail, itemName string
 func SignCheckout(secret, canonical string) string {
 	m := sha2.NewHMAC256([]byte(secret))
 	m.Write([]byte(canonical))
-	return hex.EncodeToString(m.Sum(nil))
+	return hexstr.Encode(m.Sum(nil))
 }
 
 type checkoutOrder struct {
@@ -454,7 +454,7 @@ func (g *Gateway) publicBase(r *Request) string {
 func randomHex(n int) string {
 	b := make([]byte, n)
 	randomBytes(b)
-	return hex.EncodeToString(b)
+	return hexstr.Encode(b)
 }
 
 // status answers GET /v1/checkout/{txn_id} for payments this gateway created.

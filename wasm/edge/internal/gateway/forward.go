@@ -1,12 +1,12 @@
 package gateway
 
 import (
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/wallexkit/wallexkit/internal/hexstr"
 	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
@@ -36,7 +36,7 @@ func SignForward(secret string, timestamp int64, body []byte) string {
 	m.Write([]byte(strconv.FormatInt(timestamp, 10)))
 	m.Write([]byte{'.'})
 	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+	return "sha256=" + hexstr.Encode(m.Sum(nil))
 }
 
 // VerifyForward checks a forwarded event as its receiver should: on the raw body, with the
@@ -53,8 +53,8 @@ func VerifyForward(secret, timestamp string, body []byte, signature string, now 
 		return ErrForwardTimestamp
 	}
 	hexSig, ok := strings.CutPrefix(strings.TrimSpace(signature), "sha256=")
-	got, err := hex.DecodeString(hexSig)
-	if !ok || err != nil || len(got) != sha2.Size256 {
+	got, valid := decodeHex(hexSig)
+	if !ok || !valid || len(got) != sha2.Size256 {
 		return ErrForwardSignature
 	}
 	m := sha2.NewHMAC256([]byte(secret))

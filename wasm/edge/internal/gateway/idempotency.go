@@ -2,14 +2,14 @@ package gateway
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/internal/hexstr"
+	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
 // Idempotency of POST /v1/call/{cmd} for every command that is not a read (money commands and
@@ -94,12 +94,12 @@ func parseIdemRec(raw string) idemRec {
 // hashed: no token or key appears in storage keys.
 func idempotencyID(storeKey, authorization, key string) string {
 	_, tok, _ := strings.Cut(strings.TrimSpace(authorization), " ")
-	h := sha256.New()
+	h := sha2.New256()
 	for _, s := range [...]string{"wallexkit-idempotency-v1", storeKey, strings.TrimSpace(tok), key} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	return hexstr.Encode(h.Sum(nil)[:16])
 }
 
 // requestFingerprint identifies what a request asks for: its command and fields (the envelope's
@@ -110,7 +110,7 @@ func requestFingerprint(cmd string, fields core.Fields) string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	h := sha256.New()
+	h := sha2.New256()
 	h.Write([]byte(cmd))
 	for _, k := range keys {
 		h.Write([]byte{0})
@@ -118,7 +118,7 @@ func requestFingerprint(cmd string, fields core.Fields) string {
 		h.Write([]byte{'='})
 		h.Write([]byte(fields[k]))
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	return hexstr.Encode(h.Sum(nil)[:16])
 }
 
 // claimIdempotency records the request's key before it is sent. It returns the claim to settle

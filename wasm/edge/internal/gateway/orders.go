@@ -2,12 +2,12 @@ package gateway
 
 import (
 	"context"
-	"encoding/hex"
 	"strconv"
 	"time"
 
 	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/internal/hexstr"
 	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
@@ -49,7 +49,7 @@ func orderFingerprint(o *checkoutOrder) string {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
+	return hexstr.Encode(h.Sum(nil)[:12])
 }
 
 type orderRec struct {

@@ -241,19 +241,12 @@ func (j *jsJournal) Load(ctx context.Context) ([]payout.Entry, error) {
 	if err != nil || absent(v) {
 		return nil, err
 	}
-	if !js.Global().Get("Array").Call("isArray", v).Bool() {
-		return nil, errors.New("storage.loadJournal returned " + v.Type().String() + ", want an array")
+	texts, err := storedTexts(v, "loadJournal")
+	if err != nil {
+		return nil, err
 	}
-	out := make([]payout.Entry, 0, v.Length())
-	for i := 0; i < v.Length(); i++ {
-		x := v.Index(i)
-		text := ""
-		switch x.Type() {
-		case js.TypeString:
-			text = x.String()
-		case js.TypeObject:
-			text = jsJSON.Call("stringify", x).String()
-		}
+	out := make([]payout.Entry, 0, len(texts))
+	for i, text := range texts {
 		e, err := decodeEntry(text)
 		if err != nil {
 			return nil, errtext.Prefix("the payout journal is damaged at entry "+errtext.D(i+1)+": ", err)

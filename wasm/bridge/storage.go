@@ -73,26 +73,35 @@ func (s *jsStorage) LoadOps(ctx context.Context, key string) ([]core.Op, error) 
 	if err != nil || absent(v) {
 		return nil, err
 	}
-	if !js.Global().Get("Array").Call("isArray", v).Bool() {
-		return nil, errors.New("storage.getOps returned " + v.Type().String() + ", want an array")
+	texts, err := storedTexts(v, "getOps")
+	if err != nil {
+		return nil, err
 	}
-	m := make(map[string]core.Op, v.Length())
-	for i := 0; i < v.Length(); i++ {
-		x := v.Index(i)
-		text := ""
-		switch x.Type() {
-		case js.TypeString:
-			text = x.String()
-		case js.TypeObject:
-			text = jsJSON.Call("stringify", x).String()
-		default:
-			continue
-		}
+	m := make(map[string]core.Op, len(texts))
+	for _, text := range texts {
 		if op, err := decodeOp(text); err == nil && op.ID != "" {
 			m[op.ID] = op
 		}
 	}
 	return core.SortOps(m), nil
+}
+
+// storedTexts reads what a storage method returned: an array of records, each stored as JSON text
+// or as the object itself; anything else in it reads as "" (not a record).
+func storedTexts(v js.Value, method string) ([]string, error) {
+	if !js.Global().Get("Array").Call("isArray", v).Bool() {
+		return nil, errors.New("storage." + method + " returned " + v.Type().String() + ", want an array")
+	}
+	out := make([]string, v.Length())
+	for i := range out {
+		switch x := v.Index(i); x.Type() {
+		case js.TypeString:
+			out[i] = x.String()
+		case js.TypeObject:
+			out[i] = jsJSON.Call("stringify", x).String()
+		}
+	}
+	return out, nil
 }
 
 func (s *jsStorage) DeleteOp(ctx context.Context, key, id string) error {

@@ -151,14 +151,16 @@ for (const nonces of ['1', '0']) {
     assert.equal((await sent(m)) - before, 0);
   });
 
-  test(`${label}: without the header each request is a call of its own (as before)`, async () => {
+  test(`${label}: a money command without the header is refused before it is sent (a copy could not be told from a new request)`, async () => {
     const m = modes[nonces];
     const note = 'idem-none-' + rnd(4);
-    const a = await withdraw(m, '', note);
-    const b = await withdraw(m, '', note);
-    assert.equal(a.status, 200, a.text);
-    assert.equal(b.status, 200, b.text);
-    assert.equal(await recorded(m, note), 2);
+    for (const r of [await withdraw(m, '', note), await withdraw(m, '', note)]) {
+      assert.equal(r.status, 428, r.text);
+      assert.equal(r.json.code, 'idempotency_key_required');
+      assert.equal(r.json.retryable, false);
+      assert.match(r.json.error, /Idempotency-Key header.*Nothing was sent/);
+    }
+    assert.equal(await recorded(m, note), 0);
   });
 }
 

@@ -65,10 +65,13 @@ async function mode(nonces) {
       const cmd = path.includes('checkout') ? 'create_transaction' : 'create_withdrawal';
       const address = 'bc1qmatrix' + rnd(6);
       const steps = [];
+      // One Idempotency-Key per attempt (money commands need one): the same key when an answer
+      // says to send the same request again, a new one only for a new attempt after not_found.
+      let idem = 'op_' + rnd(12);
       const send = async () => {
         try {
           if (cmd === 'create_withdrawal') {
-            return await gw.request('POST', path, { token, body: { amount: '0.01', currency: 'BTC', address, note: tag, auto_confirm: 1 } });
+            return await gw.request('POST', path, { token, headers: { 'idempotency-key': idem }, body: { amount: '0.01', currency: 'BTC', address, note: tag, auto_confirm: 1 } });
           }
           return await gw.request('POST', path, { body: { item: 'mug', currency2: 'BTC', buyer_email: 'b@example.com', order_id: tag }, headers: { 'cf-connecting-ip': '198.51.100.77' } });
         } catch (e) {
@@ -143,7 +146,8 @@ async function mode(nonces) {
           break;
         }
         assert.equal(v.verdict, 'not_found', JSON.stringify(v));
-        steps.push(`not_found${v.proven ? ' (proven)' : ' (after the in-flight window)'}: send once more`);
+        steps.push(`not_found${v.proven ? ' (proven)' : ' (after the in-flight window)'}: send once more${cmd === 'create_withdrawal' ? ' (a new attempt: a new Idempotency-Key)' : ''}`);
+        idem = 'op_' + rnd(12);
         res = await send();
       }
       assert.ok(done, `${tag}: the caller did not finish: ${steps.join(' | ')}`);
@@ -162,8 +166,9 @@ async function mode(nonces) {
  * connection dropped, a proxy delivering it again): the same bytes arrive a second time after
  * the first was answered, or while the sandbox still holds the first. With the Idempotency-Key
  * header (what wallexkit's core sends through a gateway) the copy gets the first's answer and
- * is never sent; without it the gateway cannot tell a copy from a new request, and each copy is
- * a call of its own (documented: wasm/edge/README.md): those cells record 2, and say so.
+ * is never sent; without it the gateway could not tell a copy from a new request, so it refuses
+ * a money command without the header (428 idempotency_key_required, nothing sent): those cells
+ * record 0 and are marked refused.
  */
 async function copyCells(nonces, gw, sb, count) {
   const token = gw.tokens[0];
@@ -178,6 +183,13 @@ async function copyCells(nonces, gw, sb, count) {
       // The caller follows each answer it gets, as in the matrix above.
       const follow = async (res, who) => {
         for (let i = 0; i < 6; i++) {
+          if (!withKey) {
+            assert.equal(res.status, 428, `${tag} ${who}: ${res.status} ${res.text}`);
+            assert.equal(res.json?.code, 'idempotency_key_required');
+            assert.equal(res.json?.retryable, false);
+            steps.push(`${who}: 428 idempotency_key_required: nothing was sent (add the header to send it)`);
+            return;
+          }
           if (res.status === 200) {
             steps.push(`${who}: 200${res.headers['idempotent-replay'] ? ' (the first one\'s answer)' : ''}: done`);
             return;
@@ -209,12 +221,9 @@ async function copyCells(nonces, gw, sb, count) {
       const recorded = await count.withdrawals(tag);
       const cell = {
         path: '/v1/call/create_withdrawal', fault: `copy delivered twice, ${when}, ${withKey ? 'with' : 'without'} Idempotency-Key`,
-        nonces, intended: 1, recorded, instructions_followed: steps,
+        nonces, intended: withKey ? 1 : 0, recorded, instructions_followed: steps,
       };
-      if (!withKey) {
-        cell.expected = 2;
-        cell.known = 'without Idempotency-Key the gateway cannot tell a copy from a new request (it orders the nonces itself): send the header (wallexkit clients do)';
-      }
+      if (!withKey) cell.refused = true;
       cells.push(cell);
     }
   }
@@ -228,9 +237,9 @@ test('fault matrix: exactly one withdrawal / payment per intended one, nonces on
   const out = join(repoRoot, 'dist', 'reliability');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'gateway.json'), JSON.stringify({ generated_by: 'wasm/edge/test/matrix.test.mjs', hold_ms: HOLD_MS, vars: VARS, seconds: Math.round((Date.now() - t0) / 1000), cells }, null, 2) + '\n');
-  // Every cell records exactly one, except the documented copies sent without Idempotency-Key.
-  const bad = cells.filter((c) => c.recorded !== (c.expected ?? c.intended));
-  assert.deepEqual(bad, [], 'cells with a count other than expected:\n' + JSON.stringify(bad, null, 2));
+  // Every cell records exactly what was intended: one, or none for the copies refused without Idempotency-Key.
+  const bad = cells.filter((c) => c.recorded !== c.intended);
+  assert.deepEqual(bad, [], 'cells with a count other than intended:\n' + JSON.stringify(bad, null, 2));
   assert.equal(cells.length, 28);
-  assert.equal(cells.filter((c) => c.expected !== undefined).length, 4);
+  assert.equal(cells.filter((c) => c.refused).length, 4);
 });

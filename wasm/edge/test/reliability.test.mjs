@@ -158,7 +158,7 @@ test('a money call queued behind a slow call is not sent once its caller has gon
   const slow = gw3.request('POST', '/v1/call/get_basic_info', { token: gw3.tokens[0] });
   await sleep(150);
   const t0 = Date.now();
-  const money = await gw3.request('POST', '/v1/call/create_withdrawal', { token: gw3.tokens[0], body: { amount: '0.01', currency: 'BTC', address: 'bc1qqueued' + rnd(4), note: 'queued' } });
+  const money = await gw3.request('POST', '/v1/call/create_withdrawal', { token: gw3.tokens[0], headers: { 'idempotency-key': 'op_' + rnd(12) }, body: { amount: '0.01', currency: 'BTC', address: 'bc1qqueued' + rnd(4), note: 'queued' } });
   assert.equal(money.status, 503, money.text);
   assert.equal(money.json.code, 'not_sent');
   assert.equal(money.json.retryable, true);
@@ -173,7 +173,7 @@ test('the hard deadline answers a money call outcome_unknown, never retryable; a
   extra.push(gw4);
   assert.equal((await gw4.request('POST', '/v1/call/get_basic_info', { token: gw4.tokens[0] })).status, 200);
   await sb.admin('POST', '/faults', { kind: 'hold', delay_ms: 1500, count: 1, cmd: 'create_withdrawal' });
-  const r = await gw4.request('POST', '/v1/call/create_withdrawal', { token: gw4.tokens[0], body: { amount: '0.01', currency: 'BTC', address: 'bc1qhard' + rnd(4), note: 'hard-' + rnd(3) } });
+  const r = await gw4.request('POST', '/v1/call/create_withdrawal', { token: gw4.tokens[0], headers: { 'idempotency-key': 'op_' + rnd(12) }, body: { amount: '0.01', currency: 'BTC', address: 'bc1qhard' + rnd(4), note: 'hard-' + rnd(3) } });
   assert.equal(r.status, 502, r.text);
   assert.equal(r.json.code, 'outcome_unknown');
   assert.equal(r.json.retryable, false);
@@ -230,7 +230,7 @@ test('POST /v1/reconcile checks its input and needs a gateway token', async () =
     assert.match(r.json.error, msg);
   }
   const addr = 'bc1qrec' + rnd(4);
-  const wd = await gw.request('POST', '/v1/call/create_withdrawal', { token: gw.tokens[0], body: { amount: '0.02', currency: 'BTC', address: addr, note: 'rec' } });
+  const wd = await gw.request('POST', '/v1/call/create_withdrawal', { token: gw.tokens[0], headers: { 'idempotency-key': 'op_' + rnd(12) }, body: { amount: '0.02', currency: 'BTC', address: addr, note: 'rec' } });
   assert.equal(wd.status, 200, wd.text);
   const r = await gw.request('POST', '/v1/reconcile', { token: gw.tokens[0], body: { cmd: 'create_withdrawal', amount: '0.02', currency: 'BTC', address: addr, note: 'rec', sent_at: new Date().toISOString() } });
   assert.equal(r.status, 200, r.text);

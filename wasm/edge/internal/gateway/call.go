@@ -62,7 +62,14 @@ func (g *Gateway) call(ctx context.Context, p Platform, r *Request, cmd string) 
 		var cancel context.CancelFunc
 		up, cancel = p.WithTimeout(up, g.cfg.UpstreamTimeout)
 		defer cancel()
-		if key, ok := r.Header["idempotency-key"]; ok {
+		key, ok := r.Header["idempotency-key"]
+		if !ok && core.IsMoneyCommand(cmd) {
+			// The gateway orders the API's nonces itself, so a copy of this request delivered twice
+			// (a proxy, a browser resending a POST on a dropped keep-alive connection) would be two
+			// withdrawals: only the key tells a copy from a new request.
+			return errorResponse(428, "idempotency_key_required", "a money command needs an Idempotency-Key header: a unique id for this payment (for example a UUID), sent unchanged with every retry of it; without one, a copy of the request delivered twice would pay twice. Nothing was sent", false)
+		}
+		if ok {
 			// Recorded before anything is sent: a copy of this request gets its answer instead
 			// of becoming a second call (idempotency.go).
 			if !validIdempotencyKey(key) {

@@ -184,10 +184,10 @@ func TestIdempotencyKeyReleasedAndScoped(t *testing.T) {
 		t.Fatalf("after a not_sent answer: %d %s", res.Status, res.Body)
 	}
 	before := f.count("create_withdrawal")
-	g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders(""), wdBody))
-	g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders(""), wdBody))
+	g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_7"), wdBody))
+	g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_8"), wdBody))
 	if n := f.count("create_withdrawal") - before; n != 2 {
-		t.Fatalf("without the header: %d sent, want 2", n)
+		t.Fatalf("two keys: %d sent, want 2", n)
 	}
 	other := map[string]string{"authorization": "Bearer gw-token-bbbb", "idempotency-key": "op_6"}
 	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", other, wdBody)); res.Status != 200 || res.Header["idempotent-replay"] != "" {
@@ -248,5 +248,25 @@ func TestIdempotencyKeyRecordedBeforeSending(t *testing.T) {
 	noSecrets(t, f, res)
 	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_8"), wdBody)); res.Status != 200 || f.count("create_withdrawal") != 1 {
 		t.Fatalf("sent again: %d %s", res.Status, res.Body)
+	}
+}
+
+// A money command without Idempotency-Key is refused before anything is sent (a copy of it could
+// not be told from a new request); a read and create_transaction do not need one.
+func TestMoneyWithoutIdempotencyKeyIsRefused(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	withdrawalAPI(f, nil)
+	for _, cmd := range []string{"create_withdrawal", "create_transfer", "convert", "create_mass_withdrawal"} {
+		res := g.Handle(context.Background(), f, req("POST", "/v1/call/"+cmd, idemHeaders(""), wdBody))
+		m := decode(t, res)
+		if res.Status != 428 || m["code"] != "idempotency_key_required" || m["retryable"] != false || !strings.Contains(m["error"].(string), "Nothing was sent") {
+			t.Fatalf("%s without a key: %d %s", cmd, res.Status, res.Body)
+		}
+	}
+	if n := len(f.apiCmds); n != 0 {
+		t.Fatalf("%d calls reached the API: %v", n, f.apiCmds)
+	}
+	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", idemHeaders(""), "")); res.Status != 200 {
+		t.Fatalf("a read without a key: %d %s", res.Status, res.Body)
 	}
 }

@@ -167,7 +167,7 @@ func TestOutcomeUnknownCarriesTheReconcileFields(t *testing.T) {
 		return 200, `{"error":"ok","result":{}}`
 	}
 	h := map[string]string{"authorization": "Bearer gw-token-aaaa"}
-	res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", h, "amount=0.1&currency=BTC&address=bc1qx&note=n1"))
+	res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", withKey(h, "op_r1"), "amount=0.1&currency=BTC&address=bc1qx&note=n1"))
 	m := decode(t, res)
 	if res.Status != 502 || m["code"] != "outcome_unknown" || m["retryable"] != false || m["op_id"] == "" {
 		t.Fatalf("%d %s", res.Status, res.Body)
@@ -195,7 +195,7 @@ func TestNotSentWhenTheSequencerDidNotSend(t *testing.T) {
 	g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", h, ""))
 	ks := &stubKeys{fakeKeys: fakeKeys{f: f}, result: &NonceResult{NotSent: "its deadline passed before its turn"}}
 	p := &keysPlatform{fakePlatform: f, keys: ks}
-	res := g.Handle(context.Background(), p, req("POST", "/v1/call/create_withdrawal", h, "amount=0.1&currency=BTC&address=bc1qx"))
+	res := g.Handle(context.Background(), p, req("POST", "/v1/call/create_withdrawal", withKey(h, "op_r2"), "amount=0.1&currency=BTC&address=bc1qx"))
 	if m := decode(t, res); res.Status != 503 || m["code"] != "not_sent" || m["retryable"] != true {
 		t.Fatalf("%d %s", res.Status, res.Body)
 	}
@@ -373,7 +373,7 @@ func TestSequencerNonceIsTheOneReported(t *testing.T) {
 	g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", h, "")) // token cached
 	raised := time.Now().UnixMilli() + 5_000_000
 	ks := &stubKeys{fakeKeys: fakeKeys{f: f}, result: &NonceResult{SendError: "the request was sent but no answer came back", Nonce: raised}}
-	res := g.Handle(context.Background(), &keysPlatform{fakePlatform: f, keys: ks}, req("POST", "/v1/call/create_withdrawal", h, "amount=0.1&currency=BTC&address=bc1qx"))
+	res := g.Handle(context.Background(), &keysPlatform{fakePlatform: f, keys: ks}, req("POST", "/v1/call/create_withdrawal", withKey(h, "op_r3"), "amount=0.1&currency=BTC&address=bc1qx"))
 	m := decode(t, res)
 	rq, _ := m["reconcile"].(map[string]any)
 	if res.Status != 502 || m["code"] != "outcome_unknown" || int64(m["nonce"].(float64)) != raised || int64(rq["nonce"].(float64)) != raised {
@@ -393,4 +393,13 @@ func TestSequencerNonceIsTheOneReported(t *testing.T) {
 	if last := ks.nonces[len(ks.nonces)-1]; last <= raised {
 		t.Fatalf("next nonce %d, want above %d", last, raised)
 	}
+}
+
+// withKey is h with an Idempotency-Key (money commands need one).
+func withKey(h map[string]string, key string) map[string]string {
+	out := map[string]string{"idempotency-key": key}
+	for k, v := range h {
+		out[k] = v
+	}
+	return out
 }

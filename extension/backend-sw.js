@@ -1,16 +1,17 @@
 // The Backend for extension pages: every call goes to the service worker, which hosts the wasm
-// core, over one long-lived port per page (chrome.runtime.connect): a call is one postMessage
-// each way, with none of the per-call setup of chrome.runtime.sendMessage. A stopped worker is
-// woken by the next call (the port is opened again then, never eagerly: Chrome may stop an idle
-// worker, and a page must not keep waking it).
+// core. Reads and the console's own calls go over one long-lived port per page
+// (chrome.runtime.connect): a call is one postMessage each way, with none of the per-call setup
+// of chrome.runtime.sendMessage. A stopped worker is woken by the next call (the port is opened
+// again then, never eagerly: Chrome may stop an idle worker, and a page must not keep waking it).
+// A call whose answer was lost with its port (the worker stopped) is asked once more on a new
+// port: none of them moves money.
 //
-// Money requests: the page names each one with an opId before it is posted (withOpId); the
+// Money requests (and payout steps, which may send a batch) keep a chrome.runtime.sendMessage
+// each, as before: the page names each one with an opId before it is posted (withOpId); the
 // worker's bridge writes the operation record under that id before the request leaves. Chrome
-// may stop the worker at any moment, which closes the port and loses every answer still owed on
-// it: for a money method (or a payout step, which may send a batch) a lost answer is an unknown
-// outcome, never a plain error, so the console offers Reconcile (reconcileOp(opId)) and no
-// second send. A call is posted again on a new port only when postMessage itself refused it (the
-// port was already closed: the message never left).
+// may stop the worker at any moment, which loses its answer: a lost answer is an unknown
+// outcome, never a plain error and never sent again, so the console offers Reconcile
+// (reconcileOp(opId)). Both ways reach the same handlers, and the core's one queue per key.
 
 import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, SENDING_METHODS, withOpId } from '../web/backend.js';
 
@@ -95,9 +96,15 @@ function post(msg) {
  */
 async function send(method, args, store) {
   const { args: sent, opId } = withOpId(method, args);
+  const msg = { method, args: sent, store: store || undefined };
   let reply;
   try {
-    reply = await post({ method, args: sent, store: store || undefined });
+    if (SENDING_METHODS.has(method)) {
+      reply = await chrome.runtime.sendMessage({ type: 'wk.call', ...msg });
+    } else {
+      // lost with its port (the worker stopped): once more, on a new port (this moves no money)
+      reply = await post(msg).catch(() => post(msg));
+    }
   } catch (e) {
     const why = String(/** @type {Error} */ (e)?.message ?? e);
     if (SENDING_METHODS.has(method)) throw lostAnswer(method, opId, why);

@@ -26,12 +26,14 @@ import { paidAlerts } from './alerts.js';
 const startup = { script: Math.round(performance.now()) };
 
 const WASM_URL = chrome.runtime.getURL('wasm/wallexkit.wasm');
+// the core's bytes are kept in Cache Storage under their hash: a cold worker compiles from there
+const WASM_OPTS = { cache: 'wk.core' };
 // Identifies this run of the worker (tests and the benchmark tell a restarted worker by it).
 const INSTANCE = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 const localKV = chromeKV(chrome.storage.local);
 const account = new Account({
-  getBridge: () => startBridge(WASM_URL),
+  getBridge: () => startBridge(WASM_URL, WASM_OPTS),
   sessionKV: chromeKV(chrome.storage.session),
   localKV,
   // the one host of the core: the pages only send it calls (nonce marks and call locks in memory)
@@ -128,9 +130,9 @@ async function answer(msg) {
 
 const REFUSED = { ok: false, error: { code: 'permission', message: 'Only the console pages of this extension may call it.', retryable: false } };
 
-// The console's pages call over one long-lived port each (extension/backend-sw.js): each call
-// {id, method, args, store} is answered on the same port with {id, ok, value | error}. A page
-// that went away meanwhile gets no answer (its operation record settles a money request).
+// The console's pages make their calls over one long-lived port each (extension/backend-sw.js):
+// each call {id, method, args, store} is answered on the same port with {id, ok, value | error}.
+// A page that went away meanwhile gets no answer.
 chrome.runtime.onConnect.addListener((port) => {
   if (port.name !== PORT_NAME) return;
   if (!fromOwnPage(port.sender)) {
@@ -146,8 +148,10 @@ chrome.runtime.onConnect.addListener((port) => {
   });
 });
 
-// The same calls as single messages ({type: 'wk.call', method, args, store}): for a page that
-// has no port open, and the tests that call the worker past the screens.
+// The same calls as single messages ({type: 'wk.call', method, args, store}): the pages' money
+// requests and payout steps (a lost answer is an unknown outcome, never sent again; the
+// operation record written before the request left settles it), and the tests that call the
+// worker past the screens.
 chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   if (!msg || msg.type !== 'wk.call') return false;
   if (!fromOwnPage(sender)) {
@@ -159,7 +163,7 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 });
 
 // Start the core early so the first message waits less; errors surface on the first call.
-startBridge(WASM_URL).catch(() => {});
+startBridge(WASM_URL, WASM_OPTS).catch(() => {});
 // The alarm and the badge as they should be for the stores of this browser session.
 alerts.arm().catch(() => {});
 alerts.setBadge().catch(() => {});

@@ -1,11 +1,17 @@
-// The Backend for extension pages: every call is a message to the service worker, which
-// hosts the wasm core. A stopped worker is woken by the message itself.
+// The Backend for extension pages: every call goes to the service worker, which hosts the wasm
+// core. Reads and the console's own calls go over one long-lived port per page
+// (chrome.runtime.connect): a call is one postMessage each way, with none of the per-call setup
+// of chrome.runtime.sendMessage. A stopped worker is woken by the next call (the port is opened
+// again then, never eagerly: Chrome may stop an idle worker, and a page must not keep waking it).
+// A call whose answer was lost with its port (the worker stopped) is asked once more on a new
+// port: none of them moves money.
 //
-// Money requests: the page names each one with an opId before it is posted (withOpId); the
+// Money requests (and payout steps, which may send a batch) keep a chrome.runtime.sendMessage
+// each, as before: the page names each one with an opId before it is posted (withOpId); the
 // worker's bridge writes the operation record under that id before the request leaves. Chrome
-// may stop the worker at any moment, which loses its answer: for a money method (or a payout
-// step, which may send a batch) a lost answer is an unknown outcome, never a plain error, so
-// the console offers Reconcile (reconcileOp(opId)) and no second send.
+// may stop the worker at any moment, which loses its answer: a lost answer is an unknown
+// outcome, never a plain error and never sent again, so the console offers Reconcile
+// (reconcileOp(opId)). Both ways reach the same handlers, and the core's one queue per key.
 
 import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, SENDING_METHODS, withOpId } from '../web/backend.js';
 
@@ -28,14 +34,77 @@ export function lostAnswer(method, opId, why) {
   };
 }
 
+/** The port's name; the worker answers calls on ports of this name only. */
+export const PORT_NAME = 'wk.calls';
+
+/**
+ * A port to the worker and the answers still owed on it.
+ * @typedef {{port: chrome.runtime.Port, owed: Map<number, {resolve: (m: any) => void, reject: (why: string) => void}>}} Line
+ */
+
+/** @type {Line|null} */
+let line = null;
+let seq = 0;
+
+/** @returns {Line} */
+function openLine() {
+  const port = chrome.runtime.connect({ name: PORT_NAME });
+  /** @type {Line} */
+  const l = { port, owed: new Map() };
+  port.onMessage.addListener((/** @type {any} */ m) => {
+    const w = l.owed.get(m?.id);
+    if (!w) return;
+    l.owed.delete(m.id);
+    w.resolve(m);
+  });
+  port.onDisconnect.addListener(() => {
+    // the worker stopped (or crashed): every answer still owed on this port is lost
+    const why = chrome.runtime.lastError?.message || 'the background worker stopped';
+    if (line === l) line = null;
+    for (const w of l.owed.values()) w.reject(why);
+    l.owed.clear();
+  });
+  return l;
+}
+
+/**
+ * Posts one call and resolves with the worker's reply ({ok, value} or {ok: false, error}), or
+ * rejects with Chrome's words when the answer is lost.
+ * @param {{method: string, args: unknown[], store?: string}} msg @returns {Promise<any>}
+ */
+function post(msg) {
+  return new Promise((resolve, reject) => {
+    for (let attempt = 0; ; attempt++) {
+      const l = line ?? (line = openLine());
+      const id = ++seq;
+      l.owed.set(id, { resolve, reject });
+      try {
+        l.port.postMessage({ ...msg, id });
+        return;
+      } catch (e) {
+        // refused before it left (the port had just closed): nothing was sent; a new port once
+        l.owed.delete(id);
+        if (line === l) line = null;
+        if (attempt > 0) { reject(String(/** @type {Error} */ (e)?.message ?? e)); return; }
+      }
+    }
+  });
+}
+
 /**
  * @param {string} method @param {unknown[]} args @param {string} [store]  the store the call is for
  */
 async function send(method, args, store) {
   const { args: sent, opId } = withOpId(method, args);
+  const msg = { method, args: sent, store: store || undefined };
   let reply;
   try {
-    reply = await chrome.runtime.sendMessage({ type: 'wk.call', method, args: sent, store: store || undefined });
+    if (SENDING_METHODS.has(method)) {
+      reply = await chrome.runtime.sendMessage({ type: 'wk.call', ...msg });
+    } else {
+      // lost with its port (the worker stopped): once more, on a new port (this moves no money)
+      reply = await post(msg).catch(() => post(msg));
+    }
   } catch (e) {
     const why = String(/** @type {Error} */ (e)?.message ?? e);
     if (SENDING_METHODS.has(method)) throw lostAnswer(method, opId, why);

@@ -12,21 +12,32 @@
 
 import '../wasm/wasm_exec.js';
 import { Account } from '../web/host/account.js';
-import { startBridge } from '../web/host/wasm-loader.js';
+import { startBridge, bridgeTimings } from '../web/host/wasm-loader.js';
 import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, SENDING_METHODS } from '../web/backend.js';
 import { toBridgeError } from '../web/lib/errors.js';
 import { chromeKV } from './storage-chrome.js';
+import { PORT_NAME } from './backend-sw.js';
 import { paidAlerts } from './alerts.js';
 
+// What this run of the worker did when, in milliseconds since it started (performance.now() is
+// relative to the worker's start): the script evaluated, the wasm core ready, the first call
+// answered. ping reports them, with the loader's own steps (the benchmark's cold-start rows).
+/** @type {Record<string, number>} */
+const startup = { script: Math.round(performance.now()) };
+
 const WASM_URL = chrome.runtime.getURL('wasm/wallexkit.wasm');
+// the core's bytes are kept in Cache Storage under their hash: a cold worker compiles from there
+const WASM_OPTS = { cache: 'wk.core' };
 // Identifies this run of the worker (tests and the benchmark tell a restarted worker by it).
 const INSTANCE = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 const localKV = chromeKV(chrome.storage.local);
 const account = new Account({
-  getBridge: () => startBridge(WASM_URL),
+  getBridge: () => startBridge(WASM_URL, WASM_OPTS),
   sessionKV: chromeKV(chrome.storage.session),
   localKV,
+  // the one host of the core: the pages only send it calls (nonce marks and call locks in memory)
+  soleHost: true,
 });
 // Paid alerts: the alarm and the notification's click are registered at top level, so a worker
 // that Chrome stopped is started again by them and handles them.
@@ -37,7 +48,7 @@ chrome.notifications.onClicked.addListener((id) => { alerts.onNotificationClicke
 // Each handler gets the page's store (msg.store) after its arguments: the store the page shows.
 /** @type {Record<string, (args: any[], store?: string) => Promise<unknown>>} */
 const handlers = {
-  ping: async () => ({ pong: true, at: Date.now(), instance: INSTANCE }),
+  ping: async () => ({ pong: true, at: Date.now(), instance: INSTANCE, startup: { ...startup, ...bridgeTimings() } }),
   connect: ([p]) => account.connect(p),
   stores: () => account.stores(),
   switchStore: ([id]) => account.switchStore(id),
@@ -95,25 +106,64 @@ for (const m of SENDING_METHODS) {
 
 const OWN_ORIGIN = chrome.runtime.getURL('');
 
+/** Only this extension's own pages may call it. @param {chrome.runtime.MessageSender|undefined} sender */
+function fromOwnPage(sender) {
+  return sender?.id === chrome.runtime.id && String(sender?.url ?? '').startsWith(OWN_ORIGIN);
+}
+
+/**
+ * Runs one call and gives the reply to post back: {ok: true, value} or {ok: false, error}.
+ * @param {any} msg @returns {Promise<{ok: true, value: unknown} | {ok: false, error: unknown}>}
+ */
+async function answer(msg) {
+  const h = typeof msg?.method === 'string' && Object.hasOwn(handlers, msg.method) ? handlers[msg.method] : undefined;
+  if (!h) return { ok: false, error: { code: 'invalid_input', message: `Unknown method ${String(msg?.method)}`, retryable: false } };
+  try {
+    const value = await h(Array.isArray(msg.args) ? msg.args : [], typeof msg.store === 'string' && msg.store ? msg.store : undefined);
+    return { ok: true, value: value ?? null };
+  } catch (e) {
+    return { ok: false, error: toBridgeError(e) };
+  } finally {
+    if (startup.firstAnswer === undefined) startup.firstAnswer = Math.round(performance.now());
+  }
+}
+
+const REFUSED = { ok: false, error: { code: 'permission', message: 'Only the console pages of this extension may call it.', retryable: false } };
+
+// The console's pages make their calls over one long-lived port each (extension/backend-sw.js):
+// each call {id, method, args, store} is answered on the same port with {id, ok, value | error}.
+// A page that went away meanwhile gets no answer.
+chrome.runtime.onConnect.addListener((port) => {
+  if (port.name !== PORT_NAME) return;
+  if (!fromOwnPage(port.sender)) {
+    port.disconnect();
+    return;
+  }
+  port.onMessage.addListener((/** @type {any} */ msg) => {
+    answer(msg).then((reply) => {
+      try {
+        port.postMessage({ id: msg?.id, ...reply });
+      } catch { /* the page went away */ }
+    });
+  });
+});
+
+// The same calls as single messages ({type: 'wk.call', method, args, store}): the pages' money
+// requests and payout steps (a lost answer is an unknown outcome, never sent again; the
+// operation record written before the request left settles it), and the tests that call the
+// worker past the screens.
 chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   if (!msg || msg.type !== 'wk.call') return false;
-  if (sender.id !== chrome.runtime.id || !String(sender.url ?? '').startsWith(OWN_ORIGIN)) {
-    sendResponse({ ok: false, error: { code: 'permission', message: 'Only the console pages of this extension may call it.', retryable: false } });
+  if (!fromOwnPage(sender)) {
+    sendResponse(REFUSED);
     return false;
   }
-  const h = Object.hasOwn(handlers, msg.method) ? handlers[msg.method] : undefined;
-  if (!h) {
-    sendResponse({ ok: false, error: { code: 'invalid_input', message: `Unknown method ${String(msg.method)}`, retryable: false } });
-    return false;
-  }
-  Promise.resolve()
-    .then(() => h(Array.isArray(msg.args) ? msg.args : [], typeof msg.store === 'string' && msg.store ? msg.store : undefined))
-    .then((value) => sendResponse({ ok: true, value: value ?? null }), (e) => sendResponse({ ok: false, error: toBridgeError(e) }));
+  answer(msg).then(sendResponse);
   return true; // answer asynchronously
 });
 
 // Start the core early so the first message waits less; errors surface on the first call.
-startBridge(WASM_URL).catch(() => {});
+startBridge(WASM_URL, WASM_OPTS).catch(() => {});
 // The alarm and the badge as they should be for the stores of this browser session.
 alerts.arm().catch(() => {});
 alerts.setBadge().catch(() => {});

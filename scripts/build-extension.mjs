@@ -5,6 +5,7 @@
 //   web/                     the console UI modules and CSS (not web/test, not the dev page)
 //   wasm/wasm_exec.js        Go's loader, copied (no remote code)
 //   wasm/wallexkit.wasm      dist/wasm/wallexkit.wasm (build it first)
+//   wasm/wallexkit.wasm.sha256  its SHA-256 (hex): the service worker's Cache Storage key for it
 //   web/lib/vendor/          browser modules from npm packages pinned in package-lock.json
 //                            (scripts/vendor.mjs: the QR encoder uqr), bundled here at build time
 // The layout keeps the source tree's relative imports (../web/…, ../wasm/…) valid as is.
@@ -12,6 +13,7 @@
 // Usage: node scripts/build-extension.mjs [--wasm PATH] [--out DIR]
 
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ROOT, wasmExecPath, DEFAULT_WASM } from './lib-paths.mjs';
 import { vendor } from './vendor.mjs';
@@ -67,6 +69,9 @@ try {
 }
 cpSync(wasmExecPath(), path.join(OUT, 'wasm', 'wasm_exec.js'));
 cpSync(WASM, path.join(OUT, 'wasm', 'wallexkit.wasm'));
+// The core's identity, which the service worker keeps its copy of the core under in Cache
+// Storage (web/host/wasm-loader.js): a new build is never served from an old copy.
+writeFileSync(path.join(OUT, 'wasm', 'wallexkit.wasm.sha256'), createHash('sha256').update(readFileSync(WASM)).digest('hex') + '\n');
 
 // Self-check: every relative import and every local script/style reference resolves, and
 // nothing loads code from the network.

@@ -84,7 +84,11 @@ function cleanName(name) {
 
 export class Account {
   /**
-   * @param {{getBridge: () => Promise<any>, sessionKV: KV, localKV: KV, vaultIterations?: number, locks?: ReturnType<typeof lockManager>}} opts
+   * opts.soleHost: this host is the only one that runs the core for these stores (the extension's
+   * service worker; its pages only send it calls). Each store's call lock is then kept in memory
+   * instead of a Web Lock, and the nonce marks are kept in memory and written straight through
+   * (see bridgeStorage). The dev page is not: each of its tabs runs a core over one localStorage.
+   * @param {{getBridge: () => Promise<any>, sessionKV: KV, localKV: KV, vaultIterations?: number, locks?: ReturnType<typeof lockManager>, soleHost?: boolean}} opts
    */
   constructor(opts) {
     this.getBridge = opts.getBridge;
@@ -92,6 +96,10 @@ export class Account {
     this.localKV = opts.localKV;
     this.vaultIterations = opts.vaultIterations;
     this.locks = opts.locks ?? lockManager();
+    /** the stores' call locks (wk.store.<id>) */
+    this.storeLocks = opts.soleHost ? lockManager(null) : this.locks;
+    /** @type {Map<string, import('./storage.js').NonceMark>|undefined} */
+    this.nonceMarks = opts.soleHost ? new Map() : undefined;
     /** live clients by store id @type {Map<string, Live>} */
     this.live = new Map();
     /** @type {Promise<void>|null} */
@@ -124,9 +132,7 @@ export class Account {
   migrate() {
     if (!this.migrating) {
       this.migrating = (async () => {
-        const cfg = await this.sessionKV.get(K_CONFIG);
-        const remembered = await this.localKV.get(K_REMEMBERED);
-        const vault = await this.localKV.get(K_VAULT);
+        const [cfg, remembered, vault] = await Promise.all([this.sessionKV.get(K_CONFIG), this.localKV.get(K_REMEMBERED), this.localKV.get(K_VAULT)]);
         if (!cfg && !remembered && !vault) return;
         const bridge = await this.getBridge();
         /** @param {Config} c */
@@ -222,7 +228,7 @@ export class Account {
 
   /** @template T @param {string} id @param {'shared'|'exclusive'} mode @param {() => Promise<T>} fn @returns {Promise<T>} */
   async withStore(id, mode, fn) {
-    const release = await this.locks.acquire(`wk.store.${id}`, { mode });
+    const release = await this.storeLocks.acquire(`wk.store.${id}`, { mode });
     try {
       return await fn();
     } finally {
@@ -236,11 +242,12 @@ export class Account {
    * Makes the store's client (sends nothing): its own storage adapter (journals under its id),
    * moneyNeedsNonces with keys, the tuning hook.
    * @param {Config} cfg @param {string} [secret]  the private key (keys) or the gateway token (gateway: required)
+   * @param {Promise<unknown>} [tuning]  the wk.tuning record, when the caller has started reading it
    * @returns {Promise<Live & {id: string}>}
    */
-  async makeClient(cfg, secret) {
-    const bridge = await this.getBridge();
-    const storage = bridgeStorage(this.sessionKV, this.localKV, { locks: this.locks });
+  async makeClient(cfg, secret, tuning) {
+    const [bridge, t] = await Promise.all([this.getBridge(), tuning ?? this.localKV.get(K_TUNING)]);
+    const storage = bridgeStorage(this.sessionKV, this.localKV, { locks: this.locks, marks: this.nonceMarks });
     /** @type {Record<string, unknown>} */
     let opts;
     if (isGateway(cfg)) {
@@ -254,7 +261,7 @@ export class Account {
       if (secret) opts.privateKey = secret;
     }
     if (isLoopback(new URL(cfg.apiUrl).hostname) && cfg.apiUrl.startsWith('http:')) opts.insecureHttp = true;
-    Object.assign(opts, tuningOf(await this.localKV.get(K_TUNING)));
+    Object.assign(opts, tuningOf(t));
     const client = await bridge.createClient(opts);
     storage.setStore(client.storeKey);
     return { id: client.storeKey, client, bridge, cfg: { ...cfg }, keyInMemory: !isGateway(cfg) && Boolean(secret) };
@@ -282,18 +289,24 @@ export class Account {
    * @param {string} id @returns {Promise<Live|null>}
    */
   async liveClient(id) {
-    const bridge = await this.getBridge();
     const l = this.live.get(id);
-    if (l && l.bridge === bridge) return l;
-    if (l) this.live.delete(id); // its Go instance is gone
-    const cfg = (await this.sessionStores()).stores[id];
+    if (l) {
+      const bridge = await this.getBridge();
+      if (l.bridge === bridge) return l;
+      if (this.live.get(id) === l) this.live.delete(id); // its Go instance is gone
+    }
+    // A restarted host: what the client is made of is read while the wasm core starts.
+    const tuning = this.localKV.get(K_TUNING);
+    tuning.catch(() => {});
+    const [bridge, ss] = await Promise.all([this.getBridge(), this.sessionStores()]);
+    const cfg = ss.stores[id];
     if (!cfg) return null;
     let secret;
     if (isGateway(cfg)) {
       secret = await this.sessionKV.get(GW_TOKEN_PREFIX + id);
       if (!secret) return null;
     }
-    const made = await this.makeClient(cfg, secret);
+    const made = await this.makeClient(cfg, secret, tuning);
     if (made.id !== id) throw fail('internal', 'The stored connection does not match its store: connect it again.');
     const again = this.live.get(id);
     if (again && again.bridge === bridge) { closeClient(made.client); return again; }

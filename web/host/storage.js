@@ -35,11 +35,19 @@ export const JOURNAL_PREFIX = 'wk.journal.';
  * (opts.store, or setStore once the client's storeKey is known): the same file paid from two
  * stores is two runs, each in its own account. A journal written before stores existed
  * (wk.journal.<sha256>) belongs to the first store that opens it.
+ *
+ * opts.marks: the nonce marks of a host that is the only one writing them (the extension's
+ * service worker: its pages run no core). The mark read once is then kept here, and each new
+ * mark is written straight through, in order, without the lock and the read that guard a mark
+ * shared by several hosts (the dev page's tabs each run a core over one localStorage). A mark
+ * kept here is never below the stored one, and setNonce still resolves only once the mark is
+ * stored: nothing leaves before its nonce is persisted (spec §4).
  * @param {KV} sessionKV @param {KV} localKV
- * @param {{locks?: ReturnType<typeof lockManager>, store?: string}} [opts]
+ * @param {{locks?: ReturnType<typeof lockManager>, store?: string, marks?: Map<string, NonceMark>}} [opts]
  */
 export function bridgeStorage(sessionKV, localKV, opts = {}) {
   const locks = opts.locks ?? lockManager();
+  const marks = opts.marks;
   let store = opts.store ?? '';
   /** The journal's key: wk.journal.<store>.<sha256>. @param {string} sha */
   const jkey = (sha) => {
@@ -74,14 +82,30 @@ export function bridgeStorage(sessionKV, localKV, opts = {}) {
     async setToken(key, token) { await sessionKV.set(TOKEN_PREFIX + key, token); },
     /** @param {string} key */
     async deleteToken(key) { await sessionKV.remove(TOKEN_PREFIX + key); },
-    /** @param {string} key */
-    async getNonce(key) { return Number((await localKV.get(NONCE_PREFIX + key)) ?? 0); },
+    /** A number, or a Promise of one the first time (the bridge takes either). @param {string} key */
+    getNonce(key) {
+      const m = marks?.get(key);
+      if (m) return m.n;
+      return localKV.get(NONCE_PREFIX + key).then((v) => {
+        const n = Number(v ?? 0);
+        if (marks && !marks.has(key)) marks.set(key, { n, stored: Promise.resolve() });
+        return marks?.get(key)?.n ?? n;
+      });
+    },
     /** @param {string} key @param {number} n */
     async setNonce(key, n) {
+      const m = marks?.get(key);
+      if (m) {
+        if (n <= m.n) return m.stored; // not above the mark: nothing to write (but wait for its write)
+        m.n = n;
+        m.stored = m.stored.catch(() => {}).then(() => localKV.set(NONCE_PREFIX + key, n));
+        return m.stored;
+      }
       // a high-water mark only moves up, even if two hosts race
       await locked(NONCE_PREFIX + key, async () => {
         const cur = Number((await localKV.get(NONCE_PREFIX + key)) ?? 0);
         if (n > cur) await localKV.set(NONCE_PREFIX + key, n);
+        if (marks && !marks.has(key)) marks.set(key, { n: Math.max(n, cur), stored: Promise.resolve() });
       });
     },
     // Operation records: one object per store key, id -> the record's JSON text. Written by the
@@ -130,6 +154,8 @@ export function bridgeStorage(sessionKV, localKV, opts = {}) {
     },
   };
 }
+
+/** A sole host's nonce mark: the highest mark, and the write of it. @typedef {{n: number, stored: Promise<void>}} NonceMark */
 
 /**
  * The timing a test may set in the local store under wk.tuning (never shown in the console):

@@ -113,6 +113,33 @@ test('the storage adapter: token in the session store, nonce high-water mark in 
   assert.equal(await a.getToken('k'), null);
 });
 
+test('the storage adapter of a sole host: the mark read once, kept, written through in order and never lowered', async () => {
+  const l = memoryKV();
+  await l.set('wk.nonce.k', 1000);
+  const writes = [];
+  const slow = { ...l, async set(k, v) { await new Promise((r) => setTimeout(r, 5)); writes.push(v); await l.set(k, v); } };
+  const marks = new Map();
+  const a = bridgeStorage(memoryKV(), slow, { marks });
+  assert.equal(await a.getNonce('k'), 1000, 'read from the store the first time');
+  await l.set('wk.nonce.k', 1); // nobody else writes it; if someone did, the kept mark stays the higher one
+  assert.equal(a.getNonce('k'), 1000, 'then kept (a plain number: no await in the bridge)');
+  const p1 = a.setNonce('k', 1001);
+  const p2 = a.setNonce('k', 1002);
+  assert.equal(a.getNonce('k'), 1002);
+  await p2;
+  assert.deepEqual(writes, [1001, 1002], 'each mark written, in order, and stored before setNonce resolves');
+  assert.equal(await l.get('wk.nonce.k'), 1002);
+  await p1;
+  await a.setNonce('k', 900);
+  assert.equal(await l.get('wk.nonce.k'), 1002, 'never lowered');
+  // a mark set before any read goes through the guarded path (read, compare, write)
+  await l.set('wk.nonce.j', 50);
+  const b = bridgeStorage(memoryKV(), l, { marks: new Map() });
+  await b.setNonce('j', 10);
+  assert.equal(await l.get('wk.nonce.j'), 50);
+  assert.equal(await b.getNonce('j'), 50);
+});
+
 test('connect, restart without the key, the token carries on; no store ever holds the private key', async () => {
   const s = memoryKV();
   const l = memoryKV();

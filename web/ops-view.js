@@ -5,7 +5,7 @@
 
 import { h, replace } from './dom.js';
 import { errorBox, formatTime } from './ui.js';
-import { displayAmount } from './lib/money.js';
+import { formatAmount } from './lib/money.js';
 import { reconcileControl, opName, clockTime } from './reconcile-view.js';
 
 /** @typedef {import('./app.js').Ctx} Ctx */
@@ -18,7 +18,7 @@ export function describeOp(op) {
     const n = new Set(Object.keys(r).map((k) => /^wd\[([^\]]+)\]/.exec(k)?.[1]).filter(Boolean)).size;
     return `${n} payout${n === 1 ? '' : 's'} in one mass withdrawal`;
   }
-  const amount = r.amount ? `${displayAmount(r.amount, { minDecimals: 0 })} ${r.currency ?? r.currency1 ?? r.from ?? ''}`.trim() : '';
+  const amount = r.amount ? `${formatAmount(r.amount, r.currency ?? r.currency1 ?? r.from)} ${r.currency ?? r.currency1 ?? r.from ?? ''}`.trim() : '';
   const to = r.address ? ` to ${r.address}` : r.merchant ? ` to merchant ${r.merchant}` : r.to ? ` into ${r.to}` : '';
   const note = r.note ? ` (note “${r.note}”)` : r.invoice ? ` (invoice ${r.invoice})` : '';
   return `${amount}${to}${note}`;

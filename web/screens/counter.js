@@ -6,7 +6,8 @@
 
 import { h, replace } from '../dom.js';
 import { errorBox, field, formatDuration, busy } from '../ui.js';
-import { displayAmount, parseUnits, AmountError } from '../lib/money.js';
+import { formatAmount, parseUnits, AmountError } from '../lib/money.js';
+import { FIAT_PLACES } from '../lib/codes.gen.js';
 import { paymentState, timeoutSeconds } from '../lib/status.js';
 import { toBridgeError } from '../lib/errors.js';
 import { qrSvg } from '../qr-view.js';
@@ -17,8 +18,7 @@ import { storeFiat } from '../fiat.js';
 
 export const POLL_MS = 2000;
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '.', '0', '00'];
-/** Digits after the point of a fiat price. */
-const FIAT_PLACES = 2;
+// Digits after the point of a fiat price: FIAT_PLACES (core.FiatPlaces, generated from Go).
 
 /** @type {import('../app.js').Screen} */
 export default {
@@ -62,7 +62,7 @@ function keypadView(ctx, stage, onCharge) {
   const draw = () => {
     display.textContent = text || '0';
     charge.disabled = !fiat || !coin.input.value || !validPrice(text);
-    charge.textContent = validPrice(text) ? `Charge ${displayAmount(text, { minDecimals: FIAT_PLACES })} ${fiat} in ${coin.input.value}` : 'Charge';
+    charge.textContent = validPrice(text) ? `Charge ${formatAmount(text, fiat, { fiat: true })} ${fiat} in ${coin.input.value}` : 'Charge';
   };
   /** @param {string} k */
   const press = (k) => {
@@ -152,14 +152,14 @@ function validPrice(t) {
 function saleView(ctx, stage, sale, next) {
   const { tx } = sale;
   const coin = tx.currency || sale.coin;
-  const amount = `${displayAmount(tx.amount, { minDecimals: 0 })} ${coin}`;
+  const amount = `${formatAmount(tx.amount, coin)} ${coin}`;
   const qrBox = h('figure', { class: 'counter-qr' }, h('p', { class: 'loading' }, 'Making the code…'));
   const countdown = h('p', { class: 'countdown counter-countdown', 'aria-live': 'off' });
   const status = h('p', { class: 'payment-status', role: 'status', dataset: { state: 'pending' } }, 'Waiting for the customer to pay');
   const cancel = h('button', { type: 'button', class: 'secondary', 'data-action': 'new-sale' }, 'New sale');
   cancel.addEventListener('click', next);
   replace(stage, h('div', { class: 'counter-sale', dataset: { txn: tx.txn_id } },
-    h('p', { class: 'counter-price' }, `${displayAmount(sale.price, { minDecimals: FIAT_PLACES })} ${sale.fiat}`),
+    h('p', { class: 'counter-price' }, `${formatAmount(sale.price, sale.fiat, { fiat: true })} ${sale.fiat}`),
     h('p', { class: 'counter-due' }, 'Pay ', h('strong', null, amount)),
     qrBox, countdown, status, h('div', { class: 'actions' }, cancel)));
 
@@ -203,7 +203,7 @@ function saleView(ctx, stage, sale, next) {
         ctx.announce(status.textContent);
         return;
       }
-      status.textContent = Number(info.received) > 0 ? `Received ${displayAmount(info.received, { minDecimals: 0 })} of ${amount}: waiting for the rest` : 'Waiting for the customer to pay';
+      status.textContent = Number(info.received) > 0 ? `Received ${formatAmount(info.received, coin)} of ${amount}: waiting for the rest` : 'Waiting for the customer to pay';
     } catch (e) {
       status.textContent = `Could not check the payment (${toBridgeError(e).message}); trying again…`;
     }
@@ -223,7 +223,7 @@ function paidView(ctx, stage, sale, amount, next) {
   again.addEventListener('click', next);
   const view = h('div', { class: 'counter-paid', role: 'alert', dataset: { txn: sale.tx.txn_id } },
     h('p', { class: 'counter-paid-word' }, 'Paid'),
-    h('p', { class: 'counter-price' }, `${displayAmount(sale.price, { minDecimals: FIAT_PLACES })} ${sale.fiat}`),
+    h('p', { class: 'counter-price' }, `${formatAmount(sale.price, sale.fiat, { fiat: true })} ${sale.fiat}`),
     h('p', null, amount),
     h('div', { class: 'actions' }, again));
   replace(stage, view);

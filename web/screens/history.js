@@ -6,7 +6,7 @@
 
 import { h, replace } from '../dom.js';
 import { field, errorBox, table, dl, screenHeading, formatTime, busy } from '../ui.js';
-import { displayAmount } from '../lib/money.js';
+import { formatAmount } from '../lib/money.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
 /** @typedef {import('../../wasm/bridge/wallexkit').Statement} Statement */
@@ -139,11 +139,11 @@ function statementView(ctx, st, fromDay, toDay) {
       [r.kind === 'payment' ? 'Payment' : 'Withdrawal', h('code', null, r.id)],
       ['Created', formatTime(r.time)],
       ['Status', `${r.status_text} (${stateWords(r)})`],
-      ['Amount', `${displayAmount(r.amount)} ${r.coin}`],
+      ['Amount', `${formatAmount(r.amount, r.coin)} ${r.coin}`],
     ];
-    if (r.kind === 'payment') pairs.push(['Received', `${displayAmount(r.received ?? '0')} ${r.coin}`]);
-    if (r.price && r.price_currency) pairs.push(['Price', `${displayAmount(r.price)} ${r.price_currency}`]);
-    if (r.fiat_value && r.fiat_currency) pairs.push(['Value then', `${displayAmount(r.fiat_value)} ${r.fiat_currency}`]);
+    if (r.kind === 'payment') pairs.push(['Received', `${formatAmount(r.received ?? '0', r.coin)} ${r.coin}`]);
+    if (r.price && r.price_currency) pairs.push(['Price', `${formatAmount(r.price, r.price_currency)} ${r.price_currency}`]);
+    if (r.fiat_value && r.fiat_currency) pairs.push(['Value then', `${formatAmount(r.fiat_value, r.fiat_currency, { fiat: true })} ${r.fiat_currency}`]);
     for (const [k, label] of /** @type {const} */ ([['invoice', 'Invoice'], ['item_name', 'Item'], ['item_number', 'Item number'], ['custom', 'Custom'], ['buyer_email', 'Buyer'], ['note', 'Note']])) {
       if (r[k]) pairs.push([label, String(r[k])]);
     }
@@ -181,7 +181,7 @@ function statementView(ctx, st, fromDay, toDay) {
       rows: shown.map((r) => {
         const open = h('button', { type: 'button', class: 'link', dataset: { row: r.id } }, r.id);
         open.addEventListener('click', () => showDetail(r));
-        return [formatTime(r.time), r.kind === 'payment' ? 'payment' : 'payout', open, `${displayAmount(r.amount)} ${r.coin}`,
+        return [formatTime(r.time), r.kind === 'payment' ? 'payment' : 'payout', open, `${formatAmount(r.amount, r.coin)} ${r.coin}`,
           h('span', { class: `state-${r.state}`, dataset: { state: r.state } }, stateWords(r)), r.invoice || r.note || ''];
       }),
       empty: 'No payments or payouts match.',
@@ -210,11 +210,11 @@ function totalsView(st) {
       captionHidden: true,
       columns: [{ label: 'Coin' }, { label: 'Payments paid', num: true }, { label: 'Payouts sent', num: true }, { label: 'Payouts pending', num: true }, { label: 'Net', num: true }],
       rows: st.totals.map((t) => [t.coin,
-        `${displayAmount(t.payments_paid)} (${t.paid_count})`,
-        `${displayAmount(t.payouts_sent)} (${t.sent_count})`,
-        `${displayAmount(t.payouts_pending)} (${t.pending_count})`,
-        h('strong', null, displayAmount(t.net))]),
+        `${formatAmount(t.payments_paid, t.coin)} (${t.paid_count})`,
+        `${formatAmount(t.payouts_sent, t.coin)} (${t.sent_count})`,
+        `${formatAmount(t.payouts_pending, t.coin)} (${t.pending_count})`,
+        h('strong', null, formatAmount(t.net, t.coin))]),
     }),
     st.prices.length ? h('p', { class: 'hint' }, 'Paid, at the prices the payments were created with: ',
-      st.prices.map((p) => `${displayAmount(p.paid)} ${p.currency} (${p.count})`).join(', '), '.') : null);
+      st.prices.map((p) => `${formatAmount(p.paid, p.currency)} ${p.currency} (${p.count})`).join(', '), '.') : null);
 }

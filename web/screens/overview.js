@@ -2,7 +2,7 @@
 
 import { h, replace } from '../dom.js';
 import { field, errorBox, table, dl, screenHeading, formatTime } from '../ui.js';
-import { displayAmount, isZero } from '../lib/money.js';
+import { displayAmount, formatAmount, isZero } from '../lib/money.js';
 import { truthy } from '../coins.js';
 import { fiatValues, approxNode, fiatPicker } from '../fiat.js';
 
@@ -50,7 +50,7 @@ export default {
           caption: all ? 'All balances' : 'Balances above zero',
           captionHidden: true,
           columns: [{ label: 'Coin' }, { label: 'Balance', num: true }, ...(cur ? [{ label: `Value (${cur}, approx.)`, num: true }] : [])],
-          rows: coins.map((c, i) => [c.coin, displayAmount(c.amount), ...(cur ? [approxNode(values[i])] : [])]),
+          rows: coins.map((c, i) => [c.coin, formatAmount(c.amount, c.coin), ...(cur ? [approxNode(values[i])] : [])]),
           empty: all ? 'No coins.' : 'All balances are zero. Tick “Show zero balances” to list every coin.',
         }));
       } catch (e) {
@@ -75,7 +75,7 @@ export default {
             c.coin,
             c.name ?? '',
             displayAmount(c.rate_btc, { minDecimals: 0 }),
-            truthy(c.is_fiat) ? '—' : displayAmount(c.tx_fee ?? '0', { minDecimals: 0 }),
+            truthy(c.is_fiat) ? '—' : formatAmount(c.tx_fee ?? '0', c.coin),
             truthy(c.is_fiat) ? '—' : String(c.confirms ?? ''),
             c.status ?? '',
             formatTime(c.last_update),

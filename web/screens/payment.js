@@ -4,7 +4,7 @@
 
 import { h, replace } from '../dom.js';
 import { errorBox, dl, screenHeading, formatTime, copyButton } from '../ui.js';
-import { displayAmount } from '../lib/money.js';
+import { formatAmount } from '../lib/money.js';
 import { paymentState, paymentLabel } from '../lib/status.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
@@ -58,9 +58,9 @@ export function details(ctx, txn, info) {
     ['Store', ctx.session?.storeName ?? ''],
     ['Status', h('strong', { class: `state-${state}`, dataset: { state } }, info.status_text && info.status_text !== label ? `${label} — ${info.status_text}` : label)],
   ];
-  if (ck.amountf && ck.currency) pairs.push(['Price', `${displayAmount(String(ck.amountf))} ${ck.currency}`]);
-  pairs.push(['Amount', `${displayAmount(info.amount, { minDecimals: 0 })} ${info.coin}`]);
-  pairs.push(['Received', `${displayAmount(info.received || '0', { minDecimals: 0 })} ${info.coin}`]);
+  if (ck.amountf && ck.currency) pairs.push(['Price', `${formatAmount(String(ck.amountf), ck.currency)} ${ck.currency}`]);
+  pairs.push(['Amount', `${formatAmount(info.amount, info.coin)} ${info.coin}`]);
+  pairs.push(['Received', `${formatAmount(info.received || '0', info.coin)} ${info.coin}`]);
   if (ck.item_name) pairs.push(['Item', String(ck.item_name)]);
   if (ck.invoice) pairs.push(['Invoice', String(ck.invoice)]);
   if (ck.buyer_email) pairs.push(['Buyer', String(ck.buyer_email)]);

@@ -3,7 +3,7 @@
 
 import { h, replace } from '../dom.js';
 import { field, setFieldError, errorBox, busy, table, dl, screenHeading, copyButton, formatTime, formatDuration, toMs } from '../ui.js';
-import { displayAmount, parseUnits, AmountError } from '../lib/money.js';
+import { formatAmount, parseUnits, AmountError } from '../lib/money.js';
 import { paymentState, paymentLabel, timeoutSeconds, safeHttpUrl } from '../lib/status.js';
 import { toBridgeError } from '../lib/errors.js';
 import { qrSvg } from '../qr-view.js';
@@ -127,7 +127,7 @@ function showPayment(ctx, box, tx, req, onFinal) {
   // the code carries core's payment link: the amount too where the coin has a sound link for it
   const qrFigure = h('figure', { class: 'qr-figure' }, qrSvg(tx.address, { label: `QR code of the payment address ${tx.address}` }), h('figcaption', null, 'Scan to pay (address only)'));
   ctx.backend.paymentUri?.({ coin, address: tx.address, amount: tx.amount }).then((u) => {
-    const due = `${displayAmount(tx.amount, { minDecimals: 0 })} ${coin}`;
+    const due = `${formatAmount(tx.amount, coin)} ${coin}`;
     replace(qrFigure, qrSvg(u.uri, { label: `QR code to pay ${due}: ${u.uri}` }),
       h('figcaption', { 'data-kind': u.kind }, u.kind === 'address' ? `Scan to pay (address only: type ${due})` : 'Scan to pay (amount included)'));
   }).catch(() => { /* the address alone stays */ });
@@ -136,8 +136,8 @@ function showPayment(ctx, box, tx, req, onFinal) {
     h('div', { class: 'payment-grid' },
       h('div', null,
         dl([
-          ['Amount to pay', h('strong', { class: 'pay-amount' }, `${displayAmount(tx.amount, { minDecimals: 0 })} ${coin}`)],
-          ['Price', `${req.amount} ${req.currency1}`],
+          ['Amount to pay', h('strong', { class: 'pay-amount' }, `${formatAmount(tx.amount, coin)} ${coin}`)],
+          ['Price', `${formatAmount(req.amount, req.currency1)} ${req.currency1}`],
           ['Address', h('code', { class: 'address' }, tx.address)],
           ['Confirmations needed', String(tx.confirms_needed ?? '')],
           ['Time left', countdown],
@@ -151,7 +151,7 @@ function showPayment(ctx, box, tx, req, onFinal) {
       qrFigure),
     statusEl, h('div', { class: 'actions' }, checkNow)));
   heading.focus();
-  ctx.announce(`Payment created: pay ${tx.amount} ${coin}.`);
+  ctx.announce(`Payment created: pay ${formatAmount(tx.amount, coin)} ${coin}.`);
 
   let stopped = false;
   /** @type {ReturnType<typeof setTimeout>|undefined} */
@@ -172,7 +172,7 @@ function showPayment(ctx, box, tx, req, onFinal) {
       if (exp) expiresAt = exp;
       const state = paymentState(Number(info.status));
       const label = paymentLabel(Number(info.status));
-      received.textContent = `${displayAmount(info.received || '0', { minDecimals: 0 })} ${coin}`;
+      received.textContent = `${formatAmount(info.received || '0', coin)} ${coin}`;
       if (statusEl.dataset.state !== state || statusEl.dataset.label !== label) {
         statusEl.dataset.state = state;
         statusEl.dataset.label = label;
@@ -217,7 +217,7 @@ async function loadRecent(ctx, box) {
       captionHidden: true,
       columns: [{ label: 'Created' }, { label: 'Payment' }, { label: 'Amount', num: true }, { label: 'Received', num: true }, { label: 'Status' }],
       rows: infos.map(({ id, i }) => i
-        ? [formatTime(i.time_created), h('code', null, id), `${displayAmount(i.amount, { minDecimals: 0 })} ${i.coin}`, displayAmount(i.received || '0', { minDecimals: 0 }), h('span', { class: `state-${paymentState(Number(i.status))}` }, paymentLabel(Number(i.status)))]
+        ? [formatTime(i.time_created), h('code', null, id), `${formatAmount(i.amount, i.coin)} ${i.coin}`, formatAmount(i.received || '0', i.coin), h('span', { class: `state-${paymentState(Number(i.status))}` }, paymentLabel(Number(i.status)))]
         : ['', h('code', null, id), '', '', 'could not load']),
       empty: 'No payments yet.',
     }));

@@ -4,7 +4,7 @@
 
 import { h, replace } from '../dom.js';
 import { field, setFieldError, errorBox, table, screenHeading, notice, formatTime, noNonceWarning, noncesOff } from '../ui.js';
-import { displayAmount, parseUnits, formatUnits, AmountError } from '../lib/money.js';
+import { formatAmount, parseUnits, formatUnits, AmountError } from '../lib/money.js';
 import { withdrawalLabel } from '../lib/status.js';
 import { loadCoins, truthy, coinOptions } from '../coins.js';
 import { moneyFlow } from '../money-flow.js';
@@ -114,7 +114,7 @@ function withdrawalSection(ctx, after) {
       return {
         params,
         pairs: [
-          ['Amount', h('strong', { class: 'review-amount' }, `${displayAmount(amt)} ${params.currency}`)],
+          ['Amount', h('strong', { class: 'review-amount' }, `${formatAmount(amt, params.currency)} ${params.currency}`)],
           ['Currency', params.currency],
           ['Destination', h('code', { class: 'address' }, addr)],
           ['Note', n],
@@ -124,7 +124,7 @@ function withdrawalSection(ctx, after) {
     },
     value: (p) => ({ coin: p.currency, amount: p.amount }),
     send: (p) => ctx.backend.createWithdrawal(p),
-    done: (r, p) => notice(`Withdrawal ${r.id} created: ${withdrawalLabel(Number(r.status))}. ${displayAmount(r.amount ?? p.amount)} ${p.currency} to ${p.address}.`, 'ok'),
+    done: (r, p) => notice(`Withdrawal ${r.id} created: ${withdrawalLabel(Number(r.status))}. ${formatAmount(r.amount ?? p.amount, p.currency)} ${p.currency} to ${p.address}.`, 'ok'),
     after,
   });
   return h('section', { 'aria-labelledby': 'sd-wd' }, h('h3', { id: 'sd-wd' }, 'Withdraw to an address'), form, box);
@@ -159,7 +159,7 @@ function transferSection(ctx, after) {
       return {
         params,
         pairs: [
-          ['Amount', h('strong', { class: 'review-amount' }, `${displayAmount(amt)} ${params.currency}`)],
+          ['Amount', h('strong', { class: 'review-amount' }, `${formatAmount(amt, params.currency)} ${params.currency}`)],
           ['Currency', params.currency],
           ['Destination', `merchant ${m}`],
           ['Email confirmation', params.autoConfirm ? 'skipped: sent at once' : 'required'],
@@ -168,7 +168,7 @@ function transferSection(ctx, after) {
     },
     value: (p) => ({ coin: p.currency, amount: p.amount }),
     send: (p) => ctx.backend.createTransfer(p),
-    done: (r, p) => notice(`Transfer ${r.id} created (${Number(r.status) === 1 ? 'sent' : 'awaiting email confirmation'}): ${displayAmount(p.amount)} ${p.currency} to merchant ${p.merchant}.`, 'ok'),
+    done: (r, p) => notice(`Transfer ${r.id} created (${Number(r.status) === 1 ? 'sent' : 'awaiting email confirmation'}): ${formatAmount(p.amount, p.currency)} ${p.currency} to merchant ${p.merchant}.`, 'ok'),
     after,
   });
   return h('section', { 'aria-labelledby': 'sd-tr' }, h('h3', { id: 'sd-tr' }, 'Transfer to another merchant'), form, box);
@@ -207,7 +207,7 @@ function convertSection(ctx) {
       return {
         params,
         pairs: [
-          ['Amount', h('strong', { class: 'review-amount' }, `${displayAmount(amt)} ${params.from}`)],
+          ['Amount', h('strong', { class: 'review-amount' }, `${formatAmount(amt, params.from)} ${params.from}`)],
           ['Currency', params.from],
           ['Destination', `your ${params.to} balance`],
         ],
@@ -215,7 +215,7 @@ function convertSection(ctx) {
     },
     value: (p) => ({ coin: p.from, amount: p.amount }),
     send: (p) => ctx.backend.convert(p),
-    done: (r, p) => notice(`Conversion ${r.id} started: ${displayAmount(p.amount)} ${p.from} to ${p.to}.`, 'ok'),
+    done: (r, p) => notice(`Conversion ${r.id} started: ${formatAmount(p.amount, p.from)} ${p.from} to ${p.to}.`, 'ok'),
   });
   return h('section', { 'aria-labelledby': 'sd-cv' }, h('h3', { id: 'sd-cv' }, 'Convert'), form, box);
 }
@@ -232,7 +232,7 @@ async function loadHistory(ctx, box) {
       rows: list.map((w) => [
         formatTime(w.time_created),
         h('code', null, w.id),
-        `${displayAmount(w.amount)} ${w.coin}`,
+        `${formatAmount(w.amount, w.coin)} ${w.coin}`,
         h('code', { class: 'address' }, w.send_address || ''),
         w.note ?? '',
         w.status_text || withdrawalLabel(Number(w.status)),

@@ -2,7 +2,7 @@
 // sealed in a passphrase vault), unlock, session status, Lock and Sign out.
 
 import { h, replace, uid } from '../dom.js';
-import { field, setFieldError, errorBox, busy, dl, screenHeading, formatTime, formatDuration, NONCES_WHY } from '../ui.js';
+import { field, setFieldError, errorBox, busy, dl, screenHeading, formatTime, formatDuration, NONCES_WHY, focusOn } from '../ui.js';
 import { toBridgeError } from '../lib/errors.js';
 
 export const DEFAULT_API_URL = 'https://wallexpay.io/api';
@@ -34,6 +34,14 @@ export default {
   },
 };
 
+/** After Lock or Sign out redrew the screen: focus the next thing to do, else the heading. */
+function focusNext() {
+  const main = document.getElementById('wk-main');
+  // the unlock form's passphrase (a remembered store was locked), else the screen's heading
+  const pass = main?.querySelector('form input[name="passphrase"]');
+  focusOn(pass && /** @type {HTMLElement} */ (pass).offsetParent ? pass : main?.querySelector('.screen-title'));
+}
+
 /** @param {Ctx} ctx @param {() => void} redraw @param {() => void} useKeysForm  the next draw shows the keys form */
 function statusView(ctx, redraw, useKeysForm) {
   const s = /** @type {import('../backend.js').SessionState} */ (ctx.session);
@@ -63,6 +71,9 @@ function statusView(ctx, redraw, useKeysForm) {
       await ctx.refreshSession();
       ctx.announce(gateway ? `Locked ${store}. The gateway token was removed from this browser session.` : `Locked ${store}. The private key was removed from memory.`);
       redraw();
+      // the Lock button is gone: focus goes to what comes next (the passphrase to unlock, else
+      // the form's first field), not to the top of the page
+      focusNext();
     } catch (e) {
       replace(msg, errorBox(e));
     }
@@ -73,6 +84,7 @@ function statusView(ctx, redraw, useKeysForm) {
       const next = await ctx.refreshSession();
       ctx.announce(`Signed out of ${store}: ${gateway ? 'its gateway token and saved vault were' : 'its keys and saved vault were'} removed from this device.${next.storeName ? ` Now showing ${next.storeName}.` : ''}`);
       ctx.redraw?.();
+      focusNext();
     } catch (e) {
       replace(msg, errorBox(e));
     }
@@ -238,10 +250,16 @@ function connectForm(ctx, adding) {
   const s = adding ? null : ctx.session;
   const viaKeys = choice('keys', 'API keys', 'Your Wallex Pay public and private key: this browser logs in itself.', s?.mode !== 'gateway');
   const viaGateway = choice('gateway', 'Through my gateway', 'Your wallexkit gateway holds the API keys: this browser gets only a gateway token.', s?.mode === 'gateway');
-  const apiUrl = field({ label: 'API URL', name: 'apiUrl', type: 'url', value: (s?.mode !== 'gateway' && s?.apiUrl) || DEFAULT_API_URL, required: true, autocomplete: 'url', hint: 'https://wallexpay.io/api, or your sandbox, e.g. http://127.0.0.1:8787/api' });
+  // The dev page ('wallexkit console') may reach its own origin only (its CSP: connect-src 'self');
+  // its /api passes every call on to the API it was started with. So that is its default and
+  // the only address its hint names; the extension reaches Wallex Pay or a sandbox directly.
+  const devPage = ctx.variant === 'page';
+  const ownApi = `${location.origin}/api`;
+  const apiUrl = field({ label: 'API URL', name: 'apiUrl', type: 'url', value: (s?.mode !== 'gateway' && s?.apiUrl) || (devPage ? ownApi : DEFAULT_API_URL), required: true, autocomplete: 'url',
+    hint: devPage ? `This page’s own ${ownApi}, which passes calls on to the API this console was started with (--api-url). This page cannot reach other addresses.` : 'https://wallexpay.io/api, or your sandbox, e.g. http://127.0.0.1:8787/api' });
   const pub = field({ label: 'Public key', name: 'publicKey', value: s?.publicKey ?? '', required: true, autocomplete: 'off' });
   const priv = field({ label: 'Private key', name: 'privateKey', type: 'password', required: true, autocomplete: 'off', hint: 'Used once to log in. Kept in memory only, unless you choose to remember it below.' });
-  const gwUrl = field({ label: 'Gateway URL', name: 'gatewayUrl', type: 'url', value: s?.gatewayUrl ?? '', required: true, autocomplete: 'url', placeholder: EXAMPLE_GATEWAY_URL, hint: `Your gateway’s address, e.g. ${EXAMPLE_GATEWAY_URL}` });
+  const gwUrl = field({ label: 'Gateway URL', name: 'gatewayUrl', type: 'url', value: s?.gatewayUrl ?? '', required: true, autocomplete: 'url', placeholder: EXAMPLE_GATEWAY_URL, hint: devPage ? `A gateway on this page’s own origin (${location.origin}); this page cannot reach other addresses: use the extension for a gateway elsewhere, e.g. ${EXAMPLE_GATEWAY_URL}` : `Your gateway’s address, e.g. ${EXAMPLE_GATEWAY_URL}` });
   const gwToken = field({ label: 'Gateway token', name: 'gatewayToken', type: 'password', required: true, autocomplete: 'off', hint: 'One of the gateway’s tokens (GATEWAY_TOKENS). Kept for this browser session only, unless you choose to remember it below.' });
   const name = field({ label: 'Store name', name: 'storeName', value: s?.storeName ?? '', autocomplete: 'off', hint: 'Optional: how this store is listed in the header. Without one, the account’s public name.' });
   const remember = field({ label: 'Remember on this device', name: 'remember', type: 'checkbox', hint: 'Saves the private key encrypted with a passphrase (PBKDF2, 600,000 rounds + AES-GCM).' });

@@ -8,7 +8,7 @@
 
 import { h, replace } from '../dom.js';
 import { field, errorBox, table, screenHeading, notice, dl, noNonceWarning, noncesOff, formatTime } from '../ui.js';
-import { displayAmount } from '../lib/money.js';
+import { formatAmount } from '../lib/money.js';
 import { toBridgeError } from '../lib/errors.js';
 import { loadCoins, truthy } from '../coins.js';
 import { clockTime } from '../reconcile-view.js';
@@ -132,8 +132,9 @@ function validationView(parsed, name) {
   return h('section', { class: 'card', 'aria-labelledby': 'po-invalid' },
     h('h3', { id: 'po-invalid', tabindex: '-1' }, `${n} problem${n === 1 ? '' : 's'} in ${name}`),
     h('p', null, 'Nothing was sent. Fix every line below, then load the file again.'),
-    h('ul', { class: 'problems', role: 'alert' }, parsed.problems.map((p) => h('li', { dataset: { line: String(p.line) } },
-      p.line ? h('strong', null, `Line ${p.line}: `) : h('strong', null, 'File: '), p.message))),
+    // the alert wraps the list (a ul with role=alert would no longer be a list for its items)
+    h('div', { role: 'alert' }, h('ul', { class: 'problems' }, parsed.problems.map((p) => h('li', { dataset: { line: String(p.line) } },
+      p.line ? h('strong', null, `Line ${p.line}: `) : h('strong', null, 'File: '), p.message)))),
     parsed.warnings.length ? warningsList(parsed.warnings) : null);
 }
 
@@ -198,7 +199,7 @@ function runView(ctx, state, f, first) {
   const resumeHint = h('p', { class: 'hint' }, 'Resume first looks up every payout whose outcome is unknown, then sends the rest: nothing is paid twice, however often you press it.');
   const problem = h('div');
   const results = h('div', { class: 'stack' });
-  const totals = h('span', null, parsed.totals.map((t) => `${displayAmount(t.amount)} ${t.currency}`).join(', '));
+  const totals = h('span', null, parsed.totals.map((t) => `${formatAmount(t.amount, t.currency)} ${t.currency}`).join(', '));
   // what the file is worth in the store's fiat, by core: approximate
   fiatValues(ctx, parsed.totals.map((t) => ({ coin: t.currency, amount: t.amount }))).then((vs) => {
     const sum = vs.filter(Boolean).map((v) => approx(v));
@@ -341,7 +342,7 @@ function showResults(out, st) {
       rows: rows.slice(0, SHOWN).map((r) => [
         String(r.line),
         h('code', { class: 'address' }, r.address),
-        displayAmount(r.amount),
+        formatAmount(r.amount, r.currency),
         r.currency,
         r.memo ?? '',
         h('span', { class: `row-${r.state}`, dataset: { state: r.state, line: String(r.line) } }, rowState(r)),

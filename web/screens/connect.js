@@ -48,8 +48,8 @@ function statusView(ctx, redraw, useKeysForm) {
   const gateway = s.mode === 'gateway';
   const left = s.expiresAt ? Math.round((Date.parse(s.expiresAt) - Date.now()) / 1000) : NaN;
   const msg = h('div', { 'aria-live': 'polite' });
-  const lock = h('button', { type: 'button', class: 'secondary' }, 'Lock');
-  const signOut = h('button', { type: 'button', class: 'danger' }, 'Sign out');
+  const lock = h('button', { type: 'button', class: 'secondary', 'data-action': 'lock' }, 'Lock');
+  const signOut = h('button', { type: 'button', class: 'danger', 'data-action': 'sign-out' }, 'Sign out');
   // nonces are chosen when connecting: lock (the saved key stays), then connect again with them on
   const noncesOn = h('button', { type: 'button', class: 'secondary', 'data-action': 'nonces-on' }, 'Turn nonces on…');
   noncesOn.addEventListener('click', () => busy(noncesOn, async () => {

@@ -5,7 +5,7 @@
 // pages of 25; a detail view; the statement as CSV (exact amounts, defused cells: Go's).
 
 import { h, replace } from '../dom.js';
-import { field, errorBox, table, dl, screenHeading, formatTime, busy } from '../ui.js';
+import { field, errorBox, table, dl, screenHeading, formatTime, busy, focusOn } from '../ui.js';
 import { formatAmount } from '../lib/money.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
@@ -189,8 +189,9 @@ function statementView(ctx, st, fromDay, toDay) {
   };
   for (const f of [kind, state, coin]) f.input.addEventListener('change', () => { page = 0; draw(); });
   search.input.addEventListener('input', () => { page = 0; draw(); });
-  prev.addEventListener('click', () => { page--; draw(); count.focus?.(); });
-  next.addEventListener('click', () => { page++; draw(); });
+  // a pager button that turns disabled drops focus: it goes to the row count instead
+  prev.addEventListener('click', () => { page--; draw(); if (prev.disabled) focusOn(count); });
+  next.addEventListener('click', () => { page++; draw(); if (next.disabled) focusOn(count); });
   draw();
 
   return h('div', { class: 'stack', dataset: { rows: String(st.rows.length) } },

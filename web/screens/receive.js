@@ -2,7 +2,7 @@
 // and a countdown; poll its status until it is paid or fails; list recent payments.
 
 import { h, replace } from '../dom.js';
-import { field, setFieldError, errorBox, busy, table, dl, screenHeading, copyButton, formatTime, formatDuration, toMs } from '../ui.js';
+import { field, setFieldError, errorBox, busy, table, dl, screenHeading, copyButton, formatTime, formatDuration, toMs, focusOn } from '../ui.js';
 import { formatAmount, parseUnits, AmountError } from '../lib/money.js';
 import { paymentState, paymentLabel, timeoutSeconds, safeHttpUrl } from '../lib/status.js';
 import { toBridgeError } from '../lib/errors.js';
@@ -99,6 +99,9 @@ export default {
           } else {
             replace(msg, errorBox(err));
           }
+          // the button was disabled while it worked (which drops focus): focus goes to the reason
+          if (!f) focusOn(msg.querySelector('[role=alert]'));
+          else f.input.focus();
         }
       }, 'Creating…');
     });

@@ -9,6 +9,7 @@ import { h, replace } from '../web/dom.js';
 import { field, setFieldError, screenHeading } from '../web/ui.js';
 import { fiatChoices, storeFiat, setStoreFiat } from '../web/fiat.js';
 import { toBridgeError } from '../web/lib/errors.js';
+import { initI18n } from '../web/lib/i18n.js';
 import { swBackend } from './backend-sw.js';
 import { chromeKV } from './storage-chrome.js';
 
@@ -115,4 +116,6 @@ async function draw() {
   document.title = 'Options · Wallex Pay console';
 }
 
+// the shared pieces (errors, fields) speak through web/lib/i18n.js: load its messages first
+await initI18n();
 draw();

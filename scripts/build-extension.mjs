@@ -3,6 +3,7 @@
 //   manifest.json            from extension/manifest.json
 //   ext/                     extension/*.js, *.html (not extension/test)
 //   web/                     the console UI modules and CSS (not web/test, not the dev page)
+//   _locales/                web/_locales (the console's strings, for chrome.i18n; manifest default_locale "en")
 //   wasm/wasm_exec.js        Go's loader, copied (no remote code)
 //   wasm/wallexkit.wasm      dist/wasm/wallexkit.wasm (build it first)
 //   ext/icons/icon-N.png     the extension's icons (16, 32, 48, 128), drawn by scripts/icons.mjs
@@ -62,6 +63,7 @@ copyTree(path.join(ROOT, 'extension'), path.join(OUT, 'ext'), (rel) =>
   !rel.startsWith('extension/test') && rel !== 'extension/manifest.json' && /(\.js|\.html|\.css|\.png|\.svg)$|^extension\/[^.]+$/.test(rel));
 copyTree(path.join(ROOT, 'web'), path.join(OUT, 'web'), (rel) =>
   !rel.startsWith('web/test') && !webOnly.has(rel) && /(\.js|\.css)$|^web\/[^.]+$/.test(rel));
+cpSync(path.join(ROOT, 'web', '_locales'), path.join(OUT, '_locales'), { recursive: true });
 try {
   vendor(path.join(OUT, 'web', 'lib', 'vendor'));
 } catch (e) {

@@ -2,6 +2,7 @@
 
 import { h, replace, uid } from './dom.js';
 import { describeError } from './lib/errors.js';
+import { t, currentLocale } from './lib/i18n.js';
 
 /**
  * @typedef {object} FieldOpts
@@ -118,6 +119,7 @@ export async function busy(button, fn, busyText) {
  * @param {{caption: string, columns: {label: string, num?: boolean}[], rows: (string|Node)[][], empty?: string, captionHidden?: boolean}} o
  */
 export function table(o) {
+  // numeric cells read left to right in every direction (ltr below)
   if (!o.rows.length && o.empty) return h('p', { class: 'empty' }, o.empty);
   // A region that scrolls by itself when the table is wider than the page: focusable (tabindex=0)
   // so a keyboard can scroll it, and named by the table's caption. At narrow widths the CSS lays
@@ -126,7 +128,7 @@ export function table(o) {
     h('table', null,
       h('caption', { class: o.captionHidden ? 'visually-hidden' : undefined }, o.caption),
       h('thead', null, h('tr', null, o.columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : undefined }, c.label)))),
-      h('tbody', null, o.rows.map((r) => h('tr', null, r.map((cell, i) => h('td', { class: o.columns[i]?.num ? 'num' : undefined, 'data-label': o.columns[i]?.label ?? '' }, cell)))))));
+      h('tbody', null, o.rows.map((r) => h('tr', null, r.map((cell, i) => h('td', { class: o.columns[i]?.num ? 'num' : undefined, 'data-label': o.columns[i]?.label ?? '' }, o.columns[i]?.num && typeof cell === 'string' ? ltr(cell) : cell)))))));
 }
 
 /**
@@ -139,9 +141,9 @@ export function copyButton(get, label, announce) {
     const text = get();
     try {
       await navigator.clipboard.writeText(text);
-      announce('Copied to the clipboard.');
+      announce(t('ui_copied'));
     } catch {
-      announce('Could not copy: select the text and copy it by hand.');
+      announce(t('ui_copy_failed'));
     }
   });
   return b;
@@ -155,6 +157,15 @@ export function dl(pairs) {
 /** A section heading that takes focus on navigation. @param {string} text */
 export function screenHeading(text) {
   return h('h2', { tabindex: '-1', class: 'screen-title' }, text);
+}
+
+/**
+ * Text that must read left to right whatever the page's direction (an amount, an address, an
+ * id, a URL): isolated in a <bdi dir="ltr">, so its digits and characters never flip in RTL.
+ * @param {string|Node} text @param {string} [cls]
+ */
+export function ltr(text, cls) {
+  return h('bdi', { dir: 'ltr', class: cls }, text);
 }
 
 /** @param {HTMLElement} el @param {string} text */
@@ -175,18 +186,23 @@ export function formatTime(t) {
   const ms = toMs(t);
   if (!ms) return String(t);
   const d = new Date(ms);
-  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return d.toLocaleString(dateLocale(), { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** The locale for dates: the console's, with Latin digits like the amounts beside them (the browser's own for English). */
+export function dateLocale() {
+  return currentLocale() === 'en' ? undefined : `${currentLocale()}-u-nu-latn`;
 }
 
 /** "4 min 05 s" for a number of seconds. @param {number} s */
 export function formatDuration(s) {
-  if (s <= 0) return '0 s';
+  if (s <= 0) return t('dur_s', 0);
   const hh = Math.floor(s / 3600);
   const mm = Math.floor((s % 3600) / 60);
   const ss = Math.floor(s % 60);
-  if (hh) return `${hh} h ${String(mm).padStart(2, '0')} min`;
-  if (mm) return `${mm} min ${String(ss).padStart(2, '0')} s`;
-  return `${ss} s`;
+  if (hh) return t('dur_h_min', hh, String(mm).padStart(2, '0'));
+  if (mm) return t('dur_min_s', mm, String(ss).padStart(2, '0'));
+  return t('dur_s', ss);
 }
 
 /** Whether this connection has nonces turned off (Connect → Advanced): then no money leaves. @param {{session: import('./backend.js').SessionState|null}} ctx */
@@ -195,7 +211,7 @@ export function noncesOff(ctx) {
 }
 
 /** Why money needs nonces in a browser, in the merchant's words (also the Advanced hint). */
-export const NONCES_WHY = 'A browser repeats by itself a request whose connection broke before the answer came, and Wallex Pay may already have carried out the first one: only a nonce makes Wallex Pay refuse the copy, so without nonces this console does not send money.';
+export function noncesWhy() { return t('nonces_why'); }
 
 /**
  * While nonces are off (Connect → Advanced), screens that move money say that they send
@@ -205,7 +221,7 @@ export const NONCES_WHY = 'A browser repeats by itself a request whose connectio
 export function noNonceWarning(ctx) {
   if (!noncesOff(ctx)) return null;
   return h('div', { class: 'notice warn', role: 'note', 'data-notice': 'nonces-off' },
-    h('p', null, h('strong', null, 'Nonces are off for this connection, so this console sends no money.')),
-    h('p', null, `${NONCES_WHY} Balances, payments, history and Reconcile still work.`),
-    h('p', null, 'To send money: open Connect, press “Turn nonces on…” and connect again with your private key (“Send a nonce with every call” under Advanced stays ticked). Leave them off only while another program that uses this key cannot send nonces.'));
+    h('p', null, h('strong', null, t('nonces_off_title'))),
+    h('p', null, `${noncesWhy()} ${t('nonces_off_still')}`),
+    h('p', null, t('nonces_off_how')));
 }

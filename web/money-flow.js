@@ -9,6 +9,7 @@ import { toBridgeError } from './lib/errors.js';
 import { newOpId } from './backend.js';
 import { reconcileControl } from './reconcile-view.js';
 import { fiatValues, approx } from './fiat.js';
+import { t } from './lib/i18n.js';
 
 /** @typedef {import('./app.js').Ctx} Ctx */
 

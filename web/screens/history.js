@@ -7,6 +7,7 @@
 import { h, replace } from '../dom.js';
 import { field, errorBox, table, dl, screenHeading, formatTime, busy, focusOn } from '../ui.js';
 import { formatAmount } from '../lib/money.js';
+import { loadCoins } from '../coins.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
 /** @typedef {import('../../wasm/bridge/wallexkit').Statement} Statement */
@@ -71,7 +72,8 @@ export default {
       replace(out, h('p', { class: 'loading', role: 'status' }, 'Reading the history…'));
       out.setAttribute('aria-busy', 'true');
       try {
-        const st = await ctx.backend.statement({ fromMs, toMs, details: /** @type {any} */ (cache.get(store)) });
+        // the rates say which price currencies are fiat (2 places): read alongside
+        const [st] = await Promise.all([ctx.backend.statement({ fromMs, toMs, details: /** @type {any} */ (cache.get(store)) }), loadCoins(ctx.backend).catch(() => null)]);
         cache.set(store, { ...(/** @type {any} */ (cache.get(store)) ?? {}), ...st.details });
         replace(out, statementView(ctx, st, from.input.value, to.input.value));
       } catch (e) {

@@ -6,6 +6,7 @@ import { h, replace } from '../dom.js';
 import { errorBox, dl, screenHeading, formatTime, copyButton, ltr } from '../ui.js';
 import { formatAmount } from '../lib/money.js';
 import { paymentState, paymentLabel } from '../lib/status.js';
+import { loadCoins } from '../coins.js';
 import { t, tParts } from '../lib/i18n.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
@@ -36,7 +37,8 @@ export default {
         await ctx.refreshSession();
       }
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(txn)) throw { code: 'invalid_input', message: t('pm_no_payment'), retryable: false };
-      const info = await ctx.backend.txInfo(txn, true);
+      // the rates say which currencies are fiat (their prices show 2 places): read with the payment
+      const [info] = await Promise.all([ctx.backend.txInfo(txn, true), loadCoins(ctx.backend).catch(() => null)]);
       replace(body, details(ctx, txn, info));
       replace(heading, tParts('rc_payment_heading', h('code', { dir: 'ltr' }, txn)));
       ctx.backend.setAlerts?.({ seen: txn }).catch(() => {});

@@ -9,7 +9,7 @@ import { h, replace } from '../web/dom.js';
 import { field, setFieldError, screenHeading } from '../web/ui.js';
 import { fiatChoices, storeFiat, setStoreFiat } from '../web/fiat.js';
 import { toBridgeError } from '../web/lib/errors.js';
-import { initI18n } from '../web/lib/i18n.js';
+import { initI18n, t } from '../web/lib/i18n.js';
 import { swBackend } from './backend-sw.js';
 import { chromeKV } from './storage-chrome.js';
 
@@ -27,7 +27,7 @@ function storeSection(s, i) {
   const hid = `opt-store-${i}`;
   const locked = s.state === 'locked';
 
-  const fiat = field({ label: 'Values in', name: `fiat-${i}`, type: 'select', options: [], hint: 'The currency balances, reviews and totals are also shown in: approximate, at the exchange rates Wallex Pay gives.' });
+  const fiat = field({ label: t('opt_values_in'), name: `fiat-${i}`, type: 'select', options: [], hint: t('opt_values_in_hint') });
   fiat.input.disabled = true;
   Promise.all([fiatChoices(ctx), storeFiat(ctx)]).then(([choices, cur]) => {
     replace(fiat.input, choices.map((c) => h('option', { value: c, selected: c === cur }, c)));
@@ -35,15 +35,15 @@ function storeSection(s, i) {
   }).catch(async () => {
     // a locked store cannot read its rates: show what is saved, to change once it is unlocked
     const saved = await store.get(`wk.fiat.${s.id}`);
-    replace(fiat.input, h('option', { value: typeof saved === 'string' ? saved : '' }, typeof saved === 'string' ? saved : 'USD (default)'));
-    setFieldError(fiat, 'Unlock this store in the console to choose from its rates.');
+    replace(fiat.input, h('option', { value: typeof saved === 'string' ? saved : '' }, typeof saved === 'string' ? saved : t('opt_values_in_default')));
+    setFieldError(fiat, t('opt_values_in_locked'));
   });
   fiat.input.addEventListener('change', async () => {
     await setStoreFiat(ctx, fiat.input.value);
-    announce(`Values of ${s.name} are shown in ${fiat.input.value}.`);
+    announce(t('opt_values_in_done', s.name, fiat.input.value));
   });
 
-  const alerts = field({ label: 'Tell me when a payment is paid', name: `alerts-${i}`, type: 'checkbox', checked: true, hint: 'A notification and a count on the toolbar icon, also while no console is open.' });
+  const alerts = field({ label: t('opt_alerts'), name: `alerts-${i}`, type: 'checkbox', checked: true, hint: t('opt_alerts_hint') });
   alerts.input.disabled = true;
   backend.alerts().then((st) => { alerts.input.checked = !st.muted; alerts.input.disabled = false; }, () => { alerts.wrap.hidden = true; });
   alerts.input.addEventListener('change', async () => {
@@ -52,7 +52,7 @@ function storeSection(s, i) {
       const st = await backend.setAlerts({ muted: !alerts.input.checked });
       alerts.input.checked = !st.muted;
       setFieldError(alerts, '');
-      announce(st.muted ? `Paid alerts are off for ${s.name}.` : `Paid alerts are on for ${s.name}.`);
+      announce(t(st.muted ? 'opt_alerts_off' : 'opt_alerts_on', s.name));
     } catch (e) {
       setFieldError(alerts, toBridgeError(e).message);
     } finally {
@@ -60,15 +60,15 @@ function storeSection(s, i) {
     }
   });
 
-  const sound = field({ label: 'Sound when paid (counter)', name: `sound-${i}`, type: 'checkbox', checked: true, hint: 'A short chime with the counter’s full-screen “Paid”.' });
+  const sound = field({ label: t('opt_sound'), name: `sound-${i}`, type: 'checkbox', checked: true, hint: t('opt_sound_hint') });
   store.get(`wk.counter.sound.${s.id}`).then((v) => { sound.input.checked = v !== false; });
   sound.input.addEventListener('change', async () => {
     await store.set(`wk.counter.sound.${s.id}`, sound.input.checked);
-    announce(sound.input.checked ? `The counter of ${s.name} chimes when paid.` : `The counter of ${s.name} is silent.`);
+    announce(t(sound.input.checked ? 'opt_sound_on' : 'opt_sound_off', s.name));
   });
 
   return h('section', { class: 'card', 'aria-labelledby': hid, dataset: { store: s.id } },
-    h('h3', { id: hid }, s.name, locked ? h('span', { class: 'hint' }, ' (locked)') : null),
+    h('h3', { id: hid }, s.name, locked ? h('span', { class: 'hint' }, ` ${t('opt_locked')}`) : null),
     fiat.wrap, alerts.wrap, sound.wrap);
 }
 
@@ -82,20 +82,20 @@ async function draw() {
     session = { stores: [] };
   }
   const stores = session.stores ?? [];
-  const heading = screenHeading('Options');
+  const heading = screenHeading(t('opt_title'));
   /** @type {(Node|null)[]} */
   const parts = [];
   if (!stores.length) {
-    parts.push(h('p', null, 'No store is connected yet. Connect one from the toolbar icon; its options show here.'));
+    parts.push(h('p', null, t('opt_no_store')));
   } else {
-    const first = field({ label: 'Store shown first', name: 'defaultStore', type: 'select', value: session.storeId, options: stores.map((s) => ({ value: s.id, label: s.state === 'locked' ? `${s.name} (locked)` : s.name })),
-      hint: 'The store the popup and the side panel open on.' });
+    const first = field({ label: t('opt_first_store'), name: 'defaultStore', type: 'select', value: session.storeId, options: stores.map((s) => ({ value: s.id, label: s.state === 'locked' ? `${s.name} ${t('opt_locked')}` : s.name })),
+      hint: t('opt_first_store_hint') });
     first.input.addEventListener('change', async () => {
       first.input.disabled = true;
       try {
         const s = await backend.switchStore(first.input.value);
         setFieldError(first, '');
-        announce(`${s.storeName ?? 'The store'} is shown first.`);
+        announce(t('opt_first_store_done', s.storeName ?? ''));
       } catch (e) {
         setFieldError(first, toBridgeError(e).message);
       } finally {
@@ -103,17 +103,17 @@ async function draw() {
         first.input.focus();
       }
     });
-    parts.push(h('section', { class: 'card', 'aria-labelledby': 'opt-general' }, h('h3', { id: 'opt-general' }, 'All stores'), first.wrap));
+    parts.push(h('section', { class: 'card', 'aria-labelledby': 'opt-general' }, h('h3', { id: 'opt-general' }, t('opt_all_stores')), first.wrap));
     stores.forEach((s, i) => parts.push(storeSection(s, i)));
   }
   replace(root,
-    h('header', { class: 'top' }, h('h1', null, 'Wallex Pay console')),
+    h('header', { class: 'top' }, h('h1', null, t('app_title'))),
     h('main', { id: 'wk-main' }, h('div', { class: 'screen', dataset: { screen: 'options' } },
       heading,
-      h('p', { class: 'hint' }, 'Set once, kept on this device. Keys, stores and nonces are set under Connect in the console.'),
+      h('p', { class: 'hint' }, t('opt_intro')),
       ...parts)),
     live);
-  document.title = 'Options · Wallex Pay console';
+  document.title = t('opt_page_title', t('app_title'));
 }
 
 // the shared pieces (errors, fields) speak through web/lib/i18n.js: load its messages first

@@ -166,3 +166,13 @@ export function tParts(key, ...subs) {
   if (buf) out.push(buf);
   return out;
 }
+
+/**
+ * Uses a messages.json already read (node's unit tests, which have no fetch of files): the
+ * same table initI18n() would build.
+ * @param {Record<string, {message: string}>} json @param {string} [loc]
+ */
+export function useMessages(json, loc = 'en') {
+  table = compileMessages(json);
+  locale = loc;
+}

@@ -31,6 +31,12 @@ if (variant === 'popup' && chrome.sidePanel?.open) {
   });
   root.querySelector('header.top')?.appendChild(btn);
 }
+// what a merchant sets once (fiat currency, paid alerts, sound, the store shown first)
+if (chrome.runtime.openOptionsPage) {
+  const opts = h('button', { type: 'button', class: 'link open-options' }, t('page_options'));
+  opts.addEventListener('click', () => { chrome.runtime.openOptionsPage(); });
+  root.querySelector('header.top')?.appendChild(opts);
+}
 if (variant === 'popup' || variant === 'sidepanel') {
   // the counter wants a whole tab (a customer looks at it)
   const counter = h('button', { type: 'button', class: 'link open-counter' }, t('page_open_counter'));

@@ -6,6 +6,7 @@
 //   _locales/                web/_locales (the console's strings, for chrome.i18n; manifest default_locale "en")
 //   wasm/wasm_exec.js        Go's loader, copied (no remote code)
 //   wasm/wallexkit.wasm      dist/wasm/wallexkit.wasm (build it first)
+//   ext/icons/icon-N.png     the extension's icons (16, 32, 48, 128), drawn by scripts/icons.mjs
 //   web/lib/vendor/          browser modules from npm packages pinned in package-lock.json
 //                            (scripts/vendor.mjs: the QR encoder uqr), bundled here at build time
 // The layout keeps the source tree's relative imports (../web/…, ../wasm/…) valid as is.
@@ -16,6 +17,7 @@ import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFi
 import path from 'node:path';
 import { ROOT, wasmExecPath, DEFAULT_WASM } from './lib-paths.mjs';
 import { vendor } from './vendor.mjs';
+import { writeIcons } from './icons.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -67,6 +69,7 @@ try {
 } catch (e) {
   fail(/** @type {Error} */ (e).message);
 }
+writeIcons(path.join(OUT, 'ext', 'icons'));
 cpSync(wasmExecPath(), path.join(OUT, 'wasm', 'wasm_exec.js'));
 cpSync(WASM, path.join(OUT, 'wasm', 'wallexkit.wasm'));
 
@@ -90,7 +93,8 @@ for (const f of files(OUT)) {
     else if (ref.startsWith('.') && !existsSync(path.resolve(path.dirname(f), ref))) problems.push(`${path.relative(OUT, f)}: ${ref} does not resolve`);
   }
 }
-for (const p of [manifest.background.service_worker, manifest.action.default_popup, manifest.side_panel.default_path]) {
+for (const p of [manifest.background.service_worker, manifest.action.default_popup, manifest.side_panel.default_path, manifest.options_page,
+  ...Object.values(manifest.icons ?? {}), ...Object.values(manifest.action.default_icon ?? {})]) {
   if (!existsSync(path.join(OUT, p))) problems.push(`manifest points at missing ${p}`);
 }
 if (problems.length) fail('the assembled extension is broken:\n  ' + problems.join('\n  '));

@@ -4,7 +4,7 @@
 
 import { h } from './dom.js';
 import { field } from './ui.js';
-import { displayAmount } from './lib/money.js';
+import { formatAmount } from './lib/money.js';
 import { t } from './lib/i18n.js';
 import { loadCoins, truthy } from './coins.js';
 
@@ -50,7 +50,7 @@ export async function fiatValues(ctx, items, fiat) {
 
 /** "≈ 1,234.56 USD" (approximate: a market estimate at the rates' time). @param {{value: string, fiat: string}|null} v */
 export function approx(v) {
-  return v ? `≈ ${displayAmount(v.value)} ${v.fiat}` : '';
+  return v ? `≈ ${formatAmount(v.value, v.fiat, { fiat: true })} ${v.fiat}` : '';
 }
 
 /** A node saying it is approximate. @param {{value: string, fiat: string}|null} v */

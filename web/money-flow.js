@@ -4,11 +4,12 @@
 // send button and offers Reconcile by that id (reconcileOp), never a resend.
 
 import { h, replace } from './dom.js';
-import { errorBox, busy, dl } from './ui.js';
+import { errorBox, busy, dl, focusOn } from './ui.js';
 import { toBridgeError } from './lib/errors.js';
 import { newOpId } from './backend.js';
 import { reconcileControl } from './reconcile-view.js';
 import { fiatValues, approx } from './fiat.js';
+import { t } from './lib/i18n.js';
 
 /** @typedef {import('./app.js').Ctx} Ctx */
 
@@ -89,9 +90,17 @@ export function moneyFlow(ctx, spec) {
           confirm.remove();
           back.remove();
           const again = h('button', { type: 'button', class: 'secondary' }, t('mf_new', spec.name));
-          again.addEventListener('click', () => { form.reset(); backToForm(); });
+          again.addEventListener('click', () => {
+            // form.reset() would put every select back on its first option (BCH for BTC): the
+            // coins chosen stay as they were, only what was typed is cleared
+            const selects = [...form.querySelectorAll('select')].map((s) => [s, s.value]);
+            form.reset();
+            for (const [s, v] of /** @type {[HTMLSelectElement, string][]} */ (selects)) s.value = v;
+            backToForm();
+          });
           replace(out, spec.done(r, prep.params), h('div', { class: 'actions' }, again));
-          /** @type {HTMLElement|null} */ (out.querySelector('[role=status]'))?.focus?.();
+          // the Confirm button is gone: focus goes to the result, not to the top of the page
+          focusOn(out.querySelector('[role=status]') ?? out.firstElementChild);
           ctx.announce(t('mf_was_sent', spec.name));
           spec.after?.();
         } catch (err) {
@@ -101,6 +110,7 @@ export function moneyFlow(ctx, spec) {
             confirm.remove();
             back.remove();
             replace(out, unknownOutcome(ctx, err, be.opId || opId, backToForm, spec));
+            focusOn(out.querySelector('[role=alert]'));
             ctx.announce(be.code === 'pending_operation'
               ? t('mf_pending_announce', spec.name)
               : t('mf_unknown_announce', spec.name));
@@ -108,6 +118,8 @@ export function moneyFlow(ctx, spec) {
           } else {
             back.disabled = false;
             replace(out, errorBox(err));
+            // Confirm was disabled while it sent (which drops focus): focus goes to the reason
+            focusOn(out.querySelector('[role=alert]'));
             ctx.announce(t('mf_not_sent_announce', spec.name, be.message));
           }
         }

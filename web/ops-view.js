@@ -5,7 +5,7 @@
 
 import { h, replace } from './dom.js';
 import { errorBox, formatTime } from './ui.js';
-import { displayAmount } from './lib/money.js';
+import { formatAmount } from './lib/money.js';
 import { reconcileControl, opName, clockTime } from './reconcile-view.js';
 import { t, tParts } from './lib/i18n.js';
 
@@ -19,7 +19,7 @@ export function describeOp(op) {
     const n = new Set(Object.keys(r).map((k) => /^wd\[([^\]]+)\]/.exec(k)?.[1]).filter(Boolean)).size;
     return n === 1 ? t('ops_one_payout') : t('ops_n_payouts', n);
   }
-  const amount = r.amount ? `${displayAmount(r.amount, { minDecimals: 0 })} ${r.currency ?? r.currency1 ?? r.from ?? ''}`.trim() : '';
+  const amount = r.amount ? `${formatAmount(r.amount, r.currency ?? r.currency1 ?? r.from)} ${r.currency ?? r.currency1 ?? r.from ?? ''}`.trim() : '';
   const to = r.address ? t('ops_to_address', r.address) : r.merchant ? t('ops_to_merchant', r.merchant) : r.to ? t('ops_into', r.to) : '';
   const note = r.note ? t('ops_note', r.note) : r.invoice ? t('ops_invoice', r.invoice) : '';
   return [amount, to, note].filter(Boolean).join(' ');

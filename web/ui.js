@@ -70,7 +70,8 @@ export function setFieldError(f, message) {
 export function errorBox(err, opts = {}) {
   const d = describeError(err);
   if (opts.hint) d.hint = opts.hint;
-  return h('div', { class: `notice error code-${d.code}`, role: 'alert', 'data-code': d.code },
+  // tabindex=-1: a flow that ends in an error moves focus here (not to the top of the page)
+  return h('div', { class: `notice error code-${d.code}`, role: 'alert', 'data-code': d.code, tabindex: '-1' },
     h('p', { class: 'notice-title' }, h('strong', null, d.title)),
     d.detail ? h('p', { class: 'notice-detail' }, d.detail) : null,
     d.hint ? h('p', { class: 'notice-hint' }, d.hint) : null,
@@ -79,7 +80,18 @@ export function errorBox(err, opts = {}) {
 
 /** @param {string} text @param {'ok'|'info'|'warn'} [kind] */
 export function notice(text, kind = 'info') {
-  return h('div', { class: `notice ${kind}`, role: kind === 'warn' ? 'alert' : 'status' }, text);
+  return h('div', { class: `notice ${kind}`, role: kind === 'warn' ? 'alert' : 'status', tabindex: '-1' }, text);
+}
+
+/**
+ * Moves keyboard focus to el (made focusable with tabindex=-1 when it is not), so focus never
+ * falls back to the top of the page when the control that had it goes away.
+ * @param {Element|null|undefined} el
+ */
+export function focusOn(el) {
+  if (!(el instanceof HTMLElement)) return;
+  if (!el.hasAttribute('tabindex') && !el.matches('a[href],button,input,select,textarea')) el.setAttribute('tabindex', '-1');
+  el.focus();
 }
 
 /**
@@ -109,11 +121,14 @@ export async function busy(button, fn, busyText) {
 export function table(o) {
   // numeric cells read left to right in every direction (ltr below)
   if (!o.rows.length && o.empty) return h('p', { class: 'empty' }, o.empty);
-  return h('div', { class: 'table-wrap' },
+  // A region that scrolls by itself when the table is wider than the page: focusable (tabindex=0)
+  // so a keyboard can scroll it, and named by the table's caption. At narrow widths the CSS lays
+  // each row out as label: value lines (data-label), so no cell is cut off.
+  return h('div', { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-label': o.caption },
     h('table', null,
       h('caption', { class: o.captionHidden ? 'visually-hidden' : undefined }, o.caption),
       h('thead', null, h('tr', null, o.columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : undefined }, c.label)))),
-      h('tbody', null, o.rows.map((r) => h('tr', null, r.map((cell, i) => h('td', { class: o.columns[i]?.num ? 'num' : undefined }, o.columns[i]?.num && typeof cell === 'string' ? ltr(cell) : cell)))))));
+      h('tbody', null, o.rows.map((r) => h('tr', null, r.map((cell, i) => h('td', { class: o.columns[i]?.num ? 'num' : undefined, 'data-label': o.columns[i]?.label ?? '' }, o.columns[i]?.num && typeof cell === 'string' ? ltr(cell) : cell)))))));
 }
 
 /**

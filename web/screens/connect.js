@@ -2,7 +2,7 @@
 // sealed in a passphrase vault), unlock, session status, Lock and Sign out.
 
 import { h, replace, uid } from '../dom.js';
-import { field, setFieldError, errorBox, busy, dl, screenHeading, formatTime, formatDuration, noncesWhy, ltr } from '../ui.js';
+import { field, setFieldError, errorBox, busy, dl, screenHeading, formatTime, formatDuration, noncesWhy, ltr, focusOn } from '../ui.js';
 import { t, tParts } from '../lib/i18n.js';
 import { toBridgeError } from '../lib/errors.js';
 
@@ -35,14 +35,22 @@ export default {
   },
 };
 
+/** After Lock or Sign out redrew the screen: focus the next thing to do, else the heading. */
+function focusNext() {
+  const main = document.getElementById('wk-main');
+  // the unlock form's passphrase (a remembered store was locked), else the screen's heading
+  const pass = main?.querySelector('form input[name="passphrase"]');
+  focusOn(pass && /** @type {HTMLElement} */ (pass).offsetParent ? pass : main?.querySelector('.screen-title'));
+}
+
 /** @param {Ctx} ctx @param {() => void} redraw @param {() => void} useKeysForm  the next draw shows the keys form */
 function statusView(ctx, redraw, useKeysForm) {
   const s = /** @type {import('../backend.js').SessionState} */ (ctx.session);
   const gateway = s.mode === 'gateway';
   const left = s.expiresAt ? Math.round((Date.parse(s.expiresAt) - Date.now()) / 1000) : NaN;
   const msg = h('div', { 'aria-live': 'polite' });
-  const lock = h('button', { type: 'button', class: 'secondary' }, t('connect_lock'));
-  const signOut = h('button', { type: 'button', class: 'danger' }, t('connect_sign_out'));
+  const lock = h('button', { type: 'button', class: 'secondary', 'data-action': 'lock' }, t('connect_lock'));
+  const signOut = h('button', { type: 'button', class: 'danger', 'data-action': 'sign-out' }, t('connect_sign_out'));
   // nonces are chosen when connecting: lock (the saved key stays), then connect again with them on
   const noncesOn = h('button', { type: 'button', class: 'secondary', 'data-action': 'nonces-on' }, t('connect_nonces_on'));
   noncesOn.addEventListener('click', () => busy(noncesOn, async () => {
@@ -64,6 +72,9 @@ function statusView(ctx, redraw, useKeysForm) {
       await ctx.refreshSession();
       ctx.announce(gateway ? t('connect_locked_gateway', store) : t('connect_locked_keys', store));
       redraw();
+      // the Lock button is gone: focus goes to what comes next (the passphrase to unlock, else
+      // the form's first field), not to the top of the page
+      focusNext();
     } catch (e) {
       replace(msg, errorBox(e));
     }
@@ -74,6 +85,7 @@ function statusView(ctx, redraw, useKeysForm) {
       const next = await ctx.refreshSession();
       ctx.announce(`${gateway ? t('connect_signed_out_gateway', store) : t('connect_signed_out_keys', store)}${next.storeName ? ` ${t('connect_now_showing', next.storeName)}` : ''}`);
       ctx.redraw?.();
+      focusNext();
     } catch (e) {
       replace(msg, errorBox(e));
     }
@@ -239,10 +251,16 @@ function connectForm(ctx, adding) {
   const s = adding ? null : ctx.session;
   const viaKeys = choice('keys', t('connect_api_keys'), t('connect_mode_keys_hint'), s?.mode !== 'gateway');
   const viaGateway = choice('gateway', t('connect_mode_gateway'), t('connect_mode_gateway_hint'), s?.mode === 'gateway');
-  const apiUrl = field({ label: t('connect_api_url'), name: 'apiUrl', type: 'url', value: (s?.mode !== 'gateway' && s?.apiUrl) || DEFAULT_API_URL, required: true, autocomplete: 'url', hint: t('connect_api_url_hint'), attrs: { dir: 'ltr' } });
+  // The dev page ('wallexkit console') may reach its own origin only (its CSP: connect-src 'self');
+  // its /api passes every call on to the API it was started with. So that is its default and
+  // the only address its hint names; the extension reaches Wallex Pay or a sandbox directly.
+  const devPage = ctx.variant === 'page';
+  const ownApi = `${location.origin}/api`;
+  const apiUrl = field({ label: t('connect_api_url'), name: 'apiUrl', type: 'url', value: (s?.mode !== 'gateway' && s?.apiUrl) || (devPage ? ownApi : DEFAULT_API_URL), required: true, autocomplete: 'url',
+    hint: devPage ? t('connect_api_url_hint_devpage', ownApi) : t('connect_api_url_hint'), attrs: { dir: 'ltr' } });
   const pub = field({ label: t('connect_public_key'), name: 'publicKey', value: s?.publicKey ?? '', required: true, autocomplete: 'off', attrs: { dir: 'ltr' } });
   const priv = field({ label: t('connect_private_key'), name: 'privateKey', type: 'password', required: true, autocomplete: 'off', hint: t('connect_private_key_hint'), attrs: { dir: 'ltr' } });
-  const gwUrl = field({ label: t('connect_gateway_url'), name: 'gatewayUrl', type: 'url', value: s?.gatewayUrl ?? '', required: true, autocomplete: 'url', placeholder: EXAMPLE_GATEWAY_URL, hint: t('connect_gateway_url_hint', EXAMPLE_GATEWAY_URL), attrs: { dir: 'ltr' } });
+  const gwUrl = field({ label: t('connect_gateway_url'), name: 'gatewayUrl', type: 'url', value: s?.gatewayUrl ?? '', required: true, autocomplete: 'url', placeholder: EXAMPLE_GATEWAY_URL, hint: devPage ? t('connect_gateway_url_hint_devpage', location.origin, EXAMPLE_GATEWAY_URL) : t('connect_gateway_url_hint', EXAMPLE_GATEWAY_URL), attrs: { dir: 'ltr' } });
   const gwToken = field({ label: t('connect_gateway_token'), name: 'gatewayToken', type: 'password', required: true, autocomplete: 'off', hint: t('connect_gateway_token_hint'), attrs: { dir: 'ltr' } });
   const name = field({ label: t('connect_store_name'), name: 'storeName', value: s?.storeName ?? '', autocomplete: 'off', hint: t('connect_store_name_optional') });
   const remember = field({ label: t('connect_remember'), name: 'remember', type: 'checkbox', hint: t('connect_remember_keys') });

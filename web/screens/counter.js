@@ -6,7 +6,8 @@
 
 import { h, replace } from '../dom.js';
 import { errorBox, field, formatDuration, busy } from '../ui.js';
-import { displayAmount, parseUnits, AmountError } from '../lib/money.js';
+import { formatAmount, parseUnits, AmountError } from '../lib/money.js';
+import { FIAT_PLACES } from '../lib/codes.gen.js';
 import { paymentState, timeoutSeconds } from '../lib/status.js';
 import { toBridgeError } from '../lib/errors.js';
 import { qrSvg } from '../qr-view.js';
@@ -18,8 +19,7 @@ import { t, tParts } from '../lib/i18n.js';
 
 export const POLL_MS = 2000;
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '.', '0', '00'];
-/** Digits after the point of a fiat price. */
-const FIAT_PLACES = 2;
+// Digits after the point of a fiat price: FIAT_PLACES (core.FiatPlaces, generated from Go).
 
 /** @type {import('../app.js').Screen} */
 export default {
@@ -63,7 +63,7 @@ function keypadView(ctx, stage, onCharge) {
   const draw = () => {
     display.textContent = text || '0';
     charge.disabled = !fiat || !coin.input.value || !validPrice(text);
-    charge.textContent = validPrice(text) ? t('ct_charge_in', `${displayAmount(text, { minDecimals: FIAT_PLACES })} ${fiat}`, coin.input.value) : t('ct_charge');
+    charge.textContent = validPrice(text) ? t('ct_charge_in', `${formatAmount(text, fiat, { fiat: true })} ${fiat}`, coin.input.value) : t('ct_charge');
   };
   /** @param {string} k */
   const press = (k) => {
@@ -154,14 +154,14 @@ function validPrice(t) {
 function saleView(ctx, stage, sale, next) {
   const { tx } = sale;
   const coin = tx.currency || sale.coin;
-  const amount = `${displayAmount(tx.amount, { minDecimals: 0 })} ${coin}`;
+  const amount = `${formatAmount(tx.amount, coin)} ${coin}`;
   const qrBox = h('figure', { class: 'counter-qr' }, h('p', { class: 'loading' }, t('ct_making_code')));
   const countdown = h('p', { class: 'countdown counter-countdown', 'aria-live': 'off' });
   const status = h('p', { class: 'payment-status', role: 'status', dataset: { state: 'pending' } }, t('ct_waiting'));
   const cancel = h('button', { type: 'button', class: 'secondary', 'data-action': 'new-sale' }, t('ct_new_sale'));
   cancel.addEventListener('click', next);
   replace(stage, h('div', { class: 'counter-sale', dataset: { txn: tx.txn_id } },
-    h('p', { class: 'counter-price', dir: 'ltr' }, `${displayAmount(sale.price, { minDecimals: FIAT_PLACES })} ${sale.fiat}`),
+    h('p', { class: 'counter-price', dir: 'ltr' }, `${formatAmount(sale.price, sale.fiat, { fiat: true })} ${sale.fiat}`),
     h('p', { class: 'counter-due' }, tParts('ct_pay', h('strong', { dir: 'ltr' }, amount))),
     qrBox, countdown, status, h('div', { class: 'actions' }, cancel)));
 
@@ -205,7 +205,7 @@ function saleView(ctx, stage, sale, next) {
         ctx.announce(status.textContent);
         return;
       }
-      status.textContent = Number(info.received) > 0 ? t('ct_received_of', displayAmount(info.received, { minDecimals: 0 }), amount) : t('ct_waiting');
+      status.textContent = Number(info.received) > 0 ? t('ct_received_of', formatAmount(info.received, coin), amount) : t('ct_waiting');
     } catch (e) {
       status.textContent = t('ct_check_failed', toBridgeError(e).message);
     }
@@ -225,7 +225,7 @@ function paidView(ctx, stage, sale, amount, next) {
   again.addEventListener('click', next);
   const view = h('div', { class: 'counter-paid', role: 'alert', dataset: { txn: sale.tx.txn_id } },
     h('p', { class: 'counter-paid-word' }, t('ct_paid')),
-    h('p', { class: 'counter-price', dir: 'ltr' }, `${displayAmount(sale.price, { minDecimals: FIAT_PLACES })} ${sale.fiat}`),
+    h('p', { class: 'counter-price', dir: 'ltr' }, `${formatAmount(sale.price, sale.fiat, { fiat: true })} ${sale.fiat}`),
     h('p', { dir: 'ltr' }, amount),
     h('div', { class: 'actions' }, again));
   replace(stage, view);

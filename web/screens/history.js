@@ -5,8 +5,9 @@
 // pages of 25; a detail view; the statement as CSV (exact amounts, defused cells: Go's).
 
 import { h, replace } from '../dom.js';
-import { field, errorBox, table, dl, screenHeading, formatTime, busy, ltr } from '../ui.js';
-import { displayAmount } from '../lib/money.js';
+import { field, errorBox, table, dl, screenHeading, formatTime, busy, focusOn, ltr } from '../ui.js';
+import { formatAmount } from '../lib/money.js';
+import { loadCoins } from '../coins.js';
 import { t, currentLocale } from '../lib/i18n.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
@@ -72,7 +73,8 @@ export default {
       replace(out, h('p', { class: 'loading', role: 'status' }, t('hi_reading')));
       out.setAttribute('aria-busy', 'true');
       try {
-        const st = await ctx.backend.statement({ fromMs, toMs, details: /** @type {any} */ (cache.get(store)) });
+        // the rates say which price currencies are fiat (2 places): read alongside
+        const [st] = await Promise.all([ctx.backend.statement({ fromMs, toMs, details: /** @type {any} */ (cache.get(store)) }), loadCoins(ctx.backend).catch(() => null)]);
         cache.set(store, { ...(/** @type {any} */ (cache.get(store)) ?? {}), ...st.details });
         replace(out, statementView(ctx, st, from.input.value, to.input.value));
       } catch (e) {
@@ -145,11 +147,11 @@ function statementView(ctx, st, fromDay, toDay) {
       [r.kind === 'payment' ? t('pm_title') : t('po_withdrawal'), h('code', { dir: 'ltr' }, r.id)],
       [t('rc_created_col'), formatTime(r.time)],
       [t('ov_status'), currentStatus(r)],
-      [t('rc_amount'), ltr(`${displayAmount(r.amount)} ${r.coin}`)],
+      [t('rc_amount'), ltr(`${formatAmount(r.amount, r.coin)} ${r.coin}`)],
     ];
-    if (r.kind === 'payment') pairs.push([t('rc_received'), ltr(`${displayAmount(r.received ?? '0')} ${r.coin}`)]);
-    if (r.price && r.price_currency) pairs.push([t('rc_price'), ltr(`${displayAmount(r.price)} ${r.price_currency}`)]);
-    if (r.fiat_value && r.fiat_currency) pairs.push([t('hi_value_then'), ltr(`${displayAmount(r.fiat_value)} ${r.fiat_currency}`)]);
+    if (r.kind === 'payment') pairs.push([t('rc_received'), ltr(`${formatAmount(r.received ?? '0', r.coin)} ${r.coin}`)]);
+    if (r.price && r.price_currency) pairs.push([t('rc_price'), ltr(`${formatAmount(r.price, r.price_currency)} ${r.price_currency}`)]);
+    if (r.fiat_value && r.fiat_currency) pairs.push([t('hi_value_then'), ltr(`${formatAmount(r.fiat_value, r.fiat_currency, { fiat: true })} ${r.fiat_currency}`)]);
     for (const [k, label] of /** @type {const} */ ([['invoice', 'pm_invoice'], ['item_name', 'rc_item'], ['item_number', 'hi_item_number'], ['custom', 'hi_custom'], ['buyer_email', 'pm_buyer'], ['note', 'sd_note']])) {
       if (r[k]) pairs.push([t(label), h('bdi', null, String(r[k]))]);
     }
@@ -187,7 +189,7 @@ function statementView(ctx, st, fromDay, toDay) {
       rows: shown.map((r) => {
         const open = h('button', { type: 'button', class: 'link', dir: 'ltr', dataset: { row: r.id } }, r.id);
         open.addEventListener('click', () => showDetail(r));
-        return [formatTime(r.time), r.kind === 'payment' ? t('hi_kind_payment') : t('hi_kind_payout'), open, `${displayAmount(r.amount)} ${r.coin}`,
+        return [formatTime(r.time), r.kind === 'payment' ? t('hi_kind_payment') : t('hi_kind_payout'), open, `${formatAmount(r.amount, r.coin)} ${r.coin}`,
           h('span', { class: `state-${r.state}`, dataset: { state: r.state } }, stateWords(r)), r.invoice || r.note || ''];
       }),
       empty: t('hi_none_match'),
@@ -195,8 +197,9 @@ function statementView(ctx, st, fromDay, toDay) {
   };
   for (const f of [kind, state, coin]) f.input.addEventListener('change', () => { page = 0; draw(); });
   search.input.addEventListener('input', () => { page = 0; draw(); });
-  prev.addEventListener('click', () => { page--; draw(); count.focus?.(); });
-  next.addEventListener('click', () => { page++; draw(); });
+  // a pager button that turns disabled drops focus: it goes to the row count instead
+  prev.addEventListener('click', () => { page--; draw(); if (prev.disabled) focusOn(count); });
+  next.addEventListener('click', () => { page++; draw(); if (next.disabled) focusOn(count); });
   draw();
 
   return h('div', { class: 'stack', dataset: { rows: String(st.rows.length) } },
@@ -216,11 +219,11 @@ function totalsView(st) {
       captionHidden: true,
       columns: [{ label: t('ov_coin') }, { label: t('hi_payments_paid'), num: true }, { label: t('hi_payouts_sent'), num: true }, { label: t('hi_payouts_pending'), num: true }, { label: t('hi_net'), num: true }],
       rows: st.totals.map((x) => [x.coin,
-        `${displayAmount(x.payments_paid)} (${x.paid_count})`,
-        `${displayAmount(x.payouts_sent)} (${x.sent_count})`,
-        `${displayAmount(x.payouts_pending)} (${x.pending_count})`,
-        h('strong', { dir: 'ltr' }, displayAmount(x.net))]),
+        `${formatAmount(x.payments_paid, x.coin)} (${x.paid_count})`,
+        `${formatAmount(x.payouts_sent, x.coin)} (${x.sent_count})`,
+        `${formatAmount(x.payouts_pending, x.coin)} (${x.pending_count})`,
+        h('strong', { dir: 'ltr' }, formatAmount(x.net, x.coin))]),
     }),
     st.prices.length ? h('p', { class: 'hint' }, t('hi_paid_at_prices'), ' ',
-      st.prices.map((p) => h('bdi', { dir: 'ltr' }, `${displayAmount(p.paid)} ${p.currency} (${p.count})`)).flatMap((x, i) => (i ? [t('list_sep'), x] : [x])), t('full_stop')) : null);
+      st.prices.map((p) => h('bdi', { dir: 'ltr' }, `${formatAmount(p.paid, p.currency)} ${p.currency} (${p.count})`)).flatMap((x, i) => (i ? [t('list_sep'), x] : [x])), t('full_stop')) : null);
 }

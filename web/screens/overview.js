@@ -2,7 +2,7 @@
 
 import { h, replace } from '../dom.js';
 import { field, errorBox, table, dl, screenHeading, formatTime, ltr } from '../ui.js';
-import { displayAmount, isZero } from '../lib/money.js';
+import { displayAmount, formatAmount, isZero } from '../lib/money.js';
 import { truthy } from '../coins.js';
 import { fiatValues, approxNode, fiatPicker } from '../fiat.js';
 import { t } from '../lib/i18n.js';
@@ -51,7 +51,7 @@ export default {
           caption: all ? t('ov_all_balances') : t('ov_balances_above_zero'),
           captionHidden: true,
           columns: [{ label: t('ov_coin') }, { label: t('ov_balance'), num: true }, ...(cur ? [{ label: t('ov_value_approx', cur), num: true }] : [])],
-          rows: coins.map((c, i) => [c.coin, displayAmount(c.amount), ...(cur ? [approxNode(values[i])] : [])]),
+          rows: coins.map((c, i) => [c.coin, formatAmount(c.amount, c.coin), ...(cur ? [approxNode(values[i])] : [])]),
           empty: all ? t('ov_no_coins') : t('ov_all_zero'),
         }));
       } catch (e) {
@@ -76,7 +76,7 @@ export default {
             c.coin,
             c.name ?? '',
             displayAmount(c.rate_btc, { minDecimals: 0 }),
-            truthy(c.is_fiat) ? '—' : displayAmount(c.tx_fee ?? '0', { minDecimals: 0 }),
+            truthy(c.is_fiat) ? '—' : formatAmount(c.tx_fee ?? '0', c.coin),
             truthy(c.is_fiat) ? '—' : String(c.confirms ?? ''),
             c.status ?? '',
             formatTime(c.last_update),

@@ -4,8 +4,9 @@
 
 import { h, replace } from '../dom.js';
 import { errorBox, dl, screenHeading, formatTime, copyButton, ltr } from '../ui.js';
-import { displayAmount } from '../lib/money.js';
+import { formatAmount } from '../lib/money.js';
 import { paymentState, paymentLabel } from '../lib/status.js';
+import { loadCoins } from '../coins.js';
 import { t, tParts } from '../lib/i18n.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
@@ -36,7 +37,8 @@ export default {
         await ctx.refreshSession();
       }
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(txn)) throw { code: 'invalid_input', message: t('pm_no_payment'), retryable: false };
-      const info = await ctx.backend.txInfo(txn, true);
+      // the rates say which currencies are fiat (their prices show 2 places): read with the payment
+      const [info] = await Promise.all([ctx.backend.txInfo(txn, true), loadCoins(ctx.backend).catch(() => null)]);
       replace(body, details(ctx, txn, info));
       replace(heading, tParts('rc_payment_heading', h('code', { dir: 'ltr' }, txn)));
       ctx.backend.setAlerts?.({ seen: txn }).catch(() => {});
@@ -59,9 +61,9 @@ export function details(ctx, txn, info) {
     [t('connect_store'), ctx.session?.storeName ?? ''],
     [t('ov_status'), h('strong', { class: `state-${state}`, dataset: { state } }, info.status_text && info.status_text !== label ? `${label} — ${info.status_text}` : label)],
   ];
-  if (ck.amountf && ck.currency) pairs.push([t('rc_price'), ltr(`${displayAmount(String(ck.amountf))} ${ck.currency}`)]);
-  pairs.push([t('rc_amount'), ltr(`${displayAmount(info.amount, { minDecimals: 0 })} ${info.coin}`)]);
-  pairs.push([t('rc_received'), ltr(`${displayAmount(info.received || '0', { minDecimals: 0 })} ${info.coin}`)]);
+  if (ck.amountf && ck.currency) pairs.push([t('rc_price'), ltr(`${formatAmount(String(ck.amountf), ck.currency)} ${ck.currency}`)]);
+  pairs.push([t('rc_amount'), ltr(`${formatAmount(info.amount, info.coin)} ${info.coin}`)]);
+  pairs.push([t('rc_received'), ltr(`${formatAmount(info.received || '0', info.coin)} ${info.coin}`)]);
   if (ck.item_name) pairs.push([t('rc_item'), String(ck.item_name)]);
   if (ck.invoice) pairs.push([t('pm_invoice'), String(ck.invoice)]);
   if (ck.buyer_email) pairs.push([t('pm_buyer'), ltr(String(ck.buyer_email))]);

@@ -8,7 +8,7 @@
 
 import { h, replace } from '../dom.js';
 import { field, errorBox, table, screenHeading, notice, dl, noNonceWarning, noncesOff, formatTime } from '../ui.js';
-import { displayAmount } from '../lib/money.js';
+import { formatAmount } from '../lib/money.js';
 import { toBridgeError } from '../lib/errors.js';
 import { loadCoins, truthy } from '../coins.js';
 import { clockTime } from '../reconcile-view.js';
@@ -133,8 +133,9 @@ function validationView(parsed, name) {
   return h('section', { class: 'card', 'aria-labelledby': 'po-invalid' },
     h('h3', { id: 'po-invalid', tabindex: '-1' }, n === 1 ? t('po_problem_one', name) : t('po_problems', n, name)),
     h('p', null, t('po_fix_lines')),
-    h('ul', { class: 'problems', role: 'alert' }, parsed.problems.map((p) => h('li', { dataset: { line: String(p.line) } },
-      p.line ? h('strong', null, t('po_line_n', p.line)) : h('strong', null, t('po_file_colon')), ' ', h('bdi', null, p.message)))),
+    // the alert wraps the list (a ul with role=alert would no longer be a list for its items)
+    h('div', { role: 'alert' }, h('ul', { class: 'problems' }, parsed.problems.map((p) => h('li', { dataset: { line: String(p.line) } },
+      p.line ? h('strong', null, t('po_line_n', p.line)) : h('strong', null, t('po_file_colon')), ' ', h('bdi', null, p.message))))),
     parsed.warnings.length ? warningsList(parsed.warnings) : null);
 }
 
@@ -199,7 +200,7 @@ function runView(ctx, state, f, first) {
   const resumeHint = h('p', { class: 'hint' }, t('po_resume_hint'));
   const problem = h('div');
   const results = h('div', { class: 'stack' });
-  const totals = h('span', null, parsed.totals.map((x) => h('bdi', { dir: 'ltr' }, `${displayAmount(x.amount)} ${x.currency}`)).flatMap((x, i) => (i ? [', ', x] : [x])));
+  const totals = h('span', null, parsed.totals.map((x) => h('bdi', { dir: 'ltr' }, `${formatAmount(x.amount, x.currency)} ${x.currency}`)).flatMap((x, i) => (i ? [t('list_sep'), x] : [x])));
   // what the file is worth in the store's fiat, by core: approximate
   fiatValues(ctx, parsed.totals.map((x) => ({ coin: x.currency, amount: x.amount }))).then((vs) => {
     const sum = vs.filter(Boolean).map((v) => approx(v));
@@ -342,7 +343,7 @@ function showResults(out, st) {
       rows: rows.slice(0, SHOWN).map((r) => [
         String(r.line),
         h('code', { class: 'address', dir: 'ltr' }, r.address),
-        displayAmount(r.amount),
+        formatAmount(r.amount, r.currency),
         r.currency,
         r.memo ?? '',
         h('span', { class: `row-${r.state}`, dataset: { state: r.state, line: String(r.line) } }, rowState(r)),

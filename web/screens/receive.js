@@ -2,8 +2,8 @@
 // and a countdown; poll its status until it is paid or fails; list recent payments.
 
 import { h, replace } from '../dom.js';
-import { field, setFieldError, errorBox, busy, table, dl, screenHeading, copyButton, formatTime, formatDuration, toMs, ltr } from '../ui.js';
-import { displayAmount, parseUnits, AmountError } from '../lib/money.js';
+import { field, setFieldError, errorBox, busy, table, dl, screenHeading, copyButton, formatTime, formatDuration, toMs, ltr, focusOn } from '../ui.js';
+import { formatAmount, parseUnits, AmountError } from '../lib/money.js';
 import { paymentState, paymentLabel, timeoutSeconds, safeHttpUrl } from '../lib/status.js';
 import { toBridgeError } from '../lib/errors.js';
 import { qrSvg } from '../qr-view.js';
@@ -100,6 +100,9 @@ export default {
           } else {
             replace(msg, errorBox(err));
           }
+          // the button was disabled while it worked (which drops focus): focus goes to the reason
+          if (!f) focusOn(msg.querySelector('[role=alert]'));
+          else f.input.focus();
         }
       }, t('rc_creating'));
     });
@@ -128,7 +131,7 @@ function showPayment(ctx, box, tx, req, onFinal) {
   // the code carries core's payment link: the amount too where the coin has a sound link for it
   const qrFigure = h('figure', { class: 'qr-figure' }, qrSvg(tx.address, { label: t('rc_qr_address_label', tx.address) }), h('figcaption', null, t('rc_scan_address_only')));
   ctx.backend.paymentUri?.({ coin, address: tx.address, amount: tx.amount }).then((u) => {
-    const due = `${displayAmount(tx.amount, { minDecimals: 0 })} ${coin}`;
+    const due = `${formatAmount(tx.amount, coin)} ${coin}`;
     replace(qrFigure, qrSvg(u.uri, { label: t('rc_qr_pay_label', due, u.uri) }),
       h('figcaption', { 'data-kind': u.kind }, u.kind === 'address' ? tParts('rc_scan_type', ltr(due)) : t('rc_scan_amount_included')));
   }).catch(() => { /* the address alone stays */ });
@@ -137,8 +140,8 @@ function showPayment(ctx, box, tx, req, onFinal) {
     h('div', { class: 'payment-grid' },
       h('div', null,
         dl([
-          [t('rc_amount_to_pay'), h('strong', { class: 'pay-amount', dir: 'ltr' }, `${displayAmount(tx.amount, { minDecimals: 0 })} ${coin}`)],
-          [t('rc_price'), ltr(`${req.amount} ${req.currency1}`)],
+          [t('rc_amount_to_pay'), h('strong', { class: 'pay-amount', dir: 'ltr' }, `${formatAmount(tx.amount, coin)} ${coin}`)],
+          [t('rc_price'), ltr(`${formatAmount(req.amount, req.currency1)} ${req.currency1}`)],
           [t('rc_address'), h('code', { class: 'address', dir: 'ltr' }, tx.address)],
           [t('rc_confirms_needed'), String(tx.confirms_needed ?? '')],
           [t('rc_time_left'), countdown],
@@ -152,7 +155,7 @@ function showPayment(ctx, box, tx, req, onFinal) {
       qrFigure),
     statusEl, h('div', { class: 'actions' }, checkNow)));
   heading.focus();
-  ctx.announce(t('rc_created', `${tx.amount} ${coin}`));
+  ctx.announce(t('rc_created', `${formatAmount(tx.amount, coin)} ${coin}`));
 
   let stopped = false;
   /** @type {ReturnType<typeof setTimeout>|undefined} */
@@ -173,7 +176,7 @@ function showPayment(ctx, box, tx, req, onFinal) {
       if (exp) expiresAt = exp;
       const state = paymentState(Number(info.status));
       const label = paymentLabel(Number(info.status));
-      received.textContent = `${displayAmount(info.received || '0', { minDecimals: 0 })} ${coin}`;
+      received.textContent = `${formatAmount(info.received || '0', coin)} ${coin}`;
       if (statusEl.dataset.state !== state || statusEl.dataset.label !== label) {
         statusEl.dataset.state = state;
         statusEl.dataset.label = label;
@@ -218,7 +221,7 @@ async function loadRecent(ctx, box) {
       captionHidden: true,
       columns: [{ label: t('rc_created_col') }, { label: t('rc_payment_col') }, { label: t('rc_amount'), num: true }, { label: t('rc_received'), num: true }, { label: t('ov_status') }],
       rows: infos.map(({ id, i }) => i
-        ? [formatTime(i.time_created), h('code', { dir: 'ltr' }, id), `${displayAmount(i.amount, { minDecimals: 0 })} ${i.coin}`, displayAmount(i.received || '0', { minDecimals: 0 }), h('span', { class: `state-${paymentState(Number(i.status))}` }, paymentLabel(Number(i.status)))]
+        ? [formatTime(i.time_created), h('code', { dir: 'ltr' }, id), `${formatAmount(i.amount, i.coin)} ${i.coin}`, formatAmount(i.received || '0', i.coin), h('span', { class: `state-${paymentState(Number(i.status))}` }, paymentLabel(Number(i.status)))]
         : ['', h('code', { dir: 'ltr' }, id), '', '', t('rc_could_not_load')]),
       empty: t('rc_no_payments'),
     }));

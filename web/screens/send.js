@@ -4,7 +4,7 @@
 
 import { h, replace } from '../dom.js';
 import { field, setFieldError, errorBox, table, screenHeading, notice, formatTime, noNonceWarning, noncesOff, ltr } from '../ui.js';
-import { displayAmount, parseUnits, formatUnits, AmountError } from '../lib/money.js';
+import { formatAmount, parseUnits, formatUnits, AmountError } from '../lib/money.js';
 import { withdrawalLabel } from '../lib/status.js';
 import { loadCoins, truthy, coinOptions } from '../coins.js';
 import { moneyFlow } from '../money-flow.js';
@@ -115,7 +115,7 @@ function withdrawalSection(ctx, after) {
       return {
         params,
         pairs: [
-          [t('rc_amount'), h('strong', { class: 'review-amount', dir: 'ltr' }, `${displayAmount(amt)} ${params.currency}`)],
+          [t('rc_amount'), h('strong', { class: 'review-amount', dir: 'ltr' }, `${formatAmount(amt, params.currency)} ${params.currency}`)],
           [t('sd_currency'), params.currency],
           [t('sd_destination'), h('code', { class: 'address', dir: 'ltr' }, addr)],
           [t('sd_note'), n],
@@ -125,7 +125,7 @@ function withdrawalSection(ctx, after) {
     },
     value: (p) => ({ coin: p.currency, amount: p.amount }),
     send: (p) => ctx.backend.createWithdrawal(p),
-    done: (r, p) => notice(t('sd_withdrawal_done', r.id, withdrawalLabel(Number(r.status)), `${displayAmount(r.amount ?? p.amount)} ${p.currency}`, p.address), 'ok'),
+    done: (r, p) => notice(t('sd_withdrawal_done', r.id, withdrawalLabel(Number(r.status)), `${formatAmount(r.amount ?? p.amount, p.currency)} ${p.currency}`, p.address), 'ok'),
     after,
   });
   return h('section', { 'aria-labelledby': 'sd-wd' }, h('h3', { id: 'sd-wd' }, t('sd_withdraw_title')), form, box);
@@ -160,7 +160,7 @@ function transferSection(ctx, after) {
       return {
         params,
         pairs: [
-          [t('rc_amount'), h('strong', { class: 'review-amount', dir: 'ltr' }, `${displayAmount(amt)} ${params.currency}`)],
+          [t('rc_amount'), h('strong', { class: 'review-amount', dir: 'ltr' }, `${formatAmount(amt, params.currency)} ${params.currency}`)],
           [t('sd_currency'), params.currency],
           [t('sd_destination'), t('sd_dest_merchant', m)],
           [t('sd_email_confirmation'), params.autoConfirm ? t('sd_email_skipped') : t('sd_email_required')],
@@ -169,7 +169,7 @@ function transferSection(ctx, after) {
     },
     value: (p) => ({ coin: p.currency, amount: p.amount }),
     send: (p) => ctx.backend.createTransfer(p),
-    done: (r, p) => notice(t(Number(r.status) === 1 ? 'sd_transfer_done_sent' : 'sd_transfer_done_awaiting', r.id, `${displayAmount(p.amount)} ${p.currency}`, p.merchant), 'ok'),
+    done: (r, p) => notice(t(Number(r.status) === 1 ? 'sd_transfer_done_sent' : 'sd_transfer_done_awaiting', r.id, `${formatAmount(p.amount, p.currency)} ${p.currency}`, p.merchant), 'ok'),
     after,
   });
   return h('section', { 'aria-labelledby': 'sd-tr' }, h('h3', { id: 'sd-tr' }, t('sd_transfer_title')), form, box);
@@ -208,7 +208,7 @@ function convertSection(ctx) {
       return {
         params,
         pairs: [
-          [t('rc_amount'), h('strong', { class: 'review-amount', dir: 'ltr' }, `${displayAmount(amt)} ${params.from}`)],
+          [t('rc_amount'), h('strong', { class: 'review-amount', dir: 'ltr' }, `${formatAmount(amt, params.from)} ${params.from}`)],
           [t('sd_currency'), params.from],
           [t('sd_destination'), t('sd_dest_balance', params.to)],
         ],
@@ -216,7 +216,7 @@ function convertSection(ctx) {
     },
     value: (p) => ({ coin: p.from, amount: p.amount }),
     send: (p) => ctx.backend.convert(p),
-    done: (r, p) => notice(t('sd_conversion_done', r.id, `${displayAmount(p.amount)} ${p.from}`, p.to), 'ok'),
+    done: (r, p) => notice(t('sd_conversion_done', r.id, `${formatAmount(p.amount, p.from)} ${p.from}`, p.to), 'ok'),
   });
   return h('section', { 'aria-labelledby': 'sd-cv' }, h('h3', { id: 'sd-cv' }, t('sd_convert_title')), form, box);
 }
@@ -233,7 +233,7 @@ async function loadHistory(ctx, box) {
       rows: list.map((w) => [
         formatTime(w.time_created),
         h('code', { dir: 'ltr' }, w.id),
-        `${displayAmount(w.amount)} ${w.coin}`,
+        `${formatAmount(w.amount, w.coin)} ${w.coin}`,
         h('code', { class: 'address', dir: 'ltr' }, w.send_address || ''),
         w.note ?? '',
         // the API's own words in English; the status's words in another language

@@ -13,7 +13,7 @@ import { toBridgeError } from '../lib/errors.js';
 import { loadCoins, truthy } from '../coins.js';
 import { clockTime } from '../reconcile-view.js';
 import { fiatValues, approx } from '../fiat.js';
-import { t, tParts } from '../lib/i18n.js';
+import { t, tParts, currentLocale } from '../lib/i18n.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
 /** @typedef {import('../backend.js').PayoutFile} PayoutFile */
@@ -31,7 +31,7 @@ export default {
   get title() { return t('nav_payouts'); },
   needsSession: true,
   render(ctx) {
-    const file = field({ label: t('po_file'), name: 'payoutFile', type: 'file', hint: t('po_file_hint'), attrs: { accept: '.csv,text/csv,text/plain' } });
+    const file = field({ label: t('po_file'), name: 'payoutFile', type: 'file', hint: /** @type {any} */ (tParts('po_file_hint', h('code', { dir: 'ltr' }, 'address,currency,amount[,memo]'))), attrs: { accept: '.csv,text/csv,text/plain' } });
     const paste = field({ label: t('po_paste'), name: 'payoutText', type: 'textarea', attrs: { rows: 5, dir: 'ltr' } });
     const check = h('button', { type: 'submit', class: 'secondary' }, t('po_check_pasted'));
     const stage = h('div', { class: 'stack' });
@@ -246,6 +246,8 @@ function runView(ctx, state, f, first) {
       ? (s.pending + s.failed === 1 ? t('po_blocked_one') : t('po_blocked_many', s.pending + s.failed))
       : sentence(s.next);
     next.textContent = s.stopped ? `${t('po_stopped', s.stopped)} ${said}` : said;
+    // the engine's sentence is Go's, in English: marked so, also inside a right-to-left page
+    if (!blocked && currentLocale() !== 'en') { next.lang = 'en'; next.dir = 'ltr'; } else { next.removeAttribute('lang'); next.removeAttribute('dir'); }
     next.className = `notice ${s.done ? 'ok' : s.in_flight || s.ambiguous || s.stopped || blocked ? 'warn' : 'info'}`;
     next.dataset.next = s.next;
     next.dataset.step = s.step;

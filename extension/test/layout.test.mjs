@@ -88,11 +88,20 @@ function inspect({ secrets: secretList, data: dataList }) {
       text: heading.textContent,
     };
   }
+  // anything laid out beside the page (in RTL, past the right edge nobody can scroll to)
+  const clipped = (/** @type {Element} */ el) => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return true;
+    return false;
+  };
+  const outside = [...document.body.querySelectorAll('*')].filter((el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 1 && r.height > 1 && (r.left < -1 || r.right > de.clientWidth + 1) && !clipped(el);
+  }).slice(0, 5).map((el) => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().left)}..${Math.round(el.getBoundingClientRect().right)}`);
   const values = [...document.querySelectorAll('input, textarea')].map((i) => /** @type {HTMLInputElement} */ (i).value);
   const all = `${document.body.innerText}\n${values.join('\n')}`;
   return {
     scroll: se.scrollWidth, width: se.clientWidth, bodyScroll: document.body.scrollWidth, bodyWidth: document.body.clientWidth,
-    small, english, edge, dir: de.dir, lang: de.lang,
+    small, english, edge, outside, dir: de.dir, lang: de.lang,
     leaks: secretList.filter((s) => all.includes(s)).length,
     privType: /** @type {HTMLInputElement|null} */ (document.querySelector('input[name="privateKey"]'))?.type ?? null,
   };
@@ -113,6 +122,7 @@ async function shoot(lang, width, screen) {
     shots++;
     assert.ok(r.scroll <= r.width, `${name}: the page scrolls sideways (${r.scroll} px in ${r.width} px)`);
     assert.ok(r.bodyScroll <= r.bodyWidth, `${name}: the body scrolls sideways (${r.bodyScroll} px in ${r.bodyWidth} px)`);
+    assert.deepEqual(r.outside, [], `${name}: laid out beside the page`);
     assert.deepEqual(r.small, [], `${name}: text under 12 px`);
     assert.equal(r.lang, lang, `${name}: <html lang>`);
     assert.equal(r.dir, lang === 'ar' ? 'rtl' : 'ltr', `${name}: <html dir>`);

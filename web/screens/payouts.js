@@ -204,7 +204,7 @@ function runView(ctx, state, f, first) {
   // what the file is worth in the store's fiat, by core: approximate
   fiatValues(ctx, parsed.totals.map((x) => ({ coin: x.currency, amount: x.amount }))).then((vs) => {
     const sum = vs.filter(Boolean).map((v) => approx(v));
-    if (sum.length) totals.append(' ', h('bdi', null, t('po_totals_approx', sum.join(' + '))));
+    if (sum.length) totals.append(' ', ...tParts('po_totals_approx', h('bdi', { dir: 'ltr' }, sum.join(' + '))));
   });
   const facts = dl([
     [t('mf_from_store'), ctx.session?.storeName ?? ''],

@@ -80,10 +80,13 @@ test('substitutions as chrome.i18n.getMessage makes them: $1…$9, named placeho
 test('t and tParts read the loaded locale; a missing key shows as itself', () => {
   useMessages(read('ar'), 'ar');
   assert.equal(t('connect_button'), read('ar').connect_button.message);
-  assert.equal(t('rc_payment_heading', 'TX1'), 'الدفعة TX1');
+  // in a right-to-left locale a substitution is isolated, so "12.50 USD" keeps its order
+  assert.equal(t('rc_payment_heading', 'TX1'), 'الدفعة \u2068TX1\u2069');
+  assert.equal(t('ct_charge_in', '12.50 USD', 'BCH'), `${read('ar').ct_charge_in.message.replace('$1', '\u206812.50 USD\u2069').replace('$2', '\u2068BCH\u2069')}`);
   const node = { id: 'TX1' };
   assert.deepEqual(tParts('rc_payment_heading', node), ['الدفعة ', node]);
   assert.equal(t('no_such_key'), 'no_such_key');
   useMessages(en, 'en');
+  assert.equal(t('rc_payment_heading', 'TX1'), 'Payment TX1');
   assert.deepEqual(tParts('ct_amount_included', 'BIP-21', node), ['Amount included (', 'BIP-21', '): the wallet fills in ', node, '.']);
 });

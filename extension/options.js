@@ -27,7 +27,7 @@ function storeSection(s, i) {
   const hid = `opt-store-${i}`;
   const locked = s.state === 'locked';
 
-  const fiat = field({ label: t('fiat_values_in'), name: `fiat-${i}`, type: 'select', options: [], hint: t('opt_fiat_hint') });
+  const fiat = field({ label: t('opt_values_in'), name: `fiat-${i}`, type: 'select', options: [], hint: t('opt_values_in_hint') });
   fiat.input.disabled = true;
   Promise.all([fiatChoices(ctx), storeFiat(ctx)]).then(([choices, cur]) => {
     replace(fiat.input, choices.map((c) => h('option', { value: c, selected: c === cur }, c)));
@@ -35,15 +35,15 @@ function storeSection(s, i) {
   }).catch(async () => {
     // a locked store cannot read its rates: show what is saved, to change once it is unlocked
     const saved = await store.get(`wk.fiat.${s.id}`);
-    replace(fiat.input, h('option', { value: typeof saved === 'string' ? saved : '' }, typeof saved === 'string' ? saved : t('opt_usd_default')));
-    setFieldError(fiat, t('opt_unlock_to_choose'));
+    replace(fiat.input, h('option', { value: typeof saved === 'string' ? saved : '' }, typeof saved === 'string' ? saved : t('opt_values_in_default')));
+    setFieldError(fiat, t('opt_values_in_locked'));
   });
   fiat.input.addEventListener('change', async () => {
     await setStoreFiat(ctx, fiat.input.value);
-    announce(t('opt_values_shown_in', s.name, fiat.input.value));
+    announce(t('opt_values_in_done', s.name, fiat.input.value));
   });
 
-  const alerts = field({ label: t('connect_alerts'), name: `alerts-${i}`, type: 'checkbox', checked: true, hint: t('opt_alerts_hint') });
+  const alerts = field({ label: t('opt_alerts'), name: `alerts-${i}`, type: 'checkbox', checked: true, hint: t('opt_alerts_hint') });
   alerts.input.disabled = true;
   backend.alerts().then((st) => { alerts.input.checked = !st.muted; alerts.input.disabled = false; }, () => { alerts.wrap.hidden = true; });
   alerts.input.addEventListener('change', async () => {
@@ -52,7 +52,7 @@ function storeSection(s, i) {
       const st = await backend.setAlerts({ muted: !alerts.input.checked });
       alerts.input.checked = !st.muted;
       setFieldError(alerts, '');
-      announce(st.muted ? t('opt_alerts_off', s.name) : t('opt_alerts_on', s.name));
+      announce(t(st.muted ? 'opt_alerts_off' : 'opt_alerts_on', s.name));
     } catch (e) {
       setFieldError(alerts, toBridgeError(e).message);
     } finally {
@@ -64,11 +64,11 @@ function storeSection(s, i) {
   store.get(`wk.counter.sound.${s.id}`).then((v) => { sound.input.checked = v !== false; });
   sound.input.addEventListener('change', async () => {
     await store.set(`wk.counter.sound.${s.id}`, sound.input.checked);
-    announce(sound.input.checked ? t('opt_chimes', s.name) : t('opt_silent', s.name));
+    announce(t(sound.input.checked ? 'opt_sound_on' : 'opt_sound_off', s.name));
   });
 
   return h('section', { class: 'card', 'aria-labelledby': hid, dataset: { store: s.id } },
-    h('h3', { id: hid }, s.name, locked ? [' ', h('span', { class: 'hint' }, t('opt_locked'))] : null),
+    h('h3', { id: hid }, s.name, locked ? h('span', { class: 'hint' }, ` ${t('opt_locked')}`) : null),
     fiat.wrap, alerts.wrap, sound.wrap);
 }
 
@@ -82,20 +82,20 @@ async function draw() {
     session = { stores: [] };
   }
   const stores = session.stores ?? [];
-  const heading = screenHeading(t('page_options'));
+  const heading = screenHeading(t('opt_title'));
   /** @type {(Node|null)[]} */
   const parts = [];
   if (!stores.length) {
     parts.push(h('p', null, t('opt_no_store')));
   } else {
-    const first = field({ label: t('opt_store_first'), name: 'defaultStore', type: 'select', value: session.storeId, options: stores.map((s) => ({ value: s.id, label: s.state === 'locked' ? t('app_store_locked', s.name) : s.name })),
-      hint: t('opt_store_first_hint') });
+    const first = field({ label: t('opt_first_store'), name: 'defaultStore', type: 'select', value: session.storeId, options: stores.map((s) => ({ value: s.id, label: s.state === 'locked' ? `${s.name} ${t('opt_locked')}` : s.name })),
+      hint: t('opt_first_store_hint') });
     first.input.addEventListener('change', async () => {
       first.input.disabled = true;
       try {
         const s = await backend.switchStore(first.input.value);
         setFieldError(first, '');
-        announce(t('opt_shown_first', s.storeName ?? ''));
+        announce(t('opt_first_store_done', s.storeName ?? ''));
       } catch (e) {
         setFieldError(first, toBridgeError(e).message);
       } finally {
@@ -113,7 +113,7 @@ async function draw() {
       h('p', { class: 'hint' }, t('opt_intro')),
       ...parts)),
     live);
-  document.title = `${t('page_options')} · ${t('app_title')}`;
+  document.title = t('opt_page_title', t('app_title'));
 }
 
 // the shared pieces (errors, fields) speak through web/lib/i18n.js: load its messages first

@@ -123,14 +123,30 @@ export async function busy(button, fn, busyText) {
 export function table(o) {
   // numeric cells read left to right in every direction (ltr below)
   if (!o.rows.length && o.empty) return h('p', { class: 'empty' }, o.empty);
-  // A region that scrolls by itself when the table is wider than the page: focusable (tabindex=0)
-  // so a keyboard can scroll it, and named by the table's caption. At narrow widths the CSS lays
-  // each row out as label: value lines (data-label), so no cell is cut off.
-  return h('div', { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-label': o.caption },
-    h('table', null,
-      h('caption', { class: o.captionHidden ? 'visually-hidden' : undefined }, o.caption),
-      h('thead', null, h('tr', null, o.columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : undefined }, c.label)))),
-      h('tbody', null, o.rows.map((r) => h('tr', null, r.map((cell, i) => h('td', { class: o.columns[i]?.num ? 'num' : undefined, 'data-label': o.columns[i]?.label ?? '' }, o.columns[i]?.num && typeof cell === 'string' ? ltr(cell) : cell)))))));
+  // Under 520 px the CSS lays each row out as label: value lines (data-label), so no cell is cut
+  // off. Wider, a table wider than its place scrolls inside its wrapper, which then becomes a
+  // region named by the caption that a keyboard can focus (tabindex=0) and scroll; a table that
+  // fits adds no tab stop.
+  const tableEl = h('table', null,
+    h('caption', { class: o.captionHidden ? 'visually-hidden' : undefined }, o.caption),
+    h('thead', null, h('tr', null, o.columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : undefined }, c.label)))),
+    h('tbody', null, o.rows.map((r) => h('tr', null, r.map((cell, i) => h('td', { class: o.columns[i]?.num ? 'num' : undefined, 'data-label': o.columns[i]?.label ?? '' }, o.columns[i]?.num && typeof cell === 'string' ? ltr(cell) : cell))))));
+  const wrap = h('div', { class: 'table-wrap' }, tableEl);
+  const mark = () => {
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      wrap.setAttribute('role', 'region');
+      wrap.setAttribute('tabindex', '0');
+      wrap.setAttribute('aria-label', o.caption);
+    } else {
+      for (const a of ['role', 'tabindex', 'aria-label']) wrap.removeAttribute(a);
+    }
+  };
+  if (typeof ResizeObserver !== 'undefined') {
+    const ro = new ResizeObserver(mark);
+    ro.observe(wrap);
+    ro.observe(tableEl);
+  }
+  return wrap;
 }
 
 /**

@@ -407,6 +407,15 @@ func writeRun(w *jsonw.Writer, r *runView) {
 	w.KeyBool("done", s.Done)
 	w.StringOmitEmpty("stopped", s.Stopped)
 	w.TimeOmitZero("wait_until", s.WaitUntil)
+	// the next step's code and its lines (summaryView): the console words a refused send by them
+	w.KeyString("step", string(s.Step))
+	if len(s.StepLines) > 0 {
+		w.Key("step_lines").Open('[')
+		for _, n := range s.StepLines {
+			w.Item().Int(int64(n))
+		}
+		w.Close(']')
+	}
 	w.KeyString("next", s.Next)
 	w.Close('}')
 	w.Key("rows")

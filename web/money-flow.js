@@ -70,7 +70,7 @@ export function moneyFlow(ctx, spec) {
     if (v) {
       fiatValues(ctx, [v]).then(([x]) => {
         if (x) {
-          replace(fiatSlot, approx(x), ' ', h('span', { class: 'hint' }, t('mf_approx_today')));
+          replace(fiatSlot, h('bdi', { dir: 'ltr' }, approx(x)), ' ', h('span', { class: 'hint' }, t('mf_approx_today')));
         } else {
           const dd = fiatSlot.closest('dd');
           dd?.previousElementSibling?.remove();

@@ -7,7 +7,7 @@ import { h, replace } from './dom.js';
 import { errorBox, formatTime } from './ui.js';
 import { formatAmount } from './lib/money.js';
 import { reconcileControl, opName, clockTime } from './reconcile-view.js';
-import { t, tParts } from './lib/i18n.js';
+import { t, tParts, dir } from './lib/i18n.js';
 
 /** @typedef {import('./app.js').Ctx} Ctx */
 /** @typedef {import('./backend.js').Op} Op */
@@ -22,7 +22,8 @@ export function describeOp(op) {
   const amount = r.amount ? `${formatAmount(r.amount, r.currency ?? r.currency1 ?? r.from)} ${r.currency ?? r.currency1 ?? r.from ?? ''}`.trim() : '';
   const to = r.address ? t('ops_to_address', r.address) : r.merchant ? t('ops_to_merchant', r.merchant) : r.to ? t('ops_into', r.to) : '';
   const note = r.note ? t('ops_note', r.note) : r.invoice ? t('ops_invoice', r.invoice) : '';
-  return [amount, to, note].filter(Boolean).join(' ');
+  // the amount keeps its own order inside a right-to-left line (t isolates the rest)
+  return [amount && dir() === 'rtl' ? `\u2068${amount}\u2069` : amount, to, note].filter(Boolean).join(' ');
 }
 
 /** @param {Op} op */
@@ -111,7 +112,7 @@ function opItem(ctx, op, reload) {
     yes.focus();
   });
   return h('article', { class: 'op', 'data-op': op.id, 'data-state': op.state },
-    h('p', null, h('strong', null, `${name[0].toUpperCase()}${name.slice(1)}`), ' ', h('bdi', null, describeOp(op))),
+    h('p', null, h('strong', null, `${name[0].toUpperCase()}${name.slice(1)}`), ' ', h('span', null, describeOp(op))),
     h('p', { class: 'hint' }, t('ops_sent_at', formatTime(op.sent_at), stateText(op))),
     h('div', { class: 'actions' }, rc.button, forget),
     guard, rc.result);

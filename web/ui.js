@@ -34,7 +34,9 @@ export function field(o) {
   let input;
   const common = { id, name: o.name, required: o.required, 'aria-describedby': describedBy, autocomplete: o.autocomplete, ...(o.attrs ?? {}) };
   if (o.type === 'select') {
-    input = h('select', common, (o.options ?? []).map((op) => h('option', { value: op.value, selected: op.value === o.value }, op.label)));
+    // dir=auto: a list of coins ("USD — United States Dollar") reads left to right and is cut at
+    // its end, not its start, in a right-to-left page; a list of Arabic words stays right to left
+    input = h('select', { dir: 'auto', ...common }, (o.options ?? []).map((op) => h('option', { value: op.value, selected: op.value === o.value }, op.label)));
   } else if (o.type === 'textarea') {
     input = h('textarea', { ...common, placeholder: o.placeholder }, o.value ?? '');
   } else if (o.type === 'checkbox') {

@@ -122,10 +122,17 @@ export function dir() {
 
 /**
  * The message for key with $1 … $9 substituted; the key itself when there is none (so a
- * missing string shows, and a test catches it).
+ * missing string shows, and a test catches it). In a right-to-left locale each substitution is
+ * a first-strong isolate (U+2068 … U+2069): "12.50 USD" or an address inside an Arabic sentence
+ * keeps its own order, also where the text lands in a button or an attribute, not an element.
  * @param {string} key @param {...(string|number)} subs
  */
 export function t(key, ...subs) {
+  return message(key, dir() === 'rtl' ? subs.map((s) => `\u2068${s}\u2069`) : subs);
+}
+
+/** @param {string} key @param {readonly (string|number)[]} subs */
+function message(key, subs) {
   if (key === '@@bidi_dir') return dir();
   if (key === '@@ui_locale') return locale;
   if (!table) {
@@ -151,7 +158,7 @@ export function t(key, ...subs) {
 export function tParts(key, ...subs) {
   // the message with a marker in place of each substitution, then split at the markers
   const marks = subs.map((_, i) => String.fromCharCode(0xE000 + i));
-  const text = t(key, ...marks);
+  const text = message(key, marks);
   /** @type {(string|T)[]} */
   const out = [];
   let buf = '';
@@ -165,4 +172,14 @@ export function tParts(key, ...subs) {
   }
   if (buf) out.push(buf);
   return out;
+}
+
+/**
+ * Uses a messages.json already read (node's unit tests, which have no fetch of files): the
+ * same table initI18n() would build.
+ * @param {Record<string, {message: string}>} json @param {string} [loc]
+ */
+export function useMessages(json, loc = 'en') {
+  table = compileMessages(json);
+  locale = loc;
 }

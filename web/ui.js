@@ -44,7 +44,8 @@ export function field(o) {
   } else {
     input = h('input', { ...common, type: o.type ?? 'text', value: o.value ?? '', placeholder: o.placeholder, inputmode: o.inputmode, spellcheck: 'false' });
   }
-  const error = h('p', { id: errId, class: 'field-error', hidden: true });
+  // dir=auto: a message from the core (English) reads left to right inside a right-to-left page
+  const error = h('p', { id: errId, class: 'field-error', dir: 'auto', hidden: true });
   const hint = o.hint ? h('p', { id: hintId, class: 'hint' }, o.hint) : null;
   const label = h('label', { for: id }, o.label);
   const wrap = o.type === 'checkbox'
@@ -75,7 +76,7 @@ export function errorBox(err, opts = {}) {
   // tabindex=-1: a flow that ends in an error moves focus here (not to the top of the page)
   return h('div', { class: `notice error code-${d.code}`, role: 'alert', 'data-code': d.code, tabindex: '-1' },
     h('p', { class: 'notice-title' }, h('strong', null, d.title)),
-    d.detail ? h('p', { class: 'notice-detail' }, d.detail) : null,
+    d.detail ? h('p', { class: 'notice-detail', dir: 'auto' }, d.detail) : null,
     d.hint ? h('p', { class: 'notice-hint' }, d.hint) : null,
     opts.actions?.length ? h('div', { class: 'actions' }, opts.actions) : null);
 }

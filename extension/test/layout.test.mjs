@@ -13,7 +13,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { startSandbox, launchExtension, connect, go, SHOTS } from './harness.mjs';
+import { startSandbox, launchExtension, startDevServer, connect, go, SHOTS } from './harness.mjs';
 
 /** @type {import('./harness.mjs').Sandbox} */ let sb;
 /** @type {import('./harness.mjs').Ext} */ let ext;
@@ -239,6 +239,23 @@ test('the options page: every width, both locales and themes', async () => {
   }
   assert.equal(shots, 2 * 2 * 3 * 8);
   assert.deepEqual(errors, []);
+});
+
+test('the dev page (wallexkit console, the messages embedded in the binary): ?lang=ar is Arabic and right to left, the browser\'s English without it', async () => {
+  const dev = await startDevServer(sb);
+  const p = await ext.context.newPage();
+  try {
+    const read = () => p.evaluate(() => ({ dir: document.documentElement.dir, lang: document.documentElement.lang, title: document.querySelector('main .screen-title')?.textContent }));
+    await p.goto(`${dev.origin}/web/index.html?lang=ar#connect`);
+    await p.locator('main [data-screen="connect"] input[name="apiUrl"]').waitFor();
+    assert.deepEqual(await read(), { dir: 'rtl', lang: 'ar', title: 'اتصال' });
+    await p.goto(`${dev.origin}/web/index.html#connect`);
+    await p.locator('main [data-screen="connect"] input[name="apiUrl"]').waitFor();
+    assert.deepEqual(await read(), { dir: 'ltr', lang: 'en', title: 'Connect' });
+  } finally {
+    await p.close();
+    dev.stop();
+  }
 });
 
 test('Chromium started in Arabic (--lang=ar): chrome.i18n gives the Arabic strings and the page turns right to left', async () => {

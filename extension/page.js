@@ -4,6 +4,9 @@ import { mount } from '../web/app.js';
 import { swBackend } from './backend-sw.js';
 import { chromeKV } from './storage-chrome.js';
 import { h } from '../web/dom.js';
+import { initI18n, t } from '../web/lib/i18n.js';
+
+await initI18n();
 
 const variant = document.body.dataset.variant ?? 'popup';
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
@@ -13,11 +16,11 @@ mount(root, {
   backend: swBackend(),
   store: chromeKV(chrome.storage.local),
   variant,
-  title: 'Wallex Pay console',
+  title: t('app_title'),
 });
 
 if (variant === 'popup' && chrome.sidePanel?.open) {
-  const btn = h('button', { type: 'button', class: 'link open-panel' }, 'Open in side panel');
+  const btn = h('button', { type: 'button', class: 'link open-panel' }, t('page_open_panel'));
   /** @type {number|undefined} */
   let windowId;
   chrome.windows.getCurrent().then((w) => { windowId = w.id; });
@@ -28,9 +31,15 @@ if (variant === 'popup' && chrome.sidePanel?.open) {
   });
   root.querySelector('header.top')?.appendChild(btn);
 }
+// what a merchant sets once (fiat currency, paid alerts, sound, the store shown first)
+if (chrome.runtime.openOptionsPage) {
+  const opts = h('button', { type: 'button', class: 'link open-options' }, t('page_options'));
+  opts.addEventListener('click', () => { chrome.runtime.openOptionsPage(); });
+  root.querySelector('header.top')?.appendChild(opts);
+}
 if (variant === 'popup' || variant === 'sidepanel') {
   // the counter wants a whole tab (a customer looks at it)
-  const counter = h('button', { type: 'button', class: 'link open-counter' }, 'Open the counter');
+  const counter = h('button', { type: 'button', class: 'link open-counter' }, t('page_open_counter'));
   counter.addEventListener('click', () => { chrome.tabs.create({ url: chrome.runtime.getURL('ext/counter.html') }); });
   root.querySelector('header.top')?.appendChild(counter);
 }

@@ -3,9 +3,11 @@
 //   manifest.json            from extension/manifest.json
 //   ext/                     extension/*.js, *.html (not extension/test)
 //   web/                     the console UI modules and CSS (not web/test, not the dev page)
+//   _locales/                web/_locales (the console's strings, for chrome.i18n; manifest default_locale "en")
 //   wasm/wasm_exec.js        Go's loader, copied (no remote code)
 //   wasm/wallexkit.wasm      dist/wasm/wallexkit.wasm (build it first)
 //   wasm/wallexkit.wasm.sha256  its SHA-256 (hex): the service worker's Cache Storage key for it
+//   ext/icons/icon-N.png     the extension's icons (16, 32, 48, 128), drawn by scripts/icons.mjs
 //   web/lib/vendor/          browser modules from npm packages pinned in package-lock.json
 //                            (scripts/vendor.mjs: the QR encoder uqr), bundled here at build time
 // The layout keeps the source tree's relative imports (../web/…, ../wasm/…) valid as is.
@@ -17,6 +19,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ROOT, wasmExecPath, DEFAULT_WASM } from './lib-paths.mjs';
 import { vendor } from './vendor.mjs';
+import { writeIcons } from './icons.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -62,11 +65,13 @@ copyTree(path.join(ROOT, 'extension'), path.join(OUT, 'ext'), (rel) =>
   !rel.startsWith('extension/test') && rel !== 'extension/manifest.json' && /(\.js|\.html|\.css|\.png|\.svg)$|^extension\/[^.]+$/.test(rel));
 copyTree(path.join(ROOT, 'web'), path.join(OUT, 'web'), (rel) =>
   !rel.startsWith('web/test') && !webOnly.has(rel) && /(\.js|\.css)$|^web\/[^.]+$/.test(rel));
+cpSync(path.join(ROOT, 'web', '_locales'), path.join(OUT, '_locales'), { recursive: true });
 try {
   vendor(path.join(OUT, 'web', 'lib', 'vendor'));
 } catch (e) {
   fail(/** @type {Error} */ (e).message);
 }
+writeIcons(path.join(OUT, 'ext', 'icons'));
 cpSync(wasmExecPath(), path.join(OUT, 'wasm', 'wasm_exec.js'));
 cpSync(WASM, path.join(OUT, 'wasm', 'wallexkit.wasm'));
 // The core's identity, which the service worker keeps its copy of the core under in Cache
@@ -93,7 +98,8 @@ for (const f of files(OUT)) {
     else if (ref.startsWith('.') && !existsSync(path.resolve(path.dirname(f), ref))) problems.push(`${path.relative(OUT, f)}: ${ref} does not resolve`);
   }
 }
-for (const p of [manifest.background.service_worker, manifest.action.default_popup, manifest.side_panel.default_path]) {
+for (const p of [manifest.background.service_worker, manifest.action.default_popup, manifest.side_panel.default_path, manifest.options_page,
+  ...Object.values(manifest.icons ?? {}), ...Object.values(manifest.action.default_icon ?? {})]) {
   if (!existsSync(path.join(OUT, p))) problems.push(`manifest points at missing ${p}`);
 }
 if (problems.length) fail('the assembled extension is broken:\n  ' + problems.join('\n  '));

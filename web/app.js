@@ -15,6 +15,7 @@ import payment from './screens/payment.js';
 import historyScreen from './screens/history.js';
 import counter from './screens/counter.js';
 import { renderOpsBanner } from './ops-view.js';
+import { t } from './lib/i18n.js';
 
 /** @typedef {import('./backend.js').Backend} Backend */
 /** @typedef {import('./backend.js').SessionState} SessionState */
@@ -53,16 +54,16 @@ export const SCREENS = [connect, overview, receive, send, payouts, historyScreen
  */
 export function mount(root, opts) {
   const live = h('div', { class: 'visually-hidden', 'aria-live': 'polite', role: 'status', id: 'wk-live' });
-  const badge = h('p', { class: 'session-badge', id: 'wk-session' }, 'Checking session…');
+  const badge = h('p', { class: 'session-badge', id: 'wk-session' }, t('app_checking_session'));
   const storeSelect = /** @type {HTMLSelectElement} */ (h('select', { id: 'wk-store', name: 'store' }));
-  const storeBox = h('div', { class: 'store-switch', hidden: true }, h('label', { for: 'wk-store' }, 'Store'), storeSelect);
-  const nav = h('nav', { 'aria-label': 'Console sections' });
+  const storeBox = h('div', { class: 'store-switch', hidden: true }, h('label', { for: 'wk-store' }, t('app_store')), storeSelect);
+  const nav = h('nav', { 'aria-label': t('app_sections') });
   const main = h('main', { id: 'wk-main' });
   const opsBanner = h('div', { class: 'notice warn ops-banner', id: 'wk-ops-banner', role: 'alert', hidden: true });
-  const skip = h('a', { class: 'skip', href: '#wk-main', onclick: (/** @type {Event} */ e) => { e.preventDefault(); focusHeading(); } }, 'Skip to content');
+  const skip = h('a', { class: 'skip', href: '#wk-main', onclick: (/** @type {Event} */ e) => { e.preventDefault(); focusHeading(); } }, t('app_skip'));
   replace(root,
     skip,
-    h('header', { class: 'top' }, h('h1', null, opts.title ?? 'Wallex Pay console'), storeBox, badge),
+    h('header', { class: 'top' }, h('h1', null, opts.title ?? t('app_title')), storeBox, badge),
     nav, opsBanner, main, live);
   root.dataset.variant = opts.variant ?? 'page';
 
@@ -111,8 +112,8 @@ export function mount(root, opts) {
     const stores = s?.stores ?? [];
     storeBox.hidden = stores.length === 0;
     replace(storeSelect,
-      stores.map((x) => h('option', { value: x.id, selected: x.id === s?.storeId }, x.state === 'locked' ? `${x.name} (locked)` : x.name)),
-      h('option', { value: ADD }, 'Add a store…'));
+      stores.map((x) => h('option', { value: x.id, selected: x.id === s?.storeId }, x.state === 'locked' ? t('app_store_locked', x.name) : x.name)),
+      h('option', { value: ADD }, t('app_add_store')));
     storeSelect.value = s?.storeId || ADD;
   }
 
@@ -133,7 +134,7 @@ export function mount(root, opts) {
       storeSelect.disabled = false;
     }
     const s = await refreshSession();
-    ctx.announce(`Switched to the store ${s.storeName ?? ''}.`);
+    ctx.announce(t('app_switched', s.storeName ?? ''));
     const want = s.configured && s.loggedIn ? (currentId() && currentId() !== 'connect' ? currentId() : 'overview') : 'connect';
     if (location.hash === `#${want}`) show(want); else location.hash = `#${want}`;
     storeSelect.focus();
@@ -142,20 +143,21 @@ export function mount(root, opts) {
   function renderBadge() {
     const s = ctx.session;
     if (!s || !s.configured) {
-      replace(badge, s?.hasVault ? 'Locked' : 'Not connected');
+      replace(badge, s?.hasVault ? t('app_locked') : t('app_not_connected'));
       badge.dataset.state = s?.hasVault ? 'locked' : 'off';
       return;
     }
     if (!s.loggedIn) {
-      replace(badge, 'Locked');
+      replace(badge, t('app_locked'));
       badge.dataset.state = 'locked';
       return;
     }
     const left = s.expiresAt ? Math.round((Date.parse(s.expiresAt) - Date.now()) / 1000) : NaN;
-    if (s.mode === 'gateway') replace(badge, 'Connected', ' · through your gateway');
-    else if (s.renewsOnUse || (s.expiryUnknown && s.keyInMemory)) replace(badge, 'Connected', ' · signs in again when needed');
-    else if (s.expiryUnknown) replace(badge, 'Connected', ' · until Wallex Pay ends the session');
-    else replace(badge, 'Connected', s.expiresAt ? ` · session until ${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (${formatDuration(left)})` : ''}` : '');
+    if (s.mode === 'gateway') replace(badge, t('app_connected_gateway'));
+    else if (s.renewsOnUse || (s.expiryUnknown && s.keyInMemory)) replace(badge, t('app_connected_renews'));
+    else if (s.expiryUnknown) replace(badge, t('app_connected_until_ends'));
+    else if (s.expiresAt) replace(badge, t('app_connected_until', formatTime(s.expiresAt), Number.isFinite(left) ? formatDuration(left) : '?'));
+    else replace(badge, t('app_connected'));
     badge.dataset.state = 'on';
   }
 
@@ -187,8 +189,8 @@ export function mount(root, opts) {
     renderNav();
     const el = screen.render(ctx);
     el.dataset.screen = screen.id;
-    replace(main, guard ? h('div', { class: 'notice warn', role: 'alert' }, ctx.session?.hasVault || ctx.session?.configured ? 'The session is locked: unlock it to continue.' : 'Connect first: with your API keys or through your gateway.') : null, el);
-    document.title = `${screen.title} · ${opts.title ?? 'Wallex Pay console'}`;
+    replace(main, guard ? h('div', { class: 'notice warn', role: 'alert' }, ctx.session?.hasVault || ctx.session?.configured ? t('app_guard_locked') : t('app_guard_connect')) : null, el);
+    document.title = `${screen.title} · ${opts.title ?? t('app_title')}`;
     if (focus) focusHeading();
   }
 

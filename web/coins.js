@@ -1,5 +1,7 @@
 // The coin list (from rates), cached briefly so every screen can offer currency choices.
 
+import { noteFiatCurrencies } from './lib/money.js';
+
 /** @typedef {import('./backend.js').Rate} Rate */
 
 /** Per backend, per store: each account has its own coins. @type {WeakMap<object, Map<string, {at: number, coins: Promise<Rate[]>}>>} */
@@ -17,7 +19,11 @@ export function loadCoins(backend) {
   if (!m) cache.set(backend, (m = new Map()));
   const hit = m.get(store);
   if (hit && Date.now() - hit.at < TTL_MS) return hit.coins;
-  const coins = backend.rates({}).then((r) => r.coins);
+  const coins = backend.rates({}).then((r) => {
+    // which currencies are fiat decides how many places their amounts show (formatAmount)
+    noteFiatCurrencies(r.coins.filter((c) => truthy(c.is_fiat)).map((c) => c.coin));
+    return r.coins;
+  });
   m.set(store, { at: Date.now(), coins });
   coins.catch(() => m?.delete(store));
   return coins;

@@ -6,7 +6,8 @@ package web
 import "embed"
 
 // Files is the console: index.html (the dev page), the modules, host/ (what runs beside the core:
-// stores, storage, locks, the vault, the wasm loader, alerts), lib/, screens/ and wasm/.
+// stores, storage, locks, the vault, the wasm loader, alerts), lib/, screens/, wasm/ and _locales/
+// (the strings, Chrome's messages.json per locale: the page reads the same files as the extension).
 //
-//go:embed *.html *.js *.css host lib screens wasm
+//go:embed *.html *.js *.css host lib screens wasm _locales
 var Files embed.FS

@@ -4,7 +4,8 @@
 
 import { h } from './dom.js';
 import { field } from './ui.js';
-import { displayAmount } from './lib/money.js';
+import { formatAmount } from './lib/money.js';
+import { t } from './lib/i18n.js';
 import { loadCoins, truthy } from './coins.js';
 
 /** @typedef {import('./app.js').Ctx} Ctx */
@@ -49,12 +50,12 @@ export async function fiatValues(ctx, items, fiat) {
 
 /** "≈ 1,234.56 USD" (approximate: a market estimate at the rates' time). @param {{value: string, fiat: string}|null} v */
 export function approx(v) {
-  return v ? `≈ ${displayAmount(v.value)} ${v.fiat}` : '';
+  return v ? `≈ ${formatAmount(v.value, v.fiat, { fiat: true })} ${v.fiat}` : '';
 }
 
 /** A node saying it is approximate. @param {{value: string, fiat: string}|null} v */
 export function approxNode(v) {
-  return v ? h('span', { class: 'fiat', title: 'Approximate: at the exchange rates Wallex Pay gives now, not an amount anyone is charged' }, approx(v)) : '';
+  return v ? h('bdi', { dir: 'ltr', class: 'fiat', title: t('fiat_approx_title') }, approx(v)) : '';
 }
 
 /**
@@ -62,7 +63,7 @@ export function approxNode(v) {
  * @param {Ctx} ctx @param {(fiat: string) => void} onChange
  */
 export function fiatPicker(ctx, onChange) {
-  const f = field({ label: 'Values in', name: 'fiatCurrency', type: 'select', options: [], hint: 'Approximate, at today’s exchange rates.' });
+  const f = field({ label: t('fiat_values_in'), name: 'fiatCurrency', type: 'select', options: [], hint: t('fiat_values_in_hint') });
   Promise.all([fiatChoices(ctx), storeFiat(ctx)]).then(([choices, cur]) => {
     for (const c of choices) f.input.appendChild(h('option', { value: c, selected: c === cur }, c));
     f.wrap.hidden = !choices.length;

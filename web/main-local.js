@@ -3,11 +3,14 @@ import '../wasm/wasm_exec.js';
 import { mount } from './app.js';
 import { localBackend } from './backend-local.js';
 import { webStorageKV } from './host/kv.js';
+import { initI18n, t } from './lib/i18n.js';
+
+await initI18n();
 
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
 mount(root, {
   backend: localBackend({ wasmUrl: new URL('../wasm/wallexkit.wasm', import.meta.url) }),
   store: webStorageKV(localStorage),
   variant: 'page',
-  title: 'Wallex Pay console (local)',
+  title: t('app_title_local'),
 });

@@ -4,11 +4,12 @@
 // send button and offers Reconcile by that id (reconcileOp), never a resend.
 
 import { h, replace } from './dom.js';
-import { errorBox, busy, dl } from './ui.js';
+import { errorBox, busy, dl, focusOn } from './ui.js';
 import { toBridgeError } from './lib/errors.js';
 import { newOpId } from './backend.js';
 import { reconcileControl } from './reconcile-view.js';
 import { fiatValues, approx } from './fiat.js';
+import { t } from './lib/i18n.js';
 
 /** @typedef {import('./app.js').Ctx} Ctx */
 
@@ -52,16 +53,16 @@ export function moneyFlow(ctx, spec) {
     }
     if (!prep) return;
     form.hidden = true;
-    const heading = h('h4', { tabindex: '-1' }, `Review the ${spec.name}`);
+    const heading = h('h4', { tabindex: '-1' }, t('mf_review_the', spec.name));
     const fiatSlot = h('span', { class: 'fiat' }, '…');
-    const confirm = h('button', { type: 'button', class: 'primary', 'data-action': 'confirm' }, spec.confirmLabel ?? 'Confirm and send');
-    const back = h('button', { type: 'button', class: 'secondary' }, 'Back to edit');
+    const confirm = h('button', { type: 'button', class: 'primary', 'data-action': 'confirm' }, spec.confirmLabel ?? t('mf_confirm_send'));
+    const back = h('button', { type: 'button', class: 'secondary' }, t('mf_back_to_edit'));
     const out = h('div', { 'aria-live': 'polite' });
     replace(box, h('section', { class: 'review card', 'aria-labelledby': '' },
       heading,
-      h('p', null, 'Check every detail. Money sent to a wrong address cannot be recovered.'),
+      h('p', null, t('mf_check_every')),
       // the store the money leaves from: the page's store, which every call names
-      dl([['From store', ctx.session?.storeName ?? ''], ...prep.pairs, ...(spec.value?.(prep.params) ? [/** @type {[string, Node]} */ (['Value', fiatSlot])] : [])]),
+      dl([[t('mf_from_store'), ctx.session?.storeName ?? ''], ...prep.pairs, ...(spec.value?.(prep.params) ? [/** @type {[string, Node]} */ ([t('mf_value'), fiatSlot])] : [])]),
       h('div', { class: 'actions' }, confirm, back),
       out));
     heading.focus();
@@ -69,7 +70,7 @@ export function moneyFlow(ctx, spec) {
     if (v) {
       fiatValues(ctx, [v]).then(([x]) => {
         if (x) {
-          replace(fiatSlot, approx(x), h('span', { class: 'hint' }, ' (approximate, at today’s exchange rate)'));
+          replace(fiatSlot, h('bdi', { dir: 'ltr' }, approx(x)), ' ', h('span', { class: 'hint' }, t('mf_approx_today')));
         } else {
           const dd = fiatSlot.closest('dd');
           dd?.previousElementSibling?.remove();
@@ -88,11 +89,19 @@ export function moneyFlow(ctx, spec) {
           const r = await spec.send({ ...prep.params, opId });
           confirm.remove();
           back.remove();
-          const again = h('button', { type: 'button', class: 'secondary' }, `New ${spec.name}`);
-          again.addEventListener('click', () => { form.reset(); backToForm(); });
+          const again = h('button', { type: 'button', class: 'secondary' }, t('mf_new', spec.name));
+          again.addEventListener('click', () => {
+            // form.reset() would put every select back on its first option (BCH for BTC): the
+            // coins chosen stay as they were, only what was typed is cleared
+            const selects = [...form.querySelectorAll('select')].map((s) => [s, s.value]);
+            form.reset();
+            for (const [s, v] of /** @type {[HTMLSelectElement, string][]} */ (selects)) s.value = v;
+            backToForm();
+          });
           replace(out, spec.done(r, prep.params), h('div', { class: 'actions' }, again));
-          /** @type {HTMLElement|null} */ (out.querySelector('[role=status]'))?.focus?.();
-          ctx.announce(`The ${spec.name} was sent.`);
+          // the Confirm button is gone: focus goes to the result, not to the top of the page
+          focusOn(out.querySelector('[role=status]') ?? out.firstElementChild);
+          ctx.announce(t('mf_was_sent', spec.name));
           spec.after?.();
         } catch (err) {
           const be = toBridgeError(err);
@@ -101,17 +110,20 @@ export function moneyFlow(ctx, spec) {
             confirm.remove();
             back.remove();
             replace(out, unknownOutcome(ctx, err, be.opId || opId, backToForm, spec));
+            focusOn(out.querySelector('[role=alert]'));
             ctx.announce(be.code === 'pending_operation'
-              ? `Not sent: the same ${spec.name} is still unsettled. Use Reconcile.`
-              : `The outcome of the ${spec.name} is unknown. Use Reconcile; do not send it again.`);
+              ? t('mf_pending_announce', spec.name)
+              : t('mf_unknown_announce', spec.name));
             ctx.refreshOps?.();
           } else {
             back.disabled = false;
             replace(out, errorBox(err));
-            ctx.announce(`The ${spec.name} was not sent: ${be.message}`);
+            // Confirm was disabled while it sent (which drops focus): focus goes to the reason
+            focusOn(out.querySelector('[role=alert]'));
+            ctx.announce(t('mf_not_sent_announce', spec.name, be.message));
           }
         }
-      }, 'Sending…');
+      }, t('mf_sending'));
     });
   });
 }

@@ -5,8 +5,9 @@
 
 import { h, replace } from './dom.js';
 import { errorBox, formatTime } from './ui.js';
-import { displayAmount } from './lib/money.js';
+import { formatAmount } from './lib/money.js';
 import { reconcileControl, opName, clockTime } from './reconcile-view.js';
+import { t, tParts, dir } from './lib/i18n.js';
 
 /** @typedef {import('./app.js').Ctx} Ctx */
 /** @typedef {import('./backend.js').Op} Op */
@@ -16,21 +17,22 @@ export function describeOp(op) {
   const r = op.ref ?? {};
   if (op.cmd === 'create_mass_withdrawal') {
     const n = new Set(Object.keys(r).map((k) => /^wd\[([^\]]+)\]/.exec(k)?.[1]).filter(Boolean)).size;
-    return `${n} payout${n === 1 ? '' : 's'} in one mass withdrawal`;
+    return n === 1 ? t('ops_one_payout') : t('ops_n_payouts', n);
   }
-  const amount = r.amount ? `${displayAmount(r.amount, { minDecimals: 0 })} ${r.currency ?? r.currency1 ?? r.from ?? ''}`.trim() : '';
-  const to = r.address ? ` to ${r.address}` : r.merchant ? ` to merchant ${r.merchant}` : r.to ? ` into ${r.to}` : '';
-  const note = r.note ? ` (note “${r.note}”)` : r.invoice ? ` (invoice ${r.invoice})` : '';
-  return `${amount}${to}${note}`;
+  const amount = r.amount ? `${formatAmount(r.amount, r.currency ?? r.currency1 ?? r.from)} ${r.currency ?? r.currency1 ?? r.from ?? ''}`.trim() : '';
+  const to = r.address ? t('ops_to_address', r.address) : r.merchant ? t('ops_to_merchant', r.merchant) : r.to ? t('ops_into', r.to) : '';
+  const note = r.note ? t('ops_note', r.note) : r.invoice ? t('ops_invoice', r.invoice) : '';
+  // the amount keeps its own order inside a right-to-left line (t isolates the rest)
+  return [amount && dir() === 'rtl' ? `\u2068${amount}\u2069` : amount, to, note].filter(Boolean).join(' ');
 }
 
 /** @param {Op} op */
 function stateText(op) {
   switch (op.state) {
-    case 'sending': return 'sent; the console stopped before the answer arrived';
-    case 'unknown': return 'sent; the answer was lost';
-    case 'in_flight': return op.until ? `may still arrive until ${clockTime(Date.parse(op.until))}` : 'may still arrive';
-    case 'ambiguous': return 'reconciling could not tell: check your account';
+    case 'sending': return t('ops_state_sending');
+    case 'unknown': return t('ops_state_unknown');
+    case 'in_flight': return op.until ? t('ops_state_in_flight_until', clockTime(Date.parse(op.until))) : t('ops_state_in_flight');
+    case 'ambiguous': return t('ops_state_ambiguous');
     default: return op.state;
   }
 }
@@ -43,8 +45,8 @@ function stateText(op) {
 export function unsettledOps(ctx) {
   const list = h('div', { class: 'stack' });
   const el = h('section', { class: 'card unsettled', id: 'wk-unsettled', 'aria-labelledby': 'wk-unsettled-h', hidden: true },
-    h('h3', { id: 'wk-unsettled-h' }, 'Unsettled operations'),
-    h('p', null, 'These requests were sent, but the console never learnt whether Wallex Pay carried them out. Do not send them again: Reconcile each one. It only reads your history and never sends anything.'),
+    h('h3', { id: 'wk-unsettled-h' }, t('ops_unsettled')),
+    h('p', null, t('ops_unsettled_text')),
     list);
   let loading = false;
   const reload = async () => {
@@ -75,7 +77,7 @@ function opItem(ctx, op, reload) {
   const rc = reconcileControl(ctx, {
     opId: op.id,
     name,
-    resendHint: 'You can send it again from the form on this screen.',
+    resendHint: t('ops_resend_hint'),
     onVerdict: (r) => {
       if (r.verdict === 'found' || r.verdict === 'not_found') {
         forget.remove();
@@ -84,14 +86,14 @@ function opItem(ctx, op, reload) {
       }
     },
   });
-  const forget = h('button', { type: 'button', class: 'link', 'data-action': 'forget' }, 'I checked, forget it…');
+  const forget = h('button', { type: 'button', class: 'link', 'data-action': 'forget' }, t('ops_forget'));
   const guard = h('div', { class: 'notice warn', role: 'alert', hidden: true });
   forget.addEventListener('click', () => {
-    const yes = h('button', { type: 'button', class: 'danger', 'data-action': 'forget-confirm' }, 'Forget it');
-    const no = h('button', { type: 'button', class: 'secondary' }, 'Keep it');
+    const yes = h('button', { type: 'button', class: 'danger', 'data-action': 'forget-confirm' }, t('ops_forget_it'));
+    const no = h('button', { type: 'button', class: 'secondary' }, t('ops_keep_it'));
     replace(guard,
-      h('p', null, h('strong', null, 'Only if you have checked your Wallex Pay account yourself.')),
-      h('p', null, `Once forgotten, the console no longer stops an identical ${name}, so sending it again could pay twice. Forget it only after you have found it in your Wallex Pay account (withdrawal history, balances), or made sure it is not there and cannot arrive any more.`),
+      h('p', null, h('strong', null, t('ops_only_if'))),
+      h('p', null, t('ops_forget_text', name)),
       h('div', { class: 'actions' }, yes, no));
     guard.hidden = false;
     forget.hidden = true;
@@ -100,7 +102,7 @@ function opItem(ctx, op, reload) {
       yes.disabled = true;
       try {
         await ctx.backend.forgetOp(op.id);
-        ctx.announce('Forgotten.');
+        ctx.announce(t('ops_forgotten'));
         reload();
         ctx.refreshOps?.('unsettled');
       } catch (e) {
@@ -110,8 +112,8 @@ function opItem(ctx, op, reload) {
     yes.focus();
   });
   return h('article', { class: 'op', 'data-op': op.id, 'data-state': op.state },
-    h('p', null, h('strong', null, `${name[0].toUpperCase()}${name.slice(1)}`), ` ${describeOp(op)}`),
-    h('p', { class: 'hint' }, `Sent ${formatTime(op.sent_at)} · ${stateText(op)}`),
+    h('p', null, h('strong', null, `${name[0].toUpperCase()}${name.slice(1)}`), ' ', h('span', null, describeOp(op))),
+    h('p', { class: 'hint' }, t('ops_sent_at', formatTime(op.sent_at), stateText(op))),
     h('div', { class: 'actions' }, rc.button, forget),
     guard, rc.result);
 }
@@ -134,8 +136,7 @@ export async function renderOpsBanner(ctx, banner, signedIn) {
   banner.hidden = n === 0;
   if (!n) return;
   replace(banner,
-    h('strong', null, `${n} money request${n === 1 ? ' has' : 's have'} an unknown outcome.`),
-    ' Do not send ', n === 1 ? 'it' : 'them', ' again: Reconcile ', n === 1 ? 'it' : 'them', ' on the ',
-    h('a', { href: '#send', 'data-action': 'open-unsettled' }, 'Send screen'),
-    '.');
+    h('strong', null, n === 1 ? t('ops_banner_one') : t('ops_banner_many', n)),
+    ' ',
+    tParts(n === 1 ? 'ops_banner_do_one' : 'ops_banner_do_many', h('a', { href: '#send', 'data-action': 'open-unsettled' }, t('ops_send_screen'))));
 }

@@ -8,7 +8,8 @@
 //   ambiguous   a person must look (the withdrawal history, the balances).
 
 import { h, replace } from './dom.js';
-import { errorBox } from './ui.js';
+import { errorBox, ltr } from './ui.js';
+import { t, tParts } from './lib/i18n.js';
 
 /** @typedef {import('./app.js').Ctx} Ctx */
 /** @typedef {import('./backend.js').ReconcileResult} ReconcileResult */
@@ -32,7 +33,7 @@ export function clockTime(ms) {
  */
 export function reconcileControl(ctx, o) {
   const result = h('div', { class: 'reconcile-result', 'aria-live': 'polite' });
-  const button = h('button', { type: 'button', class: 'primary', 'data-action': 'reconcile', 'data-op': o.opId }, 'Reconcile');
+  const button = h('button', { type: 'button', class: 'primary', 'data-action': 'reconcile', 'data-op': o.opId }, t('rcn_reconcile'));
   /** @type {ReturnType<typeof setInterval>|undefined} */
   let timer;
   ctx.onDispose(() => clearInterval(timer));
@@ -45,13 +46,13 @@ export function reconcileControl(ctx, o) {
       const left = Math.ceil((untilMs - Date.now()) / 1000);
       if (left > 0) {
         button.disabled = true;
-        button.textContent = `Check again at ${clockTime(untilMs)} (in ${left} s)`;
+        button.textContent = t('rcn_check_again_at', clockTime(untilMs), left);
         return;
       }
       clearInterval(timer);
       delete button.dataset.until;
       button.disabled = false;
-      button.textContent = 'Check again';
+      button.textContent = t('rcn_check_again');
     };
     tick();
     timer = setInterval(tick, 1000);
@@ -69,36 +70,36 @@ export function reconcileControl(ctx, o) {
       settled();
       const id = r.withdrawals?.[0]?.id ?? r.txnIds?.[0];
       replace(result, h('div', { class: 'notice ok', role: 'status', 'data-verdict': 'found' },
-        `It went through${id ? `: ${o.name} ${id}` : ''}. It was carried out once; do not send it again.`));
-      ctx.announce(`The ${o.name} went through.`);
+        id ? tParts('rcn_found_id', o.name, ltr(String(id))) : t('rcn_found')));
+      ctx.announce(t('rcn_went_through', o.name));
       return;
     }
     if (r.verdict === 'not_found') {
       settled();
       const text = r.proven
-        ? `It was not carried out, and it can no longer be: Wallex Pay has no such ${o.name}, and the original request can no longer arrive${detail}.`
-        : `It was not carried out: nothing arrived within the waiting time${detail}. Without nonces this cannot be proven beyond doubt; with nonces on, the console proves it at once.`;
-      const again = o.onResend ? h('button', { type: 'button', class: 'secondary', 'data-action': 'resend' }, 'Edit and send again') : null;
+        ? t('rcn_not_found_proven', o.name, detail)
+        : t('rcn_not_found_window', detail);
+      const again = o.onResend ? h('button', { type: 'button', class: 'secondary', 'data-action': 'resend' }, t('rcn_edit_send_again')) : null;
       again?.addEventListener('click', () => o.onResend?.());
       replace(result, h('div', { class: 'notice info', role: 'status', 'data-verdict': 'not_found' }, text),
         again ? h('div', { class: 'actions' }, again) : o.resendHint ? h('p', { class: 'hint' }, o.resendHint) : null);
-      ctx.announce(`The ${o.name} was not carried out.`);
+      ctx.announce(t('rcn_not_carried_out', o.name));
       return;
     }
     if (r.verdict === 'in_flight' && r.untilMs) {
       const at = clockTime(r.untilMs);
       replace(result, h('div', { class: 'notice warn', role: 'alert', 'data-verdict': 'in_flight', 'data-until': String(r.untilMs) },
-        h('p', null, h('strong', null, `It may still arrive: check again after ${at}.`)),
-        h('p', null, `It is not in your Wallex Pay history yet, but without nonces nothing proves the request is not still on its way. Do not send it again before ${at}: then Check again gives a final answer.`)));
-      ctx.announce(`The ${o.name} may still arrive. Check again after ${at}.`);
+        h('p', null, h('strong', null, t('rcn_may_arrive', at))),
+        h('p', null, t('rcn_may_arrive_text', at))));
+      ctx.announce(t('rcn_may_arrive_announce', o.name, at));
       waitUntil(r.untilMs);
       return;
     }
     replace(result, h('div', { class: 'notice warn', role: 'alert', 'data-verdict': r.verdict },
-      h('p', null, h('strong', null, 'Cannot tell for sure.')),
-      h('p', null, `${r.detail || 'The history does not settle it.'} Check the withdrawal history (or your balances) in your Wallex Pay account before sending anything again. Until you settle it, it stays under “Unsettled operations” on the Send screen.`)));
-    button.textContent = 'Reconcile again';
-    ctx.announce(`Cannot tell whether the ${o.name} went through. Check the history before sending anything again.`);
+      h('p', null, h('strong', null, t('rcn_cannot_tell'))),
+      h('p', null, `${r.detail || t('rcn_history_unsettled')} ${t('rcn_ambiguous_text')}`)));
+    button.textContent = t('rcn_reconcile_again');
+    ctx.announce(t('rcn_cannot_tell_announce', o.name));
   };
 
   const run = async () => {
@@ -106,7 +107,7 @@ export function reconcileControl(ctx, o) {
     const label = button.textContent;
     button.disabled = true;
     button.setAttribute('aria-busy', 'true');
-    button.textContent = 'Checking…';
+    button.textContent = t('rcn_checking');
     /** @type {ReconcileResult} */
     let r;
     try {
@@ -129,11 +130,11 @@ export function reconcileControl(ctx, o) {
 /** Words for an operation's command. @param {string} cmd */
 export function opName(cmd) {
   switch (cmd) {
-    case 'create_withdrawal': return 'withdrawal';
-    case 'create_transfer': return 'transfer';
-    case 'create_mass_withdrawal': return 'mass withdrawal';
-    case 'create_transaction': return 'payment request';
-    case 'convert': return 'conversion';
+    case 'create_withdrawal': return t('op_withdrawal');
+    case 'create_transfer': return t('op_transfer');
+    case 'create_mass_withdrawal': return t('op_mass_withdrawal');
+    case 'create_transaction': return t('rc_payment_request');
+    case 'convert': return t('op_conversion');
     default: return cmd;
   }
 }

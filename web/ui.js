@@ -2,6 +2,7 @@
 
 import { h, replace, uid } from './dom.js';
 import { describeError } from './lib/errors.js';
+import { t, currentLocale } from './lib/i18n.js';
 
 /**
  * @typedef {object} FieldOpts
@@ -33,7 +34,9 @@ export function field(o) {
   let input;
   const common = { id, name: o.name, required: o.required, 'aria-describedby': describedBy, autocomplete: o.autocomplete, ...(o.attrs ?? {}) };
   if (o.type === 'select') {
-    input = h('select', common, (o.options ?? []).map((op) => h('option', { value: op.value, selected: op.value === o.value }, op.label)));
+    // dir=auto: a list of coins ("USD — United States Dollar") reads left to right and is cut at
+    // its end, not its start, in a right-to-left page; a list of Arabic words stays right to left
+    input = h('select', { dir: 'auto', ...common }, (o.options ?? []).map((op) => h('option', { value: op.value, selected: op.value === o.value }, op.label)));
   } else if (o.type === 'textarea') {
     input = h('textarea', { ...common, placeholder: o.placeholder }, o.value ?? '');
   } else if (o.type === 'checkbox') {
@@ -41,7 +44,8 @@ export function field(o) {
   } else {
     input = h('input', { ...common, type: o.type ?? 'text', value: o.value ?? '', placeholder: o.placeholder, inputmode: o.inputmode, spellcheck: 'false' });
   }
-  const error = h('p', { id: errId, class: 'field-error', hidden: true });
+  // dir=auto: a message from the core (English) reads left to right inside a right-to-left page
+  const error = h('p', { id: errId, class: 'field-error', dir: 'auto', hidden: true });
   const hint = o.hint ? h('p', { id: hintId, class: 'hint' }, o.hint) : null;
   const label = h('label', { for: id }, o.label);
   const wrap = o.type === 'checkbox'
@@ -69,16 +73,28 @@ export function setFieldError(f, message) {
 export function errorBox(err, opts = {}) {
   const d = describeError(err);
   if (opts.hint) d.hint = opts.hint;
-  return h('div', { class: `notice error code-${d.code}`, role: 'alert', 'data-code': d.code },
+  // tabindex=-1: a flow that ends in an error moves focus here (not to the top of the page)
+  return h('div', { class: `notice error code-${d.code}`, role: 'alert', 'data-code': d.code, tabindex: '-1' },
     h('p', { class: 'notice-title' }, h('strong', null, d.title)),
-    d.detail ? h('p', { class: 'notice-detail' }, d.detail) : null,
+    d.detail ? h('p', { class: 'notice-detail', dir: 'auto' }, d.detail) : null,
     d.hint ? h('p', { class: 'notice-hint' }, d.hint) : null,
     opts.actions?.length ? h('div', { class: 'actions' }, opts.actions) : null);
 }
 
 /** @param {string} text @param {'ok'|'info'|'warn'} [kind] */
 export function notice(text, kind = 'info') {
-  return h('div', { class: `notice ${kind}`, role: kind === 'warn' ? 'alert' : 'status' }, text);
+  return h('div', { class: `notice ${kind}`, role: kind === 'warn' ? 'alert' : 'status', tabindex: '-1' }, text);
+}
+
+/**
+ * Moves keyboard focus to el (made focusable with tabindex=-1 when it is not), so focus never
+ * falls back to the top of the page when the control that had it goes away.
+ * @param {Element|null|undefined} el
+ */
+export function focusOn(el) {
+  if (!(el instanceof HTMLElement)) return;
+  if (!el.hasAttribute('tabindex') && !el.matches('a[href],button,input,select,textarea')) el.setAttribute('tabindex', '-1');
+  el.focus();
 }
 
 /**
@@ -106,12 +122,32 @@ export async function busy(button, fn, busyText) {
  * @param {{caption: string, columns: {label: string, num?: boolean}[], rows: (string|Node)[][], empty?: string, captionHidden?: boolean}} o
  */
 export function table(o) {
+  // numeric cells read left to right in every direction (ltr below)
   if (!o.rows.length && o.empty) return h('p', { class: 'empty' }, o.empty);
-  return h('div', { class: 'table-wrap' },
-    h('table', null,
-      h('caption', { class: o.captionHidden ? 'visually-hidden' : undefined }, o.caption),
-      h('thead', null, h('tr', null, o.columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : undefined }, c.label)))),
-      h('tbody', null, o.rows.map((r) => h('tr', null, r.map((cell, i) => h('td', { class: o.columns[i]?.num ? 'num' : undefined }, cell)))))));
+  // Under 520 px the CSS lays each row out as label: value lines (data-label), so no cell is cut
+  // off. Wider, a table wider than its place scrolls inside its wrapper, which then becomes a
+  // region named by the caption that a keyboard can focus (tabindex=0) and scroll; a table that
+  // fits adds no tab stop.
+  const tableEl = h('table', null,
+    h('caption', { class: o.captionHidden ? 'visually-hidden' : undefined }, o.caption),
+    h('thead', null, h('tr', null, o.columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : undefined }, c.label)))),
+    h('tbody', null, o.rows.map((r) => h('tr', null, r.map((cell, i) => h('td', { class: o.columns[i]?.num ? 'num' : undefined, 'data-label': o.columns[i]?.label ?? '' }, o.columns[i]?.num && typeof cell === 'string' ? ltr(cell) : cell))))));
+  const wrap = h('div', { class: 'table-wrap' }, tableEl);
+  const mark = () => {
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      wrap.setAttribute('role', 'region');
+      wrap.setAttribute('tabindex', '0');
+      wrap.setAttribute('aria-label', o.caption);
+    } else {
+      for (const a of ['role', 'tabindex', 'aria-label']) wrap.removeAttribute(a);
+    }
+  };
+  if (typeof ResizeObserver !== 'undefined') {
+    const ro = new ResizeObserver(mark);
+    ro.observe(wrap);
+    ro.observe(tableEl);
+  }
+  return wrap;
 }
 
 /**
@@ -124,9 +160,9 @@ export function copyButton(get, label, announce) {
     const text = get();
     try {
       await navigator.clipboard.writeText(text);
-      announce('Copied to the clipboard.');
+      announce(t('ui_copied'));
     } catch {
-      announce('Could not copy: select the text and copy it by hand.');
+      announce(t('ui_copy_failed'));
     }
   });
   return b;
@@ -140,6 +176,15 @@ export function dl(pairs) {
 /** A section heading that takes focus on navigation. @param {string} text */
 export function screenHeading(text) {
   return h('h2', { tabindex: '-1', class: 'screen-title' }, text);
+}
+
+/**
+ * Text that must read left to right whatever the page's direction (an amount, an address, an
+ * id, a URL): isolated in a <bdi dir="ltr">, so its digits and characters never flip in RTL.
+ * @param {string|Node} text @param {string} [cls]
+ */
+export function ltr(text, cls) {
+  return h('bdi', { dir: 'ltr', class: cls }, text);
 }
 
 /** @param {HTMLElement} el @param {string} text */
@@ -160,18 +205,23 @@ export function formatTime(t) {
   const ms = toMs(t);
   if (!ms) return String(t);
   const d = new Date(ms);
-  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return d.toLocaleString(dateLocale(), { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** The locale for dates: the console's, with Latin digits like the amounts beside them (the browser's own for English). */
+export function dateLocale() {
+  return currentLocale() === 'en' ? undefined : `${currentLocale()}-u-nu-latn`;
 }
 
 /** "4 min 05 s" for a number of seconds. @param {number} s */
 export function formatDuration(s) {
-  if (s <= 0) return '0 s';
+  if (s <= 0) return t('dur_s', 0);
   const hh = Math.floor(s / 3600);
   const mm = Math.floor((s % 3600) / 60);
   const ss = Math.floor(s % 60);
-  if (hh) return `${hh} h ${String(mm).padStart(2, '0')} min`;
-  if (mm) return `${mm} min ${String(ss).padStart(2, '0')} s`;
-  return `${ss} s`;
+  if (hh) return t('dur_h_min', hh, String(mm).padStart(2, '0'));
+  if (mm) return t('dur_min_s', mm, String(ss).padStart(2, '0'));
+  return t('dur_s', ss);
 }
 
 /** Whether this connection has nonces turned off (Connect → Advanced): then no money leaves. @param {{session: import('./backend.js').SessionState|null}} ctx */
@@ -180,7 +230,7 @@ export function noncesOff(ctx) {
 }
 
 /** Why money needs nonces in a browser, in the merchant's words (also the Advanced hint). */
-export const NONCES_WHY = 'A browser repeats by itself a request whose connection broke before the answer came, and Wallex Pay may already have carried out the first one: only a nonce makes Wallex Pay refuse the copy, so without nonces this console does not send money.';
+export function noncesWhy() { return t('nonces_why'); }
 
 /**
  * While nonces are off (Connect → Advanced), screens that move money say that they send
@@ -190,7 +240,7 @@ export const NONCES_WHY = 'A browser repeats by itself a request whose connectio
 export function noNonceWarning(ctx) {
   if (!noncesOff(ctx)) return null;
   return h('div', { class: 'notice warn', role: 'note', 'data-notice': 'nonces-off' },
-    h('p', null, h('strong', null, 'Nonces are off for this connection, so this console sends no money.')),
-    h('p', null, `${NONCES_WHY} Balances, payments, history and Reconcile still work.`),
-    h('p', null, 'To send money: open Connect, press “Turn nonces on…” and connect again with your private key (“Send a nonce with every call” under Advanced stays ticked). Leave them off only while another program that uses this key cannot send nonces.'));
+    h('p', null, h('strong', null, t('nonces_off_title'))),
+    h('p', null, `${noncesWhy()} ${t('nonces_off_still')}`),
+    h('p', null, t('nonces_off_how')));
 }

@@ -53,8 +53,8 @@ test('overview: account, balances with the zero toggle, rates', async () => {
   const balances = page.locator('section[aria-labelledby="ov-balances"] tbody tr');
   await balances.first().waitFor();
   const nonZero = await balances.allInnerTexts();
-  assert.ok(nonZero.some((r) => /^BTC\s+1\.50(\s|$)/.test(r.trim())), nonZero.join('|'));
-  assert.ok(nonZero.some((r) => /^LTCT\s+100\.00(\s|$)/.test(r.trim())));
+  assert.ok(nonZero.some((r) => /^BTC\s+1\.50000000(\s|$)/.test(r.trim())), nonZero.join('|'));
+  assert.ok(nonZero.some((r) => /^LTCT\s+100\.00000000(\s|$)/.test(r.trim())));
   await page.getByLabel('Show zero balances').check();
   await page.waitForFunction((n) => document.querySelectorAll('section[aria-labelledby="ov-balances"] tbody tr').length > n, nonZero.length);
   await page.locator('section[aria-labelledby="ov-rates"] tbody tr').first().waitFor();
@@ -162,7 +162,7 @@ test('send: a withdrawal goes through the review step', async () => {
   const review = page.locator('section.review');
   await review.waitFor();
   const text = await review.innerText();
-  assert.match(text, /Amount\s+0\.50 LTCT/);
+  assert.match(text, /Amount\s+0\.50000000 LTCT/);
   await review.locator('dd .fiat', { hasText: '≈' }).waitFor();
   assert.match(await review.innerText(), /Value\s+≈ [\d.]+ USD \(approximate, at today’s exchange rate\)/);
   assert.match(text, /Currency\s+LTCT/);
@@ -211,7 +211,7 @@ test('mass payouts: every bad line is listed, then 20 rows are sent with progres
   const send = page.locator('[data-action="send-payouts"]');
   await send.waitFor();
   assert.equal(await send.innerText(), 'Confirm and send 20 payouts');
-  assert.match(await page.locator('section[aria-labelledby="po-review"]').innerText(), /Totals\s+2\.10 LTCT/);
+  assert.match(await page.locator('section[aria-labelledby="po-review"]').innerText(), /Totals\s+2\.10000000 LTCT/);
   const before = (await sb.stats()).by_cmd.create_mass_withdrawal ?? 0;
   await send.click();
   await page.waitForFunction(() => /** @type {HTMLProgressElement} */ (document.getElementById('po-progress'))?.value === 20, null, { timeout: 60_000 });

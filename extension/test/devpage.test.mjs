@@ -252,7 +252,7 @@ test('a transfer of unknown outcome that reconciling cannot settle: it stays lis
     await p.locator('#wk-ops-banner:not([hidden])').waitFor();
     const op = p.locator('#wk-unsettled article.op');
     await op.waitFor();
-    assert.match(await op.innerText(), /Transfer 0\.5 LTCT to merchant/);
+    assert.match(await op.innerText(), /Transfer 0\.50000000 LTCT to merchant/);
     await op.getByRole('button', { name: 'I checked, forget it…' }).click();
     assert.match(await op.locator('[role=alert]').innerText(), /Only if you have checked[\s\S]*could pay twice/);
     await shot(p, 'unsettled-forget-guard');

@@ -81,7 +81,7 @@ test('connect through the gateway: Overview shows the demo balances', async () =
   await rows.first().waitFor();
   // coin and balance (the third cell is its approximate fiat value)
   const balances = (await rows.allInnerTexts()).map((r) => r.split('\t').slice(0, 2).join(' ').trim());
-  assert.deepEqual(balances, ['BTC 1.50', 'ETH 3.00', 'LTC 25.00', 'LTCT 100.00']);
+  assert.deepEqual(balances, ['BTC 1.50000000', 'ETH 3.00000000', 'LTC 25.00000000', 'LTCT 100.00000000']);
   assert.equal(await page.locator('main').getByText(sb.merchantId, { exact: true }).count(), 1);
   await page.locator('section[aria-labelledby="ov-rates"] tbody tr').first().waitFor();
   assert.equal(await page.locator('#wk-session').innerText(), 'Connected · through your gateway');

@@ -136,9 +136,11 @@ export async function startSandbox(opts = {}) {
  * host_permissions: a headless browser cannot click the permission prompt, so the test grants
  * the loopback origin up front (the shipped manifest keeps it optional). The console still
  * calls chrome.permissions.request on Connect, which then resolves true without a prompt.
+ * opts.lang starts Chromium in that UI language (--lang and LANGUAGE), which chrome.i18n follows.
+ * @param {{lang?: string}} [opts]
  * @returns {Promise<Ext>}
  */
-export async function launchExtension() {
+export async function launchExtension(opts = {}) {
   if (!existsSync(path.join(DIST_EXT, 'manifest.json'))) {
     throw new Error('dist/extension is not built: run `node scripts/build-extension.mjs` (after building dist/wasm/wallexkit.wasm)');
   }
@@ -152,7 +154,9 @@ export async function launchExtension() {
     executablePath: CHROMIUM,
     headless: false, // '--headless=new' below: the new headless mode runs extensions
     args: ['--headless=new', '--no-sandbox', `--disable-extensions-except=${ext}`, `--load-extension=${ext}`,
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu',
+      ...(opts.lang ? [`--lang=${opts.lang}`] : [])],
+    ...(opts.lang ? { env: { ...process.env, LANGUAGE: opts.lang } } : {}),
     viewport: { width: 900, height: 1000 },
   });
   let [sw] = context.serviceWorkers();

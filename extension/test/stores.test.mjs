@@ -34,7 +34,9 @@ after(async () => {
 async function balances() {
   await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor();
   // coin and balance (the third cell is its approximate fiat value)
-  return (await page.locator('section[aria-labelledby="ov-balances"] tbody tr').allInnerTexts()).map((r) => r.split('\t').slice(0, 2).join(' ').trim());
+  // (read cell by cell: at this width each row is laid out as label: value lines)
+  return page.locator('section[aria-labelledby="ov-balances"] tbody tr').evaluateAll((trs) => trs.map((tr) =>
+    [...tr.querySelectorAll('td')].slice(0, 2).map((td) => (td.textContent ?? '').trim()).join(' ')));
 }
 
 /**
@@ -58,7 +60,7 @@ const storeIdOf = (/** @type {string} */ pub) => `${sb.apiUrl}|${pub}`;
 /** The demo store's balances (it holds more coins; these two tell it apart). */
 async function assertBlue() {
   const b = await balances();
-  assert.ok(b.includes('BTC 1.50') && b.includes('ETH 3.00') && !b.includes('LTCT 7.25'), b.join(' | '));
+  assert.ok(b.includes('BTC 1.50000000') && b.includes('ETH 3.00000000') && !b.includes('LTCT 7.25000000'), b.join(' | '));
 }
 
 test('two stores: each connected under its own name; the header switches between them, each showing only its own balances', async () => {
@@ -74,7 +76,7 @@ test('two stores: each connected under its own name; the header switches between
   await connect(page, sb, { pub: tea.pub, priv: tea.priv }); // no name given: the account's public name
   assert.deepEqual(await page.getByLabel('Store', { exact: true }).locator('option').allInnerTexts(), ['Blue Mug Shop', 'Green Tea Co', 'Add a store…']);
   assert.equal(await page.getByLabel('Store', { exact: true }).inputValue(), storeIdOf(tea.pub));
-  assert.deepEqual(await balances(), ['LTCT 7.25']);
+  assert.deepEqual(await balances(), ['LTCT 7.25000000']);
   await page.locator('main').getByText('Green Tea Co').first().waitFor();
   await shot(page, 'stores-switcher');
   await switchTo('Blue Mug Shop');
@@ -82,7 +84,7 @@ test('two stores: each connected under its own name; the header switches between
   const text = await page.locator('main').innerText();
   assert.ok(!text.includes('7.25') && !text.includes('Green Tea Co') && !text.includes(tea.merchantId), 'nothing of the other store');
   await switchTo('Green Tea Co');
-  assert.deepEqual(await balances(), ['LTCT 7.25']);
+  assert.deepEqual(await balances(), ['LTCT 7.25000000']);
   assert.ok(!(await page.locator('main').innerText()).includes('Demo Store'));
   assert.deepEqual(errors, []);
 });
@@ -125,7 +127,7 @@ test('a withdrawal of one store still on its way while the merchant switches to 
   await review.getByRole('button', { name: 'Confirm and send' }).click();
   await waitForCall(sb, sb.pub, 'create_withdrawal');
   await switchTo('Green Tea Co');
-  assert.deepEqual(await balances(), ['LTCT 7.25']);
+  assert.deepEqual(await balances(), ['LTCT 7.25000000']);
   // it lands in its own account, its operation record in its own store
   const blueId = storeIdOf(sb.pub);
   let ops;
@@ -140,7 +142,7 @@ test('a withdrawal of one store still on its way while the merchant switches to 
   assert.equal((await ext.dumpStorage()).local[`wk.ops.${storeIdOf(tea.pub)}`], undefined, 'nothing in the other store\'s records');
   assert.equal((await withdrawalsOf(sb, sb, true)).filter((w) => w.send_address === address).length, 1);
   assert.equal((await withdrawalsOf(sb, tea, true)).length, 0, 'nothing left the other account');
-  assert.deepEqual(await balances(), ['LTCT 7.25']);
+  assert.deepEqual(await balances(), ['LTCT 7.25000000']);
   // back in its store, it is in the history
   await switchTo('Blue Mug Shop');
   await go(page, 'send');
@@ -174,6 +176,6 @@ test('locking one store leaves the other signed in; signing out of one leaves th
   await page.getByLabel('Private key').fill(tea.priv);
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
   await page.locator('main [data-screen="overview"]').waitFor();
-  assert.deepEqual(await balances(), ['LTCT 7.25']);
+  assert.deepEqual(await balances(), ['LTCT 7.25000000']);
   assert.deepEqual(errors, []);
 });

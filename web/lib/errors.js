@@ -1,4 +1,7 @@
-// What to tell a person for each error code of the bridge (and of the console itself).
+// What to tell a person for each error code of the bridge (and of the console itself): a title
+// and advice in the console's language (the error's own message, from the core, stays as it is).
+
+import { t } from './i18n.js';
 
 /**
  * @typedef {import('./codes.gen.js').CoreErrorCode|'not_configured'|'not_connected'|'locked'|'wrong_passphrase'|'host_permission'|'gateway_token'|'gateway_refused'} ErrorCode
@@ -20,36 +23,18 @@
  * @property {number} [httpStatus]
  */
 
-/** @type {Record<string, {title: string, hint: string}>} */
-export const MESSAGES = {
-  invalid_input: { title: 'Check the form', hint: 'Nothing was sent. Correct the field and try again.' },
-  api_error: { title: 'Wallex Pay refused the request', hint: 'Nothing was changed. Read the reason above.' },
-  auth: { title: 'Not signed in', hint: 'The API keys were refused or the session expired. Connect again with your keys.' },
-  permission: { title: 'This API key lacks a permission', hint: 'Enable the command for this key under “Edit Permissions” in your Wallex Pay account, then try again.' },
-  nonce: { title: 'Request out of order', hint: 'Another program may be using the same API key with nonces. Wait a moment and try again.' },
-  rate_limited: { title: 'Too many failed calls', hint: 'Wallex Pay paused this key after repeated failures. Wait two minutes before trying again.' },
-  transport: { title: 'Cannot reach Wallex Pay', hint: 'Check the API URL and your connection. Nothing was sent, or the call was safe to repeat.' },
-  outcome_unknown: { title: 'Outcome unknown', hint: 'The request may have gone through. Do not send it again: use Reconcile to find out whether it was carried out.' },
-  pending_operation: { title: 'Not sent: the same request is still unsettled', hint: 'An identical request was sent before and its outcome is not known yet (or it was already carried out). Nothing was sent now. Use Reconcile to find out what happened to it.' },
-  timeout: { title: 'Wallex Pay did not answer in time', hint: 'Try again in a moment.' },
-  canceled: { title: 'Canceled', hint: 'The request was stopped before it finished.' },
-  not_configured: { title: 'The console restarted', hint: 'Try again: the connection is restored from this browser session. If it persists, connect again.' },
-  not_connected: { title: 'Not connected', hint: 'Open Connect and enter your API keys.' },
-  locked: { title: 'Locked', hint: 'Unlock with your passphrase or connect with your keys.' },
-  wrong_passphrase: { title: 'Wrong passphrase', hint: 'That passphrase does not open the saved key.' },
-  host_permission: { title: 'Access to that API URL was not granted', hint: 'The extension may only talk to addresses you allow. Connect again and accept the prompt.' },
-  gateway_token: { title: 'The gateway refused the token', hint: 'Nothing was sent to Wallex Pay. Check the gateway token with whoever runs the gateway, then connect again.' },
-  gateway_refused: { title: 'Your gateway does not allow this', hint: 'Nothing was sent to Wallex Pay. The gateway runs only the commands it is set up for (money commands need ALLOW_MONEY=1 there); otherwise connect with API keys that may do this.' },
-  internal: { title: 'Something went wrong in the console', hint: 'Reload the page. If it keeps happening, report it with the time it happened.' },
-};
+/** The codes with their own title and advice (messages err_<code>_title, err_<code>_hint). */
+export const CODES = ['invalid_input', 'api_error', 'auth', 'permission', 'nonce', 'rate_limited', 'transport', 'outcome_unknown', 'pending_operation', 'timeout', 'canceled', 'not_configured', 'not_connected', 'locked', 'wrong_passphrase', 'host_permission', 'gateway_token', 'gateway_refused', 'internal'];
+
+/** @param {string} code @returns {{title: string, hint: string}|undefined} */
+function messageFor(code) {
+  return CODES.includes(code) ? { title: t(`err_${code}_title`), hint: t(`err_${code}_hint`) } : undefined;
+}
 
 /** The bridge's message when a key that has used nonces is called without one. */
 const NONCE_NEEDED = /turn nonces on/i;
 /** ...said in the merchant's words: the console has nonces off (Connect → Advanced). */
-const NONCE_OFF = {
-  title: 'This API key needs nonces, and they are turned off here',
-  hint: 'This key has sent nonces before (from wallexkit or another program), and Wallex Pay then refuses every call without one. Nothing was sent. Open Connect → Advanced, tick “Send a nonce with every call”, and connect again.',
-};
+const nonceOff = () => ({ title: t('err_nonce_off_title'), hint: t('err_nonce_off_hint'), hintShort: t('err_nonce_off_hint_short') });
 
 /**
  * Normalises anything thrown into a BridgeError.
@@ -71,9 +56,10 @@ export function toBridgeError(e) {
  */
 export function describeError(err) {
   const e = toBridgeError(err);
-  const m = (e.code === 'nonce' && NONCE_NEEDED.test(e.message) ? NONCE_OFF : MESSAGES[e.code]) ?? { title: 'Error', hint: '' };
+  const off = nonceOff();
+  const m = (e.code === 'nonce' && NONCE_NEEDED.test(e.message) ? off : messageFor(e.code)) ?? { title: t('err_title'), hint: '' };
   let hint = m.hint;
-  if (e.code !== 'nonce' && NONCE_NEEDED.test(e.message)) hint += ` ${NONCE_OFF.title}: ${NONCE_OFF.hint.replace('Nothing was sent. ', '')}`;
+  if (e.code !== 'nonce' && NONCE_NEEDED.test(e.message)) hint += ` ${off.title}: ${off.hintShort}`;
   const out = { code: e.code, title: m.title, detail: e.message || '', hint, retryable: Boolean(e.retryable) };
   if (e.field) return { ...out, field: e.field };
   return out;

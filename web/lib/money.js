@@ -1,5 +1,7 @@
 // Exact money as decimal text or BigInt base units (1e-8 of a coin). Never a float.
 
+import { AMOUNT_DECIMALS, FIAT_PLACES } from './codes.gen.js';
+
 export const DECIMALS = 8;
 const SCALE = 10n ** BigInt(DECIMALS);
 const DECIMAL_RE = /^(\d+)(?:\.(\d*))?$|^\.(\d+)$/;
@@ -89,6 +91,33 @@ export function displayAmount(value, opts = {}) {
   if (frac.length < minDecimals) frac = frac.padEnd(minDecimals, '0');
   if (opts.group !== false) whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, '\u2009');
   return (neg ? '-' : '') + whole + (frac ? '.' + frac : '');
+}
+
+/** Currencies the rates mark as fiat (is_fiat), noted by web/coins.js as the rates load. @type {Set<string>} */
+const fiatCodes = new Set();
+
+/** Notes currencies the rates list as fiat (is_fiat: data from the API). @param {Iterable<string>} codes */
+export function noteFiatCurrencies(codes) {
+  for (const c of codes) fiatCodes.add(String(c).toUpperCase());
+}
+
+/** Whether the rates marked this currency as fiat. @param {string|undefined|null} code */
+export function isFiatCurrency(code) {
+  return fiatCodes.has(String(code ?? '').toUpperCase());
+}
+
+/**
+ * The console's one amount format: the exact decimal text with the currency's places (a coin:
+ * core.AmountDecimals, 8, the places Wallex Pay sends, trailing zeros kept; a fiat currency:
+ * core.FiatPlaces, 2), thousands grouped with a thin space. Both numbers come from Go
+ * (codes.gen.js). It never rounds: a non-zero digit past those places is shown.
+ * @param {string|number|bigint} value  decimal text (or base units when a bigint)
+ * @param {string|undefined|null} currency  the amount's currency, which decides its places
+ * @param {{fiat?: boolean}} [opts]  fiat: true when the caller knows it is fiat (a fiat value)
+ */
+export function formatAmount(value, currency, opts = {}) {
+  const fiat = opts.fiat ?? isFiatCurrency(currency);
+  return displayAmount(value, { minDecimals: fiat ? FIAT_PLACES : AMOUNT_DECIMALS });
 }
 
 /** @param {string} a @param {string} b @returns {-1|0|1} */

@@ -1,7 +1,31 @@
 // Payment and withdrawal status numbers (spec §7.2, §7.3) as words: the rule and the words are
-// core's, generated into codes.gen.js; this module adds what only the screens need.
+// core's, generated into codes.gen.js; this module adds what only the screens need. In another
+// locale than English a status reads from the messages (pstatus_<n>, wstatus_<n>; en's copies
+// are checked equal to Go's words by web/test/i18n.test.mjs); English is Go's own words.
 
-export { paymentState, paymentLabel, withdrawalLabel } from './codes.gen.js';
+import { paymentLabel as goPaymentLabel, withdrawalLabel as goWithdrawalLabel } from './codes.gen.js';
+import { t, currentLocale } from './i18n.js';
+
+export { paymentState } from './codes.gen.js';
+
+/** @param {string} key @param {string} english */
+function words(key, english) {
+  if (currentLocale() === 'en') return english;
+  const m = t(key);
+  return m === key ? english : m;
+}
+
+/** A payment status in the merchant's language. @param {number} status */
+export function paymentLabel(status) {
+  const s = Number(status);
+  const n = s >= 100 ? 100 : s < 0 ? -1 : s;
+  return words(`pstatus_${String(n).replace('-', 'm')}`, goPaymentLabel(status));
+}
+
+/** A withdrawal status in the merchant's language. @param {number} status */
+export function withdrawalLabel(status) {
+  return words(`wstatus_${String(Number(status)).replace('-', 'm')}`, goWithdrawalLabel(status));
+}
 
 /** Seconds from a `timeout` that may be seconds or (from Go's time.Duration) nanoseconds. @param {number|string} t */
 export function timeoutSeconds(t) {

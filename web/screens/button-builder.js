@@ -4,50 +4,51 @@
 import { h, replace } from '../dom.js';
 import { field, setFieldError, screenHeading, copyButton, notice } from '../ui.js';
 import { buildButtonHtml, DEFAULT_ACTION } from '../lib/button.js';
+import { t } from '../lib/i18n.js';
 
 /** @type {import('../app.js').Screen} */
 export default {
   id: 'button',
-  title: 'Payment button',
+  get title() { return t('nav_button'); },
   needsSession: false,
   render(ctx) {
     const f = {
-      action: field({ label: 'Form action URL', name: 'action', type: 'url', value: DEFAULT_ACTION, required: true, hint: 'Wallex Pay does not document this address: check it against your merchant settings before publishing.' }),
-      merchant: field({ label: 'Merchant ID', name: 'merchant', required: true }),
-      currency: field({ label: 'Currency', name: 'currency', value: 'USD', required: true }),
-      amountf: field({ label: 'Price', name: 'amountf', required: true, inputmode: 'decimal' }),
-      item_name: field({ label: 'Item name', name: 'item_name', required: true }),
-      item_desc: field({ label: 'Item description', name: 'item_desc' }),
-      item_number: field({ label: 'Item number', name: 'item_number' }),
-      invoice: field({ label: 'Invoice', name: 'invoice' }),
-      custom: field({ label: 'Custom', name: 'custom', hint: 'Returned to you in the IPN, not shown to the buyer.' }),
-      allow_currencies: field({ label: 'Allowed coins', name: 'allow_currencies', hint: 'Comma list, e.g. BTC,LTC. Empty = all you accept.' }),
-      on1: field({ label: 'Option 1 name', name: 'on1' }),
-      ov1: field({ label: 'Option 1 value', name: 'ov1' }),
-      on2: field({ label: 'Option 2 name', name: 'on2' }),
-      ov2: field({ label: 'Option 2 value', name: 'ov2' }),
-      label: field({ label: 'Button text', name: 'label', value: 'Pay with Wallex Pay' }),
+      action: field({ label: t('bb_action'), name: 'action', type: 'url', value: DEFAULT_ACTION, required: true, hint: t('bb_action_hint'), attrs: { dir: 'ltr' } }),
+      merchant: field({ label: t('ov_merchant_id'), name: 'merchant', required: true, attrs: { dir: 'ltr' } }),
+      currency: field({ label: t('sd_currency'), name: 'currency', value: 'USD', required: true }),
+      amountf: field({ label: t('rc_price'), name: 'amountf', required: true, inputmode: 'decimal', attrs: { dir: 'ltr' } }),
+      item_name: field({ label: t('bb_item_name'), name: 'item_name', required: true }),
+      item_desc: field({ label: t('bb_item_desc'), name: 'item_desc' }),
+      item_number: field({ label: t('hi_item_number'), name: 'item_number' }),
+      invoice: field({ label: t('pm_invoice'), name: 'invoice' }),
+      custom: field({ label: t('hi_custom'), name: 'custom', hint: t('bb_custom_hint') }),
+      allow_currencies: field({ label: t('bb_allowed'), name: 'allow_currencies', hint: t('bb_allowed_hint') }),
+      on1: field({ label: t('bb_option_name', 1), name: 'on1' }),
+      ov1: field({ label: t('bb_option_value', 1), name: 'ov1' }),
+      on2: field({ label: t('bb_option_name', 2), name: 'on2' }),
+      ov2: field({ label: t('bb_option_value', 2), name: 'ov2' }),
+      label: field({ label: t('bb_button_text'), name: 'label', value: 'Pay with Wallex Pay' }),
     };
-    const code = h('textarea', { id: 'bb-code', readonly: true, rows: 12, class: 'code', spellcheck: 'false', 'aria-describedby': 'bb-code-hint' });
-    const link = h('textarea', { id: 'bb-link', readonly: true, rows: 3, class: 'code', spellcheck: 'false' });
+    const code = h('textarea', { id: 'bb-code', dir: 'ltr', readonly: true, rows: 12, class: 'code', spellcheck: 'false', 'aria-describedby': 'bb-code-hint' });
+    const link = h('textarea', { id: 'bb-link', dir: 'ltr', readonly: true, rows: 3, class: 'code', spellcheck: 'false' });
     const status = h('div', { 'aria-live': 'polite' });
     const output = h('section', { 'aria-labelledby': 'bb-out', class: 'stack', hidden: true },
-      h('h3', { id: 'bb-out', tabindex: '-1' }, 'Your button'),
-      h('label', { for: 'bb-code' }, 'HTML to paste into your page'),
+      h('h3', { id: 'bb-out', tabindex: '-1' }, t('bb_your_button')),
+      h('label', { for: 'bb-code' }, t('bb_html_label')),
       code,
-      h('p', { id: 'bb-code-hint', class: 'hint' }, 'The buyer’s browser posts these fields to the action URL. No API key is involved.'),
-      h('div', { class: 'actions' }, copyButton(() => code.value, 'Copy HTML', ctx.announce)),
-      h('label', { for: 'bb-link' }, 'Invoice link'),
+      h('p', { id: 'bb-code-hint', class: 'hint' }, t('bb_code_hint')),
+      h('div', { class: 'actions' }, copyButton(() => code.value, t('bb_copy_html'), ctx.announce)),
+      h('label', { for: 'bb-link' }, t('bb_invoice_link')),
       link,
-      h('div', { class: 'actions' }, copyButton(() => link.value, 'Copy link', ctx.announce)));
+      h('div', { class: 'actions' }, copyButton(() => link.value, t('bb_copy_link'), ctx.announce)));
     const form = h('form', { class: 'grid-form', novalidate: true },
       f.action.wrap, f.merchant.wrap, f.currency.wrap, f.amountf.wrap, f.item_name.wrap,
-      h('details', { class: 'span-all' }, h('summary', null, 'Optional fields'),
+      h('details', { class: 'span-all' }, h('summary', null, t('bb_optional')),
         h('div', { class: 'grid-form' }, f.item_desc.wrap, f.item_number.wrap, f.invoice.wrap, f.custom.wrap, f.allow_currencies.wrap, f.on1.wrap, f.ov1.wrap, f.on2.wrap, f.ov2.wrap)),
       f.label.wrap,
-      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Make the button')),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('bb_make'))),
       status);
-    const root = h('section', { class: 'screen' }, screenHeading('Payment button'), form, output);
+    const root = h('section', { class: 'screen' }, screenHeading(t('bb_title')), form, output);
 
     if (ctx.session?.loggedIn) {
       ctx.backend.basicInfo().then((i) => { if (!f.merchant.input.value) f.merchant.input.value = i.merchant_id; }).catch(() => {});
@@ -65,7 +66,7 @@ export default {
           const x = f[/** @type {keyof typeof f} */ (err.field)];
           if (x) setFieldError(x, `${labelOf(x)} ${err.message}.`);
         }
-        replace(status, notice(`${r.errors.length} field${r.errors.length === 1 ? '' : 's'} to fix.`, 'warn'));
+        replace(status, notice(r.errors.length === 1 ? t('bb_one_to_fix') : t('bb_n_to_fix', r.errors.length), 'warn'));
         const first = f[/** @type {keyof typeof f} */ (r.errors[0].field)];
         if (first) {
           const det = first.wrap.closest('details');
@@ -80,7 +81,7 @@ export default {
       link.value = r.link;
       output.hidden = false;
       /** @type {HTMLElement} */ (output.querySelector('h3')).focus();
-      ctx.announce('Button ready: copy the HTML below.');
+      ctx.announce(t('bb_ready'));
     });
     return root;
   },
@@ -88,5 +89,5 @@ export default {
 
 /** @param {{wrap: HTMLElement}} x */
 function labelOf(x) {
-  return x.wrap.querySelector('label')?.firstChild?.textContent ?? 'This field';
+  return x.wrap.querySelector('label')?.firstChild?.textContent ?? t('bb_this_field');
 }

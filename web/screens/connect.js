@@ -2,7 +2,8 @@
 // sealed in a passphrase vault), unlock, session status, Lock and Sign out.
 
 import { h, replace, uid } from '../dom.js';
-import { field, setFieldError, errorBox, busy, dl, screenHeading, formatTime, formatDuration, NONCES_WHY } from '../ui.js';
+import { field, setFieldError, errorBox, busy, dl, screenHeading, formatTime, formatDuration, noncesWhy, ltr, focusOn } from '../ui.js';
+import { t, tParts } from '../lib/i18n.js';
 import { toBridgeError } from '../lib/errors.js';
 
 export const DEFAULT_API_URL = 'https://wallexpay.io/api';
@@ -13,11 +14,11 @@ export const EXAMPLE_GATEWAY_URL = 'https://pay-gateway.example.workers.dev';
 /** @type {import('../app.js').Screen} */
 export default {
   id: 'connect',
-  title: 'Connect',
+  get title() { return t('nav_connect'); },
   needsSession: false,
   render(ctx) {
     const body = h('div', { class: 'stack' });
-    const root = h('section', { class: 'screen', 'aria-labelledby': 'connect-title' }, h('div', null, screenHeading('Connect')), body);
+    const root = h('section', { class: 'screen', 'aria-labelledby': 'connect-title' }, h('div', null, screenHeading(t('connect_title'))), body);
     root.querySelector('h2')?.setAttribute('id', 'connect-title');
     let showKeysForm = false;
     // #connect?add: another store, with an empty form
@@ -34,23 +35,31 @@ export default {
   },
 };
 
+/** After Lock or Sign out redrew the screen: focus the next thing to do, else the heading. */
+function focusNext() {
+  const main = document.getElementById('wk-main');
+  // the unlock form's passphrase (a remembered store was locked), else the screen's heading
+  const pass = main?.querySelector('form input[name="passphrase"]');
+  focusOn(pass && /** @type {HTMLElement} */ (pass).offsetParent ? pass : main?.querySelector('.screen-title'));
+}
+
 /** @param {Ctx} ctx @param {() => void} redraw @param {() => void} useKeysForm  the next draw shows the keys form */
 function statusView(ctx, redraw, useKeysForm) {
   const s = /** @type {import('../backend.js').SessionState} */ (ctx.session);
   const gateway = s.mode === 'gateway';
   const left = s.expiresAt ? Math.round((Date.parse(s.expiresAt) - Date.now()) / 1000) : NaN;
   const msg = h('div', { 'aria-live': 'polite' });
-  const lock = h('button', { type: 'button', class: 'secondary' }, 'Lock');
-  const signOut = h('button', { type: 'button', class: 'danger' }, 'Sign out');
+  const lock = h('button', { type: 'button', class: 'secondary', 'data-action': 'lock' }, t('connect_lock'));
+  const signOut = h('button', { type: 'button', class: 'danger', 'data-action': 'sign-out' }, t('connect_sign_out'));
   // nonces are chosen when connecting: lock (the saved key stays), then connect again with them on
-  const noncesOn = h('button', { type: 'button', class: 'secondary', 'data-action': 'nonces-on' }, 'Turn nonces on…');
+  const noncesOn = h('button', { type: 'button', class: 'secondary', 'data-action': 'nonces-on' }, t('connect_nonces_on'));
   noncesOn.addEventListener('click', () => busy(noncesOn, async () => {
     try {
       await ctx.backend.lock();
       await ctx.refreshSession();
       useKeysForm();
       redraw();
-      ctx.announce('Connect again with your private key: “Send a nonce with every call” is ticked under Advanced.');
+      ctx.announce(t('connect_again_nonces'));
       /** @type {HTMLElement|null} */ (document.querySelector('input[name="privateKey"]'))?.focus();
     } catch (e) {
       replace(msg, errorBox(e));
@@ -61,8 +70,11 @@ function statusView(ctx, redraw, useKeysForm) {
     try {
       await ctx.backend.lock();
       await ctx.refreshSession();
-      ctx.announce(gateway ? `Locked ${store}. The gateway token was removed from this browser session.` : `Locked ${store}. The private key was removed from memory.`);
+      ctx.announce(gateway ? t('connect_locked_gateway', store) : t('connect_locked_keys', store));
       redraw();
+      // the Lock button is gone: focus goes to what comes next (the passphrase to unlock, else
+      // the form's first field), not to the top of the page
+      focusNext();
     } catch (e) {
       replace(msg, errorBox(e));
     }
@@ -71,50 +83,51 @@ function statusView(ctx, redraw, useKeysForm) {
     try {
       await ctx.backend.signOut();
       const next = await ctx.refreshSession();
-      ctx.announce(`Signed out of ${store}: ${gateway ? 'its gateway token and saved vault were' : 'its keys and saved vault were'} removed from this device.${next.storeName ? ` Now showing ${next.storeName}.` : ''}`);
+      ctx.announce(`${gateway ? t('connect_signed_out_gateway', store) : t('connect_signed_out_keys', store)}${next.storeName ? ` ${t('connect_now_showing', next.storeName)}` : ''}`);
       ctx.redraw?.();
+      focusNext();
     } catch (e) {
       replace(msg, errorBox(e));
     }
   }));
-  const addStore = h('a', { href: '#connect?add', class: 'button secondary', 'data-action': 'add-store' }, 'Add another store');
+  const addStore = h('a', { href: '#connect?add', class: 'button secondary', 'data-action': 'add-store' }, t('connect_add_another'));
   const rename = renameControl(ctx, s);
   const alerts = alertsControl(ctx);
   if (gateway) {
     return h('div', { class: 'stack' },
-      h('p', { class: 'notice ok', role: 'status' }, `${store}: connected to Wallex Pay through your gateway.`),
+      h('p', { class: 'notice ok', role: 'status' }, t('connect_status_gateway', store)),
       dl([
-        ['Store', rename],
-        ['Gateway URL', s.gatewayUrl ?? ''],
-        ['API keys', 'held by the gateway (this browser has none and never logs in)'],
-        ['Gateway token', 'in this browser session only'],
-        ['Saved on this device', s.hasVault ? 'yes, the gateway token encrypted with your passphrase' : 'no'],
+        [t('connect_store'), rename],
+        [t('connect_gateway_url'), ltr(s.gatewayUrl ?? '')],
+        [t('connect_api_keys'), t('connect_api_keys_gateway')],
+        [t('connect_gateway_token'), t('connect_gateway_token_where')],
+        [t('connect_saved'), s.hasVault ? t('connect_saved_gateway_yes') : t('connect_no')],
       ]),
       alerts,
-      h('p', { class: 'hint' }, 'Lock removes the gateway token from this browser session; a saved token stays encrypted on this device. Sign out also deletes the saved token. Either one touches this store only.'),
+      h('p', { class: 'hint' }, t('connect_lock_hint_gateway')),
       h('div', { class: 'actions' }, lock, signOut, addStore),
       msg);
   }
-  const expires = s.renewsOnUse || (s.expiryUnknown && s.keyInMemory) ? 'signs in again when needed'
-    : s.expiryUnknown ? 'unknown: the session is used until Wallex Pay ends it'
-      : s.expiresAt ? `${formatTime(s.expiresAt)}${Number.isFinite(left) ? ` (in ${formatDuration(left)})` : ''}` : 'unknown';
+  const expires = s.renewsOnUse || (s.expiryUnknown && s.keyInMemory) ? t('connect_expires_renews')
+    : s.expiryUnknown ? t('connect_expires_unknown_ends')
+      : s.expiresAt ? (Number.isFinite(left) ? t('connect_expires_at_in', formatTime(s.expiresAt), formatDuration(left)) : formatTime(s.expiresAt)) : t('connect_expires_unknown');
   return h('div', { class: 'stack' },
-    h('p', { class: 'notice ok', role: 'status' }, `${store}: connected to Wallex Pay.`),
+    h('p', { class: 'notice ok', role: 'status' }, t('connect_status_keys', store)),
     s.clockSkew ? h('div', { class: 'notice warn', role: 'status', 'data-notice': 'clock-skew' },
-      h('p', null, h('strong', null, 'This computer’s clock and Wallex Pay’s disagree.')),
-      h('p', null, 'The session end time Wallex Pay gave had already passed by this computer’s clock when it arrived. The console uses the session until Wallex Pay ends it, and signs in again whenever it needs to. Check this computer’s date, time and time zone.')) : null,
+      h('p', null, h('strong', null, t('connect_skew_title'))),
+      h('p', null, t('connect_skew_text'))) : null,
     dl([
-      ['Store', rename],
-      ['API URL', s.apiUrl ?? ''],
-      ['Public key', s.publicKey ?? ''],
-      ['Session expires', expires],
-      ['Private key', s.keyInMemory ? 'in memory only (renews the session automatically)' : 'not in memory (the session ends when the token expires)'],
-      ['Saved on this device', s.hasVault ? 'yes, encrypted with your passphrase' : 'no'],
-      ['Nonces', s.nonces === false ? 'off: this console sends no money (turned off under Advanced)' : 'on'],
-      ...(/** @type {[string, string][]} */ (s.tuning ? [['Test timing', Object.entries(s.tuning).map(([k, v]) => `${k} ${v}`).join(', ')]] : [])),
+      [t('connect_store'), rename],
+      [t('connect_api_url'), ltr(s.apiUrl ?? '')],
+      [t('connect_public_key'), ltr(s.publicKey ?? '')],
+      [t('connect_session_expires'), expires],
+      [t('connect_private_key'), s.keyInMemory ? t('connect_priv_in_memory') : t('connect_priv_not_in_memory')],
+      [t('connect_saved'), s.hasVault ? t('connect_saved_keys_yes') : t('connect_no')],
+      [t('connect_nonces'), s.nonces === false ? t('connect_nonces_off') : t('connect_nonces_on_state')],
+      ...(/** @type {[string, string][]} */ (s.tuning ? [[t('connect_test_timing'), Object.entries(s.tuning).map(([k, v]) => `${k} ${v}`).join(', ')]] : [])),
     ]),
     alerts,
-    h('p', { class: 'hint' }, 'Lock removes the session and the private key from memory; a saved key stays encrypted on this device. Sign out also deletes the saved key. Either one touches this store only.'),
+    h('p', { class: 'hint' }, t('connect_lock_hint_keys')),
     h('div', { class: 'actions' }, lock, signOut, s.nonces === false ? noncesOn : null, addStore),
     msg);
 }
@@ -126,7 +139,7 @@ function statusView(ctx, redraw, useKeysForm) {
  */
 function alertsControl(ctx) {
   if (!ctx.backend.alerts) return null;
-  const f = field({ label: 'Tell me when a payment is paid', name: 'paidAlerts', type: 'checkbox', checked: true, hint: 'A notification (“Paid: 12.50 USD — 0.16 LTCT — Blue mug”) and a count on the toolbar icon, also while no console is open. Checked about every 30 seconds.' });
+  const f = field({ label: t('connect_alerts'), name: 'paidAlerts', type: 'checkbox', checked: true, hint: t('connect_alerts_hint') });
   f.input.disabled = true;
   ctx.backend.alerts().then((st) => { f.input.checked = !st.muted; f.input.disabled = false; }, () => { f.wrap.hidden = true; });
   f.input.addEventListener('change', async () => {
@@ -134,7 +147,7 @@ function alertsControl(ctx) {
     try {
       const st = await /** @type {NonNullable<typeof ctx.backend.setAlerts>} */ (ctx.backend.setAlerts)({ muted: !f.input.checked });
       f.input.checked = !st.muted;
-      ctx.announce(st.muted ? 'Paid alerts are off for this store.' : 'Paid alerts are on for this store.');
+      ctx.announce(st.muted ? t('connect_alerts_off') : t('connect_alerts_on'));
     } catch (e) {
       setFieldError(f, toBridgeError(e).message);
     } finally {
@@ -151,14 +164,14 @@ function alertsControl(ctx) {
 function renameControl(ctx, s) {
   const wrap = h('span', { class: 'store-name' });
   const view = () => {
-    const b = h('button', { type: 'button', class: 'link', 'data-action': 'rename-store' }, 'Rename');
+    const b = h('button', { type: 'button', class: 'link', 'data-action': 'rename-store' }, t('connect_rename'));
     b.addEventListener('click', edit);
     replace(wrap, h('strong', null, s.storeName ?? ''), ' ', b);
   };
   const edit = () => {
-    const f = field({ label: 'Store name', name: 'storeName', value: s.storeName ?? '', hint: 'How this store is listed in the header.' });
-    const save = h('button', { type: 'submit' }, 'Save');
-    const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    const f = field({ label: t('connect_store_name'), name: 'storeName', value: s.storeName ?? '', hint: t('connect_store_name_hint') });
+    const save = h('button', { type: 'submit' }, t('connect_save'));
+    const cancel = h('button', { type: 'button', class: 'secondary' }, t('connect_cancel'));
     const form = h('form', { class: 'inline-form', novalidate: true }, f.wrap, save, cancel);
     cancel.addEventListener('click', () => { view(); wrap.querySelector('button')?.focus(); });
     form.addEventListener('submit', (e) => {
@@ -168,7 +181,7 @@ function renameControl(ctx, s) {
           await ctx.backend.renameStore(s.storeId, f.input.value);
           const st = await ctx.refreshSession();
           s.storeName = st.storeName;
-          ctx.announce(`The store is now called ${st.storeName}.`);
+          ctx.announce(t('connect_renamed', st.storeName ?? ''));
           view();
           wrap.querySelector('button')?.focus();
         } catch (err) {
@@ -187,17 +200,17 @@ function renameControl(ctx, s) {
 /** @param {Ctx} ctx @param {() => void} useKeys */
 function unlockView(ctx, useKeys) {
   const s = ctx.session;
-  const pass = field({ label: 'Passphrase', name: 'passphrase', type: 'password', required: true, autocomplete: 'current-password' });
-  const submit = h('button', { type: 'submit' }, 'Unlock');
+  const pass = field({ label: t('connect_passphrase'), name: 'passphrase', type: 'password', required: true, autocomplete: 'current-password' });
+  const submit = h('button', { type: 'submit' }, t('connect_unlock'));
   const msg = h('div');
   const gateway = s?.mode === 'gateway';
   const form = h('form', { class: 'stack', novalidate: true },
-    h('p', null, h('strong', null, s?.storeName ?? ''), ' is locked.'),
+    h('p', null, tParts('connect_is_locked', h('strong', null, s?.storeName ?? ''))),
     gateway
-      ? h('p', null, 'A gateway token for ', h('code', null, s?.gatewayUrl ?? ''), ' is saved on this device.')
-      : h('p', null, 'A key for ', h('strong', null, s?.publicKey ?? ''), ' at ', h('code', null, s?.apiUrl ?? ''), ' is saved on this device.'),
+      ? h('p', null, tParts('connect_vault_gateway', h('code', { dir: 'ltr' }, s?.gatewayUrl ?? '')))
+      : h('p', null, tParts('connect_vault_keys', h('strong', { dir: 'ltr' }, s?.publicKey ?? ''), h('code', { dir: 'ltr' }, s?.apiUrl ?? ''))),
     pass.wrap,
-    h('div', { class: 'actions' }, submit, h('button', { type: 'button', class: 'link', onclick: useKeys }, gateway ? 'Connect another way' : 'Use other keys')),
+    h('div', { class: 'actions' }, submit, h('button', { type: 'button', class: 'link', onclick: useKeys }, gateway ? t('connect_another_way') : t('connect_other_keys'))),
     msg);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -209,7 +222,7 @@ function unlockView(ctx, useKeys) {
         await ctx.backend.unlock(passphrase);
         pass.input.value = '';
         await ctx.refreshSession();
-        ctx.announce('Unlocked.');
+        ctx.announce(t('connect_unlocked'));
         ctx.navigate('overview');
       } catch (err) {
         const be = toBridgeError(err);
@@ -217,7 +230,7 @@ function unlockView(ctx, useKeys) {
         replace(msg, errorBox(err));
         pass.input.focus();
       }
-    }, 'Unlocking…');
+    }, t('connect_unlocking'));
   });
   return form;
 }
@@ -236,17 +249,23 @@ function choice(value, label, hint, checked) {
 /** @param {Ctx} ctx @param {boolean} adding  another store: an empty form */
 function connectForm(ctx, adding) {
   const s = adding ? null : ctx.session;
-  const viaKeys = choice('keys', 'API keys', 'Your Wallex Pay public and private key: this browser logs in itself.', s?.mode !== 'gateway');
-  const viaGateway = choice('gateway', 'Through my gateway', 'Your wallexkit gateway holds the API keys: this browser gets only a gateway token.', s?.mode === 'gateway');
-  const apiUrl = field({ label: 'API URL', name: 'apiUrl', type: 'url', value: (s?.mode !== 'gateway' && s?.apiUrl) || DEFAULT_API_URL, required: true, autocomplete: 'url', hint: 'https://wallexpay.io/api, or your sandbox, e.g. http://127.0.0.1:8787/api' });
-  const pub = field({ label: 'Public key', name: 'publicKey', value: s?.publicKey ?? '', required: true, autocomplete: 'off' });
-  const priv = field({ label: 'Private key', name: 'privateKey', type: 'password', required: true, autocomplete: 'off', hint: 'Used once to log in. Kept in memory only, unless you choose to remember it below.' });
-  const gwUrl = field({ label: 'Gateway URL', name: 'gatewayUrl', type: 'url', value: s?.gatewayUrl ?? '', required: true, autocomplete: 'url', placeholder: EXAMPLE_GATEWAY_URL, hint: `Your gateway’s address, e.g. ${EXAMPLE_GATEWAY_URL}` });
-  const gwToken = field({ label: 'Gateway token', name: 'gatewayToken', type: 'password', required: true, autocomplete: 'off', hint: 'One of the gateway’s tokens (GATEWAY_TOKENS). Kept for this browser session only, unless you choose to remember it below.' });
-  const name = field({ label: 'Store name', name: 'storeName', value: s?.storeName ?? '', autocomplete: 'off', hint: 'Optional: how this store is listed in the header. Without one, the account’s public name.' });
-  const remember = field({ label: 'Remember on this device', name: 'remember', type: 'checkbox', hint: 'Saves the private key encrypted with a passphrase (PBKDF2, 600,000 rounds + AES-GCM).' });
-  const pass = field({ label: 'Passphrase', name: 'passphrase', type: 'password', autocomplete: 'new-password', hint: 'At least 8 characters. It cannot be recovered: if you forget it, connect with your keys again.' });
-  const nonce = field({ label: 'Send a nonce with every call', name: 'nonce', type: 'checkbox', checked: true, hint: `Recommended, and on in every wallexkit tool. With nonces Wallex Pay refuses any copy of a request, so the console proves at once that a lost payment request can no longer arrive. Without them the console only reads (balances, payments, history). ${NONCES_WHY} Once a key has used nonces, every program using it must send them.` });
+  const viaKeys = choice('keys', t('connect_api_keys'), t('connect_mode_keys_hint'), s?.mode !== 'gateway');
+  const viaGateway = choice('gateway', t('connect_mode_gateway'), t('connect_mode_gateway_hint'), s?.mode === 'gateway');
+  // The dev page ('wallexkit console') may reach its own origin only (its CSP: connect-src 'self');
+  // its /api passes every call on to the API it was started with. So that is its default and
+  // the only address its hint names; the extension reaches Wallex Pay or a sandbox directly.
+  const devPage = ctx.variant === 'page';
+  const ownApi = `${location.origin}/api`;
+  const apiUrl = field({ label: t('connect_api_url'), name: 'apiUrl', type: 'url', value: (s?.mode !== 'gateway' && s?.apiUrl) || (devPage ? ownApi : DEFAULT_API_URL), required: true, autocomplete: 'url',
+    hint: devPage ? t('connect_api_url_hint_devpage', ownApi) : t('connect_api_url_hint'), attrs: { dir: 'ltr' } });
+  const pub = field({ label: t('connect_public_key'), name: 'publicKey', value: s?.publicKey ?? '', required: true, autocomplete: 'off', attrs: { dir: 'ltr' } });
+  const priv = field({ label: t('connect_private_key'), name: 'privateKey', type: 'password', required: true, autocomplete: 'off', hint: t('connect_private_key_hint'), attrs: { dir: 'ltr' } });
+  const gwUrl = field({ label: t('connect_gateway_url'), name: 'gatewayUrl', type: 'url', value: s?.gatewayUrl ?? '', required: true, autocomplete: 'url', placeholder: EXAMPLE_GATEWAY_URL, hint: devPage ? t('connect_gateway_url_hint_devpage', location.origin, EXAMPLE_GATEWAY_URL) : t('connect_gateway_url_hint', EXAMPLE_GATEWAY_URL), attrs: { dir: 'ltr' } });
+  const gwToken = field({ label: t('connect_gateway_token'), name: 'gatewayToken', type: 'password', required: true, autocomplete: 'off', hint: t('connect_gateway_token_hint'), attrs: { dir: 'ltr' } });
+  const name = field({ label: t('connect_store_name'), name: 'storeName', value: s?.storeName ?? '', autocomplete: 'off', hint: t('connect_store_name_optional') });
+  const remember = field({ label: t('connect_remember'), name: 'remember', type: 'checkbox', hint: t('connect_remember_keys') });
+  const pass = field({ label: t('connect_passphrase'), name: 'passphrase', type: 'password', autocomplete: 'new-password', hint: t('connect_passphrase_hint') });
+  const nonce = field({ label: t('connect_nonce'), name: 'nonce', type: 'checkbox', checked: true, hint: `${t('connect_nonce_hint')} ${noncesWhy()} ${t('connect_nonce_hint_end')}` });
   pass.wrap.hidden = true;
   remember.input.addEventListener('change', () => {
     pass.wrap.hidden = !remember.input.checked;
@@ -256,9 +275,9 @@ function connectForm(ctx, adding) {
   const keysGroup = h('div', { 'data-mode': 'keys' }, apiUrl.wrap, pub.wrap, priv.wrap);
   const gatewayGroup = h('div', { 'data-mode': 'gateway' }, gwUrl.wrap, gwToken.wrap);
   // the last connection had nonces off: show that they are on again here
-  const advanced = h('details', { open: s?.mode === 'keys' && s.nonces === false }, h('summary', null, 'Advanced'), nonce.wrap);
+  const advanced = h('details', { open: s?.mode === 'keys' && s.nonces === false }, h('summary', null, t('connect_advanced')), nonce.wrap);
   const rememberHint = /** @type {HTMLElement} */ (remember.wrap.querySelector('.hint'));
-  const submit = h('button', { type: 'submit' }, 'Connect');
+  const submit = h('button', { type: 'submit' }, t('connect_button'));
   const msg = h('div');
   const fields = { apiUrl, publicKey: pub, privateKey: priv, gatewayUrl: gwUrl, gatewayToken: gwToken, passphrase: pass, name };
   const showMode = () => {
@@ -267,8 +286,8 @@ function connectForm(ctx, adding) {
     gatewayGroup.hidden = !gateway;
     advanced.hidden = gateway; // a gateway orders nonces itself
     rememberHint.textContent = gateway
-      ? 'Saves the gateway token encrypted with a passphrase (PBKDF2, 600,000 rounds + AES-GCM).'
-      : 'Saves the private key encrypted with a passphrase (PBKDF2, 600,000 rounds + AES-GCM).';
+      ? t('connect_remember_gateway')
+      : t('connect_remember_keys');
     for (const f of Object.values(fields)) setFieldError(f, '');
     replace(msg);
   };
@@ -277,8 +296,8 @@ function connectForm(ctx, adding) {
   showMode();
   const others = (ctx.session?.stores ?? []).length;
   const form = h('form', { class: 'stack', novalidate: true, autocomplete: 'off' },
-    adding && others ? h('p', { class: 'hint', 'data-add-store': '' }, h('strong', null, 'Add a store: '), `another account, or another key. ${others === 1 ? 'The store already connected stays as it is' : `The ${others} stores already connected stay as they are`}; switch between them in the header.`) : null,
-    h('fieldset', { class: 'choice' }, h('legend', null, 'Connect with'), viaKeys.wrap, viaGateway.wrap),
+    adding && others ? h('p', { class: 'hint', 'data-add-store': '' }, h('strong', null, t('connect_add_store_title')), ' ', others === 1 ? t('connect_add_store_one') : t('connect_add_store_many', others)) : null,
+    h('fieldset', { class: 'choice' }, h('legend', null, t('connect_with')), viaKeys.wrap, viaGateway.wrap),
     keysGroup, gatewayGroup, name.wrap, remember.wrap, pass.wrap,
     advanced,
     h('div', { class: 'actions' }, submit),
@@ -313,14 +332,14 @@ function connectForm(ctx, adding) {
     busy(submit, async () => {
       try {
         if (!(await access)) {
-          throw { code: 'host_permission', message: `The extension was not allowed to reach ${target}.`, retryable: false };
+          throw { code: 'host_permission', message: t('connect_no_access', target), retryable: false };
         }
         await ctx.backend.connect(p);
         priv.input.value = '';
         gwToken.input.value = '';
         pass.input.value = '';
         const st = await ctx.refreshSession();
-        ctx.announce(`${gateway ? 'Connected through your gateway' : 'Connected'}: ${st.storeName ?? ''}.`);
+        ctx.announce(gateway ? t('connect_connected_gateway', st.storeName ?? '') : t('connect_connected', st.storeName ?? ''));
         ctx.navigate('overview');
       } catch (err) {
         const be = toBridgeError(err);
@@ -332,7 +351,7 @@ function connectForm(ctx, adding) {
         replace(msg, errorBox(err));
         if (!f) /** @type {HTMLElement} */ (msg.firstElementChild)?.focus?.();
       }
-    }, 'Connecting…');
+    }, t('connect_connecting'));
   });
   return form;
 }

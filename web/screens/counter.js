@@ -6,29 +6,30 @@
 
 import { h, replace } from '../dom.js';
 import { errorBox, field, formatDuration, busy } from '../ui.js';
-import { displayAmount, parseUnits, AmountError } from '../lib/money.js';
+import { formatAmount, parseUnits, AmountError } from '../lib/money.js';
+import { FIAT_PLACES } from '../lib/codes.gen.js';
 import { paymentState, timeoutSeconds } from '../lib/status.js';
 import { toBridgeError } from '../lib/errors.js';
 import { qrSvg } from '../qr-view.js';
 import { loadCoins, truthy } from '../coins.js';
 import { storeFiat } from '../fiat.js';
+import { t, tParts } from '../lib/i18n.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
 
 export const POLL_MS = 2000;
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '.', '0', '00'];
-/** Digits after the point of a fiat price. */
-const FIAT_PLACES = 2;
+// Digits after the point of a fiat price: FIAT_PLACES (core.FiatPlaces, generated from Go).
 
 /** @type {import('../app.js').Screen} */
 export default {
   id: 'counter',
-  title: 'Counter',
+  get title() { return t('nav_counter'); },
   needsSession: true,
   render(ctx) {
     const stage = h('div', { class: 'counter-stage' });
     const root = h('section', { class: 'screen counter' },
-      h('h2', { tabindex: '-1', class: 'screen-title' }, 'Counter'),
+      h('h2', { tabindex: '-1', class: 'screen-title' }, t('ct_title')),
       stage);
     /** @type {(() => void)|null} */
     let stop = null;
@@ -54,15 +55,15 @@ function keypadView(ctx, stage, onCharge) {
   let text = '';
   const display = h('output', { class: 'counter-amount', 'aria-live': 'polite', id: 'ct-amount' }, '0');
   const fiatLabel = h('span', { class: 'counter-fiat' });
-  const coin = field({ label: 'Customer pays with', name: 'counterCoin', type: 'select', options: [] });
-  const sound = field({ label: 'Sound when paid', name: 'counterSound', type: 'checkbox', checked: true });
-  const charge = h('button', { type: 'button', class: 'primary counter-charge', 'data-action': 'charge', disabled: true }, 'Charge');
+  const coin = field({ label: t('ct_pays_with'), name: 'counterCoin', type: 'select', options: [] });
+  const sound = field({ label: t('ct_sound'), name: 'counterSound', type: 'checkbox', checked: true });
+  const charge = h('button', { type: 'button', class: 'primary counter-charge', 'data-action': 'charge', disabled: true }, t('ct_charge'));
   const msg = h('div');
   let fiat = '';
   const draw = () => {
     display.textContent = text || '0';
     charge.disabled = !fiat || !coin.input.value || !validPrice(text);
-    charge.textContent = validPrice(text) ? `Charge ${displayAmount(text, { minDecimals: FIAT_PLACES })} ${fiat} in ${coin.input.value}` : 'Charge';
+    charge.textContent = validPrice(text) ? t('ct_charge_in', `${formatAmount(text, fiat, { fiat: true })} ${fiat}`, coin.input.value) : t('ct_charge');
   };
   /** @param {string} k */
   const press = (k) => {
@@ -78,10 +79,11 @@ function keypadView(ctx, stage, onCharge) {
     }
     draw();
   };
-  const keypad = h('div', { class: 'keypad', role: 'group', 'aria-label': 'Amount keypad' },
+  // digits keep a calculator's order in every direction
+  const keypad = h('div', { class: 'keypad', dir: 'ltr', role: 'group', 'aria-label': t('ct_keypad') },
     KEYS.map((k) => h('button', { type: 'button', class: 'key', dataset: { key: k }, onclick: () => press(k) }, k)),
-    h('button', { type: 'button', class: 'key secondary', dataset: { key: 'back' }, 'aria-label': 'Delete the last digit', onclick: () => press('back') }, '⌫'),
-    h('button', { type: 'button', class: 'key secondary', dataset: { key: 'clear' }, onclick: () => press('clear') }, 'Clear'));
+    h('button', { type: 'button', class: 'key secondary', dataset: { key: 'back' }, 'aria-label': t('ct_delete_digit'), onclick: () => press('back') }, '⌫'),
+    h('button', { type: 'button', class: 'key secondary', dataset: { key: 'clear' }, onclick: () => press('clear') }, t('ct_clear')));
   const onKey = (/** @type {KeyboardEvent} */ e) => {
     if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
     if (/^[0-9.]$/.test(e.key)) press(e.key);
@@ -95,7 +97,7 @@ function keypadView(ctx, stage, onCharge) {
   ctx.onDispose(() => document.removeEventListener('keydown', onKey));
 
   replace(stage, h('div', { class: 'counter-entry' },
-    h('p', { class: 'counter-display' }, display, ' ', fiatLabel),
+    h('p', { class: 'counter-display', dir: 'ltr' }, display, ' ', fiatLabel),
     keypad,
     h('div', { class: 'inline-form' }, coin.wrap, sound.wrap),
     h('div', { class: 'actions' }, charge),
@@ -107,7 +109,7 @@ function keypadView(ctx, stage, onCharge) {
     const payable = coins.filter((c) => !truthy(c.is_fiat) && (c.accepted === undefined || truthy(c.accepted)));
     replace(coin.input, payable.map((c) => h('option', { value: c.coin }, c.name ? `${c.coin} — ${c.name}` : c.coin)));
     sound.input.checked = snd !== false;
-    if (!f) replace(msg, errorBox({ code: 'invalid_input', message: 'The rates list no fiat currency for this store: the counter needs one to price a sale.', retryable: false }));
+    if (!f) replace(msg, errorBox({ code: 'invalid_input', message: t('ct_no_fiat'), retryable: false }));
     draw();
   }, (e) => replace(msg, errorBox(e)));
   coin.input.addEventListener('change', draw);
@@ -126,9 +128,9 @@ function keypadView(ctx, stage, onCharge) {
       onCharge({ tx, price, fiat, coin: coin.input.value });
     } catch (e) {
       replace(msg, errorBox(e, toBridgeError(e).code === 'outcome_unknown'
-        ? { hint: 'The sale may exist: do not charge again; open Receive → Recent payments, or Send → Unsettled operations, to find it.' } : {}));
+        ? { hint: t('ct_sale_may_exist') } : {}));
     }
-  }, 'Creating…'));
+  }, t('rc_creating')));
   draw();
 }
 
@@ -152,23 +154,23 @@ function validPrice(t) {
 function saleView(ctx, stage, sale, next) {
   const { tx } = sale;
   const coin = tx.currency || sale.coin;
-  const amount = `${displayAmount(tx.amount, { minDecimals: 0 })} ${coin}`;
-  const qrBox = h('figure', { class: 'counter-qr' }, h('p', { class: 'loading' }, 'Making the code…'));
+  const amount = `${formatAmount(tx.amount, coin)} ${coin}`;
+  const qrBox = h('figure', { class: 'counter-qr' }, h('p', { class: 'loading' }, t('ct_making_code')));
   const countdown = h('p', { class: 'countdown counter-countdown', 'aria-live': 'off' });
-  const status = h('p', { class: 'payment-status', role: 'status', dataset: { state: 'pending' } }, 'Waiting for the customer to pay');
-  const cancel = h('button', { type: 'button', class: 'secondary', 'data-action': 'new-sale' }, 'New sale');
+  const status = h('p', { class: 'payment-status', role: 'status', dataset: { state: 'pending' } }, t('ct_waiting'));
+  const cancel = h('button', { type: 'button', class: 'secondary', 'data-action': 'new-sale' }, t('ct_new_sale'));
   cancel.addEventListener('click', next);
   replace(stage, h('div', { class: 'counter-sale', dataset: { txn: tx.txn_id } },
-    h('p', { class: 'counter-price' }, `${displayAmount(sale.price, { minDecimals: FIAT_PLACES })} ${sale.fiat}`),
-    h('p', { class: 'counter-due' }, 'Pay ', h('strong', null, amount)),
+    h('p', { class: 'counter-price', dir: 'ltr' }, `${formatAmount(sale.price, sale.fiat, { fiat: true })} ${sale.fiat}`),
+    h('p', { class: 'counter-due' }, tParts('ct_pay', h('strong', { dir: 'ltr' }, amount))),
     qrBox, countdown, status, h('div', { class: 'actions' }, cancel)));
 
   ctx.backend.paymentUri({ coin, address: tx.address, amount: tx.amount }).then((u) => {
     const kindText = u.kind === 'address'
-      ? `Address only: the customer types the amount, ${amount}.`
-      : `Amount included (${u.kind === 'bip21' ? 'BIP-21' : 'EIP-681'}): the wallet fills in ${amount}.`;
+      ? tParts('ct_address_only', h('bdi', { dir: 'ltr' }, amount))
+      : tParts('ct_amount_included', u.kind === 'bip21' ? 'BIP-21' : 'EIP-681', h('bdi', { dir: 'ltr' }, amount));
     replace(qrBox,
-      qrSvg(u.uri, { label: `QR code to pay ${amount}: ${u.uri}`, size: 320 }),
+      qrSvg(u.uri, { label: t('rc_qr_pay_label', amount, u.uri), size: 320 }),
       h('figcaption', { 'data-kind': u.kind, 'data-uri': u.uri }, h('strong', null, kindText), u.note ? h('span', { class: 'hint' }, ` ${u.note}`) : null));
   }, (e) => replace(qrBox, errorBox(e)));
 
@@ -176,8 +178,8 @@ function saleView(ctx, stage, sale, next) {
   let expiresAt = Date.now() + timeoutSeconds(tx.timeout) * 1000;
   /** @type {ReturnType<typeof setTimeout>|undefined} */
   let timer;
-  const tick = setInterval(() => { countdown.textContent = `Time left: ${formatDuration(Math.max(0, Math.round((expiresAt - Date.now()) / 1000)))}`; }, 1000);
-  countdown.textContent = `Time left: ${formatDuration(timeoutSeconds(tx.timeout))}`;
+  const tick = setInterval(() => { countdown.textContent = t('ct_time_left', formatDuration(Math.max(0, Math.round((expiresAt - Date.now()) / 1000)))); }, 1000);
+  countdown.textContent = t('ct_time_left', formatDuration(timeoutSeconds(tx.timeout)));
   const stop = () => {
     stopped = true;
     clearTimeout(timer);
@@ -199,13 +201,13 @@ function saleView(ctx, stage, sale, next) {
       if (state === 'failed') {
         stop();
         status.dataset.state = 'failed';
-        status.textContent = 'Not paid: the time ran out or the payment was cancelled. Start a new sale.';
+        status.textContent = t('ct_not_paid');
         ctx.announce(status.textContent);
         return;
       }
-      status.textContent = Number(info.received) > 0 ? `Received ${displayAmount(info.received, { minDecimals: 0 })} of ${amount}: waiting for the rest` : 'Waiting for the customer to pay';
+      status.textContent = Number(info.received) > 0 ? t('ct_received_of', formatAmount(info.received, coin), amount) : t('ct_waiting');
     } catch (e) {
-      status.textContent = `Could not check the payment (${toBridgeError(e).message}); trying again…`;
+      status.textContent = t('ct_check_failed', toBridgeError(e).message);
     }
     timer = setTimeout(poll, POLL_MS);
   };
@@ -219,12 +221,12 @@ function saleView(ctx, stage, sale, next) {
  * @param {{tx: import('../backend.js').Transaction, price: string, fiat: string}} sale @param {string} amount @param {() => void} next
  */
 function paidView(ctx, stage, sale, amount, next) {
-  const again = h('button', { type: 'button', class: 'primary', 'data-action': 'new-sale' }, 'New sale');
+  const again = h('button', { type: 'button', class: 'primary', 'data-action': 'new-sale' }, t('ct_new_sale'));
   again.addEventListener('click', next);
   const view = h('div', { class: 'counter-paid', role: 'alert', dataset: { txn: sale.tx.txn_id } },
-    h('p', { class: 'counter-paid-word' }, 'Paid'),
-    h('p', { class: 'counter-price' }, `${displayAmount(sale.price, { minDecimals: FIAT_PLACES })} ${sale.fiat}`),
-    h('p', null, amount),
+    h('p', { class: 'counter-paid-word' }, t('ct_paid')),
+    h('p', { class: 'counter-price', dir: 'ltr' }, `${formatAmount(sale.price, sale.fiat, { fiat: true })} ${sale.fiat}`),
+    h('p', { dir: 'ltr' }, amount),
     h('div', { class: 'actions' }, again));
   replace(stage, view);
   again.focus();
@@ -237,17 +239,17 @@ function chime() {
     const AC = /** @type {any} */ (globalThis).AudioContext ?? /** @type {any} */ (globalThis).webkitAudioContext;
     if (!AC) return;
     const ac = new AC();
-    const t = ac.currentTime;
+    const now = ac.currentTime;
     for (const [f, at] of [[880, 0], [1320, 0.18]]) {
       const o = ac.createOscillator();
       const g = ac.createGain();
       o.frequency.value = f;
-      g.gain.setValueAtTime(0.0001, t + at);
-      g.gain.exponentialRampToValueAtTime(0.3, t + at + 0.02);
-      g.gain.exponentialRampToValueAtTime(0.0001, t + at + 0.35);
+      g.gain.setValueAtTime(0.0001, now + at);
+      g.gain.exponentialRampToValueAtTime(0.3, now + at + 0.02);
+      g.gain.exponentialRampToValueAtTime(0.0001, now + at + 0.35);
       o.connect(g).connect(ac.destination);
-      o.start(t + at);
-      o.stop(t + at + 0.4);
+      o.start(now + at);
+      o.stop(now + at + 0.4);
     }
     /** @type {any} */ (globalThis).wkChimes = (/** @type {any} */ (globalThis).wkChimes ?? 0) + 1; // tests count them
     setTimeout(() => ac.close().catch(() => {}), 1000);

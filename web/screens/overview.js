@@ -1,39 +1,40 @@
 // Overview: the account (public name shown as text), balances, rates.
 
 import { h, replace } from '../dom.js';
-import { field, errorBox, table, dl, screenHeading, formatTime } from '../ui.js';
-import { displayAmount, isZero } from '../lib/money.js';
+import { field, errorBox, table, dl, screenHeading, formatTime, ltr } from '../ui.js';
+import { displayAmount, formatAmount, isZero } from '../lib/money.js';
 import { truthy } from '../coins.js';
 import { fiatValues, approxNode, fiatPicker } from '../fiat.js';
+import { t } from '../lib/i18n.js';
 
 /** @type {import('../app.js').Screen} */
 export default {
   id: 'overview',
-  title: 'Overview',
+  get title() { return t('nav_overview'); },
   needsSession: true,
   render(ctx) {
-    const account = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Loading account…'));
+    const account = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, t('ov_loading_account')));
     const balances = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' });
     const rates = h('div', { 'aria-busy': 'true' });
-    const zero = field({ label: 'Show zero balances', name: 'showZero', type: 'checkbox' });
+    const zero = field({ label: t('ov_show_zero'), name: 'showZero', type: 'checkbox' });
     const fiat = fiatPicker(ctx, () => { loadBalances(); }); // loadBalances is defined below
-    const acceptedOnly = field({ label: 'Only coins accepted for payments', name: 'acceptedOnly', type: 'checkbox', checked: true });
+    const acceptedOnly = field({ label: t('ov_accepted_only'), name: 'acceptedOnly', type: 'checkbox', checked: true });
     const paidBox = h('section', { 'aria-labelledby': 'ov-paid', hidden: true, 'data-paid-alerts': '' });
     const root = h('section', { class: 'screen' },
-      screenHeading('Overview'),
+      screenHeading(t('ov_title')),
       paidBox,
-      h('section', { 'aria-labelledby': 'ov-account' }, h('h3', { id: 'ov-account' }, 'Account'), account),
-      h('section', { 'aria-labelledby': 'ov-balances' }, h('h3', { id: 'ov-balances' }, 'Balances'), h('div', { class: 'inline-form' }, zero.wrap, fiat.wrap), balances),
-      h('section', { 'aria-labelledby': 'ov-rates' }, h('h3', { id: 'ov-rates' }, 'Rates'), acceptedOnly.wrap, rates));
+      h('section', { 'aria-labelledby': 'ov-account' }, h('h3', { id: 'ov-account' }, t('ov_account')), account),
+      h('section', { 'aria-labelledby': 'ov-balances' }, h('h3', { id: 'ov-balances' }, t('ov_balances')), h('div', { class: 'inline-form' }, zero.wrap, fiat.wrap), balances),
+      h('section', { 'aria-labelledby': 'ov-rates' }, h('h3', { id: 'ov-rates' }, t('ov_rates')), acceptedOnly.wrap, rates));
 
     if (ctx.backend.alerts) showPaid(ctx, paidBox);
 
     ctx.backend.basicInfo().then((info) => {
       replace(account, dl([
-        ['Public name', info.public_name || '(not set)'],
-        ['Username', info.username],
-        ['Merchant ID', info.merchant_id],
-        ['Email', info.email],
+        [t('ov_public_name'), info.public_name || t('ov_not_set')],
+        [t('ov_username'), info.username],
+        [t('ov_merchant_id'), ltr(info.merchant_id ?? '')],
+        [t('ov_email'), ltr(info.email ?? '')],
       ]));
     }, (e) => replace(account, errorBox(e))).finally(() => account.removeAttribute('aria-busy'));
 
@@ -47,11 +48,11 @@ export default {
         const values = await fiatValues(ctx, coins.map((c) => ({ coin: c.coin, amount: c.amount })));
         const cur = values.find(Boolean)?.fiat;
         replace(balances, table({
-          caption: all ? 'All balances' : 'Balances above zero',
+          caption: all ? t('ov_all_balances') : t('ov_balances_above_zero'),
           captionHidden: true,
-          columns: [{ label: 'Coin' }, { label: 'Balance', num: true }, ...(cur ? [{ label: `Value (${cur}, approx.)`, num: true }] : [])],
-          rows: coins.map((c, i) => [c.coin, displayAmount(c.amount), ...(cur ? [approxNode(values[i])] : [])]),
-          empty: all ? 'No coins.' : 'All balances are zero. Tick “Show zero balances” to list every coin.',
+          columns: [{ label: t('ov_coin') }, { label: t('ov_balance'), num: true }, ...(cur ? [{ label: t('ov_value_approx', cur), num: true }] : [])],
+          rows: coins.map((c, i) => [c.coin, formatAmount(c.amount, c.coin), ...(cur ? [approxNode(values[i])] : [])]),
+          empty: all ? t('ov_no_coins') : t('ov_all_zero'),
         }));
       } catch (e) {
         replace(balances, errorBox(e));
@@ -68,19 +69,19 @@ export default {
         const r = await ctx.backend.rates({ accepted: acceptedOnly.input.checked });
         const coins = acceptedOnly.input.checked ? r.coins.filter((c) => c.accepted === undefined || truthy(c.accepted)) : r.coins;
         replace(rates, table({
-          caption: 'Exchange rates in BTC',
+          caption: t('ov_rates_caption'),
           captionHidden: true,
-          columns: [{ label: 'Coin' }, { label: 'Name' }, { label: 'Rate (BTC)', num: true }, { label: 'Network fee', num: true }, { label: 'Confirmations', num: true }, { label: 'Status' }, { label: 'Updated' }],
+          columns: [{ label: t('ov_coin') }, { label: t('ov_name') }, { label: t('ov_rate_btc'), num: true }, { label: t('ov_network_fee'), num: true }, { label: t('ov_confirmations'), num: true }, { label: t('ov_status') }, { label: t('ov_updated') }],
           rows: coins.map((c) => [
             c.coin,
             c.name ?? '',
             displayAmount(c.rate_btc, { minDecimals: 0 }),
-            truthy(c.is_fiat) ? '—' : displayAmount(c.tx_fee ?? '0', { minDecimals: 0 }),
+            truthy(c.is_fiat) ? '—' : formatAmount(c.tx_fee ?? '0', c.coin),
             truthy(c.is_fiat) ? '—' : String(c.confirms ?? ''),
             c.status ?? '',
             formatTime(c.last_update),
           ]),
-          empty: 'No rates.',
+          empty: t('ov_no_rates'),
         }));
       } catch (e) {
         replace(rates, errorBox(e));
@@ -108,15 +109,15 @@ async function showPaid(ctx, box) {
   }
   box.hidden = st.unseen.length === 0;
   if (box.hidden) return;
-  const seen = h('button', { type: 'button', class: 'secondary', 'data-action': 'mark-seen' }, 'Mark all as seen');
+  const seen = h('button', { type: 'button', class: 'secondary', 'data-action': 'mark-seen' }, t('ov_mark_seen'));
   seen.addEventListener('click', async () => {
     await ctx.backend.setAlerts?.({ seen: true }).catch(() => {});
     box.hidden = true;
-    ctx.announce('Marked as seen.');
+    ctx.announce(t('ov_marked_seen'));
   });
   const n = st.unseen.length;
   replace(box,
-    h('h3', { id: 'ov-paid' }, `${n} new payment${n === 1 ? '' : 's'} paid`),
+    h('h3', { id: 'ov-paid' }, n === 1 ? t('ov_new_paid_one') : t('ov_new_paid_many', n)),
     h('ul', { class: 'paid-list' }, st.unseen.map((u) => h('li', null,
       h('a', { href: `#payment?txn=${encodeURIComponent(u.txn)}` }, u.text), ' ', h('span', { class: 'hint' }, formatTime(new Date(u.at).toISOString()))))),
     h('div', { class: 'actions' }, seen));

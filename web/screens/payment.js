@@ -3,9 +3,11 @@
 // store switches to it first. Its status words and paid/failed rule are core's (status.js).
 
 import { h, replace } from '../dom.js';
-import { errorBox, dl, screenHeading, formatTime, copyButton } from '../ui.js';
-import { displayAmount } from '../lib/money.js';
+import { errorBox, dl, screenHeading, formatTime, copyButton, ltr } from '../ui.js';
+import { formatAmount } from '../lib/money.js';
 import { paymentState, paymentLabel } from '../lib/status.js';
+import { loadCoins } from '../coins.js';
+import { t, tParts } from '../lib/i18n.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
 
@@ -18,14 +20,14 @@ export function hashParams() {
 /** @type {import('../app.js').Screen} */
 export default {
   id: 'payment',
-  title: 'Payment',
+  get title() { return t('nav_payment'); },
   needsSession: true,
   nav: false,
   render(ctx) {
     const params = hashParams();
     const txn = params.get('txn') ?? '';
-    const body = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Loading the payment…'));
-    const heading = screenHeading('Payment');
+    const body = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, t('pm_loading')));
+    const heading = screenHeading(t('pm_title'));
     const root = h('section', { class: 'screen' }, heading, body);
     (async () => {
       const want = params.get('store');
@@ -34,10 +36,11 @@ export default {
         await ctx.backend.switchStore(want);
         await ctx.refreshSession();
       }
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(txn)) throw { code: 'invalid_input', message: 'This link names no payment.', retryable: false };
-      const info = await ctx.backend.txInfo(txn, true);
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(txn)) throw { code: 'invalid_input', message: t('pm_no_payment'), retryable: false };
+      // the rates say which currencies are fiat (their prices show 2 places): read with the payment
+      const [info] = await Promise.all([ctx.backend.txInfo(txn, true), loadCoins(ctx.backend).catch(() => null)]);
       replace(body, details(ctx, txn, info));
-      replace(heading, 'Payment ', h('code', null, txn));
+      replace(heading, tParts('rc_payment_heading', h('code', { dir: 'ltr' }, txn)));
       ctx.backend.setAlerts?.({ seen: txn }).catch(() => {});
     })().catch((e) => replace(body, errorBox(e))).finally(() => body.removeAttribute('aria-busy'));
     return root;
@@ -55,21 +58,21 @@ export function details(ctx, txn, info) {
   const paid = state === 'paid';
   /** @type {[string, string|Node][]} */
   const pairs = [
-    ['Store', ctx.session?.storeName ?? ''],
-    ['Status', h('strong', { class: `state-${state}`, dataset: { state } }, info.status_text && info.status_text !== label ? `${label} — ${info.status_text}` : label)],
+    [t('connect_store'), ctx.session?.storeName ?? ''],
+    [t('ov_status'), h('strong', { class: `state-${state}`, dataset: { state } }, info.status_text && info.status_text !== label ? `${label} — ${info.status_text}` : label)],
   ];
-  if (ck.amountf && ck.currency) pairs.push(['Price', `${displayAmount(String(ck.amountf))} ${ck.currency}`]);
-  pairs.push(['Amount', `${displayAmount(info.amount, { minDecimals: 0 })} ${info.coin}`]);
-  pairs.push(['Received', `${displayAmount(info.received || '0', { minDecimals: 0 })} ${info.coin}`]);
-  if (ck.item_name) pairs.push(['Item', String(ck.item_name)]);
-  if (ck.invoice) pairs.push(['Invoice', String(ck.invoice)]);
-  if (ck.buyer_email) pairs.push(['Buyer', String(ck.buyer_email)]);
-  pairs.push(['Address', h('code', { class: 'address' }, info.payment_address)]);
-  pairs.push(['Created', formatTime(info.time_created)]);
-  if (!paid) pairs.push(['Expires', formatTime(info.time_expires)]);
+  if (ck.amountf && ck.currency) pairs.push([t('rc_price'), ltr(`${formatAmount(String(ck.amountf), ck.currency)} ${ck.currency}`)]);
+  pairs.push([t('rc_amount'), ltr(`${formatAmount(info.amount, info.coin)} ${info.coin}`)]);
+  pairs.push([t('rc_received'), ltr(`${formatAmount(info.received || '0', info.coin)} ${info.coin}`)]);
+  if (ck.item_name) pairs.push([t('rc_item'), String(ck.item_name)]);
+  if (ck.invoice) pairs.push([t('pm_invoice'), String(ck.invoice)]);
+  if (ck.buyer_email) pairs.push([t('pm_buyer'), ltr(String(ck.buyer_email))]);
+  pairs.push([t('rc_address'), h('code', { class: 'address', dir: 'ltr' }, info.payment_address)]);
+  pairs.push([t('rc_created_col'), formatTime(info.time_created)]);
+  if (!paid) pairs.push([t('pm_expires'), formatTime(info.time_expires)]);
   return h('div', { class: 'stack', dataset: { txn, state } },
     h('div', { class: `notice ${paid ? 'ok' : state === 'failed' ? 'warn' : 'info'}`, role: 'status' },
-      paid ? 'Paid.' : state === 'failed' ? 'This payment was not paid (cancelled or timed out).' : 'Waiting for the buyer to pay.'),
+      paid ? t('pm_paid') : state === 'failed' ? t('pm_not_paid') : t('pm_waiting')),
     dl(pairs),
-    h('div', { class: 'actions' }, copyButton(() => txn, 'Copy payment ID', ctx.announce)));
+    h('div', { class: 'actions' }, copyButton(() => txn, t('pm_copy_id'), ctx.announce)));
 }

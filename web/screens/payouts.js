@@ -8,11 +8,12 @@
 
 import { h, replace } from '../dom.js';
 import { field, errorBox, table, screenHeading, notice, dl, noNonceWarning, noncesOff, formatTime } from '../ui.js';
-import { displayAmount } from '../lib/money.js';
+import { formatAmount } from '../lib/money.js';
 import { toBridgeError } from '../lib/errors.js';
 import { loadCoins, truthy } from '../coins.js';
 import { clockTime } from '../reconcile-view.js';
 import { fiatValues, approx } from '../fiat.js';
+import { t, tParts, currentLocale } from '../lib/i18n.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
 /** @typedef {import('../backend.js').PayoutFile} PayoutFile */
@@ -27,18 +28,18 @@ const SHOWN = 200;
 /** @type {import('../app.js').Screen} */
 export default {
   id: 'payouts',
-  title: 'Mass payouts',
+  get title() { return t('nav_payouts'); },
   needsSession: true,
   render(ctx) {
-    const file = field({ label: 'Payout file (CSV)', name: 'payoutFile', type: 'file', hint: 'One payout per line: address,currency,amount[,memo]. A header line is optional.', attrs: { accept: '.csv,text/csv,text/plain' } });
-    const paste = field({ label: 'Or paste the CSV', name: 'payoutText', type: 'textarea', attrs: { rows: 5 } });
-    const check = h('button', { type: 'submit', class: 'secondary' }, 'Check pasted CSV');
+    const file = field({ label: t('po_file'), name: 'payoutFile', type: 'file', hint: /** @type {any} */ (tParts('po_file_hint', h('code', { dir: 'ltr' }, 'address,currency,amount[,memo]'))), attrs: { accept: '.csv,text/csv,text/plain' } });
+    const paste = field({ label: t('po_paste'), name: 'payoutText', type: 'textarea', attrs: { rows: 5, dir: 'ltr' } });
+    const check = h('button', { type: 'submit', class: 'secondary' }, t('po_check_pasted'));
     const stage = h('div', { class: 'stack' });
-    const form = h('form', { class: 'stack', novalidate: true }, file.wrap, h('details', null, h('summary', null, 'Paste instead'), paste.wrap, check));
+    const form = h('form', { class: 'stack', novalidate: true }, file.wrap, h('details', null, h('summary', null, t('po_paste_instead')), paste.wrap, check));
     const root = h('section', { class: 'screen' },
-      screenHeading('Mass payouts'),
-      h('p', { class: 'hint' }, 'Nothing is sent until you confirm. A file that stopped half way can be loaded again, under any name and in this console or the wallexkit CLI: payouts already made are found and never paid twice.'),
-      ctx.variant === 'popup' ? h('p', { class: 'hint' }, 'The popup closes when you click elsewhere, which pauses sending: for large files use “Open in side panel”.') : null,
+      screenHeading(t('po_title')),
+      h('p', { class: 'hint' }, t('po_intro')),
+      ctx.variant === 'popup' ? h('p', { class: 'hint' }, t('po_popup_hint')) : null,
       noNonceWarning(ctx),
       form, stage);
     const state = { running: false, stop: false };
@@ -47,7 +48,7 @@ export default {
     /** @param {string} text @param {string} name */
     const load = async (text, name) => {
       if (state.running) return;
-      replace(stage, h('p', { class: 'loading', role: 'status' }, 'Checking the file…'));
+      replace(stage, h('p', { class: 'loading', role: 'status' }, t('po_checking_file')));
       /** @type {PayoutOptions} */
       const opts = { name };
       try {
@@ -77,7 +78,7 @@ export default {
       const f = file.input.files?.[0];
       if (!f) return;
       if (f.size > 2_000_000) {
-        replace(stage, notice('That file is larger than 2 MB: it cannot be a payout list.', 'warn'));
+        replace(stage, notice(t('po_too_large'), 'warn'));
         return;
       }
       await load(await f.text(), f.name);
@@ -115,14 +116,14 @@ async function legacyRun(ctx, sha) {
 /** @param {NonNullable<Awaited<ReturnType<typeof legacyRun>>>} legacy @param {string} name */
 function legacyView(legacy, name) {
   return h('section', { class: 'card', 'aria-labelledby': 'po-legacy', 'data-legacy': '' },
-    h('h3', { id: 'po-legacy', tabindex: '-1' }, `${name} was started by an earlier version of this console`),
+    h('h3', { id: 'po-legacy', tabindex: '-1' }, t('po_legacy_title', name)),
     h('div', { class: 'notice warn', role: 'alert' },
-      h('p', null, h('strong', null, 'Nothing was sent, and this file will not be sent as it is.')),
-      h('p', null, `The earlier version${legacy.createdAt ? ` (run of ${formatTime(new Date(legacy.createdAt).toISOString())})` : ''} marked its payouts in a way this version cannot find in your history, so sending the file again could pay these rows twice. Remove the payouts listed below from the file (they were paid, or may have been: check them in the withdrawal history), save it as a new file, and load that.`)),
+      h('p', null, h('strong', null, t('po_legacy_nothing'))),
+      h('p', null, legacy.createdAt ? t('po_legacy_text_at', formatTime(new Date(legacy.createdAt).toISOString())) : t('po_legacy_text'))),
     table({
-      caption: 'Payouts the earlier version sent or may have sent',
-      columns: [{ label: 'Payout no.', num: true }, { label: 'Note it carried' }, { label: 'Status then' }, { label: 'Withdrawal' }],
-      rows: legacy.rows.map((r) => [r.n, r.note ?? '', r.status === 'sent' ? 'sent' : 'outcome unknown', r.id ? h('code', null, r.id) : '']),
+      caption: t('po_legacy_caption'),
+      columns: [{ label: t('po_payout_no'), num: true }, { label: t('po_note_carried') }, { label: t('po_status_then') }, { label: t('po_withdrawal') }],
+      rows: legacy.rows.map((r) => [r.n, r.note ?? '', r.status === 'sent' ? t('po_row_sent') : t('po_outcome_unknown'), r.id ? h('code', { dir: 'ltr' }, r.id) : '']),
     }));
 }
 
@@ -130,46 +131,47 @@ function legacyView(legacy, name) {
 function validationView(parsed, name) {
   const n = parsed.problems.length;
   return h('section', { class: 'card', 'aria-labelledby': 'po-invalid' },
-    h('h3', { id: 'po-invalid', tabindex: '-1' }, `${n} problem${n === 1 ? '' : 's'} in ${name}`),
-    h('p', null, 'Nothing was sent. Fix every line below, then load the file again.'),
-    h('ul', { class: 'problems', role: 'alert' }, parsed.problems.map((p) => h('li', { dataset: { line: String(p.line) } },
-      p.line ? h('strong', null, `Line ${p.line}: `) : h('strong', null, 'File: '), p.message))),
+    h('h3', { id: 'po-invalid', tabindex: '-1' }, n === 1 ? t('po_problem_one', name) : t('po_problems', n, name)),
+    h('p', null, t('po_fix_lines')),
+    // the alert wraps the list (a ul with role=alert would no longer be a list for its items)
+    h('div', { role: 'alert' }, h('ul', { class: 'problems' }, parsed.problems.map((p) => h('li', { dataset: { line: String(p.line) } },
+      p.line ? h('strong', null, t('po_line_n', p.line)) : h('strong', null, t('po_file_colon')), ' ', h('bdi', null, p.message))))),
     parsed.warnings.length ? warningsList(parsed.warnings) : null);
 }
 
 /** @param {{line: number, message: string}[]} warnings */
 function warningsList(warnings) {
-  return h('div', null, h('h4', null, 'Please check'), h('ul', { class: 'warnings' }, warnings.map((w) => h('li', null, w.line ? h('strong', null, `Line ${w.line}: `) : null, w.message))));
+  return h('div', null, h('h4', null, t('po_please_check')), h('ul', { class: 'warnings' }, warnings.map((w) => h('li', null, w.line ? [h('strong', null, t('po_line_n', w.line)), ' '] : null, h('bdi', null, w.message)))));
 }
 
 /** @param {import('../backend.js').PayoutRun['summary']} s */
 export function progressLine(s) {
-  const parts = [`${s.sent} of ${s.rows} sent`];
-  if (s.failed) parts.push(`${s.failed} refused`);
-  if (s.unknown) parts.push(`${s.unknown} to look up`);
-  if (s.in_flight) parts.push(`${s.in_flight} may still arrive`);
-  if (s.ambiguous) parts.push(`${s.ambiguous} need you to check`);
-  if (s.pending) parts.push(`${s.pending} not sent yet`);
-  return parts.join(', ') + '.';
+  const parts = [t('po_n_of_m_sent', s.sent, s.rows)];
+  if (s.failed) parts.push(t('po_n_refused', s.failed));
+  if (s.unknown) parts.push(t('po_n_look_up', s.unknown));
+  if (s.in_flight) parts.push(t('po_n_may_arrive', s.in_flight));
+  if (s.ambiguous) parts.push(t('po_n_check', s.ambiguous));
+  if (s.pending) parts.push(t('po_n_not_sent', s.pending));
+  return parts.join(t('list_sep')) + t('full_stop');
 }
 
 /** @param {import('../backend.js').PayoutRun['rows'][number]} r */
 function rowState(r) {
   switch (r.state) {
-    case 'pending': return 'not sent yet';
-    case 'sending': return 'sending';
-    case 'sent': return r.reconciled ? 'sent (found in the history)' : 'sent';
-    case 'failed': return 'refused (nothing moved)';
-    case 'unknown': return 'outcome unknown: Resume looks it up';
-    case 'in_flight': return r.until ? `may still arrive: check again after ${clockTime(Date.parse(r.until))}` : 'may still arrive';
-    case 'ambiguous': return 'check your withdrawal history';
+    case 'pending': return t('po_row_pending');
+    case 'sending': return t('po_row_sending');
+    case 'sent': return r.reconciled ? t('po_row_sent_found') : t('po_row_sent');
+    case 'failed': return t('po_row_failed');
+    case 'unknown': return t('po_row_unknown');
+    case 'in_flight': return r.until ? t('po_row_in_flight_until', clockTime(Date.parse(r.until))) : t('ops_state_in_flight');
+    case 'ambiguous': return t('po_row_ambiguous');
     default: return r.state;
   }
 }
 
-/** The engine's sentence as a sentence: capital first, full stop last. @param {string} t */
-function sentence(t) {
-  const s = String(t ?? '').trim();
+/** The engine's sentence as a sentence: capital first, full stop last. @param {string} text */
+function sentence(text) {
+  const s = String(text ?? '').trim();
   return s ? s[0].toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.') : '';
 }
 
@@ -192,31 +194,31 @@ function runView(ctx, state, f, first) {
   const progressText = h('p', { id: 'po-progress-text', role: 'status', 'aria-live': 'polite' });
   const next = h('p', { class: 'notice info', id: 'po-next', 'data-next': '' });
   const send = h('button', { type: 'button', class: 'primary', 'data-action': 'send-payouts' });
-  const check = h('button', { type: 'button', class: 'secondary', 'data-action': 'check-again', hidden: true }, 'Check again');
-  const retry = h('button', { type: 'button', class: 'secondary', 'data-action': 'retry-refused', hidden: true }, 'Retry refused rows');
-  const stop = h('button', { type: 'button', class: 'secondary', hidden: true, 'data-action': 'stop' }, 'Stop after this batch');
-  const resumeHint = h('p', { class: 'hint' }, 'Resume first looks up every payout whose outcome is unknown, then sends the rest: nothing is paid twice, however often you press it.');
+  const check = h('button', { type: 'button', class: 'secondary', 'data-action': 'check-again', hidden: true }, t('rcn_check_again'));
+  const retry = h('button', { type: 'button', class: 'secondary', 'data-action': 'retry-refused', hidden: true }, t('po_retry_refused'));
+  const stop = h('button', { type: 'button', class: 'secondary', hidden: true, 'data-action': 'stop' }, t('po_stop_after'));
+  const resumeHint = h('p', { class: 'hint' }, t('po_resume_hint'));
   const problem = h('div');
   const results = h('div', { class: 'stack' });
-  const totals = h('span', null, parsed.totals.map((t) => `${displayAmount(t.amount)} ${t.currency}`).join(', '));
+  const totals = h('span', null, parsed.totals.map((x) => h('bdi', { dir: 'ltr' }, `${formatAmount(x.amount, x.currency)} ${x.currency}`)).flatMap((x, i) => (i ? [t('list_sep'), x] : [x])));
   // what the file is worth in the store's fiat, by core: approximate
-  fiatValues(ctx, parsed.totals.map((t) => ({ coin: t.currency, amount: t.amount }))).then((vs) => {
+  fiatValues(ctx, parsed.totals.map((x) => ({ coin: x.currency, amount: x.amount }))).then((vs) => {
     const sum = vs.filter(Boolean).map((v) => approx(v));
-    if (sum.length) totals.append(` (${sum.join(' + ')}, approximate)`);
+    if (sum.length) totals.append(' ', ...tParts('po_totals_approx', h('bdi', { dir: 'ltr' }, sum.join(' + '))));
   });
   const facts = dl([
-    ['From store', ctx.session?.storeName ?? ''],
-    ['Payouts', String(n)],
-    ['Totals', totals],
-    ['File fingerprint', h('code', null, `${parsed.sha256.slice(0, 16)} (${parsed.tag})`)],
+    [t('mf_from_store'), ctx.session?.storeName ?? ''],
+    [t('po_payouts'), String(n)],
+    [t('po_totals'), totals],
+    [t('po_fingerprint'), h('code', { dir: 'ltr' }, `${parsed.sha256.slice(0, 16)} (${parsed.tag})`)],
     // the same content under any name has the same fingerprint and continues the same run
-    ...(/** @type {[string, string][]} */ (started(first) ? [['Earlier runs', progressLine(first.summary)]] : [])),
+    ...(/** @type {[string, string][]} */ (started(first) ? [[t('po_earlier_runs'), progressLine(first.summary)]] : [])),
   ]);
   const section = h('section', { class: 'card', 'aria-labelledby': 'po-review', 'data-sha256': parsed.sha256 },
-    h('h3', { id: 'po-review', tabindex: '-1' }, `Review ${n} payout${n === 1 ? '' : 's'} from ${f.name}`),
+    h('h3', { id: 'po-review', tabindex: '-1' }, n === 1 ? t('po_review_one', f.name) : t('po_review_many', n, f.name)),
     facts,
     parsed.warnings.length ? warningsList(parsed.warnings) : null,
-    h('div', { class: 'progress-wrap' }, h('label', { for: 'po-progress' }, 'Progress'), progress, progressText),
+    h('div', { class: 'progress-wrap' }, h('label', { for: 'po-progress' }, t('po_progress')), progress, progressText),
     next,
     h('div', { class: 'actions' }, send, check, retry, stop),
     resumeHint,
@@ -241,9 +243,11 @@ function runView(ctx, state, f, first) {
     // the engine's own sentence, in the console's words (press Resume, Check again, Retry refused rows)
     const blocked = off && (s.step === 'send' || s.step === 'retry');
     const said = blocked
-      ? `${s.pending + s.failed} payout${s.pending + s.failed === 1 ? ' is' : 's are'} not sent: sending is off while nonces are off (see above).`
+      ? (s.pending + s.failed === 1 ? t('po_blocked_one') : t('po_blocked_many', s.pending + s.failed))
       : sentence(s.next);
-    next.textContent = s.stopped ? `Stopped: ${s.stopped}. ${said}` : said;
+    next.textContent = s.stopped ? `${t('po_stopped', s.stopped)} ${said}` : said;
+    // the engine's sentence is Go's, in English: marked so, also inside a right-to-left page
+    if (!blocked && currentLocale() !== 'en') { next.lang = 'en'; next.dir = 'ltr'; } else { next.removeAttribute('lang'); next.removeAttribute('dir'); }
     next.className = `notice ${s.done ? 'ok' : s.in_flight || s.ambiguous || s.stopped || blocked ? 'warn' : 'info'}`;
     next.dataset.next = s.next;
     next.dataset.step = s.step;
@@ -254,7 +258,7 @@ function runView(ctx, state, f, first) {
     const work = off ? s.step === 'reconcile' : !s.done && (st.more || s.pending > 0 || s.unknown > 0);
     send.hidden = state.running ? false : !work;
     resumeHint.hidden = send.hidden || !started(st) || off;
-    if (!state.running) send.textContent = off ? 'Look up payouts of unknown outcome' : started(st) ? 'Resume' : `Confirm and send ${n} payout${n === 1 ? '' : 's'}`;
+    if (!state.running) send.textContent = off ? t('po_look_up_unknown') : started(st) ? t('po_resume') : n === 1 ? t('po_confirm_one') : t('po_confirm_many', n);
     retry.hidden = state.running || !s.failed || off;
     clearInterval(waitTimer);
     check.hidden = state.running || !s.in_flight;
@@ -264,7 +268,7 @@ function runView(ctx, state, f, first) {
       const tick = () => {
         const left = Math.ceil((until - Date.now()) / 1000);
         check.disabled = left > 0;
-        check.textContent = left > 0 ? `Check again at ${clockTime(until)} (in ${left} s)` : 'Check again';
+        check.textContent = left > 0 ? t('rcn_check_again_at', clockTime(until), left) : t('rcn_check_again');
         if (left <= 0) clearInterval(waitTimer);
       };
       tick();
@@ -283,7 +287,7 @@ function runView(ctx, state, f, first) {
     for (const b of [check, retry]) b.hidden = true;
     send.disabled = true;
     send.setAttribute('aria-busy', 'true');
-    send.textContent = off ? 'Looking up…' : 'Sending…';
+    send.textContent = off ? t('po_looking_up') : t('mf_sending');
     stop.hidden = false;
     stop.disabled = false;
     /** @type {PayoutRun|undefined} */
@@ -296,13 +300,13 @@ function runView(ctx, state, f, first) {
         update(st);
         // nonces off: only look-ups (unsettled rows are always reconciled before anything is sent)
       } while (st.more && !state.stop && (!off || st.summary.step === 'reconcile'));
-      ctx.announce(st.summary.done ? `Finished: ${progressLine(st.summary)}` : `Stopped: ${st.summary.next}`);
+      ctx.announce(st.summary.done ? t('po_finished', progressLine(st.summary)) : t('po_stopped_next', st.summary.next));
     } catch (e) {
       const be = toBridgeError(e);
       replace(problem, errorBox(e, be.code === 'outcome_unknown'
-        ? { hint: 'Press Resume: it first looks up what happened to the interrupted batch, then sends the rest. Nothing is paid twice.' }
+        ? { hint: t('po_press_resume') }
         : {}));
-      ctx.announce(`Sending stopped: ${be.message}`);
+      ctx.announce(t('po_sending_stopped', be.message));
       st = await ctx.backend.payoutStatus(f.text, f.opts).catch(() => undefined);
     } finally {
       state.running = false;
@@ -310,7 +314,7 @@ function runView(ctx, state, f, first) {
       send.disabled = false;
       send.removeAttribute('aria-busy');
       if (st) update(st);
-      else send.textContent = 'Resume';
+      else send.textContent = t('po_resume');
       ctx.refreshOps?.();
     }
   };
@@ -320,7 +324,7 @@ function runView(ctx, state, f, first) {
   stop.addEventListener('click', () => {
     state.stop = true;
     stop.disabled = true;
-    ctx.announce('Stopping after the current batch.');
+    ctx.announce(t('po_stopping'));
   });
   update(first);
   return section;
@@ -332,23 +336,23 @@ function runView(ctx, state, f, first) {
  */
 function showResults(out, st) {
   const url = URL.createObjectURL(new Blob([st.resultsCsv], { type: 'text/csv' }));
-  const download = h('a', { href: url, download: `payout-results-${st.sha256.slice(0, 8)}.csv`, class: 'button secondary', 'data-action': 'download-results' }, 'Download results CSV');
+  const download = h('a', { href: url, download: `payout-results-${st.sha256.slice(0, 8)}.csv`, class: 'button secondary', 'data-action': 'download-results' }, t('po_download_results'));
   const rows = st.rows;
   replace(out,
     table({
-      caption: 'Payouts in this file',
-      columns: [{ label: 'Line', num: true }, { label: 'Address' }, { label: 'Amount', num: true }, { label: 'Currency' }, { label: 'Memo' }, { label: 'Status' }, { label: 'Withdrawal / reason' }],
+      caption: t('po_rows_caption'),
+      columns: [{ label: t('po_line'), num: true }, { label: t('rc_address') }, { label: t('rc_amount'), num: true }, { label: t('sd_currency') }, { label: t('po_memo') }, { label: t('ov_status') }, { label: t('po_withdrawal_reason') }],
       rows: rows.slice(0, SHOWN).map((r) => [
         String(r.line),
-        h('code', { class: 'address' }, r.address),
-        displayAmount(r.amount),
+        h('code', { class: 'address', dir: 'ltr' }, r.address),
+        formatAmount(r.amount, r.currency),
         r.currency,
         r.memo ?? '',
         h('span', { class: `row-${r.state}`, dataset: { state: r.state, line: String(r.line) } }, rowState(r)),
-        r.withdrawal_id ? h('code', null, r.withdrawal_id) : r.state === 'in_flight' || r.state === 'pending' ? '' : (r.error ?? ''),
+        r.withdrawal_id ? h('code', { dir: 'ltr' }, r.withdrawal_id) : r.state === 'in_flight' || r.state === 'pending' ? '' : (r.error ?? ''),
       ]),
     }),
-    rows.length > SHOWN ? h('p', { class: 'hint' }, `…and ${rows.length - SHOWN} more (all are in the results CSV).`) : null,
+    rows.length > SHOWN ? h('p', { class: 'hint' }, t('po_and_more', rows.length - SHOWN)) : null,
     h('div', { class: 'actions' }, download));
   return url;
 }

@@ -2,13 +2,14 @@
 // and a countdown; poll its status until it is paid or fails; list recent payments.
 
 import { h, replace } from '../dom.js';
-import { field, setFieldError, errorBox, busy, table, dl, screenHeading, copyButton, formatTime, formatDuration, toMs } from '../ui.js';
-import { displayAmount, parseUnits, AmountError } from '../lib/money.js';
+import { field, setFieldError, errorBox, busy, table, dl, screenHeading, copyButton, formatTime, formatDuration, toMs, ltr, focusOn } from '../ui.js';
+import { formatAmount, parseUnits, AmountError } from '../lib/money.js';
 import { paymentState, paymentLabel, timeoutSeconds, safeHttpUrl } from '../lib/status.js';
 import { toBridgeError } from '../lib/errors.js';
 import { qrSvg } from '../qr-view.js';
 import { loadCoins, truthy, coinOptions } from '../coins.js';
 import { reconcileControl } from '../reconcile-view.js';
+import { t, tParts } from '../lib/i18n.js';
 
 export const POLL_MS = 3000;
 
@@ -17,16 +18,16 @@ export const POLL_MS = 3000;
 /** @type {import('../app.js').Screen} */
 export default {
   id: 'receive',
-  title: 'Receive',
+  get title() { return t('nav_receive'); },
   needsSession: true,
   render(ctx) {
-    const amount = field({ label: 'Amount', name: 'amount', required: true, inputmode: 'decimal', placeholder: '10.00' });
-    const currency1 = field({ label: 'Pricing currency', name: 'currency1', type: 'select', required: true, options: [{ value: 'USD', label: 'USD' }], value: 'USD', hint: 'The currency the price is set in.' });
-    const currency2 = field({ label: 'Pay currency', name: 'currency2', type: 'select', required: true, options: [{ value: 'BTC', label: 'BTC' }], value: 'BTC', hint: 'The coin the buyer pays with.' });
-    const email = field({ label: 'Buyer email', name: 'buyerEmail', type: 'email', required: true, autocomplete: 'off' });
-    const item = field({ label: 'Item', name: 'itemName', hint: 'Optional: shown to the buyer.' });
-    const invoice = field({ label: 'Invoice number', name: 'invoice', hint: 'Optional: your reference, also used to reconcile.' });
-    const submit = h('button', { type: 'submit' }, 'Create payment');
+    const amount = field({ label: t('rc_amount'), name: 'amount', required: true, inputmode: 'decimal', placeholder: '10.00', attrs: { dir: 'ltr' } });
+    const currency1 = field({ label: t('rc_pricing_currency'), name: 'currency1', type: 'select', required: true, options: [{ value: 'USD', label: 'USD' }], value: 'USD', hint: t('rc_pricing_hint') });
+    const currency2 = field({ label: t('rc_pay_currency'), name: 'currency2', type: 'select', required: true, options: [{ value: 'BTC', label: 'BTC' }], value: 'BTC', hint: t('rc_pay_hint') });
+    const email = field({ label: t('rc_buyer_email'), name: 'buyerEmail', type: 'email', required: true, autocomplete: 'off', attrs: { dir: 'ltr' } });
+    const item = field({ label: t('rc_item'), name: 'itemName', hint: t('rc_item_hint') });
+    const invoice = field({ label: t('rc_invoice'), name: 'invoice', hint: t('rc_invoice_hint') });
+    const submit = h('button', { type: 'submit' }, t('rc_create'));
     const msg = h('div');
     const result = h('div', { class: 'payment-result' });
     const recent = h('div', { 'aria-live': 'polite' });
@@ -37,10 +38,10 @@ export default {
 
     const deposit = depositTool(ctx);
     const root = h('section', { class: 'screen' },
-      screenHeading('Receive'),
-      h('section', { 'aria-labelledby': 'rc-new' }, h('h3', { id: 'rc-new' }, 'New payment'), form),
+      screenHeading(t('rc_title')),
+      h('section', { 'aria-labelledby': 'rc-new' }, h('h3', { id: 'rc-new' }, t('rc_new_payment')), form),
       result,
-      h('section', { 'aria-labelledby': 'rc-recent' }, h('h3', { id: 'rc-recent' }, 'Recent payments'), recent),
+      h('section', { 'aria-labelledby': 'rc-recent' }, h('h3', { id: 'rc-recent' }, t('rc_recent')), recent),
       deposit);
 
     loadCoins(ctx.backend).then((coins) => {
@@ -70,14 +71,14 @@ export default {
         parseUnits(p.amount, { positive: true });
       } catch (err) {
         if (err instanceof AmountError) {
-          setFieldError(amount, `Amount ${err.message}.`);
+          setFieldError(amount, t('rc_amount_error', err.message));
           amount.input.focus();
           return;
         }
         throw err;
       }
       if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(p.buyerEmail)) {
-        setFieldError(email, 'Enter the buyer’s email address, e.g. buyer@example.com.');
+        setFieldError(email, t('rc_email_error'));
         email.input.focus();
         return;
       }
@@ -93,14 +94,17 @@ export default {
           if (f) setFieldError(f, be.message);
           if ((be.code === 'outcome_unknown' || be.code === 'pending_operation') && be.opId) {
             // the payment request may exist: look it up by its operation id, never create it twice
-            const rc = reconcileControl(ctx, { opId: be.opId, name: 'payment request', resendHint: 'You can create it again with the form above.' });
+            const rc = reconcileControl(ctx, { opId: be.opId, name: t('rc_payment_request'), resendHint: t('rc_resend_hint') });
             replace(msg, errorBox(err, { actions: [rc.button] }), rc.result);
             ctx.refreshOps?.();
           } else {
             replace(msg, errorBox(err));
           }
+          // the button was disabled while it worked (which drops focus): focus goes to the reason
+          if (!f) focusOn(msg.querySelector('[role=alert]'));
+          else f.input.focus();
         }
-      }, 'Creating…');
+      }, t('rc_creating'));
     });
     loadRecent(ctx, recent);
     return root;
@@ -116,42 +120,42 @@ export default {
  */
 function showPayment(ctx, box, tx, req, onFinal) {
   const coin = tx.currency || req.currency2;
-  const statusEl = h('p', { class: 'payment-status', role: 'status', 'aria-live': 'polite', dataset: { state: 'pending' } }, 'Waiting for funds');
+  const statusEl = h('p', { class: 'payment-status', role: 'status', 'aria-live': 'polite', dataset: { state: 'pending' } }, t('rc_waiting'));
   const countdown = h('span', { class: 'countdown', 'aria-live': 'off' });
-  const received = h('span', null, '0');
+  const received = h('bdi', { dir: 'ltr' }, '0');
   const checkout = safeHttpUrl(tx.checkout_url);
   const statusUrl = safeHttpUrl(tx.status_url);
   let expiresAt = Date.now() + timeoutSeconds(tx.timeout) * 1000;
-  const heading = h('h3', { id: 'rc-payment', tabindex: '-1' }, 'Payment ', h('code', null, tx.txn_id));
-  const checkNow = h('button', { type: 'button', class: 'secondary' }, 'Check now');
+  const heading = h('h3', { id: 'rc-payment', tabindex: '-1' }, tParts('rc_payment_heading', h('code', { dir: 'ltr' }, tx.txn_id)));
+  const checkNow = h('button', { type: 'button', class: 'secondary' }, t('rc_check_now'));
   // the code carries core's payment link: the amount too where the coin has a sound link for it
-  const qrFigure = h('figure', { class: 'qr-figure' }, qrSvg(tx.address, { label: `QR code of the payment address ${tx.address}` }), h('figcaption', null, 'Scan to pay (address only)'));
+  const qrFigure = h('figure', { class: 'qr-figure' }, qrSvg(tx.address, { label: t('rc_qr_address_label', tx.address) }), h('figcaption', null, t('rc_scan_address_only')));
   ctx.backend.paymentUri?.({ coin, address: tx.address, amount: tx.amount }).then((u) => {
-    const due = `${displayAmount(tx.amount, { minDecimals: 0 })} ${coin}`;
-    replace(qrFigure, qrSvg(u.uri, { label: `QR code to pay ${due}: ${u.uri}` }),
-      h('figcaption', { 'data-kind': u.kind }, u.kind === 'address' ? `Scan to pay (address only: type ${due})` : 'Scan to pay (amount included)'));
+    const due = `${formatAmount(tx.amount, coin)} ${coin}`;
+    replace(qrFigure, qrSvg(u.uri, { label: t('rc_qr_pay_label', due, u.uri) }),
+      h('figcaption', { 'data-kind': u.kind }, u.kind === 'address' ? tParts('rc_scan_type', ltr(due)) : t('rc_scan_amount_included')));
   }).catch(() => { /* the address alone stays */ });
   replace(box, h('section', { 'aria-labelledby': 'rc-payment', class: 'card', dataset: { txn: tx.txn_id } },
     heading,
     h('div', { class: 'payment-grid' },
       h('div', null,
         dl([
-          ['Amount to pay', h('strong', { class: 'pay-amount' }, `${displayAmount(tx.amount, { minDecimals: 0 })} ${coin}`)],
-          ['Price', `${req.amount} ${req.currency1}`],
-          ['Address', h('code', { class: 'address' }, tx.address)],
-          ['Confirmations needed', String(tx.confirms_needed ?? '')],
-          ['Time left', countdown],
-          ['Received', received],
+          [t('rc_amount_to_pay'), h('strong', { class: 'pay-amount', dir: 'ltr' }, `${formatAmount(tx.amount, coin)} ${coin}`)],
+          [t('rc_price'), ltr(`${formatAmount(req.amount, req.currency1)} ${req.currency1}`)],
+          [t('rc_address'), h('code', { class: 'address', dir: 'ltr' }, tx.address)],
+          [t('rc_confirms_needed'), String(tx.confirms_needed ?? '')],
+          [t('rc_time_left'), countdown],
+          [t('rc_received'), received],
         ]),
         h('div', { class: 'actions' },
-          copyButton(() => tx.address, 'Copy address', ctx.announce),
-          checkout ? h('a', { href: checkout, target: '_blank', rel: 'noopener noreferrer', class: 'button secondary' }, 'Open checkout page') : null,
-          checkout ? copyButton(() => checkout, 'Copy checkout link', ctx.announce) : null,
-          statusUrl ? h('a', { href: statusUrl, target: '_blank', rel: 'noopener noreferrer', class: 'button link' }, 'Status page') : null)),
+          copyButton(() => tx.address, t('rc_copy_address'), ctx.announce),
+          checkout ? h('a', { href: checkout, target: '_blank', rel: 'noopener noreferrer', class: 'button secondary' }, t('rc_open_checkout')) : null,
+          checkout ? copyButton(() => checkout, t('rc_copy_checkout'), ctx.announce) : null,
+          statusUrl ? h('a', { href: statusUrl, target: '_blank', rel: 'noopener noreferrer', class: 'button link' }, t('rc_status_page')) : null)),
       qrFigure),
     statusEl, h('div', { class: 'actions' }, checkNow)));
   heading.focus();
-  ctx.announce(`Payment created: pay ${tx.amount} ${coin}.`);
+  ctx.announce(t('rc_created', `${formatAmount(tx.amount, coin)} ${coin}`));
 
   let stopped = false;
   /** @type {ReturnType<typeof setTimeout>|undefined} */
@@ -172,7 +176,7 @@ function showPayment(ctx, box, tx, req, onFinal) {
       if (exp) expiresAt = exp;
       const state = paymentState(Number(info.status));
       const label = paymentLabel(Number(info.status));
-      received.textContent = `${displayAmount(info.received || '0', { minDecimals: 0 })} ${coin}`;
+      received.textContent = `${formatAmount(info.received || '0', coin)} ${coin}`;
       if (statusEl.dataset.state !== state || statusEl.dataset.label !== label) {
         statusEl.dataset.state = state;
         statusEl.dataset.label = label;
@@ -180,13 +184,13 @@ function showPayment(ctx, box, tx, req, onFinal) {
       }
       if (state !== 'pending') {
         stop();
-        countdown.textContent = state === 'paid' ? 'paid' : 'ended';
+        countdown.textContent = state === 'paid' ? t('rc_countdown_paid') : t('rc_countdown_ended');
         onFinal();
         return;
       }
     } catch (e) {
       const be = toBridgeError(e);
-      replace(statusEl, `Could not check the status: ${be.message}. Retrying…`);
+      replace(statusEl, t('rc_check_failed', be.message));
       if (be.code === 'auth' || be.code === 'locked' || be.code === 'not_connected' || be.code === 'permission') {
         stop();
         replace(statusEl, errorBox(e));
@@ -213,13 +217,13 @@ async function loadRecent(ctx, box) {
     const multi = ids.length ? await ctx.backend.txInfoMulti(ids) : {};
     const infos = ids.map((id) => ({ id, i: multi[id]?.info }));
     replace(box, table({
-      caption: 'Recent payments',
+      caption: t('rc_recent'),
       captionHidden: true,
-      columns: [{ label: 'Created' }, { label: 'Payment' }, { label: 'Amount', num: true }, { label: 'Received', num: true }, { label: 'Status' }],
+      columns: [{ label: t('rc_created_col') }, { label: t('rc_payment_col') }, { label: t('rc_amount'), num: true }, { label: t('rc_received'), num: true }, { label: t('ov_status') }],
       rows: infos.map(({ id, i }) => i
-        ? [formatTime(i.time_created), h('code', null, id), `${displayAmount(i.amount, { minDecimals: 0 })} ${i.coin}`, displayAmount(i.received || '0', { minDecimals: 0 }), h('span', { class: `state-${paymentState(Number(i.status))}` }, paymentLabel(Number(i.status)))]
-        : ['', h('code', null, id), '', '', 'could not load']),
-      empty: 'No payments yet.',
+        ? [formatTime(i.time_created), h('code', { dir: 'ltr' }, id), `${formatAmount(i.amount, i.coin)} ${i.coin}`, formatAmount(i.received || '0', i.coin), h('span', { class: `state-${paymentState(Number(i.status))}` }, paymentLabel(Number(i.status)))]
+        : ['', h('code', { dir: 'ltr' }, id), '', '', t('rc_could_not_load')]),
+      empty: t('rc_no_payments'),
     }));
   } catch (e) {
     replace(box, errorBox(e));
@@ -230,8 +234,8 @@ async function loadRecent(ctx, box) {
 
 /** A small "deposit address" lookup (personal address, no IPN). @param {Ctx} ctx */
 function depositTool(ctx) {
-  const cur = field({ label: 'Coin', name: 'depositCurrency', type: 'select', options: [{ value: 'BTC', label: 'BTC' }], value: 'BTC' });
-  const btn = h('button', { type: 'submit', class: 'secondary' }, 'Show deposit address');
+  const cur = field({ label: t('ov_coin'), name: 'depositCurrency', type: 'select', options: [{ value: 'BTC', label: 'BTC' }], value: 'BTC' });
+  const btn = h('button', { type: 'submit', class: 'secondary' }, t('rc_show_deposit'));
   const out = h('div', { 'aria-live': 'polite' });
   const form = h('form', { class: 'inline-form', novalidate: true }, cur.wrap, btn);
   loadCoins(ctx.backend).then((coins) => {
@@ -242,11 +246,11 @@ function depositTool(ctx) {
     busy(btn, async () => {
       try {
         const r = await ctx.backend.depositAddress(cur.input.value);
-        replace(out, dl([[`${r.currency || cur.input.value} deposit address`, h('code', { class: 'address' }, r.address)]]), copyButton(() => r.address, 'Copy address', ctx.announce));
+        replace(out, dl([[t('rc_deposit_address_of', r.currency || cur.input.value), h('code', { class: 'address', dir: 'ltr' }, r.address)]]), copyButton(() => r.address, t('rc_copy_address'), ctx.announce));
       } catch (err) {
         replace(out, errorBox(err));
       }
     });
   });
-  return h('details', { class: 'tool' }, h('summary', null, 'Deposit address (top up your own wallet)'), form, out);
+  return h('details', { class: 'tool' }, h('summary', null, t('rc_deposit_tool')), form, out);
 }

@@ -3,19 +3,20 @@
 // and the withdrawal history.
 
 import { h, replace } from '../dom.js';
-import { field, setFieldError, errorBox, table, screenHeading, notice, formatTime, noNonceWarning, noncesOff } from '../ui.js';
-import { displayAmount, parseUnits, formatUnits, AmountError } from '../lib/money.js';
+import { field, setFieldError, errorBox, table, screenHeading, notice, formatTime, noNonceWarning, noncesOff, ltr } from '../ui.js';
+import { formatAmount, parseUnits, formatUnits, AmountError } from '../lib/money.js';
 import { withdrawalLabel } from '../lib/status.js';
 import { loadCoins, truthy, coinOptions } from '../coins.js';
 import { moneyFlow } from '../money-flow.js';
 import { unsettledOps } from '../ops-view.js';
+import { t, currentLocale } from '../lib/i18n.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
 
 /** @type {import('../app.js').Screen} */
 export default {
   id: 'send',
-  title: 'Send',
+  get title() { return t('nav_send'); },
   needsSession: true,
   render(ctx) {
     const history = h('div', { 'aria-live': 'polite' });
@@ -24,15 +25,15 @@ export default {
     // with nonces off the core refuses money (moneyNeedsNonces): no form offers to send
     const sending = !noncesOff(ctx);
     const root = h('section', { class: 'screen' },
-      screenHeading('Send'),
+      screenHeading(t('sd_title')),
       noNonceWarning(ctx),
       unsettled.el,
       sending ? withdrawalSection(ctx, refresh) : null,
       sending ? transferSection(ctx, refresh) : null,
       sending ? convertSection(ctx) : null,
       h('section', { 'aria-labelledby': 'sd-history' },
-        h('h3', { id: 'sd-history' }, 'Withdrawal history'),
-        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: refresh }, 'Refresh history')),
+        h('h3', { id: 'sd-history' }, t('sd_history')),
+        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: refresh }, t('sd_refresh_history'))),
         history));
     refresh();
     unsettled.reload();
@@ -55,7 +56,7 @@ function amountOf(f) {
     return formatUnits(parseUnits(f.input.value, { positive: true }));
   } catch (e) {
     if (!(e instanceof AmountError)) throw e;
-    setFieldError(f, `Amount ${e.message}.`);
+    setFieldError(f, t('rc_amount_error', e.message));
     f.input.focus();
     return '';
   }
@@ -71,18 +72,18 @@ function fillCoins(sel, ctx, def, fiat = false) {
 
 /** @param {Ctx} ctx @param {() => void} after */
 function withdrawalSection(ctx, after) {
-  const amount = field({ label: 'Amount', name: 'wdAmount', required: true, inputmode: 'decimal' });
-  const currency = field({ label: 'Currency', name: 'wdCurrency', type: 'select', required: true, options: [{ value: 'BTC', label: 'BTC' }], value: 'BTC' });
-  const address = field({ label: 'Destination address', name: 'wdAddress', required: true, autocomplete: 'off' });
-  const note = field({ label: 'Note', name: 'wdNote', hint: 'Optional. A reference is added when empty, so the withdrawal can be reconciled.' });
-  const auto = field({ label: 'Skip the email confirmation', name: 'wdAuto', type: 'checkbox', hint: 'Send at once instead of waiting for you to confirm by email.' });
+  const amount = field({ label: t('rc_amount'), name: 'wdAmount', required: true, inputmode: 'decimal', attrs: { dir: 'ltr' } });
+  const currency = field({ label: t('sd_currency'), name: 'wdCurrency', type: 'select', required: true, options: [{ value: 'BTC', label: 'BTC' }], value: 'BTC' });
+  const address = field({ label: t('sd_dest_address'), name: 'wdAddress', required: true, autocomplete: 'off', attrs: { dir: 'ltr' } });
+  const note = field({ label: t('sd_note'), name: 'wdNote', hint: t('sd_note_hint') });
+  const auto = field({ label: t('sd_skip_email'), name: 'wdAuto', type: 'checkbox', hint: t('sd_skip_email_hint') });
   fillCoins(currency, ctx, 'BTC');
   const form = h('form', { class: 'grid-form', novalidate: true },
     amount.wrap, currency.wrap, address.wrap, note.wrap, auto.wrap,
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Review withdrawal')));
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('sd_review_withdrawal'))));
   const box = h('div');
   moneyFlow(ctx, {
-    name: 'withdrawal',
+    name: t('op_withdrawal'),
     form,
     box,
     async prepare() {
@@ -92,12 +93,12 @@ function withdrawalSection(ctx, after) {
       if (!amt) return null;
       const addr = address.input.value.trim();
       if (!addr) {
-        setFieldError(address, 'Enter the address to send to.');
+        setFieldError(address, t('sd_enter_address'));
         address.input.focus();
         return null;
       }
       if (/\s/.test(addr)) {
-        setFieldError(address, 'An address has no spaces: check you copied it whole.');
+        setFieldError(address, t('sd_address_spaces'));
         address.input.focus();
         return null;
       }
@@ -105,7 +106,7 @@ function withdrawalSection(ctx, after) {
       // caught here, before the money could go to an address nobody owns
       const chk = await ctx.backend.checkAddress(currency.input.value, addr);
       if (!chk.ok) {
-        setFieldError(address, `This ${currency.input.value} address ${chk.problem ?? 'is not valid'}. Copy it again from the recipient; nothing was sent.`);
+        setFieldError(address, t('sd_address_bad', currency.input.value, chk.problem ?? t('sd_is_not_valid')));
         address.input.focus();
         return null;
       }
@@ -114,35 +115,35 @@ function withdrawalSection(ctx, after) {
       return {
         params,
         pairs: [
-          ['Amount', h('strong', { class: 'review-amount' }, `${displayAmount(amt)} ${params.currency}`)],
-          ['Currency', params.currency],
-          ['Destination', h('code', { class: 'address' }, addr)],
-          ['Note', n],
-          ['Email confirmation', params.autoConfirm ? 'skipped: sent at once' : 'required'],
+          [t('rc_amount'), h('strong', { class: 'review-amount', dir: 'ltr' }, `${formatAmount(amt, params.currency)} ${params.currency}`)],
+          [t('sd_currency'), params.currency],
+          [t('sd_destination'), h('code', { class: 'address', dir: 'ltr' }, addr)],
+          [t('sd_note'), n],
+          [t('sd_email_confirmation'), params.autoConfirm ? t('sd_email_skipped') : t('sd_email_required')],
         ],
       };
     },
     value: (p) => ({ coin: p.currency, amount: p.amount }),
     send: (p) => ctx.backend.createWithdrawal(p),
-    done: (r, p) => notice(`Withdrawal ${r.id} created: ${withdrawalLabel(Number(r.status))}. ${displayAmount(r.amount ?? p.amount)} ${p.currency} to ${p.address}.`, 'ok'),
+    done: (r, p) => notice(t('sd_withdrawal_done', r.id, withdrawalLabel(Number(r.status)), `${formatAmount(r.amount ?? p.amount, p.currency)} ${p.currency}`, p.address), 'ok'),
     after,
   });
-  return h('section', { 'aria-labelledby': 'sd-wd' }, h('h3', { id: 'sd-wd' }, 'Withdraw to an address'), form, box);
+  return h('section', { 'aria-labelledby': 'sd-wd' }, h('h3', { id: 'sd-wd' }, t('sd_withdraw_title')), form, box);
 }
 
 /** @param {Ctx} ctx @param {() => void} after */
 function transferSection(ctx, after) {
-  const amount = field({ label: 'Amount', name: 'trAmount', required: true, inputmode: 'decimal' });
-  const currency = field({ label: 'Currency', name: 'trCurrency', type: 'select', required: true, options: [{ value: 'BTC', label: 'BTC' }], value: 'BTC' });
-  const merchant = field({ label: 'Merchant ID', name: 'trMerchant', required: true, autocomplete: 'off', hint: 'The receiving merchant’s ID (not the username).' });
-  const auto = field({ label: 'Skip the email confirmation', name: 'trAuto', type: 'checkbox' });
+  const amount = field({ label: t('rc_amount'), name: 'trAmount', required: true, inputmode: 'decimal', attrs: { dir: 'ltr' } });
+  const currency = field({ label: t('sd_currency'), name: 'trCurrency', type: 'select', required: true, options: [{ value: 'BTC', label: 'BTC' }], value: 'BTC' });
+  const merchant = field({ label: t('ov_merchant_id'), name: 'trMerchant', required: true, autocomplete: 'off', hint: t('sd_merchant_hint'), attrs: { dir: 'ltr' } });
+  const auto = field({ label: t('sd_skip_email'), name: 'trAuto', type: 'checkbox' });
   fillCoins(currency, ctx, 'BTC');
   const form = h('form', { class: 'grid-form', novalidate: true },
     amount.wrap, currency.wrap, merchant.wrap, auto.wrap,
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Review transfer')));
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('sd_review_transfer'))));
   const box = h('div');
   moneyFlow(ctx, {
-    name: 'transfer',
+    name: t('op_transfer'),
     form,
     box,
     prepare() {
@@ -151,7 +152,7 @@ function transferSection(ctx, after) {
       if (!amt) return null;
       const m = merchant.input.value.trim();
       if (!/^[A-Za-z0-9_-]+$/.test(m)) {
-        setFieldError(merchant, 'Enter the merchant ID: letters and digits.');
+        setFieldError(merchant, t('sd_enter_merchant'));
         merchant.input.focus();
         return null;
       }
@@ -159,26 +160,26 @@ function transferSection(ctx, after) {
       return {
         params,
         pairs: [
-          ['Amount', h('strong', { class: 'review-amount' }, `${displayAmount(amt)} ${params.currency}`)],
-          ['Currency', params.currency],
-          ['Destination', `merchant ${m}`],
-          ['Email confirmation', params.autoConfirm ? 'skipped: sent at once' : 'required'],
+          [t('rc_amount'), h('strong', { class: 'review-amount', dir: 'ltr' }, `${formatAmount(amt, params.currency)} ${params.currency}`)],
+          [t('sd_currency'), params.currency],
+          [t('sd_destination'), t('sd_dest_merchant', m)],
+          [t('sd_email_confirmation'), params.autoConfirm ? t('sd_email_skipped') : t('sd_email_required')],
         ],
       };
     },
     value: (p) => ({ coin: p.currency, amount: p.amount }),
     send: (p) => ctx.backend.createTransfer(p),
-    done: (r, p) => notice(`Transfer ${r.id} created (${Number(r.status) === 1 ? 'sent' : 'awaiting email confirmation'}): ${displayAmount(p.amount)} ${p.currency} to merchant ${p.merchant}.`, 'ok'),
+    done: (r, p) => notice(t(Number(r.status) === 1 ? 'sd_transfer_done_sent' : 'sd_transfer_done_awaiting', r.id, `${formatAmount(p.amount, p.currency)} ${p.currency}`, p.merchant), 'ok'),
     after,
   });
-  return h('section', { 'aria-labelledby': 'sd-tr' }, h('h3', { id: 'sd-tr' }, 'Transfer to another merchant'), form, box);
+  return h('section', { 'aria-labelledby': 'sd-tr' }, h('h3', { id: 'sd-tr' }, t('sd_transfer_title')), form, box);
 }
 
 /** @param {Ctx} ctx */
 function convertSection(ctx) {
-  const amount = field({ label: 'Amount', name: 'cvAmount', required: true, inputmode: 'decimal' });
-  const from = field({ label: 'From', name: 'cvFrom', type: 'select', required: true, options: [{ value: 'BTC', label: 'BTC' }], value: 'BTC' });
-  const to = field({ label: 'To', name: 'cvTo', type: 'select', required: true, options: [{ value: 'LTC', label: 'LTC' }], value: 'LTC' });
+  const amount = field({ label: t('rc_amount'), name: 'cvAmount', required: true, inputmode: 'decimal', attrs: { dir: 'ltr' } });
+  const from = field({ label: t('sd_from'), name: 'cvFrom', type: 'select', required: true, options: [{ value: 'BTC', label: 'BTC' }], value: 'BTC' });
+  const to = field({ label: t('sd_to'), name: 'cvTo', type: 'select', required: true, options: [{ value: 'LTC', label: 'LTC' }], value: 'LTC' });
   loadCoins(ctx.backend).then((coins) => {
     const list = coins.filter((c) => !truthy(c.is_fiat) && (c.can_convert === undefined || truthy(c.can_convert)));
     replace(from.input, coinOptions(list, 'BTC').map((o) => h('option', { value: o.value, selected: o.selected }, o.label)));
@@ -186,20 +187,20 @@ function convertSection(ctx) {
   }).catch(() => {});
   const form = h('form', { class: 'grid-form', novalidate: true },
     amount.wrap, from.wrap, to.wrap,
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Review conversion')));
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('sd_review_conversion'))));
   const box = h('div');
   moneyFlow(ctx, {
-    name: 'conversion',
+    name: t('op_conversion'),
     form,
     box,
-    confirmLabel: 'Confirm and convert',
+    confirmLabel: t('sd_confirm_convert'),
     prepare() {
       setFieldError(amount, '');
       setFieldError(to, '');
       const amt = amountOf(amount);
       if (!amt) return null;
       if (from.input.value === to.input.value) {
-        setFieldError(to, 'Pick a different coin to convert to.');
+        setFieldError(to, t('sd_pick_different'));
         to.input.focus();
         return null;
       }
@@ -207,17 +208,17 @@ function convertSection(ctx) {
       return {
         params,
         pairs: [
-          ['Amount', h('strong', { class: 'review-amount' }, `${displayAmount(amt)} ${params.from}`)],
-          ['Currency', params.from],
-          ['Destination', `your ${params.to} balance`],
+          [t('rc_amount'), h('strong', { class: 'review-amount', dir: 'ltr' }, `${formatAmount(amt, params.from)} ${params.from}`)],
+          [t('sd_currency'), params.from],
+          [t('sd_destination'), t('sd_dest_balance', params.to)],
         ],
       };
     },
     value: (p) => ({ coin: p.from, amount: p.amount }),
     send: (p) => ctx.backend.convert(p),
-    done: (r, p) => notice(`Conversion ${r.id} started: ${displayAmount(p.amount)} ${p.from} to ${p.to}.`, 'ok'),
+    done: (r, p) => notice(t('sd_conversion_done', r.id, `${formatAmount(p.amount, p.from)} ${p.from}`, p.to), 'ok'),
   });
-  return h('section', { 'aria-labelledby': 'sd-cv' }, h('h3', { id: 'sd-cv' }, 'Convert'), form, box);
+  return h('section', { 'aria-labelledby': 'sd-cv' }, h('h3', { id: 'sd-cv' }, t('sd_convert_title')), form, box);
 }
 
 /** @param {Ctx} ctx @param {HTMLElement} box */
@@ -226,18 +227,19 @@ async function loadHistory(ctx, box) {
   try {
     const list = await ctx.backend.withdrawalHistory({ limit: 25 });
     replace(box, table({
-      caption: 'Recent withdrawals',
+      caption: t('sd_recent_withdrawals'),
       captionHidden: true,
-      columns: [{ label: 'Created' }, { label: 'ID' }, { label: 'Amount', num: true }, { label: 'To' }, { label: 'Note' }, { label: 'Status' }],
+      columns: [{ label: t('rc_created_col') }, { label: t('sd_id') }, { label: t('rc_amount'), num: true }, { label: t('sd_to') }, { label: t('sd_note') }, { label: t('ov_status') }],
       rows: list.map((w) => [
         formatTime(w.time_created),
-        h('code', null, w.id),
-        `${displayAmount(w.amount)} ${w.coin}`,
-        h('code', { class: 'address' }, w.send_address || ''),
+        h('code', { dir: 'ltr' }, w.id),
+        `${formatAmount(w.amount, w.coin)} ${w.coin}`,
+        h('code', { class: 'address', dir: 'ltr' }, w.send_address || ''),
         w.note ?? '',
-        w.status_text || withdrawalLabel(Number(w.status)),
+        // the API's own words in English; the status's words in another language
+        currentLocale() === 'en' && w.status_text ? w.status_text : withdrawalLabel(Number(w.status)),
       ]),
-      empty: 'No withdrawals yet.',
+      empty: t('sd_no_withdrawals'),
     }));
   } catch (e) {
     replace(box, errorBox(e));

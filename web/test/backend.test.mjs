@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withOpId, BRIDGE_METHODS, FREE_METHODS, MONEY_METHODS, SENDING_METHODS } from '../backend.js';
+import { readFileSync } from 'node:fs';
 import { describeError } from '../lib/errors.js';
+import { useMessages } from '../lib/i18n.js';
+
+// the console's English strings, as the page loads them
+useMessages(JSON.parse(readFileSync(new URL('../_locales/en/messages.json', import.meta.url), 'utf8')));
 
 test('every money method carries an opId named by the caller, or a new one', () => {
   const a = withOpId('createWithdrawal', [{ amount: '1', opId: 'mine' }]);

@@ -50,3 +50,28 @@ test('compare, sum, zero', () => {
   assert.equal(isZero('0.00000001'), false);
   assert.equal(isZero('x'), false);
 });
+
+test('formatAmount: one format, the currency\'s places from Go (8 for a coin, 2 for fiat), grouped, never rounded', async () => {
+  const { formatAmount, noteFiatCurrencies, isFiatCurrency } = await import('../lib/money.js');
+  const { AMOUNT_DECIMALS, FIAT_PLACES } = await import('../lib/codes.gen.js');
+  assert.equal(AMOUNT_DECIMALS, 8);
+  assert.equal(FIAT_PLACES, 2);
+  // the three shapes the screens used to show for coin amounts are now one
+  assert.equal(formatAmount('3.00000000', 'BTC'), '3.00000000');
+  assert.equal(formatAmount('1.3602', 'LTCT'), '1.36020000');
+  assert.equal(formatAmount('100.256', 'LTCT'), '100.25600000');
+  assert.equal(formatAmount('1234567.5', 'BTC'), '1\u2009234\u2009567.50000000');
+  assert.equal(formatAmount(150_000_000n, 'BTC'), '1.50000000');
+  // fiat: as the rates mark it (is_fiat), or as the caller knows it
+  assert.equal(isFiatCurrency('USD'), false);
+  noteFiatCurrencies(['USD', 'eur']);
+  assert.equal(isFiatCurrency('usd'), true);
+  assert.equal(isFiatCurrency('EUR'), true);
+  assert.equal(formatAmount('42.25000000', 'USD'), '42.25');
+  assert.equal(formatAmount('12.5', 'EUR'), '12.50');
+  assert.equal(formatAmount('1234.5', 'XYZ', { fiat: true }), '1\u2009234.50');
+  // never rounds: a digit past the places is kept
+  assert.equal(formatAmount('12.555', 'USD'), '12.555');
+  assert.equal(formatAmount('0.000000001', 'BTC'), '0.000000001');
+  assert.equal(formatAmount('n/a', 'BTC'), 'n/a');
+});

@@ -66,9 +66,10 @@ func TestTokenRefreshShortTTL(t *testing.T) {
 	if failed.Load() != 0 {
 		t.Fatalf("%d calls failed", failed.Load())
 	}
-	// expires_at has one-second resolution, so a token can look up to 1 s shorter-lived than it is:
-	// allow two logins per TTL period, and fail anything near one login per call.
-	if st.Logins < periods-1 || st.Logins > 2*periods+2 {
+	// expires_at has one-second resolution, so a token can look up to 1 s shorter-lived than it is,
+	// and a loaded machine (the race detector, other suites) stretches calls past the refresh margin:
+	// allow three logins per TTL period, and fail anything near one login per call (500).
+	if st.Logins < periods-1 || st.Logins > 3*periods+2 {
 		t.Fatalf("logins = %d over %v, want about %d", st.Logins, elapsed, periods)
 	}
 }

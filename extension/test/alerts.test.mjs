@@ -61,6 +61,17 @@ async function tickAfter(since) {
   throw new Error('the watch never ran');
 }
 
+/** The badge's text once it is `want`, or what it still is after 10 s. @param {string} want */
+async function badgeBecomes(want) {
+  let text = '';
+  for (let i = 0; i < 100; i++) {
+    text = await inWorker(() => chrome.action.getBadgeText({}));
+    if (text === want) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return text;
+}
+
 test('a payment paid while no console is open and the worker was stopped: a notification, the badge; clicking opens it', async () => {
   let page = await ext.open('popup');
   page.on('pageerror', (e) => errors.push(e.message));
@@ -81,7 +92,8 @@ test('a payment paid while no console is open and the worker was stopped: a noti
     if (!shown.includes(nid)) await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(shown.includes(nid), `notification ${nid} in ${JSON.stringify(shown)}`);
-  assert.equal(await inWorker(() => chrome.action.getBadgeText({})), '1');
+  // the badge is set just after the notification is raised: wait for it, as a person would look
+  assert.equal(await badgeBecomes('1'), '1');
   const [u] = await inWorker(() => chrome.storage.local.get('wk.alerts.unseen').then((x) => x['wk.alerts.unseen']));
   assert.match(u.text, /^Paid: 12\.50 USD — [\d.]+ LTCT — Blue mug$/);
   assert.equal(u.storeName, 'Demo Store');
@@ -102,7 +114,7 @@ test('a payment paid while no console is open and the worker was stopped: a noti
   assert.equal(await detail.getAttribute('data-state'), 'paid');
   assert.match(await detail.innerText(), /Paid\.[\s\S]*Price\s+12\.50 USD[\s\S]*Item\s+Blue mug/);
   await shot(tab, 'alerts-payment-opened');
-  assert.equal(await inWorker(() => chrome.action.getBadgeText({})), '', 'opened: the badge is clear');
+  assert.equal(await badgeBecomes(''), '', 'opened: the badge is clear');
   assert.deepEqual(Object.keys(await inWorker(() => chrome.notifications.getAll())), []);
   await tab.close();
   await blank.close();
@@ -131,10 +143,6 @@ test('a store with alerts turned off is not told about its payments', async () =
   await box.check();
   const txn2 = await createPayment(page, 'Red bowl');
   await sb.admin('POST', `tx/${txn2}/pay`, {});
-  for (let i = 0; i < 100; i++) {
-    if ((await inWorker(() => chrome.action.getBadgeText({}))) === '1') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.equal(await inWorker(() => chrome.action.getBadgeText({})), '1');
+  assert.equal(await badgeBecomes('1'), '1');
   assert.deepEqual(errors, []);
 });

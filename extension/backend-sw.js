@@ -97,9 +97,12 @@ function post(msg) {
 async function send(method, args, store) {
   const { args: sent, opId } = withOpId(method, args);
   const msg = { method, args: sent, store: store || undefined };
+  // call(cmd, fields) is the generic escape hatch: its command may move money, so it is never
+  // asked twice either (and a lost answer is an unknown outcome).
+  const sending = SENDING_METHODS.has(method) || method === 'call';
   let reply;
   try {
-    if (SENDING_METHODS.has(method)) {
+    if (sending) {
       reply = await chrome.runtime.sendMessage({ type: 'wk.call', ...msg });
     } else {
       // lost with its port (the worker stopped): once more, on a new port (this moves no money)
@@ -107,11 +110,11 @@ async function send(method, args, store) {
     }
   } catch (e) {
     const why = String(/** @type {Error} */ (e)?.message ?? e);
-    if (SENDING_METHODS.has(method)) throw lostAnswer(method, opId, why);
+    if (sending) throw lostAnswer(method, opId, why);
     throw { code: 'internal', message: `The extension's background worker did not answer: ${why}`, retryable: true };
   }
   if (!reply) {
-    if (SENDING_METHODS.has(method)) throw lostAnswer(method, opId, 'no answer');
+    if (sending) throw lostAnswer(method, opId, 'no answer');
     throw { code: 'internal', message: "The extension's background worker gave no answer.", retryable: true };
   }
   if (!reply.ok) throw reply.error;

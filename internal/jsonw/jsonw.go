@@ -142,6 +142,20 @@ func (w *Writer) IntOmitEmpty(k string, n int64) {
 	}
 }
 
+// IntsOmitEmpty writes k: [n, ...] unless ns is empty (encoding/json's omitempty on a []int).
+//
+//go:noinline
+func (w *Writer) IntsOmitEmpty(k string, ns []int) {
+	if len(ns) == 0 {
+		return
+	}
+	w.Key(k).Open('[')
+	for _, n := range ns {
+		w.Item().Int(int64(n))
+	}
+	w.Close(']')
+}
+
 // TimeOmitZero writes k: t unless t is the zero time.
 //
 //go:noinline

@@ -116,3 +116,14 @@ func TestSortedKeys(t *testing.T) {
 		t.Error("encoding/json sorts differently")
 	}
 }
+
+func TestIntsOmitEmpty(t *testing.T) {
+	var w Writer
+	w.Open('{')
+	w.IntsOmitEmpty("none", nil)
+	w.IntsOmitEmpty("lines", []int{3, -1, 40})
+	w.Close('}')
+	if b, err := w.Bytes(); err != nil || string(b) != `{"lines":[3,-1,40]}` {
+		t.Fatalf("%s %v", b, err)
+	}
+}

@@ -384,13 +384,7 @@ func writePayoutFile(w *jsonw.Writer, f *payout.File) {
 func writeRun(w *jsonw.Writer, r *runView) {
 	w.Open('{')
 	w.StringOmitEmpty("action", string(r.Action))
-	if len(r.Lines) > 0 {
-		w.Key("lines").Open('[')
-		for _, n := range r.Lines {
-			w.Item().Int(int64(n))
-		}
-		w.Close(']')
-	}
+	w.IntsOmitEmpty("lines", r.Lines)
 	w.KeyBool("more", r.More)
 	s := &r.Summary
 	w.Key("summary").Open('{')
@@ -408,13 +402,7 @@ func writeRun(w *jsonw.Writer, r *runView) {
 	w.StringOmitEmpty("stopped", s.Stopped)
 	w.TimeOmitZero("wait_until", s.WaitUntil)
 	w.KeyString("step", string(s.Step))
-	if len(s.StepLines) > 0 {
-		w.Key("step_lines").Open('[')
-		for _, l := range s.StepLines {
-			w.Item().Int(int64(l))
-		}
-		w.Close(']')
-	}
+	w.IntsOmitEmpty("step_lines", s.StepLines)
 	w.KeyString("next", s.Next)
 	w.Close('}')
 	w.Key("rows")

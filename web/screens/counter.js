@@ -171,7 +171,7 @@ function saleView(ctx, stage, sale, next) {
       : tParts('ct_amount_included', u.kind === 'bip21' ? 'BIP-21' : 'EIP-681', h('bdi', { dir: 'ltr' }, amount));
     replace(qrBox,
       qrSvg(u.uri, { label: t('rc_qr_pay_label', amount, u.uri), size: 320 }),
-      h('figcaption', { 'data-kind': u.kind, 'data-uri': u.uri }, h('strong', null, kindText), u.note ? h('span', { class: 'hint' }, ` ${u.note}`) : null));
+      h('figcaption', { 'data-kind': u.kind, 'data-uri': u.uri }, h('strong', null, kindText)));
   }, (e) => replace(qrBox, errorBox(e)));
 
   let stopped = false;

@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSandbox, launchExtension, connect, go, shot } from './harness.mjs';
+import { startSandbox, launchExtension, connect, go, shot, createPayment } from './harness.mjs';
 
 /** @type {import('./harness.mjs').Sandbox} */ let sb;
 /** @type {import('./harness.mjs').Ext} */ let ext;
@@ -22,21 +22,6 @@ after(async () => {
   await ext?.close();
   await sb?.stop();
 });
-
-/** Creates a payment on the Receive screen; returns its id. @param {import('playwright-core').Page} page */
-async function createPayment(page, item) {
-  await go(page, 'receive');
-  await page.getByLabel('Amount', { exact: true }).fill('12.50');
-  await page.waitForFunction(() => [...document.querySelectorAll('select[name="currency2"] option')].some((o) => /** @type {HTMLOptionElement} */ (o).value === 'LTCT'));
-  await page.getByLabel('Pricing currency').selectOption('USD');
-  await page.getByLabel('Pay currency').selectOption('LTCT');
-  await page.getByLabel('Buyer email').fill('buyer@example.com');
-  await page.getByLabel('Item').fill(item);
-  await page.getByRole('button', { name: 'Create payment' }).click();
-  const card = page.locator('section[data-txn]');
-  await card.waitFor();
-  return /** @type {string} */ (await card.getAttribute('data-txn'));
-}
 
 /** Runs fn in the current service worker (the alarm may have started a new one). */
 async function inWorker(fn, arg) {

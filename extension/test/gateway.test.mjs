@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchExtension, go, shot, allStrings } from './harness.mjs';
+import { launchExtension, go, shot, allStrings, createPayment } from './harness.mjs';
 import { startSandbox, startGateway } from '../../wasm/edge/test/lib.mjs';
 
 /** @type {Awaited<ReturnType<typeof startSandbox>>} */ let sb;
@@ -193,6 +193,51 @@ test('remember through the gateway: the token sealed in the vault; lock, unlock,
   assert.equal(sessionToken(dump), undefined);
   assert.equal(await page.locator('#wk-session').innerText(), 'Not connected');
   assert.equal((await sb.stats()).logins, 1, 'still the gateway\'s one login');
+  assert.equal(await gw.leakedSecret(), null, 'a secret in a gateway log line');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('paid alerts through the gateway come from its event log (/v1/events), not from polling the API', async () => {
+  // a watch every 1.5 s (Chrome's minimum is 30 s in a packed extension), set before connecting
+  await (await ext.worker()).evaluate(() => chrome.storage.local.set({ 'wk.tuning': { watchPeriodMs: 1500 } }));
+  // the sandbox's IPNs go to the gateway's /ipn, signed with the secret the gateway holds
+  await sb.admin('PUT', `/accounts/${sb.merchantId}/ipn`, { url: gw.url + '/ipn', secret: gw.secrets.WALLEX_IPN_SECRET });
+  await fillGateway(gw.tokens[0]);
+  await page.locator('main [data-screen="overview"]').waitFor({ timeout: 30_000 });
+  const txn = await createPayment(page, 'Green lamp');
+  await go(page, 'overview'); // the Receive screen asks about its payment itself while it is open
+  const polled = async () => {
+    const by = (await sb.stats()).by_cmd ?? {};
+    return (by.get_tx_ids ?? 0) + (by.get_tx_info ?? 0) + (by.get_tx_info_multi ?? 0);
+  };
+  const before = await polled();
+  const events = [];
+  ext.context.on('request', (r) => { if (r.url().startsWith(`${gw.url}/v1/events`)) events.push(r.url()); });
+  await sb.admin('POST', `/tx/${txn}/pay`, {});
+
+  // the worker's tick reads the gateway's events and raises the notification
+  /** @type {string|undefined} */
+  let nid;
+  for (let i = 0; i < 200 && !nid; i++) {
+    const ids = Object.keys(await (await ext.worker()).evaluate(() => chrome.notifications.getAll()));
+    nid = ids.find((id) => id.endsWith(`:${txn}`));
+    if (!nid) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(nid, 'a notification for the payment');
+  const unseen = await (await ext.worker()).evaluate(() => chrome.storage.local.get('wk.alerts.unseen').then((x) => x['wk.alerts.unseen']));
+  const mine = unseen.find((u) => u.txn === txn);
+  assert.match(mine.text, /^Paid: 12\.50 USD — [\d.]+ LTCT — Green lamp$/);
+  assert.ok(events.length > 0, 'the worker read /v1/events');
+  assert.equal(await polled(), before, 'no get_tx_ids / get_tx_info(_multi) reached the API for the watch');
+  // read on: the same payment is never told twice
+  const ticked = Date.now();
+  for (let i = 0; i < 100; i++) {
+    const t = await (await ext.worker()).evaluate(() => chrome.storage.local.get('wk.alerts.lastTick').then((x) => x['wk.alerts.lastTick']));
+    if (t?.at > ticked) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const again = await (await ext.worker()).evaluate(() => chrome.storage.local.get('wk.alerts.unseen').then((x) => x['wk.alerts.unseen']));
+  assert.equal(again.filter((u) => u.txn === txn).length, 1);
   assert.equal(await gw.leakedSecret(), null, 'a secret in a gateway log line');
   assert.deepEqual(pageErrors, []);
 });

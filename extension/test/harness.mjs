@@ -233,6 +233,24 @@ export async function go(page, id) {
   await page.locator(`main [data-screen="${id}"]`).waitFor();
 }
 
+/**
+ * Creates a payment of 12.50 USD in LTCT on the Receive screen; returns its id.
+ * @param {import('playwright-core').Page} page @param {string} item
+ */
+export async function createPayment(page, item) {
+  await go(page, 'receive');
+  await page.getByLabel('Amount', { exact: true }).fill('12.50');
+  await page.waitForFunction(() => [...document.querySelectorAll('select[name="currency2"] option')].some((o) => /** @type {HTMLOptionElement} */ (o).value === 'LTCT'));
+  await page.getByLabel('Pricing currency').selectOption('USD');
+  await page.getByLabel('Pay currency').selectOption('LTCT');
+  await page.getByLabel('Buyer email').fill('buyer@example.com');
+  await page.getByLabel('Item').fill(item);
+  await page.getByRole('button', { name: 'Create payment' }).click();
+  const card = page.locator('section[data-txn]');
+  await card.waitFor();
+  return /** @type {string} */ (await card.getAttribute('data-txn'));
+}
+
 const BECH32 = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
 
 /**

@@ -314,6 +314,28 @@ export class Account {
     return made;
   }
 
+  /**
+   * A page of a gateway store's event log (GET <gateway>/v1/events: the IPNs the gateway took,
+   * each with core's paid rule already applied as `paid`), for the paid alerts: one read of the
+   * gateway, none of the API's own limits. null for a store that is not a connected gateway store.
+   * @param {string} id @param {string} after  a cursor from an earlier page ('0': the start)
+   * @param {number} [limit]  1 to 100
+   * @returns {Promise<{events: any[], next_cursor: string, has_more: boolean}|null>}
+   */
+  async gatewayEvents(id, after, limit = 100) {
+    const cfg = (await this.sessionStores()).stores[id];
+    if (!isGateway(cfg)) return null;
+    const token = await this.sessionKV.get(GW_TOKEN_PREFIX + id);
+    if (!token) return null;
+    const url = `${/** @type {any} */ (cfg).gatewayUrl}/v1/events?after=${encodeURIComponent(after)}&limit=${limit}`;
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
+    const body = await res.json().catch(() => null);
+    if (!res.ok || !body || !Array.isArray(body.events)) {
+      throw fail(res.status === 401 ? 'gateway_token' : 'transport', `The gateway's events could not be read (HTTP ${res.status}${body?.error ? `: ${body.error}` : ''}).`);
+    }
+    return { events: body.events, next_cursor: String(body.next_cursor ?? after), has_more: Boolean(body.has_more) };
+  }
+
   // ---- session ----
 
   /** @param {string} [storeId]  default: the active store @returns {Promise<SessionState>} */

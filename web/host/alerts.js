@@ -4,9 +4,10 @@
 // (extension/alerts.js).
 //
 // Local store:
-//   wk.watch.<store id>     {since, open: {txn: entry}, done: [txn…]}: payments still open (created
-//                           in the console, or found in the history since `since`), and the ones
-//                           already told about (never told twice)
+//   wk.watch.<store id>     {since, open: {txn: entry}, done: [txn…], cursor?}: payments still open
+//                           (created in the console, or found in the history since `since`), the
+//                           ones already told about (never told twice), and for a gateway store
+//                           where its event log was read up to
 //   wk.alerts.settings      {<store id>: {muted: true}}: per store
 //   wk.alerts.unseen        [{store, storeName, txn, text, at}]: paid payments not opened yet (the badge)
 //   wk.alerts.lastTick      {at, stores: {<store id>: {checked, paid, error?}}}: what the last tick did
@@ -39,7 +40,7 @@ const DONE_MAX = 500;
  * @property {string} [item]
  */
 
-/** @typedef {{since: number, open: Record<string, WatchEntry>, done: string[]}} Watch */
+/** @typedef {{since: number, open: Record<string, WatchEntry>, done: string[], cursor?: string}} Watch */
 
 /** @param {import('./kv.js').KV} kv @param {string} store @returns {Promise<Watch>} */
 export async function loadWatch(kv, store) {
@@ -48,6 +49,7 @@ export async function loadWatch(kv, store) {
     since: Number(w?.since) || Date.now(),
     open: w?.open && typeof w.open === 'object' ? w.open : {},
     done: Array.isArray(w?.done) ? w.done : [],
+    cursor: typeof w?.cursor === 'string' ? w.cursor : undefined,
   };
 }
 
@@ -102,7 +104,7 @@ function chunks(list, n) {
  * (notify) and counted unseen; a failed one is dropped. A store that cannot be asked (locked, a
  * network error) is skipped and tried again next tick.
  * @param {object} o
- * @param {{sessionStores: () => Promise<{stores: Record<string, {name?: string}>}>, invoke: (m: string, a: unknown[], store: string) => Promise<any>}} o.account
+ * @param {{sessionStores: () => Promise<{stores: Record<string, {name?: string, mode?: string}>}>, invoke: (m: string, a: unknown[], store: string) => Promise<any>, gatewayEvents?: (store: string, after: string) => Promise<{events: any[], next_cursor: string, has_more: boolean}|null>}} o.account
  * @param {import('./kv.js').KV} o.kv          the local store
  * @param {(n: {store: string, storeName: string, txn: string, text: string}) => Promise<void>} o.notify
  * @param {() => number} [o.now]
@@ -121,33 +123,39 @@ export async function watchTick(o) {
     const w = await loadWatch(o.kv, store);
     const started = now();
     try {
-      // payments created elsewhere (a checkout, the CLI) since the last tick, a minute of overlap
-      const ids = await o.account.invoke('txIds', [{ limit: MULTI_MAX, newer: Math.floor((w.since - 60_000) / 1000) }], store);
-      for (const txn of ids) {
-        if (w.open[txn] || w.done.includes(txn)) continue;
-        const info = await o.account.invoke('txInfo', [txn, true], store);
-        const e = entryFromInfo(txn, info);
-        if (e.at < w.since - 60_000) continue; // older than the watch: not news
-        w.open[txn] = e;
-      }
-      const open = Object.keys(w.open);
-      for (const batch of chunks(open, MULTI_MAX)) {
-        const res = await o.account.invoke('txInfoMulti', [batch], store);
-        for (const txn of batch) {
-          const info = res?.[txn]?.info;
-          if (!info) continue; // asked again next tick
-          r.checked++;
-          const state = paymentState(Number(info.status));
-          if (state === 'pending') {
-            if (now() - (w.open[txn].at || 0) > WATCH_MAX_MS) delete w.open[txn];
-            continue;
-          }
-          const e = w.open[txn];
-          delete w.open[txn];
-          w.done = [...w.done, txn].slice(-DONE_MAX);
-          if (state === 'paid') {
-            r.paid++;
-            if (!o.quiet) await o.notify({ store, storeName: cfg?.name ?? '', txn, text: paidText(e, info) });
+      if (cfg?.mode === 'gateway' && o.account.gatewayEvents) {
+        // Through a gateway: its event log (the IPNs it took, core's paid rule applied) instead of
+        // asking the API about each open payment.
+        await gatewayTick(o, store, cfg, w, r);
+      } else {
+        // payments created elsewhere (a checkout, the CLI) since the last tick, a minute of overlap
+        const ids = await o.account.invoke('txIds', [{ limit: MULTI_MAX, newer: Math.floor((w.since - 60_000) / 1000) }], store);
+        for (const txn of ids) {
+          if (w.open[txn] || w.done.includes(txn)) continue;
+          const info = await o.account.invoke('txInfo', [txn, true], store);
+          const e = entryFromInfo(txn, info);
+          if (e.at < w.since - 60_000) continue; // older than the watch: not news
+          w.open[txn] = e;
+        }
+        const open = Object.keys(w.open);
+        for (const batch of chunks(open, MULTI_MAX)) {
+          const res = await o.account.invoke('txInfoMulti', [batch], store);
+          for (const txn of batch) {
+            const info = res?.[txn]?.info;
+            if (!info) continue; // asked again next tick
+            r.checked++;
+            const state = paymentState(Number(info.status));
+            if (state === 'pending') {
+              if (now() - (w.open[txn].at || 0) > WATCH_MAX_MS) delete w.open[txn];
+              continue;
+            }
+            const e = w.open[txn];
+            delete w.open[txn];
+            w.done = [...w.done, txn].slice(-DONE_MAX);
+            if (state === 'paid') {
+              r.paid++;
+              if (!o.quiet) await o.notify({ store, storeName: cfg?.name ?? '', txn, text: paidText(e, info) });
+            }
           }
         }
       }
@@ -162,6 +170,49 @@ export async function watchTick(o) {
   }
   if (!o.quiet) await o.kv.set(K_LAST_TICK, { at: now(), stores: report });
   return { stores: report };
+}
+
+/** How many pages of a gateway's event log one tick reads at most (100 events a page). */
+const EVENT_PAGES_MAX = 20;
+
+/**
+ * One tick for a gateway store: reads the gateway's event log from where the last tick stopped
+ * (w.cursor). A payment event the gateway marks paid (core's rule, applied by the gateway) is
+ * told about once; a failed one stops the watch of its payment. On the first tick, events from
+ * before the watch began are not news.
+ * @param {{account: any, notify: (n: {store: string, storeName: string, txn: string, text: string}) => Promise<void>, quiet?: string}} o
+ * @param {string} store @param {any} cfg @param {Watch} w @param {{checked: number, paid: number}} r
+ */
+async function gatewayTick(o, store, cfg, w, r) {
+  let after = w.cursor ?? '0';
+  for (let page = 0; page < EVENT_PAGES_MAX; page++) {
+    const got = await o.account.gatewayEvents(store, after);
+    if (!got) return; // not connected any more
+    for (const ev of got.events) {
+      const txn = typeof ev?.txn_id === 'string' ? ev.txn_id : '';
+      if (!txn || ev.type !== 'api' || w.done.includes(txn)) continue;
+      const receivedMs = Number(ev.received_at) * 1000;
+      if (!w.open[txn] && receivedMs < w.since - 60_000) continue; // older than the watch: not news
+      r.checked++;
+      const state = ev.paid === true ? 'paid' : paymentState(Number(ev.status));
+      if (state === 'pending') continue;
+      const f = ev.fields && typeof ev.fields === 'object' ? ev.fields : {};
+      /** @type {WatchEntry} */
+      const e = w.open[txn] ?? { txn, at: receivedMs || Date.now() };
+      if (!e.price && f.amount1 && f.currency1) { e.price = String(f.amount1); e.currency1 = String(f.currency1); }
+      if (!e.item && f.item_name) e.item = String(f.item_name);
+      delete w.open[txn];
+      w.done = [...w.done, txn].slice(-DONE_MAX);
+      if (state === 'paid') {
+        r.paid++;
+        const info = f.amount2 && f.currency2 ? { amount: String(f.amount2), coin: String(f.currency2) } : undefined;
+        if (!o.quiet) await o.notify({ store, storeName: cfg?.name ?? '', txn, text: paidText(e, info) });
+      }
+    }
+    after = got.next_cursor;
+    w.cursor = after;
+    if (!got.has_more) return;
+  }
 }
 
 /** @param {import('./kv.js').KV} kv @returns {Promise<{store: string, storeName: string, txn: string, text: string, at: number}[]>} */

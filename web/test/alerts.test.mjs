@@ -92,3 +92,46 @@ test('alerts on again: what was paid while they were off is settled quietly', as
   assert.deepEqual(told, []);
   assert.deepEqual(Object.keys((await loadWatch(kv, 'A')).open), ['CP2'], 'the paid one is done, the open one still watched');
 });
+
+test('a gateway store: its event log is read from where the last tick stopped, page by page; each paid payment told once; old events and other types are not news; no API call', async () => {
+  const kv = memoryKV();
+  const now = Date.now();
+  const sec = (ms) => Math.floor(ms / 1000);
+  /** the gateway's log: cursor n → event */
+  const log = [
+    { type: 'api', txn_id: 'CPOLD', status: 100, paid: true, received_at: sec(now - 3600e3), fields: {} }, // before the watch began
+    { type: 'api', txn_id: 'CPG1', status: 0, paid: false, received_at: sec(now), fields: {} },
+    { type: 'deposit', txn_id: 'DEP1', status: 100, paid: true, received_at: sec(now), fields: {} },
+    { type: 'api', txn_id: 'CPG1', status: 100, paid: true, received_at: sec(now), fields: { amount1: '12.50000000', currency1: 'USD', amount2: '0.16000000', currency2: 'LTCT', item_name: 'Lamp' } },
+    { type: 'api', txn_id: 'CPG2', status: -1, paid: false, received_at: sec(now), fields: {} },
+  ];
+  const reads = [];
+  const acct = {
+    ...fakeAccount({ G: { name: 'Gateway shop', mode: 'gateway' } }, {}),
+    async gatewayEvents(store, after) {
+      reads.push([store, after]);
+      const from = Number(after);
+      const page = log.slice(from, from + 2).map((e, i) => ({ ...e, cursor: String(from + i + 1) }));
+      const next = from + page.length;
+      return { events: page, next_cursor: String(next), has_more: next < log.length };
+    },
+  };
+  await watchPayment(kv, 'G', { txn: 'CPG2', at: now, price: '3', currency1: 'USD' });
+  const told = [];
+  const notify = async (n) => { told.push(n); };
+  const r = await watchTick({ account: acct, kv, notify, now: () => now });
+  assert.deepEqual(reads, [['G', '0'], ['G', '2'], ['G', '4']], 'three pages of two, from the start');
+  assert.deepEqual(acct.calls, [], 'nothing asked of the API');
+  assert.deepEqual(told.map((n) => [n.txn, n.text, n.storeName]), [['CPG1', 'Paid: 12.50 USD — 0.16 LTCT — Lamp', 'Gateway shop']]);
+  assert.equal(r.stores.G.paid, 1);
+  let w = await loadWatch(kv, 'G');
+  assert.equal(w.cursor, '5');
+  assert.deepEqual(Object.keys(w.open), [], 'the cancelled payment is no longer watched');
+  // the next tick reads on from the cursor; a copy of the paid event is not told again
+  log.push({ ...log[3] });
+  await watchTick({ account: acct, kv, notify, now: () => now + 1500 });
+  assert.deepEqual(reads.at(-1), ['G', '5']);
+  assert.equal(told.length, 1);
+  w = await loadWatch(kv, 'G');
+  assert.equal(w.cursor, '6');
+});

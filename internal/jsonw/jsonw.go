@@ -142,6 +142,20 @@ func (w *Writer) IntOmitEmpty(k string, n int64) {
 	}
 }
 
+// Array writes items as a JSON array, each item written by item (which writes one whole value);
+// a nil slice is null, as encoding/json writes it.
+func Array[T any](w *Writer, items []T, item func(*Writer, *T)) {
+	if items == nil {
+		w.Null()
+		return
+	}
+	w.Open('[')
+	for i := range items {
+		item(w.Item(), &items[i])
+	}
+	w.Close(']')
+}
+
 // IntsOmitEmpty writes k: [n, ...] unless ns is empty (encoding/json's omitempty on a []int).
 //
 //go:noinline

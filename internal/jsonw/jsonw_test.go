@@ -127,3 +127,17 @@ func TestIntsOmitEmpty(t *testing.T) {
 		t.Fatalf("%s %v", b, err)
 	}
 }
+
+func TestArray(t *testing.T) {
+	num := func(w *Writer, n *int) { w.Int(int64(*n)) }
+	for _, c := range []struct {
+		in   []int
+		want string
+	}{{nil, `null`}, {[]int{}, `[]`}, {[]int{1, 2}, `[1,2]`}} {
+		var w Writer
+		Array(&w, c.in, num)
+		if b, _ := w.Bytes(); string(b) != c.want {
+			t.Fatalf("%v: %s, want %s", c.in, b, c.want)
+		}
+	}
+}

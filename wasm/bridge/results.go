@@ -64,19 +64,12 @@ func writeResult(w *jsonw.Writer, v any) bool {
 		w.Close('}')
 	case *core.Balances:
 		w.Open('{')
-		w.Key("coins")
-		if x.Coins == nil {
-			w.Null()
-		} else {
-			w.Open('[')
-			for _, b := range x.Coins {
-				w.Item().Open('{')
-				w.KeyString("coin", b.Coin)
-				writeAmount(w, "amount", b.Amount)
-				w.Close('}')
-			}
-			w.Close(']')
-		}
+		jsonw.Array(w.Key("coins"), x.Coins, func(w *jsonw.Writer, b *core.Balance) {
+			w.Open('{')
+			w.KeyString("coin", b.Coin)
+			writeAmount(w, "amount", b.Amount)
+			w.Close('}')
+		})
 		w.Close('}')
 	case *core.DepositAddress:
 		writeAddress(w, x.Currency, x.Address, x.DestTag)
@@ -132,13 +125,8 @@ func writeResult(w *jsonw.Writer, v any) bool {
 		writeAmount(w, "amount", x.Amount)
 		w.Close('}')
 	case []massItem:
-		if x == nil {
-			w.Null()
-			break
-		}
-		w.Open('[')
-		for _, it := range x {
-			w.Item().Open('{')
+		jsonw.Array(w, x, func(w *jsonw.Writer, it *massItem) {
+			w.Open('{')
 			w.KeyString("key", it.Key)
 			w.StringOmitEmpty("id", it.ID)
 			if it.Status != nil {
@@ -151,8 +139,7 @@ func writeResult(w *jsonw.Writer, v any) bool {
 				writeErrorView(w.Key("error"), it.Error)
 			}
 			w.Close('}')
-		}
-		w.Close(']')
+		})
 	case *core.Conversion:
 		w.Open('{')
 		w.KeyString("id", x.ID)
@@ -175,15 +162,7 @@ func writeResult(w *jsonw.Writer, v any) bool {
 		w.KeyString("detail", x.Detail)
 		w.Close('}')
 	case []core.Op:
-		if x == nil {
-			w.Null()
-			break
-		}
-		w.Open('[')
-		for i := range x {
-			writeOp(w.Item(), &x[i])
-		}
-		w.Close(']')
+		jsonw.Array(w, x, writeOp)
 	case payoutFileView:
 		writePayoutFile(w, x.File)
 	case runView:
@@ -221,14 +200,8 @@ func writeAddress(w *jsonw.Writer, currency, address, destTag string) {
 
 // writeRates writes core.Rates.Coins.
 func writeRates(w *jsonw.Writer, coins []core.Rate) {
-	if coins == nil {
-		w.Null()
-		return
-	}
-	w.Open('[')
-	for i := range coins {
-		r := &coins[i]
-		w.Item().Open('{')
+	jsonw.Array(w, coins, func(w *jsonw.Writer, r *core.Rate) {
+		w.Open('{')
 		w.KeyString("coin", r.Coin)
 		w.KeyString("name", r.Name)
 		w.KeyBool("is_fiat", r.IsFiat)
@@ -241,8 +214,7 @@ func writeRates(w *jsonw.Writer, coins []core.Rate) {
 		w.Key("capabilities").StringList(r.Capabilities)
 		w.KeyBool("accepted", r.Accepted)
 		w.Close('}')
-	}
-	w.Close(']')
+	})
 }
 
 func writeTxInfo(w *jsonw.Writer, v txInfoView) {
@@ -289,15 +261,7 @@ func writeWithdrawalInfo(w *jsonw.Writer, x *core.WithdrawalInfo) {
 }
 
 func writeWithdrawalInfos(w *jsonw.Writer, x []core.WithdrawalInfo) {
-	if x == nil {
-		w.Null()
-		return
-	}
-	w.Open('[')
-	for i := range x {
-		writeWithdrawalInfo(w.Item(), &x[i])
-	}
-	w.Close(']')
+	jsonw.Array(w, x, writeWithdrawalInfo)
 }
 
 // writeOp writes an operation record: to JS (ops()) and to the host's storage (setOp), which
@@ -330,18 +294,12 @@ func writePayoutRow(w *jsonw.Writer, r *payout.Row) {
 }
 
 func writeProblems(w *jsonw.Writer, ps []payout.Problem) {
-	if ps == nil {
-		w.Null()
-		return
-	}
-	w.Open('[')
-	for _, p := range ps {
-		w.Item().Open('{')
+	jsonw.Array(w, ps, func(w *jsonw.Writer, p *payout.Problem) {
+		w.Open('{')
 		w.KeyInt("line", int64(p.Line))
 		w.KeyString("message", p.Msg)
 		w.Close('}')
-	}
-	w.Close(']')
+	})
 }
 
 func writePayoutFile(w *jsonw.Writer, f *payout.File) {
@@ -350,34 +308,20 @@ func writePayoutFile(w *jsonw.Writer, f *payout.File) {
 	w.KeyString("sha256", f.Hash)
 	w.KeyString("tag", f.Tag)
 	w.KeyBool("header", f.Header)
-	w.Key("rows")
-	if f.Rows == nil {
-		w.Null()
-	} else {
-		w.Open('[')
-		for i := range f.Rows {
-			w.Item().Open('{')
-			writePayoutRow(w, &f.Rows[i])
-			w.Close('}')
-		}
-		w.Close(']')
-	}
+	jsonw.Array(w.Key("rows"), f.Rows, func(w *jsonw.Writer, r *payout.Row) {
+		w.Open('{')
+		writePayoutRow(w, r)
+		w.Close('}')
+	})
 	writeProblems(w.Key("problems"), f.Problems)
 	writeProblems(w.Key("warnings"), f.Warnings)
-	w.Key("totals")
-	if f.Totals == nil {
-		w.Null()
-	} else {
-		w.Open('[')
-		for _, t := range f.Totals {
-			w.Item().Open('{')
-			w.KeyString("currency", t.Currency)
-			writeAmount(w, "amount", t.Amount)
-			w.KeyInt("rows", int64(t.Rows))
-			w.Close('}')
-		}
-		w.Close(']')
-	}
+	jsonw.Array(w.Key("totals"), f.Totals, func(w *jsonw.Writer, t *payout.Total) {
+		w.Open('{')
+		w.KeyString("currency", t.Currency)
+		writeAmount(w, "amount", t.Amount)
+		w.KeyInt("rows", int64(t.Rows))
+		w.Close('}')
+	})
 	w.Close('}')
 }
 
@@ -405,31 +349,23 @@ func writeRun(w *jsonw.Writer, r *runView) {
 	w.IntsOmitEmpty("step_lines", s.StepLines)
 	w.KeyString("next", s.Next)
 	w.Close('}')
-	w.Key("rows")
-	if r.Rows == nil {
-		w.Null()
-	} else {
-		w.Open('[')
-		for i := range r.Rows {
-			rs := &r.Rows[i]
-			w.Item().Open('{')
-			writePayoutRow(w, &rs.Row)
-			w.KeyString("state", string(rs.State))
-			w.StringOmitEmpty("withdrawal_id", rs.ID)
-			w.StringOmitEmpty("error", rs.Error)
-			w.IntOmitEmpty("nonce", rs.Nonce)
-			w.TimeOmitZero("sent_at", rs.SentAt)
-			w.TimeOmitZero("deadline", rs.Deadline)
-			w.TimeOmitZero("until", rs.Until)
-			w.KeyBool("reconciled", rs.Reconciled)
-			w.KeyBool("earlier", rs.Earlier)
-			if rs.Now {
-				w.KeyBool("sent_now", true)
-			}
-			w.Close('}')
+	jsonw.Array(w.Key("rows"), r.Rows, func(w *jsonw.Writer, rs *payout.RowStatus) {
+		w.Open('{')
+		writePayoutRow(w, &rs.Row)
+		w.KeyString("state", string(rs.State))
+		w.StringOmitEmpty("withdrawal_id", rs.ID)
+		w.StringOmitEmpty("error", rs.Error)
+		w.IntOmitEmpty("nonce", rs.Nonce)
+		w.TimeOmitZero("sent_at", rs.SentAt)
+		w.TimeOmitZero("deadline", rs.Deadline)
+		w.TimeOmitZero("until", rs.Until)
+		w.KeyBool("reconciled", rs.Reconciled)
+		w.KeyBool("earlier", rs.Earlier)
+		if rs.Now {
+			w.KeyBool("sent_now", true)
 		}
-		w.Close(']')
-	}
+		w.Close('}')
+	})
 	w.KeyString("sha256", r.SHA256)
 	w.KeyString("resultsCsv", r.CSV)
 	w.Close('}')
@@ -479,71 +415,49 @@ func writeStatement(w *jsonw.Writer, s *statementView) {
 	w.Open('{')
 	w.KeyInt("fromMs", s.FromMs)
 	w.KeyInt("toMs", s.ToMs)
-	w.Key("rows")
-	if s.Rows == nil {
-		w.Null()
-	} else {
-		w.Open('[')
-		for i := range s.Rows {
-			r := &s.Rows[i]
-			w.Item().Open('{')
-			w.KeyString("kind", r.Kind)
-			w.KeyString("id", r.ID)
-			w.KeyTime("time", r.Time)
-			w.KeyInt("status", r.Status)
-			w.KeyString("status_text", r.StatusText)
-			w.KeyString("state", r.State)
-			w.KeyString("coin", r.Coin)
-			writeAmount(w, "amount", r.Amount)
-			if !r.Received.IsZero() {
-				writeAmount(w, "received", r.Received)
-			}
-			w.KeyString("address", r.Address)
-			w.StringOmitEmpty("txid", r.TxID)
-			w.StringOmitEmpty("note", r.Note)
-			writeDetails(w, &r.Details)
-			if !r.FiatValue.IsZero() {
-				writeAmount(w, "fiat_value", r.FiatValue)
-			}
-			w.StringOmitEmpty("fiat_currency", r.FiatCurrency)
-			w.KeyInt("timeMs", r.TimeMs)
-			w.Close('}')
+	jsonw.Array(w.Key("rows"), s.Rows, func(w *jsonw.Writer, r *rowView) {
+		w.Open('{')
+		w.KeyString("kind", r.Kind)
+		w.KeyString("id", r.ID)
+		w.KeyTime("time", r.Time)
+		w.KeyInt("status", r.Status)
+		w.KeyString("status_text", r.StatusText)
+		w.KeyString("state", r.State)
+		w.KeyString("coin", r.Coin)
+		writeAmount(w, "amount", r.Amount)
+		if !r.Received.IsZero() {
+			writeAmount(w, "received", r.Received)
 		}
-		w.Close(']')
-	}
-	w.Key("totals")
-	if s.Totals == nil {
-		w.Null()
-	} else {
-		w.Open('[')
-		for _, t := range s.Totals {
-			w.Item().Open('{')
-			w.KeyString("coin", t.Coin)
-			writeAmount(w, "payments_paid", t.PaymentsPaid)
-			w.KeyInt("paid_count", int64(t.PaidCount))
-			writeAmount(w, "payouts_sent", t.PayoutsSent)
-			w.KeyInt("sent_count", int64(t.SentCount))
-			writeAmount(w, "payouts_pending", t.PayoutsPending)
-			w.KeyInt("pending_count", int64(t.PendingCount))
-			writeAmount(w, "net", t.Net)
-			w.Close('}')
+		w.KeyString("address", r.Address)
+		w.StringOmitEmpty("txid", r.TxID)
+		w.StringOmitEmpty("note", r.Note)
+		writeDetails(w, &r.Details)
+		if !r.FiatValue.IsZero() {
+			writeAmount(w, "fiat_value", r.FiatValue)
 		}
-		w.Close(']')
-	}
-	w.Key("prices")
-	if s.Prices == nil {
-		w.Null()
-	} else {
-		w.Open('[')
-		for _, p := range s.Prices {
-			w.Item().Open('{')
-			w.KeyString("currency", p.Currency)
-			writeAmount(w, "paid", p.Paid)
-			w.KeyInt("count", int64(p.Count))
-			w.Close('}')
-		}
-		w.Close(']')
-	}
+		w.StringOmitEmpty("fiat_currency", r.FiatCurrency)
+		w.KeyInt("timeMs", r.TimeMs)
+		w.Close('}')
+	})
+	jsonw.Array(w.Key("totals"), s.Totals, func(w *jsonw.Writer, t *statement.Total) {
+		w.Open('{')
+		w.KeyString("coin", t.Coin)
+		writeAmount(w, "payments_paid", t.PaymentsPaid)
+		w.KeyInt("paid_count", int64(t.PaidCount))
+		writeAmount(w, "payouts_sent", t.PayoutsSent)
+		w.KeyInt("sent_count", int64(t.SentCount))
+		writeAmount(w, "payouts_pending", t.PayoutsPending)
+		w.KeyInt("pending_count", int64(t.PendingCount))
+		writeAmount(w, "net", t.Net)
+		w.Close('}')
+	})
+	jsonw.Array(w.Key("prices"), s.Prices, func(w *jsonw.Writer, p *statement.PriceTotal) {
+		w.Open('{')
+		w.KeyString("currency", p.Currency)
+		writeAmount(w, "paid", p.Paid)
+		w.KeyInt("count", int64(p.Count))
+		w.Close('}')
+	})
 	w.KeyString("csv", s.CSV)
 	w.Key("details")
 	writeDetailsMap(w, s.Details)

@@ -8,12 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
@@ -232,12 +230,9 @@ func ipnListenCommand() command {
 }
 
 func (a *app) listenIPN(ctx context.Context, addr string, v *ipn.Verifier) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen(addr, "--addr")
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return usagef("cannot listen on %s: the address is already in use: pick another --addr", addr)
-		}
-		return usagef("cannot listen on %s: %v: pick another --addr", addr, err)
+		return err
 	}
 	var outMu sync.Mutex
 	print := func(_ context.Context, n *ipn.Notification) error {
@@ -251,14 +246,7 @@ func (a *app) listenIPN(ctx context.Context, addr string, v *ipn.Verifier) error
 	}
 	logger := slog.New(&lineHandler{w: a.stderr, mu: &outMu, redact: a.redact})
 	h := ipnhttp.Handler(v, ipn.NewTracker(nil), print, ipnhttp.WithLogger(logger))
-	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	hs := newServer(h, logger.Handler())
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	host, _ := displayHost(ln.Addr())

@@ -7,12 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
@@ -87,12 +85,9 @@ func (a *app) listenAndForward(ctx context.Context, base, addr, forwardTo string
 	if !acct.HasIPNSecret {
 		return usagef("the sandbox account %s has no IPN secret, so it sends no IPNs: restart the sandbox (the demo account gets one) or set one with PUT /sandbox/accounts/%s/ipn", info.MerchantID, info.MerchantID)
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen(addr, "--addr")
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return usagef("cannot listen on %s: the address is already in use: pick another --addr", addr)
-		}
-		return usagef("cannot listen on %s: %v: pick another --addr", addr, err)
+		return err
 	}
 	host, _ := displayHost(ln.Addr())
 	own := "http://" + host + "/ipn"
@@ -138,7 +133,7 @@ func (a *app) listenAndForward(ctx context.Context, base, addr, forwardTo string
 		outMu.Unlock()
 		w.WriteHeader(status)
 	})
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	hs := newServer(h, &lineHandler{w: a.stderr, mu: &outMu, redact: a.redact})
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	fmt.Fprintf(a.stderr, "Ready. The sandbox sends %s's IPNs to %s; each goes on to %s.\n"+

@@ -156,7 +156,7 @@ func listen(addr, flagName string) (net.Listener, error) {
 		return ln, nil
 	}
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, usagef("cannot listen on %s: the address is already in use (an earlier sandbox still running?): stop that process or pick another %s", addr, flagName)
+		return nil, usagef("cannot listen on %s: the address is already in use (another wallexkit still running?): stop that process or pick another %s", addr, flagName)
 	}
 	return nil, usagef("cannot listen on %s: %v: pick another %s", addr, err, flagName)
 }

@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox, launchExtension, connect, go, shot, createPayment } from './harness.mjs';
+import { eventually } from '../../wasm/edge/test/lib.mjs';
 
 /** @type {import('./harness.mjs').Sandbox} */ let sb;
 /** @type {import('./harness.mjs').Ext} */ let ext;
@@ -46,15 +47,10 @@ async function tickAfter(since) {
   throw new Error('the watch never ran');
 }
 
-/** The badge's text once it is `want`, or what it still is after 10 s. @param {string} want */
+/** The badge's text once it is `want` (it is set just after the notification), or a failure after 10 s. @param {string} want */
 async function badgeBecomes(want) {
-  let text = '';
-  for (let i = 0; i < 100; i++) {
-    text = await inWorker(() => chrome.action.getBadgeText({}));
-    if (text === want) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return text;
+  await eventually(async () => (await inWorker(() => chrome.action.getBadgeText({}))) === want, 10_000, `the badge to read "${want}"`);
+  return want;
 }
 
 test('a payment paid while no console is open and the worker was stopped: a notification, the badge; clicking opens it', async () => {

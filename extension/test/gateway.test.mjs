@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchExtension, go, shot, allStrings, createPayment } from './harness.mjs';
-import { startSandbox, startGateway } from '../../wasm/edge/test/lib.mjs';
+import { startSandbox, startGateway, eventually } from '../../wasm/edge/test/lib.mjs';
 
 /** @type {Awaited<ReturnType<typeof startSandbox>>} */ let sb;
 /** @type {Awaited<ReturnType<typeof startGateway>>} */ let gw;
@@ -216,27 +216,17 @@ test('paid alerts through the gateway come from its event log (/v1/events), not 
   await sb.admin('POST', `/tx/${txn}/pay`, {});
 
   // the worker's tick reads the gateway's events and raises the notification
-  /** @type {string|undefined} */
-  let nid;
-  for (let i = 0; i < 200 && !nid; i++) {
-    const ids = Object.keys(await (await ext.worker()).evaluate(() => chrome.notifications.getAll()));
-    nid = ids.find((id) => id.endsWith(`:${txn}`));
-    if (!nid) await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.ok(nid, 'a notification for the payment');
-  const unseen = await (await ext.worker()).evaluate(() => chrome.storage.local.get('wk.alerts.unseen').then((x) => x['wk.alerts.unseen']));
+  const inWorker = async (fn) => (await ext.worker()).evaluate(fn);
+  await eventually(async () => Object.keys(await inWorker(() => chrome.notifications.getAll())).some((id) => id.endsWith(`:${txn}`)), 20_000, 'a notification for the payment');
+  const unseen = await inWorker(() => chrome.storage.local.get('wk.alerts.unseen').then((x) => x['wk.alerts.unseen']));
   const mine = unseen.find((u) => u.txn === txn);
   assert.match(mine.text, /^Paid: 12\.50 USD — [\d.]+ LTCT — Green lamp$/);
   assert.ok(events.length > 0, 'the worker read /v1/events');
   assert.equal(await polled(), before, 'no get_tx_ids / get_tx_info(_multi) reached the API for the watch');
   // read on: the same payment is never told twice
   const ticked = Date.now();
-  for (let i = 0; i < 100; i++) {
-    const t = await (await ext.worker()).evaluate(() => chrome.storage.local.get('wk.alerts.lastTick').then((x) => x['wk.alerts.lastTick']));
-    if (t?.at > ticked) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const again = await (await ext.worker()).evaluate(() => chrome.storage.local.get('wk.alerts.unseen').then((x) => x['wk.alerts.unseen']));
+  await eventually(async () => (await inWorker(() => chrome.storage.local.get('wk.alerts.lastTick').then((x) => x['wk.alerts.lastTick'])))?.at > ticked, 10_000, 'another tick');
+  const again = await inWorker(() => chrome.storage.local.get('wk.alerts.unseen').then((x) => x['wk.alerts.unseen']));
   assert.equal(again.filter((u) => u.txn === txn).length, 1);
   assert.equal(await gw.leakedSecret(), null, 'a secret in a gateway log line');
   assert.deepEqual(pageErrors, []);

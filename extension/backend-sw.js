@@ -97,9 +97,7 @@ function post(msg) {
 async function send(method, args, store) {
   const { args: sent, opId } = withOpId(method, args);
   const msg = { method, args: sent, store: store || undefined };
-  // call(cmd, fields) is the generic escape hatch: its command may move money, so it is never
-  // asked twice either (and a lost answer is an unknown outcome).
-  const sending = SENDING_METHODS.has(method) || method === 'call';
+  const sending = SENDING_METHODS.has(method);
   let reply;
   try {
     if (sending) {

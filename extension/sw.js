@@ -88,7 +88,7 @@ async function keptAlive(fn) {
     if (--sending === 0) clearInterval(keepalive);
   }
 }
-for (const m of [...SENDING_METHODS, 'call']) { // call(cmd): its command may move money
+for (const m of SENDING_METHODS) {
   const h = handlers[m];
   handlers[m] = (args, store) => keptAlive(() => h(args, store));
 }

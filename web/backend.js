@@ -148,8 +148,12 @@ export const STORE_METHODS = /** @type {const} */ (['unlock', 'lock', 'signOut',
 /** Commands that move money (and createTransaction): never resent automatically; each carries an opId. */
 export const MONEY_METHODS = new Set(['createTransfer', 'createWithdrawal', 'createMassWithdrawal', 'convert', 'createTransaction']);
 
-/** Methods that may send money as part of their work (a payout step sends a batch). */
-export const SENDING_METHODS = new Set([...MONEY_METHODS, 'payoutStep']);
+/**
+ * Methods that may send money as part of their work: the money methods, a payout step (it sends
+ * a batch) and the generic call(cmd, fields), whose command may be one that moves money. Never
+ * asked twice; a lost answer is an unknown outcome.
+ */
+export const SENDING_METHODS = new Set([...MONEY_METHODS, 'payoutStep', 'call']);
 
 /** Index of the options argument that carries opId, per money method. */
 const OP_ARG = /** @type {Record<string, number>} */ ({ createTransfer: 0, createWithdrawal: 0, convert: 0, createTransaction: 0, createMassWithdrawal: 1 });

@@ -11,8 +11,6 @@ import { ROOT } from './lib-paths.mjs';
 
 const DIR = path.join(ROOT, 'dist', 'reliability');
 const suites = [['cli', 'CLI (real processes: cmd/wallexkit/matrix_unix_test.go)'], ['console', 'Console and extension (Chromium: extension/test/matrix-*.test.mjs)'], ['gateway', 'Edge gateway (workerd: wasm/edge/test/matrix.test.mjs)']];
-// The gateway's matrix names its faults by the sandbox's fault kinds; the tables use the words of the others.
-const FAULT_NAMES = { reset: 'reset before the API acts', commit_drop: 'commit, then drop', hold: 'hold past timeout, then deliver', commit_status: '5xx after commit', killed: 'killed mid-call' };
 let total = 0;
 let bad = 0;
 const out = [];
@@ -32,7 +30,7 @@ for (const [name, title] of suites) {
     total++;
     if (!ok) bad++;
     const nonces = c.nonces === undefined ? '—' : c.nonces ? 'on' : 'off';
-    out.push(`| ${c.path} | ${FAULT_NAMES[c.fault] ?? c.fault}${c.refused ? ' (refused before sending)' : ''} | ${nonces} | ${c.intended} | ${c.recorded} | ${ok ? 'exact' : '**MISMATCH**'} |`);
+    out.push(`| ${c.path} | ${c.fault}${c.refused ? ' (refused before sending)' : ''} | ${nonces} | ${c.intended} | ${c.recorded} | ${ok ? 'exact' : '**MISMATCH**'} |`);
   }
   const intended = cells.reduce((s, c) => s + c.intended, 0);
   const recorded = cells.reduce((s, c) => s + c.recorded, 0);

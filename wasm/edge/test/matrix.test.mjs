@@ -33,6 +33,8 @@ const VARS = {
   CHECKOUT_RATE_LIMIT: '1000',
 };
 const FAULTS = ['reset', 'commit_drop', 'hold', 'commit_status', 'killed'];
+/** Each fault in the words of the other matrices (dist/reliability/{cli,console}.json). */
+const FAULT_NAMES = { reset: 'reset before the API acts', commit_drop: 'commit, then drop', hold: 'hold past timeout, then deliver', commit_status: '5xx after commit', killed: 'killed mid-call' };
 const PATHS = ['/v1/call/create_withdrawal', '/v1/checkout'];
 const cleanups = [];
 
@@ -153,7 +155,7 @@ async function mode(nonces) {
       assert.ok(done, `${tag}: the caller did not finish: ${steps.join(' | ')}`);
       await sleep(HOLD_MS + 300); // anything still held lands (or is refused) now
       const recorded = cmd === 'create_withdrawal' ? await count.withdrawals(tag) : await count.payments('wko-' + tag);
-      records.push({ path: path === '/v1/checkout' ? '/v1/checkout (create_transaction, order_id)' : path, fault, nonces, intended: 1, recorded, instructions_followed: steps });
+      records.push({ path: path === '/v1/checkout' ? '/v1/checkout (create_transaction, order_id)' : path, fault: FAULT_NAMES[fault], nonces, intended: 1, recorded, instructions_followed: steps });
       await sb.admin('DELETE', '/faults');
     }
   }

@@ -210,7 +210,15 @@ test('paid alerts through the gateway come from its event log (/v1/events), not 
     const by = (await sb.stats()).by_cmd ?? {};
     return (by.get_tx_ids ?? 0) + (by.get_tx_info ?? 0) + (by.get_tx_info_multi ?? 0);
   };
-  const before = await polled();
+  // the Receive screen's own reads (its status poll, its recent payments) may still be on their
+  // way: count from when the API has heard nothing for a second
+  let before = await polled();
+  for (let quiet = 0; quiet < 2;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const n = await polled();
+    quiet = n === before ? quiet + 1 : 0;
+    before = n;
+  }
   const events = [];
   ext.context.on('request', (r) => { if (r.url().startsWith(`${gw.url}/v1/events`)) events.push(r.url()); });
   await sb.admin('POST', `/tx/${txn}/pay`, {});

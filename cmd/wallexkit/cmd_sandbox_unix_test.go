@@ -5,7 +5,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,12 +31,7 @@ func TestBinarySandboxAndSIGTERM(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 
 	baseEnv := []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH")}
 	sb := exec.Command(bin, "sandbox", "--addr", addr)

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,14 +26,27 @@ import (
 // both ports are free again; a busy port is one line naming the way out; a URL that does not
 // parse is a 400 from the console, never a crash.
 
-func freeAddr(t *testing.T) string {
+// freeAddr returns a loopback address that is free now, with its port below the kernel's
+// ephemeral range (32768–60999 on Linux). A port picked with ":0" comes from that range, and
+// between the pick and build.sh's own listen any outbound connection of a test running alongside
+// may take it (CI once failed exactly so); a port under 32768 can only be taken by an explicit
+// listen. The address avoids the ones passed in, so one script never gets the same port twice.
+func freeAddr(t *testing.T, avoid ...string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 200 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		if slices.Contains(avoid, addr) {
+			continue
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return addr
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free loopback port found in 20000–31999 after 200 tries")
+	return ""
 }
 
 type runScript struct {
@@ -47,7 +62,8 @@ func startRun(t *testing.T, env ...string) *runScript {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &runScript{addr: freeAddr(t), console: freeAddr(t), stderr: &bytes.Buffer{}, stdout: &bytes.Buffer{}, exited: make(chan error, 1)}
+	sb := freeAddr(t)
+	r := &runScript{addr: sb, console: freeAddr(t, sb), stderr: &bytes.Buffer{}, stdout: &bytes.Buffer{}, exited: make(chan error, 1)}
 	_, port, _ := net.SplitHostPort(r.console)
 	r.cmd = exec.Command("bash", filepath.Join(root, "build.sh"), "run")
 	r.cmd.Env = append([]string{

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startSandbox, startDevServer, freePort, connect, go, allStrings, ROOT, CHROMIUM, shot } from './harness.mjs';
+import { startSandbox, startDevServer, connect, go, allStrings, ROOT, CHROMIUM, shot } from './harness.mjs';
 
 /** @type {import('./harness.mjs').Sandbox} */ let sb;
 /** @type {import('node:child_process').ChildProcess} */ let server;

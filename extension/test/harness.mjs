@@ -3,7 +3,6 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,16 +15,26 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const GO = existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : 'go';
 
-/** @returns {Promise<number>} */
-export function freePort() {
+/**
+ * Waits for a started server to print the address it listens on. Servers are started on port 0
+ * and report the port the kernel gave them: a port picked first and passed in can be taken by
+ * any connection of a test running alongside before the server listens on it.
+ * @param {import('node:child_process').ChildProcess} proc
+ * @param {RegExp} re  its first group is the URL
+ * @param {string} what
+ * @returns {Promise<string>}
+ */
+function printedURL(proc, re, what) {
+  let log = '';
   return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {net.AddressInfo} */ (s.address());
-      s.close(() => resolve(port));
+    const t = setTimeout(() => reject(new Error(`${what} did not start within 15 s:\n${log}`)), 15000);
+    proc.stdout?.on('data', (d) => {
+      log += d;
+      const m = re.exec(log);
+      if (m) { clearTimeout(t); resolve(m[1]); }
     });
+    proc.stderr?.on('data', (d) => { log += d; });
+    proc.once('exit', (c) => { clearTimeout(t); reject(new Error(`${what} exited ${c}:\n${log}`)); });
   });
 }
 
@@ -50,15 +59,9 @@ let lastBin = '';
  */
 export async function startDevServer(sb) {
   if (!lastBin || !existsSync(lastBin)) throw new Error('start a sandbox first: it builds the CLI');
-  const port = await freePort();
-  const proc = spawn(lastBin, ['console', '--addr', `127.0.0.1:${port}`, '--api-url', sb.apiUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stderr.on('data', (d) => { log += d; });
-  await new Promise((resolve, reject) => {
-    proc.stdout?.on('data', (d) => { if (String(d).includes('Merchant console on')) resolve(null); });
-    proc.once('exit', (c) => reject(new Error(`wallexkit console exited ${c}: ${log}`)));
-  });
-  return { origin: `http://127.0.0.1:${port}`, stop: () => { proc.kill('SIGTERM'); } };
+  const proc = spawn(lastBin, ['console', '--addr', '127.0.0.1:0', '--api-url', sb.apiUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const origin = await printedURL(proc, /Merchant console on (http:\/\/\S+?)\/?\n/, 'wallexkit console');
+  return { origin, stop: () => { proc.kill('SIGTERM'); } };
 }
 
 /**
@@ -78,14 +81,13 @@ export async function startDevServer(sb) {
 export async function startSandbox(opts = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wk-sbx-'));
   const { bin, args } = buildSandbox(dir);
-  const port = await freePort();
   const pub = 'pub' + Math.random().toString(16).slice(2, 14);
   const priv = 'PRIV-' + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
-  const proc = spawn(bin, [...args, '--addr', `127.0.0.1:${port}`, '--demo-public-key', pub, '--demo-private-key', priv, '--token-ttl', opts.tokenTtl ?? '1h'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, [...args, '--addr', '127.0.0.1:0', '--demo-public-key', pub, '--demo-private-key', priv, '--token-ttl', opts.tokenTtl ?? '1h'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stdout.on('data', (d) => { log += d; });
   proc.stderr.on('data', (d) => { log += d; });
-  const base = `http://127.0.0.1:${port}`;
+  const base = (await printedURL(proc, /listening on (http:\/\/\S+)/, 'the sandbox')).replace(/\/api$/, '');
   /** @type {Sandbox['admin']} */
   const admin = async (method, p, body) => {
     const r = await fetch(`${base}/sandbox/${p.replace(/^\//, '')}`, {

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { ROOT, freePort, shot } from './harness.mjs';
+import { ROOT, shot } from './harness.mjs';
 
 export const TUNING = { timeoutMs: 1000, inFlightWindowMs: 1500, fencePauseMs: 20 };
 /** How long the sandbox holds a request in the hold / kill / delayed columns (past the 1 s timeout). */

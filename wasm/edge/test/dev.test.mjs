@@ -18,12 +18,21 @@ const wrangler = join(edgeDir, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
+// A port for wrangler dev, free now and below the kernel's ephemeral range (32768–60999): a port
+// from that range (what listen(0) hands out) can be taken by any outbound connection of a test
+// running alongside before wrangler listens on it; one under 32768 only by an explicit listen.
+async function freePort(avoid = 0) {
+  for (let i = 0; i < 200; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (port === avoid) continue;
+    const s = createServer();
+    const ok = await new Promise((r) => { s.once('error', () => r(false)); s.listen(port, '127.0.0.1', () => r(true)); });
+    if (ok) {
+      await new Promise((r) => s.close(r));
+      return port;
+    }
+  }
+  throw new Error('no free loopback port in 20000–31999 after 200 tries');
 }
 
 let sb, dir, proc, url, vars;
@@ -49,7 +58,7 @@ before(async () => {
   writeFileSync(join(dir, '.dev.vars'), lines.join('\n'));
   const port = await freePort();
   proc = spawn(process.execPath, [wrangler, 'dev', '--env-file', join(dir, '.dev.vars'), '--ip', '127.0.0.1', '--port', String(port),
-    '--inspector-port', String(await freePort()), '--persist-to', join(dir, 'state'), '--show-interactive-dev-session=false'], {
+    '--inspector-port', String(await freePort(port)), '--persist-to', join(dir, 'state'), '--show-interactive-dev-session=false'], {
     cwd: edgeDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout.on('data', (d) => (log += d));

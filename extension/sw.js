@@ -26,8 +26,12 @@ import { paidAlerts } from './alerts.js';
 const startup = { script: Math.round(performance.now()) };
 
 const WASM_URL = chrome.runtime.getURL('wasm/wallexkit.wasm');
-// the core's bytes are kept in Cache Storage under their hash: a cold worker compiles from there
-const WASM_OPTS = { cache: 'wk.core' };
+// The core's bytes are kept in Cache Storage under their hash: a cold worker compiles from there.
+// The build bundles this worker into one file (scripts/build-extension.mjs) and writes the core's
+// hash into it as __CORE_SHA256__; unbundled, the loader reads it from the package.
+/** @type {string|undefined} */
+const CORE_SHA256 = typeof __CORE_SHA256__ === 'string' ? __CORE_SHA256__ : undefined;
+const WASM_OPTS = { cache: 'wk.core', sha256: CORE_SHA256 };
 // Identifies this run of the worker (tests and the benchmark tell a restarted worker by it).
 const INSTANCE = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 

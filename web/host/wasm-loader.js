@@ -4,8 +4,8 @@
 // module is kept, so a fresh instance costs no second compile.
 //
 // opts.cache (the extension's service worker): the name of a Cache Storage cache that keeps a
-// copy of the core's bytes under its SHA-256 (read from <wasmUrl>.sha256, which the build writes
-// beside it). A cold worker compiles from that copy: Chrome hands a 4 MB file of the extension's
+// copy of the core's bytes under its SHA-256 (opts.sha256 when the host was built knowing it,
+// else read from <wasmUrl>.sha256, which the build writes beside it). A cold worker compiles from that copy: Chrome hands a 4 MB file of the extension's
 // package to the worker at a fraction of the speed of Cache Storage (measured: 40–75 ms against
 // 15–30 ms here), and streaming compilation waits for the bytes. A build is never served from
 // another build's copy (the key is its hash); the first start of a build compiles from the
@@ -25,7 +25,7 @@ export function bridgeTimings() {
 
 /**
  * @param {string|URL} wasmUrl
- * @param {{cache?: string}} [opts]
+ * @param {{cache?: string, sha256?: string}} [opts]
  * @returns {Promise<any>} the bridge object
  */
 export function startBridge(wasmUrl, opts = {}) {
@@ -40,11 +40,11 @@ export function startBridge(wasmUrl, opts = {}) {
 
 const WASM_TYPE = { 'content-type': 'application/wasm' };
 
-/** @param {string|URL} wasmUrl @param {{cache?: string}} opts @returns {Promise<WebAssembly.Module>} */
+/** @param {string|URL} wasmUrl @param {{cache?: string, sha256?: string}} opts @returns {Promise<WebAssembly.Module>} */
 function compile(wasmUrl, opts) {
   if (!compiling) {
     compiling = (async () => {
-      const kept = opts.cache ? await fromCache(wasmUrl, opts.cache).catch(() => null) : null;
+      const kept = opts.cache ? await fromCache(wasmUrl, opts).catch(() => null) : null;
       if (kept) {
         try {
           const mod = await WebAssembly.compileStreaming(kept);
@@ -60,7 +60,7 @@ function compile(wasmUrl, opts) {
         // a server without application/wasm: compile from bytes
         mod = await WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer());
       }
-      if (opts.cache) keep(wasmUrl, opts.cache).catch(() => {});
+      if (opts.cache) keep(wasmUrl, opts).catch(() => {});
       return mod;
     })().catch((e) => {
       compiling = null;
@@ -70,31 +70,39 @@ function compile(wasmUrl, opts) {
   return compiling;
 }
 
-/** The cache key of this build's core (Cache Storage keys are http(s) URLs; this one is never fetched). @param {string|URL} wasmUrl */
-async function keyOf(wasmUrl) {
-  const r = await fetch(`${wasmUrl}.sha256`);
-  const sha = r.ok ? (await r.text()).trim() : '';
+/**
+ * The cache key of this build's core (Cache Storage keys are http(s) URLs; this one is never
+ * fetched). A host built with the hash saves reading it (a file of the package: 5–15 ms of a
+ * cold start).
+ * @param {string|URL} wasmUrl @param {string} [known]
+ */
+async function keyOf(wasmUrl, known) {
+  let sha = known ?? '';
+  if (!sha) {
+    const r = await fetch(`${wasmUrl}.sha256`);
+    sha = r.ok ? (await r.text()).trim() : '';
+  }
   if (!/^[0-9a-f]{64}$/.test(sha)) throw new Error('no .sha256 beside the core');
   return `https://wallexkit.invalid/wasm/${sha}.wasm`;
 }
 
-/** The kept copy of this build's core, or null. @param {string|URL} wasmUrl @param {string} name */
-async function fromCache(wasmUrl, name) {
-  const [key, cache] = await Promise.all([keyOf(wasmUrl), caches.open(name)]);
+/** The kept copy of this build's core, or null. @param {string|URL} wasmUrl @param {{cache?: string, sha256?: string}} opts */
+async function fromCache(wasmUrl, opts) {
+  const [key, cache] = await Promise.all([keyOf(wasmUrl, opts.sha256), caches.open(String(opts.cache))]);
   const hit = await cache.match(key);
   return hit ?? null;
 }
 
-/** Keeps a copy of this build's core, and drops the copies of other builds. @param {string|URL} wasmUrl @param {string} name */
-async function keep(wasmUrl, name) {
-  const [key, cache] = await Promise.all([keyOf(wasmUrl), caches.open(name)]);
+/** Keeps a copy of this build's core, and drops the copies of other builds. @param {string|URL} wasmUrl @param {{cache?: string, sha256?: string}} opts */
+async function keep(wasmUrl, opts) {
+  const [key, cache] = await Promise.all([keyOf(wasmUrl, opts.sha256), caches.open(String(opts.cache))]);
   const r = await fetch(wasmUrl);
   if (!r.ok) return;
   await cache.put(key, new Response(await r.arrayBuffer(), { headers: WASM_TYPE }));
   for (const req of await cache.keys()) if (req.url !== key) await cache.delete(req);
 }
 
-/** @param {string|URL} wasmUrl @param {{cache?: string}} opts */
+/** @param {string|URL} wasmUrl @param {{cache?: string, sha256?: string}} opts */
 async function start(wasmUrl, opts) {
   const Go = /** @type {any} */ (globalThis).Go;
   if (typeof Go !== 'function') throw new Error('wasm_exec.js is not loaded');

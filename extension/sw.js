@@ -16,7 +16,7 @@ import { startBridge, bridgeTimings } from '../web/host/wasm-loader.js';
 import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, SENDING_METHODS } from '../web/backend.js';
 import { toBridgeError } from '../web/lib/errors.js';
 import { chromeKV } from './storage-chrome.js';
-import { PORT_NAME } from './backend-sw.js';
+import { PORT_NAME, CHANNEL_OFFER, CHANNEL_READY } from './backend-sw.js';
 import { paidAlerts } from './alerts.js';
 
 // What this run of the worker did when, in milliseconds since it started (performance.now() is
@@ -52,7 +52,7 @@ chrome.notifications.onClicked.addListener((id) => { alerts.onNotificationClicke
 // Each handler gets the page's store (msg.store) after its arguments: the store the page shows.
 /** @type {Record<string, (args: any[], store?: string) => Promise<unknown>>} */
 const handlers = {
-  ping: async () => ({ pong: true, at: Date.now(), instance: INSTANCE, startup: { ...startup, ...bridgeTimings() } }),
+  ping: async ([via]) => ({ pong: true, at: Date.now(), instance: INSTANCE, via, startup: { ...startup, ...bridgeTimings() } }),
   connect: ([p]) => account.connect(p),
   stores: () => account.stores(),
   switchStore: ([id]) => account.switchStore(id),
@@ -117,13 +117,15 @@ function fromOwnPage(sender) {
 
 /**
  * Runs one call and gives the reply to post back: {ok: true, value} or {ok: false, error}.
- * @param {any} msg @returns {Promise<{ok: true, value: unknown} | {ok: false, error: unknown}>}
+ * @param {any} msg @param {'port'|'channel'|'message'} via  the way it came (ping reports it)
+ * @returns {Promise<{ok: true, value: unknown} | {ok: false, error: unknown}>}
  */
-async function answer(msg) {
+async function answer(msg, via) {
   const h = typeof msg?.method === 'string' && Object.hasOwn(handlers, msg.method) ? handlers[msg.method] : undefined;
   if (!h) return { ok: false, error: { code: 'invalid_input', message: `Unknown method ${String(msg?.method)}`, retryable: false } };
   try {
-    const value = await h(Array.isArray(msg.args) ? msg.args : [], typeof msg.store === 'string' && msg.store ? msg.store : undefined);
+    const args = Array.isArray(msg.args) ? msg.args : [];
+    const value = await (msg.method === 'ping' ? handlers.ping([via]) : h(args, typeof msg.store === 'string' && msg.store ? msg.store : undefined));
     return { ok: true, value: value ?? null };
   } catch (e) {
     return { ok: false, error: toBridgeError(e) };
@@ -144,12 +146,41 @@ chrome.runtime.onConnect.addListener((port) => {
     return;
   }
   port.onMessage.addListener((/** @type {any} */ msg) => {
-    answer(msg).then((reply) => {
+    answer(msg, 'port').then((reply) => {
       try {
         port.postMessage({ id: msg?.id, ...reply });
       } catch { /* the page went away */ }
     });
   });
+});
+
+// The page's channel beside its port (extension/backend-sw.js): the same calls, answered the same
+// way, straight between the page and this worker. Chrome counts a port's messages and extension
+// API calls as the worker being in use, but not a channel's: each call on a channel touches an
+// extension API (at most every 10 s) so that a worker answering calls is not stopped as idle.
+let touched = 0;
+function inUse() {
+  const now = Date.now();
+  if (now - touched < 10_000) return;
+  touched = now;
+  chrome.runtime.getPlatformInfo().catch(() => {});
+}
+self.addEventListener('message', (/** @type {any} */ e) => {
+  if (e.data?.type !== CHANNEL_OFFER || !e.ports?.[0]) return;
+  const port = /** @type {MessagePort} */ (e.ports[0]);
+  if (e.origin !== OWN_ORIGIN.replace(/\/$/, '') || !String(e.source?.url ?? '').startsWith(OWN_ORIGIN)) {
+    port.close(); // only this extension's own pages may call it
+    return;
+  }
+  port.onmessage = (m) => {
+    inUse();
+    answer(m.data, 'channel').then((reply) => {
+      try {
+        port.postMessage({ id: m.data?.id, ...reply });
+      } catch { /* the page went away */ }
+    });
+  };
+  port.postMessage({ type: CHANNEL_READY });
 });
 
 // The same calls as single messages ({type: 'wk.call', method, args, store}): the pages' money
@@ -162,7 +193,7 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
     sendResponse(REFUSED);
     return false;
   }
-  answer(msg).then(sendResponse);
+  answer(msg, 'message').then(sendResponse);
   return true; // answer asynchronously
 });
 

@@ -123,6 +123,11 @@ function fromOwnPage(sender) {
 async function answer(msg, via) {
   const h = typeof msg?.method === 'string' && Object.hasOwn(handlers, msg.method) ? handlers[msg.method] : undefined;
   if (!h) return { ok: false, error: { code: 'invalid_input', message: `Unknown method ${String(msg?.method)}`, retryable: false } };
+  // A page asks a call lost on its port or channel once more; a request that may move money goes
+  // by its own message, whose lost answer is an unknown outcome, never asked again.
+  if (via !== 'message' && SENDING_METHODS.has(msg.method)) {
+    return { ok: false, error: { code: 'invalid_input', message: `${msg.method} may move money: send it as a wk.call message, not on a port. Nothing was sent.`, retryable: false } };
+  }
   try {
     const args = Array.isArray(msg.args) ? msg.args : [];
     const value = await (msg.method === 'ping' ? handlers.ping([via]) : h(args, typeof msg.store === 'string' && msg.store ? msg.store : undefined));

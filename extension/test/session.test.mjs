@@ -82,6 +82,30 @@ test('the service worker stopped mid-session: the next action works with no new 
   assert.equal(after.overlaps, 0, 'nonce-bearing calls never overlapped');
 });
 
+test('a request that may move money is refused on the port and the channel (a read lost there is asked again): nothing is sent', async () => {
+  const before = await sb.stats();
+  const replies = await page.evaluate(async () => {
+    const { PORT_NAME, CHANNEL_OFFER, CHANNEL_READY } = await import(chrome.runtime.getURL('ext/backend-sw.js'));
+    const withdrawal = { method: 'createWithdrawal', args: [{ amount: '0.1', currency: 'LTCT', address: 'x' }], id: 1 };
+    const port = chrome.runtime.connect({ name: PORT_NAME });
+    const byPort = await new Promise((r) => { port.onMessage.addListener(r); port.postMessage(withdrawal); });
+    const ch = new MessageChannel();
+    const byChannel = await new Promise((r) => {
+      ch.port1.onmessage = (e) => { if (e.data?.type === CHANNEL_READY) ch.port1.postMessage(withdrawal); else r(e.data); };
+      navigator.serviceWorker.ready.then((reg) => reg.active?.postMessage({ type: CHANNEL_OFFER }, [ch.port2]));
+    });
+    port.disconnect();
+    return [byPort, byChannel];
+  });
+  for (const r of replies) {
+    assert.equal(r.ok, false);
+    assert.equal(r.error.code, 'invalid_input');
+    assert.match(r.error.message, /may move money.*Nothing was sent/);
+  }
+  const after = await sb.stats();
+  assert.equal(after.calls, before.calls, 'nothing reached the API');
+});
+
 test('lock, then unlock only with the right passphrase', async () => {
   await go(page, 'connect');
   await page.getByRole('button', { name: 'Lock' }).click();

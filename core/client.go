@@ -26,8 +26,9 @@ type Client struct {
 	token    Token // cached; the token store is the truth
 	inflight *loginCall
 
-	nonceTurn chan struct{} // one nonce-bearing call in flight (FIFO: Go channel waiters are queued in order)
-	nonceLast int64         // highest nonce this client used (a cache of the store)
+	nonceTurn  chan struct{} // one nonce-bearing call in flight (FIFO: Go channel waiters are queued in order)
+	nonceLast  int64         // highest nonce this client used (a cache of the store)
+	nonceSaved int64         // the mark this client last saved (above nonceLast with WithNonceReserve)
 }
 
 type loginCall struct {
@@ -599,16 +600,27 @@ func (c *Client) encode(ctx context.Context, cmd string, fields Fields, reuse in
 	return f.b, n, nil
 }
 
-// nextNonce computes max(last+1, unix ms) and persists it before returning. The caller holds
+// nextNonce computes max(last+1, unix ms) and makes sure the stored mark covers it before
+// returning: it saves the nonce (with WithNonceReserve, the nonce plus the margin) unless the
+// stored mark is the one this client saved last and already covers it. The caller holds
 // nonceTurn.
 func (c *Client) nextNonce(ctx context.Context) (int64, error) {
 	stored, err := c.cfg.nonces.LoadNonce(ctx, c.storeKey)
 	if err != nil {
 		return 0, errtext.Prefix("wallex: cannot read the nonce store: ", err)
 	}
-	n := NextNonce(max(stored, c.nonceLast, nonceFloor(ctx)), c.cfg.now())
-	if err := c.cfg.nonces.SaveNonce(ctx, c.storeKey, n); err != nil {
-		return 0, errtext.Prefix("wallex: cannot save the nonce, nothing was sent: ", err)
+	last := max(stored, c.nonceLast)
+	own := c.nonceSaved != 0 && stored == c.nonceSaved // nobody wrote the mark since: its margin is ours
+	if own {
+		last = c.nonceLast
+	}
+	n := NextNonce(max(last, nonceFloor(ctx)), c.cfg.now())
+	if !own || n > stored {
+		save := n + c.cfg.nonceReserve.Milliseconds()
+		if err := c.cfg.nonces.SaveNonce(ctx, c.storeKey, save); err != nil {
+			return 0, errtext.Prefix("wallex: cannot save the nonce, nothing was sent: ", err)
+		}
+		c.nonceSaved = save
 	}
 	c.nonceLast = n
 	return n, nil

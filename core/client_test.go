@@ -487,3 +487,89 @@ func FuzzEnvelopeXML(f *testing.F) {
 		fuzzEnvelope(t, 200, body, "balances", core.WithWireFormat("xml", xmlwire.ToJSON))
 	})
 }
+
+// savesStore counts what the client writes to its nonce store.
+type savesStore struct {
+	*core.MemoryStore
+	mu    sync.Mutex
+	saves []int64
+}
+
+func (s *savesStore) SaveNonce(ctx context.Context, key string, n int64) error {
+	s.mu.Lock()
+	s.saves = append(s.saves, n)
+	s.mu.Unlock()
+	return s.MemoryStore.SaveNonce(ctx, key, n)
+}
+
+func (s *savesStore) saved() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int64(nil), s.saves...)
+}
+
+// With WithNonceReserve a long-lived client writes its mark once per margin instead of once per
+// call, the mark always covers the nonces sent, and whoever starts after it (a restarted host) or
+// wrote the mark in between (another host) is served above it: the sandbox refuses no nonce.
+func TestNonceReserve(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	k := e.newKey(nil)
+	ctx := context.Background()
+	now := time.UnixMilli(1_800_000_000_000)
+	var clock atomic.Int64
+	clock.Store(now.UnixMilli())
+	st := &savesStore{MemoryStore: core.NewMemoryStore()}
+	mk := func(reserve time.Duration) *core.Client {
+		c, err := core.New(core.WithAPIURL(e.url()), core.WithKeys(k.PublicKey, k.PrivateKey),
+			core.WithTransport(nethttp.New(nil)), core.WithNonces(st), core.WithNonceReserve(reserve),
+			core.WithClock(func() time.Time { return time.UnixMilli(clock.Load()) }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	calls := func(c *core.Client, n int) {
+		t.Helper()
+		for range n {
+			if _, err := c.Call(ctx, "get_basic_info", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t0 := now.UnixMilli()
+	a := mk(time.Second)
+	calls(a, 50)
+	if got := st.saved(); len(got) != 1 || got[0] != t0+1000 {
+		t.Fatalf("50 calls within the margin saved %v, want once: [%d]", got, t0+1000)
+	}
+	// A restarted host starts above the mark it finds (the nonces a-0..a-49 are all below it).
+	b := mk(time.Second)
+	calls(b, 1)
+	if got := st.saved(); len(got) != 2 || got[1] != t0+1000+1+1000 {
+		t.Fatalf("after a restart: saves %v, want the second at %d", got, t0+2001)
+	}
+	// Another host wrote the mark meanwhile: a goes above it, not on with its own margin.
+	other := t0 + 50_000
+	if err := st.MemoryStore.SaveNonce(ctx, a.StoreKey(), other); err != nil {
+		t.Fatal(err)
+	}
+	calls(a, 1)
+	if got := st.saved(); len(got) != 3 || got[2] != other+1+1000 {
+		t.Fatalf("after another host's mark: saves %v, want the third at %d", got, other+1001)
+	}
+	// The clock passing the margin takes a new one.
+	clock.Store(other + 5000)
+	calls(a, 3)
+	if got := st.saved(); len(got) != 4 || got[3] != other+5000+1000 {
+		t.Fatalf("after the clock passed the margin: saves %v, want the fourth at %d", got, other+6000)
+	}
+	// Without a margin every nonce is saved before it leaves.
+	c := mk(0)
+	calls(c, 5)
+	if got := st.saved(); len(got) != 9 {
+		t.Fatalf("without a margin: %d saves after 5 calls, want one each (9 in all): %v", len(got), got)
+	}
+	if s := e.sb.Stats(k.PublicKey); s.NonceErrors != 0 || s.Calls != 60 {
+		t.Fatalf("sandbox: %d nonce errors, %d calls; want 0 and 60", s.NonceErrors, s.Calls)
+	}
+}

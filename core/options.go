@@ -27,6 +27,7 @@ type config struct {
 	moneyNonces    bool
 	tokens         TokenStore
 	nonces         NonceStore
+	nonceReserve   time.Duration
 	ops            OpStore
 	fencePause     time.Duration
 	inFlightWindow time.Duration
@@ -138,6 +139,17 @@ func WithNonces(s NonceStore) Option {
 		c.nonces = s
 	}
 }
+
+// WithNonceReserve lets a long-lived client save a high-water mark up to d (in milliseconds of
+// nonce) above the nonce it sends, so that the calls within that margin need no store write: the
+// mark still covers every nonce before it leaves, so a restarted client (which starts above the
+// mark) can never reuse one. It only saves writes while no other client writes the same mark
+// between this one's calls (when one does, the next nonce goes above that mark, as without it).
+// For the sole, long-lived host of a key, like the extension's service worker; not for short
+// processes such as CLI commands: each would start above the last one's margin and push the
+// nonces ahead of the clock, where a later tool's clock-based nonce would be refused. The
+// default, 0, saves every nonce.
+func WithNonceReserve(d time.Duration) Option { return func(c *config) { c.nonceReserve = d } }
 
 // WithOpStore records every request that is not safe to repeat (money commands,
 // create_transaction) in s before it leaves, and removes it once its answer is definite. What is

@@ -44,7 +44,7 @@ type configured struct {
 }
 
 // configure (re)creates the client from {apiUrl, publicKey, privateKey?, gatewayToken?, nonce?,
-// format?, insecureHttp?, timeoutMs?, inFlightWindowMs?, fencePauseMs?, storage?}. It sends
+// nonceReserveMs?, format?, insecureHttp?, timeoutMs?, inFlightWindowMs?, fencePauseMs?, storage?}. It sends
 // nothing. Nonces are on unless nonce is false. With gatewayToken the client
 // talks to a wallexkit edge gateway (apiUrl = https://gateway/v1/call) that holds the API keys:
 // it never logs in and needs no key pair.
@@ -76,6 +76,7 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 	moneyNeedsNonces := o.flag("moneyNeedsNonces")
 	nonce := nonceOpt == nil || *nonceOpt // on unless {nonce: false} (spec §4)
 	timeoutMs, windowMs, pauseMs := o.integer("timeoutMs"), o.integer("inFlightWindowMs"), o.integer("fencePauseMs")
+	reserveMs := o.integer("nonceReserveMs")
 	storageV, hasStorage := o.get("storage")
 	if o.err != nil {
 		return nil, nil, o.err
@@ -117,6 +118,10 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 		opts = append(opts, core.WithStaticToken(gwToken))
 	} else if nonce {
 		opts = append(opts, core.WithNonces(store))
+		if reserveMs < 0 || reserveMs > maxNonceReserveMs {
+			return nil, nil, &core.ValidationError{Field: "nonceReserveMs", Problem: "must be between 0 and 60000 (milliseconds of nonce the stored mark may run ahead)"}
+		}
+		opts = append(opts, core.WithNonceReserve(time.Duration(reserveMs)*time.Millisecond))
 	}
 	if insecure {
 		opts = append(opts, core.WithInsecureHTTP())
@@ -151,5 +156,9 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 	}
 	return c, host, nil
 }
+
+// maxNonceReserveMs bounds nonceReserveMs: a restarted host starts its nonces above the margin,
+// ahead of the clock by up to this much.
+const maxNonceReserveMs = 60_000
 
 func ctx() context.Context { return context.Background() }

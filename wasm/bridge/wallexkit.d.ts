@@ -126,6 +126,13 @@ export interface ConfigureOptions {
    * has used nonces it must keep using them (a call without then rejects with code nonce).
    */
   nonce?: boolean;
+  /**
+   * For the one long-lived host of a key (the extension's worker): the stored nonce mark may run
+   * up to this many milliseconds of nonce ahead of the nonce sent, so the calls within it need no
+   * storage write (default 0: every nonce is saved before it leaves; at most 60000). The mark
+   * still covers every nonce sent; a restarted host starts above it.
+   */
+  nonceReserveMs?: number;
   /** Without nonces: how long after its deadline a lost request may still land (default 120000). reconcile says in_flight until then. */
   inFlightWindowMs?: number;
   /** reconcile's pause between its two history reads after the nonce fence (default 1000). */

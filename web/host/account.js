@@ -76,6 +76,8 @@ function isGateway(cfg) {
 
 /** The longest store name. */
 const NAME_MAX = 60;
+// How far ahead of the nonce sent the sole host's stored mark may run (milliseconds of nonce).
+const NONCE_RESERVE_MS = 1000;
 
 /** @param {string} name */
 function cleanName(name) {
@@ -99,6 +101,7 @@ export class Account {
     /** the stores' call locks (wk.store.<id>) */
     this.storeLocks = opts.soleHost ? lockManager(null) : this.locks;
     /** @type {Map<string, import('./storage.js').NonceMark>|undefined} */
+    this.soleHost = Boolean(opts.soleHost);
     this.nonceMarks = opts.soleHost ? new Map() : undefined;
     /** live clients by store id @type {Map<string, Live>} */
     this.live = new Map();
@@ -258,6 +261,9 @@ export class Account {
       // (Chromium resends a POST by itself when a reused connection drops before the answer,
       // after the API may have acted; only a nonce makes the API refuse that copy). Reads work.
       opts = { apiUrl: cfg.apiUrl, publicKey: cfg.publicKey, nonce: cfg.nonce, moneyNeedsNonces: true, storage };
+      // The sole host keeps the mark in memory and writes it ahead by a margin (core's
+      // WithNonceReserve): one storage write a second at most instead of one a call.
+      if (this.soleHost) opts.nonceReserveMs = NONCE_RESERVE_MS;
       if (secret) opts.privateKey = secret;
     }
     if (isLoopback(new URL(cfg.apiUrl).hostname) && cfg.apiUrl.startsWith('http:')) opts.insecureHttp = true;

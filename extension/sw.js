@@ -160,9 +160,10 @@ chrome.runtime.onConnect.addListener((port) => {
 });
 
 // The page's channel beside its port (extension/backend-sw.js): the same calls, answered the same
-// way, straight between the page and this worker. Chrome counts a port's messages and extension
-// API calls as the worker being in use, but not a channel's: each call on a channel touches an
-// extension API (at most every 10 s) so that a worker answering calls is not stopped as idle.
+// way, straight between the page and this worker. Chrome documents a port's messages and
+// extension API calls as keeping the worker in use, not a channel's messages: each call on a
+// channel touches an extension API (at most every 10 s) so that a worker answering calls is not
+// stopped as idle.
 let touched = 0;
 function inUse() {
   const now = Date.now();

@@ -6,7 +6,8 @@
 // the runtime port, measured). The runtime port stays open as the line's life: Chrome tells a
 // page when its worker stopped only through it (onDisconnect), so the line, channel included,
 // ends with it. A stopped worker is woken by the next call (the line is opened again then, never
-// eagerly: Chrome may stop an idle worker, and a page must not keep waking it). A call whose
+// eagerly: Chrome may stop an idle worker, and a page must not keep waking it; the one wake a page
+// sends as it opens, wake.js, only starts the worker's start earlier). A call whose
 // answer was lost with its line (the worker stopped) is asked once more on a new line: none of
 // them moves money.
 //
@@ -48,12 +49,15 @@ export const CHANNEL_READY = 'wk.channel.ready';
 /**
  * A line to the worker: its runtime port, the channel once the worker confirmed it, and the
  * answers still owed on either.
- * @typedef {{port: chrome.runtime.Port, chan: MessagePort|null, owed: Map<number, {resolve: (m: any) => void, reject: (why: string) => void}>}} Line
+ * @typedef {{port: chrome.runtime.Port, chan: MessagePort|null, owed: Map<number, {method: string, resolve: (m: any) => void, reject: (why: string) => void}>}} Line
  */
 
 /** @type {Line|null} */
 let line = null;
 let seq = 0;
+// The page's first answer of the core (a bridge method), as a performance mark: how long a page
+// opened waits for its first data (the benchmark reads it).
+let answered = false;
 
 /** @returns {Line} */
 function openLine() {
@@ -64,6 +68,10 @@ function openLine() {
     const w = l.owed.get(m?.id);
     if (!w) return;
     l.owed.delete(m.id);
+    if (!answered && BRIDGE_METHODS.includes(w.method)) {
+      answered = true;
+      performance.mark('wk.first-core-answer');
+    }
     w.resolve(m);
   };
   port.onMessage.addListener(settle);
@@ -102,7 +110,7 @@ function post(msg) {
     for (let attempt = 0; ; attempt++) {
       const l = line ?? (line = openLine());
       const id = ++seq;
-      l.owed.set(id, { resolve, reject });
+      l.owed.set(id, { method: msg.method, resolve, reject });
       try {
         (l.chan ?? l.port).postMessage({ ...msg, id });
         return;

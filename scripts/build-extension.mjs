@@ -91,7 +91,7 @@ try {
   const esbuild = await import('esbuild');
   for (const [entry, what, define] of [
     ['sw.js', 'the service worker', { __CORE_SHA256__: JSON.stringify(coreSha) }],
-    ['page.js', 'the console pages (popup, side panel, tab, counter)', {}],
+    ['page.js', 'the console pages (popup, side panel, tab, counter); it includes the npm module uqr (MIT, see web/lib/vendor/uqr.js)', {}],
     ['options.js', 'the options page', {}],
   ]) {
     const file = path.join(OUT, 'ext', /** @type {string} */ (entry));

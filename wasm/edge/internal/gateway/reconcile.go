@@ -36,7 +36,7 @@ func (g *Gateway) reconcile(ctx context.Context, p Platform, r *Request) *Respon
 			return errorResponse(400, "invalid_input", err.Error(), false)
 		}
 		status := 502
-		if r.Upstream.Err() != nil {
+		if upstreamEnded(r.Upstream) {
 			status = 504
 		}
 		// Reconciling only reads: asking again is always safe.

@@ -25,10 +25,21 @@ func (g *Gateway) apiFailure(r *Request, c *apiClient, cmd string, err error) *R
 	if !core.IsReadCommand(cmd) && (core.IsNotSent(err) || isContextError(err)) {
 		return errorResponse(503, "not_sent", "the gateway stopped before the request was sent to the Wallex API: nothing was carried out, send it again", true)
 	}
-	if r.Upstream.Err() != nil && (core.IsRetryable(err) || isContextError(err)) {
+	if upstreamEnded(r.Upstream) && (core.IsRetryable(err) || isContextError(err)) {
 		return errorResponse(504, "timeout", "the Wallex API did not answer in time", true)
 	}
 	return coreError(err)
+}
+
+// upstreamEnded reports whether a request's upstream context has ended: cancelled, or its
+// deadline passed. The key's sequencer bounds its fetch by that same deadline with its own timer,
+// so its "no answer came back" can reach the gateway a moment before the host's cancel does.
+func upstreamEnded(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 func isContextError(err error) bool {

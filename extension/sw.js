@@ -28,7 +28,7 @@ const startup = { script: Math.round(performance.now()) };
 const WASM_URL = chrome.runtime.getURL('wasm/wallexkit.wasm');
 // The core's bytes are kept in Cache Storage under their hash: a cold worker compiles from there.
 // The build bundles this worker into one file (scripts/build-extension.mjs) and writes the core's
-// hash into it as __CORE_SHA256__; unbundled, the loader reads it from the package.
+// hash into it as __CORE_SHA256__ (unbundled, nothing is cached).
 /** @type {string|undefined} */
 const CORE_SHA256 = typeof __CORE_SHA256__ === 'string' ? __CORE_SHA256__ : undefined;
 const WASM_OPTS = { cache: 'wk.core', sha256: CORE_SHA256 };
@@ -49,10 +49,11 @@ const alerts = paidAlerts({ account, localKV, locks: account.locks });
 chrome.alarms.onAlarm.addListener((a) => { if (a.name === 'wk.watch') alerts.tick().catch(() => {}); });
 chrome.notifications.onClicked.addListener((id) => { alerts.onNotificationClicked(id); });
 
-// Each handler gets the page's store (msg.store) after its arguments: the store the page shows.
-/** @type {Record<string, (args: any[], store?: string) => Promise<unknown>>} */
+// Each handler gets the page's store (msg.store) after its arguments: the store the page shows;
+// then the way the call came ('port', 'channel' or 'message'), which ping reports.
+/** @type {Record<string, (args: any[], store?: string, via?: string) => Promise<unknown>>} */
 const handlers = {
-  ping: async ([via]) => ({ pong: true, at: Date.now(), instance: INSTANCE, via, startup: { ...startup, ...bridgeTimings() } }),
+  ping: async (_args, _store, via) => ({ pong: true, at: Date.now(), instance: INSTANCE, via, startup: { ...startup, ...bridgeTimings() } }),
   connect: ([p]) => account.connect(p),
   stores: () => account.stores(),
   switchStore: ([id]) => account.switchStore(id),
@@ -83,9 +84,11 @@ const KEEPALIVE_MS = 20_000;
 let sending = 0;
 /** @type {ReturnType<typeof setInterval>|undefined} */
 let keepalive;
+/** An extension API call: Chrome counts it as the worker being in use. */
+const touch = () => { chrome.runtime.getPlatformInfo().catch(() => {}); };
 /** @template T @param {() => Promise<T>} fn @returns {Promise<T>} */
 async function keptAlive(fn) {
-  if (sending++ === 0) keepalive = setInterval(() => { chrome.runtime.getPlatformInfo().catch(() => {}); }, KEEPALIVE_MS);
+  if (sending++ === 0) keepalive = setInterval(touch, KEEPALIVE_MS);
   try {
     return await fn();
   } finally {
@@ -129,8 +132,7 @@ async function answer(msg, via) {
     return { ok: false, error: { code: 'invalid_input', message: `${msg.method} may move money: send it as a wk.call message, not on a port. Nothing was sent.`, retryable: false } };
   }
   try {
-    const args = Array.isArray(msg.args) ? msg.args : [];
-    const value = await (msg.method === 'ping' ? handlers.ping([via]) : h(args, typeof msg.store === 'string' && msg.store ? msg.store : undefined));
+    const value = await h(Array.isArray(msg.args) ? msg.args : [], typeof msg.store === 'string' && msg.store ? msg.store : undefined, via);
     return { ok: true, value: value ?? null };
   } catch (e) {
     return { ok: false, error: toBridgeError(e) };
@@ -169,7 +171,7 @@ function inUse() {
   const now = Date.now();
   if (now - touched < 10_000) return;
   touched = now;
-  chrome.runtime.getPlatformInfo().catch(() => {});
+  touch();
 }
 self.addEventListener('message', (/** @type {any} */ e) => {
   if (e.data?.type !== CHANNEL_OFFER || !e.ports?.[0]) return;

@@ -6,7 +6,6 @@
 //   _locales/                web/_locales (the console's strings, for chrome.i18n; manifest default_locale "en")
 //   wasm/wasm_exec.js        Go's loader, copied (no remote code)
 //   wasm/wallexkit.wasm      dist/wasm/wallexkit.wasm (build it first)
-//   wasm/wallexkit.wasm.sha256  its SHA-256 (hex): the service worker's Cache Storage key for it
 //   ext/icons/icon-N.png     the extension's icons (16, 32, 48, 128), drawn by scripts/icons.mjs
 //   web/lib/vendor/          browser modules from npm packages pinned in package-lock.json
 //                            (scripts/vendor.mjs: the QR encoder uqr), bundled here at build time
@@ -82,9 +81,9 @@ writeIcons(path.join(OUT, 'ext', 'icons'));
 cpSync(wasmExecPath(), path.join(OUT, 'wasm', 'wasm_exec.js'));
 cpSync(WASM, path.join(OUT, 'wasm', 'wallexkit.wasm'));
 // The core's identity, which the service worker keeps its copy of the core under in Cache
-// Storage (web/host/wasm-loader.js): a new build is never served from an old copy.
+// Storage (web/host/wasm-loader.js): written into the worker's bundle below, so a new build is
+// never served from an old copy.
 const coreSha = createHash('sha256').update(readFileSync(WASM)).digest('hex');
-writeFileSync(path.join(OUT, 'wasm', 'wallexkit.wasm.sha256'), coreSha + '\n');
 // The entry points as one module each, from the assembled tree (so the worker takes the same
 // wasm_exec.js).
 try {

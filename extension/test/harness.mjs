@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { printedURL } from '../../scripts/lib-proc.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DIST_EXT = path.join(ROOT, 'dist', 'extension');
@@ -14,29 +15,6 @@ export const SHOTS = path.join(ROOT, 'dist', 'screenshots');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const GO = existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : 'go';
-
-/**
- * Waits for a started server to print the address it listens on. Servers are started on port 0
- * and report the port the kernel gave them: a port picked first and passed in can be taken by
- * any connection of a test running alongside before the server listens on it.
- * @param {import('node:child_process').ChildProcess} proc
- * @param {RegExp} re  its first group is the URL
- * @param {string} what
- * @returns {Promise<string>}
- */
-function printedURL(proc, re, what) {
-  let log = '';
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} did not start within 15 s:\n${log}`)), 15000);
-    proc.stdout?.on('data', (d) => {
-      log += d;
-      const m = re.exec(log);
-      if (m) { clearTimeout(t); resolve(m[1]); }
-    });
-    proc.stderr?.on('data', (d) => { log += d; });
-    proc.once('exit', (c) => { clearTimeout(t); reject(new Error(`${what} exited ${c}:\n${log}`)); });
-  });
-}
 
 /** Builds the CLI, whose `sandbox` command is the emulator the tests run against (and whose
  * `console` command serves the dev page with the console and the core built in). */

@@ -3,9 +3,10 @@
 // call starts a fresh instance: every Go global is a cache, never the truth. The compiled
 // module is kept, so a fresh instance costs no second compile.
 //
-// opts.cache (the extension's service worker): the name of a Cache Storage cache that keeps a
-// copy of the core's bytes under its SHA-256 (opts.sha256 when the host was built knowing it,
-// else read from <wasmUrl>.sha256, which the build writes beside it). A cold worker compiles from that copy: Chrome hands a 4 MB file of the extension's
+// opts.cache and opts.sha256 (the extension's service worker): the name of a Cache Storage cache
+// that keeps a copy of the core's bytes, and the core's SHA-256, the copy's key
+// (scripts/build-extension.mjs writes it into the bundled worker; without a valid one nothing is
+// cached). A cold worker compiles from that copy: Chrome hands a 4 MB file of the extension's
 // package to the worker at a fraction of the speed of Cache Storage (measured: 40–75 ms against
 // 15–30 ms here), and streaming compilation waits for the bytes. A build is never served from
 // another build's copy (the key is its hash); the first start of a build compiles from the
@@ -44,7 +45,8 @@ const WASM_TYPE = { 'content-type': 'application/wasm' };
 function compile(wasmUrl, opts) {
   if (!compiling) {
     compiling = (async () => {
-      const kept = opts.cache ? await fromCache(wasmUrl, opts).catch(() => null) : null;
+      const key = keyOf(opts);
+      const kept = key ? await fromCache(String(opts.cache), key).catch(() => null) : null;
       if (kept) {
         try {
           const mod = await WebAssembly.compileStreaming(kept);
@@ -60,7 +62,7 @@ function compile(wasmUrl, opts) {
         // a server without application/wasm: compile from bytes
         mod = await WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer());
       }
-      if (opts.cache) keep(wasmUrl, opts).catch(() => {});
+      if (key) keep(wasmUrl, String(opts.cache), key).catch(() => {});
       return mod;
     })().catch((e) => {
       compiling = null;
@@ -72,31 +74,21 @@ function compile(wasmUrl, opts) {
 
 /**
  * The cache key of this build's core (Cache Storage keys are http(s) URLs; this one is never
- * fetched). A host built with the hash saves reading it (a file of the package: 5–15 ms of a
- * cold start).
- * @param {string|URL} wasmUrl @param {string} [known]
+ * fetched), or '' when the host gave no cache or no valid hash.
+ * @param {{cache?: string, sha256?: string}} opts
  */
-async function keyOf(wasmUrl, known) {
-  let sha = known ?? '';
-  if (!sha) {
-    const r = await fetch(`${wasmUrl}.sha256`);
-    sha = r.ok ? (await r.text()).trim() : '';
-  }
-  if (!/^[0-9a-f]{64}$/.test(sha)) throw new Error('no .sha256 beside the core');
-  return `https://wallexkit.invalid/wasm/${sha}.wasm`;
+function keyOf(opts) {
+  return opts.cache && /^[0-9a-f]{64}$/.test(opts.sha256 ?? '') ? `https://wallexkit.invalid/wasm/${opts.sha256}.wasm` : '';
 }
 
-/** The kept copy of this build's core, or null. @param {string|URL} wasmUrl @param {{cache?: string, sha256?: string}} opts */
-async function fromCache(wasmUrl, opts) {
-  const [key, cache] = await Promise.all([keyOf(wasmUrl, opts.sha256), caches.open(String(opts.cache))]);
-  const hit = await cache.match(key);
-  return hit ?? null;
+/** The kept copy of this build's core, or null. @param {string} name @param {string} key */
+async function fromCache(name, key) {
+  return (await (await caches.open(name)).match(key)) ?? null;
 }
 
-/** Keeps a copy of this build's core, and drops the copies of other builds. @param {string|URL} wasmUrl @param {{cache?: string, sha256?: string}} opts */
-async function keep(wasmUrl, opts) {
-  const [key, cache] = await Promise.all([keyOf(wasmUrl, opts.sha256), caches.open(String(opts.cache))]);
-  const r = await fetch(wasmUrl);
+/** Keeps a copy of this build's core, and drops the copies of other builds. @param {string|URL} wasmUrl @param {string} name @param {string} key */
+async function keep(wasmUrl, name, key) {
+  const [r, cache] = await Promise.all([fetch(wasmUrl), caches.open(name)]);
   if (!r.ok) return;
   await cache.put(key, new Response(await r.arrayBuffer(), { headers: WASM_TYPE }));
   for (const req of await cache.keys()) if (req.url !== key) await cache.delete(req);

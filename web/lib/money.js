@@ -2,7 +2,8 @@
 
 import { AMOUNT_DECIMALS, FIAT_PLACES } from './codes.gen.js';
 
-export const DECIMALS = 8;
+// A coin amount's places (core.AmountDecimals, generated from Go into codes.gen.js).
+export const DECIMALS = AMOUNT_DECIMALS;
 const SCALE = 10n ** BigInt(DECIMALS);
 const DECIMAL_RE = /^(\d+)(?:\.(\d*))?$|^\.(\d+)$/;
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createHmac, randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { Miniflare, Log, LogLevel } from 'miniflare';
+import { printedURL } from '../../../scripts/lib-proc.mjs';
 
 export const edgeDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoRoot = join(edgeDir, '..', '..');
@@ -79,22 +80,7 @@ export async function startSandbox({ tokenTTL } = {}) {
   const proc = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', () => {});
-  const apiUrl = await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('the sandbox did not start:\n' + out)), 15000);
-    const check = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]);
-      }
-    };
-    proc.stdout.on('data', check);
-    proc.on('exit', (code) => reject(new Error('the sandbox exited with ' + code + ':\n' + out)));
-    check();
-  });
+  const apiUrl = await printedURL(proc, /listening on (http:\/\/\S+)/, 'the sandbox');
   const adminUrl = apiUrl.replace(/\/api$/, '/sandbox');
   const admin = async (method, path, body) => {
     const res = await fetch(adminUrl + path, {

@@ -32,7 +32,9 @@
 // --nonce-only skips the nonces-off throughput rows. --fresh-instance starts a new Go instance per request (EDGE_INSTANCE_PER_REQUEST=1, what the
 // stock syumai/workers glue does), for comparison. --json FILE writes the numbers.
 import { join } from 'node:path';
-import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync, mkdtempSync, copyFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { startSandbox, startGateway, edgeDir, buildEdge, compatibilityDate } from './lib.mjs';
@@ -65,6 +67,32 @@ const baselineOn = (own) => (_dir, bindings) => ({
   bindings: own ? { ...bindings, WALLEX_API_URL: own.apiUrl, WALLEX_PUBLIC_KEY: own.publicKey, WALLEX_PRIVATE_KEY: own.privateKey } : bindings,
 });
 const baseline = baselineOn(null);
+
+// The Go floor (test/fixtures/gofloor): the JS Worker's job written directly in Go (syscall/js,
+// no gateway, no core), on the same key as the JS Worker: what Go's js/wasm runtime alone costs.
+let floorDir;
+function buildGoFloor() {
+  if (floorDir) return floorDir;
+  floorDir = mkdtempSync(join(tmpdir(), 'wallexkit-gofloor-'));
+  const repo = join(edgeDir, '..', '..');
+  execFileSync('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', join(floorDir, 'gofloor.wasm'), './wasm/edge/test/fixtures/gofloor'], { cwd: repo, env: { ...process.env, GOOS: 'js', GOARCH: 'wasm' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const goroot = execFileSync('go', ['env', 'GOROOT'], { encoding: 'utf8' }).trim();
+  copyFileSync(join(goroot, 'lib', 'wasm', 'wasm_exec.js'), join(floorDir, 'wasm_exec.js'));
+  copyFileSync(join(edgeDir, 'test', 'fixtures', 'gofloor.mjs'), join(floorDir, 'gofloor.mjs'));
+  return floorDir;
+}
+const floorOn = (own) => (_dir, bindings) => ({
+  name: 'go-floor',
+  routes: ['*/gofloor/*', '*/gofloorsync/*'],
+  modulesRoot: buildGoFloor(),
+  modules: [
+    { type: 'ESModule', path: join(buildGoFloor(), 'gofloor.mjs') },
+    { type: 'ESModule', path: join(buildGoFloor(), 'wasm_exec.js') },
+    { type: 'CompiledWasm', path: join(buildGoFloor(), 'gofloor.wasm') },
+  ],
+  compatibilityDate,
+  bindings: own ? { ...bindings, WALLEX_API_URL: own.apiUrl, WALLEX_PUBLIC_KEY: own.publicKey, WALLEX_PRIVATE_KEY: own.privateKey } : bindings,
+});
 
 // workerdCPU is the CPU time (ms, user + system) used so far by the workerd processes this
 // benchmark started (Miniflare's children): what a request costs the runtime, whatever the
@@ -126,20 +154,29 @@ function caller(gw, prefix) {
 
 async function throughput(sb, nonce, jsSandbox, beforeSandbox) {
   const vars = { WALLEX_NONCE: nonce ? '1' : '0', ...(fresh ? { EDGE_INSTANCE_PER_REQUEST: '1' } : {}) };
-  const gw = await startGateway(sb, { extraWorkers: [baselineOn(jsSandbox)], vars });
+  const gw = await startGateway(sb, { extraWorkers: [baselineOn(jsSandbox), floorOn(jsSandbox)], vars });
   const gwb = BEFORE ? await startGateway(beforeSandbox, { vars, dir: BEFORE }) : null;
   try {
     const go = caller(gw, '');
     const js = caller(gw, '/baseline');
+    const floor = caller(gw, '/gofloor');
+    const floorSync = caller(gw, '/gofloorsync');
     await load(WARM, 8, go, []);
     await load(WARM, 8, js, []);
+    await load(WARM, 8, floor, []);
+    await load(WARM, 8, floorSync, []);
     if (gwb) await load(WARM, 8, caller(gwb, ''), []);
     for (const c of CONC) {
-      const sides = { go: { one: go, lat: [], secs: 0, errors: 0, cpu: 0 }, js: { one: js, lat: [], secs: 0, errors: 0, cpu: 0 } };
-      if (gwb) sides.before = { one: caller(gwb, ''), lat: [], secs: 0, errors: 0, cpu: 0 };
+      const side = (one) => ({ one, lat: [], secs: 0, errors: 0, cpu: 0 });
+      const sides = { go: side(go), js: side(js), floor: side(floor), floorSync: side(floorSync) };
+      if (gwb) sides.before = side(caller(gwb, ''));
       const pairs = []; // each round's Go/JS ratio: the two ran back to back, under the same load
       const beforePairs = []; // each round's before/JS ratio
-      const orders = gwb ? [['go', 'js', 'before'], ['js', 'before', 'go'], ['before', 'go', 'js']] : [['go', 'js'], ['js', 'go']];
+      const floorPairs = []; // each round's Go floor/JS ratio
+      const syncPairs = []; // each round's synchronous Go floor/JS ratio
+      // Each round runs every side once, the order rotating.
+      const names = Object.keys(sides);
+      const orders = names.map((_, r) => [...names.slice(r), ...names.slice(0, r)]);
       for (let r = 0; r < ROUNDS; r++) {
         const rps = {};
         for (const k of orders[r % orders.length]) {
@@ -153,13 +190,24 @@ async function throughput(sb, nonce, jsSandbox, beforeSandbox) {
           rps[k] = n / secs;
         }
         pairs.push(rps.go / rps.js);
+        floorPairs.push(rps.floor / rps.js);
+        syncPairs.push(rps.floorSync / rps.js);
         if (gwb) beforePairs.push(rps.before / rps.js);
       }
       const g = summary(sides.go.lat, sides.go.secs, sides.go.errors);
       const j = summary(sides.js.lat, sides.js.secs, sides.js.errors);
       const key = `throughput_c${c}${nonce ? '_nonce' : ''}${fresh ? '_fresh' : ''}`;
       const cpuGo = (sides.go.cpu * 1000) / g.n, cpuJs = (sides.js.cpu * 1000) / j.n; // µs of workerd CPU per request
-      results[key] = { go: g, js: j, ratio: g.rps / j.rps, round_ratios: pairs, median_round_ratio: median(pairs), workerd_cpu_us: { go: cpuGo, js: cpuJs } };
+      const f = summary(sides.floor.lat, sides.floor.secs, sides.floor.errors);
+      const cpuFloor = (sides.floor.cpu * 1000) / f.n;
+      const fs = summary(sides.floorSync.lat, sides.floorSync.secs, sides.floorSync.errors);
+      const cpuSync = (sides.floorSync.cpu * 1000) / fs.n;
+      results[key] = {
+        go: g, js: j, ratio: g.rps / j.rps, round_ratios: pairs, median_round_ratio: median(pairs),
+        workerd_cpu_us: { go: cpuGo, js: cpuJs, go_floor: cpuFloor, go_floor_sync: cpuSync },
+        go_floor: f, go_floor_ratio: f.rps / j.rps, go_floor_median_round_ratio: median(floorPairs),
+        go_floor_sync: fs, go_floor_sync_ratio: fs.rps / j.rps, go_floor_sync_median_round_ratio: median(syncPairs),
+      };
       if (gwb) {
         const b = summary(sides.before.lat, sides.before.secs, sides.before.errors);
         const cpuB = (sides.before.cpu * 1000) / b.n;
@@ -172,6 +220,8 @@ async function throughput(sb, nonce, jsSandbox, beforeSandbox) {
       console.log('  JS worker:  ' + fmt(j));
       console.log(`  ratio Go/JS req/s: ${(g.rps / j.rps).toFixed(2)} (median of the ${ROUNDS} rounds' ratios ${median(pairs).toFixed(2)}); p50 ${g.p50.toFixed(2)} vs ${j.p50.toFixed(2)} ms; p99 ${g.p99.toFixed(2)} vs ${j.p99.toFixed(2)} ms`);
       console.log(`  workerd CPU per request: Go ${cpuGo.toFixed(0)} µs, JS ${cpuJs.toFixed(0)} µs (the gateway's own cost: ${(cpuGo - cpuJs).toFixed(0)} µs more)`);
+      console.log(`  Go floor (the JS Worker's job written directly in Go, test/fixtures/gofloor): ${fmt(f)}; ratio Go floor/JS ${(f.rps / j.rps).toFixed(2)} (median of rounds ${median(floorPairs).toFixed(2)}); workerd CPU per request ${cpuFloor.toFixed(0)} µs (Go's runtime alone: ${(cpuFloor - cpuJs).toFixed(0)} µs more than JS; the gateway's own work on top of it: ${(cpuGo - cpuFloor).toFixed(0)} µs)`);
+      console.log(`  Go floor, synchronous (no goroutine, no I/O in Go: the glue calls Go once per step): ${fmt(fs)}; ratio ${(fs.rps / j.rps).toFixed(2)} (median of rounds ${median(syncPairs).toFixed(2)}); workerd CPU per request ${cpuSync.toFixed(0)} µs (${(cpuSync - cpuJs).toFixed(0)} µs more than JS)`);
     }
   } finally {
     await gw.stop();
@@ -210,7 +260,7 @@ async function cold(sb, { nonce = false, js = null, before = sb } = {}) {
   // go, js: the first request of a fresh instance; health: a first GET /v1/health (the Go
   // instance's start, no login, no Durable Object); afterHealth: the first get_basic_info after
   // that (the login through the key's Durable Object and the call, on a started instance).
-  const first = { go: [], js: [], health: [], afterHealth: [], ...(BEFORE ? { before: [], beforeHealth: [], beforeAfterHealth: [] } : {}) };
+  const first = { go: [], js: [], floor: [], health: [], afterHealth: [], ...(BEFORE ? { before: [], beforeHealth: [], beforeAfterHealth: [] } : {}) };
   const call = (gw, prefix) => fetch(gw.url + prefix + PATH, { method: 'POST', headers: { authorization: 'Bearer ' + gw.tokens[0] } });
   const timed = async (f) => {
     const t = performance.now();
@@ -220,10 +270,10 @@ async function cold(sb, { nonce = false, js = null, before = sb } = {}) {
     return performance.now() - t;
   };
   for (let i = 0; i < COLD_RUNS; i++) {
-    const sides = BEFORE ? ['go', 'js', 'health', 'before', 'beforeHealth'] : ['go', 'js', 'health'];
+    const sides = BEFORE ? ['go', 'js', 'floor', 'health', 'before', 'beforeHealth'] : ['go', 'js', 'floor', 'health'];
     for (const side of i % 2 ? [...sides].reverse() : sides) {
       // A fresh Miniflare instance each time: a new isolate and new Durable Objects (no token).
-      const gw = await startGateway(side.startsWith('before') ? before : sb, { extraWorkers: side.startsWith('before') ? [] : [baselineOn(js)], vars: { WALLEX_NONCE: nonce ? '1' : '0' }, dir: side.startsWith('before') ? BEFORE : undefined });
+      const gw = await startGateway(side.startsWith('before') ? before : sb, { extraWorkers: side.startsWith('before') ? [] : [baselineOn(js), floorOn(js)], vars: { WALLEX_NONCE: nonce ? '1' : '0' }, dir: side.startsWith('before') ? BEFORE : undefined });
       try {
         if (side === 'health' || side === 'beforeHealth') {
           first[side].push(await timed(() => fetch(gw.url + '/v1/health')));
@@ -231,7 +281,7 @@ async function cold(sb, { nonce = false, js = null, before = sb } = {}) {
         } else if (side === 'before') {
           first.before.push(await timed(() => call(gw, '')));
         } else {
-          first[side].push(await timed(() => call(gw, side === 'js' ? '/baseline' : '')));
+          first[side].push(await timed(() => call(gw, { js: '/baseline', floor: '/gofloor' }[side] ?? '')));
         }
       } finally {
         await gw.stop();
@@ -243,6 +293,7 @@ async function cold(sb, { nonce = false, js = null, before = sb } = {}) {
   results[nonce ? 'cold_nonce' : 'cold'] = { runs: first, median: m, node_v8: start, ratio: m.go / m.js };
   console.log(`cold start, first ${PATH} on a fresh Miniflare instance (login included on both sides), nonces ${nonce ? 'on' : 'off'}, median of ${COLD_RUNS}:`);
   console.log(`  Go gateway ${m.go.toFixed(1)} ms (runs ${first.go.map((x) => x.toFixed(0)).join(', ')}); JS worker ${m.js.toFixed(1)} ms (runs ${first.js.map((x) => x.toFixed(0)).join(', ')}); ratio ${(m.go / m.js).toFixed(1)}x`);
+  console.log(`  Go floor (the JS Worker's job written directly in Go, test/fixtures/gofloor): ${m.floor.toFixed(1)} ms (runs ${first.floor.map((x) => x.toFixed(0)).join(', ')}): a new Go instance's start and one login and call, without the gateway`);
   console.log(`  breakdown: first /v1/health on a fresh instance ${m.health.toFixed(1)} ms (Go instance start: instantiate, runtime, first run of the code on the path); then the first get_basic_info ${m.afterHealth.toFixed(1)} ms (login through the key's Durable Object, the call, first run of that code)`);
   if (BEFORE) console.log(`  before (${BEFORE}): ${m.before.toFixed(1)} ms (runs ${first.before.map((x) => x.toFixed(0)).join(', ')}); first /v1/health ${m.beforeHealth.toFixed(1)} ms, then the first get_basic_info ${m.beforeAfterHealth.toFixed(1)} ms`);
   console.log(`  in node's V8: compile ${start.compile.toFixed(1)} ms, instantiate ${start.instantiate.toFixed(1)} ms, Go runtime start to handler ${start.goStart.toFixed(1)} ms`);

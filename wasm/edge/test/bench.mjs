@@ -11,7 +11,7 @@
 //   cold        first POST /v1/call/get_basic_info on a fresh Miniflare instance (a new isolate:
 //               wasm compile and instantiate, Go runtime start, first login) vs the JS Worker's
 //               first request (its login included), median of --cold-runs (default 6), with a
-//               breakdown (with --nonce also with nonces on, the gateway's default): compile, instantiate and Go runtime start (measured in node's V8, which
+//               breakdown (with --nonce also with nonces on, the gateway's default): compile, instantiate and Go runtime start (measured in node's V8, a new process each run, which
 //               workerd also uses; workerd's clocks stand still while code runs), first /v1/health
 //               (everything but the login and the call), and the rest.
 //   checkout    POST /v1/checkout (catalog item, a new order_id each) from --clients (default 64)
@@ -36,7 +36,6 @@ import { readFileSync, writeFileSync, readdirSync, mkdtempSync, copyFileSync } f
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { startSandbox, startGateway, edgeDir, buildEdge, compatibilityDate } from './lib.mjs';
 
 const arg = (name, def) => {
@@ -229,29 +228,29 @@ async function throughput(sb, nonce, jsSandbox, beforeSandbox) {
   }
 }
 
-// goStart measures, in node's V8, what a new isolate does before Go can serve: compile the
-// module, instantiate it, and run the Go runtime until main has registered its handler.
+// goStart measures, in node's V8, what a new isolate does before Go can serve (compile the module,
+// instantiate it, run the Go runtime until main has registered its entry point), for the gateway
+// and for the Go floor: each run in a new node process (test/go-start.mjs), so that nothing is
+// compiled yet, as in a new isolate (V8 compiles wasm functions on their first run, and a process
+// that compiled the same bytes before reuses that code).
 async function goStart() {
   const dir = buildEdge();
-  const bytes = readFileSync(join(dir, 'app.wasm'));
-  await import(pathToFileURL(join(dir, 'wasm_exec.js')).href);
-  const out = { compile: [], instantiate: [], goStart: [] };
-  for (let i = 0; i < COLD_RUNS; i++) {
-    let t = performance.now();
-    const mod = await WebAssembly.compile(bytes);
-    out.compile.push(performance.now() - t);
-    const go = new globalThis.Go();
-    t = performance.now();
-    const inst = await WebAssembly.instantiate(mod, go.importObject);
-    out.instantiate.push(performance.now() - t);
-    const ctx = { env: {}, ctx: undefined, binding: {} };
-    t = performance.now();
-    go.run(inst, ctx);
-    await new Promise((r) => setImmediate(r));
-    if (typeof ctx.binding.handle !== 'function') throw new Error('app.wasm did not register its handler');
-    out.goStart.push(performance.now() - t);
+  const floor = buildGoFloor();
+  const script = join(edgeDir, 'test', 'go-start.mjs');
+  const sides = {
+    gateway: [join(dir, 'app.wasm'), join(dir, 'wasm_exec.js'), 'binding'],
+    floor: [join(floor, 'gofloor.wasm'), join(floor, 'wasm_exec.js'), 'gofloor'],
+  };
+  const out = {};
+  for (const [side, args] of Object.entries(sides)) {
+    const runs = { compile: [], instantiate: [], goStart: [] };
+    for (let i = 0; i < COLD_RUNS; i++) {
+      const r = JSON.parse(execFileSync(process.execPath, [script, ...args], { encoding: 'utf8' }));
+      for (const k of Object.keys(runs)) runs[k].push(r[k]);
+    }
+    out[side] = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
   }
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, median(v)]));
+  return out;
 }
 
 // nonce: the gateways with nonces on (sb then has nonces on; js: the JS Worker's own key, before:
@@ -296,7 +295,9 @@ async function cold(sb, { nonce = false, js = null, before = sb } = {}) {
   console.log(`  Go floor (the JS Worker's job written directly in Go, test/fixtures/gofloor): ${m.floor.toFixed(1)} ms (runs ${first.floor.map((x) => x.toFixed(0)).join(', ')}): a new Go instance's start and one login and call, without the gateway`);
   console.log(`  breakdown: first /v1/health on a fresh instance ${m.health.toFixed(1)} ms (Go instance start: instantiate, runtime, first run of the code on the path); then the first get_basic_info ${m.afterHealth.toFixed(1)} ms (login through the key's Durable Object, the call, first run of that code)`);
   if (BEFORE) console.log(`  before (${BEFORE}): ${m.before.toFixed(1)} ms (runs ${first.before.map((x) => x.toFixed(0)).join(', ')}); first /v1/health ${m.beforeHealth.toFixed(1)} ms, then the first get_basic_info ${m.beforeAfterHealth.toFixed(1)} ms`);
-  console.log(`  in node's V8: compile ${start.compile.toFixed(1)} ms, instantiate ${start.instantiate.toFixed(1)} ms, Go runtime start to handler ${start.goStart.toFixed(1)} ms`);
+  for (const [side, v] of Object.entries(start)) {
+    console.log(`  in node's V8, a new process each run (median of ${COLD_RUNS}), ${side === 'gateway' ? 'the gateway' : 'the Go floor'}: compile ${v.compile.toFixed(1)} ms, instantiate ${v.instantiate.toFixed(1)} ms, Go runtime start to its entry point ${v.goStart.toFixed(1)} ms (functions compiled on their first run included)`);
+  }
 }
 
 async function checkout(sb, jsSandbox, { legacy, nonce = true } = {}) {

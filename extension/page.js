@@ -5,6 +5,8 @@ import { swBackend } from './backend-sw.js';
 import { chromeKV } from './storage-chrome.js';
 import { h } from '../web/dom.js';
 import { initI18n, t } from '../web/lib/i18n.js';
+import { keepCompiled } from '../web/host/wasm-loader.js';
+import { CORE_URL, CORE_OPTS } from './core-location.js';
 
 await initI18n();
 
@@ -18,6 +20,17 @@ mount(root, {
   variant,
   title: t('app_title'),
 });
+
+// Keep the core compiled while this page is open (see keepCompiled): a worker Chrome stops after
+// 30 s idle then starts with the core's code ready. A second and a half after the page opened and
+// once it is idle, so that it never competes with the page's first data or a waking worker's own
+// compile; data-core on <html> says how it went (kept, or unavailable: nothing is lost then, the
+// worker compiles as before).
+const keep = () => keepCompiled(CORE_URL, CORE_OPTS).then(
+  () => { document.documentElement.dataset.core = 'kept'; },
+  () => { document.documentElement.dataset.core = 'unavailable'; },
+);
+setTimeout(() => requestIdleCallback(keep, { timeout: 2000 }), 1500);
 
 if (variant === 'popup' && chrome.sidePanel?.open) {
   const btn = h('button', { type: 'button', class: 'link open-panel' }, t('page_open_panel'));

@@ -13,6 +13,7 @@
 import '../wasm/wasm_exec.js';
 import { Account } from '../web/host/account.js';
 import { startBridge, bridgeTimings } from '../web/host/wasm-loader.js';
+import { CORE_URL, CORE_OPTS } from './core-location.js';
 import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, SENDING_METHODS } from '../web/backend.js';
 import { toBridgeError } from '../web/lib/errors.js';
 import { chromeKV } from './storage-chrome.js';
@@ -25,19 +26,12 @@ import { paidAlerts } from './alerts.js';
 /** @type {Record<string, number>} */
 const startup = { script: Math.round(performance.now()) };
 
-const WASM_URL = chrome.runtime.getURL('wasm/wallexkit.wasm');
-// The core's bytes are kept in Cache Storage under their hash: a cold worker compiles from there.
-// The build bundles this worker into one file (scripts/build-extension.mjs) and writes the core's
-// hash into it as __CORE_SHA256__ (unbundled, nothing is cached).
-/** @type {string|undefined} */
-const CORE_SHA256 = typeof __CORE_SHA256__ === 'string' ? __CORE_SHA256__ : undefined;
-const WASM_OPTS = { cache: 'wk.core', sha256: CORE_SHA256 };
 // Identifies this run of the worker (tests and the benchmark tell a restarted worker by it).
 const INSTANCE = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 const localKV = chromeKV(chrome.storage.local);
 const account = new Account({
-  getBridge: () => startBridge(WASM_URL, WASM_OPTS),
+  getBridge: () => startBridge(CORE_URL, CORE_OPTS),
   sessionKV: chromeKV(chrome.storage.session),
   localKV,
   // the one host of the core: the pages only send it calls (nonce marks and call locks in memory)
@@ -206,7 +200,7 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 });
 
 // Start the core early so the first message waits less; errors surface on the first call.
-startBridge(WASM_URL, WASM_OPTS).catch(() => {});
+startBridge(CORE_URL, CORE_OPTS).catch(() => {});
 // The alarm and the badge as they should be for the stores of this browser session.
 alerts.arm().catch(() => {});
 alerts.setBadge().catch(() => {});

@@ -81,8 +81,8 @@ writeIcons(path.join(OUT, 'ext', 'icons'));
 cpSync(wasmExecPath(), path.join(OUT, 'wasm', 'wasm_exec.js'));
 cpSync(WASM, path.join(OUT, 'wasm', 'wallexkit.wasm'));
 // The core's identity, which the service worker keeps its copy of the core under in Cache
-// Storage (web/host/wasm-loader.js): written into the worker's bundle below, so a new build is
-// never served from an old copy.
+// Storage (web/host/wasm-loader.js): written into the worker's and the console pages' bundles
+// below (extension/core-location.js), so a new build is never served from an old copy.
 const coreSha = createHash('sha256').update(readFileSync(WASM)).digest('hex');
 // The entry points as one module each, from the assembled tree (so the worker takes the same
 // wasm_exec.js).
@@ -90,7 +90,7 @@ try {
   const esbuild = await import('esbuild');
   for (const [entry, what, define] of [
     ['sw.js', 'the service worker', { __CORE_SHA256__: JSON.stringify(coreSha) }],
-    ['page.js', 'the console pages (popup, side panel, tab, counter); it includes the npm module uqr (MIT, see web/lib/vendor/uqr.js)', {}],
+    ['page.js', 'the console pages (popup, side panel, tab, counter); it includes the npm module uqr (MIT, see web/lib/vendor/uqr.js)', { __CORE_SHA256__: JSON.stringify(coreSha) }],
     ['options.js', 'the options page', {}],
   ]) {
     const file = path.join(OUT, 'ext', /** @type {string} */ (entry));

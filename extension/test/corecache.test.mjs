@@ -85,3 +85,19 @@ test("another build's copy is dropped, and a damaged copy falls back to the pack
   const b = await coldCall();
   assert.equal(b.source, 'cache');
 });
+
+test('a console page keeps the core compiled (not started) once it is idle; the options page does not', async () => {
+  // web/host/wasm-loader.js keepCompiled, from extension/page.js: Chrome shares compiled wasm
+  // between an extension's pages and its worker, so a worker stopped while a console page is open
+  // starts with the core's code ready (the benchmark's cold-start row with a console page open).
+  const popup = await ext.open('popup');
+  await popup.locator('html[data-core="kept"]').waitFor({ state: 'attached', timeout: 20_000 });
+  assert.equal(await popup.evaluate(() => typeof (/** @type {any} */ (globalThis)).wallexkit), 'undefined', 'compiled only: no Go instance in the page');
+  const options = await ext.open('options');
+  await options.waitForTimeout(3000);
+  assert.equal(await options.evaluate(() => document.documentElement.dataset.core ?? null), null);
+  await Promise.all([popup.close(), options.close()]);
+  // and the worker still answers after a stop, with the page gone
+  const a = await coldCall();
+  assert.equal(a.merchant, sb.merchantId);
+});

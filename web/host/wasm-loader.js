@@ -39,6 +39,22 @@ export function startBridge(wasmUrl, opts = {}) {
   return starting;
 }
 
+/**
+ * Compiles the core without starting it and keeps the compiled module for as long as this page
+ * lives (the extension's console pages). Chrome shares compiled WebAssembly between the pages and
+ * the service worker of one extension (one process, one copy of a module's code for the same
+ * bytes): while a page keeps the module, a worker that Chrome stopped and starts again gets the
+ * core already compiled, with every function the worker ran before compiled too, instead of
+ * compiling 4 MB and then each function on its first run. Nothing runs here: the service worker
+ * stays the one host of the core, its token and its nonce order.
+ * @param {string|URL} wasmUrl
+ * @param {{cache?: string, sha256?: string}} [opts]
+ * @returns {Promise<WebAssembly.Module>}
+ */
+export function keepCompiled(wasmUrl, opts = {}) {
+  return compile(wasmUrl, opts);
+}
+
 const WASM_TYPE = { 'content-type': 'application/wasm' };
 
 /** @param {string|URL} wasmUrl @param {{cache?: string, sha256?: string}} opts @returns {Promise<WebAssembly.Module>} */

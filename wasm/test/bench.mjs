@@ -1,5 +1,7 @@
 // Benchmark (not part of the test run): N sequential basicInfo() calls through the wasm bridge
-// versus a hand-written JS fetch of the same get_basic_info call with the same token.
+// versus a hand-written JS fetch of the same get_basic_info call with the same token. Like for
+// like, the bridge's client runs with nonces off (the hand-written fetch sends none, and a key
+// that has seen a nonce refuses calls without one, spec §4).
 //   node wasm/test/bench.mjs [N]      (default N=300)
 // Uses the sandbox in WALLEX_TEST_* when set (as run-go-wasm-tests.sh exports), else starts
 // `wallexkit sandbox` (cmd/wallexkit) on a free loopback port.
@@ -34,13 +36,16 @@ async function startSandbox() {
 }
 
 const child = process.env.WALLEX_TEST_API_URL ? null : await startSandbox();
+// The sandbox goes with this process, whatever ends it (an error included): left running, it would
+// hold the output pipe open and whoever reads it would wait for ever.
+process.on('exit', () => child?.kill());
 const apiUrl = process.env.WALLEX_TEST_API_URL;
 const publicKey = process.env.WALLEX_TEST_PUBLIC_KEY;
 const privateKey = process.env.WALLEX_TEST_PRIVATE_KEY;
 
 const wk = await loadBridge();
 const storage = recordingStorage();
-const { storeKey } = await wk.configure({ apiUrl, publicKey, privateKey, storage });
+const { storeKey } = await wk.configure({ apiUrl, publicKey, privateKey, storage, nonce: false });
 await wk.login();
 const token = storage.tokens.get(storeKey).access_token;
 

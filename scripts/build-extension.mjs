@@ -11,8 +11,8 @@
 //                            (scripts/vendor.mjs: the QR encoder uqr), bundled here at build time
 // The layout keeps the source tree's relative imports (../web/…, ../wasm/…) valid as is. The
 // entry points are then bundled in place, each into one file (esbuild, pinned in
-// package-lock.json): ext/sw.js (with the core's SHA-256 written in), ext/page.js (the popup, side
-// panel, tab and counter) and ext/options.js, because each module a page or a starting worker
+// package-lock.json): ext/sw.js and ext/page.js (the popup, side panel, tab and counter), both with
+// the core's SHA-256 written in, and ext/options.js, because each module a page or a starting worker
 // imports is a file to read before its code runs (measured: the worker's script ready after 25 ms
 // with its 16 modules, 12 ms bundled; a popup's first data after 257 ms with its ~40, 148 ms
 // bundled; see docs/benchmarks.md). The modules stay beside them, unbundled, for tests that
@@ -84,13 +84,14 @@ cpSync(WASM, path.join(OUT, 'wasm', 'wallexkit.wasm'));
 // Storage (web/host/wasm-loader.js): written into the worker's and the console pages' bundles
 // below (extension/core-location.js), so a new build is never served from an old copy.
 const coreSha = createHash('sha256').update(readFileSync(WASM)).digest('hex');
+const locatesCore = { __CORE_SHA256__: JSON.stringify(coreSha) };
 // The entry points as one module each, from the assembled tree (so the worker takes the same
 // wasm_exec.js).
 try {
   const esbuild = await import('esbuild');
   for (const [entry, what, define] of [
-    ['sw.js', 'the service worker', { __CORE_SHA256__: JSON.stringify(coreSha) }],
-    ['page.js', 'the console pages (popup, side panel, tab, counter); it includes the npm module uqr (MIT, see web/lib/vendor/uqr.js)', { __CORE_SHA256__: JSON.stringify(coreSha) }],
+    ['sw.js', 'the service worker', locatesCore],
+    ['page.js', 'the console pages (popup, side panel, tab, counter); it includes the npm module uqr (MIT, see web/lib/vendor/uqr.js)', locatesCore],
     ['options.js', 'the options page', {}],
   ]) {
     const file = path.join(OUT, 'ext', /** @type {string} */ (entry));

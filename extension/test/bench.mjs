@@ -123,28 +123,28 @@ try {
 
   // 2. cold starts (keep: a console page is open and keeps the core compiled)
   const coldRuns = async (keep) => {
-  const coldPing = [];
-  const coldCall = [];
-  const marks = [];
-  for (let i = 0; i < COLD; i++) {
-    for (const [method, out] of [['ping', coldPing], ['basicInfo', coldCall]]) {
-      if (!keep) await collect();
-      await ext.stopWorkers(page);
-      await page.waitForTimeout(150);
-      const r = await page.evaluate(async (m) => {
-        const { off } = /** @type {any} */ (globalThis).bench;
-        const t0 = performance.now();
-        const v = await off[m]();
-        const dt = performance.now() - t0;
-        if (m === 'basicInfo' && !v?.merchant_id) throw new Error(JSON.stringify(v));
-        const p = await off.ping();
-        return { dt, startup: p.startup ?? null };
-      }, method);
-      out.push(r.dt);
-      if (method === 'basicInfo' && r.startup) marks.push(r.startup);
+    const coldPing = [];
+    const coldCall = [];
+    const marks = [];
+    for (let i = 0; i < COLD; i++) {
+      for (const [method, out] of [['ping', coldPing], ['basicInfo', coldCall]]) {
+        if (!keep) await collect();
+        await ext.stopWorkers(page);
+        await page.waitForTimeout(150);
+        const r = await page.evaluate(async (m) => {
+          const { off } = /** @type {any} */ (globalThis).bench;
+          const t0 = performance.now();
+          const v = await off[m]();
+          const dt = performance.now() - t0;
+          if (m === 'basicInfo' && !v?.merchant_id) throw new Error(JSON.stringify(v));
+          const p = await off.ping();
+          return { dt, startup: p.startup ?? null };
+        }, method);
+        out.push(r.dt);
+        if (method === 'basicInfo' && r.startup) marks.push(r.startup);
+      }
     }
-  }
-  return { coldPing, coldCall, marks };
+    return { coldPing, coldCall, marks };
   };
   const bare = await coldRuns(false);
   // 3. a popup opened on a running worker and on a stopped one: from the page's navigation to its

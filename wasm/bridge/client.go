@@ -119,7 +119,7 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 	} else if nonce {
 		opts = append(opts, core.WithNonces(store))
 		if reserveMs < 0 || reserveMs > maxNonceReserveMs {
-			return nil, nil, &core.ValidationError{Field: "nonceReserveMs", Problem: "must be between 0 and 60000 (milliseconds of nonce the stored mark may run ahead)"}
+			return nil, nil, &core.ValidationError{Field: "nonceReserveMs", Problem: "must be between 0 and " + itoa(maxNonceReserveMs) + " (milliseconds of nonce the stored mark may run ahead)"}
 		}
 		opts = append(opts, core.WithNonceReserve(time.Duration(reserveMs)*time.Millisecond))
 	}

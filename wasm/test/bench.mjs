@@ -10,6 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, loadBridge, recordingStorage } from './lib.mjs';
+import { printedURL } from '../../scripts/lib-proc.mjs';
 
 const N = Number(process.argv[2] || 300);
 const WARMUP = 30;
@@ -19,15 +20,7 @@ async function startSandbox() {
   execFileSync('go', ['build', '-o', bin, './cmd/wallexkit'], { cwd: repoRoot, stdio: 'inherit' });
   const pub = 'bench-pub-' + Date.now(), priv = 'bench-priv-' + Math.random().toString(36).slice(2);
   const child = spawn(bin, ['sandbox', '--addr', '127.0.0.1:0', '--demo-public-key', pub, '--demo-private-key', priv], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const apiUrl = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error('sandbox exited with ' + code)));
-  });
+  const apiUrl = await printedURL(child, /listening on (http:\/\/\S+)/, 'the sandbox');
   process.env.WALLEX_TEST_API_URL = apiUrl;
   process.env.WALLEX_TEST_ADMIN_URL = apiUrl.replace(/\/api$/, '/sandbox');
   process.env.WALLEX_TEST_PUBLIC_KEY = pub;

@@ -98,11 +98,11 @@ export class Account {
     this.localKV = opts.localKV;
     this.vaultIterations = opts.vaultIterations;
     this.locks = opts.locks ?? lockManager();
-    /** the stores' call locks (wk.store.<id>) */
-    this.storeLocks = opts.soleHost ? lockManager(null) : this.locks;
-    /** @type {Map<string, import('./storage.js').NonceMark>|undefined} */
     this.soleHost = Boolean(opts.soleHost);
-    this.nonceMarks = opts.soleHost ? new Map() : undefined;
+    /** the stores' call locks (wk.store.<id>) */
+    this.storeLocks = this.soleHost ? lockManager(null) : this.locks;
+    /** @type {Map<string, import('./storage.js').NonceMark>|undefined} */
+    this.nonceMarks = this.soleHost ? new Map() : undefined;
     /** live clients by store id @type {Map<string, Live>} */
     this.live = new Map();
     /** @type {Promise<void>|null} */

@@ -3,7 +3,8 @@
 // Command edge is the wallexkit edge gateway: the Go core as a Cloudflare Worker.
 //
 // One Go instance serves every request of an isolate. The Worker glue (glue/worker.mjs) starts
-// it on the first request and then calls context.binding.handle for each request; the stock
+// it on the first request and then hands it each request through the module's export and
+// imports (exchange_js.go); the stock
 // syumai/workers entry point (workers.Serve) starts a fresh Go instance per request instead,
 // which costs a runtime start-up, a cold token cache and net/http's code on every request.
 // syumai/workers still provides the runtime contract (its wasm_exec.js, which hands Go the
@@ -26,20 +27,19 @@ import (
 	"time"
 
 	"github.com/wallexkit/wallexkit/wasm/edge/internal/gateway"
-	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
 )
 
 func main() {
 	// The heap is small (a request allocates a few KB) and an isolate has 128 MB: collecting at
 	// 4x the live heap instead of 2x halves the collector's share of each request's CPU time.
 	debug.SetGCPercent(gcPercent)
-	binding := js.Global().Get("context").Get("binding")
-	h := &host{transport: newUpstreamTransport(binding), respond: binding.Get("respond"), cancels: map[int][2]context.CancelFunc{}, work: make(chan func())}
+	glue := js.Global().Get("context")
+	binding := glue.Get("binding")
+	h := &host{context: glue, transport: newUpstreamTransport(), cancels: map[int][2]context.CancelFunc{}}
 	// The request headers Go reads: the glue hands over only these.
 	binding.Set("headers", strings.Join(gateway.RequestHeaders, ","))
-	binding.Set("handle", js.FuncOf(h.handle))
-	binding.Set("cancel", js.FuncOf(h.cancel))
-	select {} // serve until the isolate goes away
+	go h.dispatch() // waiting for the glue's first signal before main blocks, so before go.run returns
+	select {}       // serve until the isolate goes away
 }
 
 const gcPercent = 400
@@ -47,17 +47,15 @@ const gcPercent = 400
 // host is the per-isolate state: a cache of the gateway built from the environment, and the
 // cancel functions of the requests in flight.
 type host struct {
+	context   js.Value // the glue's context object: its env is the Worker's env
 	transport *upstreamTransport
-
-	respond js.Value // binding.respond(id, status, out)
 
 	mu      sync.Mutex // never held across I/O
 	env     js.Value   // the Worker's env, as the glue last handed it
 	gwEnv   js.Value   // the env gw was built from
 	gw      *gateway.Gateway
 	cancels map[int][2]context.CancelFunc // request id -> cancel its upstream context, its own context
-	work    chan func()                   // unbuffered: a send succeeds only when a worker is idle
-	idle    int
+	idle    int                           // workers waiting on idleWorkers
 }
 
 // gateway returns the gateway for env, rebuilding it when the environment object changes.
@@ -86,83 +84,44 @@ func envString(env js.Value, name string) string {
 	return ""
 }
 
-// handle(env, head, body, id, softMs, hardMs) starts serving one request and returns at once
-// whether the request may move money or create a payment (gateway.Unsafe), so that an answer the
-// glue gives by itself (its hard deadline) never invites a resend. env is the Worker's env when
-// it is not the one Go already holds, else null. head is "METHOD\nURL\n" followed by
-// "name\nvalue\n" pairs; body is a Uint8Array, or null when empty. The answer goes to
-// binding.respond(id, status, rest): "name\nvalue\n" pairs, an empty line, the body. The
-// request's upstream context ends at softMs (the glue calls cancel(id, true)), its own context
-// at hardMs (cancel(id)). Arguments are few and packed because every JS value handed to Go costs
-// a finalizer.
-func (h *host) handle(_ js.Value, a []js.Value) any {
-	if len(a) < 6 {
-		panic("edge: handle needs 6 arguments")
+// dispatch serves the glue's signals (exchange_js.go), one at a time, in the event of the glue
+// that sent each. It never waits on anything but the next signal, so that it is always ready
+// when an export runs.
+func (h *host) dispatch() {
+	for s := range signals {
+		h.signal(s)
 	}
-	h.mu.Lock()
-	if a[0].Truthy() {
-		h.env = a[0]
-	}
-	env := h.env
-	h.mu.Unlock()
-	head := a[1].String()
-	var body []byte
-	if a[2].Truthy() {
-		body = jsutil.Bytes(a[2])
-	}
-	id := a[3].Int()
-	now := time.Now()
-	soft, hard := now.Add(time.Duration(a[4].Int())*time.Millisecond), now.Add(time.Duration(a[5].Int())*time.Millisecond)
-	hctx, cancelHard := context.WithCancel(context.Background())
-	ctx := glueDeadline{Context: hctx, at: hard}
-	sctx, cancelSoft := context.WithCancel(ctx)
-	up := glueDeadline{Context: sctx, at: soft}
-	h.mu.Lock()
-	h.cancels[id] = [2]context.CancelFunc{cancelSoft, cancelHard}
-	h.mu.Unlock()
-	req, bad := parseHead(head, body)
-	unsafe := bad == nil && gateway.Unsafe(req.Method, req.URL.EscapedPath())
-	if req != nil {
-		req.Upstream = up
-	}
-	h.spawn(func() {
-		defer func() {
-			h.mu.Lock()
-			delete(h.cancels, id)
-			h.mu.Unlock()
-			cancelHard()
-		}()
-		res := bad
-		if res == nil {
-			res = h.serve(ctx, env, req)
+}
+
+func (h *host) signal(s signal) {
+	defer func() {
+		if r := recover(); r != nil {
+			logLine("edge: internal error: " + panicText(r))
 		}
-		var out strings.Builder
-		out.Grow(len(res.Body) + 256)
-		joinHeaders(&out, res.Header)
-		out.WriteByte('\n')
-		out.Write(res.Body)
-		h.respond.Invoke(id, res.Status, out.String())
-	})
-	return unsafe
+	}()
+	switch s.kind {
+	case sigRequest: // no worker was idle to take it from wk_signal
+		go h.worker(s)
+	case sigFetched:
+		h.transport.fetched(s)
+	case sigCancel:
+		h.cancel(int(s.id), s.a == 1)
+	case sigEnv:
+		h.mu.Lock()
+		h.env = h.context.Get("env")
+		h.mu.Unlock()
+	}
 }
 
 // maxIdleWorkers bounds the goroutines kept waiting for the next request.
 const maxIdleWorkers = 32
 
-// spawn runs f on an idle worker goroutine, or a new one. Reusing goroutines keeps their grown
-// stacks (a fresh goroutine copies its stack a few times while serving a request). The worker is
-// woken from handle, that is inside the request's own event, as a fresh goroutine would be.
-func (h *host) spawn(f func()) {
-	select {
-	case h.work <- f:
-	default:
-		go h.worker(f)
-	}
-}
-
-func (h *host) worker(f func()) {
+// worker serves requests, the first s, then each one wk_signal hands it while it waits on
+// idleWorkers (exchange_js.go). Reusing goroutines keeps their grown stacks (a fresh goroutine
+// copies its stack a few times while serving a request) and spares the dispatcher's hop.
+func (h *host) worker(s signal) {
 	for {
-		f()
+		h.handle(s)
 		h.mu.Lock()
 		if h.idle >= maxIdleWorkers {
 			h.mu.Unlock()
@@ -170,11 +129,64 @@ func (h *host) worker(f func()) {
 		}
 		h.idle++
 		h.mu.Unlock()
-		f = <-h.work
+		s = <-idleWorkers
 		h.mu.Lock()
 		h.idle--
 		h.mu.Unlock()
 	}
+}
+
+// handle serves one request: the glue's slot s.slot holds "METHOD\nURL\n" followed by
+// "name\nvalue\n" pairs, slot s.c the body (0 when empty). It tells the glue at once whether
+// the request may move money or create a payment (gateway.Unsafe, jsStarted), so that an answer
+// the glue gives by itself (its hard deadline) never invites a resend. The answer goes to the
+// glue's respond(id, status, header lines, body). The request's upstream context ends at s.a ms
+// (the glue's soft deadline signal), its own context at s.b ms (the hard one).
+func (h *host) handle(s signal) {
+	id := int(s.id)
+	started := false
+	defer func() {
+		if r := recover(); r != nil { // serve recovers its own: this is the set-up failing
+			logLine("edge: internal error: " + panicText(r))
+			if !started { // nothing was sent
+				respond(s.id, 500, "content-type\napplication/json\n", []byte(`{"error":"internal error","code":"internal","retryable":true}`))
+			}
+		}
+	}()
+	head := string(take(s.slot))
+	body := take(s.c)
+	h.mu.Lock()
+	env := h.env
+	h.mu.Unlock()
+	now := time.Now()
+	soft, hard := now.Add(time.Duration(s.a)*time.Millisecond), now.Add(time.Duration(s.b)*time.Millisecond)
+	hctx, cancelHard := context.WithCancel(context.Background())
+	defer cancelHard()
+	ctx := glueDeadline{Context: hctx, at: hard}
+	sctx, cancelSoft := context.WithCancel(ctx)
+	up := glueDeadline{Context: sctx, at: soft}
+	h.mu.Lock()
+	h.cancels[id] = [2]context.CancelFunc{cancelSoft, cancelHard}
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.cancels, id)
+		h.mu.Unlock()
+	}()
+	req, res := parseHead(head, body)
+	unsafe := int32(0)
+	if res == nil && gateway.Unsafe(req.Method, req.URL.EscapedPath()) {
+		unsafe = 1
+	}
+	jsStarted(s.id, unsafe)
+	started = true
+	if res == nil {
+		req.Upstream = up
+		res = h.serve(ctx, env, req)
+	}
+	var out strings.Builder
+	joinHeaders(&out, res.Header)
+	respond(s.id, res.Status, out.String(), res.Body)
 }
 
 // glueDeadline is a request context whose deadline is enforced by a JS timer of the request's
@@ -194,25 +206,20 @@ func (c glueDeadline) Deadline() (time.Time, bool) {
 	return c.at, true
 }
 
-// cancel(id, soft) ends a request's upstream context (soft: the glue's soft deadline passed) or
-// the request's own context (its hard deadline).
-func (h *host) cancel(_ js.Value, a []js.Value) any {
-	if len(a) == 0 {
-		return nil
-	}
-	soft := len(a) > 1 && a[1].Truthy()
+// cancel ends a request's upstream context (soft: the glue's soft deadline passed) or the
+// request's own context (its hard deadline).
+func (h *host) cancel(id int, soft bool) {
 	h.mu.Lock()
-	c, ok := h.cancels[a[0].Int()]
+	c, ok := h.cancels[id]
 	h.mu.Unlock()
 	if !ok {
-		return nil
+		return
 	}
 	if soft {
 		c[0]()
 	} else {
 		c[1]()
 	}
-	return nil
 }
 
 // parseHead reads the packed request; a malformed URL is answered at once.
@@ -256,7 +263,7 @@ func splitHeaders(s string) map[string]string {
 
 func joinHeaders(b *strings.Builder, m map[string]string) {
 	for k, v := range m {
-		if strings.ContainsAny(k, "\r\n") || strings.ContainsAny(v, "\r\n") {
+		if hasLineBreak(k) || hasLineBreak(v) {
 			continue
 		}
 		b.WriteString(k)

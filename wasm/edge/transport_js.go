@@ -7,28 +7,21 @@ import (
 	"errors"
 	"strings"
 	"sync"
-	"syscall/js"
-	"unicode/utf8"
 
 	"github.com/wallexkit/wallexkit/core"
-	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
 )
 
-// upstreamTransport is the gateway's core.Transport: the glue's binding.fetch (glue/worker.mjs)
-// makes the request, handed over as one packed string, and answers with one call of
-// binding.fetched (status, then header lines and body packed in one string), so a call crosses
-// between Go and JS twice instead of the dozens of times that building a fetch init object and
-// reading a Response from Go take (every JS value handed to Go costs a finalizer, and adding one
-// is not cheap). Its contract is wasm/fetch's: nothing is sent when the
-// context is already done (core.NotSent), the request is aborted when the context ends (the
+// upstreamTransport is the gateway's core.Transport: the glue's fetch import (glue/worker.mjs)
+// makes the request, handed over as its head ("url\n" then "name\nvalue\n" lines) and its body
+// in Go's memory, and the glue answers with one sigFetched signal (exchange_js.go): status, then
+// the header lines and the body in one slot. Its contract is wasm/fetch's: nothing is sent when
+// the context is already done (core.NotSent), the request is aborted when the context ends (the
 // error wraps ctx.Err()), redirects are not followed, and a failure before any answer is a plain
 // error (it may have left).
 type upstreamTransport struct {
-	fetch, abort js.Value // binding.fetch(id, packed, bytes?), binding.abort(id)
-
 	mu      sync.Mutex // never held across I/O
-	next    int
-	waiting map[int]chan upstreamAnswer
+	next    int32
+	waiting map[int32]chan upstreamAnswer
 }
 
 type upstreamAnswer struct {
@@ -38,80 +31,59 @@ type upstreamAnswer struct {
 	body    []byte
 }
 
-func newUpstreamTransport(binding js.Value) *upstreamTransport {
-	t := &upstreamTransport{fetch: binding.Get("fetch"), abort: binding.Get("abort"), waiting: map[int]chan upstreamAnswer{}}
-	binding.Set("fetched", js.FuncOf(t.fetched))
-	return t
+func newUpstreamTransport() *upstreamTransport {
+	return &upstreamTransport{waiting: map[int32]chan upstreamAnswer{}}
 }
 
-// fetched(id, status, "name\nvalue\n...\n" + body text), fetched(id, status, "name\nvalue\n...\n",
-// body bytes) when the body is not UTF-8, or fetched(id, -1 | -2, message): runs in the event
-// that settled the fetch, which is the request's own; it hands the answer to the waiting
-// goroutine.
-func (t *upstreamTransport) fetched(_ js.Value, a []js.Value) any {
-	if len(a) < 3 {
-		return nil
-	}
-	id := a[0].Int()
+// fetched serves a sigFetched signal, in the event that settled the fetch, which is the request's
+// own: it hands the answer to the waiting goroutine.
+func (t *upstreamTransport) fetched(s signal) {
+	b := take(s.slot) // taken even when nobody waits, so that the glue forgets it
 	t.mu.Lock()
-	ch := t.waiting[id]
-	delete(t.waiting, id)
+	ch := t.waiting[s.id]
+	delete(t.waiting, s.id)
 	t.mu.Unlock()
 	if ch == nil {
-		return nil // its caller stopped waiting
+		return // its caller stopped waiting
 	}
-	ans := upstreamAnswer{status: a[1].Int()}
+	ans := upstreamAnswer{status: int(s.a)}
 	if ans.status < 0 {
-		ans.message = a[2].String()
+		ans.message = string(b)
 	} else {
-		var rest string
-		ans.header, rest = readHeaderLines(a[2].String())
-		if len(a) > 3 && a[3].Truthy() {
-			ans.body = jsutil.Bytes(a[3])
-		} else {
-			ans.body = []byte(rest)
-		}
+		n := min(max(int(s.b), 0), len(b))
+		ans.header, _ = readHeaderLines(string(b[:n]))
+		ans.body = b[n:]
 	}
 	ch <- ans // buffered
-	return nil
 }
 
 func (t *upstreamTransport) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPResponse, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, core.NotSent(errors.New("fetch: not sent: " + err.Error()))
 	}
-	var packed strings.Builder
-	packed.Grow(len(req.URL) + len(req.Body) + 256)
-	packed.WriteString(req.URL)
-	packed.WriteByte('\n')
+	var head strings.Builder
+	head.Grow(len(req.URL) + 256)
+	head.WriteString(req.URL)
+	head.WriteByte('\n')
 	for k, v := range req.Header {
-		if k == "" || strings.ContainsAny(k, "\r\n") || strings.ContainsAny(v, "\r\n") {
+		if k == "" || hasLineBreak(k) || hasLineBreak(v) {
 			continue // fetch would refuse it; core never sets one
 		}
-		packed.WriteString(k)
-		packed.WriteByte('\n')
-		packed.WriteString(v)
-		packed.WriteByte('\n')
+		head.WriteString(k)
+		head.WriteByte('\n')
+		head.WriteString(v)
+		head.WriteByte('\n')
 	}
-	packed.WriteByte('\n')
 	ch := make(chan upstreamAnswer, 1)
 	t.mu.Lock()
 	t.next++
 	id := t.next
 	t.waiting[id] = ch
 	t.mu.Unlock()
-	// A form body is text: it travels in the packed string, unless it is not UTF-8 (a JS string
-	// would not carry those bytes unchanged).
-	var bytes any
-	if utf8.Valid(req.Body) {
-		packed.Write(req.Body)
-	} else {
-		bytes = jsutil.Uint8Array(req.Body)
-	}
-	if _, err := jsutil.Call(t.fetch, "call", js.Undefined(), id, packed.String(), bytes); err != nil {
+	if slot := fetchUpstream(id, head.String(), req.Body); slot != 0 {
 		t.forget(id)
 		// fetch threw before it started (bad URL or init): nothing left.
-		return nil, core.NotSent(errors.New("fetch: " + err.Error()))
+		return nil, core.NotSent(errors.New("fetch: " + string(take(slot))))
 	}
 	select {
 	case ans := <-ch:
@@ -124,12 +96,12 @@ func (t *upstreamTransport) RoundTrip(ctx context.Context, req *core.Request) (*
 		return &core.HTTPResponse{Status: ans.status, Header: ans.header, Body: ans.body}, nil
 	case <-ctx.Done():
 		t.forget(id)
-		_, _ = jsutil.Call(t.abort, "call", js.Undefined(), id) // a throwing abort must not take the Go instance down
+		jsAbort(id)
 		return nil, &abortedError{err: ctx.Err()}
 	}
 }
 
-func (t *upstreamTransport) forget(id int) {
+func (t *upstreamTransport) forget(id int32) {
 	t.mu.Lock()
 	delete(t.waiting, id)
 	t.mu.Unlock()
@@ -155,4 +127,16 @@ func readHeaderLines(s string) (map[string]string, string) {
 		m[strings.ToLower(k)] = v
 	}
 	return m, s
+}
+
+// hasLineBreak reports whether s holds a CR or LF. (strings.ContainsAny looks up each byte of a
+// string of up to 8 bytes in the set with a call of its own, which the profile of a request
+// showed among its costliest lines.)
+func hasLineBreak(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\r' || s[i] == '\n' {
+			return true
+		}
+	}
+	return false
 }

@@ -8,9 +8,11 @@
 //
 // Why not the stock syumai/workers entry: it starts a new Go instance for every request (and its
 // Serve ends the Go program after the first response), so every request pays the Go runtime's
-// start-up and a cold token cache. Here the instance lives as long as the isolate and each
-// request is one call into it: binding.handle(env, head, body, id, softMs, hardMs), answered by
-// Go's call of binding.respond(id, status, out).
+// start-up and a cold token cache. Here the instance lives as long as the isolate, and a request
+// and its upstream calls cross between the glue and Go through the module's export wk_signal and
+// the "wallexkit" imports below, with the bytes in Go's memory (main_js.go, exchange_js.go): no
+// syscall/js function call and no JS value held by Go on a request's path, each of which costs Go
+// a finalizer.
 import "./wasm_exec.js";
 import wasmModule from "./app.wasm";
 
@@ -19,17 +21,23 @@ export { Ledger } from "./ledger.mjs";
 export { Limiter } from "./limiter.mjs";
 
 // A request's deadlines (EDGE_DEADLINE_MS overrides the hard one, for tests). At the soft one the
-// glue cancels the request's upstream context (binding.cancel(id, true)): Go aborts its calls to
+// glue cancels the request's upstream context (a SIG_CANCEL signal): Go aborts its calls to
 // the Wallex API and still answers what it knows (an unknown outcome with what reconcile needs).
 // At the hard one the glue answers by itself and cancels the request. Both timers run in the
 // request's own event, so the Go code they wake does its I/O for the right request.
 const DEADLINE_MS = 28_000;
 const MAX_MARGIN_MS = 3_000; // soft deadline = hard - min(3 s, hard / 4)
 
-let current = null; // { go, context, binding, env } of the running Go instance
+let current = null; // { go, context, binding, env, signal } of the running Go instance
 let nextId = 1;
-// Requests in flight in the current instance: id -> { respond(status, out), fail() }.
+// Requests in flight in the current instance: id -> { started(unsafe), respond(status, head, body), fail() }.
 const pending = new Map();
+
+// Signal kinds (exchange_js.go has the same numbers).
+const SIG_REQUEST = 1;
+const SIG_FETCHED = 2;
+const SIG_CANCEL = 3;
+const SIG_ENV = 4;
 
 function instance(env) {
   if (current) return current;
@@ -58,7 +66,9 @@ function prepare() {
       go.mem.setUint32(sp + 8, v, true);
       go.mem.setUint32(sp + 12, Math.floor(v / 4294967296), true);
     };
-    return { go, wasm: new WebAssembly.Instance(wasmModule, go.importObject) };
+    const io = exchange();
+    go.importObject.wallexkit = io.imports;
+    return { go, io, wasm: io.bind(new WebAssembly.Instance(wasmModule, go.importObject)) };
   } catch (e) {
     console.error("edge: could not prepare the Go instance at load, the first request will: " + (e && e.message));
     return null;
@@ -69,20 +79,20 @@ function startInstance(env) {
   const ready = prepared; // used once; a later instance (after a crash, or one per request) is made anew
   prepared = null;
   const go = ready ? ready.go : new Go();
-  // syumai/workers' wasm_exec.js shows this object to Go as the global `context`. Go sets
-  // binding.handle, binding.cancel and binding.fetched; the glue gives it binding.respond (a
-  // request's answer), binding.fetch and binding.abort (the upstream transport, see below). Every
-  // JS object or string handed to Go costs a finalizer there, so the functions Go calls are these
-  // long-lived ones, and a request and its upstream call cross as packed strings.
-  const aborts = new Map(); // upstream call id -> its AbortController
-  const binding = {
-    respond: (id, status, out) => pending.get(id)?.respond(status, out),
-    fetch: (id, packed, body) => upstream(binding, aborts, id, packed, body),
-    abort: (id) => aborts.get(id)?.abort(),
+  const io = ready ? ready.io : exchange();
+  go.importObject.wallexkit = io.imports;
+  // syumai/workers' wasm_exec.js shows this object to Go as the global \`context\`: Go reads env
+  // from it (when the glue signals SIG_ENV) and sets binding.headers.
+  const context = { env, ctx: undefined, binding: {} };
+  const wasm = ready ? ready.wasm : io.bind(new WebAssembly.Instance(wasmModule, go.importObject));
+  const inst = { go, io, context, binding: context.binding, env: null, signal: null };
+  inst.signal = (kind, id, a, b, slot, c) => {
+    // The export only queues the signal; go._resume() then runs Go until every goroutine
+    // waits again, the dispatcher's work and what it wakes included (exchange_js.go).
+    const ok = wasm.exports.wk_signal(kind, id, a, b, slot, c) === 1;
+    if (ok) go._resume();
+    return ok;
   };
-  const context = { env, ctx: undefined, binding };
-  const wasm = ready ? ready.wasm : new WebAssembly.Instance(wasmModule, go.importObject);
-  const inst = { go, context, binding: context.binding, env: null };
   go.run(wasm, context).then(() => {
     // The Go program ended (a fatal error): fail what it was serving; the next request starts a
     // new instance.
@@ -90,67 +100,122 @@ function startInstance(env) {
     console.error("edge: the Go instance stopped; starting a new one on the next request");
     for (const p of pending.values()) p.fail();
   });
-  if (typeof inst.binding.handle !== "function") {
-    throw new Error("edge: app.wasm did not register its request handler");
+  if (typeof inst.binding.headers !== "string") {
+    throw new Error("edge: app.wasm did not start its request dispatcher");
   }
+  io.upstream = (id, head, body) => upstream(inst, io, id, head, body);
   return inst;
 }
 
-// upstream is the gateway's transport to the Wallex API (Go's upstreamTransport in
-// transport_js.go): one POST, not following redirects, abortable with binding.abort(id) (Go
-// calls it from the request's own goroutine when the request's context ends). The request comes
-// packed in one string, "url\n", then "name\nvalue\n" header lines, an empty line and the body
-// (or the body as a Uint8Array when it is not UTF-8). The answer goes back in one call:
-// binding.fetched(id, status, packed) with the header lines, an empty line and the body as text
-// (binding.fetched(id, status, headerLines + "\n", bytes) when the body is not UTF-8), or
-// binding.fetched(id, -1, message) when no answer came, (-2) when the body could not be read.
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+// exchange is the glue's half of the exchange with Go (exchange_js.go): the "wallexkit" imports
+// Go calls, and the slots where bytes for Go wait until Go takes them. Go's pointers are into its
+// memory, read at each call (a call may have grown it). No import may throw: a throw would unwind
+// through Go's stack and end the instance.
+function exchange() {
+  let mem = null;
+  const view = (p, n) => new Uint8Array(mem.buffer, p >>> 0, n);
+  const slots = new Map();
+  let nextSlot = 1;
+  const aborts = new Map(); // upstream call id -> its AbortController
+  const io = {
+    bind(wasm) {
+      mem = wasm.exports.mem;
+      return wasm;
+    },
+    // hold keeps bytes for Go and returns their slot.
+    hold(bytes) {
+      const s = nextSlot++;
+      slots.set(s, bytes);
+      return s;
+    },
+    forget(s) {
+      slots.delete(s);
+    },
+    aborts,
+    upstream: null, // set by startInstance
+    imports: {
+      slot_len: (s) => slots.get(s)?.byteLength ?? -1,
+      slot_take: (s, p) => {
+        const b = slots.get(s);
+        slots.delete(s);
+        if (b && b.byteLength) view(p, b.byteLength).set(b);
+      },
+      started: (id, unsafe) => pending.get(id)?.started(unsafe === 1),
+      respond: (id, status, hp, hn, bp, bn) => {
+        const p = pending.get(id);
+        if (p) p.respond(status, text.decode(view(hp, hn)), bn ? view(bp, bn).slice() : null);
+      },
+      fetch: (id, hp, hn, bp, bn) => {
+        try {
+          io.upstream(id, text.decode(view(hp, hn)), bn ? view(bp, bn).slice() : null);
+          return 0;
+        } catch (e) {
+          aborts.delete(id);
+          return io.hold(encoder.encode(errorText(e)));
+        }
+      },
+      abort: (id) => {
+        try {
+          aborts.get(id)?.abort();
+        } catch {}
+      },
+    },
+  };
+  return io;
+}
 
-function upstream(binding, aborts, id, packed, bytes) {
-  let i = packed.indexOf("\n");
-  const url = packed.slice(0, i++);
+const text = new TextDecoder();
+const encoder = new TextEncoder();
+
+// upstream is the gateway's transport to the Wallex API (Go's upstreamTransport in
+// transport_js.go): one POST, not following redirects, abortable through the abort import (Go
+// calls it from the request's own goroutine when the request's context ends). head is "url\n"
+// then "name\nvalue\n" header lines; body is bytes or null. The answer goes back in one
+// SIG_FETCHED signal: the status, and in one slot the header lines then the body (b: the length
+// of the header lines), or the status -1 (no answer came) or -2 (the body could not be read) and
+// the message. It throws (before anything is sent) when fetch refuses the URL or init.
+function upstream(inst, io, id, head, body) {
+  let i = head.indexOf("\n");
+  const url = head.slice(0, i++);
   const headers = new Headers();
-  for (;;) {
-    const j = packed.indexOf("\n", i);
-    if (j < 0 || j === i) {
-      i = j < 0 ? packed.length : j + 1;
-      break;
-    }
-    const k = packed.indexOf("\n", j + 1);
-    headers.set(packed.slice(i, j), packed.slice(j + 1, k));
+  while (i < head.length) {
+    const j = head.indexOf("\n", i);
+    const k = head.indexOf("\n", j + 1);
+    headers.set(head.slice(i, j), head.slice(j + 1, k));
     i = k + 1;
   }
-  const body = bytes ?? (i < packed.length ? packed.slice(i) : null);
   const ac = new AbortController();
-  aborts.set(id, ac);
-  // Throws synchronously (bad URL or init) before anything is sent: Go reports not sent.
   const p = fetch(url, { method: "POST", headers, body, redirect: "manual", signal: ac.signal });
+  io.aborts.set(id, ac);
+  const fetched = (status, lines, bytes) => {
+    io.aborts.delete(id);
+    const h = encoder.encode(lines);
+    let all = h;
+    if (bytes && bytes.byteLength) {
+      all = new Uint8Array(h.byteLength + bytes.byteLength);
+      all.set(h);
+      all.set(bytes, h.byteLength);
+    }
+    try {
+      inst.signal(SIG_FETCHED, id, status, h.byteLength, io.hold(all), 0);
+    } catch (e) {
+      console.error("edge: internal error: " + errorText(e)); // the instance has stopped: its requests fail
+    }
+  };
   p.then(
     async (res) => {
       let out;
       try {
-        out = await res.arrayBuffer();
+        out = new Uint8Array(await res.arrayBuffer());
       } catch (e) {
-        aborts.delete(id);
-        binding.fetched(id, -2, res.status + " " + errorText(e));
+        fetched(-2, res.status + " " + errorText(e));
         return;
       }
-      aborts.delete(id);
       let h = "";
       for (const [k, v] of res.headers) h += k + "\n" + v + "\n";
-      let text;
-      try {
-        text = utf8.decode(out);
-      } catch {
-        binding.fetched(id, res.status, h + "\n", new Uint8Array(out));
-        return;
-      }
-      binding.fetched(id, res.status, h + "\n" + text);
+      fetched(res.status, h, out);
     },
-    (e) => {
-      aborts.delete(id);
-      binding.fetched(id, -1, errorText(e));
-    },
+    (e) => fetched(-1, errorText(e)),
   );
 }
 
@@ -169,22 +234,18 @@ function jsonError(status, code, message, retryable) {
   });
 }
 
-// toResponse reads Go's answer: "name\nvalue\n" pairs, an empty line, then the body.
-function toResponse(status, out) {
+// toResponse reads Go's answer: "name\nvalue\n" header lines, and the body.
+function toResponse(status, head, body) {
   const headers = new Headers();
   let i = 0;
-  for (;;) {
-    const j = out.indexOf("\n", i);
-    if (j < 0 || j === i) {
-      i = j < 0 ? out.length : j + 1;
-      break;
-    }
-    const k = out.indexOf("\n", j + 1);
-    headers.set(out.slice(i, j), out.slice(j + 1, k));
+  while (i < head.length) {
+    const j = head.indexOf("\n", i);
+    const k = head.indexOf("\n", j + 1);
+    headers.set(head.slice(i, j), head.slice(j + 1, k));
     i = k + 1;
   }
   const nullBody = status === 204 || status === 304 || status === 101;
-  return new Response(nullBody ? null : out.slice(i), { status, headers });
+  return new Response(nullBody ? null : body, { status, headers });
 }
 
 const noBody = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -254,36 +315,50 @@ export default {
     const softMs = margin < 0 ? hardMs : hardMs - margin;
     const arrived = Date.now();
     return new Promise((resolve) => {
-      let hard, soft;
+      let timer; // one timer at a time: the soft deadline's, then the hard one's
       let unsafe = false; // Go says whether the request may move money or create a payment
       const finish = (res) => {
-        clearTimeout(hard);
-        clearTimeout(soft);
+        clearTimeout(timer);
         pending.delete(id);
         resolve(res);
       };
       const failed = () => finish(unsafe ? unknownOutcome(arrived, arrived + hardMs) : jsonError(500, "internal", "internal error", true));
-      if (margin >= 0) {
-        soft = setTimeout(() => {
-          try {
-            inst.binding.cancel(id, true);
-          } catch {}
-        }, softMs);
-      }
-      hard = setTimeout(() => {
+      const onHard = () => {
         // Answer first: cancelling runs the request's Go code at once, which then answers too late.
         finish(unsafe ? unknownOutcome(arrived, arrived + hardMs) : jsonError(504, "timeout", "the gateway did not answer in time", true));
         try {
-          inst.binding.cancel(id);
+          inst.signal(SIG_CANCEL, id, 0, 0, 0, 0);
         } catch {}
-      }, hardMs);
-      pending.set(id, { respond: (status, out) => finish(toResponse(status, out)), fail: failed });
-      // env crosses only when it is not the one Go already holds (workerd hands every request of
-      // an isolate the same object).
-      const newEnv = inst.env === env ? null : env;
-      inst.env = env;
+      };
+      if (margin >= 0) {
+        timer = setTimeout(() => {
+          timer = setTimeout(onHard, Math.max(0, arrived + hardMs - Date.now()));
+          try {
+            inst.signal(SIG_CANCEL, id, 1, 0, 0, 0);
+          } catch {}
+        }, softMs);
+      } else {
+        timer = setTimeout(onHard, hardMs);
+      }
+      pending.set(id, {
+        started: (u) => (unsafe = u),
+        respond: (status, head, out) => finish(toResponse(status, head, out)),
+        fail: failed,
+      });
       try {
-        unsafe = inst.binding.handle(newEnv, head, body, id, softMs, hardMs) === true;
+        // Go reads env only when it is not the one Go already holds (workerd hands every request
+        // of an isolate the same object).
+        if (inst.env !== env) {
+          if (!inst.signal(SIG_ENV, 0, 0, 0, 0, 0)) throw new Error("Go did not take the new environment");
+          inst.env = env;
+        }
+        const headSlot = inst.io.hold(encoder.encode(head));
+        const bodySlot = body ? inst.io.hold(body) : 0;
+        if (!inst.signal(SIG_REQUEST, id, softMs, hardMs, headSlot, bodySlot)) {
+          inst.io.forget(headSlot);
+          inst.io.forget(bodySlot);
+          throw new Error("Go did not take the request");
+        }
       } catch (e) {
         console.error("edge: internal error: " + (e && e.message));
         finish(jsonError(500, "internal", "internal error", true));

@@ -82,7 +82,7 @@ function buildGoFloor() {
 }
 const floorOn = (own) => (_dir, bindings) => ({
   name: 'go-floor',
-  routes: ['*/gofloor/*', '*/gofloorsync/*', '*/gofloorexport/*'],
+  routes: ['*/gofloor/*', '*/gofloorsync/*', '*/gofloorexport/*', '*/gofloorexportgo/*'],
   modulesRoot: buildGoFloor(),
   modules: [
     { type: 'ESModule', path: join(buildGoFloor(), 'gofloor.mjs') },
@@ -161,21 +161,24 @@ async function throughput(sb, nonce, jsSandbox, beforeSandbox) {
     const floor = caller(gw, '/gofloor');
     const floorSync = caller(gw, '/gofloorsync');
     const floorExport = caller(gw, '/gofloorexport');
+    const floorExportGo = caller(gw, '/gofloorexportgo');
     await load(WARM, 8, go, []);
     await load(WARM, 8, js, []);
     await load(WARM, 8, floor, []);
     await load(WARM, 8, floorSync, []);
     await load(WARM, 8, floorExport, []);
+    await load(WARM, 8, floorExportGo, []);
     if (gwb) await load(WARM, 8, caller(gwb, ''), []);
     for (const c of CONC) {
       const side = (one) => ({ one, lat: [], secs: 0, errors: 0, cpu: 0 });
-      const sides = { go: side(go), js: side(js), floor: side(floor), floorSync: side(floorSync), floorExport: side(floorExport) };
+      const sides = { go: side(go), js: side(js), floor: side(floor), floorSync: side(floorSync), floorExport: side(floorExport), floorExportGo: side(floorExportGo) };
       if (gwb) sides.before = side(caller(gwb, ''));
       const pairs = []; // each round's Go/JS ratio: the two ran back to back, under the same load
       const beforePairs = []; // each round's before/JS ratio
       const floorPairs = []; // each round's Go floor/JS ratio
       const syncPairs = []; // each round's synchronous Go floor/JS ratio
       const exportPairs = []; // each round's exported Go floor/JS ratio
+      const exportGoPairs = []; // each round's goroutines-on-exports Go floor/JS ratio
       // Each round runs every side once, the order rotating.
       const names = Object.keys(sides);
       const orders = names.map((_, r) => [...names.slice(r), ...names.slice(0, r)]);
@@ -195,6 +198,7 @@ async function throughput(sb, nonce, jsSandbox, beforeSandbox) {
         floorPairs.push(rps.floor / rps.js);
         syncPairs.push(rps.floorSync / rps.js);
         exportPairs.push(rps.floorExport / rps.js);
+        exportGoPairs.push(rps.floorExportGo / rps.js);
         if (gwb) beforePairs.push(rps.before / rps.js);
       }
       const g = summary(sides.go.lat, sides.go.secs, sides.go.errors);
@@ -207,12 +211,15 @@ async function throughput(sb, nonce, jsSandbox, beforeSandbox) {
       const cpuSync = (sides.floorSync.cpu * 1000) / fs.n;
       const fx = summary(sides.floorExport.lat, sides.floorExport.secs, sides.floorExport.errors);
       const cpuExport = (sides.floorExport.cpu * 1000) / fx.n;
+      const fxg = summary(sides.floorExportGo.lat, sides.floorExportGo.secs, sides.floorExportGo.errors);
+      const cpuExportGo = (sides.floorExportGo.cpu * 1000) / fxg.n;
       results[key] = {
         go: g, js: j, ratio: g.rps / j.rps, round_ratios: pairs, median_round_ratio: median(pairs),
-        workerd_cpu_us: { go: cpuGo, js: cpuJs, go_floor: cpuFloor, go_floor_sync: cpuSync, go_floor_export: cpuExport },
+        workerd_cpu_us: { go: cpuGo, js: cpuJs, go_floor: cpuFloor, go_floor_sync: cpuSync, go_floor_export: cpuExport, go_floor_export_goroutine: cpuExportGo },
         go_floor: f, go_floor_ratio: f.rps / j.rps, go_floor_median_round_ratio: median(floorPairs),
         go_floor_sync: fs, go_floor_sync_ratio: fs.rps / j.rps, go_floor_sync_median_round_ratio: median(syncPairs),
         go_floor_export: fx, go_floor_export_ratio: fx.rps / j.rps, go_floor_export_median_round_ratio: median(exportPairs),
+        go_floor_export_goroutine: fxg, go_floor_export_goroutine_ratio: fxg.rps / j.rps, go_floor_export_goroutine_median_round_ratio: median(exportGoPairs),
       };
       if (gwb) {
         const b = summary(sides.before.lat, sides.before.secs, sides.before.errors);
@@ -229,6 +236,7 @@ async function throughput(sb, nonce, jsSandbox, beforeSandbox) {
       console.log(`  Go floor (the JS Worker's job written directly in Go, test/fixtures/gofloor): ${fmt(f)}; ratio Go floor/JS ${(f.rps / j.rps).toFixed(2)} (median of rounds ${median(floorPairs).toFixed(2)}); workerd CPU per request ${cpuFloor.toFixed(0)} µs (Go's runtime alone: ${(cpuFloor - cpuJs).toFixed(0)} µs more than JS; the gateway's own work on top of it: ${(cpuGo - cpuFloor).toFixed(0)} µs)`);
       console.log(`  Go floor, synchronous (no goroutine, no I/O in Go: the glue calls Go once per step): ${fmt(fs)}; ratio ${(fs.rps / j.rps).toFixed(2)} (median of rounds ${median(syncPairs).toFixed(2)}); workerd CPU per request ${cpuSync.toFixed(0)} µs (${(cpuSync - cpuJs).toFixed(0)} µs more than JS)`);
       console.log(`  Go floor, synchronous through exports (the glue calls exported Go functions, bytes in Go's memory, no syscall/js): ${fmt(fx)}; ratio ${(fx.rps / j.rps).toFixed(2)} (median of rounds ${median(exportPairs).toFixed(2)}); workerd CPU per request ${cpuExport.toFixed(0)} µs (${(cpuExport - cpuJs).toFixed(0)} µs more than JS)`);
+      console.log(`  Go floor, goroutines on exports (the same exchange, but a goroutine per request waits for each upstream answer, as the gateway's do): ${fmt(fxg)}; ratio ${(fxg.rps / j.rps).toFixed(2)} (median of rounds ${median(exportGoPairs).toFixed(2)}); workerd CPU per request ${cpuExportGo.toFixed(0)} µs (${(cpuExportGo - cpuJs).toFixed(0)} µs more than JS)`);
     }
   } finally {
     await gw.stop();

@@ -7,7 +7,9 @@
 //               change in background load hits both alike; at each --concurrency (default 8 and 64);
 //               req/s, p50 and p99. Like for like, the gateway runs with WALLEX_NONCE=0 (the JS
 //               Worker sends no nonce either); --nonce also measures nonces on, where every call of
-//               the key goes through its KeyState sequencer one at a time (spec §4).
+//               the key goes through its KeyState sequencer one at a time (spec §4). The Go
+//               floor's four shapes (test/fixtures/gofloor: the JS Worker's job written directly in
+//               Go) run as more sides, unless --no-floors.
 //   cold        first POST /v1/call/get_basic_info on a fresh Miniflare instance (a new isolate:
 //               wasm compile and instantiate, Go runtime start, first login) vs the JS Worker's
 //               first request (its login included), median of --cold-runs (default 6), with a
@@ -28,7 +30,8 @@
 // --before DIR adds a third side to the throughput and cold rows: the Worker built in DIR (an
 // earlier commit's wasm/edge/build, e.g. from `git archive REV | tar -x -C /tmp/x &&
 // /tmp/x/wasm/edge/build.sh`), in its own Miniflare instance against its own sandbox,
-// alternating with the others, so that before and after are measured side by side in one run.
+// alternating with the others, so that before and after are measured side by side in one run
+// (with --no-floors, the cleanest A/B: three sides, so more requests a round for the same time).
 // --nonce-only skips the nonces-off throughput rows. --fresh-instance starts a new Go instance per request (EDGE_INSTANCE_PER_REQUEST=1, what the
 // stock syumai/workers glue does), for comparison. --json FILE writes the numbers.
 import { join } from 'node:path';
@@ -151,34 +154,29 @@ function caller(gw, prefix) {
   };
 }
 
+// The Go floor's shapes (test/fixtures/gofloor), run as extra sides of the throughput rows unless
+// --no-floors (then the gateway, the JS Worker and --before only: fewer sides, more requests a
+// round, for a cleaner A/B). json: their key in --json's output.
+const FLOORS = [
+  { side: 'floor', path: '/gofloor', json: 'go_floor', label: "Go floor (the JS Worker's job written directly in Go, test/fixtures/gofloor)" },
+  { side: 'floorSync', path: '/gofloorsync', json: 'go_floor_sync', label: 'Go floor, synchronous (no goroutine, no I/O in Go: the glue calls Go once per step)' },
+  { side: 'floorExport', path: '/gofloorexport', json: 'go_floor_export', label: "Go floor, synchronous through exports (the glue calls exported Go functions, bytes in Go's memory, no syscall/js)" },
+  { side: 'floorExportGo', path: '/gofloorexportgo', json: 'go_floor_export_goroutine', label: "Go floor, goroutines on exports (the same exchange, but a goroutine per request waits for each upstream answer, as the gateway's do)" },
+];
+const floors = process.argv.includes('--no-floors') ? [] : FLOORS;
+
 async function throughput(sb, nonce, jsSandbox, beforeSandbox) {
   const vars = { WALLEX_NONCE: nonce ? '1' : '0', ...(fresh ? { EDGE_INSTANCE_PER_REQUEST: '1' } : {}) };
-  const gw = await startGateway(sb, { extraWorkers: [baselineOn(jsSandbox), floorOn(jsSandbox)], vars });
+  const gw = await startGateway(sb, { extraWorkers: [baselineOn(jsSandbox), ...(floors.length ? [floorOn(jsSandbox)] : [])], vars });
   const gwb = BEFORE ? await startGateway(beforeSandbox, { vars, dir: BEFORE }) : null;
   try {
-    const go = caller(gw, '');
-    const js = caller(gw, '/baseline');
-    const floor = caller(gw, '/gofloor');
-    const floorSync = caller(gw, '/gofloorsync');
-    const floorExport = caller(gw, '/gofloorexport');
-    const floorExportGo = caller(gw, '/gofloorexportgo');
-    await load(WARM, 8, go, []);
-    await load(WARM, 8, js, []);
-    await load(WARM, 8, floor, []);
-    await load(WARM, 8, floorSync, []);
-    await load(WARM, 8, floorExport, []);
-    await load(WARM, 8, floorExportGo, []);
-    if (gwb) await load(WARM, 8, caller(gwb, ''), []);
+    const callers = { go: caller(gw, ''), js: caller(gw, '/baseline') };
+    for (const f of floors) callers[f.side] = caller(gw, f.path);
+    if (gwb) callers.before = caller(gwb, '');
+    for (const one of Object.values(callers)) await load(WARM, 8, one, []);
     for (const c of CONC) {
-      const side = (one) => ({ one, lat: [], secs: 0, errors: 0, cpu: 0 });
-      const sides = { go: side(go), js: side(js), floor: side(floor), floorSync: side(floorSync), floorExport: side(floorExport), floorExportGo: side(floorExportGo) };
-      if (gwb) sides.before = side(caller(gwb, ''));
-      const pairs = []; // each round's Go/JS ratio: the two ran back to back, under the same load
-      const beforePairs = []; // each round's before/JS ratio
-      const floorPairs = []; // each round's Go floor/JS ratio
-      const syncPairs = []; // each round's synchronous Go floor/JS ratio
-      const exportPairs = []; // each round's exported Go floor/JS ratio
-      const exportGoPairs = []; // each round's goroutines-on-exports Go floor/JS ratio
+      const sides = Object.fromEntries(Object.entries(callers).map(([k, one]) => [k, { one, lat: [], secs: 0, errors: 0, cpu: 0 }]));
+      const pairs = Object.fromEntries(Object.keys(sides).map((k) => [k, []])); // each round's side/JS ratio: the sides ran back to back, under the same load
       // Each round runs every side once, the order rotating.
       const names = Object.keys(sides);
       const orders = names.map((_, r) => [...names.slice(r), ...names.slice(0, r)]);
@@ -194,49 +192,32 @@ async function throughput(sb, nonce, jsSandbox, beforeSandbox) {
           s.errors += errors;
           rps[k] = n / secs;
         }
-        pairs.push(rps.go / rps.js);
-        floorPairs.push(rps.floor / rps.js);
-        syncPairs.push(rps.floorSync / rps.js);
-        exportPairs.push(rps.floorExport / rps.js);
-        exportGoPairs.push(rps.floorExportGo / rps.js);
-        if (gwb) beforePairs.push(rps.before / rps.js);
+        for (const k of names) pairs[k].push(rps[k] / rps.js);
       }
-      const g = summary(sides.go.lat, sides.go.secs, sides.go.errors);
-      const j = summary(sides.js.lat, sides.js.secs, sides.js.errors);
+      const sum = Object.fromEntries(names.map((k) => [k, summary(sides[k].lat, sides[k].secs, sides[k].errors)]));
+      const cpu = Object.fromEntries(names.map((k) => [k, (sides[k].cpu * 1000) / sum[k].n])); // µs of workerd CPU per request
+      const g = sum.go, j = sum.js;
       const key = `throughput_c${c}${nonce ? '_nonce' : ''}${fresh ? '_fresh' : ''}`;
-      const cpuGo = (sides.go.cpu * 1000) / g.n, cpuJs = (sides.js.cpu * 1000) / j.n; // µs of workerd CPU per request
-      const f = summary(sides.floor.lat, sides.floor.secs, sides.floor.errors);
-      const cpuFloor = (sides.floor.cpu * 1000) / f.n;
-      const fs = summary(sides.floorSync.lat, sides.floorSync.secs, sides.floorSync.errors);
-      const cpuSync = (sides.floorSync.cpu * 1000) / fs.n;
-      const fx = summary(sides.floorExport.lat, sides.floorExport.secs, sides.floorExport.errors);
-      const cpuExport = (sides.floorExport.cpu * 1000) / fx.n;
-      const fxg = summary(sides.floorExportGo.lat, sides.floorExportGo.secs, sides.floorExportGo.errors);
-      const cpuExportGo = (sides.floorExportGo.cpu * 1000) / fxg.n;
-      results[key] = {
-        go: g, js: j, ratio: g.rps / j.rps, round_ratios: pairs, median_round_ratio: median(pairs),
-        workerd_cpu_us: { go: cpuGo, js: cpuJs, go_floor: cpuFloor, go_floor_sync: cpuSync, go_floor_export: cpuExport, go_floor_export_goroutine: cpuExportGo },
-        go_floor: f, go_floor_ratio: f.rps / j.rps, go_floor_median_round_ratio: median(floorPairs),
-        go_floor_sync: fs, go_floor_sync_ratio: fs.rps / j.rps, go_floor_sync_median_round_ratio: median(syncPairs),
-        go_floor_export: fx, go_floor_export_ratio: fx.rps / j.rps, go_floor_export_median_round_ratio: median(exportPairs),
-        go_floor_export_goroutine: fxg, go_floor_export_goroutine_ratio: fxg.rps / j.rps, go_floor_export_goroutine_median_round_ratio: median(exportGoPairs),
-      };
+      results[key] = { go: g, js: j, ratio: g.rps / j.rps, round_ratios: pairs.go, median_round_ratio: median(pairs.go), workerd_cpu_us: { go: cpu.go, js: cpu.js } };
+      for (const f of floors) {
+        Object.assign(results[key], { [f.json]: sum[f.side], [f.json + '_ratio']: sum[f.side].rps / j.rps, [f.json + '_median_round_ratio']: median(pairs[f.side]) });
+        results[key].workerd_cpu_us[f.json] = cpu[f.side];
+      }
       if (gwb) {
-        const b = summary(sides.before.lat, sides.before.secs, sides.before.errors);
-        const cpuB = (sides.before.cpu * 1000) / b.n;
-        Object.assign(results[key], { before: b, before_ratio: b.rps / j.rps, before_median_round_ratio: median(beforePairs) });
-        results[key].workerd_cpu_us.before = cpuB;
-        console.log(`  before (${BEFORE}): ` + fmt(b) + `; ratio before/JS ${(b.rps / j.rps).toFixed(2)} (median of rounds ${median(beforePairs).toFixed(2)}); workerd CPU per request ${cpuB.toFixed(0)} µs; after/before req/s ${(g.rps / b.rps).toFixed(2)}`);
+        const b = sum.before;
+        Object.assign(results[key], { before: b, before_ratio: b.rps / j.rps, before_median_round_ratio: median(pairs.before) });
+        results[key].workerd_cpu_us.before = cpu.before;
+        console.log(`  before (${BEFORE}): ` + fmt(b) + `; ratio before/JS ${(b.rps / j.rps).toFixed(2)} (median of rounds ${median(pairs.before).toFixed(2)}); workerd CPU per request ${cpu.before.toFixed(0)} µs; after/before req/s ${(g.rps / b.rps).toFixed(2)}`);
       }
       console.log(`throughput ${PATH}, concurrency ${c}, nonces ${nonce ? 'on' : 'off'}${fresh ? ', a new Go instance per request' : ''}: ${N} requests each, ${ROUNDS} alternating rounds`);
       console.log('  Go gateway: ' + fmt(g));
       console.log('  JS worker:  ' + fmt(j));
-      console.log(`  ratio Go/JS req/s: ${(g.rps / j.rps).toFixed(2)} (median of the ${ROUNDS} rounds' ratios ${median(pairs).toFixed(2)}); p50 ${g.p50.toFixed(2)} vs ${j.p50.toFixed(2)} ms; p99 ${g.p99.toFixed(2)} vs ${j.p99.toFixed(2)} ms`);
-      console.log(`  workerd CPU per request: Go ${cpuGo.toFixed(0)} µs, JS ${cpuJs.toFixed(0)} µs (the gateway's own cost: ${(cpuGo - cpuJs).toFixed(0)} µs more)`);
-      console.log(`  Go floor (the JS Worker's job written directly in Go, test/fixtures/gofloor): ${fmt(f)}; ratio Go floor/JS ${(f.rps / j.rps).toFixed(2)} (median of rounds ${median(floorPairs).toFixed(2)}); workerd CPU per request ${cpuFloor.toFixed(0)} µs (Go's runtime alone: ${(cpuFloor - cpuJs).toFixed(0)} µs more than JS; the gateway's own work on top of it: ${(cpuGo - cpuFloor).toFixed(0)} µs)`);
-      console.log(`  Go floor, synchronous (no goroutine, no I/O in Go: the glue calls Go once per step): ${fmt(fs)}; ratio ${(fs.rps / j.rps).toFixed(2)} (median of rounds ${median(syncPairs).toFixed(2)}); workerd CPU per request ${cpuSync.toFixed(0)} µs (${(cpuSync - cpuJs).toFixed(0)} µs more than JS)`);
-      console.log(`  Go floor, synchronous through exports (the glue calls exported Go functions, bytes in Go's memory, no syscall/js): ${fmt(fx)}; ratio ${(fx.rps / j.rps).toFixed(2)} (median of rounds ${median(exportPairs).toFixed(2)}); workerd CPU per request ${cpuExport.toFixed(0)} µs (${(cpuExport - cpuJs).toFixed(0)} µs more than JS)`);
-      console.log(`  Go floor, goroutines on exports (the same exchange, but a goroutine per request waits for each upstream answer, as the gateway's do): ${fmt(fxg)}; ratio ${(fxg.rps / j.rps).toFixed(2)} (median of rounds ${median(exportGoPairs).toFixed(2)}); workerd CPU per request ${cpuExportGo.toFixed(0)} µs (${(cpuExportGo - cpuJs).toFixed(0)} µs more than JS)`);
+      console.log(`  ratio Go/JS req/s: ${(g.rps / j.rps).toFixed(2)} (median of the ${ROUNDS} rounds' ratios ${median(pairs.go).toFixed(2)}); p50 ${g.p50.toFixed(2)} vs ${j.p50.toFixed(2)} ms; p99 ${g.p99.toFixed(2)} vs ${j.p99.toFixed(2)} ms`);
+      console.log(`  workerd CPU per request: Go ${cpu.go.toFixed(0)} µs, JS ${cpu.js.toFixed(0)} µs (the gateway's own cost: ${(cpu.go - cpu.js).toFixed(0)} µs more)`);
+      for (const f of floors) {
+        const x = sum[f.side];
+        console.log(`  ${f.label}: ${fmt(x)}; ratio ${(x.rps / j.rps).toFixed(2)} (median of rounds ${median(pairs[f.side]).toFixed(2)}); workerd CPU per request ${cpu[f.side].toFixed(0)} µs (${(cpu[f.side] - cpu.js).toFixed(0)} µs more than JS)`);
+      }
     }
   } finally {
     await gw.stop();

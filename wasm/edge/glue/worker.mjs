@@ -81,7 +81,7 @@ function startInstance(env) {
   const go = ready ? ready.go : new Go();
   const io = ready ? ready.io : exchange();
   go.importObject.wallexkit = io.imports;
-  // syumai/workers' wasm_exec.js shows this object to Go as the global \`context\`: Go reads env
+  // syumai/workers' wasm_exec.js shows this object to Go as the global `context`: Go reads env
   // from it (when the glue signals SIG_ENV) and sets binding.headers.
   const context = { env, ctx: undefined, binding: {} };
   const wasm = ready ? ready.wasm : io.bind(new WebAssembly.Instance(wasmModule, go.importObject));
@@ -143,7 +143,14 @@ function exchange() {
       started: (id, unsafe) => pending.get(id)?.started(unsafe === 1),
       respond: (id, status, hp, hn, bp, bn) => {
         const p = pending.get(id);
-        if (p) p.respond(status, text.decode(view(hp, hn)), bn ? view(bp, bn).slice() : null);
+        try {
+          p?.respond(status, text.decode(view(hp, hn)), bn ? view(bp, bn).slice() : null);
+        } catch (e) {
+          // An answer the Fetch API refuses (a header or status it does not take): the request's
+          // own failure answer (outcome unknown when it may have moved money), not a throw into Go.
+          console.error("edge: internal error: " + errorText(e));
+          p?.fail();
+        }
       },
       fetch: (id, hp, hn, bp, bn) => {
         try {

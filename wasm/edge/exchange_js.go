@@ -24,6 +24,13 @@ import (
 // goroutine until all wait again, as it does for a timer. Data the glue hands over waits in the
 // glue, in a numbered slot, until the dispatcher takes it into memory it allocated.
 
+// One effect on Go's own timers: the glue's go._resume() is, to the runtime, its idle timeout
+// firing, so it clears that timeout and sets it again (in the current request's event) when Go
+// next waits while a Go timer is pending. No Go timer is pending on a request's usual path (the
+// request's deadlines are the glue's JS timers); during a login, core's own timeout is one, and
+// it is then re-armed by each signal, where a timeout set in an event that has ended since would
+// otherwise be lost.
+
 // Signal kinds (glue/worker.mjs has the same numbers).
 const (
 	sigRequest = 1 // id: request id, a: soft deadline (ms), b: hard deadline (ms), slot: head, c: body slot (0: none)

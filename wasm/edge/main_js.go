@@ -144,13 +144,15 @@ func (h *host) worker(s signal) {
 // (the glue's soft deadline signal), its own context at s.b ms (the hard one).
 func (h *host) handle(s signal) {
 	id := int(s.id)
-	started := false
+	started, unsafe := false, int32(0)
 	defer func() {
-		if r := recover(); r != nil { // serve recovers its own: this is the set-up failing
+		if r := recover(); r != nil { // serve recovers its own: this is the host's set-up or answer failing
 			logLine("edge: internal error: " + panicText(r))
-			if !started { // nothing was sent
-				respond(s.id, 500, "content-type\napplication/json\n", []byte(`{"error":"internal error","code":"internal","retryable":true}`))
+			status, body := 500, `{"error":"internal error","code":"internal","retryable":true}`
+			if started && unsafe == 1 { // it may have been carried out (the glue ignores a second answer)
+				status, body = 502, `{"error":"internal error: the request may have been carried out; reconcile before sending it again","code":"outcome_unknown","retryable":false}`
 			}
+			respond(s.id, status, "content-type\napplication/json\n", []byte(body))
 		}
 	}()
 	head := string(take(s.slot))
@@ -174,7 +176,6 @@ func (h *host) handle(s signal) {
 		h.mu.Unlock()
 	}()
 	req, res := parseHead(head, body)
-	unsafe := int32(0)
 	if res == nil && gateway.Unsafe(req.Method, req.URL.EscapedPath()) {
 		unsafe = 1
 	}

@@ -85,27 +85,44 @@ function startInstance(env) {
   // from it (when the glue signals SIG_ENV) and sets binding.headers.
   const context = { env, ctx: undefined, binding: {} };
   const wasm = ready ? ready.wasm : io.bind(new WebAssembly.Instance(wasmModule, go.importObject));
-  const inst = { go, io, context, binding: context.binding, env: null, signal: null };
+  const inst = { go, io, context, binding: context.binding, env: null, signal: null, dead: false };
   inst.signal = (kind, id, a, b, slot, c) => {
+    if (inst.dead) throw new Error("the Go instance has stopped");
     // The export only queues the signal; go._resume() then runs Go until every goroutine
-    // waits again, the dispatcher's work and what it wakes included (exchange_js.go).
-    const ok = wasm.exports.wk_signal(kind, id, a, b, slot, c) === 1;
-    if (ok) go._resume();
-    return ok;
+    // waits again, the dispatcher's work and what it wakes included (exchange_js.go). A throw
+    // out of either (a trap) leaves the instance unusable: it is stopped, and what it was
+    // serving fails (outcome unknown where a request may have moved money).
+    try {
+      const ok = wasm.exports.wk_signal(kind, id, a, b, slot, c) === 1;
+      if (ok) go._resume();
+      return ok;
+    } catch (e) {
+      stopped(inst, errorText(e));
+      throw e;
+    }
   };
-  go.run(wasm, context).then(() => {
-    // The Go program ended (a fatal error): fail what it was serving; the next request starts a
-    // new instance.
-    if (current === inst) current = null;
-    console.error("edge: the Go instance stopped; starting a new one on the next request");
-    for (const p of pending.values()) p.fail();
-  });
+  // The Go program ended (a fatal error).
+  go.run(wasm, context).then(() => stopped(inst, "its program ended"));
   if (typeof inst.binding.headers !== "string") {
     throw new Error("edge: app.wasm did not start its request dispatcher");
   }
   io.upstream = (id, head, body) => upstream(inst, io, id, head, body);
   return inst;
 }
+
+// stopped retires a Go instance that ended or broke: what it was serving fails (each request by
+// its own rule: outcome unknown where it may have moved money), and the next request starts a
+// new instance.
+function stopped(inst, why) {
+  if (inst.dead) return;
+  inst.dead = true;
+  if (current === inst) current = null;
+  console.error("edge: the Go instance stopped (" + why + "); starting a new one on the next request");
+  for (const p of pending.values()) p.fail();
+}
+
+// next returns n's successor among the ids and slot numbers Go takes as an int32 (1 to 2^31-1).
+const next = (n) => (n >= 0x7fffffff ? 1 : n + 1);
 
 // exchange is the glue's half of the exchange with Go (exchange_js.go): the "wallexkit" imports
 // Go calls, and the slots where bytes for Go wait until Go takes them. Go's pointers are into its
@@ -124,7 +141,8 @@ function exchange() {
     },
     // hold keeps bytes for Go and returns their slot.
     hold(bytes) {
-      const s = nextSlot++;
+      const s = nextSlot;
+      nextSlot = next(nextSlot);
       slots.set(s, bytes);
       return s;
     },
@@ -203,9 +221,14 @@ function upstream(inst, io, id, head, body) {
       all.set(h);
       all.set(bytes, h.byteLength);
     }
+    const slot = io.hold(all);
     try {
-      inst.signal(SIG_FETCHED, id, status, h.byteLength, io.hold(all), 0);
+      if (!inst.signal(SIG_FETCHED, id, status, h.byteLength, slot, 0)) {
+        io.forget(slot);
+        console.error("edge: internal error: Go did not take an upstream answer"); // its request ends at its deadline
+      }
     } catch (e) {
+      io.forget(slot);
       console.error("edge: internal error: " + errorText(e)); // the instance has stopped: its requests fail
     }
   };
@@ -303,7 +326,6 @@ export default {
       console.error("edge: cannot start the Go instance: " + (e && e.message));
       return jsonError(500, "internal", "the gateway could not start", true);
     }
-    inst.context.env = env;
     const method = request.method;
     let body = null;
     if (!noBody.has(method) && request.body !== null) {
@@ -314,7 +336,8 @@ export default {
     inst.wanted ??= new Set(String(inst.binding.headers ?? "").split(","));
     let head = method + "\n" + request.url + "\n";
     for (const [k, v] of request.headers) if (inst.wanted.has(k)) head += k + "\n" + v + "\n";
-    const id = nextId++;
+    const id = nextId;
+    nextId = next(nextId);
     const hardMs = Number(env.EDGE_DEADLINE_MS) > 0 ? Number(env.EDGE_DEADLINE_MS) : DEADLINE_MS;
     // EDGE_SOFT_MARGIN_MS (tests only) overrides the margin; a negative one turns the soft
     // deadline off, to test the hard one.
@@ -360,12 +383,15 @@ export default {
       try {
         // Go reads env only when it is not the one Go already holds (workerd hands every request
         // of an isolate the same object).
+        // Set right before the signal: another request may have come in while this one read its body.
         if (inst.env !== env) {
+          inst.context.env = env;
           if (!inst.signal(SIG_ENV, 0, 0, 0, 0, 0)) throw new Error("Go did not take the new environment");
           inst.env = env;
         }
         const headSlot = inst.io.hold(encoder.encode(head));
         const bodySlot = body ? inst.io.hold(body) : 0;
+        body = null; // held for Go now; the timers' closures must not keep it
         if (!inst.signal(SIG_REQUEST, id, softMs, hardMs, headSlot, bodySlot)) {
           inst.io.forget(headSlot);
           inst.io.forget(bodySlot);
@@ -373,7 +399,7 @@ export default {
         }
       } catch (e) {
         console.error("edge: internal error: " + (e && e.message));
-        finish(jsonError(500, "internal", "internal error", true));
+        failed(); // outcome unknown when Go had said the request may move money
       }
     });
   },

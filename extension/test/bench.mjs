@@ -226,16 +226,17 @@ try {
   console.log(`  hand-written fetch with a nonce (mark stored first) ${ms(R.fetchNonce.median)} ${ms(R.fetchNonce.p95)}   ${(R.fetchNonce.median / R.fetch.median).toFixed(2)}×`);
   console.log(`service-worker cold start, ${COLD} runs each                min   median      max`);
   const row = (label, s) => console.log(`  ${label.padEnd(48)} ${ms(s.min)} ${ms(s.median)} ${ms(s.max)}`);
-  console.log('  no console page open');
-  row('first answer (ping: the worker script)', result.coldStart.ping);
-  row('first basicInfo answered (the floor: ≤ 100 ms)', result.coldStart.basicInfo);
-  // the worker's own marks, in the order they happen
-  for (const [k, s] of Object.entries(M).sort((a, b) => a[1].median - b[1].median)) row(`  worker mark: ${k}`, s);
+  /** @param {string} title @param {{ping: any, basicInfo: any}} c @param {Record<string, any>} marks */
+  const coldRows = (title, c, marks) => {
+    console.log(`  ${title}`);
+    row('first answer (ping: the worker script)', c.ping);
+    row('first basicInfo answered (the floor: ≤ 100 ms)', c.basicInfo);
+    // the worker's own marks, in the order they happen
+    for (const [k, s] of Object.entries(marks).sort((a, b) => a[1].median - b[1].median)) row(`  worker mark: ${k}`, s);
+  };
+  coldRows('no console page open', result.coldStart, M);
   if (sources.length) console.log(`  the core compiled from: ${[...new Set(sources)].map((x) => `${x} ×${sources.filter((y) => y === x).length}`).join(', ')}`);
-  console.log('  a console page open (it keeps the core compiled)');
-  row('first answer (ping: the worker script)', result.coldStartConsolePageOpen.ping);
-  row('first basicInfo answered (the floor: ≤ 100 ms)', result.coldStartConsolePageOpen.basicInfo);
-  for (const [k, s] of Object.entries(MK).sort((a, b) => a[1].median - b[1].median)) row(`  worker mark: ${k}`, s);
+  coldRows('a console page open (it keeps the core compiled)', result.coldStartConsolePageOpen, MK);
   console.log(`popup opened (no other console page open), navigation → first answer of the core, ${COLD} runs each`);
   row('worker running', result.popupOpen.workerRunning);
   row('worker stopped (Chrome stopped it)', result.popupOpen.workerStopped);

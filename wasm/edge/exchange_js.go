@@ -34,7 +34,7 @@ import (
 // Signal kinds (glue/worker.mjs has the same numbers).
 const (
 	sigRequest = 1 // id: request id, a: soft deadline (ms), b: hard deadline (ms), slot: head, c: body slot (0: none)
-	sigFetched = 2 // id: upstream call id, a: status (-1: no answer, -2: body unreadable), b: length of the header lines, slot: header lines + body, or the message
+	sigFetched = 2 // id: upstream call id, a: status (-1: no answer, -2: body unreadable), slot: header lines, or the message; c: body slot (0: none)
 	sigCancel  = 3 // id: request id, a: 1 for the soft deadline (the upstream context), 0 for the hard one
 	sigEnv     = 4 // the Worker's env changed: Go reads context.env
 )

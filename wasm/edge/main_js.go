@@ -148,11 +148,7 @@ func (h *host) handle(s signal) {
 	defer func() {
 		if r := recover(); r != nil { // serve recovers its own: this is the host's set-up or answer failing
 			logLine("edge: internal error: " + panicText(r))
-			status, body := 500, `{"error":"internal error","code":"internal","retryable":true}`
-			if started && unsafe == 1 { // it may have been carried out (the glue ignores a second answer)
-				status, body = 502, `{"error":"internal error: the request may have been carried out; reconcile before sending it again","code":"outcome_unknown","retryable":false}`
-			}
-			respond(s.id, status, "content-type\napplication/json\n", []byte(body))
+			answer(s.id, internalError(started && unsafe == 1)) // the glue ignores a second answer
 		}
 	}()
 	head := string(take(s.slot))
@@ -185,9 +181,14 @@ func (h *host) handle(s signal) {
 		req.Upstream = up
 		res = h.serve(ctx, env, req)
 	}
-	var out strings.Builder
-	joinHeaders(&out, res.Header)
-	respond(s.id, res.Status, out.String(), res.Body)
+	answer(s.id, res)
+}
+
+// answer hands the glue request id's answer.
+func answer(id int32, res *gateway.Response) {
+	var head strings.Builder
+	joinHeaders(&head, res.Header)
+	respond(id, res.Status, head.String(), res.Body)
 }
 
 // glueDeadline is a request context whose deadline is enforced by a JS timer of the request's
@@ -232,26 +233,35 @@ func parseHead(head string, body []byte) (*gateway.Request, *gateway.Response) {
 		return nil, &gateway.Response{Status: 400, Header: map[string]string{"content-type": "application/json"},
 			Body: []byte(`{"error":"malformed request URL","code":"invalid_input","retryable":false}`)}
 	}
-	return &gateway.Request{Method: method, URL: u, Header: splitHeaders(rawHeaders), Body: body}, nil
+	return &gateway.Request{Method: method, URL: u, Header: headerLines(rawHeaders), Body: body}, nil
 }
 
 func (h *host) serve(ctx context.Context, env js.Value, req *gateway.Request) (res *gateway.Response) {
 	defer func() {
 		if r := recover(); r != nil {
 			logLine("edge: internal error: " + panicText(r))
-			res = &gateway.Response{Status: 500, Header: map[string]string{"content-type": "application/json"},
-				Body: []byte(`{"error":"internal error","code":"internal","retryable":true}`)}
-			if gateway.Unsafe(req.Method, req.URL.EscapedPath()) {
-				res.Status = 502
-				res.Body = []byte(`{"error":"internal error: the request may have been carried out; reconcile before sending it again","code":"outcome_unknown","retryable":false}`)
-			}
+			res = internalError(gateway.Unsafe(req.Method, req.URL.EscapedPath()))
 		}
 	}()
 	gw := h.gateway(env)
 	return gw.Handle(ctx, &platform{env: env, transport: h.transport}, req)
 }
 
-func splitHeaders(s string) map[string]string {
+// internalError answers a request whose Go code failed: retryable when nothing can have been sent,
+// else an unknown outcome that must be reconciled (unsafe: it may have moved money).
+func internalError(unsafe bool) *gateway.Response {
+	res := &gateway.Response{Status: 500, Header: map[string]string{"content-type": "application/json"},
+		Body: []byte(`{"error":"internal error","code":"internal","retryable":true}`)}
+	if unsafe {
+		res.Status = 502
+		res.Body = []byte(`{"error":"internal error: the request may have been carried out; reconcile before sending it again","code":"outcome_unknown","retryable":false}`)
+	}
+	return res
+}
+
+// headerLines reads the "name\nvalue\n" lines the glue hands over (a request's, an upstream
+// answer's), names lower-cased.
+func headerLines(s string) map[string]string {
 	m := make(map[string]string, 16)
 	for s != "" {
 		var k, v string
@@ -262,9 +272,11 @@ func splitHeaders(s string) map[string]string {
 	return m
 }
 
+// joinHeaders writes m as the lines headerLines reads (and the glue's headerLines), leaving out
+// what fetch would refuse: an empty name, or a line break in a name or a value.
 func joinHeaders(b *strings.Builder, m map[string]string) {
 	for k, v := range m {
-		if hasLineBreak(k) || hasLineBreak(v) {
+		if k == "" || strings.ContainsAny(k, "\r\n") || strings.ContainsAny(v, "\r\n") {
 			continue
 		}
 		b.WriteString(k)

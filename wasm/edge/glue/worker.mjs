@@ -66,9 +66,7 @@ function prepare() {
       go.mem.setUint32(sp + 8, v, true);
       go.mem.setUint32(sp + 12, Math.floor(v / 4294967296), true);
     };
-    const io = exchange();
-    go.importObject.wallexkit = io.imports;
-    return { go, io, wasm: io.bind(new WebAssembly.Instance(wasmModule, go.importObject)) };
+    return { go, ...instantiate(go) };
   } catch (e) {
     console.error("edge: could not prepare the Go instance at load, the first request will: " + (e && e.message));
     return null;
@@ -79,12 +77,10 @@ function startInstance(env) {
   const ready = prepared; // used once; a later instance (after a crash, or one per request) is made anew
   prepared = null;
   const go = ready ? ready.go : new Go();
-  const io = ready ? ready.io : exchange();
-  go.importObject.wallexkit = io.imports;
+  const { io, wasm } = ready ?? instantiate(go);
   // syumai/workers' wasm_exec.js shows this object to Go as the global `context`: Go reads env
   // from it (when the glue signals SIG_ENV) and sets binding.headers.
   const context = { env, ctx: undefined, binding: {} };
-  const wasm = ready ? ready.wasm : io.bind(new WebAssembly.Instance(wasmModule, go.importObject));
   const inst = { go, io, context, binding: context.binding, env: null, signal: null, dead: false };
   inst.signal = (kind, id, a, b, slot, c) => {
     if (inst.dead) throw new Error("the Go instance has stopped");
@@ -124,21 +120,26 @@ function stopped(inst, why) {
 // next returns n's successor among the ids and slot numbers Go takes as an int32 (1 to 2^31-1).
 const next = (n) => (n >= 0x7fffffff ? 1 : n + 1);
 
+// instantiate makes go's instance of the module, with the glue's half of the exchange.
+function instantiate(go) {
+  const io = exchange();
+  go.importObject.wallexkit = io.imports;
+  const wasm = new WebAssembly.Instance(wasmModule, go.importObject);
+  io.mem = wasm.exports.mem;
+  return { io, wasm };
+}
+
 // exchange is the glue's half of the exchange with Go (exchange_js.go): the "wallexkit" imports
 // Go calls, and the slots where bytes for Go wait until Go takes them. Go's pointers are into its
-// memory, read at each call (a call may have grown it). No import may throw: a throw would unwind
-// through Go's stack and end the instance.
+// memory (io.mem), read at each call (a call may have grown it). No import may throw: a throw
+// would unwind through Go's stack and end the instance.
 function exchange() {
-  let mem = null;
-  const view = (p, n) => new Uint8Array(mem.buffer, p >>> 0, n);
+  const view = (p, n) => new Uint8Array(io.mem.buffer, p >>> 0, n);
   const slots = new Map();
   let nextSlot = 1;
   const aborts = new Map(); // upstream call id -> its AbortController
   const io = {
-    bind(wasm) {
-      mem = wasm.exports.mem;
-      return wasm;
-    },
+    mem: null, // set by instantiate
     // hold keeps bytes for Go and returns their slot.
     hold(bytes) {
       const s = nextSlot;
@@ -196,40 +197,29 @@ const encoder = new TextEncoder();
 // transport_js.go): one POST, not following redirects, abortable through the abort import (Go
 // calls it from the request's own goroutine when the request's context ends). head is "url\n"
 // then "name\nvalue\n" header lines; body is bytes or null. The answer goes back in one
-// SIG_FETCHED signal: the status, and in one slot the header lines then the body (b: the length
-// of the header lines), or the status -1 (no answer came) or -2 (the body could not be read) and
-// the message. It throws (before anything is sent) when fetch refuses the URL or init.
+// SIG_FETCHED signal: the status, the header lines in one slot and the body in another, or the
+// status -1 (no answer came) or -2 (the body could not be read) and the message. It throws (before anything is sent) when fetch refuses the URL or init.
 function upstream(inst, io, id, head, body) {
-  let i = head.indexOf("\n");
-  const url = head.slice(0, i++);
-  const headers = new Headers();
-  while (i < head.length) {
-    const j = head.indexOf("\n", i);
-    const k = head.indexOf("\n", j + 1);
-    headers.set(head.slice(i, j), head.slice(j + 1, k));
-    i = k + 1;
-  }
+  const i = head.indexOf("\n");
+  const url = head.slice(0, i);
+  const headers = headerLines(head, i + 1);
   const ac = new AbortController();
   const p = fetch(url, { method: "POST", headers, body, redirect: "manual", signal: ac.signal });
   io.aborts.set(id, ac);
   const fetched = (status, lines, bytes) => {
     io.aborts.delete(id);
-    const h = encoder.encode(lines);
-    let all = h;
-    if (bytes && bytes.byteLength) {
-      all = new Uint8Array(h.byteLength + bytes.byteLength);
-      all.set(h);
-      all.set(bytes, h.byteLength);
-    }
-    const slot = io.hold(all);
+    const slot = io.hold(encoder.encode(lines));
+    const bodySlot = bytes?.byteLength ? io.hold(bytes) : 0;
+    let taken = false;
     try {
-      if (!inst.signal(SIG_FETCHED, id, status, h.byteLength, slot, 0)) {
-        io.forget(slot);
-        console.error("edge: internal error: Go did not take an upstream answer"); // its request ends at its deadline
-      }
+      taken = inst.signal(SIG_FETCHED, id, status, 0, slot, bodySlot);
+      if (!taken) console.error("edge: internal error: Go did not take an upstream answer"); // its request ends at its deadline
     } catch (e) {
-      io.forget(slot);
       console.error("edge: internal error: " + errorText(e)); // the instance has stopped: its requests fail
+    }
+    if (!taken) {
+      io.forget(slot);
+      io.forget(bodySlot);
     }
   };
   p.then(
@@ -264,16 +254,21 @@ function jsonError(status, code, message, retryable) {
   });
 }
 
-// toResponse reads Go's answer: "name\nvalue\n" header lines, and the body.
-function toResponse(status, head, body) {
+// headerLines reads the "name\nvalue\n" lines of s from i on (Go's joinHeaders writes them).
+function headerLines(s, i = 0) {
   const headers = new Headers();
-  let i = 0;
-  while (i < head.length) {
-    const j = head.indexOf("\n", i);
-    const k = head.indexOf("\n", j + 1);
-    headers.set(head.slice(i, j), head.slice(j + 1, k));
+  while (i < s.length) {
+    const j = s.indexOf("\n", i);
+    const k = s.indexOf("\n", j + 1);
+    headers.set(s.slice(i, j), s.slice(j + 1, k));
     i = k + 1;
   }
+  return headers;
+}
+
+// toResponse reads Go's answer: its header lines, and the body.
+function toResponse(status, head, body) {
+  const headers = headerLines(head);
   const nullBody = status === 204 || status === 304 || status === 101;
   return new Response(nullBody ? null : body, { status, headers });
 }

@@ -288,10 +288,11 @@ async function cold(sb, { nonce = false, js = null, before = sb } = {}) {
   const start = await goStart();
   results[nonce ? 'cold_nonce' : 'cold'] = { runs: first, median: m, node_v8: start, ratio: m.go / m.js };
   console.log(`cold start, first ${PATH} on a fresh Miniflare instance (login included on both sides), nonces ${nonce ? 'on' : 'off'}, median of ${COLD_RUNS}:`);
-  console.log(`  Go gateway ${m.go.toFixed(1)} ms (runs ${first.go.map((x) => x.toFixed(0)).join(', ')}); JS worker ${m.js.toFixed(1)} ms (runs ${first.js.map((x) => x.toFixed(0)).join(', ')}); ratio ${(m.go / m.js).toFixed(1)}x`);
-  console.log(`  Go floor (the JS Worker's job written directly in Go, test/fixtures/gofloor): ${m.floor.toFixed(1)} ms (runs ${first.floor.map((x) => x.toFixed(0)).join(', ')}): a new Go instance's start and one login and call, without the gateway`);
+  const runs = (k) => `${m[k].toFixed(1)} ms (runs ${first[k].map((x) => x.toFixed(0)).join(', ')})`;
+  console.log(`  Go gateway ${runs('go')}; JS worker ${runs('js')}; ratio ${(m.go / m.js).toFixed(1)}x`);
+  console.log(`  ${FLOORS[0].label}: ${runs('floor')}: a new Go instance's start and one login and call, without the gateway`);
   console.log(`  breakdown: first /v1/health on a fresh instance ${m.health.toFixed(1)} ms (Go instance start: instantiate, runtime, first run of the code on the path); then the first get_basic_info ${m.afterHealth.toFixed(1)} ms (login through the key's Durable Object, the call, first run of that code)`);
-  if (BEFORE) console.log(`  before (${BEFORE}): ${m.before.toFixed(1)} ms (runs ${first.before.map((x) => x.toFixed(0)).join(', ')}); first /v1/health ${m.beforeHealth.toFixed(1)} ms, then the first get_basic_info ${m.beforeAfterHealth.toFixed(1)} ms`);
+  if (BEFORE) console.log(`  before (${BEFORE}): ${runs('before')}; first /v1/health ${m.beforeHealth.toFixed(1)} ms, then the first get_basic_info ${m.beforeAfterHealth.toFixed(1)} ms`);
   for (const [side, v] of Object.entries(start)) {
     console.log(`  in node's V8, a new process each run (median of ${COLD_RUNS}), ${side === 'gateway' ? 'the gateway' : 'the Go floor'}: compile ${v.compile.toFixed(1)} ms, instantiate ${v.instantiate.toFixed(1)} ms, Go runtime start to its entry point ${v.goStart.toFixed(1)} ms (functions compiled on their first run included)`);
   }

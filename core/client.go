@@ -43,6 +43,26 @@ func New(opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	return newClient(cfg, nil)
+}
+
+// Derive returns a new Client with c's options and opts applied after them, as if New had been
+// given both. Its cached token, its login in flight, its turn for nonce-bearing calls and the
+// tokens its redactor learns are its own; its transport and its stores are c's unless opts
+// replace them. It is for a host that needs a client per request, such as the edge gateway: what
+// New checked of c is not checked again unless opts change it (parsing the API URL is most of
+// New's cost).
+func (c *Client) Derive(opts ...Option) (*Client, error) {
+	cfg := c.cfg
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return newClient(cfg, c)
+}
+
+// newClient checks cfg and returns its Client; from, when not nil, is a client whose
+// configuration passed these checks (Derive).
+func newClient(cfg config, from *Client) (*Client, error) {
 	if cfg.transport == nil {
 		return nil, &ValidationError{Field: "transport", Problem: "not set: use wallexkit.New(publicKey, privateKey) in a native program (it wires net/http), or pass core.WithTransport(nethttp.New(nil)), or wasm/fetch under GOOS=js"}
 	}
@@ -55,9 +75,14 @@ func New(opts ...Option) (*Client, error) {
 	if strings.TrimSpace(cfg.privateKey) != cfg.privateKey {
 		return nil, &ValidationError{Field: "private key", Problem: "has leading or trailing spaces or a line break (often pasted by accident): remove them"}
 	}
-	base, err := checkBaseURL(cfg.apiURL, cfg.insecureHTTP)
-	if err != nil {
-		return nil, err
+	var base string
+	if from != nil && cfg.apiURL == from.cfg.apiURL && cfg.insecureHTTP == from.cfg.insecureHTTP {
+		base = from.base
+	} else {
+		var err error
+		if base, err = checkBaseURL(cfg.apiURL, cfg.insecureHTTP); err != nil {
+			return nil, err
+		}
 	}
 	switch cfg.format {
 	case "json":
@@ -81,9 +106,17 @@ func New(opts ...Option) (*Client, error) {
 	c := &Client{
 		cfg:       cfg,
 		base:      base,
-		storeKey:  base + "|" + cfg.publicKey,
-		red:       newRedactor(cfg.privateKey, strings.TrimPrefix(cfg.staticToken, "Bearer ")),
 		nonceTurn: make(chan struct{}, 1),
+	}
+	if from != nil && base == from.base && cfg.publicKey == from.cfg.publicKey {
+		c.storeKey = from.storeKey
+	} else {
+		c.storeKey = base + "|" + cfg.publicKey
+	}
+	if from != nil && cfg.privateKey == from.cfg.privateKey && cfg.staticToken == from.cfg.staticToken {
+		c.red = from.red.configured()
+	} else {
+		c.red = newRedactor(cfg.privateKey, strings.TrimPrefix(cfg.staticToken, "Bearer "))
 	}
 	return c, nil
 }

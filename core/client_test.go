@@ -573,3 +573,64 @@ func TestNonceReserve(t *testing.T) {
 		t.Fatalf("sandbox: %d nonce errors, %d calls; want 0 and 60", s.NonceErrors, s.Calls)
 	}
 }
+
+// Derive: the new client takes c's options and its own on top, checks what they change, and
+// keeps its own token; the stores are c's unless replaced.
+func TestDerive(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	parent := e.client()
+	var sent, logins atomic.Int32
+	counting := core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+		sent.Add(1)
+		if strings.Contains(string(r.Body), "cmd=login") {
+			logins.Add(1)
+		}
+		return nethttp.New(nil).RoundTrip(ctx, r)
+	})
+	child, err := parent.Derive(core.WithTransport(counting), core.WithTokenStore(core.NewMemoryStore()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if child.APIURL() != parent.APIURL() || child.StoreKey() != parent.StoreKey() {
+		t.Fatalf("derived client: API URL %q, store key %q; want the parent's %q, %q", child.APIURL(), child.StoreKey(), parent.APIURL(), parent.StoreKey())
+	}
+	if _, err := child.Call(context.Background(), "get_basic_info", nil); err != nil {
+		t.Fatal(err)
+	}
+	if sent.Load() != 2 || logins.Load() != 1 {
+		t.Fatalf("the derived client sent %d requests (%d logins) through its transport, want 2 (1 login)", sent.Load(), logins.Load())
+	}
+	// The parent kept its own (empty) token store and transport: its call logs in on its own.
+	if _, err := parent.Call(context.Background(), "get_basic_info", nil); err != nil {
+		t.Fatal(err)
+	}
+	if sent.Load() != 2 {
+		t.Fatalf("the parent's call went through the derived client's transport")
+	}
+	// A second child on the parent's store finds the parent's token: no login.
+	sibling, err := parent.Derive(core.WithTransport(counting))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sibling.Call(context.Background(), "get_basic_info", nil); err != nil {
+		t.Fatal(err)
+	}
+	if sent.Load() != 3 || logins.Load() != 1 {
+		t.Fatalf("a client derived on the parent's token store logged in again (%d requests, %d logins)", sent.Load(), logins.Load())
+	}
+	// What the new options change is checked, as New checks it.
+	var ve *core.ValidationError
+	if _, err := parent.Derive(core.WithAPIURL("http://wallex.example/api")); !errors.As(err, &ve) || ve.Field != "API URL" {
+		t.Fatalf("Derive with a plain-http API URL: %v, want a ValidationError on the API URL", err)
+	}
+	if _, err := parent.Derive(core.WithTimeout(0)); !errors.As(err, &ve) || ve.Field != "timeout" {
+		t.Fatalf("Derive with a zero timeout: %v, want a ValidationError on the timeout", err)
+	}
+	other, err := parent.Derive(core.WithAPIURL("https://wallex.example/api/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.APIURL() != "https://wallex.example/api" || other.StoreKey() != "https://wallex.example/api|"+e.demo.PublicKey {
+		t.Fatalf("Derive with another API URL: %q, store key %q", other.APIURL(), other.StoreKey())
+	}
+}

@@ -22,6 +22,13 @@ func newRedactor(secrets ...string) *redactor {
 	return r
 }
 
+// configured returns a new redactor with r's configured secrets only (not the tokens r learnt).
+func (r *redactor) configured() *redactor {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return &redactor{fixed: r.fixed, secrets: r.secrets[:r.fixed:r.fixed]}
+}
+
 func (r *redactor) add(s string) {
 	if len(s) < 4 {
 		return

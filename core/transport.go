@@ -11,12 +11,16 @@ type Request struct {
 }
 
 // HTTPResponse is what came back. Header names are lower case; a transport may pass only the
-// headers the core reads (content-type, retry-after, location).
+// headers the core reads (AnswerHeaders).
 type HTTPResponse struct {
 	Status int
 	Header map[string]string
 	Body   []byte
 }
+
+// AnswerHeaders are the headers of an answer the core reads (lower case): a transport that must
+// copy each header it passes may pass only these.
+var AnswerHeaders = []string{"content-type", "retry-after", "location"}
 
 // Transport sends a request and returns the answer. It is the only way the core reaches the
 // network: the net/http adapter lives in core/nethttp, the Fetch API one in wasm/fetch.

@@ -17,8 +17,9 @@ import (
 // floor): the JS Worker's job in Go driven through js.FuncOf costs 370–410 µs of CPU a request
 // more than JS, the same job through exports and Go's memory 40–90 µs.
 //
-// The rule that keeps this safe: the export only hands over a signal (a few integers) to the
-// dispatcher goroutine, with a non-blocking send. Go code running inside an export must never
+// The rule that keeps this safe: the export only hands over a signal (a few integers) to a
+// waiting goroutine (an idle worker, the caller of an upstream call, else the dispatcher), with a
+// non-blocking send. Go code running inside an export must never
 // block (the runtime cannot pause there: it would return garbage and then crash), so all the
 // work, every allocation included, runs in the glue's next go._resume(), which runs every ready
 // goroutine until all wait again, as it does for a timer. Data the glue hands over waits in the
@@ -48,18 +49,24 @@ var signals = make(chan signal, 64)
 // idleWorkers is where idle request workers wait (host.worker): a request goes straight to one.
 var idleWorkers = make(chan signal) // unbuffered: a send succeeds only when a worker waits
 
-// wkSignal hands one signal over, a request to an idle worker if one waits, anything else (and a
-// request no worker waits for) to the dispatcher, and returns 1; or 0 when it could not (then
-// nothing of it happened; the glue answers by itself). It must not block, allocate or lock.
+// wkSignal hands one signal over, a request to an idle worker if one waits, an upstream answer to
+// the goroutine waiting for it, anything else (and what nobody waits for) to the dispatcher, and
+// returns 1; or 0 when it could not (then nothing of it happened; the glue answers by itself).
+// It must not block or allocate (the transport's TryLock in deliver never waits).
 //
 //go:wasmexport wk_signal
 func wkSignal(kind, id, a, b, slot, c int32) int32 {
 	s := signal{kind, id, a, b, slot, c}
-	if kind == sigRequest {
+	switch kind {
+	case sigRequest:
 		select {
 		case idleWorkers <- s:
 			return 1
 		default:
+		}
+	case sigFetched:
+		if theHost != nil && theHost.transport.deliver(s) {
+			return 1
 		}
 	}
 	select {

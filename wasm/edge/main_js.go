@@ -26,6 +26,7 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/wasm/edge/internal/gateway"
 )
 
@@ -36,13 +37,20 @@ func main() {
 	glue := js.Global().Get("context")
 	binding := glue.Get("binding")
 	h := &host{context: glue, transport: newUpstreamTransport(), cancels: map[int][2]context.CancelFunc{}}
-	// The request headers Go reads: the glue hands over only these.
+	theHost = h
+	// The request headers Go reads, and the upstream answer's headers core reads: the glue hands
+	// over only these.
 	binding.Set("headers", strings.Join(gateway.RequestHeaders, ","))
+	binding.Set("answerHeaders", strings.Join(core.AnswerHeaders, ","))
 	go h.dispatch() // waiting for the glue's first signal before main blocks, so before go.run returns
 	select {}       // serve until the isolate goes away
 }
 
 const gcPercent = 400
+
+// theHost is the host wk_signal hands upstream answers to (set by main before the glue's first
+// signal).
+var theHost *host
 
 // host is the per-isolate state: a cache of the gateway built from the environment, and the
 // cancel functions of the requests in flight.
@@ -158,10 +166,13 @@ func (h *host) handle(s signal) {
 	h.mu.Unlock()
 	now := time.Now()
 	soft, hard := now.Add(time.Duration(s.a)*time.Millisecond), now.Add(time.Duration(s.b)*time.Millisecond)
+	// Two contexts with no parent (a child context would cost a registration with its parent
+	// and its removal): the hard deadline ends both (host.cancel), the soft one the upstream one.
 	hctx, cancelHard := context.WithCancel(context.Background())
 	defer cancelHard()
 	ctx := glueDeadline{Context: hctx, at: hard}
-	sctx, cancelSoft := context.WithCancel(ctx)
+	sctx, cancelSoft := context.WithCancel(context.Background())
+	defer cancelSoft()
 	up := glueDeadline{Context: sctx, at: soft}
 	h.mu.Lock()
 	h.cancels[id] = [2]context.CancelFunc{cancelSoft, cancelHard}
@@ -208,8 +219,8 @@ func (c glueDeadline) Deadline() (time.Time, bool) {
 	return c.at, true
 }
 
-// cancel ends a request's upstream context (soft: the glue's soft deadline passed) or the
-// request's own context (its hard deadline).
+// cancel ends a request's upstream context (soft: the glue's soft deadline passed), or both it
+// and the request's own context (its hard deadline).
 func (h *host) cancel(id int, soft bool) {
 	h.mu.Lock()
 	c, ok := h.cancels[id]
@@ -217,9 +228,8 @@ func (h *host) cancel(id int, soft bool) {
 	if !ok {
 		return
 	}
-	if soft {
-		c[0]()
-	} else {
+	c[0]() // the hard deadline ends the upstream context too
+	if !soft {
 		c[1]()
 	}
 }
@@ -262,7 +272,7 @@ func internalError(unsafe bool) *gateway.Response {
 // headerLines reads the "name\nvalue\n" lines the glue hands over (a request's, an upstream
 // answer's), names lower-cased.
 func headerLines(s string) map[string]string {
-	m := make(map[string]string, 16)
+	m := make(map[string]string, strings.Count(s, "\n")/2) // exact: a map sized beyond 8 allocates more
 	for s != "" {
 		var k, v string
 		k, s, _ = strings.Cut(s, "\n")
@@ -276,7 +286,7 @@ func headerLines(s string) map[string]string {
 // what fetch would refuse: an empty name, or a line break in a name or a value.
 func joinHeaders(b *strings.Builder, m map[string]string) {
 	for k, v := range m {
-		if k == "" || strings.ContainsAny(k, "\r\n") || strings.ContainsAny(v, "\r\n") {
+		if k == "" || hasLineBreak(k) || hasLineBreak(v) {
 			continue
 		}
 		b.WriteString(k)
@@ -284,6 +294,10 @@ func joinHeaders(b *strings.Builder, m map[string]string) {
 		b.WriteString(v)
 		b.WriteByte('\n')
 	}
+}
+
+func hasLineBreak(s string) bool {
+	return strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0
 }
 
 // requestURL reads the request's URL as workerd hands it over (absolute and normalised:

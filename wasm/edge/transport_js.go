@@ -19,40 +19,44 @@ import (
 // error wraps ctx.Err()), redirects are not followed, and a failure before any answer is a plain
 // error (it may have left).
 type upstreamTransport struct {
-	mu      sync.Mutex // never held across I/O
+	mu      sync.Mutex // never held across I/O, nor while a goroutine waits
 	next    int32
-	waiting map[int32]chan upstreamAnswer
-}
-
-type upstreamAnswer struct {
-	status  int // -1: no answer (message), -2: the body could not be read (message)
-	message string
-	header  map[string]string
-	body    []byte
+	waiting map[int32]chan signal // call id -> its caller's channel (room for one)
 }
 
 func newUpstreamTransport() *upstreamTransport {
-	return &upstreamTransport{waiting: map[int32]chan upstreamAnswer{}}
+	return &upstreamTransport{waiting: map[int32]chan signal{}}
 }
 
-// fetched serves a sigFetched signal, in the event that settled the fetch, which is the request's
-// own: it hands the answer to the waiting goroutine.
-func (t *upstreamTransport) fetched(s signal) {
-	head, body := take(s.slot), take(s.c) // taken even when nobody waits, so that the glue forgets them
-	t.mu.Lock()
+// deliver hands a sigFetched signal straight to the goroutine waiting for that call, from inside
+// wk_signal: so it must not block or allocate. The lock is free there (only Go code between two
+// waits holds it, and an export runs while every goroutine waits); TryLock keeps that a rule
+// checked rather than assumed. It reports false when nobody waits (its caller stopped waiting):
+// the dispatcher then frees the answer's slots (fetched).
+func (t *upstreamTransport) deliver(s signal) bool {
+	if !t.mu.TryLock() {
+		return false
+	}
 	ch := t.waiting[s.id]
 	delete(t.waiting, s.id)
 	t.mu.Unlock()
 	if ch == nil {
-		return // its caller stopped waiting
+		return false
 	}
-	ans := upstreamAnswer{status: int(s.a)}
-	if ans.status < 0 {
-		ans.message = string(head)
-	} else {
-		ans.header, ans.body = headerLines(string(head)), body
+	select {
+	case ch <- s:
+		return true
+	default: // cannot happen: one answer per call, and room for one
+		return false
 	}
-	ch <- ans // buffered
+}
+
+// fetched serves a sigFetched signal nobody waits for (deliver): its slots are freed, so that the
+// glue forgets the answer.
+func (t *upstreamTransport) fetched(s signal) {
+	t.forget(s.id)
+	take(s.slot)
+	take(s.c)
 }
 
 func (t *upstreamTransport) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPResponse, error) {
@@ -64,7 +68,7 @@ func (t *upstreamTransport) RoundTrip(ctx context.Context, req *core.Request) (*
 	head.WriteString(req.URL)
 	head.WriteByte('\n')
 	joinHeaders(&head, req.Header)
-	ch := make(chan upstreamAnswer, 1)
+	ch := make(chan signal, 1)
 	t.mu.Lock()
 	t.next++
 	id := t.next
@@ -76,17 +80,24 @@ func (t *upstreamTransport) RoundTrip(ctx context.Context, req *core.Request) (*
 		return nil, core.NotSent(errors.New("fetch: " + string(take(slot))))
 	}
 	select {
-	case ans := <-ch:
-		switch ans.status {
+	case s := <-ch:
+		head, body := take(s.slot), take(s.c)
+		switch s.a {
 		case -1:
-			return nil, errors.New("fetch: " + ans.message)
+			return nil, errors.New("fetch: " + string(head))
 		case -2:
-			return nil, errors.New("fetch: reading the answer (HTTP " + ans.message + ")")
+			return nil, errors.New("fetch: reading the answer (HTTP " + string(head) + ")")
 		}
-		return &core.HTTPResponse{Status: ans.status, Header: ans.header, Body: ans.body}, nil
+		return &core.HTTPResponse{Status: int(s.a), Header: headerLines(string(head)), Body: body}, nil
 	case <-ctx.Done():
 		t.forget(id)
 		jsAbort(id)
+		select {
+		case s := <-ch: // the answer came in the same turn: free its slots
+			take(s.slot)
+			take(s.c)
+		default:
+		}
 		return nil, &abortedError{err: ctx.Err()}
 	}
 }

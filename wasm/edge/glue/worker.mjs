@@ -231,8 +231,14 @@ function upstream(inst, io, id, head, body) {
         fetched(-2, res.status + " " + errorText(e));
         return;
       }
+      // Only the headers core reads (core.AnswerHeaders, set by Go at start as
+      // binding.answerHeaders): any other would cost a copy on both sides for nothing.
+      inst.answerHeaders ??= String(inst.binding.answerHeaders ?? "").split(",").filter(Boolean);
       let h = "";
-      for (const [k, v] of res.headers) h += k + "\n" + v + "\n";
+      for (const k of inst.answerHeaders) {
+        const v = res.headers.get(k);
+        if (v !== null) h += k + "\n" + v + "\n";
+      }
       fetched(res.status, h, out);
     },
     (e) => fetched(-1, errorText(e)),
@@ -254,13 +260,15 @@ function jsonError(status, code, message, retryable) {
   });
 }
 
-// headerLines reads the "name\nvalue\n" lines of s from i on (Go's joinHeaders writes them).
+// headerLines reads the "name\nvalue\n" lines of s from i on (Go's joinHeaders writes them, one
+// line per name) into a plain object (no prototype: any name is an own key), which fetch and
+// Response take as they take Headers.
 function headerLines(s, i = 0) {
-  const headers = new Headers();
+  const headers = Object.create(null);
   while (i < s.length) {
     const j = s.indexOf("\n", i);
     const k = s.indexOf("\n", j + 1);
-    headers.set(s.slice(i, j), s.slice(j + 1, k));
+    headers[s.slice(i, j)] = s.slice(j + 1, k);
     i = k + 1;
   }
   return headers;
@@ -282,6 +290,7 @@ const MAX_BODY = 64 * 1024;
 // without reading more than that.
 async function readBody(request) {
   const declared = request.headers.get("content-length");
+  if (declared === "0") return null;
   if (declared !== null) {
     if (Number(declared) > MAX_BODY) return undefined;
     const b = new Uint8Array(await request.arrayBuffer());
@@ -328,9 +337,12 @@ export default {
       if (body === undefined) return jsonError(413, "body_too_large", "the request body is larger than 64 KiB", false);
     }
     // Only the headers Go reads cross (binding.headers, set by Go at start).
-    inst.wanted ??= new Set(String(inst.binding.headers ?? "").split(","));
+    inst.wanted ??= String(inst.binding.headers ?? "").split(",").filter(Boolean);
     let head = method + "\n" + request.url + "\n";
-    for (const [k, v] of request.headers) if (inst.wanted.has(k)) head += k + "\n" + v + "\n";
+    for (const k of inst.wanted) {
+      const v = request.headers.get(k);
+      if (v !== null) head += k + "\n" + v + "\n";
+    }
     const id = nextId;
     nextId = next(nextId);
     const hardMs = Number(env.EDGE_DEADLINE_MS) > 0 ? Number(env.EDGE_DEADLINE_MS) : DEADLINE_MS;

@@ -235,3 +235,26 @@ test('a finished request leaves nothing behind: its deadline passes quietly, the
     await own.stop();
   }
 });
+
+test("the API's 429 reaches the caller with its Retry-After (of an upstream answer's headers, the glue hands Go those core reads)", async () => {
+  const own = await startSandbox();
+  const g = await startGateway(own, { vars: { WALLEX_NONCE: '0' } });
+  try {
+    // The sandbox throttles a key after 20 failed calls in 2 minutes.
+    let failed = 0;
+    for (let i = 0; i < 21; i++) {
+      const r = await g.request('POST', '/v1/call/get_tx_info', { token: g.tokens[0], body: 'txid=nope' + i, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      assert.notEqual(r.status, 200, r.text);
+      failed++;
+    }
+    assert.equal(failed, 21);
+    const r = await g.request('POST', '/v1/call/get_basic_info', { token: g.tokens[0] });
+    assert.equal(r.status, 429, r.text);
+    assert.equal(r.json.retryable, true, r.text);
+    const wait = Number(r.headers['retry-after']);
+    assert.ok(wait >= 1 && wait <= 120, `retry-after ${r.headers['retry-after']}`);
+  } finally {
+    await g.stop();
+    await own.stop();
+  }
+});

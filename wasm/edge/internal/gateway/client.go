@@ -308,16 +308,15 @@ func (g *Gateway) client(ctx context.Context, p Platform, r *Request) (*apiClien
 	}
 	ks := &keyStore{now: g.now, cache: &g.tokens, nonces: &g.nonces, p: p, bg: ctx}
 	tr := &edgeTransport{direct: p.Transport(), ks: ks, nonces: g.cfg.Nonces}
-	// The client's timeout is the upstream timeout: how long any unsafe call of this gateway can
-	// have been on its way, which reconcile adds to a sent time when no deadline is known.
-	opts := append(g.cfg.clientOptions(g.cfg.UpstreamTimeout),
-		core.WithTokenStore(ks),
-		core.WithTransport(tr),
-		core.WithLogger(ks.loginEvent))
-	if g.cfg.Nonces {
-		opts = append(opts, core.WithNonces(ks))
+	base, err := g.baseClient()
+	var c *core.Client
+	if err == nil {
+		opts := []core.Option{core.WithTokenStore(ks), core.WithTransport(tr), core.WithLogger(ks.loginEvent)}
+		if g.cfg.Nonces {
+			opts = append(opts, core.WithNonces(ks))
+		}
+		c, err = base.Derive(opts...)
 	}
-	c, err := core.New(opts...)
 	if err != nil {
 		p.Log("edge: cannot build the API client: " + err.Error())
 		return nil, errorResponse(503, "not_configured", "the gateway is misconfigured: "+err.Error(), false)
@@ -325,6 +324,23 @@ func (g *Gateway) client(ctx context.Context, p Platform, r *Request) (*apiClien
 	ks.keys(c.StoreKey()) // the transport and the lease need the key's state
 	return &apiClient{Client: c, tr: tr}, nil
 }
+
+// baseClient returns the client every request's client derives from (core.Client.Derive): the
+// configuration's options, checked once. Its own transport is never used (each request's client
+// has its own).
+func (g *Gateway) baseClient() (*core.Client, error) {
+	g.baseOnce.Do(func() {
+		// The client's timeout is the upstream timeout: how long any unsafe call of this gateway
+		// can have been on its way, which reconcile adds to a sent time when no deadline is known.
+		g.base, g.baseErr = core.New(append(g.cfg.clientOptions(g.cfg.UpstreamTimeout), core.WithTransport(noTransport))...)
+	})
+	return g.base, g.baseErr
+}
+
+// noTransport is the base client's transport: never used, and nothing sent if it were.
+var noTransport = core.TransportFunc(func(context.Context, *core.Request) (*core.HTTPResponse, error) {
+	return nil, core.NotSent(errors.New("internal error: the gateway's base client sends nothing"))
+})
 
 // wrapErr is fmt.Errorf(prefix+"%w", err) without package fmt, which would add about 0.1 MB
 // (gzip) to the Worker.

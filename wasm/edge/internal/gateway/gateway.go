@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
@@ -52,6 +53,10 @@ type Gateway struct {
 	tokens tokenCache // the isolate's token cache (the key's Durable Object is the truth)
 	nonces nonceCache // the isolate's view of each key's nonce mark (its sequencer is the truth)
 	coins  coinCache  // the isolate's copy of the accepted coins (rates accepted=1)
+
+	baseOnce sync.Once // baseClient
+	base     *core.Client
+	baseErr  error
 }
 
 // New returns a Gateway for cfg.

@@ -46,10 +46,11 @@ func New(opts ...Option) (*Client, error) {
 	return newClient(cfg, nil)
 }
 
-// Derive returns a new Client with c's options and opts applied after them, as if New had been
-// given both. Its cached token, its login in flight, its turn for nonce-bearing calls and the
-// tokens its redactor learns are its own; its transport and its stores are c's unless opts
-// replace them. It is for a host that needs a client per request, such as the edge gateway: what
+// Derive returns a new Client with c's options and opts applied after them: New's checks, on
+// what opts change. Its cached token, its login in flight, its turn for nonce-bearing calls and
+// the tokens its redactor learns are its own; its transport and its stores are c's unless opts
+// replace them (the memory token store New gives c by default included: pass WithTokenStore for a
+// store of its own). It is for a host that needs a client per request, such as the edge gateway: what
 // New checked of c is not checked again unless opts change it (parsing the API URL is most of
 // New's cost).
 func (c *Client) Derive(opts ...Option) (*Client, error) {

@@ -286,7 +286,7 @@ func headerLines(s string) map[string]string {
 // what fetch would refuse: an empty name, or a line break in a name or a value.
 func joinHeaders(b *strings.Builder, m map[string]string) {
 	for k, v := range m {
-		if k == "" || hasLineBreak(k) || hasLineBreak(v) {
+		if k == "" || strings.ContainsAny(k, "\r\n") || strings.ContainsAny(v, "\r\n") {
 			continue
 		}
 		b.WriteString(k)
@@ -294,10 +294,6 @@ func joinHeaders(b *strings.Builder, m map[string]string) {
 		b.WriteString(v)
 		b.WriteByte('\n')
 	}
-}
-
-func hasLineBreak(s string) bool {
-	return strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0
 }
 
 // requestURL reads the request's URL as workerd hands it over (absolute and normalised:

@@ -31,30 +31,40 @@ func newUpstreamTransport() *upstreamTransport {
 // deliver hands a sigFetched signal straight to the goroutine waiting for that call, from inside
 // wk_signal: so it must not block or allocate. The lock is free there (only Go code between two
 // waits holds it, and an export runs while every goroutine waits); TryLock keeps that a rule
-// checked rather than assumed. It reports false when nobody waits (its caller stopped waiting):
-// the dispatcher then frees the answer's slots (fetched).
+// checked rather than assumed. It reports false when it did not deliver: the dispatcher then
+// serves the signal (fetched).
 func (t *upstreamTransport) deliver(s signal) bool {
 	if !t.mu.TryLock() {
 		return false
 	}
 	ch := t.waiting[s.id]
-	delete(t.waiting, s.id)
+	if ch != nil {
+		delete(t.waiting, s.id)
+	}
 	t.mu.Unlock()
 	if ch == nil {
 		return false
 	}
 	select {
-	case ch <- s:
+	case ch <- s: // room for one, and one answer per call (the entry is gone now)
 		return true
-	default: // cannot happen: one answer per call, and room for one
+	default: // cannot happen (one sender per entry); the dispatcher would free the slots
 		return false
 	}
 }
 
-// fetched serves a sigFetched signal nobody waits for (deliver): its slots are freed, so that the
-// glue forgets the answer.
+// fetched serves, on the dispatcher, a sigFetched signal deliver did not: it hands it to the
+// waiting goroutine, or frees its slots when nobody waits (its caller stopped waiting), so that
+// the glue forgets the answer.
 func (t *upstreamTransport) fetched(s signal) {
-	t.forget(s.id)
+	t.mu.Lock()
+	ch := t.waiting[s.id]
+	delete(t.waiting, s.id)
+	t.mu.Unlock()
+	if ch != nil {
+		ch <- s
+		return
+	}
 	take(s.slot)
 	take(s.c)
 }
@@ -81,25 +91,29 @@ func (t *upstreamTransport) RoundTrip(ctx context.Context, req *core.Request) (*
 	}
 	select {
 	case s := <-ch:
-		head, body := take(s.slot), take(s.c)
-		switch s.a {
-		case -1:
-			return nil, errors.New("fetch: " + string(head))
-		case -2:
-			return nil, errors.New("fetch: reading the answer (HTTP " + string(head) + ")")
-		}
-		return &core.HTTPResponse{Status: int(s.a), Header: headerLines(string(head)), Body: body}, nil
+		return answerOf(s)
 	case <-ctx.Done():
-		t.forget(id)
-		jsAbort(id)
+		t.forget(id) // nothing is delivered to ch after this
 		select {
-		case s := <-ch: // the answer came in the same turn: free its slots
-			take(s.slot)
-			take(s.c)
+		case s := <-ch: // the answer came in the same turn: it is the outcome, not an unknown one
+			return answerOf(s)
 		default:
 		}
+		jsAbort(id)
 		return nil, &abortedError{err: ctx.Err()}
 	}
+}
+
+// answerOf takes a sigFetched signal's answer (or the glue's message) out of its slots.
+func answerOf(s signal) (*core.HTTPResponse, error) {
+	head, body := take(s.slot), take(s.c)
+	switch s.a {
+	case -1:
+		return nil, errors.New("fetch: " + string(head))
+	case -2:
+		return nil, errors.New("fetch: reading the answer (HTTP " + string(head) + ")")
+	}
+	return &core.HTTPResponse{Status: int(s.a), Header: headerLines(string(head)), Body: body}, nil
 }
 
 func (t *upstreamTransport) forget(id int32) {

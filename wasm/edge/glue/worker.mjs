@@ -102,6 +102,9 @@ function startInstance(env) {
   if (typeof inst.binding.headers !== "string") {
     throw new Error("edge: app.wasm did not start its request dispatcher");
   }
+  // The headers Go reads, handed over at start: of a request, and of an upstream answer.
+  inst.wanted = headerNames(inst.binding.headers);
+  inst.answerHeaders = headerNames(inst.binding.answerHeaders);
   io.upstream = (id, head, body) => upstream(inst, io, id, head, body);
   return inst;
 }
@@ -193,16 +196,30 @@ function exchange() {
 const text = new TextDecoder();
 const encoder = new TextEncoder();
 
+// headerNames reads a list of header names Go handed over ("a,b,c"), each a valid name, so that
+// Headers.get never throws on one.
+function headerNames(list) {
+  if (typeof list !== "string") throw new Error("edge: app.wasm did not hand over the header names it reads");
+  const names = list.split(",").filter(Boolean);
+  for (const n of names) {
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(n)) throw new Error("edge: app.wasm handed over an invalid header name: " + JSON.stringify(n));
+  }
+  return names;
+}
+
 // upstream is the gateway's transport to the Wallex API (Go's upstreamTransport in
 // transport_js.go): one POST, not following redirects, abortable through the abort import (Go
 // calls it from the request's own goroutine when the request's context ends). head is "url\n"
 // then "name\nvalue\n" header lines; body is bytes or null. The answer goes back in one
 // SIG_FETCHED signal: the status, the header lines in one slot and the body in another, or the
-// status -1 (no answer came) or -2 (the body could not be read) and the message. It throws (before anything is sent) when fetch refuses the URL or init.
+// status -1 (no answer came) or -2 (the body could not be read) and the message. It throws
+// (before anything is sent) when fetch refuses the URL or init: the headers are made a Headers
+// here, so that a name or value fetch would refuse throws now (Go: not sent) instead of
+// rejecting the fetch's promise (Go: no answer, which may have been sent).
 function upstream(inst, io, id, head, body) {
   const i = head.indexOf("\n");
   const url = head.slice(0, i);
-  const headers = headerLines(head, i + 1);
+  const headers = new Headers(headerLines(head, i + 1));
   const ac = new AbortController();
   const p = fetch(url, { method: "POST", headers, body, redirect: "manual", signal: ac.signal });
   io.aborts.set(id, ac);
@@ -231,9 +248,8 @@ function upstream(inst, io, id, head, body) {
         fetched(-2, res.status + " " + errorText(e));
         return;
       }
-      // Only the headers core reads (core.AnswerHeaders, set by Go at start as
-      // binding.answerHeaders): any other would cost a copy on both sides for nothing.
-      inst.answerHeaders ??= String(inst.binding.answerHeaders ?? "").split(",").filter(Boolean);
+      // Only the headers core reads (core.AnswerHeaders, handed over by Go at start): any other
+      // would cost a copy on both sides for nothing.
       let h = "";
       for (const k of inst.answerHeaders) {
         const v = res.headers.get(k);
@@ -336,8 +352,7 @@ export default {
       body = await readBody(request);
       if (body === undefined) return jsonError(413, "body_too_large", "the request body is larger than 64 KiB", false);
     }
-    // Only the headers Go reads cross (binding.headers, set by Go at start).
-    inst.wanted ??= String(inst.binding.headers ?? "").split(",").filter(Boolean);
+    // Only the headers Go reads cross (gateway.RequestHeaders, handed over by Go at start).
     let head = method + "\n" + request.url + "\n";
     for (const k of inst.wanted) {
       const v = request.headers.get(k);

@@ -412,3 +412,23 @@ func TestFresh(t *testing.T) {
 		}
 	}
 }
+
+// An API URL core refuses (plain http to a host that is not loopback) is reported on every call
+// that needs the API client, not only the first (the base client is checked once, its error
+// kept), with nothing sent and no secret in the answer or the log.
+func TestBaseClientErrorOnEveryCall(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAPIURL: "http://wallex.example/api", EnvNonce: "0"})
+	for i := 0; i < 2; i++ {
+		res := g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", map[string]string{"authorization": "Bearer gw-token-aaaa"}, ""))
+		if res.Status != 503 || !strings.Contains(string(res.Body), "not_configured") || !strings.Contains(string(res.Body), "API URL") {
+			t.Fatalf("call %d: %d %s", i+1, res.Status, res.Body)
+		}
+		noSecrets(t, f, res)
+	}
+	if len(f.apiCmds) != 0 {
+		t.Fatalf("requests reached the API: %v", f.apiCmds)
+	}
+	if len(f.logs) != 2 || !strings.Contains(f.logs[0], "cannot build the API client") {
+		t.Fatalf("log: %q", f.logs)
+	}
+}

@@ -117,3 +117,31 @@ func ExampleClient_Reconcile() {
 	// outcome_unknown retry safe: false
 	// found proven: true
 }
+
+// A host that serves many requests, each with its own client (its own token cache, its own turn
+// for nonces), checks the options once and derives a client per request.
+func ExampleClient_Derive() {
+	sb, apiURL, stop := exampleSandbox()
+	defer stop()
+	base, err := core.New(core.WithAPIURL(apiURL), core.WithKeys(sb.Demo().PublicKey, sb.Demo().PrivateKey), core.WithTransport(nethttp.New(nil)))
+	if err != nil {
+		panic(err)
+	}
+	shared := core.NewMemoryStore() // the host's token store: one login serves every request
+	for range 2 {
+		c, err := base.Derive(core.WithTokenStore(shared))
+		if err != nil {
+			panic(err)
+		}
+		info, err := c.BasicInfo(context.Background())
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(info.Username)
+	}
+	fmt.Println("logins:", sb.Stats(sb.Demo().PublicKey).Logins)
+	// Output:
+	// demo
+	// demo
+	// logins: 1
+}

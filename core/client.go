@@ -49,10 +49,10 @@ func New(opts ...Option) (*Client, error) {
 // Derive returns a new Client with c's options and opts applied after them: New's checks, on
 // what opts change. Its cached token, its login in flight, its turn for nonce-bearing calls and
 // the tokens its redactor learns are its own; its transport and its stores are c's unless opts
-// replace them (the memory token store New gives c by default included: pass WithTokenStore for a
-// store of its own). It is for a host that needs a client per request, such as the edge gateway: what
-// New checked of c is not checked again unless opts change it (parsing the API URL is most of
-// New's cost).
+// replace them (the memory token store New gives c by default included: pass WithTokenStore for
+// a store of its own). It is for a host that needs a client per request, such as the edge
+// gateway: what New checked of c is not checked again unless opts change it (parsing the API URL
+// is most of New's cost).
 func (c *Client) Derive(opts ...Option) (*Client, error) {
 	cfg := c.cfg
 	for _, o := range opts {
@@ -107,12 +107,8 @@ func newClient(cfg config, from *Client) (*Client, error) {
 	c := &Client{
 		cfg:       cfg,
 		base:      base,
+		storeKey:  base + "|" + cfg.publicKey,
 		nonceTurn: make(chan struct{}, 1),
-	}
-	if from != nil && base == from.base && cfg.publicKey == from.cfg.publicKey {
-		c.storeKey = from.storeKey
-	} else {
-		c.storeKey = base + "|" + cfg.publicKey
 	}
 	if from != nil && cfg.privateKey == from.cfg.privateKey && cfg.staticToken == from.cfg.staticToken {
 		c.red = from.red.configured()

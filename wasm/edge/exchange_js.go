@@ -19,10 +19,10 @@ import (
 //
 // The rule that keeps this safe: the export only hands over a signal (a few integers) to a
 // waiting goroutine (an idle worker, the caller of an upstream call, else the dispatcher), with a
-// non-blocking send. Go code running inside an export must never
-// block (the runtime cannot pause there: it would return garbage and then crash), so all the
-// work, every allocation included, runs in the glue's next go._resume(), which runs every ready
-// goroutine until all wait again, as it does for a timer. Data the glue hands over waits in the
+// non-blocking send. Go code running inside an export must never block (the runtime cannot pause
+// there: it would return garbage and then crash), so all the work, every allocation included,
+// runs in the glue's next go._resume(), which runs every ready goroutine until all wait again, as
+// it does for a timer. Data the glue hands over waits in the
 // glue, in a numbered slot, until the goroutine that serves it takes it into memory it allocated.
 
 // One effect on Go's own timers: the glue's go._resume() is, to the runtime, its idle timeout
@@ -65,7 +65,7 @@ func wkSignal(kind, id, a, b, slot, c int32) int32 {
 		default:
 		}
 	case sigFetched:
-		if theHost != nil && theHost.transport.deliver(s) {
+		if upstream.deliver(s) {
 			return 1
 		}
 	}

@@ -36,8 +36,7 @@ func main() {
 	debug.SetGCPercent(gcPercent)
 	glue := js.Global().Get("context")
 	binding := glue.Get("binding")
-	h := &host{context: glue, transport: newUpstreamTransport(), cancels: map[int][2]context.CancelFunc{}}
-	theHost = h
+	h := &host{context: glue, transport: upstream, cancels: map[int][2]context.CancelFunc{}}
 	// The request headers Go reads, and the upstream answer's headers core reads: the glue hands
 	// over only these.
 	binding.Set("headers", strings.Join(gateway.RequestHeaders, ","))
@@ -47,10 +46,6 @@ func main() {
 }
 
 const gcPercent = 400
-
-// theHost is the host wk_signal hands upstream answers to (set by main before the glue's first
-// signal).
-var theHost *host
 
 // host is the per-isolate state: a cache of the gateway built from the environment, and the
 // cancel functions of the requests in flight.

@@ -24,9 +24,8 @@ type upstreamTransport struct {
 	waiting map[int32]chan signal // call id -> its caller's channel (room for one)
 }
 
-func newUpstreamTransport() *upstreamTransport {
-	return &upstreamTransport{waiting: map[int32]chan signal{}}
-}
+// upstream is the isolate's one upstreamTransport: wk_signal hands it upstream answers.
+var upstream = &upstreamTransport{waiting: map[int32]chan signal{}}
 
 // deliver hands a sigFetched signal straight to the goroutine waiting for that call, from inside
 // wk_signal: so it must not block or allocate. The lock is free there (only Go code between two
@@ -38,9 +37,7 @@ func (t *upstreamTransport) deliver(s signal) bool {
 		return false
 	}
 	ch := t.waiting[s.id]
-	if ch != nil {
-		delete(t.waiting, s.id)
-	}
+	delete(t.waiting, s.id)
 	t.mu.Unlock()
 	if ch == nil {
 		return false
@@ -57,11 +54,7 @@ func (t *upstreamTransport) deliver(s signal) bool {
 // waiting goroutine, or frees its slots when nobody waits (its caller stopped waiting), so that
 // the glue forgets the answer.
 func (t *upstreamTransport) fetched(s signal) {
-	t.mu.Lock()
-	ch := t.waiting[s.id]
-	delete(t.waiting, s.id)
-	t.mu.Unlock()
-	if ch != nil {
+	if ch := t.forget(s.id); ch != nil {
 		ch <- s
 		return
 	}
@@ -116,10 +109,13 @@ func answerOf(s signal) (*core.HTTPResponse, error) {
 	return &core.HTTPResponse{Status: int(s.a), Header: headerLines(string(head)), Body: body}, nil
 }
 
-func (t *upstreamTransport) forget(id int32) {
+// forget removes call id's waiting channel and returns it (nil: nobody waited).
+func (t *upstreamTransport) forget(id int32) chan signal {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	ch := t.waiting[id]
 	delete(t.waiting, id)
-	t.mu.Unlock()
+	return ch
 }
 
 // abortedError is a request aborted because its context ended; it wraps the context's error.

@@ -99,10 +99,8 @@ function startInstance(env) {
   };
   // The Go program ended (a fatal error).
   go.run(wasm, context).then(() => stopped(inst, "its program ended"));
-  if (typeof inst.binding.headers !== "string") {
-    throw new Error("edge: app.wasm did not start its request dispatcher");
-  }
-  // The headers Go reads, handed over at start: of a request, and of an upstream answer.
+  // The headers Go reads, handed over at start (which also says that its request dispatcher
+  // runs): of a request, and of an upstream answer.
   inst.wanted = headerNames(inst.binding.headers);
   inst.answerHeaders = headerNames(inst.binding.answerHeaders);
   io.upstream = (id, head, body) => upstream(inst, io, id, head, body);
@@ -199,7 +197,7 @@ const encoder = new TextEncoder();
 // headerNames reads a list of header names Go handed over ("a,b,c"), each a valid name, so that
 // Headers.get never throws on one.
 function headerNames(list) {
-  if (typeof list !== "string") throw new Error("edge: app.wasm did not hand over the header names it reads");
+  if (typeof list !== "string") throw new Error("edge: app.wasm did not start its request dispatcher");
   const names = list.split(",").filter(Boolean);
   for (const n of names) {
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(n)) throw new Error("edge: app.wasm handed over an invalid header name: " + JSON.stringify(n));

@@ -3,7 +3,6 @@
 package core
 
 import (
-	"crypto/rand"
 	"net/netip"
 	"net/url"
 )
@@ -27,6 +26,3 @@ func isLoopbackIP(s string) bool {
 	ip, err := netip.ParseAddr(s)
 	return err == nil && ip.IsLoopback()
 }
-
-// randomBytes fills b from crypto/rand (see baseurl_js.go for the WebAssembly builds).
-func randomBytes(b []byte) { _, _ = rand.Read(b) } // never fails (Go 1.24+)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wallexkit/wallexkit/internal/hexstr"
+	"github.com/wallexkit/wallexkit/internal/idrand"
 )
 
 // Op is a request that is not safe to repeat (a money command or create_transaction), recorded
@@ -108,7 +109,7 @@ func nonceFloor(ctx context.Context) int64 {
 // NewOpID returns a random operation ID.
 func NewOpID() string {
 	var b [12]byte
-	randomBytes(b[:])
+	idrand.Read(b[:])
 	return "op_" + hexstr.Encode(b[:])
 }
 

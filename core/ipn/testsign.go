@@ -5,6 +5,7 @@ import (
 
 	"github.com/wallexkit/wallexkit/core/ipn/ipnwire"
 	"github.com/wallexkit/wallexkit/internal/hexstr"
+	"github.com/wallexkit/wallexkit/internal/idrand"
 )
 
 // Sign returns the lowercase hex HMAC-SHA512 of body keyed with secret: the
@@ -39,6 +40,6 @@ func SignedTestIPN(secret, merchant, typ string, fields map[string]string) (body
 
 func newTestID() string {
 	var b [16]byte
-	randomBytes(b[:])
+	idrand.Read(b[:])
 	return hexstr.Encode(b[:])
 }

@@ -45,31 +45,69 @@ function instance(env) {
   return current;
 }
 
-// Prepared when the module loads (global scope, before the first request: on Cloudflare while
-// the TLS handshake of that request is still going on): the Go object and the instantiated
-// module, so the first request only starts the Go runtime. The runtime itself cannot start here:
-// Workers refuse crypto.getRandomValues and timers in the global scope, and Go needs both to
-// start. One thing in wasm_exec.js must not be fixed here: its monotonic clock's origin
-// (Date.now() - performance.now(), taken when the Go object is made), since the clocks may stand
-// still or start at 0 in the global scope; nanotime1 takes it on its first call instead (the
-// runtime's start, in the first request).
+// Made when the module loads (global scope, before the first request: on Cloudflare while the TLS
+// handshake of that request is still going on): the Go object, the instantiated module, and, at
+// the end of this module (startAtLoad), the Go runtime's start, so that no request waits for it
+// (about 30 ms of a cold start: docs/benchmarks.md, seventh round). Workers refuse two things
+// Go's start asks for in the global scope, so while it runs there (loading):
+// - random bytes: the runtime's seed (its map hashing, math/rand/v2) comes from Math.random,
+//   V8's generator; nothing that must be unique is made from that seed (operation IDs, invoices,
+//   claim tokens and nonce call IDs come from crypto.getRandomValues when each is made:
+//   internal/idrand);
+// - timers: one Go asks for at load (none does today) is not set; Go's scheduler runs whatever
+//   is due when the first request's signal wakes it.
+// The monotonic clock (nanotime1) is performance.timeOrigin + performance.now(), never going
+// back, and at load no earlier than Date.now(): in the global scope workerd's performance.now()
+// is 0 while Date.now() is the time; in a request both are the time.
+let loading = false; // Go is starting in the global scope
 let prepared = prepare();
 
 function prepare() {
   try {
     const go = new Go();
-    let origin;
-    go.importObject.gojs["runtime.nanotime1"] = (sp) => {
+    const gojs = go.importObject.gojs;
+    const origin = performance.timeOrigin || 0;
+    let last = 0;
+    gojs["runtime.nanotime1"] = (sp) => {
       sp >>>= 0;
-      origin ??= Date.now() - performance.now();
-      const v = (origin + performance.now()) * 1000000;
+      let t = origin + performance.now();
+      if (loading) t = Math.max(t, Date.now());
+      if (t > last) last = t;
+      const v = last * 1000000;
       go.mem.setUint32(sp + 8, v, true);
       go.mem.setUint32(sp + 12, Math.floor(v / 4294967296), true);
     };
+    const random = gojs["runtime.getRandomData"];
+    gojs["runtime.getRandomData"] = (sp) => (loading ? seedAtLoad(go, sp >>> 0) : random(sp));
+    const timer = gojs["runtime.scheduleTimeoutEvent"];
+    gojs["runtime.scheduleTimeoutEvent"] = (sp) => (loading ? go.mem.setInt32((sp >>> 0) + 16, 0, true) : timer(sp));
     return { go, ...instantiate(go) };
   } catch (e) {
     console.error("edge: could not prepare the Go instance at load, the first request will: " + (e && e.message));
     return null;
+  }
+}
+
+// seedAtLoad fills the byte slice Go passes at sp + 8 (pointer, length) from Math.random.
+function seedAtLoad(go, sp) {
+  const at = go.mem.getUint32(sp + 8, true) + go.mem.getUint32(sp + 12, true) * 4294967296;
+  const n = go.mem.getUint32(sp + 16, true) + go.mem.getUint32(sp + 20, true) * 4294967296;
+  const b = new Uint8Array(go.mem.buffer, at, n);
+  for (let i = 0; i < n; i++) b[i] = Math.floor(Math.random() * 256);
+}
+
+// startAtLoad starts the prepared instance's Go runtime in the global scope; when it cannot, the
+// first request starts one, as it does after an instance stopped.
+function startAtLoad() {
+  if (!prepared) return null;
+  loading = true;
+  try {
+    return startInstance(null);
+  } catch (e) {
+    console.error("edge: could not start the Go runtime at load, the first request will: " + errorText(e));
+    return null;
+  } finally {
+    loading = false;
   }
 }
 
@@ -97,8 +135,11 @@ function startInstance(env) {
       throw e;
     }
   };
-  // The Go program ended (a fatal error).
-  go.run(wasm, context).then(() => stopped(inst, "its program ended"));
+  // The Go program ended (a fatal error), or could not start (a trap).
+  go.run(wasm, context).then(
+    () => stopped(inst, "its program ended"),
+    (e) => stopped(inst, errorText(e)),
+  );
   // The headers Go reads, handed over at start (which also says that its request dispatcher
   // runs): of a request, and of an upstream answer.
   inst.wanted = headerNames(inst.binding.headers);
@@ -440,3 +481,6 @@ function unknownOutcome(sentAt, deadline) {
     { status: 502, headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } },
   );
 }
+
+// Last, once every declaration above is made: Go's start, at load.
+current = startAtLoad();

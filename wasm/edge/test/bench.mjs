@@ -253,8 +253,9 @@ async function goStart() {
 // nonce: the gateways with nonces on (sb then has nonces on; js: the JS Worker's own key, before:
 // the --before side's), where the first call also goes through the key's sequencer.
 async function cold(sb, { nonce = false, js = null, before = sb } = {}) {
-  // go, js: the first request of a fresh instance; health: a first GET /v1/health (the Go
-  // instance's start, no login, no Durable Object); afterHealth: the first get_basic_info after
+  // go, js: the first request of a fresh instance; health: a first GET /v1/health (no login, no
+  // Durable Object: workerd's first request and the first run of the route's code; Go's runtime
+  // started when the module loaded); afterHealth: the first get_basic_info after
   // that (the login through the key's Durable Object and the call, on a started instance).
   const first = { go: [], js: [], floor: [], health: [], afterHealth: [], ...(BEFORE ? { before: [], beforeHealth: [], beforeAfterHealth: [] } : {}) };
   const call = (gw, prefix) => fetch(gw.url + prefix + PATH, { method: 'POST', headers: { authorization: 'Bearer ' + gw.tokens[0] } });
@@ -291,7 +292,7 @@ async function cold(sb, { nonce = false, js = null, before = sb } = {}) {
   const runs = (k) => `${m[k].toFixed(1)} ms (runs ${first[k].map((x) => x.toFixed(0)).join(', ')})`;
   console.log(`  Go gateway ${runs('go')}; JS worker ${runs('js')}; ratio ${(m.go / m.js).toFixed(1)}x`);
   console.log(`  ${FLOORS[0].label}: ${runs('floor')}: a new Go instance's start and one login and call, without the gateway`);
-  console.log(`  breakdown: first /v1/health on a fresh instance ${m.health.toFixed(1)} ms (Go instance start: instantiate, runtime, first run of the code on the path); then the first get_basic_info ${m.afterHealth.toFixed(1)} ms (login through the key's Durable Object, the call, first run of that code)`);
+  console.log(`  breakdown: first /v1/health on a fresh instance ${m.health.toFixed(1)} ms (workerd's first request and the first run of the code on the path; Go's runtime started when the module loaded); then the first get_basic_info ${m.afterHealth.toFixed(1)} ms (login through the key's Durable Object, the call, first run of that code)`);
   if (BEFORE) console.log(`  before (${BEFORE}): ${runs('before')}; first /v1/health ${m.beforeHealth.toFixed(1)} ms, then the first get_basic_info ${m.beforeAfterHealth.toFixed(1)} ms`);
   for (const [side, v] of Object.entries(start)) {
     console.log(`  in node's V8, a new process each run (median of ${COLD_RUNS}), ${side === 'gateway' ? 'the gateway' : 'the Go floor'}: compile ${v.compile.toFixed(1)} ms, instantiate ${v.instantiate.toFixed(1)} ms, Go runtime start to its entry point ${v.goStart.toFixed(1)} ms (functions compiled on their first run included)`);

@@ -20,6 +20,16 @@ after(async () => {
 
 const call = (cmd, opts = {}) => gw.request('POST', '/v1/call/' + cmd, { token: gw.tokens[0], ...opts });
 
+test('Go starts when the module loads: the first request finds it running', async () => {
+  // glue/worker.mjs starts the Go runtime in the global scope (with a Math.random seed and no
+  // timers, which Workers refuse there); if that failed it would log it and start Go in the
+  // request instead, and a broken start would stop the instance.
+  const r = await call('get_basic_info');
+  assert.equal(r.status, 200, r.text);
+  assert.ok(r.json.result?.merchant_id, r.text);
+  assert.doesNotMatch(gw.logs(), /could not start the Go runtime at load|could not prepare|instance stopped|internal error/);
+});
+
 test('missing or wrong gateway token is 401; every configured token works', async () => {
   const none = await gw.request('POST', '/v1/call/get_basic_info');
   assert.equal(none.status, 401);

@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/internal/hexstr"
+	"github.com/wallexkit/wallexkit/internal/idrand"
 	"github.com/wallexkit/wallexkit/internal/ipaddr"
 	"github.com/wallexkit/wallexkit/internal/sha2"
 )
@@ -453,7 +454,7 @@ func (g *Gateway) publicBase(r *Request) string {
 
 func randomHex(n int) string {
 	b := make([]byte, n)
-	randomBytes(b)
+	idrand.Read(b)
 	return hexstr.Encode(b)
 }
 

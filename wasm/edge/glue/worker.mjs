@@ -30,7 +30,7 @@ const MAX_MARGIN_MS = 3_000; // soft deadline = hard - min(3 s, hard / 4)
 
 let current = null; // { go, context, binding, env, signal } of the running Go instance
 let nextId = 1;
-// Requests in flight in the current instance: id -> { started(unsafe), respond(status, head, body), fail() }.
+// Requests in flight: id -> { inst (the Go instance serving it), started(unsafe), respond(status, head, body), fail() }.
 const pending = new Map();
 
 // Signal kinds (exchange_js.go has the same numbers).
@@ -156,7 +156,7 @@ function stopped(inst, why) {
   inst.dead = true;
   if (current === inst) current = null;
   console.error("edge: the Go instance stopped (" + why + "); starting a new one on the next request");
-  for (const p of pending.values()) p.fail();
+  for (const p of pending.values()) if (p.inst === inst) p.fail();
 }
 
 // next returns n's successor among the ids and slot numbers Go takes as an int32 (1 to 2^31-1).
@@ -437,6 +437,7 @@ export default {
         setTimeout(onHard, hardMs);
       }
       pending.set(id, {
+        inst,
         started: (u) => (unsafe = u),
         respond: (status, head, out) => finish(toResponse(status, head, out)),
         fail: failed,

@@ -22,8 +22,8 @@ import (
 // non-blocking send. Go code running inside an export must never block (the runtime cannot pause
 // there: it would return garbage and then crash), so all the work, every allocation included,
 // runs in the glue's next go._resume(), which runs every ready goroutine until all wait again, as
-// it does for a timer. Data the glue hands over waits in the
-// glue, in a numbered slot, until the goroutine that serves it takes it into memory it allocated.
+// it does for a timer. Data the glue hands over waits in the glue, in a numbered slot, until the
+// goroutine that serves it takes it into memory it allocated.
 
 // One effect on Go's own timers: the glue's go._resume() is, to the runtime, its idle timeout
 // firing, so it clears that timeout and sets it again (in the current request's event) when Go

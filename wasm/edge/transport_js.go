@@ -36,8 +36,7 @@ func (t *upstreamTransport) deliver(s signal) bool {
 	if !t.mu.TryLock() {
 		return false
 	}
-	ch := t.waiting[s.id]
-	delete(t.waiting, s.id)
+	ch := t.popWaiting(s.id)
 	t.mu.Unlock()
 	if ch == nil {
 		return false
@@ -113,6 +112,11 @@ func answerOf(s signal) (*core.HTTPResponse, error) {
 func (t *upstreamTransport) forget(id int32) chan signal {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.popWaiting(id)
+}
+
+// popWaiting removes call id's waiting channel and returns it; t.mu is held.
+func (t *upstreamTransport) popWaiting(id int32) chan signal {
 	ch := t.waiting[id]
 	delete(t.waiting, id)
 	return ch

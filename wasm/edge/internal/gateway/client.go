@@ -301,8 +301,9 @@ type apiClient struct {
 // checked configuration: no parse; its stores, transport and logger replaced, so the two share
 // no state). Clients are never shared between requests: a Go channel or mutex shared by two
 // requests would let one request's goroutine run, and start I/O, inside the other request's
-// event, which Workers refuse. What must be shared (token, nonce order, one login at a time) is shared through the
-// key's Durable Object instead. ctx is the request's own context; r.Upstream bounds API calls.
+// event, which Workers refuse. What must be shared (token, nonce order, one login at a time) is
+// shared through the key's Durable Object instead. ctx is the request's own context; r.Upstream
+// bounds API calls.
 func (g *Gateway) client(ctx context.Context, p Platform, r *Request) (*apiClient, *Response) {
 	if name := g.cfg.missingAPI(); name != "" {
 		return nil, errorResponse(503, "not_configured", "the gateway is not configured: set "+name, false)

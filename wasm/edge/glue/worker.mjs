@@ -14,6 +14,8 @@
 // syscall/js function call and no JS value held by Go on a request's path, each of which costs Go
 // a finalizer.
 import "./wasm_exec.js";
+// The Worker's env in the global scope (workerd 2025+), for the gateway's build at load (warmAtLoad).
+import { env as loadEnv } from "cloudflare:workers";
 import wasmModule from "./app.wasm";
 
 export { KeyState } from "./keys.mjs";
@@ -380,7 +382,7 @@ export default {
     try {
       // EDGE_INSTANCE_PER_REQUEST=1 (benchmarks only) starts a new Go instance for every request,
       // as the stock syumai/workers glue does, to measure what the shared instance saves.
-      inst = env.EDGE_INSTANCE_PER_REQUEST === "1" ? startInstance(env) : instance(env);
+      inst = env.EDGE_INSTANCE_PER_REQUEST === "1" ? startInstance(goEnv(env)) : instance(goEnv(env));
     } catch (e) {
       console.error("edge: cannot start the Go instance: " + (e && e.message));
       return jsonError(500, "internal", "the gateway could not start", true);
@@ -446,10 +448,11 @@ export default {
         // Go reads env only when it is not the one Go already holds (workerd hands every request
         // of an isolate the same object).
         // Set right before the signal: another request may have come in while this one read its body.
-        if (inst.env !== env) {
-          inst.context.env = env;
+        const ge = goEnv(env);
+        if (inst.env !== ge) {
+          inst.context.env = ge;
           if (!inst.signal(SIG_ENV, 0, 0, 0, 0, 0)) throw new Error("Go did not take the new environment");
-          inst.env = env;
+          inst.env = ge;
         }
         const headSlot = inst.io.hold(encoder.encode(head));
         const bodySlot = body ? inst.io.hold(body) : 0;
@@ -483,5 +486,40 @@ function unknownOutcome(sentAt, deadline) {
   );
 }
 
-// Last, once every declaration above is made: Go's start, at load.
+// warmAtLoad hands the started instance the Worker's env and serves it one GET /v1/health, so
+// that the first real request finds the gateway built from its configuration (problems logged at
+// load), the request goroutine made and its stack grown, and the heap grown. What it leaves is
+// state, which lasts: the code it compiles may not (in local workerd every isolate made after
+// this one drops V8's baseline code, see docs/benchmarks.md, eighth round). It runs without the
+// seed and timer stand-ins of Go's start: a request that asked for random bytes or a timer here
+// would throw, end this instance, and leave the first request to start a new one (fail closed:
+// nothing unique is ever made from Math.random). Where the runtime has no env at load, the first
+// request builds the gateway, as before.
+function warmAtLoad(inst) {
+  if (!inst || !loadEnv) return;
+  const id = nextId;
+  nextId = next(nextId);
+  try {
+    inst.context.env = loadEnv;
+    if (!inst.signal(SIG_ENV, 0, 0, 0, 0, 0)) throw new Error("Go did not take the environment");
+    inst.env = loadEnv;
+    pending.set(id, { inst, started() {}, respond() {}, fail() {} });
+    const headSlot = inst.io.hold(encoder.encode("GET\nhttp://load.invalid/v1/health\n"));
+    if (!inst.signal(SIG_REQUEST, id, WARM_MS, WARM_MS, headSlot, 0)) inst.io.forget(headSlot);
+  } catch (e) {
+    console.error("edge: could not build the gateway at load, the first request will: " + errorText(e));
+  } finally {
+    pending.delete(id); // answered by now (health waits on nothing); a late answer finds no entry
+  }
+}
+
+const WARM_MS = 1000; // the load-time request's deadlines: no timer enforces them (Workers set none at load)
+
+// goEnv is the env Go is handed: the one it was built from at load when the runtime offers it
+// (the same bindings as a request's env, in another object, which would make Go rebuild), else
+// the request's.
+const goEnv = (env) => loadEnv ?? env;
+
+// Last, once every declaration above is made: Go's start, and the gateway's build, at load.
 current = startAtLoad();
+warmAtLoad(current);

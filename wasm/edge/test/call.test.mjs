@@ -30,6 +30,32 @@ test('Go starts when the module loads: the first request finds it running', asyn
   assert.doesNotMatch(gw.logs(), /could not start the Go runtime at load|could not prepare|instance stopped|internal error/);
 });
 
+test('the gateway is built from its configuration when the module loads, once', async () => {
+  // glue/worker.mjs hands Go the env of cloudflare:workers at load and serves it one health check
+  // there: the configuration's problems are logged before any request, and the requests that
+  // follow (with workerd's per-request env, another object) do not build it again.
+  const odd = await startGateway(sb, { vars: { CHECKOUT_RATE_LIMIT: 'lots' } });
+  const problem = /edge: configuration: CHECKOUT_RATE_LIMIT must be a positive integer/g;
+  try {
+    let seen = 0;
+    for (let i = 0; i < 40 && seen === 0; i++) {
+      seen = (odd.logs().match(problem) ?? []).length;
+      if (seen === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(seen, 1, 'logged once at load, before any request: ' + odd.logs());
+    assert.equal((await odd.request('GET', '/v1/health')).status, 200);
+    for (let i = 0; i < 2; i++) {
+      const r = await odd.request('POST', '/v1/call/get_basic_info', { token: odd.tokens[0] });
+      assert.equal(r.status, 200, r.text);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((odd.logs().match(problem) ?? []).length, 1, 'not built again: ' + odd.logs());
+    assert.doesNotMatch(odd.logs(), /could not build the gateway at load|instance stopped|internal error/);
+  } finally {
+    await odd.stop();
+  }
+});
+
 test('missing or wrong gateway token is 401; every configured token works', async () => {
   const none = await gw.request('POST', '/v1/call/get_basic_info');
   assert.equal(none.status, 401);

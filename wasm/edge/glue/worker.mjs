@@ -378,11 +378,14 @@ async function readBody(request) {
 
 export default {
   async fetch(request, env) {
+    // The env Go is handed: the one it was built from at load when the runtime offers it (the same
+    // bindings as this request's env, in another object, which would make Go build it again).
+    const goEnv = loadEnv ?? env;
     let inst;
     try {
       // EDGE_INSTANCE_PER_REQUEST=1 (benchmarks only) starts a new Go instance for every request,
       // as the stock syumai/workers glue does, to measure what the shared instance saves.
-      inst = env.EDGE_INSTANCE_PER_REQUEST === "1" ? startInstance(goEnv(env)) : instance(goEnv(env));
+      inst = env.EDGE_INSTANCE_PER_REQUEST === "1" ? startInstance(goEnv) : instance(goEnv);
     } catch (e) {
       console.error("edge: cannot start the Go instance: " + (e && e.message));
       return jsonError(500, "internal", "the gateway could not start", true);
@@ -445,23 +448,11 @@ export default {
         fail: failed,
       });
       try {
-        // Go reads env only when it is not the one Go already holds (workerd hands every request
-        // of an isolate the same object).
         // Set right before the signal: another request may have come in while this one read its body.
-        const ge = goEnv(env);
-        if (inst.env !== ge) {
-          inst.context.env = ge;
-          if (!inst.signal(SIG_ENV, 0, 0, 0, 0, 0)) throw new Error("Go did not take the new environment");
-          inst.env = ge;
-        }
-        const headSlot = inst.io.hold(encoder.encode(head));
-        const bodySlot = body ? inst.io.hold(body) : 0;
+        handEnv(inst, goEnv);
+        const taken = signalRequest(inst, id, softMs, hardMs, head, body);
         body = null; // held for Go now; the timers' closures must not keep it
-        if (!inst.signal(SIG_REQUEST, id, softMs, hardMs, headSlot, bodySlot)) {
-          inst.io.forget(headSlot);
-          inst.io.forget(bodySlot);
-          throw new Error("Go did not take the request");
-        }
+        if (!taken) throw new Error("Go did not take the request");
       } catch (e) {
         console.error("edge: internal error: " + (e && e.message));
         failed(); // outcome unknown when Go had said the request may move money
@@ -500,12 +491,9 @@ function warmAtLoad(inst) {
   const id = nextId;
   nextId = next(nextId);
   try {
-    inst.context.env = loadEnv;
-    if (!inst.signal(SIG_ENV, 0, 0, 0, 0, 0)) throw new Error("Go did not take the environment");
-    inst.env = loadEnv;
+    handEnv(inst, loadEnv);
     pending.set(id, { inst, started() {}, respond() {}, fail() {} });
-    const headSlot = inst.io.hold(encoder.encode("GET\nhttp://load.invalid/v1/health\n"));
-    if (!inst.signal(SIG_REQUEST, id, WARM_MS, WARM_MS, headSlot, 0)) inst.io.forget(headSlot);
+    signalRequest(inst, id, WARM_MS, WARM_MS, "GET\nhttp://load.invalid/v1/health\n", null);
   } catch (e) {
     console.error("edge: could not build the gateway at load, the first request will: " + errorText(e));
   } finally {
@@ -515,10 +503,27 @@ function warmAtLoad(inst) {
 
 const WARM_MS = 1000; // the load-time request's deadlines: no timer enforces them (Workers set none at load)
 
-// goEnv is the env Go is handed: the one it was built from at load when the runtime offers it
-// (the same bindings as a request's env, in another object, which would make Go rebuild), else
-// the request's.
-const goEnv = (env) => loadEnv ?? env;
+// handEnv makes env the one Go holds, when it is not already: Go reads it on SIG_ENV and builds
+// the gateway from it on its next request (workerd hands every request of an isolate the same
+// object, so this happens once).
+function handEnv(inst, env) {
+  if (inst.env === env) return;
+  inst.context.env = env;
+  if (!inst.signal(SIG_ENV, 0, 0, 0, 0, 0)) throw new Error("Go did not take the environment");
+  inst.env = env;
+}
+
+// signalRequest hands Go request id: its head ("METHOD\nURL\n" and header lines) and body
+// (bytes, or null) in slots, its soft and hard deadlines in ms. False: Go did not take it (its
+// slots are freed).
+function signalRequest(inst, id, softMs, hardMs, head, body) {
+  const headSlot = inst.io.hold(encoder.encode(head));
+  const bodySlot = body ? inst.io.hold(body) : 0;
+  if (inst.signal(SIG_REQUEST, id, softMs, hardMs, headSlot, bodySlot)) return true;
+  inst.io.forget(headSlot);
+  inst.io.forget(bodySlot);
+  return false;
+}
 
 // Last, once every declaration above is made: Go's start, and the gateway's build, at load.
 current = startAtLoad();

@@ -10,6 +10,7 @@
 // chrome.storage.session on the first message (the token carries on; through a gateway, the
 // gateway token stored beside it), so nothing here waits for it.
 
+import { BEGUN } from './sw-begun.js'; // first: its line runs before every other module's
 import '../wasm/wasm_exec.js';
 import { Account } from '../web/host/account.js';
 import { startBridge, bridgeTimings } from '../web/host/wasm-loader.js';
@@ -21,10 +22,11 @@ import { PORT_NAME, CHANNEL_OFFER, CHANNEL_READY } from './backend-sw.js';
 import { paidAlerts } from './alerts.js';
 
 // What this run of the worker did when, in milliseconds since it started (performance.now() is
-// relative to the worker's start): the script evaluated, the wasm core ready, the first call
-// answered. ping reports them, with the loader's own steps (the benchmark's cold-start rows).
+// relative to the worker's start): its code began (before that: Chrome starting it), its modules
+// evaluated, the wasm core ready, the first call answered. ping reports them, with the loader's
+// own steps (the benchmark's cold-start rows).
 /** @type {Record<string, number>} */
-const startup = { script: Math.round(performance.now()) };
+const startup = { begun: Math.round(BEGUN), script: Math.round(performance.now()) };
 
 // Identifies this run of the worker (tests and the benchmark tell a restarted worker by it).
 const INSTANCE = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;

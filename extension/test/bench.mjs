@@ -13,8 +13,9 @@
 //  2. Service-worker cold start: ServiceWorker.stopAllWorkers, then the time from the page's call
 //     to its answer: ping (the worker script up) and basicInfo (wasm started, the store's client
 //     made again from storage, the call answered), min / median / max of --cold; with the
-//     worker's own marks (ping's `startup`, milliseconds since the worker started: script
-//     evaluated, core compiled, instantiated, Go's API ready, first call answered). Twice: with
+//     worker's own marks (ping's `startup`, milliseconds since Chrome started the worker: its
+//     code begun, its modules evaluated, core compiled, instantiated, Go's API ready, first call
+//     answered). Twice: with
 //     no console page open (the page's collector is run first, so no closed page's module
 //     lingers), and with one open, which keeps the core compiled (web/host/wasm-loader.js
 //     keepCompiled: Chrome shares compiled wasm between an extension's pages and its worker).

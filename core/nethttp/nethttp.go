@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,6 +43,12 @@ func New(hc *http.Client) *Transport {
 
 // RoundTrip implements core.Transport.
 func (t *Transport) RoundTrip(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+	// net/http resends a POST carrying Idempotency-Key by itself on a new connection when a
+	// reused one fails before any answer byte: if that resend's dial fails, the dial error is
+	// returned although the first attempt may have been written. So an error is NotSent only
+	// if no attempt got a connection (GotConn comes before any byte of the request is written).
+	var gotConn atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) }})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(r.Body))
 	if err != nil {
 		return nil, core.NotSent(err)
@@ -50,7 +58,7 @@ func (t *Transport) RoundTrip(ctx context.Context, r *core.Request) (*core.HTTPR
 	}
 	resp, err := t.hc.Do(req)
 	if err != nil {
-		if notSent(err) {
+		if notSent(err) && !gotConn.Load() {
 			return nil, core.NotSent(err)
 		}
 		return nil, err

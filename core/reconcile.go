@@ -40,13 +40,15 @@ type ReconcileQuery struct {
 	Slack time.Duration
 	// Exclude lists ids already accounted for (e.g. other rows of the same payout file).
 	Exclude map[string]bool
-	// MaxItems bounds how far back the search pages (default 500).
+	// MaxItems bounds how far back the search pages (default 500; payments: at most 100). A
+	// search that stops at it with more items in its window finds nothing "not found": what it
+	// did not find is ambiguous.
 	MaxItems int
 
 	// What the original request was (from OutcomeUnknownError or an Op), for the proof that it
 	// can no longer land:
 	Nonce    int64     // the nonce it carried: the fence goes above it (0: unknown)
-	SentAt   time.Time // when it left (zero: taken to be Since)
+	SentAt   time.Time // when it left (zero: unknown, taken to be now, the latest it can have left)
 	Deadline time.Time // when its client stopped waiting (zero: SentAt plus the client's timeout)
 }
 
@@ -63,6 +65,10 @@ type ReconcileResult struct {
 	// Until, for in_flight: the time after which the original request can no longer be in its
 	// client's hands (its deadline plus the in-flight window).
 	Until time.Time `json:"until,omitzero"`
+	// NoRecord, from ReconcileOp: the store holds no record of the operation, so the not_found
+	// is about the clients using this store only (another store, such as another state file,
+	// knows nothing of its operations).
+	NoRecord bool `json:"no_record,omitempty"`
 }
 
 // Final reports whether the operation is settled: found, or not found for good (whether proven
@@ -170,6 +176,7 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 	out := make([]*ReconcileResult, len(qs))
 	var (
 		wd, tx       []int // indexes of queries searched in each history
+		blind        []int // queries no history lists (convert, a transfer to a merchant)
 		floor        int64
 		winWd, winTx searchWindow
 		maxWd, maxTx int
@@ -186,6 +193,8 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 		case "create_withdrawal", "create_mass_withdrawal", "create_transfer":
 			if q.Cmd == "create_transfer" && q.Address == "" {
 				out[i] = &ReconcileResult{Verdict: Ambiguous, Detail: "a transfer to another merchant is an internal ledger move that the API lists nowhere: compare your balance, or ask the receiving merchant, before sending it again"}
+				blind = append(blind, i)
+				floor = max(floor, q.Nonce)
 				continue
 			}
 			if err := checkWithdrawalQuery(q); err != nil {
@@ -204,13 +213,15 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 			maxTx = max(maxTx, q.MaxItems)
 		case "convert":
 			out[i] = &ReconcileResult{Verdict: Ambiguous, Detail: "the API has no conversion history: compare your balances before converting again"}
+			blind = append(blind, i)
+			floor = max(floor, q.Nonce)
 			continue
 		default:
 			return nil, &ValidationError{Field: "cmd", Value: q.Cmd, Problem: "Reconcile knows create_withdrawal, create_mass_withdrawal, create_transfer, create_transaction and convert"}
 		}
 		floor = max(floor, q.Nonce)
 	}
-	if len(wd) == 0 && len(tx) == 0 {
+	if len(wd) == 0 && len(tx) == 0 && len(blind) == 0 {
 		return out, nil
 	}
 	fenced := c.cfg.nonces != nil
@@ -258,6 +269,23 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 		}
 	}
 	now := c.cfg.now()
+	// What no history lists is settled by a person comparing balances, which tells only once the
+	// original can no longer be carried out: after the fence, or (without nonces) after its
+	// in-flight bound. Before that, a balance that has not moved yet invites sending it again.
+	for _, i := range blind {
+		r := out[i]
+		switch until := c.inFlightUntil(&qs[i]); {
+		case fenced:
+			r.Detail += "; the nonce fence has run, so a late copy of the original can no longer be carried out and your balances show whether it was"
+		case now.Before(until):
+			r.Verdict, r.Until = InFlight, until
+			r.Detail = "no history lists it, and without nonces nothing proves the original request will not still arrive: wait until " +
+				until.UTC().Format(time.RFC3339) + ", then compare your balances before sending it again (or turn nonces on: a nonce fence settles that wait at once)" + sentUnknown(&qs[i])
+		}
+	}
+	if len(wd) == 0 && len(tx) == 0 {
+		return out, nil
+	}
 	for _, i := range append(append([]int(nil), wd...), tx...) {
 		r, q := out[i], &qs[i]
 		switch {
@@ -271,7 +299,7 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 			if now.Before(until) {
 				r.Verdict, r.Until = InFlight, until
 				r.Detail = "not in the history yet, and without nonces nothing proves the original request will not still arrive: wait until " +
-					until.UTC().Format(time.RFC3339) + " before sending it again, or turn nonces on (a nonce fence settles it at once)"
+					until.UTC().Format(time.RFC3339) + " before sending it again, or turn nonces on (a nonce fence settles it at once)" + sentUnknown(q)
 			} else {
 				r.Detail += " (without nonces this is not proven: a request held by the network for longer than the in-flight window could still arrive)"
 			}
@@ -304,14 +332,21 @@ func (w searchWindow) newer() time.Time {
 	return w.since
 }
 
-// inFlightUntil is when a request sent without a nonce can no longer be in its client's hands:
-// its deadline (or sent time plus the client's timeout) plus the in-flight window.
-func (c *Client) inFlightUntil(q *ReconcileQuery) time.Time {
-	sent := q.SentAt
-	if sent.IsZero() {
-		sent = q.Since
+// sentUnknown is what an in_flight verdict adds when the query does not say when the original
+// left: the wait then counts from now, and asking again without that time only moves it on.
+func sentUnknown(q *ReconcileQuery) string {
+	if q.SentAt.IsZero() && q.Deadline.IsZero() {
+		return "; the time the original left is not known, so the wait counts from now: give the time it left (the tool that sent it printed it) to settle it"
 	}
-	return c.InFlightUntil(sent, q.Deadline)
+	return ""
+}
+
+// inFlightUntil is when a request sent without a nonce can no longer be in its client's hands:
+// its deadline (or sent time plus the client's timeout) plus the in-flight window. An unknown
+// send time counts as now: it may have left a moment ago (the start of the search window is no
+// bound on it: a window opened a day ago would let "not found" through at once).
+func (c *Client) inFlightUntil(q *ReconcileQuery) time.Time {
+	return c.InFlightUntil(q.SentAt, q.Deadline)
 }
 
 // InFlightUntil is when a request sent without a nonce at sentAt, given up at deadline (zero:
@@ -345,9 +380,11 @@ func checkWithdrawalQuery(q *ReconcileQuery) error {
 	return nil
 }
 
-// matchWithdrawals reads the withdrawal history once and gives each query its verdict.
+// matchWithdrawals reads the withdrawal history once and gives each query its verdict. It reads
+// one item more than maxItems: when that one exists, the window holds more than was searched,
+// and no query is "not found" (truncated).
 func (c *Client) matchWithdrawals(ctx context.Context, qs []ReconcileQuery, idx []int, out []*ReconcileResult, since time.Time, maxItems int) error {
-	p := &ListParams{Limit: maxItems, Newer: since}
+	p := &ListParams{Limit: maxItems + 1, Newer: since}
 	var hist []WithdrawalInfo
 	for w, err := range c.WithdrawalHistory(ctx, p) {
 		if err != nil {
@@ -362,7 +399,27 @@ func (c *Client) matchWithdrawals(ctx context.Context, qs []ReconcileQuery, idx 
 			taken[r.Withdrawals[0].ID] = true
 		}
 	}
+	if len(hist) > maxItems {
+		truncated(out, idx, maxItems, "withdrawals", since)
+	}
 	return nil
+}
+
+// truncated turns the "not found" verdicts of a search that stopped at its item limit, with more
+// items in its window, into ambiguous ones: the original may be among the items not read, and
+// "not found" would invite sending it again.
+func truncated(out []*ReconcileResult, idx []int, maxItems int, what string, since time.Time) {
+	window := "in the history"
+	if !since.IsZero() {
+		window = "since " + since.UTC().Format(time.RFC3339)
+	}
+	for _, i := range idx {
+		if r := out[i]; r.Verdict == NotFound {
+			r.Verdict = Ambiguous
+			r.Detail = "not among the newest " + errtext.D(maxItems) + " " + what + " searched, but there are more " + window +
+				": the original may be among the older ones; search further (a larger item limit, or the time it was sent as the start) before sending it again"
+		}
+	}
 }
 
 func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]bool) *ReconcileResult {
@@ -407,13 +464,18 @@ func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]
 // matchTransactions reads the recent payments once (with their checkout details) and gives each
 // query its verdict.
 func (c *Client) matchTransactions(ctx context.Context, qs []ReconcileQuery, idx []int, out []*ReconcileResult, since time.Time, maxItems int) error {
-	p := &ListParams{Limit: min(maxItems, 100), Newer: since}
+	limit := min(maxItems, 100) // each payment costs a get_tx_info: at most 100 are read
+	p := &ListParams{Limit: limit + 1, Newer: since}
 	var ids []string
 	for id, err := range c.TxIDs(ctx, p) {
 		if err != nil {
 			return err
 		}
 		ids = append(ids, id)
+	}
+	more := len(ids) > limit
+	if more {
+		ids = ids[:limit]
 	}
 	type co struct{ id, invoice, custom string }
 	var recs []co
@@ -444,6 +506,9 @@ func (c *Client) matchTransactions(ctx context.Context, qs []ReconcileQuery, idx
 		default:
 			out[i] = &ReconcileResult{Verdict: Ambiguous, TxnIDs: found, Detail: errtext.D(len(found)) + " payments share this invoice/custom"}
 		}
+	}
+	if more {
+		truncated(out, idx, limit, "payments", since)
 	}
 	return nil
 }

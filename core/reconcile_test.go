@@ -277,3 +277,94 @@ func TestFenceFailureConcludesNothing(t *testing.T) {
 		t.Fatalf("err = %v, want the fence's failure", err)
 	}
 }
+
+// A search that stops at its item limit while its window holds more says nothing is "not
+// found": the original may be among the items it did not read. With a limit large enough the
+// same withdrawal is found, and one that never happened is not_found (proven by the fence).
+func TestReconcileAtItsItemLimitIsNeverNotFound(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
+	ctx := context.Background()
+	since := time.Now().Add(-time.Minute)
+	old := &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: "bc1qoldest", Note: core.String("first")}
+	if _, err := c.CreateWithdrawal(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: fmt.Sprintf("bc1qnewer%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := core.ReconcileQuery{Cmd: "create_withdrawal", Amount: "0.01", Currency: "BTC", Address: "bc1qoldest", Since: since, MaxItems: 3}
+	never := q
+	never.Address = "bc1qneversent"
+	rs, err := c.ReconcileAll(ctx, []core.ReconcileQuery{q, never})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rs {
+		if r.Verdict != core.Ambiguous || r.Proven || !strings.Contains(r.Detail, "newest 3 withdrawals") {
+			t.Fatalf("query %d at a 3-item limit over 5 withdrawals = %+v, want ambiguous (not searched far enough)", i, r)
+		}
+	}
+	q.MaxItems, never.MaxItems = 5, 5 // exactly the window: complete
+	rs, err = c.ReconcileAll(ctx, []core.ReconcileQuery{q, never})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Verdict != core.Found || rs[1].Verdict != core.NotFound || !rs[1].Proven {
+		t.Fatalf("with the whole window searched: %+v / %+v", rs[0], rs[1])
+	}
+}
+
+// Without nonces and without the time the original left, the wait before "not found" counts
+// from now (it may have left a moment ago), not from the start of the search window.
+func TestReconcileWithoutSentTimeWaitsFromNow(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client(core.WithInFlightWindow(time.Minute))
+	ctx := context.Background()
+	q := core.ReconcileQuery{Cmd: "create_withdrawal", Amount: "0.02", Currency: "BTC", Address: "bc1qlostanswer", Since: time.Now().Add(-24 * time.Hour)}
+	res, err := c.Reconcile(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != core.InFlight || res.Proven || res.Until.Before(time.Now().Add(time.Minute)) {
+		t.Fatalf("reconcile with the send time unknown, window opened a day ago = %+v, want in_flight until at least a minute from now", res)
+	}
+}
+
+// What no history lists (a conversion, a transfer to another merchant) is settled by comparing
+// balances, which tells only once the original can no longer be carried out: without nonces
+// the verdict waits (in_flight) until the original's in-flight bound; with nonces the fence
+// runs first, and only then are balances the answer.
+func TestReconcileOfAConversionWaitsForTheFence(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	ctx := context.Background()
+	sent := time.Now()
+	q := core.ReconcileQuery{Cmd: "convert", Amount: "0.1", Currency: "BTC", Currency2: "LTC", SentAt: sent, Deadline: sent.Add(2 * time.Second)}
+	c := e.client(core.WithInFlightWindow(time.Minute))
+	res, err := c.Reconcile(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != core.InFlight || res.Proven || !res.Until.Equal(q.Deadline.Add(time.Minute)) || !strings.Contains(res.Detail, "compare your balances") {
+		t.Fatalf("without nonces, within the in-flight bound = %+v, want in_flight until the deadline plus the window", res)
+	}
+	old := q
+	old.SentAt, old.Deadline = sent.Add(-time.Hour), sent.Add(-time.Hour)
+	if res, err := c.Reconcile(ctx, old); err != nil || res.Verdict != core.Ambiguous || res.Proven {
+		t.Fatalf("without nonces, after the bound = %+v %v, want ambiguous (compare balances)", res, err)
+	}
+	cn := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
+	before := e.sb.Stats(e.demo.PublicKey).ByCmd["get_tx_ids"]
+	res, err = cn.Reconcile(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != core.Ambiguous || !strings.Contains(res.Detail, "nonce fence has run") {
+		t.Fatalf("with nonces = %+v, want ambiguous after the fence", res)
+	}
+	if after := e.sb.Stats(e.demo.PublicKey).ByCmd["get_tx_ids"]; after <= before {
+		t.Fatalf("no fence call was made (%d get_tx_ids before, %d after)", before, after)
+	}
+}

@@ -330,3 +330,27 @@ func TestOneRunAtATime(t *testing.T) {
 	}
 	_ = e
 }
+
+// A file larger than one history read (the client's default is 500 items), mostly paid by one
+// tool and resumed in another: the second tool's look-up reads the whole window, and no row
+// is paid twice.
+func TestResumeOfALargeFileInAnotherTool(t *testing.T) {
+	e := newEnv(t)
+	f := file(t, 600, "large")
+	r, err := payout.Open(context.Background(), f, &payout.MemoryJournal{}, payout.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1 := e.client(true)
+	for range 7 { // the scan, then 6 batches of 92: 552 rows paid
+		if _, err := r.Step(context.Background(), c1, payout.StepOptions{Batch: 92}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Close()
+	s := follow(t, context.Background(), f, &payout.MemoryJournal{}, e.client(true), 100)
+	if s.Sent != 600 || s.SentNow != 48 {
+		t.Fatalf("summary = %+v, want 552 rows recognised as paid elsewhere and 48 sent", s)
+	}
+	assertOnce(t, e, f, true)
+}

@@ -472,7 +472,8 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 	var latest time.Time
 	var entries []Entry
 	for i, p := range r.rows {
-		if res[i].Verdict == core.Found {
+		switch res[i].Verdict {
+		case core.Found:
 			w := res[i].Withdrawals[0]
 			p.State, p.ID, p.Reconciled, p.Error = Sent, w.ID, true, ""
 			found = append(found, p.Line)
@@ -480,6 +481,11 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 			if w.TimeCreated.After(latest) {
 				latest = w.TimeCreated
 			}
+		case core.Ambiguous:
+			// The history could not tell (it held more than the search read, or several
+			// withdrawals look like this row): a person decides, nothing is sent for it.
+			p.State, p.Error = Ambiguous, res[i].Detail
+			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
 		}
 	}
 	if len(found) > 0 && !c.Nonces() {
@@ -504,11 +510,17 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 	return StepResult{Action: Scanned, Lines: found, More: true}, nil
 }
 
+// historyItems bounds a look-up of the file in the withdrawal history. The search window (the
+// scan window, or since a batch left) is what ends it; this only stops a runaway read, and a
+// read stopped by it concludes nothing "not found" (core.ReconcileQuery.MaxItems): a file of
+// 1,000 rows is more than the client's default of 500 items on its own.
+const historyItems = 50_000
+
 // query is the reconcile query of a row.
 func (r *Run) query(p *RowStatus, since time.Time) core.ReconcileQuery {
 	q := core.ReconcileQuery{Cmd: "create_mass_withdrawal", Amount: p.Amount.Text(), Currency: p.Currency,
 		Address: p.Address, Note: p.Note, Since: since, Nonce: p.Nonce, SentAt: p.SentAt, Deadline: p.Deadline,
-		Exclude: map[string]bool{}}
+		Exclude: map[string]bool{}, MaxItems: historyItems}
 	for _, o := range r.rows {
 		if o.State == Sent && o.ID != "" {
 			q.Exclude[o.ID] = true
@@ -526,6 +538,12 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 			since = r.now().Add(-r.scanWindow)
 		}
 		qs[i] = r.query(p, since)
+		if p.SentAt.IsZero() && !p.Until.IsZero() {
+			// Never sent from this journal: held back (scanHistory) while another tool's batch
+			// of this file could still arrive, until p.Until. That is the wait to check, so the
+			// query carries the send time it stands for (an unknown one counts as now).
+			qs[i].SentAt = p.Until.Add(-c.InFlightUntil(p.Until, time.Time{}).Sub(p.Until))
+		}
 	}
 	res, err := c.ReconcileAll(ctx, qs)
 	if err != nil {

@@ -292,6 +292,9 @@ func (e *PendingOpError) Error() string {
 		return "wallex " + e.Op.Cmd + ": not sent: operation " + e.Op.ID + " was already carried out at " + at + " (" + orNone(e.Op.Result) + ")"
 	case OpRefused, OpNotFound:
 		return "wallex " + e.Op.Cmd + ": not sent: operation " + e.Op.ID + " was settled at " + at + "; send it as a new operation"
+	case OpForgotten:
+		return "wallex " + e.Op.Cmd + ": not sent: operation " + e.Op.ID + " was used before (sent at " + at + ") and its record has been forgotten; " +
+			"find out what became of it by its fields, and send anything new as a new operation"
 	}
 	return "wallex " + e.Op.Cmd + ": not sent: an identical request sent at " + at + " (operation " + e.Op.ID + ") has an unknown outcome and may have been carried out; reconcile it first"
 }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/wallexkit/wallexkit/internal/errtext"
 	"github.com/wallexkit/wallexkit/internal/hexstr"
 	"github.com/wallexkit/wallexkit/internal/idrand"
 )
@@ -15,8 +16,11 @@ import (
 //
 // The record is kept after the outcome is known (for OpRetention), so that asking again about
 // an operation, even one whose answer arrived but never reached the person (a page whose service
-// worker stopped after the call), gives the same, true answer. An ID the store never held was
-// never sent: the record is written before a request leaves.
+// worker stopped after the call), gives the same, true answer. Then (or when a person forgets it,
+// ForgetOp) it shrinks to a trace (OpForgotten), kept for OpForgottenRetention, so that the ID is
+// still known to have been used. An ID this store never held was never sent by a client using this
+// store: the record is written before a request leaves. (Another store, such as another state
+// file, knows nothing of its operations.)
 type Op struct {
 	ID       string            `json:"id"`
 	Cmd      string            `json:"cmd"`
@@ -26,7 +30,7 @@ type Op struct {
 	Deadline time.Time         `json:"deadline"` // when the client stops waiting for it
 	State    OpState           `json:"state"`
 	Result   string            `json:"result,omitempty"` // done: the id it created (withdrawal, transfer, payment)
-	Until    time.Time         `json:"until,omitzero"`   // in_flight: not to be settled before
+	Until    time.Time         `json:"until,omitzero"`   // in_flight: not to be settled before; forgotten: when the record was forgotten
 	Error    string            `json:"error,omitempty"`  // why it is not settled, or why it was refused (redacted)
 	Settled  time.Time         `json:"settled,omitzero"` // when its outcome became known
 }
@@ -50,6 +54,13 @@ const (
 	OpRefused OpState = "refused"
 	// OpNotFound: reconciled: it was not carried out, and can no longer be.
 	OpNotFound OpState = "not_found"
+	// OpForgotten: the trace of a record that was dropped (a settled one after OpRetention, or
+	// one a person forgot, ForgetOp): what became of the operation is no longer known here, only
+	// that its ID was used. It keeps ID, Cmd, SentAt, Settled (zero if it never settled) and, in
+	// Until, when it was forgotten. It is neither listed (Ops) nor holds anything up, but
+	// ReconcileOp of its ID answers ambiguous, never "never sent", and the same ID is not sent
+	// again.
+	OpForgotten OpState = "forgotten"
 )
 
 // Unresolved reports whether the operation's outcome is still open. While it is, an identical
@@ -60,6 +71,17 @@ func (s OpState) Unresolved() bool {
 
 // OpRetention is how long a settled operation's record is kept.
 const OpRetention = 7 * 24 * time.Hour
+
+// OpForgottenRetention is how long the trace of a forgotten record (OpForgotten) is kept after it
+// was forgotten. A trace is a few fields with no amounts or addresses; once it is dropped too,
+// nothing in the store tells that the ID was ever used.
+//
+// Why a trace per record rather than one "records were dropped before T" mark per store key: an
+// operation ID carries no time, so such a mark could not tell a dropped operation from one that
+// was never recorded (a page names an ID before the record is written; if the runtime stops in
+// between, nothing was sent, and ReconcileOp must be able to say so). A trace per ID keeps both
+// answers exact, within the OpStore methods every store already has.
+const OpForgottenRetention = 400 * 24 * time.Hour
 
 // OpStore keeps operation records per client store key (Client.StoreKey). SaveOp writes (or
 // replaces) an op by ID and must be durable when it returns: the client sends nothing until it
@@ -151,15 +173,28 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 		switch {
 		case o.ID == id && !o.State.Unresolved():
 			// The same operation asked for again (its answer was lost on the way to the
-			// person): it was settled, never send it twice.
+			// person): it was settled (or forgotten), never send it twice.
 			return nil, &PendingOpError{Op: o}
 		case o.State.Unresolved() && (o.ID == id || (o.Cmd == cmd && maps.Equal(o.Ref, r.op.Ref))):
 			return nil, &PendingOpError{Op: o}
+		case o.State == OpForgotten:
+			if now.Sub(o.Until) > OpForgottenRetention {
+				_ = c.cfg.ops.DeleteOp(ctx, c.storeKey, o.ID)
+			}
 		case !o.State.Unresolved() && now.Sub(o.Settled) > OpRetention:
-			_ = c.cfg.ops.DeleteOp(ctx, c.storeKey, o.ID)
+			// Replaced by its trace, not deleted: asking about it later must not answer
+			// "never sent". If the write fails the record stays as it was, which is safe.
+			_ = c.cfg.ops.SaveOp(ctx, c.storeKey, forgottenOp(o, now))
 		}
 	}
 	return r, nil
+}
+
+// forgottenOp is the trace that replaces o's record when it is forgotten at now: its ID, the
+// command and when it was sent (to look it up again by its fields), and when it settled; not its
+// fields, outcome or error.
+func forgottenOp(o Op, now time.Time) Op {
+	return Op{ID: o.ID, Cmd: o.Cmd, SentAt: o.SentAt, State: OpForgotten, Settled: o.Settled, Until: now}
 }
 
 // sending records the op before an attempt leaves.
@@ -249,20 +284,35 @@ func (c *Client) Ops(ctx context.Context) ([]Op, error) {
 }
 
 // ForgetOp drops an operation's record without reconciling it: for a person who has checked
-// the account by other means. Nothing is sent.
+// the account by other means. Nothing is sent. Its trace stays (OpForgotten): the operation no
+// longer holds up an identical request, and ReconcileOp of its ID answers ambiguous (the record
+// was forgotten), never "never sent".
 func (c *Client) ForgetOp(ctx context.Context, id string) error {
 	if c.cfg.ops == nil {
 		return nil
 	}
-	return c.cfg.ops.DeleteOp(ctx, c.storeKey, id)
+	all, err := c.cfg.ops.LoadOps(ctx, c.storeKey)
+	if err != nil {
+		return err
+	}
+	for _, o := range all {
+		if o.ID == id && o.State != OpForgotten {
+			return c.cfg.ops.SaveOp(ctx, c.storeKey, forgottenOp(o, c.cfg.now()))
+		}
+	}
+	return nil
 }
 
 // ReconcileOp says what became of an operation by its ID, and records the answer. It is safe to
 // call at once and as often as needed:
-//   - an ID the store never held was never sent (its record is written before a request
-//     leaves): not_found, proven;
+//   - an ID this store never held was never sent by a client using this store (its record is
+//     written before a request leaves, and a trace of it outlives the record): not_found,
+//     proven. The answer is about this store only: an operation recorded in another store
+//     (another state file, another browser profile) must be asked about there;
 //   - a settled operation answers from its record (done: found, with the id it created;
 //     refused or not_found: not_found);
+//   - a forgotten one (OpForgotten) answers ambiguous, not proven: only its history, looked up
+//     by its fields, can tell;
 //   - an unresolved one is looked up in the history with Reconcile (fenced when the client has
 //     nonces) and its record updated.
 func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, error) {
@@ -292,6 +342,8 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 			return &ReconcileResult{Verdict: NotFound, Proven: true, Detail: "the API refused it, so nothing moved: " + o.Error}, nil
 		case OpNotFound:
 			return &ReconcileResult{Verdict: NotFound, Proven: true, Detail: o.Error}, nil
+		case OpForgotten:
+			return &ReconcileResult{Verdict: Ambiguous, Detail: forgottenDetail(o)}, nil
 		}
 		qs := queriesFromRef(o.Cmd, o.Ref, o.SentAt.Add(-time.Minute))
 		for i := range qs {
@@ -325,7 +377,32 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 		}
 		return res, nil
 	}
-	return &ReconcileResult{Verdict: NotFound, Proven: true, Detail: "operation " + id + " was never sent: no record of it was written, and one is always written before a request leaves"}, nil
+	return &ReconcileResult{Verdict: NotFound, Proven: true, NoRecord: true, Detail: "no record of operation " + id + " in this store's operation records: " +
+		"one is always written before a request leaves, and a trace of it is kept for " + errtext.D(OpForgottenRetention/(24*time.Hour)) +
+		" days after the record is forgotten, so no client using this store sent it (an operation recorded in another store must be reconciled there)"}, nil
+}
+
+// forgottenDetail explains the answer for a forgotten record: what it was, and how to find out.
+func forgottenDetail(o Op) string {
+	s := "the record of operation " + o.ID
+	if o.Cmd != "" {
+		s += " (" + o.Cmd
+		if !o.SentAt.IsZero() {
+			s += ", sent " + o.SentAt.UTC().Format(time.RFC3339)
+		}
+		s += ")"
+	}
+	if o.Settled.IsZero() {
+		s += " was forgotten before it was settled"
+	} else {
+		s += " was forgotten " + errtext.D(int64(o.Until.Sub(o.Settled)/(24*time.Hour))) + " days after it settled (settled records are kept for " +
+			errtext.D(int64(OpRetention/(24*time.Hour))) + " days)"
+	}
+	s += ", so what became of it is no longer known here: look it up in the history by its fields (its command, amount, currency and address"
+	if !o.SentAt.IsZero() {
+		s += ", from " + o.SentAt.Add(-time.Minute).UTC().Format(time.RFC3339)
+	}
+	return s + ") before sending anything again"
 }
 
 func orNone(s string) string {

@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,5 +96,76 @@ func TestOpStoreGuardsAndReconciles(t *testing.T) {
 	}
 	if ops, _ := c.Ops(ctx); len(ops) != 0 {
 		t.Fatalf("journaled call recorded: %+v", ops)
+	}
+}
+
+// A settled record is dropped after OpRetention, but its trace stays: asking about the
+// operation later must not answer "never sent, safe to send again" (it was carried out). An ID
+// the store never held still answers not_found, proven.
+func TestForgottenOpIsNotNeverSent(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	e := newEnv(t, sandbox.Config{Now: clk.now})
+	store := core.NewMemoryStore()
+	c := e.client(core.WithNonces(store), core.WithOpStore(store), core.WithClock(clk.now), core.WithFencePause(10*time.Millisecond))
+	ctx := context.Background()
+	wd := func() *core.WithdrawalParams {
+		return &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: "bc1qold", Note: core.String("order-old")}
+	}
+	if _, err := c.CreateWithdrawal(core.WithOperationID(ctx, "op_old"), wd()); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.ReconcileOp(ctx, "op_old"); err != nil || res.Verdict != core.Found {
+		t.Fatalf("ReconcileOp(op_old) at once = %+v %v", res, err)
+	}
+	// Eight days on, a new unsafe call prunes the settled record.
+	clk.add(core.OpRetention + 24*time.Hour)
+	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: "bc1qnew"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.ReconcileOp(ctx, "op_old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict == core.NotFound || res.Proven || res.Verdict != core.Ambiguous ||
+		!strings.Contains(res.Detail, "forgotten 8 days after it settled") || !strings.Contains(res.Detail, "(create_withdrawal, sent ") {
+		t.Fatalf("ReconcileOp(pruned op) = %+v, want ambiguous, not proven, forgotten", res)
+	}
+	// The trace is not an open operation: not listed, and it holds nothing up.
+	if ops, _ := c.Ops(ctx); len(ops) != 0 {
+		t.Fatalf("ops lists the trace: %+v", ops)
+	}
+	if _, err := c.CreateWithdrawal(ctx, wd()); err != nil {
+		t.Fatalf("the same withdrawal as a new operation: %v", err)
+	}
+	// The forgotten ID itself is still not sent again.
+	if _, err := c.CreateWithdrawal(core.WithOperationID(ctx, "op_old"), wd()); !errors.As(err, new(*core.PendingOpError)) {
+		t.Fatalf("resending a forgotten operation id: %v", err)
+	}
+	// Never recorded: never sent from this store, proven, and the answer says which store.
+	res, err = c.ReconcileOp(ctx, "op_never_recorded")
+	if err != nil || res.Verdict != core.NotFound || !res.Proven || !strings.Contains(res.Detail, "in this store's operation records") {
+		t.Fatalf("ReconcileOp(never recorded) = %+v %v", res, err)
+	}
+	// A person forgetting an unsettled operation leaves a trace too.
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	if _, err := c.CreateWithdrawal(core.WithOperationID(ctx, "op_lost"), &core.WithdrawalParams{Amount: "0.02", Currency: "BTC", Address: "bc1qlost"}); !errors.As(err, new(*core.OutcomeUnknownError)) {
+		t.Fatalf("want an unknown outcome: %v", err)
+	}
+	if err := c.ForgetOp(ctx, "op_lost"); err != nil {
+		t.Fatal(err)
+	}
+	if ops, _ := c.Ops(ctx); len(ops) != 0 {
+		t.Fatalf("ops after ForgetOp: %+v", ops)
+	}
+	if res, err := c.ReconcileOp(ctx, "op_lost"); err != nil || res.Verdict != core.Ambiguous || res.Proven || !strings.Contains(res.Detail, "forgotten before it was settled") {
+		t.Fatalf("ReconcileOp(forgotten by hand) = %+v %v", res, err)
+	}
+	// Traces go too, after OpForgottenRetention: then the ID is unknown again.
+	clk.add(core.OpForgottenRetention + 24*time.Hour)
+	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: "bc1qlater"}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.ReconcileOp(ctx, "op_old"); err != nil || res.Verdict != core.NotFound {
+		t.Fatalf("ReconcileOp(trace dropped) = %+v %v", res, err)
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -103,6 +105,64 @@ func TestTransferAndConvert(t *testing.T) {
 	// An API refusal is exit 1.
 	if r := h.run("convert", "--amount", "1000", "--from", "BTC", "--to", "LTC", "--yes"); r.code != 1 || !strings.Contains(r.stderr, "Insufficient funds") {
 		t.Errorf("convert too much: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// The operation of an exit-4 line is recorded in this run's state file only: when WALLEX_STATE
+// chose it, the printed line sets it too, so that pasted as printed it finds the record. Asked
+// with another state file, the not_found answer names the file it comes from.
+func TestReconcileLineCarriesStateFile(t *testing.T) {
+	h := newHarness(t)
+	state := filepath.Join(t.TempDir(), "shop's state", "state.json")
+	h.env["WALLEX_STATE"] = state
+	home := t.TempDir() // the default state file, when WALLEX_STATE is not set
+	t.Setenv("XDG_CONFIG_HOME", home)
+	t.Setenv("HOME", home)
+	// (A state file in a directory that does not exist yet cannot be read: not this test's matter.)
+	if err := os.MkdirAll(filepath.Join(home, "wallexkit"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h.mustRun("login")
+	if err := h.srv.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"}); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("withdraw", "--amount", "0.25", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 102), "--yes")
+	if r.code != 4 {
+		t.Fatalf("exit %d, want 4\n%s", r.code, r.stderr)
+	}
+	want := "WALLEX_STATE=" + shellQuote(state) + " wallexkit reconcile --op op_"
+	if !strings.Contains(r.stderr, "\n  "+want) {
+		t.Fatalf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	var line string
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.Contains(l, " reconcile --op ") {
+			line = strings.TrimSpace(l)
+		}
+	}
+	env, args := splitEnvLine(line)
+	if env["WALLEX_STATE"] != state || len(args) != 4 || args[0] != "wallexkit" {
+		t.Fatalf("line %q: env %v, args %q", line, env, args)
+	}
+	// As printed (its WALLEX_STATE): found.
+	if out := h.mustRun(args[1:]...); field(t, out, "Verdict") != "found" {
+		t.Errorf("reconcile as printed:\n%s", out)
+	}
+	// Without it (the default state file): nothing recorded there, and the answer says where
+	// it looked and that it does not apply to an operation recorded elsewhere.
+	r = h.runWith(h.envWith("WALLEX_STATE", ""), "", args[1:]...)
+	def := filepath.Join(home, "wallexkit", "state.json")
+	if r.code != 0 || field(t, r.stdout, "Verdict") != "not_found" || !strings.Contains(r.stdout, "the state file "+def) ||
+		!strings.Contains(r.stdout, "another state file (WALLEX_STATE)") {
+		t.Errorf("reconcile with another state file (want %s named): exit %d\n%s%s", def, r.code, r.stdout, r.stderr)
+	}
+	// WALLEX_STATE not set: the line needs none.
+	if err := h.srv.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"}); err != nil {
+		t.Fatal(err)
+	}
+	r = h.runWith(h.envWith("WALLEX_STATE", ""), "", "withdraw", "--amount", "0.26", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 102), "--yes")
+	if r.code != 4 || !strings.Contains(r.stderr, "\n  wallexkit reconcile --op op_") || strings.Contains(r.stderr, "WALLEX_STATE=") {
+		t.Errorf("without WALLEX_STATE: exit %d\n%s", r.code, r.stderr)
 	}
 }
 

@@ -26,13 +26,18 @@ func reconcileCommand() command {
 			"             until the time shown, then run reconcile again\n" +
 			"  ambiguous  several match, or the API cannot tell: a person must decide\n" +
 			"--op ID settles an operation the CLI recorded when its answer was lost (a money command\n" +
-			"that exited 4 prints the exact line; 'wallexkit ops list' lists them); the record is\n" +
-			"removed once the verdict is found or not_found.\n" +
+			"that exited 4 prints the exact line; 'wallexkit ops list' lists them). Records live in the\n" +
+			"state file (WALLEX_STATE): run the line as printed, with the same state file. A settled\n" +
+			"record is kept for 7 days, so asking again gives the same verdict; after that only a\n" +
+			"trace stays (400 days) and --op answers ambiguous: look the operation up by its fields\n" +
+			"(--cmd ... --since ...). An ID the state file has no record of was never sent with it.\n" +
 			"Without --op, describe the operation: --cmd is create_withdrawal, create_mass_withdrawal,\n" +
 			"create_transfer (with --address or --merchant), create_transaction (with --invoice and/or\n" +
 			"--custom; --currency is the coin the buyer pays) or convert. --since takes RFC 3339, Unix\n" +
 			"seconds or a duration ago (2h); 5 minutes of slack are added for clock skew. --sent is when\n" +
-			"the original left (default: --since), --original-nonce its nonce if known.\n" +
+			"the original left (the line a money command prints has it); without it the time is\n" +
+			"unknown and counts as now, so without nonces the wait before not_found starts now.\n" +
+			"--original-nonce is its nonce, if known.\n" +
 			"Exit status is 0 for every verdict (read it from the output: 'Verdict' or \"verdict\");\n" +
 			"1, 2 or 3 only when the lookup itself failed.",
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
@@ -69,7 +74,7 @@ func reconcileCommand() command {
 					if err != nil {
 						return err
 					}
-					return a.showVerdict(res, time.Time{})
+					return a.showVerdict(a.opVerdict(res), time.Time{})
 				}
 				switch q.Cmd {
 				case "":

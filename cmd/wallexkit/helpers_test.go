@@ -334,16 +334,37 @@ func shellSplit(s string) []string {
 	return args
 }
 
-// reconcileLine finds the printed `wallexkit reconcile ...` line and returns its arguments
-// after "wallexkit".
+// reconcileLine finds the printed `[WALLEX_STATE=...] wallexkit reconcile ...` line and returns
+// its arguments after "wallexkit" (the harness runs them with the same WALLEX_STATE).
 func reconcileLine(t *testing.T, stderr string) []string {
 	t.Helper()
 	for _, l := range strings.Split(stderr, "\n") {
 		l = strings.TrimSpace(l)
-		if strings.HasPrefix(l, "wallexkit ") && strings.Contains(l, " reconcile ") {
-			return shellSplit(l)[1:]
+		if !strings.HasPrefix(l, "wallexkit ") && !strings.HasPrefix(l, "WALLEX_STATE=") || !strings.Contains(l, " reconcile ") {
+			continue
 		}
+		_, args := splitEnvLine(l)
+		if len(args) == 0 || args[0] != "wallexkit" {
+			t.Fatalf("reconcile line %q does not run wallexkit", l)
+		}
+		return args[1:]
 	}
 	t.Fatalf("no reconcile line in:\n%s", stderr)
 	return nil
+}
+
+// splitEnvLine splits a printed command line into its leading NAME=value assignments and the
+// command's arguments.
+func splitEnvLine(l string) (env map[string]string, args []string) {
+	env = map[string]string{}
+	args = shellSplit(l)
+	for len(args) > 0 {
+		k, v, ok := strings.Cut(args[0], "=")
+		if !ok || k == "" || strings.ToUpper(k) != k || strings.ContainsAny(k, "-/ ") {
+			break
+		}
+		env[k] = v
+		args = args[1:]
+	}
+	return env, args
 }

@@ -133,7 +133,7 @@ func (p *proc) startKilled(cmd string, args ...string) {
 }
 
 var (
-	reconcileLineRe = regexp.MustCompile(`(?m)^\s+(wallexkit .*reconcile --op \S+)\s*$`)
+	reconcileLineRe = regexp.MustCompile(`(?m)^\s+((?:WALLEX_STATE=(?:'[^']*'|\S+) )?wallexkit .*reconcile --op \S+)\s*$`)
 	waitUntilRe     = regexp.MustCompile(`before (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)`)
 )
 
@@ -152,7 +152,11 @@ func (p *proc) followWithdraw(args []string) []string {
 			if m == nil {
 				p.t.Fatalf("exit 4 without a reconcile line:\n%s", r.stderr)
 			}
-			line := shellSplit(m[1])[1:]
+			env, line := splitEnvLine(m[1])
+			if env["WALLEX_STATE"] != p.h.env["WALLEX_STATE"] {
+				p.t.Fatalf("the reconcile line names state file %q, want %q:\n%s", env["WALLEX_STATE"], p.h.env["WALLEX_STATE"], m[1])
+			}
+			line = line[1:]
 			steps = append(steps, "reconcile --op")
 			for j := 0; ; j++ {
 				v := p.run(append(line, "-o", "json")...)

@@ -168,8 +168,27 @@ func (a *app) reconcileArgs(q core.ReconcileQuery) []string {
 }
 
 // opReconcileLine is the command that settles an unresolved operation recorded in the state file.
+// The operation is recorded in this run's state file only: when WALLEX_STATE chose it, the line
+// sets it too, so that it finds the record when pasted as printed (elsewhere it would find none).
 func (a *app) opReconcileLine(id string) string {
-	return a.redact(shellJoin(append(a.globalArgs(), "reconcile", "--op", id)))
+	line := shellJoin(append(a.globalArgs(), "reconcile", "--op", id))
+	if p := a.getenv("WALLEX_STATE"); p != "" {
+		line = "WALLEX_STATE=" + shellQuote(p) + " " + line
+	}
+	return a.redact(line)
+}
+
+// opVerdict adds to a reconcile --op verdict which state file it comes from, when the answer is
+// that the file holds no record of the operation: true of that file only. An operation recorded
+// with another state file (WALLEX_STATE) must be reconciled with that one.
+func (a *app) opVerdict(res *core.ReconcileResult) *core.ReconcileResult {
+	if res == nil || !res.NoRecord {
+		return res
+	}
+	out := *res
+	out.Detail += "; the store asked is the state file " + a.stateName() + " (public key " + a.set.publicKey + ", API " + a.set.apiURL +
+		"): if the operation was sent with another state file (WALLEX_STATE) or other keys, this answer does not apply to it: reconcile it with those"
+	return &out
 }
 
 func shellJoin(args []string) string {

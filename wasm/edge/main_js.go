@@ -151,7 +151,11 @@ func (h *host) handle(s signal) {
 	defer func() {
 		if r := recover(); r != nil { // serve recovers its own: this is the host's set-up or answer failing
 			logLine("edge: internal error: " + panicText(r))
-			answer(s.id, internalError(started && unsafe == 1)) // the glue ignores a second answer
+			kind := gateway.Safe
+			if started {
+				kind = unsafe
+			}
+			answer(s.id, internalError(kind)) // the glue ignores a second answer
 		}
 	}()
 	head := string(take(s.slot))
@@ -178,8 +182,8 @@ func (h *host) handle(s signal) {
 		h.mu.Unlock()
 	}()
 	req, res := parseHead(head, body)
-	if res == nil && gateway.Unsafe(req.Method, req.URL.EscapedPath()) {
-		unsafe = 1
+	if res == nil {
+		unsafe = gateway.UnsafeKind(req.Method, req.URL.EscapedPath())
 	}
 	jsStarted(s.id, unsafe)
 	started = true
@@ -245,7 +249,7 @@ func (h *host) serve(ctx context.Context, env js.Value, req *gateway.Request) (r
 	defer func() {
 		if r := recover(); r != nil {
 			logLine("edge: internal error: " + panicText(r))
-			res = internalError(gateway.Unsafe(req.Method, req.URL.EscapedPath()))
+			res = internalError(gateway.UnsafeKind(req.Method, req.URL.EscapedPath()))
 		}
 	}()
 	gw := h.gateway(env)
@@ -253,13 +257,18 @@ func (h *host) serve(ctx context.Context, env js.Value, req *gateway.Request) (r
 }
 
 // internalError answers a request whose Go code failed: retryable when nothing can have been sent,
-// else an unknown outcome that must be reconciled (unsafe: it may have moved money).
-func internalError(unsafe bool) *gateway.Response {
+// else an unknown outcome (unsafe: a gateway.UnsafeKind), with what to do instead of sending it
+// again: reconcile a money call; send a checkout again with the same order_id.
+func internalError(unsafe int32) *gateway.Response {
 	res := &gateway.Response{Status: 500, Header: map[string]string{"content-type": "application/json"},
 		Body: []byte(`{"error":"internal error","code":"internal","retryable":true}`)}
-	if unsafe {
+	switch unsafe {
+	case gateway.UnsafeCall:
 		res.Status = 502
 		res.Body = []byte(`{"error":"internal error: the request may have been carried out; reconcile before sending it again","code":"outcome_unknown","retryable":false}`)
+	case gateway.UnsafeCheckout:
+		res.Status = 502
+		res.Body = []byte(`{"error":"internal error: this checkout's payment may have been created; do not start another payment for the order: with an order_id, send the same checkout again with the same order_id (the gateway answers the payment it made, never a second one); without one, ask the merchant to look for it","code":"outcome_unknown","retryable":false}`)
 	}
 	return res
 }

@@ -203,7 +203,7 @@ function exchange() {
         slots.delete(s);
         if (b && b.byteLength) view(p, b.byteLength).set(b);
       },
-      started: (id, unsafe) => pending.get(id)?.started(unsafe === 1),
+      started: (id, unsafe) => pending.get(id)?.started(unsafe),
       respond: (id, status, hp, hn, bp, bn) => {
         const p = pending.get(id);
         try {
@@ -415,17 +415,17 @@ export default {
       // timer is not cleared: clearing it cost about 100 µs of workerd's CPU a request (measured
       // side by side), workerd drops the timers of a request that has ended, and a callback of a
       // finished request does nothing.
-      let unsafe = false; // Go says whether the request may move money or create a payment
+      let unsafe = 0; // Go says whether the request may move money (1) or create a payment (2: a checkout)
       const finish = (res) => {
         if (!pending.has(id)) return; // answered already
         pending.delete(id);
         resolve(res);
       };
-      const failed = () => finish(unsafe ? unknownOutcome(arrived, arrived + hardMs) : jsonError(500, "internal", "internal error", true));
+      const failed = () => finish(unsafe ? unknownOutcome(arrived, arrived + hardMs, unsafe) : jsonError(500, "internal", "internal error", true));
       const onHard = () => {
         if (!pending.has(id)) return;
         // Answer first: cancelling runs the request's Go code at once, which then answers too late.
-        finish(unsafe ? unknownOutcome(arrived, arrived + hardMs) : jsonError(504, "timeout", "the gateway did not answer in time", true));
+        finish(unsafe ? unknownOutcome(arrived, arrived + hardMs, unsafe) : jsonError(504, "timeout", "the gateway did not answer in time", true));
         try {
           inst.signal(SIG_CANCEL, id, 0, 0, 0, 0);
         } catch {}
@@ -461,13 +461,17 @@ export default {
   },
 };
 
-// unknownOutcome is the glue's own answer for a request Go marked unsafe (it may move money or
-// create a payment) that did not finish: it may have been carried out, so it must not be sent
-// again before it is reconciled (POST /v1/reconcile with the request's own fields and these times).
-function unknownOutcome(sentAt, deadline) {
+// unknownOutcome is the glue's own answer for a request Go marked unsafe (gateway.UnsafeKind) that
+// did not finish: it may have been carried out, so it must not be sent again as it is. A money
+// call is reconciled first (POST /v1/reconcile with its own fields and these times); a checkout
+// (kind 2) comes from a storefront, which holds no gateway token: it is sent again with the same
+// order_id, which never makes a second payment.
+function unknownOutcome(sentAt, deadline, kind) {
   return new Response(
     JSON.stringify({
-      error: "the gateway did not finish this request: it may have been carried out; do not send it again, reconcile first (POST /v1/reconcile with its fields, sent_at and deadline)",
+      error: kind === 2
+        ? "the gateway did not finish this checkout: its payment may have been created; do not start another payment for the order: with an order_id, send the same checkout again with the same order_id (the gateway answers the payment it made, never a second one); without one, ask the merchant to look for it"
+        : "the gateway did not finish this request: it may have been carried out; do not send it again, reconcile first (POST /v1/reconcile with its fields, sent_at and deadline)",
       code: "outcome_unknown",
       retryable: false,
       sent_at: new Date(sentAt).toISOString(),

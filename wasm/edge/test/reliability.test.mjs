@@ -185,6 +185,34 @@ test('the hard deadline answers a money call outcome_unknown, never retryable; a
   await sleep(1000);
 });
 
+test('the hard deadline answers a checkout outcome_unknown with what a storefront can do: the same order_id again, which makes no second payment', async () => {
+  const gw5 = await startGateway(sb, { prices: { mug: { amount: '12.50', currency: 'USD', name: 'Blue mug' } }, vars: { EDGE_DEADLINE_MS: '800', EDGE_SOFT_MARGIN_MS: '-1', EDGE_UPSTREAM_TIMEOUT_MS: '5000', WALLEX_NONCE: '1' } });
+  extra.push(gw5);
+  const h = { 'cf-connecting-ip': '198.51.100.77' };
+  const body = { item: 'mug', quantity: 1, currency2: 'BTC', buyer_email: 'b@example.com', order_id: 'ord-late-' + rnd(6) };
+  assert.equal((await gw5.request('POST', '/v1/call/get_basic_info', { token: gw5.tokens[0] })).status, 200);
+  const made = async () => (await sb.stats()).by_cmd.create_transaction ?? 0;
+  const before = await made();
+  await sb.admin('POST', '/faults', { kind: 'hold', delay_ms: 1500, count: 1, cmd: 'create_transaction' });
+  const r = await gw5.request('POST', '/v1/checkout', { body, headers: h });
+  assert.equal(r.status, 502, r.text);
+  assert.equal(r.json.code, 'outcome_unknown');
+  assert.equal(r.json.retryable, false);
+  assert.match(r.json.error, /same order_id/, 'a storefront is told what it can do');
+  assert.doesNotMatch(r.json.error, /\/v1\/reconcile/, 'not a route that needs the gateway token');
+  // Followed as soon as the held request has landed: the same payment, never a second one.
+  await sleep(1000);
+  let again;
+  for (let i = 0; i < 20; i++) {
+    again = await gw5.request('POST', '/v1/checkout', { body, headers: h });
+    if (again.status !== 409) break;
+    await sleep(Math.min(1000, (again.json.retry_after ?? 1) * 1000));
+  }
+  assert.ok(again.status === 200 || again.status === 201, again.text);
+  assert.equal(again.json.order_id, body.order_id);
+  assert.equal((await made()) - before, 1, 'one payment for the order');
+});
+
 test('checkout order_id: a retry returns the same payment; another checkout under the same order_id is refused', async () => {
   const order = 'ord-' + rnd(6);
   const body = { item: 'mug', quantity: 2, currency2: 'BTC', buyer_email: 'b@example.com', order_id: order };

@@ -128,15 +128,28 @@ func (g *Gateway) Handle(ctx context.Context, p Platform, r *Request) *Response 
 // POST /v1/call/{cmd} for a command that is not a read), decided from its method and path alone
 // so that a host can tell before the request runs: an answer the host gives on its own (a hard
 // deadline) must then never invite the caller to send it again.
-func Unsafe(method, path string) bool {
+func Unsafe(method, path string) bool { return UnsafeKind(method, path) != Safe }
+
+// What a host says when a request it did not finish may have taken effect (UnsafeKind).
+const (
+	Safe           int32 = 0 // nothing to say: a read, or a route that changes nothing upstream
+	UnsafeCall     int32 = 1 // POST /v1/call/{cmd} moving money: reconcile (POST /v1/reconcile) before sending it again
+	UnsafeCheckout int32 = 2 // POST /v1/checkout: send the same checkout (same order_id) again; the gateway never makes a second payment for an order
+)
+
+// UnsafeKind is Unsafe with what the caller must do instead of sending the request again: a
+// storefront that runs a checkout holds no gateway token for POST /v1/reconcile.
+func UnsafeKind(method, path string) int32 {
 	if method != "POST" {
-		return false
+		return Safe
 	}
 	if path == "/v1/checkout" {
-		return true
+		return UnsafeCheckout
 	}
-	cmd, ok := strings.CutPrefix(path, "/v1/call/")
-	return ok && !core.IsReadCommand(cmd)
+	if cmd, ok := strings.CutPrefix(path, "/v1/call/"); ok && !core.IsReadCommand(cmd) {
+		return UnsafeCall
+	}
+	return Safe
 }
 
 // authorize checks the bearer token against GATEWAY_TOKENS in constant time: both sides are

@@ -103,6 +103,11 @@ func (s *Store) read() (fileState, error) {
 func (s *Store) view(fn func(*fileState) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, err := os.Stat(filepath.Dir(s.path)); errors.Is(err, os.ErrNotExist) {
+		// No directory, so no state yet (and nowhere for the lock file): a read finds nothing,
+		// as it would a moment before the first write.
+		return fn(&fileState{})
+	}
 	unlock, err := s.lockFile(context.Background(), s.path+".lock")
 	if err != nil {
 		return err

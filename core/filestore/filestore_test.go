@@ -141,3 +141,26 @@ func TestTokensAreSealed(t *testing.T) {
 		t.Fatal("token still there after DeleteToken")
 	}
 }
+
+// A store whose directory does not exist yet (a fresh machine, a state file named in a pasted
+// line) reads as empty, creating nothing; the first write makes the directory.
+func TestReadBeforeTheDirectoryExists(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "not", "yet")
+	s, err := filestore.New(filepath.Join(dir, "state.json"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if ops, err := s.LoadOps(ctx, "k"); err != nil || len(ops) != 0 {
+		t.Fatalf("ops = %+v, err = %v; want none and no error", ops, err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("a read created %s (%v)", dir, err)
+	}
+	if err := s.SaveOp(ctx, "k", core.Op{ID: "op_1", Cmd: "create_withdrawal", State: core.OpSending}); err != nil {
+		t.Fatal(err)
+	}
+	if ops, err := s.LoadOps(ctx, "k"); err != nil || len(ops) != 1 {
+		t.Fatalf("after a write: %+v %v", ops, err)
+	}
+}

@@ -354,3 +354,35 @@ func TestResumeOfALargeFileInAnotherTool(t *testing.T) {
 	}
 	assertOnce(t, e, f, true)
 }
+
+// The other tool may resume the file days later: the first look-up of a new journal reaches
+// back a week (it reached one day, and a file resumed two days on was paid twice).
+func TestResumeInAnotherToolDaysLater(t *testing.T) {
+	e := newEnv(t)
+	f := file(t, 6, "later")
+	r, _ := payout.Open(context.Background(), f, &payout.MemoryJournal{}, payout.OpenOptions{})
+	c1 := e.client(true)
+	r.Step(context.Background(), c1, payout.StepOptions{Batch: 4}) // scan
+	r.Step(context.Background(), c1, payout.StepOptions{Batch: 4}) // 4 rows paid
+	r.Close()
+	later := func() time.Time { return time.Now().Add(48 * time.Hour) }
+	r2, err := payout.Open(context.Background(), f, &payout.MemoryJournal{}, payout.OpenOptions{Now: later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	c2 := e.client(true)
+	for {
+		res, err := r2.Step(context.Background(), c2, payout.StepOptions{Batch: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.More {
+			break
+		}
+	}
+	if s := r2.Summary(); s.Sent != 6 || s.SentNow != 2 || s.Reconciled != 4 {
+		t.Fatalf("summary two days on = %+v, want 4 rows recognised as paid and 2 sent", s)
+	}
+	assertOnce(t, e, f, true)
+}

@@ -49,7 +49,9 @@ type OpenOptions struct {
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 	// ScanWindow is how far back the first run in a journal looks for rows of this file paid
-	// by another tool (default 24 hours).
+	// by another tool (default 7 days, as long as a settled operation's record is kept). A file
+	// resumed in another tool after that is not recognised; within one tool its journal, kept by
+	// the file's content, never forgets it.
 	ScanWindow time.Duration
 }
 
@@ -79,7 +81,7 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 		r.now = time.Now
 	}
 	if r.scanWindow <= 0 {
-		r.scanWindow = 24 * time.Hour
+		r.scanWindow = 7 * 24 * time.Hour
 	}
 	if l, ok := j.(Locker); ok {
 		unlock, err := l.Lock(ctx)

@@ -148,7 +148,7 @@ func (e *NonceError) Error() string {
 	return e.Message + ": another program may be using this API key with nonces (" + e.Cmd + ")"
 }
 func (e *NonceError) Code() ErrorCode { return CodeNonce }
-func (e *NonceError) Retryable() bool { return true }
+func (e *NonceError) Retryable() bool { return !e.Required } // a missing nonce stays missing until nonces are turned on
 
 // RateLimitError means the key is throttled (HTTP 429). Wait before trying again.
 type RateLimitError struct {

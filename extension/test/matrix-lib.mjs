@@ -169,7 +169,17 @@ export async function followSend(page, w, o = {}) {
       await scope.locator('[data-action="reconcile"]').click();
       steps.push(j ? 'check again' : 'reconcile');
       const verdict = scope.locator('[data-verdict]');
-      await verdict.waitFor({ timeout: 30_000 });
+      // Reconcile only reads: when it shows an error instead of a verdict (the worker it woke
+      // stopped again, the network), a merchant presses it again, and so does this.
+      const failed = scope.locator('.reconcile-result .notice.error');
+      await Promise.race([verdict, failed].map((l) => l.first().waitFor({ timeout: 30_000 }))).catch(async (e) => {
+        throw new Error(`no verdict and no error 30 s after Reconcile; the operation shows: ${await scope.innerText().catch(() => '?')} (${e.message})`);
+      });
+      if (!(await verdict.count())) {
+        steps.push(`error: ${(await failed.first().innerText()).replace(/\s+/g, ' ')}`);
+        await failed.first().evaluate((el) => el.remove());
+        continue;
+      }
       const v = await verdict.getAttribute('data-verdict');
       steps.push(`verdict ${v}`);
       if (v === 'found') return steps;

@@ -35,8 +35,8 @@ func reconcileCommand() command {
 			"create_transfer (with --address or --merchant), create_transaction (with --invoice and/or\n" +
 			"--custom; --currency is the coin the buyer pays) or convert. --since takes RFC 3339, Unix\n" +
 			"seconds or a duration ago (2h); 5 minutes of slack are added for clock skew. --sent is when\n" +
-			"the original left (the line a money command prints has it); without it the time is\n" +
-			"unknown and counts as now, so without nonces the wait before not_found starts now.\n" +
+			"the original left ('wallexkit ops list' shows it; --op needs none); without it the time\n" +
+			"is unknown and counts as now, so without nonces the wait before not_found starts now.\n" +
 			"--original-nonce is its nonce, if known.\n" +
 			"Exit status is 0 for every verdict (read it from the output: 'Verdict' or \"verdict\");\n" +
 			"1, 2 or 3 only when the lookup itself failed.",

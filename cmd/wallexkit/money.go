@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/wallexkit/wallexkit/core"
 )
@@ -140,29 +138,6 @@ func (a *app) globalArgs() []string {
 	}
 	if envSet, _ := settingsFromEnv(a.getenv); a.set.inFlight != envSet.inFlight && a.set.inFlight > 0 {
 		args = append(args, "--in-flight-window", a.set.inFlight.String())
-	}
-	return args
-}
-
-// reconcileArgs is the command line that looks q up again: `wallexkit reconcile ...`.
-func (a *app) reconcileArgs(q core.ReconcileQuery) []string {
-	args := append(a.globalArgs(), "reconcile", "--cmd", q.Cmd)
-	for _, kv := range [][2]string{
-		{"--amount", q.Amount}, {"--currency", q.Currency}, {"--currency2", q.Currency2}, {"--address", q.Address}, {"--merchant", q.Merchant},
-		{"--note", q.Note}, {"--invoice", q.Invoice}, {"--custom", q.Custom},
-	} {
-		if kv[1] != "" {
-			args = append(args, kv[0], kv[1])
-		}
-	}
-	if !q.Since.IsZero() {
-		args = append(args, "--since", q.Since.UTC().Format(time.RFC3339))
-	}
-	if !q.SentAt.IsZero() {
-		args = append(args, "--sent", q.SentAt.UTC().Format(time.RFC3339Nano))
-	}
-	if q.Nonce != 0 {
-		args = append(args, "--original-nonce", strconv.FormatInt(q.Nonce, 10))
 	}
 	return args
 }

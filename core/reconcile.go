@@ -273,18 +273,11 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 	// original can no longer be carried out: after the fence, or (without nonces) after its
 	// in-flight bound. Before that, a balance that has not moved yet invites sending it again.
 	for _, i := range blind {
-		r := out[i]
-		switch until := c.inFlightUntil(&qs[i]); {
-		case fenced:
-			r.Detail += "; the nonce fence has run, so a late copy of the original can no longer be carried out and your balances show whether it was"
-		case now.Before(until):
-			r.Verdict, r.Until = InFlight, until
-			r.Detail = "no history lists it, and without nonces nothing proves the original request will not still arrive: wait until " +
-				until.UTC().Format(time.RFC3339) + ", then compare your balances before sending it again (or turn nonces on: a nonce fence settles that wait at once)" + sentUnknown(&qs[i])
+		if fenced {
+			out[i].Detail += "; the nonce fence has run, so a late copy of the original can no longer be carried out and your balances show whether it was"
+		} else {
+			c.waitInFlight(out[i], &qs[i], now, "no history lists it", ", then compare your balances before sending it again")
 		}
-	}
-	if len(wd) == 0 && len(tx) == 0 {
-		return out, nil
 	}
 	for _, i := range append(append([]int(nil), wd...), tx...) {
 		r, q := out[i], &qs[i]
@@ -294,15 +287,8 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 		case fenced:
 			r.Proven = true
 			r.Detail += "; the nonce fence proves the original request can no longer be carried out"
-		default:
-			until := c.inFlightUntil(q)
-			if now.Before(until) {
-				r.Verdict, r.Until = InFlight, until
-				r.Detail = "not in the history yet, and without nonces nothing proves the original request will not still arrive: wait until " +
-					until.UTC().Format(time.RFC3339) + " before sending it again, or turn nonces on (a nonce fence settles it at once)" + sentUnknown(q)
-			} else {
-				r.Detail += " (without nonces this is not proven: a request held by the network for longer than the in-flight window could still arrive)"
-			}
+		case !c.waitInFlight(r, q, now, "not in the history yet", " before sending it again"):
+			r.Detail += " (without nonces this is not proven: a request held by the network for longer than the in-flight window could still arrive)"
 		}
 	}
 	return out, nil
@@ -332,13 +318,22 @@ func (w searchWindow) newer() time.Time {
 	return w.since
 }
 
-// sentUnknown is what an in_flight verdict adds when the query does not say when the original
-// left: the wait then counts from now, and asking again without that time only moves it on.
-func sentUnknown(q *ReconcileQuery) string {
-	if q.SentAt.IsZero() && q.Deadline.IsZero() {
-		return "; the time the original left is not known, so the wait counts from now: give the time it left (the tool that sent it printed it) to settle it"
+// waitInFlight makes r, a verdict without nonces, in_flight while the original may still arrive
+// (before q's in-flight bound), saying why (what was seen) and what to do after the wait; it
+// reports whether it did. When q does not say when the original left, the wait counts from now
+// and asking again without that time only moves it on: the detail says so.
+func (c *Client) waitInFlight(r *ReconcileResult, q *ReconcileQuery, now time.Time, seen, then string) bool {
+	until := c.inFlightUntil(q)
+	if !now.Before(until) {
+		return false
 	}
-	return ""
+	r.Verdict, r.Until = InFlight, until
+	r.Detail = seen + ", and without nonces nothing proves the original request will not still arrive: wait until " +
+		until.UTC().Format(time.RFC3339) + then + " (or turn nonces on: a nonce fence settles that wait at once)"
+	if q.SentAt.IsZero() && q.Deadline.IsZero() {
+		r.Detail += "; the time the original left is not known, so the wait counts from now: give the time it left (the tool that sent it printed it) to settle it"
+	}
+	return true
 }
 
 // inFlightUntil is when a request sent without a nonce can no longer be in its client's hands:

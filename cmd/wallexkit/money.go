@@ -161,8 +161,8 @@ func (a *app) opVerdict(res *core.ReconcileResult) *core.ReconcileResult {
 		return res
 	}
 	out := *res
-	out.Detail += "; the store asked is the state file " + a.stateName() + " (public key " + a.set.publicKey + ", API " + a.set.apiURL +
-		"): if the operation was sent with another state file (WALLEX_STATE) or other keys, this answer does not apply to it: reconcile it with those"
+	out.Detail += "; the store asked: the state file " + a.stateName() + " (public key " + a.set.publicKey + ", API " + a.set.apiURL +
+		"), so an operation sent with another state file (WALLEX_STATE) or other keys is reconciled with those"
 	return &out
 }
 

@@ -543,8 +543,10 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 		if p.SentAt.IsZero() && !p.Until.IsZero() {
 			// Never sent from this journal: held back (scanHistory) while another tool's batch
 			// of this file could still arrive, until p.Until. That is the wait to check, so the
-			// query carries the send time it stands for (an unknown one counts as now).
-			qs[i].SentAt = p.Until.Add(-c.InFlightUntil(p.Until, time.Time{}).Sub(p.Until))
+			// query carries the send time whose in-flight bound is p.Until (an unknown one
+			// would count as now, and the wait would never end).
+			wait := c.InFlightUntil(p.Until, time.Time{}).Sub(p.Until) // the client's timeout plus its in-flight window
+			qs[i].SentAt = p.Until.Add(-wait)
 		}
 	}
 	res, err := c.ReconcileAll(ctx, qs)

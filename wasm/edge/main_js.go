@@ -147,15 +147,10 @@ func (h *host) worker(s signal) {
 // (the glue's soft deadline signal), its own context at s.b ms (the hard one).
 func (h *host) handle(s signal) {
 	id := int(s.id)
-	started, unsafe := false, int32(0)
 	defer func() {
 		if r := recover(); r != nil { // serve recovers its own: this is the host's set-up or answer failing
 			logLine("edge: internal error: " + panicText(r))
-			kind := gateway.Safe
-			if started {
-				kind = unsafe
-			}
-			answer(s.id, internalError(kind)) // the glue ignores a second answer
+			answer(s.id, failed) // the glue ignores a second answer
 		}
 	}()
 	head := string(take(s.slot))
@@ -182,11 +177,11 @@ func (h *host) handle(s signal) {
 		h.mu.Unlock()
 	}()
 	req, res := parseHead(head, body)
+	unsafe := gateway.Safe
 	if res == nil {
 		unsafe = gateway.UnsafeKind(req.Method, req.URL.EscapedPath())
 	}
 	jsStarted(s.id, unsafe)
-	started = true
 	if res == nil {
 		req.Upstream = up
 		res = h.serve(ctx, env, req)
@@ -249,29 +244,18 @@ func (h *host) serve(ctx context.Context, env js.Value, req *gateway.Request) (r
 	defer func() {
 		if r := recover(); r != nil {
 			logLine("edge: internal error: " + panicText(r))
-			res = internalError(gateway.UnsafeKind(req.Method, req.URL.EscapedPath()))
+			res = failed
 		}
 	}()
 	gw := h.gateway(env)
 	return gw.Handle(ctx, &platform{env: env, transport: h.transport}, req)
 }
 
-// internalError answers a request whose Go code failed: retryable when nothing can have been sent,
-// else an unknown outcome (unsafe: a gateway.UnsafeKind), with what to do instead of sending it
-// again: reconcile a money call; send a checkout again with the same order_id.
-func internalError(unsafe int32) *gateway.Response {
-	res := &gateway.Response{Status: 500, Header: map[string]string{"content-type": "application/json"},
-		Body: []byte(`{"error":"internal error","code":"internal","retryable":true}`)}
-	switch unsafe {
-	case gateway.UnsafeCall:
-		res.Status = 502
-		res.Body = []byte(`{"error":"internal error: the request may have been carried out; reconcile before sending it again","code":"outcome_unknown","retryable":false}`)
-	case gateway.UnsafeCheckout:
-		res.Status = 502
-		res.Body = []byte(`{"error":"internal error: this checkout's payment may have been created; do not start another payment for the order: with an order_id, send the same checkout again with the same order_id (the gateway answers the payment it made, never a second one); without one, ask the merchant to look for it","code":"outcome_unknown","retryable":false}`)
-	}
-	return res
-}
+// failed is the answer of a request whose Go code failed (status 0): the glue answers it by its
+// own rule, as it does a request Go never answers (glue/worker.mjs, failed): an unknown outcome
+// with what to do instead of sending it again when Go said it may move money or create a payment
+// (jsStarted, gateway.UnsafeKind), else a retryable 500. One place says it, for both.
+var failed = &gateway.Response{}
 
 // headerLines reads the "name\nvalue\n" lines the glue hands over (a request's, an upstream
 // answer's), names lower-cased.

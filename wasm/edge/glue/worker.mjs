@@ -41,6 +41,10 @@ const SIG_FETCHED = 2;
 const SIG_CANCEL = 3;
 const SIG_ENV = 4;
 
+// What Go says of a request before it runs it (gateway.UnsafeKind, through the started import):
+// 0 nothing can move, 1 a money call, 2 a checkout. Each has its own failure answer (unknownOutcome).
+const UNSAFE_CHECKOUT = 2;
+
 function instance(env) {
   if (current) return current;
   current = startInstance(env);
@@ -206,6 +210,10 @@ function exchange() {
       started: (id, unsafe) => pending.get(id)?.started(unsafe),
       respond: (id, status, hp, hn, bp, bn) => {
         const p = pending.get(id);
+        if (status === 0) {
+          p?.fail(); // Go's code failed (main_js.go failed): the request's own failure answer
+          return;
+        }
         try {
           p?.respond(status, text.decode(view(hp, hn)), bn ? view(bp, bn).slice() : null);
         } catch (e) {
@@ -469,7 +477,7 @@ export default {
 function unknownOutcome(sentAt, deadline, kind) {
   return new Response(
     JSON.stringify({
-      error: kind === 2
+      error: kind === UNSAFE_CHECKOUT
         ? "the gateway did not finish this checkout: its payment may have been created; do not start another payment for the order: with an order_id, send the same checkout again with the same order_id (the gateway answers the payment it made, never a second one); without one, ask the merchant to look for it"
         : "the gateway did not finish this request: it may have been carried out; do not send it again, reconcile first (POST /v1/reconcile with its fields, sent_at and deadline)",
       code: "outcome_unknown",

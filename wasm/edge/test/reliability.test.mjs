@@ -188,7 +188,10 @@ test('the hard deadline answers a money call outcome_unknown, never retryable; a
 test('the hard deadline answers a checkout outcome_unknown with what a storefront can do: the same order_id again, which makes no second payment', async () => {
   const gw5 = await startGateway(sb, { prices: { mug: { amount: '12.50', currency: 'USD', name: 'Blue mug' } }, vars: { EDGE_DEADLINE_MS: '800', EDGE_SOFT_MARGIN_MS: '-1', EDGE_UPSTREAM_TIMEOUT_MS: '5000', WALLEX_NONCE: '1' } });
   extra.push(gw5);
-  const h = { 'cf-connecting-ip': '198.51.100.77' };
+  // A new client address for each attempt: waiting out an in_flight order takes several, and
+  // the per-client checkout limit (10 a minute) is not what this test is about.
+  let ip = 0;
+  const h = { get 'cf-connecting-ip'() { return `198.51.100.${100 + (ip++ % 50)}`; } };
   const body = { item: 'mug', quantity: 1, currency2: 'BTC', buyer_email: 'b@example.com', order_id: 'ord-late-' + rnd(6) };
   assert.equal((await gw5.request('POST', '/v1/call/get_basic_info', { token: gw5.tokens[0] })).status, 200);
   const made = async () => (await sb.stats()).by_cmd.create_transaction ?? 0;

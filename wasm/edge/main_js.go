@@ -113,6 +113,8 @@ func (h *host) signal(s signal) {
 		h.mu.Lock()
 		h.env = h.context.Get("env")
 		h.mu.Unlock()
+	case sigWarm:
+		go gateway.WarmUp(int(s.a)) // its own goroutine: the dispatcher never waits on anything but signals
 	}
 }
 

@@ -40,6 +40,7 @@ const SIG_REQUEST = 1;
 const SIG_FETCHED = 2;
 const SIG_CANCEL = 3;
 const SIG_ENV = 4;
+const SIG_WARM = 5;
 
 // What Go says of a request before it runs it (gateway.UnsafeKind, through the started import):
 // 0 nothing can move, 1 a money call, 2 a checkout. Each has its own failure answer (unknownOutcome).
@@ -489,31 +490,57 @@ function unknownOutcome(sentAt, deadline, kind) {
   );
 }
 
-// warmAtLoad hands the started instance the Worker's env and serves it one GET /v1/health, so
-// that the first real request finds the gateway built from its configuration (problems logged at
-// load), the request goroutine made and its stack grown, and the heap grown. What it leaves is
-// state, which lasts: the code it compiles may not (in local workerd every isolate made after
-// this one drops V8's baseline code, see docs/benchmarks.md, eighth round). It runs without the
-// seed and timer stand-ins of Go's start: a request that asked for random bytes or a timer here
-// would throw, end this instance, and leave the first request to start a new one (fail closed:
-// nothing unique is ever made from Math.random). Where the runtime has no env at load, the first
-// request builds the gateway, as before.
+// warmAtLoad hands the started instance the Worker's env, then warms it up with work that never
+// leaves the isolate:
+// - WARM_REQUESTS requests through the exchange: GET /v1/health, and POST
+//   /v1/call/get_basic_info with a bearer that is no gateway token (answered 401 by Go before
+//   anything else: no Durable Object, no upstream call, no timer);
+// - WARM_CALLS get_basic_info calls through a gateway of Go's own (SIG_WARM, gateway.WarmUp): its
+//   own configuration and token, its key state in memory, an API answered with fixed bytes.
+// So the first real request finds
+// - state: the gateway built from its configuration (its problems logged at load), the request
+//   goroutines made and their stacks grown, the heap grown;
+// - its path's code optimised: V8 moves a wasm function from its baseline compiler (Liftoff) to
+//   its optimising one (TurboFan) once it has run enough, and only optimised code survives what
+//   every new isolate in a workerd process does: workerd's Worker::Isolate constructor sends V8 a
+//   moderate memory-pressure notification (its comment: in production "every machine is
+//   handling thousands of tenants"), and V8's wasm engine, one per process, then drops the
+//   baseline code of every module. A single request leaves the code baseline.
+// Measured (docs/benchmarks.md, tenth round): the first get_basic_info on a fresh instance about
+// 14 ms faster (54-58 ms against 68 ms, medians of 20-24 alternating instances), for about 30 ms
+// more at load (33-48 ms for the warm-up against 7-13 ms for one health check), most of it the
+// first run of the call's code; with V8's tier-up turned off the gain is gone.
+// It runs without the seed and timer stand-ins of Go's start: work that asked for random bytes
+// or a timer here would throw, end this instance, and leave the first request to start a new one
+// (fail closed: nothing unique is ever made from Math.random). Where the runtime has no env at
+// load, the first request builds the gateway, as before.
 function warmAtLoad(inst) {
   if (!inst || !loadEnv) return;
-  const id = nextId;
-  nextId = next(nextId);
   try {
     handEnv(inst, loadEnv);
-    pending.set(id, { inst, started() {}, respond() {}, fail() {} });
-    signalRequest(inst, id, WARM_MS, WARM_MS, "GET\nhttp://load.invalid/v1/health\n", null);
+    for (let i = 0; i < WARM_REQUESTS && !inst.dead; i++) {
+      const id = nextId;
+      nextId = next(nextId);
+      pending.set(id, { inst, started() {}, respond() {}, fail() {} });
+      try {
+        if (!signalRequest(inst, id, WARM_MS, WARM_MS, WARM_HEADS[i % WARM_HEADS.length], null)) break;
+      } finally {
+        pending.delete(id); // answered by now (neither waits on anything); a late answer finds no entry
+      }
+    }
+    if (!inst.dead) inst.signal(SIG_WARM, 0, WARM_CALLS, 0, 0, 0);
   } catch (e) {
     console.error("edge: could not build the gateway at load, the first request will: " + errorText(e));
-  } finally {
-    pending.delete(id); // answered by now (health waits on nothing); a late answer finds no entry
   }
 }
 
-const WARM_MS = 1000; // the load-time request's deadlines: no timer enforces them (Workers set none at load)
+const WARM_REQUESTS = 64;
+const WARM_CALLS = 64;
+const WARM_HEADS = [
+  "GET\nhttp://load.invalid/v1/health\n",
+  "POST\nhttp://load.invalid/v1/call/get_basic_info\nauthorization\nBearer load-time-warm-up-not-a-gateway-token\n",
+];
+const WARM_MS = 1000; // the load-time requests' deadlines: no timer enforces them (Workers set none at load)
 
 // handEnv makes env the one Go holds, when it is not already: Go reads it on SIG_ENV and builds
 // the gateway from it on its next request (workerd hands every request of an isolate the same

@@ -23,10 +23,17 @@ const call = (cmd, opts = {}) => gw.request('POST', '/v1/call/' + cmd, { token: 
 test('Go starts when the module loads: the first request finds it running', async () => {
   // glue/worker.mjs starts the Go runtime in the global scope (with a Math.random seed and no
   // timers, which Workers refuse there); if that failed it would log it and start Go in the
-  // request instead, and a broken start would stop the instance.
+  // request instead, and a broken start would stop the instance. Its load-time warm-up requests
+  // (health checks and calls with a bearer that is no gateway token) never leave the isolate.
+  const quiet = await sb.stats();
+  assert.equal(quiet.logins ?? 0, 0, 'no login before the first request: ' + JSON.stringify(quiet));
+  assert.deepEqual(quiet.by_cmd ?? {}, {}, 'no call before the first request');
   const r = await call('get_basic_info');
   assert.equal(r.status, 200, r.text);
   assert.ok(r.json.result?.merchant_id, r.text);
+  const seen = await sb.stats();
+  assert.equal(seen.logins, 1, JSON.stringify(seen));
+  assert.equal(seen.by_cmd.get_basic_info, 1, JSON.stringify(seen));
   assert.doesNotMatch(gw.logs(), /could not start the Go runtime at load|could not prepare|instance stopped|internal error/);
 });
 

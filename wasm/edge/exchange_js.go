@@ -38,7 +38,7 @@ const (
 	sigFetched = 2 // id: upstream call id, a: status (-1: no answer, -2: body unreadable), slot: header lines, or the message; c: body slot (0: none)
 	sigCancel  = 3 // id: request id, a: 1 for the soft deadline (the upstream context), 0 for the hard one
 	sigEnv     = 4 // the Worker's env changed: Go reads context.env
-	sigWarm    = 5 // at load: a: how many calls the warm-up makes (warm_js.go)
+	sigWarm    = 5 // at load: a: how many calls gateway.WarmUp makes (glue/worker.mjs, warmAtLoad)
 )
 
 type signal struct{ kind, id, a, b, slot, c int32 }

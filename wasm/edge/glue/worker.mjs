@@ -507,9 +507,9 @@ function unknownOutcome(sentAt, deadline, kind) {
 //   handling thousands of tenants"), and V8's wasm engine, one per process, then drops the
 //   baseline code of every module. A single request leaves the code baseline.
 // Measured (docs/benchmarks.md, tenth round): the first get_basic_info on a fresh instance about
-// 14 ms faster (54-58 ms against 68 ms, medians of 20-24 alternating instances), for about 30 ms
-// more at load (33-48 ms for the warm-up against 7-13 ms for one health check), most of it the
-// first run of the call's code; with V8's tier-up turned off the gain is gone.
+// 11 ms faster (54 ms against 65 ms, medians of 24 alternating instances), for about 34 ms more at
+// load (41-48 ms for the warm-up against 7-14 ms for one health check), most of it the first run of
+// the call's code; with V8's tier-up turned off the gain is gone.
 // It runs without the seed and timer stand-ins of Go's start: work that asked for random bytes
 // or a timer here would throw, end this instance, and leave the first request to start a new one
 // (fail closed: nothing unique is ever made from Math.random). Where the runtime has no env at
@@ -530,7 +530,7 @@ function warmAtLoad(inst) {
     }
     if (!inst.dead) inst.signal(SIG_WARM, 0, WARM_CALLS, 0, 0, 0);
   } catch (e) {
-    console.error("edge: could not build the gateway at load, the first request will: " + errorText(e));
+    console.error("edge: could not build or warm up the gateway at load, the first request will build it: " + errorText(e));
   }
 }
 
@@ -538,7 +538,8 @@ const WARM_REQUESTS = 64;
 const WARM_CALLS = 64;
 const WARM_HEADS = [
   "GET\nhttp://load.invalid/v1/health\n",
-  "POST\nhttp://load.invalid/v1/call/get_basic_info\nauthorization\nBearer load-time-warm-up-not-a-gateway-token\n",
+  // A comma: GATEWAY_TOKENS is a comma-separated list, so no configured token can be this one.
+  "POST\nhttp://load.invalid/v1/call/get_basic_info\nauthorization\nBearer load-time,warm-up\n",
 ];
 const WARM_MS = 1000; // the load-time requests' deadlines: no timer enforces them (Workers set none at load)
 

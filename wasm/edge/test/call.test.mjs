@@ -2,6 +2,7 @@
 // form and JSON bodies, the Wallex envelope passed through, and errors that say what is wrong.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startSandbox, startGateway, findSecret } from './lib.mjs';
 
 let sb, gw;
@@ -34,7 +35,7 @@ test('Go starts when the module loads: the first request finds it running', asyn
   const seen = await sb.stats();
   assert.equal(seen.logins, 1, JSON.stringify(seen));
   assert.equal(seen.by_cmd.get_basic_info, 1, JSON.stringify(seen));
-  assert.doesNotMatch(gw.logs(), /could not start the Go runtime at load|could not prepare|instance stopped|internal error/);
+  assert.doesNotMatch(gw.logs(), /could not start the Go runtime at load|could not prepare|could not build or warm up|instance stopped|internal error/);
 });
 
 test('the gateway is built from its configuration when the module loads, once', async () => {
@@ -57,9 +58,33 @@ test('the gateway is built from its configuration when the module loads, once', 
     }
     await new Promise((r) => setTimeout(r, 200));
     assert.equal((odd.logs().match(problem) ?? []).length, 1, 'not built again: ' + odd.logs());
-    assert.doesNotMatch(odd.logs(), /could not build the gateway at load|instance stopped|internal error/);
+    assert.doesNotMatch(odd.logs(), /could not build or warm up the gateway at load|instance stopped|internal error/);
   } finally {
     await odd.stop();
+  }
+});
+
+test('the load-time warm-up reaches nothing outside the isolate, whatever tokens are configured', async () => {
+  // glue/worker.mjs warms Go up at load with health checks, calls whose bearer is no gateway token
+  // (it holds a comma, which no token in the comma-separated GATEWAY_TOKENS can), and calls through
+  // a gateway of Go's own (gateway.WarmUp). Even with its bearer's two halves configured as tokens,
+  // nothing of it may reach the key's Durable Object or the API (which at load would fail and log).
+  const bearer = /\\nBearer ([^\\]+)\\n/.exec(readFileSync(new URL('../glue/worker.mjs', import.meta.url), 'utf8'))?.[1];
+  assert.ok(bearer, 'the warm-up bearer is in glue/worker.mjs');
+  const own = await startSandbox();
+  const real = 'real-token-' + Math.random().toString(36).slice(2);
+  const odd = await startGateway(own, { vars: { GATEWAY_TOKENS: `${bearer}, ${real}` } });
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    assert.doesNotMatch(odd.logs(), /token store|Disallowed|could not|instance stopped|internal error/, odd.logs());
+    assert.equal((await own.stats()).requests_seen, 0);
+    const r = await odd.request('POST', '/v1/call/get_basic_info', { token: real });
+    assert.equal(r.status, 200, r.text);
+    const st = await own.stats();
+    assert.deepEqual([st.logins, st.by_cmd.get_basic_info], [1, 1], JSON.stringify(st));
+  } finally {
+    await odd.stop();
+    await own.stop();
   }
 });
 

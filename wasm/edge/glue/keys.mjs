@@ -167,6 +167,10 @@ export class KeyState extends DurableObject {
     const st = this.calls.get(id);
     if (st === "queued" || st === "abandoned") {
       this.calls.set(id, "abandoned");
+      // Stored too, before the answer: the in-memory mark alone is dropped by prune() (and by a
+      // restart of this object), and the call's turn would then find nothing and send it, after
+      // its caller was told it never would.
+      await this.ctx.storage.put("call:" + id, { at: Date.now(), abandoned: true });
       return { sent: false };
     }
     if (st === "sent") return { sent: true };

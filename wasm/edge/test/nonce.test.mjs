@@ -182,3 +182,48 @@ test('a nonce below the last one sent is raised by the sequencer in its turn, ne
   assert.equal(await stub.loadNonce(), res.nonce);
   assert.equal(await lastNonceSeen(), res.nonce);
 });
+
+test('a call abandoned while queued is never sent, even when the call ahead prunes on its way out', async () => {
+  // abandon() of a queued call answers {sent: false}, and Go then tells its caller "not sent,
+  // safe to send again". A fresh object prunes at the end of its first call (lastPrune = 0), which
+  // dropped the in-memory "abandoned" mark: the queued call's turn then found nothing and sent it.
+  const { createServer } = await import('node:http');
+  const seen = [];
+  let release;
+  const api = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      seen.push(req.url);
+      const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"error":"ok","result":{}}');
+      if (req.url === '/ahead') release = answer;
+      else answer();
+    });
+  });
+  await new Promise((r) => api.listen(0, '127.0.0.1', r));
+  try {
+    const base = `http://127.0.0.1:${api.address().port}`;
+    const ns = await gw.mf.getDurableObjectNamespace('KEY_STATE', 'edge');
+    const stub = ns.get(ns.idFromName('test-abandon-' + rnd(6))); // fresh: it prunes after its first call
+    const call = (id, path) => ({
+      id, url: base + path, nonce: 1, deadline: Date.now() + 20_000,
+      head: 'version=1&cmd=create_withdrawal&nonce=', tail: '&amount=1&currency=BTC&address=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    const ahead = stub.nonceCall(call('ahead-' + rnd(4), '/ahead'));
+    for (let i = 0; i < 100 && !release; i++) await sleep(20);
+    assert.ok(release, 'the first call reached the API');
+    const queuedId = 'queued-' + rnd(4);
+    const queued = stub.nonceCall(call(queuedId, '/queued'));
+    await sleep(200);
+    assert.equal((await stub.abandon(queuedId)).sent, false);
+    release();
+    assert.equal((await ahead).status, 200);
+    const res = await queued;
+    assert.ok(res.not_sent, 'the abandoned call is refused in its turn: ' + JSON.stringify(res, (k, v) => (v instanceof Uint8Array ? '[bytes]' : v)));
+    await sleep(100);
+    assert.deepEqual(seen, ['/ahead'], 'the API received only the first call');
+    assert.equal((await stub.abandon(queuedId)).sent, false, 'asked again, the same answer');
+  } finally {
+    api.close();
+  }
+});

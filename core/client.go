@@ -298,16 +298,27 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 		retries      int
 		staleToken   string
 		sameNonce    int64 // > 0: the next attempt reuses this nonce (a money command after a 401)
+		refused401   error // a copy of this non-read request was answered 401: it may have landed
 	)
 	deadline, _ := ctx.Deadline()
+	// stopped is the error of an attempt that stops before it is sent: after a 401 of a non-read
+	// request an outcome unknown (the 401 did not prove that no copy landed), never "refused".
+	stopped := func(err error) error {
+		if refused401 == nil {
+			return err
+		}
+		ou := &OutcomeUnknownError{Cmd: cmd, Ref: refOf(fields), HTTPStatus: 401, Err: refused401}
+		ou.OpID, ou.Nonce, ou.SentAt, ou.Deadline = rec.op.ID, rec.op.Nonce, rec.op.SentAt, rec.op.Deadline
+		return ou
+	}
 	for attempt := 1; ; attempt++ {
 		tok, err := c.currentToken(ctx, staleToken)
 		if err != nil {
-			return nil, err
+			return nil, stopped(err)
 		}
 		body, nonce, err := c.encode(ctx, cmd, fields, sameNonce)
 		if err != nil {
-			return nil, err
+			return nil, stopped(err)
 		}
 		sameNonce = 0
 		req := &Request{URL: c.commandURL(cmd), Header: c.headers(tok.AccessToken), Body: body}
@@ -319,7 +330,7 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 		}
 		start := time.Now()
 		if err := rec.sending(ctx, nonce, c.cfg.now(), deadline); err != nil {
-			return nil, err
+			return nil, stopped(err)
 		}
 		hr, err := c.cfg.transport.RoundTrip(ctx, req)
 		res, next, cerr := c.judge(ctx, cmd, class, fields, hr, err)
@@ -341,13 +352,19 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 			}
 			relogged = true
 			staleToken = tok.AccessToken
-			if class == classMoney && nonce > 0 {
+			if class != classRead {
 				// A 401 says the API refused this copy; it does not say no other copy got
 				// through: an HTTP stack that resent the request by itself (Chromium does, when a
 				// reused connection drops) may have delivered the first one before the token
 				// expired. Sent again with the same nonce, the request is carried out at most
-				// once: if a copy was carried out, the API refuses the nonce, and that refusal of a
-				// money command is an outcome unknown, never a third send.
+				// once: if a copy was carried out, the API refuses the nonce, and that refusal is
+				// an outcome unknown, never a third send. A payment (create_transaction) is no
+				// different from a withdrawal here. Without a nonce nothing makes a second copy
+				// safe: the outcome is unknown, and reconcile settles it.
+				refused401 = cerr
+				if nonce == 0 {
+					return nil, stopped(nil)
+				}
 				sameNonce = nonce
 			}
 			continue

@@ -280,3 +280,78 @@ func TestMoneyAfter401ReusesTheNonce(t *testing.T) {
 		}
 	})
 }
+
+// A 401 after the API carried a request out (an HTTP stack's resent copy got the 401) must never
+// lead to a second operation: a payment is sent again only with the same nonce (refused: outcome
+// unknown), and a money command without a nonce is not sent again at all.
+func TestNoSecondOperationAfter401(t *testing.T) {
+	t.Run("a payment, with nonces: the same nonce, refused", func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{})
+		c := e.client(core.WithNonces(nil))
+		ctx := context.Background()
+		if _, err := c.Login(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitStatus, Status: 401, Cmd: "create_transaction"})
+		inv := "inv-401"
+		_, err := c.CreateTransaction(ctx, &core.CreateTransactionParams{Amount: "10", Currency1: "USD", Currency2: "BTC", BuyerEmail: "buyer@example.com", Invoice: &inv})
+		var ou *core.OutcomeUnknownError
+		if !errors.As(err, &ou) {
+			t.Fatalf("err = %v, want outcome unknown (the reused nonce was refused)", err)
+		}
+		n := 0
+		for _, err := range c.TxIDs(ctx, nil) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		if n != 1 {
+			t.Fatalf("%d payments, want exactly 1", n)
+		}
+	})
+	t.Run("a withdrawal, without nonces: not sent again", func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{})
+		c := e.client()
+		ctx := context.Background()
+		if _, err := c.Login(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitStatus, Status: 401, Cmd: "create_withdrawal"})
+		addr := sandbox.NewAddress("BTC")
+		_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: addr})
+		var ou *core.OutcomeUnknownError
+		if !errors.As(err, &ou) || ou.OpID == "" && ou.SentAt.IsZero() {
+			t.Fatalf("err = %v (%+v), want outcome unknown with what reconcile needs", err, ou)
+		}
+		if st := e.sb.Stats(e.demo.PublicKey); st.ByCmd["create_withdrawal"] != 1 {
+			t.Fatalf("create_withdrawal sent %d times, want once", st.ByCmd["create_withdrawal"])
+		}
+	})
+}
+
+// After a 401 of a money command the request may have landed: when the new login then fails (the
+// extension's worker restarted and holds no private key; the login is refused or unreachable),
+// the outcome is unknown, never "refused, nothing was sent", and reconcile finds the withdrawal.
+func TestMoneyAfter401WhoseLoginFailsIsUnknown(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	ops := core.NewMemoryStore()
+	c := e.client(core.WithNonces(nil), core.WithOpStore(ops), core.WithFencePause(10*time.Millisecond))
+	ctx := context.Background()
+	if _, err := c.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitStatus, Status: 401, Cmd: "create_withdrawal"})
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Cmd: "login", Count: 5})
+	addr := sandbox.NewAddress("BTC")
+	note := "after-401"
+	_, err := c.CreateWithdrawal(core.WithOperationID(ctx, "op-401-login"), &core.WithdrawalParams{Amount: "0.25", Currency: "BTC", Address: addr, Note: &note})
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) || core.IsRetryable(err) {
+		t.Fatalf("err = %v (retryable %v), want a non-retryable outcome unknown", err, core.IsRetryable(err))
+	}
+	res, err := c.ReconcileOp(ctx, "op-401-login")
+	if err != nil || res.Verdict != core.Found {
+		t.Fatalf("reconcile of the operation: %+v %v, want found (it was carried out)", res, err)
+	}
+}

@@ -132,13 +132,15 @@ export class KeyState extends DurableObject {
         let nonce = call.nonce;
         let body = call.body;
         if (body === undefined) {
-          nonce = Math.max(call.nonce, Math.max(mark ?? 0, sent ?? 0) + 1);
+          // exact: core's resend after a 401 carries its first copy's nonce, sent as it is (the
+          // API refuses it if that copy was carried out); any other call is raised above the last.
+          nonce = call.exact ? call.nonce : Math.max(call.nonce, Math.max(mark ?? 0, sent ?? 0) + 1);
           body = call.head + nonce + call.tail;
         } else if (!(call.nonce > (sent ?? 0))) {
           return { stale: sent ?? 0 };
         }
         this.calls.set(call.id, "sent");
-        await this.ctx.storage.put({ nonce: Math.max(mark ?? 0, nonce), nonce_sent: nonce, ["call:" + call.id]: { at: now } });
+        await this.ctx.storage.put({ nonce: Math.max(mark ?? 0, nonce), nonce_sent: Math.max(sent ?? 0, nonce), ["call:" + call.id]: { at: now } });
         let res;
         try {
           res = await fetch(call.url, {

@@ -4,7 +4,7 @@
 // nonce sequencer's "not sent", the hard deadline's answer for money, and checkout order_id.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSandbox, startGateway, startReceiver, signIPN, verifyForward, eventually, rnd } from './lib.mjs';
+import { startSandbox, startGateway, startReceiver, signIPN, verifyForward, eventually, rnd, historyCounter } from './lib.mjs';
 
 let sb, gw, rx;
 const extra = []; // further gateways and sandboxes, stopped at the end
@@ -147,6 +147,30 @@ test('/v1/call forwards only field names of [a-z0-9_[\\]]', async () => {
   const ok = await gw.request('POST', '/v1/call/get_tx_info', { token: gw.tokens[0], body: { txid: 'CPSBNOSUCH', 'wd[a_1][amount]': '1' } });
   assert.notEqual(ok.json.code, 'invalid_input', 'brackets pass the filter: ' + ok.text);
   assert.equal((await sb.stats()).by_cmd.get_tx_info, (st.by_cmd.get_tx_info ?? 0) + 1, 'only the last one reached the API');
+});
+
+test('a 401 after the API carried a money call or a payment out: one operation, outcome unknown (the resend keeps its nonce)', async () => {
+  // The sandbox's commit_status fault: the request is carried out, then answered 401 (as when an
+  // HTTP stack's resent copy meets an expired token). Core logs in again and sends it once more
+  // with the same nonce, which the API refuses when a copy was carried out. The key's sequencer
+  // raised every nonce above the last one sent, which made the resend a second withdrawal (and,
+  // for a checkout, a second payment).
+  const count = await historyCounter(sb);
+  const token = gw.tokens[0];
+  assert.equal((await gw.request('POST', '/v1/call/balances', { token })).status, 200);
+  const note = 'a401-' + rnd(4);
+  await sb.admin('POST', '/faults', { kind: 'commit_status', status: 401, count: 1, cmd: 'create_withdrawal' });
+  const w = await gw.request('POST', '/v1/call/create_withdrawal', { token, headers: { 'idempotency-key': 'op_' + rnd(12) },
+    body: { amount: '0.01', currency: 'BTC', address: 'bc1qa401' + rnd(4), note, auto_confirm: 1 } });
+  assert.equal(w.json?.code, 'outcome_unknown', w.text);
+  assert.equal(w.json.retryable, false);
+  assert.equal(await count.withdrawals(note), 1, 'exactly one withdrawal');
+  const order = 'o401-' + rnd(4);
+  await sb.admin('POST', '/faults', { kind: 'commit_status', status: 401, count: 1, cmd: 'create_transaction' });
+  const co = await gw.request('POST', '/v1/checkout', { body: { item: 'mug', currency2: 'BTC', buyer_email: 'b@example.com', order_id: order }, headers: { 'cf-connecting-ip': '203.0.113.91' } });
+  assert.notEqual(co.status, 201, 'not reported as a fresh payment: ' + co.text);
+  assert.equal(await count.payments('wko-' + order), 1, 'exactly one payment for the order');
+  await sb.admin('DELETE', '/faults');
 });
 
 test('a money call queued behind a slow call is not sent once its caller has gone: 503 not_sent, retryable', async () => {

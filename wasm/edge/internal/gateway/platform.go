@@ -98,6 +98,10 @@ type NonceCall struct {
 	Nonce    int64
 	At, End  int
 	Deadline time.Time // not sent after this; the request is aborted then
+	// Exact: send it with Nonce as it is, never raised, even at or below the last nonce sent. Core
+	// resends a request answered 401 with the nonce its first copy carried, so that the API refuses
+	// the resend if a copy was carried out; a raised nonce would make it a second operation.
+	Exact bool
 }
 
 // NonceResult is the sequencer's answer: exactly one of Response, NotSent, Stale (the last nonce

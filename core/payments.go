@@ -76,7 +76,10 @@ func (c *Client) CreateTransaction(ctx context.Context, p *CreateTransactionPara
 	r := res.Result
 	amt, err := r.Get("amount").Amount()
 	if err != nil {
-		return nil, &TransportError{Cmd: "create_transaction", HTTPStatus: res.HTTPStatus, Err: err}
+		// The API said "ok": the payment was created, only its answer cannot be read. Never a
+		// retryable error, which would invite a second payment: an outcome unknown, which
+		// reconcile settles (it finds the payment by its invoice or custom).
+		return nil, c.unknown("create_transaction", f, res.HTTPStatus, &TransportError{Cmd: "create_transaction", HTTPStatus: res.HTTPStatus, Err: err})
 	}
 	return &Transaction{
 		TxnID:          r.Get("txn_id").Text(),

@@ -153,7 +153,8 @@ func TestReconcileLineCarriesStateFile(t *testing.T) {
 	r = h.runWith(h.envWith("WALLEX_STATE", ""), "", args[1:]...)
 	def := filepath.Join(home, "wallexkit", "state.json")
 	if r.code != 0 || field(t, r.stdout, "Verdict") != "not_found" || !strings.Contains(r.stdout, "the state file "+def) ||
-		!strings.Contains(r.stdout, "another state file (WALLEX_STATE)") {
+		!strings.Contains(r.stdout, "another state file (WALLEX_STATE)") || field(t, r.stdout, "Proven") != "no" ||
+		strings.Contains(r.stdout, "safe to send it again") || !strings.Contains(field(t, r.stdout, "Next"), "reconcile it there") {
 		t.Errorf("reconcile with another state file (want %s named): exit %d\n%s%s", def, r.code, r.stdout, r.stderr)
 	}
 	// WALLEX_STATE not set: the line needs none.

@@ -161,6 +161,7 @@ func (a *app) opVerdict(res *core.ReconcileResult) *core.ReconcileResult {
 		return res
 	}
 	out := *res
+	out.Proven = false // of this state file only: nothing proves another did not send it
 	out.Detail += "; the store asked: the state file " + a.stateName() + " (public key " + a.set.publicKey + ", API " + a.set.apiURL +
 		"), so an operation sent with another state file (WALLEX_STATE) or other keys is reconciled with those"
 	return &out

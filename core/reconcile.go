@@ -36,7 +36,7 @@ type ReconcileQuery struct {
 	Custom    string // create_transaction
 	// Since bounds the search: operations created before Since minus Slack are ignored.
 	Since time.Time
-	// Slack widens the window for clock skew (default 5 minutes).
+	// Slack widens the window for clock skew (default DefaultReconcileSlack).
 	Slack time.Duration
 	// Exclude lists ids already accounted for (e.g. other rows of the same payout file).
 	Exclude map[string]bool
@@ -162,6 +162,13 @@ func queriesFromRef(cmd string, r map[string]string, since time.Time) []Reconcil
 // fence above it; when Nonce is unknown, the tools' nonces follow the clock in milliseconds, so
 // the fence is above it unless the original was sent after the fence (impossible) or its tool
 // ran ahead of the clock by more than the time since.
+// DefaultReconcileSlack is how far before Since a search reaches by default. Since comes from this
+// machine's clock (the time a request left) while the API dates its history by its own: a clock
+// that ran ahead by more than the slack would search from after the operation was created, miss
+// it, and (with the fence) call that proven. An hour covers a badly set clock; reading more
+// history costs little, and a search that reaches its item limit is ambiguous, never not_found.
+const DefaultReconcileSlack = time.Hour
+
 func (c *Client) Reconcile(ctx context.Context, q ReconcileQuery) (*ReconcileResult, error) {
 	rs, err := c.ReconcileAll(ctx, []ReconcileQuery{q})
 	if err != nil {
@@ -184,7 +191,7 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 	for i := range qs {
 		q := &qs[i]
 		if q.Slack == 0 {
-			q.Slack = 5 * time.Minute
+			q.Slack = DefaultReconcileSlack
 		}
 		if q.MaxItems <= 0 {
 			q.MaxItems = 500

@@ -368,3 +368,27 @@ func TestReconcileOfAConversionWaitsForTheFence(t *testing.T) {
 		t.Fatalf("no fence call was made (%d get_tx_ids before, %d after)", before, after)
 	}
 }
+
+// A machine clock 10 minutes ahead of the API's: a withdrawal carried out whose answer was lost
+// is found by its operation id. The search used to start 6 minutes before the (local) send time,
+// after the API's time for the withdrawal: not found, proven by the fence, and sent again.
+func TestReconcileWithAClockAheadFindsTheOperation(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client(core.WithNonces(nil), core.WithOpStore(core.NewMemoryStore()), core.WithFencePause(10*time.Millisecond),
+		core.WithClock(func() time.Time { return time.Now().Add(10 * time.Minute) }))
+	ctx := context.Background()
+	if _, err := c.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	note := "skew-10m"
+	_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.25", Currency: "BTC", Address: sandbox.NewAddress("BTC"), Note: &note})
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) {
+		t.Fatalf("err = %v, want outcome unknown", err)
+	}
+	res, err := c.ReconcileOp(ctx, ou.OpID)
+	if err != nil || res.Verdict != core.Found {
+		t.Fatalf("reconcile: %+v %v, want found", res, err)
+	}
+}

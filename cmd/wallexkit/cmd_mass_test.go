@@ -330,3 +330,43 @@ func TestMassWithdrawFailuresAndConfirmation(t *testing.T) {
 		t.Errorf("%d withdrawals, want 3", n)
 	}
 }
+
+// The line a run prints to run it again is safe to follow at once: it names the journal the run
+// used (and WALLEX_STATE when it was set), so the rows it sent are looked up before anything is
+// sent. It named neither: pasted, it started a new journal, found nothing yet (nonces off, the
+// batch still held by the network), and paid every row again.
+func TestPrintedAgainLineKeepsTheJournal(t *testing.T) {
+	h := newHarness(t)
+	h.env["WALLEX_NONCE"] = "0"
+	state := filepath.Join(t.TempDir(), "shop state", "state.json")
+	h.env["WALLEX_STATE"] = state
+	dir := t.TempDir()
+	path := payoutFile(t, dir, 3, "BTC", "0.001")
+	journal := filepath.Join(dir, "my journal.jsonl")
+	h.mustRun("login")
+	for _, f := range []sandbox.Fault{
+		{Kind: sandbox.FaultDelay, Delay: time.Millisecond, Cmd: "get_withdrawal_history"}, // the first look-up passes
+		{Kind: sandbox.FaultHold, Delay: 1500 * time.Millisecond, Cmd: "create_mass_withdrawal"},
+		{Kind: sandbox.FaultReset, Cmd: "get_withdrawal_history", Count: 30},
+	} {
+		if err := h.srv.InjectFault(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := h.run("--timeout", "300ms", "mass-withdraw", path, "--journal", journal, "--yes")
+	h.srv.ClearFaults()
+	if r.code != 4 {
+		t.Fatalf("first run: exit %d, want 4 (unknown)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	env, args := splitEnvLine(strings.TrimSpace(lines[len(lines)-1]))
+	if env["WALLEX_STATE"] != state || len(args) < 4 || args[len(args)-2] != "--journal" || args[len(args)-1] != journal {
+		t.Fatalf("printed line %q: env %v, args %q", lines[len(lines)-1], env, args)
+	}
+	// Followed at once, as printed (with --yes, as a script would).
+	r2 := h.runWith(h.envWith("WALLEX_STATE", env["WALLEX_STATE"]), "", append(append([]string{"--timeout", "300ms"}, args[1:]...), "--yes")...)
+	time.Sleep(1700 * time.Millisecond) // the held batch lands
+	if n := len(h.withdrawals()); n != 3 {
+		t.Fatalf("%d withdrawals for 3 rows (second run exit %d)\n%s%s", n, r2.code, r2.stdout, r2.stderr)
+	}
+}

@@ -321,7 +321,7 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 			return nil, stopped(err)
 		}
 		sameNonce = 0
-		req := &Request{URL: c.commandURL(cmd), Header: c.headers(tok.AccessToken), Body: body}
+		req := &Request{URL: c.commandURL(cmd), Header: c.headers(tok.AccessToken), Body: body, Fence: isFence(ctx)}
 		if c.cfg.staticToken != "" && class != classRead && rec.op.ID != "" {
 			// Through a gateway (which orders the API's nonces itself) the operation id is the
 			// idempotency key: a copy of this request, resent by a browser or a proxy, gets the

@@ -95,6 +95,12 @@ type OpStore interface {
 type opIDKey struct{}
 type journaledKey struct{}
 type nonceFloorKey struct{}
+type fenceKey struct{}
+
+// withFence marks the calls made with ctx as a reconcile's (Request.Fence).
+func withFence(ctx context.Context) context.Context { return context.WithValue(ctx, fenceKey{}, true) }
+
+func isFence(ctx context.Context) bool { v, _ := ctx.Value(fenceKey{}).(bool); return v }
 
 // WithOperationID names the operation of the next unsafe call made with ctx, so that a caller
 // that may lose the answer (a page whose service worker stops) can ask about it by that name

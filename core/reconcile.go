@@ -233,6 +233,7 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 	}
 	fenced := c.cfg.nonces != nil
 	if fenced {
+		ctx = withFence(ctx) // the fence and the reads after it (Request.Fence)
 		// The fence: one completed nonce-bearing call above the original's nonce.
 		cmd := "get_withdrawal_history"
 		if len(wd) == 0 {

@@ -8,6 +8,11 @@ type Request struct {
 	URL    string
 	Header map[string]string
 	Body   []byte
+	// Fence marks the calls of a reconcile (its nonce fence and the history reads after it, spec
+	// §7.3). A transport that chooses nonces after a request has left this client (the edge
+	// gateway's sequencer) must then never send a request made before the fence: the fence proves
+	// nothing about a request whose nonce is chosen after it.
+	Fence bool
 }
 
 // HTTPResponse is what came back. Header names are lower case; a transport may pass only the

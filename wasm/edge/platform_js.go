@@ -254,6 +254,7 @@ func (k *doKeys) NonceCall(ctx context.Context, c *gateway.NonceCall) (*gateway.
 		"id": c.ID, "url": c.Request.URL, "headers": headers,
 		"head": string(c.Request.Body[:c.At]), "tail": string(c.Request.Body[c.End:]),
 		"nonce": c.Nonce, "deadline": c.Deadline.UnixMilli(), "exact": c.Exact,
+		"created": c.Created.UnixMilli(), "fence": c.Fence,
 	}
 	v, err := k.call(ctx, "nonceCall", call)
 	if err != nil {

@@ -12,6 +12,7 @@
 // token.
 import { DurableObject } from "cloudflare:workers";
 
+
 export class KeyState extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
@@ -121,12 +122,20 @@ export class KeyState extends DurableObject {
     this.calls.set(call.id, "queued");
     return this.serial(async () => {
       try {
-        const [mark, sent, rec] = await Promise.all([
+        const [mark, sent, rec, fenced] = await Promise.all([
           this.ctx.storage.get("nonce"),
           this.ctx.storage.get("nonce_sent"),
           this.ctx.storage.get("call:" + call.id),
+          this.ctx.storage.get("fenced"),
         ]);
         if (this.calls.get(call.id) === "abandoned" || rec !== undefined) return { not_sent: "its caller stopped waiting before its turn" };
+        // A reconcile's fence proves that the request it settles is never carried out after it: a
+        // request made before the fence (held on its way here, with no nonce yet) is refused. The
+        // times are the isolates' clocks; the request a reconcile settles was made at least an
+        // answer's round trip before it, far more than they differ.
+        if (!call.fence && call.created > 0 && fenced !== undefined && call.created < fenced) {
+          return { not_sent: "a reconcile's nonce fence ran after it was made, so it is never sent; send it again if it is still wanted" };
+        }
         const now = Date.now();
         if (!(now < call.deadline)) return { not_sent: "its deadline passed before its turn" };
         let nonce = call.nonce;
@@ -140,7 +149,9 @@ export class KeyState extends DurableObject {
           return { stale: sent ?? 0 };
         }
         this.calls.set(call.id, "sent");
-        await this.ctx.storage.put({ nonce: Math.max(mark ?? 0, nonce), nonce_sent: Math.max(sent ?? 0, nonce), ["call:" + call.id]: { at: now } });
+        const put = { nonce: Math.max(mark ?? 0, nonce), nonce_sent: Math.max(sent ?? 0, nonce), ["call:" + call.id]: { at: now } };
+        if (call.fence && call.created > 0) put.fenced = Math.max(fenced ?? 0, call.created);
+        await this.ctx.storage.put(put);
         let res;
         try {
           res = await fetch(call.url, {

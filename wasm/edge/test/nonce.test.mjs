@@ -227,3 +227,27 @@ test('a call abandoned while queued is never sent, even when the call ahead prun
     api.close();
   }
 });
+
+test('a call made before a reconcile\'s fence and arriving after it is never sent', async () => {
+  // A nonce call held between an isolate and the key's sequencer has no nonce yet: the sequencer
+  // would give it one above the fence's, so a reconcile that concluded "not found, proven" after
+  // its fence would be wrong, and sending the request again would pay twice. The sequencer now
+  // refuses a call made before the last fence as not sent.
+  const token = gw.tokens[0];
+  const madeBefore = Date.now() - 2000; // the original, made before the reconcile below
+  const addr = 'bc1qfence' + rnd(4);
+  const r = await gw.request('POST', '/v1/reconcile', { token, body: { cmd: 'create_withdrawal', amount: '0.01', currency: 'BTC', address: addr, sent_at: new Date(madeBefore).toISOString() } });
+  assert.equal(r.json?.verdict, 'not_found', r.text);
+  assert.equal(r.json.proven, true);
+  const stub = await keyStub();
+  const before = (await sb.stats()).by_cmd.create_withdrawal ?? 0;
+  const held = await stub.nonceCall({
+    id: 'held-' + rnd(4), url: sb.apiUrl + '/create_withdrawal', nonce: 1, deadline: Date.now() + 10_000, created: madeBefore,
+    head: `version=1&key=${sb.publicKey}&cmd=create_withdrawal&nonce=`, tail: `&amount=0.01&currency=BTC&address=${addr}&auto_confirm=1`,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: await gw.upstreamToken() },
+  });
+  assert.ok(held.not_sent, 'refused: ' + JSON.stringify(held, (k, v) => (v instanceof Uint8Array ? '[bytes]' : v)));
+  assert.equal((await sb.stats()).by_cmd.create_withdrawal ?? 0, before, 'the API never received it');
+  // A request made after the fence goes out as usual.
+  assert.equal((await basicInfo()).status, 200);
+});

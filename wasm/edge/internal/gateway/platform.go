@@ -102,6 +102,12 @@ type NonceCall struct {
 	// resends a request answered 401 with the nonce its first copy carried, so that the API refuses
 	// the resend if a copy was carried out; a raised nonce would make it a second operation.
 	Exact bool
+	// Created is when the gateway made the request, Fence whether it is one of a reconcile's calls
+	// (core.Request.Fence). A fence proves that a request made before it is never carried out
+	// after it only if the sequencer then refuses such a request: one held between an isolate and
+	// the sequencer has no nonce yet, and would get one above the fence's.
+	Created time.Time
+	Fence   bool
 }
 
 // NonceResult is the sequencer's answer: exactly one of Response, NotSent, Stale (the last nonce

@@ -176,7 +176,22 @@ func (s *Store) write(st fileState) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(name, s.path)
+	if err := os.Rename(name, s.path); err != nil {
+		return err
+	}
+	// The rename is durable only once the directory is: without this a power loss can bring back
+	// the file before it, whose missing operation record would read as "never sent".
+	syncDir(dir)
+	return nil
+}
+
+// syncDir flushes a directory's entries to disk (best effort: some systems cannot sync a
+// directory, and there a rename is as durable as they make it).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
 }
 
 func (s *Store) LoadToken(_ context.Context, key string) (core.Token, bool, error) {

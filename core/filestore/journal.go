@@ -117,6 +117,7 @@ func (j *Journal) Append(_ context.Context, es []payout.Entry) error {
 	if err := os.MkdirAll(filepath.Dir(j.path), 0o700); err != nil {
 		return err
 	}
+	_, statErr := os.Stat(j.path)
 	f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
@@ -129,5 +130,11 @@ func (j *Journal) Append(_ context.Context, es []payout.Entry) error {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if statErr != nil {
+		syncDir(filepath.Dir(j.path)) // a new journal's name is durable only once its directory is
+	}
+	return nil
 }

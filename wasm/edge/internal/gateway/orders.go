@@ -103,7 +103,13 @@ func (g *Gateway) orderCheckout(ctx context.Context, p Platform, r *Request, c *
 		if ok {
 			rec = parseOrder(raw)
 			if rec.fp != fp {
-				return errorResponse(409, "order_conflict", "order_id "+strconv.Quote(orderID)+" was already used for a different checkout (amount, coin, buyer or item): use a new order_id", false)
+				if rec.state == "failed" {
+					return errorResponse(409, "order_conflict", "order_id "+strconv.Quote(orderID)+" was already used for a different checkout (amount, coin, buyer or item) that created no payment: use a new order_id", false)
+				}
+				// A payment exists for the order, or may (the first checkout's outcome is not settled,
+				// or it is in progress): a new order_id would make a second one for the same order
+				// (the price read for it may have changed since).
+				return errorResponse(409, "order_conflict", "order_id "+strconv.Quote(orderID)+" already has a payment, or one that may exist, for a different checkout (amount, coin, buyer or item; the price may have changed since): do not start another payment for this order; send the first checkout again as it was, or ask the merchant to look for invoice "+invoice, false)
 			}
 		}
 		switch rec.state {

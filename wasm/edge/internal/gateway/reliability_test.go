@@ -287,6 +287,10 @@ func TestOrderCheckout(t *testing.T) {
 	if res.Status != 502 || m["code"] != "outcome_unknown" || m["order_id"] != "o-1" || m["invoice"] != "wko-o-1" {
 		t.Fatalf("first: %d %s", res.Status, res.Body)
 	}
+	// A storefront holds no gateway token: it is told what it can do (the same order_id again).
+	if msg, _ := m["error"].(string); !strings.Contains(msg, "same order_id") || strings.Contains(msg, "/v1/reconcile") {
+		t.Fatalf("first answer's instruction: %q", msg)
+	}
 	// The retry finds the payment by its invoice instead of creating another.
 	res = g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, body))
 	if m := decode(t, res); res.Status != 200 || m["txn_id"] != "CPSBX1" || m["recovered"] != true || creates != 1 {

@@ -56,11 +56,23 @@ func isContextError(err error) bool {
 // one body per payout). sent is the nonce the request actually carried when the key's sequencer
 // had to raise it. extra adds members (checkout: order_id, invoice).
 func outcomeUnknown(ou *core.OutcomeUnknownError, sent int64, extra func(*jsonObj)) *Response {
+	return outcomeUnknownSaying(ou, sent, "the request may have been carried out but no answer came back: do not send it again; reconcile first (POST /v1/reconcile with the \"reconcile\" fields)", extra)
+}
+
+// What a storefront (which holds no gateway token, so cannot reconcile) is told about a checkout
+// whose payment may have been created: the glue's own answer at its hard deadline says the same.
+const (
+	checkoutUnknownWithOrder = "the checkout may have created its payment but no answer came back: do not start another payment for this order; send the same checkout again with the same order_id (the gateway answers the payment it made, never a second one)"
+	checkoutUnknownNoOrder   = "the checkout may have created its payment but no answer came back: do not start another payment; ask the merchant to look for its invoice (a checkout with an order_id can be sent again safely)"
+)
+
+// outcomeUnknownSaying is outcomeUnknown with its own instruction.
+func outcomeUnknownSaying(ou *core.OutcomeUnknownError, sent int64, msg string, extra func(*jsonObj)) *Response {
 	if sent > ou.Nonce {
 		ou.Nonce = sent
 	}
 	o := newObj().
-		str("error", "the request may have been carried out but no answer came back: do not send it again; reconcile first (POST /v1/reconcile with the \"reconcile\" fields)").
+		str("error", msg).
 		str("code", "outcome_unknown").
 		bool("retryable", false).
 		str("cmd", ou.Cmd).

@@ -92,12 +92,13 @@ test('checkout end to end: payment, sandbox pays, IPN, event, signed forward, st
     assert.ok(verifyForward(gw.secrets.FORWARD_SECRET, f), 'forward signature verifies');
     assert.ok(!verifyForward('wrong-secret', f));
     const b = JSON.parse(f.body);
-    assert.deepEqual(Object.keys(b).sort(), ['fields', 'ipn_id', 'status', 'status_text', 'txn_id', 'type']);
+    assert.deepEqual(Object.keys(b).sort(), ['fields', 'first_paid', 'ipn_id', 'status', 'status_text', 'txn_id', 'type']);
     assert.equal(b.type, 'api');
     assert.equal(b.fields.merchant, sb.merchantId);
     assert.equal(f.headers['content-type'], 'application/json');
   }
   assert.deepEqual(fwd.map((f) => JSON.parse(f.body).status), [0, 1, 100]);
+  assert.deepEqual(fwd.map((f) => JSON.parse(f.body).first_paid), [false, false, true], 'the one that made it paid');
 
   st = await gw.request('GET', `/v1/checkout/${tx.txn_id}`, { origin: SHOP });
   assert.equal(st.json.status, 100);

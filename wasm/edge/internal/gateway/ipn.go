@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/ipn"
 )
 
@@ -30,14 +31,10 @@ func (g *Gateway) ipn(ctx context.Context, p Platform, r *Request) *Response {
 		return errorResponse(status, code, err.Error(), false)
 	}
 	led := p.Ledger()
-	forward := ""
-	if g.cfg.forwarding() {
-		forward = forwardBody(n)
-	}
-	event := eventBody(n, g.now().Unix())
+	now := g.now().Unix()
 	var d ipn.Decision
 	for attempt := 1; ; attempt++ {
-		d, err = g.recordIPN(ctx, led, n, event, forward)
+		d, err = g.recordIPN(ctx, led, n, now, g.cfg.forwarding())
 		if !errors.Is(err, errIPNConflict) || attempt == maxIPNAttempts {
 			break
 		}
@@ -61,11 +58,19 @@ var errIPNConflict = errors.New("another notification of the payment was recorde
 // atomic ledger step that only takes effect if the payment's status is still the one the Tracker
 // read. So two notifications of one payment arriving together (complete and cancelled) are
 // decided one after the other, never both against the same old status.
-func (g *Gateway) recordIPN(ctx context.Context, led Ledger, n *ipn.Notification, event, forward string) (ipn.Decision, error) {
+func (g *Gateway) recordIPN(ctx context.Context, led Ledger, n *ipn.Notification, now int64, forwarding bool) (ipn.Decision, error) {
 	st := &casStore{led: led}
 	d, err := ipn.NewTracker(st).Handle(ctx, n, nil)
 	if err != nil || d != ipn.Apply {
 		return d, err
+	}
+	// first_paid: this notification makes the payment paid, which no earlier one did (a complete
+	// payment's later "100" is paid too, and must not be acted on twice). The commit only takes
+	// effect if the status read is still the last one, so exactly one event of a payment has it.
+	firstPaid := n.Paid() && !(st.hasLast && core.PaymentStatus(st.last).Paid())
+	event, forward := eventBody(n, now, firstPaid), ""
+	if forwarding {
+		forward = forwardBody(n, firstPaid)
 	}
 	c := &IPNCommit{ID: n.ID, Key: st.key, Expect: st.last, HasExpect: st.hasLast, Status: st.status, SetStatus: st.set, Event: event, Forward: forward}
 	res, err := led.CommitIPN(ctx, c)
@@ -126,17 +131,19 @@ func flatFields(n *ipn.Notification) map[string]string {
 	return m
 }
 
-// forwardBody is what FORWARD_URL receives: {ipn_id, type, status, status_text, txn_id, fields}.
-func forwardBody(n *ipn.Notification) string {
+// forwardBody is what FORWARD_URL receives: {ipn_id, type, status, status_text, txn_id,
+// first_paid, fields}.
+func forwardBody(n *ipn.Notification, firstPaid bool) string {
 	return newObj().str("ipn_id", n.ID).str("type", n.Type).int("status", int64(n.Status)).
-		str("status_text", n.StatusText).str("txn_id", n.Fields.Get("txn_id")).strMap("fields", flatFields(n)).String()
+		str("status_text", n.StatusText).str("txn_id", n.Fields.Get("txn_id")).bool("first_paid", firstPaid).
+		strMap("fields", flatFields(n)).String()
 }
 
 // eventBody is the event kept for /v1/events (the ledger adds cursor and forwarding state).
-func eventBody(n *ipn.Notification, now int64) string {
+func eventBody(n *ipn.Notification, now int64, firstPaid bool) string {
 	return newObj().str("ipn_id", n.ID).str("type", n.Type).int("status", int64(n.Status)).
 		str("status_text", n.StatusText).str("txn_id", n.Fields.Get("txn_id")).str("payment", n.Key()).
-		bool("paid", n.Paid()).int("received_at", now).strMap("fields", flatFields(n)).String()
+		bool("paid", n.Paid()).bool("first_paid", firstPaid).int("received_at", now).strMap("fields", flatFields(n)).String()
 }
 
 // events answers GET /v1/events?after=CURSOR&limit=N.

@@ -307,9 +307,7 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 		if refused401 == nil {
 			return err
 		}
-		ou := &OutcomeUnknownError{Cmd: cmd, Ref: refOf(fields), HTTPStatus: 401, Err: refused401}
-		ou.OpID, ou.Nonce, ou.SentAt, ou.Deadline = rec.op.ID, rec.op.Nonce, rec.op.SentAt, rec.op.Deadline
-		return ou
+		return rec.stamp(c.unknown(cmd, fields, 401, refused401))
 	}
 	for attempt := 1; ; attempt++ {
 		tok, err := c.currentToken(ctx, staleToken)
@@ -320,8 +318,8 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 		if err != nil {
 			return nil, stopped(err)
 		}
+		req := &Request{URL: c.commandURL(cmd), Header: c.headers(tok.AccessToken), Body: body, Fence: isFence(ctx), SameNonce: sameNonce > 0 && nonce == sameNonce}
 		sameNonce = 0
-		req := &Request{URL: c.commandURL(cmd), Header: c.headers(tok.AccessToken), Body: body, Fence: isFence(ctx)}
 		if c.cfg.staticToken != "" && class != classRead && rec.op.ID != "" {
 			// Through a gateway (which orders the API's nonces itself) the operation id is the
 			// idempotency key: a copy of this request, resent by a browser or a proxy, gets the
@@ -334,10 +332,7 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 		}
 		hr, err := c.cfg.transport.RoundTrip(ctx, req)
 		res, next, cerr := c.judge(ctx, cmd, class, fields, hr, err)
-		var ou *OutcomeUnknownError
-		if errors.As(cerr, &ou) {
-			ou.OpID, ou.Nonce, ou.SentAt, ou.Deadline = rec.op.ID, rec.op.Nonce, rec.op.SentAt, rec.op.Deadline
-		}
+		cerr = rec.stamp(cerr)
 		status := 0
 		if hr != nil {
 			status = hr.Status

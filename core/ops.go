@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"time"
 
@@ -201,6 +202,16 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 // fields, outcome or error.
 func forgottenOp(o Op, now time.Time) Op {
 	return Op{ID: o.ID, Cmd: o.Cmd, SentAt: o.SentAt, State: OpForgotten, Settled: o.Settled, Until: now}
+}
+
+// stamp gives an outcome unknown (err, if it is one) what reconcile needs of this operation: its
+// id, nonce, send time and deadline. Any other error is returned as it is.
+func (r *opRecorder) stamp(err error) error {
+	var ou *OutcomeUnknownError
+	if errors.As(err, &ou) {
+		ou.OpID, ou.Nonce, ou.SentAt, ou.Deadline = r.op.ID, r.op.Nonce, r.op.SentAt, r.op.Deadline
+	}
+	return err
 }
 
 // sending records the op before an attempt leaves.

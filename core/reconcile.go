@@ -21,6 +21,13 @@ const (
 	InFlight Verdict = "in_flight"
 )
 
+// DefaultReconcileSlack is how far before Since a search reaches by default. Since comes from this
+// machine's clock (the time a request left) while the API dates its history by its own: a clock
+// that ran ahead by more than the slack would search from after the operation was created, miss
+// it, and (with the fence) call that proven. An hour covers a badly set clock; reading more
+// history costs little, and a search that reaches its item limit is ambiguous, never not_found.
+const DefaultReconcileSlack = time.Hour
+
 // ReconcileQuery describes an operation whose outcome is unknown.
 type ReconcileQuery struct {
 	Cmd      string // create_withdrawal, create_transfer, create_mass_withdrawal or create_transaction
@@ -162,13 +169,6 @@ func queriesFromRef(cmd string, r map[string]string, since time.Time) []Reconcil
 // fence above it; when Nonce is unknown, the tools' nonces follow the clock in milliseconds, so
 // the fence is above it unless the original was sent after the fence (impossible) or its tool
 // ran ahead of the clock by more than the time since.
-// DefaultReconcileSlack is how far before Since a search reaches by default. Since comes from this
-// machine's clock (the time a request left) while the API dates its history by its own: a clock
-// that ran ahead by more than the slack would search from after the operation was created, miss
-// it, and (with the fence) call that proven. An hour covers a badly set clock; reading more
-// history costs little, and a search that reaches its item limit is ambiguous, never not_found.
-const DefaultReconcileSlack = time.Hour
-
 func (c *Client) Reconcile(ctx context.Context, q ReconcileQuery) (*ReconcileResult, error) {
 	rs, err := c.ReconcileAll(ctx, []ReconcileQuery{q})
 	if err != nil {

@@ -13,6 +13,10 @@ type Request struct {
 	// gateway's sequencer) must then never send a request made before the fence: the fence proves
 	// nothing about a request whose nonce is chosen after it.
 	Fence bool
+	// SameNonce marks a request sent again with the nonce its first copy carried (after a 401: the
+	// API refuses it if that copy was carried out). A transport that chooses nonces itself must
+	// send it with that nonce as it is, never a new one, which would make it a second operation.
+	SameNonce bool
 }
 
 // HTTPResponse is what came back. Header names are lower case; a transport may pass only the

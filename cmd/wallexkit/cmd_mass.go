@@ -297,12 +297,8 @@ func (m *massRun) finish() error {
 	}
 	// The line to run it again names the journal it used: the rows it sent are recorded there, and
 	// a run with another journal (a --journal left out, another WALLEX_STATE) would start without
-	// them. WALLEX_STATE is set on it when it was set here (the client's nonce mark and records).
-	again := shellJoin(append(a.globalArgs(), "mass-withdraw", m.o.file, "--journal", m.o.journal))
-	if p := a.getenv("WALLEX_STATE"); p != "" {
-		again = "WALLEX_STATE=" + shellQuote(p) + " " + again
-	}
-	again = a.redact(again)
+	// them.
+	again := a.printedLine("mass-withdraw", m.o.file, "--journal", m.o.journal)
 	switch {
 	case s.Done && resErr != nil:
 		return &codedError{code: exitAPI, msg: "every payout was sent, but the results file could not be written"}

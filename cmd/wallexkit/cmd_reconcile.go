@@ -34,7 +34,7 @@ func reconcileCommand() command {
 			"Without --op, describe the operation: --cmd is create_withdrawal, create_mass_withdrawal,\n" +
 			"create_transfer (with --address or --merchant), create_transaction (with --invoice and/or\n" +
 			"--custom; --currency is the coin the buyer pays) or convert. --since takes RFC 3339, Unix\n" +
-			"seconds or a duration ago (2h); 5 minutes of slack are added for clock skew. --sent is when\n" +
+			"seconds or a duration ago (2h); an hour of slack is added for clock skew. --sent is when\n" +
 			"the original left ('wallexkit ops list' shows it; --op needs none); without it the time\n" +
 			"is unknown and counts as now, so without nonces the wait before not_found starts now.\n" +
 			"--original-nonce is its nonce, if known.\n" +

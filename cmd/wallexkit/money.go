@@ -142,16 +142,20 @@ func (a *app) globalArgs() []string {
 	return args
 }
 
-// opReconcileLine is the command that settles an unresolved operation recorded in the state file.
-// The operation is recorded in this run's state file only: when WALLEX_STATE chose it, the line
-// sets it too, so that it finds the record when pasted as printed (elsewhere it would find none).
-func (a *app) opReconcileLine(id string) string {
-	line := shellJoin(append(a.globalArgs(), "reconcile", "--op", id))
+// printedLine is a wallexkit command line for a person or script to run next: the global flags
+// the environment does not give, then args. What it acts on lives in this run's state file
+// (operation records, the nonce mark, payout journals by default): when WALLEX_STATE chose it, the
+// line sets it too, so that run as printed it finds them (elsewhere it would find none).
+func (a *app) printedLine(args ...string) string {
+	line := shellJoin(append(a.globalArgs(), args...))
 	if p := a.getenv("WALLEX_STATE"); p != "" {
 		line = "WALLEX_STATE=" + shellQuote(p) + " " + line
 	}
 	return a.redact(line)
 }
+
+// opReconcileLine is the command that settles an unresolved operation recorded in the state file.
+func (a *app) opReconcileLine(id string) string { return a.printedLine("reconcile", "--op", id) }
 
 // opVerdict adds to a reconcile --op verdict which state file it comes from, when the answer is
 // that the file holds no record of the operation: true of that file only. An operation recorded

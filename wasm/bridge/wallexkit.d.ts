@@ -357,7 +357,7 @@ export interface ReconcileOptions {
   /** create_transaction. */
   invoice?: string;
   custom?: string;
-  /** Ignore operations created before this (Unix milliseconds), minus 5 minutes of slack. */
+  /** Ignore operations created before this (Unix milliseconds), minus an hour of slack (clock skew). */
   sinceMs?: number;
   /** From the outcome_unknown rejection: the nonce, sent time and deadline of the original. */
   nonce?: number;

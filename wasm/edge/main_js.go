@@ -164,12 +164,14 @@ func (h *host) handle(s signal) {
 	soft, hard := now.Add(time.Duration(s.a)*time.Millisecond), now.Add(time.Duration(s.b)*time.Millisecond)
 	// Two contexts with no parent (a child context would cost a registration with its parent
 	// and its removal): the hard deadline ends both (host.cancel), the soft one the upstream one.
+	// The glue's JS timers of this request enforce both deadlines; Go only reports them
+	// (gateway.ReportedDeadline), so that core arms no Go timer of its own.
 	hctx, cancelHard := context.WithCancel(context.Background())
 	defer cancelHard()
-	ctx := glueDeadline{Context: hctx, at: hard}
+	ctx := gateway.ReportedDeadline{Context: hctx, At: hard}
 	sctx, cancelSoft := context.WithCancel(context.Background())
 	defer cancelSoft()
-	up := glueDeadline{Context: sctx, at: soft}
+	up := gateway.ReportedDeadline{Context: sctx, At: soft}
 	h.mu.Lock()
 	h.cancels[id] = [2]context.CancelFunc{cancelSoft, cancelHard}
 	h.mu.Unlock()
@@ -196,23 +198,6 @@ func answer(id int32, res *gateway.Response) {
 	var head strings.Builder
 	joinHeaders(&head, res.Header)
 	respond(id, res.Status, head.String(), res.Body)
-}
-
-// glueDeadline is a request context whose deadline is enforced by a JS timer of the request's
-// own (the glue's, calling cancel, or platform.WithTimeout's), not by a Go timer. It reports the
-// deadline so that core adds no timeout of its own: a Go timer can fire while the instance is
-// running another request's event, and the goroutine it wakes would then abort or start I/O on
-// behalf of the wrong request, which Workers refuse.
-type glueDeadline struct {
-	context.Context
-	at time.Time
-}
-
-func (c glueDeadline) Deadline() (time.Time, bool) {
-	if d, ok := c.Context.Deadline(); ok && d.Before(c.at) {
-		return d, true
-	}
-	return c.at, true
 }
 
 // cancel ends a request's upstream context (soft: the glue's soft deadline passed), or both it

@@ -83,7 +83,7 @@ func (p *platform) WithTimeout(ctx context.Context, d time.Duration) (context.Co
 		return nil
 	})
 	timer = jsSetTimeout.Invoke(fn, max(0, d.Milliseconds()))
-	return glueDeadline{Context: c, at: at}, func() {
+	return gateway.ReportedDeadline{Context: c, At: at}, func() {
 		cancel()
 		release(true)
 	}

@@ -12,7 +12,6 @@
 // token.
 import { DurableObject } from "cloudflare:workers";
 
-
 export class KeyState extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);

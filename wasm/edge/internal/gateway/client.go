@@ -205,15 +205,12 @@ func (t *edgeTransport) RoundTrip(ctx context.Context, req *core.Request) (*core
 		deadline = time.Now().Add(callTimeout)
 	}
 	body := req.Body
-	// A nonce this request already sent is core's resend after a 401: it must go out with that
-	// nonce, which the API refuses if the first copy was carried out (core/client.go, relogin).
-	exact := n <= t.sentNonce()
 	created := time.Now()
 	for range maxStale {
 		if err := ctx.Err(); err != nil {
 			return nil, core.NotSent(err)
 		}
-		call := &NonceCall{ID: "nc_" + randomHex(12), Request: &core.Request{URL: req.URL, Header: req.Header, Body: body}, Nonce: n, At: at, End: end, Deadline: deadline, Exact: exact, Created: created, Fence: req.Fence}
+		call := &NonceCall{ID: "nc_" + randomHex(12), Request: &core.Request{URL: req.URL, Header: req.Header, Body: body}, Nonce: n, At: at, End: end, Deadline: deadline, Exact: req.SameNonce, Created: created, Fence: req.Fence}
 		res, err := t.ks.state.NonceCall(ctx, call)
 		if err != nil {
 			// The caller stopped waiting, or the call to the sequencer failed: ask whether the

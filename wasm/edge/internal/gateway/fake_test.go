@@ -306,3 +306,43 @@ func noSecrets(t *testing.T, f *fakePlatform, res ...*Response) {
 		}
 	}
 }
+
+// fakePayments makes f's API keep the payments it creates and list them (get_tx_ids,
+// get_tx_info by invoice), as reconcile reads them. The nth create_transaction (from 1) is
+// answered by answer(n) when it returns a status, else with a normal payment CPSBX<n>; every
+// create is counted as made. Tests may reset creates and created between steps.
+type fakePayments struct {
+	creates int
+	created []string // invoices of payments that exist, CPSBX1, CPSBX2, ...
+}
+
+func newFakePayments(f *fakePlatform, answer func(n int) (int, string)) *fakePayments {
+	fp := &fakePayments{}
+	api := f.api
+	f.api = func(cmd string, form url.Values) (int, string) {
+		switch cmd {
+		case "create_transaction":
+			fp.creates++
+			fp.created = append(fp.created, form.Get("invoice"))
+			if answer != nil {
+				if status, body := answer(fp.creates); status != 0 {
+					return status, body
+				}
+			}
+			return 200, `{"error":"ok","result":{"amount":"0.00040000","txn_id":"CPSBX` + strconv.Itoa(fp.creates) + `","address":"addr1","confirms_needed":"2","timeout":7200,"checkout_url":"https://x/c","status_url":"https://x/s","qrcode_url":"https://x/q"}}`
+		case "get_tx_ids":
+			out := []string{}
+			for i := range fp.created {
+				out = append(out, strconv.Quote("CPSBX"+strconv.Itoa(i+1)))
+			}
+			return 200, `{"error":"ok","result":[` + strings.Join(out, ",") + `]}`
+		case "get_tx_info":
+			i, _ := strconv.Atoi(strings.TrimPrefix(form.Get("txid"), "CPSBX"))
+			return 200, `{"error":"ok","result":{"status":0,"status_text":"Waiting","coin":"BTC","amount":40000,"amountf":"0.00040000","received":0,"receivedf":"0","payment_address":"addr1","checkout":{"invoice":` + strconv.Quote(fp.created[i-1]) + `}}}`
+		case "get_withdrawal_history":
+			return 200, `{"error":"ok","result":[]}`
+		}
+		return api(cmd, form)
+	}
+	return fp
+}

@@ -35,6 +35,23 @@ type Platform interface {
 	WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc)
 }
 
+// ReportedDeadline is a context that reports At as its deadline (or its parent's, when earlier)
+// without arming a Go timer for it: something else ends it by its cancel. A host whose Go timers
+// are unsafe (on Workers a Go timer can fire while the instance runs another request's event, and
+// the goroutine it wakes would abort or start I/O on behalf of the wrong request) enforces the
+// deadline with a timer of its own; reporting it keeps core from adding a timeout of its own.
+type ReportedDeadline struct {
+	context.Context
+	At time.Time
+}
+
+func (c ReportedDeadline) Deadline() (time.Time, bool) {
+	if d, ok := c.Context.Deadline(); ok && d.Before(c.At) {
+		return d, true
+	}
+	return c.At, true
+}
+
 // sleep waits d, or until ctx ends, on the platform's timer.
 func sleep(p Platform, ctx context.Context, d time.Duration) error {
 	if d <= 0 {
@@ -98,9 +115,9 @@ type NonceCall struct {
 	Nonce    int64
 	At, End  int
 	Deadline time.Time // not sent after this; the request is aborted then
-	// Exact: send it with Nonce as it is, never raised, even at or below the last nonce sent. Core
-	// resends a request answered 401 with the nonce its first copy carried, so that the API refuses
-	// the resend if a copy was carried out; a raised nonce would make it a second operation.
+	// Exact: send it with Nonce as it is, never raised, even at or below the last nonce sent
+	// (core.Request.SameNonce: core's resend after a 401, which the API must refuse if the first
+	// copy was carried out).
 	Exact bool
 	// Created is when the gateway made the request, Fence whether it is one of a reconcile's calls
 	// (core.Request.Fence). A fence proves that a request made before it is never carried out

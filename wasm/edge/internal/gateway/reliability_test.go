@@ -254,32 +254,12 @@ func TestCoinCache(t *testing.T) {
 func TestOrderCheckout(t *testing.T) {
 	g, f := newGateway(t, map[string]string{EnvFencePause: "10"})
 	f.prices["mug"] = `{"amount":"12.50","currency":"USD","name":"Blue mug"}`
-	var creates int
-	var created []string // invoices of payments that exist
-	api := f.api
-	f.api = func(cmd string, form url.Values) (int, string) {
-		switch cmd {
-		case "create_transaction":
-			creates++
-			created = append(created, form.Get("invoice"))
-			if creates == 1 {
-				return 502, `<html>bad gateway after acting</html>`
-			}
-			return 200, `{"error":"ok","result":{"amount":"0.00040000","txn_id":"CPSBX` + strconv.Itoa(creates) + `","address":"addr1","confirms_needed":"2","timeout":7200,"checkout_url":"https://x/c","status_url":"https://x/s","qrcode_url":"https://x/q"}}`
-		case "get_tx_ids":
-			out := []string{}
-			for i := range created {
-				out = append(out, strconv.Quote("CPSBX"+strconv.Itoa(i+1)))
-			}
-			return 200, `{"error":"ok","result":[` + strings.Join(out, ",") + `]}`
-		case "get_tx_info":
-			i, _ := strconv.Atoi(strings.TrimPrefix(form.Get("txid"), "CPSBX"))
-			return 200, `{"error":"ok","result":{"status":0,"status_text":"Waiting","coin":"BTC","amount":40000,"amountf":"0.00040000","received":0,"receivedf":"0","payment_address":"addr1","checkout":{"invoice":` + strconv.Quote(created[i-1]) + `}}}`
-		case "get_withdrawal_history":
-			return 200, `{"error":"ok","result":[]}`
+	pay := newFakePayments(f, func(n int) (int, string) {
+		if n == 1 {
+			return 502, `<html>bad gateway after acting</html>`
 		}
-		return api(cmd, form)
-	}
+		return 0, ""
+	})
 	h := map[string]string{"cf-connecting-ip": "192.0.2.50"}
 	body := `{"item":"mug","currency2":"BTC","buyer_email":"b@example.com","order_id":"o-1"}`
 	res := g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, body))
@@ -293,20 +273,20 @@ func TestOrderCheckout(t *testing.T) {
 	}
 	// The retry finds the payment by its invoice instead of creating another.
 	res = g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, body))
-	if m := decode(t, res); res.Status != 200 || m["txn_id"] != "CPSBX1" || m["recovered"] != true || creates != 1 {
-		t.Fatalf("retry: %d %s (creates %d)", res.Status, res.Body, creates)
+	if m := decode(t, res); res.Status != 200 || m["txn_id"] != "CPSBX1" || m["recovered"] != true || pay.creates != 1 {
+		t.Fatalf("retry: %d %s (creates %d)", res.Status, res.Body, pay.creates)
 	}
 	res = g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, body))
-	if m := decode(t, res); res.Status != 200 || m["txn_id"] != "CPSBX1" || creates != 1 || res.Header["idempotent-replay"] != "true" {
+	if m := decode(t, res); res.Status != 200 || m["txn_id"] != "CPSBX1" || pay.creates != 1 || res.Header["idempotent-replay"] != "true" {
 		t.Fatalf("replay: %d %s", res.Status, res.Body)
 	}
 	// A payment that does not exist (proven by the fence) is created once.
-	created = nil
-	creates = 1
+	pay.created = nil
+	pay.creates = 1
 	f.orders["o-2"] = `{"state":"unknown","fp":"` + orderFingerprintOf(t, g, f) + `","sent_at":"2026-01-01T00:00:00Z","deadline":"2026-01-01T00:00:01Z","v":1}`
 	res = g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, strings.Replace(body, "o-1", "o-2", 1)))
-	if m := decode(t, res); res.Status != 201 || m["invoice"] != "wko-o-2" || creates != 2 {
-		t.Fatalf("not found then created: %d %s (creates %d)", res.Status, res.Body, creates)
+	if m := decode(t, res); res.Status != 201 || m["invoice"] != "wko-o-2" || pay.creates != 2 {
+		t.Fatalf("not found then created: %d %s (creates %d)", res.Status, res.Body, pay.creates)
 	}
 	// An order still being sent by another request is not touched.
 	f.orders["o-3"] = `{"state":"sending","fp":"x","sent_at":"2026-01-01T00:00:00Z","deadline":"` + time.Now().Add(time.Minute).UTC().Format(time.RFC3339) + `","v":1}`

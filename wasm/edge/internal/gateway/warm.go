@@ -38,7 +38,7 @@ func WarmUp(n int) (served int) {
 	u := &url.URL{Scheme: "https", Host: "warm-up.invalid", Path: "/v1/call/get_basic_info"}
 	for served < n {
 		ctx, cancel := context.WithCancel(context.Background())
-		dl := reportedDeadline{Context: ctx, at: time.Now().Add(time.Second)}
+		dl := ReportedDeadline{Context: ctx, At: time.Now().Add(time.Second)}
 		res := g.Handle(dl, p, &Request{Method: "POST", URL: u, Header: map[string]string{"authorization": "Bearer " + warmToken}, Upstream: dl})
 		cancel()
 		if res == nil || res.Status != 200 {
@@ -57,15 +57,6 @@ var (
 	warmInfo  = []byte(`{"error":"ok","result":{"username":"warm-up","merchant_id":"00000000000000000000000000000000","email":"warm-up@warm-up.invalid","public_name":"Warm-up","time_joined":1600000000}}`)
 )
 
-// reportedDeadline is a context whose deadline is reported but never armed: nothing ends it but
-// its cancel.
-type reportedDeadline struct {
-	context.Context
-	at time.Time
-}
-
-func (c reportedDeadline) Deadline() (time.Time, bool) { return c.at, true }
-
 // warmPlatform is the warm-up's Platform: the key's state in memory, the fixed answers; the
 // routes the warm-up does not take have none.
 type warmPlatform struct{ keys warmKeys }
@@ -78,7 +69,7 @@ func (p *warmPlatform) Transport() core.Transport { return warmTransport{} }
 func (p *warmPlatform) Log(string)                {}
 func (p *warmPlatform) WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	c, cancel := context.WithCancel(ctx)
-	return reportedDeadline{Context: c, at: time.Now().Add(d)}, cancel
+	return ReportedDeadline{Context: c, At: time.Now().Add(d)}, cancel
 }
 
 type warmTransport struct{}

@@ -2,6 +2,7 @@ package payout_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,15 +66,16 @@ func TestRunAdvice(t *testing.T) {
 		t.Fatalf("fresh file: %+v", a)
 	}
 	c := e.client(true)
-	for {
-		res, err := r.Step(ctx, c, payout.StepOptions{Batch: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Action == payout.SentBatch {
-			break // one batch of 5
-		}
+	if _, err := r.Step(ctx, c, payout.StepOptions{Batch: 5}); err != nil { // the first look-up
+		t.Fatal(err)
 	}
+	if a := r.Advice(); a.Step != payout.StepHold || a.Count != 12 || a.Until.IsZero() {
+		t.Fatalf("after the first look-up: %+v", a)
+	}
+	if s := r.Summary(); s.Held != 12 || !strings.Contains(s.Next, "12 payout(s) are held until ") {
+		t.Fatalf("after the first look-up: %+v", s)
+	}
+	sendNext(t, ctx, r, c, 5, nil) // one batch of 5
 	a := r.Advice()
 	if a.Step != payout.StepSend || a.Count != 7 {
 		t.Fatalf("after one batch: %+v", a)

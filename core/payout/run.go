@@ -3,6 +3,7 @@ package payout
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,6 +41,9 @@ type RowStatus struct {
 	Reconciled bool      `json:"reconciled"`         // found by reconciling, not from an answer
 	Earlier    bool      `json:"earlier"`            // settled in an earlier run
 	Now        bool      `json:"sent_now,omitempty"` // sent in this run
+	// Held: in_flight although this journal never sent it: held back until Until, because a
+	// batch of this file that another tool, journal or API key sent may still arrive by then.
+	Held bool `json:"held,omitempty"`
 }
 
 // Open options.
@@ -66,6 +70,8 @@ type Run struct {
 	// (it may have been started in another tool) before anything is sent.
 	scan       bool
 	scanWindow time.Duration
+	started    time.Time // when this journal began (its header)
+	peekTop    string    // the newest withdrawal the last peek saw (peek reads only newer ones)
 	unlock     func()
 	unknownRun int    // batches in a row that ended with an unknown outcome
 	stopped    string // why the run stops early
@@ -105,7 +111,8 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 		byLine[row.Line] = r.rows[i]
 	}
 	if len(entries) == 0 {
-		if err := j.Append(ctx, []Entry{{V: JournalVersion, File: f.Name, SHA256: f.Hash, Rows: len(f.Rows), At: r.now().UTC()}}); err != nil {
+		r.started = r.now().UTC()
+		if err := j.Append(ctx, []Entry{{V: JournalVersion, File: f.Name, SHA256: f.Hash, Rows: len(f.Rows), At: r.started}}); err != nil {
 			return fail(errtext.Prefix("cannot write the journal: ", err))
 		}
 		r.scan = true
@@ -119,6 +126,10 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 		return fail(errors.New("the journal belongs to another payout file (its SHA-256 differs): restore that file to continue it, and put new or corrected rows in a new file"))
 	}
 	r.scan = true
+	r.started = h.At
+	if r.started.IsZero() {
+		r.started = r.now().Add(-r.scanWindow)
+	}
 	for _, e := range entries[1:] {
 		if e.Scanned {
 			r.scan = false
@@ -148,6 +159,7 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 
 // apply replays one journal entry onto the row.
 func (p *RowStatus) apply(e Entry) {
+	p.Held = false
 	switch e.State {
 	case Sending:
 		p.State, p.Nonce, p.SentAt, p.Deadline, p.Until, p.Error = Sending, e.Nonce, e.SentAt, e.Deadline, time.Time{}, ""
@@ -161,9 +173,11 @@ func (p *RowStatus) apply(e Entry) {
 			p.Nonce = e.Nonce
 		}
 	case Pending:
-		p.State, p.Error, p.Until = Pending, "", time.Time{}
+		p.State, p.Error, p.Until, p.Held = Pending, "", time.Time{}, false
 	case InFlight:
 		p.State, p.Until, p.Error = InFlight, e.Until, e.Error
+		// (a journal of an earlier version marks a held row only by its missing send time)
+		p.Held = e.Held || p.SentAt.IsZero()
 	case Ambiguous:
 		p.State, p.Error = Ambiguous, e.Error
 	}
@@ -197,6 +211,7 @@ type Summary struct {
 	Failed     int    `json:"failed"`
 	Unknown    int    `json:"unknown"` // unknown and sending
 	InFlight   int    `json:"in_flight"`
+	Held       int    `json:"held"` // of the in_flight rows, those held back (RowStatus.Held)
 	Ambiguous  int    `json:"ambiguous"`
 	Done       bool   `json:"done"` // every row is sent
 	Stopped    string `json:"stopped,omitempty"`
@@ -248,6 +263,9 @@ func (r *Run) count() Summary {
 			s.Unknown++
 		case InFlight:
 			s.InFlight++
+			if p.Held {
+				s.Held++
+			}
 			if s.WaitUntil.IsZero() || p.Until.Before(s.WaitUntil) {
 				s.WaitUntil = p.Until
 			}
@@ -266,6 +284,7 @@ type Step string
 const (
 	StepDone      Step = "done"      // every payout is sent
 	StepWait      Step = "wait"      // payouts may still be on their way: run it again after Until (or turn nonces on)
+	StepHold      Step = "hold"      // payouts held until Until (Run.hold): run it again after that time
 	StepReconcile Step = "reconcile" // payouts of unknown outcome: run it again now; they are looked up, never sent twice
 	StepCheck     Step = "check"     // ambiguous payouts (Lines): a person checks the history; never sent again by a tool
 	StepRetry     Step = "retry"     // refused payouts (Lines; nothing moved): fix the cause, then retry them
@@ -289,6 +308,8 @@ func (r *Run) advice(s Summary) Advice {
 	switch {
 	case s.Done:
 		return Advice{Step: StepDone}
+	case s.InFlight > 0 && s.Held == s.InFlight:
+		return Advice{Step: StepHold, Count: s.InFlight, Until: s.WaitUntil}
 	case s.InFlight > 0:
 		return Advice{Step: StepWait, Count: s.InFlight, Until: s.WaitUntil}
 	case s.Unknown > 0:
@@ -330,6 +351,9 @@ func (a Advice) Say(w Wording) string {
 	case StepWait:
 		return errtext.D(a.Count) + " payout(s) may still be on their way and cannot be settled without nonces before " + at(a.Until) + ": " +
 			w.AgainLater + " (or " + w.NoncesOn + ", which settles them at once); they are never sent twice"
+	case StepHold:
+		return errtext.D(a.Count) + " payout(s) are held until " + at(a.Until) + ", so that a batch of this file sent from another tool, journal or API key arrives first: " +
+			w.AgainLater + "; they are looked up again before they are sent, never paid twice"
 	case StepReconcile:
 		return errtext.D(a.Count) + " payout(s) have an unknown outcome: " + w.Again + " to reconcile them (it is safe at once: they are looked up, never sent twice)"
 	case StepCheck:
@@ -420,6 +444,26 @@ func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResu
 	if len(batch) == 0 {
 		return StepResult{Action: Finished}, nil
 	}
+	paid, err := r.peek(ctx, c, batch)
+	if err != nil {
+		r.stopped = "cannot check the history before sending: " + err.Error()
+		return StepResult{}, errtext.Prefix("cannot check the withdrawal history before sending (nothing was sent): ", err)
+	}
+	if len(paid) > 0 {
+		// Another run of this file is going on: take what it paid, and hold the rest until it
+		// is quiet (hold), as a run that starts while another goes on does.
+		var entries []Entry
+		var lines []int
+		for _, p := range paid {
+			entries = append(entries, Entry{Line: p.Line, State: Sent, ID: p.ID, Reconciled: true})
+			lines = append(lines, p.Line)
+		}
+		entries = append(entries, r.hold(c, r.pending(), "rows of this file were paid from another tool, journal or API key while this run was not looking (lines "+joinLines(lines)+"): another run of it may be going on")...)
+		if err := r.j.Append(ctx, entries); err != nil {
+			return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
+		}
+		return StepResult{Action: Reconciled, Lines: lines, More: true}, nil
+	}
 	return r.send(ctx, c, batch)
 }
 
@@ -458,8 +502,10 @@ func (r *Run) Pending() []RowStatus {
 }
 
 // scanHistory is the first Step of a journal: rows of this file may have been paid by another
-// tool (another journal). It reconciles every row against the recent history (fenced when the
-// client has nonces) before anything is sent; rows found are sent.
+// tool, journal or API key. It reconciles every row against the recent history (fenced when the
+// client has nonces) before anything is sent: rows found are sent; rows that match a payout of an
+// earlier version of the file are ambiguous; the others are held (hold) and looked up once more
+// before their first batch.
 func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, error) {
 	since := r.now().Add(-r.scanWindow)
 	qs := make([]core.ReconcileQuery, len(r.rows))
@@ -471,7 +517,6 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 		return StepResult{}, errtext.Prefix("cannot look the file up in the withdrawal history before sending (nothing was sent): ", err)
 	}
 	var found []int
-	var latest time.Time
 	var entries []Entry
 	for i, p := range r.rows {
 		switch res[i].Verdict {
@@ -480,9 +525,6 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 			p.State, p.ID, p.Reconciled, p.Error = Sent, w.ID, true, ""
 			found = append(found, p.Line)
 			entries = append(entries, Entry{Line: p.Line, State: Sent, ID: w.ID, Reconciled: true})
-			if w.TimeCreated.After(latest) {
-				latest = w.TimeCreated
-			}
 		case core.Ambiguous:
 			// The history could not tell (it held more than the search read, or several
 			// withdrawals look like this row): a person decides, nothing is sent for it.
@@ -490,26 +532,122 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
 		}
 	}
-	if len(found) > 0 && !c.Nonces() {
-		// Some rows were paid elsewhere moments ago; without nonces nothing proves that the
-		// other tool's last batch is not still on its way: wait as for our own.
-		until := c.InFlightUntil(latest, time.Time{})
-		if r.now().Before(until) {
-			for _, p := range r.rows {
-				if p.State == Pending {
-					p.State, p.Until = InFlight, until
-					p.Error = "this file was being paid from another tool or journal until " + latest.UTC().Format(time.RFC3339) + "; without nonces a batch of it may still arrive"
-					entries = append(entries, Entry{Line: p.Line, State: InFlight, Until: until, Error: p.Error})
-				}
-			}
-		}
+	more, err := r.earlierVersions(ctx, c, r.pending(), since)
+	if err != nil {
+		return StepResult{}, errtext.Prefix("cannot look the file up in the withdrawal history before sending (nothing was sent): ", err)
 	}
+	entries = append(entries, more...)
+	why := "this journal has not sent it yet"
+	if len(found) > 0 {
+		why = "rows of this file were paid from another tool, journal or API key (lines " + joinLines(found) + ")"
+	}
+	entries = append(entries, r.hold(c, r.pending(), why)...)
 	entries = append(entries, Entry{Scanned: true})
 	if err := r.j.Append(ctx, entries); err != nil {
 		return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
 	}
 	r.scan = false
 	return StepResult{Action: Scanned, Lines: found, More: true}, nil
+}
+
+// pending returns the rows in state Pending.
+func (r *Run) pending() []*RowStatus {
+	var out []*RowStatus
+	for _, p := range r.rows {
+		if p.State == Pending {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// hold keeps rows that this journal has not sent from being sent for one in-flight bound (the
+// client's timeout plus its in-flight window), and returns their journal entries. A batch of this
+// file that another tool, journal or API key sent before now (a process killed while the network
+// held its batch) lands by then or never; no fence proves it sooner, because a fence covers only
+// its own key's nonces, and only nonces below its own. When the time has come, the rows are looked
+// up again (reconcile): rows of the file paid in the meantime mean another run of it may be going
+// on, and the rest are held once more.
+func (r *Run) hold(c *core.Client, rows []*RowStatus, why string) []Entry {
+	if len(rows) == 0 {
+		return nil
+	}
+	now := r.now()
+	until := c.InFlightUntil(now, time.Time{})
+	// Two runs of one file started together in two tools would be held alike and both send at
+	// the end: a random part of up to a quarter of the wait (at most 30 s) makes one of them
+	// look again after the other's first batch has landed.
+	if spread := min(until.Sub(now)/4, 30*time.Second); spread > 0 {
+		until = until.Add(rand.N(spread))
+	}
+	msg := why + ": held until " + until.UTC().Format(time.RFC3339) + ", by which time a batch of this file sent earlier from another tool, journal or API key has arrived or never will; then looked up again before it is sent"
+	out := make([]Entry, 0, len(rows))
+	for _, p := range rows {
+		p.State, p.Until, p.Error, p.Held = InFlight, until, msg, true
+		out = append(out, Entry{Line: p.Line, State: InFlight, Until: until, Error: msg, Held: true})
+	}
+	return out
+}
+
+// earlierVersions looks, among rows about to be sent, for payouts made from another version of
+// this file: an edited file has another tag, so its paid rows are not found by their notes. A row
+// whose coin, amount, address and memo match such a withdrawal (with a wallexkit tag of another
+// file) is ambiguous: a person decides, and to pay it again on purpose gives it another memo.
+func (r *Run) earlierVersions(ctx context.Context, c *core.Client, rows []*RowStatus, since time.Time) ([]Entry, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	taken := map[string]bool{}
+	for _, p := range r.rows {
+		if p.ID != "" {
+			taken[p.ID] = true
+		}
+	}
+	var hist []core.WithdrawalInfo
+	for w, err := range c.WithdrawalHistory(ctx, &core.ListParams{Newer: since.Add(-core.DefaultReconcileSlack), Limit: historyItems}) {
+		if err != nil {
+			return nil, err
+		}
+		if memo, tag, ok := splitNote(w.Note); ok && tag != r.File.Tag && !taken[w.ID] {
+			w.Note = memo
+			hist = append(hist, w)
+		}
+	}
+	var out []Entry
+	for _, p := range rows {
+		for _, w := range hist {
+			if taken[w.ID] || w.Note != p.Memo || !strings.EqualFold(w.Coin, p.Currency) || w.Amount != p.Amount || w.SendAddress != p.Address {
+				continue
+			}
+			taken[w.ID] = true
+			p.State = Ambiguous
+			p.Error = "withdrawal " + w.ID + " of " + w.TimeCreated.UTC().Format(time.RFC3339) + " paid the same amount, coin, address and memo from another version of this file: if it is this payout, it is paid; " +
+				"to pay it again on purpose, put it in a new file with another memo. Not sent"
+			out = append(out, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
+			break
+		}
+	}
+	return out, nil
+}
+
+// splitNote reads a note that NoteFor wrote: its memo and the file's tag ("wk:" and 8 hex digits).
+func splitNote(note string) (memo, tag string, ok bool) {
+	wk := note
+	if strings.HasSuffix(note, ")") {
+		i := strings.LastIndex(note, " (")
+		if i < 0 {
+			return "", "", false
+		}
+		memo, wk = note[:i], note[i+2:len(note)-1]
+	}
+	hexTag, line, found := strings.Cut(strings.TrimPrefix(wk, tagPrefix), ":")
+	if !strings.HasPrefix(wk, tagPrefix) || !found || len(hexTag) != 8 || strings.Trim(hexTag, "0123456789abcdef") != "" {
+		return "", "", false
+	}
+	if n, err := strconv.Atoi(line); err != nil || n < 1 {
+		return "", "", false
+	}
+	return memo, tagPrefix + hexTag, true
 }
 
 // historyItems bounds a look-up of the file in the withdrawal history. The search window (the
@@ -531,22 +669,23 @@ func (r *Run) query(p *RowStatus, since time.Time) core.ReconcileQuery {
 	return q
 }
 
-// reconcile settles rows of unknown outcome before anything else is sent.
+// reconcile settles rows of unknown outcome, and held rows whose time has come, before anything
+// else is sent.
 func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) (StepResult, error) {
 	qs := make([]core.ReconcileQuery, len(rows))
 	for i, p := range rows {
 		since := p.SentAt.Add(-time.Minute)
-		if p.SentAt.IsZero() {
+		if p.SentAt.IsZero() || p.Held {
 			since = r.now().Add(-r.scanWindow)
 		}
 		qs[i] = r.query(p, since)
-		if p.SentAt.IsZero() && !p.Until.IsZero() {
-			// Never sent from this journal: held back (scanHistory) while another tool's batch
-			// of this file could still arrive, until p.Until. That is the wait to check, so the
-			// query carries the send time whose in-flight bound is p.Until (an unknown one
-			// would count as now, and the wait would never end).
+		if p.Held {
+			// Held (hold) while a batch of this file from elsewhere could still arrive, until
+			// p.Until. That is the wait to check, so the query carries the send time whose
+			// in-flight bound is p.Until (an unknown one would count as now, and the wait would
+			// never end).
 			wait := c.InFlightUntil(p.Until, time.Time{}).Sub(p.Until) // the client's timeout plus its in-flight window
-			qs[i].SentAt = p.Until.Add(-wait)
+			qs[i].SentAt, qs[i].Deadline = p.Until.Add(-wait), time.Time{}
 		}
 	}
 	res, err := c.ReconcileAll(ctx, qs)
@@ -556,28 +695,83 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 	}
 	entries := make([]Entry, 0, len(rows))
 	lines := make([]int, 0, len(rows))
+	var paidMeanwhile []int   // held rows found: paid elsewhere while this run held them
+	var released []*RowStatus // held rows not found: due to be sent
 	for i, p := range rows {
 		v := res[i]
 		lines = append(lines, p.Line)
 		switch v.Verdict {
 		case core.Found:
-			p.State, p.ID, p.Reconciled, p.Error, p.Until = Sent, v.Withdrawals[0].ID, true, "", time.Time{}
+			if p.Held {
+				paidMeanwhile = append(paidMeanwhile, p.Line)
+			}
+			p.State, p.ID, p.Reconciled, p.Error, p.Until, p.Held = Sent, v.Withdrawals[0].ID, true, "", time.Time{}, false
 			entries = append(entries, Entry{Line: p.Line, State: Sent, ID: p.ID, Reconciled: true})
 		case core.NotFound:
-			p.State, p.Error, p.Until = Pending, "", time.Time{}
+			if p.Held {
+				released = append(released, p)
+			}
+			p.State, p.Error, p.Until, p.Held = Pending, "", time.Time{}, false
 			entries = append(entries, Entry{Line: p.Line, State: Pending, Error: v.Detail})
 		case core.InFlight:
 			p.State, p.Until, p.Error = InFlight, v.Until, v.Detail
-			entries = append(entries, Entry{Line: p.Line, State: InFlight, Until: v.Until, Error: v.Detail})
+			entries = append(entries, Entry{Line: p.Line, State: InFlight, Until: v.Until, Error: v.Detail, Held: p.Held})
 		default:
-			p.State, p.Error = Ambiguous, v.Detail
+			p.State, p.Error, p.Held = Ambiguous, v.Detail, false
 			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: v.Detail})
+		}
+	}
+	if len(released) > 0 {
+		more, err := r.earlierVersions(ctx, c, released, r.now().Add(-r.scanWindow))
+		if err != nil {
+			for _, p := range released {
+				p.State, p.Held = InFlight, true // still held: looked up again next time
+			}
+			r.stopped = "reconciling failed: " + err.Error()
+			return StepResult{}, errtext.Prefix("cannot look held payouts up in the withdrawal history (nothing was sent): ", err)
+		}
+		entries = append(entries, more...)
+		if len(paidMeanwhile) > 0 {
+			// Another run of this file may be going on: hold the rest again until it is quiet.
+			entries = append(entries, r.hold(c, r.pending(), "rows of this file were paid from another tool, journal or API key while this run held it (lines "+joinLines(paidMeanwhile)+"): another run of it may be going on")...)
 		}
 	}
 	if err := r.j.Append(ctx, entries); err != nil {
 		return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
 	}
 	return StepResult{Action: Reconciled, Lines: lines, More: true}, nil
+}
+
+// peek looks, just before a batch leaves, for rows of it that another run of this file (another
+// tool, journal or API key) paid while this run was not looking: a run resumed while another one
+// went on. It reads only withdrawals newer than those its last look saw.
+func (r *Run) peek(ctx context.Context, c *core.Client, batch []*RowStatus) ([]*RowStatus, error) {
+	byNote := make(map[string]*RowStatus, len(batch))
+	for _, p := range batch {
+		byNote[p.Note] = p
+	}
+	var paid []*RowStatus
+	top := ""
+	for w, err := range c.WithdrawalHistory(ctx, &core.ListParams{Newer: r.started.Add(-core.DefaultReconcileSlack), Limit: historyItems}) {
+		if err != nil {
+			return nil, err
+		}
+		if w.ID == r.peekTop {
+			break
+		}
+		if top == "" {
+			top = w.ID
+		}
+		if p := byNote[w.Note]; p != nil && strings.EqualFold(w.Coin, p.Currency) && w.Amount == p.Amount && w.SendAddress == p.Address {
+			p.State, p.ID, p.Reconciled, p.Error = Sent, w.ID, true, ""
+			paid = append(paid, p)
+			delete(byNote, w.Note)
+		}
+	}
+	if top != "" {
+		r.peekTop = top
+	}
+	return paid, nil
 }
 
 // send pays one batch.

@@ -1,0 +1,243 @@
+package payout_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/payout"
+	"github.com/wallexkit/wallexkit/sandbox"
+)
+
+// One payout file, several runs of it: other tools, journals, API keys, clocks, and versions of
+// the file. Each of these paid rows twice before a journal's first run held its rows for one
+// in-flight bound, before a batch looked for rows paid elsewhere, and before an edited file's
+// rows were compared with the earlier version's payouts.
+
+// startAndDie sends the file's first batch from a run whose process dies while the network holds
+// the batch (it lands 800 ms later).
+func startAndDie(t *testing.T, e *env, f *payout.File, c *core.Client) {
+	t.Helper()
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultHold, Delay: 800 * time.Millisecond, Cmd: "create_mass_withdrawal"})
+	r, err := payout.Open(context.Background(), f, &dropAfterSending{Journal: &payout.MemoryJournal{}}, payout.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Step(context.Background(), c, payout.StepOptions{}); err != nil { // the first look-up
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // a person reads the confirmation
+	sendNext(t, context.Background(), r, c, 25, nil)
+	r.Close()
+}
+
+// The file run again at once with a fresh journal (another state directory, another machine):
+// with or without nonces, its held batch lands once.
+func TestResumedInAFreshJournalWhileABatchIsHeld(t *testing.T) {
+	for _, nonces := range []bool{true, false} {
+		t.Run(fmt.Sprintf("nonces=%v", nonces), func(t *testing.T) {
+			e := newEnv(t)
+			f := file(t, 4, fmt.Sprintf("fresh%v", nonces))
+			startAndDie(t, e, f, e.client(nonces))
+			follow(t, context.Background(), f, &payout.MemoryJournal{}, e.client(nonces), 25)
+			time.Sleep(900 * time.Millisecond)
+			assertOnce(t, e, f, nonces)
+		})
+	}
+}
+
+// Resumed with another API key of the account: its fence does not cover the first key's nonces.
+func TestResumedWithAnotherKeyWhileABatchIsHeld(t *testing.T) {
+	e := newEnv(t)
+	f := file(t, 4, "otherkey")
+	k2, err := e.sb.CreateKey(e.demo.MerchantID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startAndDie(t, e, f, e.client(true))
+	follow(t, context.Background(), f, &payout.MemoryJournal{}, e.client(true, core.WithKeys(k2.PublicKey, k2.PrivateKey)), 25)
+	time.Sleep(900 * time.Millisecond)
+	assertOnce(t, e, f, true)
+}
+
+// Resumed by a tool whose clock is a minute behind the first one's: its fence nonce is below the
+// held batch's.
+func TestResumedByASlowerClockWhileABatchIsHeld(t *testing.T) {
+	e := newEnv(t)
+	f := file(t, 4, "skew")
+	startAndDie(t, e, f, e.client(true, core.WithClock(func() time.Time { return time.Now().Add(time.Minute) })))
+	follow(t, context.Background(), f, &payout.MemoryJournal{}, e.client(true), 25)
+	time.Sleep(900 * time.Millisecond)
+	assertOnce(t, e, f, true)
+}
+
+// A run resumed while another run of the file, in another journal, paid rows in between (the CLI
+// and the console, or two state directories): it takes what the other paid, holds the rest, and
+// no row is paid twice.
+func TestTwoJournalsTakingTurns(t *testing.T) {
+	e := newEnv(t)
+	f := file(t, 9, "turns")
+	ctx := context.Background()
+	ca, cb := e.client(true), e.client(true)
+	ra, err := payout.Open(ctx, f, &payout.MemoryJournal{}, payout.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ra.Close()
+	sendNext(t, ctx, ra, ca, 3, nil) // A pays lines 2-4, and pauses (a person has not pressed Resume)
+	// B runs the file to the end: it finds A's rows, holds the rest, then pays them.
+	if s := follow(t, ctx, f, &payout.MemoryJournal{}, cb, 3); s.Reconciled != 3 || s.SentNow != 6 {
+		t.Fatalf("B: %+v", s)
+	}
+	// A resumes: before its next batch leaves it finds the rows B paid.
+	res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3})
+	if err != nil || res.Action != payout.Reconciled {
+		t.Fatalf("A's next step = %+v, %v; want the rows B paid taken as paid", res, err)
+	}
+	if s := ra.Summary(); s.Held != 3 || s.Reconciled != 3 || !strings.Contains(ra.Rows()[7].Error, "another run of it may be going on") {
+		t.Fatalf("A after its look: %+v %+v", s, ra.Rows()[7])
+	}
+	ra.Close()
+	assertOnce(t, e, f, true)
+	if s := e.sb.Stats(e.demo.PublicKey).ByCmd["create_mass_withdrawal"]; s != 3 {
+		t.Fatalf("%d batches sent, want 3 (A's one, B's two)", s)
+	}
+}
+
+// Two runs of the file going on at once, each in its own journal, each followed to the end.
+func TestTwoJournalsAtOnce(t *testing.T) {
+	e := newEnv(t)
+	f := file(t, 30, "atonce")
+	ctx := context.Background()
+	ra, err := payout.Open(ctx, f, &payout.MemoryJournal{}, payout.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := e.client(true)
+	sendNext(t, ctx, ra, ca, 3, nil) // A is under way when B starts
+	done := make(chan payout.Summary)
+	go func() {
+		for {
+			res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3})
+			if err != nil || !res.More {
+				done <- ra.Summary()
+				return
+			}
+			time.Sleep(40 * time.Millisecond) // A's batches keep coming while B looks
+		}
+	}()
+	sb := follow(t, ctx, f, &payout.MemoryJournal{}, e.client(true), 3)
+	sa := <-done
+	ra.Close()
+	if !sb.Done || sb.SentNow != 0 {
+		t.Fatalf("B sent rows that A was paying: A %+v, B %+v", sa, sb)
+	}
+	assertOnce(t, e, f, true)
+}
+
+// A file partly paid, then edited (a comment added, rows moved, one row corrected) and run
+// from a fresh journal (the console; the CLI from another path): its rows have a new tag, and the
+// rows paid from the first version are ambiguous, never paid again; the corrected row is paid.
+func TestEditedFileDoesNotPayAgain(t *testing.T) {
+	e := newEnv(t)
+	f1 := file(t, 6, "edited")
+	ctx := context.Background()
+	c := e.client(true)
+	r, err := payout.Open(ctx, f1, &payout.MemoryJournal{}, payout.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendNext(t, ctx, r, c, 3, nil) // lines 2-4 paid
+	r.Close()
+	var b strings.Builder
+	b.WriteString("address,currency,amount,memo\n# checked by finance\n")
+	for i := len(f1.Rows) - 1; i >= 0; i-- { // another order: other line numbers
+		row := f1.Rows[i]
+		memo := row.Memo
+		if i == 1 {
+			memo = "row 1 again on purpose" // a payout made again on purpose gets another memo
+		}
+		fmt.Fprintf(&b, "%s,%s,%s,%s\n", row.Address, row.Currency, row.Amount.Text(), memo)
+	}
+	f2 := payout.Parse("edited-v2.csv", []byte(b.String()), payout.Options{})
+	if len(f2.Problems) > 0 || f2.Tag == f1.Tag {
+		t.Fatal(f2.Problems, f2.Tag)
+	}
+	r2, err := payout.Open(ctx, f2, &payout.MemoryJournal{}, payout.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	for range 20 {
+		res, err := r2.Step(ctx, c, payout.StepOptions{Batch: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.More {
+			if s := r2.Summary(); s.Held > 0 {
+				time.Sleep(time.Until(s.WaitUntil) + 20*time.Millisecond)
+				continue
+			}
+			break
+		}
+	}
+	s := r2.Summary()
+	if s.Ambiguous != 2 || s.SentNow != 4 || s.Next == "" || !strings.Contains(s.Next, "ambiguous") {
+		t.Fatalf("edited file: %+v", s)
+	}
+	for _, row := range r2.Rows() {
+		if row.State == payout.Ambiguous && !strings.Contains(row.Error, "another version of this file") {
+			t.Fatalf("line %d: %q", row.Line, row.Error)
+		}
+	}
+	paid := map[string]int{}
+	for w, err := range c.WithdrawalHistory(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		paid[w.SendAddress]++
+	}
+	for i, row := range f1.Rows {
+		want := 1
+		if i == 1 {
+			want = 2 // paid in the first version, and again on purpose
+		}
+		if paid[row.Address] != want {
+			t.Errorf("%s (line %d of the first version) paid %d times, want %d", row.Address, row.Line, paid[row.Address], want)
+		}
+	}
+}
+
+// A clock 10 minutes fast: a batch carried out whose answer was lost is found again.
+func TestFastClockFindsALostBatch(t *testing.T) {
+	e := newEnv(t)
+	f := file(t, 3, "fastclock")
+	clk := func() time.Time { return time.Now().Add(10 * time.Minute) }
+	c := e.client(true, core.WithClock(clk))
+	ctx := context.Background()
+	j := &payout.MemoryJournal{}
+	r, err := payout.Open(ctx, f, j, payout.OpenOptions{Now: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_mass_withdrawal"})
+	sendNext(t, ctx, r, c, 25, clk)
+	r.Close()
+	for range 4 {
+		r, err := payout.Open(ctx, f, j, payout.OpenOptions{Now: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			res, err := r.Step(ctx, c, payout.StepOptions{})
+			if err != nil || !res.More {
+				break
+			}
+		}
+		r.Close()
+	}
+	assertOnce(t, e, f, true)
+}

@@ -42,7 +42,13 @@ func massWithdrawCommand() command {
 			"copied file continues the same run. Running the same command again is always safe, at once:\n" +
 			"rows already sent are skipped, rows whose outcome is unknown are looked up first (with\n" +
 			"nonces, proven by a nonce fence), only what is left is paid, and no row is paid twice. The\n" +
-			"first run of a file also looks for rows of it already paid from another tool.\n" +
+			"first run of a file also looks for rows of it already paid from another tool, journal or API\n" +
+			"key, then holds what is left for the timeout plus the in-flight window (2.5 minutes by\n" +
+			"default; a batch of the file sent elsewhere lands by then or never), looks again, and pays.\n" +
+			"It holds again while rows of the file keep turning up (another run of it is going on), and\n" +
+			"each batch first checks that no other run paid its rows. A row that matches a payout of an\n" +
+			"earlier version of the file (same address, coin, amount and memo) is ambiguous, not paid:\n" +
+			"to pay it again on purpose, give it another memo.\n" +
 			"The results CSV (default FILE.csv.results.csv) has line,address,currency,amount,memo,note,\n" +
 			"status (sent|pending|failed|unknown|in_flight|ambiguous),withdrawal_id,error.\n" +
 			yesHelp + "\n" +
@@ -198,6 +204,23 @@ func (m *massRun) do(ctx context.Context) error {
 	for {
 		switch m.run.Next() {
 		case payout.Finished:
+			if a := m.run.Advice(); a.Step == payout.StepHold && a.Until.Sub(m.a.now()) <= maxHold {
+				// The rows of a first run (or of a file another run is paying) wait out one
+				// in-flight bound here, then are looked up again and sent.
+				if !confirmed {
+					todo := m.held()
+					if err := m.confirm(todo); err != nil {
+						return err
+					}
+					confirmed = true
+					prog = newProgress(m.a, len(todo))
+				}
+				if err := m.hold(ctx, a); err != nil {
+					prog.finish()
+					return m.finish()
+				}
+				continue
+			}
 			prog.finish()
 			return m.finish()
 		case payout.Scanned:
@@ -207,7 +230,7 @@ func (m *massRun) do(ctx context.Context) error {
 		case payout.SentBatch:
 			if !confirmed {
 				todo := m.run.Pending()
-				if err := a.confirm(m.o.yes, "pay "+strconv.Itoa(len(todo))+" payouts from "+m.o.file, m.confirmPairs(todo)...); err != nil {
+				if err := m.confirm(todo); err != nil {
 					return err
 				}
 				confirmed = true
@@ -231,6 +254,42 @@ func (m *massRun) do(ctx context.Context) error {
 			prog.finish()
 			return m.finish()
 		}
+	}
+}
+
+// maxHold is the longest hold the CLI waits out itself; a longer one ends the run with the advice
+// to run it again after that time.
+const maxHold = 15 * time.Minute
+
+// confirm asks the person to confirm paying todo.
+func (m *massRun) confirm(todo []payout.RowStatus) error {
+	return m.a.confirm(m.o.yes, "pay "+strconv.Itoa(len(todo))+" payouts from "+m.o.file, m.confirmPairs(todo)...)
+}
+
+// held returns the rows a run would send once its hold is over: the held and the pending ones.
+func (m *massRun) held() []payout.RowStatus {
+	var out []payout.RowStatus
+	for _, p := range m.run.Rows() {
+		if p.State == payout.Pending || p.Held {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// hold waits until the advice's time, saying why; it returns the context's error if the person
+// stops it (the rows stay held in the journal, and a run after that time looks them up).
+func (m *massRun) hold(ctx context.Context, a payout.Advice) error {
+	d := a.Until.Sub(m.a.now())
+	fmt.Fprintf(m.a.stderr, "Holding %d payout(s) until %s (%s): a batch of this file sent from another tool, journal or API key arrives first; then they are looked up again and sent. Ctrl-C stops here with nothing sent.\n",
+		a.Count, a.Until.UTC().Format(time.RFC3339), d.Round(time.Second))
+	t := time.NewTimer(max(d, 0) + 10*time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

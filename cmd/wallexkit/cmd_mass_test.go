@@ -119,8 +119,16 @@ func TestMassWithdrawReportsEveryBadRow(t *testing.T) {
 	}
 }
 
+// holdBriefly shortens the hold of a payout file's first run (the client's timeout plus its
+// in-flight window) to about 3 s.
+func holdBriefly(h *harness) {
+	h.env["WALLEX_TIMEOUT"] = "2s"
+	h.env["WALLEX_IN_FLIGHT_WINDOW"] = "1s"
+}
+
 func TestMassWithdrawCommitDropResumes(t *testing.T) {
 	h := newHarness(t)
+	holdBriefly(h)
 	dir := t.TempDir()
 	path := payoutFile(t, dir, 30, "BTC", "0.001")
 	data, _ := os.ReadFile(path)
@@ -293,6 +301,7 @@ func TestMassWithdrawRefusesAConcurrentRun(t *testing.T) {
 
 func TestMassWithdrawFailuresAndConfirmation(t *testing.T) {
 	h := newHarness(t)
+	holdBriefly(h)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "p.csv")
 	// Each row fits the LTC balance (25) alone, but lines 1 and 2 together do not, so the API
@@ -345,7 +354,10 @@ func TestPrintedAgainLineKeepsTheJournal(t *testing.T) {
 	journal := filepath.Join(dir, "my journal.jsonl")
 	h.mustRun("login")
 	for _, f := range []sandbox.Fault{
-		{Kind: sandbox.FaultDelay, Delay: time.Millisecond, Cmd: "get_withdrawal_history"}, // the first look-up passes
+		// the look-ups before the batch pass: the first run's (one read, and one for rows of
+		// other versions of the file), then after the hold the held rows' (the same two) and the
+		// one just before the batch leaves
+		{Kind: sandbox.FaultDelay, Delay: time.Millisecond, Cmd: "get_withdrawal_history", Count: 5},
 		{Kind: sandbox.FaultHold, Delay: 1500 * time.Millisecond, Cmd: "create_mass_withdrawal"},
 		{Kind: sandbox.FaultReset, Cmd: "get_withdrawal_history", Count: 30},
 	} {
@@ -353,7 +365,7 @@ func TestPrintedAgainLineKeepsTheJournal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r := h.run("--timeout", "300ms", "mass-withdraw", path, "--journal", journal, "--yes")
+	r := h.run("--timeout", "300ms", "--in-flight-window", "2s", "mass-withdraw", path, "--journal", journal, "--yes")
 	h.srv.ClearFaults()
 	if r.code != 4 {
 		t.Fatalf("first run: exit %d, want 4 (unknown)\n%s%s", r.code, r.stdout, r.stderr)
@@ -367,6 +379,6 @@ func TestPrintedAgainLineKeepsTheJournal(t *testing.T) {
 	r2 := h.runWith(h.envWith("WALLEX_STATE", env["WALLEX_STATE"]), "", append(append([]string{"--timeout", "300ms"}, args[1:]...), "--yes")...)
 	time.Sleep(1700 * time.Millisecond) // the held batch lands
 	if n := len(h.withdrawals()); n != 3 {
-		t.Fatalf("%d withdrawals for 3 rows (second run exit %d)\n%s%s", n, r2.code, r2.stdout, r2.stderr)
+		t.Fatalf("%d withdrawals for 3 rows (second run exit %d)\n%s%s\nfirst run:\n%s", n, r2.code, r2.stdout, r2.stderr, r.stderr)
 	}
 }

@@ -35,6 +35,9 @@ async function snap(name) {
 test('connect with sandbox keys: the token lands in storage.session, no storage holds the private key', async () => {
   await page.getByLabel('API URL').waitFor();
   assert.equal(await page.getByLabel('Private key').getAttribute('type'), 'password');
+  // a 10 s hold before a payout file's first batch (the client's timeout plus its in-flight
+  // window; 2.5 minutes by default), so that the payouts test sees it and sees it end
+  await page.evaluate((t) => chrome.storage.local.set({ 'wk.tuning': t }), { timeoutMs: 8000, inFlightWindowMs: 2000 });
   await connect(page, sb);
   const dump = await ext.dumpStorage();
   const tokens = Object.entries(dump.session).filter(([k]) => k.startsWith('wk.token.'));
@@ -214,6 +217,14 @@ test('mass payouts: every bad line is listed, then 20 rows are sent with progres
   assert.match(await page.locator('section[aria-labelledby="po-review"]').innerText(), /Totals\s+2\.10000000 LTCT/);
   const before = (await sb.stats()).by_cmd.create_mass_withdrawal ?? 0;
   await send.click();
+  // the file is new here: its rows are held for one in-flight bound (a batch of it sent from
+  // another tool or key lands by then), and the page goes on by itself when the hold ends
+  const holding = page.locator('#po-next', { hasText: 'Holding these payouts until' });
+  await holding.waitFor();
+  assert.match(await page.locator('#po-progress-text').innerText(), /^0 of 20 sent, 20 held until the check before sending\.$/);
+  assert.match(await page.locator('[data-state="in_flight"][data-line="2"]').innerText(), /^held until \d{1,2}:\d{2}:\d{2}.*, then looked up and sent$/);
+  assert.equal((await sb.stats()).by_cmd.create_mass_withdrawal ?? 0, before, 'nothing sent during the hold');
+  await snap('mass-payouts-held');
   await page.waitForFunction(() => /** @type {HTMLProgressElement} */ (document.getElementById('po-progress'))?.value === 20, null, { timeout: 60_000 });
   await page.locator('#po-next', { hasText: 'every payout is sent' }).waitFor();
   assert.match(await page.locator('#po-progress-text').innerText(), /^20 of 20 sent\.$/);

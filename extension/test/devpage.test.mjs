@@ -121,6 +121,8 @@ test('mass payouts: a row the API refuses is sent again only by "Retry refused r
   try {
     await p.goto(`${origin}/`);
     await p.getByLabel('API URL').waitFor();
+    // a short hold before the file's first batch (the client's timeout plus its in-flight window)
+    await p.evaluate((t) => localStorage.setItem('wk.tuning', JSON.stringify(t)), { timeoutMs: 4000, inFlightWindowMs: 1000 });
     await connect(p, { ...sb, apiUrl: `${origin}/api`, pub: key.public_key, priv: key.private_key });
     await go(p, 'payouts');
     const a = await sb.addresses('LTCT', 3);

@@ -341,6 +341,7 @@ func writeRun(w *jsonw.Writer, r *runView) {
 	w.KeyInt("failed", int64(s.Failed))
 	w.KeyInt("unknown", int64(s.Unknown))
 	w.KeyInt("in_flight", int64(s.InFlight))
+	w.KeyInt("held", int64(s.Held))
 	w.KeyInt("ambiguous", int64(s.Ambiguous))
 	w.KeyBool("done", s.Done)
 	w.StringOmitEmpty("stopped", s.Stopped)
@@ -359,6 +360,9 @@ func writeRun(w *jsonw.Writer, r *runView) {
 		w.TimeOmitZero("sent_at", rs.SentAt)
 		w.TimeOmitZero("deadline", rs.Deadline)
 		w.TimeOmitZero("until", rs.Until)
+		if rs.Held {
+			w.KeyBool("held", true)
+		}
 		w.KeyBool("reconciled", rs.Reconciled)
 		w.KeyBool("earlier", rs.Earlier)
 		if rs.Now {

@@ -428,6 +428,8 @@ export interface PayoutRowStatus extends PayoutRow {
   withdrawal_id?: string;
   error?: string;
   until?: string;
+  /** in_flight rows this run never sent: held until `until` (a batch of the file sent elsewhere lands by then or never), then looked up again and sent. */
+  held?: boolean;
   reconciled: boolean;
   earlier: boolean;
   sent_now?: boolean;
@@ -443,18 +445,21 @@ export interface PayoutSummary {
   failed: number;
   unknown: number;
   in_flight: number;
+  /** Of the in_flight rows, those held back (see PayoutRowStatus.held). */
+  held: number;
   ambiguous: number;
   done: boolean;
   stopped?: string;
   /** ISO-8601: when in_flight rows may be settled. */
   wait_until?: string;
   /**
-   * What to do next, for any host to act on (core/payout Advice): done; wait (until wait_until,
-   * or turn nonces on); reconcile (unknown outcomes: step again now, they are looked up); check
+   * What to do next, for any host to act on (core/payout Advice): done; hold (the rows of a first
+   * run, or of a file another run is paying, wait until wait_until, then step again: they are
+   * looked up, then sent); wait (until wait_until, or turn nonces on); reconcile (unknown outcomes: step again now, they are looked up); check
    * (ambiguous rows, step_lines: a person looks at the history); retry (refused rows, step_lines:
    * fix the cause, then step with retryFailed); send (rows not sent yet: step again).
    */
-  step: 'done' | 'wait' | 'reconcile' | 'check' | 'retry' | 'send' | '';
+  step: 'done' | 'hold' | 'wait' | 'reconcile' | 'check' | 'retry' | 'send' | '';
   /** check, retry: the lines concerned. */
   step_lines?: number[];
   /**

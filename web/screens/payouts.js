@@ -42,7 +42,7 @@ export default {
       ctx.variant === 'popup' ? h('p', { class: 'hint' }, t('po_popup_hint')) : null,
       noNonceWarning(ctx),
       form, stage);
-    const state = { running: false, stop: false };
+    const state = { running: false, stop: false, confirmed: false };
     ctx.onDispose(() => { state.stop = true; });
 
     /** @param {string} text @param {string} name */
@@ -149,7 +149,8 @@ export function progressLine(s) {
   const parts = [t('po_n_of_m_sent', s.sent, s.rows)];
   if (s.failed) parts.push(t('po_n_refused', s.failed));
   if (s.unknown) parts.push(t('po_n_look_up', s.unknown));
-  if (s.in_flight) parts.push(t('po_n_may_arrive', s.in_flight));
+  if (s.in_flight - (s.held ?? 0)) parts.push(t('po_n_may_arrive', s.in_flight - (s.held ?? 0)));
+  if (s.held) parts.push(t('po_n_held', s.held));
   if (s.ambiguous) parts.push(t('po_n_check', s.ambiguous));
   if (s.pending) parts.push(t('po_n_not_sent', s.pending));
   return parts.join(t('list_sep')) + t('full_stop');
@@ -163,7 +164,7 @@ function rowState(r) {
     case 'sent': return r.reconciled ? t('po_row_sent_found') : t('po_row_sent');
     case 'failed': return t('po_row_failed');
     case 'unknown': return t('po_row_unknown');
-    case 'in_flight': return r.until ? t('po_row_in_flight_until', clockTime(Date.parse(r.until))) : t('ops_state_in_flight');
+    case 'in_flight': return r.held && r.until ? t('po_row_held_until', clockTime(Date.parse(r.until))) : r.until ? t('po_row_in_flight_until', clockTime(Date.parse(r.until))) : t('ops_state_in_flight');
     case 'ambiguous': return t('po_row_ambiguous');
     default: return r.state;
   }
@@ -183,7 +184,7 @@ function started(st) {
 
 /**
  * The review of a valid file and its run.
- * @param {Ctx} ctx @param {{running: boolean, stop: boolean}} state
+ * @param {Ctx} ctx @param {{running: boolean, stop: boolean, confirmed: boolean}} state
  * @param {{text: string, name: string, opts: PayoutOptions, parsed: PayoutFile}} f
  * @param {PayoutRun} first
  */
@@ -242,13 +243,16 @@ function runView(ctx, state, f, first) {
     progressText.textContent = progressLine(s);
     // the engine's own sentence, in the console's words (press Resume, Check again, Retry refused rows)
     const blocked = off && (s.step === 'send' || s.step === 'retry');
+    // a hold (a first run's, or while another run pays the file) is the console's to word: this page
+    // goes on by itself when it ends
+    const holding = s.step === 'hold' && s.wait_until;
     const said = blocked
       ? (s.pending + s.failed === 1 ? t('po_blocked_one') : t('po_blocked_many', s.pending + s.failed))
-      : sentence(s.next);
+      : holding ? t('po_holding', clockTime(Date.parse(/** @type {string} */ (s.wait_until)))) : sentence(s.next);
     next.textContent = s.stopped ? `${t('po_stopped', s.stopped)} ${said}` : said;
     // the engine's sentence is Go's, in English: marked so, also inside a right-to-left page
-    if (!blocked && currentLocale() !== 'en') { next.lang = 'en'; next.dir = 'ltr'; } else { next.removeAttribute('lang'); next.removeAttribute('dir'); }
-    next.className = `notice ${s.done ? 'ok' : s.in_flight || s.ambiguous || s.stopped || blocked ? 'warn' : 'info'}`;
+    if (!blocked && !holding && currentLocale() !== 'en') { next.lang = 'en'; next.dir = 'ltr'; } else { next.removeAttribute('lang'); next.removeAttribute('dir'); }
+    next.className = `notice ${s.done ? 'ok' : holding ? 'info' : s.in_flight || s.ambiguous || s.stopped || blocked ? 'warn' : 'info'}`;
     next.dataset.next = s.next;
     next.dataset.step = s.step;
     // before the first send, the review and its Confirm button are the instruction
@@ -269,7 +273,11 @@ function runView(ctx, state, f, first) {
         const left = Math.ceil((until - Date.now()) / 1000);
         check.disabled = left > 0;
         check.textContent = left > 0 ? t('rcn_check_again_at', clockTime(until), left) : t('rcn_check_again');
-        if (left <= 0) clearInterval(waitTimer);
+        if (left <= 0) {
+          clearInterval(waitTimer);
+          // the person confirmed this run on this page: its hold ends in the look-up and the send
+          if (holding && state.confirmed && !state.running) run(false);
+        }
       };
       tick();
       waitTimer = setInterval(tick, 1000);
@@ -300,7 +308,7 @@ function runView(ctx, state, f, first) {
         update(st);
         // nonces off: only look-ups (unsettled rows are always reconciled before anything is sent)
       } while (st.more && !state.stop && (!off || st.summary.step === 'reconcile'));
-      ctx.announce(st.summary.done ? t('po_finished', progressLine(st.summary)) : t('po_stopped_next', st.summary.next));
+      ctx.announce(st.summary.done ? t('po_finished', progressLine(st.summary)) : st.summary.step === 'hold' ? next.textContent ?? '' : t('po_stopped_next', st.summary.next));
     } catch (e) {
       const be = toBridgeError(e);
       replace(problem, errorBox(e, be.code === 'outcome_unknown'
@@ -318,7 +326,7 @@ function runView(ctx, state, f, first) {
       ctx.refreshOps?.();
     }
   };
-  send.addEventListener('click', () => run(false));
+  send.addEventListener('click', () => { state.confirmed = true; run(false); });
   check.addEventListener('click', () => run(false));
   retry.addEventListener('click', () => run(true));
   stop.addEventListener('click', () => {

@@ -124,15 +124,18 @@ func LoadConfig(get func(string) string) *Config {
 			c.problems = append(c.problems, EnvRateLimit+" must be a positive integer")
 		}
 	}
+	// The in-flight window is how long a request the network holds past its timeout may still land
+	// (without nonces nothing else bounds it): under a second it promises a "not found" too soon.
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{EnvFencePause, &c.FencePause}, {EnvInFlightWindow, &c.InFlightWindow}, {EnvUpstreamTimeout, &c.UpstreamTimeout}} {
+		min  int
+	}{{EnvFencePause, &c.FencePause, 0}, {EnvInFlightWindow, &c.InFlightWindow, 1000}, {EnvUpstreamTimeout, &c.UpstreamTimeout, 0}} {
 		if s := strings.TrimSpace(get(d.name)); s != "" {
-			if n, err := strconv.Atoi(s); err == nil && n >= 0 && n <= 3_600_000 {
+			if n, err := strconv.Atoi(s); err == nil && n >= d.min && n <= 3_600_000 {
 				*d.dst = time.Duration(n) * time.Millisecond
 			} else {
-				c.problems = append(c.problems, d.name+" must be a whole number of milliseconds (0 to 3600000)")
+				c.problems = append(c.problems, d.name+" must be a whole number of milliseconds ("+strconv.Itoa(d.min)+" to 3600000)")
 			}
 		}
 	}

@@ -58,6 +58,13 @@ func TestNoncesOnByDefault(t *testing.T) {
 	if c.UpstreamTimeout != time.Second || c.InFlightWindow != 3*time.Second || c.FencePause != DefaultFencePause || len(c.Problems()) != 1 {
 		t.Fatalf("timing vars: %v %v %v %v", c.UpstreamTimeout, c.InFlightWindow, c.FencePause, c.Problems())
 	}
+	// A window of 0 (or under a second) would call a request the network still holds "not found".
+	for _, v := range []string{"0", "999"} {
+		c := LoadConfig(testEnv(map[string]string{EnvInFlightWindow: v}))
+		if c.InFlightWindow != DefaultInFlightWindow || len(c.Problems()) != 1 || !strings.Contains(c.Problems()[0], "IN_FLIGHT_WINDOW_MS must be a whole number of milliseconds (1000 to 3600000)") {
+			t.Fatalf("IN_FLIGHT_WINDOW_MS=%s: %v %v", v, c.InFlightWindow, c.Problems())
+		}
+	}
 }
 
 func TestUnsafe(t *testing.T) {

@@ -34,44 +34,44 @@ func startAndDie(t *testing.T, e *env, f *payout.File, c *core.Client) {
 	r.Close()
 }
 
-// The file run again at once with a fresh journal (another state directory, another machine):
-// with or without nonces, its held batch lands once.
-func TestResumedInAFreshJournalWhileABatchIsHeld(t *testing.T) {
-	for _, nonces := range []bool{true, false} {
-		t.Run(fmt.Sprintf("nonces=%v", nonces), func(t *testing.T) {
+// A run whose batch the network holds dies; the file is run again at once from a fresh journal
+// by another run, which must not pay the held batch's rows again:
+//   - fresh journal: another state directory or machine, with or without nonces;
+//   - another key: its fence does not cover the first key's nonces;
+//   - slower clock: the second tool's clock is a minute behind the first one's, so its fence nonce
+//     is below the held batch's.
+func TestResumedWhileABatchIsHeld(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		nonces bool
+		first  []core.Option
+		second func(e *env) []core.Option
+	}{
+		{name: "fresh journal, nonces", nonces: true},
+		{name: "fresh journal, no nonces"},
+		{name: "another key", nonces: true, second: func(e *env) []core.Option {
+			k2, err := e.sb.CreateKey(e.demo.MerchantID, nil)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return []core.Option{core.WithKeys(k2.PublicKey, k2.PrivateKey)}
+		}},
+		{name: "slower clock", nonces: true, first: []core.Option{core.WithClock(func() time.Time { return time.Now().Add(time.Minute) })}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t)
-			f := file(t, 4, fmt.Sprintf("fresh%v", nonces))
-			startAndDie(t, e, f, e.client(nonces))
-			follow(t, context.Background(), f, &payout.MemoryJournal{}, e.client(nonces), 25)
+			f := file(t, 4, tc.name)
+			startAndDie(t, e, f, e.client(tc.nonces, tc.first...))
+			var second []core.Option
+			if tc.second != nil {
+				second = tc.second(e)
+			}
+			follow(t, context.Background(), f, &payout.MemoryJournal{}, e.client(tc.nonces, second...), 25)
 			time.Sleep(900 * time.Millisecond)
-			assertOnce(t, e, f, nonces)
+			assertOnce(t, e, f, tc.nonces)
 		})
 	}
-}
-
-// Resumed with another API key of the account: its fence does not cover the first key's nonces.
-func TestResumedWithAnotherKeyWhileABatchIsHeld(t *testing.T) {
-	e := newEnv(t)
-	f := file(t, 4, "otherkey")
-	k2, err := e.sb.CreateKey(e.demo.MerchantID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startAndDie(t, e, f, e.client(true))
-	follow(t, context.Background(), f, &payout.MemoryJournal{}, e.client(true, core.WithKeys(k2.PublicKey, k2.PrivateKey)), 25)
-	time.Sleep(900 * time.Millisecond)
-	assertOnce(t, e, f, true)
-}
-
-// Resumed by a tool whose clock is a minute behind the first one's: its fence nonce is below the
-// held batch's.
-func TestResumedByASlowerClockWhileABatchIsHeld(t *testing.T) {
-	e := newEnv(t)
-	f := file(t, 4, "skew")
-	startAndDie(t, e, f, e.client(true, core.WithClock(func() time.Time { return time.Now().Add(time.Minute) })))
-	follow(t, context.Background(), f, &payout.MemoryJournal{}, e.client(true), 25)
-	time.Sleep(900 * time.Millisecond)
-	assertOnce(t, e, f, true)
 }
 
 // A run resumed while another run of the file, in another journal, paid rows in between (the CLI

@@ -249,10 +249,15 @@ async function assertPayoutsOff(page, text) {
   // a step that would send a batch is refused before it leaves
   const opts = { name: 'payouts.csv', batch: 10 };
   let st;
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 8; i++) {
     const r = await callBackend(page, 'payoutStep', [text, opts]);
     assert.equal(r.ok, true, JSON.stringify(r.error));
     st = r.value;
+    if (!st.more && st.summary.step === 'hold') {
+      // a first run holds its rows for one in-flight bound, then looks them up again
+      await sleep(Date.parse(st.summary.wait_until) - Date.now() + 50);
+      continue;
+    }
     if (!st.more) break;
   }
   assert.equal(st.summary.sent_now, 0, 'nothing sent by the console');

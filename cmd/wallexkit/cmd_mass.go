@@ -38,7 +38,8 @@ func massWithdrawCommand() command {
 			"Each payout carries the note \"memo (wk:HASH:LINE)\" (HASH = the start of the file's SHA-256),\n" +
 			"so it can be found again in the withdrawal history, by this tool or the console.\n" +
 			"A journal records each batch, with its nonce and deadline, before it leaves. It is kept by\n" +
-			"the file's content, not its name (default <state dir>/payouts/SHA256.jsonl): a renamed or\n" +
+			"the file's content and the account, not the file's name (default <state dir>/payouts/\n" +
+			"SHA256.ACCOUNT.jsonl, ACCOUNT from the API URL and public key): a renamed or\n" +
 			"copied file continues the same run. Running the same command again is always safe, at once:\n" +
 			"rows already sent are skipped, rows whose outcome is unknown are looked up first (with\n" +
 			"nonces, proven by a nonce fence), only what is left is paid, and no row is paid twice. The\n" +
@@ -122,13 +123,13 @@ func (a *app) massWithdraw(ctx context.Context, o massOptions) error {
 		return err
 	}
 	if o.journal == "" {
-		o.journal = filestore.JournalPath(filepath.Dir(state), f.Hash)
+		o.journal = filestore.JournalPath(filepath.Dir(state), f.Hash, c.StoreKey())
 	}
 	// A file edited after a run started would be a new file (its content is its identity) and
 	// be paid again in full: refuse it at the same path.
 	paths := filepath.Join(filepath.Dir(state), "payouts", "paths.json")
 	if prev, err := lastHashAt(paths, o.file); err == nil && prev != "" && prev != f.Hash {
-		if _, err := os.Stat(filestore.JournalPath(filepath.Dir(state), prev)); err == nil {
+		if _, err := os.Stat(filestore.JournalPath(filepath.Dir(state), prev, c.StoreKey())); err == nil {
 			return usagef("%s changed since it was paid from (its earlier content has a journal, and some of its rows may be paid): "+
 				"a changed file counts as a new list and would be paid again in full. Restore the original to continue it, and put new or "+
 				"corrected rows in a file of their own (a new name)", o.file)

@@ -284,7 +284,7 @@ func TestMassWithdrawRefusesAConcurrentRun(t *testing.T) {
 	os.WriteFile(path, []byte(sandbox.TestAddress("LTC", 1)+",LTC,1\n"), 0o600)
 	data, _ := os.ReadFile(path)
 	sum := sha256.Sum256(data)
-	j := filestore.NewJournal(filestore.JournalPath(filepath.Dir(h.env["WALLEX_STATE"]), hex.EncodeToString(sum[:])))
+	j := filestore.NewJournal(filestore.JournalPath(filepath.Dir(h.env["WALLEX_STATE"]), hex.EncodeToString(sum[:]), h.apiURL+"|"+h.demo.PublicKey))
 	unlock, err := j.Lock(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -380,5 +380,35 @@ func TestPrintedAgainLineKeepsTheJournal(t *testing.T) {
 	time.Sleep(1700 * time.Millisecond) // the held batch lands
 	if n := len(h.withdrawals()); n != 3 {
 		t.Fatalf("%d withdrawals for 3 rows (second run exit %d)\n%s%s\nfirst run:\n%s", n, r2.code, r2.stdout, r2.stderr, r.stderr)
+	}
+}
+
+// A file paid from one account, then run against another (the sandbox, then the live API; another
+// merchant): each account has a journal of its own. They shared one, and the second account's run
+// said "every payout is sent" and paid nothing.
+func TestMassWithdrawJournalPerAccount(t *testing.T) {
+	h := newHarness(t)
+	holdBriefly(h)
+	path := payoutFile(t, t.TempDir(), 3, "LTC", "0.5")
+	if r := h.run("mass-withdraw", path, "--yes"); r.code != 0 {
+		t.Fatalf("first account: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	acct, err := h.srv.CreateAccount(sandbox.AccountSpec{Username: "second", Email: "second@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := h.srv.CreateKey(acct.MerchantID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv.SetBalance(acct.MerchantID, "LTC", "100")
+	h.addSecret(key.PrivateKey)
+	h.env["WALLEX_PUBLIC_KEY"], h.env["WALLEX_PRIVATE_KEY"] = key.PublicKey, key.PrivateKey
+	r := h.run("mass-withdraw", path, "--yes")
+	if r.code != 0 || field(t, r.stdout, "Sent") != "3 (3 now, 0 confirmed by lookup, 0 earlier)" {
+		t.Fatalf("second account: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := h.srv.Stats(key.PublicKey).ByCmd["create_mass_withdrawal"]; n != 1 {
+		t.Fatalf("%d mass withdrawal calls from the second account, want 1", n)
 	}
 }

@@ -3,6 +3,8 @@ package filestore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,9 +37,17 @@ var ErrJournalLocked = errors.New("another run is paying this file right now (it
 func NewJournal(path string) *Journal { return &Journal{path: path} }
 
 // JournalPath is where the journal of a payout file lives by default: in dir, named by the
-// file's SHA-256, so a renamed or copied file continues the same journal.
-func JournalPath(dir, sha256 string) string {
-	return filepath.Join(dir, "payouts", sha256+".jsonl")
+// file's SHA-256 (hash), so a renamed or copied file continues the same journal, and by the
+// account it pays from (store: core.Client.StoreKey, the API URL and the public key), so the
+// same file run against another API or key (the sandbox, then the live API) is a run of its own.
+// A journal of an earlier version, named by the SHA-256 alone, is used while it exists.
+func JournalPath(dir, hash, store string) string {
+	legacy := filepath.Join(dir, "payouts", hash+".jsonl")
+	if _, err := os.Stat(legacy); err == nil {
+		return legacy
+	}
+	sum := sha256.Sum256([]byte(store))
+	return filepath.Join(dir, "payouts", hash+"."+hex.EncodeToString(sum[:6])+".jsonl")
 }
 
 // Path returns the journal's file.

@@ -28,7 +28,7 @@ type Entry struct {
 	SentAt     time.Time `json:"sent_at,omitzero"`
 	Deadline   time.Time `json:"deadline,omitzero"`
 	Until      time.Time `json:"until,omitzero"`
-	Held       bool      `json:"held,omitempty"` // in_flight: held back, not sent from this journal (RowStatus.Held)
+	Held       bool      `json:"held,omitempty"`  // in_flight: held back, not sent from this journal (RowStatus.Held)
 	Batch      string    `json:"batch,omitempty"` // the batch's operation id
 	Reconciled bool      `json:"reconciled,omitempty"`
 	Scanned    bool      `json:"scanned,omitempty"` // the history was searched for rows paid elsewhere

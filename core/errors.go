@@ -279,7 +279,7 @@ func (e *OutcomeUnknownError) Code() ErrorCode { return CodeOutcomeUnknown }
 func (e *OutcomeUnknownError) Retryable() bool { return false }
 
 // PendingOpError refuses a money command because an identical one (same command, same
-// identifying fields) sent earlier has an unknown outcome and has not been reconciled: sending it
+// identifying fields; for a withdrawal or a transfer, whatever its note) sent earlier has an unknown outcome and has not been reconciled: sending it
 // again could pay twice. Nothing was sent. Reconcile the earlier one (Client.ReconcileOp) first.
 type PendingOpError struct {
 	Op Op
@@ -296,7 +296,11 @@ func (e *PendingOpError) Error() string {
 		return "wallex " + e.Op.Cmd + ": not sent: operation " + e.Op.ID + " was used before (sent at " + at + ") and its record has been forgotten; " +
 			"find out what became of it by its fields, and send anything new as a new operation"
 	}
-	return "wallex " + e.Op.Cmd + ": not sent: an identical request sent at " + at + " (operation " + e.Op.ID + ") has an unknown outcome and may have been carried out; reconcile it first"
+	like := "an identical request"
+	if e.Op.Cmd == "create_withdrawal" || e.Op.Cmd == "create_transfer" {
+		like = "a request for the same amount of the same coin to the same destination" // whatever its note
+	}
+	return "wallex " + e.Op.Cmd + ": not sent: " + like + " sent at " + at + " (operation " + e.Op.ID + ") has an unknown outcome and may have been carried out; reconcile it first"
 }
 func (e *PendingOpError) Code() ErrorCode { return CodePendingOperation }
 func (e *PendingOpError) Retryable() bool { return false }

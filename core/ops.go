@@ -182,7 +182,7 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 			// The same operation asked for again (its answer was lost on the way to the
 			// person): it was settled (or forgotten), never send it twice.
 			return nil, &PendingOpError{Op: o}
-		case o.State.Unresolved() && (o.ID == id || (o.Cmd == cmd && maps.Equal(o.Ref, r.op.Ref))):
+		case o.State.Unresolved() && (o.ID == id || (o.Cmd == cmd && sameOperation(cmd, o.Ref, r.op.Ref))):
 			return nil, &PendingOpError{Op: o}
 		case o.State == OpForgotten:
 			if now.Sub(o.Until) > OpForgottenRetention {
@@ -195,6 +195,24 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 		}
 	}
 	return r, nil
+}
+
+// sameOperation reports whether two requests of cmd look like one operation while the first is
+// unresolved: the same identifying fields, and for a withdrawal or a transfer whatever their
+// notes. A note is often made up for the request (the console gives an empty note a random
+// reference): a second withdrawal of the same amount of the same coin to the same address,
+// sent while the first may have been carried out, waits until the first is reconciled.
+func sameOperation(cmd string, a, b map[string]string) bool {
+	anyNote := cmd == "create_withdrawal" || cmd == "create_transfer"
+	within := func(x, y map[string]string) bool {
+		for k, v := range x {
+			if w, ok := y[k]; (!ok || w != v) && !(anyNote && k == "note") {
+				return false
+			}
+		}
+		return true
+	}
+	return within(a, b) && within(b, a)
 }
 
 // forgottenOp is the trace that replaces o's record when it is forgotten at now: its ID, the

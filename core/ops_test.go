@@ -64,6 +64,13 @@ func TestOpStoreGuardsAndReconciles(t *testing.T) {
 	if n := countTo(t, c, "bc1qops"); n != 1 {
 		t.Fatalf("%d withdrawals, want 1", n)
 	}
+	// The same withdrawal with another note (the console gives an empty note a random reference)
+	// is held up too: it would pay the same address the same amount again.
+	other := params()
+	other.Note = core.String("ref-7f3a")
+	if _, err = c.CreateWithdrawal(ctx, other); !errors.As(err, &pe) || pe.Op.ID != "op_page_1" || !strings.Contains(err.Error(), "the same amount of the same coin to the same destination") {
+		t.Fatalf("another note: err = %v, want PendingOpError", err)
+	}
 	// A different withdrawal is not held up.
 	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qother"}); err != nil {
 		t.Fatal(err)

@@ -129,7 +129,7 @@
  * @property {(o: {coin: string, address: string, amount: string}) => Promise<import('../wasm/bridge/wallexkit').PaymentUri>} paymentUri
  * @property {(text: string, opts?: PayoutOptions) => Promise<PayoutFile>} payoutParse
  * @property {(text: string, opts?: PayoutOptions) => Promise<PayoutRun>} payoutStatus
- * @property {(text: string, opts?: PayoutOptions & {batch?: number, retryFailed?: boolean}) => Promise<PayoutRun>} payoutStep
+ * @property {(text: string, opts?: PayoutOptions & {batch?: number, retryFailed?: boolean, session?: string}) => Promise<PayoutRun>} payoutStep
  */
 
 /** The methods a Backend forwards to the bridge unchanged. */

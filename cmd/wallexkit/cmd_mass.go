@@ -43,8 +43,9 @@ func massWithdrawCommand() command {
 			"copied file continues the same run. Running the same command again is always safe, at once:\n" +
 			"rows already sent are skipped, rows whose outcome is unknown are looked up first (with\n" +
 			"nonces, proven by a nonce fence), only what is left is paid, and no row is paid twice. The\n" +
-			"first run of a file also looks for rows of it already paid from another tool, journal or API\n" +
-			"key, then holds what is left for the timeout plus the in-flight window (2.5 minutes by\n" +
+			"run of a file that will send (each time it is run) also looks for rows of it already paid\n" +
+			"from another tool, journal or API key, then holds what is left for the timeout plus the\n" +
+			"in-flight window (2.5 minutes by\n" +
 			"default; a batch of the file sent elsewhere lands by then or never), looks again, and pays.\n" +
 			"It holds again while rows of the file keep turning up (another run of it is going on), and\n" +
 			"each batch first checks that no other run paid its rows. A row that matches a payout of an\n" +
@@ -141,7 +142,7 @@ func (a *app) massWithdraw(ctx context.Context, o massOptions) error {
 	if err := a.canConfirm(o.yes); err != nil {
 		return err
 	}
-	run, err := payout.Open(ctx, f, filestore.NewJournal(o.journal), payout.OpenOptions{RetryFailed: true, Now: a.now})
+	run, err := payout.Open(ctx, f, filestore.NewJournal(o.journal), payout.OpenOptions{RetryFailed: true, Now: a.now, Session: core.NewOpID()})
 	if err != nil {
 		if errors.Is(err, filestore.ErrJournalLocked) {
 			return usagef("%s: %v", o.file, err)
@@ -225,7 +226,7 @@ func (m *massRun) do(ctx context.Context) error {
 			prog.finish()
 			return m.finish()
 		case payout.Scanned:
-			fmt.Fprintf(a.stderr, "Looking for rows of %s already paid (this tool's first run of it)...\n", m.o.file)
+			fmt.Fprintf(a.stderr, "Looking for rows of %s already paid (by this or another run of it) before sending...\n", m.o.file)
 		case payout.Reconciled:
 			fmt.Fprintf(a.stderr, "Looking up %d payout(s) whose outcome is unknown before sending anything...\n", len(m.run.Lines(payout.Unknown, payout.Sending, payout.InFlight)))
 		case payout.SentBatch:

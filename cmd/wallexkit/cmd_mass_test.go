@@ -217,6 +217,7 @@ func TestMassWithdrawCommitDropResumes(t *testing.T) {
 
 func TestMassWithdrawAfterCrashAndAmbiguity(t *testing.T) {
 	h := newHarness(t)
+	holdBriefly(h)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "p.csv")
 	addrA, addrB, addrC, addrD := sandbox.TestAddress("LTC", 1), sandbox.TestAddress("LTC", 2), sandbox.TestAddress("LTC", 3), sandbox.TestAddress("LTC", 4)

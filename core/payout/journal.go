@@ -32,6 +32,7 @@ type Entry struct {
 	Batch      string    `json:"batch,omitempty"` // the batch's operation id
 	Reconciled bool      `json:"reconciled,omitempty"`
 	Scanned    bool      `json:"scanned,omitempty"` // the history was searched for rows paid elsewhere
+	Session    string    `json:"session,omitempty"` // Scanned: by which session (OpenOptions.Session)
 	At         time.Time `json:"at,omitzero"`
 }
 

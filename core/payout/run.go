@@ -57,6 +57,13 @@ type OpenOptions struct {
 	// resumed in another tool after that is not recognised; within one tool its journal, kept by
 	// the file's content, never forgets it.
 	ScanWindow time.Duration
+	// Session names one run of the file that a person started: a CLI process; in a console, a press
+	// of Confirm, Resume or Retry and the steps that follow it. A session looks the file up in the
+	// history and holds its rows (hold) before it sends its first batch, because another run of the
+	// file (another tool, journal or API key) may have sent a batch that is still on its way; the
+	// steps of the same session, each its own Open, then go on without looking again. Empty: each
+	// Open is a session of its own.
+	Session string
 }
 
 // Run is one payout file and its journal. It is not safe for concurrent use; a Journal that is
@@ -71,7 +78,9 @@ type Run struct {
 	scan       bool
 	scanWindow time.Duration
 	started    time.Time // when this journal began (its header)
+	session    string    // OpenOptions.Session
 	peekTop    string    // the newest withdrawal the last peek saw (peek reads only newer ones)
+	looked     bool      // this journal has looked the file up before (a session's scan)
 	unlock     func()
 	unknownRun int    // batches in a row that ended with an unknown outcome
 	stopped    string // why the run stops early
@@ -82,7 +91,7 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 	if len(f.Problems) > 0 {
 		return nil, &core.ValidationError{Field: "payout file", Value: f.Name, Problem: "has " + errtext.D(len(f.Problems)) + " problem(s) (the first: " + f.Problems[0].String() + "): fix them; nothing was sent"}
 	}
-	r := &Run{File: f, j: j, now: o.Now, scanWindow: o.ScanWindow}
+	r := &Run{File: f, j: j, now: o.Now, scanWindow: o.ScanWindow, session: o.Session}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -125,21 +134,21 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 	if h.SHA256 != f.Hash {
 		return fail(errors.New("the journal belongs to another payout file (its SHA-256 differs): restore that file to continue it, and put new or corrected rows in a new file"))
 	}
-	r.scan = true
 	r.started = h.At
 	if r.started.IsZero() {
 		r.started = r.now().Add(-r.scanWindow)
 	}
+	looked := false // this session has looked the file up already
 	for _, e := range entries[1:] {
 		if e.Scanned {
-			r.scan = false
+			r.looked = true
+			looked = o.Session != "" && e.Session == o.Session
 			continue
 		}
 		p := byLine[e.Line]
 		if p == nil {
 			return fail(errors.New("the journal names line " + errtext.D(e.Line) + ", which holds no payout: it does not belong to this file"))
 		}
-		r.scan = false
 		p.apply(e)
 	}
 	for _, p := range r.rows {
@@ -152,6 +161,10 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 		}
 		if o.RetryFailed && p.State == Failed {
 			p.State, p.Error = Pending, ""
+		}
+		if p.State == Pending && !looked {
+			// A session that will send looks first (OpenOptions.Session).
+			r.scan = true
 		}
 	}
 	return r, nil
@@ -444,7 +457,7 @@ func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResu
 	if len(batch) == 0 {
 		return StepResult{Action: Finished}, nil
 	}
-	paid, err := r.peek(ctx, c, batch)
+	paid, err := r.peek(ctx, c)
 	if err != nil {
 		r.stopped = "cannot check the history before sending: " + err.Error()
 		return StepResult{}, errtext.Prefix("cannot check the withdrawal history before sending (nothing was sent): ", err)
@@ -501,53 +514,72 @@ func (r *Run) Pending() []RowStatus {
 	return out
 }
 
-// scanHistory is the first Step of a journal: rows of this file may have been paid by another
-// tool, journal or API key. It reconciles every row against the recent history (fenced when the
-// client has nonces) before anything is sent: rows found are sent; rows that match a payout of an
-// earlier version of the file are ambiguous; the others are held (hold) and looked up once more
-// before their first batch.
+// scanHistory is the first Step of a session that will send (OpenOptions.Session): rows of this
+// file may have been paid by another run of it (another tool, journal or API key). It looks the
+// rows not sent yet up in the recent history (fenced when the client has nonces): rows found are
+// sent; rows that match a payout of another version of the file are ambiguous; the others are held
+// (hold) and looked up once more before their first batch.
 func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, error) {
 	since := r.now().Add(-r.scanWindow)
-	qs := make([]core.ReconcileQuery, len(r.rows))
-	for i, p := range r.rows {
+	rows := r.pending()
+	qs := make([]core.ReconcileQuery, len(rows))
+	for i, p := range rows {
 		qs[i] = r.query(p, since)
 	}
 	res, err := c.ReconcileAll(ctx, qs)
 	if err != nil {
 		return StepResult{}, errtext.Prefix("cannot look the file up in the withdrawal history before sending (nothing was sent): ", err)
 	}
-	var found []int
+	found := map[*RowStatus]core.WithdrawalInfo{}
+	for i, p := range rows {
+		if res[i].Verdict == core.Found {
+			found[p] = res[i].Withdrawals[0]
+		}
+	}
+	var rest []*RowStatus
+	for i, p := range rows {
+		if res[i].Verdict != core.Found && res[i].Verdict != core.Ambiguous {
+			rest = append(rest, p)
+		}
+	}
+	earlier, err := r.earlierVersions(ctx, c, rest, since, found)
+	if err != nil {
+		return StepResult{}, errtext.Prefix("cannot look the file up in the withdrawal history before sending (nothing was sent): ", err)
+	}
+	// Nothing has changed yet: from here on every change is journaled.
+	var lines []int
 	var entries []Entry
-	for i, p := range r.rows {
-		switch res[i].Verdict {
-		case core.Found:
-			w := res[i].Withdrawals[0]
+	for i, p := range rows {
+		switch {
+		case res[i].Verdict == core.Found:
+			w := found[p]
 			p.State, p.ID, p.Reconciled, p.Error = Sent, w.ID, true, ""
-			found = append(found, p.Line)
+			lines = append(lines, p.Line)
 			entries = append(entries, Entry{Line: p.Line, State: Sent, ID: w.ID, Reconciled: true})
-		case core.Ambiguous:
+		case res[i].Verdict == core.Ambiguous:
 			// The history could not tell (it held more than the search read, or several
 			// withdrawals look like this row): a person decides, nothing is sent for it.
 			p.State, p.Error = Ambiguous, res[i].Detail
 			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
+		case earlier[p] != "":
+			p.State, p.Error = Ambiguous, earlier[p]
+			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
 		}
 	}
-	more, err := r.earlierVersions(ctx, c, r.pending(), since)
-	if err != nil {
-		return StepResult{}, errtext.Prefix("cannot look the file up in the withdrawal history before sending (nothing was sent): ", err)
+	why := "not sent from this journal yet"
+	if r.looked {
+		why = "this journal resumes the file"
 	}
-	entries = append(entries, more...)
-	why := "this journal has not sent it yet"
-	if len(found) > 0 {
-		why = "rows of this file were paid from another tool, journal or API key (lines " + joinLines(found) + ")"
+	if len(lines) > 0 {
+		why = "rows of this file were paid from another tool, journal or API key (lines " + joinLines(lines) + ")"
 	}
 	entries = append(entries, r.hold(c, r.pending(), why)...)
-	entries = append(entries, Entry{Scanned: true})
+	entries = append(entries, Entry{Scanned: true, Session: r.session, At: r.now().UTC()})
 	if err := r.j.Append(ctx, entries); err != nil {
 		return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
 	}
-	r.scan = false
-	return StepResult{Action: Scanned, Lines: found, More: true}, nil
+	r.scan, r.looked = false, true
+	return StepResult{Action: Scanned, Lines: lines, More: true}, nil
 }
 
 // pending returns the rows in state Pending.
@@ -592,8 +624,9 @@ func (r *Run) hold(c *core.Client, rows []*RowStatus, why string) []Entry {
 // earlierVersions looks, among rows about to be sent, for payouts made from another version of
 // this file: an edited file has another tag, so its paid rows are not found by their notes. A row
 // whose coin, amount, address and memo match such a withdrawal (with a wallexkit tag of another
-// file) is ambiguous: a person decides, and to pay it again on purpose gives it another memo.
-func (r *Run) earlierVersions(ctx context.Context, c *core.Client, rows []*RowStatus, since time.Time) ([]Entry, error) {
+// file) is ambiguous: a person decides, and to pay it again on purpose gives it another memo. It
+// returns why, by row, and changes nothing; found holds the withdrawals just found for other rows.
+func (r *Run) earlierVersions(ctx context.Context, c *core.Client, rows []*RowStatus, since time.Time, found map[*RowStatus]core.WithdrawalInfo) (map[*RowStatus]string, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
@@ -602,6 +635,9 @@ func (r *Run) earlierVersions(ctx context.Context, c *core.Client, rows []*RowSt
 		if p.ID != "" {
 			taken[p.ID] = true
 		}
+	}
+	for _, w := range found {
+		taken[w.ID] = true
 	}
 	var hist []core.WithdrawalInfo
 	for w, err := range c.WithdrawalHistory(ctx, &core.ListParams{Newer: since.Add(-core.DefaultReconcileSlack), Limit: historyItems}) {
@@ -613,17 +649,15 @@ func (r *Run) earlierVersions(ctx context.Context, c *core.Client, rows []*RowSt
 			hist = append(hist, w)
 		}
 	}
-	var out []Entry
+	out := map[*RowStatus]string{}
 	for _, p := range rows {
 		for _, w := range hist {
 			if taken[w.ID] || w.Note != p.Memo || !strings.EqualFold(w.Coin, p.Currency) || w.Amount != p.Amount || w.SendAddress != p.Address {
 				continue
 			}
 			taken[w.ID] = true
-			p.State = Ambiguous
-			p.Error = "withdrawal " + w.ID + " of " + w.TimeCreated.UTC().Format(time.RFC3339) + " paid the same amount, coin, address and memo from another version of this file: if it is this payout, it is paid; " +
+			out[p] = "withdrawal " + w.ID + " of " + w.TimeCreated.UTC().Format(time.RFC3339) + " paid the same amount, coin, address and memo from another version of this file: if it is this payout, it is paid; " +
 				"to pay it again on purpose, put it in a new file with another memo. Not sent"
-			out = append(out, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
 			break
 		}
 	}
@@ -693,27 +727,53 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 		r.stopped = "reconciling failed: " + err.Error()
 		return StepResult{}, errtext.Prefix("cannot reconcile "+errtext.D(len(rows))+" payout(s) of unknown outcome (nothing was sent): ", err)
 	}
+	// Rows of another version of the file are looked for before anything changes: a read that
+	// fails leaves every row as it was.
+	var candidates []*RowStatus
+	found := map[*RowStatus]core.WithdrawalInfo{}
+	now := r.now()
+	stale := map[*RowStatus]bool{}
+	for i, p := range rows {
+		switch res[i].Verdict {
+		case core.NotFound:
+			if p.Held && now.After(c.InFlightUntil(p.Until, time.Time{})) {
+				// Looked up more than a bound after its hold ended (a page left open, Check
+				// again pressed later): a batch of another run sent since may be on its way.
+				stale[p] = true
+			} else if p.Held {
+				candidates = append(candidates, p)
+			}
+		case core.Found:
+			found[p] = res[i].Withdrawals[0]
+		}
+	}
+	earlier, err := r.earlierVersions(ctx, c, candidates, r.now().Add(-r.scanWindow), found)
+	if err != nil {
+		r.stopped = "reconciling failed: " + err.Error()
+		return StepResult{}, errtext.Prefix("cannot look held payouts up in the withdrawal history (nothing was sent): ", err)
+	}
 	entries := make([]Entry, 0, len(rows))
 	lines := make([]int, 0, len(rows))
-	var paidMeanwhile []int   // held rows found: paid elsewhere while this run held them
-	var released []*RowStatus // held rows not found: due to be sent
+	var paidMeanwhile []int // held rows found: paid elsewhere while this run held them
 	for i, p := range rows {
 		v := res[i]
 		lines = append(lines, p.Line)
-		switch v.Verdict {
-		case core.Found:
+		switch {
+		case v.Verdict == core.Found:
 			if p.Held {
 				paidMeanwhile = append(paidMeanwhile, p.Line)
 			}
 			p.State, p.ID, p.Reconciled, p.Error, p.Until, p.Held = Sent, v.Withdrawals[0].ID, true, "", time.Time{}, false
 			entries = append(entries, Entry{Line: p.Line, State: Sent, ID: p.ID, Reconciled: true})
-		case core.NotFound:
-			if p.Held {
-				released = append(released, p)
-			}
+		case v.Verdict == core.NotFound && stale[p]:
+			p.State, p.Error, p.Until, p.Held = Pending, "", time.Time{}, false // held again below
+		case v.Verdict == core.NotFound && earlier[p] != "":
+			p.State, p.Error, p.Until, p.Held = Ambiguous, earlier[p], time.Time{}, false
+			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
+		case v.Verdict == core.NotFound:
 			p.State, p.Error, p.Until, p.Held = Pending, "", time.Time{}, false
 			entries = append(entries, Entry{Line: p.Line, State: Pending, Error: v.Detail})
-		case core.InFlight:
+		case v.Verdict == core.InFlight:
 			p.State, p.Until, p.Error = InFlight, v.Until, v.Detail
 			entries = append(entries, Entry{Line: p.Line, State: InFlight, Until: v.Until, Error: v.Detail, Held: p.Held})
 		default:
@@ -721,20 +781,12 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: v.Detail})
 		}
 	}
-	if len(released) > 0 {
-		more, err := r.earlierVersions(ctx, c, released, r.now().Add(-r.scanWindow))
-		if err != nil {
-			for _, p := range released {
-				p.State, p.Held = InFlight, true // still held: looked up again next time
-			}
-			r.stopped = "reconciling failed: " + err.Error()
-			return StepResult{}, errtext.Prefix("cannot look held payouts up in the withdrawal history (nothing was sent): ", err)
-		}
-		entries = append(entries, more...)
-		if len(paidMeanwhile) > 0 {
-			// Another run of this file may be going on: hold the rest again until it is quiet.
-			entries = append(entries, r.hold(c, r.pending(), "rows of this file were paid from another tool, journal or API key while this run held it (lines "+joinLines(paidMeanwhile)+"): another run of it may be going on")...)
-		}
+	switch {
+	case len(paidMeanwhile) > 0:
+		// Another run of this file may be going on: hold the rest again until it is quiet.
+		entries = append(entries, r.hold(c, r.pending(), "rows of this file were paid from another tool, journal or API key while this run held it (lines "+joinLines(paidMeanwhile)+"): another run of it may be going on")...)
+	case len(stale) > 0:
+		entries = append(entries, r.hold(c, r.pending(), "looked up long after its hold ended, so another run's batch may be on its way")...)
 	}
 	if err := r.j.Append(ctx, entries); err != nil {
 		return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
@@ -742,13 +794,16 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 	return StepResult{Action: Reconciled, Lines: lines, More: true}, nil
 }
 
-// peek looks, just before a batch leaves, for rows of it that another run of this file (another
-// tool, journal or API key) paid while this run was not looking: a run resumed while another one
-// went on. It reads only withdrawals newer than those its last look saw.
-func (r *Run) peek(ctx context.Context, c *core.Client, batch []*RowStatus) ([]*RowStatus, error) {
-	byNote := make(map[string]*RowStatus, len(batch))
-	for _, p := range batch {
-		byNote[p.Note] = p
+// peek looks, just before a batch leaves, for rows not sent yet that another run of this file
+// (another tool, journal or API key) paid while this run was not looking: a run going on beside
+// another. It reads only withdrawals newer than those its last look saw, so it looks for every row
+// not sent yet, not only the batch's.
+func (r *Run) peek(ctx context.Context, c *core.Client) ([]*RowStatus, error) {
+	byNote := map[string]*RowStatus{}
+	for _, p := range r.rows {
+		if p.State == Pending || p.State == Failed || (p.State == InFlight && p.Held) {
+			byNote[p.Note] = p
+		}
 	}
 	var paid []*RowStatus
 	top := ""
@@ -763,7 +818,7 @@ func (r *Run) peek(ctx context.Context, c *core.Client, batch []*RowStatus) ([]*
 			top = w.ID
 		}
 		if p := byNote[w.Note]; p != nil && strings.EqualFold(w.Coin, p.Currency) && w.Amount == p.Amount && w.SendAddress == p.Address {
-			p.State, p.ID, p.Reconciled, p.Error = Sent, w.ID, true, ""
+			p.State, p.ID, p.Reconciled, p.Error, p.Until, p.Held = Sent, w.ID, true, "", time.Time{}, false
 			paid = append(paid, p)
 			delete(byNote, w.Note)
 		}

@@ -247,7 +247,7 @@ async function assertPayoutsOff(page, text) {
   steps.push('Mass payouts: the file is reviewed; nothing offers to send it; the screen says why');
   // the engine through the bridge, stepped while it says more: it looks the file up (reads) and
   // a step that would send a batch is refused before it leaves
-  const opts = { name: 'payouts.csv', batch: 10 };
+  const opts = { name: 'payouts.csv', batch: 10, session: 'ps_nonces_off' }; // one session: it looks and holds once
   let st;
   for (let i = 0; i < 8; i++) {
     const r = await callBackend(page, 'payoutStep', [text, opts]);

@@ -182,13 +182,13 @@ test('extension, nonces off: neither a withdrawal nor a payout file is sent', as
     assert.equal(await page.locator('[data-action="send-payouts"]').isVisible(), false);
     assert.match(await page.locator('#po-next').innerText(), /sending is off while nonces are off/);
     const mass = ['Mass payouts: reviewed; nothing offers to send it'];
-    let st = await callWorker(page, 'payoutStep', [file.text, { name: 'payouts.csv', batch: 10 }]);
+    let st = await callWorker(page, 'payoutStep', [file.text, { name: 'payouts.csv', batch: 10, session: 'ps_nonces_off' }]);
     assert.equal(st.ok, true, JSON.stringify(st.error));
     // the first look-up holds the rows for one in-flight bound; then they are looked up again
     assert.equal(st.value.summary.step, 'hold');
     await sleep(Date.parse(st.value.summary.wait_until) - Date.now() + 50);
     for (let i = 0; i < 3 && !st.value.summary.stopped; i++) {
-      st = await callWorker(page, 'payoutStep', [file.text, { name: 'payouts.csv', batch: 10 }]);
+      st = await callWorker(page, 'payoutStep', [file.text, { name: 'payouts.csv', batch: 10, session: 'ps_nonces_off' }]);
       assert.equal(st.ok, true, JSON.stringify(st.error));
     }
     assert.match(st.value.summary.stopped ?? '', /nonces are off here/);

@@ -250,12 +250,16 @@ func decodeEntry(text string) (payout.Entry, error) {
 			return readTime(x, &e.Deadline)
 		case "until":
 			return readTime(x, &e.Until)
+		case "held":
+			return readBool(x, &e.Held)
 		case "batch":
 			return readString(x, &e.Batch)
 		case "reconciled":
 			return readBool(x, &e.Reconciled)
 		case "scanned":
 			return readBool(x, &e.Scanned)
+		case "session":
+			return readString(x, &e.Session)
 		case "at":
 			return readTime(x, &e.At)
 		}

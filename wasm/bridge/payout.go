@@ -175,6 +175,7 @@ func payoutRun(c *core.Client, args []js.Value, step bool) (any, error) {
 	o := optsArg(args, 1, "options")
 	batch := o.integer("batch")
 	retry := o.flag("retryFailed")
+	session := o.text("session")
 	if o.err != nil {
 		return nil, o.err
 	}
@@ -182,7 +183,7 @@ func payoutRun(c *core.Client, args []js.Value, step bool) (any, error) {
 		return nil, &core.ValidationError{Field: "text", Problem: "the file has " + errtext.D(len(f.Problems)) + " problem(s) (the first: " + f.Problems[0].String() + "): fix them; nothing was sent"}
 	}
 	j := journalFor(storageOf(c), f.Hash)
-	run, err := payout.Open(ctx(), f, j, payout.OpenOptions{RetryFailed: retry})
+	run, err := payout.Open(ctx(), f, j, payout.OpenOptions{RetryFailed: retry, Session: session})
 	if err != nil {
 		return nil, err
 	}

@@ -360,13 +360,13 @@ func writeRun(w *jsonw.Writer, r *runView) {
 		w.TimeOmitZero("sent_at", rs.SentAt)
 		w.TimeOmitZero("deadline", rs.Deadline)
 		w.TimeOmitZero("until", rs.Until)
-		if rs.Held {
-			w.KeyBool("held", true)
-		}
 		w.KeyBool("reconciled", rs.Reconciled)
 		w.KeyBool("earlier", rs.Earlier)
 		if rs.Now {
 			w.KeyBool("sent_now", true)
+		}
+		if rs.Held {
+			w.KeyBool("held", true)
 		}
 		w.Close('}')
 	})
@@ -390,6 +390,9 @@ func writeEntry(w *jsonw.Writer, e *payout.Entry) {
 	w.TimeOmitZero("sent_at", e.SentAt)
 	w.TimeOmitZero("deadline", e.Deadline)
 	w.TimeOmitZero("until", e.Until)
+	if e.Held {
+		w.KeyBool("held", true)
+	}
 	w.StringOmitEmpty("batch", e.Batch)
 	if e.Reconciled {
 		w.KeyBool("reconciled", true)
@@ -397,6 +400,7 @@ func writeEntry(w *jsonw.Writer, e *payout.Entry) {
 	if e.Scanned {
 		w.KeyBool("scanned", true)
 	}
+	w.StringOmitEmpty("session", e.Session)
 	w.TimeOmitZero("at", e.At)
 	w.Close('}')
 }

@@ -661,8 +661,13 @@ export interface WallexKit {
    * reconcile rows of unknown outcome, or send one batch (journaled with its nonce before it
    * leaves). Call while `more`. Pass retryFailed only on the first step of a run a person asked
    * for. A stopped runtime loses nothing: the next step settles what was in flight.
+   *
+   * session names the run a person started (a press of Confirm, Resume or Retry, and the steps
+   * that follow it, a hold's end included): its first step that would send looks the file up and
+   * holds the rows first, because another run of the file may have a batch on its way; the steps
+   * of one session go on without looking again. Without it every step is a session of its own.
    */
-  payoutStep(text: string, opts?: PayoutOptions & { batch?: number; retryFailed?: boolean }): Promise<PayoutRun>;
+  payoutStep(text: string, opts?: PayoutOptions & { batch?: number; retryFailed?: boolean; session?: string }): Promise<PayoutRun>;
 }
 
 /** Names the operation so it can be asked about with reconcileOp after a lost answer. */

@@ -42,7 +42,7 @@ export default {
       ctx.variant === 'popup' ? h('p', { class: 'hint' }, t('po_popup_hint')) : null,
       noNonceWarning(ctx),
       form, stage);
-    const state = { running: false, stop: false, confirmed: false };
+    const state = { running: false, stop: false, confirmed: false, session: '' };
     ctx.onDispose(() => { state.stop = true; });
 
     /** @param {string} text @param {string} name */
@@ -184,7 +184,7 @@ function started(st) {
 
 /**
  * The review of a valid file and its run.
- * @param {Ctx} ctx @param {{running: boolean, stop: boolean, confirmed: boolean}} state
+ * @param {Ctx} ctx @param {{running: boolean, stop: boolean, confirmed: boolean, session: string}} state
  * @param {{text: string, name: string, opts: PayoutOptions, parsed: PayoutFile}} f
  * @param {PayoutRun} first
  */
@@ -303,7 +303,7 @@ function runView(ctx, state, f, first) {
     try {
       let firstStep = true;
       do {
-        st = await ctx.backend.payoutStep(f.text, { ...f.opts, batch: BATCH, ...(firstStep && retryFailed ? { retryFailed: true } : {}) });
+        st = await ctx.backend.payoutStep(f.text, { ...f.opts, batch: BATCH, session: state.session, ...(firstStep && retryFailed ? { retryFailed: true } : {}) });
         firstStep = false;
         update(st);
         // nonces off: only look-ups (unsettled rows are always reconciled before anything is sent)
@@ -326,9 +326,13 @@ function runView(ctx, state, f, first) {
       ctx.refreshOps?.();
     }
   };
-  send.addEventListener('click', () => { state.confirmed = true; run(false); });
-  check.addEventListener('click', () => run(false));
-  retry.addEventListener('click', () => run(true));
+  // A press of Confirm, Resume or Retry starts a session: its first step that would send looks the
+  // file up and holds it first (another run of the file may have a batch on its way); the end of a
+  // hold and Check again go on in the same session.
+  const newSession = () => { state.session = `ps_${crypto.randomUUID()}`; };
+  send.addEventListener('click', () => { state.confirmed = true; newSession(); run(false); });
+  check.addEventListener('click', () => { if (!state.session) newSession(); run(false); });
+  retry.addEventListener('click', () => { state.confirmed = true; newSession(); run(true); });
   stop.addEventListener('click', () => {
     state.stop = true;
     stop.disabled = true;

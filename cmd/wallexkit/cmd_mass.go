@@ -49,8 +49,8 @@ func massWithdrawCommand() command {
 			"default; a batch of the file sent elsewhere lands by then or never), looks again, and pays.\n" +
 			"It holds again while rows of the file keep turning up (another run of it is going on), and\n" +
 			"each batch first checks that no other run paid its rows. A row that matches a payout of an\n" +
-			"earlier version of the file (same address, coin, amount and memo) is ambiguous, not paid:\n" +
-			"to pay it again on purpose, give it another memo.\n" +
+			"earlier version of the file (same address, coin, amount and memo; or all but the memo, within\n" +
+			"a day) is ambiguous, not paid: to pay it again on purpose, give it another memo.\n" +
 			"The results CSV (default FILE.csv.results.csv) has line,address,currency,amount,memo,note,\n" +
 			"status (sent|pending|failed|unknown|in_flight|ambiguous),withdrawal_id,error.\n" +
 			yesHelp + "\n" +
@@ -126,14 +126,15 @@ func (a *app) massWithdraw(ctx context.Context, o massOptions) error {
 	if o.journal == "" {
 		o.journal = filestore.JournalPath(filepath.Dir(state), f.Hash, c.StoreKey())
 	}
-	// A file edited after a run started would be a new file (its content is its identity) and
-	// be paid again in full: refuse it at the same path.
+	// A file edited after a run started is a new file (its content is its identity): its rows
+	// that match payouts of the earlier content would be ambiguous, each for a person to check.
+	// Refuse it at the same path.
 	paths := filepath.Join(filepath.Dir(state), "payouts", "paths.json")
 	if prev, err := lastHashAt(paths, o.file); err == nil && prev != "" && prev != f.Hash {
 		if _, err := os.Stat(filestore.JournalPath(filepath.Dir(state), prev, c.StoreKey())); err == nil {
 			return usagef("%s changed since it was paid from (its earlier content has a journal, and some of its rows may be paid): "+
-				"a changed file counts as a new list and would be paid again in full. Restore the original to continue it, and put new or "+
-				"corrected rows in a file of their own (a new name)", o.file)
+				"restore the original to continue it, and put new or corrected rows in a file of their own (a new name). A changed file "+
+				"is a new list: its rows that match a payout of the earlier content are never paid again, but each is left for you to check", o.file)
 		}
 	}
 	if samePath(o.results, o.file) || samePath(o.journal, o.file) || samePath(o.results, o.journal) {
@@ -228,7 +229,12 @@ func (m *massRun) do(ctx context.Context) error {
 		case payout.Scanned:
 			fmt.Fprintf(a.stderr, "Looking for rows of %s already paid (by this or another run of it) before sending...\n", m.o.file)
 		case payout.Reconciled:
-			fmt.Fprintf(a.stderr, "Looking up %d payout(s) whose outcome is unknown before sending anything...\n", len(m.run.Lines(payout.Unknown, payout.Sending, payout.InFlight)))
+			s := m.run.Summary()
+			if unknown := s.Unknown + s.InFlight - s.Held; unknown > 0 {
+				fmt.Fprintf(a.stderr, "Looking up %d payout(s) whose outcome is unknown before sending anything...\n", unknown)
+			} else {
+				fmt.Fprintf(a.stderr, "Looking the %d held payout(s) up again before sending...\n", s.Held)
+			}
 		case payout.SentBatch:
 			if !confirmed {
 				todo := m.run.Pending()

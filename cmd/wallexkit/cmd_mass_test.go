@@ -205,7 +205,7 @@ func TestMassWithdrawCommitDropResumes(t *testing.T) {
 		t.Errorf("results after the second run: %v", got)
 	}
 
-	// The file changed in place: it would count as a new list and be paid again in full.
+	// The file changed in place: a new list, refused at the same path (its matching rows would each be left to check).
 	os.WriteFile(path, append(data, sandbox.TestAddress("BTC", 9999)+",BTC,0.001\n"...), 0o600)
 	if r := h.run("mass-withdraw", path, "--yes"); r.code != 2 || !strings.Contains(r.stderr, "changed since it was paid from") {
 		t.Errorf("changed file: exit %d: %s", r.code, r.stderr)

@@ -624,7 +624,8 @@ func (r *Run) hold(c *core.Client, rows []*RowStatus, why string) []Entry {
 // earlierVersions looks, among rows about to be sent, for payouts made from another version of
 // this file: an edited file has another tag, so its paid rows are not found by their notes. A row
 // whose coin, amount, address and memo match such a withdrawal (with a wallexkit tag of another
-// file) is ambiguous: a person decides, and to pay it again on purpose gives it another memo. It
+// file) is ambiguous: a person decides, and to pay it again on purpose gives it another memo; so
+// is a row that differs from one made in the last day only in its memo (an edited memo). It
 // returns why, by row, and changes nothing; found holds the withdrawals just found for other rows.
 func (r *Run) earlierVersions(ctx context.Context, c *core.Client, rows []*RowStatus, since time.Time, found map[*RowStatus]core.WithdrawalInfo) (map[*RowStatus]string, error) {
 	if len(rows) == 0 {
@@ -650,19 +651,35 @@ func (r *Run) earlierVersions(ctx context.Context, c *core.Client, rows []*RowSt
 		}
 	}
 	out := map[*RowStatus]string{}
+	recent := r.now().Add(-sameDay)
 	for _, p := range rows {
 		for _, w := range hist {
-			if taken[w.ID] || w.Note != p.Memo || !strings.EqualFold(w.Coin, p.Currency) || w.Amount != p.Amount || w.SendAddress != p.Address {
+			if taken[w.ID] || !strings.EqualFold(w.Coin, p.Currency) || w.Amount != p.Amount || w.SendAddress != p.Address {
+				continue
+			}
+			at := "withdrawal " + w.ID + " of " + w.TimeCreated.UTC().Format(time.RFC3339)
+			switch {
+			case w.Note == p.Memo:
+				out[p] = at + " paid the same amount, coin, address and memo from another version of this file: if it is this payout, it is paid; " +
+					"to pay it again on purpose, put it in a new file with another memo. Not sent"
+			case w.TimeCreated.After(recent):
+				// Only the memo differs, within the day: an edited memo, more likely than a
+				// second payout of the same amount to the same address.
+				out[p] = at + " paid the same amount and coin to this address from another version of this file (memo " + errtext.Q(w.Note) + "): " +
+					"if it is this payout, it is paid; to pay it again on purpose, put it in a new file after " + w.TimeCreated.Add(sameDay).UTC().Format(time.RFC3339) + ". Not sent"
+			default:
 				continue
 			}
 			taken[w.ID] = true
-			out[p] = "withdrawal " + w.ID + " of " + w.TimeCreated.UTC().Format(time.RFC3339) + " paid the same amount, coin, address and memo from another version of this file: if it is this payout, it is paid; " +
-				"to pay it again on purpose, put it in a new file with another memo. Not sent"
 			break
 		}
 	}
 	return out, nil
 }
+
+// sameDay is how long a payout of another version of a file stops a row that differs from it only
+// in its memo (earlierVersions).
+const sameDay = 24 * time.Hour
 
 // splitNote reads a note that NoteFor wrote: its memo and the file's tag ("wk:" and 8 hex digits).
 func splitNote(note string) (memo, tag string, ok bool) {

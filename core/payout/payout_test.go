@@ -155,8 +155,9 @@ func file(t *testing.T, n int, salt string) *payout.File {
 // gives and run again. Each "run again" is a new Open on the same journal.
 func follow(t *testing.T, ctx context.Context, f *payout.File, j payout.Journal, c *core.Client, batch int) payout.Summary {
 	t.Helper()
+	session := core.NewOpID() // one person following the advice: one session, as a CLI process is
 	for round := 0; round < 8; round++ {
-		r, err := payout.Open(ctx, f, j, payout.OpenOptions{RetryFailed: true})
+		r, err := payout.Open(ctx, f, j, payout.OpenOptions{RetryFailed: true, Session: session})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -139,6 +139,7 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 		r.started = r.now().Add(-r.scanWindow)
 	}
 	looked := false // this session has looked the file up already
+	var retried []Entry
 	for _, e := range entries[1:] {
 		if e.Scanned {
 			r.looked = true
@@ -161,10 +162,18 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 		}
 		if o.RetryFailed && p.State == Failed {
 			p.State, p.Error = Pending, ""
+			retried = append(retried, Entry{Line: p.Line, State: Pending, Error: "sent again on request (it was refused)"})
 		}
-		if p.State == Pending && !looked {
-			// A session that will send looks first (OpenOptions.Session).
+		if (p.State == Pending || p.State == Unknown || p.State == InFlight) && !looked {
+			// A session that may send looks first (OpenOptions.Session), after its rows of
+			// unknown outcome are settled.
 			r.scan = true
+		}
+	}
+	if len(retried) > 0 {
+		// Recorded, so that the session's later steps (each its own Open) keep the request.
+		if err := j.Append(ctx, retried); err != nil {
+			return fail(errtext.Prefix("cannot write the journal: ", err))
 		}
 	}
 	return r, nil
@@ -429,9 +438,6 @@ func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResu
 	if o.Batch < 1 || o.Batch > MaxBatch {
 		return StepResult{}, &core.ValidationError{Field: "batch", Value: strconv.Itoa(o.Batch), Problem: "give 1 to " + errtext.D(MaxBatch) + " payouts per call"}
 	}
-	if r.scan {
-		return r.scanHistory(ctx, c)
-	}
 	now := r.now()
 	var unsettled []*RowStatus
 	for _, p := range r.rows {
@@ -441,6 +447,9 @@ func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResu
 	}
 	if len(unsettled) > 0 {
 		return r.reconcile(ctx, c, unsettled)
+	}
+	if r.scan {
+		return r.scanHistory(ctx, c)
 	}
 	if r.stopped != "" {
 		return StepResult{Action: Finished}, nil
@@ -468,9 +477,14 @@ func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResu
 		var entries []Entry
 		var lines []int
 		for _, p := range paid {
-			entries = append(entries, Entry{Line: p.Line, State: Sent, ID: p.ID, Reconciled: true})
+			if p.State == Ambiguous {
+				entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
+			} else {
+				entries = append(entries, Entry{Line: p.Line, State: Sent, ID: p.ID, Reconciled: true})
+			}
 			lines = append(lines, p.Line)
 		}
+		slices.Sort(lines)
 		entries = append(entries, r.hold(c, r.pending(), "rows of this file were paid from another tool, journal or API key while this run was not looking (lines "+joinLines(lines)+"): another run of it may be going on")...)
 		if err := r.j.Append(ctx, entries); err != nil {
 			return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
@@ -483,14 +497,14 @@ func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResu
 // Next says what the next Step will do (Finished: nothing), so that a caller can ask for a
 // confirmation before the first batch is sent.
 func (r *Run) Next() Action {
-	if r.scan {
-		return Scanned
-	}
 	now := r.now()
 	for _, p := range r.rows {
 		if p.State == Unknown || p.State == Sending || (p.State == InFlight && !now.Before(p.Until)) {
 			return Reconciled
 		}
+	}
+	if r.scan {
+		return Scanned
 	}
 	if r.stopped != "" {
 		return Finished
@@ -521,7 +535,14 @@ func (r *Run) Pending() []RowStatus {
 // (hold) and looked up once more before their first batch.
 func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, error) {
 	since := r.now().Add(-r.scanWindow)
-	rows := r.pending()
+	// The rows this session may send: pending ones, and held ones (an earlier session's hold
+	// is not this session's: it holds them again, from now).
+	var rows []*RowStatus
+	for _, p := range r.rows {
+		if p.State == Pending || (p.State == InFlight && p.Held) {
+			rows = append(rows, p)
+		}
+	}
 	qs := make([]core.ReconcileQuery, len(rows))
 	for i, p := range rows {
 		qs[i] = r.query(p, since)
@@ -573,7 +594,13 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 	if len(lines) > 0 {
 		why = "rows of this file were paid from another tool, journal or API key (lines " + joinLines(lines) + ")"
 	}
-	entries = append(entries, r.hold(c, r.pending(), why)...)
+	var held []*RowStatus
+	for _, p := range rows {
+		if p.State == Pending || p.State == InFlight {
+			held = append(held, p)
+		}
+	}
+	entries = append(entries, r.hold(c, held, why)...)
 	entries = append(entries, Entry{Scanned: true, Session: r.session, At: r.now().UTC()})
 	if err := r.j.Append(ctx, entries); err != nil {
 		return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
@@ -645,15 +672,26 @@ func (r *Run) earlierVersions(ctx context.Context, c *core.Client, rows []*RowSt
 		if err != nil {
 			return nil, err
 		}
+		hist = append(hist, w)
+	}
+	return r.matchEarlier(rows, hist, taken), nil
+}
+
+// matchEarlier gives each row that a withdrawal of hist paid from another version of this file
+// (earlierVersions) the reason it is ambiguous. A withdrawal in taken, or matched once, is not
+// matched again.
+func (r *Run) matchEarlier(rows []*RowStatus, hist []core.WithdrawalInfo, taken map[string]bool) map[*RowStatus]string {
+	var others []core.WithdrawalInfo
+	for _, w := range hist {
 		if memo, tag, ok := splitNote(w.Note); ok && tag != r.File.Tag && !taken[w.ID] {
 			w.Note = memo
-			hist = append(hist, w)
+			others = append(others, w)
 		}
 	}
 	out := map[*RowStatus]string{}
 	recent := r.now().Add(-sameDay)
 	for _, p := range rows {
-		for _, w := range hist {
+		for _, w := range others {
 			if taken[w.ID] || !strings.EqualFold(w.Coin, p.Currency) || w.Amount != p.Amount || w.SendAddress != p.Address {
 				continue
 			}
@@ -674,7 +712,7 @@ func (r *Run) earlierVersions(ctx context.Context, c *core.Client, rows []*RowSt
 			break
 		}
 	}
-	return out, nil
+	return out
 }
 
 // sameDay is how long a payout of another version of a file stops a row that differs from it only
@@ -787,6 +825,7 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 		case v.Verdict == core.NotFound && earlier[p] != "":
 			p.State, p.Error, p.Until, p.Held = Ambiguous, earlier[p], time.Time{}, false
 			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
+			paidMeanwhile = append(paidMeanwhile, p.Line) // another version of the file may be being paid
 		case v.Verdict == core.NotFound:
 			p.State, p.Error, p.Until, p.Held = Pending, "", time.Time{}, false
 			entries = append(entries, Entry{Line: p.Line, State: Pending, Error: v.Detail})
@@ -822,7 +861,7 @@ func (r *Run) peek(ctx context.Context, c *core.Client) ([]*RowStatus, error) {
 			byNote[p.Note] = p
 		}
 	}
-	var paid []*RowStatus
+	var seen []core.WithdrawalInfo
 	top := ""
 	for w, err := range c.WithdrawalHistory(ctx, &core.ListParams{Newer: r.started.Add(-core.DefaultReconcileSlack), Limit: historyItems}) {
 		if err != nil {
@@ -834,11 +873,33 @@ func (r *Run) peek(ctx context.Context, c *core.Client) ([]*RowStatus, error) {
 		if top == "" {
 			top = w.ID
 		}
+		seen = append(seen, w)
+	}
+	// Nothing has changed yet: a read that fails leaves every row as it was.
+	var paid []*RowStatus
+	taken := map[string]bool{}
+	for _, w := range seen {
 		if p := byNote[w.Note]; p != nil && strings.EqualFold(w.Coin, p.Currency) && w.Amount == p.Amount && w.SendAddress == p.Address {
 			p.State, p.ID, p.Reconciled, p.Error, p.Until, p.Held = Sent, w.ID, true, "", time.Time{}, false
 			paid = append(paid, p)
+			taken[w.ID] = true
 			delete(byNote, w.Note)
 		}
+	}
+	for _, p := range r.rows {
+		if p.ID != "" {
+			taken[p.ID] = true
+		}
+	}
+	// Payouts of another version of the file, made while this run was not looking.
+	var rest []*RowStatus
+	for _, p := range byNote {
+		rest = append(rest, p)
+	}
+	slices.SortFunc(rest, func(a, b *RowStatus) int { return a.Line - b.Line })
+	for p, why := range r.matchEarlier(rest, seen, taken) {
+		p.State, p.Error, p.Until, p.Held = Ambiguous, why, time.Time{}, false
+		paid = append(paid, p)
 	}
 	if top != "" {
 		r.peekTop = top

@@ -1,0 +1,262 @@
+package payout_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/payout"
+	"github.com/wallexkit/wallexkit/sandbox"
+)
+
+// stepUntilSend steps r (waiting holds) until its next Step would send a batch.
+func stepUntilSend(t *testing.T, ctx context.Context, r *payout.Run, c *core.Client, batch int) {
+	t.Helper()
+	for range 30 {
+		if r.Next() == payout.SentBatch {
+			return
+		}
+		res, err := r.Step(ctx, c, payout.StepOptions{Batch: batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.More {
+			s := r.Summary()
+			time.Sleep(time.Until(s.WaitUntil) + 20*time.Millisecond)
+		}
+	}
+	t.Fatal("never ready to send")
+}
+
+// A session whose rows have an unknown outcome (not pending): rows reconciled to pending are
+// covered by the session's own look and hold before they are sent, while another run's batch is
+// still held by the network.
+func TestUnknownRowsAreHeldBeforeTheyAreSent(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		nonces       bool
+		second       bool
+		rows, aBatch int
+	}{
+		{name: "another key, all unknown", nonces: true, second: true, rows: 4, aBatch: 25},
+		{name: "no nonces, all unknown", rows: 4, aBatch: 25},
+		{name: "another key, some unknown some pending", nonces: true, second: true, rows: 8, aBatch: 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			ctx := context.Background()
+			f := file(t, tc.rows, "audit-unknown-"+tc.name)
+			ca := e.client(tc.nonces)
+			var opts []core.Option
+			if tc.second {
+				k2, err := e.sb.CreateKey(e.demo.MerchantID, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts = append(opts, core.WithKeys(k2.PublicKey, k2.PrivateKey))
+			}
+			cb := e.client(tc.nonces, opts...)
+			// A: its first batch gets a reset (nothing carried out, outcome unknown); the CLI exits.
+			ja := &payout.MemoryJournal{}
+			ra, err := payout.Open(ctx, f, ja, payout.OpenOptions{Session: "A1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stepUntilSend(t, ctx, ra, ca, tc.aBatch)
+			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Cmd: "create_mass_withdrawal"})
+			sendNext(t, ctx, ra, ca, tc.aBatch, nil)
+			t.Logf("A: %s", ra.Summary().Next)
+			ra.Close()
+			// B (another tool, fresh journal): scans, holds, sends the whole file; the network
+			// holds the batch and B's process dies.
+			rb, err := payout.Open(ctx, f, &dropAfterSending{Journal: &payout.MemoryJournal{}}, payout.OpenOptions{Session: "B1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stepUntilSend(t, ctx, rb, cb, 25)
+			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultHold, Delay: 800 * time.Millisecond, Cmd: "create_mass_withdrawal"})
+			sendNext(t, ctx, rb, cb, 25, nil)
+			rb.Close()
+			// At once, A's advice ("run it again to reconcile them (it is safe at once...)"): a new
+			// CLI process, one Open, one session.
+			ra, err = payout.Open(ctx, f, ja, payout.OpenOptions{RetryFailed: true, Session: "A2"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 10 {
+				res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 25})
+				t.Logf("A2 step: %s lines %v err %v", res.Action, res.Lines, err)
+				if err != nil || !res.More || res.Action == payout.SentBatch {
+					break
+				}
+			}
+			ra.Close()
+			time.Sleep(900 * time.Millisecond)
+			assertOnce(t, e, f, tc.nonces)
+		})
+	}
+}
+
+// Two versions of a file (an edited copy) run at once: the version whose hold ends while the
+// other is paying finds the other's payouts as "another version" (ambiguous) and holds again, and
+// each run's look before a batch sees the other version's payouts too.
+func TestTwoVersionsOfAFileAtOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c1, c2 := e.client(true), e.client(true)
+	f1 := file(t, 9, "audit-v1")
+	var b strings.Builder
+	b.WriteString("address,currency,amount,memo\n# checked by finance\n")
+	for _, row := range f1.Rows {
+		fmt.Fprintf(&b, "%s,%s,%s,%s\n", row.Address, row.Currency, row.Amount.Text(), row.Memo)
+	}
+	f2 := payout.Parse("audit-v2.csv", []byte(b.String()), payout.Options{})
+	r1, err := payout.Open(ctx, f1, &payout.MemoryJournal{}, payout.OpenOptions{Session: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r1.Close()
+	r2, err := payout.Open(ctx, f2, &payout.MemoryJournal{}, payout.OpenOptions{Session: "v2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	// both look and hold (v2 started a moment after v1)
+	for _, x := range []struct {
+		r *payout.Run
+		c *core.Client
+	}{{r1, c1}, {r2, c2}} {
+		if res, err := x.r.Step(ctx, x.c, payout.StepOptions{Batch: 3}); err != nil || res.Action != payout.Scanned {
+			t.Fatal(res, err)
+		}
+	}
+	// v1's hold ends first (wait for the later of the two, as the spread is random), v1 pays lines 2-4
+	time.Sleep(time.Until(r1.Summary().WaitUntil.Add(0)) + 20*time.Millisecond)
+	time.Sleep(time.Until(r2.Summary().WaitUntil) + 20*time.Millisecond)
+	stepUntilSend(t, ctx, r1, c1, 3)
+	res, err := r1.Step(ctx, c1, payout.StepOptions{Batch: 3})
+	t.Logf("v1: %s %v %v", res.Action, res.Lines, err)
+	// v2's hold ends: it finds lines 2-4 paid by v1 (ambiguous) and, without holding again, sends
+	for range 4 {
+		res, err := r2.Step(ctx, c2, payout.StepOptions{Batch: 3})
+		t.Logf("v2: %s %v %v held=%d", res.Action, res.Lines, err, r2.Summary().Held)
+		if res.Action == payout.SentBatch || err != nil {
+			break
+		}
+	}
+	// v1 goes on with its next batch: its look before the batch does not see v2's payouts
+	res, err = r1.Step(ctx, c1, payout.StepOptions{Batch: 3})
+	t.Logf("v1: %s %v %v", res.Action, res.Lines, err)
+	paid := map[string]int{}
+	for w, err := range c1.WithdrawalHistory(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		paid[w.SendAddress]++
+	}
+	for _, row := range f1.Rows {
+		if paid[row.Address] > 1 {
+			t.Errorf("line %d (%s) paid %d times", row.Line, row.Address, paid[row.Address])
+		}
+	}
+}
+
+// A new session (the CLI run again "after that time") does not adopt the hold an earlier session
+// of the same journal wrote (Ctrl-C during the hold): it holds for its own bound, so a batch
+// another run sent shortly before this session started, still held by the network, lands first.
+func TestANewSessionHoldsForItself(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	f := file(t, 4, "audit-adopt")
+	k2, err := e.sb.CreateKey(e.demo.MerchantID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, cb := e.client(true), e.client(true, core.WithKeys(k2.PublicKey, k2.PrivateKey))
+	ja := &payout.MemoryJournal{}
+	ra, err := payout.Open(ctx, f, ja, payout.OpenOptions{Session: "A1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := ra.Step(ctx, ca, payout.StepOptions{}); err != nil || res.Action != payout.Scanned {
+		t.Fatal(res, err)
+	}
+	aUntil := ra.Summary().WaitUntil
+	ra.Close() // Ctrl-C during the hold: "run it again after that time"
+	time.Sleep(300 * time.Millisecond)
+	// B (another key, fresh journal) starts during A's hold; it holds, sends; the network holds its batch; B dies
+	rb, err := payout.Open(ctx, f, &dropAfterSending{Journal: &payout.MemoryJournal{}}, payout.OpenOptions{Session: "B1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stepUntilSend(t, ctx, rb, cb, 25)
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultHold, Delay: 800 * time.Millisecond, Cmd: "create_mass_withdrawal"})
+	sendNext(t, ctx, rb, cb, 25, nil)
+	rb.Close()
+	t.Logf("A's hold ended %v ago; B's batch is on its way", time.Since(aUntil).Round(time.Millisecond))
+	// A is run again after its hold's time (a new process, a new session)
+	ra, err = payout.Open(ctx, f, ja, payout.OpenOptions{RetryFailed: true, Session: "A2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 6 {
+		res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 25})
+		t.Logf("A2 step: %s lines %v err %v held=%d", res.Action, res.Lines, err, ra.Summary().Held)
+		if err != nil || !res.More || res.Action == payout.SentBatch {
+			break
+		}
+	}
+	ra.Close()
+	time.Sleep(900 * time.Millisecond)
+	assertOnce(t, e, f, true)
+}
+
+// The same, the console's way: every step is its own Open with the press's session (the bridge).
+// Batch 1 (lines 2-5) unknown, lines 6-9 pending; another run (another key) sends all rows and
+// dies with its batch held; Resume is pressed at once.
+func TestUnknownRowsAreHeldInConsoleSteps(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	f := file(t, 8, "audit-console")
+	k2, err := e.sb.CreateKey(e.demo.MerchantID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, cb := e.client(true), e.client(true, core.WithKeys(k2.PublicKey, k2.PrivateKey))
+	ja := &payout.MemoryJournal{}
+	ra, err := payout.Open(ctx, f, ja, payout.OpenOptions{Session: "ps_1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stepUntilSend(t, ctx, ra, ca, 4)
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Cmd: "create_mass_withdrawal"})
+	sendNext(t, ctx, ra, ca, 4, nil)
+	ra.Close() // the tab is closed
+	rb, err := payout.Open(ctx, f, &dropAfterSending{Journal: &payout.MemoryJournal{}}, payout.OpenOptions{Session: "B"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stepUntilSend(t, ctx, rb, cb, 25)
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultHold, Delay: 800 * time.Millisecond, Cmd: "create_mass_withdrawal"})
+	sendNext(t, ctx, rb, cb, 25, nil)
+	rb.Close()
+	// Resume: payoutStep per step, session ps_2
+	for range 6 {
+		r, err := payout.Open(ctx, f, ja, payout.OpenOptions{Session: "ps_2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := r.Step(ctx, ca, payout.StepOptions{Batch: 10})
+		r.Close()
+		t.Logf("console step: %s lines %v err %v", res.Action, res.Lines, err)
+		if err != nil || !res.More || res.Action == payout.SentBatch {
+			break
+		}
+	}
+	time.Sleep(900 * time.Millisecond)
+	assertOnce(t, e, f, true)
+}

@@ -49,6 +49,8 @@ async function configureFresh(extra = {}) {
   return { k, storage };
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
 const withdrawalsTo = async (address) => (await wk.withdrawalHistory()).filter((w) => w.send_address === address);
 
 test('nonces are on unless configure says nonce: false', async () => {
@@ -157,14 +159,20 @@ test('payoutParse lists every problem at once and the notes the rows will carry'
   assert.match(g.problems[0].message, /not enabled/);
 });
 
+/** Steps a file as one session (one press of Confirm) until it rests, waiting out its hold. */
 async function runToEnd(text, opts = {}) {
-  let st = await wk.payoutStep(text, { name: 'p.csv', batch: 3, retryFailed: true, ...opts });
-  for (let i = 0; st.more && i < 50; i++) st = await wk.payoutStep(text, { name: 'p.csv', batch: 3, ...opts });
+  const session = `ps_${Math.random().toString(36).slice(2)}`;
+  let st = await wk.payoutStep(text, { name: 'p.csv', batch: 3, retryFailed: true, session, ...opts });
+  for (let i = 0; i < 50; i++) {
+    if (!st.more && st.summary.step === 'hold') await sleep(Date.parse(/** @type {string} */ (st.summary.wait_until)) - Date.now() + 20);
+    else if (!st.more) break;
+    st = await wk.payoutStep(text, { name: 'p.csv', batch: 3, session, ...opts });
+  }
   return st;
 }
 
 test('payout engine through the bridge: a lost batch is looked up, never paid twice; another journal (another tool) resumes', async () => {
-  const { k, storage } = await configureFresh();
+  const { k, storage } = await configureFresh({ inFlightWindowMs: 500 }); // a 1.5 s hold before a run's first batch
   const addrs = await ltcAddresses(7);
   const text = payoutText(addrs);
   await admin('POST', '/faults', { kind: 'commit_drop', cmd: 'create_mass_withdrawal', key: k.publicKey });
@@ -182,7 +190,7 @@ test('payout engine through the bridge: a lost batch is looked up, never paid tw
   assert.equal(status.more, false);
   // The same file in another tool (a fresh journal and nonce store): recognised, nothing sent.
   const before = (await stats(k.publicKey)).by_cmd.create_mass_withdrawal;
-  await wk.configure({ apiUrl: env.apiUrl, publicKey: k.publicKey, privateKey: k.privateKey, storage: hostStorage(), fencePauseMs: 20 });
+  await wk.configure({ apiUrl: env.apiUrl, publicKey: k.publicKey, privateKey: k.privateKey, storage: hostStorage(), fencePauseMs: 20, timeoutMs: 1000, inFlightWindowMs: 500 });
   const other = await runToEnd(text);
   assert.equal(other.summary.done, true);
   assert.equal(other.summary.reconciled + other.summary.sent_earlier, 7);
@@ -207,15 +215,22 @@ test('moneyNeedsNonces: with nonces off, money is refused before it leaves and r
 });
 
 test('payout summaries carry the next step as a code and a sentence in the console\'s words', async () => {
-  const { k } = await configureFresh();
+  const { k } = await configureFresh({ inFlightWindowMs: 500 });
   const text = payoutText(await ltcAddresses(4));
   const fresh = await wk.payoutStatus(text, { name: 'p.csv' });
   assert.equal(fresh.summary.step, 'send');
   assert.equal(fresh.summary.next, '4 payout(s) are not sent yet: press Resume to send them');
+  // the first step looks the file up and holds it, in the console's words
+  const session = 'ps_summaries';
+  let st = await wk.payoutStep(text, { name: 'p.csv', batch: 3, session });
+  assert.equal(st.summary.step, 'hold', JSON.stringify(st.summary));
+  assert.equal(st.summary.held, 4);
+  assert.match(st.summary.next, /^4 payout\(s\) are held until \d\d:\d\d:\d\d, so that a batch of this file sent from another tool, journal or API key arrives first: press Check again after that time; they are looked up again before they are sent, never paid twice$/);
   // one batch of 3 goes; the fourth is refused by the API (nothing moved)
   await admin('PUT', `/accounts/${k.merchantId}/balances`, { LTC: '0.6' });
-  let st = await wk.payoutStep(text, { name: 'p.csv', batch: 3 });
-  while (st.more) st = await wk.payoutStep(text, { name: 'p.csv', batch: 3 });
+  await sleep(Date.parse(/** @type {string} */ (st.summary.wait_until)) - Date.now() + 20);
+  st = await wk.payoutStep(text, { name: 'p.csv', batch: 3, session });
+  while (st.more) st = await wk.payoutStep(text, { name: 'p.csv', batch: 3, session });
   assert.equal(st.summary.step, 'retry', JSON.stringify(st.summary));
   assert.deepEqual(st.summary.step_lines, [5]);
   assert.match(st.summary.next, /^1 payout\(s\) were refused \(lines 5; nothing moved\): fix the cause, then press Retry refused rows$/);

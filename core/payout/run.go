@@ -476,7 +476,10 @@ func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResu
 		// is quiet (hold), as a run that starts while another goes on does.
 		var entries []Entry
 		var lines []int
-		for _, p := range paid {
+		for _, p := range r.rows { // in file order
+			if !slices.Contains(paid, p) {
+				continue
+			}
 			if p.State == Ambiguous {
 				entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
 			} else {
@@ -484,7 +487,6 @@ func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResu
 			}
 			lines = append(lines, p.Line)
 		}
-		slices.Sort(lines)
 		entries = append(entries, r.hold(c, r.pending(), "rows of this file were paid from another tool, journal or API key while this run was not looking (lines "+joinLines(lines)+"): another run of it may be going on")...)
 		if err := r.j.Append(ctx, entries); err != nil {
 			return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
@@ -892,11 +894,12 @@ func (r *Run) peek(ctx context.Context, c *core.Client) ([]*RowStatus, error) {
 		}
 	}
 	// Payouts of another version of the file, made while this run was not looking.
-	var rest []*RowStatus
-	for _, p := range byNote {
-		rest = append(rest, p)
+	var rest []*RowStatus // in file order (no sort: it would link a generic sort into the wasm builds)
+	for _, p := range r.rows {
+		if byNote[p.Note] == p {
+			rest = append(rest, p)
+		}
 	}
-	slices.SortFunc(rest, func(a, b *RowStatus) int { return a.Line - b.Line })
 	for p, why := range r.matchEarlier(rest, seen, taken) {
 		p.State, p.Error, p.Until, p.Held = Ambiguous, why, time.Time{}, false
 		paid = append(paid, p)

@@ -278,7 +278,7 @@ func (m *massRun) confirm(todo []payout.RowStatus) error {
 func (m *massRun) held() []payout.RowStatus {
 	var out []payout.RowStatus
 	for _, p := range m.run.Rows() {
-		if p.State == payout.Pending || p.Held {
+		if p.State == payout.Pending || (p.State == payout.InFlight && p.Held) {
 			out = append(out, p)
 		}
 	}

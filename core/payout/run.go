@@ -82,8 +82,12 @@ type Run struct {
 	peekTop    string    // the newest withdrawal the last peek saw (peek reads only newer ones)
 	looked     bool      // this journal has looked the file up before (a session's scan)
 	unlock     func()
-	unknownRun int    // batches in a row that ended with an unknown outcome
-	stopped    string // why the run stops early
+	unknownRun int // batches in a row that ended with an unknown outcome
+	// lastLook: the last time this file's run looked the history up or sent a batch (the journal's
+	// newest time when opened). A run silent for longer than one in-flight bound looks and holds
+	// again before it sends: another run may have taken over meanwhile.
+	lastLook time.Time
+	stopped  string // why the run stops early
 }
 
 // Open replays the journal onto the file's rows. The file must have no problems.
@@ -141,6 +145,11 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 	looked := false // this session has looked the file up already
 	var retried []Entry
 	for _, e := range entries[1:] {
+		for _, t := range [...]time.Time{e.At, e.SentAt} {
+			if t.After(r.lastLook) {
+				r.lastLook = t
+			}
+		}
 		if e.Scanned {
 			r.looked = true
 			looked = o.Session != "" && e.Session == o.Session
@@ -471,6 +480,18 @@ func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResu
 		r.stopped = "cannot check the history before sending: " + err.Error()
 		return StepResult{}, errtext.Prefix("cannot check the withdrawal history before sending (nothing was sent): ", err)
 	}
+	if len(paid) == 0 && !r.lastLook.IsZero() && r.now().After(c.InFlightUntil(r.lastLook, time.Time{})) {
+		// Silent for longer than one bound (a laptop asleep, a page frozen, a paused process):
+		// another run may have held, found nothing new and sent a batch that is still on its way.
+		entries := r.hold(c, r.pending(), "this run was silent since "+r.lastLook.UTC().Format(time.RFC3339)+", longer than a request may take to land, and another run may have sent meanwhile")
+		entries = append(entries, Entry{Scanned: true, Session: r.session, At: r.now().UTC()})
+		if err := r.j.Append(ctx, entries); err != nil {
+			return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
+		}
+		r.lastLook = r.now()
+		return StepResult{Action: Reconciled, More: true}, nil
+	}
+	r.lastLook = r.now()
 	if len(paid) > 0 {
 		// Another run of this file is going on: take what it paid, and hold the rest until it
 		// is quiet (hold), as a run that starts while another goes on does.
@@ -576,16 +597,16 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 		switch {
 		case res[i].Verdict == core.Found:
 			w := found[p]
-			p.State, p.ID, p.Reconciled, p.Error = Sent, w.ID, true, ""
+			p.State, p.ID, p.Reconciled, p.Error, p.Until, p.Held = Sent, w.ID, true, "", time.Time{}, false
 			lines = append(lines, p.Line)
 			entries = append(entries, Entry{Line: p.Line, State: Sent, ID: w.ID, Reconciled: true})
 		case res[i].Verdict == core.Ambiguous:
 			// The history could not tell (it held more than the search read, or several
 			// withdrawals look like this row): a person decides, nothing is sent for it.
-			p.State, p.Error = Ambiguous, res[i].Detail
+			p.State, p.Error, p.Until, p.Held = Ambiguous, res[i].Detail, time.Time{}, false
 			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
 		case earlier[p] != "":
-			p.State, p.Error = Ambiguous, earlier[p]
+			p.State, p.Error, p.Until, p.Held = Ambiguous, earlier[p], time.Time{}, false
 			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
 		}
 	}
@@ -607,7 +628,7 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 	if err := r.j.Append(ctx, entries); err != nil {
 		return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
 	}
-	r.scan, r.looked = false, true
+	r.scan, r.looked, r.lastLook = false, true, r.now()
 	return StepResult{Action: Scanned, Lines: lines, More: true}, nil
 }
 
@@ -846,9 +867,13 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 	case len(stale) > 0:
 		entries = append(entries, r.hold(c, r.pending(), "looked up long after its hold ended, so another run's batch may be on its way")...)
 	}
+	if len(entries) > 0 {
+		entries[0].At = now.UTC() // the look's time (lastLook), for the steps opened after it
+	}
 	if err := r.j.Append(ctx, entries); err != nil {
 		return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
 	}
+	r.lastLook = now
 	return StepResult{Action: Reconciled, Lines: lines, More: true}, nil
 }
 

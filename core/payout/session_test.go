@@ -260,3 +260,117 @@ func TestUnknownRowsAreHeldInConsoleSteps(t *testing.T) {
 	time.Sleep(900 * time.Millisecond)
 	assertOnce(t, e, f, true)
 }
+
+// A run silent between two batches for longer than a bound (a laptop asleep, a CLI suspended, a
+// console page between steps, a library Run kept open) looks and holds again before it sends:
+// another run (another key) that started during the pause, looked, held and sent a batch that the
+// network still holds lands first. It went on sending, and the batch was paid twice.
+func TestAPausedRunHoldsAgain(t *testing.T) {
+	for _, console := range []bool{false, true} {
+		name := "same Run"
+		if console {
+			name = "console steps, one session"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			f := file(t, 9, "pause-"+name)
+			k2, err := e.sb.CreateKey(e.demo.MerchantID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ca, cb := e.client(true), e.client(true, core.WithKeys(k2.PublicKey, k2.PrivateKey))
+			ja := &payout.MemoryJournal{}
+			const session = "ps_A"
+			open := func() *payout.Run {
+				r, err := payout.Open(ctx, f, ja, payout.OpenOptions{Session: session})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			// A: scan, hold, look, first batch (lines 2-4)
+			ra := open()
+			stepUntilSend(t, ctx, ra, ca, 3)
+			if res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3}); err != nil || res.Action != payout.SentBatch {
+				t.Fatal(res, err)
+			}
+			if console {
+				ra.Close() // the step's Open ends; the page awaits its next step (the machine sleeps)
+			}
+			pausedAt := time.Now()
+			// B (another key, fresh journal) starts during A's pause: it finds A's 3 rows, holds,
+			// looks again (A sent nothing meanwhile), sends lines 5-7; the network holds B's batch.
+			rb, err := payout.Open(ctx, f, &dropAfterSending{Journal: &payout.MemoryJournal{}}, payout.OpenOptions{Session: "B"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stepUntilSend(t, ctx, rb, cb, 3)
+			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultHold, Delay: 800 * time.Millisecond, Cmd: "create_mass_withdrawal"})
+			sendNext(t, ctx, rb, cb, 3, nil)
+			rb.Close()
+			// A wakes up and goes on with its next step, in the same session
+			if console {
+				ra = open()
+			}
+			res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3})
+			t.Logf("A's step %v after its pause: %s lines %v err %v", time.Since(pausedAt).Round(time.Millisecond), res.Action, res.Lines, err)
+			ra.Close()
+			time.Sleep(900 * time.Millisecond)
+			paid := e.paidPerNote(true)
+			for _, row := range f.Rows {
+				if paid[row.Note] > 1 {
+					t.Errorf("line %d paid %d times", row.Line, paid[row.Note])
+				}
+			}
+		})
+	}
+}
+
+// A run's look finds rows that an earlier run held and another run has paid since: they are sent,
+// not held (Held and Until cleared), so the CLI's confirmation does not list them as payouts to make.
+func TestALookClearsTheHoldOfRowsFound(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	f := file(t, 6, "held-found")
+	c := e.client(true)
+	j := &payout.MemoryJournal{}
+	r, err := payout.Open(ctx, f, j, payout.OpenOptions{Session: "S1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.Step(ctx, c, payout.StepOptions{}); err != nil || res.Action != payout.Scanned {
+		t.Fatal(res, err)
+	}
+	r.Close() // Ctrl-C during the hold
+	// another run pays lines 2-3
+	var items []core.MassWithdrawalItem
+	for _, row := range f.Rows[:2] {
+		note := row.Note
+		items = append(items, core.MassWithdrawalItem{Key: row.Key, Amount: row.Amount.Text(), Currency: row.Currency, Address: row.Address, Note: &note})
+	}
+	if _, err := e.client(true).CreateMassWithdrawal(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	// the CLI run again at once (a new process, a new session) before S1's hold is over
+	r2, err := payout.Open(ctx, f, j, payout.OpenOptions{RetryFailed: true, Session: "S2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if res, err := r2.Step(ctx, c, payout.StepOptions{}); err != nil || res.Action != payout.Scanned {
+		t.Fatal(res, err)
+	}
+	todo := 0 // what cmd_mass.go's held() would confirm
+	for _, p := range r2.Rows() {
+		if p.State == payout.Pending || p.Held {
+			todo++
+		}
+		if p.State != payout.InFlight && p.Held {
+			t.Errorf("line %d is %s but still Held (until %v): the CLI confirms it as a payout to make", p.Line, p.State, p.Until)
+		}
+	}
+	if s := r2.Summary(); todo != 4 || s.Held != 4 || s.Reconciled != 2 {
+		t.Errorf("summary %+v; the CLI would confirm 'pay %d payouts' (%d of %d rows (%d already sent))", s, todo, todo, s.Rows, s.Sent)
+	}
+}

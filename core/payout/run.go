@@ -83,11 +83,12 @@ type Run struct {
 	looked     bool      // this journal has looked the file up before (a session's scan)
 	unlock     func()
 	unknownRun int // batches in a row that ended with an unknown outcome
-	// lastLook: the last time this file's run looked the history up or sent a batch (the journal's
-	// newest time when opened). A run silent for longer than one in-flight bound looks and holds
-	// again before it sends: another run may have taken over meanwhile.
-	lastLook time.Time
-	stopped  string // why the run stops early
+	// lastActive: when this journal last sent a batch, or ended a hold having seen nothing new (the
+	// journal's SentAt and At). Within one in-flight bound after it, another run of the file that
+	// started since is still in its own hold, and one already going on has seen this run's batches;
+	// a run silent for longer looks and holds again before it sends.
+	lastActive time.Time
+	stopped    string // why the run stops early
 }
 
 // Open replays the journal onto the file's rows. The file must have no problems.
@@ -145,10 +146,11 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 	looked := false // this session has looked the file up already
 	var retried []Entry
 	for _, e := range entries[1:] {
-		for _, t := range [...]time.Time{e.At, e.SentAt} {
-			if t.After(r.lastLook) {
-				r.lastLook = t
-			}
+		if e.SentAt.After(r.lastActive) {
+			r.lastActive = e.SentAt
+		}
+		if !e.Scanned && e.At.After(r.lastActive) {
+			r.lastActive = e.At // a hold ended with nothing new (reconcile)
 		}
 		if e.Scanned {
 			r.looked = true
@@ -480,18 +482,21 @@ func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResu
 		r.stopped = "cannot check the history before sending: " + err.Error()
 		return StepResult{}, errtext.Prefix("cannot check the withdrawal history before sending (nothing was sent): ", err)
 	}
-	if len(paid) == 0 && !r.lastLook.IsZero() && r.now().After(c.InFlightUntil(r.lastLook, time.Time{})) {
-		// Silent for longer than one bound (a laptop asleep, a page frozen, a paused process):
-		// another run may have held, found nothing new and sent a batch that is still on its way.
-		entries := r.hold(c, r.pending(), "this run was silent since "+r.lastLook.UTC().Format(time.RFC3339)+", longer than a request may take to land, and another run may have sent meanwhile")
+	if len(paid) == 0 && (r.lastActive.IsZero() || r.now().After(c.InFlightUntil(r.lastActive, time.Time{}))) {
+		// Silent for longer than one bound (a laptop asleep, a page frozen, a paused process, its
+		// own batch of unknown outcome looked up much later): another run may have held, found
+		// nothing new and sent a batch that is still on its way.
+		why := "this run has not sent or looked since " + r.lastActive.UTC().Format(time.RFC3339) + ", longer than a request may take to land, and another run may have sent meanwhile"
+		if r.lastActive.IsZero() {
+			why = "this run has not held the file yet"
+		}
+		entries := r.hold(c, r.pending(), why)
 		entries = append(entries, Entry{Scanned: true, Session: r.session, At: r.now().UTC()})
 		if err := r.j.Append(ctx, entries); err != nil {
 			return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
 		}
-		r.lastLook = r.now()
 		return StepResult{Action: Reconciled, More: true}, nil
 	}
-	r.lastLook = r.now()
 	if len(paid) > 0 {
 		// Another run of this file is going on: take what it paid, and hold the rest until it
 		// is quiet (hold), as a run that starts while another goes on does.
@@ -628,7 +633,7 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 	if err := r.j.Append(ctx, entries); err != nil {
 		return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
 	}
-	r.scan, r.looked, r.lastLook = false, true, r.now()
+	r.scan, r.looked = false, true
 	return StepResult{Action: Scanned, Lines: lines, More: true}, nil
 }
 
@@ -832,7 +837,8 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 	}
 	entries := make([]Entry, 0, len(rows))
 	lines := make([]int, 0, len(rows))
-	var paidMeanwhile []int // held rows found: paid elsewhere while this run held them
+	var paidMeanwhile []int    // held rows found: paid elsewhere while this run held them
+	released := map[int]bool{} // held rows not found: due to be sent
 	for i, p := range rows {
 		v := res[i]
 		lines = append(lines, p.Line)
@@ -850,6 +856,9 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
 			paidMeanwhile = append(paidMeanwhile, p.Line) // another version of the file may be being paid
 		case v.Verdict == core.NotFound:
+			if p.Held {
+				released[p.Line] = true
+			}
 			p.State, p.Error, p.Until, p.Held = Pending, "", time.Time{}, false
 			entries = append(entries, Entry{Line: p.Line, State: Pending, Error: v.Detail})
 		case v.Verdict == core.InFlight:
@@ -867,13 +876,21 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 	case len(stale) > 0:
 		entries = append(entries, r.hold(c, r.pending(), "looked up long after its hold ended, so another run's batch may be on its way")...)
 	}
-	if len(entries) > 0 {
-		entries[0].At = now.UTC() // the look's time (lastLook), for the steps opened after it
+	if len(paidMeanwhile) == 0 && len(stale) == 0 {
+		// A hold ended with nothing new: this run may send for one bound (lastActive).
+		quiet := false
+		for i := range entries {
+			if entries[i].State == Pending && released[entries[i].Line] {
+				entries[i].At, quiet = now.UTC(), true
+			}
+		}
+		if quiet {
+			r.lastActive = now
+		}
 	}
 	if err := r.j.Append(ctx, entries); err != nil {
 		return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
 	}
-	r.lastLook = now
 	return StepResult{Action: Reconciled, Lines: lines, More: true}, nil
 }
 
@@ -956,6 +973,9 @@ func (r *Run) send(ctx context.Context, c *core.Client, batch []*RowStatus) (Ste
 		journaled = true
 		for _, p := range batch {
 			p.State, p.Nonce, p.SentAt, p.Deadline, p.Error, p.Now = Sending, op.Nonce, op.SentAt, op.Deadline, "", true
+		}
+		if op.SentAt.After(r.lastActive) {
+			r.lastActive = op.SentAt
 		}
 		return nil
 	}

@@ -100,6 +100,8 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 	if r.now == nil {
 		r.now = time.Now
 	}
+	clock := r.now
+	r.now = func() time.Time { return clock().Round(0) } // wall clock: a machine asleep stops the monotonic one
 	if r.scanWindow <= 0 {
 		r.scanWindow = 7 * 24 * time.Hour
 	}
@@ -146,10 +148,11 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 	looked := false // this session has looked the file up already
 	var retried []Entry
 	for _, e := range entries[1:] {
-		if e.SentAt.After(r.lastActive) {
+		// the newest in the journal's order, not the latest time (a clock set back since)
+		if !e.SentAt.IsZero() {
 			r.lastActive = e.SentAt
 		}
-		if !e.Scanned && e.At.After(r.lastActive) {
+		if !e.Scanned && !e.At.IsZero() {
 			r.lastActive = e.At // a hold ended with nothing new (reconcile)
 		}
 		if e.Scanned {
@@ -482,7 +485,7 @@ func (r *Run) Step(ctx context.Context, c *core.Client, o StepOptions) (StepResu
 		r.stopped = "cannot check the history before sending: " + err.Error()
 		return StepResult{}, errtext.Prefix("cannot check the withdrawal history before sending (nothing was sent): ", err)
 	}
-	if len(paid) == 0 && (r.lastActive.IsZero() || r.now().After(c.InFlightUntil(r.lastActive, time.Time{}))) {
+	if now := r.now(); len(paid) == 0 && (r.lastActive.IsZero() || r.lastActive.After(now) || now.After(c.InFlightUntil(r.lastActive.Round(0), time.Time{}))) {
 		// Silent for longer than one bound (a laptop asleep, a page frozen, a paused process, its
 		// own batch of unknown outcome looked up much later): another run may have held, found
 		// nothing new and sent a batch that is still on its way.
@@ -974,9 +977,7 @@ func (r *Run) send(ctx context.Context, c *core.Client, batch []*RowStatus) (Ste
 		for _, p := range batch {
 			p.State, p.Nonce, p.SentAt, p.Deadline, p.Error, p.Now = Sending, op.Nonce, op.SentAt, op.Deadline, "", true
 		}
-		if op.SentAt.After(r.lastActive) {
-			r.lastActive = op.SentAt
-		}
+		r.lastActive = op.SentAt.Round(0)
 		return nil
 	}
 	mw, err := c.CreateMassWithdrawal(core.Journaled(ctx, record), items)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -373,4 +374,180 @@ func TestALookClearsTheHoldOfRowsFound(t *testing.T) {
 	if s := r2.Summary(); todo != 4 || s.Held != 4 || s.Reconciled != 2 {
 		t.Errorf("summary %+v; the CLI would confirm 'pay %d payouts' (%d of %d rows (%d already sent))", s, todo, todo, s.Rows, s.Sent)
 	}
+}
+
+// stepUntilSendClock is stepUntilSend with the run's clock.
+func stepUntilSendClock(t *testing.T, ctx context.Context, r *payout.Run, c *core.Client, batch int, clock func() time.Time) {
+	t.Helper()
+	for range 30 {
+		if r.Next() == payout.SentBatch {
+			return
+		}
+		res, err := r.Step(ctx, c, payout.StepOptions{Batch: batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.More {
+			time.Sleep(r.Summary().WaitUntil.Sub(clock()) + 20*time.Millisecond)
+		}
+	}
+	t.Fatal("never ready to send")
+}
+
+// bRunsDuringThePause: B (fresh journal, client cb) looks, holds, looks again, sends the rest;
+// the network holds B's batch and B's process dies.
+func bRunsDuringThePause(t *testing.T, ctx context.Context, e *env, f *payout.File, cb *core.Client) {
+	t.Helper()
+	rb, err := payout.Open(ctx, f, &dropAfterSending{Journal: &payout.MemoryJournal{}}, payout.OpenOptions{Session: "B"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stepUntilSend(t, ctx, rb, cb, 25)
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultHold, Delay: 800 * time.Millisecond, Cmd: "create_mass_withdrawal"})
+	sendNext(t, ctx, rb, cb, 25, nil)
+	rb.Close()
+}
+
+func aWakes(t *testing.T, ctx context.Context, open func() *payout.Run, ra *payout.Run, c *core.Client, pausedAt time.Time) {
+	t.Helper()
+	for range 6 {
+		if ra == nil {
+			ra = open()
+		}
+		res, err := ra.Step(ctx, c, payout.StepOptions{Batch: 3})
+		t.Logf("A's step %v after its pause: %s lines %v err %v held=%d", time.Since(pausedAt).Round(time.Millisecond), res.Action, res.Lines, err, ra.Summary().Held)
+		if open != nil {
+			ra.Close()
+			ra = nil
+		}
+		if err != nil || !res.More || res.Action == payout.SentBatch {
+			break
+		}
+	}
+	if ra != nil {
+		ra.Close()
+	}
+}
+
+func checkOnce(t *testing.T, e *env, f *payout.File, nonces bool) {
+	t.Helper()
+	time.Sleep(900 * time.Millisecond)
+	paid := e.paidPerNote(nonces)
+	for _, row := range f.Rows {
+		if paid[row.Note] > 1 {
+			t.Errorf("line %d paid %d times", row.Line, paid[row.Note])
+		}
+	}
+}
+
+// A's batch has an unknown outcome (reset: nothing carried out); A pauses (a laptop asleep) before
+// its next step; B runs during the pause. A wakes: its look settles the rows to pending, and that
+// look is not activity another run could see: A holds before it sends them.
+func TestAnUnknownBatchLookedUpAfterAPauseIsHeld(t *testing.T) {
+	for _, console := range []bool{false, true} {
+		name := "same Run"
+		if console {
+			name = "console steps"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			f := file(t, 9, "unknown-pause-"+name)
+			k2, err := e.sb.CreateKey(e.demo.MerchantID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ca, cb := e.client(true), e.client(true, core.WithKeys(k2.PublicKey, k2.PrivateKey))
+			ja := &payout.MemoryJournal{}
+			open := func() *payout.Run {
+				r, err := payout.Open(ctx, f, ja, payout.OpenOptions{Session: "ps_A"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			ra := open()
+			stepUntilSend(t, ctx, ra, ca, 3)
+			if res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3}); err != nil || res.Action != payout.SentBatch {
+				t.Fatal(res, err)
+			}
+			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Cmd: "create_mass_withdrawal"})
+			res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3})
+			t.Logf("A batch 2: %s %v %v; %s", res.Action, res.Lines, err, ra.Summary().Next)
+			var keep *payout.Run
+			if console {
+				ra.Close()
+			} else {
+				keep = ra
+			}
+			pausedAt := time.Now()
+			bRunsDuringThePause(t, ctx, e, f, cb)
+			if console {
+				aWakes(t, ctx, open, nil, ca, pausedAt)
+			} else {
+				aWakes(t, ctx, nil, keep, ca, pausedAt)
+			}
+			checkOnce(t, e, f, true)
+		})
+	}
+}
+
+// Nonces off: A's last batch has an unknown outcome, in flight until a bound (not held). A waits much
+// longer than that (asleep); B runs meanwhile. A wakes: the rows are due and not found (B's batch
+// is held by the network); A holds before it sends them.
+func TestNoncesOffInFlightRowsAfterAPauseAreHeld(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	f := file(t, 6, "inflight-pause")
+	ca, cb := e.client(false), e.client(false)
+	ja := &payout.MemoryJournal{}
+	ra, err := payout.Open(ctx, f, ja, payout.OpenOptions{Session: "ps_A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stepUntilSend(t, ctx, ra, ca, 3)
+	if res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3}); err != nil || res.Action != payout.SentBatch {
+		t.Fatal(res, err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Cmd: "create_mass_withdrawal"})
+	res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3})
+	t.Logf("A batch 2: %s %v %v", res.Action, res.Lines, err)
+	res, err = ra.Step(ctx, ca, payout.StepOptions{Batch: 3})
+	t.Logf("A: %s %v %v; %s", res.Action, res.Lines, err, ra.Summary().Next)
+	pausedAt := time.Now()
+	bRunsDuringThePause(t, ctx, e, f, cb)
+	aWakes(t, ctx, nil, ra, ca, pausedAt)
+	checkOnce(t, e, f, false)
+}
+
+// A clock 10 minutes fast that is set right during the pause (NTP after a wake): the journal's
+// times are in the future; the run's last activity is the newest entry's, and a time ahead of now
+// holds too, so a console step sees the pause.
+func TestAClockSetBackDuringAPauseIsSeen(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	f := file(t, 9, "skew-pause")
+	var off atomic.Int64
+	off.Store(int64(10 * time.Minute))
+	clock := func() time.Time { return time.Now().Add(time.Duration(off.Load())) }
+	ca, cb := e.client(false, core.WithClock(clock)), e.client(false)
+	ja := &payout.MemoryJournal{}
+	open := func() *payout.Run {
+		r, err := payout.Open(ctx, f, ja, payout.OpenOptions{Session: "ps_A", Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	ra := open()
+	stepUntilSendClock(t, ctx, ra, ca, 3, clock)
+	if res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3}); err != nil || res.Action != payout.SentBatch {
+		t.Fatal(res, err)
+	}
+	ra.Close()
+	pausedAt := time.Now()
+	off.Store(0) // the clock is set right
+	bRunsDuringThePause(t, ctx, e, f, cb)
+	aWakes(t, ctx, open, nil, ca, pausedAt)
+	checkOnce(t, e, f, false)
 }

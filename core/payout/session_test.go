@@ -13,6 +13,28 @@ import (
 	"github.com/wallexkit/wallexkit/sandbox"
 )
 
+// otherKeyClient is a client of the account's second API key: another tool configured with its
+// own key, whose nonces no fence of the first key covers.
+func otherKeyClient(t *testing.T, e *env) *core.Client {
+	t.Helper()
+	k2, err := e.sb.CreateKey(e.demo.MerchantID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.client(true, core.WithKeys(k2.PublicKey, k2.PrivateKey))
+}
+
+// opener opens f's journal j with o, once per call: the console opens a Run for every step.
+func opener(t *testing.T, ctx context.Context, f *payout.File, j payout.Journal, o payout.OpenOptions) func() *payout.Run {
+	return func() *payout.Run {
+		r, err := payout.Open(ctx, f, j, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+}
+
 // stepUntilSend steps r (waiting holds) until its next Step would send a batch.
 func stepUntilSend(t *testing.T, ctx context.Context, r *payout.Run, c *core.Client, batch int) {
 	t.Helper()
@@ -173,11 +195,7 @@ func TestANewSessionHoldsForItself(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	f := file(t, 4, "audit-adopt")
-	k2, err := e.sb.CreateKey(e.demo.MerchantID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, cb := e.client(true), e.client(true, core.WithKeys(k2.PublicKey, k2.PrivateKey))
+	ca, cb := e.client(true), otherKeyClient(t, e)
 	ja := &payout.MemoryJournal{}
 	ra, err := payout.Open(ctx, f, ja, payout.OpenOptions{Session: "A1"})
 	if err != nil {
@@ -223,11 +241,7 @@ func TestUnknownRowsAreHeldInConsoleSteps(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	f := file(t, 8, "audit-console")
-	k2, err := e.sb.CreateKey(e.demo.MerchantID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, cb := e.client(true), e.client(true, core.WithKeys(k2.PublicKey, k2.PrivateKey))
+	ca, cb := e.client(true), otherKeyClient(t, e)
 	ja := &payout.MemoryJournal{}
 	ra, err := payout.Open(ctx, f, ja, payout.OpenOptions{Session: "ps_1"})
 	if err != nil {
@@ -276,20 +290,10 @@ func TestAPausedRunHoldsAgain(t *testing.T) {
 			e := newEnv(t)
 			ctx := context.Background()
 			f := file(t, 9, "pause-"+name)
-			k2, err := e.sb.CreateKey(e.demo.MerchantID, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ca, cb := e.client(true), e.client(true, core.WithKeys(k2.PublicKey, k2.PrivateKey))
+			ca, cb := e.client(true), otherKeyClient(t, e)
 			ja := &payout.MemoryJournal{}
 			const session = "ps_A"
-			open := func() *payout.Run {
-				r, err := payout.Open(ctx, f, ja, payout.OpenOptions{Session: session})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return r
-			}
+			open := opener(t, ctx, f, ja, payout.OpenOptions{Session: session})
 			// A: scan, hold, look, first batch (lines 2-4)
 			ra := open()
 			stepUntilSend(t, ctx, ra, ca, 3)
@@ -301,15 +305,8 @@ func TestAPausedRunHoldsAgain(t *testing.T) {
 			}
 			pausedAt := time.Now()
 			// B (another key, fresh journal) starts during A's pause: it finds A's 3 rows, holds,
-			// looks again (A sent nothing meanwhile), sends lines 5-7; the network holds B's batch.
-			rb, err := payout.Open(ctx, f, &dropAfterSending{Journal: &payout.MemoryJournal{}}, payout.OpenOptions{Session: "B"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			stepUntilSend(t, ctx, rb, cb, 3)
-			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultHold, Delay: 800 * time.Millisecond, Cmd: "create_mass_withdrawal"})
-			sendNext(t, ctx, rb, cb, 3, nil)
-			rb.Close()
+			// looks again (A sent nothing meanwhile), sends the rest; the network holds B's batch.
+			bRunsDuringThePause(t, ctx, e, f, cb)
 			// A wakes up and goes on with its next step, in the same session
 			if console {
 				ra = open()
@@ -317,13 +314,7 @@ func TestAPausedRunHoldsAgain(t *testing.T) {
 			res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3})
 			t.Logf("A's step %v after its pause: %s lines %v err %v", time.Since(pausedAt).Round(time.Millisecond), res.Action, res.Lines, err)
 			ra.Close()
-			time.Sleep(900 * time.Millisecond)
-			paid := e.paidPerNote(true)
-			for _, row := range f.Rows {
-				if paid[row.Note] > 1 {
-					t.Errorf("line %d paid %d times", row.Line, paid[row.Note])
-				}
-			}
+			checkOnce(t, e, f, true)
 		})
 	}
 }
@@ -453,19 +444,9 @@ func TestAnUnknownBatchLookedUpAfterAPauseIsHeld(t *testing.T) {
 			e := newEnv(t)
 			ctx := context.Background()
 			f := file(t, 9, "unknown-pause-"+name)
-			k2, err := e.sb.CreateKey(e.demo.MerchantID, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ca, cb := e.client(true), e.client(true, core.WithKeys(k2.PublicKey, k2.PrivateKey))
+			ca, cb := e.client(true), otherKeyClient(t, e)
 			ja := &payout.MemoryJournal{}
-			open := func() *payout.Run {
-				r, err := payout.Open(ctx, f, ja, payout.OpenOptions{Session: "ps_A"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return r
-			}
+			open := opener(t, ctx, f, ja, payout.OpenOptions{Session: "ps_A"})
 			ra := open()
 			stepUntilSend(t, ctx, ra, ca, 3)
 			if res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3}); err != nil || res.Action != payout.SentBatch {
@@ -532,13 +513,7 @@ func TestAClockSetBackDuringAPauseIsSeen(t *testing.T) {
 	clock := func() time.Time { return time.Now().Add(time.Duration(off.Load())) }
 	ca, cb := e.client(false, core.WithClock(clock)), e.client(false)
 	ja := &payout.MemoryJournal{}
-	open := func() *payout.Run {
-		r, err := payout.Open(ctx, f, ja, payout.OpenOptions{Session: "ps_A", Now: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	open := opener(t, ctx, f, ja, payout.OpenOptions{Session: "ps_A", Now: clock})
 	ra := open()
 	stepUntilSendClock(t, ctx, ra, ca, 3, clock)
 	if res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3}); err != nil || res.Action != payout.SentBatch {

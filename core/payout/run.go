@@ -551,10 +551,8 @@ func (r *Run) Next() Action {
 // Pending returns the rows a Step would send in this run, in file order.
 func (r *Run) Pending() []RowStatus {
 	var out []RowStatus
-	for _, p := range r.rows {
-		if p.State == Pending {
-			out = append(out, *p)
-		}
+	for _, p := range r.pending() {
+		out = append(out, *p)
 	}
 	return out
 }

@@ -54,7 +54,13 @@ type ReconcileQuery struct {
 
 	// What the original request was (from OutcomeUnknownError or an Op), for the proof that it
 	// can no longer land:
-	Nonce    int64     // the nonce it carried: the fence goes above it (0: unknown)
+	//
+	// Nonce is the nonce it carried, on this client's API key: the fence goes above it and proves
+	// a miss at once. 0 (unknown) means the fence proves nothing about it: it may have been sent
+	// with another key (nonces are per key), or by a tool whose nonces ran ahead of this one's,
+	// so a miss is only final once its in-flight bound has passed, as without nonces.
+	Nonce int64
+
 	SentAt   time.Time // when it left (zero: unknown, taken to be now, the latest it can have left)
 	Deadline time.Time // when its client stopped waiting (zero: SentAt plus the client's timeout)
 }
@@ -163,12 +169,11 @@ func queriesFromRef(cmd string, r map[string]string, since time.Time) []Reconcil
 //     the original's deadline plus WithInFlightWindow the verdict is in_flight (with Until),
 //     never not_found; after that, a not_found is reported with Proven false.
 //
-// The fence proves the point only if its nonce is above the original's. Within one nonce store
-// (one CLI state file, one browser profile, one gateway) it always is: the store's mark is
-// raised before a request leaves. Across tools with separate stores the query's Nonce lifts the
-// fence above it; when Nonce is unknown, the tools' nonces follow the clock in milliseconds, so
-// the fence is above it unless the original was sent after the fence (impossible) or its tool
-// ran ahead of the clock by more than the time since.
+// The fence proves the point only for a request of this client's key whose nonce is below the
+// fence's, so it proves a miss only when the query's Nonce says what the original carried (the
+// fence goes above it). A query without it (an operation described by its fields, which another
+// tool, key or machine may have sent with a nonce above this one's) is treated as without
+// nonces: in_flight until its in-flight bound, then not_found, not proven.
 func (c *Client) Reconcile(ctx context.Context, q ReconcileQuery) (*ReconcileResult, error) {
 	rs, err := c.ReconcileAll(ctx, []ReconcileQuery{q})
 	if err != nil {
@@ -281,10 +286,10 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 	// original can no longer be carried out: after the fence, or (without nonces) after its
 	// in-flight bound. Before that, a balance that has not moved yet invites sending it again.
 	for _, i := range blind {
-		if fenced {
+		if fenced && qs[i].Nonce > 0 {
 			out[i].Detail += "; the nonce fence has run, so a late copy of the original can no longer be carried out and your balances show whether it was"
 		} else {
-			c.waitInFlight(out[i], &qs[i], now, "no history lists it", ", then compare your balances before sending it again")
+			c.waitInFlight(out[i], &qs[i], now, fenced, "no history lists it", ", then compare your balances before sending it again")
 		}
 	}
 	for _, i := range append(append([]int(nil), wd...), tx...) {
@@ -292,10 +297,13 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 		switch {
 		case r.Verdict != NotFound:
 			r.Proven = r.Verdict == Found
-		case fenced:
+		case fenced && q.Nonce > 0:
 			r.Proven = true
 			r.Detail += "; the nonce fence proves the original request can no longer be carried out"
-		case !c.waitInFlight(r, q, now, "not in the history yet", " before sending it again"):
+		case c.waitInFlight(r, q, now, fenced, "not in the history yet", " before sending it again"):
+		case fenced:
+			r.Detail += " (not proven: its nonce was not given, so the fence says nothing of it, and a request held by the network for longer than the in-flight window could still arrive)"
+		default:
 			r.Detail += " (without nonces this is not proven: a request held by the network for longer than the in-flight window could still arrive)"
 		}
 	}
@@ -326,18 +334,24 @@ func (w searchWindow) newer() time.Time {
 	return w.since
 }
 
-// waitInFlight makes r, a verdict without nonces, in_flight while the original may still arrive
-// (before q's in-flight bound), saying why (what was seen) and what to do after the wait; it
-// reports whether it did. When q does not say when the original left, the wait counts from now
-// and asking again without that time only moves it on: the detail says so.
-func (c *Client) waitInFlight(r *ReconcileResult, q *ReconcileQuery, now time.Time, seen, then string) bool {
+// waitInFlight makes r, a verdict no fence proves (no nonces, or fenced but the original's nonce
+// unknown), in_flight while the original may still arrive (before q's in-flight bound), saying
+// why (what was seen) and what to do after the wait; it reports whether it did. When q does not
+// say when the original left, the wait counts from now and asking again without that time only
+// moves it on: the detail says so.
+func (c *Client) waitInFlight(r *ReconcileResult, q *ReconcileQuery, now time.Time, fenced bool, seen, then string) bool {
 	until := c.inFlightUntil(q)
 	if !now.Before(until) {
 		return false
 	}
 	r.Verdict, r.Until = InFlight, until
-	r.Detail = seen + ", and without nonces nothing proves the original request will not still arrive: wait until " +
-		until.UTC().Format(time.RFC3339) + then + " (or turn nonces on: a nonce fence settles that wait at once)"
+	if fenced {
+		r.Detail = seen + ", and the original request's nonce was not given, so the nonce fence says nothing of it (another API key or tool may have sent it, with a nonce above this one's) and nothing proves it will not still arrive: wait until " +
+			until.UTC().Format(time.RFC3339) + then + " (or give its nonce, if it was sent with this key: the fence then settles it at once)"
+	} else {
+		r.Detail = seen + ", and without nonces nothing proves the original request will not still arrive: wait until " +
+			until.UTC().Format(time.RFC3339) + then + " (or turn nonces on: a nonce fence settles that wait at once)"
+	}
 	if q.SentAt.IsZero() && q.Deadline.IsZero() {
 		r.Detail += "; the time the original left is not known, so the wait counts from now: give the time it left (the tool that sent it printed it) to settle it"
 	}

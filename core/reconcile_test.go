@@ -65,10 +65,17 @@ func TestWithdrawalCommitDropReconciles(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("ledger has %d withdrawals to bc1qdest, want exactly 1", n)
 	}
-	// ...and with nonces the fence proves it: not_found, proven. (Last: from now on the key
-	// needs a nonce on every call.)
+	// ...and with nonces the fence proves it once the query says the original's nonce on this key:
+	// not_found, proven. Without it the fence says nothing of the original (another key or tool
+	// may have sent it): in_flight, as without nonces. (Last: from now on the key needs a nonce on
+	// every call.)
 	cn := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
-	if res, err := cn.Reconcile(ctx, qs[0]); err != nil || res.Verdict != core.NotFound || !res.Proven {
+	if res, err := cn.Reconcile(ctx, qs[0]); err != nil || res.Verdict != core.InFlight || res.Proven || !strings.Contains(res.Detail, "nonce was not given") {
+		t.Fatalf("reconcile of an unsent payout with nonces, its nonce unknown = %+v %v", res, err)
+	}
+	withNonce := qs[0]
+	withNonce.Nonce = 1 // below anything the fence sends
+	if res, err := cn.Reconcile(ctx, withNonce); err != nil || res.Verdict != core.NotFound || !res.Proven {
 		t.Fatalf("reconcile of an unsent payout with nonces = %+v %v", res, err)
 	}
 	// A client without nonces is told why it is refused now.
@@ -157,6 +164,45 @@ func TestFenceMakesALateCopyBounce(t *testing.T) {
 	// Following the verdict: send again. Exactly one payment.
 	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: addr, Note: core.String("late-1")}); err != nil {
 		t.Fatal(err)
+	}
+	if n := countTo(t, c, addr); n != 1 {
+		t.Fatalf("%d withdrawals, want exactly 1", n)
+	}
+}
+
+// A withdrawal sent with another API key of the account (another tool, a backend) is held by the
+// network past its client's timeout; the merchant reconciles it by its fields with a client that
+// has nonces. The fence runs on this key, so it says nothing of the other key's request: the
+// verdict must wait (in_flight), not call the miss proven. Before, it said not_found, proven,
+// "safe to send again", and the held request then landed: paid twice.
+func TestReconcileByFieldsOfAnotherKeysRequestWaits(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	ctx := context.Background()
+	k2 := e.newKey(nil)
+	other := e.client(core.WithKeys(k2.PublicKey, k2.PrivateKey), core.WithNonces(nil))
+	if _, err := other.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const addr = "bc1qotherkey"
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultHold, Delay: 600 * time.Millisecond, Cmd: "create_withdrawal"})
+	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	sent := time.Now()
+	if _, err := other.CreateWithdrawal(cctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: addr, Note: core.String("k2-1")}); !errors.As(err, new(*core.OutcomeUnknownError)) {
+		t.Fatalf("err = %v, want outcome unknown", err)
+	}
+	c := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond), core.WithInFlightWindow(5*time.Second))
+	q := core.ReconcileQuery{Cmd: "create_withdrawal", Amount: "0.1", Currency: "BTC", Address: addr, Note: "k2-1", Since: sent.Add(-time.Minute), SentAt: sent}
+	res, err := c.Reconcile(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != core.InFlight || res.Proven || res.Until.Before(sent.Add(5*time.Second)) {
+		t.Fatalf("reconcile by fields while the other key's request is held = %+v, want in_flight until its bound", res)
+	}
+	time.Sleep(700 * time.Millisecond) // the held request is delivered now, and carried out
+	if res, err := c.Reconcile(ctx, q); err != nil || res.Verdict != core.Found {
+		t.Fatalf("after the hold: %+v %v, want found", res, err)
 	}
 	if n := countTo(t, c, addr); n != 1 {
 		t.Fatalf("%d withdrawals, want exactly 1", n)
@@ -308,6 +354,7 @@ func TestReconcileAtItsItemLimitIsNeverNotFound(t *testing.T) {
 		}
 	}
 	q.MaxItems, never.MaxItems = 5, 5 // exactly the window: complete
+	never.Nonce = 1                   // sent with this key below the fence: a miss is proven
 	rs, err = c.ReconcileAll(ctx, []core.ReconcileQuery{q, never})
 	if err != nil {
 		t.Fatal(err)
@@ -357,6 +404,11 @@ func TestReconcileOfAConversionWaitsForTheFence(t *testing.T) {
 	}
 	cn := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
 	before := e.sb.Stats(e.demo.PublicKey).ByCmd["get_tx_ids"]
+	// the fence proves nothing of an original whose nonce is not given: it waits, as without nonces
+	if res, err := cn.Reconcile(ctx, q); err != nil || res.Verdict != core.InFlight || !res.Until.Equal(q.Deadline.Add(cn.InFlightUntil(sent, sent).Sub(sent))) {
+		t.Fatalf("with nonces, the original's nonce unknown = %+v %v, want in_flight until its bound", res, err)
+	}
+	q.Nonce = 1
 	res, err = cn.Reconcile(ctx, q)
 	if err != nil {
 		t.Fatal(err)

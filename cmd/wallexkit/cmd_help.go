@@ -118,9 +118,10 @@ const globalHelp = `Global flags (before or after the command):
                            every wallexkit tool: they keep calls of one key in order and let a
                            lost money request be proven not carried out at once (a nonce fence)
   --timeout DURATION       give up on a call after this long (env WALLEX_TIMEOUT; default 30s)
-  --in-flight-window DUR   without nonces: how long after its deadline a lost request may still
-                           land (env WALLEX_IN_FLIGHT_WINDOW; default 2m); nothing is sent again
-                           before then
+  --in-flight-window DUR   how long after its deadline a lost request that no nonce fence covers
+                           (sent without nonces, or reconciled by its fields without its nonce) may
+                           still land (env WALLEX_IN_FLIGHT_WINDOW; default 2m); nothing is sent
+                           again before then
   --format json|xml        wire format the API answers in (default json)
   --insecure-http          allow plain http to a host that is not loopback (sends keys unencrypted)
   -o table|json            output: readable table (default) or JSON (statement also takes csv)

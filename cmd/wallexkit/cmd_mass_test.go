@@ -228,7 +228,8 @@ func TestMassWithdrawAfterCrashAndAmbiguity(t *testing.T) {
 	c := h.client()
 	ctx := context.Background()
 
-	// A crash: the journal says lines 1-3 were "sending", and only line 1 reached the API,
+	// A crash a minute ago: the journal says lines 1-3 were "sending" (with no nonce: no fence
+	// covers them, but their in-flight bound has passed), and only line 1 reached the API,
 	// twice for line 3 (someone paid it by hand with the same note), never for line 2.
 	for _, p := range []struct{ addr, amount, line string }{{addrA, "1", "1"}, {addrC, "3", "3"}, {addrC, "3", "3"}} {
 		note := "wk:" + hash[:8] + ":" + p.line
@@ -236,7 +237,7 @@ func TestMassWithdrawAfterCrashAndAmbiguity(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	at := time.Now().UTC().Format(time.RFC3339Nano)
+	at := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
 	journal := fmt.Sprintf(`{"v":2,"file":"p.csv","sha256":"%s","rows":4}`+"\n"+`{"scanned":true}`+"\n", hash)
 	for _, l := range []string{"1", "2", "3"} {
 		journal += fmt.Sprintf(`{"line":%s,"state":"sending","sent_at":"%s"}`+"\n", l, at)

@@ -3,8 +3,10 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/sandbox"
@@ -212,13 +214,33 @@ func TestWithdrawCommitDropThenReconcile(t *testing.T) {
 	if r := h.run("ops", "list"); r.stdout != "" || !strings.Contains(r.stderr, "no unsettled operations") {
 		t.Errorf("ops list after settling: %q %q", r.stdout, r.stderr)
 	}
-	// By fields: something never sent is not found (proven, nonces being on); excluding the
-	// known id hides it too.
-	out = h.mustRun("reconcile", "--cmd", "create_withdrawal", "--amount", "0.26", "--currency", "BTC", "--address", dropped, "--since", "1h")
-	if field(t, out, "Verdict") != "not_found" || field(t, out, "Proven") != "yes" {
-		t.Errorf("reconcile of nothing:\n%s", out)
+	// By fields: something never sent is not in the history, but the fence says nothing of a
+	// request whose nonce is not given (another key or tool may have sent it, and the network
+	// may still hold it): in_flight, and the line to run after the wait carries this look's time
+	// as --sent, which then settles it (not_found, not proven). With its nonce on this key, the
+	// fence proves it at once. Excluding the known id hides the found one too.
+	short := h.envWith("WALLEX_TIMEOUT", "1s", "WALLEX_IN_FLIGHT_WINDOW", "1s")
+	byFields := []string{"reconcile", "--cmd", "create_withdrawal", "--amount", "0.26", "--currency", "BTC", "--address", dropped, "--since", "1h"}
+	look := h.runWith(short, "", byFields...)
+	next := field(t, look.stdout, "Next")
+	m := regexp.MustCompile(` --since '?([0-9TZ:-]+)'? --sent '?([0-9TZ:-]+)'?`).FindStringSubmatch(next)
+	if look.code != 0 || field(t, look.stdout, "Verdict") != "in_flight" || field(t, look.stdout, "Proven") != "no" || m == nil || !strings.Contains(next, "do NOT send it again") ||
+		!strings.Contains(next, "--address "+dropped+" --amount 0.26 --cmd create_withdrawal --currency BTC") {
+		t.Fatalf("reconcile by fields of nothing, its nonce unknown: exit %d\n%s%s", look.code, look.stdout, look.stderr)
 	}
-	out = h.mustRun("reconcile", "--cmd", "create_withdrawal", "--amount", "0.25", "--currency", "BTC", "--address", dropped, "--exclude", ws[0].ID)
+	if early := h.runWith(short, "", append(byFields[:len(byFields)-2], "--since", m[1], "--sent", m[2])...); field(t, early.stdout, "Verdict") != "in_flight" {
+		t.Errorf("the printed line run before the wait ended:\n%s", early.stdout)
+	}
+	time.Sleep(2100 * time.Millisecond)
+	after := h.runWith(short, "", append(byFields[:len(byFields)-2], "--since", m[1], "--sent", m[2])...)
+	if field(t, after.stdout, "Verdict") != "not_found" || field(t, after.stdout, "Proven") != "no" || !strings.Contains(field(t, after.stdout, "Next"), "not proven") {
+		t.Errorf("the printed line run after the wait:\n%s%s", after.stdout, after.stderr)
+	}
+	out = h.mustRun(append(byFields, "--original-nonce", "1")...)
+	if field(t, out, "Verdict") != "not_found" || field(t, out, "Proven") != "yes" {
+		t.Errorf("reconcile of nothing with its nonce:\n%s", out)
+	}
+	out = h.mustRun("reconcile", "--cmd", "create_withdrawal", "--amount", "0.25", "--currency", "BTC", "--address", dropped, "--exclude", ws[0].ID, "--original-nonce", "1")
 	if field(t, out, "Verdict") != "not_found" {
 		t.Errorf("reconcile --exclude:\n%s", out)
 	}

@@ -21,9 +21,11 @@ func reconcileCommand() command {
 			"  found      exactly one operation matches: it was carried out; do not send it again\n" +
 			"  not_found  nothing matches and the original can no longer land (with nonces the\n" +
 			"             tool first completes a call with a higher nonce, which makes the API refuse\n" +
-			"             any late copy): safe to send it again\n" +
-			"  in_flight  without nonces nothing proves a held request will not still land: wait\n" +
-			"             until the time shown, then run reconcile again\n" +
+			"             any late copy of a request sent with this key and a lower nonce): safe to\n" +
+			"             send it again\n" +
+			"  in_flight  nothing proves a held request will not still land (no nonces, or by its\n" +
+			"             fields without --original-nonce: another key or tool may have sent it):\n" +
+			"             wait until the time shown, then run the line printed\n" +
 			"  ambiguous  several match, or the API cannot tell: a person must decide\n" +
 			"--op ID settles an operation the CLI recorded when its answer was lost (a money command\n" +
 			"that exited 4 prints the exact line; 'wallexkit ops list' lists them). Records live in the\n" +
@@ -36,8 +38,9 @@ func reconcileCommand() command {
 			"--custom; --currency is the coin the buyer pays) or convert. --since takes RFC 3339, Unix\n" +
 			"seconds or a duration ago (2h); an hour of slack is added for clock skew. --sent is when\n" +
 			"the original left ('wallexkit ops list' shows it; --op needs none); without it the time\n" +
-			"is unknown and counts as now, so without nonces the wait before not_found starts now.\n" +
-			"--original-nonce is its nonce, if known.\n" +
+			"is unknown and counts as now, so the wait before not_found starts now (the line printed\n" +
+			"after the wait sets --sent for you). --original-nonce is its nonce, if it was sent with\n" +
+			"this key: the fence then settles it at once.\n" +
 			"Exit status is 0 for every verdict (read it from the output: 'Verdict' or \"verdict\");\n" +
 			"1, 2 or 3 only when the lookup itself failed.",
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
@@ -55,7 +58,7 @@ func reconcileCommand() command {
 			fs.StringVar(&q.Custom, "custom", "", "custom as sent (create_transaction)")
 			fs.StringVar(&since, "since", "24h", "ignore operations created before `TIME`")
 			fs.StringVar(&sent, "sent", "", "when the original request left (`TIME`)")
-			fs.Int64Var(&q.Nonce, "original-nonce", 0, "the nonce the original request carried, if known")
+			fs.Int64Var(&q.Nonce, "original-nonce", 0, "the nonce the original request carried, if it was sent with this key")
 			fs.StringVar(&exclude, "exclude", "", "comma-separated `IDS` already accounted for")
 			fs.IntVar(&q.MaxItems, "max", 500, "search at most `N` history items")
 			return func(ctx context.Context, a *app, args []string) error {
@@ -122,9 +125,16 @@ func reconcileCommand() command {
 				if err != nil {
 					return err
 				}
+				look := a.now()
 				res, err := c.Reconcile(ctx, q)
 				if err != nil {
 					return err
+				}
+				if res.Verdict == core.InFlight && q.SentAt.IsZero() {
+					// The original left before this look began, so this look's time bounds it: the
+					// line to run after the wait says so, and then settles it (without it, asking
+					// again would only count the wait from then).
+					return a.showVerdictAgain(res, q.Since, a.againLine(fs, q.Since, look))
 				}
 				return a.showVerdict(res, q.Since)
 			}
@@ -146,18 +156,46 @@ func verdictNext(res *core.ReconcileResult) string {
 		if res.Proven {
 			return "it was not carried out and can no longer be: safe to send it again"
 		}
-		return "not carried out as far as can be seen (without nonces this is not proven): sending it again is safe unless your network holds requests for longer than the in-flight window"
+		return "not carried out as far as can be seen, and its in-flight window has passed (this is not proven: no nonce fence covers it): sending it again is safe unless a network held the original for longer than that window"
 	case core.InFlight:
 		return "wait until " + res.Until.UTC().Format(time.RFC3339) + ", then run this reconcile again; do NOT send it again before then"
 	}
 	return "a person must decide; do not send it again blindly"
 }
 
+// againLine is the reconcile line to run after an in_flight wait: the flags as given, --since as
+// the time it meant, and --sent as the time of the look that found nothing (the original left
+// before it).
+func (a *app) againLine(fs *flag.FlagSet, since, look time.Time) string {
+	args := []string{"reconcile"}
+	fs.VisitAll(func(f *flag.Flag) { // the parsed values (cobra parses them, so none is "set" here)
+		if f.Name != "since" && f.Name != "sent" && f.Value.String() != f.DefValue {
+			args = append(args, "--"+f.Name, f.Value.String())
+		}
+	})
+	if !since.IsZero() {
+		args = append(args, "--since", since.UTC().Format(time.RFC3339))
+	} else {
+		args = append(args, "--since", "0")
+	}
+	return a.printedLine(append(args, "--sent", look.UTC().Format(time.RFC3339))...)
+}
+
 func (a *app) showVerdict(res *core.ReconcileResult, since time.Time) error {
+	return a.showVerdictAgain(res, since, "")
+}
+
+// showVerdictAgain shows a verdict; again, for an in_flight one, is the exact line to run after
+// the wait.
+func (a *app) showVerdictAgain(res *core.ReconcileResult, since time.Time, again string) error {
+	next := verdictNext(res)
+	if again != "" {
+		next = "wait until " + res.Until.UTC().Format(time.RFC3339) + ", then run: " + again + "  (do NOT send it again before then)"
+	}
 	out := struct {
 		*core.ReconcileResult
 		Next string `json:"next"`
-	}{res, verdictNext(res)}
+	}{res, next}
 	return a.show(out, func(w io.Writer) {
 		writeFields(w, "Verdict", string(res.Verdict), "Proven", yesNo(res.Proven), "Detail", res.Detail)
 		if !res.Until.IsZero() {

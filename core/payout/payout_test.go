@@ -395,7 +395,7 @@ func TestResumeInAnotherToolDaysLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r2.Close()
-	c2 := e.client(true)
+	c2 := e.client(true, core.WithClock(later)) // the other tool's clock: the run's and its client's are one
 	sendNext(t, context.Background(), r2, c2, 4, later)
 	if _, err := r2.Step(context.Background(), c2, payout.StepOptions{Batch: 4}); err != nil {
 		t.Fatal(err)

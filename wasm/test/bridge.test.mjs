@@ -299,8 +299,15 @@ test('withdrawals: create, info, history, mass (per-item errors), reconcile', as
   const rec = await wk.reconcile({ cmd: 'create_withdrawal', amount: '0.2', currency: 'BTC', address: 'bc1qsbxwasmtest1', note: 'w-1' });
   assert.equal(rec.verdict, 'found');
   assert.equal(rec.withdrawals[0].id, w.id);
-  const none = await wk.reconcile({ cmd: 'create_withdrawal', amount: '0.3', currency: 'BTC', address: 'bc1qsbxwasmtest1' });
+  // By its fields, without the original's nonce: the fence says nothing of a request another key
+  // or tool may have sent, so it waits for its in-flight bound; with its nonce (sent with this
+  // key), the fence proves the miss at once.
+  const unknown = await wk.reconcile({ cmd: 'create_withdrawal', amount: '0.3', currency: 'BTC', address: 'bc1qsbxwasmtest1' });
+  assert.equal(unknown.verdict, 'in_flight', unknown.detail);
+  assert.ok(unknown.untilMs > Date.now(), 'waits until its bound');
+  const none = await wk.reconcile({ cmd: 'create_withdrawal', amount: '0.3', currency: 'BTC', address: 'bc1qsbxwasmtest1', nonce: 1 });
   assert.equal(none.verdict, 'not_found');
+  assert.equal(none.proven, true);
 });
 
 test('a dropped money call is outcome_unknown with a ref, and reconcile finds it', async () => {

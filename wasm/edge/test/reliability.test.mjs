@@ -292,7 +292,15 @@ test('POST /v1/reconcile checks its input and needs a gateway token', async () =
   assert.equal(r.json.verdict, 'found');
   assert.equal(r.json.proven, true);
   assert.equal(r.json.withdrawals[0].id, wd.json.result.id);
-  const none = await gw.request('POST', '/v1/reconcile', { token: gw.tokens[0], body: { cmd: 'create_withdrawal', amount: '0.03', currency: 'BTC', address: addr, sent_at: new Date().toISOString() } });
+  // Described by its fields alone, sent just now: the fence runs on the gateway's key, which says
+  // nothing of a request another key or tool sent, so the verdict waits for its in-flight bound.
+  const sentAt = new Date();
+  const wait = await gw.request('POST', '/v1/reconcile', { token: gw.tokens[0], body: { cmd: 'create_withdrawal', amount: '0.03', currency: 'BTC', address: addr, sent_at: sentAt.toISOString() } });
+  assert.equal(wait.json.verdict, 'in_flight', wait.text);
+  assert.equal(wait.json.proven, false);
+  assert.ok(Date.parse(wait.json.until) > sentAt.getTime(), wait.text);
+  // With the nonce it carried on this key, the fence proves it at once.
+  const none = await gw.request('POST', '/v1/reconcile', { token: gw.tokens[0], body: { cmd: 'create_withdrawal', amount: '0.03', currency: 'BTC', address: addr, nonce: 1, sent_at: sentAt.toISOString() } });
   assert.equal(none.json.verdict, 'not_found', none.text);
   assert.equal(none.json.proven, true, 'fenced (nonces are on by default)');
 });

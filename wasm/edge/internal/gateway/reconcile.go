@@ -14,7 +14,10 @@ import (
 // address?, merchant?, note?, invoice?, custom?, since?, nonce?, sent_at?, deadline?} (times in
 // RFC 3339), as the "reconcile" member of an outcome_unknown answer gives it, looked up with
 // core.Client.Reconcile through the gateway's own client: in nonce mode the fence goes through
-// the key's sequencer, so it is above every nonce this gateway sent. Answer:
+// the key's sequencer, so it is above every nonce this gateway sent. It proves a miss only for a
+// body with the original's nonce (an outcome_unknown answer gives it); one without (an operation
+// described by its fields, which another key or tool may have sent) is in_flight until its
+// in-flight bound, as without nonces. Answer:
 // {verdict, proven, until?, detail, withdrawals?, txn_ids?}.
 func (g *Gateway) reconcile(ctx context.Context, p Platform, r *Request) *Response {
 	if len(r.Body) == 0 || !gjson.ValidBytes(r.Body) || !gjson.ParseBytes(r.Body).IsObject() {

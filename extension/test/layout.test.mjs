@@ -169,6 +169,8 @@ const PREPARE = {
   },
   async send() {
     const [addr] = await sb.addresses('LTCT');
+    // the screen's own loads first (the history below the forms moves them while it arrives)
+    await page.locator('section[aria-labelledby="sd-history"] > div[aria-live]:not([aria-busy])').waitFor();
     await page.locator('select[name="wdCurrency"] option[value="LTCT"]').waitFor({ state: 'attached' });
     await page.locator('input[name="wdAmount"]').fill('0.5');
     await page.locator('select[name="wdCurrency"]').selectOption('LTCT');
@@ -221,7 +223,15 @@ test('every screen once connected: every width, both locales and themes', async 
       await open(variant, lang, 'overview');
       for (const screen of ['overview', 'receive', 'send', 'payouts', 'history', 'counter']) {
         if (screen !== 'overview') await go(page, screen);
-        await PREPARE[/** @type {keyof typeof PREPARE} */ (screen)]();
+        try {
+          await PREPARE[/** @type {keyof typeof PREPARE} */ (screen)]();
+        } catch (e) {
+          // what the page showed, for the failure's reader
+          const file = path.join(SHOTS, `FAILED-${lang}-${width}-${screen}.png`);
+          await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+          const text = await page.evaluate(() => document.querySelector('main')?.innerText.slice(0, 2000)).catch(() => '');
+          throw new Error(`preparing ${lang}-${width}-${screen} failed (page: ${file}): ${e?.message ?? e}\n--- the page's text ---\n${text}`);
+        }
         await shoot(lang, width, screen);
       }
     }

@@ -338,6 +338,11 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 			status = hr.Status
 		}
 		c.log(Event{Cmd: cmd, Attempt: attempt, HTTPStatus: status, Duration: time.Since(start), Err: cerr})
+		if refused401 != nil && cerr != nil && next != backoff && !asOutcomeUnknown(cerr, new(*OutcomeUnknownError)) {
+			// A resend after a 401 that ends in any other error leaves the first copy's outcome
+			// open: it may have been carried out.
+			return nil, stopped(cerr)
+		}
 		switch next {
 		case done:
 			return res, cerr
@@ -371,11 +376,14 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 			continue
 		case backoff:
 			if retries >= c.cfg.maxRetries {
-				return nil, cerr
+				return nil, stopped(cerr)
 			}
 			retries++
 			if err := c.cfg.sleep(ctx, c.delay(retries, cerr)); err != nil {
-				return nil, cerr
+				return nil, stopped(cerr)
+			}
+			if refused401 != nil {
+				sameNonce = nonce // still only the first copy's nonce: never a second operation
 			}
 			continue
 		}

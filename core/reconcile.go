@@ -302,7 +302,7 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 			r.Detail += "; the nonce fence proves the original request can no longer be carried out"
 		case c.waitInFlight(r, q, now, fenced, "not in the history yet", " before sending it again"):
 		case fenced:
-			r.Detail += " (not proven: its nonce was not given, so the fence says nothing of it, and a request held by the network for longer than the in-flight window could still arrive)"
+			r.Detail += " (not proven: its nonce on this API key is not known, so the fence says nothing of it, and a request held by the network for longer than the in-flight window could still arrive)"
 		default:
 			r.Detail += " (without nonces this is not proven: a request held by the network for longer than the in-flight window could still arrive)"
 		}
@@ -346,7 +346,7 @@ func (c *Client) waitInFlight(r *ReconcileResult, q *ReconcileQuery, now time.Ti
 	}
 	r.Verdict, r.Until = InFlight, until
 	if fenced {
-		r.Detail = seen + ", and the original request's nonce was not given, so the nonce fence says nothing of it (another API key or tool may have sent it, with a nonce above this one's) and nothing proves it will not still arrive: wait until " +
+		r.Detail = seen + ", and the nonce fence says nothing of the original request (its nonce on this API key is not known: another key or tool may have sent it, with a nonce above this one's), so nothing proves it will not still arrive: wait until " +
 			until.UTC().Format(time.RFC3339) + then + " (or give its nonce, if it was sent with this key: the fence then settles it at once)"
 	} else {
 		r.Detail = seen + ", and without nonces nothing proves the original request will not still arrive: wait until " +

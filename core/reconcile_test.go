@@ -70,7 +70,7 @@ func TestWithdrawalCommitDropReconciles(t *testing.T) {
 	// may have sent it): in_flight, as without nonces. (Last: from now on the key needs a nonce on
 	// every call.)
 	cn := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
-	if res, err := cn.Reconcile(ctx, qs[0]); err != nil || res.Verdict != core.InFlight || res.Proven || !strings.Contains(res.Detail, "nonce was not given") {
+	if res, err := cn.Reconcile(ctx, qs[0]); err != nil || res.Verdict != core.InFlight || res.Proven || !strings.Contains(res.Detail, "fence says nothing of the original") {
 		t.Fatalf("reconcile of an unsent payout with nonces, its nonce unknown = %+v %v", res, err)
 	}
 	withNonce := qs[0]

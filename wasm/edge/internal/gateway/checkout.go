@@ -116,7 +116,7 @@ func (g *Gateway) checkout(ctx context.Context, p Platform, r *Request) *Respons
 	tx, ou, res := g.createPayment(p, r, up, c, order, invoice)
 	switch {
 	case ou != nil:
-		return outcomeUnknownSaying(ou, c.tr.sentNonce(), checkoutUnknownNoOrder, func(o *jsonObj) { o.str("invoice", invoice) })
+		return outcomeUnknownSaying(ou, c.tr.sentNonce(), keyHash(c.StoreKey()), checkoutUnknownNoOrder, func(o *jsonObj) { o.str("invoice", invoice) })
 	case res != nil:
 		return res
 	}

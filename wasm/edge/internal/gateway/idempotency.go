@@ -157,7 +157,7 @@ func (g *Gateway) claimIdempotency(ctx context.Context, p Platform, r *Request, 
 	// The first one's answer was never recorded (the Worker stopped during it), and past its
 	// deadline the gateway can no longer send it: what it did is found by reconciling.
 	ou := &core.OutcomeUnknownError{Cmd: prev.cmd, Ref: prev.fields, SentAt: prev.sentAt, Deadline: prev.deadline}
-	return nil, outcomeUnknown(ou, 0, nil)
+	return nil, outcomeUnknown(ou, 0, "", nil)
 }
 
 // settleIdempotency records the first request's answer for its copies, or releases the key when

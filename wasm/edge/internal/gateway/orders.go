@@ -173,7 +173,7 @@ func (g *Gateway) orderCreate(ctx context.Context, p Platform, r *Request, up co
 		if _, _, err := led.PutOrder(ctx, orderID, v, claim.json()); err != nil {
 			p.Log("edge: order " + orderID + ": could not record the unknown outcome (it stays 'sending'): " + err.Error())
 		}
-		return outcomeUnknownSaying(ou, c.tr.sentNonce(), checkoutUnknownWithOrder, func(o *jsonObj) { o.str("order_id", orderID).str("invoice", invoice) })
+		return outcomeUnknownSaying(ou, c.tr.sentNonce(), keyHash(c.StoreKey()), checkoutUnknownWithOrder, func(o *jsonObj) { o.str("order_id", orderID).str("invoice", invoice) })
 	case res != nil:
 		// Refused, or never sent: nothing exists, the order may be created anew.
 		claim.state = "failed"

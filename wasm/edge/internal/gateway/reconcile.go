@@ -8,10 +8,12 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/internal/hexstr"
+	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
 // reconcile answers POST /v1/reconcile: a JSON object {cmd, amount, currency, currency2?,
-// address?, merchant?, note?, invoice?, custom?, since?, nonce?, sent_at?, deadline?} (times in
+// address?, merchant?, note?, invoice?, custom?, since?, nonce?, key_hash?, sent_at?, deadline?} (times in
 // RFC 3339), as the "reconcile" member of an outcome_unknown answer gives it, looked up with
 // core.Client.Reconcile through the gateway's own client: in nonce mode the fence goes through
 // the key's sequencer, so it is above every nonce this gateway sent. It proves a miss only for a
@@ -31,7 +33,18 @@ func (g *Gateway) reconcile(ctx context.Context, p Platform, r *Request) *Respon
 	if res != nil {
 		return res
 	}
+	// A nonce proves something only on the key that sent it: the fence runs on this gateway's.
+	// One from another key (another gateway, or this one before its key changed), or one whose
+	// key the body does not name, is dropped: the query then waits for the original's in-flight
+	// bound, as one by fields does.
+	foreign := q.Nonce > 0 && gjson.GetBytes(r.Body, "key_hash").String() != keyHash(c.StoreKey())
+	if foreign {
+		q.Nonce = 0
+	}
 	out, err := g.runReconcile(p, r.Upstream, c, q)
+	if err == nil && foreign {
+		out.Detail += "; the nonce given was not sent with this gateway's API key (its key_hash names another key, or none), so the nonce fence says nothing of it"
+	}
 	if err != nil {
 		p.Log("edge: reconcile " + q.Cmd + ": " + err.Error())
 		var ve *core.ValidationError
@@ -46,6 +59,15 @@ func (g *Gateway) reconcile(ctx context.Context, p Platform, r *Request) *Respon
 		return errorResponse(status, "reconcile_failed", "nothing is concluded, reconcile again: "+err.Error(), true)
 	}
 	return jsonResponse(200, reconcileJSON(out))
+}
+
+// keyHash names an API key (core.Client.StoreKey: its API URL and public key) in a reconcile body,
+// beside the nonce sent with it: 16 hex digits of a SHA-256.
+func keyHash(storeKey string) string {
+	h := sha2.New256()
+	h.Write([]byte("wallexkit-reconcile-key-v1\x00"))
+	h.Write([]byte(storeKey))
+	return hexstr.Encode(h.Sum(nil)[:8])
 }
 
 // runReconcile is core's Reconcile with its pause after the fence taken on the platform's timer:

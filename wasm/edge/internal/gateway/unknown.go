@@ -20,7 +20,7 @@ import (
 func (g *Gateway) apiFailure(r *Request, c *apiClient, cmd string, err error) *Response {
 	var ou *core.OutcomeUnknownError
 	if errors.As(err, &ou) {
-		return outcomeUnknown(ou, c.tr.sentNonce(), nil)
+		return outcomeUnknown(ou, c.tr.sentNonce(), keyHash(c.StoreKey()), nil)
 	}
 	if !core.IsReadCommand(cmd) && (core.IsNotSent(err) || isContextError(err)) {
 		return errorResponse(503, "not_sent", "the gateway stopped before the request was sent to the Wallex API: nothing was carried out, send it again", true)
@@ -54,9 +54,11 @@ func isContextError(err error) bool {
 // error it carries the operation (cmd, op_id, nonce, sent_at, deadline, ref) and, under
 // "reconcile", exactly the body to POST to /v1/reconcile (for create_mass_withdrawal, a list:
 // one body per payout). sent is the nonce the request actually carried when the key's sequencer
-// had to raise it. extra adds members (checkout: order_id, invoice).
-func outcomeUnknown(ou *core.OutcomeUnknownError, sent int64, extra func(*jsonObj)) *Response {
-	return outcomeUnknownSaying(ou, sent, "the request may have been carried out but no answer came back: do not send it again; reconcile first (POST /v1/reconcile with the \"reconcile\" fields)", extra)
+// had to raise it; key is keyHash of the API key it was sent with, which the body carries beside
+// the nonce (a nonce proves nothing on another key). extra adds members (checkout: order_id,
+// invoice).
+func outcomeUnknown(ou *core.OutcomeUnknownError, sent int64, key string, extra func(*jsonObj)) *Response {
+	return outcomeUnknownSaying(ou, sent, key, "the request may have been carried out but no answer came back: do not send it again; reconcile first (POST /v1/reconcile with the \"reconcile\" fields)", extra)
 }
 
 // What a storefront (which holds no gateway token, so cannot reconcile) is told about a checkout
@@ -67,7 +69,7 @@ const (
 )
 
 // outcomeUnknownSaying is outcomeUnknown with its own instruction.
-func outcomeUnknownSaying(ou *core.OutcomeUnknownError, sent int64, msg string, extra func(*jsonObj)) *Response {
+func outcomeUnknownSaying(ou *core.OutcomeUnknownError, sent int64, key, msg string, extra func(*jsonObj)) *Response {
 	if sent > ou.Nonce {
 		ou.Nonce = sent
 	}
@@ -88,11 +90,11 @@ func outcomeUnknownSaying(ou *core.OutcomeUnknownError, sent int64, msg string, 
 			if i > 0 {
 				list = append(list, ',')
 			}
-			list = append(list, queryJSON(&qs[i])...)
+			list = append(list, queryJSON(&qs[i], key)...)
 		}
 		o.raw("reconcile", string(append(list, ']')))
 	} else if len(qs) > 0 {
-		o.raw("reconcile", string(queryJSON(&qs[0])))
+		o.raw("reconcile", string(queryJSON(&qs[0], key)))
 	}
 	if extra != nil {
 		extra(o)
@@ -100,8 +102,9 @@ func outcomeUnknownSaying(ou *core.OutcomeUnknownError, sent int64, msg string, 
 	return jsonResponse(502, o.bytes())
 }
 
-// queryJSON is a reconcile query as POST /v1/reconcile reads it (empty fields left out).
-func queryJSON(q *core.ReconcileQuery) []byte {
+// queryJSON is a reconcile query as POST /v1/reconcile reads it (empty fields left out), its
+// nonce with key_hash, the API key it was sent with (keyHash).
+func queryJSON(q *core.ReconcileQuery, key string) []byte {
 	o := newObj().str("cmd", q.Cmd)
 	for _, f := range [...]struct{ k, v string }{
 		{"amount", q.Amount}, {"currency", q.Currency}, {"currency2", q.Currency2}, {"address", q.Address},
@@ -116,6 +119,9 @@ func queryJSON(q *core.ReconcileQuery) []byte {
 	}
 	if q.Nonce > 0 {
 		o.int("nonce", q.Nonce)
+		if key != "" {
+			o.str("key_hash", key)
+		}
 	}
 	if !q.SentAt.IsZero() {
 		o.str("sent_at", rfc3339(q.SentAt))

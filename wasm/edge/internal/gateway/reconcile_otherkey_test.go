@@ -1,0 +1,67 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// An outcome_unknown answer's "reconcile" object carries the nonce its request was sent with,
+// on the API key of the gateway that sent it, but nothing says which key. Posted to
+// /v1/reconcile of a gateway with another key (README: "running a gateway per key" to spread
+// the load; or the same gateway after its WALLEX_PUBLIC_KEY was rotated), that gateway's fence
+// covers only its own key's nonces, yet it answered not_found, proven: "send it once more", while
+// the first key's request was still held by the network. It landed: paid twice. The body now
+// names the key (key_hash), and a nonce of another key, or of none named, is not trusted.
+func TestReconcileOfAnotherKeysNonceWaits(t *testing.T) {
+	gA, f := newGateway(t, map[string]string{EnvAllowMoney: "1", EnvFencePause: "10"})
+	gB, _ := newGateway(t, map[string]string{EnvAllowMoney: "1", EnvFencePause: "10", EnvPublicKey: "pub-key-5678"})
+	carried := 0
+	f.api = func(cmd string, form url.Values) (int, string) {
+		switch cmd {
+		case "create_withdrawal":
+			carried++
+			return 200, `{"error":"ok","result":{"id":"WD","status":1,"amount":"0.1"}}`
+		case "get_withdrawal_history":
+			return 200, `{"error":"ok","result":[]}` // the held request has not landed yet
+		}
+		return 200, `{"error":"ok","result":{}}`
+	}
+	h := map[string]string{"authorization": "Bearer gw-token-aaaa"}
+	gA.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", h, "")) // token cached
+	// Gateway A's sequencer sent the withdrawal; the network holds it (no answer came back).
+	held := &stubKeys{fakeKeys: fakeKeys{f: f}, result: &NonceResult{SendError: "the request was sent but no answer came back", Nonce: 1_900_000_000_000}}
+	res := gA.Handle(context.Background(), &keysPlatform{fakePlatform: f, keys: held}, req("POST", "/v1/call/create_withdrawal", withKey(h, "op_k1"), wdBody))
+	m := decode(t, res)
+	if res.Status != 502 || m["code"] != "outcome_unknown" {
+		t.Fatalf("first: %d %s", res.Status, res.Body)
+	}
+	body, _ := json.Marshal(m["reconcile"])
+	if !strings.Contains(string(body), `"key_hash":"`) {
+		t.Fatalf("the reconcile body names no key: %s", body)
+	}
+	rh := map[string]string{"authorization": "Bearer gw-token-aaaa", "content-type": "application/json"}
+	rec := gB.Handle(context.Background(), f, req("POST", "/v1/reconcile", rh, string(body)))
+	rm := decode(t, rec)
+	if rm["verdict"] != "in_flight" || rm["proven"] != false || !strings.Contains(rm["detail"].(string), "not sent with this gateway's API key") {
+		t.Fatalf("reconcile at the other key's gateway: %d %s, want in_flight until the original's bound", rec.Status, rec.Body)
+	}
+	// The gateway that sent it: its fence covers its own nonce, and settles it at once.
+	own := gA.Handle(context.Background(), f, req("POST", "/v1/reconcile", rh, string(body)))
+	if om := decode(t, own); om["verdict"] != "not_found" || om["proven"] != true {
+		t.Fatalf("reconcile at the sending gateway: %d %s, want not_found, proven", own.Status, own.Body)
+	}
+	// The same nonce without the key that sent it proves nothing either.
+	var bare map[string]any
+	json.Unmarshal(body, &bare)
+	delete(bare, "key_hash")
+	nb, _ := json.Marshal(bare)
+	if bm := decode(t, gA.Handle(context.Background(), f, req("POST", "/v1/reconcile", rh, string(nb)))); bm["verdict"] != "in_flight" {
+		t.Fatalf("a nonce without key_hash: %v, want in_flight", bm)
+	}
+	if carried != 0 {
+		t.Fatalf("withdrawals carried out: %d (want 0: the held one has not landed)", carried)
+	}
+}

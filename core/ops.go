@@ -178,11 +178,7 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 	now := c.cfg.now()
 	for _, o := range ops {
 		switch {
-		case o.ID == id && !o.State.Unresolved():
-			// The same operation asked for again (its answer was lost on the way to the
-			// person): it was settled (or forgotten), never send it twice.
-			return nil, &PendingOpError{Op: o}
-		case o.State.Unresolved() && (o.ID == id || (o.Cmd == cmd && sameOperation(cmd, o.Ref, r.op.Ref))):
+		case r.conflicts(o):
 			return nil, &PendingOpError{Op: o}
 		case o.State == OpForgotten:
 			if now.Sub(o.Until) > OpForgottenRetention {
@@ -195,6 +191,13 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 		}
 	}
 	return r, nil
+}
+
+// conflicts reports whether the recorded operation o stops this one from being sent: the same
+// operation asked for again (its answer was lost on the way to the person: settled, forgotten or
+// not, it is never sent twice), or one that looks the same whose outcome is not settled yet.
+func (r *opRecorder) conflicts(o Op) bool {
+	return o.ID == r.op.ID || o.State.Unresolved() && o.Cmd == r.op.Cmd && sameOperation(r.op.Cmd, o.Ref, r.op.Ref)
 }
 
 // sameOperation reports whether two requests of cmd look like one operation while the first is
@@ -244,11 +247,31 @@ func (r *opRecorder) sending(ctx context.Context, nonce int64, sentAt, deadline 
 	if !r.on {
 		return nil
 	}
+	if cl, ok := r.c.cfg.ops.(OpClaimer); ok && !r.put {
+		// First write: beginOp's check again and the write in one step, so that two processes
+		// that both passed beginOp's check (a slow login between it and here) cannot both send.
+		other, err := cl.ClaimOp(ctx, r.c.storeKey, r.op, r.conflicts)
+		if err != nil {
+			return &opStoreError{op: "write", err: err}
+		}
+		if other != nil {
+			return &PendingOpError{Op: *other}
+		}
+		r.put = true
+		return nil
+	}
 	if err := r.c.cfg.ops.SaveOp(ctx, r.c.storeKey, r.op); err != nil {
 		return &opStoreError{op: "write", err: err}
 	}
 	r.put = true
 	return nil
+}
+
+// OpClaimer is an OpStore that writes an operation's first record unless a recorded one
+// conflicts (returned, nothing written), in one step that no other process can come between
+// (filestore: under its file lock).
+type OpClaimer interface {
+	ClaimOp(ctx context.Context, key string, op Op, conflict func(Op) bool) (*Op, error)
 }
 
 // finish settles the record after the call. A failure to update the store is ignored: the op

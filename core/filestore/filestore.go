@@ -298,6 +298,29 @@ func (s *Store) SaveOp(_ context.Context, key string, op core.Op) error {
 	})
 }
 
+// ClaimOp writes op unless an op of key conflicts with it, which it returns (core.OpClaimer).
+func (s *Store) ClaimOp(_ context.Context, key string, op core.Op, conflict func(core.Op) bool) (*core.Op, error) {
+	var other *core.Op
+	err := s.update(func(st *fileState) error {
+		for _, o := range st.Ops[key] {
+			if conflict(o) {
+				o := o
+				other = &o
+				return errUnchanged
+			}
+		}
+		if st.Ops == nil {
+			st.Ops = map[string]map[string]core.Op{}
+		}
+		if st.Ops[key] == nil {
+			st.Ops[key] = map[string]core.Op{}
+		}
+		st.Ops[key][op.ID] = op
+		return nil
+	})
+	return other, err
+}
+
 func (s *Store) LoadOps(_ context.Context, key string) ([]core.Op, error) {
 	var out []core.Op
 	err := s.view(func(st *fileState) error { out = core.SortOps(st.Ops[key]); return nil })

@@ -287,13 +287,7 @@ func (s *Store) LockNonce(ctx context.Context, key string) (func(), error) {
 
 func (s *Store) SaveOp(_ context.Context, key string, op core.Op) error {
 	return s.update(func(st *fileState) error {
-		if st.Ops == nil {
-			st.Ops = map[string]map[string]core.Op{}
-		}
-		if st.Ops[key] == nil {
-			st.Ops[key] = map[string]core.Op{}
-		}
-		st.Ops[key][op.ID] = op
+		st.putOp(key, op)
 		return nil
 	})
 }
@@ -304,21 +298,24 @@ func (s *Store) ClaimOp(_ context.Context, key string, op core.Op, conflict func
 	err := s.update(func(st *fileState) error {
 		for _, o := range st.Ops[key] {
 			if conflict(o) {
-				o := o
 				other = &o
 				return errUnchanged
 			}
 		}
-		if st.Ops == nil {
-			st.Ops = map[string]map[string]core.Op{}
-		}
-		if st.Ops[key] == nil {
-			st.Ops[key] = map[string]core.Op{}
-		}
-		st.Ops[key][op.ID] = op
+		st.putOp(key, op)
 		return nil
 	})
 	return other, err
+}
+
+func (st *fileState) putOp(key string, op core.Op) {
+	if st.Ops == nil {
+		st.Ops = map[string]map[string]core.Op{}
+	}
+	if st.Ops[key] == nil {
+		st.Ops[key] = map[string]core.Op{}
+	}
+	st.Ops[key][op.ID] = op
 }
 
 func (s *Store) LoadOps(_ context.Context, key string) ([]core.Op, error) {

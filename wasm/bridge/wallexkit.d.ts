@@ -133,7 +133,7 @@ export interface ConfigureOptions {
    * still covers every nonce sent; a restarted host starts above it.
    */
   nonceReserveMs?: number;
-  /** Without nonces: how long after its deadline a lost request may still land (default 120000). reconcile says in_flight until then. */
+  /** How long after its deadline a lost request that no nonce fence covers may still land (default 120000). reconcile says in_flight until then. */
   inFlightWindowMs?: number;
   /** reconcile's pause between its two history reads after the nonce fence (default 1000). */
   fencePauseMs?: number;
@@ -359,7 +359,12 @@ export interface ReconcileOptions {
   custom?: string;
   /** Ignore operations created before this (Unix milliseconds), minus an hour of slack (clock skew). */
   sinceMs?: number;
-  /** From the outcome_unknown rejection: the nonce, sent time and deadline of the original. */
+  /**
+   * From the outcome_unknown rejection: the nonce, sent time and deadline of the original. The
+   * nonce fence proves a miss only for a nonce this key sent: without it (an operation described
+   * by its fields, which another key or tool may have sent) the verdict is in_flight until the
+   * original's in-flight bound (from sentAtMs, or from now when it is not given).
+   */
   nonce?: number;
   sentAtMs?: number;
   deadlineMs?: number;
@@ -368,7 +373,8 @@ export interface ReconcileOptions {
 export interface ReconcileResult {
   /**
    * found: exactly one match, it was carried out. not_found: nothing matches and (proven) the
-   * original can no longer land. in_flight: without nonces nothing proves it will not still land:
+   * original can no longer land. in_flight: nothing proves it will not still land (no nonces, or no
+   * nonce of this key given):
    * wait until untilMs and ask again; never resend before. ambiguous: ask a person.
    */
   verdict: 'found' | 'not_found' | 'in_flight' | 'ambiguous';

@@ -11,7 +11,9 @@
 //     [Notification] with typed views for api, deposit and withdrawal IPNs.
 //   - [Tracker] drops notifications it has already handled (by ipn_id) and
 //     notifications that would move a payment backwards, recording a
-//     notification only after the caller's handler succeeded.
+//     notification only after the caller's handler succeeded, and marks the one
+//     that makes its payment paid (Notification.FirstPaid: fulfil on it, never on
+//     Paid, which a payment's later "complete" after "queued for payout" has too).
 //   - [Sign] and [SignedTestIPN] build signed bodies for the caller's own tests.
 //
 // The net/http adapter lives in the ipnhttp subpackage; this package is pure Go

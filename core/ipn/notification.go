@@ -32,6 +32,12 @@ type Notification struct {
 	Status     core.PaymentStatus // status; see Paid, Failed, Pending (a withdrawal's 2 is complete)
 	StatusText string             // status_text, human readable
 
+	// FirstPaid is set by a Tracker (Handle, AcceptContext) on the one notification that makes
+	// its payment paid: it is Paid and no status applied before it was. A payment can be paid
+	// twice over (2, queued for payout, then 100, complete, each with its own ipn_id, and both
+	// applied): fulfil or credit on FirstPaid, never on Paid.
+	FirstPaid bool
+
 	Fields url.Values // all fields, raw
 
 	API        *APIPayment
@@ -74,7 +80,7 @@ func (n *Notification) Key() string {
 // wire is n as ipnwire's Notification (the same fields; Fields shared).
 func (n *Notification) wire() *ipnwire.Notification {
 	return &ipnwire.Notification{Version: n.Version, ID: n.ID, Mode: n.Mode, Type: n.Type, Merchant: n.Merchant,
-		Status: n.Status, StatusText: n.StatusText, Fields: n.Fields, API: n.API, Deposit: n.Deposit, Withdrawal: n.Withdrawal}
+		Status: n.Status, StatusText: n.StatusText, FirstPaid: n.FirstPaid, Fields: n.Fields, API: n.API, Deposit: n.Deposit, Withdrawal: n.Withdrawal}
 }
 
 // fromWire is w as this package's Notification (nil for nil).
@@ -83,7 +89,7 @@ func fromWire(w *ipnwire.Notification) *Notification {
 		return nil
 	}
 	return &Notification{Version: w.Version, ID: w.ID, Mode: w.Mode, Type: w.Type, Merchant: w.Merchant,
-		Status: w.Status, StatusText: w.StatusText, Fields: w.Fields, API: w.API, Deposit: w.Deposit, Withdrawal: w.Withdrawal}
+		Status: w.Status, StatusText: w.StatusText, FirstPaid: w.FirstPaid, Fields: w.Fields, API: w.API, Deposit: w.Deposit, Withdrawal: w.Withdrawal}
 }
 
 // Parse reads a form-encoded IPN body without verifying its signature: use it

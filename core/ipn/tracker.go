@@ -118,6 +118,10 @@ func (m *MemoryTrackerStore) SetStatus(_ context.Context, key string, status int
 //
 // Notifications without a payment key are only de-duplicated.
 //
+// Paid twice over: 2 (paid, queued for payout) then 100 (complete) both apply, and both are
+// Paid. The notification that makes a payment paid gets Notification.FirstPaid: ship, credit or
+// fulfil on FirstPaid, never on Paid.
+//
 // A notification is recorded only by Commit (or by Handle once its function
 // succeeded), so a failed handler leaves it to be retried by Wallex.
 type Tracker struct {
@@ -200,18 +204,22 @@ func (t *Tracker) decide(ctx context.Context, n *Notification) (Decision, error)
 	if err != nil {
 		return 0, errtext.Prefix("ipn: tracker store: ", err)
 	}
+	n.FirstPaid = false
 	if seen {
 		return Duplicate, nil
 	}
 	key := statusKey(n)
 	if key == "" {
+		n.FirstPaid = n.Paid() // nothing to order it by: each such notification stands alone
 		return Apply, nil
 	}
 	last, ok, err := t.store.LastStatus(ctx, key)
 	if err != nil {
 		return 0, errtext.Prefix("ipn: tracker store: ", err)
 	}
-	return order(last, ok, int(n.Status)), nil
+	d := order(last, ok, int(n.Status))
+	n.FirstPaid = d == Apply && n.Paid() && !(ok && core.PaymentStatus(last).Paid())
+	return d, nil
 }
 
 func (t *Tracker) commit(ctx context.Context, n *Notification) error {

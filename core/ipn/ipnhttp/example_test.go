@@ -17,8 +17,9 @@ func ExampleHandler() {
 	tracker := ipn.NewTracker(nil) // in-memory; pass a database-backed TrackerStore in production
 
 	http.Handle("/wallex/ipn", ipnhttp.Handler(v, tracker, func(ctx context.Context, n *ipn.Notification) error {
-		if n.API != nil && n.Paid() {
-			// Mark the order paid; returning an error makes Wallex retry.
+		if n.API != nil && n.FirstPaid {
+			// Mark the order paid (once: a payment queued for payout, 2, is paid again when it
+			// completes, 100); returning an error makes Wallex retry.
 			log.Printf("invoice %s paid: %s %s", n.API.Invoice, n.API.Amount2, n.API.Currency2)
 		}
 		return nil

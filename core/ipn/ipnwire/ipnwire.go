@@ -70,6 +70,7 @@ type Notification struct {
 	Merchant   string             // merchant ID
 	Status     core.PaymentStatus // status; see Paid, Failed, Pending (a withdrawal's 2 is complete)
 	StatusText string             // status_text, human readable
+	FirstPaid  bool               // set by package ipn's Tracker (ipn.Notification.FirstPaid)
 
 	Fields map[string][]string // all fields, raw
 

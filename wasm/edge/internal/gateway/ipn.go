@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/ipn"
 )
 
@@ -65,9 +64,10 @@ func (g *Gateway) recordIPN(ctx context.Context, led Ledger, n *ipn.Notification
 		return d, err
 	}
 	// first_paid: this notification makes the payment paid, which no earlier one did (a complete
-	// payment's later "100" is paid too, and must not be acted on twice). The commit only takes
-	// effect if the status read is still the last one, so exactly one event of a payment has it.
-	firstPaid := n.Paid() && !(st.hasLast && core.PaymentStatus(st.last).Paid())
+	// payment's later "100" is paid too, and must not be acted on twice): the Tracker's decision
+	// (ipn.Notification.FirstPaid) over the status it read. The commit only takes effect if that
+	// status is still the last one, so exactly one event of a payment has it.
+	firstPaid := n.FirstPaid
 	event, forward := eventBody(n, now, firstPaid), ""
 	if forwarding {
 		forward = forwardBody(n, firstPaid)

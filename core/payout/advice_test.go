@@ -17,7 +17,7 @@ func TestAdviceSayCLI(t *testing.T) {
 		want string
 	}{
 		{payout.Advice{Step: payout.StepDone}, "every payout is sent"},
-		{payout.Advice{Step: payout.StepWait, Count: 3, Until: until}, "3 payout(s) may still be on their way and cannot be settled without nonces before 2026-01-02T15:04:05Z: run it again after that time (or turn nonces on, which settles them at once); they are never sent twice"},
+		{payout.Advice{Step: payout.StepWait, Count: 3, Until: until}, "3 payout(s) may still be on their way and no nonce fence covers them, so they cannot be settled before 2026-01-02T15:04:05Z: run it again after that time; they are never sent twice"},
 		{payout.Advice{Step: payout.StepReconcile, Count: 2}, "2 payout(s) have an unknown outcome: run it again to reconcile them (it is safe at once: they are looked up, never sent twice)"},
 		{payout.Advice{Step: payout.StepCheck, Count: 2, Lines: []int{4, 9}}, "2 payout(s) are ambiguous (lines 4, 9): check them in the withdrawal history; they are never sent again by this tool"},
 		{payout.Advice{Step: payout.StepRetry, Count: 1, Lines: []int{7}}, "1 payout(s) were refused (lines 7; nothing moved): fix the cause, then retry them"},
@@ -34,13 +34,13 @@ func TestAdviceSayCLI(t *testing.T) {
 // Another host's verbs and clock go into the same sentences.
 func TestAdviceSayOtherHost(t *testing.T) {
 	w := payout.Wording{Again: "press Resume", AgainLater: "press Check again after that time", Retry: "press Retry refused rows",
-		NoncesOn: "turn nonces on under Connect → Advanced", Tool: "this console", Time: func(t time.Time) string { return t.Format("15:04:05") }}
+		Tool: "this console", Time: func(t time.Time) string { return t.Format("15:04:05") }}
 	until := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
 	for _, c := range []struct {
 		a    payout.Advice
 		want string
 	}{
-		{payout.Advice{Step: payout.StepWait, Count: 1, Until: until}, "1 payout(s) may still be on their way and cannot be settled without nonces before 15:04:05: press Check again after that time (or turn nonces on under Connect → Advanced, which settles them at once); they are never sent twice"},
+		{payout.Advice{Step: payout.StepWait, Count: 1, Until: until}, "1 payout(s) may still be on their way and no nonce fence covers them, so they cannot be settled before 15:04:05: press Check again after that time; they are never sent twice"},
 		{payout.Advice{Step: payout.StepReconcile, Count: 2}, "2 payout(s) have an unknown outcome: press Resume to reconcile them (it is safe at once: they are looked up, never sent twice)"},
 		{payout.Advice{Step: payout.StepCheck, Count: 1, Lines: []int{3}}, "1 payout(s) are ambiguous (lines 3): check them in the withdrawal history; they are never sent again by this console"},
 		{payout.Advice{Step: payout.StepRetry, Count: 1, Lines: []int{7}}, "1 payout(s) were refused (lines 7; nothing moved): fix the cause, then press Retry refused rows"},

@@ -365,13 +365,12 @@ type Wording struct {
 	Again      string                 // does the next thing: "run it again" (CLI), "press Resume" (console)
 	AgainLater string                 // the same once the wait is over: "run it again after that time"
 	Retry      string                 // sends refused rows once more: "retry them"
-	NoncesOn   string                 // how to turn nonces on: "turn nonces on"
 	Tool       string                 // "this tool", "this console"
 	Time       func(time.Time) string // how a time is written (nil: RFC 3339, UTC)
 }
 
 // CLI is the wording of the wallexkit CLI (mass-withdraw).
-var CLI = Wording{Again: "run it again", AgainLater: "run it again after that time", Retry: "retry them", NoncesOn: "turn nonces on", Tool: "this tool"}
+var CLI = Wording{Again: "run it again", AgainLater: "run it again after that time", Retry: "retry them", Tool: "this tool"}
 
 // Say words the advice as one sentence that is safe to follow at once.
 func (a Advice) Say(w Wording) string {
@@ -385,8 +384,10 @@ func (a Advice) Say(w Wording) string {
 	case StepDone:
 		return "every payout is sent"
 	case StepWait:
-		return errtext.D(a.Count) + " payout(s) may still be on their way and cannot be settled without nonces before " + at(a.Until) + ": " +
-			w.AgainLater + " (or " + w.NoncesOn + ", which settles them at once); they are never sent twice"
+		// (rows sent without a nonce: the fence covers only a nonce the row's journal holds, so
+		// turning nonces on now would not settle them any sooner)
+		return errtext.D(a.Count) + " payout(s) may still be on their way and no nonce fence covers them, so they cannot be settled before " + at(a.Until) + ": " +
+			w.AgainLater + "; they are never sent twice"
 	case StepHold:
 		return errtext.D(a.Count) + " payout(s) are held until " + at(a.Until) + ", so that a batch of this file sent from another tool, journal or API key arrives first: " +
 			w.AgainLater + "; they are looked up again before they are sent, never paid twice"

@@ -136,7 +136,6 @@ var consoleWording = payout.Wording{
 	Again:      "press Resume",
 	AgainLater: "press Check again after that time",
 	Retry:      "press Retry refused rows",
-	NoncesOn:   "turn nonces on (Connect → Advanced)",
 	Tool:       "this console",
 	Time:       localClock,
 }

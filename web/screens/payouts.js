@@ -227,7 +227,12 @@ function runView(ctx, state, f, first) {
     results);
   /** @type {ReturnType<typeof setInterval>|undefined} */
   let waitTimer;
-  ctx.onDispose(() => clearInterval(waitTimer));
+  // The run belongs to the store it was reviewed in, and to this screen: once the screen is gone
+  // (another screen, or the header switched the page to another store) no step starts any more.
+  const store = ctx.backend.storeId();
+  let disposed = false;
+  const ours = () => !disposed && ctx.backend.storeId() === store;
+  ctx.onDispose(() => { disposed = true; clearInterval(waitTimer); });
   /** @type {string|undefined} */
   let url;
   ctx.onDispose(() => { if (url) URL.revokeObjectURL(url); });
@@ -238,6 +243,7 @@ function runView(ctx, state, f, first) {
 
   /** @param {PayoutRun} st */
   const update = (st) => {
+    if (disposed) return;
     const s = st.summary;
     progress.value = s.sent;
     progressText.textContent = progressLine(s);
@@ -276,7 +282,7 @@ function runView(ctx, state, f, first) {
         if (left <= 0) {
           clearInterval(waitTimer);
           // the person confirmed this run on this page: its hold ends in the look-up and the send
-          if (holding && state.confirmed && !state.running) run(false);
+          if (holding && state.confirmed && !state.running && ours()) run(false);
         }
       };
       tick();
@@ -288,7 +294,7 @@ function runView(ctx, state, f, first) {
 
   /** Steps while the engine says more. @param {boolean} retryFailed */
   const run = async (retryFailed) => {
-    if (state.running) return;
+    if (state.running || !ours()) return;
     state.running = true;
     state.stop = false;
     replace(problem);
@@ -307,7 +313,7 @@ function runView(ctx, state, f, first) {
         firstStep = false;
         update(st);
         // nonces off: only look-ups (unsettled rows are always reconciled before anything is sent)
-      } while (st.more && !state.stop && (!off || st.summary.step === 'reconcile'));
+      } while (st.more && !state.stop && ours() && (!off || st.summary.step === 'reconcile'));
       ctx.announce(st.summary.done ? t('po_finished', progressLine(st.summary)) : st.summary.step === 'hold' ? next.textContent ?? '' : t('po_stopped_next', st.summary.next));
     } catch (e) {
       const be = toBridgeError(e);

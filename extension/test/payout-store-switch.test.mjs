@@ -1,0 +1,82 @@
+// A payout run keeps to the store it was confirmed in. The dev page (wasm core in the page, API
+// proxied to a real sandbox) with two stores, A and B (two accounts): a 30-row file confirmed in
+// A; while the run's first step (the look-up before the hold) is on its way, the merchant picks
+// B in the header's switcher, only to look at B. Nothing may leave B's account; and when the
+// merchant goes back to A and follows what A's Mass payouts screen says, no payee is paid twice.
+// (Before the fix, the step in flight returned a hold after the switch, its timer went on, and
+// when the hold ended the run stepped on in the store the page showed: B paid all 30 rows, and A
+// paid them again: 30 of 30 payees paid twice. Found by a helper audit.)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { startSandbox, CHROMIUM } from './harness.mjs';
+import { TUNING, sleep, newMerchant, withdrawalsOf, waitForCall, startDevServer, connectAs, goTo, payoutFile, loadPayouts, followPayouts } from './matrix-lib.mjs';
+
+/** @type {import('./harness.mjs').Sandbox} */ let sb;
+/** @type {{origin: string, stop: () => void}} */ let dev;
+/** @type {import('playwright-core').Browser} */ let browser;
+
+before(async () => {
+  sb = await startSandbox();
+  dev = await startDevServer(sb);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+});
+after(async () => {
+  await browser?.close();
+  dev?.stop();
+  await sb?.stop();
+});
+
+/** @param {import('playwright-core').Page} page @param {string} name */
+async function pickStore(page, name) {
+  await page.getByLabel('Store', { exact: true }).selectOption({ label: name });
+  await page.waitForFunction((n) => {
+    const el = /** @type {HTMLSelectElement} */ (document.getElementById('wk-store'));
+    return !el.disabled && el.selectedOptions[0]?.textContent === n;
+  }, name);
+}
+
+test('a payout run confirmed in store A never pays from store B when the header switches to B mid-run', async () => {
+  const a = await newMerchant(sb);
+  const b = await newMerchant(sb);
+  const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
+  const page = await context.newPage();
+  await page.goto(`${dev.origin}/`);
+  await page.evaluate((t) => localStorage.setItem('wk.tuning', JSON.stringify(t)), TUNING);
+  await page.getByLabel('API URL').waitFor();
+  await page.getByLabel('Store name').fill('Store A');
+  await connectAs(page, `${dev.origin}/api`, a, true);
+  await page.getByLabel('Store', { exact: true }).selectOption({ label: 'Add a store…' });
+  await page.locator('main form [data-add-store]').waitFor();
+  await page.getByLabel('Store name').fill('Store B');
+  await connectAs(page, `${dev.origin}/api`, b, true);
+  await pickStore(page, 'Store A');
+  await goTo(page, 'payouts');
+
+  const f = await payoutFile(sb, 30);
+  await loadPayouts(page, 'june.csv', f.text);
+  // A's look-up of the file (the run's first step) takes a little longer, well within the 1 s
+  // timeout: the switch comes while it is on its way
+  const seen = (await sb.stats(a.pub)).by_cmd?.get_withdrawal_history ?? 0;
+  await sb.admin('POST', 'faults', { kind: 'delay', delay_ms: 800, count: 2, cmd: 'get_withdrawal_history', key: a.pub });
+  await page.locator('[data-action="send-payouts"]').click(); // Confirm, in store A
+  await waitForCall(sb, a.pub, 'get_withdrawal_history', seen + 1, 30_000);
+  await pickStore(page, 'Store B'); // only to look at B: nothing is confirmed there
+  await sleep(20_000); // a few in-flight bounds (timeout 1 s + window 1.5 s, plus the hold's random part)
+  const fromB = (await withdrawalsOf(sb, b, true)).length;
+
+  // back in A, the merchant loads the file again and follows what the screen says
+  await pickStore(page, 'Store A');
+  await goTo(page, 'payouts');
+  await loadPayouts(page, 'june.csv', f.text);
+  const steps = await followPayouts(page);
+
+  const fromA = await withdrawalsOf(sb, a, true);
+  const all = [...fromA, ...(await withdrawalsOf(sb, b, true))];
+  const twice = f.addresses.filter((x) => all.filter((w) => w.send_address === x).length > 1).length;
+  console.log(`withdrawals from B (never confirmed there): ${fromB}; from A after ${steps.join(' → ')}: ${fromA.length}; payees paid twice: ${twice} of 30`);
+  assert.equal(fromB, 0, 'store B never confirmed the file: nothing may leave its account');
+  assert.equal(twice, 0, 'no payee is paid twice');
+  await context.close();
+});

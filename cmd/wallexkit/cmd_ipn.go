@@ -61,12 +61,15 @@ type ipnView struct {
 	Status     core.PaymentStatus `json:"status"`
 	StatusText string             `json:"status_text"`
 	State      string             `json:"state"` // paid, failed or pending
-	Fields     map[string]string  `json:"fields"`
+	// FirstPaid (ipn listen): the notification that makes its payment paid, which no earlier one
+	// did; fulfil an order on it, not on every paid one (2, queued for payout, then 100, complete).
+	FirstPaid bool              `json:"first_paid,omitempty"`
+	Fields    map[string]string `json:"fields"`
 }
 
 func newIPNView(n *ipn.Notification) ipnView {
 	v := ipnView{Valid: true, Type: n.Type, ID: n.ID, Merchant: n.Merchant, Key: n.Key(), Status: n.Status,
-		StatusText: n.StatusText, State: "pending", Fields: map[string]string{}}
+		StatusText: n.StatusText, State: "pending", FirstPaid: n.FirstPaid, Fields: map[string]string{}}
 	switch {
 	case n.Paid():
 		v.State = "paid"
@@ -149,6 +152,9 @@ func ipnLine(n *ipn.Notification, at time.Time) string {
 			v = fmt.Sprintf("%q", v)
 		}
 		fmt.Fprintf(&b, " %s=%s", strings.ReplaceAll(strings.ToLower(kv[0]), " ", "_"), v)
+	}
+	if n.FirstPaid {
+		b.WriteString(" first_paid")
 	}
 	return b.String()
 }

@@ -143,7 +143,7 @@ func TestIPNListen(t *testing.T) {
 		t.Errorf("exit %d: %s", code, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if len(lines) != 1 || !regexp.MustCompile(`^\S+Z withdrawal ipn_id=\w+ status=2 \(Complete\) withdrawal=CWSBX address=bc1qx amount="0.50000000 BTC"$`).MatchString(lines[0]) {
+	if len(lines) != 1 || !regexp.MustCompile(`^\S+Z withdrawal ipn_id=\w+ status=2 \(Complete\) withdrawal=CWSBX address=bc1qx amount="0.50000000 BTC" first_paid$`).MatchString(lines[0]) {
 		t.Errorf("stdout:\n%s", stdout.String())
 	}
 	if !strings.Contains(stderr.String(), "wallexkit: ipn rejected status=401 err=") || !strings.Contains(stderr.String(), "bad HMAC signature") {
@@ -175,6 +175,9 @@ func TestIPNListenFromSandbox(t *testing.T) {
 		decode(t, l, &v)
 		if v.Key != txid || v.Fields["invoice"] != "INV-77" {
 			t.Errorf("IPN %+v", v)
+		}
+		if v.FirstPaid != (v.Status == 100) {
+			t.Errorf("IPN status %d: first_paid %v (want it on the one that makes the payment paid)", v.Status, v.FirstPaid)
 		}
 		statuses = append(statuses, int(v.Status))
 	}

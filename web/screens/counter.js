@@ -11,6 +11,7 @@ import { FIAT_PLACES } from '../lib/codes.gen.js';
 import { paymentState, timeoutSeconds } from '../lib/status.js';
 import { toBridgeError } from '../lib/errors.js';
 import { qrSvg } from '../qr-view.js';
+import { reconcileControl } from '../reconcile-view.js';
 import { loadCoins, truthy } from '../coins.js';
 import { storeFiat } from '../fiat.js';
 import { t, tParts } from '../lib/i18n.js';
@@ -37,7 +38,7 @@ export default {
     const entry = () => {
       stop?.();
       stop = null;
-      keypadView(ctx, stage, (sale) => { stop = saleView(ctx, stage, sale, entry); });
+      keypadView(ctx, stage, (sale) => { stop?.(); stop = saleView(ctx, stage, sale, entry); });
     };
     entry();
     return root;
@@ -60,14 +61,16 @@ function keypadView(ctx, stage, onCharge) {
   const charge = h('button', { type: 'button', class: 'primary counter-charge', 'data-action': 'charge', disabled: true }, t('ct_charge'));
   const msg = h('div');
   let fiat = '';
+  // a charge whose answer was lost: no other charge on this keypad until it is reconciled not found
+  let held = false;
   const draw = () => {
     display.textContent = text || '0';
-    charge.disabled = !fiat || !coin.input.value || !validPrice(text);
+    charge.disabled = held || !fiat || !coin.input.value || !validPrice(text);
     charge.textContent = validPrice(text) ? t('ct_charge_in', `${formatAmount(text, fiat, { fiat: true })} ${fiat}`, coin.input.value) : t('ct_charge');
   };
   /** @param {string} k */
   const press = (k) => {
-    replace(msg);
+    if (!held) replace(msg);
     if (k === 'back') text = text.slice(0, -1);
     else if (k === 'clear') text = '';
     else if (k === '.') { if (!text.includes('.')) text = (text || '0') + '.'; }
@@ -85,6 +88,8 @@ function keypadView(ctx, stage, onCharge) {
     h('button', { type: 'button', class: 'key secondary', dataset: { key: 'back' }, 'aria-label': t('ct_delete_digit'), onclick: () => press('back') }, '⌫'),
     h('button', { type: 'button', class: 'key secondary', dataset: { key: 'clear' }, onclick: () => press('clear') }, t('ct_clear')));
   const onKey = (/** @type {KeyboardEvent} */ e) => {
+    // a keypad the sale view (or a new sale's keypad) replaced no longer listens
+    if (!stage.contains(charge)) { document.removeEventListener('keydown', onKey); return; }
     if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
     if (/^[0-9.]$/.test(e.key)) press(e.key);
     else if (e.key === 'Backspace') press('back');
@@ -127,10 +132,17 @@ function keypadView(ctx, stage, onCharge) {
       });
       onCharge({ tx, price, fiat, coin: coin.input.value });
     } catch (e) {
-      replace(msg, errorBox(e, toBridgeError(e).code === 'outcome_unknown'
-        ? { hint: t('ct_sale_may_exist') } : {}));
+      const be = toBridgeError(e);
+      if ((be.code === 'outcome_unknown' || be.code === 'pending_operation') && be.opId) {
+        held = true;
+        const rc = reconcileControl(ctx, { opId: be.opId, name: t('rc_payment_request'), resendHint: t('rc_resend_hint'),
+          onVerdict: (r) => { if (r.verdict === 'not_found') { held = false; draw(); } } });
+        replace(msg, errorBox(e, { hint: t('ct_sale_may_exist'), actions: [rc.button] }), rc.result);
+      } else {
+        replace(msg, errorBox(e));
+      }
     }
-  }, t('rc_creating')));
+  }, t('rc_creating')).then(draw));
   draw();
 }
 

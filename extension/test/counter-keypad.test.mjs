@@ -1,0 +1,76 @@
+// The Counter's keypad stops listening once the sale view (or a new sale's keypad) replaces it, and a
+// replaced sale view stops polling its payment. Before, the keypad's keydown listener stayed on the
+// document: Enter pressed while a sale's QR was on screen (a cashier, a barcode scanner's trailing
+// Enter) charged the same sale again, a second payment; Enter on a new sale's keypad charged the old
+// price again too; and a hidden earlier payment, once paid, turned the counter to "Paid" while
+// another sale was on screen. The dev page in Chromium against the sandbox; from a helper audit.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { startSandbox, startDevServer, CHROMIUM } from './harness.mjs';
+import { newMerchant, connectAs, goTo, sleep } from './matrix-lib.mjs';
+
+let sb, dev, browser, page, m;
+before(async () => {
+  sb = await startSandbox();
+  dev = await startDevServer(sb);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--no-sandbox', '--disable-gpu'] });
+  page = await (await browser.newContext({ viewport: { width: 400, height: 860 } })).newPage();
+  await page.goto(`${dev.origin}/`);
+  await page.getByLabel('API URL').waitFor();
+  m = await newMerchant(sb);
+  await connectAs(page, `${dev.origin}/api`, m, true);
+});
+after(async () => { await browser?.close(); dev?.stop(); await sb?.stop(); });
+
+test('counter: Enter pressed while a sale is on screen does not create a second payment', async () => {
+  await goTo(page, 'counter');
+  await page.waitForFunction(() => [...document.querySelectorAll('select[name="counterCoin"] option')].some((o) => o.value === 'LTCT'));
+  await page.getByLabel('Customer pays with').selectOption('LTCT');
+  for (const k of '12.50') await page.locator(`.keypad [data-key="${k}"]`).click();
+  await page.locator('[data-action="charge"]').click();
+  const sale = page.locator('.counter-sale');
+  await sale.waitFor();
+  const first = await sale.getAttribute('data-txn');
+  assert.equal((await sb.stats(m.pub)).by_cmd?.create_transaction, 1);
+  // the cashier (or a barcode scanner's trailing Enter) presses Enter while the QR is shown
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Enter');
+  await sleep(1500);
+  const n = (await sb.stats(m.pub)).by_cmd?.create_transaction;
+  const now = await page.locator('.counter-sale').getAttribute('data-txn');
+  assert.equal(n, 1, `create_transaction sent ${n} times for one sale; the screen now shows ${now}, first was ${first}`);
+});
+
+test('counter: Enter on a new sale\'s keypad charges that sale only, not the previous one again', async () => {
+  const before = (await sb.stats(m.pub)).by_cmd?.create_transaction ?? 0;
+  await page.locator('.counter-sale [data-action="new-sale"]').click();
+  await page.locator('.counter-entry').waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll('select[name="counterCoin"] option')].some((o) => o.value === 'LTCT'));
+  await page.getByLabel('Customer pays with').selectOption('LTCT');
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.type('3');
+  await page.keyboard.press('Enter');
+  await page.locator('.counter-sale').waitFor();
+  await sleep(1500);
+  const n = ((await sb.stats(m.pub)).by_cmd?.create_transaction ?? 0) - before;
+  const price = await page.locator('.counter-sale .counter-price').innerText();
+  assert.equal(n, 1, `one Enter sent create_transaction ${n} times; the screen shows ${price}`);
+  assert.equal(price, '3.00 USD');
+});
+
+test('counter: a payment not on screen never turns the counter to Paid', async () => {
+  const shown = await page.locator('.counter-sale').getAttribute('data-txn');
+  const ids = await (async () => {
+    // every payment of this merchant, through the sandbox's admin view of each stat'd txn is not listed: use the API
+    const form = (o) => new URLSearchParams(o).toString();
+    const login = await (await fetch(`${sb.apiUrl}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form({ version: '1', cmd: 'login', publickey: m.pub, privatekey: m.priv }) })).json();
+    const r = await (await fetch(`${sb.apiUrl}/get_tx_ids`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: login.result.access_token }, body: form({ version: '1', key: m.pub, cmd: 'get_tx_ids', nonce: String(Date.now() * 1000) }) })).json();
+    return r.result;
+  })();
+  const other = ids.find((id) => id !== shown);
+  const st = await sb.admin('GET', `tx/${other}`);
+  if (st.status === 0) await sb.admin('POST', `tx/${other}/pay`, {});
+  await sleep(5000);
+  assert.equal(await page.locator('.counter-paid').count(), 0, `the counter shows Paid for ${other} while ${shown} (3.00 USD) is the sale on screen`);
+});

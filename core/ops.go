@@ -405,7 +405,8 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 		}
 		qs := queriesFromRef(o.Cmd, o.Ref, o.SentAt.Add(-time.Minute))
 		for i := range qs {
-			qs[i].Nonce, qs[i].SentAt, qs[i].Deadline = o.Nonce, o.SentAt, o.Deadline
+			// this store's own record: sent with this key, with o.Nonce or none
+			qs[i].Nonce, qs[i].SentAt, qs[i].Deadline, qs[i].SameKey = o.Nonce, o.SentAt, o.Deadline, true
 		}
 		rs, err := c.ReconcileAll(ctx, qs)
 		if err != nil {

@@ -60,6 +60,11 @@ type ReconcileQuery struct {
 	// with another key (nonces are per key), or by a tool whose nonces ran ahead of this one's,
 	// so a miss is only final once its in-flight bound has passed, as without nonces.
 	Nonce int64
+	// SameKey says the original was sent with this client's API key (a tool's own operation
+	// record, or this client's OutcomeUnknownError): then a Nonce of 0 means it carried none, and
+	// the fence settles it all the same, as a key that has sent a nonce must send one on every
+	// later call (spec §4), so a late copy without one is refused too.
+	SameKey bool
 
 	SentAt   time.Time // when it left (zero: unknown, taken to be now, the latest it can have left)
 	Deadline time.Time // when its client stopped waiting (zero: SentAt plus the client's timeout)
@@ -78,6 +83,10 @@ type ReconcileResult struct {
 	// Until, for in_flight: the time after which the original request can no longer be in its
 	// client's hands (its deadline plus the in-flight window).
 	Until time.Time `json:"until,omitzero"`
+	// AssumedSentAt, for an in_flight verdict of a query that gave no send time: the time the wait
+	// counted from (the look's own time: the original left before it). Ask again with it as the
+	// query's SentAt: asked without one, the wait counts from then again and never ends.
+	AssumedSentAt time.Time `json:"assumed_sent_at,omitzero"`
 	// NoRecord, from ReconcileOp: the store holds no record of the operation, so the not_found
 	// is about the clients using this store only (another store, such as another state file,
 	// knows nothing of its operations).
@@ -88,12 +97,12 @@ type ReconcileResult struct {
 // by a fence or only by the passing of the in-flight window).
 func (r *ReconcileResult) Final() bool { return r.Verdict == Found || r.Verdict == NotFound }
 
-// QueriesFromOutcome turns an OutcomeUnknownError into reconcile queries (one per payout of a
-// mass withdrawal), with what the fence needs (nonce, sent time, deadline).
+// QueriesFromOutcome turns an OutcomeUnknownError of this client into reconcile queries (one per
+// payout of a mass withdrawal), with what the fence needs (nonce, sent time, deadline, SameKey).
 func QueriesFromOutcome(ou *OutcomeUnknownError, since time.Time) []ReconcileQuery {
 	qs := queriesFromRef(ou.Cmd, ou.Ref, since)
 	for i := range qs {
-		qs[i].Nonce, qs[i].SentAt, qs[i].Deadline = ou.Nonce, ou.SentAt, ou.Deadline
+		qs[i].Nonce, qs[i].SentAt, qs[i].Deadline, qs[i].SameKey = ou.Nonce, ou.SentAt, ou.Deadline, true
 	}
 	return qs
 }
@@ -285,8 +294,9 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 	// What no history lists is settled by a person comparing balances, which tells only once the
 	// original can no longer be carried out: after the fence, or (without nonces) after its
 	// in-flight bound. Before that, a balance that has not moved yet invites sending it again.
+	covered := func(q *ReconcileQuery) bool { return fenced && (q.Nonce > 0 || q.SameKey) }
 	for _, i := range blind {
-		if fenced && qs[i].Nonce > 0 {
+		if covered(&qs[i]) {
 			out[i].Detail += "; the nonce fence has run, so a late copy of the original can no longer be carried out and your balances show whether it was"
 		} else {
 			c.waitInFlight(out[i], &qs[i], now, fenced, "no history lists it", ", then compare your balances before sending it again")
@@ -297,7 +307,7 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 		switch {
 		case r.Verdict != NotFound:
 			r.Proven = r.Verdict == Found
-		case fenced && q.Nonce > 0:
+		case covered(q):
 			r.Proven = true
 			r.Detail += "; the nonce fence proves the original request can no longer be carried out"
 		case c.waitInFlight(r, q, now, fenced, "not in the history yet", " before sending it again"):
@@ -350,10 +360,14 @@ func (c *Client) waitInFlight(r *ReconcileResult, q *ReconcileQuery, now time.Ti
 			until.UTC().Format(time.RFC3339) + then + " (or give its nonce, if it was sent with this key: the fence then settles it at once)"
 	} else {
 		r.Detail = seen + ", and without nonces nothing proves the original request will not still arrive: wait until " +
-			until.UTC().Format(time.RFC3339) + then + " (or turn nonces on: a nonce fence settles that wait at once)"
+			until.UTC().Format(time.RFC3339) + then
+		if q.Nonce > 0 || q.SameKey {
+			r.Detail += " (or turn nonces on: a nonce fence settles that wait at once)"
+		}
 	}
 	if q.SentAt.IsZero() && q.Deadline.IsZero() {
-		r.Detail += "; the time the original left is not known, so the wait counts from now: give the time it left (the tool that sent it printed it) to settle it"
+		r.AssumedSentAt = now
+		r.Detail += "; the time the original left is not known, so the wait counts from now (" + now.UTC().Format(time.RFC3339) + "): ask again with that time, or the time it left (the tool that sent it printed it), as its send time, to settle it"
 	}
 	return true
 }

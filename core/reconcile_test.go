@@ -65,18 +65,25 @@ func TestWithdrawalCommitDropReconciles(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("ledger has %d withdrawals to bc1qdest, want exactly 1", n)
 	}
-	// ...and with nonces the fence proves it once the query says the original's nonce on this key:
-	// not_found, proven. Without it the fence says nothing of the original (another key or tool
-	// may have sent it): in_flight, as without nonces. (Last: from now on the key needs a nonce on
-	// every call.)
+	// ...and with nonces the fence proves it when the query says the original was sent with this
+	// key (this client's OutcomeUnknownError: SameKey; it carried no nonce, and once the key has
+	// sent one a copy without is refused, spec §4), or gives its nonce on this key: not_found,
+	// proven. Described by its fields alone, the fence says nothing of the original (another key or
+	// tool may have sent it): in_flight, as without nonces. (Last: from now on the key needs a
+	// nonce on every call.)
 	cn := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
-	if res, err := cn.Reconcile(ctx, qs[0]); err != nil || res.Verdict != core.InFlight || res.Proven || !strings.Contains(res.Detail, "fence says nothing of the original") {
-		t.Fatalf("reconcile of an unsent payout with nonces, its nonce unknown = %+v %v", res, err)
+	byFields := qs[0]
+	byFields.SameKey = false
+	if res, err := cn.Reconcile(ctx, byFields); err != nil || res.Verdict != core.InFlight || res.Proven || !strings.Contains(res.Detail, "fence says nothing of the original") {
+		t.Fatalf("reconcile of an unsent payout by its fields, with nonces = %+v %v", res, err)
 	}
-	withNonce := qs[0]
+	withNonce := byFields
 	withNonce.Nonce = 1 // below anything the fence sends
 	if res, err := cn.Reconcile(ctx, withNonce); err != nil || res.Verdict != core.NotFound || !res.Proven {
-		t.Fatalf("reconcile of an unsent payout with nonces = %+v %v", res, err)
+		t.Fatalf("reconcile of an unsent payout with its nonce, with nonces = %+v %v", res, err)
+	}
+	if res, err := cn.Reconcile(ctx, qs[0]); err != nil || res.Verdict != core.NotFound || !res.Proven {
+		t.Fatalf("reconcile of this client's unsent payout (sent without a nonce), with nonces = %+v %v", res, err)
 	}
 	// A client without nonces is told why it is refused now.
 	_, err = c.BasicInfo(ctx)
@@ -377,6 +384,19 @@ func TestReconcileWithoutSentTimeWaitsFromNow(t *testing.T) {
 	}
 	if res.Verdict != core.InFlight || res.Proven || res.Until.Before(time.Now().Add(time.Minute)) {
 		t.Fatalf("reconcile with the send time unknown, window opened a day ago = %+v, want in_flight until at least a minute from now", res)
+	}
+	// The verdict says when the wait counted from; asked again with it as the send time, after the
+	// wait, it settles (asked without it, the wait would count from then again, for ever).
+	short := e.client(core.WithTimeout(100*time.Millisecond), core.WithInFlightWindow(200*time.Millisecond))
+	first, err := short.Reconcile(ctx, q)
+	if err != nil || first.Verdict != core.InFlight || first.AssumedSentAt.IsZero() || time.Since(first.AssumedSentAt) > time.Minute {
+		t.Fatalf("first look = %+v %v, want in_flight with the time it counted from", first, err)
+	}
+	time.Sleep(time.Until(first.Until) + 10*time.Millisecond)
+	again := q
+	again.SentAt = first.AssumedSentAt
+	if res, err := short.Reconcile(ctx, again); err != nil || res.Verdict != core.NotFound || res.Proven || !res.AssumedSentAt.IsZero() {
+		t.Fatalf("asked again with that time after the wait = %+v %v, want not_found (not proven)", res, err)
 	}
 }
 

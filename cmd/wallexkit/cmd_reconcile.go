@@ -134,7 +134,11 @@ func reconcileCommand() command {
 					// The original left before this look began, so this look's time bounds it: the
 					// line to run after the wait says so, and then settles it (without it, asking
 					// again would only count the wait from then).
-					return a.showVerdictAgain(res, q.Since, a.againLine(fs, q.Since, look))
+					sent := res.AssumedSentAt // the time core's wait counted from
+					if sent.IsZero() {
+						sent = look
+					}
+					return a.showVerdictAgain(res, q.Since, a.againLine(fs, q.Since, sent))
 				}
 				return a.showVerdict(res, q.Since)
 			}

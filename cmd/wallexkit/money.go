@@ -139,6 +139,11 @@ func (a *app) globalArgs() []string {
 	if envSet, _ := settingsFromEnv(a.getenv); a.set.inFlight != envSet.inFlight && a.set.inFlight > 0 {
 		args = append(args, "--in-flight-window", a.set.inFlight.String())
 	}
+	// the timeout sets the in-flight bounds too (a request's deadline): a line run with another
+	// would end a wait sooner
+	if envSet, _ := settingsFromEnv(a.getenv); a.set.timeout != envSet.timeout && a.set.timeout > 0 {
+		args = append(args, "--timeout", a.set.timeout.String())
+	}
 	return args
 }
 

@@ -32,10 +32,13 @@ type Notification struct {
 	Status     core.PaymentStatus // status; see Paid, Failed, Pending (a withdrawal's 2 is complete)
 	StatusText string             // status_text, human readable
 
-	// FirstPaid is set by a Tracker (Handle, AcceptContext) on the one notification that makes
-	// its payment paid: it is Paid and no status applied before it was. A payment can be paid
-	// twice over (2, queued for payout, then 100, complete, each with its own ipn_id, and both
-	// applied): fulfil or credit on FirstPaid, never on Paid.
+	// FirstPaid is set by a Tracker (Handle, AcceptContext) on the notification that makes its
+	// payment paid: it is Paid and no status applied before it was. A payment can be paid twice
+	// over (2, queued for payout, then 100, complete, each with its own ipn_id, and both applied):
+	// fulfil or credit on FirstPaid, never on Paid. It is set on exactly one notification of a
+	// payment when they are decided one at a time: Handle in one process, or a store whose commit
+	// takes effect only if the status read is still the last one (the gateway's); two
+	// AcceptContext calls decided before either commits can both have it.
 	FirstPaid bool
 
 	Fields url.Values // all fields, raw

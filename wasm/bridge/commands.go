@@ -529,18 +529,24 @@ func reconcile(c *core.Client, args []js.Value) (any, error) {
 
 // reconcileView is a ReconcileResult for JS (txnIds, untilMs).
 type reconcileView struct {
-	Verdict     core.Verdict          `json:"verdict"`
-	Proven      bool                  `json:"proven"`
-	UntilMs     int64                 `json:"untilMs,omitempty"`
-	Withdrawals []core.WithdrawalInfo `json:"withdrawals,omitempty"`
-	TxnIDs      []string              `json:"txnIds,omitempty"`
-	Detail      string                `json:"detail"`
+	Verdict core.Verdict `json:"verdict"`
+	Proven  bool         `json:"proven"`
+	UntilMs int64        `json:"untilMs,omitempty"`
+	// AssumedSentAtMs: the send time an in_flight wait counted from (none was given): pass it
+	// back as sentAtMs, or the wait starts again
+	AssumedSentAtMs int64                 `json:"assumedSentAtMs,omitempty"`
+	Withdrawals     []core.WithdrawalInfo `json:"withdrawals,omitempty"`
+	TxnIDs          []string              `json:"txnIds,omitempty"`
+	Detail          string                `json:"detail"`
 }
 
 func viewReconcile(r *core.ReconcileResult) reconcileView {
 	v := reconcileView{Verdict: r.Verdict, Proven: r.Proven, Withdrawals: r.Withdrawals, TxnIDs: r.TxnIDs, Detail: r.Detail}
 	if !r.Until.IsZero() {
 		v.UntilMs = r.Until.UnixMilli()
+	}
+	if !r.AssumedSentAt.IsZero() {
+		v.AssumedSentAtMs = r.AssumedSentAt.UnixMilli()
 	}
 	return v
 }

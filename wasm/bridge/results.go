@@ -153,6 +153,7 @@ func writeResult(w *jsonw.Writer, v any) bool {
 		w.KeyString("verdict", string(x.Verdict))
 		w.KeyBool("proven", x.Proven)
 		w.IntOmitEmpty("untilMs", x.UntilMs)
+		w.IntOmitEmpty("assumedSentAtMs", x.AssumedSentAtMs)
 		if len(x.Withdrawals) > 0 {
 			writeWithdrawalInfos(w.Key("withdrawals"), x.Withdrawals)
 		}

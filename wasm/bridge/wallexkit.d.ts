@@ -382,6 +382,11 @@ export interface ReconcileResult {
   proven: boolean;
   /** in_flight: when the original can no longer be in its client's hands (Unix ms). */
   untilMs?: number;
+  /**
+   * in_flight, when no sentAtMs was given: the send time the wait counted from (this look's time).
+   * Ask again with it as sentAtMs: asked without one, the wait starts again.
+   */
+  assumedSentAtMs?: number;
   withdrawals?: WithdrawalInfo[];
   txnIds?: string[];
   detail: string;
@@ -461,7 +466,7 @@ export interface PayoutSummary {
   /**
    * What to do next, for any host to act on (core/payout Advice): done; hold (the rows of a first
    * run, or of a file another run is paying, wait until wait_until, then step again: they are
-   * looked up, then sent); wait (until wait_until, or turn nonces on); reconcile (unknown outcomes: step again now, they are looked up); check
+   * looked up, then sent); wait (until wait_until: rows no nonce fence covers); reconcile (unknown outcomes: step again now, they are looked up); check
    * (ambiguous rows, step_lines: a person looks at the history); retry (refused rows, step_lines:
    * fix the cause, then step with retryFailed); send (rows not sent yet: step again).
    */

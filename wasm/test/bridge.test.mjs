@@ -305,6 +305,7 @@ test('withdrawals: create, info, history, mass (per-item errors), reconcile', as
   const unknown = await wk.reconcile({ cmd: 'create_withdrawal', amount: '0.3', currency: 'BTC', address: 'bc1qsbxwasmtest1' });
   assert.equal(unknown.verdict, 'in_flight', unknown.detail);
   assert.ok(unknown.untilMs > Date.now(), 'waits until its bound');
+  assert.ok(Math.abs(unknown.assumedSentAtMs - Date.now()) < 60_000, 'says the send time its wait counted from');
   const none = await wk.reconcile({ cmd: 'create_withdrawal', amount: '0.3', currency: 'BTC', address: 'bc1qsbxwasmtest1', nonce: 1 });
   assert.equal(none.verdict, 'not_found');
   assert.equal(none.proven, true);

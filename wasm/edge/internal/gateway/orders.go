@@ -22,6 +22,7 @@ import (
 //	          done (answer holds the payment), failed (refused or never sent: may be created anew)
 //	fp        what was ordered (a hash of amount, currencies, buyer and item): a retry must match
 //	sent_at, deadline, nonce   the create_transaction attempt, for reconcile
+//	key_hash                   the API key it was sent with (keyHash): its nonce proves nothing on another
 //	answer    the checkout answer, once done
 
 // maxOrderAttempts bounds how often one checkout re-reads an order that changed under it.
@@ -59,13 +60,14 @@ type orderRec struct {
 	sentAt   time.Time
 	deadline time.Time
 	nonce    int64
+	key      string // keyHash of the API key that sends (sent) it: its nonce proves nothing on another
 	answer   string
 }
 
 func parseOrder(raw string) orderRec {
 	v := gjson.Parse(raw)
 	r := orderRec{v: v.Get("v").Int(), state: v.Get("state").String(), fp: v.Get("fp").String(),
-		nonce: v.Get("nonce").Int(), answer: v.Get("answer").Raw}
+		nonce: v.Get("nonce").Int(), key: v.Get("key_hash").String(), answer: v.Get("answer").Raw}
 	r.sentAt, _ = time.Parse(time.RFC3339, v.Get("sent_at").String())
 	r.deadline, _ = time.Parse(time.RFC3339, v.Get("deadline").String())
 	return r
@@ -78,6 +80,9 @@ func (r orderRec) json() string {
 	}
 	if r.nonce > 0 {
 		o.int("nonce", r.nonce)
+	}
+	if r.key != "" {
+		o.str("key_hash", r.key)
 	}
 	if r.answer != "" {
 		o.raw("answer", r.answer)
@@ -123,8 +128,14 @@ func (g *Gateway) orderCheckout(ctx context.Context, p Platform, r *Request, c *
 				// was even chosen): no lookup can prove anything yet.
 				return inFlight(orderID, rec.deadline, "the first checkout of this order is still in progress")
 			}
+			// Sent with this gateway's API key, the fence settles it (its nonce, or none: the key's
+			// sequencer refuses a call made before the fence). A record of another key (the key
+			// changed since) or of none named (recorded before key_hash) waits for its bound.
 			q := core.ReconcileQuery{Cmd: "create_transaction", Invoice: invoice, Since: rec.sentAt.Add(-time.Minute),
-				Nonce: rec.nonce, SentAt: rec.sentAt, Deadline: rec.deadline}
+				SentAt: rec.sentAt, Deadline: rec.deadline}
+			if rec.key != "" && rec.key == keyHash(c.StoreKey()) {
+				q.Nonce, q.SameKey = rec.nonce, true
+			}
 			found, err := g.runReconcile(p, r.Upstream, c, q)
 			if err != nil {
 				p.Log("edge: order " + orderID + ": reconcile: " + err.Error())
@@ -143,7 +154,7 @@ func (g *Gateway) orderCheckout(ctx context.Context, p Platform, r *Request, c *
 		// No payment exists for the order and none can appear: claim the order, then create.
 		up, cancel := p.WithTimeout(r.Upstream, g.cfg.UpstreamTimeout)
 		deadline, _ := up.Deadline()
-		claim := orderRec{state: "sending", fp: fp, sentAt: time.Now(), deadline: deadline}
+		claim := orderRec{state: "sending", fp: fp, sentAt: time.Now(), deadline: deadline, key: keyHash(c.StoreKey())}
 		okPut, _, err := led.PutOrder(ctx, orderID, rec.v, claim.json())
 		if err != nil {
 			cancel()

@@ -37,10 +37,14 @@ func (g *Gateway) reconcile(ctx context.Context, p Platform, r *Request) *Respon
 	// One from another key (another gateway, or this one before its key changed), or one whose
 	// key the body does not name, is dropped: the query then waits for the original's in-flight
 	// bound, as one by fields does.
-	foreign := q.Nonce > 0 && gjson.GetBytes(r.Body, "key_hash").String() != keyHash(c.StoreKey())
+	ownKey := gjson.GetBytes(r.Body, "key_hash").String() == keyHash(c.StoreKey())
+	foreign := q.Nonce > 0 && !ownKey
 	if foreign {
 		q.Nonce = 0
 	}
+	// named as this key's (an outcome_unknown answer of this gateway, its nonce or none): the
+	// fence settles it
+	q.SameKey = ownKey
 	out, err := g.runReconcile(p, r.Upstream, c, q)
 	if err == nil && foreign {
 		out.Detail += "; the nonce given was not sent with this gateway's API key (its key_hash names another key, or none), so the nonce fence says nothing of it"
@@ -159,6 +163,11 @@ func reconcileJSON(r *core.ReconcileResult) []byte {
 	if !r.Until.IsZero() {
 		o.str("until", rfc3339(r.Until))
 		o.int("retry_after", int64(max(0, time.Until(r.Until)+time.Second-1)/time.Second))
+	}
+	if !r.AssumedSentAt.IsZero() {
+		// no sent_at was given: the wait counted from this; send it back as sent_at, or the wait
+		// starts again
+		o.str("assumed_sent_at", rfc3339(r.AssumedSentAt))
 	}
 	o.str("detail", r.Detail)
 	if len(r.Withdrawals) > 0 {

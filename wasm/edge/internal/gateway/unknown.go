@@ -102,8 +102,8 @@ func outcomeUnknownSaying(ou *core.OutcomeUnknownError, sent int64, key, msg str
 	return jsonResponse(502, o.bytes())
 }
 
-// queryJSON is a reconcile query as POST /v1/reconcile reads it (empty fields left out), its
-// nonce with key_hash, the API key it was sent with (keyHash).
+// queryJSON is a reconcile query as POST /v1/reconcile reads it (empty fields left out), with
+// key_hash, the API key it was sent with (keyHash): its nonce (or its lack of one) is that key's.
 func queryJSON(q *core.ReconcileQuery, key string) []byte {
 	o := newObj().str("cmd", q.Cmd)
 	for _, f := range [...]struct{ k, v string }{
@@ -119,9 +119,9 @@ func queryJSON(q *core.ReconcileQuery, key string) []byte {
 	}
 	if q.Nonce > 0 {
 		o.int("nonce", q.Nonce)
-		if key != "" {
-			o.str("key_hash", key)
-		}
+	}
+	if key != "" {
+		o.str("key_hash", key)
 	}
 	if !q.SentAt.IsZero() {
 		o.str("sent_at", rfc3339(q.SentAt))

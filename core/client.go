@@ -540,7 +540,7 @@ func refOf(fields Fields) map[string]string {
 }
 
 func (c *Client) unknown(cmd string, fields Fields, status int, cause error) error {
-	return &OutcomeUnknownError{Cmd: cmd, Ref: refOf(fields), HTTPStatus: status, Err: cause}
+	return &OutcomeUnknownError{Cmd: cmd, Ref: refOf(fields), HTTPStatus: status, Err: cause, StoreKey: c.storeKey}
 }
 
 func asOutcomeUnknown(err error, ou **OutcomeUnknownError) bool { return errors.As(err, ou) }

@@ -39,12 +39,14 @@
 //
 // Reconcile looks the operation up in the history. With nonces (WithNonces) it first completes a
 // call with a higher nonce (the fence): the API takes only increasing nonces, so a late copy of
-// the original can no longer be carried out, and "not found" is then proven. Without nonces a
-// request held by the network could still land: the verdict is in_flight until its deadline
-// plus the in-flight window (WithInFlightWindow).
+// the original can no longer be carried out, and "not found" is then proven, for a request this
+// key sent (QueriesFromOutcome, ReconcileOp; a ReconcileQuery with the original's Nonce or
+// SentWith). A query by fields alone, and any query without nonces, may concern a request the
+// network still holds: the verdict is in_flight until its deadline plus the in-flight window
+// (WithInFlightWindow), then not_found, not proven. Act on ReconcileResult.Proven and Until.
 //
 // WithOpStore records every money request before it leaves; after a crash Ops lists what is
-// unsettled, ReconcileOp settles it by its ID (and answers the same every time), and an
+// unsettled, ReconcileOp settles it by its ID (and, once settled, answers the same every time), and an
 // identical request is refused with a PendingOpError meanwhile.
 //
 // # Stores and runtimes

@@ -209,6 +209,9 @@ type OutcomeUnknownError struct {
 	Nonce    int64     // the nonce the request carried; 0 without nonces
 	SentAt   time.Time // when the request was handed to the transport
 	Deadline time.Time // when the client stopped waiting for it (its context's deadline)
+	// StoreKey is the sending client's (Client.StoreKey: API URL and public key): a nonce fence of
+	// another key says nothing of this request.
+	StoreKey string
 }
 
 func (e *OutcomeUnknownError) Error() string {

@@ -34,6 +34,9 @@ type Op struct {
 	Until    time.Time         `json:"until,omitzero"`   // in_flight: not to be settled before; forgotten: when the record was forgotten
 	Error    string            `json:"error,omitempty"`  // why it is not settled, or why it was refused (redacted)
 	Settled  time.Time         `json:"settled,omitzero"` // when its outcome became known
+	// Unproven, for not_found: no fence proved it (without nonces: only the in-flight window has
+	// passed), so asking again gives the same, unproven, answer.
+	Unproven bool `json:"unproven,omitempty"`
 }
 
 // OpState is where an Op stands.
@@ -399,14 +402,14 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 		case OpRefused:
 			return &ReconcileResult{Verdict: NotFound, Proven: true, Detail: "the API refused it, so nothing moved: " + o.Error}, nil
 		case OpNotFound:
-			return &ReconcileResult{Verdict: NotFound, Proven: true, Detail: o.Error}, nil
+			return &ReconcileResult{Verdict: NotFound, Proven: !o.Unproven, Detail: o.Error}, nil
 		case OpForgotten:
 			return &ReconcileResult{Verdict: Ambiguous, Detail: forgottenDetail(o)}, nil
 		}
 		qs := queriesFromRef(o.Cmd, o.Ref, o.SentAt.Add(-time.Minute))
 		for i := range qs {
 			// this store's own record: sent with this key, with o.Nonce or none
-			qs[i].Nonce, qs[i].SentAt, qs[i].Deadline, qs[i].SameKey = o.Nonce, o.SentAt, o.Deadline, true
+			qs[i].Nonce, qs[i].SentAt, qs[i].Deadline, qs[i].SentWith = o.Nonce, o.SentAt, o.Deadline, c.storeKey
 		}
 		rs, err := c.ReconcileAll(ctx, qs)
 		if err != nil {
@@ -422,7 +425,7 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 				o.Result = res.TxnIDs[0]
 			}
 		case NotFound:
-			o.State, o.Error = OpNotFound, res.Detail
+			o.State, o.Error, o.Unproven = OpNotFound, res.Detail, !res.Proven
 		case InFlight:
 			o.State, o.Until, o.Error = OpInFlight, res.Until, res.Detail
 		default:
@@ -436,7 +439,9 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 		}
 		return res, nil
 	}
-	return &ReconcileResult{Verdict: NotFound, Proven: true, NoRecord: true, Detail: "no record of operation " + id + " in this store's operation records: " +
+	// Not proven: true of this store only (another store, or this one before it was cleared,
+	// may have sent it).
+	return &ReconcileResult{Verdict: NotFound, NoRecord: true, Detail: "no record of operation " + id + " in this store's operation records: " +
 		"one is always written before a request leaves, and a trace of it is kept for " + errtext.D(OpForgottenRetention/(24*time.Hour)) +
 		" days after the record is forgotten, so no client using this store sent it (an operation recorded in another store must be reconciled there)"}, nil
 }

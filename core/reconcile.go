@@ -15,9 +15,10 @@ const (
 	Found     Verdict = "found"     // exactly one operation matches: it was carried out
 	NotFound  Verdict = "not_found" // nothing matches, and (see ReconcileResult.Proven) nothing can land any more
 	Ambiguous Verdict = "ambiguous" // several match, or the API cannot tell: ask a person
-	// InFlight: nothing matches yet, but without nonces nothing proves the original request
-	// cannot still arrive (a network may hold it): wait until ReconcileResult.Until, or turn
-	// nonces on, and never send it again before then.
+	// InFlight: nothing matches yet, but no nonce fence covers the original (no nonces, or a query
+	// by fields of a request another key or tool may have sent), so nothing proves it cannot
+	// still arrive (a network may hold it): wait until ReconcileResult.Until, and never send it
+	// again before then.
 	InFlight Verdict = "in_flight"
 )
 
@@ -60,11 +61,13 @@ type ReconcileQuery struct {
 	// with another key (nonces are per key), or by a tool whose nonces ran ahead of this one's,
 	// so a miss is only final once its in-flight bound has passed, as without nonces.
 	Nonce int64
-	// SameKey says the original was sent with this client's API key (a tool's own operation
-	// record, or this client's OutcomeUnknownError): then a Nonce of 0 means it carried none, and
-	// the fence settles it all the same, as a key that has sent a nonce must send one on every
-	// later call (spec §4), so a late copy without one is refused too.
-	SameKey bool
+	// SentWith is the store key (Client.StoreKey: API URL and public key) of the client that sent
+	// the original, when known (a tool's own operation record; OutcomeUnknownError.StoreKey). The
+	// fence settles it only when it is this client's: then with its Nonce, or without one (0: it
+	// carried none, and a key that has sent a nonce must send one on every later call, spec §4,
+	// so a late copy without one is refused too). Another key's: the fence says nothing of it.
+	// Empty: a Nonce given is taken to be this key's.
+	SentWith string
 
 	SentAt   time.Time // when it left (zero: unknown, taken to be now, the latest it can have left)
 	Deadline time.Time // when its client stopped waiting (zero: SentAt plus the client's timeout)
@@ -97,12 +100,12 @@ type ReconcileResult struct {
 // by a fence or only by the passing of the in-flight window).
 func (r *ReconcileResult) Final() bool { return r.Verdict == Found || r.Verdict == NotFound }
 
-// QueriesFromOutcome turns an OutcomeUnknownError of this client into reconcile queries (one per
-// payout of a mass withdrawal), with what the fence needs (nonce, sent time, deadline, SameKey).
+// QueriesFromOutcome turns an OutcomeUnknownError into reconcile queries (one per payout of a
+// mass withdrawal), with what the fence needs (nonce, sent time, deadline, the key that sent it).
 func QueriesFromOutcome(ou *OutcomeUnknownError, since time.Time) []ReconcileQuery {
 	qs := queriesFromRef(ou.Cmd, ou.Ref, since)
 	for i := range qs {
-		qs[i].Nonce, qs[i].SentAt, qs[i].Deadline, qs[i].SameKey = ou.Nonce, ou.SentAt, ou.Deadline, true
+		qs[i].Nonce, qs[i].SentAt, qs[i].Deadline, qs[i].SentWith = ou.Nonce, ou.SentAt, ou.Deadline, ou.StoreKey
 	}
 	return qs
 }
@@ -207,6 +210,10 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 		if q.Slack == 0 {
 			q.Slack = DefaultReconcileSlack
 		}
+		if s := q.SentAt.Add(-time.Minute); !q.SentAt.IsZero() && !q.Since.IsZero() && s.Before(q.Since) {
+			// a window that opens after the original left would not find it
+			q.Since = s
+		}
 		if q.MaxItems <= 0 {
 			q.MaxItems = 500
 		}
@@ -294,7 +301,7 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 	// What no history lists is settled by a person comparing balances, which tells only once the
 	// original can no longer be carried out: after the fence, or (without nonces) after its
 	// in-flight bound. Before that, a balance that has not moved yet invites sending it again.
-	covered := func(q *ReconcileQuery) bool { return fenced && (q.Nonce > 0 || q.SameKey) }
+	covered := func(q *ReconcileQuery) bool { return fenced && c.fenceCovers(q) }
 	for _, i := range blind {
 		if covered(&qs[i]) {
 			out[i].Detail += "; the nonce fence has run, so a late copy of the original can no longer be carried out and your balances show whether it was"
@@ -318,6 +325,15 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 		}
 	}
 	return out, nil
+}
+
+// fenceCovers reports whether a nonce fence of this client would settle q's original: sent with
+// this client's key (its nonce, or none), or given a nonce taken to be this key's.
+func (c *Client) fenceCovers(q *ReconcileQuery) bool {
+	if q.SentWith != "" {
+		return q.SentWith == c.storeKey
+	}
+	return q.Nonce > 0
 }
 
 // searchWindow is the earliest Since (minus slack) of the queries read from one history; a query
@@ -361,7 +377,7 @@ func (c *Client) waitInFlight(r *ReconcileResult, q *ReconcileQuery, now time.Ti
 	} else {
 		r.Detail = seen + ", and without nonces nothing proves the original request will not still arrive: wait until " +
 			until.UTC().Format(time.RFC3339) + then
-		if q.Nonce > 0 || q.SameKey {
+		if c.fenceCovers(q) {
 			r.Detail += " (or turn nonces on: a nonce fence settles that wait at once)"
 		}
 	}

@@ -66,14 +66,14 @@ func TestWithdrawalCommitDropReconciles(t *testing.T) {
 		t.Fatalf("ledger has %d withdrawals to bc1qdest, want exactly 1", n)
 	}
 	// ...and with nonces the fence proves it when the query says the original was sent with this
-	// key (this client's OutcomeUnknownError: SameKey; it carried no nonce, and once the key has
+	// key (this client's OutcomeUnknownError: SentWith; it carried no nonce, and once the key has
 	// sent one a copy without is refused, spec §4), or gives its nonce on this key: not_found,
 	// proven. Described by its fields alone, the fence says nothing of the original (another key or
 	// tool may have sent it): in_flight, as without nonces. (Last: from now on the key needs a
 	// nonce on every call.)
 	cn := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
 	byFields := qs[0]
-	byFields.SameKey = false
+	byFields.SentWith = ""
 	if res, err := cn.Reconcile(ctx, byFields); err != nil || res.Verdict != core.InFlight || res.Proven || !strings.Contains(res.Detail, "fence says nothing of the original") {
 		t.Fatalf("reconcile of an unsent payout by its fields, with nonces = %+v %v", res, err)
 	}

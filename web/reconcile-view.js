@@ -74,7 +74,7 @@ export function reconcileControl(ctx, o) {
       ctx.announce(t('rcn_went_through', o.name));
       return;
     }
-    if (r.verdict === 'not_found') {
+    if (r.verdict === 'not_found' && !r.noRecord) {
       settled();
       const text = r.proven
         ? t('rcn_not_found_proven', o.name, detail)

@@ -61,8 +61,8 @@ type ipnView struct {
 	Status     core.PaymentStatus `json:"status"`
 	StatusText string             `json:"status_text"`
 	State      string             `json:"state"` // paid, failed or pending
-	// FirstPaid (ipn listen): the notification that makes its payment paid, which no earlier one
-	// did; fulfil an order on it, not on every paid one (2, queued for payout, then 100, complete).
+	// FirstPaid (ipn listen): the first paid notification of its payment this listener has seen
+	// (2, queued for payout, then 100, complete, are both paid); remembered only while it runs.
 	FirstPaid bool              `json:"first_paid,omitempty"`
 	Fields    map[string]string `json:"fields"`
 }
@@ -216,6 +216,10 @@ func ipnListenCommand() command {
 			"and answered 200. Repeats (same ipn_id) and stale ones (a status that would move a payment\n" +
 			"backwards) are answered 200 without printing. The rest are refused: 401 bad or missing\n" +
 			"signature, 403 another merchant, 400 malformed; the reason goes to stderr.\n" +
+			"The first paid notification of a payment this listener has seen is marked first_paid (a\n" +
+			"payment is paid twice over: 2, queued for payout, then 100, complete). Repeats and\n" +
+			"first_paid are remembered only while it runs: a script that fulfils orders must make the\n" +
+			"fulfilment itself idempotent (e.g. set paid_at only where it is not set yet).\n" +
 			"Stop it with Ctrl-C.\n" + ipnSecretHelp,
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			addr := fs.String("addr", "127.0.0.1:8788", "listen `ADDR` (port 0 picks a free one)")

@@ -267,8 +267,9 @@ func convertCommand() command {
 		summary: "convert coins in the account's wallet (convert)",
 		help: "Converts --amount of --from into --to at the current rate and prints the conversion id.\n" +
 			yesHelp + "\n" +
-			"If the answer is lost (exit 4), compare 'wallexkit balances' before converting again: the\n" +
-			"API keeps no conversion history to reconcile against.",
+			"If the answer is lost (exit 4), run the printed 'wallexkit reconcile --op ID' first: the API\n" +
+			"keeps no conversion history, so it says when balances can tell (after its nonce fence, or\n" +
+			"its 'wait until' time); compare 'wallexkit balances' only then, before converting again.",
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			var amount, from, to string
 			var yes bool

@@ -538,10 +538,13 @@ type reconcileView struct {
 	Withdrawals     []core.WithdrawalInfo `json:"withdrawals,omitempty"`
 	TxnIDs          []string              `json:"txnIds,omitempty"`
 	Detail          string                `json:"detail"`
+	// NoRecord (reconcileOp): this storage holds no record of the id: not_found of this storage
+	// only, never proof (memory storage forgets on restart)
+	NoRecord bool `json:"noRecord,omitempty"`
 }
 
 func viewReconcile(r *core.ReconcileResult) reconcileView {
-	v := reconcileView{Verdict: r.Verdict, Proven: r.Proven, Withdrawals: r.Withdrawals, TxnIDs: r.TxnIDs, Detail: r.Detail}
+	v := reconcileView{Verdict: r.Verdict, Proven: r.Proven, Withdrawals: r.Withdrawals, TxnIDs: r.TxnIDs, Detail: r.Detail, NoRecord: r.NoRecord}
 	if !r.Until.IsZero() {
 		v.UntilMs = r.Until.UnixMilli()
 	}

@@ -209,6 +209,9 @@ func decodeOp(text string) (core.Op, error) {
 			return readString(x, &op.Error)
 		case "settled":
 			return readTime(x, &op.Settled)
+		case "unproven":
+			op.Unproven = x.Type == gjson.True
+			return nil
 		}
 		return nil
 	})

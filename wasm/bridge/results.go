@@ -161,6 +161,9 @@ func writeResult(w *jsonw.Writer, v any) bool {
 			w.Key("txnIds").StringList(x.TxnIDs)
 		}
 		w.KeyString("detail", x.Detail)
+		if x.NoRecord {
+			w.KeyBool("noRecord", true)
+		}
 		w.Close('}')
 	case []core.Op:
 		jsonw.Array(w, x, writeOp)
@@ -280,6 +283,9 @@ func writeOp(w *jsonw.Writer, op *core.Op) {
 	w.TimeOmitZero("until", op.Until)
 	w.StringOmitEmpty("error", op.Error)
 	w.TimeOmitZero("settled", op.Settled)
+	if op.Unproven {
+		w.KeyBool("unproven", true)
+	}
 	w.Close('}')
 }
 

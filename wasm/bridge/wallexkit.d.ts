@@ -386,6 +386,12 @@ export interface ReconcileResult {
    * in_flight, when no sentAtMs was given: the send time the wait counted from (this look's time).
    * Ask again with it as sentAtMs: asked without one, the wait starts again.
    */
+  /**
+   * reconcileOp: this storage holds no record of the id. The not_found is of this storage only,
+   * never proof: memory storage (no `storage` given) forgets on restart, and another storage may
+   * have sent it. Reconcile it by its fields (with its nonce and sentAtMs, saved from the error).
+   */
+  noRecord?: boolean;
   assumedSentAtMs?: number;
   withdrawals?: WithdrawalInfo[];
   txnIds?: string[];

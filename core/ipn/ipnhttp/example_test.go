@@ -14,7 +14,9 @@ func ExampleHandler() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tracker := ipn.NewTracker(nil) // in-memory; pass a database-backed TrackerStore in production
+	// in memory; in production a database-backed TrackerStore, and (with several instances, which
+	// the Tracker does not order between them) a fulfilment that is itself idempotent
+	tracker := ipn.NewTracker(nil)
 
 	http.Handle("/wallex/ipn", ipnhttp.Handler(v, tracker, func(ctx context.Context, n *ipn.Notification) error {
 		if n.API != nil && n.FirstPaid {

@@ -134,7 +134,7 @@ func (g *Gateway) orderCheckout(ctx context.Context, p Platform, r *Request, c *
 			q := core.ReconcileQuery{Cmd: "create_transaction", Invoice: invoice, Since: rec.sentAt.Add(-time.Minute),
 				SentAt: rec.sentAt, Deadline: rec.deadline}
 			if rec.key != "" && rec.key == keyHash(c.StoreKey()) {
-				q.Nonce, q.SameKey = rec.nonce, true
+				q.Nonce, q.SentWith = rec.nonce, c.StoreKey()
 			}
 			found, err := g.runReconcile(p, r.Upstream, c, q)
 			if err != nil {

@@ -44,7 +44,9 @@ func (g *Gateway) reconcile(ctx context.Context, p Platform, r *Request) *Respon
 	}
 	// named as this key's (an outcome_unknown answer of this gateway, its nonce or none): the
 	// fence settles it
-	q.SameKey = ownKey
+	if ownKey {
+		q.SentWith = c.StoreKey()
+	}
 	out, err := g.runReconcile(p, r.Upstream, c, q)
 	if err == nil && foreign {
 		out.Detail += "; the nonce given was not sent with this gateway's API key (its key_hash names another key, or none), so the nonce fence says nothing of it"

@@ -3,7 +3,11 @@
 // document: Enter pressed while a sale's QR was on screen (a cashier, a barcode scanner's trailing
 // Enter) charged the same sale again, a second payment; Enter on a new sale's keypad charged the old
 // price again too; and a hidden earlier payment, once paid, turned the counter to "Paid" while
-// another sale was on screen. The dev page in Chromium against the sandbox; from a helper audit.
+// another sale was on screen. And a Charge whose answer was lost (commit, then drop) holds the
+// keypad and offers Reconcile (by the operation's id), as Receive does: before, Charge was enabled
+// again, and the counter's invoice is made of the press's second, so a second press was not an
+// "identical" request that core refuses: a second payment for the one sale. The dev page in
+// Chromium against the sandbox; from a helper audit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
@@ -73,4 +77,28 @@ test('counter: a payment not on screen never turns the counter to Paid', async (
   if (st.status === 0) await sb.admin('POST', `tx/${other}/pay`, {});
   await sleep(5000);
   assert.equal(await page.locator('.counter-paid').count(), 0, `the counter shows Paid for ${other} while ${shown} (3.00 USD) is the sale on screen`);
+});
+
+test('counter: Charge again after a lost answer does not create a second payment', async () => {
+  const creates = async () => (await sb.stats(m.pub)).by_cmd?.create_transaction ?? 0;
+  await page.locator('.counter-sale [data-action="new-sale"]').click();
+  await page.locator('.counter-entry').waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll('select[name="counterCoin"] option')].some((o) => o.value === 'LTCT'));
+  await page.getByLabel('Customer pays with').selectOption('LTCT');
+  for (const k of '12.50') await page.locator(`.keypad [data-key="${k}"]`).click();
+  const before = await creates();
+  await sb.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_transaction', key: m.pub });
+  const charge = page.locator('[data-action="charge"]');
+  await charge.click();
+  const alert = page.locator('.counter-entry [role=alert]');
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /Outcome unknown/);
+  assert.equal(await creates() - before, 1);
+  assert.equal(await charge.isDisabled(), true, 'Charge is held while the sale may exist');
+  assert.equal(await page.locator('.counter-entry [data-action="reconcile"]').count(), 1, 'Reconcile is offered');
+  await sleep(1100); // the next second: an invoice made now would differ
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Enter');
+  await sleep(1500);
+  assert.equal(await creates() - before, 1, 'one payment request for the one sale');
 });

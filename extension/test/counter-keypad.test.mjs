@@ -102,3 +102,22 @@ test('counter: Charge again after a lost answer does not create a second payment
   await sleep(1500);
   assert.equal(await creates() - before, 1, 'one payment request for the one sale');
 });
+
+test('counter: after a reload, a charge of unknown outcome still holds the keypad', async () => {
+  const creates = async () => (await sb.stats(m.pub)).by_cmd?.create_transaction ?? 0;
+  const before = await creates();
+  await page.reload();
+  await goTo(page, 'counter');
+  const held = page.locator('.counter-entry [role=alert]', { hasText: 'Charge is held' });
+  await held.waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll('select[name="counterCoin"] option')].some((o) => o.value === 'LTCT'));
+  await page.getByLabel('Customer pays with').selectOption('LTCT');
+  for (const k of '12.50') await page.locator(`.keypad [data-key="${k}"]`).click();
+  const charge = page.locator('[data-action="charge"]');
+  assert.equal(await charge.isDisabled(), true, 'a fresh keypad is held while an earlier charge may exist');
+  // Reconcile: the lost charge was carried out (commit, then drop): found, and the keypad stays held
+  await page.locator('.counter-entry [data-action="reconcile"]').click();
+  await page.locator('.counter-entry [data-verdict="found"]').waitFor();
+  assert.equal(await charge.isDisabled(), true);
+  assert.equal(await creates(), before, 'nothing was sent');
+});

@@ -134,15 +134,32 @@ function keypadView(ctx, stage, onCharge) {
     } catch (e) {
       const be = toBridgeError(e);
       if ((be.code === 'outcome_unknown' || be.code === 'pending_operation') && be.opId) {
-        held = true;
-        const rc = reconcileControl(ctx, { opId: be.opId, name: t('rc_payment_request'), resendHint: t('rc_resend_hint'),
-          onVerdict: (r) => { if (r.verdict === 'not_found') { held = false; draw(); } } });
-        replace(msg, errorBox(e, { hint: t('ct_sale_may_exist'), actions: [rc.button] }), rc.result);
+        hold(be.opId, (button) => errorBox(e, { hint: t('ct_sale_may_exist'), actions: [button] }));
       } else {
         replace(msg, errorBox(e));
       }
     }
   }, t('rc_creating')).then(draw));
+  /**
+   * Holds the keypad on a charge of unknown outcome (opId) and offers Reconcile: no other charge
+   * until it says the first was not made. @param {string} opId @param {(button: HTMLElement) => Node} why
+   */
+  function hold(opId, why) {
+    held = true;
+    const rc = reconcileControl(ctx, { opId, name: t('rc_payment_request'), resendHint: t('rc_resend_hint'),
+      onVerdict: (r) => { if (r.verdict === 'not_found' && !r.noRecord) { held = false; draw(); } } });
+    replace(msg, why(rc.button), rc.result);
+    draw();
+  }
+  // A charge of this store whose outcome is still unknown (a page reloaded, the screen opened
+  // again): its invoice was made of its time, so a new charge would not be the same request to
+  // core, and could be a second payment for the sale. Hold until it is settled.
+  ctx.backend.ops().then((ops) => {
+    const o = ops.find((x) => x.cmd === 'create_transaction' && /^POS-/.test(x.ref?.invoice ?? ''));
+    if (o && !held && stage.contains(charge)) {
+      hold(o.id, (button) => h('div', { class: 'notice warn', role: 'alert' }, h('p', null, t('ct_unsettled_charge')), h('div', { class: 'actions' }, button)));
+    }
+  }).catch(() => {});
   draw();
 }
 

@@ -125,20 +125,15 @@ func reconcileCommand() command {
 				if err != nil {
 					return err
 				}
-				look := a.now()
 				res, err := c.Reconcile(ctx, q)
 				if err != nil {
 					return err
 				}
-				if res.Verdict == core.InFlight && q.SentAt.IsZero() {
-					// The original left before this look began, so this look's time bounds it: the
-					// line to run after the wait says so, and then settles it (without it, asking
-					// again would only count the wait from then).
-					sent := res.AssumedSentAt // the time core's wait counted from
-					if sent.IsZero() {
-						sent = look
-					}
-					return a.showVerdictAgain(res, q.Since, a.againLine(fs, q.Since, sent))
+				if !res.AssumedSentAt.IsZero() {
+					// No send time was given, so the wait counted from this look's time (the original
+					// left before it): the line to run after the wait gives that time, and then
+					// settles it (without it, asking again would only count the wait from then).
+					return a.showVerdictAgain(res, q.Since, a.againLine(fs, q.Since, res.AssumedSentAt))
 				}
 				return a.showVerdict(res, q.Since)
 			}

@@ -431,6 +431,19 @@ func checkOnce(t *testing.T, e *env, f *payout.File, nonces bool) {
 	}
 }
 
+// sendOneThenLoseOne has r send its first batch of 3, then the answer of its second is lost (a
+// reset: nothing carried out, the outcome unknown to r).
+func sendOneThenLoseOne(t *testing.T, ctx context.Context, e *env, r *payout.Run, c *core.Client) {
+	t.Helper()
+	stepUntilSend(t, ctx, r, c, 3)
+	if res, err := r.Step(ctx, c, payout.StepOptions{Batch: 3}); err != nil || res.Action != payout.SentBatch {
+		t.Fatal(res, err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Cmd: "create_mass_withdrawal"})
+	res, err := r.Step(ctx, c, payout.StepOptions{Batch: 3})
+	t.Logf("batch 2: %s %v %v; %s", res.Action, res.Lines, err, r.Summary().Next)
+}
+
 // A's batch has an unknown outcome (reset: nothing carried out); A pauses (a laptop asleep) before
 // its next step; B runs during the pause. A wakes: its look settles the rows to pending, and that
 // look is not activity another run could see: A holds before it sends them.
@@ -448,13 +461,7 @@ func TestAnUnknownBatchLookedUpAfterAPauseIsHeld(t *testing.T) {
 			ja := &payout.MemoryJournal{}
 			open := opener(t, ctx, f, ja, payout.OpenOptions{Session: "ps_A"})
 			ra := open()
-			stepUntilSend(t, ctx, ra, ca, 3)
-			if res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3}); err != nil || res.Action != payout.SentBatch {
-				t.Fatal(res, err)
-			}
-			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Cmd: "create_mass_withdrawal"})
-			res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3})
-			t.Logf("A batch 2: %s %v %v; %s", res.Action, res.Lines, err, ra.Summary().Next)
+			sendOneThenLoseOne(t, ctx, e, ra, ca)
 			var keep *payout.Run
 			if console {
 				ra.Close()
@@ -486,14 +493,8 @@ func TestNoncesOffInFlightRowsAfterAPauseAreHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stepUntilSend(t, ctx, ra, ca, 3)
-	if res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3}); err != nil || res.Action != payout.SentBatch {
-		t.Fatal(res, err)
-	}
-	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Cmd: "create_mass_withdrawal"})
+	sendOneThenLoseOne(t, ctx, e, ra, ca)
 	res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3})
-	t.Logf("A batch 2: %s %v %v", res.Action, res.Lines, err)
-	res, err = ra.Step(ctx, ca, payout.StepOptions{Batch: 3})
 	t.Logf("A: %s %v %v; %s", res.Action, res.Lines, err, ra.Summary().Next)
 	pausedAt := time.Now()
 	bRunsDuringThePause(t, ctx, e, f, cb)

@@ -217,6 +217,7 @@ type app struct {
 	privKey     string // resolved private key, once read
 	privKeyRead bool
 	profileUsed string   // the profile applied, if any
+	profileSet  *profile // that profile (the settings it gives, for the lines printed to run next)
 	keySource   *profile // where the private key comes from when a profile gave it
 	secrets     []string // other secrets to keep out of the output (IPN secret)
 }

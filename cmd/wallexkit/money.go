@@ -113,20 +113,37 @@ func statusWithText[S interface {
 // give (never a secret): "wallexkit --api-url ... --no-nonce".
 func (a *app) globalArgs() []string {
 	args := []string{"wallexkit"}
+	envSet, _ := settingsFromEnv(a.getenv)
 	envURL := a.getenv("WALLEX_API_URL")
 	if envURL == "" {
 		envURL = core.DefaultAPIURL
 	}
+	envKey := a.getenv("WALLEX_PUBLIC_KEY")
+	if p := a.profileSet; p != nil {
+		// The profile gave what the environment did not, the private key's source among it: the
+		// line names the profile (a line with its public key alone would have no private key, and
+		// would keep the default profile from being applied).
+		args = append(args, "--profile", a.profileUsed)
+		if a.getenv("WALLEX_API_URL") == "" {
+			envURL = p.APIURL
+		}
+		if envKey == "" {
+			envKey = p.PublicKey
+		}
+		if p.NoNonce && a.getenv("WALLEX_NONCE") == "" {
+			envSet.nonce = false
+		}
+	}
 	if a.set.apiURL != envURL {
 		args = append(args, "--api-url", a.set.apiURL)
 	}
-	if a.set.publicKey != a.getenv("WALLEX_PUBLIC_KEY") {
+	if a.set.publicKey != envKey {
 		args = append(args, "--public-key", a.set.publicKey)
 	}
 	if p := a.set.privateKeyFile; p != "" {
 		args = append(args, "--private-key-file", p)
 	}
-	if envSet, _ := settingsFromEnv(a.getenv); a.set.nonce != envSet.nonce {
+	if a.set.nonce != envSet.nonce {
 		if a.set.nonce {
 			args = append(args, "--nonce")
 		} else {
@@ -136,12 +153,12 @@ func (a *app) globalArgs() []string {
 	if a.set.insecureHTTP {
 		args = append(args, "--insecure-http")
 	}
-	if envSet, _ := settingsFromEnv(a.getenv); a.set.inFlight != envSet.inFlight && a.set.inFlight > 0 {
+	if a.set.inFlight != envSet.inFlight && a.set.inFlight > 0 {
 		args = append(args, "--in-flight-window", a.set.inFlight.String())
 	}
 	// the timeout sets the in-flight bounds too (a request's deadline): a line run with another
 	// would end a wait sooner
-	if envSet, _ := settingsFromEnv(a.getenv); a.set.timeout != envSet.timeout && a.set.timeout > 0 {
+	if a.set.timeout != envSet.timeout && a.set.timeout > 0 {
 		args = append(args, "--timeout", a.set.timeout.String())
 	}
 	return args

@@ -121,7 +121,7 @@ func (a *app) applyProfile(changed func(flag string) bool) error {
 	if p == nil {
 		return usagef("no profile %q in %s: see 'wallexkit profiles' (or add it with 'wallexkit profiles add %s …')", name, path, name)
 	}
-	a.profileUsed = name
+	a.profileUsed, a.profileSet = name, p
 	if !changed("api-url") && a.getenv("WALLEX_API_URL") == "" {
 		a.set.apiURL = p.APIURL
 	}

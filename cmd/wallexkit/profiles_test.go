@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/wallexkit/wallexkit/sandbox"
 )
 
 // Profiles: a named connection never holds the private key; it is read from a 0600 file, an
@@ -87,5 +89,44 @@ func TestProfiles(t *testing.T) {
 	// The environment still wins over the default profile.
 	if r := h.runWith(h.envWith("WALLEX_PROFILES", pfPath), "", "balances"); r.code != 0 {
 		t.Fatalf("env keys with a default profile: %s", r.stderr)
+	}
+}
+
+// The lines a run printed (reconcile --op after a lost answer, mass-withdraw's "run it again")
+// are run with the same environment. When a profile gave the keys, the line must name the profile:
+// a line that names only the profile's API URL and public key has no private key, and the public
+// key it names stops the default profile from being applied (found by a wording audit).
+func TestPrintedLinesOfAProfileRunWork(t *testing.T) {
+	h := newHarness(t)
+	dir := t.TempDir()
+	pfPath := filepath.Join(dir, "profiles.json")
+	keyFile := filepath.Join(dir, "shop.key")
+	if err := os.WriteFile(keyFile, []byte(h.demo.PrivateKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := h.envWith("WALLEX_PUBLIC_KEY", "", "WALLEX_PRIVATE_KEY", "", "WALLEX_API_URL", "", "WALLEX_PROFILES", pfPath, "SHOP_KEY", h.demo.PrivateKey)
+	run := func(args ...string) result { return h.runWith(env, "", args...) }
+	if r := run("profiles", "add", "shop", "--api-url", h.apiURL, "--public-key", h.demo.PublicKey, "--private-key-file", keyFile); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := run("profiles", "add", "env-shop", "--api-url", h.apiURL, "--public-key", h.demo.PublicKey, "--private-key-env", "SHOP_KEY"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	for i, pre := range [][]string{nil, {"--profile", "env-shop"}} {
+		if r := run(append(pre, "login")...); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+		if err := h.srv.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"}); err != nil {
+			t.Fatal(err)
+		}
+		r := run(append(pre, "withdraw", "--amount", "0.25", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 140+i), "--note", "profile line", "--yes")...)
+		if r.code != 4 {
+			t.Fatalf("%v: exit %d, want 4\n%s", pre, r.code, r.stderr)
+		}
+		args := reconcileLine(t, r.stderr)
+		out := run(args...)
+		if out.code != 0 || field(t, out.stdout, "Verdict") != "found" {
+			t.Errorf("%v: the printed line %q, run as printed: exit %d\n%s%s", pre, args, out.code, out.stdout, out.stderr)
+		}
 	}
 }

@@ -77,7 +77,9 @@ function opItem(ctx, op, reload) {
   const rc = reconcileControl(ctx, {
     opId: op.id,
     name,
-    resendHint: t('ops_resend_hint'),
+    // the form it is sent again from: a payment request's is on Receive (a sale's on the Counter), not here
+    resendHint: op.cmd !== 'create_transaction' ? t('ops_resend_hint')
+      : /^POS-/.test(op.ref?.invoice ?? '') ? t('ops_resend_hint_counter') : t('ops_resend_hint_payment'),
     onVerdict: (r) => {
       if (r.verdict === 'found' || r.verdict === 'not_found') {
         forget.remove();

@@ -59,7 +59,7 @@ func massWithdrawCommand() command {
 			"in doubt), 4 some rows are unknown, in flight or ambiguous (the message says what to do).",
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			var o massOptions
-			fs.StringVar(&o.results, "results", "", "results CSV `PATH` (default FILE.results.csv)")
+			fs.StringVar(&o.results, "results", "", "results CSV `PATH` (default FILE.csv.results.csv)")
 			fs.StringVar(&o.journal, "journal", "", "journal `PATH` (default: in the state directory, by the file's SHA-256)")
 			fs.IntVar(&o.batch, "batch", 25, "payouts per API call, 1-100")
 			fs.BoolVar(&o.yes, "yes", false, "do not ask for confirmation")

@@ -146,7 +146,7 @@ function keypadView(ctx, stage, onCharge) {
    */
   function hold(opId, why) {
     held = true;
-    const rc = reconcileControl(ctx, { opId, name: t('rc_payment_request'), resendHint: t('rc_resend_hint'),
+    const rc = reconcileControl(ctx, { opId, name: t('rc_payment_request'), resendHint: t('ct_resend_hint'),
       onVerdict: (r) => { if (r.verdict === 'not_found' && !r.noRecord) { held = false; draw(); } } });
     replace(msg, why(rc.button), rc.result);
     draw();

@@ -29,6 +29,8 @@ type Client struct {
 	nonceTurn  chan struct{} // one nonce-bearing call in flight (FIFO: Go channel waiters are queued in order)
 	nonceLast  int64         // highest nonce this client used (a cache of the store)
 	nonceSaved int64         // the mark this client last saved (above nonceLast with WithNonceReserve)
+
+	ahead clockAhead // how far this machine's clock is ahead of the API's (its answers' Date)
 }
 
 type loginCall struct {
@@ -331,6 +333,7 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 			return nil, stopped(err)
 		}
 		hr, err := c.cfg.transport.RoundTrip(ctx, req)
+		c.ahead.observe(hr, c.cfg.now())
 		res, next, cerr := c.judge(ctx, cmd, class, fields, hr, err)
 		cerr = rec.stamp(cerr)
 		status := 0

@@ -175,6 +175,7 @@ func (c *Client) login(ctx context.Context) (Token, error) {
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		hr, err := c.cfg.transport.RoundTrip(ctx, req)
+		c.ahead.observe(hr, c.cfg.now())
 		tok, retry, lerr := c.judgeLogin(hr, err)
 		status := 0
 		if hr != nil {

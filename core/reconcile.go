@@ -228,7 +228,6 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 			if err := checkWithdrawalQuery(q); err != nil {
 				return nil, err
 			}
-			winWd.add(q)
 			wd = append(wd, i)
 			maxWd = max(maxWd, q.MaxItems)
 		case "create_transaction":
@@ -236,7 +235,6 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 				out[i] = &ReconcileResult{Verdict: Ambiguous, Detail: "set invoice or custom on create_transaction so a payment can be found again"}
 				continue
 			}
-			winTx.add(q)
 			tx = append(tx, i)
 			maxTx = max(maxTx, q.MaxItems)
 		case "convert":
@@ -263,6 +261,29 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 		if _, err := c.Call(withNonceFloor(ctx, floor), cmd, Fields{"limit": "1"}); err != nil {
 			return nil, errtext.Prefix("wallex reconcile: the fence call failed, nothing is concluded: ", err)
 		}
+	} else if (len(wd) > 0 || len(tx) > 0) && !c.ahead.known.Load() {
+		// No answer of the API seen yet (a token from the store, no login): one short read
+		// first, for its Date.
+		cmd := "get_withdrawal_history"
+		if len(wd) == 0 {
+			cmd = "get_tx_ids"
+		}
+		if _, err := c.Call(ctx, cmd, Fields{"limit": "1"}); err != nil {
+			return nil, errtext.Prefix("wallex reconcile: cannot read the history, nothing is concluded: ", err)
+		}
+	}
+	// The send times are this machine's clock, the history's the API's: a clock ahead of the
+	// API's by more than the slack would search from after the original was created and miss it
+	// (after the fence, "proven"). Widen by how far ahead it is (the last answer's Date header:
+	// the fence's, or without nonces the login's or an earlier call's).
+	ahead := c.ahead.get()
+	for _, i := range wd {
+		qs[i].Slack += ahead
+		winWd.add(&qs[i])
+	}
+	for _, i := range tx {
+		qs[i].Slack += ahead
+		winTx.add(&qs[i])
 	}
 	search := func() error {
 		if len(wd) > 0 {

@@ -466,6 +466,57 @@ func TestReconcileWithAClockAheadFindsTheOperation(t *testing.T) {
 	}
 }
 
+// A machine clock three hours ahead of the API's (a hardware clock kept in local time and read as
+// UTC, no NTP): more than the search's hour of slack. The withdrawal carried out whose answer was
+// lost was searched for from two hours after the API's time for it: not found, "proven" by the
+// fence, and the tool said to send it again. The search now widens by how far this machine's
+// clock is ahead of the API's (its answers' Date header).
+func TestReconcileWithAClockHoursAheadFindsTheOperation(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client(core.WithNonces(nil), core.WithOpStore(core.NewMemoryStore()), core.WithFencePause(10*time.Millisecond),
+		core.WithClock(func() time.Time { return time.Now().Add(3 * time.Hour) }))
+	ctx := context.Background()
+	if _, err := c.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	note := "skew-3h"
+	_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.25", Currency: "BTC", Address: sandbox.NewAddress("BTC"), Note: &note})
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) {
+		t.Fatalf("err = %v, want outcome unknown", err)
+	}
+	res, err := c.ReconcileOp(ctx, ou.OpID)
+	if err != nil || res.Verdict != core.Found {
+		t.Fatalf("reconcile: %+v %v, want found", res, err)
+	}
+}
+
+// The same clock without nonces, asked from a fresh client (another run of the CLI: its token
+// cached, so no login) once the in-flight bound has passed: the search must not start after the
+// withdrawal either, or "not found" (not proven) invites sending it again.
+func TestReconcileWithoutNoncesWithAClockHoursAheadFindsTheOperation(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	store := core.NewMemoryStore()
+	ahead := core.WithClock(func() time.Time { return time.Now().Add(3 * time.Hour) })
+	opts := []core.Option{core.WithOpStore(store), core.WithTokenStore(store), ahead,
+		core.WithTimeout(200 * time.Millisecond), core.WithInFlightWindow(10 * time.Millisecond)}
+	c := e.client(opts...)
+	ctx := context.Background()
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	note := "skew-3h-nonces-off"
+	_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.25", Currency: "BTC", Address: sandbox.NewAddress("BTC"), Note: &note})
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) {
+		t.Fatalf("err = %v, want outcome unknown", err)
+	}
+	time.Sleep(300 * time.Millisecond) // past its in-flight bound
+	res, err := e.client(opts...).ReconcileOp(ctx, ou.OpID)
+	if err != nil || res.Verdict != core.Found {
+		t.Fatalf("reconcile: %+v %v, want found", res, err)
+	}
+}
+
 // An OutcomeUnknownError of client A (key A, no nonces) reconciled on client B (key B, nonces):
 // the error names the key that sent it (StoreKey), so B's fence proves nothing of it: in_flight
 // until its bound. (A first version marked every outcome "sent with this key", and B's fence

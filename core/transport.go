@@ -29,7 +29,8 @@ type HTTPResponse struct {
 
 // AnswerHeaders are the headers of an answer the core reads (lower case): a transport that must
 // copy each header it passes may pass only these.
-var AnswerHeaders = []string{"content-type", "retry-after", "location"}
+// ("date": how far this machine's clock is ahead of the API's, for reconcile's search window).
+var AnswerHeaders = []string{"content-type", "retry-after", "location", "date"}
 
 // Transport sends a request and returns the answer. It is the only way the core reaches the
 // network: the net/http adapter lives in core/nethttp, the Fetch API one in wasm/fetch.

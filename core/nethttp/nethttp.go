@@ -97,7 +97,7 @@ func dialLoopbackNames(dial func(ctx context.Context, network, addr string) (net
 }
 
 // keptHeaders are the answer headers passed to the core.
-var keptHeaders = [...]string{"Content-Type", "Retry-After", "Location"}
+var keptHeaders = [...]string{"Content-Type", "Retry-After", "Location", "Date"}
 
 // readBody reads the whole answer, sized by Content-Length when the server gave it.
 func readBody(resp *http.Response) ([]byte, error) {

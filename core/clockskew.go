@@ -41,3 +41,8 @@ func (s *clockAhead) observe(hr *HTTPResponse, now time.Time) {
 }
 
 func (s *clockAhead) get() time.Duration { return time.Duration(s.ns.Load()) }
+
+// ClockAhead is how far this machine's clock was ahead of the API's at the last answer that
+// carried a Date header (0 when it was not ahead, or no such answer was seen). A search of a
+// history from a time of this clock reaches back by it too (ReconcileAll does).
+func (c *Client) ClockAhead() time.Duration { return c.ahead.get() }

@@ -197,6 +197,7 @@ func (c *Client) Reconcile(ctx context.Context, q ReconcileQuery) (*ReconcileRes
 // ReconcileAll reconciles several operations at once (the rows of a payout file) with one fence
 // and one pass over each history. A history item matches at most one query, in order.
 func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*ReconcileResult, error) {
+	qs = append([]ReconcileQuery(nil), qs...) // defaults and the clock's widening below are this call's
 	out := make([]*ReconcileResult, len(qs))
 	var (
 		wd, tx       []int // indexes of queries searched in each history

@@ -698,7 +698,7 @@ func (r *Run) earlierVersions(ctx context.Context, c *core.Client, rows []*RowSt
 		taken[w.ID] = true
 	}
 	var hist []core.WithdrawalInfo
-	for w, err := range c.WithdrawalHistory(ctx, &core.ListParams{Newer: since.Add(-core.DefaultReconcileSlack), Limit: historyItems}) {
+	for w, err := range c.WithdrawalHistory(ctx, &core.ListParams{Newer: since.Add(-core.DefaultReconcileSlack - c.ClockAhead()), Limit: historyItems}) {
 		if err != nil {
 			return nil, err
 		}
@@ -909,7 +909,7 @@ func (r *Run) peek(ctx context.Context, c *core.Client) ([]*RowStatus, error) {
 	}
 	var seen []core.WithdrawalInfo
 	top := ""
-	for w, err := range c.WithdrawalHistory(ctx, &core.ListParams{Newer: r.started.Add(-core.DefaultReconcileSlack), Limit: historyItems}) {
+	for w, err := range c.WithdrawalHistory(ctx, &core.ListParams{Newer: r.started.Add(-core.DefaultReconcileSlack - c.ClockAhead()), Limit: historyItems}) {
 		if err != nil {
 			return nil, err
 		}

@@ -73,13 +73,23 @@ export function setFieldError(f, message) {
 export function errorBox(err, opts = {}) {
   const d = describeError(err);
   if (opts.hint) d.hint = opts.hint;
+  const detail = d.detail ? h('p', { class: 'notice-detail', dir: 'auto' }, d.detail) : null;
+  // The core's own message for these codes is for whoever debugs it (an HTTP status, a socket
+  // error, in English): the title and the advice say what it means and what to do, and the
+  // message waits under "Technical details". Others (an API's refusal, a field's problem) are
+  // the point of the box and stay in view.
+  const technical = detail && d.hint && TECHNICAL.includes(d.code);
   // tabindex=-1: a flow that ends in an error moves focus here (not to the top of the page)
   return h('div', { class: `notice error code-${d.code}`, role: 'alert', 'data-code': d.code, tabindex: '-1' },
     h('p', { class: 'notice-title' }, h('strong', null, d.title)),
-    d.detail ? h('p', { class: 'notice-detail', dir: 'auto' }, d.detail) : null,
+    technical ? null : detail,
     d.hint ? h('p', { class: 'notice-hint' }, d.hint) : null,
-    opts.actions?.length ? h('div', { class: 'actions' }, opts.actions) : null);
+    opts.actions?.length ? h('div', { class: 'actions' }, opts.actions) : null,
+    technical ? h('details', { class: 'notice-more' }, h('summary', null, t('ui_technical_details')), detail) : null);
 }
+
+/** Codes whose message is technical (see errorBox). */
+const TECHNICAL = ['outcome_unknown', 'transport', 'timeout', 'internal'];
 
 /** @param {string} text @param {'ok'|'info'|'warn'} [kind] */
 export function notice(text, kind = 'info') {

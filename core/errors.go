@@ -286,6 +286,9 @@ func (e *OutcomeUnknownError) Retryable() bool { return false }
 // again could pay twice. Nothing was sent. Reconcile the earlier one (Client.ReconcileOp) first.
 type PendingOpError struct {
 	Op Op
+	// StoreKey, when not empty, is the store key (Client.StoreKey: API URL and public key) the
+	// earlier one was sent with, another than this client's: reconcile it with that key and URL.
+	StoreKey string
 }
 
 func (e *PendingOpError) Error() string {

@@ -193,7 +193,33 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 			_ = c.cfg.ops.SaveOp(ctx, c.storeKey, forgottenOp(o, now))
 		}
 	}
+	if all, ok := c.cfg.ops.(OpLister); ok {
+		// The same store may hold the operations of other keys or API URLs (one state file, a
+		// key or profile switched since): an identical request of unknown outcome sent with one
+		// of them may have been carried out on this account too.
+		others, err := all.LoadAllOps(ctx)
+		if err != nil {
+			return nil, &opStoreError{op: "read", err: err}
+		}
+		for k, ops := range others {
+			if k == c.storeKey {
+				continue
+			}
+			for _, o := range ops {
+				if o.State.Unresolved() && o.Cmd == r.op.Cmd && sameOperation(cmd, o.Ref, r.op.Ref) {
+					return nil, &PendingOpError{Op: o, StoreKey: k}
+				}
+			}
+		}
+	}
 	return r, nil
+}
+
+// OpLister is an OpStore that can list the operations of every store key it holds (filestore:
+// one state file used with several keys or API URLs). A client refuses a request identical to
+// an unresolved one of any of them (PendingOpError with its StoreKey), not only of its own key.
+type OpLister interface {
+	LoadAllOps(ctx context.Context) (map[string][]Op, error)
 }
 
 // conflicts reports whether the recorded operation o stops this one from being sent: the same

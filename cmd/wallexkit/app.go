@@ -317,7 +317,7 @@ func (a *app) failJSON(err error) {
 	case errors.As(err, &ou):
 		e.OpID, e.Next = ou.OpID, a.opReconcileLine(ou.OpID)
 	case errors.As(err, &pe):
-		e.OpID, e.Next = pe.Op.ID, a.opReconcileLine(pe.Op.ID)
+		e.OpID, e.Next = pe.Op.ID, a.pendingOpLine(pe)
 	}
 	_ = json.NewEncoder(a.stderr).Encode(map[string]any{"error": e})
 }

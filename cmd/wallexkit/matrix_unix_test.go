@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -434,5 +435,94 @@ func TestThreeProcessesShareOneNonceSequence(t *testing.T) {
 	t.Logf("120 calls from 3 processes: %d calls seen, %d overlaps, %d nonce errors, %d logins", st.ByCmd["balances"], st.Overlaps, st.NonceErrors, st.Logins)
 	if fails != 0 || st.ByCmd["balances"] != 120 || st.Overlaps != 0 || st.NonceErrors != 0 {
 		t.Fatalf("fails=%d calls=%d overlaps=%d nonce errors=%d", fails, st.ByCmd["balances"], st.Overlaps, st.NonceErrors)
+	}
+}
+
+// A withdrawal killed while the network holds it, then run again, as a merchant would, after the
+// environment changed: another key of the same account (WALLEX_PUBLIC_KEY), or the same API under
+// another spelling of its URL. One state file holds the record of the first: the second is refused
+// until it is settled, and the line it prints settles it. Without that, the state file looked up
+// the new key's records only, found none, and the withdrawal was paid twice.
+func TestWithdrawKilledThenRunWithAnotherKeyOrURL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	cliBinary(t)
+	// (with nonces on, a request sent with the same key under another URL spelling fences the
+	// held one: only without them does the other spelling pay twice)
+	for _, c := range []struct {
+		change string
+		nonces bool
+	}{{"another key", true}, {"another key", false}, {"another URL", false}} {
+		change := c.change
+		t.Run(fmt.Sprintf("%s/nonces=%v", change, c.nonces), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			p := newProc(t, h, c.nonces)
+			if err := h.srv.InjectFault(sandbox.Fault{Kind: sandbox.FaultHold, Delay: 2500 * time.Millisecond, Cmd: "create_withdrawal"}); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"withdraw", "--amount", "0.05", "--currency", "BTC", "--address", matrixDest, "--note", "order-78", "--yes"}
+			p.startKilled("create_withdrawal", args...)
+			switch change {
+			case "another key":
+				key, err := h.srv.CreateKey(h.demo.MerchantID, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				h.addSecret(key.PrivateKey)
+				p.env = append(p.env, "WALLEX_PUBLIC_KEY="+key.PublicKey, "WALLEX_PRIVATE_KEY="+key.PrivateKey)
+			case "another URL":
+				p.env = append(p.env, "WALLEX_API_URL="+strings.Replace(h.apiURL, "127.0.0.1", "localhost", 1))
+			}
+			r := p.run(args...)
+			if r.code != 4 {
+				t.Fatalf("run again with %s: exit %d, want 4 (refused: the first may have been carried out)\n%s", change, r.code, p.logs)
+			}
+			// The printed line settles it: it names the key and URL the first was sent with (run
+			// with that key's private key, which the merchant gives).
+			m := reconcileLineRe.FindStringSubmatch(r.stderr)
+			if m == nil {
+				t.Fatalf("no reconcile line:\n%s", r.stderr)
+			}
+			_, line := splitEnvLine(m[1])
+			envNow := p.env
+			p.env = append(slices.Clone(envNow), "WALLEX_PRIVATE_KEY="+h.demo.PrivateKey)
+			for i := 0; ; i++ {
+				v := p.run(append(line[1:], "-o", "json")...)
+				var res struct {
+					Verdict string
+					Until   time.Time
+				}
+				if v.code != 0 || json.Unmarshal([]byte(v.stdout), &res) != nil {
+					t.Fatalf("the printed line %q: exit %d\n%s", m[1], v.code, p.logs)
+				}
+				if res.Verdict == "in_flight" && i < 5 {
+					time.Sleep(time.Until(res.Until) + 50*time.Millisecond)
+					continue
+				}
+				switch res.Verdict {
+				case "found":
+				case "not_found": // fenced (nonces): "run your command again", as it was run
+					p.env = envNow
+					if r := p.run(args...); r.code != 0 {
+						t.Fatalf("sent again after not_found: exit %d\n%s", r.code, p.logs)
+					}
+				default:
+					t.Fatalf("the printed line %q: verdict %q\n%s", m[1], res.Verdict, p.logs)
+				}
+				break
+			}
+			time.Sleep(2600 * time.Millisecond) // the held copy has landed or bounced
+			n := 0
+			for _, w := range h.withdrawals() {
+				if w.SendAddress == matrixDest {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("%d withdrawals recorded, want exactly 1\n%s", n, p.logs)
+			}
+		})
 	}
 }

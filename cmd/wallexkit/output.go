@@ -149,8 +149,36 @@ func (a *app) printOutcomeUnknown(e *core.OutcomeUnknownError) {
 
 // printPendingOp explains a refusal because an identical operation is unresolved.
 func (a *app) printPendingOp(e *core.PendingOpError) {
+	if base, pub, ok := a.otherStoreKey(e.StoreKey); ok {
+		fmt.Fprintf(a.stderr, "The earlier one was sent with public key %s and API %s (this run uses public key %s and API %s).\n"+
+			"It is recorded in %s under that key: settle it with that key pair (give its private key).\n", pub, base, a.set.publicKey, a.set.apiURL, a.stateName())
+	}
 	fmt.Fprintf(a.stderr, "Nothing was sent. Settle the earlier one first (safe to run at once: it only reads):\n  %s\n"+
-		"When it says not_found, run your command again; when it says found, it was paid already.\n", a.opReconcileLine(e.Op.ID))
+		"When it says not_found, run your command again; when it says found, it was paid already.\n", a.pendingOpLine(e))
+}
+
+// otherStoreKey splits the store key of an operation sent with another key or API URL (a
+// PendingOpError's StoreKey) into its API URL and public key.
+func (a *app) otherStoreKey(storeKey string) (base, pub string, ok bool) {
+	if storeKey == "" {
+		return "", "", false
+	}
+	return strings.Cut(storeKey, "|")
+}
+
+// pendingOpLine settles the earlier operation a PendingOpError names: with the key and API URL it
+// was sent with (its record is kept under them).
+func (a *app) pendingOpLine(e *core.PendingOpError) string {
+	base, pub, ok := a.otherStoreKey(e.StoreKey)
+	if !ok {
+		return a.opReconcileLine(e.Op.ID)
+	}
+	b := *a
+	b.set.apiURL, b.set.publicKey = base, pub
+	if pub != a.set.publicKey {
+		b.set.privateKeyFile = "" // this run's key file is another key's
+	}
+	return b.opReconcileLine(e.Op.ID)
 }
 
 // stateName names the state file for messages.

@@ -47,6 +47,7 @@ var (
 	_ core.NonceStore  = (*Store)(nil)
 	_ core.NonceLocker = (*Store)(nil)
 	_ core.OpStore     = (*Store)(nil)
+	_ core.OpLister    = (*Store)(nil)
 )
 
 type fileState struct {
@@ -362,4 +363,17 @@ func (s *Store) lockFile(ctx context.Context, path string) (func(), error) {
 		}()
 		return nil, ctx.Err()
 	}
+}
+
+// LoadAllOps lists the operations of every store key in the file (core.OpLister): a client
+// refuses a request identical to an unresolved one sent with another key or API URL.
+func (s *Store) LoadAllOps(_ context.Context) (map[string][]core.Op, error) {
+	out := map[string][]core.Op{}
+	err := s.view(func(st *fileState) error {
+		for k, ops := range st.Ops {
+			out[k] = core.SortOps(ops)
+		}
+		return nil
+	})
+	return out, err
 }

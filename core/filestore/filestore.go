@@ -95,7 +95,10 @@ func (s *Store) read() (fileState, error) {
 		return st, nil
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("store %s is damaged (%v): move it aside to start over (it may list operations whose outcome is unknown)", s.path, err)
+		return st, fmt.Errorf("store %s is damaged (%v); nothing was sent. Do not send anything again yet: it may record money requests "+
+			"whose outcome is unknown (\"state\": \"sending\", \"unknown\", \"in_flight\" or \"ambiguous\"), which a fresh file would not stop "+
+			"from being sent twice. Keep a copy, then move it aside, and settle each such request by its fields (wallexkit reconcile --cmd ... "+
+			"--sent TIME; without a nonce fence it waits out the in-flight window) before sending it again", s.path, err)
 	}
 	return st, nil
 }

@@ -164,3 +164,33 @@ func TestReadBeforeTheDirectoryExists(t *testing.T) {
 		t.Fatalf("after a write: %+v %v", ops, err)
 	}
 }
+
+// A state file cut short (a copy to a full disk, a failed editor's save) fails closed, and what it
+// says to do is safe to do at once: it said "move it aside to start over", and a withdrawal of
+// unknown outcome that the file recorded, run again on a fresh file, was sent a second time. It
+// now says to settle the operations the file lists before sending any of them again.
+func TestDamagedStateFileSaysToReconcileFirst(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wk", "state.json")
+	s, err := filestore.New(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.SaveOp(ctx, "k", core.Op{ID: "op_1", Cmd: "create_withdrawal", Nonce: 5, State: core.OpSending}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, b[:len(b)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ops, err := s.LoadOps(ctx, "k")
+	if err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("LoadOps of a cut state file = %+v, %v; want a 'damaged' error", ops, err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "start over") || !strings.Contains(msg, "wallexkit reconcile --cmd") {
+		t.Fatalf("the error invites sending again before the operations it lists are settled: %s", msg)
+	}
+	if err := s.SaveNonce(ctx, "k", 9); err == nil {
+		t.Fatal("a write replaced the damaged state file")
+	}
+}

@@ -206,7 +206,7 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 				continue
 			}
 			for _, o := range ops {
-				if o.State.Unresolved() && o.Cmd == r.op.Cmd && sameOperation(cmd, o.Ref, r.op.Ref) {
+				if r.conflictsAt(k, o) {
 					return nil, &PendingOpError{Op: o, StoreKey: k}
 				}
 			}
@@ -227,6 +227,15 @@ type OpLister interface {
 // not, it is never sent twice), or one that looks the same whose outcome is not settled yet.
 func (r *opRecorder) conflicts(o Op) bool {
 	return o.ID == r.op.ID || o.State.Unresolved() && o.Cmd == r.op.Cmd && sameOperation(r.op.Cmd, o.Ref, r.op.Ref)
+}
+
+// conflictsAt is conflicts for an operation recorded under storeKey, which may be another key's
+// or API URL's of the same store: of those, one that looks the same and is not settled.
+func (r *opRecorder) conflictsAt(storeKey string, o Op) bool {
+	if storeKey == r.c.storeKey {
+		return r.conflicts(o)
+	}
+	return o.State.Unresolved() && o.Cmd == r.op.Cmd && sameOperation(r.op.Cmd, o.Ref, r.op.Ref)
 }
 
 // sameOperation reports whether two requests of cmd look like one operation while the first is
@@ -279,12 +288,16 @@ func (r *opRecorder) sending(ctx context.Context, nonce int64, sentAt, deadline 
 	if cl, ok := r.c.cfg.ops.(OpClaimer); ok && !r.put {
 		// First write: beginOp's check again and the write in one step, so that two processes
 		// that both passed beginOp's check (a slow login between it and here) cannot both send.
-		other, err := cl.ClaimOp(ctx, r.c.storeKey, r.op, r.conflicts)
+		other, k, err := cl.ClaimOp(ctx, r.c.storeKey, r.op, r.conflictsAt)
 		if err != nil {
 			return &opStoreError{op: "write", err: err}
 		}
 		if other != nil {
-			return &PendingOpError{Op: *other}
+			pe := &PendingOpError{Op: *other}
+			if k != r.c.storeKey {
+				pe.StoreKey = k
+			}
+			return pe
 		}
 		r.put = true
 		return nil
@@ -297,10 +310,11 @@ func (r *opRecorder) sending(ctx context.Context, nonce int64, sentAt, deadline 
 }
 
 // OpClaimer is an OpStore that writes an operation's first record unless a recorded one
-// conflicts (returned, nothing written), in one step that no other process can come between
-// (filestore: under its file lock).
+// conflicts (returned with the store key it is recorded under, nothing written), in one step that
+// no other process can come between (filestore: under its file lock). conflict is asked of the
+// records of every store key the store holds.
 type OpClaimer interface {
-	ClaimOp(ctx context.Context, key string, op Op, conflict func(Op) bool) (*Op, error)
+	ClaimOp(ctx context.Context, key string, op Op, conflict func(storeKey string, o Op) bool) (other *Op, otherKey string, err error)
 }
 
 // finish settles the record after the call. A failure to update the store is ignored: the op

@@ -188,36 +188,54 @@ func TestForgottenOpIsNotNeverSent(t *testing.T) {
 // without looking again, although by then the first process's record is there, "sending": the
 // identical-request guard ("refused while one is unsettled") never fired: paid twice. The first
 // write of a record now checks again, in one step under the state file's lock (OpClaimer).
+//
+// The same with the second process on another key of the account (the key switched in the
+// environment, the state file kept): the check under the lock covers every key's records, or the
+// two are not kept apart at all.
 func TestIdenticalRequestGuardHoldsAcrossProcesses(t *testing.T) {
-	e := newEnv(t, sandbox.Config{})
-	path := filepath.Join(t.TempDir(), "state.json")
-	proc := func() *core.Client { // one CLI process: its own Store on the shared file
-		s, err := filestore.New(path, []byte(e.demo.PrivateKey))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e.client(core.WithTokenStore(s), core.WithOpStore(s))
-	}
-	a, b := proc(), proc()
-	ctx := context.Background()
-	params := func() *core.WithdrawalParams {
-		return &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qrace", Note: core.String("order-11")}
-	}
-	// Both processes must log in (no token yet, or it expired), over a slow network; the first
-	// one's withdrawal is slow too (still unsettled while the second process gets to send).
-	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 400 * time.Millisecond, Cmd: "login"})
-	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 600 * time.Millisecond, Cmd: "login"})
-	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: time.Second, Cmd: "create_withdrawal"})
-	var wg sync.WaitGroup
-	var errA error
-	wg.Add(1)
-	go func() { defer wg.Done(); _, errA = a.CreateWithdrawal(ctx, params()) }()
-	time.Sleep(150 * time.Millisecond) // the merchant, impatient, runs it again
-	_, errB := b.CreateWithdrawal(ctx, params())
-	wg.Wait()
-	var pe *core.PendingOpError
-	refused := errors.As(errA, &pe) || errors.As(errB, &pe)
-	if n := countTo(t, a, "bc1qrace"); n != 1 || !refused {
-		t.Fatalf("%d withdrawals to the address (first: %v, second: %v); want 1, the second refused as pending", n, errA, errB)
+	for _, otherKey := range []bool{false, true} {
+		t.Run(map[bool]string{false: "one key", true: "two keys"}[otherKey], func(t *testing.T) {
+			e := newEnv(t, sandbox.Config{})
+			path := filepath.Join(t.TempDir(), "state.json")
+			proc := func(opts ...core.Option) *core.Client { // one CLI process: its own Store on the shared file
+				s, err := filestore.New(path, []byte(e.demo.PrivateKey))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return e.client(append([]core.Option{core.WithTokenStore(s), core.WithOpStore(s)}, opts...)...)
+			}
+			a := proc()
+			var b *core.Client
+			if otherKey {
+				k := e.newKey(nil)
+				b = proc(core.WithKeys(k.PublicKey, k.PrivateKey))
+			} else {
+				b = proc()
+			}
+			ctx := context.Background()
+			params := func() *core.WithdrawalParams {
+				return &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qrace", Note: core.String("order-11")}
+			}
+			// Both processes must log in (no token yet, or it expired), over a slow network; the
+			// first one's withdrawal is slow too (still unsettled while the second process gets to send).
+			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 400 * time.Millisecond, Cmd: "login"})
+			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 600 * time.Millisecond, Cmd: "login"})
+			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: time.Second, Cmd: "create_withdrawal"})
+			var wg sync.WaitGroup
+			var errA error
+			wg.Add(1)
+			go func() { defer wg.Done(); _, errA = a.CreateWithdrawal(ctx, params()) }()
+			time.Sleep(150 * time.Millisecond) // the merchant, impatient, runs it again
+			_, errB := b.CreateWithdrawal(ctx, params())
+			wg.Wait()
+			var pe *core.PendingOpError
+			refused := errors.As(errA, &pe) || errors.As(errB, &pe)
+			if n := countTo(t, a, "bc1qrace"); n != 1 || !refused {
+				t.Fatalf("%d withdrawals to the address (first: %v, second: %v); want 1, the second refused as pending", n, errA, errB)
+			}
+			if otherKey && pe.StoreKey == "" {
+				t.Errorf("refused as pending without naming the other key's store key: %v", pe)
+			}
+		})
 	}
 }

@@ -296,20 +296,24 @@ func (s *Store) SaveOp(_ context.Context, key string, op core.Op) error {
 	})
 }
 
-// ClaimOp writes op unless an op of key conflicts with it, which it returns (core.OpClaimer).
-func (s *Store) ClaimOp(_ context.Context, key string, op core.Op, conflict func(core.Op) bool) (*core.Op, error) {
+// ClaimOp writes op under key unless a recorded op of any key in the file conflicts with it,
+// which it returns with its key (core.OpClaimer).
+func (s *Store) ClaimOp(_ context.Context, key string, op core.Op, conflict func(storeKey string, o core.Op) bool) (*core.Op, string, error) {
 	var other *core.Op
+	var otherKey string
 	err := s.update(func(st *fileState) error {
-		for _, o := range st.Ops[key] {
-			if conflict(o) {
-				other = &o
-				return errUnchanged
+		for k, ops := range st.Ops {
+			for _, o := range ops {
+				if conflict(k, o) {
+					other, otherKey = &o, k
+					return errUnchanged
+				}
 			}
 		}
 		st.putOp(key, op)
 		return nil
 	})
-	return other, err
+	return other, otherKey, err
 }
 
 func (st *fileState) putOp(key string, op core.Op) {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startSandbox, startDevServer, connect, go, allStrings, ROOT, CHROMIUM, shot } from './harness.mjs';
+import { TUNING, sleep, newMerchant, withdrawalsOf, waitForCall, connectAs, reviewWithdrawal } from './matrix-lib.mjs';
 
 /** @type {import('./harness.mjs').Sandbox} */ let sb;
 /** @type {import('node:child_process').ChildProcess} */ let server;
@@ -267,5 +268,91 @@ test('a transfer of unknown outcome that reconciling cannot settle: it stays lis
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
+  }
+});
+
+// Each tab of the dev page runs its own core over one localStorage. The API's nonce check is not
+// atomic (spec §4): two nonce-bearing calls of one key in flight at once can leave its mark below
+// the higher one, and then a copy Chromium resends by itself, or a request a fence proved could no
+// longer land, is carried out. The tabs take turns: one such call per key at a time.
+test('two dev-page tabs on one key never have two nonce-bearing calls in flight at once', async () => {
+  const m = await newMerchant(sb);
+  const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
+  try {
+    const open = async () => {
+      const p = await context.newPage();
+      await p.goto(`${origin}/`);
+      await p.evaluate((t) => localStorage.setItem('wk.tuning', JSON.stringify(t)), { ...TUNING, timeoutMs: 4000 });
+      await p.getByLabel('API URL').waitFor();
+      await connectAs(p, `${origin}/api`, m, true);
+      await p.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor();
+      return p;
+    };
+    const a = await open();
+    const b = await open();
+    const before = await sb.stats(m.pub);
+    // tab A sends a withdrawal the network holds for 2 s (within its timeout)
+    await go(a, 'send');
+    await reviewWithdrawal(a, { address: (await sb.addresses('LTCT'))[0], amount: '0.2', note: 'tab-a' });
+    await sb.admin('POST', 'faults', { kind: 'delay', delay_ms: 2000, cmd: 'create_withdrawal', key: m.pub });
+    await a.locator('section.review [data-action="confirm"]').click();
+    await waitForCall(sb, m.pub, 'create_withdrawal');
+    // meanwhile tab B reads (nonce-bearing calls of the same key)
+    await go(b, 'receive');
+    await go(b, 'overview');
+    await b.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor();
+    await a.locator('section.review .notice.ok, section.review [role=alert]').first().waitFor({ timeout: 15_000 });
+    const st = await sb.stats(m.pub);
+    assert.equal(st.overlaps - before.overlaps, 0, `nonce-bearing calls overlapped: ${JSON.stringify(st)}`);
+    assert.equal(st.nonce_errors - before.nonce_errors, 0, 'the held withdrawal was refused for its nonce');
+    assert.equal(await a.locator('section.review [role=alert]').count(), 0, 'the withdrawal went through');
+  } finally {
+    await context.close();
+  }
+});
+
+// The same withdrawal confirmed in two tabs of the dev page at once, each tab's token run out (a
+// login comes between core's check for an identical unsettled request and the record it writes
+// before sending), and the first one's answer lost after the API carried it out: the second tab
+// must find the first one's record (an unknown outcome) and offer Reconcile, not pay it again.
+test('the same withdrawal confirmed in two dev-page tabs while the first is unsettled is paid once', async () => {
+  // a sandbox of its own whose tokens last 4 s: both tabs log in again before they send
+  const sb2 = await startSandbox({ tokenTtl: '4s' });
+  const dev2 = await startDevServer(sb2);
+  const m = await newMerchant(sb2);
+  const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
+  try {
+    const w = { address: (await sb2.addresses('LTCT'))[0], amount: '0.3', note: 'same-in-two-tabs' };
+    const open = async () => {
+      const p = await context.newPage();
+      await p.goto(`${dev2.origin}/`);
+      await p.evaluate((t) => localStorage.setItem('wk.tuning', JSON.stringify(t)), { ...TUNING, timeoutMs: 5000 });
+      await p.getByLabel('API URL').waitFor();
+      await connectAs(p, `${dev2.origin}/api`, m, true);
+      await p.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor();
+      await go(p, 'send');
+      await reviewWithdrawal(p, w);
+      return p;
+    };
+    const a = await open();
+    const b = await open();
+    await sleep(4500); // both tokens have run out
+    await sb2.admin('POST', 'faults', { kind: 'delay', delay_ms: 1500, cmd: 'login', key: m.pub, count: 2 });
+    await sb2.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_withdrawal', key: m.pub });
+    await a.locator('section.review [data-action="confirm"]').click();
+    await sleep(300);
+    await b.locator('section.review [data-action="confirm"]').click();
+    for (const p of [a, b]) await p.locator('section.review .notice.ok, section.review [role=alert]').first().waitFor({ timeout: 20_000 });
+    await sleep(500);
+    const paid = (await withdrawalsOf(sb2, m, true)).filter((x) => x.send_address === w.address).length;
+    assert.equal(paid, 1, 'withdrawals recorded for one withdrawal confirmed in two tabs');
+    for (const p of [a, b]) {
+      assert.equal(await p.locator('section.review [data-action="confirm"]').count(), 0, 'no send button after an unknown outcome');
+      await p.locator('section.review [data-action="reconcile"]').waitFor();
+    }
+  } finally {
+    await context.close();
+    dev2.stop();
+    await sb2.stop();
   }
 });

@@ -171,3 +171,39 @@ func (s *jsStorage) SaveNonce(ctx context.Context, key string, n int64) error {
 	_, err := s.call(ctx, "setNonce", key, float64(n))
 	return err
 }
+
+// LockNonce is core.NonceLocker when the adapter has lockNonce(key): a promise of a release
+// function once no other host using the same storage (another tab of the dev page, each with its
+// own core over one localStorage) has a nonce-bearing call of key in flight. Held for the whole
+// request (spec §4: one nonce-bearing call per key at a time; the API's check is not atomic).
+// Without lockNonce (one host, e.g. the extension's service worker) the client's own turn is
+// the only one needed.
+func (s *jsStorage) LockNonce(ctx context.Context, key string) (func(), error) {
+	if s.v.Get("lockNonce").Type() != js.TypeFunction {
+		return func() {}, nil
+	}
+	p, err := jsutil.Call(s.v, "lockNonce", key)
+	if err != nil {
+		return nil, errtext.Prefix("storage.lockNonce failed: ", err)
+	}
+	release, err := jsutil.Await(ctx, p)
+	if err != nil {
+		if ctx.Err() != nil && jsutil.IsThenable(p) {
+			// given up while waiting: release the lock once it is granted, or it is held for good
+			var then js.Func
+			then = js.FuncOf(func(_ js.Value, args []js.Value) any {
+				if len(args) > 0 && args[0].Type() == js.TypeFunction {
+					args[0].Invoke()
+				}
+				then.Release()
+				return nil
+			})
+			p.Call("then", then)
+		}
+		return nil, errtext.Prefix("storage.lockNonce failed: ", err)
+	}
+	if release.Type() != js.TypeFunction {
+		return func() {}, nil
+	}
+	return func() { _, _ = jsutil.Call(release, "call") }, nil
+}

@@ -88,6 +88,12 @@ export interface StorageAdapter {
   /** Persist n before the request that carries it is sent. Keep the larger of n and the stored value. */
   setNonce(key: string, n: number): Promise<void>;
   /**
+   * When several hosts share this storage (tabs, each running its own core): resolves to a
+   * release function once no other host has a nonce-bearing call of key in flight (e.g.
+   * navigator.locks). Held for the whole request: the API's nonce check is not atomic (spec §4).
+   */
+  lockNonce?(key: string): Promise<() => void>;
+  /**
    * Operation records (give all three, or none): every money request and createTransaction is
    * written with setOp before it leaves and updated when its outcome is known, so that
    * reconcileOp(opId) can answer after a lost answer or a restart. `text` is a JSON text; return

@@ -75,7 +75,16 @@ export function bridgeStorage(sessionKV, localKV, opts = {}) {
     const m = await localKV.get(OPS_PREFIX + key);
     return m && typeof m === 'object' && !Array.isArray(m) ? m : {};
   };
+  /** @type {Record<string, unknown>} */
+  const shared = marks ? {} : {
+    // Several hosts over one storage (the dev page's tabs, each with its own core): one
+    // nonce-bearing call per key at a time across all of them, held for the whole request (spec
+    // §4; the core takes it after its own turn). A sole host's core takes turns by itself.
+    /** @param {string} key */
+    lockNonce(key) { return locks.acquire(`${NONCE_PREFIX}${key}.call`); },
+  };
   return {
+    ...shared,
     /** @param {string} key */
     async getToken(key) { return (await sessionKV.get(TOKEN_PREFIX + key)) ?? null; },
     /** @param {string} key @param {unknown} token */

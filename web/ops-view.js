@@ -140,5 +140,7 @@ export async function renderOpsBanner(ctx, banner, signedIn) {
   replace(banner,
     h('strong', null, n === 1 ? t('ops_banner_one') : t('ops_banner_many', n)),
     ' ',
-    tParts(n === 1 ? 'ops_banner_do_one' : 'ops_banner_do_many', h('a', { href: '#send', 'data-action': 'open-unsettled' }, t('ops_send_screen'))));
+    // on the Send screen itself a link to it would lead nowhere: its Reconcile buttons are on it
+    location.hash === '#send' ? t(n === 1 ? 'ops_banner_do_one_here' : 'ops_banner_do_many_here')
+      : tParts(n === 1 ? 'ops_banner_do_one' : 'ops_banner_do_many', h('a', { href: '#send', 'data-action': 'open-unsettled' }, t('ops_send_screen'))));
 }

@@ -149,7 +149,7 @@ func TestIdempotencyKeyAfterAnUnknownOutcome(t *testing.T) {
 	// A claim left "sending" past its deadline (its Worker stopped).
 	withdrawalAPI(f, nil)
 	led := f.Ledger()
-	id := idempotencyID("http://127.0.0.1:1/api|pub-key-1234", "Bearer gw-token-aaaa", "op_5")
+	id := idempotencyID(idempotencyScope("http://127.0.0.1:1/api", g.cfg.MerchantID), "Bearer gw-token-aaaa", "op_5")
 	past := time.Now().Add(-time.Minute)
 	rec := newObj().str("claim", "c0").str("fp", requestFingerprint("create_withdrawal", map[string]string{"amount": "0.1", "currency": "BTC", "address": "bc1qx", "note": "n1"})).
 		str("state", "sending").str("cmd", "create_withdrawal").str("sent_at", rfc3339(past.Add(-20*time.Second))).str("deadline", rfc3339(past)).
@@ -201,6 +201,50 @@ func TestIdempotencyKeyReleasedAndScoped(t *testing.T) {
 	}
 	if f.count("get_basic_info") != reads+2 {
 		t.Fatal("reads are sent each time")
+	}
+}
+
+// The gateway's API key rotated (WALLEX_PUBLIC_KEY changed: new isolates, the same ledger) while a
+// money call was in flight, or after it was carried out and its answer lost: the caller sends the
+// same request with the same Idempotency-Key, as the answers say to. The key's record was scoped to
+// the API key that sent it, so the new key's gateway found none, claimed it anew and sent it: a
+// second withdrawal. Both keys are the same merchant's account: the copy must get the first one's
+// answer (or be told it is in progress), never be sent.
+func TestIdempotencyKeyHoldsAcrossAKeyRotation(t *testing.T) {
+	gA, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	gB, _ := newGateway(t, map[string]string{EnvAllowMoney: "1", EnvPublicKey: "pub-key-5678"})
+	withdrawalAPI(f, nil)
+	first := gA.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_rot1"), wdBody))
+	if first.Status != 200 || f.count("create_withdrawal") != 1 {
+		t.Fatalf("first: %d %s", first.Status, first.Body)
+	}
+	// Its answer was lost; the caller sends it again after the rotation.
+	again := gB.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_rot1"), wdBody))
+	if n := f.count("create_withdrawal"); n != 1 || again.Status != 200 || string(again.Body) != string(first.Body) {
+		t.Fatalf("the copy after the key rotated: %d %s; %d withdrawals carried out, want 1 (the copy gets the first one's answer)", again.Status, again.Body, n)
+	}
+
+	// In progress under the old key when the copy comes to the new one.
+	hold := make(chan struct{})
+	withdrawalAPI(f, hold)
+	done := make(chan *Response)
+	go func() {
+		done <- gA.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_rot2"), wdBody))
+	}()
+	for deadline := time.Now().Add(5 * time.Second); f.count("create_withdrawal") < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never reached the API")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	dup := gB.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_rot2"), wdBody))
+	close(hold)
+	<-done
+	if m := decode(t, dup); dup.Status != 502 || m["in_progress"] != true {
+		t.Errorf("a copy while the first is in progress under the old key: %d %s, want 502 in_progress", dup.Status, dup.Body)
+	}
+	if n := f.count("create_withdrawal"); n != 2 {
+		t.Fatalf("%d withdrawals carried out, want 2 (one per Idempotency-Key)", n)
 	}
 }
 

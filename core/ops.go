@@ -388,6 +388,12 @@ func (c *Client) Ops(ctx context.Context) ([]Op, error) {
 // the account by other means. Nothing is sent. Its trace stays (OpForgotten): the operation no
 // longer holds up an identical request, and ReconcileOp of its ID answers ambiguous (the record
 // was forgotten), never "never sent".
+//
+// An unresolved operation is not forgotten while it may still arrive (before its in-flight
+// bound, or the later end of an in_flight verdict): no look at the account can tell yet, and an
+// identical request sent after forgetting it could land beside it. That refusal is a
+// ValidationError of field "operation" that says until when; ReconcileOp settles it at once
+// with nonces.
 func (c *Client) ForgetOp(ctx context.Context, id string) error {
 	if c.cfg.ops == nil {
 		return nil
@@ -398,7 +404,22 @@ func (c *Client) ForgetOp(ctx context.Context, id string) error {
 	}
 	for _, o := range all {
 		if o.ID == id && o.State != OpForgotten {
-			return c.cfg.ops.SaveOp(ctx, c.storeKey, forgottenOp(o, c.cfg.now()))
+			now := c.cfg.now()
+			if o.State.Unresolved() && !o.SentAt.IsZero() {
+				// the later of its deadline's bound and its send time's with this client's timeout
+				until := c.InFlightUntil(o.SentAt, o.Deadline)
+				if u := c.InFlightUntil(o.SentAt, time.Time{}); u.After(until) {
+					until = u
+				}
+				if o.Until.After(until) {
+					until = o.Until
+				}
+				if now.Before(until) {
+					return &ValidationError{Field: "operation", Value: id, Problem: "may still arrive until " +
+						until.UTC().Format(time.RFC3339) + ", so nothing can show yet that it did not: reconcile it (with nonces that settles it at once), or forget it after that time"}
+				}
+			}
+			return c.cfg.ops.SaveOp(ctx, c.storeKey, forgottenOp(o, now))
 		}
 	}
 	return nil

@@ -162,6 +162,19 @@ func TestForgottenOpIsNotNeverSent(t *testing.T) {
 	if _, err := c.CreateWithdrawal(core.WithOperationID(ctx, "op_lost"), &core.WithdrawalParams{Amount: "0.02", Currency: "BTC", Address: "bc1qlost"}); !errors.As(err, new(*core.OutcomeUnknownError)) {
 		t.Fatalf("want an unknown outcome: %v", err)
 	}
+	// Not while it may still arrive: nothing can show yet that it did not (found by an audit: the
+	// console offered "I checked, forget it" at once, and then the same withdrawal again).
+	var ve *core.ValidationError
+	if err := c.ForgetOp(ctx, "op_lost"); !errors.As(err, &ve) || ve.Field != "operation" || !strings.Contains(ve.Problem, "may still arrive until") {
+		t.Fatalf("ForgetOp while it may still arrive = %v, want refused (field operation, until when)", err)
+	}
+	if ops, _ := c.Ops(ctx); len(ops) != 1 {
+		t.Fatalf("ops after a refused ForgetOp: %+v", ops)
+	}
+	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.02", Currency: "BTC", Address: "bc1qlost"}); !errors.As(err, new(*core.PendingOpError)) {
+		t.Fatalf("the same withdrawal after a refused ForgetOp: %v, want pending", err)
+	}
+	clk.add(30*time.Second + 2*time.Minute + time.Second) // the default timeout and in-flight window
 	if err := c.ForgetOp(ctx, "op_lost"); err != nil {
 		t.Fatal(err)
 	}

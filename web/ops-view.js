@@ -108,7 +108,10 @@ function opItem(ctx, op, reload) {
         reload();
         ctx.refreshOps?.('unsettled');
       } catch (e) {
-        replace(guard, errorBox(e));
+        // core refuses while it may still arrive (its in-flight bound): say so in the merchant's words
+        const early = /** @type {any} */ (e)?.code === 'invalid_input' && /** @type {any} */ (e)?.field === 'operation';
+        replace(guard, early ? h('p', { 'data-reason': 'may-still-arrive' }, t('ops_forget_too_soon')) : errorBox(e));
+        forget.hidden = false;
       }
     });
     yes.focus();

@@ -233,6 +233,8 @@ test('a transfer of unknown outcome that reconciling cannot settle: it stays lis
   p.on('pageerror', (e) => errors.push(e.message));
   try {
     await p.goto(`${origin}/`);
+    // requests given up after 1 s, which may still arrive for 8 s more: forgetting waits that out
+    await p.evaluate(() => localStorage.setItem('wk.tuning', JSON.stringify({ timeoutMs: 1000, inFlightWindowMs: 8000, fencePauseMs: 20 })));
     await p.getByLabel('API URL').waitFor();
     await connect(p, { ...sb, apiUrl: `${origin}/api`, pub: key.public_key, priv: key.private_key });
     await go(p, 'send');
@@ -243,6 +245,7 @@ test('a transfer of unknown outcome that reconciling cannot settle: it stays lis
     await tr.getByLabel('Merchant ID').fill(other.merchant_id);
     await tr.getByRole('button', { name: 'Review transfer' }).click();
     await sb.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_transfer', key: key.public_key });
+    const sent = Date.now();
     await tr.getByRole('button', { name: 'Confirm and send' }).click();
     await tr.locator('[role=alert][data-code="outcome_unknown"]').waitFor({ timeout: 30_000 });
     await tr.getByRole('button', { name: 'Reconcile' }).click();
@@ -261,6 +264,13 @@ test('a transfer of unknown outcome that reconciling cannot settle: it stays lis
     await shot(p, 'unsettled-forget-guard');
     await op.getByRole('button', { name: 'Keep it' }).click();
     assert.equal(await op.count(), 1, 'kept');
+    // not while it may still arrive (given up after 1 s, 8 s more): no check of the account can tell yet
+    assert.ok(Date.now() - sent < 8000, 'still within the in-flight bound');
+    await op.getByRole('button', { name: 'I checked, forget it…' }).click();
+    await op.getByRole('button', { name: 'Forget it' }).click();
+    await op.locator('[data-reason="may-still-arrive"]').waitFor();
+    assert.equal(await op.count(), 1, 'not forgotten while it may still arrive');
+    await sleep(Math.max(0, sent + 9500 - Date.now()));
     await op.getByRole('button', { name: 'I checked, forget it…' }).click();
     await op.getByRole('button', { name: 'Forget it' }).click();
     await p.locator('#wk-unsettled[hidden]').waitFor({ state: 'attached' });

@@ -121,3 +121,40 @@ test('counter: after a reload, a charge of unknown outcome still holds the keypa
   assert.equal(await charge.isDisabled(), true);
   assert.equal(await creates(), before, 'nothing was sent');
 });
+
+// A second tab whose keypad was open before a charge in the first tab lost its answer: its Charge
+// looks at the store's unsettled charges first, and holds. Before, only a keypad drawn after the
+// loss held, and the second tab's Charge (a new invoice, made of its own second) was a second
+// payment for the sale.
+test('counter: a keypad opened before a charge elsewhere lost its answer holds at Charge', async () => {
+  const creates = async () => (await sb.stats(m.pub)).by_cmd?.create_transaction ?? 0;
+  const keypad = async (p) => {
+    await goTo(p, 'counter');
+    await p.locator('.counter-entry').waitFor();
+    await p.waitForFunction(() => [...document.querySelectorAll('select[name="counterCoin"] option')].some((o) => o.value === 'LTCT'));
+    await p.getByLabel('Customer pays with').selectOption('LTCT');
+    for (const k of '7.25') await p.locator(`.keypad [data-key="${k}"]`).click();
+  };
+  const second = await page.context().newPage();
+  try {
+    await second.goto(`${dev.origin}/`);
+    await second.getByLabel('API URL').waitFor();
+    await connectAs(second, `${dev.origin}/api`, m, true);
+    await goTo(page, 'overview');
+    await keypad(page); // the earlier charge was found: settled, this keypad is free
+    await keypad(second);
+    assert.equal(await second.locator('[data-action="charge"]').isDisabled(), false, 'nothing unsettled yet');
+    const before = await creates();
+    await sb.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_transaction', key: m.pub });
+    await page.locator('[data-action="charge"]').click();
+    await page.locator('.counter-entry [role=alert]').waitFor();
+    assert.equal(await creates() - before, 1);
+    await sleep(1100); // the next second: the second tab's invoice differs
+    await second.locator('[data-action="charge"]').click();
+    await second.locator('.counter-entry [role=alert]', { hasText: 'Charge is held' }).waitFor();
+    assert.equal(await creates() - before, 1, 'the second tab sent no second payment request for the sale');
+    assert.equal(await second.locator('.counter-entry [data-action="reconcile"]').count(), 1, 'Reconcile is offered');
+  } finally {
+    await second.close();
+  }
+});

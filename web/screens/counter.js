@@ -123,6 +123,12 @@ function keypadView(ctx, stage, onCharge) {
   charge.addEventListener('click', () => busy(charge, async () => {
     replace(msg);
     try {
+      // a charge of unknown outcome made since this keypad was drawn (another tab of the store)
+      const open = unsettledCharge(await ctx.backend.ops());
+      if (open) {
+        holdFor(open);
+        return;
+      }
       const price = text;
       const info = await ctx.backend.basicInfo();
       // the API needs a buyer email: a counter sale has none, so the receipt goes to the shop
@@ -154,13 +160,21 @@ function keypadView(ctx, stage, onCharge) {
   // A charge of this store whose outcome is still unknown (a page reloaded, the screen opened
   // again): its invoice was made of its time, so a new charge would not be the same request to
   // core, and could be a second payment for the sale. Hold until it is settled.
+  /** @param {{id: string}} o */
+  const holdFor = (o) => hold(o.id, (button) => h('div', { class: 'notice warn', role: 'alert' }, h('p', null, t('ct_unsettled_charge')), h('div', { class: 'actions' }, button)));
   ctx.backend.ops().then((ops) => {
-    const o = ops.find((x) => x.cmd === 'create_transaction' && /^POS-/.test(x.ref?.invoice ?? ''));
-    if (o && !held && stage.contains(charge)) {
-      hold(o.id, (button) => h('div', { class: 'notice warn', role: 'alert' }, h('p', null, t('ct_unsettled_charge')), h('div', { class: 'actions' }, button)));
-    }
+    const o = unsettledCharge(ops);
+    if (o && !held && stage.contains(charge)) holdFor(o);
   }).catch(() => {});
   draw();
+}
+
+/**
+ * The store's counter charge of unknown outcome, if any (a counter sale's invoice starts POS-).
+ * @param {{id: string, cmd: string, ref?: Record<string, string>}[]} ops
+ */
+function unsettledCharge(ops) {
+  return ops.find((x) => x.cmd === 'create_transaction' && /^POS-/.test(x.ref?.invoice ?? ''));
 }
 
 /** @param {string} t */

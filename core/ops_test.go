@@ -252,3 +252,47 @@ func TestIdenticalRequestGuardHoldsAcrossProcesses(t *testing.T) {
 		})
 	}
 }
+
+// Two clients of one key on one MemoryStore (the bridge's createClient without storage, a Go
+// server that makes a client per request), or one client without nonces (no turn-taking): a
+// double-clicked button sends the same withdrawal twice at once. Both pass beginOp's check while
+// the first is still logging in; the first record must be claimed, not just written.
+func TestIdenticalRequestGuardHoldsOnOneMemoryStore(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		nonce bool
+		two   bool
+	}{{"two clients, nonces", true, true}, {"one client, no nonces", false, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, sandbox.Config{})
+			m := core.NewMemoryStore()
+			opts := []core.Option{core.WithTokenStore(m), core.WithOpStore(m)}
+			if tc.nonce {
+				opts = append(opts, core.WithNonces(m))
+			}
+			a := e.client(opts...)
+			b := a
+			if tc.two {
+				b = e.client(opts...)
+			}
+			ctx := core.WithOperationID(context.Background(), "order-12")
+			params := func() *core.WithdrawalParams {
+				return &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qmemrace", Note: core.String("order-12")}
+			}
+			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 300 * time.Millisecond, Cmd: "login"})
+			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 300 * time.Millisecond, Cmd: "login"})
+			var wg sync.WaitGroup
+			var errA error
+			wg.Add(1)
+			go func() { defer wg.Done(); _, errA = a.CreateWithdrawal(ctx, params()) }()
+			time.Sleep(50 * time.Millisecond)
+			_, errB := b.CreateWithdrawal(ctx, params())
+			wg.Wait()
+			var pe *core.PendingOpError
+			refused := errors.As(errA, &pe) || errors.As(errB, &pe)
+			if n := countTo(t, a, "bc1qmemrace"); n != 1 || !refused {
+				t.Fatalf("%d withdrawals to the address (first: %v, second: %v); want 1, the second refused as pending", n, errA, errB)
+			}
+		})
+	}
+}

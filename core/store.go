@@ -94,6 +94,11 @@ func (m *MemoryStore) SaveNonce(_ context.Context, key string, n int64) error {
 func (m *MemoryStore) SaveOp(_ context.Context, key string, op Op) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.putOp(key, op)
+	return nil
+}
+
+func (m *MemoryStore) putOp(key string, op Op) {
 	if m.ops == nil {
 		m.ops = map[string]map[string]Op{}
 	}
@@ -102,7 +107,22 @@ func (m *MemoryStore) SaveOp(_ context.Context, key string, op Op) error {
 	}
 	op.Ref = copyRef(op.Ref)
 	m.ops[key][op.ID] = op
-	return nil
+}
+
+// ClaimOp writes op unless an op of key conflicts with it, which it returns (OpClaimer): two
+// clients of one key on this store, or one client without nonces, given the same request at
+// once (a double click), send it once.
+func (m *MemoryStore) ClaimOp(_ context.Context, key string, op Op, conflict func(Op) bool) (*Op, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, o := range m.ops[key] {
+		if conflict(o) {
+			o.Ref = copyRef(o.Ref)
+			return &o, nil
+		}
+	}
+	m.putOp(key, op)
+	return nil, nil
 }
 
 func (m *MemoryStore) LoadOps(_ context.Context, key string) ([]Op, error) {

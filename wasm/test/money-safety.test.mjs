@@ -238,3 +238,29 @@ test('payout summaries carry the next step as a code and a sentence in the conso
   assert.match(st.summary.next, /^1 payout\(s\) were refused \(lines 5; nothing moved\): fix the cause, then press Retry refused rows$/);
   assert.doesNotMatch(st.summary.next, /run it again/);
 });
+
+/** A merchant's server given the same withdrawal twice at once (a double-clicked button, a
+ * retried HTTP request), through the clients `clients(key)` returns: sent once, the other refused. */
+async function sentOnce(clients, address) {
+  const k = await newKey();
+  await admin('PUT', `/accounts/${k.merchantId}/balances`, { BTC: '10' });
+  const [a, b] = await clients(k);
+  const w = { amount: '0.1', currency: 'BTC', address, note: 'order-9', opId: 'order-9' };
+  const [ra, rb] = await Promise.allSettled([a.createWithdrawal(w), b.createWithdrawal(w)]);
+  // and once more after both answered (the browser's retry of the request)
+  const again = await Promise.allSettled([b.createWithdrawal(w)]);
+  const sent = (await stats(k.publicKey)).by_cmd.create_withdrawal ?? 0;
+  const outcomes = [ra, rb, ...again].map((r) => (r.status === 'fulfilled' ? 'paid' : r.reason.code));
+  assert.equal(sent, 1, `sent ${sent} times: ${outcomes}`);
+  assert.deepEqual(outcomes.toSorted(), ['paid', 'pending_operation', 'pending_operation'], String(outcomes));
+}
+
+const keyOpts = (k, extra = {}) => ({ apiUrl: env.apiUrl, publicKey: k.publicKey, privateKey: k.privateKey, ...extra });
+
+test('the same withdrawal twice at once: two clients of one key without storage send it once', async () => {
+  await sentOnce(async (k) => [await wk.createClient(keyOpts(k)), await wk.createClient(keyOpts(k))], 'bc1qtwomem');
+});
+
+test('the same withdrawal twice at once: one client without nonces sends it once', async () => {
+  await sentOnce(async (k) => { const c = await wk.createClient(keyOpts(k, { nonce: false })); return [c, c]; }, 'bc1qnononce');
+});

@@ -95,7 +95,9 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		store, ops, host = s, nil, s
+		// Without getOps/setOp/deleteOp the records stay in memory (as without storage): a
+		// client with no records at all would send an identical request, or the same opId, again.
+		store, host = s, s
 		if s.ops {
 			ops = s
 		}

@@ -94,7 +94,8 @@ export interface StorageAdapter {
    */
   lockNonce?(key: string): Promise<() => void>;
   /**
-   * Operation records (give all three, or none): every money request and createTransaction is
+   * Operation records (give all three, or none: then they live in this Go instance's memory and
+   * are lost on restart): every money request and createTransaction is
    * written with setOp before it leaves and updated when its outcome is known, so that
    * reconcileOp(opId) can answer after a lost answer or a restart. `text` is a JSON text; return
    * the texts (or objects) from getOps. Keep them in durable storage (chrome.storage.local).

@@ -264,3 +264,17 @@ test('the same withdrawal twice at once: two clients of one key without storage 
 test('the same withdrawal twice at once: one client without nonces sends it once', async () => {
   await sentOnce(async (k) => { const c = await wk.createClient(keyOpts(k, { nonce: false })); return [c, c]; }, 'bc1qnononce');
 });
+
+test('storage without operation records: the same withdrawal asked for again is not sent again, and reconcileOp answers', async () => {
+  // tokens and nonce marks in the host's storage, no getOps/setOp/deleteOp: the records live in memory
+  const k = await newKey();
+  await admin('PUT', `/accounts/${k.merchantId}/balances`, { BTC: '10' });
+  const c = await wk.createClient(keyOpts(k, { storage: recordingStorage(), timeoutMs: 1000, fencePauseMs: 20 }));
+  const w = { amount: '0.1', currency: 'BTC', address: 'bc1qnoops', note: 'order-10', opId: 'order-10' };
+  await c.createWithdrawal(w);
+  const again = await rejection(c.createWithdrawal(w)); // the merchant's page retried the request
+  assert.equal(again.code, 'pending_operation');
+  assert.equal((await stats(k.publicKey)).by_cmd.create_withdrawal, 1);
+  assert.equal((await c.reconcileOp('order-10')).verdict, 'found');
+  await sentOnce(async (k2) => [await wk.createClient(keyOpts(k2, { storage: recordingStorage() })), await wk.createClient(keyOpts(k2, { storage: recordingStorage() }))], 'bc1qnoops2');
+});

@@ -13,7 +13,6 @@ import (
 	"github.com/wallexkit/wallexkit/core/payout"
 	"github.com/wallexkit/wallexkit/internal/errtext"
 	"github.com/wallexkit/wallexkit/internal/jsonw"
-	"github.com/wallexkit/wallexkit/wasm/internal/jsutil"
 )
 
 // Mass payouts through the payout engine (core/payout): the console passes the file's text on
@@ -272,15 +271,5 @@ func (j *jsJournal) Append(ctx context.Context, es []payout.Entry) error {
 }
 
 func (j *jsJournal) Lock(ctx context.Context) (func(), error) {
-	if j.s.v.Get("lockJournal").Type() != js.TypeFunction {
-		return func() {}, nil
-	}
-	release, err := j.s.call(ctx, "lockJournal", j.hash)
-	if err != nil {
-		return nil, err
-	}
-	if release.Type() != js.TypeFunction {
-		return func() {}, nil
-	}
-	return func() { _, _ = jsutil.Call(release, "call") }, nil
+	return j.s.lock(ctx, "lockJournal", j.hash)
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -17,7 +18,8 @@ import (
 
 // jsStorage is a core.TokenStore and core.NonceStore backed by a JS StorageAdapter object
 // (getToken, setToken, deleteToken, getNonce, setNonce, each returning a value or a Promise),
-// and a core.OpStore when it also has getOps, setOp and deleteOp. It keeps nothing in Go: a
+// and a core.OpStore (and OpClaimer, under lockOps when given) when it also has getOps, setOp
+// and deleteOp. It keeps nothing in Go: a
 // service worker may drop this instance at any time.
 type jsStorage struct {
 	v   js.Value
@@ -102,6 +104,49 @@ func storedTexts(v js.Value, method string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// claimMu makes ClaimOp's check and write one step for every client of this Go instance;
+// the adapter's lockOps, when given, for every process that shares the storage.
+var claimMu sync.Mutex
+
+// ClaimOp writes op unless a recorded op of key conflicts with it, which it returns
+// (core.OpClaimer): the same request given to two clients at once (a double click, a retried
+// request) is sent once.
+func (s *jsStorage) ClaimOp(ctx context.Context, key string, op core.Op, conflict func(core.Op) bool) (*core.Op, error) {
+	claimMu.Lock()
+	defer claimMu.Unlock()
+	unlock, err := s.lock(ctx, "lockOps", key)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	ops, err := s.LoadOps(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range ops {
+		if conflict(o) {
+			return &o, nil
+		}
+	}
+	return nil, s.SaveOp(ctx, key, op)
+}
+
+// lock calls the adapter's method (lockOps, lockJournal), when it has it, and returns the
+// release function it resolves to.
+func (s *jsStorage) lock(ctx context.Context, method, arg string) (func(), error) {
+	if s.v.Get(method).Type() != js.TypeFunction {
+		return func() {}, nil
+	}
+	release, err := s.call(ctx, method, arg)
+	if err != nil {
+		return nil, err
+	}
+	if release.Type() != js.TypeFunction {
+		return func() {}, nil
+	}
+	return func() { _, _ = jsutil.Call(release, "call") }, nil
 }
 
 func (s *jsStorage) DeleteOp(ctx context.Context, key, id string) error {

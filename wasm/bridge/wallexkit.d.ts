@@ -104,6 +104,15 @@ export interface StorageAdapter {
   setOp?(key: string, id: string, text: string): Promise<void>;
   deleteOp?(key: string, id: string): Promise<void>;
   /**
+   * For records several processes share (a Node cluster, two servers on one database): resolves
+   * to a release function once no other process holds key's lock (e.g. a database advisory lock).
+   * It is held while the record of a new money request is checked against the unsettled ones and
+   * written, so that the same request given to two processes at once is sent once. getOps and
+   * setOp are called while it is held (they must not wait for it). Without it that check holds
+   * within one process (one Go instance) only.
+   */
+  lockOps?(key: string): Promise<() => void>;
+  /**
    * Payout journals, by the file's SHA-256 (give load and append to keep them; otherwise they live
    * in the Go instance only). appendJournal must resolve only once the entries are stored: a
    * batch is sent only after its entries are. lockJournal, when given, resolves to a release

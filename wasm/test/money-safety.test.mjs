@@ -278,3 +278,35 @@ test('storage without operation records: the same withdrawal asked for again is 
   assert.equal((await c.reconcileOp('order-10')).verdict, 'found');
   await sentOnce(async (k2) => [await wk.createClient(keyOpts(k2, { storage: recordingStorage() })), await wk.createClient(keyOpts(k2, { storage: recordingStorage() }))], 'bc1qnoops2');
 });
+
+test('the same withdrawal twice at once: two clients of one key on one storage send it once', async () => {
+  await sentOnce(async (k) => {
+    const st = hostStorage();
+    return [await wk.createClient(keyOpts(k, { storage: st })), await wk.createClient(keyOpts(k, { storage: st }))];
+  }, 'bc1qtwohost');
+});
+
+test('the same withdrawal twice at once in two processes on one storage: with lockOps it is sent once', async () => {
+  // a second Go instance stands for a second process (a Node cluster, two servers on one database)
+  const first = globalThis.wallexkit;
+  delete globalThis.wallexkit;
+  const other = await loadBridge();
+  globalThis.wallexkit = first;
+  await sentOnce(async (k) => {
+    const st = hostStorage();
+    for (const m of ['getOps', 'setOp']) { // a database's round trip
+      const f = st[m];
+      st[m] = async (...a) => { await sleep(5); return f(...a); };
+    }
+    let tail = Promise.resolve();
+    st.lockOps = async () => { // an advisory lock of the database, shared by both processes
+      let release;
+      const held = new Promise((r) => { release = r; });
+      const prev = tail;
+      tail = prev.then(() => held);
+      await prev;
+      return release;
+    };
+    return [await wk.createClient(keyOpts(k, { storage: st })), await other.createClient(keyOpts(k, { storage: st }))];
+  }, 'bc1qtwoproc');
+});

@@ -112,18 +112,22 @@ func (m *MemoryStore) putOp(key string, op Op) {
 // ClaimOp writes op unless an op of key conflicts with it, which it returns (OpClaimer): two
 // clients of one key on this store, or one client without nonces, given the same request at
 // once (a double click), send it once.
-func (m *MemoryStore) ClaimOp(_ context.Context, key string, op Op, conflict func(Op) bool) (*Op, error) {
+func (m *MemoryStore) ClaimOp(_ context.Context, key string, op Op, conflict func(storeKey string, o Op) bool) (*Op, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, o := range m.ops[key] {
-		if conflict(o) {
-			o.Ref = copyRef(o.Ref)
-			return &o, nil
+	for k, ops := range m.ops {
+		for _, o := range ops {
+			if conflict(k, o) {
+				o.Ref = copyRef(o.Ref)
+				return &o, k, nil
+			}
 		}
 	}
 	m.putOp(key, op)
-	return nil, nil
+	return nil, "", nil
 }
+
+var _ OpClaimer = (*MemoryStore)(nil)
 
 func (m *MemoryStore) LoadOps(_ context.Context, key string) ([]Op, error) {
 	m.mu.Lock()

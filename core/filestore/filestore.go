@@ -48,6 +48,7 @@ var (
 	_ core.NonceLocker = (*Store)(nil)
 	_ core.OpStore     = (*Store)(nil)
 	_ core.OpLister    = (*Store)(nil)
+	_ core.OpClaimer   = (*Store)(nil)
 )
 
 type fileState struct {

@@ -113,25 +113,27 @@ var claimMu sync.Mutex
 // ClaimOp writes op unless a recorded op of key conflicts with it, which it returns
 // (core.OpClaimer): the same request given to two clients at once (a double click, a retried
 // request) is sent once.
-func (s *jsStorage) ClaimOp(ctx context.Context, key string, op core.Op, conflict func(core.Op) bool) (*core.Op, error) {
+func (s *jsStorage) ClaimOp(ctx context.Context, key string, op core.Op, conflict func(storeKey string, o core.Op) bool) (*core.Op, string, error) {
 	claimMu.Lock()
 	defer claimMu.Unlock()
 	unlock, err := s.lock(ctx, "lockOps", key)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer unlock()
 	ops, err := s.LoadOps(ctx, key)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	for _, o := range ops {
-		if conflict(o) {
-			return &o, nil
+		if conflict(key, o) {
+			return &o, key, nil
 		}
 	}
-	return nil, s.SaveOp(ctx, key, op)
+	return nil, "", s.SaveOp(ctx, key, op)
 }
+
+var _ core.OpClaimer = (*jsStorage)(nil)
 
 // lock calls the adapter's method (lockOps, lockJournal), when it has it, and returns the
 // release function it resolves to.

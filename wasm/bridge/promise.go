@@ -149,6 +149,9 @@ func errorObject(err error) js.Value {
 		if !ou.Deadline.IsZero() {
 			o.Set("deadlineMs", float64(ou.Deadline.UnixMilli()))
 		}
+		if ou.StoreKey != "" {
+			o.Set("storeKey", ou.StoreKey) // the key that sent it: reconcile's sentWith
+		}
 	}
 	var pe *core.PendingOpError
 	if errors.As(err, &pe) {

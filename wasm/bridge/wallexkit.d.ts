@@ -47,6 +47,8 @@ export interface WallexError {
   /** outcome_unknown: when the request left, and when the client stopped waiting for it (Unix ms). */
   sentAtMs?: number;
   deadlineMs?: number;
+  /** outcome_unknown: the client (API URL and public key, its storeKey) that sent it: reconcile's sentWith. */
+  storeKey?: string;
   /** pending_operation: the state of the operation that blocks this one. */
   opState?: Op['state'];
   /** The HTTP status of the answer, when one arrived (e.g. 502 for an HTML error page). */
@@ -384,6 +386,13 @@ export interface ReconcileOptions {
   nonce?: number;
   sentAtMs?: number;
   deadlineMs?: number;
+  /**
+   * From the outcome_unknown rejection: its storeKey, the client that sent it. Give it with the
+   * nonce: the fence then proves a miss only when that is this client (a key changed since, or
+   * another key's client, waits for the in-flight bound instead). Without it the nonce is taken
+   * as this key's.
+   */
+  sentWith?: string;
 }
 
 export interface ReconcileResult {

@@ -120,6 +120,29 @@ test('held past the timeout: with nonces the fence proves not_found and the late
   assert.equal((await withdrawalsTo('bc1qheld')).length, 1);
 });
 
+// A server reconciles a lost withdrawal by its fields and its nonce after its API key changed
+// (or on another key's client): the error names the client that sent it (storeKey), and given as
+// sentWith the fence of this other key proves nothing of it. Before, the nonce was taken as this
+// key's: "not_found, proven" while the first key's request was still held, which then landed.
+test('reconcile by fields with the error\'s nonce and storeKey on another key waits; the held request lands', async () => {
+  const { k } = await configureFresh();
+  await wk.login();
+  await admin('POST', '/faults', { kind: 'hold', delay_ms: 2500, cmd: 'create_withdrawal', key: k.publicKey });
+  const e = await rejection(wk.createWithdrawal({ amount: '0.35', currency: 'BTC', address: 'bc1qrotated', note: 'rot-1' }));
+  assert.equal(e.code, 'outcome_unknown');
+  assert.equal(e.storeKey, `${env.apiUrl}|${k.publicKey}`, JSON.stringify(e));
+  const k2 = await admin('POST', `/accounts/${k.merchantId}/keys`, {}); // another key of the account
+  const other = await wk.createClient({ apiUrl: env.apiUrl, publicKey: k2.public_key, privateKey: k2.private_key, fencePauseMs: 20, timeoutMs: 1000 });
+  try {
+    const r = await other.reconcile({ cmd: e.cmd, ...e.ref, nonce: e.nonce, sentAtMs: e.sentAtMs, deadlineMs: e.deadlineMs, sentWith: e.storeKey });
+    assert.equal(r.verdict, 'in_flight', JSON.stringify(r));
+    await sleep(2700);
+    assert.equal((await withdrawalsTo('bc1qrotated')).length, 1, 'the held request landed: not_found would have paid it twice');
+  } finally {
+    other.close();
+  }
+});
+
 test('without nonces a held request is in_flight with untilMs, then found', async () => {
   const { k } = await configureFresh({ nonce: false, inFlightWindowMs: 1500 });
   await wk.login();

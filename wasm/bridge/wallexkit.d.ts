@@ -38,7 +38,7 @@ export interface WallexError {
   field?: string;
   /** outcome_unknown: the command that may have run. */
   cmd?: string;
-  /** outcome_unknown: the identifying fields that were sent (amount, currency, address, note, invoice, custom, wd[KEY][...], ...), ready for reconcile({cmd, ...ref}). */
+  /** outcome_unknown: the identifying fields that were sent (amount, currency, address, note, invoice, custom, wd[KEY][...], ...), ready for reconcile({cmd, ...ref}) (not for create_mass_withdrawal, whose ref holds every item: reconcileOp(opId) settles each). */
   ref?: Record<string, string>;
   /** outcome_unknown, pending_operation: the operation to ask about with reconcileOp(opId). */
   opId?: string;

@@ -234,18 +234,8 @@ func TestIdenticalRequestGuardHoldsAcrossProcesses(t *testing.T) {
 			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 400 * time.Millisecond, Cmd: "login"})
 			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 600 * time.Millisecond, Cmd: "login"})
 			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: time.Second, Cmd: "create_withdrawal"})
-			var wg sync.WaitGroup
-			var errA error
-			wg.Add(1)
-			go func() { defer wg.Done(); _, errA = a.CreateWithdrawal(ctx, params()) }()
-			time.Sleep(150 * time.Millisecond) // the merchant, impatient, runs it again
-			_, errB := b.CreateWithdrawal(ctx, params())
-			wg.Wait()
-			var pe *core.PendingOpError
-			refused := errors.As(errA, &pe) || errors.As(errB, &pe)
-			if n := countTo(t, a, "bc1qrace"); n != 1 || !refused {
-				t.Fatalf("%d withdrawals to the address (first: %v, second: %v); want 1, the second refused as pending", n, errA, errB)
-			}
+			// the merchant, impatient, runs it again
+			pe := sentOnce(t, ctx, a, b, params, 150*time.Millisecond, "bc1qrace")
 			if otherKey && pe.StoreKey == "" {
 				t.Errorf("refused as pending without naming the other key's store key: %v", pe)
 			}
@@ -281,18 +271,27 @@ func TestIdenticalRequestGuardHoldsOnOneMemoryStore(t *testing.T) {
 			}
 			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 300 * time.Millisecond, Cmd: "login"})
 			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 300 * time.Millisecond, Cmd: "login"})
-			var wg sync.WaitGroup
-			var errA error
-			wg.Add(1)
-			go func() { defer wg.Done(); _, errA = a.CreateWithdrawal(ctx, params()) }()
-			time.Sleep(50 * time.Millisecond)
-			_, errB := b.CreateWithdrawal(ctx, params())
-			wg.Wait()
-			var pe *core.PendingOpError
-			refused := errors.As(errA, &pe) || errors.As(errB, &pe)
-			if n := countTo(t, a, "bc1qmemrace"); n != 1 || !refused {
-				t.Fatalf("%d withdrawals to the address (first: %v, second: %v); want 1, the second refused as pending", n, errA, errB)
-			}
+			sentOnce(t, ctx, a, b, params, 50*time.Millisecond, "bc1qmemrace")
 		})
 	}
+}
+
+// sentOnce sends the withdrawal params makes with a, and after pause the same with b (a click
+// again, a command run again), and checks that one was sent to address and the other refused as
+// pending; it returns that refusal.
+func sentOnce(t *testing.T, ctx context.Context, a, b *core.Client, params func() *core.WithdrawalParams, pause time.Duration, address string) *core.PendingOpError {
+	t.Helper()
+	var wg sync.WaitGroup
+	var errA error
+	wg.Add(1)
+	go func() { defer wg.Done(); _, errA = a.CreateWithdrawal(ctx, params()) }()
+	time.Sleep(pause)
+	_, errB := b.CreateWithdrawal(ctx, params())
+	wg.Wait()
+	var pe *core.PendingOpError
+	refused := errors.As(errA, &pe) || errors.As(errB, &pe)
+	if n := countTo(t, a, address); n != 1 || !refused {
+		t.Fatalf("%d withdrawals to the address (first: %v, second: %v); want 1, the second refused as pending", n, errA, errB)
+	}
+	return pe
 }

@@ -442,53 +442,35 @@ func TestReconcileOfAConversionWaitsForTheFence(t *testing.T) {
 	}
 }
 
-// A machine clock 10 minutes ahead of the API's: a withdrawal carried out whose answer was lost
-// is found by its operation id. The search used to start 6 minutes before the (local) send time,
-// after the API's time for the withdrawal: not found, proven by the fence, and sent again.
+// A machine clock ahead of the API's: a withdrawal carried out whose answer was lost is found by
+// its operation id. 10 minutes ahead: the search used to start 6 minutes before the (local) send
+// time, after the API's time for the withdrawal: not found, proven by the fence, and sent again.
+// Three hours ahead (a hardware clock kept in local time and read as UTC, no NTP), more than the
+// search's hour of slack: searched for from two hours after the API's time for it, with the same
+// end. The search now widens by how far this machine's clock is ahead of the API's (its answers'
+// Date header).
 func TestReconcileWithAClockAheadFindsTheOperation(t *testing.T) {
-	e := newEnv(t, sandbox.Config{})
-	c := e.client(core.WithNonces(nil), core.WithOpStore(core.NewMemoryStore()), core.WithFencePause(10*time.Millisecond),
-		core.WithClock(func() time.Time { return time.Now().Add(10 * time.Minute) }))
-	ctx := context.Background()
-	if _, err := c.Login(ctx); err != nil {
-		t.Fatal(err)
-	}
-	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
-	note := "skew-10m"
-	_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.25", Currency: "BTC", Address: sandbox.NewAddress("BTC"), Note: &note})
-	var ou *core.OutcomeUnknownError
-	if !errors.As(err, &ou) {
-		t.Fatalf("err = %v, want outcome unknown", err)
-	}
-	res, err := c.ReconcileOp(ctx, ou.OpID)
-	if err != nil || res.Verdict != core.Found {
-		t.Fatalf("reconcile: %+v %v, want found", res, err)
-	}
-}
-
-// A machine clock three hours ahead of the API's (a hardware clock kept in local time and read as
-// UTC, no NTP): more than the search's hour of slack. The withdrawal carried out whose answer was
-// lost was searched for from two hours after the API's time for it: not found, "proven" by the
-// fence, and the tool said to send it again. The search now widens by how far this machine's
-// clock is ahead of the API's (its answers' Date header).
-func TestReconcileWithAClockHoursAheadFindsTheOperation(t *testing.T) {
-	e := newEnv(t, sandbox.Config{})
-	c := e.client(core.WithNonces(nil), core.WithOpStore(core.NewMemoryStore()), core.WithFencePause(10*time.Millisecond),
-		core.WithClock(func() time.Time { return time.Now().Add(3 * time.Hour) }))
-	ctx := context.Background()
-	if _, err := c.Login(ctx); err != nil {
-		t.Fatal(err)
-	}
-	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
-	note := "skew-3h"
-	_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.25", Currency: "BTC", Address: sandbox.NewAddress("BTC"), Note: &note})
-	var ou *core.OutcomeUnknownError
-	if !errors.As(err, &ou) {
-		t.Fatalf("err = %v, want outcome unknown", err)
-	}
-	res, err := c.ReconcileOp(ctx, ou.OpID)
-	if err != nil || res.Verdict != core.Found {
-		t.Fatalf("reconcile: %+v %v, want found", res, err)
+	for _, ahead := range []time.Duration{10 * time.Minute, 3 * time.Hour} {
+		t.Run(ahead.String(), func(t *testing.T) {
+			e := newEnv(t, sandbox.Config{})
+			c := e.client(core.WithNonces(nil), core.WithOpStore(core.NewMemoryStore()), core.WithFencePause(10*time.Millisecond),
+				core.WithClock(func() time.Time { return time.Now().Add(ahead) }))
+			ctx := context.Background()
+			if _, err := c.Login(ctx); err != nil {
+				t.Fatal(err)
+			}
+			e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+			note := "skew-" + ahead.String()
+			_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.25", Currency: "BTC", Address: sandbox.NewAddress("BTC"), Note: &note})
+			var ou *core.OutcomeUnknownError
+			if !errors.As(err, &ou) {
+				t.Fatalf("err = %v, want outcome unknown", err)
+			}
+			res, err := c.ReconcileOp(ctx, ou.OpID)
+			if err != nil || res.Verdict != core.Found {
+				t.Fatalf("reconcile: %+v %v, want found", res, err)
+			}
+		})
 	}
 }
 

@@ -481,3 +481,60 @@ func noArgs(cmd string, args []string) error {
 	}
 	return nil
 }
+
+// unknownCommand is the usage error for a first word that names no command, with the nearest
+// command name when one is a small typo away ("balance", "blances" → balances).
+func unknownCommand(name string) error {
+	if s := suggestCommand(name); s != "" {
+		return usagef("unknown command %q: did you mean '%s'? (run 'wallexkit help' for the list)", name, s)
+	}
+	return usagef("unknown command %q: run 'wallexkit help' for the list", name)
+}
+
+// suggestCommand returns the command (or group) name nearest to name, or "" when none is close:
+// at most 2 edits, or 1 for names of 4 letters or fewer.
+func suggestCommand(name string) string {
+	name = strings.ToLower(name)
+	best, bestDist := "", -1
+	seen := map[string]bool{}
+	for _, c := range commandTable() {
+		w := strings.Fields(c.name)[0]
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
+		d := editDistance(name, w)
+		if bestDist < 0 || d < bestDist {
+			best, bestDist = w, d
+		}
+	}
+	limit := 2
+	if len(name) <= 4 {
+		limit = 1
+	}
+	if bestDist < 0 || bestDist > limit || bestDist == 0 {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes; command names are ASCII).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

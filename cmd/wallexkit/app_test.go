@@ -129,6 +129,7 @@ func TestExitCodes(t *testing.T) {
 		{"ok", nil, []string{"balances"}, 0, ""},
 		{"no command", nil, nil, 2, "no command"},
 		{"unknown command", nil, []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"mistyped command", nil, []string{"balance"}, 2, `unknown command "balance": did you mean 'balances'?`},
 		{"unknown flag", nil, []string{"balances", "--bogus"}, 2, "unknown flag --bogus"},
 		{"command flag before command", nil, []string{"--all", "balances"}, 2, "after the command name"},
 		{"bad output", nil, []string{"-o", "yaml", "info"}, 2, "-o table or -o json"},
@@ -155,6 +156,7 @@ func TestExitCodes(t *testing.T) {
 		{"-h", nil, []string{"-h"}, 0, ""},
 		{"command -h", nil, []string{"balances", "-h"}, 0, ""},
 		{"help unknown", nil, []string{"help", "nope"}, 2, "unknown command"},
+		{"help mistyped", nil, []string{"help", "withdrw"}, 2, "did you mean 'withdraw'?"},
 		{"version", nil, []string{"version"}, 0, ""},
 	}
 	for _, tc := range tests {
@@ -186,5 +188,17 @@ func TestRateLimitedExitsThree(t *testing.T) {
 	r := h.run("balances")
 	if r.code != 3 || !strings.Contains(r.stderr, "rate limited") {
 		t.Errorf("exit %d, stderr %s", r.code, r.stderr)
+	}
+}
+
+func TestSuggestCommand(t *testing.T) {
+	for name, want := range map[string]string{
+		"balance": "balances", "blances": "balances", "Balances2": "balances", "withdrw": "withdraw",
+		"sandbx": "sandbox", "reconcil": "reconcile", "tx": "", "frobnicate": "", "ls": "", "ifo": "info",
+		"balances": "", // an exact name is not a typo
+	} {
+		if got := suggestCommand(name); got != want {
+			t.Errorf("suggestCommand(%q) = %q, want %q", name, got, want)
+		}
 	}
 }

@@ -100,6 +100,9 @@ func helpCommand() command {
 					if sub := groupCommands(name); len(sub) > 0 {
 						return writeGroupHelp(a.stdout, name, sub)
 					}
+					if len(args) == 1 {
+						return unknownCommand(name)
+					}
 					return usagef("unknown command %q: run 'wallexkit help' for the list", name)
 				}
 				return usagef("help takes at most one command name")

@@ -29,7 +29,7 @@ func (a *app) root(ctx context.Context) *cobra.Command {
 		Args:          cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usagef("unknown command %q: run 'wallexkit help' for the list", args[0])
+				return unknownCommand(args[0])
 			}
 			_ = writeMainHelp(a.stderr)
 			return usagef("no command given: see the list above")

@@ -100,7 +100,7 @@ func (a *app) massWithdraw(ctx context.Context, o massOptions) error {
 			return err
 		}
 		if opts, err := a.accountChecks(ctx, c); err != nil {
-			a.warnf("could not check the coins and balances first (%s); the API will", a.redact(err.Error()))
+			a.warnf("could not check the coins and balances first (%s); the API checks them when each batch is sent", a.redact(err.Error()))
 		} else {
 			f = payout.Parse(filepath.Base(o.file), data, opts)
 		}

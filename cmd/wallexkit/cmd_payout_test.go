@@ -74,6 +74,26 @@ func TestWithdrawNeedsConfirmation(t *testing.T) {
 	}
 }
 
+// A key that may withdraw but not read rates or balances cannot be checked first: the warning
+// says so in a whole sentence, and the API decides.
+func TestWithdrawWarnsWhenItCannotCheckFirst(t *testing.T) {
+	h := newHarness(t)
+	key, err := h.srv.CreateKey(h.demo.MerchantID, []string{"create_withdrawal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.addSecret(key.PrivateKey)
+	env := h.envWith("WALLEX_PUBLIC_KEY", key.PublicKey, "WALLEX_PRIVATE_KEY", key.PrivateKey)
+	r := h.runWith(env, "", "withdraw", "--amount", "0.01", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 101), "--yes")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "could not check the coin and the balance first (") ||
+		!strings.Contains(r.stderr, "); the API checks them when the request is sent\n") {
+		t.Errorf("warning: %q", r.stderr)
+	}
+}
+
 func TestTransferAndConvert(t *testing.T) {
 	h := newHarness(t)
 	other, err := h.srv.CreateAccount(sandbox.AccountSpec{Username: "other"})

@@ -223,7 +223,7 @@ func (a *app) preflight(ctx context.Context, c *core.Client, coin, amount string
 	rates, rerr := c.Rates(ctx, &core.RatesParams{Accepted: true})
 	bal, berr := c.Balances(ctx, nil)
 	if rerr != nil || berr != nil {
-		a.warnf("could not check the coin and the balance first (%s); the API will", a.redact(firstErr(rerr, berr).Error()))
+		a.warnf("could not check the coin and the balance first (%s); the API checks them when the request is sent", a.redact(firstErr(rerr, berr).Error()))
 		return "", nil
 	}
 	rate, ok := rates.Get(coin)

@@ -81,7 +81,7 @@ port_free() { ! (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
 cmd_run() {
   local addr=${WALLEX_SANDBOX_ADDR:-127.0.0.1:8787} console=127.0.0.1:${WALLEX_CONSOLE_PORT:-8080}
   local data=${WALLEX_SANDBOX_DATA:-$ROOT/dist/sandbox.db}
-  port_free "$addr" || { echo "build.sh: $addr is in use (an earlier ./build.sh run still going?): stop it, or pick another with WALLEX_SANDBOX_ADDR=127.0.0.1:8788 ./build.sh run" >&2; exit 1; }
+  port_free "$addr" || { echo "build.sh: $addr is in use (an earlier ./build.sh run still going?): stop it, or pick another with WALLEX_SANDBOX_ADDR=127.0.0.1:8797 ./build.sh run" >&2; exit 1; }
   port_free "$console" || { echo "build.sh: $console is in use (an earlier ./build.sh run still going?): stop it, or pick another with WALLEX_CONSOLE_PORT=8081 ./build.sh run" >&2; exit 1; }
   [ -n "${WALLEX_RUN_NO_BUILD:-}" ] || cmd_build
   mkdir -p "$(dirname "$data")"

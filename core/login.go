@@ -163,7 +163,7 @@ func (c *Client) runLogin(lc *loginCall) {
 // nothing).
 func (c *Client) login(ctx context.Context) (Token, error) {
 	if c.cfg.privateKey == "" {
-		return Token{}, &ValidationError{Field: "private key", Problem: "is empty: set the API private key (WALLEX_PRIVATE_KEY or --private-key-file) to log in"}
+		return Token{}, &ValidationError{Field: "private key", Problem: "is empty: give the API private key to log in"}
 	}
 	var f formBuilder
 	f.add("version", "1")

@@ -158,6 +158,24 @@ func TestLoginFailureIsTypedAndRedacted(t *testing.T) {
 	}
 }
 
+// A client made without a private key says so on its first call, in words that fit every host
+// of the core (the Go SDK, npm, the gateway), not the CLI's flags, and sends nothing.
+func TestEmptyPrivateKeyIsAValidationError(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c, err := core.New(core.WithAPIURL(e.url()), core.WithKeys(e.demo.PublicKey, ""), core.WithTransport(nethttp.New(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.BasicInfo(context.Background())
+	var ve *core.ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "invalid private key: is empty") || strings.Contains(err.Error(), "--private-key-file") {
+		t.Fatalf("err = %v, want a ValidationError naming the private key and no CLI flag", err)
+	}
+	if st := e.sb.Stats(e.demo.PublicKey); st.RequestsSeen != 0 {
+		t.Fatalf("%d requests reached the API", st.RequestsSeen)
+	}
+}
+
 func TestStaticTokenNeverLogsIn(t *testing.T) {
 	clk := &clock{t: time.Now()}
 	e := newEnv(t, sandbox.Config{Now: clk.now})

@@ -216,6 +216,7 @@ type app struct {
 
 	privKey     string // resolved private key, once read
 	privKeyRead bool
+	argv        []string // the command line, after the program's name
 	profileUsed string   // the profile applied, if any
 	profileSet  *profile // that profile (the settings it gives, for the lines printed to run next)
 	keySource   *profile // where the private key comes from when a profile gave it

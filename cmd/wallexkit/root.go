@@ -70,6 +70,11 @@ func (a *app) root(ctx context.Context) *cobra.Command {
 			Args:               cobra.ArbitraryArgs,
 			DisableFlagParsing: c.rawArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
+				if !c.rawArgs {
+					if err := flagGivenTwice(cmd, a.argv); err != nil {
+						return err
+					}
+				}
 				if err := a.set.check(); err != nil {
 					return err
 				}
@@ -176,6 +181,46 @@ func isGlobalFlag(name string) bool {
 	return fs.Lookup(name) != nil || (len(name) == 1 && fs.ShorthandLookup(name) != nil)
 }
 
+// flagGivenTwice refuses a flag given more than once in argv (the command line): the parser keeps
+// the last value, so "pay create --amount 12.50 ... --amount 3" charged 3 without a word. No flag
+// of wallexkit takes several values.
+func flagGivenTwice(cmd *cobra.Command, argv []string) error {
+	lookup := func(name string, short bool) *pflag.Flag {
+		for _, fs := range []*pflag.FlagSet{cmd.Flags(), cmd.InheritedFlags()} {
+			if short {
+				if f := fs.ShorthandLookup(name); f != nil {
+					return f
+				}
+			} else if f := fs.Lookup(name); f != nil {
+				return f
+			}
+		}
+		return nil
+	}
+	seen := map[string]string{}
+	for _, arg := range argv {
+		if arg == "--" {
+			break
+		}
+		var f *pflag.Flag
+		switch {
+		case strings.HasPrefix(arg, "--"):
+			name, _, _ := strings.Cut(arg[2:], "=")
+			f = lookup(name, false)
+		case len(arg) >= 2 && arg[0] == '-' && arg[1] != '-':
+			f = lookup(arg[1:2], true)
+		}
+		if f == nil {
+			continue
+		}
+		if _, twice := seen[f.Name]; twice {
+			return usagef("--%s is given twice: give it once, with the value you mean", f.Name)
+		}
+		seen[f.Name] = arg
+	}
+	return nil
+}
+
 func newFlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -189,6 +234,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return err
 	}
 	a.set = set
+	a.argv = args
 	root := a.root(ctx)
 	a.rootCmd = root
 	root.SetArgs(args)

@@ -381,6 +381,9 @@ func (a *app) privateKey() (string, error) {
 		if p == "-" {
 			b, err = io.ReadAll(io.LimitReader(a.stdin, 64<<10))
 		} else {
+			if err := checkKeyFileMode(p); err != nil { // as a profile's key file (and ssh's keys)
+				return "", err
+			}
 			b, err = os.ReadFile(p)
 		}
 		if err != nil {

@@ -83,6 +83,9 @@ func TestPrivateKeyFile(t *testing.T) {
 	os.WriteFile(emptyFile, nil, 0o600)
 	wrongFile := filepath.Join(dir, "wrong")
 	os.WriteFile(wrongFile, []byte("not-the-key\r\n"), 0o600)
+	openFile := filepath.Join(dir, "readable") // the right key, readable by every local user
+	os.WriteFile(openFile, []byte(h.demo.PrivateKey+"\n"), 0o600)
+	os.Chmod(openFile, 0o644)
 
 	tests := []struct {
 		name  string
@@ -95,6 +98,7 @@ func TestPrivateKeyFile(t *testing.T) {
 		{"stdin", h.demo.PrivateKey + "\n", []string{"--private-key-file", "-", "info"}, 0},
 		{"stdin without newline", h.demo.PrivateKey, []string{"info", "--private-key-file=-"}, 0},
 		{"empty file", "", []string{"--private-key-file", emptyFile, "info"}, 2},
+		{"file others can read", "", []string{"--private-key-file", openFile, "info"}, 2},
 		{"missing file", "", []string{"--private-key-file", filepath.Join(dir, "nope"), "info"}, 2},
 		{"no key at all", "", []string{"info"}, 2},
 		{"wrong key", "", []string{"--private-key-file", wrongFile, "info"}, 1},

@@ -524,7 +524,7 @@ func (c *Client) badBody(cmd string, class cmdClass, fields Fields, status int, 
 
 // identifying fields copied into OutcomeUnknownError.Ref.
 var refFields = [...]string{"amount", "currency", "currency1", "currency2", "address", "toaddress", "merchant",
-	"dest_tag", "pbntag", "note", "invoice", "custom", "item_number", "buyer_email", "from", "to"}
+	"dest_tag", "pbntag", "add_tx_fee", "note", "invoice", "custom", "item_number", "buyer_email", "from", "to"}
 
 // refOf returns the fields that identify an operation in the history.
 func refOf(fields Fields) map[string]string {

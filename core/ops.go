@@ -247,7 +247,8 @@ func sameOperation(cmd string, a, b map[string]string) bool {
 	anyNote := cmd == "create_withdrawal" || cmd == "create_transfer"
 	within := func(x, y map[string]string) bool {
 		for k, v := range x {
-			if w, ok := y[k]; (!ok || w != v) && !(anyNote && k == "note") {
+			// add_tx_fee: the same payout with the fee paid by the other side
+			if w, ok := y[k]; (!ok || w != v) && !(anyNote && k == "note") && k != "add_tx_fee" {
 				return false
 			}
 		}

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"time"
 
@@ -37,11 +38,15 @@ type ReconcileQuery struct {
 	// Currency2, for a withdrawal priced in another currency: the amount then says nothing about
 	// the coins sent, so matching relies on coin, address and note.
 	Currency2 string
-	Address   string // destination address (withdrawals, transfers to an address)
-	Merchant  string // destination merchant (transfers)
-	Note      string
-	Invoice   string // create_transaction
-	Custom    string // create_transaction
+	// AddTxFee, for a withdrawal sent with add_tx_fee=1: the coin's fee was added to it, and the
+	// history may list the amount with the fee (a larger amount is a possible match, never proof
+	// of another withdrawal).
+	AddTxFee bool
+	Address  string // destination address (withdrawals, transfers to an address)
+	Merchant string // destination merchant (transfers)
+	Note     string
+	Invoice  string // create_transaction
+	Custom   string // create_transaction
 	// Since bounds the search: operations created before Since minus Slack are ignored.
 	Since time.Time
 	// Slack widens the window for clock skew (default DefaultReconcileSlack).
@@ -141,6 +146,8 @@ func queriesFromRef(cmd string, r map[string]string, since time.Time) []Reconcil
 				q.Note = r[k]
 			case "currency2":
 				q.Currency2 = r[k]
+			case "add_tx_fee":
+				q.AddTxFee = r[k] == "1"
 			}
 		}
 		out := make([]ReconcileQuery, 0, len(order))
@@ -157,7 +164,7 @@ func queriesFromRef(cmd string, r map[string]string, since time.Time) []Reconcil
 	case "convert":
 		q.Currency = r["from"]
 	default:
-		q.Currency2 = r["currency2"]
+		q.Currency2, q.AddTxFee = r["currency2"], r["add_tx_fee"] == "1"
 	}
 	if q.Address == "" {
 		q.Address = r["toaddress"]
@@ -496,23 +503,57 @@ func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]
 	coin := q.Currency
 	// Priced in another currency: the coins sent differ from Amount, so amounts cannot be compared.
 	priced := q.Currency2 != "" && !strings.EqualFold(q.Currency2, coin)
-	var matches, noteMatches []WithdrawalInfo
+	// matches: the same as far as the history tells; unsure: may be it, as the API may list it
+	// (no address yet, the fee added to the amount, a note trimmed or cut), so it is never proof
+	// that the original was not carried out.
+	var matches, noteMatches, unsure []WithdrawalInfo
+	why := map[string]bool{}
 	for _, w := range hist {
-		if taken[w.ID] || q.Exclude[w.ID] || !strings.EqualFold(w.Coin, coin) || (!priced && w.Amount != amt) || w.SendAddress != q.Address {
+		if taken[w.ID] || q.Exclude[w.ID] || !strings.EqualFold(w.Coin, coin) {
 			continue
 		}
 		if !q.Since.IsZero() && w.TimeCreated.Before(q.Since.Add(-q.Slack)) {
 			continue
 		}
-		if q.Note != "" && w.Note != "" && w.Note != q.Note {
+		sameAddr, noAddr := CompareSendAddress(w.SendAddress, q.Address)
+		sameAmount := priced || w.Amount == amt
+		sameNote := q.Note == "" || w.Note == "" || w.Note == q.Note
+		if !sameAddr && !noAddr || !sameAmount && !(q.AddTxFee && w.Amount.Cmp(amt) > 0) || !sameNote && !noteMayBe(w.Note, q.Note) {
 			continue
 		}
-
-		matches = append(matches, w)
-		if q.Note != "" && w.Note == q.Note {
-			noteMatches = append(noteMatches, w)
+		byNote := q.Note != "" && w.Note == q.Note
+		if byNote || sameAddr && sameAmount && sameNote {
+			matches = append(matches, w)
+			if byNote {
+				noteMatches = append(noteMatches, w)
+			}
+			continue
+		}
+		unsure = append(unsure, w)
+		switch {
+		case noAddr:
+			why["lists no address yet (the API gives it once the withdrawal is complete)"] = true
+		case !sameAmount:
+			why["lists a larger amount (add_tx_fee: the fee may be listed with it)"] = true
+		default:
+			why["has a note that differs only as the API may have trimmed or cut it"] = true
 		}
 	}
+	r := matchVerdict(q, amt, coin, priced, matches, noteMatches)
+	if r.Verdict == NotFound && len(unsure) > 0 {
+		var reasons []string
+		for s := range why {
+			reasons = append(reasons, s)
+		}
+		sort.Strings(reasons)
+		r = &ReconcileResult{Verdict: Ambiguous, Withdrawals: unsure, Detail: errtext.D(len(unsure)) + " " + coin + " withdrawal(s) may be it but cannot be told apart from it: the history " +
+			strings.Join(reasons, ", and ") + "; check them (get_withdrawal_info, the account's page) before sending it again"}
+	}
+	return r
+}
+
+// matchVerdict is matchWithdrawal's verdict from what matched.
+func matchVerdict(q *ReconcileQuery, amt Amount, coin string, priced bool, matches, noteMatches []WithdrawalInfo) *ReconcileResult {
 	if priced && len(noteMatches) != 1 {
 		if len(matches) == 0 {
 			return &ReconcileResult{Verdict: NotFound, Detail: "no " + coin + " withdrawal to " + q.Address + " in the history searched"}
@@ -528,6 +569,44 @@ func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]
 		return &ReconcileResult{Verdict: NotFound, Detail: "no withdrawal of " + amt.Text() + " " + coin + " to " + q.Address + " in the history searched"}
 	}
 	return &ReconcileResult{Verdict: Ambiguous, Withdrawals: matches, Detail: errtext.D(len(matches)) + " withdrawals match; set a distinct note on each payout so they can be told apart"}
+}
+
+// noteMayBe reports whether a note the history lists may be the note sent, kept by the API
+// trimmed of spaces or cut to its length.
+func noteMayBe(listed, sent string) bool {
+	l := strings.TrimSpace(listed)
+	return l != "" && strings.HasPrefix(strings.TrimSpace(sent), l)
+}
+
+// CompareSendAddress compares a withdrawal's send_address in the history with the address its
+// request gave. same: the same address, in whatever form the API keeps it (Bech32, CashAddr and
+// hex addresses in either case, Ethereum's EIP-55 capitals, a Bitcoin Cash address with or
+// without its "bitcoincash:" prefix; two Base58 addresses that differ only in case are not both
+// valid). unknown: the history cannot tell: it lists no address (the API gives it once the
+// withdrawal is complete, spec §7.3), or one is a Bitcoin Cash CashAddr and the other is not (a
+// legacy address the API may list converted). Neither: another address.
+func CompareSendAddress(listed, sent string) (same, unknown bool) {
+	l, s := canonAddress(listed), canonAddress(sent)
+	switch {
+	case l == "":
+		return false, true
+	case l == s:
+		return true, false
+	}
+	return false, isCashAddr(l) != isCashAddr(s)
+}
+
+func canonAddress(a string) string {
+	a = strings.ToLower(strings.TrimSpace(a))
+	if rest, ok := strings.CutPrefix(a, "bitcoincash:"); ok {
+		return rest
+	}
+	return a
+}
+
+// isCashAddr: a CashAddr payload (after canonAddress): 42 characters of the Bech32 set, starting q or p.
+func isCashAddr(a string) bool {
+	return len(a) == 42 && (a[0] == 'q' || a[0] == 'p') && strings.Trim(a, bech32Charset) == ""
 }
 
 // matchTransactions reads the recent payments once (with their checkout details) and gives each

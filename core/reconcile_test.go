@@ -536,3 +536,110 @@ func TestReconcileOfAnotherClientsOutcomeWaits(t *testing.T) {
 		t.Errorf("B's verdict %s (proven %v), then %s: want in_flight while A's request was held, and it found once it landed", res.Verdict, res.Proven, again.Verdict)
 	}
 }
+
+// historyOf is a get_withdrawal_history answer of one item, created now.
+func historyOf(status int, amountf, address, note string) string {
+	units, _ := core.ParseAmount(amountf)
+	return fmt.Sprintf(`{"error":"ok","result":[{"id":"W1","time_created":%d,"status":%d,"coin":"BTC","amount":%d,"amountf":%q,"send_address":%q,"send_txid":"","note":%q}]}`,
+		time.Now().Unix(), status, units.Units(), units.Text(), address, note)
+}
+
+// reconcileAgainst reconciles q (sent with this key, nonce 1: the fence proves a miss) against a
+// history that lists item, in both reads after the fence.
+func reconcileAgainst(t *testing.T, item string, q core.ReconcileQuery) *core.ReconcileResult {
+	t.Helper()
+	s := &scripted{history: []string{`{"error":"ok","result":[]}`, item, item}}
+	q.Nonce, q.Since = 1, time.Now().Add(-time.Minute)
+	res, err := scriptedClient(t, s).Reconcile(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// The API fills a withdrawal's send_address in only once it is complete (spec §7.3): a fresh
+// withdrawal (awaiting its email confirmation, or pending) may list none. The withdrawal whose
+// answer was lost is such a fresh one: "not found, proven" tells the merchant to send it again,
+// and it is paid twice.
+func TestReconcileOfAWithdrawalNotCompleteYetIsNeverNotFound(t *testing.T) {
+	q := core.ReconcileQuery{Cmd: "create_withdrawal", Amount: "0.1", Currency: "BTC", Address: "bc1qx"}
+	for _, status := range []int{0, 1} {
+		if res := reconcileAgainst(t, historyOf(status, "0.1", "", ""), q); res.Verdict == core.NotFound {
+			t.Errorf("status %d without a send_address yet: %s proven=%v (%s), but it was carried out: a resend pays twice", status, res.Verdict, res.Proven, res.Detail)
+		}
+		// with the note it was sent with, it is that withdrawal
+		qn := q
+		qn.Note = "payout-9"
+		if res := reconcileAgainst(t, historyOf(status, "0.1", "", "payout-9"), qn); res.Verdict != core.Found {
+			t.Errorf("status %d without a send_address yet, same note: %s (%s), want found", status, res.Verdict, res.Detail)
+		}
+	}
+	// another address listed is another withdrawal
+	if res := reconcileAgainst(t, historyOf(2, "0.1", "bc1qother", ""), q); res.Verdict != core.NotFound || !res.Proven {
+		t.Errorf("another address: %+v, want not_found, proven", res)
+	}
+}
+
+// The history may list an address in the form the API keeps it in, not as it was typed: a Bech32
+// or hex address in another case (Ethereum's EIP-55 capitals), a Bitcoin Cash address with or
+// without its "bitcoincash:" prefix. Compared byte for byte, the withdrawal was "not found,
+// proven", and sent again.
+func TestReconcileFindsAnAddressTheAPIWroteInAnotherForm(t *testing.T) {
+	for _, c := range []struct{ sent, listed string }{
+		{"BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"},
+		{"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"},
+		{"qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"},
+		{"bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", "qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"},
+		// a legacy Bitcoin Cash address the API may list in its CashAddr form: it cannot be told
+		{"1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu", "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"},
+	} {
+		q := core.ReconcileQuery{Cmd: "create_withdrawal", Amount: "0.1", Currency: "BTC", Address: c.sent}
+		if res := reconcileAgainst(t, historyOf(2, "0.1", c.listed, ""), q); res.Verdict == core.NotFound {
+			t.Errorf("sent to %s, listed as %s: %s proven=%v, but it was carried out: a resend pays twice", c.sent, c.listed, res.Verdict, res.Proven)
+		}
+	}
+}
+
+// add_tx_fee adds the coin's fee to the withdrawal (the sender pays it): the history may list
+// the amount with the fee. Compared exactly with the amount asked for, the withdrawal was "not
+// found, proven", and sent again.
+func TestReconcileOfAWithdrawalWithItsFeeAddedIsNeverNotFound(t *testing.T) {
+	ou := &core.OutcomeUnknownError{Cmd: "create_withdrawal", Ref: map[string]string{"amount": "0.1", "currency": "BTC", "address": "bc1qx", "add_tx_fee": "1"}}
+	q := core.QueriesFromOutcome(ou, time.Now())[0]
+	if res := reconcileAgainst(t, historyOf(1, "0.1001", "bc1qx", ""), q); res.Verdict == core.NotFound {
+		t.Errorf("listed with its fee: %s proven=%v (%s), but it was carried out: a resend pays twice", res.Verdict, res.Proven, res.Detail)
+	}
+	if res := reconcileAgainst(t, historyOf(1, "0.1", "bc1qx", ""), q); res.Verdict != core.Found {
+		t.Errorf("listed as asked: %+v, want found", res)
+	}
+	if res := reconcileAgainst(t, historyOf(1, "0.09", "bc1qx", ""), q); res.Verdict != core.NotFound {
+		t.Errorf("a smaller amount: %+v, want not_found", res)
+	}
+	// the outcome of a real request says so
+	e := newEnv(t, sandbox.Config{})
+	c := e.client()
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	_, err := c.CreateWithdrawal(context.Background(), &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: "bc1qx", AddTxFee: core.Bool(true)})
+	if !errors.As(err, &ou) || !core.QueriesFromOutcome(ou, time.Now())[0].AddTxFee {
+		t.Errorf("err = %v: want an outcome unknown whose query says add_tx_fee", err)
+	}
+}
+
+// A note the API kept trimmed or cut to its length differs from the one sent: it is not proof of
+// another withdrawal, so the verdict is ambiguous, never "not found, proven".
+func TestReconcileOfANoteTheAPITrimmedOrCutIsNeverNotFound(t *testing.T) {
+	long := strings.Repeat("invoice 2026-77 for services, ", 10) // 300 characters
+	for _, c := range []struct{ sent, listed string }{
+		{" payout-9 ", "payout-9"},
+		{long, strings.TrimSpace(long[:255])},
+	} {
+		q := core.ReconcileQuery{Cmd: "create_withdrawal", Amount: "0.1", Currency: "BTC", Address: "bc1qx", Note: c.sent}
+		if res := reconcileAgainst(t, historyOf(1, "0.1", "bc1qx", c.listed), q); res.Verdict == core.NotFound {
+			t.Errorf("note %q listed as %q: %s proven=%v, but it was carried out: a resend pays twice", c.sent, c.listed, res.Verdict, res.Proven)
+		}
+	}
+	q := core.ReconcileQuery{Cmd: "create_withdrawal", Amount: "0.1", Currency: "BTC", Address: "bc1qx", Note: "payout-9"}
+	if res := reconcileAgainst(t, historyOf(1, "0.1", "bc1qx", "payout-10"), q); res.Verdict != core.NotFound {
+		t.Errorf("another note: %+v, want not_found", res)
+	}
+}

@@ -51,6 +51,7 @@ func reconcileCommand() command {
 			fs.StringVar(&q.Amount, "amount", "", "amount as sent")
 			fs.StringVar(&q.Currency, "currency", "", "`COIN` as sent")
 			fs.StringVar(&q.Currency2, "currency2", "", "`CURRENCY` the amount was priced in, if any (then the amount is not compared)")
+			fs.BoolVar(&q.AddTxFee, "add-tx-fee", false, "it was sent with add_tx_fee (the history may list the amount with the fee)")
 			fs.StringVar(&q.Address, "address", "", "destination `ADDRESS` as sent")
 			fs.StringVar(&q.Merchant, "merchant", "", "destination merchant `ID` (create_transfer)")
 			fs.StringVar(&q.Note, "note", "", "note as sent")

@@ -722,7 +722,7 @@ func (r *Run) matchEarlier(rows []*RowStatus, hist []core.WithdrawalInfo, taken 
 	recent := r.now().Add(-sameDay)
 	for _, p := range rows {
 		for _, w := range others {
-			if taken[w.ID] || !strings.EqualFold(w.Coin, p.Currency) || w.Amount != p.Amount || w.SendAddress != p.Address {
+			if taken[w.ID] || !strings.EqualFold(w.Coin, p.Currency) || w.Amount != p.Amount || !addressMayBe(w.SendAddress, p.Address) {
 				continue
 			}
 			at := "withdrawal " + w.ID + " of " + w.TimeCreated.UTC().Format(time.RFC3339)
@@ -767,6 +767,14 @@ func splitNote(note string) (memo, tag string, ok bool) {
 		return "", "", false
 	}
 	return memo, tagPrefix + hexTag, true
+}
+
+// addressMayBe reports whether a withdrawal's send_address may be the row's address: the same in
+// whatever form the API keeps it, or none listed yet (the API gives it once the withdrawal is
+// complete). The row's note (its file's tag and line) or memo is matched as well.
+func addressMayBe(listed, address string) bool {
+	same, unknown := core.CompareSendAddress(listed, address)
+	return same || unknown
 }
 
 // historyItems bounds a look-up of the file in the withdrawal history. The search window (the
@@ -925,7 +933,7 @@ func (r *Run) peek(ctx context.Context, c *core.Client) ([]*RowStatus, error) {
 	var paid []*RowStatus
 	taken := map[string]bool{}
 	for _, w := range seen {
-		if p := byNote[w.Note]; p != nil && strings.EqualFold(w.Coin, p.Currency) && w.Amount == p.Amount && w.SendAddress == p.Address {
+		if p := byNote[w.Note]; p != nil && strings.EqualFold(w.Coin, p.Currency) && w.Amount == p.Amount && addressMayBe(w.SendAddress, p.Address) {
 			p.State, p.ID, p.Reconciled, p.Error, p.Until, p.Held = Sent, w.ID, true, "", time.Time{}, false
 			paid = append(paid, p)
 			taken[w.ID] = true

@@ -508,7 +508,7 @@ func reconcile(c *core.Client, args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	q := core.ReconcileQuery{Cmd: o.text("cmd"), Amount: o.amount("amount"), Currency: o.text("currency"),
 		Address: o.text("address"), Merchant: o.text("merchant"), Note: o.text("note"), Invoice: o.text("invoice"),
-		Custom: o.text("custom"), Currency2: o.text("currency2"), Since: o.msTime("sinceMs"), SentAt: o.msTime("sentAtMs"),
+		Custom: o.text("custom"), Currency2: o.text("currency2"), AddTxFee: o.flag("addTxFee"), Since: o.msTime("sinceMs"), SentAt: o.msTime("sentAtMs"),
 		Deadline: o.msTime("deadlineMs"), SentWith: o.text("sentWith")}
 	if v, ok := o.get("nonce"); ok {
 		if n, good := numberToInt64(v); good {

@@ -142,6 +142,12 @@ func parseReconcileQuery(b gjson.Result) (core.ReconcileQuery, *Response) {
 		}
 		*t.dst = tm
 	}
+	if v := b.Get("add_tx_fee"); v.Exists() && v.Type != gjson.Null {
+		if v.Type != gjson.True && v.Type != gjson.False && v.Raw != "0" && v.Raw != "1" {
+			return q, badInput("add_tx_fee", "must be true or false (the original was sent with add_tx_fee)")
+		}
+		q.AddTxFee = v.Type == gjson.True || v.Raw == "1"
+	}
 	if v := b.Get("nonce"); v.Exists() && v.Type != gjson.Null {
 		raw := v.Raw
 		if v.Type == gjson.String {

@@ -114,6 +114,9 @@ func queryJSON(q *core.ReconcileQuery, key string) []byte {
 			o.str(f.k, f.v)
 		}
 	}
+	if q.AddTxFee {
+		o.bool("add_tx_fee", true)
+	}
 	if !q.Since.IsZero() {
 		o.str("since", rfc3339(q.Since))
 	}

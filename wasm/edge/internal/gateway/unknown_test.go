@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
 )
 
@@ -40,5 +41,17 @@ func TestReadFailureAtTheDeadlineIsATimeout(t *testing.T) {
 				t.Fatalf("status %d %v, want %d %s retryable", res.Status, m, tc.status, tc.code)
 			}
 		})
+	}
+}
+
+// An outcome_unknown answer's reconcile body of a withdrawal sent with add_tx_fee says so, and
+// /v1/reconcile reads it back: the history may list that withdrawal with the fee added, and
+// compared with the amount alone it was "not found".
+func TestReconcileBodyKeepsAddTxFee(t *testing.T) {
+	q := core.QueriesFromOutcome(&core.OutcomeUnknownError{Cmd: "create_withdrawal",
+		Ref: map[string]string{"amount": "0.1", "currency": "BTC", "address": "bc1qx", "add_tx_fee": "1"}}, time.Now())[0]
+	back, res := parseReconcileQuery(gjson.ParseBytes(queryJSON(&q, "")))
+	if res != nil || !back.AddTxFee {
+		t.Fatalf("read back %+v (%v), want add_tx_fee", back, res)
 	}
 }

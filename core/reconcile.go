@@ -340,6 +340,19 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 	}
 	for _, i := range append(append([]int(nil), wd...), tx...) {
 		r, q := out[i], &qs[i]
+		if r.Verdict == NotFound && q.Cmd == "create_transfer" {
+			// A transfer is an internal ledger move when the coin allows (spec §7.3): to an
+			// address of another Wallex account too, and no history lists those. Settled as a
+			// transfer to a merchant: by the balances, once the original can no longer land.
+			r.Verdict = Ambiguous
+			r.Detail += ", but a transfer to an address of another Wallex account is an internal ledger move that the API lists nowhere: compare your balance, or ask the receiver, before sending it again"
+			if covered(q) {
+				r.Detail += "; the nonce fence has run, so a late copy of the original can no longer be carried out and your balance shows whether it was"
+			} else {
+				c.waitInFlight(r, q, now, fenced, "not in the withdrawal history, and a transfer may be an internal move that no history lists", ", then compare your balances before sending it again")
+			}
+			continue
+		}
 		switch {
 		case r.Verdict != NotFound:
 			r.Proven = r.Verdict == Found

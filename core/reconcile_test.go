@@ -643,3 +643,27 @@ func TestReconcileOfANoteTheAPITrimmedOrCutIsNeverNotFound(t *testing.T) {
 		t.Errorf("another note: %+v, want not_found", res)
 	}
 }
+
+// A transfer is an internal ledger move when the coin allows (spec §7.3), to a merchant or to an
+// address of another Wallex account, and the API lists such moves in no history: a transfer to
+// an address that is not in the withdrawal history may be one. "Not found, proven" told the
+// merchant to send it again: paid twice. It is settled like a transfer to a merchant, by the
+// balances once the original can no longer land.
+func TestReconcileOfATransferToAnAddressIsNeverNotFound(t *testing.T) {
+	q := core.ReconcileQuery{Cmd: "create_transfer", Amount: "0.1", Currency: "BTC", Address: "bc1qx"}
+	res := reconcileAgainst(t, `{"error":"ok","result":[]}`, q)
+	if res.Verdict != core.Ambiguous || !strings.Contains(res.Detail, "balance") {
+		t.Fatalf("a transfer to an address not in the history: %s proven=%v (%s), want ambiguous (compare balances): a resend may pay twice", res.Verdict, res.Proven, res.Detail)
+	}
+	// in the history: found, as before
+	if res := reconcileAgainst(t, historyOf(2, "0.1", "bc1qx", ""), q); res.Verdict != core.Found {
+		t.Fatalf("a transfer to an address listed: %+v, want found", res)
+	}
+	// without a fence: in_flight until its bound, as a transfer to a merchant
+	s := &scripted{}
+	c, _ := core.New(core.WithAPIURL("https://api.test/api"), core.WithKeys("pub", "priv"), core.WithTransport(s))
+	q.SentAt = time.Now()
+	if res, err := c.Reconcile(context.Background(), q); err != nil || res.Verdict != core.InFlight {
+		t.Fatalf("without nonces, before its bound: %+v %v, want in_flight", res, err)
+	}
+}

@@ -649,18 +649,21 @@ func (c *Client) matchTransactions(ctx context.Context, qs []ReconcileQuery, idx
 	}
 	for _, i := range idx {
 		q := &qs[i]
-		var found []string
+		var found, unsure []string
 		for _, r := range recs {
-			if q.Invoice != "" && r.invoice != q.Invoice {
-				continue
+			sameInv, sameCustom := q.Invoice == "" || r.invoice == q.Invoice, q.Custom == "" || r.custom == q.Custom
+			if sameInv && sameCustom {
+				found = append(found, r.id)
+			} else if (sameInv || noteMayBe(r.invoice, q.Invoice)) && (sameCustom || noteMayBe(r.custom, q.Custom)) {
+				unsure = append(unsure, r.id) // kept trimmed or cut to the API's length
 			}
-			if q.Custom != "" && r.custom != q.Custom {
-				continue
-			}
-			found = append(found, r.id)
 		}
 		switch len(found) {
 		case 0:
+			if len(unsure) > 0 {
+				out[i] = &ReconcileResult{Verdict: Ambiguous, TxnIDs: unsure, Detail: errtext.D(len(unsure)) + " recent payment(s) have this invoice/custom trimmed or cut, as the API may keep it: check them before creating it again"}
+				continue
+			}
 			out[i] = &ReconcileResult{Verdict: NotFound, Detail: "none of the " + errtext.D(len(ids)) + " recent payments has this invoice/custom"}
 		case 1:
 			out[i] = &ReconcileResult{Verdict: Found, TxnIDs: found, Detail: "payment " + found[0] + " has this invoice/custom"}

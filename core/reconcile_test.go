@@ -667,3 +667,36 @@ func TestReconcileOfATransferToAnAddressIsNeverNotFound(t *testing.T) {
 		t.Fatalf("without nonces, before its bound: %+v %v, want in_flight", res, err)
 	}
 }
+
+// A payment's invoice or custom the API kept trimmed or cut to its length (128 characters on a
+// payment button, spec §9; core sends what it is given) is not proof of another payment: after
+// the fence "not found, proven" made a second payment for the sale.
+func TestReconcileOfAnInvoiceTheAPICutIsNeverNotFound(t *testing.T) {
+	invoice := "order-" + strings.Repeat("x", 150)
+	c, _ := core.New(core.WithAPIURL("https://api.test/api"), core.WithKeys("pub", "priv"), core.WithNonces(nil), core.WithFencePause(time.Millisecond),
+		core.WithTransport(core.TransportFunc(func(_ context.Context, req *core.Request) (*core.HTTPResponse, error) {
+			f, _ := url.ParseQuery(string(req.Body))
+			body := `{"error":"ok","result":[]}`
+			switch f.Get("cmd") {
+			case "login":
+				body = `{"success":"true","result":{"access_token":"Bearer t","expires_at":"2099-01-01 00:00:00"}}`
+			case "get_tx_ids":
+				body = `{"error":"ok","result":["CP1"]}`
+			case "get_tx_info":
+				body = fmt.Sprintf(`{"error":"ok","result":{"time_created":%d,"status":0,"coin":"BTC","amount":1000,"amountf":"0.00001000","checkout":{"invoice":%q,"custom":""}}}`, time.Now().Unix(), invoice[:128])
+			}
+			return &core.HTTPResponse{Status: 200, Header: map[string]string{"content-type": "application/json"}, Body: []byte(body)}, nil
+		})))
+	q := core.ReconcileQuery{Cmd: "create_transaction", Invoice: invoice, Nonce: 1, Since: time.Now().Add(-time.Minute)}
+	res, err := c.Reconcile(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict == core.NotFound {
+		t.Fatalf("invoice listed cut to 128: %s proven=%v (%s), but the payment was created: a second one for the sale", res.Verdict, res.Proven, res.Detail)
+	}
+	q.Invoice = "order-y"
+	if res, err := c.Reconcile(context.Background(), q); err != nil || res.Verdict != core.NotFound {
+		t.Fatalf("another invoice: %+v %v, want not_found", res, err)
+	}
+}

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"sort"
 	"strings"
 	"time"
 
@@ -520,7 +519,7 @@ func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]
 	// (no address yet, the fee added to the amount, a note trimmed or cut), so it is never proof
 	// that the original was not carried out.
 	var matches, noteMatches, unsure []WithdrawalInfo
-	why := map[string]bool{}
+	var why [len(unsureWhy)]bool // which of unsureWhy apply
 	for _, w := range hist {
 		if taken[w.ID] || q.Exclude[w.ID] || !strings.EqualFold(w.Coin, coin) {
 			continue
@@ -545,24 +544,33 @@ func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]
 		unsure = append(unsure, w)
 		switch {
 		case noAddr:
-			why["lists no address yet (the API gives it once the withdrawal is complete)"] = true
+			why[0] = true
 		case !sameAmount:
-			why["lists a larger amount (add_tx_fee: the fee may be listed with it)"] = true
+			why[1] = true
 		default:
-			why["has a note that differs only as the API may have trimmed or cut it"] = true
+			why[2] = true
 		}
 	}
 	r := matchVerdict(q, amt, coin, priced, matches, noteMatches)
 	if r.Verdict == NotFound && len(unsure) > 0 {
 		var reasons []string
-		for s := range why {
-			reasons = append(reasons, s)
+		for i, ok := range why {
+			if ok {
+				reasons = append(reasons, unsureWhy[i])
+			}
 		}
-		sort.Strings(reasons)
 		r = &ReconcileResult{Verdict: Ambiguous, Withdrawals: unsure, Detail: errtext.D(len(unsure)) + " " + coin + " withdrawal(s) may be it but cannot be told apart from it: the history " +
 			strings.Join(reasons, ", and ") + "; check them (get_withdrawal_info, the account's page) before sending it again"}
 	}
 	return r
+}
+
+// unsureWhy says why a history item may be the original without being told apart from it (a
+// table, not a map and a sort: a generic sort is 11 KB of a WebAssembly build).
+var unsureWhy = [...]string{
+	"lists no address yet (the API gives it once the withdrawal is complete)",
+	"lists a larger amount (add_tx_fee: the fee may be listed with it)",
+	"has a note that differs only as the API may have trimmed or cut it",
 }
 
 // matchVerdict is matchWithdrawal's verdict from what matched.

@@ -155,8 +155,8 @@ export interface ConfigureOptions {
   inFlightWindowMs?: number;
   /** reconcile's pause between its two history reads after the nonce fence (default 1000). */
   fencePauseMs?: number;
-  /** Answer format asked of the API (default "json"); results are identical either way. */
-  format?: 'json' | 'xml';
+  /** Answer format asked of the API: "json", the only one this build reads (the CLI and Go's core read xml too; the results are the same). */
+  format?: 'json';
   /** Allow plain http to a host that is not loopback (keys and tokens then travel unencrypted). */
   insecureHttp?: boolean;
   /**

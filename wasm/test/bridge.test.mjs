@@ -235,13 +235,13 @@ test('nonce mode: 20 concurrent calls, no nonce errors, no overlaps', async () =
   assert.equal(st.nonces.get(storeKey), sent.at(-1));
 });
 
-test('xml wire format gives the same results', async () => {
-  await wk.configure(demo({ format: 'xml' }));
-  const info = await wk.basicInfo();
-  assert.equal(typeof info.merchant_id, 'string');
-  const r = await wk.call('get_basic_info');
-  assert.match(r.raw, /^<\?xml/);
-  assert.equal(r.result.merchant_id, info.merchant_id);
+test('format xml is refused with what to use instead (the XML decoder is not in this build)', async () => {
+  const e = await rejection(wk.configure(demo({ format: 'xml' })));
+  assert.equal(e.code, 'invalid_input');
+  assert.equal(e.field, 'format');
+  assert.match(e.message, /must be "json" here/);
+  await wk.configure(demo({ format: 'json' }));
+  assert.equal(typeof (await wk.basicInfo()).merchant_id, 'string');
 });
 
 test('createTransaction + txInfo + txIds + txInfoMulti + reconcile', async () => {

@@ -297,7 +297,9 @@ func opsForgetCommand() command {
 		args:    "ID --yes",
 		summary: "drop a recorded operation without reconciling it",
 		help: "Drops a recorded operation after you have checked the account yourself. Prefer\n" +
-			"'wallexkit reconcile --op ID', which settles it from the history. Nothing is sent.",
+			"'wallexkit reconcile --op ID', which settles it from the history. Nothing is sent. It is\n" +
+			"refused while the request may still arrive (until its in-flight bound): no check of the\n" +
+			"account can tell before then.",
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			yes := fs.Bool("yes", false, "confirm")
 			return func(ctx context.Context, a *app, args []string) error {

@@ -295,3 +295,30 @@ func sentOnce(t *testing.T, ctx context.Context, a, b *core.Client, params func(
 	}
 	return pe
 }
+
+// The same operation (its opId) asked for again after the key was switched on one state file (a
+// rotated key of the same account; a server retrying a request whose answer it lost). Under the
+// first key it was carried out and settled. The guard looked at another key's records only for
+// an identical request still unsettled, so the same opId under the new key was sent again: paid
+// twice. An operation asked for again is never sent twice, whichever key recorded it.
+func TestSameOpIDAfterAKeySwitchIsNotSentAgain(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	path := filepath.Join(t.TempDir(), "state.json")
+	proc := func(opts ...core.Option) *core.Client {
+		s, err := filestore.New(path, []byte(e.demo.PrivateKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.client(append([]core.Option{core.WithTokenStore(s), core.WithOpStore(s)}, opts...)...)
+	}
+	ctx := core.WithOperationID(context.Background(), "order-21")
+	params := &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qrotate", Note: core.String("order-21")}
+	if _, err := proc().CreateWithdrawal(ctx, params); err != nil {
+		t.Fatal(err)
+	}
+	k := e.newKey(nil)
+	_, err := proc(core.WithKeys(k.PublicKey, k.PrivateKey)).CreateWithdrawal(ctx, params)
+	if n := countTo(t, proc(), "bc1qrotate"); n != 1 || !errors.As(err, new(*core.PendingOpError)) {
+		t.Fatalf("%d withdrawals to the address; the same opId under the new key: %v, want refused as pending", n, err)
+	}
+}

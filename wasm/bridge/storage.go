@@ -135,15 +135,31 @@ func (s *jsStorage) ClaimOp(ctx context.Context, key string, op core.Op, conflic
 
 var _ core.OpClaimer = (*jsStorage)(nil)
 
-// lock calls the adapter's method (lockOps, lockJournal), when it has it, and returns the
-// release function it resolves to.
+// lock calls the adapter's method (lockOps, lockJournal, lockNonce), when it has it, and returns
+// the release function it resolves to. Given up on while waiting (ctx done), the lock is released
+// once it is granted: otherwise it is held for good, and every later call waits on it.
 func (s *jsStorage) lock(ctx context.Context, method, arg string) (func(), error) {
 	if s.v.Get(method).Type() != js.TypeFunction {
 		return func() {}, nil
 	}
-	release, err := s.call(ctx, method, arg)
+	p, err := jsutil.Call(s.v, method, arg)
 	if err != nil {
-		return nil, err
+		return nil, errtext.Prefix("storage."+method+" failed: ", err)
+	}
+	release, err := jsutil.Await(ctx, p)
+	if err != nil {
+		if ctx.Err() != nil && jsutil.IsThenable(p) {
+			var then js.Func
+			then = js.FuncOf(func(_ js.Value, args []js.Value) any {
+				if len(args) > 0 && args[0].Type() == js.TypeFunction {
+					args[0].Invoke()
+				}
+				then.Release()
+				return nil
+			})
+			p.Call("then", then)
+		}
+		return nil, errtext.Prefix("storage."+method+" failed: ", err)
 	}
 	if release.Type() != js.TypeFunction {
 		return func() {}, nil
@@ -226,31 +242,5 @@ func (s *jsStorage) SaveNonce(ctx context.Context, key string, n int64) error {
 // Without lockNonce (one host, e.g. the extension's service worker) the client's own turn is
 // the only one needed.
 func (s *jsStorage) LockNonce(ctx context.Context, key string) (func(), error) {
-	if s.v.Get("lockNonce").Type() != js.TypeFunction {
-		return func() {}, nil
-	}
-	p, err := jsutil.Call(s.v, "lockNonce", key)
-	if err != nil {
-		return nil, errtext.Prefix("storage.lockNonce failed: ", err)
-	}
-	release, err := jsutil.Await(ctx, p)
-	if err != nil {
-		if ctx.Err() != nil && jsutil.IsThenable(p) {
-			// given up while waiting: release the lock once it is granted, or it is held for good
-			var then js.Func
-			then = js.FuncOf(func(_ js.Value, args []js.Value) any {
-				if len(args) > 0 && args[0].Type() == js.TypeFunction {
-					args[0].Invoke()
-				}
-				then.Release()
-				return nil
-			})
-			p.Call("then", then)
-		}
-		return nil, errtext.Prefix("storage.lockNonce failed: ", err)
-	}
-	if release.Type() != js.TypeFunction {
-		return func() {}, nil
-	}
-	return func() { _, _ = jsutil.Call(release, "call") }, nil
+	return s.lock(ctx, "lockNonce", key)
 }

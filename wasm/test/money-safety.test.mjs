@@ -333,3 +333,28 @@ test('the same withdrawal twice at once in two processes on one storage: with lo
     return [await wk.createClient(keyOpts(k, { storage: st })), await other.createClient(keyOpts(k, { storage: st }))];
   }, 'bc1qtwoproc');
 });
+
+test('lockOps given up on while waiting (the call timed out) is released once granted: the next withdrawal is not stuck', async () => {
+  const k = await newKey();
+  await admin('PUT', `/accounts/${k.merchantId}/balances`, { BTC: '10' });
+  const st = hostStorage();
+  // another process holds the database's lock longer than this client's timeout
+  let tail = Promise.resolve();
+  const acquire = async () => {
+    let release;
+    const held = new Promise((r) => { release = r; });
+    const prev = tail;
+    tail = prev.then(() => held);
+    await prev;
+    return release;
+  };
+  st.lockOps = () => acquire();
+  const releaseOther = await acquire();
+  const c = await wk.createClient(keyOpts(k, { storage: st, timeoutMs: 400 }));
+  await assert.rejects(c.createWithdrawal({ amount: '0.01', currency: 'BTC', address: 'bc1qlockleak', note: 'a' }));
+  releaseOther();
+  await sleep(50);
+  // the lock given up on must not be held for good: the next request gets it
+  const w = await c.createWithdrawal({ amount: '0.02', currency: 'BTC', address: 'bc1qlockleak', note: 'b' });
+  assert.ok(w.id);
+});

@@ -31,8 +31,8 @@ import (
 //   - the same key with another command or other fields: 422 idempotency_key_reused.
 //
 // An answer that says nothing was carried out (retryable: true, e.g. 503 not_sent) releases the
-// key, so the same request may be sent again with it. Records are scoped to the account (API URL
-// and merchant ID; not the API key, which may be rotated) and the gateway token that made them,
+// key, so the same request may be sent again with it. Records are scoped to the account (API URL;
+// not the API key, which may be rotated, nor the optional merchant ID) and the gateway token that made them,
 // and kept for IdempotencyRetention. A request without the header is sent as before (each copy
 // is a new call).
 
@@ -91,7 +91,7 @@ func parseIdemRec(raw string) idemRec {
 	return r
 }
 
-// idempotencyID scopes key to the gateway's Wallex account (account: its API URL and merchant ID,
+// idempotencyID scopes key to the gateway's Wallex account (account: its API URL,
 // idempotencyScope) and the caller's gateway token, hashed: no token or key appears in storage
 // keys. Not to the API key: a key rotated (WALLEX_PUBLIC_KEY changed) while a request was in
 // flight, or after its answer was lost, would make the same request sent again with the same
@@ -106,9 +106,11 @@ func idempotencyID(account, authorization, key string) string {
 	return hexstr.Encode(h.Sum(nil)[:16])
 }
 
-// idempotencyScope names the account whose requests share Idempotency-Keys: the API URL and the
-// merchant ID, which stay when the API key is rotated.
-func idempotencyScope(apiURL, merchantID string) string { return apiURL + "|merchant:" + merchantID }
+// idempotencyScope names the account whose requests share Idempotency-Keys: the API URL, which
+// stays when the API key is rotated. Not WALLEX_MERCHANT_ID either: it is optional (IPNs only),
+// and set or corrected between a request and its copy it made the copy a new claim. A deployment
+// serves one account (README), and the gateway token is in the id too.
+func idempotencyScope(apiURL string) string { return apiURL }
 
 // requestFingerprint identifies what a request asks for: its command and fields (the envelope's
 // version, key, nonce and format are already dropped), in sorted order.
@@ -132,7 +134,7 @@ func requestFingerprint(cmd string, fields core.Fields) string {
 // claimIdempotency records the request's key before it is sent. It returns the claim to settle
 // afterwards, or the answer to give instead of sending (a copy, a reused key, the ledger down).
 func (g *Gateway) claimIdempotency(ctx context.Context, p Platform, r *Request, c *apiClient, cmd string, fields core.Fields, key string, deadline time.Time) (*idemClaim, *Response) {
-	cl := &idemClaim{id: idempotencyID(idempotencyScope(c.APIURL(), g.cfg.MerchantID), r.Header["authorization"], key), claim: randomHex(8), fp: requestFingerprint(cmd, fields), cmd: cmd}
+	cl := &idemClaim{id: idempotencyID(idempotencyScope(c.APIURL()), r.Header["authorization"], key), claim: randomHex(8), fp: requestFingerprint(cmd, fields), cmd: cmd}
 	rec := newObj().str("claim", cl.claim).str("fp", cl.fp).str("state", "sending").str("cmd", cmd).
 		str("sent_at", rfc3339(time.Now())).str("deadline", rfc3339(deadline)).strMap("fields", fields).String()
 	led := p.Ledger()

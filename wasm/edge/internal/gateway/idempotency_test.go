@@ -149,7 +149,7 @@ func TestIdempotencyKeyAfterAnUnknownOutcome(t *testing.T) {
 	// A claim left "sending" past its deadline (its Worker stopped).
 	withdrawalAPI(f, nil)
 	led := f.Ledger()
-	id := idempotencyID(idempotencyScope("http://127.0.0.1:1/api", g.cfg.MerchantID), "Bearer gw-token-aaaa", "op_5")
+	id := idempotencyID(idempotencyScope("http://127.0.0.1:1/api"), "Bearer gw-token-aaaa", "op_5")
 	past := time.Now().Add(-time.Minute)
 	rec := newObj().str("claim", "c0").str("fp", requestFingerprint("create_withdrawal", map[string]string{"amount": "0.1", "currency": "BTC", "address": "bc1qx", "note": "n1"})).
 		str("state", "sending").str("cmd", "create_withdrawal").str("sent_at", rfc3339(past.Add(-20*time.Second))).str("deadline", rfc3339(past)).
@@ -245,6 +245,24 @@ func TestIdempotencyKeyHoldsAcrossAKeyRotation(t *testing.T) {
 	}
 	if n := f.count("create_withdrawal"); n != 2 {
 		t.Fatalf("%d withdrawals carried out, want 2 (one per Idempotency-Key)", n)
+	}
+}
+
+// WALLEX_MERCHANT_ID set (or corrected) after a money call whose answer was lost, to turn IPNs on:
+// the same request sent again with the same Idempotency-Key must get the first one's answer. The
+// key's record was scoped to the merchant ID as configured, so the copy was a new claim and a
+// second withdrawal, as after a key rotation.
+func TestIdempotencyKeyHoldsWhenTheMerchantIDIsSet(t *testing.T) {
+	gA, f := newGateway(t, map[string]string{EnvAllowMoney: "1", EnvMerchantID: "", EnvIPNSecret: ""})
+	gB, _ := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	withdrawalAPI(f, nil)
+	first := gA.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_mid1"), wdBody))
+	if first.Status != 200 || f.count("create_withdrawal") != 1 {
+		t.Fatalf("first: %d %s", first.Status, first.Body)
+	}
+	again := gB.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_mid1"), wdBody))
+	if n := f.count("create_withdrawal"); n != 1 || again.Status != 200 || string(again.Body) != string(first.Body) {
+		t.Fatalf("the copy after WALLEX_MERCHANT_ID was set: %d %s; %d withdrawals carried out, want 1", again.Status, again.Body, n)
 	}
 }
 

@@ -230,14 +230,17 @@ func (r *opRecorder) conflicts(o Op) bool {
 }
 
 // conflictsAt is conflicts for an operation recorded under storeKey, which may be another key's
-// or API URL's of the same store: of those, the same operation asked for again (its opId: a key
-// rotated since, settled, forgotten or not, it is never sent twice), or one that looks the same and is not
-// settled.
+// or API URL's of the same store: of those, the same operation asked for again under its opId (a
+// key rotated since; settled, forgotten or not, it is never sent twice), or one that looks the
+// same and is not settled.
 func (r *opRecorder) conflictsAt(storeKey string, o Op) bool {
 	if storeKey == r.c.storeKey {
 		return r.conflicts(o)
 	}
-	return o.ID == r.op.ID || o.State.Unresolved() && o.Cmd == r.op.Cmd && sameOperation(r.op.Cmd, o.Ref, r.op.Ref)
+	// The same request: while it is unresolved, or ever again under its own operation id (asked
+	// for again after a key switch, its answer lost). The same id for another request is another
+	// account's or tenant's numbering sharing the store (a server's order ids): not this operation.
+	return (o.ID == r.op.ID || o.State.Unresolved()) && o.Cmd == r.op.Cmd && sameOperation(r.op.Cmd, o.Ref, r.op.Ref)
 }
 
 // sameOperation reports whether two requests of cmd look like one operation while the first is

@@ -145,6 +145,7 @@ test('dev page, single send, nonces off: nothing is sent; an operation an earlie
     const op = { id: 'op_earlier0000000000000001', cmd: 'create_withdrawal', ref: earlier, sent_at: new Date(sentAt).toISOString(), deadline: new Date(sentAt + 1000).toISOString(), state: 'unknown', error: 'the answer was lost' };
     await page.evaluate(([k, o]) => localStorage.setItem(`wk.ops.${k}`, JSON.stringify({ [o.id]: JSON.stringify(o) })), [storeKey, op]);
     await page.reload();
+    await goTo(page, 'overview'); // (on the Send screen itself the banner has no link to it)
     await page.locator('#wk-ops-banner:not([hidden])').waitFor();
     await page.locator('#wk-ops-banner a[data-action="open-unsettled"]').click();
     await page.locator('#wk-unsettled:not([hidden]) article.op').waitFor();

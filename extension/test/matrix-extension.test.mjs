@@ -77,7 +77,8 @@ after(async () => {
           // the lost answer is an unknown outcome with the page's operation id, never "internal"
           const box = page.locator('section.review [role=alert][data-code="outcome_unknown"]');
           await box.waitFor({ timeout: 20_000 });
-          assert.match(await box.innerText(), /background worker stopped[\s\S]*Do not send it again/);
+          // (the worker's own words wait under "Technical details": textContent reads them)
+          assert.match(await box.textContent(), /background worker stopped[\s\S]*Do not send it again/);
           assert.equal(await page.locator('section.review [data-action="confirm"]').count(), 0, 'the send button is gone');
           assert.equal(await page.locator('main [role=alert][data-code="internal"]').count(), 0);
           if (c.fault.kind === 'hold') await shot(page, 'extension-worker-stopped-unknown');
@@ -122,7 +123,7 @@ after(async () => {
       steps.push('worker stopped');
       const box = page.locator('section[aria-labelledby="po-review"] [role=alert][data-code="outcome_unknown"]');
       await box.waitFor({ timeout: 20_000 });
-      assert.match(await box.innerText(), /payout step[\s\S]*never pays a row twice/);
+      assert.match(await box.textContent(), /payout step[\s\S]*never pays a row twice/);
       await page.locator('[data-action="send-payouts"]:not([aria-busy])', { hasText: 'Resume' }).waitFor({ timeout: 20_000 });
       await shot(page, 'extension-mass-worker-stopped');
       steps.push(...await followPayouts(page));

@@ -222,7 +222,7 @@ func ipnListenCommand() command {
 			"fulfilment itself idempotent (e.g. set paid_at only where it is not set yet).\n" +
 			"Stop it with Ctrl-C.\n" + ipnSecretHelp,
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
-			addr := fs.String("addr", "127.0.0.1:8788", "listen `ADDR` (port 0 picks a free one)")
+			addr := fs.String("addr", "127.0.0.1:8789", "listen `ADDR` (port 0 picks a free one; 8788 is wrangler dev's)")
 			secret := fs.String("secret", "", "IPN `SECRET` (prefer WALLEX_IPN_SECRET)")
 			merchant := fs.String("merchant", "", "your merchant `ID`")
 			return func(ctx context.Context, a *app, args []string) error {

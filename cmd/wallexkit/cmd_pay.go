@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -61,6 +62,11 @@ func payCreateCommand() command {
 					return err
 				}
 				tx, err := c.CreateTransaction(ctx, p)
+				var ae *core.APIError
+				if errors.As(err, &ae) && strings.Contains(strings.ToLower(ae.Message), "currenc") {
+					// refused, so nothing was created: say where the coins this account takes are listed
+					return fmt.Errorf("%w: see 'wallexkit rates --accepted' for the coins this account takes", err)
+				}
 				if err != nil {
 					return err
 				}

@@ -104,3 +104,13 @@ func TestPayCreateSandboxPayTxInfo(t *testing.T) {
 		}
 	}
 }
+
+// A coin the API does not know (or the account does not take): the refusal says where the coins
+// this account takes are listed.
+func TestPayCreateUnknownCoinSaysWhereToLook(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("pay", "create", "--amount", "12.5", "--currency", "USD", "--pay-with", "XYZ", "--email", "buyer@example.com", "--invoice", "INV-XYZ")
+	if r.code != 1 || !strings.Contains(r.stderr, "XYZ") || !strings.Contains(r.stderr, "wallexkit rates --accepted") {
+		t.Fatalf("exit %d, stderr %q: want 1, naming the coin and 'wallexkit rates --accepted'", r.code, r.stderr)
+	}
+}

@@ -288,6 +288,7 @@ func checkRow(rec []string, cols map[string]int, line int, tag string, o Options
 		msgs = append(msgs, "currency "+cur+" is not enabled on this account (see 'rates --accepted')")
 	}
 	p.Currency = cur
+	addressCheckable := len(msgs) == 0 // its own checks and the currency passed: its checksum can be checked
 	if raw := get("amount"); raw == "" {
 		msgs = append(msgs, "amount is empty")
 	} else if amt, err := core.ParseAmount(raw); err != nil {
@@ -297,7 +298,7 @@ func checkRow(rec []string, cols map[string]int, line int, tag string, o Options
 	} else {
 		p.Amount = amt
 	}
-	if !o.NoAddressCheck && len(msgs) == 0 {
+	if !o.NoAddressCheck && addressCheckable { // (whatever the amount's problems: every problem of a row at once)
 		var ve *core.ValidationError
 		if err := core.CheckAddress(cur, p.Address); errors.As(err, &ve) {
 			msgs = append(msgs, "address "+errtext.Q(clip(p.Address, 60))+" "+ve.Problem)

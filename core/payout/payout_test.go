@@ -53,21 +53,25 @@ func TestParse(t *testing.T) {
 		"bc1q,BTC",                               // 6: columns
 		"bc1q,XYZ,1",                             // 7: not accepted
 		"bc1q,BTC,1," + strings.Repeat("m", 120), // 8: memo too long
-		"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa,BTC,1,ok", // 9: fine
-		"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb,BTC,1",    // 10: a typo in the address
-		"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa,BTC,3",    // 11: more than the balance
+		"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa,BTC,1,ok",        // 9: fine
+		"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb,BTC,1",           // 10: a typo in the address
+		"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa,BTC,3",           // 11: more than the balance
+		"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb,BTC,0.123456789", // 12: a typo and 9 decimals: both said at once
 	}, "\n")), payout.Options{Currencies: map[string]bool{"BTC": true}, Balances: map[string]core.Amount{"BTC": core.MustParseAmount("2")}})
 	lines := map[int]string{}
 	for _, p := range bad.Problems {
 		lines[p.Line] = p.Msg
 	}
 	for line, want := range map[int]string{1: "spaces", 2: "formula", 3: "currency", 4: "greater than zero", 5: "decimals", 6: "columns", 7: "not enabled", 8: "memo is 120 bytes",
-		10: "wrong checksum", 11: "more than the BTC balance"} {
+		10: "wrong checksum", 11: "more than the BTC balance", 12: "decimals"} {
 		if !strings.Contains(lines[line], want) {
 			t.Errorf("line %d: %q, want it to mention %q", line, lines[line], want)
 		}
 	}
-	if len(bad.Problems) != 10 || len(bad.Rows) != 1 {
+	if !strings.Contains(lines[12], "wrong checksum") {
+		t.Errorf("line 12: %q, want its address's problem too (every problem of a row at once)", lines[12])
+	}
+	if len(bad.Problems) != 11 || len(bad.Rows) != 1 {
 		t.Fatalf("every bad row at once: %d problems, %d rows", len(bad.Problems), len(bad.Rows))
 	}
 	if _, err := payout.Open(context.Background(), bad, &payout.MemoryJournal{}, payout.OpenOptions{}); err == nil {

@@ -2,12 +2,14 @@ package payout_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/nethttp"
 	"github.com/wallexkit/wallexkit/core/payout"
 	"github.com/wallexkit/wallexkit/sandbox"
 )
@@ -242,6 +244,116 @@ func TestFastClockFindsALostBatch(t *testing.T) {
 			}
 		}
 		r.Close()
+	}
+	assertOnce(t, e, f, true)
+}
+
+// asTheAPIListsIt is a transport that lists the history as the API does (spec §7.3): no
+// send_address before a withdrawal is complete, and, with noNotes, no note at all.
+func asTheAPIListsIt(t *testing.T, noNotes bool) core.Transport {
+	inner := nethttp.New(nil)
+	return core.TransportFunc(func(ctx context.Context, req *core.Request) (*core.HTTPResponse, error) {
+		hr, err := inner.RoundTrip(ctx, req)
+		if err != nil || hr == nil || !strings.Contains(string(req.Body), "cmd=get_withdrawal_history") {
+			return hr, err
+		}
+		var ans map[string]any
+		if json.Unmarshal(hr.Body, &ans) != nil {
+			return hr, err
+		}
+		items, _ := ans["result"].([]any)
+		for _, it := range items {
+			w, _ := it.(map[string]any)
+			if st, _ := w["status"].(float64); st != 2 {
+				w["send_address"] = ""
+			}
+			if noNotes {
+				delete(w, "note")
+			}
+		}
+		b, jerr := json.Marshal(ans)
+		if jerr != nil {
+			t.Fatal(jerr)
+		}
+		return &core.HTTPResponse{Status: hr.Status, Header: hr.Header, Body: b}, nil
+	})
+}
+
+// A withdrawal of the same coin and amount, made without a note and still awaiting its email
+// confirmation (the history lists no address for it yet), makes a row of a new file ambiguous for
+// good: once it is confirmed and complete (another address), the row was still never paid, and no
+// step of the tool ever looked again.
+func TestALookAlikeAwaitingConfirmationDoesNotBlockARowForGood(t *testing.T) {
+	e := newEnv(t)
+	f := file(t, 2, "lookalike")
+	ctx := context.Background()
+	c := e.client(true, core.WithTransport(asTheAPIListsIt(t, false)))
+	w, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: f.Rows[0].Amount.Text(), Currency: "BTC", Address: sandbox.NewAddress("BTC")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &payout.MemoryJournal{}
+	r, err := payout.Open(ctx, f, j, payout.OpenOptions{Session: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Step(ctx, c, payout.StepOptions{}); err != nil { // the scan
+		t.Fatal(err)
+	}
+	s := r.Summary()
+	r.Close()
+	if s.Ambiguous == 0 && s.Held == 0 {
+		t.Fatalf("a look-alike awaiting confirmation settled nothing either way: %+v", r.Rows())
+	}
+	for _, p := range r.Rows() {
+		if p.Line == f.Rows[0].Line && !strings.Contains(p.Error, w.ID) {
+			t.Errorf("line %d is not sent but does not name the withdrawal to check (%s): %q", p.Line, w.ID, p.Error)
+		}
+	}
+	// The merchant checks: it is another payment, confirmed and sent to its own address.
+	if _, err := e.sb.CompleteWithdrawal(w.ID); err != nil {
+		t.Fatal(err)
+	}
+	follow(t, ctx, f, j, c, 25)
+	assertOnce(t, e, f, true)
+}
+
+// The API lists no note and no address before completion: a batch whose answer was lost, looked
+// up while its withdrawals are pending, is ambiguous for good, though once they are complete the
+// history tells them apart by address.
+func TestALostBatchLookedUpBeforeItCompletesIsNotAmbiguousForGood(t *testing.T) {
+	e := newEnv(t)
+	f := file(t, 3, "lostpending")
+	ctx := context.Background()
+	c := e.client(true, core.WithTransport(asTheAPIListsIt(t, true)))
+	j := &payout.MemoryJournal{}
+	r, err := payout.Open(ctx, f, j, payout.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_mass_withdrawal"})
+	sendNext(t, ctx, r, c, 25, nil)
+	r.Close()
+	r, err = payout.Open(ctx, f, j, payout.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Step(ctx, c, payout.StepOptions{}); err != nil { // reconcile, withdrawals pending
+		t.Fatal(err)
+	}
+	r.Close()
+	// They complete; the history now lists their addresses.
+	for w, err := range e.client(true).WithdrawalHistory(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.sb.CompleteWithdrawal(w.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := follow(t, ctx, f, j, c, 25)
+	if s.Reconciled != 3 {
+		t.Fatalf("summary = %+v", s)
 	}
 	assertOnce(t, e, f, true)
 }

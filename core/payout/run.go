@@ -607,10 +607,12 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 			p.State, p.ID, p.Reconciled, p.Error, p.Until, p.Held = Sent, w.ID, true, "", time.Time{}, false
 			lines = append(lines, p.Line)
 			entries = append(entries, Entry{Line: p.Line, State: Sent, ID: w.ID, Reconciled: true})
+		case notYet(res[i]):
+			// Held below, and looked up again once its look-alikes may list their address.
 		case res[i].Verdict == core.Ambiguous:
 			// The history could not tell (it held more than the search read, or several
 			// withdrawals look like this row): a person decides, nothing is sent for it.
-			p.State, p.Error, p.Until, p.Held = Ambiguous, res[i].Detail, time.Time{}, false
+			p.State, p.Error, p.Until, p.Held = Ambiguous, res[i].Detail+lookAlikes(res[i]), time.Time{}, false
 			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
 		case earlier[p] != "":
 			p.State, p.Error, p.Until, p.Held = Ambiguous, earlier[p], time.Time{}, false
@@ -624,13 +626,18 @@ func (r *Run) scanHistory(ctx context.Context, c *core.Client) (StepResult, erro
 	if len(lines) > 0 {
 		why = "rows of this file were paid from another tool, journal or API key (lines " + joinLines(lines) + ")"
 	}
-	var held []*RowStatus
-	for _, p := range rows {
-		if p.State == Pending || p.State == InFlight {
+	var held, waiting []*RowStatus
+	var waitingOn []*core.ReconcileResult
+	for i, p := range rows {
+		switch {
+		case notYet(res[i]):
+			waiting, waitingOn = append(waiting, p), append(waitingOn, res[i])
+		case p.State == Pending || p.State == InFlight:
 			held = append(held, p)
 		}
 	}
 	entries = append(entries, r.hold(c, held, why)...)
+	entries = append(entries, r.holdNotYet(c, waiting, waitingOn)...)
 	entries = append(entries, Entry{Scanned: true, Session: r.session, At: r.now().UTC()})
 	if err := r.j.Append(ctx, entries); err != nil {
 		return StepResult{}, errtext.Prefix("cannot write the journal: ", err)
@@ -674,6 +681,53 @@ func (r *Run) hold(c *core.Client, rows []*RowStatus, why string) []Entry {
 	for _, p := range rows {
 		p.State, p.Until, p.Error, p.Held = InFlight, until, msg, true
 		out = append(out, Entry{Line: p.Line, State: InFlight, Until: until, Error: msg, Held: true})
+	}
+	return out
+}
+
+// notYet reports whether v is ambiguous only because of withdrawals that list no address
+// because they are not complete yet (awaiting email confirmation, or pending): once complete the
+// history lists their address and tells them apart from the row, so the row is looked up again
+// then rather than left ambiguous for good. Nothing is sent for it before.
+func notYet(v *core.ReconcileResult) bool {
+	if v.Verdict != core.Ambiguous || len(v.Withdrawals) == 0 {
+		return false
+	}
+	for _, w := range v.Withdrawals {
+		if w.SendAddress != "" || (w.Status != core.WithdrawalAwaitingConfirm && w.Status != core.WithdrawalPending) {
+			return false
+		}
+	}
+	return true
+}
+
+// lookAlikes names the withdrawals an ambiguous verdict is about, for a person to check.
+func lookAlikes(v *core.ReconcileResult) string {
+	if len(v.Withdrawals) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(" (")
+	for i, w := range v.Withdrawals {
+		if i == 10 {
+			b.WriteString(", and " + errtext.D(len(v.Withdrawals)-10) + " more")
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("withdrawal " + w.ID + " of " + w.TimeCreated.UTC().Format(time.RFC3339) + ", " + w.Status.String())
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// holdNotYet holds rows whose look-alikes are not complete yet (notYet), saying which.
+func (r *Run) holdNotYet(c *core.Client, rows []*RowStatus, res []*core.ReconcileResult) []Entry {
+	out := make([]Entry, 0, len(rows))
+	for i, p := range rows {
+		e := r.hold(c, []*RowStatus{p}, res[i].Detail+lookAlikes(res[i])+"; they list their address once complete (confirm or cancel one awaiting its email confirmation)")
+		out = append(out, e...)
 	}
 	return out
 }
@@ -849,10 +903,19 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 	lines := make([]int, 0, len(rows))
 	var paidMeanwhile []int    // held rows found: paid elsewhere while this run held them
 	released := map[int]bool{} // held rows not found: due to be sent
+	var waiting []*RowStatus   // held rows whose look-alikes list no address yet: held again
+	var waitingOn []*core.ReconcileResult
 	for i, p := range rows {
 		v := res[i]
 		lines = append(lines, p.Line)
 		switch {
+		case notYet(v) && p.Held:
+			waiting, waitingOn = append(waiting, p), append(waitingOn, v)
+		case notYet(v):
+			// Its batch left (or may have): once the look-alikes are complete the history lists
+			// their address and tells them apart; looked up again then, never sent before.
+			p.State, p.Until, p.Error = InFlight, c.InFlightUntil(now, time.Time{}), v.Detail+lookAlikes(v)+": looked up again after that time"
+			entries = append(entries, Entry{Line: p.Line, State: InFlight, Until: p.Until, Error: p.Error})
 		case v.Verdict == core.Found:
 			if p.Held {
 				paidMeanwhile = append(paidMeanwhile, p.Line)
@@ -875,10 +938,11 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 			p.State, p.Until, p.Error = InFlight, v.Until, v.Detail
 			entries = append(entries, Entry{Line: p.Line, State: InFlight, Until: v.Until, Error: v.Detail, Held: p.Held})
 		default:
-			p.State, p.Error, p.Held = Ambiguous, v.Detail, false
-			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: v.Detail})
+			p.State, p.Error, p.Held = Ambiguous, v.Detail+lookAlikes(v), false
+			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
 		}
 	}
+	entries = append(entries, r.holdNotYet(c, waiting, waitingOn)...)
 	switch {
 	case len(paidMeanwhile) > 0:
 		// Another run of this file may be going on: hold the rest again until it is quiet.

@@ -193,33 +193,7 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 			_ = c.cfg.ops.SaveOp(ctx, c.storeKey, forgottenOp(o, now))
 		}
 	}
-	if all, ok := c.cfg.ops.(OpLister); ok {
-		// The same store may hold the operations of other keys or API URLs (one state file, a
-		// key or profile switched since): an identical request of unknown outcome sent with one
-		// of them may have been carried out on this account too.
-		others, err := all.LoadAllOps(ctx)
-		if err != nil {
-			return nil, &opStoreError{op: "read", err: err}
-		}
-		for k, ops := range others {
-			if k == c.storeKey {
-				continue
-			}
-			for _, o := range ops {
-				if r.conflictsAt(k, o) {
-					return nil, &PendingOpError{Op: o, StoreKey: k}
-				}
-			}
-		}
-	}
 	return r, nil
-}
-
-// OpLister is an OpStore that can list the operations of every store key it holds (filestore:
-// one state file used with several keys or API URLs). A client refuses a request identical to
-// an unresolved one of any of them (PendingOpError with its StoreKey), not only of its own key.
-type OpLister interface {
-	LoadAllOps(ctx context.Context) (map[string][]Op, error)
 }
 
 // conflicts reports whether the recorded operation o stops this one from being sent: the same
@@ -293,7 +267,9 @@ func (r *opRecorder) sending(ctx context.Context, nonce int64, sentAt, deadline 
 	}
 	if cl, ok := r.c.cfg.ops.(OpClaimer); ok && !r.put {
 		// First write: beginOp's check again and the write in one step, so that two processes
-		// that both passed beginOp's check (a slow login between it and here) cannot both send.
+		// that both passed beginOp's check (a slow login between it and here) cannot both send;
+		// and the only check of the records of the store's other keys and API URLs (a key
+		// switched on one state file), made where the claim is atomic.
 		other, k, err := cl.ClaimOp(ctx, r.c.storeKey, r.op, r.conflictsAt)
 		if err != nil {
 			return &opStoreError{op: "write", err: err}

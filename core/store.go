@@ -109,7 +109,8 @@ func (m *MemoryStore) putOp(key string, op Op) {
 	m.ops[key][op.ID] = op
 }
 
-// ClaimOp writes op unless an op of key conflicts with it, which it returns (OpClaimer): two
+// ClaimOp writes op under key unless a recorded op of any key conflicts with it, which it
+// returns with its key (OpClaimer): two
 // clients of one key on this store, or one client without nonces, given the same request at
 // once (a double click), send it once.
 func (m *MemoryStore) ClaimOp(_ context.Context, key string, op Op, conflict func(storeKey string, o Op) bool) (*Op, string, error) {

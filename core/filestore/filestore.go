@@ -47,7 +47,6 @@ var (
 	_ core.NonceStore  = (*Store)(nil)
 	_ core.NonceLocker = (*Store)(nil)
 	_ core.OpStore     = (*Store)(nil)
-	_ core.OpLister    = (*Store)(nil)
 	_ core.OpClaimer   = (*Store)(nil)
 )
 
@@ -371,17 +370,4 @@ func (s *Store) lockFile(ctx context.Context, path string) (func(), error) {
 		}()
 		return nil, ctx.Err()
 	}
-}
-
-// LoadAllOps lists the operations of every store key in the file (core.OpLister): a client
-// refuses a request identical to an unresolved one sent with another key or API URL.
-func (s *Store) LoadAllOps(_ context.Context) (map[string][]core.Op, error) {
-	out := map[string][]core.Op{}
-	err := s.view(func(st *fileState) error {
-		for k, ops := range st.Ops {
-			out[k] = core.SortOps(ops)
-		}
-		return nil
-	})
-	return out, err
 }

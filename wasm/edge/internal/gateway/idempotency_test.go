@@ -211,18 +211,8 @@ func TestIdempotencyKeyReleasedAndScoped(t *testing.T) {
 // second withdrawal. Both keys are the same merchant's account: the copy must get the first one's
 // answer (or be told it is in progress), never be sent.
 func TestIdempotencyKeyHoldsAcrossAKeyRotation(t *testing.T) {
-	gA, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
-	gB, _ := newGateway(t, map[string]string{EnvAllowMoney: "1", EnvPublicKey: "pub-key-5678"})
-	withdrawalAPI(f, nil)
-	first := gA.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_rot1"), wdBody))
-	if first.Status != 200 || f.count("create_withdrawal") != 1 {
-		t.Fatalf("first: %d %s", first.Status, first.Body)
-	}
-	// Its answer was lost; the caller sends it again after the rotation.
-	again := gB.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_rot1"), wdBody))
-	if n := f.count("create_withdrawal"); n != 1 || again.Status != 200 || string(again.Body) != string(first.Body) {
-		t.Fatalf("the copy after the key rotated: %d %s; %d withdrawals carried out, want 1 (the copy gets the first one's answer)", again.Status, again.Body, n)
-	}
+	gA, gB, f := sentAgainAfterAChange(t, "the key rotated", map[string]string{EnvAllowMoney: "1"},
+		map[string]string{EnvAllowMoney: "1", EnvPublicKey: "pub-key-5678"})
 
 	// In progress under the old key when the copy comes to the new one.
 	hold := make(chan struct{})
@@ -253,17 +243,28 @@ func TestIdempotencyKeyHoldsAcrossAKeyRotation(t *testing.T) {
 // key's record was scoped to the merchant ID as configured, so the copy was a new claim and a
 // second withdrawal, as after a key rotation.
 func TestIdempotencyKeyHoldsWhenTheMerchantIDIsSet(t *testing.T) {
-	gA, f := newGateway(t, map[string]string{EnvAllowMoney: "1", EnvMerchantID: "", EnvIPNSecret: ""})
-	gB, _ := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	sentAgainAfterAChange(t, "WALLEX_MERCHANT_ID was set", map[string]string{EnvAllowMoney: "1", EnvMerchantID: "", EnvIPNSecret: ""},
+		map[string]string{EnvAllowMoney: "1"})
+}
+
+// sentAgainAfterAChange sends a withdrawal with an Idempotency-Key through a gateway configured
+// with before, then (its answer lost) the same request with the same key through one configured
+// with after, on the same ledger and API: the copy must get the first one's answer, nothing sent.
+// It returns both gateways and the fake API, for more of the same.
+func sentAgainAfterAChange(t *testing.T, change string, before, after map[string]string) (gA, gB *Gateway, f *fakePlatform) {
+	t.Helper()
+	gA, f = newGateway(t, before)
+	gB, _ = newGateway(t, after)
 	withdrawalAPI(f, nil)
-	first := gA.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_mid1"), wdBody))
+	first := gA.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_again1"), wdBody))
 	if first.Status != 200 || f.count("create_withdrawal") != 1 {
 		t.Fatalf("first: %d %s", first.Status, first.Body)
 	}
-	again := gB.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_mid1"), wdBody))
+	again := gB.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_again1"), wdBody))
 	if n := f.count("create_withdrawal"); n != 1 || again.Status != 200 || string(again.Body) != string(first.Body) {
-		t.Fatalf("the copy after WALLEX_MERCHANT_ID was set: %d %s; %d withdrawals carried out, want 1", again.Status, again.Body, n)
+		t.Fatalf("the copy after %s: %d %s; %d withdrawals carried out, want 1 (the copy gets the first one's answer)", change, again.Status, again.Body, n)
 	}
+	return gA, gB, f
 }
 
 // /v1/call is not offered to pages cross-origin: no CORS headers, a preflight is refused, so a

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,18 +19,19 @@ type ErrorCode string
 
 // Error codes.
 const (
-	CodeInvalidInput     ErrorCode = "invalid_input"     // bad input caught before anything was sent
-	CodeAPIError         ErrorCode = "api_error"         // the API answered with an error message
-	CodeAuth             ErrorCode = "auth"              // the key pair or the token was refused
-	CodePermission       ErrorCode = "permission"        // the API key may not run this command
-	CodeNonce            ErrorCode = "nonce"             // the nonce was refused, or this key needs nonces and none was sent
-	CodeRateLimited      ErrorCode = "rate_limited"      // HTTP 429: the key is throttled
-	CodeTransport        ErrorCode = "transport"         // the API could not be reached, or its answer not understood
-	CodeOutcomeUnknown   ErrorCode = "outcome_unknown"   // a money request may have been carried out: reconcile, never resend
-	CodePendingOperation ErrorCode = "pending_operation" // not sent: an identical operation is unsettled, or this one is done
-	CodeTimeout          ErrorCode = "timeout"           // a deadline passed while waiting
-	CodeCanceled         ErrorCode = "canceled"          // the caller stopped waiting
-	CodeInternal         ErrorCode = "internal"          // anything else
+	CodeInvalidInput     ErrorCode = "invalid_input"      // bad input caught before anything was sent
+	CodeAPIError         ErrorCode = "api_error"          // the API answered with an error message
+	CodeAuth             ErrorCode = "auth"               // the key pair or the token was refused
+	CodePermission       ErrorCode = "permission"         // the API key may not run this command
+	CodeNonce            ErrorCode = "nonce"              // the nonce was refused, or this key needs nonces and none was sent
+	CodeRateLimited      ErrorCode = "rate_limited"       // HTTP 429: the key is throttled
+	CodeTransport        ErrorCode = "transport"          // the API could not be reached, or its answer not understood
+	CodeOutcomeUnknown   ErrorCode = "outcome_unknown"    // a money request may have been carried out: reconcile, never resend
+	CodePendingOperation ErrorCode = "pending_operation"  // not sent: an identical operation is unsettled, or this one is done
+	CodeDuplicate        ErrorCode = "possible_duplicate" // not sent: the same payment was carried out a moment ago
+	CodeTimeout          ErrorCode = "timeout"            // a deadline passed while waiting
+	CodeCanceled         ErrorCode = "canceled"           // the caller stopped waiting
+	CodeInternal         ErrorCode = "internal"           // anything else
 )
 
 // String returns the code's text.
@@ -53,6 +55,7 @@ func ErrorCodes() []ErrorCodeInfo {
 		{CodeTransport, "the API could not be reached or its answer was not understood (HTML page, timeout, reset)"},
 		{CodeOutcomeUnknown, "a money command (or create_transaction) may have been carried out: do NOT resend, reconcile"},
 		{CodePendingOperation, "not sent: an identical operation is unsettled (or this opId was used already): reconcile it first"},
+		{CodeDuplicate, "not sent: the same payment was carried out a moment ago (WithDuplicateCheck); send it again only on purpose"},
 		{CodeTimeout, "a deadline passed while waiting (not while talking to the API)"},
 		{CodeCanceled, "the caller stopped waiting"},
 		{CodeInternal, "anything else, e.g. a storage adapter that failed"},
@@ -310,6 +313,38 @@ func (e *PendingOpError) Error() string {
 }
 func (e *PendingOpError) Code() ErrorCode { return CodePendingOperation }
 func (e *PendingOpError) Retryable() bool { return false }
+
+// DuplicateError refuses a withdrawal or a transfer because one for the same amount of the same
+// coin to the same destination was carried out Ago ago (WithDuplicateCheck): its answer may have
+// been lost to the person who asks again. Nothing was sent. Op is the earlier one (Op.Result is
+// the withdrawal or transfer it made). To pay again on purpose, send with AllowDuplicate.
+type DuplicateError struct {
+	Op  Op
+	Ago time.Duration
+}
+
+func (e *DuplicateError) Error() string {
+	what := "withdrawal"
+	if e.Op.Cmd == "create_transfer" {
+		what = "transfer"
+	}
+	return "wallex " + e.Op.Cmd + ": not sent: the same " + what + " (amount, coin and destination) was carried out " +
+		agoText(e.Ago) + " ago, at " + e.Op.Settled.UTC().Format(time.RFC3339) + " (operation " + e.Op.ID + ", " + what + " " + orNone(e.Op.Result) +
+		"); check it, and send this one only if you mean to pay again"
+}
+func (e *DuplicateError) Code() ErrorCode { return CodeDuplicate }
+func (e *DuplicateError) Retryable() bool { return false }
+
+// agoText is d in whole seconds, minutes or hours ("40s", "3m", "2h").
+func agoText(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.FormatInt(int64(max(d, 0)/time.Second), 10) + "s"
+	case d < time.Hour:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	}
+	return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+}
 
 // CodeOf returns the Code of err if it is (or wraps) an Error, CodeCanceled or CodeTimeout for
 // context errors, and CodeInternal otherwise ("" for nil).

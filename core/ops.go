@@ -100,6 +100,14 @@ type opIDKey struct{}
 type journaledKey struct{}
 type nonceFloorKey struct{}
 type fenceKey struct{}
+type allowDupKey struct{}
+
+// AllowDuplicate marks the next money call made with ctx as meant to be sent even though the same
+// payment was carried out a moment ago (WithDuplicateCheck): a person has seen the earlier one and
+// pays again on purpose.
+func AllowDuplicate(ctx context.Context) context.Context {
+	return context.WithValue(ctx, allowDupKey{}, true)
+}
 
 // withFence marks the calls made with ctx as a reconcile's (Request.Fence).
 func withFence(ctx context.Context) context.Context { return context.WithValue(ctx, fenceKey{}, true) }
@@ -179,10 +187,15 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 		return nil, &opStoreError{op: "read", err: err}
 	}
 	now := c.cfg.now()
+	var dup *Op
 	for _, o := range ops {
 		switch {
 		case r.conflicts(o):
 			return nil, &PendingOpError{Op: o}
+		case r.repeats(ctx, o, now):
+			if dup == nil || o.Settled.After(dup.Settled) {
+				dup = &o
+			}
 		case o.State == OpForgotten:
 			if now.Sub(o.Until) > OpForgottenRetention {
 				_ = c.cfg.ops.DeleteOp(ctx, c.storeKey, o.ID)
@@ -193,7 +206,25 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 			_ = c.cfg.ops.SaveOp(ctx, c.storeKey, forgottenOp(o, now))
 		}
 	}
+	if dup != nil {
+		return nil, &DuplicateError{Op: *dup, Ago: now.Sub(dup.Settled)}
+	}
 	return r, nil
+}
+
+// repeats reports whether o is a payment carried out within the duplicate window
+// (WithDuplicateCheck) that this one looks the same as: a withdrawal or a transfer with the same
+// fields, whatever the note (sameOperation).
+func (r *opRecorder) repeats(ctx context.Context, o Op, now time.Time) bool {
+	w := r.c.cfg.dupWindow
+	if w <= 0 || o.State != OpDone || o.Cmd != r.op.Cmd || (o.Cmd != "create_withdrawal" && o.Cmd != "create_transfer") {
+		return false
+	}
+	if allow, _ := ctx.Value(allowDupKey{}).(bool); allow {
+		return false
+	}
+	// a clock set back since counts as within the window: asking once more costs a click
+	return now.Sub(o.Settled) < w && sameOperation(o.Cmd, o.Ref, r.op.Ref)
 }
 
 // conflicts reports whether the recorded operation o stops this one from being sent: the same

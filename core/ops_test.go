@@ -322,3 +322,63 @@ func TestSameOpIDAfterAKeySwitchIsNotSentAgain(t *testing.T) {
 		t.Fatalf("%d withdrawals to the address; the same opId under the new key: %v, want refused as pending", n, err)
 	}
 }
+
+// A withdrawal is paid, and its answer is lost to the person after it was recorded (the popup
+// closed mid-send, the terminal dropped): "it failed" and the same form is sent again, a new
+// operation. With the duplicate check (the console's, the CLI's) that second one is refused,
+// naming the first, until the person says they mean it (AllowDuplicate); another amount, another
+// address and a client without the check are not held up; nor is the same payment after the window.
+func TestTheSamePaymentAgainSoonIsRefusedAsAPossibleDuplicate(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	m := core.NewMemoryStore()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	checked := e.client(core.WithTokenStore(m), core.WithOpStore(m), core.WithNonces(m), core.WithClock(clock),
+		core.WithDuplicateCheck(core.DuplicateWindow))
+	ctx := context.Background()
+	wd := func(amount, address, note string) *core.WithdrawalParams {
+		return &core.WithdrawalParams{Amount: amount, Currency: "BTC", Address: address, Note: core.String(note)}
+	}
+	first, err := checked.CreateWithdrawal(ctx, wd("0.2", "bc1qdupe", "wk:aa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(3 * time.Minute)
+	_, err = checked.CreateWithdrawal(ctx, wd("0.2", "bc1qdupe", "wk:bb"))
+	var de *core.DuplicateError
+	if !errors.As(err, &de) || core.CodeOf(err) != core.CodeDuplicate || de.Op.Result != first.ID || de.Ago != 3*time.Minute ||
+		!strings.Contains(err.Error(), "3m ago") || !strings.Contains(err.Error(), first.ID) {
+		t.Fatalf("the same withdrawal 3 minutes later: %v; want a possible_duplicate naming %s, 3m ago", err, first.ID)
+	}
+	if n := countTo(t, checked, "bc1qdupe"); n != 1 {
+		t.Fatalf("%d withdrawals after the refusal, want 1", n)
+	}
+	// not held up: another amount, another address, a transfer (another command)
+	for _, p := range []*core.WithdrawalParams{wd("0.25", "bc1qdupe", "x"), wd("0.2", "bc1qother", "x")} {
+		if _, err := checked.CreateWithdrawal(ctx, p); err != nil {
+			t.Fatalf("%s to %s: %v", p.Amount, p.Address, err)
+		}
+	}
+	// meant: sent, and the check then names the latest
+	again, err := checked.CreateWithdrawal(core.AllowDuplicate(ctx), wd("0.2", "bc1qdupe", "wk:cc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	if _, err := checked.CreateWithdrawal(ctx, wd("0.2", "bc1qdupe", "wk:dd")); !errors.As(err, &de) || de.Op.Result != again.ID {
+		t.Fatalf("after a meant repeat: %v; want the repeat named (%s)", err, again.ID)
+	}
+	// a client without the check (an SDK's server) is not held up
+	plain := e.client(core.WithTokenStore(m), core.WithOpStore(m), core.WithNonces(m), core.WithClock(clock))
+	if _, err := plain.CreateWithdrawal(ctx, wd("0.2", "bc1qdupe", "srv-1")); err != nil {
+		t.Fatal(err)
+	}
+	// after the window
+	now = now.Add(core.DuplicateWindow)
+	if _, err := checked.CreateWithdrawal(ctx, wd("0.2", "bc1qdupe", "wk:ee")); err != nil {
+		t.Fatalf("the same withdrawal after the window: %v", err)
+	}
+	if n := countTo(t, checked, "bc1qdupe"); n != 5 {
+		t.Fatalf("%d withdrawals to the address, want 5 (first, +0.25, the meant repeat, the server's, after the window)", n)
+	}
+}

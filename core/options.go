@@ -31,6 +31,7 @@ type config struct {
 	ops            OpStore
 	fencePause     time.Duration
 	inFlightWindow time.Duration
+	dupWindow      time.Duration
 	refreshMargin  time.Duration
 	expiryLoc      *time.Location
 	maxRetries     int
@@ -150,6 +151,20 @@ func WithNonces(s NonceStore) Option {
 // nonces ahead of the clock, where a later tool's clock-based nonce would be refused. The
 // default, 0, saves every nonce.
 func WithNonceReserve(d time.Duration) Option { return func(c *config) { c.nonceReserve = d } }
+
+// WithDuplicateCheck refuses a withdrawal or a transfer that looks the same as one the OpStore
+// recorded as carried out within the last d (the same amount of the same coin to the same
+// destination, whatever its note): a DuplicateError, and nothing is sent. It is for tools a
+// person drives, where the answer of the first can be lost to the person (a closed popup, a
+// dropped terminal) after it was paid: "it failed, send it again" is then a second payment.
+// A person who means to pay again says so for that call (AllowDuplicate). Off by default (0);
+// DuplicateWindow is the tools' window. It needs an OpStore.
+func WithDuplicateCheck(d time.Duration) Option { return func(c *config) { c.dupWindow = d } }
+
+// DuplicateWindow is how long the CLI and the console look back for the same payment
+// (WithDuplicateCheck): long enough for a person to come back to a popup closed mid-send, short
+// enough that a daily payout of the same amount is not held up.
+const DuplicateWindow = 12 * time.Hour
 
 // WithOpStore records every request that is not safe to repeat (money commands,
 // create_transaction) in s before it leaves, and removes it once its answer is definite. What is

@@ -276,6 +276,7 @@ func (a *app) fail(err error) int {
 	var (
 		ou *core.OutcomeUnknownError
 		pe *core.PendingOpError
+		de *core.DuplicateError
 		ne *core.NonceError
 	)
 	switch {
@@ -283,6 +284,9 @@ func (a *app) fail(err error) int {
 		a.printOutcomeUnknown(ou)
 	case errors.As(err, &pe):
 		a.printPendingOp(pe)
+	case errors.As(err, &de):
+		fmt.Fprintf(a.stderr, "Nothing was sent. Earlier: %s. Check it ('wallexkit withdrawals list'); to pay again on purpose,\n"+
+			"run the same command with --again.\n", duplicateEarlier(de))
 	case errors.As(err, &ne) && ne.Required:
 		fmt.Fprintln(a.stderr, "This API key has been used with nonces (by another tool, or this one), so every call must carry one:\n"+
 			"drop --no-nonce and WALLEX_NONCE=0 (nonces are on by default).")
@@ -453,6 +457,7 @@ func (a *app) client(needPrivateKey bool) (*core.Client, error) {
 		core.WithTransport(nethttp.New(nil)),
 		core.WithTokenStore(store),
 		core.WithOpStore(store),
+		core.WithDuplicateCheck(core.DuplicateWindow), // a person's tool: see againHelp
 		core.WithUserAgent("wallexkit-cli/" + version),
 	}
 	if a.set.nonce {

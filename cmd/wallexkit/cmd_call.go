@@ -22,9 +22,10 @@ func callCommand() command {
 			"Fields named amount (or ending in [amount]) are checked locally: at most 8 decimals.\n" +
 			"Money commands (create_transfer, create_withdrawal, create_mass_withdrawal, convert) show\n" +
 			"every field and ask to confirm (or need --yes), and are never resent automatically; if\n" +
-			"their outcome is unknown the exit status is 4.",
+			"their outcome is unknown the exit status is 4.\n" + againHelp,
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			yes := fs.Bool("yes", false, "do not ask for confirmation (money commands)")
+			again := fs.Bool("again", false, againFlag)
 			return func(ctx context.Context, a *app, args []string) error {
 				if len(args) == 0 {
 					return usagef("call needs a command name, e.g. 'wallexkit call balances all=1'")
@@ -52,7 +53,11 @@ func callCommand() command {
 						return err
 					}
 				}
-				res, err := c.Call(ctx, args[0], fields)
+				var res *core.Response
+				err = a.sendOnce(ctx, *again, *yes, func(ctx context.Context) (err error) {
+					res, err = c.Call(ctx, args[0], fields)
+					return err
+				})
 				if err != nil {
 					return err
 				}

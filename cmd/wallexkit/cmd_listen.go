@@ -252,7 +252,8 @@ func (a *app) trigger(ctx context.Context, base, event, coin string) error {
 		if err != nil {
 			return err
 		}
-		w, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.01", Currency: coin, Address: addr.Address,
+		// a sandbox event, not a payment: the same one again is meant
+		w, err := c.CreateWithdrawal(core.AllowDuplicate(ctx), &core.WithdrawalParams{Amount: "0.01", Currency: coin, Address: addr.Address,
 			AutoConfirm: core.Bool(true), Note: &stamp})
 		if err != nil {
 			return err

@@ -21,16 +21,17 @@ func transferCommand() command {
 		summary: "send coins to another merchant or an address (create_transfer)",
 		help: "Transfers --amount of --currency to another Wallex merchant (--merchant, a merchant ID,\n" +
 			"not a username) or to --to-address. Without --auto-confirm the transfer waits for the\n" +
-			"confirmation email (status 0).\n" + yesHelp + "\n" + unknownHelp,
+			"confirmation email (status 0).\n" + yesHelp + "\n" + againHelp + "\n" + unknownHelp,
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			var amount, currency, merchant, toAddr string
-			var autoConfirm, yes bool
+			var autoConfirm, yes, again bool
 			fs.StringVar(&amount, "amount", "", "amount, exact decimal text, e.g. 0.25")
 			fs.StringVar(&currency, "currency", "", "`COIN`, e.g. BTC")
 			fs.StringVar(&merchant, "merchant", "", "receiving merchant `ID`")
 			fs.StringVar(&toAddr, "to-address", "", "receiving `ADDRESS`")
 			fs.BoolVar(&autoConfirm, "auto-confirm", false, "skip the confirmation email")
 			fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
+			fs.BoolVar(&again, "again", false, againFlag)
 			return func(ctx context.Context, a *app, args []string) error {
 				if err := noArgs("transfer", args); err != nil {
 					return err
@@ -68,7 +69,11 @@ func transferCommand() command {
 				if err := a.confirm(yes, "transfer", "Amount", coinText(amt, currency), "To", dest, "Auto-confirm", yesNo(autoConfirm)); err != nil {
 					return err
 				}
-				t, err := c.CreateTransfer(ctx, p)
+				var t *core.Transfer
+				err = a.sendOnce(ctx, again, yes, func(ctx context.Context) (err error) {
+					t, err = c.CreateTransfer(ctx, p)
+					return err
+				})
 				if err != nil {
 					return err
 				}
@@ -95,10 +100,10 @@ func withdrawCommand() command {
 		help: "Withdraws --amount of --currency to --address. Set --note to something unique (an order\n" +
 			"number): it stays with the withdrawal and lets 'wallexkit reconcile' tell it apart.\n" +
 			"Without --auto-confirm the withdrawal waits for the confirmation email (status 0).\n" +
-			yesHelp + "\n" + unknownHelp,
+			yesHelp + "\n" + againHelp + "\n" + unknownHelp,
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			var amount, currency, address, note, destTag, ipnURL string
-			var autoConfirm, yes, addFee bool
+			var autoConfirm, yes, addFee, again bool
 			fs.StringVar(&amount, "amount", "", "amount, exact decimal text, e.g. 0.25")
 			fs.StringVar(&currency, "currency", "", "`COIN`, e.g. BTC")
 			fs.StringVar(&address, "address", "", "destination `ADDRESS`")
@@ -108,6 +113,7 @@ func withdrawCommand() command {
 			fs.BoolVar(&addFee, "add-tx-fee", false, "add the network fee to the amount instead of taking it out")
 			fs.BoolVar(&autoConfirm, "auto-confirm", false, "skip the confirmation email")
 			fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
+			fs.BoolVar(&again, "again", false, againFlag)
 			return func(ctx context.Context, a *app, args []string) error {
 				if err := noArgs("withdraw", args); err != nil {
 					return err
@@ -160,7 +166,11 @@ func withdrawCommand() command {
 				if err := a.confirm(yes, "withdraw", pairs...); err != nil {
 					return err
 				}
-				wd, err := c.CreateWithdrawal(ctx, p)
+				var wd *core.Withdrawal
+				err = a.sendOnce(ctx, again, yes, func(ctx context.Context) (err error) {
+					wd, err = c.CreateWithdrawal(ctx, p)
+					return err
+				})
 				if err != nil {
 					return err
 				}

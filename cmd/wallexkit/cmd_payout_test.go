@@ -45,7 +45,19 @@ func TestWithdrawNeedsConfirmation(t *testing.T) {
 		t.Errorf("withdrawal %s: %+v %v", id, st, err)
 	}
 
-	out := h.mustRun(append(args, "--yes", "--auto-confirm")...)
+	// The same withdrawal again (its answer lost to a closed terminal, "it failed"): a script is
+	// refused, naming the first; on a terminal the person is asked a second time; --again sends it.
+	r = h.run(append(args, "--yes", "--auto-confirm")...)
+	if r.code != 1 || !strings.Contains(r.stderr, "not sent: the same withdrawal") ||
+		!strings.Contains(r.stderr, "Earlier: "+id+" at ") || !strings.Contains(r.stderr, "--again") || h.cmdCount("create_withdrawal") != 1 {
+		t.Fatalf("the same withdrawal again with --yes: exit %d, %d sent: %s", r.code, h.cmdCount("create_withdrawal"), r.stderr)
+	}
+	r = h.runTTY("y\nn\n", args...)
+	if r.code != 2 || !strings.Contains(r.stderr, "Possible duplicate:") || !strings.Contains(r.stderr, "the same withdrawal (amount, coin and destination) was carried out from this machine 0 seconds ago") ||
+		!strings.Contains(r.stderr, "pay it again (a second payment)") || !strings.Contains(r.stderr, id) || h.cmdCount("create_withdrawal") != 1 {
+		t.Fatalf("the same withdrawal again on a terminal, answered n: exit %d, %d sent: %s", r.code, h.cmdCount("create_withdrawal"), r.stderr)
+	}
+	out := h.mustRun(append(args, "--yes", "--auto-confirm", "--again")...)
 	if field(t, out, "Status") != "1 (Pending)" {
 		t.Errorf("--auto-confirm:\n%s", out)
 	}
@@ -267,8 +279,12 @@ func TestWithdrawCommitDropThenReconcile(t *testing.T) {
 	if r := h.run("reconcile", "--cmd", "create_withdrawal", "--amount", "1", "--currency", "BTC"); r.code != 2 {
 		t.Errorf("reconcile without address: exit %d", r.code)
 	}
-	// Settled: the merchant may send the same withdrawal again on purpose.
-	if r := h.run(withdraw...); r.code != 0 || len(h.withdrawals()) != 2 {
-		t.Errorf("withdraw after settling: exit %d\n%s", r.code, r.stderr)
+	// Settled (found: it was paid): the same withdrawal again is a possible duplicate; the
+	// merchant may send it again on purpose.
+	if r := h.run(withdraw...); r.code != 1 || !strings.Contains(r.stderr, "--again") || len(h.withdrawals()) != 1 {
+		t.Errorf("withdraw after it was found: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := h.run(append(withdraw, "--again")...); r.code != 0 || len(h.withdrawals()) != 2 {
+		t.Errorf("withdraw --again after settling: exit %d\n%s", r.code, r.stderr)
 	}
 }

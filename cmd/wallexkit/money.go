@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/wallexkit/wallexkit/core"
 )
@@ -17,6 +17,68 @@ import (
 
 const yesHelp = "Money is moved only after a confirmation: on a terminal the command shows what it will\n" +
 	"send and asks y/N; otherwise (a script, a pipe) it refuses unless --yes is given."
+
+// The window is core's (core.DuplicateWindow), said in hours.
+var (
+	againHelp = fmt.Sprintf("A payment of the same amount of the same coin to the same destination that this machine\n"+
+		"carried out within the last %d hours is not sent again without a word: its answer may have been\n"+
+		"lost (a closed terminal). On a terminal the command names the earlier one and asks; otherwise\n"+
+		"it refuses (exit 1, code possible_duplicate) unless --again is given.", int(core.DuplicateWindow.Hours()))
+	againFlag = fmt.Sprintf("send it even if the same payment was carried out in the last %d hours", int(core.DuplicateWindow.Hours()))
+)
+
+// sendOnce sends a payment with send. When core refuses it as a possible duplicate (the same
+// payment carried out a moment ago, core.DuplicateError) and a person is there to ask (no --yes,
+// a terminal), it names the earlier one and asks before sending it again; with again it is sent
+// without that question.
+func (a *app) sendOnce(ctx context.Context, again, yes bool, send func(context.Context) error) error {
+	if again {
+		ctx = core.AllowDuplicate(ctx)
+	}
+	err := send(ctx)
+	var de *core.DuplicateError
+	if !errors.As(err, &de) || yes || a.canConfirm(false) != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "%s %s\n", a.paint("1;33", "Possible duplicate:"), duplicateText(de))
+	if err := a.confirm(false, "pay it again (a second payment)", "Earlier", duplicateEarlier(de)); err != nil {
+		return err
+	}
+	return send(core.AllowDuplicate(ctx))
+}
+
+// duplicateText says what the earlier payment of a possible duplicate was, in a line.
+func duplicateText(de *core.DuplicateError) string {
+	what := "withdrawal"
+	if de.Op.Cmd == "create_transfer" {
+		what = "transfer"
+	}
+	return fmt.Sprintf("the same %s (amount, coin and destination) was carried out from this machine %s ago.", what, agoWords(de.Ago))
+}
+
+// duplicateEarlier names the earlier payment: its id and when it was carried out.
+func duplicateEarlier(de *core.DuplicateError) string {
+	id := de.Op.Result
+	if id == "" {
+		id = "operation " + de.Op.ID
+	}
+	return id + " at " + de.Op.Settled.Local().Format("2006-01-02 15:04:05")
+}
+
+// agoWords is d rounded down for people: "40 seconds", "3 minutes", "2 hours".
+func agoWords(d time.Duration) string {
+	n, unit := int64(d/time.Second), "second"
+	switch {
+	case d >= time.Hour:
+		n, unit = int64(d/time.Hour), "hour"
+	case d >= time.Minute:
+		n, unit = int64(d/time.Minute), "minute"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%d %s", max(n, 0), unit)
+}
 
 // canConfirm fails early, before any network call, when the command could not ask for a
 // confirmation: stdin is not a terminal and --yes is missing, or stdin carries the private key.
@@ -49,7 +111,7 @@ func (a *app) confirm(yes bool, action string, pairs ...string) error {
 	}
 	tw.Flush()
 	fmt.Fprint(a.stderr, "Proceed? [y/N] ")
-	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	line, err := readLine(a.stdin)
 	if err != nil && err != io.EOF {
 		return usagef("cancelled: cannot read the answer: %v; nothing was sent", err)
 	}
@@ -61,6 +123,25 @@ func (a *app) confirm(yes bool, action string, pairs ...string) error {
 		fmt.Fprintln(a.stderr)
 	}
 	return usagef("cancelled: nothing was sent")
+}
+
+// readLine reads one line, byte by byte: a buffered reader could take the answer to a second
+// question (sendOnce's) with the first.
+func readLine(r io.Reader) (string, error) {
+	var b []byte
+	var c [1]byte
+	for {
+		n, err := r.Read(c[:])
+		if n == 1 {
+			b = append(b, c[0])
+			if c[0] == '\n' {
+				return string(b), nil
+			}
+		}
+		if err != nil {
+			return string(b), err
+		}
+	}
 }
 
 // checkAmount parses a positive amount with at most 8 decimals and returns its request form.

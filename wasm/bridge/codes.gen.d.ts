@@ -12,6 +12,7 @@ export type CoreErrorCode =
   | 'transport' // the API could not be reached or its answer was not understood (HTML page, timeout, reset)
   | 'outcome_unknown' // a money command (or create_transaction) may have been carried out: do NOT resend, reconcile
   | 'pending_operation' // not sent: an identical operation is unsettled (or this opId was used already): reconcile it first
+  | 'possible_duplicate' // not sent: the same payment was carried out a moment ago (WithDuplicateCheck); send it again only on purpose
   | 'timeout' // a deadline passed while waiting (not while talking to the API)
   | 'canceled' // the caller stopped waiting
   | 'internal'; // anything else, e.g. a storage adapter that failed

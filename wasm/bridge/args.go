@@ -140,16 +140,22 @@ func (o *opts) msTime(k string) time.Time {
 
 // opCtx is the context of a money call: named by the opId option when given, so that a host
 // that loses the answer (a stopped service worker) can ask about it with reconcileOp(opId).
+// With again, it is sent even if the same payment was carried out a moment ago (the client's
+// duplicateCheck): a person has seen the earlier one and means to pay again.
 func (o *opts) opCtx() context.Context {
+	c := ctx()
+	if o.flag("again") {
+		c = core.AllowDuplicate(c)
+	}
 	id := o.text("opId")
 	if id == "" {
-		return ctx()
+		return c
 	}
 	if len(id) > 100 {
 		o.fail("opId", "must be at most 100 characters")
-		return ctx()
+		return c
 	}
-	return core.WithOperationID(ctx(), id)
+	return core.WithOperationID(c, id)
 }
 
 // unixTime reads a time given as Unix seconds (a number, as the API's `newer`) or a Date.

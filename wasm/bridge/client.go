@@ -72,7 +72,7 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 	}
 	apiURL, pub, priv, gwToken := o.optText("apiUrl"), o.text("publicKey"), o.text("privateKey"), o.text("gatewayToken")
 	nonceOpt, insecure, format := o.optFlag("nonce"), o.flag("insecureHttp"), o.optText("format")
-	moneyNeedsNonces := o.flag("moneyNeedsNonces")
+	moneyNeedsNonces, dupCheck := o.flag("moneyNeedsNonces"), o.flag("duplicateCheck")
 	nonce := nonceOpt == nil || *nonceOpt // on unless {nonce: false} (spec §4)
 	timeoutMs, windowMs, pauseMs := o.integer("timeoutMs"), o.integer("inFlightWindowMs"), o.integer("fencePauseMs")
 	reserveMs := o.integer("nonceReserveMs")
@@ -129,6 +129,9 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 	}
 	if moneyNeedsNonces {
 		opts = append(opts, core.WithMoneyNeedsNonces())
+	}
+	if dupCheck {
+		opts = append(opts, core.WithDuplicateCheck(core.DuplicateWindow))
 	}
 	if format != nil && *format != "json" {
 		// The XML decoder (core/xmlwire) is not in this build: 10 KB of its gzip budget, for answers

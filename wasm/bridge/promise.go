@@ -159,6 +159,14 @@ func errorObject(err error) js.Value {
 		o.Set("opId", pe.Op.ID)
 		o.Set("opState", string(pe.Op.State))
 	}
+	var de *core.DuplicateError
+	if errors.As(err, &de) {
+		// the earlier payment: its operation, what it made, and when it was carried out
+		o.Set("cmd", de.Op.Cmd)
+		o.Set("opId", de.Op.ID)
+		o.Set("result", de.Op.Result)
+		o.Set("settledAtMs", float64(de.Op.Settled.UnixMilli()))
+	}
 	if st := httpStatus(err); st != 0 {
 		o.Set("httpStatus", st)
 	}

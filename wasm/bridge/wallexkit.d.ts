@@ -40,7 +40,7 @@ export interface WallexError {
   cmd?: string;
   /** outcome_unknown: the identifying fields that were sent (amount, currency, address, note, invoice, custom, wd[KEY][...], ...), ready for reconcile({cmd, ...ref}) (not for create_mass_withdrawal, whose ref holds every item: reconcileOp(opId) settles each). */
   ref?: Record<string, string>;
-  /** outcome_unknown, pending_operation: the operation to ask about with reconcileOp(opId). */
+  /** outcome_unknown, pending_operation: the operation to ask about with reconcileOp(opId); possible_duplicate: the earlier payment's operation. */
   opId?: string;
   /** outcome_unknown: the nonce the request carried (reconcile's fence goes above it). */
   nonce?: number;
@@ -51,6 +51,9 @@ export interface WallexError {
   storeKey?: string;
   /** pending_operation: the state of the operation that blocks this one. */
   opState?: Op['state'];
+  /** possible_duplicate: the withdrawal or transfer the earlier payment made, and when it was carried out (Unix ms). */
+  result?: string;
+  settledAtMs?: number;
   /** The HTTP status of the answer, when one arrived (e.g. 502 for an HTML error page). */
   httpStatus?: number;
   /** api_error: the answer's own machine-readable code, when it has one (the edge gateway's: "money_disabled", "command_not_allowed", ...). */
@@ -165,6 +168,14 @@ export interface ConfigureOptions {
    * answer, after the API may have acted, and only a nonce makes the API refuse that copy.
    */
   moneyNeedsNonces?: boolean;
+  /**
+   * Refuse a withdrawal or transfer like one this client's records show carried out in the last
+   * 12 hours (the same amount, coin and destination, whatever the note): code possible_duplicate,
+   * nothing sent. For a tool a person drives, where the first one's answer can be lost to them
+   * (a popup closed mid-send) and "it failed, send it again" would pay twice. Pass `again: true`
+   * on the call that is meant as a second payment. Off by default.
+   */
+  duplicateCheck?: boolean;
   /** Deadline of each call, in milliseconds (default 30000). The request is aborted when it passes. */
   timeoutMs?: number;
   /** Where tokens and nonces live; in memory (lost with the Go instance) when omitted. */
@@ -715,4 +726,6 @@ export interface WallexKit {
 /** Names the operation so it can be asked about with reconcileOp after a lost answer. */
 export interface OpOption {
   opId?: string;
+  /** Send it even if the same payment was carried out a moment ago (duplicateCheck): a second payment, meant. */
+  again?: boolean;
 }

@@ -358,3 +358,27 @@ test('lockOps given up on while waiting (the call timed out) is released once gr
   const w = await c.createWithdrawal({ amount: '0.02', currency: 'BTC', address: 'bc1qlockleak', note: 'b' });
   assert.ok(w.id);
 });
+
+test('duplicateCheck: the same withdrawal again after its answer was lost to the page is refused, naming it; again: true sends it', async () => {
+  const { k } = await configureFresh({ duplicateCheck: true });
+  const wd = (extra) => wk.createWithdrawal({ amount: '0.15', currency: 'BTC', address: 'bc1qdupe', ...extra });
+  // paid; the page that asked closed before the answer (the record says done)
+  const first = await wd({ note: 'wk:aa', opId: 'op_first' });
+  const e = await rejection(wd({ note: 'wk:bb', opId: 'op_second' }));
+  assert.equal(e.code, 'possible_duplicate');
+  assert.equal(e.retryable, false);
+  assert.equal(e.opId, 'op_first');
+  assert.equal(e.result, first.id);
+  assert.ok(Date.now() - e.settledAtMs < 60_000, JSON.stringify(e));
+  assert.match(e.message, /the same withdrawal .* was carried out \d+s ago/);
+  assert.equal((await withdrawalsTo('bc1qdupe')).length, 1);
+  // another amount is not held up; meant, with the same opId the refusal left unused: sent
+  await wd({ amount: '0.16', note: 'x', opId: 'op_other' });
+  const meant = await wd({ note: 'wk:bb', opId: 'op_second', again: true });
+  assert.notEqual(meant.id, first.id);
+  assert.equal((await withdrawalsTo('bc1qdupe')).length, 3);
+  // a client without the option (a server) is not held up
+  await wk.configure({ apiUrl: env.apiUrl, publicKey: k.publicKey, privateKey: k.privateKey, storage: hostStorage() });
+  await wd({ note: 'srv' });
+  assert.equal((await withdrawalsTo('bc1qdupe')).length, 4);
+});

@@ -83,7 +83,7 @@
  * @typedef {import('../wasm/bridge/wallexkit').PayoutFile} PayoutFile
  * @typedef {import('../wasm/bridge/wallexkit').PayoutRun} PayoutRun
  * @typedef {import('../wasm/bridge/wallexkit').PayoutOptions} PayoutOptions
- * @typedef {{opId?: string}} OpOption  names a money request so reconcileOp can find it after a lost answer
+ * @typedef {{opId?: string, again?: boolean}} OpOption  names a money request so reconcileOp can find it after a lost answer; again: a second payment, meant (after possible_duplicate)
  */
 
 /**

@@ -7,9 +7,9 @@ import { h, replace } from './dom.js';
 import { errorBox, busy, dl, focusOn } from './ui.js';
 import { toBridgeError } from './lib/errors.js';
 import { newOpId } from './backend.js';
-import { reconcileControl } from './reconcile-view.js';
+import { reconcileControl, clockTime } from './reconcile-view.js';
 import { fiatValues, approx } from './fiat.js';
-import { t } from './lib/i18n.js';
+import { t, currentLocale } from './lib/i18n.js';
 
 /** @typedef {import('./app.js').Ctx} Ctx */
 
@@ -79,6 +79,9 @@ export function moneyFlow(ctx, spec) {
       });
     }
     back.addEventListener('click', backToForm);
+    // set once core refused the send as a possible duplicate and the person has been told: the
+    // next press is a second payment, meant
+    let meant = false;
     confirm.addEventListener('click', () => {
       // Each press names its request: an id the bridge records before the request leaves, so a
       // lost answer (a stopped service worker, a closed page) can still be settled by it.
@@ -86,7 +89,7 @@ export function moneyFlow(ctx, spec) {
       back.disabled = true;
       busy(confirm, async () => {
         try {
-          const r = await spec.send({ ...prep.params, opId });
+          const r = await spec.send({ ...prep.params, opId, ...(meant ? { again: true } : {}) });
           confirm.remove();
           back.remove();
           const again = h('button', { type: 'button', class: 'secondary' }, t('mf_new', spec.name));
@@ -115,6 +118,15 @@ export function moneyFlow(ctx, spec) {
               ? t('mf_pending_announce', spec.name)
               : t('mf_unknown_announce', spec.name));
             ctx.refreshOps?.();
+          } else if (be.code === 'possible_duplicate' && !meant) {
+            // The same payment was carried out from this console a moment ago (core's
+            // duplicate check): its answer may never have reached the person (a popup closed
+            // mid-send). Nothing was sent; the next press, relabelled, pays a second time.
+            meant = true;
+            back.disabled = false;
+            replace(out, duplicateBox(be, spec.name));
+            focusOn(out.querySelector('[role=alert]'));
+            ctx.announce(t('mf_duplicate_announce', spec.name));
           } else {
             back.disabled = false;
             replace(out, errorBox(err));
@@ -123,9 +135,37 @@ export function moneyFlow(ctx, spec) {
             ctx.announce(t('mf_not_sent_announce', spec.name, be.message));
           }
         }
-      }, t('mf_sending'));
+      }, t('mf_sending')).then(() => {
+        // after a possible duplicate, the button says what a press now does (busy put its label back)
+        // and no longer looks like the way forward: going back is
+        if (meant) {
+          confirm.textContent = t('mf_pay_again');
+          confirm.className = 'secondary';
+        }
+      });
     });
   });
+}
+
+/**
+ * The warning of a possible duplicate: which payment was carried out, and when.
+ * @param {import('./lib/errors.js').BridgeError} be @param {string} name
+ */
+function duplicateBox(be, name) {
+  const when = be.settledAtMs ? Number(be.settledAtMs) : Date.now();
+  return h('div', { class: 'notice warn code-possible_duplicate', role: 'alert', 'data-code': 'possible_duplicate', tabindex: '-1' },
+    h('p', { class: 'notice-title' }, h('strong', null, t('mf_duplicate_title', name))),
+    h('p', null, t('mf_duplicate_text', name, agoText(Date.now() - when), clockTime(when), be.result || be.opId || '')),
+    h('p', { class: 'notice-hint' }, t('mf_duplicate_hint', name)));
+}
+
+/** How long ago, in the console's language ("3 minutes ago"). @param {number} ms */
+function agoText(ms) {
+  const f = new Intl.RelativeTimeFormat(currentLocale(), { numeric: 'auto' });
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return f.format(-s, 'second');
+  if (s < 3600) return f.format(-Math.floor(s / 60), 'minute');
+  return f.format(-Math.floor(s / 3600), 'hour');
 }
 
 /**

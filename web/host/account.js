@@ -243,7 +243,8 @@ export class Account {
 
   /**
    * Makes the store's client (sends nothing): its own storage adapter (journals under its id),
-   * moneyNeedsNonces with keys, the tuning hook.
+   * moneyNeedsNonces with keys, the tuning hook; duplicateCheck (a person drives the console: the
+   * same payment again soon after, its answer lost to a closed popup, is asked about first).
    * @param {Config} cfg @param {string} [secret]  the private key (keys) or the gateway token (gateway: required)
    * @param {Promise<unknown>} [tuning]  the wk.tuning record, when the caller has started reading it
    * @returns {Promise<Live & {id: string}>}
@@ -255,12 +256,12 @@ export class Account {
     let opts;
     if (isGateway(cfg)) {
       if (!secret) throw fail('not_connected', 'Not connected: enter your gateway URL and token.');
-      opts = { apiUrl: cfg.apiUrl, gatewayToken: secret, storage };
+      opts = { apiUrl: cfg.apiUrl, gatewayToken: secret, storage, duplicateCheck: true };
     } else {
       // moneyNeedsNonces: while nonces are off the core refuses money before anything leaves
       // (Chromium resends a POST by itself when a reused connection drops before the answer,
       // after the API may have acted; only a nonce makes the API refuse that copy). Reads work.
-      opts = { apiUrl: cfg.apiUrl, publicKey: cfg.publicKey, nonce: cfg.nonce, moneyNeedsNonces: true, storage };
+      opts = { apiUrl: cfg.apiUrl, publicKey: cfg.publicKey, nonce: cfg.nonce, moneyNeedsNonces: true, storage, duplicateCheck: true };
       // The sole host keeps the mark in memory and writes it ahead by a margin (core's
       // WithNonceReserve): one storage write a second at most instead of one a call.
       if (this.soleHost) opts.nonceReserveMs = NONCE_RESERVE_MS;

@@ -20,11 +20,13 @@ import { t } from './i18n.js';
  * @property {number} [sentAtMs]     outcome_unknown: when the request left
  * @property {number} [deadlineMs]   outcome_unknown: when its client stopped waiting
  * @property {string} [opState]      pending_operation: the state of the operation that blocks this one
+ * @property {string} [result]       possible_duplicate: the withdrawal or transfer the earlier payment made
+ * @property {number} [settledAtMs]  possible_duplicate: when the earlier payment was carried out
  * @property {number} [httpStatus]
  */
 
 /** The codes with their own title and advice (messages err_<code>_title, err_<code>_hint). */
-export const CODES = ['invalid_input', 'api_error', 'auth', 'permission', 'nonce', 'rate_limited', 'transport', 'outcome_unknown', 'pending_operation', 'timeout', 'canceled', 'not_configured', 'not_connected', 'locked', 'wrong_passphrase', 'host_permission', 'gateway_token', 'gateway_refused', 'internal'];
+export const CODES = ['invalid_input', 'api_error', 'auth', 'permission', 'nonce', 'rate_limited', 'transport', 'outcome_unknown', 'pending_operation', 'possible_duplicate', 'timeout', 'canceled', 'not_configured', 'not_connected', 'locked', 'wrong_passphrase', 'host_permission', 'gateway_token', 'gateway_refused', 'internal'];
 
 /** @param {string} code @returns {{title: string, hint: string}|undefined} */
 function messageFor(code) {

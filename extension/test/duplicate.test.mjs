@@ -1,0 +1,82 @@
+// The popup closed while a withdrawal is on its way (issue: money safety). The service worker
+// finishes it and records it as done, but no page shows the answer: the merchant, believing it
+// failed, opens the console again and sends the same withdrawal. That is a new operation, and
+// before this check it paid a second time. Now core (duplicateCheck) refuses it and the review
+// names the earlier withdrawal; Back sends nothing; "Pay it again" is the only way to a second
+// payment. Real Chromium, the built extension, a real sandbox.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSandbox, launchExtension, shot } from './harness.mjs';
+import { sleep, newMerchant, withdrawalsOf, waitForCall, connectAs, goTo, reviewWithdrawal } from './matrix-lib.mjs';
+
+/** @type {import('./harness.mjs').Sandbox} */ let sb;
+/** @type {import('./harness.mjs').Ext} */ let ext;
+
+before(async () => {
+  [sb, ext] = await Promise.all([startSandbox(), launchExtension()]);
+});
+after(async () => {
+  await ext?.close();
+  await sb?.stop();
+});
+
+test('a popup closed mid-send: the same withdrawal sent again is asked about, naming the one that went through', async () => {
+  const m = await newMerchant(sb);
+  // the test reads the history with a key of its own: its nonces must not fence the console's
+  const k = await sb.admin('POST', `accounts/${m.merchantId}/keys`, {});
+  const reader = { pub: k.public_key, priv: k.private_key };
+  const withdrawals = () => withdrawalsOf(sb, reader, true);
+  let page = await ext.open('popup');
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.getByLabel('API URL').waitFor();
+  await connectAs(page, sb.apiUrl, m, true);
+  const w = { address: (await sb.addresses('LTCT'))[0], amount: '0.3', note: 'rent-nov' };
+  await goTo(page, 'send');
+  await reviewWithdrawal(page, w);
+  // held 1.5 s, then carried out and answered (the client waits 30 s): the popup is gone by then
+  await sb.admin('POST', 'faults', { kind: 'hold', delay_ms: 1500, cmd: 'create_withdrawal', key: m.pub });
+  await page.locator('section.review [data-action="confirm"]').click();
+  await waitForCall(sb, m.pub, 'create_withdrawal');
+  await page.close();
+  await sleep(2500);
+  const paid = await withdrawals();
+  assert.equal(paid.length, 1, 'the worker finished the withdrawal after the popup closed');
+
+  // "It failed": the console again, the same withdrawal (the note left empty this time)
+  page = await ext.open('popup');
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.locator('main [data-screen="overview"]').waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('#wk-ops-banner:not([hidden])').count(), 0, 'a settled withdrawal is no unsettled operation');
+  await goTo(page, 'send');
+  await reviewWithdrawal(page, { ...w, note: '' });
+  const confirm = page.locator('section.review [data-action="confirm"]');
+  await confirm.click();
+  const box = page.locator('section.review [role=alert][data-code="possible_duplicate"]');
+  await box.waitFor({ timeout: 20_000 });
+  const text = await box.innerText();
+  assert.match(text, /Possible duplicate: this withdrawal was already paid/);
+  assert.ok(text.includes(paid[0].id), `the box names the earlier withdrawal ${paid[0].id}: ${text}`);
+  assert.match(text, /seconds? ago|now/);
+  assert.match(text, /Nothing was sent now/);
+  assert.equal(await confirm.innerText(), 'Pay it again');
+  assert.equal(await page.locator('section.review button', { hasText: 'Back to edit' }).isEnabled(), true);
+  await shot(page, 'send-possible-duplicate');
+  assert.equal((await withdrawals()).length, 1, 'nothing sent by the refused press');
+
+  // Back, and the review again: asked again (a new review is a new question)
+  await page.locator('section.review button', { hasText: 'Back to edit' }).click();
+  await page.locator('section[aria-labelledby="sd-wd"] form').getByRole('button', { name: 'Review withdrawal' }).click();
+  await page.locator('section.review [data-action="confirm"]').click();
+  await page.locator('section.review [role=alert][data-code="possible_duplicate"]').waitFor({ timeout: 20_000 });
+  assert.equal((await withdrawals()).length, 1);
+
+  // meant: a second payment
+  await page.locator('section.review [data-action="confirm"]', { hasText: 'Pay it again' }).click();
+  await page.locator('section.review [role=status]').waitFor({ timeout: 20_000 });
+  const after = await withdrawals();
+  assert.equal(after.length, 2, 'Pay it again sends the second payment');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -7,8 +7,11 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/wallexkit/wallexkit/core"
 )
 
 func versionCommand() command {
@@ -149,7 +152,7 @@ key derived from the private key; it never holds the token or the private key in
 
 Exit status:
   0  success
-  1  the API answered with an error, or the same payment was carried out in the last 12 hours
+  1  the API answered with an error, or the same payment was carried out in the last DUPHOURS hours
      (possible_duplicate: nothing sent; --again sends it)
   2  bad usage or bad input
   3  the API could not be reached or its answer not understood
@@ -176,7 +179,7 @@ func writeMainHelp(w io.Writer) error {
 	}
 	tw.Flush()
 	b.WriteString("\n")
-	b.WriteString(globalHelp)
+	b.WriteString(strings.Replace(globalHelp, "DUPHOURS", strconv.Itoa(int(core.DuplicateWindow.Hours())), 1))
 	b.WriteString("\nRun 'wallexkit help COMMAND' for the flags of a command.\n")
 	_, err := io.WriteString(w, b.String())
 	return err

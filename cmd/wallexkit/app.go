@@ -310,6 +310,7 @@ func (a *app) failJSON(err error) {
 		coded *codedError
 		ou    *core.OutcomeUnknownError
 		pe    *core.PendingOpError
+		de    *core.DuplicateError
 	)
 	switch {
 	case errors.As(err, &usage):
@@ -323,6 +324,8 @@ func (a *app) failJSON(err error) {
 		e.OpID, e.Next = ou.OpID, a.opReconcileLine(ou.OpID)
 	case errors.As(err, &pe):
 		e.OpID, e.Next = pe.Op.ID, a.pendingOpLine(pe)
+	case errors.As(err, &de):
+		e.OpID, e.Next = de.Op.ID, "check "+duplicateEarlier(de)+"; to pay again on purpose, run the same command with --again"
 	}
 	_ = json.NewEncoder(a.stderr).Encode(map[string]any{"error": e})
 }

@@ -52,6 +52,10 @@ func TestWithdrawNeedsConfirmation(t *testing.T) {
 		!strings.Contains(r.stderr, "Earlier: "+id+" at ") || !strings.Contains(r.stderr, "--again") || h.cmdCount("create_withdrawal") != 1 {
 		t.Fatalf("the same withdrawal again with --yes: exit %d, %d sent: %s", r.code, h.cmdCount("create_withdrawal"), r.stderr)
 	}
+	r = h.run(append(args, "--yes", "-o", "json")...)
+	if r.code != 1 || !strings.Contains(r.stderr, `"code":"possible_duplicate"`) || !strings.Contains(r.stderr, "--again") {
+		t.Fatalf("the same withdrawal again, -o json: exit %d: %s", r.code, r.stderr)
+	}
 	r = h.runTTY("y\nn\n", args...)
 	if r.code != 2 || !strings.Contains(r.stderr, "Possible duplicate:") || !strings.Contains(r.stderr, "the same withdrawal (amount, coin and destination) was carried out from this machine 0 seconds ago") ||
 		!strings.Contains(r.stderr, "pay it again (a second payment)") || !strings.Contains(r.stderr, id) || h.cmdCount("create_withdrawal") != 1 {

@@ -9,6 +9,10 @@ export function chromeKV(area) {
     async get(k) { return (await area.get(k))[k]; },
     async set(k, v) { await area.set({ [k]: v }); },
     async remove(k) { await area.remove(k); },
-    async keys(prefix) { return Object.keys(await area.get(null)).filter((k) => k.startsWith(prefix)); },
+    // getKeys (Chrome 130) lists the names without reading every value (payout journals can be large)
+    async keys(prefix) {
+      const all = typeof area.getKeys === 'function' ? await area.getKeys() : Object.keys(await area.get(null));
+      return all.filter((k) => k.startsWith(prefix));
+    },
   };
 }

@@ -108,7 +108,16 @@ export function moneyFlow(ctx, spec) {
           spec.after?.();
         } catch (err) {
           const be = toBridgeError(err);
-          if (be.code === 'outcome_unknown' || be.code === 'pending_operation' || (be.code === 'timeout' && !be.retryable)) {
+          if (be.code === 'pending_operation' && be.storeKey) {
+            // The same request is unsettled under another key (a store added or a key rotated
+            // since): it is settled there, with that key; Reconcile here would not know it.
+            // Nothing can be sent until then; another payment may still be edited.
+            confirm.remove();
+            back.disabled = false;
+            replace(out, await otherStoreBox(ctx, be, spec.name));
+            focusOn(out.querySelector('[role=alert]'));
+            ctx.announce(t('mf_pending_announce', spec.name));
+          } else if (be.code === 'outcome_unknown' || be.code === 'pending_operation' || (be.code === 'timeout' && !be.retryable)) {
             // Never a second send for this request: its buttons go, Reconcile takes their place.
             confirm.remove();
             back.remove();
@@ -145,6 +154,21 @@ export function moneyFlow(ctx, spec) {
       });
     });
   });
+}
+
+/**
+ * The refusal of a request whose twin is unsettled under another key: which store (or key) to
+ * settle it in.
+ * @param {Ctx} ctx @param {import('./lib/errors.js').BridgeError} be @param {string} name
+ */
+async function otherStoreBox(ctx, be, name) {
+  const key = String(be.storeKey);
+  const store = (await ctx.backend.stores().catch(() => [])).find((s) => s.id === key);
+  const [apiUrl, pub] = [key.slice(0, key.lastIndexOf('|')), key.slice(key.lastIndexOf('|') + 1)];
+  return h('div', { class: 'notice error code-pending_operation', role: 'alert', 'data-code': 'pending_operation', 'data-store': key, tabindex: '-1' },
+    h('p', { class: 'notice-title' }, h('strong', null, t('mf_other_store_title', name))),
+    h('p', null, store ? t('mf_other_store_text', name, store.name) : t('mf_other_key_text', name, pub, apiUrl)),
+    h('p', { class: 'notice-hint' }, store ? t('mf_other_store_hint') : t('mf_other_key_hint')));
 }
 
 /**

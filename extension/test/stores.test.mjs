@@ -179,3 +179,43 @@ test('locking one store leaves the other signed in; signing out of one leaves th
   assert.deepEqual(await balances(), ['LTCT 7.25000000']);
   assert.deepEqual(errors, []);
 });
+
+test('a key rotated while a withdrawal of the old key is unsettled: the same withdrawal from the new key\'s store is refused, naming the old store', async () => {
+  // Green Tea Co (connected by the test above): a withdrawal whose answer is lost after the API acted
+  await switchTo('Green Tea Co');
+  await go(page, 'send');
+  const [address] = await sb.addresses('LTCT');
+  const withdraw = async () => {
+    const form = page.locator('section[aria-labelledby="sd-wd"]');
+    await form.getByLabel('Amount', { exact: true }).fill('0.25');
+    await page.waitForFunction(() => [...document.querySelectorAll('select[name="wdCurrency"] option')].some((o) => /** @type {HTMLOptionElement} */ (o).value === 'LTCT'));
+    await form.getByLabel('Currency', { exact: true }).selectOption('LTCT');
+    await form.getByLabel('Destination address').fill(address);
+    await form.getByLabel('Skip the email confirmation').check();
+    await form.getByRole('button', { name: 'Review withdrawal' }).click();
+    await page.locator('section.review').waitFor();
+    await page.locator('section.review').getByRole('button', { name: 'Confirm and send' }).click();
+  };
+  await sb.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_withdrawal', key: tea.pub });
+  await withdraw();
+  await page.locator('section.review [role=alert][data-code="outcome_unknown"]').waitFor({ timeout: 20_000 });
+  // the merchant rotates the key and connects the new one as a store of its own
+  const k2 = await sb.admin('POST', `accounts/${tea.merchantId}/keys`, {});
+  await page.getByLabel('Store', { exact: true }).selectOption({ label: 'Add a store…' });
+  await page.locator('main form [data-add-store]').waitFor();
+  await page.getByLabel('Store name').fill('Green Tea Co, new key');
+  await connect(page, sb, { pub: k2.public_key, priv: k2.private_key });
+  await go(page, 'send');
+  await withdraw();
+  const box = page.locator('section.review [role=alert][data-code="pending_operation"]');
+  await box.waitFor({ timeout: 20_000 });
+  assert.equal(await box.getAttribute('data-store'), storeIdOf(tea.pub));
+  const text = await box.innerText();
+  assert.match(text, /Not sent: the same withdrawal is unsettled in another store/);
+  assert.ok(text.includes('“Green Tea Co”'), text);
+  assert.equal(await page.locator('section.review').getByRole('button', { name: 'Confirm and send' }).count(), 0, 'nothing offers to send it');
+  await shot(page, 'send-unsettled-in-another-store');
+  assert.equal((await withdrawalsOf(sb, { pub: k2.public_key, priv: k2.private_key }, true)).filter((w) => w.send_address === address).length, 1,
+    'the first one only (the API carried it out); the new key sent none');
+  assert.deepEqual(errors, []);
+});

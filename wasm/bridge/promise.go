@@ -158,6 +158,9 @@ func errorObject(err error) js.Value {
 		o.Set("cmd", pe.Op.Cmd)
 		o.Set("opId", pe.Op.ID)
 		o.Set("opState", string(pe.Op.State))
+		if pe.StoreKey != "" {
+			o.Set("storeKey", pe.StoreKey) // recorded under another key or API URL: settle it there
+		}
 	}
 	var de *core.DuplicateError
 	if errors.As(err, &de) {

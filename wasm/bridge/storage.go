@@ -110,9 +110,12 @@ func storedTexts(v js.Value, method string) ([]string, error) {
 // the adapter's lockOps, when given, for every process that shares the storage.
 var claimMu sync.Mutex
 
-// ClaimOp writes op unless a recorded op of key conflicts with it, which it returns
-// (core.OpClaimer): the same request given to two clients at once (a double click, a retried
-// request) is sent once.
+// ClaimOp writes op unless a recorded op conflicts with it, which it returns with the key it is
+// recorded under (core.OpClaimer): the same request given to two clients at once (a double
+// click, a retried request) is sent once. It looks at key's records, and, when the adapter has
+// opKeys() (the store keys it holds records of), at every other key's too: a key rotated or a
+// store added while a request of the old key is unsettled, the same request under the new key is
+// refused until that one is settled.
 func (s *jsStorage) ClaimOp(ctx context.Context, key string, op core.Op, conflict func(storeKey string, o core.Op) bool) (*core.Op, string, error) {
 	claimMu.Lock()
 	defer claimMu.Unlock()
@@ -121,13 +124,33 @@ func (s *jsStorage) ClaimOp(ctx context.Context, key string, op core.Op, conflic
 		return nil, "", err
 	}
 	defer unlock()
-	ops, err := s.LoadOps(ctx, key)
-	if err != nil {
-		return nil, "", err
+	keys := []string{key}
+	if s.v.Get("opKeys").Type() == js.TypeFunction {
+		v, err := s.call(ctx, "opKeys")
+		if err != nil {
+			return nil, "", err
+		}
+		if !absent(v) {
+			others, err := storedTexts(v, "opKeys")
+			if err != nil {
+				return nil, "", err
+			}
+			for _, k := range others {
+				if k != "" && k != key {
+					keys = append(keys, k)
+				}
+			}
+		}
 	}
-	for _, o := range ops {
-		if conflict(key, o) {
-			return &o, key, nil
+	for _, k := range keys {
+		ops, err := s.LoadOps(ctx, k)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, o := range ops {
+			if conflict(k, o) {
+				return &o, k, nil
+			}
 		}
 	}
 	return nil, "", s.SaveOp(ctx, key, op)

@@ -47,7 +47,7 @@ export interface WallexError {
   /** outcome_unknown: when the request left, and when the client stopped waiting for it (Unix ms). */
   sentAtMs?: number;
   deadlineMs?: number;
-  /** outcome_unknown: the client (API URL and public key, its storeKey) that sent it: reconcile's sentWith. */
+  /** outcome_unknown: the client (API URL and public key, its storeKey) that sent it: reconcile's sentWith. pending_operation: the other client's storeKey when the blocking operation is recorded under another key (settle it with a client of that key). */
   storeKey?: string;
   /** pending_operation: the state of the operation that blocks this one. */
   opState?: Op['state'];
@@ -117,6 +117,13 @@ export interface StorageAdapter {
    * within one process (one Go instance) only.
    */
   lockOps?(key: string): Promise<() => void>;
+  /**
+   * The store keys this storage holds operation records of (optional). With it, a new money
+   * request is checked against the unsettled records of every key, not only its own: after a key
+   * was rotated or a store added while a request of the old key is unsettled, the same request
+   * under the new key is refused (pending_operation with the old key's `storeKey`).
+   */
+  opKeys?(): Promise<string[]>;
   /**
    * Payout journals, by the file's SHA-256 (give load and append to keep them; otherwise they live
    * in the Go instance only). appendJournal must resolve only once the entries are stored: a

@@ -382,3 +382,29 @@ test('duplicateCheck: the same withdrawal again after its answer was lost to the
   await wd({ note: 'srv' });
   assert.equal((await withdrawalsTo('bc1qdupe')).length, 4);
 });
+
+test('opKeys: a key rotated on one storage while the old key\'s withdrawal is unsettled: the same withdrawal under the new key is refused, naming the old key', async () => {
+  const k = await newKey();
+  await admin('PUT', `/accounts/${k.merchantId}/balances`, { BTC: '10' });
+  const k2 = await admin('POST', `/accounts/${k.merchantId}/keys`, {});
+  const st = hostStorage();
+  const old = await wk.createClient({ apiUrl: env.apiUrl, publicKey: k.publicKey, privateKey: k.privateKey, storage: st, fencePauseMs: 20 });
+  await old.login();
+  await admin('POST', '/faults', { kind: 'commit_drop', cmd: 'create_withdrawal', key: k.publicKey });
+  const lost = await rejection(old.createWithdrawal({ amount: '0.4', currency: 'BTC', address: 'bc1qrotated', note: 'r1' }));
+  assert.equal(lost.code, 'outcome_unknown');
+  const rotated = () => wk.createClient({ apiUrl: env.apiUrl, publicKey: k2.public_key, privateKey: k2.private_key, storage: st, fencePauseMs: 20 });
+  const sentTo = async () => (await old.withdrawalHistory()).filter((w) => w.send_address === 'bc1qrotated').length;
+  // the storage lists the keys it holds records of: the old key's unsettled one refuses the same
+  // withdrawal under the new key, naming the old key (before opKeys, it was sent again)
+  st.opKeys = async () => [...st.ops.keys()];
+  const e = await rejection((await rotated()).createWithdrawal({ amount: '0.4', currency: 'BTC', address: 'bc1qrotated', note: 'r2' }));
+  assert.equal(e.code, 'pending_operation', e.message);
+  assert.equal(e.opId, lost.opId);
+  assert.equal(e.storeKey, old.storeKey);
+  assert.equal(await sentTo(), 1);
+  // settled under the old key (found): the new key may send a new one
+  assert.equal((await old.reconcileOp(lost.opId)).verdict, 'found');
+  await (await rotated()).createWithdrawal({ amount: '0.4', currency: 'BTC', address: 'bc1qrotated', note: 'r3' });
+  assert.equal(await sentTo(), 2);
+});

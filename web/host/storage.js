@@ -121,6 +121,8 @@ export function bridgeStorage(sessionKV, localKV, opts = {}) {
     // bridge before a money request leaves (so a record that is missing was never sent).
     /** @param {string} key */
     async getOps(key) { return Object.values(await opsOf(key)); },
+    /** Every store key with records: a new request is checked against all of them. */
+    async opKeys() { return (await localKV.keys(OPS_PREFIX)).map((k) => k.slice(OPS_PREFIX.length)); },
     /** @param {string} key @param {string} id @param {string} text */
     async setOp(key, id, text) {
       await locked(OPS_PREFIX + key, async () => {

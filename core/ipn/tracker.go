@@ -177,7 +177,8 @@ func (t *Tracker) Commit(ctx context.Context, n *Notification) error {
 }
 
 // Handle runs fn for n when the Tracker decides Apply, and commits n only when
-// fn returns nil. Deliveries for the same payment are serialised while fn
+// fn returns nil (then even if ctx was cancelled meanwhile: the commit keeps ctx's
+// values, not its cancellation). Deliveries for the same payment are serialised while fn
 // runs. It returns the decision and fn's error unchanged (or a store error);
 // when the error is non-nil, n is not recorded and a redelivery will be
 // accepted again.
@@ -196,7 +197,10 @@ func (t *Tracker) Handle(ctx context.Context, n *Notification, fn func(context.C
 			return Apply, err
 		}
 	}
-	return Apply, t.commit(ctx, n)
+	// fn has acted: record it whatever became of ctx (an HTTP handler's context is cancelled when
+	// the sender gives up mid-fn, which is when it will send the notification again; a store that
+	// honours the context would refuse the record, and the retry would be applied a second time).
+	return Apply, t.commit(context.WithoutCancel(ctx), n)
 }
 
 func (t *Tracker) decide(ctx context.Context, n *Notification) (Decision, error) {

@@ -133,6 +133,52 @@ func TestTrackerHandleRetryAfterError(t *testing.T) {
 	}
 }
 
+// ctxStore is a TrackerStore that honours its context, as a database one does (database/sql's
+// ExecContext fails once the context is done).
+type ctxStore struct{ *MemoryTrackerStore }
+
+func (s ctxStore) MarkID(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.MemoryTrackerStore.MarkID(ctx, id)
+}
+
+func (s ctxStore) SetStatus(ctx context.Context, key string, status int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.MemoryTrackerStore.SetStatus(ctx, key, status)
+}
+
+// Wallex gives up on a delivery (its HTTP client times out, the connection drops) while the
+// merchant's fn is fulfilling the order: ipnhttp's request context is cancelled, fn finishes
+// and returns nil. The record of the notification must not depend on that context: committed
+// with it, a database store refused the write, the redelivery of the same ipn_id was Apply and
+// FirstPaid again, and the order was fulfilled twice.
+func TestTrackerHandleCommitsAfterTheSenderGaveUp(t *testing.T) {
+	tr := NewTracker(ctxStore{NewMemoryTrackerStore()})
+	fulfilled := 0
+	fn := func(_ context.Context, n *Notification) error {
+		if n.FirstPaid {
+			fulfilled++
+		}
+		return nil
+	}
+	ctx, giveUp := context.WithCancel(context.Background())
+	d, err := tr.Handle(ctx, note(t, "api", "T", "a", 100), func(ctx context.Context, n *Notification) error {
+		giveUp() // the sender disconnects while the order ships
+		return fn(ctx, n)
+	})
+	if d != Apply || fulfilled != 1 {
+		t.Fatalf("first delivery: %v, %v, fulfilled %d", d, err, fulfilled)
+	}
+	d, err = tr.Handle(context.Background(), note(t, "api", "T", "a", 100), fn) // Wallex retries the same ipn_id
+	if d != Duplicate || err != nil || fulfilled != 1 {
+		t.Fatalf("redelivery of a handled notification: %v, %v; fulfilled %d times, want duplicate and once", d, err, fulfilled)
+	}
+}
+
 type failingStore struct{ *MemoryTrackerStore }
 
 func (failingStore) SeenID(context.Context, string) (bool, error) {

@@ -92,7 +92,8 @@ test('checkout end to end: payment, sandbox pays, IPN, event, signed forward, st
     assert.ok(verifyForward(gw.secrets.FORWARD_SECRET, f), 'forward signature verifies');
     assert.ok(!verifyForward('wrong-secret', f));
     const b = JSON.parse(f.body);
-    assert.deepEqual(Object.keys(b).sort(), ['fields', 'first_paid', 'ipn_id', 'status', 'status_text', 'txn_id', 'type']);
+    assert.deepEqual(Object.keys(b).sort(), ['checkout', 'fields', 'first_paid', 'ipn_id', 'status', 'status_text', 'txn_id', 'type']);
+    assert.equal(b.checkout, true, 'a payment this gateway\'s checkout created');
     assert.equal(b.type, 'api');
     assert.equal(b.fields.merchant, sb.merchantId);
     assert.equal(f.headers['content-type'], 'application/json');

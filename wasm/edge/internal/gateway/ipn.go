@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/wallexkit/wallexkit/core/ipn"
 )
 
@@ -68,9 +70,17 @@ func (g *Gateway) recordIPN(ctx context.Context, led Ledger, n *ipn.Notification
 	// (ipn.Notification.FirstPaid) over the status it read. The commit only takes effect if that
 	// status is still the last one, so exactly one event of a payment has it.
 	firstPaid := n.FirstPaid
-	event, forward := eventBody(n, now, firstPaid), ""
+	// Whose payment: one this gateway's checkout created (its ledger has the txn_id), with the
+	// order it was for. Anyone can pay a Wallex payment button with any invoice and amount (spec
+	// §9), and its IPN reaches this gateway genuinely signed: an order is fulfilled by this
+	// order_id (or the txn_id the checkout answered), never by the IPN's invoice or amounts.
+	ours, err := createdHere(ctx, led, n.Fields.Get("txn_id"))
+	if err != nil {
+		return d, err
+	}
+	event, forward := eventBody(n, now, firstPaid, ours), ""
 	if forwarding {
-		forward = forwardBody(n, firstPaid)
+		forward = forwardBody(n, firstPaid, ours)
 	}
 	c := &IPNCommit{ID: n.ID, Key: st.key, Expect: st.last, HasExpect: st.hasLast, Status: st.status, SetStatus: st.set, Event: event, Forward: forward}
 	res, err := led.CommitIPN(ctx, c)
@@ -131,19 +141,47 @@ func flatFields(n *ipn.Notification) map[string]string {
 	return m
 }
 
+// checkoutOf is what the ledger knows of a payment this gateway's checkout created.
+type checkoutOf struct {
+	created bool   // the ledger has the txn_id
+	orderID string // the order_id it was created for, if any
+}
+
+// createdHere looks txnID up in the ledger's payments (PutTxn at checkout).
+func createdHere(ctx context.Context, led Ledger, txnID string) (checkoutOf, error) {
+	if txnID == "" {
+		return checkoutOf{}, nil
+	}
+	rec, ok, err := led.GetTxn(ctx, txnID)
+	if err != nil || !ok {
+		return checkoutOf{}, err
+	}
+	return checkoutOf{created: true, orderID: gjson.Get(rec, "order_id").String()}, nil
+}
+
+// add writes checkout (true for a payment this gateway created) and its order_id.
+func (c checkoutOf) add(o *jsonObj) *jsonObj {
+	o.bool("checkout", c.created)
+	if c.orderID != "" {
+		o.str("order_id", c.orderID)
+	}
+	return o
+}
+
 // forwardBody is what FORWARD_URL receives: {ipn_id, type, status, status_text, txn_id,
-// first_paid, fields}.
-func forwardBody(n *ipn.Notification, firstPaid bool) string {
-	return newObj().str("ipn_id", n.ID).str("type", n.Type).int("status", int64(n.Status)).
-		str("status_text", n.StatusText).str("txn_id", n.Fields.Get("txn_id")).bool("first_paid", firstPaid).
-		strMap("fields", flatFields(n)).String()
+// first_paid, checkout, order_id?, fields}.
+func forwardBody(n *ipn.Notification, firstPaid bool, c checkoutOf) string {
+	o := newObj().str("ipn_id", n.ID).str("type", n.Type).int("status", int64(n.Status)).
+		str("status_text", n.StatusText).str("txn_id", n.Fields.Get("txn_id")).bool("first_paid", firstPaid)
+	return c.add(o).strMap("fields", flatFields(n)).String()
 }
 
 // eventBody is the event kept for /v1/events (the ledger adds cursor and forwarding state).
-func eventBody(n *ipn.Notification, now int64, firstPaid bool) string {
-	return newObj().str("ipn_id", n.ID).str("type", n.Type).int("status", int64(n.Status)).
+func eventBody(n *ipn.Notification, now int64, firstPaid bool, c checkoutOf) string {
+	o := newObj().str("ipn_id", n.ID).str("type", n.Type).int("status", int64(n.Status)).
 		str("status_text", n.StatusText).str("txn_id", n.Fields.Get("txn_id")).str("payment", n.Key()).
-		bool("paid", n.Paid()).bool("first_paid", firstPaid).int("received_at", now).strMap("fields", flatFields(n)).String()
+		bool("paid", n.Paid()).bool("first_paid", firstPaid)
+	return c.add(o).int("received_at", now).strMap("fields", flatFields(n)).String()
 }
 
 // events answers GET /v1/events?after=CURSOR&limit=N.

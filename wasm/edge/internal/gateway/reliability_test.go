@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/url"
 	"strconv"
 	"strings"
@@ -393,4 +394,55 @@ func withKey(h map[string]string, key string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// Anyone can pay a Wallex payment button with any invoice and amount (spec §9), and its IPN
+// reaches the gateway genuinely signed: a buyer who pays a 0.01 USD button with the invoice of
+// another's order (wko-o-7) made an event that looked like that order's payment to a receiver
+// matching by invoice. Events and forwards now say which payments this gateway's checkout
+// created (checkout, order_id): the order's own payment carries its order_id; the button's none.
+func TestIPNEventsNameTheOrderOnlyForPaymentsTheCheckoutCreated(t *testing.T) {
+	g, f := newGateway(t, nil)
+	f.prices["mug"] = `{"amount":"12.50","currency":"USD","name":"Blue mug"}`
+	newFakePayments(f, nil)
+	res := g.Handle(context.Background(), f, req("POST", "/v1/checkout", map[string]string{"cf-connecting-ip": "192.0.2.70"},
+		`{"item":"mug","currency2":"BTC","buyer_email":"b@example.com","order_id":"o-7"}`))
+	created := decode(t, res)
+	if res.Status != 201 || created["txn_id"] == "" {
+		t.Fatalf("checkout: %d %s", res.Status, res.Body)
+	}
+	send := func(typ string, fields map[string]string) map[string]any {
+		t.Helper()
+		body, sig := ipn.SignedTestIPN("ipn-secret-1234", "M1", typ, fields)
+		if res := g.Handle(context.Background(), f, req("POST", "/ipn", map[string]string{"hmac": sig}, string(body))); res.Status != 200 {
+			t.Fatalf("ipn: %d %s", res.Status, res.Body)
+		}
+		var ev, fwd map[string]any
+		if err := json.Unmarshal([]byte(f.events[len(f.events)-1]), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(f.fwds[len(f.fwds)-1]), &fwd); err != nil {
+			t.Fatal(err)
+		}
+		if ev["checkout"] != fwd["checkout"] || ev["order_id"] != fwd["order_id"] {
+			t.Fatalf("event and forward disagree: %v / %v", ev, fwd)
+		}
+		return ev
+	}
+	paid := map[string]string{"status": "100", "status_text": "Complete", "currency1": "USD", "currency2": "BTC", "received_confirms": "2"}
+	with := func(m map[string]string, kv ...string) map[string]string {
+		out := maps.Clone(m)
+		for i := 0; i+1 < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+	forged := send("button", with(paid, "ipn_id", "b-1", "txn_id", "CPBUTTON1", "invoice", "wko-o-7", "amount1", "0.01", "amount2", "0.0000001"))
+	if forged["checkout"] != false || forged["order_id"] != nil || forged["first_paid"] != true {
+		t.Fatalf("a button payment with the order's invoice: %v; want checkout false and no order_id", forged)
+	}
+	real := send("api", with(paid, "ipn_id", "a-1", "txn_id", created["txn_id"].(string), "invoice", "wko-o-7", "amount1", "12.50", "amount2", "0.0002"))
+	if real["checkout"] != true || real["order_id"] != "o-7" || real["first_paid"] != true {
+		t.Fatalf("the order's own payment: %v; want checkout true, order_id o-7", real)
+	}
 }

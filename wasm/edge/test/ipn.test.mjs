@@ -56,7 +56,7 @@ test('a valid IPN is recorded once and forwarded signed; a duplicate is 200 but 
   const b = JSON.parse(fwd.body);
   assert.deepEqual(b, {
     ipn_id: fields.ipn_id, type: 'api', status: 1, status_text: 'Funds received', txn_id: fields.txn_id,
-    first_paid: false, fields,
+    first_paid: false, checkout: false, fields, // a made-up payment: not one this gateway's checkout created
   });
 
   for (let i = 0; i < 2; i++) {

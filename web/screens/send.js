@@ -112,10 +112,14 @@ function withdrawalSection(ctx, after) {
       }
       const n = note.input.value.trim() || reference();
       const params = { amount: amt, currency: currency.input.value, address: addr, note: n, autoConfirm: auto.input.checked };
+      // the coin's network fee (rates' tx_fee), as the CLI shows it: the API takes it out of the amount
+      const fee = await loadCoins(ctx.backend).then((cs) => cs.find((c) => c.coin === params.currency)?.tx_fee, () => undefined);
+      const feeText = fee !== undefined && Number(fee) > 0 ? `${formatAmount(String(fee), params.currency)} ${params.currency}` : '';
       return {
         params,
         pairs: [
           [t('rc_amount'), h('strong', { class: 'review-amount', dir: 'ltr' }, `${formatAmount(amt, params.currency)} ${params.currency}`)],
+          ...(feeText ? [/** @type {[string, Node]} */ ([t('ov_network_fee'), h('span', null, h('bdi', { dir: 'ltr' }, feeText), ' ', h('span', { class: 'hint' }, t('sd_fee_taken_out')))])] : []),
           [t('sd_currency'), params.currency],
           [t('sd_destination'), h('code', { class: 'address', dir: 'ltr' }, addr)],
           [t('sd_note'), n],

@@ -301,9 +301,16 @@ func (r *opRecorder) sending(ctx context.Context, nonce int64, sentAt, deadline 
 		// that both passed beginOp's check (a slow login between it and here) cannot both send;
 		// and the only check of the records of the store's other keys and API URLs (a key
 		// switched on one state file), made where the claim is atomic.
-		other, k, err := cl.ClaimOp(ctx, r.c.storeKey, r.op, r.conflictsAt)
+		// And the duplicate check (WithDuplicateCheck) again: the same payment carried out by
+		// another client between beginOp's look and here.
+		now := r.c.cfg.now()
+		repeats := func(k string, o Op) bool { return k == r.c.storeKey && r.repeats(ctx, o, now) }
+		other, k, err := cl.ClaimOp(ctx, r.c.storeKey, r.op, func(k string, o Op) bool { return r.conflictsAt(k, o) || repeats(k, o) })
 		if err != nil {
 			return &opStoreError{op: "write", err: err}
+		}
+		if other != nil && !r.conflictsAt(k, *other) {
+			return &DuplicateError{Op: *other, Ago: now.Sub(other.Settled)}
 		}
 		if other != nil {
 			pe := &PendingOpError{Op: *other}

@@ -382,3 +382,47 @@ func TestTheSamePaymentAgainSoonIsRefusedAsAPossibleDuplicate(t *testing.T) {
 		t.Fatalf("%d withdrawals to the address, want 5 (first, +0.25, the meant repeat, the server's, after the window)", n)
 	}
 }
+
+// loadHook is a MemoryStore (an OpClaimer) that runs hook once, after a LoadOps: what another
+// process does between a client's check of the records (beginOp) and its claim (a slow login).
+type loadHook struct {
+	*core.MemoryStore
+	hook func()
+}
+
+func (s *loadHook) LoadOps(ctx context.Context, key string) ([]core.Op, error) {
+	ops, err := s.MemoryStore.LoadOps(ctx, key)
+	if h := s.hook; h != nil {
+		s.hook = nil
+		h()
+	}
+	return ops, err
+}
+
+// The same withdrawal started twice (two terminals, or a command run again while the first
+// still logs in; without nonces nothing serialises them): the second checked the records
+// before the first was recorded, and the first was carried out before the second claimed its
+// record. The claim must refuse it as a possible duplicate, as beginOp would have: else paid twice.
+func TestTheSamePaymentCarriedOutBetweenTheCheckAndTheClaimIsRefused(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	m := core.NewMemoryStore()
+	first := e.client(core.WithTokenStore(m), core.WithOpStore(m), core.WithDuplicateCheck(core.DuplicateWindow))
+	hooked := &loadHook{MemoryStore: m}
+	second := e.client(core.WithTokenStore(m), core.WithOpStore(hooked), core.WithDuplicateCheck(core.DuplicateWindow))
+	ctx := context.Background()
+	wd := func(note string) *core.WithdrawalParams {
+		return &core.WithdrawalParams{Amount: "0.2", Currency: "BTC", Address: "bc1qrace", Note: core.String(note)}
+	}
+	var paid *core.Withdrawal
+	hooked.hook = func() {
+		var err error
+		if paid, err = first.CreateWithdrawal(ctx, wd("wk:aa")); err != nil {
+			t.Error(err)
+		}
+	}
+	_, err := second.CreateWithdrawal(ctx, wd("wk:bb"))
+	var de *core.DuplicateError
+	if n := countTo(t, first, "bc1qrace"); n != 1 || !errors.As(err, &de) || paid == nil || de.Op.Result != paid.ID {
+		t.Fatalf("%d withdrawals to the address; the second: %v, want refused as a possible duplicate of the first", n, err)
+	}
+}

@@ -179,7 +179,9 @@ function duplicateBox(be, name) {
   const when = be.settledAtMs ? Number(be.settledAtMs) : Date.now();
   return h('div', { class: 'notice warn code-possible_duplicate', role: 'alert', 'data-code': 'possible_duplicate', tabindex: '-1' },
     h('p', { class: 'notice-title' }, h('strong', null, t('mf_duplicate_title', name))),
-    h('p', null, t('mf_duplicate_text', name, agoText(Date.now() - when), clockTime(when), be.result || be.opId || '')),
+    // a transfer may be an internal move that no history lists: looked for in the withdrawal
+    // history it is not there, and "it failed" pays it again; the balance shows it
+    h('p', null, t(be.cmd === 'create_transfer' ? 'mf_duplicate_text_transfer' : 'mf_duplicate_text', name, agoText(Date.now() - when), clockTime(when), be.result || be.opId || '')),
     h('p', { class: 'notice-hint' }, t('mf_duplicate_hint', name)));
 }
 

@@ -126,6 +126,17 @@ func TestTransferAndConvert(t *testing.T) {
 	if bal, _ := h.srv.Balances(other.MerchantID); bal["BTC"] != "0.10000000" {
 		t.Errorf("other merchant's balance: %v", bal)
 	}
+	// The same transfer again (its answer lost, "it failed"): refused, and what it says to check
+	// must be able to show it. No history lists a transfer to a merchant (core's reconcile): told
+	// to look in the withdrawal list, the merchant finds nothing and pays it --again.
+	tr := []string{"transfer", "--amount", "0.1", "--currency", "BTC", "--merchant", other.MerchantID, "--auto-confirm", "--yes"}
+	for _, o := range [][]string{nil, {"-o", "json"}} {
+		r := h.run(append(tr, o...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, "possible_duplicate") && !strings.Contains(r.stderr, "not sent: the same transfer") ||
+			strings.Contains(r.stderr, "withdrawals list") || !strings.Contains(r.stderr, "wallexkit balances") {
+			t.Errorf("the same transfer again %v: exit %d: %s", o, r.code, r.stderr)
+		}
+	}
 	if r := h.run("transfer", "--amount", "0.1", "--currency", "BTC", "--yes"); r.code != 2 || !strings.Contains(r.stderr, "exactly one") {
 		t.Errorf("transfer without destination: exit %d: %s", r.code, r.stderr)
 	}

@@ -65,6 +65,16 @@ func duplicateEarlier(de *core.DuplicateError) string {
 	return id + " at " + de.Op.Settled.Local().Format("2006-01-02 15:04:05")
 }
 
+// duplicateWhere says where the earlier payment of a possible duplicate shows: a withdrawal in the
+// withdrawal list; a transfer may be an internal move that no history lists (core's reconcile
+// settles those by balances), so looking for it there finds nothing and "it failed".
+func duplicateWhere(de *core.DuplicateError) string {
+	if de.Op.Cmd == "create_transfer" {
+		return "compare your balance, 'wallexkit balances': a transfer to a merchant is in no history"
+	}
+	return "'wallexkit withdrawals list'"
+}
+
 // agoWords is d rounded down for people: "40 seconds", "3 minutes", "2 hours".
 func agoWords(d time.Duration) string {
 	n, unit := int64(d/time.Second), "second"

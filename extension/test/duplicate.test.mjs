@@ -80,3 +80,40 @@ test('a popup closed mid-send: the same withdrawal sent again is asked about, na
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the same transfer to a merchant again: the warning points to the balance, not to a history that does not list it', async () => {
+  const m = await newMerchant(sb);
+  const to = await newMerchant(sb);
+  // a browser of its own: the first test's is connected already
+  const ext2 = await launchExtension();
+  after(() => ext2.close());
+  const page = await ext2.open('popup');
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.getByLabel('API URL').waitFor();
+  await connectAs(page, sb.apiUrl, m, true);
+  await goTo(page, 'send');
+  const form = page.locator('section[aria-labelledby="sd-tr"]');
+  const review = async () => {
+    await form.getByLabel('Amount', { exact: true }).fill('0.4');
+    await page.waitForFunction(() => [...document.querySelectorAll('select[name="trCurrency"] option')].some((o) => /** @type {HTMLOptionElement} */ (o).value === 'LTCT'));
+    await form.getByLabel('Currency', { exact: true }).selectOption('LTCT');
+    await form.getByLabel('Merchant ID').fill(to.merchantId);
+    await form.getByLabel('Skip the email confirmation').check();
+    await form.getByRole('button', { name: 'Review transfer' }).click();
+    await form.locator('section.review').waitFor();
+  };
+  await review();
+  await form.locator('section.review [data-action="confirm"]').click();
+  await form.locator('section.review [role=status]').waitFor({ timeout: 20_000 });
+  await form.locator('section.review button', { hasText: 'New transfer' }).click();
+  await review();
+  await form.locator('section.review [data-action="confirm"]').click();
+  const box = form.locator('section.review [role=alert][data-code="possible_duplicate"]');
+  await box.waitFor({ timeout: 20_000 });
+  const text = await box.innerText();
+  assert.doesNotMatch(text, /history below/, `no history lists a transfer to a merchant: ${text}`);
+  assert.match(text, /balance/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

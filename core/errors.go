@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -328,23 +327,12 @@ func (e *DuplicateError) Error() string {
 	if e.Op.Cmd == "create_transfer" {
 		what = "transfer"
 	}
-	return "wallex " + e.Op.Cmd + ": not sent: the same " + what + " (amount, coin and destination) was carried out " +
-		agoText(e.Ago) + " ago, at " + e.Op.Settled.UTC().Format(time.RFC3339) + " (operation " + e.Op.ID + ", " + what + " " + orNone(e.Op.Result) +
+	return "wallex " + e.Op.Cmd + ": not sent: the same " + what + " (amount, coin and destination) was carried out at " +
+		e.Op.Settled.UTC().Format(time.RFC3339) + " (operation " + e.Op.ID + ", " + what + " " + orNone(e.Op.Result) +
 		"); check it, and send this one only if you mean to pay again"
 }
 func (e *DuplicateError) Code() ErrorCode { return CodeDuplicate }
 func (e *DuplicateError) Retryable() bool { return false }
-
-// agoText is d in whole seconds, minutes or hours ("40s", "3m", "2h").
-func agoText(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return strconv.FormatInt(int64(max(d, 0)/time.Second), 10) + "s"
-	case d < time.Hour:
-		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
-	}
-	return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
-}
 
 // CodeOf returns the Code of err if it is (or wraps) an Error, CodeCanceled or CodeTimeout for
 // context errors, and CodeInternal otherwise ("" for nil).

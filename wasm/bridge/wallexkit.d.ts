@@ -653,8 +653,9 @@ export interface WallexKit {
    * Sends any command with string fields (wire names: `{all: "1"}`). The client adds version,
    * key, cmd, nonce and format itself; passing them is invalid_input. Logs in when needed.
    * `result` is the answer's result member as JSON (null when absent), `raw` the body as received.
+   * A money command takes `opId` and `again` as the money methods do.
    */
-  call(cmd: string, fields?: Record<string, string>): Promise<{ result: any; raw: string }>;
+  call(cmd: string, fields?: Record<string, string>, opts?: OpOption): Promise<{ result: any; raw: string }>;
 
   basicInfo(): Promise<BasicInfo>;
   balances(opts?: { all?: boolean }): Promise<Balances>;

@@ -370,17 +370,22 @@ test('duplicateCheck: the same withdrawal again after its answer was lost to the
   assert.equal(e.opId, 'op_first');
   assert.equal(e.result, first.id);
   assert.ok(Date.now() - e.settledAtMs < 60_000, JSON.stringify(e));
-  assert.match(e.message, /the same withdrawal .* was carried out \d+s ago/);
+  assert.match(e.message, /the same withdrawal .* was carried out at /);
   assert.equal((await withdrawalsTo('bc1qdupe')).length, 1);
   // another amount is not held up; meant, with the same opId the refusal left unused: sent
   await wd({ amount: '0.16', note: 'x', opId: 'op_other' });
   const meant = await wd({ note: 'wk:bb', opId: 'op_second', again: true });
   assert.notEqual(meant.id, first.id);
   assert.equal((await withdrawalsTo('bc1qdupe')).length, 3);
+  // call() takes again too (a money command through the generic call)
+  const fields = { amount: '0.15', currency: 'BTC', address: 'bc1qdupe', note: 'via-call' };
+  assert.equal((await rejection(wk.call('create_withdrawal', fields))).code, 'possible_duplicate');
+  await wk.call('create_withdrawal', fields, { again: true, opId: 'op_call' });
+  assert.equal((await withdrawalsTo('bc1qdupe')).length, 4);
   // a client without the option (a server) is not held up
   await wk.configure({ apiUrl: env.apiUrl, publicKey: k.publicKey, privateKey: k.privateKey, storage: hostStorage() });
   await wd({ note: 'srv' });
-  assert.equal((await withdrawalsTo('bc1qdupe')).length, 4);
+  assert.equal((await withdrawalsTo('bc1qdupe')).length, 5);
 });
 
 test('opKeys: a key rotated on one storage while the old key\'s withdrawal is unsettled: the same withdrawal under the new key is refused, naming the old key', async () => {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/wallexkit/wallexkit/internal/errtext"
@@ -258,13 +259,38 @@ func sameOperation(cmd string, a, b map[string]string) bool {
 	within := func(x, y map[string]string) bool {
 		for k, v := range x {
 			// add_tx_fee: the same payout with the fee paid by the other side
-			if w, ok := y[k]; (!ok || w != v) && !(anyNote && k == "note") && k != "add_tx_fee" {
+			if w, ok := y[k]; (!ok || !sameField(k, w, v)) && !(anyNote && k == "note") && k != "add_tx_fee" {
 				return false
 			}
 		}
 		return true
 	}
 	return within(a, b) && within(b, a)
+}
+
+// sameField reports whether two values of field k name the same thing however they are
+// written: an amount with or without trailing zeros, a coin in either case, an address in
+// either case or with its "bitcoincash:" prefix (CompareSendAddress's forms). A request given
+// through call() is sent as written, so "0.10 btc" and "0.1 BTC" are one payment.
+func sameField(k, a, b string) bool {
+	if a == b {
+		return true
+	}
+	// the field's own name, inside a mass withdrawal's wd[KEY][name]
+	if i := strings.LastIndexByte(k, '['); i >= 0 && strings.HasSuffix(k, "]") {
+		k = k[i+1 : len(k)-1]
+	}
+	switch k {
+	case "amount":
+		x, err1 := ParseAmount(strings.TrimSpace(a))
+		y, err2 := ParseAmount(strings.TrimSpace(b))
+		return err1 == nil && err2 == nil && x.Cmp(y) == 0
+	case "currency", "currency1", "currency2":
+		return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+	case "address", "toaddress":
+		return canonAddress(a) == canonAddress(b)
+	}
+	return false
 }
 
 // forgottenOp is the trace that replaces o's record when it is forgotten at now: its ID, the

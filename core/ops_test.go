@@ -426,3 +426,31 @@ func TestTheSamePaymentCarriedOutBetweenTheCheckAndTheClaimIsRefused(t *testing.
 		t.Fatalf("%d withdrawals to the address; the second: %v, want refused as a possible duplicate of the first", n, err)
 	}
 }
+
+// The same withdrawal written another way (through Call, as the bridge's call() and the CLI's
+// `call` send it): "0.10 btc" to an address in capitals is "0.1 BTC" to it in lower case. While the
+// first is unsettled the second is refused; written differently, it was sent.
+func TestTheSameRequestWrittenAnotherWayIsTheSame(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	m := core.NewMemoryStore()
+	c := e.client(core.WithTokenStore(m), core.WithOpStore(m), core.WithNonces(m), core.WithDuplicateCheck(core.DuplicateWindow))
+	ctx := context.Background()
+	addr := "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	_, err := c.Call(ctx, "create_withdrawal", core.Fields{"amount": "0.10", "currency": "btc", "address": strings.ToUpper(addr), "note": "a"})
+	if !errors.As(err, new(*core.OutcomeUnknownError)) {
+		t.Fatalf("first: %v, want an unknown outcome", err)
+	}
+	_, err = c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: addr, Note: core.String("b")})
+	if !errors.As(err, new(*core.PendingOpError)) {
+		t.Fatalf("the same withdrawal written another way while the first is unsettled: %v, want refused as pending", err)
+	}
+	ops, _ := c.Ops(ctx)
+	if _, err := c.ReconcileOp(ctx, ops[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Call(ctx, "create_withdrawal", core.Fields{"amount": "0.1000", "currency": "Btc", "address": addr, "note": "c"})
+	if !errors.As(err, new(*core.DuplicateError)) {
+		t.Fatalf("the same withdrawal written another way after the first was found: %v, want a possible duplicate", err)
+	}
+}

@@ -20,6 +20,7 @@ import { toBridgeError } from '../web/lib/errors.js';
 import { chromeKV } from './storage-chrome.js';
 import { PORT_NAME, CHANNEL_OFFER, CHANNEL_READY } from './backend-sw.js';
 import { paidAlerts } from './alerts.js';
+import { noticeIfGone, noticeClicked, shown as noticesShown } from './money-notices.js';
 
 // What this run of the worker did when, in milliseconds since it started (performance.now() is
 // relative to the worker's start): its code began (before that: Chrome starting it), its modules
@@ -43,7 +44,9 @@ const account = new Account({
 // that Chrome stopped is started again by them and handles them.
 const alerts = paidAlerts({ account, localKV, locks: account.locks });
 chrome.alarms.onAlarm.addListener((a) => { if (a.name === 'wk.watch') alerts.tick().catch(() => {}); });
-chrome.notifications.onClicked.addListener((id) => { alerts.onNotificationClicked(id); });
+chrome.notifications.onClicked.addListener((id) => {
+  noticeClicked(id).then((ours) => { if (!ours) alerts.onNotificationClicked(id); }).catch(() => {});
+});
 
 // Each handler gets the page's store (msg.store) after its arguments: the store the page shows;
 // then the way the call came ('port', 'channel' or 'message'), which ping reports.
@@ -197,9 +200,19 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
     sendResponse(REFUSED);
     return false;
   }
-  answer(msg, 'message').then(sendResponse);
+  answer(msg, 'message').then((reply) => {
+    sendResponse(reply);
+    // the page that asked may have closed meanwhile: then a notification says what became of it
+    noticeIfGone(msg, sender, reply, storeName).catch(() => {});
+  });
   return true; // answer asynchronously
 });
+
+/** A store's name for a notification (the active store's when none is named). @param {string|undefined} store */
+async function storeName(store) {
+  const id = store ?? await account.activeId();
+  return (await account.stores()).find((s) => s.id === id)?.name ?? '';
+}
 
 // Start the core early so the first message waits less; errors surface on the first call.
 startBridge(CORE_URL, CORE_OPTS).catch(() => {});
@@ -208,3 +221,4 @@ alerts.arm().catch(() => {});
 alerts.setBadge().catch(() => {});
 // Tests reach the notification's click through the same function the listener calls.
 /** @type {any} */ (globalThis).wkAlerts = alerts;
+/** @type {any} */ (globalThis).wkNotices = noticesShown;

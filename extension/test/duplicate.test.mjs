@@ -43,6 +43,14 @@ test('a popup closed mid-send: the same withdrawal sent again is asked about, na
   await sleep(2500);
   const paid = await withdrawals();
   assert.equal(paid.length, 1, 'the worker finished the withdrawal after the popup closed');
+  // no page was left to show it: the worker's notification says it went through, with its id
+  const notices = async () => (await ext.worker()).evaluate(() => /** @type {any} */ (globalThis).wkNotices);
+  let shown = [];
+  for (let i = 0; i < 50 && !shown.length; i++) { shown = await notices(); if (!shown.length) await sleep(100); }
+  assert.equal(shown.length, 1, JSON.stringify(shown));
+  assert.equal(shown[0].title, 'The withdrawal went through');
+  assert.ok(shown[0].message.includes(paid[0].id) && shown[0].message.includes('0.30000000 LTCT') && shown[0].message.includes(w.address), shown[0].message);
+  assert.ok((await (await ext.worker()).evaluate(() => chrome.notifications.getAll()))[shown[0].id], 'shown by Chrome');
 
   // "It failed": the console again, the same withdrawal (the note left empty this time)
   page = await ext.open('popup');
@@ -77,6 +85,7 @@ test('a popup closed mid-send: the same withdrawal sent again is asked about, na
   await page.locator('section.review [role=status]').waitFor({ timeout: 20_000 });
   const after = await withdrawals();
   assert.equal(after.length, 2, 'Pay it again sends the second payment');
+  assert.equal((await notices()).length, 1, 'an answer the open page showed is not notified');
   assert.deepEqual(errors, []);
   await page.close();
 });

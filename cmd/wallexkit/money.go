@@ -41,7 +41,7 @@ func (a *app) sendOnce(ctx context.Context, again, yes bool, send func(context.C
 		return err
 	}
 	fmt.Fprintf(a.stderr, "%s %s\n", a.paint("1;33", "Possible duplicate:"), duplicateText(de))
-	if err := a.confirm(false, "pay it again (a second payment)", "Earlier", duplicateEarlier(de)); err != nil {
+	if err := a.confirm(false, "pay it again (a second payment)", "Earlier", duplicateEarlier(de), "Check it", duplicateWhere(de)); err != nil {
 		return err
 	}
 	return send(core.AllowDuplicate(ctx))

@@ -328,10 +328,11 @@ func (r *opRecorder) sending(ctx context.Context, nonce int64, sentAt, deadline 
 		// and the only check of the records of the store's other keys and API URLs (a key
 		// switched on one state file), made where the claim is atomic.
 		// And the duplicate check (WithDuplicateCheck) again: the same payment carried out by
-		// another client between beginOp's look and here.
+		// another client between beginOp's look and here, or under another key of the store (a
+		// key rotated: its unsettled request refused this one until it was settled there, and
+		// found, the person comes back and sends it again).
 		now := r.c.cfg.now()
-		repeats := func(k string, o Op) bool { return k == r.c.storeKey && r.repeats(ctx, o, now) }
-		other, k, err := cl.ClaimOp(ctx, r.c.storeKey, r.op, func(k string, o Op) bool { return r.conflictsAt(k, o) || repeats(k, o) })
+		other, k, err := cl.ClaimOp(ctx, r.c.storeKey, r.op, func(k string, o Op) bool { return r.conflictsAt(k, o) || r.repeats(ctx, o, now) })
 		if err != nil {
 			return &opStoreError{op: "write", err: err}
 		}

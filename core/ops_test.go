@@ -454,3 +454,42 @@ func TestTheSameRequestWrittenAnotherWayIsTheSame(t *testing.T) {
 		t.Fatalf("the same withdrawal written another way after the first was found: %v, want a possible duplicate", err)
 	}
 }
+
+// A key rotated on one store (the console's storage, the CLI's state file) while a withdrawal of
+// the old key is unsettled: the same withdrawal under the new key is refused, naming the old
+// key's store: "settle it there, then come back". Settled there, it was found: carried out. Back
+// under the new key, the same withdrawal (as the refusal said to) was sent: the duplicate check
+// looked at the new key's records only, and the old key's done record was not a possible
+// duplicate. Paid twice. A payment the store recorded as done is one whichever key recorded it.
+func TestTheSamePaymentDoneUnderAnotherKeyIsAPossibleDuplicate(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	m := core.NewMemoryStore()
+	old := e.client(core.WithTokenStore(m), core.WithOpStore(m), core.WithNonces(m), core.WithDuplicateCheck(core.DuplicateWindow))
+	k := e.newKey(nil)
+	rotated := e.client(core.WithTokenStore(m), core.WithOpStore(m), core.WithNonces(m), core.WithDuplicateCheck(core.DuplicateWindow),
+		core.WithKeys(k.PublicKey, k.PrivateKey))
+	ctx := context.Background()
+	wd := func(note string) *core.WithdrawalParams {
+		return &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qrotdupe", Note: core.String(note)}
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	_, err := old.CreateWithdrawal(ctx, wd("a"))
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) {
+		t.Fatalf("first: %v, want an unknown outcome", err)
+	}
+	var pe *core.PendingOpError
+	if _, err := rotated.CreateWithdrawal(ctx, wd("b")); !errors.As(err, &pe) || pe.StoreKey != old.StoreKey() {
+		t.Fatalf("under the new key while the old key's is unsettled: %v, want refused as pending under the old key", err)
+	}
+	// settled there: found
+	if r, err := old.ReconcileOp(ctx, ou.OpID); err != nil || r.Verdict != core.Found {
+		t.Fatalf("reconcile under the old key: %v, %v; want found", r, err)
+	}
+	// "then come back": the same withdrawal under the new key
+	_, err = rotated.CreateWithdrawal(ctx, wd("c"))
+	var de *core.DuplicateError
+	if n := countTo(t, old, "bc1qrotdupe"); n != 1 || !errors.As(err, &de) || de.Op.ID != ou.OpID {
+		t.Fatalf("%d withdrawals to the address; the same one under the new key after the old key's was found: %v, want a possible duplicate of %s", n, err, ou.OpID)
+	}
+}

@@ -82,6 +82,11 @@ export function bridgeStorage(sessionKV, localKV, opts = {}) {
     // §4; the core takes it after its own turn). A sole host's core takes turns by itself.
     /** @param {string} key */
     lockNonce(key) { return locks.acquire(`${NONCE_PREFIX}${key}.call`); },
+    // The claim of a new money request's record (checked against every key's records, opKeys),
+    // one at a time across the hosts: one lock for every key, since the check reads them all.
+    // Tabs on two keys, or on a gateway store (no nonce lock), claimed at once otherwise.
+    /** @param {string} _key */
+    lockOps(_key) { return locks.acquire(`${OPS_PREFIX}claim`); },
   };
   return {
     ...shared,

@@ -113,6 +113,19 @@ test('the storage adapter: token in the session store, nonce high-water mark in 
   assert.equal(await a.getToken('k'), null);
 });
 
+test('the storage adapter of several hosts: one claim of a money request at a time for every key (lockOps); a sole host needs none', async () => {
+  const a = bridgeStorage(memoryKV(), memoryKV());
+  const release = await a.lockOps('https://x/api|key1');
+  let second = false;
+  const other = a.lockOps('https://x/api|key2').then((r) => { second = true; return r; });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(second, false, 'a claim under another key waits: the claim reads every key\'s records');
+  release();
+  (await other)();
+  assert.equal(second, true);
+  assert.equal(bridgeStorage(memoryKV(), memoryKV(), { marks: new Map() }).lockOps, undefined, 'the extension\'s worker: Go\'s own lock');
+});
+
 test('the storage adapter of a sole host: the mark read once, kept, written through in order and never lowered', async () => {
   const l = memoryKV();
   await l.set('wk.nonce.k', 1000);

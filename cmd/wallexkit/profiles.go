@@ -276,8 +276,10 @@ func profilesAddCommand() command {
 				if !profileName.MatchString(name) {
 					return usagef("profile name %q: use lower-case letters, digits, '-' and '_' (up to 40), e.g. shop-eu", name)
 				}
-				if a.set.privateKey != "" {
-					return usagef("a profile never holds the private key itself: give --private-key-file PATH, --private-key-env VAR or --private-key-command CMD")
+				// WALLEX_PRIVATE_KEY in the environment (the sandbox's export line) is not saved and
+				// does not stand in the way: only --private-key on the command line is refused.
+				if a.cmd != nil && a.cmd.Flags().Changed("private-key") {
+					return usagef("--private-key cannot be saved: a profile never holds the private key itself: give --private-key-file PATH, --private-key-env VAR or --private-key-command CMD")
 				}
 				keyFile := a.set.privateKeyFile
 				n := 0
@@ -285,6 +287,9 @@ func profilesAddCommand() command {
 					if s != "" {
 						n++
 					}
+				}
+				if n == 0 && a.getenv("WALLEX_PRIVATE_KEY") != "" {
+					return usagef("say where the private key comes from: WALLEX_PRIVATE_KEY is set, but a profile never holds the key itself: add --private-key-env WALLEX_PRIVATE_KEY to read it from there when the profile is used, or give --private-key-file PATH or --private-key-command CMD")
 				}
 				if n != 1 {
 					return usagef("say where the private key comes from, once: --private-key-file PATH, --private-key-env VAR or --private-key-command CMD")

@@ -130,3 +130,38 @@ func TestPrintedLinesOfAProfileRunWork(t *testing.T) {
 		}
 	}
 }
+
+// A new developer pastes the sandbox's export line (WALLEX_PRIVATE_KEY among it), then follows the
+// README's 'profiles add shop ... --private-key-file ~/.wallex/shop.key': the key in the
+// environment is not saved anyway, so it must not make the add fail with a message that asks for
+// the very flag that was given (found by a first-hour audit).
+func TestProfilesAddWithTheExportLineSet(t *testing.T) {
+	h := newHarness(t)
+	dir := t.TempDir()
+	pfPath := filepath.Join(dir, "profiles.json")
+	keyFile := filepath.Join(dir, "shop.key")
+	if err := os.WriteFile(keyFile, []byte(h.demo.PrivateKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// h's environment is the export line: WALLEX_API_URL, WALLEX_PUBLIC_KEY and WALLEX_PRIVATE_KEY.
+	env := h.envWith("WALLEX_PROFILES", pfPath)
+	run := func(args ...string) result { return h.runWith(env, "", args...) }
+	if r := run("profiles", "add", "shop", "--private-key-file", keyFile); r.code != 0 {
+		t.Fatalf("add --private-key-file with WALLEX_PRIVATE_KEY set: %d %s", r.code, r.stderr)
+	}
+	if r := run("profiles", "add", "env-shop", "--private-key-env", "WALLEX_PRIVATE_KEY"); r.code != 0 {
+		t.Fatalf("add --private-key-env with WALLEX_PRIVATE_KEY set: %d %s", r.code, r.stderr)
+	}
+	// No source given: the message names the variable and the flag that would read it.
+	if r := run("profiles", "add", "bare"); r.code != 2 || !strings.Contains(r.stderr, "--private-key-env WALLEX_PRIVATE_KEY") {
+		t.Fatalf("no source, WALLEX_PRIVATE_KEY set: %d %s", r.code, r.stderr)
+	}
+	// --private-key on the command line is still refused, by its name.
+	if r := run("profiles", "add", "plain", "--private-key", "secret", "--private-key-env", "X"); r.code != 2 || !strings.Contains(r.stderr, "--private-key ") {
+		t.Fatalf("--private-key accepted: %d %s", r.code, r.stderr)
+	}
+	b, _ := os.ReadFile(pfPath)
+	if strings.Contains(string(b), h.demo.PrivateKey) {
+		t.Fatal("the profiles file holds the private key")
+	}
+}

@@ -122,6 +122,21 @@ func (a *app) applyProfile(changed func(flag string) bool) error {
 		return usagef("no profile %q in %s: see 'wallexkit profiles' (or add it with 'wallexkit profiles add %s …')", name, path, name)
 	}
 	a.profileUsed, a.profileSet = name, p
+	if explicit {
+		// The profile was asked for by name, yet what the environment gives still wins (the
+		// sandbox's export line, live keys exported earlier): say so, or --profile shop talks to
+		// another account without a word.
+		var over []string
+		for _, e := range []struct{ flag, env string }{{"api-url", "WALLEX_API_URL"}, {"public-key", "WALLEX_PUBLIC_KEY"}, {"private-key", "WALLEX_PRIVATE_KEY"}} {
+			if !changed(e.flag) && a.getenv(e.env) != "" {
+				over = append(over, e.env)
+			}
+		}
+		if len(over) > 0 {
+			a.warnf("profile %s: %s from the environment %s used instead of the profile's (unset %s to use the profile)",
+				name, strings.Join(over, ", "), map[bool]string{true: "is", false: "are"}[len(over) == 1], strings.Join(over, " "))
+		}
+	}
 	if !changed("api-url") && a.getenv("WALLEX_API_URL") == "" {
 		a.set.apiURL = p.APIURL
 	}

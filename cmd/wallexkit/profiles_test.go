@@ -165,3 +165,28 @@ func TestProfilesAddWithTheExportLineSet(t *testing.T) {
 		t.Fatal("the profiles file holds the private key")
 	}
 }
+
+// '--profile shop' with the export line (or live keys) still in the environment: the environment
+// wins, as documented, but not without a word, or the command talks to another account than the
+// one named (found by a first-hour audit).
+func TestExplicitProfileOverriddenByTheEnvironmentIsSaid(t *testing.T) {
+	h := newHarness(t)
+	dir := t.TempDir()
+	pfPath := filepath.Join(dir, "profiles.json")
+	clean := h.envWith("WALLEX_PUBLIC_KEY", "", "WALLEX_PRIVATE_KEY", "", "WALLEX_API_URL", "", "WALLEX_PROFILES", pfPath, "SHOP_KEY", h.demo.PrivateKey)
+	if r := h.runWith(clean, "", "profiles", "add", "shop", "--api-url", h.apiURL, "--public-key", h.demo.PublicKey, "--private-key-env", "SHOP_KEY"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := h.runWith(clean, "", "--profile", "shop", "balances"); r.code != 0 || strings.Contains(r.stderr, "warning") {
+		t.Fatalf("profile alone: %d %s", r.code, r.stderr)
+	}
+	env := h.envWith("WALLEX_PROFILES", pfPath) // the export line is set
+	r := h.runWith(env, "", "--profile", "shop", "balances")
+	if r.code != 0 || !strings.Contains(r.stderr, "profile shop: WALLEX_API_URL, WALLEX_PUBLIC_KEY, WALLEX_PRIVATE_KEY from the environment are used instead") {
+		t.Fatalf("env over --profile: %d %s", r.code, r.stderr)
+	}
+	// The default profile is not asked for by name: the environment wins quietly.
+	if r := h.runWith(env, "", "balances"); r.code != 0 || strings.Contains(r.stderr, "warning") {
+		t.Fatalf("env with a default profile: %d %s", r.code, r.stderr)
+	}
+}

@@ -303,3 +303,33 @@ func TestWithdrawCommitDropThenReconcile(t *testing.T) {
 		t.Errorf("withdraw --again after settling: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// Asking again about a settled operation (the printed line run twice) answers from its record,
+// which keeps only the withdrawal's id: the match shown must not be a made-up "0.00000000 to ,
+// status 0 (Awaiting email confirmation)" but the withdrawal as the API has it (found by a
+// first-hour audit).
+func TestReconcileOpAgainShowsTheWithdrawal(t *testing.T) {
+	dropped := sandbox.TestAddress("BTC", 102)
+	h := newHarness(t)
+	h.mustRun("login")
+	if err := h.srv.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"}); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("withdraw", "--amount", "0.25", "--currency", "BTC", "--address", dropped, "--note", "order 43", "--yes")
+	if r.code != 4 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	args := reconcileLine(t, r.stderr)
+	first := h.mustRun(args...)
+	second := h.mustRun(args...)
+	for _, out := range []string{first, second} {
+		if m := field(t, out, "Match"); !strings.Contains(m, "0.25000000 BTC to "+dropped) || !strings.Contains(m, `note "order 43"`) {
+			t.Errorf("match:\n%s", out)
+		}
+	}
+	var res core.ReconcileResult
+	decode(t, h.mustRun(append(args, "-o", "json")...), &res)
+	if len(res.Withdrawals) != 1 || res.Withdrawals[0].Amount.Text() != "0.25" || res.Withdrawals[0].TimeCreated.IsZero() {
+		t.Errorf("reconcile json again: %+v", res)
+	}
+}

@@ -78,6 +78,15 @@ func reconcileCommand() command {
 					if err != nil {
 						return err
 					}
+					// A settled record keeps only the id it created: show the withdrawal as the
+					// API has it now (a read), not a blank one.
+					for i, w := range res.Withdrawals {
+						if w.ID != "" && w.TimeCreated.IsZero() && w.Coin == "" {
+							if info, err := c.WithdrawalInfo(ctx, w.ID); err == nil && info != nil {
+								res.Withdrawals[i] = *info
+							}
+						}
+					}
 					return a.showVerdict(a.opVerdict(res), time.Time{})
 				}
 				switch q.Cmd {
@@ -206,6 +215,10 @@ func (a *app) showVerdictAgain(res *core.ReconcileResult, since time.Time, again
 		}
 		writeFields(w, "Next", out.Next)
 		for _, x := range res.Withdrawals {
+			if x.TimeCreated.IsZero() && x.Coin == "" { // only its id is known
+				writeFields(w, "Match", x.ID)
+				continue
+			}
 			writeFields(w, "Match", fmt.Sprintf("%s  %s to %s, status %s, created %s, note %q",
 				x.ID, coinAmount(x.Amount, x.Coin), x.SendAddress, statusWithText(x.Status, ""),
 				fmtTime(x.TimeCreated), x.Note))

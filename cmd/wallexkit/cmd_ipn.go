@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -191,7 +192,18 @@ func ipnVerifyCommand() command {
 				}
 				n, err := v.Verify(body, *sig)
 				if err != nil {
-					return &codedError{code: exitAPI, msg: "invalid IPN: " + err.Error()}
+					msg := "invalid IPN: " + err.Error()
+					if errors.Is(err, ipn.ErrBadSignature) {
+						// The usual cause: a body saved with an editor or echo, which adds a newline the
+						// signed body does not have. Say so; the body is still refused as given.
+						trimmed := bytes.TrimRight(body, "\r\n")
+						if _, terr := v.Verify(trimmed, *sig); len(trimmed) < len(body) && terr == nil {
+							msg += "; it matches without the line break at the end of the body: pass the body exactly as received, e.g. printf '%s' \"$BODY\" | wallexkit ipn verify ..."
+						} else {
+							msg += "; check that the secret (WALLEX_IPN_SECRET or --secret) is the account's IPN secret and that the body is byte for byte as received"
+						}
+					}
+					return &codedError{code: exitAPI, msg: msg}
 				}
 				view := newIPNView(n)
 				return a.show(view, func(w io.Writer) {

@@ -39,6 +39,9 @@ func TestIPNVerify(t *testing.T) {
 		{"valid, upper-case hmac", env, body, []string{"--merchant", merchant, "--hmac", strings.ToUpper(sig)}, 0, "Complete", ""},
 		{"tampered", env, tampered, []string{"--merchant", merchant, "--hmac", sig}, 1, "", "invalid IPN: ipn: bad HMAC signature"},
 		{"wrong secret", env, body, []string{"--merchant", merchant, "--hmac", wrongSig}, 1, "", "bad HMAC signature"},
+		// A body saved by an editor or echo gains a newline: refused, with the cause named (first-hour audit).
+		{"trailing newline", env, append(append([]byte{}, body...), '\n'), []string{"--merchant", merchant, "--hmac", sig}, 1, "", "it matches without the line break at the end of the body"},
+		{"wrong secret says what to check", env, body, []string{"--merchant", merchant, "--hmac", wrongSig}, 1, "", "is the account's IPN secret and that the body is byte for byte as received"},
 		{"other merchant", env, otherBody, []string{"--merchant", merchant, "--hmac", otherSig}, 1, "", "merchant mismatch"},
 		{"no secret", h.env, body, []string{"--merchant", merchant, "--hmac", sig}, 2, "", "WALLEX_IPN_SECRET"},
 		{"no merchant", env, body, []string{"--hmac", sig}, 2, "", "--merchant"},

@@ -132,7 +132,7 @@ func checkBaseURL(raw string, insecure bool) (string, error) {
 func checkBaseURLWith(raw string, insecure bool, parse func(string) (baseURL, bool)) (string, error) {
 	u, ok := parse(raw)
 	if !ok || u.host == "" {
-		return "", &ValidationError{Field: "API URL", Value: raw, Problem: "is not an absolute URL: use e.g. https://wallexpay.io/api"}
+		return "", &ValidationError{Field: "API URL", Value: raw, Problem: "is not an absolute URL (it needs https:// and a host name): use e.g. https://wallexpay.io/api, or http://127.0.0.1:8787/api for the local sandbox"}
 	}
 	if u.query || u.fragment {
 		return "", &ValidationError{Field: "API URL", Value: raw, Problem: "must not have a query or fragment"}

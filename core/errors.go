@@ -269,6 +269,13 @@ func plainNetError(err error) string {
 		}
 		return "connection refused: is the API URL right, and is the server running?"
 	case strings.Contains(msg, "no such host"):
+		// "dial tcp: lookup HOST on RESOLVER: no such host": name the host, which may be the
+		// default's when no API URL was set.
+		if _, rest, ok := strings.Cut(msg, "lookup "); ok {
+			if host, _, ok := strings.Cut(rest, " "); ok && host != "" {
+				return "the API host name " + strings.TrimSuffix(host, ":") + " does not resolve: check the API URL"
+			}
+		}
 		return "the API host name does not resolve: check the API URL"
 	case strings.Contains(msg, "connection reset"), strings.Contains(msg, "EOF"):
 		return "the connection was closed before an answer came"

@@ -159,9 +159,17 @@ func txInfoCommand() command {
 						"Expires", fmtTime(t.TimeExpires))
 					if t.Checkout.IsObject() {
 						hasF := t.Checkout.Get("amountf").Exists()
+						cur := t.Checkout.Get("currency").Text()
 						t.Checkout.ForEach(func(k string, v core.Value) bool {
 							if k == "amount" && hasF {
 								return true // base units; amountf says the same in decimal
+							}
+							if k == "currency" && hasF && cur != "" {
+								return true // on the Price line
+							}
+							if k == "amountf" && cur != "" {
+								writeFields(w, "Price", joinAmount(v.Text(), cur))
+								return true
 							}
 							if s := v.Text(); s != "" {
 								writeFields(w, checkoutLabel(k), s)

@@ -36,7 +36,8 @@ func TestPayCreateSandboxPayTxInfo(t *testing.T) {
 	if field(t, info, "Status") != "100 (Complete)" || field(t, info, "State") != "paid" || field(t, info, "Received") != "0.00020000 BTC" {
 		t.Errorf("tx info after paying:\n%s", info)
 	}
-	if field(t, info, "Invoice") != "INV-1" || field(t, info, "Price") != "12.50000000" {
+	// The price and its currency on one line, like the IPN's and the statement's (first-hour audit).
+	if field(t, info, "Invoice") != "INV-1" || field(t, info, "Price") != "12.50000000 USD" || strings.Contains(info, "Price currency") {
 		t.Errorf("--full lacks the invoice:\n%s", info)
 	}
 	var js struct {

@@ -20,6 +20,7 @@ type Client struct {
 	cfg      config
 	base     string // API base URL without trailing slash
 	storeKey string // identifies base URL + public key in token and nonce stores
+	owner    string // TokenOwner of the key pair: the tokens this client may take from its store
 	red      *redactor
 
 	mu       sync.Mutex
@@ -110,6 +111,7 @@ func newClient(cfg config, from *Client) (*Client, error) {
 		cfg:       cfg,
 		base:      base,
 		storeKey:  base + "|" + cfg.publicKey,
+		owner:     TokenOwner(cfg.publicKey, cfg.privateKey),
 		nonceTurn: make(chan struct{}, 1),
 	}
 	if from != nil && cfg.privateKey == from.cfg.privateKey && cfg.staticToken == from.cfg.staticToken {

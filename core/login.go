@@ -60,7 +60,9 @@ func (c *Client) cachedToken(ctx context.Context) (Token, error) {
 	if err != nil {
 		return Token{}, errtext.Prefix("wallex: cannot read the token store: ", err)
 	}
-	if !ok {
+	// another key pair's token (a client given a wrong private key for this public key, in a
+	// store shared with a client of the right one): not this client's to use; it logs in
+	if !ok || c.owner != "" && t.Owner != c.owner {
 		return Token{}, nil
 	}
 	c.mu.Lock()
@@ -143,6 +145,7 @@ func (c *Client) runLogin(lc *loginCall) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.timeout)
 	defer cancel()
 	tok, err := c.login(ctx)
+	tok.Owner = c.owner
 	if err == nil {
 		if serr := c.cfg.tokens.SaveToken(ctx, c.storeKey, tok); serr != nil {
 			err = errtext.Prefix("wallex login: cannot save the token: ", serr)

@@ -439,3 +439,24 @@ func TestMoneyAfter401ResendFailureIsUnknown(t *testing.T) {
 		})
 	}
 }
+
+// One token store shared by clients of one public key (the bridge's in-process store, a storage
+// adapter over one database): a client given a wrong private key took the token the right one had
+// saved, and moved money with it. A token is taken only by the key pair that logged in for it.
+func TestAWrongPrivateKeyDoesNotTakeTheRightOnesToken(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	m := core.NewMemoryStore()
+	right := e.client(core.WithTokenStore(m), core.WithNonces(m))
+	if _, err := right.Balances(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	wrong := e.client(core.WithTokenStore(m), core.WithNonces(m), core.WithKeys(e.demo.PublicKey, "not-the-private-key"))
+	_, err := wrong.CreateWithdrawal(context.Background(), &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: "bc1qthief"})
+	if core.CodeOf(err) != core.CodeAuth || countTo(t, right, "bc1qthief") != 0 {
+		t.Fatalf("a wrong private key after the right one logged in: %v; want refused (auth), nothing sent", err)
+	}
+	// the right one still uses its token (the wrong one's failed login saved nothing)
+	if _, err := right.Balances(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -5,6 +5,9 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/wallexkit/wallexkit/internal/hexstr"
+	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
 // Token is a bearer token from login.
@@ -14,6 +17,23 @@ type Token struct {
 	// machine's clock at login (a skewed clock); the token is then used until it is refused.
 	ExpiresAt  time.Time `json:"expires_at"`
 	ObtainedAt time.Time `json:"obtained_at"` // when the client logged in (by the client's clock)
+	// Owner tells which key pair logged in for it (TokenOwner of the public and private key),
+	// without holding the private key: a client given another private key for the same public
+	// key does not take this token from a shared store; it logs in, and the API refuses a wrong
+	// key. Empty for a token saved by an older version (used only by a client with no private key).
+	Owner string `json:"owner,omitempty"`
+}
+
+// TokenOwner is the Owner a key pair's tokens carry: the first 16 bytes of
+// HMAC-SHA256(privateKey, "wallexkit token owner" + publicKey), in hex. It proves nothing to
+// anyone without the private key and reveals nothing of it.
+func TokenOwner(publicKey, privateKey string) string {
+	if privateKey == "" {
+		return ""
+	}
+	m := sha2.NewHMAC256([]byte(privateKey))
+	m.Write([]byte("wallexkit token owner\x00" + publicKey))
+	return hexstr.Encode(m.Sum(nil)[:16])
 }
 
 // String never prints the token itself.

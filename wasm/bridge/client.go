@@ -72,7 +72,7 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 	}
 	apiURL, pub, priv, gwToken := o.optText("apiUrl"), o.text("publicKey"), o.text("privateKey"), o.text("gatewayToken")
 	nonceOpt, insecure, format := o.optFlag("nonce"), o.flag("insecureHttp"), o.optText("format")
-	moneyNeedsNonces, dupCheck := o.flag("moneyNeedsNonces"), o.flag("duplicateCheck")
+	moneyNeedsNonces, dupCheck, tokenOnly := o.flag("moneyNeedsNonces"), o.flag("duplicateCheck"), o.flag("tokenOnly")
 	nonce := nonceOpt == nil || *nonceOpt // on unless {nonce: false} (spec §4)
 	timeoutMs, windowMs, pauseMs := o.integer("timeoutMs"), o.integer("inFlightWindowMs"), o.integer("fencePauseMs")
 	reserveMs := o.integer("nonceReserveMs")
@@ -156,6 +156,13 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 	c, err := core.New(opts...)
 	if err != nil {
 		return nil, nil, err
+	}
+	// Without a private key a client can only use a token already stored for this public key:
+	// only the caller's own storage's (a page that kept the token, not the key), and only when
+	// asked for. Otherwise anyone who knows a public key (it is not a secret) would use the token
+	// another client of this process logged in for.
+	if priv == "" && gwToken == "" && (!tokenOnly || !hasStorage) {
+		return nil, nil, &core.ValidationError{Field: "privateKey", Problem: "is required (or gatewayToken); a page that kept only the token in its own storage passes tokenOnly: true with that storage"}
 	}
 	return c, host, nil
 }

@@ -224,6 +224,7 @@ func (s *jsStorage) LoadToken(ctx context.Context, key string) (core.Token, bool
 	}
 	t.ExpiresAt = exp
 	t.ObtainedAt, _ = timetext.Parse(timetext.RFC3339, str("obtained_at"), time.Local)
+	t.Owner = str("owner")
 	return t, true, nil
 }
 
@@ -232,6 +233,9 @@ func (s *jsStorage) SaveToken(ctx context.Context, key string, t core.Token) err
 	o.Set("access_token", t.AccessToken)
 	o.Set("expires_at", t.ExpiresAt.UTC().Format(time.RFC3339Nano))
 	o.Set("obtained_at", t.ObtainedAt.UTC().Format(time.RFC3339Nano))
+	if t.Owner != "" {
+		o.Set("owner", t.Owner) // which key pair logged in for it (core.TokenOwner), not a secret
+	}
 	_, err := s.call(ctx, "setToken", key, o)
 	return err
 }

@@ -183,6 +183,12 @@ export interface ConfigureOptions {
    * on the call that is meant as a second payment. Off by default.
    */
   duplicateCheck?: boolean;
+  /**
+   * No private key: use only the token this `storage` already holds for the public key (a page
+   * that kept the token but not the key). Without it a missing privateKey is invalid_input: a
+   * public key is not a secret, and a client must not take a token another one logged in for.
+   */
+  tokenOnly?: boolean;
   /** Deadline of each call, in milliseconds (default 30000). The request is aborted when it passes. */
   timeoutMs?: number;
   /** Where tokens and nonces live; in memory (lost with the Go instance) when omitted. */

@@ -207,6 +207,9 @@ func (k *doKeys) LoadToken(ctx context.Context, lease time.Duration) (core.Token
 		ExpiresAt:   time.UnixMilli(int64(v.Get("expires_at").Float())).UTC(),
 		ObtainedAt:  time.UnixMilli(int64(v.Get("obtained_at").Float())).UTC(),
 	}
+	if o := v.Get("owner"); o.Type() == js.TypeString {
+		t.Owner = o.String()
+	}
 	return t, t.AccessToken != "", nil
 }
 
@@ -216,6 +219,7 @@ func (k *doKeys) SaveToken(ctx context.Context, t core.Token, refreshAt time.Tim
 		"expires_at":   t.ExpiresAt.UnixMilli(),
 		"obtained_at":  t.ObtainedAt.UnixMilli(),
 		"refresh_at":   refreshAt.UnixMilli(),
+		"owner":        t.Owner,
 	})
 	return err
 }

@@ -151,10 +151,33 @@ test('a refused login names no secret', async () => {
   assertErrorShape(e);
   assert.equal(e.code, 'auth');
   assert.ok(!JSON.stringify(e).includes(secret));
-  await wk.configure(demo({ privateKey: undefined }));
-  const e2 = await rejection(wk.login());
+  const e2 = await rejection(wk.configure(demo({ privateKey: undefined })));
   assert.equal(e2.code, 'invalid_input');
   assert.equal(e2.field, 'privateKey');
+});
+
+test('a client takes only the token its own key pair logged in for; without a private key, only with tokenOnly and its own storage', async () => {
+  const k = await newKey();
+  await admin('PUT', `/accounts/${k.merchantId}/balances`, { BTC: '10' });
+  const right = await wk.createClient(keyed(k));
+  await right.balances();
+  // the same public key (not a secret) with a wrong private key, in the same process: before,
+  // it used the token the right one had logged in for, and moved money with it
+  const wrong = await wk.createClient(keyed(k, { privateKey: 'not-the-private-key' }));
+  const e = await rejection(wrong.createWithdrawal({ amount: '0.01', currency: 'BTC', address: 'bc1qthief' }));
+  assert.equal(e.code, 'auth', e.message);
+  assert.equal((await right.withdrawalHistory()).length, 0);
+  // no private key: refused, unless tokenOnly with the caller's own storage (a page that kept the token)
+  for (const extra of [{}, { tokenOnly: true }]) {
+    const r = await rejection(wk.createClient(keyed(k, { privateKey: undefined, ...extra })));
+    assert.equal(r.field, 'privateKey', JSON.stringify(extra));
+  }
+  const storage = recordingStorage();
+  const withKey = await wk.createClient(keyed(k, { storage }));
+  await withKey.balances();
+  const resumed = await wk.createClient(keyed(k, { privateKey: undefined, tokenOnly: true, storage }));
+  await resumed.balances(); // the token the storage kept, no login
+  await resumed.basicInfo();
 });
 
 test('an HTML 502 is a retryable transport error with its status', async () => {

@@ -266,6 +266,7 @@ export class Account {
       // WithNonceReserve): one storage write a second at most instead of one a call.
       if (this.soleHost) opts.nonceReserveMs = NONCE_RESERVE_MS;
       if (secret) opts.privateKey = secret;
+      else opts.tokenOnly = true; // the key is not in memory: the token this store kept
     }
     if (isLoopback(new URL(cfg.apiUrl).hostname) && cfg.apiUrl.startsWith('http:')) opts.insecureHttp = true;
     Object.assign(opts, tuningOf(t));

@@ -503,18 +503,21 @@ func unknownCommand(name string) error {
 	return usagef("unknown command %q: run 'wallexkit help' for the list", name)
 }
 
-// suggestCommand returns the command (or group) name nearest to name, or "" when none is close:
-// at most 2 edits, or 1 for names of 4 letters or fewer.
+// suggestCommand returns the command (or group) name nearest to name (see nearest).
 func suggestCommand(name string) string {
+	var names []string
+	for _, c := range commandTable() {
+		names = append(names, strings.Fields(c.name)[0])
+	}
+	return nearest(name, names)
+}
+
+// nearest returns the name in names nearest to name, or "" when none is close: at most 2 edits,
+// or 1 for names of 4 letters or fewer (a command, a flag).
+func nearest(name string, names []string) string {
 	name = strings.ToLower(name)
 	best, bestDist := "", -1
-	seen := map[string]bool{}
-	for _, c := range commandTable() {
-		w := strings.Fields(c.name)[0]
-		if seen[w] {
-			continue
-		}
-		seen[w] = true
+	for _, w := range names {
 		d := editDistance(name, w)
 		if bestDist < 0 || d < bestDist {
 			best, bestDist = w, d

@@ -135,6 +135,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", nil, []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"mistyped command", nil, []string{"balance"}, 2, `unknown command "balance": did you mean 'balances'?`},
 		{"unknown flag", nil, []string{"balances", "--bogus"}, 2, "unknown flag --bogus"},
+		{"mistyped flag", nil, []string{"withdraw", "--curency", "BTC"}, 2, "unknown flag --curency: did you mean --currency?"},
 		{"flag given twice", nil, []string{"pay", "create", "--amount", "12.50", "--currency", "USD", "--pay-with", "LTCT", "--email", "b@example.com", "--invoice", "twice-1", "--amount=3"}, 2, "--amount is given twice"},
 		{"short flag given twice", nil, []string{"-o", "json", "balances", "-o", "table"}, 2, "--output is given twice"},
 		{"command flag before command", nil, []string{"--all", "balances"}, 2, "after the command name"},

@@ -41,7 +41,7 @@ func (a *app) root(ctx context.Context) *cobra.Command {
 	root.SetErr(a.stderr)
 	root.SetVersionTemplate("{{.Version}}\n")
 	a.set.register(root.PersistentFlags())
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return flagError(err, commandName(cmd)) })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return flagError(err, commandName(cmd), flagNames(cmd)) })
 	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { a.writeHelpFor(cmd) })
 	root.SetHelpCommand(&cobra.Command{Use: "no-help", Hidden: true})
 
@@ -141,11 +141,15 @@ func (a *app) writeHelpFor(cmd *cobra.Command) {
 	_ = writeMainHelp(a.stdout)
 }
 
-// flagError rewords pflag's errors and points at the help.
-func flagError(err error, cmd string) error {
+// flagError rewords pflag's errors, names the nearest flag of the command to one mistyped
+// (--curency: did you mean --currency?), and points at the help.
+func flagError(err error, cmd string, flags []string) error {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "unknown flag: "); ok {
 		msg = "unknown flag " + name
+		if near := nearest(strings.TrimPrefix(name, "--"), flags); near != "" {
+			return usagef("%s: did you mean --%s? (see 'wallexkit help %s')", msg, near, strings.TrimSpace(cmd))
+		}
 	} else if name, ok := strings.CutPrefix(msg, "unknown shorthand flag: "); ok {
 		msg = "unknown flag " + name
 	}
@@ -156,6 +160,14 @@ func flagError(err error, cmd string) error {
 		msg += " (flags of a command go after the command name)"
 	}
 	return usagef("%s: see '%s'", msg, help)
+}
+
+// flagNames lists the long flags cmd takes (its own and the global ones).
+func flagNames(cmd *cobra.Command) []string {
+	var out []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) { out = append(out, f.Name) })
+	cmd.InheritedFlags().VisitAll(func(f *pflag.Flag) { out = append(out, f.Name) })
+	return out
 }
 
 // register adds the global flags to fs, with the current settings as defaults.

@@ -26,7 +26,7 @@ before(async () => {
 /** Go's answer: does the core accept plain http to this host without insecureHttp? */
 async function goLoopback(host) {
   try {
-    await wk.configure({ apiUrl: `http://${host}:8787/api`, publicKey: 'pub' });
+    await wk.configure({ apiUrl: `http://${host}:8787/api`, publicKey: 'pub', privateKey: 'priv' });
     return true;
   } catch (e) {
     if (e.code === 'invalid_input' && /not loopback/.test(e.message)) return false;

@@ -59,6 +59,8 @@ test('a popup closed mid-send: the same withdrawal sent again is asked about, na
   assert.equal(await page.locator('#wk-ops-banner:not([hidden])').count(), 0, 'a settled withdrawal is no unsettled operation');
   await goTo(page, 'send');
   await reviewWithdrawal(page, { ...w, note: '' });
+  // the review shows what the API takes out of the amount: the coin's network fee (rates' tx_fee)
+  assert.match(await page.locator('section.review').innerText(), /Network fee\s+0\.00100000 LTCT \(taken out of the amount: the address receives less\)/);
   const confirm = page.locator('section.review [data-action="confirm"]');
   await confirm.click();
   const box = page.locator('section.review [role=alert][data-code="possible_duplicate"]');

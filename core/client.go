@@ -110,7 +110,7 @@ func newClient(cfg config, from *Client) (*Client, error) {
 	c := &Client{
 		cfg:       cfg,
 		base:      base,
-		storeKey:  base + "|" + cfg.publicKey,
+		storeKey:  storeKeyOf(base, cfg.publicKey),
 		owner:     TokenOwner(cfg.publicKey, cfg.privateKey),
 		nonceTurn: make(chan struct{}, 1),
 	}
@@ -170,6 +170,13 @@ func (c *Client) PublicKey() string { return c.cfg.publicKey }
 
 // StoreKey is the key under which the client keeps its token and nonce in the stores.
 func (c *Client) StoreKey() string { return c.storeKey }
+
+// storeKeyOf is the store key of an API base URL and a public key: "URL|public key".
+func storeKeyOf(base, publicKey string) string { return base + "|" + publicKey }
+
+// SplitStoreKey is the API URL and the public key of a store key (StoreKey, a PendingOpError's
+// StoreKey), cut at its first "|"; ok is false when there is none (an empty key).
+func SplitStoreKey(key string) (apiURL, publicKey string, ok bool) { return strings.Cut(key, "|") }
 
 // Response is a successful answer (error == "ok").
 type Response struct {

@@ -164,10 +164,9 @@ export function moneyFlow(ctx, spec) {
 async function otherStoreBox(ctx, be, name) {
   const key = String(be.storeKey);
   const store = (await ctx.backend.stores().catch(() => [])).find((s) => s.id === key);
-  const [apiUrl, pub] = [key.slice(0, key.lastIndexOf('|')), key.slice(key.lastIndexOf('|') + 1)];
   return h('div', { class: 'notice error code-pending_operation', role: 'alert', 'data-code': 'pending_operation', 'data-store': key, tabindex: '-1' },
     h('p', { class: 'notice-title' }, h('strong', null, t('mf_other_store_title', name))),
-    h('p', null, store ? t('mf_other_store_text', name, store.name) : t('mf_other_key_text', name, pub, apiUrl)),
+    h('p', null, store ? t('mf_other_store_text', name, store.name) : t('mf_other_key_text', name, be.storePublicKey ?? '', be.storeApiUrl ?? '')),
     h('p', { class: 'notice-hint' }, store ? t('mf_other_store_hint') : t('mf_other_key_hint')));
 }
 

@@ -149,7 +149,7 @@ func (a *app) printOutcomeUnknown(e *core.OutcomeUnknownError) {
 
 // printPendingOp explains a refusal because an identical operation is unresolved.
 func (a *app) printPendingOp(e *core.PendingOpError) {
-	if base, pub, ok := a.otherStoreKey(e.StoreKey); ok {
+	if base, pub, ok := core.SplitStoreKey(e.StoreKey); ok {
 		fmt.Fprintf(a.stderr, "The earlier one was sent with public key %s and API %s (this run uses public key %s and API %s).\n"+
 			"It is recorded in %s under that key: settle it with that key pair (give its private key).\n", pub, base, a.set.publicKey, a.set.apiURL, a.stateName())
 	}
@@ -157,19 +157,10 @@ func (a *app) printPendingOp(e *core.PendingOpError) {
 		"When it says not_found, run your command again; when it says found, it was paid already.\n", a.pendingOpLine(e))
 }
 
-// otherStoreKey splits the store key of an operation sent with another key or API URL (a
-// PendingOpError's StoreKey) into its API URL and public key.
-func (a *app) otherStoreKey(storeKey string) (base, pub string, ok bool) {
-	if storeKey == "" {
-		return "", "", false
-	}
-	return strings.Cut(storeKey, "|")
-}
-
 // pendingOpLine settles the earlier operation a PendingOpError names: with the key and API URL it
 // was sent with (its record is kept under them).
 func (a *app) pendingOpLine(e *core.PendingOpError) string {
-	base, pub, ok := a.otherStoreKey(e.StoreKey)
+	base, pub, ok := core.SplitStoreKey(e.StoreKey)
 	if !ok {
 		return a.opReconcileLine(e.Op.ID)
 	}

@@ -158,8 +158,11 @@ func errorObject(err error) js.Value {
 		o.Set("cmd", pe.Op.Cmd)
 		o.Set("opId", pe.Op.ID)
 		o.Set("opState", string(pe.Op.State))
-		if pe.StoreKey != "" {
-			o.Set("storeKey", pe.StoreKey) // recorded under another key or API URL: settle it there
+		if url, pub, ok := core.SplitStoreKey(pe.StoreKey); ok {
+			// recorded under another key or API URL: settle it there
+			o.Set("storeKey", pe.StoreKey)
+			o.Set("storeApiUrl", url)
+			o.Set("storePublicKey", pub)
 		}
 	}
 	var de *core.DuplicateError

@@ -49,6 +49,9 @@ export interface WallexError {
   deadlineMs?: number;
   /** outcome_unknown: the client (API URL and public key, its storeKey) that sent it: reconcile's sentWith. pending_operation: the other client's storeKey when the blocking operation is recorded under another key (settle it with a client of that key). */
   storeKey?: string;
+  /** pending_operation under another key: that storeKey's API URL and public key. */
+  storeApiUrl?: string;
+  storePublicKey?: string;
   /** pending_operation: the state of the operation that blocks this one. */
   opState?: Op['state'];
   /** possible_duplicate: the withdrawal or transfer the earlier payment made, and when it was carried out (Unix ms). */

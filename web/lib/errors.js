@@ -20,7 +20,9 @@ import { t } from './i18n.js';
  * @property {number} [sentAtMs]     outcome_unknown: when the request left
  * @property {number} [deadlineMs]   outcome_unknown: when its client stopped waiting
  * @property {string} [opState]      pending_operation: the state of the operation that blocks this one
- * @property {string} [storeKey]     pending_operation: the other key's store (API URL|public key) the blocking operation is recorded under
+ * @property {string} [storeKey]     pending_operation: the other key's store the blocking operation is recorded under
+ * @property {string} [storeApiUrl]  ...its API URL
+ * @property {string} [storePublicKey] ...and its public key
  * @property {string} [result]       possible_duplicate: the withdrawal or transfer the earlier payment made
  * @property {number} [settledAtMs]  possible_duplicate: when the earlier payment was carried out
  * @property {number} [httpStatus]

@@ -8,6 +8,7 @@
 
 import { t } from '../web/lib/i18n.js';
 import { formatAmount } from '../web/lib/money.js';
+import { mayHaveBeenCarriedOut } from '../web/lib/errors.js';
 
 /** Notification ids start with this (the click handler tells them from paid alerts by it). */
 export const NOTICE_PREFIX = 'wk.sent:';
@@ -41,7 +42,7 @@ export async function noticeIfGone(msg, sender, reply, storeName) {
   if (reply.ok) {
     title = t('sw_notice_sent_title', name);
     message = t('sw_notice_sent_text', amount, dest, String(reply.value?.id ?? ''));
-  } else if (['outcome_unknown', 'timeout'].includes(reply.error?.code)) {
+  } else if (mayHaveBeenCarriedOut(reply.error ?? {})) {
     title = t('sw_notice_unknown_title', name);
     message = t('sw_notice_unknown_text', amount, dest);
   } else {

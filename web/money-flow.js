@@ -5,7 +5,7 @@
 
 import { h, replace } from './dom.js';
 import { errorBox, busy, dl, focusOn } from './ui.js';
-import { toBridgeError } from './lib/errors.js';
+import { toBridgeError, mayHaveBeenCarriedOut } from './lib/errors.js';
 import { newOpId } from './backend.js';
 import { reconcileControl, clockTime } from './reconcile-view.js';
 import { fiatValues, approx } from './fiat.js';
@@ -117,7 +117,7 @@ export function moneyFlow(ctx, spec) {
             replace(out, await otherStoreBox(ctx, be, spec.name));
             focusOn(out.querySelector('[role=alert]'));
             ctx.announce(t('mf_pending_announce', spec.name));
-          } else if (be.code === 'outcome_unknown' || be.code === 'pending_operation' || (be.code === 'timeout' && !be.retryable)) {
+          } else if (mayHaveBeenCarriedOut(be) || be.code === 'pending_operation') {
             // Never a second send for this request: its buttons go, Reconcile takes their place.
             confirm.remove();
             back.remove();

@@ -55,6 +55,15 @@ export function toBridgeError(e) {
 }
 
 /**
+ * Whether a money request that failed so may still have been carried out: never sent again,
+ * settled with Reconcile (the send review and the worker's notice of a closed page ask this).
+ * @param {BridgeError} e
+ */
+export function mayHaveBeenCarriedOut(e) {
+  return e.code === 'outcome_unknown' || (e.code === 'timeout' && !e.retryable);
+}
+
+/**
  * Title, detail (the error's own message) and hint for an error.
  * @param {unknown} err
  * @returns {{code: string, title: string, detail: string, hint: string, retryable: boolean, field?: string}}

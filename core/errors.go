@@ -329,11 +329,16 @@ type DuplicateError struct {
 	Ago time.Duration
 }
 
-func (e *DuplicateError) Error() string {
-	what := "withdrawal"
+// What names the earlier payment's kind: "withdrawal" or "transfer".
+func (e *DuplicateError) What() string {
 	if e.Op.Cmd == "create_transfer" {
-		what = "transfer"
+		return "transfer"
 	}
+	return "withdrawal"
+}
+
+func (e *DuplicateError) Error() string {
+	what := e.What()
 	return "wallex " + e.Op.Cmd + ": not sent: the same " + what + " (amount, coin and destination) was carried out at " +
 		e.Op.Settled.UTC().Format(time.RFC3339) + " (operation " + e.Op.ID + ", " + what + " " + orNone(e.Op.Result) +
 		"); check it, and send this one only if you mean to pay again"

@@ -49,11 +49,7 @@ func (a *app) sendOnce(ctx context.Context, again, yes bool, send func(context.C
 
 // duplicateText says what the earlier payment of a possible duplicate was, in a line.
 func duplicateText(de *core.DuplicateError) string {
-	what := "withdrawal"
-	if de.Op.Cmd == "create_transfer" {
-		what = "transfer"
-	}
-	return fmt.Sprintf("the same %s (amount, coin and destination) was carried out from this machine %s ago.", what, agoWords(de.Ago))
+	return fmt.Sprintf("the same %s (amount, coin and destination) was carried out from this machine %s ago.", de.What(), agoWords(de.Ago))
 }
 
 // duplicateEarlier names the earlier payment: its id and when it was carried out.

@@ -144,12 +144,10 @@ func (a *app) writeHelpFor(cmd *cobra.Command) {
 // flagError rewords pflag's errors, names the nearest flag of the command to one mistyped
 // (--curency: did you mean --currency?), and points at the help.
 func flagError(err error, cmd string, flags []string) error {
-	msg := err.Error()
+	msg, near := err.Error(), ""
 	if name, ok := strings.CutPrefix(msg, "unknown flag: "); ok {
 		msg = "unknown flag " + name
-		if near := nearest(strings.TrimPrefix(name, "--"), flags); near != "" {
-			return usagef("%s: did you mean --%s? (see 'wallexkit help %s')", msg, near, strings.TrimSpace(cmd))
-		}
+		near = nearest(strings.TrimPrefix(name, "--"), flags)
 	} else if name, ok := strings.CutPrefix(msg, "unknown shorthand flag: "); ok {
 		msg = "unknown flag " + name
 	}
@@ -158,6 +156,9 @@ func flagError(err error, cmd string, flags []string) error {
 		help += " " + cmd
 	} else {
 		msg += " (flags of a command go after the command name)"
+	}
+	if near != "" {
+		return usagef("%s: did you mean --%s? (see '%s')", msg, near, help)
 	}
 	return usagef("%s: see '%s'", msg, help)
 }

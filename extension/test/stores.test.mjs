@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox, launchExtension, connect, go, shot, allStrings } from './harness.mjs';
-import { waitForCall, withdrawalsOf } from './matrix-lib.mjs';
+import { waitForCall, withdrawalsOf, reviewWithdrawal } from './matrix-lib.mjs';
 
 /** @type {import('./harness.mjs').Sandbox} */ let sb;
 /** @type {import('./harness.mjs').Ext} */ let ext;
@@ -112,15 +112,8 @@ test('a withdrawal of one store still on its way while the merchant switches to 
   await switchTo('Blue Mug Shop');
   await go(page, 'send');
   const [address] = await sb.addresses('LTCT');
-  const form = page.locator('section[aria-labelledby="sd-wd"]');
-  await form.getByLabel('Amount', { exact: true }).fill('0.5');
-  await page.waitForFunction(() => [...document.querySelectorAll('select[name="wdCurrency"] option')].some((o) => /** @type {HTMLOptionElement} */ (o).value === 'LTCT'));
-  await form.getByLabel('Currency', { exact: true }).selectOption('LTCT');
-  await form.getByLabel('Destination address').fill(address);
-  await form.getByLabel('Skip the email confirmation').check();
-  await form.getByRole('button', { name: 'Review withdrawal' }).click();
+  await reviewWithdrawal(page, { amount: '0.5', address, note: '' });
   const review = page.locator('section.review');
-  await review.waitFor();
   assert.match(await review.innerText(), /From store\s+Blue Mug Shop/);
   // the sandbox holds the request for a moment: the merchant switches store meanwhile
   await sb.admin('POST', 'faults', { kind: 'delay', delay_ms: 1500, cmd: 'create_withdrawal', key: sb.pub });
@@ -186,14 +179,7 @@ test('a key rotated while a withdrawal of the old key is unsettled: the same wit
   await go(page, 'send');
   const [address] = await sb.addresses('LTCT');
   const withdraw = async () => {
-    const form = page.locator('section[aria-labelledby="sd-wd"]');
-    await form.getByLabel('Amount', { exact: true }).fill('0.25');
-    await page.waitForFunction(() => [...document.querySelectorAll('select[name="wdCurrency"] option')].some((o) => /** @type {HTMLOptionElement} */ (o).value === 'LTCT'));
-    await form.getByLabel('Currency', { exact: true }).selectOption('LTCT');
-    await form.getByLabel('Destination address').fill(address);
-    await form.getByLabel('Skip the email confirmation').check();
-    await form.getByRole('button', { name: 'Review withdrawal' }).click();
-    await page.locator('section.review').waitFor();
+    await reviewWithdrawal(page, { amount: '0.25', address, note: '' });
     await page.locator('section.review').getByRole('button', { name: 'Confirm and send' }).click();
   };
   await sb.admin('POST', 'faults', { kind: 'commit_drop', cmd: 'create_withdrawal', key: tea.pub });

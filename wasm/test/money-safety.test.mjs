@@ -13,12 +13,29 @@ before(async () => {
   wk = await loadBridge();
 });
 
+/**
+ * A lock that callers take in turn: the acquire function resolves to its release once every
+ * earlier holder released it (a database's advisory lock, a journal's lock).
+ * @returns {() => Promise<() => void>}
+ */
+function queueLock() {
+  let tail = Promise.resolve();
+  return async () => {
+    let release;
+    const held = new Promise((r) => { release = r; });
+    const prev = tail;
+    tail = prev.then(() => held);
+    await prev;
+    return release;
+  };
+}
+
 /** A StorageAdapter with operation records and payout journals, as the console keeps them. */
 function hostStorage() {
   const s = recordingStorage();
   const ops = new Map(); // key -> Map(id -> text)
   const journals = new Map(); // hash -> texts
-  let lockTail = Promise.resolve();
+  const journalLock = queueLock();
   return Object.assign(s, {
     ops, journals,
     async getOps(key) { return [...(ops.get(key)?.values() ?? [])]; },
@@ -29,14 +46,7 @@ function hostStorage() {
     async deleteOp(key, id) { ops.get(key)?.delete(id); },
     async loadJournal(hash) { return journals.get(hash) ?? []; },
     async appendJournal(hash, texts) { journals.set(hash, [...(journals.get(hash) ?? []), ...texts]); },
-    async lockJournal() {
-      let release;
-      const held = new Promise((r) => { release = r; });
-      const prev = lockTail;
-      lockTail = prev.then(() => held);
-      await prev;
-      return release;
-    },
+    lockJournal: () => journalLock(),
   });
 }
 
@@ -321,15 +331,7 @@ test('the same withdrawal twice at once in two processes on one storage: with lo
       const f = st[m];
       st[m] = async (...a) => { await sleep(5); return f(...a); };
     }
-    let tail = Promise.resolve();
-    st.lockOps = async () => { // an advisory lock of the database, shared by both processes
-      let release;
-      const held = new Promise((r) => { release = r; });
-      const prev = tail;
-      tail = prev.then(() => held);
-      await prev;
-      return release;
-    };
+    st.lockOps = queueLock(); // an advisory lock of the database, shared by both processes
     return [await wk.createClient(keyOpts(k, { storage: st })), await other.createClient(keyOpts(k, { storage: st }))];
   }, 'bc1qtwoproc');
 });
@@ -339,15 +341,7 @@ test('lockOps given up on while waiting (the call timed out) is released once gr
   await admin('PUT', `/accounts/${k.merchantId}/balances`, { BTC: '10' });
   const st = hostStorage();
   // another process holds the database's lock longer than this client's timeout
-  let tail = Promise.resolve();
-  const acquire = async () => {
-    let release;
-    const held = new Promise((r) => { release = r; });
-    const prev = tail;
-    tail = prev.then(() => held);
-    await prev;
-    return release;
-  };
+  const acquire = queueLock();
   st.lockOps = () => acquire();
   const releaseOther = await acquire();
   const c = await wk.createClient(keyOpts(k, { storage: st, timeoutMs: 400 }));

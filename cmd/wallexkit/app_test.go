@@ -167,6 +167,8 @@ func TestExitCodes(t *testing.T) {
 		{"help unknown", nil, []string{"help", "nope"}, 2, "unknown command"},
 		{"help mistyped", nil, []string{"help", "withdrw"}, 2, "did you mean 'withdraw'?"},
 		{"version", nil, []string{"version"}, 0, ""},
+		// checked before the keys: a typo is named as such, with the nearest event
+		{"mistyped trigger event", h.envWith("WALLEX_PUBLIC_KEY", ""), []string{"trigger", "payment.compelte"}, 2, `unknown event "payment.compelte": did you mean 'payment.complete'?`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -201,6 +202,12 @@ func triggerCommand() command {
 				if len(args) != 1 {
 					return usagef("trigger needs one event: %s", strings.Join(names, ", "))
 				}
+				if !slices.Contains(names, args[0]) {
+					if s := nearest(args[0], names); s != "" {
+						return usagef("unknown event %q: did you mean '%s'? (events: %s)", args[0], s, strings.Join(names, ", "))
+					}
+					return usagef("unknown event %q: use %s", args[0], strings.Join(names, ", "))
+				}
 				cur, err := checkTicker("coin", *coin)
 				if err != nil {
 					return err
@@ -274,9 +281,5 @@ func (a *app) trigger(ctx context.Context, base, event, coin string) error {
 		}
 		return report("Address", cb.Address, "Amount", coinText("0.5", coin))
 	}
-	var names []string
-	for _, e := range triggerEvents {
-		names = append(names, e.name)
-	}
-	return usagef("unknown event %q: use %s", event, strings.Join(names, ", "))
+	return fmt.Errorf("trigger: no case for event %q", event) // triggerCommand lists only events handled above
 }

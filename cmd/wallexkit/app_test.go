@@ -167,6 +167,9 @@ func TestExitCodes(t *testing.T) {
 		{"help unknown", nil, []string{"help", "nope"}, 2, "unknown command"},
 		{"help mistyped", nil, []string{"help", "withdrw"}, 2, "did you mean 'withdraw'?"},
 		{"version", nil, []string{"version"}, 0, ""},
+		// a look-up of an unknown id names it, and where the ids are listed
+		{"unknown payment", nil, []string{"tx", "info", "CPNOPE"}, 1, `payment "CPNOPE": Transaction not found (get_tx_info): check the ID ('wallexkit tx list' shows recent ones)`},
+		{"unknown withdrawal", nil, []string{"withdrawals", "info", "NOPE"}, 1, `withdrawal "NOPE": Withdrawal not found`},
 		// checked before the keys: a typo is named as such, with the nearest event
 		{"mistyped trigger event", h.envWith("WALLEX_PUBLIC_KEY", ""), []string{"trigger", "payment.compelte"}, 2, `unknown event "payment.compelte": did you mean 'payment.complete'?`},
 	}

@@ -144,7 +144,7 @@ func txInfoCommand() command {
 				}
 				t, err := c.TxInfo(ctx, args[0], *full)
 				if err != nil {
-					return err
+					return notFoundHint(err, "payment", args[0], "wallexkit tx list")
 				}
 				return a.show(newTxView(t), func(w io.Writer) {
 					writeFields(w,
@@ -181,6 +181,16 @@ func txInfoCommand() command {
 			}
 		},
 	}
+}
+
+// notFoundHint names the id an API "not found" answer was about, and where the ids are listed; other
+// errors pass unchanged.
+func notFoundHint(err error, what, id, list string) error {
+	var ae *core.APIError
+	if errors.As(err, &ae) && strings.Contains(strings.ToLower(ae.Message), "not found") {
+		return fmt.Errorf("%s %q: %w: check the ID ('%s' shows recent ones)", what, id, err, list)
+	}
+	return err
 }
 
 // checkoutLabel names a checkout detail of get_tx_info full=1 in a merchant's words.

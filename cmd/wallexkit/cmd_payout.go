@@ -259,7 +259,7 @@ func withdrawalsInfoCommand() command {
 				}
 				x, err := c.WithdrawalInfo(ctx, args[0])
 				if err != nil {
-					return err
+					return notFoundHint(err, "withdrawal", args[0], "wallexkit withdrawals list")
 				}
 				return a.show(x, func(w io.Writer) {
 					writeFields(w, "Withdrawal", x.ID, "Status", statusWithText(x.Status, x.StatusText), "Amount", coinAmount(x.Amount, x.Coin),

@@ -213,7 +213,7 @@ function statementView(ctx, st, fromDay, toDay) {
 function totalsView(st) {
   if (!st.rows.length) return h('p', { class: 'empty' }, t('hi_none_in_range'));
   return h('section', { 'aria-labelledby': 'hi-totals', class: 'totals' },
-    h('h3', { id: 'hi-totals' }, t('hi_totals_rows', st.rows.length)),
+    h('h3', { id: 'hi-totals' }, st.rows.length === 1 ? t('hi_totals_one') : t('hi_totals_many', st.rows.length)),
     table({
       caption: t('hi_totals_caption'),
       captionHidden: true,

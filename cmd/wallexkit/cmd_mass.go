@@ -123,6 +123,9 @@ func (a *app) massWithdraw(ctx context.Context, o massOptions) error {
 	if err != nil {
 		return err
 	}
+	// next to the state file itself when its path is a symlink (as the state file's locks are):
+	// runs under either name use one journal, and its lock keeps them from paying at once
+	state = filestore.ResolvePath(state)
 	if o.journal == "" {
 		o.journal = filestore.JournalPath(filepath.Dir(state), f.Hash, c.StoreKey())
 	}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/filestore"
 	"github.com/wallexkit/wallexkit/sandbox"
 )
 
@@ -331,5 +335,62 @@ func TestReconcileOpAgainShowsTheWithdrawal(t *testing.T) {
 	decode(t, h.mustRun(append(args, "-o", "json")...), &res)
 	if len(res.Withdrawals) != 1 || res.Withdrawals[0].Amount.Text() != "0.25" || res.Withdrawals[0].TimeCreated.IsZero() {
 		t.Errorf("reconcile json again: %+v", res)
+	}
+}
+
+// A state file that is a symlink (kept on another volume, or shared by a cron job that names the
+// target with WALLEX_STATE) is one file whichever name a run uses: the first write must not
+// replace the link with a copy of its own, or the two names hold two sets of records from then on
+// and a withdrawal of unknown outcome recorded through one is sent again through the other.
+func TestSymlinkedStateFileStaysOneFile(t *testing.T) {
+	h := newHarness(t)
+	dir := t.TempDir()
+	real := filepath.Join(dir, "vault", "state.json")
+	link := filepath.Join(dir, "home", "wallexkit", "state.json")
+	for _, d := range []string{filepath.Dir(real), filepath.Dir(link)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	viaReal, viaLink := h.envWith("WALLEX_STATE", real), h.envWith("WALLEX_STATE", link)
+	if r := h.runWith(viaReal, "", "login"); r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	if err := h.srv.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"}); err != nil {
+		t.Fatal(err)
+	}
+	withdraw := []string{"withdraw", "--amount", "0.25", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 103), "--yes"}
+	if r := h.runWith(viaLink, "", withdraw...); r.code != 4 {
+		t.Fatalf("withdraw through the link: exit %d, want 4 (outcome unknown)\n%s", r.code, r.stderr)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the state file's symlink was replaced by a file of its own (mode %v, %v)", fi.Mode(), err)
+	}
+	// The same withdrawal through the target's name: its record is there, so it is refused.
+	r := h.runWith(viaReal, "", withdraw...)
+	if n := len(h.withdrawals()); n != 1 || r.code != 4 || !strings.Contains(r.stderr, "Nothing was sent") {
+		t.Fatalf("the same withdrawal through the target's name: exit %d, %d withdrawals in the sandbox (want 1)\n%s", r.code, n, r.stderr)
+	}
+	// A payout file's journal lives next to the state file itself too: a run under the link's
+	// name is refused while a run under the target's holds the journal.
+	csv := filepath.Join(dir, "p.csv")
+	if err := os.WriteFile(csv, []byte(sandbox.TestAddress("LTC", 1)+",LTC,1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(sandbox.TestAddress("LTC", 1) + ",LTC,1\n"))
+	unlock, err := filestore.NewJournal(filestore.JournalPath(filepath.Dir(real), hex.EncodeToString(sum[:]), h.apiURL+"|"+h.demo.PublicKey)).Lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	viaLink["WALLEX_TIMEOUT"], viaLink["WALLEX_IN_FLIGHT_WINDOW"] = "1s", "1s" // (before the fix it held, then paid)
+	if r := h.runWith(viaLink, "", "mass-withdraw", csv, "--yes"); r.code != 2 || !strings.Contains(r.stderr, "another run is paying this file") {
+		t.Errorf("mass-withdraw through the link while a run through the target holds the journal: exit %d\n%s", r.code, r.stderr)
+	}
+	if n := h.cmdCount("create_mass_withdrawal"); n != 0 {
+		t.Errorf("%d mass calls", n)
 	}
 }

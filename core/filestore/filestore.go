@@ -82,9 +82,38 @@ func New(path string, sealSecret []byte) (*Store, error) {
 // Path returns the file the store writes.
 func (s *Store) Path() string { return s.path }
 
-func (s *Store) read() (fileState, error) {
+// file is the file the store reads and writes (ResolvePath of its path).
+func (s *Store) file() string { return ResolvePath(s.path) }
+
+// ResolvePath is the file a state file's path names: the path, or, when it is a symlink (the
+// state kept on another volume, or a name shared with a tool that names the target), the file
+// the link leads to. Each write renames a new file over the old one, so a write to the link's
+// own name would replace the link with a copy: from then on the two names would hold two sets
+// of operation records, and a request recorded under one would not be refused under the other.
+// The locks are taken next to the target too (and the CLI keeps payout journals there), so that
+// runs under either name take turns.
+func ResolvePath(path string) string {
+	p := path
+	for range 40 { // as many links as the kernel follows
+		fi, err := os.Lstat(p)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return p
+		}
+		t, err := os.Readlink(p)
+		if err != nil {
+			return p
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(p), t)
+		}
+		p = t
+	}
+	return p
+}
+
+func (s *Store) read(path string) (fileState, error) {
 	var st fileState
-	b, err := os.ReadFile(s.path)
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return st, nil
 	}
@@ -98,7 +127,7 @@ func (s *Store) read() (fileState, error) {
 		return st, fmt.Errorf("store %s is damaged (%v); nothing was sent. Do not send anything again yet: it may record money requests "+
 			"whose outcome is unknown (\"state\": \"sending\", \"unknown\", \"in_flight\" or \"ambiguous\"), which a fresh file would not stop "+
 			"from being sent twice. Keep a copy, then move it aside, and settle each such request by its fields (wallexkit reconcile --cmd ... "+
-			"--sent TIME; without a nonce fence it waits out the in-flight window) before sending it again", s.path, err)
+			"--sent TIME; without a nonce fence it waits out the in-flight window) before sending it again", path, err)
 	}
 	return st, nil
 }
@@ -107,17 +136,18 @@ func (s *Store) read() (fileState, error) {
 func (s *Store) view(fn func(*fileState) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := os.Stat(filepath.Dir(s.path)); errors.Is(err, os.ErrNotExist) {
+	path := s.file()
+	if _, err := os.Stat(filepath.Dir(path)); errors.Is(err, os.ErrNotExist) {
 		// No directory, so no state yet (and nowhere for the lock file): a read finds nothing,
 		// as it would a moment before the first write.
 		return fn(&fileState{})
 	}
-	unlock, err := s.lockFile(context.Background(), s.path+".lock")
+	unlock, err := s.lockFile(context.Background(), path+".lock")
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	st, err := s.read()
+	st, err := s.read(path)
 	if err != nil {
 		return err
 	}
@@ -131,16 +161,16 @@ var errUnchanged = errors.New("unchanged")
 func (s *Store) update(fn func(*fileState) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	dir := filepath.Dir(s.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	path := s.file()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	unlock, err := s.lockFile(context.Background(), s.path+".lock")
+	unlock, err := s.lockFile(context.Background(), path+".lock")
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	st, err := s.read()
+	st, err := s.read(path)
 	if err != nil {
 		return err
 	}
@@ -150,11 +180,11 @@ func (s *Store) update(fn func(*fileState) error) error {
 		}
 		return err
 	}
-	return s.write(st)
+	return s.write(path, st)
 }
 
-func (s *Store) write(st fileState) error {
-	dir := filepath.Dir(s.path)
+func (s *Store) write(path string, st fileState) error {
+	dir := filepath.Dir(path)
 	b, err := json.Marshal(st)
 	if err != nil {
 		return err
@@ -180,7 +210,7 @@ func (s *Store) write(st fileState) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(name, s.path); err != nil {
+	if err := os.Rename(name, path); err != nil {
 		return err
 	}
 	// The rename is durable only once the directory is: without this a power loss can bring back
@@ -281,12 +311,13 @@ func (s *Store) SaveNonce(_ context.Context, key string, n int64) error {
 // LockNonce takes the per-key nonce lock (a lock file next to the store), waiting for other
 // processes until ctx is done.
 func (s *Store) LockNonce(ctx context.Context, key string) (func(), error) {
-	dir := filepath.Dir(s.path)
+	path := s.file()
+	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(key))
-	return s.lockFile(ctx, filepath.Join(dir, "."+filepath.Base(s.path)+".nonce-"+hex.EncodeToString(sum[:8])+".lock"))
+	return s.lockFile(ctx, filepath.Join(dir, "."+filepath.Base(path)+".nonce-"+hex.EncodeToString(sum[:8])+".lock"))
 }
 
 func (s *Store) SaveOp(_ context.Context, key string, op core.Op) error {

@@ -102,12 +102,21 @@ type journaledKey struct{}
 type nonceFloorKey struct{}
 type fenceKey struct{}
 type allowDupKey struct{}
+type allowDupUntilKey struct{}
 
 // AllowDuplicate marks the next money call made with ctx as meant to be sent even though the same
 // payment was carried out a moment ago (WithDuplicateCheck): a person has seen the earlier one and
 // pays again on purpose.
 func AllowDuplicate(ctx context.Context) context.Context {
 	return context.WithValue(ctx, allowDupKey{}, true)
+}
+
+// AllowDuplicateUntil is AllowDuplicate for the payments a person was shown: those carried out
+// up to settled (the DuplicateError's Op.Settled, to the millisecond). A payment like it carried
+// out after that (the same "pay it again" pressed in another window, which paid it meanwhile) is
+// refused as a duplicate again, naming it: one confirmation pays once.
+func AllowDuplicateUntil(ctx context.Context, settled time.Time) context.Context {
+	return context.WithValue(ctx, allowDupUntilKey{}, settled)
 }
 
 // withFence marks the calls made with ctx as a reconcile's (Request.Fence).
@@ -222,6 +231,9 @@ func (r *opRecorder) repeats(ctx context.Context, o Op, now time.Time) bool {
 		return false
 	}
 	if allow, _ := ctx.Value(allowDupKey{}).(bool); allow {
+		return false
+	}
+	if until, ok := ctx.Value(allowDupUntilKey{}).(time.Time); ok && o.Settled.UnixMilli() <= until.UnixMilli() {
 		return false
 	}
 	// a clock set back since counts as within the window: asking once more costs a click

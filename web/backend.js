@@ -83,7 +83,7 @@
  * @typedef {import('../wasm/bridge/wallexkit').PayoutFile} PayoutFile
  * @typedef {import('../wasm/bridge/wallexkit').PayoutRun} PayoutRun
  * @typedef {import('../wasm/bridge/wallexkit').PayoutOptions} PayoutOptions
- * @typedef {{opId?: string, again?: boolean}} OpOption  names a money request so reconcileOp can find it after a lost answer; again: a second payment, meant (after possible_duplicate)
+ * @typedef {{opId?: string, again?: boolean|number}} OpOption  names a money request so reconcileOp can find it after a lost answer; again: a second payment, meant (after possible_duplicate: its settledAtMs, so that one carried out since is asked about)
  */
 
 /**

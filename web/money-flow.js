@@ -80,7 +80,9 @@ export function moneyFlow(ctx, spec) {
     }
     back.addEventListener('click', backToForm);
     // set once core refused the send as a possible duplicate and the person has been told: the
-    // next press is a second payment, meant
+    // next press is a second payment, meant, of the payment named (its settledAtMs goes as
+    // `again`: one carried out since, e.g. by "Pay it again" in another window, is asked about)
+    /** @type {number|true|false} */
     let meant = false;
     confirm.addEventListener('click', () => {
       // Each press names its request: an id the bridge records before the request leaves, so a
@@ -89,7 +91,7 @@ export function moneyFlow(ctx, spec) {
       back.disabled = true;
       busy(confirm, async () => {
         try {
-          const r = await spec.send({ ...prep.params, opId, ...(meant ? { again: true } : {}) });
+          const r = await spec.send({ ...prep.params, opId, ...(meant !== false ? { again: meant } : {}) });
           confirm.remove();
           back.remove();
           const again = h('button', { type: 'button', class: 'secondary' }, t('mf_new', spec.name));
@@ -127,11 +129,12 @@ export function moneyFlow(ctx, spec) {
               ? t('mf_pending_announce', spec.name)
               : t('mf_unknown_announce', spec.name));
             ctx.refreshOps?.();
-          } else if (be.code === 'possible_duplicate' && !meant) {
+          } else if (be.code === 'possible_duplicate') {
             // The same payment was carried out from this console a moment ago (core's
             // duplicate check): its answer may never have reached the person (a popup closed
-            // mid-send). Nothing was sent; the next press, relabelled, pays a second time.
-            meant = true;
+            // mid-send). Nothing was sent; the next press, relabelled, pays a second time. Asked
+            // again after "Pay it again" (another window paid it meanwhile): the box names that one.
+            meant = Number.isInteger(be.settledAtMs) ? Number(be.settledAtMs) : true;
             back.disabled = false;
             replace(out, duplicateBox(be, spec.name));
             focusOn(out.querySelector('[role=alert]'));
@@ -147,7 +150,7 @@ export function moneyFlow(ctx, spec) {
       }, t('mf_sending')).then(() => {
         // after a possible duplicate, the button says what a press now does (busy put its label back)
         // and no longer looks like the way forward: going back is
-        if (meant) {
+        if (meant !== false) {
           confirm.textContent = t('mf_pay_again');
           confirm.className = 'secondary';
         }

@@ -12,6 +12,7 @@ import { sleep, newMerchant, withdrawalsOf, waitForCall, connectAs, goTo, review
 
 /** @type {import('./harness.mjs').Sandbox} */ let sb;
 /** @type {import('./harness.mjs').Ext} */ let ext;
+/** The first test's merchant and a reader key of its own (the store stays connected). @type {{m: any, reader: any}} */ let first;
 
 before(async () => {
   [sb, ext] = await Promise.all([startSandbox(), launchExtension()]);
@@ -26,6 +27,7 @@ test('a popup closed mid-send: the same withdrawal sent again is asked about, na
   // the test reads the history with a key of its own: its nonces must not fence the console's
   const k = await sb.admin('POST', `accounts/${m.merchantId}/keys`, {});
   const reader = { pub: k.public_key, priv: k.private_key };
+  first = { m, reader };
   const withdrawals = () => withdrawalsOf(sb, reader, true);
   let page = await ext.open('popup');
   const errors = [];
@@ -123,4 +125,53 @@ test('the same transfer to a merchant again: the warning points to the balance, 
   assert.match(text, /balance/);
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('"Pay it again" in two pages: the second press is asked about again, naming the payment the first one made', async () => {
+  // Two console pages of the store (a popup and a tab) both say "Possible duplicate" about one
+  // withdrawal and offer "Pay it again": each means one second payment. The first press pays it;
+  // the second, pressed after, must not pay a third time without being asked about the second.
+  const paidTo = async (address) => (await withdrawalsOf(sb, first.reader, true)).filter((x) => x.send_address === address);
+  const w = { address: (await sb.addresses('LTCT'))[0], amount: '0.2', note: 'twice' };
+  const errors = [];
+  const a = await ext.open('popup');
+  const b = await ext.open('popup');
+  for (const p of [a, b]) {
+    p.on('pageerror', (e) => errors.push(e.message));
+    await p.locator('main [data-screen="overview"]').waitFor({ timeout: 30_000 });
+    await goTo(p, 'send');
+  }
+  await reviewWithdrawal(a, w);
+  await a.locator('section.review [data-action="confirm"]').click();
+  await a.locator('section.review [role=status]').waitFor({ timeout: 20_000 });
+  const [{ id: firstId }] = await paidTo(w.address);
+  // both pages: the same withdrawal again, asked about
+  await a.locator('section.review button', { hasText: 'New withdrawal' }).click();
+  for (const p of [a, b]) {
+    await reviewWithdrawal(p, w);
+    await p.locator('section.review [data-action="confirm"]').click();
+    await p.locator('section.review [role=alert][data-code="possible_duplicate"]').waitFor({ timeout: 20_000 });
+  }
+  // the popup: Pay it again, meant — a second payment
+  await a.locator('section.review [data-action="confirm"]', { hasText: 'Pay it again' }).click();
+  await a.locator('section.review [role=status]').waitFor({ timeout: 20_000 });
+  const two = await paidTo(w.address);
+  assert.equal(two.length, 2, 'Pay it again sends the second payment');
+  // the tab, still showing the warning about the first payment: Pay it again
+  await b.locator('section.review [data-action="confirm"]', { hasText: 'Pay it again' }).click();
+  const outcome = b.locator('section.review [role=alert][data-code="possible_duplicate"], section.review [role=status]');
+  await b.waitForFunction(() => !document.querySelector('section.review [data-action="confirm"][aria-busy]'), null, { timeout: 20_000 });
+  await outcome.first().waitFor({ timeout: 20_000 });
+  assert.equal((await paidTo(w.address)).length, 2, 'the second page\'s Pay it again, after the first page paid again, must not pay a third time unasked');
+  const box = b.locator('section.review [role=alert][data-code="possible_duplicate"]');
+  const secondId = two.find((x) => x.id !== firstId)?.id ?? '?';
+  const text = await box.innerText();
+  assert.ok(text.includes(secondId), `the warning names the second payment ${secondId}: ${text}`);
+  // asked about the newer payment, a further press is meant: a third payment
+  await b.locator('section.review [data-action="confirm"]', { hasText: 'Pay it again' }).click();
+  await b.locator('section.review [role=status]').waitFor({ timeout: 20_000 });
+  assert.equal((await paidTo(w.address)).length, 3);
+  assert.deepEqual(errors, []);
+  await a.close();
+  await b.close();
 });

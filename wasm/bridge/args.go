@@ -144,7 +144,11 @@ func (o *opts) msTime(k string) time.Time {
 // duplicateCheck): a person has seen the earlier one and means to pay again.
 func (o *opts) opCtx() context.Context {
 	c := ctx()
-	if o.flag("again") {
+	if v, ok := o.get("again"); ok && v.Type() == js.TypeNumber {
+		// the settledAtMs of the possible_duplicate answer the person was shown: a payment like
+		// it carried out after that (another window paid it again meanwhile) is asked about again
+		c = core.AllowDuplicateUntil(c, o.msTime("again"))
+	} else if o.flag("again") {
 		c = core.AllowDuplicate(c)
 	}
 	id := o.text("opId")

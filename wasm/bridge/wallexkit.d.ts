@@ -743,6 +743,11 @@ export interface WallexKit {
 /** Names the operation so it can be asked about with reconcileOp after a lost answer. */
 export interface OpOption {
   opId?: string;
-  /** Send it even if the same payment was carried out a moment ago (duplicateCheck): a second payment, meant. */
-  again?: boolean;
+  /**
+   * Send it even if the same payment was carried out a moment ago (duplicateCheck): a second
+   * payment, meant. A number: the `settledAtMs` of the possible_duplicate answer the person was
+   * shown; a payment like it carried out after that (another window paid it again meanwhile) is
+   * refused as possible_duplicate again, naming it. `true`: whatever was carried out.
+   */
+  again?: boolean | number;
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,51 @@ import (
 	"github.com/wallexkit/wallexkit/core/filestore"
 	"github.com/wallexkit/wallexkit/sandbox"
 )
+
+// "Pay it again" answered yes in two terminals that both named the same earlier withdrawal: the
+// first pays the second payment; the other, asked about the first, is asked again about the one
+// the first terminal just made, not sent as a third.
+func TestPayItAgainInTwoTerminalsPaysOnce(t *testing.T) {
+	dest := sandbox.TestAddress("BTC", 104)
+	h := newHarness(t)
+	args := []string{"withdraw", "--amount", "0.01", "--currency", "BTC", "--address", dest}
+	first := field(t, h.mustRun(append(args, "--yes")...), "Withdrawal")
+
+	// terminal B: asked about the first withdrawal, and waiting for its answer
+	inB, answerB := io.Pipe()
+	var outB, errB syncBuffer
+	b := newApp(inB, &outB, &errB, func(k string) string { return h.env[k] })
+	b.isTerminal = func(any) bool { return true }
+	codeB := make(chan int, 1)
+	go func() { codeB <- b.main(context.Background(), args) }()
+	if _, err := io.WriteString(answerB, "y\n"); err != nil { // Proceed? yes
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(errB.String(), "pay it again"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("terminal B was not asked: %s", errB.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(errB.String(), first) {
+		t.Fatalf("terminal B's question does not name %s: %s", first, errB.String())
+	}
+	// terminal A: asked about the first too, answers yes: the second payment
+	r := h.runTTY("y\ny\n", args...)
+	if r.code != 0 {
+		t.Fatalf("terminal A: exit %d: %s", r.code, r.stderr)
+	}
+	second := field(t, r.stdout, "Withdrawal")
+	// terminal B: yes (to the first), then no (a second question; unread when none is asked)
+	go io.WriteString(answerB, "y\nn\n")
+	defer answerB.Close()
+	if code := <-codeB; code != 2 || strings.Count(errB.String(), "pay it again") != 2 || !strings.Contains(errB.String(), second) {
+		t.Errorf("terminal B: exit %d, want 2 after being asked about %s: %s", code, second, errB.String())
+	}
+	if n := len(h.withdrawals()); n != 2 {
+		t.Errorf("%d withdrawals, want 2: the first and the one terminal A meant", n)
+	}
+}
 
 func TestWithdrawNeedsConfirmation(t *testing.T) {
 	dest := sandbox.TestAddress("BTC", 100)

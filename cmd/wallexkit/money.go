@@ -30,21 +30,25 @@ var (
 // sendOnce sends a payment with send. When core refuses it as a possible duplicate (the same
 // payment carried out a moment ago, core.DuplicateError) and a person is there to ask (no --yes,
 // a terminal), it names the earlier one and asks before sending it again; with again it is sent
-// without that question.
+// without that question. A yes covers the payment it named and no later one: when another
+// terminal paid it again while this one asked, the newer payment is named and asked about.
 func (a *app) sendOnce(ctx context.Context, again, yes bool, send func(context.Context) error) error {
 	if again {
 		ctx = core.AllowDuplicate(ctx)
 	}
-	err := send(ctx)
-	var de *core.DuplicateError
-	if !errors.As(err, &de) || yes || a.canConfirm(false) != nil {
-		return err
+	next := ctx
+	for {
+		err := send(next)
+		var de *core.DuplicateError
+		if !errors.As(err, &de) || yes || a.canConfirm(false) != nil {
+			return err
+		}
+		fmt.Fprintf(a.stderr, "%s %s\n", a.paint("1;33", "Possible duplicate:"), duplicateText(de))
+		if err := a.confirm(false, "pay it again (a second payment)", "Earlier", duplicateEarlier(de), "Check it", duplicateWhere(de)); err != nil {
+			return err
+		}
+		next = core.AllowDuplicateUntil(ctx, de.Op.Settled)
 	}
-	fmt.Fprintf(a.stderr, "%s %s\n", a.paint("1;33", "Possible duplicate:"), duplicateText(de))
-	if err := a.confirm(false, "pay it again (a second payment)", "Earlier", duplicateEarlier(de), "Check it", duplicateWhere(de)); err != nil {
-		return err
-	}
-	return send(core.AllowDuplicate(ctx))
 }
 
 // duplicateText says what the earlier payment of a possible duplicate was, in a line.

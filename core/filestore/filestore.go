@@ -120,10 +120,15 @@ func (s *Store) read(path string) (fileState, error) {
 	if err != nil {
 		return st, err
 	}
+	err = nil
 	if len(b) == 0 {
-		return st, nil
+		// never written so by this store (a new file is renamed into place whole): cut by
+		// something else, a copy or a restore that failed, and what it recorded is lost
+		err = errors.New("it is empty")
+	} else {
+		err = json.Unmarshal(b, &st)
 	}
-	if err := json.Unmarshal(b, &st); err != nil {
+	if err != nil {
 		return st, fmt.Errorf("store %s is damaged (%v); nothing was sent. Do not send anything again yet: it may record money requests "+
 			"whose outcome is unknown (\"state\": \"sending\", \"unknown\", \"in_flight\" or \"ambiguous\"), which a fresh file would not stop "+
 			"from being sent twice. Keep a copy, then move it aside, and settle each such request by its fields (wallexkit reconcile --cmd ... "+

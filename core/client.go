@@ -359,6 +359,15 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 		case done:
 			return res, cerr
 		case relogin:
+			if c.cfg.staticToken != "" && class != classRead {
+				// Through a gateway there is no login to try again, and the 401 does not prove
+				// that no copy landed: the first copy may have been carried out while the token
+				// was valid, and a copy resent by the HTTP stack, a proxy or the caller (same
+				// Idempotency-Key) met the token removed or rotated (the gateway checks the token
+				// before the key's stored answer). Recorded as refused, the same payment sent
+				// again after connecting with a new token would pass every check.
+				return nil, rec.stamp(c.unknown(cmd, fields, 401, cerr))
+			}
 			if relogged || c.cfg.staticToken != "" {
 				return nil, cerr
 			}

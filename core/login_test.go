@@ -460,3 +460,45 @@ func TestAWrongPrivateKeyDoesNotTakeTheRightOnesToken(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Through a gateway (a static token: no login to try again), a money request answered 401 may
+// have landed all the same: the first copy was carried out with the token still valid, its
+// answer was lost, and a copy (resent by the browser on a dropped keep-alive connection, a
+// proxy, or the caller's own retry with the same Idempotency-Key) reached the gateway after the
+// token was removed or rotated; the gateway checks the token before the key's stored answer.
+// The record must be outcome unknown, not "refused": a refused record lets the same payment,
+// sent again after connecting with a new token, pass the pending-operation and the
+// possible-duplicate checks, and pay twice.
+func TestGatewayToken401OnMoneyIsUnknown(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	tok, err := e.client().Login(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := core.NewMemoryStore()
+	gw := func() *core.Client {
+		c, err := core.New(core.WithAPIURL(e.url()), core.WithKeys(e.demo.PublicKey, ""), core.WithStaticToken(tok.AccessToken),
+			core.WithTransport(nethttp.New(nil)), core.WithOpStore(ops), core.WithDuplicateCheck(core.DuplicateWindow))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ctx := context.Background()
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitStatus, Status: 401, Cmd: "create_withdrawal"})
+	addr := sandbox.NewAddress("BTC")
+	p := &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: addr}
+	_, err = gw().CreateWithdrawal(core.WithOperationID(ctx, "op-gw-401"), p)
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) || core.IsRetryable(err) {
+		t.Errorf("err = %v (code %s), want a non-retryable outcome unknown: the first copy may have landed", err, core.CodeOf(err))
+	}
+	if !strings.Contains(err.Error(), "gateway token") {
+		t.Errorf("err = %v, want it to name the gateway token", err)
+	}
+	// The person connects again (a new token, the same store) and sends the same payment.
+	_, err2 := gw().CreateWithdrawal(core.WithOperationID(ctx, "op-gw-401-again"), p)
+	if n := countTo(t, e.client(), addr); n != 1 {
+		t.Fatalf("%d withdrawals to the address (want 1); the first answer was %v, sending it again: %v", n, err, err2)
+	}
+}

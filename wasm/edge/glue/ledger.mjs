@@ -254,7 +254,10 @@ export class Ledger extends DurableObject {
         await this.ctx.storage.put(evKey, ev);
       }
     }
-    if (nextAt < Infinity) await this.ctx.storage.setAlarm(nextAt);
+    // Not setAlarm: a forward committed while this handler waited on a fetch (the input gate is
+    // open then) set the alarm for now, and overwriting it with another event's retry time
+    // would hold the new forward back behind that event's backoff (up to 5 minutes).
+    if (nextAt < Infinity) await this.armAlarm(nextAt);
   }
 }
 

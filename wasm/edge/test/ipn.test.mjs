@@ -2,6 +2,7 @@
 // events, and forwarding with retries (the ledger Durable Object's alarm).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { startSandbox, startGateway, startReceiver, signIPN, verifyForward, eventually, rnd } from './lib.mjs';
 
 let sb, gw, rx;
@@ -184,4 +185,45 @@ test('/v1/events pages with a cursor and needs a gateway token', async () => {
   }
   assert.equal((await gw.request('GET', '/v1/events')).status, 401);
   assert.equal((await gw.request('GET', '/v1/events', { token: 'nope' })).status, 401);
+});
+
+// A new IPN's forward, queued while the alarm handler is waiting on another event's forward, goes
+// out at once: the handler's closing setAlarm (the other event's retry, after its backoff) must not
+// push back the alarm the new commit set for now.
+test('a forward queued while the alarm runs is not held behind another event\'s retry backoff', async () => {
+  const got = [];
+  let release;
+  const held = new Promise((r) => (release = r));
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const b = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      got.push({ ipn_id: b.ipn_id, at: Date.now() });
+      if (got.length === 1) {
+        await held; // the alarm handler waits on this first forward...
+        res.writeHead(500).end('try later'); // ...which then fails: its retry is 30 s away
+      } else res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}/hooks`;
+  const gw3 = await startGateway(sb, { vars: { FORWARD_URL: url, FORWARD_RETRY_BASE_MS: '30000', FORWARD_MAX_ATTEMPTS: '3' } });
+  try {
+    const sendTo = (b) => gw3.request('POST', '/ipn', { body: b, headers: { hmac: signIPN(gw3.secrets.WALLEX_IPN_SECRET, b) } });
+    const a = ipnBody({ status: '100', status_text: 'Complete' });
+    assert.equal((await sendTo(a.body)).status, 200);
+    await eventually(() => got.length === 1, 10000, 'the first forward to arrive');
+    const b = ipnBody({ status: '100', status_text: 'Complete' });
+    assert.equal((await sendTo(b.body)).status, 200); // committed while the alarm handler waits
+    const committed = Date.now();
+    release();
+    await eventually(() => got.some((x) => x.ipn_id === b.fields.ipn_id), 10000, 'the second event\'s forward (not 30 s later, behind the first one\'s retry)');
+    assert.ok(got.find((x) => x.ipn_id === b.fields.ipn_id).at - committed < 10000);
+  } finally {
+    release();
+    await gw3.stop();
+    server.closeAllConnections?.();
+    await new Promise((r) => server.close(r));
+  }
 });

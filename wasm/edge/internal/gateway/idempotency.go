@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -32,7 +31,7 @@ import (
 //
 // An answer that says nothing was carried out (retryable: true, e.g. 503 not_sent) releases the
 // key, so the same request may be sent again with it. Records are scoped to the account (API URL;
-// not the API key, which may be rotated, nor the optional merchant ID) and the gateway token that made them,
+// not the API key nor the gateway token, which may be rotated, nor the optional merchant ID),
 // and kept for IdempotencyRetention. A request without the header is sent as before (each copy
 // is a new call).
 
@@ -63,7 +62,7 @@ func validIdempotencyKey(s string) bool {
 
 // idemClaim is a request's claim on its Idempotency-Key.
 type idemClaim struct {
-	id    string // the record's id: a hash of the API key, the gateway token and the key
+	id    string // the record's id: a hash of the account and the key
 	claim string // this request's claim, which only it may settle
 	fp    string
 	cmd   string
@@ -92,14 +91,16 @@ func parseIdemRec(raw string) idemRec {
 }
 
 // idempotencyID scopes key to the gateway's Wallex account (account: its API URL,
-// idempotencyScope) and the caller's gateway token, hashed: no token or key appears in storage
-// keys. Not to the API key: a key rotated (WALLEX_PUBLIC_KEY changed) while a request was in
-// flight, or after its answer was lost, would make the same request sent again with the same
-// Idempotency-Key a new claim, and a second payment.
-func idempotencyID(account, authorization, key string) string {
-	_, tok, _ := strings.Cut(strings.TrimSpace(authorization), " ")
+// idempotencyScope), hashed: no key appears in storage keys. Not to the API key: a key rotated
+// (WALLEX_PUBLIC_KEY changed) while a request was in flight, or after its answer was lost, would
+// make the same request sent again with the same Idempotency-Key a new claim, and a second
+// payment. Nor to the caller's gateway token, for the same reason: a token rotated (the caller
+// moved to the new one of GATEWAY_TOKENS, or its old one was removed and its copy refused 401)
+// between a request and its copy. Every gateway token may move the account's money; two callers
+// that happen to use one key for different requests get 422 idempotency_key_reused, nothing sent.
+func idempotencyID(account, key string) string {
 	h := sha2.New256()
-	for _, s := range [...]string{"wallexkit-idempotency-v2", account, strings.TrimSpace(tok), key} {
+	for _, s := range [...]string{"wallexkit-idempotency-v3", account, key} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -109,7 +110,7 @@ func idempotencyID(account, authorization, key string) string {
 // idempotencyScope names the account whose requests share Idempotency-Keys: the API URL, which
 // stays when the API key is rotated. Not WALLEX_MERCHANT_ID either: it is optional (IPNs only),
 // and set or corrected between a request and its copy it made the copy a new claim. A deployment
-// serves one account (README), and the gateway token is in the id too.
+// serves one account (README).
 func idempotencyScope(apiURL string) string { return apiURL }
 
 // requestFingerprint identifies what a request asks for: its command and fields (the envelope's
@@ -134,7 +135,7 @@ func requestFingerprint(cmd string, fields core.Fields) string {
 // claimIdempotency records the request's key before it is sent. It returns the claim to settle
 // afterwards, or the answer to give instead of sending (a copy, a reused key, the ledger down).
 func (g *Gateway) claimIdempotency(ctx context.Context, p Platform, r *Request, c *apiClient, cmd string, fields core.Fields, key string, deadline time.Time) (*idemClaim, *Response) {
-	cl := &idemClaim{id: idempotencyID(idempotencyScope(c.APIURL()), r.Header["authorization"], key), claim: randomHex(8), fp: requestFingerprint(cmd, fields), cmd: cmd}
+	cl := &idemClaim{id: idempotencyID(idempotencyScope(c.APIURL()), key), claim: randomHex(8), fp: requestFingerprint(cmd, fields), cmd: cmd}
 	rec := newObj().str("claim", cl.claim).str("fp", cl.fp).str("state", "sending").str("cmd", cmd).
 		str("sent_at", rfc3339(time.Now())).str("deadline", rfc3339(deadline)).strMap("fields", fields).String()
 	led := p.Ledger()

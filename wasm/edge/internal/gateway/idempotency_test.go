@@ -149,7 +149,7 @@ func TestIdempotencyKeyAfterAnUnknownOutcome(t *testing.T) {
 	// A claim left "sending" past its deadline (its Worker stopped).
 	withdrawalAPI(f, nil)
 	led := f.Ledger()
-	id := idempotencyID(idempotencyScope("http://127.0.0.1:1/api"), "Bearer gw-token-aaaa", "op_5")
+	id := idempotencyID(idempotencyScope("http://127.0.0.1:1/api"), "op_5")
 	past := time.Now().Add(-time.Minute)
 	rec := newObj().str("claim", "c0").str("fp", requestFingerprint("create_withdrawal", map[string]string{"amount": "0.1", "currency": "BTC", "address": "bc1qx", "note": "n1"})).
 		str("state", "sending").str("cmd", "create_withdrawal").str("sent_at", rfc3339(past.Add(-20*time.Second))).str("deadline", rfc3339(past)).
@@ -170,7 +170,7 @@ func TestIdempotencyKeyAfterAnUnknownOutcome(t *testing.T) {
 
 // Nothing carried out (retryable): the key is released and the same request may go again.
 // Without the header, each copy is a new call (as before); on a read the header changes nothing;
-// another gateway token is another scope.
+// another gateway token is the same scope.
 func TestIdempotencyKeyReleasedAndScoped(t *testing.T) {
 	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
 	g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", idemHeaders(""), "")) // token cached
@@ -189,9 +189,11 @@ func TestIdempotencyKeyReleasedAndScoped(t *testing.T) {
 	if n := f.count("create_withdrawal") - before; n != 2 {
 		t.Fatalf("two keys: %d sent, want 2", n)
 	}
+	// Another gateway token is the same scope (the account's): the same request is a copy.
 	other := map[string]string{"authorization": "Bearer gw-token-bbbb", "idempotency-key": "op_6"}
-	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", other, wdBody)); res.Status != 200 || res.Header["idempotent-replay"] != "" {
-		t.Fatalf("another token's key: %d %s", res.Status, res.Body)
+	sent := f.count("create_withdrawal")
+	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", other, wdBody)); res.Status != 200 || res.Header["idempotent-replay"] != "true" || f.count("create_withdrawal") != sent {
+		t.Fatalf("another token's copy: %d %s", res.Status, res.Body)
 	}
 	reads := f.count("get_basic_info")
 	for range 2 {
@@ -331,5 +333,51 @@ func TestMoneyWithoutIdempotencyKeyIsRefused(t *testing.T) {
 	}
 	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", idemHeaders(""), "")); res.Status != 200 {
 		t.Fatalf("a read without a key: %d %s", res.Status, res.Body)
+	}
+}
+
+// The caller's gateway token rotated (GATEWAY_TOKENS holds the old and the new one; the caller now
+// sends the new) after a money call whose answer was lost, or while it is in progress: the same
+// request sent again with the same Idempotency-Key, as the answers say to, must get the first
+// one's answer (or "in progress"), never be sent. The key's record was scoped to the gateway token
+// too, so the copy under the new token was a new claim and a second withdrawal, as after an API
+// key rotation (TestIdempotencyKeyHoldsAcrossAKeyRotation).
+func TestIdempotencyKeyHoldsAcrossAGatewayTokenRotation(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	withdrawalAPI(f, nil)
+	newTok := func(key string) map[string]string {
+		return map[string]string{"authorization": "Bearer gw-token-bbbb", "idempotency-key": key}
+	}
+	first := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_tok1"), wdBody))
+	if first.Status != 200 || f.count("create_withdrawal") != 1 {
+		t.Fatalf("first: %d %s", first.Status, first.Body)
+	}
+	again := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", newTok("op_tok1"), wdBody))
+	if n := f.count("create_withdrawal"); n != 1 || again.Status != 200 || string(again.Body) != string(first.Body) {
+		t.Errorf("the copy under the new token after the first was answered: %d %s; %d withdrawals carried out, want 1", again.Status, again.Body, n)
+	}
+
+	// In progress under the old token when the copy comes with the new one.
+	hold := make(chan struct{})
+	withdrawalAPI(f, hold)
+	before := f.count("create_withdrawal")
+	done := make(chan *Response)
+	go func() {
+		done <- g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_tok2"), wdBody))
+	}()
+	for deadline := time.Now().Add(5 * time.Second); f.count("create_withdrawal") == before; {
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never reached the API")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	dup := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", newTok("op_tok2"), wdBody))
+	close(hold)
+	<-done
+	if m := decode(t, dup); dup.Status != 502 || m["in_progress"] != true {
+		t.Errorf("a copy under the new token while the first is in progress: %d %s, want 502 in_progress", dup.Status, dup.Body)
+	}
+	if n := f.count("create_withdrawal") - before; n != 1 {
+		t.Fatalf("%d withdrawals carried out for op_tok2, want 1", n)
 	}
 }

@@ -150,7 +150,7 @@ func (g *Gateway) claimIdempotency(ctx context.Context, p Platform, r *Request, 
 	prev := parseIdemRec(current)
 	switch {
 	case prev.fp != cl.fp:
-		return nil, errorResponse(422, "idempotency_key_reused", "this Idempotency-Key was already used for a different request (another command or other fields) in the last 7 days: nothing was sent; use a new key for a new request", false)
+		return nil, errorResponse(422, "idempotency_key_reused", "this Idempotency-Key was already used for a different request (another command or other fields) in the last 7 days: this one was not sent. If it is the same payment written differently, the first request with this key may have been carried out: send it exactly as the first (or reconcile that one) before anything else; use a new key only for a new payment", false)
 	case prev.state == "done":
 		res := &Response{Status: prev.status, Header: map[string]string{"content-type": "application/json; charset=utf-8", "cache-control": "no-store", "idempotent-replay": "true"}, Body: []byte(prev.answer)}
 		return nil, res

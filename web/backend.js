@@ -91,6 +91,7 @@
  * @property {string} kind                                   'extension' | 'local'
  * @property {(id: string) => void} useStore                 the store this page shows: every later call names it
  * @property {() => string} storeId
+ * @property {(id: string) => Backend} inStore                a view whose bridge calls all name store id, whatever this page shows later (a review sends from, and reconciles in, the store it showed)
  * @property {() => Promise<StoreInfo[]>} stores
  * @property {(id: string) => Promise<SessionState>} switchStore   make id the active store (and this page's)
  * @property {(id: string, name: string) => Promise<SessionState>} renameStore
@@ -157,6 +158,16 @@ export const SENDING_METHODS = new Set([...MONEY_METHODS, 'payoutStep', 'call'])
 
 /** Index of the options argument that carries opId, per money method. */
 const OP_ARG = /** @type {Record<string, number>} */ ({ createTransfer: 0, createWithdrawal: 0, convert: 0, createTransaction: 0, createMassWithdrawal: 1 });
+
+/**
+ * The store a call of a pinned view (inStore) names: never '' (a call naming no store runs in the
+ * active one, which may be another by then).
+ * @param {string} id
+ */
+export function pinnedStore(id) {
+  if (!id) throw { code: 'not_connected', message: 'No store is shown on this page: nothing was sent. Open Connect.', retryable: false };
+  return id;
+}
 
 /** A new operation id (the page names each money request before it leaves). */
 export function newOpId() {

@@ -20,7 +20,7 @@ import { t, currentLocale } from './lib/i18n.js';
  * @property {HTMLFormElement} form          the edit form (its submit opens the review)
  * @property {HTMLElement} box               where review/result go (the form is hidden meanwhile)
  * @property {() => ({params: P, pairs: [string, string|Node][]} | null) | Promise<{params: P, pairs: [string, string|Node][]} | null>} prepare  null = invalid (the form shows why)
- * @property {(p: P & {opId: string}) => Promise<R>} send   p carries the operation id of this press
+ * @property {(p: P & {opId: string}, backend: import('./backend.js').Backend) => Promise<R>} send   p carries the operation id of this press; backend names the store the review shows
  * @property {(r: R, p: P) => Node} done    the success view
  * @property {string} [confirmLabel]
  * @property {(p: P) => {coin: string, amount: string}|null} [value]  what the review shows a fiat value of (approximate)
@@ -53,6 +53,13 @@ export function moneyFlow(ctx, spec) {
     }
     if (!prep) return;
     form.hidden = true;
+    // The store the review shows is the store it sends from, and reconciles in: its calls name
+    // it, whatever this page shows by the time Confirm is pressed (a switch in the header is
+    // still drawing the page for the next store; the store signed out, locked or removed in
+    // another window: then the worker refuses, nothing sent).
+    const storeId = ctx.session?.storeId ?? '';
+    const storeName = ctx.session?.storeName ?? '';
+    const backend = ctx.backend.inStore ? ctx.backend.inStore(storeId) : ctx.backend;
     const heading = h('h4', { tabindex: '-1' }, t('mf_review_the', spec.name));
     const fiatSlot = h('span', { class: 'fiat' }, '…');
     const confirm = h('button', { type: 'button', class: 'primary', 'data-action': 'confirm' }, spec.confirmLabel ?? t('mf_confirm_send'));
@@ -62,7 +69,7 @@ export function moneyFlow(ctx, spec) {
       heading,
       h('p', null, t('mf_check_every')),
       // the store the money leaves from: the page's store, which every call names
-      dl([[t('mf_from_store'), ctx.session?.storeName ?? ''], ...prep.pairs, ...(spec.value?.(prep.params) ? [/** @type {[string, Node]} */ ([t('mf_value'), fiatSlot])] : [])]),
+      dl([[t('mf_from_store'), storeName], ...prep.pairs, ...(spec.value?.(prep.params) ? [/** @type {[string, Node]} */ ([t('mf_value'), fiatSlot])] : [])]),
       h('div', { class: 'actions' }, confirm, back),
       out));
     heading.focus();
@@ -91,7 +98,7 @@ export function moneyFlow(ctx, spec) {
       back.disabled = true;
       busy(confirm, async () => {
         try {
-          const r = await spec.send({ ...prep.params, opId, ...(meant !== false ? { again: meant } : {}) });
+          const r = await spec.send({ ...prep.params, opId, ...(meant !== false ? { again: meant } : {}) }, backend);
           confirm.remove();
           back.remove();
           const again = h('button', { type: 'button', class: 'secondary' }, t('mf_new', spec.name));
@@ -123,7 +130,10 @@ export function moneyFlow(ctx, spec) {
             // Never a second send for this request: its buttons go, Reconcile takes their place.
             confirm.remove();
             back.remove();
-            replace(out, unknownOutcome(ctx, err, be.opId || opId, backToForm, spec));
+            // the request this press named (not another one still unsettled): a record of it is
+            // written before it leaves, so none in its store means it never left (the worker
+            // stopped first)
+            replace(out, unknownOutcome(ctx, err, be.opId || opId, backToForm, spec, backend, !be.opId || be.opId === opId));
             focusOn(out.querySelector('[role=alert]'));
             ctx.announce(be.code === 'pending_operation'
               ? t('mf_pending_announce', spec.name)
@@ -197,15 +207,18 @@ function agoText(ms) {
 }
 
 /**
- * The outcome-unknown view: Reconcile by the operation's id, never resend.
+ * The outcome-unknown view: Reconcile by the operation's id, in the store it was sent from, never resend.
  * @param {Ctx} ctx @param {unknown} err @param {string} opId
  * @param {() => void} backToForm
  * @param {{name: string, after?: () => void}} spec
+ * @param {import('./backend.js').Backend} backend  the review's store
+ * @param {boolean} own  opId is the id this press named
  */
-function unknownOutcome(ctx, err, opId, backToForm, spec) {
+function unknownOutcome(ctx, err, opId, backToForm, spec, backend, own) {
   const rc = reconcileControl(ctx, {
     opId,
     name: spec.name,
+    backend,
     onResend: backToForm,
     onVerdict: (r) => {
       if (r.verdict === 'found') spec.after?.();

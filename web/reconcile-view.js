@@ -29,6 +29,7 @@ export function clockTime(ms) {
  * @param {() => void} [o.onResend]             offered after a not_found ("Edit and send again")
  * @param {string} [o.resendHint]               said instead when there is no onResend
  * @param {(r: ReconcileResult) => void} [o.onVerdict]
+ * @param {import('./backend.js').Backend} [o.backend]   the store the operation was sent from (default: the page's)
  * @returns {{button: HTMLButtonElement, result: HTMLElement, run: () => Promise<void>}}
  */
 export function reconcileControl(ctx, o) {
@@ -111,7 +112,7 @@ export function reconcileControl(ctx, o) {
     /** @type {ReconcileResult} */
     let r;
     try {
-      r = await ctx.backend.reconcileOp(o.opId);
+      r = await (o.backend ?? ctx.backend).reconcileOp(o.opId);
     } catch (e) {
       replace(result, errorBox(e));
       return;

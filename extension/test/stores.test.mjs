@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox, launchExtension, connect, go, shot, allStrings } from './harness.mjs';
-import { waitForCall, withdrawalsOf, reviewWithdrawal } from './matrix-lib.mjs';
+import { waitForCall, withdrawalsOf, reviewWithdrawal, newMerchant } from './matrix-lib.mjs';
 
 /** @type {import('./harness.mjs').Sandbox} */ let sb;
 /** @type {import('./harness.mjs').Ext} */ let ext;
@@ -204,4 +204,40 @@ test('a key rotated while a withdrawal of the old key is unsettled: the same wit
   assert.equal((await withdrawalsOf(sb, { pub: k2.public_key, priv: k2.private_key }, true)).filter((w) => w.send_address === address).length, 1,
     'the first one only (the API carried it out); the new key sent none');
   assert.deepEqual(errors, []);
+});
+
+test('a review of one store confirmed while the header is switching to another sends from the store it shows, never from the other', async () => {
+  const one = await newMerchant(sb);
+  const two = await newMerchant(sb);
+  for (const [m, name] of [[one, 'Shop One'], [two, 'Shop Two']]) {
+    await page.getByLabel('Store', { exact: true }).selectOption({ label: 'Add a store…' });
+    await page.locator('main form [data-add-store]').waitFor();
+    await page.getByLabel('Store name').fill(name);
+    await connect(page, sb, { pub: m.pub, priv: m.priv });
+  }
+  await switchTo('Shop One');
+  await go(page, 'send');
+  const [address] = await sb.addresses('LTCT');
+  await reviewWithdrawal(page, { amount: '0.5', address, note: '' });
+  const review = page.locator('section.review');
+  assert.match(await review.innerText(), /From store\s+Shop One/);
+  // the page's reads of its session take a while (a busy worker): the switch below has made
+  // Shop Two the page's store, and the page is not drawn again for it yet
+  await page.evaluate(() => {
+    const orig = MessagePort.prototype.postMessage;
+    MessagePort.prototype.postMessage = function (/** @type {any} */ m, /** @type {any} */ ...rest) {
+      if (m?.method === 'session') { setTimeout(() => orig.call(this, m, ...rest), 4000); return; }
+      return orig.call(this, m, ...rest);
+    };
+  });
+  await page.getByLabel('Store', { exact: true }).selectOption({ label: 'Shop Two' });
+  await page.waitForTimeout(600);
+  assert.match(await review.innerText(), /From store\s+Shop One/, 'the review still shows Shop One');
+  await review.getByRole('button', { name: 'Confirm and send' }).click();
+  await page.locator('main [data-screen="send"]').waitFor();
+  await page.waitForTimeout(5000);
+  const fromTwo = (await withdrawalsOf(sb, two, true)).length;
+  const fromOne = (await withdrawalsOf(sb, one, true)).filter((w) => w.send_address === address).length;
+  assert.equal(fromTwo, 0, 'nothing left Shop Two: the review said From store Shop One');
+  assert.equal(fromOne, 1, 'sent once, from Shop One');
 });

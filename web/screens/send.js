@@ -128,7 +128,7 @@ function withdrawalSection(ctx, after) {
       };
     },
     value: (p) => ({ coin: p.currency, amount: p.amount }),
-    send: (p) => ctx.backend.createWithdrawal(p),
+    send: (p, b) => b.createWithdrawal(p),
     done: (r, p) => notice(t('sd_withdrawal_done', r.id, withdrawalLabel(Number(r.status)), `${formatAmount(r.amount ?? p.amount, p.currency)} ${p.currency}`, p.address), 'ok'),
     after,
   });
@@ -172,7 +172,7 @@ function transferSection(ctx, after) {
       };
     },
     value: (p) => ({ coin: p.currency, amount: p.amount }),
-    send: (p) => ctx.backend.createTransfer(p),
+    send: (p, b) => b.createTransfer(p),
     done: (r, p) => notice(t(Number(r.status) === 1 ? 'sd_transfer_done_sent' : 'sd_transfer_done_awaiting', r.id, `${formatAmount(p.amount, p.currency)} ${p.currency}`, p.merchant), 'ok'),
     after,
   });
@@ -219,7 +219,7 @@ function convertSection(ctx) {
       };
     },
     value: (p) => ({ coin: p.from, amount: p.amount }),
-    send: (p) => ctx.backend.convert(p),
+    send: (p, b) => b.convert(p),
     done: (r, p) => notice(t('sd_conversion_done', r.id, `${formatAmount(p.amount, p.from)} ${p.from}`, p.to), 'ok'),
   });
   return h('section', { 'aria-labelledby': 'sd-cv' }, h('h3', { id: 'sd-cv' }, t('sd_convert_title')), form, box);

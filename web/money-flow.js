@@ -219,6 +219,7 @@ function unknownOutcome(ctx, err, opId, backToForm, spec, backend, own) {
     opId,
     name: spec.name,
     backend,
+    unrecordedNotSent: own,
     onResend: backToForm,
     onVerdict: (r) => {
       if (r.verdict === 'found') spec.after?.();

@@ -30,6 +30,8 @@ export function clockTime(ms) {
  * @param {string} [o.resendHint]               said instead when there is no onResend
  * @param {(r: ReconcileResult) => void} [o.onVerdict]
  * @param {import('./backend.js').Backend} [o.backend]   the store the operation was sent from (default: the page's)
+ * @param {boolean} [o.unrecordedNotSent]       the id was named by this page for a request sent from o.backend's
+ *   store: no record of it there (noRecord) means it never left (a record is written before a request leaves)
  * @returns {{button: HTMLButtonElement, result: HTMLElement, run: () => Promise<void>}}
  */
 export function reconcileControl(ctx, o) {
@@ -75,9 +77,10 @@ export function reconcileControl(ctx, o) {
       ctx.announce(t('rcn_went_through', o.name));
       return;
     }
-    if (r.verdict === 'not_found' && !r.noRecord) {
+    if (r.verdict === 'not_found' && (!r.noRecord || o.unrecordedNotSent)) {
       settled();
-      const text = r.proven
+      const text = r.noRecord ? t('rcn_not_sent_unrecorded', o.name)
+        : r.proven
         ? t('rcn_not_found_proven', o.name, detail)
         : t('rcn_not_found_window', detail);
       const again = o.onResend ? h('button', { type: 'button', class: 'secondary', 'data-action': 'resend' }, t('rcn_edit_send_again')) : null;

@@ -202,6 +202,44 @@ test('the same withdrawal again while the first is unsettled: nothing is sent, R
   assert.equal(history.value.filter((w) => w.send_address === addr).length, 1);
 });
 
+// The worker stops while a withdrawal waits for its turn (one nonce-bearing request per key at a
+// time: another page's withdrawal is on its way): its record is written only when it leaves, so
+// none was. Reconcile of its id finds no record in the store it named, which (the worker gone)
+// proves it never left: the review says so and offers Edit, instead of "cannot tell" for ever.
+test('the worker stopped before a withdrawal was recorded: Reconcile says nothing was sent and offers Edit and send again', async () => {
+  const [addr1, addr2] = await sb.addresses('LTCT', 2);
+  // page B: a withdrawal reviewed
+  const b = await ext.open('popup');
+  await go(b, 'send');
+  await b.getByLabel('Amount', { exact: true }).first().fill('0.12');
+  await b.waitForFunction(() => [...document.querySelectorAll('select[name="wdCurrency"] option')].some((o) => /** @type {HTMLOptionElement} */ (o).value === 'LTCT'));
+  await b.getByLabel('Currency', { exact: true }).first().selectOption('LTCT');
+  await b.getByLabel('Destination address').fill(addr2);
+  await b.getByLabel('Skip the email confirmation').first().check();
+  await b.getByRole('button', { name: 'Review withdrawal' }).click();
+  await b.locator('section.review').waitFor();
+  // page A: a withdrawal the network holds for a while
+  await reviewWithdrawal(addr1, '0.11');
+  await sb.admin('POST', 'faults', { kind: 'delay', delay_ms: 8000, cmd: 'create_withdrawal', count: 1 });
+  await page.getByRole('button', { name: 'Confirm and send' }).click();
+  await page.waitForTimeout(700);
+  // page B's withdrawal waits for its turn behind it; the worker stops meanwhile
+  await b.getByRole('button', { name: 'Confirm and send' }).click();
+  await b.waitForTimeout(700);
+  await ext.stopWorkers(b);
+  const box = b.locator('main [role=alert][data-code="outcome_unknown"]');
+  await box.waitFor({ timeout: 30_000 });
+  assert.equal(Object.values((await ext.dumpStorage()).local).filter((v) => typeof v === 'object' && v && JSON.stringify(v).includes(addr2)).length, 0, 'no record of it was written');
+  await b.getByRole('button', { name: 'Reconcile' }).click();
+  await b.locator('main [data-verdict="not_found"]', { hasText: 'not sent' }).waitFor({ timeout: 30_000 });
+  await b.getByRole('button', { name: 'Edit and send again' }).click();
+  assert.equal(await b.getByLabel('Destination address').inputValue(), addr2, 'the form as it was');
+  await page.waitForTimeout(8000);
+  const history = await page.evaluate(() => chrome.runtime.sendMessage({ type: 'wk.call', method: 'withdrawalHistory', args: [{ limit: 50 }] }));
+  assert.equal(history.value.filter((w) => w.send_address === addr2).length, 0, 'page B\'s withdrawal never left');
+  await b.close();
+});
+
 test('sign out removes the token and the vault, keeps the nonce high-water mark', async () => {
   await go(page, 'connect');
   await page.getByRole('button', { name: 'Sign out' }).click();

@@ -18,7 +18,7 @@
 // outcome, never a plain error and never sent again, so the console offers Reconcile
 // (reconcileOp(opId)). Both ways reach the same handlers, and the core's one queue per key.
 
-import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, SENDING_METHODS, withOpId, pinnedStore } from '../web/backend.js';
+import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, SENDING_METHODS, withOpId, storeView } from '../web/backend.js';
 
 /**
  * What a lost answer means for a method that may have sent money.
@@ -201,13 +201,6 @@ export function swBackend() {
   for (const m of BRIDGE_METHODS) {
     b[m] = (/** @type {unknown[]} */ ...args) => send(m, args, store);
   }
-  // the same calls, each naming the store id, whatever this page shows by then
-  b.inStore = (/** @type {string} */ id) => {
-    /** @type {any} */
-    const v = Object.create(b);
-    v.storeId = () => id;
-    for (const m of BRIDGE_METHODS) v[m] = async (/** @type {unknown[]} */ ...args) => send(m, args, pinnedStore(id));
-    return v;
-  };
+  b.inStore = (/** @type {string} */ id) => storeView(b, id, send);
   return b;
 }

@@ -6,7 +6,7 @@
 import { Account } from './host/account.js';
 import { webStorageKV } from './host/kv.js';
 import { startBridge } from './host/wasm-loader.js';
-import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, withOpId, pinnedStore } from './backend.js';
+import { BRIDGE_METHODS, FREE_METHODS, STORE_METHODS, withOpId, storeView } from './backend.js';
 
 /**
  * @param {{wasmUrl: string|URL, session?: Storage, local?: Storage}} opts
@@ -43,13 +43,6 @@ export function localBackend(opts) {
   // money methods carry an opId named here, in the page (as the extension's pages do)
   for (const m of BRIDGE_METHODS) b[m] = (/** @type {unknown[]} */ ...args) => account.invoke(m, withOpId(m, args).args, store);
   for (const m of FREE_METHODS) b[m] = (/** @type {unknown[]} */ ...args) => account.free(m, args);
-  // the same calls, each naming the store id, whatever this page shows by then
-  b.inStore = (/** @type {string} */ id) => {
-    /** @type {any} */
-    const v = Object.create(b);
-    v.storeId = () => id;
-    for (const m of BRIDGE_METHODS) v[m] = async (/** @type {unknown[]} */ ...args) => account.invoke(m, withOpId(m, args).args, pinnedStore(id));
-    return v;
-  };
+  b.inStore = (/** @type {string} */ id) => storeView(b, id, (m, args, s) => account.invoke(m, withOpId(m, args).args, s));
   return b;
 }

@@ -160,13 +160,23 @@ export const SENDING_METHODS = new Set([...MONEY_METHODS, 'payoutStep', 'call'])
 const OP_ARG = /** @type {Record<string, number>} */ ({ createTransfer: 0, createWithdrawal: 0, convert: 0, createTransaction: 0, createMassWithdrawal: 1 });
 
 /**
- * The store a call of a pinned view (inStore) names: never '' (a call naming no store runs in the
- * active one, which may be another by then).
- * @param {string} id
+ * A view of backend b whose bridge calls all name store id, whatever the page shows by then
+ * (Backend.inStore: a review sends from, and reconciles in, the store it showed). call is how b
+ * makes a bridge call for a given store. An empty id is refused, never the active store: a call
+ * naming no store runs in the active one, which may be another by then.
+ * @param {any} b @param {string} id @param {(m: string, args: unknown[], store: string) => Promise<unknown>} call
+ * @returns {any}
  */
-export function pinnedStore(id) {
-  if (!id) throw { code: 'not_connected', message: 'No store is shown on this page: nothing was sent. Open Connect.', retryable: false };
-  return id;
+export function storeView(b, id, call) {
+  const v = Object.create(b);
+  v.storeId = () => id;
+  for (const m of BRIDGE_METHODS) {
+    v[m] = async (/** @type {unknown[]} */ ...args) => {
+      if (!id) throw { code: 'not_connected', message: 'No store is shown on this page: nothing was sent. Open Connect.', retryable: false };
+      return call(m, args, id);
+    };
+  }
+  return v;
 }
 
 /** A new operation id (the page names each money request before it leaves). */

@@ -107,6 +107,14 @@ func (g *Gateway) Handle(ctx context.Context, p Platform, r *Request) *Response 
 			return res
 		}
 		return g.call(ctx, p, r, strings.TrimPrefix(path, "/v1/call/"))
+	case path == "/v1/idempotency/close":
+		if r.Method != "POST" {
+			return methodNotAllowed("POST")
+		}
+		if res := g.authorize(r); res != nil {
+			return res
+		}
+		return g.closeIdempotency(ctx, p, r)
 	case path == "/v1/reconcile":
 		if r.Method != "POST" {
 			return methodNotAllowed("POST")
@@ -121,7 +129,7 @@ func (g *Gateway) Handle(ctx context.Context, p Platform, r *Request) *Response 
 		}
 		return jsonResponse(200, newObj().bool("ok", true).str("service", "wallexkit-edge").bytes())
 	}
-	return errorResponse(404, "not_found", "no such route: the gateway serves POST /v1/checkout, GET /v1/checkout/{txn_id}, POST /ipn, GET /v1/events, POST /v1/call/{cmd} and POST /v1/reconcile", false)
+	return errorResponse(404, "not_found", "no such route: the gateway serves POST /v1/checkout, GET /v1/checkout/{txn_id}, POST /ipn, GET /v1/events, POST /v1/call/{cmd}, POST /v1/reconcile and POST /v1/idempotency/close", false)
 }
 
 // Unsafe reports whether a request may create a payment or move money (POST /v1/checkout, and

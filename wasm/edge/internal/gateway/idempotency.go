@@ -27,7 +27,8 @@ import (
 //     once there is one, by until at the latest;
 //   - the first one's outcome never recorded (the Worker died during it): 502 outcome_unknown
 //     with the reconcile fields, once its deadline has passed (the gateway can no longer send it);
-//   - the same key with another command or other fields: 422 idempotency_key_reused.
+//   - the same key with another command or other fields: 422 idempotency_key_reused;
+//   - a key closed by a reconcile (closeIdempotency): 409 idempotency_key_closed.
 //
 // An answer that says nothing was carried out (retryable: true, e.g. 503 not_sent) releases the
 // key, so the same request may be sent again with it. Records are scoped to the account (API URL;
@@ -149,6 +150,8 @@ func (g *Gateway) claimIdempotency(ctx context.Context, p Platform, r *Request, 
 	}
 	prev := parseIdemRec(current)
 	switch {
+	case prev.state == "closed": // before the fingerprint: a closed record has none
+		return nil, errorResponse(409, "idempotency_key_closed", "this Idempotency-Key was closed by a reconcile (POST /v1/idempotency/close), which reported its request as never carried out: this copy was not sent, and no request with this key ever will be. If the payment is still wanted, send it as a new request with a new Idempotency-Key", false)
 	case prev.fp != cl.fp:
 		return nil, errorResponse(422, "idempotency_key_reused", "this Idempotency-Key was already used for a different request (another command or other fields) in the last 7 days: this one was not sent. If it is the same payment written differently, the first request with this key may have been carried out: send it exactly as the first (or reconcile that one) before anything else; use a new key only for a new payment", false)
 	case prev.state == "done":
@@ -183,4 +186,41 @@ func (g *Gateway) settleIdempotency(ctx context.Context, p Platform, cl *idemCla
 		// The record stays "sending": copies are told in progress, then outcome unknown.
 		p.Log("edge: call " + cl.cmd + ": could not record its answer for its Idempotency-Key: " + err.Error())
 	}
+}
+
+// closeIdempotency answers POST /v1/idempotency/close, {"key": "..."}: the fence for a caller that
+// sends no nonces (the gateway orders them). A reconcile whose request's answer was lost stores a
+// "closed" record for its key if none exists, in the same atomic step a request claims it with:
+// then no request with that key was ever sent by the gateway, and none will be (a copy held by
+// the network and delivered later gets 409 idempotency_key_closed), so "not found" is proven at
+// once. Answers 200 {"state":"closed"} (stored now, or closed before), {"state":"done","status":N}
+// (the request was answered: reconcile by the history), or {"state":"sending","until":...} (it
+// was claimed and may have been sent).
+func (g *Gateway) closeIdempotency(ctx context.Context, p Platform, r *Request) *Response {
+	key := gjson.GetBytes(r.Body, "key")
+	if !gjson.ValidBytes(r.Body) || key.Type != gjson.String || !validIdempotencyKey(key.Str) {
+		return badInput("key", "send a JSON object {\"key\": \"...\"}: the Idempotency-Key to close, 1 to 255 printable ASCII characters without spaces")
+	}
+	if name := g.cfg.missingAPI(); name != "" {
+		return errorResponse(503, "not_configured", "the gateway is not configured: set "+name, false)
+	}
+	base, err := g.baseClient() // its API URL, as claimIdempotency's client has it
+	if err != nil {
+		return errorResponse(503, "not_configured", "the gateway is misconfigured: "+err.Error(), false)
+	}
+	id := idempotencyID(idempotencyScope(base.APIURL()), key.Str)
+	rec := newObj().str("state", "closed").str("closed_at", rfc3339(time.Now())).String()
+	ok, current, err := p.Ledger().ClaimIdempotency(ctx, id, randomHex(8), rec, IdempotencyRetention)
+	if err != nil {
+		p.Log("edge: idempotency close: cannot record it: " + err.Error())
+		return errorResponse(503, "not_recorded", "the gateway could not record the close: nothing is concluded, ask again", true)
+	}
+	prev := parseIdemRec(current)
+	switch {
+	case ok || prev.state == "closed":
+		return jsonResponse(200, newObj().str("state", "closed").bytes())
+	case prev.state == "done":
+		return jsonResponse(200, newObj().str("state", "done").int("status", int64(prev.status)).bytes())
+	}
+	return jsonResponse(200, newObj().str("state", "sending").str("until", rfc3339(prev.deadline.Add(idempotencyGrace))).bytes())
 }

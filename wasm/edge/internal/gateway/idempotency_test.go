@@ -381,3 +381,78 @@ func TestIdempotencyKeyHoldsAcrossAGatewayTokenRotation(t *testing.T) {
 		t.Fatalf("%d withdrawals carried out for op_tok2, want 1", n)
 	}
 }
+
+func closeKey(t *testing.T, g *Gateway, f *fakePlatform, key string) (*Response, map[string]any) {
+	t.Helper()
+	h := map[string]string{"authorization": "Bearer gw-token-aaaa", "content-type": "application/json"}
+	res := g.Handle(context.Background(), f, req("POST", "/v1/idempotency/close", h, `{"key":"`+key+`"}`))
+	return res, decode(t, res)
+}
+
+// POST /v1/idempotency/close fences a key no request claimed: a copy of its request delivered
+// afterwards (held by the network past the reconcile) is refused 409, nothing sent. A key that was
+// answered or is in progress is not closed: its state is reported.
+func TestIdempotencyCloseFencesAKeyNoRequestClaimed(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	withdrawalAPI(f, nil)
+	for range 2 { // closed now, then already closed
+		if res, m := closeKey(t, g, f, "op_c1"); res.Status != 200 || m["state"] != "closed" {
+			t.Fatalf("close: %d %s", res.Status, res.Body)
+		}
+	}
+	res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_c1"), wdBody))
+	m := decode(t, res)
+	if msg, _ := m["error"].(string); res.Status != 409 || m["code"] != "idempotency_key_closed" || m["retryable"] != false || !strings.Contains(msg, "new Idempotency-Key") {
+		t.Fatalf("the held copy after the close: %d %s", res.Status, res.Body)
+	}
+	if n := f.count("create_withdrawal"); n != 0 {
+		t.Fatalf("%d withdrawals sent after the close, want 0", n)
+	}
+	// answered: reported, not closed; its copy still gets its answer
+	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_c2"), wdBody)); res.Status != 200 {
+		t.Fatalf("op_c2: %d %s", res.Status, res.Body)
+	}
+	if res, m := closeKey(t, g, f, "op_c2"); res.Status != 200 || m["state"] != "done" || m["status"] != float64(200) {
+		t.Fatalf("close of an answered key: %d %s", res.Status, res.Body)
+	}
+	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_c2"), wdBody)); res.Status != 200 || res.Header["idempotent-replay"] != "true" {
+		t.Fatalf("op_c2's copy after a close: %d %s", res.Status, res.Body)
+	}
+	// in progress: reported with until
+	hold := make(chan struct{})
+	withdrawalAPI(f, hold)
+	done := make(chan *Response)
+	go func() {
+		done <- g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_c3"), wdBody))
+	}()
+	for deadline := time.Now().Add(5 * time.Second); f.count("create_withdrawal") < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("op_c3 never reached the API")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if res, m := closeKey(t, g, f, "op_c3"); res.Status != 200 || m["state"] != "sending" || m["until"] == nil {
+		t.Fatalf("close of a key in progress: %d %s", res.Status, res.Body)
+	}
+	close(hold)
+	if res := <-done; res.Status != 200 {
+		t.Fatalf("op_c3: %d %s", res.Status, res.Body)
+	}
+	if n := f.count("create_withdrawal"); n != 2 {
+		t.Fatalf("%d withdrawals, want 2 (op_c2, op_c3)", n)
+	}
+	// bad input, no token, wrong method
+	h := map[string]string{"authorization": "Bearer gw-token-aaaa", "content-type": "application/json"}
+	for _, body := range []string{``, `{}`, `{"key":"a b"}`, `{"key":7}`, `not json`} {
+		if res := g.Handle(context.Background(), f, req("POST", "/v1/idempotency/close", h, body)); res.Status != 400 {
+			t.Fatalf("body %q: %d %s", body, res.Status, res.Body)
+		}
+	}
+	if res := g.Handle(context.Background(), f, req("POST", "/v1/idempotency/close", map[string]string{}, `{"key":"op_c9"}`)); res.Status != 401 {
+		t.Fatalf("no token: %d %s", res.Status, res.Body)
+	}
+	if res := g.Handle(context.Background(), f, req("GET", "/v1/idempotency/close", h, "")); res.Status != 405 {
+		t.Fatalf("GET: %d %s", res.Status, res.Body)
+	}
+	noSecrets(t, f)
+}

@@ -502,3 +502,152 @@ func TestGatewayToken401OnMoneyIsUnknown(t *testing.T) {
 		t.Fatalf("%d withdrawals to the address (want 1); the first answer was %v, sending it again: %v", n, err, err2)
 	}
 }
+
+// fakeCloseGateway is the edge gateway's Idempotency-Key records (wasm/edge idempotency.go) in
+// front of an API that counts withdrawals: a create_withdrawal it is told to hold is kept by "the
+// network" (the client's answer lost), and delivered later with deliver.
+type fakeCloseGateway struct {
+	mu     sync.Mutex
+	recs   map[string]string // key -> closed | done
+	held   []*core.Request
+	hold   bool
+	paid   int
+	closes int
+	fail   bool // the close route answers 503
+}
+
+func (g *fakeCloseGateway) deliver(r *core.Request) *core.HTTPResponse {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	key := r.Header["Idempotency-Key"]
+	switch g.recs[key] {
+	case "closed":
+		return &core.HTTPResponse{Status: 409, Header: map[string]string{"content-type": "application/json"}, Body: []byte(`{"error":"this Idempotency-Key was closed by a reconcile","code":"idempotency_key_closed","retryable":false}`)}
+	case "done":
+		return &core.HTTPResponse{Status: 200, Header: map[string]string{"content-type": "application/json"}, Body: []byte(`{"error":"ok","result":{"id":"WD-` + key + `","status":1}}`)}
+	}
+	g.recs[key] = "done"
+	g.paid++
+	return &core.HTTPResponse{Status: 200, Header: map[string]string{"content-type": "application/json"}, Body: []byte(`{"error":"ok","result":{"id":"WD-` + key + `","status":1}}`)}
+}
+
+func (g *fakeCloseGateway) transport() core.Transport {
+	return core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+		json := map[string]string{"content-type": "application/json"}
+		switch {
+		case strings.HasSuffix(r.URL, "/v1/idempotency/close"):
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			g.closes++
+			if g.fail {
+				return &core.HTTPResponse{Status: 503, Header: json, Body: []byte(`{"error":"not recorded","code":"not_recorded","retryable":true}`)}, nil
+			}
+			if r.Header["Authorization"] != "Bearer GWTOK" || r.Header["Content-Type"] != "application/json" {
+				return &core.HTTPResponse{Status: 401, Header: json, Body: []byte(`{"error":"invalid bearer token"}`)}, nil
+			}
+			key := strings.TrimSuffix(strings.TrimPrefix(string(r.Body), `{"key":"`), `"}`)
+			switch g.recs[key] {
+			case "":
+				g.recs[key] = "closed"
+				return &core.HTTPResponse{Status: 200, Header: json, Body: []byte(`{"state":"closed"}`)}, nil
+			case "done":
+				return &core.HTTPResponse{Status: 200, Header: json, Body: []byte(`{"state":"done","status":200}`)}, nil
+			}
+			return &core.HTTPResponse{Status: 200, Header: json, Body: []byte(`{"state":"closed"}`)}, nil
+		case strings.HasSuffix(r.URL, "/v1/call/create_withdrawal"):
+			g.mu.Lock()
+			hold := g.hold
+			if hold {
+				g.held = append(g.held, r)
+			}
+			g.mu.Unlock()
+			if hold {
+				return nil, errors.New("connection reset after the request was written")
+			}
+			return g.deliver(r), nil
+		case strings.HasSuffix(r.URL, "/v1/call/get_withdrawal_history"):
+			return &core.HTTPResponse{Status: 200, Header: json, Body: []byte(`{"error":"ok","result":[]}`)}, nil
+		}
+		return &core.HTTPResponse{Status: 404, Header: json, Body: []byte(`{"error":"no such route"}`)}, nil
+	})
+}
+
+// Through a gateway (static token, no nonces) a withdrawal whose answer was lost is held by the
+// network. With WithGatewayCloseURL, ReconcileOp closes its Idempotency-Key at once: not_found,
+// proven; the held copy delivered afterwards is refused (409), and the payment sent again pays
+// once. Without the option, or when the key was answered or the close fails, ReconcileOp waits
+// (in_flight) as before.
+func TestGatewayCloseSettlesALostAnswerAtOnce(t *testing.T) {
+	g := &fakeCloseGateway{recs: map[string]string{}}
+	ops := core.NewMemoryStore()
+	gw := func(opts ...core.Option) *core.Client {
+		c, err := core.New(append([]core.Option{core.WithAPIURL("https://gw.example/v1/call"), core.WithStaticToken("GWTOK"),
+			core.WithTransport(g.transport()), core.WithOpStore(ops)}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	closing := core.WithGatewayCloseURL("https://gw.example/v1/idempotency/close")
+	ctx := context.Background()
+	p := &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: "bc1qcloseaddr"}
+	g.hold = true
+	_, err := gw(closing).CreateWithdrawal(core.WithOperationID(ctx, "op-held"), p)
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) {
+		t.Fatalf("err = %v, want an outcome unknown", err)
+	}
+	g.hold = false
+	// Without the option: in_flight, as before, and nothing closed.
+	if r, err := gw().ReconcileOp(ctx, "op-held"); err != nil || r.Verdict != core.InFlight || g.closes != 0 {
+		t.Fatalf("without the close URL: %+v %v, %d closes", r, err, g.closes)
+	}
+	r, err := gw(closing).ReconcileOp(ctx, "op-held")
+	if err != nil || r.Verdict != core.NotFound || !r.Proven || !strings.Contains(r.Detail, "never sent") {
+		t.Fatalf("reconcile through the gateway: %+v %v, want not_found, proven, at once", r, err)
+	}
+	if r, err := gw(closing).ReconcileOp(ctx, "op-held"); err != nil || r.Verdict != core.NotFound || !r.Proven {
+		t.Fatalf("asked again: %+v %v", r, err)
+	}
+	// The person sends the payment again (a new op id); then the network delivers the held copy.
+	if _, err := gw(closing).CreateWithdrawal(core.WithOperationID(ctx, "op-again"), p); err != nil {
+		t.Fatal(err)
+	}
+	late := g.deliver(g.held[0])
+	if late.Status != 409 || g.paid != 1 {
+		t.Fatalf("the held copy: %d %s; %d withdrawals, want 1", late.Status, late.Body, g.paid)
+	}
+
+	// Its request answered (the answer lost on the way back): the close reports done, and the
+	// history decides (in_flight here: the fake history is empty).
+	g.recs["op-answered"] = "done"
+	g.hold = true
+	_, _ = gw(closing).CreateWithdrawal(core.WithOperationID(ctx, "op-answered"), &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qcloseaddr"})
+	g.hold = false
+	if r, err := gw(closing).ReconcileOp(ctx, "op-answered"); err != nil || r.Verdict != core.InFlight {
+		t.Fatalf("a key the gateway answered: %+v %v, want in_flight (the history decides)", r, err)
+	}
+	// The close route failing: as before.
+	g.fail, g.hold = true, true
+	_, _ = gw(closing).CreateWithdrawal(core.WithOperationID(ctx, "op-failclose"), &core.WithdrawalParams{Amount: "0.4", Currency: "BTC", Address: "bc1qcloseaddr"})
+	if r, err := gw(closing).ReconcileOp(ctx, "op-failclose"); err != nil || r.Verdict != core.InFlight {
+		t.Fatalf("close failed: %+v %v, want in_flight", r, err)
+	}
+	// Sent longer ago than the gateway surely keeps its record (a pruned record would close as
+	// never used): not closed; the history decides.
+	g.fail = false
+	_, _ = gw(closing).CreateWithdrawal(core.WithOperationID(ctx, "op-old"), &core.WithdrawalParams{Amount: "0.5", Currency: "BTC", Address: "bc1qcloseaddr"})
+	g.hold = false
+	closes := g.closes
+	later := core.WithClock(func() time.Time { return time.Now().Add(4 * 24 * time.Hour) })
+	if r, err := gw(closing, later).ReconcileOp(ctx, "op-old"); err != nil || r.Verdict != core.NotFound || r.Proven || g.closes != closes {
+		t.Fatalf("an old operation: %+v %v, %d closes (want none, and an unproven not_found)", r, err, g.closes-closes)
+	}
+	// The option needs a static token, and a URL New accepts.
+	if _, err := core.New(core.WithKeys("pub", "priv"), core.WithTransport(g.transport()), closing); err == nil {
+		t.Fatal("a close URL without a static token was accepted")
+	}
+	if _, err := core.New(core.WithStaticToken("GWTOK"), core.WithTransport(g.transport()), core.WithGatewayCloseURL("http://gw.example/close")); err == nil {
+		t.Fatal("a plain-http close URL was accepted")
+	}
+}

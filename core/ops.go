@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/internal/errtext"
 	"github.com/wallexkit/wallexkit/internal/hexstr"
 	"github.com/wallexkit/wallexkit/internal/idrand"
@@ -495,7 +496,9 @@ func (c *Client) ForgetOp(ctx context.Context, id string) error {
 //   - a forgotten one (OpForgotten) answers ambiguous, not proven: only its history, looked up
 //     by its fields, can tell;
 //   - an unresolved one is looked up in the history with Reconcile (fenced when the client has
-//     nonces) and its record updated.
+//     nonces) and its record updated; through a gateway (WithGatewayCloseURL) its
+//     Idempotency-Key is closed there first, which proves not_found at once when the gateway
+//     never sent a request with it.
 func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, error) {
 	if c.cfg.ops == nil {
 		return nil, &ValidationError{Field: "operation", Value: id, Problem: "this client keeps no operation records (WithOpStore)"}
@@ -526,16 +529,19 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 		case OpForgotten:
 			return &ReconcileResult{Verdict: Ambiguous, Detail: forgottenDetail(o)}, nil
 		}
-		qs := queriesFromRef(o.Cmd, o.Ref, o.SentAt.Add(-time.Minute))
-		for i := range qs {
-			// this store's own record: sent with this key, with o.Nonce or none
-			qs[i].Nonce, qs[i].SentAt, qs[i].Deadline, qs[i].SentWith = o.Nonce, o.SentAt, o.Deadline, c.storeKey
+		res := c.closeAtGateway(ctx, o)
+		if res == nil {
+			qs := queriesFromRef(o.Cmd, o.Ref, o.SentAt.Add(-time.Minute))
+			for i := range qs {
+				// this store's own record: sent with this key, with o.Nonce or none
+				qs[i].Nonce, qs[i].SentAt, qs[i].Deadline, qs[i].SentWith = o.Nonce, o.SentAt, o.Deadline, c.storeKey
+			}
+			rs, err := c.ReconcileAll(ctx, qs)
+			if err != nil {
+				return nil, err
+			}
+			res = mergeResults(rs)
 		}
-		rs, err := c.ReconcileAll(ctx, qs)
-		if err != nil {
-			return nil, err
-		}
-		res := mergeResults(rs)
 		switch res.Verdict {
 		case Found:
 			o.State, o.Error = OpDone, ""
@@ -564,6 +570,42 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 	return &ReconcileResult{Verdict: NotFound, NoRecord: true, Detail: "no record of operation " + id + " in this store's operation records: " +
 		"one is always written before a request leaves, and a trace of it is kept for " + errtext.D(OpForgottenRetention/(24*time.Hour)) +
 		" days after the record is forgotten, so no client using this store sent it (an operation recorded in another store must be reconciled there)"}, nil
+}
+
+// gatewayCloseWindow: how long after it was sent an operation's Idempotency-Key is closed at the
+// gateway (closeAtGateway). The gateway keeps a key's record for OpRetention: a key whose record
+// was pruned would close as never used. Half of it leaves room for a clock set wrong.
+const gatewayCloseWindow = OpRetention / 2
+
+// closeAtGateway closes o's Idempotency-Key at the gateway (WithGatewayCloseURL) and returns
+// not_found, proven, when the gateway had no record of it: no request with it was sent to the
+// API, and the gateway now refuses any. nil in every other case (answered, in progress, an error,
+// or too old, or sent later than now by this clock): the history decides, as without it.
+func (c *Client) closeAtGateway(ctx context.Context, o Op) *ReconcileResult {
+	if age := c.cfg.now().Sub(o.SentAt); c.cfg.closeURL == "" || o.SentAt.IsZero() || age < 0 || age > gatewayCloseWindow {
+		return nil
+	}
+	h := c.headers(c.cfg.staticToken)
+	h["Content-Type"] = "application/json"
+	hr, err := c.cfg.transport.RoundTrip(ctx, &Request{URL: c.cfg.closeURL, Header: h, Body: closeBody(o.ID)})
+	if err != nil || hr.Status != 200 || gjson.ParseBytes(hr.Body).Get("state").Str != "closed" {
+		return nil
+	}
+	return &ReconcileResult{Verdict: NotFound, Proven: true, Detail: "the gateway never sent a request of operation " + o.ID +
+		" to the API (it had no record of its Idempotency-Key) and now refuses any: it was not carried out, and a copy still on its way can no longer be"}
+}
+
+// closeBody is {"key": id} in JSON. An id the gateway refuses as a key (not 1 to 255 printable
+// ASCII characters without spaces) was refused there as a request too: nothing is closed.
+func closeBody(id string) []byte {
+	b := []byte(`{"key":"`)
+	for i := 0; i < len(id); i++ {
+		if id[i] == '"' || id[i] == '\\' {
+			b = append(b, '\\')
+		}
+		b = append(b, id[i])
+	}
+	return append(b, `"}`...)
 }
 
 // forgottenDetail explains the answer for a forgotten record: what it was, and how to find out.

@@ -39,6 +39,7 @@ type config struct {
 	backoffMax     time.Duration
 	sleep          func(context.Context, time.Duration) error
 	staticToken    string
+	closeURL       string
 }
 
 func defaultConfig() config {
@@ -75,6 +76,16 @@ func WithKeys(publicKey, privateKey string) Option {
 // as wasm/edge's /v1/call): point WithAPIURL at it. The public key may then be empty; a 401 is an
 // AuthError at once.
 func WithStaticToken(token string) Option { return func(c *config) { c.staticToken = token } }
+
+// WithGatewayCloseURL names the close route of the wallexkit edge gateway a WithStaticToken client
+// calls (https://gateway/v1/idempotency/close, for WithAPIURL https://gateway/v1/call; the same
+// gateway). The gateway orders the API's nonces, so no nonce fence settles a lost answer: with
+// this option ReconcileOp of an unresolved operation first closes its Idempotency-Key (the
+// operation id) there. When no request with it ever reached the API through the gateway, the
+// gateway records the key as closed and refuses any copy delivered later (409
+// idempotency_key_closed), and the answer is not_found, proven, at once. Otherwise (answered, in
+// progress, the close failed) the history decides, as without it.
+func WithGatewayCloseURL(u string) Option { return func(c *config) { c.closeURL = u } }
 
 // WithTransport sets how requests reach the network (required): core/nethttp for native Go,
 // wasm/fetch under GOOS=js.

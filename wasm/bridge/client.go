@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"syscall/js"
 	"time"
@@ -115,8 +116,12 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 		if priv != "" {
 			return nil, nil, &core.ValidationError{Field: "gatewayToken", Problem: "a gateway holds the keys: give a gateway token or a private key, not both"}
 		}
-		// The gateway orders nonces itself, next to the keys.
+		// The gateway orders nonces itself, next to the keys. Its close route (beside /v1/call)
+		// is the fence reconcileOp uses: it proves a lost request was never sent.
 		opts = append(opts, core.WithStaticToken(gwToken))
+		if base, ok := strings.CutSuffix(strings.TrimRight(*apiURL, "/"), "/v1/call"); ok {
+			opts = append(opts, core.WithGatewayCloseURL(base+"/v1/idempotency/close"))
+		}
 	} else if nonce {
 		opts = append(opts, core.WithNonces(store))
 		if reserveMs < 0 || reserveMs > maxNonceReserveMs {

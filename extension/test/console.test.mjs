@@ -85,8 +85,9 @@ test('fiat equivalents: balances valued in the store\'s currency by core, exact,
   const rate = (c) => rates.find((x) => x.coin === c).rate_btc;
   const table = page.locator('section[aria-labelledby="ov-balances"] table');
   await table.locator('th', { hasText: 'Value (USD, approx.)' }).waitFor();
-  const rowOf = async (coin) => (await table.locator('tbody tr').filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${coin}$`) }) }).innerText())
-    .split('\t').map((s) => s.trim().replace(/\u2009/g, ''));
+  // cell by cell: the popup's page lays each row out as a card (label: value lines), a wide one as a table row
+  const rowOf = async (coin) => (await table.locator('tbody tr').filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${coin}$`) }) }).locator('td').allInnerTexts())
+    .map((s) => s.trim().replace(/\u2009/g, ''));
   const btc = await rowOf('BTC');
   assert.equal(btc[2], `≈ ${expectedFiat('1.50000000', rate('BTC'), rate('USD'))} USD`);
   const ltct = await rowOf('LTCT');

@@ -229,7 +229,11 @@ function runView(ctx, state, f, first) {
   let waitTimer;
   // The run belongs to the store it was reviewed in, and to this screen: once the screen is gone
   // (another screen, or the header switched the page to another store) no step starts any more.
-  const store = ctx.backend.storeId();
+  // Its steps name that store (the one the review shows, From store), whatever the page shows by
+  // the time they run: drawn while the header was switching, the page's calls already named the
+  // next store while the review still showed this one.
+  const store = ctx.session?.storeId ?? '';
+  const backend = ctx.backend.inStore ? ctx.backend.inStore(store) : ctx.backend;
   let disposed = false;
   const ours = () => !disposed && ctx.backend.storeId() === store;
   ctx.onDispose(() => { disposed = true; clearInterval(waitTimer); });
@@ -309,7 +313,7 @@ function runView(ctx, state, f, first) {
     try {
       let firstStep = true;
       do {
-        st = await ctx.backend.payoutStep(f.text, { ...f.opts, batch: BATCH, session: state.session, ...(firstStep && retryFailed ? { retryFailed: true } : {}) });
+        st = await backend.payoutStep(f.text, { ...f.opts, batch: BATCH, session: state.session, ...(firstStep && retryFailed ? { retryFailed: true } : {}) });
         firstStep = false;
         update(st);
         // nonces off: only look-ups (unsettled rows are always reconciled before anything is sent)
@@ -321,7 +325,7 @@ function runView(ctx, state, f, first) {
         ? { hint: t('po_press_resume') }
         : {}));
       ctx.announce(t('po_sending_stopped', be.message));
-      st = await ctx.backend.payoutStatus(f.text, f.opts).catch(() => undefined);
+      st = await backend.payoutStatus(f.text, f.opts).catch(() => undefined);
     } finally {
       state.running = false;
       stop.hidden = true;

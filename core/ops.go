@@ -595,6 +595,16 @@ func (c *Client) closeAtGateway(ctx context.Context, o Op) *ReconcileResult {
 		" to the API (it had no record of its Idempotency-Key) and now refuses any: it was not carried out, and a copy still on its way can no longer be"}
 }
 
+// CloseAtGateway is the gateway fence of ReconcileOp (closeAtGateway) for an operation a caller
+// records in its own journal (Journaled: a payout batch, whose Op.ID it recorded): through a
+// gateway (WithGatewayCloseURL) it closes the Idempotency-Key id, which the request sent at sentAt
+// carried, and returns not_found, proven, when the gateway had no record of it (it never sent a
+// request with it, and now refuses any). nil otherwise (no gateway, answered, in progress, an
+// error, too old): then the history decides, with Reconcile.
+func (c *Client) CloseAtGateway(ctx context.Context, id string, sentAt time.Time) *ReconcileResult {
+	return c.closeAtGateway(ctx, Op{ID: id, SentAt: sentAt})
+}
+
 // closeBody is {"key": id} in JSON. An id the gateway refuses as a key (not 1 to 255 printable
 // ASCII characters without spaces) was refused there as a request too: nothing is closed.
 func closeBody(id string) []byte {

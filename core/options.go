@@ -84,7 +84,8 @@ func WithStaticToken(token string) Option { return func(c *config) { c.staticTok
 // operation id) there. When no request with it ever reached the API through the gateway, the
 // gateway records the key as closed and refuses any copy delivered later (409
 // idempotency_key_closed), and the answer is not_found, proven, at once. Otherwise (answered, in
-// progress, the close failed) the history decides, as without it.
+// progress, the close failed) the history decides, as without it. A payout run (core/payout)
+// closes its own batch's key the same way (CloseAtGateway) before it looks the batch up.
 func WithGatewayCloseURL(u string) Option { return func(c *config) { c.closeURL = u } }
 
 // WithTransport sets how requests reach the network (required): core/nethttp for native Go,

@@ -2,9 +2,11 @@ package payout_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -408,4 +410,189 @@ func TestResumeInAnotherToolDaysLater(t *testing.T) {
 		t.Fatalf("summary two days on = %+v, want 4 rows recognised as paid and 2 sent", s)
 	}
 	assertOnce(t, e, f, true)
+}
+
+// gatewayInFront is the edge gateway (wasm/edge) in front of the sandbox, for a client with a
+// static token: POST /v1/call/{cmd}, with its Idempotency-Key records (a copy of an answered
+// request gets its answer, a closed key 409 idempotency_key_closed, nothing sent), and POST
+// /v1/idempotency/close. While hold is set the network holds a create_mass_withdrawal before it
+// reaches the gateway (the client's answer is lost); call delivers it later.
+type gatewayInFront struct {
+	api     *core.Client // the gateway's own client: it holds the keys and orders the nonces
+	mu      sync.Mutex
+	recs    map[string]string // Idempotency-Key: sending, done or closed
+	answers map[string]*core.HTTPResponse
+	hold    bool
+	held    []*core.Request
+	lose    bool // the answer of a create_mass_withdrawal is lost on its way back
+	closes  int
+}
+
+var jsonHeader = map[string]string{"content-type": "application/json"}
+
+func (g *gatewayInFront) call(r *core.Request) *core.HTTPResponse {
+	cmd := r.URL[strings.LastIndexByte(r.URL, '/')+1:]
+	key := r.Header["Idempotency-Key"]
+	if key != "" {
+		g.mu.Lock()
+		switch g.recs[key] {
+		case "closed":
+			g.mu.Unlock()
+			return &core.HTTPResponse{Status: 409, Header: jsonHeader, Body: []byte(`{"error":"this Idempotency-Key was closed by a reconcile","code":"idempotency_key_closed","retryable":false}`)}
+		case "done":
+			defer g.mu.Unlock()
+			return g.answers[key]
+		case "sending":
+			g.mu.Unlock()
+			return &core.HTTPResponse{Status: 502, Header: jsonHeader, Body: []byte(`{"error":"in progress","code":"outcome_unknown","retryable":false}`)}
+		}
+		g.recs[key] = "sending"
+		g.mu.Unlock()
+	}
+	form, _ := url.ParseQuery(string(r.Body))
+	fields := core.Fields{}
+	for k, v := range form {
+		if k != "version" && k != "key" && k != "cmd" && k != "nonce" && k != "format" {
+			fields[k] = v[0]
+		}
+	}
+	var hr *core.HTTPResponse
+	// not the client's context: its values (core.Journaled) are the client's request's
+	if res, err := g.api.Call(context.Background(), cmd, fields); err != nil {
+		b, _ := json.Marshal(map[string]string{"error": err.Error()})
+		hr = &core.HTTPResponse{Status: 400, Header: jsonHeader, Body: b}
+	} else {
+		hr = &core.HTTPResponse{Status: res.HTTPStatus, Header: jsonHeader, Body: res.Body}
+	}
+	if key != "" {
+		g.mu.Lock()
+		g.recs[key], g.answers[key] = "done", hr
+		g.mu.Unlock()
+	}
+	return hr
+}
+
+func (g *gatewayInFront) transport() core.Transport {
+	return core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+		if r.Header["Authorization"] != "Bearer GWTOK" {
+			return &core.HTTPResponse{Status: 401, Header: jsonHeader, Body: []byte(`{"error":"invalid bearer token"}`)}, nil
+		}
+		if strings.HasSuffix(r.URL, "/v1/idempotency/close") {
+			var body struct{ Key string }
+			if json.Unmarshal(r.Body, &body) != nil || body.Key == "" {
+				return &core.HTTPResponse{Status: 400, Header: jsonHeader, Body: []byte(`{"error":"bad key"}`)}, nil
+			}
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			g.closes++
+			switch g.recs[body.Key] {
+			case "", "closed":
+				g.recs[body.Key] = "closed"
+				return &core.HTTPResponse{Status: 200, Header: jsonHeader, Body: []byte(`{"state":"closed"}`)}, nil
+			case "done":
+				return &core.HTTPResponse{Status: 200, Header: jsonHeader, Body: []byte(`{"state":"done","status":200}`)}, nil
+			}
+			return &core.HTTPResponse{Status: 200, Header: jsonHeader, Body: []byte(`{"state":"sending"}`)}, nil
+		}
+		if strings.HasSuffix(r.URL, "/v1/call/create_mass_withdrawal") {
+			g.mu.Lock()
+			hold := g.hold
+			if hold {
+				g.held = append(g.held, r)
+			}
+			g.mu.Unlock()
+			if hold {
+				return nil, errors.New("connection reset after the request was written")
+			}
+			if g.lose {
+				g.call(r)
+				return nil, errors.New("connection reset before the answer")
+			}
+		}
+		return g.call(r), nil
+	})
+}
+
+// Through the edge gateway (a static token: no nonces, the gateway orders them) a batch whose
+// answer is lost is held by the network. Reconciled, its rows waited out the in-flight window,
+// were then not_found (unproven) and sent again in a new batch; the held copy, delivered later,
+// was a new claim at the gateway and paid them twice. Now the batch's Idempotency-Key (its
+// operation id) is closed at the gateway first: its rows are not_found, proven, at once, and the
+// held copy is refused (409), nothing sent.
+func TestGatewayCloseSettlesALostBatchAtOnce(t *testing.T) {
+	e := newEnv(t)
+	f := file(t, 3, "gwclose")
+	ctx := context.Background()
+	g := &gatewayInFront{api: e.client(true, core.WithTimeout(5*time.Second)), recs: map[string]string{}, answers: map[string]*core.HTTPResponse{}}
+	c, err := core.New(core.WithAPIURL("https://gw.example/v1/call"), core.WithStaticToken("GWTOK"), core.WithTransport(g.transport()),
+		core.WithGatewayCloseURL("https://gw.example/v1/idempotency/close"), core.WithTimeout(300*time.Millisecond),
+		core.WithInFlightWindow(700*time.Millisecond), core.WithRetries(1, time.Millisecond, 5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &payout.MemoryJournal{}
+	r, err := payout.Open(ctx, f, j, payout.OpenOptions{Session: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.hold = true
+	sendNext(t, ctx, r, c, 25, nil)
+	g.hold = false
+	if len(g.held) == 0 {
+		t.Fatal("no batch was held")
+	}
+	entries, _ := j.Load(ctx)
+	if last := entries[len(entries)-1]; last.State != payout.Unknown {
+		t.Fatalf("journal ends with %+v, want the batch's rows of unknown outcome", last)
+	}
+	// Reconciled at once: the key closed at the gateway, the rows are proven not sent.
+	if _, err := r.Step(ctx, c, payout.StepOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Rows() {
+		if p.State != payout.Pending {
+			t.Errorf("line %d after reconciling at once: %s (%s), want pending (its batch proven never sent)", p.Line, p.State, p.Error)
+		}
+	}
+	if g.closes != 1 {
+		t.Errorf("%d closes at the gateway, want 1 (one batch)", g.closes)
+	}
+	r.Close()
+	// Following the advice pays the rows; then the network delivers the held copy.
+	follow(t, ctx, f, j, c, 25)
+	if g.closes != 1 {
+		// the new session holds the rows: what a held row waits for is a batch sent elsewhere
+		t.Errorf("%d closes at the gateway, want 1: a held row's last batch was closed again", g.closes)
+	}
+	for _, h := range g.held {
+		if late := g.call(h); late.Status != 409 {
+			t.Errorf("the held batch delivered later: %d %s, want 409 idempotency_key_closed", late.Status, late.Body)
+		}
+	}
+	assertOnce(t, e, f, true)
+
+	// A batch the gateway sent and answered, the answer lost on its way back: the close reports
+	// it done, and the history finds its rows (as without the close).
+	f2 := file(t, 2, "gwdone")
+	j2 := &payout.MemoryJournal{}
+	r, err = payout.Open(ctx, f2, j2, payout.OpenOptions{Session: "s2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	g.lose = true
+	sendNext(t, ctx, r, c, 25, nil)
+	g.lose = false
+	if _, err := r.Step(ctx, c, payout.StepOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Rows() {
+		if p.State != payout.Sent || !p.Reconciled {
+			t.Errorf("line %d of a batch sent and answered: %s (%s), want sent, found by reconciling", p.Line, p.State, p.Error)
+		}
+	}
+	if g.closes != 2 {
+		t.Errorf("%d closes at the gateway, want 2", g.closes)
+	}
+	assertOnce(t, e, f2, true)
 }

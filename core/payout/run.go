@@ -44,6 +44,9 @@ type RowStatus struct {
 	// Held: in_flight although this journal never sent it: held back until Until, because a
 	// batch of this file that another tool, journal or API key sent may still arrive by then.
 	Held bool `json:"held,omitempty"`
+	// batch: the operation id of its last batch, which went through a gateway as its
+	// Idempotency-Key (reconcile closes it there first).
+	batch string
 }
 
 // Open options.
@@ -198,7 +201,7 @@ func (p *RowStatus) apply(e Entry) {
 	p.Held = false
 	switch e.State {
 	case Sending:
-		p.State, p.Nonce, p.SentAt, p.Deadline, p.Until, p.Error = Sending, e.Nonce, e.SentAt, e.Deadline, time.Time{}, ""
+		p.State, p.Nonce, p.SentAt, p.Deadline, p.Until, p.Error, p.batch = Sending, e.Nonce, e.SentAt, e.Deadline, time.Time{}, "", e.Batch
 	case Sent:
 		p.State, p.ID, p.Error, p.Reconciled = Sent, e.ID, "", e.Reconciled
 	case Failed:
@@ -853,26 +856,48 @@ func (r *Run) query(p *RowStatus, since time.Time) core.ReconcileQuery {
 // reconcile settles rows of unknown outcome, and held rows whose time has come, before anything
 // else is sent.
 func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) (StepResult, error) {
+	// Through a gateway (core.WithGatewayCloseURL) a batch of this journal's carried its
+	// operation id as Idempotency-Key: closed there first, "closed" proves that the gateway never
+	// sent it and now refuses any copy, so its rows are not_found, proven, at once. Not a held
+	// row's: what it waits for is a batch sent from elsewhere, not its own last one.
+	res := make([]*core.ReconcileResult, len(rows))
+	closed := map[string]*core.ReconcileResult{}
 	qs := make([]core.ReconcileQuery, len(rows))
+	look := make([]int, 0, len(rows)) // rows looked up in the history: qs[k] is rows[look[k]]
 	for i, p := range rows {
+		if p.batch != "" && !p.Held {
+			v, ok := closed[p.batch]
+			if !ok {
+				v = c.CloseAtGateway(ctx, p.batch, p.SentAt)
+				closed[p.batch] = v
+			}
+			if res[i] = v; v != nil {
+				continue
+			}
+		}
+		q := &qs[len(look)]
+		look = append(look, i)
 		since := p.SentAt.Add(-time.Minute)
 		if p.SentAt.IsZero() || p.Held {
 			since = r.now().Add(-r.scanWindow)
 		}
-		qs[i] = r.query(p, since)
+		*q = r.query(p, since)
 		if p.Held {
 			// Held (hold) while a batch of this file from elsewhere could still arrive, until
 			// p.Until. That is the wait to check, so the query carries the send time whose
 			// in-flight bound is p.Until (an unknown one would count as now, and the wait would
 			// never end).
 			wait := c.InFlightUntil(p.Until, time.Time{}).Sub(p.Until) // the client's timeout plus its in-flight window
-			qs[i].SentAt, qs[i].Deadline = p.Until.Add(-wait), time.Time{}
+			q.SentAt, q.Deadline = p.Until.Add(-wait), time.Time{}
 		}
 	}
-	res, err := c.ReconcileAll(ctx, qs)
+	rs, err := c.ReconcileAll(ctx, qs[:len(look)])
 	if err != nil {
 		r.stopped = "reconciling failed: " + err.Error()
 		return StepResult{}, errtext.Prefix("cannot reconcile "+errtext.D(len(rows))+" payout(s) of unknown outcome (nothing was sent): ", err)
+	}
+	for k, i := range look {
+		res[i] = rs[k]
 	}
 	// Rows of another version of the file are looked for before anything changes: a read that
 	// fails leaves every row as it was.
@@ -1046,7 +1071,7 @@ func (r *Run) send(ctx context.Context, c *core.Client, batch []*RowStatus) (Ste
 		}
 		journaled = true
 		for _, p := range batch {
-			p.State, p.Nonce, p.SentAt, p.Deadline, p.Error, p.Now = Sending, op.Nonce, op.SentAt, op.Deadline, "", true
+			p.State, p.Nonce, p.SentAt, p.Deadline, p.Error, p.Now, p.batch = Sending, op.Nonce, op.SentAt, op.Deadline, "", true, op.ID
 		}
 		r.lastActive = op.SentAt.Round(0)
 		return nil

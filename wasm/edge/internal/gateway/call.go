@@ -95,14 +95,20 @@ func (g *Gateway) call(ctx context.Context, p Platform, r *Request, cmd string) 
 }
 
 // validFieldName reports whether a field name is made of [a-z0-9_[\]] only: what the API's
-// fields (including create_mass_withdrawal's wd[KEY][field]) look like.
+// fields (including create_mass_withdrawal's wd[KEY][field]) look like. The KEY of wd[KEY] is the
+// caller's, and may also hold A-Z and '-', as core allows it (core/payout's rows are L<line>).
 func validFieldName(k string) bool {
 	if k == "" || len(k) > 128 {
 		return false
 	}
+	end := -1 // wd[KEY]: KEY is k[3:end]
+	if strings.HasPrefix(k, "wd[") {
+		end = strings.IndexByte(k, ']')
+	}
 	for i := 0; i < len(k); i++ {
 		c := k[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '[' || c == ']') {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '[' || c == ']' ||
+			(c >= 'A' && c <= 'Z' || c == '-') && i >= 3 && i < end) {
 			return false
 		}
 	}

@@ -98,9 +98,17 @@ func TestFieldNames(t *testing.T) {
 			t.Errorf("%q: %d %s", name, res.Status, res.Body)
 		}
 	}
-	for _, name := range []string{"txid", "wd[a_1][amount]", "x9"} {
+	for _, name := range []string{"txid", "wd[a_1][amount]", "x9", "wd[L3][address]", "wd[Row-7][note]"} {
 		if !validFieldName(name) {
 			t.Errorf("%q refused", name)
+		}
+	}
+	// A mass payout's KEY is the caller's, as core allows it (letters of either case, digits, '_',
+	// '-'; core/payout's rows are L<line>), and only there: a payout file's batch through the
+	// gateway was refused whole ("wd[L2][address]"), so the console's Mass payouts never paid.
+	for _, name := range []string{"wd[L3][Address]", "Wd[L3][address]", "x-y", "wd[a b][amount]", "wd[L3]-[amount]", "wd[L3]]A"} {
+		if validFieldName(name) {
+			t.Errorf("%q accepted", name)
 		}
 	}
 }

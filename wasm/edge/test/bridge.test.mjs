@@ -128,3 +128,84 @@ test('a lost withdrawal through the gateway: reconcileOp closes its key, the hel
     await msb.stop();
   }
 });
+
+// A payout file (the console's Mass payouts: the bridge's payoutStep) through the gateway, whose
+// batch a proxy holds (the answer lost). The batch's reconcile closes its Idempotency-Key (the
+// batch's operation id) at the gateway: its rows are not_found, proven, at once and sent again in
+// a new batch; the held copy, delivered afterwards, is refused 409 with nothing sent. Before, the
+// rows waited out the in-flight window, were sent again, and the held copy paid them twice.
+test('a lost payout batch through the gateway: payoutStep closes its key, the held copy is refused, each row paid once', async () => {
+  assert.ok(wk, 'wasm/bridge must build and load: ' + buildError);
+  const { createServer } = await import('node:http');
+  const msb = await startSandbox();
+  await msb.admin('PUT', `/accounts/${msb.merchantId}/balances`, { LTC: '50' });
+  const mgw = await startGateway(msb, { vars: { ALLOW_MONEY: '1' } });
+  let held = null;
+  let closes = 0;
+  const proxy = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    const headers = { ...req.headers };
+    delete headers.host;
+    delete headers['content-length'];
+    if (req.url.endsWith('/v1/idempotency/close')) closes++;
+    if (!held && req.url.endsWith('/create_mass_withdrawal')) {
+      held = { url: req.url, method: req.method, headers, body };
+      req.socket.destroy();
+      return;
+    }
+    const up = await fetch(mgw.url + req.url, { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
+    res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
+    res.end(Buffer.from(await up.arrayBuffer()));
+  });
+  await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+  const proxyUrl = `http://127.0.0.1:${proxy.address().port}`;
+  const batches = async () => (await msb.stats()).by_cmd?.create_mass_withdrawal ?? 0;
+  const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+  try {
+    // timeout 1 s + in-flight window 0.5 s: a 1.5 s hold before a session's first batch
+    await wk.configure({ apiUrl: proxyUrl + '/v1/call', gatewayToken: mgw.tokens[0], insecureHttp: true, timeoutMs: 1000, inFlightWindowMs: 500, fencePauseMs: 20 });
+    const addrs = [];
+    for (let i = 0; i < 3; i++) addrs.push((await wk.callbackAddress('LTC')).address);
+    const tag = Date.now();
+    const text = 'address,currency,amount,memo\n' + addrs.map((a, i) => `${a},LTC,0.${i + 1},gw ${tag} ${i}`).join('\n') + '\n';
+    const opts = { name: 'gw.csv', batch: 25, session: `ps_gw_${tag}` };
+    // Step as the console does (waiting out holds and in_flight rows) until the batch left.
+    let st = await wk.payoutStep(text, opts);
+    for (let i = 0; i < 20 && !held; i++) {
+      if (!st.more && st.summary.wait_until) await sleep(Date.parse(st.summary.wait_until) - Date.now() + 20);
+      st = await wk.payoutStep(text, opts);
+    }
+    assert.ok(held, 'the proxy held the batch: ' + JSON.stringify(st.summary));
+    assert.equal(st.summary.unknown, 3, JSON.stringify(st.summary));
+    // The next step reconciles: the key closed at the gateway, the rows proven not sent, at once
+    // (checked at the end: without the close, the rows wait and are then paid twice).
+    st = await wk.payoutStep(text, opts);
+    const atOnce = { action: st.action, summary: st.summary, closes };
+    assert.equal(await batches(), 0);
+    // The console goes on to the end.
+    for (let i = 0; i < 20 && !st.summary.done; i++) {
+      if (!st.more && st.summary.wait_until) await sleep(Date.parse(st.summary.wait_until) - Date.now() + 20);
+      st = await wk.payoutStep(text, opts);
+    }
+    assert.equal(st.summary.done, true, JSON.stringify(st.rows));
+    assert.equal(await batches(), 1);
+    // The network delivers the held batch now: refused, nothing sent.
+    const late = await fetch(mgw.url + held.url, { method: held.method, headers: held.headers, body: held.body });
+    const lateBody = await late.json();
+    const hist = await wk.withdrawalHistory();
+    for (let i = 0; i < 3; i++) assert.equal(hist.filter((w) => (w.note ?? '').startsWith(`gw ${tag} ${i} `)).length, 1, `row ${i} paid once`);
+    assert.equal(late.status, 409, JSON.stringify(lateBody));
+    assert.equal(lateBody.code, 'idempotency_key_closed');
+    assert.equal(await batches(), 1, 'one batch reached the API');
+    assert.equal(atOnce.action, 'reconciled', JSON.stringify(atOnce));
+    assert.equal(atOnce.summary.pending, 3, 'not sent, proven at once: ' + JSON.stringify(atOnce.summary));
+    assert.equal(atOnce.closes, 1);
+  } finally {
+    await new Promise((r) => proxy.close(r));
+    proxy.closeAllConnections?.();
+    await mgw.stop();
+    await msb.stop();
+  }
+});

@@ -143,6 +143,12 @@ func (g *Gateway) claimIdempotency(ctx context.Context, p Platform, r *Request, 
 	ok, current, err := led.ClaimIdempotency(ctx, cl.id, cl.claim, rec, IdempotencyRetention)
 	if err != nil {
 		p.Log("edge: call " + cmd + ": cannot record its Idempotency-Key, nothing was sent: " + err.Error())
+		// The record may have been stored with its reply lost (the shard reset): nothing was sent,
+		// so release it (only this claim's), or the same request sent again would be told "in
+		// progress", then "outcome unknown", for a request that never left.
+		if err := led.SettleIdempotency(ctx, cl.id, cl.claim, ""); err != nil {
+			p.Log("edge: call " + cmd + ": could not release its Idempotency-Key either (a copy is told in progress until its deadline): " + err.Error())
+		}
 		return nil, errorResponse(503, "not_sent", "the gateway could not record the Idempotency-Key: nothing was sent, send it again", true)
 	}
 	if ok {

@@ -316,6 +316,34 @@ func TestIdempotencyKeyRecordedBeforeSending(t *testing.T) {
 	}
 }
 
+// committedClaims is a ledger whose claims are stored but answer an error (the Durable Object
+// stored the record, then its reply was lost: the shard reset).
+type committedClaims struct{ fakeLedger }
+
+func (l committedClaims) ClaimIdempotency(ctx context.Context, id, claim, rec string, ttl time.Duration) (bool, string, error) {
+	l.fakeLedger.ClaimIdempotency(ctx, id, claim, rec, ttl)
+	return false, "", errors.New("the Durable Object was reset")
+}
+
+type committedPlatform struct{ *fakePlatform }
+
+func (p committedPlatform) Ledger() Ledger { return committedClaims{fakeLedger{p.fakePlatform}} }
+
+// A claim stored whose reply was lost: the answer is "not sent, send it again" (503), and nothing
+// was sent, so the key is released: the same request sent again is carried out, not told "in
+// progress" and then "outcome unknown" for a request that never left.
+func TestAClaimStoredButNotConfirmedIsReleased(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+	withdrawalAPI(f, nil)
+	res := g.Handle(context.Background(), committedPlatform{f}, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_9"), wdBody))
+	if m := decode(t, res); res.Status != 503 || m["code"] != "not_sent" || m["retryable"] != true || f.count("create_withdrawal") != 0 {
+		t.Fatalf("%d %s, %d sent", res.Status, res.Body, f.count("create_withdrawal"))
+	}
+	if res := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_9"), wdBody)); res.Status != 200 || f.count("create_withdrawal") != 1 {
+		t.Fatalf("the same request sent again: %d %s, %d sent", res.Status, res.Body, f.count("create_withdrawal"))
+	}
+}
+
 // A money command without Idempotency-Key is refused before anything is sent (a copy of it could
 // not be told from a new request); a read and create_transaction do not need one.
 func TestMoneyWithoutIdempotencyKeyIsRefused(t *testing.T) {

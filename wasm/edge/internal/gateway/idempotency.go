@@ -31,8 +31,9 @@ import (
 //   - a key closed by a reconcile (closeIdempotency): 409 idempotency_key_closed.
 //
 // An answer that says nothing was carried out (retryable: true, e.g. 503 not_sent) releases the
-// key, so the same request may be sent again with it. Records are scoped to the account (API URL;
-// not the API key nor the gateway token, which may be rotated, nor the optional merchant ID),
+// key, so the same request may be sent again with it. Records are scoped to the account (the
+// deployment's one: not the API URL, the API key nor the gateway token, which may be changed,
+// nor the optional merchant ID),
 // and kept for IdempotencyRetention. A request without the header is sent as before (each copy
 // is a new call).
 
@@ -91,7 +92,7 @@ func parseIdemRec(raw string) idemRec {
 	return r
 }
 
-// idempotencyID scopes key to the gateway's Wallex account (account: its API URL,
+// idempotencyID scopes key to the gateway's Wallex account (account: the deployment's,
 // idempotencyScope), hashed: no key appears in storage keys. Not to the API key: a key rotated
 // (WALLEX_PUBLIC_KEY changed) while a request was in flight, or after its answer was lost, would
 // make the same request sent again with the same Idempotency-Key a new claim, and a second
@@ -108,11 +109,14 @@ func idempotencyID(account, key string) string {
 	return hexstr.Encode(h.Sum(nil)[:16])
 }
 
-// idempotencyScope names the account whose requests share Idempotency-Keys: the API URL, which
-// stays when the API key is rotated. Not WALLEX_MERCHANT_ID either: it is optional (IPNs only),
-// and set or corrected between a request and its copy it made the copy a new claim. A deployment
-// serves one account (README).
-func idempotencyScope(apiURL string) string { return apiURL }
+// idempotencyScope names the account whose requests share Idempotency-Keys: the deployment's
+// one account (README), whatever its configuration spells it. Not the API URL: corrected (a host
+// name for an address, http to https, a new domain of the API) between a request and its copy it
+// made the copy a new claim, and between a request and the reconcile's close
+// (closeIdempotency) the close found no record under the new URL and proved "never sent" of a
+// request carried out under the old one. Not WALLEX_MERCHANT_ID either: it is optional (IPNs
+// only), and set or corrected between a request and its copy it made the copy a new claim.
+func idempotencyScope(string) string { return "account" }
 
 // requestFingerprint identifies what a request asks for: its command and fields (the envelope's
 // version, key, nonce and format are already dropped), in sorted order.

@@ -484,3 +484,19 @@ func TestIdempotencyCloseFencesAKeyNoRequestClaimed(t *testing.T) {
 	}
 	noSecrets(t, f)
 }
+
+// WALLEX_API_URL corrected (another spelling of the same account's API: a host name for an
+// address, http to https, a new domain of the API) after a money call whose answer was lost: the
+// reconcile's close must not report the key as never used. The records were scoped to the API
+// URL, so the close under the new URL found none, stored "closed" and proved not_found: the
+// payment, carried out under the old URL, was sent again.
+func TestIdempotencyCloseAfterTheAPIURLChanged(t *testing.T) {
+	gA, gB, f := sentAgainAfterAChange(t, "WALLEX_API_URL changed", map[string]string{EnvAllowMoney: "1"},
+		map[string]string{EnvAllowMoney: "1", EnvAPIURL: "http://localhost:1/api"})
+	if res := gA.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_url1"), wdBody)); res.Status != 200 {
+		t.Fatalf("op_url1: %d %s", res.Status, res.Body)
+	}
+	if res, m := closeKey(t, gB, f, "op_url1"); res.Status != 200 || m["state"] != "done" {
+		t.Fatalf("close after the API URL changed of a key answered before: %d %s, want state done (never closed: it was carried out)", res.Status, res.Body)
+	}
+}

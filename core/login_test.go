@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -514,6 +515,9 @@ type fakeCloseGateway struct {
 	paid   int
 	closes int
 	fail   bool // the close route answers 503
+	// drop: a create_withdrawal is carried out, and its answer lost on the way back
+	drop bool
+	hist []string // the withdrawals carried out, as get_withdrawal_history lists them
 }
 
 func (g *fakeCloseGateway) deliver(r *core.Request) *core.HTTPResponse {
@@ -528,6 +532,10 @@ func (g *fakeCloseGateway) deliver(r *core.Request) *core.HTTPResponse {
 	}
 	g.recs[key] = "done"
 	g.paid++
+	f, _ := url.ParseQuery(string(r.Body))
+	amt, _ := core.ParseAmount(f.Get("amount"))
+	g.hist = append([]string{fmt.Sprintf(`{"id":"WD-%s","time_created":%d,"status":0,"coin":%q,"amount":%d,"amountf":%q,"send_address":%q,"note":%q}`,
+		key, time.Now().Unix(), f.Get("currency"), amt.Units(), amt.Text(), f.Get("address"), f.Get("note"))}, g.hist...)
 	return &core.HTTPResponse{Status: 200, Header: map[string]string{"content-type": "application/json"}, Body: []byte(`{"error":"ok","result":{"id":"WD-` + key + `","status":1}}`)}
 }
 
@@ -556,7 +564,7 @@ func (g *fakeCloseGateway) transport() core.Transport {
 			return &core.HTTPResponse{Status: 200, Header: json, Body: []byte(`{"state":"closed"}`)}, nil
 		case strings.HasSuffix(r.URL, "/v1/call/create_withdrawal"):
 			g.mu.Lock()
-			hold := g.hold
+			hold, drop := g.hold, g.drop
 			if hold {
 				g.held = append(g.held, r)
 			}
@@ -564,9 +572,15 @@ func (g *fakeCloseGateway) transport() core.Transport {
 			if hold {
 				return nil, errors.New("connection reset after the request was written")
 			}
+			if drop {
+				g.deliver(r)
+				return nil, errors.New("connection reset before the answer was read")
+			}
 			return g.deliver(r), nil
 		case strings.HasSuffix(r.URL, "/v1/call/get_withdrawal_history"):
-			return &core.HTTPResponse{Status: 200, Header: json, Body: []byte(`{"error":"ok","result":[]}`)}, nil
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return &core.HTTPResponse{Status: 200, Header: json, Body: []byte(`{"error":"ok","result":[` + strings.Join(g.hist, ",") + `]}`)}, nil
 		}
 		return &core.HTTPResponse{Status: 404, Header: json, Body: []byte(`{"error":"no such route"}`)}, nil
 	})
@@ -603,7 +617,7 @@ func TestGatewayCloseSettlesALostAnswerAtOnce(t *testing.T) {
 		t.Fatalf("without the close URL: %+v %v, %d closes", r, err, g.closes)
 	}
 	r, err := gw(closing).ReconcileOp(ctx, "op-held")
-	if err != nil || r.Verdict != core.NotFound || !r.Proven || !strings.Contains(r.Detail, "never sent") {
+	if err != nil || r.Verdict != core.NotFound || !r.Proven || !strings.Contains(r.Detail, "Idempotency-Key is closed") {
 		t.Fatalf("reconcile through the gateway: %+v %v, want not_found, proven, at once", r, err)
 	}
 	if r, err := gw(closing).ReconcileOp(ctx, "op-held"); err != nil || r.Verdict != core.NotFound || !r.Proven {
@@ -642,6 +656,19 @@ func TestGatewayCloseSettlesALostAnswerAtOnce(t *testing.T) {
 	later := core.WithClock(func() time.Time { return time.Now().Add(4 * 24 * time.Hour) })
 	if r, err := gw(closing, later).ReconcileOp(ctx, "op-old"); err != nil || r.Verdict != core.NotFound || r.Proven || g.closes != closes {
 		t.Fatalf("an old operation: %+v %v, %d closes (want none, and an unproven not_found)", r, err, g.closes-closes)
+	}
+	// Carried out, its answer lost, and then the gateway's record of its key lost too (its storage
+	// replaced, its record ids' format changed): the close answers "closed" for a key it has no
+	// record of, which is not proof that it was never sent: the history finds it.
+	g.hold, g.drop = false, true
+	lost := &core.WithdrawalParams{Amount: "0.6", Currency: "BTC", Address: "bc1qcloseaddr"}
+	if _, err := gw(closing).CreateWithdrawal(core.WithOperationID(ctx, "op-lost"), lost); !errors.As(err, &ou) {
+		t.Fatalf("err = %v, want an outcome unknown", err)
+	}
+	g.drop = false
+	delete(g.recs, "op-lost")
+	if r, err := gw(closing).ReconcileOp(ctx, "op-lost"); err != nil || r.Verdict != core.Found || len(r.Withdrawals) != 1 || r.Withdrawals[0].ID != "WD-op-lost" {
+		t.Fatalf("a withdrawal carried out whose key's record the gateway lost: %+v %v, want found (the history lists it)", r, err)
 	}
 	// The option needs a static token, and a URL New accepts.
 	if _, err := core.New(core.WithKeys("pub", "priv"), core.WithTransport(g.transport()), closing); err == nil {

@@ -497,8 +497,8 @@ func (c *Client) ForgetOp(ctx context.Context, id string) error {
 //     by its fields, can tell;
 //   - an unresolved one is looked up in the history with Reconcile (fenced when the client has
 //     nonces) and its record updated; through a gateway (WithGatewayCloseURL) its
-//     Idempotency-Key is closed there first, which proves not_found at once when the gateway
-//     never sent a request with it.
+//     Idempotency-Key is closed there first, which makes that look final at once (found, or
+//     not_found proven) when the gateway closed it.
 func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, error) {
 	if c.cfg.ops == nil {
 		return nil, &ValidationError{Field: "operation", Value: id, Problem: "this client keeps no operation records (WithOpStore)"}
@@ -529,19 +529,18 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 		case OpForgotten:
 			return &ReconcileResult{Verdict: Ambiguous, Detail: forgottenDetail(o)}, nil
 		}
-		res := c.closeAtGateway(ctx, o)
-		if res == nil {
-			qs := queriesFromRef(o.Cmd, o.Ref, o.SentAt.Add(-time.Minute))
-			for i := range qs {
-				// this store's own record: sent with this key, with o.Nonce or none
-				qs[i].Nonce, qs[i].SentAt, qs[i].Deadline, qs[i].SentWith = o.Nonce, o.SentAt, o.Deadline, c.storeKey
-			}
-			rs, err := c.ReconcileAll(ctx, qs)
-			if err != nil {
-				return nil, err
-			}
-			res = mergeResults(rs)
+		// through a gateway, its Idempotency-Key closed first: then the history is final for it
+		closed := c.closeAtGateway(ctx, o)
+		qs := queriesFromRef(o.Cmd, o.Ref, o.SentAt.Add(-time.Minute))
+		for i := range qs {
+			// this store's own record: sent with this key, with o.Nonce or none
+			qs[i].Nonce, qs[i].SentAt, qs[i].Deadline, qs[i].SentWith, qs[i].GatewayClosed = o.Nonce, o.SentAt, o.Deadline, c.storeKey, closed
 		}
+		rs, err := c.ReconcileAll(ctx, qs)
+		if err != nil {
+			return nil, err
+		}
+		res := mergeResults(rs)
 		switch res.Verdict {
 		case Found:
 			o.State, o.Error = OpDone, ""
@@ -577,31 +576,31 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 // was pruned would close as never used. Half of it leaves room for a clock set wrong.
 const gatewayCloseWindow = OpRetention / 2
 
-// closeAtGateway closes o's Idempotency-Key at the gateway (WithGatewayCloseURL) and returns
-// not_found, proven, when the gateway had no record of it: no request with it was sent to the
-// API, and the gateway now refuses any. nil in every other case (answered, in progress, an error,
-// or too old, or sent later than now by this clock): the history decides, as without it.
-func (c *Client) closeAtGateway(ctx context.Context, o Op) *ReconcileResult {
+// closeAtGateway closes o's Idempotency-Key at the gateway (WithGatewayCloseURL) and reports
+// whether it is closed there: the gateway had no record of it (or closed it before), and refuses
+// any request with it from now on, so no copy still on the network can land and the history read
+// next is final for it (ReconcileQuery.GatewayClosed). It does not prove by itself that the
+// request was never sent: a gateway's records can be lost (its storage replaced, its key
+// records' format changed), and the history says whether it was carried out. false in every other
+// case (no gateway, answered, in progress, an error, or sent too long ago, or later than now by
+// this clock): the history decides, as without it.
+func (c *Client) closeAtGateway(ctx context.Context, o Op) bool {
 	if age := c.cfg.now().Sub(o.SentAt); c.cfg.closeURL == "" || o.SentAt.IsZero() || age < 0 || age > gatewayCloseWindow {
-		return nil
+		return false
 	}
 	h := c.headers(c.cfg.staticToken)
 	h["Content-Type"] = "application/json"
 	hr, err := c.cfg.transport.RoundTrip(ctx, &Request{URL: c.cfg.closeURL, Header: h, Body: closeBody(o.ID)})
-	if err != nil || hr.Status != 200 || gjson.ParseBytes(hr.Body).Get("state").Str != "closed" {
-		return nil
-	}
-	return &ReconcileResult{Verdict: NotFound, Proven: true, Detail: "the gateway never sent a request of operation " + o.ID +
-		" to the API (it had no record of its Idempotency-Key) and now refuses any: it was not carried out, and a copy still on its way can no longer be"}
+	return err == nil && hr.Status == 200 && gjson.ParseBytes(hr.Body).Get("state").Str == "closed"
 }
 
 // CloseAtGateway is the gateway fence of ReconcileOp (closeAtGateway) for an operation a caller
 // records in its own journal (Journaled: a payout batch, whose Op.ID it recorded): through a
 // gateway (WithGatewayCloseURL) it closes the Idempotency-Key id, which the request sent at sentAt
-// carried, and returns not_found, proven, when the gateway had no record of it (it never sent a
-// request with it, and now refuses any). nil otherwise (no gateway, answered, in progress, an
-// error, too old): then the history decides, with Reconcile.
-func (c *Client) CloseAtGateway(ctx context.Context, id string, sentAt time.Time) *ReconcileResult {
+// carried, and reports whether it is closed: then set GatewayClosed on its ReconcileQuery, whose
+// history read is final (found, or not_found proven). false otherwise (no gateway, answered, in
+// progress, an error, too old): Reconcile waits as without it.
+func (c *Client) CloseAtGateway(ctx context.Context, id string, sentAt time.Time) bool {
 	return c.closeAtGateway(ctx, Op{ID: id, SentAt: sentAt})
 }
 

@@ -75,6 +75,12 @@ type ReconcileQuery struct {
 
 	SentAt   time.Time // when it left (zero: unknown, taken to be now, the latest it can have left)
 	Deadline time.Time // when its client stopped waiting (zero: SentAt plus the client's timeout)
+	// GatewayClosed: it went through a wallexkit edge gateway, and CloseAtGateway closed its
+	// Idempotency-Key there (true only from CloseAtGateway's answer): no copy of it still on the
+	// network can land, so the history read now is final for it, as after a nonce fence. (The
+	// history still decides: "the gateway had no record of the key" is not proof by itself that
+	// it was never sent, for a gateway's records can be lost.)
+	GatewayClosed bool
 }
 
 // ReconcileResult is Reconcile's answer.
@@ -316,7 +322,11 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 		}
 		return false
 	}
-	if fenced && missing() {
+	closed := false
+	for i := range qs {
+		closed = closed || qs[i].GatewayClosed
+	}
+	if (fenced || closed) && missing() {
 		// A copy processed together with the fence shows up now, or never.
 		if err := c.cfg.sleep(ctx, c.cfg.fencePause); err != nil {
 			return nil, err
@@ -329,10 +339,10 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 	// What no history lists is settled by a person comparing balances, which tells only once the
 	// original can no longer be carried out: after the fence, or (without nonces) after its
 	// in-flight bound. Before that, a balance that has not moved yet invites sending it again.
-	covered := func(q *ReconcileQuery) bool { return fenced && c.fenceCovers(q) }
+	covered := func(q *ReconcileQuery) bool { return fenced && c.fenceCovers(q) || q.GatewayClosed }
 	for _, i := range blind {
 		if covered(&qs[i]) {
-			out[i].Detail += "; the nonce fence has run, so a late copy of the original can no longer be carried out and your balances show whether it was"
+			out[i].Detail += "; " + fenceRan(&qs[i]) + ", so a late copy of the original can no longer be carried out and your balances show whether it was"
 		} else {
 			c.waitInFlight(out[i], &qs[i], now, fenced, "no history lists it", ", then compare your balances before sending it again")
 		}
@@ -346,7 +356,7 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 			r.Verdict = Ambiguous
 			r.Detail += ", but a transfer to an address of another Wallex account is an internal ledger move that the API lists nowhere: compare your balance, or ask the receiver, before sending it again"
 			if covered(q) {
-				r.Detail += "; the nonce fence has run, so a late copy of the original can no longer be carried out and your balance shows whether it was"
+				r.Detail += "; " + fenceRan(q) + ", so a late copy of the original can no longer be carried out and your balance shows whether it was"
 			} else {
 				c.waitInFlight(r, q, now, fenced, "not in the withdrawal history, and a transfer may be an internal move that no history lists", ", then compare your balances before sending it again")
 			}
@@ -355,6 +365,9 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 		switch {
 		case r.Verdict != NotFound:
 			r.Proven = r.Verdict == Found
+		case q.GatewayClosed:
+			r.Proven = true
+			r.Detail += "; the gateway refuses any copy of it now (its Idempotency-Key is closed there), so the original request can no longer be carried out"
 		case covered(q):
 			r.Proven = true
 			r.Detail += "; the nonce fence proves the original request can no longer be carried out"
@@ -366,6 +379,14 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 		}
 	}
 	return out, nil
+}
+
+// fenceRan names the fence that covers q: the gateway's closed Idempotency-Key, or the nonce fence.
+func fenceRan(q *ReconcileQuery) string {
+	if q.GatewayClosed {
+		return "the gateway has closed its Idempotency-Key"
+	}
+	return "the nonce fence has run"
 }
 
 // fenceCovers reports whether a nonce fence of this client would settle q's original: sent with

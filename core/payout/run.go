@@ -857,47 +857,37 @@ func (r *Run) query(p *RowStatus, since time.Time) core.ReconcileQuery {
 // else is sent.
 func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) (StepResult, error) {
 	// Through a gateway (core.WithGatewayCloseURL) a batch of this journal's carried its
-	// operation id as Idempotency-Key: closed there first, "closed" proves that the gateway never
-	// sent it and now refuses any copy, so its rows are not_found, proven, at once. Not a held
-	// row's: what it waits for is a batch sent from elsewhere, not its own last one.
-	res := make([]*core.ReconcileResult, len(rows))
-	closed := map[string]*core.ReconcileResult{}
+	// operation id as Idempotency-Key: closed there first, no copy of it still on the network can
+	// land, so the history read now is final for its rows (found, or not_found proven). Not a
+	// held row's: what it waits for is a batch sent from elsewhere, not its own last one.
+	closed := map[string]bool{}
 	qs := make([]core.ReconcileQuery, len(rows))
-	look := make([]int, 0, len(rows)) // rows looked up in the history: qs[k] is rows[look[k]]
 	for i, p := range rows {
-		if p.batch != "" && !p.Held {
-			v, ok := closed[p.batch]
-			if !ok {
-				v = c.CloseAtGateway(ctx, p.batch, p.SentAt)
-				closed[p.batch] = v
-			}
-			if res[i] = v; v != nil {
-				continue
-			}
-		}
-		q := &qs[len(look)]
-		look = append(look, i)
 		since := p.SentAt.Add(-time.Minute)
 		if p.SentAt.IsZero() || p.Held {
 			since = r.now().Add(-r.scanWindow)
 		}
-		*q = r.query(p, since)
+		qs[i] = r.query(p, since)
 		if p.Held {
 			// Held (hold) while a batch of this file from elsewhere could still arrive, until
 			// p.Until. That is the wait to check, so the query carries the send time whose
 			// in-flight bound is p.Until (an unknown one would count as now, and the wait would
 			// never end).
 			wait := c.InFlightUntil(p.Until, time.Time{}).Sub(p.Until) // the client's timeout plus its in-flight window
-			q.SentAt, q.Deadline = p.Until.Add(-wait), time.Time{}
+			qs[i].SentAt, qs[i].Deadline = p.Until.Add(-wait), time.Time{}
+		} else if p.batch != "" {
+			v, ok := closed[p.batch]
+			if !ok {
+				v = c.CloseAtGateway(ctx, p.batch, p.SentAt)
+				closed[p.batch] = v
+			}
+			qs[i].GatewayClosed = v
 		}
 	}
-	rs, err := c.ReconcileAll(ctx, qs[:len(look)])
+	res, err := c.ReconcileAll(ctx, qs)
 	if err != nil {
 		r.stopped = "reconciling failed: " + err.Error()
 		return StepResult{}, errtext.Prefix("cannot reconcile "+errtext.D(len(rows))+" payout(s) of unknown outcome (nothing was sent): ", err)
-	}
-	for k, i := range look {
-		res[i] = rs[k]
 	}
 	// Rows of another version of the file are looked for before anything changes: a read that
 	// fails leaves every row as it was.

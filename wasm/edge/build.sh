@@ -8,7 +8,7 @@
 #   limiter.mjs   Limiter (per client: rate limit window)
 # Usage: wasm/edge/build.sh [--force]   (from anywhere; needs only Go)
 #
-# It builds only when something it is made from changed (Go sources of the gateway, core and the
+# It builds only when something it is made from changed (Go sources of the gateway, core, internal/ and the
 # wasm packages it uses, go.mod/go.sum, the glue, this script, the Go version): wrangler runs it
 # before every `wrangler dev` and `wrangler deploy` (build.command in wrangler.jsonc) and the test
 # harness before every test file, so an unchanged tree costs a look at file times. --force (or
@@ -22,7 +22,7 @@ out=wasm/edge/build
 stamp=$out/.built
 want="$(go version)"
 if [ "${1:-}" != "--force" ] && [ "${EDGE_REBUILD:-}" != "1" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-  [ -z "$(find wasm/edge core wasm/fetch wasm/internal go.mod go.sum \( -name node_modules -o -name build -o -name .wrangler -o -path wasm/edge/test \) -prune -o \
+  [ -z "$(find wasm/edge core wasm/fetch wasm/internal internal go.mod go.sum \( -name node_modules -o -name build -o -name .wrangler -o -path wasm/edge/test \) -prune -o \
     \( -name '*.go' -o -name '*.mjs' -o -name build.sh -o -name go.mod -o -name go.sum \) -newer "$stamp" -print -quit)" ]; then
   echo "wasm/edge/build: up to date"
   exit 0

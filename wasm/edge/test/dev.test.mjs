@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startSandbox, edgeDir, buildEdge, compatibilityDate, eventually } from './lib.mjs';
+import { join, relative, sep } from 'node:path';
+import { startSandbox, edgeDir, repoRoot, buildEdge, compatibilityDate, eventually } from './lib.mjs';
 
 const wrangler = join(edgeDir, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' };
@@ -111,6 +111,24 @@ test('a changed Go source is built again by wrangler dev itself', async () => {
   // and serves the rebuilt Worker
   await eventually(async () => (await call('get_basic_info')).status === 200, 60_000, 'the rebuilt gateway to answer');
   await sleep(100);
+});
+
+test('every Go source of the repository the gateway is built from is watched by build.sh and wrangler dev', async () => {
+  // build.sh's freshness check and wrangler.jsonc's build.watch_dir name what the Worker is made
+  // of; a source of the module outside them (an edit to it) leaves a stale build/app.wasm that
+  // `npm run dev`, ./build.sh and the tests then run as if it were current.
+  const { stdout } = await promisify(execFile)('go', ['list', '-deps', '-f', '{{if not .Standard}}{{.Dir}}|{{join .GoFiles ","}}{{end}}', './wasm/edge'],
+    { cwd: repoRoot, env: { ...process.env, GOOS: 'js', GOARCH: 'wasm' } });
+  const files = stdout.split('\n').filter((l) => l && (l + sep).startsWith(repoRoot + sep))
+    .flatMap((l) => { const [d, f] = l.split('|'); return f.split(',').map((n) => relative(repoRoot, join(d, n))); });
+  assert.ok(files.some((f) => f.startsWith('core/')) && files.some((f) => f.startsWith('wasm/edge/')), files.join(' '));
+  const script = readFileSync(join(edgeDir, 'build.sh'), 'utf8');
+  const roots = /find ((?:[\w./-]+ )+)\\\(/.exec(script)[1].trim().split(/\s+/);
+  const jsonc = readFileSync(join(edgeDir, 'wrangler.jsonc'), 'utf8');
+  const watched = JSON.parse(/"watch_dir":\s*(\[[^\]]*\])/.exec(jsonc)[1]).map((w) => relative(repoRoot, join(edgeDir, w)));
+  const under = (f, list) => list.some((r) => f === r || f.startsWith(r + '/'));
+  assert.deepEqual(files.filter((f) => !under(f, roots)), [], 'sources build.sh does not look at (its find)');
+  assert.deepEqual(files.filter((f) => !under(f, watched)), [], 'sources wrangler dev does not watch (build.watch_dir)');
 });
 
 test('wrangler deploy --dry-run runs the same build command (nothing to build: up to date)', async () => {

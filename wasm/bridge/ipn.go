@@ -64,15 +64,22 @@ func verifyIPN(args []js.Value) (any, error) {
 	}
 	v, err := ipnwire.NewVerifier(merchant, secrets...)
 	if err != nil {
-		field := "secret"
-		if errors.Is(err, ipnwire.ErrNoMerchant) {
-			field = "merchantId"
+		// core's messages name Go's NewVerifier; say it with this function's option names.
+		switch {
+		case errors.Is(err, ipnwire.ErrNoMerchant):
+			return nil, &core.ValidationError{Field: "merchantId", Problem: "is required: your Wallex merchant ID (basicInfo's merchant_id; the sandbox prints it as WALLEX_MERCHANT_ID)"}
+		case errors.Is(err, ipnwire.ErrNoSecret):
+			return nil, &core.ValidationError{Field: "secret", Problem: "is required: the IPN secret set in your Wallex account settings (the sandbox prints it as WALLEX_IPN_SECRET), or secrets during a rotation; no IPN can be trusted without it"}
 		}
-		return nil, &core.ValidationError{Field: field, Problem: err.Error()}
+		return nil, &core.ValidationError{Field: "secret", Problem: err.Error()}
 	}
 	n, err := v.Verify(body, hmac)
 	if err != nil {
-		return nil, &core.ValidationError{Field: "ipn", Problem: "not trusted: " + err.Error()}
+		problem := "not trusted: " + err.Error()
+		if hmac == "" {
+			problem += " (pass hmac: the request's HMAC header, e.g. req.headers.hmac in Node; Wallex signs every IPN)"
+		}
+		return nil, &core.ValidationError{Field: "ipn", Problem: problem}
 	}
 	out := ipnView{ID: n.ID, Type: n.Type, Merchant: n.Merchant, Status: int64(n.Status), StatusText: n.StatusText,
 		Key: n.Key(), Fields: map[string]string{}, API: n.API, Deposit: n.Deposit, Withdrawal: n.Withdrawal}

@@ -406,3 +406,20 @@ test('a token already expired at login (server clock behind): expiryUnknown, use
     globalThis.Date = Real;
   }
 });
+
+test('verifyIpn: a call without the secret, the merchant ID or the HMAC header says what to pass, in JavaScript terms', async () => {
+  const body = 'ipn_version=1.0&ipn_id=x&ipn_mode=hmac&ipn_type=api&merchant=m1&status=100&status_text=Complete';
+  let e = await rejection(wk.verifyIpn({ body, hmac: 'ab', merchantId: 'm1', secret: undefined }));
+  assertErrorShape(e);
+  assert.deepEqual([e.code, e.field], ['invalid_input', 'secret']);
+  assert.doesNotMatch(e.message, /NewVerifier/, 'a Go constructor the JavaScript caller never called');
+  assert.match(e.message, /secret/);
+  e = await rejection(wk.verifyIpn({ body, hmac: 'ab', merchantId: undefined, secret: 's' }));
+  assert.deepEqual([e.code, e.field], ['invalid_input', 'merchantId']);
+  assert.doesNotMatch(e.message, /NewVerifier/);
+  assert.match(e.message, /merchantId/);
+  e = await rejection(wk.verifyIpn({ body, hmac: undefined, merchantId: 'm1', secret: 's' }));
+  assert.deepEqual([e.code, e.field], ['invalid_input', 'ipn']);
+  assert.match(e.message, /not trusted/);
+  assert.match(e.message, /HMAC header/, 'names where the signature comes from');
+});

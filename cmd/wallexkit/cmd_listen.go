@@ -175,11 +175,11 @@ func shortNetError(err error) string {
 
 // Events trigger makes the sandbox produce.
 var triggerEvents = []struct{ name, what string }{
-	{"payment.complete", "a payment is created and paid in full (IPNs: waiting, complete)"},
-	{"payment.partial", "a payment is created and half paid (IPNs: waiting, funds received)"},
-	{"payment.expired", "a payment is created and times out unpaid (IPNs: waiting, cancelled)"},
-	{"withdrawal.complete", "a withdrawal is made and completed (IPNs: pending, complete)"},
-	{"deposit", "coins arrive at a callback address (IPN: deposit)"},
+	{"payment.complete", "a payment is created and paid in full (IPNs: 0 waiting, 1 funds received, 100 complete)"},
+	{"payment.partial", "a payment is created and half paid (IPNs: 0 waiting, then 0 again with half received)"},
+	{"payment.expired", "a payment is created and times out unpaid (IPNs: 0 waiting, -1 cancelled)"},
+	{"withdrawal.complete", "a withdrawal is made and completed (IPNs: 1 pending, 2 complete)"},
+	{"deposit", "coins arrive at a callback address (deposit IPNs: 0 seen, 100 confirmed)"},
 }
 
 func triggerCommand() command {

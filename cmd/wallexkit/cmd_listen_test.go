@@ -56,7 +56,7 @@ func TestListenForwardsTriggeredEvents(t *testing.T) {
 		}
 	}
 	want := map[string]func([]int) bool{
-		ipn.TypeAPI: func(s []int) bool { // complete, partial (1) and expired (-1) payments
+		ipn.TypeAPI: func(s []int) bool { // complete (1, 100) and expired (-1) payments; partial sends 0s
 			return contains(s, 100) && contains(s, 1) && contains(s, -1)
 		},
 		ipn.TypeWithdrawal: func(s []int) bool { return contains(s, 2) },

@@ -307,7 +307,7 @@ type apiClient struct {
 // bounds API calls.
 func (g *Gateway) client(ctx context.Context, p Platform, r *Request) (*apiClient, *Response) {
 	if name := g.cfg.missingAPI(); name != "" {
-		return nil, errorResponse(503, "not_configured", "the gateway is not configured: set "+name, false)
+		return nil, notConfiguredAPI(name)
 	}
 	ks := &keyStore{now: g.now, cache: &g.tokens, nonces: &g.nonces, p: p, bg: ctx}
 	tr := &edgeTransport{direct: p.Transport(), ks: ks, nonces: g.cfg.Nonces}

@@ -175,15 +175,24 @@ func isOn(s string) bool {
 // Problems lists configuration mistakes, by variable name (never a value).
 func (c *Config) Problems() []string { return c.problems }
 
-// missingAPI names the first API secret that is not set, or "".
+// missingAPI names every API secret that is not set ("A and B"), or "".
 func (c *Config) missingAPI() string {
 	switch {
+	case c.PublicKey == "" && c.privateKey == "":
+		return EnvPublicKey + " and " + EnvPrivateKey
 	case c.PublicKey == "":
 		return EnvPublicKey
 	case c.privateKey == "":
 		return EnvPrivateKey
 	}
 	return ""
+}
+
+// notConfiguredAPI is the answer of a route that needs the API key pair when missingAPI names
+// what is missing: where secrets are set, locally and on Cloudflare.
+func notConfiguredAPI(name string) *Response {
+	return errorResponse(503, "not_configured", "the gateway is not configured: set "+name+
+		" (secrets: .dev.vars for wrangler dev, wrangler secret put NAME on Cloudflare)", false)
 }
 
 // forwarding reports whether events are forwarded (both the URL and the secret are set).

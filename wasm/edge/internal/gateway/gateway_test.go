@@ -432,3 +432,32 @@ func TestBaseClientErrorOnEveryCall(t *testing.T) {
 		t.Fatalf("log: %q", f.logs)
 	}
 }
+
+// A gateway started with the API key pair not filled in (.dev.vars copied from the example and
+// not edited) names every missing variable at once, and where secrets are set, so the developer
+// does not fix one and meet the next; nothing is sent.
+func TestMissingAPIKeysNamedTogether(t *testing.T) {
+	for _, tc := range []struct {
+		over map[string]string
+		want []string
+	}{
+		{map[string]string{EnvPublicKey: "", EnvPrivateKey: ""}, []string{EnvPublicKey + " and " + EnvPrivateKey}},
+		{map[string]string{EnvPrivateKey: ""}, []string{"set " + EnvPrivateKey}},
+	} {
+		g, f := newGateway(t, tc.over)
+		res := g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", map[string]string{"authorization": "Bearer gw-token-aaaa"}, ""))
+		body := string(res.Body)
+		if res.Status != 503 || !strings.Contains(body, "not_configured") || !strings.Contains(body, ".dev.vars") || !strings.Contains(body, "wrangler secret put") {
+			t.Fatalf("%v: %d %s", tc.over, res.Status, body)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%v: %s does not name %q", tc.over, body, w)
+			}
+		}
+		noSecrets(t, f, res)
+		if len(f.apiCmds) != 0 {
+			t.Fatalf("requests reached the API: %v", f.apiCmds)
+		}
+	}
+}

@@ -212,7 +212,7 @@ func (g *Gateway) closeIdempotency(ctx context.Context, p Platform, r *Request) 
 		return badInput("key", "send a JSON object {\"key\": \"...\"}: the Idempotency-Key to close, 1 to 255 printable ASCII characters without spaces")
 	}
 	if name := g.cfg.missingAPI(); name != "" {
-		return errorResponse(503, "not_configured", "the gateway is not configured: set "+name, false)
+		return notConfiguredAPI(name)
 	}
 	base, err := g.baseClient() // its API URL, as claimIdempotency's client has it
 	if err != nil {

@@ -253,6 +253,12 @@ func writeErrorView(w *jsonw.Writer, e *errorView) {
 func writeWithdrawalInfo(w *jsonw.Writer, x *core.WithdrawalInfo) {
 	w.Open('{')
 	w.KeyString("id", x.ID)
+	if x.TimeCreated.IsZero() && x.Coin == "" && x.StatusText == "" && x.SendAddress == "" {
+		// Known by its id only (reconcileOp of a settled operation answers from its record): zero
+		// values would read as facts (amount 0, status 0 "awaiting email confirmation").
+		w.Close('}')
+		return
+	}
 	w.KeyTime("time_created", x.TimeCreated)
 	w.KeyInt("status", int64(x.Status))
 	w.KeyString("status_text", x.StatusText)

@@ -445,7 +445,8 @@ export interface ReconcileResult {
    */
   noRecord?: boolean;
   assumedSentAtMs?: number;
-  withdrawals?: WithdrawalInfo[];
+  /** From the history; `{id}` alone when reconcileOp answers from its record (withdrawalInfo(id) has the rest). */
+  withdrawals?: (WithdrawalInfo | { id: string })[];
   txnIds?: string[];
   detail: string;
 }

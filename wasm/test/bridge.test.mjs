@@ -423,3 +423,19 @@ test('verifyIpn: a call without the secret, the merchant ID or the HMAC header s
   assert.match(e.message, /not trusted/);
   assert.match(e.message, /HMAC header/, 'names where the signature comes from');
 });
+
+test('reconcileOp of a withdrawal this client carried out answers its id, with no made-up amount, coin, status or time', async () => {
+  // The record holds only the id the answer named: zero values (amount 0.00000000, status 0
+  // "awaiting email confirmation", time 0001-01-01) read as facts about the withdrawal.
+  const k = await newKey();
+  await admin('PUT', `/accounts/${k.merchantId}/balances`, { BTC: '1' });
+  await wk.configure(keyed(k));
+  const w = await wk.createWithdrawal({ amount: '0.2', currency: 'BTC', address: 'bc1qsbxwasmtest1', opId: 'rop-1' });
+  const r = await wk.reconcileOp('rop-1');
+  assert.equal(r.verdict, 'found', r.detail);
+  assert.equal(r.proven, true);
+  assert.deepEqual(r.withdrawals, [{ id: w.id }]);
+  const wi = await wk.withdrawalInfo(w.id); // what withdrawalInfo(id) answers keeps every field
+  assert.equal(wi.amount, '0.20000000');
+  assert.equal(typeof wi.time_created, 'string');
+});

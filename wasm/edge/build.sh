@@ -21,20 +21,31 @@ out=wasm/edge/build
 # The stamp names the Go version and is written last: a build that failed half-way has none.
 stamp=$out/.built
 want="$(go version)"
-if [ "${1:-}" != "--force" ] && [ "${EDGE_REBUILD:-}" != "1" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-  [ -z "$(find wasm/edge core wasm/fetch wasm/internal internal go.mod go.sum \( -name node_modules -o -name build -o -name .wrangler -o -path wasm/edge/test \) -prune -o \
+# Every file must be there too: a run stopped half-way may have left some out.
+outputs="app.wasm wasm_exec.js worker.mjs keys.mjs ledger.mjs limiter.mjs"
+complete() { for f in $outputs; do [ -f "$out/$f" ] || return 1; done; }
+if [ "${1:-}" != "--force" ] && [ "${EDGE_REBUILD:-}" != "1" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && complete &&
+  [ -z "$(find wasm/edge core wasm/fetch wasm/internal internal go.mod go.sum \( -name node_modules -o -name build -o -name 'build.tmp.*' -o -name .wrangler -o -path wasm/edge/test \) -prune -o \
     \( -name '*.go' -o -name '*.mjs' -o -name build.sh -o -name go.mod -o -name go.sum \) -newer "$stamp" -print -quit)" ]; then
   echo "wasm/edge/build: up to date"
   exit 0
 fi
 
-# workers-assets-gen empties $out first, then writes wasm_exec.js, runtime.mjs and worker.mjs.
-go run github.com/syumai/workers/cmd/workers-assets-gen -mode go -o "$out"
+# Built in a directory of this run's own, then moved into $out file by file (each rename is
+# atomic): wrangler dev starts this script again for every changed file, also while a run is
+# still building, and a run that emptied $out under another left it without some files.
+mkdir -p "$out"
+tmp=$(mktemp -d "$out.tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+# workers-assets-gen empties its directory first, then writes wasm_exec.js, runtime.mjs and worker.mjs.
+go run github.com/syumai/workers/cmd/workers-assets-gen -mode go -o "$tmp"
 # Its worker.mjs/runtime.mjs start a new Go instance per request; ours keeps one per isolate.
-rm -f "$out/runtime.mjs"
-cp wasm/edge/glue/*.mjs "$out/"
-GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o "$out/app.wasm" ./wasm/edge
-raw=$(wc -c <"$out/app.wasm")
-gz=$(gzip -9 -c "$out/app.wasm" | wc -c)
+rm -f "$tmp/runtime.mjs" "$out/runtime.mjs"
+cp wasm/edge/glue/*.mjs "$tmp/"
+GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o "$tmp/app.wasm" ./wasm/edge
+raw=$(wc -c <"$tmp/app.wasm")
+gz=$(gzip -9 -c "$tmp/app.wasm" | wc -c)
+for f in "$tmp"/*; do mv -f "$f" "$out/"; done
 echo "wasm/edge/build: app.wasm $raw bytes, gzip -9 $gz bytes"
-echo "$want" >"$stamp"
+echo "$want" >"$tmp/.built"
+mv -f "$tmp/.built" "$stamp"

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
@@ -129,6 +129,26 @@ test('every Go source of the repository the gateway is built from is watched by 
   const under = (f, list) => list.some((r) => f === r || f.startsWith(r + '/'));
   assert.deepEqual(files.filter((f) => !under(f, roots)), [], 'sources build.sh does not look at (its find)');
   assert.deepEqual(files.filter((f) => !under(f, watched)), [], 'sources wrangler dev does not watch (build.watch_dir)');
+});
+
+test('build.sh never calls a partial build up to date, and runs that overlap leave a complete one', async () => {
+  // wrangler dev starts build.sh again for each changed file while the last run is still going
+  // (an editor saving three files, a git checkout): each run emptied build/ and wrote it again,
+  // so overlapping runs left it without some files, and the stamp then said "up to date".
+  const build = join(edgeDir, 'build.sh');
+  const outputs = ['app.wasm', 'wasm_exec.js', 'worker.mjs', 'keys.mjs', 'ledger.mjs', 'limiter.mjs'];
+  const run = (...args) => promisify(execFile)('bash', [build, ...args], { cwd: edgeDir, timeout: 300_000 });
+  rmSync(join(edgeDir, 'build', 'keys.mjs'));
+  const { stdout } = await run();
+  assert.doesNotMatch(stdout, /up to date/, 'a build with a file missing is built again');
+  // Overlapping runs, the second started while the first is building.
+  const first = run('--force');
+  await sleep(1500);
+  const second = run('--force');
+  await sleep(1500);
+  await Promise.all([first, second, run('--force')]);
+  for (const f of outputs) assert.ok(existsSync(join(edgeDir, 'build', f)), `build/${f} after overlapping runs`);
+  assert.match((await run()).stdout, /up to date/);
 });
 
 test('wrangler deploy --dry-run runs the same build command (nothing to build: up to date)', async () => {

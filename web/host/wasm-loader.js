@@ -63,6 +63,7 @@ function compile(wasmUrl, opts) {
     compiling = (async () => {
       const key = keyOf(opts);
       const kept = key ? await fromCache(String(opts.cache), key).catch(() => null) : null;
+      timings.cacheMatched = Math.round(performance.now());
       if (kept) {
         try {
           const mod = await WebAssembly.compileStreaming(kept);

@@ -113,6 +113,14 @@ func (g *Gateway) checkout(ctx context.Context, p Platform, r *Request) *Respons
 	invoice := "wkx-" + randomHex(12)
 	up, cancel := p.WithTimeout(r.Upstream, g.cfg.UpstreamTimeout)
 	defer cancel()
+	// Marked before it is created: the payment's first IPN can arrive before the gateway has
+	// recorded the payment as its own (PutTxn below), and is then answered "send it again" until
+	// the mark's deadline (pendingCheckout), not forwarded as another's payment.
+	deadline, _ := up.Deadline()
+	if _, _, err := p.Ledger().PutOrder(ctx, pendingOrderID(invoice), 0, orderRec{state: "sending", sentAt: time.Now(), deadline: deadline}.json()); err != nil {
+		p.Log("edge: checkout " + invoice + ": ledger unavailable: " + err.Error())
+		return errorResponse(503, "unavailable", "the gateway's ledger is unavailable; nothing was created, try again", true)
+	}
 	tx, ou, res := g.createPayment(p, r, up, c, order, invoice)
 	switch {
 	case ou != nil:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -74,7 +76,7 @@ func (g *Gateway) recordIPN(ctx context.Context, led Ledger, n *ipn.Notification
 	// order it was for. Anyone can pay a Wallex payment button with any invoice and amount (spec
 	// §9), and its IPN reaches this gateway genuinely signed: an order is fulfilled by this
 	// order_id (or the txn_id the checkout answered), never by the IPN's invoice or amounts.
-	ours, err := createdHere(ctx, led, n.Fields.Get("txn_id"))
+	ours, err := createdHere(ctx, led, n.Fields.Get("txn_id"), n.Fields.Get("invoice"), time.Now()) // the clock the checkout's deadlines are in
 	if err != nil {
 		return d, err
 	}
@@ -147,17 +149,52 @@ type checkoutOf struct {
 	orderID string // the order_id it was created for, if any
 }
 
-// createdHere looks txnID up in the ledger's payments (PutTxn at checkout).
-func createdHere(ctx context.Context, led Ledger, txnID string) (checkoutOf, error) {
+// errCheckoutRecording: the notification is of a payment whose checkout may still be recording
+// it (pendingCheckout): answered 503, Wallex sends it again.
+var errCheckoutRecording = errors.New("its payment's checkout is still recording it")
+
+// createdHere looks txnID up in the ledger's payments (PutTxn at checkout). A payment created a
+// moment ago may not be there yet: its first IPN can arrive before the checkout has recorded it,
+// and told "not this gateway's" it would be forwarded so for good. So an invoice of this
+// gateway's own form whose checkout is still within its deadline (its order, or its mark, is
+// "sending") is errCheckoutRecording; an order already done names its payment itself.
+func createdHere(ctx context.Context, led Ledger, txnID, invoice string, now time.Time) (checkoutOf, error) {
 	if txnID == "" {
 		return checkoutOf{}, nil
 	}
 	rec, ok, err := led.GetTxn(ctx, txnID)
+	if err != nil {
+		return checkoutOf{}, err
+	}
+	if ok {
+		return checkoutOf{created: true, orderID: gjson.Get(rec, "order_id").String()}, nil
+	}
+	var id string
+	switch {
+	case strings.HasPrefix(invoice, "wko-"):
+		id = strings.TrimPrefix(invoice, "wko-")
+	case strings.HasPrefix(invoice, "wkx-"):
+		id = pendingOrderID(invoice)
+	default:
+		return checkoutOf{}, nil
+	}
+	raw, ok, err := led.GetOrder(ctx, id)
 	if err != nil || !ok {
 		return checkoutOf{}, err
 	}
-	return checkoutOf{created: true, orderID: gjson.Get(rec, "order_id").String()}, nil
+	o := parseOrder(raw)
+	switch {
+	case o.state == "done" && strings.HasPrefix(invoice, "wko-") && gjson.Get(o.answer, "txn_id").String() == txnID:
+		return checkoutOf{created: true, orderID: id}, nil
+	case o.state == "sending" && now.Before(o.deadline.Add(idempotencyGrace)):
+		return checkoutOf{}, errCheckoutRecording
+	}
+	return checkoutOf{}, nil
 }
+
+// pendingOrderID is the ledger id of the mark of a checkout without order_id (invoice wkx-…):
+// '~' is not allowed in an order_id, so it never names a storefront's order.
+func pendingOrderID(invoice string) string { return "~" + invoice }
 
 // add writes checkout (true for a payment this gateway created) and its order_id.
 func (c checkoutOf) add(o *jsonObj) *jsonObj {

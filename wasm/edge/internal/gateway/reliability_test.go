@@ -454,3 +454,77 @@ func TestIPNEventsNameTheOrderOnlyForPaymentsTheCheckoutCreated(t *testing.T) {
 		t.Fatalf("the order's own payment: %v; want checkout true, order_id o-7", real)
 	}
 }
+
+// A payment's first IPN can arrive before its checkout has recorded it as this gateway's (the
+// API sends it as it creates the payment, and the checkout records the payment after the answer):
+// it was forwarded as another's payment (checkout false) for good. Now, while the checkout is
+// within its deadline (its order, or the mark a checkout without order_id writes first, is
+// "sending"), the IPN is answered 503 and Wallex sends it again; an order already done names its
+// payment itself; past the deadline, an unknown payment is another's, as before.
+func TestAnIPNBeforeItsCheckoutRecordedThePaymentIsAskedAgain(t *testing.T) {
+	g, f := newGateway(t, nil)
+	f.prices["mug"] = `{"amount":"12.50","currency":"USD","name":"Blue mug"}`
+	newFakePayments(f, nil)
+	ctx := context.Background()
+	led := f.Ledger()
+	// a checkout without order_id marks its invoice before it creates the payment
+	res := g.Handle(ctx, f, req("POST", "/v1/checkout", map[string]string{"cf-connecting-ip": "192.0.2.71"}, `{"item":"mug","currency2":"BTC","buyer_email":"b@example.com"}`))
+	created := decode(t, res)
+	if res.Status != 201 {
+		t.Fatalf("checkout: %d %s", res.Status, res.Body)
+	}
+	if _, ok, _ := led.GetOrder(ctx, "~"+created["invoice"].(string)); !ok {
+		t.Fatalf("no mark of the checkout's invoice %v before its payment was created", created["invoice"])
+	}
+	post := func(fields map[string]string) *Response {
+		body, sig := ipn.SignedTestIPN("ipn-secret-1234", "M1", "api", fields)
+		return g.Handle(ctx, f, req("POST", "/ipn", map[string]string{"hmac": sig}, string(body)))
+	}
+	last := func() map[string]any {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(f.events[len(f.events)-1]), &ev); err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	waiting := func(id, txn, invoice string) map[string]string {
+		return map[string]string{"ipn_id": id, "txn_id": txn, "invoice": invoice, "status": "0", "status_text": "Waiting for buyer funds",
+			"currency1": "USD", "currency2": "BTC", "amount1": "12.50", "amount2": "0.0002"}
+	}
+	soon := orderRec{state: "sending", sentAt: time.Now(), deadline: time.Now().Add(30 * time.Second)}.json()
+	// without order_id: the mark is "sending", the payment not recorded yet
+	if _, _, err := led.PutOrder(ctx, "~wkx-000000000000000000000001", 0, soon); err != nil {
+		t.Fatal(err)
+	}
+	if res := post(waiting("x-1", "CPX1", "wkx-000000000000000000000001")); res.Status != 503 {
+		t.Fatalf("an IPN of a payment its checkout has not recorded yet: %d %s, want 503 (send it again)", res.Status, res.Body)
+	}
+	if err := led.PutTxn(ctx, "CPX1", `{"invoice":"wkx-000000000000000000000001"}`); err != nil {
+		t.Fatal(err)
+	}
+	if res := post(waiting("x-1", "CPX1", "wkx-000000000000000000000001")); res.Status != 200 || last()["checkout"] != true {
+		t.Fatalf("sent again once recorded: %d %s, event %v; want the checkout's", res.Status, res.Body, last())
+	}
+	// with order_id: the order is "sending", then done with the payment's txn_id
+	if _, _, err := led.PutOrder(ctx, "o-9", 0, soon); err != nil {
+		t.Fatal(err)
+	}
+	if res := post(waiting("o-1", "CPO9", "wko-o-9")); res.Status != 503 {
+		t.Fatalf("an IPN of an order still sending: %d %s, want 503", res.Status, res.Body)
+	}
+	done := orderRec{state: "done", answer: `{"txn_id":"CPO9"}`}.json()
+	if ok, _, err := led.PutOrder(ctx, "o-9", 1, done); err != nil || !ok {
+		t.Fatalf("order done: %v %v", ok, err)
+	}
+	if res := post(waiting("o-1", "CPO9", "wko-o-9")); res.Status != 200 || last()["checkout"] != true || last()["order_id"] != "o-9" {
+		t.Fatalf("an IPN of an order done, before the payment was recorded: %d %s, event %v", res.Status, res.Body, last())
+	}
+	// past the mark's deadline, a payment no checkout recorded is another's (a payment button's)
+	past := orderRec{state: "sending", sentAt: time.Now().Add(-time.Minute), deadline: time.Now().Add(-30 * time.Second)}.json()
+	if _, _, err := led.PutOrder(ctx, "~wkx-000000000000000000000002", 0, past); err != nil {
+		t.Fatal(err)
+	}
+	if res := post(waiting("x-2", "CPBUTTON2", "wkx-000000000000000000000002")); res.Status != 200 || last()["checkout"] != false {
+		t.Fatalf("a button payment with a stale checkout's invoice: %d %s, event %v", res.Status, res.Body, last())
+	}
+}

@@ -221,7 +221,12 @@ func (c *Client) judgeLogin(hr *HTTPResponse, err error) (Token, bool, error) {
 			msg = "login refused"
 		}
 		// Never echo what the server may have reflected of the private key.
-		return Token{}, false, &AuthError{Cmd: "login", Message: c.red.text(msg), HTTPStatus: hr.Status}
+		ae := &AuthError{Cmd: "login", Message: c.red.text(msg), HTTPStatus: hr.Status}
+		if strings.HasSuffix(strings.TrimRight(c.base, "/"), "/v1/call") {
+			// a wallexkit edge gateway's URL: it holds the key pair itself, and takes its own token
+			ae.Hint = "this API URL looks like a wallexkit edge gateway (…/v1/call), which holds the API keys itself: connect with one of its gateway tokens (npm: gatewayToken; Go: core.WithStaticToken), not a key pair"
+		}
+		return Token{}, false, ae
 	}
 	now := c.cfg.now()
 	exp, err := parseExpiry(root.Get("result.expires_at"), c.cfg.expiryLoc)

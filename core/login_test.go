@@ -678,3 +678,20 @@ func TestGatewayCloseSettlesALostAnswerAtOnce(t *testing.T) {
 		t.Fatal("a plain-http close URL was accepted")
 	}
 }
+
+// A key pair given to a wallexkit edge gateway's URL (…/v1/call: the gateway holds the keys and
+// takes its own tokens) is refused; the error says to connect with a gateway token, not to check
+// the key pair.
+func TestKeyPairAtAGatewayURLSaysToUseAGatewayToken(t *testing.T) {
+	tr := core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+		return &core.HTTPResponse{Status: 401, Header: map[string]string{"content-type": "application/json"}, Body: []byte(`{"error":"missing or invalid bearer token","code":"unauthorized"}`)}, nil
+	})
+	c, err := core.New(core.WithAPIURL("https://gw.example/v1/call"), core.WithKeys("pub", "priv"), core.WithTransport(tr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Balances(context.Background(), nil)
+	if err == nil || !strings.Contains(err.Error(), "gateway token") || strings.Contains(err.Error(), "check the public and private key") {
+		t.Fatalf("err = %v, want it to say to connect with a gateway token", err)
+	}
+}

@@ -314,16 +314,22 @@ func noSecrets(t *testing.T, f *fakePlatform, res ...*Response) {
 type fakePayments struct {
 	creates int
 	created []string // invoices of payments that exist, CPSBX1, CPSBX2, ...
+	// priced: what create_transaction asked for, by invoice: currency1, amount1 (get_tx_info's
+	// checkout.currency and checkout.amountf, as the API answers with full=1)
+	priced map[string][2]string
+	// info: get_tx_info's result of a payment given by the test (a payment button's), by txn_id
+	info map[string]string
 }
 
 func newFakePayments(f *fakePlatform, answer func(n int) (int, string)) *fakePayments {
-	fp := &fakePayments{}
+	fp := &fakePayments{priced: map[string][2]string{}, info: map[string]string{}}
 	api := f.api
 	f.api = func(cmd string, form url.Values) (int, string) {
 		switch cmd {
 		case "create_transaction":
 			fp.creates++
 			fp.created = append(fp.created, form.Get("invoice"))
+			fp.priced[form.Get("invoice")] = [2]string{form.Get("currency1"), form.Get("amount")}
 			if answer != nil {
 				if status, body := answer(fp.creates); status != 0 {
 					return status, body
@@ -337,8 +343,13 @@ func newFakePayments(f *fakePlatform, answer func(n int) (int, string)) *fakePay
 			}
 			return 200, `{"error":"ok","result":[` + strings.Join(out, ",") + `]}`
 		case "get_tx_info":
+			if r, ok := fp.info[form.Get("txid")]; ok {
+				return 200, `{"error":"ok","result":` + r + `}`
+			}
 			i, _ := strconv.Atoi(strings.TrimPrefix(form.Get("txid"), "CPSBX"))
-			return 200, `{"error":"ok","result":{"status":0,"status_text":"Waiting","coin":"BTC","amount":40000,"amountf":"0.00040000","received":0,"receivedf":"0","payment_address":"addr1","checkout":{"invoice":` + strconv.Quote(fp.created[i-1]) + `}}}`
+			inv := fp.created[i-1]
+			pr := fp.priced[inv]
+			return 200, `{"error":"ok","result":{"status":0,"status_text":"Waiting","coin":"BTC","amount":40000,"amountf":"0.00040000","received":0,"receivedf":"0","payment_address":"addr1","checkout":{"invoice":` + strconv.Quote(inv) + `,"currency":` + strconv.Quote(pr[0]) + `,"amountf":` + strconv.Quote(pr[1]) + `}}}`
 		case "get_withdrawal_history":
 			return 200, `{"error":"ok","result":[]}`
 		}

@@ -143,7 +143,7 @@ func (g *Gateway) orderCheckout(ctx context.Context, p Platform, r *Request, c *
 			}
 			switch found.Verdict {
 			case core.Found:
-				return g.orderFound(ctx, p, r, c, orderID, invoice, rec, found.TxnIDs[0])
+				return g.orderFound(ctx, p, r, c, order, orderID, invoice, rec, found.TxnIDs[0])
 			case core.InFlight:
 				return inFlight(orderID, found.Until, found.Detail)
 			case core.Ambiguous:
@@ -201,12 +201,20 @@ func (g *Gateway) orderCreate(ctx context.Context, p Platform, r *Request, up co
 	return g.paymentCreated(ctx, p, order, invoice, orderID, tx)
 }
 
-// orderFound answers an order whose payment the lookup found, and records it as done.
-func (g *Gateway) orderFound(ctx context.Context, p Platform, r *Request, c *apiClient, orderID, invoice string, rec orderRec, txnID string) *Response {
-	info, err := c.TxInfo(r.Upstream, txnID, false)
+// orderFound answers an order whose payment the lookup found, and records it as done. Anyone can
+// pay a Wallex payment button with any invoice (spec §9), the order's too: a payment found by the
+// invoice is the order's only when it is priced as the order was (currency1, amount1, the coin),
+// else it is answered ambiguous and nothing is recorded (no second payment is created either).
+func (g *Gateway) orderFound(ctx context.Context, p Platform, r *Request, c *apiClient, order *checkoutOrder, orderID, invoice string, rec orderRec, txnID string) *Response {
+	info, err := c.TxInfo(r.Upstream, txnID, true)
 	if err != nil {
 		p.Log("edge: order " + orderID + ": payment " + txnID + " found, its details not read: " + err.Error())
 		return errorResponse(503, "unavailable", "the payment of this order exists ("+txnID+") but its details could not be read; try again", true)
+	}
+	amount1, aerr := core.ParseAmount(info.Checkout.Get("amountf").Text())
+	if aerr != nil || amount1.Cmp(order.amount) != 0 || info.Checkout.Get("currency").Text() != order.currency1 || info.Coin != order.currency2 {
+		p.Log("edge: order " + orderID + ": payment " + txnID + " has its invoice but not its price (" + info.Checkout.Get("amountf").Text() + " " + info.Checkout.Get("currency").Text() + " in " + info.Coin + "): not taken as the order's")
+		return errorResponse(409, "ambiguous", "order "+orderID+": payment "+txnID+" has this order's invoice but not its price or coin (a payment button can carry any invoice): it is not taken as this order's payment, and no other is created; ask the merchant to check the payments with invoice "+invoice, false)
 	}
 	out := newObj().str("txn_id", txnID).str("amount", info.Amount.String()).str("currency", info.Coin).
 		str("address", info.PaymentAddress).int("status", int64(info.Status)).str("invoice", invoice).str("order_id", orderID).

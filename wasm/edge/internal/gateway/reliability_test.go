@@ -528,3 +528,50 @@ func TestAnIPNBeforeItsCheckoutRecordedThePaymentIsAskedAgain(t *testing.T) {
 		t.Fatalf("a button payment with a stale checkout's invoice: %d %s, event %v", res.Status, res.Body, last())
 	}
 }
+
+// Anyone can pay a Wallex payment button with any invoice and amount (spec §9): a buyer who knows
+// an order's id (the storefront sends it from the browser) pays a 0.01 USD button with invoice
+// wko-<order> while the order's first checkout has an unknown outcome (that create never landed).
+// The retry of the order looked the invoice up, found the button's payment, and answered it as
+// the order's payment (recorded done, and in the payments): its IPN then said checkout true with
+// the order's order_id, and the order was fulfilled by a 0.01 USD payment. A payment found by the
+// invoice is the order's only when it is priced as the order (currency1, amount1).
+func TestAnOrderRetryDoesNotAdoptAPaymentButtonsPaymentWithItsInvoice(t *testing.T) {
+	g, f := newGateway(t, map[string]string{EnvFencePause: "10"})
+	f.prices["mug"] = `{"amount":"12.50","currency":"USD","name":"Blue mug"}`
+	pay := newFakePayments(f, func(n int) (int, string) {
+		if n == 1 {
+			return 502, `<html>bad gateway</html>`
+		}
+		return 0, ""
+	})
+	ctx := context.Background()
+	h := map[string]string{"cf-connecting-ip": "192.0.2.72"}
+	body := `{"item":"mug","currency2":"BTC","buyer_email":"b@example.com","order_id":"o-8"}`
+	if res := g.Handle(ctx, f, req("POST", "/v1/checkout", h, body)); res.Status != 502 || decode(t, res)["code"] != "outcome_unknown" {
+		t.Fatalf("first: %d %s", res.Status, res.Body)
+	}
+	// that create never landed; a payment button's payment carries the order's invoice
+	pay.created = []string{"wko-o-8"}
+	pay.info["CPSBX1"] = `{"status":0,"status_text":"Waiting","coin":"BTC","amount":1,"amountf":"0.00000001","received":0,"receivedf":"0","payment_address":"addrB","checkout":{"invoice":"wko-o-8","currency":"USD","amountf":"0.01000000"}}`
+	res := g.Handle(ctx, f, req("POST", "/v1/checkout", h, body))
+	if m := decode(t, res); res.Status < 400 || m["txn_id"] == "CPSBX1" {
+		t.Fatalf("retry: %d %s: a payment button's payment (0.01 USD) answered as the order's (12.50 USD)", res.Status, res.Body)
+	}
+	if pay.creates != 1 {
+		t.Fatalf("creates %d: the retry created another payment while one with the order's invoice exists", pay.creates)
+	}
+	fields := map[string]string{"ipn_id": "b-8", "txn_id": "CPSBX1", "invoice": "wko-o-8", "status": "100", "status_text": "Complete",
+		"currency1": "USD", "currency2": "BTC", "amount1": "0.01", "amount2": "0.00000001"}
+	b, s := ipn.SignedTestIPN("ipn-secret-1234", "M1", "button", fields)
+	if res := g.Handle(ctx, f, req("POST", "/ipn", map[string]string{"hmac": s}, string(b))); res.Status != 200 {
+		t.Fatalf("ipn: %d %s", res.Status, res.Body)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(f.events[len(f.events)-1]), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev["checkout"] != false || ev["order_id"] != nil {
+		t.Fatalf("the button's payment's IPN: %v; want checkout false, no order_id", ev)
+	}
+}

@@ -42,6 +42,10 @@ func (g *Gateway) ipn(ctx context.Context, p Platform, r *Request) *Response {
 			break
 		}
 	}
+	if errors.Is(err, errCheckoutRecording) {
+		p.Log("edge: IPN " + clip(n.ID, 64) + " not recorded yet: " + err.Error())
+		return errorResponse(503, "checkout_recording", "this payment's checkout is still recording it: send the notification again shortly", true)
+	}
 	if err != nil {
 		p.Log("edge: IPN " + clip(n.ID, 64) + " not recorded: " + err.Error())
 		return errorResponse(503, "unavailable", "the notification could not be recorded; send it again", true)
@@ -186,11 +190,17 @@ func createdHere(ctx context.Context, led Ledger, txnID, invoice string, now tim
 	switch {
 	case o.state == "done" && strings.HasPrefix(invoice, "wko-") && gjson.Get(o.answer, "txn_id").String() == txnID:
 		return checkoutOf{created: true, orderID: id}, nil
-	case o.state == "sending" && now.Before(o.deadline.Add(idempotencyGrace)):
+	case o.state == "sending" && now.Before(o.deadline.Add(idempotencyGrace)) && now.Before(o.sentAt.Add(maxCheckoutRecording)):
 		return checkoutOf{}, errCheckoutRecording
 	}
 	return checkoutOf{}, nil
 }
+
+// maxCheckoutRecording bounds how long after a checkout began its payment's IPN is answered "send
+// it again" (errCheckoutRecording), whatever the upstream timeout (EDGE_UPSTREAM_TIMEOUT_MS may be up
+// to an hour): a checkout whose Worker stopped stays "sending" until its deadline, and Wallex gives
+// up on an IPN after some minutes of retries.
+const maxCheckoutRecording = 2 * time.Minute
 
 // pendingOrderID is the ledger id of the mark of a checkout without order_id (invoice wkx-…):
 // '~' is not allowed in an order_id, so it never names a storefront's order.

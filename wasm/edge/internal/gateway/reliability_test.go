@@ -496,7 +496,7 @@ func TestAnIPNBeforeItsCheckoutRecordedThePaymentIsAskedAgain(t *testing.T) {
 	if _, _, err := led.PutOrder(ctx, "~wkx-000000000000000000000001", 0, soon); err != nil {
 		t.Fatal(err)
 	}
-	if res := post(waiting("x-1", "CPX1", "wkx-000000000000000000000001")); res.Status != 503 {
+	if res := post(waiting("x-1", "CPX1", "wkx-000000000000000000000001")); res.Status != 503 || decode(t, res)["code"] != "checkout_recording" {
 		t.Fatalf("an IPN of a payment its checkout has not recorded yet: %d %s, want 503 (send it again)", res.Status, res.Body)
 	}
 	if err := led.PutTxn(ctx, "CPX1", `{"invoice":"wkx-000000000000000000000001"}`); err != nil {
@@ -526,6 +526,15 @@ func TestAnIPNBeforeItsCheckoutRecordedThePaymentIsAskedAgain(t *testing.T) {
 	}
 	if res := post(waiting("x-2", "CPBUTTON2", "wkx-000000000000000000000002")); res.Status != 200 || last()["checkout"] != false {
 		t.Fatalf("a button payment with a stale checkout's invoice: %d %s, event %v", res.Status, res.Body, last())
+	}
+	// a checkout begun minutes ago with a long upstream timeout (its Worker stopped): its IPN is not
+	// held until that deadline, which Wallex's retries would not outlast
+	long := orderRec{state: "sending", sentAt: time.Now().Add(-3 * time.Minute), deadline: time.Now().Add(time.Hour)}.json()
+	if _, _, err := led.PutOrder(ctx, "~wkx-000000000000000000000003", 0, long); err != nil {
+		t.Fatal(err)
+	}
+	if res := post(waiting("x-3", "CPX3", "wkx-000000000000000000000003")); res.Status != 200 {
+		t.Fatalf("an IPN of a checkout begun 3 minutes ago: %d %s, want it recorded", res.Status, res.Body)
 	}
 }
 

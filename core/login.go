@@ -222,7 +222,7 @@ func (c *Client) judgeLogin(hr *HTTPResponse, err error) (Token, bool, error) {
 		}
 		// Never echo what the server may have reflected of the private key.
 		ae := &AuthError{Cmd: "login", Message: c.red.text(msg), HTTPStatus: hr.Status}
-		if strings.HasSuffix(strings.TrimRight(c.base, "/"), "/v1/call") {
+		if _, gateway := GatewayCloseURL(c.base); gateway {
 			// a wallexkit edge gateway's URL: it holds the key pair itself, and takes its own token
 			ae.Hint = "this API URL looks like a wallexkit edge gateway (…/v1/call), which holds the API keys itself: connect with one of its gateway tokens (npm: gatewayToken; Go: core.WithStaticToken), not a key pair"
 		}

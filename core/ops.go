@@ -11,6 +11,7 @@ import (
 	"github.com/wallexkit/wallexkit/internal/errtext"
 	"github.com/wallexkit/wallexkit/internal/hexstr"
 	"github.com/wallexkit/wallexkit/internal/idrand"
+	"github.com/wallexkit/wallexkit/internal/jsonw"
 )
 
 // Op is a request that is not safe to repeat (a money command or create_transaction), recorded
@@ -607,14 +608,7 @@ func (c *Client) CloseAtGateway(ctx context.Context, id string, sentAt time.Time
 // closeBody is {"key": id} in JSON. An id the gateway refuses as a key (not 1 to 255 printable
 // ASCII characters without spaces) was refused there as a request too: nothing is closed.
 func closeBody(id string) []byte {
-	b := []byte(`{"key":"`)
-	for i := 0; i < len(id); i++ {
-		if id[i] == '"' || id[i] == '\\' {
-			b = append(b, '\\')
-		}
-		b = append(b, id[i])
-	}
-	return append(b, `"}`...)
+	return append(jsonw.AppendString([]byte(`{"key":`), id), '}')
 }
 
 // forgottenDetail explains the answer for a forgotten record: what it was, and how to find out.

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -78,15 +79,22 @@ func WithKeys(publicKey, privateKey string) Option {
 func WithStaticToken(token string) Option { return func(c *config) { c.staticToken = token } }
 
 // WithGatewayCloseURL names the close route of the wallexkit edge gateway a WithStaticToken client
-// calls (https://gateway/v1/idempotency/close, for WithAPIURL https://gateway/v1/call; the same
-// gateway). The gateway orders the API's nonces, so no nonce fence settles a lost answer: with
-// this option ReconcileOp of an unresolved operation first closes its Idempotency-Key (the
-// operation id) there. When no request with it ever reached the API through the gateway, the
-// gateway records the key as closed and refuses any copy delivered later (409
-// idempotency_key_closed), and the answer is not_found, proven, at once. Otherwise (answered, in
-// progress, the close failed) the history decides, as without it. A payout run (core/payout)
-// closes its own batch's key the same way (CloseAtGateway) before it looks the batch up.
+// calls (GatewayCloseURL of its API URL). The gateway orders the API's nonces, so no nonce fence
+// settles a lost answer: with this option ReconcileOp of an unresolved operation first closes its
+// Idempotency-Key (the operation id) there. When no request with it ever reached the API through
+// the gateway, the gateway records the key as closed and refuses any copy delivered later (409
+// idempotency_key_closed), and the history read at once is final: found, or not_found proven.
+// Otherwise (answered, in progress, the close failed) the history decides, as without it. A
+// payout run (core/payout) closes its own batch's key the same way (CloseAtGateway).
 func WithGatewayCloseURL(u string) Option { return func(c *config) { c.closeURL = u } }
+
+// GatewayCloseURL is the close route of the wallexkit edge gateway whose API URL (its /v1/call)
+// apiURL is, and whether apiURL has that form: https://gateway/v1/call gives
+// https://gateway/v1/idempotency/close.
+func GatewayCloseURL(apiURL string) (string, bool) {
+	base, ok := strings.CutSuffix(strings.TrimRight(apiURL, "/"), "/v1/call")
+	return base + "/v1/idempotency/close", ok
+}
 
 // WithTransport sets how requests reach the network (required): core/nethttp for native Go,
 // wasm/fetch under GOOS=js.

@@ -120,7 +120,6 @@ func (s *Store) read(path string) (fileState, error) {
 	if err != nil {
 		return st, err
 	}
-	err = nil
 	if len(b) == 0 {
 		// never written so by this store (a new file is renamed into place whole): cut by
 		// something else, a copy or a restore that failed, and what it recorded is lost

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"syscall/js"
 	"time"
@@ -117,10 +116,10 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 			return nil, nil, &core.ValidationError{Field: "gatewayToken", Problem: "a gateway holds the keys: give a gateway token or a private key, not both"}
 		}
 		// The gateway orders nonces itself, next to the keys. Its close route (beside /v1/call)
-		// is the fence reconcileOp uses: it proves a lost request was never sent.
+		// is the fence reconcileOp uses: no copy of a lost request can land after it.
 		opts = append(opts, core.WithStaticToken(gwToken))
-		if base, ok := strings.CutSuffix(strings.TrimRight(*apiURL, "/"), "/v1/call"); ok {
-			opts = append(opts, core.WithGatewayCloseURL(base+"/v1/idempotency/close"))
+		if u, ok := core.GatewayCloseURL(*apiURL); ok {
+			opts = append(opts, core.WithGatewayCloseURL(u))
 		}
 	} else if nonce {
 		opts = append(opts, core.WithNonces(store))

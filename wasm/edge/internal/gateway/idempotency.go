@@ -92,31 +92,26 @@ func parseIdemRec(raw string) idemRec {
 	return r
 }
 
-// idempotencyID scopes key to the gateway's Wallex account (account: the deployment's,
-// idempotencyScope), hashed: no key appears in storage keys. Not to the API key: a key rotated
-// (WALLEX_PUBLIC_KEY changed) while a request was in flight, or after its answer was lost, would
-// make the same request sent again with the same Idempotency-Key a new claim, and a second
-// payment. Nor to the caller's gateway token, for the same reason: a token rotated (the caller
-// moved to the new one of GATEWAY_TOKENS, or its old one was removed and its copy refused 401)
-// between a request and its copy. Every gateway token may move the account's money; two callers
-// that happen to use one key for different requests get 422 idempotency_key_reused, nothing sent.
-func idempotencyID(account, key string) string {
+// idempotencyID is key's record id, hashed (no key appears in storage keys), scoped to the
+// deployment's one Wallex account (README) and nothing else. Not to the API URL: corrected (a host
+// name for an address, http to https, a new domain of the API) between a request and its copy it
+// made the copy a new claim, and between a request and the reconcile's close (closeIdempotency)
+// the close found no record under the new URL and proved "never sent" of a request carried out
+// under the old one. Not to the API key: a key rotated (WALLEX_PUBLIC_KEY changed) while a request
+// was in flight, or after its answer was lost, made the same request sent again with the same
+// Idempotency-Key a new claim, and a second payment. Nor to the caller's gateway token, for the
+// same reason (a token rotated, or the old one removed and its copy refused 401), nor to the
+// optional WALLEX_MERCHANT_ID (IPNs only). Every gateway token may move the account's money; two
+// callers that happen to use one key for different requests get 422 idempotency_key_reused,
+// nothing sent.
+func idempotencyID(key string) string {
 	h := sha2.New256()
-	for _, s := range [...]string{"wallexkit-idempotency-v3", account, key} {
+	for _, s := range [...]string{"wallexkit-idempotency-v3", "account", key} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
 	return hexstr.Encode(h.Sum(nil)[:16])
 }
-
-// idempotencyScope names the account whose requests share Idempotency-Keys: the deployment's
-// one account (README), whatever its configuration spells it. Not the API URL: corrected (a host
-// name for an address, http to https, a new domain of the API) between a request and its copy it
-// made the copy a new claim, and between a request and the reconcile's close
-// (closeIdempotency) the close found no record under the new URL and proved "never sent" of a
-// request carried out under the old one. Not WALLEX_MERCHANT_ID either: it is optional (IPNs
-// only), and set or corrected between a request and its copy it made the copy a new claim.
-func idempotencyScope(string) string { return "account" }
 
 // requestFingerprint identifies what a request asks for: its command and fields (the envelope's
 // version, key, nonce and format are already dropped), in sorted order.
@@ -140,7 +135,7 @@ func requestFingerprint(cmd string, fields core.Fields) string {
 // claimIdempotency records the request's key before it is sent. It returns the claim to settle
 // afterwards, or the answer to give instead of sending (a copy, a reused key, the ledger down).
 func (g *Gateway) claimIdempotency(ctx context.Context, p Platform, r *Request, c *apiClient, cmd string, fields core.Fields, key string, deadline time.Time) (*idemClaim, *Response) {
-	cl := &idemClaim{id: idempotencyID(idempotencyScope(c.APIURL()), key), claim: randomHex(8), fp: requestFingerprint(cmd, fields), cmd: cmd}
+	cl := &idemClaim{id: idempotencyID(key), claim: randomHex(8), fp: requestFingerprint(cmd, fields), cmd: cmd}
 	rec := newObj().str("claim", cl.claim).str("fp", cl.fp).str("state", "sending").str("cmd", cmd).
 		str("sent_at", rfc3339(time.Now())).str("deadline", rfc3339(deadline)).strMap("fields", fields).String()
 	led := p.Ledger()
@@ -201,9 +196,9 @@ func (g *Gateway) settleIdempotency(ctx context.Context, p Platform, cl *idemCla
 // closeIdempotency answers POST /v1/idempotency/close, {"key": "..."}: the fence for a caller that
 // sends no nonces (the gateway orders them). A reconcile whose request's answer was lost stores a
 // "closed" record for its key if none exists, in the same atomic step a request claims it with:
-// then no request with that key was ever sent by the gateway, and none will be (a copy held by
-// the network and delivered later gets 409 idempotency_key_closed), so "not found" is proven at
-// once. Answers 200 {"state":"closed"} (stored now, or closed before), {"state":"done","status":N}
+// then, as far as its records go, no request with that key was sent by the gateway, and none will
+// be (a copy held by the network and delivered later gets 409 idempotency_key_closed), so the
+// history the caller reads next is final (it decides: records can be lost). Answers 200 {"state":"closed"} (stored now, or closed before), {"state":"done","status":N}
 // (the request was answered: reconcile by the history), or {"state":"sending","until":...} (it
 // was claimed and may have been sent).
 func (g *Gateway) closeIdempotency(ctx context.Context, p Platform, r *Request) *Response {
@@ -214,11 +209,7 @@ func (g *Gateway) closeIdempotency(ctx context.Context, p Platform, r *Request) 
 	if name := g.cfg.missingAPI(); name != "" {
 		return notConfiguredAPI(name)
 	}
-	base, err := g.baseClient() // its API URL, as claimIdempotency's client has it
-	if err != nil {
-		return errorResponse(503, "not_configured", "the gateway is misconfigured: "+err.Error(), false)
-	}
-	id := idempotencyID(idempotencyScope(base.APIURL()), key.Str)
+	id := idempotencyID(key.Str)
 	rec := newObj().str("state", "closed").str("closed_at", rfc3339(time.Now())).String()
 	ok, current, err := p.Ledger().ClaimIdempotency(ctx, id, randomHex(8), rec, IdempotencyRetention)
 	if err != nil {

@@ -149,7 +149,7 @@ func TestIdempotencyKeyAfterAnUnknownOutcome(t *testing.T) {
 	// A claim left "sending" past its deadline (its Worker stopped).
 	withdrawalAPI(f, nil)
 	led := f.Ledger()
-	id := idempotencyID(idempotencyScope("http://127.0.0.1:1/api"), "op_5")
+	id := idempotencyID("op_5")
 	past := time.Now().Add(-time.Minute)
 	rec := newObj().str("claim", "c0").str("fp", requestFingerprint("create_withdrawal", map[string]string{"amount": "0.1", "currency": "BTC", "address": "bc1qx", "note": "n1"})).
 		str("state", "sending").str("cmd", "create_withdrawal").str("sent_at", rfc3339(past.Add(-20*time.Second))).str("deadline", rfc3339(past)).

@@ -74,44 +74,26 @@ test('the wasm bridge with gatewayToken uses the gateway as its API URL', async 
 // payment sent again (a new opId) pays once.
 test('a lost withdrawal through the gateway: reconcileOp closes its key, the held copy is refused, one withdrawal', async () => {
   assert.ok(wk, 'wasm/bridge must build and load: ' + buildError);
-  const { createServer } = await import('node:http');
   const msb = await startSandbox();
   await msb.admin('PUT', `/accounts/${msb.merchantId}/balances`, { BTC: '50' });
   const mgw = await startGateway(msb, { vars: { ALLOW_MONEY: '1' } });
   // A proxy in front of the gateway that holds the first create_withdrawal (the client's
   // connection drops: its answer is lost) and forwards everything else.
-  let held = null;
-  const proxy = createServer(async (req, res) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks);
-    const headers = { ...req.headers };
-    delete headers.host;
-    delete headers['content-length'];
-    if (!held && req.url.endsWith('/create_withdrawal')) {
-      held = { url: req.url, method: req.method, headers, body };
-      req.socket.destroy();
-      return;
-    }
-    const up = await fetch(mgw.url + req.url, { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
-    res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
-    res.end(Buffer.from(await up.arrayBuffer()));
-  });
-  await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
-  const proxyUrl = `http://127.0.0.1:${proxy.address().port}`;
+  const hp = await holdingProxy(mgw.url, '/create_withdrawal');
+  const { proxy, url: proxyUrl } = hp;
   const withdrawals = async () => (await msb.stats()).by_cmd?.create_withdrawal ?? 0;
   try {
     await wk.configure({ apiUrl: proxyUrl + '/v1/call', gatewayToken: mgw.tokens[0], insecureHttp: true });
     const p = { amount: '0.01', currency: 'BTC', address: 'bc1qclosefence', note: 'closefence-' + Date.now() };
     const lost = await wk.createWithdrawal({ ...p, opId: 'op-closefence-1' }).then(() => null, (e) => e);
     assert.equal(lost?.code, 'outcome_unknown', JSON.stringify(lost));
-    assert.ok(held, 'the proxy held the first copy');
+    assert.ok(hp.held, 'the proxy held the first copy');
     const r = await wk.reconcileOp('op-closefence-1');
     assert.equal(r.verdict, 'not_found', JSON.stringify(r));
     assert.equal(r.proven, true, JSON.stringify(r));
     assert.equal(await withdrawals(), 0);
     // The network delivers the held copy now: refused, nothing sent.
-    const late = await fetch(mgw.url + held.url, { method: held.method, headers: held.headers, body: held.body });
+    const late = await fetch(mgw.url + hp.held.url, { method: hp.held.method, headers: hp.held.headers, body: hp.held.body });
     const lateBody = await late.json();
     assert.equal(late.status, 409, JSON.stringify(lateBody));
     assert.equal(lateBody.code, 'idempotency_key_closed');
@@ -136,31 +118,11 @@ test('a lost withdrawal through the gateway: reconcileOp closes its key, the hel
 // rows waited out the in-flight window, were sent again, and the held copy paid them twice.
 test('a lost payout batch through the gateway: payoutStep closes its key, the held copy is refused, each row paid once', async () => {
   assert.ok(wk, 'wasm/bridge must build and load: ' + buildError);
-  const { createServer } = await import('node:http');
   const msb = await startSandbox();
   await msb.admin('PUT', `/accounts/${msb.merchantId}/balances`, { LTC: '50' });
   const mgw = await startGateway(msb, { vars: { ALLOW_MONEY: '1' } });
-  let held = null;
-  let closes = 0;
-  const proxy = createServer(async (req, res) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks);
-    const headers = { ...req.headers };
-    delete headers.host;
-    delete headers['content-length'];
-    if (req.url.endsWith('/v1/idempotency/close')) closes++;
-    if (!held && req.url.endsWith('/create_mass_withdrawal')) {
-      held = { url: req.url, method: req.method, headers, body };
-      req.socket.destroy();
-      return;
-    }
-    const up = await fetch(mgw.url + req.url, { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
-    res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
-    res.end(Buffer.from(await up.arrayBuffer()));
-  });
-  await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
-  const proxyUrl = `http://127.0.0.1:${proxy.address().port}`;
+  const hp = await holdingProxy(mgw.url, '/create_mass_withdrawal');
+  const { proxy, url: proxyUrl } = hp;
   const batches = async () => (await msb.stats()).by_cmd?.create_mass_withdrawal ?? 0;
   const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
   try {
@@ -173,16 +135,16 @@ test('a lost payout batch through the gateway: payoutStep closes its key, the he
     const opts = { name: 'gw.csv', batch: 25, session: `ps_gw_${tag}` };
     // Step as the console does (waiting out holds and in_flight rows) until the batch left.
     let st = await wk.payoutStep(text, opts);
-    for (let i = 0; i < 20 && !held; i++) {
+    for (let i = 0; i < 20 && !hp.held; i++) {
       if (!st.more && st.summary.wait_until) await sleep(Date.parse(st.summary.wait_until) - Date.now() + 20);
       st = await wk.payoutStep(text, opts);
     }
-    assert.ok(held, 'the proxy held the batch: ' + JSON.stringify(st.summary));
+    assert.ok(hp.held, 'the proxy held the batch: ' + JSON.stringify(st.summary));
     assert.equal(st.summary.unknown, 3, JSON.stringify(st.summary));
     // The next step reconciles: the key closed at the gateway, the rows proven not sent, at once
     // (checked at the end: without the close, the rows wait and are then paid twice).
     st = await wk.payoutStep(text, opts);
-    const atOnce = { action: st.action, summary: st.summary, closes };
+    const atOnce = { action: st.action, summary: st.summary, closes: hp.closes };
     assert.equal(await batches(), 0);
     // The console goes on to the end.
     for (let i = 0; i < 20 && !st.summary.done; i++) {
@@ -192,7 +154,7 @@ test('a lost payout batch through the gateway: payoutStep closes its key, the he
     assert.equal(st.summary.done, true, JSON.stringify(st.rows));
     assert.equal(await batches(), 1);
     // The network delivers the held batch now: refused, nothing sent.
-    const late = await fetch(mgw.url + held.url, { method: held.method, headers: held.headers, body: held.body });
+    const late = await fetch(mgw.url + hp.held.url, { method: hp.held.method, headers: hp.held.headers, body: hp.held.body });
     const lateBody = await late.json();
     const hist = await wk.withdrawalHistory();
     for (let i = 0; i < 3; i++) assert.equal(hist.filter((w) => (w.note ?? '').startsWith(`gw ${tag} ${i} `)).length, 1, `row ${i} paid once`);
@@ -209,3 +171,34 @@ test('a lost payout batch through the gateway: payoutStep closes its key, the he
     await msb.stop();
   }
 });
+
+/**
+ * A proxy in front of the gateway at target that holds the first request whose path ends with
+ * path (the client's connection dropped: its answer is lost) and forwards everything else; it
+ * counts the close calls it forwards.
+ * @param {string} target @param {string} path
+ */
+async function holdingProxy(target, path) {
+  const { createServer } = await import('node:http');
+  const hp = { held: /** @type {any} */ (null), closes: 0, url: '', proxy: /** @type {any} */ (null) };
+  hp.proxy = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    const headers = { ...req.headers };
+    delete headers.host;
+    delete headers['content-length'];
+    if (req.url.endsWith('/v1/idempotency/close')) hp.closes++;
+    if (!hp.held && req.url.endsWith(path)) {
+      hp.held = { url: req.url, method: req.method, headers, body };
+      req.socket.destroy();
+      return;
+    }
+    const up = await fetch(target + req.url, { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
+    res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
+    res.end(Buffer.from(await up.arrayBuffer()));
+  });
+  await new Promise((r) => hp.proxy.listen(0, '127.0.0.1', r));
+  hp.url = `http://127.0.0.1:${hp.proxy.address().port}`;
+  return hp;
+}

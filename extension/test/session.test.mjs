@@ -158,7 +158,7 @@ test('an unknown outcome (HTTP 503 on a money call) offers Reconcile, never a re
   assert.match(await box.innerText(), /Outcome unknown[\s\S]*Do not send it again/);
   assert.equal(await page.getByRole('button', { name: 'Confirm and send' }).count(), 0, 'no resend button');
   assert.equal(await page.getByRole('button', { name: 'Back to edit' }).count(), 0);
-  await page.getByRole('button', { name: 'Reconcile' }).click();
+  await page.locator('section.review').getByRole('button', { name: 'Reconcile' }).click();
   await page.locator('main .notice', { hasText: 'It was not carried out' }).waitFor({ timeout: 30_000 });
   await page.getByRole('button', { name: 'Edit and send again' }).waitFor();
   assert.equal((await sb.stats()).by_cmd.create_withdrawal, before + 1, 'nothing was resent');
@@ -179,7 +179,7 @@ test('commit then drop: the withdrawal is carried out exactly once and Reconcile
   const matching = history.value.filter((w) => w.send_address === addr);
   assert.equal(matching.length, 1, `withdrawals to ${addr}: ${matching.length}`);
   assert.equal(await page.locator('main [role=alert][data-code="outcome_unknown"]').count(), 1);
-  await page.getByRole('button', { name: 'Reconcile' }).click();
+  await page.locator('section.review').getByRole('button', { name: 'Reconcile' }).click();
   await page.locator('main .notice.ok', { hasText: 'It went through' }).waitFor({ timeout: 30_000 });
 });
 

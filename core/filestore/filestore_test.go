@@ -199,3 +199,31 @@ func TestDamagedStateFileSaysToReconcileFirst(t *testing.T) {
 		}
 	}
 }
+
+// A journal named through a symlink (`--journal` given as a link) and through its target is one
+// journal: a run under either name holds the other off. Before, the lock file was taken next to
+// the name given, so two runs of one payout file, one under each name, paid at once.
+func TestJournalLockHoldsThroughASymlink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "vault", "run.jsonl")
+	link := filepath.Join(dir, "home", "run.jsonl")
+	for _, d := range []string{filepath.Dir(real), filepath.Dir(link)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := filestore.NewJournal(real).Lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if u, err := filestore.NewJournal(link).Lock(context.Background()); err != filestore.ErrJournalLocked {
+		if u != nil {
+			u()
+		}
+		t.Fatalf("the journal's lock through its symlink: %v, want ErrJournalLocked", err)
+	}
+}

@@ -54,11 +54,14 @@ func JournalPath(dir, hash, store string) string {
 func (j *Journal) Path() string { return j.path }
 
 // Lock takes the journal's lock (a sibling .lock file) or fails at once with ErrJournalLocked.
+// The lock is the file's, not the name's: a journal named through a symlink takes it next to the
+// link's target, so runs under either name hold each other off.
 func (j *Journal) Lock(context.Context) (func(), error) {
-	if err := os.MkdirAll(filepath.Dir(j.path), 0o700); err != nil {
+	path := ResolvePath(j.path)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(j.path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}

@@ -286,7 +286,7 @@ func (a *app) fail(err error) int {
 		a.printPendingOp(pe)
 	case errors.As(err, &de):
 		fmt.Fprintf(a.stderr, "Nothing was sent. Earlier: %s. Check it (%s); to pay again on purpose,\n"+
-			"run the same command with --again.\n", duplicateEarlier(de), duplicateWhere(de))
+			"run the same command with %s.\n", duplicateEarlier(de), duplicateWhere(de), againFlagFor(de))
 	case errors.As(err, &ne) && ne.Required:
 		fmt.Fprintln(a.stderr, "This API key has been used with nonces (by another tool, or this one), so every call must carry one:\n"+
 			"drop --no-nonce and WALLEX_NONCE=0 (nonces are on by default).")
@@ -325,7 +325,7 @@ func (a *app) failJSON(err error) {
 	case errors.As(err, &pe):
 		e.OpID, e.Next = pe.Op.ID, a.pendingOpLine(pe)
 	case errors.As(err, &de):
-		e.OpID, e.Next = de.Op.ID, "check "+duplicateEarlier(de)+" ("+duplicateWhere(de)+"); to pay again on purpose, run the same command with --again"
+		e.OpID, e.Next = de.Op.ID, "check "+duplicateEarlier(de)+" ("+duplicateWhere(de)+"); to pay again on purpose, run the same command with "+againFlagFor(de)
 	}
 	_ = json.NewEncoder(a.stderr).Encode(map[string]any{"error": e})
 }

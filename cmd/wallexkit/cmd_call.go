@@ -25,7 +25,8 @@ func callCommand() command {
 			"their outcome is unknown the exit status is 4.\n" + againHelp,
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			yes := fs.Bool("yes", false, "do not ask for confirmation (money commands)")
-			again := fs.Bool("again", false, againFlag)
+			var again againValue
+			fs.Var(&again, "again", againFlag)
 			return func(ctx context.Context, a *app, args []string) error {
 				if len(args) == 0 {
 					return usagef("call needs a command name, e.g. 'wallexkit call balances all=1'")
@@ -54,7 +55,7 @@ func callCommand() command {
 					}
 				}
 				var res *core.Response
-				err = a.sendOnce(ctx, *again, *yes, func(ctx context.Context) (err error) {
+				err = a.sendOnce(ctx, again, *yes, func(ctx context.Context) (err error) {
 					res, err = c.Call(ctx, args[0], fields)
 					return err
 				})

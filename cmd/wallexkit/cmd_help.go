@@ -153,7 +153,7 @@ key derived from the private key; it never holds the token or the private key in
 Exit status:
   0  success
   1  the API answered with an error, or the same payment was carried out in the last DUPHOURS hours
-     (possible_duplicate: nothing sent; --again sends it)
+     (possible_duplicate: nothing sent; --again=ID, the payment it names, sends it)
   2  bad usage or bad input
   3  the API could not be reached or its answer not understood
   4  a money command's outcome is unknown: reconcile, never resend

@@ -24,14 +24,15 @@ func transferCommand() command {
 			"confirmation email (status 0).\n" + yesHelp + "\n" + againHelp + "\n" + unknownHelp,
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			var amount, currency, merchant, toAddr string
-			var autoConfirm, yes, again bool
+			var autoConfirm, yes bool
+			var again againValue
 			fs.StringVar(&amount, "amount", "", "amount, exact decimal text, e.g. 0.25")
 			fs.StringVar(&currency, "currency", "", "`COIN`, e.g. BTC")
 			fs.StringVar(&merchant, "merchant", "", "receiving merchant `ID`")
 			fs.StringVar(&toAddr, "to-address", "", "receiving `ADDRESS`")
 			fs.BoolVar(&autoConfirm, "auto-confirm", false, "skip the confirmation email")
 			fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
-			fs.BoolVar(&again, "again", false, againFlag)
+			fs.Var(&again, "again", againFlag)
 			return func(ctx context.Context, a *app, args []string) error {
 				if err := noArgs("transfer", args); err != nil {
 					return err
@@ -103,7 +104,8 @@ func withdrawCommand() command {
 			yesHelp + "\n" + againHelp + "\n" + unknownHelp,
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			var amount, currency, address, note, destTag, ipnURL string
-			var autoConfirm, yes, addFee, again bool
+			var autoConfirm, yes, addFee bool
+			var again againValue
 			fs.StringVar(&amount, "amount", "", "amount, exact decimal text, e.g. 0.25")
 			fs.StringVar(&currency, "currency", "", "`COIN`, e.g. BTC")
 			fs.StringVar(&address, "address", "", "destination `ADDRESS`")
@@ -113,7 +115,7 @@ func withdrawCommand() command {
 			fs.BoolVar(&addFee, "add-tx-fee", false, "add the network fee to the amount instead of taking it out")
 			fs.BoolVar(&autoConfirm, "auto-confirm", false, "skip the confirmation email")
 			fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
-			fs.BoolVar(&again, "again", false, againFlag)
+			fs.Var(&again, "again", againFlag)
 			return func(ctx context.Context, a *app, args []string) error {
 				if err := noArgs("withdraw", args); err != nil {
 					return err

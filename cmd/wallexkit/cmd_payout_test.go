@@ -440,3 +440,34 @@ func TestSymlinkedStateFileStaysOneFile(t *testing.T) {
 		t.Errorf("%d mass calls", n)
 	}
 }
+
+// A script refused as a possible duplicate follows the printed instruction ("run the same command
+// with --again ..."): a second payment, meant, of the one named. The same line run once more (its
+// answer lost to a dropped SSH session, or the instruction followed in a second terminal too) is
+// a third payment nobody was asked about: like "Pay it again" on a terminal, it must be refused,
+// naming the second payment, not sent.
+func TestAgainLinePaysOnceForThePaymentItNamed(t *testing.T) {
+	dest := sandbox.TestAddress("BTC", 105)
+	h := newHarness(t)
+	args := []string{"withdraw", "--amount", "0.01", "--currency", "BTC", "--address", dest, "--yes"}
+	first := field(t, h.mustRun(args...), "Withdrawal")
+	r := h.run(args...)
+	m := regexp.MustCompile(`run the same command with (--again\S*?)\.?\n`).FindStringSubmatch(r.stderr)
+	if r.code != 1 || m == nil || !strings.Contains(r.stderr, first) {
+		t.Fatalf("the same withdrawal again: exit %d: %s", r.code, r.stderr)
+	}
+	againArgs := append(append([]string{}, args...), m[1])
+	r = h.run(againArgs...)
+	if r.code != 0 {
+		t.Fatalf("%s as printed: exit %d: %s", m[1], r.code, r.stderr)
+	}
+	second := field(t, r.stdout, "Withdrawal")
+	// the same line again (another terminal, or run again "because it failed")
+	r = h.run(againArgs...)
+	if r.code != 1 || !strings.Contains(r.stderr, "possible_duplicate") && !strings.Contains(r.stderr, "Possible duplicate") && !strings.Contains(r.stderr, "not sent: the same withdrawal") || !strings.Contains(r.stderr, second) {
+		t.Errorf("the printed --again line run a second time: exit %d, want 1 naming %s: %s", r.code, second, r.stderr)
+	}
+	if n := len(h.withdrawals()); n != 2 {
+		t.Errorf("%d withdrawals, want 2: the first and the one the printed line meant", n)
+	}
+}

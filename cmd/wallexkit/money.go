@@ -23,24 +23,80 @@ var (
 	againHelp = fmt.Sprintf("A payment of the same amount of the same coin to the same destination that this machine\n"+
 		"carried out within the last %d hours is not sent again without a word: its answer may have been\n"+
 		"lost (a closed terminal). On a terminal the command names the earlier one and asks; otherwise\n"+
-		"it refuses (exit 1, code possible_duplicate) unless --again is given.", int(core.DuplicateWindow.Hours()))
-	againFlag = fmt.Sprintf("send it even if the same payment was carried out in the last %d hours", int(core.DuplicateWindow.Hours()))
+		"it refuses (exit 1, code possible_duplicate) unless --again=ID names the earlier payment it\n"+
+		"named (a second payment of that one only: the same line run again is refused, naming the\n"+
+		"payment it made) or --again is given (whatever was carried out).", int(core.DuplicateWindow.Hours()))
+	againFlag = fmt.Sprintf("send it even if the same payment was carried out in the last %d hours; =`ID` (the earlier payment named by the refusal) sends it only as a second payment of that one", int(core.DuplicateWindow.Hours()))
 )
+
+// againValue is --again: bare, a payment like any carried out within the window is sent; =ID (the
+// withdrawal or transfer id, or the operation id, a possible_duplicate refusal named), it is sent
+// only while that payment is the latest like it: one printed instruction pays once, and the same
+// line run again (its answer lost, or run in a second terminal too) is refused, naming the
+// payment it made.
+type againValue struct {
+	any bool
+	id  string
+}
+
+func (v *againValue) IsBoolFlag() bool { return true }
+
+func (v *againValue) String() string {
+	if v == nil || v.id == "" && !v.any {
+		return "false"
+	}
+	if v.id != "" {
+		return v.id
+	}
+	return "true"
+}
+
+func (v *againValue) Set(s string) error {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "true", "1":
+		v.any, v.id = true, ""
+	case "false", "0":
+		v.any, v.id = false, ""
+	default:
+		v.any, v.id = false, strings.TrimSpace(s)
+	}
+	return nil
+}
+
+// againFlagFor is the --again that a possible_duplicate refusal names: for its earlier payment only.
+func againFlagFor(de *core.DuplicateError) string {
+	id := de.Op.Result
+	if id == "" {
+		id = de.Op.ID
+	}
+	return "--again=" + shellQuote(id)
+}
 
 // sendOnce sends a payment with send. When core refuses it as a possible duplicate (the same
 // payment carried out a moment ago, core.DuplicateError) and a person is there to ask (no --yes,
 // a terminal), it names the earlier one and asks before sending it again; with again it is sent
 // without that question. A yes covers the payment it named and no later one: when another
 // terminal paid it again while this one asked, the newer payment is named and asked about.
-func (a *app) sendOnce(ctx context.Context, again, yes bool, send func(context.Context) error) error {
-	if again {
+// With --again=ID the payment ID names stands for that answer: sent as a second payment of it
+// only, never of a later one.
+func (a *app) sendOnce(ctx context.Context, again againValue, yes bool, send func(context.Context) error) error {
+	if again.any {
 		ctx = core.AllowDuplicate(ctx)
 	}
 	next := ctx
 	for {
 		err := send(next)
 		var de *core.DuplicateError
-		if !errors.As(err, &de) || yes || a.canConfirm(false) != nil {
+		if !errors.As(err, &de) {
+			return err
+		}
+		if again.id != "" && (again.id == de.Op.Result || again.id == de.Op.ID) {
+			// the payment the printed line named: a second payment of it is meant (once)
+			again.id = ""
+			next = core.AllowDuplicateUntil(ctx, de.Op.Settled)
+			continue
+		}
+		if yes || a.canConfirm(false) != nil {
 			return err
 		}
 		fmt.Fprintf(a.stderr, "%s %s\n", a.paint("1;33", "Possible duplicate:"), duplicateText(de))

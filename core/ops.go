@@ -40,6 +40,11 @@ type Op struct {
 	// Unproven, for not_found: no fence proved it (without nonces: only the in-flight window has
 	// passed), so asking again gives the same, unproven, answer.
 	Unproven bool `json:"unproven,omitempty"`
+	// Fenced, for ambiguous: reconciled after a fence (the nonce fence, or the gateway's closed
+	// key), so no copy of it can be carried out any more and what the account shows is final: a
+	// person who checked it may forget it at once (ForgetOp). A conversion or a transfer to a
+	// merchant, which no history lists, is settled so.
+	Fenced bool `json:"fenced,omitempty"`
 }
 
 // OpState is where an Op stands.
@@ -466,7 +471,7 @@ func (c *Client) ForgetOp(ctx context.Context, id string) error {
 	for _, o := range all {
 		if o.ID == id && o.State != OpForgotten {
 			now := c.cfg.now()
-			if o.State.Unresolved() && !o.SentAt.IsZero() {
+			if o.State.Unresolved() && !o.SentAt.IsZero() && !(o.State == OpAmbiguous && o.Fenced) {
 				// the later of its deadline's bound and its send time's with this client's timeout
 				until := c.InFlightUntil(o.SentAt, o.Deadline)
 				if u := c.InFlightUntil(o.SentAt, time.Time{}); u.After(until) {
@@ -477,7 +482,7 @@ func (c *Client) ForgetOp(ctx context.Context, id string) error {
 				}
 				if now.Before(until) {
 					return &ValidationError{Field: "operation", Value: id, Problem: "may still arrive until " +
-						until.UTC().Format(time.RFC3339) + ", so nothing can show yet that it did not: reconcile it (with nonces that settles it at once), or forget it after that time"}
+						until.UTC().Format(time.RFC3339) + ", so nothing can show yet that it did not: reconcile it first (with nonces, or through a gateway, that makes sure at once that it can no longer arrive), or forget it after that time"}
 				}
 			}
 			return c.cfg.ops.SaveOp(ctx, c.storeKey, forgottenOp(o, now))
@@ -555,7 +560,7 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 		case InFlight:
 			o.State, o.Until, o.Error = OpInFlight, res.Until, res.Detail
 		default:
-			o.State, o.Error = OpAmbiguous, res.Detail
+			o.State, o.Error, o.Fenced = OpAmbiguous, res.Detail, res.fenced
 		}
 		if !o.State.Unresolved() {
 			o.Settled = c.cfg.now()
@@ -647,12 +652,13 @@ func mergeResults(rs []*ReconcileResult) *ReconcileResult {
 	if len(rs) == 1 {
 		return rs[0]
 	}
-	out := &ReconcileResult{Proven: true}
+	out := &ReconcileResult{Proven: true, fenced: true}
 	var found, notFound, inFlight int
 	for _, r := range rs {
 		out.Withdrawals = append(out.Withdrawals, r.Withdrawals...)
 		out.TxnIDs = append(out.TxnIDs, r.TxnIDs...)
 		out.Proven = out.Proven && r.Proven
+		out.fenced = out.fenced && r.fenced
 		if r.Until.After(out.Until) {
 			out.Until = r.Until
 		}

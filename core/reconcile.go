@@ -104,6 +104,11 @@ type ReconcileResult struct {
 	// is about the clients using this store only (another store, such as another state file,
 	// knows nothing of its operations).
 	NoRecord bool `json:"no_record,omitempty"`
+	// fenced: a fence covered the query (the nonce fence, or the gateway's closed key), so no copy
+	// of the original can be carried out any more, whatever the verdict: an ambiguous one is then
+	// for a person to settle at once (ReconcileOp records it, Op.Fenced, and ForgetOp no longer
+	// waits out the in-flight bound).
+	fenced bool
 }
 
 // Final reports whether the operation is settled: found, or not found for good (whether proven
@@ -376,6 +381,11 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 			r.Detail += " (not proven: its nonce on this API key is not known, so the fence says nothing of it, and a request held by the network for longer than the in-flight window could still arrive)"
 		default:
 			r.Detail += " (without nonces this is not proven: a request held by the network for longer than the in-flight window could still arrive)"
+		}
+	}
+	for i := range out {
+		if out[i] != nil {
+			out[i].fenced = covered(&qs[i])
 		}
 	}
 	return out, nil

@@ -471,3 +471,44 @@ func TestAgainLinePaysOnceForThePaymentItNamed(t *testing.T) {
 		t.Errorf("%d withdrawals, want 2: the first and the one the printed line meant", n)
 	}
 }
+
+// A conversion whose answer was lost is settled by the lines the CLI prints, in order, at once:
+// the same conversion again is refused and told how (reconcile, which for a conversion only a
+// person can settle, by the balances, once the fence has run; then ops forget); the record is
+// forgotten at once after the fence (before, ForgetOp waited out the in-flight bound, and the
+// refusal said "when it says not_found", which a conversion never says); the conversion is then
+// sent again, on purpose.
+func TestALostConversionIsSettledByThePrintedLines(t *testing.T) {
+	h := newHarness(t)
+	convert := []string{"convert", "--amount", "0.1", "--from", "BTC", "--to", "LTC", "--yes"}
+	if err := h.srv.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "convert"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.run(convert...); r.code != 4 {
+		t.Fatalf("convert, its answer lost: exit %d, want 4\n%s", r.code, r.stderr)
+	}
+	r := h.run(convert...)
+	if r.code != 4 || !strings.Contains(r.stderr, "Nothing was sent") || strings.Contains(r.stderr, "not_found") {
+		t.Fatalf("the same conversion again: exit %d, want 4, nothing sent, no promise of not_found\n%s", r.code, r.stderr)
+	}
+	var forget []string
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if l = strings.TrimSpace(l); strings.Contains(l, " ops forget ") {
+			_, forget = splitEnvLine(l)
+		}
+	}
+	if len(forget) < 4 || !strings.Contains(r.stderr, "wallexkit balances") {
+		t.Fatalf("the refusal names no balances check and no ops forget line:\n%s", r.stderr)
+	}
+	rec := h.run(reconcileLine(t, r.stderr)...)
+	if rec.code != 0 || field(t, rec.stdout, "Verdict") != "ambiguous" || !strings.Contains(rec.stdout, "can no longer be carried out") || !strings.Contains(rec.stdout, "ops forget") {
+		t.Fatalf("the printed reconcile line: exit %d\n%s%s", rec.code, rec.stdout, rec.stderr)
+	}
+	// the balances checked (the sandbox carried it out: commit, then drop), the person converts again
+	if f := h.run(forget[1:]...); f.code != 0 {
+		t.Fatalf("the printed ops forget line, right after the fence: exit %d\n%s", f.code, f.stderr)
+	}
+	if r := h.run(convert...); r.code != 0 {
+		t.Fatalf("the conversion, sent again on purpose: exit %d\n%s", r.code, r.stderr)
+	}
+}

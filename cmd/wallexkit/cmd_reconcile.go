@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,6 +86,14 @@ func reconcileCommand() command {
 							if info, err := c.WithdrawalInfo(ctx, w.ID); err == nil && info != nil {
 								res.Withdrawals[i] = *info
 							}
+						}
+					}
+					if res.Verdict == core.Ambiguous {
+						// still recorded as unsettled (not a forgotten trace): the way out is a person's
+						if ops, err := c.Ops(ctx); err == nil && slices.ContainsFunc(ops, func(o core.Op) bool { return o.ID == op }) {
+							return a.showVerdictNext(res, time.Time{}, "a person must decide: check the account as the detail says; do not send it again blindly. "+
+								"If it was not carried out, drop its record before sending it again: "+a.printedLine("ops", "forget", op, "--yes")+
+								" (refused while a copy of it may still arrive)")
 						}
 					}
 					return a.showVerdict(a.opVerdict(res), time.Time{})
@@ -201,6 +210,11 @@ func (a *app) showVerdictAgain(res *core.ReconcileResult, since time.Time, again
 	if again != "" {
 		next = "wait until " + res.Until.UTC().Format(time.RFC3339) + ", then run: " + again + "  (do NOT send it again before then)"
 	}
+	return a.showVerdictNext(res, since, next)
+}
+
+// showVerdictNext shows a verdict with next as what to do.
+func (a *app) showVerdictNext(res *core.ReconcileResult, since time.Time, next string) error {
 	out := struct {
 		*core.ReconcileResult
 		Next string `json:"next"`
@@ -311,8 +325,8 @@ func opsForgetCommand() command {
 		summary: "drop a recorded operation without reconciling it",
 		help: "Drops a recorded operation after you have checked the account yourself. Prefer\n" +
 			"'wallexkit reconcile --op ID', which settles it from the history. Nothing is sent. It is\n" +
-			"refused while the request may still arrive (until its in-flight bound): no check of the\n" +
-			"account can tell before then.",
+			"refused while the request may still arrive (until its in-flight bound, or until\n" +
+			"'reconcile --op ID' has run its fence): no check of the account can tell before then.",
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
 			yes := fs.Bool("yes", false, "confirm")
 			return func(ctx context.Context, a *app, args []string) error {

@@ -153,8 +153,28 @@ func (a *app) printPendingOp(e *core.PendingOpError) {
 		fmt.Fprintf(a.stderr, "The earlier one was sent with public key %s and API %s (this run uses public key %s and API %s).\n"+
 			"It is recorded in %s under that key: settle it with that key pair (give its private key).\n", pub, base, a.set.publicKey, a.set.apiURL, a.stateName())
 	}
-	fmt.Fprintf(a.stderr, "Nothing was sent. Settle the earlier one first (safe to run at once: it only reads):\n  %s\n"+
-		"When it says not_found, run your command again; when it says found, it was paid already.\n", a.pendingOpLine(e))
+	fmt.Fprintf(a.stderr, "Nothing was sent. Settle the earlier one first (safe to run at once: it only reads):\n  %s\n", a.pendingOpLine(e))
+	if blindOp(e.Op.Cmd, e.Op.Ref) {
+		// no history lists it: reconcile answers ambiguous, and a person settles it by the balances
+		fmt.Fprintf(a.stderr, "No history lists %s, so it answers ambiguous. Once it says a late copy can no longer be carried\n"+
+			"out, compare your balances (wallexkit balances). If it was not carried out, drop its record, then\n"+
+			"run your command again:\n  %s\n", blindWhat(e.Op.Cmd), a.printedLine("ops", "forget", e.Op.ID, "--yes"))
+		return
+	}
+	fmt.Fprintln(a.stderr, "When it says not_found, run your command again; when it says found, it was paid already.")
+}
+
+// blindOp reports whether an operation is one that no history lists (a conversion, a transfer
+// to a merchant): reconcile answers ambiguous for it, and the balances tell.
+func blindOp(cmd string, ref map[string]string) bool {
+	return cmd == "convert" || cmd == "create_transfer" && ref["merchant"] != ""
+}
+
+func blindWhat(cmd string) string {
+	if cmd == "convert" {
+		return "a conversion"
+	}
+	return "a transfer to a merchant"
 }
 
 // pendingOpLine settles the earlier operation a PendingOpError names: with the key and API URL it

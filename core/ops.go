@@ -177,6 +177,28 @@ type opRecorder struct {
 	on      bool // recording in the OpStore
 	put     bool // the op is in the store
 	journal func(context.Context, Op) error
+	// after: the latest settle time of a payment like this one carried out, among the records
+	// seen when it was checked and claimed; its own settle time comes after it (settledAfter)
+	after time.Time
+}
+
+// settledAfter is when an operation settles at now: now, or just after after, the latest
+// settle time of a payment like it already carried out, when the clock was set back since. The
+// settle times of one payment's repeats keep their order, which AllowDuplicateUntil and the
+// duplicate check's naming of the latest rely on: a "Pay it again" allowed up to the payment it
+// was shown never allows the repeat another window paid after it.
+func settledAfter(now, after time.Time) time.Time {
+	if next := time.UnixMilli(after.UnixMilli() + 1); !after.IsZero() && now.Before(next) {
+		return next
+	}
+	return now
+}
+
+// notes keeps in r.after the settle time of o when it is a payment like this one carried out.
+func (r *opRecorder) notes(o Op) {
+	if o.State == OpDone && o.Settled.After(r.after) && o.Cmd == r.op.Cmd && sameOperation(o.Cmd, o.Ref, r.op.Ref) {
+		r.after = o.Settled
+	}
 }
 
 // beginOp checks that no identical call is unresolved and prepares the record. The record is
@@ -206,6 +228,7 @@ func (c *Client) beginOp(ctx context.Context, cmd string, class cmdClass, fields
 	now := c.cfg.now()
 	var dup *Op
 	for _, o := range ops {
+		r.notes(o)
 		switch {
 		case r.conflicts(o):
 			return nil, &PendingOpError{Op: o}
@@ -351,7 +374,10 @@ func (r *opRecorder) sending(ctx context.Context, nonce int64, sentAt, deadline 
 		// key rotated: its unsettled request refused this one until it was settled there, and
 		// found, the person comes back and sends it again).
 		now := r.c.cfg.now()
-		other, k, err := cl.ClaimOp(ctx, r.c.storeKey, r.op, func(k string, o Op) bool { return r.conflictsAt(k, o) || r.repeats(ctx, o, now) })
+		other, k, err := cl.ClaimOp(ctx, r.c.storeKey, r.op, func(k string, o Op) bool {
+			r.notes(o)
+			return r.conflictsAt(k, o) || r.repeats(ctx, o, now)
+		})
 		if err != nil {
 			return &opStoreError{op: "write", err: err}
 		}
@@ -399,7 +425,7 @@ func (r *opRecorder) finish(ctx context.Context, res *Response, err error) {
 		r.op.State, r.op.Error = OpRefused, err.Error()
 	}
 	if !r.op.State.Unresolved() {
-		r.op.Settled = r.c.cfg.now()
+		r.op.Settled = settledAfter(r.c.cfg.now(), r.after)
 	}
 	_ = r.c.cfg.ops.SaveOp(context.WithoutCancel(ctx), r.c.storeKey, r.op)
 }
@@ -563,7 +589,11 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 			o.State, o.Error, o.Fenced = OpAmbiguous, res.Detail, res.fenced
 		}
 		if !o.State.Unresolved() {
-			o.Settled = c.cfg.now()
+			r := &opRecorder{op: o}
+			for _, p := range all {
+				r.notes(p)
+			}
+			o.Settled = settledAfter(c.cfg.now(), r.after)
 		}
 		if err := c.cfg.ops.SaveOp(ctx, c.storeKey, o); err != nil {
 			return nil, err

@@ -420,6 +420,43 @@ func TestPayItAgainPaysOnceForThePaymentItWasShown(t *testing.T) {
 	}
 }
 
+// The same two windows' "Pay it again" with the clock set back (an NTP correction) between the
+// payment shown and the first press: the second payment's settle time falls before the one
+// shown, and the other window's press, allowed up to that time, paid a third.
+func TestPayItAgainPaysOnceWhenTheClockIsSetBack(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	m := core.NewMemoryStore()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	checked := e.client(core.WithTokenStore(m), core.WithOpStore(m), core.WithNonces(m), core.WithClock(clock),
+		core.WithDuplicateCheck(core.DuplicateWindow))
+	ctx := context.Background()
+	wd := func(note string) *core.WithdrawalParams {
+		return &core.WithdrawalParams{Amount: "0.2", Currency: "BTC", Address: "bc1qsetback", Note: core.String(note)}
+	}
+	if _, err := checked.CreateWithdrawal(ctx, wd("wk:aa")); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	var de *core.DuplicateError
+	if _, err := checked.CreateWithdrawal(ctx, wd("wk:bb")); !errors.As(err, &de) {
+		t.Fatalf("the same withdrawal again: %v, want a possible duplicate", err)
+	}
+	shown := de.Op.Settled
+	now = now.Add(-10 * time.Minute) // the clock corrected back
+	second, err := checked.CreateWithdrawal(core.AllowDuplicateUntil(ctx, shown), wd("wk:cc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Second)
+	if _, err := checked.CreateWithdrawal(core.AllowDuplicateUntil(ctx, shown), wd("wk:dd")); !errors.As(err, &de) || de.Op.Result != second.ID {
+		t.Fatalf("the other window's Pay it again: %v; want a possible duplicate naming %s", err, second.ID)
+	}
+	if n := countTo(t, checked, "bc1qsetback"); n != 2 {
+		t.Fatalf("%d withdrawals, want 2 (the first and one meant repeat)", n)
+	}
+}
+
 // loadHook is a MemoryStore (an OpClaimer) that runs hook once, after a LoadOps: what another
 // process does between a client's check of the records (beginOp) and its claim (a slow login).
 type loadHook struct {

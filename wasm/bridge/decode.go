@@ -212,6 +212,9 @@ func decodeOp(text string) (core.Op, error) {
 		case "unproven":
 			op.Unproven = x.Type == gjson.True
 			return nil
+		case "fenced":
+			op.Fenced = x.Type == gjson.True
+			return nil
 		}
 		return nil
 	})

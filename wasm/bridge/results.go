@@ -292,6 +292,9 @@ func writeOp(w *jsonw.Writer, op *core.Op) {
 	if op.Unproven {
 		w.KeyBool("unproven", true)
 	}
+	if op.Fenced {
+		w.KeyBool("fenced", true)
+	}
 	w.Close('}')
 }
 

@@ -36,6 +36,18 @@ func CanonicalCheckout(amount, currency1, currency2, buyerEmail, itemName string
 		"\nbuyer_email=" + buyerEmail + "\nitem_name=" + itemName + "\nexpires=" + strconv.FormatInt(expires, 10)
 }
 
+// CanonicalCheckoutOrder is CanonicalCheckout for a checkout sent with order_id: the same lines
+// and a last one, order_id=<orderID> (none when orderID is ""). The buyer's browser sends the
+// checkout and chooses its order_id: a signature that names the order keeps a price signed for
+// one order from being sent, and reported paid, for another.
+func CanonicalCheckoutOrder(amount, currency1, currency2, buyerEmail, itemName string, expires int64, orderID string) string {
+	c := CanonicalCheckout(amount, currency1, currency2, buyerEmail, itemName, expires)
+	if orderID != "" {
+		c += "\norder_id=" + orderID
+	}
+	return c
+}
+
 // SignCheckout returns the hex HMAC-SHA256 of the canonical string under secret.
 func SignCheckout(secret, canonical string) string {
 	m := sha2.NewHMAC256([]byte(secret))
@@ -79,11 +91,18 @@ func (g *Gateway) checkout(ctx context.Context, p Platform, r *Request) *Respons
 	if !body.IsObject() {
 		return errorResponse(400, "invalid_json", "the body must be a JSON object", false)
 	}
+	orderID := ""
+	if v := body.Get("order_id"); v.Exists() {
+		if v.Type != gjson.String || !validOrderID(v.Str) {
+			return badInput("order_id", "must be 1 to 64 letters, digits, '_' or '-'")
+		}
+		orderID = v.Str
+	}
 	var order *checkoutOrder
 	var res *Response
 	switch {
 	case body.Get("sig").Exists():
-		order, res = g.signedOrder(body)
+		order, res = g.signedOrder(body, orderID)
 	case body.Get("item").Exists():
 		order, res = g.catalogOrder(ctx, p, body)
 	default:
@@ -91,13 +110,6 @@ func (g *Gateway) checkout(ctx context.Context, p Platform, r *Request) *Respons
 	}
 	if res != nil {
 		return res
-	}
-	orderID := ""
-	if v := body.Get("order_id"); v.Exists() {
-		if v.Type != gjson.String || !validOrderID(v.Str) {
-			return badInput("order_id", "must be 1 to 64 letters, digits, '_' or '-'")
-		}
-		orderID = v.Str
 	}
 	c, res := g.client(ctx, p, r)
 	if res != nil {
@@ -279,7 +291,9 @@ func parsePrice(raw string) (Price, string) {
 }
 
 // signedOrder checks a price signed by the merchant's backend.
-func (g *Gateway) signedOrder(body gjson.Result) (*checkoutOrder, *Response) {
+// signedOrder reads a signed price; sent with orderID, its signature must name it
+// (CanonicalCheckoutOrder).
+func (g *Gateway) signedOrder(body gjson.Result, orderID string) (*checkoutOrder, *Response) {
 	if g.cfg.checkoutSecret == "" {
 		return nil, errorResponse(400, "signed_prices_disabled", "signed prices are not enabled on this gateway ("+EnvCheckoutSecret+" is not set): use item", false)
 	}
@@ -312,10 +326,13 @@ func (g *Gateway) signedOrder(body gjson.Result) (*checkoutOrder, *Response) {
 	if !ok || len(sig) != sha2.Size256 {
 		return nil, badInput("sig", "must be 64 hex digits (HMAC-SHA256)")
 	}
-	canon := CanonicalCheckout(fields["amount"], fields["currency1"], fields["currency2"], fields["buyer_email"], fields["item_name"], expires)
+	canon := CanonicalCheckoutOrder(fields["amount"], fields["currency1"], fields["currency2"], fields["buyer_email"], fields["item_name"], expires, orderID)
 	m := sha2.NewHMAC256([]byte(g.cfg.checkoutSecret))
 	m.Write([]byte(canon))
 	if !sha2.Equal(sig, m.Sum(nil)) {
+		if orderID != "" {
+			return nil, errorResponse(403, "bad_signature", "sig does not match the signed fields (amount, currency1, currency2, buyer_email, item_name, expires, order_id): a checkout with order_id needs a price signed for that order (a last line order_id=...)", false)
+		}
 		return nil, errorResponse(403, "bad_signature", "sig does not match the signed fields (amount, currency1, currency2, buyer_email, item_name, expires)", false)
 	}
 	if g.now().Unix() >= expires {

@@ -253,6 +253,41 @@ func TestSignedCheckout(t *testing.T) {
 	noSecrets(t, f, res)
 }
 
+// A price the merchant's backend signed is for the order it signed it for. The storefront's
+// checkout comes from the buyer's browser, so the buyer chooses the order_id sent with it: a
+// price signed for a cheap order (or item) sent with the order_id of a dear one made a payment
+// of the cheap price named for the dear order, and its IPN's event and forward said that order
+// paid (first_paid, checkout, order_id), which the README says to fulfil by, never by the
+// amounts. With order_id, the signature must cover it (a last line order_id=...).
+func TestASignedPriceIsForTheOrderItNames(t *testing.T) {
+	g, f := newGateway(t, nil)
+	fp := newFakePayments(f, nil)
+	const expires = 1_800_000_600
+	body := func(sig, orderID string) string {
+		return `{"amount":"1.00","currency1":"USD","currency2":"BTC","buyer_email":"b@example.com","item_name":"Sticker","expires":` +
+			strconv.FormatInt(expires, 10) + `,"sig":"` + sig + `","order_id":"` + orderID + `"}`
+	}
+	do := func(b string) *Response {
+		return g.Handle(context.Background(), f, req("POST", "/v1/checkout", map[string]string{"cf-connecting-ip": "203.0.113.9"}, b))
+	}
+	// Signed for the sticker order (or with no order at all), sent with the dear order's id.
+	cheap := SignCheckout("checkout-secret-1234", CanonicalCheckout("1.00", "USD", "BTC", "b@example.com", "Sticker", expires))
+	if res := do(body(cheap, "big-7")); res.Status != 403 || decode(t, res)["code"] != "bad_signature" || fp.creates != 0 {
+		t.Fatalf("a signed price whose signature does not name order big-7, sent for it: %d %s (%d payments created), want 403 bad_signature and none", res.Status, res.Body, fp.creates)
+	}
+	forSticker := SignCheckout("checkout-secret-1234", CanonicalCheckoutOrder("1.00", "USD", "BTC", "b@example.com", "Sticker", expires, "sticker-3"))
+	if res := do(body(forSticker, "big-7")); res.Status != 403 || fp.creates != 0 {
+		t.Fatalf("a price signed for order sticker-3 sent for order big-7: %d %s, want 403 and no payment", res.Status, res.Body)
+	}
+	if res := do(body(forSticker, "sticker-3")); res.Status != 201 || decode(t, res)["order_id"] != "sticker-3" || fp.creates != 1 {
+		t.Fatalf("the price signed for order sticker-3: %d %s", res.Status, res.Body)
+	}
+	if got := CanonicalCheckoutOrder("1.00", "USD", "BTC", "b@example.com", "Sticker", expires, "sticker-3"); got != CanonicalCheckout("1.00", "USD", "BTC", "b@example.com", "Sticker", expires)+"\norder_id=sticker-3" {
+		t.Fatalf("canonical string with order_id: %q", got)
+	}
+	noSecrets(t, f)
+}
+
 func TestRateLimit(t *testing.T) {
 	g, f := newGateway(t, map[string]string{EnvRateLimit: "2"})
 	h := map[string]string{"cf-connecting-ip": "192.0.2.1"}

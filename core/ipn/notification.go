@@ -38,7 +38,11 @@ type Notification struct {
 	// fulfil or credit on FirstPaid, never on Paid. It is set on exactly one notification of a
 	// payment when they are decided one at a time: Handle in one process, or a store whose commit
 	// takes effect only if the status read is still the last one (the gateway's); two
-	// AcceptContext calls decided before either commits can both have it.
+	// AcceptContext calls decided before either commits can both have it. It is set again on a
+	// redelivery of a notification Handle's function acted on but that was not recorded (the
+	// process killed between the two, or the store failing the commit): make the fulfilment
+	// itself happen once (set paid_at only where it is not set, in the same transaction as the
+	// store's writes where the store can), in one process too.
 	FirstPaid bool
 
 	Fields url.Values // all fields, raw

@@ -154,6 +154,18 @@ test('prices signed by the merchant backend', async () => {
   const missing = await checkout({ ...order, item_name: undefined, sig: sign(order) });
   assert.equal(missing.status, 400);
   assert.match(missing.json.error, /item_name/);
+
+  // with order_id, the price is signed for that order (a last line order_id=...): the buyer's
+  // browser chooses the order_id it sends, and a price signed for one order is not another's
+  const forOrder = (o, id) => createHmac('sha256', secret).update(`${canon(o)}\norder_id=${id}`).digest('hex');
+  const unnamed = await checkout({ ...order, order_id: 'gift-dear-1', sig: sign(order) });
+  assert.equal(unnamed.status, 403, unnamed.text);
+  assert.match(unnamed.json.error, /order_id/);
+  const another = await checkout({ ...order, order_id: 'gift-dear-1', sig: forOrder(order, 'gift-cheap-1') });
+  assert.equal(another.status, 403, another.text);
+  const named = await checkout({ ...order, order_id: 'gift-cheap-1', sig: forOrder(order, 'gift-cheap-1') });
+  assert.equal(named.status, 201, named.text);
+  assert.equal(named.json.order_id, 'gift-cheap-1');
 });
 
 test('bad checkout input gets a 400/404 that says what is wrong', async () => {

@@ -385,75 +385,51 @@ func TestTheSamePaymentAgainSoonIsRefusedAsAPossibleDuplicate(t *testing.T) {
 
 // "Pay it again" pressed in two windows that both showed the same earlier payment
 // (AllowDuplicateUntil its Settled: the console's `again`): the first press pays the second
-// payment; the other is refused, naming that one, not sent as a third.
+// payment; the other is refused, naming that one, not sent as a third. Also with the clock set
+// back (an NTP correction) between the payment shown and the first press: the second payment's
+// settle time fell before the one shown, and the other window's press, allowed up to that time,
+// paid a third.
 func TestPayItAgainPaysOnceForThePaymentItWasShown(t *testing.T) {
-	e := newEnv(t, sandbox.Config{})
-	m := core.NewMemoryStore()
-	now := time.Now()
-	clock := func() time.Time { return now }
-	checked := e.client(core.WithTokenStore(m), core.WithOpStore(m), core.WithNonces(m), core.WithClock(clock),
-		core.WithDuplicateCheck(core.DuplicateWindow))
-	ctx := context.Background()
-	wd := func(note string) *core.WithdrawalParams {
-		return &core.WithdrawalParams{Amount: "0.2", Currency: "BTC", Address: "bc1qtwice", Note: core.String(note)}
-	}
-	if _, err := checked.CreateWithdrawal(ctx, wd("wk:aa")); err != nil {
-		t.Fatal(err)
-	}
-	now = now.Add(time.Minute)
-	var de *core.DuplicateError
-	if _, err := checked.CreateWithdrawal(ctx, wd("wk:bb")); !errors.As(err, &de) {
-		t.Fatalf("the same withdrawal again: %v, want a possible duplicate", err)
-	}
-	shown := de.Op.Settled
-	now = now.Add(time.Second)
-	second, err := checked.CreateWithdrawal(core.AllowDuplicateUntil(ctx, shown), wd("wk:cc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now = now.Add(time.Second)
-	if _, err := checked.CreateWithdrawal(core.AllowDuplicateUntil(ctx, shown), wd("wk:dd")); !errors.As(err, &de) || de.Op.Result != second.ID {
-		t.Fatalf("the other window's Pay it again: %v; want a possible duplicate naming %s", err, second.ID)
-	}
-	if n := countTo(t, checked, "bc1qtwice"); n != 2 {
-		t.Fatalf("%d withdrawals, want 2 (the first and one meant repeat)", n)
-	}
-}
-
-// The same two windows' "Pay it again" with the clock set back (an NTP correction) between the
-// payment shown and the first press: the second payment's settle time falls before the one
-// shown, and the other window's press, allowed up to that time, paid a third.
-func TestPayItAgainPaysOnceWhenTheClockIsSetBack(t *testing.T) {
-	e := newEnv(t, sandbox.Config{})
-	m := core.NewMemoryStore()
-	now := time.Now()
-	clock := func() time.Time { return now }
-	checked := e.client(core.WithTokenStore(m), core.WithOpStore(m), core.WithNonces(m), core.WithClock(clock),
-		core.WithDuplicateCheck(core.DuplicateWindow))
-	ctx := context.Background()
-	wd := func(note string) *core.WithdrawalParams {
-		return &core.WithdrawalParams{Amount: "0.2", Currency: "BTC", Address: "bc1qsetback", Note: core.String(note)}
-	}
-	if _, err := checked.CreateWithdrawal(ctx, wd("wk:aa")); err != nil {
-		t.Fatal(err)
-	}
-	now = now.Add(time.Minute)
-	var de *core.DuplicateError
-	if _, err := checked.CreateWithdrawal(ctx, wd("wk:bb")); !errors.As(err, &de) {
-		t.Fatalf("the same withdrawal again: %v, want a possible duplicate", err)
-	}
-	shown := de.Op.Settled
-	now = now.Add(-10 * time.Minute) // the clock corrected back
-	second, err := checked.CreateWithdrawal(core.AllowDuplicateUntil(ctx, shown), wd("wk:cc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now = now.Add(time.Second)
-	if _, err := checked.CreateWithdrawal(core.AllowDuplicateUntil(ctx, shown), wd("wk:dd")); !errors.As(err, &de) || de.Op.Result != second.ID {
-		t.Fatalf("the other window's Pay it again: %v; want a possible duplicate naming %s", err, second.ID)
-	}
-	if n := countTo(t, checked, "bc1qsetback"); n != 2 {
-		t.Fatalf("%d withdrawals, want 2 (the first and one meant repeat)", n)
+	for _, c := range []struct {
+		name, address string
+		step          time.Duration // the clock's move between the duplicate shown and the first press
+	}{
+		{"clock steady", "bc1qtwice", time.Second},
+		{"clock set back", "bc1qsetback", -10 * time.Minute},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, sandbox.Config{})
+			m := core.NewMemoryStore()
+			now := time.Now()
+			clock := func() time.Time { return now }
+			checked := e.client(core.WithTokenStore(m), core.WithOpStore(m), core.WithNonces(m), core.WithClock(clock),
+				core.WithDuplicateCheck(core.DuplicateWindow))
+			ctx := context.Background()
+			wd := func(note string) *core.WithdrawalParams {
+				return &core.WithdrawalParams{Amount: "0.2", Currency: "BTC", Address: c.address, Note: core.String(note)}
+			}
+			if _, err := checked.CreateWithdrawal(ctx, wd("wk:aa")); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(time.Minute)
+			var de *core.DuplicateError
+			if _, err := checked.CreateWithdrawal(ctx, wd("wk:bb")); !errors.As(err, &de) {
+				t.Fatalf("the same withdrawal again: %v, want a possible duplicate", err)
+			}
+			shown := de.Op.Settled
+			now = now.Add(c.step)
+			second, err := checked.CreateWithdrawal(core.AllowDuplicateUntil(ctx, shown), wd("wk:cc"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(time.Second)
+			if _, err := checked.CreateWithdrawal(core.AllowDuplicateUntil(ctx, shown), wd("wk:dd")); !errors.As(err, &de) || de.Op.Result != second.ID {
+				t.Fatalf("the other window's Pay it again: %v; want a possible duplicate naming %s", err, second.ID)
+			}
+			if n := countTo(t, checked, c.address); n != 2 {
+				t.Fatalf("%d withdrawals, want 2 (the first and one meant repeat)", n)
+			}
+		})
 	}
 }
 

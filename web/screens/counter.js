@@ -63,13 +63,17 @@ function keypadView(ctx, stage, onCharge) {
   let fiat = '';
   // a charge whose answer was lost: no other charge on this keypad until it is reconciled not found
   let held = false;
+  // a charge on its way: the keypad and the coin wait for it (a redraw enabled Charge again, and a
+  // second press was a second payment request for the sale; the price typed meanwhile was charged)
+  let charging = false;
   const draw = () => {
     display.textContent = text || '0';
-    charge.disabled = held || !fiat || !coin.input.value || !validPrice(text);
+    charge.disabled = held || charging || !fiat || !coin.input.value || !validPrice(text);
     charge.textContent = validPrice(text) ? t('ct_charge_in', `${formatAmount(text, fiat, { fiat: true })} ${fiat}`, coin.input.value) : t('ct_charge');
   };
   /** @param {string} k */
   const press = (k) => {
+    if (charging) return;
     if (!held) replace(msg);
     if (k === 'back') text = text.slice(0, -1);
     else if (k === 'clear') text = '';
@@ -120,32 +124,43 @@ function keypadView(ctx, stage, onCharge) {
   coin.input.addEventListener('change', draw);
   sound.input.addEventListener('change', () => { ctx.store.set(soundKey(ctx), sound.input.checked); });
 
-  charge.addEventListener('click', () => busy(charge, async () => {
-    replace(msg);
-    try {
-      // a charge of unknown outcome made since this keypad was drawn (another tab of the store)
-      const open = unsettledCharge(await ctx.backend.ops());
-      if (open) {
-        holdFor(open);
-        return;
+  charge.addEventListener('click', () => {
+    if (charging) return;
+    charging = true;
+    // what the button said when it was pressed is what is charged
+    const price = text;
+    const payWith = coin.input.value;
+    coin.input.disabled = true;
+    busy(charge, async () => {
+      replace(msg);
+      try {
+        // a charge of unknown outcome made since this keypad was drawn (another tab of the store)
+        const open = unsettledCharge(await ctx.backend.ops());
+        if (open) {
+          holdFor(open);
+          return;
+        }
+        const info = await ctx.backend.basicInfo();
+        // the API needs a buyer email: a counter sale has none, so the receipt goes to the shop
+        const tx = await ctx.backend.createTransaction({
+          amount: price, currency1: fiat, currency2: payWith, buyerEmail: info.email,
+          itemName: 'Counter sale', invoice: `POS-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`,
+        });
+        onCharge({ tx, price, fiat, coin: payWith });
+      } catch (e) {
+        const be = toBridgeError(e);
+        if ((be.code === 'outcome_unknown' || be.code === 'pending_operation') && be.opId) {
+          hold(be.opId, (button) => errorBox(e, { hint: t('ct_sale_may_exist'), actions: [button] }));
+        } else {
+          replace(msg, errorBox(e));
+        }
       }
-      const price = text;
-      const info = await ctx.backend.basicInfo();
-      // the API needs a buyer email: a counter sale has none, so the receipt goes to the shop
-      const tx = await ctx.backend.createTransaction({
-        amount: price, currency1: fiat, currency2: coin.input.value, buyerEmail: info.email,
-        itemName: 'Counter sale', invoice: `POS-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`,
-      });
-      onCharge({ tx, price, fiat, coin: coin.input.value });
-    } catch (e) {
-      const be = toBridgeError(e);
-      if ((be.code === 'outcome_unknown' || be.code === 'pending_operation') && be.opId) {
-        hold(be.opId, (button) => errorBox(e, { hint: t('ct_sale_may_exist'), actions: [button] }));
-      } else {
-        replace(msg, errorBox(e));
-      }
-    }
-  }, t('rc_creating')).then(draw));
+    }, t('rc_creating')).finally(() => {
+      charging = false;
+      coin.input.disabled = false;
+      draw();
+    });
+  });
   /**
    * Holds the keypad on a charge of unknown outcome (opId) and offers Reconcile: no other charge
    * until it says the first was not made. @param {string} opId @param {(button: HTMLElement) => Node} why

@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { startSandbox, startDevServer, CHROMIUM } from './harness.mjs';
+import { startSandbox, startDevServer, CHROMIUM, shot } from './harness.mjs';
 import { newMerchant, connectAs, goTo, sleep } from './matrix-lib.mjs';
 
 let sb, dev, browser, page, m;
@@ -48,7 +48,17 @@ test('counter: Enter pressed while a sale is on screen does not create a second 
 
 test('counter: Enter on a new sale\'s keypad charges that sale only, not the previous one again', async () => {
   const before = (await sb.stats(m.pub)).by_cmd?.create_transaction ?? 0;
+  // the sale on screen can still be paid: a new sale is asked about first (charged again for the
+  // same items, the customer would pay twice); Keep waiting keeps the sale
   await page.locator('.counter-sale [data-action="new-sale"]').click();
+  const guard = page.locator('.counter-sale [role=alert]');
+  assert.match(await guard.innerText(), /can still pay this sale’s code until \d{1,2}:\d{2}[\s\S]*pay twice/);
+  await shot(page, 'counter-new-sale-guard');
+  await page.locator('.counter-sale [data-action="keep-waiting"]').click();
+  assert.equal(await guard.isHidden(), true);
+  assert.equal(await page.locator('.counter-sale').count(), 1, 'the sale is still on screen');
+  await page.locator('.counter-sale [data-action="new-sale"]').click();
+  await page.locator('.counter-sale [data-action="new-sale-confirm"]').click();
   await page.locator('.counter-entry').waitFor();
   await page.waitForFunction(() => [...document.querySelectorAll('select[name="counterCoin"] option')].some((o) => o.value === 'LTCT'));
   await page.getByLabel('Customer pays with').selectOption('LTCT');
@@ -82,6 +92,7 @@ test('counter: a payment not on screen never turns the counter to Paid', async (
 test('counter: Charge again after a lost answer does not create a second payment', async () => {
   const creates = async () => (await sb.stats(m.pub)).by_cmd?.create_transaction ?? 0;
   await page.locator('.counter-sale [data-action="new-sale"]').click();
+  await page.locator('.counter-sale [data-action="new-sale-confirm"]').click();
   await page.locator('.counter-entry').waitFor();
   await page.waitForFunction(() => [...document.querySelectorAll('select[name="counterCoin"] option')].some((o) => o.value === 'LTCT'));
   await page.getByLabel('Customer pays with').selectOption('LTCT');

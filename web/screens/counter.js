@@ -11,7 +11,7 @@ import { FIAT_PLACES } from '../lib/codes.gen.js';
 import { paymentState, timeoutSeconds } from '../lib/status.js';
 import { toBridgeError } from '../lib/errors.js';
 import { qrSvg } from '../qr-view.js';
-import { reconcileControl } from '../reconcile-view.js';
+import { reconcileControl, clockTime } from '../reconcile-view.js';
 import { loadCoins, truthy } from '../coins.js';
 import { storeFiat } from '../fiat.js';
 import { t, tParts } from '../lib/i18n.js';
@@ -217,11 +217,30 @@ function saleView(ctx, stage, sale, next) {
   const countdown = h('p', { class: 'countdown counter-countdown', 'aria-live': 'off' });
   const status = h('p', { class: 'payment-status', role: 'status', dataset: { state: 'pending' } }, t('ct_waiting'));
   const cancel = h('button', { type: 'button', class: 'secondary', 'data-action': 'new-sale' }, t('ct_new_sale'));
-  cancel.addEventListener('click', next);
+  // While the customer can still pay this code, a new sale leaves it payable: asked first, for a
+  // customer charged again for the same items would pay twice.
+  const guard = h('div', { class: 'notice warn', role: 'alert', hidden: true });
+  cancel.addEventListener('click', () => {
+    if (status.dataset.state === 'failed' || Date.now() >= expiresAt) {
+      next();
+      return;
+    }
+    const yes = h('button', { type: 'button', class: 'danger', 'data-action': 'new-sale-confirm' }, t('ct_new_sale_yes'));
+    const no = h('button', { type: 'button', class: 'secondary', 'data-action': 'keep-waiting' }, t('ct_keep_waiting'));
+    replace(guard,
+      h('p', null, t('ct_new_sale_confirm', clockTime(expiresAt))),
+      received ? h('p', null, h('strong', null, status.textContent)) : null,
+      h('div', { class: 'actions' }, yes, no));
+    guard.hidden = false;
+    cancel.hidden = true;
+    yes.addEventListener('click', next);
+    no.addEventListener('click', () => { guard.hidden = true; cancel.hidden = false; cancel.focus(); });
+    no.focus();
+  });
   replace(stage, h('div', { class: 'counter-sale', dataset: { txn: tx.txn_id } },
     h('p', { class: 'counter-price', dir: 'ltr' }, `${formatAmount(sale.price, sale.fiat, { fiat: true })} ${sale.fiat}`),
     h('p', { class: 'counter-due' }, tParts('ct_pay', h('strong', { dir: 'ltr' }, amount))),
-    qrBox, countdown, status, h('div', { class: 'actions' }, cancel)));
+    qrBox, countdown, status, h('div', { class: 'actions' }, cancel), guard));
 
   ctx.backend.paymentUri({ coin, address: tx.address, amount: tx.amount }).then((u) => {
     const kindText = u.kind === 'address'
@@ -233,6 +252,7 @@ function saleView(ctx, stage, sale, next) {
   }, (e) => replace(qrBox, errorBox(e)));
 
   let stopped = false;
+  let received = false; // part of it paid: said when a new sale is asked for
   let expiresAt = Date.now() + timeoutSeconds(tx.timeout) * 1000;
   /** @type {ReturnType<typeof setTimeout>|undefined} */
   let timer;
@@ -263,7 +283,8 @@ function saleView(ctx, stage, sale, next) {
         ctx.announce(status.textContent);
         return;
       }
-      status.textContent = Number(info.received) > 0 ? t('ct_received_of', formatAmount(info.received, coin), amount) : t('ct_waiting');
+      received = Number(info.received) > 0;
+      status.textContent = received ? t('ct_received_of', formatAmount(info.received, coin), amount) : t('ct_waiting');
     } catch (e) {
       status.textContent = t('ct_check_failed', toBridgeError(e).message);
     }

@@ -10,6 +10,7 @@ import { formatAmount, parseUnits, AmountError } from '../lib/money.js';
 import { FIAT_PLACES } from '../lib/codes.gen.js';
 import { paymentState, timeoutSeconds } from '../lib/status.js';
 import { toBridgeError } from '../lib/errors.js';
+import { newOpId } from '../backend.js';
 import { qrSvg } from '../qr-view.js';
 import { reconcileControl, clockTime } from '../reconcile-view.js';
 import { loadCoins, truthy } from '../coins.js';
@@ -130,27 +131,31 @@ function keypadView(ctx, stage, onCharge) {
     // what the button said when it was pressed is what is charged
     const price = text;
     const payWith = coin.input.value;
+    // this press's own operation id, in the store the keypad showed: a Reconcile there that finds
+    // no record of it says it never left
+    const opId = newOpId();
+    const backend = ctx.backend.inStore ? ctx.backend.inStore(ctx.session?.storeId ?? '') : ctx.backend;
     coin.input.disabled = true;
     busy(charge, async () => {
       replace(msg);
       try {
         // a charge of unknown outcome made since this keypad was drawn (another tab of the store)
-        const open = unsettledCharge(await ctx.backend.ops());
+        const open = unsettledCharge(await backend.ops());
         if (open) {
           holdFor(open);
           return;
         }
-        const info = await ctx.backend.basicInfo();
+        const info = await backend.basicInfo();
         // the API needs a buyer email: a counter sale has none, so the receipt goes to the shop
-        const tx = await ctx.backend.createTransaction({
-          amount: price, currency1: fiat, currency2: payWith, buyerEmail: info.email,
+        const tx = await backend.createTransaction({
+          opId, amount: price, currency1: fiat, currency2: payWith, buyerEmail: info.email,
           itemName: 'Counter sale', invoice: `POS-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`,
         });
         onCharge({ tx, price, fiat, coin: payWith });
       } catch (e) {
         const be = toBridgeError(e);
         if ((be.code === 'outcome_unknown' || be.code === 'pending_operation') && be.opId) {
-          hold(be.opId, (button) => errorBox(e, { hint: t('ct_sale_may_exist'), actions: [button] }));
+          hold(be.opId, (button) => errorBox(e, { hint: t('ct_sale_may_exist'), actions: [button] }), be.opId === opId ? backend : undefined);
         } else {
           replace(msg, errorBox(e));
         }
@@ -164,11 +169,13 @@ function keypadView(ctx, stage, onCharge) {
   /**
    * Holds the keypad on a charge of unknown outcome (opId) and offers Reconcile: no other charge
    * until it says the first was not made. @param {string} opId @param {(button: HTMLElement) => Node} why
+   * @param {import('../backend.js').Backend} [own]  set when opId is the id this keypad's press named: the
+   *   store it was sent from (no record of it there: it never left)
    */
-  function hold(opId, why) {
+  function hold(opId, why, own) {
     held = true;
-    const rc = reconcileControl(ctx, { opId, name: t('rc_payment_request'), resendHint: t('ct_resend_hint'),
-      onVerdict: (r) => { if (r.verdict === 'not_found' && !r.noRecord) { held = false; draw(); } } });
+    const rc = reconcileControl(ctx, { opId, name: t('rc_payment_request'), resendHint: t('ct_resend_hint'), backend: own, unrecordedNotSent: !!own,
+      onVerdict: (r) => { if (r.verdict === 'not_found' && (!r.noRecord || own)) { held = false; draw(); } } });
     replace(msg, why(rc.button), rc.result);
     draw();
   }

@@ -9,6 +9,7 @@ import { toBridgeError } from '../lib/errors.js';
 import { qrSvg } from '../qr-view.js';
 import { loadCoins, truthy, coinOptions } from '../coins.js';
 import { reconcileControl } from '../reconcile-view.js';
+import { newOpId } from '../backend.js';
 import { t, tParts } from '../lib/i18n.js';
 
 export const POLL_MS = 3000;
@@ -82,9 +83,13 @@ export default {
         email.input.focus();
         return;
       }
+      // this press's own operation id, in the store the form showed: a Reconcile there that finds
+      // no record of it says it never left
+      const opId = newOpId();
+      const backend = ctx.backend.inStore ? ctx.backend.inStore(ctx.session?.storeId ?? '') : ctx.backend;
       busy(submit, async () => {
         try {
-          const tx = await ctx.backend.createTransaction(p);
+          const tx = await backend.createTransaction({ ...p, opId });
           stopPolling?.();
           stopPolling = showPayment(ctx, result, tx, p, () => loadRecent(ctx, recent));
           loadRecent(ctx, recent);
@@ -94,7 +99,8 @@ export default {
           if (f) setFieldError(f, be.message);
           if ((be.code === 'outcome_unknown' || be.code === 'pending_operation') && be.opId) {
             // the payment request may exist: look it up by its operation id, never create it twice
-            const rc = reconcileControl(ctx, { opId: be.opId, name: t('rc_payment_request'), resendHint: t('rc_resend_hint') });
+            const own = be.opId === opId;
+            const rc = reconcileControl(ctx, { opId: be.opId, name: t('rc_payment_request'), resendHint: t('rc_resend_hint'), ...(own ? { backend, unrecordedNotSent: true } : {}) });
             replace(msg, errorBox(err, { actions: [rc.button] }), rc.result);
             ctx.refreshOps?.();
           } else {

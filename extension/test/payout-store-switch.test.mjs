@@ -80,3 +80,47 @@ test('a payout run confirmed in store A never pays from store B when the header 
   assert.equal(twice, 0, 'no payee is paid twice');
   await context.close();
 });
+
+// A review replaced while its confirmed run is held (the merchant loads another file during the
+// hold) is disposed: nothing goes on behind the screen. Before the fix the old review's timer ran
+// the steps at the end of the hold with nothing on screen: the review shown (of the other file)
+// said nothing was sent while all 15 rows of the first were paid, its Confirm did nothing while
+// the hidden run went on, and no Stop could reach that run. The first file loaded again then shows
+// its journal's state in true words, with buttons that work.
+test('a payout review replaced during its confirmed hold stops; loaded again, it says where it stands and goes on when asked', async () => {
+  const a = await newMerchant(sb);
+  const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
+  const page = await context.newPage();
+  await page.goto(`${dev.origin}/`);
+  await page.evaluate((t) => localStorage.setItem('wk.tuning', JSON.stringify(t)), TUNING);
+  await page.getByLabel('API URL').waitFor();
+  await connectAs(page, `${dev.origin}/api`, a, true);
+  await goTo(page, 'payouts');
+  const f = await payoutFile(sb, 15);
+  const g = await payoutFile(sb, 3);
+  await loadPayouts(page, 'june.csv', f.text);
+  await page.locator('[data-action="send-payouts"]').click(); // Confirm
+  await page.locator('#po-next', { hasText: 'Holding these payouts until' }).waitFor({ timeout: 30_000 });
+  // during the hold, another file: its review replaces June's
+  await loadPayouts(page, 'july.csv', g.text);
+  await sleep(10_000); // the hold (timeout 1 s + window 1.5 s + its random part) and a few seconds more
+  const behind = (await withdrawalsOf(sb, a, true)).length;
+  console.log(`withdrawals made while July's review was shown (nothing confirmed there): ${behind}`);
+  assert.equal(behind, 0, 'a review no longer on screen sends nothing');
+
+  // June again: its journal's state, in words that hold
+  await loadPayouts(page, 'june.csv', f.text);
+  const review = page.locator('section[aria-labelledby="po-review"]');
+  const said = await review.locator('#po-next').innerText();
+  console.log(`June loaded again: ${await review.locator('#po-progress-text').innerText()} / ${said}`);
+  assert.doesNotMatch(said, /if this page stays open/, 'a review that will not go on by itself does not say it will');
+  const steps = await followPayouts(page);
+  const all = await withdrawalsOf(sb, a, true);
+  const twice = f.addresses.filter((x) => all.filter((w) => w.send_address === x).length > 1).length;
+  const once = f.addresses.filter((x) => all.filter((w) => w.send_address === x).length === 1).length;
+  console.log(`then ${steps.join(' → ')}: ${all.length} withdrawals; paid once ${once}, twice ${twice}`);
+  assert.equal(twice, 0, 'no payee is paid twice');
+  assert.equal(once, 15, 'every payee is paid');
+  assert.equal(all.length, 15, 'July was never confirmed');
+  await context.close();
+});

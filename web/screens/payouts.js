@@ -42,12 +42,17 @@ export default {
       ctx.variant === 'popup' ? h('p', { class: 'hint' }, t('po_popup_hint')) : null,
       noNonceWarning(ctx),
       form, stage);
-    const state = { running: false, stop: false, confirmed: false, session: '' };
+    // running: one run at a time on this screen; dispose: the review on screen (its timers, its run)
+    const state = { running: false, stop: false, dispose: () => {} };
     ctx.onDispose(() => { state.stop = true; });
 
     /** @param {string} text @param {string} name */
     const load = async (text, name) => {
       if (state.running) return;
+      // the review replaced is gone: its timers stop and its run no longer steps (a hold it was
+      // waiting out does not go on behind the new one)
+      state.dispose();
+      state.dispose = () => {};
       replace(stage, h('p', { class: 'loading', role: 'status' }, t('po_checking_file')));
       /** @type {PayoutOptions} */
       const opts = { name };
@@ -67,7 +72,9 @@ export default {
           replace(stage, legacyView(legacy, name));
         } else {
           const st = await ctx.backend.payoutStatus(text, opts);
-          replace(stage, runView(ctx, state, { text, name, opts, parsed }, st));
+          const view = runView(ctx, state, { text, name, opts, parsed }, st);
+          state.dispose = view.dispose;
+          replace(stage, view.section);
         }
       } catch (e) {
         replace(stage, errorBox(e));
@@ -184,9 +191,10 @@ function started(st) {
 
 /**
  * The review of a valid file and its run.
- * @param {Ctx} ctx @param {{running: boolean, stop: boolean, confirmed: boolean, session: string}} state
+ * @param {Ctx} ctx @param {{running: boolean, stop: boolean}} state
  * @param {{text: string, name: string, opts: PayoutOptions, parsed: PayoutFile}} f
  * @param {PayoutRun} first
+ * @returns {{section: HTMLElement, dispose: () => void}}
  */
 function runView(ctx, state, f, first) {
   const { parsed } = f;
@@ -236,10 +244,16 @@ function runView(ctx, state, f, first) {
   const backend = ctx.backend.inStore ? ctx.backend.inStore(store) : ctx.backend;
   let disposed = false;
   const ours = () => !disposed && ctx.backend.storeId() === store;
-  ctx.onDispose(() => { disposed = true; clearInterval(waitTimer); });
   /** @type {string|undefined} */
   let url;
+  // (the screen left, or this review replaced by another file's or a new reading of this one)
+  const dispose = () => { disposed = true; clearInterval(waitTimer); };
+  ctx.onDispose(dispose);
   ctx.onDispose(() => { if (url) URL.revokeObjectURL(url); });
+  // confirmed: the person pressed Confirm, Resume or Retry in this review (its hold then ends in
+  // the send by itself); session: the run that press started (OpenOptions.Session)
+  let confirmed = false;
+  let session = '';
 
   // Nonces off: the core refuses money (moneyNeedsNonces), so nothing here offers to send; only
   // the look-ups of payouts an earlier run left unsettled (they only read) are offered.
@@ -258,7 +272,7 @@ function runView(ctx, state, f, first) {
     const holding = s.step === 'hold' && s.wait_until;
     const said = blocked
       ? (s.pending + s.failed === 1 ? t('po_blocked_one') : t('po_blocked_many', s.pending + s.failed))
-      : holding ? t('po_holding', clockTime(Date.parse(/** @type {string} */ (s.wait_until)))) : sentence(s.next);
+      : holding ? t(confirmed ? 'po_holding' : 'po_holding_press', clockTime(Date.parse(/** @type {string} */ (s.wait_until)))) : sentence(s.next);
     next.textContent = s.stopped ? `${t('po_stopped', s.stopped)} ${said}` : said;
     // the engine's sentence is Go's, in English: marked so, also inside a right-to-left page
     if (!blocked && !holding && currentLocale() !== 'en') { next.lang = 'en'; next.dir = 'ltr'; } else { next.removeAttribute('lang'); next.removeAttribute('dir'); }
@@ -286,7 +300,7 @@ function runView(ctx, state, f, first) {
         if (left <= 0) {
           clearInterval(waitTimer);
           // the person confirmed this run on this page: its hold ends in the look-up and the send
-          if (holding && state.confirmed && !state.running && ours()) run(false);
+          if (holding && confirmed && !state.running && ours()) run(false);
         }
       };
       tick();
@@ -313,7 +327,7 @@ function runView(ctx, state, f, first) {
     try {
       let firstStep = true;
       do {
-        st = await backend.payoutStep(f.text, { ...f.opts, batch: BATCH, session: state.session, ...(firstStep && retryFailed ? { retryFailed: true } : {}) });
+        st = await backend.payoutStep(f.text, { ...f.opts, batch: BATCH, session, ...(firstStep && retryFailed ? { retryFailed: true } : {}) });
         firstStep = false;
         update(st);
         // nonces off: only look-ups (unsettled rows are always reconciled before anything is sent)
@@ -339,17 +353,17 @@ function runView(ctx, state, f, first) {
   // A press of Confirm, Resume or Retry starts a session: its first step that would send looks the
   // file up and holds it first (another run of the file may have a batch on its way); the end of a
   // hold and Check again go on in the same session.
-  const newSession = () => { state.session = `ps_${crypto.randomUUID()}`; };
-  send.addEventListener('click', () => { state.confirmed = true; newSession(); run(false); });
-  check.addEventListener('click', () => { if (!state.session) newSession(); run(false); });
-  retry.addEventListener('click', () => { state.confirmed = true; newSession(); run(true); });
+  const newSession = () => { session = `ps_${crypto.randomUUID()}`; };
+  send.addEventListener('click', () => { confirmed = true; newSession(); run(false); });
+  check.addEventListener('click', () => { if (!session) newSession(); run(false); });
+  retry.addEventListener('click', () => { confirmed = true; newSession(); run(true); });
   stop.addEventListener('click', () => {
     state.stop = true;
     stop.disabled = true;
     ctx.announce(t('po_stopping'));
   });
   update(first);
-  return section;
+  return { section, dispose };
 }
 
 /**

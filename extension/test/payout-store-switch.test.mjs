@@ -124,3 +124,32 @@ test('a payout review replaced during its confirmed hold stops; loaded again, it
   assert.equal(all.length, 15, 'July was never confirmed');
   await context.close();
 });
+
+// "Stop after this batch" stops the run: pressed while the run's first step (the look-up before
+// its hold) is on its way, nothing is sent when the hold ends. Before the fix the page went on
+// by itself at the end of the hold and paid every row the merchant had just stopped.
+test('Stop pressed during the look-up before a hold: the hold does not end in a send', async () => {
+  const a = await newMerchant(sb);
+  const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
+  const page = await context.newPage();
+  await page.goto(`${dev.origin}/`);
+  await page.evaluate((t) => localStorage.setItem('wk.tuning', JSON.stringify(t)), TUNING);
+  await page.getByLabel('API URL').waitFor();
+  await connectAs(page, `${dev.origin}/api`, a, true);
+  await goTo(page, 'payouts');
+  const f = await payoutFile(sb, 12);
+  await loadPayouts(page, 'june.csv', f.text);
+  const seen = (await sb.stats(a.pub)).by_cmd?.get_withdrawal_history ?? 0;
+  await sb.admin('POST', 'faults', { kind: 'delay', delay_ms: 800, count: 1, cmd: 'get_withdrawal_history', key: a.pub });
+  await page.locator('[data-action="send-payouts"]').click(); // Confirm
+  await waitForCall(sb, a.pub, 'get_withdrawal_history', seen + 1, 30_000);
+  await page.locator('[data-action="stop"]').click(); // Stop after this batch
+  await page.locator('#po-next', { hasText: 'Holding these payouts until' }).waitFor({ timeout: 30_000 });
+  const said = await page.locator('#po-next').innerText();
+  await sleep(10_000); // the hold (timeout 1 s + window 1.5 s + its random part) and a few seconds more
+  const paid = (await withdrawalsOf(sb, a, true)).length;
+  console.log(`stopped during the look-up; the screen said: ${said}; withdrawals after the hold: ${paid}`);
+  assert.equal(paid, 0, 'a stopped run sends nothing by itself');
+  assert.doesNotMatch(said, /if this page stays open/, 'a stopped run does not say it goes on by itself');
+  await context.close();
+});

@@ -359,6 +359,8 @@ function runView(ctx, state, f, first) {
   retry.addEventListener('click', () => { confirmed = true; newSession(); run(true); });
   stop.addEventListener('click', () => {
     state.stop = true;
+    // a hold the run stops in no longer ends in the send by itself: the person presses again
+    confirmed = false;
     stop.disabled = true;
     ctx.announce(t('po_stopping'));
   });

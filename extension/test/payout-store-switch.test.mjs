@@ -153,3 +153,28 @@ test('Stop pressed during the look-up before a hold: the hold does not end in a 
   assert.doesNotMatch(said, /if this page stays open/, 'a stopped run does not say it goes on by itself');
   await context.close();
 });
+
+// A file too large to read replaces the review with its warning: the review it replaces stops too.
+// Before the fix a confirmed hold went on behind the warning and paid every row with nothing on
+// screen (no progress, no Stop).
+test('a payout file too large, chosen during a confirmed hold: the review it replaces stops', async () => {
+  const a = await newMerchant(sb);
+  const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
+  const page = await context.newPage();
+  await page.goto(`${dev.origin}/`);
+  await page.evaluate((t) => localStorage.setItem('wk.tuning', JSON.stringify(t)), TUNING);
+  await page.getByLabel('API URL').waitFor();
+  await connectAs(page, `${dev.origin}/api`, a, true);
+  await goTo(page, 'payouts');
+  const f = await payoutFile(sb, 12);
+  await loadPayouts(page, 'june.csv', f.text);
+  await page.locator('[data-action="send-payouts"]').click(); // Confirm
+  await page.locator('#po-next', { hasText: 'Holding these payouts until' }).waitFor({ timeout: 30_000 });
+  await page.getByLabel('Payout file (CSV)').setInputFiles({ name: 'huge.csv', mimeType: 'text/csv', buffer: Buffer.alloc(2_100_000, 'x') });
+  await page.locator('section[aria-labelledby="po-review"]').waitFor({ state: 'detached' });
+  await sleep(10_000); // the hold (timeout 1 s + window 1.5 s + its random part) and a few seconds more
+  const paid = (await withdrawalsOf(sb, a, true)).length;
+  console.log(`withdrawals made behind the too-large warning: ${paid}`);
+  assert.equal(paid, 0, 'a review no longer on screen sends nothing');
+  await context.close();
+});

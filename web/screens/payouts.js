@@ -85,6 +85,10 @@ export default {
       const f = file.input.files?.[0];
       if (!f) return;
       if (f.size > 2_000_000) {
+        // (as load: never over a run going on; the review it replaces stops)
+        if (state.running) return;
+        state.dispose();
+        state.dispose = () => {};
         replace(stage, notice(t('po_too_large'), 'warn'));
         return;
       }

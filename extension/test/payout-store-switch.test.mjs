@@ -103,7 +103,7 @@ test('a payout review replaced during its confirmed hold stops; loaded again, it
   await page.locator('#po-next', { hasText: 'Holding these payouts until' }).waitFor({ timeout: 30_000 });
   // during the hold, another file: its review replaces June's
   await loadPayouts(page, 'july.csv', g.text);
-  await sleep(10_000); // the hold (timeout 1 s + window 1.5 s + its random part) and a few seconds more
+  await sleep(6_000); // the hold (timeout 1 s + window 1.5 s + at most a quarter of that) and a few seconds more
   const behind = (await withdrawalsOf(sb, a, true)).length;
   console.log(`withdrawals made while July's review was shown (nothing confirmed there): ${behind}`);
   assert.equal(behind, 0, 'a review no longer on screen sends nothing');
@@ -146,7 +146,7 @@ test('Stop pressed during the look-up before a hold: the hold does not end in a 
   await page.locator('[data-action="stop"]').click(); // Stop after this batch
   await page.locator('#po-next', { hasText: 'Holding these payouts until' }).waitFor({ timeout: 30_000 });
   const said = await page.locator('#po-next').innerText();
-  await sleep(10_000); // the hold (timeout 1 s + window 1.5 s + its random part) and a few seconds more
+  await sleep(6_000); // the hold (timeout 1 s + window 1.5 s + at most a quarter of that) and a few seconds more
   const paid = (await withdrawalsOf(sb, a, true)).length;
   console.log(`stopped during the look-up; the screen said: ${said}; withdrawals after the hold: ${paid}`);
   assert.equal(paid, 0, 'a stopped run sends nothing by itself');
@@ -172,7 +172,7 @@ test('a payout file too large, chosen during a confirmed hold: the review it rep
   await page.locator('#po-next', { hasText: 'Holding these payouts until' }).waitFor({ timeout: 30_000 });
   await page.getByLabel('Payout file (CSV)').setInputFiles({ name: 'huge.csv', mimeType: 'text/csv', buffer: Buffer.alloc(2_100_000, 'x') });
   await page.locator('section[aria-labelledby="po-review"]').waitFor({ state: 'detached' });
-  await sleep(10_000); // the hold (timeout 1 s + window 1.5 s + its random part) and a few seconds more
+  await sleep(6_000); // the hold (timeout 1 s + window 1.5 s + at most a quarter of that) and a few seconds more
   const paid = (await withdrawalsOf(sb, a, true)).length;
   console.log(`withdrawals made behind the too-large warning: ${paid}`);
   assert.equal(paid, 0, 'a review no longer on screen sends nothing');

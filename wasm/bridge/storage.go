@@ -80,10 +80,22 @@ func (s *jsStorage) LoadOps(ctx context.Context, key string) ([]core.Op, error) 
 		return nil, err
 	}
 	m := make(map[string]core.Op, len(texts))
-	for _, text := range texts {
-		if op, err := decodeOp(text); err == nil && op.ID != "" {
-			m[op.ID] = op
+	for i, text := range texts {
+		if text == "" {
+			continue // null, a number: not a record
 		}
+		// A record that cannot be read exactly (cut short by a column, a Buffer, a number
+		// turned text) is an error, never "no record": skipped, the same request would be sent
+		// again and reconcileOp would answer that no client of this store sent it.
+		op, err := decodeOp(text)
+		if err == nil && op.ID == "" {
+			err = errors.New("it has no id")
+		}
+		if err != nil {
+			return nil, errors.New("storage.getOps returned a record (item " + itoa(i) + ") that cannot be read: " + err.Error() +
+				"; give back each text setOp stored, whole, as a string (or the object it encodes): until then no money request of this key is sent")
+		}
+		m[op.ID] = op
 	}
 	return core.SortOps(m), nil
 }

@@ -407,3 +407,33 @@ test('opKeys: a key rotated on one storage while the old key\'s withdrawal is un
   await (await rotated()).createWithdrawal({ amount: '0.4', currency: 'BTC', address: 'bc1qrotated', note: 'r3' });
   assert.equal(await sentTo(), 2);
 });
+
+test('an operation record the storage gives back unreadable (cut short by a column, a number turned text) is an error, never "no record": the same withdrawal is not sent again', async () => {
+  for (const [name, spoil] of [
+    ['cut short', (text) => text.slice(0, 255)], // a VARCHAR(255) column that truncates
+    ['nonce as text', (text) => { const o = JSON.parse(text); o.nonce = String(o.nonce); return o; }], // a BIGINT column read back as a string
+  ]) {
+    const k = await newKey();
+    await admin('PUT', `/accounts/${k.merchantId}/balances`, { BTC: '10' });
+    const st = hostStorage();
+    const getOps = st.getOps;
+    st.getOps = async (key) => (await getOps(key)).map(spoil);
+    const c = await wk.createClient(keyOpts(k, { storage: st, timeoutMs: 1000, fencePauseMs: 20 }));
+    await c.login();
+    const address = `bc1qspoil${name.length}`;
+    const w = { amount: '0.1', currency: 'BTC', address, note: `payout-${name}`, opId: `payout-${name}` };
+    await admin('POST', '/faults', { kind: 'commit_drop', cmd: 'create_withdrawal', key: k.publicKey });
+    const lost = await rejection(c.createWithdrawal(w));
+    assert.equal(lost.code, 'outcome_unknown', lost.message);
+    // the server's route retried with the same opId, and with another one (a new request id)
+    for (const opId of [w.opId, `${w.opId}-retry`]) {
+      const again = await rejection(c.createWithdrawal({ ...w, opId }));
+      assert.notEqual(again.code, 'outcome_unknown', `${name}: ${again.message}`);
+      assert.match(again.message, /nothing was sent|not sent/, `${name}: ${again.message}`);
+    }
+    assert.equal((await stats(k.publicKey)).by_cmd.create_withdrawal, 1, name);
+    // and reconcileOp does not answer "no record of it in this store"
+    const r = await c.reconcileOp(w.opId).catch((e) => e);
+    assert.notEqual(r.noRecord, true, `${name}: ${JSON.stringify(r)}`);
+  }
+});

@@ -602,6 +602,14 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 	}
 	// Not proven: true of this store only (another store, or this one before it was cleared,
 	// may have sent it).
+	if _, mem := c.cfg.ops.(*MemoryStore); mem {
+		// Records in memory are gone with the process: an earlier run of this program (stopped
+		// while the request was on its way) may have sent it, and it may still land.
+		return &ReconcileResult{Verdict: NotFound, NoRecord: true, Detail: "no record of operation " + id + " in this store's operation records, which live in memory (no storage keeps them): " +
+			"a restart empties them, so an earlier run of this program may have sent it and it may still land: do not send it again on this answer. " +
+			"Look it up by its fields (reconcile with its command, amount, coin, address and note: without its nonce it waits out the in-flight window), " +
+			"and keep operation records in storage that outlives the process"}, nil
+	}
 	return &ReconcileResult{Verdict: NotFound, NoRecord: true, Detail: "no record of operation " + id + " in this store's operation records: " +
 		"one is always written before a request leaves, and a trace of it is kept for " + errtext.D(OpForgottenRetention/(24*time.Hour)) +
 		" days after the record is forgotten, so no client using this store sent it (an operation recorded in another store must be reconciled there)"}, nil

@@ -695,9 +695,10 @@ export interface WallexKit {
   /** Looks an operation of unknown outcome up in the history. Only reads; never resends it. With nonces it first completes a fence call. */
   reconcile(opts: ReconcileOptions): Promise<ReconcileResult>;
   /**
-   * What became of a recorded operation (needs StorageAdapter ops): an opId never recorded was
-   * never sent (not_found, proven); a settled one answers from its record; an open one is looked
-   * up (fenced) and its record updated. Safe to call at once and again.
+   * What became of a recorded operation (needs StorageAdapter ops): an opId this storage has no
+   * record of was never sent with it (not_found, not proven, noRecord: memory storage forgets on
+   * restart, so look such a one up by its fields with reconcile); a settled one answers from its
+   * record; an open one is looked up (fenced) and its record updated. Safe to call at once and again.
    */
   reconcileOp(opId: string): Promise<ReconcileResult>;
   /** Operations whose outcome is still open (sending, unknown, in_flight, ambiguous), oldest first. */

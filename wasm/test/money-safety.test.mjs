@@ -437,3 +437,34 @@ test('an operation record the storage gives back unreadable (cut short by a colu
     assert.notEqual(r.noRecord, true, `${name}: ${JSON.stringify(r)}`);
   }
 });
+
+test('memory storage after a restart: reconcileOp of a withdrawal the earlier run sent says a restart forgets and to look it up by its fields, never that no client sent it', async () => {
+  // the earlier run of the server: a client without storage (the README's first example)
+  const first = globalThis.wallexkit;
+  delete globalThis.wallexkit;
+  const earlier = await loadBridge();
+  globalThis.wallexkit = first;
+  const k = await newKey();
+  await admin('PUT', `/accounts/${k.merchantId}/balances`, { BTC: '10' });
+  const c1 = await earlier.createClient(keyOpts(k, { timeoutMs: 5000 }));
+  await c1.login();
+  // the withdrawal is held by the network; the process is stopped meanwhile (its call is abandoned)
+  await admin('POST', '/faults', { kind: 'hold', delay_ms: 1500, cmd: 'create_withdrawal', key: k.publicKey });
+  const w = { amount: '0.1', currency: 'BTC', address: 'bc1qrestart', note: 'payout-11', opId: 'payout-11' };
+  c1.createWithdrawal(w).catch(() => {});
+  await sleep(200);
+  // the restarted process (a new Go instance, memory storage) is asked about it
+  const c2 = await wk.createClient(keyOpts(k, { fencePauseMs: 20 }));
+  const r = await c2.reconcileOp('payout-11');
+  assert.equal(r.proven, false);
+  assert.equal(r.noRecord, true);
+  assert.doesNotMatch(r.detail, /no client using this store sent it/, r.detail);
+  assert.match(r.detail, /memory/, r.detail);
+  assert.match(r.detail, /restart/, r.detail);
+  assert.match(r.detail, /by its fields/, r.detail);
+  // what the detail says to do is safe: looked up by its fields, it waits (the request may still land)
+  const byFields = await c2.reconcile({ cmd: 'create_withdrawal', amount: '0.1', currency: 'BTC', address: 'bc1qrestart', note: 'payout-11' });
+  assert.equal(byFields.verdict, 'in_flight', JSON.stringify(byFields));
+  assert.ok(byFields.untilMs > Date.now(), JSON.stringify(byFields));
+  await sleep(1500); // the held request reaches the API (refused or carried out: it is not left on the way)
+});

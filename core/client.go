@@ -278,7 +278,7 @@ func (c *Client) Call(ctx context.Context, cmd string, fields Fields) (*Response
 		select {
 		case c.nonceTurn <- struct{}{}:
 		case <-ctx.Done():
-			return nil, errtext.Prefix("wallex "+cmd+": gave up waiting for the previous nonce call: ", ctx.Err())
+			return nil, errtext.Prefix("wallex "+cmd+": gave up waiting for the previous nonce call, nothing was sent: ", ctx.Err())
 		}
 		defer func() { <-c.nonceTurn }()
 		// Other processes using the same nonce store (a file) take turns with us too: the lock is
@@ -287,7 +287,7 @@ func (c *Client) Call(ctx context.Context, cmd string, fields Fields) (*Response
 			unlock, err := l.LockNonce(ctx, c.storeKey)
 			if err != nil {
 				if ctx.Err() != nil {
-					return nil, errtext.Prefix("wallex "+cmd+": gave up waiting for another process's nonce call: ", ctx.Err())
+					return nil, errtext.Prefix("wallex "+cmd+": gave up waiting for another process's nonce call, nothing was sent: ", ctx.Err())
 				}
 				return nil, errtext.Prefix("wallex "+cmd+": cannot lock the nonce store, nothing was sent: ", err)
 			}
@@ -691,7 +691,7 @@ func (c *Client) encode(ctx context.Context, cmd string, fields Fields, reuse in
 func (c *Client) nextNonce(ctx context.Context) (int64, error) {
 	stored, err := c.cfg.nonces.LoadNonce(ctx, c.storeKey)
 	if err != nil {
-		return 0, errtext.Prefix("wallex: cannot read the nonce store: ", err)
+		return 0, errtext.Prefix("wallex: cannot read the nonce store, nothing was sent: ", err)
 	}
 	last := max(stored, c.nonceLast)
 	own := c.nonceSaved != 0 && stored == c.nonceSaved // nobody wrote the mark since: its margin is ours

@@ -468,3 +468,25 @@ test('memory storage after a restart: reconcileOp of a withdrawal the earlier ru
   assert.ok(byFields.untilMs > Date.now(), JSON.stringify(byFields));
   await sleep(1500); // the held request reaches the API (refused or carried out: it is not left on the way)
 });
+
+test('a money call that gives up before it leaves (another process holds the nonce lock, the nonce store hangs) says nothing was sent', async () => {
+  const k = await newKey();
+  await admin('PUT', `/accounts/${k.merchantId}/balances`, { BTC: '10' });
+  const st = hostStorage();
+  const acquire = queueLock();
+  st.lockNonce = () => acquire();
+  const c = await wk.createClient(keyOpts(k, { storage: st, timeoutMs: 400 }));
+  await c.login();
+  const releaseOther = await acquire(); // another process's nonce call, longer than this timeout
+  const locked = await rejection(c.createWithdrawal({ amount: '0.01', currency: 'BTC', address: 'bc1qgaveup', note: 'a' }));
+  releaseOther();
+  assert.notEqual(locked.code, 'outcome_unknown');
+  assert.match(locked.message, /nothing was sent/, locked.message);
+  const getNonce = st.getNonce;
+  st.getNonce = () => new Promise(() => {}); // a database that does not answer
+  const hung = await rejection(c.createWithdrawal({ amount: '0.02', currency: 'BTC', address: 'bc1qgaveup', note: 'b' }));
+  st.getNonce = getNonce;
+  assert.notEqual(hung.code, 'outcome_unknown');
+  assert.match(hung.message, /nothing was sent/, hung.message);
+  assert.equal((await stats(k.publicKey)).by_cmd.create_withdrawal ?? 0, 0);
+});

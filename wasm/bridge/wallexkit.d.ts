@@ -96,7 +96,8 @@ export interface StorageAdapter {
   /** Persist n before the request that carries it is sent. Keep the larger of n and the stored value. */
   setNonce(key: string, n: number): Promise<void>;
   /**
-   * When several hosts share this storage (tabs, each running its own core): resolves to a
+   * When several hosts share this storage (tabs, each running its own core; the processes of a
+   * Node cluster or of several servers, e.g. a database advisory lock): resolves to a
    * release function once no other host has a nonce-bearing call of key in flight (e.g.
    * navigator.locks). Held for the whole request: the API's nonce check is not atomic (spec §4).
    */

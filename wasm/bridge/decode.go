@@ -178,6 +178,10 @@ func readStringMap(v gjson.Result, p *map[string]string) error {
 	})
 }
 
+// storedKeyOf is the store key an operation record was written under (SaveOp), "" when it has
+// none (written before records carried it).
+func storedKeyOf(text string) string { return gjson.Get(text, "store_key").Str }
+
 // decodeOp reads an operation record that SaveOp wrote (json.Marshal's form of core.Op).
 func decodeOp(text string) (core.Op, error) {
 	var op core.Op

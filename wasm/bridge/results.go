@@ -276,8 +276,13 @@ func writeWithdrawalInfos(w *jsonw.Writer, x []core.WithdrawalInfo) {
 
 // writeOp writes an operation record: to JS (ops()) and to the host's storage (setOp), which
 // has always held json.Marshal's form of core.Op.
-func writeOp(w *jsonw.Writer, op *core.Op) {
+func writeOp(w *jsonw.Writer, op *core.Op) { writeStoredOp(w, "", op) }
+
+// writeStoredOp is writeOp with the store key the record is kept under first (when not ""), so
+// that a storage that gives it back under another key is caught (jsStorage.LoadOps).
+func writeStoredOp(w *jsonw.Writer, storeKey string, op *core.Op) {
 	w.Open('{')
+	w.StringOmitEmpty("store_key", storeKey)
 	w.KeyString("id", op.ID)
 	w.KeyString("cmd", op.Cmd)
 	w.Key("ref").StringMap(op.Ref)

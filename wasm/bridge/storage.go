@@ -61,7 +61,7 @@ func newJSStorage(v js.Value) (*jsStorage, error) {
 
 func (s *jsStorage) SaveOp(ctx context.Context, key string, op core.Op) error {
 	var w jsonw.Writer
-	writeOp(&w, &op)
+	writeStoredOp(&w, key, &op)
 	b, err := w.Bytes()
 	if err != nil {
 		return err
@@ -90,6 +90,12 @@ func (s *jsStorage) LoadOps(ctx context.Context, key string) ([]core.Op, error) 
 		op, err := decodeOp(text)
 		if err == nil && op.ID == "" {
 			err = errors.New("it has no id")
+		}
+		if k := storedKeyOf(text); err == nil && k != "" && k != key {
+			// A storage that ignores the key (one table for every key): after a key change the
+			// old key's record would be reconciled with the new key's nonce fence, which says
+			// nothing of the old key's request, and "not found" would be taken as proof.
+			err = errors.New("it is a record of another key (" + k + "), setOp stored it under that key: give back only the records of the key asked for")
 		}
 		if err != nil {
 			return nil, errors.New("storage.getOps returned a record (item " + itoa(i) + ") that cannot be read: " + err.Error() +

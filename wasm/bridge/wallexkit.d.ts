@@ -107,7 +107,8 @@ export interface StorageAdapter {
    * are lost on restart): every money request and createTransaction is
    * written with setOp before it leaves and updated when its outcome is known, so that
    * reconcileOp(opId) can answer after a lost answer or a restart. `text` is a JSON text; return
-   * the texts (or objects) from getOps. Keep them in durable storage (chrome.storage.local).
+   * the texts (or objects) from getOps, whole, and only those setOp stored under that key (a
+   * record that cannot be read, or of another key, fails the call: nothing is sent). Keep them in durable storage (chrome.storage.local).
    */
   getOps?(key: string): Promise<Array<string | Op>>;
   setOp?(key: string, id: string, text: string): Promise<void>;

@@ -490,3 +490,31 @@ test('a money call that gives up before it leaves (another process holds the non
   assert.match(hung.message, /nothing was sent/, hung.message);
   assert.equal((await stats(k.publicKey)).by_cmd.create_withdrawal ?? 0, 0);
 });
+
+test('a storage that gives every key\'s records to each key (one table, the key ignored): after a key rotation the new key does not prove the old key\'s withdrawal not_found, nor send it again', async () => {
+  const k = await newKey();
+  await admin('PUT', `/accounts/${k.merchantId}/balances`, { BTC: '10' });
+  const k2 = await admin('POST', `/accounts/${k.merchantId}/keys`, {});
+  const st = hostStorage();
+  const rows = new Map(); // id -> text: one table, whatever the key
+  Object.assign(st, {
+    async getOps() { return [...rows.values()]; },
+    async setOp(_key, id, text) { rows.set(id, text); },
+    async deleteOp(_key, id) { rows.delete(id); },
+  });
+  const old = await wk.createClient(keyOpts(k, { storage: st, timeoutMs: 800, fencePauseMs: 20 }));
+  await old.login();
+  // the old key's withdrawal is held by the network past its timeout, then carried out
+  await admin('POST', '/faults', { kind: 'hold', delay_ms: 2500, cmd: 'create_withdrawal', key: k.publicKey });
+  const w = { amount: '0.3', currency: 'BTC', address: 'bc1qonetable', note: 'payout-12', opId: 'payout-12' };
+  const lost = await rejection(old.createWithdrawal(w));
+  assert.equal(lost.code, 'outcome_unknown', lost.message);
+  // the key is rotated; the server now runs with the new key on the same storage
+  const rotated = await wk.createClient({ apiUrl: env.apiUrl, publicKey: k2.public_key, privateKey: k2.private_key, storage: st, timeoutMs: 800, fencePauseMs: 20 });
+  const r = await rotated.reconcileOp('payout-12').catch((e) => e);
+  assert.ok(!(r.verdict === 'not_found' && r.proven), `the new key's fence says nothing of the old key's nonce: ${JSON.stringify(r)}`);
+  const again = await rotated.createWithdrawal({ ...w, opId: 'payout-12b' }).then(() => 'sent', (e) => e.code);
+  await sleep(2500);
+  const sent = (await old.withdrawalHistory()).filter((x) => x.send_address === 'bc1qonetable').length;
+  assert.equal(sent, 1, `paid ${sent} times (the new key: ${again})`);
+});

@@ -81,13 +81,8 @@ test('a payout run confirmed in store A never pays from store B when the header 
   await context.close();
 });
 
-// A review replaced while its confirmed run is held (the merchant loads another file during the
-// hold) is disposed: nothing goes on behind the screen. Before the fix the old review's timer ran
-// the steps at the end of the hold with nothing on screen: the review shown (of the other file)
-// said nothing was sent while all 15 rows of the first were paid, its Confirm did nothing while
-// the hidden run went on, and no Stop could reach that run. The first file loaded again then shows
-// its journal's state in true words, with buttons that work.
-test('a payout review replaced during its confirmed hold stops; loaded again, it says where it stands and goes on when asked', async () => {
+/** A new merchant's dev page, connected (nonces on), on Mass payouts. */
+async function payoutsPage() {
   const a = await newMerchant(sb);
   const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
   const page = await context.newPage();
@@ -96,6 +91,17 @@ test('a payout review replaced during its confirmed hold stops; loaded again, it
   await page.getByLabel('API URL').waitFor();
   await connectAs(page, `${dev.origin}/api`, a, true);
   await goTo(page, 'payouts');
+  return { a, context, page };
+}
+
+// A review replaced while its confirmed run is held (the merchant loads another file during the
+// hold) is disposed: nothing goes on behind the screen. Before the fix the old review's timer ran
+// the steps at the end of the hold with nothing on screen: the review shown (of the other file)
+// said nothing was sent while all 15 rows of the first were paid, its Confirm did nothing while
+// the hidden run went on, and no Stop could reach that run. The first file loaded again then shows
+// its journal's state in true words, with buttons that work.
+test('a payout review replaced during its confirmed hold stops; loaded again, it says where it stands and goes on when asked', async () => {
+  const { a, context, page } = await payoutsPage();
   const f = await payoutFile(sb, 15);
   const g = await payoutFile(sb, 3);
   await loadPayouts(page, 'june.csv', f.text);
@@ -129,14 +135,7 @@ test('a payout review replaced during its confirmed hold stops; loaded again, it
 // its hold) is on its way, nothing is sent when the hold ends. Before the fix the page went on
 // by itself at the end of the hold and paid every row the merchant had just stopped.
 test('Stop pressed during the look-up before a hold: the hold does not end in a send', async () => {
-  const a = await newMerchant(sb);
-  const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
-  const page = await context.newPage();
-  await page.goto(`${dev.origin}/`);
-  await page.evaluate((t) => localStorage.setItem('wk.tuning', JSON.stringify(t)), TUNING);
-  await page.getByLabel('API URL').waitFor();
-  await connectAs(page, `${dev.origin}/api`, a, true);
-  await goTo(page, 'payouts');
+  const { a, context, page } = await payoutsPage();
   const f = await payoutFile(sb, 12);
   await loadPayouts(page, 'june.csv', f.text);
   const seen = (await sb.stats(a.pub)).by_cmd?.get_withdrawal_history ?? 0;
@@ -158,14 +157,7 @@ test('Stop pressed during the look-up before a hold: the hold does not end in a 
 // Before the fix a confirmed hold went on behind the warning and paid every row with nothing on
 // screen (no progress, no Stop).
 test('a payout file too large, chosen during a confirmed hold: the review it replaces stops', async () => {
-  const a = await newMerchant(sb);
-  const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
-  const page = await context.newPage();
-  await page.goto(`${dev.origin}/`);
-  await page.evaluate((t) => localStorage.setItem('wk.tuning', JSON.stringify(t)), TUNING);
-  await page.getByLabel('API URL').waitFor();
-  await connectAs(page, `${dev.origin}/api`, a, true);
-  await goTo(page, 'payouts');
+  const { a, context, page } = await payoutsPage();
   const f = await payoutFile(sb, 12);
   await loadPayouts(page, 'june.csv', f.text);
   await page.locator('[data-action="send-payouts"]').click(); // Confirm

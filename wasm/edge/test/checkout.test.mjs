@@ -73,12 +73,20 @@ test('checkout end to end: payment, sandbox pays, IPN, event, signed forward, st
 
   await sb.admin('POST', `/tx/${tx.txn_id}/pay`, {});
 
-  // Three IPNs (created, received, complete) become three events and three signed forwards.
+  // Three IPNs (created, received, complete) become three events and three signed forwards. An
+  // IPN that meets the checkout still recording its payment is answered 503 and sent again by the
+  // sandbox (1 s, 2 s, 4 s, …), and a forward that fails is retried (2 s, doubling): on a loaded
+  // machine that takes a few rounds, so the wait is long and, if it runs out, says what it saw.
+  let seen = [];
   const evs = await eventually(async () => {
     const r = await gw.request('GET', '/v1/events?after=0&limit=100', { token: gw.tokens[0] });
     const mine = r.json.events.filter((e) => e.txn_id === tx.txn_id);
+    seen = mine.map((e) => `${e.status}:${e.forward.state}`);
     return mine.length === 3 && mine.every((e) => e.forward.state === 'delivered') && mine;
-  }, 15000, 'three delivered events for the payment');
+  }, 45_000, 'three delivered events for the payment').catch(async (e) => {
+    const ipns = (await sb.admin('GET', '/ipn-log')).filter((l) => l.body.includes(tx.txn_id)).map((l) => l.http_status);
+    throw new Error(`${e.message}; events seen ${JSON.stringify(seen)}; the sandbox's IPN answers ${JSON.stringify(ipns)}`);
+  });
   const log = await sb.admin('GET', '/ipn-log');
   assert.ok(log.filter((l) => l.body.includes(tx.txn_id)).every((l) => l.url === gw.url + '/ipn' && l.http_status === 200));
   assert.deepEqual(evs.map((e) => e.status), [0, 1, 100]);

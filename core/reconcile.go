@@ -182,6 +182,21 @@ func queriesFromRef(cmd string, r map[string]string, since time.Time) []Reconcil
 	return []ReconcileQuery{q}
 }
 
+// listedNowhere reports whether no history lists q's operation (a conversion, a transfer to a
+// merchant): Reconcile answers ambiguous, and once no copy can land a person settles it by the
+// balances.
+func (q *ReconcileQuery) listedNowhere() bool {
+	return q.Cmd == "convert" || q.Cmd == "create_transfer" && q.Address == ""
+}
+
+// ListedNowhere reports whether no history lists the operation cmd with the fields ref (an Op's
+// Ref): a conversion or a transfer to a merchant. Reconcile answers ambiguous for it; a person
+// settles it by the balances and forgets its record (ForgetOp).
+func ListedNowhere(cmd string, ref map[string]string) bool {
+	qs := queriesFromRef(cmd, ref, time.Time{})
+	return len(qs) == 1 && qs[0].listedNowhere()
+}
+
 // Reconcile looks an operation of unknown outcome up in the account's history: withdrawals
 // (and transfers to an address) in the withdrawal history, payments in the transaction list.
 // It only reads; it never sends the operation again.
@@ -237,7 +252,7 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 		}
 		switch q.Cmd {
 		case "create_withdrawal", "create_mass_withdrawal", "create_transfer":
-			if q.Cmd == "create_transfer" && q.Address == "" {
+			if q.listedNowhere() {
 				out[i] = &ReconcileResult{Verdict: Ambiguous, Detail: "a transfer to another merchant is an internal ledger move that the API lists nowhere: compare your balance, or ask the receiving merchant, before sending it again"}
 				blind = append(blind, i)
 				floor = max(floor, q.Nonce)

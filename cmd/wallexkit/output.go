@@ -154,7 +154,7 @@ func (a *app) printPendingOp(e *core.PendingOpError) {
 			"It is recorded in %s under that key: settle it with that key pair (give its private key).\n", pub, base, a.set.publicKey, a.set.apiURL, a.stateName())
 	}
 	fmt.Fprintf(a.stderr, "Nothing was sent. Settle the earlier one first (safe to run at once: it only reads):\n  %s\n", a.pendingOpLine(e))
-	if blindOp(e.Op.Cmd, e.Op.Ref) {
+	if core.ListedNowhere(e.Op.Cmd, e.Op.Ref) {
 		// no history lists it: reconcile answers ambiguous, and a person settles it by the balances
 		fmt.Fprintf(a.stderr, "No history lists %s, so it answers ambiguous. Once it says a late copy can no longer be carried\n"+
 			"out, compare your balances (wallexkit balances). If it was not carried out, drop its record, then\n"+
@@ -162,12 +162,6 @@ func (a *app) printPendingOp(e *core.PendingOpError) {
 		return
 	}
 	fmt.Fprintln(a.stderr, "When it says not_found, run your command again; when it says found, it was paid already.")
-}
-
-// blindOp reports whether an operation is one that no history lists (a conversion, a transfer
-// to a merchant): reconcile answers ambiguous for it, and the balances tell.
-func blindOp(cmd string, ref map[string]string) bool {
-	return cmd == "convert" || cmd == "create_transfer" && ref["merchant"] != ""
 }
 
 func blindWhat(cmd string) string {

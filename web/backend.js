@@ -179,6 +179,18 @@ export function storeView(b, id, call) {
   return v;
 }
 
+/**
+ * The store a screen shows now, and the backend pinned to it (Backend.inStore): what a review,
+ * a charge or a payout run sends, and reconciles, goes to that store whatever the page shows by
+ * then. (A backend without stores is used as it is.)
+ * @param {{backend: Backend, session?: {storeId?: string}|null}} ctx
+ * @returns {{id: string, backend: Backend}}
+ */
+export function shownStore(ctx) {
+  const id = ctx.session?.storeId ?? '';
+  return { id, backend: ctx.backend.inStore ? ctx.backend.inStore(id) : ctx.backend };
+}
+
 /** A new operation id (the page names each money request before it leaves). */
 export function newOpId() {
   return crypto.randomUUID();

@@ -6,7 +6,7 @@
 import { h, replace } from './dom.js';
 import { errorBox, busy, dl, focusOn } from './ui.js';
 import { toBridgeError, mayHaveBeenCarriedOut } from './lib/errors.js';
-import { newOpId } from './backend.js';
+import { newOpId, shownStore } from './backend.js';
 import { reconcileControl, clockTime } from './reconcile-view.js';
 import { fiatValues, approx } from './fiat.js';
 import { t, currentLocale } from './lib/i18n.js';
@@ -57,9 +57,8 @@ export function moneyFlow(ctx, spec) {
     // it, whatever this page shows by the time Confirm is pressed (a switch in the header is
     // still drawing the page for the next store; the store signed out, locked or removed in
     // another window: then the worker refuses, nothing sent).
-    const storeId = ctx.session?.storeId ?? '';
     const storeName = ctx.session?.storeName ?? '';
-    const backend = ctx.backend.inStore ? ctx.backend.inStore(storeId) : ctx.backend;
+    const { backend } = shownStore(ctx);
     const heading = h('h4', { tabindex: '-1' }, t('mf_review_the', spec.name));
     const fiatSlot = h('span', { class: 'fiat' }, '…');
     const confirm = h('button', { type: 'button', class: 'primary', 'data-action': 'confirm' }, spec.confirmLabel ?? t('mf_confirm_send'));

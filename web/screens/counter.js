@@ -10,7 +10,7 @@ import { formatAmount, parseUnits, AmountError } from '../lib/money.js';
 import { FIAT_PLACES } from '../lib/codes.gen.js';
 import { paymentState, timeoutSeconds } from '../lib/status.js';
 import { toBridgeError } from '../lib/errors.js';
-import { newOpId } from '../backend.js';
+import { newOpId, shownStore } from '../backend.js';
 import { qrSvg } from '../qr-view.js';
 import { reconcileControl, clockTime } from '../reconcile-view.js';
 import { loadCoins, truthy } from '../coins.js';
@@ -134,7 +134,7 @@ function keypadView(ctx, stage, onCharge) {
     // this press's own operation id, in the store the keypad showed: a Reconcile there that finds
     // no record of it says it never left
     const opId = newOpId();
-    const backend = ctx.backend.inStore ? ctx.backend.inStore(ctx.session?.storeId ?? '') : ctx.backend;
+    const { backend } = shownStore(ctx);
     coin.input.disabled = true;
     busy(charge, async () => {
       replace(msg);

@@ -12,6 +12,7 @@ import { formatAmount } from '../lib/money.js';
 import { toBridgeError } from '../lib/errors.js';
 import { loadCoins, truthy } from '../coins.js';
 import { clockTime } from '../reconcile-view.js';
+import { shownStore } from '../backend.js';
 import { fiatValues, approx } from '../fiat.js';
 import { t, tParts, currentLocale } from '../lib/i18n.js';
 
@@ -45,14 +46,14 @@ export default {
     // running: one run at a time on this screen; dispose: the review on screen (its timers, its run)
     const state = { running: false, stop: false, dispose: () => {} };
     ctx.onDispose(() => { state.stop = true; });
+    // the review replaced is gone: its timers stop and its run no longer steps (a hold it was
+    // waiting out does not go on behind the new one)
+    const dropReview = () => { state.dispose(); state.dispose = () => {}; };
 
     /** @param {string} text @param {string} name */
     const load = async (text, name) => {
       if (state.running) return;
-      // the review replaced is gone: its timers stop and its run no longer steps (a hold it was
-      // waiting out does not go on behind the new one)
-      state.dispose();
-      state.dispose = () => {};
+      dropReview();
       replace(stage, h('p', { class: 'loading', role: 'status' }, t('po_checking_file')));
       /** @type {PayoutOptions} */
       const opts = { name };
@@ -87,8 +88,7 @@ export default {
       if (f.size > 2_000_000) {
         // (as load: never over a run going on; the review it replaces stops)
         if (state.running) return;
-        state.dispose();
-        state.dispose = () => {};
+        dropReview();
         replace(stage, notice(t('po_too_large'), 'warn'));
         return;
       }
@@ -244,8 +244,7 @@ function runView(ctx, state, f, first) {
   // Its steps name that store (the one the review shows, From store), whatever the page shows by
   // the time they run: drawn while the header was switching, the page's calls already named the
   // next store while the review still showed this one.
-  const store = ctx.session?.storeId ?? '';
-  const backend = ctx.backend.inStore ? ctx.backend.inStore(store) : ctx.backend;
+  const { id: store, backend } = shownStore(ctx);
   let disposed = false;
   const ours = () => !disposed && ctx.backend.storeId() === store;
   /** @type {string|undefined} */

@@ -9,7 +9,7 @@ import { toBridgeError } from '../lib/errors.js';
 import { qrSvg } from '../qr-view.js';
 import { loadCoins, truthy, coinOptions } from '../coins.js';
 import { reconcileControl } from '../reconcile-view.js';
-import { newOpId } from '../backend.js';
+import { newOpId, shownStore } from '../backend.js';
 import { t, tParts } from '../lib/i18n.js';
 
 export const POLL_MS = 3000;
@@ -86,7 +86,7 @@ export default {
       // this press's own operation id, in the store the form showed: a Reconcile there that finds
       // no record of it says it never left
       const opId = newOpId();
-      const backend = ctx.backend.inStore ? ctx.backend.inStore(ctx.session?.storeId ?? '') : ctx.backend;
+      const { backend } = shownStore(ctx);
       busy(submit, async () => {
         try {
           const tx = await backend.createTransaction({ ...p, opId });

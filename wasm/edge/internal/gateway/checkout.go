@@ -290,9 +290,8 @@ func parsePrice(raw string) (Price, string) {
 	return p, ""
 }
 
-// signedOrder checks a price signed by the merchant's backend.
-// signedOrder reads a signed price; sent with orderID, its signature must name it
-// (CanonicalCheckoutOrder).
+// signedOrder checks a price signed by the merchant's backend; sent with orderID, its signature
+// must name it (CanonicalCheckoutOrder).
 func (g *Gateway) signedOrder(body gjson.Result, orderID string) (*checkoutOrder, *Response) {
 	if g.cfg.checkoutSecret == "" {
 		return nil, errorResponse(400, "signed_prices_disabled", "signed prices are not enabled on this gateway ("+EnvCheckoutSecret+" is not set): use item", false)
@@ -330,10 +329,11 @@ func (g *Gateway) signedOrder(body gjson.Result, orderID string) (*checkoutOrder
 	m := sha2.NewHMAC256([]byte(g.cfg.checkoutSecret))
 	m.Write([]byte(canon))
 	if !sha2.Equal(sig, m.Sum(nil)) {
+		msg := "sig does not match the signed fields (amount, currency1, currency2, buyer_email, item_name, expires)"
 		if orderID != "" {
-			return nil, errorResponse(403, "bad_signature", "sig does not match the signed fields (amount, currency1, currency2, buyer_email, item_name, expires, order_id): a checkout with order_id needs a price signed for that order (a last line order_id=...)", false)
+			msg = strings.TrimSuffix(msg, ")") + ", order_id): a checkout with order_id needs a price signed for that order (a last line order_id=...)"
 		}
-		return nil, errorResponse(403, "bad_signature", "sig does not match the signed fields (amount, currency1, currency2, buyer_email, item_name, expires)", false)
+		return nil, errorResponse(403, "bad_signature", msg, false)
 	}
 	if g.now().Unix() >= expires {
 		return nil, errorResponse(400, "expired", "the signed price expired at "+time.Unix(expires, 0).UTC().Format(time.RFC3339)+": ask the shop for a new one", false)

@@ -1,7 +1,7 @@
 package core
 
 import (
-	"sort"
+	"github.com/wallexkit/wallexkit/internal/order"
 )
 
 // Fields are the command-specific form fields of a call (the client adds version, key, cmd,
@@ -61,7 +61,7 @@ func (f *formBuilder) addSorted(fields Fields) {
 	for k := range fields {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	order.Strings(keys)
 	for _, k := range keys {
 		f.add(k, fields[k])
 	}

@@ -2,7 +2,7 @@ package core
 
 import (
 	"context"
-	"sort"
+	"github.com/wallexkit/wallexkit/internal/order"
 	"time"
 
 	"github.com/wallexkit/wallexkit/internal/errtext"
@@ -107,7 +107,7 @@ func DecodeBalances(r Value) (*Balances, error) {
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(out.Coins, func(i, j int) bool { return out.Coins[i].Coin < out.Coins[j].Coin })
+	order.Stable(out.Coins, func(a, b *Balance) bool { return a.Coin < b.Coin })
 	return out, nil
 }
 
@@ -210,6 +210,6 @@ func (c *Client) Rates(ctx context.Context, p *RatesParams) (*Rates, error) {
 		out.Coins = append(out.Coins, r)
 		return true
 	})
-	sort.Slice(out.Coins, func(i, j int) bool { return out.Coins[i].Coin < out.Coins[j].Coin })
+	order.Stable(out.Coins, func(a, b *Rate) bool { return a.Coin < b.Coin })
 	return out, nil
 }

@@ -1,7 +1,7 @@
 package core
 
 import (
-	"sort"
+	"github.com/wallexkit/wallexkit/internal/order"
 	"strconv"
 	"strings"
 )
@@ -141,6 +141,6 @@ func sortedKeys(m map[string]string) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	order.Strings(keys)
 	return keys
 }

@@ -2,7 +2,7 @@ package core
 
 import (
 	"context"
-	"sort"
+	"github.com/wallexkit/wallexkit/internal/order"
 	"sync"
 	"time"
 
@@ -170,11 +170,11 @@ func SortOps(m map[string]Op) []Op {
 		o.Ref = copyRef(o.Ref)
 		out = append(out, o)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if c := out[i].SentAt.Compare(out[j].SentAt); c != 0 {
+	order.Stable(out, func(a, b *Op) bool {
+		if c := a.SentAt.Compare(b.SentAt); c != 0 {
 			return c < 0
 		}
-		return out[i].ID < out[j].ID
+		return a.ID < b.ID
 	})
 	return out
 }

@@ -17,8 +17,8 @@ package payout
 import (
 	"bytes"
 	"errors"
+	"github.com/wallexkit/wallexkit/internal/order"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -187,9 +187,9 @@ func Parse(name string, data []byte, o Options) *File {
 			f.Warnings = append(f.Warnings, Problem{0, "the " + t.Currency + " payouts add up to " + t.Amount.Text() + ", more than the " + t.Currency + " balance (" + bal.Text() + "): the last ones will be refused"})
 		}
 	}
-	sort.Slice(f.Totals, func(i, j int) bool { return f.Totals[i].Currency < f.Totals[j].Currency })
-	sort.SliceStable(f.Problems, func(i, j int) bool { return f.Problems[i].Line < f.Problems[j].Line })
-	sort.SliceStable(f.Warnings, func(i, j int) bool { return f.Warnings[i].Line < f.Warnings[j].Line })
+	order.Stable(f.Totals, func(a, b *Total) bool { return a.Currency < b.Currency })
+	order.Stable(f.Problems, func(a, b *Problem) bool { return a.Line < b.Line })
+	order.Stable(f.Warnings, func(a, b *Problem) bool { return a.Line < b.Line })
 	return f
 }
 

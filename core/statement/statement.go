@@ -7,7 +7,7 @@ package statement
 
 import (
 	"context"
-	"sort"
+	"github.com/wallexkit/wallexkit/internal/order"
 	"strconv"
 	"time"
 
@@ -196,11 +196,11 @@ func Build(ctx context.Context, c *core.Client, p Params) (*Statement, error) {
 			}
 		}
 	}
-	sort.SliceStable(s.Rows, func(i, j int) bool {
-		if !s.Rows[i].Time.Equal(s.Rows[j].Time) {
-			return s.Rows[i].Time.After(s.Rows[j].Time) // newest first
+	order.Stable(s.Rows, func(a, b *Row) bool {
+		if !a.Time.Equal(b.Time) {
+			return a.Time.After(b.Time) // newest first
 		}
-		return s.Rows[i].ID < s.Rows[j].ID
+		return a.ID < b.ID
 	})
 	if err := s.total(); err != nil {
 		return nil, err
@@ -282,11 +282,11 @@ func (s *Statement) total() error {
 		t.Net = net
 		s.Totals = append(s.Totals, *t)
 	}
-	sort.Slice(s.Totals, func(i, j int) bool { return s.Totals[i].Coin < s.Totals[j].Coin })
+	order.Stable(s.Totals, func(a, b *Total) bool { return a.Coin < b.Coin })
 	for _, p := range prices {
 		s.Prices = append(s.Prices, *p)
 	}
-	sort.Slice(s.Prices, func(i, j int) bool { return s.Prices[i].Currency < s.Prices[j].Currency })
+	order.Stable(s.Prices, func(a, b *PriceTotal) bool { return a.Currency < b.Currency })
 	return nil
 }
 

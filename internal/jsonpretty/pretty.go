@@ -8,7 +8,6 @@ package pretty
 
 import (
 	"bytes"
-	"sort"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -298,7 +297,7 @@ func (w *writer) value(n *node, depth int) {
 		for i, k := range n.keys {
 			text[i] = unquote(k)
 		}
-		sort.SliceStable(order, func(a, b int) bool { return text[order[a]] < text[order[b]] })
+		order = stableOrder(order, func(i, j int) bool { return text[i] < text[j] })
 	}
 	oneLine := n.kind == '[' && w.fitsOnLine(n)
 	for i, m := range order {
@@ -397,4 +396,32 @@ func hex4(b []byte) rune {
 		r = r<<4 | rune(hexVal(c))
 	}
 	return r
+}
+
+// stableOrder returns p (indices) in the stable order of less(i, j), by a bottom-up merge sort.
+// (Not package sort: gjson links this package into every program that uses it, the wasm builds
+// included, and sort's code is about 4 KB of their gzip.)
+func stableOrder(p []int, less func(i, j int) bool) []int {
+	tmp := make([]int, len(p))
+	n := len(p)
+	for w := 1; w < n; w *= 2 {
+		for lo := 0; lo < n; lo += 2 * w {
+			mid, hi := min(lo+w, n), min(lo+2*w, n)
+			i, j, k := lo, mid, lo
+			for i < mid && j < hi {
+				if less(p[j], p[i]) { // a right element goes first only when strictly less: stable
+					tmp[k] = p[j]
+					j++
+				} else {
+					tmp[k] = p[i]
+					i++
+				}
+				k++
+			}
+			k += copy(tmp[k:], p[i:mid])
+			copy(tmp[k:], p[j:hi])
+		}
+		p, tmp = tmp, p
+	}
+	return p
 }

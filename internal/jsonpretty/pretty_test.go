@@ -3,7 +3,9 @@ package pretty
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -163,6 +165,38 @@ func TestPrettySortKeys(t *testing.T) {
 	got := string(Ugly(PrettyOptions([]byte(`{"b":1,"\u0041":2,"a":3,"b":0}`), opts)))
 	if want := `{"\u0041":2,"a":3,"b":1,"b":0}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// The sort is stable on objects wider than its first merges: 300 members, keys repeated, each
+// key's members in their first order.
+func TestPrettySortKeysWideObject(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{")
+	type member struct{ key, seq int }
+	var want []member
+	for i := 0; i < 300; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		k := (i * 37) % 41
+		fmt.Fprintf(&b, `"k%02d":%d`, k, i)
+		want = append(want, member{k, i})
+	}
+	b.WriteString("}")
+	sort.SliceStable(want, func(i, j int) bool { return want[i].key < want[j].key })
+	var w strings.Builder
+	w.WriteString("{")
+	for i, m := range want {
+		if i > 0 {
+			w.WriteString(",")
+		}
+		fmt.Fprintf(&w, `"k%02d":%d`, m.key, m.seq)
+	}
+	w.WriteString("}")
+	got := string(Ugly(PrettyOptions([]byte(b.String()), &Options{Width: 80, Indent: "  ", SortKeys: true})))
+	if got != w.String() {
+		t.Fatalf("got %s\nwant %s", got, w.String())
 	}
 }
 

@@ -18,7 +18,7 @@ package jsonw
 
 import (
 	"errors"
-	"sort"
+	"github.com/wallexkit/wallexkit/internal/order"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -230,7 +230,7 @@ func SortedKeys[V any](m map[string]V) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	order.Strings(keys)
 	return keys
 }
 

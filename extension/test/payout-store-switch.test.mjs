@@ -82,12 +82,12 @@ test('a payout run confirmed in store A never pays from store B when the header 
 });
 
 /** A new merchant's dev page, connected (nonces on), on Mass payouts. */
-async function payoutsPage() {
+async function payoutsPage(tuning = TUNING) {
   const a = await newMerchant(sb);
   const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
   const page = await context.newPage();
   await page.goto(`${dev.origin}/`);
-  await page.evaluate((t) => localStorage.setItem('wk.tuning', JSON.stringify(t)), TUNING);
+  await page.evaluate((t) => localStorage.setItem('wk.tuning', JSON.stringify(t)), tuning);
   await page.getByLabel('API URL').waitFor();
   await connectAs(page, `${dev.origin}/api`, a, true);
   await goTo(page, 'payouts');
@@ -133,23 +133,36 @@ test('a payout review replaced during its confirmed hold stops; loaded again, it
 
 // "Stop after this batch" stops the run: pressed while the run's first step (the look-up before
 // its hold) is on its way, nothing is sent when the hold ends. Before the fix the page went on
-// by itself at the end of the hold and paid every row the merchant had just stopped.
+// by itself at the end of the hold and paid every row the merchant had just stopped. Also: a
+// file loaded while that step is on its way replaces nothing and says why (before, nothing
+// happened and nothing was said), and once the hold's time has passed the screen no longer says
+// "Holding … until" a time gone by.
 test('Stop pressed during the look-up before a hold: the hold does not end in a send', async () => {
-  const { a, context, page } = await payoutsPage();
+  // a 2.5 s timeout, so that the look-up can be held 1.5 s (time for the file and Stop) within it
+  const { a, context, page } = await payoutsPage({ ...TUNING, timeoutMs: 2500 });
   const f = await payoutFile(sb, 12);
+  const g = await payoutFile(sb, 3);
   await loadPayouts(page, 'june.csv', f.text);
   const seen = (await sb.stats(a.pub)).by_cmd?.get_withdrawal_history ?? 0;
-  await sb.admin('POST', 'faults', { kind: 'delay', delay_ms: 800, count: 1, cmd: 'get_withdrawal_history', key: a.pub });
+  await sb.admin('POST', 'faults', { kind: 'delay', delay_ms: 1500, count: 1, cmd: 'get_withdrawal_history', key: a.pub });
   await page.locator('[data-action="send-payouts"]').click(); // Confirm
   await waitForCall(sb, a.pub, 'get_withdrawal_history', seen + 1, 30_000);
+  await page.getByLabel('Payout file (CSV)').setInputFiles({ name: 'july.csv', mimeType: 'text/csv', buffer: Buffer.from(g.text) });
+  const busy = page.locator('p.notice', { hasText: 'are being sent' });
+  await busy.waitFor();
+  assert.match(await busy.innerText(), /Stop after this batch/, 'it says what to press');
+  assert.match(await page.locator('section[aria-labelledby="po-review"]').innerText(), /june\.csv/, "June's review stays");
   await page.locator('[data-action="stop"]').click(); // Stop after this batch
   await page.locator('#po-next', { hasText: 'Holding these payouts until' }).waitFor({ timeout: 30_000 });
   const said = await page.locator('#po-next').innerText();
-  await sleep(6_000); // the hold (timeout 1 s + window 1.5 s + at most a quarter of that) and a few seconds more
+  await sleep(8_000); // the hold (timeout 2.5 s + window 1.5 s + at most a quarter of that) and a few seconds more
   const paid = (await withdrawalsOf(sb, a, true)).length;
-  console.log(`stopped during the look-up; the screen said: ${said}; withdrawals after the hold: ${paid}`);
+  const after = await page.locator('#po-next').innerText();
+  console.log(`stopped during the look-up; the screen said: ${said}; after the hold: ${after}; withdrawals after the hold: ${paid}`);
   assert.equal(paid, 0, 'a stopped run sends nothing by itself');
   assert.doesNotMatch(said, /if this page stays open/, 'a stopped run does not say it goes on by itself');
+  assert.match(after, /The hold ended at .*Press Check again/, 'once its time has passed, the hold is said to be over');
+  assert.doesNotMatch(after, /Holding these payouts until/);
   await context.close();
 });
 

@@ -36,13 +36,15 @@ export default {
     const paste = field({ label: t('po_paste'), name: 'payoutText', type: 'textarea', attrs: { rows: 5, dir: 'ltr' } });
     const check = h('button', { type: 'submit', class: 'secondary' }, t('po_check_pasted'));
     const stage = h('div', { class: 'stack' });
+    // said when a file is loaded while the review on screen is sending: nothing is replaced then
+    const busy = h('p', { class: 'notice warn', role: 'status', hidden: true }, t('po_busy_running'));
     const form = h('form', { class: 'stack', novalidate: true }, file.wrap, h('details', null, h('summary', null, t('po_paste_instead')), paste.wrap, check));
     const root = h('section', { class: 'screen' },
       screenHeading(t('po_title')),
       h('p', { class: 'hint' }, t('po_intro')),
       ctx.variant === 'popup' ? h('p', { class: 'hint' }, t('po_popup_hint')) : null,
       noNonceWarning(ctx),
-      form, stage);
+      form, busy, stage);
     // running: one run at a time on this screen; dispose: the review on screen (its timers, its run)
     const state = { running: false, stop: false, dispose: () => {} };
     ctx.onDispose(() => { state.stop = true; });
@@ -52,6 +54,7 @@ export default {
 
     /** @param {string} text @param {string} name */
     const load = async (text, name) => {
+      busy.hidden = !state.running;
       if (state.running) return;
       dropReview();
       replace(stage, h('p', { class: 'loading', role: 'status' }, t('po_checking_file')));
@@ -87,6 +90,7 @@ export default {
       if (!f) return;
       if (f.size > 2_000_000) {
         // (as load: never over a run going on; the review it replaces stops)
+        busy.hidden = !state.running;
         if (state.running) return;
         dropReview();
         replace(stage, notice(t('po_too_large'), 'warn'));
@@ -273,10 +277,16 @@ function runView(ctx, state, f, first) {
     // a hold (a first run's, or while another run pays the file) is the console's to word: this page
     // goes on by itself when it ends
     const holding = s.step === 'hold' && s.wait_until;
-    const said = blocked
-      ? (s.pending + s.failed === 1 ? t('po_blocked_one') : t('po_blocked_many', s.pending + s.failed))
-      : holding ? t(confirmed ? 'po_holding' : 'po_holding_press', clockTime(Date.parse(/** @type {string} */ (s.wait_until)))) : sentence(s.next);
-    next.textContent = s.stopped ? `${t('po_stopped', s.stopped)} ${said}` : said;
+    // a hold whose time has passed (a review opened later, or a page left open unconfirmed) is
+    // no longer "until" that time: Check again looks the payouts up and sends them
+    const holdWords = (/** @type {number} */ until) => t(until <= Date.now() ? 'po_hold_ended' : confirmed ? 'po_holding' : 'po_holding_press', clockTime(until));
+    const say = () => {
+      const said = blocked
+        ? (s.pending + s.failed === 1 ? t('po_blocked_one') : t('po_blocked_many', s.pending + s.failed))
+        : holding ? holdWords(Date.parse(/** @type {string} */ (s.wait_until))) : sentence(s.next);
+      return s.stopped ? `${t('po_stopped', s.stopped)} ${said}` : said;
+    };
+    next.textContent = say();
     // the engine's sentence is Go's, in English: marked so, also inside a right-to-left page
     if (!blocked && !holding && currentLocale() !== 'en') { next.lang = 'en'; next.dir = 'ltr'; } else { next.removeAttribute('lang'); next.removeAttribute('dir'); }
     next.className = `notice ${s.done ? 'ok' : holding ? 'info' : s.in_flight || s.ambiguous || s.stopped || blocked ? 'warn' : 'info'}`;
@@ -302,8 +312,10 @@ function runView(ctx, state, f, first) {
         check.textContent = left > 0 ? t('rcn_check_again_at', clockTime(until), left) : t('rcn_check_again');
         if (left <= 0) {
           clearInterval(waitTimer);
-          // the person confirmed this run on this page: its hold ends in the look-up and the send
+          // the person confirmed this run on this page: its hold ends in the look-up and the send;
+          // else the notice says the hold is over and what to press
           if (holding && confirmed && !state.running && ours()) run(false);
+          else if (holding) next.textContent = say();
         }
       };
       tick();

@@ -634,3 +634,77 @@ func TestDerive(t *testing.T) {
 		t.Fatalf("Derive with another API URL: %q, store key %q", other.APIURL(), other.StoreKey())
 	}
 }
+
+// A developer's retry loop written from the README ("each error knows whether a retry is safe")
+// checks the type it can retry: errors.As to *core.TransportError (or *core.NonceError) and its
+// Retryable. An OutcomeUnknownError wraps one of those as its cause, so the loop must not find a
+// retryable error in it: the withdrawal may have been carried out (here it was), and a client
+// without operation records (core.New as ExampleNew builds it) sends it a second time.
+func TestOutcomeUnknownCauseIsNotRetryable(t *testing.T) {
+	replay := func(inner core.Transport) core.Transport {
+		// a copy delivered again by the network (a proxy, a browser's HTTP stack): the first
+		// copy is carried out, the caller sees the copy's answer
+		return core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+			if strings.HasSuffix(r.URL, "/create_withdrawal") {
+				if _, err := inner.RoundTrip(ctx, r); err != nil {
+					return nil, err
+				}
+			}
+			return inner.RoundTrip(ctx, r)
+		})
+	}
+	cases := []struct {
+		name  string
+		fault string
+		tr    func(core.Transport) core.Transport
+	}{
+		{"commit then drop", sandbox.FaultCommitDrop, nil},
+		{"5xx after commit", sandbox.FaultCommitStatus, nil},
+		{"copy replayed", "", replay},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, sandbox.Config{})
+			var tr core.Transport = nethttp.New(nil)
+			if tc.tr != nil {
+				tr = tc.tr(tr)
+			}
+			c := e.client(core.WithTransport(tr), core.WithNonces(nil))
+			ctx := context.Background()
+			if _, err := c.Login(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if tc.fault != "" {
+				e.sb.InjectFault(sandbox.Fault{Kind: tc.fault, Cmd: "create_withdrawal"})
+			}
+			p := &core.WithdrawalParams{Amount: "0.1", Currency: "BTC", Address: sandbox.TestAddress("BTC", 1), Note: core.String("order-42")}
+			var err error
+			for range 2 { // the developer's loop: retry what says it may be retried
+				if _, err = c.CreateWithdrawal(ctx, p); err == nil {
+					break
+				}
+				var te *core.TransportError
+				var ne *core.NonceError
+				if !(errors.As(err, &te) && te.Retryable()) && !(errors.As(err, &ne) && ne.Retryable()) {
+					break
+				}
+			}
+			n := 0
+			for w, err := range c.WithdrawalHistory(ctx, &core.ListParams{Limit: 25}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if w.Note == "order-42" {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("%d withdrawals for order-42, want 1: a cause inside an OutcomeUnknownError said a retry was safe", n)
+			}
+			var ou *core.OutcomeUnknownError
+			if !errors.As(err, &ou) || core.IsRetryable(err) {
+				t.Fatalf("err = %v, want the outcome unknown of the first attempt", err)
+			}
+		})
+	}
+}

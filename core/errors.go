@@ -140,7 +140,8 @@ type NonceError struct {
 	// Required is true when the server wants a nonce and this client sends none: the key has
 	// been used with nonces (by another tool, or another copy of this one), and from then on
 	// every call must carry one. Turn nonces on (WithNonces) in this client.
-	Required bool
+	Required       bool
+	causeOfUnknown bool // the cause of an OutcomeUnknownError (markUnknownCause): not retryable
 }
 
 func (e *NonceError) Error() string {
@@ -150,7 +151,11 @@ func (e *NonceError) Error() string {
 	return e.Message + ": another program may be using this API key with nonces (" + e.Cmd + ")"
 }
 func (e *NonceError) Code() ErrorCode { return CodeNonce }
-func (e *NonceError) Retryable() bool { return !e.Required } // a missing nonce stays missing until nonces are turned on
+
+// Retryable is false for a missing nonce (it stays missing until nonces are turned on) and for
+// the cause of an OutcomeUnknownError (a money request's copy refused: the original may have
+// been carried out).
+func (e *NonceError) Retryable() bool { return !e.Required && !e.causeOfUnknown }
 
 // RateLimitError means the key is throttled (HTTP 429). Wait before trying again.
 type RateLimitError struct {
@@ -173,12 +178,15 @@ func (e *RateLimitError) Retryable() bool { return true }
 // TransportError means the API could not be reached or its answer could not be understood
 // (connection failure, timeout, HTML error page, truncated body). For commands that do not move
 // money it is safe to retry; money commands get an OutcomeUnknownError instead whenever the
-// request may have reached the server.
+// request may have reached the server, and the TransportError it wraps (errors.As finds it)
+// then says Retryable false.
 type TransportError struct {
 	Cmd        string
 	HTTPStatus int    // 0 when no answer arrived
 	Excerpt    string // a short, redacted excerpt of a body that was not the expected JSON
 	Err        error
+
+	causeOfUnknown bool // the cause of an OutcomeUnknownError (markUnknownCause): not retryable
 }
 
 func (e *TransportError) Error() string {
@@ -196,7 +204,7 @@ func (e *TransportError) Error() string {
 }
 func (e *TransportError) Unwrap() error   { return e.Err }
 func (e *TransportError) Code() ErrorCode { return CodeTransport }
-func (e *TransportError) Retryable() bool { return true }
+func (e *TransportError) Retryable() bool { return !e.causeOfUnknown }
 
 // OutcomeUnknownError is returned when a command that is not safe to repeat (money commands,
 // create_transaction) may have reached the server but no usable answer came back. Do NOT send it
@@ -286,7 +294,21 @@ func plainNetError(err error) string {
 	}
 	return msg
 }
-func (e *OutcomeUnknownError) Unwrap() error   { return e.Err }
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// markUnknownCause makes every error in cause's chain say Retryable false: it is the cause of an
+// OutcomeUnknownError, which a caller's errors.As to *TransportError or *NonceError finds too,
+// and a request that may have been carried out is never safe to send again.
+func markUnknownCause(cause error) {
+	var te *TransportError
+	if errors.As(cause, &te) {
+		te.causeOfUnknown = true
+	}
+	var ne *NonceError
+	if errors.As(cause, &ne) {
+		ne.causeOfUnknown = true
+	}
+}
 func (e *OutcomeUnknownError) Code() ErrorCode { return CodeOutcomeUnknown }
 func (e *OutcomeUnknownError) Retryable() bool { return false }
 

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"strings"
 	"time"
@@ -204,8 +205,16 @@ func (c *Client) CreateMassWithdrawal(ctx context.Context, items []MassWithdrawa
 		v := res.Result.Member(it.Key)
 		switch {
 		case !v.Exists():
+			// the API took the batch and says nothing of this payout: it may have been carried
+			// out, which an APIError ("refused") would deny
 			out[i].Missing = true
-			out[i].Err = &APIError{Cmd: "create_mass_withdrawal", Message: "no result for this payout in the answer", HTTPStatus: res.HTTPStatus}
+			ref := map[string]string{}
+			for k, v := range refOf(f) {
+				if strings.HasPrefix(k, "wd["+it.Key+"][") {
+					ref[k] = v
+				}
+			}
+			out[i].Err = &OutcomeUnknownError{Cmd: "create_mass_withdrawal", Ref: ref, HTTPStatus: res.HTTPStatus, Err: errors.New("the answer has no result for this payout")}
 		case v.Get("error").Text() != "ok" && v.Get("error").Exists():
 			out[i].Err = &APIError{Cmd: "create_mass_withdrawal", Message: c.red.text(v.Get("error").Text()), HTTPStatus: res.HTTPStatus}
 		default:

@@ -2,8 +2,11 @@ package core_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/wallexkit/wallexkit/core"
 	"github.com/wallexkit/wallexkit/core/nethttp"
@@ -100,5 +103,49 @@ func TestReplayedMoneyCallIsNotPaidTwice(t *testing.T) {
 	// Reads are still resent after a nonce refusal.
 	if _, err := c.BasicInfo(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An item the answer of create_mass_withdrawal says nothing about (Missing) may have been carried
+// out: its error must say so (outcome_unknown, not retryable), not be an APIError, which a
+// caller reads as "the API refused this payout" and sends again.
+func TestMassWithdrawalMissingItemIsOutcomeUnknown(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	inner := nethttp.New(nil)
+	drop := core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+		hr, err := inner.RoundTrip(ctx, r)
+		if err == nil && strings.HasSuffix(r.URL, "/create_mass_withdrawal") {
+			var m map[string]any
+			if json.Unmarshal(hr.Body, &m) == nil {
+				if res, ok := m["result"].(map[string]any); ok {
+					delete(res, "b") // carried out, but the answer lost it
+				}
+				hr.Body, _ = json.Marshal(m)
+			}
+		}
+		return hr, err
+	})
+	c := e.client(core.WithTransport(drop), core.WithOpStore(core.NewMemoryStore()))
+	ctx := context.Background()
+	mw, err := c.CreateMassWithdrawal(ctx, []core.MassWithdrawalItem{
+		{Key: "a", Amount: "0.1", Currency: "BTC", Address: sandbox.TestAddress("BTC", 1), Note: core.String("a")},
+		{Key: "b", Amount: "0.2", Currency: "BTC", Address: sandbox.TestAddress("BTC", 2), Note: core.String("b")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mw.Results[1]
+	if !r.Missing || r.Err == nil {
+		t.Fatalf("result b = %+v, want Missing", r)
+	}
+	var ou *core.OutcomeUnknownError
+	if core.CodeOf(r.Err) != core.CodeOutcomeUnknown || core.IsRetryable(r.Err) || !errors.As(r.Err, &ou) {
+		t.Fatalf("missing item's error = %T %v (code %s), want an OutcomeUnknownError", r.Err, r.Err, core.CodeOf(r.Err))
+	}
+	if ou.Ref["wd[b][amount]"] != "0.2" || ou.Ref["wd[b][address]"] != sandbox.TestAddress("BTC", 2) || ou.Ref["wd[a][amount]"] != "" {
+		t.Fatalf("ref = %v, want the missing payout's fields", ou.Ref)
+	}
+	if qs := core.QueriesFromOutcome(ou, time.Now().Add(-time.Minute)); len(qs) != 1 || qs[0].Note != "b" {
+		t.Fatalf("queries = %+v, want the missing payout's", qs)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -97,7 +98,8 @@ const OpForgottenRetention = 400 * 24 * time.Hour
 
 // OpStore keeps operation records per client store key (Client.StoreKey). SaveOp writes (or
 // replaces) an op by ID and must be durable when it returns: the client sends nothing until it
-// has. Implementations must be safe for concurrent use.
+// has. Implementations must be safe for concurrent use. A store without ClaimOp (OpClaimer)
+// keeps the clients of one process from sending one request twice at once, not processes.
 type OpStore interface {
 	SaveOp(ctx context.Context, key string, op Op) error
 	LoadOps(ctx context.Context, key string) ([]Op, error)
@@ -364,7 +366,11 @@ func (r *opRecorder) sending(ctx context.Context, nonce int64, sentAt, deadline 
 	if !r.on {
 		return nil
 	}
-	if cl, ok := r.c.cfg.ops.(OpClaimer); ok && !r.put {
+	if !r.put {
+		cl, ok := r.c.cfg.ops.(OpClaimer)
+		if !ok {
+			cl = localClaimer{r.c.cfg.ops} // an OpStore of the caller's own making
+		}
 		// First write: beginOp's check again and the write in one step, so that two processes
 		// that both passed beginOp's check (a slow login between it and here) cannot both send;
 		// and the only check of the records of the store's other keys and API URLs (a key
@@ -399,6 +405,28 @@ func (r *opRecorder) sending(ctx context.Context, nonce int64, sentAt, deadline 
 	}
 	r.put = true
 	return nil
+}
+
+// localClaimer is ClaimOp for an OpStore that has none (one a developer wrote over a database):
+// the check of this key's records and the write, with no other client of this process between
+// them. Two processes sharing such a store are not kept apart: that takes an OpClaimer.
+type localClaimer struct{ s OpStore }
+
+var localClaimMu sync.Mutex
+
+func (l localClaimer) ClaimOp(ctx context.Context, key string, op Op, conflict func(string, Op) bool) (*Op, string, error) {
+	localClaimMu.Lock()
+	defer localClaimMu.Unlock()
+	ops, err := l.s.LoadOps(ctx, key)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, o := range ops {
+		if conflict(key, o) {
+			return &o, key, nil
+		}
+	}
+	return nil, "", l.s.SaveOp(ctx, key, op)
 }
 
 // OpClaimer is an OpStore that writes an operation's first record unless a recorded one

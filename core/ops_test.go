@@ -252,11 +252,17 @@ func TestIdenticalRequestGuardHoldsOnOneMemoryStore(t *testing.T) {
 		name  string
 		nonce bool
 		two   bool
-	}{{"two clients, nonces", true, true}, {"one client, no nonces", false, false}} {
+		own   bool // the developer's own OpStore (a database table): SaveOp, LoadOps, DeleteOp, no ClaimOp
+	}{{"two clients, nonces", true, true, false}, {"one client, no nonces", false, false, false},
+		{"own store, one client, no nonces", false, false, true}, {"own store, two clients, nonces", true, true, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, sandbox.Config{})
 			m := core.NewMemoryStore()
-			opts := []core.Option{core.WithTokenStore(m), core.WithOpStore(m)}
+			var ops core.OpStore = m
+			if tc.own {
+				ops = plainOpStore{m}
+			}
+			opts := []core.Option{core.WithTokenStore(m), core.WithOpStore(ops)}
 			if tc.nonce {
 				opts = append(opts, core.WithNonces(m))
 			}
@@ -274,6 +280,20 @@ func TestIdenticalRequestGuardHoldsOnOneMemoryStore(t *testing.T) {
 			sentOnce(t, ctx, a, b, params, 50*time.Millisecond, "bc1qmemrace")
 		})
 	}
+}
+
+// plainOpStore is an OpStore with only the interface's three methods, as a developer writes one
+// over a database: no OpClaimer.
+type plainOpStore struct{ m *core.MemoryStore }
+
+func (p plainOpStore) SaveOp(ctx context.Context, key string, op core.Op) error {
+	return p.m.SaveOp(ctx, key, op)
+}
+func (p plainOpStore) LoadOps(ctx context.Context, key string) ([]core.Op, error) {
+	return p.m.LoadOps(ctx, key)
+}
+func (p plainOpStore) DeleteOp(ctx context.Context, key, id string) error {
+	return p.m.DeleteOp(ctx, key, id)
 }
 
 // sentOnce sends the withdrawal params makes with a, and after pause the same with b (a click

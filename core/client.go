@@ -51,7 +51,9 @@ func New(opts ...Option) (*Client, error) {
 
 // Derive returns a new Client with c's options and opts applied after them: New's checks, on
 // what opts change. Its cached token, its login in flight, its turn for nonce-bearing calls and
-// the tokens its redactor learns are its own; its transport and its stores are c's unless opts
+// the tokens its redactor learns are its own (its nonce-bearing calls still go one at a time with
+// c's and the other derived clients' when their nonce store is a NonceLocker, as MemoryStore and
+// the filestore are); its transport and its stores are c's unless opts
 // replace them (the memory token store New gives c by default included: pass WithTokenStore for
 // a store of its own). It is for a host that needs a client per request, such as the edge
 // gateway: what New checked of c is not checked again unless opts change it (parsing the API URL
@@ -281,13 +283,14 @@ func (c *Client) Call(ctx context.Context, cmd string, fields Fields) (*Response
 			return nil, errtext.Prefix("wallex "+cmd+": gave up waiting for the previous nonce call, nothing was sent: ", ctx.Err())
 		}
 		defer func() { <-c.nonceTurn }()
-		// Other processes using the same nonce store (a file) take turns with us too: the lock is
-		// held for the whole request, not only while the nonce is chosen (spec §4).
+		// Other clients and processes using the same nonce store (a MemoryStore, a file) take
+		// turns with us too: the lock is held for the whole request, not only while the nonce is
+		// chosen (spec §4).
 		if l, ok := c.cfg.nonces.(NonceLocker); ok {
 			unlock, err := l.LockNonce(ctx, c.storeKey)
 			if err != nil {
 				if ctx.Err() != nil {
-					return nil, errtext.Prefix("wallex "+cmd+": gave up waiting for another process's nonce call, nothing was sent: ", ctx.Err())
+					return nil, errtext.Prefix("wallex "+cmd+": gave up waiting for another client's or process's nonce call, nothing was sent: ", ctx.Err())
 				}
 				return nil, errtext.Prefix("wallex "+cmd+": cannot lock the nonce store, nothing was sent: ", err)
 			}

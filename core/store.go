@@ -68,6 +68,7 @@ type MemoryStore struct {
 	tokens map[string]Token
 	nonces map[string]int64
 	ops    map[string]map[string]Op
+	turns  map[string]chan struct{} // LockNonce: one nonce-bearing call of a key at a time
 }
 
 // NewMemoryStore returns an empty in-memory store.
@@ -109,6 +110,30 @@ func (m *MemoryStore) SaveNonce(_ context.Context, key string, n int64) error {
 	}
 	m.mu.Unlock()
 	return nil
+}
+
+// LockNonce holds key's turn for one nonce-bearing call (NonceLocker) until unlock, or gives up
+// when ctx ends: the clients that share this store (made by Derive, or by New with one store)
+// each have a turn of their own, and the API wants one nonce-bearing call of a key at a time
+// (spec §4). Without it their calls crossed, and a money call whose nonce another client's call
+// overtook was refused after it left: an outcome unknown for nothing.
+func (m *MemoryStore) LockNonce(ctx context.Context, key string) (func(), error) {
+	m.mu.Lock()
+	if m.turns == nil {
+		m.turns = map[string]chan struct{}{}
+	}
+	t := m.turns[key]
+	if t == nil {
+		t = make(chan struct{}, 1)
+		m.turns[key] = t
+	}
+	m.mu.Unlock()
+	select {
+	case t <- struct{}{}:
+		return func() { <-t }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func (m *MemoryStore) SaveOp(_ context.Context, key string, op Op) error {

@@ -337,7 +337,12 @@ func (e *PendingOpError) Error() string {
 	if e.Op.Cmd == "create_withdrawal" || e.Op.Cmd == "create_transfer" {
 		like = "a request for the same amount of the same coin to the same destination" // whatever its note
 	}
-	return "wallex " + e.Op.Cmd + ": not sent: " + like + " sent at " + at + " (operation " + e.Op.ID + ") has an unknown outcome and may have been carried out; reconcile it first"
+	msg := "wallex " + e.Op.Cmd + ": not sent: " + like + " sent at " + at + " (operation " + e.Op.ID + ") has an unknown outcome and may have been carried out; reconcile it first"
+	if e.StoreKey != "" {
+		// this client's ReconcileOp does not see another key's records: it would say "no record"
+		msg += ", with a client of the API key and URL it was sent with (store key " + e.StoreKey + ")"
+	}
+	return msg
 }
 func (e *PendingOpError) Code() ErrorCode { return CodePendingOperation }
 func (e *PendingOpError) Retryable() bool { return false }

@@ -552,6 +552,10 @@ func TestTheSamePaymentDoneUnderAnotherKeyIsAPossibleDuplicate(t *testing.T) {
 	if _, err := rotated.CreateWithdrawal(ctx, wd("b")); !errors.As(err, &pe) || pe.StoreKey != old.StoreKey() {
 		t.Fatalf("under the new key while the old key's is unsettled: %v, want refused as pending under the old key", err)
 	}
+	// what it says to do names where: the new key's ReconcileOp has no record of it
+	if !strings.Contains(pe.Error(), "with a client of the API key and URL it was sent with (store key "+old.StoreKey()+")") {
+		t.Fatalf("the refusal does not say which key to reconcile it with: %v", pe)
+	}
 	// settled there: found
 	if r, err := old.ReconcileOp(ctx, ou.OpID); err != nil || r.Verdict != core.Found {
 		t.Fatalf("reconcile under the old key: %v, %v; want found", r, err)

@@ -570,7 +570,9 @@ func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]
 		if taken[w.ID] || q.Exclude[w.ID] || !strings.EqualFold(w.Coin, coin) {
 			continue
 		}
-		if !q.Since.IsZero() && w.TimeCreated.Before(q.Since.Add(-q.Slack)) {
+		// An item the history gives no readable time (time_created left out, or in another
+		// form) may be the original: only a known time puts it outside the window.
+		if !q.Since.IsZero() && !w.TimeCreated.IsZero() && w.TimeCreated.Before(q.Since.Add(-q.Slack)) {
 			continue
 		}
 		sameAddr, noAddr := CompareSendAddress(w.SendAddress, q.Address)

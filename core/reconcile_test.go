@@ -700,3 +700,31 @@ func TestReconcileOfAnInvoiceTheAPICutIsNeverNotFound(t *testing.T) {
 		t.Fatalf("another invoice: %+v %v, want not_found", res, err)
 	}
 }
+
+// A history whose items carry no readable time_created (an API that leaves it out, or dates it in
+// another form, such as login's "2006-01-02 15:04:05": spec §3, a result's fields are not certain)
+// must not hide the original. The search window dropped every undated item as "older than the
+// window": after the nonce fence, "not found, proven", and the withdrawal was sent again.
+func TestReconcileOfAHistoryWithoutTimesIsNeverNotFound(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
+	ctx := context.Background()
+	since := time.Now()
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qundated", Note: core.String("payout-u")})
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) {
+		t.Fatalf("err = %v, want outcome unknown", err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultOmit, Field: "time_created", Cmd: "get_withdrawal_history", Count: 100})
+	res, err := c.Reconcile(ctx, core.QueriesFromOutcome(ou, since)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict == core.NotFound {
+		t.Fatalf("history without time_created: %s proven=%v (%s), but the withdrawal was carried out: a resend pays twice", res.Verdict, res.Proven, res.Detail)
+	}
+	if res.Verdict != core.Found {
+		t.Errorf("history without time_created: %+v, want found (amount, coin, address and note match)", res)
+	}
+}

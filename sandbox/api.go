@@ -147,7 +147,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	commitDrop, commitStatus := false, 0
+	commitDrop, commitStatus, omit := false, 0, ""
 	if f := s.takeFault(cmd, key); f != nil {
 		s.bump(key, func(k *KeyStats) { k.Faults++ })
 		s.log.Info("sandbox fault injected", "kind", f.Kind, "cmd", cmd)
@@ -175,6 +175,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			commitDrop = true
 		case FaultCommitStatus:
 			commitStatus = f.Status
+		case FaultOmit:
+			omit = f.Field
 		}
 	}
 
@@ -213,6 +215,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(commitStatus)
 		_, _ = fmt.Fprintf(w, "<html><body><h1>%d %s</h1><p>The upstream answered after acting (sandbox injected fault).</p></body></html>\n", commitStatus, http.StatusText(commitStatus))
 		return
+	}
+	if omit != "" && rep.ctype == "application/json" && !rep.failed {
+		rep.body = omitField(rep.body, omit)
 	}
 	s.write(w, rep)
 }

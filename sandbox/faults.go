@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"bytes"
+	"encoding/json"
 	"net"
 	"net/http"
 	"slices"
@@ -23,6 +25,11 @@ const (
 	// answers "Invalid token" instead: what a client sees when its HTTP stack resent the request
 	// by itself and the copy arrived after the token expired.
 	FaultCommitStatus = "commit_status"
+	// FaultOmit carries the call out and answers "ok", but without the member Field wherever it
+	// appears in the result (an item of a history, a payment's checkout details...): an API that
+	// lists less than the sandbox does, or lists it under another name (spec §3: a result's
+	// fields are [compat], not certain). JSON answers only.
+	FaultOmit = "omit"
 )
 
 // With a Delay, FaultReset, FaultCommitDrop and FaultCommitStatus first hold the request that
@@ -39,6 +46,7 @@ type Fault struct {
 	Status int           // FaultStatus (0 = 503), FaultCommitStatus (0 = 502)
 	Cmd    string        // only calls of this command
 	Key    string        // only calls naming this public key
+	Field  string        // FaultOmit: the result member to leave out
 }
 
 // InjectFault queues a fault.
@@ -68,9 +76,13 @@ func (s *Server) InjectFault(f Fault) error {
 		if f.Delay < 0 || f.Delay > 5*time.Minute {
 			return invalid("%s fault takes a delay between 0 (none) and 5 minutes", f.Kind)
 		}
+	case FaultOmit:
+		if f.Field == "" {
+			return invalid("omit fault needs a field (the result member to leave out)")
+		}
 	case FaultDelay, FaultHold, FaultStatus, FaultHTML:
 	default:
-		return invalid("unknown fault kind %q (delay, hold, status, html, reset, commit_drop, commit_status)", f.Kind)
+		return invalid("unknown fault kind %q (delay, hold, status, html, reset, commit_drop, commit_status, omit)", f.Kind)
 	}
 	if f.Count < 0 || f.Count > 10000 {
 		return invalid("fault count must be between 1 and 10000")
@@ -161,4 +173,30 @@ func (s *Server) sleep(r *http.Request, d time.Duration) {
 	case <-r.Context().Done():
 	case <-s.ctx.Done():
 	}
+}
+
+// omitField removes the member field from every object of a JSON answer's result, at any depth.
+func omitField(body []byte, field string) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v map[string]any
+	if dec.Decode(&v) != nil {
+		return body
+	}
+	var strip func(x any)
+	strip = func(x any) {
+		switch t := x.(type) {
+		case map[string]any:
+			delete(t, field)
+			for _, m := range t {
+				strip(m)
+			}
+		case []any:
+			for _, m := range t {
+				strip(m)
+			}
+		}
+	}
+	strip(v["result"])
+	return encodeJSON(v)
 }

@@ -694,30 +694,36 @@ func (c *Client) matchTransactions(ctx context.Context, qs []ReconcileQuery, idx
 	if more {
 		ids = ids[:limit]
 	}
-	type co struct{ id, invoice, custom string }
+	// hasInv, hasCustom: the answer lists the field (checkout details are [compat], spec §7.2: an
+	// API that leaves them out tells nothing of which sale a payment is for).
+	type co struct {
+		id, invoice, custom string
+		hasInv, hasCustom   bool
+	}
 	var recs []co
 	for _, id := range ids {
 		info, err := c.TxInfo(ctx, id, true)
 		if err != nil {
 			return err
 		}
-		recs = append(recs, co{id, info.Checkout.Get("invoice").Text(), info.Checkout.Get("custom").Text()})
+		inv, cus := info.Checkout.Get("invoice"), info.Checkout.Get("custom")
+		recs = append(recs, co{id, inv.Text(), cus.Text(), inv.Exists(), cus.Exists()})
 	}
 	for _, i := range idx {
 		q := &qs[i]
 		var found, unsure []string
 		for _, r := range recs {
-			sameInv, sameCustom := q.Invoice == "" || r.invoice == q.Invoice, q.Custom == "" || r.custom == q.Custom
+			sameInv, sameCustom := q.Invoice == "" || r.hasInv && r.invoice == q.Invoice, q.Custom == "" || r.hasCustom && r.custom == q.Custom
 			if sameInv && sameCustom {
 				found = append(found, r.id)
-			} else if (sameInv || noteMayBe(r.invoice, q.Invoice)) && (sameCustom || noteMayBe(r.custom, q.Custom)) {
-				unsure = append(unsure, r.id) // kept trimmed or cut to the API's length
+			} else if (sameInv || !r.hasInv || noteMayBe(r.invoice, q.Invoice)) && (sameCustom || !r.hasCustom || noteMayBe(r.custom, q.Custom)) {
+				unsure = append(unsure, r.id) // not listed, or kept trimmed or cut to the API's length
 			}
 		}
 		switch len(found) {
 		case 0:
 			if len(unsure) > 0 {
-				out[i] = &ReconcileResult{Verdict: Ambiguous, TxnIDs: unsure, Detail: errtext.D(len(unsure)) + " recent payment(s) have this invoice/custom trimmed or cut, as the API may keep it: check them before creating it again"}
+				out[i] = &ReconcileResult{Verdict: Ambiguous, TxnIDs: unsure, Detail: errtext.D(len(unsure)) + " recent payment(s) may have this invoice/custom (the API lists it trimmed or cut, or not at all): check them before creating it again"}
 				continue
 			}
 			out[i] = &ReconcileResult{Verdict: NotFound, Detail: "none of the " + errtext.D(len(ids)) + " recent payments has this invoice/custom"}

@@ -728,3 +728,38 @@ func TestReconcileOfAHistoryWithoutTimesIsNeverNotFound(t *testing.T) {
 		t.Errorf("history without time_created: %+v, want found (amount, coin, address and note match)", res)
 	}
 }
+
+// get_tx_info's checkout details (full=1) are [compat] (spec §7.2): an API that gives none, or
+// leaves invoice and custom out of them, tells nothing of which sale a payment is for. Read as an
+// empty invoice, every recent payment was "another one": after the fence, "not found, proven", and
+// a second payment was created for the sale.
+func TestReconcileOfAPaymentWithoutCheckoutDetailsIsNeverNotFound(t *testing.T) {
+	for _, field := range []string{"checkout", "invoice"} {
+		e := newEnv(t, sandbox.Config{})
+		c := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
+		ctx := context.Background()
+		since := time.Now()
+		e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_transaction"})
+		_, err := c.CreateTransaction(ctx, &core.CreateTransactionParams{Amount: "10", Currency1: "USD", Currency2: "BTC",
+			BuyerEmail: "buyer@example.com", Invoice: core.String("order-77")})
+		var ou *core.OutcomeUnknownError
+		if !errors.As(err, &ou) {
+			t.Fatalf("err = %v, want outcome unknown", err)
+		}
+		e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultOmit, Field: field, Cmd: "get_tx_info", Count: 100})
+		res, err := c.Reconcile(ctx, core.QueriesFromOutcome(ou, since)[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict == core.NotFound {
+			t.Fatalf("get_tx_info without %s: %s proven=%v (%s), but the payment was created: a second one for the sale", field, res.Verdict, res.Proven, res.Detail)
+		}
+		e.sb.ClearFaults()
+		// with its checkout details, another invoice is another sale
+		q := core.QueriesFromOutcome(ou, since)[0]
+		q.Invoice = "order-78"
+		if res, err := c.Reconcile(ctx, q); err != nil || res.Verdict != core.NotFound || !res.Proven {
+			t.Fatalf("another invoice: %+v %v, want not_found, proven", res, err)
+		}
+	}
+}

@@ -567,7 +567,10 @@ func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]
 	var matches, noteMatches, unsure []WithdrawalInfo
 	var why [len(unsureWhy)]bool // which of unsureWhy apply
 	for _, w := range hist {
-		if taken[w.ID] || q.Exclude[w.ID] || !strings.EqualFold(w.Coin, coin) {
+		// A coin or amount the history does not list (left out, or under another name) may be
+		// the original's: never proof of another withdrawal.
+		noCoin := w.Coin == ""
+		if taken[w.ID] || q.Exclude[w.ID] || !noCoin && !strings.EqualFold(w.Coin, coin) {
 			continue
 		}
 		// An item the history gives no readable time (time_created left out, or in another
@@ -576,13 +579,14 @@ func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]
 			continue
 		}
 		sameAddr, noAddr := CompareSendAddress(w.SendAddress, q.Address)
+		noAmount := w.Amount.IsZero()
 		sameAmount := priced || w.Amount == amt
 		sameNote := q.Note == "" || w.Note == "" || w.Note == q.Note
-		if !sameAddr && !noAddr || !sameAmount && !(q.AddTxFee && w.Amount.Cmp(amt) > 0) || !sameNote && !noteMayBe(w.Note, q.Note) {
+		if !sameAddr && !noAddr || !sameAmount && !noAmount && !(q.AddTxFee && w.Amount.Cmp(amt) > 0) || !sameNote && !noteMayBe(w.Note, q.Note) {
 			continue
 		}
 		byNote := q.Note != "" && w.Note == q.Note
-		if byNote || sameAddr && sameAmount && sameNote {
+		if byNote || sameAddr && sameAmount && sameNote && !noCoin {
 			matches = append(matches, w)
 			if byNote {
 				noteMatches = append(noteMatches, w)
@@ -591,6 +595,10 @@ func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]
 		}
 		unsure = append(unsure, w)
 		switch {
+		case noCoin:
+			why[3] = true
+		case noAmount && !sameAmount:
+			why[4] = true
 		case noAddr:
 			why[0] = true
 		case !sameAmount:
@@ -619,6 +627,8 @@ var unsureWhy = [...]string{
 	"lists no address yet (the API gives it once the withdrawal is complete)",
 	"lists a larger amount (add_tx_fee: the fee may be listed with it)",
 	"has a note that differs only as the API may have trimmed or cut it",
+	"lists no coin",
+	"lists no amount",
 }
 
 // matchVerdict is matchWithdrawal's verdict from what matched.

@@ -763,3 +763,37 @@ func TestReconcileOfAPaymentWithoutCheckoutDetailsIsNeverNotFound(t *testing.T) 
 		}
 	}
 }
+
+// A history item that lists no amount, or no coin (an API that leaves the field out or names it
+// otherwise: spec §3, a result's fields are not certain) may be the original. Read as amount 0,
+// or as another coin, it was skipped: after the fence, "not found, proven", and the withdrawal
+// was sent again.
+func TestReconcileOfAHistoryWithoutAmountOrCoinIsNeverNotFound(t *testing.T) {
+	for _, fields := range []string{"amount,amountf", "coin"} {
+		e := newEnv(t, sandbox.Config{})
+		c := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
+		ctx := context.Background()
+		since := time.Now()
+		e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+		_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qbare"})
+		var ou *core.OutcomeUnknownError
+		if !errors.As(err, &ou) {
+			t.Fatalf("err = %v, want outcome unknown", err)
+		}
+		e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultOmit, Field: fields, Cmd: "get_withdrawal_history", Count: 100})
+		res, err := c.Reconcile(ctx, core.QueriesFromOutcome(ou, since)[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict == core.NotFound {
+			t.Fatalf("history without %s: %s proven=%v (%s), but the withdrawal was carried out: a resend pays twice", fields, res.Verdict, res.Proven, res.Detail)
+		}
+		e.sb.ClearFaults()
+		// listed in full, another address is another withdrawal
+		q := core.QueriesFromOutcome(ou, since)[0]
+		q.Address = "bc1qother"
+		if res, err := c.Reconcile(ctx, q); err != nil || res.Verdict != core.NotFound || !res.Proven {
+			t.Fatalf("another address: %+v %v, want not_found, proven", res, err)
+		}
+	}
+}

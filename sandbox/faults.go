@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -25,7 +26,8 @@ const (
 	// answers "Invalid token" instead: what a client sees when its HTTP stack resent the request
 	// by itself and the copy arrived after the token expired.
 	FaultCommitStatus = "commit_status"
-	// FaultOmit carries the call out and answers "ok", but without the member Field wherever it
+	// FaultOmit carries the call out and answers "ok", but without the member Field (a comma
+	// list: each of them) wherever it
 	// appears in the result (an item of a history, a payment's checkout details...): an API that
 	// lists less than the sandbox does, or lists it under another name (spec §3: a result's
 	// fields are [compat], not certain). JSON answers only.
@@ -46,7 +48,7 @@ type Fault struct {
 	Status int           // FaultStatus (0 = 503), FaultCommitStatus (0 = 502)
 	Cmd    string        // only calls of this command
 	Key    string        // only calls naming this public key
-	Field  string        // FaultOmit: the result member to leave out
+	Field  string        // FaultOmit: the result member to leave out (a comma list: several)
 }
 
 // InjectFault queues a fault.
@@ -175,8 +177,10 @@ func (s *Server) sleep(r *http.Request, d time.Duration) {
 	}
 }
 
-// omitField removes the member field from every object of a JSON answer's result, at any depth.
+// omitField removes the members named in field (a comma list) from every object of a JSON
+// answer's result, at any depth.
 func omitField(body []byte, field string) []byte {
+	names := strings.Split(field, ",")
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v map[string]any
@@ -187,7 +191,9 @@ func omitField(body []byte, field string) []byte {
 	strip = func(x any) {
 		switch t := x.(type) {
 		case map[string]any:
-			delete(t, field)
+			for _, n := range names {
+				delete(t, strings.TrimSpace(n))
+			}
 			for _, m := range t {
 				strip(m)
 			}

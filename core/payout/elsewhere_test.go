@@ -357,3 +357,72 @@ func TestALostBatchLookedUpBeforeItCompletesIsNotAmbiguousForGood(t *testing.T) 
 	}
 	assertOnce(t, e, f, true)
 }
+
+// The same edited file, against a history that gives no readable time_created (an API that leaves
+// it out or dates it in another form): the payout of the row whose memo was edited cannot be
+// dated, so "within the day" cannot be ruled out. It was taken as older than a day and the row
+// paid again.
+func TestEditedFileDoesNotPayAgainWhenTheHistoryGivesNoTimes(t *testing.T) {
+	e := newEnv(t)
+	f1 := file(t, 4, "undated")
+	ctx := context.Background()
+	c := e.client(true)
+	r, err := payout.Open(ctx, f1, &payout.MemoryJournal{}, payout.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendNext(t, ctx, r, c, 2, nil) // lines 2-3 paid
+	r.Close()
+	var b strings.Builder
+	b.WriteString("address,currency,amount,memo\n")
+	for i, row := range f1.Rows {
+		memo := row.Memo
+		if i == 1 {
+			memo = "row 1 corrected" // an edited memo: still the same payout
+		}
+		fmt.Fprintf(&b, "%s,%s,%s,%s\n", row.Address, row.Currency, row.Amount.Text(), memo)
+	}
+	f2 := payout.Parse("undated-v2.csv", []byte(b.String()), payout.Options{})
+	if len(f2.Problems) > 0 || f2.Tag == f1.Tag {
+		t.Fatal(f2.Problems, f2.Tag)
+	}
+	if err := e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultOmit, Field: "time_created", Cmd: "get_withdrawal_history", Count: 10000}); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := payout.Open(ctx, f2, &payout.MemoryJournal{}, payout.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	for range 20 {
+		res, err := r2.Step(ctx, c, payout.StepOptions{Batch: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.More {
+			if s := r2.Summary(); s.Held > 0 {
+				time.Sleep(time.Until(s.WaitUntil) + 20*time.Millisecond)
+				continue
+			}
+			break
+		}
+	}
+	e.sb.ClearFaults()
+	paid := map[string]int{}
+	for w, err := range c.WithdrawalHistory(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		paid[w.SendAddress]++
+	}
+	for _, row := range f1.Rows {
+		if paid[row.Address] != 1 {
+			t.Errorf("%s (line %d of the first version) paid %d times, want 1", row.Address, row.Line, paid[row.Address])
+		}
+	}
+	for _, row := range r2.Rows() {
+		if row.State == payout.Ambiguous && strings.Contains(row.Error, "0001-") {
+			t.Errorf("line %d names a time the history did not give: %q", row.Line, row.Error)
+		}
+	}
+}

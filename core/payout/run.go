@@ -782,16 +782,22 @@ func (r *Run) matchEarlier(rows []*RowStatus, hist []core.WithdrawalInfo, taken 
 			if taken[w.ID] || !strings.EqualFold(w.Coin, p.Currency) || w.Amount != p.Amount || !addressMayBe(w.SendAddress, p.Address) {
 				continue
 			}
-			at := "withdrawal " + w.ID + " of " + w.TimeCreated.UTC().Format(time.RFC3339)
+			// A withdrawal the history gives no readable time may be of today: within the day.
+			undated := w.TimeCreated.IsZero()
+			at, until := "withdrawal "+w.ID, "a day from now"
+			if !undated {
+				at += " of " + w.TimeCreated.UTC().Format(time.RFC3339)
+				until = w.TimeCreated.Add(sameDay).UTC().Format(time.RFC3339)
+			}
 			switch {
 			case w.Note == p.Memo:
 				out[p] = at + " paid the same amount, coin, address and memo from another version of this file: if it is this payout, it is paid; " +
 					"to pay it again on purpose, put it in a new file with another memo. Not sent"
-			case w.TimeCreated.After(recent):
+			case undated || w.TimeCreated.After(recent):
 				// Only the memo differs, within the day: an edited memo, more likely than a
 				// second payout of the same amount to the same address.
 				out[p] = at + " paid the same amount and coin to this address from another version of this file (memo " + errtext.Q(w.Note) + "): " +
-					"if it is this payout, it is paid; to pay it again on purpose, put it in a new file after " + w.TimeCreated.Add(sameDay).UTC().Format(time.RFC3339) + ". Not sent"
+					"if it is this payout, it is paid; to pay it again on purpose, put it in a new file after " + until + ". Not sent"
 			default:
 				continue
 			}

@@ -48,6 +48,15 @@ test('counter: Enter pressed while a sale is on screen does not create a second 
 
 test('counter: Enter on a new sale\'s keypad charges that sale only, not the previous one again', async () => {
   const before = (await sb.stats(m.pub)).by_cmd?.create_transaction ?? 0;
+  // The countdown has run out by this page's clock (a clock ahead of the API's; as much as a
+  // payment sent in time and still confirming), but core's rule calls the payment pending: New
+  // sale asks first. Before, this clock alone let a new sale start with the code still payable.
+  await page.evaluate(() => { const real = Date.now; /** @type {any} */ (globalThis).wkRealNow = real; Date.now = () => real() + 2 * 3600e3; });
+  await page.locator('.counter-sale [data-action="new-sale"]').click();
+  assert.equal(await page.locator('.counter-sale').count(), 1, 'New sale after the countdown ran out by this clock left a payable sale without asking');
+  assert.match(await page.locator('.counter-sale [role=alert]').innerText(), /has not cancelled it[\s\S]*pay twice/);
+  await page.locator('.counter-sale [data-action="keep-waiting"]').click();
+  await page.evaluate(() => { Date.now = /** @type {any} */ (globalThis).wkRealNow; });
   // the sale on screen can still be paid: a new sale is asked about first (charged again for the
   // same items, the customer would pay twice); Keep waiting keeps the sale
   await page.locator('.counter-sale [data-action="new-sale"]').click();

@@ -228,14 +228,17 @@ function saleView(ctx, stage, sale, next) {
   // customer charged again for the same items would pay twice.
   const guard = h('div', { class: 'notice warn', role: 'alert', hidden: true });
   cancel.addEventListener('click', () => {
-    if (status.dataset.state === 'failed' || Date.now() >= expiresAt) {
+    // Whether the code can no longer be paid is core's rule (paymentState: status < 0, cancelled
+    // or timed out), never this device's clock: a clock ahead of the API's, or a payment sent in
+    // time and still confirming (status 1) when the countdown reaches 0, is paid all the same.
+    if (status.dataset.state === 'failed') {
       next();
       return;
     }
     const yes = h('button', { type: 'button', class: 'danger', 'data-action': 'new-sale-confirm' }, t('ct_new_sale_yes'));
     const no = h('button', { type: 'button', class: 'secondary', 'data-action': 'keep-waiting' }, t('ct_keep_waiting'));
     replace(guard,
-      h('p', null, t('ct_new_sale_confirm', clockTime(expiresAt))),
+      h('p', null, t(Date.now() >= expiresAt ? 'ct_new_sale_confirm_late' : 'ct_new_sale_confirm', clockTime(expiresAt))),
       received ? h('p', null, h('strong', null, status.textContent)) : null,
       h('div', { class: 'actions' }, yes, no));
     guard.hidden = false;

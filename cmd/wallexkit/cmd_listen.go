@@ -158,7 +158,7 @@ func (a *app) forwardIPN(ctx context.Context, hc *http.Client, to string, r *htt
 	req.Header.Set("User-Agent", "wallexkit-listen/"+version)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return http.StatusBadGateway, "your handler did not answer: " + core.CodeOf(err).String() + " (" + shortNetError(err) + ")"
+		return http.StatusBadGateway, "your handler did not answer (" + shortNetError(err) + "): is it running on " + to + "?"
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -105,4 +106,21 @@ func contains(s []int, x int) bool {
 		}
 	}
 	return false
+}
+
+// A handler that is not running is named with what to check, not with the core's error code
+// ("internal"): listen's net/http error is not a core error.
+func TestListenForwardToAHandlerThatIsDown(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	url := down.URL + "/webhook"
+	down.Close()
+	r := httptest.NewRequest(http.MethodPost, "/ipn", nil)
+	r.Header.Set("HMAC", "00")
+	code, note := (&app{}).forwardIPN(context.Background(), &http.Client{Timeout: 2 * time.Second}, url, r, []byte("ipn_id=1"))
+	if code != http.StatusBadGateway {
+		t.Errorf("status %d, want 502 (the sandbox retries)", code)
+	}
+	if strings.Contains(note, "internal") || !strings.Contains(note, "connection refused") || !strings.Contains(note, url) {
+		t.Errorf("note %q: want the reason and the handler's URL, without the core's code", note)
+	}
 }

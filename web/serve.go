@@ -11,7 +11,7 @@ import (
 // Handler serves the console from files (Files, or a directory while editing it) and hands
 // every request under /api to api, so that the page and the API share one origin:
 //
-//	/                      redirect to /web/index.html
+//	/                      redirect to /web/index.html (with the query: ?lang=ar)
 //	/web/…                 the console's modules, styles and pages (never test/ or Go files)
 //	/wasm/wallexkit.wasm   the wasm core, from files' wasm/ directory
 //	/wasm/wasm_exec.js     Go's loader for it, from the same place
@@ -46,7 +46,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case p == "/" || p == "/web" || p == "/web/":
-		http.Redirect(w, r, "/web/index.html", http.StatusFound)
+		to := "/web/index.html"
+		if r.URL.RawQuery != "" { // ?lang=ar picks the page's locale: keep it
+			to += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, to, http.StatusFound)
 	case p == "/wasm/wallexkit.wasm" || p == "/wasm/wasm_exec.js":
 		name := "wasm/" + path.Base(p)
 		if !s.isFile(name) {

@@ -102,6 +102,16 @@ func TestHandlerRoutes(t *testing.T) {
 		}
 	}
 
+	// The address './build.sh run' prints, with the query the README gives it (?lang=ar), keeps
+	// the query through the redirect: the page reads the locale from it.
+	for _, p := range []string{"/?lang=ar", "/web/?lang=ar"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", p, nil))
+		if loc := rec.Header().Get("Location"); rec.Code != 302 || loc != "/web/index.html?lang=ar" {
+			t.Errorf("GET %s: %d Location %q, want 302 /web/index.html?lang=ar", p, rec.Code, loc)
+		}
+	}
+
 	// A build without the wasm core says how to get one.
 	delete(files, "wasm/wallexkit.wasm")
 	rec := httptest.NewRecorder()

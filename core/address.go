@@ -50,9 +50,26 @@ func CheckAddress(coin, address string) error {
 		return nil
 	}
 	if msg := checkBase58(address, f.versions); msg != "" {
+		if other := otherCoinOf(address); other != "" {
+			msg = "is an address of another coin: " + other
+		}
 		return fail(msg + " (" + coin + " addresses start with " + f.starts + ")")
 	}
 	return nil
+}
+
+// otherCoinOf names the coin of a valid Bech32 or Ethereum address ("BTC", "Ethereum"), so
+// that an address pasted for the wrong coin is not called a typo; "" when it is neither.
+func otherCoinOf(address string) string {
+	for _, c := range [...]string{"BTC", "LTC", "LTCT"} {
+		if hrp := addressFormats[c].hrp; strings.HasPrefix(strings.ToLower(address), hrp+"1") && checkSegwit(address, hrp) == "" {
+			return c
+		}
+	}
+	if checkEthAddress(address) == "" {
+		return "Ethereum"
+	}
+	return ""
 }
 
 // addressFormats are the Base58Check version bytes and the Bech32 prefix of each coin.

@@ -124,6 +124,10 @@ func TestCheckAddressSaysWhatIsWrong(t *testing.T) {
 		{"ETH", "0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "EIP-55"},
 		{"BCH", "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6c", "checksum"},
 		{"DOGE", "D0A5vGb2NpAwCiCp5yTE16F3DueQUVivQp", "not in addresses"},
+		// a valid address of another coin is named as such, never as "the wrong length"
+		{"LTCT", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "is an address of another coin: BTC (LTCT addresses"},
+		{"LTC", "tltc1qxz3rsg05v22rw568hdfkahmsp3jvwjgvrz6va5", "is an address of another coin: LTCT (LTC addresses"},
+		{"BTC", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "is an address of another coin: Ethereum (BTC addresses"},
 	} {
 		err := CheckAddress(tc.coin, tc.addr)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

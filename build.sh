@@ -88,7 +88,9 @@ cmd_run() {
   cat >&2 <<MSG
 
 What next (Ctrl-C stops everything):
-  * CLI: in another terminal, paste the export line below, then
+  * CLI: in another terminal, paste the export line below and
+        export PATH="$ROOT/bin:\$PATH"   # the lines wallexkit prints for you to run start with 'wallexkit'
+    then
         bin/wallexkit balances --all
         bin/wallexkit listen --forward-to http://localhost:4242/webhook   # IPNs to your handler
         bin/wallexkit trigger payment.complete                            # one arrives

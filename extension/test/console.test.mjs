@@ -144,7 +144,10 @@ test('receive: create a payment, local QR, the sandbox pays it, the status turns
   await sb.admin('POST', `tx/${txn}/pay`, {});
   await page.locator('.payment-status[data-state="paid"]').waitFor({ timeout: 15_000 });
   assert.match(await page.locator('.payment-status').innerText(), /Complete/);
-  await page.locator('section[aria-labelledby="rc-recent"] tbody tr', { hasText: txn }).waitFor();
+  const recent = page.locator('section[aria-labelledby="rc-recent"] tbody tr', { hasText: txn });
+  await recent.waitFor();
+  // what was received names its coin, as the amount does (payments in several coins are listed)
+  assert.match(await recent.locator('td').nth(3).innerText(), /^\d+\.\d{8} LTCT$/);
 });
 
 test('send: a withdrawal goes through the review step', async () => {

@@ -227,7 +227,7 @@ async function loadRecent(ctx, box) {
       captionHidden: true,
       columns: [{ label: t('rc_created_col') }, { label: t('rc_payment_col') }, { label: t('rc_amount'), num: true }, { label: t('rc_received'), num: true }, { label: t('ov_status') }],
       rows: infos.map(({ id, i }) => i
-        ? [formatTime(i.time_created), h('code', { dir: 'ltr' }, id), `${formatAmount(i.amount, i.coin)} ${i.coin}`, formatAmount(i.received || '0', i.coin), h('span', { class: `state-${paymentState(Number(i.status))}` }, paymentLabel(Number(i.status)))]
+        ? [formatTime(i.time_created), h('code', { dir: 'ltr' }, id), `${formatAmount(i.amount, i.coin)} ${i.coin}`, `${formatAmount(i.received || '0', i.coin)} ${i.coin}`, h('span', { class: `state-${paymentState(Number(i.status))}` }, paymentLabel(Number(i.status)))]
         : ['', h('code', { dir: 'ltr' }, id), '', '', t('rc_could_not_load')]),
       empty: t('rc_no_payments'),
     }));

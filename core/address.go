@@ -72,6 +72,14 @@ func otherCoinOf(address string) string {
 	return ""
 }
 
+// takesNoTag reports whether coin is one whose addresses CheckAddress knows: none of them takes a
+// destination tag.
+func takesNoTag(coin string) bool {
+	coin = strings.ToUpper(coin)
+	_, ok := addressFormats[coin]
+	return ok || coin == "BCH" || coin == "ETH" || strings.HasSuffix(coin, ".ERC20")
+}
+
 // addressFormats are the Base58Check version bytes and the Bech32 prefix of each coin.
 var addressFormats = map[string]struct {
 	versions []byte

@@ -93,6 +93,11 @@ func (p *WithdrawalParams) fields(prefix func(string) string, s *fieldSet) {
 	}
 	s.optBool(prefix("add_tx_fee"), p.AddTxFee)
 	s.optTicker(prefix("currency2"), p.Currency2)
+	if p.DestTag != nil && *p.DestTag != "" && takesNoTag(p.Currency) {
+		// a tag the coin has no use for is a mistake (a memo meant for the note?), and as part
+		// of the destination it would make a payment look unlike the same one made without it
+		s.fail(prefix("dest_tag"), *p.DestTag, "is for coins such as XRP: "+strings.ToUpper(p.Currency)+" addresses take no destination tag, leave it out")
+	}
 	s.opt(prefix("dest_tag"), p.DestTag)
 	s.opt(prefix("ipn_url"), p.IPNURL)
 	s.optBool(prefix("auto_confirm"), p.AutoConfirm)

@@ -149,3 +149,27 @@ func TestMassWithdrawalMissingItemIsOutcomeUnknown(t *testing.T) {
 		t.Fatalf("queries = %+v, want the missing payout's", qs)
 	}
 }
+
+// A destination tag on a coin whose addresses take none is refused before anything is sent: it is
+// a mistake (a memo meant for the note), and as part of the destination it made the same
+// withdrawal made again with it look unlike the first (no possible-duplicate question). A coin
+// with tags (XRP) keeps it, and an empty tag is no tag.
+func TestADestinationTagOnACoinWithoutTagsIsRefused(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client()
+	ctx := context.Background()
+	addr := "tltc1qtagless"
+	tag := "abc"
+	_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "ltct", Address: addr, DestTag: &tag})
+	var ve *core.ValidationError
+	if !errors.As(err, &ve) || ve.Field != "dest_tag" || !strings.Contains(ve.Error(), "LTCT addresses take no destination tag") {
+		t.Fatalf("LTCT with a tag: %v, want a dest_tag ValidationError", err)
+	}
+	if n := e.sb.Stats(e.demo.PublicKey).ByCmd["create_withdrawal"]; n != 0 {
+		t.Fatalf("%d create_withdrawal reached the API, want 0", n)
+	}
+	empty := ""
+	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "LTCT", Address: addr, DestTag: &empty, Note: &tag}); err != nil {
+		t.Fatalf("LTCT with an empty tag: %v", err)
+	}
+}

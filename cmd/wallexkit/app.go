@@ -272,21 +272,29 @@ func (a *app) fail(err error) int {
 		a.failJSON(err)
 		return exitCode(err)
 	}
-	fmt.Fprintf(a.stderr, "%s %s\n", a.paint("1;31", "wallexkit:"), a.redact(err.Error()))
 	var (
 		ou *core.OutcomeUnknownError
 		pe *core.PendingOpError
 		de *core.DuplicateError
 		ne *core.NonceError
 	)
+	if errors.As(err, &de) {
+		// one message in the CLI's words, with what to run (the core's text says the same, less)
+		earlier := de.What() + " " + de.Op.Result
+		if de.Op.Result == "" {
+			earlier = "operation " + de.Op.ID
+		}
+		fmt.Fprintf(a.stderr, "%s %s\n", a.paint("1;31", "wallexkit:"), a.redact("not sent: the same "+de.What()+
+			" (amount, coin and destination) was carried out at "+de.Op.Settled.Local().Format("2006-01-02 15:04:05")+" ("+earlier+"): a possible duplicate."))
+		fmt.Fprintf(a.stderr, "Check it (%s); to pay again on purpose, run the same command with %s.\n", duplicateWhere(de), againFlagFor(de))
+		return exitCode(err)
+	}
+	fmt.Fprintf(a.stderr, "%s %s\n", a.paint("1;31", "wallexkit:"), a.redact(err.Error()))
 	switch {
 	case errors.As(err, &ou):
 		a.printOutcomeUnknown(ou)
 	case errors.As(err, &pe):
 		a.printPendingOp(pe)
-	case errors.As(err, &de):
-		fmt.Fprintf(a.stderr, "Nothing was sent. Earlier: %s. Check it (%s); to pay again on purpose,\n"+
-			"run the same command with %s.\n", duplicateEarlier(de), duplicateWhere(de), againFlagFor(de))
 	case errors.As(err, &ne) && ne.Required:
 		fmt.Fprintln(a.stderr, "This API key has been used with nonces (by another tool, or this one), so every call must carry one:\n"+
 			"drop --no-nonce and WALLEX_NONCE=0 (nonces are on by default).")

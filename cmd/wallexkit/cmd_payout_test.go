@@ -456,6 +456,11 @@ func TestAgainLinePaysOnceForThePaymentItNamed(t *testing.T) {
 	if r.code != 1 || m == nil || !strings.Contains(r.stderr, first) {
 		t.Fatalf("the same withdrawal again: exit %d: %s", r.code, r.stderr)
 	}
+	// one message, in the CLI's words: not the core's text (its "wallex create_withdrawal:"
+	// prefix) and then the same said again
+	if strings.Contains(r.stderr, "wallex create_withdrawal") || strings.Count(r.stderr, first) != 2 || !strings.Contains(r.stderr, "a possible duplicate") {
+		t.Errorf("the refusal is not one message naming %s once and in its --again: %s", first, r.stderr)
+	}
 	againArgs := append(append([]string{}, args...), m[1])
 	r = h.run(againArgs...)
 	if r.code != 0 {

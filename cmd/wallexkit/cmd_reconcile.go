@@ -96,7 +96,7 @@ func reconcileCommand() command {
 								" (refused while a copy of it may still arrive)")
 						}
 					}
-					return a.showVerdict(a.opVerdict(res), time.Time{})
+					return a.showVerdict(a.opVerdict(op, res), time.Time{})
 				}
 				switch q.Cmd {
 				case "":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -329,14 +330,16 @@ func (a *app) opReconcileLine(id string) string { return a.printedLine("reconcil
 // opVerdict adds to a reconcile --op verdict which state file it comes from, when the answer is
 // that the file holds no record of the operation: true of that file only. An operation recorded
 // with another state file (WALLEX_STATE) must be reconciled with that one.
-func (a *app) opVerdict(res *core.ReconcileResult) *core.ReconcileResult {
+func (a *app) opVerdict(id string, res *core.ReconcileResult) *core.ReconcileResult {
 	if res == nil || !res.NoRecord {
 		return res
 	}
 	out := *res
 	out.Proven = false // of this state file only: nothing proves another did not send it
-	out.Detail += "; the store asked: the state file " + a.stateName() + " (public key " + a.set.publicKey + ", API " + a.set.apiURL +
-		"), so an operation sent with another state file (WALLEX_STATE) or other keys is reconciled with those"
+	// what the core says of its store, said of the file asked (Next says what to do)
+	out.Detail = "no record of operation " + id + " in the state file " + a.stateName() + " (public key " + a.set.publicKey + ", API " + a.set.apiURL +
+		"): every request is recorded there before it leaves, and a trace of it kept for " +
+		strconv.Itoa(int(core.OpForgottenRetention/(24*time.Hour))) + " days, so it was not sent with this file"
 	return &out
 }
 

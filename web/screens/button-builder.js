@@ -27,7 +27,8 @@ export default {
       ov1: field({ label: t('bb_option_value', 1), name: 'ov1' }),
       on2: field({ label: t('bb_option_name', 2), name: 'on2' }),
       ov2: field({ label: t('bb_option_value', 2), name: 'ov2' }),
-      label: field({ label: t('bb_button_text'), name: 'label', value: 'Pay with Wallex Pay' }),
+      // the button's words on the merchant's page, in the console's language to start with
+      label: field({ label: t('bb_button_text'), name: 'label', value: t('bb_default_button') }),
     };
     const code = h('textarea', { id: 'bb-code', dir: 'ltr', readonly: true, rows: 12, class: 'code', spellcheck: 'false', 'aria-describedby': 'bb-code-hint' });
     const link = h('textarea', { id: 'bb-link', dir: 'ltr', readonly: true, rows: 3, class: 'code', spellcheck: 'false' });
@@ -41,11 +42,12 @@ export default {
       h('label', { for: 'bb-link' }, t('bb_invoice_link')),
       link,
       h('div', { class: 'actions' }, copyButton(() => link.value, t('bb_copy_link'), ctx.announce)));
+    // what is sold first (item, price, currency, the button's words), then where it is paid
+    // (merchant, form action), then the rest
     const form = h('form', { class: 'grid-form', novalidate: true },
-      f.action.wrap, f.merchant.wrap, f.currency.wrap, f.amountf.wrap, f.item_name.wrap,
+      f.item_name.wrap, f.amountf.wrap, f.currency.wrap, f.label.wrap, f.merchant.wrap, f.action.wrap,
       h('details', { class: 'span-all' }, h('summary', null, t('bb_optional')),
         h('div', { class: 'grid-form' }, f.item_desc.wrap, f.item_number.wrap, f.invoice.wrap, f.custom.wrap, f.allow_currencies.wrap, f.on1.wrap, f.ov1.wrap, f.on2.wrap, f.ov2.wrap)),
-      f.label.wrap,
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('bb_make'))),
       status);
     const root = h('section', { class: 'screen' }, screenHeading(t('bb_title')), form, output);

@@ -99,7 +99,7 @@ func TestWithdrawNeedsConfirmation(t *testing.T) {
 	// refused, naming the first; on a terminal the person is asked a second time; --again sends it.
 	r = h.run(append(args, "--yes", "--auto-confirm")...)
 	if r.code != 1 || !strings.Contains(r.stderr, "not sent: the same withdrawal") ||
-		!strings.Contains(r.stderr, "Earlier: "+id+" at ") || !strings.Contains(r.stderr, "--again") || h.cmdCount("create_withdrawal") != 1 {
+		!strings.Contains(r.stderr, "(withdrawal "+id+"): a possible duplicate") || !strings.Contains(r.stderr, "--again") || h.cmdCount("create_withdrawal") != 1 {
 		t.Fatalf("the same withdrawal again with --yes: exit %d, %d sent: %s", r.code, h.cmdCount("create_withdrawal"), r.stderr)
 	}
 	r = h.run(append(args, "--yes", "-o", "json")...)

@@ -169,7 +169,7 @@ func verdictNext(res *core.ReconcileResult) string {
 		if res.NoRecord {
 			// True of the state file asked only: a moved, renamed or restored file, or another
 			// WALLEX_STATE, holds no record of an operation that was sent.
-			return "this state file holds no record of it, so it was not sent with this file; if it may have been sent with another state file, machine or tool, reconcile it there (or by its fields: wallexkit reconcile --cmd ...) before sending it again"
+			return "this state file holds no record of it, so it was not sent with this file; if it may have been sent with another state file (WALLEX_STATE), machine or tool, reconcile it there (or by its fields: wallexkit reconcile --cmd ...) before sending it again"
 		}
 		if res.Proven {
 			return "it was not carried out and can no longer be: safe to send it again"

@@ -574,7 +574,6 @@ func refOf(fields Fields) map[string]string {
 }
 
 func (c *Client) unknown(cmd string, fields Fields, status int, cause error) error {
-	markUnknownCause(cause)
 	return &OutcomeUnknownError{Cmd: cmd, Ref: refOf(fields), HTTPStatus: status, Err: cause, StoreKey: c.storeKey}
 }
 

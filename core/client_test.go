@@ -673,6 +673,25 @@ func TestDerive(t *testing.T) {
 	}
 }
 
+// The cause read through an OutcomeUnknownError is a copy that says Retryable false; the cause
+// itself is left as it is: it may be shared (a failed login's error, which every call waiting on
+// that login gets, reads among them), and marking it in place raced with their reads.
+func TestOutcomeUnknownLeavesASharedCauseAsItIs(t *testing.T) {
+	shared := &core.TransportError{Cmd: "login", Err: errors.New("connection reset")}
+	err := error(&core.OutcomeUnknownError{Cmd: "create_withdrawal", Err: shared})
+	var te *core.TransportError
+	if !errors.As(err, &te) || te.Retryable() {
+		t.Fatalf("through the outcome unknown: %v, retryable %v; want found, not retryable", te, te != nil && te.Retryable())
+	}
+	if !shared.Retryable() || te == shared {
+		t.Fatal("the shared cause itself was marked not retryable")
+	}
+	var ne *core.NonceError
+	if errors.As(err, &ne) {
+		t.Fatalf("a NonceError found where there is none: %v", ne)
+	}
+}
+
 // A developer's retry loop written from the README ("each error knows whether a retry is safe")
 // checks the type it can retry: errors.As to *core.TransportError (or *core.NonceError) and its
 // Retryable. An OutcomeUnknownError wraps one of those as its cause, so the loop must not find a

@@ -141,7 +141,7 @@ type NonceError struct {
 	// been used with nonces (by another tool, or another copy of this one), and from then on
 	// every call must carry one. Turn nonces on (WithNonces) in this client.
 	Required       bool
-	causeOfUnknown bool // the cause of an OutcomeUnknownError (markUnknownCause): not retryable
+	causeOfUnknown bool // read through an OutcomeUnknownError (its As): not retryable
 }
 
 func (e *NonceError) Error() string {
@@ -186,7 +186,7 @@ type TransportError struct {
 	Excerpt    string // a short, redacted excerpt of a body that was not the expected JSON
 	Err        error
 
-	causeOfUnknown bool // the cause of an OutcomeUnknownError (markUnknownCause): not retryable
+	causeOfUnknown bool // read through an OutcomeUnknownError (its As): not retryable
 }
 
 func (e *TransportError) Error() string {
@@ -296,18 +296,30 @@ func plainNetError(err error) string {
 }
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
-// markUnknownCause makes every error in cause's chain say Retryable false: it is the cause of an
-// OutcomeUnknownError, which a caller's errors.As to *TransportError or *NonceError finds too,
-// and a request that may have been carried out is never safe to send again.
-func markUnknownCause(cause error) {
-	var te *TransportError
-	if errors.As(cause, &te) {
-		te.causeOfUnknown = true
+// As gives errors.As, asked for the cause's *TransportError or *NonceError, a copy of it that
+// says Retryable false: a request that may have been carried out is never safe to send again,
+// whichever error of the chain a retry loop reads. A copy, not the cause itself marked: a cause
+// may be shared (a failed login's error, which every call waiting on that login gets).
+func (e *OutcomeUnknownError) As(target any) bool {
+	switch t := target.(type) {
+	case **TransportError:
+		var te *TransportError
+		if errors.As(e.Err, &te) {
+			c := *te
+			c.causeOfUnknown = true
+			*t = &c
+			return true
+		}
+	case **NonceError:
+		var ne *NonceError
+		if errors.As(e.Err, &ne) {
+			c := *ne
+			c.causeOfUnknown = true
+			*t = &c
+			return true
+		}
 	}
-	var ne *NonceError
-	if errors.As(cause, &ne) {
-		ne.causeOfUnknown = true
-	}
+	return false
 }
 func (e *OutcomeUnknownError) Code() ErrorCode { return CodeOutcomeUnknown }
 func (e *OutcomeUnknownError) Retryable() bool { return false }

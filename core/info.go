@@ -107,7 +107,7 @@ func DecodeBalances(r Value) (*Balances, error) {
 	if err != nil {
 		return nil, err
 	}
-	order.Stable(out.Coins, func(a, b *Balance) bool { return a.Coin < b.Coin })
+	order.Slice(len(out.Coins), func(i, j int) bool { return out.Coins[i].Coin < out.Coins[j].Coin }, func(i, j int) { out.Coins[i], out.Coins[j] = out.Coins[j], out.Coins[i] })
 	return out, nil
 }
 
@@ -210,6 +210,6 @@ func (c *Client) Rates(ctx context.Context, p *RatesParams) (*Rates, error) {
 		out.Coins = append(out.Coins, r)
 		return true
 	})
-	order.Stable(out.Coins, func(a, b *Rate) bool { return a.Coin < b.Coin })
+	order.Slice(len(out.Coins), func(i, j int) bool { return out.Coins[i].Coin < out.Coins[j].Coin }, func(i, j int) { out.Coins[i], out.Coins[j] = out.Coins[j], out.Coins[i] })
 	return out, nil
 }

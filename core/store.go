@@ -195,11 +195,11 @@ func SortOps(m map[string]Op) []Op {
 		o.Ref = copyRef(o.Ref)
 		out = append(out, o)
 	}
-	order.Stable(out, func(a, b *Op) bool {
-		if c := a.SentAt.Compare(b.SentAt); c != 0 {
+	order.Slice(len(out), func(i, j int) bool {
+		if c := out[i].SentAt.Compare(out[j].SentAt); c != 0 {
 			return c < 0
 		}
-		return a.ID < b.ID
-	})
+		return out[i].ID < out[j].ID
+	}, func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }

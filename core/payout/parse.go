@@ -187,9 +187,9 @@ func Parse(name string, data []byte, o Options) *File {
 			f.Warnings = append(f.Warnings, Problem{0, "the " + t.Currency + " payouts add up to " + t.Amount.Text() + ", more than the " + t.Currency + " balance (" + bal.Text() + "): the last ones will be refused"})
 		}
 	}
-	order.Stable(f.Totals, func(a, b *Total) bool { return a.Currency < b.Currency })
-	order.Stable(f.Problems, func(a, b *Problem) bool { return a.Line < b.Line })
-	order.Stable(f.Warnings, func(a, b *Problem) bool { return a.Line < b.Line })
+	order.Slice(len(f.Totals), func(i, j int) bool { return f.Totals[i].Currency < f.Totals[j].Currency }, func(i, j int) { f.Totals[i], f.Totals[j] = f.Totals[j], f.Totals[i] })
+	order.Slice(len(f.Problems), func(i, j int) bool { return f.Problems[i].Line < f.Problems[j].Line }, func(i, j int) { f.Problems[i], f.Problems[j] = f.Problems[j], f.Problems[i] })
+	order.Slice(len(f.Warnings), func(i, j int) bool { return f.Warnings[i].Line < f.Warnings[j].Line }, func(i, j int) { f.Warnings[i], f.Warnings[j] = f.Warnings[j], f.Warnings[i] })
 	return f
 }
 

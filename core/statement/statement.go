@@ -196,12 +196,13 @@ func Build(ctx context.Context, c *core.Client, p Params) (*Statement, error) {
 			}
 		}
 	}
-	order.Stable(s.Rows, func(a, b *Row) bool {
+	order.Slice(len(s.Rows), func(i, j int) bool {
+		a, b := &s.Rows[i], &s.Rows[j]
 		if !a.Time.Equal(b.Time) {
 			return a.Time.After(b.Time) // newest first
 		}
 		return a.ID < b.ID
-	})
+	}, func(i, j int) { s.Rows[i], s.Rows[j] = s.Rows[j], s.Rows[i] })
 	if err := s.total(); err != nil {
 		return nil, err
 	}
@@ -282,11 +283,11 @@ func (s *Statement) total() error {
 		t.Net = net
 		s.Totals = append(s.Totals, *t)
 	}
-	order.Stable(s.Totals, func(a, b *Total) bool { return a.Coin < b.Coin })
+	order.Slice(len(s.Totals), func(i, j int) bool { return s.Totals[i].Coin < s.Totals[j].Coin }, func(i, j int) { s.Totals[i], s.Totals[j] = s.Totals[j], s.Totals[i] })
 	for _, p := range prices {
 		s.Prices = append(s.Prices, *p)
 	}
-	order.Stable(s.Prices, func(a, b *PriceTotal) bool { return a.Currency < b.Currency })
+	order.Slice(len(s.Prices), func(i, j int) bool { return s.Prices[i].Currency < s.Prices[j].Currency }, func(i, j int) { s.Prices[i], s.Prices[j] = s.Prices[j], s.Prices[i] })
 	return nil
 }
 

@@ -11,7 +11,7 @@ type item struct {
 	key, seq int
 }
 
-// Stable orders as sort.SliceStable does, equal keys in their first order, for every length
+// Slice orders as sort.SliceStable does, equal keys in their first order, for every length
 // around the merge's widths and for 10,000 items.
 func TestStableMatchesSortSliceStable(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -22,7 +22,7 @@ func TestStableMatchesSortSliceStable(t *testing.T) {
 		}
 		want := slices.Clone(s)
 		sort.SliceStable(want, func(i, j int) bool { return want[i].key < want[j].key })
-		Stable(s, func(a, b *item) bool { return a.key < b.key })
+		Slice(len(s), func(i, j int) bool { return s[i].key < s[j].key }, func(i, j int) { s[i], s[j] = s[j], s[i] })
 		if !slices.Equal(s, want) {
 			t.Fatalf("n=%d: got %v, want %v", n, s, want)
 		}

@@ -22,6 +22,21 @@ var (
 	hostStorage = map[*core.Client]*jsStorage{}
 )
 
+// turnless is memStore without its nonce turn (MemoryStore.LockNonce), as clients without storage
+// had it before MemoryStore took turns: in a Worker, a request waiting on another request's turn
+// is woken inside that request's event, and its fetch starts there, on behalf of the wrong request
+// (Workers bind I/O to the request that started it): cut off when that request ends, a money call
+// would end outcome unknown. Clients without storage keep a nonce order each, as the README says;
+// several of one key share a storage with lockNonce.
+type turnless struct{ m *core.MemoryStore }
+
+func (t turnless) LoadNonce(ctx context.Context, key string) (int64, error) {
+	return t.m.LoadNonce(ctx, key)
+}
+func (t turnless) SaveNonce(ctx context.Context, key string, n int64) error {
+	return t.m.SaveNonce(ctx, key, n)
+}
+
 // storageOf returns the StorageAdapter c was made with (nil without one).
 func storageOf(c *core.Client) *jsStorage {
 	mu.Lock()
@@ -87,6 +102,7 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 		core.TokenStore
 		core.NonceStore
 	} = memStore
+	var nonces core.NonceStore = turnless{memStore}
 	var ops core.OpStore = memStore
 	var host *jsStorage
 	if hasStorage {
@@ -96,7 +112,7 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 		}
 		// Without getOps/setOp/deleteOp the records stay in memory (as without storage): a
 		// client with no records at all would send an identical request, or the same opId, again.
-		store, host = s, s
+		store, nonces, host = s, s, s
 		if s.ops {
 			ops = s
 		}
@@ -122,7 +138,7 @@ func newClient(args []js.Value) (*core.Client, *jsStorage, error) {
 			opts = append(opts, core.WithGatewayCloseURL(u))
 		}
 	} else if nonce {
-		opts = append(opts, core.WithNonces(store))
+		opts = append(opts, core.WithNonces(nonces))
 		if reserveMs < 0 || reserveMs > maxNonceReserveMs {
 			return nil, nil, &core.ValidationError{Field: "nonceReserveMs", Problem: "must be between 0 and " + itoa(maxNonceReserveMs) + " (milliseconds of nonce the stored mark may run ahead)"}
 		}

@@ -153,6 +153,7 @@ test('Stop pressed during the look-up before a hold: the hold does not end in a 
   assert.match(await busy.innerText(), /Stop after this batch/, 'it says what to press');
   assert.match(await page.locator('section[aria-labelledby="po-review"]').innerText(), /june\.csv/, "June's review stays");
   await page.locator('[data-action="stop"]').click(); // Stop after this batch
+  await busy.waitFor({ state: 'hidden' }); // the run has ended: nothing is being sent any more
   await page.locator('#po-next', { hasText: 'Holding these payouts until' }).waitFor({ timeout: 30_000 });
   const said = await page.locator('#po-next').innerText();
   await sleep(8_000); // the hold (timeout 2.5 s + window 1.5 s + at most a quarter of that) and a few seconds more

@@ -46,7 +46,8 @@ export default {
       noNonceWarning(ctx),
       form, busy, stage);
     // running: one run at a time on this screen; dispose: the review on screen (its timers, its run)
-    const state = { running: false, stop: false, dispose: () => {} };
+    // idle: the run ended (the "being sent" notice goes)
+    const state = { running: false, stop: false, dispose: () => {}, idle: () => { busy.hidden = true; } };
     ctx.onDispose(() => { state.stop = true; });
     // the review replaced is gone: its timers stop and its run no longer steps (a hold it was
     // waiting out does not go on behind the new one)
@@ -199,7 +200,7 @@ function started(st) {
 
 /**
  * The review of a valid file and its run.
- * @param {Ctx} ctx @param {{running: boolean, stop: boolean}} state
+ * @param {Ctx} ctx @param {{running: boolean, stop: boolean, idle: () => void}} state
  * @param {{text: string, name: string, opts: PayoutOptions, parsed: PayoutFile}} f
  * @param {PayoutRun} first
  * @returns {{section: HTMLElement, dispose: () => void}}
@@ -315,7 +316,7 @@ function runView(ctx, state, f, first) {
           // the person confirmed this run on this page: its hold ends in the look-up and the send;
           // else the notice says the hold is over and what to press
           if (holding && confirmed && !state.running && ours()) run(false);
-          else if (holding) next.textContent = say();
+          else if (holding && !state.running) next.textContent = say();
         }
       };
       tick();
@@ -357,6 +358,7 @@ function runView(ctx, state, f, first) {
       st = await backend.payoutStatus(f.text, f.opts).catch(() => undefined);
     } finally {
       state.running = false;
+      state.idle();
       stop.hidden = true;
       send.disabled = false;
       send.removeAttribute('aria-busy');

@@ -504,7 +504,14 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 			te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: errors.New(`"ok" answer with an unexpected HTTP status`)}
 			return c.badBody(cmd, class, fields, hr.Status, te)
 		}
-		return &Response{Cmd: cmd, HTTPStatus: hr.Status, Body: hr.Body, JSON: jsonBody, Result: Value{r: root.Get("result")}}, done, nil
+		res := &Response{Cmd: cmd, HTTPStatus: hr.Status, Body: hr.Body, JSON: jsonBody, Result: Value{r: root.Get("result")}}
+		if err := unreadableAnswer(cmd, res.Result); err != nil {
+			// The API acted ("ok"), but the answer does not say what it made: an outcome unknown of
+			// this operation (its record too), which reconcile settles, never a success to go on with.
+			te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: err, Excerpt: c.red.excerpt(hr.Body)}
+			return c.badBody(cmd, class, fields, hr.Status, te)
+		}
+		return res, done, nil
 	}
 	msg := c.red.text(ev.String())
 	if msg == "" {
@@ -535,6 +542,22 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 		return nil, done, &PermissionError{Cmd: cmd, Message: msg}
 	}
 	return nil, done, &APIError{Cmd: cmd, Message: msg, HTTPStatus: hr.Status, ServerCode: root.Get("code").String()}
+}
+
+// unreadableAnswer says what an "ok" answer lacks that the tools need to go on: a created
+// payment's txn_id (how its status and IPNs are known) and its amount (what the buyer is asked
+// to pay). Results are [compat] (spec §7.2): the API may leave a member out or name it otherwise.
+func unreadableAnswer(cmd string, r Value) error {
+	if cmd != "create_transaction" {
+		return nil
+	}
+	if _, err := r.Get("amount").Amount(); err != nil {
+		return errtext.Prefix("the payment was created, but its amount cannot be read: ", err)
+	}
+	if r.Get("txn_id").Text() == "" {
+		return errors.New("the payment was created, but the answer names no txn_id")
+	}
+	return nil
 }
 
 // notJSON explains an answer that is not the API's JSON; a 404 almost always means a wrong API URL.

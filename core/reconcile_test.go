@@ -797,3 +797,42 @@ func TestReconcileOfAHistoryWithoutAmountOrCoinIsNeverNotFound(t *testing.T) {
 		}
 	}
 }
+
+// create_transaction's result is [compat] (spec §7.2): an API that answers "ok" without a txn_id
+// (left out, or under another name) has created the payment, and nothing in the answer names
+// it. Taken as created, the tools went on with txn_id "": the gateway recorded the order done
+// for no payment (its IPN then belonged to no order: the sale shown unpaid, the buyer asked to
+// pay again), the Counter polled get_tx_info("") until the cashier gave up on the sale. And an
+// "ok" whose amount could not be read was an outcome unknown that named no operation, while its
+// record said done (the CLI's line was reconcile --op with an empty id). Both are an outcome unknown of the
+// recorded operation, which reconcile settles by its invoice.
+func TestCreatedPaymentWithoutItsTxnIDIsUnknownAndFound(t *testing.T) {
+	for i, field := range []string{"txn_id", "amount"} {
+		e := newEnv(t, sandbox.Config{})
+		store := core.NewMemoryStore()
+		c := e.client(core.WithNonces(store), core.WithOpStore(store), core.WithFencePause(10*time.Millisecond))
+		ctx := context.Background()
+		e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultOmit, Field: field, Cmd: "create_transaction"})
+		id := "op_pos_" + strconv.Itoa(i)
+		tx, err := c.CreateTransaction(core.WithOperationID(ctx, id), &core.CreateTransactionParams{Amount: "10", Currency1: "USD", Currency2: "BTC",
+			BuyerEmail: "buyer@example.com", Invoice: core.String("POS-" + field)})
+		var ou *core.OutcomeUnknownError
+		if !errors.As(err, &ou) || ou.OpID != id {
+			t.Fatalf("an ok without %s: tx %+v, err %v (op %q), want an outcome unknown of operation %s", field, tx, err, opIDOf(ou), id)
+		}
+		if ops, _ := c.Ops(ctx); len(ops) != 1 || ops[0].ID != id || ops[0].State != core.OpUnknown {
+			t.Fatalf("an ok without %s: open ops %+v, want %s unknown", field, ops, id)
+		}
+		res, err := c.ReconcileOp(ctx, id)
+		if err != nil || res.Verdict != core.Found || len(res.TxnIDs) != 1 || res.TxnIDs[0] == "" {
+			t.Fatalf("an ok without %s: ReconcileOp = %+v %v, want found", field, res, err)
+		}
+	}
+}
+
+func opIDOf(ou *core.OutcomeUnknownError) string {
+	if ou == nil {
+		return ""
+	}
+	return ou.OpID
+}

@@ -69,8 +69,10 @@ func paginate[T any](ctx context.Context, c *Client, cmd string, p *ListParams, 
 				return
 			}
 			for _, it := range items {
+				// An item listed without its id cannot be told from another: it is kept (as a
+				// duplicate at worst, never dropped as one).
 				id := idOf(it)
-				if seen[id] {
+				if id != "" && seen[id] {
 					continue
 				}
 				seen[id] = true

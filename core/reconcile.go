@@ -529,7 +529,10 @@ func (c *Client) matchWithdrawals(ctx context.Context, qs []ReconcileQuery, idx 
 	taken := map[string]bool{}
 	for _, i := range idx {
 		out[i] = matchWithdrawal(&qs[i], hist, taken)
-		if r := out[i]; r.Verdict == Found {
+		// An item the history lists without its id (left out, or under another name) is no id
+		// to take: taken, "" would skip every other such item, and their operations would be
+		// "not found".
+		if r := out[i]; r.Verdict == Found && r.Withdrawals[0].ID != "" {
 			taken[r.Withdrawals[0].ID] = true
 		}
 	}

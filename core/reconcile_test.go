@@ -836,3 +836,34 @@ func opIDOf(ou *core.OutcomeUnknownError) string {
 	}
 	return ou.OpID
 }
+
+// A history whose items list no id (left out, or under another name: the fields of an answer
+// are what the API gives, spec §3) gave every item the id "": the first withdrawal found took
+// "", and every other item of the history was then skipped as taken. The second operation of
+// one reconcile was "not found, proven" though carried out, and sent again.
+func TestReconcileOfAHistoryWithoutIDsIsNeverNotFound(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	c := e.client(core.WithNonces(core.NewMemoryStore()), core.WithFencePause(10*time.Millisecond))
+	ctx := context.Background()
+	since := time.Now()
+	var qs []core.ReconcileQuery
+	for _, addr := range []string{"bc1qidless1", "bc1qidless2"} {
+		e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+		_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: addr})
+		var ou *core.OutcomeUnknownError
+		if !errors.As(err, &ou) {
+			t.Fatalf("err = %v, want outcome unknown", err)
+		}
+		qs = append(qs, core.QueriesFromOutcome(ou, since)...)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultOmit, Field: "id", Cmd: "get_withdrawal_history", Count: 100})
+	rs, err := c.ReconcileAll(ctx, qs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, res := range rs {
+		if res.Verdict == core.NotFound {
+			t.Fatalf("history without ids, withdrawal to %s: %s proven=%v (%s), but it was carried out: a resend pays twice", qs[i].Address, res.Verdict, res.Proven, res.Detail)
+		}
+	}
+}

@@ -28,6 +28,7 @@ export function clockTime(ms) {
  * @param {string} o.name                       'withdrawal', 'transfer', …
  * @param {() => void} [o.onResend]             offered after a not_found ("Edit and send again")
  * @param {string} [o.resendHint]               said instead when there is no onResend
+ * @param {string} [o.ambiguousText]            where to check when it cannot tell (default: the withdrawal history)
  * @param {(r: ReconcileResult) => void} [o.onVerdict]
  * @param {import('./backend.js').Backend} [o.backend]   the store the operation was sent from (default: the page's)
  * @param {boolean} [o.unrecordedNotSent]       the id was named by this page for a request sent from o.backend's
@@ -101,7 +102,7 @@ export function reconcileControl(ctx, o) {
     }
     replace(result, h('div', { class: 'notice warn', role: 'alert', 'data-verdict': r.verdict },
       h('p', null, h('strong', null, t('rcn_cannot_tell'))),
-      h('p', null, `${r.detail || t('rcn_history_unsettled')} ${t('rcn_ambiguous_text')}`)));
+      h('p', null, `${r.detail || t('rcn_history_unsettled')} ${o.ambiguousText ?? t('rcn_ambiguous_text')}`)));
     button.textContent = t('rcn_reconcile_again');
     ctx.announce(t('rcn_cannot_tell_announce', o.name));
   };

@@ -368,3 +368,35 @@ test('the same withdrawal confirmed in two dev-page tabs while the first is unse
     await sb2.stop();
   }
 });
+
+// A payment request answered "ok" without a txn_id is an outcome unknown (core's unreadableAnswer);
+// made without an invoice, Reconcile cannot find it by one and answers ambiguous. What it says to
+// check must be where a payment shows (Receive's recent payments), not the withdrawal history or
+// the balances: neither lists a payment request, so a person who checked them "found nothing",
+// forgot it and created the payment again (a second payment request for the sale).
+test('a payment request of unknown outcome that reconcile cannot settle says to check the payments', async () => {
+  const m = await newMerchant(sb);
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  try {
+    await p.goto(`${origin}/`);
+    await p.evaluate((t) => localStorage.setItem('wk.tuning', JSON.stringify(t)), TUNING);
+    await p.getByLabel('API URL').waitFor();
+    await connectAs(p, `${origin}/api`, m, true);
+    await go(p, 'receive');
+    const form = p.locator('section[aria-labelledby="rc-new"]');
+    await form.getByLabel('Amount', { exact: true }).fill('7');
+    await form.getByLabel('Buyer email').fill('buyer@example.com');
+    await sb.admin('POST', 'faults', { kind: 'omit', field: 'txn_id', cmd: 'create_transaction', key: m.pub });
+    await form.getByRole('button', { name: 'Create payment' }).click();
+    await p.locator('[role=alert][data-code="outcome_unknown"]').waitFor({ timeout: 30_000 });
+    await p.locator('button[data-action="reconcile"]').first().click();
+    const verdict = p.locator('[data-verdict="ambiguous"]');
+    await verdict.waitFor({ timeout: 30_000 });
+    const text = await verdict.innerText();
+    assert.doesNotMatch(text, /Check the withdrawal history/, text);
+    assert.match(text, /Recent payments/, text);
+  } finally {
+    await context.close();
+  }
+});

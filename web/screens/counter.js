@@ -174,7 +174,7 @@ function keypadView(ctx, stage, onCharge) {
    */
   function hold(opId, why, own) {
     held = true;
-    const rc = reconcileControl(ctx, { opId, name: t('rc_payment_request'), resendHint: t('ct_resend_hint'), backend: own, unrecordedNotSent: !!own,
+    const rc = reconcileControl(ctx, { opId, name: t('rc_payment_request'), resendHint: t('ct_resend_hint'), ambiguousText: t('rcn_ambiguous_payment_text'), backend: own, unrecordedNotSent: !!own,
       onVerdict: (r) => { if (r.verdict === 'not_found' && (!r.noRecord || own)) { held = false; draw(); } } });
     replace(msg, why(rc.button), rc.result);
     draw();

@@ -100,7 +100,7 @@ export default {
           if ((be.code === 'outcome_unknown' || be.code === 'pending_operation') && be.opId) {
             // the payment request may exist: look it up by its operation id, never create it twice
             const own = be.opId === opId;
-            const rc = reconcileControl(ctx, { opId: be.opId, name: t('rc_payment_request'), resendHint: t('rc_resend_hint'), ...(own ? { backend, unrecordedNotSent: true } : {}) });
+            const rc = reconcileControl(ctx, { opId: be.opId, name: t('rc_payment_request'), resendHint: t('rc_resend_hint'), ambiguousText: t('rcn_ambiguous_payment_text'), ...(own ? { backend, unrecordedNotSent: true } : {}) });
             replace(msg, errorBox(err, { actions: [rc.button] }), rc.result);
             ctx.refreshOps?.();
           } else {

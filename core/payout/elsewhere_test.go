@@ -174,19 +174,7 @@ func TestEditedFileDoesNotPayAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r2.Close()
-	for range 20 {
-		res, err := r2.Step(ctx, c, payout.StepOptions{Batch: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !res.More {
-			if s := r2.Summary(); s.Held > 0 {
-				time.Sleep(time.Until(s.WaitUntil) + 20*time.Millisecond)
-				continue
-			}
-			break
-		}
-	}
+	stepToEnd(t, ctx, r2, c, 3)
 	s := r2.Summary()
 	if s.Ambiguous != 3 || s.SentNow != 3 || s.Next == "" || !strings.Contains(s.Next, "ambiguous") {
 		t.Fatalf("edited file: %+v", s)
@@ -203,13 +191,7 @@ func TestEditedFileDoesNotPayAgain(t *testing.T) {
 	if memoEdited != 1 {
 		t.Fatalf("the row whose memo was edited: %+v", r2.Rows())
 	}
-	paid := map[string]int{}
-	for w, err := range c.WithdrawalHistory(ctx, nil) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		paid[w.SendAddress]++
-	}
+	paid := paidPerAddress(t, ctx, c)
 	for _, row := range f1.Rows {
 		if paid[row.Address] != 1 {
 			t.Errorf("%s (line %d of the first version) paid %d times, want 1", row.Address, row.Line, paid[row.Address])
@@ -394,27 +376,9 @@ func TestEditedFileDoesNotPayAgainWhenTheHistoryGivesNoTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r2.Close()
-	for range 20 {
-		res, err := r2.Step(ctx, c, payout.StepOptions{Batch: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !res.More {
-			if s := r2.Summary(); s.Held > 0 {
-				time.Sleep(time.Until(s.WaitUntil) + 20*time.Millisecond)
-				continue
-			}
-			break
-		}
-	}
+	stepToEnd(t, ctx, r2, c, 3)
 	e.sb.ClearFaults()
-	paid := map[string]int{}
-	for w, err := range c.WithdrawalHistory(ctx, nil) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		paid[w.SendAddress]++
-	}
+	paid := paidPerAddress(t, ctx, c)
 	for _, row := range f1.Rows {
 		if paid[row.Address] != 1 {
 			t.Errorf("%s (line %d of the first version) paid %d times, want 1", row.Address, row.Line, paid[row.Address])
@@ -425,4 +389,36 @@ func TestEditedFileDoesNotPayAgainWhenTheHistoryGivesNoTimes(t *testing.T) {
 			t.Errorf("line %d names a time the history did not give: %q", row.Line, row.Error)
 		}
 	}
+}
+
+// stepToEnd steps r until it has nothing more to do, waiting out its holds; a step error fails
+// the test.
+func stepToEnd(t *testing.T, ctx context.Context, r *payout.Run, c *core.Client, batch int) {
+	t.Helper()
+	for range 20 {
+		res, err := r.Step(ctx, c, payout.StepOptions{Batch: batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.More {
+			if s := r.Summary(); s.Held > 0 {
+				time.Sleep(time.Until(s.WaitUntil) + 20*time.Millisecond)
+				continue
+			}
+			return
+		}
+	}
+}
+
+// paidPerAddress counts the account's withdrawals by destination address.
+func paidPerAddress(t *testing.T, ctx context.Context, c *core.Client) map[string]int {
+	t.Helper()
+	paid := map[string]int{}
+	for w, err := range c.WithdrawalHistory(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		paid[w.SendAddress]++
+	}
+	return paid
 }

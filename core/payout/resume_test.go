@@ -190,13 +190,7 @@ func TestOlderVersionResumedAfterAnEditedOne(t *testing.T) {
 	s1 := runToRest(t, ctx, r1, c, 3)
 	r1.Close()
 	t.Logf("v1 resumed: %+v", s1)
-	paid := map[string]int{}
-	for w, err := range c.WithdrawalHistory(ctx, nil) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		paid[w.SendAddress]++
-	}
+	paid := paidPerAddress(t, ctx, c)
 	for _, row := range f1.Rows {
 		if paid[row.Address] != 1 {
 			t.Errorf("line %d of v1 (%s) paid %d times", row.Line, row.Address, paid[row.Address])

@@ -174,13 +174,7 @@ func TestTwoVersionsOfAFileAtOnce(t *testing.T) {
 	// v1 goes on with its next batch: its look before the batch does not see v2's payouts
 	res, err = r1.Step(ctx, c1, payout.StepOptions{Batch: 3})
 	t.Logf("v1: %s %v %v", res.Action, res.Lines, err)
-	paid := map[string]int{}
-	for w, err := range c1.WithdrawalHistory(ctx, nil) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		paid[w.SendAddress]++
-	}
+	paid := paidPerAddress(t, ctx, c1)
 	for _, row := range f1.Rows {
 		if paid[row.Address] > 1 {
 			t.Errorf("line %d (%s) paid %d times", row.Line, row.Address, paid[row.Address])

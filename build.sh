@@ -113,10 +113,22 @@ cmd_test() {
   if go list -deps ./core | grep -Ex 'net/http|syscall/js|encoding/xml'; then
     echo "core imports a forbidden package (above)" >&2; exit 1
   fi
-  log "go test -race (core, sandbox)"
-  go test -race -count=1 ./core/... ./sandbox/...
-  log "go test (the rest)"
-  go test -count=1 $(go list ./... | grep -v -E '/core($|/)|/sandbox($|/)')
+  # The two halves side by side: most of their time is waiting (payout holds, the CLI's real
+  # processes), so together they take about as long as the slower one. Each one's output is
+  # printed whole when it ends, the race half first.
+  log "go test -race (core, sandbox) beside go test (the rest)"
+  local race_out rest_out race_pid rest_pid failed=""
+  race_out=$(mktemp) rest_out=$(mktemp)
+  go test -race -count=1 ./core/... ./sandbox/... >"$race_out" 2>&1 &
+  race_pid=$!
+  go test -count=1 $(go list ./... | grep -v -E '/core($|/)|/sandbox($|/)') >"$rest_out" 2>&1 &
+  rest_pid=$!
+  wait "$race_pid" || failed="go test -race (core, sandbox)"
+  cat "$race_out"
+  wait "$rest_pid" || failed="${failed:+$failed and }go test (the rest)"
+  cat "$rest_out"
+  rm -f "$race_out" "$rest_out"
+  if [ -n "$failed" ]; then echo "build.sh test: $failed failed (above)" >&2; exit 1; fi
   log "go test (internal/jsonpretty, our github.com/tidwall/pretty: a module of its own)"
   (cd internal/jsonpretty && go vet ./... && go test -count=1 ./...)
   log "wasm suite (GOOS=js go test under node, bridge node tests, size budget)"

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -629,7 +630,7 @@ func matchWithdrawal(q *ReconcileQuery, hist []WithdrawalInfo, taken map[string]
 var unsureWhy = [...]string{
 	"lists no address yet (the API gives it once the withdrawal is complete)",
 	"lists a larger amount (add_tx_fee: the fee may be listed with it)",
-	"has a note that differs only as the API may have trimmed or cut it",
+	"has a note that differs only as the API may have trimmed, cut or written it as a number",
 	"lists no coin",
 	"lists no amount",
 }
@@ -654,10 +655,19 @@ func matchVerdict(q *ReconcileQuery, amt Amount, coin string, priced bool, match
 }
 
 // noteMayBe reports whether a note the history lists may be the note sent, kept by the API
-// trimmed of spaces or cut to its length.
+// trimmed of spaces or cut to its length, or written as a JSON number (PHP's JSON_NUMERIC_CHECK:
+// "000123" listed as 123, "1.50" as 1.5).
 func noteMayBe(listed, sent string) bool {
-	l := strings.TrimSpace(listed)
-	return l != "" && strings.HasPrefix(strings.TrimSpace(sent), l)
+	l, s := strings.TrimSpace(listed), strings.TrimSpace(sent)
+	if l == "" {
+		return false
+	}
+	if strings.HasPrefix(s, l) {
+		return true
+	}
+	a, err1 := strconv.ParseFloat(l, 64)
+	b, err2 := strconv.ParseFloat(s, 64)
+	return err1 == nil && err2 == nil && a == b
 }
 
 // CompareSendAddress compares a withdrawal's send_address in the history with the address its
@@ -736,7 +746,7 @@ func (c *Client) matchTransactions(ctx context.Context, qs []ReconcileQuery, idx
 		switch len(found) {
 		case 0:
 			if len(unsure) > 0 {
-				out[i] = &ReconcileResult{Verdict: Ambiguous, TxnIDs: unsure, Detail: errtext.D(len(unsure)) + " recent payment(s) may have this invoice/custom (the API lists it trimmed or cut, or not at all): check them before creating it again"}
+				out[i] = &ReconcileResult{Verdict: Ambiguous, TxnIDs: unsure, Detail: errtext.D(len(unsure)) + " recent payment(s) may have this invoice/custom (the API lists it trimmed, cut or as a number, or not at all): check them before creating it again"}
 				continue
 			}
 			out[i] = &ReconcileResult{Verdict: NotFound, Detail: "none of the " + errtext.D(len(ids)) + " recent payments has this invoice/custom"}

@@ -798,6 +798,66 @@ func TestReconcileOfAHistoryWithoutAmountOrCoinIsNeverNotFound(t *testing.T) {
 	}
 }
 
+// get_tx_info's checkout details and the withdrawal history are [compat] (spec §7.2, §7.3): an
+// API may write a numeric text as a JSON number (PHP's JSON_NUMERIC_CHECK: "000123" becomes 123).
+// A zero-padded invoice or note, listed as a number, was read as "123", another sale's: after the
+// fence, "not found, proven", and a second payment was created for the sale (the withdrawal sent
+// again).
+func TestReconcileOfAnInvoiceOrNoteListedAsANumberIsNeverNotFound(t *testing.T) {
+	t.Run("invoice", func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{})
+		c := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
+		ctx := context.Background()
+		since := time.Now()
+		e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_transaction"})
+		_, err := c.CreateTransaction(ctx, &core.CreateTransactionParams{Amount: "10", Currency1: "USD", Currency2: "BTC",
+			BuyerEmail: "buyer@example.com", Invoice: core.String("000123")})
+		var ou *core.OutcomeUnknownError
+		if !errors.As(err, &ou) {
+			t.Fatalf("err = %v, want outcome unknown", err)
+		}
+		e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultRetype, Field: "invoice,custom", As: "number", Cmd: "get_tx_info", Count: 100})
+		res, err := c.Reconcile(ctx, core.QueriesFromOutcome(ou, since)[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict == core.NotFound {
+			t.Fatalf("invoice listed as the number 123: %s proven=%v (%s), but the payment was created: a second one for the sale", res.Verdict, res.Proven, res.Detail)
+		}
+		// another number is another sale
+		q := core.QueriesFromOutcome(ou, since)[0]
+		q.Invoice = "000124"
+		if res, err := c.Reconcile(ctx, q); err != nil || res.Verdict != core.NotFound || !res.Proven {
+			t.Fatalf("another invoice: %+v %v, want not_found, proven", res, err)
+		}
+	})
+	t.Run("note", func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{})
+		c := e.client(core.WithNonces(nil), core.WithFencePause(10*time.Millisecond))
+		ctx := context.Background()
+		since := time.Now()
+		e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+		_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qnumeric", Note: core.String("0042")})
+		var ou *core.OutcomeUnknownError
+		if !errors.As(err, &ou) {
+			t.Fatalf("err = %v, want outcome unknown", err)
+		}
+		e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultRetype, Field: "note,amountf,amount,status,time_created", As: "number", Cmd: "get_withdrawal_history", Count: 100})
+		res, err := c.Reconcile(ctx, core.QueriesFromOutcome(ou, since)[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict == core.NotFound {
+			t.Fatalf("note listed as the number 42: %s proven=%v (%s), but the withdrawal was carried out: a resend pays twice", res.Verdict, res.Proven, res.Detail)
+		}
+		q := core.QueriesFromOutcome(ou, since)[0]
+		q.Note = "0043"
+		if res, err := c.Reconcile(ctx, q); err != nil || res.Verdict != core.NotFound || !res.Proven {
+			t.Fatalf("another note: %+v %v, want not_found, proven", res, err)
+		}
+	})
+}
+
 // create_transaction's result is [compat] (spec §7.2): an API that answers "ok" without a txn_id
 // (left out, or under another name) has created the payment, and nothing in the answer names
 // it. Taken as created, the tools went on with txn_id "": the gateway recorded the order done

@@ -13,6 +13,7 @@ type faultJSON struct {
 	Cmd     string `json:"cmd,omitempty"`
 	Key     string `json:"key,omitempty"`
 	Field   string `json:"field,omitempty"`
+	As      string `json:"as,omitempty"`
 }
 
 func (s *Server) adminInjectFault(r *http.Request) (int, any, error) {
@@ -20,7 +21,7 @@ func (s *Server) adminInjectFault(r *http.Request) (int, any, error) {
 	if err := decodeBody(r, &b); err != nil {
 		return 0, nil, err
 	}
-	f := Fault{Kind: b.Kind, Count: b.Count, Delay: time.Duration(b.DelayMS) * time.Millisecond, Status: b.Status, Cmd: b.Cmd, Key: b.Key, Field: b.Field}
+	f := Fault{Kind: b.Kind, Count: b.Count, Delay: time.Duration(b.DelayMS) * time.Millisecond, Status: b.Status, Cmd: b.Cmd, Key: b.Key, Field: b.Field, As: b.As}
 	if err := s.InjectFault(f); err != nil {
 		return 0, nil, err
 	}
@@ -34,7 +35,7 @@ func (s *Server) adminListFaults(r *http.Request) (int, any, error) {
 func (s *Server) adminListFaultsStatus(status int) (int, any, error) {
 	out := []faultJSON{}
 	for _, f := range s.PendingFaults() {
-		out = append(out, faultJSON{Kind: f.Kind, Count: f.Count, DelayMS: int(f.Delay / time.Millisecond), Status: f.Status, Cmd: f.Cmd, Key: f.Key, Field: f.Field})
+		out = append(out, faultJSON{Kind: f.Kind, Count: f.Count, DelayMS: int(f.Delay / time.Millisecond), Status: f.Status, Cmd: f.Cmd, Key: f.Key, Field: f.Field, As: f.As})
 	}
 	return status, map[string]any{"pending": out}, nil
 }

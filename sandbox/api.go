@@ -148,6 +148,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 
 	commitDrop, commitStatus, omit := false, 0, ""
+	var retype *Fault
 	if f := s.takeFault(cmd, key); f != nil {
 		s.bump(key, func(k *KeyStats) { k.Faults++ })
 		s.log.Info("sandbox fault injected", "kind", f.Kind, "cmd", cmd)
@@ -177,6 +178,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			commitStatus = f.Status
 		case FaultOmit:
 			omit = f.Field
+		case FaultRetype:
+			retype = f
 		}
 	}
 
@@ -218,6 +221,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if omit != "" && rep.ctype == "application/json" && !rep.failed {
 		rep.body = omitField(rep.body, omit)
+	}
+	if retype != nil && rep.ctype == "application/json" && !rep.failed {
+		rep.body = retypeField(rep.body, retype.Field, retype.As)
 	}
 	s.write(w, rep)
 }

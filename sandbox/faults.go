@@ -3,9 +3,11 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,6 +34,12 @@ const (
 	// lists less than the sandbox does, or lists it under another name (spec §3: a result's
 	// fields are [compat], not certain). JSON answers only.
 	FaultOmit = "omit"
+	// FaultRetype carries the call out and answers "ok", with the member Field (a comma list)
+	// written in another JSON type wherever it appears in the result: As "string" writes a
+	// number as its text ("status": "2"), As "number" writes a string that reads as a number as
+	// a JSON number, the way PHP's JSON_NUMERIC_CHECK does ("007" becomes 7, "0.40000000" 0.4).
+	// JSON answers only.
+	FaultRetype = "retype"
 )
 
 // With a Delay, FaultReset, FaultCommitDrop and FaultCommitStatus first hold the request that
@@ -48,7 +56,8 @@ type Fault struct {
 	Status int           // FaultStatus (0 = 503), FaultCommitStatus (0 = 502)
 	Cmd    string        // only calls of this command
 	Key    string        // only calls naming this public key
-	Field  string        // FaultOmit: the result member to leave out (a comma list: several)
+	Field  string        // FaultOmit: the result member to leave out; FaultRetype: to retype (a comma list: several)
+	As     string        // FaultRetype: "string" or "number"
 }
 
 // InjectFault queues a fault.
@@ -82,9 +91,13 @@ func (s *Server) InjectFault(f Fault) error {
 		if f.Field == "" {
 			return invalid("omit fault needs a field (the result member to leave out)")
 		}
+	case FaultRetype:
+		if f.Field == "" || (f.As != "string" && f.As != "number") {
+			return invalid("retype fault needs a field (the result member to retype) and as (string or number)")
+		}
 	case FaultDelay, FaultHold, FaultStatus, FaultHTML:
 	default:
-		return invalid("unknown fault kind %q (delay, hold, status, html, reset, commit_drop, commit_status, omit)", f.Kind)
+		return invalid("unknown fault kind %q (delay, hold, status, html, reset, commit_drop, commit_status, omit, retype)", f.Kind)
 	}
 	if f.Count < 0 || f.Count > 10000 {
 		return invalid("fault count must be between 1 and 10000")
@@ -204,5 +217,59 @@ func omitField(body []byte, field string) []byte {
 		}
 	}
 	strip(v["result"])
+	return encodeJSON(v)
+}
+
+// retypeField writes the members named in field (a comma list) of every object of a JSON answer's
+// result, at any depth, in another JSON type: as "string", a number becomes its text; as
+// "number", a string that reads as a number becomes one, as PHP's JSON_NUMERIC_CHECK writes it
+// (leading zeros and trailing fraction zeros gone).
+func retypeField(body []byte, field, as string) []byte {
+	names := map[string]bool{}
+	for _, n := range strings.Split(field, ",") {
+		names[strings.TrimSpace(n)] = true
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v map[string]any
+	if dec.Decode(&v) != nil {
+		return body
+	}
+	conv := func(x any) any {
+		switch t := x.(type) {
+		case json.Number:
+			if as == "string" {
+				return string(t)
+			}
+		case string:
+			if as == "number" {
+				s := strings.TrimSpace(t)
+				if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && s != "" {
+					if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+						return json.Number(strconv.FormatInt(n, 10))
+					}
+					return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
+				}
+			}
+		}
+		return x
+	}
+	var walk func(x any)
+	walk = func(x any) {
+		switch t := x.(type) {
+		case map[string]any:
+			for k, m := range t {
+				if names[k] {
+					t[k] = conv(m)
+				}
+				walk(t[k])
+			}
+		case []any:
+			for _, m := range t {
+				walk(m)
+			}
+		}
+	}
+	walk(v["result"])
 	return encodeJSON(v)
 }

@@ -141,3 +141,19 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("faults counted %d: %+v", st.Faults, st)
 	}
 }
+
+func TestRetypeField(t *testing.T) {
+	body := []byte(`{"error":"ok","result":[{"status":2,"amountf":"0.40000000","note":"007","coin":"BTC","checkout":{"invoice":"00123"}}]}`)
+	got := string(retypeField(body, "status,amountf,note,coin,invoice", "number"))
+	want := `{"error":"ok","result":[{"amountf":0.4,"checkout":{"invoice":123},"coin":"BTC","note":7,"status":2}]}`
+	if got != want {
+		t.Fatalf("as number:\n got %s\nwant %s", got, want)
+	}
+	got = string(retypeField(body, "status", "string"))
+	if !strings.Contains(got, `"status":"2"`) || !strings.Contains(got, `"note":"007"`) {
+		t.Fatalf("as string: %s", got)
+	}
+	if err := (&Server{}).InjectFault(Fault{Kind: FaultRetype, Field: "status"}); err == nil {
+		t.Fatal("a retype fault without as was accepted")
+	}
+}

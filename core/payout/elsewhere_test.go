@@ -109,6 +109,40 @@ func TestTwoJournalsTakingTurns(t *testing.T) {
 	}
 }
 
+// The same, with a history that lists no ids (left out, or null: results are [compat], spec §7.3):
+// the look before A's next batch read only the items newer than the newest one its last look saw,
+// by id, and stopped at the first item whose id was "" (its last look's mark, "" as well): it saw
+// nothing, and A paid again the rows B had paid.
+func TestTwoJournalsTakingTurnsWithAHistoryWithoutIDs(t *testing.T) {
+	e := newEnv(t)
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultOmit, Field: "id", Cmd: "get_withdrawal_history", Count: 10000})
+	f := file(t, 9, "turns-noid")
+	ctx := context.Background()
+	ca, cb := e.client(true), e.client(true)
+	ra, err := payout.Open(ctx, f, &payout.MemoryJournal{}, payout.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ra.Close()
+	sendNext(t, ctx, ra, ca, 3, nil) // A pays lines 2-4, and pauses
+	follow(t, ctx, f, &payout.MemoryJournal{}, cb, 3)
+	// A goes on to the end within its own bound (its tool has a longer timeout than B's, so its
+	// pause while B ran is no silence that makes it hold again): only its look before each batch
+	// can see the rows B paid
+	ca = e.client(true, core.WithInFlightWindow(time.Minute))
+	for range 20 {
+		res, err := ra.Step(ctx, ca, payout.StepOptions{Batch: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.More {
+			break
+		}
+	}
+	ra.Close()
+	assertOnce(t, e, f, true)
+}
+
 // Two runs of the file going on at once, each in its own journal, each followed to the end.
 func TestTwoJournalsAtOnce(t *testing.T) {
 	e := newEnv(t)

@@ -752,7 +752,9 @@ func (r *Run) earlierVersions(ctx context.Context, c *core.Client, rows []*RowSt
 		}
 	}
 	for _, w := range found {
-		taken[w.ID] = true
+		if w.ID != "" {
+			taken[w.ID] = true
+		}
 	}
 	var hist []core.WithdrawalInfo
 	for w, err := range c.WithdrawalHistory(ctx, &core.ListParams{Newer: since.Add(-core.DefaultReconcileSlack - c.ClockAhead()), Limit: historyItems}) {
@@ -801,7 +803,9 @@ func (r *Run) matchEarlier(rows []*RowStatus, hist []core.WithdrawalInfo, taken 
 			default:
 				continue
 			}
-			taken[w.ID] = true
+			if w.ID != "" {
+				taken[w.ID] = true
+			}
 			break
 		}
 	}
@@ -1006,11 +1010,13 @@ func (r *Run) peek(ctx context.Context, c *core.Client) ([]*RowStatus, error) {
 		if err != nil {
 			return nil, err
 		}
-		if w.ID == r.peekTop {
+		// A history that lists no ids (left out, or null) gives no mark to stop at: an id ""
+		// would stop at its first item, and nothing paid meanwhile would be seen.
+		if w.ID != "" && w.ID == r.peekTop {
 			break
 		}
-		if top == "" {
-			top = w.ID
+		if len(seen) == 0 {
+			top = w.ID // the newest: "" keeps the last mark
 		}
 		seen = append(seen, w)
 	}
@@ -1021,7 +1027,9 @@ func (r *Run) peek(ctx context.Context, c *core.Client) ([]*RowStatus, error) {
 		if p := byNote[w.Note]; p != nil && strings.EqualFold(w.Coin, p.Currency) && w.Amount == p.Amount && addressMayBe(w.SendAddress, p.Address) {
 			p.State, p.ID, p.Reconciled, p.Error, p.Until, p.Held = Sent, w.ID, true, "", time.Time{}, false
 			paid = append(paid, p)
-			taken[w.ID] = true
+			if w.ID != "" {
+				taken[w.ID] = true // "" would take every id-less item
+			}
 			delete(byNote, w.Note)
 		}
 	}

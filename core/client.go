@@ -513,6 +513,13 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 		}
 		return res, done, nil
 	}
+	if class != classRead && !clearRefusal(ev, root.Get("result")) {
+		// A refusal says what was refused, and made nothing. An empty or non-text "error", or a
+		// refusal whose answer carries a result (an id: what it made), cannot be told from the
+		// API having acted: an outcome unknown that reconcile settles, never "refused, send again".
+		te := &TransportError{Cmd: cmd, HTTPStatus: hr.Status, Err: errors.New(`answer is neither "ok" nor a plain refusal`), Excerpt: c.red.excerpt(hr.Body)}
+		return c.badBody(cmd, class, fields, hr.Status, te)
+	}
 	msg := c.red.text(ev.String())
 	if msg == "" {
 		msg = "(empty error message)"
@@ -542,6 +549,25 @@ func (c *Client) judge(ctx context.Context, cmd string, class cmdClass, fields F
 		return nil, done, &PermissionError{Cmd: cmd, Message: msg}
 	}
 	return nil, done, &APIError{Cmd: cmd, Message: msg, HTTPStatus: hr.Status, ServerCode: root.Get("code").String()}
+}
+
+// clearRefusal reports whether an answer that is not "ok" is a plain refusal: an error text, and
+// no result beyond an empty one (the API answers a refusal with "result": [] or none).
+func clearRefusal(ev, result gjson.Result) bool {
+	if ev.Type != gjson.String || strings.TrimSpace(ev.Str) == "" {
+		return false
+	}
+	switch result.Type {
+	case gjson.Null:
+		return true
+	case gjson.String:
+		return result.Str == ""
+	case gjson.JSON:
+		empty := true
+		result.ForEach(func(_, _ gjson.Result) bool { empty = false; return false })
+		return empty
+	}
+	return false // a number or a boolean: what was made, or what was done
 }
 
 // unreadableAnswer says what an "ok" answer lacks that the tools need to go on: a created

@@ -208,20 +208,25 @@ func (c *Client) CreateMassWithdrawal(ctx context.Context, items []MassWithdrawa
 	for i, it := range items {
 		out[i].Key = it.Key
 		v := res.Result.Member(it.Key)
-		switch {
-		case !v.Exists():
-			// the API took the batch and says nothing of this payout: it may have been carried
-			// out, which an APIError ("refused") would deny
-			out[i].Missing = true
+		// unknown is this payout's outcome unknown, with its fields for reconcile: it may have
+		// been carried out, which an APIError ("refused") would deny
+		unknown := func(why string) error {
 			ref := map[string]string{}
 			for k, v := range refOf(f) {
 				if strings.HasPrefix(k, "wd["+it.Key+"][") {
 					ref[k] = v
 				}
 			}
-			out[i].Err = &OutcomeUnknownError{Cmd: "create_mass_withdrawal", Ref: ref, HTTPStatus: res.HTTPStatus, Err: errors.New("the answer has no result for this payout")}
-		case v.Get("error").Text() != "ok" && v.Get("error").Exists():
-			out[i].Err = &APIError{Cmd: "create_mass_withdrawal", Message: c.red.text(v.Get("error").Text()), HTTPStatus: res.HTTPStatus}
+			return &OutcomeUnknownError{Cmd: "create_mass_withdrawal", Ref: ref, HTTPStatus: res.HTTPStatus, Err: errors.New(why)}
+		}
+		switch e := v.Get("error"); {
+		case !v.Exists():
+			out[i].Missing = true
+			out[i].Err = unknown("the answer has no result for this payout")
+		case e.Exists() && e.Text() != "ok" && !clearRefusal(e.r, v.Get("id").r):
+			out[i].Err = unknown("the answer neither refuses this payout plainly nor says it was made (an empty reason, or a withdrawal id with a refusal)")
+		case e.Exists() && e.Text() != "ok":
+			out[i].Err = &APIError{Cmd: "create_mass_withdrawal", Message: c.red.text(e.Text()), HTTPStatus: res.HTTPStatus}
 		default:
 			w := &Withdrawal{ID: v.Get("id").Text(), Status: WithdrawalStatus(v.Get("status").IntOr(0))}
 			w.Amount, _ = v.Get("amount").Amount()

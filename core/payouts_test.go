@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +172,76 @@ func TestADestinationTagOnACoinWithoutTagsIsRefused(t *testing.T) {
 	empty := ""
 	if _, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.1", Currency: "LTCT", Address: addr, DestTag: &empty, Note: &tag}); err != nil {
 		t.Fatalf("LTCT with an empty tag: %v", err)
+	}
+}
+
+// A money command's answer that is neither "ok" nor a plain refusal (an error text and nothing
+// made) may come from an API that acted: an empty or non-text "error", or a refusal that names a
+// withdrawal id. It is an outcome unknown, never "refused, safe to send again"; a plain refusal
+// stays one, and so does a read's empty error.
+func TestAnUnclearRefusalOfAMoneyCommandIsOutcomeUnknown(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	inner := nethttp.New(nil)
+	var body string // what the API "answers" instead, after carrying the call out
+	rewrite := core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+		hr, err := inner.RoundTrip(ctx, r)
+		if err == nil && body != "" && !strings.HasSuffix(r.URL, "/login") {
+			hr.Body = []byte(body)
+		}
+		return hr, err
+	})
+	ctx := context.Background()
+	wd := func(note string) error {
+		c := e.client(core.WithTransport(rewrite), core.WithOpStore(core.NewMemoryStore()))
+		_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: sandbox.TestAddress("BTC", 7), Note: core.String(note), AutoConfirm: core.Bool(true)})
+		return err
+	}
+	for i, tc := range []struct {
+		body string
+		want core.ErrorCode
+	}{
+		{`{"error":"","result":[]}`, core.CodeOutcomeUnknown},
+		{`{"error":null,"result":[]}`, core.CodeOutcomeUnknown},
+		{`{"error":0}`, core.CodeOutcomeUnknown},
+		{`{"error":"Insufficient funds","result":{"id":"CWXYZ","status":1}}`, core.CodeOutcomeUnknown},
+		{`{"error":"Insufficient funds","result":"CWXYZ"}`, core.CodeOutcomeUnknown},
+		{`{"error":"Insufficient funds","result":[]}`, core.CodeAPIError},
+		{`{"error":"Insufficient funds","result":{}}`, core.CodeAPIError},
+		{`{"error":"Insufficient funds"}`, core.CodeAPIError},
+	} {
+		body = tc.body
+		err := wd("unclear-" + strconv.Itoa(i))
+		if got := core.CodeOf(err); got != tc.want {
+			t.Errorf("answer %s: %v (code %s), want code %s", tc.body, err, got, tc.want)
+		}
+		if tc.want == core.CodeOutcomeUnknown && core.IsRetryable(err) {
+			t.Errorf("answer %s: an outcome unknown must not be retryable", tc.body)
+		}
+	}
+	// a read's empty error is its own: nothing was carried out
+	body = `{"error":"","result":[]}`
+	c := e.client(core.WithTransport(rewrite))
+	if _, err := c.Balances(ctx, nil); core.CodeOf(err) == core.CodeOutcomeUnknown || err == nil {
+		t.Fatalf("a read answered with an empty error: %v, want an API error", err)
+	}
+	// a mass withdrawal's item: refused plainly, refused naming an id, refused with no reason
+	body = `{"error":"ok","result":{"a":{"error":"Invalid address"},"b":{"error":"Invalid address","id":"CWB"},"c":{"error":""}}}`
+	c = e.client(core.WithTransport(rewrite), core.WithOpStore(core.NewMemoryStore()))
+	mw, err := c.CreateMassWithdrawal(ctx, []core.MassWithdrawalItem{
+		{Key: "a", Amount: "0.1", Currency: "BTC", Address: sandbox.TestAddress("BTC", 1), Note: core.String("a")},
+		{Key: "b", Amount: "0.2", Currency: "BTC", Address: sandbox.TestAddress("BTC", 2), Note: core.String("b")},
+		{Key: "c", Amount: "0.3", Currency: "BTC", Address: sandbox.TestAddress("BTC", 3), Note: core.String("c")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []core.ErrorCode{core.CodeAPIError, core.CodeOutcomeUnknown, core.CodeOutcomeUnknown} {
+		if got := core.CodeOf(mw.Results[i].Err); got != want {
+			t.Errorf("item %s: %v (code %s), want %s", mw.Results[i].Key, mw.Results[i].Err, got, want)
+		}
+	}
+	var ou *core.OutcomeUnknownError
+	if !errors.As(mw.Results[1].Err, &ou) || ou.Ref["wd[b][amount]"] != "0.2" {
+		t.Fatalf("item b's outcome unknown names %v, want its own fields", ou)
 	}
 }

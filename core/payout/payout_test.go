@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -595,4 +596,55 @@ func TestGatewayCloseSettlesALostBatchAtOnce(t *testing.T) {
 		t.Errorf("%d closes at the gateway, want 2", g.closes)
 	}
 	assertOnce(t, e, f2, true)
+}
+
+// A batch whose items the answer refuses in words while naming their withdrawal ids (an API that
+// acted) is not a batch of refused rows: followed to the end with "Retry refused rows", each row
+// is paid once. Such rows are unknown and reconciled, found as sent.
+func TestAnItemRefusedWhileNamingItsIDIsNotSentAgain(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	f := file(t, 4, "unclear-refusal")
+	inner := nethttp.New(nil)
+	var once sync.Once
+	tr := core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+		hr, err := inner.RoundTrip(ctx, r)
+		if err == nil && strings.HasSuffix(r.URL, "/create_mass_withdrawal") {
+			once.Do(func() {
+				var m map[string]any
+				if json.Unmarshal(hr.Body, &m) == nil {
+					if res, ok := m["result"].(map[string]any); ok {
+						for _, it := range res {
+							if o, ok := it.(map[string]any); ok {
+								o["error"] = "Invalid address"
+							}
+						}
+					}
+					hr.Body, _ = json.Marshal(m)
+				}
+			})
+		}
+		return hr, err
+	})
+	c := e.client(true, core.WithTransport(tr))
+	j := &payout.MemoryJournal{}
+	r, err := payout.Open(ctx, f, j, payout.OpenOptions{Session: "S1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := sendNext(t, ctx, r, c, 2, nil)
+	for _, p := range r.Rows() {
+		if slices.Contains(res.Lines, p.Line) && p.State != payout.Unknown {
+			t.Errorf("line %d after its batch's unclear refusal: %s (%s), want unknown", p.Line, p.State, p.Error)
+		}
+	}
+	r.Close()
+	s := follow(t, ctx, f, j, c, 2)
+	if s.Failed > 0 {
+		t.Errorf("summary %+v: rows the API made were called refused", s)
+	}
+	checkOnce(t, e, f, true)
+	if paid := e.paidPerNote(true); len(paid) != len(f.Rows) {
+		t.Errorf("paid %v, want each of the %d rows once", paid, len(f.Rows))
+	}
 }

@@ -1124,9 +1124,12 @@ func (r *Run) send(ctx context.Context, c *core.Client, batch []*RowStatus) (Ste
 		for i, p := range batch {
 			res := mw.Results[i]
 			switch {
-			case res.Missing:
-				// The answer says nothing about this payout: it may have been carried out.
+			case res.Missing || core.CodeOf(res.Err) == core.CodeOutcomeUnknown:
+				// The answer does not say this payout was refused: it may have been carried out.
 				p.State, p.Error = Unknown, "the answer has no result for this payout"
+				if !res.Missing {
+					p.Error = errtext.Of(errors.Unwrap(res.Err))
+				}
 				out = append(out, Entry{Line: p.Line, State: Unknown, Error: p.Error})
 			case res.Err != nil:
 				p.State, p.Error = Failed, res.Err.Error()

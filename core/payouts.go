@@ -72,6 +72,46 @@ type WithdrawalParams struct {
 	Extra       Fields
 }
 
+// WithdrawalSplit is what one withdrawal takes from the balance and what its address receives.
+// Debited or Received is nil when it depends on a network fee that is not known.
+type WithdrawalSplit struct {
+	Debited  *Amount // taken from the balance: the amount, plus the fee with add_tx_fee
+	Fee      *Amount // the coin's network fee (rates' tx_fee); nil when not known
+	Received *Amount // what the address receives: the amount, less the fee without add_tx_fee
+}
+
+// SplitWithdrawal is the one rule for a withdrawal of amount with the coin's network fee
+// (nil when not known): without add_tx_fee the fee is taken out of the amount (the address
+// receives less); with it the fee is added on top (the balance pays more). An amount that
+// does not cover the fee taken out of it is an error: the address would receive nothing.
+func SplitWithdrawal(amount Amount, fee *Amount, addTxFee bool) (WithdrawalSplit, error) {
+	s := WithdrawalSplit{Fee: fee}
+	a := amount
+	if addTxFee {
+		s.Received = &a
+	} else {
+		s.Debited = &a
+	}
+	if fee == nil {
+		return s, nil
+	}
+	if addTxFee {
+		d, err := amount.Add(*fee)
+		if err != nil {
+			return s, err
+		}
+		s.Debited = &d
+		return s, nil
+	}
+	r := Amount{units: amount.units - fee.units}
+	if r.Sign() <= 0 {
+		return s, &ValidationError{Field: "amount", Value: amount.Text(),
+			Problem: "does not cover the network fee (" + fee.Text() + ") taken out of it: the address would receive nothing; send more, or add the fee on top"}
+	}
+	s.Received = &r
+	return s, nil
+}
+
 // Withdrawal is the answer of create_withdrawal.
 type Withdrawal struct {
 	ID       string           `json:"id"`

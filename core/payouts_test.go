@@ -245,3 +245,27 @@ func TestAnUnclearRefusalOfAMoneyCommandIsOutcomeUnknown(t *testing.T) {
 		t.Fatalf("item b's outcome unknown names %v, want its own fields", ou)
 	}
 }
+
+// The one rule for what a withdrawal debits and what its address receives (the CLI's review).
+func TestSplitWithdrawal(t *testing.T) {
+	amt, fee := core.MustParseAmount("0.01"), core.MustParseAmount("0.0001")
+	s, err := core.SplitWithdrawal(amt, &fee, false)
+	if err != nil || s.Debited.String() != "0.01000000" || s.Received.String() != "0.00990000" {
+		t.Errorf("fee taken out: %+v %v", s, err)
+	}
+	s, err = core.SplitWithdrawal(amt, &fee, true)
+	if err != nil || s.Debited.String() != "0.01010000" || s.Received.String() != "0.01000000" {
+		t.Errorf("fee added on top: %+v %v", s, err)
+	}
+	s, err = core.SplitWithdrawal(amt, nil, false)
+	if err != nil || s.Debited.String() != "0.01000000" || s.Received != nil || s.Fee != nil {
+		t.Errorf("fee not known, taken out: %+v %v", s, err)
+	}
+	s, err = core.SplitWithdrawal(amt, nil, true)
+	if err != nil || s.Debited != nil || s.Received.String() != "0.01000000" {
+		t.Errorf("fee not known, added on top: %+v %v", s, err)
+	}
+	if _, err := core.SplitWithdrawal(fee, &fee, false); err == nil {
+		t.Error("an amount equal to the fee taken out of it: no error")
+	}
+}

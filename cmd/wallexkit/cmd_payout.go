@@ -149,15 +149,37 @@ func withdrawCommand() command {
 				if err != nil {
 					return err
 				}
-				// Every field that changes what is debited or where it goes is shown.
-				fee := "taken out of the amount (the address receives less)"
+				// Every field that changes what is debited, what arrives or where it goes is shown:
+				// the split is core's one rule (the fee taken out of the amount, or added on top).
+				amount, err := core.ParseAmount(amt)
+				if err != nil {
+					return err
+				}
+				split, err := core.SplitWithdrawal(amount, netFee, addFee)
+				if err != nil {
+					return usagef("%s; nothing was sent", err)
+				}
+				fee, debited, received := "not known (the API gave no fee for "+currency+")", "", ""
+				if split.Fee != nil {
+					fee = coinAmount(*split.Fee, currency)
+				}
 				if addFee {
-					fee = "added on top (the account is debited more than the amount)"
+					fee += ", added on top of the amount"
+				} else {
+					fee += ", taken out of the amount"
 				}
-				if netFee != "" {
-					fee = netFee + ", " + fee
+				if split.Debited != nil {
+					debited = coinAmount(*split.Debited, currency)
+				} else {
+					debited = coinText(amt, currency) + " plus the network fee"
 				}
-				pairs := []string{"Amount", coinText(amt, currency), "Network fee", fee, "To address", address}
+				if split.Received != nil {
+					received = coinAmount(*split.Received, currency)
+				} else {
+					received = coinText(amt, currency) + " less the network fee"
+				}
+				pairs := []string{"Amount", coinText(amt, currency), "Network fee", fee,
+					"From balance", debited, "Address receives", received, "To address", address}
 				if destTag != "" {
 					pairs = append(pairs, "Dest tag", destTag)
 				}

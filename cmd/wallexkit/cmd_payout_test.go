@@ -140,6 +140,63 @@ func TestWithdrawNeedsConfirmation(t *testing.T) {
 	}
 }
 
+// The review before a withdrawal says what leaves the balance and what the address receives,
+// with the fee taken out of the amount or added on top (core.SplitWithdrawal), and says plainly
+// when the fee is not known instead of inventing one. (The sandbox's BTC fee is 0.0001.)
+func TestWithdrawReviewShowsWhatTheAddressReceives(t *testing.T) {
+	h := newHarness(t)
+	args := []string{"withdraw", "--amount", "0.01", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 105)}
+	line := func(out, label string) string {
+		m := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(label) + ` {2,}(.*)$`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no %q line in the review:\n%s", label, out)
+		}
+		return m[1]
+	}
+	for _, c := range []struct {
+		extra                  []string
+		fee, debited, received string
+	}{
+		{nil, "0.00010000 BTC, taken out of the amount", "0.01000000 BTC", "0.00990000 BTC"},
+		{[]string{"--add-tx-fee"}, "0.00010000 BTC, added on top of the amount", "0.01010000 BTC", "0.01000000 BTC"},
+	} {
+		r := h.runTTY("n\n", append(args, c.extra...)...)
+		if r.code != 2 {
+			t.Fatalf("%v: exit %d: %s", c.extra, r.code, r.stderr)
+		}
+		if got := line(r.stderr, "Network fee"); got != c.fee {
+			t.Errorf("%v: Network fee %q, want %q", c.extra, got, c.fee)
+		}
+		if got := line(r.stderr, "From balance"); got != c.debited {
+			t.Errorf("%v: From balance %q, want %q", c.extra, got, c.debited)
+		}
+		if got := line(r.stderr, "Address receives"); got != c.received {
+			t.Errorf("%v: Address receives %q, want %q", c.extra, got, c.received)
+		}
+	}
+	// a key that cannot read rates: no fee is known, and the review says so
+	key, err := h.srv.CreateKey(h.demo.MerchantID, []string{"create_withdrawal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.addSecret(key.PrivateKey)
+	saved := h.env
+	h.env = h.envWith("WALLEX_PUBLIC_KEY", key.PublicKey, "WALLEX_PRIVATE_KEY", key.PrivateKey)
+	r := h.runTTY("n\n", args...)
+	h.env = saved
+	if got := line(r.stderr, "Network fee"); got != "not known (the API gave no fee for BTC), taken out of the amount" {
+		t.Errorf("unknown fee: Network fee %q", got)
+	}
+	if got := line(r.stderr, "Address receives"); got != "0.01000000 BTC less the network fee" {
+		t.Errorf("unknown fee: Address receives %q", got)
+	}
+	// an amount the fee would eat whole is refused before anything is sent
+	r = h.run("withdraw", "--amount", "0.0001", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 105), "--yes")
+	if r.code != 2 || !strings.Contains(r.stderr, "does not cover the network fee") || h.cmdCount("create_withdrawal") != 0 {
+		t.Errorf("0.0001 BTC with a 0.0001 fee: exit %d, %d sent: %s", r.code, h.cmdCount("create_withdrawal"), r.stderr)
+	}
+}
+
 // A key that may withdraw but not read rates or balances cannot be checked first: the warning
 // says so in a whole sentence, and the API decides.
 func TestWithdrawWarnsWhenItCannotCheckFirst(t *testing.T) {

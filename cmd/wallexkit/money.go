@@ -365,32 +365,32 @@ func checkAddressFormat(flagName, coin, address string) error {
 // the account has enabled (rates accepted=1) and the amount within the balance. It returns the
 // network fee (when rates gives one) for the confirmation. If the account cannot be read, it
 // warns and lets the API decide.
-func (a *app) preflight(ctx context.Context, c *core.Client, coin, amount string, addFee bool) (feeText string, err error) {
+func (a *app) preflight(ctx context.Context, c *core.Client, coin, amount string, addFee bool) (fee *core.Amount, err error) {
 	amt, err := core.ParseAmount(amount)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	rates, rerr := c.Rates(ctx, &core.RatesParams{Accepted: true})
 	bal, berr := c.Balances(ctx, nil)
 	if rerr != nil || berr != nil {
 		a.warnf("could not check the coin and the balance first (%s); the API checks them when the request is sent", a.redact(firstErr(rerr, berr).Error()))
-		return "", nil
+		return nil, nil
 	}
 	rate, ok := rates.Get(coin)
 	if !ok {
-		return "", usagef("%s is not enabled on this account (see 'wallexkit rates --accepted'); nothing was sent", coin)
+		return nil, usagef("%s is not enabled on this account (see 'wallexkit rates --accepted'); nothing was sent", coin)
 	}
 	have := bal.Get(coin)
 	if amt.Cmp(have) > 0 {
-		return "", usagef("%s is more than the %s balance (%s); nothing was sent", coinAmount(amt, coin), coin, coinAmount(have, coin))
+		return nil, usagef("%s is more than the %s balance (%s); nothing was sent", coinAmount(amt, coin), coin, coinAmount(have, coin))
 	}
-	if fee, err := rate.TxFee.Amount(); err == nil && fee.Sign() > 0 {
-		feeText = coinAmount(fee, coin)
-		if total, err := amt.Add(fee); err == nil && addFee && total.Cmp(have) > 0 {
-			a.warnf("%s plus the network fee %s is more than the %s balance (%s): the API may refuse it", coinAmount(amt, coin), feeText, coin, coinAmount(have, coin))
+	if f, err := rate.TxFee.Amount(); err == nil && f.Sign() > 0 {
+		fee = &f
+		if total, err := amt.Add(f); err == nil && addFee && total.Cmp(have) > 0 {
+			a.warnf("%s plus the network fee %s is more than the %s balance (%s): the API may refuse it", coinAmount(amt, coin), coinAmount(f, coin), coin, coinAmount(have, coin))
 		}
 	}
-	return feeText, nil
+	return fee, nil
 }
 
 func firstErr(errs ...error) error {

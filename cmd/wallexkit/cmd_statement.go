@@ -94,11 +94,13 @@ func writeStatement(w io.Writer, st *statement.Statement) {
 			if r.PriceCurrency != "" {
 				price = r.Price.Text() + " " + r.PriceCurrency
 			}
+			amount := coinAmount(r.Amount, r.Coin)
 			if r.Kind == statement.Payout {
-				ref = r.Address
+				// money out reads as out (the table only: -o json and csv keep the API's amount)
+				ref, amount = r.Address, "-"+amount
 			}
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Format("2006-01-02 15:04"), r.Kind, r.ID, r.StatusText,
-				coinAmount(r.Amount, r.Coin), price, oneLine(ref))
+				amount, price, oneLine(ref))
 		}
 		fmt.Fprintln(w)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -55,6 +56,27 @@ func TestStatementCommand(t *testing.T) {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
+	}
+	// money out reads as out in the table (a minus sign), money in without one; -o json (what
+	// scripts read) keeps the amount as the API gives it, unsigned, with its kind
+	seen := 0
+	for _, l := range strings.Split(table, "\n") {
+		if f := strings.Fields(l); len(f) > 6 && (f[2] == "payout" || f[2] == "payment") {
+			seen++
+			want := map[string]string{"payout": "-0.01000000 BTC", "payment": "0.00020000 BTC"}[f[2]]
+			if got := regexp.MustCompile(`-?[0-9.]+ BTC`).FindString(l); got != want {
+				t.Errorf("table line %q: amount %q, want %q", l, got, want)
+			}
+		}
+	}
+	if seen != 2 {
+		t.Errorf("%d payment or payout lines in the table, want 2:\n%s", seen, table)
+	}
+	if err := json.Unmarshal([]byte(h.mustRun("statement", "-o", "json", "--payouts")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Rows) != 1 || st.Rows[0]["kind"] != "payout" || st.Rows[0]["amount"] != "0.01000000" {
+		t.Errorf("json payout row: %+v", st.Rows)
 	}
 
 	// Dates: a range that ends before it starts, a bad date; -o csv elsewhere is refused before

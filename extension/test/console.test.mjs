@@ -32,6 +32,30 @@ async function snap(name) {
   return shot(page, name);
 }
 
+test('a blank Connect form flags every required field at once, each saying what to put there', async () => {
+  await page.getByLabel('API URL').waitFor();
+  await page.getByLabel('API URL').fill('');
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  const errorOf = (/** @type {string} */ label) => page.locator('.field', { has: page.getByLabel(label, { exact: true }) }).locator('.field-error');
+  await errorOf('Private key').waitFor({ timeout: 5000 }).catch(() => {});
+  const shown = {};
+  for (const label of ['API URL', 'Public key', 'Private key']) {
+    const e = errorOf(label);
+    shown[label] = (await e.isVisible()) ? await e.innerText() : '';
+  }
+  assert.match(shown['API URL'], /Enter the API address, e\.g\. https:\/\/wallexpay\.io\/api/, JSON.stringify(shown));
+  assert.match(shown['Public key'], /Enter your API public key/, JSON.stringify(shown));
+  assert.match(shown['Private key'], /Enter the private key/, JSON.stringify(shown));
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'apiUrl', 'focus on the first empty field');
+  await shot(page, 'connect-blank');
+  // the same with "Remember on this device": the passphrase too
+  await page.getByLabel('Remember on this device').check();
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  assert.match(await errorOf('Passphrase').innerText(), /Choose a passphrase/);
+  await page.getByLabel('Remember on this device').uncheck();
+  assert.equal((await sb.stats()).logins, 0);
+});
+
 test('connect with sandbox keys: the token lands in storage.session, no storage holds the private key', async () => {
   await page.getByLabel('API URL').waitFor();
   assert.equal(await page.getByLabel('Private key').getAttribute('type'), 'password');

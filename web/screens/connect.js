@@ -327,6 +327,19 @@ function connectForm(ctx, adding) {
     const target = String(gateway ? p.gatewayUrl : p.apiUrl);
     for (const f of Object.values(fields)) setFieldError(f, '');
     replace(msg);
+    // every required field left blank is flagged at once, each saying what goes there (the
+    // backend's checks name one field at a time); nothing is asked for or sent before
+    /** @type {[{input: HTMLInputElement, error: HTMLElement}, string][]} */
+    const needed = gateway
+      ? [[gwUrl, t('connect_need_gateway_url', devPage ? location.origin : EXAMPLE_GATEWAY_URL)], [gwToken, t('connect_need_gateway_token')]]
+      : [[apiUrl, t('connect_need_api_url', devPage ? ownApi : DEFAULT_API_URL)], [pub, t('connect_need_public_key')], [priv, t('connect_need_private_key')]];
+    if (remember.input.checked) needed.push([pass, t('connect_need_passphrase')]);
+    const blank = needed.filter(([f]) => !f.input.value.trim());
+    if (blank.length) {
+      for (const [f, m] of blank) setFieldError(f, m);
+      blank[0][0].input.focus();
+      return;
+    }
     // Ask for host access first, while the click still counts as a user gesture.
     const access = ctx.backend.requestAccess(target);
     busy(submit, async () => {

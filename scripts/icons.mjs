@@ -6,6 +6,7 @@
 // from the vector shapes at its own size (4×4 samples a pixel), so the small ones stay sharp.
 //
 // Usage: node scripts/icons.mjs [OUT_DIR]   (default dist/extension/ext/icons)
+//        node scripts/icons.mjs --svg         (writes web/icon.svg, the console page's icon)
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -102,6 +103,19 @@ export function png(n, rgba) {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
 }
 
+/**
+ * The same mark as an SVG, from the same shapes: the console page's icon (web/icon.svg, served
+ * for /favicon.ico too). A test checks the committed file is this output.
+ */
+export function iconSVG() {
+  const u = (/** @type {number} */ v) => +(v * 100).toFixed(2);
+  const rgb = (/** @type {number[]} */ c) => `rgb(${c.join(',')})`;
+  return '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100">' +
+    `<rect width="100" height="100" rx="22" fill="${rgb(BLUE)}"/>` +
+    `<polyline points="${W.map(([x, y]) => `${u(x)},${u(y)}`).join(' ')}" fill="none" stroke="${rgb(WHITE)}" stroke-width="${u(STROKE)}" stroke-linecap="round" stroke-linejoin="round"/>` +
+    `<circle cx="${u(DOT.x)}" cy="${u(DOT.y)}" r="${u(DOT.r)}" fill="${rgb(GREEN)}"/></svg>\n`;
+}
+
 /** Writes icon-16.png … icon-128.png into dir. @param {string} dir */
 export function writeIcons(dir) {
   mkdirSync(dir, { recursive: true });
@@ -110,6 +124,11 @@ export function writeIcons(dir) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  if (process.argv[2] === '--svg') {
+    writeFileSync(path.join(root, 'web', 'icon.svg'), iconSVG());
+    console.log('icons: web/icon.svg');
+    process.exit(0);
+  }
   const out = path.resolve(process.argv[2] ?? path.join(root, 'dist', 'extension', 'ext', 'icons'));
   writeIcons(out);
   console.log(`icons: ${ICON_SIZES.map((n) => `icon-${n}.png`).join(', ')} in ${path.relative(root, out) || out}`);

@@ -13,6 +13,7 @@ import (
 //
 //	/                      redirect to /web/index.html (with the query: ?lang=ar)
 //	/web/…                 the console's modules, styles and pages (never test/ or Go files)
+//	/favicon.ico           the console's icon (icon.svg), for a browser that asks for it
 //	/wasm/wallexkit.wasm   the wasm core, from files' wasm/ directory
 //	/wasm/wasm_exec.js     Go's loader for it, from the same place
 //	/api, /api/…           api (the sandbox's own handler, or a proxy to a real API)
@@ -51,6 +52,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			to += "?" + r.URL.RawQuery
 		}
 		http.Redirect(w, r, to, http.StatusFound)
+	case p == "/favicon.ico" && s.isFile("icon.svg"):
+		s.serveFile(w, r, "icon.svg")
 	case p == "/wasm/wallexkit.wasm" || p == "/wasm/wasm_exec.js":
 		name := "wasm/" + path.Base(p)
 		if !s.isFile(name) {

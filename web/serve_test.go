@@ -120,3 +120,20 @@ func TestHandlerRoutes(t *testing.T) {
 		t.Errorf("missing core: %d %q", rec.Code, rec.Body.String())
 	}
 }
+
+// A browser asks for /favicon.ico (and the page names its icon): both are answered with the
+// console's mark, not a 404 in the server's log and the browser's console.
+func TestFaviconIsServed(t *testing.T) {
+	h := Handler(Files, http.NotFoundHandler())
+	for _, p := range []string{"/favicon.ico", "/web/icon.svg"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", p, nil))
+		if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(rec.Body.String(), "<svg") {
+			t.Errorf("GET %s: %d %q %.40q", p, rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+		}
+	}
+	page, err := fs.ReadFile(Files, "index.html")
+	if err != nil || !strings.Contains(string(page), `<link rel="icon" href="icon.svg" type="image/svg+xml">`) {
+		t.Errorf("index.html names no icon (%v)", err)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -70,6 +72,20 @@ type WithdrawalParams struct {
 	AutoConfirm *bool
 	Note        *string // kept with the withdrawal; also how Reconcile tells payouts apart
 	Extra       Fields
+}
+
+// NewReference is a note for a withdrawal the person gave none: "wk:" and 10 random hex digits
+// (the console's and the CLI's default). Reconcile finds an operation of unknown outcome by its
+// note (ReconcileQuery.Note): without one, two withdrawals of the same amount of a coin to the
+// same address are told apart by nothing, and the verdict is "ambiguous" where it could be
+// "found". The guards do not depend on it: an unsettled or recently paid withdrawal like this one
+// is the same operation whatever the notes (sameOperation, WithDuplicateCheck).
+//
+// It needs to be unique, not secret: math/rand/v2's generator (seeded from the system's
+// randomness, already in the wasm build) keeps crypto/rand out of the bridge's size budget.
+func NewReference() string {
+	h := strconv.FormatUint(rand.Uint64()>>24|1<<40, 16) // 40 random bits, and a leading 1 to keep the zeros
+	return "wk:" + h[1:]
 }
 
 // WithdrawalSplit is what one withdrawal takes from the balance and what its address receives.

@@ -269,3 +269,15 @@ func TestSplitWithdrawal(t *testing.T) {
 		t.Error("an amount equal to the fee taken out of it: no error")
 	}
 }
+
+// A withdrawal's default note: "wk:" and 10 hex digits, a new one each time.
+func TestNewReference(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		r := core.NewReference()
+		if len(r) != 13 || !strings.HasPrefix(r, "wk:") || strings.Trim(r[3:], "0123456789abcdef") != "" || seen[r] {
+			t.Fatalf("reference %q (seen before: %v)", r, seen[r])
+		}
+		seen[r] = true
+	}
+}

@@ -100,6 +100,8 @@ func withdrawCommand() command {
 		summary: "withdraw coins to an address (create_withdrawal)",
 		help: "Withdraws --amount of --currency to --address. Set --note to something unique (an order\n" +
 			"number): it stays with the withdrawal and lets 'wallexkit reconcile' tell it apart.\n" +
+			"Without --note a random reference (wk: and 10 hex digits, as the console gives) is sent\n" +
+			"as the note and shown in the review and the answer.\n" +
 			"Without --auto-confirm the withdrawal waits for the confirmation email (status 0).\n" +
 			yesHelp + "\n" + againHelp + "\n" + unknownHelp,
 		setup: func(fs *flag.FlagSet) func(context.Context, *app, []string) error {
@@ -109,7 +111,7 @@ func withdrawCommand() command {
 			fs.StringVar(&amount, "amount", "", "amount, exact decimal text, e.g. 0.25")
 			fs.StringVar(&currency, "currency", "", "`COIN`, e.g. BTC")
 			fs.StringVar(&address, "address", "", "destination `ADDRESS`")
-			fs.StringVar(&note, "note", "", "`TEXT` kept with the withdrawal (make it unique)")
+			fs.StringVar(&note, "note", "", "`TEXT` kept with the withdrawal (make it unique; default: a random wk: reference)")
 			fs.StringVar(&destTag, "dest-tag", "", "destination `TAG` or memo, for coins that need one")
 			fs.StringVar(&ipnURL, "ipn-url", "", "IPN `URL` for this withdrawal")
 			fs.BoolVar(&addFee, "add-tx-fee", false, "add the network fee to the amount instead of taking it out")
@@ -129,6 +131,10 @@ func withdrawCommand() command {
 				}
 				if err := checkAddressFormat("address", currency, address); err != nil {
 					return err
+				}
+				if note == "" {
+					// reconcile tells a payout of unknown outcome apart by its note (core.NewReference)
+					note = core.NewReference()
 				}
 				p := &core.WithdrawalParams{Amount: amt, Currency: currency, Address: address,
 					Note: optStr(note), DestTag: optStr(destTag), IPNURL: optStr(ipnURL)}

@@ -197,6 +197,38 @@ func TestWithdrawReviewShowsWhatTheAddressReceives(t *testing.T) {
 	}
 }
 
+// Without --note a withdrawal still carries a reference of its own (core.NewReference, as the
+// console gives an empty note): reconcile finds it by its note even beside another withdrawal of
+// the same amount to the same address, and the review and the answer name it.
+func TestWithdrawWithoutNoteGetsAReference(t *testing.T) {
+	h := newHarness(t)
+	dest := sandbox.TestAddress("BTC", 106)
+	args := []string{"withdraw", "--amount", "0.01", "--currency", "BTC", "--address", dest}
+	ref := regexp.MustCompile(`^wk:[0-9a-f]{10}$`)
+	r := h.runTTY("n\n", args...)
+	if m := regexp.MustCompile(`(?m)^  Note +(\S+)$`).FindStringSubmatch(r.stderr); m == nil || !ref.MatchString(m[1]) {
+		t.Errorf("review: no wk: reference as the note:\n%s", r.stderr)
+	}
+	first := h.mustRun(append(args, "--yes")...)
+	second := h.mustRun(append(args, "--yes", "--again")...)
+	n1, n2 := field(t, first, "Note"), field(t, second, "Note")
+	if !ref.MatchString(n1) || !ref.MatchString(n2) || n1 == n2 {
+		t.Fatalf("notes %q and %q: want two different wk: references", n1, n2)
+	}
+	if st, err := h.srv.GetWithdrawal(field(t, first, "Withdrawal")); err != nil || st.Note != n1 {
+		t.Errorf("the sandbox holds %+v (%v), want note %s", st, err, n1)
+	}
+	// the help says so
+	if out := h.run("help", "withdraw"); !strings.Contains(out.stdout+out.stderr, "Without --note") {
+		t.Errorf("help withdraw does not say what is sent without --note:\n%s", out.stdout)
+	}
+	// set by hand, the note is sent as given
+	mine := h.mustRun("withdraw", "--amount", "0.02", "--currency", "BTC", "--address", dest, "--note", "order-7", "--yes")
+	if got := field(t, mine, "Note"); got != "order-7" {
+		t.Errorf("--note order-7: note %q", got)
+	}
+}
+
 // A key that may withdraw but not read rates or balances cannot be checked first: the warning
 // says so in a whole sentence, and the API decides.
 func TestWithdrawWarnsWhenItCannotCheckFirst(t *testing.T) {

@@ -21,7 +21,7 @@ build_native() {
 build_wasm() {
   log "building dist/wasm/wallexkit.wasm (the core for JavaScript)"
   mkdir -p dist/wasm
-  GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/wasm/wallexkit.wasm ./wasm/bridge
+  wasm/bridge/build.sh dist/wasm/wallexkit.wasm
   cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" dist/wasm/wasm_exec.js
   # The CLI embeds the console (web/), with the core, for 'wallexkit sandbox --console'.
   cp dist/wasm/wallexkit.wasm dist/wasm/wasm_exec.js web/wasm/

@@ -39,7 +39,7 @@ func CheckAddress(coin, address string) error {
 		}
 		return fail("is not a Bitcoin Cash address: use the bitcoincash:q… form (or a legacy 1…/3… address)")
 	}
-	f, ok := addressFormats[coin]
+	f, ok := addressFormatOf(coin)
 	if !ok {
 		return nil
 	}
@@ -62,7 +62,7 @@ func CheckAddress(coin, address string) error {
 // that an address pasted for the wrong coin is not called a typo; "" when it is neither.
 func otherCoinOf(address string) string {
 	for _, c := range [...]string{"BTC", "LTC", "LTCT"} {
-		if hrp := addressFormats[c].hrp; strings.HasPrefix(strings.ToLower(address), hrp+"1") && checkSegwit(address, hrp) == "" {
+		if f, _ := addressFormatOf(c); strings.HasPrefix(strings.ToLower(address), f.hrp+"1") && checkSegwit(address, f.hrp) == "" {
 			return c
 		}
 	}
@@ -76,20 +76,32 @@ func otherCoinOf(address string) string {
 // destination tag.
 func takesNoTag(coin string) bool {
 	coin = strings.ToUpper(coin)
-	_, ok := addressFormats[coin]
+	_, ok := addressFormatOf(coin)
 	return ok || coin == "BCH" || coin == "ETH" || strings.HasSuffix(coin, ".ERC20")
 }
 
-// addressFormats are the Base58Check version bytes and the Bech32 prefix of each coin.
-var addressFormats = map[string]struct {
+// addressFormat is a coin's Base58Check version bytes, its Bech32 prefix and how its addresses
+// start.
+type addressFormat struct {
 	versions []byte
 	hrp      string
 	starts   string
-}{
-	"BTC":  {[]byte{0x00, 0x05}, "bc", "1, 3 or bc1"},
-	"LTC":  {[]byte{0x30, 0x32, 0x05}, "ltc", "L, M, 3 or ltc1"},
-	"LTCT": {[]byte{0x6f, 0x3a, 0xc4}, "tltc", "m, n, Q, 2 or tltc1"},
-	"DOGE": {[]byte{0x1e, 0x16}, "", "D, 9 or A"},
+}
+
+// addressFormatOf is the address format of each coin CheckAddress knows by its version bytes
+// (a switch, not a map: no code at start-up); ok is false for others.
+func addressFormatOf(coin string) (f addressFormat, ok bool) {
+	switch coin {
+	case "BTC":
+		return addressFormat{[]byte{0x00, 0x05}, "bc", "1, 3 or bc1"}, true
+	case "LTC":
+		return addressFormat{[]byte{0x30, 0x32, 0x05}, "ltc", "L, M, 3 or ltc1"}, true
+	case "LTCT":
+		return addressFormat{[]byte{0x6f, 0x3a, 0xc4}, "tltc", "m, n, Q, 2 or tltc1"}, true
+	case "DOGE":
+		return addressFormat{[]byte{0x1e, 0x16}, "", "D, 9 or A"}, true
+	}
+	return f, false
 }
 
 const base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"

@@ -208,28 +208,21 @@ const (
 	classMoney                  // moves funds: never resent once it may have arrived
 )
 
-var readCommands = map[string]bool{
-	"get_basic_info": true, "balances": true, "get_deposit_address": true, "rates": true,
-	"get_tx_info": true, "get_tx_info_multi": true, "get_tx_ids": true,
-	"get_withdrawal_history": true, "get_withdrawal_info": true, "get_conversion_info": true,
-	"get_pbn_info": true, "get_pbn_list": true,
-}
-
-var moneyCommands = map[string]bool{
-	"create_transfer": true, "create_withdrawal": true, "create_mass_withdrawal": true, "convert": true,
-}
-
 // IsMoneyCommand reports whether cmd moves funds (spec §7.3).
-func IsMoneyCommand(cmd string) bool { return moneyCommands[cmd] }
+func IsMoneyCommand(cmd string) bool { return classify(cmd) == classMoney }
 
 // IsReadCommand reports whether cmd only reads and may be retried freely.
-func IsReadCommand(cmd string) bool { return readCommands[cmd] }
+func IsReadCommand(cmd string) bool { return classify(cmd) == classRead }
 
+// classify is the one list of read and money commands (a switch, not maps: no code at start-up).
 func classify(cmd string) cmdClass {
-	switch {
-	case moneyCommands[cmd]:
+	switch cmd {
+	case "create_transfer", "create_withdrawal", "create_mass_withdrawal", "convert":
 		return classMoney
-	case readCommands[cmd]:
+	case "get_basic_info", "balances", "get_deposit_address", "rates",
+		"get_tx_info", "get_tx_info_multi", "get_tx_ids",
+		"get_withdrawal_history", "get_withdrawal_info", "get_conversion_info",
+		"get_pbn_info", "get_pbn_list":
 		return classRead
 	}
 	return classUnsafe
@@ -557,17 +550,11 @@ func clearRefusal(ev, result gjson.Result) bool {
 	if ev.Type != gjson.String || strings.TrimSpace(ev.Str) == "" {
 		return false
 	}
-	switch result.Type {
-	case gjson.Null:
+	switch strings.TrimSpace(result.Raw) {
+	case "", "[]", "{}", "null", `""`:
 		return true
-	case gjson.String:
-		return result.Str == ""
-	case gjson.JSON:
-		empty := true
-		result.ForEach(func(_, _ gjson.Result) bool { empty = false; return false })
-		return empty
 	}
-	return false // a number or a boolean: what was made, or what was done
+	return false // anything in it (an id: what was made), however it is written
 }
 
 // unreadableAnswer says what an "ok" answer lacks that the tools need to go on: a created

@@ -42,7 +42,7 @@ function fail(msg) {
 }
 
 if (!existsSync(WASM)) {
-  fail(`${path.relative(ROOT, WASM)} is missing: build it first with\n  GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/wasm/wallexkit.wasm ./wasm/bridge`);
+  fail(`${path.relative(ROOT, WASM)} is missing: build it first with\n  ./build.sh build   (or wasm/bridge/build.sh dist/wasm/wallexkit.wasm)`);
 }
 
 rmSync(OUT, { recursive: true, force: true });

@@ -99,8 +99,18 @@ type Options struct {
 	NoAddressCheck bool
 }
 
-var columnAliases = map[string]string{"address": "address", "currency": "currency", "coin": "currency",
-	"amount": "amount", "memo": "memo", "note": "memo"}
+// columnOf is the column a header names (coin is currency, note is memo), ok false for another.
+func columnOf(header string) (name string, ok bool) {
+	switch header {
+	case "address", "currency", "amount", "memo":
+		return header, true
+	case "coin":
+		return "currency", true
+	case "note":
+		return "memo", true
+	}
+	return "", false
+}
 
 // Hash returns the hex SHA-256 of data: a payout file's identity.
 func Hash(data []byte) string {
@@ -209,7 +219,7 @@ func headerColumns(rec []string) (map[string]int, bool, string) {
 	cols := map[string]int{}
 	var unknown []string
 	for i, c := range rec {
-		name, ok := columnAliases[strings.ToLower(c)]
+		name, ok := columnOf(strings.ToLower(c))
 		if !ok {
 			if c != "" {
 				unknown = append(unknown, c)

@@ -4,7 +4,7 @@
 // extension's service worker, the local dev page, node. It installs globalThis.wallexkit (see
 // wallexkit.d.ts) and then waits for calls. Build:
 //
-//	GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/wasm/wallexkit.wasm ./wasm/bridge
+//	wasm/bridge/build.sh dist/wasm/wallexkit.wasm
 //
 // Every function returns a Promise of a plain, structured-clonable object and rejects with
 // {code, message, retryable, ...}. The Go instance may vanish (a service worker is stopped at

@@ -216,12 +216,32 @@ func (*notConfigured) Error() string {
 	return "wallexkit is not configured: call wallexkit.configure({apiUrl, publicKey, ...}) first (again after the runtime restarted)"
 }
 
-// coreFieldNames maps the names core's ValidationErrors use for options and derived fields to
-// the JS names.
-var coreFieldNames = map[string]string{
-	"API URL": "apiUrl", "public key": "publicKey", "private key": "privateKey", "timeout": "timeoutMs",
-	"toaddress": "toAddress", "merchant/toaddress": "merchant/toAddress", "wd key": "key", "wd": "items",
-	"txid": "txid", "limit": "pageSize",
+// coreFieldName is the JS name of a name core's ValidationErrors use for an option or a derived
+// field (a switch, not a map: no code at start-up); ok is false for others.
+func coreFieldName(f string) (string, bool) {
+	switch f {
+	case "API URL":
+		return "apiUrl", true
+	case "public key":
+		return "publicKey", true
+	case "private key":
+		return "privateKey", true
+	case "timeout":
+		return "timeoutMs", true
+	case "toaddress":
+		return "toAddress", true
+	case "merchant/toaddress":
+		return "merchant/toAddress", true
+	case "wd key":
+		return "key", true
+	case "wd":
+		return "items", true
+	case "txid":
+		return "txid", true
+	case "limit":
+		return "pageSize", true
+	}
+	return "", false
 }
 
 // jsFieldNames renames the field a ValidationError names from core's wire name (buyer_email,
@@ -232,7 +252,7 @@ func jsFieldNames(err error) error {
 		return err
 	}
 	cp := *ve
-	if r, ok := coreFieldNames[cp.Field]; ok {
+	if r, ok := coreFieldName(cp.Field); ok {
 		cp.Field = r
 	} else if rest, ok := strings.CutPrefix(cp.Field, "wd["); ok {
 		if key, f, ok := strings.Cut(rest, "]["); ok {

@@ -31,9 +31,7 @@ export function goroot() {
 /** Builds the bridge exactly as the release does, into a temp dir; returns the path. */
 export function buildBridge() {
   const out = join(mkdtempSync(join(tmpdir(), 'wallexkit-wasm-')), 'wallexkit.wasm');
-  execFileSync('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', out, './wasm/bridge'], {
-    cwd: repoRoot, env: { ...process.env, GOOS: 'js', GOARCH: 'wasm' }, stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  execFileSync('bash', ['wasm/bridge/build.sh', out], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
   return out;
 }
 

@@ -65,7 +65,7 @@ printf 'go: %d passed, %d failed, %d skipped in %d ms\n' "$(grep -c -- '--- PASS
 
 echo "==> build the bridge"
 export WALLEX_WASM="$work/wallexkit.wasm"
-if GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "$WALLEX_WASM" ./wasm/bridge; then
+if wasm/bridge/build.sh "$WALLEX_WASM"; then
   echo "==> node --test (bridge)"
   node --test --test-reporter=spec wasm/test/*.test.mjs || status=1
 else

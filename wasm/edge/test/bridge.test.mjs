@@ -16,9 +16,7 @@ before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wallexkit-edge-bridge-'));
   try {
     const out = join(dir, 'bridge.wasm');
-    execFileSync('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', out, './wasm/bridge'], {
-      cwd: repoRoot, env: { ...process.env, GOOS: 'js', GOARCH: 'wasm' }, stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    execFileSync('bash', ['wasm/bridge/build.sh', out], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
     const goroot = execFileSync('go', ['env', 'GOROOT'], { encoding: 'utf8' }).trim();
     createRequire(import.meta.url)(join(goroot, 'lib', 'wasm', 'wasm_exec.js'));
     const go = new globalThis.Go();

@@ -31,9 +31,12 @@ type Entry struct {
 	Held       bool      `json:"held,omitempty"`  // in_flight: held back, not sent from this journal (RowStatus.Held)
 	Batch      string    `json:"batch,omitempty"` // the batch's operation id
 	Reconciled bool      `json:"reconciled,omitempty"`
-	Scanned    bool      `json:"scanned,omitempty"` // the history was searched for rows paid elsewhere
-	Session    string    `json:"session,omitempty"` // Scanned: by which session (OpenOptions.Session)
-	At         time.Time `json:"at,omitzero"`
+	// Answered: unknown although its batch was answered: the answer named this payout neither
+	// "ok" nor a plain refusal. Found not carried out, it is refused (Failed), not sent again.
+	Answered bool      `json:"answered,omitempty"`
+	Scanned  bool      `json:"scanned,omitempty"` // the history was searched for rows paid elsewhere
+	Session  string    `json:"session,omitempty"` // Scanned: by which session (OpenOptions.Session)
+	At       time.Time `json:"at,omitzero"`
 }
 
 // Journal stores the entries of one payout file (one SHA-256). Append must be durable when it

@@ -648,3 +648,80 @@ func TestAnItemRefusedWhileNamingItsIDIsNotSentAgain(t *testing.T) {
 		t.Errorf("paid %v, want each of the %d rows once", paid, len(f.Rows))
 	}
 }
+
+// A payout the API refuses every time in an unclear way (an empty reason: not a plain refusal) is
+// unknown after each batch, and the look-up proves it was not carried out. It is then a refused
+// row, which "Retry refused rows" sends again on the person's word: not a pending row the run
+// sends again by itself, batch after batch, for ever (the CLI's mass-withdraw and the console's
+// Confirm loop while the run says there is more).
+func TestAnItemRefusedUnclearlyEveryTimeIsNotSentForEver(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString("address,currency,amount,memo\n")
+	fmt.Fprintf(&b, "%s,BTC,0.01,row a\n", sandbox.NewAddress("BTC"))
+	fmt.Fprintf(&b, "%s,BTC,5000,row b\n", sandbox.NewAddress("BTC")) // more than the balance: refused
+	f := payout.Parse("unclear-every-time.csv", []byte(b.String()), payout.Options{})
+	if len(f.Problems) > 0 {
+		t.Fatal(f.Problems)
+	}
+	inner := nethttp.New(nil)
+	n := 0 // create_mass_withdrawal calls
+	tr := core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+		hr, err := inner.RoundTrip(ctx, r)
+		if err == nil && strings.HasSuffix(r.URL, "/create_mass_withdrawal") {
+			n++
+			var m map[string]any
+			if json.Unmarshal(hr.Body, &m) == nil {
+				if res, ok := m["result"].(map[string]any); ok {
+					for _, it := range res {
+						if o, ok := it.(map[string]any); ok && o["error"] != "ok" {
+							o["error"] = "" // refused, without a reason
+						}
+					}
+				}
+				hr.Body, _ = json.Marshal(m)
+			}
+		}
+		return hr, err
+	})
+	c := e.client(true, core.WithTransport(tr))
+	j := &payout.MemoryJournal{}
+	r, err := payout.Open(ctx, f, j, payout.OpenOptions{Session: "S1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for range 40 {
+		res, err := r.Step(ctx, c, payout.StepOptions{Batch: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Action == payout.Finished {
+			s := r.Summary()
+			if s.Held == 0 && s.InFlight == 0 {
+				break
+			}
+			time.Sleep(time.Until(s.WaitUntil) + 20*time.Millisecond)
+			continue
+		}
+		if !res.More || n > 4 {
+			break
+		}
+	}
+	s := r.Summary()
+	if n > 2 {
+		t.Errorf("create_mass_withdrawal sent %d times by the run itself: the refused row is sent again and again (%+v)", n, s)
+	}
+	if s.Failed != 1 || s.Sent != 1 || s.Unknown != 0 {
+		t.Errorf("summary %+v: want one row sent and the other refused (not carried out, by the look-up)", s)
+	}
+	for _, p := range r.Rows() {
+		if p.State == payout.Failed && !strings.Contains(p.Error, "not carried out") {
+			t.Errorf("line %d refused with %q: it should say the look-up found it not carried out", p.Line, p.Error)
+		}
+	}
+	if paid := e.paidPerNote(true); len(paid) != 1 {
+		t.Errorf("paid %v, want only the first row", paid)
+	}
+}

@@ -44,6 +44,9 @@ type RowStatus struct {
 	// Held: in_flight although this journal never sent it: held back until Until, because a
 	// batch of this file that another tool, journal or API key sent may still arrive by then.
 	Held bool `json:"held,omitempty"`
+	// answered: unknown because its batch's answer named it neither "ok" nor a plain refusal
+	// (Entry.Answered): found not carried out, the API refused it.
+	answered bool
 	// batch: the operation id of its last batch, which went through a gateway as its
 	// Idempotency-Key (reconcile closes it there first).
 	batch string
@@ -199,6 +202,9 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 // apply replays one journal entry onto the row.
 func (p *RowStatus) apply(e Entry) {
 	p.Held = false
+	if e.State != InFlight { // a look-up that waits keeps what the answer said
+		p.answered = e.State == Unknown && e.Answered
+	}
 	switch e.State {
 	case Sending:
 		p.State, p.Nonce, p.SentAt, p.Deadline, p.Until, p.Error, p.batch = Sending, e.Nonce, e.SentAt, e.Deadline, time.Time{}, "", e.Batch
@@ -953,6 +959,12 @@ func (r *Run) reconcile(ctx context.Context, c *core.Client, rows []*RowStatus) 
 			p.State, p.Error, p.Until, p.Held = Ambiguous, earlier[p], time.Time{}, false
 			entries = append(entries, Entry{Line: p.Line, State: Ambiguous, Error: p.Error})
 			paidMeanwhile = append(paidMeanwhile, p.Line) // another version of the file may be being paid
+		case v.Verdict == core.NotFound && p.answered:
+			// Its batch was answered, unclearly for it, and it was not carried out: the API
+			// refused it. Sent again by the run itself, an API that answers so every time would
+			// have it sent for ever; "Retry refused rows" sends it on the person's word.
+			p.State, p.Error, p.answered = Failed, p.Error+"; not carried out (not in the withdrawal history after the fence): refused", false
+			entries = append(entries, Entry{Line: p.Line, State: Failed, Error: p.Error})
 		case v.Verdict == core.NotFound:
 			if p.Held {
 				released[p.Line] = true
@@ -1076,6 +1088,7 @@ func (r *Run) send(ctx context.Context, c *core.Client, batch []*RowStatus) (Ste
 		journaled = true
 		for _, p := range batch {
 			p.State, p.Nonce, p.SentAt, p.Deadline, p.Error, p.Now, p.batch = Sending, op.Nonce, op.SentAt, op.Deadline, "", true, op.ID
+			p.answered = false
 		}
 		r.lastActive = op.SentAt.Round(0)
 		return nil
@@ -1128,9 +1141,9 @@ func (r *Run) send(ctx context.Context, c *core.Client, batch []*RowStatus) (Ste
 				// The answer does not say this payout was refused: it may have been carried out.
 				p.State, p.Error = Unknown, "the answer has no result for this payout"
 				if !res.Missing {
-					p.Error = errtext.Of(errors.Unwrap(res.Err))
+					p.Error, p.answered = errtext.Of(errors.Unwrap(res.Err)), true
 				}
-				out = append(out, Entry{Line: p.Line, State: Unknown, Error: p.Error})
+				out = append(out, Entry{Line: p.Line, State: Unknown, Error: p.Error, Answered: p.answered})
 			case res.Err != nil:
 				p.State, p.Error = Failed, res.Err.Error()
 				out = append(out, Entry{Line: p.Line, State: Failed, Error: p.Error})

@@ -266,6 +266,8 @@ func decodeEntry(text string) (payout.Entry, error) {
 			return readString(x, &e.Batch)
 		case "reconciled":
 			return readBool(x, &e.Reconciled)
+		case "answered":
+			return readBool(x, &e.Answered)
 		case "scanned":
 			return readBool(x, &e.Scanned)
 		case "session":

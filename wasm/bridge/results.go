@@ -418,6 +418,9 @@ func writeEntry(w *jsonw.Writer, e *payout.Entry) {
 	if e.Reconciled {
 		w.KeyBool("reconciled", true)
 	}
+	if e.Answered {
+		w.KeyBool("answered", true)
+	}
 	if e.Scanned {
 		w.KeyBool("scanned", true)
 	}

@@ -1139,9 +1139,12 @@ func (r *Run) send(ctx context.Context, c *core.Client, batch []*RowStatus) (Ste
 			switch {
 			case res.Missing || core.CodeOf(res.Err) == core.CodeOutcomeUnknown:
 				// The answer does not say this payout was refused: it may have been carried out.
-				p.State, p.Error = Unknown, "the answer has no result for this payout"
+				// The batch was answered: found not carried out, it was refused, and is not sent
+				// again by the run itself (an API that answers so every time would have it sent
+				// for ever).
+				p.State, p.Error, p.answered = Unknown, "the answer has no result for this payout", true
 				if !res.Missing {
-					p.Error, p.answered = errtext.Of(errors.Unwrap(res.Err)), true
+					p.Error = errtext.Of(errors.Unwrap(res.Err))
 				}
 				out = append(out, Entry{Line: p.Line, State: Unknown, Error: p.Error, Answered: p.answered})
 			case res.Err != nil:

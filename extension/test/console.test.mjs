@@ -152,6 +152,8 @@ test('receive: create a payment, local QR, the sandbox pays it, the status turns
   const txn = /** @type {string} */ (await card.getAttribute('data-txn'));
   const text = await card.innerText();
   assert.match(text, /Amount to pay\s+[\d.]+ LTCT/);
+  // before the first check, what was received reads as money in the coin, as the amount to pay does
+  assert.match(text, /Received\s+0\.00000000 LTCT/);
   // the address the sandbox issued for this payment (a real testnet-Litecoin address)
   const { payment_address: address } = await sb.admin('GET', `tx/${txn}`);
   assert.match(address, /^tltc1q[02-9ac-hj-np-z]{38,}$/);

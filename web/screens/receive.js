@@ -128,7 +128,8 @@ function showPayment(ctx, box, tx, req, onFinal) {
   const coin = tx.currency || req.currency2;
   const statusEl = h('p', { class: 'payment-status', role: 'status', 'aria-live': 'polite', dataset: { state: 'pending' } }, t('rc_waiting'));
   const countdown = h('span', { class: 'countdown', 'aria-live': 'off' });
-  const received = h('bdi', { dir: 'ltr' }, '0');
+  // nothing yet, as money in the coin (the first check fills in what arrived)
+  const received = h('bdi', { dir: 'ltr' }, `${formatAmount('0', coin)} ${coin}`);
   const checkout = safeHttpUrl(tx.checkout_url);
   const statusUrl = safeHttpUrl(tx.status_url);
   let expiresAt = Date.now() + timeoutSeconds(tx.timeout) * 1000;

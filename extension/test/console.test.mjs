@@ -254,6 +254,9 @@ test('mass payouts: every bad line is listed, then 20 rows are sent with progres
   assert.match(await page.locator('#po-progress-text').innerText(), /^0 of 20 sent, 20 held until the check before sending\.$/);
   assert.match(await page.locator('[data-state="in_flight"][data-line="2"]').innerText(), /^held until \d{1,2}:\d{2}:\d{2}.*, then looked up and sent$/);
   assert.equal((await sb.stats()).by_cmd.create_mass_withdrawal ?? 0, before, 'nothing sent during the hold');
+  // a row with no withdrawal yet and no reason says so with a dash, not a label beside nothing
+  const heldRow = page.locator('section[data-sha256] tbody tr', { has: page.locator('[data-line="2"]') });
+  assert.equal(await heldRow.locator('td').last().innerText(), '—');
   await snap('mass-payouts-held');
   await page.waitForFunction(() => /** @type {HTMLProgressElement} */ (document.getElementById('po-progress'))?.value === 20, null, { timeout: 60_000 });
   await page.locator('#po-next', { hasText: 'every payout is sent' }).waitFor();

@@ -404,7 +404,8 @@ function showResults(out, st) {
         r.currency,
         r.memo ?? '',
         h('span', { class: `row-${r.state}`, dataset: { state: r.state, line: String(r.line) } }, rowState(r)),
-        r.withdrawal_id ? h('code', { dir: 'ltr' }, r.withdrawal_id) : r.state === 'in_flight' || r.state === 'pending' ? '' : (r.error ?? ''),
+        // no withdrawal yet and no reason: a dash, not a label beside nothing
+        r.withdrawal_id ? h('code', { dir: 'ltr' }, r.withdrawal_id) : (r.state === 'in_flight' || r.state === 'pending' ? '' : (r.error ?? '')) || '—',
       ]),
     }),
     rows.length > SHOWN ? h('p', { class: 'hint' }, t('po_and_more', rows.length - SHOWN)) : null,

@@ -194,6 +194,15 @@ const PREPARE = {
     await page.locator('select[name="counterCoin"] option').first().waitFor({ state: 'attached' });
     for (const k of ['1', '2', '.', '5']) await page.keyboard.press(k);
     await page.locator('[data-action="charge"]:not([disabled])').waitFor();
+    // one column at every width: the keypad and the coin with Charge below it start at the same
+    // edge (at 1280 px the keypad sat at the far end and Charge at the start, a page apart)
+    const rtl = await page.evaluate(() => document.documentElement.dir === 'rtl');
+    const start = async (/** @type {string} */ sel) => {
+      const b = /** @type {{x: number, width: number}} */ (await page.locator(sel).boundingBox());
+      return rtl ? b.x + b.width : b.x;
+    };
+    const [keys, coinAt, chargeAt] = [await start('.keypad'), await start('select[name="counterCoin"]'), await start('[data-action="charge"]')];
+    assert.ok(Math.abs(keys - chargeAt) <= 2 && Math.abs(keys - coinAt) <= 2, `the counter's keypad starts at ${keys} px, the coin at ${coinAt} px, Charge at ${chargeAt} px`);
   },
 };
 

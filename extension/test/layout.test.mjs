@@ -166,6 +166,22 @@ const PREPARE = {
     await page.locator('form.grid-form button[type="submit"]').click();
     await page.locator('section[data-txn] figcaption[data-kind]').waitFor();
     await page.locator('section[aria-labelledby="rc-recent"] tbody tr').first().waitFor();
+    // each currency chosen reads whole in its field (at 1280 px "USD — United States Dollar" was cut to "USD — United States Do")
+    for (const name of ['currency1', 'currency2']) {
+      const r = await page.locator(`select[name="${name}"]`).evaluate((s) => {
+        const sel = /** @type {HTMLSelectElement} */ (s);
+        const cs = getComputedStyle(sel);
+        const probe = document.createElement('span');
+        Object.assign(probe.style, { font: cs.font, position: 'absolute', whiteSpace: 'pre', visibility: 'hidden' });
+        probe.textContent = sel.selectedOptions[0]?.textContent ?? '';
+        document.body.append(probe);
+        const text = probe.getBoundingClientRect().width;
+        probe.remove();
+        // the room left of the drop-down arrow (about 20 px)
+        return { text: Math.ceil(text), room: Math.floor(sel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 20), label: probe.textContent };
+      });
+      assert.ok(r.text <= r.room, `receive: "${r.label}" (${r.text} px) is cut off in its ${r.room} px field`);
+    }
   },
   async send() {
     const [addr] = await sb.addresses('LTCT');

@@ -52,6 +52,10 @@ test('a blank Connect form flags every required field at once, each saying what 
   await page.getByLabel('Remember on this device').check();
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
   assert.match(await errorOf('Passphrase').innerText(), /Choose a passphrase/);
+  // what remembering does, in a merchant's words (no cipher names, no round counts)
+  const rememberHint = await page.locator('.field', { has: page.getByLabel('Remember on this device') }).locator('.hint').innerText();
+  assert.match(rememberHint, /^Keeps the private key on this device, locked with a passphrase you choose\./);
+  assert.doesNotMatch(rememberHint, /PBKDF2|AES|rounds/);
   await page.getByLabel('Remember on this device').uncheck();
   assert.equal((await sb.stats()).logins, 0);
 });

@@ -123,6 +123,11 @@ test('history: each filter, and search by invoice, id and address; a detail view
   assert.equal(await count(), 'Rows 1–1 of 1 (of 90 in the range).');
   const inv42 = ledger.txns[41];
   assert.deepEqual(await rowIds(), [inv42.txn_id]);
+  // a row's status in the words Receive, the payment page and Send use for it (not "paid"/"waiting")
+  const rowStatus = () => page.locator('section[aria-labelledby="hi-list"] tbody tr td:nth-child(5)').innerText();
+  assert.equal(await rowStatus(), 'Complete');
+  await page.getByLabel('Search').fill(ledger.txns[3].txn_id);
+  assert.equal(await rowStatus(), 'Waiting for funds');
   await page.getByLabel('Search').fill(ledger.wds[3].send_address);
   assert.deepEqual(await rowIds(), [ledger.wds[3].id]);
   await page.getByLabel('Search').fill(inv42.txn_id.toLowerCase());

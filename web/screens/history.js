@@ -8,6 +8,7 @@ import { h, replace } from '../dom.js';
 import { field, errorBox, table, dl, screenHeading, formatTime, busy, focusOn, ltr } from '../ui.js';
 import { formatAmount } from '../lib/money.js';
 import { loadCoins } from '../coins.js';
+import { paymentLabel, withdrawalLabel } from '../lib/status.js';
 import { t, currentLocale } from '../lib/i18n.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
@@ -102,6 +103,11 @@ function currentStatus(r) {
   return currentLocale() === 'en' ? `${r.status_text} (${stateWords(r)})` : stateWords(r);
 }
 
+/** A row's status in the words Receive, the payment page and Send use (core's). @param {Row} r */
+function rowLabel(r) {
+  return r.kind === 'payment' ? paymentLabel(Number(r.status)) : withdrawalLabel(Number(r.status));
+}
+
 /** @param {Row} r */
 function stateWords(r) {
   if (r.kind === 'payment') return r.state === 'paid' ? t('hi_st_paid') : r.state === 'failed' ? t('hi_st_failed') : t('hi_st_waiting');
@@ -190,7 +196,7 @@ function statementView(ctx, st, fromDay, toDay) {
         const open = h('button', { type: 'button', class: 'link', dir: 'ltr', dataset: { row: r.id } }, r.id);
         open.addEventListener('click', () => showDetail(r));
         return [formatTime(r.time), r.kind === 'payment' ? t('hi_kind_payment') : t('hi_kind_payout'), open, `${formatAmount(r.amount, r.coin)} ${r.coin}`,
-          h('span', { class: `state-${r.state}`, dataset: { state: r.state } }, stateWords(r)), r.invoice || r.note || ''];
+          h('span', { class: `state-${r.state}`, dataset: { state: r.state } }, rowLabel(r)), r.invoice || r.note || ''];
       }),
       empty: t('hi_none_match'),
     }));

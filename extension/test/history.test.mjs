@@ -86,6 +86,8 @@ test('history: 60 payments and 30 payouts from the API, 25 a page', async () => 
   await goTo(page, 'history');
   await page.locator('#hi-count').waitFor({ timeout: 60_000 });
   assert.equal(await count(), 'Rows 1–25 of 90.');
+  // the totals say what their bracketed numbers and Net are
+  assert.match(await page.locator('section.totals').innerText(), /In brackets: how many\. Net: payments paid less payouts sent \(pending payouts not taken off\)\./);
   const seen = new Set(await rowIds());
   await page.locator('[data-action="next-page"]').click();
   assert.equal(await count(), 'Rows 26–50 of 90.');

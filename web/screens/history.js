@@ -230,6 +230,7 @@ function totalsView(st) {
         `${formatAmount(x.payouts_pending, x.coin)} (${x.pending_count})`,
         h('strong', { dir: 'ltr' }, formatAmount(x.net, x.coin))]),
     }),
+    h('p', { class: 'hint' }, t('hi_totals_explained')),
     st.prices.length ? h('p', { class: 'hint' }, t('hi_paid_at_prices'), ' ',
       st.prices.map((p) => h('bdi', { dir: 'ltr' }, `${formatAmount(p.paid, p.currency)} ${p.currency} (${p.count})`)).flatMap((x, i) => (i ? [t('list_sep'), x] : [x])), t('full_stop')) : null);
 }

@@ -91,9 +91,9 @@ func NewReference() string {
 // WithdrawalSplit is what one withdrawal takes from the balance and what its address receives.
 // Debited or Received is nil when it depends on a network fee that is not known.
 type WithdrawalSplit struct {
-	Debited  *Amount // taken from the balance: the amount, plus the fee with add_tx_fee
-	Fee      *Amount // the coin's network fee (rates' tx_fee); nil when not known
-	Received *Amount // what the address receives: the amount, less the fee without add_tx_fee
+	Debited  *Amount `json:"debited,omitempty"`  // taken from the balance: the amount, plus the fee with add_tx_fee
+	Fee      *Amount `json:"fee,omitempty"`      // the coin's network fee (rates' tx_fee); nil when not known
+	Received *Amount `json:"received,omitempty"` // what the address receives: the amount, less the fee without add_tx_fee
 }
 
 // SplitWithdrawal is the one rule for a withdrawal of amount with the coin's network fee

@@ -35,6 +35,7 @@ var functions = [...]struct {
 	{"createClient", createClient},
 	{"payoutParse", payoutParse},
 	{"checkAddress", checkAddress},
+	{"withdrawalSplit", withdrawalSplit},
 	{"fiatValue", fiatValue},
 	{"fiatValues", fiatValues},
 	{"paymentUri", paymentURI},

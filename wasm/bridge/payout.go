@@ -102,6 +102,31 @@ func checkAddress(args []js.Value) (any, error) {
 	return checkResult{OK: true}, nil
 }
 
+// withdrawalSplit({amount, fee?, addTxFee?}) → {debited?, fee?, received?}: core's one rule
+// (core.SplitWithdrawal) for what a withdrawal takes from the balance and what its address
+// receives, the network fee taken out of the amount or, with addTxFee, added on top. fee "" (or
+// left out) is a fee not known: the figure that depends on it is left out.
+func withdrawalSplit(args []js.Value) (any, error) {
+	o := optsArg(args, 0, "options")
+	amount, feeText, addFee := o.amount("amount"), o.amount("fee"), o.flag("addTxFee")
+	if o.err != nil {
+		return nil, o.err
+	}
+	a, err := core.ParseAmount(amount)
+	if err != nil {
+		return nil, err
+	}
+	var fee *core.Amount
+	if feeText != "" {
+		f, err := core.ParseAmount(feeText)
+		if err != nil {
+			return nil, &core.ValidationError{Field: "fee", Value: feeText, Problem: "is not a decimal amount such as \"0.0001\""}
+		}
+		fee = &f
+	}
+	return core.SplitWithdrawal(a, fee, addFee)
+}
+
 // checkResult is checkAddress's answer.
 type checkResult struct {
 	OK      bool   `json:"ok"`

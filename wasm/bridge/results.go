@@ -178,6 +178,17 @@ func writeResult(w *jsonw.Writer, v any) bool {
 		w.KeyBool("ok", x.OK)
 		w.StringOmitEmpty("problem", x.Problem)
 		w.Close('}')
+	case core.WithdrawalSplit:
+		w.Open('{')
+		for _, m := range [...]struct {
+			k string
+			a *core.Amount
+		}{{"debited", x.Debited}, {"fee", x.Fee}, {"received", x.Received}} {
+			if m.a != nil {
+				writeAmount(w, m.k, *m.a)
+			}
+		}
+		w.Close('}')
 	case fiatView:
 		w.Open('{')
 		w.KeyString("value", string(x.Value))

@@ -142,6 +142,7 @@ func resultSamples(seed uint64) []any {
 		filled[runView](seed),
 		filled[statementView](seed),
 		filled[checkResult](seed),
+		filled[core.WithdrawalSplit](seed),
 		filled[fiatView](seed),
 		filled[ipnView](seed),
 	}

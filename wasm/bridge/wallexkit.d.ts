@@ -624,6 +624,16 @@ export interface Statement {
   details: Record<string, object>;
 }
 
+/** withdrawalSplit's answer: decimal strings in the coin; a figure that needs an unknown fee is left out. */
+export interface WithdrawalSplit {
+  /** taken from the balance: the amount, plus the fee with addTxFee */
+  debited?: string;
+  /** the coin's network fee, when given */
+  fee?: string;
+  /** what the address receives: the amount, less the fee without addTxFee */
+  received?: string;
+}
+
 export interface FiatValue {
   /** Exact decimal, rounded half up to cents. */
   value: string;
@@ -714,6 +724,13 @@ export interface WallexKit {
    * whose format the core does not know pass. Needs no configure().
    */
   checkAddress(coin: string, address: string): Promise<{ ok: boolean; problem?: string }>;
+  /**
+   * What a withdrawal of amount takes from the balance (debited) and what its address receives,
+   * the coin's network fee (rates' tx_fee) taken out of the amount, or added on top with addTxFee:
+   * core's one rule. A fee left out (or "") is not known: the figure that needs it is left out.
+   * An amount the fee taken out of it would eat rejects (invalid_input). Needs no configure().
+   */
+  withdrawalSplit(opts: { amount: string; fee?: string; addTxFee?: boolean }): Promise<WithdrawalSplit>;
   /**
    * Payments and payouts created in [fromMs, toMs), with totals and a CSV (core/statement: the
    * same statement as 'wallexkit statement'). Reads only. Payments need one get_tx_info each

@@ -1,7 +1,7 @@
 // Types of @wallexkit/core. The option and result types are the core's own (core.d.ts, the
 // same file as wasm/bridge/wallexkit.d.ts in the wallexkit repository).
 import type {
-  WallexKit, ConfigureOptions, WallexError as WallexErrorFields, PayoutFile, PayoutOptions, FiatValue, PaymentUri, Rates,
+  WallexKit, ConfigureOptions, WallexError as WallexErrorFields, PayoutFile, PayoutOptions, FiatValue, PaymentUri, Rates, WithdrawalSplit,
 } from './core';
 
 export * from './core';
@@ -16,7 +16,7 @@ export declare class WallexError extends Error implements WallexErrorFields {
 }
 
 /** Everything a client does: the core's functions for one key (or one gateway token). */
-export type Client = Omit<WallexKit, 'version' | 'configure' | 'checkAddress' | 'fiatValue' | 'fiatValues' | 'paymentUri' | 'payoutParse'> & {
+export type Client = Omit<WallexKit, 'version' | 'configure' | 'checkAddress' | 'withdrawalSplit' | 'fiatValue' | 'fiatValues' | 'paymentUri' | 'payoutParse'> & {
   /** The key of this client's tokens, nonces and operation records in its storage. */
   readonly storeKey: string;
   /** Releases the client in the core; calling it afterwards throws. */
@@ -59,6 +59,7 @@ export interface Ipn {
 /** Checks an IPN's HMAC (constant time), mode, merchant and fields; rejects with code invalid_input and field "ipn" when it must not be trusted. */
 export declare function verifyIpn(options: VerifyIpnOptions): Promise<Ipn>;
 export declare function checkAddress(coin: string, address: string): Promise<{ ok: boolean; problem?: string }>;
+export declare function withdrawalSplit(options: { amount: string; fee?: string; addTxFee?: boolean }): Promise<WithdrawalSplit>;
 export declare function paymentUri(options: { coin: string; address: string; amount: string }): Promise<PaymentUri>;
 export declare function fiatValue(options: { coin: string; amount: string; fiat: string; rates: Rates }): Promise<FiatValue>;
 export declare function fiatValues(options: { items: { coin: string; amount: string }[]; fiat: string; rates: Rates }): Promise<(FiatValue | { error: string })[]>;

@@ -129,6 +129,8 @@ const call = (name) => async (...args) => {
 export const verifyIpn = call('verifyIpn');
 /** Whether an address has the coin's format and checksum. */
 export const checkAddress = call('checkAddress');
+/** What a withdrawal takes from the balance and what its address receives, given the network fee. */
+export const withdrawalSplit = call('withdrawalSplit');
 /** What a payment QR code should carry (BIP-21, EIP-681 or the address alone). */
 export const paymentUri = call('paymentUri');
 /** A coin amount in fiat at given rates, exactly. */

@@ -194,6 +194,19 @@ test('payoutParse lists every problem at once and the notes the rows will carry'
   assert.match(g.problems[0].message, /not enabled/);
 });
 
+test('withdrawalSplit: what leaves the balance and what the address receives, by core\'s rule', async () => {
+  assert.deepEqual(await wk.withdrawalSplit({ amount: '0.3', fee: '0.001' }), { debited: '0.30000000', fee: '0.00100000', received: '0.29900000' });
+  assert.deepEqual(await wk.withdrawalSplit({ amount: '0.3', fee: '0.001', addTxFee: true }), { debited: '0.30100000', fee: '0.00100000', received: '0.30000000' });
+  // a fee not known: only what does not depend on it
+  assert.deepEqual(await wk.withdrawalSplit({ amount: '0.3' }), { debited: '0.30000000' });
+  // an amount the fee would eat is refused, naming the field
+  const e = await wk.withdrawalSplit({ amount: '0.001', fee: '0.001' }).then(() => null, (x) => x);
+  assert.equal(e?.code, 'invalid_input');
+  assert.match(e.message, /does not cover the network fee/);
+  const n = await wk.withdrawalSplit({ amount: 0.3, fee: '0.001' }).then(() => null, (x) => x);
+  assert.equal(n?.code, 'invalid_input', 'a number is refused: numbers lose precision');
+});
+
 /** Steps a file as one session (one press of Confirm) until it rests, waiting out its hold. */
 async function runToEnd(text, opts = {}) {
   const session = `ps_${Math.random().toString(36).slice(2)}`;

@@ -115,11 +115,22 @@ function withdrawalSection(ctx, after) {
       // the coin's network fee (rates' tx_fee), as the CLI shows it: the API takes it out of the amount
       const fee = await loadCoins(ctx.backend).then((cs) => cs.find((c) => c.coin === params.currency)?.tx_fee, () => undefined);
       const feeText = fee !== undefined && Number(fee) > 0 ? `${formatAmount(String(fee), params.currency)} ${params.currency}` : '';
+      // what the address receives: core's rule (the fee taken out of the amount), never arithmetic here;
+      // an amount the fee would eat is refused before anything is sent
+      let split;
+      try {
+        split = await ctx.backend.withdrawalSplit({ amount: amt, fee: feeText ? String(fee) : '' });
+      } catch (e) {
+        setFieldError(amount, /** @type {any} */ (e)?.message ?? String(e));
+        amount.input.focus();
+        return null;
+      }
       return {
         params,
         pairs: [
           [t('rc_amount'), h('strong', { class: 'review-amount', dir: 'ltr' }, `${formatAmount(amt, params.currency)} ${params.currency}`)],
           ...(feeText ? [/** @type {[string, Node]} */ ([t('ov_network_fee'), h('span', null, h('bdi', { dir: 'ltr' }, feeText), ' ', h('span', { class: 'hint' }, t('sd_fee_taken_out')))])] : []),
+          ...(feeText && split?.received ? [/** @type {[string, Node]} */ ([t('sd_address_receives'), h('bdi', { dir: 'ltr', class: 'review-received' }, `${formatAmount(split.received, params.currency)} ${params.currency}`)])] : []),
           [t('sd_currency'), params.currency],
           [t('sd_destination'), h('code', { class: 'address', dir: 'ltr' }, addr)],
           [t('sd_note'), n],

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -113,6 +114,51 @@ func idempotencyID(key string) string {
 	return hexstr.Encode(h.Sum(nil)[:16])
 }
 
+// earlierIdempotencyIDs are the ids earlier versions of the gateway gave key's record, newest
+// first: (v3, the API URL), (v2, the API URL, the caller's token), (v2, the API URL and merchant
+// ID, the token), (v1, the API key, the token). A deployment upgraded keeps their records (7
+// days): a copy of a request an earlier version claimed, or its reconcile's close, must find it
+// (earlierIdempotency), or the copy is a second withdrawal and the close proves "never sent" of a
+// request that was sent.
+func earlierIdempotencyIDs(apiURL, storeKey, merchantID, authorization, key string) []string {
+	_, tok, _ := strings.Cut(strings.TrimSpace(authorization), " ")
+	tok = strings.TrimSpace(tok)
+	forms := [...][]string{
+		{"wallexkit-idempotency-v3", apiURL, key},
+		{"wallexkit-idempotency-v2", apiURL, tok, key},
+		{"wallexkit-idempotency-v2", apiURL + "|merchant:" + merchantID, tok, key},
+		{"wallexkit-idempotency-v1", storeKey, tok, key},
+	}
+	out := make([]string, len(forms))
+	for i, parts := range forms {
+		h := sha2.New256()
+		for _, s := range parts {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+		out[i] = hexstr.Encode(h.Sum(nil)[:16])
+	}
+	return out
+}
+
+// earlierIdempotency returns the record an earlier version of the gateway stored for key
+// (earlierIdempotencyIDs) within IdempotencyRetention, if any. Only read: this version writes
+// under idempotencyID alone.
+func (g *Gateway) earlierIdempotency(ctx context.Context, p Platform, r *Request, key string) (string, bool, error) {
+	base, err := g.baseClient()
+	if err != nil {
+		return "", false, err
+	}
+	led := p.Ledger()
+	for _, id := range earlierIdempotencyIDs(base.APIURL(), base.StoreKey(), g.cfg.MerchantID, r.Header["authorization"], key) {
+		rec, ok, err := led.IdempotencyRecord(ctx, id, IdempotencyRetention)
+		if err != nil || ok {
+			return rec, ok, err
+		}
+	}
+	return "", false, nil
+}
+
 // requestFingerprint identifies what a request asks for: its command and fields (the envelope's
 // version, key, nonce and format are already dropped), in sorted order.
 func requestFingerprint(cmd string, fields core.Fields) string {
@@ -139,7 +185,15 @@ func (g *Gateway) claimIdempotency(ctx context.Context, p Platform, r *Request, 
 	rec := newObj().str("claim", cl.claim).str("fp", cl.fp).str("state", "sending").str("cmd", cmd).
 		str("sent_at", rfc3339(time.Now())).str("deadline", rfc3339(deadline)).strMap("fields", fields).String()
 	led := p.Ledger()
-	ok, current, err := led.ClaimIdempotency(ctx, cl.id, cl.claim, rec, IdempotencyRetention)
+	current, earlier, err := g.earlierIdempotency(ctx, p, r, key)
+	if err != nil {
+		p.Log("edge: call " + cmd + ": cannot look its Idempotency-Key up, nothing was sent: " + err.Error())
+		return nil, errorResponse(503, "not_sent", "the gateway could not look the Idempotency-Key up: nothing was sent, send it again", true)
+	}
+	ok := false
+	if !earlier {
+		ok, current, err = led.ClaimIdempotency(ctx, cl.id, cl.claim, rec, IdempotencyRetention)
+	}
 	if err != nil {
 		p.Log("edge: call " + cmd + ": cannot record its Idempotency-Key, nothing was sent: " + err.Error())
 		// The record may have been stored with its reply lost (the shard reset): nothing was sent,
@@ -211,7 +265,11 @@ func (g *Gateway) closeIdempotency(ctx context.Context, p Platform, r *Request) 
 	}
 	id := idempotencyID(key.Str)
 	rec := newObj().str("state", "closed").str("closed_at", rfc3339(time.Now())).String()
-	ok, current, err := p.Ledger().ClaimIdempotency(ctx, id, randomHex(8), rec, IdempotencyRetention)
+	current, earlier, err := g.earlierIdempotency(ctx, p, r, key.Str)
+	ok := false
+	if err == nil && !earlier {
+		ok, current, err = p.Ledger().ClaimIdempotency(ctx, id, randomHex(8), rec, IdempotencyRetention)
+	}
 	if err != nil {
 		p.Log("edge: idempotency close: cannot record it: " + err.Error())
 		return errorResponse(503, "not_recorded", "the gateway could not record the close: nothing is concluded, ask again", true)

@@ -2,8 +2,11 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -498,5 +501,73 @@ func TestIdempotencyCloseAfterTheAPIURLChanged(t *testing.T) {
 	}
 	if res, m := closeKey(t, gB, f, "op_url1"); res.Status != 200 || m["state"] != "done" {
 		t.Fatalf("close after the API URL changed of a key answered before: %d %s, want state done (never closed: it was carried out)", res.Status, res.Body)
+	}
+}
+
+// oldVersionIdempotencyIDs are the record ids earlier versions of the gateway gave key (each with the
+// scope of its day): v1 (the API key and the gateway token), v2 (the API URL and merchant ID, then
+// the API URL, and the token), v3 (the API URL). Written out here as those versions hashed them.
+func oldVersionIdempotencyIDs(t *testing.T, g *Gateway, token, key string) map[string]string {
+	t.Helper()
+	base, err := g.baseClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := func(parts ...string) string {
+		s := sha256.New()
+		for _, p := range parts {
+			s.Write([]byte(p))
+			s.Write([]byte{0})
+		}
+		return hex.EncodeToString(s.Sum(nil)[:16])
+	}
+	return map[string]string{
+		"v1":          h("wallexkit-idempotency-v1", base.StoreKey(), token, key),
+		"v2 merchant": h("wallexkit-idempotency-v2", base.APIURL()+"|merchant:"+g.cfg.MerchantID, token, key),
+		"v2":          h("wallexkit-idempotency-v2", base.APIURL(), token, key),
+		"v3 api url":  h("wallexkit-idempotency-v3", base.APIURL(), key),
+	}
+}
+
+// The gateway upgraded between a money call and its copy, or its reconcile's close: the record
+// the earlier version stored under its own id must still be found. It was not: the copy (a
+// proxy's, a browser's resend, or the caller sending it again with the same key, as the answer
+// 'in progress' says to) was a new claim and a second withdrawal, and the close stored "closed"
+// and proved "never sent" of a request the earlier version had sent.
+func TestIdempotencyKeyOfAnEarlierGatewayVersion(t *testing.T) {
+	fields := map[string]string{"amount": "0.1", "currency": "BTC", "address": "bc1qx", "note": "n1"}
+	fp := requestFingerprint("create_withdrawal", fields)
+	for i, form := range []string{"v1", "v2 merchant", "v2", "v3 api url"} {
+		g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+		withdrawalAPI(f, nil)
+		led := f.Ledger()
+		ctx := context.Background()
+		// answered by the earlier version
+		done := "op_up_done" + strconv.Itoa(i)
+		answer := `{"error":"ok","result":{"id":"WD0","status":1,"amount":"0.1"}}`
+		rec := newObj().str("claim", "c0").str("fp", fp).str("state", "done").str("cmd", "create_withdrawal").int("status", 200).str("answer", answer).String()
+		if ok, _, _ := led.ClaimIdempotency(ctx, oldVersionIdempotencyIDs(t, g, "gw-token-aaaa", done)[form], "c0", rec, IdempotencyRetention); !ok {
+			t.Fatal("seed")
+		}
+		// sent by the earlier version, its answer never recorded (the deploy stopped its Worker)
+		sending := "op_up_sending" + strconv.Itoa(i)
+		now := time.Now()
+		rec = newObj().str("claim", "c1").str("fp", fp).str("state", "sending").str("cmd", "create_withdrawal").
+			str("sent_at", rfc3339(now.Add(-5*time.Second))).str("deadline", rfc3339(now.Add(25*time.Second))).strMap("fields", fields).String()
+		if ok, _, _ := led.ClaimIdempotency(ctx, oldVersionIdempotencyIDs(t, g, "gw-token-aaaa", sending)[form], "c1", rec, IdempotencyRetention); !ok {
+			t.Fatal("seed")
+		}
+
+		res := g.Handle(ctx, f, req("POST", "/v1/call/create_withdrawal", idemHeaders(done), wdBody))
+		if n := f.count("create_withdrawal"); n != 0 || res.Status != 200 || string(res.Body) != answer {
+			t.Errorf("%s: a copy of a request answered before the upgrade: %d %s; %d withdrawals sent again, want 0 (its answer replayed)", form, res.Status, res.Body, n)
+		}
+		if res, m := closeKey(t, g, f, sending); res.Status != 200 || m["state"] != "sending" {
+			t.Errorf("%s: close of a key the earlier version sent: %d %s, want state sending (never closed: it may be carried out)", form, res.Status, res.Body)
+		}
+		res = g.Handle(ctx, f, req("POST", "/v1/call/create_withdrawal", idemHeaders(sending), wdBody))
+		if n := f.count("create_withdrawal"); n != 0 || res.Status == 200 {
+			t.Errorf("%s: a copy of a request in progress before the upgrade: %d %s; %d withdrawals sent again, want 0", form, res.Status, res.Body, n)
+		}
 	}
 }

@@ -77,9 +77,10 @@ const (
 )
 
 // Unresolved reports whether the operation's outcome is still open. While it is, an identical
-// request is refused (PendingOpError).
+// request is refused (PendingOpError). A state this version does not know (a record of a newer
+// one, read after a rollback) is open: only a state known to be settled settles it.
 func (s OpState) Unresolved() bool {
-	return s == OpSending || s == OpUnknown || s == OpInFlight || s == OpAmbiguous
+	return s != OpDone && s != OpRefused && s != OpNotFound && s != OpForgotten
 }
 
 // OpRetention is how long a settled operation's record is kept.

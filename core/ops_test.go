@@ -567,3 +567,30 @@ func TestTheSamePaymentDoneUnderAnotherKeyIsAPossibleDuplicate(t *testing.T) {
 		t.Fatalf("%d withdrawals to the address; the same one under the new key after the old key's was found: %v, want a possible duplicate of %s", n, err, ou.OpID)
 	}
 }
+
+// A record a newer version wrote, in a state this version does not know (a rollback: the CLI
+// replaced by an older one while a withdrawal of the newer one is unsettled), read by this one:
+// it was neither unresolved (the same withdrawal was sent again) nor kept (the next money call
+// replaced it by a trace, its Settled time being zero). A state not known to be settled is
+// unsettled: the same request is refused, and ReconcileOp looks it up.
+func TestAnOpInAStateOfANewerVersionStaysUnsettled(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	path := filepath.Join(t.TempDir(), "state.json")
+	s, err := filestore.New(path, []byte(e.demo.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(core.WithTokenStore(s), core.WithOpStore(s))
+	ctx := context.Background()
+	sent := time.Now().Add(-time.Second).UTC()
+	rec := core.Op{ID: "op_newer", Cmd: "create_withdrawal", SentAt: sent, Deadline: sent.Add(30 * time.Second), State: core.OpState("closing"),
+		Ref: map[string]string{"amount": "0.3", "currency": "BTC", "address": "bc1qnewer", "note": "n"}}
+	if err := s.SaveOp(ctx, c.StoreKey(), rec); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qnewer", Note: core.String("n")})
+	var pe *core.PendingOpError
+	if n := countTo(t, c, "bc1qnewer"); n != 0 || !errors.As(err, &pe) || pe.Op.ID != "op_newer" {
+		t.Fatalf("the same withdrawal with one of a newer version unsettled: %d sent (%v), want 0, refused as pending", n, err)
+	}
+}

@@ -737,3 +737,36 @@ func itemRefusedUnclearlyEveryTime(t *testing.T, leftOut bool) {
 		t.Errorf("paid %v, want only the first row", paid)
 	}
 }
+
+// A journal of a newer wallexkit (a format this version does not read) is refused, nothing sent;
+// and an entry in a state this version does not know makes its row unknown (looked up), never
+// leaves it pending to be sent again.
+func TestAJournalOfANewerVersion(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	f := file(t, 2, "newer-journal")
+	c := e.client(true)
+	newer := &payout.MemoryJournal{}
+	if err := newer.Append(ctx, []payout.Entry{{V: payout.JournalVersion + 1, File: f.Name, SHA256: f.Hash, Rows: 2, At: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := payout.Open(ctx, f, newer, payout.OpenOptions{}); err == nil || !strings.Contains(err.Error(), "newer wallexkit") {
+		t.Fatalf("a newer journal opened: %v", err)
+	}
+	j := &payout.MemoryJournal{}
+	if err := j.Append(ctx, []payout.Entry{{V: payout.JournalVersion, File: f.Name, SHA256: f.Hash, Rows: 2, At: time.Now()},
+		{Line: f.Rows[0].Line, State: "handed_over"}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := payout.Open(ctx, f, j, payout.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if p := r.Rows()[0]; p.State != payout.Unknown {
+		t.Fatalf("a row in a state this version does not know: %s, want unknown (looked up before anything is sent)", p.State)
+	}
+	if res, err := r.Step(ctx, c, payout.StepOptions{Batch: 5}); err != nil || res.Action == payout.SentBatch {
+		t.Fatalf("first step = %+v, %v: a row of unknown outcome is looked up first", res, err)
+	}
+}

@@ -144,6 +144,11 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 	if h.V == 0 || h.SHA256 == "" {
 		return fail(errors.New("the journal does not start with a payout journal header: it is not a wallexkit journal"))
 	}
+	if h.V > JournalVersion {
+		// Its entries may carry states and members this version cannot read: read as today's,
+		// a row another version sent could count as not sent.
+		return fail(errors.New("the journal was written by a newer wallexkit (journal format " + errtext.D(h.V) + ", this one reads up to " + errtext.D(JournalVersion) + "): continue this file with that version; nothing was sent"))
+	}
 	if h.SHA256 != f.Hash {
 		return fail(errors.New("the journal belongs to another payout file (its SHA-256 differs): restore that file to continue it, and put new or corrected rows in a new file"))
 	}
@@ -199,7 +204,8 @@ func Open(ctx context.Context, f *File, j Journal, o OpenOptions) (*Run, error) 
 	return r, nil
 }
 
-// apply replays one journal entry onto the row.
+// apply replays one journal entry onto the row. A state it does not know (a newer version's)
+// makes the row's outcome unknown: looked up before anything is sent, never pending.
 func (p *RowStatus) apply(e Entry) {
 	p.Held = false
 	if e.State != InFlight { // a look-up that waits keeps what the answer said
@@ -225,6 +231,8 @@ func (p *RowStatus) apply(e Entry) {
 		p.Held = e.Held || p.SentAt.IsZero()
 	case Ambiguous:
 		p.State, p.Error = Ambiguous, e.Error
+	default:
+		p.State, p.Error = Unknown, "the journal gives it a state this version does not know ("+string(e.State)+"): it is looked up before anything is sent"
 	}
 }
 

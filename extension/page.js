@@ -32,6 +32,10 @@ const keep = () => keepCompiled(CORE_URL, CORE_OPTS).then(
 );
 setTimeout(() => requestIdleCallback(keep, { timeout: 2000 }), 1500);
 
+// the page links below sit together on one compact line of the header
+const links = h('div', { class: 'page-links' });
+root.querySelector('header.top')?.appendChild(links);
+
 if (variant === 'popup' && chrome.sidePanel?.open) {
   const btn = h('button', { type: 'button', class: 'link open-panel' }, t('page_open_panel'));
   /** @type {number|undefined} */
@@ -42,17 +46,17 @@ if (variant === 'popup' && chrome.sidePanel?.open) {
     // open() must run inside the click (user gesture): no await before it
     chrome.sidePanel.open({ windowId }).then(() => window.close(), () => {});
   });
-  root.querySelector('header.top')?.appendChild(btn);
+  links.appendChild(btn);
 }
 // what a merchant sets once (fiat currency, paid alerts, sound, the store shown first)
 if (chrome.runtime.openOptionsPage) {
   const opts = h('button', { type: 'button', class: 'link open-options' }, t('page_options'));
   opts.addEventListener('click', () => { chrome.runtime.openOptionsPage(); });
-  root.querySelector('header.top')?.appendChild(opts);
+  links.appendChild(opts);
 }
 if (variant === 'popup' || variant === 'sidepanel') {
   // the counter wants a whole tab (a customer looks at it)
   const counter = h('button', { type: 'button', class: 'link open-counter' }, t('page_open_counter'));
   counter.addEventListener('click', () => { chrome.tabs.create({ url: chrome.runtime.getURL('ext/counter.html') }); });
-  root.querySelector('header.top')?.appendChild(counter);
+  links.appendChild(counter);
 }

@@ -170,6 +170,19 @@ export function mount(root, opts) {
     const cur = currentId() || 'connect';
     replace(nav, h('ul', null, SCREENS.filter((s) => s.nav !== false).map((s) => h('li', null,
       h('a', { href: `#${s.id}`, 'aria-current': s.id === cur ? 'page' : undefined, dataset: { screen: s.id } }, s.title)))));
+    revealCurrentTab();
+  }
+
+  // The tabs are one row that scrolls sideways where they do not fit (the popup): the current
+  // tab is brought into view, scrolling the row only (never the page).
+  function revealCurrentTab() {
+    const ul = nav.firstElementChild;
+    const a = ul?.querySelector('a[aria-current="page"]');
+    if (!ul || !a || ul.scrollWidth <= ul.clientWidth) return;
+    const row = ul.getBoundingClientRect();
+    const tab = a.getBoundingClientRect();
+    if (tab.left < row.left) ul.scrollLeft -= row.left - tab.left;
+    else if (tab.right > row.right) ul.scrollLeft += tab.right - row.right;
   }
 
   function focusHeading() {

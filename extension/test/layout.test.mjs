@@ -98,11 +98,29 @@ function inspect({ secrets: secretList, data: dataList }) {
     const r = el.getBoundingClientRect();
     return r.width > 1 && r.height > 1 && (r.left < -1 || r.right > de.clientWidth + 1) && !clipped(el);
   }).slice(0, 5).map((el) => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().left)}..${Math.round(el.getBoundingClientRect().right)}`);
+  // the tab bar: one row (it scrolls sideways when the tabs do not fit), the current tab in view;
+  // the header's page links (side panel, options, counter) on one line
+  const navUl = document.querySelector('nav ul');
+  let nav = null;
+  if (navUl && navUl.getClientRects().length) {
+    const tops = new Set([...navUl.querySelectorAll('li')].map((li) => Math.round(li.getBoundingClientRect().top)));
+    const cur = navUl.querySelector('a[aria-current="page"]');
+    const u = navUl.getBoundingClientRect();
+    const c = cur?.getBoundingClientRect();
+    const links = new Set([...document.querySelectorAll('header.top button.link')].map((b) => Math.round(b.getBoundingClientRect().top)));
+    nav = {
+      rows: tops.size,
+      current: cur?.textContent ?? null,
+      currentInView: c ? c.left >= u.left - 1 && c.right <= u.right + 1 : null,
+      linkRows: links.size,
+      titleTop: heading ? Math.round(heading.getBoundingClientRect().top + (document.scrollingElement?.scrollTop ?? 0)) : null,
+    };
+  }
   const values = [...document.querySelectorAll('input, textarea')].map((i) => /** @type {HTMLInputElement} */ (i).value);
   const all = `${document.body.innerText}\n${values.join('\n')}`;
   return {
     scroll: se.scrollWidth, width: se.clientWidth, bodyScroll: document.body.scrollWidth, bodyWidth: document.body.clientWidth,
-    small, english, edge, outside, dir: de.dir, lang: de.lang,
+    small, english, edge, outside, nav, dir: de.dir, lang: de.lang,
     leaks: secretList.filter((s) => all.includes(s)).length,
     privType: /** @type {HTMLInputElement|null} */ (document.querySelector('input[name="privateKey"]'))?.type ?? null,
   };
@@ -146,6 +164,14 @@ async function shoot(lang, width, screen) {
     assert.ok(Math.abs(r.edge.startGap) <= 2, `${name}: the heading "${r.edge.text}" does not start at its start edge (${r.edge.startGap} px away)`);
     assert.equal(r.edge.rightHalf, lang === 'ar', `${name}: the heading "${r.edge.text}" sits on the wrong side`);
     if (lang === 'ar') assert.deepEqual(r.english, [], `${name}: English left in the Arabic page`);
+    // at 360 px the tabs took three rows and the page links two, and the screen's title began
+    // about 360 px down: one row of tabs that scrolls sideways, the links on one line
+    if (r.nav) {
+      assert.equal(r.nav.rows, 1, `${name}: the tabs take ${r.nav.rows} rows`);
+      if (r.nav.current) assert.ok(r.nav.currentInView, `${name}: the current tab "${r.nav.current}" is scrolled out of view`);
+      assert.ok(r.nav.linkRows <= 1, `${name}: the header's links take ${r.nav.linkRows} rows`);
+      assert.ok(r.nav.titleTop !== null && r.nav.titleTop <= 260, `${name}: the screen's title starts ${r.nav.titleTop} px down`);
+    }
   }
   await page.emulateMedia({ colorScheme: 'light' });
 }

@@ -249,12 +249,27 @@ test('mass payouts: every bad line is listed, then 20 rows are sent with progres
   await send.waitFor();
   assert.equal(await send.innerText(), 'Confirm and send 20 payouts');
   assert.match(await page.locator('section[aria-labelledby="po-review"]').innerText(), /Totals\s+2\.10000000 LTCT/);
+  // the file's id in the merchant's words: the wk: tag its memos carry (not "File fingerprint
+  // db28a8245bafd968 (wk:db28a824)"); no progress bar before anything is sent
+  const review = await page.locator('section[aria-labelledby="po-review"]').innerText();
+  assert.match(review, /File ID\s+wk:[0-9a-f]{8}\s/);
+  assert.match(review, /Each payout's memo carries it/);
+  assert.doesNotMatch(review, /fingerprint|[0-9a-f]{16}/);
+  assert.equal(await page.locator('#po-progress').isVisible(), false, 'a progress bar while nothing is sent');
+  // "Paste instead" opened says what it holds once (its summary named it, then "Or paste the CSV" again)
+  await page.locator('form details summary').click();
+  assert.equal(await page.locator('form details summary').innerText(), 'Paste the CSV instead');
+  const pasteLabel = page.locator('form details label[for]');
+  assert.ok(await pasteLabel.evaluate((l) => l.getBoundingClientRect().width <= 1), 'a second visible label under the summary');
+  assert.equal(await page.getByLabel('Payout CSV').count(), 1, 'the field keeps its name');
+  await page.locator('form details summary').click();
   const before = (await sb.stats()).by_cmd.create_mass_withdrawal ?? 0;
   await send.click();
   // the file is new here: its rows are held for one in-flight bound (a batch of it sent from
   // another tool or key lands by then), and the page goes on by itself when the hold ends
   const holding = page.locator('#po-next', { hasText: 'Holding these payouts until' });
   await holding.waitFor();
+  assert.equal(await page.locator('#po-progress').isVisible(), true, 'the progress bar once the run started');
   assert.match(await page.locator('#po-progress-text').innerText(), /^0 of 20 sent, 20 held until the check before sending\.$/);
   assert.match(await page.locator('[data-state="in_flight"][data-line="2"]').innerText(), /^held until \d{1,2}:\d{2}:\d{2}.*, then looked up and sent$/);
   assert.equal((await sb.stats()).by_cmd.create_mass_withdrawal ?? 0, before, 'nothing sent during the hold');

@@ -34,6 +34,8 @@ export default {
   render(ctx) {
     const file = field({ label: t('po_file'), name: 'payoutFile', type: 'file', hint: /** @type {any} */ (tParts('po_file_hint', h('code', { dir: 'ltr' }, 'address,currency,amount[,memo]'))), attrs: { accept: '.csv,text/csv,text/plain' } });
     const paste = field({ label: t('po_paste'), name: 'payoutText', type: 'textarea', attrs: { rows: 5, dir: 'ltr' } });
+    // the summary above it ("Paste the CSV instead") is its visible label; the field keeps its name
+    paste.wrap.querySelector('label')?.classList.add('visually-hidden');
     const check = h('button', { type: 'submit', class: 'secondary' }, t('po_check_pasted'));
     const stage = h('div', { class: 'stack' });
     // said when a file is loaded while the review on screen is sending: nothing is replaced then
@@ -210,6 +212,9 @@ function runView(ctx, state, f, first) {
   const n = parsed.rows.length;
   const progress = h('progress', { max: String(n), value: '0', id: 'po-progress', 'aria-describedby': 'po-progress-text' });
   const progressText = h('p', { id: 'po-progress-text', role: 'status', 'aria-live': 'polite' });
+  // shown once something is under way (a run started here, or an earlier run's rows): before the
+  // first send the review and its Confirm button say what will happen
+  const progressWrap = h('div', { class: 'progress-wrap' }, h('label', { for: 'po-progress' }, t('po_progress')), progress, progressText);
   const next = h('p', { class: 'notice info', id: 'po-next', 'data-next': '' });
   const send = h('button', { type: 'button', class: 'primary', 'data-action': 'send-payouts' });
   const check = h('button', { type: 'button', class: 'secondary', 'data-action': 'check-again', hidden: true }, t('rcn_check_again'));
@@ -228,15 +233,16 @@ function runView(ctx, state, f, first) {
     [t('mf_from_store'), ctx.session?.storeName ?? ''],
     [t('po_payouts'), String(n)],
     [t('po_totals'), totals],
-    [t('po_fingerprint'), h('code', { dir: 'ltr' }, `${parsed.sha256.slice(0, 16)} (${parsed.tag})`)],
-    // the same content under any name has the same fingerprint and continues the same run
+    // the tag every payout's memo carries (memo (wk:HASH8:LINE)): how the history tells the file's payouts apart
+    [t('po_file_id'), h('div', null, h('code', { dir: 'ltr' }, parsed.tag), h('p', { class: 'hint' }, t('po_file_id_hint')))],
+    // the same content under any name has the same id and continues the same run
     ...(/** @type {[string, string][]} */ (started(first) ? [[t('po_earlier_runs'), progressLine(first.summary)]] : [])),
   ]);
   const section = h('section', { class: 'card', 'aria-labelledby': 'po-review', 'data-sha256': parsed.sha256 },
     h('h3', { id: 'po-review', tabindex: '-1' }, n === 1 ? t('po_review_one', f.name) : t('po_review_many', n, f.name)),
     facts,
     parsed.warnings.length ? warningsList(parsed.warnings) : null,
-    h('div', { class: 'progress-wrap' }, h('label', { for: 'po-progress' }, t('po_progress')), progress, progressText),
+    progressWrap,
     next,
     h('div', { class: 'actions' }, send, check, retry, stop),
     resumeHint,
@@ -273,6 +279,7 @@ function runView(ctx, state, f, first) {
     const s = st.summary;
     progress.value = s.sent;
     progressText.textContent = progressLine(s);
+    progressWrap.hidden = !state.running && !started(st);
     // the engine's own sentence, in the console's words (press Resume, Check again, Retry refused rows)
     const blocked = off && (s.step === 'send' || s.step === 'retry');
     // a hold (a first run's, or while another run pays the file) is the console's to word: this page
@@ -336,6 +343,8 @@ function runView(ctx, state, f, first) {
     send.disabled = true;
     send.setAttribute('aria-busy', 'true');
     send.textContent = off ? t('po_looking_up') : t('mf_sending');
+    // in view before the first step's answer, so its live text is announced
+    progressWrap.hidden = false;
     stop.hidden = false;
     stop.disabled = false;
     /** @type {PayoutRun|undefined} */

@@ -90,6 +90,14 @@ test('overview: account, balances with the zero toggle, rates', async () => {
   await page.waitForFunction((n) => document.querySelectorAll('section[aria-labelledby="ov-balances"] tbody tr').length > n, nonZero.length);
   await page.locator('section[aria-labelledby="ov-rates"] tbody tr').first().waitFor();
   assert.ok((await page.locator('section[aria-labelledby="ov-rates"] tbody tr').count()) >= 5);
+  // a rate in words a merchant reads: the status as a word (not the API's "online"), the network
+  // fee in its coin, and no "Rate (BTC) 1" for BTC itself
+  const rateRow = async (/** @type {string} */ coin) => (await page.locator('section[aria-labelledby="ov-rates"] tbody tr', { has: page.locator(`td:first-child:text-is("${coin}")`) })
+    .locator('td').allInnerTexts()).map((x) => x.trim());
+  const btc = await rateRow('BTC');
+  assert.deepEqual([btc[2], btc[3], btc[5]], ['—', '0.00010000 BTC', 'Online']);
+  const ltct = await rateRow('LTCT');
+  assert.deepEqual([ltct[2], ltct[3], ltct[5]], ['0.00125', '0.00100000 LTCT', 'Online']);
   await page.getByLabel('Show zero balances').uncheck();
   await page.waitForFunction((n) => document.querySelectorAll('section[aria-labelledby="ov-balances"] tbody tr').length === n, nonZero.length);
   await snap('overview');

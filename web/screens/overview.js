@@ -75,10 +75,11 @@ export default {
           rows: coins.map((c) => [
             c.coin,
             c.name ?? '',
-            displayAmount(c.rate_btc, { minDecimals: 0 }),
-            truthy(c.is_fiat) ? '—' : formatAmount(c.tx_fee ?? '0', c.coin),
+            // BTC's rate in BTC is 1 by definition: nothing to read there
+            c.coin === 'BTC' ? '—' : displayAmount(c.rate_btc, { minDecimals: 0 }),
+            truthy(c.is_fiat) ? '—' : `${formatAmount(c.tx_fee ?? '0', c.coin)} ${c.coin}`,
             truthy(c.is_fiat) ? '—' : String(c.confirms ?? ''),
-            c.status ?? '',
+            coinStatus(c.status),
             formatTime(c.last_update),
           ]),
           empty: t('ov_no_rates'),
@@ -94,6 +95,18 @@ export default {
     return root;
   },
 };
+
+/**
+ * A coin's status in the rates as a word (the API says "online"); a word this console does not
+ * know stays the API's, marked English.
+ * @param {unknown} status
+ */
+function coinStatus(status) {
+  const s = String(status ?? '').trim();
+  if (!s) return '';
+  const key = { online: 'ov_coin_online', offline: 'ov_coin_offline', maintenance: 'ov_coin_maintenance' }[s.toLowerCase()];
+  return key ? t(key) : h('span', { lang: 'en', dir: 'ltr' }, s);
+}
 
 /**
  * Payments the extension told about ("Paid: …") and not opened yet, for this store.

@@ -128,6 +128,8 @@ test('history: each filter, and search by invoice, id and address; a detail view
   // a row's status in the words Receive, the payment page and Send use for it (not "paid"/"waiting")
   const rowStatus = () => page.locator('section[aria-labelledby="hi-list"] tbody tr td:nth-child(5)').innerText();
   assert.equal(await rowStatus(), 'Complete');
+  // the kind as a label, capitalised like the other cells (not "payment" / "payout")
+  assert.equal(await page.locator('section[aria-labelledby="hi-list"] tbody tr td:nth-child(2)').innerText(), 'Payment');
   await page.getByLabel('Search').fill(ledger.txns[3].txn_id);
   assert.equal(await rowStatus(), 'Waiting for funds');
   await page.getByLabel('Search').fill(ledger.wds[3].send_address);
@@ -142,6 +144,8 @@ test('history: each filter, and search by invoice, id and address; a detail view
   assert.match(d, /Item\s+Item 42/);
   assert.match(d, /Price\s+42\.25 USD/);
   assert.match(d, /Buyer\s+b42@example\.com/);
+  // the detail's status is the list's (it said "Complete (paid)" beside a list saying "Complete")
+  assert.match(d, /Status\s+Complete\n/);
   await shot(page, 'history-detail');
   await page.getByLabel('Search').fill('');
   assert.deepEqual(errors, []);

@@ -98,20 +98,19 @@ function searchText(r) {
   return [r.id, r.invoice, r.address, r.txid, r.note, r.item_name, r.custom].filter(Boolean).join('\n').toLowerCase();
 }
 
-/** The API's status words and the statement's state, in English; the state's words in another language. @param {Row} r */
+/**
+ * The detail's status: the list's words (core's), and the API's own text beside them in English
+ * when it says more, as the payment page does ("Complete — …").
+ * @param {Row} r
+ */
 function currentStatus(r) {
-  return currentLocale() === 'en' ? `${r.status_text} (${stateWords(r)})` : stateWords(r);
+  const label = rowLabel(r);
+  return currentLocale() === 'en' && r.status_text && r.status_text !== label ? `${label} — ${r.status_text}` : label;
 }
 
 /** A row's status in the words Receive, the payment page and Send use (core's). @param {Row} r */
 function rowLabel(r) {
   return r.kind === 'payment' ? paymentLabel(Number(r.status)) : withdrawalLabel(Number(r.status));
-}
-
-/** @param {Row} r */
-function stateWords(r) {
-  if (r.kind === 'payment') return r.state === 'paid' ? t('hi_st_paid') : r.state === 'failed' ? t('hi_st_failed') : t('hi_st_waiting');
-  return r.state === 'complete' ? t('hi_st_complete') : r.state === 'cancelled' ? t('hi_st_cancelled') : t('hi_st_pending');
 }
 
 /**

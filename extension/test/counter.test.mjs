@@ -65,11 +65,19 @@ test('counter: 12.50 typed on the keypad → the QR reads back as the BIP-21 lin
   await goTo(page, 'counter');
   await page.waitForFunction(() => [...document.querySelectorAll('select[name="counterCoin"] option')].some((o) => /** @type {HTMLOptionElement} */ (o).value === 'LTCT'));
   await page.getByLabel('Customer pays with').selectOption('LTCT');
-  await type('12.5');
+  const charge = page.locator('[data-action="charge"]');
+  // the amount reads one way on the display and on Charge (the display said "12.5" beside
+  // "Charge 12.50 USD"): the cents not typed yet show dimmed
+  await type('12');
+  assert.equal(await page.locator('#ct-amount').innerText(), '12.00');
+  await type('.5');
+  assert.equal(await page.locator('#ct-amount').innerText(), '12.50');
+  assert.equal(await page.locator('#ct-amount .counter-untyped').innerText(), '0');
+  assert.equal(await charge.innerText(), 'Charge 12.50 USD in LTCT');
   await page.locator('.keypad [data-key="back"]').click();
   await type('50');
   assert.equal(await page.locator('#ct-amount').innerText(), '12.50');
-  const charge = page.locator('[data-action="charge"]');
+  assert.equal(await page.locator('#ct-amount .counter-untyped').count(), 0);
   assert.equal(await charge.innerText(), 'Charge 12.50 USD in LTCT');
   await shot(page, 'counter-keypad');
   await charge.click();

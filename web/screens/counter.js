@@ -6,7 +6,7 @@
 
 import { h, replace } from '../dom.js';
 import { errorBox, field, formatDuration, busy } from '../ui.js';
-import { formatAmount, parseUnits, AmountError } from '../lib/money.js';
+import { formatAmount, displayAmount, parseUnits, AmountError } from '../lib/money.js';
 import { FIAT_PLACES } from '../lib/codes.gen.js';
 import { paymentState, timeoutSeconds } from '../lib/status.js';
 import { toBridgeError } from '../lib/errors.js';
@@ -68,7 +68,12 @@ function keypadView(ctx, stage, onCharge) {
   // second press was a second payment request for the sale; the price typed meanwhile was charged)
   let charging = false;
   const draw = () => {
-    display.textContent = text || '0';
+    // the amount as Charge says it (12.50, grouped like every amount), the cents not typed yet
+    // dimmed: the cashier still sees where the next key goes
+    const [whole, frac] = text.split('.');
+    const untyped = frac === undefined ? (FIAT_PLACES ? `.${'0'.repeat(FIAT_PLACES)}` : '') : '0'.repeat(Math.max(0, FIAT_PLACES - frac.length));
+    replace(display, displayAmount(whole || '0', { minDecimals: 0 }) + (frac === undefined ? '' : `.${frac}`),
+      untyped ? h('span', { class: 'counter-untyped' }, untyped) : null);
     charge.disabled = held || charging || !fiat || !coin.input.value || !validPrice(text);
     charge.textContent = validPrice(text) ? t('ct_charge_in', `${formatAmount(text, fiat, { fiat: true })} ${fiat}`, coin.input.value) : t('ct_charge');
   };

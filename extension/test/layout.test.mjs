@@ -116,11 +116,26 @@ function inspect({ secrets: secretList, data: dataList }) {
       titleTop: heading ? Math.round(heading.getBoundingClientRect().top + (document.scrollingElement?.scrollTop ?? 0)) : null,
     };
   }
+  // a number column (a table, not the narrow cards): its header and its values end at one edge,
+  // the numbers' own (they read left to right: the right edge, so their digits line up); in
+  // Arabic the header ended at the column's left while the values ran on past it
+  const numbers = [];
+  for (const table of document.querySelectorAll('.table-wrap table')) {
+    const head = table.querySelector('thead');
+    if (!head || getComputedStyle(head).position === 'absolute' || !table.getClientRects().length) continue;
+    const right = (/** @type {Element} */ el) => { const r = document.createRange(); r.selectNodeContents(el); return Math.round(r.getBoundingClientRect().right); };
+    [...head.querySelectorAll('th')].forEach((th, i) => {
+      if (!th.classList.contains('num')) return;
+      const ends = [...table.querySelectorAll(`tbody tr > td:nth-child(${i + 1})`)].filter((td) => td.textContent?.trim()).map(right);
+      const at = right(th);
+      if (ends.some((x) => Math.abs(x - at) > 2)) numbers.push(`${th.textContent} ends at ${at} px, its values at ${[...new Set(ends)].join(', ')} px`);
+    });
+  }
   const values = [...document.querySelectorAll('input, textarea')].map((i) => /** @type {HTMLInputElement} */ (i).value);
   const all = `${document.body.innerText}\n${values.join('\n')}`;
   return {
     scroll: se.scrollWidth, width: se.clientWidth, bodyScroll: document.body.scrollWidth, bodyWidth: document.body.clientWidth,
-    small, english, edge, outside, nav, dir: de.dir, lang: de.lang,
+    small, english, edge, outside, nav, numbers, dir: de.dir, lang: de.lang,
     leaks: secretList.filter((s) => all.includes(s)).length,
     privType: /** @type {HTMLInputElement|null} */ (document.querySelector('input[name="privateKey"]'))?.type ?? null,
   };
@@ -157,6 +172,7 @@ async function shoot(lang, width, screen) {
     assert.ok(r.bodyScroll <= r.bodyWidth, `${name}: the body scrolls sideways (${r.bodyScroll} px in ${r.bodyWidth} px)`);
     assert.deepEqual(r.outside, [], `${name}: laid out beside the page`);
     assert.deepEqual(r.small, [], `${name}: text under 12 px`);
+    assert.deepEqual(r.numbers, [], `${name}: a number column's header and values do not line up`);
     assert.equal(r.lang, lang, `${name}: <html lang>`);
     assert.equal(r.dir, lang === 'ar' ? 'rtl' : 'ltr', `${name}: <html dir>`);
     assert.ok(r.edge, `${name}: no screen heading`);

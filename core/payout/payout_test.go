@@ -605,26 +605,14 @@ func TestAnItemRefusedWhileNamingItsIDIsNotSentAgain(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	f := file(t, 4, "unclear-refusal")
-	inner := nethttp.New(nil)
-	var once sync.Once
-	tr := core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
-		hr, err := inner.RoundTrip(ctx, r)
-		if err == nil && strings.HasSuffix(r.URL, "/create_mass_withdrawal") {
-			once.Do(func() {
-				var m map[string]any
-				if json.Unmarshal(hr.Body, &m) == nil {
-					if res, ok := m["result"].(map[string]any); ok {
-						for _, it := range res {
-							if o, ok := it.(map[string]any); ok {
-								o["error"] = "Invalid address"
-							}
-						}
-					}
-					hr.Body, _ = json.Marshal(m)
-				}
-			})
+	first := true
+	tr := rewriteMassItems(func(res map[string]any) {
+		if first { // the first batch only
+			first = false
+			for _, it := range res {
+				it.(map[string]any)["error"] = "Invalid address"
+			}
 		}
-		return hr, err
 	})
 	c := e.client(true, core.WithTransport(tr))
 	j := &payout.MemoryJournal{}
@@ -674,28 +662,17 @@ func itemRefusedUnclearlyEveryTime(t *testing.T, leftOut bool) {
 	if len(f.Problems) > 0 {
 		t.Fatal(f.Problems)
 	}
-	inner := nethttp.New(nil)
 	n := 0 // create_mass_withdrawal calls
-	tr := core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
-		hr, err := inner.RoundTrip(ctx, r)
-		if err == nil && strings.HasSuffix(r.URL, "/create_mass_withdrawal") {
-			n++
-			var m map[string]any
-			if json.Unmarshal(hr.Body, &m) == nil {
-				if res, ok := m["result"].(map[string]any); ok {
-					for k, it := range res {
-						if o, ok := it.(map[string]any); ok && o["error"] != "ok" {
-							o["error"] = "" // refused, without a reason
-							if leftOut {
-								delete(res, k)
-							}
-						}
-					}
+	tr := rewriteMassItems(func(res map[string]any) {
+		n++
+		for k, it := range res {
+			if o := it.(map[string]any); o["error"] != "ok" {
+				o["error"] = "" // refused, without a reason
+				if leftOut {
+					delete(res, k)
 				}
-				hr.Body, _ = json.Marshal(m)
 			}
 		}
-		return hr, err
 	})
 	c := e.client(true, core.WithTransport(tr))
 	j := &payout.MemoryJournal{}
@@ -769,4 +746,23 @@ func TestAJournalOfANewerVersion(t *testing.T) {
 	if res, err := r.Step(ctx, c, payout.StepOptions{Batch: 5}); err != nil || res.Action == payout.SentBatch {
 		t.Fatalf("first step = %+v, %v: a row of unknown outcome is looked up first", res, err)
 	}
+}
+
+// rewriteMassItems is a transport to the sandbox that lets edit change the items of each
+// create_mass_withdrawal answer (its result, keyed by payout) after the API carried the batch out.
+func rewriteMassItems(edit func(res map[string]any)) core.Transport {
+	inner := nethttp.New(nil)
+	return core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+		hr, err := inner.RoundTrip(ctx, r)
+		if err == nil && strings.HasSuffix(r.URL, "/create_mass_withdrawal") {
+			var m map[string]any
+			if json.Unmarshal(hr.Body, &m) == nil {
+				if res, ok := m["result"].(map[string]any); ok {
+					edit(res)
+				}
+				hr.Body, _ = json.Marshal(m)
+			}
+		}
+		return hr, err
+	})
 }

@@ -124,6 +124,7 @@
  * @property {() => Promise<Op[]>} ops                       money requests whose outcome is still open, oldest first
  * @property {(opId: string) => Promise<void>} forgetOp      drop a record a person has checked by other means
  * @property {(coin: string, address: string) => Promise<{ok: boolean, problem?: string}>} checkAddress  core's address check (format and checksum)
+ * @property {() => Promise<string>} newReference  core's note for a withdrawal given none (wk: and 10 hex digits)
  * @property {(o: {amount: string, fee?: string, addTxFee?: boolean}) => Promise<import('../wasm/bridge/wallexkit').WithdrawalSplit>} withdrawalSplit  core's rule: what leaves the balance, what the address receives
  * @property {(o: {fromMs: number, toMs: number, payments?: boolean, payouts?: boolean, details?: Record<string, object>}) => Promise<import('../wasm/bridge/wallexkit').Statement>} statement
  * @property {(o: {coin: string, amount: string, fiat: string, rates: {coins: Rate[]}}) => Promise<import('../wasm/bridge/wallexkit').FiatValue>} fiatValue
@@ -142,7 +143,7 @@ export const BRIDGE_METHODS = /** @type {const} */ ([
 ]);
 
 /** Bridge functions that need no store (no client, no network). */
-export const FREE_METHODS = /** @type {const} */ (['checkAddress', 'withdrawalSplit', 'payoutParse', 'fiatValue', 'fiatValues', 'paymentUri']);
+export const FREE_METHODS = /** @type {const} */ (['checkAddress', 'withdrawalSplit', 'newReference', 'payoutParse', 'fiatValue', 'fiatValues', 'paymentUri']);
 
 /** Methods that act on one store (the page's): it goes last in their arguments. */
 export const STORE_METHODS = /** @type {const} */ (['unlock', 'lock', 'signOut', 'session', 'login']);

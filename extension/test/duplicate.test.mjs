@@ -65,6 +65,8 @@ test('a popup closed mid-send: the same withdrawal sent again is asked about, na
   assert.match(await page.locator('section.review').innerText(), /Network fee\s+0\.00100000 LTCT \(taken out of the amount: the address receives less\)/);
   // ...and how much that leaves for the address, by core's rule (withdrawalSplit): 0.3 less 0.001
   assert.match(await page.locator('section.review').innerText(), /Address receives\s+0\.29900000 LTCT/);
+  // the note left empty: core's reference, as the CLI sends it (newReference through the bridge)
+  assert.match(await page.locator('section.review').innerText(), /Note\s+wk:[0-9a-f]{10}\n/);
   const confirm = page.locator('section.review [data-action="confirm"]');
   await confirm.click();
   const box = page.locator('section.review [role=alert][data-code="possible_duplicate"]');

@@ -36,6 +36,7 @@ var functions = [...]struct {
 	{"payoutParse", payoutParse},
 	{"checkAddress", checkAddress},
 	{"withdrawalSplit", withdrawalSplit},
+	{"newReference", newReference},
 	{"fiatValue", fiatValue},
 	{"fiatValues", fiatValues},
 	{"paymentUri", paymentURI},

@@ -127,6 +127,10 @@ func withdrawalSplit(args []js.Value) (any, error) {
 	return core.SplitWithdrawal(a, fee, addFee)
 }
 
+// newReference() → "wk:" and 10 random hex digits: core's note for a withdrawal the person gave
+// none (core.NewReference), by which reconcile tells it apart.
+func newReference([]js.Value) (any, error) { return js.ValueOf(core.NewReference()), nil }
+
 // checkResult is checkAddress's answer.
 type checkResult struct {
 	OK      bool   `json:"ok"`

@@ -731,6 +731,8 @@ export interface WallexKit {
    * An amount the fee taken out of it would eat rejects (invalid_input). Needs no configure().
    */
   withdrawalSplit(opts: { amount: string; fee?: string; addTxFee?: boolean }): Promise<WithdrawalSplit>;
+  /** A note for a withdrawal given none ("wk:" and 10 random hex digits): reconcile tells it apart by it. Needs no configure(). */
+  newReference(): Promise<string>;
   /**
    * Payments and payouts created in [fromMs, toMs), with totals and a CSV (core/statement: the
    * same statement as 'wallexkit statement'). Reads only. Payments need one get_tx_info each

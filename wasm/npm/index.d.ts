@@ -16,7 +16,7 @@ export declare class WallexError extends Error implements WallexErrorFields {
 }
 
 /** Everything a client does: the core's functions for one key (or one gateway token). */
-export type Client = Omit<WallexKit, 'version' | 'configure' | 'checkAddress' | 'withdrawalSplit' | 'fiatValue' | 'fiatValues' | 'paymentUri' | 'payoutParse'> & {
+export type Client = Omit<WallexKit, 'version' | 'configure' | 'checkAddress' | 'withdrawalSplit' | 'newReference' | 'fiatValue' | 'fiatValues' | 'paymentUri' | 'payoutParse'> & {
   /** The key of this client's tokens, nonces and operation records in its storage. */
   readonly storeKey: string;
   /** Releases the client in the core; calling it afterwards throws. */
@@ -60,6 +60,7 @@ export interface Ipn {
 export declare function verifyIpn(options: VerifyIpnOptions): Promise<Ipn>;
 export declare function checkAddress(coin: string, address: string): Promise<{ ok: boolean; problem?: string }>;
 export declare function withdrawalSplit(options: { amount: string; fee?: string; addTxFee?: boolean }): Promise<WithdrawalSplit>;
+export declare function newReference(): Promise<string>;
 export declare function paymentUri(options: { coin: string; address: string; amount: string }): Promise<PaymentUri>;
 export declare function fiatValue(options: { coin: string; amount: string; fiat: string; rates: Rates }): Promise<FiatValue>;
 export declare function fiatValues(options: { items: { coin: string; amount: string }[]; fiat: string; rates: Rates }): Promise<(FiatValue | { error: string })[]>;

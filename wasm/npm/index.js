@@ -131,6 +131,8 @@ export const verifyIpn = call('verifyIpn');
 export const checkAddress = call('checkAddress');
 /** What a withdrawal takes from the balance and what its address receives, given the network fee. */
 export const withdrawalSplit = call('withdrawalSplit');
+/** A note for a withdrawal given none ("wk:" and 10 hex digits), as the CLI and the console send. */
+export const newReference = call('newReference');
 /** What a payment QR code should carry (BIP-21, EIP-681 or the address alone). */
 export const paymentUri = call('paymentUri');
 /** A coin amount in fiat at given rates, exactly. */

@@ -203,6 +203,8 @@ test('withdrawalSplit: what leaves the balance and what the address receives, by
   const e = await wk.withdrawalSplit({ amount: '0.001', fee: '0.001' }).then(() => null, (x) => x);
   assert.equal(e?.code, 'invalid_input');
   assert.match(e.message, /does not cover the network fee/);
+  assert.match(await wk.newReference(), /^wk:[0-9a-f]{10}$/);
+  assert.notEqual(await wk.newReference(), await wk.newReference());
   const n = await wk.withdrawalSplit({ amount: 0.3, fee: '0.001' }).then(() => null, (x) => x);
   assert.equal(n?.code, 'invalid_input', 'a number is refused: numbers lose precision');
 });

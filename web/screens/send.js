@@ -41,12 +41,6 @@ export default {
   },
 };
 
-/** A random reference for reconciliation. */
-function reference() {
-  const b = crypto.getRandomValues(new Uint8Array(5));
-  return 'wk:' + [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-}
-
 /**
  * Validates an amount field; returns the normalised text or '' after showing the error.
  * @param {ReturnType<typeof field>} f
@@ -110,7 +104,8 @@ function withdrawalSection(ctx, after) {
         address.input.focus();
         return null;
       }
-      const n = note.input.value.trim() || reference();
+      // a note given none: core's reference (the CLI's too), by which reconcile tells it apart
+      const n = note.input.value.trim() || await ctx.backend.newReference();
       const params = { amount: amt, currency: currency.input.value, address: addr, note: n, autoConfirm: auto.input.checked };
       // the coin's network fee (rates' tx_fee), as the CLI shows it: the API takes it out of the amount
       const fee = await loadCoins(ctx.backend).then((cs) => cs.find((c) => c.coin === params.currency)?.tx_fee, () => undefined);

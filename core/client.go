@@ -197,6 +197,9 @@ type Response struct {
 	Body       []byte // the body as received (JSON or XML)
 	JSON       []byte // the body as JSON (== Body for json)
 	Result     Value  // the `result` member
+	// op is the operation as sent (a money or unsafe command): its id, nonce, send time and
+	// deadline, for an outcome unknown of one part of the answer (a mass withdrawal's payout)
+	op Op
 }
 
 // Command classes decide what may be resent.
@@ -363,6 +366,9 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 		}
 		switch next {
 		case done:
+			if res != nil {
+				res.op = rec.op
+			}
 			return res, cerr
 		case relogin:
 			if c.cfg.staticToken != "" && class != classRead {

@@ -264,8 +264,9 @@ func (c *Client) CreateMassWithdrawal(ctx context.Context, items []MassWithdrawa
 	for i, it := range items {
 		out[i].Key = it.Key
 		v := res.Result.Member(it.Key)
-		// unknown is this payout's outcome unknown, with its fields for reconcile: it may have
-		// been carried out, which an APIError ("refused") would deny
+		// unknown is this payout's outcome unknown, with its fields and the batch's operation (id,
+		// nonce, send time, deadline, store key) for reconcile: it may have been carried out, which
+		// an APIError ("refused") would deny
 		unknown := func(why string) error {
 			ref := map[string]string{}
 			for k, v := range refOf(f) {
@@ -273,7 +274,11 @@ func (c *Client) CreateMassWithdrawal(ctx context.Context, items []MassWithdrawa
 					ref[k] = v
 				}
 			}
-			return &OutcomeUnknownError{Cmd: "create_mass_withdrawal", Ref: ref, HTTPStatus: res.HTTPStatus, Err: errors.New(why)}
+			// The batch's operation: the batch was answered, so with nonces its nonce is the fence
+			// (no copy of the request can land once a call above it has completed)
+			o := res.op
+			return &OutcomeUnknownError{Cmd: "create_mass_withdrawal", Ref: ref, HTTPStatus: res.HTTPStatus, Err: errors.New(why),
+				OpID: o.ID, Nonce: o.Nonce, SentAt: o.SentAt, Deadline: o.Deadline, StoreKey: c.storeKey}
 		}
 		switch e := v.Get("error"); {
 		case !v.Exists():

@@ -151,6 +151,67 @@ func TestMassWithdrawalMissingItemIsOutcomeUnknown(t *testing.T) {
 	}
 }
 
+// A payout the answer of create_mass_withdrawal left out carries the batch's operation: its
+// nonce, send time, deadline, operation id and store key. The batch was answered, so with nonces
+// the batch's nonce is the fence: its QueriesFromOutcome reconcile at once, to a proven not_found
+// when the payout was not carried out and to found when it was, never to "wait, cannot prove".
+func TestMassWithdrawalMissingItemReconcilesAtOnceWithNonces(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	inner := nethttp.New(nil)
+	var drop string // the payout the answer leaves out
+	tr := core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+		hr, err := inner.RoundTrip(ctx, r)
+		if err == nil && strings.HasSuffix(r.URL, "/create_mass_withdrawal") {
+			var m map[string]any
+			if json.Unmarshal(hr.Body, &m) == nil {
+				if res, ok := m["result"].(map[string]any); ok {
+					delete(res, drop)
+				}
+				hr.Body, _ = json.Marshal(m)
+			}
+		}
+		return hr, err
+	})
+	// an hour's timeout and in-flight window: only a fence can settle it within the test
+	c := e.client(core.WithTransport(tr), core.WithNonces(nil), core.WithOpStore(core.NewMemoryStore()),
+		core.WithTimeout(time.Hour), core.WithInFlightWindow(time.Hour), core.WithFencePause(time.Millisecond))
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, amount string // 5000 BTC: more than the balance, refused (not carried out)
+		want         core.Verdict
+	}{
+		{"refused", "5000", core.NotFound},
+		{"made", "0.2", core.Found},
+	} {
+		drop = "b"
+		mw, err := c.CreateMassWithdrawal(ctx, []core.MassWithdrawalItem{
+			{Key: "a", Amount: "0.01", Currency: "BTC", Address: sandbox.TestAddress("BTC", 1), Note: core.String("a-" + tc.name)},
+			{Key: "b", Amount: tc.amount, Currency: "BTC", Address: sandbox.TestAddress("BTC", 2), Note: core.String("b-" + tc.name)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ou *core.OutcomeUnknownError
+		if r := mw.Results[1]; !r.Missing || !errors.As(r.Err, &ou) {
+			t.Fatalf("%s: result b = %+v, want Missing with an OutcomeUnknownError", tc.name, r)
+		}
+		if ou.OpID == "" || ou.Nonce <= 0 || ou.SentAt.IsZero() || ou.Deadline.IsZero() || ou.StoreKey != c.StoreKey() {
+			t.Fatalf("%s: outcome unknown = %+v, want the batch's op id, nonce, send time, deadline and store key", tc.name, ou)
+		}
+		qs := core.QueriesFromOutcome(ou, time.Now().Add(-time.Minute))
+		if len(qs) != 1 {
+			t.Fatalf("%s: queries = %+v", tc.name, qs)
+		}
+		r, err := c.Reconcile(ctx, qs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Verdict != tc.want || !r.Proven {
+			t.Fatalf("%s: reconcile = %s (proven %v): %s, want %s, proven", tc.name, r.Verdict, r.Proven, r.Detail, tc.want)
+		}
+	}
+}
+
 // A destination tag on a coin whose addresses take none is refused before anything is sent: it is
 // a mistake (a memo meant for the note), and as part of the destination it made the same
 // withdrawal made again with it look unlike the first (no possible-duplicate question). A coin

@@ -327,13 +327,52 @@ type errorView struct {
 	Code      core.ErrorCode `json:"code"`
 	Message   string         `json:"message"`
 	Retryable bool           `json:"retryable"`
+	// outcome_unknown (a mass withdrawal's payout): what a rejection's outcome_unknown carries
+	// (the batch's operation: its opId, nonce, times and storeKey; the payout's ref), and what
+	// reconcile takes, so that reconcile(error) is one call: sentWith (= storeKey), sinceMs and
+	// the payout's fields
+	Cmd        string            `json:"cmd,omitempty"`
+	Ref        map[string]string `json:"ref,omitempty"`
+	OpID       string            `json:"opId,omitempty"`
+	Nonce      int64             `json:"nonce,omitempty"`
+	SentAtMs   int64             `json:"sentAtMs,omitempty"`
+	DeadlineMs int64             `json:"deadlineMs,omitempty"`
+	StoreKey   string            `json:"storeKey,omitempty"`
+	SentWith   string            `json:"sentWith,omitempty"`
+	SinceMs    int64             `json:"sinceMs,omitempty"`
+	Amount     string            `json:"amount,omitempty"`
+	Currency   string            `json:"currency,omitempty"`
+	Currency2  string            `json:"currency2,omitempty"`
+	Address    string            `json:"address,omitempty"`
+	Note       string            `json:"note,omitempty"`
 }
 
 func viewError(err error) *errorView {
 	if err == nil {
 		return nil
 	}
-	return &errorView{Code: core.CodeOf(err), Message: err.Error(), Retryable: core.IsRetryable(err)}
+	v := &errorView{Code: core.CodeOf(err), Message: err.Error(), Retryable: core.IsRetryable(err)}
+	var ou *core.OutcomeUnknownError
+	if errors.As(err, &ou) {
+		v.Cmd, v.Ref, v.OpID, v.Nonce, v.StoreKey, v.SentWith = ou.Cmd, ou.Ref, ou.OpID, ou.Nonce, ou.StoreKey, ou.StoreKey
+		v.SentAtMs, v.DeadlineMs = unixMs(ou.SentAt), unixMs(ou.Deadline)
+		if qs := core.QueriesFromOutcome(ou, time.Time{}); len(qs) == 1 {
+			q := qs[0]
+			v.Amount, v.Currency, v.Currency2, v.Address, v.Note = q.Amount, q.Currency, q.Currency2, q.Address, q.Note
+		}
+		if v.SentAtMs > 0 {
+			v.SinceMs = v.SentAtMs - 60_000 // as reconcileOp searches: from a minute before it left
+		}
+	}
+	return v
+}
+
+// unixMs is t in Unix milliseconds, 0 for the zero time.
+func unixMs(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 func txInfoMulti(c *core.Client, args []js.Value) (any, error) {

@@ -258,6 +258,22 @@ func writeErrorView(w *jsonw.Writer, e *errorView) {
 	w.KeyString("code", string(e.Code))
 	w.KeyString("message", e.Message)
 	w.KeyBool("retryable", e.Retryable)
+	w.StringOmitEmpty("cmd", e.Cmd)
+	if len(e.Ref) > 0 {
+		w.Key("ref").StringMap(e.Ref)
+	}
+	w.StringOmitEmpty("opId", e.OpID)
+	w.IntOmitEmpty("nonce", e.Nonce)
+	w.IntOmitEmpty("sentAtMs", e.SentAtMs)
+	w.IntOmitEmpty("deadlineMs", e.DeadlineMs)
+	w.StringOmitEmpty("storeKey", e.StoreKey)
+	w.StringOmitEmpty("sentWith", e.SentWith)
+	w.IntOmitEmpty("sinceMs", e.SinceMs)
+	w.StringOmitEmpty("amount", e.Amount)
+	w.StringOmitEmpty("currency", e.Currency)
+	w.StringOmitEmpty("currency2", e.Currency2)
+	w.StringOmitEmpty("address", e.Address)
+	w.StringOmitEmpty("note", e.Note)
 	w.Close('}')
 }
 

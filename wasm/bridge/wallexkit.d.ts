@@ -70,6 +70,27 @@ export interface ItemError {
   retryable: boolean;
 }
 
+/**
+ * A createMassWithdrawal payout of unknown outcome (code outcome_unknown: the answer left it out,
+ * or neither made nor plainly refused it): it may have been carried out, so never send it again
+ * before it is settled. It carries what a rejection's outcome_unknown does, of the batch that
+ * carried it (opId, nonce, sentAtMs, deadlineMs, storeKey; ref: this payout's wd[KEY][...] fields),
+ * and what reconcile takes (cmd, the payout's amount/currency/address/note/currency2, sinceMs,
+ * sentWith = storeKey): `client.reconcile(error)` settles it in one call, with nonces at once (the
+ * batch was answered: the fence above its nonce proves a miss). Not reconcileOp(opId): that
+ * answers for the batch as a whole, which was answered ("found" whatever became of this payout).
+ */
+export interface MassItemUnknown extends ItemError, ReconcileOptions {
+  code: 'outcome_unknown';
+  cmd: 'create_mass_withdrawal';
+  /** This payout's fields as sent (wd[KEY][amount], ...). */
+  ref: Record<string, string>;
+  /** The batch's operation (reconcileOp of it answers for the whole batch). */
+  opId: string;
+  /** The client (API URL and public key) that sent the batch; the same as sentWith. */
+  storeKey: string;
+}
+
 /** A stored bearer token. Keep it somewhere private (chrome.storage.session, sessionStorage). */
 export interface StoredToken {
   /** The token as the API sent it, usually "Bearer …". Secret. */
@@ -372,7 +393,8 @@ export interface MassWithdrawalResult {
   id?: string;
   status?: number;
   amount?: string;
-  error?: ItemError;
+  /** A refusal (api_error: nothing moved), or outcome_unknown (MassItemUnknown): reconcile(error) first. */
+  error?: ItemError | MassItemUnknown;
 }
 
 export interface WithdrawalInfo {

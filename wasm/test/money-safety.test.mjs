@@ -153,6 +153,39 @@ test('reconcile by fields with the error\'s nonce and storeKey on another key wa
   }
 });
 
+// A payout the batch's answer leaves out (or neither makes nor plainly refuses) may have been
+// carried out: its error carries what a rejected money call's outcome_unknown does (the batch's
+// opId, nonce, sentAtMs, deadlineMs, storeKey) and the payout's own fields under reconcile's
+// names, so reconcile(error) settles it in one call: with the batch's nonce the fence proves it at
+// once, found when it was made and not_found when it was not. (reconcileOp(opId) answers for the
+// batch, which was answered: found.)
+test('a mass withdrawal\'s payout left out of the answer: its error is what reconcile takes, settled at once', async () => {
+  const { k } = await configureFresh();
+  await wk.login();
+  for (const [amount, want] of [['0.02', 'found'], ['5000', 'not_found']]) { // 5000 BTC: refused, not made
+    const tag = `mi-${want}`;
+    await admin('POST', '/faults', { kind: 'omit', field: 'p2', cmd: 'create_mass_withdrawal', key: k.publicKey });
+    const res = await wk.createMassWithdrawal([
+      { key: 'p1', amount: '0.01', currency: 'BTC', address: `bc1q${tag}a`, note: `${tag}-1` },
+      { key: 'p2', amount, currency: 'BTC', address: `bc1q${tag}b`, note: `${tag}-2` },
+    ], { opId: `op_${tag}` });
+    assert.ok(res[0].id, JSON.stringify(res));
+    const e = res[1].error;
+    assert.equal(e?.code, 'outcome_unknown', JSON.stringify(res));
+    assert.equal(e.retryable, false);
+    assert.equal(e.opId, `op_${tag}`);
+    assert.ok(e.nonce > 0 && e.sentAtMs > 0 && e.deadlineMs > e.sentAtMs, JSON.stringify(e));
+    assert.equal(e.storeKey, `${env.apiUrl}|${k.publicKey}`);
+    assert.equal(e.sentWith, e.storeKey);
+    assert.deepEqual([e.cmd, e.amount, e.currency, e.address, e.note], ['create_mass_withdrawal', amount, 'BTC', `bc1q${tag}b`, `${tag}-2`]);
+    assert.deepEqual(Object.keys(e.ref).sort(), ['wd[p2][address]', 'wd[p2][amount]', 'wd[p2][currency]', 'wd[p2][note]']);
+    const r = await wk.reconcile(e);
+    assert.equal(r.verdict, want, JSON.stringify(r));
+    assert.equal(r.proven, true, JSON.stringify(r));
+    assert.equal((await withdrawalsTo(`bc1q${tag}b`)).length, want === 'found' ? 1 : 0);
+  }
+});
+
 test('without nonces a held request is in_flight with untilMs, then found', async () => {
   const { k } = await configureFresh({ nonce: false, inFlightWindowMs: 1500 });
   await wk.login();

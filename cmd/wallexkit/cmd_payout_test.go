@@ -197,6 +197,19 @@ func TestWithdrawReviewShowsWhatTheAddressReceives(t *testing.T) {
 	}
 }
 
+// An amount the network fee would eat whole is refused in the CLI's words: both numbers with
+// their coin and 8 decimals, and the flag that adds the fee on top (not the core's "invalid
+// amount: ... (0.0001) ... add the fee on top", which names no coin and no flag).
+func TestWithdrawFeeEatsTheAmountSaysWhatToPass(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("withdraw", "--amount", "0.00005", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 105), "--yes")
+	want := "--amount 0.00005000 BTC does not cover the network fee (0.00010000 BTC) taken out of it: the address would receive nothing; " +
+		"send more, or pass --add-tx-fee to add the fee on top; nothing was sent"
+	if r.code != 2 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "invalid amount") || h.cmdCount("create_withdrawal") != 0 {
+		t.Errorf("0.00005 BTC with a 0.0001 fee: exit %d, %d sent:\n%s\nwant: %s", r.code, h.cmdCount("create_withdrawal"), r.stderr, want)
+	}
+}
+
 // Without --note a withdrawal still carries a reference of its own (core.NewReference, as the
 // console gives an empty note): reconcile finds it by its note even beside another withdrawal of
 // the same amount to the same address, and the review and the answer name it.

@@ -285,7 +285,7 @@ func (a *app) fail(err error) int {
 			earlier = "operation " + de.Op.ID
 		}
 		fmt.Fprintf(a.stderr, "%s %s\n", a.paint("1;31", "wallexkit:"), a.redact("not sent: the same "+de.What()+
-			" (amount, coin and destination) was carried out at "+de.Op.Settled.Local().Format("2006-01-02 15:04:05")+" ("+earlier+"): a possible duplicate."))
+			" (amount, coin and destination) was carried out at "+de.Op.Settled.UTC().Format(time.RFC3339)+" ("+earlier+"): a possible duplicate."))
 		fmt.Fprintf(a.stderr, "Check it (%s); to pay again on purpose, run the same command with %s.\n", duplicateWhere(de), againFlagFor(de))
 		return exitCode(err)
 	}

@@ -210,6 +210,32 @@ func TestWithdrawFeeEatsTheAmountSaysWhatToPass(t *testing.T) {
 	}
 }
 
+// A possible duplicate names the earlier payment's time as every other line of the CLI does
+// (withdrawals list, ops list, reconcile, -o json): UTC with its Z. In the machine's local time
+// without a zone, a newcomer east or west of UTC looked for 13:55:32 in a list that says 08:55:32Z.
+func TestDuplicateRefusalTimeIsUTCAsTheLists(t *testing.T) {
+	h := newHarness(t)
+	saved := time.Local
+	time.Local = time.FixedZone("UTC+5", 5*3600)
+	t.Cleanup(func() { time.Local = saved })
+	args := []string{"withdraw", "--amount", "0.01", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 106), "--note", "order-7"}
+	h.mustRun(append(args, "--yes")...)
+	created := h.withdrawals()[0].TimeCreated.UTC()
+	utc := regexp.MustCompile(`at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) \(withdrawal `)
+	r := h.run(append(args, "--yes")...)
+	m := utc.FindStringSubmatch(r.stderr)
+	if r.code != 1 || m == nil {
+		t.Fatalf("the same withdrawal again, a script: exit %d, want the time in UTC with its Z:\n%s", r.code, r.stderr)
+	}
+	if at, err := time.Parse(time.RFC3339, m[1]); err != nil || at.Sub(created).Abs() > time.Minute {
+		t.Errorf("carried out at %s, created %s (withdrawals list)", m[1], created.Format(time.RFC3339))
+	}
+	r = h.runTTY("y\nn\n", args...) // the review, then "pay it again?"
+	if r.code != 2 || !regexp.MustCompile(`Earlier +CWSB\w+ at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n`).MatchString(r.stderr) {
+		t.Errorf("the same withdrawal again on a terminal: exit %d, want Earlier ... at the time in UTC with its Z:\n%s", r.code, r.stderr)
+	}
+}
+
 // Without --note a withdrawal still carries a reference of its own (core.NewReference, as the
 // console gives an empty note): reconcile finds it by its note even beside another withdrawal of
 // the same amount to the same address, and the review and the answer name it.

@@ -119,7 +119,7 @@ func duplicateEarlier(de *core.DuplicateError) string {
 	if id == "" {
 		id = "operation " + de.Op.ID
 	}
-	return id + " at " + de.Op.Settled.Local().Format("2006-01-02 15:04:05")
+	return id + " at " + de.Op.Settled.UTC().Format(time.RFC3339)
 }
 
 // duplicateWhere says where the earlier payment of a possible duplicate shows: a withdrawal in the

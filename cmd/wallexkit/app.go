@@ -289,7 +289,14 @@ func (a *app) fail(err error) int {
 		fmt.Fprintf(a.stderr, "Check it (%s); to pay again on purpose, run the same command with %s.\n", duplicateWhere(de), againFlagFor(de))
 		return exitCode(err)
 	}
-	fmt.Fprintf(a.stderr, "%s %s\n", a.paint("1;31", "wallexkit:"), a.redact(err.Error()))
+	msg := err.Error()
+	if errors.As(err, &pe) && pe.Op.State.Unresolved() {
+		// what the earlier one was, in the CLI's words; printPendingOp says what to run (the
+		// core's text says "not sent ... reconcile it first" as well, with its 'wallex CMD:' prefix)
+		msg = pendingWhat(pe.Op.Cmd) + " was sent at " + pe.Op.SentAt.UTC().Format(time.RFC3339) +
+			" (operation " + pe.Op.ID + ") and its outcome is unknown: it may have been carried out."
+	}
+	fmt.Fprintf(a.stderr, "%s %s\n", a.paint("1;31", "wallexkit:"), a.redact(msg))
 	switch {
 	case errors.As(err, &ou):
 		a.printOutcomeUnknown(ou)
@@ -300,6 +307,20 @@ func (a *app) fail(err error) int {
 			"drop --no-nonce and WALLEX_NONCE=0 (nonces are on by default).")
 	}
 	return exitCode(err)
+}
+
+// pendingWhat names an earlier request like this one, as core's guard compares them
+// (sameOperation: a withdrawal or transfer by amount, coin and destination, whatever its note).
+func pendingWhat(cmd string) string {
+	switch cmd {
+	case "create_withdrawal":
+		return "a withdrawal of the same amount of the same coin to the same destination"
+	case "create_transfer":
+		return "a transfer of the same amount of the same coin to the same destination"
+	case "convert":
+		return "the same conversion"
+	}
+	return "an identical request (" + cmd + ")"
 }
 
 // failJSON prints err as one JSON object on stderr (-o json): {"error": {code, message, exit,

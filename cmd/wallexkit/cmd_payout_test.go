@@ -394,6 +394,33 @@ func TestReconcileLineCarriesStateFile(t *testing.T) {
 	}
 }
 
+// The same withdrawal again while the first one's outcome is unknown is refused in one message in
+// the CLI's words: what the earlier one was and when, then what to run. Before, the core's text
+// came first ("wallex create_withdrawal: not sent: ... reconcile it first") and the CLI's lines
+// said it again ("Nothing was sent. Settle the earlier one first").
+func TestTheSameWithdrawalUnsettledIsRefusedInOneMessage(t *testing.T) {
+	h := newHarness(t)
+	h.mustRun("login")
+	if err := h.srv.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"}); err != nil {
+		t.Fatal(err)
+	}
+	withdraw := []string{"withdraw", "--amount", "0.25", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 107), "--yes"}
+	if r := h.run(withdraw...); r.code != 4 {
+		t.Fatalf("withdraw, its answer lost: exit %d\n%s", r.code, r.stderr)
+	}
+	r := h.run(withdraw...)
+	first := regexp.MustCompile(`^wallexkit: a withdrawal of the same amount of the same coin to the same destination was sent at ` +
+		`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(operation op_\w+\) and its outcome is unknown: it may have been carried out\.\n` +
+		`Nothing was sent\. Settle the earlier one first`)
+	if r.code != 4 || !first.MatchString(r.stderr) || strings.Contains(r.stderr, "wallex create_withdrawal") ||
+		strings.Contains(r.stderr, "reconcile it first") || strings.Count(r.stderr, "reconcile --op") != 1 {
+		t.Errorf("the same withdrawal again, unsettled: exit %d, want one message in the CLI's words:\n%s", r.code, r.stderr)
+	}
+	if n := len(h.withdrawals()); n != 1 {
+		t.Errorf("%d withdrawals, want 1", n)
+	}
+}
+
 func TestWithdrawCommitDropThenReconcile(t *testing.T) {
 	dropped := sandbox.TestAddress("BTC", 101)
 	h := newHarness(t)

@@ -224,7 +224,8 @@ func withdrawCommand() command {
 				}{wd.ID, wd.Status, wd.Status.String(), shown, currency, address, note}
 				return a.show(out, func(w io.Writer) {
 					writeFields(w, "Withdrawal", wd.ID, "Status", statusWithText(wd.Status, out.StatusText),
-						"Amount", coinText(shown, currency), "To address", address, "Note", note)
+						"Amount", coinText(shown, currency), "Network fee", fee, "Address receives", received,
+						"To address", address, "Note", note)
 				})
 			}
 		},

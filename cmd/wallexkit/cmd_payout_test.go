@@ -687,3 +687,41 @@ func TestReconcileOfAnUnknownOpNamesTheFileOnce(t *testing.T) {
 		t.Fatalf("verdict %s, proven %s: want not_found, not proven", v, field(t, r, "Proven"))
 	}
 }
+
+// The answer to a withdrawal shows the network fee and what the address receives, as the review
+// did (with --yes there was no review; after a confirmed prompt the review has scrolled away).
+func TestWithdrawAnswerShowsTheFeeAndWhatArrives(t *testing.T) {
+	h := newHarness(t)
+	for i, tc := range []struct {
+		name  string
+		tty   bool
+		extra []string
+		fee   string
+		recv  string
+	}{
+		{"--yes", false, []string{"--yes"}, "0.00010000 BTC, taken out of the amount", "0.05990000 BTC"},
+		{"confirmed", true, nil, "0.00010000 BTC, taken out of the amount", "0.05990000 BTC"},
+		{"--add-tx-fee --yes", false, []string{"--add-tx-fee", "--yes"}, "0.00010000 BTC, added on top of the amount", "0.06000000 BTC"},
+	} {
+		// one address each: the same payment twice would be refused as a possible duplicate
+		args := append([]string{"withdraw", "--amount", "0.06", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 107+i)}, tc.extra...)
+		var r result
+		if tc.tty {
+			r = h.runTTY("y\n", args...)
+		} else {
+			r = h.run(args...)
+		}
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.name, r.code, r.stderr)
+		}
+		if got := field(t, r.stdout, "Network fee"); got != tc.fee {
+			t.Errorf("%s: Network fee %q, want %q", tc.name, got, tc.fee)
+		}
+		if got := field(t, r.stdout, "Address receives"); got != tc.recv {
+			t.Errorf("%s: Address receives %q, want %q", tc.name, got, tc.recv)
+		}
+		if tc.tty && !strings.Contains(r.stderr, "Address receives  "+tc.recv) {
+			t.Errorf("%s: the review showed another split:\n%s", tc.name, r.stderr)
+		}
+	}
+}

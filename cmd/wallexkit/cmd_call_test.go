@@ -44,7 +44,7 @@ func TestMoneyCommandOutcomeUnknownExitsFour(t *testing.T) {
 	if r.code != 4 {
 		t.Fatalf("exit %d, want 4\nstderr: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"wallexkit: outcome unknown: the withdrawal may have been carried out", "amount    0.25", "note      order-7", "Do NOT send it again", "wallexkit reconcile --op op_"} {
+	for _, want := range []string{"wallexkit: outcome unknown: the withdrawal may have been carried out", "amount   0.25000000 BTC", "note     order-7", "do not send it again", "wallexkit reconcile --op op_"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}

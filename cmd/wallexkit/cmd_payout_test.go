@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -723,5 +724,41 @@ func TestWithdrawAnswerShowsTheFeeAndWhatArrives(t *testing.T) {
 		if tc.tty && !strings.Contains(r.stderr, "Address receives  "+tc.recv) {
 			t.Errorf("%s: the review showed another split:\n%s", tc.name, r.stderr)
 		}
+	}
+}
+
+// A withdrawal of unknown outcome is explained with one warning, and the request block shows the
+// amount as every other answer does: with its coin and 8 decimals, on one line.
+func TestWithdrawOutcomeUnknownWarnsOnceAndShowsTheAmountWithItsCoin(t *testing.T) {
+	h := newHarness(t)
+	if err := h.srv.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Cmd: "create_withdrawal", Key: h.demo.PublicKey}); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("withdraw", "--amount", "0.06", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 110), "--note", "order-9", "--yes")
+	if r.code != 4 {
+		t.Fatalf("exit %d, want 4\n%s", r.code, r.stderr)
+	}
+	if n := strings.Count(strings.ToLower(r.stderr), "do not send it again"); n != 1 {
+		t.Errorf("%d warnings not to send it again, want 1:\n%s", n, r.stderr)
+	}
+	if !regexp.MustCompile(`(?m)^  amount +0\.06000000 BTC$`).MatchString(r.stderr) {
+		t.Errorf("no amount line with its coin and 8 decimals:\n%s", r.stderr)
+	}
+	if regexp.MustCompile(`(?m)^  currency `).MatchString(r.stderr) {
+		t.Errorf("the coin on a line of its own:\n%s", r.stderr)
+	}
+	for _, want := range []string{"note     order-9", "wallexkit reconcile --op op_"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+func TestOutcomeUnknownRefShowsEachAmountWithItsCoin(t *testing.T) {
+	got := refShown(map[string]string{"amount": "1.5", "from": "LTC", "to": "BTC",
+		"wd[a][amount]": "0.06", "wd[a][currency]": "BTC", "wd[a][address]": "x"})
+	want := map[string]string{"amount": "1.50000000 LTC", "to": "BTC", "wd[a][amount]": "0.06000000 BTC", "wd[a][address]": "x"}
+	if !maps.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -126,25 +127,51 @@ func humanDuration(d time.Duration) string {
 // whether it was carried out.
 func (a *app) printOutcomeUnknown(e *core.OutcomeUnknownError) {
 	w := a.stderr
-	if len(e.Ref) > 0 {
+	if ref := refShown(e.Ref); len(ref) > 0 {
 		fmt.Fprintln(w, "The request was:")
-		keys := make([]string, 0, len(e.Ref))
-		for k := range e.Ref {
+		keys := make([]string, 0, len(ref))
+		for k := range ref {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, k := range keys {
-			fmt.Fprintf(tw, "  %s\t%s\n", k, a.redact(e.Ref[k]))
+			fmt.Fprintf(tw, "  %s\t%s\n", k, a.redact(ref[k]))
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(w, "It may have been carried out. Do NOT send it again. Find out what happened (safe to run\n"+
-		"at once: it only reads, and it is recorded in %s until settled):\n  %s\n", a.stateName(), a.opReconcileLine(e.OpID))
+	// the error line above already says it may have been carried out and not to send it again
+	fmt.Fprintf(w, "Find out what happened (safe to run at once: it only reads, and it is recorded in\n"+
+		"%s until settled):\n  %s\n", a.stateName(), a.opReconcileLine(e.OpID))
 	if !a.set.nonce {
 		fmt.Fprintln(w, "Without nonces a lost request can still land for a while: the answer may be \"in_flight, wait\n"+
 			"until ...\". Turn nonces on (drop --no-nonce / WALLEX_NONCE=0) to have it settled at once.")
 	}
+}
+
+// refShown is a request's identifying fields as printed: each amount with its coin and 8
+// decimals on one line (a withdrawal's or transfer's currency, a conversion's from, a payment
+// request's currency1, a mass payout's wd[KEY][currency]), as every other answer shows amounts.
+func refShown(ref map[string]string) map[string]string {
+	out := maps.Clone(ref)
+	for k, v := range ref {
+		prefix, end := k, ""
+		if p, ok := strings.CutSuffix(k, "[amount]"); ok {
+			prefix, end = p+"[", "]"
+		} else if k == "amount" {
+			prefix = ""
+		} else {
+			continue
+		}
+		for _, c := range []string{"currency", "from", "currency1"} {
+			if coin := ref[prefix+c+end]; coin != "" {
+				out[k] = coinText(v, coin)
+				delete(out, prefix+c+end)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // printPendingOp explains a refusal because an identical operation is unresolved.

@@ -762,3 +762,20 @@ func TestOutcomeUnknownRefShowsEachAmountWithItsCoin(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+// The refusals for want of a confirmation say that nothing was sent, as every other refusal does.
+func TestConfirmationRefusalsSayNothingWasSent(t *testing.T) {
+	h := newHarness(t)
+	args := []string{"withdraw", "--amount", "0.01", "--currency", "BTC", "--address", sandbox.TestAddress("BTC", 111)}
+	for name, r := range map[string]result{
+		"no terminal":  h.run(args...),
+		"key on stdin": h.runTTY(h.demo.PrivateKey+"\n", append(args, "--private-key-file", "-")...),
+	} {
+		if r.code != 2 || !strings.Contains(r.stderr, "pass --yes") || !strings.Contains(r.stderr, "nothing was sent") {
+			t.Errorf("%s: exit %d: %s", name, r.code, r.stderr)
+		}
+	}
+	if st := h.srv.Stats(h.demo.PublicKey); st.RequestsSeen != 0 {
+		t.Errorf("something reached the sandbox: %+v", st)
+	}
+}

@@ -154,10 +154,10 @@ func (a *app) canConfirm(yes bool) error {
 		return nil
 	}
 	if !a.isTerminal(a.stdin) {
-		return usagef("refusing to move money without confirmation: pass --yes")
+		return usagef("refusing to move money without confirmation: pass --yes; nothing was sent")
 	}
 	if a.set.privateKeyFile == "-" {
-		return usagef("stdin carries the private key, so it cannot answer the confirmation: pass --yes")
+		return usagef("stdin carries the private key, so it cannot answer the confirmation: pass --yes; nothing was sent")
 	}
 	return nil
 }

@@ -109,7 +109,8 @@ func (a *app) massWithdraw(ctx context.Context, o massOptions) error {
 		a.warnf("%s", w)
 	}
 	if len(f.Problems) > 0 {
-		fmt.Fprintf(a.stderr, "%s has %d problem(s):\n", o.file, len(f.Problems))
+		// the count and the file are said once, in the error line below (-o json's message too)
+		fmt.Fprintln(a.stderr, "Problems:")
 		for i, p := range f.Problems {
 			if i == maxShownProbs {
 				fmt.Fprintf(a.stderr, "  ... and %d more\n", len(f.Problems)-i)

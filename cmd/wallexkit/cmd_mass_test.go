@@ -81,11 +81,14 @@ func TestMassWithdrawReportsEveryBadRow(t *testing.T) {
 	if r.code != 2 {
 		t.Fatalf("exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"has 3 problem(s)", "line 4: address is empty", "line 5: currency \"B$C\" is not a coin ticker", "line 7: amount",
-		"3 problem(s)", "nothing was sent", "line 9: same address, currency and amount as line 2"} {
+	for _, want := range []string{"line 4: address is empty", "line 5: currency \"B$C\" is not a coin ticker", "line 7: amount",
+		"3 problem(s) in " + path, "nothing was sent", "line 9: same address, currency and amount as line 2"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
+	}
+	if n := strings.Count(r.stderr, "problem(s)"); n != 1 {
+		t.Errorf("the count said %d times, want once:\n%s", n, r.stderr)
 	}
 	if st := h.srv.Stats(h.demo.PublicKey); st.RequestsSeen != 0 {
 		t.Errorf("the sandbox was called: %+v", st)

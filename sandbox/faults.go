@@ -193,31 +193,7 @@ func (s *Server) sleep(r *http.Request, d time.Duration) {
 // omitField removes the members named in field (a comma list) from every object of a JSON
 // answer's result, at any depth.
 func omitField(body []byte, field string) []byte {
-	names := strings.Split(field, ",")
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v map[string]any
-	if dec.Decode(&v) != nil {
-		return body
-	}
-	var strip func(x any)
-	strip = func(x any) {
-		switch t := x.(type) {
-		case map[string]any:
-			for _, n := range names {
-				delete(t, strings.TrimSpace(n))
-			}
-			for _, m := range t {
-				strip(m)
-			}
-		case []any:
-			for _, m := range t {
-				strip(m)
-			}
-		}
-	}
-	strip(v["result"])
-	return encodeJSON(v)
+	return editResult(body, field, func(obj map[string]any, name string) { delete(obj, name) })
 }
 
 // retypeField writes the members named in field (a comma list) of every object of a JSON answer's
@@ -225,9 +201,34 @@ func omitField(body []byte, field string) []byte {
 // "number", a string that reads as a number becomes one, as PHP's JSON_NUMERIC_CHECK writes it
 // (leading zeros and trailing fraction zeros gone).
 func retypeField(body []byte, field, as string) []byte {
-	names := map[string]bool{}
+	return editResult(body, field, func(obj map[string]any, name string) {
+		switch t := obj[name].(type) {
+		case json.Number:
+			if as == "string" {
+				obj[name] = string(t)
+			}
+		case string:
+			if as == "number" {
+				s := strings.TrimSpace(t)
+				if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && s != "" {
+					if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+						obj[name] = json.Number(strconv.FormatInt(n, 10))
+					} else {
+						obj[name] = json.Number(strconv.FormatFloat(f, 'g', -1, 64))
+					}
+				}
+			}
+		}
+	})
+}
+
+// editResult calls edit for each member named in field (a comma list) of every object of a JSON
+// answer's result, at any depth (an object's members first, then what is left inside it), and
+// writes the answer again; a body that is not a JSON object comes back as it was.
+func editResult(body []byte, field string, edit func(obj map[string]any, name string)) []byte {
+	var names []string
 	for _, n := range strings.Split(field, ",") {
-		names[strings.TrimSpace(n)] = true
+		names = append(names, strings.TrimSpace(n))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -235,34 +236,17 @@ func retypeField(body []byte, field, as string) []byte {
 	if dec.Decode(&v) != nil {
 		return body
 	}
-	conv := func(x any) any {
-		switch t := x.(type) {
-		case json.Number:
-			if as == "string" {
-				return string(t)
-			}
-		case string:
-			if as == "number" {
-				s := strings.TrimSpace(t)
-				if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && s != "" {
-					if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-						return json.Number(strconv.FormatInt(n, 10))
-					}
-					return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
-				}
-			}
-		}
-		return x
-	}
 	var walk func(x any)
 	walk = func(x any) {
 		switch t := x.(type) {
 		case map[string]any:
-			for k, m := range t {
-				if names[k] {
-					t[k] = conv(m)
+			for _, n := range names {
+				if _, ok := t[n]; ok {
+					edit(t, n)
 				}
-				walk(t[k])
+			}
+			for _, m := range t {
+				walk(m)
 			}
 		case []any:
 			for _, m := range t {

@@ -167,14 +167,13 @@ func (g *Gateway) authorize(r *Request) *Response {
 	if len(g.cfg.tokens) == 0 {
 		return errorResponse(503, "not_configured", "the gateway has no API tokens: set "+EnvGatewayTokens, false)
 	}
-	h := r.Header["authorization"]
-	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
-	if !ok || !strings.EqualFold(scheme, "bearer") || strings.TrimSpace(tok) == "" {
+	scheme, tok, ok := bearerToken(r.Header["authorization"])
+	if !ok || !strings.EqualFold(scheme, "bearer") || tok == "" {
 		res := errorResponse(401, "unauthorized", "missing bearer token: send Authorization: Bearer <token> with one of the gateway's tokens", false)
 		res.Header["www-authenticate"] = `Bearer realm="wallexkit-edge"`
 		return res
 	}
-	sum := sha2.Sum256([]byte(strings.TrimSpace(tok)))
+	sum := sha2.Sum256([]byte(tok))
 	match := 0
 	for i := range g.cfg.tokens {
 		match |= subtle.ConstantTimeCompare(sum[:], g.cfg.tokens[i][:])
@@ -185,6 +184,13 @@ func (g *Gateway) authorize(r *Request) *Response {
 		return res
 	}
 	return nil
+}
+
+// bearerToken splits an Authorization header into its scheme and its token, trimmed; ok is false
+// when it has no space between them.
+func bearerToken(h string) (scheme, token string, ok bool) {
+	scheme, token, ok = strings.Cut(strings.TrimSpace(h), " ")
+	return scheme, strings.TrimSpace(token), ok
 }
 
 // withCORS applies the storefront CORS policy: only origins in ALLOWED_ORIGINS get CORS

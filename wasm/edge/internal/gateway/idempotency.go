@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -106,12 +105,18 @@ func parseIdemRec(raw string) idemRec {
 // callers that happen to use one key for different requests get 422 idempotency_key_reused,
 // nothing sent.
 func idempotencyID(key string) string {
+	return hashParts(16, "wallexkit-idempotency-v3", "account", key)
+}
+
+// hashParts is the hex of the first n bytes of the SHA-256 of parts, each ended by a NUL byte (no
+// two lists of parts hash the same text): the gateway's record ids and fingerprints.
+func hashParts(n int, parts ...string) string {
 	h := sha2.New256()
-	for _, s := range [...]string{"wallexkit-idempotency-v3", "account", key} {
+	for _, s := range parts {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
-	return hexstr.Encode(h.Sum(nil)[:16])
+	return hexstr.Encode(h.Sum(nil)[:n])
 }
 
 // earlierIdempotencyIDs are the ids earlier versions of the gateway gave key's record, newest
@@ -121,24 +126,13 @@ func idempotencyID(key string) string {
 // (earlierIdempotency), or the copy is a second withdrawal and the close proves "never sent" of a
 // request that was sent.
 func earlierIdempotencyIDs(apiURL, storeKey, merchantID, authorization, key string) []string {
-	_, tok, _ := strings.Cut(strings.TrimSpace(authorization), " ")
-	tok = strings.TrimSpace(tok)
-	forms := [...][]string{
-		{"wallexkit-idempotency-v3", apiURL, key},
-		{"wallexkit-idempotency-v2", apiURL, tok, key},
-		{"wallexkit-idempotency-v2", apiURL + "|merchant:" + merchantID, tok, key},
-		{"wallexkit-idempotency-v1", storeKey, tok, key},
+	_, tok, _ := bearerToken(authorization)
+	return []string{
+		hashParts(16, "wallexkit-idempotency-v3", apiURL, key),
+		hashParts(16, "wallexkit-idempotency-v2", apiURL, tok, key),
+		hashParts(16, "wallexkit-idempotency-v2", apiURL+"|merchant:"+merchantID, tok, key),
+		hashParts(16, "wallexkit-idempotency-v1", storeKey, tok, key),
 	}
-	out := make([]string, len(forms))
-	for i, parts := range forms {
-		h := sha2.New256()
-		for _, s := range parts {
-			h.Write([]byte(s))
-			h.Write([]byte{0})
-		}
-		out[i] = hexstr.Encode(h.Sum(nil)[:16])
-	}
-	return out
 }
 
 // earlierIdempotency returns the record an earlier version of the gateway stored for key

@@ -7,8 +7,6 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
-	"github.com/wallexkit/wallexkit/internal/hexstr"
-	"github.com/wallexkit/wallexkit/internal/sha2"
 )
 
 // Checkout idempotency. A storefront that sends order_id gets at most one payment per order,
@@ -45,12 +43,7 @@ func validOrderID(s string) bool {
 func orderInvoice(orderID string) string { return "wko-" + orderID }
 
 func orderFingerprint(o *checkoutOrder) string {
-	h := sha2.New256()
-	for _, s := range []string{o.amount.Text(), o.currency1, o.currency2, o.buyerEmail, o.itemName, o.itemNumber, o.custom} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	return hexstr.Encode(h.Sum(nil)[:12])
+	return hashParts(12, o.amount.Text(), o.currency1, o.currency2, o.buyerEmail, o.itemName, o.itemNumber, o.custom)
 }
 
 type orderRec struct {

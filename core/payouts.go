@@ -102,29 +102,26 @@ type WithdrawalSplit struct {
 // does not cover the fee taken out of it is an error: the address would receive nothing.
 func SplitWithdrawal(amount Amount, fee *Amount, addTxFee bool) (WithdrawalSplit, error) {
 	s := WithdrawalSplit{Fee: fee}
-	a := amount
 	if addTxFee {
-		s.Received = &a
-	} else {
-		s.Debited = &a
-	}
-	if fee == nil {
-		return s, nil
-	}
-	if addTxFee {
-		d, err := amount.Add(*fee)
-		if err != nil {
-			return s, err
+		s.Received = &amount
+		if fee != nil {
+			d, err := amount.Add(*fee)
+			if err != nil {
+				return s, err
+			}
+			s.Debited = &d
 		}
-		s.Debited = &d
 		return s, nil
 	}
-	r := Amount{units: amount.units - fee.units}
-	if r.Sign() <= 0 {
-		return s, &ValidationError{Field: "amount", Value: amount.Text(),
-			Problem: "does not cover the network fee (" + fee.Text() + ") taken out of it: the address would receive nothing; send more, or add the fee on top"}
+	s.Debited = &amount
+	if fee != nil {
+		r := Amount{units: amount.units - fee.units}
+		if r.Sign() <= 0 {
+			return s, &ValidationError{Field: "amount", Value: amount.Text(),
+				Problem: "does not cover the network fee (" + fee.Text() + ") taken out of it: the address would receive nothing; send more, or add the fee on top"}
+		}
+		s.Received = &r
 	}
-	s.Received = &r
 	return s, nil
 }
 

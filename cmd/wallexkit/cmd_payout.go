@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -162,12 +163,11 @@ func withdrawCommand() command {
 					return err
 				}
 				split, err := core.SplitWithdrawal(amount, netFee, addFee)
-				if err != nil {
-					if netFee != nil && !addFee {
-						// the fee would eat the amount whole: say it with the coins and the flag
-						return usagef("--amount %s does not cover the network fee (%s) taken out of it: the address would receive nothing; "+
-							"send more, or pass --add-tx-fee to add the fee on top; nothing was sent", coinAmount(amount, currency), coinAmount(*netFee, currency))
-					}
+				if ve := (*core.ValidationError)(nil); errors.As(err, &ve) && ve.Field == "amount" {
+					// core's refusal (the fee would eat the amount whole), said with the coins and the flag
+					return usagef("--amount %s does not cover the network fee (%s) taken out of it: the address would receive nothing; "+
+						"send more, or pass --add-tx-fee to add the fee on top; nothing was sent", coinAmount(amount, currency), coinAmount(*netFee, currency))
+				} else if err != nil {
 					return usagef("%s; nothing was sent", err)
 				}
 				fee, debited, received := "not known (the API gave no fee for "+currency+")", "", ""

@@ -31,8 +31,9 @@ type Entry struct {
 	Held       bool      `json:"held,omitempty"`  // in_flight: held back, not sent from this journal (RowStatus.Held)
 	Batch      string    `json:"batch,omitempty"` // the batch's operation id
 	Reconciled bool      `json:"reconciled,omitempty"`
-	// Answered: unknown although its batch was answered: the answer named this payout neither
-	// "ok" nor a plain refusal. Found not carried out, it is refused (Failed), not sent again.
+	// Answered: unknown although its batch was answered: the answer left this payout out, or
+	// named it neither "ok" nor a plain refusal. Found not carried out, it is refused (Failed),
+	// not sent again.
 	Answered bool      `json:"answered,omitempty"`
 	Scanned  bool      `json:"scanned,omitempty"` // the history was searched for rows paid elsewhere
 	Session  string    `json:"session,omitempty"` // Scanned: by which session (OpenOptions.Session)

@@ -44,8 +44,8 @@ type RowStatus struct {
 	// Held: in_flight although this journal never sent it: held back until Until, because a
 	// batch of this file that another tool, journal or API key sent may still arrive by then.
 	Held bool `json:"held,omitempty"`
-	// answered: unknown because its batch's answer named it neither "ok" nor a plain refusal
-	// (Entry.Answered): found not carried out, the API refused it.
+	// answered: unknown because its batch's answer left it out or named it neither "ok" nor a
+	// plain refusal (Entry.Answered): found not carried out, the API refused it.
 	answered bool
 	// batch: the operation id of its last batch, which went through a gateway as its
 	// Idempotency-Key (reconcile closes it there first).
@@ -1145,16 +1145,13 @@ func (r *Run) send(ctx context.Context, c *core.Client, batch []*RowStatus) (Ste
 		for i, p := range batch {
 			res := mw.Results[i]
 			switch {
-			case res.Missing || core.CodeOf(res.Err) == core.CodeOutcomeUnknown:
-				// The answer does not say this payout was refused: it may have been carried out.
-				// The batch was answered: found not carried out, it was refused, and is not sent
-				// again by the run itself (an API that answers so every time would have it sent
-				// for ever).
-				p.State, p.Error, p.answered = Unknown, "the answer has no result for this payout", true
-				if !res.Missing {
-					p.Error = errtext.Of(errors.Unwrap(res.Err))
-				}
-				out = append(out, Entry{Line: p.Line, State: Unknown, Error: p.Error, Answered: p.answered})
+			case core.CodeOf(res.Err) == core.CodeOutcomeUnknown:
+				// The answer does not say this payout was refused (it left it out, or named it
+				// unclearly): it may have been carried out. The batch was answered: found not
+				// carried out, it was refused, and is not sent again by the run itself (an API
+				// that answers so every time would have it sent for ever).
+				p.State, p.Error, p.answered = Unknown, errtext.Of(errors.Unwrap(res.Err)), true
+				out = append(out, Entry{Line: p.Line, State: Unknown, Error: p.Error, Answered: true})
 			case res.Err != nil:
 				p.State, p.Error = Failed, res.Err.Error()
 				out = append(out, Entry{Line: p.Line, State: Failed, Error: p.Error})

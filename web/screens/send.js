@@ -109,12 +109,11 @@ function withdrawalSection(ctx, after) {
       const params = { amount: amt, currency: currency.input.value, address: addr, note: n, autoConfirm: auto.input.checked };
       // the coin's network fee (rates' tx_fee), as the CLI shows it: the API takes it out of the amount
       const fee = await loadCoins(ctx.backend).then((cs) => cs.find((c) => c.coin === params.currency)?.tx_fee, () => undefined);
-      const feeText = fee !== undefined && Number(fee) > 0 ? `${formatAmount(String(fee), params.currency)} ${params.currency}` : '';
-      // what the address receives: core's rule (the fee taken out of the amount), never arithmetic here;
-      // an amount the fee would eat is refused before anything is sent
+      // the fee and what the address receives: core's rule (the fee taken out of the amount), never
+      // arithmetic here; an amount the fee would eat is refused before anything is sent
       let split;
       try {
-        split = await ctx.backend.withdrawalSplit({ amount: amt, fee: feeText ? String(fee) : '' });
+        split = await ctx.backend.withdrawalSplit({ amount: amt, fee: fee !== undefined && Number(fee) > 0 ? String(fee) : '' });
       } catch (e) {
         setFieldError(amount, /** @type {any} */ (e)?.message ?? String(e));
         amount.input.focus();
@@ -124,8 +123,10 @@ function withdrawalSection(ctx, after) {
         params,
         pairs: [
           [t('rc_amount'), h('strong', { class: 'review-amount', dir: 'ltr' }, `${formatAmount(amt, params.currency)} ${params.currency}`)],
-          ...(feeText ? [/** @type {[string, Node]} */ ([t('ov_network_fee'), h('span', null, h('bdi', { dir: 'ltr' }, feeText), ' ', h('span', { class: 'hint' }, t('sd_fee_taken_out')))])] : []),
-          ...(feeText && split?.received ? [/** @type {[string, Node]} */ ([t('sd_address_receives'), h('bdi', { dir: 'ltr', class: 'review-received' }, `${formatAmount(split.received, params.currency)} ${params.currency}`)])] : []),
+          ...(split.fee && split.received ? /** @type {[string, Node][]} */ ([
+            [t('ov_network_fee'), h('span', null, h('bdi', { dir: 'ltr' }, `${formatAmount(split.fee, params.currency)} ${params.currency}`), ' ', h('span', { class: 'hint' }, t('sd_fee_taken_out')))],
+            [t('sd_address_receives'), h('bdi', { dir: 'ltr', class: 'review-received' }, `${formatAmount(split.received, params.currency)} ${params.currency}`)],
+          ]) : []),
           [t('sd_currency'), params.currency],
           [t('sd_destination'), h('code', { class: 'address', dir: 'ltr' }, addr)],
           [t('sd_note'), n],

@@ -97,10 +97,14 @@ type WithdrawalSplit struct {
 }
 
 // SplitWithdrawal is the one rule for a withdrawal of amount with the coin's network fee
-// (nil when not known): without add_tx_fee the fee is taken out of the amount (the address
-// receives less); with it the fee is added on top (the balance pays more). An amount that
-// does not cover the fee taken out of it is an error: the address would receive nothing.
+// (nil when not known; a fee of zero or less counts as not known, as rates lists no fee for
+// some coins): without add_tx_fee the fee is taken out of the amount (the address receives
+// less); with it the fee is added on top (the balance pays more). An amount that does not
+// cover the fee taken out of it is an error: the address would receive nothing.
 func SplitWithdrawal(amount Amount, fee *Amount, addTxFee bool) (WithdrawalSplit, error) {
+	if fee != nil && fee.Sign() <= 0 {
+		fee = nil
+	}
 	s := WithdrawalSplit{Fee: fee}
 	if addTxFee {
 		s.Received = &amount

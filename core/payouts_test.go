@@ -329,6 +329,11 @@ func TestSplitWithdrawal(t *testing.T) {
 	if _, err := core.SplitWithdrawal(fee, &fee, false); err == nil {
 		t.Error("an amount equal to the fee taken out of it: no error")
 	}
+	zero := core.MustParseAmount("0")
+	s, err = core.SplitWithdrawal(amt, &zero, false)
+	if err != nil || s.Fee != nil || s.Received != nil || s.Debited.String() != "0.01000000" {
+		t.Errorf("a fee of zero (a coin rates lists without one) is not known: %+v %v", s, err)
+	}
 }
 
 // A withdrawal's default note: "wk:" and 10 hex digits, a new one each time.

@@ -105,7 +105,8 @@ func checkAddress(args []js.Value) (any, error) {
 // withdrawalSplit({amount, fee?, addTxFee?}) → {debited?, fee?, received?}: core's one rule
 // (core.SplitWithdrawal) for what a withdrawal takes from the balance and what its address
 // receives, the network fee taken out of the amount or, with addTxFee, added on top. fee "" (or
-// left out) is a fee not known: the figure that depends on it is left out.
+// left out, or text that is not a positive amount, as rates' tx_fee can be) is a fee not known:
+// the figure that depends on it is left out, as the CLI does.
 func withdrawalSplit(args []js.Value) (any, error) {
 	o := optsArg(args, 0, "options")
 	amount, feeText, addFee := o.amount("amount"), o.amount("fee"), o.flag("addTxFee")
@@ -117,11 +118,7 @@ func withdrawalSplit(args []js.Value) (any, error) {
 		return nil, err
 	}
 	var fee *core.Amount
-	if feeText != "" {
-		f, err := core.ParseAmount(feeText)
-		if err != nil {
-			return nil, &core.ValidationError{Field: "fee", Value: feeText, Problem: "is not a decimal amount such as \"0.0001\""}
-		}
+	if f, err := core.ParseAmount(feeText); err == nil {
 		fee = &f
 	}
 	return core.SplitWithdrawal(a, fee, addFee)

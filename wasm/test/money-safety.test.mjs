@@ -232,6 +232,10 @@ test('withdrawalSplit: what leaves the balance and what the address receives, by
   assert.deepEqual(await wk.withdrawalSplit({ amount: '0.3', fee: '0.001', addTxFee: true }), { debited: '0.30100000', fee: '0.00100000', received: '0.30000000' });
   // a fee not known: only what does not depend on it
   assert.deepEqual(await wk.withdrawalSplit({ amount: '0.3' }), { debited: '0.30000000' });
+  // rates' tx_fee as the API lists it for a coin without one ("0.00000000", or not a number): not
+  // known either, by core's rule (the console passes it as it came)
+  assert.deepEqual(await wk.withdrawalSplit({ amount: '0.3', fee: '0.00000000' }), { debited: '0.30000000' });
+  assert.deepEqual(await wk.withdrawalSplit({ amount: '0.3', fee: 'n/a' }), { debited: '0.30000000' });
   // an amount the fee would eat is refused, naming the field
   const e = await wk.withdrawalSplit({ amount: '0.001', fee: '0.001' }).then(() => null, (x) => x);
   assert.equal(e?.code, 'invalid_input');

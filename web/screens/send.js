@@ -113,7 +113,7 @@ function withdrawalSection(ctx, after) {
       // arithmetic here; an amount the fee would eat is refused before anything is sent
       let split;
       try {
-        split = await ctx.backend.withdrawalSplit({ amount: amt, fee: fee !== undefined && Number(fee) > 0 ? String(fee) : '' });
+        split = await ctx.backend.withdrawalSplit({ amount: amt, fee: fee ?? '' });
       } catch (e) {
         setFieldError(amount, /** @type {any} */ (e)?.message ?? String(e));
         amount.input.focus();

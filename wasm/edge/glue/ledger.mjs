@@ -110,7 +110,7 @@ export class Ledger extends DurableObject {
   }
 
   // getIdem answers record id's rec if it is younger than ttlMs, else null. Read only: the
-  // records an earlier version stored under its own ids (Go's earlierIdempotency).
+  // records an earlier version stored under its own ids (Go now claims those ids too: claimAll).
   async getIdem(id, ttlMs) {
     const cur = await this.ctx.storage.get("idem:" + id);
     return cur !== undefined && Date.now() - cur.at < ttlMs ? cur.rec : null;

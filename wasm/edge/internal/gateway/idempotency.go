@@ -68,6 +68,9 @@ type idemClaim struct {
 	claim string // this request's claim, which only it may settle
 	fp    string
 	cmd   string
+	// also: the ids earlier versions give the key (earlierIdempotencyIDs), claimed with the same
+	// record, so that an isolate of such a version still serving beside this one finds it
+	also []string
 }
 
 // idemRec is a stored record.
@@ -122,9 +125,10 @@ func hashParts(n int, parts ...string) string {
 // earlierIdempotencyIDs are the ids earlier versions of the gateway gave key's record, newest
 // first: (v3, the API URL), (v2, the API URL, the caller's token), (v2, the API URL and merchant
 // ID, the token), (v1, the API key, the token). A deployment upgraded keeps their records (7
-// days): a copy of a request an earlier version claimed, or its reconcile's close, must find it
-// (earlierIdempotency), or the copy is a second withdrawal and the close proves "never sent" of a
-// request that was sent.
+// days): a copy of a request an earlier version claimed, or its reconcile's close, must find it,
+// or the copy is a second withdrawal and the close proves "never sent" of a request that was sent;
+// and an isolate of an earlier version serving beside this one in a rollout must find what this
+// one claimed or closed (claimAll).
 func earlierIdempotencyIDs(apiURL, storeKey, merchantID, authorization, key string) []string {
 	_, tok, _ := bearerToken(authorization)
 	return []string{
@@ -135,22 +139,49 @@ func earlierIdempotencyIDs(apiURL, storeKey, merchantID, authorization, key stri
 	}
 }
 
-// earlierIdempotency returns the record an earlier version of the gateway stored for key
-// (earlierIdempotencyIDs) within IdempotencyRetention, if any. Only read: this version writes
-// under idempotencyID alone.
-func (g *Gateway) earlierIdempotency(ctx context.Context, p Platform, r *Request, key string) (string, bool, error) {
+// claimAll stores rec under key's id (cl.id), then under the ids earlier versions of the gateway
+// gave it (earlierIdempotencyIDs), each in its own atomic step, in that order: in a rollout an
+// isolate of an earlier version runs beside this one and looks under its own id only, so a request
+// this version claims, or a key it closes, must hold that id too, or a copy delivered to the old
+// isolate (a proxy's, one held by the network) is a new claim there and a second payment. A record
+// found under any of them (a copy of this request, or a request an earlier version claimed) is
+// returned as current (ok false) and what this claim took is released; cl.also lists the earlier
+// ids it holds. On an error what it took is released too.
+func (g *Gateway) claimAll(ctx context.Context, p Platform, r *Request, cl *idemClaim, key, rec string) (ok bool, current string, err error) {
 	base, err := g.baseClient()
 	if err != nil {
-		return "", false, err
+		return false, "", err
 	}
 	led := p.Ledger()
+	if ok, current, err = led.ClaimIdempotency(ctx, cl.id, cl.claim, rec, IdempotencyRetention); err != nil || !ok {
+		return ok, current, err // (an error: the caller releases cl.id)
+	}
 	for _, id := range earlierIdempotencyIDs(base.APIURL(), base.StoreKey(), g.cfg.MerchantID, r.Header["authorization"], key) {
-		rec, ok, err := led.IdempotencyRecord(ctx, id, IdempotencyRetention)
-		if err != nil || ok {
-			return rec, ok, err
+		if id == cl.id {
+			continue
+		}
+		ok, current, err = led.ClaimIdempotency(ctx, id, cl.claim, rec, IdempotencyRetention)
+		if err != nil {
+			cl.also = append(cl.also, id) // it may have been stored with its reply lost
+		}
+		if err != nil || !ok {
+			g.releaseAll(ctx, p, cl)
+			return false, current, err
+		}
+		cl.also = append(cl.also, id)
+	}
+	return true, "", nil
+}
+
+// releaseAll deletes the records this claim holds (its own: another claim's are left).
+func (g *Gateway) releaseAll(ctx context.Context, p Platform, cl *idemClaim) {
+	led := p.Ledger()
+	for _, id := range append([]string{cl.id}, cl.also...) {
+		if err := led.SettleIdempotency(ctx, id, cl.claim, ""); err != nil {
+			p.Log("edge: call " + cl.cmd + ": could not release an Idempotency-Key record (a copy is told in progress until its deadline): " + err.Error())
 		}
 	}
-	return "", false, nil
+	cl.also = nil
 }
 
 // requestFingerprint identifies what a request asks for: its command and fields (the envelope's
@@ -179,15 +210,7 @@ func (g *Gateway) claimIdempotency(ctx context.Context, p Platform, r *Request, 
 	rec := newObj().str("claim", cl.claim).str("fp", cl.fp).str("state", "sending").str("cmd", cmd).
 		str("sent_at", rfc3339(time.Now())).str("deadline", rfc3339(deadline)).strMap("fields", fields).String()
 	led := p.Ledger()
-	current, earlier, err := g.earlierIdempotency(ctx, p, r, key)
-	if err != nil {
-		p.Log("edge: call " + cmd + ": cannot look its Idempotency-Key up, nothing was sent: " + err.Error())
-		return nil, errorResponse(503, "not_sent", "the gateway could not look the Idempotency-Key up: nothing was sent, send it again", true)
-	}
-	ok := false
-	if !earlier {
-		ok, current, err = led.ClaimIdempotency(ctx, cl.id, cl.claim, rec, IdempotencyRetention)
-	}
+	ok, current, err := g.claimAll(ctx, p, r, cl, key, rec)
 	if err != nil {
 		p.Log("edge: call " + cmd + ": cannot record its Idempotency-Key, nothing was sent: " + err.Error())
 		// The record may have been stored with its reply lost (the shard reset): nothing was sent,
@@ -235,9 +258,11 @@ func (g *Gateway) settleIdempotency(ctx context.Context, p Platform, cl *idemCla
 		rec = newObj().str("claim", cl.claim).str("fp", cl.fp).str("state", "done").str("cmd", cl.cmd).
 			int("status", int64(res.Status)).str("answer", string(res.Body)).String()
 	}
-	if err := p.Ledger().SettleIdempotency(ctx, cl.id, cl.claim, rec); err != nil {
-		// The record stays "sending": copies are told in progress, then outcome unknown.
-		p.Log("edge: call " + cl.cmd + ": could not record its answer for its Idempotency-Key: " + err.Error())
+	for _, id := range append([]string{cl.id}, cl.also...) {
+		if err := p.Ledger().SettleIdempotency(ctx, id, cl.claim, rec); err != nil {
+			// The record stays "sending": copies are told in progress, then outcome unknown.
+			p.Log("edge: call " + cl.cmd + ": could not record its answer for its Idempotency-Key: " + err.Error())
+		}
 	}
 }
 
@@ -257,13 +282,11 @@ func (g *Gateway) closeIdempotency(ctx context.Context, p Platform, r *Request) 
 	if name := g.cfg.missingAPI(); name != "" {
 		return notConfiguredAPI(name)
 	}
-	id := idempotencyID(key.Str)
+	cl := &idemClaim{id: idempotencyID(key.Str), claim: randomHex(8), cmd: "idempotency close"}
 	rec := newObj().str("state", "closed").str("closed_at", rfc3339(time.Now())).String()
-	current, earlier, err := g.earlierIdempotency(ctx, p, r, key.Str)
-	ok := false
-	if err == nil && !earlier {
-		ok, current, err = p.Ledger().ClaimIdempotency(ctx, id, randomHex(8), rec, IdempotencyRetention)
-	}
+	// closed under the ids earlier versions give the key too: an isolate of such a version
+	// serving beside this one in a rollout must refuse the request as well
+	ok, current, err := g.claimAll(ctx, p, r, cl, key.Str, rec)
 	if err != nil {
 		p.Log("edge: idempotency close: cannot record it: " + err.Error())
 		return errorResponse(503, "not_recorded", "the gateway could not record the close: nothing is concluded, ask again", true)

@@ -571,3 +571,39 @@ func TestIdempotencyKeyOfAnEarlierGatewayVersion(t *testing.T) {
 		}
 	}
 }
+
+// A rollout runs the earlier version and this one side by side (a gradual deployment, or the old
+// isolates still serving while the new ones start). The earlier version looks only under its own
+// id: a request this version claimed (or a key this version closed) must hold that id too, or a
+// copy of the request (a proxy's, or one held by the network for a minute) delivered to an old
+// isolate is a new claim there and a second withdrawal; after a close it is the very request the
+// reconcile proved "never sent", and the caller has sent it again with a new key.
+func TestIdempotencyHoldsAgainstAnEarlierVersionRunningBeside(t *testing.T) {
+	fields := map[string]string{"amount": "0.1", "currency": "BTC", "address": "bc1qx", "note": "n1"}
+	fp := requestFingerprint("create_withdrawal", fields)
+	// oldIsolate is the earlier version's claim: it sends the request when it gets the key's id.
+	oldIsolate := func(led Ledger, id string) bool {
+		rec := newObj().str("claim", "old").str("fp", fp).str("state", "sending").str("cmd", "create_withdrawal").String()
+		ok, _, err := led.ClaimIdempotency(context.Background(), id, "old", rec, IdempotencyRetention)
+		return err == nil && ok
+	}
+	for _, form := range []string{"v1", "v2 merchant", "v2", "v3 api url"} {
+		g, f := newGateway(t, map[string]string{EnvAllowMoney: "1"})
+		withdrawalAPI(f, nil)
+		ctx := context.Background()
+		// sent and answered by this version; its copy reaches an old isolate
+		if res := g.Handle(ctx, f, req("POST", "/v1/call/create_withdrawal", idemHeaders("op_side1"), wdBody)); res.Status != 200 {
+			t.Fatalf("%s: %d %s", form, res.Status, res.Body)
+		}
+		if oldIsolate(f.Ledger(), oldVersionIdempotencyIDs(t, g, "gw-token-aaaa", "op_side1")[form]) {
+			t.Errorf("%s: a copy of a request this version sent, delivered to an isolate of the earlier version, is sent again there (paid twice)", form)
+		}
+		// closed by a reconcile on this version; the request, held by the network, reaches an old isolate
+		if res, m := closeKey(t, g, f, "op_side2"); res.Status != 200 || m["state"] != "closed" {
+			t.Fatalf("%s: close: %d %s", form, res.Status, res.Body)
+		}
+		if oldIsolate(f.Ledger(), oldVersionIdempotencyIDs(t, g, "gw-token-aaaa", "op_side2")[form]) {
+			t.Errorf("%s: a request whose key this version closed (not_found proven, sent again) is carried out by an isolate of the earlier version (paid twice)", form)
+		}
+	}
+}

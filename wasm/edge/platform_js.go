@@ -421,18 +421,6 @@ func (l *doLedger) ClaimIdempotency(ctx context.Context, id, claim, rec string, 
 	return v.Get("ok").Truthy(), cur, nil
 }
 
-func (l *doLedger) IdempotencyRecord(ctx context.Context, id string, ttl time.Duration) (string, bool, error) {
-	st, serr := l.record("idem", id)
-	v, err := rpc(ctx, st, serr, "getIdem", id, ttl.Milliseconds())
-	if err != nil {
-		return "", false, err
-	}
-	if v.Type() != js.TypeString {
-		return "", false, nil
-	}
-	return v.String(), true, nil
-}
-
 func (l *doLedger) SettleIdempotency(ctx context.Context, id, claim, rec string) error {
 	st, serr := l.record("idem", id)
 	var r any

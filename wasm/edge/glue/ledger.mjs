@@ -109,13 +109,6 @@ export class Ledger extends DurableObject {
     return { ok: true, current: null };
   }
 
-  // getIdem answers record id's rec if it is younger than ttlMs, else null. Read only: the
-  // records an earlier version stored under its own ids (Go now claims those ids too: claimAll).
-  async getIdem(id, ttlMs) {
-    const cur = await this.ctx.storage.get("idem:" + id);
-    return cur !== undefined && Date.now() - cur.at < ttlMs ? cur.rec : null;
-  }
-
   // settleIdem replaces record id with rec (null: deletes it) if it is still the one claim made.
   async settleIdem(id, claim, rec) {
     const k = "idem:" + id;

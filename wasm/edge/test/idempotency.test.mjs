@@ -178,10 +178,6 @@ test('records expire after their time to live and are pruned (the ledger shard, 
   assert.equal(await shard.settleIdem('a', 'cx', '{"state":"done"}'), false, 'only its own claim settles a record');
   assert.equal(await shard.settleIdem('a', 'ca', '{"state":"done"}'), true);
   assert.deepEqual(await claim('a', 'cx', '{}', ttl), { ok: false, current: '{"state":"done"}' });
-  // getIdem only reads (a record an earlier version stored under its own id): young, or none
-  assert.equal(await shard.getIdem('a', ttl), '{"state":"done"}');
-  assert.equal(await shard.getIdem('never', ttl), null);
-  assert.equal(await shard.getIdem('a', 0), null, 'older than its time to live');
   await sleep(ttl + 100);
   // Past its time to live: the key may be claimed anew; and the claim prunes what expired.
   assert.deepEqual(await claim('b', 'cb', '{}', ttl), { ok: true, current: null });

@@ -219,12 +219,6 @@ func (l fakeLedger) ClaimIdempotency(_ context.Context, id, claim, rec string, _
 	l.f.idem[id] = [2]string{claim, rec}
 	return true, "", nil
 }
-func (l fakeLedger) IdempotencyRecord(_ context.Context, id string, _ time.Duration) (string, bool, error) {
-	l.f.mu.Lock()
-	defer l.f.mu.Unlock()
-	cur, ok := l.f.idem[id]
-	return cur[1], ok, nil
-}
 func (l fakeLedger) SettleIdempotency(_ context.Context, id, claim, rec string) error {
 	l.f.mu.Lock()
 	defer l.f.mu.Unlock()

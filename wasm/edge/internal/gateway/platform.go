@@ -169,9 +169,6 @@ type Ledger interface {
 	// SettleIdempotency replaces record id with rec ("" deletes it) if it is still the one
 	// claim made.
 	SettleIdempotency(ctx context.Context, id, claim, rec string) error
-	// IdempotencyRecord returns record id if one younger than ttl exists (read only; the
-	// gateway now claims earlier versions' ids with ClaimIdempotency, claimAll).
-	IdempotencyRecord(ctx context.Context, id string, ttl time.Duration) (rec string, ok bool, err error)
 }
 
 // IPNCommit is what CommitIPN writes.

@@ -320,7 +320,12 @@ func (c *Client) do(ctx context.Context, cmd string, fields Fields) (res *Respon
 		sameNonce    int64 // > 0: the next attempt reuses this nonce (a money command after a 401)
 		refused401   error // a copy of this non-read request was answered 401: it may have landed
 	)
-	deadline, _ := ctx.Deadline()
+	// the context's deadline on the client's clock (WithClock), the one its send time is read
+	// from: an in-flight wait counts from both
+	var deadline time.Time
+	if dl, ok := ctx.Deadline(); ok {
+		deadline = c.cfg.now().Add(time.Until(dl))
+	}
 	// stopped is the error of an attempt that stops before it is sent: after a 401 of a non-read
 	// request an outcome unknown (the 401 did not prove that no copy landed), never "refused".
 	stopped := func(err error) error {

@@ -927,3 +927,33 @@ func TestReconcileOfAHistoryWithoutIDsIsNeverNotFound(t *testing.T) {
 		}
 	}
 }
+
+// A client given its own clock (WithClock) ahead of the machine's: the operation's send time was
+// that clock's and its deadline the context's, by the machine's clock, an hour before it. The
+// in-flight wait (deadline plus the window) had then ended before the request left, and a
+// reconcile without nonces said not_found at once: "send it again" while the first could land.
+func TestAClientClockAheadOfTheMachineKeepsTheInFlightWait(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	ahead := func() time.Time { return time.Now().Add(time.Hour) }
+	c := e.client(core.WithoutNonces(), core.WithClock(ahead), core.WithTimeout(20*time.Second))
+	ctx := context.Background()
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qbare", Note: core.String("wk:clock")})
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) {
+		t.Fatalf("err = %v, want outcome unknown", err)
+	}
+	if d := ou.Deadline.Sub(ou.SentAt); d <= 0 || d > 21*time.Second {
+		t.Fatalf("deadline %s after the send time (%s, %s): both must be on the client's clock", d, ou.SentAt, ou.Deadline)
+	}
+	// the withdrawal was carried out; ask for another note so that only the wait can answer
+	q := core.QueriesFromOutcome(ou, ahead().Add(-time.Minute))[0]
+	q.Note = "wk:other"
+	res, err := c.Reconcile(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict == core.NotFound {
+		t.Fatalf("reconcile at once, without nonces: %s (%s), but the request may still land", res.Verdict, res.Detail)
+	}
+}

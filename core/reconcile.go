@@ -332,6 +332,11 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 		}
 		return nil
 	}
+	// Without a fence "not found" needs a history read that began after the original's in-flight
+	// bound: one that began inside it (the original still held by the network) may not list it,
+	// though it landed before the read ended (a slow history, many pages, a paused process).
+	// So the wait is judged by the clock when the reads began, not when they ended.
+	now := c.cfg.now()
 	if err := search(); err != nil {
 		return nil, err
 	}
@@ -356,7 +361,6 @@ func (c *Client) ReconcileAll(ctx context.Context, qs []ReconcileQuery) ([]*Reco
 			return nil, err
 		}
 	}
-	now := c.cfg.now()
 	// What no history lists is settled by a person comparing balances, which tells only once the
 	// original can no longer be carried out: after the fence, or (without nonces) after its
 	// in-flight bound. Before that, a balance that has not moved yet invites sending it again.

@@ -957,3 +957,55 @@ func TestAClientClockAheadOfTheMachineKeepsTheInFlightWait(t *testing.T) {
 		t.Fatalf("reconcile at once, without nonces: %s (%s), but the request may still land", res.Verdict, res.Detail)
 	}
 }
+
+// Without nonces "not found" needs a history read that began after the in-flight bound. The
+// verdict was taken by the clock after the search: a read that began inside the window (the
+// request still held by the network), and ended after it (a slow history, many pages, a process
+// paused), said not_found of a withdrawal that landed during the read. "Send it again" then paid
+// twice.
+func TestReconcileWithoutNoncesJudgesByWhenTheReadBegan(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	inner := nethttp.New(nil)
+	var held *core.Request
+	landed := false
+	tr := core.TransportFunc(func(ctx context.Context, r *core.Request) (*core.HTTPResponse, error) {
+		switch {
+		case strings.Contains(string(r.Body), "cmd=create_withdrawal") && held == nil:
+			held = r // held by the network: the client hears nothing
+			return nil, errors.New("connection reset")
+		case strings.Contains(string(r.Body), "cmd=get_withdrawal_history") && held != nil && !landed:
+			res, err := inner.RoundTrip(ctx, r) // the read sees no withdrawal yet
+			// while the answer is on its way, the held request lands and the window ends
+			if _, err := inner.RoundTrip(ctx, held); err != nil {
+				t.Error(err)
+			}
+			landed = true
+			mu.Lock()
+			now = now.Add(10 * time.Minute)
+			mu.Unlock()
+			return res, err
+		}
+		return inner.RoundTrip(ctx, r)
+	})
+	c := e.client(core.WithoutNonces(), core.WithTransport(tr), core.WithClock(clock), core.WithTimeout(5*time.Second), core.WithInFlightWindow(time.Minute))
+	ctx := context.Background()
+	since := clock()
+	_, err := c.CreateWithdrawal(ctx, &core.WithdrawalParams{Amount: "0.3", Currency: "BTC", Address: "bc1qbare", Note: core.String("wk:slowread")})
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) {
+		t.Fatalf("err = %v, want outcome unknown", err)
+	}
+	res, err := c.Reconcile(ctx, core.QueriesFromOutcome(ou, since)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict == core.NotFound {
+		t.Fatalf("%s (%s): the read began inside the in-flight window, and the withdrawal landed during it", res.Verdict, res.Detail)
+	}
+	if res, err := c.Reconcile(ctx, core.QueriesFromOutcome(ou, since)[0]); err != nil || res.Verdict != core.Found {
+		t.Fatalf("asked again after the window: %+v %v, want found", res, err)
+	}
+}

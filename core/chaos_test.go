@@ -37,6 +37,7 @@ type intent struct {
 	done    bool
 	waitTil time.Time
 	ambig   int
+	again   *time.Time // "Pay it again" for the payment a duplicate check named (chaos2_test.go)
 }
 
 type chaosRun struct {

@@ -83,6 +83,29 @@ func (c *Clock) Context(parent context.Context, d time.Duration) (context.Contex
 	return ctx, cancel
 }
 
+// ContextSkewed is Context for a process whose wall clock is off by skew: the deadline it
+// reads (ctx.Deadline, on its own clock) is skew away from the instant the context ends.
+func (c *Clock) ContextSkewed(parent context.Context, d, skew time.Duration) (context.Context, context.CancelFunc) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	at := c.t.Add(d)
+	ctx, cancel := context.WithDeadline(context.WithValue(parent, skewKey{}, skew), at.Add(skew))
+	c.timers = append(c.timers, timer{at: at, cancel: cancel})
+	return ctx, cancel
+}
+
+type skewKey struct{}
+
+// deadline is ctx's deadline on the fake clock (the network's): a skewed process's context
+// (ContextSkewed) reads its deadline on its own clock.
+func deadline(ctx context.Context) (time.Time, bool) {
+	d, ok := ctx.Deadline() //
+	if skew, _ := ctx.Value(skewKey{}).(time.Duration); ok {
+		d = d.Add(-skew)
+	}
+	return d, ok
+}
+
 func (c *Clock) AdvanceTo(t time.Time) { c.Advance(t.Sub(c.Now())) }
 
 func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
@@ -105,6 +128,7 @@ const (
 	fKill      = "kill"        // the process is killed while the request is on its way (held, then delivered)
 	fKillLost  = "kill_lost"   // the process is killed, the request never lands
 	fKillDone  = "kill_landed" // the process is killed after the request landed
+	fRace      = "race"        // held, then lands concurrently with a later request (Racy)
 )
 
 type held struct {
@@ -113,6 +137,7 @@ type held struct {
 	latest  time.Time // before the clock passes this (nonces off: within the in-flight window)
 	copyOf  string
 	summary string
+	race    bool // lands concurrently with the next request delivered after its step
 }
 
 // Entry is a money request the API carried out: its command, the request's fields and
@@ -136,17 +161,72 @@ type Net struct {
 	held     []*held
 	ledger   []Entry
 	counts   map[string]int
-	killed   bool // a kill happened: the agent's process is gone (it reads and clears this)
 	CanKill  bool
 	OnKill   func() // the process dies at once: its later writes are lost
 	trace    []string
 	delivers int
+	// Racy adds the fault "race" (with nonces only): the request is held, and lands concurrently
+	// with a later request (a fence, a history read), both in the handler at once (the API's
+	// nonce check is not atomic, spec §7.3). A racing delivery ends before the clock moves on (it
+	// lands within the client's fence pause: the API's history does not lag behind for longer).
+	Racy    bool
+	raceMu  sync.Mutex
+	raceCnd *sync.Cond
+	racing  int
+	// Dups: without nonces, a money request may still be delivered twice (a gateway's
+	// Idempotency-Key gives the copy the first one's answer).
+	Dups bool
+	// agent of a call (AgentKey in its context): each agent is its own process, killed alone.
+	killedBy    map[int]bool
+	OnKillAgent func(agent int)
+}
+
+// AgentKey is the context key naming the agent (process) making a call.
+type AgentKey struct{}
+
+func agentOf(ctx context.Context) int { a, _ := ctx.Value(AgentKey{}).(int); return a }
+
+// waitRaces waits for the racing deliveries under way. Called without t.mu.
+func (t *Net) waitRaces() {
+	t.raceMu.Lock()
+	for t.racing > 0 {
+		t.raceCnd.Wait()
+	}
+	t.raceMu.Unlock()
+}
+
+// startRaces launches the racing held requests due now, each in its own goroutine, to run in the
+// handler while the caller delivers its own request. Called with t.mu held.
+func (t *Net) startRaces() {
+	var keep []*held
+	for _, h := range t.held {
+		if !h.race || t.step < h.step {
+			keep = append(keep, h)
+			continue
+		}
+		t.trace = append(t.trace, "  raced "+h.summary+" lands concurrently now")
+		t.raceMu.Lock()
+		t.racing++
+		t.raceMu.Unlock()
+		go func(req *core.Request) {
+			out := t.serve(req)
+			t.mu.Lock()
+			t.record(req, out)
+			t.mu.Unlock()
+			t.raceMu.Lock()
+			t.racing--
+			t.raceCnd.Broadcast()
+			t.raceMu.Unlock()
+		}(h.req)
+	}
+	t.held = keep
 }
 
 func New(seed uint64, h http.Handler, clk *Clock, nonces bool, timeout, inFlight time.Duration) *Net {
 	window := timeout + inFlight
 	t := &Net{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), h: h, clk: clk, nonces: nonces, window: window, inFlight: inFlight,
-		Faulty: 0.35, counts: map[string]int{}}
+		Faulty: 0.35, counts: map[string]int{}, killedBy: map[int]bool{}}
+	t.raceCnd = sync.NewCond(&t.raceMu)
 	clk.onAdvance = t.beforeAdvance
 	return t
 }
@@ -166,7 +246,11 @@ func isUnsafe(cmd string) bool {
 // deliver hands req to the sandbox and returns its answer; a money request carried out is
 // written to the ledger. Called with t.mu held.
 func (t *Net) deliver(req *core.Request) *core.HTTPResponse {
-	t.delivers++
+	return t.record(req, t.serve(req))
+}
+
+// serve hands req to the handler; it needs no lock (a racing delivery runs it concurrently).
+func (t *Net) serve(req *core.Request) *core.HTTPResponse {
 	hr := httptest.NewRequest(http.MethodPost, req.URL, strings.NewReader(string(req.Body)))
 	for k, v := range req.Header {
 		hr.Header.Set(k, v)
@@ -178,6 +262,17 @@ func (t *Net) deliver(req *core.Request) *core.HTTPResponse {
 	for k, v := range rec.Header() {
 		out.Header[strings.ToLower(k)] = strings.Join(v, ", ")
 	}
+	if _, ok := out.Header["date"]; !ok {
+		// as net/http's server writes it: the API's clock
+		out.Header["date"] = t.clk.Now().UTC().Format(http.TimeFormat)
+	}
+	return out
+}
+
+// record counts what req met and writes a money request carried out to the ledger. Called with
+// t.mu held.
+func (t *Net) record(req *core.Request, out *core.HTTPResponse) *core.HTTPResponse {
+	t.delivers++
 	cmd := cmdOf(req)
 	if out.Status == 401 {
 		t.counts["answered_401"]++
@@ -261,6 +356,10 @@ func (t *Net) deliverDue(before time.Time, all bool) {
 	var keep []*held
 	due := []*held{}
 	for _, h := range t.held {
+		if h.race && !all {
+			keep = append(keep, h) // lands with a request (startRaces)
+			continue
+		}
 		if all || t.step >= h.step || (!h.latest.IsZero() && !before.IsZero() && !before.Before(h.latest)) {
 			due = append(due, h)
 		} else {
@@ -275,6 +374,7 @@ func (t *Net) deliverDue(before time.Time, all bool) {
 }
 
 func (t *Net) beforeAdvance(to time.Time) {
+	t.waitRaces()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.deliverDue(to, false)
@@ -290,23 +390,30 @@ func (t *Net) Tick() {
 
 // Flush lands every held request.
 func (t *Net) Flush() {
+	t.waitRaces()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.deliverDue(time.Time{}, true)
 }
 
-func (t *Net) Killed() bool {
+func (t *Net) Killed() bool { return t.KilledAgent(0) }
+
+// KilledAgent reports (and clears) whether agent's process was killed.
+func (t *Net) KilledAgent(a int) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	k := t.killed
-	t.killed = false
+	k := t.killedBy[a]
+	delete(t.killedBy, a)
 	return k
 }
 
-func (t *Net) kill() {
-	t.killed = true
-	if t.OnKill != nil {
+func (t *Net) kill(a int) {
+	t.killedBy[a] = true
+	if t.OnKill != nil && a == 0 {
 		t.OnKill()
+	}
+	if t.OnKillAgent != nil {
+		t.OnKillAgent(a)
 	}
 }
 
@@ -319,7 +426,7 @@ func (t *Net) hold(ctx context.Context, req *core.Request, why string) {
 		// The bound is the client's: its deadline plus its in-flight window.
 		now := t.clk.Now()
 		bound := now.Add(t.window)
-		if d, ok := ctx.Deadline(); ok {
+		if d, ok := deadline(ctx); ok {
 			bound = d.Add(t.inFlight)
 		}
 		h.latest = now.Add(time.Duration(float64(bound.Sub(now)) * (0.1 + 0.8*t.rng.Float64())))
@@ -334,7 +441,7 @@ func (t *Net) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPRespo
 	defer t.mu.Unlock()
 	t.step++
 	t.deliverDue(time.Time{}, false)
-	if t.killed {
+	if t.killedBy[agentOf(ctx)] {
 		// the process is gone: nothing more leaves it
 		return nil, core.NotSent(errors.New("chaos: process killed"))
 	}
@@ -342,11 +449,14 @@ func (t *Net) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPRespo
 	kind := fDeliver
 	if t.rng.Float64() < t.Faulty {
 		kinds := []string{fLoseReply, fLoseReq, fHold, fDuplicate, fSlowReply, fLate}
+		if t.Racy && t.nonces && isUnsafe(cmd) {
+			kinds = append(kinds, fRace, fRace)
+		}
 		if t.CanKill && isUnsafe(cmd) {
 			kinds = append(kinds, fKill, fKillLost, fKillDone)
 		}
 		kind = kinds[t.rng.IntN(len(kinds))]
-		if kind == fDuplicate && !t.nonces && isUnsafe(cmd) {
+		if kind == fDuplicate && !t.nonces && !t.Dups && isUnsafe(cmd) {
 			// Without nonces the API cannot tell a copy from a new request: a proxy that sends a
 			// money request twice pays twice whatever a client does (docs/reliability.md, "What the
 			// fence proves": without nonces there is no proof; rule 6). Not this test's case.
@@ -354,14 +464,21 @@ func (t *Net) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPRespo
 		}
 	}
 	t.counts[kind]++
-	if isUnsafe(cmd) {
-		t.trace = append(t.trace, fmt.Sprintf("step %d: %s nonce=%s: %s", t.step, cmd, nonceOf(req), kind))
+	if isUnsafe(cmd) || cmd == "close" {
+		t.trace = append(t.trace, fmt.Sprintf("step %d at %s: %s nonce=%s key=%s: %s", t.step, t.clk.Now().Format("15:04:05"), cmd, nonceOf(req), req.Header["Idempotency-Key"]+map[bool]string{true: string(req.Body), false: ""}[cmd == "close"], kind))
+	}
+	if kind != fRace {
+		t.startRaces()
 	}
 	switch kind {
+	case fRace:
+		t.hold(ctx, req, "race-held")
+		t.held[len(t.held)-1].race = true
+		return nil, ErrLost
 	case fDeliver:
 		return t.deliver(req), nil
 	case fLate:
-		if d, ok := ctx.Deadline(); ok {
+		if d, ok := deadline(ctx); ok {
 			if left := d.Sub(t.clk.Now()); left > 0 {
 				t.mu.Unlock()
 				t.clk.Advance(time.Duration(t.rng.Int64N(int64(left))))
@@ -386,7 +503,7 @@ func (t *Net) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPRespo
 		return second, nil
 	case fSlowReply:
 		t.deliver(req)
-		if d, ok := ctx.Deadline(); ok {
+		if d, ok := deadline(ctx); ok {
 			t.mu.Unlock()
 			t.clk.AdvanceTo(d.Add(time.Millisecond))
 			t.mu.Lock()
@@ -394,14 +511,14 @@ func (t *Net) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPRespo
 		return nil, fmt.Errorf("chaos: no answer in time: %w", context.DeadlineExceeded)
 	case fKill:
 		t.hold(ctx, req, "killed-with")
-		t.kill()
+		t.kill(agentOf(ctx))
 		return nil, ErrLost
 	case fKillLost:
-		t.kill()
+		t.kill(agentOf(ctx))
 		return nil, ErrLost
 	case fKillDone:
 		t.deliver(req)
-		t.kill()
+		t.kill(agentOf(ctx))
 		return nil, ErrLost
 	}
 	panic(kind)
@@ -454,6 +571,7 @@ func (t *Net) Trace() string {
 // Ledger is every money request the API carried out (and create_transaction), by the API's
 // own answers, seen or not by the client.
 func (t *Net) Ledger() []Entry {
+	t.waitRaces()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return append([]Entry(nil), t.ledger...)

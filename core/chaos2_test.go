@@ -1,0 +1,692 @@
+package core_test
+
+// Wider seeded chaos (TestChaosAgents): what TestChaosMerchantAgent does not compose.
+//   - two or three agents (processes, tabs) at once, in goroutines, on one key and one op and
+//     nonce store, wanting overlapping withdrawals (the same amount, address and note from two
+//     agents is one intent: paid once), with the tools' duplicate check on (a person's tools);
+//   - held requests that land concurrently with a later request (a fence, a history read): the
+//     sandbox's nonce check is not atomic (chaosnet's "race");
+//   - the gateway path: a static-token client through an Idempotency-Key gateway (the shape of
+//     core/payout's gatewayInFront), the hostile network between client and gateway;
+//   - create_mass_withdrawal directly (an item of unknown outcome carries its batch's op);
+//   - the sandbox's omit and retype faults on history and info reads;
+//   - each agent's clock stepped forward or back between a send and its reconcile.
+// The invariant is the sandbox's own ledger (an oracle in front of its handler, below any
+// gateway): each intent at most once under every seed; exactly once with nonces (or through the
+// gateway) at the end. Agents run concurrently, so a failing seed may not fail again on a rerun.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/internal/chaosnet"
+	"github.com/wallexkit/wallexkit/sandbox"
+)
+
+type chaos2Mode struct {
+	name    string
+	nonces  bool
+	agents  int
+	gateway bool
+	shapes  bool
+	jumps   bool
+	mass    bool
+}
+
+// oracle records every money request the sandbox carried out, from its own answers, whoever
+// sent it (a client, or a gateway's own client).
+type oracle struct {
+	h  http.Handler
+	mu sync.Mutex
+	// key (note or invoice) -> distinct ids
+	ids map[string]map[string]bool
+	sb  *sandbox.Server
+}
+
+func (o *oracle) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := readAll(r)
+	r.Body = ioNopCloser(body)
+	rec := httptest.NewRecorder()
+	o.h.ServeHTTP(rec, r)
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+	cmd := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	form, _ := url.ParseQuery(string(body))
+	if c := form.Get("cmd"); c != "" {
+		cmd = c
+	}
+	root := gjson.ParseBytes(rec.Body.Bytes())
+	if root.Get("error").String() != "ok" {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	add := func(key, id string) {
+		if o.ids[key] == nil {
+			o.ids[key] = map[string]bool{}
+		}
+		o.ids[key][id] = true
+	}
+	switch cmd {
+	case "create_withdrawal", "create_transfer":
+		id := root.Get("result.id").String()
+		if w, err := o.sb.GetWithdrawal(id); err == nil {
+			add(w.Note, id)
+		} else {
+			add("?"+form.Get("note"), id)
+		}
+	case "create_mass_withdrawal":
+		root.Get("result").ForEach(func(_, v gjson.Result) bool {
+			if id := v.Get("id").String(); v.Get("error").String() == "ok" && id != "" {
+				if w, err := o.sb.GetWithdrawal(id); err == nil {
+					add(w.Note, id)
+				}
+			}
+			return true
+		})
+	case "create_transaction":
+		add(form.Get("invoice"), root.Get("result.txn_id").String())
+	}
+}
+
+func (o *oracle) count(key string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.ids[key])
+}
+
+// gw2 is the edge gateway in front of the sandbox for a static-token client (core/payout's
+// gatewayInFront, as an http.Handler): Idempotency-Key records (an answered key gets its answer,
+// a closed one 409, one being sent "in progress"), POST /v1/idempotency/close, and its own
+// client that holds the keys and orders the nonces.
+type gw2 struct {
+	api     *core.Client
+	mu      sync.Mutex
+	recs    map[string]string
+	answers map[string][]byte
+	status  map[string]int
+}
+
+func (g *gw2) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	body, _ := readAll(r)
+	if r.Header.Get("Authorization") != "Bearer GWTOK" {
+		w.WriteHeader(401)
+		_, _ = w.Write([]byte(`{"error":"invalid bearer token"}`))
+		return
+	}
+	if strings.HasSuffix(r.URL.Path, "/v1/idempotency/close") {
+		var b struct{ Key string }
+		if json.Unmarshal(body, &b) != nil || b.Key == "" {
+			w.WriteHeader(400)
+			_, _ = w.Write([]byte(`{"error":"bad key"}`))
+			return
+		}
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		switch g.recs[b.Key] {
+		case "", "closed":
+			g.recs[b.Key] = "closed"
+			_, _ = w.Write([]byte(`{"state":"closed"}`))
+		case "done":
+			_, _ = w.Write([]byte(`{"state":"done","status":200}`))
+		default:
+			_, _ = w.Write([]byte(`{"state":"sending"}`))
+		}
+		return
+	}
+	cmd := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	key := r.Header.Get("Idempotency-Key")
+	if core.IsMoneyCommand(cmd) && key == "" {
+		w.WriteHeader(428)
+		_, _ = w.Write([]byte(`{"error":"Idempotency-Key required","code":"idempotency_key_required"}`))
+		return
+	}
+	if key != "" {
+		g.mu.Lock()
+		switch g.recs[key] {
+		case "closed":
+			g.mu.Unlock()
+			w.WriteHeader(409)
+			_, _ = w.Write([]byte(`{"error":"this Idempotency-Key was closed by a reconcile","code":"idempotency_key_closed","retryable":false}`))
+			return
+		case "done":
+			st, b := g.status[key], g.answers[key]
+			g.mu.Unlock()
+			w.WriteHeader(st)
+			_, _ = w.Write(b)
+			return
+		case "sending":
+			g.mu.Unlock()
+			w.WriteHeader(502)
+			_, _ = w.Write([]byte(`{"error":"in progress","code":"outcome_unknown","retryable":false}`))
+			return
+		}
+		g.recs[key] = "sending"
+		g.mu.Unlock()
+	}
+	form, _ := url.ParseQuery(string(body))
+	fields := core.Fields{}
+	for k, v := range form {
+		if k != "version" && k != "key" && k != "cmd" && k != "nonce" && k != "format" {
+			fields[k] = v[0]
+		}
+	}
+	st, out := 200, []byte(nil)
+	if res, err := g.api.Call(context.Background(), cmd, fields); err != nil {
+		var ou *core.OutcomeUnknownError
+		if errors.As(err, &ou) {
+			// the gateway's own leg is not hostile here: this is not expected
+			st, out = 502, []byte(`{"error":"upstream outcome unknown","code":"outcome_unknown","retryable":false}`)
+		} else {
+			st, out = 200, mustJSON(map[string]any{"error": err.Error(), "result": map[string]any{}})
+		}
+	} else {
+		st, out = res.HTTPStatus, res.Body
+	}
+	if key != "" {
+		g.mu.Lock()
+		g.recs[key], g.answers[key], g.status[key] = "done", out, st
+		g.mu.Unlock()
+	}
+	w.WriteHeader(st)
+	_, _ = w.Write(out)
+}
+
+func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
+
+func readAll(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return []byte(b.String()), nil
+}
+
+type nopCloser struct{ *strings.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+func ioNopCloser(b []byte) nopCloser { return nopCloser{strings.NewReader(string(b))} }
+
+type agent2 struct {
+	r       *chaos2Run
+	idx     int
+	client  *core.Client
+	dead    *atomic.Bool
+	skew    atomic.Int64
+	intents []*intent
+	rng     *rand.Rand
+	opSeq   int
+	kills   int
+}
+
+type chaos2Run struct {
+	t               testing.TB
+	seed            uint64
+	mode            chaos2Mode
+	clk             *chaosnet.Clock
+	tr              *chaosnet.Net
+	sb              *sandbox.Server
+	demo            sandbox.Demo
+	store           *core.MemoryStore
+	orc             *oracle
+	agents          []*agent2
+	keys            []string // every intent's key (note or invoice)
+	timeout, window time.Duration
+}
+
+func (a *agent2) restart() {
+	r := a.r
+	a.dead = new(atomic.Bool)
+	ds := chaosnet.DyingStore{MemoryStore: r.store, Dead: a.dead}
+	now := func() time.Time { return r.clk.Now().Add(time.Duration(a.skew.Load())) }
+	opts := []core.Option{
+		core.WithTransport(r.tr), core.WithClock(now), core.WithSleep(r.clk.Sleep),
+		core.WithTimeout(r.timeout), core.WithInFlightWindow(r.window),
+		core.WithFencePause(time.Second), core.WithRetries(3, 100*time.Millisecond, time.Second),
+		core.WithOpStore(ds), core.WithDuplicateCheck(7 * 24 * time.Hour),
+	}
+	if r.mode.gateway {
+		opts = append(opts, core.WithAPIURL("https://gw.example/v1/call"), core.WithStaticToken("GWTOK"),
+			core.WithGatewayCloseURL("https://gw.example/v1/idempotency/close"))
+	} else {
+		opts = append(opts, core.WithAPIURL("http://127.0.0.1:9/api"), core.WithKeys(r.demo.PublicKey, r.demo.PrivateKey), core.WithTokenStore(ds))
+		if r.mode.nonces {
+			opts = append(opts, core.WithNonces(ds))
+		}
+	}
+	c, err := core.New(opts...)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	a.client = c
+}
+
+func (a *agent2) logf(format string, args ...any) {
+	a.r.tr.Logf(fmt.Sprintf("[agent %d] ", a.idx)+format, args...)
+}
+
+func (a *agent2) crashed() bool {
+	if !a.r.tr.KilledAgent(a.idx) {
+		return false
+	}
+	a.kills++
+	a.logf("process killed mid-call; restart")
+	a.restart()
+	return true
+}
+
+func (a *agent2) ctx() (context.Context, context.CancelFunc) {
+	ctx, cancel := a.r.clk.ContextSkewed(context.Background(), a.r.timeout, time.Duration(a.skew.Load()))
+	return context.WithValue(ctx, chaosnet.AgentKey{}, a.idx), cancel
+}
+
+// jump steps the agent's clock. Not the known limit "a clock that was wrong when the request left
+// and was corrected before the look" (docs/reliability.md): a clock ahead is never set back.
+// Within a few hours: the duplicate check's window (another known limit) is not reached.
+func (a *agent2) jump() {
+	cur := time.Duration(a.skew.Load())
+	var next time.Duration
+	if a.r.mode.gateway {
+		// Set back only: a close that fails falls back to the in-flight wait, on this clock, and
+		// "a clock stepped forward shortens" that wait (docs/reliability.md, Known limits: a
+		// look-up no fence covers).
+		// At most 3 hours back in all: each step back lengthens the waits of the operations sent
+		// before it (safe, but a run of them would outlast OpRetention, after which the duplicate
+		// check no longer names a payment: not this test's case).
+		next = max(cur-time.Duration(a.rng.Int64N(int64(time.Hour))), -3*time.Hour)
+	} else if cur > 0 {
+		next = min(cur+time.Duration(a.rng.Int64N(int64(3*time.Hour))), max(cur, 6*time.Hour))
+	} else {
+		next = time.Duration(a.rng.Int64N(int64(6*time.Hour))) - 3*time.Hour
+	}
+	a.skew.Store(int64(next))
+	a.logf("clock stepped from %v to %v", cur, next)
+}
+
+func (a *agent2) act(in *intent) {
+	r := a.r
+	if now := r.clk.Now(); now.Before(in.waitTil) {
+		r.clk.AdvanceTo(in.waitTil)
+	}
+	ctx, cancel := a.ctx()
+	defer cancel()
+	if in.opID != "" {
+		res, err := a.client.ReconcileOp(ctx, in.opID)
+		if a.crashed() {
+			return
+		}
+		if err != nil {
+			a.logf("reconcile %s %s: %v", in.key, in.opID, err)
+			return
+		}
+		a.logf("reconcile %s %s: %s proven=%v norecord=%v %s", in.key, in.opID, res.Verdict, res.Proven, res.NoRecord, chaosnet.Clip(res.Detail, 120))
+		switch res.Verdict {
+		case core.Found:
+			in.done = true
+		case core.NotFound:
+			in.opID = ""
+		case core.InFlight:
+			// Until is on the agent's clock: wait that long from now
+			in.waitTil = r.clk.Now().Add(res.Until.Sub(r.clk.Now().Add(time.Duration(a.skew.Load()))) + time.Millisecond)
+		case core.Ambiguous:
+			in.ambig++
+			in.waitTil = r.clk.Now().Add(time.Minute)
+		}
+		return
+	}
+	a.opSeq++
+	in.opID = fmt.Sprintf("op_c2_%d_%d_%d", r.seed, a.idx, a.opSeq)
+	octx := core.WithOperationID(ctx, in.opID)
+	if in.again != nil {
+		octx = core.AllowDuplicateUntil(octx, *in.again)
+	}
+	var err error
+	switch in.kind {
+	case "wd":
+		note := in.key
+		_, err = a.client.CreateWithdrawal(octx, &core.WithdrawalParams{Amount: in.amount, Currency: "BTC", Address: in.address, Note: &note})
+	case "pay":
+		inv := in.key
+		_, err = a.client.CreateTransaction(octx, &core.CreateTransactionParams{Amount: in.amount, Currency1: "USD", Currency2: "BTC",
+			BuyerEmail: "buyer@example.com", Invoice: &inv})
+	}
+	if a.crashed() {
+		return
+	}
+	var ou *core.OutcomeUnknownError
+	var pe *core.PendingOpError
+	var de *core.DuplicateError
+	switch {
+	case err == nil:
+		a.logf("sent %s %s: ok", in.key, in.opID)
+		in.done = true
+	case errors.As(err, &ou):
+		a.logf("sent %s %s: outcome unknown", in.key, in.opID)
+	case errors.As(err, &pe):
+		a.logf("sent %s %s: refused, pending %s", in.key, in.opID, pe.Op.ID)
+		in.opID = ""
+	case errors.As(err, &de):
+		in.opID = ""
+		// The refusal names the latest payment like it (amount, coin, address: whatever the
+		// note). A person checks the recent payments for their own note before "Pay it again":
+		// the check names only one, and another tab may have paid this very note before it.
+		if de.Op.Ref["note"] != in.key {
+			if ops, err := a.r.store.LoadOps(ctx, a.client.StoreKey()); err == nil {
+				for _, o := range ops {
+					if os.Getenv("WALLEX_CHAOS_DEBUG") != "" {
+						a.logf("  looked at %s %s %s note=%q settled=%s until=%s now=%s", o.ID, o.Cmd, o.State, o.Ref["note"], o.Settled.Format(time.DateTime), o.Until.Format(time.DateTime), r.clk.Now().Add(time.Duration(a.skew.Load())).Format(time.DateTime))
+					}
+					if o.State == core.OpDone && o.Cmd == "create_withdrawal" && o.Ref["note"] == in.key {
+						de.Op = o
+					}
+				}
+			}
+		}
+		if de.Op.Ref["note"] == in.key {
+			// the tools name a payment carried out with this very note: another tab paid it
+			a.logf("sent %s: possible duplicate of %s (the same note): done", in.key, de.Op.ID)
+			in.done = true
+		} else {
+			// another intent's payment that looks the same: "Pay it again", for that one
+			s := de.Op.Settled
+			in.again = &s
+			a.logf("sent %s: possible duplicate of %s (note %q): pay it again", in.key, de.Op.ID, de.Op.Ref["note"])
+		}
+	default:
+		a.logf("sent %s %s: refused: %v", in.key, in.opID, err)
+		in.opID = ""
+	}
+}
+
+func runChaos2(t testing.TB, seed uint64, mode chaos2Mode) (fail string) {
+	clk := chaosnet.NewClock(time.Now().Add(24 * time.Hour)) // a clock set back still reads a real future deadline
+	start := clk.Now()
+	ttl := time.Duration(1+seed%8) * time.Minute
+	sb, err := sandbox.New(sandbox.Config{Now: clk.Now, TokenTTL: ttl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	demo := sb.Demo()
+	if err := sb.SetBalances(demo.MerchantID, map[string]string{"BTC": "1000"}); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, 11))
+	r := &chaos2Run{t: t, seed: seed, mode: mode, clk: clk, sb: sb, demo: demo, store: core.NewMemoryStore(),
+		timeout: 30 * time.Second, window: 2 * time.Minute}
+	r.orc = &oracle{h: sb.Handler(), ids: map[string]map[string]bool{}, sb: sb}
+	var h http.Handler = r.orc
+	netNonces := mode.nonces
+	if mode.gateway {
+		// the gateway's own client: direct to the sandbox, with nonces
+		api, err := core.New(core.WithAPIURL("http://127.0.0.1:9/api"), core.WithKeys(demo.PublicKey, demo.PrivateKey),
+			core.WithTransport(handlerTransport(r.orc)), core.WithClock(clk.Now), core.WithSleep(clk.Sleep),
+			core.WithNonces(core.NewMemoryStore()), core.WithTimeout(r.timeout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h = &gw2{api: api, recs: map[string]string{}, answers: map[string][]byte{}, status: map[string]int{}}
+	}
+	// Through the gateway, holds end within the client's deadline plus its in-flight window, as
+	// without nonces: ReconcileOp's close at the gateway is the fence of that leg, but a close that
+	// fails (lost on this network too) falls back to the wait, "as without it" (core.closeAtGateway;
+	// TestGatewayCloseSettlesALostAnswerAtOnce, "The close route failing: as before"), and a hold
+	// longer than that is the known limit "Without nonces there is no proof". A copy is answered by
+	// its Idempotency-Key: duplicates stay.
+	r.tr = chaosnet.New(seed, h, clk, netNonces, r.timeout, r.window)
+	r.tr.Dups = mode.gateway
+	r.tr.CanKill = true
+	r.tr.Racy = mode.nonces && !mode.gateway
+	r.tr.Faulty = 0.2 + 0.5*rng.Float64()
+	r.tr.OnKillAgent = func(i int) { r.agents[i].dead.Store(true) }
+
+	// the shared wants: withdrawals (some of the same amount and address, distinct notes), payments
+	addrs := []string{sandbox.NewAddress("BTC"), sandbox.NewAddress("BTC")}
+	type want struct{ kind, key, amount, address string }
+	var wants []want
+	K, M := 3+rng.IntN(4), 1+rng.IntN(3)
+	for i := range K {
+		wants = append(wants, want{"wd", fmt.Sprintf("c2-%d-wd-%d", seed, i), []string{"0.01", "0.02"}[rng.IntN(2)], addrs[rng.IntN(2)]})
+	}
+	for i := range M {
+		wants = append(wants, want{"pay", fmt.Sprintf("inv2-%d-%d", seed, i), strconv.Itoa(10 + i), ""})
+	}
+	for _, w := range wants {
+		r.keys = append(r.keys, w.key)
+	}
+	for i := range mode.agents {
+		a := &agent2{r: r, idx: i, rng: rand.New(rand.NewPCG(seed, uint64(100+i)))}
+		a.restart()
+		// each agent wants each thing with a probability; every thing is wanted by one at least
+		for j, w := range wants {
+			// a payment is one agent's (a sale is made at one till: the duplicate check is for
+			// withdrawals and transfers, docs/reliability.md rule 8)
+			if j%mode.agents == i || w.kind == "wd" && a.rng.IntN(2) == 0 {
+				a.intents = append(a.intents, &intent{kind: w.kind, key: w.key, amount: w.amount, address: w.address})
+			}
+		}
+		r.agents = append(r.agents, a)
+	}
+
+	var failMu sync.Mutex
+	setFail := func(f string) {
+		failMu.Lock()
+		if fail == "" {
+			fail = f
+		}
+		failMu.Unlock()
+	}
+	check := func(final bool) string {
+		for _, k := range r.keys {
+			switch n := r.orc.count(k); {
+			case n > 1:
+				return fmt.Sprintf("%s carried out %d times", k, n)
+			case final && n != 1:
+				return fmt.Sprintf("%s carried out %d times at the end, want exactly 1", k, n)
+			}
+		}
+		if final {
+			for _, a := range r.agents {
+				for _, in := range a.intents {
+					if in.done && r.orc.count(in.key) == 0 {
+						return fmt.Sprintf("agent %d was told %s is done, but the API never carried it out", a.idx, in.key)
+					}
+				}
+			}
+		}
+		return ""
+	}
+	defer func() {
+		if fail != "" && os.Getenv("WALLEX_CHAOS_TRACE") != "" {
+			t.Logf("trace of seed %d %s:\n%s", seed, mode.name, r.tr.Trace())
+		}
+	}()
+	pending := func(a *agent2) []*intent {
+		var out []*intent
+		for _, in := range a.intents {
+			if !in.done {
+				out = append(out, in)
+			}
+		}
+		return out
+	}
+	// Not "note" left out of the withdrawal history: core matches an item without a note by
+	// amount, coin and address (by design: an API that lists no notes, core/payout's
+	// asTheAPIListsIt), so with two withdrawals of one amount to one address, a lost one reads as
+	// "found" (the other's withdrawal): never paid. Not a double payment; an open finding of this
+	// audit (2026-11-29), not a known limit of docs/reliability.md.
+	shapes := func(a *agent2) {
+		if !mode.shapes || a.rng.IntN(3) != 0 {
+			return
+		}
+		f := []sandbox.Fault{
+			{Kind: sandbox.FaultOmit, Cmd: "get_withdrawal_history", Field: []string{"time_created", "coin", "amount", "address", "id", "time_created,coin", "status"}[a.rng.IntN(7)]},
+			{Kind: sandbox.FaultRetype, Cmd: "get_withdrawal_history", Field: "note,amount", As: "number"},
+			{Kind: sandbox.FaultRetype, Cmd: "get_withdrawal_history", Field: "time_created,status", As: "string"},
+			{Kind: sandbox.FaultOmit, Cmd: "get_tx_info", Field: []string{"invoice", "custom", "time_created", "amount", "invoice,custom"}[a.rng.IntN(5)]},
+			{Kind: sandbox.FaultRetype, Cmd: "get_tx_info", Field: "invoice", As: "number"},
+			{Kind: sandbox.FaultOmit, Cmd: "get_tx_ids", Field: "time_created"},
+			{Kind: sandbox.FaultRetype, Cmd: "get_withdrawal_info", Field: "amount,note", As: "number"},
+		}[a.rng.IntN(7)]
+		f.Count = 1 + a.rng.IntN(3)
+		if err := sb.InjectFault(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// the hostile phase: the agents at once
+	var wg sync.WaitGroup
+	for _, a := range r.agents {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for step := 0; step < 120; step++ {
+				p := pending(a)
+				if len(p) == 0 {
+					return
+				}
+				r.tr.Tick()
+				if a.rng.IntN(12) == 0 {
+					a.logf("restart")
+					a.restart()
+				}
+				if mode.jumps && a.rng.IntN(8) == 0 {
+					a.jump()
+				}
+				shapes(a)
+				a.act(p[a.rng.IntN(len(p))])
+				if f := check(false); f != "" {
+					setFail(f)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if fail != "" {
+		return fail
+	}
+	r.tr.Flush()
+	if f := check(false); f != "" {
+		return f
+	}
+	r.tr.Calm()
+	sb.ClearFaults()
+	// the calm phase: still at once (the network is calm, the agents are not)
+	for _, a := range r.agents {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for step := 0; step < 200; step++ {
+				p := pending(a)
+				if len(p) == 0 {
+					return
+				}
+				a.act(p[step%len(p)]) // in turn: one refused as pending another's waits for it
+				if f := check(false); f != "" {
+					setFail(f)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if fail != "" {
+		return fail
+	}
+	if d := clk.Now().Sub(start); d > core.OpRetention/2 {
+		t.Logf("seed %d %s: the run took %v of fake time", seed, mode.name, d)
+		if os.Getenv("WALLEX_CHAOS_TRACE") != "" {
+			t.Logf("%s", r.tr.Trace())
+		}
+	}
+	if !mode.nonces && !mode.gateway {
+		return check(false)
+	}
+	if f := check(true); f != "" {
+		for _, a := range r.agents {
+			for _, in := range a.intents {
+				if !in.done {
+					f += fmt.Sprintf("; agent %d: %s not done (op %s, ambiguous %d)", a.idx, in.key, in.opID, in.ambig)
+				}
+			}
+		}
+		return f
+	}
+	return ""
+}
+
+func handlerTransport(h http.Handler) core.Transport {
+	return core.TransportFunc(func(ctx context.Context, req *core.Request) (*core.HTTPResponse, error) {
+		hr := httptest.NewRequest(http.MethodPost, req.URL, strings.NewReader(string(req.Body)))
+		for k, v := range req.Header {
+			hr.Header.Set(k, v)
+		}
+		hr.RemoteAddr = "127.0.0.1:1234"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, hr)
+		out := &core.HTTPResponse{Status: rec.Code, Header: map[string]string{}, Body: rec.Body.Bytes()}
+		for k, v := range rec.Header() {
+			out.Header[strings.ToLower(k)] = strings.Join(v, ", ")
+		}
+		return out, nil
+	})
+}
+
+func TestChaosAgents(t *testing.T) {
+	modes := []chaos2Mode{
+		{name: "agents=3,nonces,race", nonces: true, agents: 3},
+		{name: "agents=2,nonces,shapes,jumps", nonces: true, agents: 2, shapes: true, jumps: true},
+		{name: "agents=2,no-nonces,shapes", nonces: false, agents: 2, shapes: true},
+		{name: "agents=2,gateway,shapes,jumps", agents: 2, gateway: true, shapes: true, jumps: true},
+	}
+	only := os.Getenv("WALLEX_CHAOS_MODE")
+	for _, m := range modes {
+		if only != "" && !strings.Contains(m.name, only) {
+			continue
+		}
+		t.Run(m.name, func(t *testing.T) {
+			failed := 0
+			seeds := chaosSeeds(t)
+			if len(seeds) == 20 {
+				seeds = seeds[:10] // the default run: 10 seeds a mode
+			}
+			for _, seed := range seeds {
+				if f := runChaos2(t, seed, m); f != "" {
+					failed++
+					t.Errorf("seed %d (%s): %s   [rerun: WALLEX_CHAOS_SEED=%d WALLEX_CHAOS_MODE='%s' WALLEX_CHAOS_TRACE=1 go test -run ChaosAgents ./core/]", seed, m.name, f, seed, m.name)
+					if failed > 5 {
+						t.FailNow()
+					}
+				}
+			}
+		})
+	}
+}

@@ -348,6 +348,13 @@ func (a *agent2) act(in *intent) {
 			return
 		}
 		a.logf("reconcile %s %s: %s proven=%v norecord=%v %s", in.key, in.opID, res.Verdict, res.Proven, res.NoRecord, chaosnet.Clip(res.Detail, 120))
+		if ops, err := a.r.store.LoadOps(ctx, a.client.StoreKey()); err == nil {
+			for _, o := range ops {
+				if o.ID == in.opID {
+					a.logf("  record %s state=%s sent=%s deadline=%s until=%s now=%s skew=%v", o.ID, o.State, o.SentAt.Format(time.TimeOnly), o.Deadline.Format(time.TimeOnly), o.Until.Format(time.TimeOnly), r.clk.Now().Format(time.TimeOnly), time.Duration(a.skew.Load()))
+				}
+			}
+		}
 		switch res.Verdict {
 		case core.Found:
 			in.done = true

@@ -71,39 +71,51 @@ type timer struct {
 }
 
 // Context is a context whose deadline is d from now by this clock, and that ends when the clock
-// passes it (its real deadline, the same instant, is later than any a test reaches: the fake
-// clock starts at the real time and only moves ahead). A client's calls made with it record an
-// operation's send time and deadline on one clock.
+// passes it. Its Deadline is the real instant that is that far ahead of the real now, as a process
+// reads its own context's deadline: core turns it into a deadline on its own clock (its now plus the
+// time left), so an operation's send time and deadline are on the clock the client was given, and
+// a process whose clock is skewed (ContextSkewed) reads it skewed as well.
 func (c *Clock) Context(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	at := c.t.Add(d)
-	ctx, cancel := context.WithDeadline(parent, at)
+	inner, cancel := context.WithCancel(parent)
 	c.timers = append(c.timers, timer{at: at, cancel: cancel})
-	return ctx, cancel
+	return &fakeCtx{Context: inner, clk: c, at: at}, cancel
 }
 
-// ContextSkewed is Context for a process whose wall clock is off by skew: the deadline it
-// reads (ctx.Deadline, on its own clock) is skew away from the instant the context ends.
+// ContextSkewed is Context for a process whose clock is off by skew: core reads the deadline on
+// its own clock (WithClock), so nothing differs here but the name kept for the callers.
 func (c *Clock) ContextSkewed(parent context.Context, d, skew time.Duration) (context.Context, context.CancelFunc) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	at := c.t.Add(d)
-	ctx, cancel := context.WithDeadline(context.WithValue(parent, skewKey{}, skew), at.Add(skew))
-	c.timers = append(c.timers, timer{at: at, cancel: cancel})
-	return ctx, cancel
+	return c.Context(parent, d)
 }
 
-type skewKey struct{}
+// fakeCtx is Context's context: it ends when the fake clock passes at (no real timer).
+type fakeCtx struct {
+	context.Context
+	clk *Clock
+	at  time.Time
+}
 
-// deadline is ctx's deadline on the fake clock (the network's): a skewed process's context
-// (ContextSkewed) reads its deadline on its own clock.
-func deadline(ctx context.Context) (time.Time, bool) {
-	d, ok := ctx.Deadline() //
-	if skew, _ := ctx.Value(skewKey{}).(time.Duration); ok {
-		d = d.Add(-skew)
+type fakeKey struct{}
+
+func (f *fakeCtx) Deadline() (time.Time, bool) {
+	return time.Now().Add(f.at.Sub(f.clk.Now())), true
+}
+
+func (f *fakeCtx) Value(k any) any {
+	if k == (fakeKey{}) {
+		return f
 	}
-	return d, ok
+	return f.Context.Value(k)
+}
+
+// deadline is ctx's deadline on the fake clock (the network's), for a context made by Context.
+func deadline(ctx context.Context) (time.Time, bool) {
+	if f, ok := ctx.Value(fakeKey{}).(*fakeCtx); ok {
+		return f.at, true
+	}
+	return ctx.Deadline()
 }
 
 func (c *Clock) AdvanceTo(t time.Time) { c.Advance(t.Sub(c.Now())) }
@@ -274,6 +286,9 @@ func (t *Net) serve(req *core.Request) *core.HTTPResponse {
 func (t *Net) record(req *core.Request, out *core.HTTPResponse) *core.HTTPResponse {
 	t.delivers++
 	cmd := cmdOf(req)
+	if cmd == "get_withdrawal_history" || cmd == "get_tx_ids" || cmd == "get_tx_info" || cmd == "get_tx_info_multi" {
+		t.trace = append(t.trace, "  read "+cmd+" -> "+Clip(string(out.Body), 400))
+	}
 	if out.Status == 401 {
 		t.counts["answered_401"]++
 	}
@@ -444,6 +459,11 @@ func (t *Net) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPRespo
 	if t.killedBy[agentOf(ctx)] {
 		// the process is gone: nothing more leaves it
 		return nil, core.NotSent(errors.New("chaos: process killed"))
+	}
+	if err := ctx.Err(); err != nil {
+		// the client's deadline passed (the fake clock moved on while it waited, e.g. for another
+		// client's login): like net/http and fetch, nothing leaves with a context that is done
+		return nil, core.NotSent(err)
 	}
 	cmd := cmdOf(req)
 	kind := fDeliver

@@ -129,6 +129,7 @@
  * @property {(o: {fromMs: number, toMs: number, payments?: boolean, payouts?: boolean, details?: Record<string, object>}) => Promise<import('../wasm/bridge/wallexkit').Statement>} statement
  * @property {(o: {coin: string, amount: string, fiat: string, rates: {coins: Rate[]}}) => Promise<import('../wasm/bridge/wallexkit').FiatValue>} fiatValue
  * @property {(o: {items: {coin: string, amount: string}[], fiat: string, rates: {coins: Rate[]}}) => Promise<(import('../wasm/bridge/wallexkit').FiatValue | {error: string})[]>} fiatValues
+ * @property {(o: {items: {coin: string, amount: string}[], fiat: string, rates: {coins: Rate[]}}) => Promise<import('../wasm/bridge/wallexkit').FiatValue>} fiatTotal  the sum of fiatValues' values (an item with none is left out)
  * @property {(o: {coin: string, address: string, amount: string}) => Promise<import('../wasm/bridge/wallexkit').PaymentUri>} paymentUri
  * @property {(text: string, opts?: PayoutOptions) => Promise<PayoutFile>} payoutParse
  * @property {(text: string, opts?: PayoutOptions) => Promise<PayoutRun>} payoutStatus
@@ -143,7 +144,7 @@ export const BRIDGE_METHODS = /** @type {const} */ ([
 ]);
 
 /** Bridge functions that need no store (no client, no network). */
-export const FREE_METHODS = /** @type {const} */ (['checkAddress', 'withdrawalSplit', 'newReference', 'payoutParse', 'fiatValue', 'fiatValues', 'paymentUri']);
+export const FREE_METHODS = /** @type {const} */ (['checkAddress', 'withdrawalSplit', 'newReference', 'payoutParse', 'fiatValue', 'fiatValues', 'fiatTotal', 'paymentUri']);
 
 /** Methods that act on one store (the page's): it goes last in their arguments. */
 export const STORE_METHODS = /** @type {const} */ (['unlock', 'lock', 'signOut', 'session', 'login']);

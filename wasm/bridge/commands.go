@@ -39,6 +39,7 @@ var functions = [...]struct {
 	{"newReference", newReference},
 	{"fiatValue", fiatValue},
 	{"fiatValues", fiatValues},
+	{"fiatTotal", fiatTotal},
 	{"paymentUri", paymentURI},
 	{"verifyIpn", verifyIPN},
 }

@@ -132,6 +132,27 @@ func fiatValues(args []js.Value) (any, error) {
 	return out, nil
 }
 
+// fiatTotal({items, fiat, rates}) → {value, fiat, approximate}: the sum of the values fiatValues
+// gives (each rounded to cents: the total is what that column adds up to). Items with no value
+// (a coin not in the rates: fiatValues' {error}) are left out of it: say so where it is shown.
+func fiatTotal(args []js.Value) (any, error) {
+	vs, err := fiatValues(args)
+	if err != nil {
+		return nil, err
+	}
+	var sum core.Amount
+	for _, v := range vs.([]any) {
+		if f, ok := v.(fiatView); ok {
+			a, _ := f.Value.Amount() // cents: always an amount
+			if sum, err = sum.Add(a); err != nil {
+				return nil, err
+			}
+		}
+	}
+	s := sum.String()
+	return fiatView{core.Decimal(s[:len(s)-core.AmountDecimals+core.FiatPlaces]), args[0].Get("fiat").String(), true}, nil
+}
+
 func jsText(v js.Value) string {
 	if v.Type() == js.TypeString {
 		return v.String()

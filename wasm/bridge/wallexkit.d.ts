@@ -765,6 +765,12 @@ export interface WallexKit {
   fiatValue(opts: { coin: string; amount: string; fiat: string; rates: Rates }): Promise<FiatValue>;
   /** fiatValue for many amounts in one call; an item that cannot be converted gets {error}. */
   fiatValues(opts: { items: { coin: string; amount: string }[]; fiat: string; rates: Rates }): Promise<(FiatValue | { error: string })[]>;
+  /**
+   * The sum of the values fiatValues gives for these items (each rounded to cents: what that
+   * column adds up to). An item fiatValues gives {error} (a coin not in the rates) is left out:
+   * say so where the total is shown.
+   */
+  fiatTotal(opts: { items: { coin: string; amount: string }[]; fiat: string; rates: Rates }): Promise<FiatValue>;
   /** What a payment QR code carries for this coin, address and amount (the address is checked first). */
   paymentUri(opts: { coin: string; address: string; amount: string }): Promise<PaymentUri>;
   /** Reads and checks a payout file (addresses always; coins, fees and balances when given); needs no configure(). */

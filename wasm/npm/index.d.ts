@@ -16,7 +16,7 @@ export declare class WallexError extends Error implements WallexErrorFields {
 }
 
 /** Everything a client does: the core's functions for one key (or one gateway token). */
-export type Client = Omit<WallexKit, 'version' | 'configure' | 'checkAddress' | 'withdrawalSplit' | 'newReference' | 'fiatValue' | 'fiatValues' | 'paymentUri' | 'payoutParse'> & {
+export type Client = Omit<WallexKit, 'version' | 'configure' | 'checkAddress' | 'withdrawalSplit' | 'newReference' | 'fiatValue' | 'fiatValues' | 'fiatTotal' | 'paymentUri' | 'payoutParse'> & {
   /** The key of this client's tokens, nonces and operation records in its storage. */
   readonly storeKey: string;
   /** Releases the client in the core; calling it afterwards throws. */
@@ -64,5 +64,6 @@ export declare function newReference(): Promise<string>;
 export declare function paymentUri(options: { coin: string; address: string; amount: string }): Promise<PaymentUri>;
 export declare function fiatValue(options: { coin: string; amount: string; fiat: string; rates: Rates }): Promise<FiatValue>;
 export declare function fiatValues(options: { items: { coin: string; amount: string }[]; fiat: string; rates: Rates }): Promise<(FiatValue | { error: string })[]>;
+export declare function fiatTotal(options: { items: { coin: string; amount: string }[]; fiat: string; rates: Rates }): Promise<FiatValue>;
 export declare function payoutParse(text: string, options?: PayoutOptions): Promise<PayoutFile>;
 export declare function version(): Promise<string>;

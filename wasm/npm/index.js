@@ -139,6 +139,8 @@ export const paymentUri = call('paymentUri');
 export const fiatValue = call('fiatValue');
 /** fiatValue for many amounts. */
 export const fiatValues = call('fiatValues');
+/** The sum of fiatValues' values (an item with no value is left out of it). */
+export const fiatTotal = call('fiatTotal');
 /** Reads a mass-payout CSV file and lists every problem at once. */
 export const payoutParse = call('payoutParse');
 

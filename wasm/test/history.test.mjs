@@ -66,6 +66,19 @@ test('fiatValue and fiatValues: exact, half up to cents, marked approximate; unk
   assert.match(e.message, /rates/);
 });
 
+test('fiatTotal: the sum of the values fiatValues gives (what the column adds up to); an item with none left out', async () => {
+  const rates = await wk.rates();
+  const items = [{ coin: 'BTC', amount: '0.00000008' }, { coin: 'BTC', amount: '0.00000008' }, { coin: 'XYZ', amount: '2' }, { coin: 'LTCT', amount: '100' }];
+  const each = await wk.fiatValues({ fiat: 'USD', rates, items });
+  assert.deepEqual(each.map((v) => v.value), ['0.01', '0.01', undefined, '7812.50']);
+  assert.deepEqual(await wk.fiatTotal({ fiat: 'USD', rates, items }), { value: '7812.52', fiat: 'USD', approximate: true });
+  assert.deepEqual(await wk.fiatTotal({ fiat: 'USD', rates, items: [] }), { value: '0.00', fiat: 'USD', approximate: true });
+  assert.deepEqual(await wk.fiatTotal({ fiat: 'EUR', rates, items: [7, { coin: 'BTC', amount: '1' }] }), { value: '57142.86', fiat: 'EUR', approximate: true });
+  const e = await rejection(wk.fiatTotal({ fiat: 'USD', rates, items: 'BTC' }));
+  assert.equal(e.code, 'invalid_input');
+  assert.match(e.message, /items/);
+});
+
 test('paymentUri: BIP-21 with the amount, EIP-681 for ETH, the address alone for a token; a typo refused', async () => {
   const addr = async (coin) => (await admin('GET', `/addresses?coin=${coin}&count=1`)).addresses[0];
   const btc = await addr('BTC');

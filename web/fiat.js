@@ -48,6 +48,21 @@ export async function fiatValues(ctx, items, fiat) {
   }
 }
 
+/**
+ * The sum of the values fiatValues gives for items, from core (what their column adds up to; an
+ * item with no value is left out of it); null when it is not to be had.
+ * @param {Ctx} ctx @param {{coin: string, amount: string}[]} items @param {string} fiat
+ * @returns {Promise<{value: string, fiat: string}|null>}
+ */
+export async function fiatTotal(ctx, items, fiat) {
+  try {
+    const v = await ctx.backend.fiatTotal({ items, fiat, rates: { coins: await loadCoins(ctx.backend) } });
+    return { value: v.value, fiat: v.fiat };
+  } catch {
+    return null;
+  }
+}
+
 /** "≈ 1,234.56 USD" (approximate: a market estimate at the rates' time). @param {{value: string, fiat: string}|null} v */
 export function approx(v) {
   return v ? `≈ ${formatAmount(v.value, v.fiat, { fiat: true })} ${v.fiat}` : '';

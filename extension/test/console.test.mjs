@@ -128,9 +128,22 @@ test('fiat equivalents: balances valued in the store\'s currency by core, exact,
   assert.equal(btc[2], `≈ ${expectedFiat('1.50000000', rate('BTC'), rate('USD'))} USD`);
   const ltct = await rowOf('LTCT');
   assert.equal(ltct[2], `≈ ${expectedFiat('100.00000000', rate('LTCT'), rate('USD'))} USD`);
+  // the one number first: the total of that column, by core, before the list
+  const cents = (s) => BigInt(s.replace('.', ''));
+  const sumOf = async (fiat) => {
+    const vals = [];
+    for (const c of ['BTC', 'ETH', 'LTC', 'LTCT']) vals.push(expectedFiat((await rowOf(c))[1], rate(c), rate(fiat)));
+    const t = vals.reduce((a, v) => a + cents(v), 0n);
+    return `${t / 100n}.${String(t % 100n).padStart(2, '0')}`;
+  };
+  const total = page.locator('section[aria-labelledby="ov-balances"] [data-total]');
+  const totalText = async () => (await total.innerText()).trim().replace(/[\u2009\u202f ,]/g, '');
+  assert.equal(await totalText(), `Total≈${await sumOf('USD')}USD`);
+  assert.ok(await total.evaluate((el) => !!(el.compareDocumentPosition(/** @type {Node} */ (el.closest('section')?.querySelector('table'))) & Node.DOCUMENT_POSITION_FOLLOWING)), 'the total comes before the list');
   await page.getByLabel('Values in').selectOption('EUR');
   await table.locator('th', { hasText: 'Value (EUR, approx.)' }).waitFor();
   assert.equal((await rowOf('BTC'))[2], `≈ ${expectedFiat('1.50000000', rate('BTC'), rate('EUR'))} EUR`);
+  assert.equal(await totalText(), `Total≈${await sumOf('EUR')}EUR`);
   // kept for the store
   await go(page, 'receive');
   await go(page, 'overview');

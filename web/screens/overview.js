@@ -4,8 +4,8 @@ import { h, replace } from '../dom.js';
 import { field, errorBox, table, dl, screenHeading, formatTime, ltr } from '../ui.js';
 import { displayAmount, formatAmount, isZero } from '../lib/money.js';
 import { truthy } from '../coins.js';
-import { fiatValues, approxNode, fiatPicker } from '../fiat.js';
-import { t } from '../lib/i18n.js';
+import { fiatValues, fiatTotal, approxNode, fiatPicker } from '../fiat.js';
+import { t, tParts } from '../lib/i18n.js';
 
 /** @type {import('../app.js').Screen} */
 export default {
@@ -15,6 +15,7 @@ export default {
   render(ctx) {
     const account = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, t('ov_loading_account')));
     const balances = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' });
+    const totalBox = h('div');
     const rates = h('div', { 'aria-busy': 'true' });
     const zero = field({ label: t('ov_show_zero'), name: 'showZero', type: 'checkbox' });
     const fiat = fiatPicker(ctx, () => { loadBalances(); }); // loadBalances is defined below
@@ -24,7 +25,7 @@ export default {
       screenHeading(t('ov_title')),
       paidBox,
       h('section', { 'aria-labelledby': 'ov-account' }, h('h3', { id: 'ov-account' }, t('ov_account')), account),
-      h('section', { 'aria-labelledby': 'ov-balances' }, h('h3', { id: 'ov-balances' }, t('ov_balances')), h('div', { class: 'inline-form' }, zero.wrap, fiat.wrap), balances),
+      h('section', { 'aria-labelledby': 'ov-balances' }, h('h3', { id: 'ov-balances' }, t('ov_balances')), totalBox, h('div', { class: 'inline-form' }, zero.wrap, fiat.wrap), balances),
       h('section', { 'aria-labelledby': 'ov-rates' }, h('h3', { id: 'ov-rates' }, t('ov_rates')), acceptedOnly.wrap, rates));
 
     if (ctx.backend.alerts) showPaid(ctx, paidBox);
@@ -45,8 +46,14 @@ export default {
         const r = await ctx.backend.balances({ all });
         const coins = r.coins.filter((c) => all || !isZero(c.amount));
         // each balance's value in the store's fiat, by core (exact, rounded to cents): approximate
-        const values = await fiatValues(ctx, coins.map((c) => ({ coin: c.coin, amount: c.amount })));
+        const items = coins.map((c) => ({ coin: c.coin, amount: c.amount }));
+        const values = await fiatValues(ctx, items);
         const cur = values.find(Boolean)?.fiat;
+        // the one number first (core's sum of the column); the coins it leaves out named
+        const total = cur ? await fiatTotal(ctx, items, cur) : null;
+        const left = coins.filter((c, i) => !values[i] && !isZero(c.amount)).map((c) => c.coin);
+        replace(totalBox, total ? h('p', { class: 'total', 'data-total': '' }, h('span', null, t('ov_total')), ' ', approxNode(total)) : '',
+          left.length && total ? h('p', { class: 'hint', 'data-total-left': '' }, ...tParts('ov_total_leaves_out', ltr(left.join(', ')))) : '');
         replace(balances, table({
           caption: all ? t('ov_all_balances') : t('ov_balances_above_zero'),
           captionHidden: true,
@@ -55,6 +62,7 @@ export default {
           empty: all ? t('ov_no_coins') : t('ov_all_zero'),
         }));
       } catch (e) {
+        replace(totalBox);
         replace(balances, errorBox(e));
       } finally {
         balances.removeAttribute('aria-busy');

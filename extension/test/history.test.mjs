@@ -209,3 +209,17 @@ test('the exported statement: its rows and sums equal the sandbox ledger exactly
   assert.deepEqual([r42[col('price')], r42[col('price_currency')], r42[col('fiat_value')], r42[col('fiat_currency')]], ['42.25000000', 'USD', '42.25000000', 'USD']);
   assert.deepEqual(errors, []);
 });
+
+test('a range with nothing in it: one message with the next step, no filters, pager or empty statement to download', async () => {
+  await goTo(page, 'history');
+  await page.getByLabel('From', { exact: true }).fill('2020-01-01');
+  await page.getByLabel('To', { exact: true }).fill('2020-01-31');
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
+  const out = page.locator('[data-rows="0"]');
+  await out.waitFor();
+  assert.equal((await out.innerText()).trim().replace(/\s+/g, ' '), 'No payments or payouts in this range. Choose other dates above, or create a payment on Receive.');
+  assert.equal(await out.getByRole('link', { name: 'Receive' }).getAttribute('href'), '#receive');
+  assert.equal(await page.locator('form[role="search"], [data-action="download-statement"], #hi-count').count(), 0);
+  await shot(page, 'history-empty');
+  assert.deepEqual(errors, []);
+});

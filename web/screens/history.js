@@ -9,7 +9,7 @@ import { field, errorBox, table, dl, screenHeading, formatTime, busy, focusOn, l
 import { formatAmount } from '../lib/money.js';
 import { loadCoins } from '../coins.js';
 import { paymentLabel, withdrawalLabel } from '../lib/status.js';
-import { t, currentLocale } from '../lib/i18n.js';
+import { t, tParts, currentLocale } from '../lib/i18n.js';
 
 /** @typedef {import('../app.js').Ctx} Ctx */
 /** @typedef {import('../../wasm/bridge/wallexkit').Statement} Statement */
@@ -117,6 +117,11 @@ function rowLabel(r) {
  * @param {Ctx} ctx @param {Statement} st @param {string} fromDay @param {string} toDay
  */
 function statementView(ctx, st, fromDay, toDay) {
+  // nothing in the range: one message and the next step (no filters, pager or empty CSV for nothing)
+  if (!st.rows.length) {
+    return h('div', { class: 'stack', dataset: { rows: '0' } }, h('p', { class: 'empty' }, t('hi_none_in_range')),
+      h('p', { class: 'hint' }, ...tParts('hi_none_in_range_next', h('a', { href: '#receive' }, t('nav_receive')))));
+  }
   const coins = [...new Set(st.rows.map((r) => r.coin))].sort();
   const kind = field({ label: t('hi_show'), name: 'histKind', type: 'select', options: [{ value: '', label: t('hi_payments_and_payouts') }, { value: 'payment', label: t('hi_payments') }, { value: 'payout', label: t('po_payouts') }], value: '' });
   const state = field({ label: t('ov_status'), name: 'histState', type: 'select', options: STATES(), value: '' });
@@ -216,7 +221,6 @@ function statementView(ctx, st, fromDay, toDay) {
 
 /** Totals per coin and per pricing currency: the statement's own (Go's exact sums). @param {Statement} st */
 function totalsView(st) {
-  if (!st.rows.length) return h('p', { class: 'empty' }, t('hi_none_in_range'));
   return h('section', { 'aria-labelledby': 'hi-totals', class: 'totals' },
     h('h3', { id: 'hi-totals' }, st.rows.length === 1 ? t('hi_totals_one') : t('hi_totals_many', st.rows.length)),
     table({

@@ -153,6 +153,16 @@ test('fiat equivalents: balances valued in the store\'s currency by core, exact,
   await table.locator('th', { hasText: 'Value (USD, approx.)' }).waitFor();
 });
 
+test('a slow answer: the balances say they are loading, not nothing', async () => {
+  await go(page, 'receive');
+  await sb.admin('POST', 'faults', { kind: 'delay', delay_ms: 3000, cmd: 'balances', key: sb.pub });
+  await go(page, 'overview');
+  const box = page.locator('section[aria-labelledby="ov-balances"] [aria-busy="true"]');
+  assert.equal((await box.innerText()).trim(), 'Loading balances…');
+  await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor({ timeout: 15_000 });
+  assert.equal(await page.locator('section[aria-labelledby="ov-balances"] .loading').count(), 0);
+});
+
 test('connect screen after connecting shows the session, never the key', async () => {
   await go(page, 'connect');
   await page.getByRole('button', { name: 'Lock' }).waitFor();

@@ -14,9 +14,10 @@ export default {
   needsSession: true,
   render(ctx) {
     const account = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, t('ov_loading_account')));
-    const balances = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' });
+    // a slow answer shows as loading, not as nothing
+    const balances = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' }, h('p', { class: 'loading' }, t('ov_loading_balances')));
     const totalBox = h('div');
-    const rates = h('div', { 'aria-busy': 'true' });
+    const rates = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, t('ov_loading_rates')));
     const zero = field({ label: t('ov_show_zero'), name: 'showZero', type: 'checkbox' });
     const fiat = fiatPicker(ctx, () => { loadBalances(); }); // loadBalances is defined below
     const acceptedOnly = field({ label: t('ov_accepted_only'), name: 'acceptedOnly', type: 'checkbox', checked: true });

@@ -32,6 +32,16 @@ async function snap(name) {
   return shot(page, name);
 }
 
+test('first run: Connect says where API keys come from and that a sandbox is there to try things', async () => {
+  const intro = page.locator('[data-first-run]');
+  await intro.waitFor({ timeout: 10_000 });
+  const text = (await intro.innerText()).replace(/\s+/g, ' ');
+  assert.match(text, /New here\?/);
+  assert.match(text, /Wallex Pay account, under API Keys/);
+  assert.match(text, /wallexkit sandbox/);
+  assert.match(text, /no real money/);
+});
+
 test('a blank Connect form flags every required field at once, each saying what to put there', async () => {
   await page.getByLabel('API URL').waitFor();
   await page.getByLabel('API URL').fill('');

@@ -296,6 +296,10 @@ function connectForm(ctx, adding) {
   showMode();
   const others = (ctx.session?.stores ?? []).length;
   const form = h('form', { class: 'stack', novalidate: true, autocomplete: 'off' },
+    // no store yet: where keys come from, and the sandbox to try things with
+    others ? null : h('div', { class: 'notice info', 'data-first-run': '' },
+      h('p', null, h('strong', null, t('connect_first_title')), ' ', t('connect_first_keys')),
+      h('p', null, ...tParts(devPage ? 'connect_first_sandbox_devpage' : 'connect_first_sandbox', h('code', { dir: 'ltr' }, devPage ? 'wallexkit sandbox --console' : 'wallexkit sandbox')))),
     adding && others ? h('p', { class: 'hint', 'data-add-store': '' }, h('strong', null, t('connect_add_store_title')), ' ', others === 1 ? t('connect_add_store_one') : t('connect_add_store_many', others)) : null,
     h('fieldset', { class: 'choice' }, h('legend', null, t('connect_with')), viaKeys.wrap, viaGateway.wrap),
     keysGroup, gatewayGroup, name.wrap, remember.wrap, pass.wrap,

@@ -173,6 +173,21 @@ test('a slow answer: the balances say they are loading, not nothing', async () =
   assert.equal(await page.locator('section[aria-labelledby="ov-balances"] .loading').count(), 0);
 });
 
+test('Wallex Pay unreachable: the part not read says so and offers Try again, which reads it once it answers', async () => {
+  await go(page, 'receive');
+  await sb.admin('POST', 'faults', { kind: 'reset', count: 50, cmd: 'balances', key: sb.pub });
+  await go(page, 'overview');
+  const box = page.locator('section[aria-labelledby="ov-balances"] [role="alert"]');
+  await box.waitFor({ timeout: 30_000 });
+  assert.match(await box.innerText(), /Cannot reach Wallex Pay/);
+  await snap('overview-unreachable');
+  await sb.admin('DELETE', 'faults');
+  await box.getByRole('button', { name: 'Try again' }).click();
+  await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor({ timeout: 15_000 });
+  assert.equal(await box.count(), 0);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'ov-balances', 'focus stays in the section');
+});
+
 test('connect screen after connecting shows the session, never the key', async () => {
   await go(page, 'connect');
   await page.getByRole('button', { name: 'Lock' }).waitFor();

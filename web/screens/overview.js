@@ -1,7 +1,7 @@
 // Overview: the account (public name shown as text), balances, rates.
 
 import { h, replace } from '../dom.js';
-import { field, errorBox, table, dl, screenHeading, formatTime, ltr } from '../ui.js';
+import { field, errorBox, busy, focusOn, table, dl, screenHeading, formatTime, ltr } from '../ui.js';
 import { displayAmount, formatAmount, isZero } from '../lib/money.js';
 import { truthy } from '../coins.js';
 import { fiatValues, fiatTotal, approxNode, fiatPicker } from '../fiat.js';
@@ -31,14 +31,30 @@ export default {
 
     if (ctx.backend.alerts) showPaid(ctx, paidBox);
 
-    ctx.backend.basicInfo().then((info) => {
-      replace(account, dl([
-        [t('ov_public_name'), info.public_name || t('ov_not_set')],
-        [t('ov_username'), info.username],
-        [t('ov_merchant_id'), ltr(info.merchant_id ?? '')],
-        [t('ov_email'), ltr(info.email ?? '')],
-      ]));
-    }, (e) => replace(account, errorBox(e))).finally(() => account.removeAttribute('aria-busy'));
+    // each part that could not be read offers to read it again (reads only: safe at once)
+    /** @param {unknown} e @param {() => Promise<void>} load */
+    const failed = (e, load) => {
+      const again = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'secondary', 'data-action': 'retry' }, t('ov_try_again')));
+      again.addEventListener('click', async () => {
+        const heading = again.closest('section')?.querySelector('h3');
+        await busy(again, load);
+        if (!again.isConnected) focusOn(heading); // the box is gone: focus stays in its section, not at the top
+      });
+      return errorBox(e, { actions: [again] });
+    };
+
+    const loadAccount = () => {
+      account.setAttribute('aria-busy', 'true');
+      return ctx.backend.basicInfo().then((info) => {
+        replace(account, dl([
+          [t('ov_public_name'), info.public_name || t('ov_not_set')],
+          [t('ov_username'), info.username],
+          [t('ov_merchant_id'), ltr(info.merchant_id ?? '')],
+          [t('ov_email'), ltr(info.email ?? '')],
+        ]));
+      }, (e) => { replace(account, failed(e, loadAccount)); }).finally(() => account.removeAttribute('aria-busy'));
+    };
+    loadAccount();
 
     const loadBalances = async () => {
       balances.setAttribute('aria-busy', 'true');
@@ -64,7 +80,7 @@ export default {
         }));
       } catch (e) {
         replace(totalBox);
-        replace(balances, errorBox(e));
+        replace(balances, failed(e, loadBalances));
       } finally {
         balances.removeAttribute('aria-busy');
       }
@@ -94,7 +110,7 @@ export default {
           empty: t('ov_no_rates'),
         }));
       } catch (e) {
-        replace(rates, errorBox(e));
+        replace(rates, failed(e, loadRates));
       } finally {
         rates.removeAttribute('aria-busy');
       }

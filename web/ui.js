@@ -78,7 +78,7 @@ export function errorBox(err, opts = {}) {
   // error, in English): the title and the advice say what it means and what to do, and the
   // message waits under "Technical details". Others (an API's refusal, a field's problem) are
   // the point of the box and stay in view.
-  const technical = detail && d.hint && TECHNICAL.includes(d.code);
+  const technical = detail && d.hint && (TECHNICAL.includes(d.code) || d.technical);
   // tabindex=-1: a flow that ends in an error moves focus here (not to the top of the page)
   return h('div', { class: `notice error code-${d.code}`, role: 'alert', 'data-code': d.code, tabindex: '-1' },
     h('p', { class: 'notice-title' }, h('strong', null, d.title)),

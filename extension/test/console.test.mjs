@@ -188,6 +188,23 @@ test('Wallex Pay unreachable: the part not read says so and offers Try again, wh
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'ov-balances', 'focus stays in the section');
 });
 
+test('a key without permission for a command: the box names the command to enable, in the merchant\'s words, the API\'s text under details', async () => {
+  await go(page, 'receive');
+  await sb.admin('PUT', `keys/${sb.pub}/permissions`, { permissions: ['get_basic_info', 'rates'] });
+  try {
+    await go(page, 'overview');
+    const box = page.locator('section[aria-labelledby="ov-balances"] [role="alert"]');
+    await box.waitFor({ timeout: 30_000 });
+    assert.equal((await box.locator('.notice-hint').innerText()).trim(), 'Enable “balances” for this key under “Edit Permissions” in your Wallex Pay account, then try again.');
+    assert.equal(await box.locator('.notice-detail').isVisible(), false, 'the API\'s own text waits under Technical details');
+    await snap('overview-permission');
+  } finally {
+    await sb.admin('PUT', `keys/${sb.pub}/permissions`, {});
+  }
+  await page.locator('section[aria-labelledby="ov-balances"] [role="alert"]').getByRole('button', { name: 'Try again' }).click();
+  await page.locator('section[aria-labelledby="ov-balances"] tbody tr').first().waitFor({ timeout: 15_000 });
+});
+
 test('connect screen after connecting shows the session, never the key', async () => {
   await go(page, 'connect');
   await page.getByRole('button', { name: 'Lock' }).waitFor();

@@ -120,7 +120,7 @@ func toJS(v any) (js.Value, error) {
 }
 
 // errorObject turns err into the plain rejection object {code, message, retryable, field?,
-// ref?, httpStatus?, serverCode?}. core's errors are already redacted; nothing else here carries secrets.
+// cmd?, ref?, httpStatus?, serverCode?}. core's errors are already redacted; nothing else here carries secrets.
 func errorObject(err error) js.Value {
 	o := jsObject.New()
 	o.Set("code", string(core.CodeOf(err)))
@@ -152,6 +152,10 @@ func errorObject(err error) js.Value {
 		if ou.StoreKey != "" {
 			o.Set("storeKey", ou.StoreKey) // the key that sent it: reconcile's sentWith
 		}
+	}
+	var pm *core.PermissionError
+	if errors.As(err, &pm) {
+		o.Set("cmd", pm.Cmd) // the command to enable for the key
 	}
 	var pe *core.PendingOpError
 	if errors.As(err, &pe) {

@@ -36,7 +36,7 @@ export interface WallexError {
   retryable: boolean;
   /** invalid_input: the offending option, by its JS name ("currency", "buyerEmail", "items[a].amount", "apiUrl"); call(): the wire field name. */
   field?: string;
-  /** outcome_unknown: the command that may have run. */
+  /** outcome_unknown: the command that may have run; permission: the command to enable for the key. */
   cmd?: string;
   /** outcome_unknown: the identifying fields that were sent (amount, currency, address, note, invoice, custom, wd[KEY][...], ...), ready for reconcile({cmd, ...ref}) (not for create_mass_withdrawal, whose ref holds every item: reconcileOp(opId) settles each). */
   ref?: Record<string, string>;

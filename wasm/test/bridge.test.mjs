@@ -138,6 +138,7 @@ test('permission and API errors', async () => {
   assertErrorShape(e);
   assert.equal(e.code, 'permission');
   assert.match(e.message, /balances/);
+  assert.equal(e.cmd, 'balances', 'the command to enable, for the console to name');
   assert.equal(e.retryable, false);
   e = await rejection(wk.call('no_such_command'));
   assert.equal(e.code, 'api_error');

@@ -66,15 +66,19 @@ export function mayHaveBeenCarriedOut(e) {
 /**
  * Title, detail (the error's own message) and hint for an error.
  * @param {unknown} err
- * @returns {{code: string, title: string, detail: string, hint: string, retryable: boolean, field?: string}}
+ * @returns {{code: string, title: string, detail: string, hint: string, retryable: boolean, field?: string, technical?: boolean}}
  */
 export function describeError(err) {
   const e = toBridgeError(err);
   const off = nonceOff();
   const m = (e.code === 'nonce' && NONCE_NEEDED.test(e.message) ? off : messageFor(e.code)) ?? { title: t('err_title'), hint: '' };
   let hint = m.hint;
+  // a permission the key lacks: the command to enable, by the name Wallex Pay lists it under
+  // (the API's own sentence, in English, then waits under Technical details)
+  const permission = e.code === 'permission' && typeof e.cmd === 'string' && e.cmd !== '';
+  if (permission) hint = t('err_permission_hint_cmd', /** @type {string} */ (e.cmd));
   if (e.code !== 'nonce' && NONCE_NEEDED.test(e.message)) hint += ` ${off.title}: ${off.hintShort}`;
-  const out = { code: e.code, title: m.title, detail: e.message || '', hint, retryable: Boolean(e.retryable) };
+  const out = { code: e.code, title: m.title, detail: e.message || '', hint, retryable: Boolean(e.retryable), ...(permission ? { technical: true } : {}) };
   if (e.field) return { ...out, field: e.field };
   return out;
 }

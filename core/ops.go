@@ -593,9 +593,22 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 		// through a gateway, its Idempotency-Key closed first: then the history is final for it
 		closed := c.closeAtGateway(ctx, o)
 		qs := queriesFromRef(o.Cmd, o.Ref, o.SentAt.Add(-time.Minute))
+		// What this store's other operations were answered with (or found to be) is theirs: a
+		// history that lists no notes (spec §7.3 lists none) tells two withdrawals of one amount
+		// to one address apart only so, and the other's would be "found" for this one, never paid.
+		var taken map[string]bool
+		for _, p := range all {
+			if p.ID != o.ID && p.State == OpDone && p.Result != "" {
+				if taken == nil {
+					taken = map[string]bool{}
+				}
+				taken[p.Result] = true
+			}
+		}
 		for i := range qs {
 			// this store's own record: sent with this key, with o.Nonce or none
 			qs[i].Nonce, qs[i].SentAt, qs[i].Deadline, qs[i].SentWith, qs[i].GatewayClosed = o.Nonce, o.SentAt, o.Deadline, c.storeKey, closed
+			qs[i].Exclude = taken
 		}
 		rs, err := c.ReconcileAll(ctx, qs)
 		if err != nil {

@@ -1009,3 +1009,50 @@ func TestReconcileWithoutNoncesJudgesByWhenTheReadBegan(t *testing.T) {
 		t.Fatalf("asked again after the window: %+v %v, want found", res, err)
 	}
 }
+
+// Two withdrawals of one amount to one address, told apart by their notes, and a history that
+// lists no notes (spec §7.3's get_withdrawal_history has none): the first carried out and
+// answered, the second's request lost before the API acted. Reconciled, the second matched the
+// first's withdrawal by amount, coin and address and was "found, proven": taken as paid, never
+// paid (found by the seeded chaos test TestChaosAgents). The first's id is its own (its answer
+// named it): the second is not found, proven by the fence.
+func TestReconcileOpDoesNotTakeAnotherOperationsWithdrawal(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	store := core.NewMemoryStore()
+	c := e.client(core.WithNonces(store), core.WithOpStore(store), core.WithFencePause(10*time.Millisecond))
+	ctx := context.Background()
+	addr := sandbox.NewAddress("BTC")
+	first, err := c.CreateWithdrawal(core.WithOperationID(ctx, "op_first"), &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: addr, Note: core.String("order-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Cmd: "create_withdrawal"}) // lost before the API acted
+	_, err = c.CreateWithdrawal(core.WithOperationID(core.AllowDuplicate(ctx), "op_second"), &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: addr, Note: core.String("order-2")})
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) {
+		t.Fatalf("err = %v, want outcome unknown", err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultOmit, Field: "note", Cmd: "get_withdrawal_history", Count: 100})
+	res, err := c.ReconcileOp(ctx, "op_second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != core.NotFound || !res.Proven {
+		t.Fatalf("order-2 (never carried out): %s proven=%v (%s), want not_found, proven (order-1's %s is order-1's)", res.Verdict, res.Proven, res.Detail, first.ID)
+	}
+	// a third carried out with its answer lost, the history still without notes: found, and
+	// its own withdrawal (order-1's is order-1's), not "ambiguous" between the two
+	e.sb.ClearFaults()
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	if _, err := c.CreateWithdrawal(core.WithOperationID(core.AllowDuplicate(ctx), "op_third"), &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: addr, Note: core.String("order-3")}); !errors.As(err, &ou) {
+		t.Fatalf("err = %v, want outcome unknown", err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultOmit, Field: "note", Cmd: "get_withdrawal_history", Count: 100})
+	res, err = c.ReconcileOp(ctx, "op_third")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != core.Found || res.Withdrawals[0].ID == first.ID {
+		t.Fatalf("order-3 (carried out): %s %+v (%s), want found, not order-1's %s", res.Verdict, res.Withdrawals, res.Detail, first.ID)
+	}
+}

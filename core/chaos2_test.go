@@ -545,17 +545,15 @@ func runChaos2(t testing.TB, seed uint64, mode chaos2Mode) (fail string) {
 		}
 		return out
 	}
-	// Not "note" left out of the withdrawal history: core matches an item without a note by
-	// amount, coin and address (by design: an API that lists no notes, core/payout's
-	// asTheAPIListsIt), so with two withdrawals of one amount to one address, a lost one reads as
-	// "found" (the other's withdrawal): never paid. Not a double payment; an open finding of this
-	// audit (2026-11-29), not a known limit of docs/reliability.md.
+	// "note" left out of the withdrawal history too (the API's history lists none, spec §7.3):
+	// ReconcileOp tells two withdrawals of one amount to one address apart by the ids the other
+	// operations were answered with.
 	shapes := func(a *agent2) {
 		if !mode.shapes || a.rng.IntN(3) != 0 {
 			return
 		}
 		f := []sandbox.Fault{
-			{Kind: sandbox.FaultOmit, Cmd: "get_withdrawal_history", Field: []string{"time_created", "coin", "amount", "address", "id", "time_created,coin", "status"}[a.rng.IntN(7)]},
+			{Kind: sandbox.FaultOmit, Cmd: "get_withdrawal_history", Field: []string{"time_created", "coin", "amount", "address", "id", "time_created,coin", "status", "note", "note"}[a.rng.IntN(9)]},
 			{Kind: sandbox.FaultRetype, Cmd: "get_withdrawal_history", Field: "note,amount", As: "number"},
 			{Kind: sandbox.FaultRetype, Cmd: "get_withdrawal_history", Field: "time_created,status", As: "string"},
 			{Kind: sandbox.FaultOmit, Cmd: "get_tx_info", Field: []string{"invoice", "custom", "time_created", "amount", "invoice,custom"}[a.rng.IntN(5)]},

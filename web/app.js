@@ -140,6 +140,8 @@ export function mount(root, opts) {
     storeSelect.focus();
   });
 
+  /** @type {ReturnType<typeof setTimeout>|undefined} */
+  let expiryTimer;
   function renderBadge() {
     const s = ctx.session;
     if (!s || !s.configured) {
@@ -156,7 +158,13 @@ export function mount(root, opts) {
     if (s.mode === 'gateway') replace(badge, t('app_connected_gateway'));
     else if (s.renewsOnUse || (s.expiryUnknown && s.keyInMemory)) replace(badge, t('app_connected_renews'));
     else if (s.expiryUnknown) replace(badge, t('app_connected_until_ends'));
-    else if (s.expiresAt) replace(badge, t('app_connected_until', formatTime(s.expiresAt), Number.isFinite(left) ? formatDuration(left) : '?'));
+    else if (s.expiresAt) {
+      replace(badge, t('app_connected_until', formatTime(s.expiresAt), Number.isFinite(left) ? formatDuration(left) : '?'));
+      // when the session it names ends, read it again (ended: the badge says so, instead of
+      // "Connected" and a time already past)
+      clearTimeout(expiryTimer);
+      if (Number.isFinite(left)) expiryTimer = setTimeout(refreshSession, Math.max(left, 0) * 1000 + 1000);
+    }
     else replace(badge, t('app_connected'));
     badge.dataset.state = 'on';
   }
@@ -214,7 +222,7 @@ export function mount(root, opts) {
   // redraw the screen for the store it now shows (after a switch, connect or sign out)
   ctx.redraw = () => show(currentId() || 'connect', false);
   const timer = setInterval(() => { if (ctx.session?.loggedIn) renderBadge(); }, 30_000);
-  window.addEventListener('pagehide', () => clearInterval(timer));
+  window.addEventListener('pagehide', () => { clearInterval(timer); clearTimeout(expiryTimer); });
 
   refreshSession().then((s) => {
     const want = currentId() || (s.configured && s.loggedIn ? 'overview' : 'connect');

@@ -9,7 +9,7 @@ import { errorBox, field, formatDuration, busy } from '../ui.js';
 import { formatAmount, displayAmount, parseUnits, AmountError } from '../lib/money.js';
 import { FIAT_PLACES } from '../lib/codes.gen.js';
 import { paymentState, timeoutSeconds } from '../lib/status.js';
-import { toBridgeError } from '../lib/errors.js';
+import { toBridgeError, mayHaveBeenCarriedOut } from '../lib/errors.js';
 import { newOpId, shownStore } from '../backend.js';
 import { qrSvg } from '../qr-view.js';
 import { reconcileControl, clockTime } from '../reconcile-view.js';
@@ -159,7 +159,7 @@ function keypadView(ctx, stage, onCharge) {
         onCharge({ tx, price, fiat, coin: payWith });
       } catch (e) {
         const be = toBridgeError(e);
-        if ((be.code === 'outcome_unknown' || be.code === 'pending_operation') && be.opId) {
+        if ((mayHaveBeenCarriedOut(be) || be.code === 'pending_operation') && be.opId) {
           hold(be.opId, (button) => errorBox(e, { hint: t('ct_sale_may_exist'), actions: [button] }), be.opId === opId ? backend : undefined);
         } else {
           replace(msg, errorBox(e));

@@ -5,7 +5,7 @@ import { h, replace } from '../dom.js';
 import { field, setFieldError, errorBox, busy, table, dl, screenHeading, copyButton, formatTime, formatDuration, toMs, ltr, focusOn } from '../ui.js';
 import { formatAmount, parseUnits, AmountError } from '../lib/money.js';
 import { paymentState, paymentLabel, timeoutSeconds, safeHttpUrl } from '../lib/status.js';
-import { toBridgeError } from '../lib/errors.js';
+import { toBridgeError, mayHaveBeenCarriedOut } from '../lib/errors.js';
 import { qrSvg } from '../qr-view.js';
 import { loadCoins, truthy, coinOptions } from '../coins.js';
 import { reconcileControl } from '../reconcile-view.js';
@@ -97,7 +97,7 @@ export default {
           const be = toBridgeError(err);
           const f = be.field ? Object.entries(fields).find(([k]) => k.toLowerCase() === String(be.field).toLowerCase().replace(/_/g, ''))?.[1] : undefined;
           if (f) setFieldError(f, be.message);
-          if ((be.code === 'outcome_unknown' || be.code === 'pending_operation') && be.opId) {
+          if ((mayHaveBeenCarriedOut(be) || be.code === 'pending_operation') && be.opId) {
             // the payment request may exist: look it up by its operation id, never create it twice
             const own = be.opId === opId;
             const rc = reconcileControl(ctx, { opId: be.opId, name: t('rc_payment_request'), resendHint: t('rc_resend_hint'), ambiguousText: t('rcn_ambiguous_payment_text'), ...(own ? { backend, unrecordedNotSent: true } : {}) });

@@ -154,6 +154,7 @@ test('fiat equivalents: balances valued in the store\'s currency by core, exact,
   await table.locator('th', { hasText: 'Value (EUR, approx.)' }).waitFor();
   assert.equal((await rowOf('BTC'))[2], `≈ ${expectedFiat('1.50000000', rate('BTC'), rate('EUR'))} EUR`);
   assert.equal(await totalText(), `Total≈${await sumOf('EUR')}EUR`);
+  assert.equal(await total.evaluate((el) => el.closest('[aria-live]')?.getAttribute('aria-live')), 'polite', 'a new total (another currency) is announced');
   // kept for the store
   await go(page, 'receive');
   await go(page, 'overview');
@@ -180,6 +181,8 @@ test('Wallex Pay unreachable: the part not read says so and offers Try again, wh
   const box = page.locator('section[aria-labelledby="ov-balances"] [role="alert"]');
   await box.waitFor({ timeout: 30_000 });
   assert.match(await box.innerText(), /Cannot reach Wallex Pay/);
+  // in a merchant's words: what to do, and that the account did not change (no engineer's "safe to repeat")
+  assert.equal((await box.locator('.notice-hint').innerText()).trim(), 'Check the API URL and your internet connection, then try again. Nothing changed in your account.');
   await snap('overview-unreachable');
   await sb.admin('DELETE', 'faults');
   await box.getByRole('button', { name: 'Try again' }).click();
@@ -354,7 +357,8 @@ test('mass payouts: every bad line is listed, then 20 rows are sent with progres
   await page.locator('#po-next', { hasText: 'every payout is sent' }).waitFor();
   assert.match(await page.locator('#po-progress-text').innerText(), /^20 of 20 sent\.$/);
   assert.equal((await sb.stats()).by_cmd.create_mass_withdrawal, before + 2); // batches of 10
-  assert.equal(await send.isVisible(), false, 'nothing left to send');
+  // the last step's sentence shows while its run ends; the button goes with the run
+  await send.waitFor({ state: 'hidden', timeout: 10_000 }); // nothing left to send
   await snap('mass-payouts');
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-action="download-results"]').click()]);
   const rows = readCsv(readFileSync(/** @type {string} */ (await download.path()), 'utf8'));

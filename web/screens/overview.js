@@ -16,7 +16,7 @@ export default {
     const account = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, t('ov_loading_account')));
     // a slow answer shows as loading, not as nothing
     const balances = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' }, h('p', { class: 'loading' }, t('ov_loading_balances')));
-    const totalBox = h('div');
+    const totalBox = h('div', { 'aria-live': 'polite' }); // another currency chosen: the new total is read out
     const rates = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, t('ov_loading_rates')));
     const zero = field({ label: t('ov_show_zero'), name: 'showZero', type: 'checkbox' });
     const fiat = fiatPicker(ctx, () => { loadBalances(); }); // loadBalances is defined below

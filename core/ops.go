@@ -35,9 +35,12 @@ type Op struct {
 	Deadline time.Time         `json:"deadline"` // when the client stops waiting for it
 	State    OpState           `json:"state"`
 	Result   string            `json:"result,omitempty"` // done: the id it created (withdrawal, transfer, payment)
-	Until    time.Time         `json:"until,omitzero"`   // in_flight: not to be settled before; forgotten: when the record was forgotten
-	Error    string            `json:"error,omitempty"`  // why it is not settled, or why it was refused (redacted)
-	Settled  time.Time         `json:"settled,omitzero"` // when its outcome became known
+	// Results, done: the withdrawals a mass withdrawal created (its answer named them, or its
+	// reconcile found them): theirs, never another operation's (ReconcileOp's taken).
+	Results []string  `json:"results,omitempty"`
+	Until   time.Time `json:"until,omitzero"`   // in_flight: not to be settled before; forgotten: when the record was forgotten
+	Error   string    `json:"error,omitempty"`  // why it is not settled, or why it was refused (redacted)
+	Settled time.Time `json:"settled,omitzero"` // when its outcome became known
 	// Unproven, for not_found: no fence proved it (without nonces: only the in-flight window has
 	// passed), so asking again gives the same, unproven, answer.
 	Unproven bool `json:"unproven,omitempty"`
@@ -448,6 +451,14 @@ func (r *opRecorder) finish(ctx context.Context, res *Response, err error) {
 	switch {
 	case err == nil:
 		r.op.State, r.op.Result, r.op.Error = OpDone, resultID(res), ""
+		if r.op.Cmd == "create_mass_withdrawal" && res != nil {
+			r.op.Results = nil
+			for _, v := range res.Result.r.Map() {
+				if id := v.Get("id").String(); id != "" && v.Get("error").String() == "ok" {
+					r.op.Results = append(r.op.Results, id)
+				}
+			}
+		}
 	case asOutcomeUnknown(err, &ou):
 		r.op.State, r.op.Error = OpUnknown, ou.Error()
 	default:
@@ -597,12 +608,18 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 		// history that lists no notes (spec §7.3 lists none) tells two withdrawals of one amount
 		// to one address apart only so, and the other's would be "found" for this one, never paid.
 		var taken map[string]bool
+		// A mass withdrawal's are all its own (Results).
 		for _, p := range all {
-			if p.ID != o.ID && p.State == OpDone && p.Result != "" {
-				if taken == nil {
-					taken = map[string]bool{}
+			if p.ID != o.ID && p.State == OpDone {
+				for _, id := range append([]string{p.Result}, p.Results...) {
+					if id == "" {
+						continue
+					}
+					if taken == nil {
+						taken = map[string]bool{}
+					}
+					taken[id] = true
 				}
-				taken[p.Result] = true
 			}
 		}
 		for i := range qs {
@@ -620,6 +637,11 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 			o.State, o.Error = OpDone, ""
 			if len(res.Withdrawals) == 1 {
 				o.Result = res.Withdrawals[0].ID
+			} else if len(res.Withdrawals) > 1 {
+				o.Results = nil
+				for _, w := range res.Withdrawals {
+					o.Results = append(o.Results, w.ID)
+				}
 			} else if len(res.TxnIDs) == 1 {
 				o.Result = res.TxnIDs[0]
 			}

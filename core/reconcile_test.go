@@ -1056,3 +1056,38 @@ func TestReconcileOpDoesNotTakeAnotherOperationsWithdrawal(t *testing.T) {
 		t.Fatalf("order-3 (carried out): %s %+v (%s), want found, not order-1's %s", res.Verdict, res.Withdrawals, res.Detail, first.ID)
 	}
 }
+
+// TestReconcileOpDoesNotTakeAnotherOperationsWithdrawal for a mass withdrawal: a batch carried
+// out and answered (its record done, several withdrawals and no single Result), then a
+// withdrawal of the same amount to the same address lost before the API acted, and a history
+// that lists no notes. Reconciled, the lost one matched the batch's withdrawal and was "found,
+// proven": recorded paid, never paid (found by TestChaosAgents, mode mass). The batch's
+// withdrawals are the batch's (its answer named them).
+func TestReconcileOpDoesNotTakeABatchsWithdrawal(t *testing.T) {
+	e := newEnv(t, sandbox.Config{})
+	store := core.NewMemoryStore()
+	c := e.client(core.WithNonces(store), core.WithOpStore(store), core.WithFencePause(10*time.Millisecond))
+	ctx := context.Background()
+	addr, other := sandbox.NewAddress("BTC"), sandbox.NewAddress("BTC")
+	mw, err := c.CreateMassWithdrawal(core.WithOperationID(ctx, "op_batch"), []core.MassWithdrawalItem{
+		{Key: "a", Amount: "0.01", Currency: "BTC", Address: addr, Note: core.String("order-1")},
+		{Key: "b", Amount: "0.02", Currency: "BTC", Address: other, Note: core.String("order-9")},
+	})
+	if err != nil || mw.Results[0].Withdrawal == nil {
+		t.Fatalf("batch: %+v %v", mw, err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Cmd: "create_withdrawal"}) // lost before the API acted
+	_, err = c.CreateWithdrawal(core.WithOperationID(core.AllowDuplicate(ctx), "op_second"), &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: addr, Note: core.String("order-2")})
+	var ou *core.OutcomeUnknownError
+	if !errors.As(err, &ou) {
+		t.Fatalf("err = %v, want outcome unknown", err)
+	}
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultOmit, Field: "note", Cmd: "get_withdrawal_history", Count: 100})
+	res, err := c.ReconcileOp(ctx, "op_second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != core.NotFound || !res.Proven {
+		t.Fatalf("order-2 (never carried out): %s proven=%v (%s), want not_found, proven (the batch's %s is the batch's)", res.Verdict, res.Proven, res.Detail, mw.Results[0].Withdrawal.ID)
+	}
+}

@@ -34,6 +34,7 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/filestore"
 	"github.com/wallexkit/wallexkit/core/internal/chaosnet"
 	"github.com/wallexkit/wallexkit/sandbox"
 )
@@ -46,6 +47,66 @@ type chaos2Mode struct {
 	shapes  bool
 	jumps   bool
 	mass    bool
+	// money: transfers to an address (a withdrawal in the history, no note), to a merchant
+	// (listed nowhere) and conversions (no history): the last two are ambiguous by design, settled
+	// by the person comparing balances once the tools allow it (ForgetOp: at once after a fenced
+	// reconcile, after the in-flight bound otherwise), never sent again on "ambiguous" alone.
+	money bool
+	// file: every agent is a CLI process with its own filestore.Store on one state file (two
+	// processes that share WALLEX_STATE): the file's lock, its nonce lock and its op records
+	// across instances; a killed process's later writes lost (dyingFile).
+	file bool
+}
+
+// dyingFile is a CLI process's filestore (its own instance on the shared state file): once its
+// process is killed, nothing it writes reaches the file, as DyingStore for a MemoryStore.
+type dyingFile struct {
+	*filestore.Store
+	Dead *atomic.Bool
+}
+
+var errGone = errors.New("process gone")
+
+func (d dyingFile) SaveOp(ctx context.Context, key string, op core.Op) error {
+	if d.Dead.Load() {
+		return errGone
+	}
+	return d.Store.SaveOp(ctx, key, op)
+}
+
+func (d dyingFile) ClaimOp(ctx context.Context, key string, op core.Op, conflict func(string, core.Op) bool) (*core.Op, string, error) {
+	if d.Dead.Load() {
+		return nil, "", errGone
+	}
+	return d.Store.ClaimOp(ctx, key, op, conflict)
+}
+
+func (d dyingFile) DeleteOp(ctx context.Context, key, id string) error {
+	if d.Dead.Load() {
+		return errGone
+	}
+	return d.Store.DeleteOp(ctx, key, id)
+}
+
+func (d dyingFile) SaveNonce(ctx context.Context, key string, n int64) error {
+	if d.Dead.Load() {
+		return errGone
+	}
+	return d.Store.SaveNonce(ctx, key, n)
+}
+
+func (d dyingFile) SaveToken(ctx context.Context, key string, t core.Token) error {
+	if d.Dead.Load() {
+		return errGone
+	}
+	return d.Store.SaveToken(ctx, key, t)
+}
+
+func (d dyingFile) DeleteToken(ctx context.Context, key string) error {
+	if d.Dead.Load() {
+		return errGone
+	}
+	return d.Store.DeleteToken(ctx, key)
 }
 
 // oracle records every money request the sandbox carried out, from its own answers, whoever
@@ -86,7 +147,10 @@ func (o *oracle) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		o.ids[key][id] = true
 	}
 	switch cmd {
-	case "create_withdrawal", "create_transfer":
+	case "create_transfer", "convert":
+		// no note: each such intent has an amount of its own (chaos2 "tra", "trm", "cv")
+		add(cmd+":"+form.Get("amount"), root.Get("result.id").String()+root.Get("result").String())
+	case "create_withdrawal":
 		id := root.Get("result.id").String()
 		if w, err := o.sb.GetWithdrawal(id); err == nil {
 			add(w.Note, id)
@@ -256,16 +320,32 @@ type chaos2Run struct {
 	sb              *sandbox.Server
 	demo            sandbox.Demo
 	store           *core.MemoryStore
+	ops             core.OpStore // what the agents' records are read from (the shared store, or the state file)
+	statePath       string       // mode.file: the shared state file
 	orc             *oracle
 	agents          []*agent2
-	keys            []string // every intent's key (note or invoice)
+	keys            []string // every intent's key (note or invoice; cmd:amount for transfers and conversions)
+	merchant        string   // another merchant (mode.money)
 	timeout, window time.Duration
 }
 
 func (a *agent2) restart() {
 	r := a.r
 	a.dead = new(atomic.Bool)
-	ds := chaosnet.DyingStore{MemoryStore: r.store, Dead: a.dead}
+	type stores interface {
+		core.OpStore
+		core.TokenStore
+		core.NonceStore
+	}
+	var ds stores = chaosnet.DyingStore{MemoryStore: r.store, Dead: a.dead}
+	if r.mode.file {
+		// a new process: its own instance on the state file, sealed by the private key as the CLI's
+		fs, err := filestore.New(r.statePath, []byte(r.demo.PrivateKey))
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		ds = dyingFile{Store: fs, Dead: a.dead}
+	}
 	now := func() time.Time { return r.clk.Now().Add(time.Duration(a.skew.Load())) }
 	opts := []core.Option{
 		core.WithTransport(r.tr), core.WithClock(now), core.WithSleep(r.clk.Sleep),
@@ -338,6 +418,10 @@ func (a *agent2) act(in *intent) {
 	}
 	ctx, cancel := a.ctx()
 	defer cancel()
+	if in.kind == "mw" {
+		a.actMass(ctx, in)
+		return
+	}
 	if in.opID != "" {
 		res, err := a.client.ReconcileOp(ctx, in.opID)
 		if a.crashed() {
@@ -348,7 +432,7 @@ func (a *agent2) act(in *intent) {
 			return
 		}
 		a.logf("reconcile %s %s: %s proven=%v norecord=%v %s", in.key, in.opID, res.Verdict, res.Proven, res.NoRecord, chaosnet.Clip(res.Detail, 120))
-		if ops, err := a.r.store.LoadOps(ctx, a.client.StoreKey()); err == nil {
+		if ops, err := a.r.ops.LoadOps(ctx, a.client.StoreKey()); err == nil {
 			for _, o := range ops {
 				if o.ID == in.opID {
 					a.logf("  record %s state=%s sent=%s deadline=%s until=%s now=%s skew=%v", o.ID, o.State, o.SentAt.Format(time.TimeOnly), o.Deadline.Format(time.TimeOnly), o.Until.Format(time.TimeOnly), r.clk.Now().Format(time.TimeOnly), time.Duration(a.skew.Load()))
@@ -366,6 +450,22 @@ func (a *agent2) act(in *intent) {
 		case core.Ambiguous:
 			in.ambig++
 			in.waitTil = r.clk.Now().Add(time.Minute)
+			if in.kind == "tra" || in.kind == "trm" || in.kind == "cv" {
+				// listed nowhere (a transfer to an address the history does not list may be
+				// another account's: an internal move): the person compares balances, once the tools let them forget it
+				// (a fenced look at once, or after the in-flight bound): nothing can land after
+				if err := a.client.ForgetOp(ctx, in.opID); err != nil {
+					a.logf("forget %s %s: %v", in.key, in.opID, err)
+					return
+				}
+				if a.r.orc.count(in.key) > 0 {
+					a.logf("forgot %s %s: the balances show it carried out", in.key, in.opID)
+					in.done = true
+				} else {
+					a.logf("forgot %s %s: the balances show it not carried out: send again", in.key, in.opID)
+					in.opID = ""
+				}
+			}
 		}
 		return
 	}
@@ -384,6 +484,14 @@ func (a *agent2) act(in *intent) {
 		inv := in.key
 		_, err = a.client.CreateTransaction(octx, &core.CreateTransactionParams{Amount: in.amount, Currency1: "USD", Currency2: "BTC",
 			BuyerEmail: "buyer@example.com", Invoice: &inv})
+	case "tra":
+		addr := in.address
+		_, err = a.client.CreateTransfer(octx, &core.TransferParams{Amount: in.amount, Currency: "BTC", ToAddress: &addr})
+	case "trm":
+		m := r.merchant
+		_, err = a.client.CreateTransfer(octx, &core.TransferParams{Amount: in.amount, Currency: "BTC", Merchant: &m})
+	case "cv":
+		_, err = a.client.Convert(octx, &core.ConvertParams{Amount: in.amount, From: "BTC", To: "LTC"})
 	}
 	if a.crashed() {
 		return
@@ -392,6 +500,10 @@ func (a *agent2) act(in *intent) {
 	var pe *core.PendingOpError
 	var de *core.DuplicateError
 	switch {
+	case errors.As(err, &de) && (in.kind == "tra" || in.kind == "trm"):
+		// an amount of its own: the payment the check names is this intent's
+		a.logf("sent %s: possible duplicate of %s (this transfer's amount): done", in.key, de.Op.ID)
+		in.opID, in.done = "", true
 	case err == nil:
 		a.logf("sent %s %s: ok", in.key, in.opID)
 		in.done = true
@@ -406,7 +518,7 @@ func (a *agent2) act(in *intent) {
 		// note). A person checks the recent payments for their own note before "Pay it again":
 		// the check names only one, and another tab may have paid this very note before it.
 		if de.Op.Ref["note"] != in.key {
-			if ops, err := a.r.store.LoadOps(ctx, a.client.StoreKey()); err == nil {
+			if ops, err := a.r.ops.LoadOps(ctx, a.client.StoreKey()); err == nil {
 				for _, o := range ops {
 					if os.Getenv("WALLEX_CHAOS_DEBUG") != "" {
 						a.logf("  looked at %s %s %s note=%q settled=%s until=%s now=%s", o.ID, o.Cmd, o.State, o.Ref["note"], o.Settled.Format(time.DateTime), o.Until.Format(time.DateTime), r.clk.Now().Add(time.Duration(a.skew.Load())).Format(time.DateTime))
@@ -433,6 +545,150 @@ func (a *agent2) act(in *intent) {
 	}
 }
 
+// actMass: withdrawals sent together with create_mass_withdrawal directly (mode.mass). A batch of
+// unknown outcome is reconciled by its operation (ReconcileOp); when that says some of its payouts
+// were found and others not, or when the batch was answered but an item's outcome is unknown (it
+// carries the batch's op), each item is reconciled by its own query (core.QueriesFromOutcome),
+// excluding the withdrawals the agent knows are other intents'.
+func (a *agent2) actMass(ctx context.Context, in *intent) {
+	r := a.r
+	mine := func(op string) []*intent {
+		var out []*intent
+		for _, o := range a.intents {
+			if o.kind == "mw" && !o.done && o.opID == op && o.q == nil {
+				out = append(out, o)
+			}
+		}
+		return out
+	}
+	known := func() map[string]bool {
+		ex := map[string]bool{}
+		for _, o := range a.intents { // its own database (the other agents' are theirs)
+			if o.wid != "" && o != in {
+				ex[o.wid] = true
+			}
+		}
+		return ex
+	}
+	itemQueries := func(ou *core.OutcomeUnknownError, items []*intent) {
+		for _, q := range core.QueriesFromOutcome(ou, ou.SentAt.Add(-time.Minute)) {
+			for _, it := range items {
+				if q.Note == it.key {
+					q := q
+					it.q = &q
+				}
+			}
+		}
+	}
+	switch {
+	case in.q != nil:
+		q := *in.q
+		q.Exclude = known()
+		res, err := a.client.Reconcile(ctx, q)
+		if a.crashed() || err != nil {
+			a.logf("reconcile item %s: %v", in.key, err)
+			return
+		}
+		a.logf("reconcile item %s of %s: %s proven=%v %s", in.key, in.opID, res.Verdict, res.Proven, chaosnet.Clip(res.Detail, 100))
+		switch res.Verdict {
+		case core.Found:
+			in.done = true
+			if len(res.Withdrawals) == 1 {
+				in.wid = res.Withdrawals[0].ID
+			}
+		case core.NotFound:
+			// the batch's record, if still unsettled, no longer holds this item: a person who
+			// checked each one forgets it (an identical batch would be refused as pending)
+			_ = a.client.ForgetOp(ctx, in.opID)
+			in.q, in.opID = nil, ""
+		case core.InFlight:
+			in.waitTil = r.clk.Now().Add(res.Until.Sub(r.clk.Now().Add(time.Duration(a.skew.Load()))) + time.Millisecond)
+		default:
+			in.ambig++
+			in.waitTil = r.clk.Now().Add(time.Minute)
+		}
+	case in.opID != "":
+		items := mine(in.opID)
+		res, err := a.client.ReconcileOp(ctx, in.opID)
+		if a.crashed() || err != nil {
+			a.logf("reconcile batch %s: %v", in.opID, err)
+			return
+		}
+		a.logf("reconcile batch %s (%d items): %s proven=%v norecord=%v %s", in.opID, len(items), res.Verdict, res.Proven, res.NoRecord, chaosnet.Clip(res.Detail, 100))
+		switch res.Verdict {
+		case core.Found:
+			for _, it := range items {
+				it.done = true
+			}
+		case core.NotFound:
+			for _, it := range items {
+				it.opID = ""
+			}
+		case core.InFlight:
+			for _, it := range items {
+				it.waitTil = r.clk.Now().Add(res.Until.Sub(r.clk.Now().Add(time.Duration(a.skew.Load()))) + time.Millisecond)
+			}
+		default:
+			// check each one, by the batch's record
+			ops, err := r.ops.LoadOps(ctx, a.client.StoreKey())
+			if err != nil {
+				return
+			}
+			for _, o := range ops {
+				if o.ID == in.opID {
+					itemQueries(&core.OutcomeUnknownError{Cmd: o.Cmd, Ref: o.Ref, OpID: o.ID, Nonce: o.Nonce, SentAt: o.SentAt, Deadline: o.Deadline, StoreKey: a.client.StoreKey()}, items)
+				}
+			}
+		}
+	default:
+		a.opSeq++
+		op := fmt.Sprintf("op_c2m_%d_%d_%d", r.seed, a.idx, a.opSeq)
+		var batch []*intent
+		var items []core.MassWithdrawalItem
+		for _, o := range mine("") {
+			if len(batch) < 3 && (o == in || a.rng.IntN(2) == 0) {
+				note := o.key
+				batch = append(batch, o)
+				items = append(items, core.MassWithdrawalItem{Key: fmt.Sprintf("k%d", len(batch)), Amount: o.amount, Currency: "BTC", Address: o.address, Note: &note})
+				o.opID = op
+			}
+		}
+		mw, err := a.client.CreateMassWithdrawal(core.WithOperationID(ctx, op), items)
+		if a.crashed() {
+			return
+		}
+		var ou *core.OutcomeUnknownError
+		var pe *core.PendingOpError
+		switch {
+		case err == nil:
+			for i, res := range mw.Results {
+				it := batch[i]
+				switch {
+				case res.Withdrawal != nil:
+					it.done, it.wid = true, res.Withdrawal.ID
+				case errors.As(res.Err, &ou):
+					itemQueries(ou, []*intent{it})
+				default:
+					it.opID = ""
+				}
+			}
+			a.logf("sent batch %s: answered", op)
+		case errors.As(err, &ou):
+			a.logf("sent batch %s: outcome unknown", op)
+		case errors.As(err, &pe):
+			a.logf("sent batch %s: refused, pending %s", op, pe.Op.ID)
+			for _, it := range batch {
+				it.opID = pe.Op.ID
+			}
+		default:
+			a.logf("sent batch %s: refused: %v", op, err)
+			for _, it := range batch {
+				it.opID = ""
+			}
+		}
+	}
+}
+
 func runChaos2(t testing.TB, seed uint64, mode chaos2Mode) (fail string) {
 	clk := chaosnet.NewClock(time.Now().Add(24 * time.Hour)) // a clock set back still reads a real future deadline
 	start := clk.Now()
@@ -449,6 +705,20 @@ func runChaos2(t testing.TB, seed uint64, mode chaos2Mode) (fail string) {
 	rng := rand.New(rand.NewPCG(seed, 11))
 	r := &chaos2Run{t: t, seed: seed, mode: mode, clk: clk, sb: sb, demo: demo, store: core.NewMemoryStore(),
 		timeout: 30 * time.Second, window: 2 * time.Minute}
+	r.ops = r.store
+	if mode.file {
+		dir, err := os.MkdirTemp("", "chaos2-state-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		r.statePath = dir + "/state.json"
+		fs, err := filestore.New(r.statePath, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.ops = fs
+	}
 	r.orc = &oracle{h: sb.Handler(), ids: map[string]map[string]bool{}, sb: sb}
 	var h http.Handler = r.orc
 	netNonces := mode.nonces
@@ -486,6 +756,25 @@ func runChaos2(t testing.TB, seed uint64, mode chaos2Mode) (fail string) {
 	for i := range M {
 		wants = append(wants, want{"pay", fmt.Sprintf("inv2-%d-%d", seed, i), strconv.Itoa(10 + i), ""})
 	}
+	if mode.money {
+		acct, err := sb.CreateAccount(sandbox.AccountSpec{Username: fmt.Sprintf("other%d", seed), Email: "other@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.merchant = acct.MerchantID
+		// each has an amount of its own (listed without a note: the amount names it)
+		for i := range 1 + rng.IntN(3) {
+			kind := []string{"tra", "trm", "cv"}[rng.IntN(3)]
+			amt := fmt.Sprintf("0.00%d%d", 1+i, 1+rng.IntN(9))
+			cmd := map[string]string{"tra": "create_transfer", "trm": "create_transfer", "cv": "convert"}[kind]
+			wants = append(wants, want{kind, cmd + ":" + amt, amt, sandbox.NewAddress("BTC")})
+		}
+	}
+	if mode.mass {
+		for i := range 2 + rng.IntN(4) {
+			wants = append(wants, want{"mw", fmt.Sprintf("c2-%d-mw-%d", seed, i), []string{"0.01", "0.02"}[rng.IntN(2)], addrs[rng.IntN(2)]})
+		}
+	}
 	for _, w := range wants {
 		r.keys = append(r.keys, w.key)
 	}
@@ -496,6 +785,7 @@ func runChaos2(t testing.TB, seed uint64, mode chaos2Mode) (fail string) {
 		for j, w := range wants {
 			// a payment is one agent's (a sale is made at one till: the duplicate check is for
 			// withdrawals and transfers, docs/reliability.md rule 8)
+			// (a transfer or conversion too: its amount is what names it)
 			if j%mode.agents == i || w.kind == "wd" && a.rng.IntN(2) == 0 {
 				a.intents = append(a.intents, &intent{kind: w.kind, key: w.key, amount: w.amount, address: w.address})
 			}
@@ -532,7 +822,7 @@ func runChaos2(t testing.TB, seed uint64, mode chaos2Mode) (fail string) {
 		return ""
 	}
 	defer func() {
-		if fail != "" && os.Getenv("WALLEX_CHAOS_TRACE") != "" {
+		if fail != "" && os.Getenv("WALLEX_CHAOS_TRACE") != "" || os.Getenv("WALLEX_CHAOS_TRACE") == "all" {
 			t.Logf("trace of seed %d %s:\n%s", seed, mode.name, r.tr.Trace())
 		}
 	}()
@@ -671,6 +961,13 @@ func TestChaosAgents(t *testing.T) {
 		{name: "agents=2,nonces,shapes,jumps", nonces: true, agents: 2, shapes: true, jumps: true},
 		{name: "agents=2,no-nonces,shapes", nonces: false, agents: 2, shapes: true},
 		{name: "agents=2,gateway,shapes,jumps", agents: 2, gateway: true, shapes: true, jumps: true},
+		{name: "agents=3,nonces,file", nonces: true, agents: 3, file: true},
+		{name: "agents=2,nonces,money,shapes", nonces: true, agents: 2, money: true, shapes: true},
+		{name: "agents=2,no-nonces,money", agents: 2, money: true},
+		{name: "agents=2,gateway,money", agents: 2, gateway: true, money: true},
+		{name: "agents=2,nonces,mass,shapes", nonces: true, agents: 2, mass: true, shapes: true},
+		{name: "agents=2,no-nonces,mass", agents: 2, mass: true},
+		{name: "agents=2,no-nonces,file,shapes", agents: 2, file: true, shapes: true},
 	}
 	only := os.Getenv("WALLEX_CHAOS_MODE")
 	for _, m := range modes {
@@ -682,6 +979,9 @@ func TestChaosAgents(t *testing.T) {
 			seeds := chaosSeeds(t)
 			if len(seeds) == 20 {
 				seeds = seeds[:10] // the default run: 10 seeds a mode
+				if m.file {
+					seeds = seeds[:4] // each write of the state file is synced: slower
+				}
 			}
 			for _, seed := range seeds {
 				if f := runChaos2(t, seed, m); f != "" {

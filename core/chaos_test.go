@@ -37,7 +37,9 @@ type intent struct {
 	done    bool
 	waitTil time.Time
 	ambig   int
-	again   *time.Time // "Pay it again" for the payment a duplicate check named (chaos2_test.go)
+	again   *time.Time           // "Pay it again" for the payment a duplicate check named (chaos2_test.go)
+	q       *core.ReconcileQuery // an item of a mass withdrawal of unknown outcome (chaos2_test.go)
+	wid     string               // the withdrawal id it was carried out as, when known
 }
 
 type chaosRun struct {

@@ -99,6 +99,8 @@ func (g *Gateway) Handle(ctx context.Context, p Platform, r *Request) *Response 
 			return res
 		}
 		return g.events(ctx, p, r)
+	case path == "/v1/call" || path == "/v1/call/":
+		return errorResponse(404, "not_found", "no command in the path: send POST /v1/call/{cmd}, e.g. /v1/call/balances. A Wallex client's API URL through this gateway is https://YOUR-GATEWAY/v1/call, and it must post each command to {API URL}/{cmd} (posting every command to the API URL itself, with cmd only in the body, is not served)", false)
 	case strings.HasPrefix(path, "/v1/call/"):
 		if r.Method != "POST" {
 			return methodNotAllowed("POST")
@@ -129,7 +131,7 @@ func (g *Gateway) Handle(ctx context.Context, p Platform, r *Request) *Response 
 		}
 		return jsonResponse(200, newObj().bool("ok", true).str("service", "wallexkit-edge").bytes())
 	}
-	return errorResponse(404, "not_found", "no such route: the gateway serves POST /v1/checkout, GET /v1/checkout/{txn_id}, POST /ipn, GET /v1/events, POST /v1/call/{cmd}, POST /v1/reconcile and POST /v1/idempotency/close", false)
+	return errorResponse(404, "not_found", "no such route: the gateway serves POST /v1/checkout, GET /v1/checkout/{txn_id}, POST /ipn, GET /v1/events, POST /v1/call/{cmd}, POST /v1/reconcile, POST /v1/idempotency/close and GET /v1/health. A Wallex client's API URL through this gateway is https://YOUR-GATEWAY/v1/call (commands go to /v1/call/{cmd})", false)
 }
 
 // Unsafe reports whether a request may create a payment or move money (POST /v1/checkout, and

@@ -426,6 +426,31 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
+// A Wallex client pointed at the gateway the wrong way (the command only in the body, at /v1/call
+// itself, or the gateway's origin as its API URL) is told where the command goes, not only that
+// the route does not exist.
+func TestAWrongAPIURLSaysWhereTheCommandGoes(t *testing.T) {
+	g, f := newGateway(t, nil)
+	auth := map[string]string{"authorization": "Bearer gw-token-aaaa"}
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/call", "cmd=balances"},
+		{"/v1/call/", "cmd=balances"},
+		{"/get_basic_info", "cmd=get_basic_info"},
+		{"/api/balances", "cmd=balances"},
+	} {
+		res := g.Handle(context.Background(), f, req("POST", tc.path, auth, tc.body))
+		m := decode(t, res)
+		msg, _ := m["error"].(string)
+		if res.Status != 404 || m["code"] != "not_found" || m["retryable"] != false || !strings.Contains(msg, "/v1/call/{cmd}") || !strings.Contains(msg, "API URL") {
+			t.Errorf("POST %s: %d %s", tc.path, res.Status, res.Body)
+		}
+		noSecrets(t, f, res)
+	}
+	if len(f.apiCmds) != 0 {
+		t.Fatalf("sent upstream: %v", f.apiCmds)
+	}
+}
+
 func TestFresh(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	hour := core.Token{AccessToken: "Bearer x", ObtainedAt: now.Add(-time.Minute), ExpiresAt: now.Add(59 * time.Minute)}

@@ -19,6 +19,10 @@ var readCommands = map[string]bool{
 	"create_transaction": true,
 }
 
+// servedCommands names what /v1/call serves, for the answer to a command it does not (keep it in
+// step with readCommands and core's money commands; a test checks).
+const servedCommands = "get_basic_info, balances, rates, get_deposit_address, get_callback_address, get_tx_info, get_tx_info_multi, get_tx_ids, get_withdrawal_history, get_withdrawal_info and create_transaction; with " + EnvAllowMoney + "=1 also create_withdrawal, create_mass_withdrawal, create_transfer and convert"
+
 // allowed reports whether cmd may be called, and if not, why.
 func (g *Gateway) allowed(cmd string) (bool, *Response) {
 	switch {
@@ -30,7 +34,7 @@ func (g *Gateway) allowed(cmd string) (bool, *Response) {
 		}
 		return false, errorResponse(403, "money_disabled", "command "+cmd+" moves funds and is disabled on this gateway (set "+EnvAllowMoney+"=1 to allow it)", false)
 	}
-	return false, errorResponse(403, "command_not_allowed", "command "+strconv.Quote(clip(cmd, 64))+" is not allowed through the gateway", false)
+	return false, errorResponse(403, "command_not_allowed", "command "+strconv.Quote(clip(cmd, 64))+" is not allowed through the gateway: it serves "+servedCommands, false)
 }
 
 // call answers POST /v1/call/{cmd}: the fields (form or JSON object body) go to core.Client.Call

@@ -120,6 +120,39 @@ func TestCallErrors(t *testing.T) {
 	}
 }
 
+// A command the gateway does not serve (a typo, or one it never forwards such as login) is answered
+// with the commands it does serve, so the caller can tell a typo from a permission.
+func TestAnUnservedCommandNamesTheServedOnes(t *testing.T) {
+	g, f := newGateway(t, nil)
+	auth := map[string]string{"authorization": "Bearer gw-token-aaaa"}
+	for _, cmd := range []string{"balance", "login", "get_tx_info_multiple"} {
+		res := g.Handle(context.Background(), f, req("POST", "/v1/call/"+cmd, auth, ""))
+		m := decode(t, res)
+		msg, _ := m["error"].(string)
+		if res.Status != 403 || m["code"] != "command_not_allowed" {
+			t.Fatalf("%s: %d %s", cmd, res.Status, res.Body)
+		}
+		for _, want := range []string{"balances", "get_basic_info", "get_tx_info_multi", "create_transaction", "create_withdrawal", EnvAllowMoney} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%s: the answer does not name %s: %s", cmd, want, msg)
+			}
+		}
+	}
+	if len(f.apiCmds) != 0 {
+		t.Fatalf("sent upstream: %v", f.apiCmds)
+	}
+	for cmd := range readCommands {
+		if !strings.Contains(servedCommands, cmd+",") && !strings.Contains(servedCommands, cmd+";") && !strings.Contains(servedCommands, cmd+" ") {
+			t.Errorf("servedCommands does not name %s", cmd)
+		}
+	}
+	for _, cmd := range []string{"create_withdrawal", "create_mass_withdrawal", "create_transfer", "convert"} {
+		if !core.IsMoneyCommand(cmd) {
+			t.Errorf("servedCommands names %s as a money command; core does not", cmd)
+		}
+	}
+}
+
 func TestAuthFailureUpstreamIsA502WithoutTheKey(t *testing.T) {
 	g, f := newGateway(t, map[string]string{EnvPrivateKey: "wrong-private-key-9"})
 	res := g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", map[string]string{"authorization": "Bearer gw-token-aaaa"}, ""))

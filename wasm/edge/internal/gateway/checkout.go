@@ -82,14 +82,14 @@ func (g *Gateway) checkout(ctx context.Context, p Platform, r *Request) *Respons
 		return res
 	}
 	if len(r.Body) == 0 {
-		return errorResponse(400, "invalid_input", "the body is empty: send a JSON object such as {\"item\":\"sku\",\"currency2\":\"BTC\",\"buyer_email\":\"you@example.com\"}", false)
+		return errorResponse(400, "invalid_input", "the body is empty: send "+checkoutExample, false)
 	}
 	if !gjson.ValidBytes(r.Body) {
-		return errorResponse(400, "invalid_json", "the body is not valid JSON", false)
+		return errorResponse(400, "invalid_json", "the body is not valid JSON: send "+checkoutExample, false)
 	}
 	body := gjson.ParseBytes(r.Body)
 	if !body.IsObject() {
-		return errorResponse(400, "invalid_json", "the body must be a JSON object", false)
+		return errorResponse(400, "invalid_json", "the body must be a JSON object: send "+checkoutExample, false)
 	}
 	orderID := ""
 	if v := body.Get("order_id"); v.Exists() {
@@ -270,6 +270,9 @@ func (g *Gateway) catalogOrder(ctx context.Context, p Platform, body gjson.Resul
 		custom:     "sku:" + sku + ";qty:" + strconv.FormatInt(qty, 10),
 	}, nil
 }
+
+// checkoutExample ends the answers to a body that is not a JSON object (a form post, say).
+const checkoutExample = "a JSON object (Content-Type: application/json), such as {\"item\":\"sku\",\"currency2\":\"BTC\",\"buyer_email\":\"you@example.com\"}"
 
 // parsePrice reads {"amount":"12.50","currency":"USD","name":"..."}; it returns a problem text.
 func parsePrice(raw string) (Price, string) {

@@ -242,6 +242,26 @@ func TestCheckoutFromThePriceList(t *testing.T) {
 	noSecrets(t, f, res, st)
 }
 
+// A storefront that posts its checkout as a form (an HTML form's default) or as broken JSON is told
+// the checkout takes a JSON object, with one to copy.
+func TestACheckoutThatIsNotJSONSaysWhatToSend(t *testing.T) {
+	g, f := newGateway(t, nil)
+	f.prices["mug"] = `{"amount":"12.50","currency":"USD","name":"Blue mug"}`
+	for _, tc := range []struct{ ct, body string }{
+		{"application/x-www-form-urlencoded", "item=mug&currency2=BTC&buyer_email=b@example.com"},
+		{"application/json", `{"item":"mug"`},
+		{"application/json", `["mug"]`},
+	} {
+		h := map[string]string{"origin": "https://shop.example", "cf-connecting-ip": "203.0.113.9", "content-type": tc.ct}
+		res := g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, tc.body))
+		m := decode(t, res)
+		msg, _ := m["error"].(string)
+		if res.Status != 400 || m["code"] != "invalid_json" || !strings.Contains(msg, "application/json") || !strings.Contains(msg, `"buyer_email"`) {
+			t.Errorf("%s %s: %d %s", tc.ct, tc.body, res.Status, res.Body)
+		}
+	}
+}
+
 func TestSignedCheckout(t *testing.T) {
 	g, f := newGateway(t, nil)
 	canon := CanonicalCheckout("7.25", "USD", "BTC", "b@example.com", "Gift card", 1_800_000_600)

@@ -188,6 +188,25 @@ func (c *Config) missingAPI() string {
 	return ""
 }
 
+// missingSecrets names, in the order the README lists them, the secrets a route needs that are not
+// set (FORWARD_SECRET only when FORWARD_URL is set; CHECKOUT_SIGNING_SECRET is optional).
+func (c *Config) missingSecrets() []string {
+	var m []string
+	for _, s := range []struct {
+		name    string
+		missing bool
+	}{
+		{EnvPublicKey, c.PublicKey == ""}, {EnvPrivateKey, c.privateKey == ""},
+		{EnvMerchantID, c.MerchantID == ""}, {EnvIPNSecret, c.ipnSecret == ""},
+		{EnvGatewayTokens, len(c.tokens) == 0}, {EnvForwardSecret, c.ForwardURL != "" && !c.forwardSecret},
+	} {
+		if s.missing {
+			m = append(m, s.name)
+		}
+	}
+	return m
+}
+
 // notConfiguredAPI is the answer of a route that needs the API key pair when missingAPI names
 // what is missing: where secrets are set, locally and on Cloudflare.
 func notConfiguredAPI(name string) *Response {

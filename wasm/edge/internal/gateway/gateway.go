@@ -129,9 +129,19 @@ func (g *Gateway) Handle(ctx context.Context, p Platform, r *Request) *Response 
 		if r.Method != "GET" && r.Method != "HEAD" {
 			return methodNotAllowed("GET, HEAD")
 		}
-		return jsonResponse(200, newObj().bool("ok", true).str("service", "wallexkit-edge").bytes())
+		return health(g.cfg)
 	}
 	return errorResponse(404, "not_found", "no such route: the gateway serves POST /v1/checkout, GET /v1/checkout/{txn_id}, POST /ipn, GET /v1/events, POST /v1/call/{cmd}, POST /v1/reconcile, POST /v1/idempotency/close and GET /v1/health. A Wallex client's API URL through this gateway is https://YOUR-GATEWAY/v1/call (commands go to /v1/call/{cmd})", false)
+}
+
+// health answers GET /v1/health: the Worker runs, and which secrets are missing (names only; every
+// route that needs one answers 503 naming it), so a deploy's first check shows what to set.
+func health(c *Config) *Response {
+	o := newObj().bool("ok", true).str("service", "wallexkit-edge")
+	if m := c.missingSecrets(); len(m) > 0 {
+		o.raw("missing", `["`+strings.Join(m, `","`)+`"]`)
+	}
+	return jsonResponse(200, o.bytes())
 }
 
 // Unsafe reports whether a request may create a payment or move money (POST /v1/checkout, and

@@ -504,6 +504,24 @@ func TestAWrongAPIURLSaysWhereTheCommandGoes(t *testing.T) {
 	}
 }
 
+// GET /v1/health, the first thing one checks after a deploy, says which secrets are missing (their
+// names, never a value), instead of "ok" while every route that needs them answers 503.
+func TestHealthNamesMissingSecrets(t *testing.T) {
+	g, f := newGateway(t, nil)
+	res := g.Handle(context.Background(), f, req("GET", "/v1/health", nil, ""))
+	if res.Status != 200 || string(res.Body) != `{"ok":true,"service":"wallexkit-edge"}` {
+		t.Fatalf("configured: %d %s", res.Status, res.Body)
+	}
+	g2, _ := newGateway(t, map[string]string{EnvPrivateKey: "", EnvIPNSecret: " ", EnvGatewayTokens: "", EnvForwardSecret: "", EnvForwardURL: "https://shop.example/hook"})
+	res = g2.Handle(context.Background(), f, req("GET", "/v1/health", nil, ""))
+	m := decode(t, res)
+	got, _ := json.Marshal(m["missing"])
+	if res.Status != 200 || m["ok"] != true || string(got) != `["WALLEX_PRIVATE_KEY","WALLEX_IPN_SECRET","GATEWAY_TOKENS","FORWARD_SECRET"]` {
+		t.Fatalf("missing secrets: %d %s", res.Status, res.Body)
+	}
+	noSecrets(t, f, res)
+}
+
 func TestFresh(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	hour := core.Token{AccessToken: "Bearer x", ObtainedAt: now.Add(-time.Minute), ExpiresAt: now.Add(59 * time.Minute)}

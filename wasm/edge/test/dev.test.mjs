@@ -88,6 +88,17 @@ test('npm run dev is wrangler dev; npm run deploy is wrangler deploy', () => {
   assert.equal(pkg.scripts.deploy, 'wrangler deploy');
 });
 
+// npm appends the arguments to the script: with a glob in it, `npm test -- test/x.test.mjs` ran every
+// file and then x (the whole suite, minutes of workerd and sandboxes, to run one file).
+test('npm test -- FILE runs that file only', async () => {
+  const pkg = JSON.parse(readFileSync(join(edgeDir, 'package.json'), 'utf8'));
+  assert.doesNotMatch(pkg.scripts.test, /\*/, 'a glob in the test script: npm test -- FILE runs every file as well');
+  const { NODE_TEST_CONTEXT, ...plain } = env; // a runner of its own, not a child of this one
+  const { stdout } = await promisify(execFile)('npm', ['test', '--', 'test/fixtures/one/one.test.mjs'], { cwd: edgeDir, env: plain });
+  assert.match(stdout, /^# tests 1$/m, stdout);
+  assert.match(stdout, /^# pass 1$/m, stdout);
+});
+
 test('wrangler dev (local, offline) runs the build command and serves the gateway against the sandbox', async () => {
   assert.match(log, /\[custom build\] Running: bash build\.sh/);
   const h = await fetch(url + '/v1/health');

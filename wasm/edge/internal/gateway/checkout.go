@@ -77,8 +77,10 @@ func (g *Gateway) checkout(ctx context.Context, p Platform, r *Request) *Respons
 		return errorResponse(503, "unavailable", "the rate limiter is unavailable, try again", true)
 	}
 	if !ok {
-		res := errorResponse(429, "rate_limited", "too many checkouts from this client: at most "+strconv.Itoa(g.cfg.RateLimit)+" a minute", true)
-		res.Header["retry-after"] = strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second)))
+		after := strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second)))
+		res := errorResponse(429, "rate_limited", "too many checkouts from this client: at most "+strconv.Itoa(g.cfg.RateLimit)+
+			" a minute, invalid ones included ("+EnvRateLimit+"); nothing was created, try again in "+after+" s (Retry-After)", true)
+		res.Header["retry-after"] = after
 		return res
 	}
 	if len(r.Body) == 0 {

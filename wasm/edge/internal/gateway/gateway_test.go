@@ -355,6 +355,11 @@ func TestRateLimit(t *testing.T) {
 	if res.Header["retry-after"] != "30" {
 		t.Fatalf("retry-after %q", res.Header["retry-after"])
 	}
+	// A developer trying checkouts by hand meets the limit within a minute (invalid ones count too):
+	// the answer says when to try again and which variable sets the limit.
+	if msg, _ := decode(t, res)["error"].(string); !strings.Contains(msg, EnvRateLimit) || !strings.Contains(msg, "30 s") {
+		t.Fatalf("rate limit answer: %s", res.Body)
+	}
 	if clientIP(req("GET", "/", map[string]string{"x-forwarded-for": "192.0.2.5, 10.0.0.1"}, "")) != "192.0.2.5" ||
 		clientIP(req("GET", "/", nil, "")) != "unknown" {
 		t.Fatal("clientIP fallbacks")

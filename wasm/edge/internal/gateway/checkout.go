@@ -244,12 +244,12 @@ func (g *Gateway) catalogOrder(ctx context.Context, p Platform, body gjson.Resul
 	price, perr := parsePrice(raw)
 	if perr != "" {
 		p.Log("edge: price list entry price:" + sku + " is malformed: " + perr)
-		return nil, errorResponse(500, "bad_price", "the price list entry for "+strconv.Quote(sku)+" is malformed", false)
+		return nil, badPrice(sku)
 	}
 	unit, err := core.ParseAmount(price.Amount)
 	if err != nil || unit.Sign() <= 0 {
 		p.Log("edge: price list entry price:" + sku + " has a bad amount")
-		return nil, errorResponse(500, "bad_price", "the price list entry for "+strconv.Quote(sku)+" is malformed", false)
+		return nil, badPrice(sku)
 	}
 	units := unit.Units()
 	if units > (1<<62)/qty {
@@ -271,6 +271,13 @@ func (g *Gateway) catalogOrder(ctx context.Context, p Platform, body gjson.Resul
 		itemNumber: sku,
 		custom:     "sku:" + sku + ";qty:" + strconv.FormatInt(qty, 10),
 	}, nil
+}
+
+// badPrice answers a price list entry the gateway cannot read: the shop's mistake, not the buyer's,
+// so it says what an entry looks like (the log line before it says what is wrong with this one).
+func badPrice(sku string) *Response {
+	return errorResponse(500, "bad_price", "the price list entry "+strconv.Quote("price:"+sku)+" is malformed (the gateway's log says why): "+
+		"an entry is a JSON object such as {\"amount\":\"12.50\",\"currency\":\"USD\",\"name\":\"Blue mug\"}: amount above 0, currency a ticker", false)
 }
 
 // checkoutExample ends the answers to a body that is not a JSON object (a form post, say).

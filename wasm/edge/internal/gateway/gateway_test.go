@@ -262,6 +262,23 @@ func TestACheckoutThatIsNotJSONSaysWhatToSend(t *testing.T) {
 	}
 }
 
+// A price list entry the gateway cannot read is answered with what an entry looks like (the
+// detail is in the log), so the developer who put it there with wrangler kv key put can fix it.
+func TestAMalformedPriceSaysWhatAnEntryLooksLike(t *testing.T) {
+	g, f := newGateway(t, nil)
+	f.prices["pen"] = `{"price":"2.00","currency":"USD","name":"Pen"}`
+	f.prices["cup"] = `{"amount":"-1","currency":"USD","name":"Cup"}`
+	h := map[string]string{"origin": "https://shop.example", "cf-connecting-ip": "203.0.113.9", "content-type": "application/json"}
+	for _, sku := range []string{"pen", "cup"} {
+		res := g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, `{"item":"`+sku+`","currency2":"BTC","buyer_email":"b@example.com"}`))
+		m := decode(t, res)
+		msg, _ := m["error"].(string)
+		if res.Status != 500 || m["code"] != "bad_price" || !strings.Contains(msg, `"price:`+sku+`"`) || !strings.Contains(msg, `{"amount":"12.50","currency":"USD","name":`) || !strings.Contains(msg, "log") {
+			t.Errorf("%s: %d %s", sku, res.Status, res.Body)
+		}
+	}
+}
+
 func TestSignedCheckout(t *testing.T) {
 	g, f := newGateway(t, nil)
 	canon := CanonicalCheckout("7.25", "USD", "BTC", "b@example.com", "Gift card", 1_800_000_600)

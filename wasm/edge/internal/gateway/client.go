@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -322,7 +323,7 @@ func (g *Gateway) client(ctx context.Context, p Platform, r *Request) (*apiClien
 	}
 	if err != nil {
 		p.Log("edge: cannot build the API client: " + err.Error())
-		return nil, errorResponse(503, "not_configured", "the gateway is misconfigured: "+err.Error(), false)
+		return nil, errorResponse(503, "not_configured", "the gateway is misconfigured: "+misconfigured(err), false)
 	}
 	ks.keys(c.StoreKey()) // the transport and the lease need the key's state
 	return &apiClient{Client: c, tr: tr}, nil
@@ -331,6 +332,20 @@ func (g *Gateway) client(ctx context.Context, p Platform, r *Request) (*apiClien
 // baseClient returns the client every request's client derives from (core.Client.Derive): the
 // configuration's options, checked once. Its own transport is never used (each request's client
 // has its own).
+// misconfigured says what is wrong with the configuration core refused, by variable: the API URL
+// is WALLEX_API_URL, and plain http to a host that is not loopback has no opt-in here (core's text
+// names the CLI's --insecure-http).
+func misconfigured(err error) string {
+	var ve *core.ValidationError
+	if !errors.As(err, &ve) || ve.Field != "API URL" {
+		return err.Error()
+	}
+	if strings.HasPrefix(ve.Problem, "uses plain http") {
+		return "invalid API URL (" + EnvAPIURL + "): uses plain http to a host that is not loopback, which would send the keys unencrypted: use https (plain http only to a sandbox on this machine, such as http://127.0.0.1:8787/api)"
+	}
+	return "invalid API URL (" + EnvAPIURL + "): " + ve.Problem
+}
+
 func (g *Gateway) baseClient() (*core.Client, error) {
 	g.baseOnce.Do(func() {
 		// The client's timeout is the upstream timeout: how long any unsafe call of this gateway

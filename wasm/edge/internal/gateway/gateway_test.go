@@ -589,6 +589,21 @@ func TestBaseClientErrorOnEveryCall(t *testing.T) {
 // A gateway started with the API key pair not filled in (.dev.vars copied from the example and
 // not edited) names every missing variable at once, and where secrets are set, so the developer
 // does not fix one and meet the next; nothing is sent.
+// A WALLEX_API_URL the client cannot use is answered naming the variable, with a fix the gateway
+// offers: there is no --insecure-http on a Worker (that is the CLI's flag).
+func TestABadAPIURLNamesTheVariable(t *testing.T) {
+	for _, u := range []string{"http://192.168.1.5:8787/api", "wallexpay.io/api"} {
+		g, f := newGateway(t, map[string]string{EnvAPIURL: u})
+		res := g.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", map[string]string{"authorization": "Bearer gw-token-aaaa"}, ""))
+		m := decode(t, res)
+		msg, _ := m["error"].(string)
+		if res.Status != 503 || m["code"] != "not_configured" || !strings.Contains(msg, EnvAPIURL) || strings.Contains(msg, "--insecure-http") || strings.Contains(msg, "core.With") {
+			t.Errorf("%s: %d %s", u, res.Status, res.Body)
+		}
+		noSecrets(t, f, res)
+	}
+}
+
 func TestMissingAPIKeysNamedTogether(t *testing.T) {
 	for _, tc := range []struct {
 		over map[string]string

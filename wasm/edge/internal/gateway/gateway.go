@@ -134,14 +134,29 @@ func (g *Gateway) Handle(ctx context.Context, p Platform, r *Request) *Response 
 	return errorResponse(404, "not_found", "no such route: the gateway serves POST /v1/checkout, GET /v1/checkout/{txn_id}, POST /ipn, GET /v1/events, POST /v1/call/{cmd}, POST /v1/reconcile, POST /v1/idempotency/close and GET /v1/health. A Wallex client's API URL through this gateway is https://YOUR-GATEWAY/v1/call (commands go to /v1/call/{cmd})", false)
 }
 
-// health answers GET /v1/health: the Worker runs, and which secrets are missing (names only; every
-// route that needs one answers 503 naming it), so a deploy's first check shows what to set.
+// health answers GET /v1/health: the Worker runs, which secrets are missing (names only; every
+// route that needs one answers 503 naming it) and which vars could not be read (by name, as logged
+// at load), so a deploy's first check shows what to set.
 func health(c *Config) *Response {
 	o := newObj().bool("ok", true).str("service", "wallexkit-edge")
 	if m := c.missingSecrets(); len(m) > 0 {
-		o.raw("missing", `["`+strings.Join(m, `","`)+`"]`)
+		o.raw("missing", jsonStrings(m))
+	}
+	if p := c.Problems(); len(p) > 0 {
+		o.raw("problems", jsonStrings(p))
 	}
 	return jsonResponse(200, o.bytes())
+}
+
+func jsonStrings(list []string) string {
+	b := []byte{'['}
+	for i, s := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return string(append(b, ']'))
 }
 
 // Unsafe reports whether a request may create a payment or move money (POST /v1/checkout, and

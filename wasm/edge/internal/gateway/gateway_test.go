@@ -542,6 +542,14 @@ func TestHealthNamesMissingSecrets(t *testing.T) {
 		t.Fatalf("missing secrets: %d %s", res.Status, res.Body)
 	}
 	noSecrets(t, f, res)
+	// A var the gateway could not read (logged once at load) is there too, by name.
+	g3, _ := newGateway(t, map[string]string{EnvRateLimit: "ten", EnvPublicURL: "pay.example.com"})
+	res = g3.Handle(context.Background(), f, req("GET", "/v1/health", nil, ""))
+	m = decode(t, res)
+	got, _ = json.Marshal(m["problems"])
+	if res.Status != 200 || m["missing"] != nil || !strings.Contains(string(got), EnvRateLimit+" must be") || !strings.Contains(string(got), EnvPublicURL+" must be") {
+		t.Fatalf("problems: %d %s", res.Status, res.Body)
+	}
 }
 
 func TestFresh(t *testing.T) {

@@ -100,6 +100,11 @@ func (g *Gateway) checkout(ctx context.Context, p Platform, r *Request) *Respons
 		}
 		orderID = v.Str
 	}
+	if orderID == "" && r.Header["idempotency-key"] != "" {
+		// Checkout's retry key is order_id: the header, ignored, would let a retry make a second payment.
+		return errorResponse(400, "idempotency_key_not_read", "POST /v1/checkout does not read Idempotency-Key: its retry key is order_id in the body (1 to 64 letters, digits, '_' or '-'), "+
+			"and the same order_id sent again gets the same payment, never a second one. Send order_id (your Idempotency-Key, if it fits), or no Idempotency-Key; nothing was created", false)
+	}
 	var order *checkoutOrder
 	var res *Response
 	switch {

@@ -239,7 +239,11 @@ func (g *Gateway) withCORS(r *Request, method string, next func() *Response) *Re
 			return res
 		}
 		if bad := unsupportedHeaders(r.Header["access-control-request-headers"]); bad != "" {
-			res := errorResponse(403, "header_not_allowed", "request header "+strconv.Quote(clip(bad, 60))+" is not allowed; only Content-Type", false)
+			msg := "request header " + strconv.Quote(clip(bad, 60)) + " is not allowed; only Content-Type"
+			if strings.EqualFold(bad, "idempotency-key") {
+				msg += " (a checkout's retry key is order_id, in the body)"
+			}
+			res := errorResponse(403, "header_not_allowed", msg, false)
 			setCORS(res, origin, method)
 			return res
 		}

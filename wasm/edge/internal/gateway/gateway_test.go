@@ -279,6 +279,36 @@ func TestAMalformedPriceSaysWhatAnEntryLooksLike(t *testing.T) {
 	}
 }
 
+// A developer used to Stripe sends a checkout with an Idempotency-Key and retries it with the same
+// key. Checkout's key is order_id: the header, silently ignored, let each retry create another
+// payment. It is refused (nothing created) unless the body has an order_id, and a browser's
+// preflight asking for it is told the same.
+func TestACheckoutIdempotencyKeyWithoutOrderIDIsRefused(t *testing.T) {
+	g, f := newGateway(t, nil)
+	f.prices["mug"] = `{"amount":"12.50","currency":"USD","name":"Blue mug"}`
+	h := map[string]string{"cf-connecting-ip": "203.0.113.9", "content-type": "application/json", "idempotency-key": "order-77"}
+	for i := 0; i < 2; i++ {
+		res := g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, `{"item":"mug","currency2":"BTC","buyer_email":"b@example.com"}`))
+		m := decode(t, res)
+		msg, _ := m["error"].(string)
+		if res.Status != 400 || m["code"] != "idempotency_key_not_read" || m["retryable"] != false || !strings.Contains(msg, "order_id") || !strings.Contains(msg, "nothing was created") {
+			t.Fatalf("attempt %d: %d %s", i+1, res.Status, res.Body)
+		}
+	}
+	if strings.Contains(strings.Join(f.apiCmds, ","), "create_transaction") {
+		t.Fatalf("a payment was created: %v", f.apiCmds)
+	}
+	res := g.Handle(context.Background(), f, req("POST", "/v1/checkout", h, `{"item":"mug","currency2":"BTC","buyer_email":"b@example.com","order_id":"order-77"}`))
+	if res.Status != 201 {
+		t.Fatalf("with order_id: %d %s", res.Status, res.Body)
+	}
+	pre := req("OPTIONS", "/v1/checkout", map[string]string{"origin": "https://shop.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type, idempotency-key"}, "")
+	res = g.Handle(context.Background(), f, pre)
+	if msg, _ := decode(t, res)["error"].(string); res.Status != 403 || !strings.Contains(msg, "order_id") {
+		t.Fatalf("preflight: %d %s", res.Status, res.Body)
+	}
+}
+
 func TestSignedCheckout(t *testing.T) {
 	g, f := newGateway(t, nil)
 	canon := CanonicalCheckout("7.25", "USD", "BTC", "b@example.com", "Gift card", 1_800_000_600)

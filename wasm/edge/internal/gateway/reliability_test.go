@@ -199,8 +199,19 @@ func TestOutcomeUnknownCarriesTheReconcileFields(t *testing.T) {
 		return 200, `{"error":"ok","result":[]}`
 	}
 	rec := g.Handle(context.Background(), f, req("POST", "/v1/reconcile", map[string]string{"authorization": "Bearer gw-token-aaaa", "content-type": "application/json"}, back))
-	if rm := decode(t, rec); rec.Status != 200 || rm["verdict"] != "not_found" || rm["proven"] != true {
+	rm := decode(t, rec)
+	if rec.Status != 200 || rm["verdict"] != "not_found" || rm["proven"] != true {
 		t.Fatalf("reconcile: %d %s", rec.Status, rec.Body)
+	}
+	// The same key again only replays the first answer ("do not send it again; reconcile first"):
+	// a caller told not_found who sends it again with that key goes round in circles. The verdict
+	// says to send it as a new request, with a new Idempotency-Key.
+	again := g.Handle(context.Background(), f, req("POST", "/v1/call/create_withdrawal", withKey(h, "op_r1"), "amount=0.1&currency=BTC&address=bc1qx&note=n1"))
+	if again.Status != 502 || again.Header["idempotent-replay"] != "true" {
+		t.Fatalf("same key after not_found: %d %s", again.Status, again.Body)
+	}
+	if d, _ := rm["detail"].(string); !strings.Contains(d, "new Idempotency-Key") {
+		t.Fatalf("not_found does not say how to send it again: %s", rec.Body)
 	}
 }
 

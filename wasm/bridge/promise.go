@@ -258,6 +258,8 @@ func jsFieldNames(err error) error {
 	cp := *ve
 	if r, ok := coreFieldName(cp.Field); ok {
 		cp.Field = r
+		// core's advice names the CLI's flag and the Go option; here the opt-in is configure's own
+		cp.Problem = strings.Replace(cp.Problem, "--insecure-http (core.WithInsecureHTTP)", "insecureHttp: true", 1)
 	} else if rest, ok := strings.CutPrefix(cp.Field, "wd["); ok {
 		if key, f, ok := strings.Cut(rest, "]["); ok {
 			cp.Field = "items[" + key + "]." + camel(strings.TrimSuffix(f, "]"))

@@ -42,6 +42,9 @@ test('configure validates its options', async () => {
   assert.equal(e.code, 'invalid_input');
   assert.equal(e.field, 'apiUrl');
   assert.match(e.message, /insecure/i);
+  // the option to opt in with is this one's, not the CLI's flag or the Go option
+  assert.match(e.message, /insecureHttp: true/);
+  assert.doesNotMatch(e.message, /--insecure-http|core\.With/);
   e = await rejection(wk.configure({ apiUrl: env.apiUrl, publicKey: 42 }));
   assert.equal(e.field, 'publicKey');
   e = await rejection(wk.configure({ apiUrl: env.apiUrl, publicKey: 'k', storage: { getToken() {} } }));

@@ -51,8 +51,10 @@ func (g *Gateway) reconcile(ctx context.Context, p Platform, r *Request) *Respon
 	if err == nil && foreign {
 		out.Detail += "; the nonce given was not sent with this gateway's API key (its key_hash names another key, or none), so the nonce fence says nothing of it"
 	}
-	if err == nil && out.Verdict == core.NotFound {
-		// The original's key answers its first answer again (outcome_unknown), whatever is sent with it.
+	if err == nil && out.Verdict == core.NotFound && out.Proven {
+		// The original's key answers its first answer again (outcome_unknown), whatever is sent
+		// with it. Only a proven not_found says how to send it again: an unproven one (no fence
+		// covered the original) says why it is not proven, and a copy may still land.
 		out.Detail += "; if it is still wanted, send it once more as a new request: through /v1/call with a new Idempotency-Key (the first one's key only gives its first answer again)"
 	}
 	if err != nil {

@@ -86,3 +86,38 @@ func TestOrderRetryOnAnotherKeyWaitsForTheBound(t *testing.T) {
 		t.Errorf("a payment was created at once, 1 s after A's attempt's deadline, on the strength of A's nonce fenced on B's key: %d %s", res.Status, res.Body)
 	}
 }
+
+// A not_found no fence proves (another key's nonce, its in-flight bound passed) says why it is not
+// proven, and never how to send it again: a copy of the original may still land.
+func TestAnUnprovenNotFoundDoesNotSayToSendItAgain(t *testing.T) {
+	gA, f := newGateway(t, map[string]string{EnvAllowMoney: "1", EnvFencePause: "10"})
+	gB, _ := newGateway(t, map[string]string{EnvAllowMoney: "1", EnvFencePause: "10", EnvPublicKey: "pub-key-5678"})
+	f.api = func(cmd string, form url.Values) (int, string) {
+		if cmd == "get_withdrawal_history" {
+			return 200, `{"error":"ok","result":[]}`
+		}
+		return 200, `{"error":"ok","result":{}}`
+	}
+	h := map[string]string{"authorization": "Bearer gw-token-aaaa"}
+	gA.Handle(context.Background(), f, req("POST", "/v1/call/get_basic_info", h, ""))
+	held := &stubKeys{fakeKeys: fakeKeys{f: f}, result: &NonceResult{SendError: "the request was sent but no answer came back", Nonce: 1_900_000_000_000}}
+	m := decode(t, gA.Handle(context.Background(), &keysPlatform{fakePlatform: f, keys: held}, req("POST", "/v1/call/create_withdrawal", withKey(h, "op_k2"), wdBody)))
+	var body map[string]any
+	b, _ := json.Marshal(m["reconcile"])
+	json.Unmarshal(b, &body)
+	for k := range body {
+		if strings.HasPrefix(k, "sent_at") || strings.HasPrefix(k, "deadline") {
+			delete(body, k)
+		}
+	}
+	body["sent_at"] = time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	nb, _ := json.Marshal(body)
+	rh := map[string]string{"authorization": "Bearer gw-token-aaaa", "content-type": "application/json"}
+	rm := decode(t, gB.Handle(context.Background(), f, req("POST", "/v1/reconcile", rh, string(nb))))
+	if rm["verdict"] != "not_found" || rm["proven"] != false {
+		t.Fatalf("reconcile at the other key's gateway an hour on: %v, want not_found, not proven", rm)
+	}
+	if d := rm["detail"].(string); strings.Contains(d, "send it once more") || strings.Contains(d, "new Idempotency-Key") {
+		t.Fatalf("an unproven not_found says to send it again: %s", d)
+	}
+}

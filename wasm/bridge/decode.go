@@ -160,6 +160,24 @@ func readTime(v gjson.Result, p *time.Time) error {
 // even for null, and which refuses it).
 func readAmount(v gjson.Result, p *core.Amount) error { return p.UnmarshalJSON([]byte(v.Raw)) }
 
+// readStringList reads a []string as json.Unmarshal does: null leaves nil, an array replaces
+// what was read before (a member given twice), a null item is "".
+func readStringList(v gjson.Result, p *[]string) error {
+	out := []string{}
+	null, err := items(v, func(x gjson.Result) error {
+		var s string
+		err := readString(x, &s)
+		out = append(out, s)
+		return err
+	})
+	if null {
+		*p = nil
+		return nil
+	}
+	*p = out
+	return err
+}
+
 func readStringMap(v gjson.Result, p *map[string]string) error {
 	if v.Type == gjson.Null {
 		*p = nil
@@ -207,6 +225,8 @@ func decodeOp(text string) (core.Op, error) {
 			return readString(x, (*string)(&op.State))
 		case "result":
 			return readString(x, &op.Result)
+		case "results":
+			return readStringList(x, &op.Results)
 		case "until":
 			return readTime(x, &op.Until)
 		case "error":

@@ -318,6 +318,9 @@ func writeStoredOp(w *jsonw.Writer, storeKey string, op *core.Op) {
 	w.KeyTime("deadline", op.Deadline)
 	w.KeyString("state", string(op.State))
 	w.StringOmitEmpty("result", op.Result)
+	if len(op.Results) > 0 {
+		w.Key("results").StringList(op.Results)
+	}
 	w.TimeOmitZero("until", op.Until)
 	w.StringOmitEmpty("error", op.Error)
 	w.TimeOmitZero("settled", op.Settled)

@@ -295,7 +295,7 @@ func TestDecodersAsEncodingJSON(t *testing.T) {
 // TestDecodersRandomTexts feeds objects made of the types' own keys with values of random JSON
 // types to both readers.
 func TestDecodersRandomTexts(t *testing.T) {
-	keys := []string{"id", "cmd", "ref", "nonce", "sent_at", "deadline", "state", "result", "until", "error", "settled",
+	keys := []string{"id", "cmd", "ref", "nonce", "sent_at", "deadline", "state", "result", "results", "until", "error", "settled",
 		"v", "file", "sha256", "rows", "line", "batch", "reconciled", "scanned", "at", "coins", "coin", "is_fiat",
 		"rate_btc", "last_update", "confirms", "capabilities", "invoice", "price", "other"}
 	values := []string{`null`, `true`, `false`, `0`, `-7`, `1.5`, `12345678901234567890`, `"s"`, `""`, `"12.5"`,

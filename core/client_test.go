@@ -268,6 +268,10 @@ func TestPermissionError(t *testing.T) {
 	if !errors.As(err, &pe) || core.CodeOf(err) != "permission" || !strings.Contains(err.Error(), "balances") {
 		t.Fatalf("err = %v, want PermissionError", err)
 	}
+	// the command named where it is needed, not once more in brackets at the end
+	if want := "This API key has no permission for balances: enable balances for this key under Edit Permissions in your Wallex Pay account"; err.Error() != want {
+		t.Fatalf("message %q, want %q", err.Error(), want)
+	}
 }
 
 func TestHTML502IsTransportErrorWithStatus(t *testing.T) {

@@ -125,7 +125,7 @@ type PermissionError struct {
 }
 
 func (e *PermissionError) Error() string {
-	return e.Message + ": enable " + e.Cmd + " for this key under Edit Permissions in your Wallex Pay account (" + e.Cmd + ")"
+	return e.Message + ": enable " + e.Cmd + " for this key under Edit Permissions in your Wallex Pay account"
 }
 func (e *PermissionError) Code() ErrorCode { return CodePermission }
 func (e *PermissionError) Retryable() bool { return false }

@@ -11,34 +11,76 @@ package payout_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/wallexkit/wallexkit/core"
+	"github.com/wallexkit/wallexkit/core/filestore"
 	"github.com/wallexkit/wallexkit/core/internal/chaosnet"
 	"github.com/wallexkit/wallexkit/core/payout"
 	"github.com/wallexkit/wallexkit/sandbox"
 )
 
-// dyingJournal is a process's view of the journal: once the process is killed, nothing it appends
-// reaches it.
+// dyingJournal is a process's view of the journal: once the process is killed, nothing it
+// appends reaches it. A file journal (core/filestore, the CLI's) may also kill its process while it
+// appends (torn, when set): the entries before the one being written reach the file, that one
+// only in part (a torn last line).
 type dyingJournal struct {
-	*payout.MemoryJournal
+	payout.Journal
 	dead *atomic.Bool
+	torn func() bool // kill the process in this Append, leaving a torn write
+	path string
+	kill func()
+	rng  *rand.Rand
 }
 
 func (d dyingJournal) Append(ctx context.Context, es []payout.Entry) error {
 	if d.dead.Load() {
 		return errors.New("process gone")
 	}
-	return d.MemoryJournal.Append(ctx, es)
+	if d.torn != nil && len(es) > 0 && d.torn() {
+		var buf []byte
+		for _, e := range es {
+			b, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			buf = append(append(buf, b...), '\n')
+		}
+		// killed mid-write: a prefix of the bytes, never the whole last line
+		n := d.rng.IntN(len(buf) - 1)
+		if err := os.MkdirAll(filepath.Dir(d.path), 0o700); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		f.Write(buf[:n])
+		f.Close()
+		tornKills.Add(1)
+		d.kill()
+		return errors.New("process gone (killed while appending to the journal)")
+	}
+	return d.Journal.Append(ctx, es)
+}
+
+func (d dyingJournal) Lock(ctx context.Context) (func(), error) {
+	if l, ok := d.Journal.(payout.Locker); ok {
+		return l.Lock(ctx)
+	}
+	return func() {}, nil
 }
 
 func runPayoutChaos(t *testing.T, seed uint64, nonces bool) (fail string) {
@@ -63,7 +105,22 @@ func runPayoutChaos(t *testing.T, seed uint64, nonces bool) (fail string) {
 	dead.Store(new(atomic.Bool))
 	tr.OnKill = func() { dead.Load().Store(true) }
 	store := core.NewMemoryStore()
-	j := &payout.MemoryJournal{}
+	// the journal: in memory, or in some seeds the CLI's file journal (core/filestore), whose
+	// appends a kill can tear
+	var j payout.Journal = &payout.MemoryJournal{}
+	fileJournal := rng.IntN(3) == 0
+	jpath := ""
+	if fileJournal {
+		jpath = filepath.Join(t.TempDir(), "payouts", fmt.Sprintf("chaos-%d.jsonl", seed))
+		j = filestore.NewJournal(jpath)
+	}
+	// in some seeds a process whose batch the network holds is killed with it, and the next
+	// process resumes the journal at once (its batch still on its way)
+	if rng.IntN(2) == 0 {
+		tr.KillOnHold = 0.6
+	}
+	// in some seeds the run pauses between batches for minutes to hours, then goes on
+	pauses := rng.IntN(2) == 0
 
 	// the file: 12 rows, some with the same address, coin and amount (other memos)
 	addrs := []string{sandbox.NewAddress("BTC"), sandbox.NewAddress("BTC"), sandbox.NewAddress("BTC")}
@@ -80,6 +137,18 @@ func runPayoutChaos(t *testing.T, seed uint64, nonces bool) (fail string) {
 	var c *core.Client
 	var session string
 	kills, restarts, ambiguous := 0, 0, 0
+	pauseCount, resumedHeld := 0, 0
+	defer func() {
+		stats.Add(seed, fileJournal, pauseCount, resumedHeld)
+	}()
+	calm := false
+	journal := func() payout.Journal {
+		d := dyingJournal{Journal: j, dead: dead.Load(), path: jpath, kill: tr.Kill, rng: rng}
+		if fileJournal && !calm {
+			d.torn = func() bool { return rng.IntN(25) == 0 }
+		}
+		return d
+	}
 	process := func() { // a new process: a new client over the same stores, a new session
 		d := new(atomic.Bool)
 		dead.Store(d)
@@ -125,7 +194,7 @@ func runPayoutChaos(t *testing.T, seed uint64, nonces bool) (fail string) {
 		}
 	}()
 
-	retry, calm := false, false
+	retry := false
 	var last payout.Advice
 	for round := 0; round < 400; round++ {
 		if round == 60 || (!calm && last.Step == payout.StepDone) {
@@ -136,9 +205,15 @@ func runPayoutChaos(t *testing.T, seed uint64, nonces bool) (fail string) {
 		}
 		tr.Tick()
 		ctx, cancel := clk.Context(context.Background(), time.Hour)
-		run, err := payout.Open(ctx, f, dyingJournal{MemoryJournal: j, dead: dead.Load()}, payout.OpenOptions{Now: clk.Now, Session: session, RetryFailed: retry})
+		run, err := payout.Open(ctx, f, journal(), payout.OpenOptions{Now: clk.Now, Session: session, RetryFailed: retry})
 		cancel()
 		if err != nil {
+			if tr.Killed() {
+				tr.Logf("agent: process killed while opening: %v", err)
+				kills++
+				process()
+				continue
+			}
 			return "open: " + err.Error()
 		}
 		retry = false
@@ -168,11 +243,22 @@ func runPayoutChaos(t *testing.T, seed uint64, nonces bool) (fail string) {
 				tr.Logf("agent: process killed between steps")
 				break
 			}
+			if pauses && rng.IntN(5) == 0 {
+				// the process is paused (a laptop asleep, a stopped job) between batches and
+				// goes on with the same Run and client
+				d := time.Duration(math.Exp(math.Log(float64(time.Minute)) + rng.Float64()*math.Log(float64(6*time.Hour/time.Minute))))
+				tr.Logf("agent: paused for %s between steps", d.Round(time.Second))
+				pauseCount++
+				clk.Advance(d)
+			}
 		}
 		last = run.Advice()
 		run.Close()
 		if killed {
 			kills++
+			if tr.HeldMoney() > 0 {
+				resumedHeld++
+			}
 			process()
 			continue
 		}
@@ -206,6 +292,13 @@ func runPayoutChaos(t *testing.T, seed uint64, nonces bool) (fail string) {
 		if !calm && rng.IntN(6) == 0 {
 			process() // "run it again" is a new process: a new session
 		}
+		if pauses && rng.IntN(8) == 0 {
+			// the person runs it again much later
+			d := time.Duration(math.Exp(math.Log(float64(time.Minute)) + rng.Float64()*math.Log(float64(6*time.Hour/time.Minute))))
+			tr.Logf("agent: resumes the file %s later", d.Round(time.Second))
+			pauseCount++
+			clk.Advance(d)
+		}
 	}
 	if f := check(false); f != "" {
 		return f
@@ -213,7 +306,35 @@ func runPayoutChaos(t *testing.T, seed uint64, nonces bool) (fail string) {
 	return fmt.Sprintf("the file never finished: last advice %s %v", last.Step, last.Lines)
 }
 
+// chaosStats counts how often the seeds met the scenarios they are meant to cover.
+type chaosStats struct {
+	mu                                       sync.Mutex
+	seeds, file, paused, pauses, resumedHeld int
+}
+
+func (c *chaosStats) Add(seed uint64, file bool, pauses, resumedHeld int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seeds++
+	if file {
+		c.file++
+	}
+	if pauses > 0 {
+		c.paused++
+	}
+	c.pauses += pauses
+	c.resumedHeld += resumedHeld
+}
+
+var (
+	stats     chaosStats
+	tornKills atomic.Int64
+)
+
 func TestChaosPayoutFile(t *testing.T) {
+	defer func() {
+		t.Logf("%d runs: %d on a file journal, %d paused (%d pauses), %d resumes while a killed process's batch was held, %d processes killed mid-append to a file journal", stats.seeds, stats.file, stats.paused, stats.pauses, stats.resumedHeld, tornKills.Load())
+	}()
 	seeds := []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
 	if n, _ := strconv.Atoi(os.Getenv("WALLEX_CHAOS_SEEDS")); n > 0 {
 		base := uint64(time.Now().UnixNano())

@@ -191,6 +191,11 @@ type Net struct {
 	// agent of a call (AgentKey in its context): each agent is its own process, killed alone.
 	killedBy    map[int]bool
 	OnKillAgent func(agent int)
+	// KillOnHold: the share of money requests held by the network (fault "hold") whose process is
+	// then killed as well: the request lands later, after another process has taken over.
+	KillOnHold float64
+	// Holds counts the money requests held so far (fHold, fKill, fRace).
+	Holds int
 }
 
 // AgentKey is the context key naming the agent (process) making a call.
@@ -413,6 +418,27 @@ func (t *Net) Flush() {
 
 func (t *Net) Killed() bool { return t.KilledAgent(0) }
 
+// Kill kills the process (agent 0) now, from outside the network (e.g. while it writes a file).
+func (t *Net) Kill() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.trace = append(t.trace, "  the process is killed (outside the network)")
+	t.kill(0)
+}
+
+// HeldMoney is how many money requests the network holds now, not landed yet.
+func (t *Net) HeldMoney() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, h := range t.held {
+		if isUnsafe(cmdOf(h.req)) {
+			n++
+		}
+	}
+	return n
+}
+
 // KilledAgent reports (and clears) whether agent's process was killed.
 func (t *Net) KilledAgent(a int) bool {
 	t.mu.Lock()
@@ -434,6 +460,9 @@ func (t *Net) kill(a int) {
 
 func (t *Net) hold(ctx context.Context, req *core.Request, why string) {
 	h := &held{req: req, step: t.step + 1 + t.rng.IntN(60), summary: why + " " + cmdOf(req) + " nonce=" + nonceOf(req)}
+	if isUnsafe(cmdOf(req)) {
+		t.Holds++
+	}
 	if !t.nonces {
 		// Without nonces nothing refuses a late copy: a request held for longer than the
 		// client's in-flight window can land after a "not found" (the known limit "Without
@@ -517,6 +546,10 @@ func (t *Net) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPRespo
 		return nil, ErrLost
 	case fHold:
 		t.hold(ctx, req, "held")
+		if isUnsafe(cmd) && t.KillOnHold > 0 && t.rng.Float64() < t.KillOnHold {
+			t.trace = append(t.trace, "  the process is killed while its request is held")
+			t.kill(agentOf(ctx))
+		}
 		return nil, ErrLost
 	case fDuplicate:
 		first := t.deliver(req)

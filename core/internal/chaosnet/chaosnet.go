@@ -533,8 +533,9 @@ func (t *Net) RoundTrip(ctx context.Context, req *core.Request) (*core.HTTPRespo
 	case fLate:
 		if d, ok := deadline(ctx); ok {
 			if left := d.Sub(t.clk.Now()); left > 0 {
+				by := time.Duration(t.rng.Int64N(int64(left))) // the generator is shared: drawn under the lock
 				t.mu.Unlock()
-				t.clk.Advance(time.Duration(t.rng.Int64N(int64(left))))
+				t.clk.Advance(by)
 				t.mu.Lock()
 			}
 		}

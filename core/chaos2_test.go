@@ -1020,12 +1020,9 @@ func TestChaosAgents(t *testing.T) {
 		}
 		t.Run(m.name, func(t *testing.T) {
 			failed := 0
-			seeds := chaosSeeds(t)
-			if len(seeds) == 20 {
-				seeds = seeds[:10] // the default run: 10 seeds a mode
-				if m.file {
-					seeds = seeds[:4] // each write of the state file is synced: slower
-				}
+			seeds := chaosnet.Seeds(10) // the default run: 10 seeds a mode
+			if m.file {
+				seeds = chaosnet.Seeds(4) // each write of the state file is synced: slower
 			}
 			for _, seed := range seeds {
 				if f := runChaos2(t, seed, m); f != "" {

@@ -334,26 +334,11 @@ func (s *chaosTotals) add(r *chaosRun) {
 	s.money += len(r.tr.Ledger())
 }
 
-func chaosSeeds(t *testing.T) []uint64 {
-	seeds := []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}
-	if n, _ := strconv.Atoi(os.Getenv("WALLEX_CHAOS_SEEDS")); n > 0 {
-		base := uint64(time.Now().UnixNano())
-		for i := range n {
-			seeds = append(seeds, base+uint64(i))
-		}
-	}
-	if s := os.Getenv("WALLEX_CHAOS_SEED"); s != "" {
-		v, _ := strconv.ParseUint(s, 10, 64)
-		seeds = []uint64{v}
-	}
-	return seeds
-}
-
 func TestChaosMerchantAgent(t *testing.T) {
 	for _, nonces := range []bool{true, false} {
 		t.Run(fmt.Sprintf("nonces=%v", nonces), func(t *testing.T) {
 			failed := 0
-			for _, seed := range chaosSeeds(t) {
+			for _, seed := range chaosnet.Seeds(20) {
 				start := time.Now()
 				f := runChaos(t, seed, nonces)
 				if d := time.Since(start); d > 200*time.Millisecond {

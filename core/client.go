@@ -143,6 +143,11 @@ func checkBaseURL(raw string, insecure bool) (string, error) {
 	return checkBaseURLWith(raw, insecure, parseBaseURL)
 }
 
+// PlainHTTPProblem starts the problem of an API URL that uses plain http to a host that is not
+// loopback; core's text ends it with the CLI's flag and the Go option, and a tool with an opt-in
+// of its own (the bridge's configure, the gateway's variable) ends it with its own words.
+const PlainHTTPProblem = "uses plain http to a host that is not loopback, which would send keys and tokens unencrypted"
+
 func checkBaseURLWith(raw string, insecure bool, parse func(string) (baseURL, bool)) (string, error) {
 	u, ok := parse(raw)
 	if !ok || u.host == "" {
@@ -158,7 +163,7 @@ func checkBaseURLWith(raw string, insecure bool, parse func(string) (baseURL, bo
 	case "https":
 	case "http":
 		if !insecure && !IsLoopbackHost(u.hostname) {
-			return "", &ValidationError{Field: "API URL", Value: raw, Problem: "uses plain http to a host that is not loopback, which would send keys and tokens unencrypted: use https, or opt in with --insecure-http (core.WithInsecureHTTP)"}
+			return "", &ValidationError{Field: "API URL", Value: raw, Problem: PlainHTTPProblem + ": use https, or opt in with --insecure-http (core.WithInsecureHTTP)"}
 		}
 	default:
 		return "", &ValidationError{Field: "API URL", Value: raw, Problem: "scheme must be https (or http for loopback)"}

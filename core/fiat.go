@@ -53,12 +53,36 @@ func (r *Rates) FiatValue(coin string, amount Amount, fiat string) (Decimal, err
 	if hi != 0 || lo > 1<<62 {
 		return "", &ValidationError{Field: "amount", Value: amount.Text(), Problem: "is too large to convert"}
 	}
-	v := (lo + 5) / 10
-	s := strconv.FormatUint(v/pow10(FiatPlaces), 10) + "." + pad(strconv.FormatUint(v%pow10(FiatPlaces), 10), FiatPlaces)
-	if neg && v != 0 {
+	return fiatDecimal((lo+5)/10, neg), nil
+}
+
+// FiatSum adds fiat values (FiatValue's, in cents): a total is then what its column adds up to,
+// cent for cent.
+func FiatSum(values ...Decimal) (Decimal, error) {
+	var sum Amount
+	for _, v := range values {
+		a, err := v.Amount()
+		if err == nil {
+			sum, err = sum.Add(a)
+		}
+		if err != nil {
+			return "", &ValidationError{Field: "value", Value: clip(string(v), 32), Problem: "is not a fiat value such as \"12.50\", or the sum is too large"}
+		}
+	}
+	cents := sum.units / (unitsPerCoin / int64(pow10(FiatPlaces)))
+	if cents < 0 {
+		return fiatDecimal(uint64(-cents), true), nil
+	}
+	return fiatDecimal(uint64(cents), false), nil
+}
+
+// fiatDecimal writes cents as a fiat value ("12.50", "-0.07").
+func fiatDecimal(cents uint64, neg bool) Decimal {
+	s := strconv.FormatUint(cents/pow10(FiatPlaces), 10) + "." + pad(strconv.FormatUint(cents%pow10(FiatPlaces), 10), FiatPlaces)
+	if neg && cents != 0 {
 		s = "-" + s
 	}
-	return Decimal(s), nil
+	return Decimal(s)
 }
 
 func strconvQuote(s string) string { return strconv.Quote(clip(s, 32)) }

@@ -39,3 +39,22 @@ func TestFiatValue(t *testing.T) {
 		}
 	}
 }
+
+// A total of fiat values is the sum of the cents shown, written as they are.
+func TestFiatSum(t *testing.T) {
+	for _, c := range []struct {
+		in   []core.Decimal
+		want core.Decimal
+	}{
+		{nil, "0.00"},
+		{[]core.Decimal{"93750.00", "7500.00", "1953.13", "7812.50"}, "111015.63"},
+		{[]core.Decimal{"0.07", "-0.10"}, "-0.03"},
+	} {
+		if got, err := core.FiatSum(c.in...); err != nil || got != c.want {
+			t.Errorf("FiatSum(%v) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+	if _, err := core.FiatSum("12.50", "x"); err == nil {
+		t.Error("a value that is not a decimal: no error")
+	}
+}

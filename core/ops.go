@@ -607,21 +607,17 @@ func (c *Client) ReconcileOp(ctx context.Context, id string) (*ReconcileResult, 
 		// What this store's other operations were answered with (or found to be) is theirs: a
 		// history that lists no notes (spec §7.3 lists none) tells two withdrawals of one amount
 		// to one address apart only so, and the other's would be "found" for this one, never paid.
-		var taken map[string]bool
 		// A mass withdrawal's are all its own (Results).
+		taken := map[string]bool{}
 		for _, p := range all {
 			if p.ID != o.ID && p.State == OpDone {
-				for _, id := range append([]string{p.Result}, p.Results...) {
-					if id == "" {
-						continue
-					}
-					if taken == nil {
-						taken = map[string]bool{}
-					}
+				taken[p.Result] = true
+				for _, id := range p.Results {
 					taken[id] = true
 				}
 			}
 		}
+		delete(taken, "") // an operation that named no id takes none
 		for i := range qs {
 			// this store's own record: sent with this key, with o.Nonce or none
 			qs[i].Nonce, qs[i].SentAt, qs[i].Deadline, qs[i].SentWith, qs[i].GatewayClosed = o.Nonce, o.SentAt, o.Deadline, c.storeKey, closed

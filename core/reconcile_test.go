@@ -1026,17 +1026,7 @@ func TestReconcileOpDoesNotTakeAnotherOperationsWithdrawal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Cmd: "create_withdrawal"}) // lost before the API acted
-	_, err = c.CreateWithdrawal(core.WithOperationID(core.AllowDuplicate(ctx), "op_second"), &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: addr, Note: core.String("order-2")})
-	var ou *core.OutcomeUnknownError
-	if !errors.As(err, &ou) {
-		t.Fatalf("err = %v, want outcome unknown", err)
-	}
-	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultOmit, Field: "note", Cmd: "get_withdrawal_history", Count: 100})
-	res, err := c.ReconcileOp(ctx, "op_second")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := reconcileLostWithoutNotes(t, e, c, addr)
 	if res.Verdict != core.NotFound || !res.Proven {
 		t.Fatalf("order-2 (never carried out): %s proven=%v (%s), want not_found, proven (order-1's %s is order-1's)", res.Verdict, res.Proven, res.Detail, first.ID)
 	}
@@ -1044,6 +1034,7 @@ func TestReconcileOpDoesNotTakeAnotherOperationsWithdrawal(t *testing.T) {
 	// its own withdrawal (order-1's is order-1's), not "ambiguous" between the two
 	e.sb.ClearFaults()
 	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultCommitDrop, Cmd: "create_withdrawal"})
+	var ou *core.OutcomeUnknownError
 	if _, err := c.CreateWithdrawal(core.WithOperationID(core.AllowDuplicate(ctx), "op_third"), &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: addr, Note: core.String("order-3")}); !errors.As(err, &ou) {
 		t.Fatalf("err = %v, want outcome unknown", err)
 	}
@@ -1076,8 +1067,19 @@ func TestReconcileOpDoesNotTakeABatchsWithdrawal(t *testing.T) {
 	if err != nil || mw.Results[0].Withdrawal == nil {
 		t.Fatalf("batch: %+v %v", mw, err)
 	}
+	res := reconcileLostWithoutNotes(t, e, c, addr)
+	if res.Verdict != core.NotFound || !res.Proven {
+		t.Fatalf("order-2 (never carried out): %s proven=%v (%s), want not_found, proven (the batch's %s is the batch's)", res.Verdict, res.Proven, res.Detail, mw.Results[0].Withdrawal.ID)
+	}
+}
+
+// reconcileLostWithoutNotes sends a withdrawal of 0.01 BTC to addr (op_second, note order-2) whose
+// request is lost before the API acts, and reconciles it against a history that lists no notes.
+func reconcileLostWithoutNotes(t *testing.T, e *env, c *core.Client, addr string) *core.ReconcileResult {
+	t.Helper()
+	ctx := context.Background()
 	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultReset, Cmd: "create_withdrawal"}) // lost before the API acted
-	_, err = c.CreateWithdrawal(core.WithOperationID(core.AllowDuplicate(ctx), "op_second"), &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: addr, Note: core.String("order-2")})
+	_, err := c.CreateWithdrawal(core.WithOperationID(core.AllowDuplicate(ctx), "op_second"), &core.WithdrawalParams{Amount: "0.01", Currency: "BTC", Address: addr, Note: core.String("order-2")})
 	var ou *core.OutcomeUnknownError
 	if !errors.As(err, &ou) {
 		t.Fatalf("err = %v, want outcome unknown", err)
@@ -1087,7 +1089,5 @@ func TestReconcileOpDoesNotTakeABatchsWithdrawal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Verdict != core.NotFound || !res.Proven {
-		t.Fatalf("order-2 (never carried out): %s proven=%v (%s), want not_found, proven (the batch's %s is the batch's)", res.Verdict, res.Proven, res.Detail, mw.Results[0].Withdrawal.ID)
-	}
+	return res
 }

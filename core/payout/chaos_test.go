@@ -18,7 +18,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -335,17 +334,7 @@ func TestChaosPayoutFile(t *testing.T) {
 	defer func() {
 		t.Logf("%d runs: %d on a file journal, %d paused (%d pauses), %d resumes while a killed process's batch was held, %d processes killed mid-append to a file journal", stats.seeds, stats.file, stats.paused, stats.pauses, stats.resumedHeld, tornKills.Load())
 	}()
-	seeds := []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
-	if n, _ := strconv.Atoi(os.Getenv("WALLEX_CHAOS_SEEDS")); n > 0 {
-		base := uint64(time.Now().UnixNano())
-		for i := range n {
-			seeds = append(seeds, base+uint64(i))
-		}
-	}
-	if s := os.Getenv("WALLEX_CHAOS_SEED"); s != "" {
-		v, _ := strconv.ParseUint(s, 10, 64)
-		seeds = []uint64{v}
-	}
+	seeds := chaosnet.Seeds(12)
 	for _, nonces := range []bool{true, false} {
 		t.Run(fmt.Sprintf("nonces=%v", nonces), func(t *testing.T) {
 			failed := 0

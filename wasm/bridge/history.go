@@ -140,17 +140,17 @@ func fiatTotal(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var sum core.Amount
+	var values []core.Decimal
 	for _, v := range vs.([]any) {
 		if f, ok := v.(fiatView); ok {
-			a, _ := f.Value.Amount() // cents: always an amount
-			if sum, err = sum.Add(a); err != nil {
-				return nil, err
-			}
+			values = append(values, f.Value)
 		}
 	}
-	s := sum.String()
-	return fiatView{core.Decimal(s[:len(s)-core.AmountDecimals+core.FiatPlaces]), args[0].Get("fiat").String(), true}, nil
+	sum, err := core.FiatSum(values...)
+	if err != nil {
+		return nil, err
+	}
+	return fiatView{sum, args[0].Get("fiat").String(), true}, nil
 }
 
 func jsText(v js.Value) string {

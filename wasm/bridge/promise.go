@@ -259,7 +259,9 @@ func jsFieldNames(err error) error {
 	if r, ok := coreFieldName(cp.Field); ok {
 		cp.Field = r
 		// core's advice names the CLI's flag and the Go option; here the opt-in is configure's own
-		cp.Problem = strings.Replace(cp.Problem, "--insecure-http (core.WithInsecureHTTP)", "insecureHttp: true", 1)
+		if strings.HasPrefix(cp.Problem, core.PlainHTTPProblem) {
+			cp.Problem = core.PlainHTTPProblem + ": use https, or opt in with insecureHttp: true"
+		}
 	} else if rest, ok := strings.CutPrefix(cp.Field, "wd["); ok {
 		if key, f, ok := strings.Cut(rest, "]["); ok {
 			cp.Field = "items[" + key + "]." + camel(strings.TrimSuffix(f, "]"))

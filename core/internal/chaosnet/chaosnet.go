@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,26 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/wallexkit/wallexkit/core"
 )
+
+// Seeds are a chaos test's seeds: 1 to n (the suite's fixed run), and WALLEX_CHAOS_SEEDS=N random
+// ones more; WALLEX_CHAOS_SEED=S runs S alone (the rerun line a failure prints).
+func Seeds(n int) []uint64 {
+	if s := os.Getenv("WALLEX_CHAOS_SEED"); s != "" {
+		v, _ := strconv.ParseUint(s, 10, 64)
+		return []uint64{v}
+	}
+	seeds := make([]uint64, 0, n)
+	for i := range n {
+		seeds = append(seeds, uint64(i+1))
+	}
+	if more, _ := strconv.Atoi(os.Getenv("WALLEX_CHAOS_SEEDS")); more > 0 {
+		base := uint64(time.Now().UnixNano())
+		for i := range more {
+			seeds = append(seeds, base+uint64(i))
+		}
+	}
+	return seeds
+}
 
 // Clock is a fake clock: waits advance it, and cost no real time. onAdvance runs (outside
 // the lock) before the clock moves to a new time: the transport delivers the requests it holds

@@ -329,9 +329,6 @@ func (g *Gateway) client(ctx context.Context, p Platform, r *Request) (*apiClien
 	return &apiClient{Client: c, tr: tr}, nil
 }
 
-// baseClient returns the client every request's client derives from (core.Client.Derive): the
-// configuration's options, checked once. Its own transport is never used (each request's client
-// has its own).
 // misconfigured says what is wrong with the configuration core refused, by variable: the API URL
 // is WALLEX_API_URL, and plain http to a host that is not loopback has no opt-in here (core's text
 // names the CLI's --insecure-http).
@@ -340,12 +337,15 @@ func misconfigured(err error) string {
 	if !errors.As(err, &ve) || ve.Field != "API URL" {
 		return err.Error()
 	}
-	if strings.HasPrefix(ve.Problem, "uses plain http") {
-		return "invalid API URL (" + EnvAPIURL + "): uses plain http to a host that is not loopback, which would send the keys unencrypted: use https (plain http only to a sandbox on this machine, such as http://127.0.0.1:8787/api)"
+	if strings.HasPrefix(ve.Problem, core.PlainHTTPProblem) {
+		return "invalid API URL (" + EnvAPIURL + "): " + core.PlainHTTPProblem + ": use https (plain http only to a sandbox on this machine, such as http://127.0.0.1:8787/api)"
 	}
 	return "invalid API URL (" + EnvAPIURL + "): " + ve.Problem
 }
 
+// baseClient returns the client every request's client derives from (core.Client.Derive): the
+// configuration's options, checked once. Its own transport is never used (each request's client
+// has its own).
 func (g *Gateway) baseClient() (*core.Client, error) {
 	g.baseOnce.Do(func() {
 		// The client's timeout is the upstream timeout: how long any unsafe call of this gateway

@@ -140,23 +140,12 @@ func (g *Gateway) Handle(ctx context.Context, p Platform, r *Request) *Response 
 func health(c *Config) *Response {
 	o := newObj().bool("ok", true).str("service", "wallexkit-edge")
 	if m := c.missingSecrets(); len(m) > 0 {
-		o.raw("missing", jsonStrings(m))
+		o.strList("missing", m)
 	}
 	if p := c.Problems(); len(p) > 0 {
-		o.raw("problems", jsonStrings(p))
+		o.strList("problems", p)
 	}
 	return jsonResponse(200, o.bytes())
-}
-
-func jsonStrings(list []string) string {
-	b := []byte{'['}
-	for i, s := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, s)
-	}
-	return string(append(b, ']'))
 }
 
 // Unsafe reports whether a request may create a payment or move money (POST /v1/checkout, and

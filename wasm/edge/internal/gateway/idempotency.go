@@ -73,6 +73,9 @@ type idemClaim struct {
 	also []string
 }
 
+// held is every id this claim holds: its own, then the earlier versions'.
+func (cl *idemClaim) held() []string { return append([]string{cl.id}, cl.also...) }
+
 // idemRec is a stored record.
 type idemRec struct {
 	fp, state, cmd   string
@@ -176,7 +179,7 @@ func (g *Gateway) claimAll(ctx context.Context, p Platform, r *Request, cl *idem
 // releaseAll deletes the records this claim holds (its own: another claim's are left).
 func (g *Gateway) releaseAll(ctx context.Context, p Platform, cl *idemClaim) {
 	led := p.Ledger()
-	for _, id := range append([]string{cl.id}, cl.also...) {
+	for _, id := range cl.held() {
 		if err := led.SettleIdempotency(ctx, id, cl.claim, ""); err != nil {
 			p.Log("edge: call " + cl.cmd + ": could not release an Idempotency-Key record (a copy is told in progress until its deadline): " + err.Error())
 		}
@@ -258,7 +261,7 @@ func (g *Gateway) settleIdempotency(ctx context.Context, p Platform, cl *idemCla
 		rec = newObj().str("claim", cl.claim).str("fp", cl.fp).str("state", "done").str("cmd", cl.cmd).
 			int("status", int64(res.Status)).str("answer", string(res.Body)).String()
 	}
-	for _, id := range append([]string{cl.id}, cl.also...) {
+	for _, id := range cl.held() {
 		if err := p.Ledger().SettleIdempotency(ctx, id, cl.claim, rec); err != nil {
 			// The record stays "sending": copies are told in progress, then outcome unknown.
 			p.Log("edge: call " + cl.cmd + ": could not record its answer for its Idempotency-Key: " + err.Error())

@@ -67,6 +67,20 @@ func (o *jsonObj) strMap(k string, m map[string]string) *jsonObj {
 	return o
 }
 
+// strList adds a JSON array of strings.
+func (o *jsonObj) strList(k string, l []string) *jsonObj {
+	o.key(k)
+	o.b = append(o.b, '[')
+	for i, s := range l {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = appendJSONString(o.b, s)
+	}
+	o.b = append(o.b, ']')
+	return o
+}
+
 func (o *jsonObj) bytes() []byte { return append(o.b, '}') }
 
 func (o *jsonObj) String() string { return string(o.bytes()) }

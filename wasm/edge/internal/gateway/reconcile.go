@@ -201,14 +201,7 @@ func reconcileJSON(r *core.ReconcileResult) []byte {
 		o.raw("withdrawals", string(append(list, ']')))
 	}
 	if len(r.TxnIDs) > 0 {
-		list := []byte{'['}
-		for i, id := range r.TxnIDs {
-			if i > 0 {
-				list = append(list, ',')
-			}
-			list = appendJSONString(list, id)
-		}
-		o.raw("txn_ids", string(append(list, ']')))
+		o.strList("txn_ids", r.TxnIDs)
 	}
 	return o.bytes()
 }
